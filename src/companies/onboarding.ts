@@ -1,0 +1,134 @@
+// Approval and welcome: one transaction creates the company, its Root Master, a Sign Up
+// link and the "Welcome to Gatehouse" email, so none exists without the others.
+import { recordAudit } from '../audit/index.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import { enqueueMail, welcomeEmail } from '../mail/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import { createUser, findRootMaster, issueSignupLink } from '../users/index.ts';
+import { claimPendingRequest, getAccountRequest, linkRequestToCompany } from './requests.ts';
+import { createCompany, getCompany } from './store.ts';
+
+/** A username from an email's local part: "Jane.Doe+x@acme.io" -> "jane.doe". */
+export function defaultUsername(email: string): string {
+  const local = (email.split('@')[0] ?? '').split('+')[0] ?? '';
+  const cleaned = local.toLowerCase().replace(/[^a-z0-9._-]/g, '');
+  return cleaned.length >= 2 ? cleaned.slice(0, 64) : 'admin';
+}
+
+async function queueWelcome(
+  deps: CoreDeps,
+  tx: Queryable,
+  company: { id: string; name: string },
+  user: { id: string; username: string; email: string },
+  now: number,
+) {
+  const link = await issueSignupLink(tx, company.id, user.id, now, deps.config.linkTtlMs);
+  const signUpUrl = new URL(`/signup/${link.token}`, deps.config.publicUrl).toString();
+  const mail = welcomeEmail({
+    companyName: company.name,
+    username: user.username,
+    signUpUrl,
+    expiresAt: new Date(link.expiresAt),
+  });
+  await enqueueMail(tx, deps.secrets, now, { companyId: company.id, to: user.email, ...mail });
+  return { signUpUrl, expiresAt: link.expiresAt };
+}
+
+export async function approveAccountRequest(
+  deps: CoreDeps,
+  requestId: string,
+  options: { username?: string | undefined; operatorId: string },
+  meta: RequestMeta,
+) {
+  const existing = await getAccountRequest(deps.db, requestId);
+  assertThat(existing, 'request.not_found');
+  const result = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const request = await claimPendingRequest(tx, requestId, { status: 'approved', operatorId: options.operatorId }, now);
+    assertThat(request, 'request.not_pending');
+    const company = await createCompany(tx, { name: request.company_name }, now);
+    const user = await createUser(
+      tx,
+      company.id,
+      {
+        username: options.username?.trim() || defaultUsername(request.email),
+        email: request.email,
+        displayName: request.contact_name,
+        role: 'root_master',
+      },
+      now,
+    );
+    await linkRequestToCompany(tx, request.id, company.id);
+    await queueWelcome(deps, tx, company, user, now);
+    await recordAudit(tx, now, {
+      companyId: company.id,
+      actorId: options.operatorId,
+      action: 'company.approved',
+      target: request.id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+    });
+    return { companyId: company.id, username: user.username };
+  });
+  deps.mailQueued();
+  return result;
+}
+
+export async function rejectAccountRequest(
+  deps: CoreDeps,
+  requestId: string,
+  options: { reason: string; operatorId: string },
+  meta: RequestMeta,
+) {
+  const existing = await getAccountRequest(deps.db, requestId);
+  assertThat(existing, 'request.not_found');
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const request = await claimPendingRequest(
+      tx,
+      requestId,
+      { status: 'rejected', operatorId: options.operatorId, reason: options.reason },
+      now,
+    );
+    assertThat(request, 'request.not_pending');
+    await recordAudit(tx, now, {
+      companyId: null,
+      actorId: options.operatorId,
+      action: 'company.rejected',
+      target: request.id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { reason: options.reason },
+    });
+  });
+}
+
+/** Sends a fresh welcome email; the earlier Sign Up link stops working. */
+export async function resendWelcome(
+  deps: CoreDeps,
+  companyId: string,
+  options: { operatorId: string | null },
+  meta: RequestMeta,
+) {
+  const result = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const company = await getCompany(tx, companyId);
+    assertThat(company, 'request.not_found');
+    const user = await findRootMaster(tx, company.id);
+    assertThat(user, 'request.not_found');
+    if (user.password_hash !== null) throw new GatehouseError('company.already_signed_up');
+    const sent = await queueWelcome(deps, tx, company, user, now);
+    await recordAudit(tx, now, {
+      companyId: company.id,
+      actorId: options.operatorId,
+      action: 'company.welcome_resent',
+      target: user.id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+    });
+    return sent;
+  });
+  deps.mailQueued();
+  return result;
+}

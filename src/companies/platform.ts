@@ -1,0 +1,78 @@
+// The platform's own company: its users are the operators. They sign in through the same
+// identifier-first login with 2FA as everyone else; there is no second login system and
+// no default password. The first operator is set up through a one-time Sign Up link.
+import { recordAudit } from '../audit/index.ts';
+import type { CoreDeps } from '../shared/deps.ts';
+import { createUser, findUserByUsername, issueSignupLink, type Role } from '../users/index.ts';
+import { createCompany, getPlatformCompany, type CompanyRow } from './store.ts';
+
+export const FIRST_OPERATOR_USERNAME = 'admin';
+
+export async function ensurePlatformCompany(deps: CoreDeps): Promise<CompanyRow> {
+  const existing = await getPlatformCompany(deps.db);
+  if (existing) return existing;
+  try {
+    return await createCompany(deps.db, { name: deps.config.platformName, isPlatform: true }, deps.clock());
+  } catch (error) {
+    // Another node created it at the same moment.
+    const created = await getPlatformCompany(deps.db);
+    if (created) return created;
+    throw error;
+  }
+}
+
+/**
+ * While no operator has set a password, each start issues a fresh one-time link for the
+ * first operator (revoking the previous one). Returns undefined once someone has.
+ */
+export async function firstOperatorSetup(deps: CoreDeps) {
+  const platform = await ensurePlatformCompany(deps);
+  const signedUp = await deps.db
+    .selectFrom('users')
+    .select('id')
+    .where('company_id', '=', platform.id)
+    .where('password_hash', 'is not', null)
+    .executeTakeFirst();
+  if (signedUp) return undefined;
+  return deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const user =
+      (await findUserByUsername(tx, platform.id, FIRST_OPERATOR_USERNAME)) ??
+      (await createUser(
+        tx,
+        platform.id,
+        { username: FIRST_OPERATOR_USERNAME, email: 'operator@localhost', displayName: 'Operator', role: 'root_master' },
+        now,
+      ));
+    const link = await issueSignupLink(tx, platform.id, user.id, now, deps.config.linkTtlMs);
+    return {
+      url: new URL(`/signup/${link.token}`, deps.config.publicUrl).toString(),
+      username: user.username,
+      companyName: platform.name,
+    };
+  });
+}
+
+/** `gatehouse operator create`: another operator, with a one-time link to set a password. */
+export async function createOperator(
+  deps: CoreDeps,
+  input: { username: string; email: string; displayName?: string | undefined; role?: Role },
+) {
+  const platform = await ensurePlatformCompany(deps);
+  return deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const user = await createUser(
+      tx,
+      platform.id,
+      { username: input.username, email: input.email, displayName: input.displayName ?? input.username, role: input.role ?? 'master' },
+      now,
+    );
+    const link = await issueSignupLink(tx, platform.id, user.id, now, deps.config.linkTtlMs);
+    await recordAudit(tx, now, { companyId: platform.id, actorId: null, action: 'operator.created', target: user.id });
+    return {
+      url: new URL(`/signup/${link.token}`, deps.config.publicUrl).toString(),
+      username: user.username,
+      companyName: platform.name,
+    };
+  });
+}

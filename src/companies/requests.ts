@@ -1,0 +1,104 @@
+// Company account requests: submitted by the public form or by an operator, decided by
+// an operator. The seed promises an answer "within 24 to 48 hours", so each request
+// carries its age and an urgency the console can show.
+import { newId } from '../crypto/index.ts';
+import { GatehouseError } from '../errors.ts';
+import { isUniqueViolation, type Queryable } from '../storage/index.ts';
+import type { AccountRequestsTable } from '../storage/schema.ts';
+import { nameKey, tidyName } from '../shared/text.ts';
+import { findCompanyByName } from './store.ts';
+
+const HOUR_MS = 3_600_000;
+
+export interface AccountRequestInput {
+  companyName: string;
+  contactName: string;
+  email: string;
+  phone: string;
+  note?: string | undefined;
+}
+
+export type Urgency = 'new' | 'due' | 'overdue';
+
+export function urgencyOf(ageMs: number): Urgency {
+  if (ageMs >= 48 * HOUR_MS) return 'overdue';
+  if (ageMs >= 24 * HOUR_MS) return 'due';
+  return 'new';
+}
+
+export async function submitAccountRequest(
+  db: Queryable,
+  input: AccountRequestInput,
+  source: 'public' | 'operator',
+  now: number,
+): Promise<AccountRequestsTable> {
+  if (await findCompanyByName(db, input.companyName)) throw new GatehouseError('company.name_taken');
+  const row: AccountRequestsTable = {
+    id: newId(),
+    company_name: tidyName(input.companyName),
+    name_key: nameKey(input.companyName),
+    contact_name: tidyName(input.contactName),
+    email: input.email,
+    phone: input.phone,
+    note: input.note?.trim() || null,
+    source,
+    status: 'pending',
+    reject_reason: null,
+    company_id: null,
+    decided_by: null,
+    decided_at: null,
+    created_at: now,
+  };
+  try {
+    await db.insertInto('account_requests').values(row).execute();
+  } catch (error) {
+    // The partial unique index: another pending request has this name.
+    if (isUniqueViolation(error)) throw new GatehouseError('company.name_taken', { cause: error });
+    throw error;
+  }
+  return row;
+}
+
+export async function listAccountRequests(
+  db: Queryable,
+  status: AccountRequestsTable['status'] | 'all',
+  now: number,
+) {
+  let query = db.selectFrom('account_requests').selectAll().orderBy('created_at', 'asc');
+  if (status !== 'all') query = query.where('status', '=', status);
+  const rows = await query.limit(500).execute();
+  return rows.map((row) => ({
+    ...row,
+    ageMs: now - row.created_at,
+    urgency: row.status === 'pending' ? urgencyOf(now - row.created_at) : ('new' as Urgency),
+  }));
+}
+
+/** Marks a pending request decided; undefined when someone else decided it first. */
+export async function claimPendingRequest(
+  db: Queryable,
+  requestId: string,
+  decision: { status: 'approved' | 'rejected'; operatorId: string; reason?: string },
+  now: number,
+) {
+  return db
+    .updateTable('account_requests')
+    .set({
+      status: decision.status,
+      decided_by: decision.operatorId,
+      decided_at: now,
+      reject_reason: decision.reason ?? null,
+    })
+    .where('id', '=', requestId)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function getAccountRequest(db: Queryable, requestId: string) {
+  return db.selectFrom('account_requests').selectAll().where('id', '=', requestId).executeTakeFirst();
+}
+
+export async function linkRequestToCompany(db: Queryable, requestId: string, companyId: string) {
+  await db.updateTable('account_requests').set({ company_id: companyId }).where('id', '=', requestId).execute();
+}

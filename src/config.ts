@@ -1,0 +1,100 @@
+// Environment -> one typed, frozen configuration, parsed once at start-up.
+// Every variable is documented in docs/CONFIG.md; keep the two in step.
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  GATEHOUSE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
+  GATEHOUSE_DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with postgres:// or sqlite:')
+    .optional(),
+  GATEHOUSE_SECRET_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64 (openssl rand -base64 32)')
+    .optional(),
+  GATEHOUSE_PLATFORM_NAME: z.string().trim().min(2).max(100).default('Gatehouse'),
+  GATEHOUSE_MAIL_FROM: z.string().min(3).default('Gatehouse <noreply@localhost>'),
+  GATEHOUSE_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
+  GATEHOUSE_LINK_TTL_HOURS: positiveInt.max(24 * 30).default(24 * 7),
+  GATEHOUSE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt.max(64).optional(),
+  GATEHOUSE_TLS_CERT_FILE: z.string().min(1).optional(),
+  GATEHOUSE_TLS_KEY_FILE: z.string().min(1).optional(),
+});
+
+export type Config = Readonly<{
+  port: number;
+  host: string;
+  /** Origin every link and cookie decision is built from; never from request headers. */
+  publicUrl: URL;
+  dataDir: string;
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  /** Base64 AES-256 key; when absent one is generated and kept in the data folder. */
+  secretKey: string | undefined;
+  platformName: string;
+  mailFrom: string;
+  smtpUrl: string | undefined;
+  linkTtlMs: number;
+  trustProxy: boolean;
+  logLevel: string;
+  argon2MaxConcurrency: number;
+  /** Serve https directly (PEM files); usually a reverse proxy terminates TLS instead. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** Cookies get `__Host-` and Secure only over https (plain http is for localhost). */
+  secureCookies: boolean;
+}>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee docs/CONFIG.md.`);
+  }
+  const e = parsed.data;
+  const publicUrl = new URL(e.GATEHOUSE_PUBLIC_URL ?? `http://localhost:${e.PORT}`);
+  if (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash) {
+    throw new ConfigError('Invalid configuration:\n  GATEHOUSE_PUBLIC_URL: must be an origin without path, query or fragment');
+  }
+  if (Boolean(e.GATEHOUSE_TLS_CERT_FILE) !== Boolean(e.GATEHOUSE_TLS_KEY_FILE)) {
+    throw new ConfigError('Invalid configuration:\n  GATEHOUSE_TLS_CERT_FILE and GATEHOUSE_TLS_KEY_FILE go together');
+  }
+  const dataDir = path.resolve(e.GATEHOUSE_DATA_DIR);
+  const dbUrl = e.GATEHOUSE_DATABASE_URL;
+  const database: Config['database'] = dbUrl?.startsWith('postgres')
+    ? { kind: 'postgres', url: dbUrl }
+    : { kind: 'sqlite', file: dbUrl ? dbUrl.slice('sqlite:'.length) : path.join(dataDir, 'gatehouse.db') };
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    dataDir,
+    database,
+    secretKey: e.GATEHOUSE_SECRET_KEY,
+    platformName: e.GATEHOUSE_PLATFORM_NAME,
+    mailFrom: e.GATEHOUSE_MAIL_FROM,
+    smtpUrl: e.GATEHOUSE_SMTP_URL,
+    linkTtlMs: e.GATEHOUSE_LINK_TTL_HOURS * 3_600_000,
+    trustProxy: e.GATEHOUSE_TRUST_PROXY === 'true',
+    logLevel: e.GATEHOUSE_LOG_LEVEL,
+    argon2MaxConcurrency: e.GATEHOUSE_ARGON2_MAX_CONCURRENCY ?? 4,
+    tls: e.GATEHOUSE_TLS_CERT_FILE && e.GATEHOUSE_TLS_KEY_FILE
+      ? { certFile: e.GATEHOUSE_TLS_CERT_FILE, keyFile: e.GATEHOUSE_TLS_KEY_FILE }
+      : undefined,
+    secureCookies: publicUrl.protocol === 'https:',
+  });
+}

@@ -1,0 +1,57 @@
+// Password hashing with argon2id at OWASP's parameters. Hashing is deliberately slow and
+// memory-hungry, so a small gate bounds how many run at once: a burst of logins queues
+// instead of exhausting memory or starving the event loop's thread pool.
+import { hash, verify } from '@node-rs/argon2';
+
+const ARGON2_OPTIONS = {
+  algorithm: 2, // Algorithm.Argon2id (a const enum, which type stripping cannot read)
+  memoryCost: 19 * 1024, // KiB: 19 MiB
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+/** Longest password accepted; longer input is refused before any hashing work. */
+export const MAX_PASSWORD_LENGTH = 1024;
+
+function createGate(limit: number) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async function run<T>(work: () => Promise<T>): Promise<T> {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+    try {
+      return await work();
+    } finally {
+      running -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(passwordHash: string, password: string): Promise<boolean>;
+  /** Same cost as a real verify, for when there is no user: timing must not tell. */
+  verifyDummy(password: string): Promise<void>;
+}
+
+export function createPasswordHasher(maxConcurrency: number): PasswordHasher {
+  const gate = createGate(maxConcurrency);
+  let dummyHash: Promise<string> | undefined;
+  const hasher: PasswordHasher = {
+    hash: (password) => gate(() => hash(password, ARGON2_OPTIONS)),
+    verify: (passwordHash, password) =>
+      gate(async () => {
+        try {
+          return await verify(passwordHash, password);
+        } catch {
+          return false; // a malformed stored hash never authenticates
+        }
+      }),
+    verifyDummy: async (password) => {
+      dummyHash ??= hash('gatehouse-dummy-password', ARGON2_OPTIONS);
+      await hasher.verify(await dummyHash, password);
+    },
+  };
+  return hasher;
+}

@@ -1,0 +1,77 @@
+// The one error registry. Capabilities throw `new GatehouseError('code')`; the HTTP
+// layer renders every error from this table, so status and wording live in one place.
+// Every message here is safe to show to whoever made the request.
+
+const registry = {
+  'request.invalid': { status: 400, message: 'Some fields need your attention.' },
+  'request.too_large': { status: 413, message: 'The request is too large.' },
+  'request.unsupported_media_type': { status: 415, message: 'Send the request as JSON.' },
+  'request.not_found': { status: 404, message: 'Not found.' },
+  'request.rate_limited': { status: 429, message: 'Too many attempts. Wait a minute and try again.' },
+  'csrf.forbidden_origin': { status: 403, message: 'This request did not come from Gatehouse.' },
+  'auth.forbidden': { status: 403, message: 'You do not have access to this page.' },
+  'session.required': { status: 401, message: 'Please log in.' },
+  'service.unavailable': { status: 503, message: 'Gatehouse is temporarily unavailable. Try again shortly.' },
+  'internal': { status: 500, message: 'Something went wrong on our side.' },
+
+  'company.name_taken': {
+    status: 409,
+    message: 'A company with this name already has an account or a pending request.',
+  },
+  'company.already_signed_up': {
+    status: 409,
+    message: 'The Root Master has already set a password, so there is no welcome link to resend.',
+  },
+  'request.not_pending': { status: 409, message: 'This request has already been decided.' },
+  'user.username_taken': { status: 409, message: 'That username is already used in this company.' },
+
+  'link.invalid': {
+    status: 410,
+    message: 'This link can no longer be used: it was already used, has expired, or was replaced by a newer one.',
+  },
+  'password.mismatch': { status: 400, message: 'The passwords do not match.' },
+  'password.too_weak': { status: 400, message: 'Choose a stronger password.' },
+  'password.too_common': {
+    status: 400,
+    message: 'This password is too common and easy to guess. Choose another.',
+  },
+
+  'login.invalid_credentials': { status: 401, message: 'Incorrect username, company name or password.' },
+  'login.flow_expired': { status: 409, message: 'Your sign-in took too long. Please start again.' },
+  'login.wrong_step': { status: 409, message: 'Please continue signing in from the current step.' },
+  'totp.invalid_code': {
+    status: 401,
+    message:
+      "That code didn't work. Enter the current 6-digit code from your authenticator app; if it keeps failing, check that your phone's clock is set automatically.",
+  },
+  'totp.too_many_attempts': {
+    status: 429,
+    message: 'Too many incorrect codes. Please start signing in again.',
+  },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof registry;
+
+export class GatehouseError extends Error {
+  override name = 'GatehouseError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Per-field messages for forms (validation errors), also safe to show. */
+  readonly fields: Record<string, string> | undefined;
+
+  constructor(code: ErrorCode, options: { fields?: Record<string, string>; cause?: unknown } = {}) {
+    super(registry[code].message, { cause: options.cause });
+    this.code = code;
+    this.status = registry[code].status;
+    this.fields = options.fields;
+  }
+}
+
+export function errorMessage(code: ErrorCode): string {
+  return registry[code].message;
+}
+
+/** Narrows a condition or throws the registered error: `assertThat(user, 'request.not_found')`. */
+export function assertThat(condition: unknown, code: ErrorCode, fields?: Record<string, string>): asserts condition {
+  if (!condition) throw new GatehouseError(code, { fields });
+}

@@ -1,0 +1,77 @@
+// The composition root: configuration -> storage -> capabilities -> HTTP. main.ts, the
+// CLI and the tests all build Gatehouse through here, so they run the same thing.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Config } from './config.ts';
+import { createPasswordHasher, createSecretBox } from './crypto/index.ts';
+import { buildHttpApp } from './http/app.ts';
+import { createMailboxTransport, createMailWorker, createSmtpTransport, type MailWorker } from './mail/index.ts';
+import { resolveSecretKey } from './secret-key.ts';
+import type { CoreDeps } from './shared/deps.ts';
+import { systemClock, type Clock } from './shared/clock.ts';
+import { openStorage, type Storage } from './storage/index.ts';
+
+export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+
+export interface Gatehouse {
+  deps: CoreDeps;
+  storage: Storage;
+  mailWorker: MailWorker;
+  http: FastifyInstance;
+  /** Listens on the configured host and port (0 = any free port); returns the address. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface GatehouseOptions {
+  clock?: Clock;
+  logger?: FastifyServerOptions['logger'];
+  /** Deliver mail only when asked (tests drive the worker themselves). */
+  mailWorkerIntervalMs?: number | null;
+}
+
+export async function createCore(config: Config, options: GatehouseOptions = {}) {
+  const clock = options.clock ?? systemClock;
+  const secrets = createSecretBox([resolveSecretKey(config)]);
+  const storage = await openStorage(config.database);
+  let poke = () => {};
+  const deps: CoreDeps = {
+    db: storage.db,
+    config,
+    secrets,
+    hasher: createPasswordHasher(config.argon2MaxConcurrency),
+    clock,
+    mailQueued: () => poke(),
+  };
+  const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(storage.db, clock);
+  const mailWorker = createMailWorker({ db: storage.db, secrets, transport, from: config.mailFrom, clock });
+  poke = () => mailWorker.poke();
+  return { deps, storage, mailWorker };
+}
+
+export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
+  const { deps, storage, mailWorker } = await createCore(config, options);
+  const https = config.tls
+    ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
+    : undefined;
+  const http = await buildHttpApp(deps, storage, {
+    webDist: WEB_DIST,
+    logger: options.logger ?? { level: config.logLevel },
+    ...(https ? { https } : {}),
+  });
+  if (options.mailWorkerIntervalMs !== null) mailWorker.start(options.mailWorkerIntervalMs ?? 2000);
+  return {
+    deps,
+    storage,
+    mailWorker,
+    http,
+    listen: () => http.listen({ port: config.port, host: config.host }),
+    async close() {
+      await http.close();
+      await mailWorker.stop();
+      await storage.close();
+    },
+  };
+}

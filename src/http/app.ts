@@ -1,0 +1,85 @@
+// The Fastify application: security headers, CSRF origin check, one error handler, and
+// a route file per audience (public, login, portal, operator).
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { GatehouseError } from '../errors.ts';
+import type { CoreDeps } from '../shared/deps.ts';
+import type { Storage } from '../storage/index.ts';
+import type { HttpContext } from './context.ts';
+import { cookieNames } from './cookies.ts';
+import { handleError } from './error-handler.ts';
+import { checkOrigin } from './guards.ts';
+import { loginRoutes } from './routes/login.ts';
+import { operatorRoutes } from './routes/operator.ts';
+import { portalRoutes } from './routes/portal.ts';
+import { publicRoutes } from './routes/public.ts';
+import { serveWebApp } from './static.ts';
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function buildHttpApp(
+  deps: CoreDeps,
+  storage: Storage,
+  options: { webDist: string; logger: FastifyServerOptions['logger']; https?: { cert: Buffer; key: Buffer } },
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: deps.config.trustProxy,
+    ...(options.https ? { https: options.https } : {}),
+  } as FastifyServerOptions) as unknown as FastifyInstance;
+  const ctx: HttpContext = { deps, cookies: cookieNames(deps.config.secureCookies) };
+  const publicOrigin = deps.config.publicUrl.origin;
+
+  app.setErrorHandler(handleError);
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Mantine sets style attributes and CSS variables at run time.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+    },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: deps.config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    reply.header('cache-control', 'no-store');
+    checkOrigin(request, publicOrigin);
+    const type = request.headers['content-type'];
+    if (request.method === 'POST' && type !== undefined && !type.toLowerCase().startsWith('application/json')) {
+      throw new GatehouseError('request.unsupported_media_type');
+    }
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await storage.ping();
+      return { status: 'ready' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable' });
+    }
+  });
+
+  publicRoutes(app, ctx);
+  loginRoutes(app, ctx);
+  portalRoutes(app, ctx);
+  await app.register(async (scope) => operatorRoutes(scope, ctx));
+  await serveWebApp(app, options.webDist);
+  return app;
+}

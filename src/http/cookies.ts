@@ -1,0 +1,34 @@
+// Cookie names and attributes. Over https the names carry the `__Host-` prefix (Secure,
+// Path=/, no Domain: a sibling subdomain cannot plant or overwrite them). Plain http is
+// the documented localhost exception of the embedded default.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export interface CookieNames {
+  session: string;
+  flow: string;
+}
+
+export function cookieNames(secure: boolean): CookieNames {
+  const prefix = secure ? '__Host-' : '';
+  return { session: `${prefix}gh_session`, flow: `${prefix}gh_flow` };
+}
+
+export function setCookie(reply: FastifyReply, secure: boolean, name: string, value: string, maxAgeSeconds: number) {
+  reply.setCookie(name, value, {
+    path: '/',
+    httpOnly: true,
+    secure,
+    sameSite: 'lax',
+    maxAge: maxAgeSeconds,
+  });
+}
+
+export function clearCookie(reply: FastifyReply, secure: boolean, name: string) {
+  reply.clearCookie(name, { path: '/', httpOnly: true, secure, sameSite: 'lax' });
+}
+
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  const value = request.cookies[name];
+  // Tokens are 43 base64url characters; anything else is not ours and is ignored.
+  return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+}

@@ -1,0 +1,36 @@
+// One place renders every error. Registered errors show their own safe message; a
+// database outage is a generic 503; anything else is a generic 500 and is logged.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { errorMessage, GatehouseError, type ErrorCode } from '../errors.ts';
+import { isDatabaseUnavailable } from '../storage/index.ts';
+
+function fromFramework(error: FastifyError): GatehouseError | undefined {
+  const status = error.statusCode ?? 500;
+  if (status === 413) return new GatehouseError('request.too_large');
+  if (status === 415) return new GatehouseError('request.unsupported_media_type');
+  if (status >= 400 && status < 500) return new GatehouseError('request.invalid', { fields: { _: 'The request could not be read.' } });
+  return undefined;
+}
+
+export function sendError(reply: FastifyReply, error: GatehouseError) {
+  const body: { error: { code: ErrorCode; message: string; fields?: Record<string, string> } } = {
+    error: { code: error.code, message: error.message },
+  };
+  if (error.fields) body.error.fields = error.fields;
+  return reply.status(error.status).header('cache-control', 'no-store').send(body);
+}
+
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof GatehouseError) return sendError(reply, error);
+  if (isDatabaseUnavailable(error)) {
+    request.log.error({ err: error }, 'database unavailable');
+    return sendError(reply, new GatehouseError('service.unavailable'));
+  }
+  const known = fromFramework(error);
+  if (known) return sendError(reply, known);
+  request.log.error({ err: error }, 'unhandled error');
+  return reply
+    .status(500)
+    .header('cache-control', 'no-store')
+    .send({ error: { code: 'internal', message: errorMessage('internal') } });
+}

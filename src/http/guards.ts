@@ -1,0 +1,59 @@
+// Request guards: CSRF by origin, and the signed-in user from the session cookie. The
+// company always comes from the session, never from ids in the request.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../errors.ts';
+import { authenticateSession, type SignedIn } from '../sessions/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { clearCookie, readCookie, type CookieNames } from './cookies.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * OWASP's "verify origin with standard headers": a state-changing request must come
+ * from our own origin. Browsers always send Origin on cross-site POSTs, and
+ * Sec-Fetch-Site where Origin is absent; a non-browser client sends neither and gains
+ * nothing, as it holds no victim's cookies.
+ */
+export function checkOrigin(request: FastifyRequest, publicOrigin: string): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const origin = request.headers.origin;
+  if (origin !== undefined) {
+    if (origin !== publicOrigin) throw new GatehouseError('csrf.forbidden_origin');
+    return;
+  }
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new GatehouseError('csrf.forbidden_origin');
+  }
+}
+
+export function requestMeta(request: FastifyRequest): RequestMeta {
+  const userAgent = request.headers['user-agent'];
+  return { ip: request.ip ?? null, userAgent: typeof userAgent === 'string' ? userAgent : null };
+}
+
+export async function requireSignedIn(
+  deps: CoreDeps,
+  cookies: CookieNames,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<SignedIn> {
+  const token = readCookie(request, cookies.session);
+  const signedIn = token ? await authenticateSession(deps.db, token, deps.clock()) : undefined;
+  if (!signedIn) {
+    if (request.cookies[cookies.session] !== undefined) clearCookie(reply, deps.config.secureCookies, cookies.session);
+    throw new GatehouseError('session.required');
+  }
+  return signedIn;
+}
+
+export async function requireOperator(
+  deps: CoreDeps,
+  cookies: CookieNames,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<SignedIn> {
+  const signedIn = await requireSignedIn(deps, cookies, request, reply);
+  if (!signedIn.isOperator) throw new GatehouseError('auth.forbidden');
+  return signedIn;
+}

@@ -1,0 +1,79 @@
+// The identifier-first login over JSON. The flow cookie names the server-side flow; the
+// session cookie is minted only when the second factor is done.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import {
+  abandonFlow,
+  checkPassword,
+  checkTotp,
+  currentStep,
+  finishEnrollment,
+  identify,
+  startEnrollment,
+} from '../../login/index.ts';
+import { endSession, SESSION_ABSOLUTE_MS } from '../../sessions/index.ts';
+import type { HttpContext } from '../context.ts';
+import { clearCookie, readCookie, setCookie } from '../cookies.ts';
+import { requestMeta } from '../guards.ts';
+import { parseInput, password, text, totpCode } from '../validate.ts';
+
+const identifySchema = z.object({ username: text('Username', 100), companyName: text('Company Name', 100) });
+const passwordSchema = z.object({ password: password() });
+const codeSchema = z.object({ code: totpCode });
+
+export function loginRoutes(app: FastifyInstance, { deps, cookies }: HttpContext) {
+  const secure = deps.config.secureCookies;
+  const flowOf = (request: { cookies: Record<string, string | undefined> }) =>
+    readCookie(request as never, cookies.flow);
+
+  async function signIn(reply: FastifyReply, sessionToken: string, oldSession: string | undefined) {
+    // A fresh session id at every login; whatever session cookie came in is ended.
+    if (oldSession) await endSession(deps.db, oldSession);
+    clearCookie(reply, secure, cookies.flow);
+    setCookie(reply, secure, cookies.session, sessionToken, SESSION_ABSOLUTE_MS / 1000);
+  }
+
+  app.get('/api/login', async (request) => currentStep(deps, flowOf(request)));
+
+  app.post('/api/login/identify', async (request, reply) => {
+    const input = parseInput(identifySchema, request.body);
+    await abandonFlow(deps.db, flowOf(request));
+    const { flowToken, ...answer } = await identify(deps, input);
+    setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
+    return answer;
+  });
+
+  app.post('/api/login/password', async (request) => {
+    const input = parseInput(passwordSchema, request.body);
+    return checkPassword(deps, flowOf(request), input.password, requestMeta(request));
+  });
+
+  app.post('/api/login/totp', async (request, reply) => {
+    const input = parseInput(codeSchema, request.body);
+    const result = await checkTotp(deps, flowOf(request), input.code, requestMeta(request));
+    await signIn(reply, result.sessionToken, readCookie(request, cookies.session));
+    return { step: result.step };
+  });
+
+  app.post('/api/login/enroll/start', async (request) => startEnrollment(deps, flowOf(request)));
+
+  app.post('/api/login/enroll/verify', async (request, reply) => {
+    const input = parseInput(codeSchema, request.body);
+    const result = await finishEnrollment(deps, flowOf(request), input.code, requestMeta(request));
+    await signIn(reply, result.sessionToken, readCookie(request, cookies.session));
+    return { step: result.step };
+  });
+
+  app.post('/api/login/restart', async (request, reply) => {
+    await abandonFlow(deps.db, flowOf(request));
+    clearCookie(reply, secure, cookies.flow);
+    return { step: 'identify' };
+  });
+
+  app.post('/api/logout', async (request, reply) => {
+    const token = readCookie(request, cookies.session);
+    if (token) await endSession(deps.db, token);
+    clearCookie(reply, secure, cookies.session);
+    return {};
+  });
+}

@@ -1,0 +1,101 @@
+// Login flow rows: one per sign-in attempt, named by a random token in an HttpOnly
+// cookie (stored hashed). The row records how far the person has got, so no step can be
+// skipped by calling a later endpoint directly.
+import { hashToken, randomToken } from '../crypto/index.ts';
+import { GatehouseError } from '../errors.ts';
+import type { Queryable } from '../storage/index.ts';
+import type { LoginFlowsTable } from '../storage/schema.ts';
+
+export const FLOW_TTL_MS = 10 * 60_000;
+export type FlowRow = LoginFlowsTable;
+export type FlowStep = LoginFlowsTable['step'];
+
+export async function createFlow(
+  db: Queryable,
+  input: { companyId: string | null; userId: string | null; username: string; companyName: string },
+  now: number,
+): Promise<string> {
+  const token = randomToken();
+  await db
+    .insertInto('login_flows')
+    .values({
+      id_hash: hashToken(token),
+      company_id: input.companyId,
+      user_id: input.userId,
+      username: input.username,
+      company_name: input.companyName,
+      step: 'password',
+      enroll_secret: null,
+      totp_failures: 0,
+      expires_at: now + FLOW_TTL_MS,
+      created_at: now,
+    })
+    .execute();
+  // Expired flows are only clutter; sweep a few on the way.
+  await db.deleteFrom('login_flows').where('expires_at', '<', now - FLOW_TTL_MS).execute();
+  return token;
+}
+
+export async function findFlow(db: Queryable, token: string | undefined, now: number): Promise<FlowRow | undefined> {
+  if (!token) return undefined;
+  return db
+    .selectFrom('login_flows')
+    .selectAll()
+    .where('id_hash', '=', hashToken(token))
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+/** The flow at the expected step, or the error the person should see. */
+export async function requireFlowAt(db: Queryable, token: string | undefined, step: FlowStep, now: number) {
+  const flow = await findFlow(db, token, now);
+  if (!flow) throw new GatehouseError('login.flow_expired');
+  if (flow.step !== step) throw new GatehouseError('login.wrong_step');
+  return flow;
+}
+
+/** Moves a flow forward only from the step it was read at (a raced request loses). */
+export async function advanceFlow(db: Queryable, flow: FlowRow, to: FlowStep): Promise<boolean> {
+  const result = await db
+    .updateTable('login_flows')
+    .set({ step: to })
+    .where('id_hash', '=', flow.id_hash)
+    .where('step', '=', flow.step)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Ends a flow at its last step; false when it was already used (single use). */
+export async function consumeFlow(db: Queryable, flow: FlowRow): Promise<boolean> {
+  const result = await db
+    .deleteFrom('login_flows')
+    .where('id_hash', '=', flow.id_hash)
+    .where('step', '=', flow.step)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
+}
+
+export async function deleteFlow(db: Queryable, token: string | undefined): Promise<void> {
+  if (token) await db.deleteFrom('login_flows').where('id_hash', '=', hashToken(token)).execute();
+}
+
+/** Counts a wrong code atomically; returns the new count. */
+export async function countTotpFailure(db: Queryable, flow: FlowRow): Promise<number> {
+  const row = await db
+    .updateTable('login_flows')
+    .set((eb) => ({ totp_failures: eb('totp_failures', '+', 1) }))
+    .where('id_hash', '=', flow.id_hash)
+    .returning('totp_failures')
+    .executeTakeFirst();
+  return row?.totp_failures ?? Number.MAX_SAFE_INTEGER;
+}
+
+/** Stores the pending enrollment secret once; later calls keep the first one. */
+export async function setEnrollSecretOnce(db: Queryable, flow: FlowRow, encrypted: string): Promise<void> {
+  await db
+    .updateTable('login_flows')
+    .set({ enroll_secret: encrypted })
+    .where('id_hash', '=', flow.id_hash)
+    .where('enroll_secret', 'is', null)
+    .execute();
+}

@@ -1,0 +1,34 @@
+// The mail door: queue mail inside a transaction, deliver it with the worker, and read
+// the local mailbox of the embedded default.
+import type { Queryable } from '../storage/index.ts';
+
+export { enqueueMail } from './outbox.ts';
+export { welcomeEmail, type RenderedMail } from './templates.ts';
+export { createMailWorker, type MailWorker } from './worker.ts';
+export { createMailboxTransport, createSmtpTransport, type MailTransport } from './transports.ts';
+
+/** Outbox state joined with the local mailbox copy, newest first. */
+export async function listMail(db: Queryable, limit = 200) {
+  const rows = await db
+    .selectFrom('outbox')
+    .leftJoin('mailbox', 'mailbox.outbox_id', 'outbox.id')
+    .select([
+      'outbox.id as id',
+      'outbox.recipient as recipient',
+      'outbox.subject as subject',
+      'outbox.status as status',
+      'outbox.attempts as attempts',
+      'outbox.last_error as lastError',
+      'outbox.created_at as createdAt',
+      'outbox.sent_at as sentAt',
+      'mailbox.id as mailboxId',
+    ])
+    .orderBy('outbox.created_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows;
+}
+
+export async function readMailboxMessage(db: Queryable, outboxId: string) {
+  return db.selectFrom('mailbox').selectAll().where('outbox_id', '=', outboxId).executeTakeFirst();
+}

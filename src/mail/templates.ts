@@ -1,0 +1,57 @@
+// Email bodies. Every value from a person (company, username) is escaped for HTML, and
+// links are built from the configured public URL only, never from a request's Host.
+export interface RenderedMail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+function layout(title: string, bodyHtml: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${escapeHtml(title)}</title></head>
+<body style="margin:0;background:#f4f6f8;font-family:Segoe UI,Helvetica,Arial,sans-serif;color:#1f2933">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding:32px 12px">
+<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px;padding:32px">
+<tr><td style="font-size:20px;font-weight:700;color:#1c3d5a;padding-bottom:16px">Gatehouse</td></tr>
+<tr><td style="font-size:15px;line-height:1.6">${bodyHtml}</td></tr>
+</table></td></tr></table></body></html>`;
+}
+
+export function welcomeEmail(input: {
+  companyName: string;
+  username: string;
+  signUpUrl: string;
+  expiresAt: Date;
+}): RenderedMail {
+  const company = escapeHtml(input.companyName);
+  const username = escapeHtml(input.username);
+  const url = escapeHtml(input.signUpUrl);
+  const expires = input.expiresAt.toUTCString();
+  const html = layout(
+    'Welcome to Gatehouse',
+    `<p>Your company <strong>${company}</strong> now has a Gatehouse account, and you are its Root Master.</p>
+<p>Your username is <strong>${username}</strong>. Click <strong>Sign Up</strong> to set your password.</p>
+<p style="padding:16px 0"><a href="${url}" style="background:#1c7ed6;color:#ffffff;padding:12px 28px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">Sign Up</a></p>
+<p style="font-size:13px;color:#52606d">The link works once and expires on ${escapeHtml(expires)}. If the button does not work, paste this address into your browser:<br><span style="word-break:break-all">${url}</span></p>
+<p style="font-size:13px;color:#52606d">After setting your password you will log in with your username, your company name and your password, then set up two-factor authentication with an authenticator app.</p>`,
+  );
+  const text = [
+    'Welcome to Gatehouse',
+    '',
+    `Your company ${input.companyName} now has a Gatehouse account, and you are its Root Master.`,
+    `Your username is ${input.username}.`,
+    '',
+    'Sign Up (set your password):',
+    input.signUpUrl,
+    '',
+    `The link works once and expires on ${expires}.`,
+    'After setting your password you will log in with your username, your company name and your',
+    'password, then set up two-factor authentication with an authenticator app.',
+  ].join('\n');
+  return { subject: 'Welcome to Gatehouse', html, text };
+}

@@ -1,0 +1,65 @@
+// Where delivered mail goes: SMTP in production, or the local mailbox table in the
+// embedded default (shown in the operator console and by `gatehouse mail list`).
+import nodemailer from 'nodemailer';
+import { newId } from '../crypto/index.ts';
+import type { Queryable } from '../storage/index.ts';
+
+export interface OutgoingMail {
+  outboxId: string;
+  companyId: string | null;
+  from: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface MailTransport {
+  readonly kind: 'smtp' | 'mailbox';
+  send(mail: OutgoingMail): Promise<void>;
+  close(): void;
+}
+
+export function createSmtpTransport(url: string): MailTransport {
+  const transporter = nodemailer.createTransport(url);
+  return {
+    kind: 'smtp',
+    async send(mail) {
+      // nodemailer encodes headers itself; CR/LF in names cannot open a new header.
+      await transporter.sendMail({
+        from: mail.from,
+        to: mail.to,
+        subject: mail.subject,
+        html: mail.html,
+        text: mail.text,
+        messageId: `<${mail.outboxId}@gatehouse>`,
+      });
+    },
+    close: () => transporter.close(),
+  };
+}
+
+export function createMailboxTransport(db: Queryable, clock: () => number): MailTransport {
+  return {
+    kind: 'mailbox',
+    async send(mail) {
+      await db
+        .insertInto('mailbox')
+        .values({
+          id: newId(),
+          outbox_id: mail.outboxId,
+          company_id: mail.companyId,
+          sender: mail.from,
+          recipient: mail.to,
+          subject: mail.subject,
+          text_body: mail.text,
+          html_body: mail.html,
+          created_at: clock(),
+        })
+        // A retried delivery after a crash must not show the message twice.
+        .onConflict((oc) => oc.column('outbox_id').doNothing())
+        .execute();
+    },
+    close: () => {},
+  };
+}

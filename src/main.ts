@@ -1,0 +1,47 @@
+// `npm start`: start the portal and say where to go next.
+import { loadConfig, ConfigError } from './config.ts';
+import { firstOperatorSetup } from './companies/index.ts';
+import { createGatehouse } from './gatehouse.ts';
+
+async function main() {
+  const config = loadConfig();
+  const gatehouse = await createGatehouse(config);
+  await gatehouse.listen();
+  const setup = await firstOperatorSetup(gatehouse.deps);
+  const base = config.publicUrl.origin;
+  const lines = [
+    '',
+    `  Gatehouse is running at ${base}`,
+    `  Database: ${config.database.kind === 'sqlite' ? config.database.file : 'PostgreSQL'}`,
+    `  Mail: ${config.smtpUrl ? 'SMTP' : 'local mailbox (operator console > Mailbox, or: npx gatehouse mail list)'}`,
+    `  Operator console: ${base}/operator`,
+  ];
+  if (setup) {
+    lines.push(
+      '',
+      '  No operator has signed up yet. Set the first operator\'s password with this one-time link',
+      '  (a new link is printed at every start until then):',
+      `    ${setup.url}`,
+      `  Then log in with Username "${setup.username}" and Company Name "${setup.companyName}".`,
+      '  More operators: npx gatehouse operator create --username NAME --email ADDRESS',
+    );
+  }
+  console.log(lines.join('\n') + '\n');
+
+  const stop = async (signal: string) => {
+    console.log(`\n  ${signal}: shutting down`);
+    await gatehouse.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('Gatehouse could not start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+});

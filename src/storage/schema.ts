@@ -1,0 +1,148 @@
+// Table types for Kysely. Times are epoch milliseconds (one representation on both
+// engines); flags are 0/1 integers for the same reason. Every tenant-owned table has
+// company_id, and the store functions that read it take companyId first.
+import type { Generated } from 'kysely';
+
+export interface CompaniesTable {
+  id: string;
+  name: string;
+  /** Lower-cased, whitespace-collapsed name: two companies may not share it. */
+  name_key: string;
+  status: 'active' | 'suspended';
+  /** 1 for the platform's own company, whose users are the operators. */
+  is_platform: number;
+  created_at: number;
+}
+
+export interface AccountRequestsTable {
+  id: string;
+  company_name: string;
+  name_key: string;
+  contact_name: string;
+  email: string;
+  phone: string;
+  note: string | null;
+  source: 'public' | 'operator';
+  status: 'pending' | 'approved' | 'rejected';
+  reject_reason: string | null;
+  company_id: string | null;
+  decided_by: string | null;
+  decided_at: number | null;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  company_id: string;
+  username: string;
+  username_key: string;
+  email: string;
+  display_name: string;
+  role: 'root_master' | 'master' | 'user';
+  status: 'invited' | 'active' | 'disabled';
+  password_hash: string | null;
+  totp_secret: string | null;
+  totp_enrolled_at: number | null;
+  /** Last accepted TOTP time step: a code is accepted once, across nodes. */
+  totp_last_step: number | null;
+  failed_logins: number;
+  locked_until: number | null;
+  created_at: number;
+}
+
+export interface ActionLinksTable {
+  id: string;
+  company_id: string;
+  user_id: string;
+  purpose: 'signup';
+  /** SHA-256 of the token; the token itself exists only in the email. */
+  token_hash: string;
+  expires_at: number;
+  consumed_at: number | null;
+  revoked_at: number | null;
+  created_at: number;
+}
+
+export interface LoginFlowsTable {
+  id_hash: string;
+  company_id: string | null;
+  user_id: string | null;
+  username: string;
+  company_name: string;
+  step: 'password' | 'totp' | 'enroll';
+  /** Pending enrollment secret, encrypted, until the first code proves it. */
+  enroll_secret: string | null;
+  totp_failures: number;
+  expires_at: number;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  company_id: string;
+  user_id: string;
+  amr: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  company_id: string | null;
+  recipient: string;
+  subject: string;
+  /** Encrypted JSON { html, text }: it can hold a live link. Cleared after delivery. */
+  payload: string | null;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface MailboxTable {
+  id: string;
+  outbox_id: string;
+  company_id: string | null;
+  sender: string;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  created_at: number;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  company_id: string | null;
+  actor_id: string | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: string | null;
+  created_at: number;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  companies: CompaniesTable;
+  account_requests: AccountRequestsTable;
+  users: UsersTable;
+  action_links: ActionLinksTable;
+  login_flows: LoginFlowsTable;
+  sessions: SessionsTable;
+  outbox: OutboxTable;
+  mailbox: MailboxTable;
+  audit_events: AuditEventsTable;
+  settings: SettingsTable;
+}

@@ -1,0 +1,59 @@
+// Setting the first password through a Sign Up link. The slow hash runs before the
+// transaction; inside it the link is consumed and the password stored together, so a
+// replayed or raced link changes nothing.
+import { recordAudit } from '../audit/index.ts';
+import { checkNewPassword } from '../credentials/index.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { consumeSignupLink, findLiveSignupLink } from './signup-links.ts';
+
+export async function describeSignupLink(deps: CoreDeps, token: string) {
+  const link = await findLiveSignupLink(deps.db, token, deps.clock());
+  assertThat(link, 'link.invalid');
+  const found = await deps.db
+    .selectFrom('users')
+    .innerJoin('companies', 'companies.id', 'users.company_id')
+    .select(['users.username', 'companies.name as companyName', 'users.password_hash'])
+    .where('users.company_id', '=', link.company_id)
+    .where('users.id', '=', link.user_id)
+    .executeTakeFirst();
+  assertThat(found, 'link.invalid');
+  return { companyName: found.companyName, username: found.username, expiresAt: link.expires_at };
+}
+
+export async function completeSignup(
+  deps: CoreDeps,
+  input: { token: string; password: string; confirm: string },
+  meta: RequestMeta,
+): Promise<void> {
+  const described = await describeSignupLink(deps, input.token);
+  if (input.password !== input.confirm) {
+    throw new GatehouseError('password.mismatch', { fields: { confirm: 'The passwords do not match.' } });
+  }
+  const verdict = checkNewPassword(input.password, [described.username, described.companyName]);
+  if (!verdict.ok) {
+    throw new GatehouseError(verdict.reason === 'too_common' ? 'password.too_common' : 'password.too_weak', {
+      fields: { password: verdict.message },
+    });
+  }
+  const passwordHash = await deps.hasher.hash(input.password);
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const link = await consumeSignupLink(tx, input.token, now);
+    assertThat(link, 'link.invalid');
+    await tx
+      .updateTable('users')
+      .set({ password_hash: passwordHash, status: 'active', failed_logins: 0, locked_until: null })
+      .where('company_id', '=', link.company_id)
+      .where('id', '=', link.user_id)
+      .execute();
+    await recordAudit(tx, now, {
+      companyId: link.company_id,
+      actorId: link.user_id,
+      action: 'user.password_set',
+      target: link.user_id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+    });
+  });
+}

@@ -1,0 +1,189 @@
+// The one door to the server's JSON API (docs/API.md). Pages never call fetch themselves.
+
+export type FieldErrors = Record<string, string>;
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fields: FieldErrors;
+
+  constructor(status: number, code: string, message: string, fields: FieldErrors = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+  }
+}
+
+const NETWORK_MESSAGE = 'Gatehouse could not be reached. Check your connection and try again.';
+
+function errorFrom(status: number, body: unknown): ApiError {
+  const error = (body as { error?: { code?: unknown; message?: unknown; fields?: unknown } } | null)?.error;
+  if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+    const fields = error.fields && typeof error.fields === 'object' ? (error.fields as FieldErrors) : {};
+    return new ApiError(status, error.code, error.message, fields);
+  }
+  // A proxy or crash page rather than Gatehouse's own error shape.
+  return new ApiError(status, `http.${status}`, `Something went wrong (HTTP ${status}). Try again in a moment.`);
+}
+
+async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`/api${path}`, {
+      method,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: method === 'POST' ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' },
+      body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
+    });
+  } catch {
+    throw new ApiError(0, 'network.unreachable', NETWORK_MESSAGE);
+  }
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok) throw errorFrom(response.status, parsed);
+  return (parsed ?? {}) as T;
+}
+
+const get = <T>(path: string) => request<T>('GET', path);
+const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body);
+const seg = encodeURIComponent;
+
+// --- shapes ---
+
+export interface AccountRequestInput {
+  companyName: string;
+  contactName: string;
+  email: string;
+  phone: string;
+  note?: string;
+}
+
+export interface SignupLink {
+  companyName: string;
+  username: string;
+  expiresAt: string;
+}
+
+export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'done';
+
+export interface LoginState {
+  step: LoginStep;
+  username?: string;
+  companyName?: string;
+  /** Requested by web (docs/API.md): where to go after `done`, a same-origin path. */
+  redirectTo?: string;
+}
+
+export interface Enrollment {
+  qrCodeDataUrl: string;
+  secret: string;
+  secretGrouped: string;
+  issuer: string;
+  accountName: string;
+  apps: string[];
+}
+
+export interface Me {
+  user: {
+    id: string;
+    username: string;
+    displayName: string | null;
+    email: string | null;
+    role: string;
+    isOperator: boolean;
+  };
+  company: { id: string; name: string; status: string };
+}
+
+export type RequestStatus = 'pending' | 'approved' | 'rejected';
+export type RequestFilter = RequestStatus | 'all';
+
+export interface AccountRequest {
+  id: string;
+  companyName: string;
+  contactName: string;
+  email: string;
+  phone: string;
+  note: string | null;
+  status: RequestStatus;
+  source: string;
+  createdAt: string;
+  ageHours: number;
+  urgency: 'new' | 'due' | 'overdue';
+  rejectReason?: string | null;
+  companyId?: string | null;
+}
+
+export interface CompanySummary {
+  id: string;
+  name: string;
+  status: string;
+  createdAt: string;
+  rootMaster: { username: string; email: string; signedUp: boolean } | null;
+}
+
+export interface MailSummary {
+  id: string;
+  to: string;
+  subject: string;
+  createdAt: string;
+  status: string;
+}
+
+export interface MailMessage {
+  id: string;
+  to: string;
+  from: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  createdAt: string;
+}
+
+// --- endpoints ---
+
+export const api = {
+  requestAccount: (input: AccountRequestInput) =>
+    post<{ id: string; status: RequestStatus }>('/account-requests', input),
+
+  signupLink: (token: string) => get<SignupLink>(`/signup/${seg(token)}`),
+  setPassword: (token: string, password: string, confirm: string) =>
+    post<{ next: string }>('/signup', { token, password, confirm }),
+
+  login: {
+    current: () => get<LoginState>('/login'),
+    identify: (username: string, companyName: string) =>
+      post<LoginState>('/login/identify', { username, companyName }),
+    password: (password: string) => post<LoginState>('/login/password', { password }),
+    totp: (code: string) => post<LoginState>('/login/totp', { code }),
+    enrollStart: () => post<Enrollment>('/login/enroll/start'),
+    enrollVerify: (code: string) => post<LoginState>('/login/enroll/verify', { code }),
+    restart: () => post<LoginState>('/login/restart'),
+  },
+  logout: () => post<Record<string, never>>('/logout'),
+
+  me: () => get<Me>('/me'),
+
+  operator: {
+    requests: (status: RequestFilter) =>
+      get<{ requests: AccountRequest[] }>(`/operator/requests?status=${seg(status)}`),
+    createRequest: (input: AccountRequestInput) =>
+      post<{ id: string; status: RequestStatus }>('/operator/requests', input),
+    approve: (id: string, username: string) =>
+      post<{ companyId: string; username: string }>(`/operator/requests/${seg(id)}/approve`, username ? { username } : {}),
+    reject: (id: string, reason: string) => post<Record<string, never>>(`/operator/requests/${seg(id)}/reject`, { reason }),
+    companies: () => get<{ companies: CompanySummary[] }>('/operator/companies'),
+    resendWelcome: (companyId: string) =>
+      post<Record<string, never>>(`/operator/companies/${seg(companyId)}/resend-welcome`),
+    mail: () => get<{ messages: MailSummary[] }>('/operator/mail'),
+    mailMessage: (id: string) => get<MailMessage>(`/operator/mail/${seg(id)}`),
+  },
+};

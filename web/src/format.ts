@@ -1,0 +1,25 @@
+/** A readable local date and time, or '' when the server sent nothing usable. */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** A request's age as operators read it against the 24 to 48 hour promise: "3 h", "2 d 5 h". */
+export function formatAge(hours: number): string {
+  if (!Number.isFinite(hours) || hours < 1) return '< 1 h';
+  const whole = Math.floor(hours);
+  if (whole < 48) return `${whole} h`;
+  const rest = whole % 24;
+  return rest ? `${Math.floor(whole / 24)} d ${rest} h` : `${Math.floor(whole / 24)} d`;
+}
+
+/** "root_master" -> "Root Master", for role and status codes without a nicer name. */
+export function humanize(code: string): string {
+  return code
+    .split(/[_\s-]+/)
+    .filter(Boolean)
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join(' ');
+}

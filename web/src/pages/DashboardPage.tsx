@@ -1,0 +1,75 @@
+import { Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Link } from 'react-router';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { LoadingState } from '../components/LoadingState';
+import { displayName, SignedInShell } from '../components/SignedInShell';
+import { StatusBadge } from '../components/StatusBadge';
+import { humanize } from '../format';
+import { usePageTitle } from '../hooks/usePageTitle';
+import { useSession } from '../hooks/useSession';
+
+export function DashboardPage() {
+  usePageTitle('Home');
+  const { me, error, reload } = useSession();
+
+  if (!me) {
+    return (
+      <Stack p="xl" maw={480} mx="auto">
+        <ErrorAlert message={error?.message} />
+        {error ? <Button variant="default" onClick={() => void reload()}>Try again</Button> : <LoadingState />}
+      </Stack>
+    );
+  }
+
+  return (
+    <SignedInShell me={me}>
+      <Title order={1} size="h2">
+        Welcome, {displayName(me)}
+      </Title>
+
+      <SimpleGrid cols={{ base: 1, sm: me.user.isOperator ? 2 : 1 }} spacing="lg">
+        <Card withBorder radius="md" padding="lg">
+          <Text size="xs" tt="uppercase" fw={600} c="dimmed">
+            Company
+          </Text>
+          <Group gap="sm" mt={4}>
+            <Text fw={600} size="lg">
+              {me.company.name}
+            </Text>
+            <StatusBadge status={me.company.status} />
+          </Group>
+          <Text size="sm" mt="sm">
+            Signed in as <strong>{me.user.username}</strong> · Role: <strong>{humanize(me.user.role)}</strong>
+          </Text>
+        </Card>
+
+        {me.user.isOperator && (
+          <Card withBorder radius="md" padding="lg">
+            <Text size="xs" tt="uppercase" fw={600} c="dimmed">
+              Operator
+            </Text>
+            <Text size="sm" mt={4} mb="md">
+              Review company account requests, manage companies and read the outgoing mail.
+            </Text>
+            <Group>
+              <Button component={Link} to="/operator">
+                Operator Console
+              </Button>
+            </Group>
+          </Card>
+        )}
+      </SimpleGrid>
+
+      <Stack gap="sm" component="section" aria-labelledby="modules-heading">
+        <Title order={2} size="h3" id="modules-heading">
+          Modules
+        </Title>
+        <Card withBorder radius="md" padding="xl" style={{ borderStyle: 'dashed' }} bg="transparent">
+          <Text ta="center" c="dimmed">
+            No modules yet. Modules your company enables will appear here.
+          </Text>
+        </Card>
+      </Stack>
+    </SignedInShell>
+  );
+}

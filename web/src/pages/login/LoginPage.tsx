@@ -1,0 +1,145 @@
+import { Alert, Button, Group, Stack } from '@mantine/core';
+import { useCallback, useEffect, useState } from 'react';
+import { useLocation, useNavigate } from 'react-router';
+import { api, ApiError, type LoginState } from '../../api';
+import { AuthCard } from '../../components/AuthCard';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { LoadingState } from '../../components/LoadingState';
+import { EnrollStep } from './EnrollStep';
+import { IdentifyStep } from './IdentifyStep';
+import { PasswordStep } from './PasswordStep';
+import { TotpStep } from './TotpStep';
+
+/** What other pages may hand over when they send the user here (router state). */
+export interface LoginHandover {
+  notice?: string;
+  username?: string;
+  companyName?: string;
+}
+
+type Notice = { tone: 'success' | 'warning'; message: string };
+
+export interface StepProps {
+  flow: LoginState;
+  onAdvance: (next: LoginState) => void;
+  /** The server's flow expired (409 login.flow_expired): start again with its message. */
+  onExpired: (message: string) => void;
+  onRestart: () => void;
+}
+
+/** Only same-origin paths, so a crafted answer cannot send the browser elsewhere. */
+const safePath = (path: string | undefined) => (path && path.startsWith('/') && !path.startsWith('//') ? path : null);
+
+/**
+ * Identifier-first login. The server owns the flow and answers every call with the next
+ * `step`; this page only shows the step it is told, so a reload resumes where it was.
+ */
+export function LoginPage() {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [handover] = useState<LoginHandover>(() => (location.state ?? {}) as LoginHandover);
+  const [flow, setFlow] = useState<LoginState | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(
+    handover.notice ? { tone: 'success', message: handover.notice } : null,
+  );
+
+  const finish = useCallback(
+    (redirectTo?: string) => {
+      const target = safePath(redirectTo);
+      // A server-side destination (an OpenID Connect hand-back) needs a full page load.
+      if (target && target !== '/') window.location.assign(target);
+      else navigate('/', { replace: true });
+    },
+    [navigate],
+  );
+
+  const advance = useCallback(
+    (next: LoginState) => {
+      if (next.step === 'done') return finish(next.redirectTo);
+      setNotice(null);
+      // Later answers carry only `step`; keep who is logging in from earlier ones.
+      setFlow((current) => (next.step === 'identify' ? next : { ...current, ...next }));
+    },
+    [finish],
+  );
+
+  const load = useCallback(async () => {
+    setLoadError(null);
+    try {
+      const state = await api.login.current();
+      if (state.step === 'done') finish(state.redirectTo);
+      else setFlow(state);
+    } catch (error) {
+      setLoadError(error instanceof ApiError ? error.message : 'Something went wrong.');
+    }
+  }, [finish]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  // The handed-over notice is kept in state above; clearing the history entry stops a
+  // reload from showing it again.
+  useEffect(() => {
+    if (location.state) navigate({ pathname: location.pathname, search: location.search }, { replace: true, state: null });
+  }, [location.state, location.pathname, location.search, navigate]);
+
+  // Going back to the first step keeps what was typed, so a typo is quick to fix.
+  const backToIdentify = (current: LoginState | null): LoginState => ({
+    step: 'identify',
+    username: current?.username,
+    companyName: current?.companyName,
+  });
+
+  const onExpired = useCallback((message: string) => {
+    setFlow(backToIdentify);
+    setNotice({ tone: 'warning', message });
+  }, []);
+
+  const onRestart = useCallback(async () => {
+    setNotice(null);
+    try {
+      await api.login.restart();
+    } catch {
+      // The server starts a new flow on the next identify anyway.
+    }
+    setFlow(backToIdentify);
+  }, []);
+
+  const stepProps = flow && { flow, onAdvance: advance, onExpired, onRestart: () => void onRestart() };
+  const wide = flow?.step === 'enroll';
+
+  return (
+    <AuthCard width={wide ? 'md' : 'sm'}>
+      <Stack gap="md">
+        {notice && (
+          <Alert
+            color={notice.tone === 'success' ? 'teal' : 'yellow'}
+            variant="light"
+            role={notice.tone === 'success' ? 'status' : 'alert'}
+          >
+            {notice.message}
+          </Alert>
+        )}
+        {loadError && (
+          <>
+            <ErrorAlert message={loadError} />
+            <Group>
+              <Button variant="default" onClick={() => void load()}>
+                Try again
+              </Button>
+            </Group>
+          </>
+        )}
+        {!flow && !loadError && <LoadingState />}
+        {stepProps?.flow.step === 'identify' && (
+          <IdentifyStep {...stepProps} initialUsername={handover.username} initialCompanyName={handover.companyName} />
+        )}
+        {stepProps?.flow.step === 'password' && <PasswordStep {...stepProps} />}
+        {stepProps?.flow.step === 'totp' && <TotpStep {...stepProps} />}
+        {stepProps?.flow.step === 'enroll' && <EnrollStep {...stepProps} onFinish={finish} />}
+      </Stack>
+    </AuthCard>
+  );
+}

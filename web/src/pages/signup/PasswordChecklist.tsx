@@ -1,0 +1,37 @@
+import { List, Text, ThemeIcon, VisuallyHidden } from '@mantine/core';
+import { passwordRules } from './passwordRules';
+
+function Mark({ met }: { met: boolean }) {
+  return (
+    <ThemeIcon size={20} radius="xl" color={met ? 'teal' : 'gray'} variant={met ? 'filled' : 'light'} aria-hidden="true">
+      <svg width="12" height="12" viewBox="0 0 12 12" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round">
+        {met ? <path d="M2.5 6.2l2.3 2.3 4.7-5" /> : <path d="M3 6h6" />}
+      </svg>
+    </ThemeIcon>
+  );
+}
+
+/**
+ * Each rule says met or not met in words as well as by its mark. The list is a polite live
+ * region, so only the rule whose state changed is read out while the user types.
+ */
+export function PasswordChecklist({ password, id }: { password: string; id: string }) {
+  return (
+    <div id={id}>
+      <Text size="sm" fw={500} mb={6}>
+        Your password needs
+      </Text>
+      <List spacing={6} size="sm" center aria-live="polite">
+        {passwordRules.map((rule) => {
+          const met = rule.test(password);
+          return (
+            <List.Item key={rule.id} icon={<Mark met={met} />}>
+              {rule.label}
+              <VisuallyHidden>{met ? ': met' : ': not met yet'}</VisuallyHidden>
+            </List.Item>
+          );
+        })}
+      </List>
+    </div>
+  );
+}
