@@ -1,0 +1,74 @@
+// Test databases: a fresh SQLite file, or a fresh PostgreSQL database created on the
+// server named by GATEHOUSE_TEST_POSTGRES_URL (default: the local server's `test` db).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export const ADMIN_POSTGRES_URL = process.env.GATEHOUSE_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
+
+export interface TestDatabase {
+  engine: Engine;
+  /** Value for GATEHOUSE_DATABASE_URL. */
+  url: string;
+  dataDir: string;
+  drop(): Promise<void>;
+}
+
+let postgresReachable: Promise<boolean> | undefined;
+export function isPostgresReachable(): Promise<boolean> {
+  postgresReachable ??= (async () => {
+    const client = new pg.Client({ connectionString: ADMIN_POSTGRES_URL, connectionTimeoutMillis: 3000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  })();
+  return postgresReachable;
+}
+
+/** Engines this run covers: both, unless PostgreSQL is unreachable outside CI. */
+export async function enginesUnderTest(): Promise<Engine[]> {
+  if (await isPostgresReachable()) return ['sqlite', 'postgres'];
+  if (process.env.CI) throw new Error(`PostgreSQL is not reachable at ${ADMIN_POSTGRES_URL}; CI must test both engines.`);
+  console.warn(`# PostgreSQL not reachable at ${ADMIN_POSTGRES_URL}: this run covers SQLite only (set GATEHOUSE_TEST_POSTGRES_URL).`);
+  return ['sqlite'];
+}
+
+export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-test-'));
+  if (engine === 'sqlite') {
+    return {
+      engine,
+      url: `sqlite:${path.join(dataDir, 'gatehouse.db')}`,
+      dataDir,
+      drop: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const name = `gh_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: ADMIN_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    engine,
+    url: url.toString(),
+    dataDir,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: ADMIN_POSTGRES_URL });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,84 @@
+// Starts a real Gatehouse on a free loopback port, on a fresh database, with mail going
+// over SMTP to a capture server, and a clock the test controls.
+import { loadConfig } from '../../src/config.ts';
+import { createGatehouse, type Gatehouse } from '../../src/gatehouse.ts';
+import { Agent } from './agent.ts';
+import { testClock, type TestClock } from './clock.ts';
+import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts';
+import { startSmtpCapture, type SmtpCapture } from './smtp.ts';
+
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
+
+export interface TestServer {
+  baseUrl: string;
+  gatehouse: Gatehouse;
+  clock: TestClock;
+  mail: SmtpCapture;
+  database: TestDatabase;
+  agent(): Agent;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  engine?: Engine;
+  env?: Record<string, string>;
+  /** A real wall clock instead of the pinned test clock (browser tests). */
+  realClock?: boolean;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = await createTestDatabase(options.engine ?? 'sqlite');
+  const mail = await startSmtpCapture();
+  const clock = testClock();
+  if (options.realClock) clock.set(Date.now());
+  // The public URL is fixed before the port is known: links must come from it, never
+  // from the Host header, so the tests give it a port we then listen on.
+  const port = await freePort();
+  const scheme = options.env?.GATEHOUSE_TLS_CERT_FILE ? 'https' : 'http';
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    GATEHOUSE_PUBLIC_URL: `${scheme}://localhost:${port}`,
+    GATEHOUSE_DATA_DIR: database.dataDir,
+    GATEHOUSE_DATABASE_URL: database.url,
+    GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
+    GATEHOUSE_SMTP_URL: mail.url,
+    GATEHOUSE_MAIL_FROM: 'Gatehouse <noreply@gatehouse.test>',
+    GATEHOUSE_ARGON2_MAX_CONCURRENCY: '2',
+    ...options.env,
+  });
+  const realClock = Object.assign(() => Date.now(), { set() {}, advance() {} }) as TestClock;
+  const gatehouse = await createGatehouse(config, {
+    clock: options.realClock ? realClock : clock,
+    logger: false,
+    mailWorkerIntervalMs: 200,
+  });
+  await gatehouse.listen();
+  const baseUrl = config.publicUrl.origin;
+  return {
+    baseUrl,
+    gatehouse,
+    clock: options.realClock ? realClock : clock,
+    mail,
+    database,
+    agent: () => new Agent(baseUrl),
+    async close() {
+      await gatehouse.close();
+      await mail.close();
+      await database.drop();
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,69 @@
+import { Anchor, Button, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Link, useSearchParams } from 'react-router';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { LoadingState } from '../../components/LoadingState';
+import { SignedInShell } from '../../components/SignedInShell';
+import { usePageTitle } from '../../hooks/usePageTitle';
+import { useSession } from '../../hooks/useSession';
+import { CompaniesTab } from './CompaniesTab';
+import { Forbidden } from './Forbidden';
+import { MailboxTab } from './MailboxTab';
+import { RequestsTab } from './RequestsTab';
+
+const tabs = ['requests', 'companies', 'mailbox'] as const;
+type Tab = (typeof tabs)[number];
+
+export function OperatorPage() {
+  usePageTitle('Operator Console');
+  const { me, error, reload } = useSession();
+  // The open tab lives in the address, so a reload or a shared link keeps it.
+  const [params, setParams] = useSearchParams();
+  const requested = params.get('tab');
+  const tab: Tab = tabs.find((name) => name === requested) ?? 'requests';
+
+  if (!me) {
+    return (
+      <Stack p="xl" maw={480} mx="auto">
+        <ErrorAlert message={error?.message} />
+        {error ? <Button variant="default" onClick={() => void reload()}>Try again</Button> : <LoadingState />}
+      </Stack>
+    );
+  }
+
+  return (
+    <SignedInShell me={me}>
+      <div>
+        <Anchor component={Link} to="/" size="sm">
+          ← Home
+        </Anchor>
+        <Title order={1} size="h2" mt={4}>
+          Operator Console
+        </Title>
+        <Text size="sm" c="dimmed">
+          Company account requests are answered within 24 to 48 hours.
+        </Text>
+      </div>
+      {!me.user.isOperator ? (
+        <Forbidden />
+      ) : (
+        // Inactive panels unmount, so opening a tab always shows fresh data.
+        <Tabs value={tab} onChange={(value) => setParams(value && value !== 'requests' ? { tab: value } : {}, { replace: true })} keepMounted={false}>
+          <Tabs.List mb="lg">
+            <Tabs.Tab value="requests">Requests</Tabs.Tab>
+            <Tabs.Tab value="companies">Companies</Tabs.Tab>
+            <Tabs.Tab value="mailbox">Mailbox</Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="requests">
+            <RequestsTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="companies">
+            <CompaniesTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="mailbox">
+            <MailboxTab />
+          </Tabs.Panel>
+        </Tabs>
+      )}
+    </SignedInShell>
+  );
+}

@@ -1,0 +1,150 @@
+import { Button, Group, SegmentedControl, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { useCallback, useState } from 'react';
+import { api, type AccountRequest, type RequestFilter } from '../../api';
+import { LoadingState } from '../../components/LoadingState';
+import { StatusBadge } from '../../components/StatusBadge';
+import { formatAge, formatTime } from '../../format';
+import { ApproveDialog } from './ApproveDialog';
+import { LoadError } from './LoadError';
+import { NewRequestDialog } from './NewRequestDialog';
+import { Notice } from './Notice';
+import { RejectDialog } from './RejectDialog';
+import { UrgencyBadge } from './UrgencyBadge';
+import { useLoad } from './useLoad';
+
+const filters: { value: RequestFilter; label: string }[] = [
+  { value: 'pending', label: 'Pending' },
+  { value: 'approved', label: 'Approved' },
+  { value: 'rejected', label: 'Rejected' },
+  { value: 'all', label: 'All' },
+];
+
+type Dialog = { kind: 'approve' | 'reject'; request: AccountRequest } | { kind: 'new' } | null;
+
+function RequestRow({ request, onOpen }: { request: AccountRequest; onOpen: (dialog: Dialog) => void }) {
+  const pending = request.status === 'pending';
+  return (
+    <Table.Tr>
+      <Table.Td>
+        <Text fw={600} size="sm">{request.companyName}</Text>
+        {request.note && <Text size="xs" c="dimmed" lineClamp={2}>{request.note}</Text>}
+        {request.source === 'operator' && <Text size="xs" c="dimmed">Entered by an operator</Text>}
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm">{request.contactName}</Text>
+        <Text size="xs" c="dimmed">{request.phone}</Text>
+      </Table.Td>
+      <Table.Td><Text size="sm" style={{ wordBreak: 'break-all' }}>{request.email}</Text></Table.Td>
+      <Table.Td>
+        <Text size="sm" title={formatTime(request.createdAt)}>{formatAge(request.ageHours)}</Text>
+      </Table.Td>
+      <Table.Td>
+        <Group gap={6} wrap="nowrap">
+          <StatusBadge status={request.status} />
+          {pending && <UrgencyBadge urgency={request.urgency} />}
+        </Group>
+        {request.status === 'rejected' && request.rejectReason && (
+          <Text size="xs" c="dimmed" mt={4} lineClamp={2}>{request.rejectReason}</Text>
+        )}
+      </Table.Td>
+      <Table.Td>
+        {pending && (
+          <Group gap="xs" wrap="nowrap">
+            {/* Named per company: every row has these buttons. */}
+            <Button size="compact-sm" onClick={() => onOpen({ kind: 'approve', request })} aria-label={`Approve ${request.companyName}`}>
+              Approve
+            </Button>
+            <Button size="compact-sm" variant="default" onClick={() => onOpen({ kind: 'reject', request })} aria-label={`Reject ${request.companyName}`}>
+              Reject
+            </Button>
+          </Group>
+        )}
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
+export function RequestsTab() {
+  const [filter, setFilter] = useState<RequestFilter>('pending');
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const load = useCallback(() => api.operator.requests(filter), [filter]);
+  const { data, error, loading, reload } = useLoad(load);
+
+  const finished = (message: string) => {
+    setDialog(null);
+    setNotice(message);
+    void reload();
+  };
+
+  const requests = data?.requests ?? [];
+
+  return (
+    <Stack gap="md">
+      <Group justify="space-between" wrap="wrap">
+        <SegmentedControl
+          aria-label="Show requests"
+          value={filter}
+          onChange={(value) => setFilter(value as RequestFilter)}
+          data={filters}
+        />
+        <Group gap="xs">
+          <Button variant="default" onClick={() => void reload()} loading={loading && data !== null}>
+            Refresh
+          </Button>
+          <Button onClick={() => setDialog({ kind: 'new' })}>New Request</Button>
+        </Group>
+      </Group>
+      <Notice message={notice} onClose={() => setNotice(null)} />
+      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {!error && data === null && <LoadingState label="Loading requests…" />}
+      {!error && data !== null && requests.length === 0 && (
+        <Text c="dimmed" ta="center" py="xl">
+          {filter === 'pending' ? 'No pending requests. Everything is answered.' : 'No requests to show.'}
+        </Text>
+      )}
+      {!error && requests.length > 0 && (
+        <Table.ScrollContainer minWidth={760}>
+          <Table verticalSpacing="sm" highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Company</Table.Th>
+                <Table.Th>Contact</Table.Th>
+                <Table.Th>Email</Table.Th>
+                <Table.Th>Age</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {requests.map((request) => (
+                <RequestRow key={request.id} request={request} onOpen={setDialog} />
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+
+      <ApproveDialog
+        request={dialog?.kind === 'approve' ? dialog.request : null}
+        onClose={() => setDialog(null)}
+        onApproved={(result, request) =>
+          finished(`Approved ${request.companyName}. The welcome email to ${request.email} is on its way; Root Master username: ${result.username}.`)
+        }
+      />
+      <RejectDialog
+        request={dialog?.kind === 'reject' ? dialog.request : null}
+        onClose={() => setDialog(null)}
+        onRejected={(request) => finished(`Rejected the request from ${request.companyName}.`)}
+      />
+      <NewRequestDialog
+        opened={dialog?.kind === 'new'}
+        onClose={() => setDialog(null)}
+        onCreated={(companyName) => {
+          setFilter('pending');
+          finished(`Request for ${companyName} added.`);
+        }}
+      />
+    </Stack>
+  );
+}
