@@ -2,7 +2,15 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+} from 'kysely';
 
 type Params = ReadonlyArray<unknown>;
 type SqlValue = null | number | bigint | string | Uint8Array;
@@ -31,8 +39,45 @@ export function openSqliteDatabase(file: string): DatabaseSync {
   return db;
 }
 
+/**
+ * Transactions take the write lock when they begin (BEGIN IMMEDIATE). With a deferred
+ * BEGIN, a transaction that read first and writes later fails outright when another
+ * process wrote in between; taking the lock up front makes it wait its turn instead
+ * (busy timeout), which is what two processes on one file need, migrations included.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+/**
+ * SQLite does roll back DDL. Saying so makes the migrator run each migration inside one
+ * (immediate) transaction: two processes starting together on one file migrate in turn,
+ * and the second finds the work done instead of failing half-way.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 export function createSqliteDialect(db: DatabaseSync): SqliteDialect {
-  return new SqliteDialect({
+  return new ImmediateSqliteDialect({
     database: {
       close: () => db.close(),
       prepare: (sql: string) => adapt(db.prepare(sql)),
