@@ -7,6 +7,7 @@ import * as english from '@zxcvbn-ts/language-en';
 import { MAX_PASSWORD_LENGTH } from '../crypto/index.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;
+const ESTIMATED_PREFIX = 64;
 
 export const PASSWORD_RULES = [
   { id: 'length', label: `At least ${MIN_PASSWORD_LENGTH} characters`, test: (p: string) => [...p].length >= MIN_PASSWORD_LENGTH },
@@ -41,7 +42,10 @@ export function checkNewPassword(password: string, context: string[] = []): Pass
     return { ok: false, reason: 'too_weak', message: `Still needed: ${missing.map((r) => r.label.toLowerCase()).join(', ')}.` };
   }
   // Score 0-4; below 3 falls to an offline attack in well under a day of guessing.
-  const result = getEstimator().check(password, context.filter(Boolean));
+  // The estimator's cost grows steeply with length, so it sees the first 64 characters
+  // only: no dictionary word or pattern is longer, and a 1 KiB password cannot stall
+  // the event loop.
+  const result = getEstimator().check(password.slice(0, ESTIMATED_PREFIX), context.filter(Boolean));
   if (result.score < 3) {
     const hint = result.feedback.warning ? ` ${result.feedback.warning}` : '';
     return { ok: false, reason: 'too_common', message: `This password is too common or easy to guess.${hint}` };

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkNewPassword } from './password-policy.ts';
+
+test('the seed rule: 8+ characters with lower, upper, number and symbol', () => {
+  for (const weak of ['Sh0rt!', 'alllowercase1!', 'ALLUPPERCASE1!', 'NoDigitsHere!', 'NoSymbols123abc']) {
+    const verdict = checkNewPassword(weak);
+    assert.equal(verdict.ok, false, weak);
+    assert.equal(verdict.ok === false && verdict.reason, 'too_weak', weak);
+  }
+});
+
+test('common passwords that meet the rule are still refused', () => {
+  for (const common of ['Password1!', 'Welcome123!', 'Qwerty123!']) {
+    const verdict = checkNewPassword(common);
+    assert.equal(verdict.ok === false && verdict.reason, 'too_common', common);
+  }
+});
+
+test('the username and company name count as guessable', () => {
+  assert.equal(checkNewPassword('Acmecorp2026!', ['acmecorp']).ok, false);
+});
+
+test('strong passwords pass, up to 1024 characters, never truncated', () => {
+  assert.equal(checkNewPassword('Velvet-Harbor-42!').ok, true);
+  const long = 'Aa1!' + 'x7Q#'.repeat(255); // 1024 characters
+  assert.equal(long.length, 1024);
+  assert.equal(checkNewPassword(long).ok, true);
+  assert.equal(checkNewPassword(long + 'y').ok, false);
+});
