@@ -17,11 +17,17 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function checkOrigin(request: FastifyRequest, publicOrigin: string): void {
   if (SAFE_METHODS.has(request.method)) return;
   const origin = request.headers.origin;
+  const site = request.headers['sec-fetch-site'];
+  // Under `Referrer-Policy: no-referrer` browsers may send `Origin: null` even for our
+  // own POSTs; then only Sec-Fetch-Site saying same-origin vouches for the request.
+  if (origin === 'null') {
+    if (site !== 'same-origin') throw new GatehouseError('csrf.forbidden_origin');
+    return;
+  }
   if (origin !== undefined) {
     if (origin !== publicOrigin) throw new GatehouseError('csrf.forbidden_origin');
     return;
   }
-  const site = request.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
     throw new GatehouseError('csrf.forbidden_origin');
   }

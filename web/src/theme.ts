@@ -26,12 +26,18 @@ export const theme = createTheme({
     TextInput: { defaultProps: { size: 'md', withAsterisk: false } },
     PasswordInput: { defaultProps: { size: 'md', withAsterisk: false } },
     Textarea: { defaultProps: { size: 'md', withAsterisk: false } },
+    // Mantine leaves the dialog's close button without a name.
+    Modal: { defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } },
   },
 });
 
-// Mantine's default dimmed grey is below 4.5:1 on white; a shade darker passes WCAG AA.
+// Mantine's default dimmed grey and error red are below 4.5:1 on white; darker shades pass
+// WCAG AA for the small text they are used for (hints, messages under inputs).
 export const cssVariablesResolver: CSSVariablesResolver = () => ({
   variables: {},
-  light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)' },
+  light: {
+    '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
+    '--mantine-color-error': 'var(--mantine-color-red-9)',
+  },
   dark: {},
 });

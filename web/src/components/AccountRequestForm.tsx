@@ -38,7 +38,11 @@ export function AccountRequestForm({ submit, onSubmitted, autoFocus }: AccountRe
   const set = (key: keyof AccountRequestInput) => (event: { currentTarget: { value: string } }) => {
     const value = event.currentTarget.value;
     setValues((current) => ({ ...current, [key]: value }));
-    setChecked(({ [key]: _fixed, ...rest }) => rest);
+    setChecked((current) => {
+      const rest = { ...current };
+      delete rest[key];
+      return rest;
+    });
   };
 
   const onSubmit = async (event: FormEvent) => {

@@ -32,7 +32,7 @@ export function ManualKey({ enrollment }: { enrollment: Enrollment }) {
               fz="lg"
               px="sm"
               py={6}
-              style={{ letterSpacing: '0.08em', userSelect: 'all', wordBreak: 'break-all' }}
+              style={{ letterSpacing: '0.08em', userSelect: 'all', overflowWrap: 'anywhere' }}
             >
               {enrollment.secretGrouped}
             </Code>

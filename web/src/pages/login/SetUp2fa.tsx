@@ -80,14 +80,14 @@ export function SetUp2fa({ enrollment, onExpired, onFinish }: SetUp2faProps) {
           <Paper withBorder p="xs" radius="md" bg="white" w="fit-content">
             <img src={enrollment.qrCodeDataUrl} alt="QR code for your authenticator app" width={176} height={176} style={{ display: 'block' }} />
           </Paper>
-          <ManualKey enrollment={enrollment} />
           <Text size="sm" c="dimmed">
             <Text span fw={600} c="var(--mantine-color-text)">
               Important:
             </Text>{' '}
-            if you use Microsoft Authenticator, we recommend entering the key manually instead of scanning, to avoid
+            if you use Microsoft Authenticator, we recommend entering the key by hand (the option below) instead of scanning, to avoid
             overwriting an existing 2FA account. This is a known Microsoft bug.
           </Text>
+          <ManualKey enrollment={enrollment} />
         </SetupStep>
 
         <SetupStep number={3} title="Enter the Authentication Code">

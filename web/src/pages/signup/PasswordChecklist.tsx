@@ -13,7 +13,8 @@ function Mark({ met }: { met: boolean }) {
 
 /**
  * Each rule says met or not met in words as well as by its mark. The list is a polite live
- * region, so only the rule whose state changed is read out while the user types.
+ * region, so only the rule whose state changed is read out (whole, being atomic) while the
+ * user types.
  */
 export function PasswordChecklist({ password, id }: { password: string; id: string }) {
   return (
@@ -25,7 +26,7 @@ export function PasswordChecklist({ password, id }: { password: string; id: stri
         {passwordRules.map((rule) => {
           const met = rule.test(password);
           return (
-            <List.Item key={rule.id} icon={<Mark met={met} />}>
+            <List.Item key={rule.id} icon={<Mark met={met} />} aria-atomic="true">
               {rule.label}
               <VisuallyHidden>{met ? ': met' : ': not met yet'}</VisuallyHidden>
             </List.Item>
