@@ -5,8 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
-import { createPasswordHasher, createSecretBox } from './crypto/index.ts';
+import { createPasswordHasher, createSecretBox, deriveKey } from './crypto/index.ts';
 import { buildHttpApp } from './http/app.ts';
+import { cookieNames } from './http/cookies.ts';
+import { createOidcService, type OidcService } from './modules/index.ts';
 import { createMailboxTransport, createMailWorker, createSmtpTransport, type MailWorker } from './mail/index.ts';
 import { resolveSecretKey } from './secret-key.ts';
 import type { CoreDeps } from './shared/deps.ts';
@@ -19,6 +21,7 @@ export interface Gatehouse {
   deps: CoreDeps;
   storage: Storage;
   mailWorker: MailWorker;
+  oidc: OidcService;
   http: FastifyInstance;
   /** Listens on the configured host and port (0 = any free port); returns the address. */
   listen(): Promise<string>;
@@ -34,7 +37,8 @@ export interface GatehouseOptions {
 
 export async function createCore(config: Config, options: GatehouseOptions = {}) {
   const clock = options.clock ?? systemClock;
-  const secrets = createSecretBox([resolveSecretKey(config)]);
+  const secretKey = resolveSecretKey(config);
+  const secrets = createSecretBox([secretKey]);
   const storage = await openStorage(config.database);
   let poke = () => {};
   const deps: CoreDeps = {
@@ -43,6 +47,7 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
     secrets,
     hasher: createPasswordHasher(config.argon2MaxConcurrency),
     clock,
+    deriveKey: (purpose) => deriveKey(secretKey, purpose),
     mailQueued: () => poke(),
   };
   const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(storage.db, clock);
@@ -56,7 +61,12 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const https = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
     : undefined;
+  const oidc = await createOidcService(deps, {
+    sessionCookieName: cookieNames(config.secureCookies).session,
+    onError: (error) => http.log.error({ err: error }, 'openid connect provider error'),
+  });
   const http = await buildHttpApp(deps, storage, {
+    oidc,
     webDist: WEB_DIST,
     logger: options.logger ?? { level: config.logLevel },
     ...(https ? { https } : {}),
@@ -66,9 +76,11 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     deps,
     storage,
     mailWorker,
+    oidc,
     http,
     listen: () => http.listen({ port: config.port, host: config.host }),
     async close() {
+      oidc.close();
       await http.close();
       await mailWorker.stop();
       await storage.close();

@@ -1,4 +1,4 @@
 // The crypto door: the only folder that touches hashing and encryption primitives.
 export { createPasswordHasher, MAX_PASSWORD_LENGTH, type PasswordHasher } from './passwords.ts';
 export { createSecretBox, generateSecretKey, type SecretBox } from './secrets.ts';
-export { constantTimeEqual, hashToken, newId, randomBytesOf, randomToken } from './tokens.ts';
+export { constantTimeEqual, deriveKey, hashToken, keyedHash, newId, randomBytesOf, randomToken } from './tokens.ts';

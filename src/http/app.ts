@@ -14,6 +14,9 @@ import { loginRoutes } from './routes/login.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { publicRoutes } from './routes/public.ts';
+import { moduleRoutes } from './routes/modules.ts';
+import { oidcRoutes } from './routes/oidc.ts';
+import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -21,7 +24,12 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 export async function buildHttpApp(
   deps: CoreDeps,
   storage: Storage,
-  options: { webDist: string; logger: FastifyServerOptions['logger']; https?: { cert: Buffer; key: Buffer } },
+  options: {
+    webDist: string;
+    logger: FastifyServerOptions['logger'];
+    https?: { cert: Buffer; key: Buffer };
+    oidc: OidcService;
+  },
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger,
@@ -52,6 +60,8 @@ export async function buildHttpApp(
       },
     },
     crossOriginOpenerPolicy: { policy: 'same-origin' },
+    // Legacy twin of frame-ancestors 'none' for browsers that ignore CSP: never framed.
+    xFrameOptions: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
     strictTransportSecurity: deps.config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
   });
@@ -79,7 +89,9 @@ export async function buildHttpApp(
   publicRoutes(app, ctx);
   loginRoutes(app, ctx);
   portalRoutes(app, ctx);
+  moduleRoutes(app, ctx);
   await app.register(async (scope) => operatorRoutes(scope, ctx));
+  await oidcRoutes(app, ctx, options.oidc);
   await serveWebApp(app, options.webDist);
   return app;
 }

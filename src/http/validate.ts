@@ -24,6 +24,19 @@ export function text(label: string, max: number, min = 1) {
     .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), `${label} contains characters that are not allowed.`);
 }
 
+/**
+ * An optional multi-line text field (a note): trimmed, bounded, line breaks and tabs
+ * allowed, other control characters refused (PostgreSQL text cannot even hold NUL).
+ */
+export function multilineText(label: string, max: number) {
+  return z
+    .string({ error: `${label} must be text.` })
+    .trim()
+    .max(max, `${label} can have at most ${max} characters.`)
+    .refine((value) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value), `${label} contains characters that are not allowed.`)
+    .optional();
+}
+
 export const email = z
   .string({ error: 'Email is required.' })
   .trim()

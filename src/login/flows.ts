@@ -12,7 +12,7 @@ export type FlowStep = LoginFlowsTable['step'];
 
 export async function createFlow(
   db: Queryable,
-  input: { companyId: string | null; userId: string | null; username: string; companyName: string },
+  input: { companyId: string | null; userId: string | null; username: string; companyName: string; returnTo: string | null },
   now: number,
 ): Promise<string> {
   const token = randomToken();
@@ -27,6 +27,7 @@ export async function createFlow(
       step: 'password',
       enroll_secret: null,
       totp_failures: 0,
+      return_to: input.returnTo,
       expires_at: now + FLOW_TTL_MS,
       created_at: now,
     })

@@ -1,6 +1,6 @@
-// Password attempts per user are reserved before they are checked: one conditional
-// UPDATE takes a slot while fewer than MAX_FAILURES are used, so even 50 parallel wrong
-// passwords get at most MAX_FAILURES evaluations before the account locks.
+// Password and TOTP attempts per user are reserved before they are checked: one
+// conditional UPDATE takes a slot while fewer than MAX_FAILURES are used, so even 50
+// parallel wrong guesses get at most MAX_FAILURES evaluations before the account locks.
 import { sql } from 'kysely';
 import type { Queryable } from '../storage/index.ts';
 
@@ -40,6 +40,19 @@ export async function lockIfExhausted(db: Queryable, companyId: string, userId: 
     .where('locked_until', 'is', null)
     .execute();
   return true;
+}
+
+/**
+ * A right password gives its slot back without clearing the count: only a finished
+ * login (both factors) does, so restarting after wrong TOTP codes gains nothing.
+ */
+export async function releaseAttempt(db: Queryable, companyId: string, userId: string) {
+  await db
+    .updateTable('users')
+    .set({ failed_logins: sql<number>`case when failed_logins > 0 then failed_logins - 1 else 0 end` })
+    .where('company_id', '=', companyId)
+    .where('id', '=', userId)
+    .execute();
 }
 
 export async function clearFailures(db: Queryable, companyId: string, userId: string) {

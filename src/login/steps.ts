@@ -29,7 +29,7 @@ import {
   setEnrollSecretOnce,
   type FlowRow,
 } from './flows.ts';
-import { clearFailures, lockIfExhausted, reserveAttempt } from './lockout.ts';
+import { clearFailures, lockIfExhausted, releaseAttempt, reserveAttempt } from './lockout.ts';
 
 export const MAX_TOTP_FAILURES = 5;
 const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
@@ -43,7 +43,10 @@ export async function currentStep(deps: CoreDeps, flowToken: string | undefined)
 }
 
 /** Step one. Always moves on to the password: nothing here tells whether names exist. */
-export async function identify(deps: CoreDeps, input: { username: string; companyName: string }) {
+export async function identify(
+  deps: CoreDeps,
+  input: { username: string; companyName: string; returnTo?: string | undefined },
+) {
   const company = await findCompanyByName(deps.db, input.companyName);
   // The user lookup runs either way, so both branches cost the same.
   const user = await findUserByUsername(deps.db, company?.id ?? NO_SUCH_ID, input.username);
@@ -54,6 +57,7 @@ export async function identify(deps: CoreDeps, input: { username: string; compan
       userId: user?.id ?? null,
       username: input.username.trim(),
       companyName: input.companyName.trim(),
+      returnTo: input.returnTo ?? null,
     },
     deps.clock(),
   );
@@ -91,7 +95,7 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     const locked = await lockIfExhausted(deps.db, user.company_id, user.id, slot, deps.clock());
     return rejectCredentials(deps, flow, meta, locked ? 'wrong_password_locked' : 'wrong_password');
   }
-  await clearFailures(deps.db, user.company_id, user.id);
+  await releaseAttempt(deps.db, user.company_id, user.id);
   if (user.status !== 'active') return rejectCredentials(deps, flow, meta, 'user_disabled');
   const company = await deps.db.selectFrom('companies').select('status').where('id', '=', user.company_id).executeTakeFirst();
   if (company?.status !== 'active') return rejectCredentials(deps, flow, meta, 'company_suspended');
@@ -105,6 +109,7 @@ async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, meta: R
   const now = deps.clock();
   if (!(await consumeFlow(tx, flow))) throw new GatehouseError('login.flow_expired');
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
+  await clearFailures(tx, flow.company_id, flow.user_id);
   const sessionToken = await createSession(
     tx,
     { companyId: flow.company_id, userId: flow.user_id, amr: ['pwd', 'otp'], ip: meta.ip, userAgent: meta.userAgent },
@@ -136,9 +141,16 @@ export async function checkTotp(deps: CoreDeps, flowToken: string | undefined, c
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   const user = await getUser(deps.db, flow.company_id, flow.user_id);
   assertThat(user?.totp_secret, 'login.flow_expired');
+  // Codes count against the account like passwords, so new flows bring no new guesses.
+  const slot = await reserveAttempt(deps.db, user.company_id, user.id, deps.clock());
+  if (slot === null) return refuseCode(deps, flow, flowToken);
+  const refuseCounted = async () => {
+    await lockIfExhausted(deps.db, user.company_id, user.id, slot, deps.clock());
+    return refuseCode(deps, flow, flowToken);
+  };
   const secret = deps.secrets.decrypt(user.totp_secret, `totp:${user.id}`);
   const step = matchTotpStep(secret, code, deps.clock());
-  if (step === null) return refuseCode(deps, flow, flowToken);
+  if (step === null) return refuseCounted();
   try {
     const sessionToken = await deps.db.transaction().execute(async (tx) => {
       // The step is recorded atomically: a code (or an older one) is never accepted twice.
@@ -152,9 +164,9 @@ export async function checkTotp(deps: CoreDeps, flowToken: string | undefined, c
       if (Number(accepted.numUpdatedRows) !== 1) throw new GatehouseError('totp.invalid_code');
       return finishLogin(deps, tx, flow, meta, 'login.succeeded');
     });
-    return { sessionToken, step: 'done' as LoginStep };
+    return { sessionToken, step: 'done' as LoginStep, redirectTo: flow.return_to };
   } catch (error) {
-    if (error instanceof GatehouseError && error.code === 'totp.invalid_code') return refuseCode(deps, flow, flowToken);
+    if (error instanceof GatehouseError && error.code === 'totp.invalid_code') return refuseCounted();
     throw error;
   }
 }
@@ -217,7 +229,7 @@ export async function finishEnrollment(deps: CoreDeps, flowToken: string | undef
     await recordAudit(tx, deps.clock(), { companyId, actorId: userId, action: 'totp.enrolled', target: userId, ip: meta.ip, userAgent: meta.userAgent });
     return finishLogin(deps, tx, flow, meta, 'login.succeeded');
   });
-  return { sessionToken, step: 'done' as LoginStep };
+  return { sessionToken, step: 'done' as LoginStep, redirectTo: flow.return_to };
 }
 
 export { deleteFlow as abandonFlow };

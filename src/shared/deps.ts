@@ -11,6 +11,8 @@ export interface CoreDeps {
   secrets: SecretBox;
   hasher: PasswordHasher;
   clock: Clock;
+  /** A 256-bit key for one purpose, derived from the master secret key. */
+  deriveKey: (purpose: string) => Buffer;
   /** Called after a commit that queued mail, so delivery starts at once. */
   mailQueued: () => void;
 }

@@ -3,9 +3,11 @@
 // history that does not match the code (an older binary on a newer database).
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/0001_initial.ts';
+import * as modulesOidc from './migrations/0002_modules_oidc.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_modules_oidc': modulesOidc,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

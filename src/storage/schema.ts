@@ -73,6 +73,8 @@ export interface LoginFlowsTable {
   /** Pending enrollment secret, encrypted, until the first code proves it. */
   enroll_secret: string | null;
   totp_failures: number;
+  /** Same-origin path to continue at after the last step (an OIDC interaction). */
+  return_to: string | null;
   expires_at: number;
   created_at: number;
 }
@@ -134,6 +136,54 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface ModulesTable {
+  id: string;
+  /** Public OAuth client id. */
+  client_id: string;
+  name: string;
+  description: string;
+  logo_url: string | null;
+  launch_url: string;
+  /** JSON array of exact redirect URIs. */
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  backchannel_logout_uri: string | null;
+  client_type: 'confidential' | 'public';
+  /** Keyed SHA-256 of the client secret (confidential clients only). */
+  secret_hash: string | null;
+  created_at: number;
+}
+
+export interface CompanyModulesTable {
+  company_id: string;
+  module_id: string;
+  /** Granted by an operator; a company's Masters switch it on or off for their users. */
+  enabled: number;
+  granted_at: number;
+}
+
+/** Everything oidc-provider persists: codes, tokens, sessions, grants, interactions. */
+export interface OidcRecordsTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: 'RS256' | 'ES256';
+  /** Private JWK, encrypted with the secret box. */
+  private_jwk: string;
+  status: 'active' | 'retired';
+  created_at: number;
+  retired_at: number | null;
+}
+
 export interface Database {
   companies: CompaniesTable;
   account_requests: AccountRequestsTable;
@@ -145,4 +195,8 @@ export interface Database {
   mailbox: MailboxTable;
   audit_events: AuditEventsTable;
   settings: SettingsTable;
+  modules: ModulesTable;
+  company_modules: CompanyModulesTable;
+  oidc_records: OidcRecordsTable;
+  signing_keys: SigningKeysTable;
 }

@@ -160,8 +160,8 @@ export const api = {
 
   login: {
     current: () => get<LoginState>('/login'),
-    identify: (username: string, companyName: string) =>
-      post<LoginState>('/login/identify', { username, companyName }),
+    identify: (username: string, companyName: string, returnTo?: string) =>
+      post<LoginState>('/login/identify', returnTo ? { username, companyName, returnTo } : { username, companyName }),
     password: (password: string) => post<LoginState>('/login/password', { password }),
     totp: (code: string) => post<LoginState>('/login/totp', { code }),
     enrollStart: () => post<Enrollment>('/login/enroll/start'),

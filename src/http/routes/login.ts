@@ -17,7 +17,15 @@ import { clearCookie, readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
 import { parseInput, password, text, totpCode } from '../validate.ts';
 
-const identifySchema = z.object({ username: text('Username', 100), companyName: text('Company Name', 100) });
+// Only an OpenID Connect interaction may be continued after login: never an open redirect.
+export const RETURN_TO_PATTERN = /^\/oidc-interaction\/[A-Za-z0-9_-]{1,64}$/;
+const identifySchema = z.object({
+  username: text('Username', 100),
+  companyName: text('Company Name', 100),
+  returnTo: z.string().regex(RETURN_TO_PATTERN, 'Not a place Gatehouse can return to.').optional(),
+});
+const doneAnswer = (result: { step: string; redirectTo: string | null }) =>
+  result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
 const passwordSchema = z.object({ password: password() });
 const codeSchema = z.object({ code: totpCode });
 
@@ -52,7 +60,7 @@ export function loginRoutes(app: FastifyInstance, { deps, cookies }: HttpContext
     const input = parseInput(codeSchema, request.body);
     const result = await checkTotp(deps, flowOf(request), input.code, requestMeta(request));
     await signIn(reply, result.sessionToken, readCookie(request, cookies.session));
-    return { step: result.step };
+    return doneAnswer(result);
   });
 
   app.post('/api/login/enroll/start', async (request) => startEnrollment(deps, flowOf(request)));
@@ -61,7 +69,7 @@ export function loginRoutes(app: FastifyInstance, { deps, cookies }: HttpContext
     const input = parseInput(codeSchema, request.body);
     const result = await finishEnrollment(deps, flowOf(request), input.code, requestMeta(request));
     await signIn(reply, result.sessionToken, readCookie(request, cookies.session));
-    return { step: result.step };
+    return doneAnswer(result);
   });
 
   app.post('/api/login/restart', async (request, reply) => {

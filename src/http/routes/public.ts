@@ -5,14 +5,14 @@ import { submitAccountRequest } from '../../companies/index.ts';
 import { completeSignup, describeSignupLink } from '../../users/index.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
-import { email, parseInput, password, phone, text } from '../validate.ts';
+import { email, multilineText, parseInput, password, phone, text } from '../validate.ts';
 
 export const accountRequestSchema = z.object({
   companyName: text('Company Name', 100, 2),
   contactName: text('Contact Name', 100),
   email,
   phone,
-  note: z.string().trim().max(2000, 'Note can have at most 2000 characters.').optional(),
+  note: multilineText('Note', 2000),
 });
 
 const signupSchema = z.object({

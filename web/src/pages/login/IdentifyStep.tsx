@@ -10,6 +10,16 @@ import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import type { StepProps } from './LoginPage';
 
+/**
+ * A module's sign-in ("Log In with Gatehouse") sends people here with
+ * ?return=/oidc-interaction/<id>; the server checks the path and hands it back when the
+ * login is done, so the module's sign-in continues.
+ */
+function returnTo(): string | undefined {
+  const value = new URLSearchParams(window.location.search).get('return');
+  return value && /^\/oidc-interaction\/[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
+}
+
 interface IdentifyStepProps extends StepProps {
   initialUsername?: string;
   initialCompanyName?: string;
@@ -35,7 +45,7 @@ export function IdentifyStep({ flow, onAdvance, initialUsername, initialCompanyN
     if (!companyName.trim()) problems.companyName = 'Enter your company name.';
     setChecked(problems);
     if (Object.keys(problems).length) return;
-    const next = await action.run(() => api.login.identify(username.trim(), companyName.trim()));
+    const next = await action.run(() => api.login.identify(username.trim(), companyName.trim(), returnTo()));
     if (next) onAdvance(next);
   };
 

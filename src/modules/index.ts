@@ -1,0 +1,18 @@
+// The modules door: modules (OIDC clients), company grants, signing keys, the provider.
+export {
+  companyMayUse,
+  companyModules,
+  findModuleByClientId,
+  getModule,
+  grantModule,
+  listModules,
+  registerModule,
+  revokeModuleGrant,
+  rotateModuleSecret,
+  setModuleEnabled,
+  type ModuleInput,
+  type ModuleRow,
+} from './store.ts';
+export { redirectUriProblem } from './redirect-uris.ts';
+export { ensureSigningKeys, loadSigningKeys, rotateSigningKeys, RETIRED_KEY_GRACE_MS } from './signing-keys.ts';
+export * from './oidc/index.ts';

@@ -1,0 +1,50 @@
+// The account behind a token: accountId is "<companyId>.<userId>", so even here a user
+// is only ever looked up together with its company. A disabled user or a suspended
+// company has no account, which stops refresh, userinfo and silent sign-in at once.
+import type { Db } from '../../storage/index.ts';
+
+export const ACR_2FA = 'urn:gatehouse:loa:2fa';
+
+export function accountIdOf(companyId: string, userId: string): string {
+  return `${companyId}.${userId}`;
+}
+
+export function parseAccountId(accountId: string): { companyId: string; userId: string } | undefined {
+  const [companyId, userId, extra] = accountId.split('.');
+  return companyId && userId && extra === undefined ? { companyId, userId } : undefined;
+}
+
+export async function findAccount(db: Db, accountId: string) {
+  const ids = parseAccountId(accountId);
+  if (!ids) return undefined;
+  const row = await db
+    .selectFrom('users')
+    .innerJoin('companies', 'companies.id', 'users.company_id')
+    .select([
+      'users.username',
+      'users.display_name as displayName',
+      'users.email',
+      'users.status',
+      'companies.id as companyId',
+      'companies.name as companyName',
+      'companies.status as companyStatus',
+    ])
+    .where('users.company_id', '=', ids.companyId)
+    .where('users.id', '=', ids.userId)
+    .executeTakeFirst();
+  if (!row || row.status !== 'active' || row.companyStatus !== 'active') return undefined;
+  return {
+    accountId,
+    async claims() {
+      return {
+        sub: accountId,
+        preferred_username: row.username,
+        name: row.displayName,
+        email: row.email,
+        // The address received the Sign Up link the account was created through.
+        email_verified: true,
+        company: { id: row.companyId, name: row.companyName },
+      };
+    },
+  };
+}

@@ -1,0 +1,114 @@
+// oidc-provider's storage port on our database. Every node shares it, so codes, tokens,
+// sessions and interactions survive restarts and work across nodes. `consume` is one
+// conditional UPDATE: when two requests race to redeem one code or refresh token, the
+// loser learns it lost, the grant is revoked and it gets invalid_grant.
+import { errors } from 'oidc-provider';
+import type { Db } from '../../storage/index.ts';
+import { clientMetadataFor } from './clients.ts';
+
+type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string };
+
+const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+export function createAdapterFactory(db: Db, clock: () => number) {
+  return class GatehouseOidcAdapter {
+    readonly model: string;
+    constructor(model: string) {
+      this.model = model;
+    }
+
+    async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+      const values = {
+        model: this.model,
+        id,
+        payload: JSON.stringify(payload),
+        grant_id: payload.grantId ?? null,
+        user_code: payload.userCode ?? null,
+        uid: payload.uid ?? null,
+        expires_at: expiresIn ? clock() + expiresIn * 1000 : null,
+        consumed_at: null,
+      };
+      await db
+        .insertInto('oidc_records')
+        .values(values)
+        .onConflict((oc) =>
+          oc.columns(['model', 'id']).doUpdateSet({
+            payload: values.payload,
+            grant_id: values.grant_id,
+            user_code: values.user_code,
+            uid: values.uid,
+            expires_at: values.expires_at,
+          }),
+        )
+        .execute();
+    }
+
+    async find(id: string): Promise<Payload | undefined> {
+      if (this.model === 'Client') return clientMetadataFor(db, id);
+      const row = await db
+        .selectFrom('oidc_records')
+        .select(['payload', 'consumed_at', 'expires_at'])
+        .where('model', '=', this.model)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row ? this.#revive(row) : undefined;
+    }
+
+    async findByUid(uid: string): Promise<Payload | undefined> {
+      const row = await db
+        .selectFrom('oidc_records')
+        .select(['payload', 'consumed_at', 'expires_at'])
+        .where('model', '=', this.model)
+        .where('uid', '=', uid)
+        .executeTakeFirst();
+      return row ? this.#revive(row) : undefined;
+    }
+
+    async findByUserCode(userCode: string): Promise<Payload | undefined> {
+      const row = await db
+        .selectFrom('oidc_records')
+        .select(['payload', 'consumed_at', 'expires_at'])
+        .where('model', '=', this.model)
+        .where('user_code', '=', userCode)
+        .executeTakeFirst();
+      return row ? this.#revive(row) : undefined;
+    }
+
+    async consume(id: string): Promise<void> {
+      const now = clock();
+      const consumed = await db
+        .updateTable('oidc_records')
+        .set({ consumed_at: now })
+        .where('model', '=', this.model)
+        .where('id', '=', id)
+        .where('consumed_at', 'is', null)
+        .returning('grant_id')
+        .executeTakeFirst();
+      if (consumed) return;
+      // Someone redeemed it first: treat this as the replay it is.
+      const row = await db
+        .selectFrom('oidc_records')
+        .select('grant_id')
+        .where('model', '=', this.model)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (row?.grant_id && GRANT_BOUND.has(this.model)) await this.revokeByGrantId(row.grant_id);
+      throw new errors.InvalidGrant('grant already used');
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db.deleteFrom('oidc_records').where('model', '=', this.model).where('id', '=', id).execute();
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db.deleteFrom('oidc_records').where('grant_id', '=', grantId).execute();
+    }
+
+    #revive(row: { payload: string; consumed_at: number | null; expires_at: number | null }): Payload | undefined {
+      if (row.expires_at !== null && row.expires_at <= clock()) return undefined;
+      const payload = JSON.parse(row.payload) as Payload;
+      if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
+      return payload;
+    }
+  };
+}

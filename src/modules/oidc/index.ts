@@ -1,0 +1,5 @@
+// The OpenID Connect side of modules: the provider service and its account model.
+export { accountIdOf, ACR_2FA, parseAccountId } from './account.ts';
+export { refusedPage, errorPage, PAGE_CSP } from './pages.ts';
+export { createOidcService, type OidcService } from './service.ts';
+export { SUPPORTED_SCOPES } from './provider.ts';

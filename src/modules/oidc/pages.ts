@@ -1,0 +1,45 @@
+// The few HTML pages the provider itself renders (errors, logout confirmation, refusal).
+// Small, self-contained, no script; values are escaped.
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
+export function page(title: string, bodyHtml: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Gatehouse</title>
+<style>
+body{margin:0;background:#f1f3f5;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#212529}
+main{max-width:440px;margin:10vh auto;background:#fff;border-radius:10px;padding:32px;box-shadow:0 1px 3px rgba(0,0,0,.1)}
+.brand{font-weight:700;color:#1c3d5a;margin-bottom:16px;font-size:18px}
+h1{font-size:22px;margin:0 0 12px}p{line-height:1.55}
+button,.button{display:inline-block;font:inherit;font-weight:600;padding:10px 18px;border-radius:6px;border:0;background:#228be6;color:#fff;cursor:pointer;text-decoration:none;margin-right:8px}
+button.secondary{background:#e9ecef;color:#212529}
+</style></head>
+<body><main><div class="brand">Gatehouse</div><h1>${escapeHtml(title)}</h1>${bodyHtml}</main></body></html>`;
+}
+
+export function errorPage(title: string, message: string): string {
+  return page(title, `<p>${escapeHtml(message)}</p><p><a class="button" href="/">Go to Gatehouse</a></p>`);
+}
+
+export function logoutPage(form: string, clientName: string | undefined): string {
+  const who = clientName ? ` from ${escapeHtml(clientName)} and Gatehouse` : ' from Gatehouse';
+  return page(
+    'Log Out',
+    `<p>Do you want to log out${who}?</p>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Log Out</button>
+<button class="secondary" type="submit" form="op.logoutForm">Stay Logged In</button>`,
+  );
+}
+
+export function refusedPage(moduleName: string, companyName: string): string {
+  return page(
+    'This module is not available',
+    `<p>${escapeHtml(moduleName)} is not enabled for ${escapeHtml(companyName)}.</p>
+<p>Ask a Master of your company to enable it, or your account manager to add it to your company's account.</p>
+<p><a class="button" href="/">Back to Gatehouse</a></p>`,
+  );
+}

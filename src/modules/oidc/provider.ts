@@ -1,0 +1,174 @@
+// oidc-provider configured for Gatehouse. Its login UI is ours: every interaction goes
+// to /oidc-interaction/:uid, which hands off to the identifier-first login (password and
+// TOTP, enrollment included) and finishes the interaction. Two extra login checks make
+// the provider follow Gatehouse's own session (12 h absolute, 30 min idle, logout) and
+// the company's module access on every authorization, silent ones included.
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { constantTimeEqual, keyedHash } from '../../crypto/index.ts';
+import { authenticateSession, SESSION_ABSOLUTE_MS } from '../../sessions/index.ts';
+import type { CoreDeps } from '../../shared/deps.ts';
+import { companyMayUse } from '../store.ts';
+import { accountIdOf, ACR_2FA, findAccount, parseAccountId } from './account.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { errorPage, logoutPage, PAGE_CSP } from './pages.ts';
+import type { PrivateJwk } from '../signing-keys.ts';
+
+export const SUPPORTED_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'company'];
+const HOUR_S = 3600;
+
+export interface OidcOptions {
+  sessionCookieName: string;
+  keys: PrivateJwk[];
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
+  const { Check } = interactionPolicy;
+  const policy = interactionPolicy.base();
+  const login = policy.get('login');
+  if (!login) throw new Error('oidc-provider has no login prompt');
+
+  const gatehouseSession = async (ctx: KoaContextWithOIDC) => {
+    const token = cookieValue(ctx.get('cookie'), options.sessionCookieName);
+    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    return authenticateSession(deps.db, token, deps.clock());
+  };
+
+  login.checks.add(
+    new Check('gatehouse_session', 'The Gatehouse session has ended or belongs to someone else', async (ctx) => {
+      const accountId = ctx.oidc.session?.accountId;
+      if (!accountId) return Check.NO_NEED_TO_PROMPT; // no_session already asks
+      const signedIn = await gatehouseSession(ctx);
+      const same = signedIn && accountIdOf(signedIn.companyId, signedIn.userId) === accountId;
+      return same ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+  login.checks.add(
+    new Check('module_access', "The user's company may not use this module", async (ctx) => {
+      const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
+      const clientId = ctx.oidc.client?.clientId;
+      if (!ids || !clientId) return Check.NO_NEED_TO_PROMPT;
+      return (await companyMayUse(deps.db, ids.companyId, clientId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(deps.db, deps.clock),
+    findAccount: (_ctx, sub) => findAccount(deps.db, sub),
+    scopes: SUPPORTED_SCOPES,
+    claims: {
+      sid: null,
+      iss: null,
+      // How and when the user logged in travels in every ID token: modules can check
+      // that the second factor was used (amr has "otp") and how long ago (auth_time).
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      profile: ['preferred_username', 'name'],
+      email: ['email', 'email_verified'],
+      company: ['company'],
+    },
+    // The ID token carries the scope's claims too: modules read who and which company
+    // from it without a userinfo round trip.
+    conformIdTokenClaims: false,
+    acrValues: [ACR_2FA],
+    interactions: {
+      policy,
+      url: (_ctx, interaction) => `/oidc-interaction/${interaction.uid}`,
+    },
+    cookies: {
+      keys: [deps.deriveKey('oidc-cookies').toString('base64url')],
+      long: { httpOnly: true, sameSite: 'lax', secure: deps.config.secureCookies },
+      short: { httpOnly: true, sameSite: 'lax', secure: deps.config.secureCookies },
+    },
+    jwks: { keys: options.keys as never },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      introspectionSigningAlgValues: ['RS256', 'ES256'],
+      authorizationSigningAlgValues: ['RS256', 'ES256'],
+      requestObjectSigningAlgValues: ['RS256', 'ES256'],
+      clientAuthSigningAlgValues: ['RS256', 'ES256'],
+    },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      id_token_signed_response_alg: 'RS256',
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      require_auth_time: true,
+    },
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      clientCredentials: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.set('content-security-policy', PAGE_CSP.replace("default-src 'none'", "default-src 'none'; form-action *"));
+          ctx.type = 'html';
+          ctx.body = logoutPage(form, ctx.oidc.client?.clientName);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.set('content-security-policy', PAGE_CSP);
+          ctx.type = 'html';
+          ctx.body = errorPage('You have logged out', 'You are now logged out of Gatehouse.');
+        },
+      },
+    },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ttl: {
+      AccessToken: 10 * 60,
+      AuthorizationCode: 60,
+      ClientCredentials: 10 * 60,
+      IdToken: HOUR_S,
+      Interaction: 30 * 60,
+      // Never outlive the Gatehouse session's absolute limit.
+      Grant: SESSION_ABSOLUTE_MS / 1000,
+      RefreshToken: SESSION_ABSOLUTE_MS / 1000,
+      Session: SESSION_ABSOLUTE_MS / 1000,
+    },
+    // Modules are registered by operators: first party, so there is no consent screen.
+    // The grant covers the scopes the module asks for, within what Gatehouse supports.
+    loadExistingGrant: async (ctx) => {
+      const { client, session, params, result } = ctx.oidc;
+      if (!client || !session?.accountId) return undefined;
+      const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+      let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      if (!grant || grant.accountId !== session.accountId) {
+        grant = new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });
+      }
+      const requested = String(params?.scope ?? 'openid').split(' ').filter((s) => SUPPORTED_SCOPES.includes(s));
+      grant.addOIDCScope(requested.join(' '));
+      await grant.save();
+      return grant;
+    },
+    renderError: async (ctx, out) => {
+      ctx.set('content-security-policy', PAGE_CSP);
+      ctx.type = 'html';
+      const detail = typeof out.error_description === 'string' ? out.error_description : String(out.error ?? 'error');
+      ctx.body = errorPage('Sign-in could not continue', `The application's request was refused: ${detail}.`);
+    },
+  };
+
+  const provider = new Provider(new URL('/oidc', deps.config.publicUrl).toString(), configuration);
+  provider.proxy = deps.config.trustProxy;
+
+  // Client secrets are stored as keyed hashes; hash what the client presents, then
+  // compare in constant time.
+  const secretKey = deps.deriveKey('client-secrets');
+  provider.Client.prototype.compareClientSecret = function compareHashedSecret(this: { clientSecret?: string }, actual: string) {
+    return Boolean(this.clientSecret) && constantTimeEqual(this.clientSecret as string, keyedHash(secretKey, actual));
+  };
+  return provider;
+}

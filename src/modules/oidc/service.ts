@@ -1,0 +1,57 @@
+// The running provider. Signing keys live in the database; a node notices a rotation
+// (`gatehouse keys rotate` on any node) within a minute and rebuilds its provider with
+// the new key set. All provider state is in the database, so nothing is lost.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import { endSession } from '../../sessions/index.ts';
+import type { CoreDeps } from '../../shared/deps.ts';
+import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
+import { buildProvider } from './provider.ts';
+
+const KEY_CHECK_MS = 60_000;
+
+export interface OidcService {
+  provider(): Provider;
+  /** Node request handler for everything under /oidc (the prefix already stripped). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Re-reads the signing keys now (after a rotation in this process). */
+  reloadKeys(): Promise<void>;
+  close(): void;
+}
+
+export async function createOidcService(
+  deps: CoreDeps,
+  options: { sessionCookieName: string; onError?: (error: unknown) => void },
+): Promise<OidcService> {
+  await ensureSigningKeys(deps.db, deps.secrets, deps.clock());
+  let loaded = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
+
+  const build = () => {
+    const provider = buildProvider(deps, { sessionCookieName: options.sessionCookieName, keys: loaded.keys });
+    provider.on('server_error', (_ctx, error) => options.onError?.(error));
+    // Logging out through a module (RP-initiated logout) logs out of Gatehouse too.
+    provider.on('end_session.success', (ctx) => {
+      const header = ctx.get('cookie');
+      const match = new RegExp(`(?:^|;\\s*)${options.sessionCookieName.replace(/[$]/g, '\\$&')}=([A-Za-z0-9_-]{43})`).exec(header);
+      if (match?.[1]) void endSession(deps.db, match[1]).catch((error) => options.onError?.(error));
+    });
+    return { provider, callback: provider.callback() };
+  };
+  let current = build();
+
+  async function reloadKeys() {
+    const next = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
+    if (next.version === loaded.version) return;
+    loaded = next;
+    current = build();
+  }
+  const timer = setInterval(() => void reloadKeys().catch((error) => options.onError?.(error)), KEY_CHECK_MS);
+  timer.unref();
+
+  return {
+    provider: () => current.provider,
+    handle: (req, res) => current.callback(req, res),
+    reloadKeys,
+    close: () => clearInterval(timer),
+  };
+}

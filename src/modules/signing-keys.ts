@@ -1,0 +1,75 @@
+// ID token signing keys: generated once, kept encrypted in the database (so every node
+// signs with the same keys), and rotated by `gatehouse keys rotate`. A retired key stays
+// published in the JWKS for a grace period, so tokens signed before the rotation still
+// verify; only then is it removed.
+import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import type { SecretBox } from '../crypto/index.ts';
+import type { Queryable } from '../storage/index.ts';
+import type { SigningKeysTable } from '../storage/schema.ts';
+
+export const RETIRED_KEY_GRACE_MS = 24 * 3_600_000;
+const ALGORITHMS = ['RS256', 'ES256'] as const;
+
+type Alg = SigningKeysTable['alg'];
+export type PrivateJwk = JsonWebKey & { kid: string; alg: Alg; use: 'sig' };
+
+function generate(alg: Alg): PrivateJwk {
+  const { privateKey } =
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg, use: 'sig' };
+}
+
+async function insertKey(db: Queryable, secrets: SecretBox, alg: Alg, now: number) {
+  const jwk = generate(alg);
+  await db
+    .insertInto('signing_keys')
+    .values({
+      kid: jwk.kid,
+      alg,
+      private_jwk: secrets.encrypt(JSON.stringify(jwk), `signing-key:${jwk.kid}`),
+      status: 'active',
+      created_at: now,
+      retired_at: null,
+    })
+    .execute();
+}
+
+/** Makes sure one active key per algorithm exists (first start). */
+export async function ensureSigningKeys(db: Queryable, secrets: SecretBox, now: number) {
+  await db.transaction().execute(async (tx) => {
+    const active = await tx.selectFrom('signing_keys').select('alg').where('status', '=', 'active').execute();
+    for (const alg of ALGORITHMS) {
+      if (!active.some((k) => k.alg === alg)) await insertKey(tx, secrets, alg, now);
+    }
+  });
+}
+
+/** New active keys; the previous ones are retired but still published for the grace period. */
+export async function rotateSigningKeys(db: Queryable, secrets: SecretBox, now: number) {
+  await db.transaction().execute(async (tx) => {
+    await tx.updateTable('signing_keys').set({ status: 'retired', retired_at: now }).where('status', '=', 'active').execute();
+    for (const alg of ALGORITHMS) await insertKey(tx, secrets, alg, now);
+    await tx.deleteFrom('signing_keys').where('status', '=', 'retired').where('retired_at', '<', now - RETIRED_KEY_GRACE_MS).execute();
+  });
+}
+
+/**
+ * The key set for the provider: active keys first (RS256 first: the default ID token
+ * algorithm), then retired keys still in their grace period (verify-only in practice).
+ */
+export async function loadSigningKeys(db: Queryable, secrets: SecretBox, now: number) {
+  const rows = await db
+    .selectFrom('signing_keys')
+    .selectAll()
+    .where((eb) => eb.or([eb('status', '=', 'active'), eb('retired_at', '>=', now - RETIRED_KEY_GRACE_MS)]))
+    .orderBy('created_at', 'desc')
+    .execute();
+  const rank = (row: (typeof rows)[number]) => (row.status === 'active' ? 0 : 2) + (row.alg === 'RS256' ? 0 : 1);
+  rows.sort((a, b) => rank(a) - rank(b));
+  return {
+    keys: rows.map((row) => JSON.parse(secrets.decrypt(row.private_jwk, `signing-key:${row.kid}`)) as PrivateJwk),
+    version: rows.map((row) => `${row.kid}:${row.status}`).join(','),
+  };
+}

@@ -1,0 +1,139 @@
+// Module rows and company grants. A module is an OpenID Connect client registered by an
+// operator; its secret is shown once and stored as a keyed hash.
+import { keyedHash, newId, randomToken } from '../crypto/index.ts';
+import { GatehouseError } from '../errors.ts';
+import type { Queryable } from '../storage/index.ts';
+import type { ModulesTable } from '../storage/schema.ts';
+import { redirectUriProblem } from './redirect-uris.ts';
+
+export type ModuleRow = ModulesTable;
+
+export interface ModuleInput {
+  name: string;
+  description: string;
+  logoUrl?: string | undefined;
+  launchUrl: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri?: string | undefined;
+  clientType: 'confidential' | 'public';
+}
+
+function checkUris(input: ModuleInput): void {
+  const fields: Record<string, string> = {};
+  input.redirectUris.forEach((uri, i) => {
+    const problem = redirectUriProblem(uri);
+    if (problem) fields[`redirectUris.${i}`] = `Redirect URI ${problem}.`;
+  });
+  input.postLogoutRedirectUris.forEach((uri, i) => {
+    const problem = redirectUriProblem(uri);
+    if (problem) fields[`postLogoutRedirectUris.${i}`] = `Post-logout URI ${problem}.`;
+  });
+  for (const [key, uri] of [['launchUrl', input.launchUrl], ['logoUrl', input.logoUrl], ['backchannelLogoutUri', input.backchannelLogoutUri]] as const) {
+    const problem = uri ? redirectUriProblem(uri) : undefined;
+    if (problem) fields[key] = `URL ${problem}.`;
+  }
+  if (input.redirectUris.length === 0) fields.redirectUris = 'Add at least one redirect URI.';
+  if (Object.keys(fields).length > 0) throw new GatehouseError('request.invalid', { fields });
+}
+
+export async function registerModule(db: Queryable, secretKey: Buffer, input: ModuleInput, now: number) {
+  checkUris(input);
+  const clientSecret = input.clientType === 'confidential' ? randomToken() : undefined;
+  const row: ModuleRow = {
+    id: newId(),
+    client_id: `gh_${randomToken().slice(0, 22)}`,
+    name: input.name,
+    description: input.description,
+    logo_url: input.logoUrl ?? null,
+    launch_url: input.launchUrl,
+    redirect_uris: JSON.stringify(input.redirectUris),
+    post_logout_redirect_uris: JSON.stringify(input.postLogoutRedirectUris),
+    backchannel_logout_uri: input.backchannelLogoutUri ?? null,
+    client_type: input.clientType,
+    secret_hash: clientSecret ? keyedHash(secretKey, clientSecret) : null,
+    created_at: now,
+  };
+  await db.insertInto('modules').values(row).execute();
+  return { module: row, clientSecret };
+}
+
+/** A new secret for a confidential module; the old one stops working at once. */
+export async function rotateModuleSecret(db: Queryable, secretKey: Buffer, moduleId: string) {
+  const clientSecret = randomToken();
+  const result = await db
+    .updateTable('modules')
+    .set({ secret_hash: keyedHash(secretKey, clientSecret) })
+    .where('id', '=', moduleId)
+    .where('client_type', '=', 'confidential')
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new GatehouseError('request.not_found');
+  return clientSecret;
+}
+
+export async function listModules(db: Queryable) {
+  return db.selectFrom('modules').selectAll().orderBy('name').execute();
+}
+
+export async function getModule(db: Queryable, moduleId: string) {
+  return db.selectFrom('modules').selectAll().where('id', '=', moduleId).executeTakeFirst();
+}
+
+export async function findModuleByClientId(db: Queryable, clientId: string) {
+  return db.selectFrom('modules').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+}
+
+/** Operators grant a module to a company (enabled by default). Idempotent. */
+export async function grantModule(db: Queryable, companyId: string, moduleId: string, now: number) {
+  await db
+    .insertInto('company_modules')
+    .values({ company_id: companyId, module_id: moduleId, enabled: 1, granted_at: now })
+    .onConflict((oc) => oc.columns(['company_id', 'module_id']).doNothing())
+    .execute();
+}
+
+export async function revokeModuleGrant(db: Queryable, companyId: string, moduleId: string) {
+  await db.deleteFrom('company_modules').where('company_id', '=', companyId).where('module_id', '=', moduleId).execute();
+}
+
+/** A company's Masters switch a granted module on or off; false when not granted. */
+export async function setModuleEnabled(db: Queryable, companyId: string, moduleId: string, enabled: boolean) {
+  const result = await db
+    .updateTable('company_modules')
+    .set({ enabled: enabled ? 1 : 0 })
+    .where('company_id', '=', companyId)
+    .where('module_id', '=', moduleId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Modules granted to a company, with whether its Masters have them switched on. */
+export async function companyModules(db: Queryable, companyId: string) {
+  return db
+    .selectFrom('company_modules')
+    .innerJoin('modules', 'modules.id', 'company_modules.module_id')
+    .select([
+      'modules.id as id',
+      'modules.client_id as clientId',
+      'modules.name as name',
+      'modules.description as description',
+      'modules.logo_url as logoUrl',
+      'modules.launch_url as launchUrl',
+      'company_modules.enabled as enabled',
+    ])
+    .where('company_modules.company_id', '=', companyId)
+    .orderBy('modules.name')
+    .execute();
+}
+
+/** May users of this company sign in to this client? */
+export async function companyMayUse(db: Queryable, companyId: string, clientId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('company_modules')
+    .innerJoin('modules', 'modules.id', 'company_modules.module_id')
+    .select('company_modules.enabled')
+    .where('company_modules.company_id', '=', companyId)
+    .where('modules.client_id', '=', clientId)
+    .executeTakeFirst();
+  return row?.enabled === 1;
+}
