@@ -153,6 +153,7 @@ for (const engine of await enginesUnderTest()) {
         secrets: createSecretBox([TEST_SECRET_KEY]),
         hasher: createPasswordHasher(1),
         clock: () => NOW,
+        deriveKey: () => Buffer.alloc(32),
         mailQueued: () => {},
       });
       const [a, b] = await Promise.all([ensurePlatformCompany(deps(storage)), ensurePlatformCompany(deps(second))]);
