@@ -2,12 +2,14 @@
 import { loadConfig, ConfigError } from './config.ts';
 import { firstOperatorSetup } from './companies/index.ts';
 import { createGatehouse } from './gatehouse.ts';
+import { startDevDemoModule } from './dev/demo-module.ts';
 
 async function main() {
   const config = loadConfig();
   const gatehouse = await createGatehouse(config);
   await gatehouse.listen();
   const setup = await firstOperatorSetup(gatehouse.deps);
+  const demo = await startDevDemoModule(gatehouse.deps);
   const base = config.publicUrl.origin;
   const lines = [
     '',
@@ -15,6 +17,7 @@ async function main() {
     `  Database: ${config.database.kind === 'sqlite' ? config.database.file : 'PostgreSQL'}`,
     `  Mail: ${config.smtpUrl ? 'SMTP' : 'local mailbox (operator console > Mailbox, or: npx gatehouse mail list)'}`,
     `  Operator console: ${base}/operator`,
+    ...(demo?.banner ?? []),
   ];
   if (setup) {
     lines.push(
@@ -30,6 +33,7 @@ async function main() {
 
   const stop = async (signal: string) => {
     console.log(`\n  ${signal}: shutting down`);
+    await demo?.close();
     await gatehouse.close();
     process.exit(0);
   };
