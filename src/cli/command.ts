@@ -1,0 +1,145 @@
+// What every command shares: its help text, argument parsing with clear usage errors,
+// and the core (configuration, storage, capabilities) opened for one command and closed
+// again, so a one-shot command never leaves the process running.
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { z } from 'zod';
+import { loadConfig, type Config } from '../config.ts';
+import type { createCore } from '../gatehouse.ts';
+
+export interface Command {
+  /** The words after `gatehouse`: "requests approve". */
+  name: string;
+  /** One line for the command list. */
+  summary: string;
+  /** The whole `--help` text, starting with its usage line. */
+  help: string;
+  /** Resolves to the exit status. */
+  run(argv: string[]): Promise<number>;
+}
+
+/** Bad usage: exit status 2, with the message and a pointer to the command's help. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A failure to report as it is (no stack): exit status 1. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+/** Thrown by `parseCommand` when `--help` is given; the dispatcher prints the help. */
+export class HelpRequested extends Error {
+  override name = 'HelpRequested';
+}
+
+const helpOption = { help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * node:util parseArgs in strict mode, plus `--help`, a positional count check and usage
+ * errors phrased for people. `positionals` names the expected arguments, e.g. ['ID'].
+ */
+export function parseCommand<const O extends ParseArgsOptionsConfig>(
+  argv: string[],
+  options: O,
+  positionals: string[] = [],
+) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, ...helpOption }, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(parseErrorMessage(error));
+  }
+  if ((parsed.values as { help?: boolean }).help) throw new HelpRequested();
+  const [missing] = positionals.slice(parsed.positionals.length);
+  if (missing) throw new UsageError(`Missing ${missing}.`);
+  const extra = parsed.positionals.slice(positionals.length);
+  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}".`);
+  return parsed;
+}
+
+function parseErrorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown }).code;
+  // Node's messages end with advice on "--" that does not apply here; keep the first sentence.
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return message.split('. ')[0] + '.';
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const option = /'(--[a-z-]+)/.exec(message)?.[1];
+    return option ? `Option ${option} needs a value.` : message;
+  }
+  return message;
+}
+
+/** Required option: a usage error naming it when absent. */
+export function required(value: string | undefined, option: string): string {
+  if (value === undefined) throw new UsageError(`Missing --${option}.`);
+  return value;
+}
+
+/** Validates one value with zod; the first issue becomes the usage error. */
+export function validate<T extends z.ZodType>(schema: T, value: unknown, label: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new UsageError(`${label}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
+}
+
+export const singleLine = (label: string, max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, `${label} is empty.`)
+    .max(max, `at most ${max} characters.`)
+    .refine((value) => !/\p{Cc}/u.test(value), 'contains control characters.');
+
+/** Usernames as the console accepts them. */
+export const username = z
+  .string()
+  .trim()
+  .regex(/^[\p{L}\p{N}._@-]{2,64}$/u, 'use 2-64 letters, digits, dots, dashes, underscores or @.');
+
+export type Core = Awaited<ReturnType<typeof createCore>> & { config: Config };
+
+/** Opens configuration, storage and capabilities for one command, and closes them after. */
+export async function withCore<T>(work: (core: Core) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  // Loaded on demand: the composition root pulls in the HTTP stack and the OpenID
+  // Connect provider, and --help or a usage error should not wait for them.
+  const { createCore } = await import('../gatehouse.ts');
+  const core = await createCore(config);
+  try {
+    return await work({ ...core, config });
+  } finally {
+    await core.mailWorker.stop();
+    await core.storage.close();
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Checks an id argument's form before anything opens the database. */
+export function idArgument(given: string, what: string): string {
+  const id = given.trim().toLowerCase();
+  if (!/^[0-9a-f-]{4,36}$/.test(id)) {
+    throw new UsageError(`"${given}" is not a valid ${what} id (a UUID, or at least its first 4 characters).`);
+  }
+  return id;
+}
+
+/**
+ * Ids are UUIDs; like git, a unique prefix of at least 4 characters will do. `pools`
+ * are searched in order (e.g. pending requests first, then all).
+ */
+export async function resolveId(
+  id: string,
+  what: string,
+  pools: Array<() => Promise<Array<{ id: string }>>>,
+): Promise<string> {
+  if (UUID.test(id)) return id;
+  for (const pool of pools) {
+    const matches = [...new Set((await pool()).map((row) => row.id).filter((candidate) => candidate.startsWith(id)))];
+    if (matches.length === 1) return matches[0] as string;
+    if (matches.length > 1) {
+      throw new CliError(`"${id}" matches ${matches.length} ids (${matches.slice(0, 3).join(', ')}…); give more characters.`);
+    }
+  }
+  throw new CliError(`No ${what} has an id starting with "${id}".`);
+}

@@ -1,0 +1,111 @@
+// `gatehouse mail list|show`: the outbox's delivery state, and the local mailbox that
+// stands in for an SMTP server in the embedded default.
+import { listMail, readMailboxMessage } from '../mail/index.ts';
+import { CliError, idArgument, parseCommand, resolveId, withCore, type Command } from './command.ts';
+import { iso, printable, printJson, shortId, table, time } from './format.ts';
+
+type Listed = Awaited<ReturnType<typeof listMail>>[number];
+
+const attempts = (n: number) => `${n} attempt${n === 1 ? '' : 's'}`;
+
+function stateOf(row: Listed): string {
+  if (row.status === 'sent') return row.mailboxId ? 'in mailbox' : 'sent';
+  if (row.status === 'failed') return `FAILED after ${attempts(row.attempts)}`;
+  return row.attempts === 0 ? 'queued' : `retrying after ${attempts(row.attempts)}`;
+}
+
+const list: Command = {
+  name: 'mail list',
+  summary: 'Show the outgoing mail: delivery state and the local mailbox',
+  help: `Usage: gatehouse mail list [--json]
+
+Lists outgoing mail, newest first, with its delivery state: queued, retrying (with the
+last error), failed (gave up after 8 attempts), sent over SMTP, or "in mailbox" when
+the embedded default's local mailbox received it (no GATEHOUSE_SMTP_URL set). Read a
+mailbox message with "gatehouse mail show ID".
+
+Options:
+  --json    every field, as JSON`,
+  async run(argv) {
+    const { values } = parseCommand(argv, { json: { type: 'boolean' } });
+    return withCore(async ({ deps, config }) => {
+      const rows = await listMail(deps.db);
+      const transport = config.smtpUrl ? 'smtp' : 'mailbox';
+      if (values.json) {
+        printJson({
+          transport,
+          messages: rows.map((row) => ({
+            id: row.id,
+            to: row.recipient,
+            subject: row.subject,
+            status: row.status,
+            attempts: row.attempts,
+            lastError: row.lastError,
+            createdAt: iso(row.createdAt),
+            sentAt: iso(row.sentAt),
+            inMailbox: row.mailboxId !== null,
+          })),
+        });
+        return 0;
+      }
+      console.log(transport === 'smtp' ? 'Delivery: SMTP (GATEHOUSE_SMTP_URL)' : 'Delivery: local mailbox (no GATEHOUSE_SMTP_URL set)');
+      if (rows.length === 0) {
+        console.log('No mail yet.');
+        return 0;
+      }
+      console.log(
+        table(
+          ['ID', 'CREATED', 'TO', 'SUBJECT', 'STATE'],
+          rows.map((row) => [shortId(row.id), time(row.createdAt), row.recipient, row.subject, stateOf(row)]),
+        ),
+      );
+      for (const row of rows.filter((r) => r.status !== 'sent' && r.lastError)) {
+        console.log(`  ${shortId(row.id)}: last error: ${row.lastError}`);
+      }
+      return 0;
+    });
+  },
+};
+
+const show: Command = {
+  name: 'mail show',
+  summary: 'Print a message from the local mailbox',
+  help: `Usage: gatehouse mail show ID
+
+Prints a message the local mailbox received: its headers and its text body, which
+holds any link (such as the Sign Up link of "Welcome to Gatehouse").
+
+Arguments:
+  ID    the message's id, or a unique prefix of it (gatehouse mail list)`,
+  async run(argv) {
+    const { positionals } = parseCommand(argv, {}, ['ID']);
+    const given = idArgument(positionals[0] as string, 'message');
+    return withCore(async ({ deps }) => {
+      const rows = await listMail(deps.db);
+      const id = await resolveId(given, 'message', [async () => rows]);
+      const message = await readMailboxMessage(deps.db, id);
+      if (!message) {
+        const row = rows.find((r) => r.id === id);
+        if (row?.status === 'sent') throw new CliError(`Message ${shortId(id)} was sent over SMTP; Gatehouse keeps no copy of it.`);
+        if (row) throw new CliError(`Message ${shortId(id)} is not delivered yet: ${stateOf(row)}.`);
+        throw new CliError(`No message has the id ${id}.`);
+      }
+      console.log(
+        [
+          `From: ${message.sender}`,
+          `To: ${message.recipient}`,
+          `Subject: ${message.subject}`,
+          `Date: ${new Date(message.created_at).toUTCString()}`,
+          `Id: ${message.outbox_id}`,
+          '',
+          message.text_body,
+        ]
+          .map(printable)
+          .join('\n'),
+      );
+      return 0;
+    });
+  },
+};
+
+export const mailCommands = [list, show];
