@@ -31,6 +31,8 @@ export interface Gatehouse {
 export interface GatehouseOptions {
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
+  /** Where delivery failures are reported (they also stay visible in the outbox). */
+  onMailError?: (error: unknown) => void;
   /** Deliver mail only when asked (tests drive the worker themselves). */
   mailWorkerIntervalMs?: number | null;
 }
@@ -51,7 +53,14 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
     mailQueued: () => poke(),
   };
   const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(storage.db, clock);
-  const mailWorker = createMailWorker({ db: storage.db, secrets, transport, from: config.mailFrom, clock });
+  const mailWorker = createMailWorker({
+    db: storage.db,
+    secrets,
+    transport,
+    from: config.mailFrom,
+    clock,
+    onError: options.onMailError ?? ((error) => console.error('mail delivery failed:', error instanceof Error ? error.message : error)),
+  });
   poke = () => mailWorker.poke();
   return { deps, storage, mailWorker };
 }

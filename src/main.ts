@@ -1,4 +1,5 @@
 // `npm start`: start the portal and say where to go next.
+import './threadpool.ts';
 import { loadConfig, ConfigError } from './config.ts';
 import { firstOperatorSetup } from './companies/index.ts';
 import { createGatehouse } from './gatehouse.ts';
@@ -19,6 +20,14 @@ async function main() {
     `  Operator console: ${base}/operator`,
     ...(demo?.banner ?? []),
   ];
+  const host = config.publicUrl.hostname;
+  if (config.publicUrl.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(host)) {
+    lines.push(
+      '',
+      `  WARNING: GATEHOUSE_PUBLIC_URL is plain http on ${host}. Passwords, codes and session cookies`,
+      '  would cross the network unencrypted. Use https (see docs/OPERATIONS.md).',
+    );
+  }
   if (setup) {
     lines.push(
       '',

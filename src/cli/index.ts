@@ -1,6 +1,7 @@
 // The gatehouse command: finds the command named by the first words of the arguments,
 // runs it, and turns what went wrong into a message and an exit status
 // (0 done, 1 failed, 2 bad usage).
+import '../threadpool.ts';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.ts';
 import { GatehouseError } from '../errors.ts';

@@ -64,7 +64,11 @@ export async function listAccountRequests(
   status: AccountRequestsTable['status'] | 'all',
   now: number,
 ) {
-  let query = db.selectFrom('account_requests').selectAll().orderBy('created_at', 'asc');
+  // Pending work is read oldest first (the most urgent on top); history newest first.
+  let query = db
+    .selectFrom('account_requests')
+    .selectAll()
+    .orderBy('created_at', status === 'pending' ? 'asc' : 'desc');
   if (status !== 'all') query = query.where('status', '=', status);
   const rows = await query.limit(500).execute();
   return rows.map((row) => ({

@@ -5,7 +5,8 @@ import { newId, type SecretBox } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { RenderedMail } from './templates.ts';
 
-export const MAX_ATTEMPTS = 8;
+/** With the backoff below, about a day of retries before a message is given up. */
+export const MAX_ATTEMPTS = 55;
 
 export async function enqueueMail(
   db: Queryable,

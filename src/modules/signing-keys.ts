@@ -2,8 +2,7 @@
 // signs with the same keys), and rotated by `gatehouse keys rotate`. A retired key stays
 // published in the JWKS for a grace period, so tokens signed before the rotation still
 // verify; only then is it removed.
-import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
-import type { SecretBox } from '../crypto/index.ts';
+import { generateSigningJwk, type PrivateJwk, type SecretBox } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { SigningKeysTable } from '../storage/schema.ts';
 
@@ -11,18 +10,10 @@ export const RETIRED_KEY_GRACE_MS = 24 * 3_600_000;
 const ALGORITHMS = ['RS256', 'ES256'] as const;
 
 type Alg = SigningKeysTable['alg'];
-export type PrivateJwk = JsonWebKey & { kid: string; alg: Alg; use: 'sig' };
-
-function generate(alg: Alg): PrivateJwk {
-  const { privateKey } =
-    alg === 'RS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg, use: 'sig' };
-}
+export type { PrivateJwk };
 
 async function insertKey(db: Queryable, secrets: SecretBox, alg: Alg, now: number) {
-  const jwk = generate(alg);
+  const jwk = generateSigningJwk(alg);
   await db
     .insertInto('signing_keys')
     .values({

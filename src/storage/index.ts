@@ -3,7 +3,7 @@
 import { Kysely, sql, type Transaction } from 'kysely';
 import { createPostgresDialect, createPostgresPool } from './postgres.ts';
 import { createSqliteDialect, openSqliteDatabase } from './sqlite.ts';
-import { migrateToLatest } from './migrate.ts';
+import { migrateToLatest, migrations } from './migrate.ts';
 import type { Database } from './schema.ts';
 
 export type { Database } from './schema.ts';
@@ -39,7 +39,7 @@ export async function openStorage(settings: DatabaseSettings, options: { migrate
   };
 }
 
-export { migrateToLatest };
+export { migrateToLatest, migrations };
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN',
@@ -52,7 +52,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|database is locked|Cannot use a pool after calling end/i.test(
+  // "driver has already been destroyed": Kysely after storage.close() (shutting down).
+  return /Connection terminated|timeout exceeded when trying to connect|database is locked|Cannot use a pool after calling end|driver has already been destroyed/i.test(
     error.message,
   );
 }

@@ -5,7 +5,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/0001_initial.ts';
 import * as modulesOidc from './migrations/0002_modules_oidc.ts';
 
-const migrations: Record<string, Migration> = {
+export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_modules_oidc': modulesOidc,
 };

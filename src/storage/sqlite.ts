@@ -1,5 +1,5 @@
 // Kysely's SqliteDialect over Node's built-in node:sqlite (no native addon to build).
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
@@ -31,7 +31,12 @@ function adapt(statement: StatementSync) {
 }
 
 export function openSqliteDatabase(file: string): DatabaseSync {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') {
+    // The database holds password hashes and the local mailbox: owner-only, like the
+    // secret key. SQLite gives its -wal and -shm files the database file's mode.
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  }
   const db = new DatabaseSync(file, { timeout: 5000 });
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');

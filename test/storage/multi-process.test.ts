@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openStorage } from '../../src/storage/index.ts';
+import { migrations, openStorage } from '../../src/storage/index.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 
 const storageModule = fileURLToPath(new URL('../../src/storage/index.ts', import.meta.url));
@@ -43,8 +43,8 @@ test('four processes migrate and write to one SQLite file at the same time', asy
   for (const result of results) assert.equal(result.code, 0, result.stderr);
   const storage = await openStorage({ kind: 'sqlite', file });
   const counter = await storage.db.selectFrom('settings').select('value').where('key', '=', 'counter').executeTakeFirstOrThrow();
-  const migrations = await storage.db.selectFrom('kysely_migration' as never).selectAll().execute();
+  const applied = await storage.db.selectFrom('kysely_migration' as never).selectAll().execute();
   await storage.close();
   assert.equal(counter.value, '100', 'no lost update: each read-modify-write ran alone');
-  assert.equal(migrations.length, 1);
+  assert.equal(applied.length, Object.keys(migrations).length);
 });

@@ -148,6 +148,57 @@ export interface MailMessage {
   createdAt: string;
 }
 
+/** A tile on the launcher: a module this user's company has and has switched on. */
+export interface LauncherModule {
+  id: string;
+  name: string;
+  description: string;
+  logoUrl: string | null;
+  launchUrl: string;
+}
+
+/** A module granted to the signed-in user's company, as its Masters see it. */
+export interface CompanyModule {
+  id: string;
+  name: string;
+  description: string;
+  enabled: boolean;
+}
+
+export type ClientType = 'confidential' | 'public';
+
+export interface ModuleInput {
+  name: string;
+  description: string;
+  launchUrl: string;
+  logoUrl?: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri?: string;
+  clientType: ClientType;
+}
+
+export interface RegisteredModule {
+  id: string;
+  clientId: string;
+  name: string;
+  description: string;
+  logoUrl: string | null;
+  launchUrl: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  backchannelLogoutUri: string | null;
+  clientType: ClientType;
+  createdAt: string;
+}
+
+/** A module granted to a company; `enabled` is its Masters' switch. */
+export interface GrantedModule {
+  id: string;
+  name: string;
+  enabled: boolean;
+}
+
 // --- endpoints ---
 
 export const api = {
@@ -172,6 +223,14 @@ export const api = {
 
   me: () => get<Me>('/me'),
 
+  modules: () => get<{ modules: LauncherModule[] }>('/modules'),
+
+  company: {
+    modules: () => get<{ modules: CompanyModule[] }>('/company/modules'),
+    setModuleEnabled: (moduleId: string, enabled: boolean) =>
+      post<Record<string, never>>(`/company/modules/${seg(moduleId)}`, { enabled }),
+  },
+
   operator: {
     requests: (status: RequestFilter) =>
       get<{ requests: AccountRequest[] }>(`/operator/requests?status=${seg(status)}`),
@@ -185,5 +244,16 @@ export const api = {
       post<Record<string, never>>(`/operator/companies/${seg(companyId)}/resend-welcome`),
     mail: () => get<{ messages: MailSummary[] }>('/operator/mail'),
     mailMessage: (id: string) => get<MailMessage>(`/operator/mail/${seg(id)}`),
+    modules: () => get<{ modules: RegisteredModule[] }>('/operator/modules'),
+    registerModule: (input: ModuleInput) =>
+      post<{ module: RegisteredModule; clientSecret: string | null }>('/operator/modules', input),
+    rotateSecret: (moduleId: string) =>
+      post<{ clientSecret: string }>(`/operator/modules/${seg(moduleId)}/rotate-secret`),
+    companyModules: (companyId: string) =>
+      get<{ modules: GrantedModule[] }>(`/operator/companies/${seg(companyId)}/modules`),
+    grantModule: (companyId: string, moduleId: string) =>
+      post<Record<string, never>>(`/operator/companies/${seg(companyId)}/modules/${seg(moduleId)}/grant`),
+    revokeModule: (companyId: string, moduleId: string) =>
+      post<Record<string, never>>(`/operator/companies/${seg(companyId)}/modules/${seg(moduleId)}/revoke`),
   },
 };

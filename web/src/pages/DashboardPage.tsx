@@ -7,6 +7,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { humanize } from '../format';
 import { usePageTitle } from '../hooks/usePageTitle';
 import { useSession } from '../hooks/useSession';
+import { ModulesSection } from './dashboard/ModulesSection';
 
 export function DashboardPage() {
   usePageTitle('Home');
@@ -49,7 +50,7 @@ export function DashboardPage() {
               Operator
             </Text>
             <Text size="sm" mt={4} mb="md">
-              Review company account requests, manage companies and read the outgoing mail.
+              Review company account requests, manage companies and modules, and read the outgoing mail.
             </Text>
             <Group>
               <Button component={Link} to="/operator">
@@ -60,16 +61,7 @@ export function DashboardPage() {
         )}
       </SimpleGrid>
 
-      <Stack gap="sm" component="section" aria-labelledby="modules-heading">
-        <Title order={2} size="h3" id="modules-heading">
-          Modules
-        </Title>
-        <Card withBorder radius="md" padding="xl" style={{ borderStyle: 'dashed' }} bg="transparent">
-          <Text ta="center" c="dimmed">
-            No modules yet. Modules your company enables will appear here.
-          </Text>
-        </Card>
-      </Stack>
+      <ModulesSection me={me} />
     </SignedInShell>
   );
 }

@@ -6,9 +6,10 @@ import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
+import { useLoad } from '../../hooks/useLoad';
+import { CompanyModulesDialog } from './CompanyModulesDialog';
 import { LoadError } from './LoadError';
 import { Notice } from './Notice';
-import { useLoad } from './useLoad';
 
 export function CompaniesTab() {
   const load = useCallback(() => api.operator.companies(), []);
@@ -16,6 +17,7 @@ export function CompaniesTab() {
   const resend = useAction();
   const [sending, setSending] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [modulesOf, setModulesOf] = useState<CompanySummary | null>(null);
 
   const onResend = async (company: CompanySummary) => {
     setSending(company.id);
@@ -82,18 +84,23 @@ export function CompaniesTab() {
                   </Table.Td>
                   <Table.Td><Text size="sm">{formatTime(company.createdAt)}</Text></Table.Td>
                   <Table.Td>
-                    {company.rootMaster && !company.rootMaster.signedUp && (
-                      <Button
-                        size="compact-sm"
-                        variant="default"
-                        loading={sending === company.id}
-                        disabled={sending !== null && sending !== company.id}
-                        onClick={() => void onResend(company)}
-                        aria-label={`Resend Welcome Email to ${company.name}`}
-                      >
-                        Resend Welcome Email
+                    <Group gap="xs" wrap="nowrap" justify="flex-end">
+                      {company.rootMaster && !company.rootMaster.signedUp && (
+                        <Button
+                          size="compact-sm"
+                          variant="default"
+                          loading={sending === company.id}
+                          disabled={sending !== null && sending !== company.id}
+                          onClick={() => void onResend(company)}
+                          aria-label={`Resend Welcome Email to ${company.name}`}
+                        >
+                          Resend Welcome Email
+                        </Button>
+                      )}
+                      <Button size="compact-sm" variant="default" onClick={() => setModulesOf(company)} aria-label={`Modules for ${company.name}`}>
+                        Modules
                       </Button>
-                    )}
+                    </Group>
                   </Table.Td>
                 </Table.Tr>
               ))}
@@ -101,6 +108,7 @@ export function CompaniesTab() {
           </Table>
         </Table.ScrollContainer>
       )}
+      <CompanyModulesDialog company={modulesOf} onClose={() => setModulesOf(null)} />
     </Stack>
   );
 }

@@ -4,9 +4,9 @@ import { api } from '../../api';
 import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatTime } from '../../format';
+import { useLoad } from '../../hooks/useLoad';
 import { LoadError } from './LoadError';
 import { MailDialog } from './MailDialog';
-import { useLoad } from './useLoad';
 
 /** Outgoing mail: the local mailbox in the embedded setup, and the outbox's delivery state. */
 export function MailboxTab() {

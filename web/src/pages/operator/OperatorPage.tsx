@@ -8,9 +8,10 @@ import { useSession } from '../../hooks/useSession';
 import { CompaniesTab } from './CompaniesTab';
 import { Forbidden } from './Forbidden';
 import { MailboxTab } from './MailboxTab';
+import { ModulesTab } from './ModulesTab';
 import { RequestsTab } from './RequestsTab';
 
-const tabs = ['requests', 'companies', 'mailbox'] as const;
+const tabs = ['requests', 'companies', 'modules', 'mailbox'] as const;
 type Tab = (typeof tabs)[number];
 
 export function OperatorPage() {
@@ -51,6 +52,7 @@ export function OperatorPage() {
           <Tabs.List mb="lg">
             <Tabs.Tab value="requests">Requests</Tabs.Tab>
             <Tabs.Tab value="companies">Companies</Tabs.Tab>
+            <Tabs.Tab value="modules">Modules</Tabs.Tab>
             <Tabs.Tab value="mailbox">Mailbox</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="requests">
@@ -58,6 +60,9 @@ export function OperatorPage() {
           </Tabs.Panel>
           <Tabs.Panel value="companies">
             <CompaniesTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="modules">
+            <ModulesTab />
           </Tabs.Panel>
           <Tabs.Panel value="mailbox">
             <MailboxTab />

@@ -4,13 +4,13 @@ import { api, type AccountRequest, type RequestFilter } from '../../api';
 import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatAge, formatTime } from '../../format';
+import { useLoad } from '../../hooks/useLoad';
 import { ApproveDialog } from './ApproveDialog';
 import { LoadError } from './LoadError';
 import { NewRequestDialog } from './NewRequestDialog';
 import { Notice } from './Notice';
 import { RejectDialog } from './RejectDialog';
 import { UrgencyBadge } from './UrgencyBadge';
-import { useLoad } from './useLoad';
 
 const filters: { value: RequestFilter; label: string }[] = [
   { value: 'pending', label: 'Pending' },

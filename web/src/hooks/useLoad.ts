@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError } from '../../api';
+import { ApiError } from '../api';
 
 /** Loads a list for a tab and reloads on demand, e.g. after an action changed it. */
 export function useLoad<T>(load: () => Promise<T>) {

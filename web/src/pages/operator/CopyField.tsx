@@ -1,0 +1,28 @@
+import { Button, Code, CopyButton, Group, Stack, Text } from '@mantine/core';
+
+/** A value to paste into a module's configuration: monospace, selectable, copyable. */
+export function CopyField({ label, value }: { label: string; value: string }) {
+  return (
+    <Stack gap={4}>
+      <Text size="sm" fw={500}>
+        {label}
+      </Text>
+      <Group gap="xs" wrap="nowrap" align="stretch">
+        <Code
+          block
+          fz="sm"
+          style={{ flex: 1, minWidth: 0, userSelect: 'all', whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}
+        >
+          {value}
+        </Code>
+        <CopyButton value={value}>
+          {({ copied, copy }) => (
+            <Button variant="default" onClick={copy} aria-label={copied ? `${label} copied` : `Copy ${label}`} w={92} style={{ flex: 'none' }}>
+              {copied ? 'Copied' : 'Copy'}
+            </Button>
+          )}
+        </CopyButton>
+      </Group>
+    </Stack>
+  );
+}

@@ -1,0 +1,162 @@
+import { Button, Group, Modal, Radio, SimpleGrid, Stack, Text, Textarea, TextInput } from '@mantine/core';
+import { useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { api, type ClientType, type FieldErrors, type ModuleInput, type RegisteredModule } from '../../api';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { useAction } from '../../hooks/useAction';
+import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
+import { isListKey, linesOf, listErrors, type Line } from './moduleLines';
+
+interface RegisterModuleDialogProps {
+  opened: boolean;
+  onClose: () => void;
+  onRegistered: (module: RegisteredModule, clientSecret: string | null) => void;
+}
+
+const empty = {
+  name: '',
+  description: '',
+  launchUrl: '',
+  logoUrl: '',
+  redirectUris: '',
+  postLogoutRedirectUris: '',
+  backchannelLogoutUri: '',
+  clientType: 'confidential' as ClientType,
+};
+type Values = typeof empty;
+
+const SINGLE_FIELDS = ['name', 'description', 'launchUrl', 'logoUrl', 'backchannelLogoutUri', 'clientType'];
+const LIST_FIELDS = ['redirectUris', 'postLogoutRedirectUris'];
+
+function check(values: Values): FieldErrors {
+  const errors: FieldErrors = {};
+  if (!values.name.trim()) errors.name = 'Enter the module name.';
+  if (!values.launchUrl.trim()) errors.launchUrl = 'Enter the address the launcher opens.';
+  if (linesOf(values.redirectUris).length === 0) errors.redirectUris = 'Add at least one redirect URI.';
+  return errors;
+}
+
+/** Several messages under one input (one per textarea line at fault). */
+function messages(list: string[]): ReactNode {
+  if (list.length === 0) return undefined;
+  if (list.length === 1) return list[0];
+  return list.map((message) => <div key={message}>{message}</div>);
+}
+
+function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: RegisterModuleDialogProps['onRegistered']; onCancel: () => void }) {
+  const [values, setValues] = useState(empty);
+  const [checked, setChecked] = useState<FieldErrors>({});
+  // The lines as sent: the server's `redirectUris.N` counts only those.
+  const [sent, setSent] = useState<Record<string, Line[]>>({});
+  const action = useAction();
+  const formRef = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
+
+  const server = action.error?.fields ?? {};
+  const fieldError = (key: string) => checked[key] ?? server[key];
+  const listError = (key: string) => messages(checked[key] ? [checked[key]] : listErrors(server, key, sent[key] ?? []));
+  // Keys no input owns still reach the user, in the summary.
+  const stray = Object.entries(server)
+    .filter(([key]) => !SINGLE_FIELDS.includes(key) && !LIST_FIELDS.some((list) => isListKey(key, list)))
+    .map(([, message]) => message);
+  const summary = action.error ? [action.error.message, ...stray].join(' ') : null;
+
+  const set = (key: keyof Values) => (event: { currentTarget: { value: string } }) => {
+    const value = event.currentTarget.value;
+    setValues((current) => ({ ...current, [key]: value }));
+    setChecked((current) => {
+      const rest = { ...current };
+      delete rest[key];
+      return rest;
+    });
+  };
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    const problems = check(values);
+    setChecked(problems);
+    if (Object.keys(problems).length) return;
+    const redirectUris = linesOf(values.redirectUris);
+    const postLogoutRedirectUris = linesOf(values.postLogoutRedirectUris);
+    setSent({ redirectUris, postLogoutRedirectUris });
+    // Optional fields are left out when empty: the server reads "" as a missing URL.
+    const input: ModuleInput = {
+      name: values.name.trim(),
+      description: values.description.trim(),
+      launchUrl: values.launchUrl.trim(),
+      ...(values.logoUrl.trim() ? { logoUrl: values.logoUrl.trim() } : {}),
+      redirectUris: redirectUris.map((line) => line.value),
+      postLogoutRedirectUris: postLogoutRedirectUris.map((line) => line.value),
+      ...(values.backchannelLogoutUri.trim() ? { backchannelLogoutUri: values.backchannelLogoutUri.trim() } : {}),
+      clientType: values.clientType,
+    };
+    const result = await action.run(() => api.operator.registerModule(input));
+    if (result) onRegistered(result.module, result.clientSecret);
+  };
+
+  return (
+    <form ref={formRef} onSubmit={onSubmit} noValidate>
+      <Stack gap="md">
+        <ErrorAlert message={summary} />
+        <TextInput label="Name" name="name" required data-autofocus
+          description="Shown on the launcher tile and the logout page."
+          value={values.name} onChange={set('name')} error={fieldError('name')} />
+        <Textarea label="Description (optional)" name="description" autosize minRows={2} maxRows={4}
+          description="One line under the name on the launcher."
+          value={values.description} onChange={set('description')} error={fieldError('description')} />
+        <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="md">
+          <TextInput label="Launch URL" name="launchUrl" type="url" required
+            description="The module's start page, opened by the launcher."
+            placeholder="https://app.example.com/"
+            value={values.launchUrl} onChange={set('launchUrl')} error={fieldError('launchUrl')} />
+          <TextInput label="Logo URL (optional)" name="logoUrl" type="url"
+            description="A square image; without one, the tile shows initials."
+            value={values.logoUrl} onChange={set('logoUrl')} error={fieldError('logoUrl')} />
+        </SimpleGrid>
+        <Textarea label="Redirect URIs" name="redirectUris" required autosize minRows={2} maxRows={6}
+          description="One per line, matched exactly. https, or plain http on loopback (localhost) only."
+          placeholder="https://app.example.com/auth/callback"
+          styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+          value={values.redirectUris} onChange={set('redirectUris')} error={listError('redirectUris')} />
+        <Textarea label="Post-logout redirect URIs (optional)" name="postLogoutRedirectUris" autosize minRows={1} maxRows={6}
+          description="One per line: where the module may send users after logging them out."
+          styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+          value={values.postLogoutRedirectUris} onChange={set('postLogoutRedirectUris')}
+          error={listError('postLogoutRedirectUris')} />
+        <TextInput label="Back-channel logout URI (optional)" name="backchannelLogoutUri" type="url"
+          description="Gatehouse calls it when a user logs out, so the module ends its session too."
+          value={values.backchannelLogoutUri} onChange={set('backchannelLogoutUri')} error={fieldError('backchannelLogoutUri')} />
+        <Radio.Group label="Client type" name="clientType" value={values.clientType}
+          onChange={(value) => setValues((current) => ({ ...current, clientType: value as ClientType }))}
+          error={fieldError('clientType')}>
+          <Stack gap="sm" mt="xs">
+            <Radio value="confidential" label="Confidential"
+              description="Runs on a server and can keep a secret. Gets a client secret." />
+            <Radio value="public" label="Public"
+              description="Runs in the browser or on a device and cannot keep a secret. Signs in with PKCE alone." />
+          </Stack>
+        </Radio.Group>
+        <Group justify="flex-end" gap="sm">
+          <Button variant="default" onClick={onCancel}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={action.pending}>
+            Register Module
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+/** Registers a module (an OpenID Connect client); the form starts empty each time. */
+export function RegisterModuleDialog({ opened, onClose, onRegistered }: RegisterModuleDialogProps) {
+  return (
+    <Modal opened={opened} onClose={onClose} title="Register Module" size="lg" centered>
+      <Text size="sm" c="dimmed" mb="md">
+        A module is an application that signs users in with Gatehouse (OpenID Connect). After registering, grant it to
+        companies on the Companies tab.
+      </Text>
+      {opened && <RegisterModuleForm onRegistered={onRegistered} onCancel={onClose} />}
+    </Modal>
+  );
+}
