@@ -8,7 +8,7 @@ import type { CoreDeps } from '../shared/deps.ts';
 import type { Storage } from '../storage/index.ts';
 import type { HttpContext } from './context.ts';
 import { cookieNames } from './cookies.ts';
-import { handleError } from './error-handler.ts';
+import { handleError, handleFrameworkError } from './error-handler.ts';
 import { checkOrigin } from './guards.ts';
 import { loginRoutes } from './routes/login.ts';
 import { operatorRoutes } from './routes/operator.ts';
@@ -34,6 +34,7 @@ export async function buildHttpApp(
   const app = Fastify({
     logger: options.logger,
     bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: handleFrameworkError,
     trustProxy: deps.config.trustProxy,
     ...(options.https ? { https: options.https } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
@@ -50,7 +51,8 @@ export async function buildHttpApp(
         scriptSrc: ["'self'"],
         // Mantine sets style attributes and CSS variables at run time.
         styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
+        // Module logos may live on the module's own https site.
+        imgSrc: ["'self'", 'data:', 'https:'],
         fontSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
         frameAncestors: ["'none'"],

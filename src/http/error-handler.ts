@@ -34,3 +34,12 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     .header('cache-control', 'no-store')
     .send({ error: { code: 'internal', message: errorMessage('internal') } });
 }
+
+/**
+ * Router-level rejections (a malformed or over-long URL part) come before any hook: they
+ * get the same error shape, and never echo the URL back as Fastify's default does.
+ */
+export function handleFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-content-type-options', 'nosniff');
+  return sendError(reply, new GatehouseError(error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'request.not_found' : 'request.invalid'));
+}

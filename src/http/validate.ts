@@ -14,14 +14,14 @@ export function parseInput<T extends z.ZodType>(schema: T, data: unknown): z.out
   throw new GatehouseError('request.invalid', { fields });
 }
 
-/** A required single-line text field: trimmed, bounded, no control characters. */
+/** A required single-line text field: trimmed, bounded, no control characters (C0, DEL, C1). */
 export function text(label: string, max: number, min = 1) {
   return z
     .string({ error: `${label} is required.` })
     .trim()
     .min(min, min === 1 ? `${label} is required.` : `${label} needs at least ${min} characters.`)
     .max(max, `${label} can have at most ${max} characters.`)
-    .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), `${label} contains characters that are not allowed.`);
+    .refine((value) => !/\p{Cc}/u.test(value), `${label} contains characters that are not allowed.`);
 }
 
 /**
@@ -33,7 +33,7 @@ export function multilineText(label: string, max: number) {
     .string({ error: `${label} must be text.` })
     .trim()
     .max(max, `${label} can have at most ${max} characters.`)
-    .refine((value) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value), `${label} contains characters that are not allowed.`)
+    .refine((value) => !/[^\P{Cc}\t\n\r]/u.test(value), `${label} contains characters that are not allowed.`)
     .optional();
 }
 

@@ -4,10 +4,12 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/0001_initial.ts';
 import * as modulesOidc from './migrations/0002_modules_oidc.ts';
+import * as administration from './migrations/0003_administration.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_modules_oidc': modulesOidc,
+  '0003_administration': administration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -12,6 +12,17 @@ export interface CompaniesTable {
   /** 1 for the platform's own company, whose users are the operators. */
   is_platform: number;
   created_at: number;
+  password_min_length: Generated<number>;
+  /** JSON array of required character classes: lower, upper, digit, symbol. */
+  password_classes: Generated<string>;
+  lockout_threshold: Generated<number>;
+  lockout_minutes: Generated<number>;
+  session_absolute_minutes: Generated<number>;
+  session_idle_minutes: Generated<number>;
+  /** JSON array of CIDR ranges; empty: logins from anywhere. */
+  ip_allowlist: Generated<string>;
+  /** 1: resetting a user's 2FA needs a second Master's approval. */
+  two_person_2fa_reset: Generated<number>;
 }
 
 export interface AccountRequestsTable {
@@ -48,13 +59,17 @@ export interface UsersTable {
   failed_logins: number;
   locked_until: number | null;
   created_at: number;
+  invited_by: Generated<string | null>;
+  last_login_at: Generated<number | null>;
 }
 
 export interface ActionLinksTable {
   id: string;
   company_id: string;
   user_id: string;
-  purpose: 'signup';
+  purpose: 'signup' | 'invite' | 'reset_password' | 'confirm_email';
+  /** Purpose-specific data, e.g. the new address of an email change. */
+  data: Generated<string | null>;
   /** SHA-256 of the token; the token itself exists only in the email. */
   token_hash: string;
   expires_at: number;
@@ -172,6 +187,8 @@ export interface OidcRecordsTable {
   uid: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+  /** The account a token or session belongs to: a user's tokens end together. */
+  account_id: Generated<string | null>;
 }
 
 export interface SigningKeysTable {
@@ -182,6 +199,27 @@ export interface SigningKeysTable {
   status: 'active' | 'retired';
   created_at: number;
   retired_at: number | null;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  company_id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface ApprovalsTable {
+  id: string;
+  company_id: string;
+  action: 'reset_2fa';
+  target_user_id: string;
+  requested_by: string;
+  status: 'pending' | 'approved' | 'rejected';
+  decided_by: string | null;
+  decided_at: number | null;
+  created_at: number;
 }
 
 export interface Database {
@@ -199,4 +237,6 @@ export interface Database {
   company_modules: CompanyModulesTable;
   oidc_records: OidcRecordsTable;
   signing_keys: SigningKeysTable;
+  recovery_codes: RecoveryCodesTable;
+  approvals: ApprovalsTable;
 }

@@ -2,11 +2,12 @@
 // without naming its company, so one tenant can never reach another's users by id.
 import { newId } from '../crypto/index.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
+import type { Selectable } from 'kysely';
 import type { UsersTable } from '../storage/schema.ts';
 import { GatehouseError } from '../errors.ts';
 import { nameKey, tidyName } from '../shared/text.ts';
 
-export type UserRow = UsersTable;
+export type UserRow = Selectable<UsersTable>;
 export type Role = UsersTable['role'];
 
 export async function findUserByUsername(db: Queryable, companyId: string, username: string) {
@@ -39,31 +40,34 @@ export async function findRootMaster(db: Queryable, companyId: string) {
 export async function createUser(
   db: Queryable,
   companyId: string,
-  input: { username: string; email: string; displayName: string; role: Role },
+  input: { username: string; email: string; displayName: string; role: Role; invitedBy?: string | null },
   now: number,
 ): Promise<UserRow> {
-  const row: UserRow = {
-    id: newId(),
-    company_id: companyId,
-    username: tidyName(input.username),
-    username_key: nameKey(input.username),
-    email: input.email,
-    display_name: tidyName(input.displayName),
-    role: input.role,
-    status: 'invited',
-    password_hash: null,
-    totp_secret: null,
-    totp_enrolled_at: null,
-    totp_last_step: null,
-    failed_logins: 0,
-    locked_until: null,
-    created_at: now,
-  };
   try {
-    await db.insertInto('users').values(row).execute();
+    return await db
+      .insertInto('users')
+      .values({
+        id: newId(),
+        company_id: companyId,
+        username: tidyName(input.username),
+        username_key: nameKey(input.username),
+        email: input.email,
+        display_name: tidyName(input.displayName),
+        role: input.role,
+        status: 'invited',
+        password_hash: null,
+        totp_secret: null,
+        totp_enrolled_at: null,
+        totp_last_step: null,
+        failed_logins: 0,
+        locked_until: null,
+        created_at: now,
+        invited_by: input.invitedBy ?? null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   } catch (error) {
     if (isUniqueViolation(error)) throw new GatehouseError('user.username_taken', { cause: error });
     throw error;
   }
-  return row;
 }

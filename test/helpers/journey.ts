@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { firstOperatorSetup } from '../../src/companies/index.ts';
 import type { Agent } from './agent.ts';
 import type { TestServer } from './server.ts';
-import { secretFromOtpauth, totpAt } from './totp.ts';
+import { totpAt } from './totp.ts';
 
 export const STRONG_PASSWORD = 'Velvet-Harbor-42!';
 

@@ -1,0 +1,159 @@
+// Identifier-first login as an attacker probes it: the steps never tell whether a user
+// or company exists, and the per-user lockout holds, also under 50 parallel guesses.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Agent, Answer } from '../helpers/agent.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const LOCK_MINUTES = 15;
+const MAX_FAILURES = 5;
+const TWIN_PASSWORD = 'Twin-Lantern-88?';
+
+/** Set-Cookie lines without their values: what is left must not differ between cases. */
+const cookieShapes = (answer: Answer) => answer.setCookies.map((line) => line.replace(/=[^;]*/, '=<value>'));
+
+for (const engine of await enginesUnderTest()) describe(`login: enumeration and lockout (${engine})`, () => {
+  let server: TestServer;
+  const users = new Map<string, { username: string; companyName: string; companyId: string }>();
+  before(async () => {
+    server = await startTestServer({ engine });
+    const operator: Agent = (await signedInOperator(server)).agent;
+    for (const key of ['dana', 'twin', 'locked', 'disabled', 'suspended', 'sequence', 'parallel', 'invited']) {
+      const email = key === 'twin' ? 'dana@twin.test' : `${key}@login.test`; // twin: another "dana"
+      const request = { ...ACME_REQUEST, companyName: key === 'dana' ? ACME_REQUEST.companyName : `${key} company`, email };
+      const company = await approvedCompany(server, operator, request);
+      if (key !== 'invited') await signUp(server, company.link, key === 'twin' ? TWIN_PASSWORD : STRONG_PASSWORD);
+      users.set(key, { username: company.username, companyName: request.companyName, companyId: company.companyId });
+    }
+    const db = server.gatehouse.storage.db;
+    await db.updateTable('users').set({ status: 'disabled' }).where('company_id', '=', users.get('disabled')!.companyId).execute();
+    await db.updateTable('companies').set({ status: 'suspended' }).where('id', '=', users.get('suspended')!.companyId).execute();
+  });
+  after(() => server.close());
+
+  const who = (key: string) => users.get(key)!;
+  async function passwordStep(username: string, companyName: string, password: string, agent = server.agent()) {
+    const identified = await agent.post('/api/login/identify', { username, companyName });
+    assert.equal(identified.status, 200);
+    return agent.post('/api/login/password', { password });
+  }
+  const userId = async (key: string) =>
+    (await server.gatehouse.storage.db.selectFrom('users').select('id').where('company_id', '=', who(key).companyId).executeTakeFirstOrThrow()).id;
+
+  test('identify: same status, body and cookies whether the user and company exist or not', async () => {
+    const cases = [
+      { username: 'dana', companyName: ACME_REQUEST.companyName },
+      { username: 'nobody', companyName: ACME_REQUEST.companyName },
+      { username: 'dana', companyName: 'No Such Company' },
+      { username: 'nobody', companyName: 'No Such Company' },
+    ];
+    const answers = await Promise.all(cases.map((c) => server.agent().post('/api/login/identify', c)));
+    answers.forEach((answer, i) => {
+      assert.equal(answer.status, 200);
+      assert.deepEqual(answer.body, { step: 'password', ...cases[i] });
+      assert.deepEqual(cookieShapes(answer), cookieShapes(answers[0]!));
+      assert.deepEqual([...answer.headers.keys()].filter((h) => h !== 'date' && h !== 'content-length'), [...answers[0]!.headers.keys()].filter((h) => h !== 'date' && h !== 'content-length'));
+    });
+    assert.equal(answers[0]!.setCookies.length, 1, 'the flow cookie');
+  });
+
+  test('password step: one answer for wrong password, unknown user or company, invited, locked, disabled, suspended', async () => {
+    const locked = who('locked');
+    for (let i = 0; i < MAX_FAILURES; i += 1) await passwordStep(locked.username, locked.companyName, `Wrong-Guess-${i}!`);
+
+    const failures: Record<string, Answer> = {
+      'wrong password': await passwordStep('dana', ACME_REQUEST.companyName, 'Not-The-Password-1!'),
+      'unknown user': await passwordStep('nobody', ACME_REQUEST.companyName, STRONG_PASSWORD),
+      'unknown company': await passwordStep('dana', 'No Such Company', STRONG_PASSWORD),
+      'not signed up': await passwordStep(who('invited').username, who('invited').companyName, STRONG_PASSWORD),
+      'locked, right password': await passwordStep(locked.username, locked.companyName, STRONG_PASSWORD),
+      'disabled, right password': await passwordStep(who('disabled').username, who('disabled').companyName, STRONG_PASSWORD),
+      'suspended company, right password': await passwordStep(who('suspended').username, who('suspended').companyName, STRONG_PASSWORD),
+    };
+    const reference = failures['wrong password']!;
+    assert.equal(reference.status, 401);
+    assert.deepEqual(reference.body, {
+      error: { code: 'login.invalid_credentials', message: 'Incorrect username, company name or password.' },
+    });
+    for (const [name, answer] of Object.entries(failures)) {
+      assert.equal(answer.status, 401, name);
+      assert.deepEqual(answer.body, reference.body, name);
+      assert.deepEqual(answer.setCookies, [], name);
+    }
+  });
+
+  test("the same username in another company: one company's password does not open the other", async () => {
+    const twin = who('twin');
+    assert.equal(twin.username, 'dana');
+    assert.equal((await passwordStep('dana', twin.companyName, STRONG_PASSWORD)).status, 401, "Acme's password at Twin");
+    assert.equal((await passwordStep('dana', ACME_REQUEST.companyName, TWIN_PASSWORD)).status, 401, "Twin's password at Acme");
+    assert.equal((await passwordStep('dana', twin.companyName, TWIN_PASSWORD)).status, 200);
+  });
+
+  test('without a user the password step still pays for a password hash (no timing oracle)', async () => {
+    const dana = who('dana');
+    const timed = async (username: string) => {
+      const agent = server.agent();
+      await agent.post('/api/login/identify', { username, companyName: dana.companyName });
+      const started = performance.now();
+      await agent.post('/api/login/password', { password: STRONG_PASSWORD });
+      return performance.now() - started;
+    };
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    await timed('nobody'); // warm-up: the dummy hash is made on first use
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 9; i += 1) {
+      known.push(await timed(dana.username)); // the right password: one real verify
+      unknown.push(await timed(`nobody${i}`));
+    }
+    // A DB-only miss would take a small fraction of an argon2id verify.
+    assert.ok(median(unknown) > 0.4 * median(known), `unknown ${median(unknown).toFixed(1)} ms vs known ${median(known).toFixed(1)} ms`);
+  });
+
+  test(`${MAX_FAILURES} wrong passwords lock the user for ${LOCK_MINUTES} minutes; a full login resets the count`, async () => {
+    const { username, companyName } = who('sequence');
+    for (let i = 0; i < MAX_FAILURES - 1; i += 1) assert.equal((await passwordStep(username, companyName, `Wrong-${i}-Guess!`)).status, 401);
+    await logIn(server, server.agent(), { username, companyName, password: STRONG_PASSWORD }); // four failures do not lock
+
+    for (let i = 0; i < MAX_FAILURES; i += 1) assert.equal((await passwordStep(username, companyName, `Wrong-${i}-Again!`)).status, 401);
+    const whileLocked = await passwordStep(username, companyName, STRONG_PASSWORD);
+    assert.equal(whileLocked.status, 401, 'the right password is refused while locked');
+    assert.equal(whileLocked.body.error.code, 'login.invalid_credentials');
+
+    server.clock.advance(LOCK_MINUTES * 60_000 - 1000);
+    assert.equal((await passwordStep(username, companyName, STRONG_PASSWORD)).status, 401, 'still locked a second before the end');
+    server.clock.advance(1000);
+    const after = await passwordStep(username, companyName, STRONG_PASSWORD);
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+    assert.equal(after.body.step, 'totp');
+  });
+
+  test('50 parallel wrong passwords: at most 5 are evaluated, then the lock holds', async () => {
+    const { username, companyName } = who('parallel');
+    const agents = Array.from({ length: 50 }, () => server.agent());
+    await Promise.all(agents.map((a) => a.post('/api/login/identify', { username, companyName })));
+    const answers = await Promise.all(agents.map((a, i) => a.post('/api/login/password', { password: `Parallel-Guess-${i}!` })));
+    for (const answer of answers) {
+      assert.equal(answer.status, 401);
+      assert.equal(answer.body.error.code, 'login.invalid_credentials');
+    }
+    const id = await userId('parallel');
+    const events = await server.gatehouse.storage.db
+      .selectFrom('audit_events')
+      .select('detail')
+      .where('action', '=', 'login.failed')
+      .where('target', '=', id)
+      .execute();
+    const reasons = events.map((e) => JSON.parse(e.detail ?? '{}').reason as string);
+    assert.equal(reasons.length, 50);
+    assert.equal(reasons.filter((r) => r.startsWith('wrong_password')).length, MAX_FAILURES, 'password hashes compared');
+    assert.equal(reasons.filter((r) => r === 'locked').length, 50 - MAX_FAILURES);
+
+    assert.equal((await passwordStep(username, companyName, STRONG_PASSWORD)).status, 401, 'locked');
+    server.clock.advance(LOCK_MINUTES * 60_000);
+    assert.equal((await passwordStep(username, companyName, STRONG_PASSWORD)).status, 200, 'the lock lifts');
+  });
+});

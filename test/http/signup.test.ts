@@ -1,0 +1,144 @@
+// The Sign Up link's password page: the password rule, single use (also when raced),
+// no session before the full login, and exactly one Root Master per company.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Agent } from '../helpers/agent.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+for (const engine of await enginesUnderTest()) describe(`Sign Up: set your password (${engine})`, () => {
+  let server: TestServer;
+  let operator: Agent;
+  let count = 0;
+  before(async () => {
+    server = await startTestServer({ engine });
+    operator = (await signedInOperator(server)).agent;
+  });
+  after(() => server.close());
+
+  /** A fresh company whose Root Master has a live Sign Up link. */
+  async function freshLink() {
+    count += 1;
+    const request = { ...ACME_REQUEST, companyName: `Signup Co ${count}`, email: `root${count}@signup.test` };
+    const company = await approvedCompany(server, operator, request);
+    return { ...company, token: tokenFromLink(company.link), companyName: request.companyName };
+  }
+  const submit = (token: string, password: string, confirm = password, agent = server.agent()) =>
+    agent.post('/api/signup', { token, password, confirm });
+
+  test('the page names the company and user; dead and unknown links share one answer', async () => {
+    const { token, companyName, username } = await freshLink();
+    const page = await server.agent().get(`/api/signup/${token}`);
+    assert.equal(page.status, 200);
+    assert.equal(page.body.companyName, companyName);
+    assert.equal(page.body.username, username);
+    assert.ok(Date.parse(page.body.expiresAt) > server.clock());
+
+    const unknown = await server.agent().get(`/api/signup/${'A'.repeat(43)}`);
+    const garbage = await server.agent().get(`/api/signup/${encodeURIComponent("' OR 1=1 --")}`);
+    assert.equal(unknown.status, 410);
+    assert.equal(unknown.body.error.code, 'link.invalid');
+    assert.deepEqual(garbage.body, unknown.body);
+    const malformed = await submit('not-a-token', STRONG_PASSWORD);
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.error.code, 'request.invalid');
+  });
+
+  test('the password rule: composition, common passwords, length cap, confirmation', async () => {
+    const { token } = await freshLink();
+    const weak: Array<[string, RegExp]> = [
+      ['velvet-harbor-42!', /upper-case/],
+      ['VELVET-HARBOR-42!', /lower-case/],
+      ['Velvet-Harbor-!!', /number/],
+      ['VelvetHarbor42', /symbol/],
+      ['Vh-42!', /8 characters/],
+    ];
+    for (const [password, why] of weak) {
+      const answer = await submit(token, password);
+      assert.equal(answer.status, 400, password);
+      assert.equal(answer.body.error.code, 'password.too_weak');
+      assert.match(answer.body.error.fields.password, why);
+    }
+    const common = await submit(token, 'Password1!');
+    assert.equal(common.status, 400);
+    assert.equal(common.body.error.code, 'password.too_common');
+    assert.ok(common.body.error.fields.password);
+
+    const tooLong = await submit(token, `Aa1!${'x'.repeat(1021)}`);
+    assert.equal(tooLong.status, 400);
+    assert.ok(tooLong.body.error.fields.password);
+
+    const mismatch = await submit(token, STRONG_PASSWORD, `${STRONG_PASSWORD} `);
+    assert.equal(mismatch.status, 400);
+    assert.equal(mismatch.body.error.code, 'password.mismatch');
+    assert.ok(mismatch.body.error.fields.confirm);
+
+    assert.equal((await server.agent().get(`/api/signup/${token}`)).status, 200, 'refusals do not use the link up');
+  });
+
+  test('a 1024-character password is accepted in full, never truncated', async () => {
+    const { token, username, companyName } = await freshLink();
+    const long = `Aa1!${'x7Qz#'.repeat(204)}`;
+    assert.equal(long.length, 1024);
+    assert.equal((await submit(token, long)).status, 200);
+    const prefix = server.agent();
+    await prefix.post('/api/login/identify', { username, companyName });
+    assert.equal((await prefix.post('/api/login/password', { password: long.slice(0, 72) })).status, 401);
+    assert.equal((await prefix.post('/api/login/password', { password: long.slice(0, -1) })).status, 401);
+    const full = await prefix.post('/api/login/password', { password: long });
+    assert.equal(full.status, 200);
+    assert.equal(full.body.step, 'enroll');
+  });
+
+  test('setting the password creates no session: login with 2FA is still ahead', async () => {
+    const { token } = await freshLink();
+    const browser = server.agent();
+    const answer = await submit(token, STRONG_PASSWORD, STRONG_PASSWORD, browser);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body, { next: '/login' });
+    assert.deepEqual(answer.setCookies, [], 'no cookie of any kind');
+    const me = await browser.get('/api/me');
+    assert.equal(me.status, 401);
+    assert.equal(me.body.error.code, 'session.required');
+  });
+
+  test('the link works once', async () => {
+    const { token } = await freshLink();
+    assert.equal((await submit(token, STRONG_PASSWORD)).status, 200);
+    const replay = await submit(token, 'Other-Harbor-77?');
+    assert.equal(replay.status, 410);
+    assert.equal(replay.body.error.code, 'link.invalid');
+    assert.equal((await server.agent().get(`/api/signup/${token}`)).status, 410);
+  });
+
+  test('browsers racing with one link: exactly one wins, and the company has one Root Master', async () => {
+    const { token, username, companyName, companyId } = await freshLink();
+    const passwords = ['Amber-Falcon-31!', 'Brisk-Lantern-52?', 'Copper-Meadow-73#', 'Dusky-Orchid-94$'];
+    const answers = await Promise.all(passwords.map((p) => submit(token, p)));
+    const winners = answers.flatMap((a, i) => (a.status === 200 ? [passwords[i] as string] : []));
+    assert.equal(winners.length, 1, JSON.stringify(answers.map((a) => a.status)));
+    for (const lost of answers.filter((a) => a.status !== 200)) assert.equal(lost.body.error.code, 'link.invalid');
+
+    const loser = passwords.find((p) => p !== winners[0]) as string;
+    const wrong = server.agent();
+    await wrong.post('/api/login/identify', { username, companyName });
+    assert.equal((await wrong.post('/api/login/password', { password: loser })).status, 401, "a losing browser's password was not stored");
+
+    const browser = server.agent();
+    await logIn(server, browser, { username, companyName, password: winners[0] as string });
+    const me = await browser.get('/api/me');
+    assert.equal(me.body.user.role, 'root_master');
+    assert.equal(me.body.company.id, companyId);
+
+    const roots = await server.gatehouse.storage.db
+      .selectFrom('users')
+      .select('id')
+      .where('company_id', '=', companyId)
+      .where('role', '=', 'root_master')
+      .execute();
+    assert.equal(roots.length, 1);
+    const listed = (await operator.get('/api/operator/companies')).body.companies.find((c: any) => c.id === companyId);
+    assert.equal(listed.rootMaster.signedUp, true);
+  });
+});
