@@ -4,3 +4,4 @@ export { listAccountRequests, submitAccountRequest, urgencyOf, type AccountReque
 export { approveAccountRequest, defaultUsername, rejectAccountRequest, resendWelcome } from './onboarding.ts';
 export { createOperator, ensurePlatformCompany, firstOperatorSetup, FIRST_OPERATOR_USERNAME } from './platform.ts';
 export { listCompanies } from './directory.ts';
+export { DEFAULT_POLICY, getCompanyPolicy, type CompanyPolicy, type PasswordClass } from './policy.ts';

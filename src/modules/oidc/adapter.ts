@@ -1,12 +1,12 @@
 // oidc-provider's storage port on our database. Every node shares it, so codes, tokens,
 // sessions and interactions survive restarts and work across nodes. `consume` is one
 // conditional UPDATE: when two requests race to redeem one code or refresh token, the
-// loser learns it lost, the grant is revoked and it gets invalid_grant.
+// loser learns it lost, the grant and all its tokens are revoked and it gets invalid_grant.
 import { errors } from 'oidc-provider';
 import type { Db } from '../../storage/index.ts';
 import { clientMetadataFor } from './clients.ts';
 
-type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string };
+type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
 
 const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
@@ -25,6 +25,9 @@ export function createAdapterFactory(db: Db, clock: () => number) {
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
+        // Lets every token and session of one user be ended together (deactivation,
+        // password change, 2FA reset).
+        account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
         expires_at: expiresIn ? clock() + expiresIn * 1000 : null,
         consumed_at: null,
       };
@@ -37,6 +40,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
             grant_id: values.grant_id,
             user_code: values.user_code,
             uid: values.uid,
+            account_id: values.account_id,
             expires_at: values.expires_at,
           }),
         )
@@ -92,8 +96,20 @@ export function createAdapterFactory(db: Db, clock: () => number) {
         .where('model', '=', this.model)
         .where('id', '=', id)
         .executeTakeFirst();
-      if (row?.grant_id && GRANT_BOUND.has(this.model)) await this.revokeByGrantId(row.grant_id);
+      if (row?.grant_id && GRANT_BOUND.has(this.model)) await this.#destroyGrant(row.grant_id);
       throw new errors.InvalidGrant('grant already used');
+    }
+
+    /**
+     * The grant itself goes too, not only its tokens: the winner of the race may save
+     * its tokens after this runs, and the provider refuses tokens whose grant is gone
+     * (refresh, introspection, userinfo).
+     */
+    async #destroyGrant(grantId: string): Promise<void> {
+      await db
+        .deleteFrom('oidc_records')
+        .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
+        .execute();
     }
 
     async destroy(id: string): Promise<void> {
