@@ -3,6 +3,11 @@
 // schemes, plain http off loopback, fragments, credentials in the URL.
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** `URL.hostname` names this machine (how a module in development is registered). */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname);
+}
+
 export function redirectUriProblem(value: string): string | undefined {
   let url: URL;
   try {
@@ -11,7 +16,7 @@ export function redirectUriProblem(value: string): string | undefined {
     return 'is not a valid absolute URL';
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use https (or http on loopback)';
-  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) return 'may use plain http only on loopback (localhost, 127.0.0.1, [::1])';
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) return 'may use plain http only on loopback (localhost, 127.0.0.1, [::1])';
   if (url.username || url.password) return 'must not contain a user name or password';
   if (url.hash || value.includes('#')) return 'must not contain a fragment';
   if (/[\s<>"]/.test(value)) return 'contains characters that are not allowed';

@@ -1,16 +1,26 @@
 // Drives "Log In with Gatehouse" the way a module does, with a certified client library
 // (openid-client), and walks the browser's redirects with a cookie-keeping agent.
 import assert from 'node:assert/strict';
+import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
+import { createUser, issueSignupLink, type Role } from '../../src/users/index.ts';
 import type { Agent } from './agent.ts';
+import { approvedCompany, logIn, signUp, STRONG_PASSWORD } from './journey.ts';
 import type { TestServer } from './server.ts';
+import { totpAt } from './totp.ts';
 
 export const REDIRECT_URI = 'http://127.0.0.1:4999/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:4999/bye';
 
 export async function registerTestModule(
   operator: Agent,
-  overrides: Partial<{ clientType: 'confidential' | 'public'; redirectUris: string[]; name: string }> = {},
+  overrides: Partial<{
+    clientType: 'confidential' | 'public';
+    redirectUris: string[];
+    name: string;
+    backchannelLogoutUri: string;
+  }> = {},
 ) {
   const answer = await operator.post('/api/operator/modules', {
     name: overrides.name ?? 'Ticketing',
@@ -19,6 +29,7 @@ export async function registerTestModule(
     redirectUris: overrides.redirectUris ?? [REDIRECT_URI],
     postLogoutRedirectUris: [POST_LOGOUT_URI],
     clientType: overrides.clientType ?? 'confidential',
+    ...(overrides.backchannelLogoutUri ? { backchannelLogoutUri: overrides.backchannelLogoutUri } : {}),
   });
   assert.equal(answer.status, 201, JSON.stringify(answer.body));
   return answer.body as { module: { id: string; clientId: string }; clientSecret: string | null };
@@ -86,6 +97,140 @@ export async function redeem(config: client.Configuration, callback: URL, start:
     expectedState: start.state,
     expectedNonce: start.nonce,
   });
+}
+
+/** Registers a module, grants it to a company, and discovers the provider as that module. */
+export async function grantedModule(
+  server: TestServer,
+  operator: Agent,
+  companyId: string,
+  overrides: Parameters<typeof registerTestModule>[1] = {},
+) {
+  const registered = await registerTestModule(operator, overrides);
+  const grant = await operator.post(`/api/operator/companies/${companyId}/modules/${registered.module.id}/grant`);
+  assert.equal(grant.status, 200, JSON.stringify(grant.body));
+  const config = await discover(server, registered.module.clientId, registered.clientSecret);
+  return { ...registered, config };
+}
+
+/** "Log In with Gatehouse" in a browser that has a Gatehouse session: code, then tokens. */
+export async function signInToModule(config: client.Configuration, browser: Agent, extra: Record<string, string> = {}) {
+  const start = await startAuthorization(config, extra);
+  const walk = await followRedirects(browser, start.url);
+  assert.ok(walk.callback, `ended at ${walk.at} with ${walk.final?.status} ${String(walk.final?.body).slice(0, 300)}`);
+  const tokens = await redeem(config, walk.callback, start);
+  const claims = tokens.claims();
+  assert.ok(claims, 'an ID token came back');
+  return { start, callback: walk.callback, tokens, claims };
+}
+
+// TOTP codes on the wall clock: each code is accepted once and never an older one, so a
+// user's next login needs a later step (±1 step of drift allowed, so at most one ahead).
+const lastStep = new Map<string, number>();
+const stepOf = (ms: number) => Math.floor(ms / 30_000);
+
+export function markTotpUsed(secret: string, step = stepOf(Date.now())) {
+  lastStep.set(secret, Math.max(step, lastStep.get(secret) ?? step));
+}
+
+/** A code the server has not seen yet; waits for the next step when both are used up. */
+export async function nextTotpCode(secret: string): Promise<string> {
+  for (;;) {
+    const now = Date.now();
+    const step = Math.max((lastStep.get(secret) ?? -Infinity) + 1, stepOf(now));
+    if (step <= stepOf(now) + 1) {
+      lastStep.set(secret, step);
+      return totpAt(secret, step * 30_000);
+    }
+    await sleep((stepOf(now) + 1) * 30_000 - now + 50);
+  }
+}
+
+export interface Person {
+  agent: Agent;
+  username: string;
+  companyId: string;
+  companyName: string;
+  password: string;
+  totpSecret: string;
+}
+
+/** Logs in with password and the next TOTP code; returnTo goes into the identify step. */
+export async function logInAgain(server: TestServer, agent: Agent, person: Person, returnTo?: string) {
+  const identified = await agent.post('/api/login/identify', {
+    username: person.username,
+    companyName: person.companyName,
+    ...(returnTo ? { returnTo } : {}),
+  });
+  assert.equal(identified.status, 200, JSON.stringify(identified.body));
+  const afterPassword = await agent.post('/api/login/password', { password: person.password });
+  assert.equal(afterPassword.status, 200, JSON.stringify(afterPassword.body));
+  assert.equal(afterPassword.body.step, 'totp');
+  const done = await agent.post('/api/login/totp', { code: await nextTotpCode(person.totpSecret) });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  return done.body as { step: 'done'; redirectTo?: string };
+}
+
+let companies = 0;
+/** A newly approved company whose Root Master has signed up and logged in (2FA enrolled). */
+export async function companyWithRootMaster(server: TestServer, operator: Agent, companyName?: string): Promise<Person> {
+  companies += 1;
+  const name = companyName ?? `Company ${companies} ${Math.random().toString(36).slice(2, 8)}`;
+  const request = {
+    companyName: name,
+    contactName: 'Robin Root',
+    email: `root${companies}.${Date.now()}@${name.toLowerCase().replace(/[^a-z0-9]+/g, '')}.test`,
+    phone: '+1 555 0100',
+    note: '',
+  };
+  const company = await approvedCompany(server, operator, request);
+  await signUp(server, company.link);
+  const agent = server.agent();
+  const person = { username: company.username, companyName: name, password: STRONG_PASSWORD };
+  const { totpSecret } = await logIn(server, agent, person);
+  markTotpUsed(totpSecret);
+  return { ...person, agent, companyId: company.companyId, totpSecret };
+}
+
+/** Another user of the company: created, signed up through a link, logged in with 2FA. */
+export async function companyUser(server: TestServer, company: Person, username: string, role: Role = 'user'): Promise<Person> {
+  const { db } = server.gatehouse.deps;
+  const user = await createUser(db, company.companyId, { username, email: `${username}@users.test`, displayName: username, role }, Date.now());
+  const link = await issueSignupLink(db, company.companyId, user.id, Date.now(), 3_600_000);
+  await signUp(server, `${server.baseUrl}/signup/${link.token}`);
+  const agent = server.agent();
+  const person = { username, companyName: company.companyName, password: STRONG_PASSWORD };
+  const { totpSecret } = await logIn(server, agent, person);
+  markTotpUsed(totpSecret);
+  return { ...person, agent, companyId: company.companyId, totpSecret };
+}
+
+/** The provider's published keys, fetched the way a module does. */
+export async function publishedKeys(config: client.Configuration) {
+  const jwksUri = config.serverMetadata().jwks_uri;
+  assert.ok(jwksUri);
+  const answer = await fetch(jwksUri);
+  assert.equal(answer.status, 200);
+  return ((await answer.json()) as { keys: (JsonWebKey & { kid: string; alg: string })[] }).keys;
+}
+
+export function jwtParts(jwt: string) {
+  const [header, payload, signature] = jwt.split('.') as [string, string, string];
+  return {
+    header: JSON.parse(Buffer.from(header, 'base64url').toString()) as { alg: string; kid: string },
+    payload: JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>,
+    signingInput: `${header}.${payload}`,
+    signature: Buffer.from(signature, 'base64url'),
+  };
+}
+
+/** Verifies an RS256 JWT against the provider's JWKS as published now: true or false. */
+export async function verifiesWithJwks(config: client.Configuration, jwt: string): Promise<boolean> {
+  const { header, signingInput, signature } = jwtParts(jwt);
+  assert.equal(header.alg, 'RS256');
+  const jwk = (await publishedKeys(config)).find((key) => key.kid === header.kid);
+  if (!jwk) return false;
+  return verify('sha256', Buffer.from(signingInput), createPublicKey({ key: jwk, format: 'jwk' }), signature);
 }
 
 export { client };

@@ -6,6 +6,8 @@ import { authenticateSession } from '../../sessions/index.ts';
 import { accountIdOf, ACR_2FA, companyMayUse, errorPage, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie } from '../cookies.ts';
+import { requestMeta } from '../guards.ts';
+import { recordAudit } from '../../audit/index.ts';
 
 function sendPage(reply: FastifyReply, status: number, html: string) {
   return reply
@@ -48,8 +50,11 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     const maxAgeMs = params.max_age === undefined ? undefined : Number(params.max_age) * 1000;
     // prompt=login, max_age and a mismatched id_token_hint want a login made for this request.
     const wantsFreshLogin = reasons.includes('login_prompt') || reasons.includes('id_token_hint');
-    const tooOld = signedIn && maxAgeMs !== undefined && now - signedIn.authTime > maxAgeMs;
-    const freshEnough = signedIn && (!wantsFreshLogin || signedIn.authTime >= startedAt);
+    const loggedInForThisRequest = signedIn && signedIn.authTime >= startedAt;
+    // A login made for this request satisfies max_age however long the browser took to
+    // come back; measuring it against the clock would send the user round in a loop.
+    const tooOld = signedIn && !loggedInForThisRequest && maxAgeMs !== undefined && now - signedIn.authTime > maxAgeMs;
+    const freshEnough = signedIn && (!wantsFreshLogin || loggedInForThisRequest);
     if (!signedIn || !freshEnough || tooOld) {
       return reply.redirect(`/login?return=${encodeURIComponent(`/oidc-interaction/${details.uid}`)}`, 303);
     }
@@ -60,6 +65,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       return sendPage(reply, 403, refusedPage(module?.name ?? 'This module', signedIn.companyName));
     }
 
+    await recordAudit(deps.db, now, { companyId: signedIn.companyId, actorId: signedIn.userId, action: 'module.launched', target: clientId, ...requestMeta(request), detail: { clientId, module: (await findModuleByClientId(deps.db, clientId))?.name ?? null } });
     reply.hijack();
     await provider.interactionFinished(
       request.raw,

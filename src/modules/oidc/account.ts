@@ -1,7 +1,9 @@
 // The account behind a token: accountId is "<companyId>.<userId>", so even here a user
 // is only ever looked up together with its company. A disabled user or a suspended
-// company has no account, which stops refresh, userinfo and silent sign-in at once.
+// company has no account, which stops refresh, userinfo and silent sign-in at once; so
+// does a module the company may no longer use (grant revoked, or switched off).
 import type { Db } from '../../storage/index.ts';
+import { companyMayUse } from '../store.ts';
 
 export const ACR_2FA = 'urn:gatehouse:loa:2fa';
 
@@ -14,7 +16,8 @@ export function parseAccountId(accountId: string): { companyId: string; userId: 
   return companyId && userId && extra === undefined ? { companyId, userId } : undefined;
 }
 
-export async function findAccount(db: Db, accountId: string) {
+/** The account, if it is still active; with `clientId` (a token in use), only if the company may use that module. */
+export async function findAccount(db: Db, accountId: string, clientId?: string) {
   const ids = parseAccountId(accountId);
   if (!ids) return undefined;
   const row = await db
@@ -33,6 +36,7 @@ export async function findAccount(db: Db, accountId: string) {
     .where('users.id', '=', ids.userId)
     .executeTakeFirst();
   if (!row || row.status !== 'active' || row.companyStatus !== 'active') return undefined;
+  if (clientId !== undefined && !(await companyMayUse(db, row.companyId, clientId))) return undefined;
   return {
     accountId,
     async claims() {

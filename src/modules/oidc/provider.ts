@@ -7,6 +7,7 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import { constantTimeEqual, keyedHash } from '../../crypto/index.ts';
 import { authenticateSession, SESSION_ABSOLUTE_MS } from '../../sessions/index.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
+import { isLoopbackHost } from '../redirect-uris.ts';
 import { companyMayUse } from '../store.ts';
 import { accountIdOf, ACR_2FA, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
@@ -42,7 +43,9 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   };
 
   login.checks.add(
-    new Check('gatehouse_session', 'The Gatehouse session has ended or belongs to someone else', async (ctx) => {
+    // A check added after the prompt is built gets no error of its own: name it, so a
+    // module asking prompt=none hears login_required, as OpenID Connect Core §3.1.2.6 says.
+    new Check('gatehouse_session', 'The Gatehouse session has ended or belongs to someone else', 'login_required', async (ctx) => {
       const accountId = ctx.oidc.session?.accountId;
       if (!accountId) return Check.NO_NEED_TO_PROMPT; // no_session already asks
       const signedIn = await gatehouseSession(ctx);
@@ -61,7 +64,9 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(deps.db, deps.clock),
-    findAccount: (_ctx, sub) => findAccount(deps.db, sub),
+    // With a token (code, refresh, userinfo), the module it was issued to must still be
+    // enabled for the user's company.
+    findAccount: (_ctx, sub, token) => findAccount(deps.db, sub, token?.clientId),
     scopes: SUPPORTED_SCOPES,
     claims: {
       sid: null,
@@ -104,10 +109,22 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       require_auth_time: true,
     },
     pkce: { required: () => true },
+    // The provider's only outgoing requests are back-channel logouts, to URIs operators
+    // registered. oidc-provider refuses every non-public address (SSRF protection), which
+    // would silently drop logouts to a module on this machine, the development setup
+    // registration allows; those go out. Private ranges and the rest stay refused.
+    fetch: (url, init) => {
+      if (!isLoopbackHost(new URL(url instanceof Request ? url.url : url).hostname)) return fetch(url, init);
+      const { dispatcher: _publicAddressesOnly, ...loopbackInit } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      return fetch(url, loopbackInit);
+    },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // Each module sees and revokes only its own tokens: one module holding another's
+      // token learns nothing from it (oidc-provider's default lets any confidential
+      // client introspect every token, and warns that it should be changed).
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       clientCredentials: { enabled: true },
       backchannelLogout: { enabled: true },

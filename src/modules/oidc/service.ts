@@ -2,7 +2,7 @@
 // (`gatehouse keys rotate` on any node) within a minute and rebuilds its provider with
 // the new key set. All provider state is in the database, so nothing is lost.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type Provider from 'oidc-provider';
+import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import { endSession } from '../../sessions/index.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
@@ -29,11 +29,16 @@ export async function createOidcService(
   const build = () => {
     const provider = buildProvider(deps, { sessionCookieName: options.sessionCookieName, keys: loaded.keys });
     provider.on('server_error', (_ctx, error) => options.onError?.(error));
-    // Logging out through a module (RP-initiated logout) logs out of Gatehouse too.
-    provider.on('end_session.success', (ctx) => {
-      const header = ctx.get('cookie');
-      const match = new RegExp(`(?:^|;\\s*)${options.sessionCookieName.replace(/[$]/g, '\\$&')}=([A-Za-z0-9_-]{43})`).exec(header);
-      if (match?.[1]) void endSession(deps.db, match[1]).catch((error) => options.onError?.(error));
+    // Confirming "Log Out" on the provider's logout page (RP-initiated logout) logs out of
+    // Gatehouse too, before the browser is redirected; "Stay Logged In" leaves the module
+    // only. A post-middleware, so the session is gone by the time the redirect is sent.
+    provider.use(async (ctx, next) => {
+      await next();
+      const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
+      const confirmedLogout = oidc?.route === 'end_session_confirm' && ctx.status === 303 && Boolean(oidc.params?.logout);
+      if (!confirmedLogout) return;
+      const match = new RegExp(`(?:^|;\\s*)${options.sessionCookieName.replace(/[$]/g, '\\$&')}=([A-Za-z0-9_-]{43})`).exec(ctx.get('cookie'));
+      if (match?.[1]) await endSession(deps.db, match[1]);
     });
     return { provider, callback: provider.callback() };
   };

@@ -1,0 +1,163 @@
+// Logging out through a module (RP-initiated logout): a confirmation page, then the
+// registered post-logout URI; Gatehouse's session ends with it, the module's tokens are
+// revoked, and modules with a back-channel logout URI receive a signed logout token.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, test } from 'node:test';
+import type { Agent } from '../helpers/agent.ts';
+import { signedInOperator } from '../helpers/journey.ts';
+import {
+  client,
+  companyUser,
+  companyWithRootMaster,
+  grantedModule,
+  jwtParts,
+  POST_LOGOUT_URI,
+  signInToModule,
+  verifiesWithJwks,
+  type Person,
+} from '../helpers/oidc.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+let root: Person;
+let operator: Awaited<ReturnType<typeof signedInOperator>>;
+let ticketing: Awaited<ReturnType<typeof grantedModule>>;
+let billing: Awaited<ReturnType<typeof grantedModule>>;
+let receiver: Server;
+const received: { path: string; contentType: string; body: URLSearchParams }[] = [];
+
+before(async () => {
+  receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      received.push({ path: request.url ?? '', contentType: request.headers['content-type'] ?? '', body: new URLSearchParams(body) });
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const port = (receiver.address() as { port: number }).port;
+
+  server = await startTestServer({ realClock: true });
+  operator = await signedInOperator(server);
+  root = await companyWithRootMaster(server, operator.agent);
+  ticketing = await grantedModule(server, operator.agent, root.companyId, {
+    name: 'Ticketing',
+    backchannelLogoutUri: `http://127.0.0.1:${port}/ticketing/backchannel`,
+  });
+  billing = await grantedModule(server, operator.agent, root.companyId, {
+    name: 'Billing',
+    backchannelLogoutUri: `http://127.0.0.1:${port}/billing/backchannel`,
+  });
+});
+after(async () => {
+  await server.close();
+  await new Promise((resolve) => receiver.close(resolve));
+});
+
+/** What a browser sends when it navigates: the provider answers errors as a page then. */
+const NAVIGATION = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+
+function endSessionPath(idToken: string, postLogout = POST_LOGOUT_URI, state = 'see-you') {
+  const query = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: postLogout, state });
+  return `/oidc/session/end?${query}`;
+}
+
+/** The confirmation page's form: where it posts and its xsrf value. */
+function logoutForm(page: string) {
+  const form = /<form id="op.logoutForm" method="post" action="([^"]+)">.*?name="xsrf" value="([^"]+)"/s.exec(page);
+  assert.ok(form, 'the page carries the logout form');
+  return { action: new URL(form[1] as string), xsrf: form[2] as string };
+}
+
+async function submit(agent: Agent, form: { action: URL; xsrf: string }, fields: Record<string, string>) {
+  return agent.request('POST', form.action.pathname, new URLSearchParams({ xsrf: form.xsrf, ...fields }).toString(), {
+    'content-type': 'application/x-www-form-urlencoded',
+  });
+}
+
+test('end_session shows a confirmation; Log Out goes to the post-logout URI and ends Gatehouse and the tokens', async () => {
+  received.length = 0;
+  const person = await companyUser(server, root, 'lou');
+  const { tokens, claims } = await signInToModule(ticketing.config, person.agent);
+  await signInToModule(billing.config, person.agent);
+  const idToken = tokens.id_token as string;
+
+  const page = await person.agent.get(endSessionPath(idToken));
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+  assert.match(String(page.body), /Do you want to log out from Ticketing and Gatehouse\?/);
+  assert.equal((await person.agent.get('/api/me')).status, 200, 'showing the page logs nobody out');
+
+  const confirmed = await submit(person.agent, logoutForm(String(page.body)), { logout: 'yes' });
+  assert.equal(confirmed.status, 303);
+  const location = new URL(confirmed.headers.get('location') as string);
+  assert.equal(location.origin + location.pathname, POST_LOGOUT_URI);
+  assert.equal(location.searchParams.get('state'), 'see-you');
+
+  assert.equal((await person.agent.get('/api/me')).status, 401, 'the Gatehouse session has ended');
+  await assert.rejects(client.refreshTokenGrant(ticketing.config, tokens.refresh_token as string), (error: any) => {
+    assert.equal(error.error, 'invalid_grant');
+    return true;
+  });
+  assert.equal((await client.tokenIntrospection(ticketing.config, tokens.access_token)).active, false);
+
+  // Both modules this browser had signed in to hear about it on the back channel.
+  assert.deepEqual(received.map((r) => r.path).sort(), ['/billing/backchannel', '/ticketing/backchannel']);
+  const ticketingCall = received.find((r) => r.path === '/ticketing/backchannel');
+  assert.ok(ticketingCall);
+  assert.match(ticketingCall.contentType, /application\/x-www-form-urlencoded/);
+  const logoutToken = ticketingCall.body.get('logout_token');
+  assert.ok(logoutToken, 'a logout_token was posted');
+  assert.ok(await verifiesWithJwks(ticketing.config, logoutToken), 'signed with a published key');
+  const { payload } = jwtParts(logoutToken);
+  assert.equal(payload.iss, `${server.baseUrl}/oidc`);
+  assert.equal(payload.aud, ticketing.module.clientId);
+  assert.equal(payload.sub, claims.sub);
+  assert.equal(payload.sid, claims.sid, 'the session the module saw in its ID token');
+  assert.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+  assert.equal(payload.nonce, undefined, 'a logout token never carries a nonce');
+  assert.ok(typeof payload.jti === 'string' && typeof payload.iat === 'number');
+});
+
+test('"Stay Logged In" leaves the Gatehouse session alone', async () => {
+  const person = await companyUser(server, root, 'stay');
+  const { tokens } = await signInToModule(ticketing.config, person.agent);
+  const page = await person.agent.get(endSessionPath(tokens.id_token as string));
+  assert.equal(page.status, 200);
+  const answered = await submit(person.agent, logoutForm(String(page.body)), {});
+  assert.equal(answered.status, 303);
+  const location = new URL(answered.headers.get('location') as string);
+  assert.equal(location.origin + location.pathname, POST_LOGOUT_URI);
+  assert.equal((await person.agent.get('/api/me')).status, 200, 'still logged in to Gatehouse');
+});
+
+test('an unregistered post_logout_redirect_uri is refused with an error page, no redirect', async () => {
+  const person = await companyUser(server, root, 'val');
+  const { tokens } = await signInToModule(ticketing.config, person.agent);
+  for (const uri of ['https://evil.test/bye', `${POST_LOGOUT_URI}/`, `${POST_LOGOUT_URI}?next=x`, 'http://127.0.0.1:4999/callback']) {
+    const answer = await person.agent.get(endSessionPath(tokens.id_token as string, uri), NAVIGATION);
+    assert.equal(answer.status, 400, uri);
+    assert.equal(answer.headers.get('location'), null);
+    assert.match(answer.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(String(answer.body), /post_logout_redirect_uri/);
+    assert.ok(!String(answer.body).includes('op.logoutForm'), 'no logout form to submit');
+  }
+  assert.equal((await person.agent.get('/api/me')).status, 200, 'nothing was logged out');
+});
+
+test("a forged logout form is refused: the xsrf value is bound to the browser's provider session", async () => {
+  const person = await companyUser(server, root, 'xena');
+  const { tokens } = await signInToModule(ticketing.config, person.agent);
+  const page = await person.agent.get(endSessionPath(tokens.id_token as string));
+  const form = logoutForm(String(page.body));
+  const forged = await submit(person.agent, { ...form, xsrf: 'guessed' }, { logout: 'yes' });
+  assert.equal(forged.status, 400);
+  assert.equal(forged.headers.get('location'), null);
+  assert.equal((await person.agent.get('/api/me')).status, 200, 'still logged in');
+  // Another browser replaying the genuine value gets nowhere either.
+  const elsewhere = await submit(server.agent(), form, { logout: 'yes' });
+  assert.equal(elsewhere.status, 400);
+  assert.equal((await person.agent.get('/api/me')).status, 200);
+});
