@@ -1,0 +1,53 @@
+// Chromium (stands for Chrome and Edge), driven by playwright-core over CDP.
+import { chromium, type Browser } from 'playwright-core';
+import { DriverPage } from './page.ts';
+import { VIEWPORT, type BrowserPage, type EngineDriver } from './types.ts';
+import { cleanUp, withTimeout } from './util.ts';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+export async function launchChromium(): Promise<BrowserPage> {
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      timeout: 30_000,
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run', '--disable-quic',
+      ],
+    });
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { ...VIEWPORT }, deviceScaleFactor: 1 });
+    context.setDefaultTimeout(15_000);
+    context.setDefaultNavigationTimeout(30_000);
+    const page = await context.newPage();
+    const opened = browser;
+    const driver: EngineDriver = {
+      engine: 'chromium',
+      evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+      async goto(url) {
+        await page.goto(url, { waitUntil: 'load' });
+      },
+      url: async () => page.url(),
+      click: (selector) => page.click(selector),
+      type: (selector, keys) => page.locator(selector).pressSequentially(keys),
+      pressBackspace: (selector) => page.locator(selector).press('Backspace'),
+      screenshot: () => page.screenshot({ type: 'png' }),
+      async cookies() {
+        return (await context.cookies(page.url())).map((c) => ({
+          name: c.name, value: c.value, secure: c.secure, httpOnly: c.httpOnly, path: c.path,
+        }));
+      },
+      async close() {
+        const failures = await cleanUp([['closing Chromium', () => opened.close()]]);
+        if (failures.length) throw new Error(failures.join('; '));
+      },
+    };
+    return new DriverPage(driver);
+  } catch (error) {
+    // Launched but not handed over: close it here, the caller has nothing to close.
+    if (browser) await withTimeout(browser.close(), 10_000, 'closing Chromium').catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,75 @@
+// Firefox ESR, driven by puppeteer-core over WebDriver BiDi (Playwright needs its own
+// patched Firefox; selenium would need geckodriver, which Debian 12 lacks).
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { DriverPage } from './page.ts';
+import { VIEWPORT, type BrowserPage, type EngineDriver } from './types.ts';
+import { cleanUp, withTimeout } from './util.ts';
+
+export const FIREFOX_PATH = '/usr/bin/firefox-esr';
+
+export async function launchFirefox(): Promise<BrowserPage> {
+  let browser: Browser | undefined;
+  try {
+    browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX_PATH,
+      headless: true,
+      acceptInsecureCerts: true,
+      defaultViewport: { ...VIEWPORT, deviceScaleFactor: 1 },
+      timeout: 30_000,
+      protocolTimeout: 30_000,
+      extraPrefsFirefox: {
+        // A closed network: no update checks, telemetry or captive-portal probes.
+        'app.update.enabled': false,
+        'network.captive-portal-service.enabled': false,
+        'network.connectivity-service.enabled': false,
+        'datareporting.policy.dataSubmissionEnabled': false,
+        'toolkit.telemetry.enabled': false,
+        'browser.safebrowsing.malware.enabled': false,
+        'browser.safebrowsing.phishing.enabled': false,
+      },
+    });
+    const opened = browser;
+    const page = (await browser.pages())[0] ?? (await browser.newPage());
+    await page.setViewport({ ...VIEWPORT, deviceScaleFactor: 1 });
+    page.setDefaultTimeout(15_000);
+    page.setDefaultNavigationTimeout(30_000);
+    const driver: EngineDriver = {
+      engine: 'firefox',
+      evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+      async goto(url) {
+        await page.goto(url, { waitUntil: 'load' });
+      },
+      url: async () => page.url(),
+      click: (selector) => page.click(selector),
+      type: (selector, keys) => page.type(selector, keys),
+      async pressBackspace(selector) {
+        await page.focus(selector);
+        await page.keyboard.press('Backspace');
+      },
+      async screenshot() {
+        return Buffer.from(await page.screenshot({ type: 'png' }));
+      },
+      async cookies() {
+        return (await page.cookies(page.url())).map((c) => ({
+          name: c.name, value: c.value, secure: c.secure, httpOnly: Boolean(c.httpOnly), path: c.path,
+        }));
+      },
+      async close() {
+        const failures = await cleanUp([['closing Firefox', () => opened.close()]]);
+        // close() can hang on a stuck BiDi connection: make sure the process is gone.
+        const child = opened.process();
+        if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
+        if (failures.length) throw new Error(failures.join('; '));
+      },
+    };
+    return new DriverPage(driver);
+  } catch (error) {
+    if (browser) {
+      const child = browser.process();
+      await withTimeout(browser.close(), 10_000, 'closing Firefox').catch(() => {});
+      if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,175 @@
+// The BrowserPage every engine shares: finding things the way a user names them, waiting
+// for them, and acting on them through the engine's own input events.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  locateInPage,
+  MARK_ATTRIBUTE,
+  nextPaintInPage,
+  scrollToInPage,
+  selectAllInPage,
+  textInPage,
+  valueInPage,
+  viewportInPage,
+  type LocateResult,
+  type Query,
+  type Role,
+} from './dom.ts';
+import type { BrowserCookie, BrowserPage, EngineDriver, EngineName } from './types.ts';
+
+export const ACTION_TIMEOUT_MS = 15_000;
+const POLL_MS = 100;
+const BLANK_PAGE =
+  'the page is blank: the web app did not start (a script failed to load? web/dist rebuilt while the server ran?)';
+
+export class DriverPage implements BrowserPage {
+  readonly engine: EngineName;
+  #driver: EngineDriver;
+  #marks = 0;
+  #closed = false;
+
+  constructor(driver: EngineDriver) {
+    this.#driver = driver;
+    this.engine = driver.engine;
+  }
+
+  async goto(url: string) {
+    await this.#driver.goto(url);
+  }
+
+  url() {
+    return this.#driver.url();
+  }
+
+  async waitForPath(wanted: string, timeoutMs = ACTION_TIMEOUT_MS) {
+    let last = '';
+    await this.#poll(`the address to be ${wanted}`, timeoutMs, async () => {
+      const current = new URL(await this.#driver.url());
+      last = current.pathname + current.search;
+      return last === wanted ? true : undefined;
+    }, () => `it is ${last}`);
+  }
+
+  async fill(label: string, value: string) {
+    const selector = await this.#locate({ by: 'label', label });
+    await this.#driver.evaluate(selectAllInPage, selector);
+    await this.#driver.pressBackspace(selector);
+    if (value) await this.#driver.type(selector, value);
+    // React keeps the value in state: the field shows what was typed only if the events arrived.
+    let seen: string | null = null;
+    await this.#poll(`the field "${label}" to hold what was typed`, 3_000, async () => {
+      seen = await this.#driver.evaluate(valueInPage, selector);
+      return seen === value ? true : undefined;
+    }, () => `it holds ${JSON.stringify(seen)}`);
+  }
+
+  async click(name: string, role?: Role) {
+    await this.#driver.click(await this.#locate(role ? { by: 'role', name, role } : { by: 'role', name }));
+  }
+
+  async waitForControl(name: string, role?: Role) {
+    await this.#locate(role ? { by: 'role', name, role } : { by: 'role', name });
+  }
+
+  async clickText(text: string) {
+    await this.#driver.click(await this.#locate({ by: 'text', text }));
+  }
+
+  text() {
+    return this.#driver.evaluate(textInPage, undefined);
+  }
+
+  async waitForText(wanted: string | RegExp, timeoutMs = ACTION_TIMEOUT_MS) {
+    let last = '';
+    return this.#poll(`the text ${String(wanted)}`, timeoutMs, async () => {
+      last = await this.text();
+      return (typeof wanted === 'string' ? last.includes(wanted) : wanted.test(last)) ? last : undefined;
+    }, () => (last.trim() ? `the page shows:\n${excerpt(last)}` : BLANK_PAGE));
+  }
+
+  async waitForNoText(unwanted: string | RegExp, timeoutMs = ACTION_TIMEOUT_MS) {
+    let last = '';
+    await this.#poll(`the text ${String(unwanted)} to go`, timeoutMs, async () => {
+      last = await this.text();
+      return (typeof unwanted === 'string' ? last.includes(unwanted) : unwanted.test(last)) ? undefined : true;
+    }, () => `the page shows:\n${excerpt(last)}`);
+  }
+
+  async scrollTo(selector: string) {
+    await this.#poll(`an element ${selector}`, ACTION_TIMEOUT_MS, async () =>
+      (await this.#driver.evaluate(scrollToInPage, selector)) ? true : undefined,
+    );
+  }
+
+  async screenshot(file: string) {
+    // Some engines (WebKitGTK) capture the last painted frame: let the newest state paint.
+    await this.#driver.evaluate(nextPaintInPage, undefined).catch(() => false);
+    const png = await this.#driver.screenshot();
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, png);
+    return png;
+  }
+
+  cookies(): Promise<BrowserCookie[]> {
+    return this.#driver.cookies();
+  }
+
+  viewport() {
+    return this.#driver.evaluate(viewportInPage, undefined);
+  }
+
+  async close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#driver.close();
+  }
+
+  async #locate(query: Query): Promise<string> {
+    const token = `m${++this.#marks}`;
+    let last: LocateResult = { ok: false, reason: 'not looked yet' };
+    await this.#poll(describe(query), ACTION_TIMEOUT_MS, async () => {
+      last = await this.#driver.evaluate(locateInPage, { query, token, mark: MARK_ATTRIBUTE });
+      return last.ok ? true : undefined;
+    }, () => last.reason ?? '');
+    return last.selector as string;
+  }
+
+  /** Runs `attempt` until it returns a value; errors in the page count as "not yet". */
+  async #poll<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>, why: () => string = () => ''): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    for (;;) {
+      try {
+        const result = await attempt();
+        if (result !== undefined) return result;
+        lastError = undefined;
+      } catch (error) {
+        // A navigation can destroy the context mid-script; try again on the new page.
+        lastError = error;
+      }
+      if (Date.now() > deadline) {
+        const detail = lastError ? `last error: ${(lastError as Error).message}` : why();
+        let address = '';
+        try {
+          address = await this.#driver.url();
+        } catch {
+          // The browser may be gone; the message says enough without the address.
+        }
+        throw new Error(`[${this.engine}] timed out after ${timeoutMs} ms waiting for ${what} at ${address}: ${detail}`);
+      }
+      await sleep(POLL_MS);
+    }
+  }
+}
+
+function describe(query: Query): string {
+  if (query.by === 'label') return `the field labelled "${query.label}"`;
+  if (query.by === 'role') return `the ${query.role ?? 'control'} named "${query.name}"`;
+  return `the text "${query.text}"`;
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\n{2,}/g, '\n').trim();
+  return flat.length > 1200 ? `${flat.slice(0, 1200)}…` : flat;
+}

@@ -1,0 +1,63 @@
+// The one interface the journey is written against, whatever the engine.
+import type { Role } from './dom.ts';
+
+export type EngineName = 'chromium' | 'firefox' | 'webkit';
+
+export const VIEWPORT = { width: 1280, height: 900 } as const;
+
+export interface BrowserCookie {
+  name: string;
+  value: string;
+  secure: boolean;
+  httpOnly: boolean;
+  path: string;
+}
+
+export interface BrowserPage {
+  readonly engine: EngineName;
+  /** Loads a URL and waits for the load event. */
+  goto(url: string): Promise<void>;
+  url(): Promise<string>;
+  /** Waits until the address's path (and query) is `path`. */
+  waitForPath(path: string, timeoutMs?: number): Promise<void>;
+  /** Replaces the content of the field with this label by typing `value`. */
+  fill(label: string, value: string): Promise<void>;
+  /** Clicks the button, link or tab with this accessible name (exact). */
+  click(name: string, role?: Role): Promise<void>;
+  /** Waits until the button, link or tab with this name can be clicked (visible, enabled, still, on top). */
+  waitForControl(name: string, role?: Role): Promise<void>;
+  /** Clicks the innermost element whose visible text is exactly `text`. */
+  clickText(text: string): Promise<void>;
+  /** The page's rendered text. */
+  text(): Promise<string>;
+  /** Waits until the page's text contains `text` (or matches it); returns the page's text. */
+  waitForText(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** Waits until the page's text no longer contains `text`. */
+  waitForNoText(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  /** Scrolls the element with this CSS selector into the middle of the viewport. */
+  scrollTo(selector: string): Promise<void>;
+  /** A screenshot of the viewport as PNG, also written to `file`. */
+  screenshot(file: string): Promise<Buffer>;
+  /** Cookies the browser holds for the page's origin, HttpOnly ones included. */
+  cookies(): Promise<BrowserCookie[]>;
+  viewport(): Promise<{ width: number; height: number }>;
+  /** Ends the browser and every process started for it. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** What each engine provides; the shared BrowserPage is built on these. */
+export interface EngineDriver {
+  readonly engine: EngineName;
+  evaluate<A, R>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
+  goto(url: string): Promise<void>;
+  url(): Promise<string>;
+  /** A real mouse click on the element matching `selector`. */
+  click(selector: string): Promise<void>;
+  /** Real keystrokes into the focused element matching `selector`, whose content is selected. */
+  type(selector: string, keys: string): Promise<void>;
+  /** Deletes the selected content of the focused field. */
+  pressBackspace(selector: string): Promise<void>;
+  screenshot(): Promise<Buffer>;
+  cookies(): Promise<BrowserCookie[]>;
+  close(): Promise<void>;
+}

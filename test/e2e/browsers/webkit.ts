@@ -1,0 +1,160 @@
+// WebKitGTK's MiniBrowser (stands for Safari), driven by selenium-webdriver over classic
+// WebDriver against Debian's WebKitWebDriver. MiniBrowser has no headless mode, so it
+// runs on an Xvfb display of its own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Builder, By, Key, type WebDriver } from 'selenium-webdriver';
+import { DriverPage } from './page.ts';
+import { VIEWPORT, type BrowserPage, type EngineDriver } from './types.ts';
+import { cleanUp, freePort, killGroup, withTimeout } from './util.ts';
+
+export const WEBKIT_DRIVER_PATH = '/usr/bin/WebKitWebDriver';
+export const XVFB_PATH = '/usr/bin/Xvfb';
+
+/** Starts Xvfb on a free display; resolves with the display number it reports on fd 3. */
+async function startXvfb(): Promise<{ xvfb: ChildProcess; display: string }> {
+  const xvfb = spawn(XVFB_PATH, ['-displayfd', '3', '-screen', '0', '1600x1200x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  xvfb.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ready = new Promise<string>((resolve, reject) => {
+    let out = '';
+    const fd3 = xvfb.stdio[3] as NodeJS.ReadableStream;
+    fd3.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /^(\d+)\n/.exec(out);
+      if (match) resolve(match[1] as string);
+    });
+    xvfb.once('error', reject);
+    xvfb.once('exit', (code) => reject(new Error(`Xvfb exited (${code}): ${stderr.trim()}`)));
+  });
+  try {
+    const display = await withTimeout(ready, 15_000, 'starting Xvfb');
+    return { xvfb, display: `:${display}` };
+  } catch (error) {
+    await killGroup(xvfb);
+    throw error;
+  }
+}
+
+async function waitForDriver(url: string, driver: ChildProcess, output: () => string) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (driver.exitCode !== null) throw new Error(`WebKitWebDriver exited (${driver.exitCode}): ${output()}`);
+    try {
+      const response = await fetch(`${url}/status`, { signal: AbortSignal.timeout(2_000) });
+      const body = (await response.json()) as { value?: { ready?: boolean } };
+      if (body.value?.ready) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not answer on ${url}/status: ${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function launchWebKit(): Promise<BrowserPage> {
+  let xvfb: ChildProcess | undefined;
+  let webdriver: ChildProcess | undefined;
+  let session: WebDriver | undefined;
+  const closeAll = async () =>
+    cleanUp([
+      ['ending the WebKit session', () => session?.quit()],
+      ['stopping WebKitWebDriver', () => killGroup(webdriver)],
+      ['stopping Xvfb', () => killGroup(xvfb)],
+    ]);
+  try {
+    const started = await startXvfb();
+    xvfb = started.xvfb;
+    const port = await freePort();
+    let output = '';
+    webdriver = spawn(WEBKIT_DRIVER_PATH, [`--port=${port}`], {
+      env: { ...process.env, DISPLAY: started.display },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+    webdriver.stdout?.on('data', keep);
+    webdriver.stderr?.on('data', keep);
+    const serverUrl = `http://127.0.0.1:${port}`;
+    await waitForDriver(serverUrl, webdriver, () => output.trim());
+
+    // Without a display the new session hangs silently: hence the time limit.
+    session = await withTimeout(
+      new Builder()
+        .disableEnvironmentOverrides()
+        .usingServer(serverUrl)
+        .withCapabilities({
+          browserName: 'MiniBrowser',
+          'webkitgtk:browserOptions': { args: ['--automation'] },
+          acceptInsecureCerts: true,
+        })
+        .build(),
+      30_000,
+      'starting a WebKit session',
+    );
+    const driver = session;
+    await driver.manage().setTimeouts({ script: 15_000, pageLoad: 30_000, implicit: 0 });
+    await setViewport(driver);
+
+    const engineDriver: EngineDriver = {
+      engine: 'webkit',
+      evaluate: (fn, arg) => driver.executeScript(fn as never, arg) as never,
+      goto: (url) => driver.get(url),
+      url: () => driver.getCurrentUrl(),
+      click: async (selector) => driver.findElement(By.css(selector)).click(),
+      type: async (selector, keys) => driver.findElement(By.css(selector)).sendKeys(keys),
+      // Send Keys may put the caret at the end: select everything with the keyboard too.
+      pressBackspace: async (selector) =>
+        driver.findElement(By.css(selector)).sendKeys(Key.chord(Key.CONTROL, 'a'), Key.BACK_SPACE),
+      async screenshot() {
+        // The viewport: element screenshots come back black in WebKitGTK.
+        return Buffer.from(await driver.takeScreenshot(), 'base64');
+      },
+      async cookies() {
+        return (await driver.manage().getCookies()).map((c) => ({
+          name: c.name, value: c.value, secure: Boolean(c.secure), httpOnly: Boolean(c.httpOnly), path: c.path ?? '/',
+        }));
+      },
+      async close() {
+        const failures = await closeAll();
+        if (failures.length) throw new Error(failures.join('; '));
+      },
+    };
+    return new DriverPage(engineDriver);
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+/**
+ * Sizes the window so that the viewport (not the window) is 1280x900. The window manager
+ * applies a new size a moment after setRect answers, so each reading waits until the
+ * viewport has stopped changing.
+ */
+async function setViewport(driver: WebDriver) {
+  const measure = () =>
+    driver.executeScript('return { width: window.innerWidth, height: window.innerHeight };') as Promise<{ width: number; height: number }>;
+  const settled = async () => {
+    let previous = await measure();
+    for (let i = 0; i < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const current = await measure();
+      if (current.width === previous.width && current.height === previous.height) return current;
+      previous = current;
+    }
+    return previous;
+  };
+  let size: { width: number; height: number } = { ...VIEWPORT };
+  const seen: string[] = [];
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await driver.manage().window().setRect({ x: 0, y: 0, ...size });
+    const inner = await settled();
+    seen.push(`window ${size.width}x${size.height} → viewport ${inner.width}x${inner.height}`);
+    if (inner.width === VIEWPORT.width && inner.height === VIEWPORT.height) return;
+    size = { width: size.width + VIEWPORT.width - inner.width, height: size.height + VIEWPORT.height - inner.height };
+  }
+  throw new Error(`could not size the WebKit viewport to ${VIEWPORT.width}x${VIEWPORT.height}: ${seen.join('; ')}`);
+}

@@ -1,0 +1,255 @@
+// The seed's journey in real browsers, once per engine, all through the UI: a company asks
+// for an account, the first operator sets up their own login and approves it, the welcome
+// email's Sign Up link sets the Root Master's password, the first login enrolls 2FA by
+// reading the QR code off the screen, and the next login asks for the code.
+//
+// Gatehouse is served over https with a throwaway certificate, so the `__Host-` Secure
+// cookies work as in production (WebKit drops Secure cookies on http://localhost).
+// Screenshots of every step go to test-output/screenshots/<engine>/.
+//
+// Needs the web app built (npx node scripts/build-web.ts) and Debian's chromium,
+// firefox-esr, webkit2gtk-driver and xvfb; nothing is downloaded. Real time: each engine
+// waits for a fresh 30-second TOTP step before the second login (about 25-60 s an engine).
+//
+//   npx node --test test/e2e/journey.test.ts
+//   GATEHOUSE_E2E_BROWSERS=chromium npx node --test test/e2e/journey.test.ts
+import assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { firstOperatorSetup } from '../../src/companies/index.ts';
+import { ACME_REQUEST, signUpLinkIn, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
+import { secretFromOtpauth } from '../helpers/totp.ts';
+import { assertInstalled, enginesFromEnv, launchBrowser, VIEWPORT, type BrowserPage, type EngineName } from './browsers/index.ts';
+import { decodeQr, freshCode, wrongCode } from './support.ts';
+
+const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
+const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+const QR_IMAGE = 'img[alt="QR code for your authenticator app"]';
+const SESSION_COOKIE = '__Host-gh_session';
+const CLOCK_HINT = "check that your phone's clock is set automatically";
+
+interface Person {
+  username: string;
+  companyName: string;
+}
+
+/** Saves numbered screenshots of one engine's run: 01-request-form.png, 02-… */
+function screenshots(page: BrowserPage, engine: EngineName) {
+  const dir = `${SCREENSHOTS}${engine}/`;
+  rmSync(dir, { recursive: true, force: true });
+  let count = 0;
+  return (step: string) => page.screenshot(`${dir}${String(++count).padStart(2, '0')}-${step}.png`);
+}
+
+for (const engine of enginesFromEnv()) {
+  describe(`the seed journey in a real browser (${engine})`, () => {
+    test('request, approve, Sign Up, Set, log in, Set Up 2FA from the QR code, dashboard, log in again with the code', { timeout: 180_000 }, async (t) => {
+      let certificate: TestCertificate | undefined;
+      let server: TestServer | undefined;
+      let page: BrowserPage | undefined;
+      try {
+        assertInstalled(engine);
+        // The server serves the web app built before it starts (npm test builds it first).
+        assert.ok(existsSync(WEB_BUILD), `no web app build at ${WEB_BUILD}: run \`npx node scripts/build-web.ts\` first`);
+        certificate = createTestCertificate();
+        server = await startTestServer({ realClock: true, env: certificate.env });
+        assert.match(server.baseUrl, /^https:\/\/localhost:\d+$/);
+        page = await launchBrowser(engine);
+        assert.deepEqual(await page.viewport(), VIEWPORT, 'the viewport is 1280x900');
+        await journey(server, page, screenshots(page, engine), (message) => t.diagnostic(message));
+      } finally {
+        // Browser first (it talks to the server), then the server, then the certificate.
+        const failures: string[] = [];
+        for (const [what, step] of [
+          ['closing the browser', () => page?.close()],
+          ['stopping Gatehouse', () => server?.close()],
+          ['removing the certificate', () => certificate?.remove()],
+        ] as const) {
+          try {
+            await step();
+          } catch (error) {
+            failures.push(`${what}: ${(error as Error).message}`);
+          }
+        }
+        if (failures.length) console.warn(`# [${engine}] clean-up: ${failures.join('; ')}`);
+      }
+    });
+  });
+}
+
+async function journey(server: TestServer, page: BrowserPage, shot: (step: string) => Promise<Buffer>, note: (message: string) => void) {
+  const base = server.baseUrl;
+  const started = Date.now();
+
+  // A company asks for an account on the public page.
+  await page.goto(`${base}/request-account`);
+  await page.waitForText('Request a company account');
+  await page.fill('Company Name', ACME_REQUEST.companyName);
+  await page.fill('Contact Name', ACME_REQUEST.contactName);
+  await page.fill('Email', ACME_REQUEST.email);
+  await page.fill('Phone', ACME_REQUEST.phone);
+  await shot('request-form');
+  await page.click('Submit Request');
+  const received = await page.waitForText('Request received');
+  assert.ok(received.includes(ACME_REQUEST.email), 'the confirmation names the address the welcome email goes to');
+  await shot('request-received');
+
+  // The first operator sets their password with the one-time link and logs in (2FA too).
+  const setup = await firstOperatorSetup(server.gatehouse.deps);
+  assert.ok(setup, 'no operator has signed up yet');
+  assert.ok(setup.url.startsWith(`${base}/signup/`), setup.url);
+  const operator: Person = { username: setup.username, companyName: setup.companyName };
+  await setPassword(page, setup.url, operator, shot, 'operator');
+  await firstLogIn(page, operator, shot, 'operator', note);
+
+  // In the operator console, the operator approves the request.
+  await page.click('Operator Console');
+  await page.waitForPath('/operator');
+  await page.waitForText(ACME_REQUEST.contactName);
+  await shot('operator-requests');
+  await page.click(`Approve ${ACME_REQUEST.companyName}`);
+  await page.waitForText('Approve request');
+  await page.waitForControl('Approve');
+  await shot('operator-approve-dialog');
+  await page.click('Approve');
+  await page.waitForText(`Approved ${ACME_REQUEST.companyName}`);
+  await page.waitForNoText('Approve request');
+  await shot('operator-approved');
+  await logOut(page, shot, 'operator');
+
+  // The welcome email's Sign Up link.
+  const mail = await server.mail.waitFor((m) => m.to.includes(ACME_REQUEST.email) && m.subject === 'Welcome to Gatehouse');
+  const link = signUpLinkIn(mail.text);
+  assert.ok(link.startsWith(`${base}/signup/`), `the Sign Up link points at Gatehouse: ${link}`);
+  assert.ok(mail.html.includes(link), 'the HTML part carries the same Sign Up link');
+  const rootMaster: Person = { username: 'dana', companyName: ACME_REQUEST.companyName };
+  assert.ok(mail.text.includes(rootMaster.username), 'the welcome email names the username');
+
+  await setPassword(page, link, rootMaster, shot, 'root-master');
+  const { secret, enrolledAt } = await firstLogIn(page, rootMaster, shot, 'root-master', note);
+
+  // The dashboard: who is signed in, in which company; the session cookie is __Host-, Secure.
+  const cookies = await page.cookies();
+  const session = cookies.find((c) => c.name === SESSION_COOKIE);
+  assert.ok(session, `the browser keeps ${SESSION_COOKIE} (has: ${cookies.map((c) => c.name).join(', ') || 'none'})`);
+  assert.equal(session.secure, true, 'Secure');
+  assert.equal(session.httpOnly, true, 'HttpOnly');
+  assert.equal(session.path, '/');
+
+  await logOut(page, shot, 'root-master');
+  const afterLogout = await page.cookies();
+  assert.ok(!afterLogout.some((c) => c.name === SESSION_COOKIE), 'Log Out ends the session cookie');
+
+  // Log in again: this time the Authentication Code step asks for the code.
+  await identify(page, rootMaster, shot, 'root-master-again');
+  await enterPassword(page);
+  await page.waitForText('Two-Factor Authentication');
+  await shot('root-master-login-code-step');
+  await page.fill('Authentication Code', wrongCode(secret));
+  await page.click('Verify');
+  await page.waitForText(CLOCK_HINT);
+  await shot('root-master-login-wrong-code');
+  // The enrollment's code is used up: the next login needs a code from a later step.
+  const { code, waitedMs } = await freshCode(secret, enrolledAt + 1);
+  note(`waited ${(waitedMs / 1000).toFixed(1)} s for the TOTP step after the enrollment's (${((Date.now() - started) / 1000).toFixed(1)} s into the journey)`);
+  await page.fill('Authentication Code', code);
+  await page.click('Verify');
+  await page.waitForPath('/');
+  await assertDashboard(page, rootMaster);
+  await shot('root-master-dashboard-again');
+  assert.ok((await page.cookies()).some((c) => c.name === SESSION_COOKIE), 'signed in again');
+}
+
+/** The Sign Up link: "Set Your Password", Password and Confirm Password, Set, then /login. */
+async function setPassword(page: BrowserPage, link: string, who: Person, shot: (step: string) => Promise<Buffer>, role: string) {
+  await page.goto(link);
+  const text = await page.waitForText('Set Your Password');
+  assert.ok(text.includes(who.companyName) && text.includes(who.username), 'the page says whose password this is');
+  await page.fill('Password', STRONG_PASSWORD);
+  await page.fill('Confirm Password', STRONG_PASSWORD);
+  await shot(`${role}-set-password`);
+  await page.click('Set');
+  await page.waitForPath('/login');
+  await page.waitForText('Your password is set. Log in to continue.');
+  await shot(`${role}-password-set`);
+}
+
+async function identify(page: BrowserPage, who: Person, shot: (step: string) => Promise<Buffer>, role: string) {
+  await page.waitForPath('/login');
+  await page.waitForText('Company Name');
+  await page.fill('Username', who.username);
+  await page.fill('Company Name', who.companyName);
+  await shot(`${role}-login-identify-step`);
+  await page.click('Next');
+  await page.waitForText('Enter Your Password');
+}
+
+async function enterPassword(page: BrowserPage) {
+  await page.fill('Password', STRONG_PASSWORD);
+  await page.click('Log In');
+}
+
+/** The first login: password, then Your Security Matters and Set Up 2FA; returns the secret. */
+async function firstLogIn(page: BrowserPage, who: Person, shot: (step: string) => Promise<Buffer>, role: string, note: (message: string) => void) {
+  await identify(page, who, shot, role);
+  await shot(`${role}-login-password-step`);
+  await enterPassword(page);
+  await page.waitForText('Your Security Matters');
+  await shot(`${role}-security-matters`);
+  await page.click('Get Started');
+  await page.waitForText('Set Up 2FA');
+
+  // Read the QR code off the screen as a phone would; retry while the image paints.
+  let uri: string | null = null;
+  for (let attempt = 0; attempt < 20 && !uri; attempt++) {
+    await page.scrollTo(QR_IMAGE);
+    uri = decodeQr(await shot(attempt === 0 ? `${role}-set-up-2fa-qr` : `${role}-set-up-2fa-qr-retry`));
+  }
+  assert.ok(uri, 'the QR code on the Set Up 2FA page can be read from a screenshot');
+  const otpauth = new URL(uri);
+  assert.equal(otpauth.protocol, 'otpauth:');
+  assert.equal(otpauth.host, 'totp');
+  assert.equal(otpauth.searchParams.get('issuer'), 'Gatehouse');
+  const label = decodeURIComponent(otpauth.pathname.slice(1));
+  assert.ok(label.includes(who.companyName), `the account label "${label}" names the company`);
+  assert.ok(label.includes(who.username), `the account label "${label}" names the user`);
+  const secret = secretFromOtpauth(uri);
+  assert.match(secret, /^[A-Z2-7]{32}$/, '160-bit secret in base32');
+
+  // Can't Scan shows the same secret, in groups of four.
+  await page.click("Can't Scan");
+  const withKey = await page.waitForText(/(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}/);
+  const grouped = /(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}/.exec(withKey)?.[0] ?? '';
+  assert.equal(grouped.replaceAll(' ', ''), secret, "Can't Scan shows the QR code's secret");
+  await shot(`${role}-set-up-2fa-manual-key`);
+
+  const { code, step, waitedMs } = await freshCode(secret);
+  if (waitedMs > 0) note(`${role}: waited ${(waitedMs / 1000).toFixed(1)} s to stay clear of a TOTP step's end`);
+  await page.fill('Authentication Code', code);
+  await page.click('Next');
+  const success = await page.waitForText('Your authenticator app is configured.');
+  assert.match(success, /\bSuccess\b/, 'the Success dialog');
+  await page.waitForControl('Done');
+  await shot(`${role}-success`);
+  await page.click('Done');
+  await page.waitForPath('/');
+  await assertDashboard(page, who);
+  await shot(`${role}-dashboard`);
+  return { secret, enrolledAt: step };
+}
+
+async function assertDashboard(page: BrowserPage, who: Person) {
+  await page.waitForText('Log Out');
+  const text = await page.waitForText(who.companyName);
+  assert.match(text, new RegExp(`\\b${who.username}\\b`), `the dashboard shows the username ${who.username}`);
+}
+
+async function logOut(page: BrowserPage, shot: (step: string) => Promise<Buffer>, role: string) {
+  await page.click('Log Out');
+  await page.waitForPath('/login');
+  await page.waitForText('Company Name');
+  await shot(`${role}-logged-out`);
+}

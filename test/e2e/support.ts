@@ -1,0 +1,53 @@
+// What the browser journey needs besides the browser: reading a QR code off a screenshot
+// (like a phone would) and TOTP codes taken well inside their 30-second step.
+import { setTimeout as sleep } from 'node:timers/promises';
+import jsQRModule from 'jsqr';
+import { PNG } from 'pngjs';
+import { totpAt } from '../helpers/totp.ts';
+
+const STEP_MS = 30_000;
+/** A code is typed and sent within a second or two; this keeps it clear of the step's end. */
+const MARGIN_MS = 3_000;
+
+// jsqr is CommonJS: Node hands over module.exports, which also carries `default`.
+const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+) => { data: string } | null;
+
+/** The text of the QR code in a PNG screenshot, or null if none is readable. */
+export function decodeQr(png: Buffer): string | null {
+  const image = PNG.sync.read(png);
+  const pixels = new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  return jsQR(pixels, image.width, image.height)?.data ?? null;
+}
+
+export const totpStep = (unixMs: number) => Math.floor(unixMs / STEP_MS);
+
+/**
+ * The current code for `secret`, from a step no earlier than `notBeforeStep` and with at
+ * least 3 s left in it: waits for the next step otherwise. Real time, like the phone.
+ */
+export async function freshCode(secret: string, notBeforeStep = 0): Promise<{ code: string; step: number; waitedMs: number }> {
+  const started = Date.now();
+  for (;;) {
+    const now = Date.now();
+    const step = totpStep(now);
+    const left = (step + 1) * STEP_MS - now;
+    if (step >= notBeforeStep && left > MARGIN_MS) return { code: totpAt(secret, now), step, waitedMs: now - started };
+    await sleep(left + 250);
+  }
+}
+
+/** A six-digit code that no step the server accepts now (±1) would produce. */
+export function wrongCode(secret: string): string {
+  const now = Date.now();
+  const accepted = new Set([-2, -1, 0, 1, 2].map((offset) => totpAt(secret, now, offset)));
+  const current = totpAt(secret, now);
+  for (let shift = 1; shift < 10; shift++) {
+    const candidate = [...current].map((digit) => String((Number(digit) + shift) % 10)).join('');
+    if (!accepted.has(candidate)) return candidate;
+  }
+  throw new Error('no wrong code found (cannot happen)');
+}
