@@ -24,6 +24,31 @@ const registry = {
   },
   'request.not_pending': { status: 409, message: 'This request has already been decided.' },
   'user.username_taken': { status: 409, message: 'That username is already used in this company.' },
+  'user.self_action': { status: 409, message: 'You cannot do this to your own account.' },
+  'user.root_master_protected': {
+    status: 403,
+    message: "The Root Master's account cannot be changed by others. The Root Master can transfer the role first.",
+  },
+  'user.root_master_only': { status: 403, message: 'Only the Root Master can transfer the Root Master role.' },
+  'user.not_eligible_root_master': {
+    status: 409,
+    message: 'The Root Master role can only go to an active user who has set up two-factor authentication.',
+  },
+  'user.already_signed_up': {
+    status: 409,
+    message: 'This user has already set a password, so there is no invite to resend.',
+  },
+  'user.disabled': { status: 409, message: 'This user is deactivated. Reactivate them first.' },
+  'user.not_enrolled': {
+    status: 409,
+    message: 'This user has not set up two-factor authentication yet, so there is nothing to reset.',
+  },
+  'approval.already_pending': { status: 409, message: 'A 2FA reset for this user is already waiting for approval.' },
+  'approval.needs_second_master': {
+    status: 403,
+    message: 'Another Master must approve this: not the one who asked for it, and not the user it is for.',
+  },
+  'approval.not_pending': { status: 409, message: 'This request has already been decided.' },
 
   'link.invalid': {
     status: 410,
@@ -39,6 +64,15 @@ const registry = {
   'login.invalid_credentials': { status: 401, message: 'Incorrect username, company name or password.' },
   'login.flow_expired': { status: 409, message: 'Your sign-in took too long. Please start again.' },
   'login.wrong_step': { status: 409, message: 'Please continue signing in from the current step.' },
+  'login.ip_not_allowed': {
+    status: 403,
+    message: "Logins to this company are not allowed from your network. Contact your company's Master.",
+  },
+  'recovery.invalid_code': { status: 401, message: 'That recovery code is not valid or has already been used.' },
+  'policy.locks_out_self': {
+    status: 400,
+    message: 'This IP allowlist does not include your current address, so you could not log in again.',
+  },
   'totp.invalid_code': {
     status: 401,
     message:
@@ -47,6 +81,15 @@ const registry = {
   'totp.too_many_attempts': {
     status: 429,
     message: 'Too many incorrect codes. Please start signing in again.',
+  },
+
+  'password.current_invalid': { status: 400, message: 'Your current password is not correct.' },
+  'password.unchanged': { status: 400, message: 'Choose a password different from your current one.' },
+  'email.unchanged': { status: 400, message: 'This is already your email address.' },
+  'totp.code_refused': {
+    status: 400,
+    message:
+      "That code didn't work. Enter the current 6-digit code from your authenticator app; each code works only once.",
   },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,7 +1,18 @@
-// The companies door: account requests, approval and welcome, the platform company.
+// The companies door: account requests, approval and welcome, the platform company,
+// and each company's security policy (password rule, lockout, sessions, IP allowlist).
 export { findCompanyByName, getCompany, getPlatformCompany, type CompanyRow } from './store.ts';
 export { listAccountRequests, submitAccountRequest, urgencyOf, type AccountRequestInput, type Urgency } from './requests.ts';
 export { approveAccountRequest, defaultUsername, rejectAccountRequest, resendWelcome } from './onboarding.ts';
 export { createOperator, ensurePlatformCompany, firstOperatorSetup, FIRST_OPERATOR_USERNAME } from './platform.ts';
 export { listCompanies } from './directory.ts';
-export { DEFAULT_POLICY, getCompanyPolicy, type CompanyPolicy, type PasswordClass } from './policy.ts';
+export {
+  DEFAULT_POLICY,
+  getCompanyPolicy,
+  PASSWORD_CLASSES,
+  POLICY_LIMITS,
+  updateCompanyPolicy,
+  type CompanyPolicy,
+  type PasswordClass,
+} from './policy.ts';
+export { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
+export { companyCompliance, complianceSummary, type ComplianceTotals, type ComplianceUser, type PendingState } from './compliance.ts';

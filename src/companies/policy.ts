@@ -1,8 +1,14 @@
 // A company's security policy, set by its Masters (defaults: the seed's password rule,
 // 5 attempts then a 15-minute lock, 12 h sessions with 30 min idle, no IP restriction).
+// It needs no other capability (only audit), so credentials can read it without a cycle.
+import { recordAudit } from '../audit/index.ts';
+import { GatehouseError } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
+import { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
 
-export type PasswordClass = 'lower' | 'upper' | 'digit' | 'symbol';
+export const PASSWORD_CLASSES = ['lower', 'upper', 'digit', 'symbol'] as const;
+export type PasswordClass = (typeof PASSWORD_CLASSES)[number];
 
 export interface CompanyPolicy {
   passwordMinLength: number;
@@ -25,6 +31,15 @@ export const DEFAULT_POLICY: CompanyPolicy = Object.freeze({
   ipAllowlist: [] as string[],
   twoPerson2faReset: false,
 });
+
+/** Inclusive bounds; the idle timeout is also at most the absolute one. */
+export const POLICY_LIMITS = Object.freeze({
+  passwordMinLength: [8, 64],
+  lockoutThreshold: [3, 20],
+  lockoutMinutes: [1, 1440],
+  sessionAbsoluteMinutes: [15, 1440],
+  sessionIdleMinutes: [5, 1440],
+} as const satisfies Record<string, readonly [number, number]>);
 
 /** The policy of a company; the defaults when the company is unknown. */
 export async function getCompanyPolicy(db: Queryable, companyId: string): Promise<CompanyPolicy> {
@@ -53,4 +68,98 @@ export async function getCompanyPolicy(db: Queryable, companyId: string): Promis
     ipAllowlist: JSON.parse(row.ip_allowlist) as string[],
     twoPerson2faReset: row.two_person_2fa_reset === 1,
   };
+}
+
+/** The change merged over the current policy, normalized; field messages when it is not valid. */
+export function validatePolicy(current: CompanyPolicy, change: Partial<CompanyPolicy>) {
+  const next: CompanyPolicy = { ...current, ...change };
+  const fields: Record<string, string> = {};
+  const labels = {
+    passwordMinLength: 'Minimum length',
+    lockoutThreshold: 'Failed attempts before a lock',
+    lockoutMinutes: 'Lock duration (minutes)',
+    sessionAbsoluteMinutes: 'Session limit (minutes)',
+    sessionIdleMinutes: 'Idle timeout (minutes)',
+  };
+  for (const [key, [min, limit]] of Object.entries(POLICY_LIMITS) as [keyof typeof POLICY_LIMITS, readonly [number, number]][]) {
+    const max = key === 'sessionIdleMinutes' ? Math.min(limit, next.sessionAbsoluteMinutes) : limit;
+    const value = next[key];
+    if (!Number.isInteger(value) || value < min || value > max) {
+      fields[key] = `${labels[key]} must be a whole number from ${min} to ${max}.`;
+    }
+  }
+  if (!next.passwordClasses.every((c) => PASSWORD_CLASSES.includes(c))) {
+    fields.passwordClasses = 'Choose among lower, upper, digit and symbol.';
+  }
+  next.passwordClasses = PASSWORD_CLASSES.filter((c) => next.passwordClasses.includes(c));
+  if (next.ipAllowlist.length > MAX_ALLOWLIST_ENTRIES) {
+    fields.ipAllowlist = `At most ${MAX_ALLOWLIST_ENTRIES} ranges.`;
+  }
+  const ranges: string[] = [];
+  next.ipAllowlist.forEach((entry, i) => {
+    const parsed = parseRange(entry);
+    if (!parsed.ok) fields[`ipAllowlist.${i}`] = parsed.message;
+    else if (!ranges.includes(parsed.range)) ranges.push(parsed.range);
+  });
+  next.ipAllowlist = ranges;
+  return { next, fields };
+}
+
+function changedFields(before: CompanyPolicy, after: CompanyPolicy) {
+  const keys = (Object.keys(after) as (keyof CompanyPolicy)[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  return {
+    keys,
+    before: Object.fromEntries(keys.map((k) => [k, before[k]])),
+    after: Object.fromEntries(keys.map((k) => [k, after[k]])),
+  };
+}
+
+/**
+ * Saves a Master's change to their company's policy (fields left out keep their value).
+ * A new allowlist must contain the saver's own address, so nobody locks themselves out.
+ */
+export async function updateCompanyPolicy(
+  deps: CoreDeps,
+  who: { companyId: string; userId: string },
+  change: Partial<CompanyPolicy>,
+  meta: RequestMeta,
+): Promise<CompanyPolicy> {
+  return deps.db.transaction().execute(async (tx) => {
+    const before = await getCompanyPolicy(tx, who.companyId);
+    const { next, fields } = validatePolicy(before, change);
+    if (Object.keys(fields).length > 0) throw new GatehouseError('request.invalid', { fields });
+    if (change.ipAllowlist !== undefined && !ipAllowed(next.ipAllowlist, meta.ip)) {
+      throw new GatehouseError('policy.locks_out_self', {
+        fields: {
+          ipAllowlist: `Your current address (${meta.ip ?? 'unknown'}) is not in this list. Add it, or you could not log in again.`,
+        },
+      });
+    }
+    const diff = changedFields(before, next);
+    if (diff.keys.length === 0) return next;
+    await tx
+      .updateTable('companies')
+      .set({
+        password_min_length: next.passwordMinLength,
+        password_classes: JSON.stringify(next.passwordClasses),
+        lockout_threshold: next.lockoutThreshold,
+        lockout_minutes: next.lockoutMinutes,
+        session_absolute_minutes: next.sessionAbsoluteMinutes,
+        session_idle_minutes: next.sessionIdleMinutes,
+        ip_allowlist: JSON.stringify(next.ipAllowlist),
+        two_person_2fa_reset: next.twoPerson2faReset ? 1 : 0,
+      })
+      .where('id', '=', who.companyId)
+      .execute();
+    await recordAudit(tx, deps.clock(), {
+      companyId: who.companyId,
+      actorId: who.userId,
+      action: 'policy.changed',
+      target: who.companyId,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { before: diff.before, after: diff.after },
+    });
+    return next;
+  });
 }

@@ -1,5 +1,23 @@
-// The credentials door: password rules and TOTP.
-export { checkNewPassword, MIN_PASSWORD_LENGTH, PASSWORD_RULES, type PasswordVerdict } from './password-policy.ts';
+// The credentials door: password rules, TOTP and recovery codes.
+export {
+  checkNewPassword,
+  checkPasswordForCompany,
+  DEFAULT_PASSWORD_RULE,
+  MIN_PASSWORD_LENGTH,
+  PASSWORD_RULES,
+  passwordRuleFor,
+  passwordRules,
+  type PasswordRule,
+  type PasswordVerdict,
+} from './password-policy.ts';
+export {
+  consumeRecoveryCode,
+  deleteRecoveryCodes,
+  normalizeRecoveryCode,
+  RECOVERY_CODE_COUNT,
+  recoveryCodeStatus,
+  replaceRecoveryCodes,
+} from './recovery-codes.ts';
 export {
   accountLabel,
   AUTHENTICATOR_APPS,

@@ -1,21 +1,42 @@
-// The password rule. The composition part (8+ with lower, upper, digit, symbol) is the
-// seed's and a deliberate, documented deviation from NIST 800-63B (docs/SECURITY.md);
-// the estimator refuses guessable passwords that satisfy it anyway, like "Password1!".
+// The password rule. The composition part (by default 8+ with lower, upper, digit,
+// symbol: the seed's) is a deliberate, documented deviation from NIST 800-63B
+// (docs/SECURITY.md), and each company may change it; the estimator refuses guessable
+// passwords that satisfy it anyway, like "Password1!", whatever the company chose.
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import * as english from '@zxcvbn-ts/language-en';
+// The policy file needs no other capability, so this deep import makes no import cycle.
+import { DEFAULT_POLICY, getCompanyPolicy, type PasswordClass } from '../companies/policy.ts';
 import { MAX_PASSWORD_LENGTH } from '../crypto/index.ts';
+import type { Queryable } from '../storage/index.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;
 const ESTIMATED_PREFIX = 64;
 
-export const PASSWORD_RULES = [
-  { id: 'length', label: `At least ${MIN_PASSWORD_LENGTH} characters`, test: (p: string) => [...p].length >= MIN_PASSWORD_LENGTH },
-  { id: 'lower', label: 'A lower-case letter', test: (p: string) => /\p{Ll}/u.test(p) },
-  { id: 'upper', label: 'An upper-case letter', test: (p: string) => /\p{Lu}/u.test(p) },
-  { id: 'digit', label: 'A number', test: (p: string) => /\p{Nd}/u.test(p) },
-  { id: 'symbol', label: 'A symbol', test: (p: string) => /[^\p{L}\p{Nd}\s]/u.test(p) },
-] as const;
+export interface PasswordRule {
+  minLength: number;
+  classes: PasswordClass[];
+}
+export const DEFAULT_PASSWORD_RULE: PasswordRule = Object.freeze({
+  minLength: DEFAULT_POLICY.passwordMinLength,
+  classes: DEFAULT_POLICY.passwordClasses,
+});
+
+const CLASS_CHECKS: Record<PasswordClass, { label: string; test: (p: string) => boolean }> = {
+  lower: { label: 'A lower-case letter', test: (p) => /\p{Ll}/u.test(p) },
+  upper: { label: 'An upper-case letter', test: (p) => /\p{Lu}/u.test(p) },
+  digit: { label: 'A number', test: (p) => /\p{Nd}/u.test(p) },
+  symbol: { label: 'A symbol', test: (p) => /[^\p{L}\p{Nd}\s]/u.test(p) },
+};
+
+/** The checklist for a rule: length first, then each required class. */
+export function passwordRules(rule: PasswordRule) {
+  return [
+    { id: 'length', label: `At least ${rule.minLength} characters`, test: (p: string) => [...p].length >= rule.minLength },
+    ...rule.classes.map((id) => ({ id, ...CLASS_CHECKS[id] })),
+  ];
+}
+export const PASSWORD_RULES = passwordRules(DEFAULT_PASSWORD_RULE);
 
 // Built on first use: loading the dictionaries takes a moment we don't spend at start-up.
 let estimator: ZxcvbnFactory | undefined;
@@ -33,11 +54,11 @@ export type PasswordVerdict =
   | { ok: false; reason: 'too_weak' | 'too_common'; message: string };
 
 /** Checks a new password; `context` words (username, company) count as guessable. */
-export function checkNewPassword(password: string, context: string[] = []): PasswordVerdict {
+export function checkNewPassword(password: string, context: string[] = [], rule: PasswordRule = DEFAULT_PASSWORD_RULE): PasswordVerdict {
   if (password.length > MAX_PASSWORD_LENGTH) {
     return { ok: false, reason: 'too_weak', message: `Use at most ${MAX_PASSWORD_LENGTH} characters.` };
   }
-  const missing = PASSWORD_RULES.filter((rule) => !rule.test(password));
+  const missing = passwordRules(rule).filter((check) => !check.test(password));
   if (missing.length > 0) {
     return { ok: false, reason: 'too_weak', message: `Still needed: ${missing.map((r) => r.label.toLowerCase()).join(', ')}.` };
   }
@@ -51,4 +72,15 @@ export function checkNewPassword(password: string, context: string[] = []): Pass
     return { ok: false, reason: 'too_common', message: `This password is too common or easy to guess.${hint}` };
   }
   return { ok: true };
+}
+
+/** The rule a company's Masters chose (the default for an unknown company). */
+export async function passwordRuleFor(db: Queryable, companyId: string): Promise<PasswordRule> {
+  const policy = await getCompanyPolicy(db, companyId);
+  return { minLength: policy.passwordMinLength, classes: policy.passwordClasses };
+}
+
+/** A new password checked against its company's rule, plus the common-password check. */
+export async function checkPasswordForCompany(db: Queryable, companyId: string, password: string, context: string[] = []) {
+  return checkNewPassword(password, context, await passwordRuleFor(db, companyId));
 }

@@ -11,11 +11,17 @@ import { cookieNames } from './cookies.ts';
 import { handleError, handleFrameworkError } from './error-handler.ts';
 import { checkOrigin } from './guards.ts';
 import { loginRoutes } from './routes/login.ts';
+import { companyPolicyRoutes } from './routes/company-policy.ts';
+import { recoveryCodeRoutes } from './routes/recovery-codes.ts';
+import { meRoutes } from './routes/me.ts';
+import { recoveryRoutes } from './routes/recovery.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { portalRoutes } from './routes/portal.ts';
 import { publicRoutes } from './routes/public.ts';
 import { moduleRoutes } from './routes/modules.ts';
 import { oidcRoutes } from './routes/oidc.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { adminUserRoutes } from './routes/admin-users.ts';
 import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
 
@@ -90,8 +96,14 @@ export async function buildHttpApp(
 
   publicRoutes(app, ctx);
   loginRoutes(app, ctx);
+  companyPolicyRoutes(app, ctx);
+  recoveryCodeRoutes(app, ctx);
   portalRoutes(app, ctx);
+  meRoutes(app, ctx);
+  recoveryRoutes(app, ctx);
   moduleRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  adminUserRoutes(app, ctx);
   await app.register(async (scope) => operatorRoutes(scope, ctx));
   await oidcRoutes(app, ctx, options.oidc);
   await serveWebApp(app, options.webDist);

@@ -1,7 +1,9 @@
-// The login door: identifier-first steps, lockout and forced 2FA enrollment.
+// The login door: identifier-first steps, lockout, forced 2FA enrollment, recovery codes,
+// and the password-and-code proof before sensitive changes.
 export {
   abandonFlow,
   checkPassword,
+  checkRecoveryCode,
   checkTotp,
   currentStep,
   finishEnrollment,
@@ -10,4 +12,6 @@ export {
   startEnrollment,
   type LoginStep,
 } from './steps.ts';
-export { LOCK_MS, MAX_FAILURES } from './lockout.ts';
+export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRule } from './lockout.ts';
+export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
+export { withPasswordAndCode } from './reauth.ts';

@@ -1,14 +1,38 @@
 // Password and TOTP attempts per user are reserved before they are checked: one
-// conditional UPDATE takes a slot while fewer than MAX_FAILURES are used, so even 50
-// parallel wrong guesses get at most MAX_FAILURES evaluations before the account locks.
+// conditional UPDATE takes a slot while fewer than the company's threshold are used, so
+// even 50 parallel wrong guesses get at most that many evaluations before the account
+// locks. Threshold and lock duration come from the company's policy; the constants
+// below are the defaults.
 import { sql } from 'kysely';
+import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
 import type { Queryable } from '../storage/index.ts';
 
 export const MAX_FAILURES = 5;
 export const LOCK_MS = 15 * 60_000;
 
-/** Takes an attempt slot; false when the user is locked (or just ran out of slots). */
-export async function reserveAttempt(db: Queryable, companyId: string, userId: string, now: number): Promise<number | null> {
+export interface LockoutRule {
+  threshold: number;
+  lockMs: number;
+}
+export const DEFAULT_LOCKOUT: LockoutRule = Object.freeze({ threshold: MAX_FAILURES, lockMs: LOCK_MS });
+
+export const lockoutRuleOf = (policy: CompanyPolicy): LockoutRule => ({
+  threshold: policy.lockoutThreshold,
+  lockMs: policy.lockoutMinutes * 60_000,
+});
+
+export async function lockoutRuleFor(db: Queryable, companyId: string): Promise<LockoutRule> {
+  return lockoutRuleOf(await getCompanyPolicy(db, companyId));
+}
+
+/** Takes an attempt slot; null when the user is locked (or just ran out of slots). */
+export async function reserveAttempt(
+  db: Queryable,
+  companyId: string,
+  userId: string,
+  now: number,
+  rule: LockoutRule = DEFAULT_LOCKOUT,
+): Promise<number | null> {
   const row = await db
     .updateTable('users')
     .set({
@@ -20,21 +44,39 @@ export async function reserveAttempt(db: Queryable, companyId: string, userId: s
     .where('id', '=', userId)
     .where((eb) =>
       eb.or([
-        eb.and([eb('locked_until', 'is', null), eb('failed_logins', '<', MAX_FAILURES)]),
+        eb.and([eb('locked_until', 'is', null), eb('failed_logins', '<', rule.threshold)]),
         eb('locked_until', '<=', now),
       ]),
     )
     .returning('failed_logins')
     .executeTakeFirst();
-  return row ? row.failed_logins : null;
-}
-
-/** After a wrong password: lock once the slots are used up. */
-export async function lockIfExhausted(db: Queryable, companyId: string, userId: string, used: number, now: number) {
-  if (used < MAX_FAILURES) return false;
+  if (row) return row.failed_logins;
+  // No slot. When a Master lowered the threshold below an unlocked count, lock now, so
+  // the lock runs out like any other instead of holding until the count is cleared.
   await db
     .updateTable('users')
-    .set({ locked_until: now + LOCK_MS })
+    .set({ locked_until: now + rule.lockMs })
+    .where('company_id', '=', companyId)
+    .where('id', '=', userId)
+    .where('locked_until', 'is', null)
+    .where('failed_logins', '>=', rule.threshold)
+    .execute();
+  return null;
+}
+
+/** After a wrong password or code: lock once the slots are used up. */
+export async function lockIfExhausted(
+  db: Queryable,
+  companyId: string,
+  userId: string,
+  used: number,
+  now: number,
+  rule: LockoutRule = DEFAULT_LOCKOUT,
+) {
+  if (used < rule.threshold) return false;
+  await db
+    .updateTable('users')
+    .set({ locked_until: now + rule.lockMs })
     .where('company_id', '=', companyId)
     .where('id', '=', userId)
     .where('locked_until', 'is', null)

@@ -3,7 +3,14 @@
 import type { Queryable } from '../storage/index.ts';
 
 export { enqueueMail } from './outbox.ts';
-export { welcomeEmail, type RenderedMail } from './templates.ts';
+export { inviteEmail, welcomeEmail, type RenderedMail } from './templates.ts';
+export {
+  companyNamesEmail,
+  confirmEmailChangeEmail,
+  emailChangeNoticeEmail,
+  passwordResetEmail,
+  securityNoticeEmail,
+} from './account-templates.ts';
 export { createMailWorker, type MailWorker } from './worker.ts';
 export { createMailboxTransport, createSmtpTransport, type MailTransport } from './transports.ts';
 

@@ -6,11 +6,11 @@ export interface RenderedMail {
   text: string;
 }
 
-function escapeHtml(value: string): string {
+export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-function layout(title: string, bodyHtml: string): string {
+export function layout(title: string, bodyHtml: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>${escapeHtml(title)}</title></head>
@@ -54,4 +54,50 @@ export function welcomeEmail(input: {
     'password, then set up two-factor authentication with an authenticator app.',
   ].join('\n');
   return { subject: 'Welcome to Gatehouse', html, text };
+}
+
+const ROLE_NAMES = { master: 'Master', user: 'User' } as const;
+
+/** The invite a company's Master sends; the Sign Up link follows the welcome link's rules. */
+export function inviteEmail(input: {
+  companyName: string;
+  username: string;
+  role: keyof typeof ROLE_NAMES;
+  inviterName: string | null;
+  signUpUrl: string;
+  expiresAt: Date;
+}): RenderedMail {
+  const company = escapeHtml(input.companyName);
+  const username = escapeHtml(input.username);
+  const role = ROLE_NAMES[input.role];
+  const url = escapeHtml(input.signUpUrl);
+  const expires = input.expiresAt.toUTCString();
+  const by = input.inviterName ? `${input.inviterName} has invited you` : 'You have been invited';
+  const html = layout(
+    `You're invited to ${input.companyName} on Gatehouse`,
+    `<p>${escapeHtml(by)} to join <strong>${company}</strong> on Gatehouse as a ${role}.</p>
+<p>Your username is <strong>${username}</strong>. Click <strong>Sign Up</strong> to set your password.</p>
+<p style="padding:16px 0"><a href="${url}" style="background:#1c7ed6;color:#ffffff;padding:12px 28px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">Sign Up</a></p>
+<p style="font-size:13px;color:#52606d">The link works once and expires on ${escapeHtml(expires)}. If the button does not work, paste this address into your browser:<br><span style="word-break:break-all">${url}</span></p>
+<p style="font-size:13px;color:#52606d">After setting your password you will log in with your username, the company name <strong>${company}</strong> and your password, then set up two-factor authentication with an authenticator app.</p>
+<p style="font-size:13px;color:#52606d">If you did not expect this invitation, you can ignore this email.</p>`,
+  );
+  const text = [
+    `You're invited to ${input.companyName} on Gatehouse`,
+    '',
+    `${by} to join ${input.companyName} on Gatehouse as a ${role}.`,
+    `Your username is ${input.username}.`,
+    '',
+    'Sign Up (set your password):',
+    input.signUpUrl,
+    '',
+    `The link works once and expires on ${expires}.`,
+    `After setting your password you will log in with your username, the company name ${input.companyName}`,
+    'and your password, then set up two-factor authentication with an authenticator app.',
+    '',
+    'If you did not expect this invitation, you can ignore this email.',
+  ].join('\n');
+  // Names cannot hold control characters, but a subject line is a header: never let one in.
+  const subject = `You're invited to ${input.companyName} on Gatehouse`.replace(/[\r\n\p{Cc}]+/gu, ' ');
+  return { subject, html, text };
 }

@@ -1,9 +1,11 @@
 // Browser sessions. The cookie holds a random token; the database keeps its hash. A
-// session ends after 12 hours whatever happens, or after 30 minutes without use (NIST
-// 800-63B AAL2 re-authentication), and a fresh id is minted at every login.
+// session ends after its company's absolute limit whatever happens (default 12 hours),
+// or after the company's idle timeout without use (default 30 minutes, NIST 800-63B
+// AAL2 re-authentication), and a fresh id is minted at every login.
 import { hashToken, randomToken } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
 
+/** Defaults; each company's policy sets its own (session_absolute_minutes, session_idle_minutes). */
 export const SESSION_ABSOLUTE_MS = 12 * 3_600_000;
 export const SESSION_IDLE_MS = 30 * 60_000;
 /** Refresh last_seen_at at most this often, to keep reads cheap. */
@@ -11,7 +13,7 @@ const TOUCH_EVERY_MS = 60_000;
 
 export async function createSession(
   db: Queryable,
-  input: { companyId: string; userId: string; amr: string[]; ip: string | null; userAgent: string | null },
+  input: { companyId: string; userId: string; amr: string[]; ip: string | null; userAgent: string | null; ttlMs?: number },
   now: number,
 ): Promise<string> {
   const token = randomToken();
@@ -24,7 +26,7 @@ export async function createSession(
       amr: input.amr.join(' '),
       created_at: now,
       last_seen_at: now,
-      expires_at: now + SESSION_ABSOLUTE_MS,
+      expires_at: now + (input.ttlMs ?? SESSION_ABSOLUTE_MS),
       ip: input.ip,
       user_agent: input.userAgent?.slice(0, 512) ?? null,
     })
@@ -72,11 +74,16 @@ export async function authenticateSession(db: Queryable, token: string, now: num
       'companies.name as companyName',
       'companies.status as companyStatus',
       'companies.is_platform as isPlatform',
+      'companies.session_absolute_minutes as absoluteMinutes',
+      'companies.session_idle_minutes as idleMinutes',
     ])
     .where('sessions.id_hash', '=', idHash)
     .executeTakeFirst();
   if (!row) return undefined;
-  const expired = now >= row.expiresAt || now - row.lastSeenAt >= SESSION_IDLE_MS;
+  // The company's current limits apply at once: a shortened limit also ends older
+  // sessions sooner, a lengthened one never extends the expiry stored at login.
+  const ends = Math.min(row.expiresAt, row.createdAt + row.absoluteMinutes * 60_000);
+  const expired = now >= ends || now - row.lastSeenAt >= row.idleMinutes * 60_000;
   if (expired || row.userStatus !== 'active' || row.companyStatus !== 'active') {
     await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
     return undefined;

@@ -3,3 +3,14 @@ export { createUser, findRootMaster, findUserByUsername, getUser, type Role, typ
 export { issueSignupLink } from './signup-links.ts';
 export { completeSignup, describeSignupLink } from './signup.ts';
 export { endUserAccess } from './access.ts';
+export { changePassword, getProfile, resetOwnTwoFactor, updateProfile } from './self-service.ts';
+export { confirmEmailChange, requestEmailChange } from './email-change.ts';
+export { listMySessions, revokeMySession, SESSION_HANDLE_PATTERN, signOutEverywhere } from './my-sessions.ts';
+export { completePasswordReset, describePasswordReset, requestPasswordReset } from './password-reset.ts';
+export { sendCompanyNames } from './forgot-company.ts';
+export { describeCompanyUser, listCompanyUsers, type Actor, type ListStatus, type UserSummary } from './admin.ts';
+export { inviteUser, resendInvite, type InvitableRole, type InviteInput } from './invitations.ts';
+export { bulkInvite, MAX_BULK_BYTES, MAX_BULK_ROWS, readInviteCsv, type BulkReportRow, type BulkRow } from './bulk-invite.ts';
+export { deactivateUser, deleteUser, reactivateUser, unlockUser } from './lifecycle.ts';
+export { changeRole, transferRootMaster } from './roles.ts';
+export { decideApproval, listPendingApprovals, resetTwoFactor, type ResetOutcome } from './two-factor-reset.ts';

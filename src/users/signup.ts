@@ -2,12 +2,12 @@
 // transaction; inside it the link is consumed and the password stored together, so a
 // replayed or raced link changes nothing.
 import { recordAudit } from '../audit/index.ts';
-import { checkNewPassword } from '../credentials/index.ts';
+import { checkPasswordForCompany, passwordRuleFor } from '../credentials/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { consumeSignupLink, findLiveSignupLink } from './signup-links.ts';
 
-export async function describeSignupLink(deps: CoreDeps, token: string) {
+async function liveSignupLink(deps: CoreDeps, token: string) {
   const link = await findLiveSignupLink(deps.db, token, deps.clock());
   assertThat(link, 'link.invalid');
   const found = await deps.db
@@ -18,7 +18,13 @@ export async function describeSignupLink(deps: CoreDeps, token: string) {
     .where('users.id', '=', link.user_id)
     .executeTakeFirst();
   assertThat(found, 'link.invalid');
-  return { companyName: found.companyName, username: found.username, expiresAt: link.expires_at };
+  return { companyId: link.company_id, companyName: found.companyName, username: found.username, expiresAt: link.expires_at };
+}
+
+/** What the Set Password page shows, with the company's password rule for its checklist. */
+export async function describeSignupLink(deps: CoreDeps, token: string) {
+  const { companyId, ...shown } = await liveSignupLink(deps, token);
+  return { ...shown, passwordPolicy: await passwordRuleFor(deps.db, companyId) };
 }
 
 export async function completeSignup(
@@ -26,11 +32,11 @@ export async function completeSignup(
   input: { token: string; password: string; confirm: string },
   meta: RequestMeta,
 ): Promise<void> {
-  const described = await describeSignupLink(deps, input.token);
+  const described = await liveSignupLink(deps, input.token);
   if (input.password !== input.confirm) {
     throw new GatehouseError('password.mismatch', { fields: { confirm: 'The passwords do not match.' } });
   }
-  const verdict = checkNewPassword(input.password, [described.username, described.companyName]);
+  const verdict = await checkPasswordForCompany(deps.db, described.companyId, input.password, [described.username, described.companyName]);
   if (!verdict.ok) {
     throw new GatehouseError(verdict.reason === 'too_common' ? 'password.too_common' : 'password.too_weak', {
       fields: { password: verdict.message },

@@ -5,13 +5,16 @@ import { z } from 'zod';
 import {
   abandonFlow,
   checkPassword,
+  checkRecoveryCode,
   checkTotp,
   currentStep,
   finishEnrollment,
   identify,
   startEnrollment,
 } from '../../login/index.ts';
-import { endSession, SESSION_ABSOLUTE_MS } from '../../sessions/index.ts';
+import { recordSessionEnded } from '../../audit/index.ts';
+import { normalizeRecoveryCode } from '../../credentials/index.ts';
+import { endSession } from '../../sessions/index.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
@@ -28,17 +31,23 @@ const doneAnswer = (result: { step: string; redirectTo: string | null }) =>
   result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
 const passwordSchema = z.object({ password: password() });
 const codeSchema = z.object({ code: totpCode });
+const recoveryCodeSchema = z.object({
+  code: z
+    .string({ error: 'Enter one of your recovery codes.' })
+    .max(64, 'Enter one of your recovery codes.')
+    .refine((value) => normalizeRecoveryCode(value) !== undefined, 'A recovery code looks like abcd-efgh-23.'),
+});
 
 export function loginRoutes(app: FastifyInstance, { deps, cookies }: HttpContext) {
   const secure = deps.config.secureCookies;
   const flowOf = (request: { cookies: Record<string, string | undefined> }) =>
     readCookie(request as never, cookies.flow);
 
-  async function signIn(reply: FastifyReply, sessionToken: string, oldSession: string | undefined) {
+  async function signIn(reply: FastifyReply, session: { sessionToken: string; sessionTtlMs: number }, oldSession: string | undefined) {
     // A fresh session id at every login; whatever session cookie came in is ended.
     if (oldSession) await endSession(deps.db, oldSession);
     clearCookie(reply, secure, cookies.flow);
-    setCookie(reply, secure, cookies.session, sessionToken, SESSION_ABSOLUTE_MS / 1000);
+    setCookie(reply, secure, cookies.session, session.sessionToken, Math.floor(session.sessionTtlMs / 1000));
   }
 
   app.get('/api/login', async (request) => currentStep(deps, flowOf(request)));
@@ -59,7 +68,14 @@ export function loginRoutes(app: FastifyInstance, { deps, cookies }: HttpContext
   app.post('/api/login/totp', async (request, reply) => {
     const input = parseInput(codeSchema, request.body);
     const result = await checkTotp(deps, flowOf(request), input.code, requestMeta(request));
-    await signIn(reply, result.sessionToken, readCookie(request, cookies.session));
+    await signIn(reply, result, readCookie(request, cookies.session));
+    return doneAnswer(result);
+  });
+
+  app.post('/api/login/recovery', async (request, reply) => {
+    const input = parseInput(recoveryCodeSchema, request.body);
+    const result = await checkRecoveryCode(deps, flowOf(request), input.code, requestMeta(request));
+    await signIn(reply, result, readCookie(request, cookies.session));
     return doneAnswer(result);
   });
 
@@ -68,8 +84,9 @@ export function loginRoutes(app: FastifyInstance, { deps, cookies }: HttpContext
   app.post('/api/login/enroll/verify', async (request, reply) => {
     const input = parseInput(codeSchema, request.body);
     const result = await finishEnrollment(deps, flowOf(request), input.code, requestMeta(request));
-    await signIn(reply, result.sessionToken, readCookie(request, cookies.session));
-    return doneAnswer(result);
+    await signIn(reply, result, readCookie(request, cookies.session));
+    // Shown this once, for the Success dialog to display and offer as a download.
+    return { ...doneAnswer(result), recoveryCodes: result.recoveryCodes };
   });
 
   app.post('/api/login/restart', async (request, reply) => {
@@ -80,7 +97,7 @@ export function loginRoutes(app: FastifyInstance, { deps, cookies }: HttpContext
 
   app.post('/api/logout', async (request, reply) => {
     const token = readCookie(request, cookies.session);
-    if (token) await endSession(deps.db, token);
+    if (token) await deps.db.transaction().execute(async (tx) => { await recordSessionEnded(tx, deps.clock(), token, requestMeta(request)); await endSession(tx, token); });
     clearCookie(reply, secure, cookies.session);
     return {};
   });

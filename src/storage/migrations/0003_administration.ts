@@ -1,13 +1,14 @@
 // Company administration: per-company security policy, invitations and other purposes
 // for emailed links, recovery codes, approvals that need a second Master, and the
 // account on every provider record (so a user's tokens can be ended at once).
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type ColumnDefinitionBuilder, type Kysely } from 'kysely';
 
 const bigint = 'bigint' as const;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   const isPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  const addColumns = async (table: string, columns: Array<[string, 'text' | 'integer' | typeof bigint, ((c: any) => any)?]>) => {
+  type Build = (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+  const addColumns = async (table: string, columns: Array<[string, 'text' | 'integer' | typeof bigint, Build?]>) => {
     for (const [name, type, build] of columns) {
       await db.schema.alterTable(table).addColumn(name, type, build ?? ((c) => c)).execute();
     }

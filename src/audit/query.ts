@@ -1,0 +1,97 @@
+// Reading the trail: filters, an id cursor (newest first), and the names people know
+// (company, actor) joined in. Tenant scope is the first filter, set by the caller from
+// the session, never from the request.
+import { sql } from 'kysely';
+import type { Queryable } from '../storage/index.ts';
+
+export const MAX_AUDIT_PAGE = 500;
+
+export interface AuditQuery {
+  /** Only this company's events; undefined: every company's (operators). */
+  companyId?: string | undefined;
+  /** An exact action, or a prefix when it ends with a dot (`login.`). */
+  action?: string | undefined;
+  actorId?: string | undefined;
+  target?: string | undefined;
+  /** created_at >= from. */
+  from?: number | undefined;
+  /** created_at < until. */
+  until?: number | undefined;
+  /** Only events older than this id: the previous page's cursor. */
+  beforeId?: number | undefined;
+  limit: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  time: string;
+  companyId: string | null;
+  companyName: string | null;
+  actor: { id: string; username: string | null } | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export async function queryAudit(db: Queryable, query: AuditQuery): Promise<AuditEntry[]> {
+  let select = db
+    .selectFrom('audit_events as e')
+    .leftJoin('companies as c', 'c.id', 'e.company_id')
+    .leftJoin('users as u', 'u.id', 'e.actor_id')
+    .leftJoin('companies as uc', 'uc.id', 'u.company_id')
+    .select([
+      'e.id', 'e.company_id', 'e.actor_id', 'e.action', 'e.target', 'e.ip', 'e.user_agent', 'e.detail', 'e.created_at',
+      'c.name as company_name', 'u.username as actor_username', 'u.company_id as actor_company_id', 'uc.is_platform as actor_is_operator',
+    ])
+    .orderBy('e.id', 'desc')
+    .limit(Math.min(Math.max(query.limit, 1), 50_000));
+  if (query.companyId !== undefined) select = select.where('e.company_id', '=', query.companyId);
+  if (query.action?.endsWith('.')) {
+    // substr, not LIKE: action names contain `_`, a LIKE wildcard.
+    select = select.where(sql<string>`substr(e.action, 1, ${sql.lit(query.action.length)})`, '=', query.action);
+  } else if (query.action !== undefined) select = select.where('e.action', '=', query.action);
+  if (query.actorId !== undefined) select = select.where('e.actor_id', '=', query.actorId);
+  if (query.target !== undefined) select = select.where('e.target', '=', query.target);
+  if (query.from !== undefined) select = select.where('e.created_at', '>=', query.from);
+  if (query.until !== undefined) select = select.where('e.created_at', '<', query.until);
+  if (query.beforeId !== undefined) select = select.where('e.id', '<', query.beforeId);
+  const rows = await select.execute();
+  return rows.map((row) => {
+    const detail = parseDetail(row.detail);
+    // A name is shown for the company's own users and for operators; never for anyone
+    // else's user (which no event should name anyway).
+    const known = row.actor_company_id === row.company_id || row.actor_is_operator === 1;
+    const recorded = detail?.actorUsername ?? (row.actor_id === row.target ? detail?.username : undefined);
+    return {
+      id: Number(row.id),
+      time: new Date(row.created_at).toISOString(),
+      companyId: row.company_id,
+      companyName: row.company_name,
+      actor: row.actor_id === null ? null : { id: row.actor_id, username: (known ? row.actor_username : null) ?? (typeof recorded === 'string' ? recorded : null) },
+      action: row.action,
+      target: row.target,
+      ip: row.ip,
+      userAgent: row.user_agent,
+      detail,
+    };
+  });
+}
+
+function parseDetail(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+  } catch {
+    return { text };
+  }
+}
+
+/** The newest events, unfiltered but for the company: for tests and the CLI. */
+export async function listAudit(db: Queryable, companyId: string | null, limit = 100) {
+  let query = db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(limit);
+  if (companyId) query = query.where('company_id', '=', companyId);
+  return query.execute();
+}

@@ -1,0 +1,59 @@
+// Security events, append-only. Written in the same transaction as the change they
+// describe, so the trail never claims something that did not happen (or misses it).
+// Nothing updates or deletes these rows: there is no such function and no such endpoint.
+import { hashToken } from '../crypto/index.ts';
+import type { Queryable } from '../storage/index.ts';
+
+export interface AuditEvent {
+  companyId: string | null;
+  actorId: string | null;
+  action: string;
+  target?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  /**
+   * Facts worth keeping after the rows they describe are gone. `actorUsername` names the
+   * actor once the user may be deleted (the audit view falls back to it).
+   */
+  detail?: Record<string, unknown>;
+}
+
+export async function recordAudit(db: Queryable, now: number, event: AuditEvent): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      company_id: event.companyId,
+      actor_id: event.actorId,
+      action: event.action,
+      target: event.target ?? null,
+      ip: event.ip ?? null,
+      user_agent: event.userAgent?.slice(0, 512) ?? null,
+      detail: event.detail ? JSON.stringify(event.detail) : null,
+      created_at: now,
+    })
+    .execute();
+}
+
+/** `session.ended` for the session a cookie token names, if it still exists. */
+export async function recordSessionEnded(
+  db: Queryable,
+  now: number,
+  sessionToken: string,
+  meta: { ip: string | null; userAgent: string | null },
+): Promise<void> {
+  const session = await db
+    .selectFrom('sessions')
+    .select(['company_id', 'user_id'])
+    .where('id_hash', '=', hashToken(sessionToken))
+    .executeTakeFirst();
+  if (!session) return;
+  await recordAudit(db, now, {
+    companyId: session.company_id,
+    actorId: session.user_id,
+    action: 'session.ended',
+    target: session.user_id,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    detail: { reason: 'logout' },
+  });
+}

@@ -1,0 +1,115 @@
+// MFA compliance: who in a company has a second factor, who is still on the way there
+// (invited: no password yet; not_enrolled: a password but no TOTP), and for how long.
+// Disabled users cannot sign in, so they wait for nothing and count as neither.
+import { sql, type RawBuilder } from 'kysely';
+import type { Queryable } from '../storage/index.ts';
+import type { UsersTable } from '../storage/schema.ts';
+
+const DAY_MS = 86_400_000;
+
+export type PendingState = 'invited' | 'not_enrolled';
+
+export interface ComplianceUser {
+  id: string;
+  username: string;
+  role: UsersTable['role'];
+  status: UsersTable['status'];
+  enrolled: boolean;
+  enrolledAt: string | null;
+  pending: PendingState | null;
+  /** Whole days since the user was created, while they have not signed up. */
+  inviteAgeDays: number | null;
+  lastLoginAt: string | null;
+}
+
+export interface ComplianceTotals {
+  users: number;
+  enrolled: number;
+  pending: number;
+  disabled: number;
+  /** Enrolled users among all users, 0-100, one decimal. */
+  percentEnrolled: number;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function percentOf(part: number, whole: number): number {
+  return whole === 0 ? 0 : Math.round((1000 * part) / whole) / 10;
+}
+
+export async function companyCompliance(db: Queryable, companyId: string, now: number) {
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'username', 'role', 'status', 'password_hash', 'totp_enrolled_at', 'created_at', 'last_login_at'])
+    .where('company_id', '=', companyId)
+    .orderBy('username_key')
+    .execute();
+  const lastLogins = await loginsFromTrail(db, companyId, rows.filter((u) => u.last_login_at === null && u.totp_enrolled_at !== null).map((u) => u.id));
+  const users: ComplianceUser[] = rows.map((u) => {
+    const enrolled = u.totp_enrolled_at !== null;
+    const signedUp = u.password_hash !== null;
+    const pending = u.status === 'disabled' || enrolled ? null : signedUp ? 'not_enrolled' : 'invited';
+    return {
+      id: u.id,
+      username: u.username,
+      role: u.role,
+      status: u.status,
+      enrolled,
+      enrolledAt: iso(u.totp_enrolled_at),
+      pending,
+      inviteAgeDays: signedUp ? null : Math.max(0, Math.floor((now - u.created_at) / DAY_MS)),
+      lastLoginAt: iso(u.last_login_at ?? lastLogins.get(u.id) ?? null),
+    };
+  });
+  const enrolled = users.filter((u) => u.enrolled).length;
+  const totals: ComplianceTotals = {
+    users: users.length,
+    enrolled,
+    pending: users.filter((u) => u.pending !== null).length,
+    disabled: users.filter((u) => u.status === 'disabled').length,
+    percentEnrolled: percentOf(enrolled, users.length),
+  };
+  return { users, totals };
+}
+
+/** Logins from before users.last_login_at was kept: the trail has them. */
+async function loginsFromTrail(db: Queryable, companyId: string, userIds: string[]) {
+  if (userIds.length === 0) return new Map<string, number>();
+  const rows = await db
+    .selectFrom('audit_events')
+    .select((eb) => ['actor_id', eb.fn.max('created_at').as('at')])
+    .where('company_id', '=', companyId)
+    .where('action', '=', 'login.succeeded')
+    .where('actor_id', 'in', userIds)
+    .groupBy('actor_id')
+    .execute();
+  return new Map(rows.flatMap((r) => (r.actor_id === null ? [] : [[r.actor_id, Number(r.at)] as const])));
+}
+
+/** Every company's totals, for the operators' overview. */
+export async function complianceSummary(db: Queryable) {
+  const count = (condition: RawBuilder<unknown>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)`;
+  const rows = await db
+    .selectFrom('companies as c')
+    .leftJoin('users as u', 'u.company_id', 'c.id')
+    .select([
+      'c.id', 'c.name', 'c.status', 'c.is_platform',
+      sql<number>`count(u.id)`.as('users'),
+      count(sql`u.totp_enrolled_at is not null`).as('enrolled'),
+      count(sql`u.totp_enrolled_at is null and u.status <> 'disabled'`).as('pending'),
+      count(sql`u.status = 'disabled'`).as('disabled'),
+    ])
+    .groupBy(['c.id', 'c.name', 'c.status', 'c.is_platform'])
+    .orderBy('c.name')
+    .execute();
+  return rows.map((r) => {
+    const [users, enrolled, pending, disabled] = [r.users, r.enrolled, r.pending, r.disabled].map(Number) as [number, number, number, number];
+    return {
+      companyId: r.id,
+      companyName: r.name,
+      status: r.status,
+      isPlatform: r.is_platform === 1,
+      totals: { users, enrolled, pending, disabled, percentEnrolled: percentOf(enrolled, users) },
+    };
+  });
+}

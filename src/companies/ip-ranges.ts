@@ -1,0 +1,70 @@
+// IP allowlists: IPv4 and IPv6 ranges in CIDR notation, or single addresses. Kept in
+// one normal form, "network/prefix" with the host bits cleared and IPv6 compressed
+// (RFC 5952), so equal ranges read alike; matched with node:net's BlockList.
+import { BlockList, isIP } from 'node:net';
+
+export const MAX_ALLOWLIST_ENTRIES = 100;
+
+type Parsed = { ok: true; range: string; family: 4 | 6; network: string; prefix: number } | { ok: false; message: string };
+
+/** The WHATWG URL parser writes IPv6 in RFC 5952 form (and dotted quads as hex groups). */
+const compressIpv6 = (address: string) => new URL(`http://[${address}]`).hostname.slice(1, -1);
+
+function bytesOf(address: string, family: 4 | 6): number[] {
+  if (family === 4) return address.split('.').map(Number);
+  const [head = '', tail] = compressIpv6(address).split('::');
+  const groups = (part: string) => (part ? part.split(':') : []);
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.flatMap((group) => {
+    const value = parseInt(group, 16);
+    return [value >> 8, value & 0xff];
+  });
+}
+
+function textOf(bytes: number[], family: 4 | 6): string {
+  if (family === 4) return bytes.join('.');
+  const groups = [];
+  for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
+  return compressIpv6(groups.join(':'));
+}
+
+/** One range as typed ("10.0.0.0/8", "2001:db8::/32", "203.0.113.7"), normalized. */
+export function parseRange(input: string): Parsed {
+  const text = input.trim();
+  const slash = text.indexOf('/');
+  const address = slash < 0 ? text : text.slice(0, slash);
+  // Zone ids (fe80::1%eth0) name an interface of one machine: meaningless here.
+  const family = address.includes('%') ? 0 : isIP(address);
+  if (family !== 4 && family !== 6) return { ok: false, message: `"${text}" is not an IPv4 or IPv6 address or range.` };
+  const max = family === 4 ? 32 : 128;
+  const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
+    return { ok: false, message: `"${text}": the number after "/" must be 0 to ${max}.` };
+  }
+  const prefix = Number(prefixText);
+  const network = textOf(
+    bytesOf(address, family).map((byte, i) => byte & (0xff << (8 - Math.min(8, Math.max(0, prefix - i * 8)))) & 0xff),
+    family,
+  );
+  return { ok: true, range: `${network}/${prefix}`, family, network, prefix };
+}
+
+/** Whether an address may log in under an allowlist; an empty list allows every address. */
+export function ipAllowed(ranges: readonly string[], ip: string | null): boolean {
+  if (ranges.length === 0) return true;
+  const family = ip ? isIP(ip) : 0;
+  if (!ip || (family !== 4 && family !== 6)) return false;
+  const list = new BlockList();
+  for (const entry of ranges) {
+    // A malformed stored entry allows nothing (it never widens the list).
+    const parsed = parseRange(entry);
+    if (parsed.ok) list.addSubnet(parsed.network, parsed.prefix, parsed.family === 4 ? 'ipv4' : 'ipv6');
+  }
+  try {
+    return list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+  } catch {
+    return false;
+  }
+}

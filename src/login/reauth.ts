@@ -1,0 +1,74 @@
+// Proof before a sensitive change by a signed-in user: the current password and a fresh
+// code from the authenticator app. Wrong tries count toward the account lockout like
+// wrong logins, so a borrowed session cannot guess the password without limit.
+import { recordAudit } from '../audit/index.ts';
+import { matchTotpStep } from '../credentials/index.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import { getUser } from '../users/index.ts';
+import { lockIfExhausted, lockoutRuleFor, releaseAttempt, reserveAttempt } from './lockout.ts';
+
+const WRONG = {
+  password: () => new GatehouseError('password.current_invalid', { fields: { password: 'Your current password is not correct.' } }),
+  code: () => new GatehouseError('totp.code_refused', { fields: { code: 'Incorrect, expired or already used code.' } }),
+};
+
+/**
+ * Runs `change` in the transaction that records the code's time step (so the code works
+ * once, here or at login), after the password and code are proved; `purpose` names it
+ * in the audit trail when the proof fails.
+ */
+export async function withPasswordAndCode<T>(
+  deps: CoreDeps,
+  who: { companyId: string; userId: string },
+  input: { password: string; code: string; purpose: string },
+  meta: RequestMeta,
+  change: (tx: Queryable) => Promise<T>,
+): Promise<T> {
+  const user = await getUser(deps.db, who.companyId, who.userId);
+  assertThat(user?.password_hash && user.totp_secret, 'session.required');
+  const rule = await lockoutRuleFor(deps.db, who.companyId);
+  const fail = async (reason: string, error: GatehouseError): Promise<never> => {
+    await recordAudit(deps.db, deps.clock(), {
+      companyId: who.companyId,
+      actorId: who.userId,
+      action: 'reauth.failed',
+      target: who.userId,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { reason, purpose: input.purpose },
+    });
+    throw error;
+  };
+  const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule);
+  if (slot === null) {
+    await deps.hasher.verifyDummy(input.password);
+    return fail('locked', new GatehouseError('request.rate_limited'));
+  }
+  const refuse = async (reason: 'password' | 'code') => {
+    await lockIfExhausted(deps.db, who.companyId, who.userId, slot, deps.clock(), rule);
+    return fail(`wrong_${reason}`, WRONG[reason]());
+  };
+  if (!(await deps.hasher.verify(user.password_hash, input.password))) return refuse('password');
+  const step = matchTotpStep(deps.secrets.decrypt(user.totp_secret, `totp:${user.id}`), input.code, deps.clock());
+  if (step === null) return refuse('code');
+  const codeTaken = new GatehouseError('totp.code_refused');
+  try {
+    return await deps.db.transaction().execute(async (tx) => {
+      const accepted = await tx
+        .updateTable('users')
+        .set({ totp_last_step: step })
+        .where('company_id', '=', who.companyId)
+        .where('id', '=', who.userId)
+        .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+        .executeTakeFirst();
+      if (Number(accepted.numUpdatedRows) !== 1) throw codeTaken;
+      await releaseAttempt(tx, who.companyId, who.userId);
+      return change(tx);
+    });
+  } catch (error) {
+    if (error === codeTaken) return refuse('code');
+    throw error;
+  }
+}

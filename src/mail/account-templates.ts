@@ -1,0 +1,127 @@
+// Emails of self-service and account recovery. As in templates.ts, every value from a
+// person is escaped for HTML, and links come from the configured public URL only.
+import { escapeHtml, layout, type RenderedMail } from './templates.ts';
+
+const NOT_YOU = 'If this was not you, tell your company administrator right away.';
+
+function button(label: string, url: string): string {
+  return `<p style="padding:16px 0"><a href="${escapeHtml(url)}" style="background:#1c7ed6;color:#ffffff;padding:12px 28px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">${escapeHtml(label)}</a></p>`;
+}
+
+function small(text: string): string {
+  return `<p style="font-size:13px;color:#52606d">${text}</p>`;
+}
+
+function linkFooter(url: string, expiresAt: Date): string {
+  return small(
+    `The link works once and expires on ${escapeHtml(expiresAt.toUTCString())}. If the button does not work, paste this address into your browser:<br><span style="word-break:break-all">${escapeHtml(url)}</span>`,
+  );
+}
+
+function account(companyName: string, username: string): string {
+  return `<strong>${escapeHtml(username)}</strong> at <strong>${escapeHtml(companyName)}</strong>`;
+}
+
+export function passwordResetEmail(input: { companyName: string; username: string; resetUrl: string; expiresAt: Date }): RenderedMail {
+  const subject = 'Reset your Gatehouse password';
+  const html = layout(
+    subject,
+    `<p>Someone asked to reset the password of ${account(input.companyName, input.username)}.</p>
+${button('Reset Password', input.resetUrl)}
+${linkFooter(input.resetUrl, input.expiresAt)}
+${small('After choosing a new password you log in as usual, including the code from your authenticator app. If you did not ask for this, ignore this email: your password stays as it is.')}`,
+  );
+  const text = [
+    subject,
+    '',
+    `Someone asked to reset the password of ${input.username} at ${input.companyName}.`,
+    '',
+    'Reset Password:',
+    input.resetUrl,
+    '',
+    `The link works once and expires on ${input.expiresAt.toUTCString()}.`,
+    'After choosing a new password you log in as usual, including the code from your authenticator app.',
+    'If you did not ask for this, ignore this email: your password stays as it is.',
+  ].join('\n');
+  return { subject, html, text };
+}
+
+export function confirmEmailChangeEmail(input: { companyName: string; username: string; confirmUrl: string; expiresAt: Date }): RenderedMail {
+  const subject = 'Confirm your new Gatehouse email address';
+  const html = layout(
+    subject,
+    `<p>Confirm that this address should become the email address of ${account(input.companyName, input.username)}.</p>
+${button('Confirm Email Address', input.confirmUrl)}
+${linkFooter(input.confirmUrl, input.expiresAt)}
+${small('Until you confirm, nothing changes. If you did not ask for this, ignore this email.')}`,
+  );
+  const text = [
+    subject,
+    '',
+    `Confirm that this address should become the email address of ${input.username} at ${input.companyName}:`,
+    input.confirmUrl,
+    '',
+    `The link works once and expires on ${input.expiresAt.toUTCString()}.`,
+    'Until you confirm, nothing changes. If you did not ask for this, ignore this email.',
+  ].join('\n');
+  return { subject, html, text };
+}
+
+export function emailChangeNoticeEmail(input: { companyName: string; username: string; newEmail: string }): RenderedMail {
+  const subject = 'Your Gatehouse email address is being changed';
+  const html = layout(
+    subject,
+    `<p>A change of the email address of ${account(input.companyName, input.username)} to <strong>${escapeHtml(input.newEmail)}</strong> was requested.</p>
+<p>It takes effect only once confirmed from the new address.</p>
+${small(escapeHtml(NOT_YOU))}`,
+  );
+  const text = [
+    subject,
+    '',
+    `A change of the email address of ${input.username} at ${input.companyName} to ${input.newEmail} was requested.`,
+    'It takes effect only once confirmed from the new address.',
+    NOT_YOU,
+  ].join('\n');
+  return { subject, html, text };
+}
+
+export function companyNamesEmail(input: { accounts: Array<{ companyName: string; username: string }> }): RenderedMail {
+  const subject = 'Your Gatehouse companies';
+  const items = input.accounts.map((a) => `<li>${escapeHtml(a.companyName)} (username ${escapeHtml(a.username)})</li>`).join('');
+  const html = layout(
+    subject,
+    `<p>Someone asked which companies this email address can log in to. Use the company name exactly as shown on the login page:</p>
+<ul>${items}</ul>
+${small('If you did not ask for this, you can ignore this email.')}`,
+  );
+  const text = [
+    subject,
+    '',
+    'Someone asked which companies this email address can log in to. Use the company name as shown on the login page:',
+    ...input.accounts.map((a) => `- ${a.companyName} (username ${a.username})`),
+    '',
+    'If you did not ask for this, you can ignore this email.',
+  ].join('\n');
+  return { subject, html, text };
+}
+
+export function securityNoticeEmail(input: {
+  companyName: string;
+  username: string;
+  change: 'password_changed' | 'password_reset' | 'two_factor_reset';
+}): RenderedMail {
+  const what = {
+    password_changed: 'The password was changed from My Settings.',
+    password_reset: 'The password was reset through a link sent to this address.',
+    two_factor_reset: 'Two-factor authentication was reset; a new authenticator app is set up at the next login.',
+  }[input.change];
+  const subject = input.change === 'two_factor_reset' ? 'Your Gatehouse two-factor authentication was reset' : 'Your Gatehouse password was changed';
+  const html = layout(
+    subject,
+    `<p>A security change on ${account(input.companyName, input.username)}:</p>
+<p>${escapeHtml(what)} Every session was signed out.</p>
+${small(escapeHtml(NOT_YOU))}`,
+  );
+  const text = [subject, '', `A security change on ${input.username} at ${input.companyName}:`, `${what} Every session was signed out.`, NOT_YOU].join('\n');
+  return { subject, html, text };
+}

@@ -1,0 +1,90 @@
+// Emailed links a signed-up user acts on: password reset and email-change confirmation.
+// Same rules as Sign Up links: only the token's SHA-256 is stored, a newer link revokes
+// the earlier ones, and using one is a single conditional UPDATE (of two racing
+// browsers exactly one wins). Purpose is part of every query, so a link never works
+// for another purpose.
+import { hashToken, newId, randomToken } from '../crypto/index.ts';
+import type { Queryable } from '../storage/index.ts';
+
+export type AccountLinkPurpose = 'reset_password' | 'confirm_email';
+
+export async function revokeAccountLinks(db: Queryable, companyId: string, userId: string, purpose: AccountLinkPurpose, now: number) {
+  await db
+    .updateTable('action_links')
+    .set({ revoked_at: now })
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
+    .where('purpose', '=', purpose)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+export async function issueAccountLink(
+  db: Queryable,
+  input: { companyId: string; userId: string; purpose: AccountLinkPurpose; data?: string },
+  now: number,
+  ttlMs: number,
+): Promise<{ token: string; expiresAt: number }> {
+  await revokeAccountLinks(db, input.companyId, input.userId, input.purpose, now);
+  const token = randomToken();
+  const expiresAt = now + ttlMs;
+  await db
+    .insertInto('action_links')
+    .values({
+      id: newId(),
+      company_id: input.companyId,
+      user_id: input.userId,
+      purpose: input.purpose,
+      data: input.data ?? null,
+      token_hash: hashToken(token),
+      expires_at: expiresAt,
+      consumed_at: null,
+      revoked_at: null,
+      created_at: now,
+    })
+    .execute();
+  return { token, expiresAt };
+}
+
+/** The live link for a token without using it up (to describe the page). */
+export async function findLiveAccountLink(db: Queryable, purpose: AccountLinkPurpose, token: string, now: number) {
+  return db
+    .selectFrom('action_links')
+    .selectAll()
+    .where('token_hash', '=', hashToken(token))
+    .where('purpose', '=', purpose)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+}
+
+/** The newest live link of a user for a purpose (a pending email change). */
+export async function findPendingAccountLink(db: Queryable, companyId: string, userId: string, purpose: AccountLinkPurpose, now: number) {
+  return db
+    .selectFrom('action_links')
+    .select(['data', 'created_at', 'expires_at'])
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
+    .where('purpose', '=', purpose)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+}
+
+/** Uses the link up; undefined when it was not live (used, revoked, expired, unknown). */
+export async function consumeAccountLink(db: Queryable, purpose: AccountLinkPurpose, token: string, now: number) {
+  return db
+    .updateTable('action_links')
+    .set({ consumed_at: now })
+    .where('token_hash', '=', hashToken(token))
+    .where('purpose', '=', purpose)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returning(['company_id', 'user_id', 'data'])
+    .executeTakeFirst();
+}

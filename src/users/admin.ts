@@ -1,0 +1,170 @@
+// Company administration, the shared part: who may act on whom, and the user list.
+// Every read takes the acting Master's companyId (from their session), so another
+// company's user id is "not found" exactly like an id that does not exist.
+import { recordAudit } from '../audit/index.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import type { RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import type { UsersTable } from '../storage/schema.ts';
+import { getUser, type Role, type UserRow } from './store.ts';
+
+/** The signed-in Master or Root Master making a change; always from the session. */
+export interface Actor {
+  companyId: string;
+  userId: string;
+  username: string;
+  role: Role;
+}
+
+export type ListStatus = 'invited' | 'not_enrolled' | 'active' | 'disabled';
+
+/** Users are not administrators: only Masters and the Root Master come past this. */
+export function assertAdministrator(actor: Actor): void {
+  if (actor.role !== 'master' && actor.role !== 'root_master') throw new GatehouseError('auth.forbidden');
+}
+
+/**
+ * The user an administrator acts on: in the actor's company, not the actor, not the
+ * Root Master (whose account only changes through the Root Master's own transfer).
+ */
+export async function loadTarget(db: Queryable, actor: Actor, userId: string): Promise<UserRow> {
+  assertAdministrator(actor);
+  const target = await getUser(db, actor.companyId, userId);
+  assertThat(target, 'request.not_found');
+  if (target.id === actor.userId) throw new GatehouseError('user.self_action');
+  if (target.role === 'root_master') throw new GatehouseError('user.root_master_protected');
+  return target;
+}
+
+/**
+ * Updates the target only while it is still not the Root Master (a transfer may have
+ * happened since it was read), so the rule holds under races too.
+ */
+export async function updateTarget(
+  db: Queryable,
+  actor: Actor,
+  userId: string,
+  values: Partial<Pick<UsersTable, 'status' | 'role' | 'failed_logins' | 'locked_until' | 'totp_secret' | 'totp_enrolled_at' | 'totp_last_step'>>,
+): Promise<void> {
+  const result = await db
+    .updateTable('users')
+    .set(values)
+    .where('company_id', '=', actor.companyId)
+    .where('id', '=', userId)
+    .where('role', '<>', 'root_master')
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new GatehouseError('user.root_master_protected');
+}
+
+export async function auditAdminAction(
+  db: Queryable,
+  now: number,
+  actor: Actor,
+  target: Pick<UserRow, 'id' | 'username'>,
+  action: string,
+  meta: RequestMeta,
+  detail: Record<string, unknown> = {},
+): Promise<void> {
+  await recordAudit(db, now, {
+    companyId: actor.companyId,
+    actorId: actor.userId,
+    action,
+    target: target.id,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    detail: { username: target.username, actorUsername: actor.username, ...detail },
+  });
+}
+
+export function listStatusOf(user: Pick<UserRow, 'status' | 'password_hash' | 'totp_secret'>): ListStatus {
+  if (user.status === 'disabled') return 'disabled';
+  if (user.password_hash === null) return 'invited';
+  return user.totp_secret === null ? 'not_enrolled' : 'active';
+}
+
+export interface UserSummary {
+  id: string;
+  username: string;
+  displayName: string;
+  email: string;
+  role: Role;
+  status: ListStatus;
+  locked: boolean;
+  lockedUntil: number | null;
+  createdAt: number;
+  invitedBy: { id: string; username: string } | null;
+  /** The newest Sign Up link still unused and not revoked (it may have expired). */
+  invite: { sentAt: number; expiresAt: number } | null;
+  lastLoginAt: number | null;
+}
+
+async function summarize(db: Queryable, companyId: string, now: number, userId?: string): Promise<UserSummary[]> {
+  let users = db
+    .selectFrom('users as u')
+    .leftJoin('users as inviter', (join) =>
+      join.onRef('inviter.id', '=', 'u.invited_by').onRef('inviter.company_id', '=', 'u.company_id'),
+    )
+    .selectAll('u')
+    .select(['inviter.username as inviter_username'])
+    .where('u.company_id', '=', companyId)
+    .orderBy('u.username_key');
+  if (userId !== undefined) users = users.where('u.id', '=', userId);
+  const rows = await users.execute();
+  if (rows.length === 0) return [];
+
+  let links = db
+    .selectFrom('action_links')
+    .select(['user_id', 'created_at', 'expires_at'])
+    .where('company_id', '=', companyId)
+    .where('purpose', '=', 'signup')
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null);
+  if (userId !== undefined) links = links.where('user_id', '=', userId);
+  const invites = new Map<string, { sentAt: number; expiresAt: number }>();
+  for (const link of await links.execute()) {
+    const known = invites.get(link.user_id);
+    if (!known || known.sentAt < link.created_at) invites.set(link.user_id, { sentAt: link.created_at, expiresAt: link.expires_at });
+  }
+
+  // Until the login records last_login_at, the newest successful login in the audit trail.
+  const unknownLogins = rows.filter((r) => r.last_login_at === null && r.password_hash !== null).map((r) => r.id);
+  const logins = new Map<string, number>();
+  if (unknownLogins.length > 0) {
+    const found = await db
+      .selectFrom('audit_events')
+      .select((eb) => ['actor_id', eb.fn.max('created_at').as('at')])
+      .where('company_id', '=', companyId)
+      .where('action', '=', 'login.succeeded')
+      .where('actor_id', 'in', unknownLogins)
+      .groupBy('actor_id')
+      .execute();
+    for (const row of found) if (row.actor_id !== null) logins.set(row.actor_id, Number(row.at));
+  }
+
+  return rows.map((r) => ({
+    id: r.id,
+    username: r.username,
+    displayName: r.display_name,
+    email: r.email,
+    role: r.role,
+    status: listStatusOf(r),
+    locked: r.locked_until !== null && Number(r.locked_until) > now,
+    lockedUntil: r.locked_until !== null && Number(r.locked_until) > now ? Number(r.locked_until) : null,
+    createdAt: Number(r.created_at),
+    invitedBy: r.invited_by && r.inviter_username ? { id: r.invited_by, username: r.inviter_username } : null,
+    invite: r.password_hash === null ? (invites.get(r.id) ?? null) : null,
+    lastLoginAt: r.last_login_at !== null ? Number(r.last_login_at) : (logins.get(r.id) ?? null),
+  }));
+}
+
+export async function listCompanyUsers(db: Queryable, actor: Actor, now: number): Promise<UserSummary[]> {
+  assertAdministrator(actor);
+  return summarize(db, actor.companyId, now);
+}
+
+export async function describeCompanyUser(db: Queryable, actor: Actor, userId: string, now: number): Promise<UserSummary> {
+  assertAdministrator(actor);
+  const [found] = await summarize(db, actor.companyId, now, userId);
+  assertThat(found, 'request.not_found');
+  return found;
+}

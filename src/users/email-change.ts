@@ -1,0 +1,76 @@
+// Changing one's email address: the password proves the person, a link sent to the new
+// address proves the mailbox, and the old address is told. Nothing changes until the
+// link is used; using it is one transaction (consume the link, store the address).
+import { recordAudit } from '../audit/index.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import { confirmEmailChangeEmail, emailChangeNoticeEmail, enqueueMail } from '../mail/index.ts';
+import type { SignedIn } from '../sessions/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { consumeAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
+import { requireCurrentPassword } from './self-service.ts';
+
+export const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
+
+export async function requestEmailChange(deps: CoreDeps, me: SignedIn, input: { email: string; password: string }, meta: RequestMeta) {
+  const user = await requireCurrentPassword(deps, me, input.password, 'password', meta);
+  if (input.email.toLowerCase() === user.email.toLowerCase()) {
+    throw new GatehouseError('email.unchanged', { fields: { email: 'This is already your email address.' } });
+  }
+  const result = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const link = await issueAccountLink(
+      tx,
+      { companyId: me.companyId, userId: me.userId, purpose: 'confirm_email', data: input.email },
+      now,
+      EMAIL_CHANGE_TTL_MS,
+    );
+    const confirmUrl = new URL(`/confirm-email/${link.token}`, deps.config.publicUrl).toString();
+    const names = { companyName: me.companyName, username: me.username };
+    const confirm = confirmEmailChangeEmail({ ...names, confirmUrl, expiresAt: new Date(link.expiresAt) });
+    await enqueueMail(tx, deps.secrets, now, { companyId: me.companyId, to: input.email, ...confirm });
+    const notice = emailChangeNoticeEmail({ ...names, newEmail: input.email });
+    await enqueueMail(tx, deps.secrets, now, { companyId: me.companyId, to: user.email, ...notice });
+    await recordAudit(tx, now, {
+      companyId: me.companyId,
+      actorId: me.userId,
+      action: 'email.change_requested',
+      target: me.userId,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { to: input.email },
+    });
+    return { pendingEmail: input.email, expiresAt: link.expiresAt };
+  });
+  deps.mailQueued();
+  return result;
+}
+
+export async function confirmEmailChange(deps: CoreDeps, token: string, meta: RequestMeta) {
+  return deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const link = await consumeAccountLink(tx, 'confirm_email', token, now);
+    assertThat(link?.data, 'link.invalid');
+    const before = await tx
+      .selectFrom('users')
+      .select('email')
+      .where('company_id', '=', link.company_id)
+      .where('id', '=', link.user_id)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    // A user deactivated meanwhile: the error rolls the consumption back with it.
+    assertThat(before, 'link.invalid');
+    await tx.updateTable('users').set({ email: link.data }).where('company_id', '=', link.company_id).where('id', '=', link.user_id).execute();
+    // Reset links went to the old address; they stop working with it.
+    await revokeAccountLinks(tx, link.company_id, link.user_id, 'reset_password', now);
+    await recordAudit(tx, now, {
+      companyId: link.company_id,
+      actorId: link.user_id,
+      action: 'email.changed',
+      target: link.user_id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { from: before.email, to: link.data },
+    });
+    return { email: link.data };
+  });
+}

@@ -1,0 +1,89 @@
+// Invitations: a Master creates a user (status invited) and, in the same transaction, a
+// Sign Up link and the invite email, so none exists without the others. The link follows
+// the welcome link's rules (single use, expiry, stored hashed, a resend revokes it) and
+// opens the same /signup/:token page.
+import { assertThat, GatehouseError } from '../errors.ts';
+import { enqueueMail, inviteEmail } from '../mail/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import { assertAdministrator, auditAdminAction, loadTarget, type Actor } from './admin.ts';
+import { issueSignupLink } from './signup-links.ts';
+import { createUser, type UserRow } from './store.ts';
+
+export type InvitableRole = 'master' | 'user';
+
+export interface InviteInput {
+  email: string;
+  username: string;
+  role: InvitableRole;
+  displayName?: string | undefined;
+}
+
+async function queueInvite(deps: CoreDeps, tx: Queryable, actor: Actor, user: UserRow, now: number) {
+  const company = await tx.selectFrom('companies').select('name').where('id', '=', actor.companyId).executeTakeFirst();
+  const inviter = await tx
+    .selectFrom('users')
+    .select('display_name')
+    .where('company_id', '=', actor.companyId)
+    .where('id', '=', actor.userId)
+    .executeTakeFirst();
+  assertThat(company, 'request.not_found');
+  const link = await issueSignupLink(tx, actor.companyId, user.id, now, deps.config.linkTtlMs);
+  const signUpUrl = new URL(`/signup/${link.token}`, deps.config.publicUrl).toString();
+  const mail = inviteEmail({
+    companyName: company.name,
+    username: user.username,
+    role: user.role === 'master' ? 'master' : 'user',
+    inviterName: inviter?.display_name ?? null,
+    signUpUrl,
+    expiresAt: new Date(link.expiresAt),
+  });
+  await enqueueMail(tx, deps.secrets, now, { companyId: actor.companyId, to: user.email, ...mail });
+  return { expiresAt: link.expiresAt };
+}
+
+/** One invitation in its own transaction: the user, the link, the mail and the audit event. */
+export async function inviteUser(
+  deps: CoreDeps,
+  actor: Actor,
+  input: InviteInput,
+  meta: RequestMeta,
+  detail: Record<string, unknown> = {},
+): Promise<{ user: UserRow; expiresAt: number }> {
+  assertAdministrator(actor);
+  const result = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const user = await createUser(
+      tx,
+      actor.companyId,
+      {
+        username: input.username,
+        email: input.email,
+        displayName: input.displayName || input.username,
+        role: input.role,
+        invitedBy: actor.userId,
+      },
+      now,
+    );
+    const sent = await queueInvite(deps, tx, actor, user, now);
+    await auditAdminAction(tx, now, actor, user, 'user.invited', meta, { role: user.role, email: user.email, ...detail });
+    return { user, expiresAt: sent.expiresAt };
+  });
+  deps.mailQueued();
+  return result;
+}
+
+/** A fresh invite email; the earlier Sign Up link stops working. */
+export async function resendInvite(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta) {
+  const result = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const target = await loadTarget(tx, actor, userId);
+    if (target.password_hash !== null) throw new GatehouseError('user.already_signed_up');
+    if (target.status === 'disabled') throw new GatehouseError('user.disabled');
+    const sent = await queueInvite(deps, tx, actor, target, now);
+    await auditAdminAction(tx, now, actor, target, 'user.invite_resent', meta);
+    return sent;
+  });
+  deps.mailQueued();
+  return result;
+}

@@ -1,0 +1,77 @@
+// A user's own browser sessions, for My Settings. A session is named by a handle, the
+// first 16 hex digits of its id hash: enough to tell sessions apart, and useless as a
+// cookie (the cookie is the preimage). Every query is scoped by company and user, so a
+// handle of someone else's session is simply not found.
+import { sql } from 'kysely';
+import { recordAudit } from '../audit/index.ts';
+import { getCompanyPolicy } from '../companies/policy.ts';
+import { GatehouseError } from '../errors.ts';
+import type { SignedIn } from '../sessions/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { endUserAccess } from './access.ts';
+
+export const SESSION_HANDLE_PATTERN = /^[0-9a-f]{16}$/;
+const handleOf = (idHash: string) => idHash.slice(0, 16);
+
+export async function listMySessions(deps: CoreDeps, me: SignedIn) {
+  const now = deps.clock();
+  const policy = await getCompanyPolicy(deps.db, me.companyId);
+  const rows = await deps.db
+    .selectFrom('sessions')
+    .select(['id_hash', 'created_at', 'last_seen_at', 'ip', 'user_agent'])
+    .where('company_id', '=', me.companyId)
+    .where('user_id', '=', me.userId)
+    .where('expires_at', '>', now)
+    .where('created_at', '>', now - policy.sessionAbsoluteMinutes * 60_000)
+    .where('last_seen_at', '>', now - policy.sessionIdleMinutes * 60_000)
+    .orderBy('last_seen_at', 'desc')
+    .limit(200)
+    .execute();
+  return rows.map((row) => ({
+    id: handleOf(row.id_hash),
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    current: row.id_hash === me.sessionHash,
+  }));
+}
+
+/** Ends one of the user's sessions; `current` tells whether it was this browser's. */
+export async function revokeMySession(deps: CoreDeps, me: SignedIn, handle: string, meta: RequestMeta) {
+  return deps.db.transaction().execute(async (tx) => {
+    const ended = await tx
+      .deleteFrom('sessions')
+      .where('company_id', '=', me.companyId)
+      .where('user_id', '=', me.userId)
+      .where(sql<string>`substr(id_hash, 1, 16)`, '=', handle)
+      .returning('id_hash')
+      .execute();
+    if (ended.length === 0) throw new GatehouseError('request.not_found');
+    await recordAudit(tx, deps.clock(), {
+      companyId: me.companyId,
+      actorId: me.userId,
+      action: 'session.revoked',
+      target: me.userId,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { session: handle },
+    });
+    return { current: ended.some((row) => row.id_hash === me.sessionHash) };
+  });
+}
+
+/** Every session, this one included, and every module token of the user. */
+export async function signOutEverywhere(deps: CoreDeps, me: SignedIn, meta: RequestMeta) {
+  await deps.db.transaction().execute(async (tx) => {
+    await endUserAccess(tx, me.companyId, me.userId);
+    await recordAudit(tx, deps.clock(), {
+      companyId: me.companyId,
+      actorId: me.userId,
+      action: 'session.signed_out_everywhere',
+      target: me.userId,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+    });
+  });
+}

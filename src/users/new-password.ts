@@ -1,0 +1,23 @@
+// The checks every new password passes, wherever it is chosen (My Settings, reset link):
+// typed twice alike, then the company's password rule and the common-password check,
+// with the user's own names counting as guessable words.
+import { checkPasswordForCompany } from '../credentials/index.ts';
+import { GatehouseError } from '../errors.ts';
+import type { Queryable } from '../storage/index.ts';
+
+export async function requireAcceptablePassword(
+  db: Queryable,
+  companyId: string,
+  input: { password: string; confirm: string; fields: { password: string; confirm: string } },
+  context: string[],
+): Promise<void> {
+  if (input.password !== input.confirm) {
+    throw new GatehouseError('password.mismatch', { fields: { [input.fields.confirm]: 'The passwords do not match.' } });
+  }
+  const verdict = await checkPasswordForCompany(db, companyId, input.password, context);
+  if (!verdict.ok) {
+    throw new GatehouseError(verdict.reason === 'too_common' ? 'password.too_common' : 'password.too_weak', {
+      fields: { [input.fields.password]: verdict.message },
+    });
+  }
+}

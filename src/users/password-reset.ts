@@ -1,0 +1,116 @@
+// Forgot password: a reset link by email, then a new password. The request never tells
+// whether the account exists; the reset consumes the link and stores the password in one
+// transaction, ends every session and token, and signs nobody in: the next login still
+// asks for the authenticator code.
+import { recordAudit } from '../audit/index.ts';
+import { findCompanyByName } from '../companies/store.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import { enqueueMail, passwordResetEmail, securityNoticeEmail } from '../mail/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { endUserAccess } from './access.ts';
+import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
+import { requireAcceptablePassword } from './new-password.ts';
+import { findUserByUsername } from './store.ts';
+
+export const RESET_LINK_TTL_MS = 3_600_000;
+/** At most one reset email a minute per user, so the form cannot flood a mailbox. */
+const RESEND_AFTER_MS = 60_000;
+const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
+
+/** Sends a reset link when the user exists and is active; otherwise does nothing visible. */
+export async function requestPasswordReset(deps: CoreDeps, input: { username: string; companyName: string }, meta: RequestMeta) {
+  const company = await findCompanyByName(deps.db, input.companyName);
+  // The user lookup runs either way, so both branches cost the same.
+  const user = await findUserByUsername(deps.db, company?.id ?? NO_SUCH_ID, input.username);
+  const eligible = company?.status === 'active' && user?.status === 'active' && user.password_hash !== null ? user : undefined;
+  const sent = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const recent = eligible
+      ? await tx
+          .selectFrom('action_links')
+          .select('id')
+          .where('company_id', '=', eligible.company_id)
+          .where('user_id', '=', eligible.id)
+          .where('purpose', '=', 'reset_password')
+          .where('created_at', '>', now - RESEND_AFTER_MS)
+          .executeTakeFirst()
+      : undefined;
+    const outcome = !eligible ? (user ? 'not_active' : 'no_match') : recent ? 'throttled' : 'sent';
+    if (eligible && company && outcome === 'sent') {
+      const link = await issueAccountLink(tx, { companyId: company.id, userId: eligible.id, purpose: 'reset_password' }, now, RESET_LINK_TTL_MS);
+      const resetUrl = new URL(`/reset-password/${link.token}`, deps.config.publicUrl).toString();
+      const mail = passwordResetEmail({ companyName: company.name, username: eligible.username, resetUrl, expiresAt: new Date(link.expiresAt) });
+      await enqueueMail(tx, deps.secrets, now, { companyId: company.id, to: eligible.email, ...mail });
+    }
+    await recordAudit(tx, now, {
+      companyId: company?.id ?? null,
+      actorId: null,
+      action: 'password.reset_requested',
+      target: user?.id ?? null,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { outcome },
+    });
+    return outcome === 'sent';
+  });
+  if (sent) deps.mailQueued();
+}
+
+async function describeLink(deps: CoreDeps, token: string) {
+  const link = await findLiveAccountLink(deps.db, 'reset_password', token, deps.clock());
+  assertThat(link, 'link.invalid');
+  const found = await deps.db
+    .selectFrom('users')
+    .innerJoin('companies', 'companies.id', 'users.company_id')
+    .select(['users.username', 'users.email', 'companies.name as companyName'])
+    .where('users.company_id', '=', link.company_id)
+    .where('users.id', '=', link.user_id)
+    .where('users.status', '=', 'active')
+    .where('companies.status', '=', 'active')
+    .executeTakeFirst();
+  assertThat(found, 'link.invalid');
+  return { ...found, companyId: link.company_id, expiresAt: link.expires_at };
+}
+
+/** What the reset page shows: whose password is being reset. */
+export async function describePasswordReset(deps: CoreDeps, token: string) {
+  const { companyName, username, expiresAt } = await describeLink(deps, token);
+  return { companyName, username, expiresAt };
+}
+
+export async function completePasswordReset(deps: CoreDeps, input: { token: string; password: string; confirm: string }, meta: RequestMeta) {
+  const described = await describeLink(deps, input.token);
+  await requireAcceptablePassword(
+    deps.db,
+    described.companyId,
+    { password: input.password, confirm: input.confirm, fields: { password: 'password', confirm: 'confirm' } },
+    [described.username, described.companyName],
+  );
+  const passwordHash = await deps.hasher.hash(input.password);
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const link = await consumeAccountLink(tx, 'reset_password', input.token, now);
+    assertThat(link, 'link.invalid');
+    const stored = await tx
+      .updateTable('users')
+      .set({ password_hash: passwordHash, failed_logins: 0, locked_until: null })
+      .where('company_id', '=', link.company_id)
+      .where('id', '=', link.user_id)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    if (Number(stored.numUpdatedRows) !== 1) throw new GatehouseError('link.invalid');
+    await revokeAccountLinks(tx, link.company_id, link.user_id, 'reset_password', now);
+    await endUserAccess(tx, link.company_id, link.user_id);
+    await recordAudit(tx, now, {
+      companyId: link.company_id,
+      actorId: link.user_id,
+      action: 'password.reset_completed',
+      target: link.user_id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+    });
+    const notice = securityNoticeEmail({ companyName: described.companyName, username: described.username, change: 'password_reset' });
+    await enqueueMail(tx, deps.secrets, now, { companyId: link.company_id, to: described.email, ...notice });
+  });
+  deps.mailQueued();
+}

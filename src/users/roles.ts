@@ -1,0 +1,59 @@
+// Roles: Masters make other users Masters or Users; only the Root Master hands on the
+// Root Master role, to an active user who has set up 2FA, and becomes a Master. The
+// database allows one Root Master per company, so the demotion runs first.
+import { assertThat, GatehouseError } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
+import { getUser } from './store.ts';
+
+export async function changeRole(
+  deps: CoreDeps,
+  actor: Actor,
+  userId: string,
+  role: 'master' | 'user',
+  meta: RequestMeta,
+): Promise<void> {
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const target = await loadTarget(tx, actor, userId);
+    if (target.role === role) return;
+    await updateTarget(tx, actor, target.id, { role });
+    await auditAdminAction(tx, now, actor, target, 'user.role_changed', meta, { from: target.role, to: role });
+  });
+}
+
+export async function transferRootMaster(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta): Promise<void> {
+  if (actor.role !== 'root_master' && actor.role !== 'master') throw new GatehouseError('auth.forbidden');
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const target = await getUser(tx, actor.companyId, userId);
+    assertThat(target, 'request.not_found');
+    if (actor.role !== 'root_master') throw new GatehouseError('user.root_master_only');
+    if (target.id === actor.userId) throw new GatehouseError('user.self_action');
+    const eligible = target.status === 'active' && target.password_hash !== null && target.totp_secret !== null;
+    if (!eligible) throw new GatehouseError('user.not_eligible_root_master');
+
+    const demoted = await tx
+      .updateTable('users')
+      .set({ role: 'master' })
+      .where('company_id', '=', actor.companyId)
+      .where('id', '=', actor.userId)
+      .where('role', '=', 'root_master')
+      .executeTakeFirst();
+    if (Number(demoted.numUpdatedRows) !== 1) throw new GatehouseError('user.root_master_only');
+    const promoted = await tx
+      .updateTable('users')
+      .set({ role: 'root_master' })
+      .where('company_id', '=', actor.companyId)
+      .where('id', '=', target.id)
+      .where('status', '=', 'active')
+      .where('totp_secret', 'is not', null)
+      .executeTakeFirst();
+    if (Number(promoted.numUpdatedRows) !== 1) throw new GatehouseError('user.not_eligible_root_master');
+    await auditAdminAction(tx, now, actor, target, 'user.root_master_transferred', meta, {
+      from: target.role,
+      to: 'root_master',
+      previousRootMaster: actor.userId,
+    });
+  });
+}

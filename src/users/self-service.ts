@@ -1,0 +1,157 @@
+// My Settings: profile, password change and resetting one's own 2FA. Each change that
+// touches a credential proves the current password first (and for 2FA a fresh code),
+// then commits the change, the end of every session and token, the audit event and the
+// notice email together.
+import { recordAudit } from '../audit/index.ts';
+import { deleteRecoveryCodes, matchTotpStep } from '../credentials/index.ts';
+import { hashToken, randomToken } from '../crypto/index.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import { enqueueMail, securityNoticeEmail } from '../mail/index.ts';
+import type { SignedIn } from '../sessions/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { tidyName } from '../shared/text.ts';
+import type { Queryable } from '../storage/index.ts';
+import { endUserAccess } from './access.ts';
+import { findPendingAccountLink, revokeAccountLinks } from './account-links.ts';
+import { requireAcceptablePassword } from './new-password.ts';
+import { getUser, type UserRow } from './store.ts';
+
+const audit = (me: SignedIn, meta: RequestMeta, action: string, detail?: Record<string, unknown>) => ({
+  companyId: me.companyId,
+  actorId: me.userId,
+  action,
+  target: me.userId,
+  ip: meta.ip,
+  userAgent: meta.userAgent,
+  ...(detail ? { detail } : {}),
+});
+
+export async function getProfile(deps: CoreDeps, me: SignedIn) {
+  const user = await getUser(deps.db, me.companyId, me.userId);
+  assertThat(user, 'session.required');
+  const pending = await findPendingAccountLink(deps.db, me.companyId, me.userId, 'confirm_email', deps.clock());
+  return {
+    username: user.username,
+    displayName: user.display_name,
+    email: user.email,
+    pendingEmail: pending?.data ?? null,
+    role: user.role,
+    companyName: me.companyName,
+    twoFactorEnrolledAt: user.totp_enrolled_at,
+  };
+}
+
+export async function updateProfile(deps: CoreDeps, me: SignedIn, input: { displayName: string }, meta: RequestMeta) {
+  const displayName = tidyName(input.displayName);
+  await deps.db.transaction().execute(async (tx) => {
+    await tx.updateTable('users').set({ display_name: displayName }).where('company_id', '=', me.companyId).where('id', '=', me.userId).execute();
+    await recordAudit(tx, deps.clock(), audit(me, meta, 'profile.updated'));
+  });
+  return getProfile(deps, me);
+}
+
+/** The user row once the current password is proved; a wrong one is audited and refused. */
+export async function requireCurrentPassword(deps: CoreDeps, me: SignedIn, password: string, field: string, meta: RequestMeta) {
+  const user = await getUser(deps.db, me.companyId, me.userId);
+  assertThat(user?.password_hash, 'session.required');
+  if (!(await deps.hasher.verify(user.password_hash, password))) {
+    await recordAudit(deps.db, deps.clock(), audit(me, meta, 'password.check_failed', { field }));
+    throw new GatehouseError('password.current_invalid', { fields: { [field]: 'Your current password is not correct.' } });
+  }
+  return user as UserRow & { password_hash: string };
+}
+
+async function queueNotice(deps: CoreDeps, tx: Queryable, me: SignedIn, to: string, change: 'password_changed' | 'two_factor_reset') {
+  const mail = securityNoticeEmail({ companyName: me.companyName, username: me.username, change });
+  await enqueueMail(tx, deps.secrets, deps.clock(), { companyId: me.companyId, to, ...mail });
+}
+
+/**
+ * Ends every session and token of the user, then gives this browser a fresh session id
+ * that keeps the original login's time and factors: a password change is no new login.
+ */
+async function keepOnlyThisBrowser(tx: Queryable, me: SignedIn, now: number) {
+  const current = await tx
+    .selectFrom('sessions')
+    .selectAll()
+    .where('id_hash', '=', me.sessionHash)
+    .where('company_id', '=', me.companyId)
+    .where('user_id', '=', me.userId)
+    .executeTakeFirst();
+  assertThat(current, 'session.required');
+  await endUserAccess(tx, me.companyId, me.userId);
+  const token = randomToken();
+  await tx.insertInto('sessions').values({ ...current, id_hash: hashToken(token), last_seen_at: now }).execute();
+  return { sessionToken: token, expiresAt: current.expires_at };
+}
+
+export async function changePassword(
+  deps: CoreDeps,
+  me: SignedIn,
+  input: { currentPassword: string; newPassword: string; confirm: string },
+  meta: RequestMeta,
+) {
+  const user = await requireCurrentPassword(deps, me, input.currentPassword, 'currentPassword', meta);
+  if (input.newPassword === input.currentPassword) {
+    throw new GatehouseError('password.unchanged', { fields: { newPassword: 'Choose a password different from your current one.' } });
+  }
+  await requireAcceptablePassword(
+    deps.db,
+    me.companyId,
+    { password: input.newPassword, confirm: input.confirm, fields: { password: 'newPassword', confirm: 'confirm' } },
+    [me.username, me.companyName],
+  );
+  const passwordHash = await deps.hasher.hash(input.newPassword);
+  const result = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    // Only over the hash just verified: of two concurrent changes, one wins.
+    const stored = await tx
+      .updateTable('users')
+      .set({ password_hash: passwordHash, failed_logins: 0, locked_until: null })
+      .where('company_id', '=', me.companyId)
+      .where('id', '=', me.userId)
+      .where('password_hash', '=', user.password_hash)
+      .executeTakeFirst();
+    if (Number(stored.numUpdatedRows) !== 1) throw new GatehouseError('password.current_invalid', { fields: { currentPassword: 'Your current password is not correct.' } });
+    await revokeAccountLinks(tx, me.companyId, me.userId, 'reset_password', now);
+    const kept = await keepOnlyThisBrowser(tx, me, now);
+    await recordAudit(tx, now, audit(me, meta, 'password.changed'));
+    await queueNotice(deps, tx, me, user.email, 'password_changed');
+    return kept;
+  });
+  deps.mailQueued();
+  return result;
+}
+
+/** Clears the TOTP secret and recovery codes; the next login enrolls a new app. */
+export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: { password: string; code: string }, meta: RequestMeta) {
+  const user = await requireCurrentPassword(deps, me, input.password, 'password', meta);
+  const refuse = async (): Promise<never> => {
+    await recordAudit(deps.db, deps.clock(), audit(me, meta, 'totp.reset_refused'));
+    throw new GatehouseError('totp.code_refused', { fields: { code: 'Incorrect, expired or already used code.' } });
+  };
+  if (!user.totp_secret) return refuse();
+  const step = matchTotpStep(deps.secrets.decrypt(user.totp_secret, `totp:${user.id}`), input.code, deps.clock());
+  if (step === null) return refuse();
+  const cleared = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    // The code's step is taken in the same statement that clears the secret: a code (or
+    // an older one) is never accepted twice, here or at login.
+    const result = await tx
+      .updateTable('users')
+      .set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: step })
+      .where('company_id', '=', me.companyId)
+      .where('id', '=', me.userId)
+      .where('totp_secret', '=', user.totp_secret)
+      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return false;
+    await deleteRecoveryCodes(tx, me.companyId, me.userId);
+    await endUserAccess(tx, me.companyId, me.userId);
+    await recordAudit(tx, now, audit(me, meta, 'totp.reset_by_self'));
+    await queueNotice(deps, tx, me, user.email, 'two_factor_reset');
+    return true;
+  });
+  if (!cleared) return refuse();
+  deps.mailQueued();
+}

@@ -1,0 +1,132 @@
+// Resetting a user's 2FA: the secret, its replay marker and the recovery codes go, every
+// session and token ends, and the user enrolls again at the next login. With the
+// company's two-person rule on, a reset first waits for a different Master's approval;
+// the decision is one conditional UPDATE, so two Masters cannot both decide it.
+import { assertThat, GatehouseError } from '../errors.ts';
+import { deleteRecoveryCodes } from '../credentials/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { isUniqueViolation, type Queryable } from '../storage/index.ts';
+import { newId } from '../crypto/index.ts';
+import { endUserAccess } from './access.ts';
+import { assertAdministrator, auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
+
+export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
+
+async function clearTwoFactor(db: Queryable, actor: Actor, userId: string) {
+  await updateTarget(db, actor, userId, { totp_secret: null, totp_enrolled_at: null, totp_last_step: null });
+  await deleteRecoveryCodes(db, actor.companyId, userId);
+  await endUserAccess(db, actor.companyId, userId);
+}
+
+async function needsSecondMaster(db: Queryable, companyId: string): Promise<boolean> {
+  const company = await db.selectFrom('companies').select('two_person_2fa_reset').where('id', '=', companyId).executeTakeFirst();
+  return company?.two_person_2fa_reset === 1;
+}
+
+async function pendingApproval(db: Queryable, companyId: string, userId: string) {
+  return db
+    .selectFrom('approvals')
+    .select('id')
+    .where('company_id', '=', companyId)
+    .where('action', '=', 'reset_2fa')
+    .where('target_user_id', '=', userId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+}
+
+export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta): Promise<ResetOutcome> {
+  try {
+    return await deps.db.transaction().execute(async (tx): Promise<ResetOutcome> => {
+      const now = deps.clock();
+      const target = await loadTarget(tx, actor, userId);
+      if (target.totp_secret === null) throw new GatehouseError('user.not_enrolled');
+      if (!(await needsSecondMaster(tx, actor.companyId))) {
+        await clearTwoFactor(tx, actor, target.id);
+        await auditAdminAction(tx, now, actor, target, 'user.2fa_reset', meta);
+        return { status: 'reset' };
+      }
+      if (await pendingApproval(tx, actor.companyId, target.id)) throw new GatehouseError('approval.already_pending');
+      const approvalId = newId();
+      await tx
+        .insertInto('approvals')
+        .values({
+          id: approvalId,
+          company_id: actor.companyId,
+          action: 'reset_2fa',
+          target_user_id: target.id,
+          requested_by: actor.userId,
+          status: 'pending',
+          decided_by: null,
+          decided_at: null,
+          created_at: now,
+        })
+        .execute();
+      await auditAdminAction(tx, now, actor, target, 'user.2fa_reset_requested', meta, { approvalId });
+      return { status: 'pending', approvalId };
+    });
+  } catch (error) {
+    // Two requests at once: the database keeps one pending approval per user.
+    if (isUniqueViolation(error)) throw new GatehouseError('approval.already_pending', { cause: error });
+    throw error;
+  }
+}
+
+export async function listPendingApprovals(db: Queryable, actor: Actor) {
+  assertAdministrator(actor);
+  const rows = await db
+    .selectFrom('approvals as a')
+    .innerJoin('users as t', (join) => join.onRef('t.id', '=', 'a.target_user_id').onRef('t.company_id', '=', 'a.company_id'))
+    .leftJoin('users as r', (join) => join.onRef('r.id', '=', 'a.requested_by').onRef('r.company_id', '=', 'a.company_id'))
+    .select(['a.id', 'a.action', 'a.target_user_id', 'a.requested_by', 'a.created_at', 't.username as target_username', 'r.username as requester_username'])
+    .where('a.company_id', '=', actor.companyId)
+    .where('a.status', '=', 'pending')
+    .orderBy('a.created_at')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    action: row.action,
+    target: { id: row.target_user_id, username: row.target_username },
+    requestedBy: { id: row.requested_by, username: row.requester_username },
+    createdAt: Number(row.created_at),
+    // Neither the requester nor the user being reset may approve it.
+    canApprove: row.requested_by !== actor.userId && row.target_user_id !== actor.userId,
+  }));
+}
+
+/** Approve (and carry out) or reject a pending reset. The requester may withdraw it. */
+export async function decideApproval(
+  deps: CoreDeps,
+  actor: Actor,
+  approvalId: string,
+  decision: 'approved' | 'rejected',
+  meta: RequestMeta,
+): Promise<void> {
+  assertAdministrator(actor);
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const approval = await tx
+      .selectFrom('approvals')
+      .selectAll()
+      .where('company_id', '=', actor.companyId)
+      .where('id', '=', approvalId)
+      .executeTakeFirst();
+    assertThat(approval, 'request.not_found');
+    if (approval.status !== 'pending') throw new GatehouseError('approval.not_pending');
+    if (approval.target_user_id === actor.userId) throw new GatehouseError('approval.needs_second_master');
+    if (decision === 'approved' && approval.requested_by === actor.userId) throw new GatehouseError('approval.needs_second_master');
+    const target = await loadTarget(tx, actor, approval.target_user_id);
+    const claimed = await tx
+      .updateTable('approvals')
+      .set({ status: decision, decided_by: actor.userId, decided_at: now })
+      .where('company_id', '=', actor.companyId)
+      .where('id', '=', approval.id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) throw new GatehouseError('approval.not_pending');
+    if (decision === 'approved') await clearTwoFactor(tx, actor, target.id);
+    await auditAdminAction(tx, now, actor, target, decision === 'approved' ? 'user.2fa_reset_approved' : 'user.2fa_reset_rejected', meta, {
+      approvalId: approval.id,
+      requestedBy: approval.requested_by,
+    });
+  });
+}
