@@ -156,9 +156,11 @@ function signedInPage(claims: Record<string, unknown>): string {
   const username = String(claims.preferred_username ?? claims.sub ?? 'unknown');
   const companyName = String(company?.name ?? 'unknown company');
   const amr = Array.isArray(claims.amr) ? claims.amr.map(String) : [];
-  const twoFactor = amr.includes('otp')
-    ? `<p class="note yes">Two-factor authentication: yes. <code>amr</code> includes "otp" (${escapeHtml(amr.join(', '))}).</p>`
-    : `<p class="note no">Two-factor authentication: no. <code>amr</code> does not include "otp" (${escapeHtml(amr.join(', ') || 'none')}).</p>`;
+  // "otp" for an authenticator-app code, "mfa" for a recovery code: both are a second factor.
+  const secondFactor = amr.find((method) => method === 'otp' || method === 'mfa');
+  const twoFactor = secondFactor
+    ? `<p class="note yes">Two-factor authentication: yes. <code>amr</code> includes "${secondFactor}" (${escapeHtml(amr.join(', '))}).</p>`
+    : `<p class="note no">Two-factor authentication: no. <code>amr</code> has neither "otp" nor "mfa" (${escapeHtml(amr.join(', ') || 'none')}).</p>`;
   const rows = Object.entries(claims)
     .map(([name, value]) => `<tr><th scope="row">${escapeHtml(name)}</th><td>${escapeHtml(claimValue(name, value))}</td></tr>`)
     .join('\n');

@@ -14,4 +14,4 @@ export {
 } from './steps.ts';
 export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRule } from './lockout.ts';
 export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
-export { withPasswordAndCode } from './reauth.ts';
+export { verifyCurrentPassword, withPasswordAndCode } from './reauth.ts';

@@ -72,3 +72,28 @@ export async function withPasswordAndCode<T>(
     throw error;
   }
 }
+
+/**
+ * Proof by password alone (email and password changes). Counted like a login attempt:
+ * a wrong password takes a lockout slot, a right one gives it back. False when wrong;
+ * throws request.rate_limited while the account is locked.
+ */
+export async function verifyCurrentPassword(
+  deps: CoreDeps,
+  who: { companyId: string; userId: string },
+  passwordHash: string,
+  password: string,
+): Promise<boolean> {
+  const rule = await lockoutRuleFor(deps.db, who.companyId);
+  const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule);
+  if (slot === null) {
+    await deps.hasher.verifyDummy(password);
+    throw new GatehouseError('request.rate_limited');
+  }
+  if (!(await deps.hasher.verify(passwordHash, password))) {
+    await lockIfExhausted(deps.db, who.companyId, who.userId, slot, deps.clock(), rule);
+    return false;
+  }
+  await releaseAttempt(deps.db, who.companyId, who.userId);
+  return true;
+}

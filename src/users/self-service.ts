@@ -3,6 +3,7 @@
 // then commits the change, the end of every session and token, the audit event and the
 // notice email together.
 import { recordAudit } from '../audit/index.ts';
+import { verifyCurrentPassword } from '../login/index.ts';
 import { deleteRecoveryCodes, matchTotpStep } from '../credentials/index.ts';
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
@@ -54,7 +55,7 @@ export async function updateProfile(deps: CoreDeps, me: SignedIn, input: { displ
 export async function requireCurrentPassword(deps: CoreDeps, me: SignedIn, password: string, field: string, meta: RequestMeta) {
   const user = await getUser(deps.db, me.companyId, me.userId);
   assertThat(user?.password_hash, 'session.required');
-  if (!(await deps.hasher.verify(user.password_hash, password))) {
+  if (!(await verifyCurrentPassword(deps, me, user.password_hash, password))) {
     await recordAudit(deps.db, deps.clock(), audit(me, meta, 'password.check_failed', { field }));
     throw new GatehouseError('password.current_invalid', { fields: { [field]: 'Your current password is not correct.' } });
   }

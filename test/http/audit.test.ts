@@ -170,6 +170,9 @@ for (const engine of await enginesUnderTest()) describe(`audit log (${engine})`,
     assert.equal(launched[0].actor.username, acme.username);
     assert.deepEqual(launched[0].detail, { clientId: ticketing.module.clientId, module: 'Ticketing' });
     assert.deepEqual(await events(globex.agent, '/api/company/audit?action=module.'), [], 'not in another company');
+    // A second launch signs in silently (no login page), and is recorded all the same.
+    await signInToModule(ticketing.config, acme.agent);
+    assert.equal((await events(acme.agent, '/api/company/audit?action=module.launched')).length, 2);
   });
 
   test('lockout and logout are recorded', async () => {

@@ -294,4 +294,16 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
     assert.equal(tokens.length, 0, 'module tokens are revoked');
     assert.ok((await actions(m.companyId)).includes('session.signed_out_everywhere'));
   });
+  test('wrong current passwords count toward the lockout: a borrowed session cannot guess without limit', async () => {
+    const m = await member();
+    for (let i = 0; i < 5; i++) {
+      const wrong = await m.agent.post('/api/me/password', { currentPassword: `Wrong-Guess-${i}!x`, newPassword: 'Another-Strong-77?', confirm: 'Another-Strong-77?' });
+      assert.equal(wrong.status, 400);
+      assert.equal(wrong.body.error.code, 'password.current_invalid');
+    }
+    const locked = await m.agent.post('/api/me/password', { currentPassword: m.password, newPassword: 'Another-Strong-77?', confirm: 'Another-Strong-77?' });
+    assert.equal(locked.status, 429, 'even the right password is refused while locked');
+    const login = await passwordStep(m, m.password);
+    assert.equal(login.status, 401, 'the account is locked for logins too');
+  });
 });

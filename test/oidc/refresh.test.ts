@@ -103,3 +103,13 @@ test('users of a suspended company get no new tokens', async () => {
   await server.gatehouse.deps.db.updateTable('companies').set({ status: 'suspended' }).where('id', '=', other.companyId).execute();
   await assert.rejects(client.refreshTokenGrant(theirs.config, tokens.refresh_token as string), assertInvalidGrant);
 });
+
+test('logging out of Gatehouse ends the module tokens too, refresh tokens included', async () => {
+  const person = await companyUser(server, root, 'logs-out');
+  const { tokens } = await signInToModule(module.config, person.agent);
+  assert.equal(await isActive(tokens.access_token), true);
+  const out = await person.agent.post('/api/logout');
+  assert.equal(out.status, 200);
+  await assert.rejects(client.refreshTokenGrant(module.config, tokens.refresh_token as string), assertInvalidGrant);
+  assert.equal(await isActive(tokens.access_token), false);
+});

@@ -12,9 +12,9 @@ import {
   identify,
   startEnrollment,
 } from '../../login/index.ts';
-import { recordSessionEnded } from '../../audit/index.ts';
 import { normalizeRecoveryCode } from '../../credentials/index.ts';
 import { endSession } from '../../sessions/index.ts';
+import { logOut } from '../../users/index.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
@@ -97,7 +97,7 @@ export function loginRoutes(app: FastifyInstance, { deps, cookies }: HttpContext
 
   app.post('/api/logout', async (request, reply) => {
     const token = readCookie(request, cookies.session);
-    if (token) await deps.db.transaction().execute(async (tx) => { await recordSessionEnded(tx, deps.clock(), token, requestMeta(request)); await endSession(tx, token); });
+    if (token) await logOut(deps.db, token, deps.clock(), requestMeta(request));
     clearCookie(reply, secure, cookies.session);
     return {};
   });

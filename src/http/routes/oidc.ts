@@ -6,8 +6,6 @@ import { authenticateSession } from '../../sessions/index.ts';
 import { accountIdOf, ACR_2FA, companyMayUse, errorPage, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie } from '../cookies.ts';
-import { requestMeta } from '../guards.ts';
-import { recordAudit } from '../../audit/index.ts';
 
 function sendPage(reply: FastifyReply, status: number, html: string) {
   return reply
@@ -65,7 +63,6 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       return sendPage(reply, 403, refusedPage(module?.name ?? 'This module', signedIn.companyName));
     }
 
-    await recordAudit(deps.db, now, { companyId: signedIn.companyId, actorId: signedIn.userId, action: 'module.launched', target: clientId, ...requestMeta(request), detail: { clientId, module: (await findModuleByClientId(deps.db, clientId))?.name ?? null } });
     reply.hijack();
     await provider.interactionFinished(
       request.raw,

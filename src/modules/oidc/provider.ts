@@ -72,7 +72,8 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       sid: null,
       iss: null,
       // How and when the user logged in travels in every ID token: modules can check
-      // that the second factor was used (amr has "otp") and how long ago (auth_time).
+      // that the second factor was used (acr, or amr with "otp" for an app code or "mfa"
+      // for a recovery code) and how long ago (auth_time).
       openid: ['sub', 'acr', 'amr', 'auth_time'],
       profile: ['preferred_username', 'name'],
       email: ['email', 'email_verified'],

@@ -3,7 +3,9 @@
 // the new key set. All provider state is in the database, so nothing is lost.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
+import { recordAudit } from '../../audit/index.ts';
 import { endSession } from '../../sessions/index.ts';
+import { parseAccountId } from './account.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
@@ -26,9 +28,26 @@ export async function createOidcService(
   await ensureSigningKeys(deps.db, deps.secrets, deps.clock());
   let loaded = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
 
+  async function recordLaunch(ctx: KoaContextWithOIDC) {
+    const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
+    const clientId = ctx.oidc.client?.clientId;
+    if (!ids || !clientId) return;
+    await recordAudit(deps.db, deps.clock(), {
+      companyId: ids.companyId,
+      actorId: ids.userId,
+      action: 'module.launched',
+      target: clientId,
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent') || null,
+      detail: { clientId, module: ctx.oidc.client?.clientName ?? null },
+    });
+  }
+
   const build = () => {
     const provider = buildProvider(deps, { sessionCookieName: options.sessionCookieName, keys: loaded.keys });
     provider.on('server_error', (_ctx, error) => options.onError?.(error));
+    // Every module launch, silent sign-ins included, goes into the audit trail.
+    provider.on('authorization.success', (ctx) => void recordLaunch(ctx).catch((error) => options.onError?.(error)));
     // Confirming "Log Out" on the provider's logout page (RP-initiated logout) logs out of
     // Gatehouse too, before the browser is redirected; "Stay Logged In" leaves the module
     // only. A post-middleware, so the session is gone by the time the redirect is sent.
