@@ -1,17 +1,8 @@
 // The login door: identifier-first steps, lockout, forced 2FA enrollment, recovery codes,
 // and the password-and-code proof before sensitive changes.
-export {
-  abandonFlow,
-  checkPassword,
-  checkRecoveryCode,
-  checkTotp,
-  currentStep,
-  finishEnrollment,
-  identify,
-  MAX_TOTP_FAILURES,
-  startEnrollment,
-  type LoginStep,
-} from './steps.ts';
+export { abandonFlow, checkPassword, currentStep, identify, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
+export { checkRecoveryCode, checkTotp } from './second-factor.ts';
+export { finishEnrollment, startEnrollment } from './enrollment.ts';
 export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRule } from './lockout.ts';
 export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
 export { verifyCurrentPassword, withPasswordAndCode } from './reauth.ts';

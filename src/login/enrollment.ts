@@ -1,0 +1,86 @@
+// The unskippable 2FA enrollment ("Your Security Matters", "Set Up 2FA"): a secret per
+// flow, shown as a QR code and as text, kept only once the first code proves it works.
+import { recordAudit } from '../audit/index.ts';
+import {
+  accountLabel,
+  AUTHENTICATOR_APPS,
+  groupSecret,
+  matchTotpStep,
+  newTotpSecret,
+  otpauthUri,
+  qrCodeDataUrl,
+  replaceRecoveryCodes,
+  TOTP_ISSUER,
+} from '../credentials/index.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { getUser } from '../users/index.ts';
+import { requireFlowAt, setEnrollSecretOnce, type FlowRow } from './flows.ts';
+
+import { finishLogin, refuseCode } from './second-factor.ts';
+import type { LoginStep } from './steps.ts';
+
+async function enrollmentSecret(deps: CoreDeps, flow: FlowRow): Promise<string> {
+  const context = `enroll:${flow.id_hash}`;
+  if (!flow.enroll_secret) {
+    await setEnrollSecretOnce(deps.db, flow, deps.secrets.encrypt(newTotpSecret(), context));
+    const reread = await deps.db
+      .selectFrom('login_flows')
+      .select('enroll_secret')
+      .where('id_hash', '=', flow.id_hash)
+      .executeTakeFirst();
+    assertThat(reread?.enroll_secret, 'login.flow_expired');
+    return deps.secrets.decrypt(reread.enroll_secret, context);
+  }
+  return deps.secrets.decrypt(flow.enroll_secret, context);
+}
+
+/** "Set Up 2FA": the secret for this flow (the same one on every call), as QR and text. */
+export async function startEnrollment(deps: CoreDeps, flowToken: string | undefined) {
+  const flow = await requireFlowAt(deps.db, flowToken, 'enroll', deps.clock());
+  assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
+  const user = await getUser(deps.db, flow.company_id, flow.user_id);
+  const company = await deps.db.selectFrom('companies').select('name').where('id', '=', flow.company_id).executeTakeFirst();
+  assertThat(user && company, 'login.flow_expired');
+  const secret = await enrollmentSecret(deps, flow);
+  const uri = otpauthUri(secret, company.name, user.username);
+  return {
+    qrCodeDataUrl: await qrCodeDataUrl(uri),
+    secret,
+    secretGrouped: groupSecret(secret),
+    issuer: TOTP_ISSUER,
+    accountName: accountLabel(company.name, user.username),
+    apps: [...AUTHENTICATOR_APPS],
+  };
+}
+
+/**
+ * The first code proves the app works; only then is the secret kept, encrypted, and ten
+ * recovery codes made (returned this once; earlier ones, if any, stop working).
+ */
+export async function finishEnrollment(deps: CoreDeps, flowToken: string | undefined, code: string, meta: RequestMeta) {
+  const flow = await requireFlowAt(deps.db, flowToken, 'enroll', deps.clock());
+  assertThat(flow.company_id && flow.user_id && flow.enroll_secret, 'login.wrong_step');
+  const secret = deps.secrets.decrypt(flow.enroll_secret, `enroll:${flow.id_hash}`);
+  const step = matchTotpStep(secret, code, deps.clock());
+  if (step === null) return refuseCode(deps, flow, flowToken);
+  const { company_id: companyId, user_id: userId } = flow;
+  const done = await deps.db.transaction().execute(async (tx) => {
+    const stored = await tx
+      .updateTable('users')
+      .set({
+        totp_secret: deps.secrets.encrypt(secret, `totp:${userId}`),
+        totp_enrolled_at: deps.clock(),
+        totp_last_step: step, // the enrollment code cannot be used again to log in
+      })
+      .where('company_id', '=', companyId)
+      .where('id', '=', userId)
+      .where('totp_secret', 'is', null)
+      .executeTakeFirst();
+    if (Number(stored.numUpdatedRows) !== 1) throw new GatehouseError('login.flow_expired');
+    await recordAudit(tx, deps.clock(), { companyId, actorId: userId, action: 'totp.enrolled', target: userId, ip: meta.ip, userAgent: meta.userAgent });
+    const recoveryCodes = await replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), companyId, userId, deps.clock());
+    return { ...(await finishLogin(deps, tx, flow, meta, { amr: ['pwd', 'otp'] })), recoveryCodes };
+  });
+  return { ...done, step: 'done' as LoginStep, redirectTo: flow.return_to };
+}

@@ -1,0 +1,126 @@
+// The last login step: the code from the authenticator app, or a recovery code. Only it
+// creates a session, in the same transaction that consumes the flow and uses up the code.
+import { recordAudit } from '../audit/index.ts';
+import { getCompanyPolicy } from '../companies/index.ts';
+import { consumeRecoveryCode, matchTotpStep } from '../credentials/index.ts';
+import { assertThat, GatehouseError, type ErrorCode } from '../errors.ts';
+import { createSession } from '../sessions/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import { getUser, type UserRow } from '../users/index.ts';
+import { consumeFlow, countTotpFailure, deleteFlow, requireFlowAt, type FlowRow } from './flows.ts';
+import { clearFailures, lockIfExhausted, lockoutRuleFor, reserveAttempt } from './lockout.ts';
+
+import { MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
+
+export async function finishLogin(
+  deps: CoreDeps,
+  tx: Queryable,
+  flow: FlowRow,
+  meta: RequestMeta,
+  factor: { amr: string[]; detail?: Record<string, unknown> },
+) {
+  const now = deps.clock();
+  if (!(await consumeFlow(tx, flow))) throw new GatehouseError('login.flow_expired');
+  assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
+  await clearFailures(tx, flow.company_id, flow.user_id);
+  await tx.updateTable('users').set({ last_login_at: now }).where('company_id', '=', flow.company_id).where('id', '=', flow.user_id).execute();
+  const sessionTtlMs = (await getCompanyPolicy(tx, flow.company_id)).sessionAbsoluteMinutes * 60_000;
+  const sessionToken = await createSession(
+    tx,
+    { companyId: flow.company_id, userId: flow.user_id, amr: factor.amr, ip: meta.ip, userAgent: meta.userAgent, ttlMs: sessionTtlMs },
+    now,
+  );
+  await recordAudit(tx, now, {
+    companyId: flow.company_id,
+    actorId: flow.user_id,
+    action: 'login.succeeded',
+    target: flow.user_id,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    ...(factor.detail ? { detail: factor.detail } : {}),
+  });
+  return { sessionToken, sessionTtlMs };
+}
+
+type CodeError = Extract<ErrorCode, 'totp.invalid_code' | 'recovery.invalid_code'>;
+const CODE_FIELD: Record<CodeError, string> = {
+  'totp.invalid_code': 'Incorrect or expired code.',
+  'recovery.invalid_code': 'Incorrect or already used recovery code.',
+};
+
+export async function refuseCode(deps: CoreDeps, flow: FlowRow, flowToken: string | undefined, code: CodeError = 'totp.invalid_code'): Promise<never> {
+  const failures = await countTotpFailure(deps.db, flow);
+  if (failures >= MAX_TOTP_FAILURES) {
+    await deleteFlow(deps.db, flowToken);
+    throw new GatehouseError('totp.too_many_attempts');
+  }
+  throw new GatehouseError(code, { fields: { code: CODE_FIELD[code] } });
+}
+
+/**
+ * Step three for an enrolled user: a second factor, counted against the account like a
+ * password (so new flows bring no new guesses) and against the flow. `useUp` takes the
+ * factor atomically in the transaction that creates the session, or returns false.
+ */
+async function secondFactor(
+  deps: CoreDeps,
+  flowToken: string | undefined,
+  meta: RequestMeta,
+  factor: { amr: string[]; error: CodeError; detail?: Record<string, unknown>; useUp: (tx: Queryable, user: UserRow) => Promise<boolean> },
+) {
+  const flow = await requireFlowAt(deps.db, flowToken, 'totp', deps.clock());
+  assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
+  const user = await getUser(deps.db, flow.company_id, flow.user_id);
+  assertThat(user?.totp_secret, 'login.flow_expired');
+  const rule = await lockoutRuleFor(deps.db, user.company_id);
+  const slot = await reserveAttempt(deps.db, user.company_id, user.id, deps.clock(), rule);
+  if (slot === null) return refuseCode(deps, flow, flowToken, factor.error);
+  const refused = new GatehouseError(factor.error);
+  try {
+    const session = await deps.db.transaction().execute(async (tx) => {
+      if (!(await factor.useUp(tx, user))) throw refused;
+      return finishLogin(deps, tx, flow, meta, factor);
+    });
+    return { ...session, step: 'done' as LoginStep, redirectTo: flow.return_to };
+  } catch (error) {
+    if (error !== refused) throw error;
+    if (await lockIfExhausted(deps.db, user.company_id, user.id, slot, deps.clock(), rule)) await recordAudit(deps.db, deps.clock(), { companyId: user.company_id, actorId: user.id, action: 'login.locked', target: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { after: factor.error === 'totp.invalid_code' ? 'totp' : 'recovery_code' } });
+    return refuseCode(deps, flow, flowToken, factor.error);
+  }
+}
+
+/** The code from the authenticator app; its time step is recorded, so it works once. */
+export async function checkTotp(deps: CoreDeps, flowToken: string | undefined, code: string, meta: RequestMeta) {
+  return secondFactor(deps, flowToken, meta, {
+    amr: ['pwd', 'otp'],
+    error: 'totp.invalid_code',
+    useUp: async (tx, user) => {
+      const step = matchTotpStep(deps.secrets.decrypt(user.totp_secret as string, `totp:${user.id}`), code, deps.clock());
+      if (step === null) return false;
+      // The step is recorded atomically: a code (or an older one) is never accepted twice.
+      const accepted = await tx
+        .updateTable('users')
+        .set({ totp_last_step: step })
+        .where('company_id', '=', user.company_id)
+        .where('id', '=', user.id)
+        .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+        .executeTakeFirst();
+      return Number(accepted.numUpdatedRows) === 1;
+    },
+  });
+}
+
+/**
+ * A recovery code instead of the app's code. Its `amr` is ["pwd", "mfa"] (RFC 8176: more
+ * than one factor, and no one-time password from the app), so modules can tell.
+ */
+export async function checkRecoveryCode(deps: CoreDeps, flowToken: string | undefined, code: string, meta: RequestMeta) {
+  const key = deps.deriveKey('recovery-codes');
+  return secondFactor(deps, flowToken, meta, {
+    amr: ['pwd', 'mfa'],
+    error: 'recovery.invalid_code',
+    detail: { factor: 'recovery_code' },
+    useUp: (tx, user) => consumeRecoveryCode(tx, key, user.company_id, user.id, code, deps.clock()),
+  });
+}
