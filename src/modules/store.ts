@@ -3,10 +3,11 @@
 import { keyedHash, newId, randomToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Queryable } from '../storage/index.ts';
+import type { Selectable } from 'kysely';
 import type { ModulesTable } from '../storage/schema.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
 
-export type ModuleRow = ModulesTable;
+export type ModuleRow = Selectable<ModulesTable>;
 
 export interface ModuleInput {
   name: string;
@@ -17,6 +18,8 @@ export interface ModuleInput {
   postLogoutRedirectUris: string[];
   backchannelLogoutUri?: string | undefined;
   clientType: 'confidential' | 'public';
+  /** Algorithm of the module's ID tokens; RS256 unless the module asks for ES256. */
+  idTokenAlg?: 'RS256' | 'ES256' | undefined;
 }
 
 function checkUris(input: ModuleInput): void {
@@ -40,7 +43,7 @@ function checkUris(input: ModuleInput): void {
 export async function registerModule(db: Queryable, secretKey: Buffer, input: ModuleInput, now: number) {
   checkUris(input);
   const clientSecret = input.clientType === 'confidential' ? randomToken() : undefined;
-  const row: ModuleRow = {
+  const row = {
     id: newId(),
     client_id: `gh_${randomToken().slice(0, 22)}`,
     name: input.name,
@@ -53,9 +56,10 @@ export async function registerModule(db: Queryable, secretKey: Buffer, input: Mo
     client_type: input.clientType,
     secret_hash: clientSecret ? keyedHash(secretKey, clientSecret) : null,
     created_at: now,
+    id_token_alg: input.idTokenAlg ?? 'RS256',
   };
-  await db.insertInto('modules').values(row).execute();
-  return { module: row, clientSecret };
+  const module: ModuleRow = await db.insertInto('modules').values(row).returningAll().executeTakeFirstOrThrow();
+  return { module, clientSecret };
 }
 
 /** A new secret for a confidential module; the old one stops working at once. */

@@ -167,6 +167,7 @@ export interface ModulesTable {
   /** Keyed SHA-256 of the client secret (confidential clients only). */
   secret_hash: string | null;
   created_at: number;
+  id_token_alg: Generated<'RS256' | 'ES256'>;
 }
 
 export interface CompanyModulesTable {

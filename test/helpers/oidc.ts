@@ -20,6 +20,7 @@ export async function registerTestModule(
     redirectUris: string[];
     name: string;
     backchannelLogoutUri: string;
+    idTokenAlg: 'RS256' | 'ES256';
   }> = {},
 ) {
   const answer = await operator.post('/api/operator/modules', {
@@ -30,6 +31,7 @@ export async function registerTestModule(
     postLogoutRedirectUris: [POST_LOGOUT_URI],
     clientType: overrides.clientType ?? 'confidential',
     ...(overrides.backchannelLogoutUri ? { backchannelLogoutUri: overrides.backchannelLogoutUri } : {}),
+    ...(overrides.idTokenAlg ? { idTokenAlg: overrides.idTokenAlg } : {}),
   });
   assert.equal(answer.status, 201, JSON.stringify(answer.body));
   return answer.body as { module: { id: string; clientId: string }; clientSecret: string | null };
@@ -224,13 +226,17 @@ export function jwtParts(jwt: string) {
   };
 }
 
-/** Verifies an RS256 JWT against the provider's JWKS as published now: true or false. */
+/** Verifies an RS256 or ES256 JWT against the provider's JWKS as published now. */
 export async function verifiesWithJwks(config: client.Configuration, jwt: string): Promise<boolean> {
   const { header, signingInput, signature } = jwtParts(jwt);
-  assert.equal(header.alg, 'RS256');
+  assert.ok(header.alg === 'RS256' || header.alg === 'ES256', header.alg);
   const jwk = (await publishedKeys(config)).find((key) => key.kid === header.kid);
-  if (!jwk) return false;
-  return verify('sha256', Buffer.from(signingInput), createPublicKey({ key: jwk, format: 'jwk' }), signature);
+  if (!jwk || jwk.alg !== header.alg) return false;
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  // JWS carries ECDSA signatures as r || s, not DER.
+  return header.alg === 'ES256'
+    ? verify('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' }, signature)
+    : verify('sha256', Buffer.from(signingInput), key, signature);
 }
 
 export { client };

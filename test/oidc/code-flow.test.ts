@@ -103,6 +103,21 @@ test('a public module signs in with PKCE and no secret, and sees the same sub', 
   assert.equal(rediscovered.clientMetadata().client_id, publicModule.module.clientId);
 });
 
+test('a module may ask for ES256 ID tokens; they verify against the published EC key', async () => {
+  const es256 = await grantedModule(server, operator.agent, acme.companyId, { name: 'Elliptic', idTokenAlg: 'ES256' });
+  const { tokens } = await signInToModule(es256.config, acme.agent);
+  const idToken = tokens.id_token as string;
+  assert.equal(jwtParts(idToken).header.alg, 'ES256');
+  assert.equal(await verifiesWithJwks(es256.config, idToken), true);
+  const listed = await operator.agent.get('/api/operator/modules');
+  assert.equal(listed.body.modules.find((m: any) => m.name === 'Elliptic').idTokenAlg, 'ES256');
+  const refused = await operator.agent.post('/api/operator/modules', {
+    name: 'Weak', launchUrl: 'https://weak.test/', redirectUris: ['https://weak.test/cb'], clientType: 'public', idTokenAlg: 'HS256',
+  });
+  assert.equal(refused.status, 400);
+  assert.ok(refused.body.error.fields.idTokenAlg);
+});
+
 test('sub is stable across logins and unique per user', async () => {
   const first = await signInToModule(confidential.config, acme.agent);
 

@@ -28,6 +28,7 @@ const moduleSchema = z.object({
   postLogoutRedirectUris: z.array(url('Post-logout URI')).max(20).default([]),
   backchannelLogoutUri: url('Back-channel logout URI').optional(),
   clientType: z.enum(['confidential', 'public'], { error: 'Choose confidential or public.' }),
+  idTokenAlg: z.enum(['RS256', 'ES256'], { error: 'Choose RS256 or ES256.' }).default('RS256'),
 });
 const idParam = z.object({ id: z.uuid({ error: 'Not found.' }) });
 const grantParams = z.object({ id: z.uuid({ error: 'Not found.' }), moduleId: z.uuid({ error: 'Not found.' }) });
@@ -45,6 +46,7 @@ function moduleView(m: Awaited<ReturnType<typeof listModules>>[number]) {
     postLogoutRedirectUris: JSON.parse(m.post_logout_redirect_uris) as string[],
     backchannelLogoutUri: m.backchannel_logout_uri,
     clientType: m.client_type,
+    idTokenAlg: m.id_token_alg,
     createdAt: new Date(m.created_at).toISOString(),
   };
 }

@@ -17,7 +17,7 @@ export async function clientMetadataFor(db: Db, clientId: string) {
     grant_types: confidential ? ['authorization_code', 'refresh_token', 'client_credentials'] : ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
-    id_token_signed_response_alg: 'RS256',
+    id_token_signed_response_alg: module.id_token_alg,
     ...(module.backchannel_logout_uri
       ? { backchannel_logout_uri: module.backchannel_logout_uri, backchannel_logout_session_required: true }
       : {}),
