@@ -1,12 +1,12 @@
-// Emailed links a signed-up user acts on: password reset and email-change confirmation.
-// Same rules as Sign Up links: only the token's SHA-256 is stored, a newer link revokes
-// the earlier ones, and using one is a single conditional UPDATE (of two racing
+// Emailed links: Sign Up (welcome and invitations), password reset and email-change
+// confirmation. Only the token's SHA-256 is stored, a newer link revokes the earlier
+// ones of its purpose, and using one is a single conditional UPDATE (of two racing
 // browsers exactly one wins). Purpose is part of every query, so a link never works
 // for another purpose.
 import { hashToken, newId, randomToken } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
 
-export type AccountLinkPurpose = 'reset_password' | 'confirm_email';
+export type AccountLinkPurpose = 'signup' | 'reset_password' | 'confirm_email';
 
 export async function revokeAccountLinks(db: Queryable, companyId: string, userId: string, purpose: AccountLinkPurpose, now: number) {
   await db
