@@ -7,6 +7,8 @@
 // or in-process: `await startDemoModule({ issuer, clientId, clientSecret })`.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import * as client from 'openid-client';
 
 export interface DemoModuleOptions {
@@ -23,6 +25,11 @@ export interface DemoModuleOptions {
   publicUrl?: string | URL | undefined;
   /** Where problems are reported. Default: standard error. */
   log?: ((line: string) => void) | undefined;
+  /**
+   * Another certificate authority (PEM) to trust, besides the usual ones, for the https
+   * calls to Gatehouse: e.g. a test's self-signed certificate. Default: none.
+   */
+  ca?: string | Buffer | undefined;
 }
 
 export interface DemoModule {
@@ -55,6 +62,44 @@ interface Session {
 /** Discovery failed: Gatehouse is down, or the issuer is wrong. */
 class GatehouseUnreachable extends Error {
   override name = 'GatehouseUnreachable';
+}
+
+/**
+ * fetch for openid-client's calls to Gatehouse over https that also trusts `ca` (Node's
+ * built-in fetch takes no certificate options). Plain http goes to the built-in fetch.
+ */
+function fetchTrusting(ca: string | Buffer): client.CustomFetch {
+  const agent = new HttpsAgent({ ca: [...rootCertificates, ca.toString()], keepAlive: false });
+  return async (url, { method, headers, body, signal }) => {
+    const target = new URL(url);
+    if (target.protocol !== 'https:') {
+      return fetch(url, { method, headers, body: body ?? null, redirect: 'manual', ...(signal ? { signal } : {}) });
+    }
+    if (body instanceof ReadableStream) throw new TypeError('streamed request bodies are not supported');
+    const payload =
+      body === undefined || body === null
+        ? undefined
+        : typeof body === 'string' || body instanceof URLSearchParams
+          ? String(body)
+          : Buffer.from(body as ArrayBuffer);
+    return new Promise<Response>((resolve, reject) => {
+      const outgoing = httpsRequest(target, { method, headers, agent, ...(signal ? { signal } : {}) }, (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          const status = incoming.statusCode ?? 502;
+          const answer = new Headers();
+          const raw = incoming.rawHeaders;
+          for (let i = 0; i + 1 < raw.length; i += 2) answer.append(raw[i] as string, raw[i + 1] as string);
+          const empty = status === 204 || status === 205 || status === 304;
+          resolve(new Response(empty ? null : Buffer.concat(chunks), { status, statusText: incoming.statusMessage ?? '', headers: answer }));
+        });
+      });
+      outgoing.on('error', reject);
+      outgoing.end(payload);
+    });
+  };
 }
 
 function escapeHtml(value: string): string {
@@ -212,7 +257,11 @@ export async function startDemoModule(options: DemoModuleOptions): Promise<DemoM
         options.clientSecret ? { client_secret: options.clientSecret } : undefined,
         options.clientSecret ? client.ClientSecretBasic(options.clientSecret) : client.None(),
         // Plain http is for a Gatehouse on localhost (the embedded default) only.
-        issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined,
+        issuer.protocol === 'http:'
+          ? { execute: [client.allowInsecureRequests] }
+          : options.ca !== undefined
+            ? { [client.customFetch]: fetchTrusting(options.ca) }
+            : undefined,
       )
       .catch((error: unknown) => {
         discovered = undefined;

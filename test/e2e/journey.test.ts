@@ -1,7 +1,9 @@
 // The seed's journey in real browsers, once per engine, all through the UI: a company asks
 // for an account, the first operator sets up their own login and approves it, the welcome
 // email's Sign Up link sets the Root Master's password, the first login enrolls 2FA by
-// reading the QR code off the screen, and the next login asks for the code.
+// reading the QR code off the screen, and the next login asks for the code. Then the
+// dashboard's launcher opens the Demo Module in a pop-up, which signs in through Gatehouse
+// with 2FA (launch-module.ts); in Chromium also with the pop-up blocked ("Open in this tab").
 //
 // Gatehouse is served over https with a throwaway certificate, so the `__Host-` Secure
 // cookies work as in production (WebKit drops Secure cookies on http://localhost).
@@ -17,19 +19,22 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { DemoModule } from '../../examples/demo-module/server.ts';
 import { firstOperatorSetup } from '../../src/companies/index.ts';
 import { ACME_REQUEST, signUpLinkIn, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
 import { assertInstalled, enginesFromEnv, launchBrowser, VIEWPORT, type BrowserPage, type EngineName } from './browsers/index.ts';
-import { decodeQr, freshCode, wrongCode } from './support.ts';
+import { launchFromDashboard, openInThisTabWhenBlocked, startGrantedDemoModule } from './launch-module.ts';
+import { decodeQr, freshCode, wrongCode, type Shot } from './support.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const QR_IMAGE = 'img[alt="QR code for your authenticator app"]';
 const SESSION_COOKIE = '__Host-gh_session';
 const CLOCK_HINT = "check that your phone's clock is set automatically";
+const SAVED_RECOVERY_CODES = 'I have saved my recovery codes';
 
 interface Person {
   username: string;
@@ -37,19 +42,20 @@ interface Person {
 }
 
 /** Saves numbered screenshots of one engine's run: 01-request-form.png, 02-… */
-function screenshots(page: BrowserPage, engine: EngineName) {
+function screenshots(page: BrowserPage, engine: EngineName): Shot {
   const dir = `${SCREENSHOTS}${engine}/`;
   rmSync(dir, { recursive: true, force: true });
   let count = 0;
-  return (step: string) => page.screenshot(`${dir}${String(++count).padStart(2, '0')}-${step}.png`);
+  return (step, of = page) => of.screenshot(`${dir}${String(++count).padStart(2, '0')}-${step}.png`);
 }
 
 for (const engine of enginesFromEnv()) {
   describe(`the seed journey in a real browser (${engine})`, () => {
-    test('request, approve, Sign Up, Set, log in, Set Up 2FA from the QR code, dashboard, log in again with the code', { timeout: 180_000 }, async (t) => {
+    test('request, approve, Sign Up, Set, log in, Set Up 2FA from the QR code, dashboard, log in again with the code, launch the Demo Module', { timeout: 180_000 }, async (t) => {
       let certificate: TestCertificate | undefined;
       let server: TestServer | undefined;
       let page: BrowserPage | undefined;
+      let demo: DemoModule | undefined;
       try {
         assertInstalled(engine);
         // The server serves the web app built before it starts (npm test builds it first).
@@ -59,12 +65,22 @@ for (const engine of enginesFromEnv()) {
         assert.match(server.baseUrl, /^https:\/\/localhost:\d+$/);
         page = await launchBrowser(engine);
         assert.deepEqual(await page.viewport(), VIEWPORT, 'the viewport is 1280x900');
-        await journey(server, page, screenshots(page, engine), (message) => t.diagnostic(message));
+        const shot = screenshots(page, engine);
+        const note = (message: string) => t.diagnostic(message);
+        const rootMaster = await journey(server, page, shot, note);
+
+        // The dashboard's launcher opens a module the operator has granted to the company.
+        demo = await startGrantedDemoModule(server, certificate, rootMaster.companyName, (line) => note(`demo module: ${line}`));
+        await launchFromDashboard(page, server.baseUrl, demo, rootMaster, shot);
+        // A pop-up blocker is simulated by stubbing window.open, the same in every engine;
+        // one engine is enough for the fallback.
+        if (engine === 'chromium') await openInThisTabWhenBlocked(page, server.baseUrl, demo, rootMaster, shot);
       } finally {
-        // Browser first (it talks to the server), then the server, then the certificate.
+        // Browser first (it talks to the servers), then the demo and Gatehouse, then the certificate.
         const failures: string[] = [];
         for (const [what, step] of [
           ['closing the browser', () => page?.close()],
+          ['stopping the demo module', () => demo?.close()],
           ['stopping Gatehouse', () => server?.close()],
           ['removing the certificate', () => certificate?.remove()],
         ] as const) {
@@ -80,7 +96,8 @@ for (const engine of enginesFromEnv()) {
   });
 }
 
-async function journey(server: TestServer, page: BrowserPage, shot: (step: string) => Promise<Buffer>, note: (message: string) => void) {
+/** The seed's journey up to the Root Master's second login; returns the Root Master. */
+async function journey(server: TestServer, page: BrowserPage, shot: Shot, note: (message: string) => void): Promise<Person> {
   const base = server.baseUrl;
   const started = Date.now();
 
@@ -161,10 +178,11 @@ async function journey(server: TestServer, page: BrowserPage, shot: (step: strin
   await assertDashboard(page, rootMaster);
   await shot('root-master-dashboard-again');
   assert.ok((await page.cookies()).some((c) => c.name === SESSION_COOKIE), 'signed in again');
+  return rootMaster;
 }
 
 /** The Sign Up link: "Set Your Password", Password and Confirm Password, Set, then /login. */
-async function setPassword(page: BrowserPage, link: string, who: Person, shot: (step: string) => Promise<Buffer>, role: string) {
+async function setPassword(page: BrowserPage, link: string, who: Person, shot: Shot, role: string) {
   await page.goto(link);
   const text = await page.waitForText('Set Your Password');
   assert.ok(text.includes(who.companyName) && text.includes(who.username), 'the page says whose password this is');
@@ -177,7 +195,7 @@ async function setPassword(page: BrowserPage, link: string, who: Person, shot: (
   await shot(`${role}-password-set`);
 }
 
-async function identify(page: BrowserPage, who: Person, shot: (step: string) => Promise<Buffer>, role: string) {
+async function identify(page: BrowserPage, who: Person, shot: Shot, role: string) {
   await page.waitForPath('/login');
   await page.waitForText('Company Name');
   await page.fill('Username', who.username);
@@ -193,7 +211,7 @@ async function enterPassword(page: BrowserPage) {
 }
 
 /** The first login: password, then Your Security Matters and Set Up 2FA; returns the secret. */
-async function firstLogIn(page: BrowserPage, who: Person, shot: (step: string) => Promise<Buffer>, role: string, note: (message: string) => void) {
+async function firstLogIn(page: BrowserPage, who: Person, shot: Shot, role: string, note: (message: string) => void) {
   await identify(page, who, shot, role);
   await shot(`${role}-login-password-step`);
   await enterPassword(page);
@@ -232,6 +250,8 @@ async function firstLogIn(page: BrowserPage, who: Person, shot: (step: string) =
   await page.click('Next');
   const success = await page.waitForText('Your authenticator app is configured.');
   assert.match(success, /\bSuccess\b/, 'the Success dialog');
+  // With recovery codes (shown this once), Done waits until the user says they are saved.
+  if (success.includes(SAVED_RECOVERY_CODES)) await page.clickText(SAVED_RECOVERY_CODES);
   await page.waitForControl('Done');
   await shot(`${role}-success`);
   await page.click('Done');
@@ -247,7 +267,7 @@ async function assertDashboard(page: BrowserPage, who: Person) {
   assert.match(text, new RegExp(`\\b${who.username}\\b`), `the dashboard shows the username ${who.username}`);
 }
 
-async function logOut(page: BrowserPage, shot: (step: string) => Promise<Buffer>, role: string) {
+async function logOut(page: BrowserPage, shot: Shot, role: string) {
   await page.click('Log Out');
   await page.waitForPath('/login');
   await page.waitForText('Company Name');

@@ -4,6 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { totpAt } from '../helpers/totp.ts';
+import type { BrowserPage } from './browsers/index.ts';
+
+/** Saves the next numbered screenshot of the journey, of the main page or of `of` (a pop-up). */
+export type Shot = (step: string, of?: BrowserPage) => Promise<Buffer>;
 
 const STEP_MS = 30_000;
 /** A code is typed and sent within a second or two; this keeps it clear of the step's end. */

@@ -1,5 +1,5 @@
 // Chromium (stands for Chrome and Edge), driven by playwright-core over CDP.
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DriverPage } from './page.ts';
 import { VIEWPORT, type BrowserPage, type EngineDriver } from './types.ts';
 import { cleanUp, withTimeout } from './util.ts';
@@ -23,31 +23,45 @@ export async function launchChromium(): Promise<BrowserPage> {
     context.setDefaultNavigationTimeout(30_000);
     const page = await context.newPage();
     const opened = browser;
-    const driver: EngineDriver = {
-      engine: 'chromium',
-      evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
-      async goto(url) {
-        await page.goto(url, { waitUntil: 'load' });
-      },
-      url: async () => page.url(),
-      click: (selector) => page.click(selector),
-      type: (selector, keys) => page.locator(selector).pressSequentially(keys),
-      pressBackspace: (selector) => page.locator(selector).press('Backspace'),
-      screenshot: () => page.screenshot({ type: 'png' }),
-      async cookies() {
-        return (await context.cookies(page.url())).map((c) => ({
-          name: c.name, value: c.value, secure: c.secure, httpOnly: c.httpOnly, path: c.path,
-        }));
-      },
-      async close() {
+    return new DriverPage(
+      pageDriver(context, page, async () => {
         const failures = await cleanUp([['closing Chromium', () => opened.close()]]);
         if (failures.length) throw new Error(failures.join('; '));
-      },
-    };
-    return new DriverPage(driver);
+      }),
+    );
   } catch (error) {
     // Launched but not handed over: close it here, the caller has nothing to close.
     if (browser) await withTimeout(browser.close(), 10_000, 'closing Chromium').catch(() => {});
     throw error;
   }
+}
+
+/** One tab of the context; the context's viewport and certificate settings apply to pop-ups too. */
+function pageDriver(context: BrowserContext, page: Page, close: () => Promise<void>): EngineDriver {
+  return {
+    engine: 'chromium',
+    evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+    async goto(url) {
+      await page.goto(url, { waitUntil: 'load' });
+    },
+    url: async () => page.url(),
+    click: (selector) => page.click(selector),
+    type: (selector, keys) => page.locator(selector).pressSequentially(keys),
+    pressBackspace: (selector) => page.locator(selector).press('Backspace'),
+    screenshot: () => page.screenshot({ type: 'png' }),
+    async cookies() {
+      return (await context.cookies(page.url())).map((c) => ({
+        name: c.name, value: c.value, secure: c.secure, httpOnly: c.httpOnly, path: c.path,
+      }));
+    },
+    async popup(action, timeoutMs) {
+      // The context's 'page' event, not the page's 'popup': a module page's
+      // Cross-Origin-Opener-Policy cuts the opener, and the window is still new.
+      const [popup] = await Promise.all([context.waitForEvent('page', { timeout: timeoutMs }), action()]);
+      return pageDriver(context, popup, async () => {
+        if (!popup.isClosed()) await withTimeout(popup.close(), 10_000, 'closing the Chromium pop-up');
+      });
+    },
+    close,
+  };
 }

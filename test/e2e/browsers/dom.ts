@@ -179,3 +179,9 @@ export function nextPaintInPage(): Promise<boolean> {
     );
   });
 }
+
+/** Makes window.open return null, as a pop-up blocker does, until the page is reloaded. */
+export function blockPopupsInPage(): boolean {
+  (globalThis as any).open = () => null;
+  return true;
+}

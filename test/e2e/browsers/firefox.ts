@@ -1,6 +1,6 @@
 // Firefox ESR, driven by puppeteer-core over WebDriver BiDi (Playwright needs its own
 // patched Firefox; selenium would need geckodriver, which Debian 12 lacks).
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { DriverPage } from './page.ts';
 import { VIEWPORT, type BrowserPage, type EngineDriver } from './types.ts';
 import { cleanUp, withTimeout } from './util.ts';
@@ -31,38 +31,13 @@ export async function launchFirefox(): Promise<BrowserPage> {
     });
     const opened = browser;
     const page = (await browser.pages())[0] ?? (await browser.newPage());
-    await page.setViewport({ ...VIEWPORT, deviceScaleFactor: 1 });
-    page.setDefaultTimeout(15_000);
-    page.setDefaultNavigationTimeout(30_000);
-    const driver: EngineDriver = {
-      engine: 'firefox',
-      evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
-      async goto(url) {
-        await page.goto(url, { waitUntil: 'load' });
-      },
-      url: async () => page.url(),
-      click: (selector) => page.click(selector),
-      type: (selector, keys) => page.type(selector, keys),
-      async pressBackspace(selector) {
-        await page.focus(selector);
-        await page.keyboard.press('Backspace');
-      },
-      async screenshot() {
-        return Buffer.from(await page.screenshot({ type: 'png' }));
-      },
-      async cookies() {
-        return (await page.cookies(page.url())).map((c) => ({
-          name: c.name, value: c.value, secure: c.secure, httpOnly: Boolean(c.httpOnly), path: c.path,
-        }));
-      },
-      async close() {
-        const failures = await cleanUp([['closing Firefox', () => opened.close()]]);
-        // close() can hang on a stuck BiDi connection: make sure the process is gone.
-        const child = opened.process();
-        if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
-        if (failures.length) throw new Error(failures.join('; '));
-      },
-    };
+    const driver = await pageDriver(opened, page, async () => {
+      const failures = await cleanUp([['closing Firefox', () => opened.close()]]);
+      // close() can hang on a stuck BiDi connection: make sure the process is gone.
+      const child = opened.process();
+      if (child?.pid && child.exitCode === null) child.kill('SIGKILL');
+      if (failures.length) throw new Error(failures.join('; '));
+    });
     return new DriverPage(driver);
   } catch (error) {
     if (browser) {
@@ -72,4 +47,47 @@ export async function launchFirefox(): Promise<BrowserPage> {
     }
     throw error;
   }
+}
+
+/** One tab; a pop-up gets the same viewport and time limits as the first tab. */
+async function pageDriver(browser: Browser, page: Page, close: () => Promise<void>): Promise<EngineDriver> {
+  await page.setViewport({ ...VIEWPORT, deviceScaleFactor: 1 });
+  page.setDefaultTimeout(15_000);
+  page.setDefaultNavigationTimeout(30_000);
+  return {
+    engine: 'firefox',
+    evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+    async goto(url) {
+      await page.goto(url, { waitUntil: 'load' });
+    },
+    url: async () => page.url(),
+    click: (selector) => page.click(selector),
+    type: (selector, keys) => page.type(selector, keys),
+    async pressBackspace(selector) {
+      await page.focus(selector);
+      await page.keyboard.press('Backspace');
+    },
+    async screenshot() {
+      return Buffer.from(await page.screenshot({ type: 'png' }));
+    },
+    async cookies() {
+      return (await page.cookies(page.url())).map((c) => ({
+        name: c.name, value: c.value, secure: c.secure, httpOnly: Boolean(c.httpOnly), path: c.path,
+      }));
+    },
+    async popup(action, timeoutMs) {
+      // A new top-level browsing context (window.open opens a tab): any page target that
+      // was not there before the click. Not the page's 'popup' event: that needs the
+      // opener, which a module page's Cross-Origin-Opener-Policy cuts.
+      const before = new Set(browser.targets());
+      const created = browser.waitForTarget((target) => target.type() === 'page' && !before.has(target), { timeout: timeoutMs });
+      const [target] = await Promise.all([created, action()]);
+      const popup = await target.page();
+      if (!popup) throw new Error('the new Firefox window has no page');
+      return pageDriver(browser, popup, async () => {
+        if (!popup.isClosed()) await withTimeout(popup.close(), 10_000, 'closing the Firefox pop-up');
+      });
+    },
+    close,
+  };
 }

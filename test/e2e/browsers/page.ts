@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  blockPopupsInPage,
   locateInPage,
   MARK_ATTRIBUTE,
   nextPaintInPage,
@@ -117,6 +118,14 @@ export class DriverPage implements BrowserPage {
 
   viewport() {
     return this.#driver.evaluate(viewportInPage, undefined);
+  }
+
+  async blockPopups() {
+    await this.#driver.evaluate(blockPopupsInPage, undefined);
+  }
+
+  async waitForPopup(action: () => Promise<void>, timeoutMs = ACTION_TIMEOUT_MS) {
+    return new DriverPage(await this.#driver.popup(action, timeoutMs));
   }
 
   async close() {

@@ -41,7 +41,14 @@ export interface BrowserPage {
   /** Cookies the browser holds for the page's origin, HttpOnly ones included. */
   cookies(): Promise<BrowserCookie[]>;
   viewport(): Promise<{ width: number; height: number }>;
-  /** Ends the browser and every process started for it. Safe to call twice. */
+  /** Makes window.open return null in this document, as a pop-up blocker does (until the next load). */
+  blockPopups(): Promise<void>;
+  /**
+   * Runs `action` (a click that opens a window, e.g. window.open) and returns the new
+   * window or tab as a page of its own. Its close() closes just that window.
+   */
+  waitForPopup(action: () => Promise<void>, timeoutMs?: number): Promise<BrowserPage>;
+  /** Ends the browser and every process started for it (a pop-up: just its window). Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -59,5 +66,7 @@ export interface EngineDriver {
   pressBackspace(selector: string): Promise<void>;
   screenshot(): Promise<Buffer>;
   cookies(): Promise<BrowserCookie[]>;
+  /** Runs `action` and returns a driver for the window it opened (sized to VIEWPORT). */
+  popup(action: () => Promise<void>, timeoutMs: number): Promise<EngineDriver>;
   close(): Promise<void>;
 }

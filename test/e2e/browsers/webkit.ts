@@ -98,34 +98,82 @@ export async function launchWebKit(): Promise<BrowserPage> {
     await driver.manage().setTimeouts({ script: 15_000, pageLoad: 30_000, implicit: 0 });
     await setViewport(driver);
 
-    const engineDriver: EngineDriver = {
-      engine: 'webkit',
-      evaluate: (fn, arg) => driver.executeScript(fn as never, arg) as never,
-      goto: (url) => driver.get(url),
-      url: () => driver.getCurrentUrl(),
-      click: async (selector) => driver.findElement(By.css(selector)).click(),
-      type: async (selector, keys) => driver.findElement(By.css(selector)).sendKeys(keys),
-      // Send Keys may put the caret at the end: select everything with the keyboard too.
-      pressBackspace: async (selector) =>
-        driver.findElement(By.css(selector)).sendKeys(Key.chord(Key.CONTROL, 'a'), Key.BACK_SPACE),
-      async screenshot() {
-        // The viewport: element screenshots come back black in WebKitGTK.
-        return Buffer.from(await driver.takeScreenshot(), 'base64');
-      },
-      async cookies() {
-        return (await driver.manage().getCookies()).map((c) => ({
-          name: c.name, value: c.value, secure: Boolean(c.secure), httpOnly: Boolean(c.httpOnly), path: c.path ?? '/',
-        }));
-      },
-      async close() {
-        const failures = await closeAll();
-        if (failures.length) throw new Error(failures.join('; '));
-      },
-    };
+    const windows = new Windows(driver);
+    const engineDriver = windows.driver(await driver.getWindowHandle(), async () => {
+      const failures = await closeAll();
+      if (failures.length) throw new Error(failures.join('; '));
+    });
     return new DriverPage(engineDriver);
   } catch (error) {
     await closeAll();
     throw error;
+  }
+}
+
+/**
+ * One WebDriver session drives every window, through whichever is "current": each window's
+ * driver switches to its own window before a command. The journey uses one window at a
+ * time, so commands for two windows never interleave.
+ */
+class Windows {
+  readonly #session: WebDriver;
+  #current: string | undefined;
+
+  constructor(session: WebDriver) {
+    this.#session = session;
+  }
+
+  async #in<T>(handle: string, command: () => Promise<T>): Promise<T> {
+    if (this.#current !== handle) {
+      await this.#session.switchTo().window(handle);
+      this.#current = handle;
+    }
+    return command();
+  }
+
+  driver(handle: string, close: () => Promise<void>): EngineDriver {
+    const session = this.#session;
+    const inWindow = <T>(command: () => Promise<T>) => this.#in(handle, command);
+    return {
+      engine: 'webkit',
+      evaluate: (fn, arg) => inWindow(() => session.executeScript(fn as never, arg) as never),
+      goto: (url) => inWindow(() => session.get(url)),
+      url: () => inWindow(() => session.getCurrentUrl()),
+      click: (selector) => inWindow(async () => session.findElement(By.css(selector)).click()),
+      type: (selector, keys) => inWindow(async () => session.findElement(By.css(selector)).sendKeys(keys)),
+      // Send Keys may put the caret at the end: select everything with the keyboard too.
+      pressBackspace: (selector) =>
+        inWindow(async () => session.findElement(By.css(selector)).sendKeys(Key.chord(Key.CONTROL, 'a'), Key.BACK_SPACE)),
+      // The viewport: element screenshots come back black in WebKitGTK.
+      screenshot: () => inWindow(async () => Buffer.from(await session.takeScreenshot(), 'base64')),
+      cookies: () =>
+        inWindow(async () =>
+          (await session.manage().getCookies()).map((c) => ({
+            name: c.name, value: c.value, secure: Boolean(c.secure), httpOnly: Boolean(c.httpOnly), path: c.path ?? '/',
+          })),
+        ),
+      popup: async (action, timeoutMs) => {
+        // A pop-up is a new window handle; window.open from a real click opens one.
+        const before = new Set(await session.getAllWindowHandles());
+        await action();
+        const deadline = Date.now() + timeoutMs;
+        let opened: string | undefined;
+        while (!opened) {
+          opened = (await session.getAllWindowHandles()).find((h) => !before.has(h));
+          if (opened) break;
+          if (Date.now() > deadline) throw new Error(`[webkit] no new window within ${timeoutMs} ms`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const popup = opened;
+        await this.#in(popup, () => setViewport(session));
+        return this.driver(popup, async () => {
+          if (!(await session.getAllWindowHandles()).includes(popup)) return;
+          await this.#in(popup, () => session.close());
+          this.#current = undefined;
+        });
+      },
+      close,
+    };
   }
 }
 
