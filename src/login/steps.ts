@@ -7,6 +7,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { findUserByUsername, getUser } from '../users/index.ts';
 import { advanceFlow, createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
 import { lockIfExhausted, lockoutRuleOf, releaseAttempt, reserveAttempt } from './lockout.ts';
+import { countIpFailure, ipThrottled } from './ip-throttle.ts';
 
 export const MAX_TOTP_FAILURES = 5;
 const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
@@ -51,12 +52,17 @@ async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMet
     userAgent: meta.userAgent,
     detail: { reason },
   });
+  await countIpFailure(deps.db, meta.ip, deps.clock());
   throw new GatehouseError('login.invalid_credentials');
 }
 
 /** Step two. Every failure (unknown, wrong, locked, disabled) is the same answer. */
 export async function checkPassword(deps: CoreDeps, flowToken: string | undefined, password: string, meta: RequestMeta) {
   const flow = await requireFlowAt(deps.db, flowToken, 'password', deps.clock());
+  if (await ipThrottled(deps.db, meta.ip, deps.clock())) {
+    await deps.hasher.verifyDummy(password);
+    throw new GatehouseError('request.rate_limited');
+  }
   const user = flow.company_id && flow.user_id ? await getUser(deps.db, flow.company_id, flow.user_id) : undefined;
   if (!user || !user.password_hash) {
     await deps.hasher.verifyDummy(password);

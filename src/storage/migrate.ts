@@ -6,12 +6,14 @@ import * as initial from './migrations/0001_initial.ts';
 import * as modulesOidc from './migrations/0002_modules_oidc.ts';
 import * as administration from './migrations/0003_administration.ts';
 import * as moduleSigningAlg from './migrations/0004_module_signing_alg.ts';
+import * as loginThrottle from './migrations/0005_login_throttle.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_modules_oidc': modulesOidc,
   '0003_administration': administration,
   '0004_module_signing_alg': moduleSigningAlg,
+  '0005_login_throttle': loginThrottle,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -223,6 +223,12 @@ export interface ApprovalsTable {
   created_at: number;
 }
 
+export interface LoginThrottleTable {
+  ip: string;
+  window_start: number;
+  failures: number;
+}
+
 export interface Database {
   companies: CompaniesTable;
   account_requests: AccountRequestsTable;
@@ -240,4 +246,5 @@ export interface Database {
   signing_keys: SigningKeysTable;
   recovery_codes: RecoveryCodesTable;
   approvals: ApprovalsTable;
+  login_throttle: LoginThrottleTable;
 }

@@ -18,7 +18,9 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
   let server: TestServer;
   const users = new Map<string, { username: string; companyName: string; companyId: string }>();
   before(async () => {
-    server = await startTestServer({ engine });
+    // Behind a trusted proxy, so the parallel attack below can come from many addresses
+    // (one address would meet the per-address throttle first; see ip-throttle.test.ts).
+    server = await startTestServer({ engine, env: { GATEHOUSE_TRUST_PROXY: 'true' } });
     const operator: Agent = (await signedInOperator(server)).agent;
     for (const key of ['dana', 'twin', 'locked', 'disabled', 'suspended', 'sequence', 'parallel', 'invited']) {
       const email = key === 'twin' ? 'dana@twin.test' : `${key}@login.test`; // twin: another "dana"
@@ -142,7 +144,9 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
     const { username, companyName } = who('parallel');
     const agents = Array.from({ length: 50 }, () => server.agent());
     await Promise.all(agents.map((a) => a.post('/api/login/identify', { username, companyName })));
-    const answers = await Promise.all(agents.map((a, i) => a.post('/api/login/password', { password: `Parallel-Guess-${i}!` })));
+    const answers = await Promise.all(
+      agents.map((a, i) => a.post('/api/login/password', { password: `Parallel-Guess-${i}!` }, { 'x-forwarded-for': `203.0.113.${i + 1}` })),
+    );
     for (const answer of answers) {
       assert.equal(answer.status, 401);
       assert.equal(answer.body.error.code, 'login.invalid_credentials');

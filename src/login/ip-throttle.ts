@@ -1,0 +1,31 @@
+// Password spraying (one or two guesses at many accounts) never trips a per-user lockout,
+// so failed logins are also counted per client address. Past the limit in a window,
+// that address gets "too many attempts" at the password step for the rest of the
+// window, while the accounts themselves stay unlocked for their real users elsewhere.
+import { sql } from 'kysely';
+import type { Queryable } from '../storage/index.ts';
+
+export const IP_WINDOW_MS = 15 * 60_000;
+export const IP_MAX_FAILURES = 30;
+
+export async function ipThrottled(db: Queryable, ip: string | null, now: number): Promise<boolean> {
+  if (!ip) return false;
+  const row = await db.selectFrom('login_throttle').select(['window_start', 'failures']).where('ip', '=', ip).executeTakeFirst();
+  return Boolean(row && row.window_start > now - IP_WINDOW_MS && row.failures >= IP_MAX_FAILURES);
+}
+
+/** Counts one failure for the address, atomically, starting a new window when due. */
+export async function countIpFailure(db: Queryable, ip: string | null, now: number): Promise<void> {
+  if (!ip) return;
+  const windowOver = sql<boolean>`login_throttle.window_start <= ${now - IP_WINDOW_MS}`;
+  await db
+    .insertInto('login_throttle')
+    .values({ ip, window_start: now, failures: 1 })
+    .onConflict((oc) =>
+      oc.column('ip').doUpdateSet({
+        failures: sql<number>`case when ${windowOver} then 1 else login_throttle.failures + 1 end`,
+        window_start: sql<number>`case when ${windowOver} then ${now} else login_throttle.window_start end`,
+      }),
+    )
+    .execute();
+}

@@ -1,0 +1,45 @@
+// Password spraying from one address: many accounts, a guess or two each. No account
+// reaches its own lockout, so the address itself is slowed down, and only it.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { IP_MAX_FAILURES, IP_WINDOW_MS } from '../../src/login/ip-throttle.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { ACME_REQUEST, approvedCompany, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+for (const engine of await enginesUnderTest()) {
+  describe(`per-address throttling of failed logins (${engine})`, () => {
+    let server: TestServer;
+    let username: string;
+    before(async () => {
+      server = await startTestServer({ engine });
+      const operator = await signedInOperator(server);
+      const company = await approvedCompany(server, operator.agent);
+      await signUp(server, company.link);
+      username = company.username;
+    });
+    after(() => server.close());
+
+    const attempt = async (user: string, password: string) => {
+      const agent = server.agent();
+      await agent.post('/api/login/identify', { username: user, companyName: ACME_REQUEST.companyName });
+      return agent.post('/api/login/password', { password });
+    };
+
+    test('after the limit of failures from one address, its password step answers 429 for the window', async () => {
+      for (let i = 0; i < IP_MAX_FAILURES; i++) {
+        const sprayed = await attempt(`user${i}`, 'Spring-2026-Guess!');
+        assert.equal(sprayed.status, 401, `attempt ${i}`);
+      }
+      const throttled = await attempt(username, STRONG_PASSWORD);
+      assert.equal(throttled.status, 429, 'even the right password waits');
+      assert.equal(throttled.body.error.code, 'request.rate_limited');
+
+      // The account itself was never locked: once the window has passed, it logs in.
+      server.clock.advance(IP_WINDOW_MS);
+      const later = await attempt(username, STRONG_PASSWORD);
+      assert.equal(later.status, 200, JSON.stringify(later.body));
+      assert.equal(later.body.step, 'enroll');
+    });
+  });
+}
