@@ -1,9 +1,13 @@
 import { BrowserRouter, Route, Routes } from 'react-router';
+import { CompanyPage } from './pages/company/CompanyPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { LoginPage } from './pages/login/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { OperatorPage } from './pages/operator/OperatorPage';
+import { ConfirmEmailPage } from './pages/recovery/ConfirmEmailPage';
+import { ResetPasswordPage } from './pages/recovery/ResetPasswordPage';
 import { RequestAccountPage } from './pages/RequestAccountPage';
+import { SettingsPage } from './pages/settings/SettingsPage';
 import { SignupPage } from './pages/signup/SignupPage';
 
 export function App() {
@@ -15,6 +19,11 @@ export function App() {
         <Route path="/request-account" element={<RequestAccountPage />} />
         <Route path="/signup/:token" element={<SignupPage />} />
         <Route path="/operator" element={<OperatorPage />} />
+        <Route path="/company" element={<CompanyPage />} />
+        <Route path="/settings" element={<SettingsPage />} />
+        {/* The paths the server's emails link to (src/users/password-reset.ts, email-change.ts). */}
+        <Route path="/reset-password/:token" element={<ResetPasswordPage />} />
+        <Route path="/confirm-email/:token" element={<ConfirmEmailPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Routes>
     </BrowserRouter>

@@ -52,9 +52,10 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
   return (parsed ?? {}) as T;
 }
 
-const get = <T>(path: string) => request<T>('GET', path);
-const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body);
-const seg = encodeURIComponent;
+// Shared with the feature clients in api/ (admin, audit, me, …), so there is one door still.
+export const get = <T>(path: string) => request<T>('GET', path);
+export const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body);
+export const seg = encodeURIComponent;
 
 // --- shapes ---
 
@@ -70,6 +71,15 @@ export interface SignupLink {
   companyName: string;
   username: string;
   expiresAt: string;
+  /** The company's password rule, for the live checklist. */
+  passwordPolicy?: PasswordRule;
+}
+
+export type PasswordClass = 'lower' | 'upper' | 'digit' | 'symbol';
+
+export interface PasswordRule {
+  minLength: number;
+  classes: PasswordClass[];
 }
 
 export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'done';
@@ -167,6 +177,9 @@ export interface CompanyModule {
 
 export type ClientType = 'confidential' | 'public';
 
+/** How Gatehouse signs a module's ID tokens. */
+export type IdTokenAlg = 'RS256' | 'ES256';
+
 export interface ModuleInput {
   name: string;
   description: string;
@@ -176,6 +189,8 @@ export interface ModuleInput {
   postLogoutRedirectUris: string[];
   backchannelLogoutUri?: string;
   clientType: ClientType;
+  /** RS256 when left out. */
+  idTokenAlg?: IdTokenAlg;
 }
 
 export interface RegisteredModule {
@@ -189,6 +204,7 @@ export interface RegisteredModule {
   postLogoutRedirectUris: string[];
   backchannelLogoutUri: string | null;
   clientType: ClientType;
+  idTokenAlg: IdTokenAlg;
   createdAt: string;
 }
 
@@ -216,7 +232,8 @@ export const api = {
     password: (password: string) => post<LoginState>('/login/password', { password }),
     totp: (code: string) => post<LoginState>('/login/totp', { code }),
     enrollStart: () => post<Enrollment>('/login/enroll/start'),
-    enrollVerify: (code: string) => post<LoginState>('/login/enroll/verify', { code }),
+    /** `recoveryCodes` are shown this once, in the Success dialog. */
+    enrollVerify: (code: string) => post<LoginState & { recoveryCodes?: string[] }>('/login/enroll/verify', { code }),
     restart: () => post<LoginState>('/login/restart'),
   },
   logout: () => post<Record<string, never>>('/logout'),

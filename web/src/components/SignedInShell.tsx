@@ -4,6 +4,7 @@ import { Link, useNavigate } from 'react-router';
 import { api, type Me } from '../api';
 import { useAction } from '../hooks/useAction';
 import { ErrorAlert } from './ErrorAlert';
+import { HeaderNav } from './HeaderNav';
 import { Wordmark } from './Wordmark';
 
 export const displayName = (me: Me) => me.user.displayName?.trim() || me.user.username;
@@ -43,6 +44,7 @@ export function SignedInShell({ me, children }: { me: Me; children: ReactNode })
                   {me.company.name}
                 </Text>
               </Stack>
+              <HeaderNav me={me} />
               <Button variant="default" onClick={onLogout} loading={logout.pending}>
                 Log Out
               </Button>

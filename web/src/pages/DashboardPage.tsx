@@ -7,6 +7,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { humanize } from '../format';
 import { usePageTitle } from '../hooks/usePageTitle';
 import { useSession } from '../hooks/useSession';
+import { isMaster } from '../roles';
 import { ModulesSection } from './dashboard/ModulesSection';
 
 export function DashboardPage() {
@@ -42,6 +43,11 @@ export function DashboardPage() {
           <Text size="sm" mt="sm">
             Signed in as <strong>{me.user.username}</strong> · Role: <strong>{humanize(me.user.role)}</strong>
           </Text>
+          {isMaster(me) && (
+            <Group mt="md">
+              <Button component={Link} to="/company" variant="default">Manage Users and Security</Button>
+            </Group>
+          )}
         </Card>
 
         {me.user.isOperator && (

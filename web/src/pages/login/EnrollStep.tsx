@@ -11,7 +11,7 @@ interface EnrollStepProps extends StepProps {
 }
 
 /** First login without 2FA: the Your Security Matters page, then the Set Up 2FA window. */
-export function EnrollStep({ onExpired, onFinish }: EnrollStepProps) {
+export function EnrollStep({ flow, onExpired, onFinish }: EnrollStepProps) {
   const [enrollment, setEnrollment] = useState<Enrollment | null>(null);
   const start = useAction();
 
@@ -24,5 +24,6 @@ export function EnrollStep({ onExpired, onFinish }: EnrollStepProps) {
   if (!enrollment) {
     return <SecurityMattersIntro onGetStarted={onGetStarted} pending={start.pending} error={start.error?.message} />;
   }
-  return <SetUp2fa enrollment={enrollment} onExpired={onExpired} onFinish={onFinish} />;
+  const account = flow.username && flow.companyName ? `${flow.username} at ${flow.companyName}` : undefined;
+  return <SetUp2fa enrollment={enrollment} account={account} onExpired={onExpired} onFinish={onFinish} />;
 }

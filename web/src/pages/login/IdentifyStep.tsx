@@ -25,7 +25,7 @@ interface IdentifyStepProps extends StepProps {
   initialCompanyName?: string;
 }
 
-export function IdentifyStep({ flow, onAdvance, initialUsername, initialCompanyName }: IdentifyStepProps) {
+export function IdentifyStep({ flow, onAdvance, onForgot, initialUsername, initialCompanyName }: IdentifyStepProps) {
   usePageTitle('Log In');
   const [username, setUsername] = useState(flow.username ?? initialUsername ?? '');
   const [companyName, setCompanyName] = useState(flow.companyName ?? initialCompanyName ?? '');
@@ -84,6 +84,11 @@ export function IdentifyStep({ flow, onAdvance, initialUsername, initialCompanyN
         <Button type="submit" size="md" fullWidth loading={action.pending}>
           Next
         </Button>
+        <Text size="sm" ta="center">
+          <Anchor component="button" type="button" size="sm" onClick={() => onForgot('company')}>
+            Forgot company name?
+          </Anchor>
+        </Text>
         <Text size="sm" ta="center" c="dimmed">
           Your company has no Gatehouse account yet?{' '}
           <Anchor component={Link} to="/request-account">

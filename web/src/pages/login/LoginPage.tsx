@@ -6,6 +6,8 @@ import { AuthCard } from '../../components/AuthCard';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { EnrollStep } from './EnrollStep';
+import { ForgotCompany } from './ForgotCompany';
+import { ForgotPassword } from './ForgotPassword';
 import { IdentifyStep } from './IdentifyStep';
 import { PasswordStep } from './PasswordStep';
 import { TotpStep } from './TotpStep';
@@ -25,7 +27,11 @@ export interface StepProps {
   /** The server's flow expired (409 login.flow_expired): start again with its message. */
   onExpired: (message: string) => void;
   onRestart: () => void;
+  /** Opens "Forgot password?" or "Forgot company name?" in place of the step. */
+  onForgot: (what: Forgot) => void;
 }
+
+export type Forgot = 'password' | 'company';
 
 /** Only same-origin paths, so a crafted answer cannot send the browser elsewhere. */
 const safePath = (path: string | undefined) => (path && path.startsWith('/') && !path.startsWith('//') ? path : null);
@@ -40,6 +46,8 @@ export function LoginPage() {
   const [handover] = useState<LoginHandover>(() => (location.state ?? {}) as LoginHandover);
   const [flow, setFlow] = useState<LoginState | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
+  // The forgot forms sit in front of the flow, which stays where it was for "Back to Log In".
+  const [forgot, setForgot] = useState<Forgot | null>(null);
   const [notice, setNotice] = useState<Notice | null>(
     handover.notice ? { tone: 'success', message: handover.notice } : null,
   );
@@ -107,7 +115,12 @@ export function LoginPage() {
     setFlow(backToIdentify);
   }, []);
 
-  const stepProps = flow && { flow, onAdvance: advance, onExpired, onRestart: () => void onRestart() };
+  const onForgot = useCallback((what: Forgot) => {
+    setNotice(null);
+    setForgot(what);
+  }, []);
+
+  const stepProps = flow && !forgot ? { flow, onAdvance: advance, onExpired, onRestart: () => void onRestart(), onForgot } : null;
   const wide = flow?.step === 'enroll';
 
   return (
@@ -133,6 +146,14 @@ export function LoginPage() {
           </>
         )}
         {!flow && !loadError && <LoadingState />}
+        {forgot === 'password' && (
+          <ForgotPassword
+            initialUsername={flow?.username ?? handover.username}
+            initialCompanyName={flow?.companyName ?? handover.companyName}
+            onBack={() => setForgot(null)}
+          />
+        )}
+        {forgot === 'company' && <ForgotCompany onBack={() => setForgot(null)} />}
         {stepProps?.flow.step === 'identify' && (
           <IdentifyStep {...stepProps} initialUsername={handover.username} initialCompanyName={handover.companyName} />
         )}

@@ -1,4 +1,4 @@
-import { Button, PasswordInput, Stack, Text } from '@mantine/core';
+import { Anchor, Button, PasswordInput, Stack, Text } from '@mantine/core';
 import { useRef, useState, type FormEvent } from 'react';
 import { api } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
@@ -10,7 +10,7 @@ import { flowExpired } from './flowExpired';
 import type { StepProps } from './LoginPage';
 import { WhoBox } from './WhoBox';
 
-export function PasswordStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
+export function PasswordStep({ flow, onAdvance, onExpired, onRestart, onForgot }: StepProps) {
   usePageTitle('Log In');
   const [password, setPassword] = useState('');
   const [empty, setEmpty] = useState(false);
@@ -59,6 +59,11 @@ export function PasswordStep({ flow, onAdvance, onExpired, onRestart }: StepProp
         <Button type="submit" size="md" fullWidth loading={action.pending}>
           Log In
         </Button>
+        <Text size="sm" ta="center">
+          <Anchor component="button" type="button" size="sm" onClick={() => onForgot('password')}>
+            Forgot password?
+          </Anchor>
+        </Text>
       </Stack>
     </form>
   );

@@ -32,16 +32,18 @@ function SetupStep({ number, title, children }: { number: number; title: string;
 
 interface SetUp2faProps {
   enrollment: Enrollment;
+  /** "dana at Acme Managed IT", for the recovery codes file. */
+  account?: string;
   onExpired: (message: string) => void;
   onFinish: (redirectTo?: string) => void;
 }
 
 /** The seed's "Set Up 2FA" window: get an app, add the account, prove it with a code. */
-export function SetUp2fa({ enrollment, onExpired, onFinish }: SetUp2faProps) {
+export function SetUp2fa({ enrollment, account, onExpired, onFinish }: SetUp2faProps) {
   usePageTitle('Set Up 2FA');
   const [code, setCode] = useState('');
   const [incomplete, setIncomplete] = useState(false);
-  const [done, setDone] = useState<{ redirectTo?: string } | null>(null);
+  const [done, setDone] = useState<{ redirectTo?: string; recoveryCodes?: string[] } | null>(null);
   const verify = useAction();
   const codeRef = useRef<HTMLInputElement>(null);
 
@@ -50,7 +52,7 @@ export function SetUp2fa({ enrollment, onExpired, onFinish }: SetUp2faProps) {
     setIncomplete(!isCompleteCode(code));
     if (!isCompleteCode(code)) return codeRef.current?.focus();
     const result = await verify.run(() => api.login.enrollVerify(code), flowExpired(onExpired));
-    if (result?.step === 'done') return setDone({ redirectTo: result.redirectTo });
+    if (result?.step === 'done') return setDone({ redirectTo: result.redirectTo, recoveryCodes: result.recoveryCodes });
     setCode('');
     codeRef.current?.focus();
   };
@@ -105,7 +107,12 @@ export function SetUp2fa({ enrollment, onExpired, onFinish }: SetUp2faProps) {
           </form>
         </SetupStep>
       </Stack>
-      <SuccessDialog opened={done !== null} onDone={() => onFinish(done?.redirectTo)} />
+      <SuccessDialog
+        opened={done !== null}
+        onDone={() => onFinish(done?.redirectTo)}
+        recoveryCodes={done?.recoveryCodes}
+        account={account}
+      />
     </Stack>
   );
 }

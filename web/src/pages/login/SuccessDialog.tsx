@@ -1,20 +1,67 @@
-import { Button, Modal, Stack, Text, ThemeIcon } from '@mantine/core';
+import { Alert, Button, Checkbox, Modal, Stack, Text, ThemeIcon } from '@mantine/core';
+import { useState } from 'react';
+import { RecoveryCodes } from '../../components/RecoveryCodes';
 
-/** The seed's Success dialog; Done (or Escape) continues to the home dashboard. */
-export function SuccessDialog({ opened, onDone }: { opened: boolean; onDone: () => void }) {
+interface SuccessDialogProps {
+  opened: boolean;
+  onDone: () => void;
+  /** From the enrollment's answer; shown this once (the server keeps only hashes). */
+  recoveryCodes?: string[];
+  account?: string;
+}
+
+/**
+ * The seed's Success dialog; Done continues to the home dashboard. With recovery codes,
+ * Done waits for "I have saved my recovery codes", and Escape does not skip them.
+ */
+export function SuccessDialog({ opened, onDone, recoveryCodes = [], account }: SuccessDialogProps) {
+  const [saved, setSaved] = useState(false);
+  const withCodes = recoveryCodes.length > 0;
+
   return (
-    <Modal opened={opened} onClose={onDone} title="Success" centered withCloseButton={false} closeOnClickOutside={false}>
-      <Stack gap="md" align="center" ta="center">
-        <ThemeIcon size={56} radius="xl" color="teal" variant="light" aria-hidden="true">
-          <svg width="28" height="28" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2.2" strokeLinecap="round" strokeLinejoin="round">
-            <path d="M5 12.5l4.5 4.5L19 7.5" />
-          </svg>
-        </ThemeIcon>
-        <Text>Your authenticator app is configured.</Text>
-        <Text size="sm" c="dimmed">
-          From now on, enter a code from the app each time you log in.
-        </Text>
-        <Button size="md" fullWidth onClick={onDone} data-autofocus>
+    <Modal
+      opened={opened}
+      onClose={() => !withCodes && onDone()}
+      title="Success"
+      centered
+      size={withCodes ? 'md' : 'sm'}
+      withCloseButton={false}
+      closeOnClickOutside={false}
+      closeOnEscape={!withCodes}
+    >
+      <Stack gap="md" align="stretch">
+        <Stack gap="xs" align="center" ta="center">
+          <ThemeIcon size={56} radius="xl" color="teal" variant="light" aria-hidden="true">
+            <svg width="28" height="28" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2.2" strokeLinecap="round" strokeLinejoin="round">
+              <path d="M5 12.5l4.5 4.5L19 7.5" />
+            </svg>
+          </ThemeIcon>
+          <Text>Your authenticator app is configured.</Text>
+          <Text size="sm" c="dimmed">
+            From now on, enter a code from the app each time you log in.
+          </Text>
+        </Stack>
+        {withCodes && (
+          <>
+            <Alert color="yellow" variant="light" p="sm">
+              {/* Plain text colour: the alert's yellow would be too faint to read. */}
+              <Text size="sm" fw={600}>
+                Save your recovery codes now.
+              </Text>
+              <Text size="sm" mt={4}>
+                If you lose your phone, each code lets you log in once instead of the app's code. This is the only time
+                Gatehouse shows them.
+              </Text>
+            </Alert>
+            <RecoveryCodes codes={recoveryCodes} account={account} />
+            <Checkbox
+              label="I have saved my recovery codes"
+              checked={saved}
+              onChange={(event) => setSaved(event.currentTarget.checked)}
+            />
+          </>
+        )}
+        <Button size="md" fullWidth onClick={onDone} disabled={withCodes && !saved} data-autofocus={!withCodes || undefined}>
           Done
         </Button>
       </Stack>

@@ -1,8 +1,12 @@
 import type { ApiError } from '../../api';
 
-/** An error handler for useAction: a 409 login.flow_expired goes back to the first step. */
+// Answers after which the server has ended the login flow (docs/API.md): the next try
+// starts at the first step, so the page goes there with the message.
+const FLOW_ENDED = new Set(['login.flow_expired', 'totp.too_many_attempts', 'login.ip_not_allowed']);
+
+/** An error handler for useAction: an ended flow goes back to the first step. */
 export const flowExpired = (onExpired: (message: string) => void) => (error: ApiError) => {
-  if (error.code !== 'login.flow_expired') return false;
+  if (!FLOW_ENDED.has(error.code)) return false;
   onExpired(error.message);
   return true;
 };

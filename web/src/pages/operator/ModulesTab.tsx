@@ -58,13 +58,14 @@ export function ModulesTab() {
         </Text>
       )}
       {!error && modules.length > 0 && (
-        <Table.ScrollContainer minWidth={880}>
+        <Table.ScrollContainer minWidth={960}>
           <Table verticalSpacing="sm" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Module</Table.Th>
                 <Table.Th>Client ID</Table.Th>
                 <Table.Th>Type</Table.Th>
+                <Table.Th style={{ whiteSpace: 'nowrap' }}>ID Token Signing</Table.Th>
                 <Table.Th>Redirect URIs</Table.Th>
                 <Table.Th>Registered</Table.Th>
                 <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
@@ -91,6 +92,7 @@ export function ModulesTab() {
                       <Badge color="gray" variant="light" tt="none" styles={NO_SHRINK}>Public</Badge>
                     )}
                   </Table.Td>
+                  <Table.Td><Text size="sm" ff="monospace">{module.idTokenAlg}</Text></Table.Td>
                   <Table.Td><UriList uris={module.redirectUris} /></Table.Td>
                   <Table.Td><Text size="sm">{formatTime(module.createdAt)}</Text></Table.Td>
                   <Table.Td>

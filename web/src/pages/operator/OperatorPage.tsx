@@ -5,13 +5,15 @@ import { LoadingState } from '../../components/LoadingState';
 import { SignedInShell } from '../../components/SignedInShell';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { useSession } from '../../hooks/useSession';
+import { AuditTab } from './AuditTab';
 import { CompaniesTab } from './CompaniesTab';
+import { ComplianceTab } from './ComplianceTab';
 import { Forbidden } from './Forbidden';
 import { MailboxTab } from './MailboxTab';
 import { ModulesTab } from './ModulesTab';
 import { RequestsTab } from './RequestsTab';
 
-const tabs = ['requests', 'companies', 'modules', 'mailbox'] as const;
+const tabs = ['requests', 'companies', 'modules', 'mailbox', 'audit', 'compliance'] as const;
 type Tab = (typeof tabs)[number];
 
 export function OperatorPage() {
@@ -54,6 +56,8 @@ export function OperatorPage() {
             <Tabs.Tab value="companies">Companies</Tabs.Tab>
             <Tabs.Tab value="modules">Modules</Tabs.Tab>
             <Tabs.Tab value="mailbox">Mailbox</Tabs.Tab>
+            <Tabs.Tab value="audit">Audit Log</Tabs.Tab>
+            <Tabs.Tab value="compliance">MFA Compliance</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="requests">
             <RequestsTab />
@@ -66,6 +70,12 @@ export function OperatorPage() {
           </Tabs.Panel>
           <Tabs.Panel value="mailbox">
             <MailboxTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="audit">
+            <AuditTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="compliance">
+            <ComplianceTab />
           </Tabs.Panel>
         </Tabs>
       )}

@@ -1,6 +1,6 @@
-import { Button, Group, Modal, Radio, SimpleGrid, Stack, Text, Textarea, TextInput } from '@mantine/core';
-import { useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { api, type ClientType, type FieldErrors, type ModuleInput, type RegisteredModule } from '../../api';
+import { Button, Group, Input, Modal, Radio, SegmentedControl, SimpleGrid, Stack, Text, Textarea, TextInput } from '@mantine/core';
+import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { api, type ClientType, type FieldErrors, type IdTokenAlg, type ModuleInput, type RegisteredModule } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
@@ -21,10 +21,13 @@ const empty = {
   postLogoutRedirectUris: '',
   backchannelLogoutUri: '',
   clientType: 'confidential' as ClientType,
+  idTokenAlg: 'RS256' as IdTokenAlg,
 };
 type Values = typeof empty;
 
-const SINGLE_FIELDS = ['name', 'description', 'launchUrl', 'logoUrl', 'backchannelLogoutUri', 'clientType'];
+const ID_TOKEN_ALGS: IdTokenAlg[] = ['RS256', 'ES256'];
+
+const SINGLE_FIELDS = ['name', 'description', 'launchUrl', 'logoUrl', 'backchannelLogoutUri', 'clientType', 'idTokenAlg'];
 const LIST_FIELDS = ['redirectUris', 'postLogoutRedirectUris'];
 
 function check(values: Values): FieldErrors {
@@ -49,6 +52,7 @@ function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: Register
   const [sent, setSent] = useState<Record<string, Line[]>>({});
   const action = useAction();
   const formRef = useRef<HTMLFormElement>(null);
+  const algId = useId();
   useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
 
   const server = action.error?.fields ?? {};
@@ -88,6 +92,7 @@ function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: Register
       postLogoutRedirectUris: postLogoutRedirectUris.map((line) => line.value),
       ...(values.backchannelLogoutUri.trim() ? { backchannelLogoutUri: values.backchannelLogoutUri.trim() } : {}),
       clientType: values.clientType,
+      idTokenAlg: values.idTokenAlg,
     };
     const result = await action.run(() => api.operator.registerModule(input));
     if (result) onRegistered(result.module, result.clientSecret);
@@ -135,6 +140,15 @@ function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: Register
               description="Runs in the browser or on a device and cannot keep a secret. Signs in with PKCE alone." />
           </Stack>
         </Radio.Group>
+        {/* A radiogroup has no <label>: the wrapper's label and hint name and describe it by id. */}
+        <Input.Wrapper id={algId} labelElement="div" label="ID token signing algorithm"
+          description="ES256 gives smaller tokens, but the module's OpenID Connect library must support it."
+          error={fieldError('idTokenAlg')}>
+          <SegmentedControl name="idTokenAlg" data={ID_TOKEN_ALGS} value={values.idTokenAlg} mt={4}
+            aria-labelledby={`${algId}-label`}
+            aria-describedby={[`${algId}-description`, fieldError('idTokenAlg') ? `${algId}-error` : ''].join(' ').trim()}
+            onChange={(value) => setValues((current) => ({ ...current, idTokenAlg: value as IdTokenAlg }))} />
+        </Input.Wrapper>
         <Group justify="flex-end" gap="sm">
           <Button variant="default" onClick={onCancel}>
             Cancel

@@ -1,5 +1,6 @@
 import { List, Text, ThemeIcon, VisuallyHidden } from '@mantine/core';
-import { passwordRules } from './passwordRules';
+import type { PasswordRule } from '../../api';
+import { rulesFor } from './passwordRules';
 
 function Mark({ met }: { met: boolean }) {
   return (
@@ -16,18 +17,18 @@ function Mark({ met }: { met: boolean }) {
  * region, so only the rule whose state changed is read out (whole, being atomic) while the
  * user types.
  */
-export function PasswordChecklist({ password, id }: { password: string; id: string }) {
+export function PasswordChecklist({ password, id, rule }: { password: string; id: string; rule?: PasswordRule }) {
   return (
     <div id={id}>
       <Text size="sm" fw={500} mb={6}>
         Your password needs
       </Text>
       <List spacing={6} size="sm" center aria-live="polite">
-        {passwordRules.map((rule) => {
-          const met = rule.test(password);
+        {rulesFor(rule).map((check) => {
+          const met = check.test(password);
           return (
-            <List.Item key={rule.id} icon={<Mark met={met} />} aria-atomic="true">
-              {rule.label}
+            <List.Item key={check.id} icon={<Mark met={met} />} aria-atomic="true">
+              {check.label}
               <VisuallyHidden>{met ? ': met' : ': not met yet'}</VisuallyHidden>
             </List.Item>
           );

@@ -1,0 +1,93 @@
+// The audit trail and the MFA compliance view (docs/API.md "Audit and compliance"): the
+// company's own for Masters, every company's for operators.
+import { get } from '../api';
+import type { CompanyRole, UserStatus } from './admin';
+
+export interface AuditEvent {
+  id: number;
+  time: string;
+  companyId: string | null;
+  companyName: string | null;
+  actor: { id: string; username: string | null } | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  nextCursor: string | null;
+}
+
+/** Filters as typed; empty strings mean "no filter" and are left out of the query. */
+export interface AuditFilters {
+  action: string;
+  from: string;
+  to: string;
+  /** Operators only. */
+  companyId?: string;
+}
+
+export interface ComplianceTotals {
+  users: number;
+  enrolled: number;
+  pending: number;
+  disabled: number;
+  percentEnrolled: number;
+}
+
+export interface ComplianceUser {
+  id: string;
+  username: string;
+  role: CompanyRole;
+  status: UserStatus;
+  enrolled: boolean;
+  enrolledAt: string | null;
+  pending: 'invited' | 'not_enrolled' | null;
+  inviteAgeDays: number | null;
+  lastLoginAt: string | null;
+}
+
+export interface CompanyCompliance {
+  company: { id: string; name: string };
+  users: ComplianceUser[];
+  totals: ComplianceTotals;
+}
+
+export interface CompanyComplianceSummary {
+  companyId: string;
+  companyName: string;
+  status: string;
+  isPlatform: boolean;
+  totals: ComplianceTotals;
+}
+
+/** `?action=…&from=…` with only the filled-in filters (and the cursor for the next page). */
+export function auditQuery(filters: AuditFilters, cursor?: string | null): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(filters)) {
+    if (typeof value === 'string' && value.trim()) params.set(key, value.trim());
+  }
+  if (cursor) params.set('cursor', cursor);
+  const query = params.toString();
+  return query ? `?${query}` : '';
+}
+
+/** Where a Master or operator reads the trail: the company's own, or every company's. */
+export type AuditScope = 'company' | 'operator';
+
+export const auditApi = {
+  page: (scope: AuditScope, filters: AuditFilters, cursor?: string | null) =>
+    get<AuditPage>(`/${scope}/audit${auditQuery(filters, cursor)}`),
+  /** A plain link, not a fetch: the browser downloads the file the server names. */
+  csvUrl: (scope: AuditScope, filters: AuditFilters) => `/api/${scope}/audit.csv${auditQuery(filters)}`,
+
+  companyCompliance: () => get<CompanyCompliance>('/company/compliance'),
+  operatorCompliance: (companyId: string) =>
+    get<CompanyCompliance>(`/operator/compliance?companyId=${encodeURIComponent(companyId)}`),
+  operatorComplianceSummary: () => get<{ companies: CompanyComplianceSummary[] }>('/operator/compliance'),
+  complianceCsvUrl: (scope: AuditScope, companyId?: string) =>
+    `/api/${scope}/compliance.csv${companyId ? `?companyId=${encodeURIComponent(companyId)}` : ''}`,
+};

@@ -1,0 +1,191 @@
+import { Button, Code, Group, NativeSelect, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
+import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { auditApi, type AuditEvent, type AuditFilters, type AuditPage, type AuditScope } from '../../api/audit';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { LoadingState } from '../../components/LoadingState';
+import { formErrors } from '../../formErrors';
+import { formatTime } from '../../format';
+import { useAction } from '../../hooks/useAction';
+import { useLoad } from '../../hooks/useLoad';
+import { describeUserAgent } from '../../userAgent';
+import { LoadError } from '../operator/LoadError';
+import { actorText, detailText, targetText } from './auditText';
+
+const EMPTY: AuditFilters = { action: '', from: '', to: '', companyId: '' };
+
+interface AuditLogProps {
+  scope: AuditScope;
+  /** Operators filter by company; Masters only ever see their own. */
+  companies?: { id: string; name: string }[];
+  /** Shown instead of the list when the server answers 403. */
+  forbidden?: ReactNode;
+}
+
+function EventRow({ event, withCompany }: { event: AuditEvent; withCompany: boolean }) {
+  const detail = detailText(event);
+  const target = targetText(event);
+  return (
+    <Table.Tr>
+      <Table.Td><Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatTime(event.time)}</Text></Table.Td>
+      {withCompany && <Table.Td><Text size="sm">{event.companyName ?? 'Platform'}</Text></Table.Td>}
+      <Table.Td><Text size="sm">{actorText(event)}</Text></Table.Td>
+      <Table.Td><Code fz="xs">{event.action}</Code></Table.Td>
+      <Table.Td>
+        <Text size="sm" maw={180} truncate="end" title={event.target ?? undefined}>{target}</Text>
+      </Table.Td>
+      <Table.Td>
+        <Text size="sm">{event.ip ?? '—'}</Text>
+        {event.userAgent && (
+          <Tooltip label={event.userAgent} multiline maw={360} withArrow>
+            <Text size="xs" c="dimmed" tabIndex={0} style={{ width: 'fit-content' }}>{describeUserAgent(event.userAgent)}</Text>
+          </Tooltip>
+        )}
+      </Table.Td>
+      <Table.Td>
+        <Text size="xs" maw={320} lineClamp={2} title={detail || undefined} style={{ overflowWrap: 'anywhere' }}>
+          {detail}
+        </Text>
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
+/**
+ * The audit trail, newest first, with filters; "Load More" follows the server's cursor and
+ * "Export CSV" downloads what the same filters select (up to the server's limit).
+ */
+export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
+  const [typed, setTyped] = useState<AuditFilters>(EMPTY);
+  const [applied, setApplied] = useState<AuditFilters>(EMPTY);
+  const load = useCallback(() => auditApi.page(scope, applied), [scope, applied]);
+  const first = useLoad(load);
+  const [older, setOlder] = useState<AuditPage[]>([]);
+  const more = useAction();
+  const { setError: setMoreError } = more;
+
+  // A new first page (other filters, a refresh) starts the list again.
+  useEffect(() => {
+    setOlder([]);
+    setMoreError(null);
+  }, [first.data, setMoreError]);
+
+  const events = [...(first.data?.events ?? []), ...older.flatMap((page) => page.events)];
+  const nextCursor = older.length ? (older.at(-1)?.nextCursor ?? null) : (first.data?.nextCursor ?? null);
+  // A malformed filter answers 400 with the field named: show it under that input.
+  const filterError = first.error?.status === 400 ? first.error : null;
+  const { fields, summary } = formErrors(filterError);
+
+  const onFilter = (event: FormEvent) => {
+    event.preventDefault();
+    setApplied({ ...typed });
+  };
+  const onClear = () => {
+    setTyped(EMPTY);
+    setApplied(EMPTY);
+  };
+  const onMore = async () => {
+    if (!nextCursor) return;
+    const page = await more.run(() => auditApi.page(scope, applied, nextCursor));
+    if (page) setOlder((current) => [...current, page]);
+  };
+  const set = (key: keyof AuditFilters) => (event: { currentTarget: { value: string } }) => {
+    const value = event.currentTarget.value;
+    setTyped((current) => ({ ...current, [key]: value }));
+  };
+
+  if (first.error?.status === 403 && forbidden) return <>{forbidden}</>;
+
+  return (
+    <Stack gap="md">
+      <form onSubmit={onFilter} noValidate aria-label="Filter the audit log">
+        <Group align="flex-start" gap="sm" wrap="wrap">
+          {companies && (
+            <NativeSelect
+              label="Company"
+              size="sm"
+              w={220}
+              value={typed.companyId}
+              onChange={set('companyId')}
+              data={[{ value: '', label: 'All companies' }, ...companies.map((c) => ({ value: c.id, label: c.name }))]}
+              error={fields.companyId}
+            />
+          )}
+          <TextInput
+            label="Action"
+            size="sm"
+            w={220}
+            placeholder="login.failed or login."
+            description="Exact, or a prefix ending in a dot"
+            spellCheck={false}
+            autoCapitalize="none"
+            value={typed.action}
+            onChange={set('action')}
+            error={fields.action}
+          />
+          <TextInput label="From" type="date" size="sm" w={170} description="Whole days, UTC" value={typed.from} onChange={set('from')} error={fields.from} />
+          <TextInput label="To" type="date" size="sm" w={170} description="Inclusive" value={typed.to} onChange={set('to')} error={fields.to} />
+          <Group gap="xs" mt={46}>
+            <Button type="submit" size="sm">Filter</Button>
+            <Button variant="default" size="sm" onClick={onClear}>Clear</Button>
+          </Group>
+        </Group>
+      </form>
+
+      <Group justify="space-between">
+        <Text size="sm" c="dimmed">
+          Newest first. Every security event is kept; nothing here can be changed or deleted.
+        </Text>
+        <Group gap="xs">
+          <Button variant="default" size="sm" onClick={() => void first.reload()} loading={first.loading && first.data !== null}>
+            Refresh
+          </Button>
+          {/* A plain link: the server names the file and the browser saves it. */}
+          <Button component="a" href={auditApi.csvUrl(scope, applied)} download variant="default" size="sm">
+            Export CSV
+          </Button>
+        </Group>
+      </Group>
+
+      {filterError ? <ErrorAlert message={summary} /> : first.error && <LoadError error={first.error} onRetry={() => void first.reload()} />}
+      {!first.error && first.data === null && <LoadingState label="Loading the audit log…" />}
+      {!first.error && first.data !== null && events.length === 0 && (
+        <Text c="dimmed" ta="center" py="xl">No events match these filters.</Text>
+      )}
+      {!first.error && events.length > 0 && (
+        <Table.ScrollContainer minWidth={companies ? 1080 : 940}>
+          <Table verticalSpacing="xs" striped highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Time</Table.Th>
+                {companies && <Table.Th>Company</Table.Th>}
+                <Table.Th>Actor</Table.Th>
+                <Table.Th>Action</Table.Th>
+                <Table.Th>Target</Table.Th>
+                <Table.Th>IP and browser</Table.Th>
+                <Table.Th>Details</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {events.map((event) => (
+                <EventRow key={event.id} event={event} withCompany={Boolean(companies)} />
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      <ErrorAlert message={more.error?.message} />
+      {!first.error && nextCursor && (
+        <Group justify="center">
+          <Button variant="default" onClick={() => void onMore()} loading={more.pending}>
+            Load More
+          </Button>
+        </Group>
+      )}
+      {!first.error && first.data !== null && events.length > 0 && !nextCursor && (
+        <Text size="xs" c="dimmed" ta="center">
+          {events.length} {events.length === 1 ? 'event' : 'events'}; that is all.
+        </Text>
+      )}
+    </Stack>
+  );
+}

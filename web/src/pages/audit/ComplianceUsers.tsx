@@ -1,0 +1,53 @@
+import { Badge, Table, Text } from '@mantine/core';
+import type { ComplianceUser } from '../../api/audit';
+import { formatTime, humanize } from '../../format';
+import { UserStatusBadge } from '../company/UserStatusBadge';
+
+function TwoFactor({ user }: { user: ComplianceUser }) {
+  if (user.enrolled) {
+    return (
+      <>
+        <Badge color="teal" variant="light" tt="none">Enrolled</Badge>
+        {user.enrolledAt && <Text size="xs" c="dimmed" mt={2}>since {formatTime(user.enrolledAt)}</Text>}
+      </>
+    );
+  }
+  if (user.pending === 'invited') return <Badge color="blue" variant="light" tt="none">Pending: not signed up</Badge>;
+  if (user.pending === 'not_enrolled') return <Badge color="orange" variant="light" tt="none">Pending: no 2FA yet</Badge>;
+  return <Text size="sm" c="dimmed">Not needed (deactivated)</Text>;
+}
+
+const days = (value: number | null) => (value === null ? '—' : value === 1 ? '1 day' : `${value} days`);
+
+/** One row per user: enrolled or what they still have to do, and for how long. */
+export function ComplianceUsers({ users }: { users: ComplianceUser[] }) {
+  if (users.length === 0) return <Text c="dimmed" ta="center" py="xl">This company has no users yet.</Text>;
+  return (
+    <Table.ScrollContainer minWidth={760}>
+      <Table verticalSpacing="sm" highlightOnHover>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Username</Table.Th>
+            <Table.Th>Role</Table.Th>
+            <Table.Th>Status</Table.Th>
+            <Table.Th>Two-factor</Table.Th>
+            <Table.Th>Invite age</Table.Th>
+            <Table.Th>Last login</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {users.map((user) => (
+            <Table.Tr key={user.id}>
+              <Table.Td><Text size="sm" fw={600}>{user.username}</Text></Table.Td>
+              <Table.Td><Text size="sm">{humanize(user.role)}</Text></Table.Td>
+              <Table.Td><UserStatusBadge status={user.status} /></Table.Td>
+              <Table.Td><TwoFactor user={user} /></Table.Td>
+              <Table.Td><Text size="sm">{days(user.inviteAgeDays)}</Text></Table.Td>
+              <Table.Td><Text size="sm">{formatTime(user.lastLoginAt) || 'Never'}</Text></Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}

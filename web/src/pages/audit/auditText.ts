@@ -1,0 +1,34 @@
+import type { AuditEvent } from '../../api/audit';
+
+// Kept out of the detail column: they are shown as the actor and the target already.
+const SHOWN_ELSEWHERE = new Set(['username', 'actorUsername']);
+
+const valueText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** "reason: wrong_password · from: user" from an event's detail. */
+export function detailText(event: AuditEvent): string {
+  if (!event.detail) return '';
+  return Object.entries(event.detail)
+    .filter(([key]) => !SHOWN_ELSEWHERE.has(key))
+    .map(([key, value]) => `${key}: ${valueText(value)}`)
+    .join(' · ');
+}
+
+/** Who acted: a username when known, "Gatehouse CLI" for command-line decisions. */
+export function actorText(event: AuditEvent): string {
+  if (!event.actor) return '—';
+  if (event.actor.id === 'cli') return 'Gatehouse CLI';
+  return event.actor.username ?? (typeof event.detail?.actorUsername === 'string' ? event.detail.actorUsername : 'Unknown user');
+}
+
+/**
+ * Whom it was about: the username recorded with the event; the actor themself (a login);
+ * the company (a policy change); else the raw target id.
+ */
+export function targetText(event: AuditEvent): string {
+  const username = event.detail?.username;
+  if (typeof username === 'string') return username;
+  if (event.target && event.target === event.actor?.id && event.actor.username) return event.actor.username;
+  if (event.target && event.target === event.companyId) return event.companyName ?? 'The company';
+  return event.target ?? '—';
+}

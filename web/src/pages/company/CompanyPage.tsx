@@ -1,0 +1,81 @@
+import { Anchor, Button, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Link, useSearchParams } from 'react-router';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { LoadingState } from '../../components/LoadingState';
+import { SignedInShell } from '../../components/SignedInShell';
+import { usePageTitle } from '../../hooks/usePageTitle';
+import { useSession } from '../../hooks/useSession';
+import { isMaster } from '../../roles';
+import { AuditLog } from '../audit/AuditLog';
+import { ApprovalsTab } from './ApprovalsTab';
+import { ComplianceTab } from './ComplianceTab';
+import { NoAccess } from './NoAccess';
+import { PolicyTab } from './PolicyTab';
+import { UsersTab } from './UsersTab';
+
+const tabs = ['users', 'approvals', 'policy', 'audit', 'compliance'] as const;
+type Tab = (typeof tabs)[number];
+
+/** Company administration for the Root Master and Masters. */
+export function CompanyPage() {
+  usePageTitle('Company');
+  const { me, error, reload } = useSession();
+  // The open tab lives in the address, so a reload or a shared link keeps it.
+  const [params, setParams] = useSearchParams();
+  const requested = params.get('tab');
+  const tab: Tab = tabs.find((name) => name === requested) ?? 'users';
+
+  if (!me) {
+    return (
+      <Stack p="xl" maw={480} mx="auto">
+        <ErrorAlert message={error?.message} />
+        {error ? <Button variant="default" onClick={() => void reload()}>Try again</Button> : <LoadingState />}
+      </Stack>
+    );
+  }
+
+  return (
+    <SignedInShell me={me}>
+      <div>
+        <Anchor component={Link} to="/" size="sm">
+          ← Home
+        </Anchor>
+        <Title order={1} size="h2" mt={4}>
+          {me.company.name}
+        </Title>
+        <Text size="sm" c="dimmed">
+          Users, security policy and audit log of your company.
+        </Text>
+      </div>
+      {!isMaster(me) ? (
+        <NoAccess />
+      ) : (
+        // Inactive panels unmount, so opening a tab always shows fresh data.
+        <Tabs value={tab} onChange={(value) => setParams(value && value !== 'users' ? { tab: value } : {}, { replace: true })} keepMounted={false}>
+          <Tabs.List mb="lg">
+            <Tabs.Tab value="users">Users</Tabs.Tab>
+            <Tabs.Tab value="approvals">Approvals</Tabs.Tab>
+            <Tabs.Tab value="policy">Security Policy</Tabs.Tab>
+            <Tabs.Tab value="audit">Audit Log</Tabs.Tab>
+            <Tabs.Tab value="compliance">MFA Compliance</Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="users">
+            <UsersTab me={me} onMeChanged={() => void reload()} />
+          </Tabs.Panel>
+          <Tabs.Panel value="approvals">
+            <ApprovalsTab me={me} />
+          </Tabs.Panel>
+          <Tabs.Panel value="policy">
+            <PolicyTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="audit">
+            <AuditLog scope="company" forbidden={<NoAccess />} />
+          </Tabs.Panel>
+          <Tabs.Panel value="compliance">
+            <ComplianceTab />
+          </Tabs.Panel>
+        </Tabs>
+      )}
+    </SignedInShell>
+  );
+}

@@ -1,0 +1,43 @@
+import { Button, Group, Stack, Text } from '@mantine/core';
+import { useCallback } from 'react';
+import { auditApi } from '../../api/audit';
+import { LoadingState } from '../../components/LoadingState';
+import { useLoad } from '../../hooks/useLoad';
+import { ComplianceTotals } from '../audit/ComplianceTotals';
+import { ComplianceUsers } from '../audit/ComplianceUsers';
+import { LoadError } from '../operator/LoadError';
+import { NoAccess } from './NoAccess';
+
+/** The company's MFA compliance: who has 2FA, who is still pending and for how long. */
+export function ComplianceTab() {
+  const load = useCallback(() => auditApi.companyCompliance(), []);
+  const { data, error, loading, reload } = useLoad(load);
+
+  if (error?.status === 403) return <NoAccess />;
+
+  return (
+    <Stack gap="md">
+      <Group justify="space-between">
+        <Text size="sm" c="dimmed">
+          Deactivated users cannot log in, so they count as neither enrolled nor pending.
+        </Text>
+        <Group gap="xs">
+          <Button variant="default" size="sm" onClick={() => void reload()} loading={loading && data !== null}>
+            Refresh
+          </Button>
+          <Button component="a" href={auditApi.complianceCsvUrl('company')} download variant="default" size="sm">
+            Export CSV
+          </Button>
+        </Group>
+      </Group>
+      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {!error && !data && <LoadingState label="Loading compliance…" />}
+      {data && (
+        <>
+          <ComplianceTotals totals={data.totals} />
+          <ComplianceUsers users={data.users} />
+        </>
+      )}
+    </Stack>
+  );
+}

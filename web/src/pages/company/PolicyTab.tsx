@@ -1,0 +1,280 @@
+import { Alert, Anchor, Button, Checkbox, Fieldset, Group, NumberInput, SimpleGrid, Stack, Switch, Text, Textarea } from '@mantine/core';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import type { FieldErrors, PasswordClass } from '../../api';
+import { adminApi, type Policy, type PolicyAnswer } from '../../api/admin';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { LoadingState } from '../../components/LoadingState';
+import { formErrors } from '../../formErrors';
+import { useAction } from '../../hooks/useAction';
+import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
+import { useLoad } from '../../hooks/useLoad';
+import { LoadError } from '../operator/LoadError';
+import { isListKey, linesOf, listErrors } from '../operator/moduleLines';
+import { Notice } from '../operator/Notice';
+import { NoAccess } from './NoAccess';
+
+type NumberField = 'passwordMinLength' | 'lockoutThreshold' | 'lockoutMinutes' | 'sessionAbsoluteMinutes' | 'sessionIdleMinutes';
+
+/** The form keeps what is typed (a number input may hold '' for a moment). */
+interface Form {
+  numbers: Record<NumberField, number | string>;
+  passwordClasses: PasswordClass[];
+  ipAllowlist: string;
+  twoPerson2faReset: boolean;
+}
+
+const CLASS_LABELS: Record<PasswordClass, string> = {
+  lower: 'A lower-case letter',
+  upper: 'An upper-case letter',
+  digit: 'A number',
+  symbol: 'A symbol',
+};
+
+const NUMBER_LABELS: Record<NumberField, string> = {
+  passwordMinLength: 'Minimum Password Length',
+  lockoutThreshold: 'Failed Attempts Before Lock',
+  lockoutMinutes: 'Lock Duration (minutes)',
+  sessionAbsoluteMinutes: 'Session Limit (minutes)',
+  sessionIdleMinutes: 'Idle Timeout (minutes)',
+};
+
+const formOf = (policy: Policy): Form => ({
+  numbers: {
+    passwordMinLength: policy.passwordMinLength,
+    lockoutThreshold: policy.lockoutThreshold,
+    lockoutMinutes: policy.lockoutMinutes,
+    sessionAbsoluteMinutes: policy.sessionAbsoluteMinutes,
+    sessionIdleMinutes: policy.sessionIdleMinutes,
+  },
+  passwordClasses: policy.passwordClasses,
+  ipAllowlist: policy.ipAllowlist.join('\n'),
+  twoPerson2faReset: policy.twoPerson2faReset,
+});
+
+/** Whole numbers within the server's limits, named under the field before sending. */
+function check(form: Form, limits: PolicyAnswer['limits']): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const key of Object.keys(NUMBER_LABELS) as NumberField[]) {
+    const value = form.numbers[key];
+    const [min, max] = limits[key];
+    if (value === '' || typeof value !== 'number' || !Number.isInteger(value)) errors[key] = 'Enter a whole number.';
+    else if (value < min || value > max) errors[key] = `Enter a number from ${min} to ${max}.`;
+  }
+  const idle = form.numbers.sessionIdleMinutes;
+  const absolute = form.numbers.sessionAbsoluteMinutes;
+  if (!errors.sessionIdleMinutes && !errors.sessionAbsoluteMinutes && Number(idle) > Number(absolute)) {
+    errors.sessionIdleMinutes = 'The idle timeout can be at most the session limit.';
+  }
+  return errors;
+}
+
+const hours = (minutes: number | string) => {
+  const value = Number(minutes);
+  if (!Number.isFinite(value) || value < 60) return '';
+  const h = value / 60;
+  return ` (${Number.isInteger(h) ? h : h.toFixed(1)} h)`;
+};
+
+function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved: PolicyAnswer) => void }) {
+  const [form, setForm] = useState<Form>(() => formOf(answer.policy));
+  const [checked, setChecked] = useState<FieldErrors>({});
+  const [sentLines, setSentLines] = useState(linesOf(''));
+  const action = useAction();
+  const formRef = useRef<HTMLFormElement>(null);
+  const { limits, currentIp } = answer;
+  // The self-lockout guard names the allowlist; keep it under that field.
+  const { fields, summary } = formErrors(action.error, { 'policy.locks_out_self': 'ipAllowlist' });
+  const errors = { ...fields, ...checked };
+  useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
+
+  useEffect(() => setForm(formOf(answer.policy)), [answer]);
+
+  const setNumber = (key: NumberField) => (value: number | string) => {
+    setForm((current) => ({ ...current, numbers: { ...current.numbers, [key]: value } }));
+    setChecked(({ [key]: _dropped, ...rest }) => rest);
+  };
+
+  const lines = linesOf(form.ipAllowlist);
+  const ipMessages = listErrors(errors, 'ipAllowlist', sentLines);
+  const classMessages = Object.entries(errors)
+    .filter(([key]) => isListKey(key, 'passwordClasses'))
+    .map(([, message]) => message);
+  const hasCurrentIp = currentIp !== null && lines.some((line) => line.value === currentIp);
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    const problems = check(form, limits);
+    setChecked(problems);
+    if (Object.keys(problems).length) return;
+    setSentLines(lines);
+    const change: Policy = {
+      passwordMinLength: Number(form.numbers.passwordMinLength),
+      passwordClasses: limits.passwordClasses.filter((c) => form.passwordClasses.includes(c)),
+      lockoutThreshold: Number(form.numbers.lockoutThreshold),
+      lockoutMinutes: Number(form.numbers.lockoutMinutes),
+      sessionAbsoluteMinutes: Number(form.numbers.sessionAbsoluteMinutes),
+      sessionIdleMinutes: Number(form.numbers.sessionIdleMinutes),
+      ipAllowlist: lines.map((line) => line.value),
+      twoPerson2faReset: form.twoPerson2faReset,
+    };
+    const saved = await action.run(() => adminApi.savePolicy(change));
+    if (saved) onSaved(saved);
+  };
+
+  const numberInput = (key: NumberField, description: string, suffix = '') => (
+    <NumberInput
+      label={NUMBER_LABELS[key]}
+      description={description + suffix}
+      min={limits[key][0]}
+      max={limits[key][1]}
+      allowDecimal={false}
+      allowNegative={false}
+      // No silent clamping on blur: an out-of-range number gets a message instead.
+      clampBehavior="none"
+      value={form.numbers[key]}
+      onChange={setNumber(key)}
+      error={errors[key]}
+    />
+  );
+
+  return (
+    <form ref={formRef} onSubmit={onSubmit} noValidate>
+      <Stack gap="lg">
+        <ErrorAlert message={summary} />
+        <Fieldset legend="Passwords">
+          <Stack gap="md">
+            <Text size="sm" c="dimmed">Applies to every new password: sign-up, password changes and resets.</Text>
+            <SimpleGrid cols={{ base: 1, sm: 2 }}>
+              {numberInput('passwordMinLength', `${limits.passwordMinLength[0]} to ${limits.passwordMinLength[1]} characters.`)}
+            </SimpleGrid>
+            <Checkbox.Group
+              label="Each new password needs"
+              value={form.passwordClasses}
+              onChange={(value) => {
+                setForm((current) => ({ ...current, passwordClasses: value as PasswordClass[] }));
+                setChecked(({ passwordClasses: _dropped, ...rest }) => rest);
+              }}
+              error={classMessages.length ? classMessages.join(' ') : undefined}
+            >
+              <Group gap="lg" mt={6}>
+                {limits.passwordClasses.map((id) => (
+                  <Checkbox key={id} value={id} label={CLASS_LABELS[id] ?? id} />
+                ))}
+              </Group>
+            </Checkbox.Group>
+          </Stack>
+        </Fieldset>
+
+        <Fieldset legend="Lockout">
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            {numberInput('lockoutThreshold', 'Wrong passwords, codes and recovery codes, counted together.')}
+            {numberInput('lockoutMinutes', `${limits.lockoutMinutes[0]} minute to 24 hours.`, hours(form.numbers.lockoutMinutes))}
+          </SimpleGrid>
+        </Fieldset>
+
+        <Fieldset legend="Sessions">
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            {numberInput('sessionAbsoluteMinutes', 'A session ends this long after login, however active.', hours(form.numbers.sessionAbsoluteMinutes))}
+            {numberInput('sessionIdleMinutes', 'A session ends after this long without use.', hours(form.numbers.sessionIdleMinutes))}
+          </SimpleGrid>
+        </Fieldset>
+
+        <Fieldset legend="IP Allowlist">
+          <Stack gap="sm">
+            <Textarea
+              label="Allowed Networks"
+              description={`One range per line, such as 203.0.113.0/24 or 2001:db8::/32, or a single address; at most ${limits.ipAllowlistEntries}. Leave empty to allow logins from anywhere.`}
+              autosize
+              minRows={3}
+              maxRows={12}
+              spellCheck={false}
+              styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+              value={form.ipAllowlist}
+              onChange={(event) => {
+                const value = event.currentTarget.value;
+                setForm((current) => ({ ...current, ipAllowlist: value }));
+              }}
+              error={ipMessages.length ? <>{ipMessages.map((m) => <span key={m} style={{ display: 'block' }}>{m}</span>)}</> : undefined}
+            />
+            {currentIp && (
+              <Text size="sm">
+                Your address as Gatehouse sees it: <strong>{currentIp}</strong>.{' '}
+                {lines.length > 0 && !hasCurrentIp && (
+                  <Anchor
+                    component="button"
+                    type="button"
+                    size="sm"
+                    onClick={() => setForm((current) => ({ ...current, ipAllowlist: `${current.ipAllowlist.trimEnd()}\n${currentIp}`.trimStart() }))}
+                  >
+                    Add my address
+                  </Anchor>
+                )}
+              </Text>
+            )}
+            <Text size="xs" c="dimmed">
+              Applies at the next login; sessions already open continue. Gatehouse refuses a list that would not let you
+              log in again yourself.
+            </Text>
+          </Stack>
+        </Fieldset>
+
+        <Fieldset legend="2FA Resets">
+          <Switch
+            label="A second Master must approve each 2FA reset"
+            description="A reset requested by a Master waits on the Approvals tab until another Master approves it."
+            checked={form.twoPerson2faReset}
+            onChange={(event) => {
+              const value = event.currentTarget.checked;
+              setForm((current) => ({ ...current, twoPerson2faReset: value }));
+            }}
+          />
+        </Fieldset>
+
+        <Group>
+          <Button type="submit" loading={action.pending}>
+            Save Policy
+          </Button>
+          <Button variant="default" onClick={() => { setForm(formOf(answer.policy)); setChecked({}); action.setError(null); }}>
+            Discard Changes
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+export function PolicyTab() {
+  const load = useCallback(() => adminApi.policy(), []);
+  const { data, error, reload } = useLoad(load);
+  const [saved, setSaved] = useState<PolicyAnswer | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const answer = saved ?? data;
+
+  if (error?.status === 403) return <NoAccess />;
+
+  return (
+    <Stack gap="md" maw={880}>
+      <Notice message={notice} onClose={() => setNotice(null)} />
+      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {!error && !answer && <LoadingState label="Loading the security policy…" />}
+      {answer && (
+        <>
+          {answer.policy.ipAllowlist.length > 0 && (
+            <Alert color="blue" variant="light">
+              Logins to your company are allowed only from {answer.policy.ipAllowlist.length}{' '}
+              {answer.policy.ipAllowlist.length === 1 ? 'network' : 'networks'}.
+            </Alert>
+          )}
+          <PolicyForm
+            answer={answer}
+            onSaved={(next) => {
+              setSaved(next);
+              setNotice('Security policy saved.');
+              window.scrollTo({ top: 0, behavior: 'smooth' });
+            }}
+          />
+        </>
+      )}
+    </Stack>
+  );
+}

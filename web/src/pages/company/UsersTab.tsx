@@ -1,0 +1,195 @@
+import { Badge, Button, Group, Stack, Table, Text, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
+import { useCallback, useState } from 'react';
+import type { Me } from '../../api';
+import { adminApi, type CompanyUser } from '../../api/admin';
+import { LoadingState } from '../../components/LoadingState';
+import { formatAge, formatTime, humanize } from '../../format';
+import { useLoad } from '../../hooks/useLoad';
+import { LoadError } from '../operator/LoadError';
+import { Notice } from '../operator/Notice';
+import { BulkInviteDialog } from './BulkInviteDialog';
+import { ChangeRoleDialog } from './ChangeRoleDialog';
+import { InviteDialog } from './InviteDialog';
+import { NoAccess } from './NoAccess';
+import { UserActionDialog, type ConfirmableAction } from './UserActionDialog';
+import { UserActionsMenu } from './UserActionsMenu';
+import { UserStatusBadge } from './UserStatusBadge';
+import { actionsFor, type UserAction } from './userActions';
+
+type Dialog = { kind: 'invite' } | { kind: 'bulk' } | { kind: UserAction; user: CompanyUser } | null;
+
+function InviteAge({ user }: { user: CompanyUser }) {
+  if (user.status !== 'invited') return <Text size="sm" c="dimmed">—</Text>;
+  return (
+    <Group gap={6} wrap="nowrap">
+      <Text size="sm" title={user.invite ? `Sent ${formatTime(user.invite.sentAt)}` : undefined}>
+        {formatAge(user.ageHours)}
+      </Text>
+      {user.invite?.expired && (
+        <Badge color="gray" variant="outline" tt="none" size="sm">
+          Link expired
+        </Badge>
+      )}
+      {!user.invite && (
+        <Badge color="gray" variant="outline" tt="none" size="sm">
+          No live link
+        </Badge>
+      )}
+    </Group>
+  );
+}
+
+function UserRow({ user, me, onChoose }: { user: CompanyUser; me: Me; onChoose: (action: UserAction, user: CompanyUser) => void }) {
+  const actions = actionsFor(user, me);
+  const isMe = user.id === me.user.id;
+  return (
+    <Table.Tr>
+      <Table.Td>
+        <Text fw={600} size="sm">
+          {user.username}
+          {isMe && <Text span c="dimmed" fw={400}> (you)</Text>}
+        </Text>
+      </Table.Td>
+      <Table.Td><Text size="sm">{user.displayName}</Text></Table.Td>
+      <Table.Td><Text size="sm" style={{ overflowWrap: 'anywhere' }}>{user.email}</Text></Table.Td>
+      <Table.Td><Text size="sm">{humanize(user.role)}</Text></Table.Td>
+      <Table.Td>
+        <Group gap={6} wrap="nowrap">
+          <UserStatusBadge status={user.status} />
+          {user.locked && (
+            <Tooltip label={`Locked until ${formatTime(user.lockedUntil)}`} withArrow>
+              <Badge color="red" variant="filled" tt="none" tabIndex={0}>
+                Locked
+              </Badge>
+            </Tooltip>
+          )}
+        </Group>
+      </Table.Td>
+      <Table.Td><InviteAge user={user} /></Table.Td>
+      <Table.Td><Text size="sm">{formatTime(user.lastLoginAt) || 'Never'}</Text></Table.Td>
+      <Table.Td>
+        {actions.length > 0 ? (
+          <UserActionsMenu user={user} actions={actions} onChoose={onChoose} />
+        ) : (
+          // Why there is no menu: the server refuses these anyway (docs/API.md).
+          <Text size="xs" c="dimmed">{isMe ? 'In My Settings' : 'Root Master'}</Text>
+        )}
+      </Table.Td>
+    </Table.Tr>
+  );
+}
+
+interface UsersTabProps {
+  me: Me;
+  /** The signed-in user's own role may change (Transfer Root Master). */
+  onMeChanged: () => void;
+}
+
+export function UsersTab({ me, onMeChanged }: UsersTabProps) {
+  const load = useCallback(() => adminApi.users(), []);
+  const { data, error, loading, reload } = useLoad(load);
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [search, setSearch] = useState('');
+
+  const finished = (message: string) => {
+    setDialog(null);
+    setNotice(message);
+    void reload();
+  };
+
+  const all = data?.users ?? [];
+  // A bulk invite makes long lists: narrow them by what a Master remembers of someone.
+  const needle = search.trim().toLowerCase();
+  const users = needle
+    ? all.filter((u) => [u.username, u.displayName ?? '', u.email].some((text) => text.toLowerCase().includes(needle)))
+    : all;
+  const confirmable = dialog && 'user' in dialog && dialog.kind !== 'role' ? (dialog as { kind: ConfirmableAction; user: CompanyUser }) : null;
+
+  if (error?.status === 403) return <NoAccess />;
+
+  return (
+    <Stack gap="md">
+      <Group justify="space-between" wrap="wrap">
+        <Group gap="sm">
+          <TextInput
+            aria-label="Search users"
+            placeholder="Search by name or email"
+            size="sm"
+            w={240}
+            type="search"
+            value={search}
+            onChange={(event) => setSearch(event.currentTarget.value)}
+          />
+          <Text size="sm" c="dimmed" aria-live="polite">
+            {data ? (needle ? `${users.length} of ${all.length}` : `${all.length} ${all.length === 1 ? 'user' : 'users'}`) : ''}
+          </Text>
+        </Group>
+        <Group gap="xs">
+          <Button variant="default" onClick={() => void reload()} loading={loading && data !== null}>
+            Refresh
+          </Button>
+          <Button variant="default" onClick={() => setDialog({ kind: 'bulk' })}>
+            Bulk Invite
+          </Button>
+          <Button onClick={() => setDialog({ kind: 'invite' })}>Invite User</Button>
+        </Group>
+      </Group>
+      <Notice message={notice} onClose={() => setNotice(null)} />
+      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {!error && data === null && <LoadingState label="Loading users…" />}
+      {!error && data !== null && needle && users.length === 0 && (
+        <Text c="dimmed" ta="center" py="xl">No user matches “{search.trim()}”.</Text>
+      )}
+      {!error && users.length > 0 && (
+        <Table.ScrollContainer minWidth={980}>
+          <Table verticalSpacing="sm" highlightOnHover>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Username</Table.Th>
+                <Table.Th>Name</Table.Th>
+                <Table.Th>Email</Table.Th>
+                <Table.Th>Role</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th>Invite age</Table.Th>
+                <Table.Th>Last login</Table.Th>
+                <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {users.map((user) => (
+                <UserRow key={user.id} user={user} me={me} onChoose={(kind, target) => setDialog({ kind, user: target })} />
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+
+      <InviteDialog
+        opened={dialog?.kind === 'invite'}
+        companyName={me.company.name}
+        onClose={() => setDialog(null)}
+        onInvited={(user) => finished(`Invitation sent to ${user.email}. ${user.username} shows as Invited until they set a password.`)}
+      />
+      <BulkInviteDialog
+        opened={dialog?.kind === 'bulk'}
+        onClose={() => setDialog(null)}
+        onProcessed={() => void reload()}
+      />
+      <ChangeRoleDialog
+        user={dialog?.kind === 'role' ? dialog.user : null}
+        onClose={() => setDialog(null)}
+        onChanged={(user, role) => finished(`${user.username} is now a ${humanize(role)}.`)}
+      />
+      <UserActionDialog
+        action={confirmable?.kind ?? null}
+        user={confirmable?.user ?? null}
+        onClose={() => setDialog(null)}
+        onDone={(message, action) => {
+          finished(message);
+          if (action === 'transfer') onMeChanged();
+        }}
+      />
+    </Stack>
+  );
+}

@@ -1,0 +1,115 @@
+import { Badge, Button, Group, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
+import { useCallback, useEffect, useState } from 'react';
+import { useNavigate } from 'react-router';
+import { meApi, type MySession } from '../../api/me';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { LoadingState } from '../../components/LoadingState';
+import { formatTime } from '../../format';
+import { useAction } from '../../hooks/useAction';
+import { useLoad } from '../../hooks/useLoad';
+import { describeUserAgent } from '../../userAgent';
+import { Notice } from '../operator/Notice';
+import { SettingsCard } from './SettingsCard';
+
+export const SIGNED_OUT_EVERYWHERE_NOTICE = 'You are signed out everywhere: in every browser and every module.';
+
+/** Where the user is signed in; any session can be ended, this one included. */
+export function SessionsSection({ version }: { version: number }) {
+  const navigate = useNavigate();
+  const load = useCallback(() => meApi.sessions(), []);
+  const { data, error, reload } = useLoad(load);
+  // `version` changes when something else ended sessions (a password change).
+  useEffect(() => {
+    if (version) void reload();
+  }, [version, reload]);
+  const revoke = useAction();
+  const [revoking, setRevoking] = useState<string | null>(null);
+  const [everywhere, setEverywhere] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const onRevoke = async (session: MySession) => {
+    setRevoking(session.id);
+    setNotice(null);
+    const result = await revoke.run(() => meApi.revokeSession(session.id));
+    setRevoking(null);
+    if (!result) return;
+    if (result.signedOut) return navigate('/login', { replace: true, state: { notice: 'You are signed out in this browser.' } });
+    setNotice(`The session in ${describeUserAgent(session.userAgent)} is ended.`);
+    void reload();
+  };
+
+  const sessions = data?.sessions ?? [];
+
+  return (
+    <SettingsCard title="Sessions" description="Browsers where you are signed in to Gatehouse, most recently used first.">
+      <Notice message={notice} onClose={() => setNotice(null)} />
+      <ErrorAlert message={error?.message ?? revoke.error?.message} />
+      {!error && !data && <LoadingState label="Loading sessions…" />}
+      {sessions.length > 0 && (
+        <Table.ScrollContainer minWidth={640}>
+          <Table verticalSpacing="sm">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Browser</Table.Th>
+                <Table.Th>IP</Table.Th>
+                <Table.Th>Signed in</Table.Th>
+                <Table.Th>Last used</Table.Th>
+                <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {sessions.map((session) => {
+                const name = describeUserAgent(session.userAgent);
+                return (
+                  <Table.Tr key={session.id}>
+                    <Table.Td>
+                      <Tooltip label={session.userAgent ?? 'No browser name was sent'} multiline maw={360} withArrow>
+                        <Text size="sm" tabIndex={0} w="fit-content">{name}</Text>
+                      </Tooltip>
+                      {session.current && <Badge color="teal" variant="light" tt="none" mt={4}>This browser</Badge>}
+                    </Table.Td>
+                    <Table.Td><Text size="sm">{session.ip ?? '—'}</Text></Table.Td>
+                    <Table.Td><Text size="sm">{formatTime(session.createdAt)}</Text></Table.Td>
+                    <Table.Td><Text size="sm">{formatTime(session.lastSeenAt)}</Text></Table.Td>
+                    <Table.Td>
+                      <Button
+                        size="compact-sm"
+                        variant="default"
+                        loading={revoking === session.id}
+                        disabled={revoking !== null && revoking !== session.id}
+                        onClick={() => void onRevoke(session)}
+                        aria-label={session.current ? 'Sign out this browser' : `Revoke the session in ${name} from ${session.ip ?? 'an unknown address'}`}
+                      >
+                        {session.current ? 'Sign Out' : 'Revoke'}
+                      </Button>
+                    </Table.Td>
+                  </Table.Tr>
+                );
+              })}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      <Group>
+        <Button color="red" variant="light" onClick={() => setEverywhere(true)}>
+          Sign Out Everywhere
+        </Button>
+      </Group>
+      <ConfirmDialog
+        opened={everywhere}
+        title="Sign out everywhere"
+        confirmLabel="Sign Out Everywhere"
+        danger
+        onClose={() => setEverywhere(false)}
+        onConfirm={() => meApi.signOutEverywhere()}
+        onDone={() => navigate('/login', { replace: true, state: { notice: SIGNED_OUT_EVERYWHERE_NOTICE } })}
+      >
+        <Text size="sm">
+          End every session of your account, this one included, and sign out of every module? You log in again with your
+          password and authenticator app.
+        </Text>
+      </ConfirmDialog>
+    </SettingsCard>
+  );
+}
