@@ -2,6 +2,7 @@
 // whether the account exists; the reset consumes the link and stores the password in one
 // transaction, ends every session and token, and signs nobody in: the next login still
 // asks for the authenticator code.
+import { passwordRuleFor } from '../credentials/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { findCompanyByName } from '../companies/store.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
@@ -74,8 +75,8 @@ async function describeLink(deps: CoreDeps, token: string) {
 
 /** What the reset page shows: whose password is being reset. */
 export async function describePasswordReset(deps: CoreDeps, token: string) {
-  const { companyName, username, expiresAt } = await describeLink(deps, token);
-  return { companyName, username, expiresAt };
+  const { companyName, username, expiresAt, companyId } = await describeLink(deps, token);
+  return { companyName, username, expiresAt, passwordPolicy: await passwordRuleFor(deps.db, companyId) };
 }
 
 export async function completePasswordReset(deps: CoreDeps, input: { token: string; password: string; confirm: string }, meta: RequestMeta) {

@@ -4,7 +4,7 @@
 // notice email together.
 import { recordAudit } from '../audit/index.ts';
 import { verifyCurrentPassword } from '../login/index.ts';
-import { deleteRecoveryCodes, matchTotpStep } from '../credentials/index.ts';
+import { deleteRecoveryCodes, matchTotpStep, passwordRuleFor } from '../credentials/index.ts';
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { enqueueMail, securityNoticeEmail } from '../mail/index.ts';
@@ -39,6 +39,8 @@ export async function getProfile(deps: CoreDeps, me: SignedIn) {
     role: user.role,
     companyName: me.companyName,
     twoFactorEnrolledAt: user.totp_enrolled_at,
+    // The company's rule, for the live checklist of the password change form.
+    passwordPolicy: await passwordRuleFor(deps.db, me.companyId),
   };
 }
 

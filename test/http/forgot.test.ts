@@ -111,6 +111,7 @@ for (const engine of await enginesUnderTest()) describe(`Forgot password / compa
     assert.equal(page.body.companyName, m.companyName);
     assert.equal(page.body.username, m.username);
     assert.ok(Date.parse(page.body.expiresAt) <= server.clock() + 3_600_000);
+    assert.equal(page.body.passwordPolicy.minLength, 8, 'the company rule, for the checklist');
 
     for (const [password, confirm, code] of [
       ['Password1!', 'Password1!', 'password.too_common'],

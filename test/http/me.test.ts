@@ -65,6 +65,7 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
     assert.equal(profile.body.companyName, m.companyName);
     assert.equal(profile.body.pendingEmail, null);
     assert.ok(profile.body.twoFactorEnrolledAt);
+    assert.deepEqual(profile.body.passwordPolicy, { minLength: 8, classes: ['lower', 'upper', 'digit', 'symbol'] }, 'the company rule, for the checklist');
 
     const renamed = await m.agent.post('/api/me/profile', { displayName: '  Dana   <b>Root</b> ' });
     assert.equal(renamed.status, 200);
