@@ -16,3 +16,4 @@ export {
 } from './policy.ts';
 export { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
 export { companyCompliance, complianceSummary, type ComplianceTotals, type ComplianceUser, type PendingState } from './compliance.ts';
+export { setCompanySuspended } from './suspension.ts';

@@ -149,3 +149,41 @@ for (const engine of await enginesUnderTest()) describe(`operator console (${eng
     assert.ok(!pending.includes(created.body.id), 'a decided request leaves the pending list');
   });
 });
+
+describe('company suspension', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  test('suspending ends the users\' sessions and logins until an operator reactivates the company', async () => {
+    const operator = await signedInOperator(server);
+    const company = await approvedCompany(server, operator.agent);
+    await signUp(server, company.link);
+    const root = server.agent();
+    const who = { username: company.username, companyName: ACME_REQUEST.companyName, password: STRONG_PASSWORD };
+    const { totpSecret } = await logIn(server, root, who);
+    assert.equal((await root.get('/api/me')).status, 200);
+
+    assert.equal((await root.post(`/api/operator/companies/${company.companyId}/suspend`)).status, 403, 'not for tenants');
+    const suspended = await operator.agent.post(`/api/operator/companies/${company.companyId}/suspend`);
+    assert.equal(suspended.status, 200, JSON.stringify(suspended.body));
+    assert.equal((await root.get('/api/me')).status, 401, 'the session ended at once');
+    const listed = await operator.agent.get('/api/operator/companies');
+    assert.equal(listed.body.companies.find((c: any) => c.id === company.companyId).status, 'suspended');
+
+    const retry = server.agent();
+    await retry.post('/api/login/identify', { username: who.username, companyName: who.companyName });
+    const refused = await retry.post('/api/login/password', { password: STRONG_PASSWORD });
+    assert.equal(refused.status, 401, 'the same answer as a wrong password');
+    assert.equal(refused.body.error.code, 'login.invalid_credentials');
+
+    const platform = (await operator.agent.get('/api/me')).body.company.id;
+    assert.equal((await operator.agent.post(`/api/operator/companies/${platform}/suspend`)).status, 404, 'never the platform company');
+
+    assert.equal((await operator.agent.post(`/api/operator/companies/${company.companyId}/reactivate`)).status, 200);
+    server.clock.advance(30_000);
+    await logIn(server, server.agent(), { ...who, totpSecret });
+  });
+});

@@ -7,6 +7,7 @@ import {
   listCompanies,
   rejectAccountRequest,
   resendWelcome,
+  setCompanySuspended,
   submitAccountRequest,
 } from '../../companies/index.ts';
 import { assertThat } from '../../errors.ts';
@@ -95,6 +96,18 @@ export function operatorRoutes(app: FastifyInstance, { deps, cookies }: HttpCont
         rootMaster: c.username ? { username: c.username, email: c.email, signedUp: c.signedUp, enrolled: c.enrolled } : null,
       })),
     };
+  });
+
+  app.post('/api/operator/companies/:id/suspend', async (request) => {
+    const { id } = parseInput(idParam, request.params);
+    await setCompanySuspended(deps, id, true, { operatorId: operatorOf(request).userId }, requestMeta(request));
+    return {};
+  });
+
+  app.post('/api/operator/companies/:id/reactivate', async (request) => {
+    const { id } = parseInput(idParam, request.params);
+    await setCompanySuspended(deps, id, false, { operatorId: operatorOf(request).userId }, requestMeta(request));
+    return {};
   });
 
   app.post('/api/operator/companies/:id/resend-welcome', async (request) => {

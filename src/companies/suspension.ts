@@ -1,0 +1,41 @@
+// Operators suspend a company (unpaid, compromised, leaving) and reactivate it. Suspending
+// ends every session and module token of its users in the same transaction; while
+// suspended, its users cannot log in (the same answer as a wrong password) and modules
+// get no tokens for them.
+import { recordAudit } from '../audit/index.ts';
+import { assertThat } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { endUserAccess } from '../users/index.ts';
+
+export async function setCompanySuspended(
+  deps: CoreDeps,
+  companyId: string,
+  suspended: boolean,
+  actor: { operatorId: string },
+  meta: RequestMeta,
+): Promise<void> {
+  await deps.db.transaction().execute(async (tx) => {
+    const company = await tx
+      .updateTable('companies')
+      .set({ status: suspended ? 'suspended' : 'active' })
+      .where('id', '=', companyId)
+      // The platform company cannot be suspended: it would lock every operator out.
+      .where('is_platform', '=', 0)
+      .returning(['id', 'name'])
+      .executeTakeFirst();
+    assertThat(company, 'request.not_found');
+    if (suspended) {
+      const users = await tx.selectFrom('users').select('id').where('company_id', '=', companyId).execute();
+      for (const user of users) await endUserAccess(tx, companyId, user.id);
+    }
+    await recordAudit(tx, deps.clock(), {
+      companyId,
+      actorId: actor.operatorId,
+      action: suspended ? 'company.suspended' : 'company.reactivated',
+      target: companyId,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { company: company.name },
+    });
+  });
+}
