@@ -259,6 +259,8 @@ export const api = {
     companies: () => get<{ companies: CompanySummary[] }>('/operator/companies'),
     resendWelcome: (companyId: string) =>
       post<Record<string, never>>(`/operator/companies/${seg(companyId)}/resend-welcome`),
+    suspendCompany: (companyId: string) => post<Record<string, never>>(`/operator/companies/${seg(companyId)}/suspend`),
+    reactivateCompany: (companyId: string) => post<Record<string, never>>(`/operator/companies/${seg(companyId)}/reactivate`),
     mail: () => get<{ messages: MailSummary[] }>('/operator/mail'),
     mailMessage: (id: string) => get<MailMessage>(`/operator/mail/${seg(id)}`),
     modules: () => get<{ modules: RegisteredModule[] }>('/operator/modules'),

@@ -1,6 +1,7 @@
 import { Badge, Button, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useCallback, useState } from 'react';
 import { api, type CompanySummary } from '../../api';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -18,6 +19,8 @@ export function CompaniesTab() {
   const [sending, setSending] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [modulesOf, setModulesOf] = useState<CompanySummary | null>(null);
+  const [statusOf, setStatusOf] = useState<CompanySummary | null>(null);
+  const suspending = statusOf?.status === 'active';
 
   const onResend = async (company: CompanySummary) => {
     setSending(company.id);
@@ -100,6 +103,15 @@ export function CompaniesTab() {
                       <Button size="compact-sm" variant="default" onClick={() => setModulesOf(company)} aria-label={`Modules for ${company.name}`}>
                         Modules
                       </Button>
+                      <Button
+                        size="compact-sm"
+                        variant="default"
+                        color={company.status === 'active' ? 'red' : undefined}
+                        onClick={() => setStatusOf(company)}
+                        aria-label={`${company.status === 'active' ? 'Suspend' : 'Reactivate'} ${company.name}`}
+                      >
+                        {company.status === 'active' ? 'Suspend' : 'Reactivate'}
+                      </Button>
                     </Group>
                   </Table.Td>
                 </Table.Tr>
@@ -109,6 +121,27 @@ export function CompaniesTab() {
         </Table.ScrollContainer>
       )}
       <CompanyModulesDialog company={modulesOf} onClose={() => setModulesOf(null)} />
+      <ConfirmDialog
+        opened={statusOf !== null}
+        title={suspending ? `Suspend ${statusOf?.name ?? ''}?` : `Reactivate ${statusOf?.name ?? ''}?`}
+        confirmLabel={suspending ? 'Suspend' : 'Reactivate'}
+        danger={suspending}
+        onClose={() => setStatusOf(null)}
+        onConfirm={() =>
+          statusOf ? (suspending ? api.operator.suspendCompany(statusOf.id) : api.operator.reactivateCompany(statusOf.id)) : Promise.resolve(undefined)
+        }
+        onDone={() => {
+          setNotice(suspending ? `${statusOf?.name ?? 'The company'} is suspended: its users were signed out and cannot log in.` : `${statusOf?.name ?? 'The company'} is active again.`);
+          setStatusOf(null);
+          void reload();
+        }}
+      >
+        <Text size="sm">
+          {suspending
+            ? 'Every user of this company is signed out of Gatehouse and its modules at once, and nobody can log in until you reactivate it.'
+            : 'Its users can log in again.'}
+        </Text>
+      </ConfirmDialog>
     </Stack>
   );
 }
