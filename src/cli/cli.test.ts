@@ -1,9 +1,9 @@
 // The gatehouse command run for real, as a child process on a fresh SQLite data folder:
 // what an operator types, what they read back, and the exit status scripts rely on.
 import assert from 'node:assert/strict';
+import { freePort } from '../../test/helpers/net.ts';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -245,15 +245,3 @@ describe('the gatehouse command', () => {
     assert.equal(await exited, 0);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

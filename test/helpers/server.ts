@@ -3,6 +3,7 @@
 import { loadConfig } from '../../src/config.ts';
 import { createGatehouse, type Gatehouse } from '../../src/gatehouse.ts';
 import { Agent } from './agent.ts';
+import { freePort } from './net.ts';
 import { testClock, type TestClock } from './clock.ts';
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts';
 import { startSmtpCapture, type SmtpCapture } from './smtp.ts';
@@ -68,17 +69,4 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await database.drop();
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,6 +1,5 @@
 // Small helpers for driving browser processes: time limits and process clean-up.
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 
 /** Rejects if `promise` takes longer than `ms`; the timer never keeps the process alive. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -52,14 +51,4 @@ export async function killGroup(child: ChildProcess | undefined, graceMs = 3_000
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../helpers/net.ts';
