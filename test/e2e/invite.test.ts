@@ -20,7 +20,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
 import { assertInstalled, enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
-import { decodeQr, freshCode, totpStep } from './support.ts';
+import { cleanUp, decodeQr, freshCode, totpStep } from './support.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
@@ -59,20 +59,12 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
         await invite(server, company, enrolledStep, page, screenshots(page, engine));
       } finally {
         // Browser first (it talks to the server), then the server, then the certificate.
-        const failures: string[] = [];
-        for (const [what, step] of [
+        await cleanUp(engine, [
           ['closing the browser', () => page?.close()],
           ['stopping Gatehouse', () => server?.close()],
           ['removing the certificate', () => certificate?.remove()],
           ['restoring the trusted certificates', () => tls.setDefaultCACertificates(trusted)],
-        ] as const) {
-          try {
-            await step();
-          } catch (error) {
-            failures.push(`${what}: ${(error as Error).message}`);
-          }
-        }
-        if (failures.length) console.warn(`# [${engine}] clean-up: ${failures.join('; ')}`);
+        ]);
       }
     });
   });

@@ -27,7 +27,7 @@ import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
 import { assertInstalled, enginesFromEnv, launchBrowser, VIEWPORT, type BrowserPage, type EngineName } from './browsers/index.ts';
 import { launchFromDashboard, openInThisTabWhenBlocked, startGrantedDemoModule } from './launch-module.ts';
-import { decodeQr, freshCode, wrongCode, type Shot } from './support.ts';
+import { cleanUp, decodeQr, freshCode, wrongCode, type Shot } from './support.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
@@ -77,20 +77,12 @@ for (const engine of enginesFromEnv()) {
         if (engine === 'chromium') await openInThisTabWhenBlocked(page, server.baseUrl, demo, rootMaster, shot);
       } finally {
         // Browser first (it talks to the servers), then the demo and Gatehouse, then the certificate.
-        const failures: string[] = [];
-        for (const [what, step] of [
+        await cleanUp(engine, [
           ['closing the browser', () => page?.close()],
           ['stopping the demo module', () => demo?.close()],
           ['stopping Gatehouse', () => server?.close()],
           ['removing the certificate', () => certificate?.remove()],
-        ] as const) {
-          try {
-            await step();
-          } catch (error) {
-            failures.push(`${what}: ${(error as Error).message}`);
-          }
-        }
-        if (failures.length) console.warn(`# [${engine}] clean-up: ${failures.join('; ')}`);
+        ]);
       }
     });
   });

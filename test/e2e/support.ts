@@ -1,10 +1,10 @@
-// What the browser journey needs besides the browser: reading a QR code off a screenshot
-// (like a phone would) and TOTP codes taken well inside their 30-second step.
+// What the browser tests need besides the browser: reading a QR code off a screenshot
+// (like a phone would), TOTP codes taken well inside their 30-second step, and clean-up.
 import { setTimeout as sleep } from 'node:timers/promises';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { totpAt } from '../helpers/totp.ts';
-import type { BrowserPage } from './browsers/index.ts';
+import type { BrowserPage, EngineName } from './browsers/index.ts';
 
 /** Saves the next numbered screenshot of the journey, of the main page or of `of` (a pop-up). */
 export type Shot = (step: string, of?: BrowserPage) => Promise<Buffer>;
@@ -54,4 +54,17 @@ export function wrongCode(secret: string): string {
     if (!accepted.has(candidate)) return candidate;
   }
   throw new Error('no wrong code found (cannot happen)');
+}
+
+/** Runs every clean-up step even when one fails, and only warns, so the test's own failure stays the one reported. */
+export async function cleanUp(engine: EngineName, steps: [what: string, step: () => unknown][]) {
+  const failures: string[] = [];
+  for (const [what, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(`${what}: ${(error as Error).message}`);
+    }
+  }
+  if (failures.length) console.warn(`# [${engine}] clean-up: ${failures.join('; ')}`);
 }

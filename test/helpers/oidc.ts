@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
 import { createUser, issueSignupLink, type Role } from '../../src/users/index.ts';
 import type { Agent } from './agent.ts';
-import { approvedCompany, logIn, signUp, STRONG_PASSWORD } from './journey.ts';
+import { approvedCompany, logIn, signedInOperator, signUp, STRONG_PASSWORD } from './journey.ts';
 import type { TestServer } from './server.ts';
 import { totpAt } from './totp.ts';
 
@@ -192,6 +192,14 @@ export async function companyWithRootMaster(server: TestServer, operator: Agent,
   const { totpSecret } = await logIn(server, agent, person);
   markTotpUsed(totpSecret);
   return { ...person, agent, companyId: company.companyId, totpSecret };
+}
+
+/** Where most provider tests start (on a real-clock server), so each file states only what it adds: a signed-in Root Master with one module granted. */
+export async function rootWithGrantedModule(server: TestServer) {
+  const operator = await signedInOperator(server);
+  const root = await companyWithRootMaster(server, operator.agent);
+  const module = await grantedModule(server, operator.agent, root.companyId);
+  return { operator, root, module };
 }
 
 /** Another user of the company: created, signed up through a link, logged in with 2FA. */

@@ -6,8 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { createUser, issueSignupLink, type Role } from '../../src/users/index.ts';
 import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { logIn, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { tenantFactory } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
 
 const DEFAULTS = {
@@ -23,35 +24,19 @@ const DEFAULTS = {
 
 for (const engine of await enginesUnderTest()) describe(`company security policy (${engine})`, () => {
   let server: TestServer;
-  let operator: Awaited<ReturnType<typeof signedInOperator>>;
-  let count = 0;
+  let tenants: ReturnType<typeof tenantFactory>;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = await signedInOperator(server);
+    tenants = tenantFactory(server, await signedInOperator(server), { namePrefix: 'Policy Co', emailDomain: 'policy.test' });
   });
   after(() => server.close());
 
-  /** The operator's agent, logged in again when the tests' clock moves outlived its session. */
-  async function operatorAgent() {
-    if ((await operator.agent.get('/api/me')).status !== 200) await logIn(server, operator.agent, { ...operator, password: STRONG_PASSWORD });
-    return operator.agent;
-  }
-
-  /** A company whose Root Master has signed up and logged in (2FA enrolled). */
-  async function company(label: string) {
-    count += 1;
-    const request = { ...ACME_REQUEST, companyName: `${label} ${count}`, email: `root${count}@policy.test` };
-    const approved = await approvedCompany(server, await operatorAgent(), request);
-    await signUp(server, approved.link);
-    const agent = server.agent();
-    const root = { username: approved.username, companyName: request.companyName, password: STRONG_PASSWORD };
-    const { totpSecret } = await logIn(server, agent, root);
-    return { ...root, totpSecret, agent, companyId: approved.companyId };
-  }
+  /** A company whose Root Master is signed in (2FA enrolled): the tenants' "member", named for what it is here. */
+  const company = () => tenants.member();
   /** Another user of the company with a Sign Up link (not signed up yet). */
   async function member(co: { companyId: string; companyName: string }, username: string, role: Role = 'user') {
     const { db } = server.gatehouse.deps;
-    const user = await createUser(db, co.companyId, { username, email: `${username}.${count}@policy.test`, displayName: username, role }, server.clock());
+    const user = await createUser(db, co.companyId, { username, email: `${username}@policy.test`, displayName: username, role }, server.clock());
     const link = await issueSignupLink(db, co.companyId, user.id, server.clock(), 3_600_000);
     return { username, companyName: co.companyName, password: STRONG_PASSWORD, token: link.token, link: `${server.baseUrl}/signup/${link.token}`, userId: user.id };
   }
@@ -66,7 +51,7 @@ for (const engine of await enginesUnderTest()) describe(`company security policy
   }
 
   test('Masters and the Root Master read and change the policy; a User gets 403, a stranger 401', async () => {
-    const co = await company('Roles Co');
+    const co = await company();
     const read = await co.agent.get('/api/company/policy');
     assert.equal(read.status, 200);
     assert.deepEqual(read.body.policy, DEFAULTS);
@@ -92,7 +77,7 @@ for (const engine of await enginesUnderTest()) describe(`company security policy
   });
 
   test('every field is validated; a refused change changes nothing; accepted values are normalized and audited', async () => {
-    const co = await company('Rules Co');
+    const co = await company();
     const refused: Array<[object, string]> = [
       [{ passwordMinLength: 7 }, 'passwordMinLength'],
       [{ passwordMinLength: 65 }, 'passwordMinLength'],
@@ -155,7 +140,7 @@ for (const engine of await enginesUnderTest()) describe(`company security policy
   });
 
   test("an allowlist without the saving Master's own address is refused (no self-lockout)", async () => {
-    const co = await company('Guard Co');
+    const co = await company();
     const answer = await co.agent.post('/api/company/policy', { ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'] });
     assert.equal(answer.status, 400);
     assert.equal(answer.body.error.code, 'policy.locks_out_self');
@@ -166,7 +151,7 @@ for (const engine of await enginesUnderTest()) describe(`company security policy
   });
 
   test('the lockout threshold and duration follow the company', async () => {
-    const strict = await company('Strict Co');
+    const strict = await company();
     await setPolicy(strict.agent, { lockoutThreshold: 3, lockoutMinutes: 2 });
     const kim = await member(strict, 'kim');
     await signUp(server, kim.link);
@@ -178,7 +163,7 @@ for (const engine of await enginesUnderTest()) describe(`company security policy
     assert.equal((await passwordStep(kim, STRONG_PASSWORD)).body.step, 'enroll', 'the lock lifts after 2 minutes');
 
     // Another company keeps the default: three wrong passwords do not lock there.
-    const relaxed = await company('Relaxed Co');
+    const relaxed = await company();
     const lee = await member(relaxed, 'lee');
     await signUp(server, lee.link);
     for (let i = 0; i < 4; i += 1) assert.equal((await passwordStep(lee, `Wrong-Guess-${i}!`)).status, 401);
@@ -193,8 +178,8 @@ for (const engine of await enginesUnderTest()) describe(`company security policy
   });
 
   test('a shorter idle timeout or session limit ends sessions sooner, existing ones too', async () => {
-    const co = await company('Idle Co');
-    const other = await company('Patient Co');
+    const co = await company();
+    const other = await company();
     await setPolicy(co.agent, { sessionIdleMinutes: 5 });
     server.clock.advance(4 * 60_000);
     assert.equal((await co.agent.get('/api/me')).status, 200);
@@ -228,7 +213,7 @@ for (const engine of await enginesUnderTest()) describe(`company security policy
   });
 
   test("the password rule follows the company at sign-up, and the common-password check still applies", async () => {
-    const co = await company('Passphrase Co');
+    const co = await company();
     await setPolicy(co.agent, { passwordMinLength: 16, passwordClasses: ['lower'] });
     const newbie = await member(co, 'newbie');
     const page = await server.agent().get(`/api/signup/${newbie.token}`);
@@ -246,14 +231,14 @@ for (const engine of await enginesUnderTest()) describe(`company security policy
     assert.equal(common.body.error.code, 'password.too_common');
     assert.equal((await attempt('violet tundra marmalade orbit')).status, 200, 'no upper case, digit or symbol needed here');
 
-    const elsewhere = await member(await company('Seed Rule Co'), 'classic');
+    const elsewhere = await member(await company(), 'classic');
     assert.deepEqual((await server.agent().get(`/api/signup/${elsewhere.token}`)).body.passwordPolicy, { minLength: 8, classes: DEFAULTS.passwordClasses });
     const refused = await server.agent().post('/api/signup', { token: elsewhere.token, password: 'violet tundra marmalade orbit', confirm: 'violet tundra marmalade orbit' });
     assert.equal(refused.body.error.code, 'password.too_weak', 'the default rule still wants every class');
   });
 
   test('an IP allowlist refuses logins from outside after the password step; step one answers as usual', async () => {
-    const co = await company('Fenced Co');
+    const co = await company();
     const { db } = server.gatehouse.storage;
     await db.updateTable('companies').set({ ip_allowlist: JSON.stringify(['10.0.0.0/8']) }).where('id', '=', co.companyId).execute();
 

@@ -3,10 +3,11 @@
 // ones, and a reset that signs nobody in.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Agent, Answer } from '../helpers/agent.ts';
+import type { Answer } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, signUpLinkIn, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
+import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { tenantFactory } from '../helpers/tenants.ts';
 
 const NEW_PASSWORD = 'Quartz-Lantern-87?';
 const RESET_SUBJECT = 'Reset your Gatehouse password';
@@ -14,35 +15,14 @@ const resetTokenIn = (text: string) => /\/reset-password\/([A-Za-z0-9_-]{43})/.e
 
 for (const engine of await enginesUnderTest()) describe(`Forgot password / company name (${engine})`, () => {
   let server: TestServer;
-  let operator: Awaited<ReturnType<typeof signedInOperator>>;
-  let count = 0;
+  let tenants: ReturnType<typeof tenantFactory>;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = await signedInOperator(server);
+    tenants = tenantFactory(server, await signedInOperator(server), { namePrefix: 'Forgot Co', emailDomain: 'forgot.test' });
   });
   after(() => server.close());
 
-  async function operatorAgent(): Promise<Agent> {
-    if ((await operator.agent.get('/api/me')).status === 200) return operator.agent;
-    server.clock.advance(30_000);
-    await logIn(server, operator.agent, { ...operator, password: STRONG_PASSWORD });
-    return operator.agent;
-  }
-
-  /** A fresh company whose Root Master has signed up, enrolled 2FA and is signed in. */
-  async function member(email?: string) {
-    count += 1;
-    const request = { ...ACME_REQUEST, companyName: `Forgot Co ${count}`, email: email ?? `member${count}@forgot.test` };
-    const company = await approvedCompany(server, await operatorAgent(), request);
-    // The address may already have had a welcome mail: take the one for this company.
-    const welcome = await server.mail.waitFor((x) => x.subject === 'Welcome to Gatehouse' && x.text.includes(request.companyName));
-    await signUp(server, signUpLinkIn(welcome.text));
-    const agent = server.agent();
-    const who = { username: company.username, companyName: request.companyName, password: STRONG_PASSWORD };
-    const { totpSecret } = await logIn(server, agent, who);
-    return { agent, ...who, totpSecret, email: request.email, companyId: company.companyId };
-  }
-  type Member = Awaited<ReturnType<typeof member>>;
+  type Member = Awaited<ReturnType<typeof tenants.member>>;
 
   const mailCount = async (to: string, subject?: string) => {
     let query = server.gatehouse.deps.db.selectFrom('outbox').select('id').where('recipient', '=', to);
@@ -77,8 +57,8 @@ for (const engine of await enginesUnderTest()) describe(`Forgot password / compa
   };
 
   test('forgot password answers the same for a known user, an unknown user, an unknown company and an invited user', async () => {
-    const m = await member();
-    const invited = await approvedCompany(server, await operatorAgent(), { ...ACME_REQUEST, companyName: `Invited Co ${count}`, email: `invited${count}@forgot.test` });
+    const m = await tenants.member();
+    const invited = await tenants.approved();
     // Timing is equalized by design (mail goes through the outbox, every answer waits a
     // fixed floor); tests compare answers, not stopwatches.
     const known = await forgot(m);
@@ -86,7 +66,7 @@ for (const engine of await enginesUnderTest()) describe(`Forgot password / compa
       ['unknown user', { username: 'nobody', companyName: m.companyName }],
       ['unknown company', { username: m.username, companyName: 'No Such Company' }],
       ['neither', { username: 'nobody', companyName: 'No Such Company' }],
-      ['invited, not signed up', { username: invited.username, companyName: `Invited Co ${count}` }],
+      ['invited, not signed up', { username: invited.username, companyName: invited.companyName }],
     ];
     assert.equal(known.status, 200);
     assert.match(known.body.message, /If the account exists/);
@@ -97,13 +77,13 @@ for (const engine of await enginesUnderTest()) describe(`Forgot password / compa
     }
     const mail = await server.mail.waitFor((x) => x.subject === RESET_SUBJECT && x.to.includes(m.email));
     assert.match(mail.text, new RegExp(m.companyName));
-    assert.equal(await mailCount(`invited${count}@forgot.test`), 1, 'only the welcome mail for the invited user');
+    assert.equal(await mailCount(invited.email), 1, 'only the welcome mail for the invited user');
     const invalid = await server.agent().post('/api/login/forgot-password', { username: '', companyName: 'x' });
     assert.equal(invalid.status, 400);
   });
 
   test('the reset page names the account; the link is single use, and the reset signs nobody in', async () => {
-    const m = await member();
+    const m = await tenants.member();
     for (let i = 0; i < 5; i += 1) await passwordStep(m, 'Wrong-Password-1!'); // now locked
     const token = await resetToken(m);
     const page = await server.agent().get(`/api/password-reset/${token}`);
@@ -141,7 +121,7 @@ for (const engine of await enginesUnderTest()) describe(`Forgot password / compa
   });
 
   test('two browsers racing with one reset link: exactly one wins', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const token = await resetToken(m);
     const answers = await Promise.all([submit(token, NEW_PASSWORD), submit(token, 'Other-Lantern-93#')]);
     const statuses = answers.map((a) => a.status).sort();
@@ -151,7 +131,7 @@ for (const engine of await enginesUnderTest()) describe(`Forgot password / compa
   });
 
   test('reset links expire after an hour and are revoked by a newer one; one mail a minute at most', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const first = await resetToken(m);
     assert.equal((await forgot(m)).status, 200, 'a second request within a minute answers the same');
     assert.equal(await mailCount(m.email, RESET_SUBJECT), 1, 'but sends nothing new');
@@ -167,24 +147,23 @@ for (const engine of await enginesUnderTest()) describe(`Forgot password / compa
   });
 
   test('links are bound to their purpose: a reset token is no Sign Up or email link, and back', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const token = await resetToken(m);
     assert.equal((await server.agent().get(`/api/signup/${token}`)).status, 410);
     assert.equal((await server.agent().post('/api/signup', { token, password: NEW_PASSWORD, confirm: NEW_PASSWORD })).status, 410);
     assert.equal((await server.agent().post('/api/me/email/confirm', { token })).status, 410);
-    const invited = await approvedCompany(server, await operatorAgent(), { ...ACME_REQUEST, companyName: `Purpose Co ${count}`, email: `purpose${count}@forgot.test` });
-    const signupToken = tokenFromLink(invited.link);
+    const signupToken = (await tenants.approved()).token;
     assert.equal((await server.agent().get(`/api/password-reset/${signupToken}`)).status, 410);
     assert.equal((await submit(signupToken)).status, 410);
     assert.equal((await submit(token)).status, 200, 'the reset link still works for its purpose');
   });
 
   test('forgot company name: one mail listing the active accounts of the address; the same answer when unknown', async () => {
-    const shared = `shared${count}@forgot.test`;
-    const a = await member(shared);
-    const b = await member(shared);
+    const shared = 'shared@forgot.test';
+    const a = await tenants.member(shared);
+    const b = await tenants.member(shared);
     const known = await server.agent().post('/api/login/forgot-company', { email: ` ${shared.toUpperCase()} ` });
-    const unknown = await server.agent().post('/api/login/forgot-company', { email: `nobody${count}@forgot.test` });
+    const unknown = await server.agent().post('/api/login/forgot-company', { email: 'nobody@forgot.test' });
     assert.equal(known.status, 200);
     assert.match(known.body.message, /If this address belongs/);
     sameAnswer(unknown, known, 'unknown address');
@@ -194,7 +173,7 @@ for (const engine of await enginesUnderTest()) describe(`Forgot password / compa
     assert.match(mail.text, new RegExp(b.companyName));
     const listMails = server.mail.messages.filter((x) => x.subject === 'Your Gatehouse companies');
     assert.equal(listMails.length, 1, 'one mail for both companies');
-    assert.equal(await mailCount(`nobody${count}@forgot.test`), 0, 'nothing to an unknown address');
+    assert.equal(await mailCount('nobody@forgot.test'), 0, 'nothing to an unknown address');
     assert.equal((await server.agent().post('/api/login/forgot-company', { email: 'not-an-address' })).status, 400);
   });
 });

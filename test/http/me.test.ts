@@ -2,44 +2,24 @@
 // ends the other sessions, resetting one's own 2FA, and one's own sessions.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { logIn, signedInOperator } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { tenantFactory } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
 
 const NEW_PASSWORD = 'Quartz-Lantern-87?';
 
 for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})`, () => {
   let server: TestServer;
-  let operator: Awaited<ReturnType<typeof signedInOperator>>;
-  let count = 0;
+  let tenants: ReturnType<typeof tenantFactory>;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = await signedInOperator(server);
+    tenants = tenantFactory(server, await signedInOperator(server), { namePrefix: 'Settings Co', emailDomain: 'settings.test' });
   });
   after(() => server.close());
 
-  /** The operator's agent, signed in again when a test moved the clock past the session. */
-  async function operatorAgent(): Promise<Agent> {
-    if ((await operator.agent.get('/api/me')).status === 200) return operator.agent;
-    server.clock.advance(30_000);
-    await logIn(server, operator.agent, { ...operator, password: STRONG_PASSWORD });
-    return operator.agent;
-  }
-
-  /** A fresh company whose Root Master is signed in (2FA enrolled) on `agent`. */
-  async function member() {
-    count += 1;
-    const request = { ...ACME_REQUEST, companyName: `Settings Co ${count}`, email: `member${count}@settings.test` };
-    const company = await approvedCompany(server, await operatorAgent(), request);
-    await signUp(server, company.link);
-    const agent = server.agent();
-    const who = { username: company.username, companyName: request.companyName, password: STRONG_PASSWORD };
-    const { totpSecret } = await logIn(server, agent, who);
-    return { agent, ...who, totpSecret, email: request.email, companyId: company.companyId };
-  }
-  type Member = Awaited<ReturnType<typeof member>>;
+  type Member = Awaited<ReturnType<typeof tenants.member>>;
 
   /** The same user in one more browser (a later TOTP step, as each code works once). */
   async function anotherBrowser(m: Member, password = m.password) {
@@ -57,7 +37,7 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
   }
 
   test('profile: read, rename, validation, and only when signed in', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const profile = await m.agent.get('/api/me/profile');
     assert.equal(profile.status, 200);
     assert.equal(profile.body.username, m.username);
@@ -84,7 +64,7 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
   });
 
   test('email change: the password first, nothing changes until the link from the new address is used, once', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const wrong = await m.agent.post('/api/me/email', { email: 'new@settings.test', password: 'Wrong-Password-1!' });
     assert.equal(wrong.status, 400);
     assert.equal(wrong.body.error.code, 'password.current_invalid');
@@ -94,7 +74,7 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
     const invalid = await m.agent.post('/api/me/email', { email: 'not an address', password: m.password });
     assert.equal(invalid.status, 400);
 
-    const newEmail = `renamed${count}@elsewhere.test`;
+    const newEmail = 'renamed@elsewhere.test';
     const asked = await m.agent.post('/api/me/email', { email: newEmail, password: m.password });
     assert.equal(asked.status, 200, JSON.stringify(asked.body));
     assert.equal(asked.body.pendingEmail, newEmail);
@@ -125,14 +105,14 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
   });
 
   test('a newer email change revokes the earlier link, and an expired link does nothing', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const tokenFor = async (address: string) => {
       assert.equal((await m.agent.post('/api/me/email', { email: address, password: m.password })).status, 200);
       const mail = await server.mail.waitFor((x) => x.to.includes(address));
       return /\/confirm-email\/([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1] as string;
     };
-    const first = await tokenFor(`first${count}@elsewhere.test`);
-    const second = await tokenFor(`second${count}@elsewhere.test`);
+    const first = await tokenFor('first@elsewhere.test');
+    const second = await tokenFor('second@elsewhere.test');
     assert.equal((await server.agent().post('/api/me/email/confirm', { token: first })).status, 410);
     server.clock.advance(24 * 3_600_000 + 1000);
     assert.equal((await server.agent().post('/api/me/email/confirm', { token: second })).status, 410);
@@ -141,7 +121,7 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
   });
 
   test('password change: the current password is required, and the new one must pass the rule', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const change = (body: Record<string, unknown>) => m.agent.post('/api/me/password', body);
     const wrong = await change({ currentPassword: 'Wrong-Password-1!', newPassword: NEW_PASSWORD, confirm: NEW_PASSWORD });
     assert.equal(wrong.status, 400);
@@ -167,7 +147,7 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
   });
 
   test('password change ends every other session, keeps this one under a fresh id; the old password fails', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const other = await anotherBrowser(m);
     const oldCookie = m.agent.cookies.get('gh_session') as string;
     const changed = await m.agent.post('/api/me/password', { currentPassword: m.password, newPassword: NEW_PASSWORD, confirm: NEW_PASSWORD });
@@ -192,7 +172,7 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
   });
 
   test('resetting one\'s own 2FA needs the password and a valid, unused code; then enrollment at the next login', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const other = await anotherBrowser(m); // uses the current step's code
     const reset = (body: Record<string, unknown>) => m.agent.post('/api/me/two-factor/reset', body);
 
@@ -231,7 +211,7 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
   });
 
   test('two 2FA resets racing with the same code: exactly one wins', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const second = await anotherBrowser(m);
     server.clock.advance(30_000);
     const code = totpAt(m.totpSecret, server.clock());
@@ -240,8 +220,8 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
   });
 
   test('sessions: list own with the current marked, revoke another, revoke this one, never someone else\'s', async () => {
-    const m = await member();
-    const stranger = await member();
+    const m = await tenants.member();
+    const stranger = await tenants.member();
     const other = await anotherBrowser(m);
     const listed = await m.agent.get('/api/me/sessions');
     assert.equal(listed.status, 200);
@@ -278,25 +258,25 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
   });
 
   test('sign out everywhere ends every session and module token of the user, this one too', async () => {
-    const m = await member();
+    const m = await tenants.member();
     const other = await anotherBrowser(m);
     const db = server.gatehouse.deps.db;
     const user = await db.selectFrom('users').select('id').where('company_id', '=', m.companyId).executeTakeFirstOrThrow();
     await db
       .insertInto('oidc_records')
-      .values({ model: 'RefreshToken', id: `rt-${count}`, payload: '{}', grant_id: null, user_code: null, uid: null, expires_at: null, consumed_at: null, account_id: `${m.companyId}.${user.id}` })
+      .values({ model: 'RefreshToken', id: 'rt-signed-out', payload: '{}', grant_id: null, user_code: null, uid: null, expires_at: null, consumed_at: null, account_id: `${m.companyId}.${user.id}` })
       .execute();
     const out = await m.agent.post('/api/me/sessions/revoke-all');
     assert.equal(out.status, 200);
     assert.equal(m.agent.cookies.get('gh_session'), undefined);
     assert.equal((await m.agent.get('/api/me')).status, 401);
     assert.equal((await other.get('/api/me')).status, 401);
-    const tokens = await db.selectFrom('oidc_records').select('id').where('id', '=', `rt-${count}`).execute();
+    const tokens = await db.selectFrom('oidc_records').select('id').where('id', '=', 'rt-signed-out').execute();
     assert.equal(tokens.length, 0, 'module tokens are revoked');
     assert.ok((await actions(m.companyId)).includes('session.signed_out_everywhere'));
   });
   test('wrong current passwords count toward the lockout: a borrowed session cannot guess without limit', async () => {
-    const m = await member();
+    const m = await tenants.member();
     for (let i = 0; i < 5; i++) {
       const wrong = await m.agent.post('/api/me/password', { currentPassword: `Wrong-Guess-${i}!x`, newPassword: 'Another-Strong-77?', confirm: 'Another-Strong-77?' });
       assert.equal(wrong.status, 400);

@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { signedInOperator } from '../helpers/journey.ts';
 import { companyWithRootMaster, grantedModule, nextTotpCode, signInToModule } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { tenantFactory } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
 
 const CODE_FORMAT = /^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{2}$/;
@@ -17,27 +18,16 @@ const sessionCookies = (agent: Agent) => [...agent.cookies.keys()].filter((k) =>
 
 for (const engine of await enginesUnderTest()) describe(`recovery codes (${engine})`, () => {
   let server: TestServer;
-  let operator: Awaited<ReturnType<typeof signedInOperator>>;
-  let count = 0;
+  let tenants: ReturnType<typeof tenantFactory>;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = await signedInOperator(server);
+    tenants = tenantFactory(server, await signedInOperator(server), { namePrefix: 'Recovery Co', emailDomain: 'recovery.test' });
   });
   after(() => server.close());
 
-  /** The operator's agent, logged in again when the tests' clock moves outlived its session. */
-  async function operatorAgent() {
-    if ((await operator.agent.get('/api/me')).status !== 200) await logIn(server, operator.agent, { ...operator, password: STRONG_PASSWORD });
-    return operator.agent;
-  }
-
   /** A Root Master who has just enrolled 2FA: their signed-in agent and the ten codes. */
   async function enrolledUser() {
-    count += 1;
-    const request = { ...ACME_REQUEST, companyName: `Recovery Co ${count}`, email: `root${count}@recovery.test` };
-    const company = await approvedCompany(server, await operatorAgent(), request);
-    await signUp(server, company.link);
-    const user = { username: company.username, companyName: request.companyName, password: STRONG_PASSWORD };
+    const user = await tenants.signedUp();
     const agent = server.agent();
     await agent.post('/api/login/identify', user);
     assert.equal((await agent.post('/api/login/password', { password: user.password })).body.step, 'enroll');
@@ -45,7 +35,7 @@ for (const engine of await enginesUnderTest()) describe(`recovery codes (${engin
     const done = await agent.post('/api/login/enroll/verify', { code: totpAt(totpSecret, server.clock()) });
     assert.equal(done.status, 200, JSON.stringify(done.body));
     server.clock.advance(30_000);
-    return { ...user, agent, totpSecret, companyId: company.companyId, codes: done.body.recoveryCodes as string[], done };
+    return { ...user, agent, totpSecret, codes: done.body.recoveryCodes as string[], done };
   }
   async function atCodeStep(user: { username: string; companyName: string; password: string }) {
     const agent = server.agent();

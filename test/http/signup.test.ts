@@ -2,28 +2,24 @@
 // no session before the full login, and exactly one Root Master per company.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
+import { logIn, signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { tenantFactory } from '../helpers/tenants.ts';
 
 for (const engine of await enginesUnderTest()) describe(`Sign Up: set your password (${engine})`, () => {
   let server: TestServer;
-  let operator: Agent;
-  let count = 0;
+  let operator: Awaited<ReturnType<typeof signedInOperator>>;
+  let tenants: ReturnType<typeof tenantFactory>;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = (await signedInOperator(server)).agent;
+    operator = await signedInOperator(server);
+    tenants = tenantFactory(server, operator, { namePrefix: 'Signup Co', emailDomain: 'signup.test' });
   });
   after(() => server.close());
 
   /** A fresh company whose Root Master has a live Sign Up link. */
-  async function freshLink() {
-    count += 1;
-    const request = { ...ACME_REQUEST, companyName: `Signup Co ${count}`, email: `root${count}@signup.test` };
-    const company = await approvedCompany(server, operator, request);
-    return { ...company, token: tokenFromLink(company.link), companyName: request.companyName };
-  }
+  const freshLink = () => tenants.approved();
   const submit = (token: string, password: string, confirm = password, agent = server.agent()) =>
     agent.post('/api/signup', { token, password, confirm });
 
@@ -138,7 +134,7 @@ for (const engine of await enginesUnderTest()) describe(`Sign Up: set your passw
       .where('role', '=', 'root_master')
       .execute();
     assert.equal(roots.length, 1);
-    const listed = (await operator.get('/api/operator/companies')).body.companies.find((c: any) => c.id === companyId);
+    const listed = (await operator.agent.get('/api/operator/companies')).body.companies.find((c: any) => c.id === companyId);
     assert.equal(listed.rootMaster.signedUp, true);
   });
 });

@@ -7,8 +7,9 @@ import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { signedInOperator } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { tenantFactory } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
 
 // jsqr is CommonJS: Node hands over module.exports, which also carries `default`.
@@ -22,27 +23,17 @@ function decodeQrDataUrl(dataUrl: string): string | undefined {
 
 for (const engine of await enginesUnderTest()) describe(`TOTP second factor (${engine})`, () => {
   let server: TestServer;
-  let operator: Agent;
-  let count = 0;
+  let tenants: ReturnType<typeof tenantFactory>;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = (await signedInOperator(server)).agent;
+    tenants = tenantFactory(server, await signedInOperator(server), { namePrefix: 'Totp Co', emailDomain: 'totp.test' });
   });
   after(() => server.close());
 
   /** A signed-up Root Master who has not enrolled 2FA yet. */
-  async function signedUpUser() {
-    count += 1;
-    const request = { ...ACME_REQUEST, companyName: `Totp Co ${count}`, email: `totp${count}@totp.test` };
-    const company = await approvedCompany(server, operator, request);
-    await signUp(server, company.link);
-    return { username: company.username, companyName: request.companyName, password: STRONG_PASSWORD, companyId: company.companyId };
-  }
-  async function enrolledUser() {
-    const user = await signedUpUser();
-    const { totpSecret } = await logIn(server, server.agent(), user);
-    return { ...user, totpSecret };
-  }
+  const signedUpUser = () => tenants.signedUp();
+  /** One who has enrolled 2FA at their first login (and is signed in). */
+  const enrolledUser = () => tenants.member();
   async function atStep(user: { username: string; companyName: string; password: string }, step: 'totp' | 'enroll') {
     const agent = server.agent();
     await agent.post('/api/login/identify', user);

@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { STRONG_PASSWORD } from '../helpers/journey.ts';
 import {
   companyUser,
-  companyWithRootMaster,
   followRedirects,
   grantedModule,
   logInAgain,
   redeem,
+  rootWithGrantedModule,
   signInToModule,
   startAuthorization,
   type Person,
@@ -27,9 +27,7 @@ let module: Awaited<ReturnType<typeof grantedModule>>;
 
 before(async () => {
   server = await startTestServer({ realClock: true });
-  const operator = await signedInOperator(server);
-  root = await companyWithRootMaster(server, operator.agent);
-  module = await grantedModule(server, operator.agent, root.companyId);
+  ({ root, module } = await rootWithGrantedModule(server));
 });
 after(() => server.close());
 

@@ -2,8 +2,8 @@
 // other, never redirecting there; registration accepts only https, or http on loopback.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { signedInOperator } from '../helpers/journey.ts';
-import { companyWithRootMaster, followRedirects, grantedModule, REDIRECT_URI, startAuthorization, type Person } from '../helpers/oidc.ts';
+import type { signedInOperator } from '../helpers/journey.ts';
+import { followRedirects, grantedModule, REDIRECT_URI, rootWithGrantedModule, startAuthorization, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -13,9 +13,7 @@ let module: Awaited<ReturnType<typeof grantedModule>>;
 
 before(async () => {
   server = await startTestServer({ realClock: true });
-  operator = await signedInOperator(server);
-  root = await companyWithRootMaster(server, operator.agent);
-  module = await grantedModule(server, operator.agent, root.companyId);
+  ({ operator, root, module } = await rootWithGrantedModule(server));
 });
 after(() => server.close());
 

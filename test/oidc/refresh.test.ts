@@ -3,8 +3,8 @@
 // end with the user: a disabled user or a suspended company gets no new tokens.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { signedInOperator } from '../helpers/journey.ts';
-import { client, companyUser, companyWithRootMaster, grantedModule, signInToModule, type Person } from '../helpers/oidc.ts';
+import type { signedInOperator } from '../helpers/journey.ts';
+import { client, companyUser, companyWithRootMaster, grantedModule, rootWithGrantedModule, signInToModule, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -14,9 +14,7 @@ let module: Awaited<ReturnType<typeof grantedModule>>;
 
 before(async () => {
   server = await startTestServer({ realClock: true });
-  operator = await signedInOperator(server);
-  root = await companyWithRootMaster(server, operator.agent);
-  module = await grantedModule(server, operator.agent, root.companyId);
+  ({ operator, root, module } = await rootWithGrantedModule(server));
 });
 after(() => server.close());
 

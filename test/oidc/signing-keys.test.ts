@@ -5,14 +5,13 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createGatehouse, type Gatehouse } from '../../src/gatehouse.ts';
 import { RETIRED_KEY_GRACE_MS, rotateSigningKeys } from '../../src/modules/index.ts';
-import { signedInOperator } from '../helpers/journey.ts';
 import {
   client,
-  companyWithRootMaster,
   discover,
   grantedModule,
   jwtParts,
   publishedKeys,
+  rootWithGrantedModule,
   signInToModule,
   verifiesWithJwks,
   type Person,
@@ -26,9 +25,7 @@ let module: Awaited<ReturnType<typeof grantedModule>>;
 
 before(async () => {
   server = await startTestServer({ realClock: true });
-  const operator = await signedInOperator(server);
-  root = await companyWithRootMaster(server, operator.agent);
-  module = await grantedModule(server, operator.agent, root.companyId);
+  ({ root, module } = await rootWithGrantedModule(server));
 });
 after(async () => {
   if (!restarted) return server.close();
