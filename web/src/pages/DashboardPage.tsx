@@ -1,8 +1,7 @@
-import { Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Button, Card, Group, SimpleGrid, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
-import { ErrorAlert } from '../components/ErrorAlert';
-import { LoadingState } from '../components/LoadingState';
 import { displayName, SignedInShell } from '../components/SignedInShell';
+import { SessionPending } from '../components/SessionPending';
 import { StatusBadge } from '../components/StatusBadge';
 import { humanize } from '../format';
 import { usePageTitle } from '../hooks/usePageTitle';
@@ -14,14 +13,7 @@ export function DashboardPage() {
   usePageTitle('Home');
   const { me, error, reload } = useSession();
 
-  if (!me) {
-    return (
-      <Stack p="xl" maw={480} mx="auto">
-        <ErrorAlert message={error?.message} />
-        {error ? <Button variant="default" onClick={() => void reload()}>Try again</Button> : <LoadingState />}
-      </Stack>
-    );
-  }
+  if (!me) return <SessionPending error={error} onRetry={() => void reload()} />;
 
   return (
     <SignedInShell me={me}>

@@ -1,9 +1,9 @@
-import { Anchor, Button, Stack, Tabs, Text, Title } from '@mantine/core';
-import { Link, useSearchParams } from 'react-router';
-import { ErrorAlert } from '../../components/ErrorAlert';
-import { LoadingState } from '../../components/LoadingState';
+import { Anchor, Tabs, Text, Title } from '@mantine/core';
+import { Link } from 'react-router';
+import { SessionPending } from '../../components/SessionPending';
 import { SignedInShell } from '../../components/SignedInShell';
 import { usePageTitle } from '../../hooks/usePageTitle';
+import { useTabParam } from '../../hooks/useTabParam';
 import { useSession } from '../../hooks/useSession';
 import { isMaster } from '../../roles';
 import { AuditLog } from '../audit/AuditLog';
@@ -14,25 +14,14 @@ import { PolicyTab } from './PolicyTab';
 import { UsersTab } from './UsersTab';
 
 const tabs = ['users', 'approvals', 'policy', 'audit', 'compliance'] as const;
-type Tab = (typeof tabs)[number];
 
 /** Company administration for the Root Master and Masters. */
 export function CompanyPage() {
   usePageTitle('Company');
   const { me, error, reload } = useSession();
-  // The open tab lives in the address, so a reload or a shared link keeps it.
-  const [params, setParams] = useSearchParams();
-  const requested = params.get('tab');
-  const tab: Tab = tabs.find((name) => name === requested) ?? 'users';
+  const [tab, setTab] = useTabParam(tabs);
 
-  if (!me) {
-    return (
-      <Stack p="xl" maw={480} mx="auto">
-        <ErrorAlert message={error?.message} />
-        {error ? <Button variant="default" onClick={() => void reload()}>Try again</Button> : <LoadingState />}
-      </Stack>
-    );
-  }
+  if (!me) return <SessionPending error={error} onRetry={() => void reload()} />;
 
   return (
     <SignedInShell me={me}>
@@ -51,7 +40,7 @@ export function CompanyPage() {
         <NoAccess />
       ) : (
         // Inactive panels unmount, so opening a tab always shows fresh data.
-        <Tabs value={tab} onChange={(value) => setParams(value && value !== 'users' ? { tab: value } : {}, { replace: true })} keepMounted={false}>
+        <Tabs value={tab} onChange={setTab} keepMounted={false}>
           <Tabs.List mb="lg">
             <Tabs.Tab value="users">Users</Tabs.Tab>
             <Tabs.Tab value="approvals">Approvals</Tabs.Tab>

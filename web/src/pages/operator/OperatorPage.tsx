@@ -1,9 +1,9 @@
-import { Anchor, Button, Stack, Tabs, Text, Title } from '@mantine/core';
-import { Link, useSearchParams } from 'react-router';
-import { ErrorAlert } from '../../components/ErrorAlert';
-import { LoadingState } from '../../components/LoadingState';
+import { Anchor, Tabs, Text, Title } from '@mantine/core';
+import { Link } from 'react-router';
+import { SessionPending } from '../../components/SessionPending';
 import { SignedInShell } from '../../components/SignedInShell';
 import { usePageTitle } from '../../hooks/usePageTitle';
+import { useTabParam } from '../../hooks/useTabParam';
 import { useSession } from '../../hooks/useSession';
 import { AuditTab } from './AuditTab';
 import { CompaniesTab } from './CompaniesTab';
@@ -14,24 +14,13 @@ import { ModulesTab } from './ModulesTab';
 import { RequestsTab } from './RequestsTab';
 
 const tabs = ['requests', 'companies', 'modules', 'mailbox', 'audit', 'compliance'] as const;
-type Tab = (typeof tabs)[number];
 
 export function OperatorPage() {
   usePageTitle('Operator Console');
   const { me, error, reload } = useSession();
-  // The open tab lives in the address, so a reload or a shared link keeps it.
-  const [params, setParams] = useSearchParams();
-  const requested = params.get('tab');
-  const tab: Tab = tabs.find((name) => name === requested) ?? 'requests';
+  const [tab, setTab] = useTabParam(tabs);
 
-  if (!me) {
-    return (
-      <Stack p="xl" maw={480} mx="auto">
-        <ErrorAlert message={error?.message} />
-        {error ? <Button variant="default" onClick={() => void reload()}>Try again</Button> : <LoadingState />}
-      </Stack>
-    );
-  }
+  if (!me) return <SessionPending error={error} onRetry={() => void reload()} />;
 
   return (
     <SignedInShell me={me}>
@@ -50,7 +39,7 @@ export function OperatorPage() {
         <Forbidden />
       ) : (
         // Inactive panels unmount, so opening a tab always shows fresh data.
-        <Tabs value={tab} onChange={(value) => setParams(value && value !== 'requests' ? { tab: value } : {}, { replace: true })} keepMounted={false}>
+        <Tabs value={tab} onChange={setTab} keepMounted={false}>
           <Tabs.List mb="lg">
             <Tabs.Tab value="requests">Requests</Tabs.Tab>
             <Tabs.Tab value="companies">Companies</Tabs.Tab>

@@ -1,9 +1,10 @@
-import { Anchor, Button, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Stack, Text, Title } from '@mantine/core';
 import { useCallback, useState } from 'react';
 import { Link } from 'react-router';
 import { meApi, type Profile } from '../../api/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
+import { SessionPending } from '../../components/SessionPending';
 import { SignedInShell } from '../../components/SignedInShell';
 import { useLoad } from '../../hooks/useLoad';
 import { usePageTitle } from '../../hooks/usePageTitle';
@@ -25,14 +26,7 @@ export function SettingsPage() {
   const [sessionsVersion, setSessionsVersion] = useState(0);
   const profile = saved ?? profileLoad.data;
 
-  if (!me) {
-    return (
-      <Stack p="xl" maw={480} mx="auto">
-        <ErrorAlert message={error?.message} />
-        {error ? <Button variant="default" onClick={() => void reloadMe()}>Try again</Button> : <LoadingState />}
-      </Stack>
-    );
-  }
+  if (!me) return <SessionPending error={error} onRetry={() => void reloadMe()} />;
 
   return (
     <SignedInShell me={me}>
