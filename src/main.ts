@@ -4,11 +4,14 @@ import { loadConfig, ConfigError } from './config.ts';
 import { firstOperatorSetup } from './companies/index.ts';
 import { createGatehouse } from './gatehouse.ts';
 import { startDevDemoModule } from './dev/demo-module.ts';
+import { recordPublicUrl } from './settings/index.ts';
 
 async function main() {
   const config = loadConfig();
   const gatehouse = await createGatehouse(config);
   await gatehouse.listen();
+  // The CLI builds its links from this, whatever shell it is started from.
+  await recordPublicUrl(gatehouse.storage.db, config.publicUrl.origin);
   const setup = await firstOperatorSetup(gatehouse.deps);
   const demo = await startDevDemoModule(gatehouse.deps);
   const base = config.publicUrl.origin;

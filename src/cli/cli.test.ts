@@ -244,4 +244,30 @@ describe('the gatehouse command', () => {
     }
     assert.equal(await exited, 0);
   });
+
+  test('links from the CLI use the address the server started with, whatever the shell', async () => {
+    // The serve test above started the server on another port; this shell has no PORT.
+    const link = await gatehouse(['operator', 'setup-link']);
+    assert.equal(link.code, 0, link.stderr);
+    const [url] = /http:\/\/\S+\/signup\/[A-Za-z0-9_-]{43}/.exec(link.stdout) ?? [];
+    assert.ok(url, link.stdout);
+    assert.notEqual(new URL(url).port, '3000', 'not the default port of this shell');
+
+    const elsewhere = await gatehouse(['operator', 'setup-link'], { GATEHOUSE_PUBLIC_URL: 'https://portal.example.com' });
+    assert.equal(elsewhere.code, 1);
+    assert.match(elsewhere.stderr, /GATEHOUSE_PUBLIC_URL here is https:\/\/portal\.example\.com, but the server last started with http:\/\/localhost:\d+/);
+  });
+
+  test('operator setup-link fails once an operator has a password, so scripts notice', async () => {
+    const storage = await openStorage(loadConfig({ GATEHOUSE_DATA_DIR: dataDir }).database);
+    try {
+      await storage.db.updateTable('users').set({ password_hash: 'set-by-test' }).where('username', '=', 'jane').execute();
+    } finally {
+      await storage.close();
+    }
+    const run = await gatehouse(['operator', 'setup-link']);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /already set a password/);
+    assert.doesNotMatch(run.stdout, /\/signup\//);
+  });
 });

@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../config.ts';
 import type { createCore } from '../gatehouse.ts';
+import { storedPublicUrl } from '../settings/index.ts';
 
 export interface Command {
   /** The words after `gatehouse`: "requests approve". */
@@ -106,11 +107,32 @@ export async function withCore<T>(work: (core: Core) => Promise<T>): Promise<T> 
   const { createCore } = await import('../gatehouse.ts');
   const core = await createCore(config);
   try {
-    return await work({ ...core, config });
+    const effective = await serverConfig(core, config);
+    return await work({ ...core, deps: { ...core.deps, config: effective }, config: effective });
   } finally {
     await core.mailWorker.stop();
     await core.storage.close();
   }
+}
+
+/**
+ * Links the CLI makes (Sign Up, welcome mail) must be the ones the server would make. The
+ * server records its public URL at every start; a CLI run from a shell without the same
+ * GATEHOUSE_PUBLIC_URL or PORT uses that. A public URL set explicitly for this command
+ * that disagrees with the server's is refused rather than mailed as a dead link.
+ */
+async function serverConfig(core: Awaited<ReturnType<typeof createCore>>, config: Config): Promise<Config> {
+  const stored = await storedPublicUrl(core.storage.db);
+  if (!stored || stored === config.publicUrl.origin) return config;
+  if (process.env.GATEHOUSE_PUBLIC_URL !== undefined) {
+    throw new CliError(
+      `GATEHOUSE_PUBLIC_URL here is ${config.publicUrl.origin}, but the server last started with ${stored}.\n` +
+        'Links made with the wrong address would not work. Run this with the server\'s GATEHOUSE_PUBLIC_URL,\n' +
+        'or restart the server with the new one first.',
+    );
+  }
+  const publicUrl = new URL(stored);
+  return Object.freeze({ ...config, publicUrl, secureCookies: publicUrl.protocol === 'https:' });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

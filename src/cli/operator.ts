@@ -67,8 +67,8 @@ const setupLink: Command = {
 
 Until an operator has set a password, prints a fresh one-time Sign Up link for the first
 operator (username "admin"), the same kind of link the server prints at start. Links
-printed earlier stop working. Once any operator has set a password, it says so and
-prints no link: add further operators with "gatehouse operator create".`,
+printed earlier stop working. Once any operator has set a password, it says so, prints
+no link and exits with status 1: add further operators with "gatehouse operator create".`,
   async run(argv) {
     parseCommand(argv, {});
     return withCore(async ({ deps, config }) => {
@@ -76,7 +76,8 @@ prints no link: add further operators with "gatehouse operator create".`,
       if (!link) {
         console.log('An operator has already set a password, so there is no first-operator link any more.');
         console.log('Add operators with: gatehouse operator create --username NAME --email ADDRESS');
-        return 0;
+        // No link printed: a script waiting for one must not read this as success.
+        return 1;
       }
       console.log("Set the first operator's password with this one-time link (earlier links no longer work):\n");
       console.log(howToLogIn(link, config.linkTtlMs, config.publicUrl.origin));
