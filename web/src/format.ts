@@ -15,11 +15,16 @@ export function formatAge(hours: number): string {
   return rest ? `${Math.floor(whole / 24)} d ${rest} h` : `${Math.floor(whole / 24)} d`;
 }
 
+/** "Acme's", "Northwind Traders'": English possessive of a name. */
+export function possessive(name: string): string {
+  return /s$/i.test(name) ? `${name}’` : `${name}’s`;
+}
+
 /** "root_master" -> "Root Master", for role and status codes without a nicer name. */
 export function humanize(code: string): string {
   return code
     .split(/[_\s-]+/)
     .filter(Boolean)
-    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join(' ');
 }

@@ -3,9 +3,10 @@ import { Link, useLocation } from 'react-router';
 import type { Me } from '../api';
 import { isMaster } from '../roles';
 
-/** The signed-in user's places: Company for Masters, My Settings for everyone (operators have the dashboard card). */
+/** The signed-in user's places: Operator Console for operators, Company for Masters, My Settings for everyone. */
 function placesFor(me: Me) {
   return [
+    ...(me.user.isOperator ? [{ to: '/operator', label: 'Operator Console' }] : []),
     ...(isMaster(me) ? [{ to: '/company', label: 'Company' }] : []),
     { to: '/settings', label: 'My Settings' },
   ];
@@ -18,7 +19,7 @@ export function HeaderNav({ me }: { me: Me }) {
     <>
       <Group component="nav" aria-label="Main" gap={4} wrap="nowrap" visibleFrom="md">
         {places.map((place) => {
-          const current = pathname === place.to;
+          const current = pathname === place.to || pathname.startsWith(`${place.to}/`);
           return (
             <Button key={place.to} component={Link} to={place.to} variant={current ? 'light' : 'subtle'} aria-current={current ? 'page' : undefined}>
               {place.label}

@@ -51,8 +51,9 @@ export function DashboardPage() {
               Review company account requests, manage companies and modules, and read the outgoing mail.
             </Text>
             <Group>
+              {/* The header links to the console too; this button says where it leads. */}
               <Button component={Link} to="/operator">
-                Operator Console
+                Open the Operator Console
               </Button>
             </Group>
           </Card>

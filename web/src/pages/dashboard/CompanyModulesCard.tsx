@@ -3,17 +3,20 @@ import { useCallback, useState } from 'react';
 import { api, type CompanyModule } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
+import { possessive } from '../../format';
 import { useAction } from '../../hooks/useAction';
 import { useLoad } from '../../hooks/useLoad';
 
 interface CompanyModulesCardProps {
   companyName: string;
+  /** Operators add modules themselves (Operator Console); others ask their account manager. */
+  isOperator: boolean;
   /** The launcher above shows only switched-on modules, so it reloads after a change. */
   onChanged: () => void;
 }
 
 /** For a company's Masters: which of the modules granted to the company its users get. */
-export function CompanyModulesCard({ companyName, onChanged }: CompanyModulesCardProps) {
+export function CompanyModulesCard({ companyName, isOperator, onChanged }: CompanyModulesCardProps) {
   const load = useCallback(() => api.company.modules(), []);
   const { data, error, reload } = useLoad(load);
   const toggle = useAction();
@@ -39,7 +42,7 @@ export function CompanyModulesCard({ companyName, onChanged }: CompanyModulesCar
         Company modules
       </Title>
       <Text size="sm" c="dimmed" mt={4} mb="md">
-        Modules added to {companyName}'s account. Switch one on to put it on your users' home page and let them log in
+        Modules added to {possessive(companyName)} account. Switch one on to put it on your users' home page and let them log in
         to it; switch it off to stop them.
       </Text>
       <Stack gap="md">
@@ -47,7 +50,9 @@ export function CompanyModulesCard({ companyName, onChanged }: CompanyModulesCar
         {!error && data === null && <LoadingState label="Loading company modules…" />}
         {data !== null && modules.length === 0 && (
           <Text size="sm" c="dimmed">
-            No modules have been added to your company's account yet. Your account manager can add them.
+            {isOperator
+              ? 'No modules have been added to your account yet. Register modules and grant them to companies in the Operator Console.'
+              : 'No modules have been added to your company’s account yet. Your account manager can add them.'}
           </Text>
         )}
         {modules.map((module) => (

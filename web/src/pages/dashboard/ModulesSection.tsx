@@ -14,7 +14,7 @@ export function ModulesSection({ me }: { me: Me }) {
   return (
     <>
       <ModuleLauncher modules={launcher.data?.modules ?? null} error={launcher.error} onRetry={() => void launcher.reload()} />
-      {isMaster(me) && <CompanyModulesCard companyName={me.company.name} onChanged={() => void launcher.reload()} />}
+      {isMaster(me) && <CompanyModulesCard companyName={me.company.name} isOperator={me.user.isOperator} onChanged={() => void launcher.reload()} />}
     </>
   );
 }

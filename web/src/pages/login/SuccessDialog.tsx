@@ -28,6 +28,8 @@ export function SuccessDialog({ opened, onDone, recoveryCodes = [], account }: S
       withCloseButton={false}
       closeOnClickOutside={false}
       closeOnEscape={!withCodes}
+      // The seed's "Success" is the dialog's heading, not a caption.
+      styles={{ title: { fontSize: 'var(--mantine-h2-font-size)', fontWeight: 700, lineHeight: 1.3 } }}
     >
       <Stack gap="md" align="stretch">
         <Stack gap="xs" align="center" ta="center">

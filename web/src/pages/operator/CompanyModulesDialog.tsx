@@ -1,6 +1,7 @@
 import { Anchor, Modal, Stack, Switch, Text } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
+import { possessive } from '../../format';
 import { api, ApiError, type CompanySummary, type GrantedModule, type RegisteredModule } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
@@ -61,7 +62,7 @@ export function CompanyModulesDialog({ company, onClose }: { company: CompanySum
       {company && (
         <Stack gap="md">
           <Text size="sm">
-            Granted modules appear for {company.name}'s Masters, who choose which of them their users get. Revoking one
+            Granted modules appear for {possessive(company.name)} Masters, who choose which of them their users get. Revoking one
             stops everyone in the company from logging in to it.
           </Text>
           <ErrorAlert message={loadError ?? change.error?.message} />
