@@ -8,6 +8,7 @@ import type { Storage } from '../storage/index.ts';
 import type { HttpContext } from './context.ts';
 import { cookieNames } from './cookies.ts';
 import { handleError, handleFrameworkError } from './error-handler.ts';
+import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
 import { loginRoutes } from './routes/login.ts';
 import { companyPolicyRoutes } from './routes/company-policy.ts';
@@ -37,7 +38,7 @@ export async function buildHttpApp(
   },
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger,
+    logger: withLogRedaction(options.logger),
     bodyLimit: BODY_LIMIT_BYTES,
     frameworkErrors: handleFrameworkError,
     trustProxy: deps.config.trustProxy,
