@@ -3,13 +3,13 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Storage } from '../storage/index.ts';
 import type { HttpContext } from './context.ts';
 import { cookieNames } from './cookies.ts';
 import { handleError, handleFrameworkError } from './error-handler.ts';
-import { checkOrigin } from './guards.ts';
+import { withLogRedaction } from './log-redaction.ts';
+import { guardRoutes } from './route-guards.ts';
 import { loginRoutes } from './routes/login.ts';
 import { companyPolicyRoutes } from './routes/company-policy.ts';
 import { recoveryCodeRoutes } from './routes/recovery-codes.ts';
@@ -38,7 +38,7 @@ export async function buildHttpApp(
   },
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger,
+    logger: withLogRedaction(options.logger),
     bodyLimit: BODY_LIMIT_BYTES,
     frameworkErrors: handleFrameworkError,
     trustProxy: deps.config.trustProxy,
@@ -74,15 +74,7 @@ export async function buildHttpApp(
     strictTransportSecurity: deps.config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
-    reply.header('cache-control', 'no-store');
-    checkOrigin(request, publicOrigin);
-    const type = request.headers['content-type'];
-    if (request.method === 'POST' && type !== undefined && !type.toLowerCase().startsWith('application/json')) {
-      throw new GatehouseError('request.unsupported_media_type');
-    }
-  });
+  guardRoutes(app, publicOrigin);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

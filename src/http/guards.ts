@@ -6,7 +6,7 @@ import { authenticateSession, type SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { clearCookie, readCookie, type CookieNames } from './cookies.ts';
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * OWASP's "verify origin with standard headers": a state-changing request must come

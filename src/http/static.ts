@@ -1,11 +1,41 @@
-// Serves the built web app. Hashed assets are cached for a year; index.html never is,
-// and every path the API does not own gets index.html (the app routes on the client).
+// Serves the built web app. Hashed assets are cached for a year; index.html never is.
+// index.html answers only the web app's own client routes, and only a page navigation:
+// any other path gets 404 in the API's error shape, so a monitor or an OAuth client that
+// asks for something Gatehouse does not serve sees a failure, not the app's HTML.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 import { sendError } from './error-handler.ts';
+
+/**
+ * The paths web/src/App.tsx routes, in Fastify's syntax. The server's mails link to the
+ * ones with a token; a route's `:token` also tells the log redaction what to hide.
+ */
+export const WEB_APP_ROUTES = [
+  '/',
+  '/login',
+  '/request-account',
+  '/signup/:token',
+  '/operator',
+  '/company',
+  '/settings',
+  '/reset-password/:token',
+  '/confirm-email/:token',
+] as const;
+
+/**
+ * A top-level page load: browsers say `Sec-Fetch-Dest: document`; without that header
+ * (older browsers, curl) the request must accept HTML. A script's fetch, an image or a
+ * JSON client gets the 404 instead of a page that would parse as success.
+ */
+function isPageNavigation(request: FastifyRequest): boolean {
+  const dest = request.headers['sec-fetch-dest'];
+  if (dest !== undefined) return dest === 'document';
+  const accept = request.headers.accept;
+  return accept === undefined || /text\/html|\*\/\*/i.test(accept);
+}
 
 export async function serveWebApp(app: FastifyInstance, webDist: string) {
   const hasBuild = existsSync(path.join(webDist, 'index.html'));
@@ -22,10 +52,12 @@ export async function serveWebApp(app: FastifyInstance, webDist: string) {
       },
     });
   }
-  app.setNotFoundHandler((request, reply) => {
-    if (request.url.startsWith('/api/') || request.method !== 'GET' || !hasBuild) {
-      return sendError(reply, new GatehouseError('request.not_found'));
-    }
-    return reply.header('cache-control', 'no-cache').sendFile('index.html');
-  });
+  const page = async (request: FastifyRequest, reply: FastifyReply) => {
+    // The router lets `/signup/` fill `:token` with nothing; the app has no such page.
+    const emptyParam = Object.values(request.params as Record<string, string>).includes('');
+    if (!hasBuild || emptyParam || !isPageNavigation(request)) return sendError(reply, new GatehouseError('request.not_found'));
+    return reply.header('cache-control', 'no-cache').header('vary', 'sec-fetch-dest, accept').sendFile('index.html');
+  };
+  for (const route of WEB_APP_ROUTES) app.get(route, page);
+  app.setNotFoundHandler((_request, reply) => sendError(reply, new GatehouseError('request.not_found')));
 }

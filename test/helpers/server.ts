@@ -25,6 +25,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** A real wall clock instead of the pinned test clock (browser tests). */
   realClock?: boolean;
+  /** Where the server's request log goes (at level info); without it, nothing is logged. */
+  logStream?: { write(line: string): void };
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -51,7 +53,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const realClock = Object.assign(() => Date.now(), { set() {}, advance() {} }) as TestClock;
   const gatehouse = await createGatehouse(config, {
     clock: options.realClock ? realClock : clock,
-    logger: false,
+    logger: options.logStream ? { level: 'info', stream: options.logStream } : false,
     mailWorkerIntervalMs: 200,
   });
   await gatehouse.listen();

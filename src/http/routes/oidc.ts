@@ -24,7 +24,10 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       reply.hijack();
       const raw = request.raw as typeof request.raw & { originalUrl?: string };
       raw.originalUrl = raw.url;
-      raw.url = (raw.url ?? '/').slice('/oidc'.length) || '/';
+      // The provider sees the path below its mount as the router decoded it, not the raw
+      // URL cut at a fixed length: `/%6fidc/token` and `/oidc?x=1` are spellings too.
+      const query = /\?.*$/.exec(raw.url ?? '')?.[0] ?? '';
+      raw.url = `/${encodeURI((request.params as { '*'?: string })['*'] ?? '')}${query}`;
       oidc.handle(raw, reply.raw);
     };
     scope.all('/oidc', forward);

@@ -1,0 +1,45 @@
+// The guards every request passes, decided on the route the router matched, never on how
+// the URL was spelled: the router decodes `/%61pi/...` into `/api/...`, so a check on the
+// raw URL is a check an attacker can spell around. Registered once in app.ts.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../errors.ts';
+import { checkOrigin, SAFE_METHODS } from './guards.ts';
+
+export type RouteKind = 'api' | 'provider' | 'page' | 'unmatched';
+
+/** Which guards a matched route pattern gets (the pattern, e.g. `/api/company/users/:id/deactivate`). */
+export function routeKind(pattern: string | undefined): RouteKind {
+  if (pattern === undefined) return 'unmatched';
+  // The OpenID provider authenticates its own clients (client secrets, PKCE, its own
+  // cookies and forms); a module's back end posts to it from anywhere, without an Origin.
+  if (pattern === '/oidc' || pattern.startsWith('/oidc/')) return 'provider';
+  if (pattern === '/api' || pattern.startsWith('/api/')) return 'api';
+  return 'page';
+}
+
+/** The matched route's pattern; undefined for the 404 handler and for URLs the router refused. */
+export function matchedRoute(request: FastifyRequest): string | undefined {
+  try {
+    return request.is404 ? undefined : request.routeOptions.url;
+  } catch {
+    return undefined;
+  }
+}
+
+export function guardRoutes(app: FastifyInstance, publicOrigin: string): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const kind = routeKind(matchedRoute(request));
+    // Nothing answers an unmatched request but the 404 handler, which changes nothing.
+    if (kind === 'unmatched' || kind === 'provider') return;
+    if (kind === 'api') reply.header('cache-control', 'no-store');
+    // Every state-changing request outside the provider comes from our own origin.
+    checkOrigin(request, publicOrigin);
+    if (kind !== 'api' || SAFE_METHODS.has(request.method)) return;
+    // JSON only: a cross-site form or text/plain body is a request a page may send without
+    // a preflight, so the API never reads one (defence in depth behind the origin check).
+    const type = request.headers['content-type'];
+    if (type !== undefined && !type.toLowerCase().startsWith('application/json')) {
+      throw new GatehouseError('request.unsupported_media_type');
+    }
+  });
+}
