@@ -16,25 +16,69 @@ function sendPage(reply: FastifyReply, status: number, html: string) {
     .send(html);
 }
 
+/**
+ * The provider sees every request as made to GATEHOUSE_PUBLIC_URL, from the client address
+ * Fastify determined (which honours GATEHOUSE_TRUST_PROXY): the URLs it hands out
+ * (discovery, redirects, the issuer's endpoints) never follow a Host or X-Forwarded-*
+ * header a client chose. The provider runs with `proxy` on and reads only these values.
+ */
+function presentAsPublic(request: FastifyRequest, publicUrl: URL) {
+  const clientIp = request.ip; // read before the forwarded headers are replaced
+  const headers = request.raw.headers;
+  headers.host = publicUrl.host;
+  headers['x-forwarded-host'] = publicUrl.host;
+  headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
+  headers['x-forwarded-for'] = clientIp;
+  delete headers.forwarded;
+}
+
+/** The query string of a raw request URL, "?" included, or "". */
+function queryOf(rawUrl: string | undefined): string {
+  const at = (rawUrl ?? '').indexOf('?');
+  return at === -1 ? '' : (rawUrl as string).slice(at);
+}
+
+/** The router's decoded wildcard, spelled again as a path the provider's router reads. */
+function providerPath(wildcard: string | undefined): string {
+  return `/${(wildcard ?? '').split('/').map(encodeURIComponent).join('/')}`;
+}
+
 export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpContext, oidc: OidcService) {
+  const { publicUrl } = deps.config;
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    const forward = (request: FastifyRequest, reply: FastifyReply) => {
+    // One rewrite for everything the provider serves: the path is the one the router
+    // matched (so every spelling that reaches here means the same provider route), the
+    // query string is kept as sent, and originalUrl tells the provider where it is mounted.
+    const forward = (request: FastifyRequest, reply: FastifyReply, path: string) => {
+      presentAsPublic(request, publicUrl);
       reply.hijack();
       const raw = request.raw as typeof request.raw & { originalUrl?: string };
-      raw.originalUrl = raw.url;
-      raw.url = (raw.url ?? '/').slice('/oidc'.length) || '/';
+      const query = queryOf(raw.url);
+      raw.originalUrl = `/oidc${path}${query}`;
+      raw.url = `${path}${query}`;
       oidc.handle(raw, reply.raw);
     };
-    scope.all('/oidc', forward);
-    scope.all('/oidc/*', forward);
+    scope.all('/oidc', (request, reply) => forward(request, reply, '/'));
+    scope.all<{ Params: { '*': string } }>('/oidc/*', (request, reply) => forward(request, reply, providerPath(request.params['*'])));
+    // The issuer is <public URL>/oidc, so RFC 8414 §3 puts its OAuth metadata at
+    // /.well-known/oauth-authorization-server/oidc; some OpenID Connect clients apply the
+    // same rule to openid-configuration. Both are the provider's own discovery document.
+    for (const document of ['oauth-authorization-server', 'openid-configuration']) {
+      scope.route({
+        method: ['GET', 'HEAD', 'OPTIONS'],
+        url: `/.well-known/${document}/oidc`,
+        handler: (request, reply) => forward(request, reply, `/.well-known/${document}`),
+      });
+    }
   });
 
   app.get<{ Params: { uid: string } }>('/oidc-interaction/:uid', async (request, reply) => {
     const provider = oidc.provider();
     let details: Awaited<ReturnType<typeof provider.interactionDetails>>;
     try {
+      presentAsPublic(request, publicUrl);
       details = await provider.interactionDetails(request.raw, reply.raw);
     } catch {
       return sendPage(reply, 400, errorPage('This sign-in has expired', 'Go back to the application and start signing in again.'));

@@ -101,6 +101,9 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       requestObjectSigningAlgValues: ['RS256', 'ES256'],
       clientAuthSigningAlgValues: ['RS256', 'ES256'],
     },
+    // The authorization code flow (with PKCE) is the only one modules use: discovery
+    // advertises exactly it, no implicit or hybrid response types.
+    responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -180,7 +183,10 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   };
 
   const provider = new Provider(new URL('/oidc', deps.config.publicUrl).toString(), configuration);
-  provider.proxy = deps.config.trustProxy;
+  // Host, protocol and client address come from X-Forwarded-* headers that Gatehouse's
+  // HTTP layer sets itself from GATEHOUSE_PUBLIC_URL and the client address it trusts
+  // (see presentAsPublic in src/http/routes/oidc.ts), never from what a client sent.
+  provider.proxy = true;
 
   // Client secrets are stored as keyed hashes; hash what the client presents, then
   // compare in constant time.

@@ -11,6 +11,10 @@ import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
 
 const KEY_CHECK_MS = 60_000;
+// Discovery and the key set are public and change rarely, so clients and caches may keep
+// them; the key set only briefly, so a rotation or a retired key reaches every verifier
+// soon after each node has noticed it (KEY_CHECK_MS).
+const PUBLIC_MAX_AGE_S: Record<string, number> = { discovery: 300, jwks: 60 };
 
 export interface OidcService {
   provider(): Provider;
@@ -51,6 +55,12 @@ export async function createOidcService(
     // Confirming "Log Out" on the provider's logout page (RP-initiated logout) logs out of
     // Gatehouse too, before the browser is redirected; "Stay Logged In" leaves the module
     // only. A post-middleware, so the session is gone by the time the redirect is sent.
+    provider.use(async (ctx, next) => {
+      await next();
+      const route = (ctx as unknown as Partial<KoaContextWithOIDC>).oidc?.route;
+      const maxAge = route === undefined ? undefined : PUBLIC_MAX_AGE_S[route];
+      if (maxAge !== undefined && ctx.status === 200) ctx.set('cache-control', `public, max-age=${maxAge}`);
+    });
     provider.use(async (ctx, next) => {
       await next();
       const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
