@@ -11,7 +11,7 @@ import { isLoopbackHost } from '../redirect-uris.ts';
 import { companyMayUse } from '../store.ts';
 import { accountIdOf, ACR_2FA, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { errorPage, logoutPage, PAGE_CSP } from './pages.ts';
+import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
 import type { PrivateJwk } from '../signing-keys.ts';
 
 export const SUPPORTED_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'company'];
@@ -135,7 +135,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
-          ctx.set('content-security-policy', PAGE_CSP.replace("default-src 'none'", "default-src 'none'; form-action *"));
+          ctx.set('content-security-policy', LOGOUT_PAGE_CSP);
           ctx.type = 'html';
           ctx.body = logoutPage(form, ctx.oidc.client?.clientName);
         },

@@ -6,6 +6,7 @@ import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import { recordAudit } from '../../audit/index.ts';
 import { endSession } from '../../sessions/index.ts';
 import { parseAccountId } from './account.ts';
+import { LOGOUT_PAGE_CSP, logoutForm, logoutPage } from './pages.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
@@ -60,6 +61,21 @@ export async function createOidcService(
       const route = (ctx as unknown as Partial<KoaContextWithOIDC>).oidc?.route;
       const maxAge = route === undefined ? undefined : PUBLIC_MAX_AGE_S[route];
       if (maxAge !== undefined && ctx.status === 200) ctx.set('cache-control', `public, max-age=${maxAge}`);
+    });
+    // Only a click on Gatehouse's own confirmation page ends the session. For a browser
+    // with no provider session, oidc-provider answers end_session with a form that submits
+    // itself with logout=yes: any site could link there and sign the user out of
+    // Gatehouse. That answer becomes the same confirmation page as everyone else's, with
+    // the provider's own form (its xsrf value, kept in the provider session, is what the
+    // confirmation POST must carry).
+    provider.use(async (ctx, next) => {
+      await next();
+      const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
+      const secret = oidc?.session?.state?.secret;
+      if (oidc?.route !== 'end_session' || ctx.status !== 200 || oidc.session?.accountId || typeof secret !== 'string') return;
+      ctx.set('content-security-policy', LOGOUT_PAGE_CSP);
+      ctx.type = 'html';
+      ctx.body = logoutPage(logoutForm(oidc.urlFor('end_session_confirm'), secret), oidc.client?.clientName);
     });
     provider.use(async (ctx, next) => {
       await next();
