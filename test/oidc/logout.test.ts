@@ -182,7 +182,7 @@ test('a cross-site link to end_session logs nobody out; only a click on the conf
   const idToken = tokens.id_token as string;
   const portalOnly = server.agent();
   await logInAgain(server, portalOnly, person);
-  const queries = [
+  const queries: Record<string, string>[] = [
     {},
     { id_token_hint: idToken },
     { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_URI, state: 's' },
