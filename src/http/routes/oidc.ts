@@ -88,17 +88,20 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     const signedIn = token ? await authenticateSession(deps.db, token, now) : undefined;
     const params = details.params as { client_id?: string; max_age?: number | string };
     const reasons = details.prompt.reasons;
-    const startedAt = (details.iat ?? 0) * 1000;
+    const returnPath = `/oidc-interaction/${details.uid}`;
+    // A login made for this interaction: the login page was sent here for it (its return
+    // path names this interaction's uid), so it happened after the module asked, whatever
+    // the clock reads. Clocks cannot tell: the provider counts whole seconds.
+    const loggedInForThisRequest = signedIn?.loginFor === returnPath;
     const maxAgeMs = params.max_age === undefined ? undefined : Number(params.max_age) * 1000;
-    // prompt=login, max_age and a mismatched id_token_hint want a login made for this request.
+    // prompt=login and a mismatched id_token_hint want a login made for this request.
     const wantsFreshLogin = reasons.includes('login_prompt') || reasons.includes('id_token_hint');
-    const loggedInForThisRequest = signedIn && signedIn.authTime >= startedAt;
-    // A login made for this request satisfies max_age however long the browser took to
-    // come back; measuring it against the clock would send the user round in a loop.
-    const tooOld = signedIn && !loggedInForThisRequest && maxAgeMs !== undefined && now - signedIn.authTime > maxAgeMs;
+    // max_age is measured on Gatehouse's login time in milliseconds (max_age=0 always asks),
+    // except for a login made for this request, however long the browser took to come back.
+    const tooOld = signedIn && !loggedInForThisRequest && maxAgeMs !== undefined && now - signedIn.authTime >= maxAgeMs;
     const freshEnough = signedIn && (!wantsFreshLogin || loggedInForThisRequest);
     if (!signedIn || !freshEnough || tooOld) {
-      return reply.redirect(`/login?return=${encodeURIComponent(`/oidc-interaction/${details.uid}`)}`, 303);
+      return reply.redirect(`/login?return=${encodeURIComponent(returnPath)}`, 303);
     }
 
     const clientId = params.client_id ?? '';

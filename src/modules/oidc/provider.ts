@@ -54,6 +54,18 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     }),
   );
   login.checks.add(
+    // max_age on Gatehouse's own login time, in milliseconds: oidc-provider counts whole
+    // seconds, so max_age=0 right after a login (in the same second) asked for nothing.
+    // The interaction route then wants a login made for this very request.
+    new Check('gatehouse_max_age', 'End-User authentication could not be obtained', 'login_required', async (ctx) => {
+      const { params, session, result } = ctx.oidc;
+      if (params?.max_age === undefined || !session?.accountId || result?.login) return Check.NO_NEED_TO_PROMPT;
+      const signedIn = await gatehouseSession(ctx);
+      if (!signedIn) return Check.NO_NEED_TO_PROMPT; // gatehouse_session already asks
+      return deps.clock() - signedIn.authTime >= Number(params.max_age) * 1000 ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  login.checks.add(
     new Check('module_access', "The user's company may not use this module", async (ctx) => {
       const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
       const clientId = ctx.oidc.client?.clientId;

@@ -4,8 +4,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import { recordAudit } from '../../audit/index.ts';
-import { endSession } from '../../sessions/index.ts';
-import { parseAccountId } from './account.ts';
+import { authenticateSession, endSession } from '../../sessions/index.ts';
+import { accountIdOf, parseAccountId } from './account.ts';
 import { LOGOUT_PAGE_CSP, logoutForm, logoutPage } from './pages.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
@@ -83,7 +83,14 @@ export async function createOidcService(
       const confirmedLogout = oidc?.route === 'end_session_confirm' && ctx.status === 303 && Boolean(oidc.params?.logout);
       if (!confirmedLogout) return;
       const match = new RegExp(`(?:^|;\\s*)${options.sessionCookieName.replace(/[$]/g, '\\$&')}=([A-Za-z0-9_-]{43})`).exec(ctx.get('cookie'));
-      if (match?.[1]) await endSession(deps.db, match[1]);
+      if (!match?.[1]) return;
+      // The provider also ends its session by itself when a module's sign-in finishes as
+      // another account (a login made for an id_token_hint of someone else): that ends
+      // the previous account's provider session, never the Gatehouse session just made.
+      const endedAccount = oidc.session?.accountId;
+      const signedIn = endedAccount ? await authenticateSession(deps.db, match[1], deps.clock()) : undefined;
+      if (endedAccount && signedIn && accountIdOf(signedIn.companyId, signedIn.userId) !== endedAccount) return;
+      await endSession(deps.db, match[1]);
     });
     return { provider, callback: provider.callback() };
   };
