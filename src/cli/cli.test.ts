@@ -212,10 +212,34 @@ describe('the gatehouse command', () => {
     assert.match(postgres.stderr, /docs\/OPERATIONS\.md/);
   });
 
-  test('keys rotate replaces the signing keys', async () => {
+  test('keys rotate replaces the signing keys; --now drops the previous ones at once', async () => {
+    const kids = async () => {
+      const storage = await openStorage(loadConfig({ GATEHOUSE_DATA_DIR: dataDir }).database);
+      try {
+        return (await storage.db.selectFrom('signing_keys').select('kid').execute()).map((row) => row.kid);
+      } finally {
+        await storage.close();
+      }
+    };
+    // Twice: the second rotation retires keys the first made.
+    await gatehouse(['keys', 'rotate']);
     const run = await gatehouse(['keys', 'rotate']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /New signing keys are active/);
+    assert.match(run.stdout, /stay published for 1 day/);
+    const published = await kids();
+    assert.ok(published.length >= 4, 'the retired keys are kept for their grace period');
+
+    const now = await gatehouse(['keys', 'rotate', '--now']);
+    assert.equal(now.code, 0, now.stderr);
+    assert.match(now.stdout, /Removed the previous keys at once/);
+    for (const kid of published) assert.ok(now.stdout.includes(kid), `names ${kid}`);
+    const left = await kids();
+    assert.equal(left.length, 2, 'only the two new keys remain');
+    assert.ok(left.every((kid) => !published.includes(kid)));
+
+    const help = await gatehouse(['keys', 'rotate', '--help']);
+    assert.match(help.stdout, /^Usage: gatehouse keys rotate \[--now\]/);
   });
 
   test('serve starts the portal and stops on SIGTERM', async () => {

@@ -28,7 +28,16 @@ export async function finishLogin(
   const sessionTtlMs = (await getCompanyPolicy(tx, flow.company_id)).sessionAbsoluteMinutes * 60_000;
   const sessionToken = await createSession(
     tx,
-    { companyId: flow.company_id, userId: flow.user_id, amr: factor.amr, ip: meta.ip, userAgent: meta.userAgent, ttlMs: sessionTtlMs },
+    {
+      companyId: flow.company_id,
+      userId: flow.user_id,
+      amr: factor.amr,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      ttlMs: sessionTtlMs,
+      // A module's sign-in that asked for a fresh login accepts only the login made for it.
+      loginFor: flow.return_to,
+    },
     now,
   );
   await recordAudit(tx, now, {

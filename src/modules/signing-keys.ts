@@ -1,7 +1,8 @@
 // ID token signing keys: generated once, kept encrypted in the database (so every node
 // signs with the same keys), and rotated by `gatehouse keys rotate`. A retired key stays
 // published in the JWKS for a grace period, so tokens signed before the rotation still
-// verify; only then is it removed.
+// verify; only then is it removed. `keys rotate --now` removes the previous keys at once,
+// for a key that may have leaked.
 import { generateSigningJwk, type PrivateJwk, type SecretBox } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { SigningKeysTable } from '../storage/schema.ts';
@@ -37,12 +38,25 @@ export async function ensureSigningKeys(db: Queryable, secrets: SecretBox, now: 
   });
 }
 
-/** New active keys; the previous ones are retired but still published for the grace period. */
-export async function rotateSigningKeys(db: Queryable, secrets: SecretBox, now: number) {
-  await db.transaction().execute(async (tx) => {
-    await tx.updateTable('signing_keys').set({ status: 'retired', retired_at: now }).where('status', '=', 'active').execute();
+/**
+ * New active keys. Routinely the previous ones are retired but still published for the
+ * grace period, so tokens they signed keep verifying. With `dropPrevious` (a key that may
+ * have leaked) every previous key is deleted at once: nothing it signed verifies any
+ * more, and nodes stop publishing it at their next key check. Returns the kids dropped.
+ */
+export async function rotateSigningKeys(db: Queryable, secrets: SecretBox, now: number, options: { dropPrevious?: boolean } = {}) {
+  return db.transaction().execute(async (tx) => {
+    let dropped: string[];
+    if (options.dropPrevious) {
+      dropped = (await tx.deleteFrom('signing_keys').returning('kid').execute()).map((row) => row.kid);
+    } else {
+      await tx.updateTable('signing_keys').set({ status: 'retired', retired_at: now }).where('status', '=', 'active').execute();
+      dropped = (
+        await tx.deleteFrom('signing_keys').where('status', '=', 'retired').where('retired_at', '<', now - RETIRED_KEY_GRACE_MS).returning('kid').execute()
+      ).map((row) => row.kid);
+    }
     for (const alg of ALGORITHMS) await insertKey(tx, secrets, alg, now);
-    await tx.deleteFrom('signing_keys').where('status', '=', 'retired').where('retired_at', '<', now - RETIRED_KEY_GRACE_MS).execute();
+    return { dropped };
   });
 }
 

@@ -13,7 +13,7 @@ const TOUCH_EVERY_MS = 60_000;
 
 export async function createSession(
   db: Queryable,
-  input: { companyId: string; userId: string; amr: string[]; ip: string | null; userAgent: string | null; ttlMs?: number },
+  input: { companyId: string; userId: string; amr: string[]; ip: string | null; userAgent: string | null; ttlMs?: number; loginFor?: string | null },
   now: number,
 ): Promise<string> {
   const token = randomToken();
@@ -29,6 +29,7 @@ export async function createSession(
       expires_at: now + (input.ttlMs ?? SESSION_ABSOLUTE_MS),
       ip: input.ip,
       user_agent: input.userAgent?.slice(0, 512) ?? null,
+      login_for: input.loginFor ?? null,
     })
     .execute();
   return token;
@@ -47,6 +48,8 @@ export interface SignedIn {
   isOperator: boolean;
   amr: string[];
   authTime: number;
+  /** The module interaction this login was made for (its return path), or null. */
+  loginFor: string | null;
 }
 
 /** The signed-in user for a cookie token, or undefined (expired, idle, disabled user). */
@@ -66,6 +69,7 @@ export async function authenticateSession(db: Queryable, token: string, now: num
       'sessions.created_at as createdAt',
       'sessions.last_seen_at as lastSeenAt',
       'sessions.expires_at as expiresAt',
+      'sessions.login_for as loginFor',
       'users.username as username',
       'users.display_name as displayName',
       'users.email as email',
@@ -104,6 +108,7 @@ export async function authenticateSession(db: Queryable, token: string, now: num
     isOperator: row.isPlatform === 1,
     amr: row.amr.split(' ').filter(Boolean),
     authTime: row.createdAt,
+    loginFor: row.loginFor,
   };
 }
 

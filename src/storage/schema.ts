@@ -104,6 +104,8 @@ export interface SessionsTable {
   expires_at: number;
   ip: string | null;
   user_agent: string | null;
+  /** Where the login that made this session was to return (a module's interaction), if anywhere. */
+  login_for: string | null;
 }
 
 export interface OutboxTable {

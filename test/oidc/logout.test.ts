@@ -11,6 +11,7 @@ import {
   companyUser,
   companyWithRootMaster,
   grantedModule,
+  logInAgain,
   jwtParts,
   POST_LOGOUT_URI,
   signInToModule,
@@ -160,4 +161,52 @@ test("a forged logout form is refused: the xsrf value is bound to the browser's 
   const elsewhere = await submit(server.agent(), form, { logout: 'yes' });
   assert.equal(elsewhere.status, 400);
   assert.equal((await person.agent.get('/api/me')).status, 200);
+});
+
+/** What a browser does with a page nobody clicks on: a form that submits itself is posted, with its fields. */
+async function actWithoutClick(agent: Agent, page: string) {
+  if (!/<script[^>]*>[\s\S]*submit\(\)/i.test(page)) return;
+  const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1];
+  assert.ok(action);
+  const fields = [...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]] as [string, string]);
+  await agent.request('POST', new URL(action, server.baseUrl).pathname, new URLSearchParams(fields).toString(), {
+    'content-type': 'application/x-www-form-urlencoded',
+  });
+}
+
+test('a cross-site link to end_session logs nobody out; only a click on the confirmation does', async () => {
+  const person = await companyUser(server, root, 'cass');
+  // One browser signed in to a module (it has a provider session), one signed in to
+  // Gatehouse only (no provider session).
+  const { tokens } = await signInToModule(ticketing.config, person.agent);
+  const idToken = tokens.id_token as string;
+  const portalOnly = server.agent();
+  await logInAgain(server, portalOnly, person);
+  const queries: Record<string, string>[] = [
+    {},
+    { id_token_hint: idToken },
+    { id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_URI, state: 's' },
+    { client_id: ticketing.module.clientId, post_logout_redirect_uri: POST_LOGOUT_URI },
+    { client_id: ticketing.module.clientId },
+  ];
+  for (const browser of [person.agent, portalOnly]) {
+    for (const query of queries) {
+      const path = `/oidc/session/end?${new URLSearchParams(query)}`;
+      const page = await browser.get(path, { ...NAVIGATION, 'sec-fetch-site': 'cross-site', referer: 'https://evil.test/' });
+      assert.equal(page.status, 200, `${path}: ${page.status}`);
+      assert.match(String(page.body), /Do you want to log out/);
+      assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+      await actWithoutClick(browser, String(page.body));
+      assert.equal((await browser.get('/api/me')).status, 200, `${path}: still signed in to Gatehouse`);
+      assert.doesNotMatch(String(page.body), /<script/i, 'the page runs no script');
+    }
+  }
+
+  // The confirmation, clicked, ends the session, for both browsers.
+  for (const browser of [portalOnly, person.agent]) {
+    const page = await browser.get('/oidc/session/end', NAVIGATION);
+    const confirmed = await submit(browser, logoutForm(String(page.body)), { logout: 'yes' });
+    assert.equal(confirmed.status, 303);
+    assert.equal((await browser.get('/api/me')).status, 401, 'the click logged out of Gatehouse');
+  }
 });

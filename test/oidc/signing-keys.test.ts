@@ -1,6 +1,7 @@
 // ID token signing keys: rotation publishes a new key and keeps the old one published for
-// a grace period, so tokens signed before still verify; a restart on the same database
-// keeps the keys, and every token and session with them.
+// a grace period, so tokens signed before still verify; a rotation --now (a leaked key)
+// drops the old keys at once; a restart on the same database keeps the keys, and every
+// token and session with them.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createGatehouse, type Gatehouse } from '../../src/gatehouse.ts';
@@ -80,6 +81,28 @@ test('a key retired longer than the grace period is no longer published', async 
   assert.ok(!(await publishedKeys(module.config)).some((key) => key.kid === kid), 'removed after the grace period');
   assert.equal(await verifiesWithJwks(module.config, signed.tokens.id_token as string), false);
   const fresh = await signInToModule(module.config, root.agent);
+  assert.ok(await verifiesWithJwks(module.config, fresh.tokens.id_token as string));
+});
+
+test('a rotation --now (a leaked key) stops publishing every previous key at once', async () => {
+  const signed = await signInToModule(module.config, root.agent);
+  const leakedKid = kidOf(signed.tokens.id_token as string);
+  await rotate(); // a routine rotation first: a retired key in its grace period goes too
+  const before = (await publishedKeys(module.config)).map((key) => key.kid);
+  assert.ok(before.includes(leakedKid));
+
+  const { db, secrets } = gatehouse().deps;
+  const { dropped } = await rotateSigningKeys(db, secrets, Date.now(), { dropPrevious: true });
+  assert.deepEqual([...dropped].sort(), [...before].sort(), 'every key published before is dropped');
+  // How a running node learns: its periodic key check (KEY_CHECK_MS), run now.
+  await gatehouse().oidc.reloadKeys();
+
+  const after = (await publishedKeys(module.config)).map((key) => key.kid);
+  assert.equal(after.length, 2, 'one new key per algorithm');
+  for (const kid of before) assert.ok(!after.includes(kid), `${kid} is no longer published`);
+  assert.equal(await verifiesWithJwks(module.config, signed.tokens.id_token as string), false, 'what the old key signed fails');
+  const fresh = await signInToModule(module.config, root.agent);
+  assert.ok(after.includes(kidOf(fresh.tokens.id_token as string)));
   assert.ok(await verifiesWithJwks(module.config, fresh.tokens.id_token as string));
 });
 

@@ -16,28 +16,69 @@ function sendPage(reply: FastifyReply, status: number, html: string) {
     .send(html);
 }
 
+/**
+ * The provider sees every request as made to GATEHOUSE_PUBLIC_URL, from the client address
+ * Fastify determined (which honours GATEHOUSE_TRUST_PROXY): the URLs it hands out
+ * (discovery, redirects, the issuer's endpoints) never follow a Host or X-Forwarded-*
+ * header a client chose. The provider runs with `proxy` on and reads only these values.
+ */
+function presentAsPublic(request: FastifyRequest, publicUrl: URL) {
+  const clientIp = request.ip; // read before the forwarded headers are replaced
+  const headers = request.raw.headers;
+  headers.host = publicUrl.host;
+  headers['x-forwarded-host'] = publicUrl.host;
+  headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
+  headers['x-forwarded-for'] = clientIp;
+  delete headers.forwarded;
+}
+
+/** The query string of a raw request URL, "?" included, or "". */
+function queryOf(rawUrl: string | undefined): string {
+  const at = (rawUrl ?? '').indexOf('?');
+  return at === -1 ? '' : (rawUrl as string).slice(at);
+}
+
+/** The router's decoded wildcard, spelled again as a path the provider's router reads. */
+function providerPath(wildcard: string | undefined): string {
+  return `/${(wildcard ?? '').split('/').map(encodeURIComponent).join('/')}`;
+}
+
 export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpContext, oidc: OidcService) {
+  const { publicUrl } = deps.config;
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    const forward = (request: FastifyRequest, reply: FastifyReply) => {
+    // One rewrite for everything the provider serves: the path is the one the router
+    // matched (so every spelling that reaches here means the same provider route), the
+    // query string is kept as sent, and originalUrl tells the provider where it is mounted.
+    const forward = (request: FastifyRequest, reply: FastifyReply, path: string) => {
+      presentAsPublic(request, publicUrl);
       reply.hijack();
       const raw = request.raw as typeof request.raw & { originalUrl?: string };
-      raw.originalUrl = raw.url;
-      // The provider sees the path below its mount as the router decoded it, not the raw
-      // URL cut at a fixed length: `/%6fidc/token` and `/oidc?x=1` are spellings too.
-      const query = /\?.*$/.exec(raw.url ?? '')?.[0] ?? '';
-      raw.url = `/${encodeURI((request.params as { '*'?: string })['*'] ?? '')}${query}`;
+      const query = queryOf(raw.url);
+      raw.originalUrl = `/oidc${path}${query}`;
+      raw.url = `${path}${query}`;
       oidc.handle(raw, reply.raw);
     };
-    scope.all('/oidc', forward);
-    scope.all('/oidc/*', forward);
+    scope.all('/oidc', (request, reply) => forward(request, reply, '/'));
+    scope.all<{ Params: { '*': string } }>('/oidc/*', (request, reply) => forward(request, reply, providerPath(request.params['*'])));
+    // The issuer is <public URL>/oidc, so RFC 8414 §3 puts its OAuth metadata at
+    // /.well-known/oauth-authorization-server/oidc; some OpenID Connect clients apply the
+    // same rule to openid-configuration. Both are the provider's own discovery document.
+    for (const document of ['oauth-authorization-server', 'openid-configuration']) {
+      scope.route({
+        method: ['GET', 'HEAD', 'OPTIONS'],
+        url: `/.well-known/${document}/oidc`,
+        handler: (request, reply) => forward(request, reply, `/.well-known/${document}`),
+      });
+    }
   });
 
   app.get<{ Params: { uid: string } }>('/oidc-interaction/:uid', async (request, reply) => {
     const provider = oidc.provider();
     let details: Awaited<ReturnType<typeof provider.interactionDetails>>;
     try {
+      presentAsPublic(request, publicUrl);
       details = await provider.interactionDetails(request.raw, reply.raw);
     } catch {
       return sendPage(reply, 400, errorPage('This sign-in has expired', 'Go back to the application and start signing in again.'));
@@ -47,17 +88,20 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     const signedIn = token ? await authenticateSession(deps.db, token, now) : undefined;
     const params = details.params as { client_id?: string; max_age?: number | string };
     const reasons = details.prompt.reasons;
-    const startedAt = (details.iat ?? 0) * 1000;
+    const returnPath = `/oidc-interaction/${details.uid}`;
+    // A login made for this interaction: the login page was sent here for it (its return
+    // path names this interaction's uid), so it happened after the module asked, whatever
+    // the clock reads. Clocks cannot tell: the provider counts whole seconds.
+    const loggedInForThisRequest = signedIn?.loginFor === returnPath;
     const maxAgeMs = params.max_age === undefined ? undefined : Number(params.max_age) * 1000;
-    // prompt=login, max_age and a mismatched id_token_hint want a login made for this request.
+    // prompt=login and a mismatched id_token_hint want a login made for this request.
     const wantsFreshLogin = reasons.includes('login_prompt') || reasons.includes('id_token_hint');
-    const loggedInForThisRequest = signedIn && signedIn.authTime >= startedAt;
-    // A login made for this request satisfies max_age however long the browser took to
-    // come back; measuring it against the clock would send the user round in a loop.
-    const tooOld = signedIn && !loggedInForThisRequest && maxAgeMs !== undefined && now - signedIn.authTime > maxAgeMs;
+    // max_age is measured on Gatehouse's login time in milliseconds (max_age=0 always asks),
+    // except for a login made for this request, however long the browser took to come back.
+    const tooOld = signedIn && !loggedInForThisRequest && maxAgeMs !== undefined && now - signedIn.authTime >= maxAgeMs;
     const freshEnough = signedIn && (!wantsFreshLogin || loggedInForThisRequest);
     if (!signedIn || !freshEnough || tooOld) {
-      return reply.redirect(`/login?return=${encodeURIComponent(`/oidc-interaction/${details.uid}`)}`, 303);
+      return reply.redirect(`/login?return=${encodeURIComponent(returnPath)}`, 303);
     }
 
     const clientId = params.client_id ?? '';

@@ -116,8 +116,11 @@ export function createAdapterFactory(db: Db, clock: () => number) {
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('id', '=', id).execute();
     }
 
+    // This model's records only (the provider calls it once per token model): an
+    // interaction in progress for the same grant, e.g. a sign-in switching accounts that
+    // logs the previous one out, must survive the revocation.
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db.deleteFrom('oidc_records').where('grant_id', '=', grantId).execute();
+      await db.deleteFrom('oidc_records').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
     }
 
     #revive(row: { payload: string; consumed_at: number | null; expires_at: number | null }): Payload | undefined {

@@ -25,6 +25,15 @@ export function errorPage(title: string, message: string): string {
   return page(title, `<p>${escapeHtml(message)}</p><p><a class="button" href="/">Go to Gatehouse</a></p>`);
 }
 
+// The logout page posts to the provider, which then redirects to the module's registered
+// post-logout URI: form-action must allow that redirect.
+export const LOGOUT_PAGE_CSP = PAGE_CSP.replace("default-src 'none'", "default-src 'none'; form-action *");
+
+/** The provider's logout form, spelled as oidc-provider spells it: its xsrf value ties the POST to this page. */
+export function logoutForm(action: string, xsrf: string): string {
+  return `<form id="op.logoutForm" method="post" action="${escapeHtml(action)}"><input type="hidden" name="xsrf" value="${escapeHtml(xsrf)}"/></form>`;
+}
+
 export function logoutPage(form: string, clientName: string | undefined): string {
   const who = clientName ? ` from ${escapeHtml(clientName)} and Gatehouse` : ' from Gatehouse';
   return page(

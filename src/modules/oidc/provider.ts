@@ -11,7 +11,7 @@ import { isLoopbackHost } from '../redirect-uris.ts';
 import { companyMayUse } from '../store.ts';
 import { accountIdOf, ACR_2FA, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { errorPage, logoutPage, PAGE_CSP } from './pages.ts';
+import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
 import type { PrivateJwk } from '../signing-keys.ts';
 
 export const SUPPORTED_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'company'];
@@ -51,6 +51,18 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       const signedIn = await gatehouseSession(ctx);
       const same = signedIn && accountIdOf(signedIn.companyId, signedIn.userId) === accountId;
       return same ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+  login.checks.add(
+    // max_age on Gatehouse's own login time, in milliseconds: oidc-provider counts whole
+    // seconds, so max_age=0 right after a login (in the same second) asked for nothing.
+    // The interaction route then wants a login made for this very request.
+    new Check('gatehouse_max_age', 'End-User authentication could not be obtained', 'login_required', async (ctx) => {
+      const { params, session, result } = ctx.oidc;
+      if (params?.max_age === undefined || !session?.accountId || result?.login) return Check.NO_NEED_TO_PROMPT;
+      const signedIn = await gatehouseSession(ctx);
+      if (!signedIn) return Check.NO_NEED_TO_PROMPT; // gatehouse_session already asks
+      return deps.clock() - signedIn.authTime >= Number(params.max_age) * 1000 ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
   );
   login.checks.add(
@@ -101,6 +113,9 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       requestObjectSigningAlgValues: ['RS256', 'ES256'],
       clientAuthSigningAlgValues: ['RS256', 'ES256'],
     },
+    // The authorization code flow (with PKCE) is the only one modules use: discovery
+    // advertises exactly it, no implicit or hybrid response types.
+    responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -132,7 +147,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
-          ctx.set('content-security-policy', PAGE_CSP.replace("default-src 'none'", "default-src 'none'; form-action *"));
+          ctx.set('content-security-policy', LOGOUT_PAGE_CSP);
           ctx.type = 'html';
           ctx.body = logoutPage(form, ctx.oidc.client?.clientName);
         },
@@ -180,7 +195,10 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   };
 
   const provider = new Provider(new URL('/oidc', deps.config.publicUrl).toString(), configuration);
-  provider.proxy = deps.config.trustProxy;
+  // Host, protocol and client address come from X-Forwarded-* headers that Gatehouse's
+  // HTTP layer sets itself from GATEHOUSE_PUBLIC_URL and the client address it trusts
+  // (see presentAsPublic in src/http/routes/oidc.ts), never from what a client sent.
+  provider.proxy = true;
 
   // Client secrets are stored as keyed hashes; hash what the client presents, then
   // compare in constant time.

@@ -4,13 +4,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import { recordAudit } from '../../audit/index.ts';
-import { endSession } from '../../sessions/index.ts';
-import { parseAccountId } from './account.ts';
+import { authenticateSession, endSession } from '../../sessions/index.ts';
+import { accountIdOf, parseAccountId } from './account.ts';
+import { LOGOUT_PAGE_CSP, logoutForm, logoutPage } from './pages.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
 
 const KEY_CHECK_MS = 60_000;
+// Discovery and the key set are public and change rarely, so clients and caches may keep
+// them; the key set only briefly, so a rotation or a retired key reaches every verifier
+// soon after each node has noticed it (KEY_CHECK_MS).
+const PUBLIC_MAX_AGE_S: Record<string, number> = { discovery: 300, jwks: 60 };
 
 export interface OidcService {
   provider(): Provider;
@@ -53,11 +58,39 @@ export async function createOidcService(
     // only. A post-middleware, so the session is gone by the time the redirect is sent.
     provider.use(async (ctx, next) => {
       await next();
+      const route = (ctx as unknown as Partial<KoaContextWithOIDC>).oidc?.route;
+      const maxAge = route === undefined ? undefined : PUBLIC_MAX_AGE_S[route];
+      if (maxAge !== undefined && ctx.status === 200) ctx.set('cache-control', `public, max-age=${maxAge}`);
+    });
+    // Only a click on Gatehouse's own confirmation page ends the session. For a browser
+    // with no provider session, oidc-provider answers end_session with a form that submits
+    // itself with logout=yes: any site could link there and sign the user out of
+    // Gatehouse. That answer becomes the same confirmation page as everyone else's, with
+    // the provider's own form (its xsrf value, kept in the provider session, is what the
+    // confirmation POST must carry).
+    provider.use(async (ctx, next) => {
+      await next();
+      const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
+      const secret = oidc?.session?.state?.secret;
+      if (oidc?.route !== 'end_session' || ctx.status !== 200 || oidc.session?.accountId || typeof secret !== 'string') return;
+      ctx.set('content-security-policy', LOGOUT_PAGE_CSP);
+      ctx.type = 'html';
+      ctx.body = logoutPage(logoutForm(oidc.urlFor('end_session_confirm'), secret), oidc.client?.clientName);
+    });
+    provider.use(async (ctx, next) => {
+      await next();
       const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
       const confirmedLogout = oidc?.route === 'end_session_confirm' && ctx.status === 303 && Boolean(oidc.params?.logout);
       if (!confirmedLogout) return;
       const match = new RegExp(`(?:^|;\\s*)${options.sessionCookieName.replace(/[$]/g, '\\$&')}=([A-Za-z0-9_-]{43})`).exec(ctx.get('cookie'));
-      if (match?.[1]) await endSession(deps.db, match[1]);
+      if (!match?.[1]) return;
+      // The provider also ends its session by itself when a module's sign-in finishes as
+      // another account (a login made for an id_token_hint of someone else): that ends
+      // the previous account's provider session, never the Gatehouse session just made.
+      const endedAccount = oidc.session?.accountId;
+      const signedIn = endedAccount ? await authenticateSession(deps.db, match[1], deps.clock()) : undefined;
+      if (endedAccount && signedIn && accountIdOf(signedIn.companyId, signedIn.userId) !== endedAccount) return;
+      await endSession(deps.db, match[1]);
     });
     return { provider, callback: provider.callback() };
   };
