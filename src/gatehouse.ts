@@ -80,6 +80,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     logger: options.logger ?? { level: config.logLevel },
     ...(https ? { https } : {}),
   });
+  storage.reportConnectionLoss((loss) => http.log.warn({ database: loss }, 'database connection lost'));
   if (options.mailWorkerIntervalMs !== null) mailWorker.start(options.mailWorkerIntervalMs ?? 2000);
   return {
     deps,
