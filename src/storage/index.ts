@@ -3,6 +3,7 @@
 import { Kysely, sql, type Transaction } from 'kysely';
 import { describeDatabaseError } from './errors.ts';
 import { createPostgresDialect, createPostgresPool } from './postgres.ts';
+import { RetryingKysely } from './retry.ts';
 import { createSqliteDialect, openSqliteDatabase } from './sqlite.ts';
 import { migrateToLatest, migrations } from './migrate.ts';
 import type { Database } from './schema.ts';
@@ -37,7 +38,7 @@ export async function openStorage(settings: DatabaseSettings, options: { migrate
     settings.kind === 'postgres'
       ? createPostgresDialect(createPostgresPool(settings.url, (error) => report(describeDatabaseError(error))))
       : createSqliteDialect(openSqliteDatabase(settings.file));
-  const db: Db = new Kysely<Database>({ dialect });
+  const db: Db = new RetryingKysely<Database>({ dialect });
   if (options.migrate !== false) {
     await migrateToLatest(db as unknown as Kysely<unknown>).catch(async (error: unknown) => {
       await db.destroy().catch(() => {});
@@ -59,3 +60,4 @@ export async function openStorage(settings: DatabaseSettings, options: { migrate
 
 export { migrateToLatest, migrations };
 export { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, isUniqueViolation } from './errors.ts';
+export { retryConflicts, TRANSACTION_ATTEMPTS } from './retry.ts';
