@@ -13,7 +13,7 @@ import { createMailboxTransport, createMailWorker, createSmtpTransport, type Mai
 import { resolveSecretKey } from './secret-key.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
-import { openStorage, type Storage } from './storage/index.ts';
+import { isDatabaseUnavailable, openStorage, type Storage } from './storage/index.ts';
 
 export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
 
@@ -35,6 +35,13 @@ export interface GatehouseOptions {
   onMailError?: (error: unknown) => void;
   /** Deliver mail only when asked (tests drive the worker themselves). */
   mailWorkerIntervalMs?: number | null;
+}
+
+/** The mail worker keeps running through a database outage; say which failure it was. */
+function reportMailError(error: unknown) {
+  const message = error instanceof Error ? error.message : String(error);
+  if (isDatabaseUnavailable(error)) console.error('mail worker: the database is unavailable, retrying on the next pass:', message);
+  else console.error('mail delivery failed:', message);
 }
 
 export async function createCore(config: Config, options: GatehouseOptions = {}) {
@@ -59,7 +66,7 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
     transport,
     from: config.mailFrom,
     clock,
-    onError: options.onMailError ?? ((error) => console.error('mail delivery failed:', error instanceof Error ? error.message : error)),
+    onError: options.onMailError ?? reportMailError,
   });
   poke = () => mailWorker.poke();
   return { deps, storage, mailWorker };
@@ -80,6 +87,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     logger: options.logger ?? { level: config.logLevel },
     ...(https ? { https } : {}),
   });
+  storage.reportConnectionLoss((loss) => http.log.warn({ database: loss }, 'database connection lost'));
   if (options.mailWorkerIntervalMs !== null) mailWorker.start(options.mailWorkerIntervalMs ?? 2000);
   return {
     deps,

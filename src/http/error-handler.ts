@@ -2,7 +2,10 @@
 // database outage is a generic 503; anything else is a generic 500 and is logged.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errorMessage, GatehouseError, type ErrorCode } from '../errors.ts';
-import { isDatabaseUnavailable } from '../storage/index.ts';
+import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict } from '../storage/index.ts';
+
+/** About one pool connection timeout: long enough for a failover or a restart to finish. */
+const RETRY_AFTER_SECONDS = 5;
 
 function fromFramework(error: FastifyError): GatehouseError | undefined {
   const status = error.statusCode ?? 500;
@@ -22,8 +25,11 @@ export function sendError(reply: FastifyReply, error: GatehouseError) {
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof GatehouseError) return sendError(reply, error);
-  if (isDatabaseUnavailable(error)) {
-    request.log.error({ err: error }, 'database unavailable');
+  // An outage, or a conflict that outlasted its retries: the request may well work in a
+  // moment, so 503 and Retry-After rather than 500. Logged as code and message only.
+  if (isDatabaseUnavailable(error) || isTransactionConflict(error)) {
+    request.log.warn({ database: describeDatabaseError(error) }, 'database unavailable');
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return sendError(reply, new GatehouseError('service.unavailable'));
   }
   const known = fromFramework(error);

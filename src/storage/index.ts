@@ -1,7 +1,9 @@
 // The storage door: opens the configured engine behind one Kysely instance, migrates it,
 // and tells the HTTP layer when a failure means "database unavailable" (503, not 500).
 import { Kysely, sql, type Transaction } from 'kysely';
+import { describeDatabaseError } from './errors.ts';
 import { createPostgresDialect, createPostgresPool } from './postgres.ts';
+import { RetryingKysely } from './retry.ts';
 import { createSqliteDialect, openSqliteDatabase } from './sqlite.ts';
 import { migrateToLatest, migrations } from './migrate.ts';
 import type { Database } from './schema.ts';
@@ -14,53 +16,48 @@ export type Queryable = Kysely<Database>;
 
 export type DatabaseSettings = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
+/** A lost connection, as safe to log: code and message, never the connection settings. */
+export type ConnectionLoss = ReturnType<typeof describeDatabaseError>;
+
 export interface Storage {
   readonly db: Db;
   readonly kind: DatabaseSettings['kind'];
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;
+  /**
+   * Where a lost PostgreSQL connection is reported, once per connection (until set: one
+   * line on stderr). The server points it at its logger once that exists.
+   */
+  reportConnectionLoss(report: (loss: ConnectionLoss) => void): void;
   close(): Promise<void>;
 }
 
 export async function openStorage(settings: DatabaseSettings, options: { migrate?: boolean } = {}): Promise<Storage> {
+  let report = (loss: ConnectionLoss) => console.warn(`Database connection lost: ${loss.code ? `${loss.code} ` : ''}${loss.message}`);
   const dialect =
     settings.kind === 'postgres'
-      ? createPostgresDialect(createPostgresPool(settings.url))
+      ? createPostgresDialect(createPostgresPool(settings.url, (error) => report(describeDatabaseError(error))))
       : createSqliteDialect(openSqliteDatabase(settings.file));
-  const db = new Kysely<Database>({ dialect });
-  if (options.migrate !== false) await migrateToLatest(db as unknown as Kysely<unknown>);
+  const db: Db = new RetryingKysely<Database>({ dialect });
+  if (options.migrate !== false) {
+    await migrateToLatest(db as unknown as Kysely<unknown>).catch(async (error: unknown) => {
+      await db.destroy().catch(() => {});
+      throw error;
+    });
+  }
   return {
     db,
     kind: settings.kind,
     ping: async () => {
       await sql`select 1`.execute(db);
     },
+    reportConnectionLoss: (next) => {
+      report = next;
+    },
     close: () => db.destroy(),
   };
 }
 
 export { migrateToLatest, migrations };
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN',
-  '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300',
-  'ERR_SQLITE_BUSY', 'SQLITE_BUSY',
-]);
-
-/** True when an error means the database cannot be reached or is overloaded right now. */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-  // "driver has already been destroyed": Kysely after storage.close() (shutting down).
-  return /Connection terminated|timeout exceeded when trying to connect|database is locked|Cannot use a pool after calling end|driver has already been destroyed/i.test(
-    error.message,
-  );
-}
-
-/** Unique-constraint violation on either engine (a race lost to another writer). */
-export function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  return code === '23505' || /UNIQUE constraint failed/i.test(error.message);
-}
+export { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, isUniqueViolation } from './errors.ts';
+export { retryConflicts, TRANSACTION_ATTEMPTS } from './retry.ts';

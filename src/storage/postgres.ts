@@ -5,15 +5,36 @@ import { PostgresDialect } from 'kysely';
 
 const INT8_OID = 20;
 
-export function createPostgresPool(url: string): pg.Pool {
+/**
+ * The pool, with an error listener on every connection for its whole life. pg-pool
+ * listens for a client's 'error' only while the client sits idle in the pool, and takes
+ * that listener off while the client is checked out, which is the whole time Kysely runs
+ * a query or a transaction on it. When the server ends such a connection (a failover, a
+ * restart, pg_terminate_backend, a cut network) the client emits 'error' with nobody
+ * listening, and Node ends the process: every node of a cluster at once, in a failover.
+ * With our listener the error is only reported; the query in flight fails on its own
+ * (its request answers 503), Kysely hands the dead client back, and the pool drops it
+ * and connects afresh for the next request.
+ */
+export function createPostgresPool(url: string, connectionLost: (error: unknown) => void): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection must not crash the process; the next query
-  // reports the outage instead (answered as 503 by the HTTP layer).
+  // 'connect' fires once per new client, before anyone can use it.
+  pool.on('connect', (client) => {
+    let reported = false;
+    client.on('error', (error) => {
+      // A dying connection can emit several errors (the server's FATAL, then the closed
+      // socket): one report per connection.
+      if (reported) return;
+      reported = true;
+      connectionLost(error);
+    });
+  });
+  // The pool re-emits an idle client's error after the listener above has seen it.
   pool.on('error', () => {});
   return pool;
 }

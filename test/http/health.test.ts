@@ -2,54 +2,14 @@
 // TCP proxy the test stops and starts: while it is down the API answers a generic 503 and
 // readiness is red, liveness stays green, and Gatehouse recovers without a restart.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Agent, Answer } from '../helpers/agent.ts';
 import { ADMIN_POSTGRES_URL, createTestDatabase, enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
 import { logIn, signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTcpProxy, throughProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
 const UNAVAILABLE = { error: { code: 'service.unavailable', message: 'Gatehouse is temporarily unavailable. Try again shortly.' } };
-
-/** A TCP proxy that can be cut (every connection dropped, the port closed) and restored. */
-async function tcpProxy(target: { host: string; port: number }) {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const start = () =>
-    new Promise<void>((resolve, reject) => {
-      server = net.createServer((client) => {
-        const upstream = net.connect(target.port, target.host);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('error', () => {});
-          socket.on('close', () => {
-            sockets.delete(socket);
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        port = (server!.address() as net.AddressInfo).port;
-        resolve();
-      });
-    });
-  await start();
-  return {
-    get port() {
-      return port;
-    },
-    start,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server?.close(() => resolve());
-      }),
-  };
-}
 
 describe('liveness and readiness', () => {
   let server: TestServer;
@@ -70,17 +30,14 @@ describe('liveness and readiness', () => {
 
 if ((await enginesUnderTest()).includes('postgres')) describe('PostgreSQL outage', () => {
   let database: TestDatabase;
-  let proxy: Awaited<ReturnType<typeof tcpProxy>>;
+  let proxy: TcpProxy;
   let server: TestServer;
   let operator: Awaited<ReturnType<typeof signedInOperator>>;
   before(async () => {
     database = await createTestDatabase('postgres');
     const admin = new URL(ADMIN_POSTGRES_URL);
-    proxy = await tcpProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
-    const proxied = new URL(database.url);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
-    server = await startTestServer({ env: { GATEHOUSE_DATABASE_URL: proxied.toString() } });
+    proxy = await startTcpProxy({ host: admin.hostname, port: Number(admin.port || 5432) });
+    server = await startTestServer({ env: { GATEHOUSE_DATABASE_URL: throughProxy(database.url, proxy) } });
     operator = await signedInOperator(server);
   });
   after(async () => {

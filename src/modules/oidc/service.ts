@@ -8,6 +8,7 @@ import { authenticateSession, endSession } from '../../sessions/index.ts';
 import { accountIdOf, parseAccountId } from './account.ts';
 import { LOGOUT_PAGE_CSP, logoutForm, logoutPage } from './pages.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
+import { isDatabaseUnavailable, isTransactionConflict } from '../../storage/index.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
 
@@ -50,7 +51,15 @@ export async function createOidcService(
 
   const build = () => {
     const provider = buildProvider(deps, { sessionCookieName: options.sessionCookieName, keys: loaded.keys });
-    provider.on('server_error', (_ctx, error) => options.onError?.(error));
+    provider.on('server_error', (ctx, error) => {
+      // The provider answers its own errors (500 server_error); a database outage answers
+      // 503 here too, as on every other route. Emitted before the response is sent.
+      if (isDatabaseUnavailable(error) || isTransactionConflict(error)) {
+        ctx.status = 503;
+        ctx.set('retry-after', '5');
+      }
+      options.onError?.(error);
+    });
     // Every module launch, silent sign-ins included, goes into the audit trail.
     provider.on('authorization.success', (ctx) => void recordLaunch(ctx).catch((error) => options.onError?.(error)));
     // Confirming "Log Out" on the provider's logout page (RP-initiated logout) logs out of
