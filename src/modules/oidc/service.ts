@@ -4,7 +4,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import { recordAudit } from '../../audit/index.ts';
+import { hashToken } from '../../crypto/index.ts';
 import { endSession } from '../../sessions/index.ts';
+import { createBackchannelWorker, endModuleAccess, enqueueLogoutNotice, queueProviderNotices, type BackchannelWorker } from '../backchannel/index.ts';
 import { parseAccountId } from './account.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
@@ -12,18 +14,28 @@ import { buildProvider } from './provider.ts';
 
 const KEY_CHECK_MS = 60_000;
 
+/** Confirmed logout on the provider's page: this browser session and what it led to end. */
+async function logOutSession(db: CoreDeps['db'], token: string, now: number) {
+  await db.transaction().execute(async (tx) => {
+    await endSession(tx, token);
+    await endModuleAccess(tx, now, { sessionHashes: [hashToken(token)] }, 'logout');
+  });
+}
+
 export interface OidcService {
   provider(): Provider;
   /** Node request handler for everything under /oidc (the prefix already stripped). */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Re-reads the signing keys now (after a rotation in this process). */
   reloadKeys(): Promise<void>;
-  close(): void;
+  /** Delivers back-channel logout notices (started by createGatehouse). */
+  backchannel: BackchannelWorker;
+  close(): Promise<void>;
 }
 
 export async function createOidcService(
   deps: CoreDeps,
-  options: { sessionCookieName: string; onError?: (error: unknown) => void },
+  options: { sessionCookieName: string; onError?: (error: unknown) => void; onBackchannelError?: (error: unknown) => void },
 ): Promise<OidcService> {
   await ensureSigningKeys(deps.db, deps.secrets, deps.clock());
   let loaded = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
@@ -46,6 +58,13 @@ export async function createOidcService(
   const build = () => {
     const provider = buildProvider(deps, { sessionCookieName: options.sessionCookieName, keys: loaded.keys });
     provider.on('server_error', (_ctx, error) => options.onError?.(error));
+    // Logout notices the provider sends itself (a module starting the logout) go through
+    // the durable outbox like every other one.
+    queueProviderNotices(provider, async (clientId, sub, sid) => {
+      const ids = parseAccountId(sub);
+      if (!ids) return;
+      await enqueueLogoutNotice(deps.db, deps.clock(), { companyId: ids.companyId, clientId, accountId: sub, sid, reason: 'module_logout' });
+    });
     // Every module launch, silent sign-ins included, goes into the audit trail.
     provider.on('authorization.success', (ctx) => void recordLaunch(ctx).catch((error) => options.onError?.(error)));
     // Confirming "Log Out" on the provider's logout page (RP-initiated logout) logs out of
@@ -57,7 +76,7 @@ export async function createOidcService(
       const confirmedLogout = oidc?.route === 'end_session_confirm' && ctx.status === 303 && Boolean(oidc.params?.logout);
       if (!confirmedLogout) return;
       const match = new RegExp(`(?:^|;\\s*)${options.sessionCookieName.replace(/[$]/g, '\\$&')}=([A-Za-z0-9_-]{43})`).exec(ctx.get('cookie'));
-      if (match?.[1]) await endSession(deps.db, match[1]);
+      if (match?.[1]) await logOutSession(deps.db, match[1], deps.clock());
     });
     return { provider, callback: provider.callback() };
   };
@@ -71,11 +90,21 @@ export async function createOidcService(
   }
   const timer = setInterval(() => void reloadKeys().catch((error) => options.onError?.(error)), KEY_CHECK_MS);
   timer.unref();
+  const backchannel = createBackchannelWorker({
+    db: deps.db,
+    clock: deps.clock,
+    provider: () => current.provider,
+    onError: options.onBackchannelError ?? options.onError,
+  });
 
   return {
     provider: () => current.provider,
     handle: (req, res) => current.callback(req, res),
     reloadKeys,
-    close: () => clearInterval(timer),
+    backchannel,
+    async close() {
+      clearInterval(timer);
+      await backchannel.stop();
+    },
   };
 }
