@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createUser, issueSignupLink } from '../../src/users/index.ts';
 import { Agent } from '../helpers/agent.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
 import { assertValidLogoutToken, startBackchannelReceiver } from '../helpers/backchannel.ts';
 import { logIn, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
 import {
@@ -144,13 +145,13 @@ async function setting(server: TestServer, operator: Agent, receiver: Receiver, 
   return { setting: { server, operator, root, user, module, path } satisfies Setting, signedIn };
 }
 
-describe('every way access ends tells the modules and ends their tokens', () => {
+for (const engine of await enginesUnderTest()) describe(`every way access ends tells the modules and ends their tokens (${engine})`, () => {
   let server: TestServer;
   let operator: Agent;
   let receiver: Receiver;
   before(async () => {
     receiver = await startBackchannelReceiver();
-    server = await startTestServer({ realClock: true, env: { GATEHOUSE_TRUST_PROXY: 'true' } });
+    server = await startTestServer({ engine, realClock: true, env: { GATEHOUSE_TRUST_PROXY: 'true' } });
     operator = (await signedInOperator(server)).agent;
   });
   after(async () => {

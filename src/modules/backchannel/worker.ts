@@ -13,6 +13,10 @@ import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
 
 const LEASE_MS = 60_000;
 const BATCH = 20;
+/** Housekeeping (below) runs at most this often. */
+const SWEEP_EVERY_MS = 10 * 60_000;
+/** Delivered notices stay visible this long. */
+const KEEP_SENT_MS = 30 * 24 * 3_600_000;
 
 type Send = (this: unknown, sub: string, sid: string | undefined) => Promise<void>;
 const originalSend = new WeakMap<object, Send>();
@@ -88,7 +92,32 @@ export function createBackchannelWorker(deps: {
     }
   }
 
+  let lastSweep = 0;
+  /**
+   * Bindings of grants that are gone (expired, revoked, or of sessions that timed out
+   * and were never ended by anyone) and old delivered notices are removed now and then.
+   */
+  async function sweep(now: number) {
+    if (now - lastSweep < SWEEP_EVERY_MS) return;
+    lastSweep = now;
+    await db
+      .deleteFrom('module_grant_sessions')
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('oidc_records')
+              .select('oidc_records.id')
+              .where('oidc_records.model', '=', 'Grant')
+              .whereRef('oidc_records.id', '=', 'module_grant_sessions.grant_id'),
+          ),
+        ),
+      )
+      .execute();
+    await db.deleteFrom('backchannel_outbox').where('status', '=', 'sent').where('sent_at', '<', now - KEEP_SENT_MS).execute();
+  }
+
   async function pass(): Promise<number> {
+    await sweep(clock());
     const due = await db
       .selectFrom('backchannel_outbox')
       .select('id')
