@@ -1,8 +1,9 @@
 // oidc-provider configured for Gatehouse. Its login UI is ours: every interaction goes
 // to /oidc-interaction/:uid, which hands off to the identifier-first login (password and
 // TOTP, enrollment included) and finishes the interaction. Two extra login checks make
-// the provider follow Gatehouse's own session (12 h absolute, 30 min idle, logout) and
-// the company's module access on every authorization, silent ones included.
+// the provider follow Gatehouse's own session (the company's limits, logout, its IP
+// allowlist) and the company's module access on every authorization, silent ones
+// included; grants are bound to that session (session-binding.ts).
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { constantTimeEqual, keyedHash } from '../../crypto/index.ts';
 import { authenticateSession } from '../../sessions/index.ts';
