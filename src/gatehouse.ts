@@ -35,6 +35,8 @@ export interface GatehouseOptions {
   onMailError?: (error: unknown) => void;
   /** Deliver mail only when asked (tests drive the worker themselves). */
   mailWorkerIntervalMs?: number | null;
+  /** How often due back-channel logout notices are looked for (null: only when asked). */
+  backchannelWorkerIntervalMs?: number | null;
 }
 
 /** The mail worker keeps running through a database outage; say which failure it was. */
@@ -89,6 +91,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   });
   storage.reportConnectionLoss((loss) => http.log.warn({ database: loss }, 'database connection lost'));
   if (options.mailWorkerIntervalMs !== null) mailWorker.start(options.mailWorkerIntervalMs ?? 2000);
+  if (options.backchannelWorkerIntervalMs !== null) oidc.backchannel.start(options.backchannelWorkerIntervalMs ?? 1000);
   return {
     deps,
     storage,
@@ -97,7 +100,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     http,
     listen: () => http.listen({ port: config.port, host: config.host }),
     async close() {
-      oidc.close();
+      await oidc.close();
       await http.close();
       await mailWorker.stop();
       await storage.close();

@@ -1,11 +1,13 @@
 // A company's security policy, set by its Masters (defaults: the seed's password rule,
 // 5 attempts then a 15-minute lock, 12 h sessions with 30 min idle, no IP restriction).
-// It needs no other capability (only audit), so credentials can read it without a cycle.
+// It needs no other capability but audit and the modules' access ending (for a tightened
+// allowlist), so credentials can read it without a cycle.
 import { recordAudit } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
+import { endModuleAccess } from '../modules/backchannel/end-access.ts';
 
 export const PASSWORD_CLASSES = ['lower', 'upper', 'digit', 'symbol'] as const;
 export type PasswordClass = (typeof PASSWORD_CLASSES)[number];
@@ -105,6 +107,19 @@ export function validatePolicy(current: CompanyPolicy, change: Partial<CompanyPo
   return { next, fields };
 }
 
+/**
+ * A tightened allowlist ends at once every session signed in from an address it now
+ * excludes, with the module tokens those sessions led to (the modules are told).
+ */
+async function endExcludedSessions(db: Queryable, now: number, companyId: string, allowlist: string[]) {
+  if (allowlist.length === 0) return;
+  const sessions = await db.selectFrom('sessions').select(['id_hash', 'ip']).where('company_id', '=', companyId).execute();
+  const excluded = sessions.filter((session) => !ipAllowed(allowlist, session.ip)).map((session) => session.id_hash);
+  if (excluded.length === 0) return;
+  await db.deleteFrom('sessions').where('company_id', '=', companyId).where('id_hash', 'in', excluded).execute();
+  await endModuleAccess(db, now, { sessionHashes: excluded }, 'ip_allowlist');
+}
+
 function changedFields(before: CompanyPolicy, after: CompanyPolicy) {
   const keys = (Object.keys(after) as (keyof CompanyPolicy)[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
   return {
@@ -151,6 +166,7 @@ export async function updateCompanyPolicy(
       })
       .where('id', '=', who.companyId)
       .execute();
+    if (diff.keys.includes('ipAllowlist')) await endExcludedSessions(tx, deps.clock(), who.companyId, next.ipAllowlist);
     await recordAudit(tx, deps.clock(), {
       companyId: who.companyId,
       actorId: who.userId,

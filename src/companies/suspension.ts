@@ -26,7 +26,7 @@ export async function setCompanySuspended(
     assertThat(company, 'request.not_found');
     if (suspended) {
       const users = await tx.selectFrom('users').select('id').where('company_id', '=', companyId).execute();
-      for (const user of users) await endUserAccess(tx, companyId, user.id);
+      for (const user of users) await endUserAccess(tx, deps.clock(), companyId, user.id, 'company_suspended');
     }
     await recordAudit(tx, deps.clock(), {
       companyId,

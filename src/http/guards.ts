@@ -45,7 +45,7 @@ export async function requireSignedIn(
   reply: FastifyReply,
 ): Promise<SignedIn> {
   const token = readCookie(request, cookies.session);
-  const signedIn = token ? await authenticateSession(deps.db, token, deps.clock()) : undefined;
+  const signedIn = token ? await authenticateSession(deps.db, token, deps.clock(), request.ip ?? null) : undefined;
   if (!signedIn) {
     if (request.cookies[cookies.session] !== undefined) clearCookie(reply, deps.config.secureCookies, cookies.session);
     throw new GatehouseError('session.required');

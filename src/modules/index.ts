@@ -16,3 +16,4 @@ export {
 export { redirectUriProblem } from './redirect-uris.ts';
 export { ensureSigningKeys, loadSigningKeys, rotateSigningKeys, RETIRED_KEY_GRACE_MS } from './signing-keys.ts';
 export * from './oidc/index.ts';
+export { endModuleAccess, type ModuleAccessScope } from './backchannel/index.ts';

@@ -6,6 +6,7 @@ import type { Queryable } from '../storage/index.ts';
 import type { Selectable } from 'kysely';
 import type { ModulesTable } from '../storage/schema.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
+import { endModuleAccess } from './backchannel/end-access.ts';
 
 export type ModuleRow = Selectable<ModulesTable>;
 
@@ -96,19 +97,31 @@ export async function grantModule(db: Queryable, companyId: string, moduleId: st
     .execute();
 }
 
-export async function revokeModuleGrant(db: Queryable, companyId: string, moduleId: string) {
-  await db.deleteFrom('company_modules').where('company_id', '=', companyId).where('module_id', '=', moduleId).execute();
+/**
+ * The company may no longer use the module: its users' grants and tokens for it end, and
+ * the module is told (in the caller's transaction).
+ */
+async function endCompanyModuleAccess(db: Queryable, companyId: string, moduleId: string, now: number, reason: string) {
+  const module = await db.selectFrom('modules').select('client_id').where('id', '=', moduleId).executeTakeFirst();
+  if (module) await endModuleAccess(db, now, { companyId, clientId: module.client_id }, reason);
+}
+
+export async function revokeModuleGrant(db: Queryable, companyId: string, moduleId: string, now: number) {
+  const revoked = await db.deleteFrom('company_modules').where('company_id', '=', companyId).where('module_id', '=', moduleId).executeTakeFirst();
+  if (Number(revoked.numDeletedRows) > 0) await endCompanyModuleAccess(db, companyId, moduleId, now, 'module_revoked');
 }
 
 /** A company's Masters switch a granted module on or off; false when not granted. */
-export async function setModuleEnabled(db: Queryable, companyId: string, moduleId: string, enabled: boolean) {
+export async function setModuleEnabled(db: Queryable, companyId: string, moduleId: string, enabled: boolean, now: number) {
   const result = await db
     .updateTable('company_modules')
     .set({ enabled: enabled ? 1 : 0 })
     .where('company_id', '=', companyId)
     .where('module_id', '=', moduleId)
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  const changed = Number(result.numUpdatedRows) === 1;
+  if (changed && !enabled) await endCompanyModuleAccess(db, companyId, moduleId, now, 'module_switched_off');
+  return changed;
 }
 
 /** Modules granted to a company, with whether its Masters have them switched on. */

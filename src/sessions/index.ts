@@ -1,8 +1,11 @@
 // Browser sessions. The cookie holds a random token; the database keeps its hash. A
 // session ends after its company's absolute limit whatever happens (default 12 hours),
 // or after the company's idle timeout without use (default 30 minutes, NIST 800-63B
-// AAL2 re-authentication), and a fresh id is minted at every login.
+// AAL2 re-authentication), and a fresh id is minted at every login. Only the user's own
+// requests count as use; module tokens die with the session they came from
+// (src/modules/oidc/session-binding.ts) but never keep it alive.
 import { hashToken, randomToken } from '../crypto/index.ts';
+import { ipAllowed } from '../companies/ip-ranges.ts';
 import type { Queryable } from '../storage/index.ts';
 
 /** Defaults; each company's policy sets its own (session_absolute_minutes, session_idle_minutes). */
@@ -52,46 +55,80 @@ export interface SignedIn {
   loginFor: string | null;
 }
 
-/** The signed-in user for a cookie token, or undefined (expired, idle, disabled user). */
-export async function authenticateSession(db: Queryable, token: string, now: number): Promise<SignedIn | undefined> {
-  const idHash = hashToken(token);
-  const row = await db
+const sessionColumns = [
+  'sessions.id_hash as sessionHash',
+  'sessions.company_id as companyId',
+  'sessions.user_id as userId',
+  'sessions.amr as amr',
+  'sessions.created_at as createdAt',
+  'sessions.last_seen_at as lastSeenAt',
+  'sessions.expires_at as expiresAt',
+  'sessions.ip as ip',
+  'sessions.login_for as loginFor',
+  'users.username as username',
+  'users.display_name as displayName',
+  'users.email as email',
+  'users.role as role',
+  'users.status as userStatus',
+  'companies.name as companyName',
+  'companies.status as companyStatus',
+  'companies.is_platform as isPlatform',
+  'companies.session_absolute_minutes as absoluteMinutes',
+  'companies.session_idle_minutes as idleMinutes',
+  'companies.ip_allowlist as ipAllowlist',
+] as const;
+
+function selectSession(db: Queryable, idHash: string) {
+  return db
     .selectFrom('sessions')
     .innerJoin('users', (join) =>
       join.onRef('users.id', '=', 'sessions.user_id').onRef('users.company_id', '=', 'sessions.company_id'),
     )
     .innerJoin('companies', 'companies.id', 'sessions.company_id')
-    .select([
-      'sessions.id_hash as sessionHash',
-      'sessions.company_id as companyId',
-      'sessions.user_id as userId',
-      'sessions.amr as amr',
-      'sessions.created_at as createdAt',
-      'sessions.last_seen_at as lastSeenAt',
-      'sessions.expires_at as expiresAt',
-      'sessions.login_for as loginFor',
-      'users.username as username',
-      'users.display_name as displayName',
-      'users.email as email',
-      'users.role as role',
-      'users.status as userStatus',
-      'companies.name as companyName',
-      'companies.status as companyStatus',
-      'companies.is_platform as isPlatform',
-      'companies.session_absolute_minutes as absoluteMinutes',
-      'companies.session_idle_minutes as idleMinutes',
-    ])
+    .select(sessionColumns)
     .where('sessions.id_hash', '=', idHash)
     .executeTakeFirst();
+}
+type SessionRow = NonNullable<Awaited<ReturnType<typeof selectSession>>>;
+
+/**
+ * When the session ends at the latest: the company's current absolute limit applies at
+ * once (a shortened limit also ends older sessions sooner, a lengthened one never extends
+ * the expiry stored at login).
+ */
+function absoluteEnd(row: SessionRow): number {
+  return Math.min(row.expiresAt, row.createdAt + row.absoluteMinutes * 60_000);
+}
+
+/**
+ * The one rule for "this session is over", used for the browser and for every module
+ * token the session led to: past its absolute limit, idle too long, user or company no
+ * longer active, or signed in from an address the company's allowlist now excludes.
+ */
+function sessionIsOver(row: SessionRow, now: number): boolean {
+  return (
+    now >= absoluteEnd(row) ||
+    now - row.lastSeenAt >= row.idleMinutes * 60_000 ||
+    row.userStatus !== 'active' ||
+    row.companyStatus !== 'active' ||
+    !ipAllowed(JSON.parse(row.ipAllowlist) as string[], row.ip)
+  );
+}
+
+/**
+ * The signed-in user for a cookie token, or undefined (expired, idle, disabled user, or
+ * a request from an address outside the company's allowlist). `ip` is the request's
+ * address: a cookie presented from outside the allowlist is refused, the session stays.
+ */
+export async function authenticateSession(db: Queryable, token: string, now: number, ip: string | null): Promise<SignedIn | undefined> {
+  const idHash = hashToken(token);
+  const row = await selectSession(db, idHash);
   if (!row) return undefined;
-  // The company's current limits apply at once: a shortened limit also ends older
-  // sessions sooner, a lengthened one never extends the expiry stored at login.
-  const ends = Math.min(row.expiresAt, row.createdAt + row.absoluteMinutes * 60_000);
-  const expired = now >= ends || now - row.lastSeenAt >= row.idleMinutes * 60_000;
-  if (expired || row.userStatus !== 'active' || row.companyStatus !== 'active') {
+  if (sessionIsOver(row, now)) {
     await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
     return undefined;
   }
+  if (!ipAllowed(JSON.parse(row.ipAllowlist) as string[], ip)) return undefined;
   if (now - row.lastSeenAt >= TOUCH_EVERY_MS) {
     await db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
   }
@@ -109,6 +146,26 @@ export async function authenticateSession(db: Queryable, token: string, now: num
     amr: row.amr.split(' ').filter(Boolean),
     authTime: row.createdAt,
     loginFor: row.loginFor,
+  };
+}
+
+/**
+ * Whether a session (by id hash) is still live, and when it ends at the latest, without
+ * counting as activity: module tokens ask this, and a module refreshing in the background
+ * must not keep an idle browser session alive.
+ */
+export async function liveSessionByHash(
+  db: Queryable,
+  idHash: string,
+  now: number,
+): Promise<{ companyId: string; userId: string; endsAt: number; ipAllowlist: string[] } | undefined> {
+  const row = await selectSession(db, idHash);
+  if (!row || sessionIsOver(row, now)) return undefined;
+  return {
+    companyId: row.companyId,
+    userId: row.userId,
+    endsAt: absoluteEnd(row),
+    ipAllowlist: JSON.parse(row.ipAllowlist) as string[],
   };
 }
 

@@ -7,6 +7,7 @@ import * as modulesOidc from './migrations/0002_modules_oidc.ts';
 import * as administration from './migrations/0003_administration.ts';
 import * as moduleSigningAlg from './migrations/0004_module_signing_alg.ts';
 import * as loginThrottle from './migrations/0005_login_throttle.ts';
+import * as moduleSessionBinding from './migrations/0006_module_session_binding.ts';
 import * as sessionLoginFor from './migrations/0009_session_login_for.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ export const migrations: Record<string, Migration> = {
   '0003_administration': administration,
   '0004_module_signing_alg': moduleSigningAlg,
   '0005_login_throttle': loginThrottle,
+  '0006_module_session_binding': moduleSessionBinding,
   '0009_session_login_for': sessionLoginFor,
 };
 

@@ -231,6 +231,36 @@ export interface LoginThrottleTable {
   failures: number;
 }
 
+/** Which Gatehouse browser session a module grant (and so its tokens) came from. */
+export interface ModuleGrantSessionsTable {
+  grant_id: string;
+  session_hash: string;
+  company_id: string;
+  user_id: string;
+  client_id: string;
+  account_id: string;
+  sid: string | null;
+  provider_session_uid: string | null;
+  created_at: number;
+}
+
+/** Back-channel logout notices owed to modules, delivered by a worker with retries. */
+export interface BackchannelOutboxTable {
+  id: string;
+  company_id: string;
+  client_id: string;
+  account_id: string;
+  sid: string | null;
+  reason: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
 export interface Database {
   companies: CompaniesTable;
   account_requests: AccountRequestsTable;
@@ -249,4 +279,6 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   approvals: ApprovalsTable;
   login_throttle: LoginThrottleTable;
+  module_grant_sessions: ModuleGrantSessionsTable;
+  backchannel_outbox: BackchannelOutboxTable;
 }

@@ -1,32 +1,50 @@
-// Ends a user's access everywhere at once: Gatehouse sessions, unfinished logins, and
-// every module session and token. Called in the same transaction as the change that
-// requires it (deactivation, deletion, password change, 2FA reset).
+// Ends a user's access: Gatehouse sessions, unfinished logins, and the module grants and
+// tokens they led to, with a back-channel logout notice to each module that held one
+// (src/modules/backchannel). Always called in the same transaction as the change that
+// requires it, so the notices are queued exactly when the change commits.
 import { recordSessionEnded } from '../audit/index.ts';
 import { hashToken } from '../crypto/index.ts';
-import { revokeAccountTokens } from '../modules/index.ts';
+import { endModuleAccess } from '../modules/index.ts';
 import { endAllSessions, endSession } from '../sessions/index.ts';
 import type { RequestMeta } from '../shared/deps.ts';
 import type { Db, Queryable } from '../storage/index.ts';
 
-export async function endUserAccess(db: Queryable, companyId: string, userId: string): Promise<void> {
+/** Why access ended, as the outbox records it for operators. */
+export type AccessEndReason =
+  | 'logout'
+  | 'session_revoked'
+  | 'signed_out_everywhere'
+  | 'user_deactivated'
+  | 'user_deleted'
+  | 'password_changed'
+  | 'password_reset'
+  | 'two_factor_reset'
+  | 'company_suspended'
+  | 'ip_allowlist';
+
+/** Everything of one user: deactivation, deletion, password change or reset, 2FA reset, suspension, sign out everywhere. */
+export async function endUserAccess(db: Queryable, now: number, companyId: string, userId: string, reason: AccessEndReason): Promise<void> {
   await endAllSessions(db, companyId, userId);
   await db.deleteFrom('login_flows').where('company_id', '=', companyId).where('user_id', '=', userId).execute();
-  await revokeAccountTokens(db, companyId, userId);
+  await endModuleAccess(db, now, { companyId, userId }, reason);
+}
+
+/** Some browser sessions (by id hash), and what each led to: ending one session, an allowlist that now excludes it. */
+export async function endSessionsAccess(db: Queryable, now: number, sessionHashes: string[], reason: AccessEndReason): Promise<void> {
+  if (sessionHashes.length === 0) return;
+  await db.deleteFrom('sessions').where('id_hash', 'in', sessionHashes).execute();
+  await endModuleAccess(db, now, { sessionHashes }, reason);
 }
 
 /**
- * Log Out: ends this Gatehouse session and the user's module tokens (refresh tokens
- * included), so no module keeps a way in after the user logged out of Gatehouse.
+ * Log Out: ends this Gatehouse session and the module tokens it led to (refresh tokens
+ * included), so no module keeps a way in after the user logged out of Gatehouse; the
+ * modules are told. Sessions in other browsers, and their modules, go on.
  */
 export async function logOut(db: Db, sessionToken: string, now: number, meta: RequestMeta): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    const session = await tx
-      .selectFrom('sessions')
-      .select(['company_id', 'user_id'])
-      .where('id_hash', '=', hashToken(sessionToken))
-      .executeTakeFirst();
     await recordSessionEnded(tx, now, sessionToken, meta);
     await endSession(tx, sessionToken);
-    if (session) await revokeAccountTokens(tx, session.company_id, session.user_id);
+    await endModuleAccess(tx, now, { sessionHashes: [hashToken(sessionToken)] }, 'logout');
   });
 }

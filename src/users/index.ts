@@ -2,7 +2,7 @@
 export { createUser, findRootMaster, findUserByUsername, getUser, type Role, type UserRow } from './store.ts';
 export { issueSignupLink } from './signup-links.ts';
 export { completeSignup, describeSignupLink } from './signup.ts';
-export { endUserAccess, logOut } from './access.ts';
+export { endSessionsAccess, endUserAccess, logOut, type AccessEndReason } from './access.ts';
 export { changePassword, getProfile, resetOwnTwoFactor, updateProfile } from './self-service.ts';
 export { confirmEmailChange, requestEmailChange } from './email-change.ts';
 export { listMySessions, revokeMySession, SESSION_HANDLE_PATTERN, signOutEverywhere } from './my-sessions.ts';

@@ -25,7 +25,7 @@ export async function deactivateUser(deps: CoreDeps, actor: Actor, userId: strin
     const target = await loadTarget(tx, actor, userId);
     if (target.status === 'disabled') return;
     await updateTarget(tx, actor, target.id, { status: 'disabled' });
-    await endUserAccess(tx, actor.companyId, target.id);
+    await endUserAccess(tx, now, actor.companyId, target.id, 'user_deactivated');
     await revokeLiveLinks(tx, actor.companyId, target.id, now);
     await auditAdminAction(tx, now, actor, target, 'user.deactivated', meta);
   });
@@ -51,7 +51,7 @@ export async function deleteUser(deps: CoreDeps, actor: Actor, userId: string, m
     const now = deps.clock();
     const target = await loadTarget(tx, actor, userId);
     const { companyId } = actor;
-    await endUserAccess(tx, companyId, target.id);
+    await endUserAccess(tx, now, companyId, target.id, 'user_deleted');
     await tx.deleteFrom('action_links').where('company_id', '=', companyId).where('user_id', '=', target.id).execute();
     await deleteRecoveryCodes(tx, companyId, target.id);
     await tx

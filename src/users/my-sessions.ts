@@ -8,7 +8,7 @@ import { getCompanyPolicy } from '../companies/policy.ts';
 import { GatehouseError } from '../errors.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { endUserAccess } from './access.ts';
+import { endSessionsAccess, endUserAccess } from './access.ts';
 
 export const SESSION_HANDLE_PATTERN = /^[0-9a-f]{16}$/;
 const handleOf = (idHash: string) => idHash.slice(0, 16);
@@ -48,6 +48,8 @@ export async function revokeMySession(deps: CoreDeps, me: SignedIn, handle: stri
       .returning('id_hash')
       .execute();
     if (ended.length === 0) throw new GatehouseError('request.not_found');
+    // What this browser session led to ends with it: module tokens, and the modules are told.
+    await endSessionsAccess(tx, deps.clock(), ended.map((row) => row.id_hash), 'session_revoked');
     await recordAudit(tx, deps.clock(), {
       companyId: me.companyId,
       actorId: me.userId,
@@ -64,7 +66,7 @@ export async function revokeMySession(deps: CoreDeps, me: SignedIn, handle: stri
 /** Every session, this one included, and every module token of the user. */
 export async function signOutEverywhere(deps: CoreDeps, me: SignedIn, meta: RequestMeta) {
   await deps.db.transaction().execute(async (tx) => {
-    await endUserAccess(tx, me.companyId, me.userId);
+    await endUserAccess(tx, deps.clock(), me.companyId, me.userId, 'signed_out_everywhere');
     await recordAudit(tx, deps.clock(), {
       companyId: me.companyId,
       actorId: me.userId,

@@ -101,7 +101,7 @@ export async function completePasswordReset(deps: CoreDeps, input: { token: stri
       .executeTakeFirst();
     if (Number(stored.numUpdatedRows) !== 1) throw new GatehouseError('link.invalid');
     await revokeAccountLinks(tx, link.company_id, link.user_id, 'reset_password', now);
-    await endUserAccess(tx, link.company_id, link.user_id);
+    await endUserAccess(tx, now, link.company_id, link.user_id, 'password_reset');
     await recordAudit(tx, now, {
       companyId: link.company_id,
       actorId: link.user_id,

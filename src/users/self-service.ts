@@ -82,7 +82,7 @@ async function keepOnlyThisBrowser(tx: Queryable, me: SignedIn, now: number) {
     .where('user_id', '=', me.userId)
     .executeTakeFirst();
   assertThat(current, 'session.required');
-  await endUserAccess(tx, me.companyId, me.userId);
+  await endUserAccess(tx, now, me.companyId, me.userId, 'password_changed');
   const token = randomToken();
   await tx.insertInto('sessions').values({ ...current, id_hash: hashToken(token), last_seen_at: now }).execute();
   return { sessionToken: token, expiresAt: current.expires_at };
@@ -150,7 +150,7 @@ export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: { p
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) return false;
     await deleteRecoveryCodes(tx, me.companyId, me.userId);
-    await endUserAccess(tx, me.companyId, me.userId);
+    await endUserAccess(tx, now, me.companyId, me.userId, 'two_factor_reset');
     await recordAudit(tx, now, audit(me, meta, 'totp.reset_by_self'));
     await queueNotice(deps, tx, me, user.email, 'two_factor_reset');
     return true;

@@ -12,10 +12,10 @@ import { assertAdministrator, auditAdminAction, loadTarget, updateTarget, type A
 
 export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
 
-async function clearTwoFactor(db: Queryable, actor: Actor, userId: string) {
+async function clearTwoFactor(db: Queryable, actor: Actor, userId: string, now: number) {
   await updateTarget(db, actor, userId, { totp_secret: null, totp_enrolled_at: null, totp_last_step: null });
   await deleteRecoveryCodes(db, actor.companyId, userId);
-  await endUserAccess(db, actor.companyId, userId);
+  await endUserAccess(db, now, actor.companyId, userId, 'two_factor_reset');
 }
 
 async function needsSecondMaster(db: Queryable, companyId: string): Promise<boolean> {
@@ -41,7 +41,7 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
       const target = await loadTarget(tx, actor, userId);
       if (target.totp_secret === null) throw new GatehouseError('user.not_enrolled');
       if (!(await needsSecondMaster(tx, actor.companyId))) {
-        await clearTwoFactor(tx, actor, target.id);
+        await clearTwoFactor(tx, actor, target.id, now);
         await auditAdminAction(tx, now, actor, target, 'user.2fa_reset', meta);
         return { status: 'reset' };
       }
@@ -123,7 +123,7 @@ export async function decideApproval(
       .where('status', '=', 'pending')
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) throw new GatehouseError('approval.not_pending');
-    if (decision === 'approved') await clearTwoFactor(tx, actor, target.id);
+    if (decision === 'approved') await clearTwoFactor(tx, actor, target.id, now);
     await auditAdminAction(tx, now, actor, target, decision === 'approved' ? 'user.2fa_reset_approved' : 'user.2fa_reset_rejected', meta, {
       approvalId: approval.id,
       requestedBy: approval.requested_by,

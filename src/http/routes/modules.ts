@@ -92,7 +92,7 @@ export function moduleRoutes(app: FastifyInstance, { deps, cookies }: HttpContex
   app.post('/api/operator/companies/:id/modules/:moduleId/revoke', async (request, reply) => {
     await requireOperator(deps, cookies, request, reply);
     const { id, moduleId } = parseInput(grantParams, request.params);
-    await revokeModuleGrant(deps.db, id, moduleId);
+    await deps.db.transaction().execute((tx) => revokeModuleGrant(tx, id, moduleId, deps.clock()));
     return {};
   });
 
@@ -121,7 +121,8 @@ export function moduleRoutes(app: FastifyInstance, { deps, cookies }: HttpContex
     const { id } = parseInput(idParam, request.params);
     const { enabled } = parseInput(enableSchema, request.body);
     // Scoped by the session's company: another company's module id is simply not found.
-    assertThat(await setModuleEnabled(deps.db, me.companyId, id, enabled), 'request.not_found');
+    const changed = await deps.db.transaction().execute((tx) => setModuleEnabled(tx, me.companyId, id, enabled, deps.clock()));
+    assertThat(changed, 'request.not_found');
     return {};
   });
 }

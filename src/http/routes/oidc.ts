@@ -85,7 +85,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     }
     const now = deps.clock();
     const token = readCookie(request, cookies.session);
-    const signedIn = token ? await authenticateSession(deps.db, token, now) : undefined;
+    const signedIn = token ? await authenticateSession(deps.db, token, now, request.ip ?? null) : undefined;
     const params = details.params as { client_id?: string; max_age?: number | string };
     const reasons = details.prompt.reasons;
     const returnPath = `/oidc-interaction/${details.uid}`;

@@ -2,9 +2,11 @@
 // sessions and interactions survive restarts and work across nodes. `consume` is one
 // conditional UPDATE: when two requests race to redeem one code or refresh token, the
 // loser learns it lost, the grant and all its tokens are revoked and it gets invalid_grant.
+// Grants are bound to the Gatehouse session they came from (session-binding.ts).
 import { errors } from 'oidc-provider';
 import type { Db } from '../../storage/index.ts';
 import { clientMetadataFor } from './clients.ts';
+import { sessionBehindGrant } from './session-binding.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
 
@@ -55,7 +57,11 @@ export function createAdapterFactory(db: Db, clock: () => number) {
         .where('model', '=', this.model)
         .where('id', '=', id)
         .executeTakeFirst();
-      return row ? this.#revive(row) : undefined;
+      if (!row) return undefined;
+      // A grant is there only while the Gatehouse session it came from is live: refresh,
+      // userinfo and introspection all look the grant up, so all three refuse together.
+      if (this.model === 'Grant' && !(await sessionBehindGrant(db, id, clock()))) return undefined;
+      return this.#revive(row);
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {

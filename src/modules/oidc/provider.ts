@@ -1,21 +1,25 @@
 // oidc-provider configured for Gatehouse. Its login UI is ours: every interaction goes
 // to /oidc-interaction/:uid, which hands off to the identifier-first login (password and
 // TOTP, enrollment included) and finishes the interaction. Two extra login checks make
-// the provider follow Gatehouse's own session (12 h absolute, 30 min idle, logout) and
-// the company's module access on every authorization, silent ones included.
+// the provider follow Gatehouse's own session (the company's limits, logout, its IP
+// allowlist) and the company's module access on every authorization, silent ones
+// included; grants are bound to that session (session-binding.ts).
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { constantTimeEqual, keyedHash } from '../../crypto/index.ts';
-import { authenticateSession, SESSION_ABSOLUTE_MS } from '../../sessions/index.ts';
+import { authenticateSession } from '../../sessions/index.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isLoopbackHost } from '../redirect-uris.ts';
 import { companyMayUse } from '../store.ts';
 import { accountIdOf, ACR_2FA, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
+import { bindGrant, grantServesSession, lifetimeWithinSession, tokenUseAllowed } from './session-binding.ts';
 import type { PrivateJwk } from '../signing-keys.ts';
 
 export const SUPPORTED_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'company'];
 const HOUR_S = 3600;
+/** The longest absolute session limit a company may set (POLICY_LIMITS), in seconds. */
+const MAX_SESSION_S = 24 * HOUR_S;
 
 export interface OidcOptions {
   sessionCookieName: string;
@@ -39,7 +43,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   const gatehouseSession = async (ctx: KoaContextWithOIDC) => {
     const token = cookieValue(ctx.get('cookie'), options.sessionCookieName);
     if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-    return authenticateSession(deps.db, token, deps.clock());
+    return authenticateSession(deps.db, token, deps.clock(), ctx.ip);
   };
 
   login.checks.add(
@@ -78,7 +82,12 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     adapter: createAdapterFactory(deps.db, deps.clock),
     // With a token (code, refresh, userinfo), the module it was issued to must still be
     // enabled for the user's company.
-    findAccount: (_ctx, sub, token) => findAccount(deps.db, sub, token?.clientId),
+    // ...and the Gatehouse session the token's grant came from must still be live
+    // (session-binding.ts).
+    findAccount: async (ctx, sub, token) => {
+      if (token && !(await tokenUseAllowed(deps.db, ctx, token, deps.clock()))) return undefined;
+      return findAccount(deps.db, sub, token?.clientId);
+    },
     scopes: SUPPORTED_SCOPES,
     claims: {
       sid: null,
@@ -161,15 +170,17 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: {
-      AccessToken: 10 * 60,
+      // Module tokens never outlive the Gatehouse session they came from (the company's
+      // absolute limit); use is refused earlier still once that session has ended.
+      AccessToken: (ctx) => lifetimeWithinSession(ctx, 10 * 60, deps.clock()),
       AuthorizationCode: 60,
       ClientCredentials: 10 * 60,
       IdToken: HOUR_S,
       Interaction: 30 * 60,
-      // Never outlive the Gatehouse session's absolute limit.
-      Grant: SESSION_ABSOLUTE_MS / 1000,
-      RefreshToken: SESSION_ABSOLUTE_MS / 1000,
-      Session: SESSION_ABSOLUTE_MS / 1000,
+      // Never outlive the longest absolute limit a company may set.
+      Grant: MAX_SESSION_S,
+      RefreshToken: (ctx) => lifetimeWithinSession(ctx, MAX_SESSION_S, deps.clock()),
+      Session: MAX_SESSION_S,
     },
     // Modules are registered by operators: first party, so there is no consent screen.
     // The grant covers the scopes the module asks for, within what Gatehouse supports.
@@ -177,13 +188,34 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       const { client, session, params, result } = ctx.oidc;
       if (!client || !session?.accountId) return undefined;
       const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+      // A grant serves one Gatehouse session: a grant of another (or ended) session is
+      // not reused, so its tokens end with the session they came from.
+      const signedIn = await gatehouseSession(ctx);
+      const ours = signedIn && accountIdOf(signedIn.companyId, signedIn.userId) === session.accountId ? signedIn : undefined;
       let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
-      if (!grant || grant.accountId !== session.accountId) {
+      if (!grant || grant.accountId !== session.accountId || (ours && !(await grantServesSession(deps.db, grant.jti, ours.sessionHash)))) {
         grant = new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });
       }
       const requested = String(params?.scope ?? 'openid').split(' ').filter((s) => SUPPORTED_SCOPES.includes(s));
       grant.addOIDCScope(requested.join(' '));
-      await grant.save();
+      const grantJti = await grant.save();
+      if (ours) {
+        session.ensureClientContainer(client.clientId);
+        await bindGrant(
+          deps.db,
+          {
+            grantId: grantJti,
+            sessionHash: ours.sessionHash,
+            companyId: ours.companyId,
+            userId: ours.userId,
+            clientId: client.clientId,
+            accountId: session.accountId,
+            sid: session.sidFor(client.clientId) ?? null,
+            providerSessionUid: session.uid ?? null,
+          },
+          deps.clock(),
+        );
+      }
       return grant;
     },
     renderError: async (ctx, out) => {

@@ -1,6 +1,6 @@
 // Ends everything the provider holds for one user: provider sessions, grants, codes,
-// access and refresh tokens. Used when a user is deactivated or deleted, changes their
-// password or has their 2FA reset.
+// access and refresh tokens, including any made before grants were bound to sessions.
+// Part of ending everything of one user (../backchannel/end-access.ts).
 import type { Queryable } from '../../storage/index.ts';
 import { accountIdOf } from './account.ts';
 

@@ -4,7 +4,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import { recordAudit } from '../../audit/index.ts';
+import { hashToken } from '../../crypto/index.ts';
 import { authenticateSession, endSession } from '../../sessions/index.ts';
+import { createBackchannelWorker, endModuleAccess, enqueueLogoutNotice, queueProviderNotices, type BackchannelWorker } from '../backchannel/index.ts';
 import { accountIdOf, parseAccountId } from './account.ts';
 import { LOGOUT_PAGE_CSP, logoutForm, logoutPage } from './pages.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
@@ -18,18 +20,28 @@ const KEY_CHECK_MS = 60_000;
 // soon after each node has noticed it (KEY_CHECK_MS).
 const PUBLIC_MAX_AGE_S: Record<string, number> = { discovery: 300, jwks: 60 };
 
+/** Confirmed logout on the provider's page: this browser session and what it led to end. */
+async function logOutSession(db: CoreDeps['db'], token: string, now: number) {
+  await db.transaction().execute(async (tx) => {
+    await endSession(tx, token);
+    await endModuleAccess(tx, now, { sessionHashes: [hashToken(token)] }, 'logout');
+  });
+}
+
 export interface OidcService {
   provider(): Provider;
   /** Node request handler for everything under /oidc (the prefix already stripped). */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Re-reads the signing keys now (after a rotation in this process). */
   reloadKeys(): Promise<void>;
-  close(): void;
+  /** Delivers back-channel logout notices (started by createGatehouse). */
+  backchannel: BackchannelWorker;
+  close(): Promise<void>;
 }
 
 export async function createOidcService(
   deps: CoreDeps,
-  options: { sessionCookieName: string; onError?: (error: unknown) => void },
+  options: { sessionCookieName: string; onError?: (error: unknown) => void; onBackchannelError?: (error: unknown) => void },
 ): Promise<OidcService> {
   await ensureSigningKeys(deps.db, deps.secrets, deps.clock());
   let loaded = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
@@ -59,6 +71,13 @@ export async function createOidcService(
         ctx.set('retry-after', '5');
       }
       options.onError?.(error);
+    });
+    // Logout notices the provider sends itself (a module starting the logout) go through
+    // the durable outbox like every other one.
+    queueProviderNotices(provider, async (clientId, sub, sid) => {
+      const ids = parseAccountId(sub);
+      if (!ids) return;
+      await enqueueLogoutNotice(deps.db, deps.clock(), { companyId: ids.companyId, clientId, accountId: sub, sid, reason: 'module_logout' });
     });
     // Every module launch, silent sign-ins included, goes into the audit trail.
     provider.on('authorization.success', (ctx) => void recordLaunch(ctx).catch((error) => options.onError?.(error)));
@@ -97,9 +116,9 @@ export async function createOidcService(
       // another account (a login made for an id_token_hint of someone else): that ends
       // the previous account's provider session, never the Gatehouse session just made.
       const endedAccount = oidc.session?.accountId;
-      const signedIn = endedAccount ? await authenticateSession(deps.db, match[1], deps.clock()) : undefined;
+      const signedIn = endedAccount ? await authenticateSession(deps.db, match[1], deps.clock(), ctx.ip) : undefined;
       if (endedAccount && signedIn && accountIdOf(signedIn.companyId, signedIn.userId) !== endedAccount) return;
-      await endSession(deps.db, match[1]);
+      await logOutSession(deps.db, match[1], deps.clock());
     });
     return { provider, callback: provider.callback() };
   };
@@ -113,11 +132,21 @@ export async function createOidcService(
   }
   const timer = setInterval(() => void reloadKeys().catch((error) => options.onError?.(error)), KEY_CHECK_MS);
   timer.unref();
+  const backchannel = createBackchannelWorker({
+    db: deps.db,
+    clock: deps.clock,
+    provider: () => current.provider,
+    onError: options.onBackchannelError ?? options.onError,
+  });
 
   return {
     provider: () => current.provider,
     handle: (req, res) => current.callback(req, res),
     reloadKeys,
-    close: () => clearInterval(timer),
+    backchannel,
+    async close() {
+      clearInterval(timer);
+      await backchannel.stop();
+    },
   };
 }

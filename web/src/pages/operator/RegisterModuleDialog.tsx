@@ -128,7 +128,7 @@ function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: Register
           value={values.postLogoutRedirectUris} onChange={set('postLogoutRedirectUris')}
           error={listError('postLogoutRedirectUris')} />
         <TextInput label="Back-channel logout URI (optional)" name="backchannelLogoutUri" type="url"
-          description="Gatehouse calls it when a user logs out, so the module ends its session too."
+          description="Gatehouse posts a signed logout token (sub and sid) here whenever a user's access ends: Log Out, sign out everywhere, a session ended in My Settings or by its company's IP allowlist, deactivation, deletion, a password change or reset, a 2FA reset, the company suspended, or this module revoked or switched off for the company. Failed calls are retried for about five hours."
           value={values.backchannelLogoutUri} onChange={set('backchannelLogoutUri')} error={fieldError('backchannelLogoutUri')} />
         <Radio.Group label="Client type" name="clientType" value={values.clientType}
           onChange={(value) => setValues((current) => ({ ...current, clientType: value as ClientType }))}

@@ -1,0 +1,90 @@
+// The one place module access ends. Every way a user's access ends (Log Out, sign out
+// everywhere, one session ended from My Settings, deactivation, deletion, password
+// change or reset, 2FA reset, company suspension, an allowlist that now excludes the
+// session's address, a module revoked for or switched off by the company) calls this in
+// the same transaction as the change: the grants made in the ended sessions go, with
+// every code, access token and refresh token made from them, and each module with a
+// back-channel logout URI that held one is owed a logout notice (outbox.ts).
+import type { Queryable } from '../../storage/index.ts';
+import { revokeAccountTokens } from '../oidc/revoke.ts';
+import { enqueueLogoutNotice } from './outbox.ts';
+
+export type ModuleAccessScope =
+  /** Browser sessions by id hash: what those sessions led to. */
+  | { sessionHashes: string[] }
+  /** Everything of one user, including tokens from before grants were bound to sessions. */
+  | { companyId: string; userId: string }
+  /** One module for one company (grant revoked by an operator, or switched off). */
+  | { companyId: string; clientId: string };
+
+export async function endModuleAccess(db: Queryable, now: number, scope: ModuleAccessScope, reason: string): Promise<void> {
+  if ('sessionHashes' in scope && scope.sessionHashes.length === 0) return;
+  const bound = await db
+    .selectFrom('module_grant_sessions')
+    // Only grants still in force: a module that already logged out, or a grant that
+    // expired, is owed nothing.
+    .innerJoin('oidc_records', (join) =>
+      join.onRef('oidc_records.id', '=', 'module_grant_sessions.grant_id').on('oidc_records.model', '=', 'Grant'),
+    )
+    .leftJoin('modules', 'modules.client_id', 'module_grant_sessions.client_id')
+    .select([
+      'module_grant_sessions.grant_id as grantId',
+      'module_grant_sessions.company_id as companyId',
+      'module_grant_sessions.client_id as clientId',
+      'module_grant_sessions.account_id as accountId',
+      'module_grant_sessions.sid as sid',
+      'module_grant_sessions.provider_session_uid as providerSessionUid',
+      'modules.backchannel_logout_uri as backchannelUri',
+    ])
+    .where((eb) => {
+      if ('sessionHashes' in scope) return eb('module_grant_sessions.session_hash', 'in', scope.sessionHashes);
+      if ('userId' in scope) {
+        return eb.and([eb('module_grant_sessions.company_id', '=', scope.companyId), eb('module_grant_sessions.user_id', '=', scope.userId)]);
+      }
+      return eb.and([eb('module_grant_sessions.company_id', '=', scope.companyId), eb('module_grant_sessions.client_id', '=', scope.clientId)]);
+    })
+    .execute();
+
+  for (const grant of bound) {
+    if (!grant.backchannelUri) continue;
+    await enqueueLogoutNotice(db, now, {
+      companyId: grant.companyId,
+      clientId: grant.clientId,
+      accountId: grant.accountId,
+      sid: grant.sid,
+      reason,
+    });
+  }
+
+  const grantIds = bound.map((grant) => grant.grantId);
+  if (grantIds.length > 0) {
+    await db
+      .deleteFrom('oidc_records')
+      .where((eb) => eb.or([eb('grant_id', 'in', grantIds), eb.and([eb('model', '=', 'Grant'), eb('id', 'in', grantIds)])]))
+      .execute();
+  }
+  // The provider's own session in the browsers concerned goes too, so the next sign-in
+  // to a module starts a new one (and a new sid).
+  const providerSessions = [...new Set(bound.map((grant) => grant.providerSessionUid).filter((uid): uid is string => uid !== null))];
+  if ('sessionHashes' in scope && providerSessions.length > 0) {
+    await db.deleteFrom('oidc_records').where('model', '=', 'Session').where('uid', 'in', providerSessions).execute();
+  }
+
+  if ('sessionHashes' in scope) {
+    await db.deleteFrom('module_grant_sessions').where('session_hash', 'in', scope.sessionHashes).execute();
+  } else if ('userId' in scope) {
+    await db
+      .deleteFrom('module_grant_sessions')
+      .where('company_id', '=', scope.companyId)
+      .where('user_id', '=', scope.userId)
+      .execute();
+    await revokeAccountTokens(db, scope.companyId, scope.userId);
+  } else {
+    await db
+      .deleteFrom('module_grant_sessions')
+      .where('company_id', '=', scope.companyId)
+      .where('client_id', '=', scope.clientId)
+      .execute();
+  }
+}
+

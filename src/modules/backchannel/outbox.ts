@@ -1,0 +1,55 @@
+// Back-channel logout notices owed to modules (OpenID Connect Back-Channel Logout 1.0).
+// Written in the same transaction as the change that ends access, so a notice is never
+// lost to a crash or a module that is down; a worker delivers them with retries.
+import { newId } from '../../crypto/index.ts';
+import type { Queryable } from '../../storage/index.ts';
+
+/** With the backoff below, about five hours of retries before a notice is given up. */
+export const MAX_ATTEMPTS = 20;
+
+/** Backoff after the nth failed attempt: 1 s, 2 s, 4 s ... capped at 30 minutes. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(1_000 * 2 ** Math.max(0, attempts - 1), 30 * 60_000);
+}
+
+export interface LogoutNotice {
+  companyId: string;
+  clientId: string;
+  accountId: string;
+  /** The sid the module saw in its ID token (null: every session of the account). */
+  sid: string | null;
+  /** Why access ended, for operators reading the outbox. */
+  reason: string;
+}
+
+/** Queues one notice; one still waiting for the same module, account and sid is enough. */
+export async function enqueueLogoutNotice(db: Queryable, now: number, notice: LogoutNotice): Promise<void> {
+  const waiting = await db
+    .selectFrom('backchannel_outbox')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('client_id', '=', notice.clientId)
+    .where('account_id', '=', notice.accountId)
+    .where((eb) => (notice.sid === null ? eb('sid', 'is', null) : eb('sid', '=', notice.sid)))
+    .where('attempts', '=', 0)
+    .executeTakeFirst();
+  if (waiting) return;
+  await db
+    .insertInto('backchannel_outbox')
+    .values({
+      id: newId(),
+      company_id: notice.companyId,
+      client_id: notice.clientId,
+      account_id: notice.accountId,
+      sid: notice.sid,
+      reason: notice.reason,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: now,
+      locked_until: null,
+      last_error: null,
+      created_at: now,
+      sent_at: null,
+    })
+    .execute();
+}

@@ -1,0 +1,152 @@
+// Delivers due back-channel logout notices. A notice is claimed with one conditional
+// UPDATE (a lease), so several nodes can run workers on one database without sending
+// twice. The logout token is made and signed by the provider itself, at delivery (so
+// every retry carries a fresh token): oidc-provider's Client#backchannelLogout signs it
+// with the provider's keys (typ logout+jwt; iss, aud, iat, exp, jti, events, sub, sid)
+// and posts it through the provider's fetch, which keeps its SSRF rules (loopback
+// allowed, see provider.ts). A module that answers anything but 200/204, or cannot be
+// reached, is retried with backoff; after MAX_ATTEMPTS the notice is marked failed and
+// stays visible in backchannel_outbox with its last error.
+import type Provider from 'oidc-provider';
+import type { Db } from '../../storage/index.ts';
+import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
+
+const LEASE_MS = 60_000;
+const BATCH = 20;
+/** Housekeeping (below) runs at most this often. */
+const SWEEP_EVERY_MS = 10 * 60_000;
+/** Delivered notices stay visible this long. */
+const KEEP_SENT_MS = 30 * 24 * 3_600_000;
+
+type Send = (this: unknown, sub: string, sid: string | undefined) => Promise<void>;
+const originalSend = new WeakMap<object, Send>();
+
+/**
+ * The provider sends a logout notice itself when a module starts the logout; route those
+ * through the outbox too, so they get the same retries. Call once per provider built.
+ */
+export function queueProviderNotices(provider: Provider, enqueue: (clientId: string, sub: string, sid: string | null) => Promise<void>) {
+  const prototype = provider.Client.prototype as unknown as { backchannelLogout: Send };
+  originalSend.set(provider, prototype.backchannelLogout);
+  prototype.backchannelLogout = async function queued(this: unknown, sub: string, sid: string | undefined) {
+    await enqueue((this as { clientId: string }).clientId, sub, sid ?? null);
+  };
+}
+
+async function sendNow(provider: Provider, clientId: string, sub: string, sid: string | null): Promise<void> {
+  const send = originalSend.get(provider);
+  const client = await provider.Client.find(clientId);
+  if (!send || !client) throw new Error('module not found');
+  if (!client.backchannelLogoutUri) return; // the URI was removed: nothing to tell
+  await send.call(client, sub, sid ?? undefined);
+}
+
+export interface BackchannelWorker {
+  runOnce(): Promise<number>;
+  start(intervalMs?: number): void;
+  stop(): Promise<void>;
+}
+
+export function createBackchannelWorker(deps: {
+  db: Db;
+  clock: () => number;
+  provider: () => Provider;
+  onError?: (error: unknown) => void;
+}): BackchannelWorker {
+  const { db, clock } = deps;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+
+  async function deliver(id: string): Promise<boolean> {
+    const now = clock();
+    const claimed = await db
+      .updateTable('backchannel_outbox')
+      .set((eb) => ({ locked_until: now + LEASE_MS, attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+      .returningAll()
+      .executeTakeFirst();
+    if (!claimed) return false;
+    try {
+      await sendNow(deps.provider(), claimed.client_id, claimed.account_id, claimed.sid);
+      await db
+        .updateTable('backchannel_outbox')
+        .set({ status: 'sent', sent_at: clock(), locked_until: null, last_error: null })
+        .where('id', '=', claimed.id)
+        .execute();
+      return true;
+    } catch (error) {
+      await db
+        .updateTable('backchannel_outbox')
+        .set({
+          status: claimed.attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
+          next_attempt_at: clock() + retryDelayMs(claimed.attempts),
+          locked_until: null,
+          last_error: String(error instanceof Error ? error.message : error).slice(0, 500),
+        })
+        .where('id', '=', claimed.id)
+        .execute();
+      deps.onError?.(error);
+      return false;
+    }
+  }
+
+  let lastSweep = 0;
+  /**
+   * Bindings of grants that are gone (expired, revoked, or of sessions that timed out
+   * and were never ended by anyone) and old delivered notices are removed now and then.
+   */
+  async function sweep(now: number) {
+    if (now - lastSweep < SWEEP_EVERY_MS) return;
+    lastSweep = now;
+    await db
+      .deleteFrom('module_grant_sessions')
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('oidc_records')
+              .select('oidc_records.id')
+              .where('oidc_records.model', '=', 'Grant')
+              .whereRef('oidc_records.id', '=', 'module_grant_sessions.grant_id'),
+          ),
+        ),
+      )
+      .execute();
+    await db.deleteFrom('backchannel_outbox').where('status', '=', 'sent').where('sent_at', '<', now - KEEP_SENT_MS).execute();
+  }
+
+  async function pass(): Promise<number> {
+    await sweep(clock());
+    const due = await db
+      .selectFrom('backchannel_outbox')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', clock())
+      .orderBy('created_at')
+      .limit(BATCH)
+      .execute();
+    // Modules are independent: one slow module does not hold up the others' notices.
+    const results = await Promise.all(due.map((row) => deliver(row.id)));
+    return results.filter(Boolean).length;
+  }
+
+  function runOnce(): Promise<number> {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  return {
+    runOnce,
+    start(intervalMs = 1000) {
+      timer = setInterval(() => void runOnce().catch((error) => deps.onError?.(error)), intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running?.catch(() => {});
+    },
+  };
+}

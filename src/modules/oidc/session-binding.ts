@@ -1,0 +1,101 @@
+// A module's access lives and dies with the Gatehouse browser session it came from.
+// Every provider grant (and so every code, access token and refresh token made from it)
+// is bound, when it is made or reused at an authorization, to the Gatehouse session that
+// signed the user in. A grant is found only while that session is live: the adapter asks
+// here, so refresh grants, userinfo and introspection all refuse (invalid_grant, 401,
+// active=false) once the session has ended: Log Out, idle timeout, the company's
+// absolute limit, the session revoked from My Settings, the user disabled, the company
+// suspended, or the session's address excluded by the company's IP allowlist.
+//
+// Module use never counts as activity on the browser session: a module refreshing in
+// the background must not keep an idle session alive (as Keycloak bounds refresh tokens
+// by the SSO session's idle and maximum times, and NIST 800-63B's AAL2 idle timeout is
+// about the user). A user working in a module is signed in again silently at the
+// module's next authorization request while the browser session is live.
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { ipAllowed } from '../../companies/ip-ranges.ts';
+import { liveSessionByHash } from '../../sessions/index.ts';
+import type { Queryable } from '../../storage/index.ts';
+
+export interface GrantBinding {
+  grantId: string;
+  sessionHash: string;
+  companyId: string;
+  userId: string;
+  clientId: string;
+  accountId: string;
+  sid: string | null;
+  providerSessionUid: string | null;
+}
+
+/** Records (or moves, for an unbound grant) which Gatehouse session a grant belongs to. */
+export async function bindGrant(db: Queryable, binding: GrantBinding, now: number): Promise<void> {
+  const values = {
+    grant_id: binding.grantId,
+    session_hash: binding.sessionHash,
+    company_id: binding.companyId,
+    user_id: binding.userId,
+    client_id: binding.clientId,
+    account_id: binding.accountId,
+    sid: binding.sid,
+    provider_session_uid: binding.providerSessionUid,
+    created_at: now,
+  };
+  await db
+    .insertInto('module_grant_sessions')
+    .values(values)
+    .onConflict((oc) => oc.column('grant_id').doUpdateSet({ sid: values.sid, provider_session_uid: values.provider_session_uid }))
+    .execute();
+}
+
+/** A grant may serve this session if it is not bound yet or bound to this very session. */
+export async function grantServesSession(db: Queryable, grantId: string, sessionHash: string): Promise<boolean> {
+  const row = await db.selectFrom('module_grant_sessions').select('session_hash').where('grant_id', '=', grantId).executeTakeFirst();
+  return !row || row.session_hash === sessionHash;
+}
+
+/** The live Gatehouse session behind a grant; undefined once it has ended (or never was). */
+export async function sessionBehindGrant(db: Queryable, grantId: string, now: number) {
+  const row = await db
+    .selectFrom('module_grant_sessions')
+    .select(['session_hash', 'company_id', 'user_id'])
+    .where('grant_id', '=', grantId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const session = await liveSessionByHash(db, row.session_hash, now);
+  // The binding names the company and user too: a session is never borrowed across them.
+  if (!session || session.companyId !== row.company_id || session.userId !== row.user_id) return undefined;
+  return session;
+}
+
+// What a token request learned about the session behind its grant, for the token
+// lifetimes computed later in the same request (oidc-provider's ttl functions are
+// synchronous and get the request context).
+const sessionEnds = new WeakMap<object, number>();
+
+/**
+ * For findAccount with a token (code exchange, refresh, userinfo): the session behind
+ * the token's grant must be live, and a public module (whose token and userinfo calls
+ * come from the user's own device) must call from an address the company allows.
+ */
+export async function tokenUseAllowed(
+  db: Queryable,
+  ctx: KoaContextWithOIDC | undefined,
+  token: { grantId?: string | undefined },
+  now: number,
+): Promise<boolean> {
+  if (!token.grantId) return false;
+  const session = await sessionBehindGrant(db, token.grantId, now);
+  if (!session) return false;
+  const publicClient = ctx?.oidc?.client?.tokenEndpointAuthMethod === 'none';
+  if (publicClient && !ipAllowed(session.ipAllowlist, ctx?.ip ?? null)) return false;
+  if (ctx) sessionEnds.set(ctx, session.endsAt);
+  return true;
+}
+
+/** A token lifetime that never reaches past the end of the session behind it. */
+export function lifetimeWithinSession(ctx: unknown, defaultSeconds: number, now: number): number {
+  const endsAt = ctx && typeof ctx === 'object' ? sessionEnds.get(ctx) : undefined;
+  if (endsAt === undefined) return defaultSeconds;
+  return Math.max(1, Math.min(defaultSeconds, Math.floor((endsAt - now) / 1000)));
+}
