@@ -78,6 +78,14 @@ const registry = {
     message:
       "That code didn't work. Enter the current 6-digit code from your authenticator app; if it keeps failing, check that your phone's clock is set automatically.",
   },
+  'totp.already_used': {
+    status: 409,
+    message: 'That code was already used. Wait for the next code in your authenticator app.',
+  },
+  'recovery.already_used': {
+    status: 409,
+    message: 'That recovery code was already used. Each recovery code works once; enter another one.',
+  },
   'totp.too_many_attempts': {
     status: 429,
     message: 'Too many incorrect codes. Please start signing in again.',
