@@ -67,7 +67,7 @@ export interface ActionLinksTable {
   id: string;
   company_id: string;
   user_id: string;
-  purpose: 'signup' | 'invite' | 'reset_password' | 'confirm_email';
+  purpose: 'signup' | 'invite' | 'reset_password' | 'confirm_email' | 'cancel_email';
   /** Purpose-specific data, e.g. the new address of an email change. */
   data: Generated<string | null>;
   /** SHA-256 of the token; the token itself exists only in the email. */
