@@ -34,6 +34,11 @@ const registry = {
     status: 409,
     message: 'The Root Master role can only go to an active user who has set up two-factor authentication.',
   },
+  'invite.rate_limited': {
+    status: 429,
+    message:
+      'Too many invitation emails were sent recently, by you or by your company. Try again later; the Gatehouse operator can raise the limits.',
+  },
   'user.already_signed_up': {
     status: 409,
     message: 'This user has already set a password, so there is no invite to resend.',

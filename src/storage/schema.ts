@@ -229,6 +229,14 @@ export interface LoginThrottleTable {
   failures: number;
 }
 
+/** One invitation email sent (invite or resend), for rate limits and the operator's view. */
+export interface InvitationMailTable {
+  id: string;
+  company_id: string;
+  inviter_id: string;
+  sent_at: number;
+}
+
 export interface Database {
   companies: CompaniesTable;
   account_requests: AccountRequestsTable;
@@ -247,4 +255,5 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   approvals: ApprovalsTable;
   login_throttle: LoginThrottleTable;
+  invitation_mail: InvitationMailTable;
 }

@@ -10,6 +10,7 @@ export { completePasswordReset, describePasswordReset, requestPasswordReset } fr
 export { sendCompanyNames } from './forgot-company.ts';
 export { describeCompanyUser, listCompanyUsers, type Actor, type ListStatus, type UserSummary } from './admin.ts';
 export { inviteUser, resendInvite, type InvitableRole, type InviteInput } from './invitations.ts';
+export { invitationVolume } from './invitation-quota.ts';
 export { bulkInvite, MAX_BULK_BYTES, MAX_BULK_ROWS, readInviteCsv, type BulkReportRow, type BulkRow } from './bulk-invite.ts';
 export { deactivateUser, deleteUser, reactivateUser, unlockUser } from './lifecycle.ts';
 export { changeRole, transferRootMaster } from './roles.ts';
