@@ -26,6 +26,8 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
     .optional(),
   GATEHOUSE_LINK_TTL_HOURS: positiveInt.max(24 * 30).default(24 * 7),
+  GATEHOUSE_INVITES_PER_INVITER_HOUR: positiveInt.max(100_000).default(50),
+  GATEHOUSE_INVITES_PER_COMPANY_DAY: positiveInt.max(1_000_000).default(200),
   GATEHOUSE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt.max(64).optional(),
@@ -46,6 +48,8 @@ export type Config = Readonly<{
   mailFrom: string;
   smtpUrl: string | undefined;
   linkTtlMs: number;
+  /** Invitation emails (invites and resends) allowed per inviter per hour and per company per day. */
+  inviteLimits: { perInviterHour: number; perCompanyDay: number };
   trustProxy: boolean;
   logLevel: string;
   argon2MaxConcurrency: number;
@@ -89,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.GATEHOUSE_MAIL_FROM,
     smtpUrl: e.GATEHOUSE_SMTP_URL,
     linkTtlMs: e.GATEHOUSE_LINK_TTL_HOURS * 3_600_000,
+    inviteLimits: { perInviterHour: e.GATEHOUSE_INVITES_PER_INVITER_HOUR, perCompanyDay: e.GATEHOUSE_INVITES_PER_COMPANY_DAY },
     trustProxy: e.GATEHOUSE_TRUST_PROXY === 'true',
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     argon2MaxConcurrency: e.GATEHOUSE_ARGON2_MAX_CONCURRENCY ?? 4,

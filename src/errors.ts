@@ -34,6 +34,11 @@ const registry = {
     status: 409,
     message: 'The Root Master role can only go to an active user who has set up two-factor authentication.',
   },
+  'invite.rate_limited': {
+    status: 429,
+    message:
+      'Too many invitation emails were sent recently, by you or by your company. Try again later; the Gatehouse operator can raise the limits.',
+  },
   'user.already_signed_up': {
     status: 409,
     message: 'This user has already set a password, so there is no invite to resend.',
@@ -77,6 +82,14 @@ const registry = {
     status: 401,
     message:
       "That code didn't work. Enter the current 6-digit code from your authenticator app; if it keeps failing, check that your phone's clock is set automatically.",
+  },
+  'totp.already_used': {
+    status: 409,
+    message: 'That code was already used. Wait for the next code in your authenticator app.',
+  },
+  'recovery.already_used': {
+    status: 409,
+    message: 'That recovery code was already used. Each recovery code works once; enter another one.',
   },
   'totp.too_many_attempts': {
     status: 429,

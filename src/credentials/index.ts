@@ -11,13 +11,13 @@ export {
   type PasswordVerdict,
 } from './password-policy.ts';
 export {
-  consumeRecoveryCode,
   deleteRecoveryCodes,
   normalizeRecoveryCode,
   RECOVERY_CODE_COUNT,
   recoveryCodeStatus,
   replaceRecoveryCodes,
 } from './recovery-codes.ts';
+export { recoveryCode, totpCode, type CodeState, type CodeVerdict, type OneTimeCode } from './one-time-code.ts';
 export {
   accountLabel,
   AUTHENTICATOR_APPS,

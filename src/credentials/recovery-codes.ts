@@ -1,7 +1,7 @@
 // Recovery codes: ten single-use codes, made when 2FA is set up, for the day the phone
 // is lost. Each is 50 random bits (10 base32 characters, shown as xxxx-xxxx-xx); the
 // database keeps only a keyed SHA-256 of it (bound to the user), and a code is used up
-// by one conditional update, so two racing requests cannot both use it.
+// by one conditional update (one-time-code.ts), so two racing requests cannot both use it.
 import { keyedHash, newId, randomBytesOf } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
 
@@ -21,7 +21,8 @@ export function normalizeRecoveryCode(input: string): string | undefined {
   return COMPACT.test(compact) ? compact : undefined;
 }
 
-const hashOf = (key: Buffer, userId: string, compact: string) => keyedHash(key, `${userId}:${compact}`);
+/** The stored form of a (normalized) code. */
+export const recoveryCodeHash = (key: Buffer, userId: string, compact: string) => keyedHash(key, `${userId}:${compact}`);
 
 /** Replaces every code of the user with ten new ones, returned this once. */
 export async function replaceRecoveryCodes(db: Queryable, key: Buffer, companyId: string, userId: string, now: number) {
@@ -33,27 +34,12 @@ export async function replaceRecoveryCodes(db: Queryable, key: Buffer, companyId
       id: newId(),
       company_id: companyId,
       user_id: userId,
-      code_hash: hashOf(key, userId, normalizeRecoveryCode(code) as string),
+      code_hash: recoveryCodeHash(key, userId, normalizeRecoveryCode(code) as string),
       used_at: null,
       created_at: now,
     })))
     .execute();
   return codes;
-}
-
-/** Uses up a code; false when it is wrong, used or not this user's. */
-export async function consumeRecoveryCode(db: Queryable, key: Buffer, companyId: string, userId: string, code: string, now: number) {
-  const compact = normalizeRecoveryCode(code);
-  if (!compact) return false;
-  const result = await db
-    .updateTable('recovery_codes')
-    .set({ used_at: now })
-    .where('company_id', '=', companyId)
-    .where('user_id', '=', userId)
-    .where('code_hash', '=', hashOf(key, userId, compact))
-    .where('used_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
 }
 
 export async function recoveryCodeStatus(db: Queryable, companyId: string, userId: string) {

@@ -6,3 +6,4 @@ export { finishEnrollment, startEnrollment } from './enrollment.ts';
 export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRule } from './lockout.ts';
 export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
 export { verifyCurrentPassword, withPasswordAndCode } from './reauth.ts';
+export { acceptCode, appCode, type CodeOutcome } from './code-attempt.ts';

@@ -50,9 +50,16 @@ export async function reserveAttempt(
     )
     .returning('failed_logins')
     .executeTakeFirst();
-  if (row) return row.failed_logins;
-  // No slot. When a Master lowered the threshold below an unlocked count, lock now, so
-  // the lock runs out like any other instead of holding until the count is cleared.
+  return row ? row.failed_logins : null;
+}
+
+/**
+ * For a request that got no slot and was a guess (a wrong or unchecked password, a wrong
+ * code). When a Master lowered the threshold below an unlocked count, lock now, so the
+ * lock runs out like any other instead of holding until the count is cleared. Not called
+ * for a right code: slots held by its in-flight twins are not failures.
+ */
+export async function lockIfOverThreshold(db: Queryable, companyId: string, userId: string, now: number, rule: LockoutRule = DEFAULT_LOCKOUT) {
   await db
     .updateTable('users')
     .set({ locked_until: now + rule.lockMs })
@@ -61,7 +68,6 @@ export async function reserveAttempt(
     .where('locked_until', 'is', null)
     .where('failed_logins', '>=', rule.threshold)
     .execute();
-  return null;
 }
 
 /** After a wrong password or code: lock once the slots are used up. */

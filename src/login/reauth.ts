@@ -2,22 +2,24 @@
 // code from the authenticator app. Wrong tries count toward the account lockout like
 // wrong logins, so a borrowed session cannot guess the password without limit.
 import { recordAudit } from '../audit/index.ts';
-import { matchTotpStep } from '../credentials/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { getUser } from '../users/index.ts';
-import { lockIfExhausted, lockoutRuleFor, releaseAttempt, reserveAttempt } from './lockout.ts';
+import { appCode, refuseWithoutSlot, spendSlotOnCode } from './code-attempt.ts';
+import { lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, releaseAttempt, reserveAttempt } from './lockout.ts';
 
 const WRONG = {
   password: () => new GatehouseError('password.current_invalid', { fields: { password: 'Your current password is not correct.' } }),
   code: () => new GatehouseError('totp.code_refused', { fields: { code: 'Incorrect, expired or already used code.' } }),
+  usedCode: () => new GatehouseError('totp.already_used', { fields: { code: 'This code was already used. Wait for the next one.' } }),
 };
 
 /**
  * Runs `change` in the transaction that records the code's time step (so the code works
  * once, here or at login), after the password and code are proved; `purpose` names it
- * in the audit trail when the proof fails.
+ * in the audit trail when the proof fails. The code goes through the one acceptance path
+ * (code-attempt.ts): a replayed code is "already used" and not counted as a guess.
  */
 export async function withPasswordAndCode<T>(
   deps: CoreDeps,
@@ -41,36 +43,22 @@ export async function withPasswordAndCode<T>(
     });
     throw error;
   };
+  const code = appCode(deps, user, input.code);
   const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule);
   if (slot === null) {
     await deps.hasher.verifyDummy(input.password);
+    const refused = await refuseWithoutSlot(deps, who, rule, code);
+    if (refused.kind === 'already_used') return fail('code_already_used', WRONG.usedCode());
     return fail('locked', new GatehouseError('request.rate_limited'));
   }
-  const refuse = async (reason: 'password' | 'code') => {
+  if (!(await deps.hasher.verify(user.password_hash, input.password))) {
     await lockIfExhausted(deps.db, who.companyId, who.userId, slot, deps.clock(), rule);
-    return fail(`wrong_${reason}`, WRONG[reason]());
-  };
-  if (!(await deps.hasher.verify(user.password_hash, input.password))) return refuse('password');
-  const step = matchTotpStep(deps.secrets.decrypt(user.totp_secret, `totp:${user.id}`), input.code, deps.clock());
-  if (step === null) return refuse('code');
-  const codeTaken = new GatehouseError('totp.code_refused');
-  try {
-    return await deps.db.transaction().execute(async (tx) => {
-      const accepted = await tx
-        .updateTable('users')
-        .set({ totp_last_step: step })
-        .where('company_id', '=', who.companyId)
-        .where('id', '=', who.userId)
-        .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
-        .executeTakeFirst();
-      if (Number(accepted.numUpdatedRows) !== 1) throw codeTaken;
-      await releaseAttempt(tx, who.companyId, who.userId);
-      return change(tx);
-    });
-  } catch (error) {
-    if (error === codeTaken) return refuse('code');
-    throw error;
+    return fail('wrong_password', WRONG.password());
   }
+  const outcome = await spendSlotOnCode(deps, who, slot, rule, code, change);
+  if (outcome.kind === 'accepted') return outcome.value;
+  if (outcome.kind === 'already_used') return fail('code_already_used', WRONG.usedCode());
+  return fail('wrong_code', WRONG.code());
 }
 
 /**
@@ -87,6 +75,7 @@ export async function verifyCurrentPassword(
   const rule = await lockoutRuleFor(deps.db, who.companyId);
   const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule);
   if (slot === null) {
+    await lockIfOverThreshold(deps.db, who.companyId, who.userId, deps.clock(), rule);
     await deps.hasher.verifyDummy(password);
     throw new GatehouseError('request.rate_limited');
   }

@@ -2,14 +2,15 @@
 // creates a session, in the same transaction that consumes the flow and uses up the code.
 import { recordAudit } from '../audit/index.ts';
 import { getCompanyPolicy } from '../companies/index.ts';
-import { consumeRecoveryCode, matchTotpStep } from '../credentials/index.ts';
+import { recoveryCode, type OneTimeCode } from '../credentials/index.ts';
 import { assertThat, GatehouseError, type ErrorCode } from '../errors.ts';
 import { createSession } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { getUser, type UserRow } from '../users/index.ts';
 import { consumeFlow, countTotpFailure, deleteFlow, requireFlowAt, type FlowRow } from './flows.ts';
-import { clearFailures, lockIfExhausted, lockoutRuleFor, reserveAttempt } from './lockout.ts';
+import { appCode, acceptCode } from './code-attempt.ts';
+import { clearFailures } from './lockout.ts';
 
 import { MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 
@@ -57,6 +58,10 @@ const CODE_FIELD: Record<CodeError, string> = {
   'totp.invalid_code': 'Incorrect or expired code.',
   'recovery.invalid_code': 'Incorrect or already used recovery code.',
 };
+const ALREADY_USED: Record<CodeError, ErrorCode> = {
+  'totp.invalid_code': 'totp.already_used',
+  'recovery.invalid_code': 'recovery.already_used',
+};
 
 export async function refuseCode(deps: CoreDeps, flow: FlowRow, flowToken: string | undefined, code: CodeError = 'totp.invalid_code'): Promise<never> {
   const failures = await countTotpFailure(deps.db, flow);
@@ -69,33 +74,33 @@ export async function refuseCode(deps: CoreDeps, flow: FlowRow, flowToken: strin
 
 /**
  * Step three for an enrolled user: a second factor, counted against the account like a
- * password (so new flows bring no new guesses) and against the flow. `useUp` takes the
- * factor atomically in the transaction that creates the session, or returns false.
+ * password (so new flows bring no new guesses) and against the flow, through the one
+ * code-acceptance path (code-attempt.ts). A right but already used code counts against
+ * neither: it is the losing twin of a success, not a guess.
  */
 async function secondFactor(
   deps: CoreDeps,
   flowToken: string | undefined,
   meta: RequestMeta,
-  factor: { amr: string[]; error: CodeError; detail?: Record<string, unknown>; useUp: (tx: Queryable, user: UserRow) => Promise<boolean> },
+  factor: { amr: string[]; error: CodeError; detail?: Record<string, unknown>; code: (user: UserRow) => OneTimeCode },
 ) {
   const flow = await requireFlowAt(deps.db, flowToken, 'totp', deps.clock());
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   const user = await getUser(deps.db, flow.company_id, flow.user_id);
   assertThat(user?.totp_secret, 'login.flow_expired');
-  const rule = await lockoutRuleFor(deps.db, user.company_id);
-  const slot = await reserveAttempt(deps.db, user.company_id, user.id, deps.clock(), rule);
-  if (slot === null) return refuseCode(deps, flow, flowToken, factor.error);
-  const refused = new GatehouseError(factor.error);
-  try {
-    const session = await deps.db.transaction().execute(async (tx) => {
-      if (!(await factor.useUp(tx, user))) throw refused;
-      return finishLogin(deps, tx, flow, meta, factor);
-    });
-    return { ...session, step: 'done' as LoginStep, redirectTo: flow.return_to };
-  } catch (error) {
-    if (error !== refused) throw error;
-    if (await lockIfExhausted(deps.db, user.company_id, user.id, slot, deps.clock(), rule)) await recordAudit(deps.db, deps.clock(), { companyId: user.company_id, actorId: user.id, action: 'login.locked', target: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { after: factor.error === 'totp.invalid_code' ? 'totp' : 'recovery_code' } });
-    return refuseCode(deps, flow, flowToken, factor.error);
+  const outcome = await acceptCode(deps, { companyId: user.company_id, userId: user.id }, factor.code(user), (tx) =>
+    finishLogin(deps, tx, flow, meta, factor),
+  );
+  switch (outcome.kind) {
+    case 'accepted':
+      return { ...outcome.value, step: 'done' as LoginStep, redirectTo: flow.return_to };
+    case 'already_used':
+      throw new GatehouseError(ALREADY_USED[factor.error]);
+    case 'wrong':
+      if (outcome.locked) await recordAudit(deps.db, deps.clock(), { companyId: user.company_id, actorId: user.id, action: 'login.locked', target: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { after: factor.error === 'totp.invalid_code' ? 'totp' : 'recovery_code' } });
+      return refuseCode(deps, flow, flowToken, factor.error);
+    case 'locked':
+      return refuseCode(deps, flow, flowToken, factor.error);
   }
 }
 
@@ -104,19 +109,7 @@ export async function checkTotp(deps: CoreDeps, flowToken: string | undefined, c
   return secondFactor(deps, flowToken, meta, {
     amr: ['pwd', 'otp'],
     error: 'totp.invalid_code',
-    useUp: async (tx, user) => {
-      const step = matchTotpStep(deps.secrets.decrypt(user.totp_secret as string, `totp:${user.id}`), code, deps.clock());
-      if (step === null) return false;
-      // The step is recorded atomically: a code (or an older one) is never accepted twice.
-      const accepted = await tx
-        .updateTable('users')
-        .set({ totp_last_step: step })
-        .where('company_id', '=', user.company_id)
-        .where('id', '=', user.id)
-        .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
-        .executeTakeFirst();
-      return Number(accepted.numUpdatedRows) === 1;
-    },
+    code: (user) => appCode(deps, user, code),
   });
 }
 
@@ -130,6 +123,6 @@ export async function checkRecoveryCode(deps: CoreDeps, flowToken: string | unde
     amr: ['pwd', 'mfa'],
     error: 'recovery.invalid_code',
     detail: { factor: 'recovery_code' },
-    useUp: (tx, user) => consumeRecoveryCode(tx, key, user.company_id, user.id, code, deps.clock()),
+    code: (user) => recoveryCode({ companyId: user.company_id, userId: user.id }, key, code, deps.clock()),
   });
 }

@@ -6,7 +6,7 @@ import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { findUserByUsername, getUser } from '../users/index.ts';
 import { advanceFlow, createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
-import { lockIfExhausted, lockoutRuleOf, releaseAttempt, reserveAttempt } from './lockout.ts';
+import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, reserveAttempt } from './lockout.ts';
 import { countIpFailure, ipThrottled } from './ip-throttle.ts';
 
 export const MAX_TOTP_FAILURES = 5;
@@ -72,6 +72,7 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   const rule = lockoutRuleOf(policy);
   const slot = await reserveAttempt(deps.db, user.company_id, user.id, deps.clock(), rule);
   if (slot === null) {
+    await lockIfOverThreshold(deps.db, user.company_id, user.id, deps.clock(), rule);
     await deps.hasher.verifyDummy(password);
     return rejectCredentials(deps, flow, meta, 'locked');
   }

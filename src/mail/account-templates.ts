@@ -67,20 +67,27 @@ ${small('Until you confirm, nothing changes. If you did not ask for this, ignore
   return { subject, html, text };
 }
 
-export function emailChangeNoticeEmail(input: { companyName: string; username: string; newEmail: string }): RenderedMail {
+export function emailChangeNoticeEmail(input: { companyName: string; username: string; newEmail: string; cancelUrl: string; expiresAt: Date }): RenderedMail {
   const subject = 'Your Gatehouse email address is being changed';
   const html = layout(
     subject,
     `<p>A change of the email address of ${account(input.companyName, input.username)} to <strong>${escapeHtml(input.newEmail)}</strong> was requested.</p>
-<p>It takes effect only once confirmed from the new address.</p>
-${small(escapeHtml(NOT_YOU))}`,
+<p>It takes effect only once confirmed from the new address. If this was not you, cancel it: the change is stopped and its confirmation link stops working.</p>
+${button('Cancel the Change', input.cancelUrl)}
+${linkFooter(input.cancelUrl, input.expiresAt)}
+${small(escapeHtml(`${NOT_YOU} Then change your password, which also signs you out everywhere.`))}`,
   );
   const text = [
     subject,
     '',
     `A change of the email address of ${input.username} at ${input.companyName} to ${input.newEmail} was requested.`,
     'It takes effect only once confirmed from the new address.',
-    NOT_YOU,
+    '',
+    'If this was not you, cancel the change:',
+    input.cancelUrl,
+    '',
+    `The link works once and expires on ${input.expiresAt.toUTCString()}.`,
+    `${NOT_YOU} Then change your password, which also signs you out everywhere.`,
   ].join('\n');
   return { subject, html, text };
 }

@@ -58,6 +58,23 @@ export function welcomeEmail(input: {
 
 const ROLE_NAMES = { master: 'Master', user: 'User' } as const;
 
+export const MAIL_NAME_MAX = 64;
+// Anything a mail client could turn into a link: a scheme, www., an address, a domain.
+const LINK_LIKE = /:\/\/|www\.|@|[\p{L}\p{N}-]\.[\p{L}]{2,}/iu;
+
+/**
+ * A person's free-text name as it may appear in mail sent under the platform's domain:
+ * plain text on one line (no control or format characters), at most 64 characters, and
+ * nothing link-like, so an invitation cannot carry someone's advert or phishing link.
+ * Null when nothing safe is left; the mail then leaves the name out.
+ */
+export function mailSafeName(name: string | null): string | null {
+  if (name === null) return null;
+  const plain = name.normalize('NFKC').replace(/[\p{C}]/gu, ' ').replace(/\s+/gu, ' ').trim();
+  if (plain === '' || LINK_LIKE.test(plain)) return null;
+  return plain.length <= MAIL_NAME_MAX ? plain : `${[...plain].slice(0, MAIL_NAME_MAX - 1).join('').trimEnd()}…`;
+}
+
 /** The invite a company's Master sends; the Sign Up link follows the welcome link's rules. */
 export function inviteEmail(input: {
   companyName: string;
@@ -72,7 +89,8 @@ export function inviteEmail(input: {
   const role = ROLE_NAMES[input.role];
   const url = escapeHtml(input.signUpUrl);
   const expires = input.expiresAt.toUTCString();
-  const by = input.inviterName ? `${input.inviterName} has invited you` : 'You have been invited';
+  const inviter = mailSafeName(input.inviterName);
+  const by = inviter ? `${inviter} has invited you` : 'You have been invited';
   const html = layout(
     `You're invited to ${input.companyName} on Gatehouse`,
     `<p>${escapeHtml(by)} to join <strong>${company}</strong> on Gatehouse as a ${role}.</p>

@@ -67,7 +67,7 @@ export interface ActionLinksTable {
   id: string;
   company_id: string;
   user_id: string;
-  purpose: 'signup' | 'invite' | 'reset_password' | 'confirm_email';
+  purpose: 'signup' | 'invite' | 'reset_password' | 'confirm_email' | 'cancel_email';
   /** Purpose-specific data, e.g. the new address of an email change. */
   data: Generated<string | null>;
   /** SHA-256 of the token; the token itself exists only in the email. */
@@ -261,6 +261,14 @@ export interface BackchannelOutboxTable {
   sent_at: number | null;
 }
 
+/** One invitation email sent (invite or resend), for rate limits and the operator's view. */
+export interface InvitationMailTable {
+  id: string;
+  company_id: string;
+  inviter_id: string;
+  sent_at: number;
+}
+
 export interface Database {
   companies: CompaniesTable;
   account_requests: AccountRequestsTable;
@@ -281,4 +289,5 @@ export interface Database {
   login_throttle: LoginThrottleTable;
   module_grant_sessions: ModuleGrantSessionsTable;
   backchannel_outbox: BackchannelOutboxTable;
+  invitation_mail: InvitationMailTable;
 }

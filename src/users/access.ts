@@ -1,13 +1,16 @@
-// Ends a user's access: Gatehouse sessions, unfinished logins, and the module grants and
+// Ends a user's access: Gatehouse sessions, unfinished logins, the module grants and
 // tokens they led to, with a back-channel logout notice to each module that held one
-// (src/modules/backchannel). Always called in the same transaction as the change that
-// requires it, so the notices are queued exactly when the change commits.
+// (src/modules/backchannel), and any pending email change (whoever asked for it may be
+// the one being locked out, and confirming needs no session). Always called in the same
+// transaction as the change that requires it, so the notices are queued exactly when the
+// change commits.
 import { recordSessionEnded } from '../audit/index.ts';
 import { hashToken } from '../crypto/index.ts';
 import { endModuleAccess } from '../modules/index.ts';
 import { endAllSessions, endSession } from '../sessions/index.ts';
 import type { RequestMeta } from '../shared/deps.ts';
 import type { Db, Queryable } from '../storage/index.ts';
+import { revokePendingEmailChanges } from './email-change.ts';
 
 /** Why access ended, as the outbox records it for operators. */
 export type AccessEndReason =
@@ -25,6 +28,7 @@ export type AccessEndReason =
 /** Everything of one user: deactivation, deletion, password change or reset, 2FA reset, suspension, sign out everywhere. */
 export async function endUserAccess(db: Queryable, now: number, companyId: string, userId: string, reason: AccessEndReason): Promise<void> {
   await endAllSessions(db, companyId, userId);
+  await revokePendingEmailChanges(db, companyId, userId, now);
   await db.deleteFrom('login_flows').where('company_id', '=', companyId).where('user_id', '=', userId).execute();
   await endModuleAccess(db, now, { companyId, userId }, reason);
 }

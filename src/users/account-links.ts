@@ -1,12 +1,12 @@
-// Emailed links: Sign Up (welcome and invitations), password reset and email-change
-// confirmation. Only the token's SHA-256 is stored, a newer link revokes the earlier
+// Emailed links: Sign Up (welcome and invitations), password reset, email-change
+// confirmation (to the new address) and cancellation (to the old one). Only the token's SHA-256 is stored, a newer link revokes the earlier
 // ones of its purpose, and using one is a single conditional UPDATE (of two racing
 // browsers exactly one wins). Purpose is part of every query, so a link never works
 // for another purpose.
 import { hashToken, newId, randomToken } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
 
-export type AccountLinkPurpose = 'signup' | 'reset_password' | 'confirm_email';
+export type AccountLinkPurpose = 'signup' | 'reset_password' | 'confirm_email' | 'cancel_email';
 
 export async function revokeAccountLinks(db: Queryable, companyId: string, userId: string, purpose: AccountLinkPurpose, now: number) {
   await db

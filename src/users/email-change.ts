@@ -1,12 +1,16 @@
 // Changing one's email address: the password proves the person, a link sent to the new
-// address proves the mailbox, and the old address is told. Nothing changes until the
-// link is used; using it is one transaction (consume the link, store the address).
+// address proves the mailbox, and the old address is told, with a link that cancels the
+// change. Nothing changes until the confirm link is used; using it is one transaction
+// (consume the link, store the address). A pending change dies with every action that
+// ends the user's access (endUserAccess): confirming needs no session, so a change asked
+// for from a stolen session must not outlive the victim's recovery.
 import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { confirmEmailChangeEmail, emailChangeNoticeEmail, enqueueMail } from '../mail/index.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { consumeAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
+import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
+import type { Queryable } from '../storage/index.ts';
 import { requireCurrentPassword } from './self-service.ts';
 
 export const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
@@ -24,11 +28,13 @@ export async function requestEmailChange(deps: CoreDeps, me: SignedIn, input: { 
       now,
       EMAIL_CHANGE_TTL_MS,
     );
+    const cancel = await issueAccountLink(tx, { companyId: me.companyId, userId: me.userId, purpose: 'cancel_email' }, now, EMAIL_CHANGE_TTL_MS);
     const confirmUrl = new URL(`/confirm-email/${link.token}`, deps.config.publicUrl).toString();
+    const cancelUrl = new URL(`/cancel-email/${cancel.token}`, deps.config.publicUrl).toString();
     const names = { companyName: me.companyName, username: me.username };
     const confirm = confirmEmailChangeEmail({ ...names, confirmUrl, expiresAt: new Date(link.expiresAt) });
     await enqueueMail(tx, deps.secrets, now, { companyId: me.companyId, to: input.email, ...confirm });
-    const notice = emailChangeNoticeEmail({ ...names, newEmail: input.email });
+    const notice = emailChangeNoticeEmail({ ...names, newEmail: input.email, cancelUrl, expiresAt: new Date(cancel.expiresAt) });
     await enqueueMail(tx, deps.secrets, now, { companyId: me.companyId, to: user.email, ...notice });
     await recordAudit(tx, now, {
       companyId: me.companyId,
@@ -60,8 +66,10 @@ export async function confirmEmailChange(deps: CoreDeps, token: string, meta: Re
     // A user deactivated meanwhile: the error rolls the consumption back with it.
     assertThat(before, 'link.invalid');
     await tx.updateTable('users').set({ email: link.data }).where('company_id', '=', link.company_id).where('id', '=', link.user_id).execute();
-    // Reset links went to the old address; they stop working with it.
+    // Reset links went to the old address; they stop working with it, and so does the
+    // old address's cancel link (after the confirm row: the order cancelEmailChange takes).
     await revokeAccountLinks(tx, link.company_id, link.user_id, 'reset_password', now);
+    await revokeAccountLinks(tx, link.company_id, link.user_id, 'cancel_email', now);
     await recordAudit(tx, now, {
       companyId: link.company_id,
       actorId: link.user_id,
@@ -73,4 +81,39 @@ export async function confirmEmailChange(deps: CoreDeps, token: string, meta: Re
     });
     return { email: link.data };
   });
+}
+
+/**
+ * The old address's link: ends the pending change, once. The confirm links are revoked
+ * before the cancel link is consumed, the same row order as confirming, so a confirm and
+ * a cancel racing each other serialize on the confirm row: exactly one of them wins.
+ */
+export async function cancelEmailChange(deps: CoreDeps, token: string, meta: RequestMeta) {
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const live = await findLiveAccountLink(tx, 'cancel_email', token, now);
+    assertThat(live, 'link.invalid');
+    await revokeAccountLinks(tx, live.company_id, live.user_id, 'confirm_email', now);
+    const link = await consumeAccountLink(tx, 'cancel_email', token, now);
+    assertThat(link, 'link.invalid');
+    await recordAudit(tx, now, {
+      companyId: link.company_id,
+      actorId: null,
+      action: 'email.change_cancelled',
+      target: link.user_id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+    });
+  });
+  return { cancelled: true };
+}
+
+/**
+ * Called by endUserAccess (password change or reset, sign out everywhere, 2FA reset,
+ * deactivation, deletion, company suspension) and when one session is ended. The wall
+ * clock only dates the revocation: whether a link is live is `revoked_at is null`.
+ */
+export async function revokePendingEmailChanges(db: Queryable, companyId: string, userId: string, now = Date.now()) {
+  await revokeAccountLinks(db, companyId, userId, 'confirm_email', now);
+  await revokeAccountLinks(db, companyId, userId, 'cancel_email', now);
 }

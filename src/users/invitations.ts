@@ -7,6 +7,7 @@ import { enqueueMail, inviteEmail } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { assertAdministrator, auditAdminAction, loadTarget, type Actor } from './admin.ts';
+import { takeInvitationQuota } from './invitation-quota.ts';
 import { issueSignupLink } from './signup-links.ts';
 import { createUser, type UserRow } from './store.ts';
 
@@ -19,7 +20,12 @@ export interface InviteInput {
   displayName?: string | undefined;
 }
 
+/**
+ * Every invitation email goes through here, so each one is counted against the quotas; over
+ * a limit it throws, and the caller's transaction (the new user, the link) rolls back.
+ */
 async function queueInvite(deps: CoreDeps, tx: Queryable, actor: Actor, user: UserRow, now: number) {
+  await takeInvitationQuota(tx, deps.config.inviteLimits, { companyId: actor.companyId, inviterId: actor.userId }, now);
   const company = await tx.selectFrom('companies').select('name').where('id', '=', actor.companyId).executeTakeFirst();
   const inviter = await tx
     .selectFrom('users')

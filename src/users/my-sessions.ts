@@ -9,6 +9,7 @@ import { GatehouseError } from '../errors.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { endSessionsAccess, endUserAccess } from './access.ts';
+import { revokePendingEmailChanges } from './email-change.ts';
 
 export const SESSION_HANDLE_PATTERN = /^[0-9a-f]{16}$/;
 const handleOf = (idHash: string) => idHash.slice(0, 16);
@@ -50,6 +51,8 @@ export async function revokeMySession(deps: CoreDeps, me: SignedIn, handle: stri
     if (ended.length === 0) throw new GatehouseError('request.not_found');
     // What this browser session led to ends with it: module tokens, and the modules are told.
     await endSessionsAccess(tx, deps.clock(), ended.map((row) => row.id_hash), 'session_revoked');
+    // Ending a session is how a lost or stolen device is cut off: what it asked for goes too.
+    await revokePendingEmailChanges(tx, me.companyId, me.userId, deps.clock());
     await recordAudit(tx, deps.clock(), {
       companyId: me.companyId,
       actorId: me.userId,

@@ -3,8 +3,8 @@
 // then commits the change, the end of every session and token, the audit event and the
 // notice email together.
 import { recordAudit } from '../audit/index.ts';
-import { verifyCurrentPassword } from '../login/index.ts';
-import { deleteRecoveryCodes, matchTotpStep, passwordRuleFor } from '../credentials/index.ts';
+import { acceptCode, appCode, verifyCurrentPassword } from '../login/index.ts';
+import { deleteRecoveryCodes, passwordRuleFor } from '../credentials/index.ts';
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { enqueueMail, securityNoticeEmail } from '../mail/index.ts';
@@ -126,35 +126,42 @@ export async function changePassword(
   return result;
 }
 
-/** Clears the TOTP secret and recovery codes; the next login enrolls a new app. */
+/**
+ * Clears the TOTP secret and recovery codes; the next login enrolls a new app. The code
+ * is accepted by the one path every code takes (counted, single use, "already used").
+ */
 export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: { password: string; code: string }, meta: RequestMeta) {
   const user = await requireCurrentPassword(deps, me, input.password, 'password', meta);
-  const refuse = async (): Promise<never> => {
+  const refuse = async (error: GatehouseError): Promise<never> => {
     await recordAudit(deps.db, deps.clock(), audit(me, meta, 'totp.reset_refused'));
-    throw new GatehouseError('totp.code_refused', { fields: { code: 'Incorrect, expired or already used code.' } });
+    throw error;
   };
-  if (!user.totp_secret) return refuse();
-  const step = matchTotpStep(deps.secrets.decrypt(user.totp_secret, `totp:${user.id}`), input.code, deps.clock());
-  if (step === null) return refuse();
-  const cleared = await deps.db.transaction().execute(async (tx) => {
+  const wrong = () => new GatehouseError('totp.code_refused', { fields: { code: 'Incorrect, expired or already used code.' } });
+  if (!user.totp_secret) return refuse(wrong());
+  const secretChanged = new GatehouseError('totp.code_refused');
+  const outcome = await acceptCode(deps, me, appCode(deps, user, input.code), async (tx) => {
     const now = deps.clock();
-    // The code's step is taken in the same statement that clears the secret: a code (or
-    // an older one) is never accepted twice, here or at login.
+    // Only the secret the code was checked against: a concurrent reset or re-enrollment wins.
     const result = await tx
       .updateTable('users')
-      .set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: step })
+      .set({ totp_secret: null, totp_enrolled_at: null })
       .where('company_id', '=', me.companyId)
       .where('id', '=', me.userId)
       .where('totp_secret', '=', user.totp_secret)
-      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return false;
+    if (Number(result.numUpdatedRows) !== 1) throw secretChanged;
     await deleteRecoveryCodes(tx, me.companyId, me.userId);
     await endUserAccess(tx, now, me.companyId, me.userId, 'two_factor_reset');
     await recordAudit(tx, now, audit(me, meta, 'totp.reset_by_self'));
     await queueNotice(deps, tx, me, user.email, 'two_factor_reset');
-    return true;
+  }).catch((error: unknown) => {
+    if (error === secretChanged) return { kind: 'wrong' as const, locked: false };
+    throw error;
   });
-  if (!cleared) return refuse();
+  if (outcome.kind === 'already_used') {
+    return refuse(new GatehouseError('totp.already_used', { fields: { code: 'This code was already used. Wait for the next one.' } }));
+  }
+  if (outcome.kind === 'locked') return refuse(new GatehouseError('request.rate_limited'));
+  if (outcome.kind !== 'accepted') return refuse(wrong());
   deps.mailQueued();
 }

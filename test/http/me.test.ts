@@ -178,8 +178,8 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
 
     const usedCode = totpAt(m.totpSecret, server.clock());
     const replayed = await reset({ password: m.password, code: usedCode });
-    assert.equal(replayed.status, 400);
-    assert.equal(replayed.body.error.code, 'totp.code_refused');
+    assert.equal(replayed.status, 409);
+    assert.equal(replayed.body.error.code, 'totp.already_used');
     server.clock.advance(30_000);
     const code = totpAt(m.totpSecret, server.clock());
     const wrongPassword = await reset({ password: 'Wrong-Password-1!', code });

@@ -85,9 +85,9 @@ for (const engine of await enginesUnderTest()) describe(`TOTP second factor (${e
     assert.equal(again.body.error.code, 'login.wrong_step');
     assert.ok(!JSON.stringify(again.body).includes(secret));
     const reuse = await next.post('/api/login/totp', { code: enrollmentCode });
-    assert.equal(reuse.status, 401);
-    assert.equal(reuse.body.error.code, 'totp.invalid_code');
-    assert.match(reuse.body.error.message, /clock/);
+    assert.equal(reuse.status, 409);
+    assert.equal(reuse.body.error.code, 'totp.already_used');
+    assert.match(reuse.body.error.message, /already used\. Wait for the next code/);
 
     const stored = await server.gatehouse.storage.db.selectFrom('users').select('totp_secret').where('company_id', '=', user.companyId).executeTakeFirstOrThrow();
     assert.ok(stored.totp_secret && !stored.totp_secret.includes(secret), 'the secret is stored encrypted');
@@ -105,8 +105,8 @@ for (const engine of await enginesUnderTest()) describe(`TOTP second factor (${e
     assert.equal((await first.post('/api/login/totp', code(0))).status, 200);
 
     const replay = await atStep(user, 'totp');
-    assert.equal((await replay.post('/api/login/totp', code(0))).status, 401, 'the same code again');
-    assert.equal((await replay.post('/api/login/totp', code(-1))).status, 401, 'an older code after a newer one');
+    assert.equal((await replay.post('/api/login/totp', code(0))).status, 409, 'the same code again');
+    assert.equal((await replay.post('/api/login/totp', code(-1))).status, 409, 'an older code after a newer one');
     assert.equal((await replay.post('/api/login/totp', code(1))).status, 200, 'the next step (phone clock ahead)');
 
     server.clock.advance(5 * 60_000);
@@ -119,7 +119,7 @@ for (const engine of await enginesUnderTest()) describe(`TOTP second factor (${e
     const flows = await Promise.all([atStep(user, 'totp'), atStep(user, 'totp'), atStep(user, 'totp')]);
     const code = totpAt(user.totpSecret, server.clock());
     const answers = await Promise.all(flows.map((f) => f.post('/api/login/totp', { code })));
-    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 401, 401]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409, 409]);
   });
 
   test('too many wrong codes end the flow, at the code step and at enrollment', async () => {

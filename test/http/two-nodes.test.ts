@@ -44,8 +44,8 @@ if ((await enginesUnderTest()).includes('postgres')) describe('two nodes on one 
     const code = totpAt(user.totpSecret, nodeA.clock());
     assert.equal((await onA.post('/api/login/totp', { code })).status, 200);
     const replay = await onB.post('/api/login/totp', { code });
-    assert.equal(replay.status, 401);
-    assert.equal(replay.body.error.code, 'totp.invalid_code');
+    assert.equal(replay.status, 409);
+    assert.equal(replay.body.error.code, 'totp.already_used');
     advance(30_000);
   });
 

@@ -4,6 +4,7 @@ import { DashboardPage } from './pages/DashboardPage';
 import { LoginPage } from './pages/login/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { OperatorPage } from './pages/operator/OperatorPage';
+import { CancelEmailPage } from './pages/recovery/CancelEmailPage';
 import { ConfirmEmailPage } from './pages/recovery/ConfirmEmailPage';
 import { ResetPasswordPage } from './pages/recovery/ResetPasswordPage';
 import { RequestAccountPage } from './pages/RequestAccountPage';
@@ -24,6 +25,7 @@ export function App() {
         {/* The paths the server's emails link to (src/users/password-reset.ts, email-change.ts). */}
         <Route path="/reset-password/:token" element={<ResetPasswordPage />} />
         <Route path="/confirm-email/:token" element={<ConfirmEmailPage />} />
+        <Route path="/cancel-email/:token" element={<CancelEmailPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Routes>
     </BrowserRouter>

@@ -138,6 +138,8 @@ export interface CompanySummary {
   status: string;
   createdAt: string;
   rootMaster: { username: string; email: string; signedUp: boolean } | null;
+  /** Invitation emails the company sent (rate limited per company and inviter). */
+  invitations: { last24h: number; last7d: number };
 }
 
 export interface MailSummary {

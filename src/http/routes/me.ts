@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   changePassword,
+  cancelEmailChange,
   confirmEmailChange,
   getProfile,
   listMySessions,
@@ -59,6 +60,12 @@ export function meRoutes(app: FastifyInstance, { deps, cookies }: HttpContext) {
   app.post('/api/me/email/confirm', async (request) => {
     const { token } = parseInput(linkSchema, request.body);
     return confirmEmailChange(deps, token, requestMeta(request));
+  });
+
+  // The old address's link (in "Your Gatehouse email address is being changed"): no session either.
+  app.post('/api/me/email/cancel', async (request) => {
+    const { token } = parseInput(linkSchema, request.body);
+    return cancelEmailChange(deps, token, requestMeta(request));
   });
 
   app.post('/api/me/password', async (request, reply) => {

@@ -12,6 +12,7 @@ import {
 } from '../../companies/index.ts';
 import { assertThat } from '../../errors.ts';
 import { listMail, readMailboxMessage } from '../../mail/index.ts';
+import { invitationVolume } from '../../users/index.ts';
 import type { SignedIn } from '../../sessions/index.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta, requireOperator } from '../guards.ts';
@@ -87,6 +88,8 @@ export function operatorRoutes(app: FastifyInstance, { deps, cookies }: HttpCont
 
   app.get('/api/operator/companies', async () => {
     const rows = await listCompanies(deps.db);
+    // Invitation emails are rate limited per company; the operator sees who sends how many.
+    const volume = await invitationVolume(deps.db, deps.clock());
     return {
       companies: rows.map((c) => ({
         id: c.id,
@@ -94,6 +97,7 @@ export function operatorRoutes(app: FastifyInstance, { deps, cookies }: HttpCont
         status: c.status,
         createdAt: iso(c.createdAt),
         rootMaster: c.username ? { username: c.username, email: c.email, signedUp: c.signedUp, enrolled: c.enrolled } : null,
+        invitations: volume.get(c.id) ?? { last24h: 0, last7d: 0 },
       })),
     };
   });

@@ -22,6 +22,7 @@ export const recoveryApi = {
     post<{ next: string }>('/password-reset', { token, password, confirm }),
 
   confirmEmail: (token: string) => post<{ email: string }>('/me/email/confirm', { token }),
+  cancelEmailChange: (token: string) => post<{ cancelled: true }>('/me/email/cancel', { token }),
 
   loginWithRecoveryCode: (code: string) => post<LoginState>('/login/recovery', { code }),
 };

@@ -24,7 +24,7 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
   const [incomplete, setIncomplete] = useState(false);
   const action = useAction();
   const inputRef = useRef<HTMLInputElement>(null);
-  const { fields, summary } = formErrors(action.error, { 'recovery.invalid_code': 'code' });
+  const { fields, summary } = formErrors(action.error, { 'recovery.invalid_code': 'code', 'recovery.already_used': 'code' });
 
   const switchMode = () => {
     setUseRecovery((value) => !value);

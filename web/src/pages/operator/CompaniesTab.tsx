@@ -59,6 +59,7 @@ export function CompaniesTab() {
                 <Table.Th>Status</Table.Th>
                 <Table.Th>Root Master</Table.Th>
                 <Table.Th>Signed up</Table.Th>
+                <Table.Th>Invitations (24 h / 7 days)</Table.Th>
                 <Table.Th>Created</Table.Th>
                 <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
               </Table.Tr>
@@ -84,6 +85,11 @@ export function CompaniesTab() {
                     ) : (
                       <Badge color="gray" variant="light" tt="none">Not yet</Badge>
                     )}
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="sm" aria-label={`${company.invitations.last24h} invitation emails in the last 24 hours, ${company.invitations.last7d} in the last 7 days`}>
+                      {company.invitations.last24h} / {company.invitations.last7d}
+                    </Text>
                   </Table.Td>
                   <Table.Td><Text size="sm">{formatTime(company.createdAt)}</Text></Table.Td>
                   <Table.Td>

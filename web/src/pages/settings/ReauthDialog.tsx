@@ -28,7 +28,7 @@ export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger,
   const action = useAction();
   const formRef = useRef<HTMLFormElement>(null);
   const { setError } = action;
-  const { fields, summary } = formErrors(action.error, { 'password.current_invalid': 'password', 'totp.code_refused': 'code' });
+  const { fields, summary } = formErrors(action.error, { 'password.current_invalid': 'password', 'totp.code_refused': 'code', 'totp.already_used': 'code' });
   const errors = { ...fields, ...checked };
   useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
 

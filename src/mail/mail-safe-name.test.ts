@@ -1,0 +1,32 @@
+// A person's name in platform mail: one plain line, bounded, never link-like.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { MAIL_NAME_MAX, mailSafeName } from './templates.ts';
+
+test('ordinary names pass unchanged; long ones are cut', () => {
+  for (const name of ['Ann Doe', 'J. R. Smith', 'Zoë Ölander', 'Şükrü Kaya-Bey', '山田 太郎']) assert.equal(mailSafeName(name), name);
+  const cut = mailSafeName('A'.repeat(100));
+  assert.ok(cut !== null && [...cut].length === MAIL_NAME_MAX && cut.endsWith('…'));
+  assert.equal(mailSafeName(null), null);
+});
+
+test('anything link-like leaves the name out', () => {
+  for (const name of ['https://evil.example', 'see www.evil', 'evil-example.com', 'mail boss@evil.example', 'ｅｖｉｌ．ｃｏｍ', 'x://y', 'Win at evil.example!']) {
+    assert.equal(mailSafeName(name), null, name);
+  }
+});
+
+test('property: the result is one bounded line without control, format or link-like text', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (name) => {
+      const safe = mailSafeName(name);
+      if (safe === null) return;
+      assert.ok([...safe].length <= MAIL_NAME_MAX, safe);
+      assert.ok(!/[\p{C}\r\n]/u.test(safe), JSON.stringify(safe));
+      assert.ok(!/:\/\/|www\.|@|[\p{L}\p{N}-]\.[\p{L}]{2,}/iu.test(safe), safe);
+      assert.equal(safe, safe.trim());
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -1,0 +1,58 @@
+// Invitation emails go out under the platform's mail domain with a company's name and an
+// inviter's display name in them, so they are rate limited: per inviter per hour and per
+// company per day (GATEHOUSE_INVITES_PER_INVITER_HOUR, GATEHOUSE_INVITES_PER_COMPANY_DAY).
+// Each email sent is a row in invitation_mail, written in the transaction that queues the
+// email; the count and the insert are made race-safe by locking the company's row first.
+import { newId } from '../crypto/index.ts';
+import { GatehouseError } from '../errors.ts';
+import type { Queryable } from '../storage/index.ts';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const KEPT_MS = 8 * DAY_MS; // the operator's view goes back seven days
+
+export interface InviteLimits {
+  perInviterHour: number;
+  perCompanyDay: number;
+}
+
+async function countSince(tx: Queryable, companyId: string, since: number, inviterId?: string): Promise<number> {
+  let query = tx
+    .selectFrom('invitation_mail')
+    .select((eb) => eb.fn.countAll<number | string>().as('sent'))
+    .where('company_id', '=', companyId)
+    .where('sent_at', '>', since);
+  if (inviterId !== undefined) query = query.where('inviter_id', '=', inviterId);
+  return Number((await query.executeTakeFirst())?.sent ?? 0);
+}
+
+/**
+ * Takes one invitation email from the quotas, or throws invite.rate_limited (nothing is
+ * sent, and the caller's transaction rolls back whatever it did). Call it first in the
+ * transaction: the no-op update takes the company row's lock on PostgreSQL (SQLite
+ * transactions already hold the write lock), so parallel invitations of one company
+ * count one another and can never exceed the limits together.
+ */
+export async function takeInvitationQuota(tx: Queryable, limits: InviteLimits, who: { companyId: string; inviterId: string }, now: number) {
+  await tx.updateTable('companies').set((eb) => ({ status: eb.ref('status') })).where('id', '=', who.companyId).execute();
+  const byInviter = await countSince(tx, who.companyId, now - HOUR_MS, who.inviterId);
+  const byCompany = await countSince(tx, who.companyId, now - DAY_MS);
+  if (byInviter >= limits.perInviterHour || byCompany >= limits.perCompanyDay) throw new GatehouseError('invite.rate_limited');
+  await tx.insertInto('invitation_mail').values({ id: newId(), company_id: who.companyId, inviter_id: who.inviterId, sent_at: now }).execute();
+  await tx.deleteFrom('invitation_mail').where('company_id', '=', who.companyId).where('sent_at', '<', now - KEPT_MS).execute();
+}
+
+/** Invitation emails per company in the last 24 hours and 7 days, for the operator. */
+export async function invitationVolume(db: Queryable, now: number): Promise<Map<string, { last24h: number; last7d: number }>> {
+  const rows = await db
+    .selectFrom('invitation_mail')
+    .select((eb) => [
+      'company_id',
+      eb.fn.countAll<number | string>().as('week'),
+      eb.fn.sum<number | string>(eb.case().when('sent_at', '>', now - DAY_MS).then(1).else(0).end()).as('day'),
+    ])
+    .where('sent_at', '>', now - 7 * DAY_MS)
+    .groupBy('company_id')
+    .execute();
+  return new Map(rows.map((row) => [row.company_id, { last24h: Number(row.day ?? 0), last7d: Number(row.week) }]));
+}
