@@ -39,8 +39,6 @@ function refuse(client: net.Socket, refusal: Buffer) {
 
 export interface TcpProxy {
   readonly port: number;
-  /** Connections made so far (to tell a reconnect from a reused connection). */
-  readonly connections: number;
   /** Listen again on the same port and forward, after stop(). */
   start(): Promise<void>;
   /** Close every connection and stop listening: new connections are refused. */
@@ -55,7 +53,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
   let port = 0;
-  let connections = 0;
   let refusal: Buffer | null = null;
 
   const track = (socket: net.Socket, partner?: net.Socket) => {
@@ -70,7 +67,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const start = () =>
     new Promise<void>((resolve, reject) => {
       server = net.createServer((client) => {
-        connections += 1;
         if (refusal) {
           track(client);
           refuse(client, refusal);
@@ -96,9 +92,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   return {
     get port() {
       return port;
-    },
-    get connections() {
-      return connections;
     },
     start,
     stop: () =>
