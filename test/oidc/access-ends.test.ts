@@ -15,6 +15,7 @@ import {
   client,
   companyUser,
   companyWithRootMaster,
+  discover,
   followRedirects,
   grantedModule,
   logInAgain,
@@ -265,6 +266,23 @@ for (const engine of await enginesUnderTest()) describe(`every way access ends t
     assert.equal(walk.callback?.searchParams.get('error'), 'login_required', 'no silent sign-in from outside the list');
     assert.equal((await root.agent.get('/api/me')).status, 200);
     await signInToModule(module.config, root.agent);
+
+    // A public module's token and userinfo calls come from the user's own device: from
+    // outside the list they are refused, from inside they work.
+    const app = await grantedModule(server, operator, root.companyId, { name: `App ${slug}`, clientType: 'public' });
+    const appSession = await signInToModule(app.config, root.agent, { scope: 'openid offline_access' });
+    const outside = await discover(server, app.module.clientId, null);
+    outside[client.customFetch] = (url, options) =>
+      fetch(url, { ...options, headers: { ...options.headers, 'x-forwarded-for': '203.0.113.9' } } as RequestInit);
+    await assert.rejects(client.refreshTokenGrant(outside, appSession.tokens.refresh_token as string), (error: any) => {
+      assert.equal(error.error, 'invalid_grant');
+      return true;
+    });
+    await assert.rejects(client.fetchUserInfo(outside, appSession.tokens.access_token, appSession.claims.sub), (error: any) => {
+      assert.equal(error.status ?? error.response?.status, 401, String(error));
+      return true;
+    });
+    await assertModuleAccessLive(app.config, appSession, 'a public module inside the list');
   });
 });
 
