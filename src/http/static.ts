@@ -23,6 +23,7 @@ export const WEB_APP_ROUTES = [
   '/settings',
   '/reset-password/:token',
   '/confirm-email/:token',
+  '/cancel-email/:token',
 ] as const;
 
 /**
@@ -35,6 +36,16 @@ function isPageNavigation(request: FastifyRequest): boolean {
   if (dest !== undefined) return dest === 'document';
   const accept = request.headers.accept;
   return accept === undefined || /text\/html|\*\/\*/i.test(accept);
+}
+
+/** Paths only programs ask for: never answered with the app, even to a browser. */
+export const MACHINE_PATHS = /^\/(api|oidc|oidc-interaction|\.well-known|health|healthz|readyz|assets)(?:[/?#]|$)|^[^?#]*\.[A-Za-z0-9]+(?:[?#]|$)/;
+
+/** A browser's page load (it says so, or asks for HTML by name): not curl's bare `*\/*`. */
+function isHumanNavigation(request: FastifyRequest): boolean {
+  const dest = request.headers['sec-fetch-dest'];
+  if (dest !== undefined) return dest === 'document';
+  return /text\/html/i.test(request.headers.accept ?? '');
 }
 
 export async function serveWebApp(app: FastifyInstance, webDist: string) {
@@ -59,5 +70,12 @@ export async function serveWebApp(app: FastifyInstance, webDist: string) {
     return reply.header('cache-control', 'no-cache').header('vary', 'sec-fetch-dest, accept').sendFile('index.html');
   };
   for (const route of WEB_APP_ROUTES) app.get(route, page);
-  app.setNotFoundHandler((_request, reply) => sendError(reply, new GatehouseError('request.not_found')));
+  app.setNotFoundHandler((request, reply) => {
+    // A person who mistypes an address sees the app's own "Page not found", still with
+    // status 404; machines (the API, the provider, metadata, health, files) get JSON.
+    if (hasBuild && request.method === 'GET' && isHumanNavigation(request) && !MACHINE_PATHS.test(request.url)) {
+      return reply.status(404).header('cache-control', 'no-store').header('vary', 'sec-fetch-dest, accept').sendFile('index.html');
+    }
+    return sendError(reply, new GatehouseError('request.not_found'));
+  });
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { WEB_APP_ROUTES } from '../../src/http/static.ts';
+import { MACHINE_PATHS, WEB_APP_ROUTES } from '../../src/http/static.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { rawRequest, type RawAnswer } from '../helpers/spellings.ts';
 
@@ -17,6 +17,18 @@ function assertNotFound(answer: RawAnswer, context: string) {
   assert.match(String(answer.headers['content-type']), /^application\/json/, context);
   assert.deepEqual(answer.body, { error: { code: 'request.not_found', message: 'Not found.' } }, context);
   assert.equal(answer.headers['cache-control'], 'no-store', context);
+}
+
+/**
+ * Unknown paths: always 404. A browser's page load of a path people type gets the app's
+ * own "Page not found" (still 404); programs, and paths only programs use, get JSON.
+ */
+function assertUnknownPath(answer: RawAnswer, path: string, headers: Record<string, string>) {
+  const browserPage = headers['sec-fetch-dest'] === 'document' && !MACHINE_PATHS.test(path);
+  if (!browserPage) return assertNotFound(answer, `${path} ${JSON.stringify(headers)}`);
+  assert.equal(answer.status, 404, path);
+  assert.match(String(answer.headers['content-type']), /^text\/html/, path);
+  assert.match(String(answer.body), /<div id="root">/, path);
 }
 
 const concrete = (route: string) => route.replace(':token', TOKEN);
@@ -55,9 +67,12 @@ describe('the web app for its routes, 404 elsewhere', () => {
     }
   });
 
-  test('paths the app does not own: 404 in the error shape, never the app', async () => {
+  test('paths the app does not own: 404, and JSON for everything but a person mistyping a page', async () => {
     const named = ['/.well-known/openid-configuration', '/.well-known/security.txt', '/api/anything', '/api', '/health/ready', '/health', '/favicon.ico', '/login/', '/signup/', `/signup/${TOKEN}/x`, '/index.htm', '/assets/missing.js'];
-    for (const path of named) assertNotFound(await rawRequest(server.baseUrl, 'GET', path, NAVIGATION), path);
+    for (const path of named) assertUnknownPath(await rawRequest(server.baseUrl, 'GET', path, NAVIGATION), path, NAVIGATION);
+    for (const path of ['/.well-known/openid-configuration', '/api/anything', '/health/ready', '/favicon.ico']) {
+      assertNotFound(await rawRequest(server.baseUrl, 'GET', path, NAVIGATION), path);
+    }
     const segment = fc.stringMatching(/^[A-Za-z0-9._~-]{1,16}$/).filter((s) => s !== '.' && s !== '..');
     const unknown = fc.oneof(
       segment.map((s) => `/.well-known/${s}`),
@@ -69,7 +84,7 @@ describe('the web app for its routes, 404 elsewhere', () => {
     );
     await fc.assert(
       fc.asyncProperty(unknown, fc.constantFrom<Record<string, string>>(NAVIGATION, {}, { accept: 'application/json' }), async (path, headers) => {
-        assertNotFound(await rawRequest(server.baseUrl, 'GET', path, headers), path);
+        assertUnknownPath(await rawRequest(server.baseUrl, 'GET', path, headers), path, headers);
       }),
       { numRuns: 60 },
     );
