@@ -63,19 +63,21 @@ export async function serveWebApp(app: FastifyInstance, webDist: string) {
       },
     });
   }
-  const page = async (request: FastifyRequest, reply: FastifyReply) => {
-    // The router lets `/signup/` fill `:token` with nothing; the app has no such page.
-    const emptyParam = Object.values(request.params as Record<string, string>).includes('');
-    if (!hasBuild || emptyParam || !isPageNavigation(request)) return sendError(reply, new GatehouseError('request.not_found'));
-    return reply.header('cache-control', 'no-cache').header('vary', 'sec-fetch-dest, accept').sendFile('index.html');
-  };
-  for (const route of WEB_APP_ROUTES) app.get(route, page);
-  app.setNotFoundHandler((request, reply) => {
-    // A person who mistypes an address sees the app's own "Page not found", still with
-    // status 404; machines (the API, the provider, metadata, health, files) get JSON.
+  // A person who mistypes an address sees the app's own "Page not found", still with
+  // status 404; machines (the API, the provider, metadata, health, files) get JSON.
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
     if (hasBuild && request.method === 'GET' && isHumanNavigation(request) && !MACHINE_PATHS.test(request.url)) {
       return reply.status(404).header('cache-control', 'no-store').header('vary', 'sec-fetch-dest, accept').sendFile('index.html');
     }
     return sendError(reply, new GatehouseError('request.not_found'));
-  });
+  };
+  const page = async (request: FastifyRequest, reply: FastifyReply) => {
+    // The router lets `/signup/` fill `:token` with nothing; the app has no such page.
+    const emptyParam = Object.values(request.params as Record<string, string>).includes('');
+    if (emptyParam) return notFound(request, reply);
+    if (!hasBuild || !isPageNavigation(request)) return sendError(reply, new GatehouseError('request.not_found'));
+    return reply.header('cache-control', 'no-cache').header('vary', 'sec-fetch-dest, accept').sendFile('index.html');
+  };
+  for (const route of WEB_APP_ROUTES) app.get(route, page);
+  app.setNotFoundHandler(notFound);
 }
