@@ -9,6 +9,7 @@ import { isDatabaseUnavailable } from '../storage/index.ts';
 import { backupCommands } from './backup.ts';
 import { CliError, HelpRequested, UsageError, type Command } from './command.ts';
 import { keyCommands } from './keys.ts';
+import { logoutCommands } from './logouts.ts';
 import { mailCommands } from './mail.ts';
 import { operatorCommands } from './operator.ts';
 import { requestCommands } from './requests.ts';
@@ -19,6 +20,7 @@ const commands: Command[] = [
   ...operatorCommands,
   ...requestCommands,
   ...mailCommands,
+  ...logoutCommands,
   ...keyCommands,
   ...backupCommands,
 ];

@@ -16,4 +16,4 @@ export {
 export { redirectUriProblem } from './redirect-uris.ts';
 export { ensureSigningKeys, loadSigningKeys, rotateSigningKeys, RETIRED_KEY_GRACE_MS } from './signing-keys.ts';
 export * from './oidc/index.ts';
-export { endModuleAccess, type ModuleAccessScope } from './backchannel/index.ts';
+export { endModuleAccess, listLogoutNotices, type ModuleAccessScope } from './backchannel/index.ts';

@@ -6,6 +6,7 @@
 // module that is down at first still gets its notice, from the outbox's retries.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { listLogoutNotices } from '../../src/modules/index.ts';
 import { createUser, issueSignupLink } from '../../src/users/index.ts';
 import { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
@@ -214,13 +215,12 @@ for (const engine of await enginesUnderTest()) describe(`every way access ends t
     assert.notEqual(attempts[0]?.payload.jti, notice.payload.jti, 'every attempt carries a fresh logout token');
     // The outbox keeps what happened for operators: delivered on the third attempt (the
     // worker records it just after the module's answer).
-    const row = () =>
-      server.gatehouse.deps.db
-        .selectFrom('backchannel_outbox')
-        .select(['status', 'attempts', 'reason', 'last_error'])
-        .where('client_id', '=', s.module.module.clientId)
-        .executeTakeFirstOrThrow();
-    assert.deepEqual({ ...(await until(row, (r) => r.status === 'sent')) }, { status: 'sent', attempts: 3, reason: 'logout', last_error: null });
+    const row = async () => {
+      const found = (await listLogoutNotices(server.gatehouse.deps.db)).find((n) => n.clientId === s.module.module.clientId);
+      assert.ok(found);
+      return { status: found.status, attempts: found.attempts, reason: found.reason, lastError: found.lastError, company: found.company };
+    };
+    assert.deepEqual(await until(row, (r) => r.status === 'sent'), { status: 'sent', attempts: 3, reason: 'logout', lastError: null, company: s.user.companyName });
   });
 
   test('tightening the IP allowlist ends the sessions it now excludes, with their module access', async () => {

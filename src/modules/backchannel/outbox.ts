@@ -53,3 +53,26 @@ export async function enqueueLogoutNotice(db: Queryable, now: number, notice: Lo
     })
     .execute();
 }
+
+/** Notices for operators, newest first, with the module's name (gatehouse logouts list). */
+export async function listLogoutNotices(db: Queryable, limit = 200) {
+  return db
+    .selectFrom('backchannel_outbox')
+    .leftJoin('modules', 'modules.client_id', 'backchannel_outbox.client_id')
+    .leftJoin('companies', 'companies.id', 'backchannel_outbox.company_id')
+    .select([
+      'backchannel_outbox.id as id',
+      'backchannel_outbox.client_id as clientId',
+      'modules.name as module',
+      'companies.name as company',
+      'backchannel_outbox.reason as reason',
+      'backchannel_outbox.status as status',
+      'backchannel_outbox.attempts as attempts',
+      'backchannel_outbox.last_error as lastError',
+      'backchannel_outbox.created_at as createdAt',
+      'backchannel_outbox.sent_at as sentAt',
+    ])
+    .orderBy('backchannel_outbox.created_at', 'desc')
+    .limit(limit)
+    .execute();
+}
