@@ -2,6 +2,7 @@
 // Every variable is documented in docs/CONFIG.md; keep the two in step.
 import path from 'node:path';
 import { z } from 'zod';
+import { parseProxyTrust, type ProxyTrust } from './http/client-ip.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -26,7 +27,7 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
     .optional(),
   GATEHOUSE_LINK_TTL_HOURS: positiveInt.max(24 * 30).default(24 * 7),
-  GATEHOUSE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  GATEHOUSE_TRUST_PROXY: z.string().default(''),
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt.max(64).optional(),
   GATEHOUSE_TLS_CERT_FILE: z.string().min(1).optional(),
@@ -46,7 +47,8 @@ export type Config = Readonly<{
   mailFrom: string;
   smtpUrl: string | undefined;
   linkTtlMs: number;
-  trustProxy: boolean;
+  /** Which proxies may say who the client is (X-Forwarded-For); see docs/CONFIG.md. */
+  trustProxy: ProxyTrust;
   logLevel: string;
   argon2MaxConcurrency: number;
   /** Serve https directly (PEM files); usually a reverse proxy terminates TLS instead. */
@@ -73,6 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(e.GATEHOUSE_TLS_CERT_FILE) !== Boolean(e.GATEHOUSE_TLS_KEY_FILE)) {
     throw new ConfigError('Invalid configuration:\n  GATEHOUSE_TLS_CERT_FILE and GATEHOUSE_TLS_KEY_FILE go together');
   }
+  const trustProxy = parseProxyTrust(e.GATEHOUSE_TRUST_PROXY);
+  if (typeof trustProxy === 'string') throw new ConfigError(`Invalid configuration:\n  GATEHOUSE_TRUST_PROXY: ${trustProxy}`);
   const dataDir = path.resolve(e.GATEHOUSE_DATA_DIR);
   const dbUrl = e.GATEHOUSE_DATABASE_URL;
   const database: Config['database'] = dbUrl?.startsWith('postgres')
@@ -89,7 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.GATEHOUSE_MAIL_FROM,
     smtpUrl: e.GATEHOUSE_SMTP_URL,
     linkTtlMs: e.GATEHOUSE_LINK_TTL_HOURS * 3_600_000,
-    trustProxy: e.GATEHOUSE_TRUST_PROXY === 'true',
+    trustProxy,
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     argon2MaxConcurrency: e.GATEHOUSE_ARGON2_MAX_CONCURRENCY ?? 4,
     tls: e.GATEHOUSE_TLS_CERT_FILE && e.GATEHOUSE_TLS_KEY_FILE

@@ -13,6 +13,7 @@ import { accountIdOf, ACR_2FA, findAccount, parseAccountId } from './account.ts'
 import { createAdapterFactory } from './adapter.ts';
 import { errorPage, logoutPage, PAGE_CSP } from './pages.ts';
 import type { PrivateJwk } from '../signing-keys.ts';
+import { koaClientAddress } from '../../http/client-ip.ts';
 
 export const SUPPORTED_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'company'];
 const HOUR_S = 3600;
@@ -180,7 +181,10 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   };
 
   const provider = new Provider(new URL('/oidc', deps.config.publicUrl).toString(), configuration);
-  provider.proxy = deps.config.trustProxy;
+  // Koa reads X-Forwarded-Proto only from a trusted proxy, and its ctx.ip is the client
+  // address Fastify sees (src/http/client-ip.ts), not the left-most X-Forwarded-For entry.
+  provider.proxy = deps.config.trustProxy.kind !== 'none';
+  provider.use(koaClientAddress(deps.config.trustProxy));
 
   // Client secrets are stored as keyed hashes; hash what the client presents, then
   // compare in constant time.
