@@ -7,6 +7,7 @@ import * as modulesOidc from './migrations/0002_modules_oidc.ts';
 import * as administration from './migrations/0003_administration.ts';
 import * as moduleSigningAlg from './migrations/0004_module_signing_alg.ts';
 import * as loginThrottle from './migrations/0005_login_throttle.ts';
+import * as confusableNameKeys from './migrations/0008_confusable_name_keys.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '0003_administration': administration,
   '0004_module_signing_alg': moduleSigningAlg,
   '0005_login_throttle': loginThrottle,
+  '0008_confusable_name_keys': confusableNameKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
