@@ -2,6 +2,7 @@
 // Every variable is documented in docs/CONFIG.md; keep the two in step.
 import path from 'node:path';
 import { z } from 'zod';
+import { parseProxyTrust, type ProxyTrust } from './http/client-ip.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -28,7 +29,7 @@ const envSchema = z.object({
   GATEHOUSE_LINK_TTL_HOURS: positiveInt.max(24 * 30).default(24 * 7),
   GATEHOUSE_INVITES_PER_INVITER_HOUR: positiveInt.max(100_000).default(50),
   GATEHOUSE_INVITES_PER_COMPANY_DAY: positiveInt.max(1_000_000).default(200),
-  GATEHOUSE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  GATEHOUSE_TRUST_PROXY: z.string().default(''),
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt.max(64).optional(),
   GATEHOUSE_TLS_CERT_FILE: z.string().min(1).optional(),
@@ -50,7 +51,8 @@ export type Config = Readonly<{
   linkTtlMs: number;
   /** Invitation emails (invites and resends) allowed per inviter per hour and per company per day. */
   inviteLimits: { perInviterHour: number; perCompanyDay: number };
-  trustProxy: boolean;
+  /** Which proxies may say who the client is (X-Forwarded-For); see docs/CONFIG.md. */
+  trustProxy: ProxyTrust;
   logLevel: string;
   argon2MaxConcurrency: number;
   /** Serve https directly (PEM files); usually a reverse proxy terminates TLS instead. */
@@ -77,6 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(e.GATEHOUSE_TLS_CERT_FILE) !== Boolean(e.GATEHOUSE_TLS_KEY_FILE)) {
     throw new ConfigError('Invalid configuration:\n  GATEHOUSE_TLS_CERT_FILE and GATEHOUSE_TLS_KEY_FILE go together');
   }
+  const trustProxy = parseProxyTrust(e.GATEHOUSE_TRUST_PROXY);
+  if (typeof trustProxy === 'string') throw new ConfigError(`Invalid configuration:\n  GATEHOUSE_TRUST_PROXY: ${trustProxy}`);
   const dataDir = path.resolve(e.GATEHOUSE_DATA_DIR);
   const dbUrl = e.GATEHOUSE_DATABASE_URL;
   const database: Config['database'] = dbUrl?.startsWith('postgres')
@@ -94,7 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.GATEHOUSE_SMTP_URL,
     linkTtlMs: e.GATEHOUSE_LINK_TTL_HOURS * 3_600_000,
     inviteLimits: { perInviterHour: e.GATEHOUSE_INVITES_PER_INVITER_HOUR, perCompanyDay: e.GATEHOUSE_INVITES_PER_COMPANY_DAY },
-    trustProxy: e.GATEHOUSE_TRUST_PROXY === 'true',
+    trustProxy,
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     argon2MaxConcurrency: e.GATEHOUSE_ARGON2_MAX_CONCURRENCY ?? 4,
     tls: e.GATEHOUSE_TLS_CERT_FILE && e.GATEHOUSE_TLS_KEY_FILE

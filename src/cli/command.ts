@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { loadConfig, type Config } from '../config.ts';
 import type { createCore } from '../gatehouse.ts';
 import { storedPublicUrl } from '../settings/index.ts';
+import { usernameProblem } from '../shared/text.ts';
 
 export interface Command {
   /** The words after `gatehouse`: "requests approve". */
@@ -95,7 +96,11 @@ export const singleLine = (label: string, max: number) =>
 export const username = z
   .string()
   .trim()
-  .regex(/^[\p{L}\p{N}._@-]{2,64}$/u, 'use 2-64 letters, digits, dots, dashes, underscores or @.');
+  .regex(/^[\p{L}\p{N}._@-]{2,64}$/u, 'use 2-64 letters, digits, dots, dashes, underscores or @.')
+  .superRefine((value, ctx) => {
+    const problem = usernameProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export type Core = Awaited<ReturnType<typeof createCore>> & { config: Config };
 

@@ -42,7 +42,8 @@ export async function companyCompliance(db: Queryable, companyId: string, now: n
     .selectFrom('users')
     .select(['id', 'username', 'role', 'status', 'password_hash', 'totp_enrolled_at', 'created_at', 'last_login_at'])
     .where('company_id', '=', companyId)
-    .orderBy('username_key')
+    .orderBy(sql`lower(username)`) // not username_key: a look-alike skeleton ("m" is "rn")
+    .orderBy('username')
     .execute();
   const lastLogins = await loginsFromTrail(db, companyId, rows.filter((u) => u.last_login_at === null && u.totp_enrolled_at !== null).map((u) => u.id));
   const users: ComplianceUser[] = rows.map((u) => {

@@ -5,8 +5,8 @@ import { newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import type { AccountRequestsTable } from '../storage/schema.ts';
-import { nameKey, tidyName } from '../shared/text.ts';
-import { findCompanyByName } from './store.ts';
+import { lookAlikeKey, nameKey, tidyName } from '../shared/text.ts';
+import { assertCompanyName, companyNameTaken } from './store.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -32,11 +32,13 @@ export async function submitAccountRequest(
   source: 'public' | 'operator',
   now: number,
 ): Promise<AccountRequestsTable> {
-  if (await findCompanyByName(db, input.companyName)) throw new GatehouseError('company.name_taken');
+  assertCompanyName(input.companyName);
+  if (await companyNameTaken(db, input.companyName)) throw new GatehouseError('company.name_taken');
   const row: AccountRequestsTable = {
     id: newId(),
     company_name: tidyName(input.companyName),
     name_key: nameKey(input.companyName),
+    look_key: lookAlikeKey(input.companyName),
     contact_name: tidyName(input.contactName),
     email: input.email,
     phone: input.phone,

@@ -1,15 +1,38 @@
-// Company rows. Names are unique by their normalized key (case and spacing ignored).
+// Company rows. Names are unique by their key (src/shared/text.ts): case, spacing,
+// invisible characters and look-alike letters ignored.
 import { newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import type { Selectable } from 'kysely';
 import type { CompaniesTable } from '../storage/schema.ts';
-import { nameKey, tidyName } from '../shared/text.ts';
+import { invisibleCharacterProblem, LEGACY_KEY_MARK, legacyNameKey, lookAlikeKey, nameKey, tidyName } from '../shared/text.ts';
 
 export type CompanyRow = Selectable<CompaniesTable>;
 
 export async function findCompanyByName(db: Queryable, name: string) {
-  return db.selectFrom('companies').selectAll().where('name_key', '=', nameKey(name)).executeTakeFirst();
+  const rows = await db
+    .selectFrom('companies')
+    .selectAll()
+    .where('name_key', 'in', [nameKey(name), LEGACY_KEY_MARK + legacyNameKey(name)])
+    .execute();
+  // A company kept under its old key (migration 0008) answers to its exact name first.
+  return rows.find((row) => row.name_key.startsWith(LEGACY_KEY_MARK)) ?? rows[0];
+}
+
+/** Whether a company already has this name, or one that looks like it (either key). */
+export async function companyNameTaken(db: Queryable, name: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('companies')
+    .select('id')
+    .where((eb) => eb.or([eb('name_key', '=', nameKey(name)), eb('look_key', '=', lookAlikeKey(name))]))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The storage-side guard behind every form: no company is named with invisible characters. */
+export function assertCompanyName(name: string): void {
+  const problem = invisibleCharacterProblem(name);
+  if (problem) throw new GatehouseError('request.invalid', { fields: { companyName: `Company Name ${problem}` } });
 }
 
 export async function getCompany(db: Queryable, companyId: string) {
@@ -25,6 +48,7 @@ export async function createCompany(
   input: { name: string; isPlatform?: boolean },
   now: number,
 ): Promise<CompanyRow> {
+  assertCompanyName(input.name);
   try {
     return await db
       .insertInto('companies')
@@ -32,6 +56,7 @@ export async function createCompany(
         id: newId(),
         name: tidyName(input.name),
         name_key: nameKey(input.name),
+        look_key: lookAlikeKey(input.name),
         status: 'active',
         is_platform: input.isPlatform ? 1 : 0,
         created_at: now,

@@ -10,6 +10,7 @@ import { cookieNames } from './cookies.ts';
 import { handleError, handleFrameworkError } from './error-handler.ts';
 import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
+import { fastifyTrustProxy } from './client-ip.ts';
 import { loginRoutes } from './routes/login.ts';
 import { companyPolicyRoutes } from './routes/company-policy.ts';
 import { recoveryCodeRoutes } from './routes/recovery-codes.ts';
@@ -41,7 +42,7 @@ export async function buildHttpApp(
     logger: withLogRedaction(options.logger),
     bodyLimit: BODY_LIMIT_BYTES,
     frameworkErrors: handleFrameworkError,
-    trustProxy: deps.config.trustProxy,
+    trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     ...(options.https ? { https: options.https } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const ctx: HttpContext = { deps, cookies: cookieNames(deps.config.secureCookies) };

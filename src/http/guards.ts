@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 import { authenticateSession, type SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { normalizeAddress } from './client-ip.ts';
 import { clearCookie, readCookie, type CookieNames } from './cookies.ts';
 
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -35,7 +36,8 @@ export function checkOrigin(request: FastifyRequest, publicOrigin: string): void
 
 export function requestMeta(request: FastifyRequest): RequestMeta {
   const userAgent = request.headers['user-agent'];
-  return { ip: request.ip ?? null, userAgent: typeof userAgent === 'string' ? userAgent : null };
+  // request.ip walks X-Forwarded-For with client-ip.ts's trust; only a valid address counts.
+  return { ip: normalizeAddress(request.ip), userAgent: typeof userAgent === 'string' ? userAgent : null };
 }
 
 export async function requireSignedIn(
@@ -45,7 +47,7 @@ export async function requireSignedIn(
   reply: FastifyReply,
 ): Promise<SignedIn> {
   const token = readCookie(request, cookies.session);
-  const signedIn = token ? await authenticateSession(deps.db, token, deps.clock(), request.ip ?? null) : undefined;
+  const signedIn = token ? await authenticateSession(deps.db, token, deps.clock(), requestMeta(request).ip) : undefined;
   if (!signedIn) {
     if (request.cookies[cookies.session] !== undefined) clearCookie(reply, deps.config.secureCookies, cookies.session);
     throw new GatehouseError('session.required');

@@ -6,6 +6,7 @@
 // when it is known to be harmless.
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import { matchedRoute } from './route-guards.ts';
+import { normalizeAddress } from './client-ip.ts';
 
 export const REDACTED = '[redacted]';
 
@@ -95,7 +96,7 @@ function requestForLog(request: FastifyRequest) {
     method: request.method,
     ...redactedUrl(request),
     host: request.host,
-    remoteAddress: request.ip,
+    remoteAddress: normalizeAddress(request.ip) ?? '[invalid]',
     remotePort: request.socket?.remotePort,
   };
 }

@@ -2,6 +2,7 @@
 // per field, and the handler receives typed, trimmed values.
 import { z } from 'zod';
 import { GatehouseError } from '../errors.ts';
+import { invisibleCharacterProblem, usernameProblem } from '../shared/text.ts';
 
 export function parseInput<T extends z.ZodType>(schema: T, data: unknown): z.output<T> {
   const result = schema.safeParse(data ?? {});
@@ -23,6 +24,27 @@ export function text(label: string, max: number, min = 1) {
     .max(max, `${label} can have at most ${max} characters.`)
     .refine((value) => !/\p{Cc}/u.test(value), `${label} contains characters that are not allowed.`);
 }
+
+/**
+ * A name that identifies a company or a person (company, contact and display names):
+ * a text field that also refuses invisible and formatting characters (src/shared/text.ts).
+ */
+export function name(label: string, max: number, min = 1) {
+  return text(label, max, min).superRefine((value, ctx) => {
+    const problem = invisibleCharacterProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${label} ${problem}` });
+  });
+}
+
+/** Usernames: 2-64 letters, digits and . _ @ -, visible, of one script (src/shared/text.ts). */
+export const username = z
+  .string({ error: 'Username is required.' })
+  .trim()
+  .regex(/^[\p{L}\p{N}._@-]{2,64}$/u, 'Use 2-64 letters, digits, dots, dashes, underscores or @.')
+  .superRefine((value, ctx) => {
+    const problem = usernameProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /**
  * An optional multi-line text field (a note): trimmed, bounded, line breaks and tabs

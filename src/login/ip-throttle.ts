@@ -7,16 +7,18 @@ import type { Queryable } from '../storage/index.ts';
 
 export const IP_WINDOW_MS = 15 * 60_000;
 export const IP_MAX_FAILURES = 30;
+/** Requests whose address is unknown (not a valid address) share one count: never none. */
+const UNKNOWN_ADDRESS = 'unknown';
 
 export async function ipThrottled(db: Queryable, ip: string | null, now: number): Promise<boolean> {
-  if (!ip) return false;
+  if (!ip) return ipThrottled(db, UNKNOWN_ADDRESS, now);
   const row = await db.selectFrom('login_throttle').select(['window_start', 'failures']).where('ip', '=', ip).executeTakeFirst();
   return Boolean(row && row.window_start > now - IP_WINDOW_MS && row.failures >= IP_MAX_FAILURES);
 }
 
 /** Counts one failure for the address, atomically, starting a new window when due. */
 export async function countIpFailure(db: Queryable, ip: string | null, now: number): Promise<void> {
-  if (!ip) return;
+  if (!ip) return countIpFailure(db, UNKNOWN_ADDRESS, now);
   const windowOver = sql<boolean>`login_throttle.window_start <= ${now - IP_WINDOW_MS}`;
   await db
     .insertInto('login_throttle')

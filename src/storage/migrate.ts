@@ -9,6 +9,7 @@ import * as moduleSigningAlg from './migrations/0004_module_signing_alg.ts';
 import * as loginThrottle from './migrations/0005_login_throttle.ts';
 import * as moduleSessionBinding from './migrations/0006_module_session_binding.ts';
 import * as invitationMail from './migrations/0007_invitation_mail.ts';
+import * as confusableNameKeys from './migrations/0008_confusable_name_keys.ts';
 import * as sessionLoginFor from './migrations/0009_session_login_for.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ export const migrations: Record<string, Migration> = {
   '0005_login_throttle': loginThrottle,
   '0006_module_session_binding': moduleSessionBinding,
   '0007_invitation_mail': invitationMail,
+  '0008_confusable_name_keys': confusableNameKeys,
   '0009_session_login_for': sessionLoginFor,
 };
 

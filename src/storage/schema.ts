@@ -6,8 +6,10 @@ import type { Generated } from 'kysely';
 export interface CompaniesTable {
   id: string;
   name: string;
-  /** Lower-cased, whitespace-collapsed name: two companies may not share it. */
+  /** Case-insensitive, confusable-aware name (src/shared/text.ts nameKey): two companies may not share it. */
   name_key: string;
+  /** Second uniqueness key (src/shared/text.ts lookAlikeKey); migration 0008. */
+  look_key: string;
   status: 'active' | 'suspended';
   /** 1 for the platform's own company, whose users are the operators. */
   is_platform: number;
@@ -29,6 +31,8 @@ export interface AccountRequestsTable {
   id: string;
   company_name: string;
   name_key: string;
+  /** Second uniqueness key (src/shared/text.ts lookAlikeKey); migration 0008. */
+  look_key: string;
   contact_name: string;
   email: string;
   phone: string;
@@ -47,6 +51,8 @@ export interface UsersTable {
   company_id: string;
   username: string;
   username_key: string;
+  /** Second uniqueness key (src/shared/text.ts lookAlikeKey); migration 0008. */
+  look_key: string;
   email: string;
   display_name: string;
   role: 'root_master' | 'master' | 'user';

@@ -1,6 +1,7 @@
 // Company administration, the shared part: who may act on whom, and the user list.
 // Every read takes the acting Master's companyId (from their session), so another
 // company's user id is "not found" exactly like an id that does not exist.
+import { sql } from 'kysely';
 import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { RequestMeta } from '../shared/deps.ts';
@@ -107,7 +108,9 @@ async function summarize(db: Queryable, companyId: string, now: number, userId?:
     .selectAll('u')
     .select(['inviter.username as inviter_username'])
     .where('u.company_id', '=', companyId)
-    .orderBy('u.username_key');
+    // By name as people read it: username_key is a look-alike skeleton ("m" is "rn").
+    .orderBy(sql`lower(u.username)`)
+    .orderBy('u.username');
   if (userId !== undefined) users = users.where('u.id', '=', userId);
   const rows = await users.execute();
   if (rows.length === 0) return [];

@@ -5,18 +5,20 @@ import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import type { Selectable } from 'kysely';
 import type { UsersTable } from '../storage/schema.ts';
 import { GatehouseError } from '../errors.ts';
-import { nameKey, tidyName } from '../shared/text.ts';
+import { invisibleCharacterProblem, LEGACY_KEY_MARK, legacyNameKey, lookAlikeKey, nameKey, tidyName, usernameProblem } from '../shared/text.ts';
 
 export type UserRow = Selectable<UsersTable>;
 export type Role = UsersTable['role'];
 
 export async function findUserByUsername(db: Queryable, companyId: string, username: string) {
-  return db
+  const rows = await db
     .selectFrom('users')
     .selectAll()
     .where('company_id', '=', companyId)
-    .where('username_key', '=', nameKey(username))
-    .executeTakeFirst();
+    .where('username_key', 'in', [nameKey(username), LEGACY_KEY_MARK + legacyNameKey(username)])
+    .execute();
+  // A user kept under the old key (migration 0008) answers to the exact username first.
+  return rows.find((row) => row.username_key.startsWith(LEGACY_KEY_MARK)) ?? rows[0];
 }
 
 export async function getUser(db: Queryable, companyId: string, userId: string) {
@@ -43,6 +45,13 @@ export async function createUser(
   input: { username: string; email: string; displayName: string; role: Role; invitedBy?: string | null },
   now: number,
 ): Promise<UserRow> {
+  // The storage-side guard behind every form, the CSV import and the CLI.
+  const usernameRefused = usernameProblem(input.username);
+  const displayNameRefused = invisibleCharacterProblem(input.displayName);
+  if (usernameRefused || displayNameRefused) {
+    const fields = { ...(usernameRefused ? { username: usernameRefused } : {}), ...(displayNameRefused ? { displayName: `Display name ${displayNameRefused}` } : {}) };
+    throw new GatehouseError('request.invalid', { fields });
+  }
   try {
     return await db
       .insertInto('users')
@@ -51,6 +60,7 @@ export async function createUser(
         company_id: companyId,
         username: tidyName(input.username),
         username_key: nameKey(input.username),
+        look_key: lookAlikeKey(input.username),
         email: input.email,
         display_name: tidyName(input.displayName),
         role: input.role,

@@ -20,7 +20,7 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
   before(async () => {
     // Behind a trusted proxy, so the parallel attack below can come from many addresses
     // (one address would meet the per-address throttle first; see ip-throttle.test.ts).
-    server = await startTestServer({ engine, env: { GATEHOUSE_TRUST_PROXY: 'true' } });
+    server = await startTestServer({ engine, env: { GATEHOUSE_TRUST_PROXY: '1' } });
     const operator: Agent = (await signedInOperator(server)).agent;
     for (const key of ['dana', 'twin', 'locked', 'disabled', 'suspended', 'sequence', 'parallel', 'invited']) {
       const email = key === 'twin' ? 'dana@twin.test' : `${key}@login.test`; // twin: another "dana"

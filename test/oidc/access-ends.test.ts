@@ -153,7 +153,7 @@ for (const engine of await enginesUnderTest()) describe(`every way access ends t
   let receiver: Receiver;
   before(async () => {
     receiver = await startBackchannelReceiver();
-    server = await startTestServer({ engine, realClock: true, env: { GATEHOUSE_TRUST_PROXY: 'true' } });
+    server = await startTestServer({ engine, realClock: true, env: { GATEHOUSE_TRUST_PROXY: '1' } });
     operator = (await signedInOperator(server)).agent;
   });
   after(async () => {

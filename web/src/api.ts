@@ -128,6 +128,8 @@ export interface AccountRequest {
   createdAt: string;
   ageHours: number;
   urgency: 'new' | 'due' | 'overdue';
+  /** Set when the name mixes scripts in one word (e.g. Latin and Cyrillic): it may imitate another company. */
+  nameWarning: string | null;
   rejectReason?: string | null;
   companyId?: string | null;
 }

@@ -27,18 +27,14 @@ import {
 } from '../../users/index.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta, requireSignedIn } from '../guards.ts';
-import { email, parseInput, text } from '../validate.ts';
+import { email, name, parseInput, username } from '../validate.ts';
 
-const username = z
-  .string({ error: 'Username is required.' })
-  .trim()
-  .regex(/^[\p{L}\p{N}._@-]{2,64}$/u, 'Use 2-64 letters, digits, dots, dashes, underscores or @.');
 const invitableRole = z.enum(['master', 'user'], { error: 'Role must be master or user.' });
 const inviteSchema = z.object({
   email,
   username,
   role: invitableRole,
-  displayName: text('Display name', 100, 0).optional(),
+  displayName: name('Display name', 100, 0).optional(),
 });
 const roleSchema = z.object({ role: invitableRole });
 // JSON escaping can make the body larger than the file itself; the file limit is checked on the text.

@@ -45,13 +45,13 @@ export function companyPolicyRoutes(app: FastifyInstance, { deps, cookies }: Htt
 
   app.get('/api/company/policy', async (request, reply) => {
     const me = await requireMaster(request, reply);
-    return { policy: await getCompanyPolicy(deps.db, me.companyId), limits: LIMITS, currentIp: request.ip ?? null };
+    return { policy: await getCompanyPolicy(deps.db, me.companyId), limits: LIMITS, currentIp: requestMeta(request).ip };
   });
 
   app.post('/api/company/policy', async (request, reply) => {
     const me = await requireMaster(request, reply);
     const change = parseInput(policySchema, request.body);
     const policy = await updateCompanyPolicy(deps, { companyId: me.companyId, userId: me.userId }, change, requestMeta(request));
-    return { policy, limits: LIMITS, currentIp: request.ip ?? null };
+    return { policy, limits: LIMITS, currentIp: requestMeta(request).ip };
   });
 }

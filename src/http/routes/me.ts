@@ -19,9 +19,9 @@ import { assertThat } from '../../errors.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, setCookie } from '../cookies.ts';
 import { requestMeta, requireSignedIn } from '../guards.ts';
-import { email, parseInput, password, text, totpCode } from '../validate.ts';
+import { email, name, parseInput, password, totpCode } from '../validate.ts';
 
-const profileSchema = z.object({ displayName: text('Display name', 100) });
+const profileSchema = z.object({ displayName: name('Display name', 100) });
 const emailSchema = z.object({ email, password: password() });
 const linkSchema = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'This link is not valid.') });
 const passwordSchema = z.object({

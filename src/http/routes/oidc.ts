@@ -6,6 +6,7 @@ import { authenticateSession } from '../../sessions/index.ts';
 import { accountIdOf, ACR_2FA, companyMayUse, errorPage, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie } from '../cookies.ts';
+import { requestMeta } from '../guards.ts';
 
 function sendPage(reply: FastifyReply, status: number, html: string) {
   return reply
@@ -23,12 +24,14 @@ function sendPage(reply: FastifyReply, status: number, html: string) {
  * header a client chose. The provider runs with `proxy` on and reads only these values.
  */
 function presentAsPublic(request: FastifyRequest, publicUrl: URL) {
-  const clientIp = request.ip; // read before the forwarded headers are replaced
+  // Read before the forwarded headers are replaced: the one validated client address.
+  const clientIp = requestMeta(request).ip;
   const headers = request.raw.headers;
   headers.host = publicUrl.host;
   headers['x-forwarded-host'] = publicUrl.host;
   headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
-  headers['x-forwarded-for'] = clientIp;
+  if (clientIp) headers['x-forwarded-for'] = clientIp;
+  else delete headers['x-forwarded-for'];
   delete headers.forwarded;
 }
 
@@ -85,7 +88,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     }
     const now = deps.clock();
     const token = readCookie(request, cookies.session);
-    const signedIn = token ? await authenticateSession(deps.db, token, now, request.ip ?? null) : undefined;
+    const signedIn = token ? await authenticateSession(deps.db, token, now, requestMeta(request).ip) : undefined;
     const params = details.params as { client_id?: string; max_age?: number | string };
     const reasons = details.prompt.reasons;
     const returnPath = `/oidc-interaction/${details.uid}`;

@@ -11,23 +11,20 @@ import {
   submitAccountRequest,
 } from '../../companies/index.ts';
 import { assertThat } from '../../errors.ts';
+import { companyNameWarning } from '../../shared/text.ts';
 import { listMail, readMailboxMessage } from '../../mail/index.ts';
 import { invitationVolume } from '../../users/index.ts';
 import type { SignedIn } from '../../sessions/index.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta, requireOperator } from '../guards.ts';
-import { parseInput, text } from '../validate.ts';
+import { parseInput, text, username } from '../validate.ts';
 import { accountRequestSchema } from './public.ts';
 
 const idParam = z.object({ id: z.uuid({ error: 'Not found.' }) });
 const listQuery = z.object({ status: z.enum(['pending', 'approved', 'rejected', 'all']).default('pending') });
 const approveSchema = z.object({
-  username: z
-    .string()
-    .trim()
-    .max(64, 'Username can have at most 64 characters.')
-    .regex(/^$|^[\p{L}\p{N}._@-]{2,64}$/u, 'Use 2-64 letters, digits, dots, dashes, underscores or @.')
-    .optional(),
+  // Empty: the default from the contact's address.
+  username: z.union([z.string().trim().max(0), username]).optional(),
 });
 const rejectSchema = z.object({ reason: text('Reason', 1000) });
 
@@ -61,6 +58,8 @@ export function operatorRoutes(app: FastifyInstance, { deps, cookies }: HttpCont
         createdAt: iso(r.created_at),
         ageHours: Math.floor(r.ageMs / 3_600_000),
         urgency: r.urgency,
+        // Mixed scripts in one word ("Асme" with a Cyrillic A): shown to the operator before approving.
+        nameWarning: companyNameWarning(r.company_name),
         rejectReason: r.reject_reason,
         companyId: r.company_id,
       })),

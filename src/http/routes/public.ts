@@ -5,11 +5,11 @@ import { submitAccountRequest } from '../../companies/index.ts';
 import { completeSignup, describeSignupLink } from '../../users/index.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
-import { email, multilineText, parseInput, password, phone, text } from '../validate.ts';
+import { email, multilineText, name, parseInput, password, phone } from '../validate.ts';
 
 export const accountRequestSchema = z.object({
-  companyName: text('Company Name', 100, 2),
-  contactName: text('Contact Name', 100),
+  companyName: name('Company Name', 100, 2),
+  contactName: name('Contact Name', 100),
   email,
   phone,
   note: multilineText('Note', 2000),

@@ -1,4 +1,4 @@
-import { Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, type AccountRequest } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
@@ -43,6 +43,11 @@ export function ApproveDialog({ request, onClose, onApproved }: ApproveDialogPro
               Approving creates the company <strong>{request.companyName}</strong> and its Root Master user, and sends the
               welcome email with the Sign Up link to <strong>{request.email}</strong>.
             </Text>
+            {request.nameWarning && (
+              <Alert color="orange" title="This name may imitate another company">
+                {request.nameWarning} Approve only if the requester really writes its name this way.
+              </Alert>
+            )}
             <ErrorAlert message={summary} />
             <TextInput
               label="Root Master username"

@@ -27,6 +27,7 @@ function RequestRow({ request, onOpen }: { request: AccountRequest; onOpen: (dia
     <Table.Tr>
       <Table.Td>
         <Text fw={600} size="sm">{request.companyName}</Text>
+        {request.nameWarning && <Text size="xs" c="orange.8" fw={600}>Check the name: {request.nameWarning}</Text>}
         {request.note && <Text size="xs" c="dimmed" lineClamp={2}>{request.note}</Text>}
         {request.source === 'operator' && <Text size="xs" c="dimmed">Entered by an operator</Text>}
       </Table.Td>

@@ -1,0 +1,114 @@
+// Who the client is. Behind reverse proxies the connection comes from the last proxy,
+// and each proxy appends the address it saw to X-Forwarded-For. Only entries written by
+// proxies we trust mean anything: everything left of them was written by the client. So
+// the chain is walked from the connection leftwards, past trusted proxies only, and the
+// first address not vouched for is the client. Fastify (request.ip) and the OpenID
+// Connect provider (Koa's ctx.ip) both take it from here, and nothing that is not a
+// valid address is ever used as one.
+import type { IncomingMessage } from 'node:http';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * GATEHOUSE_TRUST_PROXY parsed: trust no proxy, the nearest `hops` proxies, or proxies
+ * whose address is in one of `ranges` ("network/prefix").
+ */
+export type ProxyTrust =
+  | { kind: 'none' }
+  | { kind: 'hops'; hops: number }
+  | { kind: 'ranges'; ranges: readonly string[] };
+
+/** proxy-addr's names for common ranges, so "loopback,uniquelocal" reads as intended. */
+const PRESETS: Record<string, readonly string[]> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+
+const MAX_HOPS = 10;
+
+/** The setting as written; a string is the reason it is refused. */
+export function parseProxyTrust(value: string): ProxyTrust | string {
+  const text = value.trim().toLowerCase();
+  if (text === '' || text === 'false' || text === '0') return { kind: 'none' };
+  if (text === 'true') {
+    return (
+      '"true" would trust every X-Forwarded-For entry, so any client could choose its own address. ' +
+      'Write how many proxies stand in front of Gatehouse (1 behind one nginx) or their addresses ' +
+      '(for example 127.0.0.1 or 10.0.0.0/8, comma-separated).'
+    );
+  }
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    return hops <= MAX_HOPS ? { kind: 'hops', hops } : `at most ${MAX_HOPS} proxies in a row.`;
+  }
+  const ranges: string[] = [];
+  for (const entry of text.split(',').map((part) => part.trim())) {
+    const preset = PRESETS[entry];
+    if (preset) {
+      ranges.push(...preset);
+      continue;
+    }
+    const range = parseRange(entry);
+    if (!range) return `"${entry}" is not a number of proxies, an IP address, a CIDR range or loopback/linklocal/uniquelocal.`;
+    ranges.push(`${range[0].toString()}/${range[1]}`);
+  }
+  return { kind: 'ranges', ranges };
+}
+
+function parseRange(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
+  const [address = '', prefix, extra] = text.split('/');
+  const parsed = parseAddress(address);
+  if (!parsed || extra !== undefined) return undefined;
+  const max = parsed.kind() === 'ipv4' ? 32 : 128;
+  if (prefix === undefined) return [parsed, max];
+  if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) return undefined;
+  return [parsed, Number(prefix)];
+}
+
+/** Strict: dotted quads only (no "127.1" or hex), IPv6 without zone; mapped IPv4 unwrapped. */
+function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
+  if (text.includes('%') || !ipaddr.IPv6.isValid(text)) return undefined;
+  const v6 = ipaddr.IPv6.parse(text);
+  return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
+}
+
+/**
+ * One textual form per address (IPv4 dotted, IPv4-mapped IPv6 as IPv4, IPv6 in RFC 5952),
+ * or null when the text is not an address: never store or compare anything else.
+ */
+export function normalizeAddress(text: string | null | undefined): string | null {
+  const parsed = text ? parseAddress(text.trim()) : undefined;
+  if (!parsed) return null;
+  return parsed.kind() === 'ipv4' ? parsed.toString() : (parsed as ipaddr.IPv6).toRFC5952String();
+}
+
+/**
+ * Whether the address `hop` steps from us (0 = the connection's peer) is a proxy we
+ * trust. A malformed entry is never trusted, so the walk stops at it (and it is refused
+ * as a client address). Fastify gets this as its trustProxy function.
+ */
+export function trustedHop(trust: ProxyTrust): (address: string, hop: number) => boolean {
+  if (trust.kind === 'none') return () => false;
+  if (trust.kind === 'hops') return (address, hop) => hop < trust.hops && normalizeAddress(address) !== null;
+  const ranges = trust.ranges.map((range) => ipaddr.parseCIDR(range));
+  return (address) => {
+    const parsed = parseAddress(address.trim());
+    return parsed !== undefined && ranges.some(([network, prefix]) => parsed.kind() === network.kind() && parsed.match(network, prefix));
+  };
+}
+
+/** The client's address for a raw request, walked as proxy-addr does; null when not an address. */
+export function clientAddressOf(raw: IncomingMessage, trusted: (address: string, hop: number) => boolean): string | null {
+  const header = raw.headers['x-forwarded-for'];
+  const forwarded = typeof header === 'string' ? header.split(',').map((entry) => entry.trim()).filter(Boolean) : [];
+  const chain = [raw.socket?.remoteAddress ?? '', ...forwarded.reverse()];
+  let hop = 0;
+  while (hop < chain.length - 1 && trusted(chain[hop] ?? '', hop)) hop += 1;
+  return normalizeAddress(chain[hop]);
+}
+
+/** What Fastify's trustProxy option needs for the same decision. */
+export function fastifyTrustProxy(trust: ProxyTrust): false | ((address: string, hop: number) => boolean) {
+  return trust.kind === 'none' ? false : trustedHop(trust);
+}
