@@ -38,25 +38,44 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // from the Host header, so the tests give it a port we then listen on.
   const port = await freePort();
   const scheme = options.env?.GATEHOUSE_TLS_CERT_FILE ? 'https' : 'http';
-  const config = loadConfig({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    GATEHOUSE_PUBLIC_URL: `${scheme}://localhost:${port}`,
-    GATEHOUSE_DATA_DIR: database.dataDir,
-    GATEHOUSE_DATABASE_URL: database.url,
-    GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
-    GATEHOUSE_SMTP_URL: mail.url,
-    GATEHOUSE_MAIL_FROM: 'Gatehouse <noreply@gatehouse.test>',
-    GATEHOUSE_ARGON2_MAX_CONCURRENCY: '2',
-    ...options.env,
-  });
+  // A server that fails to start (a bad setting under test) must not leave the mail
+  // capture listening and the database behind: the test process would never exit.
+  const cleanUp = async () => {
+    await mail.close();
+    await database.drop();
+  };
+  let gatehouse: Gatehouse;
+  let config: ReturnType<typeof loadConfig>;
   const realClock = Object.assign(() => Date.now(), { set() {}, advance() {} }) as TestClock;
-  const gatehouse = await createGatehouse(config, {
-    clock: options.realClock ? realClock : clock,
-    logger: options.logStream ? { level: 'info', stream: options.logStream } : false,
-    mailWorkerIntervalMs: 200,
-  });
-  await gatehouse.listen();
+  try {
+    config = loadConfig({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      GATEHOUSE_PUBLIC_URL: `${scheme}://localhost:${port}`,
+      GATEHOUSE_DATA_DIR: database.dataDir,
+      GATEHOUSE_DATABASE_URL: database.url,
+      GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
+      GATEHOUSE_SMTP_URL: mail.url,
+      GATEHOUSE_MAIL_FROM: 'Gatehouse <noreply@gatehouse.test>',
+      GATEHOUSE_ARGON2_MAX_CONCURRENCY: '2',
+      ...options.env,
+    });
+    gatehouse = await createGatehouse(config, {
+      clock: options.realClock ? realClock : clock,
+      logger: options.logStream ? { level: 'info', stream: options.logStream } : false,
+      mailWorkerIntervalMs: 200,
+    });
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  try {
+    await gatehouse.listen();
+  } catch (error) {
+    await gatehouse.close();
+    await cleanUp();
+    throw error;
+  }
   const baseUrl = config.publicUrl.origin;
   return {
     baseUrl,
@@ -67,8 +86,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     agent: () => new Agent(baseUrl),
     async close() {
       await gatehouse.close();
-      await mail.close();
-      await database.drop();
+      await cleanUp();
     },
   };
 }
