@@ -11,10 +11,11 @@ import { waitUntil } from './browsers/wait.ts';
 export type Shot = (step: string, of?: BrowserPage) => Promise<Buffer>;
 
 /**
- * The bound on one browser test. Its steps wait on conditions, so this only stops a run
- * that is stuck; a machine whose CPUs are busy takes two to three times a quiet one's time.
+ * The bound on one browser test. Each step has its own deadline (browsers/wait.ts), so this
+ * only stops a run that is stuck between steps. A busy machine is slow: with the two CPUs
+ * loaded twelve times over, a journey that takes 60-90 s on a quiet one took up to 270 s.
  */
-export const JOURNEY_TIMEOUT_MS = 300_000;
+export const JOURNEY_TIMEOUT_MS = 600_000;
 
 const STEP_MS = 30_000;
 /** A code is typed and sent within a second or two; this keeps it clear of the step's end. */
