@@ -150,12 +150,11 @@ class Windows {
         // A pop-up is a new window handle; window.open from a real click opens one.
         const before = new Set(await session.getAllWindowHandles());
         await action();
-        const opened = await waitUntil(
+        const popup = await waitUntil(
           'a new window',
           async () => (await session.getAllWindowHandles()).find((h) => !before.has(h)),
           { timeoutMs, prefix: '[webkit]' },
         );
-        const popup = opened;
         await this.#in(popup, () => setViewport(session));
         return this.driver(popup, async () => {
           if (!(await session.getAllWindowHandles()).includes(popup)) return;
