@@ -1,10 +1,12 @@
 // A pop-up's address is a condition to wait for, in every engine. A window that was just
 // opened shows about:blank (origin "null") until its navigation commits, and a driver can
-// learn of a navigation after the page already shows it (puppeteer over BiDi did: the
-// Firefox journey once read the Demo Module's origin as 'null' under load). Here the
-// module's server holds one hop of its sign-in's redirect chain until the test lets it
-// go, so the pop-up is handed over mid-navigation for certain, not by luck of timing; each
-// hop is held in turn. waitForUrl returns the module's address however late it commits.
+// learn of a navigation after the page already shows it: puppeteer over BiDi updates
+// page.url() only at DOMContentLoaded, so the Firefox journey once read the Demo Module's
+// origin as 'null' with "Signed in as" already on screen. Here the module's server holds
+// one step of a sign-in-like redirect chain until the test lets it go, so the window is in
+// that state for certain, not by luck of timing: each redirect hop in turn (the window is
+// handed over mid-navigation), then the home page's end (its text is shown, the document
+// not yet loaded). waitForUrl must return the module's address in every case.
 //
 //   npx node --test test/e2e/popup-address.test.ts
 import assert from 'node:assert/strict';
@@ -22,25 +24,36 @@ const HOME_TEXT = 'Signed in to the test module';
 // as a new window, not through its opener.
 const HEADERS = { 'content-type': 'text/html; charset=utf-8', 'cross-origin-opener-policy': 'same-origin' };
 
-/** One hop the module's server holds: `reached` when the pop-up asks for it, answered after release(). */
+/** Where the module's server stops: before answering a redirect hop, or before the home page's end. */
+type HoldAt = number | 'home page end';
+const HOLDS: HoldAt[] = [...Array.from({ length: HOPS }, (_, hop) => hop), 'home page end'];
+
+/** One step the module's server holds: `reached` when the pop-up gets there, finished after release(). */
 class Hold {
-  readonly hop: number;
+  readonly at: HoldAt;
   readonly reached: Promise<void>;
   readonly released: Promise<void>;
   arrive = () => {};
   release = () => {};
 
-  constructor(hop: number) {
-    this.hop = hop;
+  constructor(at: HoldAt) {
+    this.at = at;
     this.reached = new Promise((resolve) => (this.arrive = resolve));
     this.released = new Promise((resolve) => (this.release = resolve));
   }
+
+  /** Stops here if this is the step held. */
+  async pass(at: HoldAt) {
+    if (this.at !== at) return;
+    this.arrive();
+    await this.released;
+  }
 }
 
-async function listen(server: Server, port: number, host: string) {
+async function listen(server: Server, port: number) {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
 }
 
@@ -51,9 +64,9 @@ function stop(server: Server) {
 
 for (const engine of enginesFromEnv()) {
   describe(`a pop-up's address is waited for, not read once (${engine})`, () => {
-    test('each hop of a module sign-in held in turn: waitForUrl returns the module address once it commits', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
+    test('each redirect hop, then the home page end, held in turn: waitForUrl returns the module address', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
       let page: BrowserPage | undefined;
-      let hold: Hold | undefined;
+      let hold = new Hold(-1);
       const portal = `http://localhost:${await freePort()}`;
       const module = `http://127.0.0.1:${await freePort()}`;
       const portalServer = createServer((_req, res) => {
@@ -63,39 +76,43 @@ for (const engine of enginesFromEnv()) {
         );
       });
       const moduleServer = createServer(async (req, res) => {
+        const current = hold;
         const match = /^\/hop\/(\d+)$/.exec(req.url ?? '');
-        if (!match) {
-          res.writeHead(200, HEADERS).end(`<!doctype html><title>Module</title><p>${HOME_TEXT}</p>`);
+        if (match) {
+          const hop = Number(match[1]);
+          await current.pass(hop);
+          res.writeHead(302, { location: hop + 1 < HOPS ? `/hop/${hop + 1}` : '/' }).end();
           return;
         }
-        const hop = Number(match[1]);
-        const held = hold?.hop === hop ? hold : undefined;
-        if (held) {
-          held.arrive();
-          await held.released;
-        }
-        res.writeHead(302, { location: hop + 1 < HOPS ? `/hop/${hop + 1}` : '/' }).end();
+        // The text first, the rest of the document when let go (so no DOMContentLoaded yet).
+        res.writeHead(200, HEADERS);
+        res.write(`<!doctype html><title>Module</title><p>${HOME_TEXT}</p>${' '.repeat(4096)}`);
+        await current.pass('home page end');
+        res.end('<p>Loaded.</p>');
       });
       try {
         assertInstalled(engine);
-        await listen(portalServer, Number(new URL(portal).port), '127.0.0.1');
-        await listen(moduleServer, Number(new URL(module).port), '127.0.0.1');
+        await listen(portalServer, Number(new URL(portal).port));
+        await listen(moduleServer, Number(new URL(module).port));
         page = await launchBrowser(engine);
-        for (let hop = 0; hop < HOPS; hop++) {
-          hold = new Hold(hop);
+        // Classic WebDriver (WebKit) waits for a window's document to finish loading before
+        // any command in it, so a half-loaded page never reaches the test there.
+        for (const at of engine === 'webkit' ? HOLDS.filter((step) => step !== 'home page end') : HOLDS) {
+          hold = new Hold(at);
           await page.goto(`${portal}/`);
           const opener: BrowserPage = page;
-          // Some drivers hand the window over only once its first response has come (and a
-          // WebDriver click waits for it): let the hop go once the pop-up has asked for it.
+          // Some drivers hand a window over only once its navigation has committed (and a
+          // WebDriver click may wait for it): a held hop is let go once the pop-up asked for it.
           const opening = opener.waitForPopup(() => opener.click('Open'));
           opening.catch(() => {});
-          await withTimeout(hold.reached, WAIT_TIMEOUT_MS, `the pop-up's request for hop ${hop}`);
-          hold.release();
+          await withTimeout(hold.reached, WAIT_TIMEOUT_MS, `the pop-up to reach ${String(at)}`);
+          if (at !== 'home page end') hold.release();
           const popup: BrowserPage = await opening;
           try {
-            const address: URL = await popup.waitForUrl(`${module}/`);
-            assert.equal(address.origin, module, `held at hop ${hop}: the module's origin, not "null"`);
+            // Held at the home page's end, the text is shown while the document still loads.
             await popup.waitForText(HOME_TEXT);
+            const address: URL = await popup.waitForUrl(`${module}/`);
+            assert.equal(address.origin, module, `held at ${String(at)}: the module's origin, not "null"`);
           } finally {
             hold.release();
             await popup.close();
@@ -103,8 +120,8 @@ for (const engine of enginesFromEnv()) {
         }
       } finally {
         await cleanUp(engine, [
+          ['letting the held step go', () => hold.release()],
           ['closing the browser', () => page?.close()],
-          ['letting the held hop go', () => hold?.release()],
           ['stopping the module', () => stop(moduleServer)],
           ['stopping the portal', () => stop(portalServer)],
         ]);
