@@ -20,7 +20,8 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
 import { assertInstalled, enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
-import { cleanUp, decodeQr, freshCode, totpStep } from './support.ts';
+import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
+import { cleanUp, freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, totpStep } from './support.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
@@ -40,7 +41,7 @@ function screenshots(page: BrowserPage, engine: EngineName): Shot {
 // This file defaults to Chromium alone; GATEHOUSE_E2E_BROWSERS chooses as for the journey.
 for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() || 'chromium')) {
   describe(`a Master invites a user in a real browser (${engine})`, () => {
-    test('invite in the Company page, Sign Up from the mail, Set, log in, Set Up 2FA, recovery codes, Done, dashboard', { timeout: 180_000 }, async () => {
+    test('invite in the Company page, Sign Up from the mail, Set, log in, Set Up 2FA, recovery codes, Done, dashboard', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
       let certificate: TestCertificate | undefined;
       let server: TestServer | undefined;
       let page: BrowserPage | undefined;
@@ -104,6 +105,8 @@ async function invite(server: TestServer, company: SignedInCompany, enrolledStep
   assert.equal(invited?.status, 'invited', 'the server has the invitation');
 
   // The invite email's Sign Up link, opened after the Master logs out.
+  // The outbox sends it after the request: waited for as long as any step on a busy machine.
+  await server.mail.waitFor((m) => m.to.includes(INVITED.email), WAIT_TIMEOUT_MS);
   const { mail, link } = await inviteMail(server, company.companyName, INVITED.email);
   assert.ok(link.startsWith(`${base}/signup/`), `the Sign Up link points at Gatehouse: ${link}`);
   assert.ok(mail.html.includes(link), 'the HTML part carries the same link');
@@ -125,12 +128,7 @@ async function invite(server: TestServer, company: SignedInCompany, enrolledStep
   await page.waitForText('Your Security Matters');
   await page.click('Get Started');
   await page.waitForText('Set Up 2FA');
-  let uri: string | null = null;
-  for (let attempt = 0; attempt < 20 && !uri; attempt++) {
-    await page.scrollTo(QR_IMAGE);
-    uri = decodeQr(await shot(attempt === 0 ? 'user-set-up-2fa-qr' : 'user-set-up-2fa-qr-retry'));
-  }
-  assert.ok(uri, 'the QR code can be read from a screenshot');
+  const uri = await readQrFromScreen(page, QR_IMAGE, shot, 'user-set-up-2fa-qr');
   const secret = secretFromOtpauth(uri);
   await page.click("Can't Scan");
   const withKey = await page.waitForText(/(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}/);

@@ -27,7 +27,8 @@ import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
 import { assertInstalled, enginesFromEnv, launchBrowser, VIEWPORT, type BrowserPage, type EngineName } from './browsers/index.ts';
 import { launchFromDashboard, openInThisTabWhenBlocked, startGrantedDemoModule } from './launch-module.ts';
-import { cleanUp, decodeQr, freshCode, wrongCode, type Shot } from './support.ts';
+import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
+import { cleanUp, freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, wrongCode, type Shot } from './support.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
@@ -51,7 +52,7 @@ function screenshots(page: BrowserPage, engine: EngineName): Shot {
 
 for (const engine of enginesFromEnv()) {
   describe(`the seed journey in a real browser (${engine})`, () => {
-    test('request, approve, Sign Up, Set, log in, Set Up 2FA from the QR code, dashboard, log in again with the code, launch the Demo Module', { timeout: 180_000 }, async (t) => {
+    test('request, approve, Sign Up, Set, log in, Set Up 2FA from the QR code, dashboard, log in again with the code, launch the Demo Module', { timeout: JOURNEY_TIMEOUT_MS }, async (t) => {
       let certificate: TestCertificate | undefined;
       let server: TestServer | undefined;
       let page: BrowserPage | undefined;
@@ -130,7 +131,7 @@ async function journey(server: TestServer, page: BrowserPage, shot: Shot, note: 
   await logOut(page, shot, 'operator');
 
   // The welcome email's Sign Up link.
-  const mail = await server.mail.waitFor((m) => m.to.includes(ACME_REQUEST.email) && m.subject === 'Welcome to Gatehouse');
+  const mail = await server.mail.waitFor((m) => m.to.includes(ACME_REQUEST.email) && m.subject === 'Welcome to Gatehouse', WAIT_TIMEOUT_MS);
   const link = signUpLinkIn(mail.text);
   assert.ok(link.startsWith(`${base}/signup/`), `the Sign Up link points at Gatehouse: ${link}`);
   assert.ok(mail.html.includes(link), 'the HTML part carries the same Sign Up link');
@@ -212,13 +213,8 @@ async function firstLogIn(page: BrowserPage, who: Person, shot: Shot, role: stri
   await page.click('Get Started');
   await page.waitForText('Set Up 2FA');
 
-  // Read the QR code off the screen as a phone would; retry while the image paints.
-  let uri: string | null = null;
-  for (let attempt = 0; attempt < 20 && !uri; attempt++) {
-    await page.scrollTo(QR_IMAGE);
-    uri = decodeQr(await shot(attempt === 0 ? `${role}-set-up-2fa-qr` : `${role}-set-up-2fa-qr-retry`));
-  }
-  assert.ok(uri, 'the QR code on the Set Up 2FA page can be read from a screenshot');
+  // Read the QR code off the screen as a phone would.
+  const uri = await readQrFromScreen(page, QR_IMAGE, shot, `${role}-set-up-2fa-qr`);
   const otpauth = new URL(uri);
   assert.equal(otpauth.protocol, 'otpauth:');
   assert.equal(otpauth.host, 'totp');

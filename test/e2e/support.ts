@@ -5,9 +5,17 @@ import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { totpAt } from '../helpers/totp.ts';
 import type { BrowserPage, EngineName } from './browsers/index.ts';
+import { waitUntil } from './browsers/wait.ts';
 
 /** Saves the next numbered screenshot of the journey, of the main page or of `of` (a pop-up). */
 export type Shot = (step: string, of?: BrowserPage) => Promise<Buffer>;
+
+/**
+ * The bound on one browser test. Each step has its own deadline (browsers/wait.ts), so this
+ * only stops a run that is stuck between steps. A busy machine is slow: with the two CPUs
+ * loaded twelve times over, a journey that takes 60-90 s on a quiet one took up to 270 s.
+ */
+export const JOURNEY_TIMEOUT_MS = 600_000;
 
 const STEP_MS = 30_000;
 /** A code is typed and sent within a second or two; this keeps it clear of the step's end. */
@@ -25,6 +33,18 @@ export function decodeQr(png: Buffer): string | null {
   const image = PNG.sync.read(png);
   const pixels = new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength);
   return jsQR(pixels, image.width, image.height)?.data ?? null;
+}
+
+/**
+ * Reads the QR code off the screen as a phone would: waits for the image (loaded), then
+ * takes screenshots until one decodes. `shoot` saves each one under `step`.
+ */
+export async function readQrFromScreen(page: BrowserPage, image: string, shoot: (step: string) => Promise<Buffer>, step: string): Promise<string> {
+  let attempts = 0;
+  return waitUntil(`a readable QR code in ${image}`, async () => {
+    await page.scrollTo(image);
+    return decodeQr(await shoot(attempts++ === 0 ? step : `${step}-retry`)) ?? undefined;
+  }, { prefix: `[${page.engine}]`, why: () => `${attempts} screenshots, none readable` });
 }
 
 export const totpStep = (unixMs: number) => Math.floor(unixMs / STEP_MS);

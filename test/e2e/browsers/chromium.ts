@@ -3,6 +3,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { DriverPage } from './page.ts';
 import { VIEWPORT, type BrowserPage, type EngineDriver } from './types.ts';
 import { cleanUp, withTimeout } from './util.ts';
+import { NAVIGATION_TIMEOUT_MS, WAIT_TIMEOUT_MS } from './wait.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -19,8 +20,8 @@ export async function launchChromium(): Promise<BrowserPage> {
       ],
     });
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { ...VIEWPORT }, deviceScaleFactor: 1 });
-    context.setDefaultTimeout(15_000);
-    context.setDefaultNavigationTimeout(30_000);
+    context.setDefaultTimeout(WAIT_TIMEOUT_MS);
+    context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
     const page = await context.newPage();
     const opened = browser;
     return new DriverPage(

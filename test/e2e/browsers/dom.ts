@@ -110,13 +110,23 @@ export function locateInPage(arg: { query: Query; token: string; mark: string })
   }
   el.scrollIntoView({ block: 'center', inline: 'nearest' });
   const before = el.getBoundingClientRect();
-  // Wait a moment: an element still moving (a dialog opening) is not clicked yet.
+  // Two readings a moment apart: an element still moving (a dialog opening) is not clicked
+  // yet. The caller polls again, so this is a condition (it stands still), not a pause.
   return new Promise((resolve) => {
     page.setTimeout(() => {
       const after = el.getBoundingClientRect();
       if (before.x !== after.x || before.y !== after.y || before.width !== after.width || before.height !== after.height) {
         return resolve({ ok: false, reason: `${described} is still moving` });
       }
+      // A transition that has not moved it yet (a dialog fading in) is motion too; a
+      // finite one only: a spinner elsewhere on the way would never end.
+      const moving = (typeof doc.getAnimations === 'function' ? doc.getAnimations() : []).some(
+        (animation: any) =>
+          animation.playState === 'running' &&
+          animation.effect?.getComputedTiming?.().endTime !== Infinity &&
+          animation.effect?.target?.contains?.(el),
+      );
+      if (moving) return resolve({ ok: false, reason: `${described} is still animating` });
       const x = after.left + after.width / 2;
       const y = after.top + after.height / 2;
       const hit = doc.elementFromPoint(x, y);
@@ -152,10 +162,14 @@ export function textInPage(): string {
   return String((globalThis as any).document.body?.innerText ?? '');
 }
 
-/** Scrolls an element into the middle of the viewport (before a viewport screenshot). */
+/**
+ * Scrolls an element into the middle of the viewport (before a viewport screenshot); false
+ * while there is none, or while an image has not loaded and decoded yet.
+ */
 export function scrollToInPage(selector: string): boolean {
   const el = (globalThis as any).document.querySelector(selector);
   if (!el) return false;
+  if (el.tagName === 'IMG' && !(el.complete && el.naturalWidth > 0)) return false;
   el.scrollIntoView({ block: 'center', inline: 'nearest' });
   return true;
 }
@@ -184,4 +198,9 @@ export function nextPaintInPage(): Promise<boolean> {
 export function blockPopupsInPage(): boolean {
   (globalThis as any).open = () => null;
   return true;
+}
+
+/** The address of the document the window shows, as the document itself knows it. */
+export function locationInPage(): string {
+  return String((globalThis as any).location.href);
 }

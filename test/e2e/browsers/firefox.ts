@@ -1,9 +1,11 @@
 // Firefox ESR, driven by puppeteer-core over WebDriver BiDi (Playwright needs its own
 // patched Firefox; selenium would need geckodriver, which Debian 12 lacks).
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { locationInPage } from './dom.ts';
 import { DriverPage } from './page.ts';
 import { VIEWPORT, type BrowserPage, type EngineDriver } from './types.ts';
 import { cleanUp, withTimeout } from './util.ts';
+import { NAVIGATION_TIMEOUT_MS, WAIT_TIMEOUT_MS } from './wait.ts';
 
 export const FIREFOX_PATH = '/usr/bin/firefox-esr';
 
@@ -52,15 +54,25 @@ export async function launchFirefox(): Promise<BrowserPage> {
 /** One tab; a pop-up gets the same viewport and time limits as the first tab. */
 async function pageDriver(browser: Browser, page: Page, close: () => Promise<void>): Promise<EngineDriver> {
   await page.setViewport({ ...VIEWPORT, deviceScaleFactor: 1 });
-  page.setDefaultTimeout(15_000);
-  page.setDefaultNavigationTimeout(30_000);
+  page.setDefaultTimeout(WAIT_TIMEOUT_MS);
+  page.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
+  // puppeteer's page.url() over BiDi is the address of the last load event it has
+  // processed: a pop-up already showing the module can still report about:blank. The
+  // document's own location is the truth; page.url() only while no document answers.
+  const url = async () => {
+    try {
+      return await page.evaluate(locationInPage);
+    } catch {
+      return page.url();
+    }
+  };
   return {
     engine: 'firefox',
     evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
-    async goto(url) {
-      await page.goto(url, { waitUntil: 'load' });
+    async goto(address) {
+      await page.goto(address, { waitUntil: 'load' });
     },
-    url: async () => page.url(),
+    url,
     click: (selector) => page.click(selector),
     type: (selector, keys) => page.type(selector, keys),
     async pressBackspace(selector) {
@@ -71,7 +83,7 @@ async function pageDriver(browser: Browser, page: Page, close: () => Promise<voi
       return Buffer.from(await page.screenshot({ type: 'png' }));
     },
     async cookies() {
-      return (await page.cookies(page.url())).map((c) => ({
+      return (await page.cookies(await url())).map((c) => ({
         name: c.name, value: c.value, secure: c.secure, httpOnly: Boolean(c.httpOnly), path: c.path,
       }));
     },

@@ -2,7 +2,6 @@
 // for them, and acting on them through the engine's own input events.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   blockPopupsInPage,
   locateInPage,
@@ -18,9 +17,9 @@ import {
   type Role,
 } from './dom.ts';
 import type { BrowserCookie, BrowserPage, EngineDriver, EngineName } from './types.ts';
+import { waitUntil, WAIT_TIMEOUT_MS } from './wait.ts';
 
-export const ACTION_TIMEOUT_MS = 15_000;
-const POLL_MS = 100;
+export const ACTION_TIMEOUT_MS = WAIT_TIMEOUT_MS;
 const BLANK_PAGE =
   'the page is blank: the web app did not start (a script failed to load? web/dist rebuilt while the server ran?)';
 
@@ -39,16 +38,27 @@ export class DriverPage implements BrowserPage {
     await this.#driver.goto(url);
   }
 
-  url() {
-    return this.#driver.url();
-  }
-
   async waitForPath(wanted: string, timeoutMs = ACTION_TIMEOUT_MS) {
     let last = '';
     await this.#poll(`the address to be ${wanted}`, timeoutMs, async () => {
       const current = new URL(await this.#driver.url());
       last = current.pathname + current.search;
       return last === wanted ? true : undefined;
+    }, () => `it is ${last}`);
+  }
+
+  async waitForUrl(wanted: string, timeoutMs = ACTION_TIMEOUT_MS) {
+    // A window that was just opened is on about:blank (origin "null") until it navigates,
+    // and a driver may learn of a navigation after the page already shows it: the address
+    // is a condition to wait for, never a value read once.
+    const target = new URL(wanted);
+    let last = '';
+    return this.#poll(`the address to be ${target.href}`, timeoutMs, async () => {
+      const current = new URL(await this.#driver.url());
+      last = current.href;
+      return current.origin === target.origin && current.pathname === target.pathname && current.search === target.search
+        ? current
+        : undefined;
     }, () => `it is ${last}`);
   }
 
@@ -59,7 +69,7 @@ export class DriverPage implements BrowserPage {
     if (value) await this.#driver.type(selector, value);
     // React keeps the value in state: the field shows what was typed only if the events arrived.
     let seen: string | null = null;
-    await this.#poll(`the field "${label}" to hold what was typed`, 3_000, async () => {
+    await this.#poll(`the field "${label}" to hold what was typed`, ACTION_TIMEOUT_MS, async () => {
       seen = await this.#driver.evaluate(valueInPage, selector);
       return seen === value ? true : undefined;
     }, () => `it holds ${JSON.stringify(seen)}`);
@@ -98,7 +108,7 @@ export class DriverPage implements BrowserPage {
   }
 
   async scrollTo(selector: string) {
-    await this.#poll(`an element ${selector}`, ACTION_TIMEOUT_MS, async () =>
+    await this.#poll(`an element ${selector} (an image: loaded)`, ACTION_TIMEOUT_MS, async () =>
       (await this.#driver.evaluate(scrollToInPage, selector)) ? true : undefined,
     );
   }
@@ -144,31 +154,12 @@ export class DriverPage implements BrowserPage {
     return last.selector as string;
   }
 
-  /** Runs `attempt` until it returns a value; errors in the page count as "not yet". */
-  async #poll<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>, why: () => string = () => ''): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        const result = await attempt();
-        if (result !== undefined) return result;
-        lastError = undefined;
-      } catch (error) {
-        // A navigation can destroy the context mid-script; try again on the new page.
-        lastError = error;
-      }
-      if (Date.now() > deadline) {
-        const detail = lastError ? `last error: ${(lastError as Error).message}` : why();
-        let address = '';
-        try {
-          address = await this.#driver.url();
-        } catch {
-          // The browser may be gone; the message says enough without the address.
-        }
-        throw new Error(`[${this.engine}] timed out after ${timeoutMs} ms waiting for ${what} at ${address}: ${detail}`);
-      }
-      await sleep(POLL_MS);
-    }
+  /**
+   * waitUntil (wait.ts) for this page: errors in the page count as "not yet" (a navigation
+   * can destroy the context mid-script), and a failure names the engine and the address.
+   */
+  #poll<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>, why: () => string = () => ''): Promise<T> {
+    return waitUntil(what, attempt, { timeoutMs, why, where: () => this.#driver.url(), prefix: `[${this.engine}]` });
   }
 }
 

@@ -17,9 +17,14 @@ export interface BrowserPage {
   readonly engine: EngineName;
   /** Loads a URL and waits for the load event. */
   goto(url: string): Promise<void>;
-  url(): Promise<string>;
   /** Waits until the address's path (and query) is `path`. */
   waitForPath(path: string, timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until the address is `url` (origin, path and query; not the fragment) and returns
+   * it. There is no one-shot read of the address: a new window reports about:blank (origin
+   * "null") until it has navigated, and a driver may learn of a navigation late.
+   */
+  waitForUrl(url: string, timeoutMs?: number): Promise<URL>;
   /** Replaces the content of the field with this label by typing `value`. */
   fill(label: string, value: string): Promise<void>;
   /** Clicks the button, link or tab with this accessible name (exact). */
@@ -34,7 +39,7 @@ export interface BrowserPage {
   waitForText(text: string | RegExp, timeoutMs?: number): Promise<string>;
   /** Waits until the page's text no longer contains `text`. */
   waitForNoText(text: string | RegExp, timeoutMs?: number): Promise<void>;
-  /** Scrolls the element with this CSS selector into the middle of the viewport. */
+  /** Waits for the element with this CSS selector (an image: loaded) and scrolls it into the middle of the viewport. */
   scrollTo(selector: string): Promise<void>;
   /** A screenshot of the viewport as PNG, also written to `file`. */
   screenshot(file: string): Promise<Buffer>;
@@ -57,6 +62,7 @@ export interface EngineDriver {
   readonly engine: EngineName;
   evaluate<A, R>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
   goto(url: string): Promise<void>;
+  /** The address of the document the window shows now (it changes as the window navigates). */
   url(): Promise<string>;
   /** A real mouse click on the element matching `selector`. */
   click(selector: string): Promise<void>;

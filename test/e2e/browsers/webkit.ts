@@ -6,6 +6,7 @@ import { Builder, By, Key, type WebDriver } from 'selenium-webdriver';
 import { DriverPage } from './page.ts';
 import { VIEWPORT, type BrowserPage, type EngineDriver } from './types.ts';
 import { cleanUp, freePort, killGroup, withTimeout } from './util.ts';
+import { NAVIGATION_TIMEOUT_MS, waitUntil, WAIT_TIMEOUT_MS } from './wait.ts';
 
 export const WEBKIT_DRIVER_PATH = '/usr/bin/WebKitWebDriver';
 export const XVFB_PATH = '/usr/bin/Xvfb';
@@ -30,7 +31,7 @@ async function startXvfb(): Promise<{ xvfb: ChildProcess; display: string }> {
     xvfb.once('exit', (code) => reject(new Error(`Xvfb exited (${code}): ${stderr.trim()}`)));
   });
   try {
-    const display = await withTimeout(ready, 15_000, 'starting Xvfb');
+    const display = await withTimeout(ready, WAIT_TIMEOUT_MS, 'starting Xvfb');
     return { xvfb, display: `:${display}` };
   } catch (error) {
     await killGroup(xvfb);
@@ -39,19 +40,12 @@ async function startXvfb(): Promise<{ xvfb: ChildProcess; display: string }> {
 }
 
 async function waitForDriver(url: string, driver: ChildProcess, output: () => string) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
+  await waitUntil(`WebKitWebDriver to answer on ${url}/status`, async () => {
     if (driver.exitCode !== null) throw new Error(`WebKitWebDriver exited (${driver.exitCode}): ${output()}`);
-    try {
-      const response = await fetch(`${url}/status`, { signal: AbortSignal.timeout(2_000) });
-      const body = (await response.json()) as { value?: { ready?: boolean } };
-      if (body.value?.ready) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not answer on ${url}/status: ${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    const response = await fetch(`${url}/status`, { signal: AbortSignal.timeout(2_000) });
+    const body = (await response.json()) as { value?: { ready?: boolean } };
+    return body.value?.ready ? true : undefined;
+  }, { why: output });
 }
 
 export async function launchWebKit(): Promise<BrowserPage> {
@@ -95,7 +89,7 @@ export async function launchWebKit(): Promise<BrowserPage> {
       'starting a WebKit session',
     );
     const driver = session;
-    await driver.manage().setTimeouts({ script: 15_000, pageLoad: 30_000, implicit: 0 });
+    await driver.manage().setTimeouts({ script: WAIT_TIMEOUT_MS, pageLoad: NAVIGATION_TIMEOUT_MS, implicit: 0 });
     await setViewport(driver);
 
     const windows = new Windows(driver);
@@ -156,15 +150,11 @@ class Windows {
         // A pop-up is a new window handle; window.open from a real click opens one.
         const before = new Set(await session.getAllWindowHandles());
         await action();
-        const deadline = Date.now() + timeoutMs;
-        let opened: string | undefined;
-        while (!opened) {
-          opened = (await session.getAllWindowHandles()).find((h) => !before.has(h));
-          if (opened) break;
-          if (Date.now() > deadline) throw new Error(`[webkit] no new window within ${timeoutMs} ms`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        const popup = opened;
+        const popup = await waitUntil(
+          'a new window',
+          async () => (await session.getAllWindowHandles()).find((h) => !before.has(h)),
+          { timeoutMs, prefix: '[webkit]' },
+        );
         await this.#in(popup, () => setViewport(session));
         return this.driver(popup, async () => {
           if (!(await session.getAllWindowHandles()).includes(popup)) return;
@@ -177,32 +167,42 @@ class Windows {
   }
 }
 
+type Size = { width: number; height: number };
+const sameSize = (a: Size, b: Size) => a.width === b.width && a.height === b.height;
+
 /**
  * Sizes the window so that the viewport (not the window) is 1280x900. The window manager
- * applies a new size a moment after setRect answers, so each reading waits until the
- * viewport has stopped changing.
+ * applies a new size some time after setRect answers (longer on a busy machine): each
+ * reading waits until the viewport has changed and then holds still, never for a time.
  */
 async function setViewport(driver: WebDriver) {
   const measure = () =>
-    driver.executeScript('return { width: window.innerWidth, height: window.innerHeight };') as Promise<{ width: number; height: number }>;
-  const settled = async () => {
-    let previous = await measure();
-    for (let i = 0; i < 20; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const current = await measure();
-      if (current.width === previous.width && current.height === previous.height) return current;
-      previous = current;
-    }
-    return previous;
-  };
-  let size: { width: number; height: number } = { ...VIEWPORT };
+    driver.executeScript('return { width: window.innerWidth, height: window.innerHeight };') as Promise<Size>;
+  let inner = await measure();
+  let size: Size = { ...VIEWPORT };
   const seen: string[] = [];
-  for (let attempt = 0; attempt < 5; attempt++) {
-    await driver.manage().window().setRect({ x: 0, y: 0, ...size });
-    const inner = await settled();
+  for (let attempt = 0; attempt < 5 && !sameSize(inner, VIEWPORT); attempt++) {
+    const rect = await driver.manage().window().getRect();
+    // A window already this size does not change, so there is nothing to wait for.
+    if (!sameSize(rect, size)) {
+      const before = inner;
+      await driver.manage().window().setRect({ x: 0, y: 0, ...size });
+      let previous: Size | undefined;
+      inner = await waitUntil(
+        `the viewport to follow the window's new size ${size.width}x${size.height}`,
+        async () => {
+          const current = await measure();
+          const still = previous !== undefined && sameSize(current, previous);
+          previous = current;
+          return still && !sameSize(current, before) ? current : undefined;
+        },
+        { prefix: '[webkit]', why: () => `the viewport is ${previous?.width}x${previous?.height}, was ${before.width}x${before.height}` },
+      );
+    }
     seen.push(`window ${size.width}x${size.height} → viewport ${inner.width}x${inner.height}`);
-    if (inner.width === VIEWPORT.width && inner.height === VIEWPORT.height) return;
     size = { width: size.width + VIEWPORT.width - inner.width, height: size.height + VIEWPORT.height - inner.height };
   }
-  throw new Error(`could not size the WebKit viewport to ${VIEWPORT.width}x${VIEWPORT.height}: ${seen.join('; ')}`);
+  if (!sameSize(inner, VIEWPORT)) {
+    throw new Error(`could not size the WebKit viewport to ${VIEWPORT.width}x${VIEWPORT.height}: ${seen.join('; ')}`);
+  }
 }
