@@ -31,6 +31,8 @@ const envSchema = z.object({
   GATEHOUSE_INVITES_PER_COMPANY_DAY: positiveInt.max(1_000_000).default(200),
   GATEHOUSE_TRUST_PROXY: z.string().default(''),
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  GATEHOUSE_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  GATEHOUSE_LOG_REQUESTS: z.enum(['true', 'false']).default('false'),
   GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt.max(64).optional(),
   GATEHOUSE_TLS_CERT_FILE: z.string().min(1).optional(),
   GATEHOUSE_TLS_KEY_FILE: z.string().min(1).optional(),
@@ -54,6 +56,10 @@ export type Config = Readonly<{
   /** Which proxies may say who the client is (X-Forwarded-For); see docs/CONFIG.md. */
   trustProxy: ProxyTrust;
   logLevel: string;
+  /** Readable lines for a person at a terminal, JSON lines for a log collector. */
+  logFormat: 'pretty' | 'json';
+  /** A line per request (two: arrival and answer); off by default, so a terminal stays readable. */
+  logRequests: boolean;
   argon2MaxConcurrency: number;
   /** Serve https directly (PEM files); usually a reverse proxy terminates TLS instead. */
   tls: { certFile: string; keyFile: string } | undefined;
@@ -100,6 +106,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inviteLimits: { perInviterHour: e.GATEHOUSE_INVITES_PER_INVITER_HOUR, perCompanyDay: e.GATEHOUSE_INVITES_PER_COMPANY_DAY },
     trustProxy,
     logLevel: e.GATEHOUSE_LOG_LEVEL,
+    logFormat: e.GATEHOUSE_LOG_FORMAT === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : e.GATEHOUSE_LOG_FORMAT,
+    logRequests: e.GATEHOUSE_LOG_REQUESTS === 'true',
     argon2MaxConcurrency: e.GATEHOUSE_ARGON2_MAX_CONCURRENCY ?? 4,
     tls: e.GATEHOUSE_TLS_CERT_FILE && e.GATEHOUSE_TLS_KEY_FILE
       ? { certFile: e.GATEHOUSE_TLS_CERT_FILE, keyFile: e.GATEHOUSE_TLS_KEY_FILE }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import pinoPretty from 'pino-pretty';
 import type { Config } from './config.ts';
 import { createPasswordHasher, createSecretBox, deriveKey } from './crypto/index.ts';
 import { buildHttpApp } from './http/app.ts';
@@ -74,6 +75,17 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
   return { deps, storage, mailWorker };
 }
 
+/**
+ * The server's own logger: readable lines at a terminal, JSON lines elsewhere. Pretty
+ * output is written synchronously so it keeps its place among what main.ts prints (the
+ * banner with the first operator's link stays below the start-up lines).
+ */
+function serverLogger(config: Config): FastifyServerOptions['logger'] {
+  if (config.logFormat === 'json') return { level: config.logLevel };
+  const stream = pinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true });
+  return { level: config.logLevel, stream };
+}
+
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
   const { deps, storage, mailWorker } = await createCore(config, options);
   const https = config.tls
@@ -86,7 +98,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const http = await buildHttpApp(deps, storage, {
     oidc,
     webDist: WEB_DIST,
-    logger: options.logger ?? { level: config.logLevel },
+    logger: options.logger ?? serverLogger(config),
     ...(https ? { https } : {}),
   });
   storage.reportConnectionLoss((loss) => http.log.warn({ database: loss }, 'database connection lost'));

@@ -2,7 +2,7 @@
 // a route file per audience (public, login, portal, operator).
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Storage } from '../storage/index.ts';
 import type { HttpContext } from './context.ts';
@@ -41,6 +41,7 @@ export async function buildHttpApp(
   const app = Fastify({
     logger: withLogRedaction(options.logger),
     bodyLimit: BODY_LIMIT_BYTES,
+    logController: new LogController({ disableRequestLogging: !deps.config.logRequests }),
     frameworkErrors: handleFrameworkError,
     trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     ...(options.https ? { https: options.https } : {}),

@@ -28,7 +28,7 @@ const page = (path: string) => rawRequest(server.baseUrl, 'GET', path, { 'sec-fe
 const linkToken = (text: string, path: string) => new RegExp(`/${path}/([A-Za-z0-9_-]{43})`).exec(text)?.[1];
 
 before(async () => {
-  server = await startTestServer({ realClock: true, logStream: { write: (line: string) => void lines.push(line) } });
+  server = await startTestServer({ realClock: true, env: { GATEHOUSE_LOG_REQUESTS: 'true' }, logStream: { write: (line: string) => void lines.push(line) } });
 });
 after(() => server.close());
 
