@@ -1,11 +1,11 @@
-// Delivers due outbox rows. A row is claimed with one conditional UPDATE (a lease), so
-// several Gatehouse nodes can run workers against one database without sending twice.
+// Delivers due outbox rows, claimed under a lease (src/storage/leased-jobs.ts), so several
+// Gatehouse nodes can run workers against one database without sending twice.
 import type { SecretBox } from '../crypto/index.ts';
 import type { Db } from '../storage/index.ts';
+import { leasedJobs } from '../storage/leased-jobs.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
 import type { MailTransport } from './transports.ts';
 
-const LEASE_MS = 60_000;
 const BATCH = 20;
 
 export interface MailWorker {
@@ -29,17 +29,10 @@ export function createMailWorker(deps: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let again = false;
+  const jobs = leasedJobs(db, 'outbox', clock, { maxAttempts: MAX_ATTEMPTS, delayMs: retryDelayMs });
 
   async function deliver(id: string): Promise<boolean> {
-    const now = clock();
-    const claimed = await db
-      .updateTable('outbox')
-      .set((eb) => ({ locked_until: now + LEASE_MS, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-      .returningAll()
-      .executeTakeFirst();
+    const claimed = await jobs.claim(id);
     if (!claimed || claimed.payload === null) return false;
     try {
       const body = JSON.parse(secrets.decrypt(claimed.payload, `outbox:${claimed.id}`)) as { html: string; text: string };
@@ -52,25 +45,11 @@ export function createMailWorker(deps: {
         html: body.html,
         text: body.text,
       });
-      await db
-        .updateTable('outbox')
-        .set({ status: 'sent', sent_at: clock(), payload: null, locked_until: null, last_error: null })
-        .where('id', '=', claimed.id)
-        .execute();
+      // The payload can hold a live link: it does not outlive delivery, or giving up.
+      await jobs.delivered(claimed.id, { payload: null });
       return true;
     } catch (error) {
-      const failedForGood = claimed.attempts >= MAX_ATTEMPTS;
-      await db
-        .updateTable('outbox')
-        .set({
-          status: failedForGood ? 'failed' : 'pending',
-          payload: failedForGood ? null : claimed.payload,
-          next_attempt_at: clock() + retryDelayMs(claimed.attempts),
-          locked_until: null,
-          last_error: String(error instanceof Error ? error.message : error).slice(0, 500),
-        })
-        .where('id', '=', claimed.id)
-        .execute();
+      await jobs.notDelivered(claimed, error, { payload: null });
       deps.onError?.(error);
       return false;
     }
@@ -78,15 +57,7 @@ export function createMailWorker(deps: {
 
   async function pass(): Promise<number> {
     let sent = 0;
-    const due = await db
-      .selectFrom('outbox')
-      .select('id')
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', clock())
-      .orderBy('created_at')
-      .limit(BATCH)
-      .execute();
-    for (const row of due) if (await deliver(row.id)) sent += 1;
+    for (const id of await jobs.due(BATCH)) if (await deliver(id)) sent += 1;
     return sent;
   }
 

@@ -9,9 +9,9 @@
 // stays visible in backchannel_outbox with its last error.
 import type Provider from 'oidc-provider';
 import type { Db } from '../../storage/index.ts';
+import { leasedJobs } from '../../storage/leased-jobs.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
 
-const LEASE_MS = 60_000;
 const BATCH = 20;
 /** Housekeeping (below) runs at most this often. */
 const SWEEP_EVERY_MS = 10 * 60_000;
@@ -56,37 +56,17 @@ export function createBackchannelWorker(deps: {
   const { db, clock } = deps;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
+  const jobs = leasedJobs(db, 'backchannel_outbox', clock, { maxAttempts: MAX_ATTEMPTS, delayMs: retryDelayMs });
 
   async function deliver(id: string): Promise<boolean> {
-    const now = clock();
-    const claimed = await db
-      .updateTable('backchannel_outbox')
-      .set((eb) => ({ locked_until: now + LEASE_MS, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-      .returningAll()
-      .executeTakeFirst();
+    const claimed = await jobs.claim(id);
     if (!claimed) return false;
     try {
       await sendNow(deps.provider(), claimed.client_id, claimed.account_id, claimed.sid);
-      await db
-        .updateTable('backchannel_outbox')
-        .set({ status: 'sent', sent_at: clock(), locked_until: null, last_error: null })
-        .where('id', '=', claimed.id)
-        .execute();
+      await jobs.delivered(claimed.id);
       return true;
     } catch (error) {
-      await db
-        .updateTable('backchannel_outbox')
-        .set({
-          status: claimed.attempts >= MAX_ATTEMPTS ? 'failed' : 'pending',
-          next_attempt_at: clock() + retryDelayMs(claimed.attempts),
-          locked_until: null,
-          last_error: String(error instanceof Error ? error.message : error).slice(0, 500),
-        })
-        .where('id', '=', claimed.id)
-        .execute();
+      await jobs.notDelivered(claimed, error);
       deps.onError?.(error);
       return false;
     }
@@ -118,16 +98,8 @@ export function createBackchannelWorker(deps: {
 
   async function pass(): Promise<number> {
     await sweep(clock());
-    const due = await db
-      .selectFrom('backchannel_outbox')
-      .select('id')
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', clock())
-      .orderBy('created_at')
-      .limit(BATCH)
-      .execute();
     // Modules are independent: one slow module does not hold up the others' notices.
-    const results = await Promise.all(due.map((row) => deliver(row.id)));
+    const results = await Promise.all((await jobs.due(BATCH)).map((id) => deliver(id)));
     return results.filter(Boolean).length;
   }
 
