@@ -3,6 +3,7 @@
 // body can hold a live Sign Up link, so it is stored encrypted and erased once sent.
 import { newId, type SecretBox } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
+import { pendingJob } from '../storage/leased-jobs.ts';
 import type { RenderedMail } from './templates.ts';
 
 /** With the backoff below, about a day of retries before a message is given up. */
@@ -23,13 +24,7 @@ export async function enqueueMail(
       recipient: message.to,
       subject: message.subject,
       payload: secrets.encrypt(JSON.stringify({ html: message.html, text: message.text }), `outbox:${id}`),
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: now,
-      locked_until: null,
-      last_error: null,
-      created_at: now,
-      sent_at: null,
+      ...pendingJob(now),
     })
     .execute();
   return id;

@@ -4,18 +4,7 @@
 // until it fails for good, and stays visible with its last error.
 import type { Kysely } from 'kysely';
 import type { Database, Db } from './index.ts';
-
-/** The columns every outbox table has for delivery. */
-export interface JobColumns {
-  id: string;
-  status: 'pending' | 'sent' | 'failed';
-  attempts: number;
-  next_attempt_at: number;
-  locked_until: number | null;
-  last_error: string | null;
-  created_at: number;
-  sent_at: number | null;
-}
+import type { JobColumns } from './schema.ts';
 
 export type JobTable = { [T in keyof Database]: Database[T] extends JobColumns ? T : never }[keyof Database];
 
@@ -25,6 +14,11 @@ export interface Retry {
 }
 
 const LEASE_MS = 60_000;
+
+/** The delivery columns of a new row: due now, never tried. */
+export function pendingJob(now: number): Omit<JobColumns, 'id'> {
+  return { status: 'pending', attempts: 0, next_attempt_at: now, locked_until: null, last_error: null, created_at: now, sent_at: null };
+}
 
 export function leasedJobs<T extends JobTable>(db: Db, table: T, clock: () => number, retry: Retry) {
   // Kysely cannot type one query over "any table with these columns"; the generic view

@@ -114,13 +114,9 @@ export interface SessionsTable {
   login_for: string | null;
 }
 
-export interface OutboxTable {
+/** Delivery columns every outbox table has (src/storage/leased-jobs.ts works on them). */
+export interface JobColumns {
   id: string;
-  company_id: string | null;
-  recipient: string;
-  subject: string;
-  /** Encrypted JSON { html, text }: it can hold a live link. Cleared after delivery. */
-  payload: string | null;
   status: 'pending' | 'sent' | 'failed';
   attempts: number;
   next_attempt_at: number;
@@ -128,6 +124,15 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
+}
+
+export interface OutboxTable extends JobColumns {
+  id: string;
+  company_id: string | null;
+  recipient: string;
+  subject: string;
+  /** Encrypted JSON { html, text }: it can hold a live link. Cleared after delivery. */
+  payload: string | null;
 }
 
 export interface MailboxTable {
@@ -251,20 +256,13 @@ export interface ModuleGrantSessionsTable {
 }
 
 /** Back-channel logout notices owed to modules, delivered by a worker with retries. */
-export interface BackchannelOutboxTable {
+export interface BackchannelOutboxTable extends JobColumns {
   id: string;
   company_id: string;
   client_id: string;
   account_id: string;
   sid: string | null;
   reason: string;
-  status: 'pending' | 'sent' | 'failed';
-  attempts: number;
-  next_attempt_at: number;
-  locked_until: number | null;
-  last_error: string | null;
-  created_at: number;
-  sent_at: number | null;
 }
 
 /** One invitation email sent (invite or resend), for rate limits and the operator's view. */

@@ -3,6 +3,7 @@
 // lost to a crash or a module that is down; a worker delivers them with retries.
 import { newId } from '../../crypto/index.ts';
 import type { Queryable } from '../../storage/index.ts';
+import { pendingJob } from '../../storage/leased-jobs.ts';
 
 /** With the backoff below, about five hours of retries before a notice is given up. */
 export const MAX_ATTEMPTS = 20;
@@ -43,13 +44,7 @@ export async function enqueueLogoutNotice(db: Queryable, now: number, notice: Lo
       account_id: notice.accountId,
       sid: notice.sid,
       reason: notice.reason,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: now,
-      locked_until: null,
-      last_error: null,
-      created_at: now,
-      sent_at: null,
+      ...pendingJob(now),
     })
     .execute();
 }
