@@ -258,12 +258,16 @@ for (const engine of await enginesUnderTest()) describe(`every way access ends t
 
     // A cookie presented from outside the list is refused, for Gatehouse and for a silent
     // sign-in to a module; the session itself (the Master's, in the office) goes on.
-    const stolen = new BrowserAt(server.baseUrl, '203.0.113.9');
-    for (const [name, value] of root.agent.cookies) stolen.cookies.set(name, value);
-    assert.equal((await stolen.get('/api/me')).status, 401);
-    const silent = await startAuthorization(module.config, { prompt: 'none' });
-    const walk = await followRedirects(stolen, silent.url);
-    assert.equal(walk.callback?.searchParams.get('error'), 'login_required', 'no silent sign-in from outside the list');
+    // Outside is any address the list does not hold, and also whatever the proxy reports
+    // that is not an address at all: it never falls back to the proxy's own (allowed) one.
+    for (const outsideAddress of ['203.0.113.9', 'not-an-ip', '127.0.0.1:443', '127.0.0.1 x']) {
+      const stolen = new BrowserAt(server.baseUrl, outsideAddress);
+      for (const [name, value] of root.agent.cookies) stolen.cookies.set(name, value);
+      assert.equal((await stolen.get('/api/me')).status, 401, `from "${outsideAddress}"`);
+      const silent = await startAuthorization(module.config, { prompt: 'none' });
+      const walk = await followRedirects(stolen, silent.url);
+      assert.equal(walk.callback?.searchParams.get('error'), 'login_required', `no silent sign-in from "${outsideAddress}"`);
+    }
     assert.equal((await root.agent.get('/api/me')).status, 200);
     await signInToModule(module.config, root.agent);
 
@@ -271,17 +275,19 @@ for (const engine of await enginesUnderTest()) describe(`every way access ends t
     // outside the list they are refused, from inside they work.
     const app = await grantedModule(server, operator, root.companyId, { name: `App ${slug}`, clientType: 'public' });
     const appSession = await signInToModule(app.config, root.agent, { scope: 'openid offline_access' });
-    const outside = await discover(server, app.module.clientId, null);
-    outside[client.customFetch] = (url, options) =>
-      fetch(url, { ...options, headers: { ...options.headers, 'x-forwarded-for': '203.0.113.9' } } as RequestInit);
-    await assert.rejects(client.refreshTokenGrant(outside, appSession.tokens.refresh_token as string), (error: any) => {
-      assert.equal(error.error, 'invalid_grant');
-      return true;
-    });
-    await assert.rejects(client.fetchUserInfo(outside, appSession.tokens.access_token, appSession.claims.sub), (error: any) => {
-      assert.equal(error.status ?? error.response?.status, 401, String(error));
-      return true;
-    });
+    for (const outsideAddress of ['203.0.113.9', 'not-an-ip']) {
+      const outside = await discover(server, app.module.clientId, null);
+      outside[client.customFetch] = (url, options) =>
+        fetch(url, { ...options, headers: { ...options.headers, 'x-forwarded-for': outsideAddress } } as RequestInit);
+      await assert.rejects(client.refreshTokenGrant(outside, appSession.tokens.refresh_token as string), (error: any) => {
+        assert.equal(error.error, 'invalid_grant', `refresh from "${outsideAddress}"`);
+        return true;
+      });
+      await assert.rejects(client.fetchUserInfo(outside, appSession.tokens.access_token, appSession.claims.sub), (error: any) => {
+        assert.equal(error.status ?? error.response?.status, 401, String(error));
+        return true;
+      });
+    }
     await assertModuleAccessLive(app.config, appSession, 'a public module inside the list');
   });
 });

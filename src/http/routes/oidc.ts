@@ -30,8 +30,9 @@ function presentAsPublic(request: FastifyRequest, publicUrl: URL) {
   headers.host = publicUrl.host;
   headers['x-forwarded-host'] = publicUrl.host;
   headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
-  if (clientIp) headers['x-forwarded-for'] = clientIp;
-  else delete headers['x-forwarded-for'];
+  // Without a valid client address the provider must not fall back to the peer's (the
+  // proxy's, perhaps inside an allowlist): it gets a word no address check accepts.
+  headers['x-forwarded-for'] = clientIp ?? 'unknown';
   delete headers.forwarded;
 }
 

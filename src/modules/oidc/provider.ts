@@ -7,6 +7,7 @@
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { constantTimeEqual, keyedHash } from '../../crypto/index.ts';
 import { authenticateSession } from '../../sessions/index.ts';
+import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isLoopbackHost } from '../redirect-uris.ts';
 import { companyMayUse } from '../store.ts';
@@ -43,7 +44,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   const gatehouseSession = async (ctx: KoaContextWithOIDC) => {
     const token = cookieValue(ctx.get('cookie'), options.sessionCookieName);
     if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-    return authenticateSession(deps.db, token, deps.clock(), ctx.ip);
+    return authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip));
   };
 
   login.checks.add(

@@ -9,6 +9,7 @@ import { authenticateSession, endSession } from '../../sessions/index.ts';
 import { createBackchannelWorker, endModuleAccess, enqueueLogoutNotice, queueProviderNotices, type BackchannelWorker } from '../backchannel/index.ts';
 import { accountIdOf, parseAccountId } from './account.ts';
 import { LOGOUT_PAGE_CSP, logoutForm, logoutPage } from './pages.ts';
+import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isDatabaseUnavailable, isTransactionConflict } from '../../storage/index.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
@@ -55,7 +56,7 @@ export async function createOidcService(
       actorId: ids.userId,
       action: 'module.launched',
       target: clientId,
-      ip: ctx.ip,
+      ip: normalizeAddress(ctx.ip),
       userAgent: ctx.get('user-agent') || null,
       detail: { clientId, module: ctx.oidc.client?.clientName ?? null },
     });
@@ -116,7 +117,7 @@ export async function createOidcService(
       // another account (a login made for an id_token_hint of someone else): that ends
       // the previous account's provider session, never the Gatehouse session just made.
       const endedAccount = oidc.session?.accountId;
-      const signedIn = endedAccount ? await authenticateSession(deps.db, match[1], deps.clock(), ctx.ip) : undefined;
+      const signedIn = endedAccount ? await authenticateSession(deps.db, match[1], deps.clock(), normalizeAddress(ctx.ip)) : undefined;
       if (endedAccount && signedIn && accountIdOf(signedIn.companyId, signedIn.userId) !== endedAccount) return;
       await logOutSession(deps.db, match[1], deps.clock());
     });

@@ -14,6 +14,7 @@
 // module's next authorization request while the browser session is live.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ipAllowed } from '../../companies/ip-ranges.ts';
+import { normalizeAddress } from '../../http/client-ip.ts';
 import { liveSessionByHash } from '../../sessions/index.ts';
 import type { Queryable } from '../../storage/index.ts';
 
@@ -88,7 +89,7 @@ export async function tokenUseAllowed(
   const session = await sessionBehindGrant(db, token.grantId, now);
   if (!session) return false;
   const publicClient = ctx?.oidc?.client?.tokenEndpointAuthMethod === 'none';
-  if (publicClient && !ipAllowed(session.ipAllowlist, ctx?.ip ?? null)) return false;
+  if (publicClient && !ipAllowed(session.ipAllowlist, normalizeAddress(ctx?.ip))) return false;
   if (ctx) sessionEnds.set(ctx, session.endsAt);
   return true;
 }
