@@ -1,14 +1,11 @@
 import { Alert, Anchor, Button, Group, List, Stack, Text } from '@mantine/core';
-import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { recoveryApi } from '../../api/recovery';
 import { AuthCard } from '../../components/AuthCard';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
-import { useAction } from '../../hooks/useAction';
+import { useLinkAction } from '../../hooks/useLinkAction';
 import { usePageTitle } from '../../hooks/usePageTitle';
-
-type Outcome = 'asking' | 'done' | 'gone';
 
 /**
  * The link in "Your Gatehouse email address is being changed", sent to the old address.
@@ -17,28 +14,13 @@ type Outcome = 'asking' | 'done' | 'gone';
  */
 export function CancelEmailPage() {
   const { token = '' } = useParams();
-  const [outcome, setOutcome] = useState<Outcome>('asking');
-  const action = useAction();
-  usePageTitle(outcome === 'done' ? 'Email Change Cancelled' : 'Cancel Email Change');
-
-  const cancel = async () => {
-    if (action.pending) return;
-    const result = await action.run(
-      () => recoveryApi.cancelEmailChange(token),
-      (error) => {
-        // Used, expired, replaced, already confirmed or malformed all read the same.
-        if (error.status !== 410 && error.status !== 404 && error.code !== 'request.invalid') return false;
-        setOutcome('gone');
-        return true;
-      },
-    );
-    if (result) setOutcome('done');
-  };
+  const { outcome, action, submit: cancel } = useLinkAction(() => recoveryApi.cancelEmailChange(token));
+  usePageTitle(outcome.kind === 'done' ? 'Email Change Cancelled' : 'Cancel Email Change');
 
   return (
     <AuthCard>
       <Stack gap="md">
-        {outcome === 'asking' && (
+        {outcome.kind === 'asking' && (
           <>
             <PageHeading>Cancel the change of your email address</PageHeading>
             <Text size="sm">
@@ -53,7 +35,7 @@ export function CancelEmailPage() {
             </Group>
           </>
         )}
-        {outcome === 'done' && (
+        {outcome.kind === 'done' && (
           <>
             <PageHeading focus>Email Change Cancelled</PageHeading>
             <Alert color="teal" variant="light" role="status">
@@ -68,7 +50,7 @@ export function CancelEmailPage() {
             </Text>
           </>
         )}
-        {outcome === 'gone' && (
+        {outcome.kind === 'gone' && (
           <>
             <PageHeading focus>This link can no longer be used</PageHeading>
             <Text>Cancel links work once and for 24 hours. This one:</Text>

@@ -1,14 +1,11 @@
 import { Alert, Anchor, Button, Group, List, Stack, Text } from '@mantine/core';
-import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { recoveryApi } from '../../api/recovery';
 import { AuthCard } from '../../components/AuthCard';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
-import { useAction } from '../../hooks/useAction';
+import { useLinkAction } from '../../hooks/useLinkAction';
 import { usePageTitle } from '../../hooks/usePageTitle';
-
-type Outcome = { kind: 'asking' } | { kind: 'done'; email: string } | { kind: 'gone' };
 
 /**
  * The link in "Confirm your new Gatehouse email address". It may be opened in another
@@ -17,23 +14,8 @@ type Outcome = { kind: 'asking' } | { kind: 'done'; email: string } | { kind: 'g
  */
 export function ConfirmEmailPage() {
   const { token = '' } = useParams();
-  const [outcome, setOutcome] = useState<Outcome>({ kind: 'asking' });
-  const action = useAction();
+  const { outcome, action, submit: confirm } = useLinkAction(() => recoveryApi.confirmEmail(token));
   usePageTitle(outcome.kind === 'done' ? 'Email Address Confirmed' : 'Confirm Email Address');
-
-  const confirm = async () => {
-    if (action.pending) return;
-    const result = await action.run(
-      () => recoveryApi.confirmEmail(token),
-      (error) => {
-        // The link works once: used, expired, replaced or malformed all read the same.
-        if (error.status !== 410 && error.status !== 404 && error.code !== 'request.invalid') return false;
-        setOutcome({ kind: 'gone' });
-        return true;
-      },
-    );
-    if (result) setOutcome({ kind: 'done', email: result.email });
-  };
 
   return (
     <AuthCard>
@@ -57,7 +39,7 @@ export function ConfirmEmailPage() {
           <>
             <PageHeading focus>Email Address Confirmed</PageHeading>
             <Alert color="teal" variant="light" role="status">
-              Your Gatehouse email address is now <strong>{outcome.email}</strong>.
+              Your Gatehouse email address is now <strong>{outcome.value.email}</strong>.
             </Alert>
             <Text size="sm">
               Emails from Gatehouse, such as password reset links, go to this address from now on. Links sent to your
