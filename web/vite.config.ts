@@ -9,6 +9,8 @@ export default defineConfig({
   root,
   base: '/',
   plugins: [react()],
+  // The contract the server shares: field rules and schemas, one source for both sides.
+  resolve: { alias: { '@contract': fileURLToPath(new URL('../src/contract/index.ts', import.meta.url)) } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

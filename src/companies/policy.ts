@@ -9,8 +9,9 @@ import type { Queryable } from '../storage/index.ts';
 import { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
 import { endModuleAccess } from '../modules/backchannel/end-access.ts';
 
-export const PASSWORD_CLASSES = ['lower', 'upper', 'digit', 'symbol'] as const;
-export type PasswordClass = (typeof PASSWORD_CLASSES)[number];
+import { DEFAULT_PASSWORD_RULE, PASSWORD_CLASSES, type PasswordClass } from '../contract/password-rules.ts';
+
+export { PASSWORD_CLASSES, type PasswordClass };
 
 export interface CompanyPolicy {
   passwordMinLength: number;
@@ -24,8 +25,8 @@ export interface CompanyPolicy {
 }
 
 export const DEFAULT_POLICY: CompanyPolicy = Object.freeze({
-  passwordMinLength: 8,
-  passwordClasses: ['lower', 'upper', 'digit', 'symbol'] as PasswordClass[],
+  passwordMinLength: DEFAULT_PASSWORD_RULE.minLength,
+  passwordClasses: DEFAULT_PASSWORD_RULE.classes,
   lockoutThreshold: 5,
   lockoutMinutes: 15,
   sessionAbsoluteMinutes: 720,

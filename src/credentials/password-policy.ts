@@ -6,36 +6,15 @@ import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import * as english from '@zxcvbn-ts/language-en';
 // The policy file needs no other capability, so this deep import makes no import cycle.
-import { DEFAULT_POLICY, getCompanyPolicy, type PasswordClass } from '../companies/policy.ts';
-import { MAX_PASSWORD_LENGTH } from '../crypto/index.ts';
+import { getCompanyPolicy } from '../companies/policy.ts';
+import { DEFAULT_PASSWORD_RULE, MAX_PASSWORD_LENGTH, passwordRules, type PasswordRule } from '../contract/password-rules.ts';
 import type { Queryable } from '../storage/index.ts';
+
+export { DEFAULT_PASSWORD_RULE, passwordRules, type PasswordRule };
 
 export const MIN_PASSWORD_LENGTH = 8;
 const ESTIMATED_PREFIX = 64;
 
-export interface PasswordRule {
-  minLength: number;
-  classes: PasswordClass[];
-}
-export const DEFAULT_PASSWORD_RULE: PasswordRule = Object.freeze({
-  minLength: DEFAULT_POLICY.passwordMinLength,
-  classes: DEFAULT_POLICY.passwordClasses,
-});
-
-const CLASS_CHECKS: Record<PasswordClass, { label: string; test: (p: string) => boolean }> = {
-  lower: { label: 'A lower-case letter', test: (p) => /\p{Ll}/u.test(p) },
-  upper: { label: 'An upper-case letter', test: (p) => /\p{Lu}/u.test(p) },
-  digit: { label: 'A number', test: (p) => /\p{Nd}/u.test(p) },
-  symbol: { label: 'A symbol', test: (p) => /[^\p{L}\p{Nd}\s]/u.test(p) },
-};
-
-/** The checklist for a rule: length first, then each required class. */
-export function passwordRules(rule: PasswordRule) {
-  return [
-    { id: 'length', label: `At least ${rule.minLength} characters`, test: (p: string) => [...p].length >= rule.minLength },
-    ...rule.classes.map((id) => ({ id, ...CLASS_CHECKS[id] })),
-  ];
-}
 export const PASSWORD_RULES = passwordRules(DEFAULT_PASSWORD_RULE);
 
 // Built on first use: loading the dictionaries takes a moment we don't spend at start-up.

@@ -11,7 +11,7 @@ const ARGON2_OPTIONS = {
 } as const;
 
 /** Longest password accepted; longer input is refused before any hashing work. */
-export const MAX_PASSWORD_LENGTH = 1024;
+export { MAX_PASSWORD_LENGTH } from '../contract/password-rules.ts';
 
 function createGate(limit: number) {
   let running = 0;

@@ -2,7 +2,9 @@
 // per field, and the handler receives typed, trimmed values.
 import { z } from 'zod';
 import { GatehouseError } from '../errors.ts';
-import { invisibleCharacterProblem, usernameProblem } from '../shared/text.ts';
+
+// The field rules live in the contract (src/contract/fields.ts), shared with the web app.
+export * from '../contract/fields.ts';
 
 export function parseInput<T extends z.ZodType>(schema: T, data: unknown): z.output<T> {
   const result = schema.safeParse(data ?? {});
@@ -15,69 +17,3 @@ export function parseInput<T extends z.ZodType>(schema: T, data: unknown): z.out
   throw new GatehouseError('request.invalid', { fields });
 }
 
-/** A required single-line text field: trimmed, bounded, no control characters (C0, DEL, C1). */
-export function text(label: string, max: number, min = 1) {
-  return z
-    .string({ error: `${label} is required.` })
-    .trim()
-    .min(min, min === 1 ? `${label} is required.` : `${label} needs at least ${min} characters.`)
-    .max(max, `${label} can have at most ${max} characters.`)
-    .refine((value) => !/\p{Cc}/u.test(value), `${label} contains characters that are not allowed.`);
-}
-
-/**
- * A name that identifies a company or a person (company, contact and display names):
- * a text field that also refuses invisible and formatting characters (src/shared/text.ts).
- */
-export function name(label: string, max: number, min = 1) {
-  return text(label, max, min).superRefine((value, ctx) => {
-    const problem = invisibleCharacterProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: `${label} ${problem}` });
-  });
-}
-
-/** Usernames: 2-64 letters, digits and . _ @ -, visible, of one script (src/shared/text.ts). */
-export const username = z
-  .string({ error: 'Username is required.' })
-  .trim()
-  .regex(/^[\p{L}\p{N}._@-]{2,64}$/u, 'Use 2-64 letters, digits, dots, dashes, underscores or @.')
-  .superRefine((value, ctx) => {
-    const problem = usernameProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
-
-/**
- * An optional multi-line text field (a note): trimmed, bounded, line breaks and tabs
- * allowed, other control characters refused (PostgreSQL text cannot even hold NUL).
- */
-export function multilineText(label: string, max: number) {
-  return z
-    .string({ error: `${label} must be text.` })
-    .trim()
-    .max(max, `${label} can have at most ${max} characters.`)
-    .refine((value) => !/[^\P{Cc}\t\n\r]/u.test(value), `${label} contains characters that are not allowed.`)
-    .optional();
-}
-
-export const email = z
-  .string({ error: 'Email is required.' })
-  .trim()
-  .max(254, 'Email can have at most 254 characters.')
-  .pipe(z.email({ error: 'Enter a valid email address.' }));
-
-export const phone = z
-  .string({ error: 'Phone is required.' })
-  .trim()
-  .regex(/^\+?[0-9 ()./-]{5,32}$/, 'Enter a valid phone number.');
-
-/** Passwords are never trimmed; the length cap is applied before any hashing. */
-export const password = (label = 'Password') =>
-  z
-    .string({ error: `${label} is required.` })
-    .min(1, `${label} is required.`)
-    .max(1024, `${label} can have at most 1024 characters.`);
-
-export const totpCode = z
-  .string({ error: 'Enter the 6-digit code.' })
-  .transform((value) => value.replace(/\s+/g, ''))
-  .pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code from your authenticator app.'));

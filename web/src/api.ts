@@ -1,3 +1,4 @@
+import type { PasswordRule } from '@contract';
 // The one door to the server's JSON API (docs/API.md). Pages never call fetch themselves.
 
 export type FieldErrors = Record<string, string>;
@@ -75,12 +76,7 @@ export interface SignupLink {
   passwordPolicy?: PasswordRule;
 }
 
-export type PasswordClass = 'lower' | 'upper' | 'digit' | 'symbol';
-
-export interface PasswordRule {
-  minLength: number;
-  classes: PasswordClass[];
-}
+export type { PasswordClass, PasswordRule } from '@contract';
 
 export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'done';
 

@@ -18,10 +18,8 @@ import { logOut } from '../../users/index.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
-import { parseInput, password, text, totpCode } from '../validate.ts';
+import { parseInput, password, RETURN_TO_PATTERN, text, totpCode } from '../validate.ts';
 
-// Only an OpenID Connect interaction may be continued after login: never an open redirect.
-export const RETURN_TO_PATTERN = /^\/oidc-interaction\/[A-Za-z0-9_-]{1,64}$/;
 const identifySchema = z.object({
   username: text('Username', 100),
   companyName: text('Company Name', 100),

@@ -1,0 +1,76 @@
+// The rules for each kind of input field, in one place: the server validates requests
+// with them and the web app checks forms with the same schemas before sending. They are
+// browser-safe (zod and src/contract only).
+import { z } from 'zod';
+import { invisibleCharacterProblem, usernameProblem } from './name-rules.ts';
+import { MAX_PASSWORD_LENGTH } from './password-rules.ts';
+
+/** A required single-line text field: trimmed, bounded, no control characters (C0, DEL, C1). */
+export function text(label: string, max: number, min = 1) {
+  return z
+    .string({ error: `${label} is required.` })
+    .trim()
+    .min(min, min === 1 ? `${label} is required.` : `${label} needs at least ${min} characters.`)
+    .max(max, `${label} can have at most ${max} characters.`)
+    .refine((value) => !/\p{Cc}/u.test(value), `${label} contains characters that are not allowed.`);
+}
+
+/**
+ * A name that identifies a company or a person (company, contact and display names):
+ * a text field that also refuses invisible and formatting characters (src/shared/text.ts).
+ */
+export function name(label: string, max: number, min = 1) {
+  return text(label, max, min).superRefine((value, ctx) => {
+    const problem = invisibleCharacterProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${label} ${problem}` });
+  });
+}
+
+/** Usernames: 2-64 letters, digits and . _ @ -, visible, of one script (src/shared/text.ts). */
+export const username = z
+  .string({ error: 'Username is required.' })
+  .trim()
+  .regex(/^[\p{L}\p{N}._@-]{2,64}$/u, 'Use 2-64 letters, digits, dots, dashes, underscores or @.')
+  .superRefine((value, ctx) => {
+    const problem = usernameProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * An optional multi-line text field (a note): trimmed, bounded, line breaks and tabs
+ * allowed, other control characters refused (PostgreSQL text cannot even hold NUL).
+ */
+export function multilineText(label: string, max: number) {
+  return z
+    .string({ error: `${label} must be text.` })
+    .trim()
+    .max(max, `${label} can have at most ${max} characters.`)
+    .refine((value) => !/[^\P{Cc}\t\n\r]/u.test(value), `${label} contains characters that are not allowed.`)
+    .optional();
+}
+
+export const email = z
+  .string({ error: 'Email is required.' })
+  .trim()
+  .max(254, 'Email can have at most 254 characters.')
+  .pipe(z.email({ error: 'Enter a valid email address.' }));
+
+export const phone = z
+  .string({ error: 'Phone is required.' })
+  .trim()
+  .regex(/^\+?[0-9 ()./-]{5,32}$/, 'Enter a valid phone number.');
+
+/** Passwords are never trimmed; the length cap is applied before any hashing. */
+export const password = (label = 'Password') =>
+  z
+    .string({ error: `${label} is required.` })
+    .min(1, `${label} is required.`)
+    .max(MAX_PASSWORD_LENGTH, `${label} can have at most ${MAX_PASSWORD_LENGTH} characters.`);
+
+export const totpCode = z
+  .string({ error: 'Enter the 6-digit code.' })
+  .transform((value) => value.replace(/\s+/g, ''))
+  .pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code from your authenticator app.'));
+
+/** Only an OpenID Connect interaction may be continued after login: never an open redirect. */
+export const RETURN_TO_PATTERN = /^\/oidc-interaction\/[A-Za-z0-9_-]{1,64}$/;

@@ -1,0 +1,41 @@
+// The composition part of the password rule, shared by the server (which decides) and
+// the web app (which shows the live checklist). The server also refuses guessable
+// passwords (src/credentials/password-policy.ts), which cannot be checked in a browser.
+
+export const PASSWORD_CLASSES = ['lower', 'upper', 'digit', 'symbol'] as const;
+export type PasswordClass = (typeof PASSWORD_CLASSES)[number];
+
+/** Passwords are never trimmed; longer ones are refused before any hashing. */
+export const MAX_PASSWORD_LENGTH = 1024;
+
+export interface PasswordRule {
+  minLength: number;
+  classes: PasswordClass[];
+}
+
+/** The seed's rule: 8 or more characters with a lower-case and an upper-case letter, a number and a symbol. */
+export const DEFAULT_PASSWORD_RULE: PasswordRule = Object.freeze({ minLength: 8, classes: [...PASSWORD_CLASSES] });
+
+const CLASS_CHECKS: Record<PasswordClass, { label: string; test: (p: string) => boolean }> = {
+  lower: { label: 'A lower-case letter', test: (p) => /\p{Ll}/u.test(p) },
+  upper: { label: 'An upper-case letter', test: (p) => /\p{Lu}/u.test(p) },
+  digit: { label: 'A number', test: (p) => /\p{Nd}/u.test(p) },
+  // White space is no symbol.
+  symbol: { label: 'A symbol', test: (p) => /[^\p{L}\p{Nd}\s]/u.test(p) },
+};
+
+export interface PasswordCheck {
+  id: string;
+  label: string;
+  test: (password: string) => boolean;
+}
+
+/** The checklist for a rule: length first (in code points), then each required class. */
+export function passwordRules(rule: PasswordRule = DEFAULT_PASSWORD_RULE): PasswordCheck[] {
+  return [
+    { id: 'length', label: `At least ${rule.minLength} characters`, test: (p) => [...p].length >= rule.minLength },
+    ...rule.classes.filter((id) => id in CLASS_CHECKS).map((id) => ({ id, ...CLASS_CHECKS[id] })),
+  ];
+}
+
+export const meetsPasswordRule = (password: string, rule?: PasswordRule) => passwordRules(rule).every((check) => check.test(password));
