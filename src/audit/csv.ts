@@ -24,10 +24,10 @@ export function csvFilename(kind: string, now: number): string {
   return `gatehouse-${kind}-${new Date(now).toISOString().slice(0, 10)}.csv`;
 }
 
-const AUDIT_COLUMNS = ['id', 'time', 'company_id', 'company_name', 'actor_id', 'actor_username', 'action', 'target', 'ip', 'user_agent', 'detail'];
+const AUDIT_COLUMNS = ['id', 'time', 'company_id', 'company_name', 'actor_id', 'actor_username', 'actor_api_client_id', 'actor_api_client_name', 'action', 'target', 'ip', 'user_agent', 'detail'];
 
 function auditLine(e: AuditEntry): string {
-  return csvRow([e.id, e.time, e.companyId, e.companyName, e.actor?.id, e.actor?.username, e.action, e.target, e.ip, e.userAgent, e.detail]);
+  return csvRow([e.id, e.time, e.companyId, e.companyName, e.actor?.id, e.actor?.username, e.apiClient?.clientId, e.apiClient?.name, e.action, e.target, e.ip, e.userAgent, e.detail]);
 }
 
 /**

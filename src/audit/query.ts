@@ -12,6 +12,8 @@ export interface AuditQuery {
   /** An exact action, or a prefix when it ends with a dot (`login.`). */
   action?: string | undefined;
   actorId?: string | undefined;
+  /** Events an API client did (its row id). */
+  actorClientId?: string | undefined;
   target?: string | undefined;
   /** created_at >= from. */
   from?: number | undefined;
@@ -28,6 +30,8 @@ export interface AuditEntry {
   companyId: string | null;
   companyName: string | null;
   actor: { id: string; username: string | null } | null;
+  /** The API client that acted, when one did (its name as it is now, deleted or not). */
+  apiClient: { id: string; clientId: string; name: string } | null;
   action: string;
   target: string | null;
   ip: string | null;
@@ -41,7 +45,9 @@ export async function queryAudit(db: Queryable, query: AuditQuery): Promise<Audi
     .leftJoin('companies as c', 'c.id', 'e.company_id')
     .leftJoin('users as u', 'u.id', 'e.actor_id')
     .leftJoin('companies as uc', 'uc.id', 'u.company_id')
+    .leftJoin('api_clients as ac', 'ac.id', 'e.actor_client_id')
     .select([
+      'e.actor_client_id', 'ac.client_id as actor_client_client_id', 'ac.name as actor_client_name',
       'e.id', 'e.company_id', 'e.actor_id', 'e.action', 'e.target', 'e.ip', 'e.user_agent', 'e.detail', 'e.created_at',
       'c.name as company_name', 'u.username as actor_username', 'u.company_id as actor_company_id', 'uc.is_platform as actor_is_operator',
     ])
@@ -53,6 +59,7 @@ export async function queryAudit(db: Queryable, query: AuditQuery): Promise<Audi
     select = select.where(sql<string>`substr(e.action, 1, ${sql.lit(query.action.length)})`, '=', query.action);
   } else if (query.action !== undefined) select = select.where('e.action', '=', query.action);
   if (query.actorId !== undefined) select = select.where('e.actor_id', '=', query.actorId);
+  if (query.actorClientId !== undefined) select = select.where('e.actor_client_id', '=', query.actorClientId);
   if (query.target !== undefined) select = select.where('e.target', '=', query.target);
   if (query.from !== undefined) select = select.where('e.created_at', '>=', query.from);
   if (query.until !== undefined) select = select.where('e.created_at', '<', query.until);
@@ -70,6 +77,10 @@ export async function queryAudit(db: Queryable, query: AuditQuery): Promise<Audi
       companyId: row.company_id,
       companyName: row.company_name,
       actor: row.actor_id === null ? null : { id: row.actor_id, username: (known ? row.actor_username : null) ?? (typeof recorded === 'string' ? recorded : null) },
+      apiClient:
+        row.actor_client_id === null
+          ? null
+          : { id: row.actor_client_id, clientId: row.actor_client_client_id ?? '', name: row.actor_client_name ?? 'Unknown API client' },
       action: row.action,
       target: row.target,
       ip: row.ip,

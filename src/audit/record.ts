@@ -7,6 +7,8 @@ import type { Queryable } from '../storage/index.ts';
 export interface AuditEvent {
   companyId: string | null;
   actorId: string | null;
+  /** The API client that acted (an /api/v1 request); actorId is then null. */
+  actorClientId?: string | null;
   action: string;
   target?: string | null;
   ip?: string | null;
@@ -24,6 +26,7 @@ export async function recordAudit(db: Queryable, now: number, event: AuditEvent)
     .values({
       company_id: event.companyId,
       actor_id: event.actorId,
+      actor_client_id: event.actorClientId ?? null,
       action: event.action,
       target: event.target ?? null,
       ip: event.ip ?? null,

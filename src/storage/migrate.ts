@@ -11,6 +11,7 @@ import * as moduleSessionBinding from './migrations/0006_module_session_binding.
 import * as invitationMail from './migrations/0007_invitation_mail.ts';
 import * as confusableNameKeys from './migrations/0008_confusable_name_keys.ts';
 import * as sessionLoginFor from './migrations/0009_session_login_for.ts';
+import * as apiClients from './migrations/0010_api_clients.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -22,6 +23,7 @@ export const migrations: Record<string, Migration> = {
   '0007_invitation_mail': invitationMail,
   '0008_confusable_name_keys': confusableNameKeys,
   '0009_session_login_for': sessionLoginFor,
+  '0010_api_clients': apiClients,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -157,6 +157,8 @@ export interface AuditEventsTable {
   user_agent: string | null;
   detail: string | null;
   created_at: number;
+  /** The API client that acted (actor_id is then null). */
+  actor_client_id: Generated<string | null>;
 }
 
 export interface SettingsTable {
@@ -181,6 +183,28 @@ export interface ModulesTable {
   secret_hash: string | null;
   created_at: number;
   id_token_alg: Generated<'RS256' | 'ES256'>;
+}
+
+export interface ApiClientsTable {
+  id: string;
+  /** Public OAuth client id, `ghapi_...`. */
+  client_id: string;
+  /** The company it acts for; null for a platform client (every company). */
+  company_id: string | null;
+  name: string;
+  /** JSON array of scope names. */
+  scopes: string;
+  /** Keyed SHA-256 of the client secret. */
+  secret_hash: string;
+  expires_at: number | null;
+  /** The user who created it, or `cli`. */
+  created_by: string;
+  created_at: number;
+  last_used_at: number | null;
+  deleted_at: number | null;
+  /** Start of the current rate-limit window and the requests counted in it. */
+  window_start: Generated<number>;
+  window_count: Generated<number>;
 }
 
 export interface CompanyModulesTable {
@@ -294,4 +318,5 @@ export interface Database {
   module_grant_sessions: ModuleGrantSessionsTable;
   backchannel_outbox: BackchannelOutboxTable;
   invitation_mail: InvitationMailTable;
+  api_clients: ApiClientsTable;
 }

@@ -159,7 +159,7 @@ for (const engine of await enginesUnderTest()) describe(`audit log (${engine})`,
     assert.ok(failed.length > 0 && failed.every((r) => r.action === 'login.failed' && r.company_name === 'Acme Managed IT'));
     assert.ok(failed.some((r) => r.user_agent === `'${EVIL_AGENT}`));
     assert.deepEqual(JSON.parse(failed[0]?.detail ?? ''), { reason: 'wrong_password' });
-    assert.deepEqual(Object.keys(failed[0] ?? {}), ['id', 'time', 'company_id', 'company_name', 'actor_id', 'actor_username', 'action', 'target', 'ip', 'user_agent', 'detail']);
+    assert.deepEqual(Object.keys(failed[0] ?? {}), ['id', 'time', 'company_id', 'company_name', 'actor_id', 'actor_username', 'actor_api_client_id', 'actor_api_client_name', 'action', 'target', 'ip', 'user_agent', 'detail']);
   });
 
   test('a module login records module.launched', async () => {

@@ -50,7 +50,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
     }
 
     async find(id: string): Promise<Payload | undefined> {
-      if (this.model === 'Client') return clientMetadataFor(db, id);
+      if (this.model === 'Client') return clientMetadataFor(db, id, clock());
       const row = await db
         .selectFrom('oidc_records')
         .select(['payload', 'consumed_at', 'expires_at'])

@@ -1,12 +1,15 @@
 // Modules as OAuth clients. The provider sees the stored keyed hash as the client's
 // "secret"; Gatehouse's compareClientSecret (see provider.ts) hashes what the client
 // presents before the constant-time comparison, so the plain secret is never stored.
+// A client id that is no module's may be an API client's (client credentials only).
+import { apiClientMetadata } from '../../api-clients/index.ts';
 import type { Db } from '../../storage/index.ts';
 import { findModuleByClientId } from '../store.ts';
+import { MODULE_SCOPES } from './scopes.ts';
 
-export async function clientMetadataFor(db: Db, clientId: string) {
+export async function clientMetadataFor(db: Db, clientId: string, now: number) {
   const module = await findModuleByClientId(db, clientId);
-  if (!module) return undefined;
+  if (!module) return apiClientMetadata(db, clientId, now);
   const confidential = module.client_type === 'confidential';
   return {
     client_id: module.client_id,
@@ -16,6 +19,8 @@ export async function clientMetadataFor(db: Db, clientId: string) {
     post_logout_redirect_uris: JSON.parse(module.post_logout_redirect_uris) as string[],
     grant_types: confidential ? ['authorization_code', 'refresh_token', 'client_credentials'] : ['authorization_code', 'refresh_token'],
     response_types: ['code'],
+    // Sign-in scopes only: the provider refuses a module any API scope it asks for.
+    scope: MODULE_SCOPES.join(' '),
     token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
     id_token_signed_response_alg: module.id_token_alg,
     ...(module.backchannel_logout_uri

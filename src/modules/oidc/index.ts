@@ -3,4 +3,4 @@ export { accountIdOf, ACR_2FA, parseAccountId } from './account.ts';
 export { refusedPage, errorPage, PAGE_CSP } from './pages.ts';
 export { createOidcService, type OidcService } from './service.ts';
 export { revokeAccountTokens } from './revoke.ts';
-export { SUPPORTED_SCOPES } from './provider.ts';
+export { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';

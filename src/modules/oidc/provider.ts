@@ -5,6 +5,7 @@
 // allowlist) and the company's module access on every authorization, silent ones
 // included; grants are bound to that session (session-binding.ts).
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { credentialTag } from '../../api-clients/index.ts';
 import { constantTimeEqual, keyedHash } from '../../crypto/index.ts';
 import { authenticateSession } from '../../sessions/index.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
@@ -13,11 +14,11 @@ import { isLoopbackHost } from '../redirect-uris.ts';
 import { companyMayUse } from '../store.ts';
 import { accountIdOf, ACR_2FA, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
 import { bindGrant, grantServesSession, lifetimeWithinSession, tokenUseAllowed } from './session-binding.ts';
 import type { PrivateJwk } from '../signing-keys.ts';
 
-export const SUPPORTED_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'company'];
 const HOUR_S = 3600;
 /** The longest absolute session limit a company may set (POLICY_LIMITS), in seconds. */
 const MAX_SESSION_S = 24 * HOUR_S;
@@ -168,6 +169,13 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
         },
       },
     },
+    // A client-credentials token remembers which secret it was obtained with (the stored
+    // hash the provider just checked), so rotating the secret ends it (api-client guard).
+    extraTokenClaims: async (ctx, token) => {
+      const secretHash = ctx?.oidc?.client?.clientSecret;
+      if (token.kind !== 'ClientCredentials' || !secretHash) return undefined;
+      return { gh_credential: credentialTag(secretHash) };
+    },
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: {
@@ -197,7 +205,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       if (!grant || grant.accountId !== session.accountId || (ours && !(await grantServesSession(deps.db, grant.jti, ours.sessionHash)))) {
         grant = new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });
       }
-      const requested = String(params?.scope ?? 'openid').split(' ').filter((s) => SUPPORTED_SCOPES.includes(s));
+      const requested = String(params?.scope ?? 'openid').split(' ').filter((s) => MODULE_SCOPES.includes(s));
       grant.addOIDCScope(requested.join(' '));
       const grantJti = await grant.save();
       if (ours) {

@@ -9,6 +9,8 @@ export interface AuditEvent {
   companyId: string | null;
   companyName: string | null;
   actor: { id: string; username: string | null } | null;
+  /** The API client that acted, when one did. */
+  apiClient: { id: string; clientId: string; name: string } | null;
   action: string;
   target: string | null;
   ip: string | null;

@@ -14,8 +14,9 @@ export function detailText(event: AuditEvent): string {
     .join(' · ');
 }
 
-/** Who acted: a username when known, "Gatehouse CLI" for command-line decisions. */
+/** Who acted: a username when known, "Gatehouse CLI" for command-line decisions, or an API client. */
 export function actorText(event: AuditEvent): string {
+  if (event.apiClient) return `API client "${event.apiClient.name}"`;
   if (!event.actor) return '—';
   if (event.actor.id === 'cli') return 'Gatehouse CLI';
   return event.actor.username ?? (typeof event.detail?.actorUsername === 'string' ? event.detail.actorUsername : 'Unknown user');
@@ -30,5 +31,6 @@ export function targetText(event: AuditEvent): string {
   if (typeof username === 'string') return username;
   if (event.target && event.target === event.actor?.id && event.actor.username) return event.actor.username;
   if (event.target && event.target === event.companyId) return event.companyName ?? 'The company';
+  if (event.action.startsWith('api_client.') && typeof event.detail?.name === 'string') return `API client "${event.detail.name}"`;
   return event.target ?? '—';
 }

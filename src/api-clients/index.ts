@@ -1,0 +1,18 @@
+// The API clients door: machine credentials for /api/v1 (a company's, or the platform's),
+// their scopes, and their use by bearer tokens from Gatehouse's own OpenID provider.
+export { API_SCOPES, checkScopes, isApiScope, PLATFORM_ONLY_SCOPES, type ApiScope } from './scopes.ts';
+export {
+  CLIENT_ID_PREFIX,
+  createApiClient,
+  deleteApiClient,
+  findLiveApiClient,
+  listApiClients,
+  MAX_EXPIRY_DAYS,
+  rotateApiClientSecret,
+  type ApiClientInput,
+  type ApiClientView,
+  type ChangedBy,
+  type Reach,
+} from './store.ts';
+export { credentialTag, reachCompany, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
+export { apiClientMetadata } from './oidc-client.ts';

@@ -1,0 +1,54 @@
+// What an API client may be allowed to do. A scope names a resource and read or write;
+// the ones that reach across companies (companies, account requests, the module catalogue)
+// belong to platform clients only.
+import { GatehouseError } from '../errors.ts';
+
+export const API_SCOPES = [
+  'users:read',
+  'users:write',
+  'policy:read',
+  'policy:write',
+  'audit:read',
+  'modules:read',
+  'modules:write',
+  'companies:read',
+  'companies:write',
+  'requests:read',
+  'requests:write',
+] as const;
+
+export type ApiScope = (typeof API_SCOPES)[number];
+
+export const PLATFORM_ONLY_SCOPES: ReadonlySet<ApiScope> = new Set([
+  'companies:read',
+  'companies:write',
+  'requests:read',
+  'requests:write',
+  'modules:write',
+]);
+
+export function isApiScope(value: string): value is ApiScope {
+  return (API_SCOPES as readonly string[]).includes(value);
+}
+
+/** Known, at least one, each once, in the catalogue's order; platform-only ones refused for a company's client. */
+export function checkScopes(given: readonly string[], forCompany: boolean): ApiScope[] {
+  const unknown = given.filter((scope) => !isApiScope(scope));
+  if (unknown.length > 0) {
+    throw new GatehouseError('request.invalid', { fields: { scopes: `Unknown scope ${unknown.join(', ')}. Scopes: ${API_SCOPES.join(', ')}.` } });
+  }
+  const wanted = API_SCOPES.filter((scope) => given.includes(scope));
+  if (wanted.length === 0) throw new GatehouseError('request.invalid', { fields: { scopes: 'Choose at least one scope.' } });
+  const platformOnly = wanted.filter((scope) => PLATFORM_ONLY_SCOPES.has(scope));
+  if (forCompany && platformOnly.length > 0) {
+    throw new GatehouseError('request.invalid', {
+      fields: { scopes: `${platformOnly.join(', ')} ${platformOnly.length === 1 ? 'is' : 'are'} for platform API clients only: a company's API client cannot have ${platformOnly.length === 1 ? 'it' : 'them'}.` },
+    });
+  }
+  return wanted;
+}
+
+export function parseStoredScopes(text: string): ApiScope[] {
+  const parsed: unknown = JSON.parse(text);
+  return Array.isArray(parsed) ? parsed.filter((s): s is ApiScope => typeof s === 'string' && isApiScope(s)) : [];
+}

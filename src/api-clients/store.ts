@@ -1,0 +1,207 @@
+// API client rows: created, listed, rotated and deleted, each change audited in the same
+// transaction. The secret is shown once and stored only as a keyed hash (the key the
+// provider compares module secrets with), so a database leak yields no usable secret.
+// Reach is the tenant scope: a company's Master reaches only that company's clients.
+import type { Selectable } from 'kysely';
+import { recordAudit } from '../audit/index.ts';
+import { keyedHash, newId, randomToken } from '../crypto/index.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import type { ApiClientsTable } from '../storage/schema.ts';
+import { checkScopes, parseStoredScopes, type ApiScope } from './scopes.ts';
+
+export type ApiClientRow = Selectable<ApiClientsTable>;
+
+/** Recognisable in logs and secret scanners. */
+export const CLIENT_ID_PREFIX = 'ghapi_';
+export const SECRET_PREFIX = 'ghapisec_';
+export const MAX_EXPIRY_DAYS = 3650;
+const DAY_MS = 86_400_000;
+
+/** Which clients a caller may see and change: one company's, or every one (operators, the CLI). */
+export type Reach = { companyId: string } | 'every-company';
+
+/** Who makes a change, for the trail: a user id (or `cli`), and where from. */
+export interface ChangedBy {
+  actorId: string;
+  meta: RequestMeta;
+}
+
+export interface ApiClientInput {
+  name: string;
+  scopes: readonly string[];
+  /** The company it acts for; null for a platform client. */
+  companyId: string | null;
+  expiresInDays?: number | undefined;
+}
+
+export interface ApiClientView {
+  id: string;
+  clientId: string;
+  name: string;
+  companyId: string | null;
+  scopes: ApiScope[];
+  expiresAt: number | null;
+  createdBy: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export function viewOf(row: ApiClientRow): ApiClientView {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    name: row.name,
+    companyId: row.company_id,
+    scopes: parseStoredScopes(row.scopes),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    createdBy: row.created_by,
+    createdAt: Number(row.created_at),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+  };
+}
+
+const newSecret = () => `${SECRET_PREFIX}${randomToken()}`;
+const secretKeyOf = (deps: CoreDeps) => deps.deriveKey('client-secrets');
+
+function checkName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > 100 || /\p{Cc}/u.test(trimmed)) {
+    throw new GatehouseError('request.invalid', { fields: { name: 'Give a name of 1 to 100 characters, on one line.' } });
+  }
+  return trimmed;
+}
+
+function checkExpiry(days: number | undefined, now: number): number | null {
+  if (days === undefined) return null;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_EXPIRY_DAYS) {
+    throw new GatehouseError('request.invalid', { fields: { expiresInDays: `Expiry must be 1 to ${MAX_EXPIRY_DAYS} days.` } });
+  }
+  return now + days * DAY_MS;
+}
+
+async function audit(db: Queryable, now: number, row: ApiClientRow, action: string, by: ChangedBy, detail: Record<string, unknown> = {}) {
+  await recordAudit(db, now, {
+    companyId: row.company_id,
+    actorId: by.actorId,
+    action,
+    target: row.id,
+    ip: by.meta.ip,
+    userAgent: by.meta.userAgent,
+    detail: { clientId: row.client_id, name: row.name, ...detail },
+  });
+}
+
+/** A new client and its secret, shown this once. */
+export async function createApiClient(deps: CoreDeps, input: ApiClientInput, by: ChangedBy) {
+  const now = deps.clock();
+  const name = checkName(input.name);
+  const scopes = checkScopes(input.scopes, input.companyId !== null);
+  const expiresAt = checkExpiry(input.expiresInDays, now);
+  const clientSecret = newSecret();
+  const row = await deps.db.transaction().execute(async (tx) => {
+    if (input.companyId !== null) {
+      const company = await tx.selectFrom('companies').select('id').where('id', '=', input.companyId).executeTakeFirst();
+      assertThat(company, 'request.not_found');
+    }
+    const created = await tx
+      .insertInto('api_clients')
+      .values({
+        id: newId(),
+        client_id: `${CLIENT_ID_PREFIX}${randomToken().slice(0, 22)}`,
+        company_id: input.companyId,
+        name,
+        scopes: JSON.stringify(scopes),
+        secret_hash: keyedHash(secretKeyOf(deps), clientSecret),
+        expires_at: expiresAt,
+        created_by: by.actorId,
+        created_at: now,
+        last_used_at: null,
+        deleted_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(tx, now, created, 'api_client.created', by, { scopes, expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() });
+    return created;
+  });
+  return { client: viewOf(row), clientSecret };
+}
+
+const companyOf = (reach: Reach) => (reach === 'every-company' ? undefined : reach.companyId);
+
+/** Clients not deleted, newest first (expired ones included: they say so). */
+export async function listApiClients(db: Queryable, reach: Reach): Promise<ApiClientView[]> {
+  const companyId = companyOf(reach);
+  const rows = await db
+    .selectFrom('api_clients')
+    .selectAll()
+    .where('deleted_at', 'is', null)
+    .$if(companyId !== undefined, (qb) => qb.where('company_id', '=', companyId as string))
+    .orderBy('created_at', 'desc')
+    .execute();
+  return rows.map(viewOf);
+}
+
+async function liveRow(db: Queryable, reach: Reach, clientId: string) {
+  const companyId = companyOf(reach);
+  const row = await db
+    .selectFrom('api_clients')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .where('deleted_at', 'is', null)
+    .$if(companyId !== undefined, (qb) => qb.where('company_id', '=', companyId as string))
+    .executeTakeFirst();
+  assertThat(row, 'request.not_found');
+  return row;
+}
+
+/** A new secret, shown this once; the old one, and every token got with it, stop working at once. */
+export async function rotateApiClientSecret(deps: CoreDeps, reach: Reach, clientId: string, by: ChangedBy) {
+  const clientSecret = newSecret();
+  const row = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const found = await liveRow(tx, reach, clientId);
+    const updated = await tx
+      .updateTable('api_clients')
+      .set({ secret_hash: keyedHash(secretKeyOf(deps), clientSecret) })
+      .where('id', '=', found.id)
+      .where('deleted_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    assertThat(updated, 'request.not_found');
+    await audit(tx, now, updated, 'api_client.secret_rotated', by);
+    return updated;
+  });
+  return { client: viewOf(row), clientSecret };
+}
+
+/** Deleted for good: its tokens stop working at its next request. The row stays for the trail. */
+export async function deleteApiClient(deps: CoreDeps, reach: Reach, clientId: string, by: ChangedBy): Promise<ApiClientView> {
+  const row = await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const found = await liveRow(tx, reach, clientId);
+    const deleted = await tx
+      .updateTable('api_clients')
+      .set({ deleted_at: now })
+      .where('id', '=', found.id)
+      .where('deleted_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    assertThat(deleted, 'request.not_found');
+    await audit(tx, now, deleted, 'api_client.deleted', by);
+    return deleted;
+  });
+  return viewOf(row);
+}
+
+/** The client the provider may issue tokens to: not deleted, not expired. */
+export async function findLiveApiClient(db: Queryable, clientId: string, now: number): Promise<ApiClientRow | undefined> {
+  return db
+    .selectFrom('api_clients')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .where('deleted_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirst();
+}
