@@ -11,6 +11,14 @@ const registry = {
   'csrf.forbidden_origin': { status: 403, message: 'This request did not come from Gatehouse.' },
   'auth.forbidden': { status: 403, message: 'You do not have access to this page.' },
   'session.required': { status: 401, message: 'Please log in.' },
+  'api.token_required': { status: 401, message: 'Send an access token from /oidc/token: Authorization: Bearer <token>.' },
+  'api.invalid_token': {
+    status: 401,
+    message:
+      'The access token is not valid: it has expired, or its API client was deleted, has expired or has a new secret. Request a new token.',
+  },
+  'api.insufficient_scope': { status: 403, message: 'This API client does not have the scope this request needs.' },
+  'api.rate_limited': { status: 429, message: 'Too many requests from this API client. Wait for the seconds in Retry-After, then try again.' },
   'service.unavailable': { status: 503, message: 'Gatehouse is temporarily unavailable. Try again shortly.' },
   'internal': { status: 500, message: 'Something went wrong on our side.' },
 

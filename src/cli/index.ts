@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.ts';
 import { GatehouseError } from '../errors.ts';
 import { isDatabaseUnavailable } from '../storage/index.ts';
+import { apiClientCommands } from './api-clients.ts';
 import { backupCommands } from './backup.ts';
 import { CliError, HelpRequested, UsageError, type Command } from './command.ts';
 import { keyCommands } from './keys.ts';
@@ -19,6 +20,7 @@ const commands: Command[] = [
   ...serverCommands,
   ...operatorCommands,
   ...requestCommands,
+  ...apiClientCommands,
   ...mailCommands,
   ...logoutCommands,
   ...keyCommands,

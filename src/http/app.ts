@@ -23,6 +23,8 @@ import { moduleRoutes } from './routes/modules.ts';
 import { oidcRoutes } from './routes/oidc.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
+import { apiV1Routes } from './routes/api-v1.ts';
+import { apiClientGuard } from './api-client-guard.ts';
 import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
 
@@ -99,6 +101,14 @@ export async function buildHttpApp(
   auditRoutes(app, ctx);
   adminUserRoutes(app, ctx);
   await app.register(async (scope) => operatorRoutes(scope, ctx));
+  app.decorateRequest('apiActor', null);
+  await app.register(
+    async (v1) => {
+      await v1.register(apiClientGuard, { deps, provider: () => options.oidc.provider() });
+      apiV1Routes(v1, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
   await oidcRoutes(app, ctx, options.oidc);
   await serveWebApp(app, options.webDist);
   return app;

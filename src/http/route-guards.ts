@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 import { checkOrigin, SAFE_METHODS } from './guards.ts';
 
-export type RouteKind = 'api' | 'provider' | 'page' | 'unmatched';
+export type RouteKind = 'api' | 'bearer-api' | 'provider' | 'page' | 'unmatched';
 
 /** Which guards a matched route pattern gets (the pattern, e.g. `/api/company/users/:id/deactivate`). */
 export function routeKind(pattern: string | undefined): RouteKind {
@@ -13,6 +13,10 @@ export function routeKind(pattern: string | undefined): RouteKind {
   // The OpenID provider authenticates its own clients (client secrets, PKCE, its own
   // cookies and forms); a module's back end posts to it from anywhere, without an Origin.
   if (pattern === '/oidc' || pattern.startsWith('/oidc/')) return 'provider';
+  // The versioned API authenticates by bearer token only and drops cookies
+  // (api-client-guard.ts): a cross-site page cannot attach a token, so there is no
+  // ambient credential to forge a request with, and no origin to check.
+  if (pattern === '/api/v1' || pattern.startsWith('/api/v1/')) return 'bearer-api';
   if (pattern === '/api' || pattern.startsWith('/api/')) return 'api';
   return 'page';
 }
@@ -31,10 +35,10 @@ export function guardRoutes(app: FastifyInstance, publicOrigin: string): void {
     const kind = routeKind(matchedRoute(request));
     // Nothing answers an unmatched request but the 404 handler, which changes nothing.
     if (kind === 'unmatched' || kind === 'provider') return;
-    if (kind === 'api') reply.header('cache-control', 'no-store');
-    // Every state-changing request outside the provider comes from our own origin.
-    checkOrigin(request, publicOrigin);
-    if (kind !== 'api' || SAFE_METHODS.has(request.method)) return;
+    if (kind === 'api' || kind === 'bearer-api') reply.header('cache-control', 'no-store');
+    // Every state-changing request outside the provider and the bearer API comes from our own origin.
+    if (kind !== 'bearer-api') checkOrigin(request, publicOrigin);
+    if ((kind !== 'api' && kind !== 'bearer-api') || SAFE_METHODS.has(request.method)) return;
     // JSON only: a cross-site form or text/plain body is a request a page may send without
     // a preflight, so the API never reads one (defence in depth behind the origin check).
     const type = request.headers['content-type'];

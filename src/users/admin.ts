@@ -171,3 +171,11 @@ export async function describeCompanyUser(db: Queryable, actor: Actor, userId: s
   assertThat(found, 'request.not_found');
   return found;
 }
+
+/**
+ * A company's users for a caller whose reach to the company is already settled (an API
+ * client, through reachCompany in api-clients): the company id comes from that check.
+ */
+export async function listUsersOfCompany(db: Queryable, companyId: string, now: number): Promise<UserSummary[]> {
+  return summarize(db, companyId, now);
+}

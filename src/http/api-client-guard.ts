@@ -1,0 +1,136 @@
+// The API-client guard for /api/v1: the request's actor is the API client its bearer
+// token was issued to, and nothing else. Steps, in order:
+//   bearerToken        Authorization: Bearer <token> (RFC 6750 §2.1), else 401
+//   verifyToken        a live client-credentials token of Gatehouse's own provider, else 401 invalid_token
+//   liveClient         its API client is not deleted or expired and still has the secret
+//                      the token was obtained with; the request is counted in its rate
+//                      window (api-clients/usage.ts), else 401 invalid_token
+//   rateLimit          RateLimit / RateLimit-Policy headers; over the limit 429 + Retry-After
+//   requiredScope      the route's `config.scope`, else 403 insufficient_scope
+// Cookies are dropped before the routes run: /api/v1 never acts on a browser session,
+// so a page on another site cannot borrow one (CSRF does not apply; route-guards.ts skips
+// the origin check for these routes only because of this).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import { isApiScope, useApiClient, type ApiActor, type ApiScope, type RatePolicy } from '../api-clients/index.ts';
+import { GatehouseError } from '../errors.ts';
+import type { CoreDeps } from '../shared/deps.ts';
+
+export type { ApiActor } from '../api-clients/index.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The API scope an /api/v1 route needs; `null` for a route any valid token may call.
+     * Every route under the guard must say (a route without it refuses to register).
+     */
+    scope?: ApiScope | null;
+  }
+  interface FastifyRequest {
+    /** Set by the API-client guard on /api/v1 requests; null everywhere else. */
+    apiActor: ApiActor | null;
+  }
+}
+
+export interface ApiClientGuardOptions {
+  deps: CoreDeps;
+  /** The running provider (it is rebuilt when signing keys rotate). */
+  provider: () => Provider;
+  rate?: RatePolicy;
+}
+
+const REALM = 'Gatehouse API';
+const RATE_POLICY_NAME = 'per-client';
+/** RFC 6750 §2.1 b64token, bounded: oidc-provider's opaque tokens are 43 characters. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]{1,512}=*)$/i;
+
+function challenge(reply: FastifyReply, params: Record<string, string> = {}) {
+  const extra = Object.entries(params).map(([key, value]) => `, ${key}="${value}"`);
+  reply.header('www-authenticate', `Bearer realm="${REALM}"${extra.join('')}`);
+}
+
+function bearerToken(request: FastifyRequest, reply: FastifyReply): string {
+  const header = request.headers.authorization;
+  if (header === undefined || !/^bearer(\s|$)/i.test(header)) {
+    // No credentials: a bare challenge, no error code (RFC 6750 §3.1).
+    challenge(reply);
+    throw new GatehouseError('api.token_required');
+  }
+  const match = BEARER.exec(header);
+  if (!match?.[1]) throw invalidToken(reply);
+  return match[1];
+}
+
+function invalidToken(reply: FastifyReply): GatehouseError {
+  challenge(reply, { error: 'invalid_token', error_description: 'The access token is not valid' });
+  return new GatehouseError('api.invalid_token');
+}
+
+async function verifyToken(provider: Provider, value: string, reply: FastifyReply) {
+  const token = await provider.ClientCredentials.find(value);
+  if (!token || token.isExpired || !token.clientId) throw invalidToken(reply);
+  return token;
+}
+
+/** draft-ietf-httpapi-ratelimit-headers: the quota, what is left and when the window resets. */
+function rateLimit(reply: FastifyReply, policy: RatePolicy, used: number, windowEndsAt: number, now: number): void {
+  const resetSeconds = Math.max(1, Math.ceil((windowEndsAt - now) / 1000));
+  reply.header('ratelimit-policy', `"${RATE_POLICY_NAME}";q=${policy.limit};w=${Math.round(policy.windowMs / 1000)}`);
+  reply.header('ratelimit', `"${RATE_POLICY_NAME}";r=${Math.max(0, policy.limit - used)};t=${resetSeconds}`);
+  if (used <= policy.limit) return;
+  reply.header('retry-after', String(resetSeconds));
+  throw new GatehouseError('api.rate_limited');
+}
+
+function requiredScope(request: FastifyRequest, reply: FastifyReply, actor: ApiActor): void {
+  const needed = request.routeOptions.config.scope;
+  if (needed === null || (needed !== undefined && actor.scopes.includes(needed))) return;
+  challenge(reply, { error: 'insufficient_scope', scope: needed ?? 'none' });
+  throw new GatehouseError('api.insufficient_scope');
+}
+
+async function apiClientGuardPlugin(scope: FastifyInstance, options: ApiClientGuardOptions): Promise<void> {
+  const { deps } = options;
+  const policy = options.rate ?? { limit: deps.config.apiRateLimit, windowMs: 60_000 };
+  if (!scope.hasRequestDecorator('apiActor')) scope.decorateRequest('apiActor', null);
+
+  // Fail closed at start-up: a route that forgot its scope would otherwise be open to
+  // every client's token.
+  scope.addHook('onRoute', (route) => {
+    const needed = (route.config as { scope?: unknown } | undefined)?.scope;
+    if (needed !== null && (typeof needed !== 'string' || !isApiScope(needed))) {
+      throw new Error(`API route ${route.method} ${route.url} must declare config.scope (an API scope, or null for any client)`);
+    }
+  });
+
+  scope.addHook('onRequest', async (request, reply) => {
+    request.cookies = {};
+    const token = await verifyToken(options.provider(), bearerToken(request, reply), reply);
+    const now = deps.clock();
+    const credential = token.extra?.gh_credential;
+    const use = await useApiClient(
+      deps.db,
+      { clientId: token.clientId as string, credentialTag: typeof credential === 'string' ? credential : undefined, scopes: [...token.scopes] },
+      now,
+      policy,
+    );
+    if (!use) throw invalidToken(reply);
+    rateLimit(reply, policy, use.used, use.windowEndsAt, now);
+    requiredScope(request, reply, use.actor);
+    request.apiActor = use.actor;
+  });
+}
+
+// Fastify's documented skip-override flag (what the fastify-plugin package sets): the
+// hooks land in the scope that registers the guard (the /api/v1 prefix), not in a
+// child scope of their own that no route would pass through.
+Object.assign(apiClientGuardPlugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'gatehouse-api-client-guard' });
+
+/** The API-client guard, registered in the /api/v1 scope (app.ts). */
+export const apiClientGuard = apiClientGuardPlugin;
+
+/** The actor of a guarded /api/v1 request. */
+export function apiActorOf(request: FastifyRequest): ApiActor {
+  if (!request.apiActor) throw new GatehouseError('api.token_required');
+  return request.apiActor;
+}
