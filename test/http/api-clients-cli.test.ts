@@ -1,0 +1,83 @@
+// `gatehouse api-clients` run for real, as a child process on the running server's
+// database: the secret it prints once gets a token, and rotate and delete take effect
+// on the server at once.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { callApi, company, requestToken, tokenFor } from '../helpers/api-clients.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { startTestServer, TEST_SECRET_KEY, type TestServer } from '../helpers/server.ts';
+
+const CLI = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url));
+
+for (const engine of await enginesUnderTest()) describe(`gatehouse api-clients (${engine})`, () => {
+  let server: TestServer;
+  let alpha: { companyId: string };
+
+  before(async () => {
+    server = await startTestServer({ engine });
+    alpha = await company(server, 'Alpha Support', 'alma');
+  });
+  after(() => server.close());
+
+  function gatehouse(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    // Only the server's settings: a developer's own GATEHOUSE_* variables must not leak in.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(GATEHOUSE_|PORT$|HOST$)/.test(key)));
+    Object.assign(env, {
+      GATEHOUSE_DATA_DIR: server.database.dataDir,
+      GATEHOUSE_DATABASE_URL: server.database.url,
+      GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
+      GATEHOUSE_LOG_LEVEL: 'warn',
+    });
+    return new Promise((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { env, timeout: 180_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  const secretIn = (stdout: string) => /Client secret: +(ghapisec_\S+)/.exec(stdout)?.[1] ?? '';
+  const clientIdIn = (stdout: string) => /Client ID: +(ghapi_\S+)/.exec(stdout)?.[1] ?? '';
+
+  test('create prints the secret once, with a warning; the token it gets works; rotate and delete end it', async () => {
+    const created = await gatehouse(['api-clients', 'create', '--name', 'PSA sync', '--scopes', 'users:read', '--company', 'alpha support']);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /API client "PSA sync" created for Alpha Support/);
+    assert.match(created.stdout, /WARNING: the secret is shown only this once/);
+    const clientId = clientIdIn(created.stdout);
+    const secret = secretIn(created.stdout);
+    const token = await tokenFor(server, clientId, secret);
+    assert.equal((await callApi(server, `/api/v1/companies/${alpha.companyId}/users`, token)).status, 200);
+
+    const listed = await gatehouse(['api-clients', 'list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`${clientId}\\s+PSA sync\\s+Alpha Support\\s+users:read`));
+    assert.ok(!listed.stdout.includes(secret));
+
+    const rotated = await gatehouse(['api-clients', 'rotate', clientId]);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const fresh = secretIn(rotated.stdout);
+    assert.notEqual(fresh, secret);
+    assert.equal((await callApi(server, `/api/v1/companies/${alpha.companyId}/users`, token)).status, 401);
+    const second = await tokenFor(server, clientId, fresh);
+
+    const deleted = await gatehouse(['api-clients', 'delete', clientId]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal((await callApi(server, `/api/v1/companies/${alpha.companyId}/users`, second)).status, 401);
+    assert.equal((await requestToken(server, clientId, fresh)).body.error, 'invalid_client');
+    const audit = await server.gatehouse.deps.db.selectFrom('audit_events').select(['action', 'actor_id']).where('action', 'like', 'api_client.%').orderBy('id').execute();
+    assert.deepEqual(audit.map((row) => ({ ...row })), ['created', 'secret_rotated', 'deleted'].map((a) => ({ action: `api_client.${a}`, actor_id: 'cli' })));
+  });
+
+  test('a platform-only scope for a company client, and unknown ids, are refused with a clear message', async () => {
+    const platformOnly = await gatehouse(['api-clients', 'create', '--name', 'x', '--scopes', 'users:read,companies:write', '--company', 'Alpha Support']);
+    assert.equal(platformOnly.code, 1);
+    assert.match(platformOnly.stderr, /companies:write is for platform API clients only/);
+    const unknown = await gatehouse(['api-clients', 'delete', 'ghapi_AAAAAAAAAAAAAAAAAAAAAA']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /No API client has the id ghapi_AAAAAAAAAAAAAAAAAAAAAA/);
+    const malformed = await gatehouse(['api-clients', 'rotate', 'nope']);
+    assert.equal(malformed.code, 2);
+  });
+});

@@ -1,0 +1,216 @@
+// API clients against a real server: tokens from /oidc/token by client credentials, the
+// guard on /api/v1 (scopes, liveness at every request, rate limits, RFC 6750 answers),
+// tenant isolation, and the trail that names the API client.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { deleteApiClient, rotateApiClientSecret } from '../../src/api-clients/index.ts';
+import { auditCsv, queryAudit, recordAudit } from '../../src/audit/index.ts';
+import { registerModule } from '../../src/modules/index.ts';
+import { apiClient, callApi, company, requestToken, tokenFor } from '../helpers/api-clients.ts';
+import { signedInOperator } from '../helpers/journey.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const RATE_LIMIT = 8;
+const DAY = 86_400_000;
+const RANDOM_ID = '5f0c2b1e-8d4a-4c3b-9e7f-1a2b3c4d5e6f';
+const BY_CLI = { actorId: 'cli', meta: { ip: null, userAgent: null } };
+
+for (const engine of await enginesUnderTest()) describe(`API clients (${engine})`, () => {
+  let server: TestServer;
+  let alpha: { companyId: string };
+  let beta: { companyId: string };
+  const usersOf = (companyId: string) => `/api/v1/companies/${companyId}/users`;
+  const usernames = (body: { users: Array<{ username: string }> }) => body.users.map((u) => u.username);
+
+  before(async () => {
+    server = await startTestServer({ engine, env: { GATEHOUSE_API_RATE_LIMIT: String(RATE_LIMIT) } });
+    alpha = await company(server, 'Alpha Support', 'alma');
+    beta = await company(server, 'Beta Systems', 'bert');
+  });
+  after(() => server.close());
+
+  test('a company client gets a token by Basic or by the body, and lists its own company only', async () => {
+    const { client, clientSecret } = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
+    assert.match(client.clientId, /^ghapi_/);
+    for (const via of ['basic', 'post'] as const) {
+      const answer = await requestToken(server, client.clientId, clientSecret, { via });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.token_type, 'Bearer');
+      const token = answer.body.access_token as string;
+      const own = await callApi(server, usersOf(alpha.companyId), token);
+      assert.equal(own.status, 200, JSON.stringify(own.body));
+      assert.deepEqual(usernames(own.body), ['alma']);
+      assert.equal(own.headers.get('cache-control'), 'no-store');
+    }
+    const token = await tokenFor(server, client.clientId, clientSecret);
+    const me = await callApi(server, '/api/v1/client', token);
+    assert.deepEqual(me.body.client, { clientId: client.clientId, name: 'PSA sync', companyId: alpha.companyId, scopes: ['users:read'] });
+    // Another company's id answers exactly like one that does not exist.
+    const other = await callApi(server, usersOf(beta.companyId), token);
+    const missing = await callApi(server, usersOf(RANDOM_ID), token);
+    const malformed = await callApi(server, usersOf('not-an-id'), token);
+    for (const answer of [other, missing, malformed]) {
+      assert.equal(answer.status, 404);
+      assert.deepEqual(answer.body, missing.body);
+    }
+    assert.ok(!JSON.stringify(other.body).includes('bert'));
+  });
+
+  test('a platform client reaches every company', async () => {
+    const { client, clientSecret } = await apiClient(server, { scopes: ['users:read', 'companies:read'], companyId: null });
+    const token = await tokenFor(server, client.clientId, clientSecret);
+    assert.deepEqual(usernames((await callApi(server, usersOf(alpha.companyId), token)).body), ['alma']);
+    assert.deepEqual(usernames((await callApi(server, usersOf(beta.companyId), token)).body), ['bert']);
+    assert.equal((await callApi(server, usersOf(RANDOM_ID), token)).status, 404);
+  });
+
+  test('platform-only scopes are refused for a company client, with a clear message', async () => {
+    await assert.rejects(
+      apiClient(server, { scopes: ['users:read', 'companies:write', 'requests:read'], companyId: alpha.companyId }),
+      (error: Error & { fields?: Record<string, string> }) => /companies:write, requests:read are for platform API clients only/.test(error.fields?.scopes ?? ''),
+    );
+    await assert.rejects(apiClient(server, { scopes: ['users:read', 'users:everything'], companyId: null }), /fields need/);
+  });
+
+  test('without a token, or with a bad one, 401 and a Bearer challenge', async () => {
+    const none = await callApi(server, usersOf(alpha.companyId), undefined);
+    assert.equal(none.status, 401);
+    assert.equal(none.body.error.code, 'api.token_required');
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="Gatehouse API"');
+    for (const token of ['not-a-token', 'a'.repeat(43), 'x y']) {
+      const bad = await callApi(server, usersOf(alpha.companyId), token);
+      assert.equal(bad.status, 401);
+      assert.match(bad.headers.get('www-authenticate') ?? '', /^Bearer realm="Gatehouse API", error="invalid_token"/);
+    }
+  });
+
+  test('a scope the client lacks, or the token did not ask for, is 403 insufficient_scope', async () => {
+    const { client, clientSecret } = await apiClient(server, { scopes: ['audit:read', 'users:read'], companyId: alpha.companyId });
+    const narrow = await tokenFor(server, client.clientId, clientSecret, { scope: 'audit:read' });
+    const denied = await callApi(server, usersOf(alpha.companyId), narrow);
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.error.code, 'api.insufficient_scope');
+    assert.match(denied.headers.get('www-authenticate') ?? '', /error="insufficient_scope", scope="users:read"/);
+    // Asking the provider for a scope the client does not have gets no token at all.
+    const more = await requestToken(server, client.clientId, clientSecret, { scope: 'users:write' });
+    assert.equal(more.status, 400);
+    assert.equal(more.body.error, 'invalid_scope');
+  });
+
+  test('deleting a client ends its live tokens at once, and it gets no new ones', async () => {
+    const { client, clientSecret } = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
+    const token = await tokenFor(server, client.clientId, clientSecret);
+    assert.equal((await callApi(server, usersOf(alpha.companyId), token)).status, 200);
+    await deleteApiClient(server.gatehouse.deps, { companyId: alpha.companyId }, client.clientId, BY_CLI);
+    const after = await callApi(server, usersOf(alpha.companyId), token);
+    assert.equal(after.status, 401);
+    assert.equal(after.body.error.code, 'api.invalid_token');
+    assert.equal((await requestToken(server, client.clientId, clientSecret)).body.error, 'invalid_client');
+  });
+
+  test("another company's Master cannot reach a client to rotate or delete it", async () => {
+    const { client } = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
+    await assert.rejects(rotateApiClientSecret(server.gatehouse.deps, { companyId: beta.companyId }, client.clientId, BY_CLI), /Not found/);
+    await assert.rejects(deleteApiClient(server.gatehouse.deps, { companyId: beta.companyId }, client.clientId, BY_CLI), /Not found/);
+  });
+
+  test('rotating the secret ends the old secret and every token got with it', async () => {
+    const { client, clientSecret: old } = await apiClient(server, { scopes: ['users:read'], companyId: beta.companyId });
+    const oldToken = await tokenFor(server, client.clientId, old);
+    const { clientSecret: fresh } = await rotateApiClientSecret(server.gatehouse.deps, 'every-company', client.clientId, BY_CLI);
+    assert.notEqual(fresh, old);
+    assert.equal((await callApi(server, usersOf(beta.companyId), oldToken)).status, 401);
+    assert.equal((await requestToken(server, client.clientId, old)).body.error, 'invalid_client');
+    const newToken = await tokenFor(server, client.clientId, fresh, { via: 'post' });
+    assert.equal((await callApi(server, usersOf(beta.companyId), newToken)).status, 200);
+  });
+
+  test('an expired client is refused from the moment it expires, live token or not', async () => {
+    const { client, clientSecret } = await apiClient(server, { scopes: ['users:read'], companyId: beta.companyId, expiresInDays: 1 });
+    server.clock.advance(DAY - 2 * 60_000);
+    const token = await tokenFor(server, client.clientId, clientSecret);
+    assert.equal((await callApi(server, usersOf(beta.companyId), token)).status, 200);
+    server.clock.advance(3 * 60_000); // past the client's expiry, within the token's 10 minutes
+    assert.equal((await callApi(server, usersOf(beta.companyId), token)).status, 401);
+    assert.equal((await requestToken(server, client.clientId, clientSecret)).body.error, 'invalid_client');
+  });
+
+  test('each client has its own rate limit, with RateLimit headers and 429 + Retry-After past it', async () => {
+    const busy = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
+    const quiet = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
+    const token = await tokenFor(server, busy.client.clientId, busy.clientSecret);
+    for (let i = 1; i <= RATE_LIMIT; i++) {
+      const answer = await callApi(server, usersOf(alpha.companyId), token);
+      assert.equal(answer.status, 200);
+      assert.equal(answer.headers.get('ratelimit-policy'), `"per-client";q=${RATE_LIMIT};w=60`);
+      assert.match(answer.headers.get('ratelimit') ?? '', new RegExp(`^"per-client";r=${RATE_LIMIT - i};t=\\d+$`));
+    }
+    const limited = await callApi(server, usersOf(alpha.companyId), token);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, 'api.rate_limited');
+    assert.match(limited.headers.get('ratelimit') ?? '', /^"per-client";r=0;t=\d+$/);
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    // Another client of the same company is not slowed down.
+    const other = await tokenFor(server, quiet.client.clientId, quiet.clientSecret);
+    assert.equal((await callApi(server, usersOf(alpha.companyId), other)).status, 200);
+    server.clock.advance(61_000);
+    assert.equal((await callApi(server, usersOf(alpha.companyId), token)).status, 200);
+  });
+
+  test('a module can never obtain an API scope, and its own tokens open nothing under /api/v1', async () => {
+    const { deps } = server.gatehouse;
+    const { module, clientSecret } = await registerModule(
+      deps.db,
+      deps.deriveKey('client-secrets'),
+      {
+        name: 'Ticketing',
+        description: 'Service desk',
+        launchUrl: 'http://127.0.0.1:4999/',
+        redirectUris: ['http://127.0.0.1:4999/callback'],
+        postLogoutRedirectUris: [],
+        clientType: 'confidential',
+      },
+      deps.clock(),
+    );
+    for (const scope of ['users:read', 'companies:write', 'openid users:read']) {
+      const answer = await requestToken(server, module.client_id, clientSecret as string, { scope });
+      assert.equal(answer.status, 400, scope);
+      assert.equal(answer.body.error, 'invalid_scope');
+    }
+    const plain = await tokenFor(server, module.client_id, clientSecret as string);
+    assert.equal((await callApi(server, usersOf(alpha.companyId), plain)).status, 401);
+    assert.equal((await callApi(server, '/api/v1/client', plain)).status, 401);
+  });
+
+  test("a browser session is no credential for /api/v1, and a cookie beside a token changes nothing", async () => {
+    const operator = await signedInOperator(server);
+    const cookie = operator.agent.cookieHeader();
+    const crossSite = { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' };
+    const sessionOnly = await callApi(server, usersOf(alpha.companyId), undefined, crossSite);
+    assert.equal(sessionOnly.status, 401);
+    const sameSite = await callApi(server, usersOf(alpha.companyId), undefined, { cookie, origin: server.baseUrl });
+    assert.equal(sameSite.status, 401);
+    const { client, clientSecret } = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
+    const token = await tokenFor(server, client.clientId, clientSecret);
+    const both = await callApi(server, usersOf(beta.companyId), token, crossSite);
+    assert.equal(both.status, 404, 'the token decides: an operator cookie does not widen a company client');
+  });
+
+  test('creating, rotating and deleting are audited, and the trail names an API client that acts', async () => {
+    const { deps } = server.gatehouse;
+    const { client } = await apiClient(server, { name: 'Nightly report', scopes: ['audit:read'], companyId: beta.companyId });
+    await rotateApiClientSecret(deps, { companyId: beta.companyId }, client.clientId, BY_CLI);
+    await recordAudit(deps.db, deps.clock(), { companyId: beta.companyId, actorId: null, actorClientId: client.id, action: 'user.invited', target: RANDOM_ID });
+    await deleteApiClient(deps, { companyId: beta.companyId }, client.clientId, BY_CLI);
+    const events = await queryAudit(deps.db, { companyId: beta.companyId, target: client.id, limit: 10 });
+    assert.deepEqual(events.map((e) => e.action), ['api_client.deleted', 'api_client.secret_rotated', 'api_client.created']);
+    assert.equal(events[0]?.detail?.clientId, client.clientId);
+    const [acted] = await queryAudit(deps.db, { companyId: beta.companyId, actorClientId: client.id, limit: 10 });
+    assert.deepEqual(acted?.apiClient, { id: client.id, clientId: client.clientId, name: 'Nightly report' });
+    assert.equal(acted?.actor, null);
+    let csv = '';
+    for await (const chunk of await auditCsv(deps.db, { companyId: beta.companyId, action: 'user.invited' })) csv += chunk;
+    assert.match(csv, new RegExp(`"${client.clientId}","Nightly report","user.invited"`));
+  });
+});
