@@ -244,6 +244,9 @@ test('offline_access: refresh tokens come without it; with it (and prompt=consen
   await logOutThroughModule(config, person.agent, plain.tokens.id_token as string, 'stay');
   assert.equal((await person.agent.get('/api/me')).status, 200, 'still signed in to Gatehouse');
   await assert.rejects(client.refreshTokenGrant(config, plain.tokens.refresh_token as string), invalidGrant);
+  // The module that started the logout hears of it on the back channel, even for Stay Logged In.
+  const notice = await receiver.waitFor((n) => n.payload.sid === plain.claims.sid, 'the module-only logout');
+  assert.equal(notice.payload.sub, plain.claims.sub);
 
   // oidc-provider honours offline_access only with prompt=consent; Gatehouse shows no consent page.
   const dropped = await signIn(config, person.agent, { scope: 'openid profile offline_access' });
