@@ -35,6 +35,8 @@ const envSchema = z.object({
   GATEHOUSE_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   GATEHOUSE_LOG_REQUESTS: z.enum(['true', 'false']).default('false'),
   GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt.max(64).optional(),
+  GATEHOUSE_STRICT_RESPONSES: z.enum(['true', 'false']).optional(),
+  NODE_ENV: z.string().optional(),
   GATEHOUSE_TLS_CERT_FILE: z.string().min(1).optional(),
   GATEHOUSE_TLS_KEY_FILE: z.string().min(1).optional(),
 });
@@ -64,6 +66,8 @@ export type Config = Readonly<{
   /** A line per request (two: arrival and answer); off by default, so a terminal stays readable. */
   logRequests: boolean;
   argon2MaxConcurrency: number;
+  /** A response with a field its schema lacks is an error (500), not quietly trimmed: on outside production. */
+  strictResponses: boolean;
   /** Serve https directly (PEM files); usually a reverse proxy terminates TLS instead. */
   tls: { certFile: string; keyFile: string } | undefined;
   /** Cookies get `__Host-` and Secure only over https (plain http is for localhost). */
@@ -113,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFormat: e.GATEHOUSE_LOG_FORMAT === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : e.GATEHOUSE_LOG_FORMAT,
     logRequests: e.GATEHOUSE_LOG_REQUESTS === 'true',
     argon2MaxConcurrency: e.GATEHOUSE_ARGON2_MAX_CONCURRENCY ?? 4,
+    strictResponses: e.GATEHOUSE_STRICT_RESPONSES ? e.GATEHOUSE_STRICT_RESPONSES === 'true' : e.NODE_ENV !== 'production',
     tls: e.GATEHOUSE_TLS_CERT_FILE && e.GATEHOUSE_TLS_KEY_FILE
       ? { certFile: e.GATEHOUSE_TLS_CERT_FILE, keyFile: e.GATEHOUSE_TLS_KEY_FILE }
       : undefined,

@@ -1,21 +1,10 @@
 // What an API client may be allowed to do. A scope names a resource and read or write;
 // the ones that reach across companies (companies, account requests, the module catalogue)
 // belong to platform clients only.
+import { API_SCOPES } from '../contract/api-v1.ts';
 import { GatehouseError } from '../errors.ts';
 
-export const API_SCOPES = [
-  'users:read',
-  'users:write',
-  'policy:read',
-  'policy:write',
-  'audit:read',
-  'modules:read',
-  'modules:write',
-  'companies:read',
-  'companies:write',
-  'requests:read',
-  'requests:write',
-] as const;
+export { API_SCOPES };
 
 export type ApiScope = (typeof API_SCOPES)[number];
 

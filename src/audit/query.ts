@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../storage/index.ts';
 
-export const MAX_AUDIT_PAGE = 500;
+export { MAX_AUDIT_PAGE } from '../contract/company.ts';
 
 export interface AuditQuery {
   /** Only this company's events; undefined: every company's (operators). */

@@ -3,7 +3,7 @@
 // (RFC 5952), so equal ranges read alike; matched with node:net's BlockList.
 import { BlockList, isIP } from 'node:net';
 
-export const MAX_ALLOWLIST_ENTRIES = 100;
+export { MAX_ALLOWLIST_ENTRIES } from '../contract/company.ts';
 
 type Parsed = { ok: true; range: string; family: 4 | 6; network: string; prefix: number } | { ok: false; message: string };
 

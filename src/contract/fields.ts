@@ -74,3 +74,14 @@ export const totpCode = z
 
 /** Only an OpenID Connect interaction may be continued after login: never an open redirect. */
 export const RETURN_TO_PATTERN = /^\/oidc-interaction\/[A-Za-z0-9_-]{1,64}$/;
+
+/** What people type, in any case with spaces or dashes anywhere; undefined if it cannot be a recovery code. */
+export function normalizeRecoveryCode(input: string): string | undefined {
+  const compact = input.toLowerCase().replace(/[\s-]+/g, '');
+  return /^[a-z2-7]{10}$/.test(compact) ? compact : undefined;
+}
+
+export const recoveryCode = z
+  .string({ error: 'Enter one of your recovery codes.' })
+  .max(64, 'Enter one of your recovery codes.')
+  .refine((value) => normalizeRecoveryCode(value) !== undefined, 'A recovery code looks like abcd-efgh-23.');

@@ -4,10 +4,10 @@
 // by one conditional update (one-time-code.ts), so two racing requests cannot both use it.
 import { keyedHash, newId, randomBytesOf } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
+import { normalizeRecoveryCode } from '../contract/fields.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'; // RFC 4648 base32: no 0/O, 1/l, 8/B
-const COMPACT = /^[a-z2-7]{10}$/;
 
 export function newRecoveryCode(): string {
   // 32 symbols: a byte's low five bits are uniform, so there is no modulo bias.
@@ -15,11 +15,8 @@ export function newRecoveryCode(): string {
   return `${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8)}`;
 }
 
-/** What people type, in any case with spaces or dashes anywhere; undefined if it cannot be a code. */
-export function normalizeRecoveryCode(input: string): string | undefined {
-  const compact = input.toLowerCase().replace(/[\s-]+/g, '');
-  return COMPACT.test(compact) ? compact : undefined;
-}
+// How a typed code is read lives with the form's rules, which the web app shares.
+export { normalizeRecoveryCode } from '../contract/fields.ts';
 
 /** The stored form of a (normalized) code. */
 export const recoveryCodeHash = (key: Buffer, userId: string, compact: string) => keyedHash(key, `${userId}:${compact}`);

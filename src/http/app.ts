@@ -1,5 +1,6 @@
-// The Fastify application: security headers, CSRF origin check, one error handler, and
-// a route file per audience (public, login, portal, operator).
+// The Fastify application: security headers, CSRF origin check, one error handler, the
+// API contract (api-contract.ts), and route files whose routes sit behind one audience
+// guard each (audiences.ts).
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -24,9 +25,10 @@ import { oidcRoutes } from './routes/oidc.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { apiV1Routes } from './routes/api-v1.ts';
-import { apiClientGuard } from './api-client-guard.ts';
 import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
+import { installApiContract } from './api-contract.ts';
+import { decorateActors } from './audiences.ts';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -79,6 +81,13 @@ export async function buildHttpApp(
   });
 
   guardRoutes(app, publicOrigin);
+  decorateActors(app);
+  // Before any route: the document is made from routes as they are registered.
+  await installApiContract(app, {
+    publicUrl: deps.config.publicUrl,
+    strictResponses: deps.config.strictResponses,
+    cookieName: ctx.cookies.session,
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -100,15 +109,8 @@ export async function buildHttpApp(
   moduleRoutes(app, ctx);
   auditRoutes(app, ctx);
   adminUserRoutes(app, ctx);
-  await app.register(async (scope) => operatorRoutes(scope, ctx));
-  app.decorateRequest('apiActor', null);
-  await app.register(
-    async (v1) => {
-      await v1.register(apiClientGuard, { deps, provider: () => options.oidc.provider() });
-      apiV1Routes(v1, ctx);
-    },
-    { prefix: '/api/v1' },
-  );
+  operatorRoutes(app, ctx);
+  await apiV1Routes(app, ctx, options.oidc);
   await oidcRoutes(app, ctx, options.oidc);
   await serveWebApp(app, options.webDist);
   return app;

@@ -1,9 +1,19 @@
 // Company administration for Masters and the Root Master: users, invitations, roles,
 // 2FA resets and their approvals. The company is always the session's: ids in the path
 // are looked up within it, and a companyId in headers, query or body is never read.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { GatehouseError } from '../../errors.ts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { done, idParams } from '../../contract/common.ts';
+import {
+  bulkInviteBody,
+  bulkInviteReport,
+  companyUsers,
+  inviteBody,
+  inviteResent,
+  oneCompanyUser,
+  pendingApprovals,
+  roleBody,
+  twoFactorResetOutcome,
+} from '../../contract/company.ts';
 import {
   bulkInvite,
   changeRole,
@@ -25,38 +35,20 @@ import {
   type BulkRow,
   type UserSummary,
 } from '../../users/index.ts';
+import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { requestMeta, requireSignedIn } from '../guards.ts';
-import { email, name, parseInput, username } from '../validate.ts';
+import { requestMeta } from '../guards.ts';
+import { iso } from '../presenters.ts';
 
-const invitableRole = z.enum(['master', 'user'], { error: 'Role must be master or user.' });
-const inviteSchema = z.object({
-  email,
-  username,
-  role: invitableRole,
-  displayName: name('Display name', 100, 0).optional(),
-});
-const roleSchema = z.object({ role: invitableRole });
 // JSON escaping can make the body larger than the file itself; the file limit is checked on the text.
 const BULK_BODY_LIMIT = 4 * MAX_BULK_BYTES;
-const bulkSchema = z.object({ csv: z.string({ error: 'Attach a CSV file.' }).min(1, 'Attach a CSV file.') });
-const idParam = z.object({ id: z.uuid() });
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function userView(user: UserSummary, now: number) {
   return {
-    id: user.id,
-    username: user.username,
-    displayName: user.displayName,
-    email: user.email,
-    role: user.role,
-    status: user.status,
-    locked: user.locked,
+    ...user,
     lockedUntil: iso(user.lockedUntil),
     createdAt: iso(user.createdAt),
     ageHours: Math.floor((now - user.createdAt) / 3_600_000),
-    invitedBy: user.invitedBy,
     invite: user.invite
       ? { sentAt: iso(user.invite.sentAt), expiresAt: iso(user.invite.expiresAt), expired: user.invite.expiresAt <= now }
       : null,
@@ -64,104 +56,128 @@ function userView(user: UserSummary, now: number) {
   };
 }
 
-/** A malformed id is treated like an unknown one: the same 404, nothing to tell apart. */
-function targetId(request: FastifyRequest): string {
-  const parsed = idParam.safeParse(request.params);
-  if (!parsed.success) throw new GatehouseError('request.not_found');
-  return parsed.data.id;
-}
-
 /** One CSV row checked with the same rules as a single invitation. */
 function validateRow(row: ReturnType<typeof readInviteCsv>[number]): BulkRow {
   const base = { row: row.row, email: row.values.email.trim(), username: row.values.username.trim() };
   if (row.problem) return { ...base, reason: row.problem };
-  const parsed = inviteSchema.safeParse({ ...row.values, role: row.values.role.trim().toLowerCase() });
+  const parsed = inviteBody.safeParse({ ...row.values, role: row.values.role.trim().toLowerCase() });
   if (parsed.success) return { ...base, input: parsed.data };
   return { ...base, reason: parsed.error.issues.map((issue) => issue.message).join(' ') };
 }
 
-export function adminUserRoutes(app: FastifyInstance, { deps, cookies }: HttpContext) {
-  async function administrator(request: FastifyRequest, reply: FastifyReply): Promise<Actor> {
-    const me = await requireSignedIn(deps, cookies, request, reply);
-    if (me.role === 'user') throw new GatehouseError('auth.forbidden');
-    return { companyId: me.companyId, userId: me.userId, username: me.username, role: me.role };
-  }
+/** The acting Master, from the session: ids in the path are looked up within their company. */
+function actorOf(request: FastifyRequest): Actor {
+  const me = signedInOf(request);
+  return { companyId: me.companyId, userId: me.userId, username: me.username, role: me.role };
+}
 
-  app.get('/api/company/users', async (request, reply) => {
-    const actor = await administrator(request, reply);
-    const now = deps.clock();
-    return { users: (await listCompanyUsers(deps.db, actor, now)).map((u) => userView(u, now)) };
-  });
-
-  app.get('/api/company/users/:id', async (request, reply) => {
-    const actor = await administrator(request, reply);
-    const now = deps.clock();
-    return { user: userView(await describeCompanyUser(deps.db, actor, targetId(request), now), now) };
-  });
-
-  app.post('/api/company/users', async (request, reply) => {
-    const actor = await administrator(request, reply);
-    const input = parseInput(inviteSchema, request.body);
-    const { user } = await inviteUser(deps, actor, input, requestMeta(request));
-    const now = deps.clock();
-    return reply.status(201).send({ user: userView(await describeCompanyUser(deps.db, actor, user.id, now), now) });
-  });
-
-  app.post('/api/company/users/bulk-invite', { bodyLimit: BULK_BODY_LIMIT }, async (request, reply) => {
-    const actor = await administrator(request, reply);
-    const { csv } = parseInput(bulkSchema, request.body);
-    const rows = readInviteCsv(csv).map(validateRow);
-    const report = await bulkInvite(deps, actor, rows, requestMeta(request));
-    const invited = report.filter((r) => r.status === 'invited').length;
-    return { invited, refused: report.length - invited, rows: report };
-  });
-
-  app.post('/api/company/users/:id/resend-invite', async (request, reply) => {
-    const actor = await administrator(request, reply);
-    const sent = await resendInvite(deps, actor, targetId(request), requestMeta(request));
-    return { inviteExpiresAt: iso(sent.expiresAt) };
-  });
-
-  const simpleActions = {
-    deactivate: deactivateUser,
-    reactivate: reactivateUser,
-    delete: deleteUser,
-    unlock: unlockUser,
-    'transfer-root-master': transferRootMaster,
-  } as const;
-  for (const [name, act] of Object.entries(simpleActions)) {
-    app.post(`/api/company/users/:id/${name}`, async (request, reply) => {
-      const actor = await administrator(request, reply);
-      await act(deps, actor, targetId(request), requestMeta(request));
-      return {};
+export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps } = ctx;
+  forAudience(app, ctx, 'master', 'Company administration', (api) => {
+    api.get('/api/company/users', { schema: { summary: "The company's users", response: { 200: companyUsers } } }, async (request) => {
+      const now = deps.clock();
+      return { users: (await listCompanyUsers(deps.db, actorOf(request), now)).map((u) => userView(u, now)) };
     });
-  }
 
-  app.post('/api/company/users/:id/role', async (request, reply) => {
-    const actor = await administrator(request, reply);
-    const id = targetId(request);
-    const { role } = parseInput(roleSchema, request.body);
-    await changeRole(deps, actor, id, role, requestMeta(request));
-    return {};
-  });
+    api.get(
+      '/api/company/users/:id',
+      { schema: { summary: 'One user of the company', params: idParams, response: { 200: oneCompanyUser } } },
+      async (request) => {
+        const now = deps.clock();
+        return { user: userView(await describeCompanyUser(deps.db, actorOf(request), request.params.id, now), now) };
+      },
+    );
 
-  app.post('/api/company/users/:id/reset-2fa', async (request, reply) => {
-    const actor = await administrator(request, reply);
-    const outcome = await resetTwoFactor(deps, actor, targetId(request), requestMeta(request));
-    return reply.status(outcome.status === 'pending' ? 202 : 200).send(outcome);
-  });
+    api.post(
+      '/api/company/users',
+      { schema: { summary: 'Invite a user (mails a Sign Up link)', body: inviteBody, response: { 201: oneCompanyUser } } },
+      async (request, reply) => {
+        const actor = actorOf(request);
+        const { user } = await inviteUser(deps, actor, request.body, requestMeta(request));
+        const now = deps.clock();
+        return reply.status(201).send({ user: userView(await describeCompanyUser(deps.db, actor, user.id, now), now) });
+      },
+    );
 
-  app.get('/api/company/approvals', async (request, reply) => {
-    const actor = await administrator(request, reply);
-    const pending = await listPendingApprovals(deps.db, actor);
-    return { approvals: pending.map((a) => ({ ...a, createdAt: iso(a.createdAt) })) };
-  });
+    api.post(
+      '/api/company/users/bulk-invite',
+      {
+        bodyLimit: BULK_BODY_LIMIT,
+        schema: {
+          summary: 'Invite users from a CSV file (email,username,role[,displayName]); a report per row',
+          body: bulkInviteBody,
+          response: { 200: bulkInviteReport },
+        },
+      },
+      async (request) => {
+        const rows = readInviteCsv(request.body.csv).map(validateRow);
+        const report = await bulkInvite(deps, actorOf(request), rows, requestMeta(request));
+        const invited = report.filter((r) => r.status === 'invited').length;
+        return { invited, refused: report.length - invited, rows: report };
+      },
+    );
 
-  for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
-    app.post(`/api/company/approvals/:id/${name}`, async (request, reply) => {
-      const actor = await administrator(request, reply);
-      await decideApproval(deps, actor, targetId(request), decision, requestMeta(request));
-      return {};
+    api.post(
+      '/api/company/users/:id/resend-invite',
+      { schema: { summary: 'Send a new Sign Up link (the old one stops working)', params: idParams, response: { 200: inviteResent } } },
+      async (request) => {
+        const sent = await resendInvite(deps, actorOf(request), request.params.id, requestMeta(request));
+        return { inviteExpiresAt: iso(sent.expiresAt) };
+      },
+    );
+
+    const simpleActions = {
+      deactivate: [deactivateUser, 'Deactivate a user (their sessions and module sign-ins end)'],
+      reactivate: [reactivateUser, 'Reactivate a user'],
+      delete: [deleteUser, 'Delete a user (the audit trail keeps their name)'],
+      unlock: [unlockUser, 'Unlock a user locked out by failed passwords'],
+      'transfer-root-master': [transferRootMaster, 'Make this user the Root Master (the Root Master only)'],
+    } as const;
+    for (const [name, [act, summary]] of Object.entries(simpleActions)) {
+      api.post(`/api/company/users/:id/${name}`, { schema: { summary, params: idParams, response: { 200: done } } }, async (request) => {
+        await act(deps, actorOf(request), request.params.id, requestMeta(request));
+        return {};
+      });
+    }
+
+    api.post(
+      '/api/company/users/:id/role',
+      { schema: { summary: "Change a user's role", params: idParams, body: roleBody, response: { 200: done } } },
+      async (request) => {
+        await changeRole(deps, actorOf(request), request.params.id, request.body.role, requestMeta(request));
+        return {};
+      },
+    );
+
+    api.post(
+      '/api/company/users/:id/reset-2fa',
+      {
+        schema: {
+          summary: "Reset a user's 2FA; 202 when the company wants a second Master to approve",
+          params: idParams,
+          response: { 200: twoFactorResetOutcome, 202: twoFactorResetOutcome },
+        },
+      },
+      async (request, reply) => {
+        const outcome = await resetTwoFactor(deps, actorOf(request), request.params.id, requestMeta(request));
+        return reply.status(outcome.status === 'pending' ? 202 : 200).send(outcome);
+      },
+    );
+
+    api.get('/api/company/approvals', { schema: { summary: '2FA resets waiting for a second Master', response: { 200: pendingApprovals } } }, async (request) => {
+      const pending = await listPendingApprovals(deps.db, actorOf(request));
+      return { approvals: pending.map((a) => ({ ...a, createdAt: iso(a.createdAt) })) };
     });
-  }
+
+    for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
+      api.post(
+        `/api/company/approvals/:id/${name}`,
+        { schema: { summary: `${name === 'approve' ? 'Approve' : 'Reject'} a waiting 2FA reset`, params: idParams, response: { 200: done } } },
+        async (request) => {
+          await decideApproval(deps, actorOf(request), request.params.id, decision, requestMeta(request));
+          return {};
+        },
+      );
+    }
+  });
 }

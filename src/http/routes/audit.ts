@@ -3,51 +3,38 @@
 // company's. Read-only by design: the trail is append-only, so there is no route that
 // changes or deletes an event.
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { auditCsv, csvFilename, csvRow, MAX_AUDIT_PAGE, queryAudit, type AuditQuery } from '../../audit/index.ts';
+import { auditCsv, csvFilename, csvRow, queryAudit, type AuditQuery } from '../../audit/index.ts';
 import { companyCompliance, complianceSummary, getCompany } from '../../companies/index.ts';
-import { assertThat, GatehouseError } from '../../errors.ts';
+import {
+  auditPage,
+  companyAuditCsvQuery,
+  companyAuditQuery,
+  companyComplianceView,
+  complianceOverview,
+  complianceQuery,
+  csvDownload,
+  operatorAuditCsvQuery,
+  operatorAuditQuery,
+} from '../../contract/company.ts';
+import { assertThat } from '../../errors.ts';
+import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { requireOperator, requireSignedIn } from '../guards.ts';
-import { parseInput } from '../validate.ts';
 
 const DAY_MS = 86_400_000;
-/** An empty query parameter means "no filter". */
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
-/** A date (the whole day, UTC) or a date-time with its offset. */
-const when = (label: string) =>
-  optional(
-    z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: `${label} must be an ISO date such as 2025-01-31.` }),
-  ).transform((v) => (v === undefined ? undefined : { ms: Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v), wholeDay: v.length === 10 }));
 
-const filters = {
-  action: optional(z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'Not an action name (e.g. login.failed or login.).')),
-  actorId: optional(z.string().max(64, 'Not an id.')),
-  target: optional(z.string().max(200, 'Target can have at most 200 characters.')),
-  from: when('From'),
-  to: when('To'),
-};
-const companyAuditSchema = z.object({
-  ...filters,
-  limit: optional(z.coerce.number().int().min(1).max(MAX_AUDIT_PAGE, `At most ${MAX_AUDIT_PAGE} per page.`)).default(100),
-  cursor: optional(z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a cursor from a previous page.')),
-});
-const companyCsvSchema = z.object(filters);
-const byCompany = { companyId: optional(z.uuid({ error: 'Not a company id.' })) };
-const operatorAuditSchema = companyAuditSchema.extend(byCompany);
-const operatorCsvSchema = companyCsvSchema.extend(byCompany);
-const operatorComplianceSchema = z.object(byCompany);
-
-type Filters = z.output<typeof operatorCsvSchema>;
+type Filters = { action?: string; actorId?: string; target?: string; from?: string; to?: string };
+/** A date means the whole day (UTC); a date-time is that moment. */
+const startOf = (value: string) => Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
 function auditQuery(input: Filters, companyId: string | undefined): Omit<AuditQuery, 'limit'> {
   return {
     companyId,
     action: input.action,
     actorId: input.actorId,
     target: input.target,
-    from: input.from?.ms,
-    until: input.to === undefined ? undefined : input.to.ms + (input.to.wholeDay ? DAY_MS : 1),
+    from: input.from === undefined ? undefined : startOf(input.from),
+    until: input.to === undefined ? undefined : startOf(input.to) + (input.to.length === 10 ? DAY_MS : 1),
   };
 }
 
@@ -67,13 +54,9 @@ const userLines = (companyName: string, { users }: Compliance) => [
   ...users.map((u) => csvRow([companyName, u.username, u.role, u.status, u.enrolled, u.enrolledAt, u.pending, u.inviteAgeDays, u.lastLoginAt])),
 ];
 
-export function auditRoutes(app: FastifyInstance, { deps, cookies }: HttpContext) {
-  async function master(request: FastifyRequest, reply: FastifyReply) {
-    const me = await requireSignedIn(deps, cookies, request, reply);
-    if (me.role === 'user') throw new GatehouseError('auth.forbidden');
-    return me;
-  }
-  async function page(input: z.output<typeof operatorAuditSchema>, companyId: string | undefined) {
+export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps } = ctx;
+  async function page(input: Filters & { limit: number; cursor?: string | undefined }, companyId: string | undefined) {
     const beforeId = input.cursor === undefined ? undefined : Number(input.cursor);
     const rows = await queryAudit(deps.db, { ...auditQuery(input, companyId), beforeId, limit: input.limit + 1 });
     const events = rows.slice(0, input.limit);
@@ -85,58 +68,80 @@ export function auditRoutes(app: FastifyInstance, { deps, cookies }: HttpContext
     return { company: { id: company.id, name: company.name }, ...(await companyCompliance(deps.db, company.id, deps.clock())) };
   }
 
-  app.get('/api/company/audit', async (request, reply) => {
-    const me = await master(request, reply);
-    return page(parseInput(companyAuditSchema, request.query), me.companyId);
+  forAudience(app, ctx, 'master', 'Audit and compliance', (api) => {
+    api.get(
+      '/api/company/audit',
+      { schema: { summary: "The company's audit trail, newest first", querystring: companyAuditQuery, response: { 200: auditPage } } },
+      async (request) => page(request.query, signedInOf(request).companyId),
+    );
+
+    api.get(
+      '/api/company/audit.csv',
+      { schema: { summary: "The company's audit trail as CSV", querystring: companyAuditCsvQuery, response: { 200: csvDownload } } },
+      async (request, reply) =>
+        sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, signedInOf(request).companyId))),
+    );
+
+    api.get(
+      '/api/company/compliance',
+      { schema: { summary: 'Who has set up 2FA in the company', response: { 200: companyComplianceView } } },
+      async (request) => complianceOf(signedInOf(request).companyId),
+    );
+
+    api.get(
+      '/api/company/compliance.csv',
+      { schema: { summary: 'MFA compliance as CSV', response: { 200: csvDownload } } },
+      async (request, reply) => {
+        const view = await complianceOf(signedInOf(request).companyId);
+        return sendCsv(reply, 'compliance', deps.clock(), userLines(view.company.name, view));
+      },
+    );
   });
 
-  app.get('/api/company/audit.csv', async (request, reply) => {
-    const me = await master(request, reply);
-    const input = parseInput(companyCsvSchema, request.query);
-    return sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(input, me.companyId)));
-  });
+  forAudience(app, ctx, 'operator', 'Audit and compliance', (api) => {
+    api.get(
+      '/api/operator/audit',
+      { schema: { summary: "Every company's audit trail (or one company's), newest first", querystring: operatorAuditQuery, response: { 200: auditPage } } },
+      async (request) => page(request.query, request.query.companyId),
+    );
 
-  app.get('/api/operator/audit', async (request, reply) => {
-    await requireOperator(deps, cookies, request, reply);
-    const input = parseInput(operatorAuditSchema, request.query);
-    return page(input, input.companyId);
-  });
+    api.get(
+      '/api/operator/audit.csv',
+      { schema: { summary: 'The audit trail as CSV', querystring: operatorAuditCsvQuery, response: { 200: csvDownload } } },
+      async (request, reply) => sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, request.query.companyId))),
+    );
 
-  app.get('/api/operator/audit.csv', async (request, reply) => {
-    await requireOperator(deps, cookies, request, reply);
-    const input = parseInput(operatorCsvSchema, request.query);
-    return sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(input, input.companyId)));
-  });
+    api.get(
+      '/api/operator/compliance',
+      {
+        schema: {
+          summary: "Every company's MFA totals, or one company's users with companyId",
+          querystring: complianceQuery,
+          response: { 200: z.union([complianceOverview, companyComplianceView]) },
+        },
+      },
+      async (request) => {
+        const { companyId } = request.query;
+        return companyId === undefined ? { companies: await complianceSummary(deps.db) } : complianceOf(companyId);
+      },
+    );
 
-  app.get('/api/company/compliance', async (request, reply) => {
-    const me = await master(request, reply);
-    return complianceOf(me.companyId);
-  });
-
-  app.get('/api/company/compliance.csv', async (request, reply) => {
-    const me = await master(request, reply);
-    const view = await complianceOf(me.companyId);
-    return sendCsv(reply, 'compliance', deps.clock(), userLines(view.company.name, view));
-  });
-
-  app.get('/api/operator/compliance', async (request, reply) => {
-    await requireOperator(deps, cookies, request, reply);
-    const { companyId } = parseInput(operatorComplianceSchema, request.query);
-    return companyId === undefined ? { companies: await complianceSummary(deps.db) } : complianceOf(companyId);
-  });
-
-  app.get('/api/operator/compliance.csv', async (request, reply) => {
-    await requireOperator(deps, cookies, request, reply);
-    const { companyId } = parseInput(operatorComplianceSchema, request.query);
-    if (companyId !== undefined) {
-      const view = await complianceOf(companyId);
-      return sendCsv(reply, 'compliance', deps.clock(), userLines(view.company.name, view));
-    }
-    const summary = await complianceSummary(deps.db);
-    const lines = summary.map((c) => {
-      const t = c.totals;
-      return csvRow([c.companyId, c.companyName, c.status, t.users, t.enrolled, t.pending, t.disabled, t.percentEnrolled]);
-    });
-    return sendCsv(reply, 'compliance', deps.clock(), [csvRow(SUMMARY_COLUMNS), ...lines]);
+    api.get(
+      '/api/operator/compliance.csv',
+      { schema: { summary: 'MFA compliance as CSV (every company, or one with companyId)', querystring: complianceQuery, response: { 200: csvDownload } } },
+      async (request, reply) => {
+        const { companyId } = request.query;
+        if (companyId !== undefined) {
+          const view = await complianceOf(companyId);
+          return sendCsv(reply, 'compliance', deps.clock(), userLines(view.company.name, view));
+        }
+        const summary = await complianceSummary(deps.db);
+        const lines = summary.map((c) => {
+          const t = c.totals;
+          return csvRow([c.companyId, c.companyName, c.status, t.users, t.enrolled, t.pending, t.disabled, t.percentEnrolled]);
+        });
+        return sendCsv(reply, 'compliance', deps.clock(), [csvRow(SUMMARY_COLUMNS), ...lines]);
+      },
+    );
   });
 }

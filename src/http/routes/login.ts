@@ -1,7 +1,6 @@
 // The identifier-first login over JSON. The flow cookie names the server-side flow; the
 // session cookie is minted only when the second factor is done.
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
 import {
   abandonFlow,
   checkPassword,
@@ -11,32 +10,31 @@ import {
   finishEnrollment,
   identify,
   startEnrollment,
+  type LoginStep,
 } from '../../login/index.ts';
-import { normalizeRecoveryCode } from '../../credentials/index.ts';
+import { done } from '../../contract/common.ts';
+import {
+  codeBody,
+  enrollmentDone,
+  enrollmentStart,
+  identifyBody,
+  loginDone,
+  loginState,
+  passwordBody,
+  recoveryCodeBody,
+} from '../../contract/sign-in.ts';
 import { endSession } from '../../sessions/index.ts';
 import { logOut } from '../../users/index.ts';
+import { forAudience } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
-import { parseInput, password, RETURN_TO_PATTERN, text, totpCode } from '../validate.ts';
 
-const identifySchema = z.object({
-  username: text('Username', 100),
-  companyName: text('Company Name', 100),
-  returnTo: z.string().regex(RETURN_TO_PATTERN, 'Not a place Gatehouse can return to.').optional(),
-});
-const doneAnswer = (result: { step: string; redirectTo: string | null }) =>
+const doneAnswer = (result: { step: LoginStep; redirectTo: string | null }) =>
   result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
-const passwordSchema = z.object({ password: password() });
-const codeSchema = z.object({ code: totpCode });
-const recoveryCodeSchema = z.object({
-  code: z
-    .string({ error: 'Enter one of your recovery codes.' })
-    .max(64, 'Enter one of your recovery codes.')
-    .refine((value) => normalizeRecoveryCode(value) !== undefined, 'A recovery code looks like abcd-efgh-23.'),
-});
 
-export function loginRoutes(app: FastifyInstance, { deps, cookies }: HttpContext) {
+export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps, cookies } = ctx;
   const secure = deps.config.secureCookies;
   const flowOf = (request: { cookies: Record<string, string | undefined> }) =>
     readCookie(request as never, cookies.flow);
@@ -48,55 +46,82 @@ export function loginRoutes(app: FastifyInstance, { deps, cookies }: HttpContext
     setCookie(reply, secure, cookies.session, session.sessionToken, Math.floor(session.sessionTtlMs / 1000));
   }
 
-  app.get('/api/login', async (request) => currentStep(deps, flowOf(request)));
+  forAudience(app, ctx, 'public', 'Login', (api) => {
+    api.get('/api/login', { schema: { summary: 'Where the current login stands', response: { 200: loginState } } }, async (request) =>
+      currentStep(deps, flowOf(request)),
+    );
 
-  app.post('/api/login/identify', async (request, reply) => {
-    const input = parseInput(identifySchema, request.body);
-    await abandonFlow(deps.db, flowOf(request));
-    const { flowToken, ...answer } = await identify(deps, input);
-    setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
-    return answer;
-  });
+    api.post(
+      '/api/login/identify',
+      { schema: { summary: 'Step 1: Username and Company Name', body: identifyBody, response: { 200: loginState } } },
+      async (request, reply) => {
+        await abandonFlow(deps.db, flowOf(request));
+        const { flowToken, ...answer } = await identify(deps, request.body);
+        setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
+        return answer;
+      },
+    );
 
-  app.post('/api/login/password', async (request) => {
-    const input = parseInput(passwordSchema, request.body);
-    return checkPassword(deps, flowOf(request), input.password, requestMeta(request));
-  });
+    api.post(
+      '/api/login/password',
+      { schema: { summary: 'Step 2: the password', body: passwordBody, response: { 200: loginState } } },
+      async (request) => checkPassword(deps, flowOf(request), request.body.password, requestMeta(request)),
+    );
 
-  app.post('/api/login/totp', async (request, reply) => {
-    const input = parseInput(codeSchema, request.body);
-    const result = await checkTotp(deps, flowOf(request), input.code, requestMeta(request));
-    await signIn(reply, result, readCookie(request, cookies.session));
-    return doneAnswer(result);
-  });
+    api.post(
+      '/api/login/totp',
+      { schema: { summary: 'Step 3: the authenticator code; sets the session cookie', body: codeBody, response: { 200: loginDone } } },
+      async (request, reply) => {
+        const result = await checkTotp(deps, flowOf(request), request.body.code, requestMeta(request));
+        await signIn(reply, result, readCookie(request, cookies.session));
+        return doneAnswer(result);
+      },
+    );
 
-  app.post('/api/login/recovery', async (request, reply) => {
-    const input = parseInput(recoveryCodeSchema, request.body);
-    const result = await checkRecoveryCode(deps, flowOf(request), input.code, requestMeta(request));
-    await signIn(reply, result, readCookie(request, cookies.session));
-    return doneAnswer(result);
-  });
+    api.post(
+      '/api/login/recovery',
+      { schema: { summary: 'Step 3 with a recovery code instead', body: recoveryCodeBody, response: { 200: loginDone } } },
+      async (request, reply) => {
+        const result = await checkRecoveryCode(deps, flowOf(request), request.body.code, requestMeta(request));
+        await signIn(reply, result, readCookie(request, cookies.session));
+        return doneAnswer(result);
+      },
+    );
 
-  app.post('/api/login/enroll/start', async (request) => startEnrollment(deps, flowOf(request)));
+    api.post(
+      '/api/login/enroll/start',
+      { schema: { summary: 'First login: the QR code and secret for the authenticator app', response: { 200: enrollmentStart } } },
+      async (request) => startEnrollment(deps, flowOf(request)),
+    );
 
-  app.post('/api/login/enroll/verify', async (request, reply) => {
-    const input = parseInput(codeSchema, request.body);
-    const result = await finishEnrollment(deps, flowOf(request), input.code, requestMeta(request));
-    await signIn(reply, result, readCookie(request, cookies.session));
-    // Shown this once, for the Success dialog to display and offer as a download.
-    return { ...doneAnswer(result), recoveryCodes: result.recoveryCodes };
-  });
+    api.post(
+      '/api/login/enroll/verify',
+      {
+        schema: {
+          summary: "First login: the app's first code; answers the recovery codes, shown this once",
+          body: codeBody,
+          response: { 200: enrollmentDone },
+        },
+      },
+      async (request, reply) => {
+        const result = await finishEnrollment(deps, flowOf(request), request.body.code, requestMeta(request));
+        await signIn(reply, result, readCookie(request, cookies.session));
+        // Shown this once, for the Success dialog to display and offer as a download.
+        return { ...doneAnswer(result), recoveryCodes: result.recoveryCodes };
+      },
+    );
 
-  app.post('/api/login/restart', async (request, reply) => {
-    await abandonFlow(deps.db, flowOf(request));
-    clearCookie(reply, secure, cookies.flow);
-    return { step: 'identify' };
-  });
+    api.post('/api/login/restart', { schema: { summary: 'Start the login again', response: { 200: loginState } } }, async (request, reply) => {
+      await abandonFlow(deps.db, flowOf(request));
+      clearCookie(reply, secure, cookies.flow);
+      return { step: 'identify' as const };
+    });
 
-  app.post('/api/logout', async (request, reply) => {
-    const token = readCookie(request, cookies.session);
-    if (token) await logOut(deps.db, token, deps.clock(), requestMeta(request));
-    clearCookie(reply, secure, cookies.session);
-    return {};
+    api.post('/api/logout', { schema: { summary: 'Log Out: ends this session', response: { 200: done } } }, async (request, reply) => {
+      const token = readCookie(request, cookies.session);
+      if (token) await logOut(deps.db, token, deps.clock(), requestMeta(request));
+      clearCookie(reply, secure, cookies.session);
+      return {};
+    });
   });
 }

@@ -1,10 +1,26 @@
 // My Settings: a signed-in user's own profile, email, password, 2FA and sessions. The
 // user and company come from the session only.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import { nextPage } from '../../contract/common.ts';
 import {
-  changePassword,
+  emailChangeBody,
+  emailChangeCancelled,
+  emailChangePending,
+  emailConfirmed,
+  emailLinkBody,
+  mySessions,
+  passwordAndCode,
+  passwordChangeBody,
+  passwordChanged,
+  profile,
+  profileBody,
+  sessionParams,
+  sessionRevoked,
+} from '../../contract/my-account.ts';
+import { assertThat } from '../../errors.ts';
+import {
   cancelEmailChange,
+  changePassword,
   confirmEmailChange,
   getProfile,
   listMySessions,
@@ -15,95 +31,100 @@ import {
   signOutEverywhere,
   updateProfile,
 } from '../../users/index.ts';
-import { assertThat } from '../../errors.ts';
+import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, setCookie } from '../cookies.ts';
-import { requestMeta, requireSignedIn } from '../guards.ts';
-import { email, name, parseInput, password, totpCode } from '../validate.ts';
+import { requestMeta } from '../guards.ts';
+import { iso } from '../presenters.ts';
 
-const profileSchema = z.object({ displayName: name('Display name', 100) });
-const emailSchema = z.object({ email, password: password() });
-const linkSchema = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'This link is not valid.') });
-const passwordSchema = z.object({
-  currentPassword: password('Current password'),
-  newPassword: password('New password'),
-  confirm: password('Confirm Password'),
-});
-const twoFactorResetSchema = z.object({ password: password(), code: totpCode });
+const profileView = (shown: Awaited<ReturnType<typeof getProfile>>) => ({ ...shown, twoFactorEnrolledAt: iso(shown.twoFactorEnrolledAt) });
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-export function meRoutes(app: FastifyInstance, { deps, cookies }: HttpContext) {
+export function meRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps, cookies } = ctx;
   const secure = deps.config.secureCookies;
-  const signedIn = (request: FastifyRequest, reply: FastifyReply) => requireSignedIn(deps, cookies, request, reply);
-  const profileAnswer = (profile: Awaited<ReturnType<typeof getProfile>>) => ({
-    ...profile,
-    twoFactorEnrolledAt: iso(profile.twoFactorEnrolledAt),
+
+  // The emailed links' pages: they may be opened in a browser that is not signed in.
+  forAudience(app, ctx, 'public', 'My account', (api) => {
+    api.post(
+      '/api/me/email/confirm',
+      { schema: { summary: 'Confirm a new email address (the link sent to it)', body: emailLinkBody, response: { 200: emailConfirmed } } },
+      async (request) => confirmEmailChange(deps, request.body.token, requestMeta(request)),
+    );
+    // The old address's link (in "Your Gatehouse email address is being changed").
+    api.post(
+      '/api/me/email/cancel',
+      { schema: { summary: 'Stop an email change (the link sent to the old address)', body: emailLinkBody, response: { 200: emailChangeCancelled } } },
+      async (request) => cancelEmailChange(deps, request.body.token, requestMeta(request)),
+    );
   });
 
-  app.get('/api/me/profile', async (request, reply) => profileAnswer(await getProfile(deps, await signedIn(request, reply))));
+  forAudience(app, ctx, 'user', 'My account', (api) => {
+    api.get('/api/me/profile', { schema: { summary: 'My profile', response: { 200: profile } } }, async (request) =>
+      profileView(await getProfile(deps, signedInOf(request))),
+    );
 
-  app.post('/api/me/profile', async (request, reply) => {
-    const me = await signedIn(request, reply);
-    const input = parseInput(profileSchema, request.body);
-    return profileAnswer(await updateProfile(deps, me, input, requestMeta(request)));
-  });
+    api.post(
+      '/api/me/profile',
+      { schema: { summary: 'Change my display name', body: profileBody, response: { 200: profile } } },
+      async (request) => profileView(await updateProfile(deps, signedInOf(request), request.body, requestMeta(request))),
+    );
 
-  app.post('/api/me/email', async (request, reply) => {
-    const me = await signedIn(request, reply);
-    const input = parseInput(emailSchema, request.body);
-    const pending = await requestEmailChange(deps, me, input, requestMeta(request));
-    return { pendingEmail: pending.pendingEmail, expiresAt: iso(pending.expiresAt) };
-  });
+    api.post(
+      '/api/me/email',
+      { schema: { summary: 'Change my email address (confirmed by a link)', body: emailChangeBody, response: { 200: emailChangePending } } },
+      async (request) => {
+        const pending = await requestEmailChange(deps, signedInOf(request), request.body, requestMeta(request));
+        return { pendingEmail: pending.pendingEmail, expiresAt: iso(pending.expiresAt) };
+      },
+    );
 
-  // The link's page: it may be opened in a browser that is not signed in.
-  app.post('/api/me/email/confirm', async (request) => {
-    const { token } = parseInput(linkSchema, request.body);
-    return confirmEmailChange(deps, token, requestMeta(request));
-  });
+    api.post(
+      '/api/me/password',
+      { schema: { summary: 'Change my password; my other sessions end', body: passwordChangeBody, response: { 200: passwordChanged } } },
+      async (request, reply) => {
+        const kept = await changePassword(deps, signedInOf(request), request.body, requestMeta(request));
+        const maxAgeSeconds = Math.max(1, Math.floor((kept.expiresAt - deps.clock()) / 1000));
+        setCookie(reply, secure, cookies.session, kept.sessionToken, maxAgeSeconds);
+        return { otherSessionsEnded: true };
+      },
+    );
 
-  // The old address's link (in "Your Gatehouse email address is being changed"): no session either.
-  app.post('/api/me/email/cancel', async (request) => {
-    const { token } = parseInput(linkSchema, request.body);
-    return cancelEmailChange(deps, token, requestMeta(request));
-  });
+    api.post(
+      '/api/me/two-factor/reset',
+      { schema: { summary: 'Reset my own 2FA: I set it up again at the next login', body: passwordAndCode, response: { 200: nextPage } } },
+      async (request, reply) => {
+        await resetOwnTwoFactor(deps, signedInOf(request), request.body, requestMeta(request));
+        clearCookie(reply, secure, cookies.session);
+        return { next: '/login' };
+      },
+    );
 
-  app.post('/api/me/password', async (request, reply) => {
-    const me = await signedIn(request, reply);
-    const input = parseInput(passwordSchema, request.body);
-    const kept = await changePassword(deps, me, input, requestMeta(request));
-    const maxAgeSeconds = Math.max(1, Math.floor((kept.expiresAt - deps.clock()) / 1000));
-    setCookie(reply, secure, cookies.session, kept.sessionToken, maxAgeSeconds);
-    return { otherSessionsEnded: true };
-  });
+    api.get('/api/me/sessions', { schema: { summary: 'My sessions', response: { 200: mySessions } } }, async (request) => {
+      const sessions = await listMySessions(deps, signedInOf(request));
+      return { sessions: sessions.map((s) => ({ ...s, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt) })) };
+    });
 
-  app.post('/api/me/two-factor/reset', async (request, reply) => {
-    const me = await signedIn(request, reply);
-    const input = parseInput(twoFactorResetSchema, request.body);
-    await resetOwnTwoFactor(deps, me, input, requestMeta(request));
-    clearCookie(reply, secure, cookies.session);
-    return { next: '/login' };
-  });
+    api.post(
+      '/api/me/sessions/revoke-all',
+      { schema: { summary: 'Sign out everywhere (module sign-ins too)', response: { 200: nextPage } } },
+      async (request, reply) => {
+        await signOutEverywhere(deps, signedInOf(request), requestMeta(request));
+        clearCookie(reply, secure, cookies.session);
+        return { next: '/login' };
+      },
+    );
 
-  app.get('/api/me/sessions', async (request, reply) => {
-    const sessions = await listMySessions(deps, await signedIn(request, reply));
-    return { sessions: sessions.map((s) => ({ ...s, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt) })) };
-  });
-
-  app.post('/api/me/sessions/revoke-all', async (request, reply) => {
-    const me = await signedIn(request, reply);
-    await signOutEverywhere(deps, me, requestMeta(request));
-    clearCookie(reply, secure, cookies.session);
-    return { next: '/login' };
-  });
-
-  app.post('/api/me/sessions/:handle/revoke', async (request, reply) => {
-    const me = await signedIn(request, reply);
-    const { handle } = request.params as { handle: string };
-    // A malformed handle is as unknown as someone else's: the same 404.
-    assertThat(SESSION_HANDLE_PATTERN.test(handle), 'request.not_found');
-    const ended = await revokeMySession(deps, me, handle, requestMeta(request));
-    if (ended.current) clearCookie(reply, secure, cookies.session);
-    return { signedOut: ended.current };
+    api.post(
+      '/api/me/sessions/:handle/revoke',
+      { schema: { summary: 'End one of my sessions', params: sessionParams, response: { 200: sessionRevoked } } },
+      async (request, reply) => {
+        const { handle } = request.params;
+        // A malformed handle is as unknown as someone else's: the same 404.
+        assertThat(SESSION_HANDLE_PATTERN.test(handle), 'request.not_found');
+        const ended = await revokeMySession(deps, signedInOf(request), handle, requestMeta(request));
+        if (ended.current) clearCookie(reply, secure, cookies.session);
+        return { signedOut: ended.current };
+      },
+    );
   });
 }

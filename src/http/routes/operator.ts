@@ -1,6 +1,5 @@
 // The operator console's routes. Operators are users of the platform company.
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import {
   approveAccountRequest,
   listAccountRequests,
@@ -10,144 +9,146 @@ import {
   setCompanySuspended,
   submitAccountRequest,
 } from '../../companies/index.ts';
+import { done, idParams } from '../../contract/common.ts';
+import { accountRequests, approveBody, approved, companies, mailList, mailMessage, rejectBody, requestListQuery } from '../../contract/operator.ts';
+import { accountRequestBody, accountRequestCreated } from '../../contract/sign-in.ts';
 import { assertThat } from '../../errors.ts';
-import { companyNameWarning } from '../../shared/text.ts';
 import { listMail, readMailboxMessage } from '../../mail/index.ts';
+import { companyNameWarning } from '../../shared/text.ts';
 import { invitationVolume } from '../../users/index.ts';
-import type { SignedIn } from '../../sessions/index.ts';
+import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { requestMeta, requireOperator } from '../guards.ts';
-import { parseInput, text, username } from '../validate.ts';
-import { accountRequestSchema } from './public.ts';
+import { requestMeta } from '../guards.ts';
+import { iso } from '../presenters.ts';
 
-const idParam = z.object({ id: z.uuid({ error: 'Not found.' }) });
-const listQuery = z.object({ status: z.enum(['pending', 'approved', 'rejected', 'all']).default('pending') });
-const approveSchema = z.object({
-  // Empty: the default from the contact's address.
-  username: z.union([z.string().trim().max(0), username]).optional(),
-});
-const rejectSchema = z.object({ reason: text('Reason', 1000) });
+export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps } = ctx;
+  const by = (request: Parameters<typeof signedInOf>[0]) => ({ operatorId: signedInOf(request).userId });
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  forAudience(app, ctx, 'operator', 'Operator console', (api) => {
+    api.get(
+      '/api/operator/requests',
+      { schema: { summary: 'Account requests (pending by default)', querystring: requestListQuery, response: { 200: accountRequests } } },
+      async (request) => {
+        const rows = await listAccountRequests(deps.db, request.query.status, deps.clock());
+        return {
+          requests: rows.map((r) => ({
+            id: r.id,
+            companyName: r.company_name,
+            contactName: r.contact_name,
+            email: r.email,
+            phone: r.phone,
+            note: r.note,
+            status: r.status,
+            source: r.source,
+            createdAt: iso(r.created_at),
+            ageHours: Math.floor(r.ageMs / 3_600_000),
+            urgency: r.urgency,
+            // Mixed scripts in one word ("Асme" with a Cyrillic A): shown to the operator before approving.
+            nameWarning: companyNameWarning(r.company_name),
+            rejectReason: r.reject_reason,
+            companyId: r.company_id,
+          })),
+        };
+      },
+    );
 
-export function operatorRoutes(app: FastifyInstance, { deps, cookies }: HttpContext) {
-  // Registered in its own encapsulated scope: this guard covers exactly these routes.
-  const operators = new WeakMap<object, SignedIn>();
-  app.addHook('onRequest', async (request, reply) => {
-    operators.set(request, await requireOperator(deps, cookies, request, reply));
-  });
-  const operatorOf = (request: object) => {
-    const operator = operators.get(request);
-    assertThat(operator, 'auth.forbidden');
-    return operator;
-  };
+    api.post(
+      '/api/operator/requests',
+      { schema: { summary: "Enter an account request on a company's behalf", body: accountRequestBody, response: { 201: accountRequestCreated } } },
+      async (request, reply) => {
+        const created = await submitAccountRequest(deps.db, request.body, 'operator', deps.clock());
+        return reply.status(201).send({ id: created.id, status: created.status });
+      },
+    );
 
-  app.get('/api/operator/requests', async (request) => {
-    const { status } = parseInput(listQuery, request.query);
-    const rows = await listAccountRequests(deps.db, status, deps.clock());
-    return {
-      requests: rows.map((r) => ({
-        id: r.id,
-        companyName: r.company_name,
-        contactName: r.contact_name,
-        email: r.email,
-        phone: r.phone,
-        note: r.note,
-        status: r.status,
-        source: r.source,
-        createdAt: iso(r.created_at),
-        ageHours: Math.floor(r.ageMs / 3_600_000),
-        urgency: r.urgency,
-        // Mixed scripts in one word ("Асme" with a Cyrillic A): shown to the operator before approving.
-        nameWarning: companyNameWarning(r.company_name),
-        rejectReason: r.reject_reason,
-        companyId: r.company_id,
-      })),
-    };
-  });
+    api.post(
+      '/api/operator/requests/:id/approve',
+      {
+        schema: {
+          summary: 'Approve: creates the company and its Root Master, and mails "Welcome to Gatehouse"',
+          params: idParams,
+          body: approveBody,
+          response: { 200: approved },
+        },
+      },
+      async (request) =>
+        approveAccountRequest(deps, request.params.id, { username: request.body.username, ...by(request) }, requestMeta(request)),
+    );
 
-  app.post('/api/operator/requests', async (request, reply) => {
-    const input = parseInput(accountRequestSchema, request.body);
-    const created = await submitAccountRequest(deps.db, input, 'operator', deps.clock());
-    return reply.status(201).send({ id: created.id, status: created.status });
-  });
+    api.post(
+      '/api/operator/requests/:id/reject',
+      { schema: { summary: 'Reject an account request, with a reason', params: idParams, body: rejectBody, response: { 200: done } } },
+      async (request) => {
+        await rejectAccountRequest(deps, request.params.id, { reason: request.body.reason, ...by(request) }, requestMeta(request));
+        return {};
+      },
+    );
 
-  app.post('/api/operator/requests/:id/approve', async (request) => {
-    const { id } = parseInput(idParam, request.params);
-    const { username } = parseInput(approveSchema, request.body);
-    return approveAccountRequest(deps, id, { username, operatorId: operatorOf(request).userId }, requestMeta(request));
-  });
+    api.get('/api/operator/companies', { schema: { summary: 'Every company', response: { 200: companies } } }, async () => {
+      const rows = await listCompanies(deps.db);
+      // Invitation emails are rate limited per company; the operator sees who sends how many.
+      const volume = await invitationVolume(deps.db, deps.clock());
+      return {
+        companies: rows.map((c) => ({
+          id: c.id,
+          name: c.name,
+          status: c.status,
+          createdAt: iso(c.createdAt),
+          rootMaster: c.username ? { username: c.username, email: c.email, signedUp: c.signedUp, enrolled: c.enrolled } : null,
+          invitations: volume.get(c.id) ?? { last24h: 0, last7d: 0 },
+        })),
+      };
+    });
 
-  app.post('/api/operator/requests/:id/reject', async (request) => {
-    const { id } = parseInput(idParam, request.params);
-    const { reason } = parseInput(rejectSchema, request.body);
-    await rejectAccountRequest(deps, id, { reason, operatorId: operatorOf(request).userId }, requestMeta(request));
-    return {};
-  });
+    const companyActions = [
+      ['suspend', 'Suspend a company (its users cannot log in; sessions end)', (id: string, request: Parameters<typeof by>[0]) =>
+        setCompanySuspended(deps, id, true, by(request), requestMeta(request))],
+      ['reactivate', 'Reactivate a suspended company', (id: string, request: Parameters<typeof by>[0]) =>
+        setCompanySuspended(deps, id, false, by(request), requestMeta(request))],
+      ['resend-welcome', 'Send the Root Master a new Welcome to Gatehouse email', (id: string, request: Parameters<typeof by>[0]) =>
+        resendWelcome(deps, id, by(request), requestMeta(request))],
+    ] as const;
+    for (const [name, summary, act] of companyActions) {
+      api.post(`/api/operator/companies/:id/${name}`, { schema: { summary, params: idParams, response: { 200: done } } }, async (request) => {
+        await act(request.params.id, request);
+        return {};
+      });
+    }
 
-  app.get('/api/operator/companies', async () => {
-    const rows = await listCompanies(deps.db);
-    // Invitation emails are rate limited per company; the operator sees who sends how many.
-    const volume = await invitationVolume(deps.db, deps.clock());
-    return {
-      companies: rows.map((c) => ({
-        id: c.id,
-        name: c.name,
-        status: c.status,
-        createdAt: iso(c.createdAt),
-        rootMaster: c.username ? { username: c.username, email: c.email, signedUp: c.signedUp, enrolled: c.enrolled } : null,
-        invitations: volume.get(c.id) ?? { last24h: 0, last7d: 0 },
-      })),
-    };
-  });
+    api.get('/api/operator/mail', { schema: { summary: 'Outgoing mail and its delivery', response: { 200: mailList } } }, async () => {
+      const rows = await listMail(deps.db);
+      return {
+        messages: rows.map((m) => ({
+          id: m.id,
+          to: m.recipient,
+          subject: m.subject,
+          status: m.status,
+          attempts: m.attempts,
+          lastError: m.lastError,
+          createdAt: iso(m.createdAt),
+          sentAt: iso(m.sentAt),
+          inMailbox: m.mailboxId !== null,
+        })),
+      };
+    });
 
-  app.post('/api/operator/companies/:id/suspend', async (request) => {
-    const { id } = parseInput(idParam, request.params);
-    await setCompanySuspended(deps, id, true, { operatorId: operatorOf(request).userId }, requestMeta(request));
-    return {};
-  });
-
-  app.post('/api/operator/companies/:id/reactivate', async (request) => {
-    const { id } = parseInput(idParam, request.params);
-    await setCompanySuspended(deps, id, false, { operatorId: operatorOf(request).userId }, requestMeta(request));
-    return {};
-  });
-
-  app.post('/api/operator/companies/:id/resend-welcome', async (request) => {
-    const { id } = parseInput(idParam, request.params);
-    await resendWelcome(deps, id, { operatorId: operatorOf(request).userId }, requestMeta(request));
-    return {};
-  });
-
-  app.get('/api/operator/mail', async () => {
-    const rows = await listMail(deps.db);
-    return {
-      messages: rows.map((m) => ({
-        id: m.id,
-        to: m.recipient,
-        subject: m.subject,
-        status: m.status,
-        attempts: m.attempts,
-        lastError: m.lastError,
-        createdAt: iso(m.createdAt),
-        sentAt: iso(m.sentAt),
-        inMailbox: m.mailboxId !== null,
-      })),
-    };
-  });
-
-  app.get('/api/operator/mail/:id', async (request) => {
-    const { id } = parseInput(idParam, request.params);
-    const message = await readMailboxMessage(deps.db, id);
-    assertThat(message, 'request.not_found');
-    return {
-      id: message.outbox_id,
-      to: message.recipient,
-      from: message.sender,
-      subject: message.subject,
-      text: message.text_body,
-      html: message.html_body,
-      createdAt: iso(message.created_at),
-    };
+    api.get(
+      '/api/operator/mail/:id',
+      { schema: { summary: 'One message in the Mailbox, as the recipient sees it', params: idParams, response: { 200: mailMessage } } },
+      async (request) => {
+        const message = await readMailboxMessage(deps.db, request.params.id);
+        assertThat(message, 'request.not_found');
+        return {
+          id: message.outbox_id,
+          to: message.recipient,
+          from: message.sender,
+          subject: message.subject,
+          text: message.text_body,
+          html: message.html_body,
+          createdAt: iso(message.created_at),
+        };
+      },
+    );
   });
 }

@@ -1,22 +1,26 @@
 // Routes for any signed-in user.
 import type { FastifyInstance } from 'fastify';
+import { me } from '../../contract/my-account.ts';
+import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { requireSignedIn } from '../guards.ts';
+import { iso } from '../presenters.ts';
 
-export function portalRoutes(app: FastifyInstance, { deps, cookies }: HttpContext) {
-  app.get('/api/me', async (request, reply) => {
-    const me = await requireSignedIn(deps, cookies, request, reply);
-    return {
-      user: {
-        id: me.userId,
-        username: me.username,
-        displayName: me.displayName,
-        email: me.email,
-        role: me.role,
-        isOperator: me.isOperator,
-      },
-      company: { id: me.companyId, name: me.companyName, status: me.companyStatus },
-      session: { authTime: new Date(me.authTime).toISOString(), amr: me.amr },
-    };
+export function portalRoutes(app: FastifyInstance, ctx: HttpContext) {
+  forAudience(app, ctx, 'user', 'My account', (api) => {
+    api.get('/api/me', { schema: { summary: 'Who is signed in, in which company, and how', response: { 200: me } } }, async (request) => {
+      const signedIn = signedInOf(request);
+      return {
+        user: {
+          id: signedIn.userId,
+          username: signedIn.username,
+          displayName: signedIn.displayName,
+          email: signedIn.email,
+          role: signedIn.role,
+          isOperator: signedIn.isOperator,
+        },
+        company: { id: signedIn.companyId, name: signedIn.companyName, status: signedIn.companyStatus },
+        session: { authTime: iso(signedIn.authTime), amr: signedIn.amr },
+      };
+    });
   });
 }

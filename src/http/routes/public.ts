@@ -1,44 +1,42 @@
 // Public routes: requesting a company account, and the Sign Up link's password page.
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { submitAccountRequest } from '../../companies/index.ts';
+import { accountRequestBody, accountRequestCreated, newPasswordBody, nextPage, signupLink } from '../../contract/sign-in.ts';
+import { tokenParams } from '../../contract/common.ts';
 import { completeSignup, describeSignupLink } from '../../users/index.ts';
+import { forAudience } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
-import { email, multilineText, name, parseInput, password, phone } from '../validate.ts';
+import { iso } from '../presenters.ts';
 
-export const accountRequestSchema = z.object({
-  companyName: name('Company Name', 100, 2),
-  contactName: name('Contact Name', 100),
-  email,
-  phone,
-  note: multilineText('Note', 2000),
-});
+export function publicRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps } = ctx;
+  forAudience(app, ctx, 'public', 'Getting an account', (api) => {
+    api.post(
+      '/api/account-requests',
+      { schema: { summary: 'Ask for a company account', body: accountRequestBody, response: { 201: accountRequestCreated } } },
+      async (request, reply) => {
+        const created = await submitAccountRequest(deps.db, request.body, 'public', deps.clock());
+        return reply.status(201).send({ id: created.id, status: created.status });
+      },
+    );
 
-const signupSchema = z.object({
-  token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'This link is not valid.'),
-  password: password(),
-  confirm: password('Confirm Password'),
-});
+    api.get(
+      '/api/signup/:token',
+      { schema: { summary: "What a Sign Up link's page shows", params: tokenParams, response: { 200: signupLink } } },
+      async (request) => {
+        const link = await describeSignupLink(deps, request.params.token);
+        return { ...link, expiresAt: iso(link.expiresAt) };
+      },
+    );
 
-const tokenParam = z.object({ token: z.string().max(100) });
-
-export function publicRoutes(app: FastifyInstance, { deps }: HttpContext) {
-  app.post('/api/account-requests', async (request, reply) => {
-    const input = parseInput(accountRequestSchema, request.body);
-    const created = await submitAccountRequest(deps.db, input, 'public', deps.clock());
-    return reply.status(201).send({ id: created.id, status: created.status });
-  });
-
-  app.get('/api/signup/:token', async (request) => {
-    const { token } = parseInput(tokenParam, request.params);
-    const link = await describeSignupLink(deps, token);
-    return { ...link, expiresAt: new Date(link.expiresAt).toISOString() };
-  });
-
-  app.post('/api/signup', async (request) => {
-    const input = parseInput(signupSchema, request.body);
-    await completeSignup(deps, input, requestMeta(request));
-    return { next: '/login' };
+    api.post(
+      '/api/signup',
+      { schema: { summary: "Set the Root Master's or an invited user's first password", body: newPasswordBody, response: { 200: nextPage } } },
+      async (request) => {
+        await completeSignup(deps, request.body, requestMeta(request));
+        return { next: '/login' };
+      },
+    );
   });
 }

@@ -1,29 +1,30 @@
 // My Settings: recovery codes. How many are left (never the codes), and a new set of ten
 // after the password and a current authenticator code, shown this once.
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import { newRecoveryCodes, passwordAndCode, recoveryCodeStatus } from '../../contract/my-account.ts';
 import { RECOVERY_CODE_COUNT } from '../../credentials/index.ts';
 import { recoveryCodesLeft, regenerateRecoveryCodes } from '../../login/index.ts';
+import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { requestMeta, requireSignedIn } from '../guards.ts';
-import { parseInput, password, totpCode } from '../validate.ts';
+import { requestMeta } from '../guards.ts';
+import { iso } from '../presenters.ts';
 
-const regenerateSchema = z.object({ password: password(), code: totpCode });
+export function recoveryCodeRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps } = ctx;
+  forAudience(app, ctx, 'user', 'My account', (api) => {
+    api.get(
+      '/api/me/recovery-codes',
+      { schema: { summary: 'How many recovery codes are left', response: { 200: recoveryCodeStatus } } },
+      async (request) => {
+        const status = await recoveryCodesLeft(deps, signedInOf(request));
+        return { remaining: status.remaining, total: RECOVERY_CODE_COUNT, generatedAt: iso(status.generatedAt) };
+      },
+    );
 
-export function recoveryCodeRoutes(app: FastifyInstance, { deps, cookies }: HttpContext) {
-  app.get('/api/me/recovery-codes', async (request, reply) => {
-    const me = await requireSignedIn(deps, cookies, request, reply);
-    const status = await recoveryCodesLeft(deps, me);
-    return {
-      remaining: status.remaining,
-      total: RECOVERY_CODE_COUNT,
-      generatedAt: status.generatedAt === null ? null : new Date(status.generatedAt).toISOString(),
-    };
-  });
-
-  app.post('/api/me/recovery-codes', async (request, reply) => {
-    const me = await requireSignedIn(deps, cookies, request, reply);
-    const input = parseInput(regenerateSchema, request.body);
-    return { recoveryCodes: await regenerateRecoveryCodes(deps, me, input, requestMeta(request)) };
+    api.post(
+      '/api/me/recovery-codes',
+      { schema: { summary: 'Ten new recovery codes, shown this once (the old ones stop working)', body: passwordAndCode, response: { 200: newRecoveryCodes } } },
+      async (request) => ({ recoveryCodes: await regenerateRecoveryCodes(deps, signedInOf(request), request.body, requestMeta(request)) }),
+    );
   });
 }

@@ -2,11 +2,13 @@
 // forgot company name. The two requests answer the same, in about the same time,
 // whether or not anything matched; neither sets a cookie.
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import { tokenParams } from '../../contract/common.ts';
+import { forgotCompanyBody, forgotPasswordBody, newPasswordBody, nextPage, passwordResetLink, sameAnswer } from '../../contract/sign-in.ts';
 import { completePasswordReset, describePasswordReset, requestPasswordReset, sendCompanyNames } from '../../users/index.ts';
+import { forAudience } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
-import { email, parseInput, password, text } from '../validate.ts';
+import { iso } from '../presenters.ts';
 
 export const FORGOT_PASSWORD_ANSWER = {
   message: 'If the account exists, we sent an email with a link to reset the password. The link expires in 1 hour.',
@@ -20,15 +22,6 @@ export const FORGOT_COMPANY_ANSWER = {
  */
 const ANSWER_FLOOR_MS = 250;
 
-const forgotPasswordSchema = z.object({ username: text('Username', 100), companyName: text('Company Name', 100) });
-const forgotCompanySchema = z.object({ email });
-const resetSchema = z.object({
-  token: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'This link is not valid.'),
-  password: password(),
-  confirm: password('Confirm Password'),
-});
-const tokenParam = z.object({ token: z.string().max(100) });
-
 async function withFloor(work: () => Promise<void>): Promise<void> {
   const floor = new Promise((resolve) => setTimeout(resolve, ANSWER_FLOOR_MS));
   try {
@@ -38,28 +31,43 @@ async function withFloor(work: () => Promise<void>): Promise<void> {
   }
 }
 
-export function recoveryRoutes(app: FastifyInstance, { deps }: HttpContext) {
-  app.post('/api/login/forgot-password', async (request) => {
-    const input = parseInput(forgotPasswordSchema, request.body);
-    await withFloor(() => requestPasswordReset(deps, input, requestMeta(request)));
-    return FORGOT_PASSWORD_ANSWER;
-  });
+export function recoveryRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps } = ctx;
+  forAudience(app, ctx, 'public', 'Login', (api) => {
+    api.post(
+      '/api/login/forgot-password',
+      { schema: { summary: 'Forgot password: mails a reset link if the account exists', body: forgotPasswordBody, response: { 200: sameAnswer } } },
+      async (request) => {
+        await withFloor(() => requestPasswordReset(deps, request.body, requestMeta(request)));
+        return FORGOT_PASSWORD_ANSWER;
+      },
+    );
 
-  app.post('/api/login/forgot-company', async (request) => {
-    const input = parseInput(forgotCompanySchema, request.body);
-    await withFloor(() => sendCompanyNames(deps, input.email, requestMeta(request)));
-    return FORGOT_COMPANY_ANSWER;
-  });
+    api.post(
+      '/api/login/forgot-company',
+      { schema: { summary: "Forgot company name: mails the address's company names", body: forgotCompanyBody, response: { 200: sameAnswer } } },
+      async (request) => {
+        await withFloor(() => sendCompanyNames(deps, request.body.email, requestMeta(request)));
+        return FORGOT_COMPANY_ANSWER;
+      },
+    );
 
-  app.get('/api/password-reset/:token', async (request) => {
-    const { token } = parseInput(tokenParam, request.params);
-    const link = await describePasswordReset(deps, token);
-    return { ...link, expiresAt: new Date(link.expiresAt).toISOString() };
-  });
+    api.get(
+      '/api/password-reset/:token',
+      { schema: { summary: "What a reset link's page shows", params: tokenParams, response: { 200: passwordResetLink } } },
+      async (request) => {
+        const link = await describePasswordReset(deps, request.params.token);
+        return { ...link, expiresAt: iso(link.expiresAt) };
+      },
+    );
 
-  app.post('/api/password-reset', async (request) => {
-    const input = parseInput(resetSchema, request.body);
-    await completePasswordReset(deps, input, requestMeta(request));
-    return { next: '/login' };
+    api.post(
+      '/api/password-reset',
+      { schema: { summary: 'Set a new password from a reset link', body: newPasswordBody, response: { 200: nextPage } } },
+      async (request) => {
+        await completePasswordReset(deps, request.body, requestMeta(request));
+        return { next: '/login' };
+      },
+    );
   });
 }

@@ -1,0 +1,48 @@
+// The versioned API for API clients (/api/v1): what each route takes and answers.
+import { z } from 'zod';
+import { maybeTime, roles, time } from './common.ts';
+
+/** Tenant data is addressed by company: a company's client names its own. */
+export const companyParams = z.object({ companyId: z.uuid() });
+
+/** What an API client may be allowed to do: a resource, read or write. */
+export const API_SCOPES = [
+  'users:read',
+  'users:write',
+  'policy:read',
+  'policy:write',
+  'audit:read',
+  'modules:read',
+  'modules:write',
+  'companies:read',
+  'companies:write',
+  'requests:read',
+  'requests:write',
+] as const;
+export const apiScopeNames = z.enum(API_SCOPES);
+
+export const apiClientSelf = z.object({
+  client: z.object({
+    clientId: z.string(),
+    name: z.string(),
+    /** The company it acts for; null for a platform client (every company). */
+    companyId: z.uuid().nullable(),
+    scopes: z.array(apiScopeNames),
+  }),
+});
+
+export const apiCompanyUsers = z.object({
+  users: z.array(
+    z.object({
+      id: z.uuid(),
+      username: z.string(),
+      displayName: z.string(),
+      email: z.string(),
+      role: roles,
+      status: z.enum(['invited', 'not_enrolled', 'active', 'disabled']),
+      locked: z.boolean(),
+      createdAt: time,
+      lastLoginAt: maybeTime,
+    }),
+  ),
+});

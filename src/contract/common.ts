@@ -1,0 +1,34 @@
+// Shapes every area of the API shares: times, ids, the error body and the small answers.
+import { z } from 'zod';
+
+/** A moment, as ISO 8601 in UTC (`2026-12-01T10:00:00.000Z`). */
+export const time = z.iso.datetime();
+export const maybeTime = time.nullable();
+
+/** A path id: anything that is not a UUID is answered like an unknown id (404). */
+export const idParams = z.object({ id: z.uuid() });
+
+/** A link's token as it travels in a path (the page checks it; a bad one is "unusable"). */
+export const tokenParams = z.object({ token: z.string().max(100) });
+
+/** A token taken from an emailed link: 32 random bytes, base64url. */
+export const linkToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'This link is not valid.');
+
+/** Done, nothing to say. */
+export const done = z.object({});
+
+/** Where the browser goes next (after a sign-up, a reset, a sign-out). */
+export const nextPage = z.object({ next: z.string() });
+
+export const roles = z.enum(['root_master', 'master', 'user']);
+export const userStatuses = z.enum(['invited', 'active', 'disabled']);
+export const companyStatuses = z.enum(['active', 'suspended']);
+
+/** Every error: a stable code, a message safe to show, and per-field messages for forms. */
+export const errorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    fields: z.record(z.string(), z.string()).optional(),
+  }),
+});

@@ -1,0 +1,191 @@
+// A company's administration by its Masters: users and invitations, roles, 2FA resets
+// and their approvals, the security policy, which granted modules users get, and the
+// audit trail and MFA compliance (operators read these for every company).
+import { z } from 'zod';
+import { companyStatuses, maybeTime, roles, time } from './common.ts';
+import { email, name, username } from './fields.ts';
+import { PASSWORD_CLASSES } from './password-rules.ts';
+
+export const invitableRole = z.enum(['master', 'user'], { error: 'Role must be master or user.' });
+export const inviteBody = z.object({ email, username, role: invitableRole, displayName: name('Display name', 100, 0).optional() });
+export const roleBody = z.object({ role: invitableRole });
+export const bulkInviteBody = z.object({ csv: z.string({ error: 'Attach a CSV file.' }).min(1, 'Attach a CSV file.') });
+
+export const companyUser = z.object({
+  id: z.uuid(),
+  username: z.string(),
+  displayName: z.string(),
+  email: z.string(),
+  role: roles,
+  status: z.enum(['invited', 'not_enrolled', 'active', 'disabled']),
+  locked: z.boolean(),
+  lockedUntil: maybeTime,
+  createdAt: time,
+  ageHours: z.number().int(),
+  invitedBy: z.object({ id: z.string(), username: z.string() }).nullable(),
+  invite: z.object({ sentAt: time, expiresAt: time, expired: z.boolean() }).nullable(),
+  lastLoginAt: maybeTime,
+});
+export const companyUsers = z.object({ users: z.array(companyUser) });
+export const oneCompanyUser = z.object({ user: companyUser });
+
+export const bulkInviteReport = z.object({
+  invited: z.number().int(),
+  refused: z.number().int(),
+  rows: z.array(
+    z.object({
+      row: z.number().int(),
+      email: z.string(),
+      username: z.string(),
+      status: z.enum(['invited', 'refused']),
+      reason: z.string().optional(),
+    }),
+  ),
+});
+export const inviteResent = z.object({ inviteExpiresAt: time });
+
+export const twoFactorResetOutcome = z.union([
+  z.object({ status: z.literal('reset') }),
+  z.object({ status: z.literal('pending'), approvalId: z.uuid() }),
+]);
+export const pendingApprovals = z.object({
+  approvals: z.array(
+    z.object({
+      id: z.uuid(),
+      action: z.literal('reset_2fa'),
+      target: z.object({ id: z.string(), username: z.string() }),
+      requestedBy: z.object({ id: z.string(), username: z.string().nullable() }),
+      createdAt: time,
+      canApprove: z.boolean(),
+    }),
+  ),
+});
+
+/** How many address ranges an IP allowlist may hold. */
+export const MAX_ALLOWLIST_ENTRIES = 100;
+
+// Types here; ranges, the idle-within-absolute rule and address parsing in the capability.
+const whole = (label: string) => z.number({ error: `${label} must be a number.` }).int(`${label} must be a whole number.`).optional();
+export const policyBody = z.object({
+  passwordMinLength: whole('Minimum length'),
+  passwordClasses: z
+    .array(z.enum(PASSWORD_CLASSES, { error: 'Choose among lower, upper, digit and symbol.' }), { error: 'Send a list.' })
+    .max(PASSWORD_CLASSES.length, 'Each class at most once.')
+    .optional(),
+  lockoutThreshold: whole('Failed attempts before a lock'),
+  lockoutMinutes: whole('Lock duration'),
+  sessionAbsoluteMinutes: whole('Session limit'),
+  sessionIdleMinutes: whole('Idle timeout'),
+  ipAllowlist: z
+    .array(z.string({ error: 'Each entry must be text.' }).max(64, 'An entry can have at most 64 characters.'), { error: 'Send a list.' })
+    .max(MAX_ALLOWLIST_ENTRIES, `At most ${MAX_ALLOWLIST_ENTRIES} ranges.`)
+    .optional(),
+  twoPerson2faReset: z.boolean({ error: 'Say true or false.' }).optional(),
+});
+const range = z.tuple([z.number().int(), z.number().int()]).readonly();
+export const policyView = z.object({
+  policy: z.object({
+    passwordMinLength: z.number().int(),
+    passwordClasses: z.array(z.enum(PASSWORD_CLASSES)),
+    lockoutThreshold: z.number().int(),
+    lockoutMinutes: z.number().int(),
+    sessionAbsoluteMinutes: z.number().int(),
+    sessionIdleMinutes: z.number().int(),
+    ipAllowlist: z.array(z.string()),
+    twoPerson2faReset: z.boolean(),
+  }),
+  limits: z.object({
+    passwordMinLength: range,
+    lockoutThreshold: range,
+    lockoutMinutes: range,
+    sessionAbsoluteMinutes: range,
+    sessionIdleMinutes: range,
+    ipAllowlistEntries: z.number().int(),
+    passwordClasses: z.array(z.enum(PASSWORD_CLASSES)),
+  }),
+  /** The address this request came from, so the form can warn before an allowlist locks its author out. */
+  currentIp: z.string().nullable(),
+});
+
+export const companyModuleSwitches = z.object({
+  modules: z.array(z.object({ id: z.uuid(), name: z.string(), description: z.string(), enabled: z.boolean() })),
+});
+export const enableBody = z.object({ enabled: z.boolean({ error: 'Say true or false.' }) });
+
+// The audit trail. An empty query parameter means "no filter".
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+/** A date (the whole day, UTC) or a date-time with its offset. */
+const when = (label: string) =>
+  optional(z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: `${label} must be an ISO date such as 2025-01-31.` }));
+export const MAX_AUDIT_PAGE = 500;
+const auditFilters = {
+  action: optional(z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'Not an action name (e.g. login.failed or login.).')),
+  actorId: optional(z.string().max(64, 'Not an id.')),
+  target: optional(z.string().max(200, 'Target can have at most 200 characters.')),
+  from: when('From'),
+  to: when('To'),
+};
+const paging = {
+  limit: optional(z.coerce.number().int().min(1).max(MAX_AUDIT_PAGE, `At most ${MAX_AUDIT_PAGE} per page.`)).default(100),
+  cursor: optional(z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a cursor from a previous page.')),
+};
+const byCompany = { companyId: optional(z.uuid({ error: 'Not a company id.' })) };
+export const companyAuditQuery = z.object({ ...auditFilters, ...paging });
+export const companyAuditCsvQuery = z.object(auditFilters);
+export const operatorAuditQuery = z.object({ ...auditFilters, ...paging, ...byCompany });
+export const operatorAuditCsvQuery = z.object({ ...auditFilters, ...byCompany });
+export const complianceQuery = z.object(byCompany);
+
+export const auditPage = z.object({
+  events: z.array(
+    z.object({
+      id: z.number().int(),
+      time,
+      companyId: z.string().nullable(),
+      companyName: z.string().nullable(),
+      actor: z.object({ id: z.string(), username: z.string().nullable() }).nullable(),
+      /** The API client that acted, when one did (actor is then null). */
+      apiClient: z.object({ id: z.string(), clientId: z.string(), name: z.string() }).nullable(),
+      action: z.string(),
+      target: z.string().nullable(),
+      ip: z.string().nullable(),
+      userAgent: z.string().nullable(),
+      detail: z.record(z.string(), z.unknown()).nullable(),
+    }),
+  ),
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: z.string().nullable(),
+});
+
+const totals = z.object({
+  users: z.number().int(),
+  enrolled: z.number().int(),
+  pending: z.number().int(),
+  disabled: z.number().int(),
+  percentEnrolled: z.number(),
+});
+export const companyComplianceView = z.object({
+  company: z.object({ id: z.uuid(), name: z.string() }),
+  users: z.array(
+    z.object({
+      id: z.uuid(),
+      username: z.string(),
+      role: roles,
+      status: z.enum(['invited', 'active', 'disabled']),
+      enrolled: z.boolean(),
+      enrolledAt: maybeTime,
+      pending: z.enum(['invited', 'not_enrolled']).nullable(),
+      inviteAgeDays: z.number().int().nullable(),
+      lastLoginAt: maybeTime,
+    }),
+  ),
+  totals,
+});
+export const complianceOverview = z.object({
+  companies: z.array(
+    z.object({ companyId: z.uuid(), companyName: z.string(), status: companyStatuses, isPlatform: z.boolean(), totals }),
+  ),
+});
+
+/** A CSV download (formula-safe cells, UTF-8). */
+export const csvDownload = { description: 'CSV file', content: { 'text/csv': { schema: z.string() } } };

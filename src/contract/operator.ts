@@ -1,0 +1,113 @@
+// The operator console: account requests and approval, companies, the outgoing mail and
+// the Mailbox, and modules with their grants to companies.
+import { z } from 'zod';
+import { companyStatuses, maybeTime, time } from './common.ts';
+import { text, username } from './fields.ts';
+
+export const requestStatuses = z.enum(['pending', 'approved', 'rejected']);
+export const requestListQuery = z.object({ status: z.enum(['pending', 'approved', 'rejected', 'all']).default('pending') });
+export const accountRequests = z.object({
+  requests: z.array(
+    z.object({
+      id: z.uuid(),
+      companyName: z.string(),
+      contactName: z.string(),
+      email: z.string(),
+      phone: z.string(),
+      note: z.string().nullable(),
+      status: requestStatuses,
+      source: z.enum(['public', 'operator']),
+      createdAt: time,
+      ageHours: z.number().int(),
+      urgency: z.string(),
+      /** Mixed scripts in one word ("Асme" with a Cyrillic A): shown before approving. */
+      nameWarning: z.string().nullable(),
+      rejectReason: z.string().nullable(),
+      companyId: z.string().nullable(),
+    }),
+  ),
+});
+export const approveBody = z.object({
+  // Empty: the default from the contact's address.
+  username: z.union([z.string().trim().max(0), username]).optional(),
+});
+export const approved = z.object({ companyId: z.uuid(), username: z.string() });
+export const rejectBody = z.object({ reason: text('Reason', 1000) });
+
+export const companies = z.object({
+  companies: z.array(
+    z.object({
+      id: z.uuid(),
+      name: z.string(),
+      status: companyStatuses,
+      createdAt: time,
+      rootMaster: z.object({ username: z.string(), email: z.string().nullable(), signedUp: z.boolean(), enrolled: z.boolean() }).nullable(),
+      invitations: z.object({ last24h: z.number().int(), last7d: z.number().int() }),
+    }),
+  ),
+});
+
+export const mailList = z.object({
+  messages: z.array(
+    z.object({
+      id: z.uuid(),
+      to: z.string(),
+      subject: z.string(),
+      status: z.enum(['pending', 'sent', 'failed']),
+      attempts: z.number().int(),
+      lastError: z.string().nullable(),
+      createdAt: time,
+      sentAt: maybeTime,
+      inMailbox: z.boolean(),
+    }),
+  ),
+});
+export const mailMessage = z.object({
+  id: z.uuid(),
+  to: z.string(),
+  from: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  html: z.string().nullable(),
+  createdAt: time,
+});
+
+const url = (label: string) => z.string({ error: `${label} is required.` }).trim().min(1, `${label} is required.`).max(2000);
+export const moduleBody = z.object({
+  name: text('Name', 100),
+  description: z.string().trim().max(500, 'Description can have at most 500 characters.').default(''),
+  logoUrl: url('Logo URL').optional(),
+  launchUrl: url('Launch URL'),
+  redirectUris: z.array(url('Redirect URI')).min(1, 'Add at least one redirect URI.').max(20),
+  postLogoutRedirectUris: z.array(url('Post-logout URI')).max(20).default([]),
+  backchannelLogoutUri: url('Back-channel logout URI').optional(),
+  clientType: z.enum(['confidential', 'public'], { error: 'Choose confidential or public.' }),
+  idTokenAlg: z.enum(['RS256', 'ES256'], { error: 'Choose RS256 or ES256.' }).default('RS256'),
+});
+export const moduleView = z.object({
+  id: z.uuid(),
+  clientId: z.string(),
+  name: z.string(),
+  description: z.string(),
+  logoUrl: z.string().nullable(),
+  launchUrl: z.string(),
+  redirectUris: z.array(z.string()),
+  postLogoutRedirectUris: z.array(z.string()),
+  backchannelLogoutUri: z.string().nullable(),
+  clientType: z.enum(['confidential', 'public']),
+  idTokenAlg: z.enum(['RS256', 'ES256']),
+  createdAt: time,
+});
+export const moduleList = z.object({ modules: z.array(moduleView) });
+/** The client secret is shown this once (null for a public client); only its keyed hash is kept. */
+export const moduleRegistered = z.object({ module: moduleView, clientSecret: z.string().nullable() });
+export const secretRotated = z.object({ clientSecret: z.string() });
+export const grantParams = z.object({ id: z.uuid(), moduleId: z.uuid() });
+export const companyGrants = z.object({ modules: z.array(z.object({ id: z.uuid(), name: z.string(), enabled: z.boolean() })) });
+
+/** The launcher: modules the signed-in user may open now. */
+export const launcher = z.object({
+  modules: z.array(
+    z.object({ id: z.uuid(), name: z.string(), description: z.string(), logoUrl: z.string().nullable(), launchUrl: z.string() }),
+  ),
+});

@@ -1,0 +1,101 @@
+// The API's one contract at run time. Each route declares zod schemas for what it takes
+// (body, params, query) and what it answers; from them Fastify validates requests (our
+// compiler, so a refused request is the same 400 with a message per field as always),
+// serializes responses through the schema (fastify-type-provider-zod: nothing outside the
+// schema leaves the server), and @fastify/swagger publishes the OpenAPI 3.1 document at
+// GET /api/openapi.json. docs/API.md is the guide around that reference.
+import fastifySwagger from '@fastify/swagger';
+import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import { createSerializerCompiler, jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { GatehouseError } from '../errors.ts';
+import { invalidInputError } from './validate.ts';
+import { assertNothingDropped } from './response-check.ts';
+
+export const OPENAPI_PATH = '/api/openapi.json';
+
+/**
+ * A request that does not fit: a malformed path id is as unknown as a missing one (the
+ * same 404, nothing to tell apart); any other part is a 400 naming each field.
+ */
+const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema, httpPart }) =>
+  (data) => {
+    // A POST without a body is validated as an empty object, so its fields are "required".
+    const result = schema.safeParse(httpPart === 'body' ? (data ?? {}) : data);
+    if (result.success) return { value: result.data };
+    return { error: httpPart === 'params' ? new GatehouseError('request.not_found') : invalidInputError(result.error) };
+  };
+
+export interface ContractOptions {
+  /** The server's public URL, named as the document's server. */
+  publicUrl: URL;
+  /**
+   * Refuse (500) any response carrying a field its schema does not declare, instead of
+   * quietly dropping it: on outside production, so a test sees a drifted schema at once.
+   */
+  strictResponses: boolean;
+  cookieName: string;
+}
+
+export interface RouteRecord {
+  method: string;
+  url: string;
+  hasSchema: boolean;
+}
+const routeTables = new WeakMap<FastifyInstance, RouteRecord[]>();
+
+/** Every route registered after the contract was installed: what the OpenAPI document must cover. */
+export function routeTable(app: FastifyInstance): readonly RouteRecord[] {
+  return routeTables.get(app) ?? [];
+}
+
+export async function installApiContract(app: FastifyInstance, options: ContractOptions): Promise<void> {
+  const table: RouteRecord[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) table.push({ method, url: route.url, hasSchema: route.schema !== undefined });
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  const serialize = createSerializerCompiler({});
+  app.setSerializerCompiler((route) => {
+    const toJson = serialize(route as Parameters<typeof serialize>[0]);
+    if (!options.strictResponses) return toJson;
+    return (data) => {
+      const json = toJson(data);
+      assertNothingDropped(data, JSON.parse(json), `${route.method} ${route.url}`);
+      return json;
+    };
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Gatehouse API',
+        version: '1',
+        description:
+          'The JSON API of Gatehouse, the identity portal. Browser routes use the session cookie and must come ' +
+          "from Gatehouse's own origin; /api/v1 is for API clients with a bearer token. Errors are " +
+          '`{ "error": { "code", "message", "fields"? } }` (RFC 9457 problem details on /api/v1).',
+      },
+      servers: [{ url: options.publicUrl.origin }],
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: options.cookieName, description: 'The Gatehouse session cookie.' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "An access token from Gatehouse's token endpoint (client credentials grant) for an API client.",
+          },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+    // Only the JSON API is described: pages and the OpenID provider have their own standards.
+    hideUntagged: true,
+  });
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('cache-control', 'no-cache').send(app.swagger()),
+  );
+}

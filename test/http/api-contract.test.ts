@@ -1,0 +1,102 @@
+// The API's one contract: every JSON route is in the OpenAPI document with its request
+// and response schemas, requests are checked against them before any handler runs, and
+// a response can carry nothing its schema does not declare.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { routeTable } from '../../src/http/api-contract.ts';
+import { assertNothingDropped } from '../../src/http/response-check.ts';
+import { signedInOperator } from '../helpers/journey.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+type Operation = {
+  tags?: string[];
+  security?: unknown[];
+  requestBody?: { content: Record<string, { schema: unknown }> };
+  parameters?: { in: string; name: string }[];
+  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+};
+type OpenApi = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, unknown> } };
+
+/** Fastify's `/users/:id` is OpenAPI's `/users/{id}`. */
+const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+describe('the API contract', () => {
+  let server: TestServer;
+  let document: OpenApi;
+  before(async () => {
+    server = await startTestServer();
+    const answer = await server.agent().get('/api/openapi.json');
+    assert.equal(answer.status, 200);
+    document = answer.body as OpenApi;
+  });
+  after(() => server.close());
+
+  test('GET /api/openapi.json is an OpenAPI 3.1 document naming both ways to authenticate', () => {
+    assert.equal(document.openapi, '3.1.0');
+    assert.ok(document.components.securitySchemes.session);
+    assert.ok(document.components.securitySchemes.bearer);
+  });
+
+  test('every JSON route is in the document, tagged, with its authentication, body and answer', () => {
+    const routes = routeTable(server.gatehouse.http).filter(
+      (r) => r.url.startsWith('/api/') && r.url !== '/api/openapi.json' && r.method !== 'HEAD',
+    );
+    assert.ok(routes.length > 40, `only ${routes.length} API routes were seen`);
+    const problems: string[] = [];
+    for (const route of routes) {
+      const name = `${route.method} ${route.url}`;
+      const operation = document.paths[openApiPath(route.url)]?.[route.method.toLowerCase()];
+      if (!operation) {
+        problems.push(`${name}: missing from the document`);
+        continue;
+      }
+      if (!operation.tags?.length) problems.push(`${name}: no tag`);
+      if (!Array.isArray(operation.security)) problems.push(`${name}: says nothing of authentication`);
+      const success = Object.entries(operation.responses ?? {}).filter(([status]) => /^2/.test(status));
+      if (success.length === 0) problems.push(`${name}: no success response`);
+      for (const [status, response] of success) {
+        const schemas = Object.values(response.content ?? {}).map((c) => c.schema);
+        if (schemas.length === 0 || schemas.some((s) => s === undefined)) problems.push(`${name}: answer ${status} has no schema`);
+      }
+      for (const param of route.url.match(/:([A-Za-z0-9_]+)/g) ?? []) {
+        if (!operation.parameters?.some((p) => p.in === 'path' && p.name === param.slice(1))) problems.push(`${name}: ${param} undocumented`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('a route that reads a body declares it: each POST that takes fields has a request body schema', () => {
+    const identify = document.paths['/api/login/identify']?.post;
+    const schema = identify?.requestBody?.content['application/json']?.schema as { required?: string[] } | undefined;
+    assert.deepEqual(schema?.required?.sort(), ['companyName', 'username']);
+  });
+
+  test('a request that does not fit its schema is refused with a message per field, before the handler', async () => {
+    const answer = await server.agent().post('/api/login/identify', { username: '', companyName: 7 });
+    assert.equal(answer.status, 400);
+    const { error } = answer.body as { error: { code: string; fields: Record<string, string> } };
+    assert.equal(error.code, 'request.invalid');
+    assert.equal(error.fields.username, 'Username is required.');
+    assert.ok(error.fields.companyName);
+  });
+
+  test('an anonymous caller is refused before its body is read: 401, never the fields', async () => {
+    const answer = await server.agent().post('/api/company/users', { email: 'not an email' });
+    assert.equal(answer.status, 401);
+    assert.equal((answer.body as { error: { code: string } }).error.code, 'session.required');
+  });
+
+  test('a malformed id in a path is as unknown as a missing one: 404', async () => {
+    const operator = await signedInOperator(server);
+    for (const id of ['not-a-uuid', '1', "x' or 1=1"]) {
+      const answer = await operator.agent.post(`/api/operator/companies/${encodeURIComponent(id)}/suspend`, {});
+      assert.equal(answer.status, 404, id);
+    }
+  });
+
+  test('a response carrying a field its schema lacks is refused, not trimmed', () => {
+    assert.throws(() => assertNothingDropped({ a: 1, secret: 'x' }, { a: 1 }, 'GET /x'), /does not declare "secret"/);
+    assert.throws(() => assertNothingDropped({ list: [{ a: 1, b: 2 }] }, { list: [{ a: 1 }] }, 'GET /x'), /"list\[0\]\.b"/);
+    assert.doesNotThrow(() => assertNothingDropped({ a: 1, gone: undefined }, { a: 1 }, 'GET /x'));
+  });
+});
