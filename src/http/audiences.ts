@@ -21,7 +21,6 @@ declare module 'fastify' {
 export type Audience = 'public' | 'user' | 'master' | 'operator';
 
 /** A Fastify instance whose routes take zod schemas (types flow from them to handlers). */
-export type ContractApp = ReturnType<FastifyInstance['withTypeProvider']> & FastifyInstance;
 export type RouteApp = ReturnType<typeof typed>;
 const typed = (app: FastifyInstance) => app.withTypeProvider<ZodTypeProvider>();
 
@@ -54,8 +53,9 @@ export function forAudience(
       const schema = (route.schema ??= {}) as Record<string, unknown>;
       schema.tags ??= [tag];
       schema.security ??= audience === 'public' ? [] : [{ session: [] }];
-      const summary = typeof schema.description === 'string' ? `${schema.description} ` : '';
-      schema.description = `${summary}${AUDIENCE_NOTE[audience]}`;
+      // Fastify calls this again for the HEAD twin of a GET, with the same schema object.
+      const said = typeof schema.description === 'string' ? schema.description : '';
+      if (!said.endsWith(AUDIENCE_NOTE[audience])) schema.description = `${said} ${AUDIENCE_NOTE[audience]}`.trim();
     });
     if (audience !== 'public') {
       // onRequest: before the body is parsed or validated, so an anonymous caller learns

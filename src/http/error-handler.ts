@@ -1,8 +1,9 @@
 // One place renders every error. Registered errors show their own safe message; a
 // database outage is a generic 503; anything else is a generic 500 and is logged.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { errorMessage, GatehouseError, type ErrorCode } from '../errors.ts';
+import { GatehouseError, type ErrorCode } from '../errors.ts';
 import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict } from '../storage/index.ts';
+import { matchedRoute } from './route-guards.ts';
 
 /** About one pool connection timeout: long enough for a failover or a restart to finish. */
 const RETRY_AFTER_SECONDS = 5;
@@ -15,12 +16,30 @@ function fromFramework(error: FastifyError): GatehouseError | undefined {
   return undefined;
 }
 
+/** The versioned API for API clients speaks RFC 9457 problem details; the web app's routes keep their shape. */
+const PROBLEM_ROUTES = '/api/v1/';
+
 export function sendError(reply: FastifyReply, error: GatehouseError) {
+  reply.status(error.status).header('cache-control', 'no-store');
+  if (reply.request.url.startsWith(PROBLEM_ROUTES) || matchedRoute(reply.request)?.startsWith(PROBLEM_ROUTES)) {
+    return reply.type('application/problem+json').send(problemOf(error));
+  }
   const body: { error: { code: ErrorCode; message: string; fields?: Record<string, string> } } = {
     error: { code: error.code, message: error.message },
   };
   if (error.fields) body.error.fields = error.fields;
-  return reply.status(error.status).header('cache-control', 'no-store').send(body);
+  return reply.send(body);
+}
+
+/** `type` names the error for good (a stable URN per code); `code` and `fields` are extension members. */
+function problemOf(error: GatehouseError) {
+  return {
+    type: `urn:gatehouse:error:${error.code}`,
+    title: error.message,
+    status: error.status,
+    code: error.code,
+    ...(error.fields ? { fields: error.fields } : {}),
+  };
 }
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
@@ -35,10 +54,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   const known = fromFramework(error);
   if (known) return sendError(reply, known);
   request.log.error({ err: error }, 'unhandled error');
-  return reply
-    .status(500)
-    .header('cache-control', 'no-store')
-    .send({ error: { code: 'internal', message: errorMessage('internal') } });
+  return sendError(reply, new GatehouseError('internal'));
 }
 
 /**

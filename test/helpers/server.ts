@@ -27,6 +27,11 @@ export interface TestServerOptions {
   realClock?: boolean;
   /** Where the server's request log goes (at level info); without it, nothing is logged. */
   logStream?: { write(line: string): void };
+  /**
+   * Mail goes to the local mailbox (the embedded default, read in the operator's Mailbox)
+   * instead of over SMTP to `mail`; read it with test/helpers/mailbox.ts.
+   */
+  mailbox?: boolean;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -59,6 +64,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       GATEHOUSE_MAIL_FROM: 'Gatehouse <noreply@gatehouse.test>',
       GATEHOUSE_ARGON2_MAX_CONCURRENCY: '2',
       ...options.env,
+      ...(options.mailbox ? { GATEHOUSE_SMTP_URL: undefined } : {}),
     });
     gatehouse = await createGatehouse(config, {
       clock: options.realClock ? realClock : clock,

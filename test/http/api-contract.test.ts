@@ -2,8 +2,10 @@
 // and response schemas, requests are checked against them before any handler runs, and
 // a response can carry nothing its schema does not declare.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { routeTable } from '../../src/http/api-contract.ts';
+import { renderApiReference } from '../../src/http/api-reference.ts';
 import { assertNothingDropped } from '../../src/http/response-check.ts';
 import { signedInOperator } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -98,5 +100,18 @@ describe('the API contract', () => {
     assert.throws(() => assertNothingDropped({ a: 1, secret: 'x' }, { a: 1 }, 'GET /x'), /does not declare "secret"/);
     assert.throws(() => assertNothingDropped({ list: [{ a: 1, b: 2 }] }, { list: [{ a: 1 }] }, 'GET /x'), /"list\[0\]\.b"/);
     assert.doesNotThrow(() => assertNothingDropped({ a: 1, gone: undefined }, { a: 1 }, 'GET /x'));
+  });
+});
+
+describe('the API reference in docs/', () => {
+  test('docs/API-REFERENCE.md is what the running server declares (run `npm run docs:api` after changing a route)', async () => {
+    const server = await startTestServer();
+    try {
+      const document = (await server.agent().get('/api/openapi.json')).body;
+      const written = await readFile(new URL('../../docs/API-REFERENCE.md', import.meta.url), 'utf8');
+      assert.equal(written, renderApiReference(document as never), 'docs/API-REFERENCE.md is stale: run `npm run docs:api`');
+    } finally {
+      await server.close();
+    }
   });
 });

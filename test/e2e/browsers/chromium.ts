@@ -8,6 +8,15 @@ import { NAVIGATION_TIMEOUT_MS, WAIT_TIMEOUT_MS } from './wait.ts';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<BrowserPage> {
+  return (await launchChromiumTab()).page;
+}
+
+/**
+ * Chromium's BrowserPage together with playwright's own Page for the same tab, for the
+ * Chromium-only tests that need what the shared interface leaves out: the keyboard,
+ * resizing the viewport, scripts in the page (axe-core) and frames.
+ */
+export async function launchChromiumTab(): Promise<{ page: BrowserPage; tab: Page }> {
   let browser: Browser | undefined;
   try {
     browser = await chromium.launch({
@@ -24,12 +33,13 @@ export async function launchChromium(): Promise<BrowserPage> {
     context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
     const page = await context.newPage();
     const opened = browser;
-    return new DriverPage(
+    const shared = new DriverPage(
       pageDriver(context, page, async () => {
         const failures = await cleanUp([['closing Chromium', () => opened.close()]]);
         if (failures.length) throw new Error(failures.join('; '));
       }),
     );
+    return { page: shared, tab: page };
   } catch (error) {
     // Launched but not handed over: close it here, the caller has nothing to close.
     if (browser) await withTimeout(browser.close(), 10_000, 'closing Chromium').catch(() => {});

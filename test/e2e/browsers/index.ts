@@ -1,7 +1,7 @@
 // One entry point for the browser engines the end-to-end tests drive. Only Debian's
 // browsers are used: nothing is downloaded.
 import { existsSync } from 'node:fs';
-import { CHROMIUM_PATH, launchChromium } from './chromium.ts';
+import { CHROMIUM_PATH, launchChromium, launchChromiumTab } from './chromium.ts';
 import { FIREFOX_PATH, launchFirefox } from './firefox.ts';
 import type { BrowserPage, EngineName } from './types.ts';
 import { launchWebKit, WEBKIT_DRIVER_PATH, XVFB_PATH } from './webkit.ts';
@@ -54,6 +54,21 @@ export async function launchBrowser(engine: EngineName): Promise<BrowserPage> {
     return await withTimeout(launching, 90_000, `launching ${engine}`);
   } catch (error) {
     launching.then((page) => page.close()).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Chromium with playwright's own Page for the same tab, for Chromium-only tests that need
+ * the keyboard, viewport sizes, scripts in the page (axe-core) or frames.
+ */
+export async function launchChromiumWithTab() {
+  assertInstalled('chromium');
+  const launching = launchChromiumTab();
+  try {
+    return await withTimeout(launching, 90_000, 'launching chromium');
+  } catch (error) {
+    launching.then(({ page }) => page.close()).catch(() => {});
     throw error;
   }
 }

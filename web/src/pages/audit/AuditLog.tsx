@@ -10,6 +10,7 @@ import { useLoad } from '../../hooks/useLoad';
 import { describeUserAgent } from '../../userAgent';
 import { LoadError } from '../operator/LoadError';
 import { actorText, detailText, targetText } from './auditText';
+import { ScrollTable } from '../../components/ScrollTable';
 
 const EMPTY: AuditFilters = { action: '', from: '', to: '', companyId: '' };
 
@@ -152,7 +153,7 @@ export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
         <Text c="dimmed" ta="center" py="xl">No events match these filters.</Text>
       )}
       {!first.error && events.length > 0 && (
-        <Table.ScrollContainer minWidth={companies ? 1080 : 940}>
+        <ScrollTable label="Audit log" minWidth={companies ? 1080 : 940}>
           <Table verticalSpacing="xs" striped highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -171,7 +172,7 @@ export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
       <ErrorAlert message={more.error?.message} />
       {!first.error && nextCursor && (

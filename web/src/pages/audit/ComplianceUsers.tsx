@@ -2,6 +2,7 @@ import { Badge, Table, Text } from '@mantine/core';
 import type { ComplianceUser } from '../../api/audit';
 import { formatTime, humanize } from '../../format';
 import { UserStatusBadge } from '../company/UserStatusBadge';
+import { ScrollTable } from '../../components/ScrollTable';
 
 function TwoFactor({ user }: { user: ComplianceUser }) {
   if (user.enrolled) {
@@ -23,7 +24,7 @@ const days = (value: number | null) => (value === null ? '—' : value === 1 ? '
 export function ComplianceUsers({ users }: { users: ComplianceUser[] }) {
   if (users.length === 0) return <Text c="dimmed" ta="center" py="xl">This company has no users yet.</Text>;
   return (
-    <Table.ScrollContainer minWidth={760}>
+    <ScrollTable label="Two-factor authentication by user" minWidth={760}>
       <Table verticalSpacing="sm" highlightOnHover>
         <Table.Thead>
           <Table.Tr>
@@ -48,6 +49,6 @@ export function ComplianceUsers({ users }: { users: ComplianceUser[] }) {
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }

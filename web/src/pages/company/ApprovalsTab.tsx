@@ -9,6 +9,7 @@ import { useLoad } from '../../hooks/useLoad';
 import { LoadError } from '../operator/LoadError';
 import { Notice } from '../operator/Notice';
 import { NoAccess } from './NoAccess';
+import { ScrollTable } from '../../components/ScrollTable';
 
 type Decision = { kind: 'approve' | 'reject'; approval: Approval } | null;
 
@@ -65,7 +66,7 @@ export function ApprovalsTab({ me }: { me: Me }) {
         </Text>
       )}
       {!error && approvals.length > 0 && (
-        <Table.ScrollContainer minWidth={640}>
+        <ScrollTable label="2FA resets waiting for approval" minWidth={640}>
           <Table verticalSpacing="sm" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -88,7 +89,7 @@ export function ApprovalsTab({ me }: { me: Me }) {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
       <ConfirmDialog
         opened={decision !== null}

@@ -4,6 +4,7 @@ import { adminApi, type BulkInviteReport } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { formErrors } from '../../formErrors';
 import { useAction } from '../../hooks/useAction';
+import { ScrollTable } from '../../components/ScrollTable';
 
 // The server's limit (docs/API.md); a bigger file is refused here before it is read.
 const MAX_BYTES = 256 * 1024;
@@ -37,7 +38,7 @@ function Report({ report }: { report: BulkInviteReport }) {
           rows again.
         </Text>
       </Alert>
-      <Table.ScrollContainer minWidth={560} mah={360}>
+      <ScrollTable label="Invitations" minWidth={560} mah={360}>
         <Table verticalSpacing="xs" striped>
           <Table.Thead>
             <Table.Tr>
@@ -67,7 +68,7 @@ function Report({ report }: { report: BulkInviteReport }) {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
     </Stack>
   );
 }

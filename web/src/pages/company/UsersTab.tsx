@@ -15,6 +15,7 @@ import { UserActionDialog, type ConfirmableAction } from './UserActionDialog';
 import { UserActionsMenu } from './UserActionsMenu';
 import { UserStatusBadge } from './UserStatusBadge';
 import { actionsFor, type UserAction } from './userActions';
+import { ScrollTable } from '../../components/ScrollTable';
 
 type Dialog = { kind: 'invite' } | { kind: 'bulk' } | { kind: UserAction; user: CompanyUser } | null;
 
@@ -142,7 +143,7 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
         <Text c="dimmed" ta="center" py="xl">No user matches “{search.trim()}”.</Text>
       )}
       {!error && users.length > 0 && (
-        <Table.ScrollContainer minWidth={980}>
+        <ScrollTable label="Users" minWidth={980}>
           <Table verticalSpacing="sm" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -162,7 +163,7 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
 
       <InviteDialog

@@ -11,6 +11,7 @@ import { useLoad } from '../../hooks/useLoad';
 import { CompanyModulesDialog } from './CompanyModulesDialog';
 import { LoadError } from './LoadError';
 import { Notice } from './Notice';
+import { ScrollTable } from '../../components/ScrollTable';
 
 export function CompaniesTab() {
   const load = useCallback(() => api.operator.companies(), []);
@@ -51,7 +52,7 @@ export function CompaniesTab() {
         </Text>
       )}
       {!error && companies.length > 0 && (
-        <Table.ScrollContainer minWidth={720}>
+        <ScrollTable label="Companies" minWidth={720}>
           <Table verticalSpacing="sm" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -124,7 +125,7 @@ export function CompaniesTab() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
       <CompanyModulesDialog company={modulesOf} onClose={() => setModulesOf(null)} />
       <ConfirmDialog

@@ -8,13 +8,14 @@ import { useLoad } from '../../hooks/useLoad';
 import { ComplianceTotals } from '../audit/ComplianceTotals';
 import { ComplianceUsers } from '../audit/ComplianceUsers';
 import { LoadError } from './LoadError';
+import { ScrollTable } from '../../components/ScrollTable';
 
 type View = { kind: 'summary'; companies: CompanyComplianceSummary[] } | { kind: 'company'; compliance: CompanyCompliance };
 
 function SummaryTable({ companies, onOpen }: { companies: CompanyComplianceSummary[]; onOpen: (companyId: string) => void }) {
   if (companies.length === 0) return <Text c="dimmed" ta="center" py="xl">No companies yet.</Text>;
   return (
-    <Table.ScrollContainer minWidth={760}>
+    <ScrollTable label="Two-factor authentication by company" minWidth={760}>
       <Table verticalSpacing="sm" highlightOnHover>
         <Table.Thead>
           <Table.Tr>
@@ -55,7 +56,7 @@ function SummaryTable({ companies, onOpen }: { companies: CompanyComplianceSumma
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }
 

@@ -7,6 +7,7 @@ import { formatTime } from '../../format';
 import { useLoad } from '../../hooks/useLoad';
 import { LoadError } from './LoadError';
 import { MailDialog } from './MailDialog';
+import { ScrollTable } from '../../components/ScrollTable';
 
 /** Outgoing mail: the local mailbox in the embedded setup, and the outbox's delivery state. */
 export function MailboxTab() {
@@ -29,7 +30,7 @@ export function MailboxTab() {
         <Text c="dimmed" ta="center" py="xl">No mail yet.</Text>
       )}
       {!error && messages.length > 0 && (
-        <Table.ScrollContainer minWidth={640}>
+        <ScrollTable label="Outgoing mail" minWidth={640}>
           <Table verticalSpacing="sm" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -54,7 +55,7 @@ export function MailboxTab() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
       <MailDialog id={openId} onClose={() => setOpenId(null)} />
     </Stack>

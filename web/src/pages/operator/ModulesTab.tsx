@@ -10,6 +10,7 @@ import { Notice } from './Notice';
 import { RegisterModuleDialog } from './RegisterModuleDialog';
 import { RotateSecretDialog } from './RotateSecretDialog';
 import { SecretDialog, type ModuleCredentials } from './SecretDialog';
+import { ScrollTable } from '../../components/ScrollTable';
 
 // A badge's label may shrink to an ellipsis; in a crowded table row it would read "Confide…".
 const NO_SHRINK = { label: { overflow: 'visible' } };
@@ -58,7 +59,7 @@ export function ModulesTab() {
         </Text>
       )}
       {!error && modules.length > 0 && (
-        <Table.ScrollContainer minWidth={960}>
+        <ScrollTable label="Modules" minWidth={960}>
           <Table verticalSpacing="sm" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -106,7 +107,7 @@ export function ModulesTab() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
 
       <RegisterModuleDialog

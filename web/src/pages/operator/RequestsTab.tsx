@@ -11,6 +11,7 @@ import { NewRequestDialog } from './NewRequestDialog';
 import { Notice } from './Notice';
 import { RejectDialog } from './RejectDialog';
 import { UrgencyBadge } from './UrgencyBadge';
+import { ScrollTable } from '../../components/ScrollTable';
 
 const filters: { value: RequestFilter; label: string }[] = [
   { value: 'pending', label: 'Pending' },
@@ -105,7 +106,7 @@ export function RequestsTab() {
         </Text>
       )}
       {!error && requests.length > 0 && (
-        <Table.ScrollContainer minWidth={760}>
+        <ScrollTable label="Account requests" minWidth={760}>
           <Table verticalSpacing="sm" highlightOnHover>
             <Table.Thead>
               <Table.Tr>
@@ -123,7 +124,7 @@ export function RequestsTab() {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
 
       <ApproveDialog

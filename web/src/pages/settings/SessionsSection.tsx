@@ -11,6 +11,7 @@ import { useLoad } from '../../hooks/useLoad';
 import { describeUserAgent } from '../../userAgent';
 import { Notice } from '../operator/Notice';
 import { SettingsCard } from './SettingsCard';
+import { ScrollTable } from '../../components/ScrollTable';
 
 export const SIGNED_OUT_EVERYWHERE_NOTICE = 'You are signed out everywhere: in every browser and every module.';
 
@@ -47,7 +48,7 @@ export function SessionsSection({ version }: { version: number }) {
       <ErrorAlert message={error?.message ?? revoke.error?.message} />
       {!error && !data && <LoadingState label="Loading sessions…" />}
       {sessions.length > 0 && (
-        <Table.ScrollContainer minWidth={640}>
+        <ScrollTable label="Sessions" minWidth={640}>
           <Table verticalSpacing="sm">
             <Table.Thead>
               <Table.Tr>
@@ -89,7 +90,7 @@ export function SessionsSection({ version }: { version: number }) {
               })}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       )}
       <Group>
         <Button color="red" variant="light" onClick={() => setEverywhere(true)}>

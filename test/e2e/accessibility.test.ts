@@ -1,0 +1,367 @@
+// Accessibility in a real browser: axe-core's WCAG 2.2 A and AA rules on every page of the
+// web app, at 1280 px and at 375 px, with its dialogs and menus open; a keyboard-only
+// login; and the operator Mailbox's HTML view. One server and one Chromium tab walk the
+// pages in sequence, each step reusing what the one before set up: a company asks for an
+// account, the first operator signs up, enrolls and approves it, the Root Master signs up
+// from the welcome mail, enrolls, and visits every signed-in page.
+//
+// Mail goes to the local mailbox (the embedded default), so the operator's Mailbox shows it.
+// Served over https with a throwaway certificate, as in journey.test.ts. Needs the web app
+// built (npx node scripts/build-web.ts) and Debian's chromium. Real time: the keyboard
+// login waits for a TOTP step after the operator's enrollment (at most 30 s).
+//
+//   npx node --test test/e2e/accessibility.test.ts
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { firstOperatorSetup } from '../../src/companies/index.ts';
+import { ACME_REQUEST, signUpLinkIn, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { mailboxMail } from '../helpers/mailbox.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
+import { checkPage, describeViolations, DESKTOP, PHONE, settled, type Violation } from './axe.ts';
+import { launchChromiumWithTab, type BrowserPage } from './browsers/index.ts';
+import { keyboardLogin } from './keyboard.ts';
+import { cleanUp, freshCode, JOURNEY_TIMEOUT_MS, totpStep, wrongCode } from './support.ts';
+
+const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+const QR_IMAGE = 'img[alt="QR code for your authenticator app"]';
+const SAVED_RECOVERY_CODES = 'I have saved my recovery codes';
+const MANUAL_KEY = /(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}/;
+const RESET_LINK = /https?:\/\/\S+\/reset-password\/[A-Za-z0-9_-]+/;
+const UNKNOWN_TOKEN = 'A'.repeat(43);
+const INVITED = { email: 'mia@acme.test', username: 'mia' };
+
+interface Person {
+  username: string;
+  companyName: string;
+  secret?: string;
+  enrolledStep?: number;
+}
+
+/** What the walk through the pages shares: the server, the tab, and everything axe found. */
+interface Walk {
+  server: TestServer;
+  page: BrowserPage;
+  tab: Page;
+  violations: Violation[];
+  checked: string[];
+  operator?: Person;
+  welcomeLink?: string;
+}
+
+describe('accessibility in a real browser (chromium)', () => {
+  test('axe-core finds nothing on any page; a keyboard-only login; the Mailbox shows mail as sent', { timeout: JOURNEY_TIMEOUT_MS }, async (t) => {
+    let certificate: TestCertificate | undefined;
+    let server: TestServer | undefined;
+    let page: BrowserPage | undefined;
+    try {
+      assert.ok(existsSync(WEB_BUILD), `no web app build at ${WEB_BUILD}: run \`npx node scripts/build-web.ts\` first`);
+      certificate = createTestCertificate();
+      server = await startTestServer({ realClock: true, mailbox: true, env: certificate.env });
+      const launched = await launchChromiumWithTab();
+      page = launched.page;
+      const walk: Walk = { server, page, tab: launched.tab, violations: [], checked: [] };
+
+      await t.test('every page and open state has no WCAG 2.2 A or AA violation at 1280 px and 375 px', async () => {
+        await walkEveryPage(walk);
+        t.diagnostic(`axe-core checked ${walk.checked.length} pages and states: ${walk.checked.join('; ')}`);
+        assert.equal(walk.violations.length, 0, `axe-core found ${walk.violations.length} violations:\n\n${describeViolations(walk.violations)}`);
+      });
+
+      await t.test('the operator logs in with the keyboard alone: identify, a wrong password, the password, the code', async () => {
+        const operator = walk.operator;
+        assert.ok(operator?.secret && operator.enrolledStep !== undefined, 'the walk enrolled the operator');
+        // The enrollment used its step's code: the login needs one from a later step.
+        const { code } = await freshCode(operator.secret, operator.enrolledStep + 1);
+        await keyboardLogin(walk.tab, walk.server.baseUrl, { ...operator, password: STRONG_PASSWORD, code });
+      });
+
+      await t.test("the operator's Mailbox shows the welcome mail's HTML in a sandbox, and its plain text", async () => {
+        await mailboxHtmlView(walk);
+      });
+    } finally {
+      await cleanUp('chromium', [
+        ['closing the browser', () => page?.close()],
+        ['stopping Gatehouse', () => server?.close()],
+        ['removing the certificate', () => certificate?.remove()],
+      ]);
+    }
+  });
+});
+
+async function walkEveryPage(walk: Walk) {
+  const { server, page, tab } = walk;
+  const base = server.baseUrl;
+  const check = async (name: string, widths?: Parameters<typeof checkPage>[2]) => {
+    walk.checked.push(name);
+    walk.violations.push(...(await checkPage(tab, name, widths)));
+  };
+
+  // Public pages: the login's first step, Forgot company name, Request an account.
+  await page.goto(`${base}/login`);
+  await page.waitForText('Enter your username and the name of your company.');
+  await check('login: identify');
+  await page.click('Forgot company name?');
+  await page.waitForText('Forgot Company Name');
+  await check('login: forgot company name');
+  await page.click('Back to Log In');
+  await page.click('Request a company account', 'link');
+  await page.waitForText('Request a company account');
+  await check('request an account');
+  await page.fill('Company Name', ACME_REQUEST.companyName);
+  await page.fill('Contact Name', ACME_REQUEST.contactName);
+  await page.fill('Email', ACME_REQUEST.email);
+  await page.fill('Phone', ACME_REQUEST.phone);
+  await page.click('Submit Request');
+  await page.waitForText('Request received');
+  await check('request an account: received');
+
+  // The first operator signs up with the one-time link, then logs in and enrolls.
+  const setup = await firstOperatorSetup(server.gatehouse.deps);
+  assert.ok(setup, 'no operator has signed up yet');
+  const operator: Person = { username: setup.username, companyName: setup.companyName };
+  walk.operator = operator;
+  await setPassword(page, setup.url);
+  await identify(page, operator);
+  await check('login: password');
+  await page.click('Forgot password?');
+  await page.waitForText('Forgot Password');
+  await check('login: forgot password');
+  await page.click('Back to Log In');
+  await enterPassword(page);
+  Object.assign(operator, await enroll(page, check));
+  await check('dashboard (operator)');
+  // The header's menu exists at phone width only.
+  await tab.setViewportSize(PHONE);
+  await page.click('Menu');
+  await page.waitForControl('My Settings', 'link');
+  await check('header menu open', [PHONE]);
+  await tab.keyboard.press('Escape');
+  await tab.setViewportSize(DESKTOP);
+
+  // The operator console, every tab, with the approve dialog and a message open.
+  await page.goto(`${base}/operator`);
+  await page.waitForText(ACME_REQUEST.contactName);
+  await check('operator console: Requests');
+  await page.click(`Approve ${ACME_REQUEST.companyName}`);
+  await page.waitForText('Approve request');
+  await page.waitForControl('Approve');
+  await check('operator console: Approve dialog');
+  await page.click('Approve');
+  await page.waitForText(`Approved ${ACME_REQUEST.companyName}`);
+  await page.waitForNoText('Approve request');
+  await page.click('New Request');
+  await page.waitForText('New company account request');
+  await check('operator console: New request dialog');
+  await tab.keyboard.press('Escape');
+  await page.waitForNoText('New company account request');
+  for (const [name, shows] of [['Companies', ACME_REQUEST.companyName], ['Modules', 'Register Module'], ['Audit Log', 'Filter'], ['MFA Compliance', '%']] as const) {
+    await page.click(name, 'tab');
+    await page.waitForText(shows);
+    await check(`operator console: ${name}`);
+    if (name !== 'Modules') continue;
+    await page.click('Register Module');
+    await page.waitForText('Launch URL');
+    await page.waitForControl('Cancel');
+    await check('operator console: Register Module dialog');
+    await tab.keyboard.press('Escape');
+    await page.waitForNoText('Launch URL');
+  }
+  await page.click('Mailbox', 'tab');
+  await page.waitForText('Welcome to Gatehouse');
+  await check('operator console: Mailbox');
+  await page.click('Welcome to Gatehouse');
+  await tab.frameLocator('iframe[title^="Message:"]').getByRole('link', { name: 'Sign Up' }).waitFor();
+  await check('operator console: Mailbox message open');
+  await tab.keyboard.press('Escape');
+  await logOut(page);
+
+  // The Root Master signs up from the welcome mail; the used link then shows its own page.
+  const welcome = await mailboxMail(server, (m) => m.to.includes(ACME_REQUEST.email) && m.subject === 'Welcome to Gatehouse');
+  walk.welcomeLink = signUpLinkIn(welcome.text);
+  const rootMaster: Person = { username: 'dana', companyName: ACME_REQUEST.companyName };
+  await page.goto(walk.welcomeLink);
+  await page.waitForText('Set Your Password');
+  await check('sign up: new password (from the welcome mail)');
+  await page.fill('Password', STRONG_PASSWORD);
+  await page.fill('Confirm Password', STRONG_PASSWORD);
+  await page.click('Set');
+  await page.waitForPath('/login');
+  await page.waitForText('Your password is set. Log in to continue.');
+  await check('login: identify with a notice');
+  await page.goto(walk.welcomeLink);
+  await page.waitForText('This link can no longer be used');
+  await check('sign up: a used link');
+
+  await page.goto(`${base}/login`);
+  await identify(page, rootMaster);
+  await enterPassword(page);
+  Object.assign(rootMaster, await enroll(page));
+  await check('dashboard (Root Master)');
+
+  // My Settings, with a dialog open.
+  await page.click('My Settings', 'link');
+  await page.waitForText('Sessions');
+  await check('my settings');
+  await page.click('Reset Two-Factor Authentication');
+  await page.waitForControl('Reset 2FA');
+  await check('my settings: reset 2FA dialog');
+  await tab.keyboard.press('Escape');
+
+  // Company administration, every tab, with a dialog and a menu open.
+  await page.click('Company', 'link');
+  await page.waitForText('Invite User');
+  await page.waitForText(rootMaster.username);
+  await check('company admin: Users');
+  await page.click('Invite User');
+  await page.waitForControl('Send Invite');
+  await check('company admin: Invite User dialog');
+  // An invited user has a row with an Actions menu (a Master has none for themselves).
+  await page.fill('Email', INVITED.email);
+  await page.fill('Username', INVITED.username);
+  await page.click('Send Invite');
+  await page.waitForNoText('We email a Sign Up link.');
+  await page.click(`Actions for ${INVITED.username}`);
+  await tab.getByRole('menu').waitFor();
+  await check('company admin: user actions menu');
+  await tab.keyboard.press('Escape');
+  await page.click('Bulk Invite');
+  await page.waitForText('Bulk Invite');
+  await check('company admin: Bulk Invite dialog');
+  await tab.keyboard.press('Escape');
+  for (const [name, shows] of [['Approvals', 'No 2FA resets are waiting for approval.'], ['Security Policy', 'Save Policy'], ['Audit Log', 'Filter'], ['MFA Compliance', '%']] as const) {
+    await page.click(name, 'tab');
+    await page.waitForText(shows);
+    await check(`company admin: ${name}`);
+  }
+
+  await page.goto(`${base}/no-such-page`);
+  await page.waitForText('Page not found');
+  await check('not found');
+
+  // The code step, right and wrong; then Forgot password from there to a real reset link.
+  await logOutFrom(page, base);
+  await identify(page, rootMaster);
+  await enterPassword(page);
+  await page.waitForText('Two-Factor Authentication');
+  await check('login: TOTP');
+  await page.fill('Authentication Code', wrongCode(rootMaster.secret as string));
+  await page.click('Verify');
+  await tab.getByRole('alert').waitFor();
+  await check('login: TOTP with an error');
+  await page.click('Not you? Change user');
+  await identify(page, rootMaster);
+  await page.click('Forgot password?');
+  await page.waitForText('Forgot Password');
+  await page.click('Send Reset Link');
+  await page.waitForText('Check Your Email');
+  await check('login: forgot password sent');
+  const reset = await mailboxMail(server, (m) => m.to.includes(ACME_REQUEST.email) && m.subject === 'Reset your Gatehouse password');
+  const resetLink = RESET_LINK.exec(reset.text)?.[0];
+  assert.ok(resetLink, 'the reset mail carries a link');
+  await page.goto(resetLink);
+  await page.waitForText('Reset Your Password');
+  await check('reset password');
+  await page.goto(`${base}/reset-password/${UNKNOWN_TOKEN}`);
+  await page.waitForText('This link can no longer be used');
+  await check('reset password: an unusable link');
+  // The email change links ask before they act, then say the link is no use.
+  for (const [path, button] of [['confirm-email', 'Confirm'], ['cancel-email', 'Cancel Change']] as const) {
+    await page.goto(`${base}/${path}/${UNKNOWN_TOKEN}`);
+    await page.waitForControl(button);
+    await check(`${path}`);
+    await page.click(button);
+    await page.waitForText('This link can no longer be used');
+    await check(`${path}: an unusable link`);
+  }
+}
+
+async function setPassword(page: BrowserPage, link: string) {
+  await page.goto(link);
+  await page.waitForText('Set Your Password');
+  await page.fill('Password', STRONG_PASSWORD);
+  await page.fill('Confirm Password', STRONG_PASSWORD);
+  await page.click('Set');
+  await page.waitForPath('/login');
+  await page.waitForText('Your password is set. Log in to continue.');
+}
+
+async function identify(page: BrowserPage, who: Person) {
+  await page.waitForPath('/login');
+  await page.waitForText('Company Name');
+  await page.fill('Username', who.username);
+  await page.fill('Company Name', who.companyName);
+  await page.click('Next');
+  await page.waitForText('Enter Your Password');
+}
+
+async function enterPassword(page: BrowserPage) {
+  await page.fill('Password', STRONG_PASSWORD);
+  await page.click('Log In');
+}
+
+/** The first login's 2FA set-up, checking each of its states when `check` is given. */
+async function enroll(page: BrowserPage, check?: (name: string) => Promise<void>) {
+  await page.waitForText('Your Security Matters');
+  await check?.('enrollment: Your Security Matters');
+  await page.click('Get Started');
+  await page.waitForText('Set Up 2FA');
+  await page.scrollTo(QR_IMAGE);
+  await check?.('enrollment: QR code');
+  await page.click("Can't Scan");
+  const secret = (MANUAL_KEY.exec(await page.waitForText(MANUAL_KEY))?.[0] ?? '').replaceAll(' ', '');
+  await check?.("enrollment: Can't Scan secret");
+  const { code, step } = await freshCode(secret);
+  await page.fill('Authentication Code', code);
+  await page.click('Next');
+  await page.waitForText('Your authenticator app is configured.');
+  await check?.('enrollment: Success dialog with recovery codes');
+  await page.clickText(SAVED_RECOVERY_CODES);
+  await page.waitForControl('Done');
+  await page.click('Done');
+  await page.waitForPath('/');
+  await page.waitForText('Log Out');
+  return { secret, enrolledStep: Math.max(step, totpStep(Date.now())) };
+}
+
+async function logOut(page: BrowserPage) {
+  await page.click('Log Out');
+  await page.waitForPath('/login');
+  await page.waitForText('Company Name');
+}
+
+async function logOutFrom(page: BrowserPage, base: string) {
+  await page.goto(`${base}/`);
+  await logOut(page);
+}
+
+/** The Welcome to Gatehouse message in the operator's Mailbox: HTML in a sandbox, then plain text. */
+async function mailboxHtmlView(walk: Walk) {
+  const { page, tab, server } = walk;
+  await page.goto(`${server.baseUrl}/operator?tab=mailbox`);
+  await page.click('Welcome to Gatehouse');
+  const frame = tab.locator('iframe[title="Message: Welcome to Gatehouse"]');
+  await frame.waitFor();
+  const sandbox = (await frame.getAttribute('sandbox')) ?? '';
+  const allowed = sandbox.split(/\s+/).filter(Boolean);
+  assert.ok(await frame.evaluate((element) => element.hasAttribute('sandbox')), 'the frame is sandboxed');
+  assert.ok(!allowed.includes('allow-scripts'), `no scripts run in the mail (sandbox="${sandbox}")`);
+  assert.ok(!allowed.includes('allow-same-origin'), `the mail has an opaque origin, away from the console's session (sandbox="${sandbox}")`);
+  const button = tab.frameLocator('iframe[title="Message: Welcome to Gatehouse"]').getByRole('link', { name: 'Sign Up', exact: true });
+  await button.waitFor({ state: 'visible' });
+  assert.ok(await button.isVisible(), 'the Sign Up button shows inside the frame');
+  const href = await button.getAttribute('href');
+  assert.equal(href, walk.welcomeLink, 'the button links to the Sign Up page the text part names');
+
+  await page.clickText('Plain text');
+  await frame.waitFor({ state: 'detached' });
+  const text = await page.waitForText('The plain-text part of the same message.');
+  const welcome = await mailboxMail(server, (m) => m.subject === 'Welcome to Gatehouse');
+  for (const line of welcome.text.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    assert.ok(text.includes(line), `the plain-text view shows "${line}"`);
+  }
+  await settled(tab);
+}
