@@ -60,6 +60,7 @@ export async function callApi(server: TestServer, path: string, token: string | 
     headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...headers },
   });
   const text = await response.text();
-  const body = response.headers.get('content-type')?.includes('application/json') && text ? JSON.parse(text) : text;
+  // JSON answers, and RFC 9457 problem details (application/problem+json) for errors.
+  const body = /^application\/(problem\+)?json/.test(response.headers.get('content-type') ?? '') && text ? JSON.parse(text) : text;
   return { status: response.status, headers: response.headers, body };
 }

@@ -23,7 +23,7 @@ export function rawRequest(baseUrl: string, method: string, path: string, header
         response.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           let parsed: unknown = text;
-          if (/application\/json/.test(String(response.headers['content-type'] ?? ''))) {
+          if (/application\/(problem\+)?json/.test(String(response.headers['content-type'] ?? ''))) {
             try {
               parsed = JSON.parse(text);
             } catch {

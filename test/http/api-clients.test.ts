@@ -76,7 +76,11 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
   test('without a token, or with a bad one, 401 and a Bearer challenge', async () => {
     const none = await callApi(server, usersOf(alpha.companyId), undefined);
     assert.equal(none.status, 401);
-    assert.equal(none.body.error.code, 'api.token_required');
+    assert.equal(none.body.code, 'api.token_required');
+    // RFC 9457 problem details, as everywhere under /api/v1.
+    assert.match(none.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.equal(none.body.status, 401);
+    assert.equal(none.body.type, 'urn:gatehouse:error:api.token_required');
     assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="Gatehouse API"');
     for (const token of ['not-a-token', 'a'.repeat(43), 'x y']) {
       const bad = await callApi(server, usersOf(alpha.companyId), token);
@@ -90,7 +94,7 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
     const narrow = await tokenFor(server, client.clientId, clientSecret, { scope: 'audit:read' });
     const denied = await callApi(server, usersOf(alpha.companyId), narrow);
     assert.equal(denied.status, 403);
-    assert.equal(denied.body.error.code, 'api.insufficient_scope');
+    assert.equal(denied.body.code, 'api.insufficient_scope');
     assert.match(denied.headers.get('www-authenticate') ?? '', /error="insufficient_scope", scope="users:read"/);
     // Asking the provider for a scope the client does not have gets no token at all.
     const more = await requestToken(server, client.clientId, clientSecret, { scope: 'users:write' });
@@ -105,7 +109,7 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
     await deleteApiClient(server.gatehouse.deps, { companyId: alpha.companyId }, client.clientId, BY_CLI);
     const after = await callApi(server, usersOf(alpha.companyId), token);
     assert.equal(after.status, 401);
-    assert.equal(after.body.error.code, 'api.invalid_token');
+    assert.equal(after.body.code, 'api.invalid_token');
     assert.equal((await requestToken(server, client.clientId, clientSecret)).body.error, 'invalid_client');
   });
 
@@ -148,7 +152,7 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
     }
     const limited = await callApi(server, usersOf(alpha.companyId), token);
     assert.equal(limited.status, 429);
-    assert.equal(limited.body.error.code, 'api.rate_limited');
+    assert.equal(limited.body.code, 'api.rate_limited');
     assert.match(limited.headers.get('ratelimit') ?? '', /^"per-client";r=0;t=\d+$/);
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     // Another client of the same company is not slowed down.
