@@ -4,6 +4,7 @@
 // Reach is the tenant scope: a company's Master reaches only that company's clients.
 import type { Selectable } from 'kysely';
 import { recordAudit } from '../audit/index.ts';
+import { MAX_API_CLIENT_EXPIRY_DAYS as MAX_EXPIRY_DAYS } from '../contract/api-clients.ts';
 import { keyedHash, newId, randomToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
@@ -16,7 +17,7 @@ export type ApiClientRow = Selectable<ApiClientsTable>;
 /** Recognisable in logs and secret scanners. */
 export const CLIENT_ID_PREFIX = 'ghapi_';
 export const SECRET_PREFIX = 'ghapisec_';
-export const MAX_EXPIRY_DAYS = 3650;
+export { MAX_EXPIRY_DAYS };
 const DAY_MS = 86_400_000;
 
 /** Which clients a caller may see and change: one company's, or every one (operators, the CLI). */
@@ -25,6 +26,8 @@ export type Reach = { companyId: string } | 'every-company';
 /** Who makes a change, for the trail: a user id (or `cli`), and where from. */
 export interface ChangedBy {
   actorId: string;
+  /** Names the actor in the trail once the user may be gone. */
+  actorUsername?: string | undefined;
   meta: RequestMeta;
 }
 
@@ -89,7 +92,7 @@ async function audit(db: Queryable, now: number, row: ApiClientRow, action: stri
     target: row.id,
     ip: by.meta.ip,
     userAgent: by.meta.userAgent,
-    detail: { clientId: row.client_id, name: row.name, ...detail },
+    detail: { clientId: row.client_id, name: row.name, ...(by.actorUsername ? { actorUsername: by.actorUsername } : {}), ...detail },
   });
 }
 

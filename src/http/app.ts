@@ -25,6 +25,7 @@ import { oidcRoutes } from './routes/oidc.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { apiV1Routes } from './routes/api-v1.ts';
+import { apiClientRoutes } from './routes/api-clients.ts';
 import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
 import { installApiContract } from './api-contract.ts';
@@ -110,6 +111,7 @@ export async function buildHttpApp(
   auditRoutes(app, ctx);
   adminUserRoutes(app, ctx);
   operatorRoutes(app, ctx);
+  apiClientRoutes(app, ctx);
   await apiV1Routes(app, ctx, options.oidc);
   await oidcRoutes(app, ctx, options.oidc);
   await serveWebApp(app, options.webDist);

@@ -1,0 +1,48 @@
+// Managing API clients from the consoles: a company's Masters manage their company's
+// clients, operators the platform's and every company's. A secret is in the answer to a
+// create or a rotate only, once.
+import { z } from 'zod';
+import { apiScopeNames } from './api-v1.ts';
+import { maybeTime, time } from './common.ts';
+import { text } from './fields.ts';
+
+export const MAX_API_CLIENT_EXPIRY_DAYS = 3650;
+
+/** A client id in a path; anything else is as unknown as a missing client (404). */
+export const apiClientParams = z.object({ clientId: z.string().regex(/^ghapi_[A-Za-z0-9_-]{22}$/) });
+
+export const apiClientView = z.object({
+  id: z.uuid(),
+  clientId: z.string(),
+  name: z.string(),
+  /** The company it acts for; null for a platform client. */
+  companyId: z.uuid().nullable(),
+  scopes: z.array(apiScopeNames),
+  expiresAt: maybeTime,
+  /** The user who created it, or `cli`. */
+  createdBy: z.string(),
+  createdAt: time,
+  lastUsedAt: maybeTime,
+});
+export const apiClientList = z.object({ clients: z.array(apiClientView) });
+export const apiClientWithSecret = z.object({
+  client: apiClientView,
+  /** Shown this once: only a keyed hash is kept. */
+  clientSecret: z.string(),
+});
+export const apiClientDeleted = z.object({ client: apiClientView });
+
+const clientFields = {
+  name: text('Name', 100),
+  scopes: z.array(z.string().max(64), { error: 'Choose at least one scope.' }).min(1, 'Choose at least one scope.').max(20),
+  expiresInDays: z
+    .number({ error: 'Expiry is a number of days.' })
+    .int('Expiry is a whole number of days.')
+    .min(1, 'Expiry is at least 1 day.')
+    .max(MAX_API_CLIENT_EXPIRY_DAYS, `Expiry is at most ${MAX_API_CLIENT_EXPIRY_DAYS} days.`)
+    .optional(),
+};
+/** A Master's client is always for their own company. */
+export const companyApiClientBody = z.object(clientFields);
+/** An operator's: a platform client (companyId null or absent), or one for the company named. */
+export const operatorApiClientBody = z.object({ ...clientFields, companyId: z.uuid({ error: 'Not a company id.' }).nullable().optional() });

@@ -1,0 +1,89 @@
+// Managing API clients from the consoles. A company's Masters see and change only their
+// company's clients (the company comes from the session; another company's client id is
+// "not found"); operators create platform clients or clients for a named company, and
+// manage every one. The secret is in the answer to a create or a rotate, once.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createApiClient, deleteApiClient, listApiClients, rotateApiClientSecret, type ApiClientView, type ChangedBy } from '../../api-clients/index.ts';
+import {
+  apiClientDeleted,
+  apiClientList,
+  apiClientParams,
+  apiClientWithSecret,
+  companyApiClientBody,
+  operatorApiClientBody,
+} from '../../contract/api-clients.ts';
+import { forAudience, signedInOf } from '../audiences.ts';
+import type { HttpContext } from '../context.ts';
+import { requestMeta } from '../guards.ts';
+import { iso } from '../presenters.ts';
+
+function view(client: ApiClientView) {
+  return { ...client, expiresAt: iso(client.expiresAt), createdAt: iso(client.createdAt), lastUsedAt: iso(client.lastUsedAt) };
+}
+
+function changedBy(request: FastifyRequest): ChangedBy {
+  const me = signedInOf(request);
+  return { actorId: me.userId, actorUsername: me.username, meta: requestMeta(request) };
+}
+
+export function apiClientRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps } = ctx;
+  const secretAnswer = { 200: apiClientWithSecret };
+
+  forAudience(app, ctx, 'master', 'Company API clients', (api) => {
+    const reach = (request: FastifyRequest) => ({ companyId: signedInOf(request).companyId });
+    api.get('/api/company/api-clients', { schema: { summary: "The company's API clients", response: { 200: apiClientList } } }, async (request) => ({
+      clients: (await listApiClients(deps.db, reach(request))).map(view),
+    }));
+    api.post(
+      '/api/company/api-clients',
+      { schema: { summary: 'Add an API client for the company; its secret is in this answer only', body: companyApiClientBody, response: { 201: apiClientWithSecret } } },
+      async (request, reply) => {
+        const input = { ...request.body, companyId: signedInOf(request).companyId };
+        const { client, clientSecret } = await createApiClient(deps, input, changedBy(request));
+        return reply.status(201).send({ client: view(client), clientSecret });
+      },
+    );
+    api.post(
+      '/api/company/api-clients/:clientId/rotate',
+      { schema: { summary: 'A new secret (in this answer only); the old one and its tokens stop at once', params: apiClientParams, response: secretAnswer } },
+      async (request) => {
+        const { client, clientSecret } = await rotateApiClientSecret(deps, reach(request), request.params.clientId, changedBy(request));
+        return { client: view(client), clientSecret };
+      },
+    );
+    api.post(
+      '/api/company/api-clients/:clientId/delete',
+      { schema: { summary: 'Delete an API client; its tokens stop at once', params: apiClientParams, response: { 200: apiClientDeleted } } },
+      async (request) => ({ client: view(await deleteApiClient(deps, reach(request), request.params.clientId, changedBy(request))) }),
+    );
+  });
+
+  forAudience(app, ctx, 'operator', 'Operator API clients', (api) => {
+    api.get('/api/operator/api-clients', { schema: { summary: "Every company's and the platform's API clients", response: { 200: apiClientList } } }, async () => ({
+      clients: (await listApiClients(deps.db, 'every-company')).map(view),
+    }));
+    api.post(
+      '/api/operator/api-clients',
+      { schema: { summary: 'Add a platform API client (no companyId) or one for a company; its secret is in this answer only', body: operatorApiClientBody, response: { 201: apiClientWithSecret } } },
+      async (request, reply) => {
+        const input = { ...request.body, companyId: request.body.companyId ?? null };
+        const { client, clientSecret } = await createApiClient(deps, input, changedBy(request));
+        return reply.status(201).send({ client: view(client), clientSecret });
+      },
+    );
+    api.post(
+      '/api/operator/api-clients/:clientId/rotate',
+      { schema: { summary: 'A new secret (in this answer only); the old one and its tokens stop at once', params: apiClientParams, response: secretAnswer } },
+      async (request) => {
+        const { client, clientSecret } = await rotateApiClientSecret(deps, 'every-company', request.params.clientId, changedBy(request));
+        return { client: view(client), clientSecret };
+      },
+    );
+    api.post(
+      '/api/operator/api-clients/:clientId/delete',
+      { schema: { summary: 'Delete an API client; its tokens stop at once', params: apiClientParams, response: { 200: apiClientDeleted } } },
+      async (request) => ({ client: view(await deleteApiClient(deps, 'every-company', request.params.clientId, changedBy(request))) }),
+    );
+  });
+}
