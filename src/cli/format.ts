@@ -42,9 +42,8 @@ export function time(ms: number | null): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
+// ISO times for --json come from the presenters the HTTP API uses too.
+export { iso } from '../presenters/index.ts';
 
 export function shortId(id: string): string {
   return id.slice(0, 8);

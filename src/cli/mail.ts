@@ -1,8 +1,9 @@
 // `gatehouse mail list|show`: the outbox's delivery state, and the local mailbox that
 // stands in for an SMTP server in the embedded default.
 import { listMail, readMailboxMessage } from '../mail/index.ts';
+import { mailView } from '../presenters/index.ts';
 import { CliError, idArgument, parseCommand, resolveId, withCore, type Command } from './command.ts';
-import { iso, printable, printJson, shortId, table, time } from './format.ts';
+import { printable, printJson, shortId, table, time } from './format.ts';
 
 type Listed = Awaited<ReturnType<typeof listMail>>[number];
 
@@ -34,17 +35,7 @@ Options:
       if (values.json) {
         printJson({
           transport,
-          messages: rows.map((row) => ({
-            id: row.id,
-            to: row.recipient,
-            subject: row.subject,
-            status: row.status,
-            attempts: row.attempts,
-            lastError: row.lastError,
-            createdAt: iso(row.createdAt),
-            sentAt: iso(row.sentAt),
-            inMailbox: row.mailboxId !== null,
-          })),
+          messages: rows.map(mailView),
         });
         return 0;
       }

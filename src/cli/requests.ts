@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { approveAccountRequest, listAccountRequests, listCompanies, rejectAccountRequest } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { listMail } from '../mail/index.ts';
+import { accountRequestView } from '../presenters/index.ts';
 import type { RequestMeta } from '../shared/deps.ts';
 import type { Db } from '../storage/index.ts';
 import {
@@ -19,7 +20,7 @@ import {
   type Command,
   type Core,
 } from './command.ts';
-import { age, iso, printJson, shortId, table, time } from './format.ts';
+import { age, printJson, shortId, table, time } from './format.ts';
 
 /** Recorded as decided_by and in the audit trail for decisions taken here. */
 export const CLI_ACTOR = 'cli';
@@ -49,25 +50,6 @@ function summary(rows: Listed[]): string {
   return `${parts.join(', ')}. Requests are answered within 24 to 48 hours.`;
 }
 
-function asJson(row: Listed) {
-  return {
-    id: row.id,
-    companyName: row.company_name,
-    contactName: row.contact_name,
-    email: row.email,
-    phone: row.phone,
-    note: row.note,
-    status: row.status,
-    source: row.source,
-    createdAt: iso(row.created_at),
-    ageHours: Math.floor(row.ageMs / 3_600_000),
-    urgency: row.urgency,
-    rejectReason: row.reject_reason,
-    decidedBy: row.decided_by,
-    decidedAt: iso(row.decided_at),
-    companyId: row.company_id,
-  };
-}
 
 /** A full id or a unique prefix; pending requests are searched first. */
 function resolveRequestId(db: Db, given: string, now: number) {
@@ -106,7 +88,7 @@ IDs are shown shortened; any unique prefix of at least 4 characters works in
     return withCore(async ({ deps }) => {
       const rows = await listAccountRequests(deps.db, wanted, deps.clock());
       if (values.json) {
-        printJson({ requests: rows.map(asJson) });
+        printJson({ requests: rows.map(accountRequestView) });
         return 0;
       }
       if (rows.length === 0) {

@@ -1,7 +1,2 @@
-// Response shaping shared by routes and the CLI: times as ISO 8601, null kept as null.
-
-export function iso(ms: number): string;
-export function iso(ms: number | null): string | null;
-export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
+// Response shaping lives in src/presenters, shared with the CLI.
+export { iso } from '../presenters/index.ts';

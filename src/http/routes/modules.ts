@@ -6,6 +6,7 @@ import { done, idParams } from '../../contract/common.ts';
 import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
 import { companyGrants, grantParams, launcher, moduleBody, moduleList, moduleRegistered, secretRotated } from '../../contract/operator.ts';
 import { assertThat } from '../../errors.ts';
+import { moduleView } from '../../presenters/index.ts';
 import {
   companyModules,
   getModule,
@@ -18,24 +19,6 @@ import {
 } from '../../modules/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { iso } from '../presenters.ts';
-
-function viewOf(m: Awaited<ReturnType<typeof listModules>>[number]) {
-  return {
-    id: m.id,
-    clientId: m.client_id,
-    name: m.name,
-    description: m.description,
-    logoUrl: m.logo_url,
-    launchUrl: m.launch_url,
-    redirectUris: JSON.parse(m.redirect_uris) as string[],
-    postLogoutRedirectUris: JSON.parse(m.post_logout_redirect_uris) as string[],
-    backchannelLogoutUri: m.backchannel_logout_uri,
-    clientType: m.client_type,
-    idTokenAlg: m.id_token_alg,
-    createdAt: iso(m.created_at),
-  };
-}
 
 export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
@@ -43,7 +26,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
 
   forAudience(app, ctx, 'operator', 'Modules', (api) => {
     api.get('/api/operator/modules', { schema: { summary: 'Registered modules', response: { 200: moduleList } } }, async () => ({
-      modules: (await listModules(deps.db)).map(viewOf),
+      modules: (await listModules(deps.db)).map(moduleView),
     }));
 
     api.post(
@@ -52,7 +35,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request, reply) => {
         const { module, clientSecret } = await registerModule(deps.db, secretKey, request.body, deps.clock());
         // The secret is shown this once; only its keyed hash is stored.
-        return reply.status(201).send({ module: viewOf(module), clientSecret: clientSecret ?? null });
+        return reply.status(201).send({ module: moduleView(module), clientSecret: clientSecret ?? null });
       },
     );
 

@@ -14,7 +14,7 @@ import { accountRequests, approveBody, approved, companies, mailList, mailMessag
 import { accountRequestBody, accountRequestCreated } from '../../contract/sign-in.ts';
 import { assertThat } from '../../errors.ts';
 import { listMail, readMailboxMessage } from '../../mail/index.ts';
-import { companyNameWarning } from '../../shared/text.ts';
+import { accountRequestView, mailView } from '../../presenters/index.ts';
 import { invitationVolume } from '../../users/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
@@ -31,25 +31,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: 'Account requests (pending by default)', querystring: requestListQuery, response: { 200: accountRequests } } },
       async (request) => {
         const rows = await listAccountRequests(deps.db, request.query.status, deps.clock());
-        return {
-          requests: rows.map((r) => ({
-            id: r.id,
-            companyName: r.company_name,
-            contactName: r.contact_name,
-            email: r.email,
-            phone: r.phone,
-            note: r.note,
-            status: r.status,
-            source: r.source,
-            createdAt: iso(r.created_at),
-            ageHours: Math.floor(r.ageMs / 3_600_000),
-            urgency: r.urgency,
-            // Mixed scripts in one word ("Асme" with a Cyrillic A): shown to the operator before approving.
-            nameWarning: companyNameWarning(r.company_name),
-            rejectReason: r.reject_reason,
-            companyId: r.company_id,
-          })),
-        };
+        return { requests: rows.map(accountRequestView) };
       },
     );
 
@@ -118,19 +100,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.get('/api/operator/mail', { schema: { summary: 'Outgoing mail and its delivery', response: { 200: mailList } } }, async () => {
       const rows = await listMail(deps.db);
-      return {
-        messages: rows.map((m) => ({
-          id: m.id,
-          to: m.recipient,
-          subject: m.subject,
-          status: m.status,
-          attempts: m.attempts,
-          lastError: m.lastError,
-          createdAt: iso(m.createdAt),
-          sentAt: iso(m.sentAt),
-          inMailbox: m.mailboxId !== null,
-        })),
-      };
+      return { messages: rows.map(mailView) };
     });
 
     api.get(
