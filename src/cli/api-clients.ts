@@ -17,7 +17,8 @@ import { findCompanyByName, getCompany } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Db } from '../storage/index.ts';
 import { CliError, parseCommand, required, singleLine, UsageError, validate, withCore, type Command } from './command.ts';
-import { iso, printJson, table, time } from './format.ts';
+import { apiClientView } from '../presenters/index.ts';
+import { printJson, table, time } from './format.ts';
 import { CLI_ACTOR } from './requests.ts';
 
 const BY_CLI: ChangedBy = { actorId: CLI_ACTOR, meta: { ip: null, userAgent: 'gatehouse-cli' } };
@@ -104,7 +105,7 @@ Example:
       }
       const { client, clientSecret } = await createApiClient(deps, { name, scopes, companyId, expiresInDays }, BY_CLI).catch(explain());
       if (values.json) {
-        printJson({ client: jsonOf(client), clientSecret });
+        printJson({ client: apiClientView(client), clientSecret });
         return 0;
       }
       console.log(`API client "${client.name}" created for ${await companyName(deps.db, client.companyId)}.`);
@@ -114,10 +115,6 @@ Example:
     });
   },
 };
-
-function jsonOf(client: ApiClientView) {
-  return { ...client, expiresAt: iso(client.expiresAt), createdAt: iso(client.createdAt), lastUsedAt: iso(client.lastUsedAt) };
-}
 
 const list: Command = {
   name: 'api-clients list',
@@ -141,7 +138,7 @@ Options:
       }
       const clients = await listApiClients(deps.db, reach);
       if (values.json) {
-        printJson({ clients: clients.map(jsonOf) });
+        printJson({ clients: clients.map(apiClientView) });
         return 0;
       }
       if (clients.length === 0) {

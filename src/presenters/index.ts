@@ -1,6 +1,7 @@
 // How Gatehouse's records are shown to a program: one view per kind of record, used by
 // the HTTP API and by the CLI's --json output alike, so a script reading either sees the
 // same names and the same time format (ISO 8601, UTC). The shapes are the contract's.
+import type { ApiClientView } from '../api-clients/index.ts';
 import type { listAccountRequests } from '../companies/index.ts';
 import type { listMail } from '../mail/index.ts';
 import type { listModules } from '../modules/index.ts';
@@ -66,4 +67,9 @@ export function moduleView(m: ModuleRow) {
     idTokenAlg: m.id_token_alg,
     createdAt: iso(m.created_at),
   };
+}
+
+/** An API client, never its secret (that is shown once, beside this view). */
+export function apiClientView(client: ApiClientView) {
+  return { ...client, expiresAt: iso(client.expiresAt), createdAt: iso(client.createdAt), lastUsedAt: iso(client.lastUsedAt) };
 }

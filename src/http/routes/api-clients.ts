@@ -3,7 +3,7 @@
 // "not found"); operators create platform clients or clients for a named company, and
 // manage every one. The secret is in the answer to a create or a rotate, once.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { createApiClient, deleteApiClient, listApiClients, rotateApiClientSecret, type ApiClientView, type ChangedBy } from '../../api-clients/index.ts';
+import { createApiClient, deleteApiClient, listApiClients, rotateApiClientSecret, type ChangedBy } from '../../api-clients/index.ts';
 import {
   apiClientDeleted,
   apiClientList,
@@ -15,11 +15,7 @@ import {
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
-import { iso } from '../presenters.ts';
-
-function view(client: ApiClientView) {
-  return { ...client, expiresAt: iso(client.expiresAt), createdAt: iso(client.createdAt), lastUsedAt: iso(client.lastUsedAt) };
-}
+import { apiClientView as view } from '../../presenters/index.ts';
 
 function changedBy(request: FastifyRequest): ChangedBy {
   const me = signedInOf(request);
