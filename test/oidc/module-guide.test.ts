@@ -130,7 +130,10 @@ test('discovery gives the endpoints the guide names; PAR is offered, not require
   assert.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
   assert.deepEqual(metadata.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
   assert.equal(metadata.backchannel_logout_supported, true);
-  assert.deepEqual(metadata.scopes_supported, ['openid', 'offline_access', 'profile', 'email', 'company']);
+  // The sign-in scopes a module may ask for; the API scopes listed after them belong to
+  // API clients (client credentials) and are refused to a module with invalid_scope.
+  assert.deepEqual((metadata.scopes_supported as string[]).slice(0, 5), ['openid', 'offline_access', 'profile', 'email', 'company']);
+  assert.ok((metadata.scopes_supported as string[]).slice(5).every((scope) => /^[a-z]+:(read|write)$/.test(scope)));
 });
 
 test('code + PKCE with client_secret_post (openid-client with a secret) and with client_secret_basic', async () => {
