@@ -1,5 +1,5 @@
 import { Button, Code, Group, NativeSelect, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { auditApi, type AuditEvent, type AuditFilters, type AuditPage, type AuditScope } from '../../api/audit';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
@@ -8,7 +8,8 @@ import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
 import { useLoad } from '../../hooks/useLoad';
 import { describeUserAgent } from '../../userAgent';
-import { LoadError } from '../operator/LoadError';
+import { LoadError } from '../../components/LoadError';
+import { NoAccess } from '../../components/NoAccess';
 import { actorText, detailText, targetText } from './auditText';
 
 const EMPTY: AuditFilters = { action: '', from: '', to: '', companyId: '' };
@@ -17,8 +18,6 @@ interface AuditLogProps {
   scope: AuditScope;
   /** Operators filter by company; Masters only ever see their own. */
   companies?: { id: string; name: string }[];
-  /** Shown instead of the list when the server answers 403. */
-  forbidden?: ReactNode;
 }
 
 function EventRow({ event, withCompany }: { event: AuditEvent; withCompany: boolean }) {
@@ -54,7 +53,7 @@ function EventRow({ event, withCompany }: { event: AuditEvent; withCompany: bool
  * The audit trail, newest first, with filters; "Load More" follows the server's cursor and
  * "Export CSV" downloads what the same filters select (up to the server's limit).
  */
-export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
+export function AuditLog({ scope, companies }: AuditLogProps) {
   const [typed, setTyped] = useState<AuditFilters>(EMPTY);
   const [applied, setApplied] = useState<AuditFilters>(EMPTY);
   const load = useCallback(() => auditApi.page(scope, applied), [scope, applied]);
@@ -93,7 +92,7 @@ export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
     setTyped((current) => ({ ...current, [key]: value }));
   };
 
-  if (first.error?.status === 403 && forbidden) return <>{forbidden}</>;
+  if (first.error?.status === 403) return <NoAccess place={scope} />;
 
   return (
     <Stack gap="md">
@@ -146,7 +145,7 @@ export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
         </Group>
       </Group>
 
-      {filterError ? <ErrorAlert message={summary} /> : first.error && <LoadError error={first.error} onRetry={() => void first.reload()} />}
+      {filterError ? <ErrorAlert message={summary} /> : first.error && <LoadError place={scope} error={first.error} onRetry={() => void first.reload()} />}
       {!first.error && first.data === null && <LoadingState label="Loading the audit log…" />}
       {!first.error && first.data !== null && events.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">No events match these filters.</Text>

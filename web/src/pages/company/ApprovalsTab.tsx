@@ -6,9 +6,9 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { LoadingState } from '../../components/LoadingState';
 import { formatTime } from '../../format';
 import { useLoad } from '../../hooks/useLoad';
-import { LoadError } from '../operator/LoadError';
-import { Notice } from '../operator/Notice';
-import { NoAccess } from './NoAccess';
+import { LoadError } from '../../components/LoadError';
+import { Notice } from '../../components/Notice';
+import { NoAccess } from '../../components/NoAccess';
 
 type Decision = { kind: 'approve' | 'reject'; approval: Approval } | null;
 
@@ -43,7 +43,7 @@ export function ApprovalsTab({ me }: { me: Me }) {
   const target = decision?.approval.target.username ?? '';
   const withdrawing = decision?.kind === 'reject' && decision.approval.requestedBy.id === me.user.id;
 
-  if (error?.status === 403) return <NoAccess />;
+  if (error?.status === 403) return <NoAccess place="company" />;
 
   return (
     <Stack gap="md">
@@ -57,7 +57,7 @@ export function ApprovalsTab({ me }: { me: Me }) {
         </Button>
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="company" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading approvals…" />}
       {!error && data !== null && approvals.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">

@@ -9,7 +9,7 @@ import { isMaster } from '../../roles';
 import { AuditLog } from '../audit/AuditLog';
 import { ApprovalsTab } from './ApprovalsTab';
 import { ComplianceTab } from './ComplianceTab';
-import { NoAccess } from './NoAccess';
+import { NoAccess } from '../../components/NoAccess';
 import { PolicyTab } from './PolicyTab';
 import { UsersTab } from './UsersTab';
 
@@ -37,7 +37,7 @@ export function CompanyPage() {
         </Text>
       </div>
       {!isMaster(me) ? (
-        <NoAccess />
+        <NoAccess place="company" />
       ) : (
         // Inactive panels unmount, so opening a tab always shows fresh data.
         <Tabs value={tab} onChange={setTab} keepMounted={false}>
@@ -58,7 +58,7 @@ export function CompanyPage() {
             <PolicyTab />
           </Tabs.Panel>
           <Tabs.Panel value="audit">
-            <AuditLog scope="company" forbidden={<NoAccess />} />
+            <AuditLog scope="company" />
           </Tabs.Panel>
           <Tabs.Panel value="compliance">
             <ComplianceTab />

@@ -8,10 +8,10 @@ import { formErrors } from '../../formErrors';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
 import { useLoad } from '../../hooks/useLoad';
-import { LoadError } from '../operator/LoadError';
-import { isListKey, linesOf, listErrors } from '../operator/moduleLines';
-import { Notice } from '../operator/Notice';
-import { NoAccess } from './NoAccess';
+import { LoadError } from '../../components/LoadError';
+import { isListKey, linesOf, listErrors } from '../../lines';
+import { Notice } from '../../components/Notice';
+import { NoAccess } from '../../components/NoAccess';
 
 type NumberField = 'passwordMinLength' | 'lockoutThreshold' | 'lockoutMinutes' | 'sessionAbsoluteMinutes' | 'sessionIdleMinutes';
 
@@ -250,12 +250,12 @@ export function PolicyTab() {
   const [notice, setNotice] = useState<string | null>(null);
   const answer = saved ?? data;
 
-  if (error?.status === 403) return <NoAccess />;
+  if (error?.status === 403) return <NoAccess place="company" />;
 
   return (
     <Stack gap="md" maw={880}>
       <Notice message={notice} onClose={() => setNotice(null)} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="company" error={error} onRetry={() => void reload()} />}
       {!error && !answer && <LoadingState label="Loading the security policy…" />}
       {answer && (
         <>

@@ -5,15 +5,15 @@ import { adminApi, type CompanyUser } from '../../api/admin';
 import { LoadingState } from '../../components/LoadingState';
 import { formatAge, formatTime, humanize } from '../../format';
 import { useLoad } from '../../hooks/useLoad';
-import { LoadError } from '../operator/LoadError';
-import { Notice } from '../operator/Notice';
+import { LoadError } from '../../components/LoadError';
+import { Notice } from '../../components/Notice';
 import { BulkInviteDialog } from './BulkInviteDialog';
 import { ChangeRoleDialog } from './ChangeRoleDialog';
 import { InviteDialog } from './InviteDialog';
-import { NoAccess } from './NoAccess';
+import { NoAccess } from '../../components/NoAccess';
 import { UserActionDialog, type ConfirmableAction } from './UserActionDialog';
 import { UserActionsMenu } from './UserActionsMenu';
-import { UserStatusBadge } from './UserStatusBadge';
+import { UserStatusBadge } from '../../components/UserStatusBadge';
 import { actionsFor, type UserAction } from './userActions';
 
 type Dialog = { kind: 'invite' } | { kind: 'bulk' } | { kind: UserAction; user: CompanyUser } | null;
@@ -106,7 +106,7 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
     : all;
   const confirmable = dialog && 'user' in dialog && dialog.kind !== 'role' ? (dialog as { kind: ConfirmableAction; user: CompanyUser }) : null;
 
-  if (error?.status === 403) return <NoAccess />;
+  if (error?.status === 403) return <NoAccess place="company" />;
 
   return (
     <Stack gap="md">
@@ -136,7 +136,7 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
         </Group>
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="company" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading users…" />}
       {!error && data !== null && needle && users.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">No user matches “{search.trim()}”.</Text>

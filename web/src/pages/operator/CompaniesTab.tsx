@@ -9,8 +9,8 @@ import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
 import { useLoad } from '../../hooks/useLoad';
 import { CompanyModulesDialog } from './CompanyModulesDialog';
-import { LoadError } from './LoadError';
-import { Notice } from './Notice';
+import { LoadError } from '../../components/LoadError';
+import { Notice } from '../../components/Notice';
 
 export function CompaniesTab() {
   const load = useCallback(() => api.operator.companies(), []);
@@ -43,7 +43,7 @@ export function CompaniesTab() {
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
       <ErrorAlert message={resend.error?.message} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading companies…" />}
       {!error && data !== null && companies.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">

@@ -7,7 +7,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { useLoad } from '../../hooks/useLoad';
 import { ComplianceTotals } from '../audit/ComplianceTotals';
 import { ComplianceUsers } from '../audit/ComplianceUsers';
-import { LoadError } from './LoadError';
+import { LoadError } from '../../components/LoadError';
 
 type View = { kind: 'summary'; companies: CompanyComplianceSummary[] } | { kind: 'company'; compliance: CompanyCompliance };
 
@@ -98,7 +98,7 @@ export function ComplianceTab() {
           </Button>
         </Group>
       </Group>
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
       {!error && (!data || loading) && <LoadingState label="Loading compliance…" />}
       {!error && !loading && data?.kind === 'summary' && <SummaryTable companies={data.companies} onOpen={setCompanyId} />}
       {!error && !loading && data?.kind === 'company' && (

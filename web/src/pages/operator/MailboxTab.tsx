@@ -5,7 +5,7 @@ import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatTime } from '../../format';
 import { useLoad } from '../../hooks/useLoad';
-import { LoadError } from './LoadError';
+import { LoadError } from '../../components/LoadError';
 import { MailDialog } from './MailDialog';
 
 /** Outgoing mail: the local mailbox in the embedded setup, and the outbox's delivery state. */
@@ -23,7 +23,7 @@ export function MailboxTab() {
           Refresh
         </Button>
       </Group>
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading mail…" />}
       {!error && data !== null && messages.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">No mail yet.</Text>

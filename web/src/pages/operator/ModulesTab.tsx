@@ -5,8 +5,8 @@ import { LoadingState } from '../../components/LoadingState';
 import { ModuleAvatar } from '../../components/ModuleAvatar';
 import { formatTime } from '../../format';
 import { useLoad } from '../../hooks/useLoad';
-import { LoadError } from './LoadError';
-import { Notice } from './Notice';
+import { LoadError } from '../../components/LoadError';
+import { Notice } from '../../components/Notice';
 import { RegisterModuleDialog } from './RegisterModuleDialog';
 import { RotateSecretDialog } from './RotateSecretDialog';
 import { SecretDialog, type ModuleCredentials } from './SecretDialog';
@@ -50,7 +50,7 @@ export function ModulesTab() {
         </Group>
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading modules…" />}
       {!error && data !== null && modules.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">

@@ -8,7 +8,7 @@ import { useSession } from '../../hooks/useSession';
 import { AuditTab } from './AuditTab';
 import { CompaniesTab } from './CompaniesTab';
 import { ComplianceTab } from './ComplianceTab';
-import { Forbidden } from './Forbidden';
+import { NoAccess } from '../../components/NoAccess';
 import { MailboxTab } from './MailboxTab';
 import { ModulesTab } from './ModulesTab';
 import { RequestsTab } from './RequestsTab';
@@ -36,7 +36,7 @@ export function OperatorPage() {
         </Text>
       </div>
       {!me.user.isOperator ? (
-        <Forbidden />
+        <NoAccess place="operator" />
       ) : (
         // Inactive panels unmount, so opening a tab always shows fresh data.
         <Tabs value={tab} onChange={setTab} keepMounted={false}>

@@ -4,7 +4,7 @@ import { api, type ClientType, type FieldErrors, type IdTokenAlg, type ModuleInp
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
-import { isListKey, linesOf, listErrors, type Line } from './moduleLines';
+import { isListKey, linesOf, listErrors, type Line } from '../../lines';
 
 interface RegisterModuleDialogProps {
   opened: boolean;

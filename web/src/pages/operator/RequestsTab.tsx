@@ -6,9 +6,9 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { formatAge, formatTime } from '../../format';
 import { useLoad } from '../../hooks/useLoad';
 import { ApproveDialog } from './ApproveDialog';
-import { LoadError } from './LoadError';
+import { LoadError } from '../../components/LoadError';
 import { NewRequestDialog } from './NewRequestDialog';
-import { Notice } from './Notice';
+import { Notice } from '../../components/Notice';
 import { RejectDialog } from './RejectDialog';
 import { UrgencyBadge } from './UrgencyBadge';
 
@@ -97,7 +97,7 @@ export function RequestsTab() {
         </Group>
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading requests…" />}
       {!error && data !== null && requests.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">

@@ -7,9 +7,9 @@ import { visibilityToggle } from '../../components/visibilityToggle';
 import { formErrors } from '../../formErrors';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
-import { Notice } from '../operator/Notice';
-import { checkNewPassword } from '../signup/newPasswordCheck';
-import { PasswordChecklist } from '../signup/PasswordChecklist';
+import { Notice } from '../../components/Notice';
+import { checkNewPassword } from '../../components/newPassword/newPasswordCheck';
+import { PasswordChecklist } from '../../components/newPassword/PasswordChecklist';
 import { SettingsCard } from './SettingsCard';
 
 const empty = { currentPassword: '', newPassword: '', confirm: '' };

@@ -5,7 +5,7 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { formErrors } from '../../formErrors';
 import { humanize } from '../../format';
 import { useAction } from '../../hooks/useAction';
-import { Notice } from '../operator/Notice';
+import { Notice } from '../../components/Notice';
 import { SettingsCard } from './SettingsCard';
 
 export function ProfileSection({ profile, onSaved }: { profile: Profile; onSaved: (profile: Profile) => void }) {

@@ -9,7 +9,7 @@ import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
 import { useLoad } from '../../hooks/useLoad';
 import { describeUserAgent } from '../../userAgent';
-import { Notice } from '../operator/Notice';
+import { Notice } from '../../components/Notice';
 import { SettingsCard } from './SettingsCard';
 
 export const SIGNED_OUT_EVERYWHERE_NOTICE = 'You are signed out everywhere: in every browser and every module.';
