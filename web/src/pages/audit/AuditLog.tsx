@@ -1,12 +1,12 @@
 import { Button, Code, Group, NativeSelect, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { auditApi, type AuditEvent, type AuditFilters, type AuditPage, type AuditScope } from '../../api/audit';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { keys, useApiQuery } from '../../data';
 import { LoadingState } from '../../components/LoadingState';
 import { formErrors } from '../../formErrors';
 import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
-import { useLoad } from '../../hooks/useLoad';
 import { describeUserAgent } from '../../userAgent';
 import { LoadError } from '../../components/LoadError';
 import { NoAccess } from '../../components/NoAccess';
@@ -56,8 +56,7 @@ function EventRow({ event, withCompany }: { event: AuditEvent; withCompany: bool
 export function AuditLog({ scope, companies }: AuditLogProps) {
   const [typed, setTyped] = useState<AuditFilters>(EMPTY);
   const [applied, setApplied] = useState<AuditFilters>(EMPTY);
-  const load = useCallback(() => auditApi.page(scope, applied), [scope, applied]);
-  const first = useLoad(load);
+  const first = useApiQuery(keys.audit(scope, applied), () => auditApi.page(scope, applied));
   const [older, setOlder] = useState<AuditPage[]>([]);
   const more = useAction();
   const { setError: setMoreError } = more;
@@ -66,7 +65,7 @@ export function AuditLog({ scope, companies }: AuditLogProps) {
   useEffect(() => {
     setOlder([]);
     setMoreError(null);
-  }, [first.data, setMoreError]);
+  }, [first.updatedAt, setMoreError]);
 
   const events = [...(first.data?.events ?? []), ...older.flatMap((page) => page.events)];
   const nextCursor = older.length ? (older.at(-1)?.nextCursor ?? null) : (first.data?.nextCursor ?? null);

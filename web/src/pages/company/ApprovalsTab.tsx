@@ -1,11 +1,11 @@
 import { Button, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import type { Me } from '../../api';
 import { adminApi, type Approval } from '../../api/admin';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { LoadingState } from '../../components/LoadingState';
 import { formatTime } from '../../format';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery, useInvalidate } from '../../data';
 import { LoadError } from '../../components/LoadError';
 import { Notice } from '../../components/Notice';
 import { NoAccess } from '../../components/NoAccess';
@@ -35,8 +35,8 @@ function ApprovalActions({ approval, me, onDecide }: { approval: Approval; me: M
 }
 
 export function ApprovalsTab({ me }: { me: Me }) {
-  const load = useCallback(() => adminApi.approvals(), []);
-  const { data, error, loading, reload } = useLoad(load);
+  const { data, error, loading, reload } = useApiQuery(keys.company.approvals, adminApi.approvals);
+  const invalidate = useInvalidate();
   const [decision, setDecision] = useState<Decision>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const approvals = data?.approvals ?? [];
@@ -106,7 +106,8 @@ export function ApprovalsTab({ me }: { me: Me }) {
               : `The 2FA reset for ${target} was ${withdrawing ? 'withdrawn' : 'rejected'}; nothing changed.`,
           );
           setDecision(null);
-          void reload();
+          // An approved reset changes the user's status in the users list and compliance.
+          void invalidate(keys.company.all);
         }}
       >
         <Text size="sm">

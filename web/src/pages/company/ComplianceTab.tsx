@@ -1,8 +1,7 @@
 import { Button, Group, Stack, Text } from '@mantine/core';
-import { useCallback } from 'react';
 import { auditApi } from '../../api/audit';
 import { LoadingState } from '../../components/LoadingState';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery } from '../../data';
 import { ComplianceTotals } from '../audit/ComplianceTotals';
 import { ComplianceUsers } from '../audit/ComplianceUsers';
 import { LoadError } from '../../components/LoadError';
@@ -10,8 +9,7 @@ import { NoAccess } from '../../components/NoAccess';
 
 /** The company's MFA compliance: who has 2FA, who is still pending and for how long. */
 export function ComplianceTab() {
-  const load = useCallback(() => auditApi.companyCompliance(), []);
-  const { data, error, loading, reload } = useLoad(load);
+  const { data, error, loading, reload } = useApiQuery(keys.company.compliance, auditApi.companyCompliance);
 
   if (error?.status === 403) return <NoAccess place="company" />;
 

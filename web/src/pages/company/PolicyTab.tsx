@@ -1,5 +1,6 @@
 import { Alert, Anchor, Button, Checkbox, Fieldset, Group, NumberInput, SimpleGrid, Stack, Switch, Text, Textarea } from '@mantine/core';
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { FieldErrors, PasswordClass } from '../../api';
 import { adminApi, type Policy, type PolicyAnswer } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
@@ -7,7 +8,7 @@ import { LoadingState } from '../../components/LoadingState';
 import { formErrors } from '../../formErrors';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery } from '../../data';
 import { LoadError } from '../../components/LoadError';
 import { isListKey, linesOf, listErrors } from '../../lines';
 import { Notice } from '../../components/Notice';
@@ -244,11 +245,9 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
 }
 
 export function PolicyTab() {
-  const load = useCallback(() => adminApi.policy(), []);
-  const { data, error, reload } = useLoad(load);
-  const [saved, setSaved] = useState<PolicyAnswer | null>(null);
+  const { data: answer, error, reload } = useApiQuery(keys.company.policy, adminApi.policy);
+  const client = useQueryClient();
   const [notice, setNotice] = useState<string | null>(null);
-  const answer = saved ?? data;
 
   if (error?.status === 403) return <NoAccess place="company" />;
 
@@ -268,7 +267,8 @@ export function PolicyTab() {
           <PolicyForm
             answer={answer}
             onSaved={(next) => {
-              setSaved(next);
+              // The answer is the saved policy: it replaces the cached one, no refetch needed.
+              client.setQueryData(keys.company.policy, next);
               setNotice('Security policy saved.');
               window.scrollTo({ top: 0, behavior: 'smooth' });
             }}

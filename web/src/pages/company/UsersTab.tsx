@@ -1,10 +1,10 @@
 import { Badge, Button, Group, Stack, Table, Text, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import type { Me } from '../../api';
 import { adminApi, type CompanyUser } from '../../api/admin';
 import { LoadingState } from '../../components/LoadingState';
 import { formatAge, formatTime, humanize } from '../../format';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery, useInvalidate } from '../../data';
 import { LoadError } from '../../components/LoadError';
 import { Notice } from '../../components/Notice';
 import { BulkInviteDialog } from './BulkInviteDialog';
@@ -79,15 +79,9 @@ function UserRow({ user, me, onChoose }: { user: CompanyUser; me: Me; onChoose: 
   );
 }
 
-interface UsersTabProps {
-  me: Me;
-  /** The signed-in user's own role may change (Transfer Root Master). */
-  onMeChanged: () => void;
-}
-
-export function UsersTab({ me, onMeChanged }: UsersTabProps) {
-  const load = useCallback(() => adminApi.users(), []);
-  const { data, error, loading, reload } = useLoad(load);
+export function UsersTab({ me }: { me: Me }) {
+  const { data, error, loading, reload } = useApiQuery(keys.company.users, adminApi.users);
+  const invalidate = useInvalidate();
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [search, setSearch] = useState('');
@@ -95,7 +89,8 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
   const finished = (message: string) => {
     setDialog(null);
     setNotice(message);
-    void reload();
+    // A user's change shows in the approvals and the compliance view too.
+    void invalidate(keys.company.all);
   };
 
   const all = data?.users ?? [];
@@ -174,7 +169,7 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
       <BulkInviteDialog
         opened={dialog?.kind === 'bulk'}
         onClose={() => setDialog(null)}
-        onProcessed={() => void reload()}
+        onProcessed={() => void invalidate(keys.company.all)}
       />
       <ChangeRoleDialog
         user={dialog?.kind === 'role' ? dialog.user : null}
@@ -187,7 +182,8 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
         onClose={() => setDialog(null)}
         onDone={(message, action) => {
           finished(message);
-          if (action === 'transfer') onMeChanged();
+          // The signed-in user's own role changes with a Root Master transfer.
+          if (action === 'transfer') void invalidate(keys.session);
         }}
       />
     </Stack>

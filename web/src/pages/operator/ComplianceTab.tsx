@@ -1,10 +1,10 @@
 import { Button, Group, NativeSelect, Progress, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../../api';
 import { auditApi, type CompanyCompliance, type CompanyComplianceSummary } from '../../api/audit';
 import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery } from '../../data';
 import { ComplianceTotals } from '../audit/ComplianceTotals';
 import { ComplianceUsers } from '../audit/ComplianceUsers';
 import { LoadError } from '../../components/LoadError';
@@ -62,16 +62,14 @@ function SummaryTable({ companies, onOpen }: { companies: CompanyComplianceSumma
 /** MFA compliance of every company, or of one with its users. */
 export function ComplianceTab() {
   const [companyId, setCompanyId] = useState('');
-  const companiesLoad = useCallback(() => api.operator.companies(), []);
-  const { data: companyList } = useLoad(companiesLoad);
-  const load = useCallback(
+  const { data: companyList } = useApiQuery(keys.operator.companies, api.operator.companies);
+  const { data, error, loading, reload } = useApiQuery(
+    keys.operator.compliance(companyId),
     async (): Promise<View> =>
       companyId
         ? { kind: 'company', compliance: await auditApi.operatorCompliance(companyId) }
         : { kind: 'summary', companies: (await auditApi.operatorComplianceSummary()).companies },
-    [companyId],
   );
-  const { data, error, loading, reload } = useLoad(load);
   // The summary also names the platform company, which the companies list leaves out.
   const options = new Map<string, string>();
   for (const c of companyList?.companies ?? []) options.set(c.id, c.name);

@@ -1,17 +1,16 @@
 import { Anchor, Button, Group, Stack, Table, Text } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../../api';
 import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatTime } from '../../format';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery } from '../../data';
 import { LoadError } from '../../components/LoadError';
 import { MailDialog } from './MailDialog';
 
 /** Outgoing mail: the local mailbox in the embedded setup, and the outbox's delivery state. */
 export function MailboxTab() {
-  const load = useCallback(() => api.operator.mail(), []);
-  const { data, error, loading, reload } = useLoad(load);
+  const { data, error, loading, reload } = useApiQuery(keys.operator.mail, api.operator.mail);
   const [openId, setOpenId] = useState<string | null>(null);
   const messages = [...(data?.messages ?? [])].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
 

@@ -1,10 +1,8 @@
 import { Anchor, Tabs, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
-import { SessionPending } from '../../components/SessionPending';
-import { SignedInShell } from '../../components/SignedInShell';
 import { usePageTitle } from '../../hooks/usePageTitle';
+import { useMe } from '../../session';
 import { useTabParam } from '../../hooks/useTabParam';
-import { useSession } from '../../hooks/useSession';
 import { AuditTab } from './AuditTab';
 import { CompaniesTab } from './CompaniesTab';
 import { ComplianceTab } from './ComplianceTab';
@@ -17,13 +15,11 @@ const tabs = ['requests', 'companies', 'modules', 'mailbox', 'audit', 'complianc
 
 export function OperatorPage() {
   usePageTitle('Operator Console');
-  const { me, error, reload } = useSession();
+  const me = useMe();
   const [tab, setTab] = useTabParam(tabs);
 
-  if (!me) return <SessionPending error={error} onRetry={() => void reload()} />;
-
   return (
-    <SignedInShell me={me}>
+    <>
       <div>
         <Anchor component={Link} to="/" size="sm">
           ← Home
@@ -68,6 +64,6 @@ export function OperatorPage() {
           </Tabs.Panel>
         </Tabs>
       )}
-    </SignedInShell>
+    </>
   );
 }

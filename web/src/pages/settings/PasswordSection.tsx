@@ -5,6 +5,7 @@ import { meApi } from '../../api/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { visibilityToggle } from '../../components/visibilityToggle';
 import { formErrors } from '../../formErrors';
+import { keys, useInvalidate } from '../../data';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
 import { Notice } from '../../components/Notice';
@@ -14,7 +15,8 @@ import { SettingsCard } from './SettingsCard';
 
 const empty = { currentPassword: '', newPassword: '', confirm: '' };
 
-export function PasswordSection({ rule, onChanged }: { rule?: PasswordRule; onChanged: () => void }) {
+export function PasswordSection({ rule }: { rule: PasswordRule }) {
+  const invalidate = useInvalidate();
   const [values, setValues] = useState(empty);
   const [checked, setChecked] = useState<FieldErrors>({});
   const [notice, setNotice] = useState<string | null>(null);
@@ -49,7 +51,8 @@ export function PasswordSection({ rule, onChanged }: { rule?: PasswordRule; onCh
     if (!result) return setValues((current) => ({ ...current, currentPassword: '' }));
     setValues(empty);
     setNotice('Your password is changed. You were signed out on every other device and module; this browser stays signed in.');
-    onChanged();
+    // Every other session ended with the change.
+    void invalidate(keys.me.sessions);
   };
 
   return (
