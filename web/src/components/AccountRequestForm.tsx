@@ -1,7 +1,7 @@
 import { Button, SimpleGrid, Stack, Textarea, TextInput } from '@mantine/core';
 import { useRef, useState, type FormEvent } from 'react';
 import type { AccountRequestInput, FieldErrors } from '../api';
-import { formErrors } from '../formErrors';
+import { formErrors } from '../forms/errors';
 import { useAction } from '../hooks/useAction';
 import { useFocusFirstInvalid } from '../hooks/useFocusFirstInvalid';
 import { ErrorAlert } from './ErrorAlert';

@@ -1,16 +1,14 @@
 import { Button, Group, PasswordInput, Stack, Text } from '@mantine/core';
-import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import { ApiError, type FieldErrors, type PasswordRule } from '../../api';
+import { ApiError, type PasswordRule } from '../../api';
 import { AuthCard } from '../AuthCard';
 import { ErrorAlert } from '../ErrorAlert';
 import { LoadingState } from '../LoadingState';
 import { PageHeading } from '../PageHeading';
 import { visibilityToggle } from '../visibilityToggle';
-import { formErrors } from '../../formErrors';
+import { useApiForm } from '../../forms';
 import { formatTime } from '../../format';
-import { useAction } from '../../hooks/useAction';
-import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { PasswordChecklist } from './PasswordChecklist';
 import { checkNewPassword } from './newPasswordCheck';
@@ -67,11 +65,6 @@ export function NewPasswordPage({
   const { token = '' } = useParams();
   const navigate = useNavigate();
   const [state, setState] = useState<LinkState>({ kind: 'loading' });
-  const [password, setPassword] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [checked, setChecked] = useState<FieldErrors>({});
-  const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
   usePageTitle(state.kind === 'gone' ? 'Link no longer valid' : title);
 
   const load = useCallback(async () => {
@@ -87,36 +80,6 @@ export function NewPasswordPage({
   useEffect(() => {
     void load();
   }, [load]);
-
-  const { fields, summary } = formErrors(action.error, {
-    'password.mismatch': 'confirm',
-    'password.too_weak': 'password',
-    'password.too_common': 'password',
-  });
-  const errors = { ...fields, ...checked };
-  useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
-
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (state.kind !== 'ready') return;
-    const problems = checkNewPassword(password, confirm, state.link.passwordPolicy);
-    setChecked(problems);
-    if (Object.keys(problems).length) return;
-    const result = await action.run(
-      async () => {
-        await submit(token, password, confirm);
-        return true;
-      },
-      (error) => {
-        if (error.status !== 410) return false;
-        setState({ kind: 'gone' });
-        return true;
-      },
-    );
-    if (!result) return;
-    const { username, companyName } = state.link;
-    navigate('/login', { replace: true, state: { notice, username, companyName } });
-  };
 
   if (state.kind === 'gone') return <>{unusable}</>;
 
@@ -135,62 +98,98 @@ export function NewPasswordPage({
         </Stack>
       )}
       {state.kind === 'ready' && (
-        <form ref={formRef} onSubmit={onSubmit} noValidate>
-          <Stack gap="md">
-            <PageHeading>{title}</PageHeading>
-            <Text size="sm" c="dimmed">
-              {intro}
-            </Text>
-            <Stack gap={2} p="sm" bg="var(--mantine-color-gray-0)" style={{ borderRadius: 'var(--mantine-radius-md)' }}>
-              <Text size="sm">
-                Company: <strong>{state.link.companyName}</strong>
-              </Text>
-              <Text size="sm">
-                Username: <strong>{state.link.username}</strong>
-              </Text>
-            </Stack>
-            {/* Lets password managers save the new password against the right username. */}
-            <input type="text" name="username" autoComplete="username" value={state.link.username} readOnly hidden />
-            <ErrorAlert message={summary} />
-            <PasswordInput
-              label="Password"
-              name="password"
-              autoComplete="new-password"
-              autoFocus
-              required={markRequired}
-              value={password}
-              onChange={(event) => {
-                setPassword(event.currentTarget.value);
-                setChecked({});
-              }}
-              error={errors.password}
-              {...visibilityToggle}
-            />
-            <PasswordChecklist password={password} id="password-rules" rule={state.link.passwordPolicy} />
-            <PasswordInput
-              label="Confirm Password"
-              name="confirm"
-              autoComplete="new-password"
-              required={markRequired}
-              value={confirm}
-              onChange={(event) => {
-                setConfirm(event.currentTarget.value);
-                setChecked({});
-              }}
-              error={errors.confirm}
-              {...visibilityToggle}
-            />
-            <Button type="submit" size="md" loading={action.pending}>
-              Set
-            </Button>
-            {formatTime(state.link.expiresAt) && (
-              <Text size="xs" c="dimmed">
-                This link expires {formatTime(state.link.expiresAt)}.
-              </Text>
-            )}
-          </Stack>
-        </form>
+        <NewPasswordForm
+          title={title}
+          intro={intro}
+          link={state.link}
+          send={(password, confirm) => submit(token, password, confirm)}
+          onGone={() => setState({ kind: 'gone' })}
+          onDone={() => {
+            const { username, companyName } = state.link;
+            navigate('/login', { replace: true, state: { notice, username, companyName } });
+          }}
+          markRequired={markRequired}
+        />
       )}
     </AuthCard>
+  );
+}
+
+interface NewPasswordFormProps {
+  title: string;
+  intro: ReactNode;
+  link: NewPasswordLink;
+  send: (password: string, confirm: string) => Promise<unknown>;
+  /** The link went stale while the form was open (410). */
+  onGone: () => void;
+  onDone: () => void;
+  markRequired: boolean;
+}
+
+function NewPasswordForm({ title, intro, link, send, onGone, onDone, markRequired }: NewPasswordFormProps) {
+  const { form, ref, summary, pending, submit } = useApiForm({
+    initialValues: { password: '', confirm: '' },
+    check: ({ password, confirm }) => checkNewPassword(password, confirm, link.passwordPolicy),
+    codeToField: { 'password.mismatch': 'confirm', 'password.too_weak': 'password', 'password.too_common': 'password' },
+    // "The passwords do not match." is about both fields.
+    linked: { password: ['confirm'], confirm: ['password'] },
+  });
+
+  const onSubmit = submit(
+    ({ password, confirm }) => send(password, confirm),
+    onDone,
+    (error) => {
+      if (error.status !== 410) return false;
+      onGone();
+      return true;
+    },
+  );
+
+  return (
+    <form ref={ref} onSubmit={onSubmit} noValidate>
+      <Stack gap="md">
+        <PageHeading>{title}</PageHeading>
+        <Text size="sm" c="dimmed">
+          {intro}
+        </Text>
+        <Stack gap={2} p="sm" bg="var(--mantine-color-gray-0)" style={{ borderRadius: 'var(--mantine-radius-md)' }}>
+          <Text size="sm">
+            Company: <strong>{link.companyName}</strong>
+          </Text>
+          <Text size="sm">
+            Username: <strong>{link.username}</strong>
+          </Text>
+        </Stack>
+        {/* Lets password managers save the new password against the right username. */}
+        <input type="text" name="username" autoComplete="username" value={link.username} readOnly hidden />
+        <ErrorAlert message={summary} />
+        <PasswordInput
+          label="Password"
+          name="password"
+          autoComplete="new-password"
+          autoFocus
+          required={markRequired}
+          {...form.getInputProps('password')}
+          {...visibilityToggle}
+        />
+        <PasswordChecklist password={form.values.password} id="password-rules" rule={link.passwordPolicy} />
+        <PasswordInput
+          label="Confirm Password"
+          name="confirm"
+          autoComplete="new-password"
+          required={markRequired}
+          {...form.getInputProps('confirm')}
+          {...visibilityToggle}
+        />
+        <Button type="submit" size="md" loading={pending}>
+          Set
+        </Button>
+        {formatTime(link.expiresAt) && (
+          <Text size="xs" c="dimmed">
+            This link expires {formatTime(link.expiresAt)}.
+          </Text>
+        )}
+      </Stack>
+    </form>
   );
 }

@@ -4,7 +4,7 @@ import { auditApi, type AuditEvent, type AuditFilters, type AuditPage, type Audi
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { keys, useApiQuery } from '../../data';
 import { LoadingState } from '../../components/LoadingState';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
 import { describeUserAgent } from '../../userAgent';

@@ -2,7 +2,7 @@ import { Alert, Badge, Button, Code, FileInput, Group, Modal, Stack, Table, Text
 import { useEffect, useState, type FormEvent } from 'react';
 import { adminApi, type BulkInviteReport } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { useAction } from '../../hooks/useAction';
 
 // The server's limit (docs/API.md); a bigger file is refused here before it is read.

@@ -2,7 +2,7 @@ import { Button, Group, Modal, Stack, Text } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { adminApi, type CompanyUser, type InvitableRole } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { useAction } from '../../hooks/useAction';
 import { RoleChoice } from './RoleChoice';
 

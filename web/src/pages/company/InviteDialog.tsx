@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { FieldErrors } from '../../api';
 import { adminApi, type CompanyUser, type InvitableRole } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
 import { RoleChoice } from './RoleChoice';

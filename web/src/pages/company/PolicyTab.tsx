@@ -5,7 +5,7 @@ import type { FieldErrors, PasswordClass } from '../../api';
 import { adminApi, type Policy, type PolicyAnswer } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
 import { keys, useApiQuery } from '../../data';

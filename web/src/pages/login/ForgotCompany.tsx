@@ -3,7 +3,7 @@ import { useRef, useState, type FormEvent } from 'react';
 import { recoveryApi } from '../../api/recovery';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
 import { usePageTitle } from '../../hooks/usePageTitle';

@@ -4,7 +4,7 @@ import type { FieldErrors } from '../../api';
 import { recoveryApi } from '../../api/recovery';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
 import { usePageTitle } from '../../hooks/usePageTitle';

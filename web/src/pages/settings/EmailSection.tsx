@@ -4,7 +4,7 @@ import type { FieldErrors } from '../../api';
 import { meApi, type Profile } from '../../api/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { visibilityToggle } from '../../components/visibilityToggle';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';

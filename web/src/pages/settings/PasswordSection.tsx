@@ -4,7 +4,7 @@ import type { FieldErrors, PasswordRule } from '../../api';
 import { meApi } from '../../api/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { visibilityToggle } from '../../components/visibilityToggle';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { keys, useInvalidate } from '../../data';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';

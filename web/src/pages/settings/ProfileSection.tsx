@@ -2,7 +2,7 @@ import { Box, Button, Group, Text, TextInput } from '@mantine/core';
 import { Fragment, useEffect, useState, type FormEvent } from 'react';
 import { meApi, type Profile } from '../../api/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { humanize } from '../../format';
 import { useAction } from '../../hooks/useAction';
 import { Notice } from '../../components/Notice';

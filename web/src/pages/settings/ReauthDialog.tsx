@@ -4,7 +4,7 @@ import type { FieldErrors } from '../../api';
 import { AuthCodeField, CODE_HINT, isCompleteCode } from '../../components/AuthCodeField';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { visibilityToggle } from '../../components/visibilityToggle';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { useAction } from '../../hooks/useAction';
 import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
 
