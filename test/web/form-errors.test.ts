@@ -2,11 +2,13 @@
 // server's answer under the field it is about, and a message gone once that field is edited.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiError } from '../../web/src/api.ts';
 import { clearEdited, editedFields, firstPerField, formErrors } from '../../web/src/forms/errors.ts';
 
+/** An API error as web/src/api.ts builds it from `{ error: { code, message, fields? } }`. */
+const refused = (code: string, message: string, fields: Record<string, string> = {}) => ({ code, message, fields });
+
 test('a refused code without fields goes under its field, not into a second alert', () => {
-  const error = new ApiError(401, 'totp.invalid_code', "That code didn't work.");
+  const error = refused('totp.invalid_code', "That code didn't work.");
   assert.deepEqual(formErrors(error, { 'totp.invalid_code': 'code' }), {
     fields: { code: "That code didn't work." },
     summary: null,
@@ -14,15 +16,25 @@ test('a refused code without fields goes under its field, not into a second aler
 });
 
 test('an error about no field is the summary, and fields the server named stay under them', () => {
-  const error = new ApiError(400, 'request.invalid', 'Check the fields.', { email: 'Enter a valid email address.' });
+  const error = refused('request.invalid', 'Check the fields.', { email: 'Enter a valid email address.' });
   assert.deepEqual(formErrors(error), { fields: { email: 'Enter a valid email address.' }, summary: 'Check the fields.' });
   assert.deepEqual(formErrors(null), { fields: {}, summary: null });
 });
 
 test('a field the server named keeps its own words over the code-wide message', () => {
-  const error = new ApiError(400, 'password.current_invalid', 'Generic.', { currentPassword: 'Your current password is not correct.' });
+  const error = refused('password.current_invalid', 'Generic.', { currentPassword: 'Your current password is not correct.' });
   assert.deepEqual(formErrors(error, { 'password.current_invalid': 'currentPassword' }).fields, {
     currentPassword: 'Your current password is not correct.',
+  });
+});
+
+test("a refused TOTP code shows the server's advice under the field, as its one message", () => {
+  const error = refused('totp.invalid_code', "That code didn't work. Check that your phone's clock is set automatically.", {
+    code: 'Incorrect or expired code.',
+  });
+  assert.deepEqual(formErrors(error, { 'totp.invalid_code': 'code' }, { codeMessageWins: true }), {
+    fields: { code: "That code didn't work. Check that your phone's clock is set automatically." },
+    summary: null,
   });
 });
 

@@ -1,19 +1,33 @@
 // How a form's errors behave, as pure functions (tested in test/web/form-errors.test.ts):
 // one message per field, server errors under the field they name, and a field's message
 // gone as soon as the user edits that field.
-import type { ApiError, FieldErrors } from '../api';
+// No imports: the unit tests run this file on Node as it is.
+
+type FieldErrors = Record<string, string>;
+/** What an ApiError carries that a form shows (web/src/api.ts). */
+interface RefusedRequest {
+  code: string;
+  message: string;
+  fields: FieldErrors;
+}
 
 /**
  * Splits an API error into messages under inputs and a summary for the Alert. Some codes
  * carry no `fields` but clearly belong to one input (a taken company name); those are
  * moved under that input instead of being shown twice. When such a code does name its
- * field (a wrong current password, a refused code), the field's own words are enough.
+ * field (a wrong current password), the field's own words are enough, unless
+ * `codeMessageWins`: then the code's fuller message replaces them (a refused TOTP code's
+ * advice about the phone's clock), still as the field's one message.
  */
-export function formErrors(error: ApiError | null, codeToField: Record<string, string> = {}) {
+export function formErrors(
+  error: RefusedRequest | null,
+  codeToField: Record<string, string> = {},
+  { codeMessageWins = false } = {},
+) {
   if (!error) return { fields: {} as FieldErrors, summary: null };
   const fields: FieldErrors = { ...error.fields };
   const field = codeToField[error.code];
-  if (field && !fields[field]) fields[field] = error.message;
+  if (field && (codeMessageWins || !fields[field])) fields[field] = error.message;
   const summary = field ? null : error.message;
   return { fields, summary };
 }

@@ -13,6 +13,8 @@ interface ApiFormOptions<Values, Output> {
   check?: (values: Values) => FieldErrors;
   /** Error codes without `fields` that belong under one input (e.g. a taken name). */
   codeToField?: Record<string, string>;
+  /** The mapped code's message replaces the field's own words (see formErrors). */
+  codeMessageWins?: boolean;
   /** Fields whose message goes stale when another one is edited (confirm with password). */
   linked?: Record<string, string[]>;
 }
@@ -34,6 +36,7 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
   schema,
   check,
   codeToField,
+  codeMessageWins,
   linked,
 }: ApiFormOptions<Values, Output>) {
   const bySchema = schema ? schemaResolver(schema, { sync: true }) : () => ({});
@@ -63,7 +66,7 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
 
   /** Shows an API error as this form's: under its fields, or in the summary. */
   const showError = (error: ApiError) => {
-    const { fields, summary: rest } = formErrors(error, codeToField);
+    const { fields, summary: rest } = formErrors(error, codeToField, { codeMessageWins });
     form.setErrors(fields);
     setSummary(rest);
     setAttempt((n) => n + 1);

@@ -19,7 +19,7 @@ const RECOVERY_HINT = 'Enter one of your recovery codes, like abcd-efgh-23.';
 
 const appSchema = z.object({ code: totpCode });
 const recoverySchema = z.object({ code: z.string().trim().refine(looksLikeRecoveryCode, RECOVERY_HINT) });
-/** A refused code is about the field, so its message goes under it, not in a second alert. */
+/** A refused code is about the field: the server's advice goes under it, not into a second alert. */
 const CODE_ERRORS = {
   'totp.invalid_code': 'code',
   'totp.already_used': 'code',
@@ -35,6 +35,7 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
     initialValues: { code: '' },
     schema: useRecovery ? recoverySchema : appSchema,
     codeToField: CODE_ERRORS,
+    codeMessageWins: true,
   });
   const inputRef = useRef<HTMLInputElement>(null);
 

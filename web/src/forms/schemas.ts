@@ -1,0 +1,32 @@
+// The forms' schemas, built from the contract's field rules exactly as the server's routes
+// build theirs (src/http/routes/*.ts), so the browser names a problem in the server's
+// words before the round trip. The server checks again; these only spare the wait.
+import { email, multilineText, name, password, phone, text, username } from '@contract';
+import { z } from 'zod';
+
+export const identifySchema = z.object({ username: text('Username', 100), companyName: text('Company Name', 100) });
+
+export const passwordStepSchema = z.object({ password: password() });
+
+export const accountRequestSchema = z.object({
+  companyName: name('Company Name', 100, 2),
+  contactName: name('Contact Name', 100),
+  email,
+  phone,
+  note: multilineText('Note', 2000),
+});
+
+export const inviteSchema = z.object({
+  email,
+  username,
+  role: z.enum(['master', 'user'], { error: 'Role must be master or user.' }),
+  displayName: name('Display name', 100, 0),
+});
+
+export const forgotPasswordSchema = identifySchema;
+
+export const forgotCompanySchema = z.object({ email });
+
+export const profileSchema = z.object({ displayName: name('Display name', 100) });
+
+export const emailChangeSchema = z.object({ email, password: password() });
