@@ -30,3 +30,10 @@ export const forgotCompanySchema = z.object({ email });
 export const profileSchema = z.object({ displayName: name('Display name', 100) });
 
 export const emailChangeSchema = z.object({ email, password: password() });
+
+/** The new password's rule depends on the company: checked apart (checkNewPassword). */
+export const passwordChangeSchema = z.object({
+  currentPassword: password('Current password'),
+  newPassword: z.string(),
+  confirm: z.string(),
+});

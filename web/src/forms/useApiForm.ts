@@ -1,5 +1,5 @@
 import { schemaResolver, useForm, type FormErrors } from '@mantine/form';
-import { useRef, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import type { z } from 'zod';
 import { ApiError, type FieldErrors } from '../api';
 import { useFocusFirstInvalid } from '../hooks/useFocusFirstInvalid';
@@ -48,18 +48,23 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
   // The form calls this before it exists in this scope; a ref bridges the two.
   const setErrorsRef = useRef<(update: (current: FormErrors) => FormErrors) => void>(() => {});
 
+  const linkedRef = useRef(linked);
+  linkedRef.current = linked;
+  // Stable, so the form's own setters stay stable for effects that call them.
+  const onValuesChange = useCallback((values: Values, previous: Values) => {
+    const edited = editedFields(previous, values);
+    if (edited.length === 0) return;
+    setErrorsRef.current((current) => clearEdited(current, edited, linkedRef.current));
+    setSummary(null);
+  }, []);
+
   const form = useForm<Values>({
     mode: 'controlled',
     initialValues,
     validate,
-    // Cleared below instead: list items and linked fields go too.
+    // Cleared in onValuesChange instead: list items and linked fields go too.
     clearInputErrorOnChange: false,
-    onValuesChange: (values, previous) => {
-      const edited = editedFields(previous, values);
-      if (edited.length === 0) return;
-      setErrorsRef.current((current) => clearEdited(current, edited, linked));
-      setSummary(null);
-    },
+    onValuesChange,
   });
   setErrorsRef.current = form.setErrors;
   useFocusFirstInvalid(ref, attempt);
