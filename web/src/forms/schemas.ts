@@ -1,7 +1,7 @@
 // The forms' schemas, built from the contract's field rules exactly as the server's routes
 // build theirs (src/http/routes/*.ts), so the browser names a problem in the server's
 // words before the round trip. The server checks again; these only spare the wait.
-import { email, multilineText, name, password, phone, text, username } from '@contract';
+import { email, multilineText, name, password, phone, text, totpCode, username } from '@contract';
 import { z } from 'zod';
 
 export const identifySchema = z.object({ username: text('Username', 100), companyName: text('Company Name', 100) });
@@ -37,3 +37,6 @@ export const passwordChangeSchema = z.object({
   newPassword: z.string(),
   confirm: z.string(),
 });
+
+/** Proving it is the user before a 2FA change (src/http/routes/me.ts, recovery-codes.ts). */
+export const reauthSchema = z.object({ password: password(), code: totpCode });
