@@ -40,3 +40,17 @@ export const passwordChangeSchema = z.object({
 
 /** Proving it is the user before a 2FA change (src/http/routes/me.ts, recovery-codes.ts). */
 export const reauthSchema = z.object({ password: password(), code: totpCode });
+
+/** Empty takes the server's default (the contact address's local part); otherwise a username. */
+export const approveSchema = z.object({
+  username: z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      if (!value) return;
+      const checked = username.safeParse(value);
+      if (!checked.success) ctx.addIssue({ code: 'custom', message: checked.error.issues[0]?.message ?? 'Invalid username.' });
+    }),
+});
+
+export const rejectSchema = z.object({ reason: text('Reason', 1000) });

@@ -69,6 +69,18 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
   setErrorsRef.current = form.setErrors;
   useFocusFirstInvalid(ref, attempt);
 
+  const { setValues, setErrors, reset } = form;
+  /** Starts afresh (a dialog opened again): these values or the first ones, and no messages. */
+  const restart = useCallback(
+    (values?: Values) => {
+      if (values) setValues(values);
+      else reset();
+      setErrors({});
+      setSummary(null);
+    },
+    [setValues, setErrors, reset],
+  );
+
   /** Shows an API error as this form's: under its fields, or in the summary. */
   const showError = (error: ApiError) => {
     const { fields, summary: rest } = formErrors(error, codeToField, { codeMessageWins });
@@ -106,5 +118,5 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
       },
     );
 
-  return { form, ref, summary, pending: form.submitting, submit, showError };
+  return { form, ref, summary, pending: form.submitting, submit, showError, restart };
 }

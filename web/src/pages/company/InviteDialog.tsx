@@ -17,17 +17,15 @@ const empty = { email: '', username: '', displayName: '', role: 'user' as Invita
 
 /** The invite email carries a Sign Up link, like the Root Master's welcome email. */
 export function InviteDialog({ opened, companyName, onClose, onInvited }: InviteDialogProps) {
-  const { form, ref, summary, pending, submit } = useApiForm({
+  const { form, ref, summary, pending, submit, restart } = useApiForm({
     initialValues: empty,
     schema: inviteSchema,
     codeToField: { 'user.username_taken': 'username' },
   });
-  const { reset } = form;
-
   // Each opening starts blank.
   useEffect(() => {
-    if (opened) reset();
-  }, [opened, reset]);
+    if (opened) restart();
+  }, [opened, restart]);
 
   const onSubmit = submit(
     ({ displayName, ...input }) => adminApi.invite({ ...input, ...(displayName ? { displayName } : {}) }),

@@ -81,14 +81,10 @@ function usePolicyForm(answer: PolicyAnswer) {
     // "The idle timeout can be at most the session limit." is about both numbers.
     linked: { sessionAbsoluteMinutes: ['sessionIdleMinutes'] },
   });
-  const { setValues, setErrors } = api.form;
+  const { setValues } = api.form;
   // A saved (or reloaded) policy is what the form shows from then on.
   useEffect(() => setValues(formOf(answer.policy)), [answer, setValues]);
-  const reset = () => {
-    setValues(formOf(answer.policy));
-    setErrors({});
-  };
-  return { ...api, reset };
+  return { ...api, reset: () => api.restart(formOf(answer.policy)) };
 }
 
 function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved: PolicyAnswer) => void }) {

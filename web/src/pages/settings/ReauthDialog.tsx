@@ -20,16 +20,14 @@ interface ReauthDialogProps<T> {
 
 /** Proves it is really the user (password and a current authenticator code) before a 2FA change. */
 export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger, onClose, submit, onDone }: ReauthDialogProps<T>) {
-  const { form, ref, summary, pending, submit: onSubmitWith } = useApiForm({
+  const { form, ref, summary, pending, submit: onSubmitWith, restart } = useApiForm({
     initialValues: { password: '', code: '' },
     schema: reauthSchema,
     codeToField: { 'password.current_invalid': 'password', 'totp.code_refused': 'code', 'totp.already_used': 'code' },
   });
-  const { reset } = form;
-
   useEffect(() => {
-    if (opened) reset();
-  }, [opened, reset]);
+    if (opened) restart();
+  }, [opened, restart]);
 
   const onSubmit = onSubmitWith(
     ({ password, code }) => submit(password, code),
