@@ -72,6 +72,8 @@ export function AuditLog({ scope, companies }: AuditLogProps) {
   // A malformed filter answers 400 with the field named: show it under that input.
   const filterError = first.error?.status === 400 ? first.error : null;
   const { fields, summary } = formErrors(filterError);
+  // A filter's message is about the value that was applied: editing the filter removes it.
+  const fieldError = (key: keyof AuditFilters) => (typed[key] === applied[key] ? fields[key] : undefined);
 
   const onFilter = (event: FormEvent) => {
     event.preventDefault();
@@ -105,7 +107,7 @@ export function AuditLog({ scope, companies }: AuditLogProps) {
               value={typed.companyId}
               onChange={set('companyId')}
               data={[{ value: '', label: 'All companies' }, ...companies.map((c) => ({ value: c.id, label: c.name }))]}
-              error={fields.companyId}
+              error={fieldError('companyId')}
             />
           )}
           <TextInput
@@ -118,10 +120,10 @@ export function AuditLog({ scope, companies }: AuditLogProps) {
             autoCapitalize="none"
             value={typed.action}
             onChange={set('action')}
-            error={fields.action}
+            error={fieldError('action')}
           />
-          <TextInput label="From" type="date" size="sm" w={170} description="Whole days, UTC" value={typed.from} onChange={set('from')} error={fields.from} />
-          <TextInput label="To" type="date" size="sm" w={170} description="Inclusive" value={typed.to} onChange={set('to')} error={fields.to} />
+          <TextInput label="From" type="date" size="sm" w={170} description="Whole days, UTC" value={typed.from} onChange={set('from')} error={fieldError('from')} />
+          <TextInput label="To" type="date" size="sm" w={170} description="Inclusive" value={typed.to} onChange={set('to')} error={fieldError('to')} />
           <Group gap="xs" mt={46}>
             <Button type="submit" size="sm">Filter</Button>
             <Button variant="default" size="sm" onClick={onClear}>Clear</Button>
