@@ -10,18 +10,22 @@ import { ResetPasswordPage } from './pages/recovery/ResetPasswordPage';
 import { RequestAccountPage } from './pages/RequestAccountPage';
 import { SettingsPage } from './pages/settings/SettingsPage';
 import { SignupPage } from './pages/signup/SignupPage';
+import { SignedInLayout } from './session';
 
 export function App() {
   return (
     <BrowserRouter>
       <Routes>
-        <Route path="/" element={<DashboardPage />} />
+        {/* The signed-in pages share one layout, which loads the session once for all of them. */}
+        <Route element={<SignedInLayout />}>
+          <Route path="/" element={<DashboardPage />} />
+          <Route path="/operator" element={<OperatorPage />} />
+          <Route path="/company" element={<CompanyPage />} />
+          <Route path="/settings" element={<SettingsPage />} />
+        </Route>
         <Route path="/login" element={<LoginPage />} />
         <Route path="/request-account" element={<RequestAccountPage />} />
         <Route path="/signup/:token" element={<SignupPage />} />
-        <Route path="/operator" element={<OperatorPage />} />
-        <Route path="/company" element={<CompanyPage />} />
-        <Route path="/settings" element={<SettingsPage />} />
         {/* The paths the server's emails link to (src/users/password-reset.ts, email-change.ts). */}
         <Route path="/reset-password/:token" element={<ResetPasswordPage />} />
         <Route path="/confirm-email/:token" element={<ConfirmEmailPage />} />

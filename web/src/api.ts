@@ -97,16 +97,19 @@ export interface Enrollment {
   apps: string[];
 }
 
+/** GET /api/me (src/http/routes/portal.ts): who is signed in, in which company, and how. */
 export interface Me {
   user: {
     id: string;
     username: string;
-    displayName: string | null;
-    email: string | null;
-    role: string;
+    displayName: string;
+    email: string;
+    role: 'root_master' | 'master' | 'user';
     isOperator: boolean;
   };
-  company: { id: string; name: string; status: string };
+  company: { id: string; name: string; status: 'active' | 'suspended' };
+  /** When this login happened and with which factors (`pwd`, `otp`, ...). */
+  session: { authTime: string; amr: string[] };
 }
 
 export type RequestStatus = 'pending' | 'approved' | 'rejected';

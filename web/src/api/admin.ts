@@ -9,7 +9,7 @@ export type UserStatus = 'invited' | 'not_enrolled' | 'active' | 'disabled';
 export interface CompanyUser {
   id: string;
   username: string;
-  displayName: string | null;
+  displayName: string;
   email: string;
   role: CompanyRole;
   status: UserStatus;

@@ -5,14 +5,14 @@ import type { CompanyRole } from './admin';
 
 export interface Profile {
   username: string;
-  displayName: string | null;
-  email: string | null;
+  displayName: string;
+  email: string;
   pendingEmail: string | null;
   role: CompanyRole;
   companyName: string;
   twoFactorEnrolledAt: string | null;
-  /** The company's password rule, if the server sends it; the checklist falls back to the default. */
-  passwordPolicy?: PasswordRule;
+  /** The company's password rule, for the live checklist of the password change. */
+  passwordPolicy: PasswordRule;
 }
 
 export interface MySession {

@@ -37,6 +37,3 @@ export function AuthCodeField({ value, onChange, error, inputRef, autoFocus }: A
     />
   );
 }
-
-export const isCompleteCode = (code: string) => /^\d{6}$/.test(code);
-export const CODE_HINT = 'Enter the 6-digit code from your authenticator app.';

@@ -1,22 +1,19 @@
 import { Button, Card, Group, SimpleGrid, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
-import { displayName, SignedInShell } from '../components/SignedInShell';
-import { SessionPending } from '../components/SessionPending';
+import { displayName } from '../components/SignedInShell';
 import { StatusBadge } from '../components/StatusBadge';
 import { humanize } from '../format';
 import { usePageTitle } from '../hooks/usePageTitle';
-import { useSession } from '../hooks/useSession';
 import { isMaster } from '../roles';
+import { useMe } from '../session';
 import { ModulesSection } from './dashboard/ModulesSection';
 
 export function DashboardPage() {
   usePageTitle('Home');
-  const { me, error, reload } = useSession();
-
-  if (!me) return <SessionPending error={error} onRetry={() => void reload()} />;
+  const me = useMe();
 
   return (
-    <SignedInShell me={me}>
+    <>
       <Title order={1} size="h2">
         Welcome, {displayName(me)}
       </Title>
@@ -61,6 +58,6 @@ export function DashboardPage() {
       </SimpleGrid>
 
       <ModulesSection me={me} />
-    </SignedInShell>
+    </>
   );
 }

@@ -1,14 +1,15 @@
 import { Button, Code, Group, NativeSelect, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { auditApi, type AuditEvent, type AuditFilters, type AuditPage, type AuditScope } from '../../api/audit';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { keys, useApiQuery } from '../../data';
 import { LoadingState } from '../../components/LoadingState';
-import { formErrors } from '../../formErrors';
+import { formErrors } from '../../forms/errors';
 import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
-import { useLoad } from '../../hooks/useLoad';
 import { describeUserAgent } from '../../userAgent';
-import { LoadError } from '../operator/LoadError';
+import { LoadError } from '../../components/LoadError';
+import { NoAccess } from '../../components/NoAccess';
 import { actorText, detailText, targetText } from './auditText';
 import { ScrollTable } from '../../components/ScrollTable';
 
@@ -18,8 +19,6 @@ interface AuditLogProps {
   scope: AuditScope;
   /** Operators filter by company; Masters only ever see their own. */
   companies?: { id: string; name: string }[];
-  /** Shown instead of the list when the server answers 403. */
-  forbidden?: ReactNode;
 }
 
 function EventRow({ event, withCompany }: { event: AuditEvent; withCompany: boolean }) {
@@ -55,11 +54,10 @@ function EventRow({ event, withCompany }: { event: AuditEvent; withCompany: bool
  * The audit trail, newest first, with filters; "Load More" follows the server's cursor and
  * "Export CSV" downloads what the same filters select (up to the server's limit).
  */
-export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
+export function AuditLog({ scope, companies }: AuditLogProps) {
   const [typed, setTyped] = useState<AuditFilters>(EMPTY);
   const [applied, setApplied] = useState<AuditFilters>(EMPTY);
-  const load = useCallback(() => auditApi.page(scope, applied), [scope, applied]);
-  const first = useLoad(load);
+  const first = useApiQuery(keys.audit(scope, applied), () => auditApi.page(scope, applied));
   const [older, setOlder] = useState<AuditPage[]>([]);
   const more = useAction();
   const { setError: setMoreError } = more;
@@ -68,13 +66,15 @@ export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
   useEffect(() => {
     setOlder([]);
     setMoreError(null);
-  }, [first.data, setMoreError]);
+  }, [first.updatedAt, setMoreError]);
 
   const events = [...(first.data?.events ?? []), ...older.flatMap((page) => page.events)];
   const nextCursor = older.length ? (older.at(-1)?.nextCursor ?? null) : (first.data?.nextCursor ?? null);
   // A malformed filter answers 400 with the field named: show it under that input.
   const filterError = first.error?.status === 400 ? first.error : null;
   const { fields, summary } = formErrors(filterError);
+  // A filter's message is about the value that was applied: editing the filter removes it.
+  const fieldError = (key: keyof AuditFilters) => (typed[key] === applied[key] ? fields[key] : undefined);
 
   const onFilter = (event: FormEvent) => {
     event.preventDefault();
@@ -94,7 +94,7 @@ export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
     setTyped((current) => ({ ...current, [key]: value }));
   };
 
-  if (first.error?.status === 403 && forbidden) return <>{forbidden}</>;
+  if (first.error?.status === 403) return <NoAccess place={scope} />;
 
   return (
     <Stack gap="md">
@@ -108,7 +108,7 @@ export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
               value={typed.companyId}
               onChange={set('companyId')}
               data={[{ value: '', label: 'All companies' }, ...companies.map((c) => ({ value: c.id, label: c.name }))]}
-              error={fields.companyId}
+              error={fieldError('companyId')}
             />
           )}
           <TextInput
@@ -121,10 +121,10 @@ export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
             autoCapitalize="none"
             value={typed.action}
             onChange={set('action')}
-            error={fields.action}
+            error={fieldError('action')}
           />
-          <TextInput label="From" type="date" size="sm" w={170} description="Whole days, UTC" value={typed.from} onChange={set('from')} error={fields.from} />
-          <TextInput label="To" type="date" size="sm" w={170} description="Inclusive" value={typed.to} onChange={set('to')} error={fields.to} />
+          <TextInput label="From" type="date" size="sm" w={170} description="Whole days, UTC" value={typed.from} onChange={set('from')} error={fieldError('from')} />
+          <TextInput label="To" type="date" size="sm" w={170} description="Inclusive" value={typed.to} onChange={set('to')} error={fieldError('to')} />
           <Group gap="xs" mt={46}>
             <Button type="submit" size="sm">Filter</Button>
             <Button variant="default" size="sm" onClick={onClear}>Clear</Button>
@@ -147,7 +147,7 @@ export function AuditLog({ scope, companies, forbidden }: AuditLogProps) {
         </Group>
       </Group>
 
-      {filterError ? <ErrorAlert message={summary} /> : first.error && <LoadError error={first.error} onRetry={() => void first.reload()} />}
+      {filterError ? <ErrorAlert message={summary} /> : first.error && <LoadError place={scope} error={first.error} onRetry={() => void first.reload()} />}
       {!first.error && first.data === null && <LoadingState label="Loading the audit log…" />}
       {!first.error && first.data !== null && events.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">No events match these filters.</Text>

@@ -1,7 +1,7 @@
 import { Badge, Table, Text } from '@mantine/core';
 import type { ComplianceUser } from '../../api/audit';
 import { formatTime, humanize } from '../../format';
-import { UserStatusBadge } from '../company/UserStatusBadge';
+import { UserStatusBadge } from '../../components/UserStatusBadge';
 import { ScrollTable } from '../../components/ScrollTable';
 
 function TwoFactor({ user }: { user: ComplianceUser }) {

@@ -1,14 +1,14 @@
 import { Button, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import type { Me } from '../../api';
 import { adminApi, type Approval } from '../../api/admin';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { LoadingState } from '../../components/LoadingState';
 import { formatTime } from '../../format';
-import { useLoad } from '../../hooks/useLoad';
-import { LoadError } from '../operator/LoadError';
-import { Notice } from '../operator/Notice';
-import { NoAccess } from './NoAccess';
+import { keys, useApiQuery, useInvalidate } from '../../data';
+import { LoadError } from '../../components/LoadError';
+import { Notice } from '../../components/Notice';
+import { NoAccess } from '../../components/NoAccess';
 import { ScrollTable } from '../../components/ScrollTable';
 
 type Decision = { kind: 'approve' | 'reject'; approval: Approval } | null;
@@ -36,15 +36,15 @@ function ApprovalActions({ approval, me, onDecide }: { approval: Approval; me: M
 }
 
 export function ApprovalsTab({ me }: { me: Me }) {
-  const load = useCallback(() => adminApi.approvals(), []);
-  const { data, error, loading, reload } = useLoad(load);
+  const { data, error, loading, reload } = useApiQuery(keys.company.approvals, adminApi.approvals);
+  const invalidate = useInvalidate();
   const [decision, setDecision] = useState<Decision>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const approvals = data?.approvals ?? [];
   const target = decision?.approval.target.username ?? '';
   const withdrawing = decision?.kind === 'reject' && decision.approval.requestedBy.id === me.user.id;
 
-  if (error?.status === 403) return <NoAccess />;
+  if (error?.status === 403) return <NoAccess place="company" />;
 
   return (
     <Stack gap="md">
@@ -58,7 +58,7 @@ export function ApprovalsTab({ me }: { me: Me }) {
         </Button>
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="company" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading approvals…" />}
       {!error && data !== null && approvals.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">
@@ -107,7 +107,8 @@ export function ApprovalsTab({ me }: { me: Me }) {
               : `The 2FA reset for ${target} was ${withdrawing ? 'withdrawn' : 'rejected'}; nothing changed.`,
           );
           setDecision(null);
-          void reload();
+          // An approved reset changes the user's status in the users list and compliance.
+          void invalidate(keys.company.all);
         }}
       >
         <Text size="sm">

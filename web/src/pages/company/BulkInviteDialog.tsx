@@ -1,9 +1,8 @@
 import { Alert, Badge, Button, Code, FileInput, Group, Modal, Stack, Table, Text, Textarea } from '@mantine/core';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { adminApi, type BulkInviteReport } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { formErrors } from '../../formErrors';
-import { useAction } from '../../hooks/useAction';
+import { useApiForm } from '../../forms';
 import { ScrollTable } from '../../components/ScrollTable';
 
 // The server's limit (docs/API.md); a bigger file is refused here before it is read.
@@ -75,24 +74,22 @@ function Report({ report }: { report: BulkInviteReport }) {
 
 /** Invites from a CSV file (or pasted text); each row is invited fully or not at all. */
 export function BulkInviteDialog({ opened, onClose, onProcessed }: BulkInviteDialogProps) {
-  const [csv, setCsv] = useState('');
   const [file, setFile] = useState<File | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
-  const [missing, setMissing] = useState(false);
   const [report, setReport] = useState<BulkInviteReport | null>(null);
-  const action = useAction();
-  const { setError } = action;
-  const { fields, summary } = formErrors(action.error);
+  const { form, ref, summary, pending, submit, restart } = useApiForm({
+    initialValues: { csv: '' },
+    // Sent as typed: only an empty box is refused here, the server checks each row.
+    check: ({ csv }): Record<string, string> => (csv.trim() ? {} : { csv: 'Choose a CSV file or paste its text.' }),
+  });
 
   useEffect(() => {
     if (!opened) return;
-    setCsv('');
+    restart();
     setFile(null);
     setFileError(null);
-    setMissing(false);
     setReport(null);
-    setError(null);
-  }, [opened, setError]);
+  }, [opened, restart]);
 
   const onFile = async (chosen: File | null) => {
     setFile(chosen);
@@ -101,22 +98,19 @@ export function BulkInviteDialog({ opened, onClose, onProcessed }: BulkInviteDia
     if (chosen.size > MAX_BYTES) return setFileError('The file is larger than 256 KiB. Split it into smaller files.');
     try {
       // Shown in the box below, so what is sent can be read and corrected first.
-      setCsv(await readFile(chosen));
-      setMissing(false);
+      form.setFieldValue('csv', await readFile(chosen));
     } catch {
       setFileError('The file could not be read. Choose it again, or paste its text below.');
     }
   };
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    setMissing(!csv.trim());
-    if (!csv.trim()) return;
-    const result = await action.run(() => adminApi.bulkInvite(csv));
-    if (!result) return;
-    setReport(result);
-    onProcessed(result);
-  };
+  const onSubmit = submit(
+    ({ csv }) => adminApi.bulkInvite(csv),
+    (result) => {
+      setReport(result);
+      onProcessed(result);
+    },
+  );
 
   return (
     <Modal opened={opened} onClose={onClose} title="Bulk Invite" size="xl" centered closeOnClickOutside={!report}>
@@ -133,7 +127,7 @@ export function BulkInviteDialog({ opened, onClose, onProcessed }: BulkInviteDia
           </Group>
         </Stack>
       ) : (
-        <form onSubmit={onSubmit} noValidate>
+        <form ref={ref} onSubmit={onSubmit} noValidate>
           <Stack gap="md">
             <Text size="sm">
               The first row names the columns: <Code>email</Code>, <Code>username</Code>, <Code>role</Code> (
@@ -159,18 +153,13 @@ export function BulkInviteDialog({ opened, onClose, onProcessed }: BulkInviteDia
               maxRows={14}
               spellCheck={false}
               styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)', fontSize: 13 } }}
-              value={csv}
-              onChange={(event) => {
-                setCsv(event.currentTarget.value);
-                setMissing(false);
-              }}
-              error={missing ? 'Choose a CSV file or paste its text.' : fields.csv}
+              {...form.getInputProps('csv')}
             />
             <Group justify="flex-end" gap="sm">
               <Button variant="default" onClick={onClose}>
                 Cancel
               </Button>
-              <Button type="submit" loading={action.pending}>
+              <Button type="submit" loading={pending}>
                 Invite Users
               </Button>
             </Group>

@@ -1,15 +1,13 @@
 import { Anchor, Tabs, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
-import { SessionPending } from '../../components/SessionPending';
-import { SignedInShell } from '../../components/SignedInShell';
 import { usePageTitle } from '../../hooks/usePageTitle';
+import { useMe } from '../../session';
 import { useTabParam } from '../../hooks/useTabParam';
-import { useSession } from '../../hooks/useSession';
 import { isMaster } from '../../roles';
 import { AuditLog } from '../audit/AuditLog';
 import { ApprovalsTab } from './ApprovalsTab';
 import { ComplianceTab } from './ComplianceTab';
-import { NoAccess } from './NoAccess';
+import { NoAccess } from '../../components/NoAccess';
 import { PolicyTab } from './PolicyTab';
 import { UsersTab } from './UsersTab';
 
@@ -18,13 +16,11 @@ const tabs = ['users', 'approvals', 'policy', 'audit', 'compliance'] as const;
 /** Company administration for the Root Master and Masters. */
 export function CompanyPage() {
   usePageTitle('Company');
-  const { me, error, reload } = useSession();
+  const me = useMe();
   const [tab, setTab] = useTabParam(tabs);
 
-  if (!me) return <SessionPending error={error} onRetry={() => void reload()} />;
-
   return (
-    <SignedInShell me={me}>
+    <>
       <div>
         <Anchor component={Link} to="/" size="sm">
           ← Home
@@ -37,7 +33,7 @@ export function CompanyPage() {
         </Text>
       </div>
       {!isMaster(me) ? (
-        <NoAccess />
+        <NoAccess place="company" />
       ) : (
         // Inactive panels unmount, so opening a tab always shows fresh data.
         <Tabs value={tab} onChange={setTab} keepMounted={false}>
@@ -49,7 +45,7 @@ export function CompanyPage() {
             <Tabs.Tab value="compliance">MFA Compliance</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="users">
-            <UsersTab me={me} onMeChanged={() => void reload()} />
+            <UsersTab me={me} />
           </Tabs.Panel>
           <Tabs.Panel value="approvals">
             <ApprovalsTab me={me} />
@@ -58,13 +54,13 @@ export function CompanyPage() {
             <PolicyTab />
           </Tabs.Panel>
           <Tabs.Panel value="audit">
-            <AuditLog scope="company" forbidden={<NoAccess />} />
+            <AuditLog scope="company" />
           </Tabs.Panel>
           <Tabs.Panel value="compliance">
             <ComplianceTab />
           </Tabs.Panel>
         </Tabs>
       )}
-    </SignedInShell>
+    </>
   );
 }

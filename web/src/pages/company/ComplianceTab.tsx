@@ -1,19 +1,17 @@
 import { Button, Group, Stack, Text } from '@mantine/core';
-import { useCallback } from 'react';
 import { auditApi } from '../../api/audit';
 import { LoadingState } from '../../components/LoadingState';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery } from '../../data';
 import { ComplianceTotals } from '../audit/ComplianceTotals';
 import { ComplianceUsers } from '../audit/ComplianceUsers';
-import { LoadError } from '../operator/LoadError';
-import { NoAccess } from './NoAccess';
+import { LoadError } from '../../components/LoadError';
+import { NoAccess } from '../../components/NoAccess';
 
 /** The company's MFA compliance: who has 2FA, who is still pending and for how long. */
 export function ComplianceTab() {
-  const load = useCallback(() => auditApi.companyCompliance(), []);
-  const { data, error, loading, reload } = useLoad(load);
+  const { data, error, loading, reload } = useApiQuery(keys.company.compliance, auditApi.companyCompliance);
 
-  if (error?.status === 403) return <NoAccess />;
+  if (error?.status === 403) return <NoAccess place="company" />;
 
   return (
     <Stack gap="md">
@@ -30,7 +28,7 @@ export function ComplianceTab() {
           </Button>
         </Group>
       </Group>
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="company" error={error} onRetry={() => void reload()} />}
       {!error && !data && <LoadingState label="Loading compliance…" />}
       {data && (
         <>

@@ -1,27 +1,25 @@
 import { Alert, Anchor, Button, Checkbox, Fieldset, Group, NumberInput, SimpleGrid, Stack, Switch, Text, Textarea } from '@mantine/core';
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import type { FieldErrors, PasswordClass } from '../../api';
 import { adminApi, type Policy, type PolicyAnswer } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
-import { formErrors } from '../../formErrors';
-import { useAction } from '../../hooks/useAction';
-import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
-import { useLoad } from '../../hooks/useLoad';
-import { LoadError } from '../operator/LoadError';
-import { isListKey, linesOf, listErrors } from '../operator/moduleLines';
-import { Notice } from '../operator/Notice';
-import { NoAccess } from './NoAccess';
+import { useApiForm } from '../../forms';
+import { keys, useApiQuery } from '../../data';
+import { LoadError } from '../../components/LoadError';
+import { isListKey, linesOf, listErrors } from '../../lines';
+import { Notice } from '../../components/Notice';
+import { NoAccess } from '../../components/NoAccess';
 
 type NumberField = 'passwordMinLength' | 'lockoutThreshold' | 'lockoutMinutes' | 'sessionAbsoluteMinutes' | 'sessionIdleMinutes';
 
-/** The form keeps what is typed (a number input may hold '' for a moment). */
-interface Form {
-  numbers: Record<NumberField, number | string>;
+/** The form keeps what is typed (a number input may hold '' for a moment); one key per field. */
+type Form = Record<NumberField, number | string> & {
   passwordClasses: PasswordClass[];
   ipAllowlist: string;
   twoPerson2faReset: boolean;
-}
+};
 
 const CLASS_LABELS: Record<PasswordClass, string> = {
   lower: 'A lower-case letter',
@@ -39,13 +37,11 @@ const NUMBER_LABELS: Record<NumberField, string> = {
 };
 
 const formOf = (policy: Policy): Form => ({
-  numbers: {
-    passwordMinLength: policy.passwordMinLength,
-    lockoutThreshold: policy.lockoutThreshold,
-    lockoutMinutes: policy.lockoutMinutes,
-    sessionAbsoluteMinutes: policy.sessionAbsoluteMinutes,
-    sessionIdleMinutes: policy.sessionIdleMinutes,
-  },
+  passwordMinLength: policy.passwordMinLength,
+  lockoutThreshold: policy.lockoutThreshold,
+  lockoutMinutes: policy.lockoutMinutes,
+  sessionAbsoluteMinutes: policy.sessionAbsoluteMinutes,
+  sessionIdleMinutes: policy.sessionIdleMinutes,
   passwordClasses: policy.passwordClasses,
   ipAllowlist: policy.ipAllowlist.join('\n'),
   twoPerson2faReset: policy.twoPerson2faReset,
@@ -55,13 +51,13 @@ const formOf = (policy: Policy): Form => ({
 function check(form: Form, limits: PolicyAnswer['limits']): FieldErrors {
   const errors: FieldErrors = {};
   for (const key of Object.keys(NUMBER_LABELS) as NumberField[]) {
-    const value = form.numbers[key];
+    const value = form[key];
     const [min, max] = limits[key];
     if (value === '' || typeof value !== 'number' || !Number.isInteger(value)) errors[key] = 'Enter a whole number.';
     else if (value < min || value > max) errors[key] = `Enter a number from ${min} to ${max}.`;
   }
-  const idle = form.numbers.sessionIdleMinutes;
-  const absolute = form.numbers.sessionAbsoluteMinutes;
+  const idle = form.sessionIdleMinutes;
+  const absolute = form.sessionAbsoluteMinutes;
   if (!errors.sessionIdleMinutes && !errors.sessionAbsoluteMinutes && Number(idle) > Number(absolute)) {
     errors.sessionIdleMinutes = 'The idle timeout can be at most the session limit.';
   }
@@ -75,51 +71,53 @@ const hours = (minutes: number | string) => {
   return ` (${Number.isInteger(h) ? h : h.toFixed(1)} h)`;
 };
 
+/** The policy form: the saved policy as typed values, checked against the server's limits. */
+function usePolicyForm(answer: PolicyAnswer) {
+  const api = useApiForm({
+    initialValues: formOf(answer.policy),
+    check: (values) => check(values, answer.limits),
+    // The self-lockout guard names the allowlist; keep it under that field.
+    codeToField: { 'policy.locks_out_self': 'ipAllowlist' },
+    // "The idle timeout can be at most the session limit." is about both numbers.
+    linked: { sessionAbsoluteMinutes: ['sessionIdleMinutes'] },
+  });
+  const { setValues } = api.form;
+  // A saved (or reloaded) policy is what the form shows from then on.
+  useEffect(() => setValues(formOf(answer.policy)), [answer, setValues]);
+  return { ...api, reset: () => api.restart(formOf(answer.policy)) };
+}
+
 function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved: PolicyAnswer) => void }) {
-  const [form, setForm] = useState<Form>(() => formOf(answer.policy));
-  const [checked, setChecked] = useState<FieldErrors>({});
-  const [sentLines, setSentLines] = useState(linesOf(''));
-  const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
   const { limits, currentIp } = answer;
-  // The self-lockout guard names the allowlist; keep it under that field.
-  const { fields, summary } = formErrors(action.error, { 'policy.locks_out_self': 'ipAllowlist' });
-  const errors = { ...fields, ...checked };
-  useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
+  const [sentLines, setSentLines] = useState(linesOf(''));
+  const { form, ref, summary, pending, submit, reset } = usePolicyForm(answer);
+  const values = form.values;
+  const errors = form.errors as FieldErrors;
 
-  useEffect(() => setForm(formOf(answer.policy)), [answer]);
-
-  const setNumber = (key: NumberField) => (value: number | string) => {
-    setForm((current) => ({ ...current, numbers: { ...current.numbers, [key]: value } }));
-    setChecked(({ [key]: _dropped, ...rest }) => rest);
-  };
-
-  const lines = linesOf(form.ipAllowlist);
+  const lines = linesOf(values.ipAllowlist);
   const ipMessages = listErrors(errors, 'ipAllowlist', sentLines);
   const classMessages = Object.entries(errors)
     .filter(([key]) => isListKey(key, 'passwordClasses'))
     .map(([, message]) => message);
   const hasCurrentIp = currentIp !== null && lines.some((line) => line.value === currentIp);
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const problems = check(form, limits);
-    setChecked(problems);
-    if (Object.keys(problems).length) return;
-    setSentLines(lines);
-    const change: Policy = {
-      passwordMinLength: Number(form.numbers.passwordMinLength),
-      passwordClasses: limits.passwordClasses.filter((c) => form.passwordClasses.includes(c)),
-      lockoutThreshold: Number(form.numbers.lockoutThreshold),
-      lockoutMinutes: Number(form.numbers.lockoutMinutes),
-      sessionAbsoluteMinutes: Number(form.numbers.sessionAbsoluteMinutes),
-      sessionIdleMinutes: Number(form.numbers.sessionIdleMinutes),
-      ipAllowlist: lines.map((line) => line.value),
-      twoPerson2faReset: form.twoPerson2faReset,
-    };
-    const saved = await action.run(() => adminApi.savePolicy(change));
-    if (saved) onSaved(saved);
-  };
+  const onSubmit = submit(
+    (typed) => {
+      setSentLines(lines);
+      const change: Policy = {
+        passwordMinLength: Number(typed.passwordMinLength),
+        passwordClasses: limits.passwordClasses.filter((c) => typed.passwordClasses.includes(c)),
+        lockoutThreshold: Number(typed.lockoutThreshold),
+        lockoutMinutes: Number(typed.lockoutMinutes),
+        sessionAbsoluteMinutes: Number(typed.sessionAbsoluteMinutes),
+        sessionIdleMinutes: Number(typed.sessionIdleMinutes),
+        ipAllowlist: lines.map((line) => line.value),
+        twoPerson2faReset: typed.twoPerson2faReset,
+      };
+      return adminApi.savePolicy(change);
+    },
+    onSaved,
+  );
 
   const numberInput = (key: NumberField, description: string, suffix = '') => (
     <NumberInput
@@ -131,14 +129,12 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
       allowNegative={false}
       // No silent clamping on blur: an out-of-range number gets a message instead.
       clampBehavior="none"
-      value={form.numbers[key]}
-      onChange={setNumber(key)}
-      error={errors[key]}
+      {...form.getInputProps(key)}
     />
   );
 
   return (
-    <form ref={formRef} onSubmit={onSubmit} noValidate>
+    <form ref={ref} onSubmit={onSubmit} noValidate>
       <Stack gap="lg">
         <ErrorAlert message={summary} />
         <Fieldset legend="Passwords">
@@ -149,11 +145,8 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
             </SimpleGrid>
             <Checkbox.Group
               label="Each new password needs"
-              value={form.passwordClasses}
-              onChange={(value) => {
-                setForm((current) => ({ ...current, passwordClasses: value as PasswordClass[] }));
-                setChecked(({ passwordClasses: _dropped, ...rest }) => rest);
-              }}
+              value={values.passwordClasses}
+              onChange={(value) => form.setFieldValue('passwordClasses', value as PasswordClass[])}
               error={classMessages.length ? classMessages.join(' ') : undefined}
             >
               <Group gap="lg" mt={6}>
@@ -168,14 +161,14 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
         <Fieldset legend="Lockout">
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             {numberInput('lockoutThreshold', 'Wrong passwords, codes and recovery codes, counted together.')}
-            {numberInput('lockoutMinutes', `${limits.lockoutMinutes[0]} minute to 24 hours.`, hours(form.numbers.lockoutMinutes))}
+            {numberInput('lockoutMinutes', `${limits.lockoutMinutes[0]} minute to 24 hours.`, hours(values.lockoutMinutes))}
           </SimpleGrid>
         </Fieldset>
 
         <Fieldset legend="Sessions">
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            {numberInput('sessionAbsoluteMinutes', 'A session ends this long after login, however active.', hours(form.numbers.sessionAbsoluteMinutes))}
-            {numberInput('sessionIdleMinutes', 'A session ends after this long without use.', hours(form.numbers.sessionIdleMinutes))}
+            {numberInput('sessionAbsoluteMinutes', 'A session ends this long after login, however active.', hours(values.sessionAbsoluteMinutes))}
+            {numberInput('sessionIdleMinutes', 'A session ends after this long without use.', hours(values.sessionIdleMinutes))}
           </SimpleGrid>
         </Fieldset>
 
@@ -189,11 +182,8 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
               maxRows={12}
               spellCheck={false}
               styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
-              value={form.ipAllowlist}
-              onChange={(event) => {
-                const value = event.currentTarget.value;
-                setForm((current) => ({ ...current, ipAllowlist: value }));
-              }}
+              value={values.ipAllowlist}
+              onChange={(event) => form.setFieldValue('ipAllowlist', event.currentTarget.value)}
               error={ipMessages.length ? <>{ipMessages.map((m) => <span key={m} style={{ display: 'block' }}>{m}</span>)}</> : undefined}
             />
             {currentIp && (
@@ -204,7 +194,7 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
                     component="button"
                     type="button"
                     size="sm"
-                    onClick={() => setForm((current) => ({ ...current, ipAllowlist: `${current.ipAllowlist.trimEnd()}\n${currentIp}`.trimStart() }))}
+                    onClick={() => form.setFieldValue('ipAllowlist', `${values.ipAllowlist.trimEnd()}\n${currentIp}`.trimStart())}
                   >
                     Add my address
                   </Anchor>
@@ -222,19 +212,15 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
           <Switch
             label="A second Master must approve each 2FA reset"
             description="A reset requested by a Master waits on the Approvals tab until another Master approves it."
-            checked={form.twoPerson2faReset}
-            onChange={(event) => {
-              const value = event.currentTarget.checked;
-              setForm((current) => ({ ...current, twoPerson2faReset: value }));
-            }}
+            {...form.getInputProps('twoPerson2faReset', { type: 'checkbox' })}
           />
         </Fieldset>
 
         <Group>
-          <Button type="submit" loading={action.pending}>
+          <Button type="submit" loading={pending}>
             Save Policy
           </Button>
-          <Button variant="default" onClick={() => { setForm(formOf(answer.policy)); setChecked({}); action.setError(null); }}>
+          <Button variant="default" onClick={reset}>
             Discard Changes
           </Button>
         </Group>
@@ -244,18 +230,16 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
 }
 
 export function PolicyTab() {
-  const load = useCallback(() => adminApi.policy(), []);
-  const { data, error, reload } = useLoad(load);
-  const [saved, setSaved] = useState<PolicyAnswer | null>(null);
+  const { data: answer, error, reload } = useApiQuery(keys.company.policy, adminApi.policy);
+  const client = useQueryClient();
   const [notice, setNotice] = useState<string | null>(null);
-  const answer = saved ?? data;
 
-  if (error?.status === 403) return <NoAccess />;
+  if (error?.status === 403) return <NoAccess place="company" />;
 
   return (
     <Stack gap="md" maw={880}>
       <Notice message={notice} onClose={() => setNotice(null)} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="company" error={error} onRetry={() => void reload()} />}
       {!error && !answer && <LoadingState label="Loading the security policy…" />}
       {answer && (
         <>
@@ -268,7 +252,8 @@ export function PolicyTab() {
           <PolicyForm
             answer={answer}
             onSaved={(next) => {
-              setSaved(next);
+              // The answer is the saved policy: it replaces the cached one, no refetch needed.
+              client.setQueryData(keys.company.policy, next);
               setNotice('Security policy saved.');
               window.scrollTo({ top: 0, behavior: 'smooth' });
             }}

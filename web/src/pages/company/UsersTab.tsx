@@ -1,19 +1,19 @@
 import { Badge, Button, Group, Stack, Table, Text, TextInput, Tooltip, VisuallyHidden } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import type { Me } from '../../api';
 import { adminApi, type CompanyUser } from '../../api/admin';
 import { LoadingState } from '../../components/LoadingState';
 import { formatAge, formatTime, humanize } from '../../format';
-import { useLoad } from '../../hooks/useLoad';
-import { LoadError } from '../operator/LoadError';
-import { Notice } from '../operator/Notice';
+import { keys, useApiQuery, useInvalidate } from '../../data';
+import { LoadError } from '../../components/LoadError';
+import { Notice } from '../../components/Notice';
 import { BulkInviteDialog } from './BulkInviteDialog';
 import { ChangeRoleDialog } from './ChangeRoleDialog';
 import { InviteDialog } from './InviteDialog';
-import { NoAccess } from './NoAccess';
+import { NoAccess } from '../../components/NoAccess';
 import { UserActionDialog, type ConfirmableAction } from './UserActionDialog';
 import { UserActionsMenu } from './UserActionsMenu';
-import { UserStatusBadge } from './UserStatusBadge';
+import { UserStatusBadge } from '../../components/UserStatusBadge';
 import { actionsFor, type UserAction } from './userActions';
 import { ScrollTable } from '../../components/ScrollTable';
 
@@ -80,15 +80,9 @@ function UserRow({ user, me, onChoose }: { user: CompanyUser; me: Me; onChoose: 
   );
 }
 
-interface UsersTabProps {
-  me: Me;
-  /** The signed-in user's own role may change (Transfer Root Master). */
-  onMeChanged: () => void;
-}
-
-export function UsersTab({ me, onMeChanged }: UsersTabProps) {
-  const load = useCallback(() => adminApi.users(), []);
-  const { data, error, loading, reload } = useLoad(load);
+export function UsersTab({ me }: { me: Me }) {
+  const { data, error, loading, reload } = useApiQuery(keys.company.users, adminApi.users);
+  const invalidate = useInvalidate();
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [search, setSearch] = useState('');
@@ -96,7 +90,8 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
   const finished = (message: string) => {
     setDialog(null);
     setNotice(message);
-    void reload();
+    // A user's change shows in the approvals and the compliance view too.
+    void invalidate(keys.company.all);
   };
 
   const all = data?.users ?? [];
@@ -107,7 +102,7 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
     : all;
   const confirmable = dialog && 'user' in dialog && dialog.kind !== 'role' ? (dialog as { kind: ConfirmableAction; user: CompanyUser }) : null;
 
-  if (error?.status === 403) return <NoAccess />;
+  if (error?.status === 403) return <NoAccess place="company" />;
 
   return (
     <Stack gap="md">
@@ -137,7 +132,7 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
         </Group>
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="company" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading users…" />}
       {!error && data !== null && needle && users.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">No user matches “{search.trim()}”.</Text>
@@ -175,7 +170,7 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
       <BulkInviteDialog
         opened={dialog?.kind === 'bulk'}
         onClose={() => setDialog(null)}
-        onProcessed={() => void reload()}
+        onProcessed={() => void invalidate(keys.company.all)}
       />
       <ChangeRoleDialog
         user={dialog?.kind === 'role' ? dialog.user : null}
@@ -188,7 +183,8 @@ export function UsersTab({ me, onMeChanged }: UsersTabProps) {
         onClose={() => setDialog(null)}
         onDone={(message, action) => {
           finished(message);
-          if (action === 'transfer') onMeChanged();
+          // The signed-in user's own role changes with a Root Master transfer.
+          if (action === 'transfer') void invalidate(keys.session);
         }}
       />
     </Stack>

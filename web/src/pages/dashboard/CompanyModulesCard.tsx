@@ -1,24 +1,22 @@
 import { Card, Stack, Switch, Text, Title } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { api, type CompanyModule } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { possessive } from '../../format';
 import { useAction } from '../../hooks/useAction';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery, useInvalidate } from '../../data';
 
 interface CompanyModulesCardProps {
   companyName: string;
   /** Operators add modules themselves (Operator Console); others ask their account manager. */
   isOperator: boolean;
-  /** The launcher above shows only switched-on modules, so it reloads after a change. */
-  onChanged: () => void;
 }
 
 /** For a company's Masters: which of the modules granted to the company its users get. */
-export function CompanyModulesCard({ companyName, isOperator, onChanged }: CompanyModulesCardProps) {
-  const load = useCallback(() => api.company.modules(), []);
-  const { data, error, reload } = useLoad(load);
+export function CompanyModulesCard({ companyName, isOperator }: CompanyModulesCardProps) {
+  const { data, error } = useApiQuery(keys.company.modules, api.company.modules);
+  const invalidate = useInvalidate();
   const toggle = useAction();
   // The switch shows the asked-for state until the server has answered and the list is
   // reloaded; on an error it falls back to what the server has.
@@ -27,10 +25,8 @@ export function CompanyModulesCard({ companyName, isOperator, onChanged }: Compa
   const onToggle = async (module: CompanyModule, enabled: boolean) => {
     setPending({ id: module.id, enabled });
     const result = await toggle.run(() => api.company.setModuleEnabled(module.id, enabled));
-    if (result) {
-      await reload();
-      onChanged();
-    }
+    // The launcher above shows only switched-on modules, so it changes too.
+    if (result) await invalidate(keys.company.modules, keys.launcher);
     setPending(null);
   };
 

@@ -1,33 +1,19 @@
 import { Alert, Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
-import { useRef, useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { recoveryApi } from '../../api/recovery';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
-import { formErrors } from '../../formErrors';
-import { useAction } from '../../hooks/useAction';
-import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
+import { useApiForm } from '../../forms';
+import { forgotCompanySchema } from '../../forms/schemas';
 import { usePageTitle } from '../../hooks/usePageTitle';
 
 /** Emails the companies an address can log in to; the answer never says whether it can. */
 export function ForgotCompany({ onBack }: { onBack: () => void }) {
   usePageTitle('Forgot Company Name');
-  const [email, setEmail] = useState('');
-  const [checked, setChecked] = useState<string | null>(null);
   const [answer, setAnswer] = useState<string | null>(null);
-  const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
-  const { fields, summary } = formErrors(action.error);
-  useFocusFirstInvalid(formRef, action.error ?? checked);
+  const { form, ref, summary, pending, submit } = useApiForm({ initialValues: { email: '' }, schema: forgotCompanySchema });
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const value = email.trim();
-    const problem = !value ? 'Enter your email address.' : /^[^\s@]+@[^\s@]+$/.test(value) ? null : 'Enter a valid email address.';
-    setChecked(problem);
-    if (problem) return;
-    const result = await action.run(() => recoveryApi.forgotCompany(value));
-    if (result) setAnswer(result.message);
-  };
+  const onSubmit = submit(({ email }) => recoveryApi.forgotCompany(email), (result) => setAnswer(result.message));
 
   if (answer) {
     return (
@@ -48,7 +34,7 @@ export function ForgotCompany({ onBack }: { onBack: () => void }) {
   }
 
   return (
-    <form ref={formRef} onSubmit={onSubmit} noValidate>
+    <form ref={ref} onSubmit={onSubmit} noValidate>
       <Stack gap="md">
         <div>
           <PageHeading focus>Forgot Company Name</PageHeading>
@@ -62,14 +48,9 @@ export function ForgotCompany({ onBack }: { onBack: () => void }) {
           name="email"
           type="email"
           autoComplete="email"
-          value={email}
-          onChange={(event) => {
-            setEmail(event.currentTarget.value);
-            setChecked(null);
-          }}
-          error={checked ?? fields.email}
+          {...form.getInputProps('email')}
         />
-        <Button type="submit" size="md" fullWidth loading={action.pending}>
+        <Button type="submit" size="md" fullWidth loading={pending}>
           Send Company Names
         </Button>
         <Text size="sm" ta="center">

@@ -1,12 +1,10 @@
 import { Alert, Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
-import { useRef, useState, type FormEvent } from 'react';
-import type { FieldErrors } from '../../api';
+import { useState } from 'react';
 import { recoveryApi } from '../../api/recovery';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
-import { formErrors } from '../../formErrors';
-import { useAction } from '../../hooks/useAction';
-import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
+import { useApiForm } from '../../forms';
+import { forgotPasswordSchema } from '../../forms/schemas';
 import { usePageTitle } from '../../hooks/usePageTitle';
 
 interface ForgotPasswordProps {
@@ -21,26 +19,16 @@ interface ForgotPasswordProps {
  */
 export function ForgotPassword({ initialUsername = '', initialCompanyName = '', onBack }: ForgotPasswordProps) {
   usePageTitle('Forgot Password');
-  const [username, setUsername] = useState(initialUsername);
-  const [companyName, setCompanyName] = useState(initialCompanyName);
-  const [checked, setChecked] = useState<FieldErrors>({});
   const [answer, setAnswer] = useState<string | null>(null);
-  const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
-  const { fields, summary } = formErrors(action.error);
-  const errors = { ...fields, ...checked };
-  useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
+  const { form, ref, summary, pending, submit } = useApiForm({
+    initialValues: { username: initialUsername, companyName: initialCompanyName },
+    schema: forgotPasswordSchema,
+  });
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const problems: FieldErrors = {};
-    if (!username.trim()) problems.username = 'Enter your username.';
-    if (!companyName.trim()) problems.companyName = 'Enter your company name.';
-    setChecked(problems);
-    if (Object.keys(problems).length) return;
-    const result = await action.run(() => recoveryApi.forgotPassword(username.trim(), companyName.trim()));
-    if (result) setAnswer(result.message);
-  };
+  const onSubmit = submit(
+    ({ username, companyName }) => recoveryApi.forgotPassword(username, companyName),
+    (result) => setAnswer(result.message),
+  );
 
   if (answer) {
     return (
@@ -61,7 +49,7 @@ export function ForgotPassword({ initialUsername = '', initialCompanyName = '', 
   }
 
   return (
-    <form ref={formRef} onSubmit={onSubmit} noValidate>
+    <form ref={ref} onSubmit={onSubmit} noValidate>
       <Stack gap="md">
         <div>
           <PageHeading focus>Forgot Password</PageHeading>
@@ -76,19 +64,15 @@ export function ForgotPassword({ initialUsername = '', initialCompanyName = '', 
           autoComplete="username"
           autoCapitalize="none"
           spellCheck={false}
-          value={username}
-          onChange={(event) => setUsername(event.currentTarget.value)}
-          error={errors.username}
+          {...form.getInputProps('username')}
         />
         <TextInput
           label="Company Name"
           name="companyName"
           autoComplete="organization"
-          value={companyName}
-          onChange={(event) => setCompanyName(event.currentTarget.value)}
-          error={errors.companyName}
+          {...form.getInputProps('companyName')}
         />
-        <Button type="submit" size="md" fullWidth loading={action.pending}>
+        <Button type="submit" size="md" fullWidth loading={pending}>
           Send Reset Link
         </Button>
         <Text size="sm" ta="center">

@@ -1,12 +1,11 @@
 import { Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
-import { useRef, useState, type FormEvent } from 'react';
+import { RETURN_TO_PATTERN } from '@contract';
 import { Link } from 'react-router';
-import { api, type FieldErrors } from '../../api';
+import { api } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
-import { formErrors } from '../../formErrors';
-import { useAction } from '../../hooks/useAction';
-import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
+import { useApiForm } from '../../forms';
+import { identifySchema } from '../../forms/schemas';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import type { StepProps } from './LoginPage';
 
@@ -17,7 +16,7 @@ import type { StepProps } from './LoginPage';
  */
 function returnTo(): string | undefined {
   const value = new URLSearchParams(window.location.search).get('return');
-  return value && /^\/oidc-interaction\/[A-Za-z0-9_-]{1,64}$/.test(value) ? value : undefined;
+  return value && RETURN_TO_PATTERN.test(value) ? value : undefined;
 }
 
 interface IdentifyStepProps extends StepProps {
@@ -27,30 +26,17 @@ interface IdentifyStepProps extends StepProps {
 
 export function IdentifyStep({ flow, onAdvance, onForgot, initialUsername, initialCompanyName }: IdentifyStepProps) {
   usePageTitle('Log In');
-  const [username, setUsername] = useState(flow.username ?? initialUsername ?? '');
-  const [companyName, setCompanyName] = useState(flow.companyName ?? initialCompanyName ?? '');
-  const [checked, setChecked] = useState<FieldErrors>({});
-  const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
-  const { fields, summary } = formErrors(action.error);
-  const errors = { ...fields, ...checked };
-  useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
+  const { form, ref, summary, pending, submit } = useApiForm({
+    initialValues: { username: flow.username ?? initialUsername ?? '', companyName: flow.companyName ?? initialCompanyName ?? '' },
+    schema: identifySchema,
+  });
   // Straight to the field still to fill in, e.g. after Set filled both in for the user.
-  const focusCompany = Boolean(username) && !companyName;
+  const focusCompany = Boolean(form.values.username) && !form.values.companyName;
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const problems: FieldErrors = {};
-    if (!username.trim()) problems.username = 'Enter your username.';
-    if (!companyName.trim()) problems.companyName = 'Enter your company name.';
-    setChecked(problems);
-    if (Object.keys(problems).length) return;
-    const next = await action.run(() => api.login.identify(username.trim(), companyName.trim(), returnTo()));
-    if (next) onAdvance(next);
-  };
+  const onSubmit = submit(({ username, companyName }) => api.login.identify(username, companyName, returnTo()), onAdvance);
 
   return (
-    <form ref={formRef} onSubmit={onSubmit} noValidate>
+    <form ref={ref} onSubmit={onSubmit} noValidate>
       <Stack gap="md">
         <div>
           <PageHeading>Log In</PageHeading>
@@ -67,9 +53,7 @@ export function IdentifyStep({ flow, onAdvance, onForgot, initialUsername, initi
           spellCheck={false}
           required
           autoFocus={!focusCompany}
-          value={username}
-          onChange={(event) => setUsername(event.currentTarget.value)}
-          error={errors.username}
+          {...form.getInputProps('username')}
         />
         <TextInput
           label="Company Name"
@@ -77,11 +61,9 @@ export function IdentifyStep({ flow, onAdvance, onForgot, initialUsername, initi
           autoComplete="organization"
           required
           autoFocus={focusCompany}
-          value={companyName}
-          onChange={(event) => setCompanyName(event.currentTarget.value)}
-          error={errors.companyName}
+          {...form.getInputProps('companyName')}
         />
-        <Button type="submit" size="md" fullWidth loading={action.pending}>
+        <Button type="submit" size="md" fullWidth loading={pending}>
           Next
         </Button>
         <Text size="sm" ta="center">

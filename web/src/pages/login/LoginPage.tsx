@@ -5,6 +5,7 @@ import { api, ApiError, type LoginState } from '../../api';
 import { AuthCard } from '../../components/AuthCard';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
+import { useForgetSession } from '../../session';
 import { EnrollStep } from './EnrollStep';
 import { ForgotCompany } from './ForgotCompany';
 import { ForgotPassword } from './ForgotPassword';
@@ -71,6 +72,11 @@ export function LoginPage() {
     },
     [finish],
   );
+
+  // Whoever arrives here (signed out, session ended, about to log in as someone else)
+  // must not be shown anything cached for the previous account.
+  const forgetSession = useForgetSession();
+  useEffect(() => forgetSession(), [forgetSession]);
 
   const load = useCallback(async () => {
     setLoadError(null);

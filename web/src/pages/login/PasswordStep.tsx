@@ -1,10 +1,10 @@
 import { Anchor, Button, PasswordInput, Stack, Text } from '@mantine/core';
-import { useRef, useState, type FormEvent } from 'react';
 import { api } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
 import { visibilityToggle } from '../../components/visibilityToggle';
-import { useAction } from '../../hooks/useAction';
+import { useApiForm } from '../../forms';
+import { passwordStepSchema } from '../../forms/schemas';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { flowExpired } from './flowExpired';
 import type { StepProps } from './LoginPage';
@@ -12,27 +12,21 @@ import { WhoBox } from './WhoBox';
 
 export function PasswordStep({ flow, onAdvance, onExpired, onRestart, onForgot }: StepProps) {
   usePageTitle('Log In');
-  const [password, setPassword] = useState('');
-  const [empty, setEmpty] = useState(false);
-  const action = useAction();
-  const inputRef = useRef<HTMLInputElement>(null);
+  const { form, ref, summary, pending, submit } = useApiForm({ initialValues: { password: '' }, schema: passwordStepSchema });
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    setEmpty(!password);
-    if (!password) return inputRef.current?.focus();
-    const next = await action.run(
-      () => api.login.password(password),
-      flowExpired(onExpired),
-    );
-    if (next) return onAdvance(next);
-    // A wrong password is cleared and focused so the next attempt starts right there.
-    setPassword('');
-    inputRef.current?.focus();
-  };
+  const onSubmit = submit(
+    ({ password }) => api.login.password(password),
+    (next) => onAdvance(next),
+    (error) => {
+      if (flowExpired(onExpired)(error)) return true;
+      // A wrong password is cleared (before its message shows) so the next attempt starts afresh.
+      form.setFieldValue('password', '');
+      return false;
+    },
+  );
 
   return (
-    <form onSubmit={onSubmit} noValidate>
+    <form ref={ref} onSubmit={onSubmit} noValidate>
       <Stack gap="md">
         <div>
           <PageHeading>Enter Your Password</PageHeading>
@@ -43,20 +37,17 @@ export function PasswordStep({ flow, onAdvance, onExpired, onRestart, onForgot }
         <WhoBox username={flow.username} companyName={flow.companyName} onChange={onRestart} />
         {/* Lets password managers match the saved password to this username. */}
         <input type="text" name="username" autoComplete="username" value={flow.username ?? ''} readOnly hidden />
-        <ErrorAlert message={action.error?.message} />
+        <ErrorAlert message={summary} />
         <PasswordInput
-          ref={inputRef}
           label="Password"
           name="password"
           autoComplete="current-password"
           required
           autoFocus
-          value={password}
-          onChange={(event) => setPassword(event.currentTarget.value)}
-          error={empty ? 'Enter your password.' : undefined}
+          {...form.getInputProps('password')}
           {...visibilityToggle}
         />
-        <Button type="submit" size="md" fullWidth loading={action.pending}>
+        <Button type="submit" size="md" fullWidth loading={pending}>
           Log In
         </Button>
         <Text size="sm" ta="center">

@@ -1,14 +1,20 @@
 import { Box, Button, Group, List, Paper, Stack, Text, ThemeIcon, Title } from '@mantine/core';
-import { useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { totpCode } from '@contract';
+import { useState, type ReactNode } from 'react';
+import { z } from 'zod';
 import { api, type Enrollment } from '../../api';
-import { AuthCodeField, CODE_HINT, isCompleteCode } from '../../components/AuthCodeField';
+import { AuthCodeField } from '../../components/AuthCodeField';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
-import { useAction } from '../../hooks/useAction';
+import { useApiForm } from '../../forms';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { flowExpired } from './flowExpired';
 import { ManualKey } from './ManualKey';
 import { SuccessDialog } from './SuccessDialog';
+
+const codeSchema = z.object({ code: totpCode });
+/** A refused code is about the field: the server's advice goes under it, not into a second alert. */
+const CODE_ERRORS = { 'totp.invalid_code': 'code', 'totp.code_refused': 'code', 'totp.already_used': 'code' };
 
 function SetupStep({ number, title, children }: { number: number; title: string; children: ReactNode }) {
   return (
@@ -41,21 +47,26 @@ interface SetUp2faProps {
 /** The seed's "Set Up 2FA" window: get an app, add the account, prove it with a code. */
 export function SetUp2fa({ enrollment, account, onExpired, onFinish }: SetUp2faProps) {
   usePageTitle('Set Up 2FA');
-  const [code, setCode] = useState('');
-  const [incomplete, setIncomplete] = useState(false);
   const [done, setDone] = useState<{ redirectTo?: string; recoveryCodes?: string[] } | null>(null);
-  const verify = useAction();
-  const codeRef = useRef<HTMLInputElement>(null);
+  const { form, ref, summary, pending, submit } = useApiForm({
+    initialValues: { code: '' },
+    schema: codeSchema,
+    codeToField: CODE_ERRORS,
+    codeMessageWins: true,
+  });
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    setIncomplete(!isCompleteCode(code));
-    if (!isCompleteCode(code)) return codeRef.current?.focus();
-    const result = await verify.run(() => api.login.enrollVerify(code), flowExpired(onExpired));
-    if (result?.step === 'done') return setDone({ redirectTo: result.redirectTo, recoveryCodes: result.recoveryCodes });
-    setCode('');
-    codeRef.current?.focus();
-  };
+  const onSubmit = submit(
+    ({ code }) => api.login.enrollVerify(code),
+    (result) => {
+      if (result.step === 'done') setDone({ redirectTo: result.redirectTo, recoveryCodes: result.recoveryCodes });
+    },
+    (error) => {
+      if (flowExpired(onExpired)(error)) return true;
+      // A refused code is spent or wrong: start the field afresh (before its message is shown).
+      form.setFieldValue('code', '');
+      return false;
+    },
+  );
 
   return (
     <Stack gap="lg">
@@ -93,13 +104,17 @@ export function SetUp2fa({ enrollment, account, onExpired, onFinish }: SetUp2faP
         </SetupStep>
 
         <SetupStep number={3} title="Enter the Authentication Code">
-          <form onSubmit={onSubmit} noValidate>
+          <form ref={ref} onSubmit={onSubmit} noValidate>
             <Stack gap="sm">
               <Text size="sm">Type the 6-digit code the app now shows for Gatehouse. It changes every 30 seconds.</Text>
-              <ErrorAlert message={verify.error?.message} />
-              <AuthCodeField inputRef={codeRef} value={code} onChange={setCode} error={incomplete ? CODE_HINT : undefined} />
+              <ErrorAlert message={summary} />
+              <AuthCodeField
+                value={form.values.code}
+                onChange={(code) => form.setFieldValue('code', code)}
+                error={form.errors.code as string | undefined}
+              />
               <Group>
-                <Button type="submit" size="md" loading={verify.pending}>
+                <Button type="submit" size="md" loading={pending}>
                   Next
                 </Button>
               </Group>

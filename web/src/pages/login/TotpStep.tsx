@@ -1,12 +1,13 @@
 import { Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
-import { useRef, useState, type FormEvent } from 'react';
+import { totpCode } from '@contract';
+import { useRef, useState } from 'react';
+import { z } from 'zod';
 import { api } from '../../api';
 import { recoveryApi } from '../../api/recovery';
-import { AuthCodeField, CODE_HINT, isCompleteCode } from '../../components/AuthCodeField';
+import { AuthCodeField } from '../../components/AuthCodeField';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
-import { formErrors } from '../../formErrors';
-import { useAction } from '../../hooks/useAction';
+import { useApiForm } from '../../forms';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { flowExpired } from './flowExpired';
 import type { StepProps } from './LoginPage';
@@ -16,41 +17,48 @@ import { WhoBox } from './WhoBox';
 const looksLikeRecoveryCode = (code: string) => /^[a-z2-7]{10}$/i.test(code.replace(/[\s-]/g, ''));
 const RECOVERY_HINT = 'Enter one of your recovery codes, like abcd-efgh-23.';
 
+const appSchema = z.object({ code: totpCode });
+const recoverySchema = z.object({ code: z.string().trim().refine(looksLikeRecoveryCode, RECOVERY_HINT) });
+/** A refused code is about the field: the server's advice goes under it, not into a second alert. */
+const CODE_ERRORS = {
+  'totp.invalid_code': 'code',
+  'totp.already_used': 'code',
+  'recovery.invalid_code': 'code',
+  'recovery.already_used': 'code',
+};
+
 export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
   usePageTitle('Two-Factor Authentication');
   // Lost phone: a recovery code takes the app's place, at the same step.
   const [useRecovery, setUseRecovery] = useState(false);
-  const [code, setCode] = useState('');
-  const [incomplete, setIncomplete] = useState(false);
-  const action = useAction();
+  const { form, ref, summary, pending, submit } = useApiForm({
+    initialValues: { code: '' },
+    schema: useRecovery ? recoverySchema : appSchema,
+    codeToField: CODE_ERRORS,
+    codeMessageWins: true,
+  });
   const inputRef = useRef<HTMLInputElement>(null);
-  const { fields, summary } = formErrors(action.error, { 'recovery.invalid_code': 'code', 'recovery.already_used': 'code' });
 
   const switchMode = () => {
     setUseRecovery((value) => !value);
-    setCode('');
-    setIncomplete(false);
-    action.setError(null);
+    form.reset();
     // The field is replaced; focus the new one once it is there.
     setTimeout(() => inputRef.current?.focus(), 0);
   };
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const ok = useRecovery ? looksLikeRecoveryCode(code) : isCompleteCode(code);
-    setIncomplete(!ok);
-    if (!ok) return inputRef.current?.focus();
-    const next = await action.run(
-      () => (useRecovery ? recoveryApi.loginWithRecoveryCode(code.trim()) : api.login.totp(code)),
-      flowExpired(onExpired),
-    );
-    if (next) return onAdvance(next);
-    setCode('');
-    inputRef.current?.focus();
-  };
+  const onSubmit = submit(
+    ({ code }) => (useRecovery ? recoveryApi.loginWithRecoveryCode(code) : api.login.totp(code)),
+    (next) => onAdvance(next),
+    (error) => {
+      if (flowExpired(onExpired)(error)) return true;
+      // A refused code is spent or wrong: start the field afresh (before its message is shown).
+      form.setFieldValue('code', '');
+      return false;
+    },
+  );
 
   return (
-    <form onSubmit={onSubmit} noValidate>
+    <form ref={ref} onSubmit={onSubmit} noValidate>
       <Stack gap="md">
         <div>
           <PageHeading>Two-Factor Authentication</PageHeading>
@@ -61,7 +69,7 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
           </Text>
         </div>
         <WhoBox username={flow.username} companyName={flow.companyName} onChange={onRestart} />
-        <ErrorAlert message={useRecovery ? summary : action.error?.message} />
+        <ErrorAlert message={summary} />
         {useRecovery ? (
           <TextInput
             ref={inputRef}
@@ -71,15 +79,19 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
             autoCapitalize="none"
             spellCheck={false}
             maxLength={64}
-            value={code}
-            onChange={(event) => setCode(event.currentTarget.value)}
-            error={incomplete ? RECOVERY_HINT : fields.code}
+            {...form.getInputProps('code')}
             styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)', letterSpacing: '0.08em' } }}
           />
         ) : (
-          <AuthCodeField inputRef={inputRef} autoFocus value={code} onChange={setCode} error={incomplete ? CODE_HINT : undefined} />
+          <AuthCodeField
+            inputRef={inputRef}
+            autoFocus
+            value={form.values.code}
+            onChange={(code) => form.setFieldValue('code', code)}
+            error={form.errors.code as string | undefined}
+          />
         )}
-        <Button type="submit" size="md" fullWidth loading={action.pending}>
+        <Button type="submit" size="md" fullWidth loading={pending}>
           Verify
         </Button>
         <Text size="sm" ta="center">

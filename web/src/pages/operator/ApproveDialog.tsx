@@ -1,9 +1,9 @@
 import { Alert, Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect } from 'react';
 import { api, type AccountRequest } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { formErrors } from '../../formErrors';
-import { useAction } from '../../hooks/useAction';
+import { useApiForm } from '../../forms';
+import { approveSchema } from '../../forms/schemas';
 
 interface ApproveDialogProps {
   request: AccountRequest | null;
@@ -15,29 +15,21 @@ interface ApproveDialogProps {
 const localPart = (email: string) => email.split('@')[0] ?? '';
 
 export function ApproveDialog({ request, onClose, onApproved }: ApproveDialogProps) {
-  const [username, setUsername] = useState('');
-  const action = useAction();
-  const { fields, summary } = formErrors(action.error);
-  const { setError } = action;
+  const { form, ref, summary, pending, submit, restart } = useApiForm({ initialValues: { username: '' }, schema: approveSchema });
 
   useEffect(() => {
-    if (request) {
-      setUsername(localPart(request.email));
-      setError(null);
-    }
-  }, [request, setError]);
+    if (request) restart({ username: localPart(request.email) });
+  }, [request, restart]);
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!request) return;
-    const result = await action.run(() => api.operator.approve(request.id, username.trim()));
-    if (result) onApproved(result, request);
-  };
+  const onSubmit = submit(
+    ({ username }) => (request ? api.operator.approve(request.id, username) : Promise.reject(new Error('no request'))),
+    (result) => request && onApproved(result, request),
+  );
 
   return (
     <Modal opened={request !== null} onClose={onClose} title="Approve request" centered>
       {request && (
-        <form onSubmit={onSubmit} noValidate>
+        <form ref={ref} onSubmit={onSubmit} noValidate>
           <Stack gap="md">
             <Text size="sm">
               Approving creates the company <strong>{request.companyName}</strong> and its Root Master user, and sends the
@@ -53,15 +45,13 @@ export function ApproveDialog({ request, onClose, onApproved }: ApproveDialogPro
               label="Root Master username"
               description="Unique within this company. The user logs in with it and the company name."
               data-autofocus
-              value={username}
-              onChange={(event) => setUsername(event.currentTarget.value)}
-              error={fields.username}
+              {...form.getInputProps('username')}
             />
             <Group justify="flex-end" gap="sm">
               <Button variant="default" onClick={onClose}>
                 Cancel
               </Button>
-              <Button type="submit" loading={action.pending}>
+              <Button type="submit" loading={pending}>
                 Approve
               </Button>
             </Group>

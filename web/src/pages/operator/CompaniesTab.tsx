@@ -1,5 +1,5 @@
 import { Badge, Button, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { api, type CompanySummary } from '../../api';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorAlert } from '../../components/ErrorAlert';
@@ -7,15 +7,15 @@ import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery, useInvalidate } from '../../data';
 import { CompanyModulesDialog } from './CompanyModulesDialog';
-import { LoadError } from './LoadError';
-import { Notice } from './Notice';
+import { LoadError } from '../../components/LoadError';
+import { Notice } from '../../components/Notice';
 import { ScrollTable } from '../../components/ScrollTable';
 
 export function CompaniesTab() {
-  const load = useCallback(() => api.operator.companies(), []);
-  const { data, error, loading, reload } = useLoad(load);
+  const { data, error, loading, reload } = useApiQuery(keys.operator.companies, api.operator.companies);
+  const invalidate = useInvalidate();
   const resend = useAction();
   const [sending, setSending] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -30,7 +30,7 @@ export function CompaniesTab() {
     setSending(null);
     if (!result) return;
     setNotice(`A new welcome email for ${company.name} was sent to ${company.rootMaster?.email ?? 'the Root Master'}. Earlier Sign Up links no longer work.`);
-    void reload();
+    void invalidate(keys.operator.companies);
   };
 
   const companies = data?.companies ?? [];
@@ -44,7 +44,7 @@ export function CompaniesTab() {
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
       <ErrorAlert message={resend.error?.message} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading companies…" />}
       {!error && data !== null && companies.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">
@@ -140,7 +140,8 @@ export function CompaniesTab() {
         onDone={() => {
           setNotice(suspending ? `${statusOf?.name ?? 'The company'} is suspended: its users were signed out and cannot log in.` : `${statusOf?.name ?? 'The company'} is active again.`);
           setStatusOf(null);
-          void reload();
+          // Suspension shows in the companies list and the compliance view.
+          void invalidate(keys.operator.all);
         }}
       >
         <Text size="sm">

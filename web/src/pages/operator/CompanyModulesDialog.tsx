@@ -1,16 +1,12 @@
 import { Anchor, Modal, Stack, Switch, Text } from '@mantine/core';
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { possessive } from '../../format';
-import { api, ApiError, type CompanySummary, type GrantedModule, type RegisteredModule } from '../../api';
+import { api, type CompanySummary, type GrantedModule, type RegisteredModule } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
+import { keys, useApiQuery, useInvalidate } from '../../data';
 import { useAction } from '../../hooks/useAction';
-
-interface Loaded {
-  modules: RegisteredModule[];
-  granted: Map<string, GrantedModule>;
-}
 
 const grantNote = (granted: GrantedModule | undefined) => {
   if (!granted) return 'Not granted.';
@@ -19,31 +15,21 @@ const grantNote = (granted: GrantedModule | undefined) => {
 
 /** Which modules a company may use: every registered module, with a switch to grant or revoke it. */
 export function CompanyModulesDialog({ company, onClose }: { company: CompanySummary | null; onClose: () => void }) {
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const companyId = company?.id ?? '';
+  const all = useApiQuery(keys.operator.modules, api.operator.modules, { enabled: company !== null });
+  const grants = useApiQuery(keys.operator.companyModules(companyId), () => api.operator.companyModules(companyId), {
+    enabled: company !== null,
+  });
+  const invalidate = useInvalidate();
   const [pending, setPending] = useState<{ id: string; granted: boolean } | null>(null);
   const change = useAction();
   const { setError } = change;
+  const loadError = all.error ?? grants.error;
+  const loaded =
+    all.data && grants.data ? { modules: all.data.modules, granted: new Map(grants.data.modules.map((m) => [m.id, m])) } : null;
 
-  const load = useCallback(async (companyId: string) => {
-    const [all, granted] = await Promise.all([api.operator.modules(), api.operator.companyModules(companyId)]);
-    return { modules: all.modules, granted: new Map(granted.modules.map((m) => [m.id, m])) };
-  }, []);
-
-  useEffect(() => {
-    if (!company) return;
-    let current = true;
-    setLoaded(null);
-    setLoadError(null);
-    setError(null);
-    load(company.id).then(
-      (result) => current && setLoaded(result),
-      (caught: unknown) => current && setLoadError(caught instanceof ApiError ? caught.message : 'Something went wrong.'),
-    );
-    return () => {
-      current = false;
-    };
-  }, [company, load, setError]);
+  // Each opening starts without the last company's error.
+  useEffect(() => setError(null), [company, setError]);
 
   const onToggle = async (module: RegisteredModule, grant: boolean) => {
     if (!company) return;
@@ -51,9 +37,10 @@ export function CompanyModulesDialog({ company, onClose }: { company: CompanySum
     const result = await change.run(async () => {
       await (grant ? api.operator.grantModule(company.id, module.id) : api.operator.revokeModule(company.id, module.id));
       // Re-read rather than assume: a grant starts switched on, the Masters may change it.
-      return load(company.id);
+      await invalidate(keys.operator.companyModules(company.id));
+      return true;
     });
-    if (result) setLoaded(result);
+    if (!result) await invalidate(keys.operator.companyModules(company.id));
     setPending(null);
   };
 
@@ -65,7 +52,7 @@ export function CompanyModulesDialog({ company, onClose }: { company: CompanySum
             Granted modules appear for {possessive(company.name)} Masters, who choose which of them their users get. Revoking one
             stops everyone in the company from logging in to it.
           </Text>
-          <ErrorAlert message={loadError ?? change.error?.message} />
+          <ErrorAlert message={loadError?.message ?? change.error?.message} />
           {!loaded && !loadError && <LoadingState label="Loading modules…" />}
           {loaded && loaded.modules.length === 0 && (
             <Text size="sm" c="dimmed">

@@ -1,13 +1,13 @@
 import { Button, Group, NativeSelect, Progress, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../../api';
 import { auditApi, type CompanyCompliance, type CompanyComplianceSummary } from '../../api/audit';
 import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery } from '../../data';
 import { ComplianceTotals } from '../audit/ComplianceTotals';
 import { ComplianceUsers } from '../audit/ComplianceUsers';
-import { LoadError } from './LoadError';
+import { LoadError } from '../../components/LoadError';
 import { ScrollTable } from '../../components/ScrollTable';
 
 type View = { kind: 'summary'; companies: CompanyComplianceSummary[] } | { kind: 'company'; compliance: CompanyCompliance };
@@ -63,16 +63,14 @@ function SummaryTable({ companies, onOpen }: { companies: CompanyComplianceSumma
 /** MFA compliance of every company, or of one with its users. */
 export function ComplianceTab() {
   const [companyId, setCompanyId] = useState('');
-  const companiesLoad = useCallback(() => api.operator.companies(), []);
-  const { data: companyList } = useLoad(companiesLoad);
-  const load = useCallback(
+  const { data: companyList } = useApiQuery(keys.operator.companies, api.operator.companies);
+  const { data, error, loading, reload } = useApiQuery(
+    keys.operator.compliance(companyId),
     async (): Promise<View> =>
       companyId
         ? { kind: 'company', compliance: await auditApi.operatorCompliance(companyId) }
         : { kind: 'summary', companies: (await auditApi.operatorComplianceSummary()).companies },
-    [companyId],
   );
-  const { data, error, loading, reload } = useLoad(load);
   // The summary also names the platform company, which the companies list leaves out.
   const options = new Map<string, string>();
   for (const c of companyList?.companies ?? []) options.set(c.id, c.name);
@@ -99,7 +97,7 @@ export function ComplianceTab() {
           </Button>
         </Group>
       </Group>
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
       {!error && (!data || loading) && <LoadingState label="Loading compliance…" />}
       {!error && !loading && data?.kind === 'summary' && <SummaryTable companies={data.companies} onOpen={setCompanyId} />}
       {!error && !loading && data?.kind === 'company' && (

@@ -1,8 +1,9 @@
 import { Box, Modal, SegmentedControl, Stack, Table, Text } from '@mantine/core';
-import { useEffect, useState } from 'react';
-import { api, ApiError, type MailMessage } from '../../api';
+import { useState } from 'react';
+import { api } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
+import { keys, useApiQuery } from '../../data';
 import { formatTime } from '../../format';
 import { LinkedText } from './LinkedText';
 
@@ -16,30 +17,19 @@ function mailDocument(html: string): string {
 
 /** One message from the local mailbox as the recipient sees it, with a plain-text view. */
 export function MailDialog({ id, onClose }: { id: string | null; onClose: () => void }) {
-  const [message, setMessage] = useState<MailMessage | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  // A sent message never changes: once loaded, it is kept.
+  const { data: message, error } = useApiQuery(keys.operator.mailMessage(id ?? ''), () => api.operator.mailMessage(id ?? ''), {
+    enabled: id !== null,
+    staleTime: Infinity,
+  });
   const [view, setView] = useState<'html' | 'text'>('html');
-
-  useEffect(() => {
-    if (!id) return;
-    let current = true;
-    setMessage(null);
-    setError(null);
-    api.operator.mailMessage(id).then(
-      (loaded) => current && setMessage(loaded),
-      (caught: unknown) => current && setError(caught instanceof ApiError ? caught.message : 'Something went wrong.'),
-    );
-    return () => {
-      current = false;
-    };
-  }, [id]);
 
   // Messages without an HTML part have only the plain-text view.
   const shown = message?.html ? view : 'text';
 
   return (
     <Modal opened={id !== null} onClose={onClose} title={message?.subject ?? 'Message'} size="xl">
-      <ErrorAlert message={error} />
+      <ErrorAlert message={error?.message} />
       {!message && !error && <LoadingState label="Loading message…" />}
       {message && (
         <Stack gap="md">

@@ -1,18 +1,17 @@
 import { Anchor, Button, Group, Stack, Table, Text } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../../api';
 import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatTime } from '../../format';
-import { useLoad } from '../../hooks/useLoad';
-import { LoadError } from './LoadError';
+import { keys, useApiQuery } from '../../data';
+import { LoadError } from '../../components/LoadError';
 import { MailDialog } from './MailDialog';
 import { ScrollTable } from '../../components/ScrollTable';
 
 /** Outgoing mail: the local mailbox in the embedded setup, and the outbox's delivery state. */
 export function MailboxTab() {
-  const load = useCallback(() => api.operator.mail(), []);
-  const { data, error, loading, reload } = useLoad(load);
+  const { data, error, loading, reload } = useApiQuery(keys.operator.mail, api.operator.mail);
   const [openId, setOpenId] = useState<string | null>(null);
   const messages = [...(data?.messages ?? [])].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
 
@@ -24,7 +23,7 @@ export function MailboxTab() {
           Refresh
         </Button>
       </Group>
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading mail…" />}
       {!error && data !== null && messages.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">No mail yet.</Text>

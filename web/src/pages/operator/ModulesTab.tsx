@@ -1,12 +1,12 @@
 import { Badge, Button, Code, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { api, type RegisteredModule } from '../../api';
 import { LoadingState } from '../../components/LoadingState';
 import { ModuleAvatar } from '../../components/ModuleAvatar';
 import { formatTime } from '../../format';
-import { useLoad } from '../../hooks/useLoad';
-import { LoadError } from './LoadError';
-import { Notice } from './Notice';
+import { keys, useApiQuery, useInvalidate } from '../../data';
+import { LoadError } from '../../components/LoadError';
+import { Notice } from '../../components/Notice';
 import { RegisterModuleDialog } from './RegisterModuleDialog';
 import { RotateSecretDialog } from './RotateSecretDialog';
 import { SecretDialog, type ModuleCredentials } from './SecretDialog';
@@ -30,8 +30,8 @@ function UriList({ uris }: { uris: string[] }) {
 
 /** Registered modules (OpenID Connect clients): register, read their settings, rotate secrets. */
 export function ModulesTab() {
-  const load = useCallback(() => api.operator.modules(), []);
-  const { data, error, loading, reload } = useLoad(load);
+  const { data, error, loading, reload } = useApiQuery(keys.operator.modules, api.operator.modules);
+  const invalidate = useInvalidate();
   const [registering, setRegistering] = useState(false);
   const [rotating, setRotating] = useState<RegisteredModule | null>(null);
   const [credentials, setCredentials] = useState<ModuleCredentials | null>(null);
@@ -51,7 +51,7 @@ export function ModulesTab() {
         </Group>
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading modules…" />}
       {!error && data !== null && modules.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">
@@ -117,7 +117,7 @@ export function ModulesTab() {
           setRegistering(false);
           setCredentials({ kind: 'registered', moduleName: module.name, clientId: module.clientId, clientSecret });
           setNotice(`Registered ${module.name}. Grant it to companies on the Companies tab.`);
-          void reload();
+          void invalidate(keys.operator.modules);
         }}
       />
       <RotateSecretDialog

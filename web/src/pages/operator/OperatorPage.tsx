@@ -1,14 +1,12 @@
 import { Anchor, Tabs, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
-import { SessionPending } from '../../components/SessionPending';
-import { SignedInShell } from '../../components/SignedInShell';
 import { usePageTitle } from '../../hooks/usePageTitle';
+import { useMe } from '../../session';
 import { useTabParam } from '../../hooks/useTabParam';
-import { useSession } from '../../hooks/useSession';
 import { AuditTab } from './AuditTab';
 import { CompaniesTab } from './CompaniesTab';
 import { ComplianceTab } from './ComplianceTab';
-import { Forbidden } from './Forbidden';
+import { NoAccess } from '../../components/NoAccess';
 import { MailboxTab } from './MailboxTab';
 import { ModulesTab } from './ModulesTab';
 import { RequestsTab } from './RequestsTab';
@@ -17,13 +15,11 @@ const tabs = ['requests', 'companies', 'modules', 'mailbox', 'audit', 'complianc
 
 export function OperatorPage() {
   usePageTitle('Operator Console');
-  const { me, error, reload } = useSession();
+  const me = useMe();
   const [tab, setTab] = useTabParam(tabs);
 
-  if (!me) return <SessionPending error={error} onRetry={() => void reload()} />;
-
   return (
-    <SignedInShell me={me}>
+    <>
       <div>
         <Anchor component={Link} to="/" size="sm">
           ← Home
@@ -36,7 +32,7 @@ export function OperatorPage() {
         </Text>
       </div>
       {!me.user.isOperator ? (
-        <Forbidden />
+        <NoAccess place="operator" />
       ) : (
         // Inactive panels unmount, so opening a tab always shows fresh data.
         <Tabs value={tab} onChange={setTab} keepMounted={false}>
@@ -68,6 +64,6 @@ export function OperatorPage() {
           </Tabs.Panel>
         </Tabs>
       )}
-    </SignedInShell>
+    </>
   );
 }

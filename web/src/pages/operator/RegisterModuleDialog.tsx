@@ -1,10 +1,9 @@
 import { Button, Group, Input, Modal, Radio, SegmentedControl, SimpleGrid, Stack, Text, Textarea, TextInput } from '@mantine/core';
-import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import { api, type ClientType, type FieldErrors, type IdTokenAlg, type ModuleInput, type RegisteredModule } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { useAction } from '../../hooks/useAction';
-import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
-import { isListKey, linesOf, listErrors, type Line } from './moduleLines';
+import { useApiForm } from '../../forms';
+import { isListKey, linesOf, listErrors, type Line } from '../../lines';
 
 interface RegisterModuleDialogProps {
   opened: boolean;
@@ -46,60 +45,46 @@ function messages(list: string[]): ReactNode {
 }
 
 function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: RegisterModuleDialogProps['onRegistered']; onCancel: () => void }) {
-  const [values, setValues] = useState(empty);
-  const [checked, setChecked] = useState<FieldErrors>({});
   // The lines as sent: the server's `redirectUris.N` counts only those.
   const [sent, setSent] = useState<Record<string, Line[]>>({});
-  const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
+  const { form, ref, summary: message, pending, submit } = useApiForm({ initialValues: empty, check });
   const algId = useId();
-  useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
+  const values = form.values;
+  const errors = form.errors as FieldErrors;
 
-  const server = action.error?.fields ?? {};
-  const fieldError = (key: string) => checked[key] ?? server[key];
-  const listError = (key: string) => messages(checked[key] ? [checked[key]] : listErrors(server, key, sent[key] ?? []));
+  const fieldError = (key: string) => errors[key];
+  const listError = (key: string) => messages(listErrors(errors, key, sent[key] ?? []));
   // Keys no input owns still reach the user, in the summary.
-  const stray = Object.entries(server)
+  const stray = Object.entries(errors)
     .filter(([key]) => !SINGLE_FIELDS.includes(key) && !LIST_FIELDS.some((list) => isListKey(key, list)))
-    .map(([, message]) => message);
-  const summary = action.error ? [action.error.message, ...stray].join(' ') : null;
+    .map(([, text]) => text);
+  const summary = message ? [message, ...stray].join(' ') : null;
+  const set = (key: keyof Values) => (event: { currentTarget: { value: string } }) => form.setFieldValue(key, event.currentTarget.value);
 
-  const set = (key: keyof Values) => (event: { currentTarget: { value: string } }) => {
-    const value = event.currentTarget.value;
-    setValues((current) => ({ ...current, [key]: value }));
-    setChecked((current) => {
-      const rest = { ...current };
-      delete rest[key];
-      return rest;
-    });
-  };
-
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const problems = check(values);
-    setChecked(problems);
-    if (Object.keys(problems).length) return;
-    const redirectUris = linesOf(values.redirectUris);
-    const postLogoutRedirectUris = linesOf(values.postLogoutRedirectUris);
-    setSent({ redirectUris, postLogoutRedirectUris });
-    // Optional fields are left out when empty: the server reads "" as a missing URL.
-    const input: ModuleInput = {
-      name: values.name.trim(),
-      description: values.description.trim(),
-      launchUrl: values.launchUrl.trim(),
-      ...(values.logoUrl.trim() ? { logoUrl: values.logoUrl.trim() } : {}),
-      redirectUris: redirectUris.map((line) => line.value),
-      postLogoutRedirectUris: postLogoutRedirectUris.map((line) => line.value),
-      ...(values.backchannelLogoutUri.trim() ? { backchannelLogoutUri: values.backchannelLogoutUri.trim() } : {}),
-      clientType: values.clientType,
-      idTokenAlg: values.idTokenAlg,
-    };
-    const result = await action.run(() => api.operator.registerModule(input));
-    if (result) onRegistered(result.module, result.clientSecret);
-  };
+  const onSubmit = submit(
+    (typed) => {
+      const redirectUris = linesOf(typed.redirectUris);
+      const postLogoutRedirectUris = linesOf(typed.postLogoutRedirectUris);
+      setSent({ redirectUris, postLogoutRedirectUris });
+      // Optional fields are left out when empty: the server reads "" as a missing URL.
+      const input: ModuleInput = {
+        name: typed.name.trim(),
+        description: typed.description.trim(),
+        launchUrl: typed.launchUrl.trim(),
+        ...(typed.logoUrl.trim() ? { logoUrl: typed.logoUrl.trim() } : {}),
+        redirectUris: redirectUris.map((line) => line.value),
+        postLogoutRedirectUris: postLogoutRedirectUris.map((line) => line.value),
+        ...(typed.backchannelLogoutUri.trim() ? { backchannelLogoutUri: typed.backchannelLogoutUri.trim() } : {}),
+        clientType: typed.clientType,
+        idTokenAlg: typed.idTokenAlg,
+      };
+      return api.operator.registerModule(input);
+    },
+    (result) => onRegistered(result.module, result.clientSecret),
+  );
 
   return (
-    <form ref={formRef} onSubmit={onSubmit} noValidate>
+    <form ref={ref} onSubmit={onSubmit} noValidate>
       <Stack gap="md">
         <ErrorAlert message={summary} />
         <TextInput label="Name" name="name" required data-autofocus
@@ -131,7 +116,7 @@ function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: Register
           description="Gatehouse posts a signed logout token (sub and sid) here whenever a user's access ends: Log Out, sign out everywhere, a session ended in My Settings or by its company's IP allowlist, deactivation, deletion, a password change or reset, a 2FA reset, the company suspended, or this module revoked or switched off for the company. Failed calls are retried for about five hours."
           value={values.backchannelLogoutUri} onChange={set('backchannelLogoutUri')} error={fieldError('backchannelLogoutUri')} />
         <Radio.Group label="Client type" name="clientType" value={values.clientType}
-          onChange={(value) => setValues((current) => ({ ...current, clientType: value as ClientType }))}
+          onChange={(value) => form.setFieldValue('clientType', value as ClientType)}
           error={fieldError('clientType')}>
           <Stack gap="sm" mt="xs">
             <Radio value="confidential" label="Confidential"
@@ -147,13 +132,13 @@ function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: Register
           <SegmentedControl name="idTokenAlg" data={ID_TOKEN_ALGS} value={values.idTokenAlg} mt={4}
             aria-labelledby={`${algId}-label`}
             aria-describedby={[`${algId}-description`, fieldError('idTokenAlg') ? `${algId}-error` : ''].join(' ').trim()}
-            onChange={(value) => setValues((current) => ({ ...current, idTokenAlg: value as IdTokenAlg }))} />
+            onChange={(value) => form.setFieldValue('idTokenAlg', value as IdTokenAlg)} />
         </Input.Wrapper>
         <Group justify="flex-end" gap="sm">
           <Button variant="default" onClick={onCancel}>
             Cancel
           </Button>
-          <Button type="submit" loading={action.pending}>
+          <Button type="submit" loading={pending}>
             Register Module
           </Button>
         </Group>

@@ -1,9 +1,9 @@
 import { Button, Group, Modal, Stack, Text, Textarea } from '@mantine/core';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect } from 'react';
 import { api, type AccountRequest } from '../../api';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { formErrors } from '../../formErrors';
-import { useAction } from '../../hooks/useAction';
+import { useApiForm } from '../../forms';
+import { rejectSchema } from '../../forms/schemas';
 
 interface RejectDialogProps {
   request: AccountRequest | null;
@@ -12,33 +12,21 @@ interface RejectDialogProps {
 }
 
 export function RejectDialog({ request, onClose, onRejected }: RejectDialogProps) {
-  const [reason, setReason] = useState('');
-  const [missing, setMissing] = useState(false);
-  const action = useAction();
-  const { fields, summary } = formErrors(action.error);
-  const { setError } = action;
+  const { form, ref, summary, pending, submit, restart } = useApiForm({ initialValues: { reason: '' }, schema: rejectSchema });
 
   useEffect(() => {
-    if (request) {
-      setReason('');
-      setMissing(false);
-      setError(null);
-    }
-  }, [request, setError]);
+    if (request) restart();
+  }, [request, restart]);
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!request) return;
-    setMissing(!reason.trim());
-    if (!reason.trim()) return;
-    const result = await action.run(() => api.operator.reject(request.id, reason.trim()));
-    if (result) onRejected(request);
-  };
+  const onSubmit = submit(
+    ({ reason }) => (request ? api.operator.reject(request.id, reason) : Promise.reject(new Error('no request'))),
+    () => request && onRejected(request),
+  );
 
   return (
     <Modal opened={request !== null} onClose={onClose} title="Reject request" centered>
       {request && (
-        <form onSubmit={onSubmit} noValidate>
+        <form ref={ref} onSubmit={onSubmit} noValidate>
           <Stack gap="md">
             <Text size="sm">
               Reject the request for <strong>{request.companyName}</strong> from {request.contactName}. The reason is kept
@@ -51,15 +39,13 @@ export function RejectDialog({ request, onClose, onRejected }: RejectDialogProps
               autosize
               minRows={3}
               data-autofocus
-              value={reason}
-              onChange={(event) => setReason(event.currentTarget.value)}
-              error={missing ? 'Enter a reason.' : fields.reason}
+              {...form.getInputProps('reason')}
             />
             <Group justify="flex-end" gap="sm">
               <Button variant="default" onClick={onClose}>
                 Cancel
               </Button>
-              <Button type="submit" color="red" loading={action.pending}>
+              <Button type="submit" color="red" loading={pending}>
                 Reject
               </Button>
             </Group>

@@ -1,14 +1,14 @@
 import { Button, Group, SegmentedControl, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { api, type AccountRequest, type RequestFilter } from '../../api';
 import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatAge, formatTime } from '../../format';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery, useInvalidate } from '../../data';
 import { ApproveDialog } from './ApproveDialog';
-import { LoadError } from './LoadError';
+import { LoadError } from '../../components/LoadError';
 import { NewRequestDialog } from './NewRequestDialog';
-import { Notice } from './Notice';
+import { Notice } from '../../components/Notice';
 import { RejectDialog } from './RejectDialog';
 import { UrgencyBadge } from './UrgencyBadge';
 import { ScrollTable } from '../../components/ScrollTable';
@@ -70,13 +70,14 @@ export function RequestsTab() {
   const [filter, setFilter] = useState<RequestFilter>('pending');
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const load = useCallback(() => api.operator.requests(filter), [filter]);
-  const { data, error, loading, reload } = useLoad(load);
+  const { data, error, loading, reload } = useApiQuery(keys.operator.requests(filter), () => api.operator.requests(filter));
+  const invalidate = useInvalidate();
 
   const finished = (message: string) => {
     setDialog(null);
     setNotice(message);
-    void reload();
+    // Every filter's list, and an approval adds a company (and its welcome email).
+    void invalidate(keys.operator.all);
   };
 
   const requests = data?.requests ?? [];
@@ -98,7 +99,7 @@ export function RequestsTab() {
         </Group>
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
-      {error && <LoadError error={error} onRetry={() => void reload()} />}
+      {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
       {!error && data === null && <LoadingState label="Loading requests…" />}
       {!error && data !== null && requests.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">

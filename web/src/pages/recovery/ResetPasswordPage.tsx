@@ -1,6 +1,6 @@
 import { recoveryApi } from '../../api/recovery';
-import { NewPasswordPage } from '../signup/NewPasswordPage';
-import { ResetLinkUnusable } from './ResetLinkUnusable';
+import { NewPasswordPage } from '../../components/newPassword/NewPasswordPage';
+import { LinkUnusable } from '../../components/LinkUnusable';
 
 // The reset signs nobody in: the second factor is still asked for at the login.
 export const PASSWORD_RESET_NOTICE =
@@ -16,7 +16,7 @@ export function ResetPasswordPage() {
       loadLink={recoveryApi.resetLink}
       submit={recoveryApi.resetPassword}
       notice={PASSWORD_RESET_NOTICE}
-      unusable={<ResetLinkUnusable />}
+      unusable={<LinkUnusable link="reset" />}
     />
   );
 }

@@ -1,42 +1,35 @@
 import { Alert, Button, Group, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
-import { useRef, useState, type FormEvent } from 'react';
-import type { FieldErrors } from '../../api';
+import { useState } from 'react';
 import { meApi, type Profile } from '../../api/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { visibilityToggle } from '../../components/visibilityToggle';
-import { formErrors } from '../../formErrors';
+import { useApiForm } from '../../forms';
+import { emailChangeSchema } from '../../forms/schemas';
 import { formatTime } from '../../format';
-import { useAction } from '../../hooks/useAction';
-import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
 import { SettingsCard } from './SettingsCard';
 
 /** A change of address takes effect only once confirmed from the new inbox. */
 export function EmailSection({ profile, onRequested }: { profile: Profile; onRequested: () => void }) {
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [checked, setChecked] = useState<FieldErrors>({});
   const [sent, setSent] = useState<{ email: string; expiresAt: string } | null>(null);
-  const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
-  const { fields, summary } = formErrors(action.error, { 'email.unchanged': 'email', 'password.current_invalid': 'password' });
-  const errors = { ...fields, ...checked };
-  useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
+  const { form, ref, summary, pending: sending, submit } = useApiForm({
+    initialValues: { email: '', password: '' },
+    schema: emailChangeSchema,
+    codeToField: { 'email.unchanged': 'email', 'password.current_invalid': 'password' },
+  });
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const problems: FieldErrors = {};
-    if (!email.trim()) problems.email = 'Enter the new email address.';
-    else if (!/^[^\s@]+@[^\s@]+$/.test(email.trim())) problems.email = 'Enter a valid email address.';
-    if (!password) problems.password = 'Enter your current password.';
-    setChecked(problems);
-    if (Object.keys(problems).length) return;
-    const result = await action.run(() => meApi.changeEmail(email.trim(), password));
-    setPassword('');
-    if (!result) return;
-    setSent({ email: result.pendingEmail, expiresAt: result.expiresAt });
-    setEmail('');
-    onRequested();
-  };
+  const onSubmit = submit(
+    ({ email, password }) => meApi.changeEmail(email, password),
+    (result) => {
+      form.reset();
+      setSent({ email: result.pendingEmail, expiresAt: result.expiresAt });
+      onRequested();
+    },
+    () => {
+      // The password is typed again for the next try (before the message shows).
+      form.setFieldValue('password', '');
+      return false;
+    },
+  );
 
   const pending = sent?.email ?? profile.pendingEmail;
 
@@ -59,7 +52,7 @@ export function EmailSection({ profile, onRequested }: { profile: Profile; onReq
         )
       )}
       <ErrorAlert message={summary} />
-      <form ref={formRef} onSubmit={onSubmit} noValidate>
+      <form ref={ref} onSubmit={onSubmit} noValidate>
         <Stack gap="sm">
           <Group grow align="flex-start" gap="sm" wrap="wrap">
             <TextInput
@@ -67,28 +60,18 @@ export function EmailSection({ profile, onRequested }: { profile: Profile; onReq
               type="email"
               autoComplete="email"
               miw={220}
-              value={email}
-              onChange={(event) => {
-                setEmail(event.currentTarget.value);
-                setChecked({});
-              }}
-              error={errors.email}
+              {...form.getInputProps('email')}
             />
             <PasswordInput
               label="Current Password"
               autoComplete="current-password"
               miw={220}
-              value={password}
-              onChange={(event) => {
-                setPassword(event.currentTarget.value);
-                setChecked({});
-              }}
-              error={errors.password}
+              {...form.getInputProps('password')}
               {...visibilityToggle}
             />
           </Group>
           <Group>
-            <Button type="submit" loading={action.pending}>
+            <Button type="submit" loading={sending}>
               Change Email
             </Button>
           </Group>

@@ -1,32 +1,33 @@
 import { Box, Button, Group, Text, TextInput } from '@mantine/core';
-import { Fragment, useEffect, useState, type FormEvent } from 'react';
+import { Fragment, useEffect, useState } from 'react';
 import { meApi, type Profile } from '../../api/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
-import { formErrors } from '../../formErrors';
+import { useApiForm } from '../../forms';
+import { profileSchema } from '../../forms/schemas';
 import { humanize } from '../../format';
-import { useAction } from '../../hooks/useAction';
-import { Notice } from '../operator/Notice';
+import { Notice } from '../../components/Notice';
 import { SettingsCard } from './SettingsCard';
 
 export function ProfileSection({ profile, onSaved }: { profile: Profile; onSaved: (profile: Profile) => void }) {
-  const [displayName, setDisplayName] = useState(profile.displayName ?? '');
-  const [missing, setMissing] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-  const action = useAction();
-  const { fields, summary } = formErrors(action.error);
+  const { form, ref, summary, pending, submit } = useApiForm({
+    initialValues: { displayName: profile.displayName },
+    schema: profileSchema,
+  });
+  const { setValues } = form;
 
-  useEffect(() => setDisplayName(profile.displayName ?? ''), [profile.displayName]);
+  useEffect(() => setValues({ displayName: profile.displayName }), [profile.displayName, setValues]);
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    setNotice(null);
-    setMissing(!displayName.trim());
-    if (!displayName.trim()) return;
-    const saved = await action.run(() => meApi.saveProfile(displayName.trim()));
-    if (!saved) return;
-    setNotice('Your display name is saved.');
-    onSaved(saved);
-  };
+  const onSubmit = submit(
+    ({ displayName }) => {
+      setNotice(null);
+      return meApi.saveProfile(displayName);
+    },
+    (saved) => {
+      setNotice('Your display name is saved.');
+      onSaved(saved);
+    },
+  );
 
   return (
     <SettingsCard title="Profile" description="Your username, company and role are set by your company's Masters.">
@@ -44,7 +45,7 @@ export function ProfileSection({ profile, onSaved }: { profile: Profile; onSaved
       </Box>
       <Notice message={notice} onClose={() => setNotice(null)} />
       <ErrorAlert message={summary} />
-      <form onSubmit={onSubmit} noValidate>
+      <form ref={ref} onSubmit={onSubmit} noValidate>
         <Group align="flex-start" gap="sm">
           <TextInput
             label="Display Name"
@@ -52,16 +53,11 @@ export function ProfileSection({ profile, onSaved }: { profile: Profile; onSaved
             autoComplete="name"
             maxLength={100}
             style={{ flex: 1, minWidth: 220 }}
-            value={displayName}
-            onChange={(event) => {
-              setDisplayName(event.currentTarget.value);
-              setMissing(false);
-            }}
-            error={missing ? 'Enter a display name.' : fields.displayName}
+            {...form.getInputProps('displayName')}
           />
         </Group>
         <Group mt="sm">
-          <Button type="submit" loading={action.pending} disabled={displayName.trim() === (profile.displayName ?? '')}>
+          <Button type="submit" loading={pending} disabled={form.values.displayName.trim() === profile.displayName}>
             Save
           </Button>
         </Group>

@@ -1,12 +1,10 @@
 import { Button, Group, Modal, PasswordInput, Stack } from '@mantine/core';
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import type { FieldErrors } from '../../api';
-import { AuthCodeField, CODE_HINT, isCompleteCode } from '../../components/AuthCodeField';
+import { useEffect, type ReactNode } from 'react';
+import { AuthCodeField } from '../../components/AuthCodeField';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { visibilityToggle } from '../../components/visibilityToggle';
-import { formErrors } from '../../formErrors';
-import { useAction } from '../../hooks/useAction';
-import { useFocusFirstInvalid } from '../../hooks/useFocusFirstInvalid';
+import { useApiForm } from '../../forms';
+import { reauthSchema } from '../../forms/schemas';
 
 interface ReauthDialogProps<T> {
   opened: boolean;
@@ -22,53 +20,39 @@ interface ReauthDialogProps<T> {
 
 /** Proves it is really the user (password and a current authenticator code) before a 2FA change. */
 export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger, onClose, submit, onDone }: ReauthDialogProps<T>) {
-  const [password, setPassword] = useState('');
-  const [code, setCode] = useState('');
-  const [checked, setChecked] = useState<FieldErrors>({});
-  const action = useAction();
-  const formRef = useRef<HTMLFormElement>(null);
-  const { setError } = action;
-  const { fields, summary } = formErrors(action.error, { 'password.current_invalid': 'password', 'totp.code_refused': 'code', 'totp.already_used': 'code' });
-  const errors = { ...fields, ...checked };
-  useFocusFirstInvalid(formRef, action.error ?? (Object.keys(checked).length ? checked : null));
-
+  const { form, ref, summary, pending, submit: onSubmitWith, restart } = useApiForm({
+    initialValues: { password: '', code: '' },
+    schema: reauthSchema,
+    codeToField: { 'password.current_invalid': 'password', 'totp.code_refused': 'code', 'totp.already_used': 'code' },
+  });
   useEffect(() => {
-    if (!opened) return;
-    setPassword('');
-    setCode('');
-    setChecked({});
-    setError(null);
-  }, [opened, setError]);
+    if (opened) restart();
+  }, [opened, restart]);
 
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    const problems: FieldErrors = {};
-    if (!password) problems.password = 'Enter your password.';
-    if (!isCompleteCode(code)) problems.code = CODE_HINT;
-    setChecked(problems);
-    if (Object.keys(problems).length) return;
-    const result = await action.run(() => submit(password, code));
-    // A code works once: the next try needs the app's next one.
-    setCode('');
-    if (result !== undefined) onDone(result);
-    else setPassword('');
-  };
+  const onSubmit = onSubmitWith(
+    ({ password, code }) => submit(password, code),
+    onDone,
+    () => {
+      // A code works once, and the password is typed again: both start afresh (before the message shows).
+      form.setValues({ password: '', code: '' });
+      return false;
+    },
+  );
 
   return (
     <Modal opened={opened} onClose={onClose} title={title} centered>
-      <form ref={formRef} onSubmit={onSubmit} noValidate>
+      <form ref={ref} onSubmit={onSubmit} noValidate>
         <Stack gap="md">
           {children}
           <ErrorAlert message={summary} />
           <PasswordInput label="Password" autoComplete="current-password" data-autofocus
-            value={password} onChange={(event) => { setPassword(event.currentTarget.value); setChecked({}); }}
-            error={errors.password} {...visibilityToggle} />
-          <AuthCodeField value={code} onChange={(value) => { setCode(value); setChecked({}); }} error={errors.code} />
+            {...form.getInputProps('password')} {...visibilityToggle} />
+          <AuthCodeField value={form.values.code} onChange={(code) => form.setFieldValue('code', code)} error={form.errors.code as string | undefined} />
           <Group justify="flex-end" gap="sm">
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            <Button type="submit" color={danger ? 'red' : undefined} loading={action.pending}>
+            <Button type="submit" color={danger ? 'red' : undefined} loading={pending}>
               {confirmLabel}
             </Button>
           </Group>

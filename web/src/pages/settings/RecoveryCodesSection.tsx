@@ -1,11 +1,11 @@
 import { Alert, Button, Group, Modal, Stack, Text } from '@mantine/core';
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import { meApi } from '../../api/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { RecoveryCodes } from '../../components/RecoveryCodes';
 import { formatTime } from '../../format';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery, useInvalidate } from '../../data';
 import { ReauthDialog } from './ReauthDialog';
 import { SettingsCard } from './SettingsCard';
 
@@ -13,8 +13,8 @@ import { SettingsCard } from './SettingsCard';
 const LOW = 3;
 
 export function RecoveryCodesSection({ account }: { account: string }) {
-  const load = useCallback(() => meApi.recoveryCodes(), []);
-  const { data, error, reload } = useLoad(load);
+  const { data, error } = useApiQuery(keys.me.recoveryCodes, meApi.recoveryCodes);
+  const invalidate = useInvalidate();
   const [asking, setAsking] = useState(false);
   const [codes, setCodes] = useState<string[] | null>(null);
 
@@ -62,7 +62,7 @@ export function RecoveryCodesSection({ account }: { account: string }) {
         onDone={(result) => {
           setAsking(false);
           setCodes(result.recoveryCodes);
-          void reload();
+          void invalidate(keys.me.recoveryCodes);
         }}
       >
         <Text size="sm">

@@ -1,5 +1,5 @@
 import { Badge, Button, Group, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { meApi, type MySession } from '../../api/me';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
@@ -7,23 +7,20 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery, useInvalidate } from '../../data';
 import { describeUserAgent } from '../../userAgent';
-import { Notice } from '../operator/Notice';
+import { Notice } from '../../components/Notice';
 import { SettingsCard } from './SettingsCard';
 import { ScrollTable } from '../../components/ScrollTable';
 
 export const SIGNED_OUT_EVERYWHERE_NOTICE = 'You are signed out everywhere: in every browser and every module.';
 
 /** Where the user is signed in; any session can be ended, this one included. */
-export function SessionsSection({ version }: { version: number }) {
+export function SessionsSection() {
   const navigate = useNavigate();
-  const load = useCallback(() => meApi.sessions(), []);
-  const { data, error, reload } = useLoad(load);
-  // `version` changes when something else ended sessions (a password change).
-  useEffect(() => {
-    if (version) void reload();
-  }, [version, reload]);
+  // A password change ends the other sessions too: it invalidates this list.
+  const { data, error } = useApiQuery(keys.me.sessions, meApi.sessions);
+  const invalidate = useInvalidate();
   const revoke = useAction();
   const [revoking, setRevoking] = useState<string | null>(null);
   const [everywhere, setEverywhere] = useState(false);
@@ -37,7 +34,7 @@ export function SessionsSection({ version }: { version: number }) {
     if (!result) return;
     if (result.signedOut) return navigate('/login', { replace: true, state: { notice: 'You are signed out in this browser.' } });
     setNotice(`The session in ${describeUserAgent(session.userAgent)} is ended.`);
-    void reload();
+    void invalidate(keys.me.sessions);
   };
 
   const sessions = data?.sessions ?? [];

@@ -1,14 +1,11 @@
 import { Anchor, Stack, Text, Title } from '@mantine/core';
-import { useCallback, useState } from 'react';
 import { Link } from 'react-router';
-import { meApi, type Profile } from '../../api/me';
+import { useQueryClient } from '@tanstack/react-query';
+import { meApi } from '../../api/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
-import { SessionPending } from '../../components/SessionPending';
-import { SignedInShell } from '../../components/SignedInShell';
-import { useLoad } from '../../hooks/useLoad';
+import { keys, useApiQuery, useInvalidate } from '../../data';
 import { usePageTitle } from '../../hooks/usePageTitle';
-import { useSession } from '../../hooks/useSession';
 import { EmailSection } from './EmailSection';
 import { PasswordSection } from './PasswordSection';
 import { ProfileSection } from './ProfileSection';
@@ -19,17 +16,12 @@ import { TwoFactorSection } from './TwoFactorSection';
 /** My Settings: every signed-in user's own account. */
 export function SettingsPage() {
   usePageTitle('My Settings');
-  const { me, error, reload: reloadMe } = useSession();
-  const load = useCallback(() => meApi.profile(), []);
-  const profileLoad = useLoad(load);
-  const [saved, setSaved] = useState<Profile | null>(null);
-  const [sessionsVersion, setSessionsVersion] = useState(0);
-  const profile = saved ?? profileLoad.data;
-
-  if (!me) return <SessionPending error={error} onRetry={() => void reloadMe()} />;
+  const profileLoad = useApiQuery(keys.me.profile, meApi.profile);
+  const profile = profileLoad.data;
+  const client = useQueryClient();
+  const invalidate = useInvalidate();
 
   return (
-    <SignedInShell me={me}>
       <Stack gap="lg" maw={800} w="100%">
         <div>
           <Anchor component={Link} to="/" size="sm">
@@ -49,25 +41,21 @@ export function SettingsPage() {
             <ProfileSection
               profile={profile}
               onSaved={(next) => {
-                setSaved(next);
+                client.setQueryData(keys.me.profile, next);
                 // The header shows the display name.
-                void reloadMe();
+                void invalidate(keys.session);
               }}
             />
             <EmailSection
               profile={profile}
-              onRequested={() => {
-                setSaved(null);
-                void profileLoad.reload();
-              }}
+              onRequested={() => void invalidate(keys.me.profile)}
             />
-            <PasswordSection rule={profile.passwordPolicy} onChanged={() => setSessionsVersion((v) => v + 1)} />
+            <PasswordSection rule={profile.passwordPolicy} />
             <TwoFactorSection profile={profile} />
             <RecoveryCodesSection account={`${profile.username} at ${profile.companyName}`} />
-            <SessionsSection version={sessionsVersion} />
+            <SessionsSection />
           </>
         )}
       </Stack>
-    </SignedInShell>
   );
 }

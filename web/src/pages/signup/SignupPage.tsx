@@ -1,6 +1,6 @@
 import { api } from '../../api';
-import { LinkUnusable } from './LinkUnusable';
-import { NewPasswordPage } from './NewPasswordPage';
+import { LinkUnusable } from '../../components/LinkUnusable';
+import { NewPasswordPage } from '../../components/newPassword/NewPasswordPage';
 
 export const PASSWORD_SET_NOTICE = 'Your password is set. Log in to continue.';
 
@@ -14,7 +14,7 @@ export function SignupPage() {
       loadLink={api.signupLink}
       submit={api.setPassword}
       notice={PASSWORD_SET_NOTICE}
-      unusable={<LinkUnusable />}
+      unusable={<LinkUnusable link="signup" />}
       markRequired
     />
   );

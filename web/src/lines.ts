@@ -1,4 +1,4 @@
-import type { FieldErrors } from '../../api';
+import type { FieldErrors } from './api';
 
 /** One URI per line in a textarea; the line number is kept for error messages. */
 export interface Line {

@@ -1,12 +1,15 @@
 import { Button, Group, Stack } from '@mantine/core';
 import { useEffect } from 'react';
 import { useNavigate } from 'react-router';
-import type { ApiError } from '../../api';
-import { ErrorAlert } from '../../components/ErrorAlert';
-import { Forbidden } from './Forbidden';
+import type { ApiError } from '../api';
+import { ErrorAlert } from './ErrorAlert';
+import { NoAccess, type Place } from './NoAccess';
 
-/** What a tab shows when its list fails to load: sign-in, no access, or a retry. */
-export function LoadError({ error, onRetry }: { error: ApiError; onRetry: () => void }) {
+/**
+ * What a tab shows when its data fails to load: the login page when the session ended,
+ * who the place is for on 403, otherwise the message and a retry.
+ */
+export function LoadError({ error, onRetry, place }: { error: ApiError; onRetry: () => void; place: Place }) {
   const navigate = useNavigate();
   const signedOut = error.status === 401;
   useEffect(() => {
@@ -14,7 +17,7 @@ export function LoadError({ error, onRetry }: { error: ApiError; onRetry: () => 
   }, [signedOut, navigate]);
 
   if (signedOut) return null;
-  if (error.status === 403) return <Forbidden />;
+  if (error.status === 403) return <NoAccess place={place} />;
   return (
     <Stack gap="sm">
       <ErrorAlert message={error.message} />

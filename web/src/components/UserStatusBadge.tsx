@@ -1,5 +1,5 @@
 import { Badge } from '@mantine/core';
-import { humanize } from '../../format';
+import { humanize } from '../format';
 
 // The words a Master reads in the users list and the compliance view (docs/API.md statuses).
 const LOOK: Record<string, { label: string; color: string }> = {

@@ -1,0 +1,41 @@
+import type { RequestFilter } from '../api';
+import type { AuditFilters, AuditScope } from '../api/audit';
+
+/**
+ * Query keys, one per resource, grouped by audience so a change can invalidate a whole
+ * group (every `company` list after a user changed, say). `/api/me` is `session`, apart
+ * from `me` (My Settings), so invalidating one never refetches the other by prefix.
+ */
+export const keys = {
+  session: ['session'] as const,
+  launcher: ['launcher'] as const,
+
+  me: {
+    all: ['me'] as const,
+    profile: ['me', 'profile'] as const,
+    sessions: ['me', 'sessions'] as const,
+    recoveryCodes: ['me', 'recovery-codes'] as const,
+  },
+
+  company: {
+    all: ['company'] as const,
+    modules: ['company', 'modules'] as const,
+    users: ['company', 'users'] as const,
+    approvals: ['company', 'approvals'] as const,
+    policy: ['company', 'policy'] as const,
+    compliance: ['company', 'compliance'] as const,
+  },
+
+  operator: {
+    all: ['operator'] as const,
+    requests: (status: RequestFilter) => ['operator', 'requests', status] as const,
+    companies: ['operator', 'companies'] as const,
+    companyModules: (companyId: string) => ['operator', 'companies', companyId, 'modules'] as const,
+    modules: ['operator', 'modules'] as const,
+    mail: ['operator', 'mail'] as const,
+    mailMessage: (id: string) => ['operator', 'mail', id] as const,
+    compliance: (companyId: string) => ['operator', 'compliance', companyId] as const,
+  },
+
+  audit: (scope: AuditScope, filters: AuditFilters) => [scope, 'audit', filters] as const,
+};
