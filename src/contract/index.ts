@@ -3,3 +3,4 @@
 export * from './fields.ts';
 export * from './name-rules.ts';
 export * from './password-rules.ts';
+export type * from './types.ts';

@@ -19,7 +19,7 @@ export const accountRequests = z.object({
       source: z.enum(['public', 'operator']),
       createdAt: time,
       ageHours: z.number().int(),
-      urgency: z.string(),
+      urgency: z.enum(['new', 'due', 'overdue']),
       /** Mixed scripts in one word ("Асme" with a Cyrillic A): shown before approving. */
       nameWarning: z.string().nullable(),
       rejectReason: z.string().nullable(),

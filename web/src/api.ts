@@ -1,4 +1,3 @@
-import type { PasswordRule } from '@contract';
 // The one door to the server's JSON API (docs/API.md). Pages never call fetch themselves.
 
 export type FieldErrors = Record<string, string>;
@@ -60,163 +59,51 @@ export const seg = encodeURIComponent;
 
 // --- shapes ---
 
-export interface AccountRequestInput {
-  companyName: string;
-  contactName: string;
-  email: string;
-  phone: string;
-  note?: string;
-}
-
-export interface SignupLink {
-  companyName: string;
-  username: string;
-  expiresAt: string;
-  /** The company's password rule, for the live checklist. */
-  passwordPolicy?: PasswordRule;
-}
-
 export type { PasswordClass, PasswordRule } from '@contract';
+// The answers' types come from the server's own schemas (src/contract/types.ts).
+export type {
+  AccountRequest,
+  AccountRequestInput,
+  CompanyModule,
+  CompanySummary,
+  Enrollment,
+  GrantedModule,
+  LauncherModule,
+  LoginState,
+  LoginStep,
+  MailMessage,
+  MailSummary,
+  Me,
+  ModuleInput,
+  RegisteredModule,
+  RequestStatus,
+  SignupLink,
+} from '@contract';
+import type {
+  AccountRequest,
+  AccountRequestInput,
+  CompanyModule,
+  CompanySummary,
+  Enrollment,
+  GrantedModule,
+  LauncherModule,
+  LoginState,
+  MailMessage,
+  MailSummary,
+  Me,
+  ModuleInput,
+  RegisteredModule,
+  RequestStatus,
+  SignupLink,
+} from '@contract';
 
-export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'done';
 
-export interface LoginState {
-  step: LoginStep;
-  username?: string;
-  companyName?: string;
-  /** Requested by web (docs/API.md): where to go after `done`, a same-origin path. */
-  redirectTo?: string;
-}
-
-export interface Enrollment {
-  qrCodeDataUrl: string;
-  secret: string;
-  secretGrouped: string;
-  issuer: string;
-  accountName: string;
-  apps: string[];
-}
-
-/** GET /api/me (src/http/routes/portal.ts): who is signed in, in which company, and how. */
-export interface Me {
-  user: {
-    id: string;
-    username: string;
-    displayName: string;
-    email: string;
-    role: 'root_master' | 'master' | 'user';
-    isOperator: boolean;
-  };
-  company: { id: string; name: string; status: 'active' | 'suspended' };
-  /** When this login happened and with which factors (`pwd`, `otp`, ...). */
-  session: { authTime: string; amr: string[] };
-}
-
-export type RequestStatus = 'pending' | 'approved' | 'rejected';
 export type RequestFilter = RequestStatus | 'all';
-
-export interface AccountRequest {
-  id: string;
-  companyName: string;
-  contactName: string;
-  email: string;
-  phone: string;
-  note: string | null;
-  status: RequestStatus;
-  source: string;
-  createdAt: string;
-  ageHours: number;
-  urgency: 'new' | 'due' | 'overdue';
-  /** Set when the name mixes scripts in one word (e.g. Latin and Cyrillic): it may imitate another company. */
-  nameWarning: string | null;
-  rejectReason?: string | null;
-  companyId?: string | null;
-}
-
-export interface CompanySummary {
-  id: string;
-  name: string;
-  status: string;
-  createdAt: string;
-  rootMaster: { username: string; email: string; signedUp: boolean } | null;
-  /** Invitation emails the company sent (rate limited per company and inviter). */
-  invitations: { last24h: number; last7d: number };
-}
-
-export interface MailSummary {
-  id: string;
-  to: string;
-  subject: string;
-  createdAt: string;
-  status: string;
-}
-
-export interface MailMessage {
-  id: string;
-  to: string;
-  from: string;
-  subject: string;
-  text: string;
-  html: string | null;
-  createdAt: string;
-}
-
-/** A tile on the launcher: a module this user's company has and has switched on. */
-export interface LauncherModule {
-  id: string;
-  name: string;
-  description: string;
-  logoUrl: string | null;
-  launchUrl: string;
-}
-
-/** A module granted to the signed-in user's company, as its Masters see it. */
-export interface CompanyModule {
-  id: string;
-  name: string;
-  description: string;
-  enabled: boolean;
-}
 
 export type ClientType = 'confidential' | 'public';
 
 /** How Gatehouse signs a module's ID tokens. */
 export type IdTokenAlg = 'RS256' | 'ES256';
-
-export interface ModuleInput {
-  name: string;
-  description: string;
-  launchUrl: string;
-  logoUrl?: string;
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  backchannelLogoutUri?: string;
-  clientType: ClientType;
-  /** RS256 when left out. */
-  idTokenAlg?: IdTokenAlg;
-}
-
-export interface RegisteredModule {
-  id: string;
-  clientId: string;
-  name: string;
-  description: string;
-  logoUrl: string | null;
-  launchUrl: string;
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  backchannelLogoutUri: string | null;
-  clientType: ClientType;
-  idTokenAlg: IdTokenAlg;
-  createdAt: string;
-}
-
-/** A module granted to a company; `enabled` is its Masters' switch. */
-export interface GrantedModule {
-  id: string;
-  name: string;
-  enabled: boolean;
-}
 
 // --- endpoints ---
 

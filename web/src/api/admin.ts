@@ -1,26 +1,14 @@
 // Company administration for Masters and the Root Master (docs/API.md "Company
 // administration"): users, invitations, roles, 2FA resets, approvals, security policy.
-import { get, post, seg, type PasswordClass } from '../api';
+import { get, post, seg } from '../api';
+
+// The answers' types come from the server's own schemas (src/contract/types.ts).
+export type { Approval, BulkInviteReport, BulkInviteRow, CompanyUser, Policy, PolicyAnswer, ResetOutcome } from '@contract';
+import type { Approval, BulkInviteReport, CompanyUser, Policy, PolicyAnswer, ResetOutcome } from '@contract';
 
 export type CompanyRole = 'root_master' | 'master' | 'user';
 export type InvitableRole = 'master' | 'user';
 export type UserStatus = 'invited' | 'not_enrolled' | 'active' | 'disabled';
-
-export interface CompanyUser {
-  id: string;
-  username: string;
-  displayName: string;
-  email: string;
-  role: CompanyRole;
-  status: UserStatus;
-  locked: boolean;
-  lockedUntil: string | null;
-  createdAt: string;
-  ageHours: number;
-  invitedBy: { id: string; username: string } | null;
-  invite: { sentAt: string; expiresAt: string; expired: boolean } | null;
-  lastLoginAt: string | null;
-}
 
 export interface InviteInput {
   email: string;
@@ -29,55 +17,6 @@ export interface InviteInput {
   displayName?: string;
 }
 
-export interface BulkInviteRow {
-  row: number;
-  email: string;
-  username: string;
-  status: 'invited' | 'refused';
-  reason?: string;
-}
-
-export interface BulkInviteReport {
-  invited: number;
-  refused: number;
-  rows: BulkInviteRow[];
-}
-
-export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
-
-export interface Approval {
-  id: string;
-  action: 'reset_2fa';
-  target: { id: string; username: string };
-  requestedBy: { id: string; username: string | null };
-  createdAt: string;
-  canApprove: boolean;
-}
-
-export interface Policy {
-  passwordMinLength: number;
-  passwordClasses: PasswordClass[];
-  lockoutThreshold: number;
-  lockoutMinutes: number;
-  sessionAbsoluteMinutes: number;
-  sessionIdleMinutes: number;
-  ipAllowlist: string[];
-  twoPerson2faReset: boolean;
-}
-
-export interface PolicyAnswer {
-  policy: Policy;
-  limits: {
-    passwordMinLength: [number, number];
-    lockoutThreshold: [number, number];
-    lockoutMinutes: [number, number];
-    sessionAbsoluteMinutes: [number, number];
-    sessionIdleMinutes: [number, number];
-    ipAllowlistEntries: number;
-    passwordClasses: PasswordClass[];
-  };
-  currentIp: string | null;
-}
 
 type Empty = Record<string, never>;
 const user = (id: string, action: string, body: unknown = {}) => post<Empty>(`/company/users/${seg(id)}/${action}`, body);

@@ -1,27 +1,10 @@
 // The audit trail and the MFA compliance view (docs/API.md "Audit and compliance"): the
 // company's own for Masters, every company's for operators.
 import { get } from '../api';
-import type { CompanyRole, UserStatus } from './admin';
 
-export interface AuditEvent {
-  id: number;
-  time: string;
-  companyId: string | null;
-  companyName: string | null;
-  actor: { id: string; username: string | null } | null;
-  /** The API client that acted, when one did. */
-  apiClient: { id: string; clientId: string; name: string } | null;
-  action: string;
-  target: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  detail: Record<string, unknown> | null;
-}
-
-export interface AuditPage {
-  events: AuditEvent[];
-  nextCursor: string | null;
-}
+// The answers' types come from the server's own schemas (src/contract/types.ts).
+export type { AuditEvent, AuditPage, CompanyCompliance, CompanyComplianceSummary, ComplianceTotals, ComplianceUser } from '@contract';
+import type { AuditPage, CompanyCompliance, CompanyComplianceSummary } from '@contract';
 
 /** Filters as typed; empty strings mean "no filter" and are left out of the query. */
 export interface AuditFilters {
@@ -30,40 +13,6 @@ export interface AuditFilters {
   to: string;
   /** Operators only. */
   companyId?: string;
-}
-
-export interface ComplianceTotals {
-  users: number;
-  enrolled: number;
-  pending: number;
-  disabled: number;
-  percentEnrolled: number;
-}
-
-export interface ComplianceUser {
-  id: string;
-  username: string;
-  role: CompanyRole;
-  status: UserStatus;
-  enrolled: boolean;
-  enrolledAt: string | null;
-  pending: 'invited' | 'not_enrolled' | null;
-  inviteAgeDays: number | null;
-  lastLoginAt: string | null;
-}
-
-export interface CompanyCompliance {
-  company: { id: string; name: string };
-  users: ComplianceUser[];
-  totals: ComplianceTotals;
-}
-
-export interface CompanyComplianceSummary {
-  companyId: string;
-  companyName: string;
-  status: string;
-  isPlatform: boolean;
-  totals: ComplianceTotals;
 }
 
 /** `?action=…&from=…` with only the filled-in filters (and the cursor for the next page). */

@@ -1,34 +1,10 @@
 // My Settings (docs/API.md "My Settings" and "Recovery codes"): the signed-in user's own
 // profile, email, password, 2FA, recovery codes and sessions.
-import { get, post, seg, type PasswordRule } from '../api';
-import type { CompanyRole } from './admin';
+import { get, post, seg } from '../api';
 
-export interface Profile {
-  username: string;
-  displayName: string;
-  email: string;
-  pendingEmail: string | null;
-  role: CompanyRole;
-  companyName: string;
-  twoFactorEnrolledAt: string | null;
-  /** The company's password rule, for the live checklist of the password change. */
-  passwordPolicy: PasswordRule;
-}
-
-export interface MySession {
-  id: string;
-  createdAt: string;
-  lastSeenAt: string;
-  ip: string | null;
-  userAgent: string | null;
-  current: boolean;
-}
-
-export interface RecoveryCodeStatus {
-  remaining: number;
-  total: number;
-  generatedAt: string | null;
-}
+// The answers' types come from the server's own schemas (src/contract/types.ts).
+export type { MySession, Profile, RecoveryCodeStatus } from '@contract';
+import type { MySession, Profile, RecoveryCodeStatus } from '@contract';
 
 export interface PasswordChange {
   currentPassword: string;

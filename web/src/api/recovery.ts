@@ -1,15 +1,11 @@
 // Getting back in without a session (docs/API.md "Forgot password / company name",
 // "Recovery codes"): the forgot forms, the reset and email-confirmation links, and a
 // recovery code instead of the authenticator app at the login's code step.
-import { get, post, seg, type LoginState, type PasswordRule } from '../api';
+import { get, post, seg, type LoginState } from '../api';
 
-export interface ResetLink {
-  companyName: string;
-  username: string;
-  expiresAt: string;
-  /** Sent if the server knows the company's rule; the default checklist otherwise. */
-  passwordPolicy?: PasswordRule;
-}
+// The answers' types come from the server's own schemas (src/contract/types.ts).
+export type { ResetLink } from '@contract';
+import type { ResetLink } from '@contract';
 
 export const recoveryApi = {
   /** Answers the same whether or not the account exists: show `message` as it is. */
