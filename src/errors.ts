@@ -19,6 +19,14 @@ const registry = {
   },
   'api.insufficient_scope': { status: 403, message: 'This API client does not have the scope this request needs.' },
   'api.rate_limited': { status: 429, message: 'Too many requests from this API client. Wait for the seconds in Retry-After, then try again.' },
+  'api.idempotency_key_reused': {
+    status: 422,
+    message: 'This Idempotency-Key was sent before with a different request. Use a new key for a new request.',
+  },
+  'api.idempotency_in_progress': {
+    status: 409,
+    message: 'The first request with this Idempotency-Key is still running. Try again in a moment.',
+  },
   'service.unavailable': { status: 503, message: 'Gatehouse is temporarily unavailable. Try again shortly.' },
   'internal': { status: 500, message: 'Something went wrong on our side.' },
 

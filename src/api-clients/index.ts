@@ -16,3 +16,4 @@ export {
 } from './store.ts';
 export { credentialTag, reachCompany, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
 export { apiClientMetadata } from './oidc-client.ts';
+export { IDEMPOTENCY_WINDOW_MS, runOnce, type StoredAnswer } from './idempotency.ts';

@@ -16,6 +16,18 @@ export function defaultUsername(email: string): string {
   return cleaned.length >= 2 ? cleaned.slice(0, 64) : 'admin';
 }
 
+/**
+ * Who decides a request: an operator (a person), or a platform API client. The request
+ * keeps the decider's id; the trail names the operator by actorId or the client by
+ * actorClientId, never both.
+ */
+export type Decider = { operatorId: string } | { apiClientId: string };
+function deciderOf(by: Decider) {
+  return 'apiClientId' in by
+    ? { decidedBy: by.apiClientId, actorId: null, actorClientId: by.apiClientId }
+    : { decidedBy: by.operatorId, actorId: by.operatorId, actorClientId: null };
+}
+
 async function queueWelcome(
   deps: CoreDeps,
   tx: Queryable,
@@ -38,14 +50,15 @@ async function queueWelcome(
 export async function approveAccountRequest(
   deps: CoreDeps,
   requestId: string,
-  options: { username?: string | undefined; operatorId: string },
+  options: { username?: string | undefined } & Decider,
   meta: RequestMeta,
 ) {
+  const by = deciderOf(options);
   const existing = await getAccountRequest(deps.db, requestId);
   assertThat(existing, 'request.not_found');
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    const request = await claimPendingRequest(tx, requestId, { status: 'approved', operatorId: options.operatorId }, now);
+    const request = await claimPendingRequest(tx, requestId, { status: 'approved', operatorId: by.decidedBy }, now);
     assertThat(request, 'request.not_pending');
     const company = await createCompany(tx, { name: request.company_name }, now);
     const user = await createUser(
@@ -63,7 +76,8 @@ export async function approveAccountRequest(
     await queueWelcome(deps, tx, company, user, now);
     await recordAudit(tx, now, {
       companyId: company.id,
-      actorId: options.operatorId,
+      actorId: by.actorId,
+      actorClientId: by.actorClientId,
       action: 'company.approved',
       target: request.id,
       ip: meta.ip,

@@ -136,7 +136,8 @@ function changedFields(before: CompanyPolicy, after: CompanyPolicy) {
  */
 export async function updateCompanyPolicy(
   deps: CoreDeps,
-  who: { companyId: string; userId: string },
+  /** The company, and who saves: a Master (userId) or an API client of the company (apiClientId). */
+  who: { companyId: string; userId: string } | { companyId: string; apiClientId: string },
   change: Partial<CompanyPolicy>,
   meta: RequestMeta,
 ): Promise<CompanyPolicy> {
@@ -170,7 +171,7 @@ export async function updateCompanyPolicy(
     if (diff.keys.includes('ipAllowlist')) await endExcludedSessions(tx, deps.clock(), who.companyId, next.ipAllowlist);
     await recordAudit(tx, deps.clock(), {
       companyId: who.companyId,
-      actorId: who.userId,
+      ...('apiClientId' in who ? { actorId: null, actorClientId: who.apiClientId } : { actorId: who.userId }),
       action: 'policy.changed',
       target: who.companyId,
       ip: meta.ip,

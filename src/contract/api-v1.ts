@@ -46,3 +46,21 @@ export const apiCompanyUsers = z.object({
     }),
   ),
 });
+
+/** A user of the company, as the API shows one (the list's item and an invitation's answer). */
+const apiUser = apiCompanyUsers.shape.users.element;
+export const apiOneUser = z.object({ user: apiUser });
+
+export const companyUserParams = z.object({ companyId: z.uuid(), userId: z.uuid() });
+export const requestParams = z.object({ requestId: z.uuid() });
+
+/**
+ * Creates take an optional Idempotency-Key: the same key with the same body within 24 hours
+ * answers the first result again (with Idempotent-Replayed: true); with another body, 422.
+ */
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'An Idempotency-Key is 1 to 255 visible ASCII characters.')
+    .optional(),
+});

@@ -23,7 +23,7 @@ export const accountRequests = z.object({
       /** Mixed scripts in one word ("Асme" with a Cyrillic A): shown before approving. */
       nameWarning: z.string().nullable(),
       rejectReason: z.string().nullable(),
-      /** The operator's user id, or `cli` for decisions taken with the command line. */
+      /** The operator's user id, the API client's id (the trail names it), or `cli` for decisions taken with the command line. */
       decidedBy: z.string().nullable(),
       decidedAt: maybeTime,
       companyId: z.string().nullable(),

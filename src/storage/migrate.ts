@@ -12,6 +12,7 @@ import * as invitationMail from './migrations/0007_invitation_mail.ts';
 import * as confusableNameKeys from './migrations/0008_confusable_name_keys.ts';
 import * as sessionLoginFor from './migrations/0009_session_login_for.ts';
 import * as apiClients from './migrations/0010_api_clients.ts';
+import * as idempotencyKeys from './migrations/0011_idempotency_keys.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   '0008_confusable_name_keys': confusableNameKeys,
   '0009_session_login_for': sessionLoginFor,
   '0010_api_clients': apiClients,
+  '0011_idempotency_keys': idempotencyKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -185,6 +185,16 @@ export interface ModulesTable {
   id_token_alg: Generated<'RS256' | 'ES256'>;
 }
 
+/** A create an API client made with an Idempotency-Key, and its answer once it has one. */
+export interface IdempotencyKeysTable {
+  api_client_id: string;
+  key: string;
+  request_hash: string;
+  response_status: number | null;
+  response_body: string | null;
+  created_at: number;
+}
+
 export interface ApiClientsTable {
   id: string;
   /** Public OAuth client id, `ghapi_...`. */
@@ -319,4 +329,5 @@ export interface Database {
   backchannel_outbox: BackchannelOutboxTable;
   invitation_mail: InvitationMailTable;
   api_clients: ApiClientsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

@@ -9,12 +9,46 @@ import type { Queryable } from '../storage/index.ts';
 import type { UsersTable } from '../storage/schema.ts';
 import { getUser, type Role, type UserRow } from './store.ts';
 
+/**
+ * Who makes a change in a company: a signed-in person (from the session), or an API client
+ * (from its bearer token, after reachCompany settled the company). They differ in one thing
+ * only, so the rules stay in one place: an API client is nobody, so it has no "self" to
+ * protect and the trail names it by actorClientId with actorId null.
+ */
+export type Actor = UserActor | ClientActor;
+
 /** The signed-in Master or Root Master making a change; always from the session. */
-export interface Actor {
+export interface UserActor {
+  kind: 'user';
   companyId: string;
   userId: string;
   username: string;
   role: Role;
+}
+
+/**
+ * An API client acting in a company. It acts like a Master (never the Root Master): it may
+ * not change the Root Master, nor hand on the Root Master role, nor decide 2FA approvals
+ * (those stay with people: they take a UserActor).
+ */
+export interface ClientActor {
+  kind: 'api_client';
+  companyId: string;
+  apiClientId: string;
+  name: string;
+  role: 'master';
+}
+
+/** The acting person's user id; null for an API client. */
+export function actorUserId(actor: Actor): string | null {
+  return actor.kind === 'user' ? actor.userId : null;
+}
+
+/** How the audit trail names the actor: the user, or the API client (never both). */
+export function auditActor(actor: Actor) {
+  return actor.kind === 'user'
+    ? { actorId: actor.userId, actorClientId: null, named: { actorUsername: actor.username } }
+    : { actorId: null, actorClientId: actor.apiClientId, named: { actorClientName: actor.name } };
 }
 
 export type ListStatus = 'invited' | 'not_enrolled' | 'active' | 'disabled';
@@ -32,7 +66,7 @@ export async function loadTarget(db: Queryable, actor: Actor, userId: string): P
   assertAdministrator(actor);
   const target = await getUser(db, actor.companyId, userId);
   assertThat(target, 'request.not_found');
-  if (target.id === actor.userId) throw new GatehouseError('user.self_action');
+  if (target.id === actorUserId(actor)) throw new GatehouseError('user.self_action');
   if (target.role === 'root_master') throw new GatehouseError('user.root_master_protected');
   return target;
 }
@@ -66,14 +100,16 @@ export async function auditAdminAction(
   meta: RequestMeta,
   detail: Record<string, unknown> = {},
 ): Promise<void> {
+  const { actorId, actorClientId, named } = auditActor(actor);
   await recordAudit(db, now, {
     companyId: actor.companyId,
-    actorId: actor.userId,
+    actorId,
+    actorClientId,
     action,
     target: target.id,
     ip: meta.ip,
     userAgent: meta.userAgent,
-    detail: { username: target.username, actorUsername: actor.username, ...detail },
+    detail: { username: target.username, ...named, ...detail },
   });
 }
 

@@ -6,7 +6,7 @@ import { GatehouseError } from '../errors.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { nameKey } from '../shared/text.ts';
-import { assertAdministrator, type Actor } from './admin.ts';
+import { assertAdministrator, auditActor, type Actor } from './admin.ts';
 import { isBlankRecord, parseCsv } from './csv.ts';
 import { inviteUser, type InviteInput } from './invitations.ts';
 
@@ -94,13 +94,15 @@ export async function bulkInvite(deps: CoreDeps, actor: Actor, rows: BulkRow[], 
     }
   }
   const invited = report.filter((r) => r.status === 'invited').length;
+  const { actorId, actorClientId, named } = auditActor(actor);
   await recordAudit(deps.db, deps.clock(), {
     companyId: actor.companyId,
-    actorId: actor.userId,
+    actorId,
+    actorClientId,
     action: 'user.bulk_invited',
     ip: meta.ip,
     userAgent: meta.userAgent,
-    detail: { actorUsername: actor.username, rows: report.length, invited, refused: report.length - invited },
+    detail: { ...named, rows: report.length, invited, refused: report.length - invited },
   });
   return report;
 }

@@ -6,7 +6,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import { enqueueMail, inviteEmail } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { assertAdministrator, auditAdminAction, loadTarget, type Actor } from './admin.ts';
+import { actorUserId, assertAdministrator, auditAdminAction, loadTarget, type Actor } from './admin.ts';
 import { takeInvitationQuota } from './invitation-quota.ts';
 import { issueSignupLink } from './signup-links.ts';
 import { createUser, type UserRow } from './store.ts';
@@ -25,14 +25,19 @@ export interface InviteInput {
  * a limit it throws, and the caller's transaction (the new user, the link) rolls back.
  */
 async function queueInvite(deps: CoreDeps, tx: Queryable, actor: Actor, user: UserRow, now: number) {
-  await takeInvitationQuota(tx, deps.config.inviteLimits, { companyId: actor.companyId, inviterId: actor.userId }, now);
+  // An API client counts against the per-inviter quota as itself.
+  const inviterId = actor.kind === 'user' ? actor.userId : actor.apiClientId;
+  await takeInvitationQuota(tx, deps.config.inviteLimits, { companyId: actor.companyId, inviterId }, now);
   const company = await tx.selectFrom('companies').select('name').where('id', '=', actor.companyId).executeTakeFirst();
-  const inviter = await tx
-    .selectFrom('users')
-    .select('display_name')
-    .where('company_id', '=', actor.companyId)
-    .where('id', '=', actor.userId)
-    .executeTakeFirst();
+  const inviter =
+    actor.kind === 'user'
+      ? await tx
+          .selectFrom('users')
+          .select('display_name')
+          .where('company_id', '=', actor.companyId)
+          .where('id', '=', actor.userId)
+          .executeTakeFirst()
+      : undefined;
   assertThat(company, 'request.not_found');
   const link = await issueSignupLink(tx, actor.companyId, user.id, now, deps.config.linkTtlMs);
   const signUpUrl = new URL(`/signup/${link.token}`, deps.config.publicUrl).toString();
@@ -67,7 +72,7 @@ export async function inviteUser(
         email: input.email,
         displayName: input.displayName || input.username,
         role: input.role,
-        invitedBy: actor.userId,
+        invitedBy: actorUserId(actor),
       },
       now,
     );

@@ -3,7 +3,7 @@
 // database allows one Root Master per company, so the demotion runs first.
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
+import { auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 import { getUser } from './store.ts';
 
 export async function changeRole(
@@ -22,7 +22,8 @@ export async function changeRole(
   });
 }
 
-export async function transferRootMaster(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta): Promise<void> {
+// Only a person who is the Root Master hands the role on: an API client never can.
+export async function transferRootMaster(deps: CoreDeps, actor: UserActor, userId: string, meta: RequestMeta): Promise<void> {
   if (actor.role !== 'root_master' && actor.role !== 'master') throw new GatehouseError('auth.forbidden');
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();

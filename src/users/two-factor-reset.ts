@@ -8,11 +8,11 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { newId } from '../crypto/index.ts';
 import { endUserAccess } from './access.ts';
-import { assertAdministrator, auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
+import { assertAdministrator, auditAdminAction, loadTarget, updateTarget, type UserActor } from './admin.ts';
 
 export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
 
-async function clearTwoFactor(db: Queryable, actor: Actor, userId: string, now: number) {
+async function clearTwoFactor(db: Queryable, actor: UserActor, userId: string, now: number) {
   await updateTarget(db, actor, userId, { totp_secret: null, totp_enrolled_at: null, totp_last_step: null });
   await deleteRecoveryCodes(db, actor.companyId, userId);
   await endUserAccess(db, now, actor.companyId, userId, 'two_factor_reset');
@@ -34,7 +34,7 @@ async function pendingApproval(db: Queryable, companyId: string, userId: string)
     .executeTakeFirst();
 }
 
-export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta): Promise<ResetOutcome> {
+export async function resetTwoFactor(deps: CoreDeps, actor: UserActor, userId: string, meta: RequestMeta): Promise<ResetOutcome> {
   try {
     return await deps.db.transaction().execute(async (tx): Promise<ResetOutcome> => {
       const now = deps.clock();
@@ -71,7 +71,7 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
   }
 }
 
-export async function listPendingApprovals(db: Queryable, actor: Actor) {
+export async function listPendingApprovals(db: Queryable, actor: UserActor) {
   assertAdministrator(actor);
   const rows = await db
     .selectFrom('approvals as a')
@@ -96,7 +96,7 @@ export async function listPendingApprovals(db: Queryable, actor: Actor) {
 /** Approve (and carry out) or reject a pending reset. The requester may withdraw it. */
 export async function decideApproval(
   deps: CoreDeps,
-  actor: Actor,
+  actor: UserActor,
   approvalId: string,
   decision: 'approved' | 'rejected',
   meta: RequestMeta,

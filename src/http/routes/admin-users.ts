@@ -31,7 +31,7 @@ import {
   resetTwoFactor,
   transferRootMaster,
   unlockUser,
-  type Actor,
+  type UserActor,
   type BulkRow,
   type UserSummary,
 } from '../../users/index.ts';
@@ -41,7 +41,7 @@ import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
 
 // JSON escaping can make the body larger than the file itself; the file limit is checked on the text.
-const BULK_BODY_LIMIT = 4 * MAX_BULK_BYTES;
+export const BULK_BODY_LIMIT = 4 * MAX_BULK_BYTES;
 
 function userView(user: UserSummary, now: number) {
   return {
@@ -57,7 +57,7 @@ function userView(user: UserSummary, now: number) {
 }
 
 /** One CSV row checked with the same rules as a single invitation. */
-function validateRow(row: ReturnType<typeof readInviteCsv>[number]): BulkRow {
+export function validateRow(row: ReturnType<typeof readInviteCsv>[number]): BulkRow {
   const base = { row: row.row, email: row.values.email.trim(), username: row.values.username.trim() };
   if (row.problem) return { ...base, reason: row.problem };
   const parsed = inviteBody.safeParse({ ...row.values, role: row.values.role.trim().toLowerCase() });
@@ -66,9 +66,9 @@ function validateRow(row: ReturnType<typeof readInviteCsv>[number]): BulkRow {
 }
 
 /** The acting Master, from the session: ids in the path are looked up within their company. */
-function actorOf(request: FastifyRequest): Actor {
+function actorOf(request: FastifyRequest): UserActor {
   const me = signedInOf(request);
-  return { companyId: me.companyId, userId: me.userId, username: me.username, role: me.role };
+  return { kind: 'user', companyId: me.companyId, userId: me.userId, username: me.username, role: me.role };
 }
 
 export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {

@@ -3,17 +3,45 @@
 // (GET /api/v1/client tells it the id), a platform client any company; another
 // company's id is "not found", exactly like an id that does not exist (so is a malformed
 // one: the contract answers a bad path id with 404).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { reachCompany } from '../../api-clients/index.ts';
-import { apiClientSelf, apiCompanyUsers, companyParams } from '../../contract/api-v1.ts';
+import { runOnce, type StoredAnswer } from '../../api-clients/index.ts';
+import { apiClientSelf } from '../../contract/api-v1.ts';
 import type { OidcService } from '../../modules/index.ts';
-import { listUsersOfCompany } from '../../users/index.ts';
+import type { CoreDeps } from '../../shared/deps.ts';
 import { apiActorOf, apiClientGuard } from '../api-client-guard.ts';
 import type { HttpContext } from '../context.ts';
-import { iso } from '../presenters.ts';
+import { requestRoutes } from './api-v1-requests.ts';
+import { tenantRoutes } from './api-v1-tenant.ts';
 
 const TAG = 'API v1 (API clients)';
+
+const typed = (app: FastifyInstance) => app.withTypeProvider<ZodTypeProvider>();
+
+/** What the v1 route files share: the typed scope, the dependencies, the idempotent create. */
+export interface V1 {
+  api: ReturnType<typeof typed>;
+  deps: CoreDeps;
+  idempotent: (request: FastifyRequest, reply: FastifyReply, work: () => Promise<StoredAnswer>) => Promise<FastifyReply>;
+}
+
+/**
+ * A create that honours an Idempotency-Key header (api-clients/idempotency.ts): without
+ * one it just runs; with one, a repeat answers the first result with Idempotent-Replayed.
+ */
+function idempotentWith(deps: CoreDeps): V1['idempotent'] {
+  return async (request, reply, work) => {
+    const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string') {
+      const answer = await work();
+      return reply.status(answer.status).send(answer.body);
+    }
+    const { apiClientId } = apiActorOf(request);
+    const answer = await runOnce(deps.db, { apiClientId, key, route: `${request.method} ${request.url}`, body: request.body }, deps.clock(), work);
+    if (answer.replayed) reply.header('idempotent-replayed', 'true');
+    return reply.status(answer.status).send(answer.body);
+  };
+}
 
 export async function apiV1Routes(app: FastifyInstance, { deps }: HttpContext, oidc: OidcService): Promise<void> {
   await app.register(
@@ -28,34 +56,16 @@ export async function apiV1Routes(app: FastifyInstance, { deps }: HttpContext, o
         if (!said.endsWith(note)) schema.description = `${said} ${note}`.trim();
       });
       await scope.register(apiClientGuard, { deps, provider: () => oidc.provider() });
-      const api = scope.withTypeProvider<ZodTypeProvider>();
+      const api = typed(scope);
 
       api.get('/client', { config: { scope: null }, schema: { summary: 'The API client this token belongs to', response: { 200: apiClientSelf } } }, async (request) => {
         const actor = apiActorOf(request);
         return { client: { clientId: actor.clientId, name: actor.name, companyId: actor.companyId, scopes: actor.scopes } };
       });
 
-      api.get(
-        '/companies/:companyId/users',
-        { config: { scope: 'users:read' }, schema: { summary: "A company's users", params: companyParams, response: { 200: apiCompanyUsers } } },
-        async (request) => {
-          const companyId = await reachCompany(deps.db, apiActorOf(request), request.params.companyId);
-          const users = await listUsersOfCompany(deps.db, companyId, deps.clock());
-          return {
-            users: users.map((user) => ({
-              id: user.id,
-              username: user.username,
-              displayName: user.displayName,
-              email: user.email,
-              role: user.role,
-              status: user.status,
-              locked: user.locked,
-              createdAt: iso(user.createdAt),
-              lastLoginAt: iso(user.lastLoginAt),
-            })),
-          };
-        },
-      );
+      const v1: V1 = { api, deps, idempotent: idempotentWith(deps) };
+      tenantRoutes(v1);
+      requestRoutes(v1);
     },
     { prefix: '/api/v1' },
   );

@@ -2,11 +2,10 @@
 // company comes from the session, whatever the request says), operators read every
 // company's. Read-only by design: the trail is append-only, so there is no route that
 // changes or deletes an event.
-import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { auditCsv, csvFilename, csvRow, queryAudit, type AuditQuery } from '../../audit/index.ts';
-import { companyCompliance, complianceSummary, getCompany } from '../../companies/index.ts';
+import { auditCsv, csvRow } from '../../audit/index.ts';
+import { complianceSummary } from '../../companies/index.ts';
 import {
   auditPage,
   companyAuditCsvQuery,
@@ -18,55 +17,14 @@ import {
   operatorAuditCsvQuery,
   operatorAuditQuery,
 } from '../../contract/company.ts';
-import { assertThat } from '../../errors.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
+import { auditPageOf, auditQuery, complianceView, sendCsv, SUMMARY_COLUMNS, userLines } from '../audit-views.ts';
 import type { HttpContext } from '../context.ts';
-
-const DAY_MS = 86_400_000;
-
-type Filters = { action?: string; actorId?: string; target?: string; from?: string; to?: string };
-/** A date means the whole day (UTC); a date-time is that moment. */
-const startOf = (value: string) => Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
-function auditQuery(input: Filters, companyId: string | undefined): Omit<AuditQuery, 'limit'> {
-  return {
-    companyId,
-    action: input.action,
-    actorId: input.actorId,
-    target: input.target,
-    from: input.from === undefined ? undefined : startOf(input.from),
-    until: input.to === undefined ? undefined : startOf(input.to) + (input.to.length === 10 ? DAY_MS : 1),
-  };
-}
-
-function sendCsv(reply: FastifyReply, kind: string, now: number, lines: AsyncIterable<string> | Iterable<string>) {
-  return reply
-    .header('content-type', 'text/csv; charset=utf-8')
-    .header('content-disposition', `attachment; filename="${csvFilename(kind, now)}"`)
-    .header('cache-control', 'no-store')
-    .send(Readable.from(lines));
-}
-
-const USER_COLUMNS = ['company', 'username', 'role', 'status', 'enrolled', 'enrolled_at', 'pending', 'invite_age_days', 'last_login_at'];
-const SUMMARY_COLUMNS = ['company_id', 'company', 'status', 'users', 'enrolled', 'pending', 'disabled', 'percent_enrolled'];
-type Compliance = Awaited<ReturnType<typeof companyCompliance>>;
-const userLines = (companyName: string, { users }: Compliance) => [
-  csvRow(USER_COLUMNS),
-  ...users.map((u) => csvRow([companyName, u.username, u.role, u.status, u.enrolled, u.enrolledAt, u.pending, u.inviteAgeDays, u.lastLoginAt])),
-];
 
 export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
-  async function page(input: Filters & { limit: number; cursor?: string | undefined }, companyId: string | undefined) {
-    const beforeId = input.cursor === undefined ? undefined : Number(input.cursor);
-    const rows = await queryAudit(deps.db, { ...auditQuery(input, companyId), beforeId, limit: input.limit + 1 });
-    const events = rows.slice(0, input.limit);
-    return { events, nextCursor: rows.length > input.limit ? String(events.at(-1)?.id) : null };
-  }
-  async function complianceOf(companyId: string) {
-    const company = await getCompany(deps.db, companyId);
-    assertThat(company, 'request.not_found');
-    return { company: { id: company.id, name: company.name }, ...(await companyCompliance(deps.db, company.id, deps.clock())) };
-  }
+  const page = (input: Parameters<typeof auditPageOf>[1], companyId: string | undefined) => auditPageOf(deps.db, input, companyId);
+  const complianceOf = (companyId: string) => complianceView(deps, companyId);
 
   forAudience(app, ctx, 'master', 'Audit and compliance', (api) => {
     api.get(

@@ -7,14 +7,14 @@ import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
 
-const LIMITS = { ...POLICY_LIMITS, ipAllowlistEntries: MAX_ALLOWLIST_ENTRIES, passwordClasses: [...PASSWORD_CLASSES] };
+export const POLICY_VIEW_LIMITS = { ...POLICY_LIMITS, ipAllowlistEntries: MAX_ALLOWLIST_ENTRIES, passwordClasses: [...PASSWORD_CLASSES] };
 
 export function companyPolicyRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
   forAudience(app, ctx, 'master', 'Company administration', (api) => {
     api.get('/api/company/policy', { schema: { summary: "The company's security policy", response: { 200: policyView } } }, async (request) => {
       const me = signedInOf(request);
-      return { policy: await getCompanyPolicy(deps.db, me.companyId), limits: LIMITS, currentIp: requestMeta(request).ip };
+      return { policy: await getCompanyPolicy(deps.db, me.companyId), limits: POLICY_VIEW_LIMITS, currentIp: requestMeta(request).ip };
     });
 
     api.post(
@@ -23,7 +23,7 @@ export function companyPolicyRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request) => {
         const me = signedInOf(request);
         const policy = await updateCompanyPolicy(deps, { companyId: me.companyId, userId: me.userId }, request.body, requestMeta(request));
-        return { policy, limits: LIMITS, currentIp: requestMeta(request).ip };
+        return { policy, limits: POLICY_VIEW_LIMITS, currentIp: requestMeta(request).ip };
       },
     );
   });

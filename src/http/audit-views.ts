@@ -1,0 +1,58 @@
+// The audit trail and compliance views shared by the consoles' routes (routes/audit.ts)
+// and the API's (routes/api-v1.ts): one filter reading, one cursor pagination, one CSV
+// shape, so a page or a file means the same thing whoever asks.
+import { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import { csvFilename, csvRow, queryAudit, type AuditQuery } from '../audit/index.ts';
+import { companyCompliance, getCompany } from '../companies/index.ts';
+import { assertThat } from '../errors.ts';
+import type { CoreDeps } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+
+const DAY_MS = 86_400_000;
+
+type Filters = { action?: string; actorId?: string; target?: string; from?: string; to?: string };
+/** A date means the whole day (UTC); a date-time is that moment. */
+const startOf = (value: string) => Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+export function auditQuery(input: Filters, companyId: string | undefined): Omit<AuditQuery, 'limit'> {
+  return {
+    companyId,
+    action: input.action,
+    actorId: input.actorId,
+    target: input.target,
+    from: input.from === undefined ? undefined : startOf(input.from),
+    until: input.to === undefined ? undefined : startOf(input.to) + (input.to.length === 10 ? DAY_MS : 1),
+  };
+}
+
+export function sendCsv(reply: FastifyReply, kind: string, now: number, lines: AsyncIterable<string> | Iterable<string>) {
+  return reply
+    .header('content-type', 'text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${csvFilename(kind, now)}"`)
+    .header('cache-control', 'no-store')
+    .send(Readable.from(lines));
+}
+
+export const USER_COLUMNS = ['company', 'username', 'role', 'status', 'enrolled', 'enrolled_at', 'pending', 'invite_age_days', 'last_login_at'];
+export const SUMMARY_COLUMNS = ['company_id', 'company', 'status', 'users', 'enrolled', 'pending', 'disabled', 'percent_enrolled'];
+type Compliance = Awaited<ReturnType<typeof companyCompliance>>;
+export const userLines = (companyName: string, { users }: Compliance) => [
+  csvRow(USER_COLUMNS),
+  ...users.map((u) => csvRow([companyName, u.username, u.role, u.status, u.enrolled, u.enrolledAt, u.pending, u.inviteAgeDays, u.lastLoginAt])),
+];
+
+
+/** One page, newest first: `nextCursor` is the last event's id when older ones remain. */
+export async function auditPageOf(db: Queryable, input: Filters & { limit: number; cursor?: string | undefined }, companyId: string | undefined) {
+  const beforeId = input.cursor === undefined ? undefined : Number(input.cursor);
+  const rows = await queryAudit(db, { ...auditQuery(input, companyId), beforeId, limit: input.limit + 1 });
+  const events = rows.slice(0, input.limit);
+  return { events, nextCursor: rows.length > input.limit ? String(events.at(-1)?.id) : null };
+}
+
+/** A company's MFA compliance, with its name; unknown ids are not found. */
+export async function complianceView(deps: CoreDeps, companyId: string) {
+  const company = await getCompany(deps.db, companyId);
+  assertThat(company, 'request.not_found');
+  return { company: { id: company.id, name: company.name }, ...(await companyCompliance(deps.db, company.id, deps.clock())) };
+}

@@ -1,0 +1,76 @@
+// /api/v1/requests: company account requests, for platform API clients only. The scopes
+// requests:read and requests:write are platform-only (a company's client can never hold
+// them), so a company's client is refused by the guard with 403 insufficient_scope; the
+// check here holds the line even if that ever changed.
+import { approveAccountRequest, listAccountRequests, submitAccountRequest } from '../../companies/index.ts';
+import { idempotencyHeaders, requestParams } from '../../contract/api-v1.ts';
+import { accountRequests, approveBody, approved, requestListQuery } from '../../contract/operator.ts';
+import { accountRequestBody, accountRequestCreated } from '../../contract/sign-in.ts';
+import { GatehouseError } from '../../errors.ts';
+import { accountRequestView } from '../../presenters/index.ts';
+import type { ApiActor } from '../../api-clients/index.ts';
+import { apiActorOf } from '../api-client-guard.ts';
+import { requestMeta } from '../guards.ts';
+import type { V1 } from './api-v1.ts';
+
+function platformClient(actor: ApiActor): ApiActor {
+  if (actor.companyId !== null) throw new GatehouseError('api.insufficient_scope');
+  return actor;
+}
+
+export function requestRoutes({ api, deps, idempotent }: V1) {
+  api.get(
+    '/requests',
+    {
+      config: { scope: 'requests:read' },
+      schema: { summary: 'Company account requests (pending by default, oldest first)', querystring: requestListQuery, response: { 200: accountRequests } },
+    },
+    async (request) => {
+      platformClient(apiActorOf(request));
+      const rows = await listAccountRequests(deps.db, request.query.status, deps.clock());
+      return { requests: rows.map(accountRequestView) };
+    },
+  );
+
+  api.post(
+    '/requests',
+    {
+      config: { scope: 'requests:write' },
+      schema: {
+        summary: "Enter an account request on a company's behalf; takes an Idempotency-Key",
+        headers: idempotencyHeaders,
+        body: accountRequestBody,
+        response: { 201: accountRequestCreated },
+      },
+    },
+    async (request, reply) => {
+      platformClient(apiActorOf(request));
+      return idempotent(request, reply, async () => {
+        const created = await submitAccountRequest(deps.db, request.body, 'operator', deps.clock());
+        return { status: 201, body: { id: created.id, status: created.status } };
+      });
+    },
+  );
+
+  api.post(
+    '/requests/:requestId/approve',
+    {
+      config: { scope: 'requests:write' },
+      schema: {
+        summary: 'Approve: creates the company and its Root Master, and mails "Welcome to Gatehouse"',
+        params: requestParams,
+        body: approveBody,
+        response: { 200: approved },
+      },
+    },
+    async (request) => {
+      const actor = platformClient(apiActorOf(request));
+      return approveAccountRequest(
+        deps,
+        request.params.requestId,
+        { username: request.body.username, apiClientId: actor.apiClientId },
+        requestMeta(request),
+      );
+    },
+  );
+}

@@ -1,0 +1,197 @@
+// /api/v1 routes on one company's data: its users (invite, bulk invite, deactivate), its
+// security policy, its audit trail and its MFA compliance. Each route first settles the
+// company with reachCompany (another company's id is "not found"), then calls the same
+// capability as the console, with the API client as the actor (a Master's rights, never
+// the Root Master's; the trail names the client).
+import type { FastifyRequest } from 'fastify';
+import { auditCsv } from '../../audit/index.ts';
+import { reachCompany, type ApiActor } from '../../api-clients/index.ts';
+import { getCompanyPolicy, updateCompanyPolicy } from '../../companies/index.ts';
+import { apiCompanyUsers, apiOneUser, companyParams, companyUserParams, idempotencyHeaders } from '../../contract/api-v1.ts';
+import { done } from '../../contract/common.ts';
+import {
+  auditPage,
+  bulkInviteBody,
+  bulkInviteReport,
+  companyAuditCsvQuery,
+  companyAuditQuery,
+  companyComplianceView,
+  csvDownload,
+  inviteBody,
+  policyBody,
+  policyView,
+} from '../../contract/company.ts';
+import {
+  bulkInvite,
+  deactivateUser,
+  describeCompanyUser,
+  inviteUser,
+  listUsersOfCompany,
+  readInviteCsv,
+  type ClientActor,
+  type UserSummary,
+} from '../../users/index.ts';
+import { apiActorOf } from '../api-client-guard.ts';
+import { auditPageOf, auditQuery, complianceView, sendCsv, userLines } from '../audit-views.ts';
+import { requestMeta } from '../guards.ts';
+import { iso } from '../presenters.ts';
+import { BULK_BODY_LIMIT, validateRow } from './admin-users.ts';
+import { POLICY_VIEW_LIMITS } from './company-policy.ts';
+import type { V1 } from './api-v1.ts';
+
+function userView(user: UserSummary) {
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.displayName,
+    email: user.email,
+    role: user.role,
+    status: user.status,
+    locked: user.locked,
+    createdAt: iso(user.createdAt),
+    lastLoginAt: iso(user.lastLoginAt),
+  };
+}
+
+/** The API client acting in a company it may reach, as the users capability's actor. */
+function clientActor(actor: ApiActor, companyId: string): ClientActor {
+  return { kind: 'api_client', companyId, apiClientId: actor.apiClientId, name: actor.name, role: 'master' };
+}
+
+export function tenantRoutes({ api, deps, idempotent }: V1) {
+  const reach = async (request: FastifyRequest<{ Params: { companyId: string } }>) => {
+    const actor = apiActorOf(request);
+    return clientActor(actor, await reachCompany(deps.db, actor, request.params.companyId));
+  };
+
+  api.get(
+    '/companies/:companyId/users',
+    { config: { scope: 'users:read' }, schema: { summary: "A company's users", params: companyParams, response: { 200: apiCompanyUsers } } },
+    async (request) => {
+      const { companyId } = await reach(request);
+      return { users: (await listUsersOfCompany(deps.db, companyId, deps.clock())).map(userView) };
+    },
+  );
+
+  api.post(
+    '/companies/:companyId/users',
+    {
+      config: { scope: 'users:write' },
+      schema: {
+        summary: 'Invite a user (mails a Sign Up link); takes an Idempotency-Key',
+        params: companyParams,
+        headers: idempotencyHeaders,
+        body: inviteBody,
+        response: { 201: apiOneUser },
+      },
+    },
+    async (request, reply) => {
+      const actor = await reach(request);
+      return idempotent(request, reply, async () => {
+        const { user } = await inviteUser(deps, actor, request.body, requestMeta(request));
+        return { status: 201, body: { user: userView(await describeCompanyUser(deps.db, actor, user.id, deps.clock())) } };
+      });
+    },
+  );
+
+  api.post(
+    '/companies/:companyId/users/bulk-invite',
+    {
+      config: { scope: 'users:write' },
+      bodyLimit: BULK_BODY_LIMIT,
+      schema: {
+        summary: 'Invite users from CSV text (email,username,role[,displayName]); a report per row',
+        params: companyParams,
+        body: bulkInviteBody,
+        response: { 200: bulkInviteReport },
+      },
+    },
+    async (request) => {
+      const actor = await reach(request);
+      const rows = readInviteCsv(request.body.csv).map(validateRow);
+      const report = await bulkInvite(deps, actor, rows, requestMeta(request));
+      const invited = report.filter((r) => r.status === 'invited').length;
+      return { invited, refused: report.length - invited, rows: report };
+    },
+  );
+
+  api.post(
+    '/companies/:companyId/users/:userId/deactivate',
+    {
+      config: { scope: 'users:write' },
+      schema: { summary: 'Deactivate a user (their sessions and module sign-ins end)', params: companyUserParams, response: { 200: done } },
+    },
+    async (request) => {
+      await deactivateUser(deps, await reach(request), request.params.userId, requestMeta(request));
+      return {};
+    },
+  );
+
+  api.get(
+    '/companies/:companyId/policy',
+    { config: { scope: 'policy:read' }, schema: { summary: "The company's security policy", params: companyParams, response: { 200: policyView } } },
+    async (request) => {
+      const { companyId } = await reach(request);
+      return { policy: await getCompanyPolicy(deps.db, companyId), limits: POLICY_VIEW_LIMITS, currentIp: requestMeta(request).ip };
+    },
+  );
+
+  api.post(
+    '/companies/:companyId/policy',
+    {
+      config: { scope: 'policy:write' },
+      schema: {
+        summary: "Change the company's security policy (only the fields sent; an IP allowlist must include the caller's address)",
+        params: companyParams,
+        body: policyBody,
+        response: { 200: policyView },
+      },
+    },
+    async (request) => {
+      const { companyId, apiClientId } = await reach(request);
+      const policy = await updateCompanyPolicy(deps, { companyId, apiClientId }, request.body, requestMeta(request));
+      return { policy, limits: POLICY_VIEW_LIMITS, currentIp: requestMeta(request).ip };
+    },
+  );
+
+  api.get(
+    '/companies/:companyId/audit',
+    {
+      config: { scope: 'audit:read' },
+      schema: {
+        summary: "The company's audit trail, newest first (pass nextCursor as cursor for the next page)",
+        params: companyParams,
+        querystring: companyAuditQuery,
+        response: { 200: auditPage },
+      },
+    },
+    async (request) => auditPageOf(deps.db, request.query, (await reach(request)).companyId),
+  );
+
+  api.get(
+    '/companies/:companyId/audit.csv',
+    {
+      config: { scope: 'audit:read' },
+      schema: { summary: "The company's audit trail as CSV", params: companyParams, querystring: companyAuditCsvQuery, response: { 200: csvDownload } },
+    },
+    async (request, reply) => {
+      const { companyId } = await reach(request);
+      return sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, companyId)));
+    },
+  );
+
+  api.get(
+    '/companies/:companyId/compliance',
+    { config: { scope: 'audit:read' }, schema: { summary: 'Who has set up 2FA in the company', params: companyParams, response: { 200: companyComplianceView } } },
+    async (request) => complianceView(deps, (await reach(request)).companyId),
+  );
+
+  api.get(
+    '/companies/:companyId/compliance.csv',
+    { config: { scope: 'audit:read' }, schema: { summary: 'MFA compliance as CSV', params: companyParams, response: { 200: csvDownload } } },
+    async (request, reply) => {
+      const view = await complianceView(deps, (await reach(request)).companyId);
+      return sendCsv(reply, 'compliance', deps.clock(), userLines(view.company.name, view));
+    },
+  );
+}
