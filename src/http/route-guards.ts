@@ -30,20 +30,34 @@ export function matchedRoute(request: FastifyRequest): string | undefined {
   }
 }
 
+/**
+ * JSON only: a cross-site form or text/plain body is a request a page may send without
+ * a preflight, so the API never reads one (defence in depth behind the origin check).
+ */
+function requireJson(request: FastifyRequest): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const type = request.headers['content-type'];
+  if (type !== undefined && !type.toLowerCase().startsWith('application/json')) {
+    throw new GatehouseError('request.unsupported_media_type');
+  }
+}
+
 export function guardRoutes(app: FastifyInstance, publicOrigin: string): void {
   app.addHook('onRequest', async (request, reply) => {
     const kind = routeKind(matchedRoute(request));
     // Nothing answers an unmatched request but the 404 handler, which changes nothing.
     if (kind === 'unmatched' || kind === 'provider') return;
     if (kind === 'api' || kind === 'bearer-api') reply.header('cache-control', 'no-store');
-    // Every state-changing request outside the provider and the bearer API comes from our own origin.
-    if (kind !== 'bearer-api') checkOrigin(request, publicOrigin);
-    if ((kind !== 'api' && kind !== 'bearer-api') || SAFE_METHODS.has(request.method)) return;
-    // JSON only: a cross-site form or text/plain body is a request a page may send without
-    // a preflight, so the API never reads one (defence in depth behind the origin check).
-    const type = request.headers['content-type'];
-    if (type !== undefined && !type.toLowerCase().startsWith('application/json')) {
-      throw new GatehouseError('request.unsupported_media_type');
-    }
+    // Every state-changing request outside the provider and the bearer API comes from our
+    // own origin, and is refused before the session is even looked at (which touches it).
+    if (kind === 'bearer-api') return;
+    checkOrigin(request, publicOrigin);
+    if (kind === 'api') requireJson(request);
+  });
+  // The bearer API has no ambient credential to forge, so its token is checked first (an
+  // anonymous caller hears 401 whatever it sent) and the body's type after every
+  // onRequest hook, still before the body is parsed.
+  app.addHook('preParsing', async (request) => {
+    if (routeKind(matchedRoute(request)) === 'bearer-api') requireJson(request);
   });
 }

@@ -44,8 +44,10 @@ function routesOf(server: TestServer): Route[] {
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const isProvider = (path: string) => path === '/oidc' || path.startsWith('/oidc/');
 const isBearerApi = (path: string) => path === '/api/v1' || path.startsWith('/api/v1/');
+/** The error code in either shape: the web app's `{ error: { code } }`, or problem details' top-level `code` (/api/v1). */
+const errorCode = (answer: RawAnswer): string | undefined => answer.body?.error?.code ?? (answer.body as { code?: string } | undefined)?.code;
 const notRouted = (answer: RawAnswer) =>
-  (answer.status === 404 && answer.body?.error?.code === 'request.not_found') || (answer.status === 400 && answer.body?.error?.code === 'request.invalid');
+  (answer.status === 404 && errorCode(answer) === 'request.not_found') || (answer.status === 400 && errorCode(answer) === 'request.invalid');
 
 // Bodies an attacker or a broken client sends.
 const hostileKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'isOperator', 'role', 'companyId');

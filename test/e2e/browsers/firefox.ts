@@ -5,7 +5,7 @@ import { locationInPage } from './dom.ts';
 import { DriverPage } from './page.ts';
 import { VIEWPORT, type BrowserPage, type EngineDriver } from './types.ts';
 import { cleanUp, withTimeout } from './util.ts';
-import { NAVIGATION_TIMEOUT_MS, WAIT_TIMEOUT_MS } from './wait.ts';
+import { NAVIGATION_TIMEOUT_MS, WAIT_TIMEOUT_MS, waitUntil } from './wait.ts';
 
 export const FIREFOX_PATH = '/usr/bin/firefox-esr';
 
@@ -53,7 +53,12 @@ export async function launchFirefox(): Promise<BrowserPage> {
 
 /** One tab; a pop-up gets the same viewport and time limits as the first tab. */
 async function pageDriver(browser: Browser, page: Page, close: () => Promise<void>): Promise<EngineDriver> {
-  await page.setViewport({ ...VIEWPORT, deviceScaleFactor: 1 });
+  // A pop-up's browsing context exists before its window does: until Firefox has attached
+  // it, setViewport fails ("browser is null"). Waited for, like every other condition.
+  await waitUntil('the Firefox window to take a viewport', async () => {
+    await page.setViewport({ ...VIEWPORT, deviceScaleFactor: 1 });
+    return true;
+  });
   page.setDefaultTimeout(WAIT_TIMEOUT_MS);
   page.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS);
   // puppeteer's page.url() over BiDi is the address of the last load event it has
