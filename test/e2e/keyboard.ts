@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { waitUntil } from './browsers/wait.ts';
 
 interface Focused {
-  /** Tag, and the field's name or the control's text: "input username", "button Next". */
+  /** Tag, and the field's name, label or text: "input username", "button Next", "h1 Set Up 2FA". */
   what: string;
   value: string;
   /** How focus shows (what differs from the unfocused look), or null if nothing does. */
@@ -24,7 +24,9 @@ async function focusedInPage(): Promise<Focused> {
   const page = globalThis as any;
   const element = page.document.activeElement;
   if (!element || element === page.document.body) return { what: 'nothing', value: '', indicator: null };
-  const name: string = element.getAttribute('name') ?? element.getAttribute('aria-label') ?? element.textContent?.trim() ?? '';
+  // A checkbox has no name of its own to go by here: its label says which one it is.
+  const label: string | undefined = element.labels?.[0]?.textContent?.trim() || undefined;
+  const name: string = element.getAttribute('name') ?? element.getAttribute('aria-label') ?? label ?? element.textContent?.trim() ?? '';
   const isInput = element.tagName === 'INPUT';
   const chain: any[] = [];
   for (let node = element; node && chain.length < 4; node = node.parentElement) chain.push(node);
@@ -46,12 +48,12 @@ async function focusedInPage(): Promise<Focused> {
   return { what: `${element.tagName.toLowerCase()} ${name}`, value: isInput ? element.value : '', indicator };
 }
 
-async function focused(tab: Page): Promise<Focused> {
+export async function focused(tab: Page): Promise<Focused> {
   return tab.evaluate(focusedInPage);
 }
 
 /** Waits until focus is on `what` (as focusedInPage names it) and it shows; returns it. */
-async function expectFocus(tab: Page, what: string, why: string): Promise<Focused> {
+export async function expectFocus(tab: Page, what: string, why: string): Promise<Focused> {
   let last = '';
   const now = await waitUntil(`focus on "${what}" (${why})`, async () => {
     const current = await focused(tab);
@@ -62,8 +64,21 @@ async function expectFocus(tab: Page, what: string, why: string): Promise<Focuse
   return now;
 }
 
+/**
+ * Waits until a step's heading has focus (the app moves it there when a step replaces the
+ * control that had it). A heading is where reading starts, not a control: it shows no ring,
+ * and Tab goes on from it to the step's first control, which must show focus.
+ */
+export async function expectHeadingFocus(tab: Page, heading: string, why: string) {
+  let last = '';
+  await waitUntil(`focus on the heading "${heading}" (${why})`, async () => {
+    last = (await focused(tab)).what;
+    return /^h[1-6] /.test(last) && last.slice(3) === heading ? true : undefined;
+  }, { why: () => `focus is on "${last}"` });
+}
+
 /** Presses Tab until `what` has focus (at most `limit` times); every stop on the way must show focus. */
-async function tabTo(tab: Page, what: string, limit = 6) {
+export async function tabTo(tab: Page, what: string, limit = 6) {
   const path: string[] = [];
   for (let i = 0; i < limit; i++) {
     await tab.keyboard.press('Tab');
