@@ -257,7 +257,7 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 console operati
   });
 
   test('every new route is in the served OpenAPI document with its scope', async () => {
-    const document = await (await fetch(new URL('/api/openapi.json', server.baseUrl))).json();
+    const document = (await (await fetch(new URL('/api/openapi.json', server.baseUrl))).json()) as { paths: Record<string, Record<string, { description: string }> | undefined> };
     const expected: Array<[string, string, string]> = [
       ['/api/v1/companies/{companyId}/users/{userId}', 'get', 'users:read'],
       ['/api/v1/companies/{companyId}/users/{userId}/role', 'post', 'users:write'],
