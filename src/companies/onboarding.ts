@@ -22,7 +22,7 @@ export function defaultUsername(email: string): string {
  * actorClientId, never both.
  */
 export type Decider = { operatorId: string } | { apiClientId: string };
-function deciderOf(by: Decider) {
+export function deciderOf(by: Decider) {
   return 'apiClientId' in by
     ? { decidedBy: by.apiClientId, actorId: null, actorClientId: by.apiClientId }
     : { decidedBy: by.operatorId, actorId: by.operatorId, actorClientId: null };
@@ -92,9 +92,10 @@ export async function approveAccountRequest(
 export async function rejectAccountRequest(
   deps: CoreDeps,
   requestId: string,
-  options: { reason: string; operatorId: string },
+  options: { reason: string } & Decider,
   meta: RequestMeta,
 ) {
+  const by = deciderOf(options);
   const existing = await getAccountRequest(deps.db, requestId);
   assertThat(existing, 'request.not_found');
   await deps.db.transaction().execute(async (tx) => {
@@ -102,13 +103,14 @@ export async function rejectAccountRequest(
     const request = await claimPendingRequest(
       tx,
       requestId,
-      { status: 'rejected', operatorId: options.operatorId, reason: options.reason },
+      { status: 'rejected', operatorId: by.decidedBy, reason: options.reason },
       now,
     );
     assertThat(request, 'request.not_pending');
     await recordAudit(tx, now, {
       companyId: null,
-      actorId: options.operatorId,
+      actorId: by.actorId,
+      actorClientId: by.actorClientId,
       action: 'company.rejected',
       target: request.id,
       ip: meta.ip,
@@ -122,9 +124,10 @@ export async function rejectAccountRequest(
 export async function resendWelcome(
   deps: CoreDeps,
   companyId: string,
-  options: { operatorId: string | null },
+  options: Decider,
   meta: RequestMeta,
 ) {
+  const by = deciderOf(options);
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const company = await getCompany(tx, companyId);
@@ -135,7 +138,8 @@ export async function resendWelcome(
     const sent = await queueWelcome(deps, tx, company, user, now);
     await recordAudit(tx, now, {
       companyId: company.id,
-      actorId: options.operatorId,
+      actorId: by.actorId,
+      actorClientId: by.actorClientId,
       action: 'company.welcome_resent',
       target: user.id,
       ip: meta.ip,

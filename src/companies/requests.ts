@@ -61,18 +61,31 @@ export async function submitAccountRequest(
   return row;
 }
 
+/** A page of requests in list order: at most `limit`, after the request `after` (its time and id). */
+export interface RequestPage {
+  after?: { createdAt: number; id: string } | undefined;
+  limit: number;
+}
+
 export async function listAccountRequests(
   db: Queryable,
   status: AccountRequestsTable['status'] | 'all',
   now: number,
+  page: RequestPage = { limit: 500 },
 ) {
   // Pending work is read oldest first (the most urgent on top); history newest first.
-  let query = db
-    .selectFrom('account_requests')
-    .selectAll()
-    .orderBy('created_at', status === 'pending' ? 'asc' : 'desc');
+  // The id breaks ties, so pages (keyset on time and id) never repeat or skip a request.
+  const direction = status === 'pending' ? 'asc' : 'desc';
+  let query = db.selectFrom('account_requests').selectAll().orderBy('created_at', direction).orderBy('id', direction);
   if (status !== 'all') query = query.where('status', '=', status);
-  const rows = await query.limit(500).execute();
+  const after = page.after;
+  if (after !== undefined) {
+    const beyond = direction === 'asc' ? '>' : '<';
+    query = query.where((eb) =>
+      eb.or([eb('created_at', beyond, after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', beyond, after.id)])]),
+    );
+  }
+  const rows = await query.limit(page.limit).execute();
   return rows.map((row) => ({
     ...row,
     ageMs: now - row.created_at,

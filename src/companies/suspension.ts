@@ -6,14 +6,16 @@ import { recordAudit } from '../audit/index.ts';
 import { assertThat } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { endUserAccess } from '../users/index.ts';
+import { deciderOf, type Decider } from './onboarding.ts';
 
 export async function setCompanySuspended(
   deps: CoreDeps,
   companyId: string,
   suspended: boolean,
-  actor: { operatorId: string },
+  actor: Decider,
   meta: RequestMeta,
 ): Promise<void> {
+  const by = deciderOf(actor);
   await deps.db.transaction().execute(async (tx) => {
     const company = await tx
       .updateTable('companies')
@@ -30,7 +32,8 @@ export async function setCompanySuspended(
     }
     await recordAudit(tx, deps.clock(), {
       companyId,
-      actorId: actor.operatorId,
+      actorId: by.actorId,
+      actorClientId: by.actorClientId,
       action: suspended ? 'company.suspended' : 'company.reactivated',
       target: companyId,
       ip: meta.ip,

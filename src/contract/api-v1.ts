@@ -1,6 +1,7 @@
 // The versioned API for API clients (/api/v1): what each route takes and answers.
 import { z } from 'zod';
-import { maybeTime, roles, time } from './common.ts';
+import { companyStatuses, maybeTime, roles, time } from './common.ts';
+import { accountRequests, requestListQuery } from './operator.ts';
 
 /** Tenant data is addressed by company: a company's client names its own. */
 export const companyParams = z.object({ companyId: z.uuid() });
@@ -51,7 +52,29 @@ export const apiCompanyUsers = z.object({
 const apiUser = apiCompanyUsers.shape.users.element;
 export const apiOneUser = z.object({ user: apiUser });
 
+/**
+ * Cursor paging, shaped like the audit trail's: `limit` (1 to 500, 100 by default) and the
+ * previous page's `nextCursor` as `cursor`; the answer's nextCursor is null on the last page.
+ */
+export const MAX_API_PAGE = 500;
+const blankIsAbsent = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+export const pageQuery = {
+  limit: blankIsAbsent(z.coerce.number().int().min(1).max(MAX_API_PAGE, `At most ${MAX_API_PAGE} per page.`)).default(100),
+  cursor: blankIsAbsent(z.string().regex(/^[A-Za-z0-9_-]{1,400}$/, 'Not a cursor from a previous page.')),
+};
+export const userListQuery = z.object(pageQuery);
+const nextCursor = z.string().nullable();
+export const apiUserPage = apiCompanyUsers.extend({ nextCursor });
+export const apiRequestListQuery = requestListQuery.extend(pageQuery);
+export const apiRequestPage = accountRequests.extend({ nextCursor });
+
 export const companyUserParams = z.object({ companyId: z.uuid(), userId: z.uuid() });
+export const companyModuleParams = z.object({ companyId: z.uuid(), moduleId: z.uuid() });
+
+/** One company, as an API client sees it (a company's client: its own). */
+export const apiOneCompany = z.object({
+  company: z.object({ id: z.uuid(), name: z.string(), status: companyStatuses, createdAt: time }),
+});
 export const requestParams = z.object({ requestId: z.uuid() });
 
 /**

@@ -135,7 +135,13 @@ export interface UserSummary {
   lastLoginAt: number | null;
 }
 
-async function summarize(db: Queryable, companyId: string, now: number, userId?: string): Promise<UserSummary[]> {
+/** A page of users in list order: at most `limit`, after the user named `afterUsername`. */
+export interface UserPage {
+  afterUsername?: string | undefined;
+  limit: number;
+}
+
+async function summarize(db: Queryable, companyId: string, now: number, userId?: string, page?: UserPage): Promise<UserSummary[]> {
   let users = db
     .selectFrom('users as u')
     .leftJoin('users as inviter', (join) =>
@@ -148,6 +154,12 @@ async function summarize(db: Queryable, companyId: string, now: number, userId?:
     .orderBy(sql`lower(u.username)`)
     .orderBy('u.username');
   if (userId !== undefined) users = users.where('u.id', '=', userId);
+  if (page?.afterUsername !== undefined) {
+    // Keyset on the list's own order, so a page never repeats or skips a user.
+    const after = page.afterUsername;
+    users = users.where(sql<boolean>`(lower(u.username) > lower(${after}) or (lower(u.username) = lower(${after}) and u.username > ${after}))`);
+  }
+  if (page) users = users.limit(page.limit);
   const rows = await users.execute();
   if (rows.length === 0) return [];
 
@@ -212,6 +224,6 @@ export async function describeCompanyUser(db: Queryable, actor: Actor, userId: s
  * A company's users for a caller whose reach to the company is already settled (an API
  * client, through reachCompany in api-clients): the company id comes from that check.
  */
-export async function listUsersOfCompany(db: Queryable, companyId: string, now: number): Promise<UserSummary[]> {
-  return summarize(db, companyId, now);
+export async function listUsersOfCompany(db: Queryable, companyId: string, now: number, page?: UserPage): Promise<UserSummary[]> {
+  return summarize(db, companyId, now, undefined, page);
 }

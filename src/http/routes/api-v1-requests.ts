@@ -2,18 +2,20 @@
 // requests:read and requests:write are platform-only (a company's client can never hold
 // them), so a company's client is refused by the guard with 403 insufficient_scope; the
 // check here holds the line even if that ever changed.
-import { approveAccountRequest, listAccountRequests, submitAccountRequest } from '../../companies/index.ts';
-import { idempotencyHeaders, requestParams } from '../../contract/api-v1.ts';
-import { accountRequests, approveBody, approved, requestListQuery } from '../../contract/operator.ts';
+import { approveAccountRequest, listAccountRequests, rejectAccountRequest, submitAccountRequest } from '../../companies/index.ts';
+import { apiRequestListQuery, apiRequestPage, idempotencyHeaders, requestParams } from '../../contract/api-v1.ts';
+import { done } from '../../contract/common.ts';
+import { approveBody, approved, rejectBody } from '../../contract/operator.ts';
 import { accountRequestBody, accountRequestCreated } from '../../contract/sign-in.ts';
 import { GatehouseError } from '../../errors.ts';
 import { accountRequestView } from '../../presenters/index.ts';
 import type { ApiActor } from '../../api-clients/index.ts';
 import { apiActorOf } from '../api-client-guard.ts';
+import { pageOf, requestCursor } from '../api-cursors.ts';
 import { requestMeta } from '../guards.ts';
 import type { V1 } from './api-v1.ts';
 
-function platformClient(actor: ApiActor): ApiActor {
+export function platformClient(actor: ApiActor): ApiActor {
   if (actor.companyId !== null) throw new GatehouseError('api.insufficient_scope');
   return actor;
 }
@@ -23,12 +25,19 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
     '/requests',
     {
       config: { scope: 'requests:read' },
-      schema: { summary: 'Company account requests (pending by default, oldest first)', querystring: requestListQuery, response: { 200: accountRequests } },
+      schema: {
+        summary: 'Company account requests (pending by default, oldest first; others newest first; pass nextCursor as cursor for the next page)',
+        querystring: apiRequestListQuery,
+        response: { 200: apiRequestPage },
+      },
     },
     async (request) => {
       platformClient(apiActorOf(request));
-      const rows = await listAccountRequests(deps.db, request.query.status, deps.clock());
-      return { requests: rows.map(accountRequestView) };
+      const { status, limit, cursor } = request.query;
+      const after = cursor === undefined ? undefined : requestCursor.read(cursor);
+      const rows = await listAccountRequests(deps.db, status, deps.clock(), { after, limit: limit + 1 });
+      const page = pageOf(rows, limit, requestCursor.of);
+      return { requests: page.items.map(accountRequestView), nextCursor: page.nextCursor };
     },
   );
 
@@ -71,6 +80,19 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
         { username: request.body.username, apiClientId: actor.apiClientId },
         requestMeta(request),
       );
+    },
+  );
+
+  api.post(
+    '/requests/:requestId/reject',
+    {
+      config: { scope: 'requests:write' },
+      schema: { summary: 'Reject an account request, with a reason', params: requestParams, body: rejectBody, response: { 200: done } },
+    },
+    async (request) => {
+      const actor = platformClient(apiActorOf(request));
+      await rejectAccountRequest(deps, request.params.requestId, { reason: request.body.reason, apiClientId: actor.apiClientId }, requestMeta(request));
+      return {};
     },
   );
 }

@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { auditCsv } from '../../audit/index.ts';
 import { reachCompany, type ApiActor } from '../../api-clients/index.ts';
 import { getCompanyPolicy, updateCompanyPolicy } from '../../companies/index.ts';
-import { apiCompanyUsers, apiOneUser, companyParams, companyUserParams, idempotencyHeaders } from '../../contract/api-v1.ts';
+import { apiOneUser, apiUserPage, companyParams, companyUserParams, idempotencyHeaders, userListQuery } from '../../contract/api-v1.ts';
 import { done } from '../../contract/common.ts';
 import {
   auditPage,
@@ -32,6 +32,7 @@ import {
   type UserSummary,
 } from '../../users/index.ts';
 import { apiActorOf } from '../api-client-guard.ts';
+import { pageOf, userCursor } from '../api-cursors.ts';
 import { auditPageOf, auditQuery, complianceView, sendCsv, userLines } from '../audit-views.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
@@ -39,7 +40,7 @@ import { BULK_BODY_LIMIT, validateRow } from './admin-users.ts';
 import { POLICY_VIEW_LIMITS } from './company-policy.ts';
 import type { V1 } from './api-v1.ts';
 
-function userView(user: UserSummary) {
+export function userView(user: UserSummary) {
   return {
     id: user.id,
     username: user.username,
@@ -58,18 +59,33 @@ function clientActor(actor: ApiActor, companyId: string): ClientActor {
   return { kind: 'api_client', companyId, apiClientId: actor.apiClientId, name: actor.name, role: 'master' };
 }
 
+/** Settles the path's company for the request's API client (else 404) and returns it as the actor. */
+export async function reachAsActor(deps: V1['deps'], request: FastifyRequest<{ Params: { companyId: string } }>): Promise<ClientActor> {
+  const actor = apiActorOf(request);
+  return clientActor(actor, await reachCompany(deps.db, actor, request.params.companyId));
+}
+
 export function tenantRoutes({ api, deps, idempotent }: V1) {
-  const reach = async (request: FastifyRequest<{ Params: { companyId: string } }>) => {
-    const actor = apiActorOf(request);
-    return clientActor(actor, await reachCompany(deps.db, actor, request.params.companyId));
-  };
+  const reach = (request: FastifyRequest<{ Params: { companyId: string } }>) => reachAsActor(deps, request);
 
   api.get(
     '/companies/:companyId/users',
-    { config: { scope: 'users:read' }, schema: { summary: "A company's users", params: companyParams, response: { 200: apiCompanyUsers } } },
+    {
+      config: { scope: 'users:read' },
+      schema: {
+        summary: "A company's users by username (pass nextCursor as cursor for the next page)",
+        params: companyParams,
+        querystring: userListQuery,
+        response: { 200: apiUserPage },
+      },
+    },
     async (request) => {
       const { companyId } = await reach(request);
-      return { users: (await listUsersOfCompany(deps.db, companyId, deps.clock())).map(userView) };
+      const { limit, cursor } = request.query;
+      const afterUsername = cursor === undefined ? undefined : userCursor.read(cursor);
+      const rows = await listUsersOfCompany(deps.db, companyId, deps.clock(), { afterUsername, limit: limit + 1 });
+      const page = pageOf(rows, limit, (last) => userCursor.of(last.username));
+      return { users: page.items.map(userView), nextCursor: page.nextCursor };
     },
   );
 

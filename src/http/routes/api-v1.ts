@@ -11,8 +11,10 @@ import type { OidcService } from '../../modules/index.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { apiActorOf, apiClientGuard } from '../api-client-guard.ts';
 import type { HttpContext } from '../context.ts';
+import { companyRoutes, moduleRoutes } from './api-v1-companies.ts';
 import { requestRoutes } from './api-v1-requests.ts';
 import { tenantRoutes } from './api-v1-tenant.ts';
+import { userRoutes } from './api-v1-users.ts';
 
 const TAG = 'API v1 (API clients)';
 
@@ -65,7 +67,10 @@ export async function apiV1Routes(app: FastifyInstance, { deps }: HttpContext, o
 
       const v1: V1 = { api, deps, idempotent: idempotentWith(deps) };
       tenantRoutes(v1);
+      userRoutes(v1);
       requestRoutes(v1);
+      companyRoutes(v1);
+      moduleRoutes(v1);
     },
     { prefix: '/api/v1' },
   );
