@@ -1,20 +1,13 @@
 // What an API client may be allowed to do. A scope names a resource and read or write;
 // the ones that reach across companies (companies, account requests, the module catalogue)
 // belong to platform clients only.
-import { API_SCOPES } from '../contract/api-v1.ts';
+import { API_SCOPES, PLATFORM_ONLY_API_SCOPES, type ApiScope } from '../contract/api-v1.ts';
 import { GatehouseError } from '../errors.ts';
 
-export { API_SCOPES };
+export { API_SCOPES, type ApiScope };
 
-export type ApiScope = (typeof API_SCOPES)[number];
-
-export const PLATFORM_ONLY_SCOPES: ReadonlySet<ApiScope> = new Set([
-  'companies:read',
-  'companies:write',
-  'requests:read',
-  'requests:write',
-  'modules:write',
-]);
+// The list lives in the contract, so the web app offers a company only what it may have.
+export const PLATFORM_ONLY_SCOPES: ReadonlySet<ApiScope> = new Set(PLATFORM_ONLY_API_SCOPES);
 
 export function isApiScope(value: string): value is ApiScope {
   return (API_SCOPES as readonly string[]).includes(value);

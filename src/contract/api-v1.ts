@@ -21,6 +21,10 @@ export const API_SCOPES = [
   'requests:write',
 ] as const;
 export const apiScopeNames = z.enum(API_SCOPES);
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** The scopes that reach across companies: a platform client's only, never a company's. */
+export const PLATFORM_ONLY_API_SCOPES: readonly ApiScope[] = ['modules:write', 'companies:read', 'companies:write', 'requests:read', 'requests:write'];
 
 export const apiClientSelf = z.object({
   client: z.object({

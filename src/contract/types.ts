@@ -1,6 +1,7 @@
 // The API's answers as TypeScript types, inferred from the same schemas the server
 // serializes with: the web app imports these, so its types cannot drift from the server.
 import type { z } from 'zod';
+import type * as apiClients from './api-clients.ts';
 import type * as company from './company.ts';
 import type * as account from './my-account.ts';
 import type * as operator from './operator.ts';
@@ -45,3 +46,7 @@ export type RegisteredModule = Out<typeof operator.moduleView>;
 export type GrantedModule = Item<Out<typeof operator.companyGrants>['modules']>;
 export type LauncherModule = Item<Out<typeof operator.launcher>['modules']>;
 export type ModuleInput = z.input<typeof operator.moduleBody>;
+
+export type ApiClient = Out<typeof apiClients.apiClientView>;
+export type ApiClientWithSecret = Out<typeof apiClients.apiClientWithSecret>;
+export type ApiClientInput = z.input<typeof apiClients.operatorApiClientBody>;

@@ -170,6 +170,14 @@ async function walkEveryPage(walk: Walk) {
     await tab.keyboard.press('Escape');
     await page.waitForNoText('Launch URL');
   }
+  await page.click('API Clients', 'tab');
+  await page.waitForText('No API clients yet.');
+  await check('operator console: API Clients');
+  await page.click('New API Client');
+  await page.waitForControl('Create API Client');
+  await check('operator console: New API Client dialog');
+  await tab.keyboard.press('Escape');
+  await page.waitForNoText('Create API Client');
   await page.click('Mailbox', 'tab');
   await page.waitForText('Welcome to Gatehouse');
   await check('operator console: Mailbox');
@@ -237,6 +245,27 @@ async function walkEveryPage(walk: Walk) {
     await page.waitForText(shows);
     await check(`company admin: ${name}`);
   }
+  // API Clients: the New API Client dialog, the secret shown once, and the list with a row.
+  await page.click('API Clients', 'tab');
+  await page.waitForText('No API clients yet.');
+  await check('company admin: API Clients (none)');
+  await page.click('New API Client');
+  await page.waitForControl('Create API Client');
+  await check('company admin: New API Client dialog');
+  await page.fill('Name', 'PSA sync');
+  await page.clickText('users:read');
+  await page.click('Create API Client');
+  await page.waitForText('Copy the client secret now.');
+  await page.waitForControl('Done');
+  await check('company admin: API client secret dialog');
+  await page.click('Done');
+  await page.waitForNoText('Copy the client secret now.');
+  await page.waitForControl('Rotate Secret for PSA sync');
+  await check('company admin: API Clients (one)');
+  await page.click('Delete PSA sync');
+  await page.waitForControl('Delete');
+  await check('company admin: Delete API client dialog');
+  await tab.keyboard.press('Escape');
 
   await page.goto(`${base}/no-such-page`);
   await page.waitForText('Page not found');

@@ -24,6 +24,7 @@ export const keys = {
     approvals: ['company', 'approvals'] as const,
     policy: ['company', 'policy'] as const,
     compliance: ['company', 'compliance'] as const,
+    apiClients: ['company', 'api-clients'] as const,
   },
 
   operator: {
@@ -35,6 +36,7 @@ export const keys = {
     mail: ['operator', 'mail'] as const,
     mailMessage: (id: string) => ['operator', 'mail', id] as const,
     compliance: (companyId: string) => ['operator', 'compliance', companyId] as const,
+    apiClients: ['operator', 'api-clients'] as const,
   },
 
   audit: (scope: AuditScope, filters: AuditFilters) => [scope, 'audit', filters] as const,

@@ -1,7 +1,7 @@
 // The forms' schemas, built from the contract's field rules exactly as the server's routes
 // build theirs (src/http/routes/*.ts), so the browser names a problem in the server's
 // words before the round trip. The server checks again; these only spare the wait.
-import { email, multilineText, name, password, phone, text, totpCode, username } from '@contract';
+import { companyApiClientBody, email, multilineText, name, password, phone, text, totpCode, username } from '@contract';
 import { z } from 'zod';
 
 export const identifySchema = z.object({ username: text('Username', 100), companyName: text('Company Name', 100) });
@@ -54,3 +54,17 @@ export const approveSchema = z.object({
 });
 
 export const rejectSchema = z.object({ reason: text('Reason', 1000) });
+
+/**
+ * A new API client: the contract's name and scopes; the expiry in days is optional, so an
+ * empty box (the number input's '') means "never expires".
+ */
+export const apiClientSchema = z.object({
+  name: companyApiClientBody.shape.name,
+  scopes: companyApiClientBody.shape.scopes,
+  expiresInDays: z.union([z.number(), z.string()]).superRefine((value, ctx) => {
+    if (value === '') return;
+    const checked = companyApiClientBody.shape.expiresInDays.unwrap().safeParse(typeof value === 'string' ? Number.NaN : value);
+    if (!checked.success) ctx.addIssue({ code: 'custom', message: checked.error.issues[0]?.message ?? 'Invalid expiry.' });
+  }),
+});

@@ -4,6 +4,7 @@ import { usePageTitle } from '../../hooks/usePageTitle';
 import { useMe } from '../../session';
 import { useTabParam } from '../../hooks/useTabParam';
 import { isMaster } from '../../roles';
+import { ApiClientsTab } from '../api-clients';
 import { AuditLog } from '../audit/AuditLog';
 import { ApprovalsTab } from './ApprovalsTab';
 import { ComplianceTab } from './ComplianceTab';
@@ -11,7 +12,7 @@ import { NoAccess } from '../../components/NoAccess';
 import { PolicyTab } from './PolicyTab';
 import { UsersTab } from './UsersTab';
 
-const tabs = ['users', 'approvals', 'policy', 'audit', 'compliance'] as const;
+const tabs = ['users', 'approvals', 'policy', 'audit', 'compliance', 'api-clients'] as const;
 
 /** Company administration for the Root Master and Masters. */
 export function CompanyPage() {
@@ -29,7 +30,7 @@ export function CompanyPage() {
           {me.company.name}
         </Title>
         <Text size="sm" c="dimmed">
-          Users, security policy and audit log of your company.
+          Users, security policy, audit log and API clients of your company.
         </Text>
       </div>
       {!isMaster(me) ? (
@@ -43,6 +44,7 @@ export function CompanyPage() {
             <Tabs.Tab value="policy">Security Policy</Tabs.Tab>
             <Tabs.Tab value="audit">Audit Log</Tabs.Tab>
             <Tabs.Tab value="compliance">MFA Compliance</Tabs.Tab>
+            <Tabs.Tab value="api-clients">API Clients</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="users">
             <UsersTab me={me} />
@@ -58,6 +60,9 @@ export function CompanyPage() {
           </Tabs.Panel>
           <Tabs.Panel value="compliance">
             <ComplianceTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="api-clients">
+            <ApiClientsTab audience="company" />
           </Tabs.Panel>
         </Tabs>
       )}

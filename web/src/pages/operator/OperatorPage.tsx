@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import { useMe } from '../../session';
 import { useTabParam } from '../../hooks/useTabParam';
+import { ApiClientsTab } from '../api-clients';
 import { AuditTab } from './AuditTab';
 import { CompaniesTab } from './CompaniesTab';
 import { ComplianceTab } from './ComplianceTab';
@@ -11,7 +12,7 @@ import { MailboxTab } from './MailboxTab';
 import { ModulesTab } from './ModulesTab';
 import { RequestsTab } from './RequestsTab';
 
-const tabs = ['requests', 'companies', 'modules', 'mailbox', 'audit', 'compliance'] as const;
+const tabs = ['requests', 'companies', 'modules', 'mailbox', 'audit', 'compliance', 'api-clients'] as const;
 
 export function OperatorPage() {
   usePageTitle('Operator Console');
@@ -43,6 +44,7 @@ export function OperatorPage() {
             <Tabs.Tab value="mailbox">Mailbox</Tabs.Tab>
             <Tabs.Tab value="audit">Audit Log</Tabs.Tab>
             <Tabs.Tab value="compliance">MFA Compliance</Tabs.Tab>
+            <Tabs.Tab value="api-clients">API Clients</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="requests">
             <RequestsTab />
@@ -61,6 +63,9 @@ export function OperatorPage() {
           </Tabs.Panel>
           <Tabs.Panel value="compliance">
             <ComplianceTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="api-clients">
+            <ApiClientsTab audience="operator" />
           </Tabs.Panel>
         </Tabs>
       )}

@@ -1,5 +1,5 @@
 import { Alert, Button, Group, Modal, Stack, Text } from '@mantine/core';
-import { CopyField } from './CopyField';
+import { CopyField } from '../../components/CopyField';
 
 export interface ModuleCredentials {
   /** "registered": a new module; "rotated": a new secret for an existing one. */

@@ -1,6 +1,6 @@
 import { Button, Code, CopyButton, Group, Stack, Text } from '@mantine/core';
 
-/** A value to paste into a module's configuration: monospace, selectable, copyable. */
+/** A value to paste into another system (a module, a script): monospace, selectable, copyable. */
 export function CopyField({ label, value }: { label: string; value: string }) {
   return (
     <Stack gap={4}>

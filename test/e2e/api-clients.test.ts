@@ -1,0 +1,141 @@
+// A Master creates an API client in the Company page, sees its secret once, and a tool
+// (this test, from Node) exchanges it for a token at /oidc/token and reads the company's
+// users under /api/v1; then the Master rotates the secret (the old one and its token stop)
+// and deletes the client (the token endpoint refuses it). Over https with a throwaway
+// certificate, as in invite.test.ts. Screenshots go to test-output/screenshots/api-clients-<engine>/.
+//
+// Needs the web app built (npx node scripts/build-web.ts) and Debian's chromium. Chromium
+// only unless GATEHOUSE_E2E_BROWSERS names others. Real time: the Master's login waits for
+// a TOTP step after the one used when the helpers enrolled them (up to 30 s).
+//
+//   npx node --test test/e2e/api-clients.test.ts
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { callApi, requestToken, tokenFor } from '../helpers/api-clients.ts';
+import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
+import { assertInstalled, enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
+import { cleanUp, freshCode, JOURNEY_TIMEOUT_MS, totpStep, type Shot } from './support.ts';
+
+const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
+const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
+const CLIENT_NAME = 'PSA sync';
+const SHOWN_ONCE = 'Copy the client secret now.';
+const CLIENT_ID = /\bghapi_[A-Za-z0-9_-]{22}\b/;
+const SECRET = /\bghapisec_[A-Za-z0-9_-]+/;
+
+function screenshots(page: BrowserPage, engine: EngineName): Shot {
+  const dir = `${SCREENSHOTS}api-clients-${engine}/`;
+  rmSync(dir, { recursive: true, force: true });
+  let count = 0;
+  return (step: string) => page.screenshot(`${dir}${String(++count).padStart(2, '0')}-${step}.png`);
+}
+
+for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() || 'chromium')) {
+  describe(`a Master manages an API client in a real browser (${engine})`, () => {
+    test('New API Client with users:read, the secret once, a token and /api/v1 users, Rotate Secret, Delete', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
+      let certificate: TestCertificate | undefined;
+      let server: TestServer | undefined;
+      let page: BrowserPage | undefined;
+      const trusted = tls.getCACertificates('default');
+      try {
+        assertInstalled(engine);
+        assert.ok(existsSync(WEB_BUILD), `no web app build at ${WEB_BUILD}: run \`npx node scripts/build-web.ts\` first`);
+        certificate = createTestCertificate();
+        // The token and API calls (fetch) must trust the throwaway certificate too, in this process only.
+        tls.setDefaultCACertificates([...trusted, readFileSync(certificate.certFile, 'utf8')]);
+        server = await startTestServer({ realClock: true, env: certificate.env });
+        const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
+        const enrolledStep = totpStep(Date.now());
+        page = await launchBrowser(engine);
+        await manageApiClient(server, company, enrolledStep, page, screenshots(page, engine));
+      } finally {
+        await cleanUp(engine, [
+          ['closing the browser', () => page?.close()],
+          ['stopping Gatehouse', () => server?.close()],
+          ['removing the certificate', () => certificate?.remove()],
+          ['restoring the trusted certificates', () => tls.setDefaultCACertificates(trusted)],
+        ]);
+      }
+    });
+  });
+}
+
+async function manageApiClient(server: TestServer, company: SignedInCompany, enrolledStep: number, page: BrowserPage, shot: Shot) {
+  const users = `/api/v1/companies/${company.companyId}/users`;
+
+  // The Master logs in and opens Company, API Clients.
+  await page.goto(`${server.baseUrl}/login`);
+  await page.waitForText('Company Name');
+  await page.fill('Username', company.root.username);
+  await page.fill('Company Name', company.companyName);
+  await page.click('Next');
+  await page.waitForText('Enter Your Password');
+  await page.fill('Password', STRONG_PASSWORD);
+  await page.click('Log In');
+  await page.waitForText('Two-Factor Authentication');
+  const { code } = await freshCode(company.root.totpSecret, enrolledStep + 1);
+  await page.fill('Authentication Code', code);
+  await page.click('Verify');
+  await page.waitForPath('/');
+  await page.click('Company', 'link');
+  await page.waitForPath('/company');
+  await page.click('API Clients', 'tab');
+  await page.waitForText('No API clients yet.');
+
+  // New API Client: a name and users:read; a company is never offered a platform scope.
+  await page.click('New API Client');
+  await page.waitForControl('Create API Client');
+  const dialog = await page.text();
+  assert.ok(dialog.includes('users:write') && !dialog.includes('companies:read'), 'a Master is offered company scopes only');
+  await page.fill('Name', CLIENT_NAME);
+  await page.clickText('users:read');
+  await shot('new-api-client');
+  await page.click('Create API Client');
+  const created = await page.waitForText(SHOWN_ONCE);
+  const clientId = CLIENT_ID.exec(created)?.[0];
+  const secret = SECRET.exec(created)?.[0];
+  assert.ok(clientId && secret, 'the dialog shows the client id and secret');
+  await shot('secret-shown');
+  await page.click('Done');
+  await page.waitForNoText(SHOWN_ONCE);
+  const listed = await page.waitForText(clientId);
+  assert.ok(!listed.includes(secret), 'the secret is not shown again');
+  assert.match(listed, new RegExp(`${CLIENT_NAME}\\s+${clientId}\\s+users:read\\b`), 'the row names the client and its scope');
+
+  // A tool uses it: a token by client credentials, then the company's users.
+  const token = await tokenFor(server, clientId, secret);
+  const answer = await callApi(server, users, token);
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  assert.ok(answer.body.users.some((u: { username: string }) => u.username === company.root.username), 'the company’s users');
+
+  // Rotate Secret: asked first, then the new secret once; the old one and its token stop.
+  await page.click(`Rotate Secret for ${CLIENT_NAME}`);
+  await page.waitForText('Issue a new client secret');
+  await page.click('Rotate Secret');
+  const rotated = await page.waitForText(SHOWN_ONCE);
+  const fresh = SECRET.exec(rotated)?.[0];
+  assert.ok(fresh && fresh !== secret, 'a new secret is shown');
+  await shot('secret-rotated');
+  await page.click('Done');
+  await page.waitForNoText(SHOWN_ONCE);
+  assert.equal((await requestToken(server, clientId, secret)).body.error, 'invalid_client', 'the old secret is refused');
+  assert.equal((await callApi(server, users, token)).status, 401, 'a token got with the old secret stops');
+  assert.equal((await callApi(server, users, await tokenFor(server, clientId, fresh))).status, 200, 'the new secret works');
+
+  // Delete: asked first; then the token endpoint refuses the client.
+  await page.click(`Delete ${CLIENT_NAME}`);
+  await page.waitForText('This cannot be undone.');
+  await page.click('Delete');
+  await page.waitForText(`Deleted ${CLIENT_NAME}.`);
+  await page.waitForText('No API clients yet.');
+  await shot('deleted');
+  const refused = await requestToken(server, clientId, fresh);
+  assert.equal(refused.status, 401);
+  assert.equal(refused.body.error, 'invalid_client', 'a deleted client gets no token');
+}

@@ -1,0 +1,20 @@
+// API clients (docs/API.md "API clients"): a company's Masters manage their company's, an
+// operator the platform's and every company's. A secret is in a create or rotate answer only.
+import { get, post, seg } from '../api';
+
+export type { ApiClient, ApiClientInput, ApiClientWithSecret, ApiScope } from '@contract';
+import type { ApiClient, ApiClientInput, ApiClientWithSecret } from '@contract';
+
+/** Who is managing: the routes differ, the answers do not. */
+export type ApiClientAudience = 'company' | 'operator';
+
+export const apiClientsApi = (audience: ApiClientAudience) => {
+  const base = `/${audience}/api-clients`;
+  return {
+    list: () => get<{ clients: ApiClient[] }>(base),
+    /** Only an operator names the company (null or none: a platform client); a Master's is theirs. */
+    create: (input: ApiClientInput) => post<ApiClientWithSecret>(base, input),
+    rotate: (clientId: string) => post<ApiClientWithSecret>(`${base}/${seg(clientId)}/rotate`),
+    remove: (clientId: string) => post<{ client: ApiClient }>(`${base}/${seg(clientId)}/delete`),
+  };
+};
