@@ -1,6 +1,7 @@
 // The versioned API for API clients (/api/v1): what each route takes and answers.
 import { z } from 'zod';
-import { companyStatuses, maybeTime, roles, time } from './common.ts';
+import { companyStatuses, time } from './common.ts';
+import { companyUser } from './company.ts';
 import { accountRequests, requestListQuery } from './operator.ts';
 
 /** Tenant data is addressed by company: a company's client names its own. */
@@ -36,21 +37,8 @@ export const apiClientSelf = z.object({
   }),
 });
 
-export const apiCompanyUsers = z.object({
-  users: z.array(
-    z.object({
-      id: z.uuid(),
-      username: z.string(),
-      displayName: z.string(),
-      email: z.string(),
-      role: roles,
-      status: z.enum(['invited', 'not_enrolled', 'active', 'disabled']),
-      locked: z.boolean(),
-      createdAt: time,
-      lastLoginAt: maybeTime,
-    }),
-  ),
-});
+/** A company's users: the same user view as the company console's (one presenter). */
+export const apiCompanyUsers = z.object({ users: z.array(companyUser) });
 
 /** A user of the company, as the API shows one (the list's item and an invitation's answer). */
 const apiUser = apiCompanyUsers.shape.users.element;

@@ -2,10 +2,11 @@
 // the HTTP API and by the CLI's --json output alike, so a script reading either sees the
 // same names and the same time format (ISO 8601, UTC). The shapes are the contract's.
 import type { ApiClientView } from '../api-clients/index.ts';
-import type { listAccountRequests } from '../companies/index.ts';
+import type { listAccountRequests, listCompanies } from '../companies/index.ts';
 import type { listMail } from '../mail/index.ts';
 import type { listModules } from '../modules/index.ts';
 import { companyNameWarning } from '../shared/text.ts';
+import type { invitationVolume, UserSummary } from '../users/index.ts';
 
 export function iso(ms: number): string;
 export function iso(ms: number | null): string | null;
@@ -72,4 +73,33 @@ export function moduleView(m: ModuleRow) {
 /** An API client, never its secret (that is shown once, beside this view). */
 export function apiClientView(client: ApiClientView) {
   return { ...client, expiresAt: iso(client.expiresAt), createdAt: iso(client.createdAt), lastUsedAt: iso(client.lastUsedAt) };
+}
+
+/** A user of a company as its Masters (in the console or through the API) see them. */
+export function companyUserView(user: UserSummary, now: number) {
+  return {
+    ...user,
+    lockedUntil: iso(user.lockedUntil),
+    createdAt: iso(user.createdAt),
+    ageHours: Math.floor((now - user.createdAt) / 3_600_000),
+    invite: user.invite
+      ? { sentAt: iso(user.invite.sentAt), expiresAt: iso(user.invite.expiresAt), expired: user.invite.expiresAt <= now }
+      : null,
+    lastLoginAt: iso(user.lastLoginAt),
+  };
+}
+
+type CompanyRow = Awaited<ReturnType<typeof listCompanies>>[number];
+type InvitationVolume = Awaited<ReturnType<typeof invitationVolume>>;
+/** A company as operators (in the console or through the API) see it, with its invitation volume. */
+export function companyView(c: CompanyRow, volume: InvitationVolume) {
+  return {
+    id: c.id,
+    name: c.name,
+    status: c.status,
+    createdAt: iso(c.createdAt),
+    rootMaster: c.username ? { username: c.username, email: c.email, signedUp: c.signedUp, enrolled: c.enrolled } : null,
+    // Invitation emails are rate limited per company; the operator sees who sends how many.
+    invitations: volume.get(c.id) ?? { last24h: 0, last7d: 0 },
+  };
 }

@@ -33,28 +33,16 @@ import {
   unlockUser,
   type UserActor,
   type BulkRow,
-  type UserSummary,
 } from '../../users/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
+import { companyUserView } from '../../presenters/index.ts';
 
 // JSON escaping can make the body larger than the file itself; the file limit is checked on the text.
 export const BULK_BODY_LIMIT = 4 * MAX_BULK_BYTES;
 
-function userView(user: UserSummary, now: number) {
-  return {
-    ...user,
-    lockedUntil: iso(user.lockedUntil),
-    createdAt: iso(user.createdAt),
-    ageHours: Math.floor((now - user.createdAt) / 3_600_000),
-    invite: user.invite
-      ? { sentAt: iso(user.invite.sentAt), expiresAt: iso(user.invite.expiresAt), expired: user.invite.expiresAt <= now }
-      : null,
-    lastLoginAt: iso(user.lastLoginAt),
-  };
-}
 
 /** One CSV row checked with the same rules as a single invitation. */
 export function validateRow(row: ReturnType<typeof readInviteCsv>[number]): BulkRow {
@@ -76,7 +64,7 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
   forAudience(app, ctx, 'master', 'Company administration', (api) => {
     api.get('/api/company/users', { schema: { summary: "The company's users", response: { 200: companyUsers } } }, async (request) => {
       const now = deps.clock();
-      return { users: (await listCompanyUsers(deps.db, actorOf(request), now)).map((u) => userView(u, now)) };
+      return { users: (await listCompanyUsers(deps.db, actorOf(request), now)).map((u) => companyUserView(u, now)) };
     });
 
     api.get(
@@ -84,7 +72,7 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: 'One user of the company', params: idParams, response: { 200: oneCompanyUser } } },
       async (request) => {
         const now = deps.clock();
-        return { user: userView(await describeCompanyUser(deps.db, actorOf(request), request.params.id, now), now) };
+        return { user: companyUserView(await describeCompanyUser(deps.db, actorOf(request), request.params.id, now), now) };
       },
     );
 
@@ -95,7 +83,7 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
         const actor = actorOf(request);
         const { user } = await inviteUser(deps, actor, request.body, requestMeta(request));
         const now = deps.clock();
-        return reply.status(201).send({ user: userView(await describeCompanyUser(deps.db, actor, user.id, now), now) });
+        return reply.status(201).send({ user: companyUserView(await describeCompanyUser(deps.db, actor, user.id, now), now) });
       },
     );
 

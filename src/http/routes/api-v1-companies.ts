@@ -12,7 +12,7 @@ import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
 import { companies, moduleList } from '../../contract/operator.ts';
 import { assertThat, GatehouseError } from '../../errors.ts';
 import { companyModules, getModule, grantModule, listModules, revokeModuleGrant, setModuleEnabled } from '../../modules/index.ts';
-import { moduleView } from '../../presenters/index.ts';
+import { companyView, moduleView } from '../../presenters/index.ts';
 import { invitationVolume } from '../../users/index.ts';
 import { apiActorOf } from '../api-client-guard.ts';
 import { requestMeta } from '../guards.ts';
@@ -29,16 +29,7 @@ export function companyRoutes({ api, deps }: V1) {
       platformClient(apiActorOf(request));
       const rows = await listCompanies(deps.db);
       const volume = await invitationVolume(deps.db, deps.clock());
-      return {
-        companies: rows.map((c) => ({
-          id: c.id,
-          name: c.name,
-          status: c.status,
-          createdAt: iso(c.createdAt),
-          rootMaster: c.username ? { username: c.username, email: c.email, signedUp: c.signedUp, enrolled: c.enrolled } : null,
-          invitations: volume.get(c.id) ?? { last24h: 0, last7d: 0 },
-        })),
-      };
+      return { companies: rows.map((c) => companyView(c, volume)) };
     },
   );
 

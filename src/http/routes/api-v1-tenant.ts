@@ -35,24 +35,13 @@ import { apiActorOf } from '../api-client-guard.ts';
 import { pageOf, userCursor } from '../api-cursors.ts';
 import { auditPageOf, auditQuery, complianceView, sendCsv, userLines } from '../audit-views.ts';
 import { requestMeta } from '../guards.ts';
-import { iso } from '../presenters.ts';
+import { companyUserView } from '../../presenters/index.ts';
 import { BULK_BODY_LIMIT, validateRow } from './admin-users.ts';
 import { POLICY_VIEW_LIMITS } from './company-policy.ts';
 import type { V1 } from './api-v1.ts';
 
-export function userView(user: UserSummary) {
-  return {
-    id: user.id,
-    username: user.username,
-    displayName: user.displayName,
-    email: user.email,
-    role: user.role,
-    status: user.status,
-    locked: user.locked,
-    createdAt: iso(user.createdAt),
-    lastLoginAt: iso(user.lastLoginAt),
-  };
-}
+/** The console's user view (src/presenters): one shape for a user wherever it is shown. */
+export const userView = (user: UserSummary, now: number) => companyUserView(user, now);
 
 /** The API client acting in a company it may reach, as the users capability's actor. */
 function clientActor(actor: ApiActor, companyId: string): ClientActor {
@@ -85,7 +74,7 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
       const afterUsername = cursor === undefined ? undefined : userCursor.read(cursor);
       const rows = await listUsersOfCompany(deps.db, companyId, deps.clock(), { afterUsername, limit: limit + 1 });
       const page = pageOf(rows, limit, (last) => userCursor.of(last.username));
-      return { users: page.items.map(userView), nextCursor: page.nextCursor };
+      return { users: page.items.map((u) => userView(u, deps.clock())), nextCursor: page.nextCursor };
     },
   );
 
@@ -105,7 +94,7 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
       const actor = await reach(request);
       return idempotent(request, reply, async () => {
         const { user } = await inviteUser(deps, actor, request.body, requestMeta(request));
-        return { status: 201, body: { user: userView(await describeCompanyUser(deps.db, actor, user.id, deps.clock())) } };
+        return { status: 201, body: { user: userView(await describeCompanyUser(deps.db, actor, user.id, deps.clock()), deps.clock()) } };
       });
     },
   );

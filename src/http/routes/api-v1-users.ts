@@ -19,7 +19,7 @@ export function userRoutes({ api, deps }: V1) {
     { config: { scope: 'users:read' }, schema: { summary: 'One user of the company', params: companyUserParams, response: { 200: apiOneUser } } },
     async (request) => {
       const actor = await reachAsActor(deps, request);
-      return { user: userView(await describeCompanyUser(deps.db, actor, request.params.userId, deps.clock())) };
+      return { user: userView(await describeCompanyUser(deps.db, actor, request.params.userId, deps.clock()), deps.clock()) };
     },
   );
 

@@ -14,7 +14,7 @@ import { accountRequests, approveBody, approved, companies, mailList, mailMessag
 import { accountRequestBody, accountRequestCreated } from '../../contract/sign-in.ts';
 import { assertThat } from '../../errors.ts';
 import { listMail, readMailboxMessage } from '../../mail/index.ts';
-import { accountRequestView, mailView } from '../../presenters/index.ts';
+import { accountRequestView, companyView, mailView } from '../../presenters/index.ts';
 import { invitationVolume } from '../../users/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
@@ -69,18 +69,8 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.get('/api/operator/companies', { schema: { summary: 'Every company', response: { 200: companies } } }, async () => {
       const rows = await listCompanies(deps.db);
-      // Invitation emails are rate limited per company; the operator sees who sends how many.
       const volume = await invitationVolume(deps.db, deps.clock());
-      return {
-        companies: rows.map((c) => ({
-          id: c.id,
-          name: c.name,
-          status: c.status,
-          createdAt: iso(c.createdAt),
-          rootMaster: c.username ? { username: c.username, email: c.email, signedUp: c.signedUp, enrolled: c.enrolled } : null,
-          invitations: volume.get(c.id) ?? { last24h: 0, last7d: 0 },
-        })),
-      };
+      return { companies: rows.map((c) => companyView(c, volume)) };
     });
 
     const companyActions = [
