@@ -65,8 +65,15 @@ if ((await enginesUnderTest()).includes('postgres')) describe('PostgreSQL refusi
   });
 
   /** End the server's sessions, so its pool must log in again and meet the fault. */
+  /**
+   * Ends every session on the database, again until none is left: a connection that was
+   * still starting up (its login checked before the fault) is not yet listed the first time.
+   */
   async function terminateSessions(name = dbName) {
-    await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
+    await until(async () => {
+      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
+      return (await sessionsOn(name)) === 0;
+    }, 'every session on the database to end');
   }
 
   async function sessionsOn(name: string): Promise<number> {
