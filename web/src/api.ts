@@ -59,26 +59,9 @@ export const seg = encodeURIComponent;
 
 // --- shapes ---
 
-export type { PasswordClass, PasswordRule } from '@contract';
-// The answers' types come from the server's own schemas (src/contract/types.ts).
-export type {
-  AccountRequest,
-  AccountRequestInput,
-  CompanyModule,
-  CompanySummary,
-  Enrollment,
-  GrantedModule,
-  LauncherModule,
-  LoginState,
-  LoginStep,
-  MailMessage,
-  MailSummary,
-  Me,
-  ModuleInput,
-  RegisteredModule,
-  RequestStatus,
-  SignupLink,
-} from '@contract';
+// The answers' types come from the server's own schemas (src/contract/types.ts), as do
+// the password rule's.
+export type * from '@contract';
 import type {
   AccountRequest,
   AccountRequestInput,
