@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
+import { registerModule } from '../../src/modules/index.ts';
 import { createUser, issueSignupLink, type Role } from '../../src/users/index.ts';
 import type { Agent } from './agent.ts';
 import { approvedCompany, logIn, signedInOperator, signUp, STRONG_PASSWORD } from './journey.ts';
@@ -12,6 +13,22 @@ import { totpAt } from './totp.ts';
 
 export const REDIRECT_URI = 'http://127.0.0.1:4999/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:4999/bye';
+
+/** The module most tests register: a confidential "Ticketing" at 127.0.0.1:4999. */
+const TEST_MODULE = {
+  name: 'Ticketing',
+  description: 'Service desk',
+  launchUrl: 'http://127.0.0.1:4999/',
+  redirectUris: [REDIRECT_URI],
+  postLogoutRedirectUris: [] as string[],
+  clientType: 'confidential' as const,
+};
+
+/** The test module stored through the capability, for tests with no operator signed in. */
+export function storedTestModule(server: TestServer) {
+  const { deps } = server.gatehouse;
+  return registerModule(deps.db, deps.deriveKey('client-secrets'), TEST_MODULE, deps.clock());
+}
 
 export async function registerTestModule(
   operator: Agent,
@@ -24,12 +41,11 @@ export async function registerTestModule(
   }> = {},
 ) {
   const answer = await operator.post('/api/operator/modules', {
-    name: overrides.name ?? 'Ticketing',
-    description: 'Service desk',
-    launchUrl: 'http://127.0.0.1:4999/',
-    redirectUris: overrides.redirectUris ?? [REDIRECT_URI],
+    ...TEST_MODULE,
+    name: overrides.name ?? TEST_MODULE.name,
+    redirectUris: overrides.redirectUris ?? TEST_MODULE.redirectUris,
     postLogoutRedirectUris: [POST_LOGOUT_URI],
-    clientType: overrides.clientType ?? 'confidential',
+    clientType: overrides.clientType ?? TEST_MODULE.clientType,
     ...(overrides.backchannelLogoutUri ? { backchannelLogoutUri: overrides.backchannelLogoutUri } : {}),
     ...(overrides.idTokenAlg ? { idTokenAlg: overrides.idTokenAlg } : {}),
   });

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { deleteApiClient, rotateApiClientSecret } from '../../src/api-clients/index.ts';
 import { auditCsv, queryAudit, recordAudit } from '../../src/audit/index.ts';
-import { registerModule } from '../../src/modules/index.ts';
 import { apiClient, callApi, company, requestToken, tokenFor } from '../helpers/api-clients.ts';
 import { signedInOperator } from '../helpers/journey.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { storedTestModule } from '../helpers/oidc.ts';
 
 const RATE_LIMIT = 8;
 const DAY = 86_400_000;
@@ -163,20 +163,7 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
   });
 
   test('a module can never obtain an API scope, and its own tokens open nothing under /api/v1', async () => {
-    const { deps } = server.gatehouse;
-    const { module, clientSecret } = await registerModule(
-      deps.db,
-      deps.deriveKey('client-secrets'),
-      {
-        name: 'Ticketing',
-        description: 'Service desk',
-        launchUrl: 'http://127.0.0.1:4999/',
-        redirectUris: ['http://127.0.0.1:4999/callback'],
-        postLogoutRedirectUris: [],
-        clientType: 'confidential',
-      },
-      deps.clock(),
-    );
+    const { module, clientSecret } = await storedTestModule(server);
     for (const scope of ['users:read', 'companies:write', 'openid users:read']) {
       const answer = await requestToken(server, module.client_id, clientSecret as string, { scope });
       assert.equal(answer.status, 400, scope);

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { queryAudit } from '../../src/audit/index.ts';
-import { registerModule } from '../../src/modules/index.ts';
 import { apiClient, callApi, company, tokenFor } from '../helpers/api-clients.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { storedTestModule } from '../helpers/oidc.ts';
 
 type Answer = Awaited<ReturnType<typeof callApi>>;
 
@@ -217,20 +217,7 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 console operati
   });
 
   test('modules: a platform client grants, switches and revokes; a company client sees its own switches only', async () => {
-    const { deps } = server.gatehouse;
-    const { module } = await registerModule(
-      deps.db,
-      deps.deriveKey('client-secrets'),
-      {
-        name: 'Ticketing',
-        description: 'Service desk',
-        launchUrl: 'http://127.0.0.1:4999/',
-        redirectUris: ['http://127.0.0.1:4999/callback'],
-        postLogoutRedirectUris: [],
-        clientType: 'confidential',
-      },
-      deps.clock(),
-    );
+    const { module } = await storedTestModule(server);
     const catalogue = await get('/api/v1/modules', platform.token);
     assert.equal(catalogue.status, 200);
     assert.ok(catalogue.body.modules.some((m: { id: string }) => m.id === module.id));
