@@ -12,21 +12,18 @@
 //
 //   npx node --test test/e2e/accessibility.test.ts
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { firstOperatorSetup } from '../../src/companies/index.ts';
 import { ACME_REQUEST, signUpLinkIn, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { mailboxMail } from '../helpers/mailbox.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
+import type { TestServer } from '../helpers/server.ts';
 import { checkPage, describeViolations, DESKTOP, PHONE, settled, type Violation } from './axe.ts';
 import { launchChromiumWithTab, type BrowserPage } from './browsers/index.ts';
 import { keyboardLogin } from './keyboard.ts';
-import { cleanUp, freshCode, JOURNEY_TIMEOUT_MS, totpStep, wrongCode } from './support.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, totpStep, wrongCode } from './support.ts';
+import { onHttpsGatehouse } from './stage.ts';
 
-const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const QR_IMAGE = 'img[alt="QR code for your authenticator app"]';
 const SAVED_RECOVERY_CODES = 'I have saved my recovery codes';
 const MANUAL_KEY = /(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}/;
@@ -54,41 +51,34 @@ interface Walk {
 
 describe('accessibility in a real browser (chromium)', () => {
   test('axe-core finds nothing on any page; a keyboard-only login; the Mailbox shows mail as sent', { timeout: JOURNEY_TIMEOUT_MS }, async (t) => {
-    let certificate: TestCertificate | undefined;
-    let server: TestServer | undefined;
-    let page: BrowserPage | undefined;
-    try {
-      assert.ok(existsSync(WEB_BUILD), `no web app build at ${WEB_BUILD}: run \`npx node scripts/build-web.ts\` first`);
-      certificate = createTestCertificate();
-      server = await startTestServer({ realClock: true, mailbox: true, env: certificate.env });
-      const launched = await launchChromiumWithTab();
-      page = launched.page;
-      const walk: Walk = { server, page, tab: launched.tab, violations: [], checked: [] };
+    await onHttpsGatehouse(
+      'chromium',
+      async ({ server, closeFirst }) => {
+        const launched = await launchChromiumWithTab();
+        const page = launched.page;
+        closeFirst('closing the browser', () => page.close());
+        const walk: Walk = { server, page, tab: launched.tab, violations: [], checked: [] };
 
-      await t.test('every page and open state has no WCAG 2.2 A or AA violation at 1280 px and 375 px', async () => {
-        await walkEveryPage(walk);
-        t.diagnostic(`axe-core checked ${walk.checked.length} pages and states: ${walk.checked.join('; ')}`);
-        assert.equal(walk.violations.length, 0, `axe-core found ${walk.violations.length} violations:\n\n${describeViolations(walk.violations)}`);
-      });
+        await t.test('every page and open state has no WCAG 2.2 A or AA violation at 1280 px and 375 px', async () => {
+          await walkEveryPage(walk);
+          t.diagnostic(`axe-core checked ${walk.checked.length} pages and states: ${walk.checked.join('; ')}`);
+          assert.equal(walk.violations.length, 0, `axe-core found ${walk.violations.length} violations:\n\n${describeViolations(walk.violations)}`);
+        });
 
-      await t.test('the operator logs in with the keyboard alone: identify, a wrong password, the password, the code', async () => {
-        const operator = walk.operator;
-        assert.ok(operator?.secret && operator.enrolledStep !== undefined, 'the walk enrolled the operator');
-        // The enrollment used its step's code: the login needs one from a later step.
-        const { code } = await freshCode(operator.secret, operator.enrolledStep + 1);
-        await keyboardLogin(walk.tab, walk.server.baseUrl, { ...operator, password: STRONG_PASSWORD, code });
-      });
+        await t.test('the operator logs in with the keyboard alone: identify, a wrong password, the password, the code', async () => {
+          const operator = walk.operator;
+          assert.ok(operator?.secret && operator.enrolledStep !== undefined, 'the walk enrolled the operator');
+          // The enrollment used its step's code: the login needs one from a later step.
+          const { code } = await freshCode(operator.secret, operator.enrolledStep + 1);
+          await keyboardLogin(walk.tab, walk.server.baseUrl, { ...operator, password: STRONG_PASSWORD, code });
+        });
 
-      await t.test("the operator's Mailbox shows the welcome mail's HTML in a sandbox, and its plain text", async () => {
-        await mailboxHtmlView(walk);
-      });
-    } finally {
-      await cleanUp('chromium', [
-        ['closing the browser', () => page?.close()],
-        ['stopping Gatehouse', () => server?.close()],
-        ['removing the certificate', () => certificate?.remove()],
-      ]);
-    }
+        await t.test("the operator's Mailbox shows the welcome mail's HTML in a sandbox, and its plain text", async () => {
+          await mailboxHtmlView(walk);
+        });
+      },
+      { mailbox: true },
+    );
   });
 });
 

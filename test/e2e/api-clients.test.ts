@@ -10,20 +10,18 @@
 //
 //   npx node --test test/e2e/api-clients.test.ts
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { callApi, requestToken, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
-import { assertInstalled, enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
-import { cleanUp, freshCode, JOURNEY_TIMEOUT_MS, totpStep, type Shot } from './support.ts';
+import { type TestServer } from '../helpers/server.ts';
+import { enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, totpStep, type Shot } from './support.ts';
+import { onHttpsGatehouse } from './stage.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
-const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const CLIENT_NAME = 'PSA sync';
 const SHOWN_ONCE = 'Copy the client secret now.';
 const CLIENT_ID = /\bghapi_[A-Za-z0-9_-]{22}\b/;
@@ -39,29 +37,14 @@ function screenshots(page: BrowserPage, engine: EngineName): Shot {
 for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() || 'chromium')) {
   describe(`a Master manages an API client in a real browser (${engine})`, () => {
     test('New API Client with users:read, the secret once, a token and /api/v1 users, Rotate Secret, Delete', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
-      let certificate: TestCertificate | undefined;
-      let server: TestServer | undefined;
-      let page: BrowserPage | undefined;
-      const trusted = tls.getCACertificates('default');
-      try {
-        assertInstalled(engine);
-        assert.ok(existsSync(WEB_BUILD), `no web app build at ${WEB_BUILD}: run \`npx node scripts/build-web.ts\` first`);
-        certificate = createTestCertificate();
-        // The token and API calls (fetch) must trust the throwaway certificate too, in this process only.
-        tls.setDefaultCACertificates([...trusted, readFileSync(certificate.certFile, 'utf8')]);
-        server = await startTestServer({ realClock: true, env: certificate.env });
+      // The token and API calls (fetch) trust the stage's certificate.
+      await onHttpsGatehouse(engine, async ({ server, closeFirst }) => {
         const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
         const enrolledStep = totpStep(Date.now());
-        page = await launchBrowser(engine);
+        const page = await launchBrowser(engine);
+        closeFirst('closing the browser', () => page.close());
         await manageApiClient(server, company, enrolledStep, page, screenshots(page, engine));
-      } finally {
-        await cleanUp(engine, [
-          ['closing the browser', () => page?.close()],
-          ['stopping Gatehouse', () => server?.close()],
-          ['removing the certificate', () => certificate?.remove()],
-          ['restoring the trusted certificates', () => tls.setDefaultCACertificates(trusted)],
-        ]);
-      }
+      });
     });
   });
 }

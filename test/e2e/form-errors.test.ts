@@ -7,18 +7,13 @@
 //
 //   npx node --test test/e2e/form-errors.test.ts
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { companyWithRootMaster, inviteMail, operatorAgent } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
-import { assertInstalled, enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
-import { cleanUp, JOURNEY_TIMEOUT_MS, wrongCode } from './support.ts';
+import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
+import { JOURNEY_TIMEOUT_MS, wrongCode } from './support.ts';
+import { onHttpsGatehouse } from './stage.ts';
 
-const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 // The server's words vary with the reason (zxcvbn's feedback); this part is always there.
 const TOO_COMMON = 'too common';
 const SIX_DIGITS = 'Enter the 6-digit code from your authenticator app.';
@@ -32,21 +27,13 @@ async function timesShown(page: BrowserPage, text: string): Promise<number> {
 for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() || 'chromium')) {
   describe(`form errors in a real browser (${engine})`, () => {
     test('one message per field, gone once the field is edited', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
-      let certificate: TestCertificate | undefined;
-      let server: TestServer | undefined;
-      let page: BrowserPage | undefined;
-      const trusted = tls.getCACertificates('default');
-      try {
-        assertInstalled(engine);
-        assert.ok(existsSync(WEB_BUILD), `no web app build at ${WEB_BUILD}: run \`npx node scripts/build-web.ts\` first`);
-        certificate = createTestCertificate();
-        tls.setDefaultCACertificates([...trusted, readFileSync(certificate.certFile, 'utf8')]);
-        server = await startTestServer({ realClock: true, env: certificate.env });
+      await onHttpsGatehouse(engine, async ({ server, closeFirst }) => {
         const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
         const invited = await company.root.agent.post('/api/company/users', { email: 'mia@acme.test', username: 'mia', role: 'user' });
         assert.equal(invited.status, 201, JSON.stringify(invited.body));
         const { link } = await inviteMail(server, company.companyName, 'mia@acme.test');
-        page = await launchBrowser(engine);
+        const page = await launchBrowser(engine);
+        closeFirst('closing the browser', () => page.close());
 
         // Sign Up with a password that meets every rule but is too common.
         await page.goto(link);
@@ -85,14 +72,7 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
         assert.ok(!(await page.text()).includes(CLOCK_HINT), 'and not the earlier refusal as well');
         await page.fill('Authentication Code', '1234');
         await page.waitForNoText(SIX_DIGITS);
-      } finally {
-        await cleanUp(engine, [
-          ['closing the browser', () => page?.close()],
-          ['stopping Gatehouse', () => server?.close()],
-          ['removing the certificate', () => certificate?.remove()],
-          ['restoring the trusted certificates', () => tls.setDefaultCACertificates(trusted)],
-        ]);
-      }
+      });
     });
   });
 }

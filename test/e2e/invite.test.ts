@@ -10,21 +10,19 @@
 //
 //   npx node --test test/e2e/invite.test.ts
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { companyWithRootMaster, inviteMail, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
+import { type TestServer } from '../helpers/server.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
-import { assertInstalled, enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
+import { enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
 import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
-import { cleanUp, freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, totpStep } from './support.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, totpStep } from './support.ts';
+import { onHttpsGatehouse } from './stage.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
-const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const QR_IMAGE = 'img[alt="QR code for your authenticator app"]';
 const RECOVERY_CODE = /\b[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{2}\b/g;
 const INVITED = { email: 'mia@acme.test', username: 'mia', displayName: 'Mia Lee' };
@@ -42,31 +40,14 @@ function screenshots(page: BrowserPage, engine: EngineName): Shot {
 for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() || 'chromium')) {
   describe(`a Master invites a user in a real browser (${engine})`, () => {
     test('invite in the Company page, Sign Up from the mail, Set, log in, Set Up 2FA, recovery codes, Done, dashboard', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
-      let certificate: TestCertificate | undefined;
-      let server: TestServer | undefined;
-      let page: BrowserPage | undefined;
-      const trusted = tls.getCACertificates('default');
-      try {
-        assertInstalled(engine);
-        assert.ok(existsSync(WEB_BUILD), `no web app build at ${WEB_BUILD}: run \`npx node scripts/build-web.ts\` first`);
-        certificate = createTestCertificate();
-        // The HTTP helpers (fetch) must trust the throwaway certificate too, in this process only.
-        tls.setDefaultCACertificates([...trusted, readFileSync(certificate.certFile, 'utf8')]);
-        server = await startTestServer({ realClock: true, env: certificate.env });
+      await onHttpsGatehouse(engine, async ({ server, closeFirst }) => {
         const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
         // The helpers just used a code of this step (or an earlier one) to enroll.
         const enrolledStep = totpStep(Date.now());
-        page = await launchBrowser(engine);
+        const page = await launchBrowser(engine);
+        closeFirst('closing the browser', () => page.close());
         await invite(server, company, enrolledStep, page, screenshots(page, engine));
-      } finally {
-        // Browser first (it talks to the server), then the server, then the certificate.
-        await cleanUp(engine, [
-          ['closing the browser', () => page?.close()],
-          ['stopping Gatehouse', () => server?.close()],
-          ['removing the certificate', () => certificate?.remove()],
-          ['restoring the trusted certificates', () => tls.setDefaultCACertificates(trusted)],
-        ]);
-      }
+      });
     });
   });
 }

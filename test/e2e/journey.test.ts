@@ -16,22 +16,20 @@
 //   npx node --test test/e2e/journey.test.ts
 //   GATEHOUSE_E2E_BROWSERS=chromium npx node --test test/e2e/journey.test.ts
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { DemoModule } from '../../examples/demo-module/server.ts';
 import { firstOperatorSetup } from '../../src/companies/index.ts';
 import { ACME_REQUEST, signUpLinkIn, STRONG_PASSWORD } from '../helpers/journey.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
+import type { TestServer } from '../helpers/server.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
-import { assertInstalled, enginesFromEnv, launchBrowser, VIEWPORT, type BrowserPage, type EngineName } from './browsers/index.ts';
+import { enginesFromEnv, launchBrowser, VIEWPORT, type BrowserPage, type EngineName } from './browsers/index.ts';
 import { launchFromDashboard, openInThisTabWhenBlocked, startGrantedDemoModule } from './launch-module.ts';
 import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
-import { cleanUp, freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, wrongCode, type Shot } from './support.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, wrongCode, type Shot } from './support.ts';
+import { onHttpsGatehouse } from './stage.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
-const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const QR_IMAGE = 'img[alt="QR code for your authenticator app"]';
 const SESSION_COOKIE = '__Host-gh_session';
 const CLOCK_HINT = "check that your phone's clock is set automatically";
@@ -53,38 +51,23 @@ function screenshots(page: BrowserPage, engine: EngineName): Shot {
 for (const engine of enginesFromEnv()) {
   describe(`the seed journey in a real browser (${engine})`, () => {
     test('request, approve, Sign Up, Set, log in, Set Up 2FA from the QR code, dashboard, log in again with the code, launch the Demo Module', { timeout: JOURNEY_TIMEOUT_MS }, async (t) => {
-      let certificate: TestCertificate | undefined;
-      let server: TestServer | undefined;
-      let page: BrowserPage | undefined;
-      let demo: DemoModule | undefined;
-      try {
-        assertInstalled(engine);
-        // The server serves the web app built before it starts (npm test builds it first).
-        assert.ok(existsSync(WEB_BUILD), `no web app build at ${WEB_BUILD}: run \`npx node scripts/build-web.ts\` first`);
-        certificate = createTestCertificate();
-        server = await startTestServer({ realClock: true, env: certificate.env });
+      await onHttpsGatehouse(engine, async ({ server, certificate, closeFirst }) => {
         assert.match(server.baseUrl, /^https:\/\/localhost:\d+$/);
-        page = await launchBrowser(engine);
+        const page = await launchBrowser(engine);
+        closeFirst('closing the browser', () => page.close());
         assert.deepEqual(await page.viewport(), VIEWPORT, 'the viewport is 1280x900');
         const shot = screenshots(page, engine);
         const note = (message: string) => t.diagnostic(message);
         const rootMaster = await journey(server, page, shot, note);
 
         // The dashboard's launcher opens a module the operator has granted to the company.
-        demo = await startGrantedDemoModule(server, certificate, rootMaster.companyName, (line) => note(`demo module: ${line}`));
+        const demo = await startGrantedDemoModule(server, certificate, rootMaster.companyName, (line) => note(`demo module: ${line}`));
+        closeFirst('stopping the demo module', () => demo.close());
         await launchFromDashboard(page, server.baseUrl, demo, rootMaster, shot);
         // A pop-up blocker is simulated by stubbing window.open, the same in every engine;
         // one engine is enough for the fallback.
         if (engine === 'chromium') await openInThisTabWhenBlocked(page, server.baseUrl, demo, rootMaster, shot);
-      } finally {
-        // Browser first (it talks to the servers), then the demo and Gatehouse, then the certificate.
-        await cleanUp(engine, [
-          ['closing the browser', () => page?.close()],
-          ['stopping the demo module', () => demo?.close()],
-          ['stopping Gatehouse', () => server?.close()],
-          ['removing the certificate', () => certificate?.remove()],
-        ]);
-      }
+      });
     });
   });
 }

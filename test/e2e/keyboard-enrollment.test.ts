@@ -10,48 +10,27 @@
 //
 //   npx node --test test/e2e/keyboard-enrollment.test.ts
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { operatorAgent } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, approvedCompany, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
-import { launchChromiumWithTab, type BrowserPage } from './browsers/index.ts';
+import { launchChromiumWithTab } from './browsers/index.ts';
 import { expectFocus, expectHeadingFocus, tabTo } from './keyboard.ts';
-import { cleanUp, freshCode, JOURNEY_TIMEOUT_MS } from './support.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS } from './support.ts';
+import { onHttpsGatehouse } from './stage.ts';
 
-const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const MANUAL_KEY = /(?:[A-Z2-7]{4} ){7}[A-Z2-7]{4}/;
 const SAVED = 'input I have saved my recovery codes';
 
 describe('a first login with the keyboard alone (chromium)', () => {
   test("log in, Your Security Matters, Can't Scan, the code, recovery codes saved, Done, dashboard", { timeout: JOURNEY_TIMEOUT_MS }, async () => {
-    let certificate: TestCertificate | undefined;
-    let server: TestServer | undefined;
-    let page: BrowserPage | undefined;
-    const trusted = tls.getCACertificates('default');
-    try {
-      assert.ok(existsSync(WEB_BUILD), `no web app build at ${WEB_BUILD}: run \`npx node scripts/build-web.ts\` first`);
-      certificate = createTestCertificate();
-      // The HTTP helpers (fetch) must trust the throwaway certificate too, in this process only.
-      tls.setDefaultCACertificates([...trusted, readFileSync(certificate.certFile, 'utf8')]);
-      server = await startTestServer({ realClock: true, env: certificate.env });
+    await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
       const company = await approvedCompany(server, await operatorAgent(server));
       await signUp(server, company.link);
       const launched = await launchChromiumWithTab();
-      page = launched.page;
+      closeFirst('closing the browser', () => launched.page.close());
       await keyboardEnrollment(launched.tab, server.baseUrl, { username: company.username, companyName: ACME_REQUEST.companyName });
-    } finally {
-      await cleanUp('chromium', [
-        ['closing the browser', () => page?.close()],
-        ['stopping Gatehouse', () => server?.close()],
-        ['removing the certificate', () => certificate?.remove()],
-        ['restoring the trusted certificates', () => tls.setDefaultCACertificates(trusted)],
-      ]);
-    }
+    });
   });
 });
 
