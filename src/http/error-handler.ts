@@ -21,7 +21,7 @@ const PROBLEM_ROUTES = '/api/v1/';
 
 export function sendError(reply: FastifyReply, error: GatehouseError) {
   reply.status(error.status).header('cache-control', 'no-store');
-  if (reply.request.url.startsWith(PROBLEM_ROUTES) || matchedRoute(reply.request)?.startsWith(PROBLEM_ROUTES)) {
+  if ((matchedRoute(reply.request) ?? pathAsRouted(reply.request.url)).startsWith(PROBLEM_ROUTES)) {
     return reply.type('application/problem+json').send(problemOf(error));
   }
   const body: { error: { code: ErrorCode; message: string; fields?: Record<string, string> } } = {
@@ -29,6 +29,22 @@ export function sendError(reply: FastifyReply, error: GatehouseError) {
   };
   if (error.fields) body.error.fields = error.fields;
   return reply.send(body);
+}
+
+/**
+ * The path an unmatched request names, read as the router reads paths: absolute form and
+ * dot segments resolved, percent-encoding decoded, repeated slashes collapsed. So every
+ * spelling of an unknown /api/v1 path gets the problem shape, not only the plain one.
+ */
+function pathAsRouted(url: string): string {
+  // Joined, not resolved: a request target of `//api/...` is a path, not another host.
+  try {
+    const path = new URL(/^[a-z][a-z0-9+.-]*:/i.test(url) ? url : `http://gatehouse.invalid${url}`).pathname;
+    return decodeURIComponent(path).replace(/\/{2,}/g, '/');
+  } catch {
+    // A target no URL parser takes, or a malformed escape: judge the path as written.
+    return url;
+  }
 }
 
 /** `type` names the error for good (a stable URN per code); `code` and `fields` are extension members. */

@@ -8,6 +8,7 @@ import { routeTable } from '../../src/http/api-contract.ts';
 import { renderApiReference } from '../../src/http/api-reference.ts';
 import { assertNothingDropped } from '../../src/http/response-check.ts';
 import { signedInOperator } from '../helpers/journey.ts';
+import { rawRequest } from '../helpers/spellings.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 type Operation = {
@@ -93,6 +94,16 @@ describe('the API contract', () => {
     for (const id of ['not-a-uuid', '1', "x' or 1=1"]) {
       const answer = await operator.agent.post(`/api/operator/companies/${encodeURIComponent(id)}/suspend`, {});
       assert.equal(answer.status, 404, id);
+    }
+  });
+
+  test('an unknown path under /api/v1 answers problem details however it is spelled', async () => {
+    const spellings = ['/api/v1/nope', '/%61pi/v1/nope', '/api/v1/%6Eope', '//api//v1/nope', '/api/./v1/nope', '/api/x/../v1/nope', `${server.baseUrl}/api/v1/nope`];
+    for (const spelling of spellings) {
+      const answer = await rawRequest(server.baseUrl, 'GET', spelling);
+      assert.equal(answer.status, 404, spelling);
+      assert.match(String(answer.headers['content-type']), /^application\/problem\+json/, spelling);
+      assert.equal(answer.body.code, 'request.not_found', spelling);
     }
   });
 
