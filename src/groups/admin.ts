@@ -93,8 +93,9 @@ export async function deleteGroup(deps: CoreDeps, actor: Actor, groupId: string,
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const group = await groupOf(tx, actor, groupId);
+    const gave = await tx.selectFrom('group_modules').select('module_id').where('company_id', '=', actor.companyId).where('group_id', '=', group.id).execute();
     await tx.deleteFrom('groups').where('company_id', '=', actor.companyId).where('id', '=', group.id).execute();
-    await endLostModuleAccess(tx, actor.companyId, now, ACCESS_REASON);
+    await endLostModuleAccess(tx, actor.companyId, now, ACCESS_REASON, { moduleIds: gave.map((r) => r.module_id) });
     await audit(tx, now, actor, 'group.deleted', group.id, meta, { group: group.name });
   });
 }
@@ -131,7 +132,7 @@ export async function removeGroupMember(deps: CoreDeps, actor: Actor, groupId: s
       .where('user_id', '=', user.id)
       .executeTakeFirst();
     if (Number(removed.numDeletedRows) > 0) {
-      await endLostModuleAccess(tx, actor.companyId, now, ACCESS_REASON);
+      await endLostModuleAccess(tx, actor.companyId, now, ACCESS_REASON, { userId: user.id });
       await audit(tx, now, actor, 'group.member_removed', group.id, meta, { group: group.name, username: user.username, userId: user.id });
     }
     return viewOf(tx, actor.companyId, group.id);
@@ -166,7 +167,9 @@ export async function setGroupModules(deps: CoreDeps, actor: Actor, groupId: str
     if (wanted.length > 0) {
       await tx.insertInto('group_modules').values(wanted.map((id) => ({ group_id: group.id, company_id: actor.companyId, module_id: id }))).execute();
     }
-    await endLostModuleAccess(tx, actor.companyId, now, ACCESS_REASON);
+    // A module added closes it to non-members; one taken away may leave members without it.
+    const touched = [...wanted.filter((id) => !had.has(id)), ...[...had].filter((id) => !wanted.includes(id))];
+    await endLostModuleAccess(tx, actor.companyId, now, ACCESS_REASON, { moduleIds: touched });
     const names = granted.map((m) => m.name).sort();
     await audit(tx, now, actor, 'group.modules_changed', group.id, meta, { group: group.name, modules: names });
     return viewOf(tx, actor.companyId, group.id);

@@ -54,7 +54,7 @@ export async function replaceMembershipsByGroupNames(
       .where('user_id', '=', userId)
       .where('group_id', 'in', leaving.map((g) => g.id))
       .execute();
-    await endLostModuleAccess(db, companyId, now, 'group_changed');
+    await endLostModuleAccess(db, companyId, now, 'group_changed', { userId });
   }
   const result = { added: joining.map((g) => g.name).sort(), removed: leaving.map((g) => g.name).sort() };
   if (joining.length > 0 || leaving.length > 0) {

@@ -77,18 +77,32 @@ export async function modulesForUser(db: Queryable, companyId: string, userId: s
  * After a change to groups (members, a group's modules, a group deleted): every module
  * grant of the company whose user may no longer use its module ends, with its tokens,
  * and the module is told. In the caller's transaction, so access ends when the change
- * commits. Only live grants are looked at, so a large company costs little.
+ * commits. Only live grants are looked at, narrowed to the user or the modules the change
+ * concerns when the caller knows them, so a large company costs little.
  */
-export async function endLostModuleAccess(db: Queryable, companyId: string, now: number, reason: string): Promise<void> {
-  const held = await db
+export async function endLostModuleAccess(
+  db: Queryable,
+  companyId: string,
+  now: number,
+  reason: string,
+  concerning: { userId?: string; moduleIds?: readonly string[] } = {},
+): Promise<void> {
+  const { userId, moduleIds } = concerning;
+  if (moduleIds?.length === 0) return;
+  let held = db
     .selectFrom('module_grant_sessions')
-    .select(['user_id as userId', 'client_id as clientId'])
+    .select(['module_grant_sessions.user_id as userId', 'module_grant_sessions.client_id as clientId'])
     .distinct()
-    .where('company_id', '=', companyId)
-    .execute();
-  for (const { userId, clientId } of held) {
-    if (!(await userMayUse(db, companyId, userId, clientId))) {
-      await endModuleAccess(db, now, { companyId, userId, clientId }, reason);
+    .where('module_grant_sessions.company_id', '=', companyId);
+  if (userId !== undefined) held = held.where('module_grant_sessions.user_id', '=', userId);
+  if (moduleIds !== undefined) {
+    held = held
+      .innerJoin('modules', 'modules.client_id', 'module_grant_sessions.client_id')
+      .where('modules.id', 'in', [...moduleIds]);
+  }
+  for (const grant of await held.execute()) {
+    if (!(await userMayUse(db, companyId, grant.userId, grant.clientId))) {
+      await endModuleAccess(db, now, { companyId, userId: grant.userId, clientId: grant.clientId }, reason);
     }
   }
 }

@@ -8,6 +8,7 @@ import type { Agent } from '../helpers/agent.ts';
 import { signedInOperator } from '../helpers/journey.ts';
 import { client, companyUser, companyWithRootMaster, followRedirects, grantedModule, signInToModule, startAuthorization, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { replaceMembershipsByGroupNames } from '../../src/groups/index.ts';
 
 let server: TestServer;
 let acme: Person;
@@ -95,4 +96,25 @@ test('a group taking a module for itself ends the tokens of everyone outside it'
   // The group deleted: the module is open to the whole company again.
   await post(`/api/company/groups/${group.id}/delete`);
   await signInToModule(ticketing.config, casey.agent);
+});
+
+test('deleting a group ends its members’ tokens while another group keeps the module; so does the identity-provider sync', async () => {
+  const a = (await post('/api/company/groups', { name: 'Alpha' })).group;
+  const b = (await post('/api/company/groups', { name: 'Beta' })).group;
+  for (const group of [a, b]) await post(`/api/company/groups/${group.id}/modules`, { moduleIds: [ticketing.module.id] });
+  await post(`/api/company/groups/${a.id}/members`, { userId: caseyId });
+  const first = await signInToModule(ticketing.config, casey.agent);
+  await post(`/api/company/groups/${a.id}/delete`);
+  await assertTokensEnded(first.tokens, first.claims.sub);
+  await assertRefusedForGroups(casey.agent);
+
+  // The provider's group claim puts casey in Beta, then takes Beta away.
+  const { deps } = server.gatehouse;
+  const sync = (names: string[]) => deps.db.transaction().execute((tx) => replaceMembershipsByGroupNames(tx, Date.now(), acme.companyId, caseyId, names));
+  assert.deepEqual(await sync(['BETA']), { added: ['Beta'], removed: [] });
+  const second = await signInToModule(ticketing.config, casey.agent);
+  assert.deepEqual(await sync(['Gamma']), { added: [], removed: ['Beta'] });
+  await assertTokensEnded(second.tokens, second.claims.sub);
+  await assertRefusedForGroups(casey.agent);
+  await post(`/api/company/groups/${b.id}/delete`);
 });

@@ -121,6 +121,7 @@ export function GroupCard({ group, users, modules, onRename, onDelete, onChanged
                 <Checkbox
                   key={module.id}
                   label={`${group.name} may use ${module.name}`}
+                  description={module.enabled ? undefined : 'Switched off for the whole company on the home page.'}
                   checked={ticked.has(module.id)}
                   disabled={action.pending}
                   onChange={(event) => toggleModule(module.id, event.currentTarget.checked)}
