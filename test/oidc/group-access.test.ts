@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
+import { startBackchannelReceiver } from '../helpers/backchannel.ts';
 import { signedInOperator } from '../helpers/journey.ts';
 import { client, companyUser, companyWithRootMaster, followRedirects, grantedModule, signInToModule, startAuthorization, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -15,10 +16,11 @@ let acme: Person;
 let casey: Person;
 let caseyId: string;
 let ticketing: Awaited<ReturnType<typeof grantedModule>>;
+let operator: Awaited<ReturnType<typeof signedInOperator>>;
 
 before(async () => {
   server = await startTestServer({ realClock: true });
-  const operator = await signedInOperator(server);
+  operator = await signedInOperator(server);
   acme = await companyWithRootMaster(server, operator.agent, 'Acme <Groups> IT');
   casey = await companyUser(server, acme, 'casey');
   const row = await server.gatehouse.deps.db.selectFrom('users').select('id').where('company_id', '=', acme.companyId).where('username', '=', 'casey').executeTakeFirstOrThrow();
@@ -117,4 +119,23 @@ test('deleting a group ends its members’ tokens while another group keeps the 
   await assertTokensEnded(second.tokens, second.claims.sub);
   await assertRefusedForGroups(casey.agent);
   await post(`/api/company/groups/${b.id}/delete`);
+});
+
+test('a module with a back-channel logout URI is told when a member leaves the group', async () => {
+  const receiver = await startBackchannelReceiver();
+  try {
+    const chat = await grantedModule(server, operator.agent, acme.companyId, { name: 'Chat', backchannelLogoutUri: receiver.url('/chat/backchannel') });
+    const { group } = await post('/api/company/groups', { name: 'Chatters' });
+    await post(`/api/company/groups/${group.id}/modules`, { moduleIds: [chat.module.id] });
+    await post(`/api/company/groups/${group.id}/members`, { userId: caseyId });
+    const { claims } = await signInToModule(chat.config, casey.agent);
+    await post(`/api/company/groups/${group.id}/members/${caseyId}/remove`);
+    const notice = await receiver.waitFor((n) => n.path === '/chat/backchannel' && n.payload.sid === claims.sid, 'the logout notice');
+    assert.equal(notice.payload.sub, claims.sub);
+    const queued = await server.gatehouse.deps.db.selectFrom('backchannel_outbox').select('reason').where('client_id', '=', chat.module.clientId).execute();
+    assert.deepEqual(queued.map((r) => r.reason), ['group_changed']);
+    await post(`/api/company/groups/${group.id}/delete`);
+  } finally {
+    await receiver.close();
+  }
 });
