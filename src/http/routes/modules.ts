@@ -12,6 +12,7 @@ import {
   getModule,
   grantModule,
   listModules,
+  modulesForUser,
   registerModuleBy,
   revokeModuleGrant,
   rotateModuleSecretBy,
@@ -88,11 +89,10 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
 
   forAudience(app, ctx, 'user', 'Modules', (api) => {
     api.get('/api/modules', { schema: { summary: 'The launcher: modules I may open now', response: { 200: launcher } } }, async (request) => {
-      const granted = await companyModules(deps.db, signedInOf(request).companyId);
+      // Switched on for the company, and, where groups decide, one of the user's groups has it.
+      const { companyId, userId } = signedInOf(request);
       return {
-        modules: granted
-          .filter((m) => m.enabled === 1)
-          .map((m) => ({ id: m.id, name: m.name, description: m.description, logoUrl: m.logoUrl, launchUrl: m.launchUrl })),
+        modules: (await modulesForUser(deps.db, companyId, userId)).map((m) => ({ id: m.id, name: m.name, description: m.description, logoUrl: m.logoUrl, launchUrl: m.launchUrl })),
       };
     });
   });
