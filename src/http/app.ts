@@ -26,6 +26,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { apiV1Routes } from './routes/api-v1.ts';
 import { apiClientRoutes } from './routes/api-clients.ts';
+import { ssoRoutes } from './routes/sso.ts';
 import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
 import { installApiContract } from './api-contract.ts';
@@ -112,6 +113,7 @@ export async function buildHttpApp(
   adminUserRoutes(app, ctx);
   operatorRoutes(app, ctx);
   apiClientRoutes(app, ctx);
+  ssoRoutes(app, ctx);
   await apiV1Routes(app, ctx, options.oidc);
   await oidcRoutes(app, ctx, options.oidc);
   await serveWebApp(app, options.webDist);

@@ -1,0 +1,17 @@
+// The single sign-on door: a company's identity providers (SAML 2.0, OpenID Connect),
+// their set-up by Masters, and signing in through them.
+export {
+  addProvider,
+  changeSsoSettings,
+  describeProvider,
+  editProvider,
+  removeProvider,
+  ssoOverview,
+  switchProvider,
+  type Master,
+  type ProviderInput,
+} from './providers.ts';
+export { receiveOidcCallback, receiveSamlResponse, ssoTestResult, startSsoLogin, startSsoTest, type Landing } from './sign-in.ts';
+export { serviceProviderMetadata } from './saml.ts';
+export { serviceProviderUrls, type ServiceProviderUrls } from './urls.ts';
+export { parseIdpMetadata } from './metadata.ts';
