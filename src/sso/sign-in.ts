@@ -71,7 +71,7 @@ export async function startSsoTest(deps: CoreDeps, who: Master & { sessionHash: 
 }
 
 /** Where the browser goes once the provider has answered. */
-export type Landing = { to: 'login'; failed: boolean } | { to: 'test'; testId: string };
+export type Landing = { to: 'login'; failed: boolean } | { to: 'test'; providerId: string; testId: string };
 
 async function refuse(deps: CoreDeps, companyId: string, request: SsoRequest | undefined, reason: string, meta: RequestMeta): Promise<Landing> {
   // An answer for no request may name no company at all: audit only a real one.
@@ -87,7 +87,7 @@ async function refuse(deps: CoreDeps, companyId: string, request: SsoRequest | u
   });
   if (request?.purpose === 'test') {
     await storeTestResult(deps.db, request.id, { status: 'failed', reason: reason.slice(0, 300) });
-    return { to: 'test', testId: request.id };
+    return { to: 'test', providerId: request.provider_id, testId: request.id };
   }
   return { to: 'login', failed: true };
 }
@@ -142,7 +142,7 @@ async function vouch(
       await recordAudit(tx, now, { companyId: provider.company_id, actorId: null, action: 'sso.tested', target: provider.id, ip: meta.ip, userAgent: meta.userAgent, detail: { provider: provider.id, username: identity.username, mfa: identity.mfa } });
       return true;
     });
-    return taken ? { to: 'test', testId: request.id } : refuse(deps, provider.company_id, request, 'the request was already answered', meta);
+    return taken ? { to: 'test', providerId: provider.id, testId: request.id } : refuse(deps, provider.company_id, request, 'the request was already answered', meta);
   }
   const policy = await getCompanyPolicy(deps.db, provider.company_id);
   if (!ipAllowed(policy.ipAllowlist, meta.ip)) return refuse(deps, provider.company_id, request, 'address not in the IP allowlist', meta);

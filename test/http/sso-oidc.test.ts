@@ -66,7 +66,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
     const back = await idp.signIn(started.body.redirectTo);
     const landed = await company.root.agent.get(back.slice(server.baseUrl.length));
     assert.equal(landed.status, 303);
-    assert.equal(landed.headers.get('location'), `/company?ssoTest=${started.body.testId}`);
+    assert.equal(landed.headers.get('location'), `/company?tab=sso&provider=${providerId}&ssoTest=${started.body.testId}`);
     const result = await company.root.agent.get(`/api/company/sso/providers/${providerId}/test/${started.body.testId}`);
     assert.equal(result.body.status, 'succeeded', JSON.stringify(result.body));
     assert.deepEqual(result.body.identity, { username: 'tester', displayName: 'Tess Ter', email: 'tess@okta.test', mfa: false, method: 'amr=pwd' });

@@ -98,7 +98,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     const requestId = requestIdFrom(started.body.redirectTo);
     const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { nameId: 'tester' })));
     assert.equal(answer.status, 303);
-    assert.equal(answer.location, `/company?ssoTest=${requestId}`);
+    assert.equal(answer.location, `/company?tab=sso&provider=${providerId}&ssoTest=${requestId}`);
     const result = await company.root.agent.get(`/api/company/sso/providers/${providerId}/test/${started.body.testId}`);
     assert.equal(result.status, 200, JSON.stringify(result.body));
     assert.equal(result.body.status, 'succeeded');

@@ -37,7 +37,10 @@ const ACS_BODY_LIMIT = 512 * 1024;
 const companyParam = z.object({ companyId: z.uuid() });
 
 function land(reply: FastifyReply, landing: Landing) {
-  if (landing.to === 'test') return reply.redirect(`/company?ssoTest=${encodeURIComponent(landing.testId)}`, 303);
+  if (landing.to === 'test') {
+    const query = new URLSearchParams({ tab: 'sso', provider: landing.providerId, ssoTest: landing.testId });
+    return reply.redirect(`/company?${query}`, 303);
+  }
   return reply.redirect(landing.failed ? '/login?sso=failed' : '/login', 303);
 }
 
@@ -91,13 +94,13 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
         return reply.status(201).send({ provider });
       },
     );
-    api.put(
+    api.post(
       '/api/company/sso/providers/:id',
       { schema: { summary: "Change a provider's settings (it needs a new Test sign-in before it can be switched on)", params: idParams, body: ssoProviderBody, response: { 200: oneSsoProvider } } },
       async (request) => ({ provider: await editProvider(deps, master(request), request.params.id, request.body, requestMeta(request)) }),
     );
-    api.delete(
-      '/api/company/sso/providers/:id',
+    api.post(
+      '/api/company/sso/providers/:id/delete',
       { schema: { summary: 'Remove a provider', params: idParams, response: { 200: done } } },
       async (request) => {
         await removeProvider(deps, master(request), request.params.id, requestMeta(request));

@@ -10,9 +10,10 @@ import { ApprovalsTab } from './ApprovalsTab';
 import { ComplianceTab } from './ComplianceTab';
 import { NoAccess } from '../../components/NoAccess';
 import { PolicyTab } from './PolicyTab';
+import { SsoTab } from './SsoTab';
 import { UsersTab } from './UsersTab';
 
-const tabs = ['users', 'approvals', 'policy', 'audit', 'compliance', 'api-clients'] as const;
+const tabs = ['users', 'approvals', 'policy', 'sso', 'audit', 'compliance', 'api-clients'] as const;
 
 /** Company administration for the Root Master and Masters. */
 export function CompanyPage() {
@@ -42,6 +43,7 @@ export function CompanyPage() {
             <Tabs.Tab value="users">Users</Tabs.Tab>
             <Tabs.Tab value="approvals">Approvals</Tabs.Tab>
             <Tabs.Tab value="policy">Security Policy</Tabs.Tab>
+            <Tabs.Tab value="sso">Single Sign-On</Tabs.Tab>
             <Tabs.Tab value="audit">Audit Log</Tabs.Tab>
             <Tabs.Tab value="compliance">MFA Compliance</Tabs.Tab>
             <Tabs.Tab value="api-clients">API Clients</Tabs.Tab>
@@ -54,6 +56,9 @@ export function CompanyPage() {
           </Tabs.Panel>
           <Tabs.Panel value="policy">
             <PolicyTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="sso">
+            <SsoTab />
           </Tabs.Panel>
           <Tabs.Panel value="audit">
             <AuditLog scope="company" />
