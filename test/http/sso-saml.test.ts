@@ -19,6 +19,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
   let idp: TestIdp;
   let providerId: string;
   let sp: { entityId: string; acsUrl: string; metadataUrl: string };
+  let operator: Agent;
 
   /** A browser at the login page of the company, sent to the provider; the request's id. */
   async function atProvider(username = 'someone'): Promise<{ browser: Agent; requestId: string }> {
@@ -58,7 +59,8 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
 
   before(async () => {
     server = await startTestServer({ engine });
-    company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Federated', 'dana@fed.test');
+    operator = await operatorAgent(server);
+    company = await companyWithRootMaster(server, operator, 'Acme Federated', 'dana@fed.test');
     idp = makeIdp();
     const overview = await company.root.agent.get('/api/company/sso');
     assert.equal(overview.status, 200, JSON.stringify(overview.body));
@@ -252,6 +254,26 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     const { browser, requestId } = await atProvider('carol');
     const reason = await refused(browser, signedResponse(idp, facts(requestId, { authnContext: MFA })), 'deactivated');
     assert.match(reason, /deactivated/);
+  });
+
+  test("another company's Master reaches none of this company's providers: the same 404 as a missing id", async () => {
+    const other = await companyWithRootMaster(server, operator, 'Other Federated', 'olga@other.test');
+    const them = other.root.agent;
+    const body = { kind: 'saml', name: 'Hijack', entityId: 'https://evil.test', ssoUrl: 'https://evil.test/sso', certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: true };
+    for (const [path, payload] of [
+      [`/api/company/sso/providers/${providerId}`, body],
+      [`/api/company/sso/providers/${providerId}/enabled`, { enabled: false }],
+      [`/api/company/sso/providers/${providerId}/test`, {}],
+      [`/api/company/sso/providers/${providerId}/delete`, {}],
+      ['/api/company/sso', { breakGlassUserIds: [company.root.id] }],
+    ] as const) {
+      const answer = await them.post(path, payload);
+      assert.equal(answer.status, 404, `${path}: ${JSON.stringify(answer.body)}`);
+    }
+    assert.deepEqual((await them.get('/api/company/sso')).body.providers, []);
+    const still = await company.root.agent.get('/api/company/sso');
+    assert.equal(still.body.providers[0].enabled, true);
+    assert.equal(still.body.providers[0].name, 'Acme IdP');
   });
 
   test('in sso-only mode only break-glass users may use a password; the answer is the same for everyone else', async () => {
