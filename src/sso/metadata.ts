@@ -51,7 +51,7 @@ export function parseIdpMetadata(xml: string): IdpSettings {
   const ssoUrl = sso?.getAttribute('Location') ?? '';
   if (!ssoUrl) refuse('has no SingleSignOnService with the HTTP-Redirect binding');
   const certificates = children(idp, MD, 'KeyDescriptor')
-    .filter((key) => (key.getAttribute('use') ?? 'signing') === 'signing')
+    .filter((key) => (key.getAttribute('use') || 'signing') === 'signing') // no "use": for both
     .flatMap((key) => children(key, DS, 'X509Certificate').map((c) => c.textContent ?? ''))
     .filter(Boolean);
   if (certificates.length === 0) refuse('has no signing certificate');

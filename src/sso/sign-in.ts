@@ -132,6 +132,8 @@ async function vouch(
   meta: RequestMeta,
 ): Promise<Landing> {
   const now = deps.clock();
+  // The same limit as a username typed into a form (src/contract/fields.ts).
+  if (identity.username.length > 100) return refuse(deps, provider.company_id, request, 'the username from the provider is longer than 100 characters', meta);
   const take = (tx: Queryable) => (assertion ? consumeRequest(tx, provider.company_id, request.id, now) : Promise.resolve(request));
   if (request.purpose === 'test') {
     const taken = await deps.db.transaction().execute(async (tx) => {
