@@ -7,6 +7,7 @@ import type { Agent } from '../helpers/agent.ts';
 import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startOidcIdp, type TestOidcIdp } from '../helpers/oidc-idp.ts';
+import { grantedModule, signInToModule } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { totpAt } from '../helpers/totp.ts';
 
@@ -15,6 +16,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
   let company: SignedInCompany;
   let idp: TestOidcIdp;
   let providerId: string;
+  let operator: Agent;
 
   /** A browser sent to the provider and back; the path it came back to. */
   async function roundTrip(username: string): Promise<{ browser: Agent; callback: string }> {
@@ -34,7 +36,8 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
 
   before(async () => {
     server = await startTestServer({ engine });
-    company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Okta Users', 'dana@okta.test');
+    operator = await operatorAgent(server);
+    company = await companyWithRootMaster(server, operator, 'Acme Okta Users', 'dana@okta.test');
     const overview = await company.root.agent.get('/api/company/sso');
     idp = await startOidcIdp(overview.body.serviceProvider.oidcRedirectUri);
   });
@@ -97,6 +100,10 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
     assert.equal((await browser.get('/api/login')).body.step, 'sso_trusted');
     assert.equal((await browser.post('/api/login/sso/finish')).status, 200);
     assert.deepEqual((await browser.get('/api/me')).body.session.amr, ['fed', 'mfa']);
+    // A module's ID token says the same: the company's provider, and its MFA.
+    const module = await grantedModule(server, operator, company.companyId);
+    const { claims } = await signInToModule(module.config, browser);
+    assert.deepEqual(claims.amr, ['fed', 'mfa']);
   });
 
   test('the answer works once, and only for the browser that started it', async () => {
