@@ -240,7 +240,7 @@ async function walkEveryPage(walk: Walk) {
   await page.waitForText('What to Give Your Identity Provider');
   await check('company admin: Single Sign-On');
   await page.click('Add Provider');
-  await page.waitForControl('Save');
+  await page.waitForControl('Save Provider');
   await check('company admin: Add Identity Provider dialog');
   await tab.keyboard.press('Escape');
   await page.waitForNoText('Signing Certificates');

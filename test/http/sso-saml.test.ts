@@ -160,6 +160,29 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     assert.equal((await browser.post('/api/login/sso/finish')).status, 409);
   });
 
+  test('certificate rollover: with the next certificate added, either key signs; the provider stays on', async () => {
+    const next = makeIdp(idp.entityId);
+    const edited = await company.root.agent.post(`/api/company/sso/providers/${providerId}`, {
+      kind: 'saml',
+      name: 'Acme IdP',
+      entityId: idp.entityId,
+      ssoUrl: idp.ssoUrl,
+      certificates: [idp.certificate, next.certificate],
+      usernameAttribute: 'NameID',
+      trustProviderMfa: true,
+    });
+    assert.equal(edited.status, 200, JSON.stringify(edited.body));
+    assert.equal(edited.body.provider.saml.certificates.length, 2);
+    assert.equal(edited.body.provider.enabled, true);
+    assert.equal(edited.body.provider.testedAt, null);
+    for (const signer of [next, idp]) {
+      server.clock.advance(30_000);
+      const { browser, requestId } = await atProvider('carol');
+      assert.equal((await postToAcs(sp.acsUrl, signedResponse(signer, facts(requestId, { authnContext: MFA })))).location, '/login');
+      assert.equal((await browser.get('/api/login')).body.step, 'sso_trusted');
+    }
+  });
+
   test('an unsigned assertion is refused', async () => {
     const { browser, requestId } = await atProvider();
     const f = facts(requestId);

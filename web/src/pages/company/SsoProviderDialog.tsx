@@ -136,7 +136,7 @@ export function SsoProviderDialog({ provider, onClose, onSaved }: { provider: Ss
               Cancel
             </Button>
             <Button type="submit" loading={pending}>
-              Save
+              Save Provider
             </Button>
           </Group>
         </Stack>

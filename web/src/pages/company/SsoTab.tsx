@@ -139,7 +139,7 @@ function Settings({ overview, onSaved }: { overview: SsoOverview; onSaved: (mess
         />
         <Group>
           <Button onClick={() => void save()} loading={pending}>
-            Save
+            Save Sign-In Settings
           </Button>
         </Group>
       </Stack>
