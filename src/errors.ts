@@ -67,7 +67,7 @@ const registry = {
   'approval.already_pending': { status: 409, message: 'A 2FA reset for this user is already waiting for approval.' },
   'approval.needs_second_master': {
     status: 403,
-    message: 'Another Master must approve this: not the one who asked for it, and not the user it is for.',
+    message: 'Another Master must approve this: not the one who asked for it (or holds the secret of the API client that asked), and not the user it is for.',
   },
   'approval.not_pending': { status: 409, message: 'This request has already been decided.' },
 

@@ -119,6 +119,7 @@ export async function createApiClient(deps: CoreDeps, input: ApiClientInput, by:
         secret_hash: keyedHash(secretKeyOf(deps), clientSecret),
         expires_at: expiresAt,
         created_by: by.actorId,
+        secret_holder: by.actorId,
         created_at: now,
         last_used_at: null,
         deleted_at: null,
@@ -167,7 +168,7 @@ export async function rotateApiClientSecret(deps: CoreDeps, reach: Reach, client
     const found = await liveRow(tx, reach, clientId);
     const updated = await tx
       .updateTable('api_clients')
-      .set({ secret_hash: keyedHash(secretKeyOf(deps), clientSecret) })
+      .set({ secret_hash: keyedHash(secretKeyOf(deps), clientSecret), secret_holder: by.actorId })
       .where('id', '=', found.id)
       .where('deleted_at', 'is', null)
       .returningAll()

@@ -1,7 +1,7 @@
 // The versioned API for API clients (/api/v1): what each route takes and answers.
 import { z } from 'zod';
 import { companyStatuses, time } from './common.ts';
-import { companyUser } from './company.ts';
+import { companyUser, sessionHandle } from './company.ts';
 import { accountRequests, requestListQuery } from './operator.ts';
 
 /** Tenant data is addressed by company: a company's client names its own. */
@@ -11,10 +11,12 @@ export const companyParams = z.object({ companyId: z.uuid() });
 export const API_SCOPES = [
   'users:read',
   'users:write',
+  'mfa:reset',
   'policy:read',
   'policy:write',
   'audit:read',
   'modules:read',
+  'modules:switch',
   'modules:write',
   'companies:read',
   'companies:write',
@@ -62,6 +64,8 @@ export const apiRequestPage = accountRequests.extend({ nextCursor });
 
 export const companyUserParams = z.object({ companyId: z.uuid(), userId: z.uuid() });
 export const companyModuleParams = z.object({ companyId: z.uuid(), moduleId: z.uuid() });
+export const companyUserSessionParams = companyUserParams.extend({ handle: sessionHandle });
+export const companyApprovalParams = z.object({ companyId: z.uuid(), approvalId: z.uuid() });
 
 /** One company, as an API client sees it (a company's client: its own). */
 export const apiOneCompany = z.object({

@@ -54,12 +54,33 @@ export const pendingApprovals = z.object({
       id: z.uuid(),
       action: z.literal('reset_2fa'),
       target: z.object({ id: z.string(), username: z.string() }),
-      requestedBy: z.object({ id: z.string(), username: z.string().nullable() }),
+      /** A Master (id, username: null once deleted) or an API client (id null, apiClient set). */
+      requestedBy: z.object({
+        id: z.string().nullable(),
+        username: z.string().nullable(),
+        apiClient: z.object({ clientId: z.string(), name: z.string() }).nullable(),
+      }),
       createdAt: time,
       canApprove: z.boolean(),
     }),
   ),
 });
+
+/** A session is named by a handle: 16 hex digits of its id hash (never the cookie). */
+export const sessionHandle = z.string().regex(/^[0-9a-f]{16}$/);
+/** A user's live sessions, as a Master sees them. */
+export const userSessions = z.object({
+  sessions: z.array(
+    z.object({
+      id: sessionHandle,
+      createdAt: time,
+      lastSeenAt: time,
+      ip: z.string().nullable(),
+      userAgent: z.string().nullable(),
+    }),
+  ),
+});
+export const userSessionParams = z.object({ id: z.uuid(), handle: sessionHandle });
 
 /** How many address ranges an IP allowlist may hold. */
 export const MAX_ALLOWLIST_ENTRIES = 100;

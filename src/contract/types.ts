@@ -21,6 +21,7 @@ export type AccountRequestInput = z.input<typeof signIn.accountRequestBody>;
 export type Me = Out<typeof account.me>;
 export type Profile = Out<typeof account.profile>;
 export type MySession = Item<Out<typeof account.mySessions>['sessions']>;
+export type UserSession = Item<Out<typeof company.userSessions>['sessions']>;
 export type RecoveryCodeStatus = Out<typeof account.recoveryCodeStatus>;
 
 export type CompanyUser = Out<typeof company.companyUser>;

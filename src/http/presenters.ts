@@ -1,2 +1,2 @@
 // Response shaping lives in src/presenters, shared with the CLI.
-export { iso } from '../presenters/index.ts';
+export { iso, sessionView } from '../presenters/index.ts';

@@ -10,7 +10,9 @@ export {
   revokeModuleGrant,
   rotateModuleSecret,
   setModuleEnabled,
+  switchCompanyModule,
   type ModuleInput,
+  type SwitchedBy,
   type ModuleRow,
 } from './store.ts';
 export { redirectUriProblem } from './redirect-uris.ts';

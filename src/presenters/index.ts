@@ -89,6 +89,11 @@ export function companyUserView(user: UserSummary, now: number) {
   };
 }
 
+/** A browser session (My Settings, a Master's view of a user's sessions, the API): never its id hash. */
+export function sessionView<S extends { createdAt: number; lastSeenAt: number }>(session: S) {
+  return { ...session, createdAt: iso(session.createdAt), lastSeenAt: iso(session.lastSeenAt) };
+}
+
 type CompanyRow = Awaited<ReturnType<typeof listCompanies>>[number];
 type InvitationVolume = Awaited<ReturnType<typeof invitationVolume>>;
 /** A company as operators (in the console or through the API) see it, with its invitation volume. */

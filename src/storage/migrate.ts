@@ -13,6 +13,7 @@ import * as confusableNameKeys from './migrations/0008_confusable_name_keys.ts';
 import * as sessionLoginFor from './migrations/0009_session_login_for.ts';
 import * as apiClients from './migrations/0010_api_clients.ts';
 import * as idempotencyKeys from './migrations/0011_idempotency_keys.ts';
+import * as clientRequestedApprovals from './migrations/0012_client_requested_approvals.ts';
 import * as companySso from './migrations/0015_company_sso.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   '0009_session_login_for': sessionLoginFor,
   '0010_api_clients': apiClients,
   '0011_idempotency_keys': idempotencyKeys,
+  '0012_client_requested_approvals': clientRequestedApprovals,
   '0015_company_sso': companySso,
 };
 

@@ -216,6 +216,8 @@ export interface ApiClientsTable {
   expires_at: number | null;
   /** The user who created it, or `cli`. */
   created_by: string;
+  /** Who last set the secret (created or rotated it): the person who holds the client's power. */
+  secret_holder: string | null;
   created_at: number;
   last_used_at: number | null;
   deleted_at: number | null;
@@ -270,7 +272,10 @@ export interface ApprovalsTable {
   company_id: string;
   action: 'reset_2fa';
   target_user_id: string;
-  requested_by: string;
+  /** The Master who asked; null when an API client asked (then requested_by_client_id says which). */
+  requested_by: string | null;
+  /** The API client (its row id) that asked; null when a person asked. */
+  requested_by_client_id: string | null;
   status: 'pending' | 'approved' | 'rejected';
   decided_by: string | null;
   decided_at: number | null;

@@ -17,6 +17,7 @@ export type AccessEndReason =
   | 'logout'
   | 'session_revoked'
   | 'signed_out_everywhere'
+  | 'ended_by_administrator'
   | 'user_deactivated'
   | 'user_deleted'
   | 'password_changed'

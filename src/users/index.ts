@@ -8,10 +8,11 @@ export { cancelEmailChange, confirmEmailChange, requestEmailChange } from './ema
 export { listMySessions, revokeMySession, SESSION_HANDLE_PATTERN, signOutEverywhere } from './my-sessions.ts';
 export { completePasswordReset, describePasswordReset, requestPasswordReset } from './password-reset.ts';
 export { sendCompanyNames } from './forgot-company.ts';
-export { describeCompanyUser, listCompanyUsers, listUsersOfCompany, type Actor, type ClientActor, type UserActor, type ListStatus, type UserPage, type UserSummary } from './admin.ts';
+export { auditActor, describeCompanyUser, listCompanyUsers, listUsersOfCompany, type Actor, type ClientActor, type UserActor, type ListStatus, type UserPage, type UserSummary } from './admin.ts';
 export { inviteUser, resendInvite, type InvitableRole, type InviteInput } from './invitations.ts';
 export { invitationVolume } from './invitation-quota.ts';
 export { bulkInvite, MAX_BULK_BYTES, MAX_BULK_ROWS, readInviteCsv, type BulkReportRow, type BulkRow } from './bulk-invite.ts';
 export { deactivateUser, deleteUser, reactivateUser, unlockUser } from './lifecycle.ts';
 export { changeRole, transferRootMaster } from './roles.ts';
+export { endAllUserSessions, endUserSession, listUserSessions } from './user-sessions.ts';
 export { decideApproval, listPendingApprovals, resetTwoFactor, type ResetOutcome } from './two-factor-reset.ts';

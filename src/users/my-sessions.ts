@@ -8,20 +8,22 @@ import { getCompanyPolicy } from '../companies/policy.ts';
 import { GatehouseError } from '../errors.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { endSessionsAccess, endUserAccess } from './access.ts';
+import type { Queryable } from '../storage/index.ts';
+import { endSessionsAccess, endUserAccess, type AccessEndReason } from './access.ts';
 import { revokePendingEmailChanges } from './email-change.ts';
 
 export const SESSION_HANDLE_PATTERN = /^[0-9a-f]{16}$/;
 const handleOf = (idHash: string) => idHash.slice(0, 16);
 
-export async function listMySessions(deps: CoreDeps, me: SignedIn) {
+/** A user's live sessions (within the company's idle and absolute limits), newest use first. */
+export async function liveSessionsOf(deps: CoreDeps, companyId: string, userId: string) {
   const now = deps.clock();
-  const policy = await getCompanyPolicy(deps.db, me.companyId);
+  const policy = await getCompanyPolicy(deps.db, companyId);
   const rows = await deps.db
     .selectFrom('sessions')
     .select(['id_hash', 'created_at', 'last_seen_at', 'ip', 'user_agent'])
-    .where('company_id', '=', me.companyId)
-    .where('user_id', '=', me.userId)
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
     .where('expires_at', '>', now)
     .where('created_at', '>', now - policy.sessionAbsoluteMinutes * 60_000)
     .where('last_seen_at', '>', now - policy.sessionIdleMinutes * 60_000)
@@ -30,29 +32,40 @@ export async function listMySessions(deps: CoreDeps, me: SignedIn) {
     .execute();
   return rows.map((row) => ({
     id: handleOf(row.id_hash),
+    idHash: row.id_hash,
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
     ip: row.ip,
     userAgent: row.user_agent,
-    current: row.id_hash === me.sessionHash,
   }));
+}
+
+/** Sessions whose handle is given, ended with what they led to; the ended hashes. */
+export async function endSessionsByHandle(db: Queryable, now: number, companyId: string, userId: string, handle: string, reason: AccessEndReason) {
+  const ended = await db
+    .deleteFrom('sessions')
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
+    .where(sql<string>`substr(id_hash, 1, 16)`, '=', handle)
+    .returning('id_hash')
+    .execute();
+  if (ended.length === 0) throw new GatehouseError('request.not_found');
+  // What this browser session led to ends with it: module tokens, and the modules are told.
+  await endSessionsAccess(db, now, ended.map((row) => row.id_hash), reason);
+  // Ending a session is how a lost or stolen device is cut off: what it asked for goes too.
+  await revokePendingEmailChanges(db, companyId, userId, now);
+  return ended.map((row) => row.id_hash);
+}
+
+export async function listMySessions(deps: CoreDeps, me: SignedIn) {
+  const sessions = await liveSessionsOf(deps, me.companyId, me.userId);
+  return sessions.map(({ idHash, ...session }) => ({ ...session, current: idHash === me.sessionHash }));
 }
 
 /** Ends one of the user's sessions; `current` tells whether it was this browser's. */
 export async function revokeMySession(deps: CoreDeps, me: SignedIn, handle: string, meta: RequestMeta) {
   return deps.db.transaction().execute(async (tx) => {
-    const ended = await tx
-      .deleteFrom('sessions')
-      .where('company_id', '=', me.companyId)
-      .where('user_id', '=', me.userId)
-      .where(sql<string>`substr(id_hash, 1, 16)`, '=', handle)
-      .returning('id_hash')
-      .execute();
-    if (ended.length === 0) throw new GatehouseError('request.not_found');
-    // What this browser session led to ends with it: module tokens, and the modules are told.
-    await endSessionsAccess(tx, deps.clock(), ended.map((row) => row.id_hash), 'session_revoked');
-    // Ending a session is how a lost or stolen device is cut off: what it asked for goes too.
-    await revokePendingEmailChanges(tx, me.companyId, me.userId, deps.clock());
+    const ended = await endSessionsByHandle(tx, deps.clock(), me.companyId, me.userId, handle, 'session_revoked');
     await recordAudit(tx, deps.clock(), {
       companyId: me.companyId,
       actorId: me.userId,
@@ -62,7 +75,7 @@ export async function revokeMySession(deps: CoreDeps, me: SignedIn, handle: stri
       userAgent: meta.userAgent,
       detail: { session: handle },
     });
-    return { current: ended.some((row) => row.id_hash === me.sessionHash) };
+    return { current: ended.includes(me.sessionHash) };
   });
 }
 

@@ -1,18 +1,20 @@
 // Resetting a user's 2FA: the secret, its replay marker and the recovery codes go, every
 // session and token ends, and the user enrolls again at the next login. With the
 // company's two-person rule on, a reset first waits for a different Master's approval;
-// the decision is one conditional UPDATE, so two Masters cannot both decide it.
+// the decision is one conditional UPDATE, so two Masters cannot both decide it. An API
+// client may ask (it acts as a Master) but never decide, and the person who holds its
+// secret may not approve what it asked: the two people stay two.
 import { assertThat, GatehouseError } from '../errors.ts';
 import { deleteRecoveryCodes } from '../credentials/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { newId } from '../crypto/index.ts';
 import { endUserAccess } from './access.ts';
-import { assertAdministrator, auditAdminAction, loadTarget, updateTarget, type UserActor } from './admin.ts';
+import { actorUserId, assertAdministrator, auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 
 export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
 
-async function clearTwoFactor(db: Queryable, actor: UserActor, userId: string, now: number) {
+async function clearTwoFactor(db: Queryable, actor: Actor, userId: string, now: number) {
   await updateTarget(db, actor, userId, { totp_secret: null, totp_enrolled_at: null, totp_last_step: null });
   await deleteRecoveryCodes(db, actor.companyId, userId);
   await endUserAccess(db, now, actor.companyId, userId, 'two_factor_reset');
@@ -34,7 +36,7 @@ async function pendingApproval(db: Queryable, companyId: string, userId: string)
     .executeTakeFirst();
 }
 
-export async function resetTwoFactor(deps: CoreDeps, actor: UserActor, userId: string, meta: RequestMeta): Promise<ResetOutcome> {
+export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta): Promise<ResetOutcome> {
   try {
     return await deps.db.transaction().execute(async (tx): Promise<ResetOutcome> => {
       const now = deps.clock();
@@ -54,7 +56,8 @@ export async function resetTwoFactor(deps: CoreDeps, actor: UserActor, userId: s
           company_id: actor.companyId,
           action: 'reset_2fa',
           target_user_id: target.id,
-          requested_by: actor.userId,
+          requested_by: actorUserId(actor),
+          requested_by_client_id: actor.kind === 'api_client' ? actor.apiClientId : null,
           status: 'pending',
           decided_by: null,
           decided_at: null,
@@ -71,25 +74,50 @@ export async function resetTwoFactor(deps: CoreDeps, actor: UserActor, userId: s
   }
 }
 
-export async function listPendingApprovals(db: Queryable, actor: UserActor) {
+/**
+ * Who may not approve a waiting reset: the user being reset, the Master who asked, and,
+ * when an API client asked, the person who holds that client's secret.
+ */
+function barredFromApproving(approval: { target_user_id: string; requested_by: string | null; secret_holder: string | null }): string[] {
+  return [approval.target_user_id, approval.requested_by, approval.secret_holder].filter((id): id is string => id !== null);
+}
+
+export async function listPendingApprovals(db: Queryable, actor: Actor) {
   assertAdministrator(actor);
   const rows = await db
     .selectFrom('approvals as a')
     .innerJoin('users as t', (join) => join.onRef('t.id', '=', 'a.target_user_id').onRef('t.company_id', '=', 'a.company_id'))
     .leftJoin('users as r', (join) => join.onRef('r.id', '=', 'a.requested_by').onRef('r.company_id', '=', 'a.company_id'))
-    .select(['a.id', 'a.action', 'a.target_user_id', 'a.requested_by', 'a.created_at', 't.username as target_username', 'r.username as requester_username'])
+    .leftJoin('api_clients as c', (join) => join.onRef('c.id', '=', 'a.requested_by_client_id').onRef('c.company_id', '=', 'a.company_id'))
+    .select([
+      'a.id',
+      'a.action',
+      'a.target_user_id',
+      'a.requested_by',
+      'a.created_at',
+      't.username as target_username',
+      'r.username as requester_username',
+      'c.client_id as requester_client_id',
+      'c.name as requester_client_name',
+      'c.secret_holder',
+    ])
     .where('a.company_id', '=', actor.companyId)
     .where('a.status', '=', 'pending')
     .orderBy('a.created_at')
     .execute();
+  const me = actorUserId(actor);
   return rows.map((row) => ({
     id: row.id,
     action: row.action,
     target: { id: row.target_user_id, username: row.target_username },
-    requestedBy: { id: row.requested_by, username: row.requester_username },
+    requestedBy: {
+      id: row.requested_by,
+      username: row.requester_username,
+      apiClient: row.requester_client_id === null || row.requester_client_name === null ? null : { clientId: row.requester_client_id, name: row.requester_client_name },
+    },
     createdAt: Number(row.created_at),
-    // Neither the requester nor the user being reset may approve it.
-    canApprove: row.requested_by !== actor.userId && row.target_user_id !== actor.userId,
+    // Only a person decides, and never one barred from it.
+    canApprove: me !== null && !barredFromApproving(row).includes(me),
   }));
 }
 
@@ -105,15 +133,17 @@ export async function decideApproval(
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const approval = await tx
-      .selectFrom('approvals')
-      .selectAll()
-      .where('company_id', '=', actor.companyId)
-      .where('id', '=', approvalId)
+      .selectFrom('approvals as a')
+      .leftJoin('api_clients as c', (join) => join.onRef('c.id', '=', 'a.requested_by_client_id').onRef('c.company_id', '=', 'a.company_id'))
+      .selectAll('a')
+      .select('c.secret_holder')
+      .where('a.company_id', '=', actor.companyId)
+      .where('a.id', '=', approvalId)
       .executeTakeFirst();
     assertThat(approval, 'request.not_found');
     if (approval.status !== 'pending') throw new GatehouseError('approval.not_pending');
     if (approval.target_user_id === actor.userId) throw new GatehouseError('approval.needs_second_master');
-    if (decision === 'approved' && approval.requested_by === actor.userId) throw new GatehouseError('approval.needs_second_master');
+    if (decision === 'approved' && barredFromApproving(approval).includes(actor.userId)) throw new GatehouseError('approval.needs_second_master');
     const target = await loadTarget(tx, actor, approval.target_user_id);
     const claimed = await tx
       .updateTable('approvals')
@@ -127,6 +157,7 @@ export async function decideApproval(
     await auditAdminAction(tx, now, actor, target, decision === 'approved' ? 'user.2fa_reset_approved' : 'user.2fa_reset_rejected', meta, {
       approvalId: approval.id,
       requestedBy: approval.requested_by,
+      requestedByClient: approval.requested_by_client_id,
     });
   });
 }

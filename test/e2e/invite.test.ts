@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { companyWithRootMaster, inviteMail, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, inviteMail, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { type TestServer } from '../helpers/server.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
@@ -21,6 +21,7 @@ import { enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from
 import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
 import { freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
+import { describeUserAgent } from '../../web/src/userAgent.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const QR_IMAGE = 'img[alt="QR code for your authenticator app"]';
@@ -66,6 +67,19 @@ async function invite(server: TestServer, company: SignedInCompany, enrolledStep
   await page.waitForPath('/company');
   await page.waitForText(company.root.username);
   await shot('master-company-users');
+
+  // A member signed in elsewhere (over HTTP): the Master ends that session from Sessions.
+  const member = await invitedMember(server, company, company.root.agent, { username: 'lee', role: 'user' });
+  await page.click('Refresh');
+  await page.click('Actions for lee');
+  await page.click('Sessions', 'menuitem');
+  await page.waitForText('Sessions of lee');
+  await shot('master-user-sessions');
+  // The button is named as a screen reader hears it: the browser, then the address.
+  const [session] = (await company.root.agent.get(`/api/company/users/${member.id}/sessions`)).body.sessions;
+  await page.click(`End the session in ${describeUserAgent(session.userAgent)} from ${session.ip ?? 'an unknown address'}`);
+  await page.waitForText("lee's session in");
+  assert.equal((await member.agent.get('/api/me')).status, 401, 'the ended session no longer works');
 
   // Invite User: email, username, display name; the role stays User.
   await page.click('Invite User');

@@ -13,6 +13,8 @@ import {
   pendingApprovals,
   roleBody,
   twoFactorResetOutcome,
+  userSessionParams,
+  userSessions,
 } from '../../contract/company.ts';
 import {
   bulkInvite,
@@ -21,9 +23,12 @@ import {
   decideApproval,
   deleteUser,
   describeCompanyUser,
+  endAllUserSessions,
+  endUserSession,
   inviteUser,
   listCompanyUsers,
   listPendingApprovals,
+  listUserSessions,
   MAX_BULK_BYTES,
   reactivateUser,
   readInviteCsv,
@@ -38,7 +43,7 @@ import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
-import { companyUserView } from '../../presenters/index.ts';
+import { companyUserView, sessionView } from '../../presenters/index.ts';
 
 // JSON escaping can make the body larger than the file itself; the file limit is checked on the text.
 export const BULK_BODY_LIMIT = 4 * MAX_BULK_BYTES;
@@ -120,6 +125,7 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
       delete: [deleteUser, 'Delete a user (the audit trail keeps their name)'],
       unlock: [unlockUser, 'Unlock a user locked out by failed passwords'],
       'transfer-root-master': [transferRootMaster, 'Make this user the Root Master (the Root Master only)'],
+      'sessions/end-all': [endAllUserSessions, "End every session and module sign-in of a user (they sign in again, with 2FA)"],
     } as const;
     for (const [name, [act, summary]] of Object.entries(simpleActions)) {
       api.post(`/api/company/users/:id/${name}`, { schema: { summary, params: idParams, response: { 200: done } } }, async (request) => {
@@ -127,6 +133,21 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
         return {};
       });
     }
+
+    api.get(
+      '/api/company/users/:id/sessions',
+      { schema: { summary: "A user's live sessions", params: idParams, response: { 200: userSessions } } },
+      async (request) => ({ sessions: (await listUserSessions(deps, actorOf(request), request.params.id)).map(sessionView) }),
+    );
+
+    api.post(
+      '/api/company/users/:id/sessions/:handle/end',
+      { schema: { summary: "End one of a user's sessions (and the module sign-ins it led to)", params: userSessionParams, response: { 200: done } } },
+      async (request) => {
+        await endUserSession(deps, actorOf(request), request.params.id, request.params.handle, requestMeta(request));
+        return {};
+      },
+    );
 
     api.post(
       '/api/company/users/:id/role',

@@ -3,17 +3,17 @@
 // (companies:*, modules:write; the guard refuses a company's client with 403) and check
 // for a platform client again here. Two routes are open to a company's client for its
 // own company: GET /companies/:companyId (any client; a platform client needs
-// companies:read) and its modules, on or off (modules:read). Switching a company's
-// modules needs modules:write, so only a platform client does it (docs/API.md).
+// companies:read), its modules, on or off (modules:read), and switching them
+// (modules:switch), as its Masters do; granting needs modules:write (docs/API.md).
 import { getCompany, listCompanies, resendWelcome, setCompanySuspended } from '../../companies/index.ts';
 import { apiOneCompany, companyModuleParams, companyParams } from '../../contract/api-v1.ts';
 import { done } from '../../contract/common.ts';
 import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
 import { companies, moduleList } from '../../contract/operator.ts';
 import { assertThat, GatehouseError } from '../../errors.ts';
-import { companyModules, getModule, grantModule, listModules, revokeModuleGrant, setModuleEnabled } from '../../modules/index.ts';
+import { companyModules, getModule, grantModule, listModules, revokeModuleGrant, switchCompanyModule } from '../../modules/index.ts';
 import { companyView, moduleView } from '../../presenters/index.ts';
-import { invitationVolume } from '../../users/index.ts';
+import { auditActor, invitationVolume } from '../../users/index.ts';
 import { apiActorOf } from '../api-client-guard.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
@@ -126,13 +126,17 @@ export function moduleRoutes({ api, deps }: V1) {
   api.post(
     '/companies/:companyId/modules/:moduleId',
     {
-      config: { scope: 'modules:write' },
+      config: { scope: 'modules:switch' },
       schema: { summary: 'Switch a granted module on or off for the company', params: companyModuleParams, body: enableBody, response: { 200: done } },
     },
     async (request) => {
-      platformClient(apiActorOf(request));
-      const { companyId, moduleId } = request.params;
-      const changed = await deps.db.transaction().execute((tx) => setModuleEnabled(tx, companyId, moduleId, request.body.enabled, deps.clock()));
+      // A company's own client may switch its company's modules, as its Masters do.
+      const actor = await reachAsActor(deps, request);
+      const { ip, userAgent } = requestMeta(request);
+      const by = { ...auditActor(actor), ip, userAgent };
+      const changed = await deps.db
+        .transaction()
+        .execute((tx) => switchCompanyModule(tx, deps.clock(), actor.companyId, request.params.moduleId, request.body.enabled, by));
       assertThat(changed, 'request.not_found');
       return {};
     },

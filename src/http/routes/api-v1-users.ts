@@ -1,13 +1,26 @@
 // /api/v1 operations on one user of a company: read, change role, reactivate, delete,
-// unlock, resend the invitation. Each settles the company first (reachAsActor: another
-// company's id is "not found"), then calls the console's capability with the API client
-// as a Master. What an API client cannot do stays out: the Root Master transfer and 2FA
-// resets (an approval row names a person as its requester, so a client's request could
-// not be told apart from, or kept from, the approving Master; docs/API.md says so).
-import { apiOneUser, companyUserParams } from '../../contract/api-v1.ts';
+// unlock, resend the invitation, sessions, 2FA reset. Each settles the company first
+// (reachAsActor: another company's id is "not found"), then calls the console's
+// capability with the API client as a Master. What an API client cannot do stays out:
+// the Root Master transfer, and deciding a 2FA approval (a client may ask for a reset;
+// people decide, and never the one holding the client's secret: docs/API.md).
+import { apiOneUser, companyParams, companyUserParams, companyUserSessionParams } from '../../contract/api-v1.ts';
 import { done } from '../../contract/common.ts';
-import { inviteResent, roleBody } from '../../contract/company.ts';
-import { changeRole, deleteUser, describeCompanyUser, reactivateUser, resendInvite, unlockUser } from '../../users/index.ts';
+import { inviteResent, pendingApprovals, roleBody, twoFactorResetOutcome, userSessions } from '../../contract/company.ts';
+import {
+  changeRole,
+  deleteUser,
+  describeCompanyUser,
+  endAllUserSessions,
+  endUserSession,
+  listPendingApprovals,
+  listUserSessions,
+  reactivateUser,
+  resendInvite,
+  resetTwoFactor,
+  unlockUser,
+} from '../../users/index.ts';
+import { sessionView } from '../../presenters/index.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
 import { reachAsActor, userView } from './api-v1-tenant.ts';
@@ -39,6 +52,7 @@ export function userRoutes({ api, deps }: V1) {
     reactivate: [reactivateUser, 'Reactivate a deactivated user'],
     delete: [deleteUser, 'Delete a user (the audit trail keeps their name)'],
     unlock: [unlockUser, 'Unlock a user locked out by failed passwords'],
+    'sessions/end-all': [endAllUserSessions, 'End every session and module sign-in of a user (they sign in again, with 2FA)'],
   } as const;
   for (const [name, [act, summary]] of Object.entries(simpleActions)) {
     api.post(
@@ -60,6 +74,53 @@ export function userRoutes({ api, deps }: V1) {
     async (request) => {
       const sent = await resendInvite(deps, await reachAsActor(deps, request), request.params.userId, requestMeta(request));
       return { inviteExpiresAt: iso(sent.expiresAt) };
+    },
+  );
+
+  api.get(
+    '/companies/:companyId/users/:userId/sessions',
+    { config: { scope: 'users:read' }, schema: { summary: "A user's live sessions, newest use first", params: companyUserParams, response: { 200: userSessions } } },
+    async (request) => {
+      const actor = await reachAsActor(deps, request);
+      return { sessions: (await listUserSessions(deps, actor, request.params.userId)).map(sessionView) };
+    },
+  );
+
+  api.post(
+    '/companies/:companyId/users/:userId/sessions/:handle/end',
+    {
+      config: { scope: 'users:write' },
+      schema: { summary: "End one of a user's sessions (and the module sign-ins it led to)", params: companyUserSessionParams, response: { 200: done } },
+    },
+    async (request) => {
+      const { userId, handle } = request.params;
+      await endUserSession(deps, await reachAsActor(deps, request), userId, handle, requestMeta(request));
+      return {};
+    },
+  );
+
+  api.post(
+    '/companies/:companyId/users/:userId/reset-2fa',
+    {
+      config: { scope: 'mfa:reset' },
+      schema: {
+        summary: "Reset a user's 2FA; 202 when the company's two-person rule has a Master approve it",
+        params: companyUserParams,
+        response: { 200: twoFactorResetOutcome, 202: twoFactorResetOutcome },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await resetTwoFactor(deps, await reachAsActor(deps, request), request.params.userId, requestMeta(request));
+      return reply.status(outcome.status === 'pending' ? 202 : 200).send(outcome);
+    },
+  );
+
+  api.get(
+    '/companies/:companyId/approvals',
+    { config: { scope: 'users:read' }, schema: { summary: '2FA resets waiting for a Master to approve', params: companyParams, response: { 200: pendingApprovals } } },
+    async (request) => {
+      const pending = await listPendingApprovals(deps.db, await reachAsActor(deps, request));
+      return { approvals: pending.map((a) => ({ ...a, createdAt: iso(a.createdAt) })) };
     },
   );
 }

@@ -35,7 +35,7 @@ import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
-import { iso } from '../presenters.ts';
+import { iso, sessionView } from '../presenters.ts';
 
 const profileView = (shown: Awaited<ReturnType<typeof getProfile>>) => ({ ...shown, twoFactorEnrolledAt: iso(shown.twoFactorEnrolledAt) });
 
@@ -101,7 +101,7 @@ export function meRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.get('/api/me/sessions', { schema: { summary: 'My sessions', response: { 200: mySessions } } }, async (request) => {
       const sessions = await listMySessions(deps, signedInOf(request));
-      return { sessions: sessions.map((s) => ({ ...s, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt) })) };
+      return { sessions: sessions.map(sessionView) };
     });
 
     api.post(

@@ -15,9 +15,10 @@ import {
   registerModule,
   revokeModuleGrant,
   rotateModuleSecret,
-  setModuleEnabled,
+  switchCompanyModule,
 } from '../../modules/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
+import { requestMeta } from '../guards.ts';
 import type { HttpContext } from '../context.ts';
 
 export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
@@ -104,11 +105,13 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/company/modules/:id',
       { schema: { summary: 'Switch a granted module on or off for my company', params: idParams, body: enableBody, response: { 200: done } } },
       async (request) => {
-        const { companyId } = signedInOf(request);
+        const me = signedInOf(request);
+        const { ip, userAgent } = requestMeta(request);
+        const by = { actorId: me.userId, actorClientId: null, ip, userAgent, named: { actorUsername: me.username } };
         // Scoped by the session's company: another company's module id is simply not found.
         const changed = await deps.db
           .transaction()
-          .execute((tx) => setModuleEnabled(tx, companyId, request.params.id, request.body.enabled, deps.clock()));
+          .execute((tx) => switchCompanyModule(tx, deps.clock(), me.companyId, request.params.id, request.body.enabled, by));
         assertThat(changed, 'request.not_found');
         return {};
       },

@@ -7,7 +7,7 @@
 // scope. The project compiles without the DOM library, so the page is reached through
 // `globalThis` as `any`.
 
-export type Role = 'button' | 'link' | 'tab' | 'checkbox' | 'radio';
+export type Role = 'button' | 'link' | 'tab' | 'checkbox' | 'radio' | 'menuitem';
 
 export type Query =
   | { by: 'label'; label: string }
@@ -66,6 +66,7 @@ export function locateInPage(arg: { query: Query; token: string; mark: string })
     tab: '[role="tab"]',
     checkbox: 'input[type="checkbox"], [role="checkbox"]',
     radio: 'input[type="radio"], [role="radio"]',
+    menuitem: '[role="menuitem"]',
   };
 
   let candidates: any[];

@@ -3,8 +3,8 @@
 import { get, post, seg } from '../api';
 
 // The answers' types come from the server's own schemas (src/contract/types.ts).
-export type { Approval, BulkInviteReport, BulkInviteRow, CompanyUser, Policy, PolicyAnswer, ResetOutcome } from '@contract';
-import type { Approval, BulkInviteReport, CompanyUser, Policy, PolicyAnswer, ResetOutcome } from '@contract';
+export type { Approval, BulkInviteReport, BulkInviteRow, CompanyUser, Policy, PolicyAnswer, ResetOutcome, UserSession } from '@contract';
+import type { Approval, BulkInviteReport, CompanyUser, Policy, PolicyAnswer, ResetOutcome, UserSession } from '@contract';
 
 export type CompanyRole = 'root_master' | 'master' | 'user';
 export type InvitableRole = 'master' | 'user';
@@ -33,6 +33,9 @@ export const adminApi = {
   resetTwoFactor: (id: string) => post<ResetOutcome>(`/company/users/${seg(id)}/reset-2fa`),
   changeRole: (id: string, role: InvitableRole) => user(id, 'role', { role }),
   transferRootMaster: (id: string) => user(id, 'transfer-root-master'),
+  sessions: (id: string) => get<{ sessions: UserSession[] }>(`/company/users/${seg(id)}/sessions`),
+  endSession: (id: string, handle: string) => post<Empty>(`/company/users/${seg(id)}/sessions/${seg(handle)}/end`),
+  endAllSessions: (id: string) => user(id, 'sessions/end-all'),
 
   approvals: () => get<{ approvals: Approval[] }>('/company/approvals'),
   approve: (id: string) => post<Empty>(`/company/approvals/${seg(id)}/approve`),

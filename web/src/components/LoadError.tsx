@@ -7,9 +7,10 @@ import { NoAccess, type Place } from './NoAccess';
 
 /**
  * What a tab shows when its data fails to load: the login page when the session ended,
- * who the place is for on 403, otherwise the message and a retry.
+ * who the place is for on 403 (when it is a place with an audience), otherwise the
+ * message and a retry.
  */
-export function LoadError({ error, onRetry, place }: { error: ApiError; onRetry: () => void; place: Place }) {
+export function LoadError({ error, onRetry, place }: { error: ApiError; onRetry: () => void; place?: Place }) {
   const navigate = useNavigate();
   const signedOut = error.status === 401;
   useEffect(() => {
@@ -17,7 +18,7 @@ export function LoadError({ error, onRetry, place }: { error: ApiError; onRetry:
   }, [signedOut, navigate]);
 
   if (signedOut) return null;
-  if (error.status === 403) return <NoAccess place={place} />;
+  if (error.status === 403 && place) return <NoAccess place={place} />;
   return (
     <Stack gap="sm">
       <ErrorAlert message={error.message} />

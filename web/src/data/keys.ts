@@ -21,6 +21,7 @@ export const keys = {
     all: ['company'] as const,
     modules: ['company', 'modules'] as const,
     users: ['company', 'users'] as const,
+    userSessions: (userId: string) => ['company', 'users', userId, 'sessions'] as const,
     approvals: ['company', 'approvals'] as const,
     policy: ['company', 'policy'] as const,
     compliance: ['company', 'compliance'] as const,

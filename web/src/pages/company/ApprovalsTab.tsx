@@ -13,10 +13,19 @@ import { ScrollTable } from '../../components/ScrollTable';
 
 type Decision = { kind: 'approve' | 'reject'; approval: Approval } | null;
 
+/** The requester as people know them: a Master by username, or an API client by its name. */
+function requesterOf(approval: Approval): string {
+  const { apiClient, username } = approval.requestedBy;
+  if (apiClient) return `API client ${apiClient.name}`;
+  return username ?? 'A deleted user';
+}
+
 /** Who may do what with a pending reset (docs/API.md): a second Master approves; the requester may withdraw. */
 function ApprovalActions({ approval, me, onDecide }: { approval: Approval; me: Me; onDecide: (decision: Decision) => void }) {
   const mine = approval.requestedBy.id === me.user.id;
   if (approval.target.id === me.user.id) return <Text size="xs" c="dimmed">About you: another Master decides</Text>;
+  // The Master holding the secret of the API client that asked.
+  if (!approval.canApprove && !mine) return <Text size="xs" c="dimmed">Asked through your API client: another Master decides</Text>;
   return (
     <Group gap="xs" wrap="nowrap" justify="flex-end">
       {approval.canApprove && (
@@ -51,7 +60,8 @@ export function ApprovalsTab({ me }: { me: Me }) {
       <Group justify="space-between" wrap="wrap">
         <Text size="sm" c="dimmed" maw={640}>
           With the two-person rule on (Security Policy), a Master's 2FA reset waits here until a second Master approves
-          it. Neither the Master who asked nor the user concerned can approve.
+          it. Neither the Master who asked nor the user concerned can approve; when an API client asked, the Master
+          who holds its secret cannot approve either.
         </Text>
         <Button variant="default" onClick={() => void reload()} loading={loading && data !== null}>
           Refresh
@@ -82,7 +92,7 @@ export function ApprovalsTab({ me }: { me: Me }) {
                 <Table.Tr key={approval.id}>
                   <Table.Td><Text size="sm">Reset 2FA</Text></Table.Td>
                   <Table.Td><Text size="sm" fw={600}>{approval.target.username}</Text></Table.Td>
-                  <Table.Td><Text size="sm">{approval.requestedBy.username ?? 'A deleted user'}</Text></Table.Td>
+                  <Table.Td><Text size="sm">{requesterOf(approval)}</Text></Table.Td>
                   <Table.Td><Text size="sm">{formatTime(approval.createdAt)}</Text></Table.Td>
                   <Table.Td><ApprovalActions approval={approval} me={me} onDecide={setDecision} /></Table.Td>
                 </Table.Tr>
@@ -114,7 +124,7 @@ export function ApprovalsTab({ me }: { me: Me }) {
         <Text size="sm">
           {decision?.kind === 'approve' ? (
             <>
-              Reset two-factor authentication for <strong>{target}</strong>, as {decision.approval.requestedBy.username ?? 'a Master'}{' '}
+              Reset two-factor authentication for <strong>{target}</strong>, as {decision.approval.requestedBy.apiClient ? `API client ${decision.approval.requestedBy.apiClient.name}` : (decision.approval.requestedBy.username ?? 'a Master')}{' '}
               asked? Their authenticator app and recovery codes stop working, and they are signed out everywhere.
             </>
           ) : (

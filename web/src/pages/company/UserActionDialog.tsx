@@ -5,8 +5,8 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { formatTime } from '../../format';
 import { ACTION_LABELS, DANGEROUS, type UserAction } from './userActions';
 
-/** Every action but Change Role, which has its own form. */
-export type ConfirmableAction = Exclude<UserAction, 'role'>;
+/** Every action but Change Role and Sessions, which have their own dialogs. */
+export type ConfirmableAction = Exclude<UserAction, 'role' | 'sessions'>;
 
 interface Wording {
   title: string;

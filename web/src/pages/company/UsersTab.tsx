@@ -13,6 +13,7 @@ import { InviteDialog } from './InviteDialog';
 import { NoAccess } from '../../components/NoAccess';
 import { UserActionDialog, type ConfirmableAction } from './UserActionDialog';
 import { UserActionsMenu } from './UserActionsMenu';
+import { UserSessionsDialog } from './UserSessionsDialog';
 import { UserStatusBadge } from '../../components/UserStatusBadge';
 import { actionsFor, type UserAction } from './userActions';
 import { ScrollTable } from '../../components/ScrollTable';
@@ -100,7 +101,7 @@ export function UsersTab({ me }: { me: Me }) {
   const users = needle
     ? all.filter((u) => [u.username, u.displayName ?? '', u.email].some((text) => text.toLowerCase().includes(needle)))
     : all;
-  const confirmable = dialog && 'user' in dialog && dialog.kind !== 'role' ? (dialog as { kind: ConfirmableAction; user: CompanyUser }) : null;
+  const confirmable = dialog && 'user' in dialog && dialog.kind !== 'role' && dialog.kind !== 'sessions' ? (dialog as { kind: ConfirmableAction; user: CompanyUser }) : null;
 
   if (error?.status === 403) return <NoAccess place="company" />;
 
@@ -177,6 +178,7 @@ export function UsersTab({ me }: { me: Me }) {
         onClose={() => setDialog(null)}
         onChanged={(user, role) => finished(`${user.username} is now a ${humanize(role)}.`)}
       />
+      <UserSessionsDialog user={dialog?.kind === 'sessions' ? dialog.user : null} onClose={() => setDialog(null)} onEnded={finished} />
       <UserActionDialog
         action={confirmable?.kind ?? null}
         user={confirmable?.user ?? null}

@@ -1,7 +1,7 @@
 import type { Me } from '../../api';
 import type { CompanyUser } from '../../api/admin';
 
-export type UserAction = 'resend' | 'deactivate' | 'reactivate' | 'unlock' | 'reset2fa' | 'role' | 'transfer' | 'delete';
+export type UserAction = 'sessions' | 'resend' | 'deactivate' | 'reactivate' | 'unlock' | 'reset2fa' | 'role' | 'transfer' | 'delete';
 
 /**
  * What the menu offers for a row: only what the server would allow (docs/API.md: nobody
@@ -18,6 +18,7 @@ export function actionsFor(user: CompanyUser, me: Me): UserAction[] {
   if (user.locked) actions.push('unlock');
   if (user.status === 'disabled') actions.push('reactivate');
   if (user.role !== 'root_master') actions.push('role');
+  if (user.status === 'active' || user.status === 'not_enrolled') actions.push('sessions');
   if (user.status === 'active') actions.push('reset2fa');
   if (iAmRoot && user.status === 'active' && user.role !== 'root_master') actions.push('transfer');
   if (user.status !== 'disabled') actions.push('deactivate');
@@ -26,6 +27,7 @@ export function actionsFor(user: CompanyUser, me: Me): UserAction[] {
 }
 
 export const ACTION_LABELS: Record<UserAction, string> = {
+  sessions: 'Sessions',
   resend: 'Resend Invite',
   deactivate: 'Deactivate',
   reactivate: 'Reactivate',

@@ -1,6 +1,6 @@
-import { Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Card, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import type { ApiError, LauncherModule } from '../../api';
-import { ErrorAlert } from '../../components/ErrorAlert';
+import { LoadError } from '../../components/LoadError';
 import { LoadingState } from '../../components/LoadingState';
 import { ModuleTile } from './ModuleTile';
 
@@ -17,16 +17,7 @@ export function ModuleLauncher({ modules, error, onRetry }: ModuleLauncherProps)
       <Title order={2} size="h3" id="modules-heading">
         Modules
       </Title>
-      {error && (
-        <Stack gap="sm">
-          <ErrorAlert message={error.message} />
-          <Group>
-            <Button variant="default" onClick={onRetry}>
-              Try again
-            </Button>
-          </Group>
-        </Stack>
-      )}
+      {error && <LoadError error={error} onRetry={onRetry} />}
       {!error && modules === null && <LoadingState label="Loading modules…" />}
       {!error && modules !== null && modules.length === 0 && (
         <Card withBorder radius="md" padding="xl" style={{ borderStyle: 'dashed' }} bg="transparent">
