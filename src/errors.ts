@@ -64,6 +64,7 @@ const registry = {
     status: 409,
     message: 'This user has not set up two-factor authentication yet, so there is nothing to reset.',
   },
+  'group.name_taken': { status: 409, message: 'A group with this name already exists in this company.' },
   'approval.already_pending': { status: 409, message: 'A 2FA reset for this user is already waiting for approval.' },
   'approval.needs_second_master': {
     status: 403,

@@ -12,6 +12,11 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 export interface StoredAnswer {
   status: number;
   body: unknown;
+  /**
+   * What a replay answers instead of `body`, when the first answer holds a secret shown
+   * once (a client secret): secrets are never kept in plain text, not even for a retry.
+   */
+  replayBody?: unknown;
 }
 
 /** The route and its validated body: what "the same request" means. */
@@ -59,7 +64,7 @@ export async function runOnce(
   }
   await db
     .updateTable('idempotency_keys')
-    .set({ response_status: answer.status, response_body: JSON.stringify(answer.body) })
+    .set({ response_status: answer.status, response_body: JSON.stringify(answer.replayBody ?? answer.body) })
     .where('api_client_id', '=', request.apiClientId)
     .where('key', '=', request.key)
     .execute();

@@ -64,6 +64,7 @@ export const apiRequestPage = accountRequests.extend({ nextCursor });
 
 export const companyUserParams = z.object({ companyId: z.uuid(), userId: z.uuid() });
 export const companyModuleParams = z.object({ companyId: z.uuid(), moduleId: z.uuid() });
+export const moduleParams = z.object({ moduleId: z.uuid() });
 export const companyUserSessionParams = companyUserParams.extend({ handle: sessionHandle });
 export const companyApprovalParams = z.object({ companyId: z.uuid(), approvalId: z.uuid() });
 

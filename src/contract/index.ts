@@ -7,5 +7,7 @@ export type * from './types.ts';
 // API clients: the scopes a console may offer, and the rules for a new client's fields.
 export { API_SCOPES, PLATFORM_ONLY_API_SCOPES, type ApiScope } from './api-v1.ts';
 export { companyApiClientBody, MAX_API_CLIENT_EXPIRY_DAYS } from './api-clients.ts';
+// Groups: the form rules the console shares with the server.
+export { groupNameBody, MAX_GROUP_MODULES } from './groups.ts';
 // Single sign-on: the modes and the provider form's rules.
 export { SSO_MODES, ssoProviderBody } from './sso.ts';

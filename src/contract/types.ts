@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import type * as apiClients from './api-clients.ts';
 import type * as company from './company.ts';
+import type * as groups from './groups.ts';
 import type * as account from './my-account.ts';
 import type * as operator from './operator.ts';
 import type * as signIn from './sign-in.ts';
@@ -32,6 +33,7 @@ export type Approval = Item<Out<typeof company.pendingApprovals>['approvals']>;
 export type PolicyAnswer = Out<typeof company.policyView>;
 export type Policy = PolicyAnswer['policy'];
 export type CompanyModule = Item<Out<typeof company.companyModuleSwitches>['modules']>;
+export type Group = Out<typeof groups.group>;
 export type AuditPage = Out<typeof company.auditPage>;
 export type AuditEvent = Item<AuditPage['events']>;
 export type CompanyCompliance = Out<typeof company.companyComplianceView>;

@@ -24,6 +24,7 @@ import { moduleRoutes } from './routes/modules.ts';
 import { oidcRoutes } from './routes/oidc.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
+import { groupRoutes } from './routes/groups.ts';
 import { apiV1Routes } from './routes/api-v1.ts';
 import { apiClientRoutes } from './routes/api-clients.ts';
 import { ssoRoutes } from './routes/sso.ts';
@@ -111,6 +112,7 @@ export async function buildHttpApp(
   moduleRoutes(app, ctx);
   auditRoutes(app, ctx);
   adminUserRoutes(app, ctx);
+  groupRoutes(app, ctx);
   operatorRoutes(app, ctx);
   apiClientRoutes(app, ctx);
   ssoRoutes(app, ctx);

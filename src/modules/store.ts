@@ -7,7 +7,6 @@ import type { Selectable } from 'kysely';
 import type { ModulesTable } from '../storage/schema.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
 import { endModuleAccess } from './backchannel/end-access.ts';
-import { recordAudit, type AuditEvent } from '../audit/index.ts';
 
 export type ModuleRow = Selectable<ModulesTable>;
 
@@ -123,29 +122,6 @@ export async function setModuleEnabled(db: Queryable, companyId: string, moduleI
   const changed = Number(result.numUpdatedRows) === 1;
   if (changed && !enabled) await endCompanyModuleAccess(db, companyId, moduleId, now, 'module_switched_off');
   return changed;
-}
-
-/** Who switched a module, as the audit trail names them (a Master or an API client). */
-export type SwitchedBy = Pick<AuditEvent, 'actorId' | 'actorClientId' | 'ip' | 'userAgent'> & { named: Record<string, unknown> };
-
-/**
- * A company's Master (or API client) switches one of its granted modules on or off, in
- * one transaction with the trail; switching off ends the users' sign-ins to it. False
- * when the module is not granted to the company (so another company's is "not found").
- */
-export async function switchCompanyModule(db: Queryable, now: number, companyId: string, moduleId: string, enabled: boolean, by: SwitchedBy) {
-  const changed = await setModuleEnabled(db, companyId, moduleId, enabled, now);
-  if (!changed) return false;
-  const module = await db.selectFrom('modules').select('name').where('id', '=', moduleId).executeTakeFirst();
-  const { named, ...actor } = by;
-  await recordAudit(db, now, {
-    ...actor,
-    companyId,
-    action: enabled ? 'module.switched_on' : 'module.switched_off',
-    target: moduleId,
-    detail: { module: module?.name ?? null, ...named },
-  });
-  return true;
 }
 
 /** Modules granted to a company, with whether its Masters have them switched on. */

@@ -319,6 +319,30 @@ export interface InvitationMailTable {
   sent_at: number;
 }
 
+/** A company's group of users (migration 0014); names unique per company by both keys. */
+export interface GroupsTable {
+  id: string;
+  company_id: string;
+  name: string;
+  name_key: string;
+  look_key: string;
+  created_at: number;
+}
+
+export interface GroupMembersTable {
+  group_id: string;
+  company_id: string;
+  user_id: string;
+  added_at: number;
+}
+
+/** A module a group's members may use; once any group names a module, only members do. */
+export interface GroupModulesTable {
+  group_id: string;
+  company_id: string;
+  module_id: string;
+}
+
 /** A company's identity provider (migration 0015). */
 export interface SsoProvidersTable {
   id: string;
@@ -386,6 +410,9 @@ export interface Database {
   invitation_mail: InvitationMailTable;
   api_clients: ApiClientsTable;
   idempotency_keys: IdempotencyKeysTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  group_modules: GroupModulesTable;
   sso_providers: SsoProvidersTable;
   sso_requests: SsoRequestsTable;
   sso_assertions: SsoAssertionsTable;

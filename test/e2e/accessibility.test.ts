@@ -230,6 +230,17 @@ async function walkEveryPage(walk: Walk) {
   await page.waitForText('Bulk Invite');
   await check('company admin: Bulk Invite dialog');
   await tab.keyboard.press('Escape');
+  // Groups: none, the New Group dialog, then a group with its member and module controls.
+  await page.click('Groups', 'tab');
+  await page.waitForText('No groups yet');
+  await check('company admin: Groups (none)');
+  await page.click('New Group');
+  await page.waitForControl('Create Group');
+  await check('company admin: New Group dialog');
+  await page.fill('Group Name', 'Service Desk');
+  await page.click('Create Group');
+  await page.waitForControl('Rename Service Desk');
+  await check('company admin: Groups with a group');
   for (const [name, shows] of [['Approvals', 'No 2FA resets are waiting for approval.'], ['Security Policy', 'Save Policy'], ['Audit Log', 'Filter'], ['MFA Compliance', '%']] as const) {
     await page.click(name, 'tab');
     await page.waitForText(shows);

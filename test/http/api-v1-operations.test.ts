@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { queryAudit } from '../../src/audit/index.ts';
-import { apiClient, callApi, company, tokenFor } from '../helpers/api-clients.ts';
+import { apiClient, callApi, company, requestToken, tokenFor } from '../helpers/api-clients.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { storedTestModule } from '../helpers/oidc.ts';
@@ -243,6 +243,52 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 console operati
     assert.deepEqual((await get(alphaModules, alphaClient.token)).body.modules, []);
   });
 
+  test('a platform client registers a module (secret once, idempotent) and rotates its secret; both are audited', async () => {
+    const input = {
+      name: 'Billing',
+      description: 'Invoices',
+      launchUrl: 'https://billing.example.test/',
+      redirectUris: ['https://billing.example.test/callback'],
+      postLogoutRedirectUris: [],
+      clientType: 'confidential',
+    };
+    const register = (token: string, key: string) =>
+      fetch(new URL('/api/v1/modules', server.baseUrl), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(input),
+      }).then(async (r) => ({ status: r.status, replayed: r.headers.get('idempotent-replayed'), body: (await r.json()) as any }));
+    refusedForScope(await post('/api/v1/modules', alphaClient.token, input));
+    const first = await register(platform.token, 'billing-1');
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.match(first.body.clientSecret, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(first.body.module.name, 'Billing');
+    const again = await register(platform.token, 'billing-1');
+    assert.deepEqual([again.status, again.replayed, again.body.module.id], [201, 'true', first.body.module.id], 'a retried create registers nothing new');
+    assert.equal(again.body.clientSecret, null, 'a replay never shows the secret again');
+    const kept = await server.gatehouse.deps.db.selectFrom('idempotency_keys').select('response_body').execute();
+    assert.ok(!kept.some((row) => row.response_body?.includes(first.body.clientSecret)), 'the secret is not stored for replays');
+    const listed = (await get('/api/v1/modules', platform.token)).body.modules.filter((m: { name: string }) => m.name === 'Billing');
+    assert.equal(listed.length, 1);
+
+    // The secret is the module's: it gets tokens at once, until it is rotated.
+    const moduleClientId = first.body.module.clientId as string;
+    assert.equal((await requestToken(server, moduleClientId, first.body.clientSecret)).status, 200);
+    const rotatePath = `/api/v1/modules/${first.body.module.id as string}/rotate-secret`;
+    refusedForScope(await post(rotatePath, platformReader));
+    const rotated = await post(rotatePath, platform.token);
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    assert.notEqual(rotated.body.clientSecret, first.body.clientSecret);
+    assert.equal((await requestToken(server, moduleClientId, first.body.clientSecret)).status, 401);
+    assert.equal((await requestToken(server, moduleClientId, rotated.body.clientSecret)).status, 200);
+    notFound(await post('/api/v1/modules/00000000-0000-4000-8000-000000000000/rotate-secret', platform.token));
+
+    const registered = await actedBy(platform.id, 'module.registered');
+    assert.equal(registered?.target, first.body.module.id);
+    const rotatedEvent = await actedBy(platform.id, 'module.secret_rotated');
+    assert.ok(!JSON.stringify(rotatedEvent).includes(rotated.body.clientSecret), 'the trail never holds a secret');
+  });
+
   test('every new route is in the served OpenAPI document with its scope', async () => {
     const document = (await (await fetch(new URL('/api/openapi.json', server.baseUrl))).json()) as { paths: Record<string, Record<string, { description: string }> | undefined> };
     const expected: Array<[string, string, string]> = [
@@ -254,6 +300,14 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 console operati
       ['/api/v1/requests/{requestId}/reject', 'post', 'requests:write'],
       ['/api/v1/modules', 'get', 'modules:read'],
       ['/api/v1/companies/{companyId}/modules/{moduleId}/grant', 'post', 'modules:write'],
+      ['/api/v1/companies/{companyId}/modules/{moduleId}', 'post', 'modules:switch'],
+      ['/api/v1/modules', 'post', 'modules:write'],
+      ['/api/v1/modules/{moduleId}/rotate-secret', 'post', 'modules:write'],
+      ['/api/v1/companies/{companyId}/users/{userId}/reset-2fa', 'post', 'mfa:reset'],
+      ['/api/v1/companies/{companyId}/approvals', 'get', 'users:read'],
+      ['/api/v1/companies/{companyId}/users/{userId}/sessions', 'get', 'users:read'],
+      ['/api/v1/companies/{companyId}/users/{userId}/sessions/{handle}/end', 'post', 'users:write'],
+      ['/api/v1/companies/{companyId}/users/{userId}/sessions/end-all', 'post', 'users:write'],
     ];
     for (const [path, method, scope] of expected) {
       const operation = document.paths[path]?.[method];

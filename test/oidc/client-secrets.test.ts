@@ -121,6 +121,15 @@ test('rotate-secret: the new secret works at once and the old one stops', async 
   const tokens = await redeem(renewed, walk.callback, start);
   assert.ok(tokens.claims()?.sub);
 
+  // Both the registration and the rotation are on the trail, with the operator; the secrets never are.
+  const trail = await server.gatehouse.deps.db.selectFrom('audit_events').selectAll().where('target', '=', module.module.id).execute();
+  const operatorId = (await operator.agent.get('/api/me')).body.user.id;
+  for (const action of ['module.registered', 'module.secret_rotated']) {
+    const event = trail.find((e) => e.action === action);
+    assert.equal(event?.actor_id, operatorId, action);
+    assert.ok(!event?.detail?.includes(newSecret) && !event?.detail?.includes(oldSecret));
+  }
+
   const publicOne = await registerTestModule(operator.agent, { name: 'Kiosk', clientType: 'public' });
   const noSecret = await operator.agent.post(`/api/operator/modules/${publicOne.module.id}/rotate-secret`);
   assert.equal(noSecret.status, 404, 'a public module has no secret to rotate');

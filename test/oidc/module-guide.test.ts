@@ -22,6 +22,7 @@ import {
   type Person,
 } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { API_SCOPES } from '../../src/contract/api-v1.ts';
 
 let server: TestServer;
 let operator: Awaited<ReturnType<typeof signedInOperator>>;
@@ -133,7 +134,7 @@ test('discovery gives the endpoints the guide names; PAR is offered, not require
   // The sign-in scopes a module may ask for; the API scopes listed after them belong to
   // API clients (client credentials) and are refused to a module with invalid_scope.
   assert.deepEqual((metadata.scopes_supported as string[]).slice(0, 5), ['openid', 'offline_access', 'profile', 'email', 'company']);
-  assert.ok((metadata.scopes_supported as string[]).slice(5).every((scope) => /^[a-z]+:(read|write)$/.test(scope)));
+  assert.deepEqual((metadata.scopes_supported as string[]).slice(5), [...API_SCOPES]);
 });
 
 test('code + PKCE with client_secret_post (openid-client with a secret) and with client_secret_basic', async () => {

@@ -11,7 +11,9 @@ import type { OidcService } from '../../modules/index.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { apiActorOf, apiClientGuard } from '../api-client-guard.ts';
 import type { HttpContext } from '../context.ts';
-import { companyRoutes, moduleRoutes } from './api-v1-companies.ts';
+import { companyRoutes } from './api-v1-companies.ts';
+import { groupRoutes } from './api-v1-groups.ts';
+import { moduleRoutes } from './api-v1-modules.ts';
 import { requestRoutes } from './api-v1-requests.ts';
 import { tenantRoutes } from './api-v1-tenant.ts';
 import { userRoutes } from './api-v1-users.ts';
@@ -68,6 +70,7 @@ export async function apiV1Routes(app: FastifyInstance, { deps }: HttpContext, o
       const v1: V1 = { api, deps, idempotent: idempotentWith(deps) };
       tenantRoutes(v1);
       userRoutes(v1);
+      groupRoutes(v1);
       requestRoutes(v1);
       companyRoutes(v1);
       moduleRoutes(v1);

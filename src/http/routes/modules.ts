@@ -1,6 +1,6 @@
 // Modules: operators register them and grant them to companies; a company's Masters
 // switch granted modules on or off; everyone sees their launcher tiles.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { getCompany } from '../../companies/index.ts';
 import { done, idParams } from '../../contract/common.ts';
 import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
@@ -12,18 +12,26 @@ import {
   getModule,
   grantModule,
   listModules,
-  registerModule,
+  modulesForUser,
+  registerModuleBy,
   revokeModuleGrant,
-  rotateModuleSecret,
+  rotateModuleSecretBy,
   switchCompanyModule,
+  type ModuleChangeBy,
 } from '../../modules/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import { requestMeta } from '../guards.ts';
 import type { HttpContext } from '../context.ts';
 
+/** The signed-in person making a module change, as the audit trail names them. */
+function personOf(request: FastifyRequest): ModuleChangeBy {
+  const me = signedInOf(request);
+  const { ip, userAgent } = requestMeta(request);
+  return { actorId: me.userId, actorClientId: null, ip, userAgent, named: { actorUsername: me.username } };
+}
+
 export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
-  const secretKey = deps.deriveKey('client-secrets');
 
   forAudience(app, ctx, 'operator', 'Modules', (api) => {
     api.get('/api/operator/modules', { schema: { summary: 'Registered modules', response: { 200: moduleList } } }, async () => ({
@@ -34,7 +42,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/operator/modules',
       { schema: { summary: 'Register a module (an OpenID Connect client)', body: moduleBody, response: { 201: moduleRegistered } } },
       async (request, reply) => {
-        const { module, clientSecret } = await registerModule(deps.db, secretKey, request.body, deps.clock());
+        const { module, clientSecret } = await registerModuleBy(deps, request.body, personOf(request));
         // The secret is shown this once; only its keyed hash is stored.
         return reply.status(201).send({ module: moduleView(module), clientSecret: clientSecret ?? null });
       },
@@ -43,7 +51,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.post(
       '/api/operator/modules/:id/rotate-secret',
       { schema: { summary: "A new client secret, shown this once (the old one stops working)", params: idParams, response: { 200: secretRotated } } },
-      async (request) => ({ clientSecret: await rotateModuleSecret(deps.db, secretKey, request.params.id) }),
+      async (request) => ({ clientSecret: await rotateModuleSecretBy(deps, request.params.id, personOf(request)) }),
     );
 
     api.get(
@@ -81,11 +89,10 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
 
   forAudience(app, ctx, 'user', 'Modules', (api) => {
     api.get('/api/modules', { schema: { summary: 'The launcher: modules I may open now', response: { 200: launcher } } }, async (request) => {
-      const granted = await companyModules(deps.db, signedInOf(request).companyId);
+      // Switched on for the company, and, where groups decide, one of the user's groups has it.
+      const { companyId, userId } = signedInOf(request);
       return {
-        modules: granted
-          .filter((m) => m.enabled === 1)
-          .map((m) => ({ id: m.id, name: m.name, description: m.description, logoUrl: m.logoUrl, launchUrl: m.launchUrl })),
+        modules: (await modulesForUser(deps.db, companyId, userId)).map((m) => ({ id: m.id, name: m.name, description: m.description, logoUrl: m.logoUrl, launchUrl: m.launchUrl })),
       };
     });
   });
@@ -105,13 +112,11 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/company/modules/:id',
       { schema: { summary: 'Switch a granted module on or off for my company', params: idParams, body: enableBody, response: { 200: done } } },
       async (request) => {
-        const me = signedInOf(request);
-        const { ip, userAgent } = requestMeta(request);
-        const by = { actorId: me.userId, actorClientId: null, ip, userAgent, named: { actorUsername: me.username } };
+        const { companyId } = signedInOf(request);
         // Scoped by the session's company: another company's module id is simply not found.
         const changed = await deps.db
           .transaction()
-          .execute((tx) => switchCompanyModule(tx, deps.clock(), me.companyId, request.params.id, request.body.enabled, by));
+          .execute((tx) => switchCompanyModule(tx, deps.clock(), companyId, request.params.id, request.body.enabled, personOf(request)));
         assertThat(changed, 'request.not_found');
         return {};
       },

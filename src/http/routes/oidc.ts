@@ -3,7 +3,7 @@
 // this scope has no body parsers; it also sets its own headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateSession } from '../../sessions/index.ts';
-import { accountIdOf, ACR_2FA, companyMayUse, errorPage, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
+import { accountIdOf, ACR_2FA, errorPage, moduleAccessFor, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
@@ -109,9 +109,10 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     }
 
     const clientId = params.client_id ?? '';
-    if (!(await companyMayUse(deps.db, signedIn.companyId, clientId))) {
+    const access = await moduleAccessFor(deps.db, signedIn.companyId, signedIn.userId, clientId);
+    if (access !== 'allowed') {
       const module = await findModuleByClientId(deps.db, clientId);
-      return sendPage(reply, 403, refusedPage(module?.name ?? 'This module', signedIn.companyName));
+      return sendPage(reply, 403, refusedPage(module?.name ?? 'This module', signedIn.companyName, access));
     }
 
     reply.hijack();

@@ -1,7 +1,8 @@
 // The one place module access ends. Every way a user's access ends (Log Out, sign out
 // everywhere, one session ended from My Settings, deactivation, deletion, password
 // change or reset, 2FA reset, company suspension, an allowlist that now excludes the
-// session's address, a module revoked for or switched off by the company) calls this in
+// session's address, a module revoked for or switched off by the company, a user no longer in a group that
+// may use a module) calls this in
 // the same transaction as the change: the grants made in the ended sessions go, with
 // every code, access token and refresh token made from them, and each module with a
 // back-channel logout URI that held one is owed a logout notice (outbox.ts).
@@ -15,7 +16,9 @@ export type ModuleAccessScope =
   /** Everything of one user, including tokens from before grants were bound to sessions. */
   | { companyId: string; userId: string }
   /** One module for one company (grant revoked by an operator, or switched off). */
-  | { companyId: string; clientId: string };
+  | { companyId: string; clientId: string }
+  /** One module for one user (no longer in a group that may use it). */
+  | { companyId: string; userId: string; clientId: string };
 
 export async function endModuleAccess(db: Queryable, now: number, scope: ModuleAccessScope, reason: string): Promise<void> {
   if ('sessionHashes' in scope && scope.sessionHashes.length === 0) return;
@@ -38,6 +41,13 @@ export async function endModuleAccess(db: Queryable, now: number, scope: ModuleA
     ])
     .where((eb) => {
       if ('sessionHashes' in scope) return eb('module_grant_sessions.session_hash', 'in', scope.sessionHashes);
+      if ('userId' in scope && 'clientId' in scope) {
+        return eb.and([
+          eb('module_grant_sessions.company_id', '=', scope.companyId),
+          eb('module_grant_sessions.user_id', '=', scope.userId),
+          eb('module_grant_sessions.client_id', '=', scope.clientId),
+        ]);
+      }
       if ('userId' in scope) {
         return eb.and([eb('module_grant_sessions.company_id', '=', scope.companyId), eb('module_grant_sessions.user_id', '=', scope.userId)]);
       }
@@ -72,6 +82,15 @@ export async function endModuleAccess(db: Queryable, now: number, scope: ModuleA
 
   if ('sessionHashes' in scope) {
     await db.deleteFrom('module_grant_sessions').where('session_hash', 'in', scope.sessionHashes).execute();
+  } else if ('userId' in scope && 'clientId' in scope) {
+    // Tokens of grants made before grants were bound to sessions carry no binding; the
+    // account check at their use (modules/access.ts) refuses them.
+    await db
+      .deleteFrom('module_grant_sessions')
+      .where('company_id', '=', scope.companyId)
+      .where('user_id', '=', scope.userId)
+      .where('client_id', '=', scope.clientId)
+      .execute();
   } else if ('userId' in scope) {
     await db
       .deleteFrom('module_grant_sessions')

@@ -1,9 +1,10 @@
 // The account behind a token: accountId is "<companyId>.<userId>", so even here a user
 // is only ever looked up together with its company. A disabled user or a suspended
 // company has no account, which stops refresh, userinfo and silent sign-in at once; so
-// does a module the company may no longer use (grant revoked, or switched off).
+// does a module the company may no longer use (grant revoked, or switched off), or one
+// the user's groups no longer allow (modules/access.ts).
 import type { Db } from '../../storage/index.ts';
-import { companyMayUse } from '../store.ts';
+import { userMayUse } from '../access.ts';
 
 export const ACR_2FA = 'urn:gatehouse:loa:2fa';
 
@@ -16,7 +17,7 @@ export function parseAccountId(accountId: string): { companyId: string; userId: 
   return companyId && userId && extra === undefined ? { companyId, userId } : undefined;
 }
 
-/** The account, if it is still active; with `clientId` (a token in use), only if the company may use that module. */
+/** The account, if it is still active; with `clientId` (a token in use), only if the user may use that module. */
 export async function findAccount(db: Db, accountId: string, clientId?: string) {
   const ids = parseAccountId(accountId);
   if (!ids) return undefined;
@@ -36,7 +37,7 @@ export async function findAccount(db: Db, accountId: string, clientId?: string) 
     .where('users.id', '=', ids.userId)
     .executeTakeFirst();
   if (!row || row.status !== 'active' || row.companyStatus !== 'active') return undefined;
-  if (clientId !== undefined && !(await companyMayUse(db, row.companyId, clientId))) return undefined;
+  if (clientId !== undefined && !(await userMayUse(db, row.companyId, ids.userId, clientId))) return undefined;
   return {
     accountId,
     async claims() {

@@ -44,11 +44,17 @@ export function logoutPage(form: string, clientName: string | undefined): string
   );
 }
 
-export function refusedPage(moduleName: string, companyName: string): string {
-  return page(
-    'This module is not available',
-    `<p>${escapeHtml(moduleName)} is not enabled for ${escapeHtml(companyName)}.</p>
-<p>Ask a Master of your company to enable it, or your account manager to add it to your company's account.</p>
-<p><a class="button" href="/">Back to Gatehouse</a></p>`,
-  );
+/**
+ * The page a user sees at a module they may not use: the company has not got it switched
+ * on, or (`not_in_group`) the company gives it to some of its groups and not to theirs.
+ */
+export function refusedPage(moduleName: string, companyName: string, why: 'not_enabled' | 'not_in_group' = 'not_enabled'): string {
+  const text =
+    why === 'not_in_group'
+      ? `<p>${escapeHtml(companyName)} gives ${escapeHtml(moduleName)} only to some of its groups, and your account is in none of them.</p>
+<p>Ask a Master of your company to add you to a group that may use it.</p>`
+      : `<p>${escapeHtml(moduleName)} is not enabled for ${escapeHtml(companyName)}.</p>
+<p>Ask a Master of your company to enable it, or your account manager to add it to your company's account.</p>`;
+  return page('This module is not available', `${text}
+<p><a class="button" href="/">Back to Gatehouse</a></p>`);
 }

@@ -11,7 +11,7 @@ import { authenticateSession } from '../../sessions/index.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isLoopbackHost } from '../redirect-uris.ts';
-import { companyMayUse } from '../store.ts';
+import { userMayUse } from '../access.ts';
 import { accountIdOf, ACR_2FA, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
@@ -72,11 +72,11 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     }),
   );
   login.checks.add(
-    new Check('module_access', "The user's company may not use this module", async (ctx) => {
+    new Check('module_access', 'The user may not use this module (company or groups)', async (ctx) => {
       const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
       const clientId = ctx.oidc.client?.clientId;
       if (!ids || !clientId) return Check.NO_NEED_TO_PROMPT;
-      return (await companyMayUse(deps.db, ids.companyId, clientId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      return (await userMayUse(deps.db, ids.companyId, ids.userId, clientId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
 

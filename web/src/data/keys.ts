@@ -26,6 +26,7 @@ export const keys = {
     policy: ['company', 'policy'] as const,
     compliance: ['company', 'compliance'] as const,
     apiClients: ['company', 'api-clients'] as const,
+    groups: ['company', 'groups'] as const,
     sso: ['company', 'sso'] as const,
     ssoTest: (providerId: string, testId: string) => ['company', 'sso', 'test', providerId, testId] as const,
   },

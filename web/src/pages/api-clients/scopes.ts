@@ -2,8 +2,8 @@ import { API_SCOPES, PLATFORM_ONLY_API_SCOPES, type ApiScope } from '@contract';
 
 /** What each scope lets a client do, in the words of docs/API.md's scope table. */
 export const SCOPE_HINTS: Record<ApiScope, string> = {
-  'users:read': "List the company's users.",
-  'users:write': "Invite users, change roles, deactivate, delete, unlock, end a user's sessions.",
+  'users:read': "List the company's users and groups.",
+  'users:write': "Invite users, change roles, deactivate, delete, unlock, end a user's sessions, manage groups.",
   'mfa:reset': "Reset a user's 2FA (with the two-person rule, a Master who does not hold this client's secret approves).",
   'policy:read': "Read the company's security policy.",
   'policy:write': "Change the company's security policy.",

@@ -8,12 +8,13 @@ import { ApiClientsTab } from '../api-clients';
 import { AuditLog } from '../audit/AuditLog';
 import { ApprovalsTab } from './ApprovalsTab';
 import { ComplianceTab } from './ComplianceTab';
+import { GroupsTab } from './GroupsTab';
 import { NoAccess } from '../../components/NoAccess';
 import { PolicyTab } from './PolicyTab';
 import { SsoTab } from './SsoTab';
 import { UsersTab } from './UsersTab';
 
-const tabs = ['users', 'approvals', 'policy', 'sso', 'audit', 'compliance', 'api-clients'] as const;
+const tabs = ['users', 'groups', 'approvals', 'policy', 'sso', 'audit', 'compliance', 'api-clients'] as const;
 
 /** Company administration for the Root Master and Masters. */
 export function CompanyPage() {
@@ -31,7 +32,7 @@ export function CompanyPage() {
           {me.company.name}
         </Title>
         <Text size="sm" c="dimmed">
-          Users, security policy, audit log and API clients of your company.
+          Users, groups, security policy, audit log and API clients of your company.
         </Text>
       </div>
       {!isMaster(me) ? (
@@ -41,6 +42,7 @@ export function CompanyPage() {
         <Tabs value={tab} onChange={setTab} keepMounted={false}>
           <Tabs.List mb="lg">
             <Tabs.Tab value="users">Users</Tabs.Tab>
+            <Tabs.Tab value="groups">Groups</Tabs.Tab>
             <Tabs.Tab value="approvals">Approvals</Tabs.Tab>
             <Tabs.Tab value="policy">Security Policy</Tabs.Tab>
             <Tabs.Tab value="sso">Single Sign-On</Tabs.Tab>
@@ -50,6 +52,9 @@ export function CompanyPage() {
           </Tabs.List>
           <Tabs.Panel value="users">
             <UsersTab me={me} />
+          </Tabs.Panel>
+          <Tabs.Panel value="groups">
+            <GroupsTab />
           </Tabs.Panel>
           <Tabs.Panel value="approvals">
             <ApprovalsTab me={me} />

@@ -39,7 +39,7 @@ export function CompanyModulesCard({ companyName, isOperator }: CompanyModulesCa
       </Title>
       <Text size="sm" c="dimmed" mt={4} mb="md">
         Modules added to {possessive(companyName)} account. Switch one on to put it on your users' home page and let them log in
-        to it; switch it off to stop them.
+        to it (only the members of its groups, once a group has it: Company, Groups); switch it off to stop them.
       </Text>
       <Stack gap="md">
         <ErrorAlert message={error?.message ?? toggle.error?.message} />

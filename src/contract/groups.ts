@@ -1,0 +1,33 @@
+// Groups: a company's Masters put users in groups and choose which of the company's
+// granted modules each group may see and sign in to. Once any group has a module, only
+// members of such groups get it; a module no group has stays open to everyone.
+import { z } from 'zod';
+import { time } from './common.ts';
+import { name } from './fields.ts';
+
+/** How many modules one request may name (more than any company is granted). */
+export const MAX_GROUP_MODULES = 200;
+
+export const groupNameBody = z.object({ name: name('Group name', 100) });
+export const groupMemberBody = z.object({ userId: z.uuid({ error: 'Choose a user of your company.' }) });
+export const groupModulesBody = z.object({
+  moduleIds: z
+    .array(z.uuid({ error: 'Not a module id.' }), { error: 'Send a list of module ids.' })
+    .max(MAX_GROUP_MODULES, `At most ${MAX_GROUP_MODULES} modules.`),
+});
+export const groupMemberParams = z.object({ id: z.uuid(), userId: z.uuid() });
+
+export const group = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  createdAt: time,
+  members: z.array(z.object({ id: z.uuid(), username: z.string(), displayName: z.string() })),
+  /** The modules members may use (only those the company still has granted). */
+  modules: z.array(z.object({ id: z.uuid(), name: z.string() })),
+});
+export const groupList = z.object({ groups: z.array(group) });
+export const oneGroup = z.object({ group });
+
+// /api/v1: the same, under the company's path.
+export const apiGroupParams = z.object({ companyId: z.uuid(), groupId: z.uuid() });
+export const apiGroupMemberParams = z.object({ companyId: z.uuid(), groupId: z.uuid(), userId: z.uuid() });

@@ -1,0 +1,70 @@
+// Membership from an identity provider's group claim (single sign-on): at each sign-in
+// the user's groups become the company's groups the claim names. Names are matched as
+// group names are everywhere (case, spacing and look-alikes folded); a name the company
+// has no group for is ignored: the provider never creates groups. Runs in the caller's
+// transaction (the sign-in's), ends any module access the user loses, and audits a change.
+import { recordAudit } from '../audit/index.ts';
+import { endLostModuleAccess } from '../modules/index.ts';
+import { nameKey } from '../shared/text.ts';
+import type { Queryable } from '../storage/index.ts';
+
+export interface MembershipSync {
+  /** Names of the groups the user joined, and left. */
+  added: string[];
+  removed: string[];
+}
+
+export async function replaceMembershipsByGroupNames(
+  db: Queryable,
+  now: number,
+  companyId: string,
+  userId: string,
+  names: readonly string[],
+): Promise<MembershipSync> {
+  const keys = [...new Set(names.map((n) => nameKey(n)).filter((k) => k !== ''))];
+  const user = await db.selectFrom('users').select(['id', 'username']).where('company_id', '=', companyId).where('id', '=', userId).executeTakeFirst();
+  if (!user) return { added: [], removed: [] };
+  const [named, current] = await Promise.all([
+    keys.length === 0
+      ? Promise.resolve([])
+      : db.selectFrom('groups').select(['id', 'name']).where('company_id', '=', companyId).where('name_key', 'in', keys).execute(),
+    db
+      .selectFrom('group_members')
+      .innerJoin('groups', 'groups.id', 'group_members.group_id')
+      .select(['groups.id as id', 'groups.name as name'])
+      .where('group_members.company_id', '=', companyId)
+      .where('group_members.user_id', '=', userId)
+      .execute(),
+  ]);
+  const wanted = new Set(named.map((g) => g.id));
+  const had = new Set(current.map((g) => g.id));
+  const joining = named.filter((g) => !had.has(g.id));
+  const leaving = current.filter((g) => !wanted.has(g.id));
+  if (joining.length > 0) {
+    await db
+      .insertInto('group_members')
+      .values(joining.map((g) => ({ group_id: g.id, company_id: companyId, user_id: userId, added_at: now })))
+      .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
+      .execute();
+  }
+  if (leaving.length > 0) {
+    await db
+      .deleteFrom('group_members')
+      .where('company_id', '=', companyId)
+      .where('user_id', '=', userId)
+      .where('group_id', 'in', leaving.map((g) => g.id))
+      .execute();
+    await endLostModuleAccess(db, companyId, now, 'group_changed', { userId });
+  }
+  const result = { added: joining.map((g) => g.name).sort(), removed: leaving.map((g) => g.name).sort() };
+  if (joining.length > 0 || leaving.length > 0) {
+    await recordAudit(db, now, {
+      companyId,
+      actorId: null,
+      action: 'group.memberships_synced',
+      target: userId,
+      detail: { username: user.username, source: 'identity_provider', ...result },
+    });
+  }
+  return result;
+}

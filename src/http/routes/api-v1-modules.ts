@@ -1,0 +1,134 @@
+// /api/v1 on modules: the catalogue (register, rotate a secret: platform clients with
+// modules:write), a company's grants (modules:write) and its switches, which a company's
+// own client may read (modules:read) and flip (modules:switch) as its Masters do. Every
+// change is audited with the client as the actor; a client secret is answered once.
+import type { FastifyRequest } from 'fastify';
+import { getCompany } from '../../companies/index.ts';
+import { companyModuleParams, companyParams, idempotencyHeaders, moduleParams } from '../../contract/api-v1.ts';
+import { done } from '../../contract/common.ts';
+import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
+import { moduleBody, moduleList, moduleRegistered, secretRotated } from '../../contract/operator.ts';
+import { assertThat } from '../../errors.ts';
+import {
+  companyModules,
+  getModule,
+  grantModule,
+  listModules,
+  registerModuleBy,
+  revokeModuleGrant,
+  rotateModuleSecretBy,
+  switchCompanyModule,
+  type ModuleChangeBy,
+} from '../../modules/index.ts';
+import { moduleView } from '../../presenters/index.ts';
+import { auditActor } from '../../users/index.ts';
+import { apiActorOf } from '../api-client-guard.ts';
+import { requestMeta } from '../guards.ts';
+import { platformClient } from './api-v1-requests.ts';
+import { reachAsActor } from './api-v1-tenant.ts';
+import type { V1 } from './api-v1.ts';
+
+/** A platform API client changing the module catalogue, as the audit trail names it. */
+function clientOf(request: FastifyRequest): ModuleChangeBy {
+  const actor = platformClient(apiActorOf(request));
+  const { ip, userAgent } = requestMeta(request);
+  return { actorId: null, actorClientId: actor.apiClientId, ip, userAgent, named: { actorClientName: actor.name } };
+}
+
+export function moduleRoutes({ api, deps, idempotent }: V1) {
+  api.post(
+    '/modules',
+    {
+      config: { scope: 'modules:write' },
+      schema: {
+        summary: 'Register a module (an OpenID Connect client); its client secret is answered this once. Takes an Idempotency-Key (a retry answers the module without the secret)',
+        headers: idempotencyHeaders,
+        body: moduleBody,
+        response: { 201: moduleRegistered },
+      },
+    },
+    async (request, reply) => {
+      const by = clientOf(request);
+      return idempotent(request, reply, async () => {
+        const { module, clientSecret } = await registerModuleBy(deps, request.body, by);
+        // A retry gets the module without its secret, which is never stored: rotate it for a new one.
+        const shown = moduleView(module);
+        return { status: 201, body: { module: shown, clientSecret: clientSecret ?? null }, replayBody: { module: shown, clientSecret: null } };
+      });
+    },
+  );
+
+  api.post(
+    '/modules/:moduleId/rotate-secret',
+    {
+      config: { scope: 'modules:write' },
+      schema: { summary: 'A new client secret for a module, answered this once (the old one stops working)', params: moduleParams, response: { 200: secretRotated } },
+    },
+    async (request) => ({ clientSecret: await rotateModuleSecretBy(deps, request.params.moduleId, clientOf(request)) }),
+  );
+
+  api.get(
+    '/modules',
+    { config: { scope: 'modules:read' }, schema: { summary: 'Registered modules (platform clients only)', response: { 200: moduleList } } },
+    async (request) => {
+      // modules:read is open to company clients for their own switches; the catalogue is not.
+      platformClient(apiActorOf(request));
+      return { modules: (await listModules(deps.db)).map(moduleView) };
+    },
+  );
+
+  api.get(
+    '/companies/:companyId/modules',
+    { config: { scope: 'modules:read' }, schema: { summary: 'Modules granted to the company, on or off', params: companyParams, response: { 200: companyModuleSwitches } } },
+    async (request) => {
+      const { companyId } = await reachAsActor(deps, request);
+      const granted = await companyModules(deps.db, companyId);
+      return { modules: granted.map((m) => ({ id: m.id, name: m.name, description: m.description, enabled: m.enabled === 1 })) };
+    },
+  );
+
+  api.post(
+    '/companies/:companyId/modules/:moduleId/grant',
+    { config: { scope: 'modules:write' }, schema: { summary: 'Grant a module to a company', params: companyModuleParams, response: { 200: done } } },
+    async (request) => {
+      platformClient(apiActorOf(request));
+      const { companyId, moduleId } = request.params;
+      assertThat((await getCompany(deps.db, companyId)) && (await getModule(deps.db, moduleId)), 'request.not_found');
+      await grantModule(deps.db, companyId, moduleId, deps.clock());
+      return {};
+    },
+  );
+
+  api.post(
+    '/companies/:companyId/modules/:moduleId/revoke',
+    {
+      config: { scope: 'modules:write' },
+      schema: { summary: "Take a module away from a company (its users' module sign-ins end)", params: companyModuleParams, response: { 200: done } },
+    },
+    async (request) => {
+      platformClient(apiActorOf(request));
+      const { companyId, moduleId } = request.params;
+      await deps.db.transaction().execute((tx) => revokeModuleGrant(tx, companyId, moduleId, deps.clock()));
+      return {};
+    },
+  );
+
+  api.post(
+    '/companies/:companyId/modules/:moduleId',
+    {
+      config: { scope: 'modules:switch' },
+      schema: { summary: 'Switch a granted module on or off for the company', params: companyModuleParams, body: enableBody, response: { 200: done } },
+    },
+    async (request) => {
+      // A company's own client may switch its company's modules, as its Masters do.
+      const actor = await reachAsActor(deps, request);
+      const { ip, userAgent } = requestMeta(request);
+      const by = { ...auditActor(actor), ip, userAgent };
+      const changed = await deps.db
+        .transaction()
+        .execute((tx) => switchCompanyModule(tx, deps.clock(), actor.companyId, request.params.moduleId, request.body.enabled, by));
+      assertThat(changed, 'request.not_found');
+      return {};
+    },
+  );
+}

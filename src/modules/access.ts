@@ -1,0 +1,108 @@
+// Who may use a module: the company must have it granted and switched on, and once any
+// of the company's groups names the module, only members of those groups may see it in
+// the launcher or sign in to it. A module no group names stays open to every user of the
+// company, so a company without groups works as before. Masters follow the same rule:
+// groups decide module access, not roles (the admin console is not a module).
+import type { Queryable } from '../storage/index.ts';
+import { endModuleAccess } from './backchannel/end-access.ts';
+import { companyModules } from './store.ts';
+
+/** Why a user may not use a module, or that they may. */
+export type ModuleAccess = 'allowed' | 'not_enabled' | 'not_in_group';
+
+const truthy = (value: unknown) => value === true || Number(value) === 1;
+
+/** The access decision for one user and one client (a token in use, an authorization). */
+export async function moduleAccessFor(db: Queryable, companyId: string, userId: string, clientId: string): Promise<ModuleAccess> {
+  const row = await db
+    .selectFrom('company_modules')
+    .innerJoin('modules', 'modules.id', 'company_modules.module_id')
+    .select('company_modules.enabled')
+    .select((eb) => [
+      eb
+        .exists(
+          eb
+            .selectFrom('group_modules')
+            .select('group_modules.group_id')
+            .where('group_modules.company_id', '=', companyId)
+            .whereRef('group_modules.module_id', '=', 'modules.id'),
+        )
+        .as('restricted'),
+      eb
+        .exists(
+          eb
+            .selectFrom('group_modules')
+            .innerJoin('group_members', 'group_members.group_id', 'group_modules.group_id')
+            .select('group_modules.group_id')
+            .where('group_modules.company_id', '=', companyId)
+            .where('group_members.company_id', '=', companyId)
+            .where('group_members.user_id', '=', userId)
+            .whereRef('group_modules.module_id', '=', 'modules.id'),
+        )
+        .as('member'),
+    ])
+    .where('company_modules.company_id', '=', companyId)
+    .where('modules.client_id', '=', clientId)
+    .executeTakeFirst();
+  if (row?.enabled !== 1) return 'not_enabled';
+  return truthy(row.restricted) && !truthy(row.member) ? 'not_in_group' : 'allowed';
+}
+
+/** May this user sign in to this client now? */
+export async function userMayUse(db: Queryable, companyId: string, userId: string, clientId: string): Promise<boolean> {
+  return (await moduleAccessFor(db, companyId, userId, clientId)) === 'allowed';
+}
+
+/** The launcher: the company's switched-on modules this user may open. */
+export async function modulesForUser(db: Queryable, companyId: string, userId: string) {
+  const [granted, restricted, mine] = await Promise.all([
+    companyModules(db, companyId),
+    db.selectFrom('group_modules').select('module_id').distinct().where('company_id', '=', companyId).execute(),
+    db
+      .selectFrom('group_modules')
+      .innerJoin('group_members', 'group_members.group_id', 'group_modules.group_id')
+      .select('group_modules.module_id')
+      .distinct()
+      .where('group_modules.company_id', '=', companyId)
+      .where('group_members.company_id', '=', companyId)
+      .where('group_members.user_id', '=', userId)
+      .execute(),
+  ]);
+  const closed = new Set(restricted.map((r) => r.module_id));
+  const open = new Set(mine.map((r) => r.module_id));
+  return granted.filter((m) => m.enabled === 1 && (!closed.has(m.id) || open.has(m.id)));
+}
+
+/**
+ * After a change to groups (members, a group's modules, a group deleted): every module
+ * grant of the company whose user may no longer use its module ends, with its tokens,
+ * and the module is told. In the caller's transaction, so access ends when the change
+ * commits. Only live grants are looked at, narrowed to the user or the modules the change
+ * concerns when the caller knows them, so a large company costs little.
+ */
+export async function endLostModuleAccess(
+  db: Queryable,
+  companyId: string,
+  now: number,
+  reason: string,
+  concerning: { userId?: string; moduleIds?: readonly string[] } = {},
+): Promise<void> {
+  const { userId, moduleIds } = concerning;
+  if (moduleIds?.length === 0) return;
+  let held = db
+    .selectFrom('module_grant_sessions')
+    .select(['module_grant_sessions.user_id as userId', 'module_grant_sessions.client_id as clientId'])
+    .distinct()
+    .where('module_grant_sessions.company_id', '=', companyId);
+  if (userId !== undefined) held = held.where('module_grant_sessions.user_id', '=', userId);
+  if (moduleIds !== undefined) {
+    held = held
+      .innerJoin('modules', 'modules.client_id', 'module_grant_sessions.client_id')
+      .where('modules.id', 'in', [...moduleIds]);
+  }
+  for (const grant of await held.execute()) {
+    if (!(await userMayUse(db, companyId, grant.userId, grant.clientId))) {
+      await endModuleAccess(db, now, { companyId, userId: grant.userId, clientId: grant.clientId }, reason);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+// Changes to modules that people and API clients make, each in one transaction with its
+// audit event: registering a module and rotating its secret (operators, platform API
+// clients), switching a company's module on or off (its Masters, its API client). The
+// trail names who did it; a client secret never goes into it.
+import { recordAudit, type AuditEvent } from '../audit/index.ts';
+import { assertThat } from '../errors.ts';
+import type { CoreDeps } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import { registerModule, rotateModuleSecret, setModuleEnabled, type ModuleInput } from './store.ts';
+
+/** Who changed a module, as the audit trail names them (a person or an API client). */
+export type ModuleChangeBy = Pick<AuditEvent, 'actorId' | 'actorClientId' | 'ip' | 'userAgent'> & { named: Record<string, unknown> };
+
+function eventBy(by: ModuleChangeBy, companyId: string | null, action: string, moduleId: string, detail: Record<string, unknown>): AuditEvent {
+  const { named, ...actor } = by;
+  return { ...actor, companyId, action, target: moduleId, detail: { ...detail, ...named } };
+}
+
+/** A new module; its client secret (confidential clients) is answered this once. */
+export async function registerModuleBy(deps: CoreDeps, input: ModuleInput, by: ModuleChangeBy) {
+  return deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const registered = await registerModule(tx, deps.deriveKey('client-secrets'), input, now);
+    const { module } = registered;
+    await recordAudit(tx, now, eventBy(by, null, 'module.registered', module.id, { clientId: module.client_id, module: module.name }));
+    return registered;
+  });
+}
+
+/** A new client secret for a confidential module, answered this once; the old one stops working. */
+export async function rotateModuleSecretBy(deps: CoreDeps, moduleId: string, by: ModuleChangeBy): Promise<string> {
+  return deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const clientSecret = await rotateModuleSecret(tx, deps.deriveKey('client-secrets'), moduleId);
+    const module = await tx.selectFrom('modules').select(['client_id', 'name']).where('id', '=', moduleId).executeTakeFirst();
+    assertThat(module, 'request.not_found');
+    await recordAudit(tx, now, eventBy(by, null, 'module.secret_rotated', moduleId, { clientId: module.client_id, module: module.name }));
+    return clientSecret;
+  });
+}
+
+/**
+ * A company's Master (or API client) switches one of its granted modules on or off, in
+ * one transaction with the trail; switching off ends the users' sign-ins to it. False
+ * when the module is not granted to the company (so another company's is "not found").
+ */
+export async function switchCompanyModule(db: Queryable, now: number, companyId: string, moduleId: string, enabled: boolean, by: ModuleChangeBy) {
+  const changed = await setModuleEnabled(db, companyId, moduleId, enabled, now);
+  if (!changed) return false;
+  const module = await db.selectFrom('modules').select('name').where('id', '=', moduleId).executeTakeFirst();
+  await recordAudit(db, now, eventBy(by, companyId, enabled ? 'module.switched_on' : 'module.switched_off', moduleId, { module: module?.name ?? null }));
+  return true;
+}

@@ -1,0 +1,19 @@
+// Groups for a company's Masters (docs/API.md "Groups"): which users are in which group,
+// and which of the company's modules each group may use.
+import { get, post, seg } from '../api';
+
+export type { Group } from '@contract';
+import type { Group } from '@contract';
+
+type Empty = Record<string, never>;
+const one = (path: string, body: unknown = {}) => post<{ group: Group }>(path, body);
+
+export const groupsApi = {
+  list: () => get<{ groups: Group[] }>('/company/groups'),
+  create: (name: string) => one('/company/groups', { name }),
+  rename: (id: string, name: string) => one(`/company/groups/${seg(id)}/rename`, { name }),
+  remove: (id: string) => post<Empty>(`/company/groups/${seg(id)}/delete`),
+  addMember: (id: string, userId: string) => one(`/company/groups/${seg(id)}/members`, { userId }),
+  removeMember: (id: string, userId: string) => one(`/company/groups/${seg(id)}/members/${seg(userId)}/remove`),
+  setModules: (id: string, moduleIds: string[]) => one(`/company/groups/${seg(id)}/modules`, { moduleIds }),
+};
