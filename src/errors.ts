@@ -121,6 +121,26 @@ const registry = {
     message:
       "That code didn't work. Enter the current 6-digit code from your authenticator app; each code works only once.",
   },
+
+  'sso.not_tested': {
+    status: 409,
+    message: 'Run Test sign-in successfully with these settings before switching this provider on.',
+  },
+  'sso.break_glass_required': {
+    status: 409,
+    message:
+      'Name at least one active Master who has a password and two-factor authentication as a break-glass user first, so a broken provider cannot lock the company out.',
+  },
+  'sso.metadata_invalid': { status: 400, message: 'The metadata XML could not be read as a SAML 2.0 identity provider.' },
+  'sso.discovery_failed': {
+    status: 400,
+    message: "Gatehouse could not read the provider's OpenID Connect discovery document at this issuer URL.",
+  },
+  'sso.not_offered': { status: 409, message: 'Single sign-on is not switched on for this company. Continue with your password.' },
+  'sso.sign_in_failed': {
+    status: 401,
+    message: "Signing in with your company's identity provider did not work. Try again, or ask your company's Master.",
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof registry;

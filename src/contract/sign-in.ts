@@ -5,7 +5,8 @@ import { done, linkToken, nextPage, time } from './common.ts';
 import { email, multilineText, name, password, phone, recoveryCode, RETURN_TO_PATTERN, text, totpCode } from './fields.ts';
 import { PASSWORD_CLASSES } from './password-rules.ts';
 
-export const loginSteps = z.enum(['identify', 'password', 'totp', 'enroll', 'done']);
+/** 'sso': the company signs in through its identity provider; 'sso_trusted': back from it, one call finishes. */
+export const loginSteps = z.enum(['identify', 'password', 'totp', 'enroll', 'sso', 'sso_trusted', 'done']);
 
 export const passwordRule = z.object({ minLength: z.number().int(), classes: z.array(z.enum(PASSWORD_CLASSES)) });
 
@@ -14,7 +15,11 @@ export const loginState = z.object({
   step: loginSteps,
   username: z.string().optional(),
   companyName: z.string().optional(),
+  /** At the 'sso' step: the name of the company's identity provider. */
+  provider: z.string().optional(),
 });
+/** Where to send the browser: the company's identity provider. */
+export const ssoRedirect = z.object({ redirectTo: z.string() });
 
 export const identifyBody = z.object({
   username: text('Username', 100),

@@ -7,6 +7,7 @@ import type * as groups from './groups.ts';
 import type * as account from './my-account.ts';
 import type * as operator from './operator.ts';
 import type * as signIn from './sign-in.ts';
+import type * as sso from './sso.ts';
 
 type Out<T extends z.ZodType> = z.output<T>;
 type Item<T> = T extends readonly (infer I)[] ? I : never;
@@ -53,3 +54,9 @@ export type ModuleInput = z.input<typeof operator.moduleBody>;
 export type ApiClient = Out<typeof apiClients.apiClientView>;
 export type ApiClientWithSecret = Out<typeof apiClients.apiClientWithSecret>;
 export type ApiClientInput = z.input<typeof apiClients.operatorApiClientBody>;
+
+export type SsoOverview = Out<typeof sso.ssoOverview>;
+export type SsoProvider = Out<typeof sso.ssoProvider>;
+export type SsoProviderInput = z.input<typeof sso.ssoProviderBody>;
+export type SsoTestResult = Out<typeof sso.ssoTestResult>;
+export type SsoMode = Out<typeof sso.ssoMode>;

@@ -3,3 +3,4 @@ export { createPasswordHasher, MAX_PASSWORD_LENGTH, type PasswordHasher } from '
 export { createSecretBox, generateSecretKey, type SecretBox } from './secrets.ts';
 export { constantTimeEqual, deriveKey, hashToken, keyedHash, newId, randomBytesOf, randomToken } from './tokens.ts';
 export { generateSigningJwk, type PrivateJwk, type SigningAlg } from './signing.ts';
+export { describeCertificate, type CertificateSummary } from './certificates.ts';

@@ -27,6 +27,7 @@ import { adminUserRoutes } from './routes/admin-users.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { apiV1Routes } from './routes/api-v1.ts';
 import { apiClientRoutes } from './routes/api-clients.ts';
+import { ssoRoutes } from './routes/sso.ts';
 import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
 import { installApiContract } from './api-contract.ts';
@@ -114,6 +115,7 @@ export async function buildHttpApp(
   groupRoutes(app, ctx);
   operatorRoutes(app, ctx);
   apiClientRoutes(app, ctx);
+  ssoRoutes(app, ctx);
   await apiV1Routes(app, ctx, options.oidc);
   await oidcRoutes(app, ctx, options.oidc);
   await serveWebApp(app, options.webDist);

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 import { checkOrigin, SAFE_METHODS } from './guards.ts';
 
-export type RouteKind = 'api' | 'bearer-api' | 'provider' | 'page' | 'unmatched';
+export type RouteKind = 'api' | 'bearer-api' | 'provider' | 'saml-acs' | 'page' | 'unmatched';
 
 /** Which guards a matched route pattern gets (the pattern, e.g. `/api/company/users/:id/deactivate`). */
 export function routeKind(pattern: string | undefined): RouteKind {
@@ -13,6 +13,10 @@ export function routeKind(pattern: string | undefined): RouteKind {
   // The OpenID provider authenticates its own clients (client secrets, PKCE, its own
   // cookies and forms); a module's back end posts to it from anywhere, without an Origin.
   if (pattern === '/oidc' || pattern.startsWith('/oidc/')) return 'provider';
+  // A company's SAML provider posts its answer from its own site (the HTTP-POST binding).
+  // The signed assertion is the credential; it only moves on the login flow it answers,
+  // which the browser holding that flow's cookie then finishes (src/sso/sign-in.ts).
+  if (pattern === '/saml/:companyId/acs') return 'saml-acs';
   // The versioned API authenticates by bearer token only and drops cookies
   // (api-client-guard.ts): a cross-site page cannot attach a token, so there is no
   // ambient credential to forge a request with, and no origin to check.
@@ -46,7 +50,7 @@ export function guardRoutes(app: FastifyInstance, publicOrigin: string): void {
   app.addHook('onRequest', async (request, reply) => {
     const kind = routeKind(matchedRoute(request));
     // Nothing answers an unmatched request but the 404 handler, which changes nothing.
-    if (kind === 'unmatched' || kind === 'provider') return;
+    if (kind === 'unmatched' || kind === 'provider' || kind === 'saml-acs') return;
     if (kind === 'api' || kind === 'bearer-api') reply.header('cache-control', 'no-store');
     // Every state-changing request outside the provider and the bearer API comes from our
     // own origin, and is refused before the session is even looked at (which touches it).

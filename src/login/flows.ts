@@ -4,15 +4,16 @@
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Queryable } from '../storage/index.ts';
+import type { Selectable } from 'kysely';
 import type { LoginFlowsTable } from '../storage/schema.ts';
 
 export const FLOW_TTL_MS = 10 * 60_000;
-export type FlowRow = LoginFlowsTable;
+export type FlowRow = Selectable<LoginFlowsTable>;
 export type FlowStep = LoginFlowsTable['step'];
 
 export async function createFlow(
   db: Queryable,
-  input: { companyId: string | null; userId: string | null; username: string; companyName: string; returnTo: string | null },
+  input: { companyId: string | null; userId: string | null; username: string; companyName: string; returnTo: string | null; step?: FlowStep },
   now: number,
 ): Promise<string> {
   const token = randomToken();
@@ -24,7 +25,7 @@ export async function createFlow(
       user_id: input.userId,
       username: input.username,
       company_name: input.companyName,
-      step: 'password',
+      step: input.step ?? 'password',
       enroll_secret: null,
       totp_failures: 0,
       return_to: input.returnTo,

@@ -7,3 +7,4 @@ export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRul
 export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
 export { verifyCurrentPassword, withPasswordAndCode } from './reauth.ts';
 export { acceptCode, appCode, type CodeOutcome } from './code-attempt.ts';
+export { activeProvider, choosePassword, continueAfterProvider, finishTrustedLogin, flowAwaitingProvider, auditProviderLogin } from './federated.ts';

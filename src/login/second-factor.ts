@@ -22,6 +22,11 @@ export async function finishLogin(
   factor: { amr: string[]; detail?: Record<string, unknown> },
 ) {
   const now = deps.clock();
+  // After the company's identity provider, the first factor was the provider's ("fed",
+  // as Entra ID says it), not a password: the session and module ID tokens say so.
+  const federated = flow.first_factor === 'fed';
+  const amr = federated ? factor.amr.map((method) => (method === 'pwd' ? 'fed' : method)) : factor.amr;
+  const detail = federated ? { ...factor.detail, firstFactor: 'sso' } : factor.detail;
   if (!(await consumeFlow(tx, flow))) throw new GatehouseError('login.flow_expired');
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   await clearFailures(tx, flow.company_id, flow.user_id);
@@ -32,7 +37,7 @@ export async function finishLogin(
     {
       companyId: flow.company_id,
       userId: flow.user_id,
-      amr: factor.amr,
+      amr,
       ip: meta.ip,
       userAgent: meta.userAgent,
       ttlMs: sessionTtlMs,
@@ -48,7 +53,7 @@ export async function finishLogin(
     target: flow.user_id,
     ip: meta.ip,
     userAgent: meta.userAgent,
-    ...(factor.detail ? { detail: factor.detail } : {}),
+    ...(detail ? { detail } : {}),
   });
   return { sessionToken, sessionTtlMs };
 }

@@ -8,16 +8,18 @@ import { findUserByUsername, getUser } from '../users/index.ts';
 import { advanceFlow, createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
 import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, reserveAttempt } from './lockout.ts';
 import { countIpFailure, ipThrottled } from './ip-throttle.ts';
+import { activeProvider, passwordClosedBySso } from './federated.ts';
 
 export const MAX_TOTP_FAILURES = 5;
 const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
 
-export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'done';
+export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'sso' | 'sso_trusted' | 'done';
 
 export async function currentStep(deps: CoreDeps, flowToken: string | undefined) {
   const flow = await findFlow(deps.db, flowToken, deps.clock());
   if (!flow) return { step: 'identify' as LoginStep };
-  return { step: flow.step as LoginStep, username: flow.username, companyName: flow.company_name };
+  const provider = flow.step === 'sso' && flow.company_id ? await activeProvider(deps.db, flow.company_id) : undefined;
+  return { step: flow.step as LoginStep, username: flow.username, companyName: flow.company_name, ...(provider ? { provider: provider.name } : {}) };
 }
 
 /** Step one. Always moves on to the password: nothing here tells whether names exist. */
@@ -28,6 +30,11 @@ export async function identify(
   const company = await findCompanyByName(deps.db, input.companyName);
   // The user lookup runs either way, so both branches cost the same.
   const user = await findUserByUsername(deps.db, company?.id ?? NO_SUCH_ID, input.username);
+  // A company with single sign-on sends everyone to its provider first (break-glass users
+  // choose "Use password instead"): the answer depends on the company alone, never on
+  // whether the user exists.
+  const provider = await activeProvider(deps.db, company?.id ?? NO_SUCH_ID); // runs either way, as above
+  const step = provider ? ('sso' as const) : ('password' as const);
   const flowToken = await createFlow(
     deps.db,
     {
@@ -36,10 +43,17 @@ export async function identify(
       username: input.username.trim(),
       companyName: input.companyName.trim(),
       returnTo: input.returnTo ?? null,
+      step,
     },
     deps.clock(),
   );
-  return { flowToken, step: 'password' as const, username: input.username.trim(), companyName: input.companyName.trim() };
+  return {
+    flowToken,
+    step: step as LoginStep,
+    username: input.username.trim(),
+    companyName: input.companyName.trim(),
+    ...(provider ? { provider: provider.name } : {}),
+  };
 }
 
 async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMeta, reason: string): Promise<never> {
@@ -67,6 +81,10 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   if (!user || !user.password_hash) {
     await deps.hasher.verifyDummy(password);
     return rejectCredentials(deps, flow, meta, user ? 'not_signed_up' : 'unknown_user');
+  }
+  if (await passwordClosedBySso(deps.db, user)) {
+    await deps.hasher.verifyDummy(password);
+    return rejectCredentials(deps, flow, meta, 'sso_only');
   }
   const policy = await getCompanyPolicy(deps.db, user.company_id);
   const rule = lockoutRuleOf(policy);

@@ -15,6 +15,7 @@ import * as apiClients from './migrations/0010_api_clients.ts';
 import * as idempotencyKeys from './migrations/0011_idempotency_keys.ts';
 import * as clientRequestedApprovals from './migrations/0012_client_requested_approvals.ts';
 import * as groups from './migrations/0014_groups.ts';
+import * as companySso from './migrations/0015_company_sso.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   '0011_idempotency_keys': idempotencyKeys,
   '0012_client_requested_approvals': clientRequestedApprovals,
   '0014_groups': groups,
+  '0015_company_sso': companySso,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -25,6 +25,8 @@ export interface CompaniesTable {
   ip_allowlist: Generated<string>;
   /** 1: resetting a user's 2FA needs a second Master's approval. */
   two_person_2fa_reset: Generated<number>;
+  /** Single sign-on: who may still use a password once a provider is on (migration 0015). */
+  sso_mode: Generated<'sso-only' | 'sso-plus-password'>;
 }
 
 export interface AccountRequestsTable {
@@ -67,6 +69,8 @@ export interface UsersTable {
   created_at: number;
   invited_by: Generated<string | null>;
   last_login_at: Generated<number | null>;
+  /** 1: keeps the password step when the company signs in through its provider (migration 0015). */
+  sso_break_glass: Generated<number>;
 }
 
 export interface ActionLinksTable {
@@ -90,7 +94,8 @@ export interface LoginFlowsTable {
   user_id: string | null;
   username: string;
   company_name: string;
-  step: 'password' | 'totp' | 'enroll';
+  /** 'sso': sent to the company's provider; 'sso_trusted': back, its MFA trusted, one call to finish. */
+  step: 'password' | 'totp' | 'enroll' | 'sso' | 'sso_trusted';
   /** Pending enrollment secret, encrypted, until the first code proves it. */
   enroll_secret: string | null;
   totp_failures: number;
@@ -98,6 +103,8 @@ export interface LoginFlowsTable {
   return_to: string | null;
   expires_at: number;
   created_at: number;
+  /** 'pwd', or 'fed' when the company's identity provider vouched for the user (migration 0015). */
+  first_factor: Generated<'pwd' | 'fed'>;
 }
 
 export interface SessionsTable {
@@ -336,6 +343,50 @@ export interface GroupModulesTable {
   module_id: string;
 }
 
+/** A company's identity provider (migration 0015). */
+export interface SsoProvidersTable {
+  id: string;
+  company_id: string;
+  kind: 'saml' | 'oidc';
+  name: string;
+  enabled: number;
+  saml_entity_id: string | null;
+  saml_sso_url: string | null;
+  /** JSON array of PEM certificates, at most two (rollover). */
+  saml_certs: string | null;
+  oidc_issuer: string | null;
+  oidc_client_id: string | null;
+  /** Encrypted, bound to `sso-oidc:<id>`. */
+  oidc_client_secret: string | null;
+  username_attribute: string;
+  trust_provider_mfa: number;
+  tested_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A request sent to a provider: single use (used_at set atomically). */
+export interface SsoRequestsTable {
+  id: string;
+  company_id: string;
+  provider_id: string;
+  purpose: 'login' | 'test';
+  flow_hash: string | null;
+  session_hash: string | null;
+  nonce: string | null;
+  code_verifier: string | null;
+  result: string | null;
+  expires_at: number;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface SsoAssertionsTable {
+  provider_id: string;
+  assertion_id: string;
+  expires_at: number;
+}
+
 export interface Database {
   companies: CompaniesTable;
   account_requests: AccountRequestsTable;
@@ -362,4 +413,7 @@ export interface Database {
   groups: GroupsTable;
   group_members: GroupMembersTable;
   group_modules: GroupModulesTable;
+  sso_providers: SsoProvidersTable;
+  sso_requests: SsoRequestsTable;
+  sso_assertions: SsoAssertionsTable;
 }

@@ -246,6 +246,15 @@ async function walkEveryPage(walk: Walk) {
     await page.waitForText(shows);
     await check(`company admin: ${name}`);
   }
+  // Single Sign-On: the values for the provider, and the Add Provider dialog.
+  await page.click('Single Sign-On', 'tab');
+  await page.waitForText('What to Give Your Identity Provider');
+  await check('company admin: Single Sign-On');
+  await page.click('Add Provider');
+  await page.waitForControl('Save Provider');
+  await check('company admin: Add Identity Provider dialog');
+  await tab.keyboard.press('Escape');
+  await page.waitForNoText('Signing Certificates');
   // API Clients: the New API Client dialog, the secret shown once, and the list with a row.
   await page.click('API Clients', 'tab');
   await page.waitForText('No API clients yet.');

@@ -108,6 +108,10 @@ export const api = {
     /** `recoveryCodes` are shown this once, in the Success dialog. */
     enrollVerify: (code: string) => post<LoginState & { recoveryCodes?: string[] }>('/login/enroll/verify', { code }),
     restart: () => post<LoginState>('/login/restart'),
+    /** Single sign-on: where the company's identity provider is; "Use password instead"; finish after trusted MFA. */
+    ssoStart: () => post<{ redirectTo: string }>('/login/sso/start'),
+    ssoPassword: () => post<LoginState>('/login/sso/password'),
+    ssoFinish: () => post<LoginState>('/login/sso/finish'),
   },
   logout: () => post<Record<string, never>>('/logout'),
 

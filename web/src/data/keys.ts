@@ -27,6 +27,8 @@ export const keys = {
     compliance: ['company', 'compliance'] as const,
     apiClients: ['company', 'api-clients'] as const,
     groups: ['company', 'groups'] as const,
+    sso: ['company', 'sso'] as const,
+    ssoTest: (providerId: string, testId: string) => ['company', 'sso', 'test', providerId, testId] as const,
   },
 
   operator: {

@@ -11,9 +11,10 @@ import { ComplianceTab } from './ComplianceTab';
 import { GroupsTab } from './GroupsTab';
 import { NoAccess } from '../../components/NoAccess';
 import { PolicyTab } from './PolicyTab';
+import { SsoTab } from './SsoTab';
 import { UsersTab } from './UsersTab';
 
-const tabs = ['users', 'groups', 'approvals', 'policy', 'audit', 'compliance', 'api-clients'] as const;
+const tabs = ['users', 'groups', 'approvals', 'policy', 'sso', 'audit', 'compliance', 'api-clients'] as const;
 
 /** Company administration for the Root Master and Masters. */
 export function CompanyPage() {
@@ -44,6 +45,7 @@ export function CompanyPage() {
             <Tabs.Tab value="groups">Groups</Tabs.Tab>
             <Tabs.Tab value="approvals">Approvals</Tabs.Tab>
             <Tabs.Tab value="policy">Security Policy</Tabs.Tab>
+            <Tabs.Tab value="sso">Single Sign-On</Tabs.Tab>
             <Tabs.Tab value="audit">Audit Log</Tabs.Tab>
             <Tabs.Tab value="compliance">MFA Compliance</Tabs.Tab>
             <Tabs.Tab value="api-clients">API Clients</Tabs.Tab>
@@ -59,6 +61,9 @@ export function CompanyPage() {
           </Tabs.Panel>
           <Tabs.Panel value="policy">
             <PolicyTab />
+          </Tabs.Panel>
+          <Tabs.Panel value="sso">
+            <SsoTab />
           </Tabs.Panel>
           <Tabs.Panel value="audit">
             <AuditLog scope="company" />

@@ -11,6 +11,7 @@ import { ForgotCompany } from './ForgotCompany';
 import { ForgotPassword } from './ForgotPassword';
 import { IdentifyStep } from './IdentifyStep';
 import { PasswordStep } from './PasswordStep';
+import { SsoStep, SsoTrustedStep } from './SsoStep';
 import { TotpStep } from './TotpStep';
 
 /** What other pages may hand over when they send the user here (router state). */
@@ -21,6 +22,8 @@ export interface LoginHandover {
 }
 
 type Notice = { tone: 'success' | 'warning'; message: string };
+
+const SSO_FAILED = "Signing in with your company's identity provider did not work. Try again, or ask your company's Master.";
 
 export interface StepProps {
   flow: LoginState;
@@ -49,9 +52,12 @@ export function LoginPage() {
   const [loadError, setLoadError] = useState<string | null>(null);
   // The forgot forms sit in front of the flow, which stays where it was for "Back to Log In".
   const [forgot, setForgot] = useState<Forgot | null>(null);
-  const [notice, setNotice] = useState<Notice | null>(
-    handover.notice ? { tone: 'success', message: handover.notice } : null,
-  );
+  const [notice, setNotice] = useState<Notice | null>(() => {
+    if (handover.notice) return { tone: 'success', message: handover.notice };
+    // Back from the company's identity provider without a sign-in (?sso=failed).
+    if (new URLSearchParams(location.search).get('sso') === 'failed') return { tone: 'warning', message: SSO_FAILED };
+    return null;
+  });
 
   const finish = useCallback(
     (redirectTo?: string) => {
@@ -164,6 +170,8 @@ export function LoginPage() {
           <IdentifyStep {...stepProps} initialUsername={handover.username} initialCompanyName={handover.companyName} />
         )}
         {stepProps?.flow.step === 'password' && <PasswordStep {...stepProps} />}
+        {stepProps?.flow.step === 'sso' && <SsoStep {...stepProps} />}
+        {stepProps?.flow.step === 'sso_trusted' && <SsoTrustedStep {...stepProps} />}
         {stepProps?.flow.step === 'totp' && <TotpStep {...stepProps} />}
         {stepProps?.flow.step === 'enroll' && <EnrollStep {...stepProps} onFinish={finish} />}
       </Stack>

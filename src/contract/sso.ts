@@ -1,0 +1,88 @@
+// Single sign-on per company: a Master's identity providers (SAML 2.0 or OpenID Connect),
+// who may still use a password, and what Gatehouse tells the provider about itself.
+import { z } from 'zod';
+import { maybeTime, time } from './common.ts';
+import { text } from './fields.ts';
+
+export const SSO_MODES = ['sso-only', 'sso-plus-password'] as const;
+export const ssoMode = z.enum(SSO_MODES, { error: 'Choose sso-only or sso-plus-password.' });
+
+const url = (label: string) => text(label, 2000).refine((value) => URL.canParse(value), `${label} must be a full URL.`);
+const common = {
+  name: text('Name', 100),
+  usernameAttribute: text('Username attribute', 200),
+  trustProviderMfa: z.boolean({ error: 'Say whether to trust the provider’s MFA.' }),
+};
+
+export const samlProviderBody = z.object({
+  kind: z.literal('saml'),
+  ...common,
+  /** The provider's metadata XML; when given, it fills in the three fields below. */
+  metadataXml: z.string().max(500_000, 'The metadata can have at most 500,000 characters.').optional(),
+  entityId: text('Entity ID', 1000).optional(),
+  ssoUrl: url('SSO URL').optional(),
+  /** Up to two signing certificates (PEM or base64): the current one and, during a rollover, the next. */
+  certificates: z
+    .array(z.string().max(20_000, 'A certificate can have at most 20,000 characters.'))
+    .max(2, 'At most two certificates: the current one and the next.')
+    .optional(),
+});
+
+export const oidcProviderBody = z.object({
+  kind: z.literal('oidc'),
+  ...common,
+  issuer: url('Issuer URL'),
+  clientId: text('Client ID', 500),
+  /** Required when adding; when editing, leave it out to keep the stored one. */
+  clientSecret: z.string().max(1000, 'The client secret can have at most 1,000 characters.').optional(),
+});
+
+export const ssoProviderBody = z.discriminatedUnion('kind', [samlProviderBody, oidcProviderBody], {
+  error: 'Choose saml or oidc.',
+});
+
+export const ssoProvider = z.object({
+  id: z.uuid(),
+  kind: z.enum(['saml', 'oidc']),
+  name: z.string(),
+  enabled: z.boolean(),
+  usernameAttribute: z.string(),
+  trustProviderMfa: z.boolean(),
+  /** When Test sign-in last succeeded with these settings; null until then. */
+  testedAt: maybeTime,
+  createdAt: time,
+  updatedAt: time,
+  saml: z
+    .object({
+      entityId: z.string(),
+      ssoUrl: z.string(),
+      certificates: z.array(z.object({ subject: z.string(), notAfter: z.string(), fingerprint: z.string() })),
+    })
+    .nullable(),
+  oidc: z.object({ issuer: z.string(), clientId: z.string(), hasClientSecret: z.boolean() }).nullable(),
+});
+export const oneSsoProvider = z.object({ provider: ssoProvider });
+
+export const ssoOverview = z.object({
+  mode: ssoMode,
+  breakGlassUserIds: z.array(z.uuid()),
+  providers: z.array(ssoProvider),
+  /** What to give the provider. */
+  serviceProvider: z.object({ entityId: z.string(), metadataUrl: z.string(), acsUrl: z.string(), oidcRedirectUri: z.string() }),
+});
+
+export const ssoSettingsBody = z.object({
+  mode: ssoMode.optional(),
+  breakGlassUserIds: z.array(z.uuid({ error: 'Choose users from the list.' })).max(100, 'At most 100 break-glass users.').optional(),
+});
+export const ssoEnabledBody = z.object({ enabled: z.boolean({ error: 'Say on or off.' }) });
+
+export const ssoTestParams = z.object({ id: z.uuid(), testId: z.string().regex(/^_[0-9a-f]{40}$|^[0-9a-f]{64}$/) });
+export const ssoTestStarted = z.object({ testId: z.string(), redirectTo: z.string() });
+export const ssoTestResult = z.object({
+  status: z.enum(['waiting', 'succeeded', 'failed']),
+  /** Who the provider said signed in (succeeded). */
+  identity: z.object({ username: z.string(), displayName: z.string(), email: z.string(), mfa: z.boolean(), method: z.string().nullable() }).optional(),
+  /** Why it failed, in words a Master can act on (failed). */
+  reason: z.string().optional(),
+});

@@ -1,0 +1,156 @@
+// Single sign-on over HTTP. Three audiences: the login page's calls (public, JSON, our
+// origin only), a Master's set-up of the company's providers, and the protocol
+// endpoints the provider sends the browser back to (SAML ACS, OIDC callback) or reads
+// (SP metadata). Those answer with redirects into the web app, which carries on from the
+// login flow bound to its own cookie, never from anything in the provider's answer.
+import { parse as parseQuery } from 'node:querystring';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { done, idParams } from '../../contract/common.ts';
+import { loginDone, loginState, ssoRedirect } from '../../contract/sign-in.ts';
+import { oneSsoProvider, ssoEnabledBody, ssoOverview as ssoOverviewSchema, ssoProviderBody, ssoSettingsBody, ssoTestParams, ssoTestResult as ssoTestResultSchema, ssoTestStarted } from '../../contract/sso.ts';
+import { choosePassword, finishTrustedLogin } from '../../login/index.ts';
+import { endSession } from '../../sessions/index.ts';
+import {
+  addProvider,
+  changeSsoSettings,
+  editProvider,
+  receiveOidcCallback,
+  receiveSamlResponse,
+  removeProvider,
+  serviceProviderMetadata,
+  serviceProviderUrls,
+  ssoOverview,
+  ssoTestResult,
+  startSsoLogin,
+  startSsoTest,
+  switchProvider,
+  type Landing,
+} from '../../sso/index.ts';
+import { forAudience, signedInOf } from '../audiences.ts';
+import type { HttpContext } from '../context.ts';
+import { clearCookie, readCookie, setCookie } from '../cookies.ts';
+import { requestMeta } from '../guards.ts';
+
+/** The SAML ACS takes the provider's form post; responses with many attributes are large. */
+const ACS_BODY_LIMIT = 512 * 1024;
+const companyParam = z.object({ companyId: z.uuid() });
+
+function land(reply: FastifyReply, landing: Landing) {
+  if (landing.to === 'test') {
+    const query = new URLSearchParams({ tab: 'sso', provider: landing.providerId, ssoTest: landing.testId });
+    return reply.redirect(`/company?${query}`, 303);
+  }
+  return reply.redirect(landing.failed ? '/login?sso=failed' : '/login', 303);
+}
+
+export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps, cookies } = ctx;
+  const secure = deps.config.secureCookies;
+
+  forAudience(app, ctx, 'public', 'Login', (api) => {
+    api.post(
+      '/api/login/sso/start',
+      { schema: { summary: "At the 'sso' step: where to send the browser (the company's identity provider)", response: { 200: ssoRedirect } } },
+      async (request) => startSsoLogin(deps, readCookie(request, cookies.flow)),
+    );
+    api.post(
+      '/api/login/sso/password',
+      { schema: { summary: "At the 'sso' step: Use password instead (break-glass users)", response: { 200: loginState } } },
+      async (request) => choosePassword(deps, readCookie(request, cookies.flow)),
+    );
+    api.post(
+      '/api/login/sso/finish',
+      { schema: { summary: "At the 'sso_trusted' step: sets the session cookie (the provider's MFA is trusted)", response: { 200: loginDone } } },
+      async (request, reply) => {
+        const result = await finishTrustedLogin(deps, readCookie(request, cookies.flow), requestMeta(request));
+        const old = readCookie(request, cookies.session);
+        if (old) await endSession(deps.db, old);
+        clearCookie(reply, secure, cookies.flow);
+        setCookie(reply, secure, cookies.session, result.sessionToken, Math.floor(result.sessionTtlMs / 1000));
+        return result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
+      },
+    );
+  });
+
+  forAudience(app, ctx, 'master', 'Single sign-on', (api) => {
+    const master = (request: Parameters<typeof signedInOf>[0]) => {
+      const me = signedInOf(request);
+      return { companyId: me.companyId, userId: me.userId, sessionHash: me.sessionHash };
+    };
+    api.get('/api/company/sso', { schema: { summary: "The company's identity providers, mode, break-glass users, and what to give the provider", response: { 200: ssoOverviewSchema } } }, async (request) =>
+      ssoOverview(deps, master(request).companyId),
+    );
+    api.post(
+      '/api/company/sso',
+      { schema: { summary: 'Change the mode or the break-glass users (only the fields sent)', body: ssoSettingsBody, response: { 200: ssoOverviewSchema } } },
+      async (request) => changeSsoSettings(deps, master(request), request.body, requestMeta(request)),
+    );
+    api.post(
+      '/api/company/sso/providers',
+      { schema: { summary: 'Add a SAML 2.0 or OpenID Connect provider (switched off until tested and switched on)', body: ssoProviderBody, response: { 201: oneSsoProvider } } },
+      async (request, reply) => {
+        const provider = await addProvider(deps, master(request), request.body, requestMeta(request));
+        return reply.status(201).send({ provider });
+      },
+    );
+    api.post(
+      '/api/company/sso/providers/:id',
+      { schema: { summary: "Change a provider's settings (it needs a new Test sign-in before it can be switched on)", params: idParams, body: ssoProviderBody, response: { 200: oneSsoProvider } } },
+      async (request) => ({ provider: await editProvider(deps, master(request), request.params.id, request.body, requestMeta(request)) }),
+    );
+    api.post(
+      '/api/company/sso/providers/:id/delete',
+      { schema: { summary: 'Remove a provider', params: idParams, response: { 200: done } } },
+      async (request) => {
+        await removeProvider(deps, master(request), request.params.id, requestMeta(request));
+        return {};
+      },
+    );
+    api.post(
+      '/api/company/sso/providers/:id/enabled',
+      { schema: { summary: 'Switch a provider on (after a successful Test sign-in; the others go off) or off', params: idParams, body: ssoEnabledBody, response: { 200: oneSsoProvider } } },
+      async (request) => ({ provider: await switchProvider(deps, master(request), request.params.id, request.body.enabled, requestMeta(request)) }),
+    );
+    api.post(
+      '/api/company/sso/providers/:id/test',
+      { schema: { summary: 'Test sign-in: where to send this browser for a round trip with the provider', params: idParams, response: { 200: ssoTestStarted } } },
+      async (request) => startSsoTest(deps, master(request), request.params.id),
+    );
+    api.get(
+      '/api/company/sso/providers/:id/test/:testId',
+      { schema: { summary: "A Test sign-in's outcome (for the Master who started it)", params: ssoTestParams, response: { 200: ssoTestResultSchema } } },
+      async (request) => ssoTestResult(deps, master(request), request.params.id, request.params.testId) as never,
+    );
+  });
+
+  // The protocol endpoints. Not JSON and not under /api: the provider's pages send the
+  // browser here (route-guards.ts lets the ACS take a cross-site form post).
+  app.get<{ Params: { companyId: string } }>('/saml/:companyId/metadata', async (request, reply) => {
+    const params = companyParam.safeParse(request.params);
+    if (!params.success) return reply.status(404).send({ error: { code: 'request.not_found', message: 'Not found.' } });
+    const company = await deps.db.selectFrom('companies').select('id').where('id', '=', params.data.companyId).executeTakeFirst();
+    if (!company) return reply.status(404).send({ error: { code: 'request.not_found', message: 'Not found.' } });
+    return reply.type('application/samlmetadata+xml; charset=utf-8').send(serviceProviderMetadata(serviceProviderUrls(deps.config.publicUrl, company.id)));
+  });
+
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: ACS_BODY_LIMIT }, (_request, body, done) => {
+      done(null, parseQuery(body as string));
+    });
+    scope.post<{ Params: { companyId: string }; Body: Record<string, unknown> }>('/saml/:companyId/acs', { bodyLimit: ACS_BODY_LIMIT }, async (request, reply) => {
+      const params = companyParam.safeParse(request.params);
+      if (!params.success) return reply.redirect('/login?sso=failed', 303);
+      const value = request.body?.SAMLResponse;
+      const landing = await receiveSamlResponse(deps, params.data.companyId, typeof value === 'string' ? value : undefined, requestMeta(request));
+      return land(reply, landing);
+    });
+  });
+
+  app.get<{ Params: { companyId: string } }>('/sso/:companyId/oidc/callback', async (request, reply) => {
+    const params = companyParam.safeParse(request.params);
+    if (!params.success) return reply.redirect('/login?sso=failed', 303);
+    const query = new URL(request.url, 'http://unused').searchParams;
+    return land(reply, await receiveOidcCallback(deps, params.data.companyId, query, requestMeta(request)));
+  });
+}

@@ -1,0 +1,92 @@
+// The login's side of single sign-on: a company whose provider is switched on sends its
+// users to that provider instead of the password step; when the provider has vouched for
+// a user (src/sso), the flow moves on to Gatehouse's own second factor, or, if the
+// company trusts the provider's MFA and the assertion proved it, to one last call that
+// mints the session. The flow stays bound to the browser that started it (its cookie),
+// so an assertion posted by someone else's browser signs no one in there.
+import { recordAudit } from '../audit/index.ts';
+import { GatehouseError } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import { advanceFlow, requireFlowAt, type FlowRow } from './flows.ts';
+import { finishLogin } from './second-factor.ts';
+import type { LoginStep } from './steps.ts';
+
+/** The company's provider that is switched on, if any (at most one is). */
+export async function activeProvider(db: Queryable, companyId: string) {
+  return db
+    .selectFrom('sso_providers')
+    .select(['id', 'name', 'kind'])
+    .where('company_id', '=', companyId)
+    .where('enabled', '=', 1)
+    .executeTakeFirst();
+}
+
+/**
+ * Whether the password step is closed to this user: the company signs in through its
+ * provider in 'sso-only' mode, and the user is not one of its named break-glass users.
+ */
+export async function passwordClosedBySso(db: Queryable, user: { company_id: string; sso_break_glass: number }): Promise<boolean> {
+  if (user.sso_break_glass === 1) return false;
+  if (!(await activeProvider(db, user.company_id))) return false;
+  const company = await db.selectFrom('companies').select('sso_mode').where('id', '=', user.company_id).executeTakeFirst();
+  return company?.sso_mode === 'sso-only';
+}
+
+/** "Use password instead": the password step; who may pass it is decided there. */
+export async function choosePassword(deps: CoreDeps, flowToken: string | undefined) {
+  const flow = await requireFlowAt(deps.db, flowToken, 'sso', deps.clock());
+  if (!(await advanceFlow(deps.db, flow, 'password'))) throw new GatehouseError('login.wrong_step');
+  return { step: 'password' as LoginStep };
+}
+
+/** The flow waiting for the provider, for src/sso to start a request bound to it. */
+export async function flowAwaitingProvider(deps: CoreDeps, flowToken: string | undefined): Promise<FlowRow & { company_id: string }> {
+  const flow = await requireFlowAt(deps.db, flowToken, 'sso', deps.clock());
+  if (!flow.company_id) throw new GatehouseError('login.flow_expired');
+  return { ...flow, company_id: flow.company_id };
+}
+
+/**
+ * The provider vouched for `userId`: the flow (named by its hash, from the request the
+ * provider answered) moves from 'sso' to the next step, in the caller's transaction.
+ * False when the flow is gone, expired, or already moved on.
+ */
+export async function continueAfterProvider(
+  tx: Queryable,
+  input: { flowHash: string; companyId: string; userId: string; providerMfaTrusted: boolean; hasTotp: boolean },
+  now: number,
+): Promise<LoginStep | null> {
+  const next = input.providerMfaTrusted ? 'sso_trusted' : input.hasTotp ? 'totp' : 'enroll';
+  const moved = await tx
+    .updateTable('login_flows')
+    .set({ step: next, user_id: input.userId, first_factor: 'fed' })
+    .where('id_hash', '=', input.flowHash)
+    .where('company_id', '=', input.companyId)
+    .where('step', '=', 'sso')
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(moved.numUpdatedRows) === 1 ? (next as LoginStep) : null;
+}
+
+/** The provider proved MFA and the company trusts it: the session, amr ["fed", "mfa"]. */
+export async function finishTrustedLogin(deps: CoreDeps, flowToken: string | undefined, meta: RequestMeta) {
+  const flow = await requireFlowAt(deps.db, flowToken, 'sso_trusted', deps.clock());
+  if (!flow.company_id || !flow.user_id) throw new GatehouseError('login.flow_expired');
+  const done = await deps.db.transaction().execute((tx) =>
+    finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } }),
+  );
+  return { ...done, step: 'done' as LoginStep, redirectTo: flow.return_to };
+}
+
+export async function auditProviderLogin(db: Queryable, now: number, event: { companyId: string; userId: string; providerId: string; next: string; meta: RequestMeta }) {
+  await recordAudit(db, now, {
+    companyId: event.companyId,
+    actorId: event.userId,
+    action: 'sso.login_vouched',
+    target: event.userId,
+    ip: event.meta.ip,
+    userAgent: event.meta.userAgent,
+    detail: { provider: event.providerId, next: event.next },
+  });
+}

@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { oidcIdentity, samlIdentity } from './identity.ts';
+
+test('SAML: the chosen attribute is the username; name and email from the usual spellings', () => {
+  const who = samlIdentity({ uid: 'alice', mail: 'alice@acme.test', givenName: 'Alice', sn: 'Liddell' }, '_transient1', 'uid', undefined);
+  assert.deepEqual(who, { username: 'alice', email: 'alice@acme.test', displayName: 'Alice Liddell', mfa: false, method: null });
+  assert.equal((samlIdentity({}, 'bob@acme.test', 'NameID', undefined) as { username: string }).username, 'bob@acme.test');
+  assert.deepEqual(samlIdentity({ mail: 'x@y.test' }, 'n', 'uid', undefined), { missing: 'uid' });
+});
+
+test('SAML: only a multi-factor AuthnContextClassRef (or Entra ID’s methods) proves MFA', () => {
+  const mfa = (ref: string | undefined, attributes: Record<string, unknown> = {}) => (samlIdentity({ uid: 'a', ...attributes }, 'a', 'uid', ref) as { mfa: boolean }).mfa;
+  assert.equal(mfa('urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport'), false);
+  assert.equal(mfa('https://refeds.org/profile/mfa'), true);
+  assert.equal(mfa('http://schemas.microsoft.com/claims/multipleauthn'), true);
+  assert.equal(mfa(undefined, { 'http://schemas.microsoft.com/claims/authnmethodsreferences': ['http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password', 'http://schemas.microsoft.com/claims/multipleauthn'] }), true);
+});
+
+test('OIDC: amr with mfa, or a password and a second method, or a multi-factor acr prove MFA', () => {
+  const mfa = (claims: Record<string, unknown>) => (oidcIdentity({ preferred_username: 'a', ...claims }, 'preferred_username') as { mfa: boolean }).mfa;
+  assert.equal(mfa({ amr: ['pwd'] }), false);
+  assert.equal(mfa({ amr: ['otp'] }), false);
+  assert.equal(mfa({ amr: ['pwd', 'otp'] }), true);
+  assert.equal(mfa({ amr: ['mfa'] }), true);
+  assert.equal(mfa({ acr: 'urn:gatehouse:loa:2fa' }), true);
+  assert.equal(mfa({ acr: '1' }), false);
+  assert.deepEqual(oidcIdentity({ sub: 's' }, 'email'), { missing: 'email' });
+});

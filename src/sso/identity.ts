@@ -1,0 +1,92 @@
+// Who the provider says signed in, read the same way from a SAML assertion's attributes
+// or an OIDC ID token's claims, and whether it proved a second factor.
+
+export interface ProviderIdentity {
+  /** The value of the company's chosen username attribute (NameID / sub when asked). */
+  username: string;
+  displayName: string;
+  email: string;
+  /** The assertion proves multi-factor authentication at the provider. */
+  mfa: boolean;
+  /** What the provider said about how the user authenticated, for the audit trail. */
+  method: string | null;
+}
+
+type Claims = Record<string, unknown>;
+
+function first(value: unknown): string | undefined {
+  const one = Array.isArray(value) ? value[0] : value;
+  return typeof one === 'string' && one.trim() !== '' ? one.trim() : undefined;
+}
+
+function firstOf(claims: Claims, names: string[]): string | undefined {
+  for (const name of names) {
+    const value = first(claims[name]);
+    if (value) return value;
+  }
+  return undefined;
+}
+
+// Common spellings of the same facts across Entra ID, Okta, Google and SimpleSAMLphp.
+const EMAIL = ['email', 'mail', 'urn:oid:0.9.2342.19200300.100.1.3', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'];
+const DISPLAY_NAME = [
+  'name',
+  'displayName',
+  'urn:oid:2.16.840.1.113730.3.1.241',
+  'http://schemas.microsoft.com/identity/claims/displayname',
+  'cn',
+  'urn:oid:2.5.4.3',
+];
+const GIVEN = ['given_name', 'givenName', 'urn:oid:2.5.4.42', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname'];
+const FAMILY = ['family_name', 'sn', 'urn:oid:2.5.4.4', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname'];
+
+/** SAML AuthnContextClassRef values that mean more than one factor was used. */
+export const SAML_MFA_CONTEXTS = new Set([
+  'https://refeds.org/profile/mfa',
+  'http://schemas.microsoft.com/claims/multipleauthn',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered',
+]);
+/** Entra ID also lists the methods in this attribute. */
+const SAML_METHODS_ATTRIBUTE = 'http://schemas.microsoft.com/claims/authnmethodsreferences';
+
+/** OIDC acr values that mean more than one factor (a Gatehouse as provider says its own). */
+export const OIDC_MFA_ACRS = new Set([
+  'http://schemas.openid.net/pape/policies/2007/06/multi-factor',
+  'https://refeds.org/profile/mfa',
+  'urn:gatehouse:loa:2fa',
+]);
+/** RFC 8176 methods that are a second factor next to a first (or "mfa" itself). */
+const SECOND_FACTOR_AMR = new Set(['mfa', 'otp', 'hwk', 'swk', 'sms', 'tel', 'fpt', 'face', 'iris', 'retina', 'vbm', 'sc']);
+
+function names(claims: Claims, usernameAttribute: string, fallbackUsername: string | undefined) {
+  const username = first(claims[usernameAttribute]) ?? (usernameAttribute === 'NameID' || usernameAttribute === 'sub' ? fallbackUsername : undefined);
+  const email = firstOf(claims, EMAIL) ?? '';
+  const given = firstOf(claims, GIVEN);
+  const family = firstOf(claims, FAMILY);
+  const displayName = firstOf(claims, DISPLAY_NAME) ?? ([given, family].filter(Boolean).join(' ') || username || '');
+  return { username, email, displayName };
+}
+
+export function samlIdentity(
+  attributes: Claims,
+  nameId: string | undefined,
+  usernameAttribute: string,
+  authnContextClassRef: string | undefined,
+): ProviderIdentity | { missing: string } {
+  const { username, email, displayName } = names(attributes, usernameAttribute, nameId);
+  if (!username) return { missing: usernameAttribute };
+  const methods = [attributes[SAML_METHODS_ATTRIBUTE]].flat().filter((m): m is string => typeof m === 'string');
+  const mfa = (authnContextClassRef !== undefined && SAML_MFA_CONTEXTS.has(authnContextClassRef)) || methods.some((m) => SAML_MFA_CONTEXTS.has(m));
+  return { username, email, displayName, mfa, method: authnContextClassRef ?? null };
+}
+
+export function oidcIdentity(claims: Claims, usernameAttribute: string): ProviderIdentity | { missing: string } {
+  const { username, email, displayName } = names(claims, usernameAttribute, first(claims.sub));
+  if (!username) return { missing: usernameAttribute };
+  const amr = Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : [];
+  const acr = typeof claims.acr === 'string' ? claims.acr : undefined;
+  const secondFactors = amr.filter((m) => SECOND_FACTOR_AMR.has(m));
+  const mfa = amr.includes('mfa') || (amr.length >= 2 && secondFactors.length >= 1) || (acr !== undefined && OIDC_MFA_ACRS.has(acr));
+  return { username, email, displayName, mfa, method: [acr, amr.length ? `amr=${amr.join(' ')}` : undefined].filter(Boolean).join(' ') || null };
+}

@@ -1,0 +1,91 @@
+// OpenID Connect providers through openid-client: discovery from the issuer URL, the
+// authorization code flow with PKCE (S256), state and nonce. The state names the stored
+// request (as its SHA-256); the verifier and nonce never leave the server.
+import * as client from 'openid-client';
+import { hashToken } from '../crypto/index.ts';
+import { GatehouseError } from '../errors.ts';
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export interface OidcClientSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+// Discovery is fetched once per settings and reused for a while: a busy login page
+// should not ask the provider for its configuration on every sign-in.
+const DISCOVERY_TTL_MS = 10 * 60_000;
+const discovered = new Map<string, { at: number; config: Promise<client.Configuration> }>();
+
+export async function discoverProvider(settings: OidcClientSettings): Promise<client.Configuration> {
+  const key = hashToken(JSON.stringify([settings.issuer, settings.clientId, settings.clientSecret]));
+  const cached = discovered.get(key);
+  if (cached && Date.now() - cached.at < DISCOVERY_TTL_MS) return cached.config;
+  const issuer = new URL(settings.issuer);
+  // Plain http is allowed only to a provider on this machine (development and tests);
+  // anything else must be https, as openid-client insists by default.
+  const insecure = issuer.protocol === 'http:' && LOOPBACK.has(issuer.hostname);
+  const config = client
+    .discovery(issuer, settings.clientId, settings.clientSecret, undefined, insecure ? { execute: [client.allowInsecureRequests] } : undefined)
+    .catch((error: unknown) => {
+      discovered.delete(key);
+      throw new GatehouseError('sso.discovery_failed', { cause: error, fields: { issuer: "No OpenID Connect discovery document was found at this issuer URL's /.well-known/openid-configuration." } });
+    });
+  discovered.set(key, { at: Date.now(), config });
+  if (discovered.size > 500) discovered.delete(discovered.keys().next().value as string);
+  return config;
+}
+
+export interface OidcStart {
+  requestId: string;
+  nonce: string;
+  codeVerifier: string;
+  redirectTo: string;
+}
+
+export async function oidcAuthorization(settings: OidcClientSettings, redirectUri: string): Promise<OidcStart> {
+  const config = await discoverProvider(settings);
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile email',
+    state,
+    nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+  });
+  return { requestId: hashToken(state), nonce, codeVerifier, redirectTo: url.toString() };
+}
+
+/** The request an OIDC callback answers: the SHA-256 of its state, or undefined. */
+export function requestIdOfState(state: string | undefined): string | undefined {
+  return state && state.length <= 200 ? hashToken(state) : undefined;
+}
+
+/** Redeems the code (PKCE, state, nonce and the ID token checked by openid-client); the ID token's claims, and userinfo's. */
+export async function oidcClaims(
+  settings: OidcClientSettings,
+  callbackUrl: URL,
+  checks: { state: string; nonce: string; codeVerifier: string },
+): Promise<Record<string, unknown>> {
+  const config = await discoverProvider(settings);
+  const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+    pkceCodeVerifier: checks.codeVerifier,
+    expectedState: checks.state,
+    expectedNonce: checks.nonce,
+    idTokenExpected: true,
+  });
+  const idToken = tokens.claims();
+  if (!idToken) throw new Error('the provider returned no ID token');
+  let userinfo: Record<string, unknown> = {};
+  try {
+    userinfo = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);
+  } catch {
+    // Userinfo is optional: the ID token alone is enough when it carries the claims.
+  }
+  // The ID token wins for what it says (amr, acr, auth_time are only trusted from it).
+  return { ...userinfo, ...idToken };
+}

@@ -1,0 +1,184 @@
+// A company's identity providers, as its Masters set them up: add, edit, remove (switching
+// on, the mode and the break-glass users: settings.ts). Every change is audited in its
+// own transaction; every lookup is scoped by the company from the session.
+import type { Selectable } from 'kysely';
+import type { z } from 'zod';
+import { recordAudit } from '../audit/index.ts';
+import type { ssoProviderBody } from '../contract/sso.ts';
+import { describeCertificate, newId } from '../crypto/index.ts';
+import { GatehouseError } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import type { SsoProvidersTable } from '../storage/schema.ts';
+import { parseIdpMetadata, toPem, type IdpSettings } from './metadata.ts';
+import { discoverProvider } from './oidc.ts';
+
+export type ProviderRow = Selectable<SsoProvidersTable>;
+export type ProviderInput = z.output<typeof ssoProviderBody>;
+export interface Master {
+  companyId: string;
+  userId: string;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** https, or plain http on this machine (a provider under test or in development). */
+export function providerUrlProblem(value: string): string | undefined {
+  if (!URL.canParse(value)) return 'must be a full URL';
+  const url = new URL(value);
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) return undefined;
+  return 'must use https (plain http only on localhost)';
+}
+
+export const secretContext = (providerId: string) => `sso-oidc:${providerId}`;
+
+export async function getProvider(db: Queryable, companyId: string, providerId: string) {
+  return db.selectFrom('sso_providers').selectAll().where('company_id', '=', companyId).where('id', '=', providerId).executeTakeFirst();
+}
+
+export async function requireProvider(db: Queryable, companyId: string, providerId: string) {
+  const row = await getProvider(db, companyId, providerId);
+  if (!row) throw new GatehouseError('request.not_found');
+  return row;
+}
+
+export function certificatesOf(row: ProviderRow): string[] {
+  return row.saml_certs ? (JSON.parse(row.saml_certs) as string[]) : [];
+}
+
+export function describeProvider(row: ProviderRow) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    enabled: row.enabled === 1,
+    usernameAttribute: row.username_attribute,
+    trustProviderMfa: row.trust_provider_mfa === 1,
+    testedAt: row.tested_at === null ? null : iso(row.tested_at),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    saml:
+      row.kind === 'saml'
+        ? {
+            entityId: row.saml_entity_id ?? '',
+            ssoUrl: row.saml_sso_url ?? '',
+            certificates: certificatesOf(row).map((pem) => describeCertificate(pem) ?? { subject: '(unreadable)', notAfter: '', fingerprint: '' }),
+          }
+        : null,
+    oidc: row.kind === 'oidc' ? { issuer: row.oidc_issuer ?? '', clientId: row.oidc_client_id ?? '', hasClientSecret: row.oidc_client_secret !== null } : null,
+  };
+}
+
+function samlSettings(input: Extract<ProviderInput, { kind: 'saml' }>): IdpSettings {
+  const fromMetadata = input.metadataXml?.trim() ? parseIdpMetadata(input.metadataXml) : undefined;
+  const entityId = input.entityId ?? fromMetadata?.entityId;
+  const ssoUrl = input.ssoUrl ?? fromMetadata?.ssoUrl;
+  const certificates = input.certificates?.length ? input.certificates.map(toPem) : (fromMetadata?.certificates ?? []);
+  const fields: Record<string, string> = {};
+  if (!entityId) fields.entityId = 'Entity ID is required (or paste the metadata XML).';
+  if (!ssoUrl) fields.ssoUrl = 'SSO URL is required (or paste the metadata XML).';
+  else if (providerUrlProblem(ssoUrl)) fields.ssoUrl = `SSO URL ${providerUrlProblem(ssoUrl)}.`;
+  if (certificates.length === 0) fields.certificates = 'A signing certificate is required (or paste the metadata XML).';
+  if (certificates.some((pem) => !describeCertificate(pem))) fields.certificates = 'Each certificate must be a PEM or base64 X.509 certificate.';
+  if (Object.keys(fields).length > 0) throw new GatehouseError('request.invalid', { fields });
+  return { entityId: entityId as string, ssoUrl: ssoUrl as string, certificates: certificates.slice(0, 2) };
+}
+
+/** The columns a form's values become (the OIDC issuer is checked by discovery). */
+async function columnsFor(deps: CoreDeps, providerId: string, input: ProviderInput, before: ProviderRow | undefined) {
+  const shared = { name: input.name, username_attribute: input.usernameAttribute, trust_provider_mfa: input.trustProviderMfa ? 1 : 0 };
+  if (input.kind === 'saml') {
+    const idp = samlSettings(input);
+    return { ...shared, saml_entity_id: idp.entityId, saml_sso_url: idp.ssoUrl, saml_certs: JSON.stringify(idp.certificates) };
+  }
+  const problem = providerUrlProblem(input.issuer);
+  if (problem) throw new GatehouseError('request.invalid', { fields: { issuer: `Issuer URL ${problem}.` } });
+  const secret = input.clientSecret?.length ? input.clientSecret : undefined;
+  if (!secret && !before?.oidc_client_secret) throw new GatehouseError('request.invalid', { fields: { clientSecret: 'Client secret is required.' } });
+  const clientSecret = secret ?? deps.secrets.decrypt(before?.oidc_client_secret as string, secretContext(providerId));
+  await discoverProvider({ issuer: input.issuer, clientId: input.clientId, clientSecret });
+  return {
+    ...shared,
+    oidc_issuer: input.issuer,
+    oidc_client_id: input.clientId,
+    oidc_client_secret: secret ? deps.secrets.encrypt(secret, secretContext(providerId)) : (before?.oidc_client_secret as string),
+  };
+}
+
+/** What an audit entry keeps of a provider's settings (never the client secret). */
+const auditView = (row: ProviderRow) => ({
+  provider: row.id,
+  kind: row.kind,
+  name: row.name,
+  ...(row.kind === 'saml' ? { entityId: row.saml_entity_id, certificates: certificatesOf(row).map((pem) => describeCertificate(pem)?.fingerprint) } : { issuer: row.oidc_issuer, clientId: row.oidc_client_id }),
+  usernameAttribute: row.username_attribute,
+  trustProviderMfa: row.trust_provider_mfa === 1,
+});
+
+export async function audit(tx: Queryable, deps: CoreDeps, who: Master, action: string, meta: RequestMeta, detail: Record<string, unknown>) {
+  await recordAudit(tx, deps.clock(), { companyId: who.companyId, actorId: who.userId, action, target: (detail.provider as string) ?? null, ip: meta.ip, userAgent: meta.userAgent, detail });
+}
+
+export async function addProvider(deps: CoreDeps, who: Master, input: ProviderInput, meta: RequestMeta) {
+  const id = newId();
+  const columns = await columnsFor(deps, id, input, undefined);
+  const now = deps.clock();
+  return deps.db.transaction().execute(async (tx) => {
+    const row = await tx
+      .insertInto('sso_providers')
+      .values({
+        id,
+        company_id: who.companyId,
+        kind: input.kind,
+        enabled: 0,
+        saml_entity_id: null,
+        saml_sso_url: null,
+        saml_certs: null,
+        oidc_issuer: null,
+        oidc_client_id: null,
+        oidc_client_secret: null,
+        tested_at: null,
+        created_at: now,
+        updated_at: now,
+        ...columns,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(tx, deps, who, 'sso.provider_added', meta, auditView(row));
+    return describeProvider(row);
+  });
+}
+
+/**
+ * New settings need a new Test sign-in before the provider can be switched on again; a
+ * provider already on stays on (a certificate rollover must not cut sign-in off).
+ */
+export async function editProvider(deps: CoreDeps, who: Master, providerId: string, input: ProviderInput, meta: RequestMeta) {
+  const before = await requireProvider(deps.db, who.companyId, providerId);
+  if (before.kind !== input.kind) throw new GatehouseError('request.invalid', { fields: { kind: 'A provider keeps its kind; add a new one instead.' } });
+  const columns = await columnsFor(deps, providerId, input, before);
+  return deps.db.transaction().execute(async (tx) => {
+    const row = await tx
+      .updateTable('sso_providers')
+      .set({ ...columns, tested_at: null, updated_at: deps.clock() })
+      .where('company_id', '=', who.companyId)
+      .where('id', '=', providerId)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new GatehouseError('request.not_found');
+    await audit(tx, deps, who, 'sso.provider_changed', meta, { ...auditView(row), clientSecretChanged: input.kind === 'oidc' && Boolean(input.clientSecret) });
+    return describeProvider(row);
+  });
+}
+
+export async function removeProvider(deps: CoreDeps, who: Master, providerId: string, meta: RequestMeta) {
+  await deps.db.transaction().execute(async (tx) => {
+    const row = await requireProvider(tx, who.companyId, providerId);
+    await tx.deleteFrom('sso_requests').where('company_id', '=', who.companyId).where('provider_id', '=', providerId).execute();
+    await tx.deleteFrom('sso_assertions').where('provider_id', '=', providerId).execute();
+    await tx.deleteFrom('sso_providers').where('company_id', '=', who.companyId).where('id', '=', providerId).execute();
+    await audit(tx, deps, who, 'sso.provider_removed', meta, auditView(row));
+  });
+}

@@ -1,0 +1,130 @@
+// SAML 2.0 through @node-saml/node-saml: AuthnRequests over HTTP-Redirect, responses at
+// the ACS over HTTP-POST. node-saml checks the XML signature (assertions must be signed,
+// by one of the provider's certificates), that exactly one assertion is present and
+// that the signed part is what is read, and the audience. What it leaves to its caller
+// is checked here on the signed assertion, with Gatehouse's clock: issuer, recipient,
+// destination, the time window, and InResponseTo (a request stored server side, taken
+// once by the caller).
+import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import { randomBytesOf } from '../crypto/index.ts';
+import type { ServiceProviderUrls } from './urls.ts';
+
+/** How far apart Gatehouse's and the provider's clocks may be. */
+export const CLOCK_SKEW_MS = 3 * 60_000;
+
+export interface SamlIdp {
+  entityId: string;
+  ssoUrl: string;
+  certificates: string[];
+}
+
+function samlFor(idp: SamlIdp, sp: ServiceProviderUrls, requestId?: string) {
+  return new SAML({
+    entryPoint: idp.ssoUrl,
+    issuer: sp.entityId,
+    callbackUrl: sp.acsUrl,
+    audience: sp.entityId,
+    idpCert: idp.certificates.length > 0 ? idp.certificates : ['none'],
+    idpIssuer: idp.entityId,
+    wantAssertionsSigned: true,
+    wantAuthnResponseSigned: false,
+    // InResponseTo and the time window are checked below, atomically and on our clock.
+    validateInResponseTo: ValidateInResponseTo.never,
+    acceptedClockSkewMs: -1,
+    identifierFormat: null,
+    disableRequestedAuthnContext: true,
+    signatureAlgorithm: 'sha256',
+    ...(requestId ? { generateUniqueId: () => requestId } : {}),
+  });
+}
+
+export function newSamlRequestId(): string {
+  return `_${Buffer.from(randomBytesOf(20)).toString('hex')}`;
+}
+
+/** The provider's sign-in URL carrying a fresh AuthnRequest with `requestId`. */
+export async function samlAuthorization(idp: SamlIdp, sp: ServiceProviderUrls, requestId: string): Promise<string> {
+  return samlFor(idp, sp, requestId).getAuthorizeUrlAsync('', undefined, {});
+}
+
+export function serviceProviderMetadata(sp: ServiceProviderUrls): string {
+  return samlFor({ entityId: 'unused', ssoUrl: sp.acsUrl, certificates: [] }, sp).generateServiceProviderMetadata(null, null);
+}
+
+/** The InResponseTo the (not yet verified) response claims: which request to look up. */
+export function claimedInResponseTo(samlResponse: string): string | undefined {
+  const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
+  const match = /<(?:\w+:)?Response\b[^>]*\sInResponseTo="([^"]{1,200})"/.exec(xml);
+  return match?.[1];
+}
+
+export interface VerifiedAssertion {
+  assertionId: string;
+  nameId: string | undefined;
+  attributes: Record<string, unknown>;
+  authnContextClassRef: string | undefined;
+  /** Until when its id must be remembered to refuse a replay. */
+  expiresAt: number;
+}
+
+type Node = { $?: Record<string, string>; _?: string } & Record<string, unknown>;
+const at = (node: unknown, ...path: string[]): Node | undefined => {
+  let current = node as Node | undefined;
+  for (const key of path) current = (current?.[key] as Node[] | undefined)?.[0];
+  return current;
+};
+const timeOf = (value: string | undefined) => (value === undefined ? undefined : Date.parse(value));
+
+export class SamlRefused extends Error {
+  override name = 'SamlRefused';
+}
+
+/**
+ * Verifies a POSTed SAMLResponse for `requestId` against the provider. Throws (a
+ * SamlRefused or node-saml's error) when anything is wrong; nothing is stored here.
+ */
+export async function verifySamlResponse(idp: SamlIdp, sp: ServiceProviderUrls, samlResponse: string, requestId: string, now: number): Promise<VerifiedAssertion> {
+  const saml = samlFor(idp, sp);
+  const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse });
+  if (!profile?.getAssertion) throw new SamlRefused('no assertion');
+  const assertion = (profile.getAssertion() as { Assertion?: Node }).Assertion;
+  if (!assertion) throw new SamlRefused('no assertion');
+  const refuse = (why: string): never => {
+    throw new SamlRefused(why);
+  };
+
+  const issuer = at(assertion, 'Issuer')?._;
+  if (issuer !== idp.entityId) refuse('the assertion was issued by another provider');
+  // The Response element itself may be unsigned; its Destination, when present, must still be us.
+  const destination = /<(?:\w+:)?Response\b[^>]*\sDestination="([^"]*)"/.exec(Buffer.from(samlResponse, 'base64').toString('utf8'))?.[1];
+  if (destination !== undefined && destination !== sp.acsUrl) refuse('the response is addressed to another destination');
+
+  const confirmations = ((at(assertion, 'Subject') as Node | undefined)?.SubjectConfirmation as Node[] | undefined) ?? [];
+  const bearer = confirmations
+    .filter((c) => c.$?.Method === 'urn:oasis:names:tc:SAML:2.0:cm:bearer')
+    .map((c) => at(c, 'SubjectConfirmationData')?.$)
+    .find((data) => data !== undefined);
+  if (!bearer) return refuse('the assertion has no bearer subject confirmation');
+  if (bearer.Recipient !== sp.acsUrl) refuse('the assertion is for another recipient');
+  if (bearer.InResponseTo !== requestId) refuse('the assertion answers another request');
+  const confirmUntil = timeOf(bearer.NotOnOrAfter);
+  if (confirmUntil === undefined || Number.isNaN(confirmUntil)) refuse('the subject confirmation has no NotOnOrAfter');
+  if (now - CLOCK_SKEW_MS >= (confirmUntil as number)) refuse('the assertion has expired');
+
+  const conditions = at(assertion, 'Conditions')?.$ ?? {};
+  const notBefore = timeOf(conditions.NotBefore);
+  const notOnOrAfter = timeOf(conditions.NotOnOrAfter);
+  if (notBefore !== undefined && (Number.isNaN(notBefore) || now + CLOCK_SKEW_MS < notBefore)) refuse('the assertion is not valid yet');
+  if (notOnOrAfter !== undefined && (Number.isNaN(notOnOrAfter) || now - CLOCK_SKEW_MS >= notOnOrAfter)) refuse('the assertion has expired');
+
+  const assertionId = assertion.$?.ID;
+  if (!assertionId) refuse('the assertion has no ID');
+  const authnContextClassRef = at(assertion, 'AuthnStatement', 'AuthnContext', 'AuthnContextClassRef')?._;
+  return {
+    assertionId: assertionId as string,
+    nameId: typeof profile.nameID === 'string' ? profile.nameID : undefined,
+    attributes: (profile.attributes as Record<string, unknown> | undefined) ?? {},
+    authnContextClassRef,
+    expiresAt: Math.max(confirmUntil as number, notOnOrAfter ?? 0) + CLOCK_SKEW_MS,
+  };
+}

@@ -1,0 +1,89 @@
+// Whether and how a company signs in through its provider: switching one on (at most one
+// at a time, only after a successful Test sign-in with the settings as they are, and only
+// while a break-glass Master keeps a password and 2FA), the mode, the break-glass users,
+// and the overview the Company page shows.
+import type { z } from 'zod';
+import type { ssoSettingsBody } from '../contract/sso.ts';
+import { GatehouseError } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import { audit, describeProvider, requireProvider, type Master } from './providers.ts';
+import { serviceProviderUrls } from './urls.ts';
+
+export type SsoSettingsInput = z.output<typeof ssoSettingsBody>;
+
+/** At least one active Master keeps a password and 2FA, and is named break-glass. */
+async function breakGlassReady(db: Queryable, companyId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where('company_id', '=', companyId)
+    .where('sso_break_glass', '=', 1)
+    .where('role', 'in', ['master', 'root_master'])
+    .where('status', '=', 'active')
+    .where('password_hash', 'is not', null)
+    .where('totp_secret', 'is not', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function switchProvider(deps: CoreDeps, who: Master, providerId: string, enabled: boolean, meta: RequestMeta) {
+  return deps.db.transaction().execute(async (tx) => {
+    const row = await requireProvider(tx, who.companyId, providerId);
+    if (enabled) {
+      if (row.tested_at === null) throw new GatehouseError('sso.not_tested');
+      if (!(await breakGlassReady(tx, who.companyId))) throw new GatehouseError('sso.break_glass_required');
+      // One provider at a time: the login page sends everyone to exactly one place.
+      await tx.updateTable('sso_providers').set({ enabled: 0 }).where('company_id', '=', who.companyId).where('id', '!=', providerId).execute();
+    }
+    const updated = await tx
+      .updateTable('sso_providers')
+      .set({ enabled: enabled ? 1 : 0 })
+      .where('company_id', '=', who.companyId)
+      .where('id', '=', providerId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if ((row.enabled === 1) !== enabled) await audit(tx, deps, who, enabled ? 'sso.enabled' : 'sso.disabled', meta, { provider: row.id, name: row.name });
+    return describeProvider(updated);
+  });
+}
+
+export async function ssoOverview(deps: CoreDeps, companyId: string) {
+  const [company, providers, breakGlass] = await Promise.all([
+    deps.db.selectFrom('companies').select('sso_mode').where('id', '=', companyId).executeTakeFirstOrThrow(),
+    deps.db.selectFrom('sso_providers').selectAll().where('company_id', '=', companyId).orderBy('created_at').execute(),
+    deps.db.selectFrom('users').select('id').where('company_id', '=', companyId).where('sso_break_glass', '=', 1).orderBy('username_key').execute(),
+  ]);
+  const urls = serviceProviderUrls(deps.config.publicUrl, companyId);
+  return {
+    mode: company.sso_mode,
+    breakGlassUserIds: breakGlass.map((u) => u.id),
+    providers: providers.map(describeProvider),
+    serviceProvider: { entityId: urls.entityId, metadataUrl: urls.metadataUrl, acsUrl: urls.acsUrl, oidcRedirectUri: urls.oidcRedirectUri },
+  };
+}
+
+export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoSettingsInput, meta: RequestMeta) {
+  await deps.db.transaction().execute(async (tx) => {
+    const detail: Record<string, unknown> = {};
+    if (input.mode !== undefined) {
+      await tx.updateTable('companies').set({ sso_mode: input.mode }).where('id', '=', who.companyId).execute();
+      detail.mode = input.mode;
+    }
+    if (input.breakGlassUserIds !== undefined) {
+      const ids = [...new Set(input.breakGlassUserIds)];
+      if (ids.length > 0) {
+        // Another company's ids are as unknown as missing ones.
+        const found = await tx.selectFrom('users').select('id').where('company_id', '=', who.companyId).where('id', 'in', ids).execute();
+        if (found.length !== ids.length) throw new GatehouseError('request.not_found');
+      }
+      await tx.updateTable('users').set({ sso_break_glass: 0 }).where('company_id', '=', who.companyId).execute();
+      if (ids.length > 0) await tx.updateTable('users').set({ sso_break_glass: 1 }).where('company_id', '=', who.companyId).where('id', 'in', ids).execute();
+      detail.breakGlassUserIds = ids;
+    }
+    const on = await tx.selectFrom('sso_providers').select('id').where('company_id', '=', who.companyId).where('enabled', '=', 1).executeTakeFirst();
+    if (on && !(await breakGlassReady(tx, who.companyId))) throw new GatehouseError('sso.break_glass_required');
+    if (Object.keys(detail).length > 0) await audit(tx, deps, who, 'sso.settings_changed', meta, detail);
+  });
+  return ssoOverview(deps, who.companyId);
+}

@@ -1,0 +1,231 @@
+// Signing in through a company's provider, start to finish. Start: a request bound to
+// the browser's login flow (or to the Master's session, for Test sign-in) is stored and
+// the browser is sent to the provider. Back: the answer is verified, the request taken
+// once, and, in one transaction, the user found or created just in time and the login
+// flow moved on to Gatehouse's own second factor (or, when the company trusts the
+// provider's MFA and the answer proves it, to the last call that mints the session).
+import { recordAudit } from '../audit/index.ts';
+import { getCompanyPolicy, ipAllowed } from '../companies/index.ts';
+import { GatehouseError } from '../errors.ts';
+import { activeProvider, auditProviderLogin, continueAfterProvider, flowAwaitingProvider } from '../login/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import { createUser, findUserByUsername } from '../users/index.ts';
+import { oidcIdentity, samlIdentity, type ProviderIdentity } from './identity.ts';
+import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
+import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
+import { consumeRequest, pendingRequest, rememberAssertion, saveRequest, storeTestResult, type SsoRequest } from './requests.ts';
+import { claimedInResponseTo, newSamlRequestId, samlAuthorization, verifySamlResponse } from './saml.ts';
+import { serviceProviderUrls } from './urls.ts';
+
+type Purpose = { purpose: 'login'; flowHash: string } | { purpose: 'test'; sessionHash: string };
+
+const idpOf = (row: ProviderRow) => ({ entityId: row.saml_entity_id ?? '', ssoUrl: row.saml_sso_url ?? '', certificates: certificatesOf(row) });
+const oidcOf = (deps: CoreDeps, row: ProviderRow) => ({
+  issuer: row.oidc_issuer ?? '',
+  clientId: row.oidc_client_id ?? '',
+  clientSecret: row.oidc_client_secret ? deps.secrets.decrypt(row.oidc_client_secret, secretContext(row.id)) : '',
+});
+
+async function sendToProvider(deps: CoreDeps, provider: ProviderRow, why: Purpose): Promise<{ requestId: string; redirectTo: string }> {
+  const sp = serviceProviderUrls(deps.config.publicUrl, provider.company_id);
+  const binding = {
+    company_id: provider.company_id,
+    provider_id: provider.id,
+    purpose: why.purpose,
+    flow_hash: why.purpose === 'login' ? why.flowHash : null,
+    session_hash: why.purpose === 'test' ? why.sessionHash : null,
+  };
+  if (provider.kind === 'saml') {
+    const requestId = newSamlRequestId();
+    const redirectTo = await samlAuthorization(idpOf(provider), sp, requestId);
+    await saveRequest(deps.db, { id: requestId, ...binding, nonce: null, code_verifier: null }, deps.clock());
+    return { requestId, redirectTo };
+  }
+  const start = await oidcAuthorization(oidcOf(deps, provider), sp.oidcRedirectUri);
+  await saveRequest(
+    deps.db,
+    { id: start.requestId, ...binding, nonce: start.nonce, code_verifier: deps.secrets.encrypt(start.codeVerifier, `sso-pkce:${start.requestId}`) },
+    deps.clock(),
+  );
+  return { requestId: start.requestId, redirectTo: start.redirectTo };
+}
+
+/** "Continue": the login flow at the 'sso' step goes to the company's provider. */
+export async function startSsoLogin(deps: CoreDeps, flowToken: string | undefined) {
+  const flow = await flowAwaitingProvider(deps, flowToken);
+  const on = await activeProvider(deps.db, flow.company_id);
+  if (!on) throw new GatehouseError('sso.not_offered');
+  const provider = await getProvider(deps.db, flow.company_id, on.id);
+  if (!provider) throw new GatehouseError('sso.not_offered');
+  const { redirectTo } = await sendToProvider(deps, provider, { purpose: 'login', flowHash: flow.id_hash });
+  return { redirectTo };
+}
+
+/** "Test sign-in": the round trip for a Master, before the provider is switched on. */
+export async function startSsoTest(deps: CoreDeps, who: Master & { sessionHash: string }, providerId: string) {
+  const provider = await getProvider(deps.db, who.companyId, providerId);
+  if (!provider) throw new GatehouseError('request.not_found');
+  const { requestId, redirectTo } = await sendToProvider(deps, provider, { purpose: 'test', sessionHash: who.sessionHash });
+  return { testId: requestId, redirectTo };
+}
+
+/** Where the browser goes once the provider has answered. */
+export type Landing = { to: 'login'; failed: boolean } | { to: 'test'; providerId: string; testId: string };
+
+async function refuse(deps: CoreDeps, companyId: string, request: SsoRequest | undefined, reason: string, meta: RequestMeta): Promise<Landing> {
+  // An answer for no request may name no company at all: audit only a real one.
+  const known = request ?? (await deps.db.selectFrom('companies').select('id').where('id', '=', companyId).executeTakeFirst());
+  if (known) await recordAudit(deps.db, deps.clock(), {
+    companyId,
+    actorId: null,
+    action: request?.purpose === 'test' ? 'sso.test_failed' : 'sso.login_failed',
+    target: request?.provider_id ?? null,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    detail: { reason: reason.slice(0, 300), ...(request ? { provider: request.provider_id } : {}) },
+  });
+  if (request?.purpose === 'test') {
+    await storeTestResult(deps.db, request.id, { status: 'failed', reason: reason.slice(0, 300) });
+    return { to: 'test', providerId: request.provider_id, testId: request.id };
+  }
+  return { to: 'login', failed: true };
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The user the provider vouched for, created on first sign-in, refreshed later. */
+async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRow, identity: ProviderIdentity, meta: RequestMeta) {
+  const now = deps.clock();
+  const companyId = provider.company_id;
+  const existing = await findUserByUsername(tx, companyId, identity.username);
+  const email = identity.email.slice(0, 254);
+  const displayName = identity.displayName.slice(0, 100) || identity.username;
+  const base = { companyId, ip: meta.ip, userAgent: meta.userAgent };
+  if (!existing) {
+    const created = await createUser(tx, companyId, { username: identity.username, email, displayName, role: 'user' }, now);
+    await tx.updateTable('users').set({ status: 'active' }).where('company_id', '=', companyId).where('id', '=', created.id).execute();
+    await recordAudit(tx, now, { ...base, actorId: null, action: 'sso.user_provisioned', target: created.id, detail: { provider: provider.id, username: created.username, role: 'user' } });
+    return { ...created, status: 'active' as const };
+  }
+  if (existing.status === 'disabled') return undefined;
+  const changes = {
+    ...(email && email !== existing.email ? { email } : {}),
+    ...(displayName !== existing.display_name ? { display_name: displayName } : {}),
+    ...(existing.status === 'invited' ? { status: 'active' as const } : {}),
+  };
+  if (Object.keys(changes).length > 0) {
+    await tx.updateTable('users').set(changes).where('company_id', '=', companyId).where('id', '=', existing.id).execute();
+    await recordAudit(tx, now, { ...base, actorId: existing.id, action: 'sso.user_updated', target: existing.id, detail: { provider: provider.id, fields: Object.keys(changes) } });
+  }
+  return { ...existing, ...changes };
+}
+
+/** Takes the request and acts on the verified identity, in one transaction. */
+async function vouch(
+  deps: CoreDeps,
+  provider: ProviderRow,
+  request: SsoRequest,
+  identity: ProviderIdentity,
+  /** SAML: the assertion, remembered against replay. OIDC: null, the state was taken before the code was redeemed. */
+  assertion: { id: string; expiresAt: number } | null,
+  meta: RequestMeta,
+): Promise<Landing> {
+  const now = deps.clock();
+  // The same limit as a username typed into a form (src/contract/fields.ts).
+  if (identity.username.length > 100) return refuse(deps, provider.company_id, request, 'the username from the provider is longer than 100 characters', meta);
+  const take = (tx: Queryable) => (assertion ? consumeRequest(tx, provider.company_id, request.id, now) : Promise.resolve(request));
+  if (request.purpose === 'test') {
+    const taken = await deps.db.transaction().execute(async (tx) => {
+      if (!(await take(tx))) return false;
+      // Only a test of the settings as they still are counts as tested.
+      await tx.updateTable('sso_providers').set({ tested_at: now }).where('company_id', '=', provider.company_id).where('id', '=', provider.id).where('updated_at', '<=', request.created_at).execute();
+      await storeTestResult(tx, request.id, { status: 'succeeded', identity });
+      await recordAudit(tx, now, { companyId: provider.company_id, actorId: null, action: 'sso.tested', target: provider.id, ip: meta.ip, userAgent: meta.userAgent, detail: { provider: provider.id, username: identity.username, mfa: identity.mfa } });
+      return true;
+    });
+    return taken ? { to: 'test', providerId: provider.id, testId: request.id } : refuse(deps, provider.company_id, request, 'the request was already answered', meta);
+  }
+  const policy = await getCompanyPolicy(deps.db, provider.company_id);
+  if (!ipAllowed(policy.ipAllowlist, meta.ip)) return refuse(deps, provider.company_id, request, 'address not in the IP allowlist', meta);
+  const outcome = await deps.db.transaction().execute(async (tx) => {
+    if (!(await take(tx))) return 'the request was already answered or has expired';
+    if (assertion && !(await rememberAssertion(tx, provider.id, assertion.id, assertion.expiresAt))) return 'the assertion was replayed';
+    const company = await tx.selectFrom('companies').select('status').where('id', '=', provider.company_id).executeTakeFirst();
+    if (company?.status !== 'active') return 'the company is suspended';
+    const user = await provisionUser(tx, deps, provider, identity, meta);
+    if (!user) return 'the user is deactivated';
+    const trusted = provider.trust_provider_mfa === 1 && identity.mfa;
+    const next = await continueAfterProvider(
+      tx,
+      { flowHash: request.flow_hash ?? '', companyId: provider.company_id, userId: user.id, providerMfaTrusted: trusted, hasTotp: user.totp_secret !== null },
+      now,
+    );
+    if (!next) return 'the sign-in was abandoned or has expired';
+    await auditProviderLogin(tx, now, { companyId: provider.company_id, userId: user.id, providerId: provider.id, next, meta });
+    return null;
+  });
+  if (outcome) return refuse(deps, provider.company_id, request, outcome, meta);
+  return { to: 'login', failed: false };
+}
+
+/** POST /saml/<company>/acs: the provider's answer, by the browser. */
+export async function receiveSamlResponse(deps: CoreDeps, companyId: string, samlResponse: string | undefined, meta: RequestMeta): Promise<Landing> {
+  const claimed = samlResponse ? claimedInResponseTo(samlResponse) : undefined;
+  const request = claimed ? await pendingRequest(deps.db, companyId, claimed, deps.clock()) : undefined;
+  if (!samlResponse || !request) return refuse(deps, companyId, undefined, 'the response answers no pending request', meta);
+  const provider = await getProvider(deps.db, companyId, request.provider_id);
+  if (!provider || provider.kind !== 'saml') return refuse(deps, companyId, request, 'the provider was removed', meta);
+  const sp = serviceProviderUrls(deps.config.publicUrl, companyId);
+  try {
+    const verified = await verifySamlResponse(idpOf(provider), sp, samlResponse, request.id, deps.clock());
+    const identity = samlIdentity(verified.attributes, verified.nameId, provider.username_attribute, verified.authnContextClassRef);
+    if ('missing' in identity) return refuse(deps, companyId, request, `the assertion has no "${identity.missing}" attribute`, meta);
+    return vouch(deps, provider, request, identity, { id: verified.assertionId, expiresAt: verified.expiresAt }, meta);
+  } catch (error) {
+    return refuse(deps, companyId, request, reasonOf(error), meta);
+  }
+}
+
+/** GET /sso/<company>/oidc/callback: the provider's answer, by the browser. */
+export async function receiveOidcCallback(deps: CoreDeps, companyId: string, query: URLSearchParams, meta: RequestMeta): Promise<Landing> {
+  const state = query.get('state') ?? undefined;
+  const requestId = requestIdOfState(state);
+  // The state is taken before anything else: single use, whatever happens next.
+  const request = requestId ? await consumeRequest(deps.db, companyId, requestId, deps.clock()) : undefined;
+  if (!request || !state) return refuse(deps, companyId, undefined, 'the answer names no pending request', meta);
+  const provider = await getProvider(deps.db, companyId, request.provider_id);
+  if (!provider || provider.kind !== 'oidc') return refuse(deps, companyId, request, 'the provider was removed', meta);
+  if (query.get('error')) return refuse(deps, companyId, request, `the provider answered ${query.get('error')}: ${query.get('error_description') ?? ''}`, meta);
+  const sp = serviceProviderUrls(deps.config.publicUrl, companyId);
+  const callbackUrl = new URL(sp.oidcRedirectUri);
+  callbackUrl.search = query.toString();
+  try {
+    const claims = await oidcClaims(oidcOf(deps, provider), callbackUrl, {
+      state,
+      nonce: request.nonce ?? '',
+      codeVerifier: deps.secrets.decrypt(request.code_verifier ?? '', `sso-pkce:${request.id}`),
+    });
+    const identity = oidcIdentity(claims, provider.username_attribute);
+    if ('missing' in identity) return refuse(deps, companyId, request, `the ID token has no "${identity.missing}" claim`, meta);
+    return vouch(deps, provider, request, identity, null, meta);
+  } catch (error) {
+    return refuse(deps, companyId, request, reasonOf(error), meta);
+  }
+}
+
+/** A test's outcome, for the Master whose session started it. */
+export async function ssoTestResult(deps: CoreDeps, who: Master & { sessionHash: string }, providerId: string, testId: string) {
+  const row = await deps.db
+    .selectFrom('sso_requests')
+    .select(['result', 'expires_at'])
+    .where('id', '=', testId)
+    .where('company_id', '=', who.companyId)
+    .where('provider_id', '=', providerId)
+    .where('purpose', '=', 'test')
+    .where('session_hash', '=', who.sessionHash)
+    .executeTakeFirst();
+  if (!row) throw new GatehouseError('request.not_found');
+  if (row.result) return JSON.parse(row.result) as { status: 'succeeded' | 'failed' };
+  return { status: 'waiting' as const };
+}

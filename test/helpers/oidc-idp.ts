@@ -1,0 +1,74 @@
+// Starts test/helpers/oidc-idp-process.ts (node oidc-provider) in a separate process on a
+// free port, as a company's OpenID Connect provider, and drives a browser through it.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './net.ts';
+
+const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'oidc-idp-process.ts');
+
+export interface TestOidcIdp {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Who signs in at the next visit, and how (amr, acr) the provider says they did. */
+  nextUser(person: { sub: string; claims?: Record<string, unknown>; amr?: string[]; acr?: string }): Promise<void>;
+  /** Follows the provider's redirects from `url` until they leave it; the address they leave to. */
+  signIn(url: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startOidcIdp(redirectUri: string): Promise<TestOidcIdp> {
+  const port = await freePort();
+  const clientId = 'gatehouse-company';
+  const clientSecret = 'a-long-random-client-secret-for-the-test-provider';
+  const child = spawn(process.execPath, [SCRIPT], {
+    env: { ...process.env, IDP_PORT: String(port), IDP_CLIENT_ID: clientId, IDP_CLIENT_SECRET: clientSecret, IDP_REDIRECT_URI: redirectUri },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let errors = '';
+  child.stderr.on('data', (chunk) => (errors += String(chunk)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk) => String(chunk).includes('listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`the test OIDC provider exited (${code}): ${errors}`)));
+  });
+  const issuer = `http://127.0.0.1:${port}`;
+  const jar = new Map<string, string>();
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    async nextUser(person) {
+      // A new person at the provider: the browser's session there is forgotten.
+      jar.clear();
+      const response = await fetch(`${issuer}/test/next-user`, {
+        method: 'POST',
+        body: JSON.stringify({ claims: {}, amr: ['pwd'], ...person }),
+      });
+      if (response.status !== 204) throw new Error(`next-user: ${response.status}`);
+    },
+    async signIn(url) {
+      let at = new URL(url);
+      for (let hop = 0; hop < 10 && at.origin === issuer; hop += 1) {
+        const response = await fetch(at, {
+          redirect: 'manual',
+          headers: jar.size ? { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } : {},
+        });
+        for (const line of response.headers.getSetCookie()) {
+          const [pair] = line.split(';');
+          const eq = (pair ?? '').indexOf('=');
+          jar.set((pair ?? '').slice(0, eq).trim(), (pair ?? '').slice(eq + 1).trim());
+        }
+        const location = response.headers.get('location');
+        const body = await response.text();
+        if (!location) throw new Error(`the provider stopped at ${at} (${response.status}): ${body.slice(0, 500)}`);
+        at = new URL(location, at);
+      }
+      return at.toString();
+    },
+    async close() {
+      child.kill();
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+    },
+  };
+}

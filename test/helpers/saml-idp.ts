@@ -1,0 +1,116 @@
+// A SAML identity provider in the test's hands: a key and certificate made with openssl,
+// and responses built and signed here with xml-crypto (the library node-saml verifies
+// with), so tests can forge, tamper, replay and expire them at will.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { SignedXml } from 'xml-crypto';
+
+export interface TestIdp {
+  entityId: string;
+  ssoUrl: string;
+  privateKey: string;
+  certificate: string;
+}
+
+export function makeIdp(entityId = 'https://idp.example.test/saml'): TestIdp {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gh-idp-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '30', '-subj', '/CN=Test IdP'], { stdio: 'ignore' });
+    return { entityId, ssoUrl: 'https://idp.example.test/sso', privateKey: readFileSync(`${dir}/key.pem`, 'utf8'), certificate: readFileSync(`${dir}/cert.pem`, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The AuthnRequest ID in a provider URL Gatehouse redirected to (HTTP-Redirect binding). */
+export function requestIdFrom(redirectTo: string): string {
+  const samlRequest = new URL(redirectTo).searchParams.get('SAMLRequest');
+  if (!samlRequest) throw new Error(`no SAMLRequest in ${redirectTo}`);
+  const xml = inflateRawSync(Buffer.from(samlRequest, 'base64')).toString('utf8');
+  const id = /\sID="([^"]+)"/.exec(xml)?.[1];
+  if (!id) throw new Error(`no ID in ${xml}`);
+  return id;
+}
+
+export interface AssertionFacts {
+  requestId: string;
+  acsUrl: string;
+  audience: string;
+  issuer: string;
+  nameId: string;
+  now: number;
+  attributes?: Record<string, string>;
+  /** Validity after `now`; negative for an expired assertion. */
+  validForMs?: number;
+  assertionId?: string;
+  authnContext?: string;
+  destination?: string;
+  recipient?: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+
+export function assertionXml(f: AssertionFacts): string {
+  const until = iso(f.now + (f.validForMs ?? 5 * 60_000));
+  const attributes = Object.entries(f.attributes ?? {})
+    .map(([name, value]) => `<saml:Attribute Name="${escape(name)}"><saml:AttributeValue>${escape(value)}</saml:AttributeValue></saml:Attribute>`)
+    .join('');
+  return (
+    `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${f.assertionId ?? `_a${Math.random().toString(16).slice(2)}${Date.now()}`}" Version="2.0" IssueInstant="${iso(f.now)}">` +
+    `<saml:Issuer>${escape(f.issuer)}</saml:Issuer>` +
+    `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">${f.nameId}</saml:NameID>` +
+    `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${f.requestId}" Recipient="${escape(f.recipient ?? f.acsUrl)}" NotOnOrAfter="${until}"/></saml:SubjectConfirmation></saml:Subject>` +
+    `<saml:Conditions NotBefore="${iso(f.now - 60_000)}" NotOnOrAfter="${until}"><saml:AudienceRestriction><saml:Audience>${escape(f.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+    `<saml:AuthnStatement AuthnInstant="${iso(f.now)}" SessionIndex="_s1"><saml:AuthnContext><saml:AuthnContextClassRef>${f.authnContext ?? 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport'}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+    (attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : '') +
+    `</saml:Assertion>`
+  );
+}
+
+/** Signs the (first) Assertion, enveloped, with the signature after its Issuer. */
+export function signAssertion(xml: string, idp: Pick<TestIdp, 'privateKey' | 'certificate'>): string {
+  const sig = new SignedXml({
+    privateKey: idp.privateKey,
+    publicCert: idp.certificate,
+    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  });
+  sig.addReference({
+    xpath: "//*[local-name(.)='Assertion']",
+    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  });
+  sig.computeSignature(xml, { location: { reference: "//*[local-name(.)='Issuer']", action: 'after' } });
+  return sig.getSignedXml();
+}
+
+export function responseXml(assertion: string, f: Pick<AssertionFacts, 'requestId' | 'acsUrl' | 'issuer' | 'now' | 'destination'>): string {
+  return (
+    `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r${Date.now()}${Math.random().toString(16).slice(2)}" Version="2.0" IssueInstant="${iso(f.now)}" Destination="${escape(f.destination ?? f.acsUrl)}" InResponseTo="${f.requestId}">` +
+    `<saml:Issuer>${escape(f.issuer)}</saml:Issuer>` +
+    `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>` +
+    assertion +
+    `</samlp:Response>`
+  );
+}
+
+/** A correctly signed response for `facts`. */
+export function signedResponse(idp: TestIdp, facts: AssertionFacts): string {
+  return responseXml(signAssertion(assertionXml(facts), idp), facts);
+}
+
+/** Posts a response to the ACS as a browser would (the IdP's auto-submitted form). */
+export async function postToAcs(acsUrl: string, xml: string, origin = 'https://idp.example.test') {
+  const response = await fetch(acsUrl, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+    body: new URLSearchParams({ SAMLResponse: Buffer.from(xml).toString('base64') }).toString(),
+  });
+  await response.arrayBuffer();
+  return { status: response.status, location: response.headers.get('location') };
+}

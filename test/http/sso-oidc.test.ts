@@ -1,0 +1,126 @@
+// Signing in through a company's OpenID Connect provider: node oidc-provider in a process
+// of its own plays the company's IdP; Gatehouse discovers it, sends the browser there with
+// PKCE, state and nonce, and takes the answer once.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Agent } from '../helpers/agent.ts';
+import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { startOidcIdp, type TestOidcIdp } from '../helpers/oidc-idp.ts';
+import { grantedModule, signInToModule } from '../helpers/oidc.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { totpAt } from '../helpers/totp.ts';
+
+for (const engine of await enginesUnderTest()) describe(`single sign-on with an OpenID Connect provider (${engine})`, () => {
+  let server: TestServer;
+  let company: SignedInCompany;
+  let idp: TestOidcIdp;
+  let providerId: string;
+  let operator: Agent;
+
+  /** A browser sent to the provider and back; the path it came back to. */
+  async function roundTrip(username: string): Promise<{ browser: Agent; callback: string }> {
+    const browser = server.agent();
+    const identified = await browser.post('/api/login/identify', { username, companyName: company.companyName });
+    assert.equal(identified.body.step, 'sso');
+    assert.equal(identified.body.provider, 'Acme Okta');
+    const started = await browser.post('/api/login/sso/start');
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const url = new URL(started.body.redirectTo);
+    assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+    assert.ok(url.searchParams.get('state') && url.searchParams.get('nonce'));
+    const back = await idp.signIn(started.body.redirectTo);
+    assert.ok(back.startsWith(`${server.baseUrl}/sso/${company.companyId}/oidc/callback?`), back);
+    return { browser, callback: back.slice(server.baseUrl.length) };
+  }
+
+  before(async () => {
+    server = await startTestServer({ engine });
+    operator = await operatorAgent(server);
+    company = await companyWithRootMaster(server, operator, 'Acme Okta Users', 'dana@okta.test');
+    const overview = await company.root.agent.get('/api/company/sso');
+    idp = await startOidcIdp(overview.body.serviceProvider.oidcRedirectUri);
+  });
+  after(async () => {
+    await idp?.close();
+    await server?.close();
+  });
+
+  test('an issuer without a discovery document is refused', async () => {
+    const added = await company.root.agent.post('/api/company/sso/providers', {
+      kind: 'oidc', name: 'Nowhere', issuer: 'http://127.0.0.1:9/nothing', clientId: 'x', clientSecret: 'y', usernameAttribute: 'preferred_username', trustProviderMfa: false,
+    });
+    assert.equal(added.status, 400);
+    assert.equal(added.body.error.code, 'sso.discovery_failed');
+  });
+
+  test('the provider is added by discovery, its secret kept encrypted, tested and switched on', async () => {
+    const added = await company.root.agent.post('/api/company/sso/providers', {
+      kind: 'oidc', name: 'Acme Okta', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: true,
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.deepEqual(added.body.provider.oidc, { issuer: idp.issuer, clientId: idp.clientId, hasClientSecret: true });
+    providerId = added.body.provider.id;
+    const stored = await dbOf(server).selectFrom('sso_providers').select('oidc_client_secret').where('id', '=', providerId).executeTakeFirstOrThrow();
+    assert.ok(stored.oidc_client_secret && !stored.oidc_client_secret.includes(idp.clientSecret));
+
+    await idp.nextUser({ sub: 'sub-tester', claims: { preferred_username: 'tester', name: 'Tess Ter', email: 'tess@okta.test' } });
+    const started = await company.root.agent.post(`/api/company/sso/providers/${providerId}/test`);
+    const back = await idp.signIn(started.body.redirectTo);
+    const landed = await company.root.agent.get(back.slice(server.baseUrl.length));
+    assert.equal(landed.status, 303);
+    assert.equal(landed.headers.get('location'), `/company?tab=sso&provider=${providerId}&ssoTest=${started.body.testId}`);
+    const result = await company.root.agent.get(`/api/company/sso/providers/${providerId}/test/${started.body.testId}`);
+    assert.equal(result.body.status, 'succeeded', JSON.stringify(result.body));
+    assert.deepEqual(result.body.identity, { username: 'tester', displayName: 'Tess Ter', email: 'tess@okta.test', mfa: false, method: 'amr=pwd' });
+
+    assert.equal((await company.root.agent.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
+    const on = await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+  });
+
+  test('a new user signs in through the provider, is created, and enrolls Gatehouse 2FA', async () => {
+    await idp.nextUser({ sub: 'sub-erin', claims: { preferred_username: 'erin', name: 'Erin Okta', email: 'erin@okta.test' }, amr: ['pwd'] });
+    const { browser, callback } = await roundTrip('erin');
+    const landed = await browser.get(callback);
+    assert.equal(landed.headers.get('location'), '/login');
+    assert.equal((await browser.get('/api/login')).body.step, 'enroll');
+    const enrollment = await browser.post('/api/login/enroll/start');
+    assert.equal((await browser.post('/api/login/enroll/verify', { code: totpAt(enrollment.body.secret, server.clock()) })).status, 200);
+    const me = await browser.get('/api/me');
+    assert.equal(me.body.user.username, 'erin');
+    assert.equal(me.body.user.displayName, 'Erin Okta');
+    assert.deepEqual(me.body.session.amr, ['fed', 'otp']);
+  });
+
+  test("the provider's proven MFA is trusted when the company says so", async () => {
+    await idp.nextUser({ sub: 'sub-erin', claims: { preferred_username: 'erin', name: 'Erin Okta', email: 'erin@okta.test' }, amr: ['pwd', 'otp'] });
+    const { browser, callback } = await roundTrip('erin');
+    await browser.get(callback);
+    assert.equal((await browser.get('/api/login')).body.step, 'sso_trusted');
+    assert.equal((await browser.post('/api/login/sso/finish')).status, 200);
+    assert.deepEqual((await browser.get('/api/me')).body.session.amr, ['fed', 'mfa']);
+    // A module's ID token says the same: the company's provider, and its MFA.
+    const module = await grantedModule(server, operator, company.companyId);
+    const { claims } = await signInToModule(module.config, browser);
+    assert.deepEqual(claims.amr, ['fed', 'mfa']);
+  });
+
+  test('the answer works once, and only for the browser that started it', async () => {
+    await idp.nextUser({ sub: 'sub-erin', claims: { preferred_username: 'erin' }, amr: ['pwd', 'otp'] });
+    const { browser, callback } = await roundTrip('erin');
+    // Another browser following the same link signs nobody in there (login CSRF).
+    const other = server.agent();
+    const stolen = await other.get(callback);
+    assert.equal(stolen.status, 303);
+    assert.equal((await other.get('/api/me')).status, 401);
+    assert.equal((await other.get('/api/login')).body.step, 'identify');
+    // And the state is used up: the same answer again is refused.
+    const again = await browser.get(callback);
+    assert.equal(again.headers.get('location'), '/login?sso=failed');
+    const forged = await browser.get(`/sso/${company.companyId}/oidc/callback?code=abc&state=not-a-state`);
+    assert.equal(forged.headers.get('location'), '/login?sso=failed');
+    const failures = await dbOf(server).selectFrom('audit_events').select('action').where('action', '=', 'sso.login_failed').execute();
+    assert.ok(failures.length >= 2);
+  });
+});

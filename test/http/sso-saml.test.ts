@@ -1,0 +1,319 @@
+// Signing in through a company's SAML 2.0 provider, over HTTP, with responses the test
+// builds and signs itself (xml-crypto, as node-saml verifies them): a good one signs in
+// (user made just in time, then Gatehouse's own 2FA), and every forged, unsigned,
+// expired, replayed, misaddressed or rewrapped one is refused and signs no one in.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Agent } from '../helpers/agent.ts';
+import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { assertionXml, makeIdp, postToAcs, requestIdFrom, responseXml, signAssertion, signedResponse, type AssertionFacts, type TestIdp } from '../helpers/saml-idp.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { totpAt } from '../helpers/totp.ts';
+
+const MFA = 'https://refeds.org/profile/mfa';
+
+for (const engine of await enginesUnderTest()) describe(`single sign-on with a SAML provider (${engine})`, () => {
+  let server: TestServer;
+  let company: SignedInCompany;
+  let idp: TestIdp;
+  let providerId: string;
+  let sp: { entityId: string; acsUrl: string; metadataUrl: string };
+  let operator: Agent;
+
+  /** A browser at the login page of the company, sent to the provider; the request's id. */
+  async function atProvider(username = 'someone'): Promise<{ browser: Agent; requestId: string }> {
+    const browser = server.agent();
+    const identified = await browser.post('/api/login/identify', { username, companyName: company.companyName });
+    assert.equal(identified.body.step, 'sso', JSON.stringify(identified.body));
+    const started = await browser.post('/api/login/sso/start');
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    assert.ok(started.body.redirectTo.startsWith(idp.ssoUrl));
+    return { browser, requestId: requestIdFrom(started.body.redirectTo) };
+  }
+
+  const facts = (requestId: string, more: Partial<AssertionFacts> = {}): AssertionFacts => ({
+    requestId,
+    acsUrl: sp.acsUrl,
+    audience: sp.entityId,
+    issuer: idp.entityId,
+    nameId: 'carol',
+    now: server.clock(),
+    attributes: { email: 'carol@acme.test', displayName: 'Carol Fed' },
+    ...more,
+  });
+
+  async function refused(browser: Agent, xml: string, why: string) {
+    const failures = () => dbOf(server).selectFrom('audit_events').select(['id', 'detail']).where('action', '=', 'sso.login_failed').execute();
+    const before = new Set((await failures()).map((row) => row.id));
+    const answer = await postToAcs(sp.acsUrl, xml);
+    assert.equal(answer.status, 303, why);
+    assert.equal(answer.location, '/login?sso=failed', why);
+    // The browser's login has not moved on, and nobody is signed in.
+    assert.equal((await browser.get('/api/login')).body.step, 'sso', why);
+    assert.equal((await browser.get('/api/me')).status, 401, why);
+    // Exactly one new entry (rows have no order to rely on: the test clock stands still).
+    const added = (await failures()).filter((row) => !before.has(row.id));
+    assert.equal(added.length, 1, `${why}: audited`);
+    return JSON.parse(added[0]?.detail ?? '{}').reason as string;
+  }
+
+  before(async () => {
+    server = await startTestServer({ engine });
+    operator = await operatorAgent(server);
+    company = await companyWithRootMaster(server, operator, 'Acme Federated', 'dana@fed.test');
+    idp = makeIdp();
+    const overview = await company.root.agent.get('/api/company/sso');
+    assert.equal(overview.status, 200, JSON.stringify(overview.body));
+    sp = overview.body.serviceProvider;
+    assert.equal(sp.acsUrl, `${server.baseUrl}/saml/${company.companyId}/acs`);
+    const added = await company.root.agent.post('/api/company/sso/providers', {
+      kind: 'saml',
+      name: 'Acme IdP',
+      entityId: idp.entityId,
+      ssoUrl: idp.ssoUrl,
+      certificates: [idp.certificate],
+      usernameAttribute: 'NameID',
+      trustProviderMfa: true,
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    providerId = added.body.provider.id;
+  });
+  after(() => server?.close());
+
+  test('the SP metadata names the entity ID and ACS, and wants signed assertions', async () => {
+    const response = await fetch(sp.metadataUrl);
+    assert.equal(response.status, 200);
+    const xml = await response.text();
+    assert.match(xml, new RegExp(`entityID="${sp.entityId}"`));
+    assert.match(xml, new RegExp(`Location="${sp.acsUrl}"`));
+    assert.match(xml, /WantAssertionsSigned="true"/);
+    assert.equal((await fetch(`${server.baseUrl}/saml/5f0c2b1e-8d4a-4c3b-9e7f-1a2b3c4d5e6f/metadata`)).status, 404);
+  });
+
+  test('it cannot be switched on before a Test sign-in, nor without a break-glass Master', async () => {
+    const early = await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true });
+    assert.equal(early.status, 409);
+    assert.equal(early.body.error.code, 'sso.not_tested');
+
+    const started = await company.root.agent.post(`/api/company/sso/providers/${providerId}/test`);
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const requestId = requestIdFrom(started.body.redirectTo);
+    const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { nameId: 'tester' })));
+    assert.equal(answer.status, 303);
+    assert.equal(answer.location, `/company?tab=sso&provider=${providerId}&ssoTest=${requestId}`);
+    const result = await company.root.agent.get(`/api/company/sso/providers/${providerId}/test/${started.body.testId}`);
+    assert.equal(result.status, 200, JSON.stringify(result.body));
+    assert.equal(result.body.status, 'succeeded');
+    assert.equal(result.body.identity.username, 'tester');
+    // A test creates no one.
+    assert.equal(await dbOf(server).selectFrom('users').select('id').where('username', '=', 'tester').executeTakeFirst(), undefined);
+
+    const noBreakGlass = await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true });
+    assert.equal(noBreakGlass.status, 409);
+    assert.equal(noBreakGlass.body.error.code, 'sso.break_glass_required');
+
+    const settings = await company.root.agent.post('/api/company/sso', { mode: 'sso-only', breakGlassUserIds: [company.root.id] });
+    assert.equal(settings.status, 200, JSON.stringify(settings.body));
+    const on = await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    assert.equal(on.body.provider.enabled, true);
+    const actions = (await dbOf(server).selectFrom('audit_events').select('action').where('company_id', '=', company.companyId).execute()).map((e) => e.action);
+    for (const action of ['sso.provider_added', 'sso.tested', 'sso.settings_changed', 'sso.enabled']) assert.ok(actions.includes(action), action);
+  });
+
+  test('a signed assertion signs a new user in: created just in time, then Gatehouse 2FA enrollment', async () => {
+    const { browser, requestId } = await atProvider('carol');
+    const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId)));
+    assert.equal(answer.location, '/login');
+    assert.equal((await browser.get('/api/login')).body.step, 'enroll');
+    const enrollment = await browser.post('/api/login/enroll/start');
+    const done = await browser.post('/api/login/enroll/verify', { code: totpAt(enrollment.body.secret, server.clock()) });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    const me = await browser.get('/api/me');
+    assert.equal(me.body.user.username, 'carol');
+    assert.equal(me.body.user.role, 'user');
+    assert.equal(me.body.user.email, 'carol@acme.test');
+    assert.deepEqual(me.body.session.amr, ['fed', 'otp']);
+    const provisioned = await dbOf(server).selectFrom('audit_events').select('action').where('action', '=', 'sso.user_provisioned').execute();
+    assert.equal(provisioned.length, 1);
+  });
+
+  test('a later sign-in updates name and email; with proven MFA at a trusting company it needs no Gatehouse code', async () => {
+    server.clock.advance(30_000);
+    const { browser, requestId } = await atProvider('carol');
+    const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { authnContext: MFA, attributes: { email: 'carol@new.test', displayName: 'Carol New' } })));
+    assert.equal(answer.location, '/login');
+    assert.equal((await browser.get('/api/login')).body.step, 'sso_trusted');
+    const done = await browser.post('/api/login/sso/finish');
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    const me = await browser.get('/api/me');
+    assert.equal(me.body.user.email, 'carol@new.test');
+    assert.equal(me.body.user.displayName, 'Carol New');
+    assert.deepEqual(me.body.session.amr, ['fed', 'mfa']);
+  });
+
+  test('without proof of MFA the Gatehouse code is still asked for', async () => {
+    server.clock.advance(30_000);
+    const { browser, requestId } = await atProvider('carol');
+    await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId)));
+    assert.equal((await browser.get('/api/login')).body.step, 'totp');
+    assert.equal((await browser.post('/api/login/sso/finish')).status, 409);
+  });
+
+  test('certificate rollover: with the next certificate added, either key signs; the provider stays on', async () => {
+    const next = makeIdp(idp.entityId);
+    const edited = await company.root.agent.post(`/api/company/sso/providers/${providerId}`, {
+      kind: 'saml',
+      name: 'Acme IdP',
+      entityId: idp.entityId,
+      ssoUrl: idp.ssoUrl,
+      certificates: [idp.certificate, next.certificate],
+      usernameAttribute: 'NameID',
+      trustProviderMfa: true,
+    });
+    assert.equal(edited.status, 200, JSON.stringify(edited.body));
+    assert.equal(edited.body.provider.saml.certificates.length, 2);
+    assert.equal(edited.body.provider.enabled, true);
+    assert.equal(edited.body.provider.testedAt, null);
+    for (const signer of [next, idp]) {
+      server.clock.advance(30_000);
+      const { browser, requestId } = await atProvider('carol');
+      assert.equal((await postToAcs(sp.acsUrl, signedResponse(signer, facts(requestId, { authnContext: MFA })))).location, '/login');
+      assert.equal((await browser.get('/api/login')).body.step, 'sso_trusted');
+    }
+  });
+
+  test('an unsigned assertion is refused', async () => {
+    const { browser, requestId } = await atProvider();
+    const f = facts(requestId);
+    await refused(browser, responseXml(assertionXml(f), f), 'unsigned');
+  });
+
+  test('an assertion signed by another key is refused', async () => {
+    const { browser, requestId } = await atProvider();
+    const f = facts(requestId);
+    await refused(browser, responseXml(signAssertion(assertionXml(f), makeIdp()), f), 'forged');
+  });
+
+  test('an assertion changed after signing is refused', async () => {
+    const { browser, requestId } = await atProvider();
+    const f = facts(requestId, { nameId: 'mallory' });
+    const tampered = signAssertion(assertionXml(f), idp).replace('>mallory<', '>carol<');
+    await refused(browser, responseXml(tampered, f), 'tampered');
+  });
+
+  test('an expired assertion is refused', async () => {
+    const { browser, requestId } = await atProvider();
+    const reason = await refused(browser, signedResponse(idp, facts(requestId, { now: server.clock() - 10 * 60_000, validForMs: 5 * 60_000 })), 'expired');
+    assert.match(reason, /expired/);
+  });
+
+  test('an assertion for another audience, recipient, destination or issuer is refused', async () => {
+    for (const [why, more] of [
+      ['audience', { audience: 'https://other-sp.test/metadata' }],
+      ['recipient', { recipient: 'https://other-sp.test/acs' }],
+      ['destination', { destination: 'https://other-sp.test/acs' }],
+    ] as const) {
+      const { browser, requestId } = await atProvider();
+      await refused(browser, signedResponse(idp, facts(requestId, more)), why);
+    }
+    const { browser, requestId } = await atProvider();
+    const other = { ...makeIdp('https://evil.test/idp') };
+    await refused(browser, signedResponse({ ...other, privateKey: idp.privateKey, certificate: idp.certificate }, facts(requestId, { issuer: other.entityId })), 'issuer');
+  });
+
+  test('an assertion answering another request (or none) is refused', async () => {
+    const first = await atProvider();
+    const second = await atProvider();
+    // Signed for the first request, posted as an answer to the second.
+    const f = facts(first.requestId);
+    const crossed = responseXml(signAssertion(assertionXml(f), idp), { ...f, requestId: second.requestId });
+    await refused(second.browser, crossed, 'InResponseTo mismatch');
+    await refused(first.browser, signedResponse(idp, facts('_0000000000000000000000000000000000000000')), 'unknown request');
+  });
+
+  test('a replayed assertion is refused, and the browser that posted it is not signed in', async () => {
+    const { browser, requestId } = await atProvider('carol');
+    const xml = signedResponse(idp, facts(requestId, { authnContext: MFA }));
+    assert.equal((await postToAcs(sp.acsUrl, xml)).location, '/login');
+    const attacker = await atProvider('carol');
+    await refused(attacker.browser, xml, 'replay');
+    assert.equal((await postToAcs(sp.acsUrl, xml)).location, '/login?sso=failed');
+    assert.equal((await browser.get('/api/login')).body.step, 'sso_trusted');
+  });
+
+  test('signature wrapping: a second, unsigned assertion around the signed one is refused', async () => {
+    const { browser, requestId } = await atProvider();
+    const genuine = signAssertion(assertionXml(facts(requestId, { nameId: 'mallory', assertionId: '_genuine' })), idp);
+    const evil = assertionXml(facts(requestId, { nameId: 'dana', assertionId: '_evil' }));
+    // The evil assertion carries the genuine one (and its signature) inside its Subject.
+    const wrapped = evil.replace('</saml:Subject>', `</saml:Subject><saml:Advice>${genuine}</saml:Advice>`);
+    await refused(browser, responseXml(wrapped, facts(requestId)), 'wrapped in Advice');
+    const next = await atProvider();
+    const both = responseXml(assertionXml(facts(next.requestId, { nameId: 'dana', assertionId: '_evil2' })) + signAssertion(assertionXml(facts(next.requestId, { nameId: 'mallory', assertionId: '_g2' })), idp), facts(next.requestId));
+    await refused(next.browser, both, 'two assertions');
+  });
+
+  test('a comment inside the NameID does not shorten it to another user', async () => {
+    const dana = company.root;
+    const { browser, requestId } = await atProvider();
+    // The provider signed "dana.attacker"; a comment is invisible to the signature.
+    const signed = signAssertion(assertionXml(facts(requestId, { nameId: 'dana.attacker' })), idp).replace('>dana.attacker<', '>dana<!---->.attacker<');
+    const answer = await postToAcs(sp.acsUrl, responseXml(signed, facts(requestId)));
+    if (answer.location === '/login') {
+      const flow = await dbOf(server).selectFrom('login_flows').select('user_id').where('step', 'in', ['totp', 'enroll', 'sso_trusted']).execute();
+      assert.ok(flow.every((f) => f.user_id !== dana.id), 'never signed in as dana');
+      const user = await dbOf(server).selectFrom('users').select('username').where('username', '=', 'dana.attacker').executeTakeFirst();
+      assert.ok(user, 'the whole name was read');
+    } else {
+      assert.equal(answer.location, '/login?sso=failed');
+    }
+    assert.notEqual((await browser.get('/api/me')).status, 200);
+  });
+
+  test('a deactivated user stays out', async () => {
+    const carol = await dbOf(server).selectFrom('users').select('id').where('company_id', '=', company.companyId).where('username', '=', 'carol').executeTakeFirstOrThrow();
+    assert.equal((await company.root.agent.post(`/api/company/users/${carol.id}/deactivate`)).status, 200);
+    const { browser, requestId } = await atProvider('carol');
+    const reason = await refused(browser, signedResponse(idp, facts(requestId, { authnContext: MFA })), 'deactivated');
+    assert.match(reason, /deactivated/);
+  });
+
+  test("another company's Master reaches none of this company's providers: the same 404 as a missing id", async () => {
+    const other = await companyWithRootMaster(server, operator, 'Other Federated', 'olga@other.test');
+    const them = other.root.agent;
+    const body = { kind: 'saml', name: 'Hijack', entityId: 'https://evil.test', ssoUrl: 'https://evil.test/sso', certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: true };
+    for (const [path, payload] of [
+      [`/api/company/sso/providers/${providerId}`, body],
+      [`/api/company/sso/providers/${providerId}/enabled`, { enabled: false }],
+      [`/api/company/sso/providers/${providerId}/test`, {}],
+      [`/api/company/sso/providers/${providerId}/delete`, {}],
+      ['/api/company/sso', { breakGlassUserIds: [company.root.id] }],
+    ] as const) {
+      const answer = await them.post(path, payload);
+      assert.equal(answer.status, 404, `${path}: ${JSON.stringify(answer.body)}`);
+    }
+    assert.deepEqual((await them.get('/api/company/sso')).body.providers, []);
+    const still = await company.root.agent.get('/api/company/sso');
+    assert.equal(still.body.providers[0].enabled, true);
+    assert.equal(still.body.providers[0].name, 'Acme IdP');
+  });
+
+  test('in sso-only mode only break-glass users may use a password; the answer is the same for everyone else', async () => {
+    const browser = server.agent();
+    await browser.post('/api/login/identify', { username: 'nobody', companyName: company.companyName });
+    assert.equal((await browser.post('/api/login/sso/password')).body.step, 'password');
+    const wrong = await browser.post('/api/login/password', { password: 'Velvet-Harbor-42!' });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.error.code, 'login.invalid_credentials');
+
+    server.clock.advance(30_000);
+    const root = server.agent();
+    await root.post('/api/login/identify', { username: 'dana', companyName: company.companyName });
+    await root.post('/api/login/sso/password');
+    const ok = await root.post('/api/login/password', { password: 'Velvet-Harbor-42!' });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.step, 'totp');
+  });
+});
