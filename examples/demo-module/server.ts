@@ -73,7 +73,8 @@ function fetchTrusting(ca: string | Buffer): client.CustomFetch {
   return async (url, { method, headers, body, signal }) => {
     const target = new URL(url);
     if (target.protocol !== 'https:') {
-      return fetch(url, { method, headers, body: body ?? null, redirect: 'manual', ...(signal ? { signal } : {}) });
+      // A Uint8Array body is a valid fetch body; the DOM typings that SAML's XML libraries bring in do not say so.
+      return fetch(url, { method, headers, body: (body ?? null) as BodyInit | null, redirect: 'manual', ...(signal ? { signal } : {}) });
     }
     if (body instanceof ReadableStream) throw new TypeError('streamed request bodies are not supported');
     const payload =
