@@ -11,6 +11,8 @@ const url = (label: string) => text(label, 2000).refine((value) => URL.canParse(
 const common = {
   name: text('Name', 100),
   usernameAttribute: text('Username attribute', 200),
+  /** The attribute or claim listing the user's groups; empty or absent: memberships stay as Masters set them. */
+  groupsAttribute: z.string().trim().max(200, 'The groups attribute can have at most 200 characters.').optional(),
   trustProviderMfa: z.boolean({ error: 'Say whether to trust the provider’s MFA.' }),
 };
 
@@ -47,6 +49,7 @@ export const ssoProvider = z.object({
   name: z.string(),
   enabled: z.boolean(),
   usernameAttribute: z.string(),
+  groupsAttribute: z.string().nullable(),
   trustProviderMfa: z.boolean(),
   /** When Test sign-in last succeeded with these settings; null until then. */
   testedAt: maybeTime,
@@ -82,7 +85,9 @@ export const ssoTestStarted = z.object({ testId: z.string(), redirectTo: z.strin
 export const ssoTestResult = z.object({
   status: z.enum(['waiting', 'succeeded', 'failed']),
   /** Who the provider said signed in (succeeded). */
-  identity: z.object({ username: z.string(), displayName: z.string(), email: z.string(), mfa: z.boolean(), method: z.string().nullable() }).optional(),
+  identity: z
+    .object({ username: z.string(), displayName: z.string(), email: z.string(), mfa: z.boolean(), method: z.string().nullable(), groups: z.array(z.string()).nullable() })
+    .optional(),
   /** Why it failed, in words a Master can act on (failed). */
   reason: z.string().optional(),
 });

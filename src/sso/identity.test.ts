@@ -4,7 +4,7 @@ import { oidcIdentity, samlIdentity } from './identity.ts';
 
 test('SAML: the chosen attribute is the username; name and email from the usual spellings', () => {
   const who = samlIdentity({ uid: 'alice', mail: 'alice@acme.test', givenName: 'Alice', sn: 'Liddell' }, '_transient1', 'uid', undefined);
-  assert.deepEqual(who, { username: 'alice', email: 'alice@acme.test', displayName: 'Alice Liddell', mfa: false, method: null });
+  assert.deepEqual(who, { username: 'alice', email: 'alice@acme.test', displayName: 'Alice Liddell', mfa: false, method: null, groups: null });
   assert.equal((samlIdentity({}, 'bob@acme.test', 'NameID', undefined) as { username: string }).username, 'bob@acme.test');
   assert.deepEqual(samlIdentity({ mail: 'x@y.test' }, 'n', 'uid', undefined), { missing: 'uid' });
 });
@@ -26,4 +26,15 @@ test('OIDC: amr with mfa, or a password and a second method, or a multi-factor a
   assert.equal(mfa({ acr: 'urn:gatehouse:loa:2fa' }), true);
   assert.equal(mfa({ acr: '1' }), false);
   assert.deepEqual(oidcIdentity({ sub: 's' }, 'email'), { missing: 'email' });
+});
+
+test('groups: every value of the chosen attribute or claim, trimmed; none when it is absent; null when none is chosen', () => {
+  const groupsOf = (claims: Record<string, unknown>, attribute: string | null) => (samlIdentity({ uid: 'a', ...claims }, 'a', 'uid', undefined, attribute) as { groups: string[] | null }).groups;
+  assert.deepEqual(groupsOf({ memberOf: ['Engineering', ' Sales ', '', 7] }, 'memberOf'), ['Engineering', 'Sales']);
+  assert.deepEqual(groupsOf({ memberOf: 'Engineering' }, 'memberOf'), ['Engineering']);
+  // An absent attribute is "in no group": the sync then removes every membership.
+  assert.deepEqual(groupsOf({}, 'memberOf'), []);
+  assert.equal(groupsOf({ memberOf: ['Engineering'] }, null), null);
+  const oidc = oidcIdentity({ preferred_username: 'a', groups: ['Ops'] }, 'preferred_username', 'groups') as { groups: string[] | null };
+  assert.deepEqual(oidc.groups, ['Ops']);
 });

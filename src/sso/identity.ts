@@ -10,6 +10,8 @@ export interface ProviderIdentity {
   mfa: boolean;
   /** What the provider said about how the user authenticated, for the audit trail. */
   method: string | null;
+  /** The group names the provider listed; null when the provider is not set to send them. */
+  groups: string[] | null;
 }
 
 type Claims = Record<string, unknown>;
@@ -59,6 +61,12 @@ export const OIDC_MFA_ACRS = new Set([
 /** RFC 8176 methods that are a second factor next to a first (or "mfa" itself). */
 const SECOND_FACTOR_AMR = new Set(['mfa', 'otp', 'hwk', 'swk', 'sms', 'tel', 'fpt', 'face', 'iris', 'retina', 'vbm', 'sc']);
 
+/** Every string value of a multi-valued attribute or claim (or a single one); an absent one is no groups. */
+function groupsOf(claims: Claims, groupsAttribute: string | null): string[] | null {
+  if (!groupsAttribute) return null;
+  return [claims[groupsAttribute] ?? []].flat().filter((g): g is string => typeof g === 'string' && g.trim() !== '').map((g) => g.trim());
+}
+
 function names(claims: Claims, usernameAttribute: string, fallbackUsername: string | undefined) {
   const username = first(claims[usernameAttribute]) ?? (usernameAttribute === 'NameID' || usernameAttribute === 'sub' ? fallbackUsername : undefined);
   const email = firstOf(claims, EMAIL) ?? '';
@@ -73,20 +81,22 @@ export function samlIdentity(
   nameId: string | undefined,
   usernameAttribute: string,
   authnContextClassRef: string | undefined,
+  groupsAttribute: string | null = null,
 ): ProviderIdentity | { missing: string } {
   const { username, email, displayName } = names(attributes, usernameAttribute, nameId);
   if (!username) return { missing: usernameAttribute };
   const methods = [attributes[SAML_METHODS_ATTRIBUTE]].flat().filter((m): m is string => typeof m === 'string');
   const mfa = (authnContextClassRef !== undefined && SAML_MFA_CONTEXTS.has(authnContextClassRef)) || methods.some((m) => SAML_MFA_CONTEXTS.has(m));
-  return { username, email, displayName, mfa, method: authnContextClassRef ?? null };
+  return { username, email, displayName, mfa, method: authnContextClassRef ?? null, groups: groupsOf(attributes, groupsAttribute) };
 }
 
-export function oidcIdentity(claims: Claims, usernameAttribute: string): ProviderIdentity | { missing: string } {
+export function oidcIdentity(claims: Claims, usernameAttribute: string, groupsAttribute: string | null = null): ProviderIdentity | { missing: string } {
   const { username, email, displayName } = names(claims, usernameAttribute, first(claims.sub));
   if (!username) return { missing: usernameAttribute };
   const amr = Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : [];
   const acr = typeof claims.acr === 'string' ? claims.acr : undefined;
   const secondFactors = amr.filter((m) => SECOND_FACTOR_AMR.has(m));
   const mfa = amr.includes('mfa') || (amr.length >= 2 && secondFactors.length >= 1) || (acr !== undefined && OIDC_MFA_ACRS.has(acr));
-  return { username, email, displayName, mfa, method: [acr, amr.length ? `amr=${amr.join(' ')}` : undefined].filter(Boolean).join(' ') || null };
+  const method = [acr, amr.length ? `amr=${amr.join(' ')}` : undefined].filter(Boolean).join(' ') || null;
+  return { username, email, displayName, mfa, method, groups: groupsOf(claims, groupsAttribute) };
 }

@@ -55,6 +55,7 @@ export function describeProvider(row: ProviderRow) {
     name: row.name,
     enabled: row.enabled === 1,
     usernameAttribute: row.username_attribute,
+    groupsAttribute: row.groups_attribute,
     trustProviderMfa: row.trust_provider_mfa === 1,
     testedAt: row.tested_at === null ? null : iso(row.tested_at),
     createdAt: iso(row.created_at),
@@ -88,7 +89,12 @@ function samlSettings(input: Extract<ProviderInput, { kind: 'saml' }>): IdpSetti
 
 /** The columns a form's values become (the OIDC issuer is checked by discovery). */
 async function columnsFor(deps: CoreDeps, providerId: string, input: ProviderInput, before: ProviderRow | undefined) {
-  const shared = { name: input.name, username_attribute: input.usernameAttribute, trust_provider_mfa: input.trustProviderMfa ? 1 : 0 };
+  const shared = {
+    name: input.name,
+    username_attribute: input.usernameAttribute,
+    groups_attribute: input.groupsAttribute || null,
+    trust_provider_mfa: input.trustProviderMfa ? 1 : 0,
+  };
   if (input.kind === 'saml') {
     const idp = samlSettings(input);
     return { ...shared, saml_entity_id: idp.entityId, saml_sso_url: idp.ssoUrl, saml_certs: JSON.stringify(idp.certificates) };
@@ -114,6 +120,7 @@ const auditView = (row: ProviderRow) => ({
   name: row.name,
   ...(row.kind === 'saml' ? { entityId: row.saml_entity_id, certificates: certificatesOf(row).map((pem) => describeCertificate(pem)?.fingerprint) } : { issuer: row.oidc_issuer, clientId: row.oidc_client_id }),
   usernameAttribute: row.username_attribute,
+  groupsAttribute: row.groups_attribute,
   trustProviderMfa: row.trust_provider_mfa === 1,
 });
 

@@ -17,6 +17,7 @@ import { certificatesOf, getProvider, secretContext, type Master, type ProviderR
 import { consumeRequest, pendingRequest, rememberAssertion, saveRequest, storeTestResult, type SsoRequest } from './requests.ts';
 import { claimedInResponseTo, newSamlRequestId, samlAuthorization, verifySamlResponse } from './saml.ts';
 import { serviceProviderUrls } from './urls.ts';
+import { replaceMembershipsByGroupNames } from '../groups/index.ts';
 
 type Purpose = { purpose: 'login'; flowHash: string } | { purpose: 'test'; sessionHash: string };
 
@@ -155,6 +156,9 @@ async function vouch(
     if (company?.status !== 'active') return 'the company is suspended';
     const user = await provisionUser(tx, deps, provider, identity, meta);
     if (!user) return 'the user is deactivated';
+    // The provider's groups are the user's Gatehouse groups (by name; unknown names are ignored),
+    // in this transaction, so module access lost with a group ends before the session starts.
+    if (identity.groups !== null) await replaceMembershipsByGroupNames(tx, now, provider.company_id, user.id, identity.groups);
     const trusted = provider.trust_provider_mfa === 1 && identity.mfa;
     const next = await continueAfterProvider(
       tx,
@@ -179,7 +183,7 @@ export async function receiveSamlResponse(deps: CoreDeps, companyId: string, sam
   const sp = serviceProviderUrls(deps.config.publicUrl, companyId);
   try {
     const verified = await verifySamlResponse(idpOf(provider), sp, samlResponse, request.id, deps.clock());
-    const identity = samlIdentity(verified.attributes, verified.nameId, provider.username_attribute, verified.authnContextClassRef);
+    const identity = samlIdentity(verified.attributes, verified.nameId, provider.username_attribute, verified.authnContextClassRef, provider.groups_attribute);
     if ('missing' in identity) return refuse(deps, companyId, request, `the assertion has no "${identity.missing}" attribute`, meta);
     return vouch(deps, provider, request, identity, { id: verified.assertionId, expiresAt: verified.expiresAt }, meta);
   } catch (error) {
@@ -206,7 +210,7 @@ export async function receiveOidcCallback(deps: CoreDeps, companyId: string, que
       nonce: request.nonce ?? '',
       codeVerifier: deps.secrets.decrypt(request.code_verifier ?? '', `sso-pkce:${request.id}`),
     });
-    const identity = oidcIdentity(claims, provider.username_attribute);
+    const identity = oidcIdentity(claims, provider.username_attribute, provider.groups_attribute);
     if ('missing' in identity) return refuse(deps, companyId, request, `the ID token has no "${identity.missing}" claim`, meta);
     return vouch(deps, provider, request, identity, null, meta);
   } catch (error) {

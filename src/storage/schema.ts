@@ -359,6 +359,8 @@ export interface SsoProvidersTable {
   /** Encrypted, bound to `sso-oidc:<id>`. */
   oidc_client_secret: string | null;
   username_attribute: string;
+  /** The attribute or claim naming the user's groups (kept in sync at each sign-in); null: not synced. */
+  groups_attribute: string | null;
   trust_provider_mfa: number;
   tested_at: number | null;
   created_at: number;

@@ -42,7 +42,8 @@ export interface AssertionFacts {
   issuer: string;
   nameId: string;
   now: number;
-  attributes?: Record<string, string>;
+  /** An attribute with a list has one AttributeValue per item (a user's groups, say). */
+  attributes?: Record<string, string | string[]>;
   /** Validity after `now`; negative for an expired assertion. */
   validForMs?: number;
   assertionId?: string;
@@ -57,7 +58,10 @@ const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 export function assertionXml(f: AssertionFacts): string {
   const until = iso(f.now + (f.validForMs ?? 5 * 60_000));
   const attributes = Object.entries(f.attributes ?? {})
-    .map(([name, value]) => `<saml:Attribute Name="${escape(name)}"><saml:AttributeValue>${escape(value)}</saml:AttributeValue></saml:Attribute>`)
+    .map(([name, value]) => {
+      const values = [value].flat().map((one) => `<saml:AttributeValue>${escape(one)}</saml:AttributeValue>`).join('');
+      return `<saml:Attribute Name="${escape(name)}">${values}</saml:Attribute>`;
+    })
     .join('');
   return (
     `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${f.assertionId ?? `_a${Math.random().toString(16).slice(2)}${Date.now()}`}" Version="2.0" IssueInstant="${iso(f.now)}">` +

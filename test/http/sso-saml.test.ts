@@ -184,6 +184,49 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     }
   });
 
+  test("with a groups attribute, each sign-in makes the user a member of exactly the provider's groups (by name)", async () => {
+    const master = company.root.agent;
+    const group = async (name: string) => {
+      const created = await master.post('/api/company/groups', { name });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      return created.body.group.id as string;
+    };
+    const [engineering, sales] = [await group('Engineering'), await group('Sales')];
+    const edited = await master.post(`/api/company/sso/providers/${providerId}`, {
+      kind: 'saml',
+      name: 'Acme IdP',
+      entityId: idp.entityId,
+      ssoUrl: idp.ssoUrl,
+      certificates: [idp.certificate],
+      usernameAttribute: 'NameID',
+      groupsAttribute: 'memberOf',
+      trustProviderMfa: true,
+    });
+    assert.equal(edited.status, 200, JSON.stringify(edited.body));
+    assert.equal(edited.body.provider.groupsAttribute, 'memberOf');
+    const membersOf = async (groupId: string) => {
+      const answer = await master.get('/api/company/groups');
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const found = (answer.body.groups as Array<{ id: string; members: Array<{ username: string }> }>).find((g) => g.id === groupId);
+      return (found?.members ?? []).map((m) => m.username);
+    };
+    const signInWith = async (groups: string[]) => {
+      server.clock.advance(30_000);
+      const { browser, requestId } = await atProvider('carol');
+      const attributes = { email: 'carol@new.test', displayName: 'Carol New', memberOf: groups };
+      assert.equal((await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { authnContext: MFA, attributes })))).location, '/login');
+      assert.equal((await browser.post('/api/login/sso/finish')).status, 200);
+    };
+
+    // A name Gatehouse does not know is ignored (the provider creates no groups here).
+    await signInWith(['engineering', 'Finance']);
+    assert.deepEqual([await membersOf(engineering), await membersOf(sales)], [['carol'], []]);
+    await signInWith(['Sales']);
+    assert.deepEqual([await membersOf(engineering), await membersOf(sales)], [[], ['carol']]);
+    const synced = await dbOf(server).selectFrom('audit_events').select('action').where('action', '=', 'group.memberships_synced').execute();
+    assert.ok(synced.length >= 2, 'each change of memberships is audited');
+  });
+
   test('an unsigned assertion is refused', async () => {
     const { browser, requestId } = await atProvider();
     const f = facts(requestId);

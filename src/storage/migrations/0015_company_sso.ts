@@ -24,6 +24,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     /** Encrypted (secret box, bound to the provider's id). */
     .addColumn('oidc_client_secret', 'text')
     .addColumn('username_attribute', 'text', (c) => c.notNull())
+    /** The attribute or claim naming the user's groups; null: group memberships are managed in Gatehouse. */
+    .addColumn('groups_attribute', 'text')
     .addColumn('trust_provider_mfa', 'integer', (c) => c.notNull().defaultTo(0))
     /** When a Master's "Test sign-in" last succeeded with the settings as they are now. */
     .addColumn('tested_at', bigint)

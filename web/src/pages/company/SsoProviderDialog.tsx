@@ -17,6 +17,7 @@ interface Values {
   clientId: string;
   clientSecret: string;
   usernameAttribute: string;
+  groupsAttribute: string;
   trustProviderMfa: boolean;
 }
 
@@ -31,6 +32,7 @@ const valuesOf = (provider: SsoProvider | null): Values => ({
   clientId: provider?.oidc?.clientId ?? '',
   clientSecret: '',
   usernameAttribute: provider?.usernameAttribute ?? (provider?.kind === 'oidc' ? 'preferred_username' : 'NameID'),
+  groupsAttribute: provider?.groupsAttribute ?? '',
   trustProviderMfa: provider?.trustProviderMfa ?? false,
 });
 
@@ -38,7 +40,7 @@ const valuesOf = (provider: SsoProvider | null): Values => ({
 const certificatesOf = (text: string) => text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? (text.trim() ? [text.trim()] : []);
 
 function inputOf(v: Values): SsoProviderInput {
-  const shared = { name: v.name, usernameAttribute: v.usernameAttribute, trustProviderMfa: v.trustProviderMfa };
+  const shared = { name: v.name, usernameAttribute: v.usernameAttribute, groupsAttribute: v.groupsAttribute.trim(), trustProviderMfa: v.trustProviderMfa };
   if (v.kind === 'oidc') return { kind: 'oidc', ...shared, issuer: v.issuer, clientId: v.clientId, ...(v.clientSecret ? { clientSecret: v.clientSecret } : {}) };
   return {
     kind: 'saml',
@@ -123,6 +125,11 @@ export function SsoProviderDialog({ provider, onClose, onSaved }: { provider: Ss
             description={values.kind === 'saml' ? 'NameID, or the name of an attribute' : 'A claim of the ID token, e.g. preferred_username or email'}
             required
             {...text('usernameAttribute')}
+          />
+          <TextInput
+            label="Groups Attribute (optional)"
+            description="The attribute or claim listing the user's groups (e.g. groups). When set, each sign-in makes the user a member of exactly the Gatehouse groups of those names."
+            {...text('groupsAttribute')}
           />
           <Checkbox
             label="Trust the provider's MFA"
