@@ -37,6 +37,9 @@ const envSchema = z.object({
   GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt.max(64).optional(),
   GATEHOUSE_STRICT_RESPONSES: z.enum(['true', 'false']).optional(),
   NODE_ENV: z.string().optional(),
+  GATEHOUSE_METRICS_PORT: port.optional(),
+  GATEHOUSE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEHOUSE_METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
   GATEHOUSE_TLS_CERT_FILE: z.string().min(1).optional(),
   GATEHOUSE_TLS_KEY_FILE: z.string().min(1).optional(),
 });
@@ -68,6 +71,11 @@ export type Config = Readonly<{
   argon2MaxConcurrency: number;
   /** A response with a field its schema lacks is an error (500), not quietly trimmed: on outside production. */
   strictResponses: boolean;
+  /**
+   * Where Prometheus scrapes GET /metrics: a listener of its own (port; 0 = any free port),
+   * and/or the public port with a bearer token. Neither set: no metrics endpoint at all.
+   */
+  metrics: { port: number | undefined; host: string; token: string | undefined };
   /** Serve https directly (PEM files); usually a reverse proxy terminates TLS instead. */
   tls: { certFile: string; keyFile: string } | undefined;
   /** Cookies get `__Host-` and Secure only over https (plain http is for localhost). */
@@ -118,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logRequests: e.GATEHOUSE_LOG_REQUESTS === 'true',
     argon2MaxConcurrency: e.GATEHOUSE_ARGON2_MAX_CONCURRENCY ?? 4,
     strictResponses: e.GATEHOUSE_STRICT_RESPONSES ? e.GATEHOUSE_STRICT_RESPONSES === 'true' : e.NODE_ENV !== 'production',
+    metrics: { port: e.GATEHOUSE_METRICS_PORT, host: e.GATEHOUSE_METRICS_HOST, token: e.GATEHOUSE_METRICS_TOKEN },
     tls: e.GATEHOUSE_TLS_CERT_FILE && e.GATEHOUSE_TLS_KEY_FILE
       ? { certFile: e.GATEHOUSE_TLS_CERT_FILE, keyFile: e.GATEHOUSE_TLS_KEY_FILE }
       : undefined,
