@@ -10,6 +10,8 @@ import type { OidcFixture } from './targets/protocol.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
+/** 1 worker on one core against 2 workers on two (GATEHOUSE_WORKERS): in a full run, or with --scaling. */
+const scaling = (!quick || argv.includes('--scaling')) && cores > 1;
 const engineArg = argv.includes('--engine') ? argv[argv.indexOf('--engine') + 1] : undefined;
 const POSTGRES_URL = process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
@@ -104,6 +106,22 @@ async function gatehouseRun(engine: 'sqlite' | 'postgres') {
   });
 }
 
+/** Logins, client credentials and introspection for `workers` workers on `cpus`. */
+async function scalingRun(engine: 'sqlite' | 'postgres', workers: number, cpus: string) {
+  log(`Gatehouse on ${engine}, ${workers} worker(s) on core(s) ${cpus}`);
+  return withTarget(startTarget('targets/gatehouse.ts', [engine, String(USERS), String(workers)], { cpus }), async (target) => {
+    const oidc = target.ready.oidc as OidcFixture;
+    const logins = await runLoad({ kind: 'gatehouse-login', baseUrl: target.ready.baseUrl, users: target.ready.users ?? [], oidc, redirectUri: target.ready.redirectUri as string, seconds: LOGIN_SECONDS, concurrency: LOGIN_CONCURRENCY * workers });
+    const withTokens = { ...oidc, ...logins.tokens };
+    const out: Record<string, number> = { login: logins.perSecond };
+    for (const endpoint of ['client_credentials', 'introspection'] as const) {
+      out[endpoint] = (await runLoad({ kind: 'endpoint', endpoint, oidc: withTokens, seconds: SECONDS, connections: CONNECTIONS * workers })).perSecond;
+    }
+    log(`  logins ${out.login}/s, client credentials ${out.client_credentials}/s, introspection ${out.introspection}/s`);
+    return out;
+  });
+}
+
 const at = new Date().toISOString();
 const started = performance.now();
 log(`cores: ${cores}; pinning: ${pinning.enabled ? `server on core ${pinning.server}, load generator on core ${pinning.load}` : 'off (one core or no taskset)'}${quick ? '; quick' : ''}`);
@@ -127,6 +145,17 @@ if (!engineArg && (await postgresReachable())) engines.push('postgres');
 else if (!engineArg) log(`PostgreSQL not reachable at ${POSTGRES_URL}: SQLite only`);
 const gatehouse: Record<string, Awaited<ReturnType<typeof gatehouseRun>>> = {};
 for (const engine of engines) gatehouse[engine] = await gatehouseRun(engine);
+
+// One core against two. The load generator keeps its core, which the second worker then
+// shares: on a 2-core machine the gain is understated (docs/PERFORMANCE.md).
+const scalingResults: Record<string, { oneCore: Record<string, number>; twoCores: Record<string, number> }> = {};
+if (scaling) {
+  for (const engine of engines) {
+    const oneCore = await scalingRun(engine, 1, pinning.server);
+    const twoCores = await scalingRun(engine, 2, `0-${Math.min(cores, 2) - 1}`);
+    scalingResults[engine] = { oneCore, twoCores };
+  }
+}
 
 // The table: one row per measure, Gatehouse per engine beside the reference and the ratio.
 const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(2)) : null);
@@ -164,12 +193,20 @@ for (const [name, pick] of [
   for (const engine of engines) row[engine] = gatehouse[engine] ? pick(gatehouse[engine]) : null;
   rows.push(row);
 }
+for (const measure of ['login', 'client_credentials', 'introspection']) {
+  const row: Record<string, string | number | null> = { measure: `${measure}: 2 workers / 1`, reference: null, 'reference is': 'same run, 1 worker' };
+  for (const engine of engines) {
+    const result = scalingResults[engine];
+    row[engine] = result ? ratio(result.twoCores[measure] ?? 0, result.oneCore[measure] ?? 0) : null;
+  }
+  if (scaling) rows.push(row);
+}
 console.table(rows);
 
 const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('./results/latest.json', import.meta.url),
-  JSON.stringify({ node: process.version, cores, pinning, quick, at, seconds, table: rows, bare, floor, betterAuth, gatehouse }, null, 2) + '\n',
+  JSON.stringify({ node: process.version, cores, pinning, quick, at, seconds, table: rows, bare, floor, betterAuth, gatehouse, scaling: scalingResults }, null, 2) + '\n',
 );
 log(`done in ${seconds} s; bench/results/latest.json written`);

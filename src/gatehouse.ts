@@ -42,6 +42,8 @@ export interface GatehouseOptions {
   onMailError?: (error: unknown) => void;
   /** Deliver mail only when asked (tests drive the worker themselves). */
   mailWorkerIntervalMs?: number | null;
+  /** Start the metrics listener when GATEHOUSE_METRICS_PORT is set (a cluster's primary serves it instead). */
+  metricsListener?: boolean;
   /** How often due back-channel logout notices are looked for (null: only when asked). */
   backchannelWorkerIntervalMs?: number | null;
 }
@@ -125,7 +127,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     async listen() {
       const address = await http.listen({ port: config.port, host: config.host });
       const { port, host } = config.metrics;
-      if (port !== undefined) {
+      if (port !== undefined && options.metricsListener !== false) {
         const listener = metricsListener(metrics);
         await new Promise<void>((resolve, reject) => listener.once('error', reject).listen(port, host, resolve));
         scrapes = listener;

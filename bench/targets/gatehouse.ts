@@ -2,8 +2,11 @@
 // throwaway PostgreSQL database), one confidential module granted to every company, and
 // users who already have a password and an authenticator app, made straight in the
 // store (one argon2id hash shared by all: sign-up is not what is measured).
-// Usage: node bench/targets/gatehouse.ts <sqlite|postgres> <users> [port]
+// Usage: node bench/targets/gatehouse.ts <sqlite|postgres> <users> [workers]. With workers
+// above 1, this process makes the fixtures, then forks that many workers (node:cluster)
+// sharing the port and the database, like GATEHOUSE_WORKERS (src/cluster.ts).
 import '../../src/threadpool.ts';
+import cluster from 'node:cluster';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +21,17 @@ import { freePort } from '../../test/helpers/net.ts';
 import { announce, serveUntilParentLeaves, type LoginUser } from './protocol.ts';
 import { countPostgresQueries, pgCounts } from './pg-counter.ts';
 
-const [engine = 'sqlite', userCount = '200', fixedPort] = process.argv.slice(2);
+const [engine = 'sqlite', userCount = '200', workerCount = '1'] = process.argv.slice(2);
+const workers = Number(workerCount);
+
+if (cluster.isWorker) {
+  // A worker: the primary's configuration, arrived in the environment.
+  const gatehouse = await createGatehouse(loadConfig(process.env), { logger: false, metricsListener: false });
+  await gatehouse.listen();
+  process.send?.('listening');
+  process.on('disconnect', () => void gatehouse.close().finally(() => process.exit(0)));
+  await new Promise(() => {});
+}
 const ADMIN_URL = process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 export const BENCH_PASSWORD = 'Velvet-Harbor-42!';
 export const REDIRECT_URI = 'http://127.0.0.1:4999/callback';
@@ -45,8 +58,8 @@ if (engine === 'postgres') {
   };
 }
 
-const port = fixedPort ? Number(fixedPort) : await freePort();
-const config = loadConfig({
+const port = await freePort();
+const env = {
   ...process.env,
   PORT: String(port),
   HOST: '127.0.0.1',
@@ -55,9 +68,10 @@ const config = loadConfig({
   GATEHOUSE_DATABASE_URL: databaseUrl,
   GATEHOUSE_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
   GATEHOUSE_MAIL_FROM: 'Gatehouse <noreply@gatehouse.test>',
-});
+};
+const config = loadConfig(env);
 const gatehouse = await createGatehouse(config, { logger: false });
-await gatehouse.listen();
+if (workers === 1) await gatehouse.listen();
 const { deps } = gatehouse;
 const now = Date.now();
 
@@ -94,6 +108,13 @@ for (let c = 0; c * PER_COMPANY < Number(userCount); c++) {
   }
 }
 
+if (workers > 1) {
+  await gatehouse.close();
+  await Promise.all(
+    Array.from({ length: workers }, () => new Promise<void>((resolve) => cluster.fork(env).once('message', () => resolve()))),
+  );
+}
+
 const baseUrl = config.publicUrl.origin;
 const issuer = `${baseUrl}/oidc`;
 announce({
@@ -114,7 +135,8 @@ announce({
 });
 
 serveUntilParentLeaves(async () => {
-  await gatehouse.close();
+  if (workers > 1) await new Promise<void>((resolve) => cluster.disconnect(resolve));
+  else await gatehouse.close();
   await dropDatabase();
   rmSync(dataDir, { recursive: true, force: true });
 }, () => (engine === 'postgres' ? { postgres: { ...pgCounts } } : {}));

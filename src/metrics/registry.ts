@@ -81,6 +81,8 @@ export function createMetrics(): Metrics {
     name: 'gatehouse_outbox_pending',
     help: 'Messages not delivered yet: mail and back-channel logout notices',
     labelNames: ['outbox'] as const,
+    // Every worker reads the same rows: one node's workers report the count once, not summed.
+    aggregator: 'max',
     registers: [registry],
     async collect() {
       if (!parts) return;
