@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --engine sqlite|postgres]`: Gatehouse beside references
+// `npm run bench [-- --quick] [-- --engine sqlite|postgres|sqlite-normal] [-- --sqlite-normal]`: Gatehouse beside references
 // that do the same work, in one run on one machine, server on one core and the load
 // generator on another (bench/README.md). Prints a table with ratios and writes
 // bench/results/latest.json. Numbers compare within a run, never across machines.
@@ -49,10 +49,12 @@ async function endpoints(oidc: OidcFixture, withP99: boolean) {
   const refreshSets = [oidc.refreshTokens.slice(0, half), oidc.refreshTokens.slice(half)];
   for (const endpoint of ENDPOINTS) {
     const fixture = (set: number) => (endpoint === 'refresh' ? { ...oidc, refreshTokens: refreshSets[set] as string[] } : oidc);
-    const full = await runLoad({ kind: 'endpoint', endpoint, oidc: fixture(0), seconds: SECONDS, connections: CONNECTIONS });
+    // Each refresh chain needs a token of its own: no more connections than tokens.
+    const connections = endpoint === 'refresh' ? Math.max(1, Math.min(CONNECTIONS, half)) : CONNECTIONS;
+    const full = await runLoad({ kind: 'endpoint', endpoint, oidc: fixture(0), seconds: SECONDS, connections });
     out[endpoint] = full;
     if (withP99 && full.perSecond > 0) {
-      const paced = await runLoad({ kind: 'endpoint', endpoint, oidc: fixture(1), seconds: SECONDS, connections: CONNECTIONS, rate: Math.max(1, Math.round(full.perSecond * 0.7)) });
+      const paced = await runLoad({ kind: 'endpoint', endpoint, oidc: fixture(1), seconds: SECONDS, connections, rate: Math.max(1, Math.round(full.perSecond * 0.7)) });
       out[endpoint] = { ...full, p99At70ms: paced.p99ms };
     }
     log(`  ${endpoint}: ${full.perSecond}/s (failed ${full.failed}${full.firstFailure ? `: ${full.firstFailure}` : ''})${out[endpoint]?.p99At70ms !== undefined ? `, p99 at 70% ${out[endpoint]?.p99At70ms} ms` : ''}`);
@@ -69,9 +71,15 @@ async function withTarget<T>(target: Promise<Target>, use: (target: Target) => P
   }
 }
 
-async function gatehouseRun(engine: 'sqlite' | 'postgres') {
+type Engine = 'sqlite' | 'postgres' | 'sqlite-normal';
+/** sqlite-normal: SQLite with GATEHOUSE_SQLITE_SYNCHRONOUS=normal, to show what the disk flush costs. */
+const targetArgs = (engine: Engine) =>
+  engine === 'sqlite-normal' ? { engine: 'sqlite', env: { GATEHOUSE_SQLITE_SYNCHRONOUS: 'normal' } } : { engine, env: { GATEHOUSE_SQLITE_SYNCHRONOUS: 'full' } };
+
+async function gatehouseRun(engine: Engine) {
   log(`Gatehouse on ${engine}`);
-  return withTarget(startTarget('targets/gatehouse.ts', [engine, String(USERS)], { nodeFlags: ['--expose-gc'] }), async (target) => {
+  const { engine: kind, env } = targetArgs(engine);
+  return withTarget(startTarget('targets/gatehouse.ts', [kind, String(USERS)], { nodeFlags: ['--expose-gc'], env }), async (target) => {
     const idle = await target.stats();
     const logins = await runLoad({
       kind: 'gatehouse-login',
@@ -107,9 +115,10 @@ async function gatehouseRun(engine: 'sqlite' | 'postgres') {
 }
 
 /** Logins, client credentials and introspection for `workers` workers on `cpus`. */
-async function scalingRun(engine: 'sqlite' | 'postgres', workers: number, cpus: string) {
+async function scalingRun(engine: Engine, workers: number, cpus: string) {
   log(`Gatehouse on ${engine}, ${workers} worker(s) on core(s) ${cpus}`);
-  return withTarget(startTarget('targets/gatehouse.ts', [engine, String(USERS), String(workers)], { cpus }), async (target) => {
+  const { engine: kind, env } = targetArgs(engine);
+  return withTarget(startTarget('targets/gatehouse.ts', [kind, String(USERS), String(workers)], { cpus, env }), async (target) => {
     const oidc = target.ready.oidc as OidcFixture;
     const logins = await runLoad({ kind: 'gatehouse-login', baseUrl: target.ready.baseUrl, users: target.ready.users ?? [], oidc, redirectUri: target.ready.redirectUri as string, seconds: LOGIN_SECONDS, concurrency: LOGIN_CONCURRENCY * workers });
     const withTokens = { ...oidc, ...logins.tokens };
@@ -140,7 +149,8 @@ const betterAuth = await withTarget(startTarget('targets/better-auth.ts', [Strin
   return result;
 });
 
-const engines: Array<'sqlite' | 'postgres'> = engineArg ? [engineArg as 'sqlite' | 'postgres'] : ['sqlite'];
+const engines: Engine[] = engineArg ? [engineArg as Engine] : ['sqlite'];
+if (!engineArg && argv.includes('--sqlite-normal')) engines.push('sqlite-normal');
 if (!engineArg && (await postgresReachable())) engines.push('postgres');
 else if (!engineArg) log(`PostgreSQL not reachable at ${POSTGRES_URL}: SQLite only`);
 const gatehouse: Record<string, Awaited<ReturnType<typeof gatehouseRun>>> = {};

@@ -38,6 +38,7 @@ const envSchema = z.object({
   GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt.max(64).optional(),
   GATEHOUSE_STRICT_RESPONSES: z.enum(['true', 'false']).optional(),
   NODE_ENV: z.string().optional(),
+  GATEHOUSE_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   GATEHOUSE_WORKERS: z.union([z.literal('auto'), positiveInt.max(64)]).default(1),
   GATEHOUSE_METRICS_PORT: port.optional(),
   GATEHOUSE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -52,7 +53,8 @@ export type Config = Readonly<{
   /** Origin every link and cookie decision is built from; never from request headers. */
   publicUrl: URL;
   dataDir: string;
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  /** SQLite's `synchronous`: `full` unless the operator accepts losing the last commits to a power cut. */
+  database: { kind: 'sqlite'; file: string; synchronous: 'full' | 'normal' } | { kind: 'postgres'; url: string };
   /** Base64 AES-256 key; when absent one is generated and kept in the data folder. */
   secretKey: string | undefined;
   platformName: string;
@@ -110,7 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dbUrl = e.GATEHOUSE_DATABASE_URL;
   const database: Config['database'] = dbUrl?.startsWith('postgres')
     ? { kind: 'postgres', url: dbUrl }
-    : { kind: 'sqlite', file: dbUrl ? dbUrl.slice('sqlite:'.length) : path.join(dataDir, 'gatehouse.db') };
+    : { kind: 'sqlite', file: dbUrl ? dbUrl.slice('sqlite:'.length) : path.join(dataDir, 'gatehouse.db'), synchronous: e.GATEHOUSE_SQLITE_SYNCHRONOUS };
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,

@@ -4,7 +4,7 @@ import { Kysely, sql, type Dialect, type LogEvent, type Transaction } from 'kyse
 import { describeDatabaseError } from './errors.ts';
 import { createPostgresDialect, createPostgresPool } from './postgres.ts';
 import { RetryingKysely } from './retry.ts';
-import { createSqliteDialect, openSqliteDatabase } from './sqlite.ts';
+import { createSqliteDialect, openSqliteDatabase, type SqliteSynchronous } from './sqlite.ts';
 import { migrateToLatest, migrations } from './migrate.ts';
 import type { Database } from './schema.ts';
 
@@ -14,7 +14,7 @@ export type Tx = Transaction<Database>;
 /** Either the pool or an open transaction: store functions accept both. */
 export type Queryable = Kysely<Database>;
 
-export type DatabaseSettings = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+export type DatabaseSettings = { kind: 'sqlite'; file: string; synchronous?: SqliteSynchronous } | { kind: 'postgres'; url: string };
 
 /** A lost connection, as safe to log: code and message, never the connection settings. */
 export type ConnectionLoss = ReturnType<typeof describeDatabaseError>;
@@ -48,7 +48,7 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
     pool = createPostgresPool(settings.url, (error) => report(describeDatabaseError(error)));
     dialect = createPostgresDialect(pool);
   } else {
-    dialect = createSqliteDialect(openSqliteDatabase(settings.file));
+    dialect = createSqliteDialect(openSqliteDatabase(settings.file, settings.synchronous));
   }
   const { onQuery } = options;
   const db: Db = new RetryingKysely<Database>({

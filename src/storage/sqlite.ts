@@ -53,7 +53,15 @@ function statementCache(db: DatabaseSync) {
   };
 }
 
-export function openSqliteDatabase(file: string): DatabaseSync {
+/**
+ * `full` (the default): every commit is on disk before it returns; a power cut loses
+ * nothing that was answered. `normal`: WAL commits reach the disk at checkpoints, so a
+ * power cut (not a crash of the process) can lose the last commits, never consistency.
+ * docs/PERFORMANCE.md, Durability.
+ */
+export type SqliteSynchronous = 'full' | 'normal';
+
+export function openSqliteDatabase(file: string, synchronous: SqliteSynchronous = 'full'): DatabaseSync {
   if (file !== ':memory:') {
     // The database holds password hashes and the local mailbox: owner-only, like the
     // secret key. SQLite gives its -wal and -shm files the database file's mode.
@@ -62,7 +70,7 @@ export function openSqliteDatabase(file: string): DatabaseSync {
   }
   const db = new DatabaseSync(file, { timeout: 5000 });
   db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = FULL');
+  db.exec(`PRAGMA synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.exec('PRAGMA foreign_keys = ON');
   return db;
 }
