@@ -1,5 +1,6 @@
 // Environment -> one typed, frozen configuration, parsed once at start-up.
 // Every variable is documented in docs/CONFIG.md; keep the two in step.
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseProxyTrust, type ProxyTrust } from './http/client-ip.ts';
@@ -37,6 +38,11 @@ const envSchema = z.object({
   GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt.max(64).optional(),
   GATEHOUSE_STRICT_RESPONSES: z.enum(['true', 'false']).optional(),
   NODE_ENV: z.string().optional(),
+  GATEHOUSE_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+  GATEHOUSE_WORKERS: z.union([z.literal('auto'), positiveInt.max(64)]).default(1),
+  GATEHOUSE_METRICS_PORT: port.optional(),
+  GATEHOUSE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEHOUSE_METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
   GATEHOUSE_TLS_CERT_FILE: z.string().min(1).optional(),
   GATEHOUSE_TLS_KEY_FILE: z.string().min(1).optional(),
 });
@@ -47,7 +53,8 @@ export type Config = Readonly<{
   /** Origin every link and cookie decision is built from; never from request headers. */
   publicUrl: URL;
   dataDir: string;
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  /** SQLite's `synchronous`: `full` unless the operator accepts losing the last commits to a power cut. */
+  database: { kind: 'sqlite'; file: string; synchronous: 'full' | 'normal' } | { kind: 'postgres'; url: string };
   /** Base64 AES-256 key; when absent one is generated and kept in the data folder. */
   secretKey: string | undefined;
   platformName: string;
@@ -68,6 +75,13 @@ export type Config = Readonly<{
   argon2MaxConcurrency: number;
   /** A response with a field its schema lacks is an error (500), not quietly trimmed: on outside production. */
   strictResponses: boolean;
+  /** Processes serving this node (src/cluster.ts); 1 = this process alone. */
+  workers: number;
+  /**
+   * Where Prometheus scrapes GET /metrics: a listener of its own (port; 0 = any free port),
+   * and/or the public port with a bearer token. Neither set: no metrics endpoint at all.
+   */
+  metrics: { port: number | undefined; host: string; token: string | undefined };
   /** Serve https directly (PEM files); usually a reverse proxy terminates TLS instead. */
   tls: { certFile: string; keyFile: string } | undefined;
   /** Cookies get `__Host-` and Secure only over https (plain http is for localhost). */
@@ -98,7 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dbUrl = e.GATEHOUSE_DATABASE_URL;
   const database: Config['database'] = dbUrl?.startsWith('postgres')
     ? { kind: 'postgres', url: dbUrl }
-    : { kind: 'sqlite', file: dbUrl ? dbUrl.slice('sqlite:'.length) : path.join(dataDir, 'gatehouse.db') };
+    : { kind: 'sqlite', file: dbUrl ? dbUrl.slice('sqlite:'.length) : path.join(dataDir, 'gatehouse.db'), synchronous: e.GATEHOUSE_SQLITE_SYNCHRONOUS };
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -118,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logRequests: e.GATEHOUSE_LOG_REQUESTS === 'true',
     argon2MaxConcurrency: e.GATEHOUSE_ARGON2_MAX_CONCURRENCY ?? 4,
     strictResponses: e.GATEHOUSE_STRICT_RESPONSES ? e.GATEHOUSE_STRICT_RESPONSES === 'true' : e.NODE_ENV !== 'production',
+    workers: e.GATEHOUSE_WORKERS === 'auto' ? availableParallelism() : e.GATEHOUSE_WORKERS,
+    metrics: { port: e.GATEHOUSE_METRICS_PORT, host: e.GATEHOUSE_METRICS_HOST, token: e.GATEHOUSE_METRICS_TOKEN },
     tls: e.GATEHOUSE_TLS_CERT_FILE && e.GATEHOUSE_TLS_KEY_FILE
       ? { certFile: e.GATEHOUSE_TLS_CERT_FILE, keyFile: e.GATEHOUSE_TLS_KEY_FILE }
       : undefined,

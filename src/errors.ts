@@ -17,6 +17,7 @@ const registry = {
     message:
       'The access token is not valid: it has expired, or its API client was deleted, has expired or has a new secret. Request a new token.',
   },
+  'metrics.token_required': { status: 401, message: 'Send the metrics token: Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>.' },
   'api.insufficient_scope': { status: 403, message: 'This API client does not have the scope this request needs.' },
   'api.rate_limited': { status: 429, message: 'Too many requests from this API client. Wait for the seconds in Retry-After, then try again.' },
   'api.idempotency_key_reused': {

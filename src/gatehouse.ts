@@ -15,6 +15,9 @@ import { resolveSecretKey } from './secret-key.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { isDatabaseUnavailable, openStorage, type Storage } from './storage/index.ts';
+import { createMetrics, metricsListener, type Metrics } from './metrics/index.ts';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
 
@@ -24,8 +27,11 @@ export interface Gatehouse {
   mailWorker: MailWorker;
   oidc: OidcService;
   http: FastifyInstance;
+  metrics: Metrics;
   /** Listens on the configured host and port (0 = any free port); returns the address. */
   listen(): Promise<string>;
+  /** Where the metrics listener answers once listening (GATEHOUSE_METRICS_PORT), else undefined. */
+  metricsUrl(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -36,6 +42,8 @@ export interface GatehouseOptions {
   onMailError?: (error: unknown) => void;
   /** Deliver mail only when asked (tests drive the worker themselves). */
   mailWorkerIntervalMs?: number | null;
+  /** Start the metrics listener when GATEHOUSE_METRICS_PORT is set (a cluster's primary serves it instead). */
+  metricsListener?: boolean;
   /** How often due back-channel logout notices are looked for (null: only when asked). */
   backchannelWorkerIntervalMs?: number | null;
 }
@@ -51,13 +59,16 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
   const clock = options.clock ?? systemClock;
   const secretKey = resolveSecretKey(config);
   const secrets = createSecretBox([secretKey]);
-  const storage = await openStorage(config.database);
+  const metrics = createMetrics();
+  const storage = await openStorage(config.database, { onQuery: metrics.observeQuery });
+  const hasher = createPasswordHasher(config.argon2MaxConcurrency);
+  metrics.watch({ storage, hasher });
   let poke = () => {};
   const deps: CoreDeps = {
     db: storage.db,
     config,
     secrets,
-    hasher: createPasswordHasher(config.argon2MaxConcurrency),
+    hasher,
     clock,
     deriveKey: (purpose) => deriveKey(secretKey, purpose),
     mailQueued: () => poke(),
@@ -72,7 +83,7 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
     onError: options.onMailError ?? reportMailError,
   });
   poke = () => mailWorker.poke();
-  return { deps, storage, mailWorker };
+  return { deps, storage, mailWorker, metrics };
 }
 
 /**
@@ -87,7 +98,7 @@ function serverLogger(config: Config): FastifyServerOptions['logger'] {
 }
 
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
-  const { deps, storage, mailWorker } = await createCore(config, options);
+  const { deps, storage, mailWorker, metrics } = await createCore(config, options);
   const https = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
     : undefined;
@@ -97,11 +108,13 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   });
   const http = await buildHttpApp(deps, storage, {
     oidc,
+    metrics,
     webDist: WEB_DIST,
     logger: options.logger ?? serverLogger(config),
     ...(https ? { https } : {}),
   });
   storage.reportConnectionLoss((loss) => http.log.warn({ database: loss }, 'database connection lost'));
+  let scrapes: Server | undefined;
   if (options.mailWorkerIntervalMs !== null) mailWorker.start(options.mailWorkerIntervalMs ?? 2000);
   if (options.backchannelWorkerIntervalMs !== null) oidc.backchannel.start(options.backchannelWorkerIntervalMs ?? 1000);
   return {
@@ -110,10 +123,27 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     mailWorker,
     oidc,
     http,
-    listen: () => http.listen({ port: config.port, host: config.host }),
+    metrics,
+    async listen() {
+      const address = await http.listen({ port: config.port, host: config.host });
+      const { port, host } = config.metrics;
+      if (port !== undefined && options.metricsListener !== false) {
+        const listener = metricsListener(metrics);
+        await new Promise<void>((resolve, reject) => listener.once('error', reject).listen(port, host, resolve));
+        scrapes = listener;
+      }
+      return address;
+    },
+    metricsUrl() {
+      const address = scrapes?.address() as AddressInfo | null | undefined;
+      if (!address) return undefined;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return `http://${host}:${address.port}/metrics`;
+    },
     async close() {
       await oidc.close();
       await http.close();
+      if (scrapes) await new Promise<void>((resolve) => (scrapes as Server).close(() => resolve()));
       await mailWorker.stop();
       await storage.close();
     },

@@ -1,19 +1,37 @@
 // `npm start`: start the portal and say where to go next.
 import './threadpool.ts';
+import { isClusterWorker, isFirstWorker, reportMetricsToPrimary, runPrimary } from './cluster.ts';
 import { loadConfig, ConfigError } from './config.ts';
 import { firstOperatorSetup } from './companies/index.ts';
 import { createGatehouse } from './gatehouse.ts';
 import { startDevDemoModule } from './dev/demo-module.ts';
 import { recordPublicUrl } from './settings/index.ts';
 
+let demo: Awaited<ReturnType<typeof startDevDemoModule>> | undefined;
+
 async function main() {
   const config = loadConfig();
-  const gatehouse = await createGatehouse(config);
+  if (config.workers > 1 && !isClusterWorker()) {
+    console.log(`  Starting ${config.workers} workers on port ${config.port}`);
+    return runPrimary(config, (line) => console.log(`  ${line}`));
+  }
+  const gatehouse = await createGatehouse(config, { metricsListener: !isClusterWorker() });
+  if (isClusterWorker()) reportMetricsToPrimary(gatehouse.metrics);
   await gatehouse.listen();
+  const stop = async (signal: string) => {
+    if (isFirstWorker()) console.log(`\n  ${signal}: shutting down`);
+    await demo?.close();
+    await gatehouse.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // In a cluster the first worker speaks for the node; the others only serve.
+  if (!isFirstWorker()) return;
   // The CLI builds its links from this, whatever shell it is started from.
   await recordPublicUrl(gatehouse.storage.db, config.publicUrl.origin);
   const setup = await firstOperatorSetup(gatehouse.deps);
-  const demo = await startDevDemoModule(gatehouse.deps);
+  demo = await startDevDemoModule(gatehouse.deps);
   const base = config.publicUrl.origin;
   const lines = [
     '',
@@ -42,15 +60,6 @@ async function main() {
     );
   }
   console.log(lines.join('\n') + '\n');
-
-  const stop = async (signal: string) => {
-    console.log(`\n  ${signal}: shutting down`);
-    await demo?.close();
-    await gatehouse.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

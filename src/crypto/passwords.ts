@@ -16,7 +16,8 @@ export { MAX_PASSWORD_LENGTH } from '../contract/password-rules.ts';
 function createGate(limit: number) {
   let running = 0;
   const waiting: Array<() => void> = [];
-  return async function run<T>(work: () => Promise<T>): Promise<T> {
+  const load = () => ({ running, waiting: waiting.length });
+  return Object.assign(async function run<T>(work: () => Promise<T>): Promise<T> {
     if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
     running += 1;
     try {
@@ -25,7 +26,7 @@ function createGate(limit: number) {
       running -= 1;
       waiting.shift()?.();
     }
-  };
+  }, { load });
 }
 
 export interface PasswordHasher {
@@ -33,6 +34,8 @@ export interface PasswordHasher {
   verify(passwordHash: string, password: string): Promise<boolean>;
   /** Same cost as a real verify, for when there is no user: timing must not tell. */
   verifyDummy(password: string): Promise<void>;
+  /** Hashes running now and waiting for a slot (metrics). */
+  load(): { running: number; waiting: number };
 }
 
 export function createPasswordHasher(maxConcurrency: number): PasswordHasher {
@@ -52,6 +55,7 @@ export function createPasswordHasher(maxConcurrency: number): PasswordHasher {
       dummyHash ??= hash('gatehouse-dummy-password', ARGON2_OPTIONS);
       await hasher.verify(await dummyHash, password);
     },
+    load: gate.load,
   };
   return hasher;
 }

@@ -32,6 +32,7 @@ import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
 import { installApiContract } from './api-contract.ts';
 import { decorateActors } from './audiences.ts';
+import { metricsRoute, timeRequests, type Metrics } from '../metrics/index.ts';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -43,6 +44,7 @@ export async function buildHttpApp(
     logger: FastifyServerOptions['logger'];
     https?: { cert: Buffer; key: Buffer };
     oidc: OidcService;
+    metrics: Metrics;
   },
 ): Promise<FastifyInstance> {
   const app = Fastify({
@@ -56,6 +58,7 @@ export async function buildHttpApp(
   const ctx: HttpContext = { deps, cookies: cookieNames(deps.config.secureCookies) };
   const publicOrigin = deps.config.publicUrl.origin;
 
+  timeRequests(app, options.metrics);
   app.setErrorHandler(handleError);
   await app.register(fastifyCookie);
   await app.register(fastifyHelmet, {
@@ -93,6 +96,7 @@ export async function buildHttpApp(
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  if (deps.config.metrics.token) metricsRoute(app, options.metrics, deps.config.metrics.token);
   app.get('/readyz', async (_request, reply) => {
     try {
       await storage.ping();

@@ -1,10 +1,10 @@
 // The storage door: opens the configured engine behind one Kysely instance, migrates it,
 // and tells the HTTP layer when a failure means "database unavailable" (503, not 500).
-import { Kysely, sql, type Transaction } from 'kysely';
+import { Kysely, sql, type Dialect, type LogEvent, type Transaction } from 'kysely';
 import { describeDatabaseError } from './errors.ts';
 import { createPostgresDialect, createPostgresPool } from './postgres.ts';
 import { RetryingKysely } from './retry.ts';
-import { createSqliteDialect, openSqliteDatabase } from './sqlite.ts';
+import { createSqliteDialect, openSqliteDatabase, type SqliteSynchronous } from './sqlite.ts';
 import { migrateToLatest, migrations } from './migrate.ts';
 import type { Database } from './schema.ts';
 
@@ -14,7 +14,7 @@ export type Tx = Transaction<Database>;
 /** Either the pool or an open transaction: store functions accept both. */
 export type Queryable = Kysely<Database>;
 
-export type DatabaseSettings = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+export type DatabaseSettings = { kind: 'sqlite'; file: string; synchronous?: SqliteSynchronous } | { kind: 'postgres'; url: string };
 
 /** A lost connection, as safe to log: code and message, never the connection settings. */
 export type ConnectionLoss = ReturnType<typeof describeDatabaseError>;
@@ -29,16 +29,32 @@ export interface Storage {
    * line on stderr). The server points it at its logger once that exists.
    */
   reportConnectionLoss(report: (loss: ConnectionLoss) => void): void;
+  /** The PostgreSQL pool's connections (metrics); undefined on SQLite, which has one. */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
   close(): Promise<void>;
 }
 
-export async function openStorage(settings: DatabaseSettings, options: { migrate?: boolean } = {}): Promise<Storage> {
+export interface StorageOptions {
+  migrate?: boolean;
+  /** Told of every statement with its duration (metrics); costs one clock read per statement. */
+  onQuery?: (sql: string, seconds: number, failed: boolean) => void;
+}
+
+export async function openStorage(settings: DatabaseSettings, options: StorageOptions = {}): Promise<Storage> {
   let report = (loss: ConnectionLoss) => console.warn(`Database connection lost: ${loss.code ? `${loss.code} ` : ''}${loss.message}`);
-  const dialect =
-    settings.kind === 'postgres'
-      ? createPostgresDialect(createPostgresPool(settings.url, (error) => report(describeDatabaseError(error))))
-      : createSqliteDialect(openSqliteDatabase(settings.file));
-  const db: Db = new RetryingKysely<Database>({ dialect });
+  let pool: ReturnType<typeof createPostgresPool> | undefined;
+  let dialect: Dialect;
+  if (settings.kind === 'postgres') {
+    pool = createPostgresPool(settings.url, (error) => report(describeDatabaseError(error)));
+    dialect = createPostgresDialect(pool);
+  } else {
+    dialect = createSqliteDialect(openSqliteDatabase(settings.file, settings.synchronous));
+  }
+  const { onQuery } = options;
+  const db: Db = new RetryingKysely<Database>({
+    dialect,
+    ...(onQuery ? { log: (event: LogEvent) => onQuery(event.query.sql, event.queryDurationMillis / 1000, event.level === 'error') } : {}),
+  });
   if (options.migrate !== false) {
     await migrateToLatest(db as unknown as Kysely<unknown>).catch(async (error: unknown) => {
       await db.destroy().catch(() => {});
@@ -54,6 +70,7 @@ export async function openStorage(settings: DatabaseSettings, options: { migrate
     reportConnectionLoss: (next) => {
       report = next;
     },
+    poolStats: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined),
     close: () => db.destroy(),
   };
 }

@@ -20,17 +20,48 @@ function toSqlValues(parameters: Params): SqlValue[] {
   return parameters.map((value) => (value === undefined ? null : (value as SqlValue)));
 }
 
-function adapt(statement: StatementSync) {
-  return {
-    // A statement that yields columns is a reader (SELECT, or anything with RETURNING).
-    reader: statement.columns().length > 0,
-    all: (parameters: Params) => statement.all(...toSqlValues(parameters)),
-    run: (parameters: Params) => statement.run(...toSqlValues(parameters)),
-    iterate: (parameters: Params) => statement.iterate(...toSqlValues(parameters)),
+/** Distinct statements kept prepared; Gatehouse's queries are a few hundred shapes. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Statements are prepared once per SQL text and reused: preparing (parsing and planning)
+ * cost as much as running the small indexed reads most requests make. Reuse is safe
+ * because `all` and `run` finish synchronously, so no two uses of one statement overlap;
+ * `iterate` hands out a cursor that could, so it gets a statement of its own.
+ */
+function statementCache(db: DatabaseSync) {
+  const cache = new Map<string, { statement: StatementSync; reader: boolean }>();
+  return (sql: string) => {
+    let entry = cache.get(sql);
+    if (entry) {
+      // Least recently used goes first: re-insert to mark it used.
+      cache.delete(sql);
+    } else {
+      const statement = db.prepare(sql);
+      // A statement that yields columns is a reader (SELECT, or anything with RETURNING).
+      entry = { statement, reader: statement.columns().length > 0 };
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(sql, entry);
+    const { statement, reader } = entry;
+    return {
+      reader,
+      all: (parameters: Params) => statement.all(...toSqlValues(parameters)),
+      run: (parameters: Params) => statement.run(...toSqlValues(parameters)),
+      iterate: (parameters: Params) => db.prepare(sql).iterate(...toSqlValues(parameters)),
+    };
   };
 }
 
-export function openSqliteDatabase(file: string): DatabaseSync {
+/**
+ * `full` (the default): every commit is on disk before it returns; a power cut loses
+ * nothing that was answered. `normal`: WAL commits reach the disk at checkpoints, so a
+ * power cut (not a crash of the process) can lose the last commits, never consistency.
+ * docs/PERFORMANCE.md, Durability.
+ */
+export type SqliteSynchronous = 'full' | 'normal';
+
+export function openSqliteDatabase(file: string, synchronous: SqliteSynchronous = 'full'): DatabaseSync {
   if (file !== ':memory:') {
     // The database holds password hashes and the local mailbox: owner-only, like the
     // secret key. SQLite gives its -wal and -shm files the database file's mode.
@@ -39,7 +70,7 @@ export function openSqliteDatabase(file: string): DatabaseSync {
   }
   const db = new DatabaseSync(file, { timeout: 5000 });
   db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = FULL');
+  db.exec(`PRAGMA synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.exec('PRAGMA foreign_keys = ON');
   return db;
 }
@@ -82,10 +113,11 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
 }
 
 export function createSqliteDialect(db: DatabaseSync): SqliteDialect {
+  const prepare = statementCache(db);
   return new ImmediateSqliteDialect({
     database: {
       close: () => db.close(),
-      prepare: (sql: string) => adapt(db.prepare(sql)),
+      prepare,
     },
   });
 }

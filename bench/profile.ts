@@ -1,0 +1,45 @@
+// `node bench/profile.ts <login|client_credentials|introspection|userinfo|refresh> [sqlite|postgres]`:
+// runs one load against a Gatehouse started with --cpu-prof (pinned like the benchmark),
+// then prints where its CPU time went: self time by function and by package. The profile
+// itself (open it in Chrome DevTools) is left in bench/results/profiles/.
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { runLoad, startTarget } from './harness.ts';
+import type { Endpoint } from './load.ts';
+import type { OidcFixture } from './targets/protocol.ts';
+
+const [scenario = 'client_credentials', engine = 'sqlite'] = process.argv.slice(2);
+const dir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results', 'profiles', `${scenario}-${engine}`);
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+
+const target = await startTarget('targets/gatehouse.ts', [engine, '300'], { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+const oidc = target.ready.oidc as OidcFixture;
+// Every load but client credentials needs a login first (its tokens, or the logins themselves).
+const logins = scenario !== 'client_credentials'
+  ? await runLoad({ kind: 'gatehouse-login', baseUrl: target.ready.baseUrl, users: target.ready.users ?? [], oidc, redirectUri: target.ready.redirectUri as string, seconds: scenario === 'login' ? 15 : 4, concurrency: 8 })
+  : undefined;
+const result = scenario === 'login' ? logins : await runLoad({ kind: 'endpoint', endpoint: scenario as Endpoint, oidc: { ...oidc, ...logins?.tokens }, seconds: 8, connections: 10 });
+await target.stop();
+console.log(`${scenario} on ${engine}: ${result?.perSecond}/s, failed ${result?.failed}`);
+
+interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+if (!file) throw new Error('no profile written');
+const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const self = new Map<number, number>();
+profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+const byFunction = new Map<string, number>();
+const byPackage = new Map<string, number>();
+for (const node of profile.nodes) {
+  const t = self.get(node.id) ?? 0;
+  const { functionName, url, lineNumber } = node.callFrame;
+  const where = url.replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, '$1/');
+  const key = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+  byFunction.set(key, (byFunction.get(key) ?? 0) + t);
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/src/') ? 'gatehouse src' : url.startsWith('node:') ? 'node core' : url === '' ? `(${functionName})` : 'other');
+  byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + t);
+}
+const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`).join('\n');
+console.log(`\nself time by package:\n${top(byPackage, 15)}\n\nself time by function:\n${top(byFunction, 30)}`);

@@ -1,0 +1,70 @@
+// The HTTP side of metrics: one hook that times every request (provider requests too,
+// which Fastify hands to Koa and never finishes itself, so the timing hangs on the raw
+// response's 'finish'), and GET /metrics where the configuration allows it.
+import { createServer, type Server } from 'node:http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { constantTimeEqual } from '../crypto/index.ts';
+import { GatehouseError } from '../errors.ts';
+import type { Metrics } from './registry.ts';
+
+const LOGIN_STEP_PREFIX = '/api/login/';
+/** The provider routes a module calls; anything else under /oidc is counted as /oidc/*. */
+const PROVIDER_ROUTES = new Set(['auth', 'token', 'token/introspection', 'token/revocation', 'me', 'jwks', 'session/end', 'session/end/confirm', 'backchannel']);
+
+function routeLabel(request: FastifyRequest): string {
+  const pattern = request.is404 ? 'unmatched' : request.routeOptions.url ?? 'unmatched';
+  if (pattern !== '/oidc/*') return pattern;
+  const path = (request.params as { '*'?: string })['*'] ?? '';
+  return PROVIDER_ROUTES.has(path) ? `/oidc/${path}` : pattern;
+}
+
+export function timeRequests(app: FastifyInstance, metrics: Metrics) {
+  app.addHook('onRequest', (request, reply, done) => {
+    const started = process.hrtime.bigint();
+    reply.raw.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeLabel(request);
+      const status = reply.raw.statusCode;
+      metrics.observeRequest(route, request.method, status, seconds);
+      if (route.startsWith(LOGIN_STEP_PREFIX)) {
+        metrics.countLoginStep(route.slice(LOGIN_STEP_PREFIX.length), status < 400 ? 'ok' : status < 500 ? 'refused' : 'error');
+      }
+    });
+    done();
+  });
+}
+
+async function exposition(metrics: Metrics) {
+  return { type: metrics.registry.contentType, body: await metrics.registry.metrics() };
+}
+
+/**
+ * GET /metrics on the public port, only with `Authorization: Bearer <token>`; without a
+ * token configured the route does not exist there (404, like any unknown path).
+ */
+export function metricsRoute(app: FastifyInstance, metrics: Metrics, token: string) {
+  app.get('/metrics', async (request, reply) => {
+    const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+    if (!constantTimeEqual(presented, token)) {
+      reply.header('www-authenticate', 'Bearer');
+      throw new GatehouseError('metrics.token_required');
+    }
+    const { type, body } = await exposition(metrics);
+    return reply.header('cache-control', 'no-store').type(type).send(body);
+  });
+}
+
+/** A listener of its own for scrapes (GATEHOUSE_METRICS_PORT): /metrics and nothing else. */
+export function metricsListener(metrics: Metrics): Server {
+  return createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (request.method !== 'GET' || path !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+      return;
+    }
+    exposition(metrics).then(
+      ({ type, body }) => response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body),
+      () => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+    );
+  });
+}

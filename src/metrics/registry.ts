@@ -1,0 +1,106 @@
+// What a node reports to Prometheus. One registry per Gatehouse instance (tests run many
+// in one process), filled by the parts that know: the HTTP layer (requests, login steps),
+// the storage door (queries, pool), the password hasher (its gate) and, at scrape time,
+// the two outboxes (what is still to deliver).
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PasswordHasher } from '../crypto/index.ts';
+import type { Db, Storage } from '../storage/index.ts';
+
+/** Seconds: from a cached token check (~1 ms) to a password step (argon2id, ~50 ms+) to a slow outlier. */
+const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const QUERY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1];
+
+export interface Metrics {
+  readonly registry: Registry;
+  observeRequest(route: string, method: string, status: number, seconds: number): void;
+  countLoginStep(step: string, outcome: 'ok' | 'refused' | 'error'): void;
+  observeQuery(sql: string, seconds: number, failed: boolean): void;
+  /** Called once the storage, hasher and database exist: gauges read them at scrape time. */
+  watch(parts: { storage: Storage; hasher: PasswordHasher }): void;
+}
+
+function statementKind(sql: string): string {
+  const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase();
+  return verb === 'select' || verb === 'insert' || verb === 'update' || verb === 'delete' || verb === 'with' ? verb : 'other';
+}
+
+async function backlog(db: Db, table: 'outbox' | 'backchannel_outbox'): Promise<number> {
+  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
+  const requests = new Histogram({
+    name: 'gatehouse_http_request_duration_seconds',
+    help: 'HTTP requests by route pattern, method and status, from arrival to the last byte sent',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  });
+  const loginSteps = new Counter({
+    name: 'gatehouse_login_steps_total',
+    help: 'Login steps answered, by step and outcome (ok: 2xx; refused: 4xx, e.g. a wrong password or code; error: 5xx)',
+    labelNames: ['step', 'outcome'] as const,
+    registers: [registry],
+  });
+  const queries = new Histogram({
+    name: 'gatehouse_db_query_duration_seconds',
+    help: 'Database statements by kind (select, insert, update, delete, with, other) and whether they failed',
+    labelNames: ['kind', 'failed'] as const,
+    buckets: QUERY_BUCKETS,
+    registers: [registry],
+  });
+  let parts: { storage: Storage; hasher: PasswordHasher } | undefined;
+  new Gauge({
+    name: 'gatehouse_password_hashes',
+    help: 'argon2id hashes and verifies running and waiting for a slot (GATEHOUSE_ARGON2_MAX_CONCURRENCY)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const load = parts?.hasher.load();
+      this.set({ state: 'running' }, load?.running ?? 0);
+      this.set({ state: 'waiting' }, load?.waiting ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_db_pool_connections',
+    help: 'PostgreSQL pool connections: total open, idle, and requests waiting for one (absent on SQLite)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const pool = parts?.storage.poolStats();
+      if (!pool) return;
+      this.set({ state: 'total' }, pool.total);
+      this.set({ state: 'idle' }, pool.idle);
+      this.set({ state: 'waiting' }, pool.waiting);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_outbox_pending',
+    help: 'Messages not delivered yet: mail and back-channel logout notices',
+    labelNames: ['outbox'] as const,
+    // Every worker reads the same rows: one node's workers report the count once, not summed.
+    aggregator: 'max',
+    registers: [registry],
+    async collect() {
+      if (!parts) return;
+      const { db } = parts.storage;
+      // A scrape during a database outage still answers, without these two.
+      const [mail, logout] = await Promise.all([backlog(db, 'outbox'), backlog(db, 'backchannel_outbox')]).catch(() => [undefined, undefined]);
+      if (mail !== undefined) this.set({ outbox: 'mail' }, mail);
+      if (logout !== undefined) this.set({ outbox: 'logout' }, logout);
+    },
+  });
+
+  return {
+    registry,
+    observeRequest: (route, method, status, seconds) => requests.observe({ route, method, status: String(status) }, seconds),
+    countLoginStep: (step, outcome) => loginSteps.inc({ step, outcome }),
+    observeQuery: (sql, seconds, failed) => queries.observe({ kind: statementKind(sql), failed: failed ? 'true' : 'false' }, seconds),
+    watch(next) {
+      parts = next;
+    },
+  };
+}
