@@ -14,6 +14,8 @@ export const loginState = z.object({
   step: loginSteps,
   username: z.string().optional(),
   companyName: z.string().optional(),
+  /** At the code step: the ways this user may finish (app code, passkey or security key, recovery code). */
+  secondFactors: z.array(z.enum(['app', 'key', 'recovery_code'])).optional(),
 });
 
 export const identifyBody = z.object({

@@ -12,7 +12,7 @@ export type FlowStep = LoginFlowsTable['step'];
 
 export async function createFlow(
   db: Queryable,
-  input: { companyId: string | null; userId: string | null; username: string; companyName: string; returnTo: string | null },
+  input: { companyId: string | null; userId: string | null; username: string; companyName: string; returnTo: string | null; step?: FlowStep },
   now: number,
 ): Promise<string> {
   const token = randomToken();
@@ -24,7 +24,7 @@ export async function createFlow(
       user_id: input.userId,
       username: input.username,
       company_name: input.companyName,
-      step: 'password',
+      step: input.step ?? 'password',
       enroll_secret: null,
       totp_failures: 0,
       return_to: input.returnTo,

@@ -8,16 +8,29 @@ import { findUserByUsername, getUser } from '../users/index.ts';
 import { advanceFlow, createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
 import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, reserveAttempt } from './lockout.ts';
 import { countIpFailure, ipThrottled } from './ip-throttle.ts';
+import { countCredentials } from '../webauthn/index.ts';
+import type { Queryable } from '../storage/index.ts';
 
 export const MAX_TOTP_FAILURES = 5;
 const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
 
 export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'done';
 
+export type SecondFactor = 'app' | 'key' | 'recovery_code';
+
+/** The ways an enrolled user may finish the login at the code step. */
+export async function secondFactorsOf(db: Queryable, companyId: string, userId: string): Promise<SecondFactor[]> {
+  const user = await getUser(db, companyId, userId);
+  const keys = await countCredentials(db, companyId, userId);
+  return [...(user?.totp_secret ? (['app'] as const) : []), ...(keys > 0 ? (['key'] as const) : []), 'recovery_code'];
+}
+
 export async function currentStep(deps: CoreDeps, flowToken: string | undefined) {
   const flow = await findFlow(deps.db, flowToken, deps.clock());
-  if (!flow) return { step: 'identify' as LoginStep };
-  return { step: flow.step as LoginStep, username: flow.username, companyName: flow.company_name };
+  // A passkey login waiting for the browser is not a page to come back to.
+  if (!flow || flow.step === 'passkey') return { step: 'identify' as LoginStep };
+  const secondFactors = flow.step === 'totp' && flow.company_id && flow.user_id ? { secondFactors: await secondFactorsOf(deps.db, flow.company_id, flow.user_id) } : {};
+  return { step: flow.step as LoginStep, username: flow.username, companyName: flow.company_name, ...secondFactors };
 }
 
 /** Step one. Always moves on to the password: nothing here tells whether names exist. */
@@ -102,7 +115,7 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
 
   const next = user.totp_secret ? 'totp' : 'enroll';
   if (!(await advanceFlow(deps.db, flow, next))) throw new GatehouseError('login.wrong_step');
-  return { step: next as LoginStep };
+  return { step: next as LoginStep, ...(next === 'totp' ? { secondFactors: await secondFactorsOf(deps.db, user.company_id, user.id) } : {}) };
 }
 
 /** The session for a finished login, as long as the company's session limit allows. */

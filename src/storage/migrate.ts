@@ -13,6 +13,7 @@ import * as confusableNameKeys from './migrations/0008_confusable_name_keys.ts';
 import * as sessionLoginFor from './migrations/0009_session_login_for.ts';
 import * as apiClients from './migrations/0010_api_clients.ts';
 import * as idempotencyKeys from './migrations/0011_idempotency_keys.ts';
+import * as webauthnCredentials from './migrations/0013_webauthn_credentials.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   '0009_session_login_for': sessionLoginFor,
   '0010_api_clients': apiClients,
   '0011_idempotency_keys': idempotencyKeys,
+  '0013_webauthn_credentials': webauthnCredentials,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -90,7 +90,8 @@ export interface LoginFlowsTable {
   user_id: string | null;
   username: string;
   company_name: string;
-  step: 'password' | 'totp' | 'enroll';
+  /** passkey: a "Log in with a passkey" waiting for the browser's answer (no names typed). */
+  step: 'password' | 'totp' | 'enroll' | 'passkey';
   /** Pending enrollment secret, encrypted, until the first code proves it. */
   enroll_secret: string | null;
   totp_failures: number;
@@ -307,6 +308,36 @@ export interface InvitationMailTable {
   sent_at: number;
 }
 
+/** A passkey or security key (migration 0013). */
+export interface WebauthnCredentialsTable {
+  id: string;
+  company_id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: string;
+  counter: number;
+  /** JSON array of transports. */
+  transports: string;
+  name: string;
+  aaguid: string;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: number;
+  user_verified: number;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A pending WebAuthn challenge, single use, bound to a login flow or a session. */
+export interface WebauthnChallengesTable {
+  binding_hash: string;
+  purpose: 'register' | 'enroll' | 'second_factor' | 'passwordless';
+  company_id: string | null;
+  user_id: string | null;
+  challenge: string;
+  expires_at: number;
+  created_at: number;
+}
+
 export interface Database {
   companies: CompaniesTable;
   account_requests: AccountRequestsTable;
@@ -330,4 +361,6 @@ export interface Database {
   invitation_mail: InvitationMailTable;
   api_clients: ApiClientsTable;
   idempotency_keys: IdempotencyKeysTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }
