@@ -6,6 +6,7 @@ import type * as company from './company.ts';
 import type * as account from './my-account.ts';
 import type * as operator from './operator.ts';
 import type * as signIn from './sign-in.ts';
+import type * as securityKeys from './security-keys.ts';
 
 type Out<T extends z.ZodType> = z.output<T>;
 type Item<T> = T extends readonly (infer I)[] ? I : never;
@@ -21,6 +22,7 @@ export type Me = Out<typeof account.me>;
 export type Profile = Out<typeof account.profile>;
 export type MySession = Item<Out<typeof account.mySessions>['sessions']>;
 export type RecoveryCodeStatus = Out<typeof account.recoveryCodeStatus>;
+export type SecurityKey = Item<Out<typeof securityKeys.securityKeys>['keys']>;
 
 export type CompanyUser = Out<typeof company.companyUser>;
 export type BulkInviteReport = Out<typeof company.bulkInviteReport>;

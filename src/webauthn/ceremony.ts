@@ -49,6 +49,8 @@ export async function registrationOptions(
     timeout: CHALLENGE_TTL_MS,
     attestationType: 'none',
     excludeCredentials: existing.map((c) => ({ id: c.credential_id, transports: transportsOf(c) })),
+    // Preferred, not required: a security key with no room for resident credentials still
+    // serves as a second factor; a passkey that can be discovered also serves alone.
     authenticatorSelection: { residentKey: kind === 'passkey' ? 'required' : 'preferred', userVerification: 'preferred' },
   });
 }

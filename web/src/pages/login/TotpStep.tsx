@@ -4,6 +4,8 @@ import { useRef, useState } from 'react';
 import { z } from 'zod';
 import { api } from '../../api';
 import { recoveryApi } from '../../api/recovery';
+import { securityKeysApi } from '../../api/securityKeys';
+import { useAction } from '../../hooks/useAction';
 import { AuthCodeField } from '../../components/AuthCodeField';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
@@ -38,6 +40,13 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
     codeMessageWins: true,
   });
   const inputRef = useRef<HTMLInputElement>(null);
+  // A user with a passkey or security key is offered it first; the app code still works.
+  const offersKey = flow.secondFactors?.includes('key') ?? false;
+  const keyLogin = useAction();
+  const signInWithKey = async () => {
+    const next = await keyLogin.run(() => securityKeysApi.loginWithKey(), flowExpired(onExpired));
+    if (next) onAdvance(next);
+  };
 
   const switchMode = () => {
     setUseRecovery((value) => !value);
@@ -69,7 +78,15 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
           </Text>
         </div>
         <WhoBox username={flow.username} companyName={flow.companyName} onChange={onRestart} />
-        <ErrorAlert message={summary} />
+        <ErrorAlert message={summary ?? keyLogin.error?.message} />
+        {offersKey && (
+          <>
+            <Button size="md" fullWidth variant="light" loading={keyLogin.pending} onClick={() => void signInWithKey()}>
+              Use a passkey or security key
+            </Button>
+            <Text size="sm" c="dimmed" ta="center">or enter a code</Text>
+          </>
+        )}
         {useRecovery ? (
           <TextInput
             ref={inputRef}
@@ -85,7 +102,7 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
         ) : (
           <AuthCodeField
             inputRef={inputRef}
-            autoFocus
+            autoFocus={!offersKey}
             value={form.values.code}
             onChange={(code) => form.setFieldValue('code', code)}
             error={form.errors.code as string | undefined}
