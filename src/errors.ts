@@ -116,6 +116,10 @@ const registry = {
     status: 401,
     message: 'That passkey or security key was not accepted. Try again, or use another way to sign in.',
   },
+  'login.key_required': {
+    status: 403,
+    message: 'Your company requires a passkey or security key to sign in. Use your key, or a recovery code if you lost it.',
+  },
   'webauthn.none_registered': { status: 409, message: 'You have no passkey or security key yet. Use the code from your authenticator app.' },
   'webauthn.already_registered': { status: 409, message: 'This passkey or security key is already registered.' },
   'webauthn.last_factor': {

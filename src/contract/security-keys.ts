@@ -67,3 +67,11 @@ export const passkeyLoginStart = z.object({
   returnTo: z.string().regex(RETURN_TO_PATTERN, 'Not a place Gatehouse can return to.').optional(),
 });
 export const keyAnswer = z.object({ response: authenticationResponse });
+
+/** A key added during login: the flow moves to the code step, where the key signs in. */
+export const keyEnrolled = z.object({
+  step: z.enum(['totp']),
+  secondFactors: z.array(z.enum(['app', 'key', 'recovery_code'])),
+  /** Only at first-login enrollment: ten recovery codes, shown this once. */
+  recoveryCodes: z.array(z.string()).optional(),
+});

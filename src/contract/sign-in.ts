@@ -5,7 +5,7 @@ import { done, linkToken, nextPage, time } from './common.ts';
 import { email, multilineText, name, password, phone, recoveryCode, RETURN_TO_PATTERN, text, totpCode } from './fields.ts';
 import { PASSWORD_CLASSES } from './password-rules.ts';
 
-export const loginSteps = z.enum(['identify', 'password', 'totp', 'enroll', 'done']);
+export const loginSteps = z.enum(['identify', 'password', 'totp', 'enroll', 'key_enroll', 'done']);
 
 export const passwordRule = z.object({ minLength: z.number().int(), classes: z.array(z.enum(PASSWORD_CLASSES)) });
 

@@ -7,4 +7,4 @@ export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRul
 export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
 export { verifyCurrentPassword, withPasswordAndCode } from './reauth.ts';
 export { acceptCode, appCode, type CodeOutcome } from './code-attempt.ts';
-export { checkSecondFactorKey, finishPasskeyLogin, keyChallengeForSecondFactor, startPasskeyLogin } from './security-key.ts';
+export { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChallengeForSecondFactor, startKeyEnrollment, startPasskeyLogin } from './security-key.ts';

@@ -9,6 +9,9 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { getUser } from '../users/index.ts';
 import {
+  registerKey,
+  registrationOptions,
+  type RegistrationResponseJSON,
   authenticationOptions,
   findDiscoverableCredential,
   findUserCredential,
@@ -21,9 +24,10 @@ import {
   type AuthenticationResponseJSON,
   type CredentialRow,
 } from '../webauthn/index.ts';
-import { countTotpFailure, createFlow, deleteFlow, requireFlowAt, type FlowRow } from './flows.ts';
+import { replaceRecoveryCodes } from '../credentials/index.ts';
+import { advanceFlow, countTotpFailure, createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
 import { finishLogin } from './second-factor.ts';
-import { MAX_TOTP_FAILURES } from './steps.ts';
+import { MAX_TOTP_FAILURES, secondFactorsOf } from './steps.ts';
 
 /** A wrong answer counts against the flow like a wrong code; enough of them end it. */
 async function refuseKey(deps: CoreDeps, flow: FlowRow, flowToken: string | undefined, meta: RequestMeta, reason: string, row?: CredentialRow): Promise<never> {
@@ -134,4 +138,50 @@ export async function finishPasskeyLogin(deps: CoreDeps, flowToken: string | und
     throw new GatehouseError('login.ip_not_allowed');
   }
   return completeWithKey(deps, flow, flowToken, row, pending.challenge, response, meta, { amrBefore: [], requireUserVerification: true });
+}
+
+/** The flow at one of the two steps where a key is added: first-login enrollment, or the policy's demand. */
+async function flowAddingKey(deps: CoreDeps, flowToken: string | undefined) {
+  const flow = await findFlow(deps.db, flowToken, deps.clock());
+  if (!flow) throw new GatehouseError('login.flow_expired');
+  if (flow.step !== 'enroll' && flow.step !== 'key_enroll') throw new GatehouseError('login.wrong_step');
+  assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
+  return { ...flow, company_id: flow.company_id, user_id: flow.user_id };
+}
+
+/** "Use a passkey or security key" (Your Security Matters), or the key the company's policy requires. */
+export async function startKeyEnrollment(deps: CoreDeps, flowToken: string | undefined) {
+  const flow = await flowAddingKey(deps, flowToken);
+  const user = await getUser(deps.db, flow.company_id, flow.user_id);
+  const company = await deps.db.selectFrom('companies').select('name').where('id', '=', flow.company_id).executeTakeFirst();
+  assertThat(user && company, 'login.flow_expired');
+  const existing = await listCredentials(deps.db, flow.company_id, flow.user_id);
+  const options = await registrationOptions(deps.config, { id: user.id, username: user.username, displayName: user.display_name, companyName: company.name }, existing, 'any');
+  await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'enroll', companyId: flow.company_id, userId: flow.user_id, challenge: options.challenge }, deps.clock());
+  return options;
+}
+
+/**
+ * Stores the new key and moves the flow to the code step, where the key then signs in
+ * (the browser asks for it at once). With attestation "none" a registration proves
+ * nothing by signature; the assertion that follows does, so only it makes a session.
+ * At first-login enrollment ten recovery codes are made too, shown this once.
+ */
+export async function finishKeyEnrollment(
+  deps: CoreDeps,
+  flowToken: string | undefined,
+  input: { name?: string | undefined; response: RegistrationResponseJSON },
+  meta: RequestMeta,
+) {
+  const flow = await flowAddingKey(deps, flowToken);
+  const pending = await takeChallenge(deps.db, flow.id_hash, 'enroll', deps.clock());
+  if (!pending) return refuseKey(deps, flow, flowToken, meta, 'no_challenge');
+  const who = { companyId: flow.company_id, userId: flow.user_id };
+  const recoveryCodes = await deps.db.transaction().execute(async (tx) => {
+    await registerKey(deps, tx, who, pending.challenge, input, meta);
+    if (!(await advanceFlow(tx, flow, 'totp'))) throw new GatehouseError('login.wrong_step');
+    return flow.step === 'enroll' ? replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), who.companyId, who.userId, deps.clock()) : undefined;
+  });
+  const state = { step: 'totp' as const, secondFactors: await secondFactorsOf(deps.db, who.companyId, who.userId) };
+  return recoveryCodes ? { ...state, recoveryCodes } : state;
 }

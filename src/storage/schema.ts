@@ -25,6 +25,8 @@ export interface CompaniesTable {
   ip_allowlist: Generated<string>;
   /** 1: resetting a user's 2FA needs a second Master's approval. */
   two_person_2fa_reset: Generated<number>;
+  /** Who must sign in with a passkey or security key (migration 0013). */
+  phishing_resistant: Generated<'off' | 'masters' | 'everyone'>;
 }
 
 export interface AccountRequestsTable {
@@ -91,7 +93,8 @@ export interface LoginFlowsTable {
   username: string;
   company_name: string;
   /** passkey: a "Log in with a passkey" waiting for the browser's answer (no names typed). */
-  step: 'password' | 'totp' | 'enroll' | 'passkey';
+  /** key_enroll: the company's policy requires a key this user does not have yet; one is added before the login ends. */
+  step: 'password' | 'totp' | 'enroll' | 'passkey' | 'key_enroll';
   /** Pending enrollment secret, encrypted, until the first code proves it. */
   enroll_secret: string | null;
   totp_failures: number;

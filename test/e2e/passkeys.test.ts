@@ -20,6 +20,7 @@ import { onHttpsGatehouse } from './stage.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/passkeys-chromium/', import.meta.url));
 
+type SignedInAnswer = { session: { amr: string[] }; company: { name: string } };
 type Authenticator = { protocol: 'ctap2'; transport: 'internal' | 'usb'; hasResidentKey: boolean; hasUserVerification: boolean; isUserVerified?: boolean };
 
 async function attach(cdp: CDPSession, options: Authenticator): Promise<string> {
@@ -75,7 +76,7 @@ describe('passkeys and security keys in a real browser (chromium)', () => {
       await page.click('Log in with a passkey');
       await page.waitForPath('/');
       await page.waitForText(company.root.username);
-      const me = await tab.evaluate(() => fetch('/api/me').then((r) => r.json()));
+      const me = (await tab.evaluate(() => fetch('/api/me').then((r) => r.json()))) as SignedInAnswer;
       assert.deepEqual(me.session.amr, ['hwk', 'user', 'mfa']);
       assert.equal(me.company.name, company.companyName);
       await shot('home-after-passkey');
@@ -102,7 +103,7 @@ describe('passkeys and security keys in a real browser (chromium)', () => {
       await shot('code-step-offers-key');
       await page.click('Use a passkey or security key');
       await page.waitForPath('/');
-      const second = await tab.evaluate(() => fetch('/api/me').then((r) => r.json()));
+      const second = (await tab.evaluate(() => fetch('/api/me').then((r) => r.json()))) as SignedInAnswer;
       assert.deepEqual(second.session.amr, ['pwd', 'hwk', 'user']);
 
       // Both keys are listed with when they were added and last used.

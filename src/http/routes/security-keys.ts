@@ -6,6 +6,7 @@ import { loginDone } from '../../contract/sign-in.ts';
 import {
   creationOptions,
   keyAnswer,
+  keyEnrolled,
   keyRegistrationFinish,
   keyRegistrationStart,
   keyRename,
@@ -14,7 +15,7 @@ import {
   securityKey,
   securityKeys,
 } from '../../contract/security-keys.ts';
-import { checkSecondFactorKey, finishPasskeyLogin, keyChallengeForSecondFactor, startPasskeyLogin } from '../../login/index.ts';
+import { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChallengeForSecondFactor, startKeyEnrollment, startPasskeyLogin } from '../../login/index.ts';
 import { endSession } from '../../sessions/index.ts';
 import { finishKeyRegistration, listMyKeys, removeMyKey, renameMyKey, startKeyRegistration } from '../../webauthn/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
@@ -53,6 +54,16 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/login/key',
       { schema: { summary: "Step 3 with a passkey or security key: the key's answer; sets the session cookie", body: keyAnswer, response: { 200: loginDone } } },
       async (request, reply) => signedInAnswer(request, reply, await checkSecondFactorKey(deps, flowOf(request), request.body.response, requestMeta(request))),
+    );
+    api.post(
+      '/api/login/key-enrollment/options',
+      { schema: { summary: 'Add a passkey or security key during login (first-login enrollment, or the company requires one): the options for the browser', response: { 200: creationOptions } } },
+      async (request) => ({ ...(await startKeyEnrollment(deps, flowOf(request))) }),
+    );
+    api.post(
+      '/api/login/key-enrollment',
+      { schema: { summary: "Add a passkey or security key during login: the browser's answer; the key then signs in at the code step", body: keyRegistrationFinish, response: { 200: keyEnrolled } } },
+      async (request) => finishKeyEnrollment(deps, flowOf(request), request.body, requestMeta(request)),
     );
     api.post(
       '/api/login/passkey/options',

@@ -2,11 +2,17 @@
 // company; its id is what the authenticator names it by, unique per company like every
 // tenant key. Challenges live server-side, one per binding (a login flow's or a session's
 // hash) and purpose: a new one replaces the old, and verifying deletes it (single use).
+// A company's policy may require them: off, for Masters only, or for everyone.
 import type { Kysely } from 'kysely';
 
 const bigint = 'bigint' as const;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .alterTable('companies')
+    .addColumn('phishing_resistant', 'text', (c) => c.notNull().defaultTo('off'))
+    .execute();
+
   await db.schema
     .createTable('webauthn_credentials')
     .addColumn('id', 'text', (c) => c.primaryKey())

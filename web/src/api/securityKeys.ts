@@ -18,6 +18,12 @@ export const securityKeysApi = {
   rename: (id: string, name: string) => post<SecurityKey>(`/me/security-keys/${seg(id)}/rename`, { name }),
   remove: (id: string) => post<object>(`/me/security-keys/${seg(id)}/remove`),
 
+  /** During login (Your Security Matters, or the company requires a key): adds one; the flow moves to the code step. */
+  enrollDuringLogin: async () => {
+    const options = await post<Parameters<typeof createCredential>[0]>('/login/key-enrollment/options');
+    const response = await createCredential(options);
+    return post<LoginState & { recoveryCodes?: string[] }>('/login/key-enrollment', { response });
+  },
   /** At the code step: the user's keys are asked for this login. */
   loginWithKey: async () => {
     const options = await post<Parameters<typeof getCredential>[0]>('/login/key/options');

@@ -10,6 +10,7 @@ import { EnrollStep } from './EnrollStep';
 import { ForgotCompany } from './ForgotCompany';
 import { ForgotPassword } from './ForgotPassword';
 import { IdentifyStep } from './IdentifyStep';
+import { KeyEnrollStep } from './KeyEnrollStep';
 import { PasswordStep } from './PasswordStep';
 import { TotpStep } from './TotpStep';
 
@@ -166,6 +167,7 @@ export function LoginPage() {
         {stepProps?.flow.step === 'password' && <PasswordStep {...stepProps} />}
         {stepProps?.flow.step === 'totp' && <TotpStep {...stepProps} />}
         {stepProps?.flow.step === 'enroll' && <EnrollStep {...stepProps} onFinish={finish} />}
+        {stepProps?.flow.step === 'key_enroll' && <KeyEnrollStep {...stepProps} />}
       </Stack>
     </AuthCard>
   );
