@@ -12,10 +12,10 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CDPSession, Page } from 'playwright-core';
 import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
-import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { ACME_REQUEST, approvedCompany, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { launchChromiumTab } from './browsers/chromium.ts';
 import type { BrowserPage } from './browsers/index.ts';
-import { JOURNEY_TIMEOUT_MS } from './support.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/passkeys-chromium/', import.meta.url));
@@ -42,6 +42,17 @@ async function addKeyInSettings(page: BrowserPage, base: string, name: string) {
 
 async function signOutOfBrowser(tab: Page) {
   await tab.context().clearCookies();
+}
+
+async function logInWithPassword(page: BrowserPage, base: string, username: string, companyName: string) {
+  await page.goto(`${base}/login`);
+  await page.waitForText('Company Name');
+  await page.fill('Username', username);
+  await page.fill('Company Name', companyName);
+  await page.click('Next');
+  await page.waitForText('Enter Your Password');
+  await page.fill('Password', STRONG_PASSWORD);
+  await page.click('Log In');
 }
 
 describe('passkeys and security keys in a real browser (chromium)', () => {
@@ -112,6 +123,53 @@ describe('passkeys and security keys in a real browser (chromium)', () => {
       const text = await page.text();
       assert.ok(!/YubiKey\s+Security key\s+\S.*\s+Never/.test(text), 'the key used to log in shows when');
       await shot('settings-after-use');
+    });
+  });
+});
+
+describe('a first login with a passkey, and a policy that requires one (chromium)', () => {
+  test('Your Security Matters: Use a passkey or security key; then a Master is led to add a key after the code', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
+    await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
+      const operator = await operatorAgent(server);
+      const fresh = await approvedCompany(server, operator, { ...ACME_REQUEST, companyName: 'Initech', email: 'peter@initech.test' });
+      await signUp(server, fresh.link);
+      const globex = await companyWithRootMaster(server, operator, 'Globex', 'hank@globex.test');
+      const enrolledStep = totpStep(Date.now());
+      const { page, tab } = await launchChromiumTab();
+      closeFirst('closing the browser', () => page.close());
+      const cdp = await tab.context().newCDPSession(tab);
+      await attach(cdp, { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true });
+      const base = server.baseUrl;
+
+      // 1. First login: a passkey instead of the app; recovery codes as for the app; the dashboard.
+      await logInWithPassword(page, base, fresh.username, 'Initech');
+      await page.waitForText('Your Security Matters');
+      await page.click('Use a passkey or security key');
+      await page.waitForText('Your passkey or security key is set up');
+      const codes = (await page.text()).match(/\b[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{2}\b/g) ?? [];
+      assert.equal(new Set(codes).size, 10, 'ten recovery codes, shown once');
+      await page.screenshot(`${SCREENSHOTS}enroll-with-passkey.png`);
+      await page.clickText('I have saved my recovery codes');
+      await page.click('Done');
+      await page.waitForPath('/');
+      const enrolled = (await tab.evaluate(() => fetch('/api/me').then((r) => r.json()))) as SignedInAnswer;
+      assert.deepEqual(enrolled.session.amr, ['pwd', 'hwk', 'user']);
+
+      // 2. Globex requires keys of its Masters: the Root Master proves the code, then adds a key.
+      assert.equal((await globex.root.agent.post('/api/company/policy', { phishingResistant: 'masters' })).status, 200);
+      await signOutOfBrowser(tab);
+      await logInWithPassword(page, base, globex.root.username, 'Globex');
+      await page.waitForText('Two-Factor Authentication');
+      const { code } = await freshCode(globex.root.totpSecret, enrolledStep + 1);
+      await page.fill('Authentication Code', code);
+      await page.click('Verify');
+      await page.waitForText('Your company requires a passkey or security key');
+      await page.screenshot(`${SCREENSHOTS}policy-add-key.png`);
+      await page.click('Add a passkey or security key');
+      await page.waitForPath('/');
+      const led = (await tab.evaluate(() => fetch('/api/me').then((r) => r.json()))) as SignedInAnswer;
+      assert.deepEqual(led.session.amr, ['pwd', 'hwk', 'user']);
+      assert.equal(led.company.name, 'Globex');
     });
   });
 });

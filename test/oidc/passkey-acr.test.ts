@@ -43,7 +43,7 @@ async function logInWithKey(agent: Agent, returnTo?: string) {
 }
 
 test('discovery lists both acr values', async () => {
-  const answer = await fetch(`${server.baseUrl}/oidc/.well-known/openid-configuration`).then((r) => r.json());
+  const answer = (await fetch(`${server.baseUrl}/oidc/.well-known/openid-configuration`).then((r) => r.json())) as { acr_values_supported: string[] };
   assert.deepEqual(answer.acr_values_supported, ['urn:gatehouse:loa:2fa', PHISHING_RESISTANT]);
 });
 
