@@ -156,7 +156,7 @@ export async function startKeyEnrollment(deps: CoreDeps, flowToken: string | und
   const company = await deps.db.selectFrom('companies').select('name').where('id', '=', flow.company_id).executeTakeFirst();
   assertThat(user && company, 'login.flow_expired');
   const existing = await listCredentials(deps.db, flow.company_id, flow.user_id);
-  const options = await registrationOptions(deps.config, { id: user.id, username: user.username, displayName: user.display_name, companyName: company.name }, existing, 'any');
+  const options = await registrationOptions(deps.config, { id: user.id, username: user.username, displayName: user.display_name, companyName: company.name }, existing);
   await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'enroll', companyId: flow.company_id, userId: flow.user_id, challenge: options.challenge }, deps.clock());
   return options;
 }

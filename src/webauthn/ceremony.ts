@@ -37,7 +37,6 @@ export async function registrationOptions(
   config: Pick<Config, 'publicUrl'>,
   user: { id: string; username: string; displayName: string; companyName: string },
   existing: CredentialRow[],
-  kind: 'passkey' | 'any',
 ): Promise<RegistrationOptions> {
   return generateRegistrationOptions({
     rpName: RP_NAME,
@@ -50,8 +49,8 @@ export async function registrationOptions(
     attestationType: 'none',
     excludeCredentials: existing.map((c) => ({ id: c.credential_id, transports: transportsOf(c) })),
     // Preferred, not required: a security key with no room for resident credentials still
-    // serves as a second factor; a passkey that can be discovered also serves alone.
-    authenticatorSelection: { residentKey: kind === 'passkey' ? 'required' : 'preferred', userVerification: 'preferred' },
+    // serves as a second factor; a key that stores one also serves alone (passwordless).
+    authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
   });
 }
 

@@ -55,7 +55,7 @@ export async function startKeyRegistration(deps: CoreDeps, me: Me, password: str
     throw new GatehouseError('password.current_invalid', { fields: { password: 'Your current password is not correct.' } });
   }
   const existing = await listCredentials(deps.db, me.companyId, me.userId);
-  const options = await registrationOptions(deps.config, { id: me.userId, username: me.username, displayName: me.displayName, companyName: me.companyName }, existing, 'any');
+  const options = await registrationOptions(deps.config, { id: me.userId, username: me.username, displayName: me.displayName, companyName: me.companyName }, existing);
   await saveChallenge(deps.db, { bindingHash: me.sessionHash, purpose: 'register', companyId: me.companyId, userId: me.userId, challenge: options.challenge }, deps.clock());
   return options;
 }

@@ -32,7 +32,9 @@ const CODE_ERRORS = {
 export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
   usePageTitle('Two-Factor Authentication');
   // Lost phone: a recovery code takes the app's place, at the same step.
-  const [useRecovery, setUseRecovery] = useState(false);
+  // A user who chose a key over the app has no app: the field takes a recovery code.
+  const hasApp = flow.secondFactors?.includes('app') ?? true;
+  const [useRecovery, setUseRecovery] = useState(!hasApp);
   const { form, ref, summary, pending, submit } = useApiForm({
     initialValues: { code: '' },
     schema: useRecovery ? recoverySchema : appSchema,
@@ -111,11 +113,13 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
         <Button type="submit" size="md" fullWidth loading={pending}>
           Verify
         </Button>
-        <Text size="sm" ta="center">
-          <Anchor component="button" type="button" size="sm" onClick={switchMode}>
-            {useRecovery ? 'Use the authenticator app instead' : 'Use a recovery code'}
-          </Anchor>
-        </Text>
+        {hasApp && (
+          <Text size="sm" ta="center">
+            <Anchor component="button" type="button" size="sm" onClick={switchMode}>
+              {useRecovery ? 'Use the authenticator app instead' : 'Use a recovery code'}
+            </Anchor>
+          </Text>
+        )}
       </Stack>
     </form>
   );
