@@ -130,6 +130,13 @@ for (const engine of await enginesUnderTest()) describe(`passkey policy and enro
     const recovered = await next.agent.post('/api/login/recovery', { code: added.recoveryCodes[0] });
     assert.equal(recovered.status, 200, JSON.stringify(recovered.body));
 
+    // Enrolled, for the Company page and the compliance report, without an app.
+    const listed = (await agent.get('/api/company/users')).body.users.find((u: { username: string }) => u.username === who.username);
+    assert.equal(listed.status, 'active');
+    const report = (await agent.get('/api/company/compliance')).body.users.find((u: { username: string }) => u.username === who.username);
+    assert.equal(report.enrolled, true);
+    assert.deepEqual(report.factors, { app: false, keys: 1 });
+
     // Their only key cannot be removed; with a second one, the first can.
     const keys = (await agent.get('/api/me/security-keys')).body.keys;
     const last = await agent.post(`/api/me/security-keys/${keys[0].id}/remove`);
