@@ -114,6 +114,21 @@ const registry = {
     message: 'Too many incorrect codes. Please start signing in again.',
   },
 
+  'webauthn.not_accepted': {
+    status: 401,
+    message: 'That passkey or security key was not accepted. Try again, or use another way to sign in.',
+  },
+  'login.key_required': {
+    status: 403,
+    message: 'Your company requires a passkey or security key to sign in. Use your key, or a recovery code if you lost it.',
+  },
+  'webauthn.none_registered': { status: 409, message: 'You have no passkey or security key yet. Use the code from your authenticator app.' },
+  'webauthn.already_registered': { status: 409, message: 'This passkey or security key is already registered.' },
+  'webauthn.last_factor': {
+    status: 409,
+    message: 'This is your only way to sign in. Add another passkey or security key, or set up the authenticator app, before removing it.',
+  },
+
   'password.current_invalid': { status: 400, message: 'Your current password is not correct.' },
   'password.unchanged': { status: 400, message: 'Choose a password different from your current one.' },
   'email.unchanged': { status: 400, message: 'This is already your email address.' },

@@ -16,6 +16,8 @@ export interface ComplianceUser {
   status: UsersTable['status'];
   enrolled: boolean;
   enrolledAt: string | null;
+  /** The second factors the user has: the authenticator app, passkeys or security keys (how many). */
+  factors: { app: boolean; keys: number };
   pending: PendingState | null;
   /** Whole days since the user was created, while they have not signed up. */
   inviteAgeDays: number | null;
@@ -45,9 +47,19 @@ export async function companyCompliance(db: Queryable, companyId: string, now: n
     .orderBy(sql`lower(username)`) // not username_key: a look-alike skeleton ("m" is "rn")
     .orderBy('username')
     .execute();
+  const keyRows = await db
+    .selectFrom('webauthn_credentials')
+    .select((eb) => ['user_id', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('first')])
+    .where('company_id', '=', companyId)
+    .groupBy('user_id')
+    .execute();
+  const keys = new Map(keyRows.map((r) => [r.user_id, { n: Number(r.n), first: Number(r.first) }]));
   const lastLogins = await loginsFromTrail(db, companyId, rows.filter((u) => u.last_login_at === null && u.totp_enrolled_at !== null).map((u) => u.id));
   const users: ComplianceUser[] = rows.map((u) => {
-    const enrolled = u.totp_enrolled_at !== null;
+    const userKeys = keys.get(u.id);
+    // A user who chose a key over the app at enrollment is enrolled too.
+    const enrolledSince = u.totp_enrolled_at ?? userKeys?.first ?? null;
+    const enrolled = enrolledSince !== null;
     const signedUp = u.password_hash !== null;
     const pending = u.status === 'disabled' || enrolled ? null : signedUp ? 'not_enrolled' : 'invited';
     return {
@@ -56,7 +68,8 @@ export async function companyCompliance(db: Queryable, companyId: string, now: n
       role: u.role,
       status: u.status,
       enrolled,
-      enrolledAt: iso(u.totp_enrolled_at),
+      enrolledAt: iso(enrolledSince),
+      factors: { app: u.totp_enrolled_at !== null, keys: userKeys?.n ?? 0 },
       pending,
       inviteAgeDays: signedUp ? null : Math.max(0, Math.floor((now - u.created_at) / DAY_MS)),
       lastLoginAt: iso(u.last_login_at ?? lastLogins.get(u.id) ?? null),
@@ -89,6 +102,7 @@ async function loginsFromTrail(db: Queryable, companyId: string, userIds: string
 
 /** Every company's totals, for the operators' overview. */
 export async function complianceSummary(db: Queryable) {
+  const hasKey = sql`exists (select 1 from webauthn_credentials w where w.company_id = u.company_id and w.user_id = u.id)`;
   const count = (condition: RawBuilder<unknown>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)`;
   const rows = await db
     .selectFrom('companies as c')
@@ -96,8 +110,8 @@ export async function complianceSummary(db: Queryable) {
     .select([
       'c.id', 'c.name', 'c.status', 'c.is_platform',
       sql<number>`count(u.id)`.as('users'),
-      count(sql`u.totp_enrolled_at is not null`).as('enrolled'),
-      count(sql`u.totp_enrolled_at is null and u.status <> 'disabled'`).as('pending'),
+      count(sql`(u.totp_enrolled_at is not null or ${hasKey})`).as('enrolled'),
+      count(sql`u.totp_enrolled_at is null and not ${hasKey} and u.status <> 'disabled'`).as('pending'),
       count(sql`u.status = 'disabled'`).as('disabled'),
     ])
     .groupBy(['c.id', 'c.name', 'c.status', 'c.is_platform'])

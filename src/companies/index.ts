@@ -8,11 +8,14 @@ export { listCompanies } from './directory.ts';
 export {
   DEFAULT_POLICY,
   getCompanyPolicy,
+  keyRequired,
+  PHISHING_RESISTANT,
   PASSWORD_CLASSES,
   POLICY_LIMITS,
   updateCompanyPolicy,
   type CompanyPolicy,
   type PasswordClass,
+  type PhishingResistant,
 } from './policy.ts';
 export { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
 export { companyCompliance, complianceSummary, type ComplianceTotals, type ComplianceUser, type PendingState } from './compliance.ts';

@@ -22,6 +22,16 @@ export interface CompanyPolicy {
   sessionIdleMinutes: number;
   ipAllowlist: string[];
   twoPerson2faReset: boolean;
+  /** Who must sign in with a passkey or security key: the app's code no longer suffices for them. */
+  phishingResistant: PhishingResistant;
+}
+
+export const PHISHING_RESISTANT = ['off', 'masters', 'everyone'] as const;
+export type PhishingResistant = (typeof PHISHING_RESISTANT)[number];
+
+/** Whether the policy requires a passkey or security key of a user with this role. */
+export function keyRequired(policy: Pick<CompanyPolicy, 'phishingResistant'>, role: 'root_master' | 'master' | 'user'): boolean {
+  return policy.phishingResistant === 'everyone' || (policy.phishingResistant === 'masters' && role !== 'user');
 }
 
 export const DEFAULT_POLICY: CompanyPolicy = Object.freeze({
@@ -33,6 +43,7 @@ export const DEFAULT_POLICY: CompanyPolicy = Object.freeze({
   sessionIdleMinutes: 30,
   ipAllowlist: [] as string[],
   twoPerson2faReset: false,
+  phishingResistant: 'off',
 });
 
 /** Inclusive bounds; the idle timeout is also at most the absolute one. */
@@ -57,6 +68,7 @@ export async function getCompanyPolicy(db: Queryable, companyId: string): Promis
       'session_idle_minutes',
       'ip_allowlist',
       'two_person_2fa_reset',
+      'phishing_resistant',
     ])
     .where('id', '=', companyId)
     .executeTakeFirst();
@@ -70,6 +82,7 @@ export async function getCompanyPolicy(db: Queryable, companyId: string): Promis
     sessionIdleMinutes: row.session_idle_minutes,
     ipAllowlist: JSON.parse(row.ip_allowlist) as string[],
     twoPerson2faReset: row.two_person_2fa_reset === 1,
+    phishingResistant: row.phishing_resistant,
   };
 }
 
@@ -105,6 +118,7 @@ export function validatePolicy(current: CompanyPolicy, change: Partial<CompanyPo
     else if (!ranges.includes(parsed.range)) ranges.push(parsed.range);
   });
   next.ipAllowlist = ranges;
+  if (!PHISHING_RESISTANT.includes(next.phishingResistant)) fields.phishingResistant = 'Choose off, masters or everyone.';
   return { next, fields };
 }
 
@@ -165,6 +179,7 @@ export async function updateCompanyPolicy(
         session_idle_minutes: next.sessionIdleMinutes,
         ip_allowlist: JSON.stringify(next.ipAllowlist),
         two_person_2fa_reset: next.twoPerson2faReset ? 1 : 0,
+        phishing_resistant: next.phishingResistant,
       })
       .where('id', '=', who.companyId)
       .execute();

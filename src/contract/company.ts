@@ -102,6 +102,8 @@ export const policyBody = z.object({
     .max(MAX_ALLOWLIST_ENTRIES, `At most ${MAX_ALLOWLIST_ENTRIES} ranges.`)
     .optional(),
   twoPerson2faReset: z.boolean({ error: 'Say true or false.' }).optional(),
+  /** Who must sign in with a passkey or security key. */
+  phishingResistant: z.enum(['off', 'masters', 'everyone'], { error: 'Choose off, masters or everyone.' }).optional(),
 });
 const range = z.tuple([z.number().int(), z.number().int()]).readonly();
 export const policyView = z.object({
@@ -114,6 +116,7 @@ export const policyView = z.object({
     sessionIdleMinutes: z.number().int(),
     ipAllowlist: z.array(z.string()),
     twoPerson2faReset: z.boolean(),
+    phishingResistant: z.enum(['off', 'masters', 'everyone']),
   }),
   limits: z.object({
     passwordMinLength: range,
@@ -195,6 +198,8 @@ export const companyComplianceView = z.object({
       status: z.enum(['invited', 'active', 'disabled']),
       enrolled: z.boolean(),
       enrolledAt: maybeTime,
+      /** The second factors the user has: the authenticator app, and how many passkeys or security keys. */
+      factors: z.object({ app: z.boolean(), keys: z.number().int() }),
       pending: z.enum(['invited', 'not_enrolled']).nullable(),
       inviteAgeDays: z.number().int().nullable(),
       lastLoginAt: maybeTime,

@@ -6,7 +6,7 @@ import { email, multilineText, name, password, phone, recoveryCode, RETURN_TO_PA
 import { PASSWORD_CLASSES } from './password-rules.ts';
 
 /** 'sso': the company signs in through its identity provider; 'sso_trusted': back from it, one call finishes. */
-export const loginSteps = z.enum(['identify', 'password', 'totp', 'enroll', 'sso', 'sso_trusted', 'done']);
+export const loginSteps = z.enum(['identify', 'password', 'totp', 'enroll', 'key_enroll', 'sso', 'sso_trusted', 'done']);
 
 export const passwordRule = z.object({ minLength: z.number().int(), classes: z.array(z.enum(PASSWORD_CLASSES)) });
 
@@ -17,6 +17,8 @@ export const loginState = z.object({
   companyName: z.string().optional(),
   /** At the 'sso' step: the name of the company's identity provider. */
   provider: z.string().optional(),
+  /** At the code step: the ways this user may finish (app code, passkey or security key, recovery code). */
+  secondFactors: z.array(z.enum(['app', 'key', 'recovery_code'])).optional(),
 });
 /** Where to send the browser: the company's identity provider. */
 export const ssoRedirect = z.object({ redirectTo: z.string() });

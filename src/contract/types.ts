@@ -8,6 +8,7 @@ import type * as account from './my-account.ts';
 import type * as operator from './operator.ts';
 import type * as signIn from './sign-in.ts';
 import type * as sso from './sso.ts';
+import type * as securityKeys from './security-keys.ts';
 
 type Out<T extends z.ZodType> = z.output<T>;
 type Item<T> = T extends readonly (infer I)[] ? I : never;
@@ -24,6 +25,7 @@ export type Profile = Out<typeof account.profile>;
 export type MySession = Item<Out<typeof account.mySessions>['sessions']>;
 export type UserSession = Item<Out<typeof company.userSessions>['sessions']>;
 export type RecoveryCodeStatus = Out<typeof account.recoveryCodeStatus>;
+export type SecurityKey = Item<Out<typeof securityKeys.securityKeys>['keys']>;
 
 export type CompanyUser = Out<typeof company.companyUser>;
 export type BulkInviteReport = Out<typeof company.bulkInviteReport>;

@@ -16,6 +16,7 @@ import { loginRoutes } from './routes/login.ts';
 import { companyPolicyRoutes } from './routes/company-policy.ts';
 import { recoveryCodeRoutes } from './routes/recovery-codes.ts';
 import { meRoutes } from './routes/me.ts';
+import { securityKeyRoutes } from './routes/security-keys.ts';
 import { recoveryRoutes } from './routes/recovery.ts';
 import { operatorRoutes } from './routes/operator.ts';
 import { portalRoutes } from './routes/portal.ts';
@@ -112,6 +113,7 @@ export async function buildHttpApp(
   recoveryCodeRoutes(app, ctx);
   portalRoutes(app, ctx);
   meRoutes(app, ctx);
+  securityKeyRoutes(app, ctx);
   recoveryRoutes(app, ctx);
   moduleRoutes(app, ctx);
   auditRoutes(app, ctx);

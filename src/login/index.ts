@@ -8,3 +8,4 @@ export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
 export { verifyCurrentPassword, withPasswordAndCode } from './reauth.ts';
 export { acceptCode, appCode, type CodeOutcome } from './code-attempt.ts';
 export { activeProvider, choosePassword, continueAfterProvider, finishTrustedLogin, flowAwaitingProvider, auditProviderLogin } from './federated.ts';
+export { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChallengeForSecondFactor, startKeyEnrollment, startPasskeyLogin } from './security-key.ts';

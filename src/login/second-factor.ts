@@ -8,11 +8,11 @@ import { createSession } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { getUser, type UserRow } from '../users/index.ts';
-import { consumeFlow, countTotpFailure, deleteFlow, requireFlowAt, type FlowRow } from './flows.ts';
+import { advanceFlow, consumeFlow, countTotpFailure, deleteFlow, requireFlowAt, type FlowRow } from './flows.ts';
 import { appCode, acceptCode } from './code-attempt.ts';
 import { clearFailures } from './lockout.ts';
 
-import { MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
+import { keyDemand, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 
 export async function finishLogin(
   deps: CoreDeps,
@@ -92,12 +92,19 @@ async function secondFactor(
   const flow = await requireFlowAt(deps.db, flowToken, 'totp', deps.clock());
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   const user = await getUser(deps.db, flow.company_id, flow.user_id);
-  assertThat(user?.totp_secret, 'login.flow_expired');
-  const outcome = await acceptCode(deps, { companyId: user.company_id, userId: user.id }, factor.code(user), (tx) =>
-    finishLogin(deps, tx, flow, meta, factor),
-  );
+  assertThat(user, 'login.flow_expired');
+  const demand = await keyDemand(deps.db, user);
+  // The company requires a key of this user, who has one: the app's code is not enough.
+  if (demand.keyOnly && factor.error === 'totp.invalid_code') throw new GatehouseError('login.key_required');
+  const outcome = await acceptCode(deps, { companyId: user.company_id, userId: user.id }, factor.code(user), async (tx) => {
+    if (!demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor);
+    // The code is proved; the policy wants a key added before the login ends.
+    if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
+    return null;
+  });
   switch (outcome.kind) {
     case 'accepted':
+      if (outcome.value === null) return { step: 'key_enroll' as const };
       return { ...outcome.value, step: 'done' as LoginStep, redirectTo: flow.return_to };
     case 'already_used':
       throw new GatehouseError(ALREADY_USED[factor.error]);

@@ -1,25 +1,50 @@
 // The identifier-first login: Username + Company Name, then Password. The last step
 // (second-factor.ts) or the forced enrollment (enrollment.ts) creates the session.
 import { recordAudit } from '../audit/index.ts';
-import { findCompanyByName, getCompanyPolicy, ipAllowed } from '../companies/index.ts';
+import { findCompanyByName, getCompanyPolicy, ipAllowed, keyRequired } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { findUserByUsername, getUser } from '../users/index.ts';
+import { findUserByUsername, getUser, type UserRow } from '../users/index.ts';
 import { advanceFlow, createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
 import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, reserveAttempt } from './lockout.ts';
 import { countIpFailure, ipThrottled } from './ip-throttle.ts';
 import { activeProvider, passwordClosedBySso } from './federated.ts';
+import { countCredentials } from '../webauthn/index.ts';
+import type { Queryable } from '../storage/index.ts';
 
 export const MAX_TOTP_FAILURES = 5;
 const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
 
-export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'sso' | 'sso_trusted' | 'done';
+export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'key_enroll' | 'sso' | 'sso_trusted' | 'done';
+
+export type SecondFactor = 'app' | 'key' | 'recovery_code';
+
+/**
+ * What the company's policy asks of this user at the code step: `keyOnly` once they have
+ * a key (the app's code no longer suffices), `mustAddKey` while they have none.
+ */
+export async function keyDemand(db: Queryable, user: Pick<UserRow, 'company_id' | 'id' | 'role'>) {
+  const required = keyRequired(await getCompanyPolicy(db, user.company_id), user.role);
+  const keys = await countCredentials(db, user.company_id, user.id);
+  return { keys, keyOnly: required && keys > 0, mustAddKey: required && keys === 0 };
+}
+
+/** The ways an enrolled user may finish the login at the code step. */
+export async function secondFactorsOf(db: Queryable, companyId: string, userId: string): Promise<SecondFactor[]> {
+  const user = await getUser(db, companyId, userId);
+  if (!user) return [];
+  const demand = await keyDemand(db, user);
+  const app = user.totp_secret && !demand.keyOnly ? (['app'] as const) : [];
+  return [...app, ...(demand.keys > 0 ? (['key'] as const) : []), 'recovery_code'];
+}
 
 export async function currentStep(deps: CoreDeps, flowToken: string | undefined) {
   const flow = await findFlow(deps.db, flowToken, deps.clock());
-  if (!flow) return { step: 'identify' as LoginStep };
+  // A passkey login waiting for the browser is not a page to come back to.
+  if (!flow || flow.step === 'passkey') return { step: 'identify' as LoginStep };
+  const secondFactors = flow.step === 'totp' && flow.company_id && flow.user_id ? { secondFactors: await secondFactorsOf(deps.db, flow.company_id, flow.user_id) } : {};
   const provider = flow.step === 'sso' && flow.company_id ? await activeProvider(deps.db, flow.company_id) : undefined;
-  return { step: flow.step as LoginStep, username: flow.username, companyName: flow.company_name, ...(provider ? { provider: provider.name } : {}) };
+  return { step: flow.step as LoginStep, username: flow.username, companyName: flow.company_name, ...secondFactors, ...(provider ? { provider: provider.name } : {}) };
 }
 
 /** Step one. Always moves on to the password: nothing here tells whether names exist. */
@@ -118,9 +143,10 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     throw new GatehouseError('login.ip_not_allowed');
   }
 
-  const next = user.totp_secret ? 'totp' : 'enroll';
+  // A user who chose a key over the app at enrollment has no app secret, and is enrolled all the same.
+  const next = user.totp_secret || (await countCredentials(deps.db, user.company_id, user.id)) > 0 ? 'totp' : 'enroll';
   if (!(await advanceFlow(deps.db, flow, next))) throw new GatehouseError('login.wrong_step');
-  return { step: next as LoginStep };
+  return { step: next as LoginStep, ...(next === 'totp' ? { secondFactors: await secondFactorsOf(deps.db, user.company_id, user.id) } : {}) };
 }
 
 /** The session for a finished login, as long as the company's session limit allows. */

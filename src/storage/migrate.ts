@@ -14,6 +14,7 @@ import * as sessionLoginFor from './migrations/0009_session_login_for.ts';
 import * as apiClients from './migrations/0010_api_clients.ts';
 import * as idempotencyKeys from './migrations/0011_idempotency_keys.ts';
 import * as clientRequestedApprovals from './migrations/0012_client_requested_approvals.ts';
+import * as webauthnCredentials from './migrations/0013_webauthn_credentials.ts';
 import * as groups from './migrations/0014_groups.ts';
 import * as companySso from './migrations/0015_company_sso.ts';
 
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   '0010_api_clients': apiClients,
   '0011_idempotency_keys': idempotencyKeys,
   '0012_client_requested_approvals': clientRequestedApprovals,
+  '0013_webauthn_credentials': webauthnCredentials,
   '0014_groups': groups,
   '0015_company_sso': companySso,
 };

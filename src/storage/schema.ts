@@ -27,6 +27,8 @@ export interface CompaniesTable {
   two_person_2fa_reset: Generated<number>;
   /** Single sign-on: who may still use a password once a provider is on (migration 0015). */
   sso_mode: Generated<'sso-only' | 'sso-plus-password'>;
+  /** Who must sign in with a passkey or security key (migration 0013). */
+  phishing_resistant: Generated<'off' | 'masters' | 'everyone'>;
 }
 
 export interface AccountRequestsTable {
@@ -95,7 +97,9 @@ export interface LoginFlowsTable {
   username: string;
   company_name: string;
   /** 'sso': sent to the company's provider; 'sso_trusted': back, its MFA trusted, one call to finish. */
-  step: 'password' | 'totp' | 'enroll' | 'sso' | 'sso_trusted';
+  /** passkey: a "Log in with a passkey" waiting for the browser's answer (no names typed). */
+  /** key_enroll: the company's policy requires a key this user does not have yet; one is added before the login ends. */
+  step: 'password' | 'totp' | 'enroll' | 'sso' | 'sso_trusted' | 'passkey' | 'key_enroll';
   /** Pending enrollment secret, encrypted, until the first code proves it. */
   enroll_secret: string | null;
   totp_failures: number;
@@ -389,6 +393,36 @@ export interface SsoAssertionsTable {
   expires_at: number;
 }
 
+/** A passkey or security key (migration 0013). */
+export interface WebauthnCredentialsTable {
+  id: string;
+  company_id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: string;
+  counter: number;
+  /** JSON array of transports. */
+  transports: string;
+  name: string;
+  aaguid: string;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: number;
+  user_verified: number;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A pending WebAuthn challenge, single use, bound to a login flow or a session. */
+export interface WebauthnChallengesTable {
+  binding_hash: string;
+  purpose: 'register' | 'enroll' | 'second_factor' | 'passwordless';
+  company_id: string | null;
+  user_id: string | null;
+  challenge: string;
+  expires_at: number;
+  created_at: number;
+}
+
 export interface Database {
   companies: CompaniesTable;
   account_requests: AccountRequestsTable;
@@ -418,4 +452,6 @@ export interface Database {
   sso_providers: SsoProvidersTable;
   sso_requests: SsoRequestsTable;
   sso_assertions: SsoAssertionsTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }

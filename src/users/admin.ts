@@ -113,10 +113,11 @@ export async function auditAdminAction(
   });
 }
 
-export function listStatusOf(user: Pick<UserRow, 'status' | 'password_hash' | 'totp_secret'>): ListStatus {
+/** `hasKey`: a user who chose a passkey or security key over the app is enrolled too. */
+export function listStatusOf(user: Pick<UserRow, 'status' | 'password_hash' | 'totp_secret'>, hasKey = false): ListStatus {
   if (user.status === 'disabled') return 'disabled';
   if (user.password_hash === null) return 'invited';
-  return user.totp_secret === null ? 'not_enrolled' : 'active';
+  return user.totp_secret === null && !hasKey ? 'not_enrolled' : 'active';
 }
 
 export interface UserSummary {
@@ -149,6 +150,7 @@ async function summarize(db: Queryable, companyId: string, now: number, userId?:
     )
     .selectAll('u')
     .select(['inviter.username as inviter_username'])
+    .select(sql<number>`case when exists (select 1 from webauthn_credentials w where w.company_id = u.company_id and w.user_id = u.id) then 1 else 0 end`.as('has_key'))
     .where('u.company_id', '=', companyId)
     // By name as people read it: username_key is a look-alike skeleton ("m" is "rn").
     .orderBy(sql`lower(u.username)`)
@@ -198,7 +200,7 @@ async function summarize(db: Queryable, companyId: string, now: number, userId?:
     displayName: r.display_name,
     email: r.email,
     role: r.role,
-    status: listStatusOf(r),
+    status: listStatusOf(r, Number(r.has_key) === 1),
     locked: r.locked_until !== null && Number(r.locked_until) > now,
     lockedUntil: r.locked_until !== null && Number(r.locked_until) > now ? Number(r.locked_until) : null,
     createdAt: Number(r.created_at),

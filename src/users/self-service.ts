@@ -13,6 +13,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { tidyName } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
+import { deleteAllCredentials } from '../webauthn/index.ts';
 import { findPendingAccountLink, revokeAccountLinks } from './account-links.ts';
 import { requireAcceptablePassword } from './new-password.ts';
 import { getUser, type UserRow } from './store.ts';
@@ -151,6 +152,8 @@ export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: { p
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) throw secretChanged;
     await deleteRecoveryCodes(tx, me.companyId, me.userId);
+    // Keys too, so the next login really sets up 2FA again.
+    await deleteAllCredentials(tx, me.companyId, me.userId);
     await endUserAccess(tx, now, me.companyId, me.userId, 'two_factor_reset');
     await recordAudit(tx, now, audit(me, meta, 'totp.reset_by_self'));
     await queueNotice(deps, tx, me, user.email, 'two_factor_reset');

@@ -10,6 +10,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { newId } from '../crypto/index.ts';
 import { endUserAccess } from './access.ts';
+import { countCredentials, deleteAllCredentials } from '../webauthn/index.ts';
 import { actorUserId, assertAdministrator, auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 
 export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
@@ -17,6 +18,8 @@ export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId
 async function clearTwoFactor(db: Queryable, actor: Actor, userId: string, now: number) {
   await updateTarget(db, actor, userId, { totp_secret: null, totp_enrolled_at: null, totp_last_step: null });
   await deleteRecoveryCodes(db, actor.companyId, userId);
+  // Passkeys and security keys go too: the user sets up 2FA again from scratch.
+  await deleteAllCredentials(db, actor.companyId, userId);
   await endUserAccess(db, now, actor.companyId, userId, 'two_factor_reset');
 }
 
@@ -41,7 +44,7 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
     return await deps.db.transaction().execute(async (tx): Promise<ResetOutcome> => {
       const now = deps.clock();
       const target = await loadTarget(tx, actor, userId);
-      if (target.totp_secret === null) throw new GatehouseError('user.not_enrolled');
+      if (target.totp_secret === null && (await countCredentials(tx, actor.companyId, target.id)) === 0) throw new GatehouseError('user.not_enrolled');
       if (!(await needsSecondMaster(tx, actor.companyId))) {
         await clearTwoFactor(tx, actor, target.id, now);
         await auditAdminAction(tx, now, actor, target, 'user.2fa_reset', meta);

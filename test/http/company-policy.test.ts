@@ -20,6 +20,7 @@ const DEFAULTS = {
   sessionIdleMinutes: 30,
   ipAllowlist: [],
   twoPerson2faReset: false,
+  phishingResistant: 'off',
 };
 
 for (const engine of await enginesUnderTest()) describe(`company security policy (${engine})`, () => {

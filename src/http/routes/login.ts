@@ -73,6 +73,8 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: 'Step 3: the authenticator code; sets the session cookie', body: codeBody, response: { 200: loginDone } } },
       async (request, reply) => {
         const result = await checkTotp(deps, flowOf(request), request.body.code, requestMeta(request));
+        // The company's policy may want a passkey or security key added before the login ends.
+        if (!('sessionToken' in result)) return result;
         await signIn(reply, result, readCookie(request, cookies.session));
         return doneAnswer(result);
       },
@@ -83,6 +85,8 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: 'Step 3 with a recovery code instead', body: recoveryCodeBody, response: { 200: loginDone } } },
       async (request, reply) => {
         const result = await checkRecoveryCode(deps, flowOf(request), request.body.code, requestMeta(request));
+        // The company's policy may want a passkey or security key added before the login ends.
+        if (!('sessionToken' in result)) return result;
         await signIn(reply, result, readCookie(request, cookies.session));
         return doneAnswer(result);
       },

@@ -3,7 +3,7 @@
 // this scope has no body parsers; it also sets its own headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateSession } from '../../sessions/index.ts';
-import { accountIdOf, ACR_2FA, errorPage, moduleAccessFor, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
+import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf, errorPage, moduleAccessFor, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
@@ -90,7 +90,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     const now = deps.clock();
     const token = readCookie(request, cookies.session);
     const signedIn = token ? await authenticateSession(deps.db, token, now, requestMeta(request).ip) : undefined;
-    const params = details.params as { client_id?: string; max_age?: number | string };
+    const params = details.params as { client_id?: string; max_age?: number | string; acr_values?: string };
     const reasons = details.prompt.reasons;
     const returnPath = `/oidc-interaction/${details.uid}`;
     // A login made for this interaction: the login page was sent here for it (its return
@@ -104,7 +104,22 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     // except for a login made for this request, however long the browser took to come back.
     const tooOld = signedIn && !loggedInForThisRequest && maxAgeMs !== undefined && now - signedIn.authTime >= maxAgeMs;
     const freshEnough = signedIn && (!wantsFreshLogin || loggedInForThisRequest);
-    if (!signedIn || !freshEnough || tooOld) {
+    // A module asking for phishing-resistant sign-in (acr_values) gets it or nothing: a
+    // session made with a code is sent to log in again, where the key is offered (step-up);
+    // a login made for this request without a key is refused, never given a weaker token.
+    const wantsKey = (params.acr_values ?? '').split(' ').includes(ACR_PHISHING_RESISTANT);
+    const keyMissing = wantsKey && signedIn !== undefined && acrOf(signedIn.amr) !== ACR_PHISHING_RESISTANT;
+    if (keyMissing && loggedInForThisRequest) {
+      return sendPage(
+        reply,
+        403,
+        errorPage(
+          'This application requires a passkey or security key',
+          'Sign in with a passkey or security key to continue. You can add one in My Settings, then start signing in again from the application.',
+        ),
+      );
+    }
+    if (!signedIn || !freshEnough || tooOld || keyMissing) {
       return reply.redirect(`/login?return=${encodeURIComponent(returnPath)}`, 303);
     }
 
@@ -123,7 +138,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
         login: {
           accountId: accountIdOf(signedIn.companyId, signedIn.userId),
           amr: signedIn.amr,
-          acr: ACR_2FA,
+          acr: acrOf(signedIn.amr),
           ts: Math.floor(signedIn.authTime / 1000),
           remember: true,
         },

@@ -7,6 +7,13 @@ import type { Db } from '../../storage/index.ts';
 import { userMayUse } from '../access.ts';
 
 export const ACR_2FA = 'urn:gatehouse:loa:2fa';
+/** Signed in with a passkey or security key: bound to Gatehouse's origin, so it cannot be phished. */
+export const ACR_PHISHING_RESISTANT = 'urn:gatehouse:loa:phishing-resistant';
+
+/** The acr a session earns: phishing-resistant when a key signed (RFC 8176 hwk or swk in its amr). */
+export function acrOf(amr: readonly string[]): string {
+  return amr.includes('hwk') || amr.includes('swk') ? ACR_PHISHING_RESISTANT : ACR_2FA;
+}
 
 export function accountIdOf(companyId: string, userId: string): string {
   return `${companyId}.${userId}`;

@@ -1,5 +1,5 @@
 // The OpenID Connect side of modules: the provider service and its account model.
-export { accountIdOf, ACR_2FA, parseAccountId } from './account.ts';
+export { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, acrOf, parseAccountId } from './account.ts';
 export { refusedPage, errorPage, PAGE_CSP } from './pages.ts';
 export { createOidcService, type OidcService } from './service.ts';
 export { revokeAccountTokens } from './revoke.ts';

@@ -12,7 +12,7 @@ import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isLoopbackHost } from '../redirect-uris.ts';
 import { userMayUse } from '../access.ts';
-import { accountIdOf, ACR_2FA, findAccount, parseAccountId } from './account.ts';
+import { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
@@ -105,7 +105,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     // The ID token carries the scope's claims too: modules read who and which company
     // from it without a userinfo round trip.
     conformIdTokenClaims: false,
-    acrValues: [ACR_2FA],
+    acrValues: [ACR_2FA, ACR_PHISHING_RESISTANT],
     interactions: {
       policy,
       url: (_ctx, interaction) => `/oidc-interaction/${interaction.uid}`,

@@ -15,6 +15,7 @@ export const keys = {
     profile: ['me', 'profile'] as const,
     sessions: ['me', 'sessions'] as const,
     recoveryCodes: ['me', 'recovery-codes'] as const,
+    securityKeys: ['me', 'security-keys'] as const,
   },
 
   company: {

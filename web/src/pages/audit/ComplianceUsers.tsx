@@ -4,12 +4,19 @@ import { formatTime, humanize } from '../../format';
 import { UserStatusBadge } from '../../components/UserStatusBadge';
 import { ScrollTable } from '../../components/ScrollTable';
 
+/** "App, 2 keys": what the user can sign in with, so a Master sees who still relies on codes alone. */
+function factorsOf(user: ComplianceUser): string {
+  const parts = [...(user.factors.app ? ['App'] : []), ...(user.factors.keys > 0 ? [user.factors.keys === 1 ? '1 key' : `${user.factors.keys} keys`] : [])];
+  return parts.join(', ');
+}
+
 function TwoFactor({ user }: { user: ComplianceUser }) {
   if (user.enrolled) {
     return (
       <>
         <Badge color="teal" variant="light" tt="none">Enrolled</Badge>
         {user.enrolledAt && <Text size="xs" c="dimmed" mt={2}>since {formatTime(user.enrolledAt)}</Text>}
+        <Text size="xs" c="dimmed">{factorsOf(user)}</Text>
       </>
     );
   }

@@ -1,4 +1,4 @@
-import { Alert, Anchor, Button, Checkbox, Fieldset, Group, NumberInput, SimpleGrid, Stack, Switch, Text, Textarea } from '@mantine/core';
+import { Alert, Anchor, Button, Checkbox, Fieldset, Group, NumberInput, Radio, SimpleGrid, Stack, Switch, Text, Textarea } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { FieldErrors, PasswordClass } from '../../api';
@@ -19,6 +19,7 @@ type Form = Record<NumberField, number | string> & {
   passwordClasses: PasswordClass[];
   ipAllowlist: string;
   twoPerson2faReset: boolean;
+  phishingResistant: Policy['phishingResistant'];
 };
 
 const CLASS_LABELS: Record<PasswordClass, string> = {
@@ -45,6 +46,7 @@ const formOf = (policy: Policy): Form => ({
   passwordClasses: policy.passwordClasses,
   ipAllowlist: policy.ipAllowlist.join('\n'),
   twoPerson2faReset: policy.twoPerson2faReset,
+  phishingResistant: policy.phishingResistant,
 });
 
 /** Whole numbers within the server's limits, named under the field before sending. */
@@ -113,6 +115,7 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
         sessionIdleMinutes: Number(typed.sessionIdleMinutes),
         ipAllowlist: lines.map((line) => line.value),
         twoPerson2faReset: typed.twoPerson2faReset,
+        phishingResistant: typed.phishingResistant,
       };
       return adminApi.savePolicy(change);
     },
@@ -206,6 +209,21 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
               log in again yourself.
             </Text>
           </Stack>
+        </Fieldset>
+
+        <Fieldset legend="Phishing-Resistant Sign-In">
+          <Radio.Group
+            label="Who must sign in with a passkey or security key"
+            description="The code from an authenticator app can be phished in real time; a passkey or security key cannot. Users without one are led to add one at their next login; after that, the app's code no longer signs them in. Recovery codes still work."
+            value={values.phishingResistant}
+            onChange={(value) => form.setFieldValue('phishingResistant', value as Policy['phishingResistant'])}
+          >
+            <Stack gap="xs" mt={8}>
+              <Radio value="off" label="No one: the app's code is enough" />
+              <Radio value="masters" label="Masters and the Root Master" />
+              <Radio value="everyone" label="Everyone in the company" />
+            </Stack>
+          </Radio.Group>
         </Fieldset>
 
         <Fieldset legend="2FA Resets">

@@ -1,5 +1,8 @@
 import { useState } from 'react';
 import { api, type Enrollment } from '../../api';
+import { securityKeysApi } from '../../api/securityKeys';
+import { supportsPasskeys } from '../../webauthn';
+import { SuccessDialog } from './SuccessDialog';
 import { useAction } from '../../hooks/useAction';
 import { flowExpired } from './flowExpired';
 import type { StepProps } from './LoginPage';
@@ -21,9 +24,33 @@ export function EnrollStep({ flow, onExpired, onFinish }: EnrollStepProps) {
     if (result) setEnrollment(result);
   };
 
-  if (!enrollment) {
-    return <SecurityMattersIntro onGetStarted={onGetStarted} pending={start.pending} error={start.error?.message} />;
-  }
+  // The alternative to the app: the key is added, then asked for at once (a registration
+  // alone proves nothing by signature), and the recovery codes are shown as for the app.
+  const keyEnroll = useAction();
+  const [keyDone, setKeyDone] = useState<{ codes: string[]; redirectTo?: string } | null>(null);
+  const onUseKey = async () => {
+    const result = await keyEnroll.run(async () => {
+      const added = await securityKeysApi.enrollDuringLogin();
+      const done = await securityKeysApi.loginWithKey();
+      return { codes: added.recoveryCodes ?? [], redirectTo: done.redirectTo };
+    }, flowExpired(onExpired));
+    if (result) setKeyDone(result);
+  };
+
   const account = flow.username && flow.companyName ? `${flow.username} at ${flow.companyName}` : undefined;
+  if (!enrollment) {
+    return (
+      <>
+        <SecurityMattersIntro
+          onGetStarted={onGetStarted}
+          onUseKey={supportsPasskeys() ? () => void onUseKey() : undefined}
+          keyPending={keyEnroll.pending}
+          pending={start.pending}
+          error={start.error?.message ?? keyEnroll.error?.message}
+        />
+        <SuccessDialog opened={keyDone !== null} factor="key" recoveryCodes={keyDone?.codes} account={account} onDone={() => onFinish(keyDone?.redirectTo)} />
+      </>
+    );
+  }
   return <SetUp2fa enrollment={enrollment} account={account} onExpired={onExpired} onFinish={onFinish} />;
 }

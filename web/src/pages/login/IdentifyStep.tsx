@@ -2,6 +2,9 @@ import { Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
 import { RETURN_TO_PATTERN } from '@contract';
 import { Link } from 'react-router';
 import { api } from '../../api';
+import { securityKeysApi } from '../../api/securityKeys';
+import { useAction } from '../../hooks/useAction';
+import { supportsPasskeys } from '../../webauthn';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
 import { useApiForm } from '../../forms';
@@ -34,6 +37,12 @@ export function IdentifyStep({ flow, onAdvance, onForgot, initialUsername, initi
   const focusCompany = Boolean(form.values.username) && !form.values.companyName;
 
   const onSubmit = submit(({ username, companyName }) => api.login.identify(username, companyName, returnTo()), onAdvance);
+  // A passkey names the user and the company itself: nothing to type.
+  const passkey = useAction();
+  const logInWithPasskey = async () => {
+    const next = await passkey.run(() => securityKeysApi.loginWithPasskey(returnTo()));
+    if (next) onAdvance(next);
+  };
 
   return (
     <form ref={ref} onSubmit={onSubmit} noValidate>
@@ -44,7 +53,7 @@ export function IdentifyStep({ flow, onAdvance, onForgot, initialUsername, initi
             Enter your username and the name of your company.
           </Text>
         </div>
-        <ErrorAlert message={summary} />
+        <ErrorAlert message={summary ?? passkey.error?.message} />
         <TextInput
           label="Username"
           name="username"
@@ -66,6 +75,11 @@ export function IdentifyStep({ flow, onAdvance, onForgot, initialUsername, initi
         <Button type="submit" size="md" fullWidth loading={pending}>
           Next
         </Button>
+        {supportsPasskeys() && (
+          <Button type="button" size="md" fullWidth variant="default" loading={passkey.pending} onClick={() => void logInWithPasskey()}>
+            Log in with a passkey
+          </Button>
+        )}
         <Text size="sm" ta="center">
           <Anchor component="button" type="button" size="sm" onClick={() => onForgot('company')}>
             Forgot company name?

@@ -10,6 +10,7 @@ import { EnrollStep } from './EnrollStep';
 import { ForgotCompany } from './ForgotCompany';
 import { ForgotPassword } from './ForgotPassword';
 import { IdentifyStep } from './IdentifyStep';
+import { KeyEnrollStep } from './KeyEnrollStep';
 import { PasswordStep } from './PasswordStep';
 import { SsoStep, SsoTrustedStep } from './SsoStep';
 import { TotpStep } from './TotpStep';
@@ -174,6 +175,7 @@ export function LoginPage() {
         {stepProps?.flow.step === 'sso_trusted' && <SsoTrustedStep {...stepProps} />}
         {stepProps?.flow.step === 'totp' && <TotpStep {...stepProps} />}
         {stepProps?.flow.step === 'enroll' && <EnrollStep {...stepProps} onFinish={finish} />}
+        {stepProps?.flow.step === 'key_enroll' && <KeyEnrollStep {...stepProps} />}
       </Stack>
     </AuthCard>
   );

@@ -16,11 +16,14 @@ function ShieldIcon() {
 
 interface SecurityMattersIntroProps {
   onGetStarted: () => void;
+  /** The alternative to the app: a passkey or security key (only where the browser can use one). */
+  onUseKey?: () => void;
+  keyPending?: boolean;
   pending: boolean;
   error?: string;
 }
 
-export function SecurityMattersIntro({ onGetStarted, pending, error }: SecurityMattersIntroProps) {
+export function SecurityMattersIntro({ onGetStarted, onUseKey, keyPending, pending, error }: SecurityMattersIntroProps) {
   usePageTitle('Your Security Matters');
   return (
     <Stack gap="md" align="stretch">
@@ -39,6 +42,11 @@ export function SecurityMattersIntro({ onGetStarted, pending, error }: SecurityM
       <Button size="md" onClick={onGetStarted} loading={pending}>
         Get Started
       </Button>
+      {onUseKey && (
+        <Button size="md" variant="default" onClick={onUseKey} loading={keyPending}>
+          Use a passkey or security key
+        </Button>
+      )}
     </Stack>
   );
 }

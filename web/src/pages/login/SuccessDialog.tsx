@@ -8,13 +8,15 @@ interface SuccessDialogProps {
   /** From the enrollment's answer; shown this once (the server keeps only hashes). */
   recoveryCodes?: string[];
   account?: string;
+  /** What was set up: the authenticator app (the seed's path), or a passkey or security key. */
+  factor?: 'app' | 'key';
 }
 
 /**
  * The seed's Success dialog; Done continues to the home dashboard. With recovery codes,
  * Done waits for "I have saved my recovery codes", and Escape does not skip them.
  */
-export function SuccessDialog({ opened, onDone, recoveryCodes = [], account }: SuccessDialogProps) {
+export function SuccessDialog({ opened, onDone, recoveryCodes = [], account, factor = 'app' }: SuccessDialogProps) {
   const [saved, setSaved] = useState(false);
   const withCodes = recoveryCodes.length > 0;
 
@@ -38,9 +40,11 @@ export function SuccessDialog({ opened, onDone, recoveryCodes = [], account }: S
               <path d="M5 12.5l4.5 4.5L19 7.5" />
             </svg>
           </ThemeIcon>
-          <Text>Your authenticator app is configured.</Text>
+          <Text>{factor === 'app' ? 'Your authenticator app is configured.' : 'Your passkey or security key is set up.'}</Text>
           <Text size="sm" c="dimmed">
-            From now on, enter a code from the app each time you log in.
+            {factor === 'app'
+              ? 'From now on, enter a code from the app each time you log in.'
+              : 'From now on, use it each time you log in.'}
           </Text>
         </Stack>
         {withCodes && (
@@ -51,7 +55,7 @@ export function SuccessDialog({ opened, onDone, recoveryCodes = [], account }: S
                 Save your recovery codes now.
               </Text>
               <Text size="sm" mt={4}>
-                If you lose your phone, each code lets you log in once instead of the app's code. This is the only time
+                {factor === 'app' ? "If you lose your phone, each code lets you log in once instead of the app's code." : 'If you lose your key, each code lets you log in once instead.'} This is the only time
                 Gatehouse shows them.
               </Text>
             </Alert>

@@ -4,6 +4,8 @@ import { useRef, useState } from 'react';
 import { z } from 'zod';
 import { api } from '../../api';
 import { recoveryApi } from '../../api/recovery';
+import { securityKeysApi } from '../../api/securityKeys';
+import { useAction } from '../../hooks/useAction';
 import { AuthCodeField } from '../../components/AuthCodeField';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
@@ -30,7 +32,9 @@ const CODE_ERRORS = {
 export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
   usePageTitle('Two-Factor Authentication');
   // Lost phone: a recovery code takes the app's place, at the same step.
-  const [useRecovery, setUseRecovery] = useState(false);
+  // A user who chose a key over the app has no app: the field takes a recovery code.
+  const hasApp = flow.secondFactors?.includes('app') ?? true;
+  const [useRecovery, setUseRecovery] = useState(!hasApp);
   const { form, ref, summary, pending, submit } = useApiForm({
     initialValues: { code: '' },
     schema: useRecovery ? recoverySchema : appSchema,
@@ -38,6 +42,13 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
     codeMessageWins: true,
   });
   const inputRef = useRef<HTMLInputElement>(null);
+  // A user with a passkey or security key is offered it first; the app code still works.
+  const offersKey = flow.secondFactors?.includes('key') ?? false;
+  const keyLogin = useAction();
+  const signInWithKey = async () => {
+    const next = await keyLogin.run(() => securityKeysApi.loginWithKey(), flowExpired(onExpired));
+    if (next) onAdvance(next);
+  };
 
   const switchMode = () => {
     setUseRecovery((value) => !value);
@@ -69,7 +80,15 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
           </Text>
         </div>
         <WhoBox username={flow.username} companyName={flow.companyName} onChange={onRestart} />
-        <ErrorAlert message={summary} />
+        <ErrorAlert message={summary ?? keyLogin.error?.message} />
+        {offersKey && (
+          <>
+            <Button size="md" fullWidth variant="light" loading={keyLogin.pending} onClick={() => void signInWithKey()}>
+              Use a passkey or security key
+            </Button>
+            <Text size="sm" c="dimmed" ta="center">or enter a code</Text>
+          </>
+        )}
         {useRecovery ? (
           <TextInput
             ref={inputRef}
@@ -85,7 +104,7 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
         ) : (
           <AuthCodeField
             inputRef={inputRef}
-            autoFocus
+            autoFocus={!offersKey}
             value={form.values.code}
             onChange={(code) => form.setFieldValue('code', code)}
             error={form.errors.code as string | undefined}
@@ -94,11 +113,13 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
         <Button type="submit" size="md" fullWidth loading={pending}>
           Verify
         </Button>
-        <Text size="sm" ta="center">
-          <Anchor component="button" type="button" size="sm" onClick={switchMode}>
-            {useRecovery ? 'Use the authenticator app instead' : 'Use a recovery code'}
-          </Anchor>
-        </Text>
+        {hasApp && (
+          <Text size="sm" ta="center">
+            <Anchor component="button" type="button" size="sm" onClick={switchMode}>
+              {useRecovery ? 'Use the authenticator app instead' : 'Use a recovery code'}
+            </Anchor>
+          </Text>
+        )}
       </Stack>
     </form>
   );

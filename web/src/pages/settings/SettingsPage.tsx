@@ -10,6 +10,7 @@ import { EmailSection } from './EmailSection';
 import { PasswordSection } from './PasswordSection';
 import { ProfileSection } from './ProfileSection';
 import { RecoveryCodesSection } from './RecoveryCodesSection';
+import { SecurityKeysSection } from './SecurityKeysSection';
 import { SessionsSection } from './SessionsSection';
 import { TwoFactorSection } from './TwoFactorSection';
 
@@ -52,6 +53,7 @@ export function SettingsPage() {
             />
             <PasswordSection rule={profile.passwordPolicy} />
             <TwoFactorSection profile={profile} />
+            <SecurityKeysSection />
             <RecoveryCodesSection account={`${profile.username} at ${profile.companyName}`} />
             <SessionsSection />
           </>

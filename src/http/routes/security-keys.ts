@@ -1,0 +1,112 @@
+// Passkeys and security keys: a signed-in user's own keys (My Settings), and the login
+// steps that use one (at the code step, and "Log in with a passkey").
+import type { FastifyInstance } from 'fastify';
+import { done, idParams } from '../../contract/common.ts';
+import { loginDone } from '../../contract/sign-in.ts';
+import {
+  creationOptions,
+  keyAnswer,
+  keyEnrolled,
+  keyRegistrationFinish,
+  keyRegistrationStart,
+  keyRename,
+  passkeyLoginStart,
+  requestOptions,
+  securityKey,
+  securityKeys,
+} from '../../contract/security-keys.ts';
+import { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChallengeForSecondFactor, startKeyEnrollment, startPasskeyLogin } from '../../login/index.ts';
+import { endSession } from '../../sessions/index.ts';
+import { finishKeyRegistration, listMyKeys, removeMyKey, renameMyKey, startKeyRegistration } from '../../webauthn/index.ts';
+import { forAudience, signedInOf } from '../audiences.ts';
+import type { HttpContext } from '../context.ts';
+import { clearCookie, readCookie, setCookie } from '../cookies.ts';
+import { requestMeta } from '../guards.ts';
+import { iso } from '../presenters.ts';
+
+type KeyView = Awaited<ReturnType<typeof listMyKeys>>[number];
+const keyJson = (key: KeyView) => ({ ...key, createdAt: iso(key.createdAt), lastUsedAt: key.lastUsedAt === null ? null : iso(key.lastUsedAt) });
+
+export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
+  const { deps, cookies } = ctx;
+  const secure = deps.config.secureCookies;
+  const flowOf = (request: { cookies: Record<string, string | undefined> }) => readCookie(request as never, cookies.flow);
+
+  forAudience(app, ctx, 'public', 'Login', (api) => {
+    const signedInAnswer = async (
+      request: { cookies: Record<string, string | undefined> },
+      reply: Parameters<typeof setCookie>[0],
+      result: { sessionToken: string; sessionTtlMs: number; step: 'done'; redirectTo: string | null },
+    ) => {
+      const old = readCookie(request as never, cookies.session);
+      if (old) await endSession(deps.db, old);
+      clearCookie(reply, secure, cookies.flow);
+      setCookie(reply, secure, cookies.session, result.sessionToken, Math.floor(result.sessionTtlMs / 1000));
+      return result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
+    };
+
+    api.post(
+      '/api/login/key/options',
+      { schema: { summary: 'Step 3 with a passkey or security key: the challenge for this login', response: { 200: requestOptions } } },
+      async (request) => ({ ...(await keyChallengeForSecondFactor(deps, flowOf(request))) }),
+    );
+    api.post(
+      '/api/login/key',
+      { schema: { summary: "Step 3 with a passkey or security key: the key's answer; sets the session cookie", body: keyAnswer, response: { 200: loginDone } } },
+      async (request, reply) => signedInAnswer(request, reply, await checkSecondFactorKey(deps, flowOf(request), request.body.response, requestMeta(request))),
+    );
+    api.post(
+      '/api/login/key-enrollment/options',
+      { schema: { summary: 'Add a passkey or security key during login (first-login enrollment, or the company requires one): the options for the browser', response: { 200: creationOptions } } },
+      async (request) => ({ ...(await startKeyEnrollment(deps, flowOf(request))) }),
+    );
+    api.post(
+      '/api/login/key-enrollment',
+      { schema: { summary: "Add a passkey or security key during login: the browser's answer; the key then signs in at the code step", body: keyRegistrationFinish, response: { 200: keyEnrolled } } },
+      async (request) => finishKeyEnrollment(deps, flowOf(request), request.body, requestMeta(request)),
+    );
+    api.post(
+      '/api/login/passkey/options',
+      { schema: { summary: 'Log in with a passkey: a new login and its challenge', body: passkeyLoginStart, response: { 200: requestOptions } } },
+      async (request, reply) => {
+        const { flowToken, options } = await startPasskeyLogin(deps, request.body);
+        setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
+        return { ...options };
+      },
+    );
+    api.post(
+      '/api/login/passkey',
+      { schema: { summary: "Log in with a passkey: the passkey's answer names the user and company; sets the session cookie", body: keyAnswer, response: { 200: loginDone } } },
+      async (request, reply) => signedInAnswer(request, reply, await finishPasskeyLogin(deps, flowOf(request), request.body.response, requestMeta(request))),
+    );
+  });
+
+  forAudience(app, ctx, 'user', 'My account', (api) => {
+    api.get('/api/me/security-keys', { schema: { summary: 'My passkeys and security keys', response: { 200: securityKeys } } }, async (request) => ({
+      keys: (await listMyKeys(deps, signedInOf(request))).map(keyJson),
+    }));
+    api.post(
+      '/api/me/security-keys/options',
+      { schema: { summary: 'Add a passkey or security key: my password, then the options for the browser', body: keyRegistrationStart, response: { 200: creationOptions } } },
+      async (request) => ({ ...(await startKeyRegistration(deps, signedInOf(request), request.body.password)) }),
+    );
+    api.post(
+      '/api/me/security-keys',
+      { schema: { summary: "Add a passkey or security key: the browser's answer", body: keyRegistrationFinish, response: { 200: securityKey } } },
+      async (request) => keyJson(await finishKeyRegistration(deps, signedInOf(request), request.body, requestMeta(request))),
+    );
+    api.post(
+      '/api/me/security-keys/:id/rename',
+      { schema: { summary: 'Rename one of my keys', params: idParams, body: keyRename, response: { 200: securityKey } } },
+      async (request) => keyJson(await renameMyKey(deps, signedInOf(request), request.params.id, request.body.name, requestMeta(request))),
+    );
+    api.post(
+      '/api/me/security-keys/:id/remove',
+      { schema: { summary: 'Remove one of my keys (not my last way in)', params: idParams, response: { 200: done } } },
+      async (request) => {
+        await removeMyKey(deps, signedInOf(request), request.params.id, requestMeta(request));
+        return {};
+      },
+    );
+  });
+}

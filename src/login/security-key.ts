@@ -1,0 +1,187 @@
+// Logging in with a passkey or security key. As a second factor, at the code step, in
+// place of the app's code; and passwordless, where a discoverable credential names the
+// user and company and, with user verification, stands for password and code together.
+// Each ceremony's challenge is bound to the login flow and taken once; the flow is
+// consumed and the session made in the transaction that records the key's new counter.
+import { recordAudit } from '../audit/index.ts';
+import { getCompanyPolicy, ipAllowed } from '../companies/index.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { getUser } from '../users/index.ts';
+import {
+  registerKey,
+  registrationOptions,
+  type RegistrationResponseJSON,
+  authenticationOptions,
+  findDiscoverableCredential,
+  findUserCredential,
+  keyAmr,
+  listCredentials,
+  recordUse,
+  saveChallenge,
+  takeChallenge,
+  verifyAssertion,
+  type AuthenticationResponseJSON,
+  type CredentialRow,
+} from '../webauthn/index.ts';
+import { replaceRecoveryCodes } from '../credentials/index.ts';
+import { advanceFlow, countTotpFailure, createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
+import { finishLogin } from './second-factor.ts';
+import { MAX_TOTP_FAILURES, secondFactorsOf } from './steps.ts';
+
+/** A wrong answer counts against the flow like a wrong code; enough of them end it. */
+async function refuseKey(deps: CoreDeps, flow: FlowRow, flowToken: string | undefined, meta: RequestMeta, reason: string, row?: CredentialRow): Promise<never> {
+  await recordAudit(deps.db, deps.clock(), {
+    companyId: row?.company_id ?? flow.company_id,
+    actorId: row?.user_id ?? flow.user_id,
+    action: reason === 'cloned' ? 'webauthn.clone_refused' : 'login.failed',
+    target: row?.user_id ?? flow.user_id,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    detail: { factor: 'webauthn', reason, ...(row ? { keyId: row.id, name: row.name, counter: row.counter } : {}) },
+  });
+  if ((await countTotpFailure(deps.db, flow)) >= MAX_TOTP_FAILURES) {
+    await deleteFlow(deps.db, flowToken);
+    throw new GatehouseError('totp.too_many_attempts');
+  }
+  throw new GatehouseError('webauthn.not_accepted');
+}
+
+/** Checks the answer against the taken challenge and, in one transaction, records the use and signs in. */
+async function completeWithKey(
+  deps: CoreDeps,
+  flow: FlowRow,
+  flowToken: string | undefined,
+  row: CredentialRow,
+  challenge: string,
+  response: AuthenticationResponseJSON,
+  meta: RequestMeta,
+  mode: { amrBefore: string[]; requireUserVerification: boolean },
+) {
+  const outcome = await verifyAssertion(deps.config, response, challenge, row, mode.requireUserVerification);
+  if (outcome.kind === 'refused') return refuseKey(deps, flow, flowToken, meta, 'invalid_assertion', row);
+  if (outcome.kind === 'cloned') return refuseKey(deps, flow, flowToken, meta, 'cloned', row);
+  const signedIn = { ...flow, company_id: row.company_id, user_id: row.user_id };
+  const amr = [...mode.amrBefore, ...keyAmr(row), ...(mode.amrBefore.length === 0 ? ['mfa'] : [])];
+  const done = await deps.db.transaction().execute(async (tx) => {
+    // The counter moves only from the value read: a raced twin loses here.
+    if (!(await recordUse(tx, row, outcome.newCounter, outcome.userVerified, deps.clock()))) throw new GatehouseError('webauthn.not_accepted');
+    await recordAudit(tx, deps.clock(), {
+      companyId: row.company_id,
+      actorId: row.user_id,
+      action: 'webauthn.used',
+      target: row.user_id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { keyId: row.id, name: row.name, userVerified: outcome.userVerified, passwordless: mode.amrBefore.length === 0 },
+    });
+    return finishLogin(deps, tx, signedIn, meta, { amr, detail: { factor: 'webauthn', keyId: row.id } });
+  });
+  return { ...done, step: 'done' as const, redirectTo: flow.return_to };
+}
+
+/** At the code step: the options for navigator.credentials.get(), listing this user's keys. */
+export async function keyChallengeForSecondFactor(deps: CoreDeps, flowToken: string | undefined) {
+  const flow = await requireFlowAt(deps.db, flowToken, 'totp', deps.clock());
+  assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
+  const keys = await listCredentials(deps.db, flow.company_id, flow.user_id);
+  if (keys.length === 0) throw new GatehouseError('webauthn.none_registered');
+  const options = await authenticationOptions(deps.config, keys, 'preferred');
+  await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'second_factor', companyId: flow.company_id, userId: flow.user_id, challenge: options.challenge }, deps.clock());
+  return options;
+}
+
+/** At the code step: the key's answer instead of the app's code. */
+export async function checkSecondFactorKey(deps: CoreDeps, flowToken: string | undefined, response: AuthenticationResponseJSON, meta: RequestMeta) {
+  const flow = await requireFlowAt(deps.db, flowToken, 'totp', deps.clock());
+  assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
+  const pending = await takeChallenge(deps.db, flow.id_hash, 'second_factor', deps.clock());
+  if (!pending) return refuseKey(deps, flow, flowToken, meta, 'no_challenge');
+  const row = await findUserCredential(deps.db, flow.company_id, flow.user_id, response.id);
+  if (!row) return refuseKey(deps, flow, flowToken, meta, 'unknown_key');
+  return completeWithKey(deps, flow, flowToken, row, pending.challenge, response, meta, { amrBefore: ['pwd'], requireUserVerification: false });
+}
+
+/**
+ * "Log in with a passkey": a flow with no names yet, and a challenge for any passkey of
+ * this site; the browser shows its own chooser (one entry per company for a person in
+ * several). User verification is required: the key stands for password and code.
+ */
+export async function startPasskeyLogin(deps: CoreDeps, input: { returnTo?: string | undefined }) {
+  const flowToken = await createFlow(deps.db, { companyId: null, userId: null, username: '', companyName: '', returnTo: input.returnTo ?? null, step: 'passkey' }, deps.clock());
+  const flow = await requireFlowAt(deps.db, flowToken, 'passkey', deps.clock());
+  const options = await authenticationOptions(deps.config, 'discoverable', 'required');
+  await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'passwordless', companyId: null, userId: null, challenge: options.challenge }, deps.clock());
+  return { flowToken, options };
+}
+
+const userIdOf = (userHandle: string | undefined) => {
+  if (!userHandle) return undefined;
+  const id = Buffer.from(userHandle, 'base64url').toString('utf8');
+  return /^[0-9a-f-]{36}$/.test(id) ? id : undefined;
+};
+
+export async function finishPasskeyLogin(deps: CoreDeps, flowToken: string | undefined, response: AuthenticationResponseJSON, meta: RequestMeta) {
+  const flow = await requireFlowAt(deps.db, flowToken, 'passkey', deps.clock());
+  const pending = await takeChallenge(deps.db, flow.id_hash, 'passwordless', deps.clock());
+  if (!pending) return refuseKey(deps, flow, flowToken, meta, 'no_challenge');
+  const userId = userIdOf(response.response.userHandle);
+  const row = userId ? await findDiscoverableCredential(deps.db, userId, response.id) : undefined;
+  if (!row) return refuseKey(deps, flow, flowToken, meta, 'unknown_key');
+  const user = await getUser(deps.db, row.company_id, row.user_id);
+  const company = await deps.db.selectFrom('companies').select('status').where('id', '=', row.company_id).executeTakeFirst();
+  if (user?.status !== 'active' || company?.status !== 'active') return refuseKey(deps, flow, flowToken, meta, 'user_disabled', row);
+  const policy = await getCompanyPolicy(deps.db, row.company_id);
+  if (!ipAllowed(policy.ipAllowlist, meta.ip)) {
+    await deleteFlow(deps.db, flowToken);
+    await recordAudit(deps.db, deps.clock(), { companyId: row.company_id, actorId: row.user_id, action: 'login.ip_refused', target: row.user_id, ip: meta.ip, userAgent: meta.userAgent });
+    throw new GatehouseError('login.ip_not_allowed');
+  }
+  return completeWithKey(deps, flow, flowToken, row, pending.challenge, response, meta, { amrBefore: [], requireUserVerification: true });
+}
+
+/** The flow at one of the two steps where a key is added: first-login enrollment, or the policy's demand. */
+async function flowAddingKey(deps: CoreDeps, flowToken: string | undefined) {
+  const flow = await findFlow(deps.db, flowToken, deps.clock());
+  if (!flow) throw new GatehouseError('login.flow_expired');
+  if (flow.step !== 'enroll' && flow.step !== 'key_enroll') throw new GatehouseError('login.wrong_step');
+  assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
+  return { ...flow, company_id: flow.company_id, user_id: flow.user_id };
+}
+
+/** "Use a passkey or security key" (Your Security Matters), or the key the company's policy requires. */
+export async function startKeyEnrollment(deps: CoreDeps, flowToken: string | undefined) {
+  const flow = await flowAddingKey(deps, flowToken);
+  const user = await getUser(deps.db, flow.company_id, flow.user_id);
+  const company = await deps.db.selectFrom('companies').select('name').where('id', '=', flow.company_id).executeTakeFirst();
+  assertThat(user && company, 'login.flow_expired');
+  const existing = await listCredentials(deps.db, flow.company_id, flow.user_id);
+  const options = await registrationOptions(deps.config, { id: user.id, username: user.username, displayName: user.display_name, companyName: company.name }, existing);
+  await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'enroll', companyId: flow.company_id, userId: flow.user_id, challenge: options.challenge }, deps.clock());
+  return options;
+}
+
+/**
+ * Stores the new key and moves the flow to the code step, where the key then signs in
+ * (the browser asks for it at once). With attestation "none" a registration proves
+ * nothing by signature; the assertion that follows does, so only it makes a session.
+ * At first-login enrollment ten recovery codes are made too, shown this once.
+ */
+export async function finishKeyEnrollment(
+  deps: CoreDeps,
+  flowToken: string | undefined,
+  input: { name?: string | undefined; response: RegistrationResponseJSON },
+  meta: RequestMeta,
+) {
+  const flow = await flowAddingKey(deps, flowToken);
+  const pending = await takeChallenge(deps.db, flow.id_hash, 'enroll', deps.clock());
+  if (!pending) return refuseKey(deps, flow, flowToken, meta, 'no_challenge');
+  const who = { companyId: flow.company_id, userId: flow.user_id };
+  const recoveryCodes = await deps.db.transaction().execute(async (tx) => {
+    await registerKey(deps, tx, who, pending.challenge, input, meta);
+    if (!(await advanceFlow(tx, flow, 'totp'))) throw new GatehouseError('login.wrong_step');
+    return flow.step === 'enroll' ? replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), who.companyId, who.userId, deps.clock()) : undefined;
+  });
+  const state = { step: 'totp' as const, secondFactors: await secondFactorsOf(deps.db, who.companyId, who.userId) };
+  return recoveryCodes ? { ...state, recoveryCodes } : state;
+}

@@ -1,0 +1,130 @@
+// The two WebAuthn ceremonies, on @simplewebauthn/server. The relying party is the public
+// URL: its host is the RP ID and its origin the only origin accepted, so an assertion made
+// for a look-alike site (phishing) or another RP is refused. Attestation is "none": a key's
+// make and model are not checked, only that it holds the private key.
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type AuthenticatorTransport,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import type { Config } from '../config.ts';
+import { CHALLENGE_TTL_MS, type CredentialRow } from './store.ts';
+
+export type { AuthenticationResponseJSON, RegistrationResponseJSON };
+export type RegistrationOptions = PublicKeyCredentialCreationOptionsJSON;
+export type AuthenticationOptions = PublicKeyCredentialRequestOptionsJSON;
+
+export const RP_NAME = 'Gatehouse';
+
+export function relyingParty(config: Pick<Config, 'publicUrl'>) {
+  return { rpID: config.publicUrl.hostname, origin: config.publicUrl.origin };
+}
+
+const transportsOf = (row: Pick<CredentialRow, 'transports'>) => JSON.parse(row.transports) as AuthenticatorTransport[];
+
+/**
+ * Options to create a credential for one user. The user handle is the user's id (a
+ * random UUID, no personal data), which is how a passkey later names its user; the
+ * user's existing keys are excluded so one authenticator is not registered twice.
+ */
+export async function registrationOptions(
+  config: Pick<Config, 'publicUrl'>,
+  user: { id: string; username: string; displayName: string; companyName: string },
+  existing: CredentialRow[],
+): Promise<RegistrationOptions> {
+  return generateRegistrationOptions({
+    rpName: RP_NAME,
+    rpID: relyingParty(config).rpID,
+    // The browser's chooser shows this: with the company, a person in several companies can tell them apart.
+    userName: `${user.username} (${user.companyName})`,
+    userDisplayName: user.displayName,
+    userID: new TextEncoder().encode(user.id),
+    timeout: CHALLENGE_TTL_MS,
+    attestationType: 'none',
+    excludeCredentials: existing.map((c) => ({ id: c.credential_id, transports: transportsOf(c) })),
+    // Preferred, not required: a security key with no room for resident credentials still
+    // serves as a second factor; a key that stores one also serves alone (passwordless).
+    authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
+  });
+}
+
+export async function verifyRegistration(config: Pick<Config, 'publicUrl'>, response: RegistrationResponseJSON, expectedChallenge: string) {
+  const { rpID, origin } = relyingParty(config);
+  const result = await verifyRegistrationResponse({
+    response,
+    expectedChallenge,
+    expectedOrigin: origin,
+    expectedRPID: rpID,
+    // A security key without a PIN is still a strong second factor; UV is recorded, and
+    // demanded where the key stands alone (passwordless).
+    requireUserVerification: false,
+  }).catch(() => undefined);
+  if (!result?.verified) return undefined;
+  const info = result.registrationInfo;
+  return {
+    credentialId: info.credential.id,
+    publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
+    counter: info.credential.counter,
+    transports: response.response.transports ?? [],
+    aaguid: info.aaguid,
+    deviceType: info.credentialDeviceType,
+    backedUp: info.credentialBackedUp,
+    userVerified: info.userVerified,
+  };
+}
+
+/** Options to assert: for a known user, the user's keys; for a passkey login, none (the browser offers its own). */
+export async function authenticationOptions(config: Pick<Config, 'publicUrl'>, allow: CredentialRow[] | 'discoverable', userVerification: 'required' | 'preferred') {
+  return generateAuthenticationOptions({
+    rpID: relyingParty(config).rpID,
+    timeout: CHALLENGE_TTL_MS,
+    userVerification,
+    ...(allow === 'discoverable' ? {} : { allowCredentials: allow.map((c) => ({ id: c.credential_id, transports: transportsOf(c) })) }),
+  });
+}
+
+export type AssertionOutcome =
+  | { kind: 'verified'; newCounter: number; userVerified: boolean }
+  | { kind: 'refused' }
+  /** A valid signature whose counter did not move forward: a copy of the key is in use. */
+  | { kind: 'cloned'; newCounter: number };
+
+export async function verifyAssertion(
+  config: Pick<Config, 'publicUrl'>,
+  response: AuthenticationResponseJSON,
+  expectedChallenge: string,
+  row: CredentialRow,
+  requireUserVerification: boolean,
+): Promise<AssertionOutcome> {
+  const { rpID, origin } = relyingParty(config);
+  // The library compares counters before it checks the signature; it is given 0 here and
+  // the comparison is made below, so only a signed answer can be called a clone.
+  const result = await verifyAuthenticationResponse({
+    response,
+    expectedChallenge,
+    expectedOrigin: origin,
+    expectedRPID: rpID,
+    credential: { id: row.credential_id, publicKey: Buffer.from(row.public_key, 'base64url'), counter: 0, transports: transportsOf(row) },
+    requireUserVerification,
+  }).catch(() => undefined);
+  if (!result?.verified) return { kind: 'refused' };
+  const { newCounter, userVerified } = result.authenticationInfo;
+  if ((newCounter > 0 || row.counter > 0) && newCounter <= row.counter) return { kind: 'cloned', newCounter };
+  return { kind: 'verified', newCounter, userVerified };
+}
+
+/**
+ * RFC 8176 amr for a key: a synced passkey is software-secured (swk), a device-bound key
+ * hardware-secured (hwk); "user" for the presence test every assertion carries. Whether
+ * verification was a PIN or a fingerprint the authenticator does not say, so neither
+ * "pin" nor "fpt" is claimed.
+ */
+export function keyAmr(row: Pick<CredentialRow, 'device_type'>): string[] {
+  return [row.device_type === 'multiDevice' ? 'swk' : 'hwk', 'user'];
+}

@@ -1,0 +1,142 @@
+// My Settings, "Passkeys and security keys": a signed-in user's own keys. Adding one
+// proves the current password first (a borrowed session must not plant a key); the
+// challenge is bound to the session. Removing the last way in is refused.
+import { recordAudit } from '../audit/index.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import { verifyCurrentPassword } from '../login/index.ts';
+import type { SignedIn } from '../sessions/index.ts';
+import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import { getUser } from '../users/index.ts';
+import { registrationOptions, verifyRegistration, type RegistrationResponseJSON } from './ceremony.ts';
+import {
+  countCredentials,
+  deleteCredential,
+  insertCredential,
+  listCredentials,
+  renameCredential,
+  saveChallenge,
+  takeChallenge,
+  type CredentialRow,
+} from './store.ts';
+import { isUniqueViolation } from '../storage/index.ts';
+
+type Me = Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash' | 'username' | 'displayName' | 'companyName'>;
+
+const audit = (me: Me, meta: RequestMeta, action: string, detail: Record<string, unknown>) => ({
+  companyId: me.companyId,
+  actorId: me.userId,
+  action,
+  target: me.userId,
+  ip: meta.ip,
+  userAgent: meta.userAgent,
+  detail,
+});
+
+export function keyView(row: CredentialRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.device_type === 'multiDevice' ? ('passkey' as const) : ('security_key' as const),
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+  };
+}
+
+export async function listMyKeys(deps: CoreDeps, me: Me) {
+  return (await listCredentials(deps.db, me.companyId, me.userId)).map(keyView);
+}
+
+/** Step one of adding a key: the password, then the options for navigator.credentials.create(). */
+export async function startKeyRegistration(deps: CoreDeps, me: Me, password: string) {
+  const user = await getUser(deps.db, me.companyId, me.userId);
+  assertThat(user?.password_hash, 'session.required');
+  if (!(await verifyCurrentPassword(deps, me, user.password_hash, password))) {
+    throw new GatehouseError('password.current_invalid', { fields: { password: 'Your current password is not correct.' } });
+  }
+  const existing = await listCredentials(deps.db, me.companyId, me.userId);
+  const options = await registrationOptions(deps.config, { id: me.userId, username: me.username, displayName: me.displayName, companyName: me.companyName }, existing);
+  await saveChallenge(deps.db, { bindingHash: me.sessionHash, purpose: 'register', companyId: me.companyId, userId: me.userId, challenge: options.challenge }, deps.clock());
+  return options;
+}
+
+/**
+ * Verifies the authenticator's answer against a challenge made for someone (a session or
+ * a login flow) and stores the key; the caller's transaction also carries what follows.
+ */
+export async function registerKey(
+  deps: CoreDeps,
+  tx: Queryable,
+  who: { companyId: string; userId: string },
+  challenge: string,
+  input: { name?: string | undefined; response: RegistrationResponseJSON },
+  meta: RequestMeta,
+): Promise<CredentialRow> {
+  const verified = await verifyRegistration(deps.config, input.response, challenge);
+  if (!verified) throw new GatehouseError('webauthn.not_accepted');
+  const kindName = verified.deviceType === 'multiDevice' ? 'Passkey' : 'Security key';
+  const row = await insertCredential(tx, {
+    company_id: who.companyId,
+    user_id: who.userId,
+    credential_id: verified.credentialId,
+    public_key: verified.publicKey,
+    counter: verified.counter,
+    transports: JSON.stringify(verified.transports),
+    name: input.name?.trim() || kindName,
+    aaguid: verified.aaguid,
+    device_type: verified.deviceType,
+    backed_up: verified.backedUp ? 1 : 0,
+    user_verified: verified.userVerified ? 1 : 0,
+    created_at: deps.clock(),
+  }).catch((error: unknown) => {
+    if (isUniqueViolation(error)) throw new GatehouseError('webauthn.already_registered');
+    throw error;
+  });
+  await recordAudit(tx, deps.clock(), {
+    companyId: who.companyId,
+    actorId: who.userId,
+    action: 'webauthn.registered',
+    target: who.userId,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    detail: { keyId: row.id, name: row.name, kind: keyView(row).kind, aaguid: row.aaguid, userVerified: verified.userVerified },
+  });
+  return row;
+}
+
+/** Step two: the authenticator's answer to this session's challenge (single use). */
+export async function finishKeyRegistration(deps: CoreDeps, me: Me, input: { name?: string | undefined; response: RegistrationResponseJSON }, meta: RequestMeta) {
+  const pending = await takeChallenge(deps.db, me.sessionHash, 'register', deps.clock());
+  if (!pending || pending.user_id !== me.userId) throw new GatehouseError('webauthn.not_accepted');
+  const row = await deps.db.transaction().execute((tx) => registerKey(deps, tx, me, pending.challenge, input, meta));
+  return keyView(row);
+}
+
+export async function renameMyKey(deps: CoreDeps, me: Me, id: string, name: string, meta: RequestMeta) {
+  const row = await renameCredential(deps.db, me.companyId, me.userId, id, name.trim());
+  assertThat(row, 'request.not_found');
+  await recordAudit(deps.db, deps.clock(), audit(me, meta, 'webauthn.renamed', { keyId: row.id, name: row.name }));
+  return keyView(row);
+}
+
+/**
+ * Removes a key, unless it is the user's last way in: with no authenticator app, the
+ * last key stays. The user's row is locked first so two removals cannot both see
+ * "one more left" on PostgreSQL.
+ */
+export async function removeMyKey(deps: CoreDeps, me: Me, id: string, meta: RequestMeta) {
+  await deps.db.transaction().execute(async (tx) => {
+    const user = await tx
+      .updateTable('users')
+      .set((eb) => ({ failed_logins: eb.ref('failed_logins') }))
+      .where('company_id', '=', me.companyId)
+      .where('id', '=', me.userId)
+      .returning(['totp_secret'])
+      .executeTakeFirst();
+    assertThat(user, 'session.required');
+    const removed = await deleteCredential(tx, me.companyId, me.userId, id);
+    assertThat(removed, 'request.not_found');
+    if (!user.totp_secret && (await countCredentials(tx, me.companyId, me.userId)) === 0) throw new GatehouseError('webauthn.last_factor');
+    await recordAudit(tx, deps.clock(), audit(me, meta, 'webauthn.removed', { keyId: removed.id, name: removed.name }));
+  });
+}

@@ -1,0 +1,143 @@
+// Passkey and security-key rows, always by company, and their challenges. A challenge
+// is taken by deleting it (one statement whose returned row says who won), so it works
+// once however many requests race for it; the expiry is checked on what was taken.
+import { newId } from '../crypto/index.ts';
+import type { Queryable } from '../storage/index.ts';
+import type { WebauthnChallengesTable, WebauthnCredentialsTable } from '../storage/schema.ts';
+
+export type CredentialRow = WebauthnCredentialsTable;
+export type ChallengePurpose = WebauthnChallengesTable['purpose'];
+
+/** Five minutes: the ceremony's timeout, and how long the server keeps its challenge. */
+export const CHALLENGE_TTL_MS = 5 * 60_000;
+
+export async function saveChallenge(
+  db: Queryable,
+  input: { bindingHash: string; purpose: ChallengePurpose; companyId: string | null; userId: string | null; challenge: string },
+  now: number,
+): Promise<void> {
+  const row = {
+    binding_hash: input.bindingHash,
+    purpose: input.purpose,
+    company_id: input.companyId,
+    user_id: input.userId,
+    challenge: input.challenge,
+    expires_at: now + CHALLENGE_TTL_MS,
+    created_at: now,
+  };
+  // A new ceremony replaces the one before it: only the latest challenge can be answered.
+  await db
+    .insertInto('webauthn_challenges')
+    .values(row)
+    .onConflict((oc) => oc.columns(['binding_hash', 'purpose']).doUpdateSet({ challenge: row.challenge, company_id: row.company_id, user_id: row.user_id, expires_at: row.expires_at, created_at: now }))
+    .execute();
+  await db.deleteFrom('webauthn_challenges').where('expires_at', '<', now - CHALLENGE_TTL_MS).execute();
+}
+
+/** Takes the pending challenge (single use); undefined when there is none or it expired. */
+export async function takeChallenge(db: Queryable, bindingHash: string, purpose: ChallengePurpose, now: number) {
+  const taken = await db
+    .deleteFrom('webauthn_challenges')
+    .where('binding_hash', '=', bindingHash)
+    .where('purpose', '=', purpose)
+    .returning(['challenge', 'company_id', 'user_id', 'expires_at'])
+    .executeTakeFirst();
+  return taken && taken.expires_at > now ? taken : undefined;
+}
+
+export async function insertCredential(
+  db: Queryable,
+  input: Omit<CredentialRow, 'id' | 'last_used_at'>,
+): Promise<CredentialRow> {
+  const row: CredentialRow = { ...input, id: newId(), last_used_at: null };
+  await db.insertInto('webauthn_credentials').values(row).execute();
+  return row;
+}
+
+export async function listCredentials(db: Queryable, companyId: string, userId: string): Promise<CredentialRow[]> {
+  return db
+    .selectFrom('webauthn_credentials')
+    .selectAll()
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+}
+
+export async function countCredentials(db: Queryable, companyId: string, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('webauthn_credentials')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** One of the user's credentials by the id the authenticator gave. */
+export async function findUserCredential(db: Queryable, companyId: string, userId: string, credentialId: string) {
+  return db
+    .selectFrom('webauthn_credentials')
+    .selectAll()
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
+    .where('credential_id', '=', credentialId)
+    .executeTakeFirst();
+}
+
+/**
+ * The one lookup not started from a company: a discoverable credential names its user
+ * (the user handle is the user's id), and the credential row names the company, the way
+ * the identify step finds a company by name. Both must match the same row.
+ */
+export async function findDiscoverableCredential(db: Queryable, userId: string, credentialId: string) {
+  return db
+    .selectFrom('webauthn_credentials')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('credential_id', '=', credentialId)
+    .executeTakeFirst();
+}
+
+/**
+ * Records a use: the counter moves only forward, from the value that was read, so two
+ * racing assertions with one counter value cannot both pass. Authenticators that keep
+ * no counter report 0 every time; for those, 0 stays 0.
+ */
+export async function recordUse(db: Queryable, row: CredentialRow, newCounter: number, userVerified: boolean, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('webauthn_credentials')
+    .set({ counter: newCounter, last_used_at: now, ...(userVerified ? { user_verified: 1 } : {}) })
+    .where('company_id', '=', row.company_id)
+    .where('id', '=', row.id)
+    .where('counter', '=', row.counter)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function renameCredential(db: Queryable, companyId: string, userId: string, id: string, name: string): Promise<CredentialRow | undefined> {
+  return db
+    .updateTable('webauthn_credentials')
+    .set({ name })
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deleteCredential(db: Queryable, companyId: string, userId: string, id: string): Promise<CredentialRow | undefined> {
+  return db
+    .deleteFrom('webauthn_credentials')
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deleteAllCredentials(db: Queryable, companyId: string, userId: string): Promise<number> {
+  const result = await db.deleteFrom('webauthn_credentials').where('company_id', '=', companyId).where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

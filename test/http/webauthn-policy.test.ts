@@ -1,0 +1,165 @@
+// Passkeys and security keys in the company's hands: a policy that requires them (for
+// Masters, or for everyone), a user led to add one at the next login after which the
+// app's code no longer suffices, enrollment with a key instead of the app (Your Security
+// Matters), the last way in kept, a Master's 2FA reset clearing keys, and the MFA
+// compliance report showing each user's factors.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Agent } from '../helpers/agent.ts';
+import { companyWithRootMaster, invitedMember, type SignedInCompany } from '../helpers/company-admin.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { tenantFactory } from '../helpers/tenants.ts';
+import { totpAt } from '../helpers/totp.ts';
+import { SoftAuthenticator } from '../helpers/webauthn.ts';
+
+for (const engine of await enginesUnderTest()) describe(`passkey policy and enrollment (${engine})`, () => {
+  let server: TestServer;
+  let operator: Awaited<ReturnType<typeof signedInOperator>>;
+  let tenants: ReturnType<typeof tenantFactory>;
+  let count = 0;
+  before(async () => {
+    server = await startTestServer({ engine });
+    operator = await signedInOperator(server);
+    tenants = tenantFactory(server, operator, { namePrefix: 'Key Policy Co', emailDomain: 'key-policy.test' });
+  });
+  after(() => server.close());
+
+  async function company(): Promise<SignedInCompany> {
+    count += 1;
+    return companyWithRootMaster(server, await tenants.operatorAgent(), `Phish Proof ${count}`, `root${count}@phish-proof.test`);
+  }
+
+  async function toCodeStep(username: string, companyName: string) {
+    const agent = server.agent();
+    await agent.post('/api/login/identify', { username, companyName });
+    const answer = await agent.post('/api/login/password', { password: STRONG_PASSWORD });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    return { agent, answer };
+  }
+
+  async function keyLogin(agent: Agent, key: SoftAuthenticator) {
+    const options = await agent.post('/api/login/key/options');
+    assert.equal(options.status, 200, JSON.stringify(options.body));
+    return agent.post('/api/login/key', { response: key.assert(options.body) });
+  }
+
+  async function addKeyDuringLogin(agent: Agent, key: SoftAuthenticator) {
+    const options = await agent.post('/api/login/key-enrollment/options');
+    assert.equal(options.status, 200, JSON.stringify(options.body));
+    const added = await agent.post('/api/login/key-enrollment', { name: 'Policy key', response: key.register(options.body) });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    return added.body;
+  }
+
+  test('Masters only: a Master without a key adds one after the code, then only the key (or a recovery code) signs in; a User is not affected', async () => {
+    const co = await company();
+    const member = await invitedMember(server, co, co.root.agent, { username: 'uma', role: 'user' });
+    const saved = await co.root.agent.post('/api/company/policy', { phishingResistant: 'masters' });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    assert.equal(saved.body.policy.phishingResistant, 'masters');
+
+    // The Master proves the app's code, and is then led to add a key: no session yet.
+    server.clock.advance(30_000);
+    const first = await toCodeStep(co.root.username, co.companyName);
+    assert.deepEqual(first.answer.body.secondFactors, ['app', 'recovery_code']);
+    const proved = await first.agent.post('/api/login/totp', { code: totpAt(co.root.totpSecret, server.clock()) });
+    assert.equal(proved.status, 200, JSON.stringify(proved.body));
+    assert.deepEqual(proved.body, { step: 'key_enroll' });
+    assert.equal((await first.agent.get('/api/me')).status, 401);
+    assert.equal((await first.agent.get('/api/login')).body.step, 'key_enroll');
+
+    const key = new SoftAuthenticator(server.baseUrl);
+    const added = await addKeyDuringLogin(first.agent, key);
+    assert.deepEqual(added, { step: 'totp', secondFactors: ['key', 'recovery_code'] });
+    const done = await keyLogin(first.agent, key);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.deepEqual((await first.agent.get('/api/me')).body.session.amr, ['pwd', 'hwk', 'user']);
+
+    // The next login: the app's code is refused, the key works.
+    server.clock.advance(30_000);
+    const second = await toCodeStep(co.root.username, co.companyName);
+    assert.deepEqual(second.answer.body.secondFactors, ['key', 'recovery_code']);
+    const refused = await second.agent.post('/api/login/totp', { code: totpAt(co.root.totpSecret, server.clock()) });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'login.key_required');
+    assert.equal((await keyLogin(second.agent, key)).status, 200);
+
+    // A User of the same company still signs in with the app.
+    server.clock.advance(30_000);
+    const user = await toCodeStep(member.username, co.companyName);
+    assert.deepEqual(user.answer.body.secondFactors, ['app', 'recovery_code']);
+    const userDone = await user.agent.post('/api/login/totp', { code: totpAt(member.totpSecret, server.clock()) });
+    assert.deepEqual(userDone.body, { step: 'done' });
+
+    // Everyone: now the User is led to add a key too.
+    await second.agent.post('/api/company/policy', { phishingResistant: 'everyone' });
+    server.clock.advance(30_000);
+    const led = await toCodeStep(member.username, co.companyName);
+    const ledAnswer = await led.agent.post('/api/login/totp', { code: totpAt(member.totpSecret, server.clock()) });
+    assert.deepEqual(ledAnswer.body, { step: 'key_enroll' });
+
+    // The compliance report shows each user's factors.
+    const report = await second.agent.get('/api/company/compliance');
+    assert.equal(report.status, 200, JSON.stringify(report.body));
+    const byName = Object.fromEntries(report.body.users.map((u: { username: string; factors: unknown }) => [u.username, u.factors]));
+    assert.deepEqual(byName[co.root.username], { app: true, keys: 1 });
+    assert.deepEqual(byName[member.username], { app: true, keys: 0 });
+  });
+
+  test('Your Security Matters: a passkey instead of the app; ten recovery codes; the key then signs in; the last key stays', async () => {
+    const who = await tenants.signedUp();
+    const agent = server.agent();
+    await agent.post('/api/login/identify', { username: who.username, companyName: who.companyName });
+    assert.equal((await agent.post('/api/login/password', { password: who.password })).body.step, 'enroll');
+    const key = new SoftAuthenticator(server.baseUrl, { synced: true, transports: ['internal'] });
+    const added = await addKeyDuringLogin(agent, key);
+    assert.equal(added.step, 'totp');
+    assert.equal(added.recoveryCodes.length, 10);
+    assert.equal((await agent.get('/api/me')).status, 401, 'a registration alone signs nothing: the key must answer a challenge');
+    const done = await keyLogin(agent, key);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.deepEqual((await agent.get('/api/me')).body.session.amr, ['pwd', 'swk', 'user']);
+
+    // The next login goes to the code step (not enrollment again), offering the key; there is no app.
+    const next = await toCodeStep(who.username, who.companyName);
+    assert.deepEqual(next.answer.body.secondFactors, ['key', 'recovery_code']);
+    const noApp = await next.agent.post('/api/login/totp', { code: '123456' });
+    assert.equal(noApp.status, 401);
+    const recovered = await next.agent.post('/api/login/recovery', { code: added.recoveryCodes[0] });
+    assert.equal(recovered.status, 200, JSON.stringify(recovered.body));
+
+    // Enrolled, for the Company page and the compliance report, without an app.
+    const listed = (await agent.get('/api/company/users')).body.users.find((u: { username: string }) => u.username === who.username);
+    assert.equal(listed.status, 'active');
+    const report = (await agent.get('/api/company/compliance')).body.users.find((u: { username: string }) => u.username === who.username);
+    assert.equal(report.enrolled, true);
+    assert.deepEqual(report.factors, { app: false, keys: 1 });
+
+    // Their only key cannot be removed; with a second one, the first can.
+    const keys = (await agent.get('/api/me/security-keys')).body.keys;
+    const last = await agent.post(`/api/me/security-keys/${keys[0].id}/remove`);
+    assert.equal(last.status, 409);
+    assert.equal(last.body.error.code, 'webauthn.last_factor');
+    const options = await agent.post('/api/me/security-keys/options', { password: who.password });
+    const spare = new SoftAuthenticator(server.baseUrl);
+    assert.equal((await agent.post('/api/me/security-keys', { response: spare.register(options.body) })).status, 200);
+    assert.equal((await agent.post(`/api/me/security-keys/${keys[0].id}/remove`)).status, 200);
+  });
+
+  test("a Master's 2FA reset clears the user's keys too, and the user enrolls again", async () => {
+    const co = await company();
+    const member = await invitedMember(server, co, co.root.agent, { username: 'kim', role: 'user' });
+    const options = await member.agent.post('/api/me/security-keys/options', { password: STRONG_PASSWORD });
+    const key = new SoftAuthenticator(server.baseUrl);
+    assert.equal((await member.agent.post('/api/me/security-keys', { response: key.register(options.body) })).status, 200);
+
+    const reset = await co.root.agent.post(`/api/company/users/${member.id}/reset-2fa`);
+    assert.equal(reset.status, 200, JSON.stringify(reset.body));
+    const rows = await server.gatehouse.storage.db.selectFrom('webauthn_credentials').select('id').where('company_id', '=', co.companyId).where('user_id', '=', member.id).execute();
+    assert.equal(rows.length, 0);
+    const again = await toCodeStep(member.username, co.companyName);
+    assert.equal(again.answer.body.step, 'enroll');
+  });
+});

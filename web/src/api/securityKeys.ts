@@ -1,0 +1,37 @@
+// Passkeys and security keys (docs/API.md "Passkeys and security keys"): the user's own
+// keys in My Settings, and the login steps that use one. The browser's part of each
+// ceremony is @simplewebauthn/browser's (web/src/webauthn.ts).
+import { get, post, seg, type LoginState } from '../api';
+import { createCredential, getCredential } from '../webauthn';
+
+export type { SecurityKey } from '@contract';
+import type { SecurityKey } from '@contract';
+
+export const securityKeysApi = {
+  list: () => get<{ keys: SecurityKey[] }>('/me/security-keys'),
+  /** Password first (a borrowed session cannot add a key), then the browser's ceremony, then the answer. */
+  add: async (password: string, name: string) => {
+    const options = await post<Parameters<typeof createCredential>[0]>('/me/security-keys/options', { password });
+    const response = await createCredential(options);
+    return post<SecurityKey>('/me/security-keys', { ...(name ? { name } : {}), response });
+  },
+  rename: (id: string, name: string) => post<SecurityKey>(`/me/security-keys/${seg(id)}/rename`, { name }),
+  remove: (id: string) => post<object>(`/me/security-keys/${seg(id)}/remove`),
+
+  /** During login (Your Security Matters, or the company requires a key): adds one; the flow moves to the code step. */
+  enrollDuringLogin: async () => {
+    const options = await post<Parameters<typeof createCredential>[0]>('/login/key-enrollment/options');
+    const response = await createCredential(options);
+    return post<LoginState & { recoveryCodes?: string[] }>('/login/key-enrollment', { response });
+  },
+  /** At the code step: the user's keys are asked for this login. */
+  loginWithKey: async () => {
+    const options = await post<Parameters<typeof getCredential>[0]>('/login/key/options');
+    return post<LoginState>('/login/key', { response: await getCredential(options) });
+  },
+  /** "Log in with a passkey": the browser offers the passkeys it has for Gatehouse. */
+  loginWithPasskey: async (returnTo?: string) => {
+    const options = await post<Parameters<typeof getCredential>[0]>('/login/passkey/options', returnTo ? { returnTo } : {});
+    return post<LoginState>('/login/passkey', { response: await getCredential(options) });
+  },
+};
