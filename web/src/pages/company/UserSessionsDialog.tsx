@@ -1,11 +1,10 @@
-import { Button, Group, Modal, Stack, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
+import { Button, Group, Modal, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import { adminApi, type CompanyUser, type UserSession } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
-import { ScrollTable } from '../../components/ScrollTable';
+import { SessionsTable } from '../../components/SessionsTable';
 import { keys, useApiQuery, useInvalidate } from '../../data';
-import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
 import { describeUserAgent } from '../../userAgent';
 
@@ -52,48 +51,22 @@ export function UserSessionsDialog({ user, onClose, onEnded }: UserSessionsDialo
         {!error && !data && <LoadingState label="Loading sessions…" />}
         {data && sessions.length === 0 && <Text size="sm">No live sessions.</Text>}
         {sessions.length > 0 && (
-          <ScrollTable label={`Sessions of ${user?.username ?? ''}`} minWidth={560}>
-            <Table verticalSpacing="sm">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Browser</Table.Th>
-                  <Table.Th>IP</Table.Th>
-                  <Table.Th>Signed in</Table.Th>
-                  <Table.Th>Last used</Table.Th>
-                  <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {sessions.map((session) => {
-                  const name = describeUserAgent(session.userAgent);
-                  return (
-                    <Table.Tr key={session.id}>
-                      <Table.Td>
-                        <Tooltip label={session.userAgent ?? 'No browser name was sent'} multiline maw={360} withArrow>
-                          <Text size="sm" tabIndex={0} w="fit-content">{name}</Text>
-                        </Tooltip>
-                      </Table.Td>
-                      <Table.Td><Text size="sm">{session.ip ?? '—'}</Text></Table.Td>
-                      <Table.Td><Text size="sm">{formatTime(session.createdAt)}</Text></Table.Td>
-                      <Table.Td><Text size="sm">{formatTime(session.lastSeenAt)}</Text></Table.Td>
-                      <Table.Td>
-                        <Button
-                          size="compact-sm"
-                          variant="default"
-                          loading={ending === session.id}
-                          disabled={ending !== null && ending !== session.id}
-                          onClick={() => void endOne(session)}
-                          aria-label={`End the session in ${name} from ${session.ip ?? 'an unknown address'}`}
-                        >
-                          End
-                        </Button>
-                      </Table.Td>
-                    </Table.Tr>
-                  );
-                })}
-              </Table.Tbody>
-            </Table>
-          </ScrollTable>
+          <SessionsTable
+            label={`Sessions of ${user?.username ?? ''}`}
+            sessions={sessions}
+            action={(session, name) => (
+              <Button
+                size="compact-sm"
+                variant="default"
+                loading={ending === session.id}
+                disabled={ending !== null && ending !== session.id}
+                onClick={() => void endOne(session)}
+                aria-label={`End the session in ${name} from ${session.ip ?? 'an unknown address'}`}
+              >
+                End
+              </Button>
+            )}
+          />
         )}
         <Group justify="space-between">
           <Button color="red" variant="light" loading={ending === 'all'} disabled={ending !== null && ending !== 'all'} onClick={() => void endAll()}>

@@ -1,17 +1,16 @@
-import { Badge, Button, Group, Table, Text, Tooltip, VisuallyHidden } from '@mantine/core';
+import { Badge, Button, Group, Text } from '@mantine/core';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { meApi, type MySession } from '../../api/me';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
-import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
 import { keys, useApiQuery, useInvalidate } from '../../data';
 import { describeUserAgent } from '../../userAgent';
 import { Notice } from '../../components/Notice';
 import { SettingsCard } from './SettingsCard';
-import { ScrollTable } from '../../components/ScrollTable';
+import { SessionsTable } from '../../components/SessionsTable';
 
 export const SIGNED_OUT_EVERYWHERE_NOTICE = 'You are signed out everywhere: in every browser and every module.';
 
@@ -45,49 +44,23 @@ export function SessionsSection() {
       <ErrorAlert message={error?.message ?? revoke.error?.message} />
       {!error && !data && <LoadingState label="Loading sessions…" />}
       {sessions.length > 0 && (
-        <ScrollTable label="Sessions" minWidth={640}>
-          <Table verticalSpacing="sm">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Browser</Table.Th>
-                <Table.Th>IP</Table.Th>
-                <Table.Th>Signed in</Table.Th>
-                <Table.Th>Last used</Table.Th>
-                <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {sessions.map((session) => {
-                const name = describeUserAgent(session.userAgent);
-                return (
-                  <Table.Tr key={session.id}>
-                    <Table.Td>
-                      <Tooltip label={session.userAgent ?? 'No browser name was sent'} multiline maw={360} withArrow>
-                        <Text size="sm" tabIndex={0} w="fit-content">{name}</Text>
-                      </Tooltip>
-                      {session.current && <Badge color="teal" variant="light" tt="none" mt={4}>This browser</Badge>}
-                    </Table.Td>
-                    <Table.Td><Text size="sm">{session.ip ?? '—'}</Text></Table.Td>
-                    <Table.Td><Text size="sm">{formatTime(session.createdAt)}</Text></Table.Td>
-                    <Table.Td><Text size="sm">{formatTime(session.lastSeenAt)}</Text></Table.Td>
-                    <Table.Td>
-                      <Button
-                        size="compact-sm"
-                        variant="default"
-                        loading={revoking === session.id}
-                        disabled={revoking !== null && revoking !== session.id}
-                        onClick={() => void onRevoke(session)}
-                        aria-label={session.current ? 'Sign out this browser' : `Revoke the session in ${name} from ${session.ip ?? 'an unknown address'}`}
-                      >
-                        {session.current ? 'Sign Out' : 'Revoke'}
-                      </Button>
-                    </Table.Td>
-                  </Table.Tr>
-                );
-              })}
-            </Table.Tbody>
-          </Table>
-        </ScrollTable>
+        <SessionsTable
+          label="Sessions"
+          sessions={sessions}
+          note={(session) => session.current && <Badge color="teal" variant="light" tt="none" mt={4}>This browser</Badge>}
+          action={(session, name) => (
+            <Button
+              size="compact-sm"
+              variant="default"
+              loading={revoking === session.id}
+              disabled={revoking !== null && revoking !== session.id}
+              onClick={() => void onRevoke(session)}
+              aria-label={session.current ? 'Sign out this browser' : `Revoke the session in ${name} from ${session.ip ?? 'an unknown address'}`}
+            >
+              {session.current ? 'Sign Out' : 'Revoke'}
+            </Button>
+          )}
+        />
       )}
       <Group>
         <Button color="red" variant="light" onClick={() => setEverywhere(true)}>
