@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
+import { STRONG_PASSWORD } from '../helpers/journey.ts';
+import { SoftAuthenticator } from '../helpers/webauthn.ts';
 import { makeIdp, postToAcs, requestIdFrom, signedResponse } from '../helpers/saml-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -44,6 +46,37 @@ for (const engine of await enginesUnderTest()) describe(`the last break-glass Ma
     assert.equal(on.status, 200, JSON.stringify(on.body));
   });
   after(() => server?.close());
+
+  test("in 'sso-only' mode a passkey signs in only break-glass users; others get the generic refusal", async () => {
+    const keys = new Map<string, SoftAuthenticator>();
+    for (const person of [mia, ops]) {
+      const key = new SoftAuthenticator(server.baseUrl);
+      const options = await person.agent.post('/api/me/security-keys/options', { password: STRONG_PASSWORD });
+      assert.equal(options.status, 200, JSON.stringify(options.body));
+      assert.equal((await person.agent.post('/api/me/security-keys', { response: key.register(options.body) })).status, 200);
+      keys.set(person.id, key);
+    }
+    const passkeyLogin = async (person: Person) => {
+      const browser = server.agent();
+      const options = await browser.post('/api/login/passkey/options', {});
+      const answer = await browser.post('/api/login/passkey', { response: keys.get(person.id)!.assert(options.body) });
+      return { answer, me: await browser.get('/api/me') };
+    };
+    const breakGlass = await passkeyLogin(mia);
+    assert.equal(breakGlass.answer.status, 200, JSON.stringify(breakGlass.answer.body));
+    assert.equal(breakGlass.me.body.user.username, 'mia');
+
+    const closed = await passkeyLogin(ops);
+    assert.deepEqual([closed.answer.status, closed.answer.body.error.code], [401, 'webauthn.not_accepted']);
+    assert.equal(closed.me.status, 401);
+    const refusal = await dbOf(server).selectFrom('audit_events').select('detail').where('action', '=', 'login.failed').where('target', '=', ops.id).execute();
+    assert.ok(refusal.some((e) => JSON.parse(e.detail ?? '{}').reason === 'sso_only'));
+
+    // With "SSO, plus password" a passkey is as good as a password.
+    assert.equal((await root().post('/api/company/sso', { mode: 'sso-plus-password' })).status, 200);
+    assert.equal((await passkeyLogin(ops)).answer.status, 200);
+    assert.equal((await root().post('/api/company/sso', { mode: 'sso-only' })).status, 200);
+  });
 
   test('two Masters deactivating the last two break-glass users at once: exactly one succeeds', async () => {
     const answers = await Promise.all([
