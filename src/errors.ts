@@ -46,6 +46,11 @@ const registry = {
     status: 403,
     message: "The Root Master's account cannot be changed by others. The Root Master can transfer the role first.",
   },
+  'user.last_break_glass': {
+    status: 409,
+    message:
+      "Single sign-on is on, and this would leave no active break-glass Master with a password and two-factor authentication. Name another break-glass user in Company, Single Sign-On first, so a broken provider cannot lock the company out.",
+  },
   'user.root_master_only': { status: 403, message: 'Only the Root Master can transfer the Root Master role.' },
   'user.not_eligible_root_master': {
     status: 409,

@@ -25,6 +25,7 @@ import {
   type CredentialRow,
 } from '../webauthn/index.ts';
 import { replaceRecoveryCodes } from '../credentials/index.ts';
+import { passwordClosedBySso } from './federated.ts';
 import { advanceFlow, countTotpFailure, createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
 import { finishLogin } from './second-factor.ts';
 import { MAX_TOTP_FAILURES, secondFactorsOf } from './steps.ts';
@@ -131,6 +132,9 @@ export async function finishPasskeyLogin(deps: CoreDeps, flowToken: string | und
   const user = await getUser(deps.db, row.company_id, row.user_id);
   const company = await deps.db.selectFrom('companies').select('status').where('id', '=', row.company_id).executeTakeFirst();
   if (user?.status !== 'active' || company?.status !== 'active') return refuseKey(deps, flow, flowToken, meta, 'user_disabled', row);
+  // A passkey is a Gatehouse credential: where the company signs in only through its
+  // provider, it signs in only its break-glass users, with the same answer as any refusal.
+  if (await passwordClosedBySso(deps.db, user)) return refuseKey(deps, flow, flowToken, meta, 'sso_only', row);
   const policy = await getCompanyPolicy(deps.db, row.company_id);
   if (!ipAllowed(policy.ipAllowlist, meta.ip)) {
     await deleteFlow(deps.db, flowToken);

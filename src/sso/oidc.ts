@@ -26,8 +26,13 @@ export async function discoverProvider(settings: OidcClientSettings): Promise<cl
   // Plain http is allowed only to a provider on this machine (development and tests);
   // anything else must be https, as openid-client insists by default.
   const insecure = issuer.protocol === 'http:' && LOOPBACK.has(issuer.hostname);
+  // The ID token's signature is checked against the provider's JWKS too. OpenID Connect
+  // lets a client skip it for a token fetched straight from the token endpoint over TLS,
+  // but the token carries what Gatehouse trusts for MFA (amr, acr): it must be the
+  // provider's own, not only whatever came back on that connection.
+  const execute = [client.enableNonRepudiationChecks, ...(insecure ? [client.allowInsecureRequests] : [])];
   const config = client
-    .discovery(issuer, settings.clientId, settings.clientSecret, undefined, insecure ? { execute: [client.allowInsecureRequests] } : undefined)
+    .discovery(issuer, settings.clientId, settings.clientSecret, undefined, { execute })
     .catch((error: unknown) => {
       discovered.delete(key);
       throw new GatehouseError('sso.discovery_failed', { cause: error, fields: { issuer: "No OpenID Connect discovery document was found at this issuer URL's /.well-known/openid-configuration." } });

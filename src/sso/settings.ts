@@ -6,29 +6,16 @@ import type { z } from 'zod';
 import type { ssoSettingsBody } from '../contract/sso.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import type { Queryable } from '../storage/index.ts';
+import { breakGlassReady, lockCompanyForBreakGlass } from '../users/index.ts';
 import { audit, describeProvider, requireProvider, type Master } from './providers.ts';
 import { serviceProviderUrls } from './urls.ts';
 
 export type SsoSettingsInput = z.output<typeof ssoSettingsBody>;
 
-/** At least one active Master keeps a password and 2FA, and is named break-glass. */
-async function breakGlassReady(db: Queryable, companyId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('users')
-    .select('id')
-    .where('company_id', '=', companyId)
-    .where('sso_break_glass', '=', 1)
-    .where('role', 'in', ['master', 'root_master'])
-    .where('status', '=', 'active')
-    .where('password_hash', 'is not', null)
-    .where('totp_secret', 'is not', null)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 export async function switchProvider(deps: CoreDeps, who: Master, providerId: string, enabled: boolean, meta: RequestMeta) {
   return deps.db.transaction().execute(async (tx) => {
+    // The same lock as every change to the break-glass users (src/users/break-glass.ts).
+    await lockCompanyForBreakGlass(tx, who.companyId);
     const row = await requireProvider(tx, who.companyId, providerId);
     if (enabled) {
       if (row.tested_at === null) throw new GatehouseError('sso.not_tested');
@@ -65,6 +52,7 @@ export async function ssoOverview(deps: CoreDeps, companyId: string) {
 
 export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoSettingsInput, meta: RequestMeta) {
   await deps.db.transaction().execute(async (tx) => {
+    await lockCompanyForBreakGlass(tx, who.companyId);
     const detail: Record<string, unknown> = {};
     if (input.mode !== undefined) {
       await tx.updateTable('companies').set({ sso_mode: input.mode }).where('id', '=', who.companyId).execute();

@@ -7,6 +7,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import type { RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { UsersTable } from '../storage/schema.ts';
+import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 import { getUser, type Role, type UserRow } from './store.ts';
 
 /**
@@ -71,9 +72,14 @@ export async function loadTarget(db: Queryable, actor: Actor, userId: string): P
   return target;
 }
 
+/** What can take a user out of the break-glass set: active, a Master, with 2FA. */
+const BREAK_GLASS_FIELDS = ['status', 'role', 'totp_secret'] as const;
+
 /**
  * Updates the target only while it is still not the Root Master (a transfer may have
- * happened since it was read), so the rule holds under races too.
+ * happened since it was read), so the rule holds under races too. Every admin change to
+ * status, role or 2FA passes here, so here the company keeps its last break-glass Master
+ * (src/users/break-glass.ts): the caller's transaction rolls the change back otherwise.
  */
 export async function updateTarget(
   db: Queryable,
@@ -81,6 +87,8 @@ export async function updateTarget(
   userId: string,
   values: Partial<Pick<UsersTable, 'status' | 'role' | 'failed_logins' | 'locked_until' | 'totp_secret' | 'totp_enrolled_at' | 'totp_last_step'>>,
 ): Promise<void> {
+  const guarded = BREAK_GLASS_FIELDS.some((field) => values[field] !== undefined);
+  if (guarded) await lockCompanyForBreakGlass(db, actor.companyId);
   const result = await db
     .updateTable('users')
     .set(values)
@@ -89,6 +97,7 @@ export async function updateTarget(
     .where('role', '<>', 'root_master')
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) throw new GatehouseError('user.root_master_protected');
+  if (guarded) await assertBreakGlassKept(db, actor.companyId);
 }
 
 export async function auditAdminAction(

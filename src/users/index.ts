@@ -16,3 +16,4 @@ export { deactivateUser, deleteUser, reactivateUser, unlockUser } from './lifecy
 export { changeRole, transferRootMaster } from './roles.ts';
 export { endAllUserSessions, endUserSession, listUserSessions } from './user-sessions.ts';
 export { decideApproval, listPendingApprovals, resetTwoFactor, type ResetOutcome } from './two-factor-reset.ts';
+export { assertBreakGlassKept, breakGlassReady, lockCompanyForBreakGlass } from './break-glass.ts';

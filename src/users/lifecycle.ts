@@ -7,6 +7,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
+import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 
 async function revokeLiveLinks(db: Queryable, companyId: string, userId: string, now: number) {
   await db
@@ -51,6 +52,7 @@ export async function deleteUser(deps: CoreDeps, actor: Actor, userId: string, m
     const now = deps.clock();
     const target = await loadTarget(tx, actor, userId);
     const { companyId } = actor;
+    await lockCompanyForBreakGlass(tx, companyId);
     await endUserAccess(tx, now, companyId, target.id, 'user_deleted');
     await tx.deleteFrom('action_links').where('company_id', '=', companyId).where('user_id', '=', target.id).execute();
     await deleteRecoveryCodes(tx, companyId, target.id);
@@ -67,6 +69,7 @@ export async function deleteUser(deps: CoreDeps, actor: Actor, userId: string, m
       .where('role', '<>', 'root_master')
       .executeTakeFirst();
     if (Number(deleted.numDeletedRows) !== 1) throw new GatehouseError('user.root_master_protected');
+    await assertBreakGlassKept(tx, companyId);
     await auditAdminAction(tx, now, actor, target, 'user.deleted', meta, { email: target.email, role: target.role });
   });
 }

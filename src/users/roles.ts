@@ -4,6 +4,7 @@
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
+import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 import { getUser } from './store.ts';
 
 export async function changeRole(
@@ -34,6 +35,7 @@ export async function transferRootMaster(deps: CoreDeps, actor: UserActor, userI
     const eligible = target.status === 'active' && target.password_hash !== null && target.totp_secret !== null;
     if (!eligible) throw new GatehouseError('user.not_eligible_root_master');
 
+    await lockCompanyForBreakGlass(tx, actor.companyId);
     const demoted = await tx
       .updateTable('users')
       .set({ role: 'master' })
@@ -51,6 +53,9 @@ export async function transferRootMaster(deps: CoreDeps, actor: UserActor, userI
       .where('totp_secret', 'is not', null)
       .executeTakeFirst();
     if (Number(promoted.numUpdatedRows) !== 1) throw new GatehouseError('user.not_eligible_root_master');
+    // Both stay Masters, so the break-glass set cannot shrink here; checked all the same,
+    // so a later change to the transfer cannot quietly break the promise.
+    await assertBreakGlassKept(tx, actor.companyId);
     await auditAdminAction(tx, now, actor, target, 'user.root_master_transferred', meta, {
       from: target.role,
       to: 'root_master',

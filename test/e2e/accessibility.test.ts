@@ -15,8 +15,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { firstOperatorSetup } from '../../src/companies/index.ts';
+import { addProvider, changeSsoSettings, switchProvider } from '../../src/sso/index.ts';
 import { ACME_REQUEST, signUpLinkIn, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { mailboxMail } from '../helpers/mailbox.ts';
+import { makeIdp } from '../helpers/saml-idp.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { checkPage, describeViolations, DESKTOP, PHONE, settled, type Violation } from './axe.ts';
 import { launchChromiumWithTab, type BrowserPage } from './browsers/index.ts';
@@ -317,6 +319,40 @@ async function walkEveryPage(walk: Walk) {
     await page.waitForText('This link can no longer be used');
     await check(`${path}: an unusable link`);
   }
+
+  // Last, as it changes how the company signs in: a provider switched on, and the login's
+  // single sign-on step. The provider is set up server side (the Single Sign-On tab was
+  // checked above; a Test sign-in needs a provider round trip this walk has no use for).
+  await switchOnProvider(server, rootMaster.username);
+  // A fresh browser: the walk left an unfinished login behind, which /login would resume.
+  await tab.context().clearCookies();
+  await page.goto(`${base}/login`);
+  await page.waitForText('Company Name');
+  await page.fill('Username', rootMaster.username);
+  await page.fill('Company Name', rootMaster.companyName);
+  await page.click('Next');
+  await page.waitForText('Sign In With Your Company Account');
+  await page.waitForControl('Continue to Acme Entra ID');
+  await check('login: single sign-on step');
+  await tab.context().clearCookies();
+  await page.goto(`${base}/login?sso=failed`);
+  await page.waitForText("Signing in with your company's identity provider did not work.");
+  await check('login: back from the provider without a sign-in');
+}
+
+/** A SAML provider for the Root Master's company, tested, switched on, the Root Master break-glass. */
+async function switchOnProvider(server: TestServer, username: string) {
+  const { deps } = server.gatehouse;
+  const root = await deps.db.selectFrom('users').select(['id', 'company_id']).where('username', '=', username).where('role', '=', 'root_master').executeTakeFirstOrThrow();
+  const who = { companyId: root.company_id, userId: root.id };
+  const meta = { ip: null, userAgent: null };
+  const idp = makeIdp();
+  const provider = await addProvider(deps, who, {
+    kind: 'saml', name: 'Acme Entra ID', entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: false,
+  }, meta);
+  await deps.db.updateTable('sso_providers').set({ tested_at: deps.clock() }).where('id', '=', provider.id).execute();
+  await changeSsoSettings(deps, who, { mode: 'sso-plus-password', breakGlassUserIds: [root.id] }, meta);
+  await switchProvider(deps, who, provider.id, true, meta);
 }
 
 async function setPassword(page: BrowserPage, link: string) {

@@ -72,7 +72,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
     assert.equal(landed.headers.get('location'), `/company?tab=sso&provider=${providerId}&ssoTest=${started.body.testId}`);
     const result = await company.root.agent.get(`/api/company/sso/providers/${providerId}/test/${started.body.testId}`);
     assert.equal(result.body.status, 'succeeded', JSON.stringify(result.body));
-    assert.deepEqual(result.body.identity, { username: 'tester', displayName: 'Tess Ter', email: 'tess@okta.test', mfa: false, method: 'amr=pwd' });
+    assert.deepEqual(result.body.identity, { username: 'tester', displayName: 'Tess Ter', email: 'tess@okta.test', mfa: false, method: 'amr=pwd', groups: null });
 
     assert.equal((await company.root.agent.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
     const on = await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true });

@@ -1,0 +1,47 @@
+// The break-glass promise: while a company has a provider switched on, at least one active
+// Master (or the Root Master) named break-glass keeps a password and 2FA, so a broken
+// provider cannot lock the company out. Every change that could break it (deactivate,
+// delete, demote, reset 2FA, approve a reset, un-mark, switch a provider on, transfer the
+// Root Master) takes the company's lock first and checks after its own writes, in its
+// transaction: two Masters removing the last two break-glass users at once queue on the
+// lock, and the second sees the first's change.
+import { sql } from 'kysely';
+import { GatehouseError } from '../errors.ts';
+import type { Queryable } from '../storage/index.ts';
+
+/**
+ * Takes the company row's write lock for the rest of the transaction. PostgreSQL has no
+ * portable "lock this row" that SQLite also accepts, but an update that changes nothing
+ * locks the row on both (SQLite's transactions already hold the database's write lock).
+ */
+export async function lockCompanyForBreakGlass(db: Queryable, companyId: string): Promise<void> {
+  await db.updateTable('companies').set({ sso_mode: sql`sso_mode` }).where('id', '=', companyId).execute();
+}
+
+/** At least one active Master keeps a password and 2FA, and is named break-glass. */
+export async function breakGlassReady(db: Queryable, companyId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where('company_id', '=', companyId)
+    .where('sso_break_glass', '=', 1)
+    .where('role', 'in', ['master', 'root_master'])
+    .where('status', '=', 'active')
+    .where('password_hash', 'is not', null)
+    .where('totp_secret', 'is not', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+async function providerOn(db: Queryable, companyId: string): Promise<boolean> {
+  const on = await db.selectFrom('sso_providers').select('id').where('company_id', '=', companyId).where('enabled', '=', 1).executeTakeFirst();
+  return on !== undefined;
+}
+
+/**
+ * After a change to users, inside its transaction (the company lock taken before it):
+ * refuses, rolling the change back, when a provider is on and no break-glass Master is left.
+ */
+export async function assertBreakGlassKept(db: Queryable, companyId: string): Promise<void> {
+  if ((await providerOn(db, companyId)) && !(await breakGlassReady(db, companyId))) throw new GatehouseError('user.last_break_glass');
+}

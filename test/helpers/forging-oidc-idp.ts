@@ -1,0 +1,102 @@
+// An OpenID Connect provider that answers with whatever ID token a test forges: discovery,
+// JWKS and a token endpoint over real HTTP on this machine, signing with node:crypto. For
+// what a well-behaved provider (test/helpers/oidc-idp.ts) never sends: a wrong issuer or
+// audience, another request's nonce, an expired token, a stranger's signature, alg "none".
+import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What to change in the next ID token: claims to set (undefined: leave out), the signer. */
+export interface Forgery {
+  claims?: Record<string, unknown>;
+  signer?: 'provider' | 'stranger' | 'none';
+}
+
+export interface ForgingOidcIdp {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The issuer the discovery document names (by default the issuer URL itself). */
+  discoveryIssuer: string;
+  /** The ID token the token endpoint gives for the next code. */
+  forgeNext(forgery: Forgery): void;
+  /** What the provider sends the browser back to after the authorization URL: the callback address. */
+  authorize(authorizationUrl: string): string;
+  close(): Promise<void>;
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function jwt(claims: Record<string, unknown>, signer: Forgery['signer'], keys: { provider: KeyObject; stranger: KeyObject }): string {
+  if (signer === 'none') return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
+  const body = `${b64({ alg: 'RS256', typ: 'JWT', kid: 'provider-key' })}.${b64(claims)}`;
+  const signature = createSign('RSA-SHA256').update(body).sign(signer === 'stranger' ? keys.stranger : keys.provider);
+  return `${body}.${signature.toString('base64url')}`;
+}
+
+export async function startForgingOidcIdp(username = 'forged'): Promise<ForgingOidcIdp> {
+  const provider = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const codes = new Map<string, { nonce: string; forgery: Forgery }>();
+  let next: Forgery = {};
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', idp.issuer);
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return json(200, {
+        issuer: idp.discoveryIssuer,
+        authorization_endpoint: `${idp.issuer}/authorize`,
+        token_endpoint: `${idp.issuer}/token`,
+        jwks_uri: `${idp.issuer}/jwks`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        code_challenge_methods_supported: ['S256'],
+      });
+    }
+    if (url.pathname === '/jwks') return json(200, { keys: [{ ...provider.publicKey.export({ format: 'jwk' }), kid: 'provider-key', alg: 'RS256', use: 'sig' }] });
+    if (url.pathname === '/token' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        const code = new URLSearchParams(body).get('code') ?? '';
+        const issued = codes.get(code);
+        codes.delete(code);
+        if (!issued) return json(400, { error: 'invalid_grant' });
+        const now = Math.floor(Date.now() / 1000);
+        const claims: Record<string, unknown> = { iss: idp.issuer, aud: idp.clientId, sub: `sub-${username}`, iat: now, exp: now + 300, nonce: issued.nonce, preferred_username: username };
+        for (const [name, value] of Object.entries(issued.forgery.claims ?? {})) {
+          if (value === undefined) delete claims[name];
+          else claims[name] = value;
+        }
+        const idToken = jwt(claims, issued.forgery.signer ?? 'provider', { provider: provider.privateKey, stranger: stranger.privateKey });
+        return json(200, { access_token: randomUUID(), token_type: 'Bearer', expires_in: 300, id_token: idToken });
+      });
+      return undefined;
+    }
+    return json(404, { error: 'not_found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const idp: ForgingOidcIdp = {
+    issuer,
+    clientId: 'gatehouse-forged',
+    clientSecret: 'a-long-random-client-secret-for-the-forging-provider',
+    discoveryIssuer: issuer,
+    forgeNext(forgery) {
+      next = forgery;
+    },
+    authorize(authorizationUrl) {
+      const request = new URL(authorizationUrl);
+      const code = randomUUID();
+      codes.set(code, { nonce: request.searchParams.get('nonce') ?? '', forgery: next });
+      next = {};
+      const back = new URL(request.searchParams.get('redirect_uri') ?? '');
+      back.searchParams.set('code', code);
+      back.searchParams.set('state', request.searchParams.get('state') ?? '');
+      return back.toString();
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+  return idp;
+}

@@ -1,0 +1,156 @@
+// While a provider is on, the company always keeps a break-glass Master with a password and
+// 2FA: every admin change that would remove the last one is refused (and rolled back),
+// also when two Masters remove the last two at the same moment.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { STRONG_PASSWORD } from '../helpers/journey.ts';
+import { SoftAuthenticator } from '../helpers/webauthn.ts';
+import { makeIdp, postToAcs, requestIdFrom, signedResponse } from '../helpers/saml-idp.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+for (const engine of await enginesUnderTest()) describe(`the last break-glass Master stays (${engine})`, () => {
+  let server: TestServer;
+  let company: SignedInCompany;
+  let ops: Person;
+  let mia: Person;
+  let max: Person;
+
+  const root = () => company.root.agent;
+  const user = (id: string) => dbOf(server).selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  before(async () => {
+    server = await startTestServer({ engine });
+    const operator = await operatorAgent(server);
+    company = await companyWithRootMaster(server, operator, 'Acme Break Glass', 'dana@glass.test');
+    ops = await invitedMember(server, company, root(), { username: 'ops', role: 'master' });
+    mia = await invitedMember(server, company, root(), { username: 'mia', role: 'master' });
+    max = await invitedMember(server, company, root(), { username: 'max', role: 'master' });
+
+    const idp = makeIdp();
+    const sp = (await root().get('/api/company/sso')).body.serviceProvider;
+    const added = await root().post('/api/company/sso/providers', {
+      kind: 'saml', name: 'Acme IdP', entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: false,
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const providerId = added.body.provider.id;
+    const started = await root().post(`/api/company/sso/providers/${providerId}/test`);
+    const requestId = requestIdFrom(started.body.redirectTo);
+    await postToAcs(sp.acsUrl, signedResponse(idp, {
+      requestId, acsUrl: sp.acsUrl, audience: sp.entityId, issuer: idp.entityId, nameId: 'tester', now: server.clock(), attributes: {},
+    }));
+    const marked = await root().post('/api/company/sso', { mode: 'sso-only', breakGlassUserIds: [mia.id, max.id] });
+    assert.equal(marked.status, 200, JSON.stringify(marked.body));
+    const on = await root().post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+  });
+  after(() => server?.close());
+
+  test("in 'sso-only' mode a passkey signs in only break-glass users; others get the generic refusal", async () => {
+    const keys = new Map<string, SoftAuthenticator>();
+    for (const person of [mia, ops]) {
+      const key = new SoftAuthenticator(server.baseUrl);
+      const options = await person.agent.post('/api/me/security-keys/options', { password: STRONG_PASSWORD });
+      assert.equal(options.status, 200, JSON.stringify(options.body));
+      assert.equal((await person.agent.post('/api/me/security-keys', { response: key.register(options.body) })).status, 200);
+      keys.set(person.id, key);
+    }
+    const passkeyLogin = async (person: Person) => {
+      const browser = server.agent();
+      const options = await browser.post('/api/login/passkey/options', {});
+      const answer = await browser.post('/api/login/passkey', { response: keys.get(person.id)!.assert(options.body) });
+      return { answer, me: await browser.get('/api/me') };
+    };
+    const breakGlass = await passkeyLogin(mia);
+    assert.equal(breakGlass.answer.status, 200, JSON.stringify(breakGlass.answer.body));
+    assert.equal(breakGlass.me.body.user.username, 'mia');
+
+    const closed = await passkeyLogin(ops);
+    assert.deepEqual([closed.answer.status, closed.answer.body.error.code], [401, 'webauthn.not_accepted']);
+    assert.equal(closed.me.status, 401);
+    const refusal = await dbOf(server).selectFrom('audit_events').select('detail').where('action', '=', 'login.failed').where('target', '=', ops.id).execute();
+    assert.ok(refusal.some((e) => JSON.parse(e.detail ?? '{}').reason === 'sso_only'));
+
+    // With "SSO, plus password" a passkey is as good as a password.
+    assert.equal((await root().post('/api/company/sso', { mode: 'sso-plus-password' })).status, 200);
+    assert.equal((await passkeyLogin(ops)).answer.status, 200);
+    assert.equal((await root().post('/api/company/sso', { mode: 'sso-only' })).status, 200);
+  });
+
+  test('two Masters deactivating the last two break-glass users at once: exactly one succeeds', async () => {
+    const answers = await Promise.all([
+      root().post(`/api/company/users/${mia.id}/deactivate`),
+      ops.agent.post(`/api/company/users/${max.id}/deactivate`),
+    ]);
+    const statuses = answers.map((a) => a.status).sort();
+    assert.deepEqual(statuses, [200, 409], JSON.stringify(answers.map((a) => a.body)));
+    const refusal = answers.find((a) => a.status === 409);
+    assert.equal(refusal?.body.error.code, 'user.last_break_glass');
+    assert.match(refusal?.body.error.message, /break-glass/);
+    const states = [await user(mia.id), await user(max.id)].map((u) => u.status).sort();
+    assert.deepEqual(states, ['active', 'disabled']);
+    // Put things back: reactivating is always allowed.
+    const disabled = (await user(mia.id)).status === 'disabled' ? mia : max;
+    assert.equal((await root().post(`/api/company/users/${disabled.id}/reactivate`)).status, 200);
+  });
+
+  test('the last one cannot be deactivated, deleted, demoted, have 2FA reset or be un-marked', async () => {
+    // Max is the only break-glass user left once Mia is un-marked (allowed: Max remains).
+    assert.equal((await root().post('/api/company/sso', { breakGlassUserIds: [max.id] })).status, 200);
+    const refusals: Array<[string, Promise<{ status: number; body: any }>]> = [
+      ['deactivate', ops.agent.post(`/api/company/users/${max.id}/deactivate`)],
+      ['delete', ops.agent.post(`/api/company/users/${max.id}/delete`)],
+      ['demote', ops.agent.post(`/api/company/users/${max.id}/role`, { role: 'user' })],
+      ['reset 2FA', ops.agent.post(`/api/company/users/${max.id}/reset-2fa`)],
+    ];
+    for (const [what, pending] of refusals) {
+      const answer = await pending;
+      assert.deepEqual([answer.status, answer.body.error?.code], [409, 'user.last_break_glass'], `${what}: ${JSON.stringify(answer.body)}`);
+    }
+    const unmark = await root().post('/api/company/sso', { breakGlassUserIds: [] });
+    assert.deepEqual([unmark.status, unmark.body.error.code], [409, 'sso.break_glass_required']);
+    const swap = await root().post('/api/company/sso', { breakGlassUserIds: [ops.id] });
+    assert.equal(swap.status, 200, 'another ready Master may take over');
+    assert.equal((await root().post('/api/company/sso', { breakGlassUserIds: [max.id] })).status, 200);
+
+    const kept = await user(max.id);
+    assert.deepEqual([kept.status, kept.role, kept.totp_secret !== null, kept.sso_break_glass], ['active', 'master', true, 1]);
+    const actions = (await dbOf(server).selectFrom('audit_events').select('action').where('target', '=', max.id).execute()).map((e) => e.action);
+    for (const action of ['user.deactivated', 'user.deleted', 'user.role_changed', 'user.2fa_reset']) assert.ok(!actions.includes(action), action);
+  });
+
+  test('nor can an approved 2FA reset remove it (two-person rule); the approval stays pending', async () => {
+    assert.equal((await root().post('/api/company/policy', { twoPerson2faReset: true })).status, 200);
+    const asked = await ops.agent.post(`/api/company/users/${max.id}/reset-2fa`);
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    const approvalId = asked.body.approvalId;
+    const approved = await root().post(`/api/company/approvals/${approvalId}/approve`);
+    assert.deepEqual([approved.status, approved.body.error?.code], [409, 'user.last_break_glass']);
+    assert.ok((await user(max.id)).totp_secret !== null);
+    const waiting = (await root().get('/api/company/approvals')).body.approvals;
+    assert.ok(waiting.some((a: { id: string }) => a.id === approvalId));
+    // With a second break-glass Master the same approval goes through.
+    assert.equal((await root().post('/api/company/sso', { breakGlassUserIds: [max.id, mia.id] })).status, 200);
+    assert.equal((await root().post(`/api/company/approvals/${approvalId}/approve`)).status, 200);
+    assert.equal((await user(max.id)).totp_secret, null);
+    assert.equal((await root().post('/api/company/policy', { twoPerson2faReset: false })).status, 200);
+  });
+
+  test('the Root Master transfer keeps it: handing the role to the last break-glass Master works', async () => {
+    assert.equal((await root().post('/api/company/sso', { breakGlassUserIds: [mia.id] })).status, 200);
+    const transfer = await root().post(`/api/company/users/${mia.id}/transfer-root-master`);
+    assert.equal(transfer.status, 200, JSON.stringify(transfer.body));
+    assert.equal((await user(mia.id)).role, 'root_master');
+    // The new Root Master is still the company's break-glass user, so she cannot be un-marked.
+    const unmark = await root().post('/api/company/sso', { breakGlassUserIds: [] });
+    assert.deepEqual([unmark.status, unmark.body.error.code], [409, 'sso.break_glass_required']);
+  });
+
+  test('without a provider on, the same changes are ordinary', async () => {
+    const providers = (await root().get('/api/company/sso')).body.providers as Array<{ id: string }>;
+    for (const p of providers) assert.equal((await root().post(`/api/company/sso/providers/${p.id}/enabled`, { enabled: false })).status, 200);
+    assert.equal((await root().post('/api/company/sso', { breakGlassUserIds: [] })).status, 200);
+    assert.equal((await ops.agent.post(`/api/company/users/${max.id}/deactivate`)).status, 200);
+  });
+});
