@@ -2,9 +2,8 @@
 // symbol: the seed's) is a deliberate, documented deviation from NIST 800-63B
 // (docs/SECURITY.md), and each company may change it; the estimator refuses guessable
 // passwords that satisfy it anyway, like "Password1!", whatever the company chose.
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import { createRequire } from 'node:module';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 // The policy file needs no other capability, so this deep import makes no import cycle.
 import { getCompanyPolicy } from '../companies/policy.ts';
 import { DEFAULT_PASSWORD_RULE, MAX_PASSWORD_LENGTH, passwordRules, type PasswordRule } from '../contract/password-rules.ts';
@@ -17,14 +16,22 @@ const ESTIMATED_PREFIX = 64;
 
 export const PASSWORD_RULES = passwordRules(DEFAULT_PASSWORD_RULE);
 
-// Built on first use: loading the dictionaries takes a moment we don't spend at start-up.
+// Loaded and built on first use, not imported: the dictionaries are tens of MiB once
+// decompressed, and only sign-up and password changes need them (a node that only
+// signs people in never loads them). require() keeps the check synchronous.
+const load = createRequire(import.meta.url);
 let estimator: ZxcvbnFactory | undefined;
 function getEstimator(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...english.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: english.translations,
-  });
+  if (!estimator) {
+    const { ZxcvbnFactory: Factory } = load('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+    const common = load('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    const english = load('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
+    estimator = new Factory({
+      dictionary: { ...common.dictionary, ...english.dictionary },
+      graphs: common.adjacencyGraphs,
+      translations: english.translations,
+    });
+  }
   return estimator;
 }
 

@@ -23,6 +23,14 @@ interface Who {
 
 const NOT_TAKEN = Symbol('not taken');
 
+export interface ActOptions {
+  /**
+   * The action gives the slot back itself, in its transaction (a finished login clears
+   * the whole count in the same write that stamps the login): one write fewer.
+   */
+  countClearedByAct?: boolean;
+}
+
 /** With a slot already reserved (re-authentication spends one on the password first). */
 export async function spendSlotOnCode<T>(
   deps: CoreDeps,
@@ -31,13 +39,14 @@ export async function spendSlotOnCode<T>(
   rule: LockoutRule,
   code: OneTimeCode,
   act: (tx: Queryable) => Promise<T>,
+  options: ActOptions = {},
 ): Promise<CodeOutcome<T>> {
   let verdict = 'wrong' as CodeVerdict;
   try {
     const value = await deps.db.transaction().execute(async (tx) => {
       verdict = await code.take(tx);
       if (verdict !== 'accepted') throw NOT_TAKEN;
-      await releaseAttempt(tx, who.companyId, who.userId);
+      if (!options.countClearedByAct) await releaseAttempt(tx, who.companyId, who.userId);
       return act(tx);
     });
     return { kind: 'accepted', value };
@@ -68,11 +77,11 @@ export async function refuseWithoutSlot(deps: CoreDeps, who: Who, rule: LockoutR
 }
 
 /** Reserves a slot, then takes the code and runs `act` in the same transaction. */
-export async function acceptCode<T>(deps: CoreDeps, who: Who, code: OneTimeCode, act: (tx: Queryable) => Promise<T>): Promise<CodeOutcome<T>> {
+export async function acceptCode<T>(deps: CoreDeps, who: Who, code: OneTimeCode, act: (tx: Queryable) => Promise<T>, options: ActOptions = {}): Promise<CodeOutcome<T>> {
   const rule = await lockoutRuleFor(deps.db, who.companyId);
   const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule);
   if (slot === null) return refuseWithoutSlot(deps, who, rule, code);
-  return spendSlotOnCode(deps, who, slot, rule, code, act);
+  return spendSlotOnCode(deps, who, slot, rule, code, act, options);
 }
 
 /** The user's authenticator-app code (the secret is stored encrypted, bound to the user). */

@@ -33,9 +33,19 @@ export async function createFlow(
       created_at: now,
     })
     .execute();
-  // Expired flows are only clutter; sweep a few on the way.
-  await db.deleteFrom('login_flows').where('expires_at', '<', now - FLOW_TTL_MS).execute();
+  await sweepExpiredFlows(db, now);
   return token;
+}
+
+// Expired flows are only clutter (findFlow never returns one), so they are swept at most
+// once a minute per process rather than on every identify: a DELETE per sign-in was one
+// write in every login for nothing.
+const SWEEP_EVERY_MS = 60_000;
+let nextSweepAt = 0;
+async function sweepExpiredFlows(db: Queryable, now: number) {
+  if (now < nextSweepAt && nextSweepAt - now <= SWEEP_EVERY_MS) return; // (a clock set back sweeps again)
+  nextSweepAt = now + SWEEP_EVERY_MS;
+  await db.deleteFrom('login_flows').where('expires_at', '<', now - FLOW_TTL_MS).execute();
 }
 
 export async function findFlow(db: Queryable, token: string | undefined, now: number): Promise<FlowRow | undefined> {

@@ -10,7 +10,7 @@ import type { Queryable } from '../storage/index.ts';
 import { getUser, type UserRow } from '../users/index.ts';
 import { advanceFlow, consumeFlow, countTotpFailure, deleteFlow, requireFlowAt, type FlowRow } from './flows.ts';
 import { appCode, acceptCode } from './code-attempt.ts';
-import { clearFailures } from './lockout.ts';
+import { releaseAttempt } from './lockout.ts';
 
 import { keyDemand, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 
@@ -29,8 +29,14 @@ export async function finishLogin(
   const detail = federated ? { ...factor.detail, firstFactor: 'sso' } : factor.detail;
   if (!(await consumeFlow(tx, flow))) throw new GatehouseError('login.flow_expired');
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
-  await clearFailures(tx, flow.company_id, flow.user_id);
-  await tx.updateTable('users').set({ last_login_at: now }).where('company_id', '=', flow.company_id).where('id', '=', flow.user_id).execute();
+  // One write for the user: the lockout count cleared (which also gives back the code's
+  // attempt slot, see acceptCode's countClearedByAct) and the time of this login.
+  await tx
+    .updateTable('users')
+    .set({ failed_logins: 0, locked_until: null, last_login_at: now })
+    .where('company_id', '=', flow.company_id)
+    .where('id', '=', flow.user_id)
+    .execute();
   const sessionTtlMs = (await getCompanyPolicy(tx, flow.company_id)).sessionAbsoluteMinutes * 60_000;
   const sessionToken = await createSession(
     tx,
@@ -96,12 +102,19 @@ async function secondFactor(
   const demand = await keyDemand(deps.db, user);
   // The company requires a key of this user, who has one: the app's code is not enough.
   if (demand.keyOnly && factor.error === 'totp.invalid_code') throw new GatehouseError('login.key_required');
-  const outcome = await acceptCode(deps, { companyId: user.company_id, userId: user.id }, factor.code(user), async (tx) => {
-    if (!demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor);
-    // The code is proved; the policy wants a key added before the login ends.
-    if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
-    return null;
-  });
+  const outcome = await acceptCode(
+    deps,
+    { companyId: user.company_id, userId: user.id },
+    factor.code(user),
+    async (tx) => {
+      if (!demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor);
+      // The code is proved; the policy wants a key added before the login ends.
+      await releaseAttempt(tx, user.company_id, user.id);
+      if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
+      return null;
+    },
+    { countClearedByAct: true },
+  );
   switch (outcome.kind) {
     case 'accepted':
       if (outcome.value === null) return { step: 'key_enroll' as const };

@@ -6,13 +6,28 @@
 import { errors } from 'oidc-provider';
 import type { Db } from '../../storage/index.ts';
 import { clientMetadataFor } from './clients.ts';
+import { currentRoute, rememberForRequest } from './request-memo.ts';
 import { sessionBehindGrant } from './session-binding.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
 
 const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
+// Introspection without a type hint asks for the token as each of these models at once;
+// one query answers all three (token ids are random, so at most one model has the id).
+const INTROSPECTED = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
+const INTROSPECTION_ROUTE = new Set(['introspection']);
+
 export function createAdapterFactory(db: Db, clock: () => number) {
+  async function introspectedToken(id: string, model: string) {
+    const rows = await rememberForRequest(
+      `introspected-token:${id}`,
+      () => db.selectFrom('oidc_records').select(['model', 'payload', 'consumed_at', 'expires_at']).where('model', 'in', [...INTROSPECTED]).where('id', '=', id).execute(),
+      INTROSPECTION_ROUTE,
+    );
+    return rows.find((row) => row.model === model);
+  }
+
   return class GatehouseOidcAdapter {
     readonly model: string;
     constructor(model: string) {
@@ -51,7 +66,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
 
     async find(id: string): Promise<Payload | undefined> {
       if (this.model === 'Client') return clientMetadataFor(db, id, clock());
-      const row = await db
+      const row = INTROSPECTED.has(this.model) && currentRoute() === 'introspection' ? await introspectedToken(id, this.model) : await db
         .selectFrom('oidc_records')
         .select(['payload', 'consumed_at', 'expires_at'])
         .where('model', '=', this.model)

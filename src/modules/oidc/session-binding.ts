@@ -17,6 +17,7 @@ import { ipAllowed } from '../../companies/ip-ranges.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import { liveSessionByHash } from '../../sessions/index.ts';
 import type { Queryable } from '../../storage/index.ts';
+import { rememberForRequest } from './request-memo.ts';
 
 export interface GrantBinding {
   grantId: string;
@@ -55,8 +56,15 @@ export async function grantServesSession(db: Queryable, grantId: string, session
   return !row || row.session_hash === sessionHash;
 }
 
-/** The live Gatehouse session behind a grant; undefined once it has ended (or never was). */
-export async function sessionBehindGrant(db: Queryable, grantId: string, now: number) {
+/**
+ * The live Gatehouse session behind a grant; undefined once it has ended (or never was).
+ * Read once per token request (request-memo.ts), though the adapter and findAccount both ask.
+ */
+export function sessionBehindGrant(db: Queryable, grantId: string, now: number) {
+  return rememberForRequest(`session-behind-grant:${grantId}`, () => readSessionBehindGrant(db, grantId, now));
+}
+
+async function readSessionBehindGrant(db: Queryable, grantId: string, now: number) {
   const row = await db
     .selectFrom('module_grant_sessions')
     .select(['session_hash', 'company_id', 'user_id'])
