@@ -52,13 +52,13 @@ export const passwordChanged = z.object({ otherSessionsEnded: z.boolean() });
 /**
  * Proof before resetting one's own 2FA or making new recovery codes: the password and a
  * current code, or a passkey or security key's answer to POST /api/me/reauth/key-options
- * (with the password, unless the key verified its user or the user has none).
+ * (with the password, unless the key verified its user). A user created by single sign-on
+ * has no password here and sends the code or key alone.
  */
 export const reauthProof = z
   .object({ password: password().optional(), code: totpCode.optional(), key: authenticationResponse.optional() })
   .superRefine((proof, ctx) => {
     if (proof.key) return;
-    if (proof.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'Password is required.' });
     if (proof.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'Enter the 6-digit code.' });
   });
 

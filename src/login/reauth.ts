@@ -4,7 +4,7 @@
 // fresh challenge bound to this session. A key that verified its user (PIN, biometrics)
 // is itself two factors and may stand alone, as at "Log in with a passkey"; so may any
 // key of a user who has no password (created by single sign-on), for whom it is the only
-// proof Gatehouse can ask. Wrong passwords and codes count toward the account lockout
+// proof Gatehouse can ask (and likewise the app's code alone). Wrong passwords and codes count toward the account lockout
 // like wrong logins, so a borrowed session cannot guess without limit.
 import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
@@ -88,16 +88,16 @@ export async function withProof<T>(
     throw error;
   };
   if (input.key) return withKey(deps, who, user, input.key, input.password, fail, meta, input.purpose, change);
-  if (!user.password_hash || !input.password) return fail('key_needed', new GatehouseError('reauth.key_needed'));
   if (!user.totp_secret) return fail('no_app', new GatehouseError('reauth.key_needed'));
   if ((await keyDemand(deps.db, user)).keyOnly) return fail('key_required', new GatehouseError('reauth.key_required'));
-  return withPasswordAndCode(deps, who, { ...user, password_hash: user.password_hash }, { password: input.password, code: input.code ?? '' }, fail, change);
+  if (user.password_hash && !input.password) throw new GatehouseError('request.invalid', { fields: { password: 'Password is required.' } });
+  return withPasswordAndCode(deps, who, user, { password: input.password ?? '', code: input.code ?? '' }, fail, change);
 }
 
 async function withPasswordAndCode<T>(
   deps: CoreDeps,
   who: Me,
-  user: UserRow & { password_hash: string },
+  user: UserRow,
   input: { password: string; code: string },
   fail: (reason: string, error: GatehouseError) => Promise<never>,
   change: (tx: Queryable) => Promise<T>,
@@ -111,7 +111,8 @@ async function withPasswordAndCode<T>(
     if (refused.kind === 'already_used') return fail('code_already_used', WRONG.usedCode());
     return fail('locked', new GatehouseError('request.rate_limited'));
   }
-  if (!(await deps.hasher.verify(user.password_hash, input.password))) {
+  // No password here (single sign-on): the provider proved it at sign-in; the code is the proof Gatehouse can ask.
+  if (user.password_hash && !(await deps.hasher.verify(user.password_hash, input.password))) {
     await lockIfExhausted(deps.db, who.companyId, who.userId, slot, deps.clock(), rule);
     return fail('wrong_password', WRONG.password());
   }
