@@ -112,7 +112,8 @@ export function SecurityKeysSection() {
   const [removing, setRemoving] = useState<SecurityKey | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const list = data?.keys ?? [];
-  const refresh = () => void invalidate(keys.me.securityKeys);
+  // The profile says which proofs the confirm dialog offers: a key added or removed changes them.
+  const refresh = () => void invalidate(keys.me.securityKeys, keys.me.profile);
 
   return (
     <SettingsCard
