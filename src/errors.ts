@@ -143,6 +143,10 @@ const registry = {
     status: 409,
     message: "Your password is managed by your company's identity provider. Change it there.",
   },
+  'reauth.sign_in_again': {
+    status: 403,
+    message: "To add a key, sign in again through your company's identity provider, then add it within 10 minutes.",
+  },
   'email.managed_by_provider': {
     status: 409,
     message: "Your email address comes from your company's identity provider, which updates it at each sign-in. Change it there.",

@@ -53,7 +53,7 @@ export function SettingsPage() {
             />
             <PasswordSection rule={profile.passwordPolicy} managedBy={profile.passwordManagedBy} />
             <TwoFactorSection profile={profile} />
-            <SecurityKeysSection />
+            <SecurityKeysSection hasPassword={profile.proof.password} />
             <RecoveryCodesSection account={`${profile.username} at ${profile.companyName}`} proof={profile.proof} />
             <SessionsSection />
           </>
