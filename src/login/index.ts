@@ -1,5 +1,5 @@
 // The login door: identifier-first steps, lockout, forced 2FA enrollment, recovery codes,
-// and the password-and-code proof before sensitive changes.
+// and the proof before sensitive changes (password and code or key, reauth.ts).
 export { abandonFlow, checkPassword, currentStep, identify, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 export { checkRecoveryCode, checkTotp } from './second-factor.ts';
 export { finishEnrollment, startEnrollment } from './enrollment.ts';
