@@ -135,6 +135,27 @@ const registry = {
   },
 
   'password.current_invalid': { status: 400, message: 'Your current password is not correct.' },
+  'reauth.key_needed': { status: 400, message: 'Confirm it is you with your passkey or security key.' },
+  'reauth.key_required': {
+    status: 403,
+    message: "Your company requires a passkey or security key. Confirm it is you with your key; the app's code no longer suffices.",
+  },
+  'reauth.password_with_key': {
+    status: 400,
+    message: 'Enter your password too: this key did not check a PIN or fingerprint.',
+  },
+  'password.managed_by_provider': {
+    status: 409,
+    message: "Your password is managed by your company's identity provider. Change it there.",
+  },
+  'reauth.sign_in_again': {
+    status: 403,
+    message: "To add a key, sign in again through your company's identity provider, then add it within 10 minutes.",
+  },
+  'email.managed_by_provider': {
+    status: 409,
+    message: "Your email address comes from your company's identity provider, which updates it at each sign-in. Change it there.",
+  },
   'password.unchanged': { status: 400, message: 'Choose a password different from your current one.' },
   'email.unchanged': { status: 400, message: 'This is already your email address.' },
   'totp.code_refused': {

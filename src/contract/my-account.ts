@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { companyStatuses, linkToken, maybeTime, roles, time } from './common.ts';
 import { email, name, password, totpCode } from './fields.ts';
 import { passwordRule } from './sign-in.ts';
+import { authenticationResponse } from './security-keys.ts';
 
 /** GET /api/me: the session's user, company and how they signed in. */
 export const me = z.object({
@@ -28,6 +29,10 @@ export const profile = z.object({
   companyName: z.string(),
   twoFactorEnrolledAt: maybeTime,
   passwordPolicy: passwordRule,
+  /** How this user can prove it is them before a sensitive change (the dialog offers only these). */
+  proof: z.object({ password: z.boolean(), app: z.boolean(), key: z.boolean() }),
+  /** For a user created by single sign-on, with no password here: the provider that holds it. */
+  passwordManagedBy: z.string().nullable(),
 });
 export const profileBody = z.object({ displayName: name('Display name', 100) });
 
@@ -44,8 +49,18 @@ export const passwordChangeBody = z.object({
 });
 export const passwordChanged = z.object({ otherSessionsEnded: z.boolean() });
 
-/** The password and a current code: proof enough to reset one's own 2FA or make new recovery codes. */
-export const passwordAndCode = z.object({ password: password(), code: totpCode });
+/**
+ * Proof before resetting one's own 2FA or making new recovery codes: the password and a
+ * current code, or a passkey or security key's answer to POST /api/me/reauth/key-options
+ * (with the password, unless the key verified its user). A user created by single sign-on
+ * has no password here and sends the code or key alone.
+ */
+export const reauthProof = z
+  .object({ password: password().optional(), code: totpCode.optional(), key: authenticationResponse.optional() })
+  .superRefine((proof, ctx) => {
+    if (proof.key) return;
+    if (proof.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'Enter the 6-digit code.' });
+  });
 
 export const mySessions = z.object({
   sessions: z.array(

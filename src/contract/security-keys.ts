@@ -59,7 +59,8 @@ export const securityKey = z.object({
 });
 export const securityKeys = z.object({ keys: z.array(securityKey) });
 
-export const keyRegistrationStart = z.object({ password: password('Current password') });
+/** The password; a user created by single sign-on has none and sends nothing (a recent sign-in stands for it). */
+export const keyRegistrationStart = z.object({ password: password('Current password').optional() });
 export const keyRegistrationFinish = z.object({ name: keyName.optional(), response: registrationResponse });
 export const keyRename = z.object({ name: keyName });
 

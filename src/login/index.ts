@@ -1,11 +1,11 @@
 // The login door: identifier-first steps, lockout, forced 2FA enrollment, recovery codes,
-// and the password-and-code proof before sensitive changes.
+// and the proof before sensitive changes (password and code or key, reauth.ts).
 export { abandonFlow, checkPassword, currentStep, identify, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 export { checkRecoveryCode, checkTotp } from './second-factor.ts';
 export { finishEnrollment, startEnrollment } from './enrollment.ts';
 export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRule } from './lockout.ts';
 export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
-export { verifyCurrentPassword, withPasswordAndCode } from './reauth.ts';
+export { reauthKeyOptions, reauthMethods, verifyCurrentPassword, withProof, type Proof } from './reauth.ts';
 export { acceptCode, appCode, type CodeOutcome } from './code-attempt.ts';
 export { activeProvider, choosePassword, continueAfterProvider, finishTrustedLogin, flowAwaitingProvider, auditProviderLogin } from './federated.ts';
 export { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChallengeForSecondFactor, startKeyEnrollment, startPasskeyLogin } from './security-key.ts';

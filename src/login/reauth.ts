@@ -1,13 +1,29 @@
-// Proof before a sensitive change by a signed-in user: the current password and a fresh
-// code from the authenticator app. Wrong tries count toward the account lockout like
-// wrong logins, so a borrowed session cannot guess the password without limit.
+// Proof before a sensitive change by a signed-in user. The proof is the current password
+// and ONE second factor the user may use at login: the authenticator app's code (unless
+// the company's policy holds the user to keys), or a passkey or security key answering a
+// fresh challenge bound to this session. A key that verified its user (PIN, biometrics)
+// is itself two factors and may stand alone, as at "Log in with a passkey"; so may any
+// key of a user who has no password (created by single sign-on), for whom it is the only
+// proof Gatehouse can ask (and likewise the app's code alone). Wrong passwords and codes count toward the account lockout
+// like wrong logins, so a borrowed session cannot guess without limit.
 import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { getUser } from '../users/index.ts';
+import { getUser, type UserRow } from '../users/index.ts';
+import {
+  authenticationOptions,
+  findUserCredential,
+  listCredentials,
+  recordUse,
+  saveChallenge,
+  takeChallenge,
+  verifyAssertion,
+  type AuthenticationResponseJSON,
+} from '../webauthn/index.ts';
 import { appCode, refuseWithoutSlot, spendSlotOnCode } from './code-attempt.ts';
 import { lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, releaseAttempt, reserveAttempt } from './lockout.ts';
+import { keyDemand } from './steps.ts';
 
 const WRONG = {
   password: () => new GatehouseError('password.current_invalid', { fields: { password: 'Your current password is not correct.' } }),
@@ -15,22 +31,50 @@ const WRONG = {
   usedCode: () => new GatehouseError('totp.already_used', { fields: { code: 'This code was already used. Wait for the next one.' } }),
 };
 
+/** What the user offers: the password with a code, the password with a key, or a key alone. */
+export interface Proof {
+  password?: string | undefined;
+  code?: string | undefined;
+  key?: AuthenticationResponseJSON | undefined;
+}
+
+type Me = { companyId: string; userId: string; sessionHash: string };
+
 /**
- * Runs `change` in the transaction that records the code's time step (so the code works
- * once, here or at login), after the password and code are proved; `purpose` names it
- * in the audit trail when the proof fails. The code goes through the one acceptance path
- * (code-attempt.ts): a replayed code is "already used" and not counted as a guess.
+ * The ways this user can prove it is them in My Settings, for the dialog to offer only
+ * those: `password` false for a user created by single sign-on; `app` false once the
+ * company's policy holds the user to keys.
  */
-export async function withPasswordAndCode<T>(
+export async function reauthMethods(deps: CoreDeps, who: { companyId: string; userId: string }) {
+  const user = await getUser(deps.db, who.companyId, who.userId);
+  assertThat(user, 'session.required');
+  const demand = await keyDemand(deps.db, user);
+  return { password: user.password_hash !== null, app: user.totp_secret !== null && !demand.keyOnly, key: demand.keys > 0 };
+}
+
+/** The options for navigator.credentials.get(): this user's keys, a challenge bound to this session. */
+export async function reauthKeyOptions(deps: CoreDeps, me: Me) {
+  const keys = await listCredentials(deps.db, me.companyId, me.userId);
+  if (keys.length === 0) throw new GatehouseError('webauthn.none_registered');
+  const options = await authenticationOptions(deps.config, keys, 'preferred');
+  await saveChallenge(deps.db, { bindingHash: me.sessionHash, purpose: 'reauth', companyId: me.companyId, userId: me.userId, challenge: options.challenge }, deps.clock());
+  return options;
+}
+
+/**
+ * Runs `change` after the proof, in the transaction that spends the second factor (the
+ * code's time step, or the key's counter), so the proof works once. `purpose` names the
+ * change in the audit trail when the proof fails.
+ */
+export async function withProof<T>(
   deps: CoreDeps,
-  who: { companyId: string; userId: string },
-  input: { password: string; code: string; purpose: string },
+  who: Me,
+  input: Proof & { purpose: string },
   meta: RequestMeta,
   change: (tx: Queryable) => Promise<T>,
 ): Promise<T> {
   const user = await getUser(deps.db, who.companyId, who.userId);
-  assertThat(user?.password_hash && user.totp_secret, 'session.required');
-  const rule = await lockoutRuleFor(deps.db, who.companyId);
+  assertThat(user, 'session.required');
   const fail = async (reason: string, error: GatehouseError): Promise<never> => {
     await recordAudit(deps.db, deps.clock(), {
       companyId: who.companyId,
@@ -43,6 +87,22 @@ export async function withPasswordAndCode<T>(
     });
     throw error;
   };
+  if (input.key) return withKey(deps, who, user, input.key, input.password, fail, meta, input.purpose, change);
+  if (!user.totp_secret) return fail('no_app', new GatehouseError('reauth.key_needed'));
+  if ((await keyDemand(deps.db, user)).keyOnly) return fail('key_required', new GatehouseError('reauth.key_required'));
+  if (user.password_hash && !input.password) throw new GatehouseError('request.invalid', { fields: { password: 'Password is required.' } });
+  return withPasswordAndCode(deps, who, user, { password: input.password ?? '', code: input.code ?? '' }, fail, change);
+}
+
+async function withPasswordAndCode<T>(
+  deps: CoreDeps,
+  who: Me,
+  user: UserRow,
+  input: { password: string; code: string },
+  fail: (reason: string, error: GatehouseError) => Promise<never>,
+  change: (tx: Queryable) => Promise<T>,
+): Promise<T> {
+  const rule = await lockoutRuleFor(deps.db, who.companyId);
   const code = appCode(deps, user, input.code);
   const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule);
   if (slot === null) {
@@ -51,7 +111,8 @@ export async function withPasswordAndCode<T>(
     if (refused.kind === 'already_used') return fail('code_already_used', WRONG.usedCode());
     return fail('locked', new GatehouseError('request.rate_limited'));
   }
-  if (!(await deps.hasher.verify(user.password_hash, input.password))) {
+  // No password here (single sign-on): the provider proved it at sign-in; the code is the proof Gatehouse can ask.
+  if (user.password_hash && !(await deps.hasher.verify(user.password_hash, input.password))) {
     await lockIfExhausted(deps.db, who.companyId, who.userId, slot, deps.clock(), rule);
     return fail('wrong_password', WRONG.password());
   }
@@ -59,6 +120,60 @@ export async function withPasswordAndCode<T>(
   if (outcome.kind === 'accepted') return outcome.value;
   if (outcome.kind === 'already_used') return fail('code_already_used', WRONG.usedCode());
   return fail('wrong_code', WRONG.code());
+}
+
+/**
+ * The key's answer to this session's challenge (taken once, whatever the outcome), with
+ * the password unless the key verified its user or the user has no password. The use is
+ * recorded (the counter moves forward only) in the transaction that makes the change.
+ */
+async function withKey<T>(
+  deps: CoreDeps,
+  who: Me,
+  user: UserRow,
+  response: AuthenticationResponseJSON,
+  password: string | undefined,
+  fail: (reason: string, error: GatehouseError) => Promise<never>,
+  meta: RequestMeta,
+  purpose: string,
+  change: (tx: Queryable) => Promise<T>,
+): Promise<T> {
+  const pending = await takeChallenge(deps.db, who.sessionHash, 'reauth', deps.clock());
+  if (!pending || pending.user_id !== who.userId) return fail('no_challenge', new GatehouseError('webauthn.not_accepted'));
+  const row = await findUserCredential(deps.db, who.companyId, who.userId, response.id);
+  if (!row) return fail('unknown_key', new GatehouseError('webauthn.not_accepted'));
+  const outcome = await verifyAssertion(deps.config, response, pending.challenge, row, false);
+  if (outcome.kind === 'refused') return fail('invalid_assertion', new GatehouseError('webauthn.not_accepted'));
+  if (outcome.kind === 'cloned') {
+    await recordAudit(deps.db, deps.clock(), {
+      companyId: who.companyId,
+      actorId: who.userId,
+      action: 'webauthn.clone_refused',
+      target: who.userId,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { factor: 'webauthn', reason: 'cloned', keyId: row.id, name: row.name, counter: row.counter },
+    });
+    return fail('cloned', new GatehouseError('webauthn.not_accepted'));
+  }
+  if (user.password_hash && password) {
+    if (!(await verifyCurrentPassword(deps, who, user.password_hash, password))) return fail('wrong_password', WRONG.password());
+  } else if (user.password_hash && !outcome.userVerified) {
+    return fail('key_without_verification', new GatehouseError('reauth.password_with_key'));
+  }
+  return deps.db.transaction().execute(async (tx) => {
+    if (!(await recordUse(tx, row, outcome.newCounter, outcome.userVerified, deps.clock()))) throw new GatehouseError('webauthn.not_accepted');
+    await recordAudit(tx, deps.clock(), {
+      companyId: who.companyId,
+      actorId: who.userId,
+      action: 'webauthn.used',
+      target: who.userId,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { keyId: row.id, name: row.name, userVerified: outcome.userVerified, reauth: purpose, withPassword: Boolean(user.password_hash && password) },
+    });
+    return change(tx);
+  });
 }
 
 /**

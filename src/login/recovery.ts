@@ -1,9 +1,9 @@
 // Recovery codes for a signed-in user (My Settings): how many are left, and a new set
-// of ten, which needs the password and a current code and ends the old set.
+// of ten, which needs the proof of reauth.ts (password and code or key) and ends the old set.
 import { recordAudit } from '../audit/index.ts';
 import { recoveryCodeStatus, replaceRecoveryCodes } from '../credentials/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { withPasswordAndCode } from './reauth.ts';
+import { withProof, type Proof } from './reauth.ts';
 
 export async function recoveryCodesLeft(deps: CoreDeps, who: { companyId: string; userId: string }) {
   return recoveryCodeStatus(deps.db, who.companyId, who.userId);
@@ -12,11 +12,11 @@ export async function recoveryCodesLeft(deps: CoreDeps, who: { companyId: string
 /** Ten new codes, returned this once; every earlier code stops working in the same commit. */
 export async function regenerateRecoveryCodes(
   deps: CoreDeps,
-  who: { companyId: string; userId: string },
-  input: { password: string; code: string },
+  who: { companyId: string; userId: string; sessionHash: string },
+  input: Proof,
   meta: RequestMeta,
 ): Promise<string[]> {
-  return withPasswordAndCode(deps, who, { ...input, purpose: 'recovery_codes' }, meta, async (tx) => {
+  return withProof(deps, who, { ...input, purpose: 'recovery_codes' }, meta, async (tx) => {
     const codes = await replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), who.companyId, who.userId, deps.clock());
     await recordAudit(tx, deps.clock(), {
       companyId: who.companyId,

@@ -46,6 +46,27 @@ ${small('After choosing a new password you log in as usual, including the code f
   return { subject, html, text };
 }
 
+/** "Forgot password" for a user created by single sign-on: there is no Gatehouse password to reset. */
+export function passwordManagedEmail(input: { companyName: string; username: string; providerName: string | null }): RenderedMail {
+  const subject = 'Your Gatehouse password is managed by your company';
+  const where = input.providerName ?? "your company's identity provider";
+  const html = layout(
+    subject,
+    `<p>Someone asked to reset the password of ${account(input.companyName, input.username)}.</p>
+<p>Your password is managed by <strong>${escapeHtml(where)}</strong>: you sign in to Gatehouse through it, and Gatehouse keeps no password for you. Reset it there, or ask your company's IT.</p>
+${small('If you did not ask for this, ignore this email.')}`,
+  );
+  const text = [
+    subject,
+    '',
+    `Someone asked to reset the password of ${input.username} at ${input.companyName}.`,
+    '',
+    `Your password is managed by ${where}: you sign in to Gatehouse through it, and Gatehouse keeps no password for you. Reset it there, or ask your company's IT.`,
+    'If you did not ask for this, ignore this email.',
+  ].join('\n');
+  return { subject, html, text };
+}
+
 export function confirmEmailChangeEmail(input: { companyName: string; username: string; confirmUrl: string; expiresAt: Date }): RenderedMail {
   const subject = 'Confirm your new Gatehouse email address';
   const html = layout(

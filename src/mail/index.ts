@@ -8,6 +8,7 @@ export {
   companyNamesEmail,
   confirmEmailChangeEmail,
   emailChangeNoticeEmail,
+  passwordManagedEmail,
   passwordResetEmail,
   securityNoticeEmail,
 } from './account-templates.ts';

@@ -415,7 +415,7 @@ export interface WebauthnCredentialsTable {
 /** A pending WebAuthn challenge, single use, bound to a login flow or a session. */
 export interface WebauthnChallengesTable {
   binding_hash: string;
-  purpose: 'register' | 'enroll' | 'second_factor' | 'passwordless';
+  purpose: 'register' | 'enroll' | 'second_factor' | 'passwordless' | 'reauth';
   company_id: string | null;
   user_id: string | null;
   challenge: string;

@@ -16,7 +16,7 @@ import { requireCurrentPassword } from './self-service.ts';
 export const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
 
 export async function requestEmailChange(deps: CoreDeps, me: SignedIn, input: { email: string; password: string }, meta: RequestMeta) {
-  const user = await requireCurrentPassword(deps, me, input.password, 'password', meta);
+  const user = await requireCurrentPassword(deps, me, input.password, 'password', meta, 'email.managed_by_provider');
   if (input.email.toLowerCase() === user.email.toLowerCase()) {
     throw new GatehouseError('email.unchanged', { fields: { email: 'This is already your email address.' } });
   }

@@ -6,7 +6,8 @@ import { passwordRuleFor } from '../credentials/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { findCompanyByName } from '../companies/store.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
-import { enqueueMail, passwordResetEmail, securityNoticeEmail } from '../mail/index.ts';
+import { activeProvider } from '../login/index.ts';
+import { enqueueMail, passwordManagedEmail, passwordResetEmail, securityNoticeEmail } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { endUserAccess } from './access.ts';
 import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
@@ -24,6 +25,10 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
   // The user lookup runs either way, so both branches cost the same.
   const user = await findUserByUsername(deps.db, company?.id ?? NO_SUCH_ID, input.username);
   const eligible = company?.status === 'active' && user?.status === 'active' && user.password_hash !== null ? user : undefined;
+  // Active without a password: created by single sign-on. Told by email where the password
+  // lives (the page answers the same for everyone, so nothing is enumerated).
+  const federated = company?.status === 'active' && user?.status === 'active' && user.password_hash === null ? user : undefined;
+  const provider = federated ? await activeProvider(deps.db, federated.company_id) : undefined;
   const sent = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const recent = eligible
@@ -36,7 +41,22 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
           .where('created_at', '>', now - RESEND_AFTER_MS)
           .executeTakeFirst()
       : undefined;
-    const outcome = !eligible ? (user ? 'not_active' : 'no_match') : recent ? 'throttled' : 'sent';
+    // The same one-a-minute cap, counted on the audit trail (no link is made for these).
+    const toldRecently = federated
+      ? await tx
+          .selectFrom('audit_events')
+          .select('id')
+          .where('company_id', '=', federated.company_id)
+          .where('target', '=', federated.id)
+          .where('action', '=', 'password.reset_requested')
+          .where('created_at', '>', now - RESEND_AFTER_MS)
+          .executeTakeFirst()
+      : undefined;
+    const outcome = federated ? (toldRecently ? 'throttled' : 'managed_by_provider') : !eligible ? (user ? 'not_active' : 'no_match') : recent ? 'throttled' : 'sent';
+    if (federated && company && outcome === 'managed_by_provider') {
+      const mail = passwordManagedEmail({ companyName: company.name, username: federated.username, providerName: provider?.name ?? null });
+      await enqueueMail(tx, deps.secrets, now, { companyId: company.id, to: federated.email, ...mail });
+    }
     if (eligible && company && outcome === 'sent') {
       const link = await issueAccountLink(tx, { companyId: company.id, userId: eligible.id, purpose: 'reset_password' }, now, RESET_LINK_TTL_MS);
       const resetUrl = new URL(`/reset-password/${link.token}`, deps.config.publicUrl).toString();
@@ -52,7 +72,7 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
       userAgent: meta.userAgent,
       detail: { outcome },
     });
-    return outcome === 'sent';
+    return outcome === 'sent' || outcome === 'managed_by_provider';
   });
   if (sent) deps.mailQueued();
 }

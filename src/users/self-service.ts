@@ -3,7 +3,7 @@
 // then commits the change, the end of every session and token, the audit event and the
 // notice email together.
 import { recordAudit } from '../audit/index.ts';
-import { acceptCode, appCode, verifyCurrentPassword } from '../login/index.ts';
+import { activeProvider, reauthMethods, verifyCurrentPassword, withProof, type Proof } from '../login/index.ts';
 import { deleteRecoveryCodes, passwordRuleFor } from '../credentials/index.ts';
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
@@ -42,6 +42,8 @@ export async function getProfile(deps: CoreDeps, me: SignedIn) {
     twoFactorEnrolledAt: user.totp_enrolled_at,
     // The company's rule, for the live checklist of the password change form.
     passwordPolicy: await passwordRuleFor(deps.db, me.companyId),
+    proof: await reauthMethods(deps, me),
+    passwordManagedBy: await passwordManagerOf(deps, user),
   };
 }
 
@@ -54,10 +56,29 @@ export async function updateProfile(deps: CoreDeps, me: SignedIn, input: { displ
   return getProfile(deps, me);
 }
 
+/**
+ * A user created by single sign-on has no password here: it lives with the company's
+ * provider (as in Keycloak and ZITADEL, a federated user has no local password). Named so
+ * My Settings can say where to change it instead of showing a form no one can complete.
+ */
+async function passwordManagerOf(deps: CoreDeps, user: UserRow): Promise<string | null> {
+  if (user.password_hash !== null) return null;
+  return (await activeProvider(deps.db, user.company_id))?.name ?? "your company's identity provider";
+}
+
 /** The user row once the current password is proved; a wrong one is audited and refused. */
-export async function requireCurrentPassword(deps: CoreDeps, me: SignedIn, password: string, field: string, meta: RequestMeta) {
+export async function requireCurrentPassword(
+  deps: CoreDeps,
+  me: SignedIn,
+  password: string,
+  field: string,
+  meta: RequestMeta,
+  /** What a user with no password (single sign-on) is told instead. */
+  managedElsewhere: 'password.managed_by_provider' | 'email.managed_by_provider',
+) {
   const user = await getUser(deps.db, me.companyId, me.userId);
-  assertThat(user?.password_hash, 'session.required');
+  assertThat(user, 'session.required');
+  if (user.password_hash === null) throw new GatehouseError(managedElsewhere);
   if (!(await verifyCurrentPassword(deps, me, user.password_hash, password))) {
     await recordAudit(deps.db, deps.clock(), audit(me, meta, 'password.check_failed', { field }));
     throw new GatehouseError('password.current_invalid', { fields: { [field]: 'Your current password is not correct.' } });
@@ -95,7 +116,7 @@ export async function changePassword(
   input: { currentPassword: string; newPassword: string; confirm: string },
   meta: RequestMeta,
 ) {
-  const user = await requireCurrentPassword(deps, me, input.currentPassword, 'currentPassword', meta);
+  const user = await requireCurrentPassword(deps, me, input.currentPassword, 'currentPassword', meta, 'password.managed_by_provider');
   if (input.newPassword === input.currentPassword) {
     throw new GatehouseError('password.unchanged', { fields: { newPassword: 'Choose a password different from your current one.' } });
   }
@@ -128,27 +149,23 @@ export async function changePassword(
 }
 
 /**
- * Clears the TOTP secret and recovery codes; the next login enrolls a new app. The code
- * is accepted by the one path every code takes (counted, single use, "already used").
+ * Clears the TOTP secret, keys and recovery codes; the next login enrolls 2FA again. The
+ * proof is the one of every sensitive change (src/login/reauth.ts): password and code,
+ * password and key, or a key that verified its user, spent in the transaction below.
  */
-export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: { password: string; code: string }, meta: RequestMeta) {
-  const user = await requireCurrentPassword(deps, me, input.password, 'password', meta);
-  const refuse = async (error: GatehouseError): Promise<never> => {
-    await recordAudit(deps.db, deps.clock(), audit(me, meta, 'totp.reset_refused'));
-    throw error;
-  };
-  const wrong = () => new GatehouseError('totp.code_refused', { fields: { code: 'Incorrect, expired or already used code.' } });
-  if (!user.totp_secret) return refuse(wrong());
+export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: Proof, meta: RequestMeta) {
+  const user = await getUser(deps.db, me.companyId, me.userId);
+  assertThat(user, 'session.required');
   const secretChanged = new GatehouseError('totp.code_refused');
-  const outcome = await acceptCode(deps, me, appCode(deps, user, input.code), async (tx) => {
+  await withProof(deps, me, { ...input, purpose: 'two_factor_reset' }, meta, async (tx) => {
     const now = deps.clock();
-    // Only the secret the code was checked against: a concurrent reset or re-enrollment wins.
+    // Only the secret that was read: a concurrent reset or re-enrollment wins.
     const result = await tx
       .updateTable('users')
       .set({ totp_secret: null, totp_enrolled_at: null })
       .where('company_id', '=', me.companyId)
       .where('id', '=', me.userId)
-      .where('totp_secret', '=', user.totp_secret)
+      .where('totp_secret', user.totp_secret === null ? 'is' : '=', user.totp_secret)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) throw secretChanged;
     await deleteRecoveryCodes(tx, me.companyId, me.userId);
@@ -157,14 +174,9 @@ export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: { p
     await endUserAccess(tx, now, me.companyId, me.userId, 'two_factor_reset');
     await recordAudit(tx, now, audit(me, meta, 'totp.reset_by_self'));
     await queueNotice(deps, tx, me, user.email, 'two_factor_reset');
-  }).catch((error: unknown) => {
-    if (error === secretChanged) return { kind: 'wrong' as const, locked: false };
+  }).catch(async (error: unknown) => {
+    await recordAudit(deps.db, deps.clock(), audit(me, meta, 'totp.reset_refused'));
     throw error;
   });
-  if (outcome.kind === 'already_used') {
-    return refuse(new GatehouseError('totp.already_used', { fields: { code: 'This code was already used. Wait for the next one.' } }));
-  }
-  if (outcome.kind === 'locked') return refuse(new GatehouseError('request.rate_limited'));
-  if (outcome.kind !== 'accepted') return refuse(wrong());
   deps.mailQueued();
 }

@@ -21,7 +21,14 @@ import {
 } from './store.ts';
 import { isUniqueViolation } from '../storage/index.ts';
 
-type Me = Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash' | 'username' | 'displayName' | 'companyName'>;
+type Me = Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash' | 'username' | 'displayName' | 'companyName'> & Partial<Pick<SignedIn, 'authTime'>>;
+
+/**
+ * A user created by single sign-on has no password to prove: a sign-in through the
+ * provider this recent stands for it (as Keycloak asks for a fresh login before a
+ * credential is added), so a session left open for hours cannot plant a key.
+ */
+export const FRESH_SIGN_IN_MS = 10 * 60_000;
 
 const audit = (me: Me, meta: RequestMeta, action: string, detail: Record<string, unknown>) => ({
   companyId: me.companyId,
@@ -48,10 +55,14 @@ export async function listMyKeys(deps: CoreDeps, me: Me) {
 }
 
 /** Step one of adding a key: the password, then the options for navigator.credentials.create(). */
-export async function startKeyRegistration(deps: CoreDeps, me: Me, password: string) {
+export async function startKeyRegistration(deps: CoreDeps, me: Me, password: string | undefined) {
   const user = await getUser(deps.db, me.companyId, me.userId);
-  assertThat(user?.password_hash, 'session.required');
-  if (!(await verifyCurrentPassword(deps, me, user.password_hash, password))) {
+  assertThat(user, 'session.required');
+  if (user.password_hash === null) {
+    if (me.authTime === undefined || deps.clock() - me.authTime > FRESH_SIGN_IN_MS) throw new GatehouseError('reauth.sign_in_again');
+  } else if (!password) {
+    throw new GatehouseError('request.invalid', { fields: { password: 'Current password is required.' } });
+  } else if (!(await verifyCurrentPassword(deps, me, user.password_hash, password))) {
     throw new GatehouseError('password.current_invalid', { fields: { password: 'Your current password is not correct.' } });
   }
   const existing = await listCredentials(deps.db, me.companyId, me.userId);

@@ -9,7 +9,7 @@ import {
   emailConfirmed,
   emailLinkBody,
   mySessions,
-  passwordAndCode,
+  reauthProof,
   passwordChangeBody,
   passwordChanged,
   profile,
@@ -17,7 +17,9 @@ import {
   sessionParams,
   sessionRevoked,
 } from '../../contract/my-account.ts';
+import { requestOptions } from '../../contract/security-keys.ts';
 import { assertThat } from '../../errors.ts';
+import { reauthKeyOptions } from '../../login/index.ts';
 import {
   cancelEmailChange,
   changePassword,
@@ -90,8 +92,14 @@ export function meRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
 
     api.post(
+      '/api/me/reauth/key-options',
+      { schema: { summary: 'Confirm it is me with a passkey or security key: the challenge, bound to this session', response: { 200: requestOptions } } },
+      async (request) => ({ ...(await reauthKeyOptions(deps, signedInOf(request))) }),
+    );
+
+    api.post(
       '/api/me/two-factor/reset',
-      { schema: { summary: 'Reset my own 2FA: I set it up again at the next login', body: passwordAndCode, response: { 200: nextPage } } },
+      { schema: { summary: 'Reset my own 2FA: I set it up again at the next login', body: reauthProof, response: { 200: nextPage } } },
       async (request, reply) => {
         await resetOwnTwoFactor(deps, signedInOf(request), request.body, requestMeta(request));
         clearCookie(reply, secure, cookies.session);

@@ -1,7 +1,7 @@
 // My Settings: recovery codes. How many are left (never the codes), and a new set of ten
 // after the password and a current authenticator code, shown this once.
 import type { FastifyInstance } from 'fastify';
-import { newRecoveryCodes, passwordAndCode, recoveryCodeStatus } from '../../contract/my-account.ts';
+import { newRecoveryCodes, reauthProof, recoveryCodeStatus } from '../../contract/my-account.ts';
 import { RECOVERY_CODE_COUNT } from '../../credentials/index.ts';
 import { recoveryCodesLeft, regenerateRecoveryCodes } from '../../login/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
@@ -23,7 +23,7 @@ export function recoveryCodeRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/me/recovery-codes',
-      { schema: { summary: 'Ten new recovery codes, shown this once (the old ones stop working)', body: passwordAndCode, response: { 200: newRecoveryCodes } } },
+      { schema: { summary: 'Ten new recovery codes, shown this once (the old ones stop working)', body: reauthProof, response: { 200: newRecoveryCodes } } },
       async (request) => ({ recoveryCodes: await regenerateRecoveryCodes(deps, signedInOf(request), request.body, requestMeta(request)) }),
     );
   });

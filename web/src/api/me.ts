@@ -1,10 +1,18 @@
 // My Settings (docs/API.md "My Settings" and "Recovery codes"): the signed-in user's own
 // profile, email, password, 2FA, recovery codes and sessions.
 import { get, post, seg } from '../api';
+import { getCredential } from '../webauthn';
 
 // The answers' types come from the server's own schemas (src/contract/types.ts).
 export type { MySession, Profile, RecoveryCodeStatus } from '@contract';
 import type { MySession, Profile, RecoveryCodeStatus } from '@contract';
+
+/** Proof before a 2FA change: password and code, password and key, or a key that checks a PIN or fingerprint. */
+export interface Proof {
+  password?: string;
+  code?: string;
+  key?: Awaited<ReturnType<typeof getCredential>>;
+}
 
 export interface PasswordChange {
   currentPassword: string;
@@ -18,11 +26,12 @@ export const meApi = {
   changeEmail: (email: string, password: string) =>
     post<{ pendingEmail: string; expiresAt: string }>('/me/email', { email, password }),
   changePassword: (change: PasswordChange) => post<{ otherSessionsEnded: boolean }>('/me/password', change),
-  resetTwoFactor: (password: string, code: string) => post<{ next: string }>('/me/two-factor/reset', { password, code }),
+  resetTwoFactor: (proof: Proof) => post<{ next: string }>('/me/two-factor/reset', proof),
+  /** The browser asks for one of the user's keys, against a challenge bound to this session. */
+  keyProof: async () => getCredential(await post<Parameters<typeof getCredential>[0]>('/me/reauth/key-options')),
 
   recoveryCodes: () => get<RecoveryCodeStatus>('/me/recovery-codes'),
-  regenerateRecoveryCodes: (password: string, code: string) =>
-    post<{ recoveryCodes: string[] }>('/me/recovery-codes', { password, code }),
+  regenerateRecoveryCodes: (proof: Proof) => post<{ recoveryCodes: string[] }>('/me/recovery-codes', proof),
 
   sessions: () => get<{ sessions: MySession[] }>('/me/sessions'),
   revokeSession: (id: string) => post<{ signedOut: boolean }>(`/me/sessions/${seg(id)}/revoke`),

@@ -10,8 +10,8 @@ import type { SecurityKey } from '@contract';
 export const securityKeysApi = {
   list: () => get<{ keys: SecurityKey[] }>('/me/security-keys'),
   /** Password first (a borrowed session cannot add a key), then the browser's ceremony, then the answer. */
-  add: async (password: string, name: string) => {
-    const options = await post<Parameters<typeof createCredential>[0]>('/me/security-keys/options', { password });
+  add: async (password: string | undefined, name: string) => {
+    const options = await post<Parameters<typeof createCredential>[0]>('/me/security-keys/options', password === undefined ? {} : { password });
     const response = await createCredential(options);
     return post<SecurityKey>('/me/security-keys', { ...(name ? { name } : {}), response });
   },

@@ -40,6 +40,8 @@ export const passwordChangeSchema = z.object({
 
 /** Proving it is the user before a 2FA change (src/http/routes/me.ts, recovery-codes.ts). */
 export const reauthSchema = z.object({ password: password(), code: totpCode });
+/** A user created by single sign-on has no password here: the code alone. */
+export const codeOnlyReauthSchema = z.object({ password: z.string(), code: totpCode });
 
 /** Empty takes the server's default (the contact address's local part); otherwise a username. */
 export const approveSchema = z.object({

@@ -52,6 +52,11 @@ export function EmailSection({ profile, onRequested }: { profile: Profile; onReq
         )
       )}
       <ErrorAlert message={summary} />
+      {profile.passwordManagedBy !== null ? (
+        <Text size="sm">
+          Your email address comes from {profile.passwordManagedBy}, which updates it each time you sign in. Change it there.
+        </Text>
+      ) : (
       <form ref={ref} onSubmit={onSubmit} noValidate>
         <Stack gap="sm">
           <Group grow align="flex-start" gap="sm" wrap="wrap">
@@ -77,6 +82,7 @@ export function EmailSection({ profile, onRequested }: { profile: Profile; onReq
           </Group>
         </Stack>
       </form>
+      )}
     </SettingsCard>
   );
 }

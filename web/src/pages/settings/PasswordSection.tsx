@@ -1,4 +1,4 @@
-import { Button, Group, PasswordInput, Stack } from '@mantine/core';
+import { Button, Group, PasswordInput, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import type { PasswordRule } from '../../api';
 import { meApi } from '../../api/me';
@@ -14,7 +14,19 @@ import { SettingsCard } from './SettingsCard';
 
 const empty = { currentPassword: '', newPassword: '', confirm: '' };
 
-export function PasswordSection({ rule }: { rule: PasswordRule }) {
+/** A user created by single sign-on has no password here: where it lives is said instead of a form. */
+export function PasswordSection({ rule, managedBy }: { rule: PasswordRule; managedBy: string | null }) {
+  if (managedBy !== null) {
+    return (
+      <SettingsCard title="Password" description="You sign in through your company's identity provider.">
+        <Text size="sm">Your password is managed by {managedBy}. Change it there; Gatehouse keeps no password for you.</Text>
+      </SettingsCard>
+    );
+  }
+  return <PasswordForm rule={rule} />;
+}
+
+function PasswordForm({ rule }: { rule: PasswordRule }) {
   const invalidate = useInvalidate();
   const [notice, setNotice] = useState<string | null>(null);
   const { form, ref, summary, pending, submit } = useApiForm({

@@ -1,10 +1,12 @@
-import { Button, Group, Modal, PasswordInput, Stack } from '@mantine/core';
-import { useEffect, type ReactNode } from 'react';
+import { Button, Divider, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
+import { useEffect, useState, type ReactNode } from 'react';
+import { ApiError } from '../../api';
+import { meApi, type Profile, type Proof } from '../../api/me';
 import { AuthCodeField } from '../../components/AuthCodeField';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { visibilityToggle } from '../../components/visibilityToggle';
 import { useApiForm } from '../../forms';
-import { reauthSchema } from '../../forms/schemas';
+import { codeOnlyReauthSchema, reauthSchema } from '../../forms/schemas';
 
 interface ReauthDialogProps<T> {
   opened: boolean;
@@ -13,24 +15,35 @@ interface ReauthDialogProps<T> {
   children: ReactNode;
   confirmLabel: string;
   danger?: boolean;
+  /** The ways this user can prove it is them (the profile's `proof`). */
+  proof: Profile['proof'];
   onClose: () => void;
-  submit: (password: string, code: string) => Promise<T>;
+  submit: (proof: Proof) => Promise<T>;
   onDone: (result: T) => void;
 }
 
-/** Proves it is really the user (password and a current authenticator code) before a 2FA change. */
-export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger, onClose, submit, onDone }: ReauthDialogProps<T>) {
+/**
+ * Proves it is really the user before a 2FA change: the password and ONE second factor the
+ * user may use at login, the app's code (unless the company holds them to keys) or a
+ * passkey or security key. A passkey that checks a PIN or fingerprint needs no password.
+ */
+export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger, proof, onClose, submit, onDone }: ReauthDialogProps<T>) {
   const { form, ref, summary, pending, submit: onSubmitWith, restart } = useApiForm({
     initialValues: { password: '', code: '' },
-    schema: reauthSchema,
+    schema: proof.password ? reauthSchema : codeOnlyReauthSchema,
     codeToField: { 'password.current_invalid': 'password', 'totp.code_refused': 'code', 'totp.already_used': 'code' },
   });
+  const [keyPending, setKeyPending] = useState(false);
+  const [keyError, setKeyError] = useState<string | null>(null);
   useEffect(() => {
-    if (opened) restart();
+    if (opened) {
+      restart();
+      setKeyError(null);
+    }
   }, [opened, restart]);
 
   const onSubmit = onSubmitWith(
-    ({ password, code }) => submit(password, code),
+    ({ password, code }) => submit(proof.password ? { password, code } : { code }),
     onDone,
     () => {
       // A code works once, and the password is typed again: both start afresh (before the message shows).
@@ -39,22 +52,61 @@ export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger,
     },
   );
 
+  const proveWithKey = async () => {
+    setKeyError(null);
+    setKeyPending(true);
+    try {
+      const key = await meApi.keyProof();
+      const password = form.values.password;
+      onDone(await submit(password ? { password, key } : { key }));
+    } catch (error) {
+      setKeyError(error instanceof ApiError ? error.message : 'Something went wrong. Try again.');
+      form.setFieldValue('password', '');
+    } finally {
+      setKeyPending(false);
+    }
+  };
+
+  const keyHint = proof.password
+    ? 'Enter your password, then use your key. A passkey that checks your fingerprint or PIN needs no password.'
+    : 'Use one of your passkeys or security keys.';
+
   return (
     <Modal opened={opened} onClose={onClose} title={title} centered>
       <form ref={ref} onSubmit={onSubmit} noValidate>
         <Stack gap="md">
           {children}
-          <ErrorAlert message={summary} />
-          <PasswordInput label="Password" autoComplete="current-password" data-autofocus
-            {...form.getInputProps('password')} {...visibilityToggle} />
-          <AuthCodeField value={form.values.code} onChange={(code) => form.setFieldValue('code', code)} error={form.errors.code as string | undefined} />
+          <ErrorAlert message={keyError ?? summary} />
+          {proof.password && (
+            <PasswordInput label="Password" autoComplete="current-password" data-autofocus
+              {...form.getInputProps('password')} {...visibilityToggle} />
+          )}
+          {proof.app && (
+            <AuthCodeField value={form.values.code} onChange={(code) => form.setFieldValue('code', code)} error={form.errors.code as string | undefined} />
+          )}
+          {proof.key && (
+            <>
+              {proof.app && <Divider label="or" labelPosition="center" />}
+              <Text size="sm" c="dimmed">{keyHint}</Text>
+              <Button variant="light" color={danger ? 'red' : undefined} loading={keyPending} disabled={pending} onClick={() => void proveWithKey()}>
+                Use a passkey or security key
+              </Button>
+            </>
+          )}
+          {!proof.app && !proof.key && (
+            <Text size="sm">
+              You have no authenticator app or key to confirm with. Add a passkey or security key first, or ask a Master to reset your 2FA.
+            </Text>
+          )}
           <Group justify="flex-end" gap="sm">
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            <Button type="submit" color={danger ? 'red' : undefined} loading={pending}>
-              {confirmLabel}
-            </Button>
+            {proof.app && (
+              <Button type="submit" color={danger ? 'red' : undefined} loading={pending} disabled={keyPending}>
+                {confirmLabel}
+              </Button>
+            )}
           </Group>
         </Stack>
       </form>

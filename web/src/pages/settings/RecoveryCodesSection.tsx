@@ -1,6 +1,6 @@
 import { Alert, Button, Group, Modal, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
-import { meApi } from '../../api/me';
+import { meApi, type Profile } from '../../api/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { RecoveryCodes } from '../../components/RecoveryCodes';
@@ -12,7 +12,7 @@ import { SettingsCard } from './SettingsCard';
 // Few enough left that losing the phone now could leave the user without a way in.
 const LOW = 3;
 
-export function RecoveryCodesSection({ account }: { account: string }) {
+export function RecoveryCodesSection({ account, proof }: { account: string; proof: Profile['proof'] }) {
   const { data, error } = useApiQuery(keys.me.recoveryCodes, meApi.recoveryCodes);
   const invalidate = useInvalidate();
   const [asking, setAsking] = useState(false);
@@ -57,8 +57,9 @@ export function RecoveryCodesSection({ account }: { account: string }) {
         opened={asking}
         title="New recovery codes"
         confirmLabel="Regenerate"
+        proof={proof}
         onClose={() => setAsking(false)}
-        submit={(password, code) => meApi.regenerateRecoveryCodes(password, code)}
+        submit={(given) => meApi.regenerateRecoveryCodes(given)}
         onDone={(result) => {
           setAsking(false);
           setCodes(result.recoveryCodes);
@@ -66,8 +67,7 @@ export function RecoveryCodesSection({ account }: { account: string }) {
         }}
       >
         <Text size="sm">
-          You get ten new codes, and every earlier code stops working. Confirm with your password and the current code from
-          your authenticator app.
+          You get ten new codes, and every earlier code stops working. Confirm it is you first.
         </Text>
       </ReauthDialog>
       {/* Like a client secret: a click outside must not lose codes shown only once. */}

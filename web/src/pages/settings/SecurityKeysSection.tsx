@@ -16,7 +16,7 @@ import { SettingsCard } from './SettingsCard';
 const KIND = { passkey: 'Passkey', security_key: 'Security key' } as const;
 
 /** Adding a key: a name, the current password, then the browser's own prompt. */
-function AddKeyDialog({ opened, onClose, onAdded }: { opened: boolean; onClose: () => void; onAdded: (key: SecurityKey) => void }) {
+function AddKeyDialog({ opened, hasPassword, onClose, onAdded }: { opened: boolean; hasPassword: boolean; onClose: () => void; onAdded: (key: SecurityKey) => void }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const action = useAction();
@@ -31,7 +31,7 @@ function AddKeyDialog({ opened, onClose, onAdded }: { opened: boolean; onClose: 
 
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
-    const added = await action.run(() => securityKeysApi.add(password, name.trim()));
+    const added = await action.run(() => securityKeysApi.add(hasPassword ? password : undefined, name.trim()));
     setPassword('');
     if (added) onAdded(added);
   };
@@ -46,7 +46,12 @@ function AddKeyDialog({ opened, onClose, onAdded }: { opened: boolean; onClose: 
           </Text>
           <ErrorAlert message={action.error?.message} />
           <TextInput label="Name" description="So you can tell your keys apart, e.g. Office YubiKey" maxLength={60} value={name} onChange={(e) => setName(e.currentTarget.value)} />
-          <PasswordInput
+          {!hasPassword && (
+            <Text size="sm" c="dimmed">
+              You sign in through your company's identity provider: a sign-in within the last 10 minutes confirms it is you.
+            </Text>
+          )}
+          {hasPassword && <PasswordInput
             label="Current password"
             autoComplete="current-password"
             required
@@ -54,7 +59,7 @@ function AddKeyDialog({ opened, onClose, onAdded }: { opened: boolean; onClose: 
             error={action.error?.fields.password}
             onChange={(e) => setPassword(e.currentTarget.value)}
             visibilityToggleButtonProps={visibilityToggle}
-          />
+          />}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
@@ -104,7 +109,7 @@ function RenameKeyDialog({ target, onClose, onRenamed }: { target: SecurityKey |
 }
 
 /** My Settings, "Passkeys and security keys": add, rename and remove; each shows when it was added and last used. */
-export function SecurityKeysSection() {
+export function SecurityKeysSection({ hasPassword }: { hasPassword: boolean }) {
   const { data, error } = useApiQuery(keys.me.securityKeys, securityKeysApi.list);
   const invalidate = useInvalidate();
   const [adding, setAdding] = useState(false);
@@ -112,7 +117,8 @@ export function SecurityKeysSection() {
   const [removing, setRemoving] = useState<SecurityKey | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const list = data?.keys ?? [];
-  const refresh = () => void invalidate(keys.me.securityKeys);
+  // The profile says which proofs the confirm dialog offers: a key added or removed changes them.
+  const refresh = () => void invalidate(keys.me.securityKeys, keys.me.profile);
 
   return (
     <SettingsCard
@@ -166,6 +172,7 @@ export function SecurityKeysSection() {
       </Group>
       <AddKeyDialog
         opened={adding}
+        hasPassword={hasPassword}
         onClose={() => setAdding(false)}
         onAdded={(key) => {
           setAdding(false);

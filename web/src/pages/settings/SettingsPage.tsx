@@ -51,10 +51,10 @@ export function SettingsPage() {
               profile={profile}
               onRequested={() => void invalidate(keys.me.profile)}
             />
-            <PasswordSection rule={profile.passwordPolicy} />
+            <PasswordSection rule={profile.passwordPolicy} managedBy={profile.passwordManagedBy} />
             <TwoFactorSection profile={profile} />
-            <SecurityKeysSection />
-            <RecoveryCodesSection account={`${profile.username} at ${profile.companyName}`} />
+            <SecurityKeysSection hasPassword={profile.proof.password} />
+            <RecoveryCodesSection account={`${profile.username} at ${profile.companyName}`} proof={profile.proof} />
             <SessionsSection />
           </>
         )}

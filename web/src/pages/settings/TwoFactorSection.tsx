@@ -34,18 +34,18 @@ export function TwoFactorSection({ profile }: { profile: Profile }) {
         title="Reset two-factor authentication"
         confirmLabel="Reset 2FA"
         danger
+        proof={profile.proof}
         onClose={() => setOpen(false)}
-        submit={(password, code) => meApi.resetTwoFactor(password, code)}
+        submit={(proof) => meApi.resetTwoFactor(proof)}
         onDone={() => navigate('/login', { replace: true, state: { notice: TWO_FACTOR_RESET_NOTICE, username: profile.username, companyName: profile.companyName } })}
       >
         <Alert color="yellow" variant="light">
           <Text size="sm" fw={600}>You will be logged out at once, everywhere.</Text>
           <Text size="sm" mt={4}>
-            Your authenticator app's codes and your recovery codes stop working. At your next login you must set up 2FA
-            again, with your phone at hand.
+            Your authenticator app's codes, your passkeys and security keys, and your recovery codes stop working. At your
+            next login you must set up 2FA again, with your phone or key at hand.
           </Text>
         </Alert>
-        <Text size="sm">Confirm with your password and the current code from your authenticator app.</Text>
       </ReauthDialog>
     </SettingsCard>
   );

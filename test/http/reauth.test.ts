@@ -1,0 +1,127 @@
+// Proof before a sensitive change in My Settings for a user with a passkey or security
+// key: password and key, a passkey that verified its user alone, the app's code refused
+// once the company holds the user to keys, and the key's answer bound to this session
+// and usable once. Signed for real by the software authenticator (test/helpers/webauthn.ts).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Agent } from '../helpers/agent.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { signedInOperator } from '../helpers/journey.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { tenantFactory } from '../helpers/tenants.ts';
+import { totpAt } from '../helpers/totp.ts';
+import { SoftAuthenticator, type SoftAuthenticatorOptions } from '../helpers/webauthn.ts';
+
+for (const engine of await enginesUnderTest()) describe(`proof with a passkey or security key in My Settings (${engine})`, () => {
+  let server: TestServer;
+  let tenants: ReturnType<typeof tenantFactory>;
+  before(async () => {
+    server = await startTestServer({ engine });
+    tenants = tenantFactory(server, await signedInOperator(server), { namePrefix: 'Reauth Co', emailDomain: 'reauth.test' });
+  });
+  after(() => server.close());
+
+  /** A signed-in Root Master with the app and one key. */
+  async function memberWithKey(options: SoftAuthenticatorOptions = {}) {
+    const member = await tenants.member();
+    const key = new SoftAuthenticator(server.baseUrl, options);
+    const start = await member.agent.post('/api/me/security-keys/options', { password: member.password });
+    assert.equal(start.status, 200, JSON.stringify(start.body));
+    const added = await member.agent.post('/api/me/security-keys', { name: 'Desk key', response: key.register(start.body) });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    return { ...member, key };
+  }
+
+  async function keyAnswer(agent: Agent, key: SoftAuthenticator) {
+    const options = await agent.post('/api/me/reauth/key-options');
+    assert.equal(options.status, 200, JSON.stringify(options.body));
+    return key.assert(options.body);
+  }
+
+  async function reauthFailures(companyId: string) {
+    const rows = await server.gatehouse.storage.db.selectFrom('audit_events').select(['action', 'detail']).where('company_id', '=', companyId).where('action', '=', 'reauth.failed').execute();
+    return rows.map((r) => JSON.parse(r.detail ?? '{}').reason as string);
+  }
+
+  test('held to keys by the company: the profile offers the key, the app code is refused, password and key make new recovery codes once', async () => {
+    const m = await memberWithKey({ userVerification: false });
+    assert.deepEqual((await m.agent.get('/api/me/profile')).body.proof, { password: true, app: true, key: true });
+    const saved = await m.agent.post('/api/company/policy', { phishingResistant: 'everyone' });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    const profile = await m.agent.get('/api/me/profile');
+    assert.deepEqual(profile.body.proof, { password: true, app: false, key: true });
+    assert.equal(profile.body.passwordManagedBy, null);
+
+    server.clock.advance(30_000);
+    const withCode = await m.agent.post('/api/me/recovery-codes', { password: m.password, code: totpAt(m.totpSecret, server.clock()) });
+    assert.equal(withCode.status, 403);
+    assert.equal(withCode.body.error.code, 'reauth.key_required');
+
+    // A security key without a PIN is one factor: the password comes with it.
+    const alone = await m.agent.post('/api/me/recovery-codes', { key: await keyAnswer(m.agent, m.key) });
+    assert.equal(alone.status, 400);
+    assert.equal(alone.body.error.code, 'reauth.password_with_key');
+
+    const wrongPassword = await m.agent.post('/api/me/recovery-codes', { password: 'Wrong-Password-1!', key: await keyAnswer(m.agent, m.key) });
+    assert.equal(wrongPassword.status, 400);
+    assert.equal(wrongPassword.body.error.code, 'password.current_invalid');
+
+    const answer = await keyAnswer(m.agent, m.key);
+    const made = await m.agent.post('/api/me/recovery-codes', { password: m.password, key: answer });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    assert.equal(made.body.recoveryCodes.length, 10);
+    const replay = await m.agent.post('/api/me/recovery-codes', { password: m.password, key: answer });
+    assert.equal(replay.status, 401, 'the challenge was used up');
+    assert.equal(replay.body.error.code, 'webauthn.not_accepted');
+
+    assert.deepEqual(await reauthFailures(m.companyId), ['key_required', 'key_without_verification', 'wrong_password', 'no_challenge']);
+    const keys = (await m.agent.get('/api/me/security-keys')).body.keys;
+    assert.equal(keys[0].lastUsedAt, new Date(server.clock()).toISOString());
+  });
+
+  test('wrong passwords beside a key count toward the lockout like wrong logins', async () => {
+    const m = await memberWithKey();
+    for (let i = 0; i < 5; i += 1) {
+      const wrong = await m.agent.post('/api/me/recovery-codes', { password: 'Wrong-Password-1!', key: await keyAnswer(m.agent, m.key) });
+      assert.equal(wrong.body.error.code, 'password.current_invalid');
+    }
+    const locked = await m.agent.post('/api/me/recovery-codes', { password: m.password, key: await keyAnswer(m.agent, m.key) });
+    assert.equal(locked.status, 429);
+  });
+
+  test('a passkey that verified its user stands alone (two factors), and resets 2FA: keys gone, enrollment at the next login', async () => {
+    const m = await memberWithKey({ synced: true });
+    const reset = await m.agent.post('/api/me/two-factor/reset', { key: await keyAnswer(m.agent, m.key) });
+    assert.equal(reset.status, 200, JSON.stringify(reset.body));
+    assert.equal((await m.agent.get('/api/me')).status, 401, 'signed out');
+    const keys = await server.gatehouse.storage.db.selectFrom('webauthn_credentials').select('id').where('company_id', '=', m.companyId).execute();
+    assert.equal(keys.length, 0);
+    const again = server.agent();
+    await again.post('/api/login/identify', { username: m.username, companyName: m.companyName });
+    assert.equal((await again.post('/api/login/password', { password: m.password })).body.step, 'enroll');
+  });
+
+  test("the key's answer is bound to the session that asked: another session of the same user cannot use it", async () => {
+    const m = await memberWithKey();
+    const other = server.agent();
+    await other.post('/api/login/identify', { username: m.username, companyName: m.companyName });
+    await other.post('/api/login/password', { password: m.password });
+    const options = await other.post('/api/login/key/options');
+    assert.equal((await other.post('/api/login/key', { response: m.key.assert(options.body) })).status, 200);
+
+    const answer = await keyAnswer(m.agent, m.key);
+    const elsewhere = await other.post('/api/me/recovery-codes', { password: m.password, key: answer });
+    assert.equal(elsewhere.status, 401);
+    assert.equal(elsewhere.body.error.code, 'webauthn.not_accepted');
+  });
+
+  test('without a key, the options are refused, and a missing code is a field error as before', async () => {
+    const m = await tenants.member();
+    const options = await m.agent.post('/api/me/reauth/key-options');
+    assert.equal(options.status, 409);
+    assert.equal(options.body.error.code, 'webauthn.none_registered');
+    const missing = await m.agent.post('/api/me/recovery-codes', { password: m.password });
+    assert.equal(missing.status, 400);
+    assert.ok(missing.body.error.fields.code);
+  });
+});
