@@ -17,6 +17,7 @@ import { deleteAllCredentials } from '../webauthn/index.ts';
 import { findPendingAccountLink, revokeAccountLinks } from './account-links.ts';
 import { requireAcceptablePassword } from './new-password.ts';
 import { getUser, type UserRow } from './store.ts';
+import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 
 const audit = (me: SignedIn, meta: RequestMeta, action: string, detail?: Record<string, unknown>) => ({
   companyId: me.companyId,
@@ -159,6 +160,8 @@ export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: Pro
   const secretChanged = new GatehouseError('totp.code_refused');
   await withProof(deps, me, { ...input, purpose: 'two_factor_reset' }, meta, async (tx) => {
     const now = deps.clock();
+    // The last break-glass Master of a company signing in through its provider keeps 2FA.
+    await lockCompanyForBreakGlass(tx, me.companyId);
     // Only the secret that was read: a concurrent reset or re-enrollment wins.
     const result = await tx
       .updateTable('users')
@@ -171,6 +174,7 @@ export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: Pro
     await deleteRecoveryCodes(tx, me.companyId, me.userId);
     // Keys too, so the next login really sets up 2FA again.
     await deleteAllCredentials(tx, me.companyId, me.userId);
+    await assertBreakGlassKept(tx, me.companyId);
     await endUserAccess(tx, now, me.companyId, me.userId, 'two_factor_reset');
     await recordAudit(tx, now, audit(me, meta, 'totp.reset_by_self'));
     await queueNotice(deps, tx, me, user.email, 'two_factor_reset');

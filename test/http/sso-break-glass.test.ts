@@ -9,6 +9,7 @@ import { STRONG_PASSWORD } from '../helpers/journey.ts';
 import { SoftAuthenticator } from '../helpers/webauthn.ts';
 import { makeIdp, postToAcs, requestIdFrom, signedResponse } from '../helpers/saml-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { totpAt } from '../helpers/totp.ts';
 
 for (const engine of await enginesUnderTest()) describe(`the last break-glass Master stays (${engine})`, () => {
   let server: TestServer;
@@ -108,6 +109,10 @@ for (const engine of await enginesUnderTest()) describe(`the last break-glass Ma
       const answer = await pending;
       assert.deepEqual([answer.status, answer.body.error?.code], [409, 'user.last_break_glass'], `${what}: ${JSON.stringify(answer.body)}`);
     }
+    // Nor by Max in My Settings: the last break-glass Master's own 2FA stays too.
+    server.clock.advance(30_000);
+    const own = await max.agent.post('/api/me/two-factor/reset', { password: STRONG_PASSWORD, code: totpAt(max.totpSecret, server.clock()) });
+    assert.deepEqual([own.status, own.body.error?.code], [409, 'user.last_break_glass'], JSON.stringify(own.body));
     const unmark = await root().post('/api/company/sso', { breakGlassUserIds: [] });
     assert.deepEqual([unmark.status, unmark.body.error.code], [409, 'sso.break_glass_required']);
     const swap = await root().post('/api/company/sso', { breakGlassUserIds: [ops.id] });
@@ -117,7 +122,7 @@ for (const engine of await enginesUnderTest()) describe(`the last break-glass Ma
     const kept = await user(max.id);
     assert.deepEqual([kept.status, kept.role, kept.totp_secret !== null, kept.sso_break_glass], ['active', 'master', true, 1]);
     const actions = (await dbOf(server).selectFrom('audit_events').select('action').where('target', '=', max.id).execute()).map((e) => e.action);
-    for (const action of ['user.deactivated', 'user.deleted', 'user.role_changed', 'user.2fa_reset']) assert.ok(!actions.includes(action), action);
+    for (const action of ['user.deactivated', 'user.deleted', 'user.role_changed', 'user.2fa_reset', 'totp.reset_by_self']) assert.ok(!actions.includes(action), action);
   });
 
   test('nor can an approved 2FA reset remove it (two-person rule); the approval stays pending', async () => {
