@@ -136,6 +136,7 @@ describe('a module asks for phishing-resistant sign-in (chromium)', () => {
       await page.waitForText('Company Name');
       assert.equal(new URL(await tab.url()).pathname, '/login', 'sent to the login page');
       assert.equal(callback.callbacks.length, 0, 'no code for the code session');
+      await page.waitForText('The application you are signing in to asks for a passkey or security key');
       await shot('step-up-login');
       await identifyAndPassword(page, root);
       await page.waitForText('Use a passkey or security key');

@@ -30,7 +30,7 @@ async function sentToLogin(agent: Agent, extra: Record<string, string>) {
   const walk = await followRedirects(agent, start.url);
   assert.equal(walk.callback, undefined, 'no code yet');
   assert.equal(walk.at?.pathname, '/login', `sent to the login page, not ${walk.at}`);
-  return { start, returnTo: walk.at.searchParams.get('return') ?? '' };
+  return { start, returnTo: walk.at.searchParams.get('return') ?? '', need: walk.at.searchParams.get('need') };
 }
 
 async function logInWithKey(agent: Agent, returnTo?: string) {
@@ -50,6 +50,7 @@ test('discovery lists both acr values', async () => {
 test('acr_values asks for phishing-resistant: a code session steps up with the key; amr and acr say so', async () => {
   // root.agent signed in with the app's code: not enough for this module's request.
   const sent = await sentToLogin(root.agent, { acr_values: PHISHING_RESISTANT });
+  assert.equal(sent.need, 'key', 'the login page is told why');
   const login = await logInWithKey(root.agent, sent.returnTo);
   assert.equal(login.redirectTo, sent.returnTo);
   const walk = await followRedirects(root.agent, login.redirectTo as string);

@@ -120,7 +120,8 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       );
     }
     if (!signedIn || !freshEnough || tooOld || keyMissing) {
-      return reply.redirect(`/login?return=${encodeURIComponent(returnPath)}`, 303);
+      // need=key: the login page says why a module sent the user back (it asks for a key).
+      return reply.redirect(`/login?return=${encodeURIComponent(returnPath)}${keyMissing ? '&need=key' : ''}`, 303);
     }
 
     const clientId = params.client_id ?? '';

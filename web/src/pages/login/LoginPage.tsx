@@ -25,6 +25,8 @@ export interface LoginHandover {
 type Notice = { tone: 'success' | 'warning'; message: string };
 
 const SSO_FAILED = "Signing in with your company's identity provider did not work. Try again, or ask your company's Master.";
+const KEY_NEEDED =
+  'The application you are signing in to asks for a passkey or security key: choose Log in with a passkey, or Use a passkey or security key at the code step.';
 
 export interface StepProps {
   flow: LoginState;
@@ -56,7 +58,10 @@ export function LoginPage() {
   const [notice, setNotice] = useState<Notice | null>(() => {
     if (handover.notice) return { tone: 'success', message: handover.notice };
     // Back from the company's identity provider without a sign-in (?sso=failed).
-    if (new URLSearchParams(location.search).get('sso') === 'failed') return { tone: 'warning', message: SSO_FAILED };
+    const query = new URLSearchParams(location.search);
+    if (query.get('sso') === 'failed') return { tone: 'warning', message: SSO_FAILED };
+    // A module asked for phishing-resistant sign-in (acr_values) and this session has none.
+    if (query.get('need') === 'key') return { tone: 'warning', message: KEY_NEEDED };
     return null;
   });
 
