@@ -15,7 +15,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { CDPSession, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { client, companyUser, companyWithRootMaster, grantedModule, nextTotpCode, redeem, type Person } from '../helpers/oidc.ts';
 import { until } from '../helpers/until.ts';
@@ -23,6 +23,7 @@ import { launchChromiumTab } from './browsers/chromium.ts';
 import type { BrowserPage } from './browsers/index.ts';
 import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
+import { addKeyInSettings, attach, PLATFORM_PASSKEY } from './virtual-authenticator.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/passkey-step-up-chromium/', import.meta.url));
 const PHISHING_RESISTANT = 'urn:gatehouse:loa:phishing-resistant';
@@ -58,24 +59,7 @@ async function authorizationUrl(config: client.Configuration, redirectUri: strin
   return { url, verifier, state, nonce };
 }
 
-async function attachPasskey(cdp: CDPSession): Promise<string> {
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  return authenticatorId;
-}
 
-async function addKeyInSettings(page: BrowserPage, base: string, name: string) {
-  await page.goto(`${base}/settings`);
-  await page.waitForText('Passkeys and Security Keys');
-  await page.click('Add a Passkey or Security Key');
-  await page.waitForText('Add a passkey or security key');
-  await page.fill('Name', name);
-  await page.fill('Current password', STRONG_PASSWORD);
-  await page.click('Add Key');
-  await page.waitForText(`${name} is added`);
-}
 
 /** The login page's identify and password steps; the code step is what comes next. */
 async function identifyAndPassword(page: BrowserPage, who: Person) {
@@ -118,7 +102,7 @@ describe('a module asks for phishing-resistant sign-in (chromium)', () => {
 
       // 1. The Root Master (session from the HTTP helpers) adds a passkey in My Settings.
       await tab.context().addCookies([...root.agent.cookies].map(([name, value]) => ({ name, value, url: base, secure: true, httpOnly: true, sameSite: 'Lax' as const })));
-      const authenticatorId = await attachPasskey(cdp);
+      const authenticatorId = await attach(cdp, PLATFORM_PASSKEY);
       await addKeyInSettings(page, base, 'This laptop');
       assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);
 

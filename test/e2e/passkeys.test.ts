@@ -10,35 +10,20 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { CDPSession, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, approvedCompany, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { launchChromiumTab } from './browsers/chromium.ts';
 import type { BrowserPage } from './browsers/index.ts';
 import { freshCode, JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
+import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY } from './virtual-authenticator.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/passkeys-chromium/', import.meta.url));
 
 type SignedInAnswer = { session: { amr: string[] }; company: { name: string } };
-type Authenticator = { protocol: 'ctap2'; transport: 'internal' | 'usb'; hasResidentKey: boolean; hasUserVerification: boolean; isUserVerified?: boolean };
 
-async function attach(cdp: CDPSession, options: Authenticator): Promise<string> {
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { ...options, automaticPresenceSimulation: true } });
-  return authenticatorId;
-}
 
-async function addKeyInSettings(page: BrowserPage, base: string, name: string) {
-  await page.goto(`${base}/settings`);
-  await page.waitForText('Passkeys and Security Keys');
-  await page.click('Add a Passkey or Security Key');
-  await page.waitForText('Add a passkey or security key');
-  await page.fill('Name', name);
-  await page.fill('Current password', STRONG_PASSWORD);
-  await page.click('Add Key');
-  await page.waitForText(`${name} is added`);
-}
 
 async function signOutOfBrowser(tab: Page) {
   await tab.context().clearCookies();
@@ -71,7 +56,7 @@ describe('passkeys and security keys in a real browser (chromium)', () => {
       const cdp = await tab.context().newCDPSession(tab);
 
       // 1. A platform passkey with user verification: added in My Settings, then "Log in with a passkey".
-      const platform = await attach(cdp, { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true });
+      const platform = await attach(cdp, PLATFORM_PASSKEY);
       await addKeyInSettings(page, base, 'This laptop');
       await page.waitForText(/This laptop\s+Security key|This laptop\s+Passkey/);
       await shot('settings-passkey-added');
@@ -94,7 +79,7 @@ describe('passkeys and security keys in a real browser (chromium)', () => {
       await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: platform });
 
       // 2. A roaming security key with no resident credential: added, then used at the code step.
-      const roaming = await attach(cdp, { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false });
+      const roaming = await attach(cdp, ROAMING_KEY);
       await addKeyInSettings(page, base, 'YubiKey');
       const onKey = await cdp.send('WebAuthn.getCredentials', { authenticatorId: roaming });
       assert.equal(onKey.credentials[0]?.isResidentCredential, false);
@@ -138,7 +123,7 @@ describe('a first login with a passkey, and a policy that requires one (chromium
       const { page, tab } = await launchChromiumTab();
       closeFirst('closing the browser', () => page.close());
       const cdp = await tab.context().newCDPSession(tab);
-      await attach(cdp, { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true });
+      await attach(cdp, PLATFORM_PASSKEY);
       const base = server.baseUrl;
 
       // 1. First login: a passkey instead of the app; recovery codes as for the app; the dashboard.

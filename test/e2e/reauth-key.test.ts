@@ -9,34 +9,17 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { CDPSession } from 'playwright-core';
 import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { launchChromiumTab } from './browsers/chromium.ts';
-import type { BrowserPage } from './browsers/index.ts';
 import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
+import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY } from './virtual-authenticator.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/reauth-key-chromium/', import.meta.url));
 
-type Authenticator = { protocol: 'ctap2'; transport: 'internal' | 'usb'; hasResidentKey: boolean; hasUserVerification: boolean; isUserVerified?: boolean };
 
-async function attach(cdp: CDPSession, options: Authenticator): Promise<string> {
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { ...options, automaticPresenceSimulation: true } });
-  return authenticatorId;
-}
 
-async function addKeyInSettings(page: BrowserPage, base: string, name: string) {
-  await page.goto(`${base}/settings`);
-  await page.waitForText('Passkeys and Security Keys');
-  await page.click('Add a Passkey or Security Key');
-  await page.waitForText('Add a passkey or security key');
-  await page.fill('Name', name);
-  await page.fill('Current password', STRONG_PASSWORD);
-  await page.click('Add Key');
-  await page.waitForText(`${name} is added`);
-}
 
 describe('confirming it is you with a key in My Settings (chromium)', () => {
   test('a passkey with UV alone makes new recovery codes; a security key without UV needs the password and resets 2FA', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
@@ -52,7 +35,7 @@ describe('confirming it is you with a key in My Settings (chromium)', () => {
       const cdp = await tab.context().newCDPSession(tab);
 
       // 1. A platform passkey that verifies its user: the key alone is the proof.
-      const platform = await attach(cdp, { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true });
+      const platform = await attach(cdp, PLATFORM_PASSKEY);
       await addKeyInSettings(page, base, 'This laptop');
       await page.click('Regenerate Codes');
       await page.waitForText('Use a passkey or security key');
@@ -65,7 +48,7 @@ describe('confirming it is you with a key in My Settings (chromium)', () => {
       await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: platform });
 
       // 2. A roaming key without user verification: alone it is refused, with the password it resets 2FA.
-      await attach(cdp, { protocol: 'ctap2', transport: 'usb', hasResidentKey: false, hasUserVerification: false });
+      await attach(cdp, ROAMING_KEY);
       await addKeyInSettings(page, base, 'YubiKey');
       await page.click('Reset Two-Factor Authentication');
       await page.waitForText('Use a passkey or security key');
