@@ -1,12 +1,13 @@
 // Changes to modules that people and API clients make, each in one transaction with its
-// audit event: registering a module and rotating its secret (operators, platform API
-// clients), switching a company's module on or off (its Masters, its API client). The
-// trail names who did it; a client secret never goes into it.
+// audit event: registering a module and rotating its secret, granting it to a company and
+// taking it away (operators, platform API clients), switching a company's module on or
+// off (its Masters, its API client). The trail names who did it; a client secret never
+// goes into it.
 import { recordAudit, type AuditEvent } from '../audit/index.ts';
 import { assertThat } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { registerModule, rotateModuleSecret, setModuleEnabled, type ModuleInput } from './store.ts';
+import { getModule, grantModule, registerModule, revokeModuleGrant, rotateModuleSecret, setModuleEnabled, type ModuleInput } from './store.ts';
 
 /** Who changed a module, as the audit trail names them (a person or an API client). */
 export type ModuleChangeBy = Pick<AuditEvent, 'actorId' | 'actorClientId' | 'ip' | 'userAgent'> & { named: Record<string, unknown> };
@@ -36,6 +37,28 @@ export async function rotateModuleSecretBy(deps: CoreDeps, moduleId: string, by:
     assertThat(module, 'request.not_found');
     await recordAudit(tx, now, eventBy(by, null, 'module.secret_rotated', moduleId, { clientId: module.client_id, module: module.name }));
     return clientSecret;
+  });
+}
+
+/** Grants a module to a company (once: granting again changes nothing); unknown ids are "not found". */
+export async function grantModuleBy(deps: CoreDeps, companyId: string, moduleId: string, by: ModuleChangeBy): Promise<void> {
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const company = await tx.selectFrom('companies').select('id').where('id', '=', companyId).executeTakeFirst();
+    const module = await getModule(tx, moduleId);
+    assertThat(company && module, 'request.not_found');
+    await grantModule(tx, companyId, moduleId, now);
+    await recordAudit(tx, now, eventBy(by, companyId, 'module.granted', moduleId, { module: module.name }));
+  });
+}
+
+/** Takes a module away from a company: its users' sign-ins to it end, and the module is told. */
+export async function revokeModuleGrantBy(deps: CoreDeps, companyId: string, moduleId: string, by: ModuleChangeBy): Promise<void> {
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const module = await getModule(tx, moduleId);
+    await revokeModuleGrant(tx, companyId, moduleId, now);
+    if (module) await recordAudit(tx, now, eventBy(by, companyId, 'module.revoked', moduleId, { module: module.name }));
   });
 }
 

@@ -241,6 +241,9 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 console operati
 
     assert.equal((await post(`${alphaModules}/${module.id}/revoke`, platform.token)).status, 200);
     assert.deepEqual((await get(alphaModules, alphaClient.token)).body.modules, []);
+    // Grants and revocations are on the company's trail, with the platform client.
+    for (const action of ['module.granted', 'module.revoked']) assert.equal((await actedBy(platform.id, action, alpha.companyId))?.target, module.id);
+    notFound(await post(`/api/v1/companies/${alpha.companyId}/modules/00000000-0000-4000-8000-000000000000/grant`, platform.token));
   });
 
   test('a platform client registers a module (secret once, idempotent) and rotates its secret; both are audited', async () => {

@@ -124,7 +124,7 @@ test('rotate-secret: the new secret works at once and the old one stops', async 
   // Both the registration and the rotation are on the trail, with the operator; the secrets never are.
   const trail = await server.gatehouse.deps.db.selectFrom('audit_events').selectAll().where('target', '=', module.module.id).execute();
   const operatorId = (await operator.agent.get('/api/me')).body.user.id;
-  for (const action of ['module.registered', 'module.secret_rotated']) {
+  for (const action of ['module.registered', 'module.secret_rotated', 'module.granted']) {
     const event = trail.find((e) => e.action === action);
     assert.equal(event?.actor_id, operatorId, action);
     assert.ok(!event?.detail?.includes(newSecret) && !event?.detail?.includes(oldSecret));

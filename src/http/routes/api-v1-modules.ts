@@ -3,7 +3,6 @@
 // own client may read (modules:read) and flip (modules:switch) as its Masters do. Every
 // change is audited with the client as the actor; a client secret is answered once.
 import type { FastifyRequest } from 'fastify';
-import { getCompany } from '../../companies/index.ts';
 import { companyModuleParams, companyParams, idempotencyHeaders, moduleParams } from '../../contract/api-v1.ts';
 import { done } from '../../contract/common.ts';
 import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
@@ -11,11 +10,10 @@ import { moduleBody, moduleList, moduleRegistered, secretRotated } from '../../c
 import { assertThat } from '../../errors.ts';
 import {
   companyModules,
-  getModule,
-  grantModule,
+  grantModuleBy,
   listModules,
   registerModuleBy,
-  revokeModuleGrant,
+  revokeModuleGrantBy,
   rotateModuleSecretBy,
   switchCompanyModule,
   type ModuleChangeBy,
@@ -91,10 +89,8 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
     '/companies/:companyId/modules/:moduleId/grant',
     { config: { scope: 'modules:write' }, schema: { summary: 'Grant a module to a company', params: companyModuleParams, response: { 200: done } } },
     async (request) => {
-      platformClient(apiActorOf(request));
       const { companyId, moduleId } = request.params;
-      assertThat((await getCompany(deps.db, companyId)) && (await getModule(deps.db, moduleId)), 'request.not_found');
-      await grantModule(deps.db, companyId, moduleId, deps.clock());
+      await grantModuleBy(deps, companyId, moduleId, clientOf(request));
       return {};
     },
   );
@@ -106,9 +102,8 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
       schema: { summary: "Take a module away from a company (its users' module sign-ins end)", params: companyModuleParams, response: { 200: done } },
     },
     async (request) => {
-      platformClient(apiActorOf(request));
       const { companyId, moduleId } = request.params;
-      await deps.db.transaction().execute((tx) => revokeModuleGrant(tx, companyId, moduleId, deps.clock()));
+      await revokeModuleGrantBy(deps, companyId, moduleId, clientOf(request));
       return {};
     },
   );

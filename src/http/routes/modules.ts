@@ -9,12 +9,11 @@ import { assertThat } from '../../errors.ts';
 import { moduleView } from '../../presenters/index.ts';
 import {
   companyModules,
-  getModule,
-  grantModule,
+  grantModuleBy,
   listModules,
   modulesForUser,
   registerModuleBy,
-  revokeModuleGrant,
+  revokeModuleGrantBy,
   rotateModuleSecretBy,
   switchCompanyModule,
   type ModuleChangeBy,
@@ -70,8 +69,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: 'Grant a module to a company', params: grantParams, response: { 200: done } } },
       async (request) => {
         const { id, moduleId } = request.params;
-        assertThat((await getCompany(deps.db, id)) && (await getModule(deps.db, moduleId)), 'request.not_found');
-        await grantModule(deps.db, id, moduleId, deps.clock());
+        await grantModuleBy(deps, id, moduleId, personOf(request));
         return {};
       },
     );
@@ -81,7 +79,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: "Take a module away from a company (its users' module sign-ins end)", params: grantParams, response: { 200: done } } },
       async (request) => {
         const { id, moduleId } = request.params;
-        await deps.db.transaction().execute((tx) => revokeModuleGrant(tx, id, moduleId, deps.clock()));
+        await revokeModuleGrantBy(deps, id, moduleId, personOf(request));
         return {};
       },
     );
