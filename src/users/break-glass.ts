@@ -18,17 +18,25 @@ export async function lockCompanyForBreakGlass(db: Queryable, companyId: string)
   await db.updateTable('companies').set({ sso_mode: sql`sso_mode` }).where('id', '=', companyId).execute();
 }
 
-/** At least one active Master keeps a password and 2FA, and is named break-glass. */
+/**
+ * At least one active Master keeps a password and 2FA, and is named break-glass. Their
+ * second factor is the authenticator app or a passkey or security key (a stronger one).
+ */
 export async function breakGlassReady(db: Queryable, companyId: string): Promise<boolean> {
   const row = await db
-    .selectFrom('users')
-    .select('id')
-    .where('company_id', '=', companyId)
-    .where('sso_break_glass', '=', 1)
-    .where('role', 'in', ['master', 'root_master'])
-    .where('status', '=', 'active')
-    .where('password_hash', 'is not', null)
-    .where('totp_secret', 'is not', null)
+    .selectFrom('users as u')
+    .select('u.id')
+    .where('u.company_id', '=', companyId)
+    .where('u.sso_break_glass', '=', 1)
+    .where('u.role', 'in', ['master', 'root_master'])
+    .where('u.status', '=', 'active')
+    .where('u.password_hash', 'is not', null)
+    .where((eb) =>
+      eb.or([
+        eb('u.totp_secret', 'is not', null),
+        eb.exists(eb.selectFrom('webauthn_credentials as k').select('k.id').whereRef('k.company_id', '=', 'u.company_id').whereRef('k.user_id', '=', 'u.id')),
+      ]),
+    )
     .executeTakeFirst();
   return row !== undefined;
 }

@@ -11,6 +11,7 @@ import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { newId } from '../crypto/index.ts';
 import { endUserAccess } from './access.ts';
 import { countCredentials, deleteAllCredentials } from '../webauthn/index.ts';
+import { assertBreakGlassKept } from './break-glass.ts';
 import { actorUserId, assertAdministrator, auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 
 export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
@@ -20,6 +21,9 @@ async function clearTwoFactor(db: Queryable, actor: Actor, userId: string, now: 
   await deleteRecoveryCodes(db, actor.companyId, userId);
   // Passkeys and security keys go too: the user sets up 2FA again from scratch.
   await deleteAllCredentials(db, actor.companyId, userId);
+  // Checked again now the keys are gone too (updateTarget took the company lock and checked
+  // after the app's secret alone, when a key could still count as the second factor).
+  await assertBreakGlassKept(db, actor.companyId);
   await endUserAccess(db, now, actor.companyId, userId, 'two_factor_reset');
 }
 

@@ -152,6 +152,19 @@ for (const engine of await enginesUnderTest()) describe(`the last break-glass Ma
     assert.deepEqual([unmark.status, unmark.body.error.code], [409, 'sso.break_glass_required']);
   });
 
+  test('a key counts as the break-glass second factor, and a 2FA reset that would take it is refused', async () => {
+    // Ops enrolled a key in the first test; as a user who chose a key instead of the app.
+    await dbOf(server).updateTable('users').set({ totp_secret: null, totp_enrolled_at: null }).where('id', '=', ops.id).execute();
+    const keyOnly = await root().post('/api/company/sso', { breakGlassUserIds: [ops.id] });
+    assert.equal(keyOnly.status, 200, JSON.stringify(keyOnly.body));
+    // The reset clears the app's secret and the keys: checked after both, so it is refused.
+    const reset = await root().post(`/api/company/users/${ops.id}/reset-2fa`);
+    assert.deepEqual([reset.status, reset.body.error?.code], [409, 'user.last_break_glass'], JSON.stringify(reset.body));
+    const keys = await dbOf(server).selectFrom('webauthn_credentials').select('id').where('user_id', '=', ops.id).execute();
+    assert.equal(keys.length, 1, 'the refused reset took nothing');
+    assert.equal((await root().post('/api/company/sso', { breakGlassUserIds: [mia.id] })).status, 200);
+  });
+
   test('without a provider on, the same changes are ordinary', async () => {
     const providers = (await root().get('/api/company/sso')).body.providers as Array<{ id: string }>;
     for (const p of providers) assert.equal((await root().post(`/api/company/sso/providers/${p.id}/enabled`, { enabled: false })).status, 200);
