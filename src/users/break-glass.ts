@@ -22,7 +22,7 @@ export async function lockCompanyForBreakGlass(db: Queryable, companyId: string)
  * At least one active Master keeps a password and 2FA, and is named break-glass. Their
  * second factor is the authenticator app or a passkey or security key (a stronger one).
  */
-export async function breakGlassReady(db: Queryable, companyId: string): Promise<boolean> {
+export async function breakGlassReady(db: Queryable, companyId: string, without?: string): Promise<boolean> {
   const row = await db
     .selectFrom('users as u')
     .select('u.id')
@@ -37,6 +37,7 @@ export async function breakGlassReady(db: Queryable, companyId: string): Promise
         eb.exists(eb.selectFrom('webauthn_credentials as k').select('k.id').whereRef('k.company_id', '=', 'u.company_id').whereRef('k.user_id', '=', 'u.id')),
       ]),
     )
+    .$if(without !== undefined, (qb) => qb.where('u.id', '<>', without as string))
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -52,4 +53,12 @@ async function providerOn(db: Queryable, companyId: string): Promise<boolean> {
  */
 export async function assertBreakGlassKept(db: Queryable, companyId: string): Promise<void> {
   if ((await providerOn(db, companyId)) && !(await breakGlassReady(db, companyId))) throw new GatehouseError('user.last_break_glass');
+}
+
+/**
+ * Before asking for a change that would take this user's break-glass readiness (a 2FA
+ * reset waiting for a second Master): refused now, not only when a Master approves it.
+ */
+export async function assertBreakGlassKeptWithout(db: Queryable, companyId: string, userId: string): Promise<void> {
+  if ((await providerOn(db, companyId)) && !(await breakGlassReady(db, companyId, userId))) throw new GatehouseError('user.last_break_glass');
 }

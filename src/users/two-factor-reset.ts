@@ -11,7 +11,7 @@ import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { newId } from '../crypto/index.ts';
 import { endUserAccess } from './access.ts';
 import { countCredentials, deleteAllCredentials } from '../webauthn/index.ts';
-import { assertBreakGlassKept } from './break-glass.ts';
+import { assertBreakGlassKept, assertBreakGlassKeptWithout } from './break-glass.ts';
 import { actorUserId, assertAdministrator, auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 
 export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
@@ -55,6 +55,8 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
         return { status: 'reset' };
       }
       if (await pendingApproval(tx, actor.companyId, target.id)) throw new GatehouseError('approval.already_pending');
+      // The last break-glass Master's reset would be refused at approval: say so now.
+      await assertBreakGlassKeptWithout(tx, actor.companyId, target.id);
       const approvalId = newId();
       await tx
         .insertInto('approvals')

@@ -27,6 +27,8 @@ export async function logIn(
 ): Promise<{ totpSecret: string }> {
   const identified = await agent.post('/api/login/identify', { username: who.username, companyName: who.companyName });
   assert.equal(identified.status, 200);
+  // A company signing in through its identity provider: "Use password instead" (break-glass users).
+  if (identified.body.step === 'sso') assert.equal((await agent.post('/api/login/sso/password')).body.step, 'password');
   const afterPassword = await agent.post('/api/login/password', { password: who.password });
   assert.equal(afterPassword.status, 200, JSON.stringify(afterPassword.body));
   if (afterPassword.body.step === 'totp') {
