@@ -10,7 +10,6 @@
 //
 //   npm run build:web && GATEHOUSE_E2E_BROWSERS=chromium npx node --test test/e2e/passkey-step-up.test.ts
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
@@ -23,7 +22,7 @@ import { launchChromiumTab } from './browsers/chromium.ts';
 import type { BrowserPage } from './browsers/index.ts';
 import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { addKeyInSettings, attach, PLATFORM_PASSKEY } from './virtual-authenticator.ts';
+import { addKeyInSettings, attach, PLATFORM_PASSKEY, handSessionTo, numberedShots } from './virtual-authenticator.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/passkey-step-up-chromium/', import.meta.url));
 const PHISHING_RESISTANT = 'urn:gatehouse:loa:phishing-resistant';
@@ -59,8 +58,6 @@ async function authorizationUrl(config: client.Configuration, redirectUri: strin
   return { url, verifier, state, nonce };
 }
 
-
-
 /** The login page's identify and password steps; the code step is what comes next. */
 async function identifyAndPassword(page: BrowserPage, who: Person) {
   await page.waitForText('Company Name');
@@ -95,13 +92,11 @@ describe('a module asks for phishing-resistant sign-in (chromium)', () => {
       const { page, tab } = await launchChromiumTab();
       closeFirst('closing the browser', () => page.close());
       closeFirst('stopping the module callback', () => callback.close());
-      rmSync(SCREENSHOTS, { recursive: true, force: true });
-      let count = 0;
-      const shot = (step: string) => page.screenshot(`${SCREENSHOTS}${String(++count).padStart(2, '0')}-${step}.png`);
+      const shot = numberedShots(page, SCREENSHOTS);
       const cdp = await tab.context().newCDPSession(tab);
 
       // 1. The Root Master (session from the HTTP helpers) adds a passkey in My Settings.
-      await tab.context().addCookies([...root.agent.cookies].map(([name, value]) => ({ name, value, url: base, secure: true, httpOnly: true, sameSite: 'Lax' as const })));
+      await handSessionTo(tab, root.agent, base);
       const authenticatorId = await attach(cdp, PLATFORM_PASSKEY);
       await addKeyInSettings(page, base, 'This laptop');
       assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);

@@ -7,7 +7,6 @@
 //
 //   npm run build:web && npx node --test test/e2e/passkeys.test.ts
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -17,13 +16,11 @@ import { launchChromiumTab } from './browsers/chromium.ts';
 import type { BrowserPage } from './browsers/index.ts';
 import { freshCode, JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY } from './virtual-authenticator.ts';
+import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY, handSessionTo, numberedShots } from './virtual-authenticator.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/passkeys-chromium/', import.meta.url));
 
 type SignedInAnswer = { session: { amr: string[] }; company: { name: string } };
-
-
 
 async function signOutOfBrowser(tab: Page) {
   await tab.context().clearCookies();
@@ -46,13 +43,11 @@ describe('passkeys and security keys in a real browser (chromium)', () => {
       const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
       const { page, tab } = await launchChromiumTab();
       closeFirst('closing the browser', () => page.close());
-      rmSync(SCREENSHOTS, { recursive: true, force: true });
-      let count = 0;
-      const shot = (step: string) => page.screenshot(`${SCREENSHOTS}${String(++count).padStart(2, '0')}-${step}.png`);
+      const shot = numberedShots(page, SCREENSHOTS);
       const base = server.baseUrl;
 
       // The Root Master's session from the HTTP helpers, handed to the browser.
-      await tab.context().addCookies([...company.root.agent.cookies].map(([name, value]) => ({ name, value, url: base, secure: true, httpOnly: true, sameSite: 'Lax' as const })));
+      await handSessionTo(tab, company.root.agent, base);
       const cdp = await tab.context().newCDPSession(tab);
 
       // 1. A platform passkey with user verification: added in My Settings, then "Log in with a passkey".

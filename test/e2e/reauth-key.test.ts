@@ -6,7 +6,6 @@
 //
 //   npm run build:web && GATEHOUSE_E2E_BROWSERS=chromium npx node --test test/e2e/reauth-key.test.ts
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
@@ -14,12 +13,9 @@ import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { launchChromiumTab } from './browsers/chromium.ts';
 import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY } from './virtual-authenticator.ts';
+import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY, handSessionTo, numberedShots } from './virtual-authenticator.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/reauth-key-chromium/', import.meta.url));
-
-
-
 
 describe('confirming it is you with a key in My Settings (chromium)', () => {
   test('a passkey with UV alone makes new recovery codes; a security key without UV needs the password and resets 2FA', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
@@ -27,11 +23,9 @@ describe('confirming it is you with a key in My Settings (chromium)', () => {
       const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
       const { page, tab } = await launchChromiumTab();
       closeFirst('closing the browser', () => page.close());
-      rmSync(SCREENSHOTS, { recursive: true, force: true });
-      let count = 0;
-      const shot = (step: string) => page.screenshot(`${SCREENSHOTS}${String(++count).padStart(2, '0')}-${step}.png`);
+      const shot = numberedShots(page, SCREENSHOTS);
       const base = server.baseUrl;
-      await tab.context().addCookies([...company.root.agent.cookies].map(([name, value]) => ({ name, value, url: base, secure: true, httpOnly: true, sameSite: 'Lax' as const })));
+      await handSessionTo(tab, company.root.agent, base);
       const cdp = await tab.context().newCDPSession(tab);
 
       // 1. A platform passkey that verifies its user: the key alone is the proof.

@@ -1,6 +1,8 @@
 // Chromium's virtual authenticators (DevTools protocol, WebAuthn domain) for the passkey
-// browser tests, and adding a key in My Settings as a user does.
-import type { CDPSession } from 'playwright-core';
+// browser tests, adding a key in My Settings as a user does, and the set-up they share.
+import { rmSync } from 'node:fs';
+import type { CDPSession, Page } from 'playwright-core';
+import type { Agent } from '../helpers/agent.ts';
 import { STRONG_PASSWORD } from '../helpers/journey.ts';
 import type { BrowserPage } from './browsers/index.ts';
 
@@ -28,4 +30,16 @@ export async function addKeyInSettings(page: BrowserPage, base: string, name: st
   await page.fill('Current password', STRONG_PASSWORD);
   await page.click('Add Key');
   await page.waitForText(`${name} is added`);
+}
+
+/** Numbered screenshots into a fresh folder: shot('step') writes 01-step.png, 02-… */
+export function numberedShots(page: BrowserPage, dir: string) {
+  rmSync(dir, { recursive: true, force: true });
+  let count = 0;
+  return (step: string) => page.screenshot(`${dir}${String(++count).padStart(2, '0')}-${step}.png`);
+}
+
+/** A session the HTTP helpers signed in, handed to the browser tab as its cookies. */
+export async function handSessionTo(tab: Page, agent: Agent, base: string) {
+  await tab.context().addCookies([...agent.cookies].map(([name, value]) => ({ name, value, url: base, secure: true, httpOnly: true, sameSite: 'Lax' as const })));
 }
