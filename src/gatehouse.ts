@@ -60,7 +60,7 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
   const secretKey = resolveSecretKey(config);
   const secrets = createSecretBox([secretKey]);
   const metrics = createMetrics();
-  const storage = await openStorage(config.database, { onQuery: metrics.observeQuery });
+  const storage = await openStorage(config.database, { onQuery: metrics.observeQuery, onCommit: metrics.observeCommit });
   const hasher = createPasswordHasher(config.argon2MaxConcurrency);
   metrics.watch({ storage, hasher });
   let poke = () => {};

@@ -28,7 +28,7 @@ const hasher = createPasswordHasher(Number(process.env.GATEHOUSE_ARGON2_MAX_CONC
 const auth = betterAuth({
   baseURL,
   secret: 'bench-secret-bench-secret-bench-secret-0123456789',
-  database: { dialect: createSqliteDialect(sqlite), type: 'sqlite' },
+  database: { dialect: createSqliteDialect(sqlite).dialect, type: 'sqlite' },
   emailAndPassword: {
     enabled: true,
     password: { hash: (password) => hasher.hash(password), verify: ({ hash, password }) => hasher.verify(hash, password) },

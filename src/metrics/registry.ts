@@ -15,6 +15,8 @@ export interface Metrics {
   observeRequest(route: string, method: string, status: number, seconds: number): void;
   countLoginStep(step: string, outcome: 'ok' | 'refused' | 'error'): void;
   observeQuery(sql: string, seconds: number, failed: boolean): void;
+  /** One SQLite group commit: the statements it held and how long its COMMIT (the flush) took. */
+  observeCommit(statements: number, seconds: number): void;
   /** Called once the storage, hasher and database exist: gauges read them at scrape time. */
   watch(parts: { storage: Storage; hasher: PasswordHasher }): void;
 }
@@ -49,6 +51,18 @@ export function createMetrics(): Metrics {
     name: 'gatehouse_db_query_duration_seconds',
     help: 'Database statements by kind (select, insert, update, delete, with, other) and whether they failed',
     labelNames: ['kind', 'failed'] as const,
+    buckets: QUERY_BUCKETS,
+    registers: [registry],
+  });
+  const commits = new Histogram({
+    name: 'gatehouse_sqlite_commit_statements',
+    help: 'SQLite only: statements per group commit (writes and the reads made while it was open); the count is the number of commits',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [registry],
+  });
+  const flushes = new Histogram({
+    name: 'gatehouse_sqlite_commit_duration_seconds',
+    help: 'SQLite only: time of each group COMMIT, the flush to disk included',
     buckets: QUERY_BUCKETS,
     registers: [registry],
   });
@@ -99,6 +113,10 @@ export function createMetrics(): Metrics {
     observeRequest: (route, method, status, seconds) => requests.observe({ route, method, status: String(status) }, seconds),
     countLoginStep: (step, outcome) => loginSteps.inc({ step, outcome }),
     observeQuery: (sql, seconds, failed) => queries.observe({ kind: statementKind(sql), failed: failed ? 'true' : 'false' }, seconds),
+    observeCommit: (statements, seconds) => {
+      commits.observe(statements);
+      flushes.observe(seconds);
+    },
     watch(next) {
       parts = next;
     },

@@ -38,17 +38,22 @@ export interface StorageOptions {
   migrate?: boolean;
   /** Told of every statement with its duration (metrics); costs one clock read per statement. */
   onQuery?: (sql: string, seconds: number, failed: boolean) => void;
+  /** Told of every SQLite group commit: statements it held, seconds its COMMIT took. */
+  onCommit?: (statements: number, seconds: number) => void;
 }
 
 export async function openStorage(settings: DatabaseSettings, options: StorageOptions = {}): Promise<Storage> {
   let report = (loss: ConnectionLoss) => console.warn(`Database connection lost: ${loss.code ? `${loss.code} ` : ''}${loss.message}`);
   let pool: ReturnType<typeof createPostgresPool> | undefined;
   let dialect: Dialect;
+  let afterMigrations = () => {};
   if (settings.kind === 'postgres') {
     pool = createPostgresPool(settings.url, (error) => report(describeDatabaseError(error)));
     dialect = createPostgresDialect(pool);
   } else {
-    dialect = createSqliteDialect(openSqliteDatabase(settings.file, settings.synchronous));
+    const sqlite = createSqliteDialect(openSqliteDatabase(settings.file, settings.synchronous), options.onCommit);
+    dialect = sqlite.dialect;
+    afterMigrations = sqlite.enableGroupCommit;
   }
   const { onQuery } = options;
   const db: Db = new RetryingKysely<Database>({
@@ -61,6 +66,7 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
       throw error;
     });
   }
+  afterMigrations();
   return {
     db,
     kind: settings.kind,

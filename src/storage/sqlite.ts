@@ -2,15 +2,8 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import {
-  CompiledQuery,
-  SqliteAdapter,
-  SqliteDialect,
-  SqliteDriver,
-  type DatabaseConnection,
-  type DialectAdapter,
-  type Driver,
-} from 'kysely';
+import { SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver, type SqliteDialectConfig } from 'kysely';
+import { GroupCommitSqliteDriver, type CommitObserver } from './group-commit.ts';
 
 type Params = ReadonlyArray<unknown>;
 type SqlValue = null | number | bigint | string | Uint8Array;
@@ -29,6 +22,8 @@ const STATEMENT_CACHE_SIZE = 500;
  * because `all` and `run` finish synchronously, so no two uses of one statement overlap;
  * `iterate` hands out a cursor that could, so it gets a statement of its own.
  */
+export type PreparedStatements = ReturnType<typeof statementCache>;
+
 function statementCache(db: DatabaseSync) {
   const cache = new Map<string, { statement: StatementSync; reader: boolean }>();
   return (sql: string) => {
@@ -46,9 +41,9 @@ function statementCache(db: DatabaseSync) {
     const { statement, reader } = entry;
     return {
       reader,
-      all: (parameters: Params) => statement.all(...toSqlValues(parameters)),
+      all: (parameters: Params) => statement.all(...toSqlValues(parameters)) as unknown[],
       run: (parameters: Params) => statement.run(...toSqlValues(parameters)),
-      iterate: (parameters: Params) => db.prepare(sql).iterate(...toSqlValues(parameters)),
+      iterate: (parameters: Params) => db.prepare(sql).iterate(...toSqlValues(parameters)) as Iterable<unknown>,
     };
   };
 }
@@ -76,32 +71,6 @@ export function openSqliteDatabase(file: string, synchronous: SqliteSynchronous 
 }
 
 /**
- * Transactions take the write lock when they begin (BEGIN IMMEDIATE). With a deferred
- * BEGIN, a transaction that read first and writes later fails outright when another
- * process wrote in between; taking the lock up front makes it wait its turn instead
- * (busy timeout), which is what two processes on one file need, migrations included.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
-
-class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
-  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
-    super(config);
-    this.#config = config;
-  }
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
-  }
-  override createAdapter(): DialectAdapter {
-    return new TransactionalDdlSqliteAdapter();
-  }
-}
-
-/**
  * SQLite does roll back DDL. Saying so makes the migrator run each migration inside one
  * (immediate) transaction: two processes starting together on one file migrate in turn,
  * and the second finds the work done instead of failing half-way.
@@ -112,12 +81,34 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   }
 }
 
-export function createSqliteDialect(db: DatabaseSync): SqliteDialect {
-  const prepare = statementCache(db);
-  return new ImmediateSqliteDialect({
-    database: {
-      close: () => db.close(),
-      prepare,
-    },
-  });
+/**
+ * Kysely's SQLite dialect with our driver (group-commit.ts). Transactions take the write
+ * lock when they begin (BEGIN IMMEDIATE): with a deferred BEGIN, a transaction that read
+ * first and writes later fails outright when another process wrote in between; taking the
+ * lock up front makes it wait its turn instead (busy timeout), which is what two processes
+ * on one file need, migrations included.
+ */
+class GatehouseSqliteDialect extends SqliteDialect {
+  readonly #driver: GroupCommitSqliteDriver;
+  constructor(driver: GroupCommitSqliteDriver) {
+    super({ database: {} as SqliteDialectConfig['database'] });
+    this.#driver = driver;
+  }
+  override createDriver(): Driver {
+    return this.#driver;
+  }
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+export interface SqliteDialectHandle {
+  dialect: SqliteDialect;
+  /** Turns group commit on; call after migrations. */
+  enableGroupCommit(): void;
+}
+
+export function createSqliteDialect(db: DatabaseSync, observeCommit?: CommitObserver): SqliteDialectHandle {
+  const driver = new GroupCommitSqliteDriver(db, statementCache(db), observeCommit);
+  return { dialect: new GatehouseSqliteDialect(driver), enableGroupCommit: () => driver.enable() };
 }

@@ -61,8 +61,16 @@ for (const engine of await enginesUnderTest()) {
       assert.match(afterLogin, /^gatehouse_password_hashes\{state="waiting"\} 0$/m);
       assert.match(afterLogin, /^gatehouse_outbox_pending\{outbox="mail"\} \d+$/m);
       assert.match(afterLogin, /^gatehouse_outbox_pending\{outbox="logout"\} 0$/m);
-      if (engine === 'postgres') assert.ok(sample(afterLogin, 'gatehouse_db_pool_connections', { state: 'total' }) >= 1);
-      else assert.doesNotMatch(afterLogin, /gatehouse_db_pool_connections\{/);
+      if (engine === 'postgres') {
+        assert.ok(sample(afterLogin, 'gatehouse_db_pool_connections', { state: 'total' }) >= 1);
+        assert.equal(sample(afterLogin, 'gatehouse_sqlite_commit_statements_count'), 0);
+      } else {
+        assert.doesNotMatch(afterLogin, /gatehouse_db_pool_connections\{/);
+        // The login's writes were committed, in group commits that each held at least one.
+        const commits = moved('gatehouse_sqlite_commit_statements_count', {});
+        assert.ok(commits > 0);
+        assert.ok(moved('gatehouse_sqlite_commit_statements_sum', {}) >= commits);
+      }
     });
 
     test("a module's token request is timed under its provider route", async () => {

@@ -1,0 +1,139 @@
+// SQLite group commit (src/storage/group-commit.ts): writes made together share one commit,
+// and nobody is answered from a write that is not yet committed. Every check reads through
+// a second, independent connection to the same file: what it sees is what a power cut
+// would leave (WAL readers see committed transactions only).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { sql, type Kysely } from 'kysely';
+import { openStorage, type Storage } from '../../src/storage/index.ts';
+
+describe('SQLite group commit', () => {
+  let dir: string;
+  let storage: Storage;
+  let db: Kysely<{ probe: { x: string } }>;
+  let witness: DatabaseSync;
+  let commits: number[];
+
+  const committed = (x: string) => witness.prepare('select 1 from probe where x = ?').get(x) !== undefined;
+  const insert = (x: string) => db.insertInto('probe').values({ x }).execute();
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-group-commit-'));
+    const file = path.join(dir, 'db.sqlite');
+    storage = await openStorage({ kind: 'sqlite', file }, { onCommit: (statements) => commits.push(statements) });
+    db = storage.db as unknown as Kysely<{ probe: { x: string } }>;
+    await sql`create table probe (x text primary key)`.execute(db);
+    // A trigger that makes SQLite roll back the whole open transaction, as an I/O error or
+    // a full disk can: the way to lose a batch on purpose.
+    await sql`create trigger probe_boom before insert on probe when new.x like 'boom%' begin select raise(rollback, 'boom'); end`.execute(db);
+    witness = new DatabaseSync(file, { readOnly: true });
+  });
+
+  beforeEach(() => {
+    commits = [];
+  });
+
+  after(async () => {
+    witness.close();
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('writes made together share one commit, and each is answered only once it is committed', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `together-${i}`);
+    const seenAtAnswer = await Promise.all(keys.map((x) => insert(x).then(() => committed(x))));
+    assert.deepEqual(seenAtAnswer, keys.map(() => true));
+    assert.deepEqual(commits, [20]);
+  });
+
+  test('a read made while a write is pending answers only after that write is committed', async () => {
+    const write = insert('read-after');
+    const read = db.selectFrom('probe').select('x').where('x', '=', 'read-after').executeTakeFirst().then((row) => ({ row: { ...row }, durable: committed('read-after') }));
+    const [, answer] = await Promise.all([write, read]);
+    assert.deepEqual(answer, { row: { x: 'read-after' }, durable: true });
+  });
+
+  test('a transaction rolled back inside a batch undoes its own writes only', async () => {
+    const failing = db.transaction().execute(async (tx) => {
+      await tx.insertInto('probe').values({ x: 'tx-undone' }).execute();
+      throw new Error('changed my mind');
+    });
+    const [before, , afterwards] = await Promise.allSettled([insert('beside-1'), failing, insert('beside-2')]);
+    assert.equal(before.status, 'fulfilled');
+    assert.equal(afterwards.status, 'fulfilled');
+    assert.deepEqual([committed('beside-1'), committed('tx-undone'), committed('beside-2')], [true, false, true]);
+  });
+
+  test('a transaction that commits is answered after the batch holding it is committed', async () => {
+    const results = await Promise.all([
+      insert('plain'),
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('probe').values({ x: 'tx-a' }).execute();
+        await tx.insertInto('probe').values({ x: 'tx-b' }).execute();
+        return committed('tx-a') || committed('tx-b'); // not yet: inside the batch
+      }).then((seenInside) => ({ seenInside, seenAtAnswer: committed('tx-a') && committed('tx-b') })),
+    ]);
+    assert.deepEqual(results[1], { seenInside: false, seenAtAnswer: true });
+  });
+
+  test('a statement that fails alone is refused at once and its batch still commits', async () => {
+    await insert('duplicate');
+    commits = [];
+    const outcomes = await Promise.allSettled([insert('dup-neighbour-1'), insert('duplicate'), insert('dup-neighbour-2')]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual([committed('dup-neighbour-1'), committed('dup-neighbour-2')], [true, true]);
+    assert.equal(commits.length, 1);
+  });
+
+  test('when SQLite rolls the batch back, every write in it is refused, and none is kept', async () => {
+    const keys = ['lost-1', 'lost-2', 'boom-1', 'next-batch'];
+    const outcomes = await Promise.allSettled(keys.map(insert));
+    // The two before the failure shared its batch; the one after it starts a batch of its own.
+    assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected', 'rejected', 'fulfilled']);
+    assert.deepEqual(keys.map(committed), [false, false, false, true]);
+  });
+
+  test('a transaction whose batch was lost cannot go on writing outside it', async () => {
+    const outcome = await db
+      .transaction()
+      .execute(async (tx) => {
+        await tx.insertInto('probe').values({ x: 'tx-before-boom' }).execute();
+        await tx.insertInto('probe').values({ x: 'boom-2' }).execute().catch(() => {});
+        await tx.insertInto('probe').values({ x: 'tx-after-boom' }).execute();
+      })
+      .then(() => 'committed', () => 'refused');
+    assert.equal(outcome, 'refused');
+    assert.deepEqual([committed('tx-before-boom'), committed('tx-after-boom')], [false, false]);
+  });
+
+  test('every answered write survives, whatever else failed beside it (many rounds)', async () => {
+    const answered: string[] = [];
+    const refused: string[] = [];
+    for (let round = 0; round < 30; round += 1) {
+      const keys = Array.from({ length: 6 }, (_, i) => (i === round % 7 ? `boom-r${round}` : `r${round}-${i}`));
+      const tx = db.transaction().execute(async (t) => {
+        await t.insertInto('probe').values({ x: `r${round}-tx` }).execute();
+      });
+      const outcomes = await Promise.allSettled([...keys.map(insert), tx]);
+      [...keys, `r${round}-tx`].forEach((x, i) => (outcomes[i]!.status === 'fulfilled' ? answered : refused).push(x));
+    }
+    assert.ok(answered.length > 0 && refused.length > 0, 'both outcomes occurred');
+    assert.deepEqual(answered.filter((x) => !committed(x)), []);
+    assert.deepEqual(refused.filter((x) => committed(x)), []);
+  });
+
+  test('raw statements that refuse transactions (VACUUM INTO) run after the pending batch', async () => {
+    const copy = path.join(dir, 'copy.sqlite');
+    await Promise.all([insert('before-vacuum'), sql`vacuum into ${copy}`.execute(db)]);
+    const copied = new DatabaseSync(copy, { readOnly: true });
+    try {
+      assert.ok(copied.prepare('select 1 from probe where x = ?').get('before-vacuum'));
+    } finally {
+      copied.close();
+    }
+  });
+});
