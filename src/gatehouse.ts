@@ -105,6 +105,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const oidc = await createOidcService(deps, {
     sessionCookieName: cookieNames(config.secureCookies).session,
     onError: (error) => http.log.error({ err: error }, 'openid connect provider error'),
+    ...(storage.kind === 'sqlite' ? { durability: storage.durability } : {}),
   });
   const http = await buildHttpApp(deps, storage, {
     oidc,

@@ -34,6 +34,7 @@ import { serveWebApp } from './static.ts';
 import { installApiContract } from './api-contract.ts';
 import { decorateActors } from './audiences.ts';
 import { metricsRoute, timeRequests, type Metrics } from '../metrics/index.ts';
+import { durableAnswers } from './durable-answers.ts';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -60,6 +61,7 @@ export async function buildHttpApp(
   const publicOrigin = deps.config.publicUrl.origin;
 
   timeRequests(app, options.metrics);
+  durableAnswers(app, storage.kind === 'sqlite' ? storage.durability : undefined);
   app.setErrorHandler(handleError);
   await app.register(fastifyCookie);
   await app.register(fastifyHelmet, {

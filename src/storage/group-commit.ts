@@ -10,15 +10,18 @@
 // How:
 // - The first write opens a batch (BEGIN IMMEDIATE) and schedules its commit for the end of
 //   this turn of the event loop (setImmediate). Writes made until then join it.
-// - Every statement run while a batch is open (reads too: they could see the batch's
-//   writes) resolves only after that batch's COMMIT, so no caller can answer from data that
-//   is not yet on disk. A statement that fails is rejected at once; it changed nothing.
+// - A write resolves only after the COMMIT of its batch, and that commit holds everything
+//   run before it. A statement that fails is rejected at once; it changed nothing.
+// - A read resolves at once: it may see the open batch's writes (one connection). An
+//   answer that only read must still not leave before what it saw is on disk: the HTTP
+//   layer waits for `settled(mark)` before sending (src/http/durable-answers.ts). Waiting
+//   there, not in each read, lets a request's reads and its write share one batch.
 // - A Kysely transaction runs as a SAVEPOINT inside the batch: its rollback undoes only its
 //   own statements; its commit resolves after the batch's COMMIT. While it is open, the
 //   single connection is its alone (the mutex), and the batch's commit waits for its end.
 // - If SQLite rolls the whole batch back (an I/O error, a full disk), or the COMMIT fails,
-//   every statement of the batch is rejected: their callers answer an error, and what they
-//   wrote is gone, as they were told.
+//   every write of the batch is rejected, and so is every answer waiting on it: their
+//   callers answer an error, and what they wrote is gone, as they were told.
 // - Raw statements (PRAGMA, VACUUM INTO, ...) never join a batch: they run on their own,
 //   after the open batch has committed.
 // Before `enable()` (migrations) the driver behaves like Kysely's: autocommit statements and
@@ -47,6 +50,10 @@ interface Waiter {
 class Batch {
   readonly waiters: Waiter[] = [];
   statements = 0;
+  readonly seq: number;
+  constructor(seq: number) {
+    this.seq = seq;
+  }
   /** Resolves after this batch's COMMIT; rejects if the batch was lost. */
   joined(): Promise<void> {
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
@@ -90,6 +97,9 @@ export class GroupCommitSqliteDriver implements Driver {
   #commitDue = false;
   /** SQLite rolled back the batch under an open transaction: its next statements must fail, not autocommit. */
   #transactionLost: unknown;
+  /** Batches are numbered; the last one lost and why, for answers that read from it. */
+  #nextSeq = 1;
+  #lost: { seq: number; error: unknown } | undefined;
 
   constructor(db: DatabaseSync, prepare: PreparedStatements, observe?: CommitObserver) {
     this.#db = db;
@@ -103,6 +113,22 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   async init(): Promise<void> {}
+
+  /** The first batch whose writes a request starting now could read. */
+  mark(): number {
+    return this.#batch?.seq ?? this.#nextSeq;
+  }
+
+  /**
+   * Undefined when everything a request that took `mark` could have read is committed;
+   * else a promise that resolves once it is, or rejects if a batch it could read was lost.
+   */
+  settled(mark: number): Promise<void> | undefined {
+    const lost = this.#lost;
+    if (lost && lost.seq >= mark) return Promise.reject(lost.error);
+    const batch = this.#batch;
+    return batch && batch.seq >= mark ? batch.joined() : undefined;
+  }
 
   async acquireConnection(): Promise<DatabaseConnection> {
     await this.#mutex.lock();
@@ -167,9 +193,10 @@ export class GroupCommitSqliteDriver implements Driver {
       if (this.#batch) await this.#batch.joined().catch(() => {});
       return this.#run(query);
     }
-    if (isBuiltWrite(query)) this.#openBatch();
-    const batch = this.#batch;
-    if (!batch) return this.#run(query); // a read with no write pending: nothing to wait for
+    // A read answers at once; the answer built from it waits at the HTTP layer (settled).
+    if (!isBuiltWrite(query)) return this.#run(query);
+    this.#openBatch();
+    const batch = this.#batch as Batch;
     const result = this.#run(query);
     // The statement is done: let the next request's statements run and join this batch.
     turn.release();
@@ -204,7 +231,8 @@ export class GroupCommitSqliteDriver implements Driver {
   #openBatch(): void {
     if (this.#batch) return;
     this.#db.exec('BEGIN IMMEDIATE');
-    const batch = new Batch();
+    const batch = new Batch(this.#nextSeq);
+    this.#nextSeq += 1;
     this.#batch = batch;
     setImmediate(() => {
       if (this.#batch !== batch) return;
@@ -231,6 +259,7 @@ export class GroupCommitSqliteDriver implements Driver {
       this.#db.exec('COMMIT');
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      this.#lost = { seq: batch.seq, error };
       for (const waiter of batch.waiters) waiter.reject(error);
       return;
     }
@@ -243,7 +272,9 @@ export class GroupCommitSqliteDriver implements Driver {
     const batch = this.#batch;
     this.#batch = undefined;
     this.#commitDue = false;
-    for (const waiter of batch?.waiters ?? []) waiter.reject(error);
+    if (!batch) return;
+    this.#lost = { seq: batch.seq, error };
+    for (const waiter of batch.waiters) waiter.reject(error);
   }
 
   unlock(): void {

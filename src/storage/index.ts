@@ -4,11 +4,12 @@ import { Kysely, sql, type Dialect, type LogEvent, type Transaction } from 'kyse
 import { describeDatabaseError } from './errors.ts';
 import { createPostgresDialect, createPostgresPool } from './postgres.ts';
 import { RetryingKysely } from './retry.ts';
-import { createSqliteDialect, openSqliteDatabase, type SqliteSynchronous } from './sqlite.ts';
+import { createSqliteDialect, openSqliteDatabase, type Durability, type SqliteSynchronous } from './sqlite.ts';
 import { migrateToLatest, migrations } from './migrate.ts';
 import type { Database } from './schema.ts';
 
 export type { Database } from './schema.ts';
+export type { Durability } from './sqlite.ts';
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
 /** Either the pool or an open transaction: store functions accept both. */
@@ -29,6 +30,13 @@ export interface Storage {
    * line on stderr). The server points it at its logger once that exists.
    */
   reportConnectionLoss(report: (loss: ConnectionLoss) => void): void;
+  /**
+   * For answers built from reads (SQLite group commit): take a mark as a request starts;
+   * before its answer leaves, `settled(mark)`, if not undefined, must be awaited (it
+   * rejects when a write the request could have read was lost). PostgreSQL never shows
+   * uncommitted writes: there the mark is 0 and nothing is ever pending.
+   */
+  readonly durability: Durability;
   /** The PostgreSQL pool's connections (metrics); undefined on SQLite, which has one. */
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
   close(): Promise<void>;
@@ -47,6 +55,7 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
   let pool: ReturnType<typeof createPostgresPool> | undefined;
   let dialect: Dialect;
   let afterMigrations = () => {};
+  let durability: Durability = { mark: () => 0, settled: () => undefined };
   if (settings.kind === 'postgres') {
     pool = createPostgresPool(settings.url, (error) => report(describeDatabaseError(error)));
     dialect = createPostgresDialect(pool);
@@ -54,6 +63,7 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
     const sqlite = createSqliteDialect(openSqliteDatabase(settings.file, settings.synchronous), options.onCommit);
     dialect = sqlite.dialect;
     afterMigrations = sqlite.enableGroupCommit;
+    durability = sqlite.durability;
   }
   const { onQuery } = options;
   const db: Db = new RetryingKysely<Database>({
@@ -70,6 +80,7 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
   return {
     db,
     kind: settings.kind,
+    durability,
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -106,9 +106,20 @@ export interface SqliteDialectHandle {
   dialect: SqliteDialect;
   /** Turns group commit on; call after migrations. */
   enableGroupCommit(): void;
+  durability: Durability;
+}
+
+/** See GroupCommitSqliteDriver.mark and .settled. */
+export interface Durability {
+  mark(): number;
+  settled(mark: number): Promise<void> | undefined;
 }
 
 export function createSqliteDialect(db: DatabaseSync, observeCommit?: CommitObserver): SqliteDialectHandle {
   const driver = new GroupCommitSqliteDriver(db, statementCache(db), observeCommit);
-  return { dialect: new GatehouseSqliteDialect(driver), enableGroupCommit: () => driver.enable() };
+  return {
+    dialect: new GatehouseSqliteDialect(driver),
+    enableGroupCommit: () => driver.enable(),
+    durability: { mark: () => driver.mark(), settled: (mark) => driver.settled(mark) },
+  };
 }

@@ -50,11 +50,26 @@ describe('SQLite group commit', () => {
     assert.deepEqual(commits, [20]);
   });
 
-  test('a read made while a write is pending answers only after that write is committed', async () => {
+  test('a read sees a pending write at once; an answer built from it is released only once that write is committed', async () => {
+    const mark = storage.durability.mark();
     const write = insert('read-after');
-    const read = db.selectFrom('probe').select('x').where('x', '=', 'read-after').executeTakeFirst().then((row) => ({ row: { ...row }, durable: committed('read-after') }));
-    const [, answer] = await Promise.all([write, read]);
-    assert.deepEqual(answer, { row: { x: 'read-after' }, durable: true });
+    const row = await db.selectFrom('probe').select('x').where('x', '=', 'read-after').executeTakeFirst();
+    assert.deepEqual({ ...row }, { x: 'read-after' });
+    assert.equal(committed('read-after'), false, 'the read did not wait for the commit');
+    const pending = storage.durability.settled(mark);
+    assert.ok(pending, 'an answer built from that read has to wait');
+    await pending;
+    assert.equal(committed('read-after'), true);
+    await write;
+    assert.equal(storage.durability.settled(storage.durability.mark()), undefined, 'nothing pending once committed');
+  });
+
+  test('an answer that could have read from a lost batch is refused, later answers are not', async () => {
+    const mark = storage.durability.mark();
+    const outcomes = await Promise.allSettled([insert('seen-then-lost'), insert('boom-seen')]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected']);
+    await assert.rejects(storage.durability.settled(mark) ?? Promise.resolve(), /boom/);
+    assert.equal(storage.durability.settled(storage.durability.mark()), undefined);
   });
 
   test('a transaction rolled back inside a batch undoes its own writes only', async () => {

@@ -11,7 +11,7 @@ import { accountIdOf, parseAccountId } from './account.ts';
 import { LOGOUT_PAGE_CSP, logoutForm, logoutPage } from './pages.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
-import { isDatabaseUnavailable, isTransactionConflict } from '../../storage/index.ts';
+import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '../../storage/index.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
 
@@ -42,7 +42,13 @@ export interface OidcService {
 
 export async function createOidcService(
   deps: CoreDeps,
-  options: { sessionCookieName: string; onError?: (error: unknown) => void; onBackchannelError?: (error: unknown) => void },
+  options: {
+    sessionCookieName: string;
+    onError?: (error: unknown) => void;
+    onBackchannelError?: (error: unknown) => void;
+    /** SQLite group commit: the provider's answers wait for what they read (src/http/durable-answers.ts). */
+    durability?: Durability;
+  },
 ): Promise<OidcService> {
   await ensureSigningKeys(deps.db, deps.secrets, deps.clock());
   let loaded = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
@@ -64,6 +70,17 @@ export async function createOidcService(
 
   const build = () => {
     const provider = buildProvider(deps, { sessionCookieName: options.sessionCookieName, keys: loaded.keys });
+    // No answer leaves before what it read is on disk (SQLite group commit; the same rule
+    // as src/http/durable-answers.ts for Fastify's own answers).
+    const { durability } = options;
+    if (durability) {
+      provider.use(async (_ctx, next) => {
+        const mark = durability.mark();
+        await next();
+        const pending = durability.settled(mark);
+        if (pending) await pending;
+      });
+    }
     provider.on('server_error', (ctx, error) => {
       // The provider answers its own errors (500 server_error); a database outage answers
       // 503 here too, as on every other route. Emitted before the response is sent.
