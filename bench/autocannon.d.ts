@@ -29,8 +29,6 @@ declare module 'autocannon' {
       non2xx: number;
       errors: number;
       timeouts: number;
-      /** Seconds it actually ran. */
-      duration: number;
       latency: Histogram;
       requests: Histogram;
     }

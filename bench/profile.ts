@@ -21,7 +21,7 @@ load.target.pin();
 await load.register('gatehouse', target.ready);
 // Every load but client credentials needs a login first (its tokens, or the logins themselves).
 const logins = scenario !== 'client_credentials' ? await load.login({ target: 'gatehouse', flavour: 'gatehouse', warmUpSeconds: 0, seconds: scenario === 'login' ? 15 : 4, concurrency: 8 }) : undefined;
-const result = scenario === 'login' ? logins : await load.endpoint({ target: 'gatehouse', endpoint: scenario as Endpoint, seconds: 8, connections: 10 });
+const result = scenario === 'login' ? logins : await load.endpoint({ target: 'gatehouse', endpoint: scenario as Endpoint, warmUpSeconds: 0, seconds: 8, connections: 10 });
 await load.target.stop();
 await target.stop();
 console.log(`${scenario} on ${engine}: ${result?.perSecond}/s, failed ${result?.failed}`);
