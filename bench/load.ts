@@ -1,17 +1,38 @@
-// The load generator, in its own process (pinned to its own core by run.ts). It reads one
-// job from the JSON file named on its command line and prints `result <json>`.
+// The load generator: one long-lived process for the whole run (pinned to its own core by
+// the harness), so a run pays for loading it once, not once a load. It speaks the targets'
+// protocol (targets/protocol.ts): `register` hands it a target's fixtures, then `login` and
+// `endpoint` run one load each against that target and answer with the result. It keeps
+// what a target's logins return (tokens for the endpoints) and which TOTP codes it has used.
 // Stateless endpoints go through autocannon; logins, which walk redirects and carry
 // cookies and TOTP codes, through a closed loop of N concurrent users.
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import type { OidcFixture } from './targets/protocol.ts';
+import { announce, serveUntilParentLeaves, type LoginUser, type OidcFixture, type TargetReady } from './targets/protocol.ts';
 import { betterAuthLogin, gatehouseModuleLogin, TotpBudget, type LoginTokens } from './logins.ts';
+import { windowRate } from './window.ts';
 
 export type Endpoint = 'client_credentials' | 'introspection' | 'userinfo' | 'refresh';
 
-export type Job =
-  | { kind: 'endpoint'; endpoint: Endpoint; oidc: OidcFixture; seconds: number; connections: number; rate?: number }
-  | { kind: 'gatehouse-login' | 'better-auth-login'; baseUrl: string; users: import('./targets/protocol.ts').LoginUser[]; oidc?: OidcFixture; redirectUri?: string; seconds: number; concurrency: number };
+/** Jobs as the harness sends them; `target` names a registered target. */
+export interface EndpointJob {
+  target: string;
+  endpoint: Endpoint;
+  /** The load runs warmUpSeconds + seconds without a break; only the last `seconds` count. */
+  warmUpSeconds: number;
+  seconds: number;
+  connections: number;
+  /** Requests per second for all connections together (a paced run); flat out without. */
+  rate?: number;
+  /** Refresh: use part i of n of the target's refresh tokens, so runs never share one. */
+  part?: [number, number];
+}
+export interface LoginJob {
+  target: string;
+  flavour: 'gatehouse' | 'better-auth';
+  /** Logins run for warmUpSeconds + seconds without a break; only the last `seconds` count. */
+  warmUpSeconds: number;
+  seconds: number;
+  concurrency: number;
+}
 
 export interface LoadResult {
   perSecond: number;
@@ -20,7 +41,8 @@ export interface LoadResult {
   completed: number;
   failed: number;
   firstFailure?: string;
-  tokens?: { accessTokens: string[]; refreshTokens: string[] };
+  /** Connections (or concurrent users) the load actually used. */
+  connections: number;
 }
 
 const basic = (oidc: OidcFixture) => `Basic ${Buffer.from(`${encodeURIComponent(oidc.clientId)}:${encodeURIComponent(oidc.clientSecret)}`).toString('base64')}`;
@@ -61,33 +83,58 @@ function endpointRequest(endpoint: Endpoint, oidc: OidcFixture): autocannon.Opti
   }
 }
 
-async function runEndpoint(job: Extract<Job, { kind: 'endpoint' }>): Promise<LoadResult> {
-  const origin = new URL(job.oidc.issuer).origin;
+async function runEndpoint(job: EndpointJob): Promise<LoadResult> {
+  const state = targetState(job.target);
+  const oidc = state.oidc as OidcFixture;
+  let fixture = { ...oidc, accessTokens: state.accessTokens, refreshTokens: state.refreshTokens };
+  let connections = job.connections;
+  if (job.endpoint === 'refresh') {
+    const [i, n] = job.part ?? [0, 1];
+    const size = Math.floor(state.refreshTokens.length / n);
+    fixture = { ...fixture, refreshTokens: state.refreshTokens.slice(i * size, (i + 1) * size) };
+    // Each refresh chain needs a token of its own: no more connections than tokens.
+    connections = Math.max(1, Math.min(connections, size));
+  }
+  const origin = new URL(oidc.issuer).origin;
   let firstFailure: string | undefined;
-  // Remember the first refusal, so a broken run says why.
-  const requests = (endpointRequest(job.endpoint, job.oidc) ?? []).map((request) => ({
+  // Warm-up and measure in one load: a refresh chain goes on from one to the other (a
+  // break would lose the tokens in flight), and on the bare provider a separate warm-up's
+  // fresh tokens would evict those the measure is to use.
+  const from = performance.now() + job.warmUpSeconds * 1000;
+  const until = from + job.seconds * 1000;
+  let inWindow = 0;
+  const requests = (endpointRequest(job.endpoint, fixture) ?? []).map((request) => ({
     ...request,
     onResponse: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => {
+      const now = performance.now();
+      if (status < 300 && now >= from && now <= until) inWindow += 1;
+      // Remember the first refusal, so a broken run says why.
       if (status >= 300) firstFailure ??= `${status} ${body.slice(0, 200)}`;
       request.onResponse?.(status, body, context, headers);
     },
   }));
   const result = await autocannon({
     url: origin,
-    connections: job.connections,
-    duration: job.seconds,
+    connections,
+    duration: job.warmUpSeconds + job.seconds,
     requests,
     initialContext: {},
+    // autocannon stops at the first sample after the duration: sampling every 100 ms
+    // rather than every second ends a load up to 0.9 s sooner.
+    sampleInt: 100,
     ...(job.rate ? { overallRate: job.rate } : {}),
   });
   const failed = result.non2xx + result.errors + result.timeouts;
   return {
-    perSecond: Math.round(result['2xx'] / job.seconds),
+    perSecond: Math.round(inWindow / job.seconds),
+    // autocannon's, over the whole load (warm-up included): the p99 that counts is a paced
+    // load's, which follows a full one.
     p50ms: result.latency.p50,
     p99ms: result.latency.p99,
-    completed: result['2xx'],
+    completed: inWindow,
     failed,
     ...(firstFailure ? { firstFailure } : {}),
+    connections,
   };
 }
 
@@ -95,24 +142,36 @@ function percentile(sorted: number[], p: number) {
   return Number((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0).toFixed(1));
 }
 
-async function runLogins(job: Extract<Job, { kind: 'gatehouse-login' | 'better-auth-login' }>): Promise<LoadResult> {
-  const budget = new TotpBudget(job.users);
+/**
+ * A closed loop of `concurrency` users logging in, flat out. The rate is over the measured
+ * window, after the warm-up (window.ts); the latencies are those of the logins that start in
+ * it. The users still logging in when it ends finish before the answer, so no load is left
+ * on the server for the next measure.
+ */
+async function runLogins(job: LoginJob): Promise<LoadResult & { all: number }> {
+  // all: every login the load made, warm-up and tail included.
+  const state = targetState(job.target);
   const latencies: number[] = [];
   const tokens: LoginTokens[] = [];
+  const logins: Array<{ start: number; end: number }> = [];
+  let inWindow = 0;
   let failed = 0;
   let firstFailure: string | undefined;
-  const started = performance.now();
-  const until = started + job.seconds * 1000;
+  const from = performance.now() + job.warmUpSeconds * 1000;
+  const until = from + job.seconds * 1000;
   await Promise.all(
     Array.from({ length: job.concurrency }, async () => {
       while (performance.now() < until) {
-        const turn = budget.take();
+        const turn = state.budget.take();
         if (!turn) break; // every user has used the codes this window allows
-        const t = performance.now();
+        const start = performance.now();
         try {
-          if (job.kind === 'gatehouse-login') tokens.push(await gatehouseModuleLogin(job.baseUrl, job.oidc as OidcFixture, job.redirectUri as string, turn));
-          else await betterAuthLogin(job.baseUrl, turn);
-          latencies.push(performance.now() - t);
+          if (job.flavour === 'gatehouse') tokens.push(await gatehouseModuleLogin(state.baseUrl, state.oidc as OidcFixture, state.redirectUri as string, turn));
+          else await betterAuthLogin(state.baseUrl, turn);
+          const end = performance.now();
+          logins.push({ start, end });
+          if (start >= from) latencies.push(end - start);
+          if (end >= from && end <= until) inWindow += 1;
         } catch (error) {
           failed += 1;
           firstFailure ??= error instanceof Error ? error.message : String(error);
@@ -120,21 +179,56 @@ async function runLogins(job: Extract<Job, { kind: 'gatehouse-login' | 'better-a
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
+  // The endpoints' loads use the tokens the logins got, as a module would.
+  state.accessTokens.push(...tokens.map((t) => t.accessToken));
+  state.refreshTokens.push(...tokens.map((t) => t.refreshToken));
   return {
-    perSecond: Number((latencies.length / seconds).toFixed(1)),
+    perSecond: Number(windowRate(logins, from, until).toFixed(1)),
     p50ms: percentile(latencies, 50),
     p99ms: percentile(latencies, 99),
-    completed: latencies.length,
+    completed: inWindow,
+    all: logins.length,
     failed,
     ...(firstFailure ? { firstFailure } : {}),
-    ...(job.kind === 'gatehouse-login'
-      ? { tokens: { accessTokens: tokens.map((t) => t.accessToken), refreshTokens: tokens.map((t) => t.refreshToken) } }
-      : {}),
+    connections: job.concurrency,
   };
 }
 
-const job = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as Job;
-const result = job.kind === 'endpoint' ? await runEndpoint(job) : await runLogins(job);
-process.stdout.write(`result ${JSON.stringify(result)}\n`);
+interface TargetState {
+  baseUrl: string;
+  oidc?: OidcFixture;
+  redirectUri?: string;
+  /** Shared by every login load against the target: a code used once stays used. */
+  budget: TotpBudget;
+  accessTokens: string[];
+  refreshTokens: string[];
+}
+const targets = new Map<string, TargetState>();
+
+function targetState(name: string): TargetState {
+  const state = targets.get(name);
+  if (!state) throw new Error(`no target ${name} registered`);
+  return state;
+}
+
+function register(args: unknown) {
+  const { name, ready } = args as { name: string; ready: TargetReady };
+  targets.set(name, {
+    baseUrl: ready.baseUrl,
+    ...(ready.oidc ? { oidc: ready.oidc } : {}),
+    ...(ready.redirectUri ? { redirectUri: ready.redirectUri } : {}),
+    budget: new TotpBudget(ready.users ?? ([] as LoginUser[])),
+    accessTokens: [...(ready.oidc?.accessTokens ?? [])],
+    refreshTokens: [...(ready.oidc?.refreshTokens ?? [])],
+  });
+  return null;
+}
+
+announce({ baseUrl: '', pid: process.pid });
+serveUntilParentLeaves(async () => {}, undefined, {
+  register,
+  login: (args) => runLogins(args as LoginJob),
+  endpoint: (args) => runEndpoint(args as EndpointJob),
+  forget: (args) => targets.delete((args as { name: string }).name),
+});

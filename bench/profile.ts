@@ -4,22 +4,25 @@
 // itself (open it in Chrome DevTools) is left in bench/results/profiles/.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { runLoad, startTarget } from './harness.ts';
+import { startLoadGenerator, startTarget } from './harness.ts';
 import type { Endpoint } from './load.ts';
-import type { OidcFixture } from './targets/protocol.ts';
 
 const [scenario = 'client_credentials', engine = 'sqlite'] = process.argv.slice(2);
 const dir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results', 'profiles', `${scenario}-${engine}`);
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 
-const target = await startTarget('targets/gatehouse.ts', [engine, '300'], { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-const oidc = target.ready.oidc as OidcFixture;
+const [target, load] = await Promise.all([
+  startTarget('targets/gatehouse.ts', [engine, '300'], { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] }),
+  startLoadGenerator(),
+]);
+target.pin();
+load.target.pin();
+await load.register('gatehouse', target.ready);
 // Every load but client credentials needs a login first (its tokens, or the logins themselves).
-const logins = scenario !== 'client_credentials'
-  ? await runLoad({ kind: 'gatehouse-login', baseUrl: target.ready.baseUrl, users: target.ready.users ?? [], oidc, redirectUri: target.ready.redirectUri as string, seconds: scenario === 'login' ? 15 : 4, concurrency: 8 })
-  : undefined;
-const result = scenario === 'login' ? logins : await runLoad({ kind: 'endpoint', endpoint: scenario as Endpoint, oidc: { ...oidc, ...logins?.tokens }, seconds: 8, connections: 10 });
+const logins = scenario !== 'client_credentials' ? await load.login({ target: 'gatehouse', flavour: 'gatehouse', warmUpSeconds: 0, seconds: scenario === 'login' ? 15 : 4, concurrency: 8 }) : undefined;
+const result = scenario === 'login' ? logins : await load.endpoint({ target: 'gatehouse', endpoint: scenario as Endpoint, warmUpSeconds: 0, seconds: 8, connections: 10 });
+await load.target.stop();
 await target.stop();
 console.log(`${scenario} on ${engine}: ${result?.perSecond}/s, failed ${result?.failed}`);
 

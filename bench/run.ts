@@ -3,10 +3,10 @@
 // generator on another (bench/README.md). Prints a table with ratios and writes
 // bench/results/latest.json. Numbers compare within a run, never across machines.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import pg from 'pg';
-import { cores, pinning, runLoad, runScript, startTarget, type Target } from './harness.ts';
+import { cores, pinning, startLoadGenerator, startTarget, type Target } from './harness.ts';
 import type { Endpoint, LoadResult } from './load.ts';
-import type { OidcFixture } from './targets/protocol.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -17,6 +17,9 @@ const POSTGRES_URL = process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://roo
 
 const SECONDS = quick ? 1.5 : 8;
 const LOGIN_SECONDS = quick ? 3 : 20;
+/** Before every measured load, the same load unmeasured, the same for Gatehouse and its reference. */
+const WARM_SECONDS = quick ? 0.5 : 2;
+const LOGIN_WARM_SECONDS = quick ? 1 : 3;
 /** Enough users that TOTP codes (one per user per step, one step ahead) never run out. */
 const USERS = quick ? 150 : 1200;
 const CONNECTIONS = 10;
@@ -37,135 +40,144 @@ async function postgresReachable() {
   }
 }
 
+/** Seconds since this process started (performance.now() counts from there). */
+const elapsed = () => Number((performance.now() / 1000).toFixed(1));
+/** A line on stderr, after the seconds since the start. */
 function log(line: string) {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${elapsed().toFixed(1).padStart(5)} s  ${line}\n`);
 }
-
-/** Endpoint throughput at full load, then p99 latency at 70% of it. */
-async function endpoints(oidc: OidcFixture, withP99: boolean) {
-  const out: Record<string, LoadResult & { p99At70ms?: number }> = {};
-  // Two disjoint sets of refresh tokens: every refresh token is used once.
-  const half = Math.floor(oidc.refreshTokens.length / 2);
-  const refreshSets = [oidc.refreshTokens.slice(0, half), oidc.refreshTokens.slice(half)];
-  for (const endpoint of ENDPOINTS) {
-    const fixture = (set: number) => (endpoint === 'refresh' ? { ...oidc, refreshTokens: refreshSets[set] as string[] } : oidc);
-    // Each refresh chain needs a token of its own: no more connections than tokens.
-    const connections = endpoint === 'refresh' ? Math.max(1, Math.min(CONNECTIONS, half)) : CONNECTIONS;
-    const full = await runLoad({ kind: 'endpoint', endpoint, oidc: fixture(0), seconds: SECONDS, connections });
-    out[endpoint] = full;
-    if (withP99 && full.perSecond > 0) {
-      const paced = await runLoad({ kind: 'endpoint', endpoint, oidc: fixture(1), seconds: SECONDS, connections, rate: Math.max(1, Math.round(full.perSecond * 0.7)) });
-      out[endpoint] = { ...full, p99At70ms: paced.p99ms };
-    }
-    log(`  ${endpoint}: ${full.perSecond}/s (failed ${full.failed}${full.firstFailure ? `: ${full.firstFailure}` : ''})${out[endpoint]?.p99At70ms !== undefined ? `, p99 at 70% ${out[endpoint]?.p99At70ms} ms` : ''}`);
-  }
-  return out;
-}
-
-async function withTarget<T>(target: Promise<Target>, use: (target: Target) => Promise<T>): Promise<T> {
-  const started = await target;
-  try {
-    return await use(started);
-  } finally {
-    await started.stop();
-  }
-}
-
-type Engine = 'sqlite' | 'postgres' | 'sqlite-normal';
-/** sqlite-normal: SQLite with GATEHOUSE_SQLITE_SYNCHRONOUS=normal, to show what the disk flush costs. */
-const targetArgs = (engine: Engine) =>
-  engine === 'sqlite-normal' ? { engine: 'sqlite', env: { GATEHOUSE_SQLITE_SYNCHRONOUS: 'normal' } } : { engine, env: { GATEHOUSE_SQLITE_SYNCHRONOUS: 'full' } };
-
-async function gatehouseRun(engine: Engine) {
-  log(`Gatehouse on ${engine}`);
-  const { engine: kind, env } = targetArgs(engine);
-  return withTarget(startTarget('targets/gatehouse.ts', [kind, String(USERS)], { nodeFlags: ['--expose-gc'], env }), async (target) => {
-    const idle = await target.stats();
-    const logins = await runLoad({
-      kind: 'gatehouse-login',
-      baseUrl: target.ready.baseUrl,
-      users: target.ready.users ?? [],
-      oidc: target.ready.oidc as OidcFixture,
-      redirectUri: target.ready.redirectUri as string,
-      seconds: LOGIN_SECONDS,
-      concurrency: LOGIN_CONCURRENCY,
-    });
-    const after = await target.stats();
-    log(`  full module login: ${logins.perSecond}/s (failed ${logins.failed}${logins.firstFailure ? `: ${logins.firstFailure}` : ''})`);
-    const perLogin = (n: number, m: number) => Number(((m - n) / Math.max(1, logins.completed)).toFixed(1));
-    const oidc = { ...(target.ready.oidc as OidcFixture), ...logins.tokens };
-    const { tokens: _tokens, ...login } = logins;
-    return {
-      login,
-      rssIdleMiB: idle.rssMiB,
-      rssAfterLoginsMiB: after.rssMiB,
-      loginsForRss: logins.completed,
-      ...(idle.postgres && after.postgres
-        ? {
-            postgresPerLogin: {
-              roundTrips: perLogin(idle.postgres.roundTrips, after.postgres.roundTrips),
-              writes: perLogin(idle.postgres.writes, after.postgres.writes),
-              transactions: perLogin(idle.postgres.transactions, after.postgres.transactions),
-            },
-          }
-        : {}),
-      endpoints: await endpoints(oidc, true),
-    };
-  });
-}
-
-/** Logins, client credentials and introspection for `workers` workers on `cpus`. */
-async function scalingRun(engine: Engine, workers: number, cpus: string) {
-  log(`Gatehouse on ${engine}, ${workers} worker(s) on core(s) ${cpus}`);
-  const { engine: kind, env } = targetArgs(engine);
-  return withTarget(startTarget('targets/gatehouse.ts', [kind, String(USERS), String(workers)], { cpus, env }), async (target) => {
-    const oidc = target.ready.oidc as OidcFixture;
-    const logins = await runLoad({ kind: 'gatehouse-login', baseUrl: target.ready.baseUrl, users: target.ready.users ?? [], oidc, redirectUri: target.ready.redirectUri as string, seconds: LOGIN_SECONDS, concurrency: LOGIN_CONCURRENCY * workers });
-    const withTokens = { ...oidc, ...logins.tokens };
-    const out: Record<string, number> = { login: logins.perSecond };
-    for (const endpoint of ['client_credentials', 'introspection'] as const) {
-      out[endpoint] = (await runLoad({ kind: 'endpoint', endpoint, oidc: withTokens, seconds: SECONDS, connections: CONNECTIONS * workers })).perSecond;
-    }
-    log(`  logins ${out.login}/s, client credentials ${out.client_credentials}/s, introspection ${out.introspection}/s`);
-    return out;
-  });
-}
+const failure = (r: LoadResult) => `failed ${r.failed}${r.firstFailure ? `: ${r.firstFailure}` : ''}`;
 
 const at = new Date().toISOString();
-const started = performance.now();
-log(`cores: ${cores}; pinning: ${pinning.enabled ? `server on core ${pinning.server}, load generator on core ${pinning.load}` : 'off (one core or no taskset)'}${quick ? '; quick' : ''}`);
+const loadAverageAtStart = loadavg().map((n) => Number(n.toFixed(2)));
+log(`cores: ${cores}; pinning: ${pinning.enabled ? `server on core ${pinning.server}, load generator on core ${pinning.load}` : 'off (one core or no taskset)'}${quick ? '; quick' : ''}; load average ${loadAverageAtStart.join(', ')}`);
 
-log('bare oidc-provider (memory adapter, opaque tokens)');
-const bare = await withTarget(startTarget('targets/bare-oidc.ts', ['100']), (target) => endpoints(target.ready.oidc as OidcFixture, false));
-
-log('argon2id verify floor');
-const floor = await runScript<{ perSecond: number }>(pinning.server, 'targets/argon2-floor.ts', [String(quick ? 2 : 10), String(LOGIN_CONCURRENCY)]);
-log(`  ${floor.perSecond}/s`);
-
-log('better-auth 1.7 + two-factor (SQLite)');
-const betterAuth = await withTarget(startTarget('targets/better-auth.ts', [String(USERS)]), async (target) => {
-  const result = await runLoad({ kind: 'better-auth-login', baseUrl: target.ready.baseUrl, users: target.ready.users ?? [], seconds: LOGIN_SECONDS, concurrency: LOGIN_CONCURRENCY });
-  log(`  login: ${result.perSecond}/s (failed ${result.failed}${result.firstFailure ? `: ${result.firstFailure}` : ''})`);
-  return result;
-});
-
+type Engine = 'sqlite' | 'postgres' | 'sqlite-normal';
 const engines: Engine[] = engineArg ? [engineArg as Engine] : ['sqlite'];
 if (!engineArg && argv.includes('--sqlite-normal')) engines.push('sqlite-normal');
 if (!engineArg && (await postgresReachable())) engines.push('postgres');
 else if (!engineArg) log(`PostgreSQL not reachable at ${POSTGRES_URL}: SQLite only`);
+
+/** sqlite-normal: SQLite with GATEHOUSE_SQLITE_SYNCHRONOUS=normal, to show what the disk flush costs. */
+const targetArgs = (engine: Engine) =>
+  engine === 'sqlite-normal' ? { engine: 'sqlite', env: { GATEHOUSE_SQLITE_SYNCHRONOUS: 'normal' } } : { engine, env: { GATEHOUSE_SQLITE_SYNCHRONOUS: 'full' } };
+/** A Gatehouse; the ones whose RSS is measured run with --expose-gc (`stats` collects first). */
+const gatehouseTarget = (engine: Engine, workers: number, cpus = pinning.server, rss = false) => {
+  const { engine: kind, env } = targetArgs(engine);
+  return startTarget('targets/gatehouse.ts', [kind, String(USERS), String(workers)], { cpus, env, ...(rss ? { nodeFlags: ['--expose-gc'] } : {}) });
+};
+
+// Every process starts now, together, so their start-ups overlap; none starts during a
+// load. A target waits idle for its turn (a Gatehouse's outbox workers poll its database
+// every second or two). The load generator is one process for the whole run.
+log(`starting the load generator and ${4 + engines.length * (scaling ? 3 : 1)} targets`);
+const scalingCpus = { one: pinning.server, two: `0-${Math.min(cores, 2) - 1}` };
+const readyAt: Record<string, number> = {};
+const noted = <T>(name: string, promise: Promise<T>) => promise.then((value) => ((readyAt[name] = elapsed()), value));
+const [load, bareTarget, floorTarget, betterAuthTarget, gatehouseTargets, scalingTargets] = await Promise.all([
+  noted('load generator', startLoadGenerator()),
+  noted('bare', startTarget('targets/bare-oidc.ts', ['100'])),
+  noted('floor', startTarget('targets/argon2-floor.ts', [])),
+  noted('better-auth', startTarget('targets/better-auth.ts', [String(USERS)])),
+  Promise.all(engines.map((engine) => noted(engine, gatehouseTarget(engine, 1, pinning.server, true)))),
+  Promise.all(scaling ? engines.flatMap((engine) => [noted(`${engine} 1 worker`, gatehouseTarget(engine, 1, scalingCpus.one)), noted(`${engine} 2 workers`, gatehouseTarget(engine, 2, scalingCpus.two))]) : []),
+]);
+const everyTarget: Target[] = [load.target, bareTarget, floorTarget, betterAuthTarget, ...gatehouseTargets, ...scalingTargets];
+for (const target of everyTarget) target.pin();
+const startupSeconds = elapsed();
+log(`all ready and pinned (${Object.entries(readyAt).map(([name, at]) => `${name} at ${at} s`).join(', ')})`);
+
+/** Endpoint throughput at full load after a warm-up, then (withP99) p99 latency at 70% of it. */
+async function endpoints(target: string, withP99: boolean, list: Endpoint[] = ENDPOINTS, connections = CONNECTIONS) {
+  const out: Record<string, LoadResult & { p99At70ms?: number }> = {};
+  for (const endpoint of list) {
+    // Refresh tokens are used once each: the full load (after its warm-up) and the paced one get half each.
+    const job = { target, endpoint, connections, seconds: SECONDS };
+    const full = await load.endpoint({ ...job, warmUpSeconds: WARM_SECONDS, part: [0, 2] });
+    out[endpoint] = full;
+    if (withP99 && full.perSecond > 0) {
+      const paced = await load.endpoint({ ...job, warmUpSeconds: 0, part: [1, 2], rate: Math.max(1, Math.round(full.perSecond * 0.7)) });
+      out[endpoint] = { ...full, p99At70ms: paced.p99ms };
+    }
+    log(`  ${endpoint}: ${full.perSecond}/s (${failure(full)})${out[endpoint]?.p99At70ms !== undefined ? `, p99 at 70% ${out[endpoint]?.p99At70ms} ms` : ''}`);
+  }
+  return out;
+}
+
+/** Logins after a warm-up of logins; their tokens stay with the load generator for the endpoints. */
+const logins = (target: string, flavour: 'gatehouse' | 'better-auth', concurrency: number) =>
+  load.login({ target, flavour, warmUpSeconds: LOGIN_WARM_SECONDS, seconds: LOGIN_SECONDS, concurrency });
+
+log('bare oidc-provider (memory adapter, opaque tokens)');
+await load.register('bare', bareTarget.ready);
+const bare = await endpoints('bare', false);
+
+log('argon2id verify floor');
+const floor = await floorTarget.command<{ perSecond: number }>('run', { warmUpSeconds: WARM_SECONDS, seconds: quick ? 2 : 10, concurrency: LOGIN_CONCURRENCY });
+log(`  ${floor.perSecond}/s`);
+
+log('better-auth 1.7 + two-factor (SQLite)');
+await load.register('better-auth', betterAuthTarget.ready);
+const betterAuth = await logins('better-auth', 'better-auth', LOGIN_CONCURRENCY);
+log(`  login: ${betterAuth.perSecond}/s (${failure(betterAuth)})`);
+
+async function gatehouseRun(engine: Engine, target: Target) {
+  log(`Gatehouse on ${engine}`);
+  const name = `gatehouse-${engine}`;
+  await load.register(name, target.ready);
+  const idle = await target.stats();
+  const login = await logins(name, 'gatehouse', LOGIN_CONCURRENCY);
+  const after = await target.stats();
+  log(`  full module login: ${login.perSecond}/s (${failure(login)})`);
+  // Over every login since idle, the warm-up's too: they all do the same work.
+  const perLogin = (n: number, m: number) => Number(((m - n) / Math.max(1, login.all)).toFixed(1));
+  return {
+    login,
+    rssIdleMiB: idle.rssMiB,
+    rssAfterLoginsMiB: after.rssMiB,
+    loginsForRss: login.all,
+    ...(idle.postgres && after.postgres
+      ? {
+          postgresPerLogin: {
+            roundTrips: perLogin(idle.postgres.roundTrips, after.postgres.roundTrips),
+            writes: perLogin(idle.postgres.writes, after.postgres.writes),
+            transactions: perLogin(idle.postgres.transactions, after.postgres.transactions),
+          },
+        }
+      : {}),
+    endpoints: await endpoints(name, true),
+  };
+}
 const gatehouse: Record<string, Awaited<ReturnType<typeof gatehouseRun>>> = {};
-for (const engine of engines) gatehouse[engine] = await gatehouseRun(engine);
+for (const [i, engine] of engines.entries()) gatehouse[engine] = await gatehouseRun(engine, gatehouseTargets[i] as Target);
+
+/** Logins, client credentials and introspection for `workers` workers. */
+async function scalingRun(engine: Engine, workers: number, target: Target) {
+  log(`Gatehouse on ${engine}, ${workers} worker(s) on core(s) ${workers === 1 ? scalingCpus.one : scalingCpus.two}`);
+  const name = `gatehouse-${engine}-${workers}w`;
+  await load.register(name, target.ready);
+  const login = await logins(name, 'gatehouse', LOGIN_CONCURRENCY * workers);
+  const results = await endpoints(name, false, ['client_credentials', 'introspection'], CONNECTIONS * workers);
+  const out: Record<string, number> = { login: login.perSecond };
+  for (const [endpoint, result] of Object.entries(results)) out[endpoint] = result.perSecond;
+  const failed = [login, ...Object.values(results)].reduce((n, r) => n + r.failed, 0);
+  log(`  logins ${out.login}/s, client credentials ${out.client_credentials}/s, introspection ${out.introspection}/s (failed ${failed})`);
+  return out;
+}
 
 // One core against two. The load generator keeps its core, which the second worker then
 // shares: on a 2-core machine the gain is understated (docs/PERFORMANCE.md).
 const scalingResults: Record<string, { oneCore: Record<string, number>; twoCores: Record<string, number> }> = {};
-if (scaling) {
-  for (const engine of engines) {
-    const oneCore = await scalingRun(engine, 1, pinning.server);
-    const twoCores = await scalingRun(engine, 2, `0-${Math.min(cores, 2) - 1}`);
-    scalingResults[engine] = { oneCore, twoCores };
-  }
+for (const [i, engine] of (scaling ? engines : []).entries()) {
+  const oneCore = await scalingRun(engine, 1, scalingTargets[2 * i] as Target);
+  const twoCores = await scalingRun(engine, 2, scalingTargets[2 * i + 1] as Target);
+  scalingResults[engine] = { oneCore, twoCores };
 }
+// Stopped together at the end: a target closing (and dropping its database) while another
+// is measured would take from it. The load generator first, which closes its connections.
+await load.target.stop();
+await Promise.all(everyTarget.map((target) => target.stop()));
+log('all stopped');
 
 // The table: one row per measure, Gatehouse per engine beside the reference and the ratio.
 const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(2)) : null);
@@ -213,10 +225,11 @@ for (const measure of ['login', 'client_credentials', 'introspection']) {
 }
 console.table(rows);
 
-const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+const seconds = elapsed();
+const loadAverageAtEnd = loadavg().map((n) => Number(n.toFixed(2)));
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('./results/latest.json', import.meta.url),
-  JSON.stringify({ node: process.version, cores, pinning, quick, at, seconds, table: rows, bare, floor, betterAuth, gatehouse, scaling: scalingResults }, null, 2) + '\n',
+  JSON.stringify({ node: process.version, cores, pinning, quick, at, seconds, startupSeconds, readyAt, loadAverage: { atStart: loadAverageAtStart, atEnd: loadAverageAtEnd }, table: rows, bare, floor, betterAuth, gatehouse, scaling: scalingResults }, null, 2) + '\n',
 );
-log(`done in ${seconds} s; bench/results/latest.json written`);
+log(`done in ${seconds} s (start-ups ${startupSeconds} s; load average ${loadAverageAtEnd.join(', ')}); bench/results/latest.json written`);
