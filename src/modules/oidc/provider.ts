@@ -227,7 +227,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
         providerSessionUid: session.uid ?? null,
       };
       // The adapter writes the binding in the grant's own upsert (session-binding.ts).
-      await saveGrantBound(ctx, binding, () => grant.save());
+      await saveGrantBound(deps.db, ctx, binding, () => grant.save(), deps.clock());
       return grant;
     },
     renderError: async (ctx, out) => {

@@ -56,13 +56,19 @@ export function grantBindingInsert(db: QueryCreator<Database>, binding: GrantBin
 // id is known only once the provider saves it, so the adapter's upsert of that Grant
 // writes both together (adapter.ts): one write fewer per authorization, and a grant is
 // never stored unbound.
-const bindingOnSave = new WeakMap<object, Binding>();
+const bindingOnSave = new WeakMap<object, { binding: Binding; written: boolean }>();
 
-/** Runs `save` (the provider's Grant#save) so that the Grant it stores is bound in the same write. */
-export async function saveGrantBound<T>(ctx: object, binding: Binding, save: () => Promise<T>): Promise<T> {
-  bindingOnSave.set(ctx, binding);
+/**
+ * Runs `save` (the provider's Grant#save, which answers the grant's id) so that the Grant
+ * it stores is bound in the same write. Should the adapter not have seen the binding (no
+ * provider request context), the binding is written after the save instead, never lost.
+ */
+export async function saveGrantBound(db: Queryable, ctx: object, binding: Binding, save: () => Promise<string>, now: number): Promise<void> {
+  const pending = { binding, written: false };
+  bindingOnSave.set(ctx, pending);
   try {
-    return await save();
+    const grantId = await save();
+    if (!pending.written) await grantBindingInsert(db, { ...binding, grantId }, now).execute();
   } finally {
     bindingOnSave.delete(ctx);
   }
@@ -71,8 +77,10 @@ export async function saveGrantBound<T>(ctx: object, binding: Binding, save: () 
 /** For the adapter: the binding to write with a Grant saved in the current provider request. */
 export function bindingForGrantSave(grantId: string): GrantBinding | undefined {
   const ctx = Provider.ctx as object | undefined;
-  const binding = ctx ? bindingOnSave.get(ctx) : undefined;
-  return binding ? { ...binding, grantId } : undefined;
+  const pending = ctx ? bindingOnSave.get(ctx) : undefined;
+  if (!pending) return undefined;
+  pending.written = true;
+  return { ...pending.binding, grantId };
 }
 
 /** A grant may serve this session if it is not bound yet or bound to this very session. */
