@@ -4,10 +4,12 @@
 // acts on it; and the result is classified. Only a wrong code counts toward the lockout:
 // a right code whose step was taken by an earlier or concurrent success is "already
 // used" and gives its slot back, so the losing twins of a login never lock the winner out.
-import { totpCode, type CodeVerdict, type OneTimeCode } from '../credentials/index.ts';
+import { matchTotpStep, totpCode, type CodeVerdict, type OneTimeCode } from '../credentials/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, releaseAttempt, reserveAttempt, type LockoutRule } from './lockout.ts';
+import { sql } from 'kysely';
+import { consumingFlow, type FlowRow } from './flows.ts';
+import { lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, onPostgres, releaseAttempt, reserveAttempt, slotFree, type LockoutRule } from './lockout.ts';
 
 export type CodeOutcome<T> =
   | { kind: 'accepted'; value: T }
@@ -29,6 +31,8 @@ export interface ActOptions {
    * the whole count in the same write that stamps the login): one write fewer.
    */
   countClearedByAct?: boolean;
+  /** The company's lockout rule, when the caller has read the policy already. */
+  rule?: LockoutRule;
 }
 
 /** With a slot already reserved (re-authentication spends one on the password first). */
@@ -78,14 +82,69 @@ export async function refuseWithoutSlot(deps: CoreDeps, who: Who, rule: LockoutR
 
 /** Reserves a slot, then takes the code and runs `act` in the same transaction. */
 export async function acceptCode<T>(deps: CoreDeps, who: Who, code: OneTimeCode, act: (tx: Queryable) => Promise<T>, options: ActOptions = {}): Promise<CodeOutcome<T>> {
-  const rule = await lockoutRuleFor(deps.db, who.companyId);
+  const rule = options.rule ?? (await lockoutRuleFor(deps.db, who.companyId));
   const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule);
   if (slot === null) return refuseWithoutSlot(deps, who, rule, code);
   return spendSlotOnCode(deps, who, slot, rule, code, act, options);
 }
 
-/** The user's authenticator-app code (the secret is stored encrypted, bound to the user). */
-export function appCode(deps: CoreDeps, user: { company_id: string; id: string; totp_secret: string | null }, code: string): OneTimeCode {
-  const secret = user.totp_secret === null ? null : deps.secrets.decrypt(user.totp_secret, `totp:${user.id}`);
-  return totpCode({ companyId: user.company_id, userId: user.id }, secret, code, deps.clock());
+const NOT_AT_ONCE = Symbol('not at once');
+
+/**
+ * The common case of a login's last step in one write to the user: a right app code
+ * (its time `step`), an unused step and a free slot. One conditional UPDATE takes a slot,
+ * the step and clears the count at once (a slot taken and given back in the same
+ * statement), with `act` in the same transaction; the count cleared and the login's time
+ * are the login's own user write, so `act` must not write them again. Any of the three
+ * missing (or the flow already used) rolls it back: undefined, and the caller takes the
+ * usual way (acceptCode), which tells a used code from a locked account. `act` failing
+ * rolls it back too and its error is the answer, as in acceptCode. So nothing is accepted
+ * here that acceptCode would refuse, and a success leaves what acceptCode's success leaves.
+ */
+export async function acceptAppCodeAtOnce<T>(
+  deps: CoreDeps,
+  who: Who,
+  step: number,
+  rule: LockoutRule,
+  flow: FlowRow,
+  act: (tx: Queryable, flowConsumed: boolean) => Promise<T>,
+): Promise<{ kind: 'accepted'; value: T } | undefined> {
+  try {
+    const value = await deps.db.transaction().execute(async (tx) => {
+      const now = deps.clock();
+      // On PostgreSQL the login flow is consumed in the same statement, and the user is
+      // written only if it was (SQLite cannot write inside WITH: `act` consumes it there).
+      const flowConsumed = onPostgres(tx);
+      const users = flowConsumed ? tx.with('consumed', (qc) => consumingFlow(qc, flow).returning('id_hash')) : tx;
+      const taken = await users
+        .updateTable('users')
+        .set({ totp_last_step: step, failed_logins: 0, locked_until: null, last_login_at: now })
+        .where('company_id', '=', who.companyId)
+        .where('id', '=', who.userId)
+        .where(slotFree(rule, now))
+        .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+        .$if(flowConsumed, (qb) => qb.where(sql<boolean>`exists (select 1 from consumed)`))
+        .executeTakeFirst();
+      if (Number(taken.numUpdatedRows) !== 1) throw NOT_AT_ONCE;
+      return act(tx, flowConsumed);
+    });
+    return { kind: 'accepted', value };
+  } catch (error) {
+    if (error === NOT_AT_ONCE) return undefined;
+    throw error;
+  }
 }
+
+/** The user's authenticator-app code (the secret is stored encrypted, bound to the user). */
+export function appCode(deps: CoreDeps, user: AppUser, code: string): OneTimeCode {
+  return totpCode({ companyId: user.company_id, userId: user.id }, appSecret(deps, user), code, deps.clock());
+}
+
+/** The time step an app code proves, or null when it is wrong for the user's secret. */
+export function appCodeStep(deps: CoreDeps, user: AppUser, code: string): number | null {
+  const secret = appSecret(deps, user);
+  return secret === null ? null : matchTotpStep(secret, code, deps.clock());
+}
+
+type AppUser = { company_id: string; id: string; totp_secret: string | null };
+const appSecret = (deps: CoreDeps, user: AppUser) => (user.totp_secret === null ? null : deps.secrets.decrypt(user.totp_secret, `totp:${user.id}`));

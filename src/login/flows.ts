@@ -3,8 +3,8 @@
 // skipped by calling a later endpoint directly.
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Queryable } from '../storage/index.ts';
-import type { Selectable } from 'kysely';
+import type { Database, Queryable } from '../storage/index.ts';
+import type { QueryCreator, Selectable } from 'kysely';
 import type { LoginFlowsTable } from '../storage/schema.ts';
 
 export const FLOW_TTL_MS = 10 * 60_000;
@@ -79,12 +79,13 @@ export async function advanceFlow(db: Queryable, flow: FlowRow, to: FlowStep): P
 
 /** Ends a flow at its last step; false when it was already used (single use). */
 export async function consumeFlow(db: Queryable, flow: FlowRow): Promise<boolean> {
-  const result = await db
-    .deleteFrom('login_flows')
-    .where('id_hash', '=', flow.id_hash)
-    .where('step', '=', flow.step)
-    .executeTakeFirst();
+  const result = await consumingFlow(db, flow).executeTakeFirst();
   return Number(result.numDeletedRows) === 1;
+}
+
+/** consumeFlow's statement, to be a part of another (PostgreSQL's WITH). */
+export function consumingFlow(db: QueryCreator<Database>, flow: FlowRow) {
+  return db.deleteFrom('login_flows').where('id_hash', '=', flow.id_hash).where('step', '=', flow.step);
 }
 
 export async function deleteFlow(db: Queryable, token: string | undefined): Promise<void> {

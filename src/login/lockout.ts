@@ -3,9 +3,10 @@
 // even 50 parallel wrong guesses get at most that many evaluations before the account
 // locks. Threshold and lock duration come from the company's policy; the constants
 // below are the defaults.
-import { sql } from 'kysely';
+import { PostgresAdapter, sql, type ExpressionBuilder, type QueryCreator } from 'kysely';
 import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
-import type { Queryable } from '../storage/index.ts';
+import type { Database, Queryable } from '../storage/index.ts';
+import { advanceFlow, type FlowRow, type FlowStep } from './flows.ts';
 
 export const MAX_FAILURES = 5;
 export const LOCK_MS = 15 * 60_000;
@@ -25,6 +26,10 @@ export async function lockoutRuleFor(db: Queryable, companyId: string): Promise<
   return lockoutRuleOf(await getCompanyPolicy(db, companyId));
 }
 
+/** The users row has an attempt slot free: unlocked and under the threshold, or its lock has run out. */
+export const slotFree = (rule: LockoutRule, now: number) => (eb: ExpressionBuilder<Database, 'users'>) =>
+  eb.or([eb.and([eb('locked_until', 'is', null), eb('failed_logins', '<', rule.threshold)]), eb('locked_until', '<=', now)]);
+
 /** Takes an attempt slot; null when the user is locked (or just ran out of slots). */
 export async function reserveAttempt(
   db: Queryable,
@@ -42,12 +47,7 @@ export async function reserveAttempt(
     })
     .where('company_id', '=', companyId)
     .where('id', '=', userId)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('locked_until', 'is', null), eb('failed_logins', '<', rule.threshold)]),
-        eb('locked_until', '<=', now),
-      ]),
-    )
+    .where(slotFree(rule, now))
     .returning('failed_logins')
     .executeTakeFirst();
   return row ? row.failed_logins : null;
@@ -95,12 +95,41 @@ export async function lockIfExhausted(
  * login (both factors) does, so restarting after wrong TOTP codes gains nothing.
  */
 export async function releaseAttempt(db: Queryable, companyId: string, userId: string) {
-  await db
+  await releasing(db, companyId, userId).execute();
+}
+
+function releasing(db: QueryCreator<Database>, companyId: string, userId: string) {
+  return db
     .updateTable('users')
     .set({ failed_logins: sql<number>`case when failed_logins > 0 then failed_logins - 1 else 0 end` })
     .where('company_id', '=', companyId)
-    .where('id', '=', userId)
-    .execute();
+    .where('id', '=', userId);
+}
+
+export const onPostgres = (db: Queryable) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/**
+ * A right password's slot given back and its flow moved on, together: one statement on
+ * PostgreSQL (the release is a part of the flow's UPDATE), one transaction on SQLite,
+ * which cannot write inside WITH. Both happen or neither, as two statements in a row would
+ * not promise. False when the flow had moved on already (a raced request): the slot is
+ * given back all the same.
+ */
+export async function releaseAttemptAndAdvance(db: Queryable, companyId: string, userId: string, flow: FlowRow, to: FlowStep): Promise<boolean> {
+  if (onPostgres(db)) {
+    const result = await db
+      .with('released', (qc) => releasing(qc, companyId, userId).returning('id'))
+      .updateTable('login_flows')
+      .set({ step: to })
+      .where('id_hash', '=', flow.id_hash)
+      .where('step', '=', flow.step)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+  return db.transaction().execute(async (tx) => {
+    await releaseAttempt(tx, companyId, userId);
+    return advanceFlow(tx, flow, to);
+  });
 }
 
 export async function clearFailures(db: Queryable, companyId: string, userId: string) {

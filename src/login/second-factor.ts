@@ -1,7 +1,7 @@
 // The last login step: the code from the authenticator app, or a recovery code. Only it
 // creates a session, in the same transaction that consumes the flow and uses up the code.
 import { recordAudit } from '../audit/index.ts';
-import { getCompanyPolicy } from '../companies/index.ts';
+import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
 import { recoveryCode, type OneTimeCode } from '../credentials/index.ts';
 import { assertThat, GatehouseError, type ErrorCode } from '../errors.ts';
 import { createSession } from '../sessions/index.ts';
@@ -9,8 +9,8 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { getUser, type UserRow } from '../users/index.ts';
 import { advanceFlow, consumeFlow, countTotpFailure, deleteFlow, requireFlowAt, type FlowRow } from './flows.ts';
-import { appCode, acceptCode } from './code-attempt.ts';
-import { releaseAttempt } from './lockout.ts';
+import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep } from './code-attempt.ts';
+import { lockoutRuleOf, releaseAttempt } from './lockout.ts';
 
 import { keyDemand, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 
@@ -20,6 +20,7 @@ export async function finishLogin(
   flow: FlowRow,
   meta: RequestMeta,
   factor: { amr: string[]; detail?: Record<string, unknown> },
+  known: { policy?: CompanyPolicy; userWritten?: boolean; flowConsumed?: boolean } = {},
 ) {
   const now = deps.clock();
   // After the company's identity provider, the first factor was the provider's ("fed",
@@ -27,17 +28,20 @@ export async function finishLogin(
   const federated = flow.first_factor === 'fed';
   const amr = federated ? factor.amr.map((method) => (method === 'pwd' ? 'fed' : method)) : factor.amr;
   const detail = federated ? { ...factor.detail, firstFactor: 'sso' } : factor.detail;
-  if (!(await consumeFlow(tx, flow))) throw new GatehouseError('login.flow_expired');
+  if (!known.flowConsumed && !(await consumeFlow(tx, flow))) throw new GatehouseError('login.flow_expired');
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   // One write for the user: the lockout count cleared (which also gives back the code's
-  // attempt slot, see acceptCode's countClearedByAct) and the time of this login.
-  await tx
-    .updateTable('users')
-    .set({ failed_logins: 0, locked_until: null, last_login_at: now })
-    .where('company_id', '=', flow.company_id)
-    .where('id', '=', flow.user_id)
-    .execute();
-  const sessionTtlMs = (await getCompanyPolicy(tx, flow.company_id)).sessionAbsoluteMinutes * 60_000;
+  // attempt slot, see acceptCode's countClearedByAct) and the time of this login; already
+  // written with the code's step when the code was taken at once (acceptAppCodeAtOnce).
+  if (!known.userWritten) {
+    await tx
+      .updateTable('users')
+      .set({ failed_logins: 0, locked_until: null, last_login_at: now })
+      .where('company_id', '=', flow.company_id)
+      .where('id', '=', flow.user_id)
+      .execute();
+  }
+  const sessionTtlMs = (known.policy ?? (await getCompanyPolicy(tx, flow.company_id))).sessionAbsoluteMinutes * 60_000;
   const sessionToken = await createSession(
     tx,
     {
@@ -93,28 +97,41 @@ async function secondFactor(
   deps: CoreDeps,
   flowToken: string | undefined,
   meta: RequestMeta,
-  factor: { amr: string[]; error: CodeError; detail?: Record<string, unknown>; code: (user: UserRow) => OneTimeCode },
+  factor: {
+    amr: string[];
+    error: CodeError;
+    detail?: Record<string, unknown>;
+    code: (user: UserRow) => OneTimeCode;
+    /** An app code's time step, when right: the login may finish at once (acceptAppCodeAtOnce). */
+    appStep?: (user: UserRow) => number | null;
+  },
 ) {
   const flow = await requireFlowAt(deps.db, flowToken, 'totp', deps.clock());
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   const user = await getUser(deps.db, flow.company_id, flow.user_id);
   assertThat(user, 'login.flow_expired');
-  const demand = await keyDemand(deps.db, user);
+  const policy = await getCompanyPolicy(deps.db, user.company_id);
+  const demand = await keyDemand(deps.db, user, policy);
   // The company requires a key of this user, who has one: the app's code is not enough.
   if (demand.keyOnly && factor.error === 'totp.invalid_code') throw new GatehouseError('login.key_required');
-  const outcome = await acceptCode(
-    deps,
-    { companyId: user.company_id, userId: user.id },
-    factor.code(user),
-    async (tx) => {
-      if (!demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor);
-      // The code is proved; the policy wants a key added before the login ends.
-      await releaseAttempt(tx, user.company_id, user.id);
-      if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
-      return null;
-    },
-    { countClearedByAct: true },
-  );
+  const who = { companyId: user.company_id, userId: user.id };
+  const rule = lockoutRuleOf(policy);
+  const step = demand.mustAddKey ? null : (factor.appStep?.(user) ?? null);
+  const outcome =
+    (step !== null ? await acceptAppCodeAtOnce(deps, who, step, rule, flow, (tx, flowConsumed) => finishLogin(deps, tx, flow, meta, factor, { policy, userWritten: true, flowConsumed })) : undefined) ??
+    (await acceptCode(
+      deps,
+      who,
+      factor.code(user),
+      async (tx) => {
+        if (!demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor, { policy });
+        // The code is proved; the policy wants a key added before the login ends.
+        await releaseAttempt(tx, user.company_id, user.id);
+        if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
+        return null;
+      },
+      { countClearedByAct: true, rule },
+    ));
   switch (outcome.kind) {
     case 'accepted':
       if (outcome.value === null) return { step: 'key_enroll' as const };
@@ -135,6 +152,7 @@ export async function checkTotp(deps: CoreDeps, flowToken: string | undefined, c
     amr: ['pwd', 'otp'],
     error: 'totp.invalid_code',
     code: (user) => appCode(deps, user, code),
+    appStep: (user) => appCodeStep(deps, user, code),
   });
 }
 

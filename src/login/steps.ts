@@ -1,12 +1,12 @@
 // The identifier-first login: Username + Company Name, then Password. The last step
 // (second-factor.ts) or the forced enrollment (enrollment.ts) creates the session.
 import { recordAudit } from '../audit/index.ts';
-import { findCompanyByName, getCompanyPolicy, ipAllowed, keyRequired } from '../companies/index.ts';
+import { findCompanyByName, getCompanyPolicy, ipAllowed, keyRequired, type CompanyPolicy } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { findUserByUsername, getUser, type UserRow } from '../users/index.ts';
-import { advanceFlow, createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
-import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, reserveAttempt } from './lockout.ts';
+import { createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
+import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, releaseAttemptAndAdvance, reserveAttempt } from './lockout.ts';
 import { countIpFailure, ipThrottled } from './ip-throttle.ts';
 import { activeProvider, passwordClosedBySso } from './federated.ts';
 import { countCredentials } from '../webauthn/index.ts';
@@ -23,17 +23,25 @@ export type SecondFactor = 'app' | 'key' | 'recovery_code';
  * What the company's policy asks of this user at the code step: `keyOnly` once they have
  * a key (the app's code no longer suffices), `mustAddKey` while they have none.
  */
-export async function keyDemand(db: Queryable, user: Pick<UserRow, 'company_id' | 'id' | 'role'>) {
-  const required = keyRequired(await getCompanyPolicy(db, user.company_id), user.role);
+export async function keyDemand(db: Queryable, user: Pick<UserRow, 'company_id' | 'id' | 'role'>, policy?: CompanyPolicy) {
+  const required = keyRequired(policy ?? (await getCompanyPolicy(db, user.company_id)), user.role);
   const keys = await countCredentials(db, user.company_id, user.id);
   return { keys, keyOnly: required && keys > 0, mustAddKey: required && keys === 0 };
 }
 
-/** The ways an enrolled user may finish the login at the code step. */
-export async function secondFactorsOf(db: Queryable, companyId: string, userId: string): Promise<SecondFactor[]> {
-  const user = await getUser(db, companyId, userId);
+/**
+ * The ways an enrolled user may finish the login at the code step. `known`: the user and
+ * the company's policy, when the caller has just read them.
+ */
+export async function secondFactorsOf(
+  db: Queryable,
+  companyId: string,
+  userId: string,
+  known?: { user: UserRow; policy: CompanyPolicy },
+): Promise<SecondFactor[]> {
+  const user = known?.user ?? (await getUser(db, companyId, userId));
   if (!user) return [];
-  const demand = await keyDemand(db, user);
+  const demand = await keyDemand(db, user, known?.policy);
   const app = user.totp_secret && !demand.keyOnly ? (['app'] as const) : [];
   return [...app, ...(demand.keys > 0 ? (['key'] as const) : []), 'recovery_code'];
 }
@@ -95,6 +103,16 @@ async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMet
   throw new GatehouseError('login.invalid_credentials');
 }
 
+/** Why a user who proved the password may still not go on, if anything does stop them. */
+async function refusalAfterPassword(deps: CoreDeps, user: UserRow, policy: CompanyPolicy, ip: string | null) {
+  if (user.status !== 'active') return 'user_disabled' as const;
+  const company = await deps.db.selectFrom('companies').select('status').where('id', '=', user.company_id).executeTakeFirst();
+  if (company?.status !== 'active') return 'company_suspended' as const;
+  // Only now, with the password proved, may the answer differ: the company's allowlist.
+  if (!ipAllowed(policy.ipAllowlist, ip)) return 'ip_refused' as const;
+  return undefined;
+}
+
 /** Step two. Every failure (unknown, wrong, locked, disabled) is the same answer. */
 export async function checkPassword(deps: CoreDeps, flowToken: string | undefined, password: string, meta: RequestMeta) {
   const flow = await requireFlowAt(deps.db, flowToken, 'password', deps.clock());
@@ -125,12 +143,22 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     if (locked) await recordAudit(deps.db, deps.clock(), { companyId: user.company_id, actorId: user.id, action: 'login.locked', target: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { after: 'password' } });
     return rejectCredentials(deps, flow, meta, locked ? 'wrong_password_locked' : 'wrong_password');
   }
-  await releaseAttempt(deps.db, user.company_id, user.id);
-  if (user.status !== 'active') return rejectCredentials(deps, flow, meta, 'user_disabled');
-  const company = await deps.db.selectFrom('companies').select('status').where('id', '=', user.company_id).executeTakeFirst();
-  if (company?.status !== 'active') return rejectCredentials(deps, flow, meta, 'company_suspended');
-  // Only now, with the password proved, may the answer differ: the company's allowlist.
-  if (!ipAllowed(policy.ipAllowlist, meta.ip)) {
+  // The password is right: its slot goes back on every way out from here, in the same
+  // write that moves the flow on when the login continues.
+  const giveSlotBack = () => releaseAttempt(deps.db, user.company_id, user.id);
+  let refusal: 'user_disabled' | 'company_suspended' | 'ip_refused' | undefined;
+  let next: 'totp' | 'enroll' = 'totp';
+  try {
+    refusal = await refusalAfterPassword(deps, user, policy, meta.ip);
+    // A user who chose a key over the app at enrollment has no app secret, and is enrolled all the same.
+    if (!refusal) next = user.totp_secret || (await countCredentials(deps.db, user.company_id, user.id)) > 0 ? 'totp' : 'enroll';
+  } catch (error) {
+    await giveSlotBack().catch(() => undefined);
+    throw error;
+  }
+  if (refusal) await giveSlotBack();
+  if (refusal === 'user_disabled' || refusal === 'company_suspended') return rejectCredentials(deps, flow, meta, refusal);
+  if (refusal === 'ip_refused') {
     await deleteFlow(deps.db, flowToken);
     await recordAudit(deps.db, deps.clock(), {
       companyId: user.company_id,
@@ -142,11 +170,8 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     });
     throw new GatehouseError('login.ip_not_allowed');
   }
-
-  // A user who chose a key over the app at enrollment has no app secret, and is enrolled all the same.
-  const next = user.totp_secret || (await countCredentials(deps.db, user.company_id, user.id)) > 0 ? 'totp' : 'enroll';
-  if (!(await advanceFlow(deps.db, flow, next))) throw new GatehouseError('login.wrong_step');
-  return { step: next as LoginStep, ...(next === 'totp' ? { secondFactors: await secondFactorsOf(deps.db, user.company_id, user.id) } : {}) };
+  if (!(await releaseAttemptAndAdvance(deps.db, user.company_id, user.id, flow, next))) throw new GatehouseError('login.wrong_step');
+  return { step: next as LoginStep, ...(next === 'totp' ? { secondFactors: await secondFactorsOf(deps.db, user.company_id, user.id, { user, policy }) } : {}) };
 }
 
 /** The session for a finished login, as long as the company's session limit allows. */

@@ -2,12 +2,14 @@
 // sessions and interactions survive restarts and work across nodes. `consume` is one
 // conditional UPDATE: when two requests race to redeem one code or refresh token, the
 // loser learns it lost, the grant and all its tokens are revoked and it gets invalid_grant.
-// Grants are bound to the Gatehouse session they came from (session-binding.ts).
+// Grants are bound to the Gatehouse session they came from (session-binding.ts), in the
+// same write that saves them.
+import { PostgresAdapter, type QueryCreator } from 'kysely';
 import { errors } from 'oidc-provider';
-import type { Db } from '../../storage/index.ts';
+import type { Database, Db } from '../../storage/index.ts';
 import { clientMetadataFor } from './clients.ts';
 import { currentRoute, rememberForRequest } from './request-memo.ts';
-import { sessionBehindGrant } from './session-binding.ts';
+import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
 
@@ -48,20 +50,33 @@ export function createAdapterFactory(db: Db, clock: () => number) {
         expires_at: expiresIn ? clock() + expiresIn * 1000 : null,
         consumed_at: null,
       };
-      await db
-        .insertInto('oidc_records')
-        .values(values)
-        .onConflict((oc) =>
-          oc.columns(['model', 'id']).doUpdateSet({
-            payload: values.payload,
-            grant_id: values.grant_id,
-            user_code: values.user_code,
-            uid: values.uid,
-            account_id: values.account_id,
-            expires_at: values.expires_at,
-          }),
-        )
-        .execute();
+      const record = (qc: QueryCreator<Database>) =>
+        qc
+          .insertInto('oidc_records')
+          .values(values)
+          .onConflict((oc) =>
+            oc.columns(['model', 'id']).doUpdateSet({
+              payload: values.payload,
+              grant_id: values.grant_id,
+              user_code: values.user_code,
+              uid: values.uid,
+              account_id: values.account_id,
+              expires_at: values.expires_at,
+            }),
+          );
+      const binding = this.model === 'Grant' ? bindingForGrantSave(id) : undefined;
+      if (!binding) {
+        await record(db).execute();
+      } else if (db.getExecutor().adapter instanceof PostgresAdapter) {
+        // The grant and its binding to the Gatehouse session in one statement.
+        await record(db.with('bound', (qc) => grantBindingInsert(qc, binding, clock()).returning('grant_id'))).execute();
+      } else {
+        // SQLite cannot write in a WITH clause: one transaction, one commit.
+        await db.transaction().execute(async (tx) => {
+          await record(tx).execute();
+          await grantBindingInsert(tx, binding, clock()).execute();
+        });
+      }
     }
 
     async find(id: string): Promise<Payload | undefined> {

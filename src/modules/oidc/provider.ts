@@ -16,7 +16,7 @@ import { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccount
 import { createAdapterFactory } from './adapter.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
-import { bindGrant, grantServesSession, lifetimeWithinSession, tokenUseAllowed } from './session-binding.ts';
+import { grantServesSession, saveGrantBound, lifetimeWithinSession, tokenUseAllowed } from './session-binding.ts';
 import type { PrivateJwk } from '../signing-keys.ts';
 
 const HOUR_S = 3600;
@@ -42,10 +42,15 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   const login = policy.get('login');
   if (!login) throw new Error('oidc-provider has no login prompt');
 
-  const gatehouseSession = async (ctx: KoaContextWithOIDC) => {
+  // An authorization asks up to three times (the grant, the session check, max_age); one
+  // read answers them all, as if all three had asked at once.
+  const sessionOfRequest = new WeakMap<KoaContextWithOIDC, ReturnType<typeof authenticateSession>>();
+  const gatehouseSession = (ctx: KoaContextWithOIDC) => {
     const token = cookieValue(ctx.get('cookie'), options.sessionCookieName);
-    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-    return authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip));
+    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return Promise.resolve(undefined);
+    let found = sessionOfRequest.get(ctx);
+    if (!found) sessionOfRequest.set(ctx, (found = authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip))));
+    return found;
   };
 
   login.checks.add(
@@ -207,24 +212,22 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       }
       const requested = String(params?.scope ?? 'openid').split(' ').filter((s) => MODULE_SCOPES.includes(s));
       grant.addOIDCScope(requested.join(' '));
-      const grantJti = await grant.save();
-      if (ours) {
-        session.ensureClientContainer(client.clientId);
-        await bindGrant(
-          deps.db,
-          {
-            grantId: grantJti,
-            sessionHash: ours.sessionHash,
-            companyId: ours.companyId,
-            userId: ours.userId,
-            clientId: client.clientId,
-            accountId: session.accountId,
-            sid: session.sidFor(client.clientId) ?? null,
-            providerSessionUid: session.uid ?? null,
-          },
-          deps.clock(),
-        );
+      if (!ours) {
+        await grant.save();
+        return grant;
       }
+      session.ensureClientContainer(client.clientId);
+      const binding = {
+        sessionHash: ours.sessionHash,
+        companyId: ours.companyId,
+        userId: ours.userId,
+        clientId: client.clientId,
+        accountId: session.accountId,
+        sid: session.sidFor(client.clientId) ?? null,
+        providerSessionUid: session.uid ?? null,
+      };
+      // The adapter writes the binding in the grant's own upsert (session-binding.ts).
+      await saveGrantBound(deps.db, ctx, binding, () => grant.save(), deps.clock());
       return grant;
     },
     renderError: async (ctx, out) => {

@@ -12,11 +12,12 @@
 // by the SSO session's idle and maximum times, and NIST 800-63B's AAL2 idle timeout is
 // about the user). A user working in a module is signed in again silently at the
 // module's next authorization request while the browser session is live.
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { QueryCreator } from 'kysely';
+import { Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import { ipAllowed } from '../../companies/ip-ranges.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import { liveSessionByHash } from '../../sessions/index.ts';
-import type { Queryable } from '../../storage/index.ts';
+import type { Database, Queryable } from '../../storage/index.ts';
 import { rememberForRequest } from './request-memo.ts';
 
 export interface GrantBinding {
@@ -30,8 +31,10 @@ export interface GrantBinding {
   providerSessionUid: string | null;
 }
 
-/** Records (or moves, for an unbound grant) which Gatehouse session a grant belongs to. */
-export async function bindGrant(db: Queryable, binding: GrantBinding, now: number): Promise<void> {
+type Binding = Omit<GrantBinding, 'grantId'>;
+
+/** The binding's row, as one statement (alone, or as a part of the grant's upsert). */
+export function grantBindingInsert(db: QueryCreator<Database>, binding: GrantBinding, now: number) {
   const values = {
     grant_id: binding.grantId,
     session_hash: binding.sessionHash,
@@ -43,11 +46,41 @@ export async function bindGrant(db: Queryable, binding: GrantBinding, now: numbe
     provider_session_uid: binding.providerSessionUid,
     created_at: now,
   };
-  await db
+  return db
     .insertInto('module_grant_sessions')
     .values(values)
-    .onConflict((oc) => oc.column('grant_id').doUpdateSet({ sid: values.sid, provider_session_uid: values.provider_session_uid }))
-    .execute();
+    .onConflict((oc) => oc.column('grant_id').doUpdateSet({ sid: values.sid, provider_session_uid: values.provider_session_uid }));
+}
+
+// The binding a provider request wants written with the grant it is saving. The grant's
+// id is known only once the provider saves it, so the adapter's upsert of that Grant
+// writes both together (adapter.ts): one write fewer per authorization, and a grant is
+// never stored unbound.
+const bindingOnSave = new WeakMap<object, { binding: Binding; written: boolean }>();
+
+/**
+ * Runs `save` (the provider's Grant#save, which answers the grant's id) so that the Grant
+ * it stores is bound in the same write. Should the adapter not have seen the binding (no
+ * provider request context), the binding is written after the save instead, never lost.
+ */
+export async function saveGrantBound(db: Queryable, ctx: object, binding: Binding, save: () => Promise<string>, now: number): Promise<void> {
+  const pending = { binding, written: false };
+  bindingOnSave.set(ctx, pending);
+  try {
+    const grantId = await save();
+    if (!pending.written) await grantBindingInsert(db, { ...binding, grantId }, now).execute();
+  } finally {
+    bindingOnSave.delete(ctx);
+  }
+}
+
+/** For the adapter: the binding to write with a Grant saved in the current provider request. */
+export function bindingForGrantSave(grantId: string): GrantBinding | undefined {
+  const ctx = Provider.ctx as object | undefined;
+  const pending = ctx ? bindingOnSave.get(ctx) : undefined;
+  if (!pending) return undefined;
+  pending.written = true;
+  return { ...pending.binding, grantId };
 }
 
 /** A grant may serve this session if it is not bound yet or bound to this very session. */
