@@ -46,7 +46,9 @@ export function serveUntilParentLeaves(close: () => Promise<void>, extra: () => 
       buffered = buffered.slice(nl + 1);
       if (line === 'stats') {
         globalThis.gc?.();
-        process.stdout.write(`stats ${JSON.stringify({ rssMiB: Math.round(process.memoryUsage().rss / 1048576), ...extra() })}\n`);
+        const { rss, heapUsed } = process.memoryUsage();
+        // Unrounded too, for the soak's growth per minute (bench/soak.ts).
+        process.stdout.write(`stats ${JSON.stringify({ rssMiB: Math.round(rss / 1048576), rssBytes: rss, heapUsedBytes: heapUsed, ...extra() })}\n`);
       }
     }
   });
