@@ -13,6 +13,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics/index.ts';
 import { openStorage } from './storage/index.ts';
+import { withYoungGenerationLimit } from './v8-flags.ts';
 
 /** How long a worker that died is given before the next restart, so a crash loop does not spin. */
 const RESTART_DELAY_MS = 1000;
@@ -26,6 +27,8 @@ export async function runPrimary(config: Config, log: (line: string) => void): P
   const storage = await openStorage(config.database);
   await storage.close();
   let stopping = false;
+  // Workers get the memory flag even when the primary was started without it.
+  cluster.setupPrimary({ execArgv: withYoungGenerationLimit(process.execArgv) });
   const fork = () => cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;

@@ -49,7 +49,9 @@ export function serveUntilParentLeaves(close: () => Promise<void>, extra: () => 
   const all: Commands = {
     stats: () => {
       globalThis.gc?.();
-      return { rssMiB: Math.round(process.memoryUsage().rss / 1048576), ...extra() };
+      const { rss, heapUsed } = process.memoryUsage();
+      // Unrounded too, for the soak's growth per minute (bench/soak.ts).
+      return { rssMiB: Math.round(rss / 1048576), rssBytes: rss, heapUsedBytes: heapUsed, ...extra() };
     },
     ...commands,
   };

@@ -2,8 +2,8 @@
 // Verification returns the matched time step; the caller stores it atomically so that
 // each code is accepted once.
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 import { randomBytesOf } from '../crypto/index.ts';
+import { onFirstUse } from '../shared/on-first-use.ts';
 
 export const TOTP_ISSUER = 'Gatehouse';
 const PERIOD_S = 30;
@@ -46,7 +46,10 @@ export function otpauthUri(secretBase32: string, companyName: string, username: 
   return totpFor(secretBase32, accountLabel(companyName, username)).toString();
 }
 
+const qrcode = onFirstUse(() => import('qrcode'));
+
 export async function qrCodeDataUrl(uri: string): Promise<string> {
+  const QRCode = (await qrcode()).default;
   return QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 240 });
 }
 

@@ -1,7 +1,7 @@
 // Where delivered mail goes: SMTP in production, or the local mailbox table in the
 // embedded default (shown in the operator console and by `gatehouse mail list`).
-import nodemailer from 'nodemailer';
 import { newId } from '../crypto/index.ts';
+import { onFirstUse } from '../shared/on-first-use.ts';
 import type { Queryable } from '../storage/index.ts';
 
 export interface OutgoingMail {
@@ -21,12 +21,15 @@ export interface MailTransport {
 }
 
 export function createSmtpTransport(url: string): MailTransport {
-  const transporter = nodemailer.createTransport(url);
+  // nodemailer loads with the first mail: a node that sends none never holds it.
+  const transporter = onFirstUse(async () => (await import('nodemailer')).default.createTransport(url));
+  let opened = false;
   return {
     kind: 'smtp',
     async send(mail) {
+      opened = true;
       // nodemailer encodes headers itself; CR/LF in names cannot open a new header.
-      await transporter.sendMail({
+      await (await transporter()).sendMail({
         from: mail.from,
         to: mail.to,
         subject: mail.subject,
@@ -35,7 +38,9 @@ export function createSmtpTransport(url: string): MailTransport {
         messageId: `<${mail.outboxId}@gatehouse>`,
       });
     },
-    close: () => transporter.close(),
+    close: () => {
+      if (opened) void transporter().then((t) => t.close());
+    },
   };
 }
 

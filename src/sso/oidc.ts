@@ -1,9 +1,12 @@
 // OpenID Connect providers through openid-client: discovery from the issuer URL, the
 // authorization code flow with PKCE (S256), state and nonce. The state names the stored
 // request (as its SHA-256); the verifier and nonce never leave the server.
-import * as client from 'openid-client';
+import type * as OpenIdClient from 'openid-client';
 import { hashToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
+import { onFirstUse } from '../shared/on-first-use.ts';
+
+const openIdClient = onFirstUse(() => import('openid-client'));
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -16,9 +19,10 @@ export interface OidcClientSettings {
 // Discovery is fetched once per settings and reused for a while: a busy login page
 // should not ask the provider for its configuration on every sign-in.
 const DISCOVERY_TTL_MS = 10 * 60_000;
-const discovered = new Map<string, { at: number; config: Promise<client.Configuration> }>();
+const discovered = new Map<string, { at: number; config: Promise<OpenIdClient.Configuration> }>();
 
-export async function discoverProvider(settings: OidcClientSettings): Promise<client.Configuration> {
+export async function discoverProvider(settings: OidcClientSettings): Promise<OpenIdClient.Configuration> {
+  const client = await openIdClient();
   const key = hashToken(JSON.stringify([settings.issuer, settings.clientId, settings.clientSecret]));
   const cached = discovered.get(key);
   if (cached && Date.now() - cached.at < DISCOVERY_TTL_MS) return cached.config;
@@ -50,7 +54,7 @@ export interface OidcStart {
 }
 
 export async function oidcAuthorization(settings: OidcClientSettings, redirectUri: string): Promise<OidcStart> {
-  const config = await discoverProvider(settings);
+  const [client, config] = await Promise.all([openIdClient(), discoverProvider(settings)]);
   const state = client.randomState();
   const nonce = client.randomNonce();
   const codeVerifier = client.randomPKCECodeVerifier();
@@ -76,7 +80,7 @@ export async function oidcClaims(
   callbackUrl: URL,
   checks: { state: string; nonce: string; codeVerifier: string },
 ): Promise<Record<string, unknown>> {
-  const config = await discoverProvider(settings);
+  const [client, config] = await Promise.all([openIdClient(), discoverProvider(settings)]);
   const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
     pkceCodeVerifier: checks.codeVerifier,
     expectedState: checks.state,

@@ -5,8 +5,8 @@
 // is checked here on the signed assertion, with Gatehouse's clock: issuer, recipient,
 // destination, the time window, and InResponseTo (a request stored server side, taken
 // once by the caller).
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { randomBytesOf } from '../crypto/index.ts';
+import { onFirstUse } from '../shared/on-first-use.ts';
 import type { ServiceProviderUrls } from './urls.ts';
 
 /** How far apart Gatehouse's and the provider's clocks may be. */
@@ -18,7 +18,10 @@ export interface SamlIdp {
   certificates: string[];
 }
 
-function samlFor(idp: SamlIdp, sp: ServiceProviderUrls, requestId?: string) {
+const nodeSaml = onFirstUse(() => import('@node-saml/node-saml'));
+
+async function samlFor(idp: SamlIdp, sp: ServiceProviderUrls, requestId?: string) {
+  const { SAML, ValidateInResponseTo } = await nodeSaml();
   return new SAML({
     entryPoint: idp.ssoUrl,
     issuer: sp.entityId,
@@ -44,11 +47,11 @@ export function newSamlRequestId(): string {
 
 /** The provider's sign-in URL carrying a fresh AuthnRequest with `requestId`. */
 export async function samlAuthorization(idp: SamlIdp, sp: ServiceProviderUrls, requestId: string): Promise<string> {
-  return samlFor(idp, sp, requestId).getAuthorizeUrlAsync('', undefined, {});
+  return (await samlFor(idp, sp, requestId)).getAuthorizeUrlAsync('', undefined, {});
 }
 
-export function serviceProviderMetadata(sp: ServiceProviderUrls): string {
-  return samlFor({ entityId: 'unused', ssoUrl: sp.acsUrl, certificates: [] }, sp).generateServiceProviderMetadata(null, null);
+export async function serviceProviderMetadata(sp: ServiceProviderUrls): Promise<string> {
+  return (await samlFor({ entityId: 'unused', ssoUrl: sp.acsUrl, certificates: [] }, sp)).generateServiceProviderMetadata(null, null);
 }
 
 /** The InResponseTo the (not yet verified) response claims: which request to look up. */
@@ -84,7 +87,7 @@ export class SamlRefused extends Error {
  * SamlRefused or node-saml's error) when anything is wrong; nothing is stored here.
  */
 export async function verifySamlResponse(idp: SamlIdp, sp: ServiceProviderUrls, samlResponse: string, requestId: string, now: number): Promise<VerifiedAssertion> {
-  const saml = samlFor(idp, sp);
+  const saml = await samlFor(idp, sp);
   const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse });
   if (!profile?.getAssertion) throw new SamlRefused('no assertion');
   const assertion = (profile.getAssertion() as { Assertion?: Node }).Assertion;

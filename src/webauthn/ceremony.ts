@@ -2,18 +2,15 @@
 // URL: its host is the RP ID and its origin the only origin accepted, so an assertion made
 // for a look-alike site (phishing) or another RP is refused. Attestation is "none": a key's
 // make and model are not checked, only that it holds the private key.
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Config } from '../config.ts';
+import { onFirstUse } from '../shared/on-first-use.ts';
 import { CHALLENGE_TTL_MS, type CredentialRow } from './store.ts';
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
@@ -21,6 +18,8 @@ export type RegistrationOptions = PublicKeyCredentialCreationOptionsJSON;
 export type AuthenticationOptions = PublicKeyCredentialRequestOptionsJSON;
 
 export const RP_NAME = 'Gatehouse';
+
+const simpleWebAuthn = onFirstUse(() => import('@simplewebauthn/server'));
 
 export function relyingParty(config: Pick<Config, 'publicUrl'>) {
   return { rpID: config.publicUrl.hostname, origin: config.publicUrl.origin };
@@ -38,6 +37,7 @@ export async function registrationOptions(
   user: { id: string; username: string; displayName: string; companyName: string },
   existing: CredentialRow[],
 ): Promise<RegistrationOptions> {
+  const { generateRegistrationOptions } = await simpleWebAuthn();
   return generateRegistrationOptions({
     rpName: RP_NAME,
     rpID: relyingParty(config).rpID,
@@ -56,6 +56,7 @@ export async function registrationOptions(
 
 export async function verifyRegistration(config: Pick<Config, 'publicUrl'>, response: RegistrationResponseJSON, expectedChallenge: string) {
   const { rpID, origin } = relyingParty(config);
+  const { verifyRegistrationResponse } = await simpleWebAuthn();
   const result = await verifyRegistrationResponse({
     response,
     expectedChallenge,
@@ -81,6 +82,7 @@ export async function verifyRegistration(config: Pick<Config, 'publicUrl'>, resp
 
 /** Options to assert: for a known user, the user's keys; for a passkey login, none (the browser offers its own). */
 export async function authenticationOptions(config: Pick<Config, 'publicUrl'>, allow: CredentialRow[] | 'discoverable', userVerification: 'required' | 'preferred') {
+  const { generateAuthenticationOptions } = await simpleWebAuthn();
   return generateAuthenticationOptions({
     rpID: relyingParty(config).rpID,
     timeout: CHALLENGE_TTL_MS,
@@ -103,6 +105,7 @@ export async function verifyAssertion(
   requireUserVerification: boolean,
 ): Promise<AssertionOutcome> {
   const { rpID, origin } = relyingParty(config);
+  const { verifyAuthenticationResponse } = await simpleWebAuthn();
   // The library compares counters before it checks the signature; it is given 0 here and
   // the comparison is made below, so only a signed answer can be called a clone.
   const result = await verifyAuthenticationResponse({

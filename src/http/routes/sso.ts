@@ -131,7 +131,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     if (!params.success) return reply.status(404).send({ error: { code: 'request.not_found', message: 'Not found.' } });
     const company = await deps.db.selectFrom('companies').select('id').where('id', '=', params.data.companyId).executeTakeFirst();
     if (!company) return reply.status(404).send({ error: { code: 'request.not_found', message: 'Not found.' } });
-    return reply.type('application/samlmetadata+xml; charset=utf-8').send(serviceProviderMetadata(serviceProviderUrls(deps.config.publicUrl, company.id)));
+    return reply.type('application/samlmetadata+xml; charset=utf-8').send(await serviceProviderMetadata(serviceProviderUrls(deps.config.publicUrl, company.id)));
   });
 
   void app.register(async (scope) => {
