@@ -2,6 +2,7 @@
 // that do the same work, in one run on one machine, server on one core and the load
 // generator on another (bench/README.md). Prints a table with ratios and writes
 // bench/results/latest.json. Numbers compare within a run, never across machines.
+import { YOUNG_GENERATION_FLAG } from '../src/v8-flags.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
@@ -61,10 +62,14 @@ else if (!engineArg) log(`PostgreSQL not reachable at ${POSTGRES_URL}: SQLite on
 /** sqlite-normal: SQLite with GATEHOUSE_SQLITE_SYNCHRONOUS=normal, to show what the disk flush costs. */
 const targetArgs = (engine: Engine) =>
   engine === 'sqlite-normal' ? { engine: 'sqlite', env: { GATEHOUSE_SQLITE_SYNCHRONOUS: 'normal' } } : { engine, env: { GATEHOUSE_SQLITE_SYNCHRONOUS: 'full' } };
-/** A Gatehouse; the ones whose RSS is measured run with --expose-gc (`stats` collects first). */
+/**
+ * A Gatehouse, with the V8 flag its start-up path sets (src/v8-flags.ts); the ones whose
+ * RSS is measured run with --expose-gc too (`stats` collects first).
+ */
 const gatehouseTarget = (engine: Engine, workers: number, cpus = pinning.server, rss = false) => {
   const { engine: kind, env } = targetArgs(engine);
-  return startTarget('targets/gatehouse.ts', [kind, String(USERS), String(workers)], { cpus, env, ...(rss ? { nodeFlags: ['--expose-gc'] } : {}) });
+  const nodeFlags = [YOUNG_GENERATION_FLAG, ...(rss ? ['--expose-gc'] : [])];
+  return startTarget('targets/gatehouse.ts', [kind, String(USERS), String(workers)], { cpus, env, nodeFlags });
 };
 
 // Every process starts now, together, so their start-ups overlap; none starts during a
