@@ -21,7 +21,7 @@ function routeLabel(request: FastifyRequest): string {
 export function timeRequests(app: FastifyInstance, metrics: Metrics) {
   app.addHook('onRequest', (request, reply, done) => {
     const started = process.hrtime.bigint();
-    reply.raw.on('finish', () => {
+    reply.raw.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeLabel(request);
       const status = reply.raw.statusCode;

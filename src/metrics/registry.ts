@@ -2,10 +2,9 @@
 // in one process), filled by the parts that know: the HTTP layer (requests, login steps),
 // the storage door (queries, pool), the password hasher (its gate) and, at scrape time,
 // the two outboxes (what is still to deliver).
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PasswordHasher } from '../crypto/index.ts';
 import type { Db, Storage } from '../storage/index.ts';
-import { fastHistogram } from './histogram.ts';
 
 /** Seconds: from a cached token check (~1 ms) to a password step (argon2id, ~50 ms+) to a slow outlier. */
 const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -25,18 +24,6 @@ function statementKind(sql: string): string {
   return verb === 'select' || verb === 'insert' || verb === 'update' || verb === 'delete' || verb === 'with' ? verb : 'other';
 }
 
-// The same few hundred statements run over and over: their kind is read once each.
-const kinds = new Map<string, string>();
-function kindOf(sql: string): string {
-  let kind = kinds.get(sql);
-  if (kind === undefined) {
-    kind = statementKind(sql);
-    if (kinds.size >= 1000) kinds.clear();
-    kinds.set(sql, kind);
-  }
-  return kind;
-}
-
 async function backlog(db: Db, table: 'outbox' | 'backchannel_outbox'): Promise<number> {
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirst();
   return Number(row?.n ?? 0);
@@ -45,12 +32,12 @@ async function backlog(db: Db, table: 'outbox' | 'backchannel_outbox'): Promise<
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
-  const requests = fastHistogram({
+  const requests = new Histogram({
     name: 'gatehouse_http_request_duration_seconds',
     help: 'HTTP requests by route pattern, method and status, from arrival to the last byte sent',
     labelNames: ['route', 'method', 'status'] as const,
     buckets: REQUEST_BUCKETS,
-    registry,
+    registers: [registry],
   });
   const loginSteps = new Counter({
     name: 'gatehouse_login_steps_total',
@@ -58,12 +45,12 @@ export function createMetrics(): Metrics {
     labelNames: ['step', 'outcome'] as const,
     registers: [registry],
   });
-  const queries = fastHistogram({
+  const queries = new Histogram({
     name: 'gatehouse_db_query_duration_seconds',
     help: 'Database statements by kind (select, insert, update, delete, with, other) and whether they failed',
     labelNames: ['kind', 'failed'] as const,
     buckets: QUERY_BUCKETS,
-    registry,
+    registers: [registry],
   });
   let parts: { storage: Storage; hasher: PasswordHasher } | undefined;
   new Gauge({
@@ -111,7 +98,7 @@ export function createMetrics(): Metrics {
     registry,
     observeRequest: (route, method, status, seconds) => requests.observe({ route, method, status: String(status) }, seconds),
     countLoginStep: (step, outcome) => loginSteps.inc({ step, outcome }),
-    observeQuery: (sql, seconds, failed) => queries.observe({ kind: kindOf(sql), failed: failed ? 'true' : 'false' }, seconds),
+    observeQuery: (sql, seconds, failed) => queries.observe({ kind: statementKind(sql), failed: failed ? 'true' : 'false' }, seconds),
     watch(next) {
       parts = next;
     },
