@@ -23,16 +23,40 @@ await load.register('gatehouse', target.ready);
 const logins = scenario !== 'client_credentials' ? await load.login({ target: 'gatehouse', flavour: 'gatehouse', warmUpSeconds: 0, seconds: scenario === 'login' ? 15 : 4, concurrency: 8 }) : undefined;
 const result = scenario === 'login' ? logins : await load.endpoint({ target: 'gatehouse', endpoint: scenario as Endpoint, warmUpSeconds: 0, seconds: 8, connections: 10 });
 await load.target.stop();
+// A little less than the load's length, so that none of what came before is counted.
+const loadSeconds = scenario === 'login' ? 14 : 7.5;
 await target.stop();
 console.log(`${scenario} on ${engine}: ${result?.perSecond}/s, failed ${result?.failed}`);
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error('no profile written');
-const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number };
+// Only the measured load counts: not the start-up (modules loading, users made) nor the
+// logins that made the tokens. The load ends with the last sample inside oidc-provider;
+// it began its length before. Idle time is left out too: shares are of the busy time.
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const parent = new Map<number, number>();
+for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+const inProvider = (id: number) => {
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) if (byId.get(at)?.callFrame.url.includes('node_modules/oidc-provider/')) return true;
+  return false;
+};
+const times: number[] = [];
+profile.timeDeltas.reduce((t, delta) => (times.push(t + delta), t + delta), profile.startTime);
+let end = times.at(-1) ?? 0;
+for (let i = profile.samples.length - 1; i >= 0; i--) if (inProvider(profile.samples[i] as number)) { end = times[i] as number; break; }
+const start = end - loadSeconds * 1e6;
 const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let idle = 0;
+profile.samples.forEach((id, i) => {
+  const at = times[i] as number;
+  if (at < start || at > end) return;
+  if (byId.get(id)?.callFrame.functionName === '(idle)') idle += profile.timeDeltas[i] ?? 0;
+  else self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const total = [...self.values()].reduce((a, b) => a + b, 0);
+console.log(`the load's last ${loadSeconds} s: busy ${(total / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s; shares below are of the busy time`);
 const byFunction = new Map<string, number>();
 const byPackage = new Map<string, number>();
 for (const node of profile.nodes) {

@@ -2,7 +2,6 @@
 // API contract (api-contract.ts), and route files whose routes sit behind one audience
 // guard each (audiences.ts).
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Storage } from '../storage/index.ts';
@@ -12,6 +11,7 @@ import { handleError, handleFrameworkError } from './error-handler.ts';
 import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
 import { fastifyTrustProxy } from './client-ip.ts';
+import { securityHeaders } from './security-headers.ts';
 import { loginRoutes } from './routes/login.ts';
 import { companyPolicyRoutes } from './routes/company-policy.ts';
 import { recoveryCodeRoutes } from './routes/recovery-codes.ts';
@@ -64,30 +64,7 @@ export async function buildHttpApp(
   durableAnswers(app, storage.kind === 'sqlite' ? storage.durability : undefined);
   app.setErrorHandler(handleError);
   await app.register(fastifyCookie);
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        // Mantine sets style attributes and CSS variables at run time.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        // Module logos may live on the module's own https site.
-        imgSrc: ["'self'", 'data:', 'https:'],
-        fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-    },
-    crossOriginOpenerPolicy: { policy: 'same-origin' },
-    // Legacy twin of frame-ancestors 'none' for browsers that ignore CSP: never framed.
-    xFrameOptions: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    strictTransportSecurity: deps.config.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
-  });
+  securityHeaders(app, { hsts: deps.config.secureCookies });
 
   guardRoutes(app, publicOrigin);
   decorateActors(app);

@@ -78,10 +78,22 @@ function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
  * or null when the text is not an address: never store or compare anything else.
  */
 export function normalizeAddress(text: string | null | undefined): string | null {
-  const parsed = text ? parseAddress(text.trim()) : undefined;
-  if (!parsed) return null;
-  return parsed.kind() === 'ipv4' ? parsed.toString() : (parsed as ipaddr.IPv6).toRFC5952String();
+  if (!text) return null;
+  let normal = normalized.get(text);
+  if (normal === undefined) {
+    const parsed = parseAddress(text.trim());
+    normal = parsed ? (parsed.kind() === 'ipv4' ? parsed.toString() : (parsed as ipaddr.IPv6).toRFC5952String()) : null;
+    // A pure function of the text: remembered for the addresses seen last. Every request
+    // asks several times (the HTTP layer, the provider's ctx.ip), mostly from few clients,
+    // and parsing with ipaddr.js was about 1% of a token request. Bounded, so a flood of
+    // distinct texts costs a cleared map, not memory (and only address-sized texts are kept).
+    if (normalized.size >= NORMALIZED_KEPT) normalized.clear();
+    if (text.length <= 64) normalized.set(text, normal);
+  }
+  return normal;
 }
+const NORMALIZED_KEPT = 4096;
+const normalized = new Map<string, string | null>();
 
 /**
  * Whether the address `hop` steps from us (0 = the connection's peer) is a proxy we

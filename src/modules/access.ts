@@ -4,6 +4,7 @@
 // company, so a company without groups works as before. Masters follow the same rule:
 // groups decide module access, not roles (the admin console is not a module).
 import type { Queryable } from '../storage/index.ts';
+import { fixedQuery } from '../shared/fixed-query.ts';
 import { endModuleAccess } from './backchannel/end-access.ts';
 import { companyModules } from './store.ts';
 
@@ -12,9 +13,9 @@ export type ModuleAccess = 'allowed' | 'not_enabled' | 'not_in_group';
 
 const truthy = (value: unknown) => value === true || Number(value) === 1;
 
-/** The access decision for one user and one client (a token in use, an authorization). */
-export async function moduleAccessFor(db: Queryable, companyId: string, userId: string, clientId: string): Promise<ModuleAccess> {
-  const row = await db
+// Asked by every userinfo, refresh, code exchange and authorization: compiled once (fixed-query.ts).
+const accessRow = fixedQuery((db, companyId: string, userId: string, clientId: string) =>
+  db
     .selectFrom('company_modules')
     .innerJoin('modules', 'modules.id', 'company_modules.module_id')
     .select('company_modules.enabled')
@@ -42,8 +43,12 @@ export async function moduleAccessFor(db: Queryable, companyId: string, userId: 
         .as('member'),
     ])
     .where('company_modules.company_id', '=', companyId)
-    .where('modules.client_id', '=', clientId)
-    .executeTakeFirst();
+    .where('modules.client_id', '=', clientId),
+);
+
+/** The access decision for one user and one client (a token in use, an authorization). */
+export async function moduleAccessFor(db: Queryable, companyId: string, userId: string, clientId: string): Promise<ModuleAccess> {
+  const [row] = await accessRow(db, companyId, userId, clientId);
   if (row?.enabled !== 1) return 'not_enabled';
   return truthy(row.restricted) && !truthy(row.member) ? 'not_in_group' : 'allowed';
 }

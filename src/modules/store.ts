@@ -3,6 +3,7 @@
 import { keyedHash, newId, randomToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Queryable } from '../storage/index.ts';
+import { fixedQuery } from '../shared/fixed-query.ts';
 import type { Selectable } from 'kysely';
 import type { ModulesTable } from '../storage/schema.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
@@ -84,8 +85,12 @@ export async function getModule(db: Queryable, moduleId: string) {
   return db.selectFrom('modules').selectAll().where('id', '=', moduleId).executeTakeFirst();
 }
 
+// Every token request looks its client up (a rotated or deleted secret must end at once
+// on every node, so it is read, never cached): compiled once (fixed-query.ts).
+const moduleByClientId = fixedQuery((db, clientId: string) => db.selectFrom('modules').selectAll().where('client_id', '=', clientId));
+
 export async function findModuleByClientId(db: Queryable, clientId: string) {
-  return db.selectFrom('modules').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+  return (await moduleByClientId(db, clientId))[0];
 }
 
 /** Operators grant a module to a company (enabled by default). Idempotent. */

@@ -7,6 +7,7 @@
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { ipAllowed } from '../companies/ip-ranges.ts';
 import type { Queryable } from '../storage/index.ts';
+import { fixedQuery } from '../shared/fixed-query.ts';
 
 /** Defaults; each company's policy sets its own (session_absolute_minutes, session_idle_minutes). */
 export const SESSION_ABSOLUTE_MS = 12 * 3_600_000;
@@ -78,16 +79,42 @@ const sessionColumns = [
   'companies.ip_allowlist as ipAllowlist',
 ] as const;
 
-function selectSession(db: Queryable, idHash: string) {
-  return db
+// Read on every signed-in request and every module token use: compiled once (fixed-query.ts).
+const sessionByHash = fixedQuery((db, idHash: string) =>
+  db
     .selectFrom('sessions')
     .innerJoin('users', (join) =>
       join.onRef('users.id', '=', 'sessions.user_id').onRef('users.company_id', '=', 'sessions.company_id'),
     )
     .innerJoin('companies', 'companies.id', 'sessions.company_id')
     .select(sessionColumns)
-    .where('sessions.id_hash', '=', idHash)
-    .executeTakeFirst();
+    .where('sessions.id_hash', '=', idHash),
+);
+
+/**
+ * The session a module grant is bound to, in one read with the binding: the binding names
+ * the company and user too, and the join asks for both, so a session is never borrowed
+ * across them.
+ */
+const sessionBehindGrant = fixedQuery((db, grantId: string) =>
+  db
+    .selectFrom('module_grant_sessions')
+    .innerJoin('sessions', (join) =>
+      join
+        .onRef('sessions.id_hash', '=', 'module_grant_sessions.session_hash')
+        .onRef('sessions.company_id', '=', 'module_grant_sessions.company_id')
+        .onRef('sessions.user_id', '=', 'module_grant_sessions.user_id'),
+    )
+    .innerJoin('users', (join) =>
+      join.onRef('users.id', '=', 'sessions.user_id').onRef('users.company_id', '=', 'sessions.company_id'),
+    )
+    .innerJoin('companies', 'companies.id', 'sessions.company_id')
+    .select(sessionColumns)
+    .where('module_grant_sessions.grant_id', '=', grantId),
+);
+
+async function selectSession(db: Queryable, idHash: string) {
+  return (await sessionByHash(db, idHash))[0];
 }
 type SessionRow = NonNullable<Awaited<ReturnType<typeof selectSession>>>;
 
@@ -150,16 +177,22 @@ export async function authenticateSession(db: Queryable, token: string, now: num
 }
 
 /**
- * Whether a session (by id hash) is still live, and when it ends at the latest, without
- * counting as activity: module tokens ask this, and a module refreshing in the background
- * must not keep an idle browser session alive.
+ * Whether the session a module grant is bound to is still live, and when it ends at the
+ * latest, without counting as activity: module tokens ask this (session-binding.ts), and
+ * a module refreshing in the background must not keep an idle browser session alive.
  */
-export async function liveSessionByHash(
-  db: Queryable,
-  idHash: string,
-  now: number,
-): Promise<{ companyId: string; userId: string; endsAt: number; ipAllowlist: string[] } | undefined> {
-  const row = await selectSession(db, idHash);
+export async function liveSessionBehindGrant(db: Queryable, grantId: string, now: number): Promise<LiveSession | undefined> {
+  return live((await sessionBehindGrant(db, grantId))[0], now);
+}
+
+export interface LiveSession {
+  companyId: string;
+  userId: string;
+  endsAt: number;
+  ipAllowlist: string[];
+}
+
+function live(row: SessionRow | undefined, now: number): LiveSession | undefined {
   if (!row || sessionIsOver(row, now)) return undefined;
   return {
     companyId: row.companyId,

@@ -4,6 +4,7 @@
 // does a module the company may no longer use (grant revoked, or switched off), or one
 // the user's groups no longer allow (modules/access.ts).
 import type { Db } from '../../storage/index.ts';
+import { fixedQuery } from '../../shared/fixed-query.ts';
 import { userMayUse } from '../access.ts';
 
 export const ACR_2FA = 'urn:gatehouse:loa:2fa';
@@ -24,11 +25,9 @@ export function parseAccountId(accountId: string): { companyId: string; userId: 
   return companyId && userId && extra === undefined ? { companyId, userId } : undefined;
 }
 
-/** The account, if it is still active; with `clientId` (a token in use), only if the user may use that module. */
-export async function findAccount(db: Db, accountId: string, clientId?: string) {
-  const ids = parseAccountId(accountId);
-  if (!ids) return undefined;
-  const row = await db
+// Read by every userinfo, refresh and code exchange: compiled once (fixed-query.ts).
+const accountRow = fixedQuery((db, companyId: string, userId: string) =>
+  db
     .selectFrom('users')
     .innerJoin('companies', 'companies.id', 'users.company_id')
     .select([
@@ -40,9 +39,15 @@ export async function findAccount(db: Db, accountId: string, clientId?: string) 
       'companies.name as companyName',
       'companies.status as companyStatus',
     ])
-    .where('users.company_id', '=', ids.companyId)
-    .where('users.id', '=', ids.userId)
-    .executeTakeFirst();
+    .where('users.company_id', '=', companyId)
+    .where('users.id', '=', userId),
+);
+
+/** The account, if it is still active; with `clientId` (a token in use), only if the user may use that module. */
+export async function findAccount(db: Db, accountId: string, clientId?: string) {
+  const ids = parseAccountId(accountId);
+  if (!ids) return undefined;
+  const [row] = await accountRow(db, ids.companyId, ids.userId);
   if (!row || row.status !== 'active' || row.companyStatus !== 'active') return undefined;
   if (clientId !== undefined && !(await userMayUse(db, row.companyId, ids.userId, clientId))) return undefined;
   return {

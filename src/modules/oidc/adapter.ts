@@ -7,6 +7,7 @@
 import { PostgresAdapter, type QueryCreator } from 'kysely';
 import { errors } from 'oidc-provider';
 import type { Database, Db } from '../../storage/index.ts';
+import { fixedQuery } from '../../shared/fixed-query.ts';
 import { clientMetadataFor } from './clients.ts';
 import { currentRoute, rememberForRequest } from './request-memo.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
@@ -20,11 +21,22 @@ const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken',
 const INTROSPECTED = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
 const INTROSPECTION_ROUTE = new Set(['introspection']);
 
+// The reads every token request makes, compiled once (fixed-query.ts).
+const recordById = fixedQuery((db, model: string, id: string) =>
+  db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('id', '=', id),
+);
+const recordByUid = fixedQuery((db, model: string, uid: string) =>
+  db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('uid', '=', uid),
+);
+const introspectedById = fixedQuery((db, id: string) =>
+  db.selectFrom('oidc_records').select(['model', 'payload', 'consumed_at', 'expires_at']).where('model', 'in', [...INTROSPECTED]).where('id', '=', id),
+);
+
 export function createAdapterFactory(db: Db, clock: () => number) {
   async function introspectedToken(id: string, model: string) {
     const rows = await rememberForRequest(
       `introspected-token:${id}`,
-      () => db.selectFrom('oidc_records').select(['model', 'payload', 'consumed_at', 'expires_at']).where('model', 'in', [...INTROSPECTED]).where('id', '=', id).execute(),
+      () => introspectedById(db, id),
       INTROSPECTION_ROUTE,
     );
     return rows.find((row) => row.model === model);
@@ -81,12 +93,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
 
     async find(id: string): Promise<Payload | undefined> {
       if (this.model === 'Client') return clientMetadataFor(db, id, clock());
-      const row = INTROSPECTED.has(this.model) && currentRoute() === 'introspection' ? await introspectedToken(id, this.model) : await db
-        .selectFrom('oidc_records')
-        .select(['payload', 'consumed_at', 'expires_at'])
-        .where('model', '=', this.model)
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const row = INTROSPECTED.has(this.model) && currentRoute() === 'introspection' ? await introspectedToken(id, this.model) : (await recordById(db, this.model, id))[0];
       if (!row) return undefined;
       // A grant is there only while the Gatehouse session it came from is live: refresh,
       // userinfo and introspection all look the grant up, so all three refuse together.
@@ -95,12 +102,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
-      const row = await db
-        .selectFrom('oidc_records')
-        .select(['payload', 'consumed_at', 'expires_at'])
-        .where('model', '=', this.model)
-        .where('uid', '=', uid)
-        .executeTakeFirst();
+      const row = (await recordByUid(db, this.model, uid))[0];
       return row ? this.#revive(row) : undefined;
     }
 

@@ -6,7 +6,7 @@
 // included; grants are bound to that session (session-binding.ts).
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { credentialTag } from '../../api-clients/index.ts';
-import { constantTimeEqual, keyedHash } from '../../crypto/index.ts';
+import { keyedHashMatches } from '../../crypto/index.ts';
 import { authenticateSession } from '../../sessions/index.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
@@ -245,10 +245,11 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   provider.proxy = true;
 
   // Client secrets are stored as keyed hashes; hash what the client presents, then
-  // compare in constant time.
+  // compare in constant time. The stored hash is read with the client on every request
+  // (clients.ts), so a rotated or deleted secret stops working at once on every node.
   const secretKey = deps.deriveKey('client-secrets');
   provider.Client.prototype.compareClientSecret = function compareHashedSecret(this: { clientSecret?: string }, actual: string) {
-    return Boolean(this.clientSecret) && constantTimeEqual(this.clientSecret as string, keyedHash(secretKey, actual));
+    return Boolean(this.clientSecret) && keyedHashMatches(secretKey, actual, this.clientSecret as string);
   };
   return provider;
 }

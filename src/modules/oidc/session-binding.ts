@@ -16,7 +16,7 @@ import type { QueryCreator } from 'kysely';
 import { Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import { ipAllowed } from '../../companies/ip-ranges.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
-import { liveSessionByHash } from '../../sessions/index.ts';
+import { liveSessionBehindGrant } from '../../sessions/index.ts';
 import type { Database, Queryable } from '../../storage/index.ts';
 import { rememberForRequest } from './request-memo.ts';
 
@@ -94,20 +94,7 @@ export async function grantServesSession(db: Queryable, grantId: string, session
  * Read once per token request (request-memo.ts), though the adapter and findAccount both ask.
  */
 export function sessionBehindGrant(db: Queryable, grantId: string, now: number) {
-  return rememberForRequest(`session-behind-grant:${grantId}`, () => readSessionBehindGrant(db, grantId, now));
-}
-
-async function readSessionBehindGrant(db: Queryable, grantId: string, now: number) {
-  const row = await db
-    .selectFrom('module_grant_sessions')
-    .select(['session_hash', 'company_id', 'user_id'])
-    .where('grant_id', '=', grantId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const session = await liveSessionByHash(db, row.session_hash, now);
-  // The binding names the company and user too: a session is never borrowed across them.
-  if (!session || session.companyId !== row.company_id || session.userId !== row.user_id) return undefined;
-  return session;
+  return rememberForRequest(`session-behind-grant:${grantId}`, () => liveSessionBehindGrant(db, grantId, now));
 }
 
 // What a token request learned about the session behind its grant, for the token

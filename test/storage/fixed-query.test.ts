@@ -1,0 +1,75 @@
+// Queries compiled once (src/shared/fixed-query.ts) answer exactly as the same query built
+// each time, on both engines, in and out of transactions; a query whose argument would be
+// spliced into its SQL, or left out of it, is refused when first used.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { createCompany } from '../../src/companies/store.ts';
+import { fixedQuery } from '../../src/shared/fixed-query.ts';
+import { openStorage, type Storage } from '../../src/storage/index.ts';
+import { createUser } from '../../src/users/index.ts';
+import { createTestDatabase, enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
+
+const NOW = Date.UTC(2026, 11, 1, 12);
+
+// The company's id appears twice (the user's row and the join): both places take it.
+const userInCompany = fixedQuery((db, companyId: string, username: string) =>
+  db
+    .selectFrom('users')
+    .innerJoin('companies', (join) => join.onRef('companies.id', '=', 'users.company_id').on('companies.id', '=', companyId))
+    .select(['users.id', 'users.username', 'companies.name as companyName'])
+    .where('users.company_id', '=', companyId)
+    .where('users.username', '=', username)
+    .where('users.role', 'in', ['user', 'master']),
+);
+
+for (const engine of await enginesUnderTest()) {
+  describe(`fixed queries (${engine})`, () => {
+    let database: TestDatabase;
+    let storage: Storage;
+    const ids: Record<string, string> = {};
+
+    before(async () => {
+      database = await createTestDatabase(engine);
+      storage = await openStorage(
+        engine === 'sqlite' ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) } : { kind: 'postgres', url: database.url },
+      );
+      for (const name of ['Northwind', 'Contoso']) {
+        const company = await createCompany(storage.db, { name }, NOW);
+        ids[name] = company.id;
+        const user = await createUser(storage.db, company.id, { username: 'ada', email: `ada@${name}.test`, displayName: 'Ada', role: 'user' }, NOW);
+        ids[`ada@${name}`] = user.id;
+      }
+    });
+    after(async () => {
+      await storage.close();
+      await database.drop();
+    });
+
+    test('each call binds its own arguments, and a company sees only its own user', async () => {
+      for (const name of ['Northwind', 'Contoso']) {
+        const rows = await userInCompany(storage.db, ids[name] as string, 'ada');
+        assert.deepEqual(rows.map((row) => ({ ...row })), [{ id: ids[`ada@${name}`], username: 'ada', companyName: name }]);
+      }
+      assert.deepEqual(await userInCompany(storage.db, ids.Northwind as string, 'grace'), []);
+      // A value that happens to read like SQL is only ever a value.
+      assert.deepEqual(await userInCompany(storage.db, ids.Northwind as string, "ada' or '1'='1"), []);
+    });
+
+    test('inside a transaction it reads what the transaction wrote', async () => {
+      await storage.db.transaction().execute(async (tx) => {
+        await createUser(tx, ids.Contoso as string, { username: 'grace', email: 'grace@contoso.test', displayName: 'Grace', role: 'user' }, NOW);
+        const rows = await userInCompany(tx, ids.Contoso as string, 'grace');
+        assert.equal(rows.length, 1);
+        assert.deepEqual(await userInCompany(tx, ids.Northwind as string, 'grace'), []);
+      });
+    });
+
+    test('an argument spliced into the SQL text, or not used at all, is refused', async () => {
+      const spliced = fixedQuery((db, name: string) => db.selectFrom('companies').select('id').where(sql<boolean>`name = ${sql.lit(name)}`));
+      await assert.rejects(spliced(storage.db, 'Northwind'), /every argument must be a bound parameter/);
+      const unused = fixedQuery((db, _name: string) => db.selectFrom('companies').select('id'));
+      await assert.rejects(unused(storage.db, 'Northwind'), /every argument must be a bound parameter/);
+    });
+  });
+}
