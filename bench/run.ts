@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --engine sqlite|postgres|sqlite-normal] [-- --sqlite-normal]`: Gatehouse beside references
 // that do the same work, in one run on one machine, server on one core and the load
 // generator on another (bench/README.md). Prints a table with ratios and writes
-// bench/results/latest.json. Numbers compare within a run, never across machines.
+// bench/results/latest.json (a quick run: quick.json). Numbers compare within a run, never across machines.
 import { YOUNG_GENERATION_FLAG } from '../src/v8-flags.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -233,8 +233,10 @@ console.table(rows);
 const seconds = elapsed();
 const loadAverageAtEnd = loadavg().map((n) => Number(n.toFixed(2)));
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+// A quick run never replaces the last full run's results.
+const resultsFile = quick ? 'quick.json' : 'latest.json';
 writeFileSync(
-  new URL('./results/latest.json', import.meta.url),
+  new URL(`./results/${resultsFile}`, import.meta.url),
   JSON.stringify({ node: process.version, cores, pinning, quick, at, seconds, startupSeconds, readyAt, loadAverage: { atStart: loadAverageAtStart, atEnd: loadAverageAtEnd }, table: rows, bare, floor, betterAuth, gatehouse, scaling: scalingResults }, null, 2) + '\n',
 );
-log(`done in ${seconds} s (start-ups ${startupSeconds} s; load average ${loadAverageAtEnd.join(', ')}); bench/results/latest.json written`);
+log(`done in ${seconds} s (start-ups ${startupSeconds} s; load average ${loadAverageAtEnd.join(', ')}); bench/results/${resultsFile} written`);
