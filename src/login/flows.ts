@@ -68,13 +68,13 @@ export async function requireFlowAt(db: Queryable, token: string | undefined, st
 
 /** Moves a flow forward only from the step it was read at (a raced request loses). */
 export async function advanceFlow(db: Queryable, flow: FlowRow, to: FlowStep): Promise<boolean> {
-  const result = await db
-    .updateTable('login_flows')
-    .set({ step: to })
-    .where('id_hash', '=', flow.id_hash)
-    .where('step', '=', flow.step)
-    .executeTakeFirst();
+  const result = await advancingFlow(db, flow, to).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** advanceFlow's statement, to be a part of another (PostgreSQL's WITH). */
+export function advancingFlow(db: QueryCreator<Database>, flow: FlowRow, to: FlowStep) {
+  return db.updateTable('login_flows').set({ step: to }).where('id_hash', '=', flow.id_hash).where('step', '=', flow.step);
 }
 
 /** Ends a flow at its last step; false when it was already used (single use). */

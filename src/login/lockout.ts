@@ -6,7 +6,7 @@
 import { PostgresAdapter, sql, type ExpressionBuilder, type QueryCreator } from 'kysely';
 import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
 import type { Database, Queryable } from '../storage/index.ts';
-import { advanceFlow, type FlowRow, type FlowStep } from './flows.ts';
+import { advanceFlow, advancingFlow, type FlowRow, type FlowStep } from './flows.ts';
 
 export const MAX_FAILURES = 5;
 export const LOCK_MS = 15 * 60_000;
@@ -117,13 +117,8 @@ export const onPostgres = (db: Queryable) => db.getExecutor().adapter instanceof
  */
 export async function releaseAttemptAndAdvance(db: Queryable, companyId: string, userId: string, flow: FlowRow, to: FlowStep): Promise<boolean> {
   if (onPostgres(db)) {
-    const result = await db
-      .with('released', (qc) => releasing(qc, companyId, userId).returning('id'))
-      .updateTable('login_flows')
-      .set({ step: to })
-      .where('id_hash', '=', flow.id_hash)
-      .where('step', '=', flow.step)
-      .executeTakeFirst();
+    const released = db.with('released', (qc) => releasing(qc, companyId, userId).returning('id'));
+    const result = await advancingFlow(released, flow, to).executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
   return db.transaction().execute(async (tx) => {

@@ -32,6 +32,8 @@ export interface TestServerOptions {
    * instead of over SMTP to `mail`; read it with test/helpers/mailbox.ts.
    */
   mailbox?: boolean;
+  /** Without the mail and logout workers' own timers (tests that count the statements of a request). */
+  quietWorkers?: boolean;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -69,7 +71,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     gatehouse = await createGatehouse(config, {
       clock: options.realClock ? realClock : clock,
       logger: options.logStream ? { level: 'info', stream: options.logStream } : false,
-      mailWorkerIntervalMs: 200,
+      mailWorkerIntervalMs: options.quietWorkers ? null : 200,
+      ...(options.quietWorkers ? { backchannelWorkerIntervalMs: null } : {}),
     });
   } catch (error) {
     await cleanUp();
