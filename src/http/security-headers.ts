@@ -1,15 +1,12 @@
 // Security headers on every response: helmet's, for Gatehouse's one configuration.
-// @fastify/helmet builds helmet's middleware anew on every request (it allows options per
+// @fastify/helmet built helmet's middleware anew on every request (it allows options per
 // route, which Gatehouse never uses), which cost 2 to 3% of a token request's CPU. Here
-// helmet (the one @fastify/helmet itself depends on, the same version) runs once at start
-// against a recorder: with no per-request options, no nonces and no directive functions,
-// what it sets is the same for every response, so the hook only replays it.
-import { createRequire } from 'node:module';
+// helmet runs once at start against a recorder: with no per-request options, no nonces
+// and no directive functions, what it sets is the same for every response, so the hook
+// only replays it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { HelmetOptions } from 'helmet';
-
-type Helmet = (options: Readonly<HelmetOptions>) => (req: unknown, res: unknown, next: (error?: Error) => void) => void;
-const helmet = (createRequire(import.meta.resolve('@fastify/helmet'))('helmet') as { default: Helmet }).default;
+import helmet from 'helmet';
 
 export function securityHeaders(app: FastifyInstance, options: { hsts: boolean }): void {
   const apply = helmet({
@@ -40,7 +37,8 @@ export function securityHeaders(app: FastifyInstance, options: { hsts: boolean }
   const removed: string[] = [];
   // Anything else helmet would ask of a response fails here, at start, not per request.
   const recorder = { setHeader: (name: string, value: string) => set.push([name, value]), removeHeader: (name: string) => removed.push(name) };
-  apply({}, recorder, (error) => {
+  // helmet touches nothing of the request and only these two methods of the response.
+  apply({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
     if (error) throw error;
   });
   app.addHook('onRequest', (_request, reply, done) => {
