@@ -187,14 +187,14 @@ export class GroupCommitSqliteDriver implements Driver {
   async execute(turn: Turn, query: CompiledQuery): Promise<QueryResult<unknown>> {
     if (this.#transactionLost !== undefined && this.#inTransaction) throw this.#transactionLost;
     if (!this.#enabled || this.#inTransaction) return this.#run(query);
-    if (!SelectQueryNode.is(query.query) && !isBuiltWrite(query)) {
+    // A read answers at once; the answer built from it waits at the HTTP layer (settled).
+    if (SelectQueryNode.is(query.query)) return this.#run(query);
+    if (!isBuiltWrite(query)) {
       // Raw: run alone, after the open batch (VACUUM and some PRAGMAs refuse transactions).
       // (If that batch is lost, its writers are told; this statement runs anyway.)
       if (this.#batch) await this.#batch.joined().catch(() => {});
       return this.#run(query);
     }
-    // A read answers at once; the answer built from it waits at the HTTP layer (settled).
-    if (!isBuiltWrite(query)) return this.#run(query);
     this.#openBatch();
     const batch = this.#batch as Batch;
     const result = this.#run(query);
