@@ -22,9 +22,10 @@ export function durableAnswers(app: FastifyInstance, durability: Durability | un
     done();
   });
   // A lost batch fails the answer (the error handler answers it) instead of sending it.
-  app.addHook('onSend', async (request, _reply, payload) => {
+  // Callback style: most answers have nothing pending and go on without a promise.
+  app.addHook('onSend', (request, _reply, payload, done) => {
     const pending = durability.settled(request.durabilityMark);
-    if (pending) await pending;
-    return payload;
+    if (!pending) return done(null, payload);
+    pending.then(() => done(null, payload), (error: unknown) => done(error as Error));
   });
 }
