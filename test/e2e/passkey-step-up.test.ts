@@ -18,11 +18,10 @@ import type { Page } from 'playwright-core';
 import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { client, companyUser, companyWithRootMaster, grantedModule, nextTotpCode, redeem, type Person } from '../helpers/oidc.ts';
 import { until } from '../helpers/until.ts';
-import { launchChromiumTab } from './browsers/chromium.ts';
 import type { BrowserPage } from './browsers/index.ts';
 import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { addKeyInSettings, attach, PLATFORM_PASSKEY, handSessionTo, numberedShots } from './virtual-authenticator.ts';
+import { addKeyInSettings, attach, PLATFORM_PASSKEY, handSessionTo, keyTab } from './virtual-authenticator.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/passkey-step-up-chromium/', import.meta.url));
 const PHISHING_RESISTANT = 'urn:gatehouse:loa:phishing-resistant';
@@ -89,11 +88,8 @@ describe('a module asks for phishing-resistant sign-in (chromium)', () => {
       const root = await companyWithRootMaster(server, operator.agent, 'Acme Step-Up');
       const withoutKey = await companyUser(server, root, 'nokey');
       const module = await grantedModule(server, operator.agent, root.companyId, { redirectUris: [redirectUri] });
-      const { page, tab } = await launchChromiumTab();
-      closeFirst('closing the browser', () => page.close());
+      const { page, tab, cdp, shot } = await keyTab(closeFirst, SCREENSHOTS);
       closeFirst('stopping the module callback', () => callback.close());
-      const shot = numberedShots(page, SCREENSHOTS);
-      const cdp = await tab.context().newCDPSession(tab);
 
       // 1. The Root Master (session from the HTTP helpers) adds a passkey in My Settings.
       await handSessionTo(tab, root.agent, base);

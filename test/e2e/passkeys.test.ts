@@ -12,11 +12,10 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, approvedCompany, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
-import { launchChromiumTab } from './browsers/chromium.ts';
 import type { BrowserPage } from './browsers/index.ts';
 import { freshCode, JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY, handSessionTo, numberedShots } from './virtual-authenticator.ts';
+import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY, handSessionTo, keyTab } from './virtual-authenticator.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/passkeys-chromium/', import.meta.url));
 
@@ -41,14 +40,11 @@ describe('passkeys and security keys in a real browser (chromium)', () => {
   test('a platform passkey with UV logs in alone; a roaming key without a resident credential answers the code step', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
     await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
       const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
-      const { page, tab } = await launchChromiumTab();
-      closeFirst('closing the browser', () => page.close());
-      const shot = numberedShots(page, SCREENSHOTS);
+      const { page, tab, cdp, shot } = await keyTab(closeFirst, SCREENSHOTS);
       const base = server.baseUrl;
 
       // The Root Master's session from the HTTP helpers, handed to the browser.
       await handSessionTo(tab, company.root.agent, base);
-      const cdp = await tab.context().newCDPSession(tab);
 
       // 1. A platform passkey with user verification: added in My Settings, then "Log in with a passkey".
       const platform = await attach(cdp, PLATFORM_PASSKEY);
@@ -115,9 +111,7 @@ describe('a first login with a passkey, and a policy that requires one (chromium
       await signUp(server, fresh.link);
       const globex = await companyWithRootMaster(server, operator, 'Globex', 'hank@globex.test');
       const enrolledStep = totpStep(Date.now());
-      const { page, tab } = await launchChromiumTab();
-      closeFirst('closing the browser', () => page.close());
-      const cdp = await tab.context().newCDPSession(tab);
+      const { page, tab, cdp } = await keyTab(closeFirst);
       await attach(cdp, PLATFORM_PASSKEY);
       const base = server.baseUrl;
 

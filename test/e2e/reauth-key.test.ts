@@ -10,10 +10,9 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
-import { launchChromiumTab } from './browsers/chromium.ts';
 import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY, handSessionTo, numberedShots } from './virtual-authenticator.ts';
+import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY, handSessionTo, keyTab } from './virtual-authenticator.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/reauth-key-chromium/', import.meta.url));
 
@@ -21,12 +20,9 @@ describe('confirming it is you with a key in My Settings (chromium)', () => {
   test('a passkey with UV alone makes new recovery codes; a security key without UV needs the password and resets 2FA', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
     await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
       const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
-      const { page, tab } = await launchChromiumTab();
-      closeFirst('closing the browser', () => page.close());
-      const shot = numberedShots(page, SCREENSHOTS);
+      const { page, tab, cdp, shot } = await keyTab(closeFirst, SCREENSHOTS);
       const base = server.baseUrl;
       await handSessionTo(tab, company.root.agent, base);
-      const cdp = await tab.context().newCDPSession(tab);
 
       // 1. A platform passkey that verifies its user: the key alone is the proof.
       const platform = await attach(cdp, PLATFORM_PASSKEY);

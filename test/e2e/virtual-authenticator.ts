@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import type { CDPSession, Page } from 'playwright-core';
 import type { Agent } from '../helpers/agent.ts';
 import { STRONG_PASSWORD } from '../helpers/journey.ts';
+import { launchChromiumTab } from './browsers/chromium.ts';
 import type { BrowserPage } from './browsers/index.ts';
 
 export type Authenticator = { protocol: 'ctap2'; transport: 'internal' | 'usb'; hasResidentKey: boolean; hasUserVerification: boolean; isUserVerified?: boolean };
@@ -42,4 +43,16 @@ export function numberedShots(page: BrowserPage, dir: string) {
 /** A session the HTTP helpers signed in, handed to the browser tab as its cookies. */
 export async function handSessionTo(tab: Page, agent: Agent, base: string) {
   await tab.context().addCookies([...agent.cookies].map(([name, value]) => ({ name, value, url: base, secure: true, httpOnly: true, sameSite: 'Lax' as const })));
+}
+
+/**
+ * A Chromium tab for the key tests: closed first when the scene ends, with a DevTools
+ * session for its virtual authenticators and, given a folder, numbered screenshots.
+ */
+export async function keyTab(closeFirst: (what: string, close: () => unknown) => void, screenshots?: string) {
+  const { page, tab } = await launchChromiumTab();
+  closeFirst('closing the browser', () => page.close());
+  const cdp = await tab.context().newCDPSession(tab);
+  const shot = screenshots ? numberedShots(page, screenshots) : async () => {};
+  return { page, tab, cdp, shot };
 }
