@@ -25,18 +25,31 @@ export interface Violation {
 type Viewport = { width: number; height: number };
 
 /**
- * Waits until the page has stopped moving: no transition or finite animation still
- * running (a dialog fading in is half-transparent, and its text would fail contrast),
- * then one more frame. Spinners loop forever and do not count.
+ * Waits until the page has stopped moving: no transition or finite animation running for
+ * several frames in a row, then returns. A dialog fading in is half-transparent, and its text
+ * would fail contrast. One quiet frame is not enough: Mantine mounts a dialog, waits a frame
+ * with its "before" styles (nothing running yet), and only starts the fade a frame later.
+ * Spinners loop forever and do not count.
  */
-export async function settled(tab: Page) {
+export async function settled(tab: Page, quietFrames = 4) {
   // In the page; the project compiles without the DOM library, so the page is `any`.
-  await tab.waitForFunction(() =>
-    (globalThis as any).document.getAnimations().every((animation: any) =>
-      animation.playState !== 'running' || animation.effect?.getComputedTiming().iterations === Infinity,
-    ),
+  await tab.evaluate(
+    (wanted) =>
+      new Promise<void>((resolve) => {
+        const page = globalThis as any;
+        let quiet = 0;
+        const frame = () => {
+          const moving = page.document.getAnimations().some((animation: any) =>
+            animation.playState === 'running' && animation.effect?.getComputedTiming().iterations !== Infinity,
+          );
+          quiet = moving ? 0 : quiet + 1;
+          if (quiet >= wanted) resolve();
+          else page.requestAnimationFrame(frame);
+        };
+        page.requestAnimationFrame(frame);
+      }),
+    quietFrames,
   );
-  await tab.evaluate(() => new Promise((resolve) => (globalThis as any).requestAnimationFrame(() => (globalThis as any).requestAnimationFrame(resolve))));
 }
 
 /** Runs axe-core on the page as it is now; injected once per document (evaluated over CDP, so the page's CSP is untouched). */
