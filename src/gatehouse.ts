@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import pinoPretty from 'pino-pretty';
 import type { Config } from './config.ts';
 import { createPasswordHasher, createSecretBox, deriveKey } from './crypto/index.ts';
 import { buildHttpApp } from './http/app.ts';
@@ -91,8 +90,10 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
  * output is written synchronously so it keeps its place among what main.ts prints (the
  * banner with the first operator's link stays below the start-up lines).
  */
-function serverLogger(config: Config): FastifyServerOptions['logger'] {
+async function serverLogger(config: Config): Promise<FastifyServerOptions['logger']> {
   if (config.logFormat === 'json') return { level: config.logLevel };
+  // Loaded only for a terminal: a service logs JSON and never needs it (30 modules).
+  const { default: pinoPretty } = await import('pino-pretty');
   const stream = pinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true });
   return { level: config.logLevel, stream };
 }
@@ -111,7 +112,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     oidc,
     metrics,
     webDist: WEB_DIST,
-    logger: options.logger ?? serverLogger(config),
+    logger: options.logger ?? (await serverLogger(config)),
     ...(https ? { https } : {}),
   });
   storage.reportConnectionLoss((loss) => http.log.warn({ database: loss }, 'database connection lost'));

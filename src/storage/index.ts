@@ -2,7 +2,7 @@
 // and tells the HTTP layer when a failure means "database unavailable" (503, not 500).
 import { Kysely, sql, type Dialect, type LogEvent, type Transaction } from 'kysely';
 import { describeDatabaseError } from './errors.ts';
-import { createPostgresDialect, createPostgresPool } from './postgres.ts';
+import type { createPostgresPool } from './postgres.ts';
 import { RetryingKysely } from './retry.ts';
 import { createSqliteDialect, openSqliteDatabase, type Durability, type SqliteSynchronous } from './sqlite.ts';
 import { migrateToLatest, migrations } from './migrate.ts';
@@ -57,6 +57,8 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
   let afterMigrations = () => {};
   let durability: Durability = { mark: () => 0, settled: () => undefined };
   if (settings.kind === 'postgres') {
+    // pg and its parsers load only for PostgreSQL: a SQLite node never holds them.
+    const { createPostgresDialect, createPostgresPool } = await import('./postgres.ts');
     pool = createPostgresPool(settings.url, (error) => report(describeDatabaseError(error)));
     dialect = createPostgresDialect(pool);
   } else {
