@@ -3,7 +3,8 @@
 // the launcher or sign in to it. A module no group names stays open to every user of the
 // company, so a company without groups works as before. Masters follow the same rule:
 // groups decide module access, not roles (the admin console is not a module).
-import type { Queryable } from '../storage/index.ts';
+import { expressionBuilder } from 'kysely';
+import type { Database, Queryable } from '../storage/index.ts';
 import { fixedQuery } from '../shared/fixed-query.ts';
 import { endModuleAccess } from './backchannel/end-access.ts';
 import { companyModules } from './store.ts';
@@ -13,44 +14,55 @@ export type ModuleAccess = 'allowed' | 'not_enabled' | 'not_in_group';
 
 const truthy = (value: unknown) => value === true || Number(value) === 1;
 
-// Asked by every userinfo, refresh, code exchange and authorization: compiled once (fixed-query.ts).
+/**
+ * What the access decision reads, as three columns any query can select when it has the
+ * company, the user and the client at hand: the module's grant to the company switched on,
+ * whether any of the company's groups names it, and whether one of them holds the user.
+ */
+export function moduleAccessColumns(companyId: string, userId: string, clientId: string) {
+  const eb = expressionBuilder<Database, never>();
+  const namingGroups = () =>
+    eb
+      .selectFrom('group_modules')
+      .innerJoin('modules', 'modules.id', 'group_modules.module_id')
+      .select('group_modules.group_id')
+      .where('group_modules.company_id', '=', companyId)
+      .where('modules.client_id', '=', clientId);
+  return [
+    eb
+      .selectFrom('company_modules')
+      .innerJoin('modules', 'modules.id', 'company_modules.module_id')
+      .select('company_modules.enabled')
+      .where('company_modules.company_id', '=', companyId)
+      .where('modules.client_id', '=', clientId)
+      .$asScalar()
+      .as('moduleEnabled'),
+    eb.exists(namingGroups()).as('moduleRestricted'),
+    eb
+      .exists(
+        namingGroups()
+          .innerJoin('group_members', 'group_members.group_id', 'group_modules.group_id')
+          .where('group_members.company_id', '=', companyId)
+          .where('group_members.user_id', '=', userId),
+      )
+      .as('userInGroup'),
+  ] as const;
+}
+
+/** The decision from those columns. */
+export function moduleAccessOf(row: { moduleEnabled: unknown; moduleRestricted: unknown; userInGroup: unknown } | undefined): ModuleAccess {
+  if (row === undefined || Number(row.moduleEnabled) !== 1) return 'not_enabled';
+  return truthy(row.moduleRestricted) && !truthy(row.userInGroup) ? 'not_in_group' : 'allowed';
+}
+
+// Asked by every authorization: compiled once (fixed-query.ts).
 const accessRow = fixedQuery((db, companyId: string, userId: string, clientId: string) =>
-  db
-    .selectFrom('company_modules')
-    .innerJoin('modules', 'modules.id', 'company_modules.module_id')
-    .select('company_modules.enabled')
-    .select((eb) => [
-      eb
-        .exists(
-          eb
-            .selectFrom('group_modules')
-            .select('group_modules.group_id')
-            .where('group_modules.company_id', '=', companyId)
-            .whereRef('group_modules.module_id', '=', 'modules.id'),
-        )
-        .as('restricted'),
-      eb
-        .exists(
-          eb
-            .selectFrom('group_modules')
-            .innerJoin('group_members', 'group_members.group_id', 'group_modules.group_id')
-            .select('group_modules.group_id')
-            .where('group_modules.company_id', '=', companyId)
-            .where('group_members.company_id', '=', companyId)
-            .where('group_members.user_id', '=', userId)
-            .whereRef('group_modules.module_id', '=', 'modules.id'),
-        )
-        .as('member'),
-    ])
-    .where('company_modules.company_id', '=', companyId)
-    .where('modules.client_id', '=', clientId),
+  db.selectNoFrom(moduleAccessColumns(companyId, userId, clientId)),
 );
 
 /** The access decision for one user and one client (a token in use, an authorization). */
 export async function moduleAccessFor(db: Queryable, companyId: string, userId: string, clientId: string): Promise<ModuleAccess> {
-  const [row] = await accessRow(db, companyId, userId, clientId);
-  if (row?.enabled !== 1) return 'not_enabled';
-  return truthy(row.restricted) && !truthy(row.member) ? 'not_in_group' : 'allowed';
+  return moduleAccessOf((await accessRow(db, companyId, userId, clientId))[0]);
 }
 
 /** May this user sign in to this client now? */

@@ -5,7 +5,7 @@
 // the user's groups no longer allow (modules/access.ts).
 import type { Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
-import { userMayUse } from '../access.ts';
+import { moduleAccessColumns, moduleAccessOf } from '../access.ts';
 
 export const ACR_2FA = 'urn:gatehouse:loa:2fa';
 /** Signed in with a passkey or security key: bound to Gatehouse's origin, so it cannot be phished. */
@@ -26,8 +26,15 @@ export function parseAccountId(accountId: string): { companyId: string; userId: 
 }
 
 // Read by every userinfo, refresh and code exchange: compiled once (fixed-query.ts).
-const accountRow = fixedQuery((db, companyId: string, userId: string) =>
-  db
+const accountRow = fixedQuery((db, companyId: string, userId: string) => accountQuery(db, companyId, userId));
+// A token in use asks for the account and whether its user may still use the module:
+// one statement for both.
+const accountWithAccessRow = fixedQuery((db, companyId: string, userId: string, clientId: string) =>
+  accountQuery(db, companyId, userId).select(moduleAccessColumns(companyId, userId, clientId)),
+);
+
+function accountQuery(db: Db, companyId: string, userId: string) {
+  return db
     .selectFrom('users')
     .innerJoin('companies', 'companies.id', 'users.company_id')
     .select([
@@ -40,16 +47,21 @@ const accountRow = fixedQuery((db, companyId: string, userId: string) =>
       'companies.status as companyStatus',
     ])
     .where('users.company_id', '=', companyId)
-    .where('users.id', '=', userId),
-);
+    .where('users.id', '=', userId);
+}
 
 /** The account, if it is still active; with `clientId` (a token in use), only if the user may use that module. */
 export async function findAccount(db: Db, accountId: string, clientId?: string) {
   const ids = parseAccountId(accountId);
   if (!ids) return undefined;
-  const [row] = await accountRow(db, ids.companyId, ids.userId);
+  let row;
+  if (clientId === undefined) [row] = await accountRow(db, ids.companyId, ids.userId);
+  else {
+    const [withAccess] = await accountWithAccessRow(db, ids.companyId, ids.userId, clientId);
+    if (moduleAccessOf(withAccess) !== 'allowed') return undefined;
+    row = withAccess;
+  }
   if (!row || row.status !== 'active' || row.companyStatus !== 'active') return undefined;
-  if (clientId !== undefined && !(await userMayUse(db, row.companyId, ids.userId, clientId))) return undefined;
   return {
     accountId,
     async claims() {

@@ -9,7 +9,7 @@ import { errors } from 'oidc-provider';
 import type { Database, Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { clientMetadataFor } from './clients.ts';
-import { currentRoute, rememberForRequest } from './request-memo.ts';
+import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest, seedForRequest } from './request-memo.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
@@ -28,9 +28,39 @@ const recordById = fixedQuery((db, model: string, id: string) =>
 const recordByUid = fixedQuery((db, model: string, uid: string) =>
   db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('uid', '=', uid),
 );
-const introspectedById = fixedQuery((db, id: string) =>
-  db.selectFrom('oidc_records').select(['model', 'payload', 'consumed_at', 'expires_at']).where('model', 'in', [...INTROSPECTED]).where('id', '=', id),
+// A token in use is always followed by a lookup of its grant (userinfo, introspection,
+// refresh): the token's read brings the grant's record with it, one statement for two.
+const tokenWithGrant = fixedQuery((db, model: string, id: string) =>
+  db
+    .selectFrom('oidc_records as token')
+    .leftJoin('oidc_records as grant', (join) => join.on('grant.model', '=', 'Grant').onRef('grant.id', '=', 'token.grant_id'))
+    .select(['token.model', 'token.payload', 'token.consumed_at', 'token.expires_at', 'token.grant_id'])
+    .select(['grant.payload as grant_payload', 'grant.consumed_at as grant_consumed_at', 'grant.expires_at as grant_expires_at'])
+    .where('token.model', '=', model)
+    .where('token.id', '=', id),
 );
+const introspectedById = fixedQuery((db, id: string) =>
+  db
+    .selectFrom('oidc_records as token')
+    .leftJoin('oidc_records as grant', (join) => join.on('grant.model', '=', 'Grant').onRef('grant.id', '=', 'token.grant_id'))
+    .select(['token.model', 'token.payload', 'token.consumed_at', 'token.expires_at', 'token.grant_id'])
+    .select(['grant.payload as grant_payload', 'grant.consumed_at as grant_consumed_at', 'grant.expires_at as grant_expires_at'])
+    .where('token.model', 'in', [...INTROSPECTED])
+    .where('token.id', '=', id),
+);
+
+type StoredRecord = { payload: string; consumed_at: number | null; expires_at: number | null };
+type TokenRow = StoredRecord & { model: string; grant_id: string | null; grant_payload: string | null; grant_consumed_at: number | null; grant_expires_at: number | null };
+
+/** The key under which a grant's record is remembered for the request (request-memo.ts). */
+const grantKey = (id: string) => `grant-record:${id}`;
+
+/** Remembers the grant a token row brought along, or that it has none: the grant's own lookup then reads nothing. */
+function seedGrant(row: TokenRow | undefined): void {
+  if (!row?.grant_id) return;
+  const grant: StoredRecord[] = row.grant_payload === null ? [] : [{ payload: row.grant_payload, consumed_at: row.grant_consumed_at, expires_at: row.grant_expires_at }];
+  seedForRequest(grantKey(row.grant_id), grant);
+}
 
 export function createAdapterFactory(db: Db, clock: () => number) {
   async function introspectedToken(id: string, model: string) {
@@ -39,7 +69,18 @@ export function createAdapterFactory(db: Db, clock: () => number) {
       () => introspectedById(db, id),
       INTROSPECTION_ROUTE,
     );
-    return rows.find((row) => row.model === model);
+    const row = rows.find((candidate) => candidate.model === model);
+    seedGrant(row);
+    return row;
+  }
+
+  async function storedRecord(model: string, id: string): Promise<StoredRecord | undefined> {
+    if (model === 'Grant') return (await rememberForRequest(grantKey(id), () => recordById(db, model, id)))[0];
+    if (INTROSPECTED.has(model) && currentRoute() === 'introspection') return introspectedToken(id, model);
+    if (!GRANT_BOUND.has(model) || !rememberingForRequest()) return (await recordById(db, model, id))[0];
+    const [row] = await tokenWithGrant(db, model, id);
+    seedGrant(row);
+    return row;
   }
 
   return class GatehouseOidcAdapter {
@@ -76,6 +117,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
               expires_at: values.expires_at,
             }),
           );
+      if (this.model === 'Grant') forgetForRequest(grantKey(id));
       const binding = this.model === 'Grant' ? bindingForGrantSave(id) : undefined;
       if (!binding) {
         await record(db).execute();
@@ -93,7 +135,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
 
     async find(id: string): Promise<Payload | undefined> {
       if (this.model === 'Client') return clientMetadataFor(db, id, clock());
-      const row = INTROSPECTED.has(this.model) && currentRoute() === 'introspection' ? await introspectedToken(id, this.model) : (await recordById(db, this.model, id))[0];
+      const row = await storedRecord(this.model, id);
       if (!row) return undefined;
       // A grant is there only while the Gatehouse session it came from is live: refresh,
       // userinfo and introspection all look the grant up, so all three refuse together.
@@ -144,6 +186,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
      * (refresh, introspection, userinfo).
      */
     async #destroyGrant(grantId: string): Promise<void> {
+      forgetForRequest(grantKey(grantId));
       await db
         .deleteFrom('oidc_records')
         .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
@@ -151,6 +194,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
     }
 
     async destroy(id: string): Promise<void> {
+      if (this.model === 'Grant') forgetForRequest(grantKey(id));
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('id', '=', id).execute();
     }
 
@@ -161,7 +205,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
     }
 
-    #revive(row: { payload: string; consumed_at: number | null; expires_at: number | null }): Payload | undefined {
+    #revive(row: StoredRecord): Payload | undefined {
       if (row.expires_at !== null && row.expires_at <= clock()) return undefined;
       const payload = JSON.parse(row.payload) as Payload;
       if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);

@@ -14,11 +14,18 @@ export function currentRoute(): string | undefined {
   return (Provider.ctx as { oidc?: { route?: string } } | undefined)?.oidc?.route;
 }
 
-export function rememberForRequest<T>(key: string, load: () => Promise<T>, routes: ReadonlySet<string> = MEMO_ROUTES): Promise<T> {
+/** This request's memo, if it is a provider request on one of `routes`. */
+function memoOfRequest(routes: ReadonlySet<string>) {
   const ctx = Provider.ctx as ({ oidc?: { route?: string } } & object) | undefined;
-  if (!ctx || !routes.has(ctx.oidc?.route ?? '')) return load();
+  if (!ctx || !routes.has(ctx.oidc?.route ?? '')) return undefined;
   let memo = memos.get(ctx);
   if (!memo) memos.set(ctx, (memo = new Map()));
+  return memo;
+}
+
+export function rememberForRequest<T>(key: string, load: () => Promise<T>, routes: ReadonlySet<string> = MEMO_ROUTES): Promise<T> {
+  const memo = memoOfRequest(routes);
+  if (!memo) return load();
   let found = memo.get(key) as Promise<T> | undefined;
   if (!found) {
     found = load();
@@ -27,4 +34,19 @@ export function rememberForRequest<T>(key: string, load: () => Promise<T>, route
     found.catch(() => memo.delete(key));
   }
   return found;
+}
+
+/** Whether lookups made now are remembered for the request (a provider request on a token route). */
+export function rememberingForRequest(): boolean {
+  return MEMO_ROUTES.has(currentRoute() ?? '');
+}
+
+/** Remembers what a query read along with something else (a token's grant), as if `key` had been loaded. */
+export function seedForRequest<T>(key: string, value: T): void {
+  memoOfRequest(MEMO_ROUTES)?.set(key, Promise.resolve(value));
+}
+
+/** After a write within the request: the next lookup of `key` reads again. */
+export function forgetForRequest(key: string): void {
+  memoOfRequest(MEMO_ROUTES)?.delete(key);
 }
