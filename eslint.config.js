@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'web/dist/', 'data/', 'test-output/', 'examples/*/node_modules/'] },
+  { ignores: ['node_modules/', 'web/dist/', 'dist/', 'data/', 'test-output/', 'examples/*/node_modules/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,7 +2,6 @@
 // CLI and the tests all build Gatehouse through here, so they run the same thing.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { createPasswordHasher, createSecretBox, deriveKey } from './crypto/index.ts';
@@ -13,12 +12,13 @@ import { createMailboxTransport, createMailWorker, createSmtpTransport, type Mai
 import { resolveSecretKey } from './secret-key.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
+import { PACKAGE_ROOT } from './shared/package-root.ts';
 import { isDatabaseUnavailable, openStorage, type Storage } from './storage/index.ts';
 import { createMetrics, metricsListener, type Metrics } from './metrics/index.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+export const WEB_DIST = path.join(PACKAGE_ROOT, 'web', 'dist');
 
 export interface Gatehouse {
   deps: CoreDeps;

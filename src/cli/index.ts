@@ -3,8 +3,10 @@
 // (0 done, 1 failed, 2 bad usage).
 import '../threadpool.ts';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError } from '../config.ts';
 import { GatehouseError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../shared/package-root.ts';
 import { isDatabaseUnavailable } from '../storage/index.ts';
 import { apiClientCommands } from './api-clients.ts';
 import { backupCommands } from './backup.ts';
@@ -50,7 +52,7 @@ Exit status: 0 done, 1 failed, 2 bad usage.`;
 }
 
 function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const manifest = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
   return `gatehouse ${manifest.version} (Node.js ${process.versions.node})`;
 }
 

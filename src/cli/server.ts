@@ -16,7 +16,7 @@ function describeDatabase(database: Config['database']): string {
 
 const serve: Command = {
   name: 'serve',
-  summary: 'Start the portal (what npm start runs, without building the web app)',
+  summary: 'Start the portal (what npm start runs, without building)',
   help: `Usage: gatehouse serve
 
 Starts the Gatehouse server with its mail worker, configured from the environment
@@ -25,7 +25,9 @@ first. While no operator has set a password, it prints the first operator's one-
 Sign Up link.
 
 The web app is served from web/dist; build it once with "npm run build:web"
-(npm start does that, then runs this).`,
+(npm start does that, then runs this). In production run this command from the
+server's build, which takes less memory than the TypeScript sources: after
+"npm run build:server", node dist/src/cli/index.js serve (docs/OPERATIONS.md).`,
   async run(argv) {
     parseCommand(argv, {});
     const { WEB_DIST } = await import('../gatehouse.ts');
