@@ -5,7 +5,7 @@
 // schema leaves the server), and @fastify/swagger publishes the OpenAPI 3.1 document at
 // GET /api/openapi.json. docs/API.md is the guide around that reference.
 import fastifySwagger from '@fastify/swagger';
-import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import type { FastifyInstance, FastifySchemaCompiler, FastifySerializerCompiler, FastifyServerOptions } from 'fastify';
 import { createSerializerCompiler, jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { GatehouseError } from '../errors.ts';
@@ -26,6 +26,28 @@ const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
     if (result.success) return { value: result.data };
     return { error: httpPart === 'params' ? new GatehouseError('request.not_found') : invalidInputError(result.error) };
   };
+
+/**
+ * The contract's compilers, for Fastify's constructor (`schemaController`): every route
+ * validates and serializes through zod. Given there, Fastify never loads its default
+ * compilers (ajv and fast-json-stringify, about 100 modules a node would hold for nothing).
+ */
+export function contractCompilers(strictResponses: boolean) {
+  const serialize = createSerializerCompiler({});
+  const serializerCompiler: FastifySerializerCompiler<z.ZodType> = (route) => {
+    const toJson = serialize(route as Parameters<typeof serialize>[0]);
+    if (!strictResponses) return toJson;
+    return (data) => {
+      const json = toJson(data);
+      assertNothingDropped(data, JSON.parse(json), `${route.method} ${route.url}`);
+      return json;
+    };
+  };
+  // Fastify types these factories after ajv's compile functions; ours take zod schemas.
+  return { buildValidator: () => validatorCompiler, buildSerializer: () => serializerCompiler } as unknown as CompilersFactory;
+}
+
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 
 export interface ContractOptions {
   /** The server's public URL, named as the document's server. */
@@ -55,17 +77,6 @@ export async function installApiContract(app: FastifyInstance, options: Contract
   routeTables.set(app, table);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) table.push({ method, url: route.url, hasSchema: route.schema !== undefined });
-  });
-  app.setValidatorCompiler(validatorCompiler);
-  const serialize = createSerializerCompiler({});
-  app.setSerializerCompiler((route) => {
-    const toJson = serialize(route as Parameters<typeof serialize>[0]);
-    if (!options.strictResponses) return toJson;
-    return (data) => {
-      const json = toJson(data);
-      assertNothingDropped(data, JSON.parse(json), `${route.method} ${route.url}`);
-      return json;
-    };
   });
   await app.register(fastifySwagger, {
     openapi: {

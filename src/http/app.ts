@@ -31,7 +31,7 @@ import { apiClientRoutes } from './routes/api-clients.ts';
 import { ssoRoutes } from './routes/sso.ts';
 import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
-import { installApiContract } from './api-contract.ts';
+import { contractCompilers, installApiContract } from './api-contract.ts';
 import { decorateActors } from './audiences.ts';
 import { metricsRoute, timeRequests, type Metrics } from '../metrics/index.ts';
 import { durableAnswers } from './durable-answers.ts';
@@ -55,6 +55,7 @@ export async function buildHttpApp(
     logController: new LogController({ disableRequestLogging: !deps.config.logRequests }),
     frameworkErrors: handleFrameworkError,
     trustProxy: fastifyTrustProxy(deps.config.trustProxy),
+    schemaController: { compilersFactory: contractCompilers(deps.config.strictResponses) },
     ...(options.https ? { https: options.https } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const ctx: HttpContext = { deps, cookies: cookieNames(deps.config.secureCookies) };
