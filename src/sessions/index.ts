@@ -56,7 +56,8 @@ export interface SignedIn {
   loginFor: string | null;
 }
 
-const sessionColumns = [
+/** A session's columns with its user's and company's: what `sessionIsOver` judges (also read with a token, modules/oidc/token-reads.ts). */
+export const sessionColumns = [
   'sessions.id_hash as sessionHash',
   'sessions.company_id as companyId',
   'sessions.user_id as userId',
@@ -116,7 +117,7 @@ const sessionBehindGrant = fixedQuery((db, grantId: string) =>
 async function selectSession(db: Queryable, idHash: string) {
   return (await sessionByHash(db, idHash))[0];
 }
-type SessionRow = NonNullable<Awaited<ReturnType<typeof selectSession>>>;
+export type SessionRow = NonNullable<Awaited<ReturnType<typeof selectSession>>>;
 
 /**
  * When the session ends at the latest: the company's current absolute limit applies at
@@ -182,7 +183,7 @@ export async function authenticateSession(db: Queryable, token: string, now: num
  * a module refreshing in the background must not keep an idle browser session alive.
  */
 export async function liveSessionBehindGrant(db: Queryable, grantId: string, now: number): Promise<LiveSession | undefined> {
-  return live((await sessionBehindGrant(db, grantId))[0], now);
+  return liveSessionOf((await sessionBehindGrant(db, grantId))[0], now);
 }
 
 export interface LiveSession {
@@ -192,7 +193,8 @@ export interface LiveSession {
   ipAllowlist: string[];
 }
 
-function live(row: SessionRow | undefined, now: number): LiveSession | undefined {
+/** The live session in a row of `sessionColumns`, or undefined once it is over (or the row has none). */
+export function liveSessionOf(row: SessionRow | undefined, now: number): LiveSession | undefined {
   if (!row || sessionIsOver(row, now)) return undefined;
   return {
     companyId: row.companyId,

@@ -9,16 +9,14 @@ import { errors } from 'oidc-provider';
 import type { Database, Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { clientMetadataFor } from './clients.ts';
-import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest, seedForRequest } from './request-memo.ts';
+import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest } from './request-memo.ts';
+import { grantKey, INTROSPECTED, introspectedById, providerSessionKey, rememberTokenParts, tokenById, type StoredRecord } from './token-reads.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
 
 const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
-// Introspection without a type hint asks for the token as each of these models at once;
-// one query answers all three (token ids are random, so at most one model has the id).
-const INTROSPECTED = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken']);
 const INTROSPECTION_ROUTE = new Set(['introspection']);
 
 // The reads every token request makes, compiled once (fixed-query.ts).
@@ -28,58 +26,21 @@ const recordById = fixedQuery((db, model: string, id: string) =>
 const recordByUid = fixedQuery((db, model: string, uid: string) =>
   db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('uid', '=', uid),
 );
-// A token in use is always followed by a lookup of its grant (userinfo, introspection,
-// refresh): the token's read brings the grant's record with it, one statement for two.
-const tokenWithGrant = fixedQuery((db, model: string, id: string) =>
-  db
-    .selectFrom('oidc_records as token')
-    .leftJoin('oidc_records as grant', (join) => join.on('grant.model', '=', 'Grant').onRef('grant.id', '=', 'token.grant_id'))
-    .select(['token.model', 'token.payload', 'token.consumed_at', 'token.expires_at', 'token.grant_id'])
-    .select(['grant.payload as grant_payload', 'grant.consumed_at as grant_consumed_at', 'grant.expires_at as grant_expires_at'])
-    .where('token.model', '=', model)
-    .where('token.id', '=', id),
-);
-const introspectedById = fixedQuery((db, id: string) =>
-  db
-    .selectFrom('oidc_records as token')
-    .leftJoin('oidc_records as grant', (join) => join.on('grant.model', '=', 'Grant').onRef('grant.id', '=', 'token.grant_id'))
-    .select(['token.model', 'token.payload', 'token.consumed_at', 'token.expires_at', 'token.grant_id'])
-    .select(['grant.payload as grant_payload', 'grant.consumed_at as grant_consumed_at', 'grant.expires_at as grant_expires_at'])
-    .where('token.model', 'in', [...INTROSPECTED])
-    .where('token.id', '=', id),
-);
-
-type StoredRecord = { payload: string; consumed_at: number | null; expires_at: number | null };
-type TokenRow = StoredRecord & { model: string; grant_id: string | null; grant_payload: string | null; grant_consumed_at: number | null; grant_expires_at: number | null };
-
-/** The key under which a grant's record is remembered for the request (request-memo.ts). */
-const grantKey = (id: string) => `grant-record:${id}`;
-
-/** Remembers the grant a token row brought along, or that it has none: the grant's own lookup then reads nothing. */
-function seedGrant(row: TokenRow | undefined): void {
-  if (!row?.grant_id) return;
-  const grant: StoredRecord[] = row.grant_payload === null ? [] : [{ payload: row.grant_payload, consumed_at: row.grant_consumed_at, expires_at: row.grant_expires_at }];
-  seedForRequest(grantKey(row.grant_id), grant);
-}
 
 export function createAdapterFactory(db: Db, clock: () => number) {
   async function introspectedToken(id: string, model: string) {
-    const rows = await rememberForRequest(
-      `introspected-token:${id}`,
-      () => introspectedById(db, id),
-      INTROSPECTION_ROUTE,
-    );
+    const rows = await rememberForRequest(`introspected-token:${id}`, () => introspectedById(db, id), INTROSPECTION_ROUTE);
     const row = rows.find((candidate) => candidate.model === model);
-    seedGrant(row);
+    rememberTokenParts(row, clock());
     return row;
   }
 
   async function storedRecord(model: string, id: string): Promise<StoredRecord | undefined> {
     if (model === 'Grant') return (await rememberForRequest(grantKey(id), () => recordById(db, model, id)))[0];
-    if (INTROSPECTED.has(model) && currentRoute() === 'introspection') return introspectedToken(id, model);
+    if (INTROSPECTED.includes(model) && currentRoute() === 'introspection') return introspectedToken(id, model);
     if (!GRANT_BOUND.has(model) || !rememberingForRequest()) return (await recordById(db, model, id))[0];
-    const [row] = await tokenWithGrant(db, model, id);
-    seedGrant(row);
+    const [row] = await tokenById(db, model, id);
+    rememberTokenParts(row, clock());
     return row;
   }
 
@@ -118,6 +79,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
             }),
           );
       if (this.model === 'Grant') forgetForRequest(grantKey(id));
+      if (this.model === 'Session' && payload.uid) forgetForRequest(providerSessionKey(payload.uid));
       const binding = this.model === 'Grant' ? bindingForGrantSave(id) : undefined;
       if (!binding) {
         await record(db).execute();
@@ -144,7 +106,8 @@ export function createAdapterFactory(db: Db, clock: () => number) {
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
-      const row = (await recordByUid(db, this.model, uid))[0];
+      const load = () => recordByUid(db, this.model, uid);
+      const row = (this.model === 'Session' ? await rememberForRequest(providerSessionKey(uid), load) : await load())[0];
       return row ? this.#revive(row) : undefined;
     }
 
@@ -195,6 +158,8 @@ export function createAdapterFactory(db: Db, clock: () => number) {
 
     async destroy(id: string): Promise<void> {
       if (this.model === 'Grant') forgetForRequest(grantKey(id));
+      // A provider session is remembered by uid, which its id does not give: forget them all.
+      if (this.model === 'Session') forgetForRequest(providerSessionKey(''), { prefix: true });
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('id', '=', id).execute();
     }
 

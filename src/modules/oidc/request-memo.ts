@@ -46,7 +46,10 @@ export function seedForRequest<T>(key: string, value: T): void {
   memoOfRequest(MEMO_ROUTES)?.set(key, Promise.resolve(value));
 }
 
-/** After a write within the request: the next lookup of `key` reads again. */
-export function forgetForRequest(key: string): void {
-  memoOfRequest(MEMO_ROUTES)?.delete(key);
+/** After a write within the request: the next lookup of `key` (or of every key it begins, with `prefix`) reads again. */
+export function forgetForRequest(key: string, options: { prefix?: boolean } = {}): void {
+  const memo = memoOfRequest(MEMO_ROUTES);
+  if (!memo) return;
+  if (!options.prefix) memo.delete(key);
+  else for (const remembered of [...memo.keys()]) if (remembered.startsWith(key)) memo.delete(remembered);
 }

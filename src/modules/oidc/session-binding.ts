@@ -16,9 +16,9 @@ import type { QueryCreator } from 'kysely';
 import { Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import { ipAllowed } from '../../companies/ip-ranges.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
-import { liveSessionBehindGrant } from '../../sessions/index.ts';
+import { liveSessionBehindGrant, type LiveSession } from '../../sessions/index.ts';
 import type { Database, Queryable } from '../../storage/index.ts';
-import { rememberForRequest } from './request-memo.ts';
+import { rememberForRequest, seedForRequest } from './request-memo.ts';
 
 export interface GrantBinding {
   grantId: string;
@@ -94,7 +94,14 @@ export async function grantServesSession(db: Queryable, grantId: string, session
  * Read once per token request (request-memo.ts), though the adapter and findAccount both ask.
  */
 export function sessionBehindGrant(db: Queryable, grantId: string, now: number) {
-  return rememberForRequest(`session-behind-grant:${grantId}`, () => liveSessionBehindGrant(db, grantId, now));
+  return rememberForRequest(sessionBehindGrantKey(grantId), () => liveSessionBehindGrant(db, grantId, now));
+}
+
+const sessionBehindGrantKey = (grantId: string) => `session-behind-grant:${grantId}`;
+
+/** For a read that found the session behind a grant along with a token (token-reads.ts). */
+export function seedSessionBehindGrant(grantId: string, session: LiveSession | undefined): void {
+  seedForRequest(sessionBehindGrantKey(grantId), session);
 }
 
 // What a token request learned about the session behind its grant, for the token
