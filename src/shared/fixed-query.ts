@@ -21,13 +21,15 @@ interface Prepared<Row> {
   sources: number[];
 }
 
-export type FixedQuery<Args extends string[], Row> = (db: Queryable, ...args: Args) => Promise<Row[]>;
+export type FixedQuery<Args extends unknown[], Row> = (db: Queryable, ...args: Args) => Promise<Row[]>;
 
 /**
- * `build` receives the database and one string per argument, and returns the query; the
+ * `build` receives the database and one marker per argument, and returns the query; the
  * result runs it with the database (the pool or a transaction) and the real arguments.
+ * The markers are strings whatever an argument's type (a number, null): the query only
+ * places them, as it places values, and each call binds its own in their place.
  */
-export function fixedQuery<Args extends string[], Row>(build: (db: Queryable, ...args: Args) => Compilable<Row>): FixedQuery<Args, Row> {
+export function fixedQuery<Args extends unknown[], Row>(build: (db: Queryable, ...args: Args) => Compilable<Row>): FixedQuery<Args, Row> {
   const argumentCount = build.length - 1;
   // By dialect adapter: the pool and its transactions share it, PostgreSQL and SQLite
   // (tests run both in one process) each get their own SQL.
@@ -38,7 +40,7 @@ export function fixedQuery<Args extends string[], Row>(build: (db: Queryable, ..
     let found = prepared.get(adapter);
     if (!found) {
       const markers = Array.from({ length: argumentCount }, (_, i) => marker(i));
-      const query = build(db, ...(markers as Args)).compile();
+      const query = build(db, ...(markers as unknown as Args)).compile();
       const sources = query.parameters.map((value) => markers.indexOf(value as string));
       if (markers.some((text, i) => query.sql.includes(text) || !sources.includes(i))) {
         throw new Error(`fixedQuery: every argument must be a bound parameter of the query: ${query.sql}`);

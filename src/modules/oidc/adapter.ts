@@ -27,6 +27,44 @@ const recordByUid = fixedQuery((db, model: string, uid: string) =>
   db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('uid', '=', uid),
 );
 
+// The writes every token request makes, compiled once too: a record saved (or saved
+// again: the provider re-saves sessions and interactions), and a single-use record spent.
+const savedRecord = fixedQuery(
+  (db, model: string, id: string, payload: string, grantId: string | null, userCode: string | null, uid: string | null, accountId: string | null, expiresAt: number | null) =>
+    recordUpsert(db, { model, id, payload, grant_id: grantId, user_code: userCode, uid, account_id: accountId, expires_at: expiresAt, consumed_at: null }),
+);
+const spentRecord = fixedQuery((db, model: string, id: string, now: number) =>
+  db.updateTable('oidc_records').set({ consumed_at: now }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).returning('grant_id'),
+);
+
+interface RecordValues {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  account_id: string | null;
+  expires_at: number | null;
+  consumed_at: null;
+}
+
+function recordUpsert(qc: QueryCreator<Database>, values: RecordValues) {
+  return qc
+    .insertInto('oidc_records')
+    .values(values)
+    .onConflict((oc) =>
+      oc.columns(['model', 'id']).doUpdateSet({
+        payload: values.payload,
+        grant_id: values.grant_id,
+        user_code: values.user_code,
+        uid: values.uid,
+        account_id: values.account_id,
+        expires_at: values.expires_at,
+      }),
+    );
+}
+
 export function createAdapterFactory(db: Db, clock: () => number) {
   async function introspectedToken(id: string, model: string) {
     const rows = await rememberForRequest(`introspected-token:${id}`, () => introspectedById(db, id), INTROSPECTION_ROUTE);
@@ -51,7 +89,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
     }
 
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      const values = {
+      const values: RecordValues = {
         model: this.model,
         id,
         payload: JSON.stringify(payload),
@@ -64,32 +102,19 @@ export function createAdapterFactory(db: Db, clock: () => number) {
         expires_at: expiresIn ? clock() + expiresIn * 1000 : null,
         consumed_at: null,
       };
-      const record = (qc: QueryCreator<Database>) =>
-        qc
-          .insertInto('oidc_records')
-          .values(values)
-          .onConflict((oc) =>
-            oc.columns(['model', 'id']).doUpdateSet({
-              payload: values.payload,
-              grant_id: values.grant_id,
-              user_code: values.user_code,
-              uid: values.uid,
-              account_id: values.account_id,
-              expires_at: values.expires_at,
-            }),
-          );
       if (this.model === 'Grant') forgetForRequest(grantKey(id));
       if (this.model === 'Session' && payload.uid) forgetForRequest(providerSessionKey(payload.uid));
       const binding = this.model === 'Grant' ? bindingForGrantSave(id) : undefined;
       if (!binding) {
-        await record(db).execute();
+        const { model, payload: json, grant_id, user_code, uid, account_id, expires_at } = values;
+        await savedRecord(db, model, id, json, grant_id, user_code, uid, account_id, expires_at);
       } else if (db.getExecutor().adapter instanceof PostgresAdapter) {
         // The grant and its binding to the Gatehouse session in one statement.
-        await record(db.with('bound', (qc) => grantBindingInsert(qc, binding, clock()).returning('grant_id'))).execute();
+        await recordUpsert(db.with('bound', (qc) => grantBindingInsert(qc, binding, clock()).returning('grant_id')), values).execute();
       } else {
         // SQLite cannot write in a WITH clause: one transaction, one commit.
         await db.transaction().execute(async (tx) => {
-          await record(tx).execute();
+          await recordUpsert(tx, values).execute();
           await grantBindingInsert(tx, binding, clock()).execute();
         });
       }
@@ -122,15 +147,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
     }
 
     async consume(id: string): Promise<void> {
-      const now = clock();
-      const consumed = await db
-        .updateTable('oidc_records')
-        .set({ consumed_at: now })
-        .where('model', '=', this.model)
-        .where('id', '=', id)
-        .where('consumed_at', 'is', null)
-        .returning('grant_id')
-        .executeTakeFirst();
+      const [consumed] = await spentRecord(db, this.model, id, clock());
       if (consumed) return;
       // Someone redeemed it first: treat this as the replay it is.
       const row = await db
