@@ -2,7 +2,8 @@
 // describe, so the trail never claims something that did not happen (or misses it).
 // Nothing updates or deletes these rows: there is no such function and no such endpoint.
 import { hashToken } from '../crypto/index.ts';
-import type { Queryable } from '../storage/index.ts';
+import type { QueryCreator } from 'kysely';
+import type { Database, Queryable } from '../storage/index.ts';
 
 export interface AuditEvent {
   companyId: string | null;
@@ -21,20 +22,22 @@ export interface AuditEvent {
 }
 
 export async function recordAudit(db: Queryable, now: number, event: AuditEvent): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      company_id: event.companyId,
-      actor_id: event.actorId,
-      actor_client_id: event.actorClientId ?? null,
-      action: event.action,
-      target: event.target ?? null,
-      ip: event.ip ?? null,
-      user_agent: event.userAgent?.slice(0, 512) ?? null,
-      detail: event.detail ? JSON.stringify(event.detail) : null,
-      created_at: now,
-    })
-    .execute();
+  await auditInsert(db, now, event).execute();
+}
+
+/** recordAudit's statement, to run as a part of another (a login's last write on PostgreSQL). */
+export function auditInsert(db: QueryCreator<Database>, now: number, event: AuditEvent) {
+  return db.insertInto('audit_events').values({
+    company_id: event.companyId,
+    actor_id: event.actorId,
+    actor_client_id: event.actorClientId ?? null,
+    action: event.action,
+    target: event.target ?? null,
+    ip: event.ip ?? null,
+    user_agent: event.userAgent?.slice(0, 512) ?? null,
+    detail: event.detail ? JSON.stringify(event.detail) : null,
+    created_at: now,
+  });
 }
 
 /** `session.ended` for the session a cookie token names, if it still exists. */

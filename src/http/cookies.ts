@@ -32,3 +32,13 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
   // Tokens are 43 base64url characters; anything else is not ours and is ignored.
   return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
 }
+
+/**
+ * The flow cookie: a stored flow's token, or a pending flow's signed token (src/login/pending-flow.ts),
+ * whose signature the login checks. Anything else is ignored.
+ */
+export function readFlowCookie(request: FastifyRequest, name: string): string | undefined {
+  const value = request.cookies[name];
+  if (value && value.length <= 3000 && /^p1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/.test(value)) return value;
+  return readCookie(request, name);
+}

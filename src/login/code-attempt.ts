@@ -6,9 +6,9 @@
 // used" and gives its slot back, so the losing twins of a login never lock the winner out.
 import { matchTotpStep, totpCode, type CodeVerdict, type OneTimeCode } from '../credentials/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
-import type { Queryable } from '../storage/index.ts';
-import { sql } from 'kysely';
-import { consumingFlow, type FlowRow } from './flows.ts';
+import type { Database, Queryable } from '../storage/index.ts';
+import { sql, type InsertQueryBuilder, type InsertResult, type QueryCreator } from 'kysely';
+import { consumeFlow, consumingFlow, type FlowRow } from './flows.ts';
 import { lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, onPostgres, releaseAttempt, reserveAttempt, slotFree, type LockoutRule } from './lockout.ts';
 
 export type CodeOutcome<T> =
@@ -90,47 +90,55 @@ export async function acceptCode<T>(deps: CoreDeps, who: Who, code: OneTimeCode,
 
 const NOT_AT_ONCE = Symbol('not at once');
 
+/** A row a finished login writes (its session, its audit event), as one statement. */
+export type LoginInsert = (db: QueryCreator<Database>) => InsertQueryBuilder<Database, 'sessions', InsertResult> | InsertQueryBuilder<Database, 'audit_events', InsertResult>;
+
 /**
- * The common case of a login's last step in one write to the user: a right app code
- * (its time `step`), an unused step and a free slot. One conditional UPDATE takes a slot,
- * the step and clears the count at once (a slot taken and given back in the same
- * statement), with `act` in the same transaction; the count cleared and the login's time
- * are the login's own user write, so `act` must not write them again. Any of the three
- * missing (or the flow already used) rolls it back: undefined, and the caller takes the
- * usual way (acceptCode), which tells a used code from a locked account. `act` failing
- * rolls it back too and its error is the answer, as in acceptCode. So nothing is accepted
- * here that acceptCode would refuse, and a success leaves what acceptCode's success leaves.
+ * The common case of a login's last step in one write: a right app code (its time
+ * `step`), an unused step and a free slot. One conditional UPDATE takes a slot, the step
+ * and clears the count at once (a slot taken and given back in the same statement) and
+ * stamps the login's time; the flow is consumed and the login's rows (`inserts`: its
+ * session and audit event) written in the same transaction. On PostgreSQL all of it is one
+ * statement (data-modifying WITHs); SQLite cannot write inside WITH, so there they are
+ * statements in a row. Any of the three missing, or the flow already used, rolls it all
+ * back: false, and the caller takes the usual way (acceptCode), which tells a used code
+ * from a locked account. An insert failing rolls it back too and its error is the answer,
+ * as in acceptCode. So nothing is accepted here that acceptCode would refuse, and a
+ * success leaves what acceptCode's success leaves.
  */
-export async function acceptAppCodeAtOnce<T>(
-  deps: CoreDeps,
-  who: Who,
-  step: number,
-  rule: LockoutRule,
-  flow: FlowRow,
-  act: (tx: Queryable, flowConsumed: boolean) => Promise<T>,
-): Promise<{ kind: 'accepted'; value: T } | undefined> {
+export async function acceptAppCodeAtOnce(deps: CoreDeps, who: Who, step: number, rule: LockoutRule, flow: FlowRow, inserts: readonly LoginInsert[]): Promise<boolean> {
+  const now = deps.clock();
+  const takingUser = (db: QueryCreator<Database>) =>
+    db
+      .updateTable('users')
+      .set({ totp_last_step: step, failed_logins: 0, locked_until: null, last_login_at: now })
+      .where('company_id', '=', who.companyId)
+      .where('id', '=', who.userId)
+      .where(slotFree(rule, now))
+      .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]));
   try {
-    const value = await deps.db.transaction().execute(async (tx) => {
-      const now = deps.clock();
-      // On PostgreSQL the login flow is consumed in the same statement, and the user is
-      // written only if it was (SQLite cannot write inside WITH: `act` consumes it there).
-      const flowConsumed = onPostgres(tx);
-      const users = flowConsumed ? tx.with('consumed', (qc) => consumingFlow(qc, flow).returning('id_hash')) : tx;
-      const taken = await users
-        .updateTable('users')
-        .set({ totp_last_step: step, failed_logins: 0, locked_until: null, last_login_at: now })
-        .where('company_id', '=', who.companyId)
-        .where('id', '=', who.userId)
-        .where(slotFree(rule, now))
-        .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
-        .$if(flowConsumed, (qb) => qb.where(sql<boolean>`exists (select 1 from consumed)`))
-        .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) !== 1) throw NOT_AT_ONCE;
-      return act(tx, flowConsumed);
+    await deps.db.transaction().execute(async (tx) => {
+      if (onPostgres(tx)) {
+        // The inserts run whatever the UPDATE finds (PostgreSQL runs every part of a WITH);
+        // when it took no user, throwing below rolls them back with the rest.
+        const withInserts = inserts.reduce<QueryCreator<Database>>((db, insert, i) => db.with(`login_row_${i}`, (qc) => insert(qc)), tx);
+        const taken = await withInserts
+          .with('consumed', (qc) => consumingFlow(qc, flow).returning('id_hash'))
+          // The user is written only if the flow was consumed.
+          .with('taken', (qc) => takingUser(qc).where(sql<boolean>`exists (select 1 from consumed)`).returning('id'))
+          .selectFrom('taken')
+          .select('id')
+          .execute();
+        if (taken.length !== 1) throw NOT_AT_ONCE;
+        return;
+      }
+      const taken = await takingUser(tx).executeTakeFirst();
+      if (Number(taken.numUpdatedRows) !== 1 || !(await consumeFlow(tx, flow))) throw NOT_AT_ONCE;
+      for (const insert of inserts) await insert(tx).execute();
     });
-    return { kind: 'accepted', value };
+    return true;
   } catch (error) {
-    if (error === NOT_AT_ONCE) return undefined;
+    if (error === NOT_AT_ONCE) return false;
     throw error;
   }
 }

@@ -1,15 +1,19 @@
 // Login flow rows: one per sign-in attempt, named by a random token in an HttpOnly
 // cookie (stored hashed). The row records how far the person has got, so no step can be
-// skipped by calling a later endpoint directly.
+// skipped by calling a later endpoint directly. Until its password is proved, a flow
+// lives in its cookie alone (pending-flow.ts): no row, so nothing here finds it.
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Database, Queryable } from '../storage/index.ts';
-import type { QueryCreator, Selectable } from 'kysely';
+import type { QueryCreator, RawBuilder, Selectable } from 'kysely';
 import type { LoginFlowsTable } from '../storage/schema.ts';
 
 export const FLOW_TTL_MS = 10 * 60_000;
 export type FlowRow = Selectable<LoginFlowsTable>;
 export type FlowStep = LoginFlowsTable['step'];
+/** How a pending flow's token (pending-flow.ts) begins; a stored flow's token never has a dot. */
+export const PENDING_FLOW_PREFIX = 'p1.';
+export const isPendingFlowToken = (token: string) => token.startsWith(PENDING_FLOW_PREFIX);
 
 export async function createFlow(
   db: Queryable,
@@ -42,14 +46,14 @@ export async function createFlow(
 // write in every login for nothing.
 const SWEEP_EVERY_MS = 60_000;
 let nextSweepAt = 0;
-async function sweepExpiredFlows(db: Queryable, now: number) {
+export async function sweepExpiredFlows(db: Queryable, now: number) {
   if (now < nextSweepAt && nextSweepAt - now <= SWEEP_EVERY_MS) return; // (a clock set back sweeps again)
   nextSweepAt = now + SWEEP_EVERY_MS;
   await db.deleteFrom('login_flows').where('expires_at', '<', now - FLOW_TTL_MS).execute();
 }
 
 export async function findFlow(db: Queryable, token: string | undefined, now: number): Promise<FlowRow | undefined> {
-  if (!token) return undefined;
+  if (!token || isPendingFlowToken(token)) return undefined;
   return db
     .selectFrom('login_flows')
     .selectAll()
@@ -60,6 +64,9 @@ export async function findFlow(db: Queryable, token: string | undefined, now: nu
 
 /** The flow at the expected step, or the error the person should see. */
 export async function requireFlowAt(db: Queryable, token: string | undefined, step: FlowStep, now: number) {
+  // A pending flow is at the password step (whose caller checks its signature): for any
+  // other step it is the wrong one, as a stored flow at the password step would be.
+  if (token && isPendingFlowToken(token) && step !== 'password') throw new GatehouseError('login.wrong_step');
   const flow = await findFlow(db, token, now);
   if (!flow) throw new GatehouseError('login.flow_expired');
   if (flow.step !== step) throw new GatehouseError('login.wrong_step');
@@ -88,8 +95,23 @@ export function consumingFlow(db: QueryCreator<Database>, flow: FlowRow) {
   return db.deleteFrom('login_flows').where('id_hash', '=', flow.id_hash).where('step', '=', flow.step);
 }
 
+/**
+ * A pending flow stored at `step` (the password step's second write), or nothing when a
+ * flow of that name is stored already (single use). With `onlyIf`, only where that holds
+ * (an INSERT ... SELECT, so PostgreSQL can make it depend on another part of its WITH).
+ */
+export function storingFlow(db: QueryCreator<Database>, flow: FlowRow, step: FlowStep, onlyIf?: RawBuilder<boolean>) {
+  const row = { ...flow, step };
+  const insert = db.insertInto('login_flows');
+  const filled = onlyIf
+    ? insert.columns(FLOW_COLUMNS).expression(db.selectNoFrom((eb) => FLOW_COLUMNS.map((column) => eb.val(row[column]).as(column))).where(onlyIf))
+    : insert.values(row);
+  return filled.onConflict((oc) => oc.column('id_hash').doNothing()).returning('id_hash');
+}
+const FLOW_COLUMNS = ['id_hash', 'company_id', 'user_id', 'username', 'company_name', 'step', 'enroll_secret', 'totp_failures', 'return_to', 'expires_at', 'created_at', 'first_factor'] as const;
+
 export async function deleteFlow(db: Queryable, token: string | undefined): Promise<void> {
-  if (token) await db.deleteFrom('login_flows').where('id_hash', '=', hashToken(token)).execute();
+  if (token && !isPendingFlowToken(token)) await db.deleteFrom('login_flows').where('id_hash', '=', hashToken(token)).execute();
 }
 
 /** Counts a wrong code atomically; returns the new count. */

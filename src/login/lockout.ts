@@ -6,7 +6,7 @@
 import { PostgresAdapter, sql, type ExpressionBuilder, type QueryCreator } from 'kysely';
 import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
 import type { Database, Queryable } from '../storage/index.ts';
-import { advanceFlow, advancingFlow, type FlowRow, type FlowStep } from './flows.ts';
+import { advanceFlow, advancingFlow, storingFlow, type FlowRow, type FlowStep } from './flows.ts';
 
 export const MAX_FAILURES = 5;
 export const LOCK_MS = 15 * 60_000;
@@ -124,6 +124,39 @@ export async function releaseAttemptAndAdvance(db: Queryable, companyId: string,
   return db.transaction().execute(async (tx) => {
     await releaseAttempt(tx, companyId, userId);
     return advanceFlow(tx, flow, to);
+  });
+}
+
+/**
+ * A right password's slot given back and its pending flow stored at its next step
+ * (pending-flow.ts), together: one statement on PostgreSQL, one transaction on SQLite.
+ * Both only while the user is as the password step found it (the same password hash,
+ * active): a password change or deactivation that raced the hash ends the flow, as
+ * deleting a stored flow would. On PostgreSQL the user's row lock makes a concurrent change
+ * wait or be waited for. 'taken': the flow was stored already (a raced or replayed
+ * request); the slot is given back all the same. 'user_changed': nothing was written.
+ */
+export async function releaseAttemptAndStore(
+  db: Queryable,
+  user: { company_id: string; id: string; password_hash: string },
+  flow: FlowRow,
+  to: FlowStep,
+): Promise<'stored' | 'taken' | 'user_changed'> {
+  const releasingAsFound = (qc: QueryCreator<Database>) =>
+    releasing(qc, user.company_id, user.id).where('password_hash', '=', user.password_hash).where('status', '=', 'active');
+  if (onPostgres(db)) {
+    const [counts] = await db
+      .with('released', (qc) => releasingAsFound(qc).returning('id'))
+      .with('stored', (qc) => storingFlow(qc, flow, to, sql<boolean>`exists (select 1 from released)`))
+      .selectNoFrom([sql<string>`(select count(*) from released)`.as('released'), sql<string>`(select count(*) from stored)`.as('stored')])
+      .execute();
+    if (Number(counts?.released) !== 1) return 'user_changed';
+    return Number(counts?.stored) === 1 ? 'stored' : 'taken';
+  }
+  return db.transaction().execute(async (tx) => {
+    const released = await releasingAsFound(tx).executeTakeFirst();
+    if (Number(released.numUpdatedRows) !== 1) return 'user_changed';
+    return (await storingFlow(tx, flow, to).execute()).length === 1 ? 'stored' : 'taken';
   });
 }
 

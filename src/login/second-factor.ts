@@ -1,52 +1,33 @@
 // The last login step: the code from the authenticator app, or a recovery code. Only it
 // creates a session, in the same transaction that consumes the flow and uses up the code.
-import { recordAudit } from '../audit/index.ts';
+import { auditInsert, recordAudit } from '../audit/index.ts';
 import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
 import { recoveryCode, type OneTimeCode } from '../credentials/index.ts';
 import { assertThat, GatehouseError, type ErrorCode } from '../errors.ts';
-import { createSession } from '../sessions/index.ts';
+import { newSession } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { getUser, type UserRow } from '../users/index.ts';
 import { advanceFlow, consumeFlow, countTotpFailure, deleteFlow, requireFlowAt, type FlowRow } from './flows.ts';
-import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep } from './code-attempt.ts';
+import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
 import { lockoutRuleOf, releaseAttempt } from './lockout.ts';
 
 import { keyDemand, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 
-export async function finishLogin(
-  deps: CoreDeps,
-  tx: Queryable,
-  flow: FlowRow,
-  meta: RequestMeta,
-  factor: { amr: string[]; detail?: Record<string, unknown> },
-  known: { policy?: CompanyPolicy; userWritten?: boolean; flowConsumed?: boolean } = {},
-) {
+type Factor = { amr: string[]; detail?: Record<string, unknown> };
+
+/** What a finished login writes besides the flow and the user: its session and its audit event. */
+function loginRows(deps: CoreDeps, flow: FlowRow, who: { companyId: string; userId: string }, meta: RequestMeta, factor: Factor, policy: CompanyPolicy) {
   const now = deps.clock();
   // After the company's identity provider, the first factor was the provider's ("fed",
   // as Entra ID says it), not a password: the session and module ID tokens say so.
   const federated = flow.first_factor === 'fed';
   const amr = federated ? factor.amr.map((method) => (method === 'pwd' ? 'fed' : method)) : factor.amr;
   const detail = federated ? { ...factor.detail, firstFactor: 'sso' } : factor.detail;
-  if (!known.flowConsumed && !(await consumeFlow(tx, flow))) throw new GatehouseError('login.flow_expired');
-  assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
-  // One write for the user: the lockout count cleared (which also gives back the code's
-  // attempt slot, see acceptCode's countClearedByAct) and the time of this login; already
-  // written with the code's step when the code was taken at once (acceptAppCodeAtOnce).
-  if (!known.userWritten) {
-    await tx
-      .updateTable('users')
-      .set({ failed_logins: 0, locked_until: null, last_login_at: now })
-      .where('company_id', '=', flow.company_id)
-      .where('id', '=', flow.user_id)
-      .execute();
-  }
-  const sessionTtlMs = (known.policy ?? (await getCompanyPolicy(tx, flow.company_id))).sessionAbsoluteMinutes * 60_000;
-  const sessionToken = await createSession(
-    tx,
+  const sessionTtlMs = policy.sessionAbsoluteMinutes * 60_000;
+  const session = newSession(
     {
-      companyId: flow.company_id,
-      userId: flow.user_id,
+      ...who,
       amr,
       ip: meta.ip,
       userAgent: meta.userAgent,
@@ -56,16 +37,26 @@ export async function finishLogin(
     },
     now,
   );
-  await recordAudit(tx, now, {
-    companyId: flow.company_id,
-    actorId: flow.user_id,
-    action: 'login.succeeded',
-    target: flow.user_id,
-    ip: meta.ip,
-    userAgent: meta.userAgent,
-    ...(detail ? { detail } : {}),
-  });
-  return { sessionToken, sessionTtlMs };
+  const event = { companyId: who.companyId, actorId: who.userId, action: 'login.succeeded', target: who.userId, ip: meta.ip, userAgent: meta.userAgent, ...(detail ? { detail } : {}) };
+  const inserts: LoginInsert[] = [session.insert, (db) => auditInsert(db, now, event)];
+  return { inserts, result: { sessionToken: session.token, sessionTtlMs } };
+}
+
+export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, meta: RequestMeta, factor: Factor, known: { policy?: CompanyPolicy } = {}) {
+  if (!(await consumeFlow(tx, flow))) throw new GatehouseError('login.flow_expired');
+  assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
+  // One write for the user: the lockout count cleared (which also gives back the code's
+  // attempt slot, see acceptCode's countClearedByAct) and the time of this login.
+  await tx
+    .updateTable('users')
+    .set({ failed_logins: 0, locked_until: null, last_login_at: deps.clock() })
+    .where('company_id', '=', flow.company_id)
+    .where('id', '=', flow.user_id)
+    .execute();
+  const policy = known.policy ?? (await getCompanyPolicy(tx, flow.company_id));
+  const rows = loginRows(deps, flow, { companyId: flow.company_id, userId: flow.user_id }, meta, factor, policy);
+  for (const insert of rows.inserts) await insert(tx).execute();
+  return rows.result;
 }
 
 type CodeError = Extract<ErrorCode, 'totp.invalid_code' | 'recovery.invalid_code'>;
@@ -117,8 +108,9 @@ async function secondFactor(
   const who = { companyId: user.company_id, userId: user.id };
   const rule = lockoutRuleOf(policy);
   const step = demand.mustAddKey ? null : (factor.appStep?.(user) ?? null);
+  const atOnce = step === null ? undefined : loginRows(deps, flow, who, meta, factor, policy);
   const outcome =
-    (step !== null ? await acceptAppCodeAtOnce(deps, who, step, rule, flow, (tx, flowConsumed) => finishLogin(deps, tx, flow, meta, factor, { policy, userWritten: true, flowConsumed })) : undefined) ??
+    (step !== null && atOnce && (await acceptAppCodeAtOnce(deps, who, step, rule, flow, atOnce.inserts)) ? { kind: 'accepted' as const, value: atOnce.result } : undefined) ??
     (await acceptCode(
       deps,
       who,

@@ -5,8 +5,9 @@ import { findCompanyByName, getCompanyPolicy, ipAllowed, keyRequired, type Compa
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { findUserByUsername, getUser, type UserRow } from '../users/index.ts';
-import { createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
-import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, releaseAttemptAndAdvance, reserveAttempt } from './lockout.ts';
+import { createFlow, deleteFlow, findFlow, isPendingFlowToken, requireFlowAt, sweepExpiredFlows, type FlowRow } from './flows.ts';
+import { openPendingFlow, pendingFlowToken, type PendingFlow } from './pending-flow.ts';
+import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, releaseAttemptAndAdvance, releaseAttemptAndStore, reserveAttempt } from './lockout.ts';
 import { countIpFailure, ipThrottled } from './ip-throttle.ts';
 import { activeProvider, passwordClosedBySso } from './federated.ts';
 import { countCredentials } from '../webauthn/index.ts';
@@ -47,6 +48,8 @@ export async function secondFactorsOf(
 }
 
 export async function currentStep(deps: CoreDeps, flowToken: string | undefined) {
+  const pending = flowToken && isPendingFlowToken(flowToken) ? openPendingFlow(deps, flowToken, deps.clock()) : undefined;
+  if (pending) return { step: 'password' as LoginStep, username: pending.flow.username, companyName: pending.flow.company_name };
   const flow = await findFlow(deps.db, flowToken, deps.clock());
   // A passkey login waiting for the browser is not a page to come back to.
   if (!flow || flow.step === 'passkey') return { step: 'identify' as LoginStep };
@@ -55,7 +58,12 @@ export async function currentStep(deps: CoreDeps, flowToken: string | undefined)
   return { step: flow.step as LoginStep, username: flow.username, companyName: flow.company_name, ...secondFactors, ...(provider ? { provider: provider.name } : {}) };
 }
 
-/** Step one. Always moves on to the password: nothing here tells whether names exist. */
+/**
+ * Step one. Always moves on to the password: nothing here tells whether names exist. The
+ * flow is not stored until the password is proved: its cookie carries it (pending-flow.ts).
+ * A company with single sign-on gets a stored flow at once (the provider's request is
+ * bound to it, and "Use password instead" moves it on).
+ */
 export async function identify(
   deps: CoreDeps,
   input: { username: string; companyName: string; returnTo?: string | undefined },
@@ -68,18 +76,21 @@ export async function identify(
   // whether the user exists.
   const provider = await activeProvider(deps.db, company?.id ?? NO_SUCH_ID); // runs either way, as above
   const step = provider ? ('sso' as const) : ('password' as const);
-  const flowToken = await createFlow(
-    deps.db,
-    {
-      companyId: company?.id ?? null,
-      userId: user?.id ?? null,
-      username: input.username.trim(),
-      companyName: input.companyName.trim(),
-      returnTo: input.returnTo ?? null,
-      step,
-    },
-    deps.clock(),
-  );
+  const flow = {
+    companyId: company?.id ?? null,
+    userId: user?.id ?? null,
+    username: input.username.trim(),
+    companyName: input.companyName.trim(),
+    returnTo: input.returnTo ?? null,
+  };
+  const now = deps.clock();
+  let flowToken: string;
+  if (provider) {
+    flowToken = await createFlow(deps.db, { ...flow, step }, now);
+  } else {
+    flowToken = pendingFlowToken(deps, flow, now);
+    await sweepExpiredFlows(deps.db, now);
+  }
   return {
     flowToken,
     step: step as LoginStep,
@@ -113,9 +124,23 @@ async function refusalAfterPassword(deps: CoreDeps, user: UserRow, policy: Compa
   return undefined;
 }
 
-/** Step two. Every failure (unknown, wrong, locked, disabled) is the same answer. */
+/** The flow at the password step: pending (identify's cookie), or stored ("Use password instead" after SSO). */
+async function flowAtPassword(deps: CoreDeps, flowToken: string | undefined): Promise<{ flow: FlowRow; pending?: PendingFlow }> {
+  if (flowToken && isPendingFlowToken(flowToken)) {
+    const pending = openPendingFlow(deps, flowToken, deps.clock());
+    if (!pending) throw new GatehouseError('login.flow_expired');
+    return { flow: pending.flow, pending };
+  }
+  return { flow: await requireFlowAt(deps.db, flowToken, 'password', deps.clock()) };
+}
+
+/**
+ * Step two. Every failure (unknown, wrong, locked, disabled) is the same answer. A
+ * pending flow is stored once the password is proved; `flowToken` then names it, for the
+ * flow cookie.
+ */
 export async function checkPassword(deps: CoreDeps, flowToken: string | undefined, password: string, meta: RequestMeta) {
-  const flow = await requireFlowAt(deps.db, flowToken, 'password', deps.clock());
+  const { flow, pending } = await flowAtPassword(deps, flowToken);
   if (await ipThrottled(deps.db, meta.ip, deps.clock())) {
     await deps.hasher.verifyDummy(password);
     throw new GatehouseError('request.rate_limited');
@@ -170,8 +195,18 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     });
     throw new GatehouseError('login.ip_not_allowed');
   }
-  if (!(await releaseAttemptAndAdvance(deps.db, user.company_id, user.id, flow, next))) throw new GatehouseError('login.wrong_step');
-  return { step: next as LoginStep, ...(next === 'totp' ? { secondFactors: await secondFactorsOf(deps.db, user.company_id, user.id, { user, policy }) } : {}) };
+  if (pending) {
+    const stored = await releaseAttemptAndStore(deps.db, { ...user, password_hash: user.password_hash }, flow, next);
+    if (stored === 'user_changed') {
+      await giveSlotBack();
+      throw new GatehouseError('login.flow_expired');
+    }
+    if (stored === 'taken') throw new GatehouseError('login.wrong_step');
+  } else if (!(await releaseAttemptAndAdvance(deps.db, user.company_id, user.id, flow, next))) {
+    throw new GatehouseError('login.wrong_step');
+  }
+  const secondFactors = next === 'totp' ? { secondFactors: await secondFactorsOf(deps.db, user.company_id, user.id, { user, policy }) } : {};
+  return { step: next as LoginStep, ...secondFactors, ...(pending ? { flowToken: pending.storedToken } : {}) };
 }
 
 /** The session for a finished login, as long as the company's session limit allows. */

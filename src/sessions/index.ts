@@ -6,7 +6,8 @@
 // (src/modules/oidc/session-binding.ts) but never keep it alive.
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { ipAllowed } from '../companies/ip-ranges.ts';
-import type { Queryable } from '../storage/index.ts';
+import type { QueryCreator } from 'kysely';
+import type { Database, Queryable } from '../storage/index.ts';
 import { fixedQuery } from '../shared/fixed-query.ts';
 
 /** Defaults; each company's policy sets its own (session_absolute_minutes, session_idle_minutes). */
@@ -15,28 +16,41 @@ export const SESSION_IDLE_MS = 30 * 60_000;
 /** Refresh last_seen_at at most this often, to keep reads cheap. */
 const TOUCH_EVERY_MS = 60_000;
 
-export async function createSession(
-  db: Queryable,
-  input: { companyId: string; userId: string; amr: string[]; ip: string | null; userAgent: string | null; ttlMs?: number; loginFor?: string | null },
-  now: number,
-): Promise<string> {
+export interface NewSession {
+  companyId: string;
+  userId: string;
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+  ttlMs?: number;
+  loginFor?: string | null;
+}
+
+/**
+ * A new session: the token for its cookie, and its row as one statement, to run alone or
+ * as a part of another (a login's last write on PostgreSQL, src/login/code-attempt.ts).
+ */
+export function newSession(input: NewSession, now: number) {
   const token = randomToken();
-  await db
-    .insertInto('sessions')
-    .values({
-      id_hash: hashToken(token),
-      company_id: input.companyId,
-      user_id: input.userId,
-      amr: input.amr.join(' '),
-      created_at: now,
-      last_seen_at: now,
-      expires_at: now + (input.ttlMs ?? SESSION_ABSOLUTE_MS),
-      ip: input.ip,
-      user_agent: input.userAgent?.slice(0, 512) ?? null,
-      login_for: input.loginFor ?? null,
-    })
-    .execute();
-  return token;
+  const values = {
+    id_hash: hashToken(token),
+    company_id: input.companyId,
+    user_id: input.userId,
+    amr: input.amr.join(' '),
+    created_at: now,
+    last_seen_at: now,
+    expires_at: now + (input.ttlMs ?? SESSION_ABSOLUTE_MS),
+    ip: input.ip,
+    user_agent: input.userAgent?.slice(0, 512) ?? null,
+    login_for: input.loginFor ?? null,
+  };
+  return { token, insert: (db: QueryCreator<Database>) => db.insertInto('sessions').values(values) };
+}
+
+export async function createSession(db: Queryable, input: NewSession, now: number): Promise<string> {
+  const session = newSession(input, now);
+  await session.insert(db).execute();
+  return session.token;
 }
 
 export interface SignedIn {

@@ -65,6 +65,29 @@ for (const engine of await enginesUnderTest()) describe(`replayed codes never lo
     assert.ok(await nextLoginWorks(user), 'the winner is not locked out');
   });
 
+  test('a right code refused (used, or the account locked) leaves no session and no login event behind', async () => {
+    const user = await tenants.member();
+    const { db } = server.gatehouse.deps;
+    const left = async () => ({
+      sessions: (await db.selectFrom('sessions').select('id_hash').where('company_id', '=', user.companyId).execute()).length,
+      logins: (await db.selectFrom('audit_events').select('id').where('company_id', '=', user.companyId).where('action', '=', 'login.succeeded').execute()).length,
+    });
+    const before = await left();
+    const code = totpAt(user.totpSecret, server.clock());
+    assert.equal((await (await atCodeStep(user))!.post('/api/login/totp', { code })).status, 200);
+    const afterLogin = await left();
+    assert.deepEqual(afterLogin, { sessions: before.sessions + 1, logins: before.logins + 1 });
+
+    assert.equal((await (await atCodeStep(user))!.post('/api/login/totp', { code })).body.error?.code, 'totp.already_used');
+    assert.deepEqual(await left(), afterLogin, 'a used code');
+
+    const held = await atCodeStep(user);
+    for (let i = 0; i < 5; i += 1) await (await atCodeStep(user))!.post('/api/login/totp', { code: wrongCode(user.totpSecret) });
+    const locked = await held!.post('/api/login/totp', { code: totpAt(user.totpSecret, server.clock(), 1) });
+    assert.equal(locked.status, 401, 'a right code while the account is locked');
+    assert.deepEqual(await left(), afterLogin, 'a locked account');
+  });
+
   test('property: wrong codes lock at the threshold, already used codes never count', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.constantFrom('wrong', 'same', 'older'), { minLength: 1, maxLength: 8 }), async (tries) => {

@@ -59,8 +59,10 @@ describe('session cookies over plain http (the localhost exception)', () => {
       assert.equal(cookie.samesite?.toLowerCase(), 'lax');
       assert.equal(cookie.path, '/');
       assert.equal(cookie.domain, undefined);
-      assert.match(cookie.value ?? '', /^[A-Za-z0-9_-]{43}$/, '256-bit random value');
     }
+    assert.match(session?.value ?? '', /^[A-Za-z0-9_-]{43}$/, '256-bit random value');
+    // Until the password is proved the flow travels in its cookie, signed (test/http/login-pending-flow.test.ts).
+    assert.match(flow?.value ?? '', /^p1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/, 'a signed flow');
     assert.ok(Number(session?.['max-age']) <= 12 * 3600);
     const cleared = findCookie(doneLines, 'gh_flow');
     assert.equal(cleared?.value, '', 'the flow cookie is cleared at login');

@@ -1,4 +1,5 @@
-// The identifier-first login over JSON. The flow cookie names the server-side flow; the
+// The identifier-first login over JSON. The flow cookie carries the flow until the
+// password is proved (signed, src/login/pending-flow.ts), then names the stored flow; the
 // session cookie is minted only when the second factor is done.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
@@ -13,6 +14,7 @@ import {
   type LoginStep,
 } from '../../login/index.ts';
 import { done } from '../../contract/common.ts';
+import { GatehouseError } from '../../errors.ts';
 import {
   codeBody,
   enrollmentDone,
@@ -27,7 +29,7 @@ import { endSession } from '../../sessions/index.ts';
 import { logOut } from '../../users/index.ts';
 import { forAudience } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { clearCookie, readCookie, setCookie } from '../cookies.ts';
+import { clearCookie, readCookie, readFlowCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
 
 const doneAnswer = (result: { step: LoginStep; redirectTo: string | null }) =>
@@ -37,7 +39,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps, cookies } = ctx;
   const secure = deps.config.secureCookies;
   const flowOf = (request: { cookies: Record<string, string | undefined> }) =>
-    readCookie(request as never, cookies.flow);
+    readFlowCookie(request as never, cookies.flow);
 
   async function signIn(reply: FastifyReply, session: { sessionToken: string; sessionTtlMs: number }, oldSession: string | undefined) {
     // A fresh session id at every login; whatever session cookie came in is ended.
@@ -65,7 +67,18 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.post(
       '/api/login/password',
       { schema: { summary: 'Step 2: the password', body: passwordBody, response: { 200: loginState } } },
-      async (request) => checkPassword(deps, flowOf(request), request.body.password, requestMeta(request)),
+      async (request, reply) => {
+        try {
+          const { flowToken, ...answer } = await checkPassword(deps, flowOf(request), request.body.password, requestMeta(request));
+          // The flow identify handed out is stored now, under a new name (src/login/pending-flow.ts).
+          if (flowToken) setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
+          return answer;
+        } catch (error) {
+          // The flow ends here: a stored one is deleted, a pending one (only in the cookie) dropped.
+          if (error instanceof GatehouseError && error.code === 'login.ip_not_allowed') clearCookie(reply, secure, cookies.flow);
+          throw error;
+        }
+      },
     );
 
     api.post(

@@ -1,0 +1,82 @@
+// Identify stores nothing: the login flow travels in its cookie, signed, until the
+// password is proved, and is stored then under a new name (src/login/pending-flow.ts).
+// What a person, or someone holding or altering that cookie, can do with it.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { totpAt } from '../helpers/totp.ts';
+
+const STORED_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+for (const engine of await enginesUnderTest()) describe(`a login flow before its password (${engine})`, () => {
+  let server: TestServer;
+  let operator: Awaited<ReturnType<typeof signedInOperator>>;
+  before(async () => {
+    server = await startTestServer({ engine });
+    operator = await signedInOperator(server);
+  });
+  after(() => server.close());
+
+  const names = () => ({ username: operator.username, companyName: operator.companyName });
+  const storedFlows = async (username: string) => (await server.gatehouse.deps.db.selectFrom('login_flows').select('step').where('username', '=', username).execute()).map((f) => f.step);
+  async function identified(who = names()) {
+    const agent = server.agent();
+    assert.equal((await agent.post('/api/login/identify', who)).status, 200);
+    return { agent, cookie: agent.cookies.get('gh_flow') as string };
+  }
+  const withCookie = (cookie: string) => {
+    const agent = server.agent();
+    agent.cookies.set('gh_flow', cookie);
+    return agent;
+  };
+
+  test('identify stores nothing, and its cookie is as long whether the user and company exist or not', async () => {
+    const known = await identified();
+    const unknownUser = await identified({ ...names(), username: 'z'.repeat(operator.username.length) });
+    const unknownCompany = await identified({ username: operator.username, companyName: 'Q'.repeat(operator.companyName.length) });
+    assert.deepEqual(await storedFlows(operator.username), []);
+    assert.doesNotMatch(known.cookie, STORED_TOKEN, 'not a stored flow name');
+    assert.deepEqual([unknownUser.cookie.length, unknownCompany.cookie.length], [known.cookie.length, known.cookie.length]);
+    assert.deepEqual((await known.agent.get('/api/login')).body, { step: 'password', ...names() }, 'a reload finds the password step');
+  });
+
+  test('an altered or expired flow cookie is refused like an expired flow', async () => {
+    const { cookie } = await identified();
+    const dot = cookie.lastIndexOf('.');
+    const flip = (at: number) => cookie.slice(0, at) + (cookie[at] === 'A' ? 'B' : 'A') + cookie.slice(at + 1);
+    for (const [what, altered] of [['its content', flip(Math.floor(dot / 2))], ['its signature', flip(dot + 5)], ['its signature, cut', cookie.slice(0, -1)]] as const) {
+      const answer = await withCookie(altered).post('/api/login/password', { password: STRONG_PASSWORD });
+      assert.equal(answer.body.error?.code, 'login.flow_expired', what);
+    }
+
+    const late = await identified();
+    server.clock.advance(10 * 60_000 + 1000);
+    assert.equal((await late.agent.post('/api/login/password', { password: STRONG_PASSWORD })).body.error?.code, 'login.flow_expired');
+    assert.deepEqual((await late.agent.get('/api/login')).body, { step: 'identify' });
+  });
+
+  test('the password step stores the flow under a new cookie; the identify cookie replayed starts no second flow', async () => {
+    const { agent, cookie } = await identified();
+    const proved = await agent.post('/api/login/password', { password: STRONG_PASSWORD });
+    assert.equal(proved.body.step, 'totp');
+    const stored = agent.cookies.get('gh_flow') as string;
+    assert.match(stored, STORED_TOKEN);
+    assert.deepEqual(await storedFlows(operator.username), ['totp']);
+
+    const replayed = await withCookie(cookie).post('/api/login/password', { password: STRONG_PASSWORD });
+    assert.equal(replayed.body.error?.code, 'login.wrong_step', 'the flow it names is stored already');
+    assert.deepEqual(await storedFlows(operator.username), ['totp']);
+    assert.equal((await withCookie(cookie).post('/api/login/totp', { code: totpAt(operator.totpSecret, server.clock()) })).status, 409, 'it never reaches the code step');
+
+    server.clock.advance(30_000);
+    const done = await agent.post('/api/login/totp', { code: totpAt(operator.totpSecret, server.clock()) });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.deepEqual(await storedFlows(operator.username), []);
+    // Once the login is done the replayed cookie is what a fresh identify gives anyone: a
+    // password step, which asks for the password again (and counts toward the lockout).
+    const again = await withCookie(cookie).post('/api/login/password', { password: 'Not-The-Password-1!' });
+    assert.equal(again.body.error?.code, 'login.invalid_credentials');
+  });
+});
