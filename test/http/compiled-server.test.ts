@@ -4,17 +4,14 @@
 // a first sign-up and log-in. Node runs it with type stripping off, so a .ts module loaded
 // by the primary or a worker (a path the build did not rewrite) fails the start loudly.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Agent } from '../helpers/agent.ts';
 import { STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
-import { freePort } from '../helpers/net.ts';
-import { TEST_SECRET_KEY } from '../helpers/server.ts';
-import { until } from '../helpers/until.ts';
+import { startNodeProcess, type NodeProcess } from '../helpers/node-process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NO_TYPESCRIPT = '--no-experimental-strip-types';
@@ -22,11 +19,7 @@ const NO_TYPESCRIPT = '--no-experimental-strip-types';
 describe('the compiled server (npm run build:server)', () => {
   let buildDir: string;
   let cli: string;
-  let child: ChildProcess;
-  let output = '';
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  let baseUrl: string;
-  let dataDir: string;
+  let node: NodeProcess;
   before(async () => {
     // Under test-output/ (inside the repository, so the build finds node_modules and web/dist
     // as dist/ does) rather than dist/ itself, which a running `npm start` may be using.
@@ -34,36 +27,12 @@ describe('the compiled server (npm run build:server)', () => {
     buildDir = mkdtempSync(path.join(ROOT, 'test-output', 'compiled-server-'));
     execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-server.ts'), path.relative(ROOT, buildDir)], { stdio: 'pipe' });
     cli = path.join(buildDir, 'src/cli/index.js');
-    const port = await freePort();
-    baseUrl = `http://localhost:${port}`;
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-compiled-'));
-    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(GATEHOUSE_|PORT$|HOST$|NODE_OPTIONS$)/.test(key)));
-    child = spawn(process.execPath, [NO_TYPESCRIPT, cli, 'serve'], {
-      cwd: dataDir,
-      env: {
-        ...env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        GATEHOUSE_PUBLIC_URL: baseUrl,
-        GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
-        GATEHOUSE_DATA_DIR: dataDir,
-        GATEHOUSE_DEMO_MODULE: 'off',
-        GATEHOUSE_LOG_LEVEL: 'warn',
-        GATEHOUSE_ARGON2_MAX_CONCURRENCY: '2',
-        GATEHOUSE_WORKERS: '2',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code, signal) => (exited = { code, signal }));
-    // The banner comes from the first worker, so it also says a worker started from the build.
-    await until(() => output.includes('Then log in with Username') || exited !== undefined, 'the compiled server to start', 60_000);
-    assert.equal(exited, undefined, `exited at start:\n${output}`);
+    // As the systemd unit runs it; the banner comes from the first worker, so it also says
+    // a worker started from the build.
+    node = await startNodeProcess([NO_TYPESCRIPT, cli, 'serve'], { inDataDir: true });
   });
   after(() => {
-    if (child && exited === undefined) child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    node?.cleanUp();
     rmSync(buildDir, { recursive: true, force: true });
   });
 
@@ -74,22 +43,22 @@ describe('the compiled server (npm run build:server)', () => {
   });
 
   test('it found the web app: no warning, and the page and its script are served', async () => {
-    assert.doesNotMatch(output, /web app is not built/, output);
-    const page = await fetch(`${baseUrl}/login`);
+    assert.doesNotMatch(node.output(), /web app is not built/, node.output());
+    const page = await fetch(`${node.baseUrl}/login`);
     assert.equal(page.status, 200);
     const html = await page.text();
     const script = /<script type="module"[^>]* src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     assert.ok(script, `the web app's index.html, not another page:\n${html.slice(0, 500)}`);
-    const asset = await fetch(baseUrl + script);
+    const asset = await fetch(node.baseUrl + script);
     assert.equal(asset.status, 200);
     assert.match(asset.headers.get('content-type') ?? '', /javascript/);
   });
 
   test('the API answers: health, the Sign Up link, setting the first password, logging in', async () => {
-    assert.equal((await fetch(`${baseUrl}/readyz`)).status, 200);
-    const link = /http:\/\/\S+\/signup\/[A-Za-z0-9_-]{43}/.exec(output)?.[0] as string;
+    assert.equal((await fetch(`${node.baseUrl}/readyz`)).status, 200);
+    const link = /http:\/\/\S+\/signup\/[A-Za-z0-9_-]{43}/.exec(node.output())?.[0] as string;
     const token = tokenFromLink(link);
-    const agent = new Agent(baseUrl);
+    const agent = new Agent(node.baseUrl);
     const described = await agent.get(`/api/signup/${token}`);
     assert.equal(described.status, 200, JSON.stringify(described.body));
     assert.equal(described.body.username, 'admin');
@@ -108,8 +77,7 @@ describe('the compiled server (npm run build:server)', () => {
   });
 
   test('SIGTERM stops the primary and its workers cleanly', async () => {
-    child.kill('SIGTERM');
-    await until(() => exited !== undefined, 'the node to exit', 30_000);
-    assert.deepEqual(exited, { code: 0, signal: null }, output);
+    await node.stop();
+    assert.deepEqual(node.exited(), { code: 0, signal: null }, node.output());
   });
 });

@@ -4,7 +4,7 @@
 // loser learns it lost, the grant and all its tokens are revoked and it gets invalid_grant.
 // Grants are bound to the Gatehouse session they came from (session-binding.ts), in the
 // same write that saves them.
-import { PostgresAdapter, type QueryCreator } from 'kysely';
+import { PostgresAdapter, type Insertable, type QueryCreator } from 'kysely';
 import { errors } from 'oidc-provider';
 import type { Database, Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
@@ -37,17 +37,7 @@ const spentRecord = fixedQuery((db, model: string, id: string, now: number) =>
   db.updateTable('oidc_records').set({ consumed_at: now }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).returning('grant_id'),
 );
 
-interface RecordValues {
-  model: string;
-  id: string;
-  payload: string;
-  grant_id: string | null;
-  user_code: string | null;
-  uid: string | null;
-  account_id: string | null;
-  expires_at: number | null;
-  consumed_at: null;
-}
+type RecordValues = Insertable<Database['oidc_records']>;
 
 function recordUpsert(qc: QueryCreator<Database>, values: RecordValues) {
   return qc
@@ -106,7 +96,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
       if (this.model === 'Session' && payload.uid) forgetForRequest(providerSessionKey(payload.uid));
       const binding = this.model === 'Grant' ? bindingForGrantSave(id) : undefined;
       if (!binding) {
-        const { model, payload: json, grant_id, user_code, uid, account_id, expires_at } = values;
+        const { model, payload: json, grant_id = null, user_code = null, uid = null, account_id = null, expires_at = null } = values;
         await savedRecord(db, model, id, json, grant_id, user_code, uid, account_id, expires_at);
       } else if (db.getExecutor().adapter instanceof PostgresAdapter) {
         // The grant and its binding to the Gatehouse session in one statement.
