@@ -4,7 +4,7 @@
 // Gatehouses run the TypeScript sources, so they carry Node's type stripper (docs/PERFORMANCE.md,
 // Memory); this one does not. Only --expose-gc and a plain-JS probe are added, to read the
 // memory after a full GC.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,7 @@ const PROBE_PREFIX = 'memory-probe ';
 const MiB = (bytes: number) => Number((bytes / 1048576).toFixed(1));
 
 export interface MemorySample {
-  /** Seconds after the server said it was running. */
+  /** Seconds after the server said it was running, when read. */
   atSeconds: number;
   rssMiB: number;
   heapUsedMiB: number;
@@ -32,14 +32,15 @@ export interface MemorySample {
   threads: number | null;
 }
 
-export interface ProductionIdle {
-  /** Just started: what start-up left, before the server's first quiet spell. */
-  justStarted: MemorySample;
-  /** Idle, after the first quiet spell has given memory back (src/memory-release.ts). */
-  quiet: MemorySample;
+export interface ProductionLayout {
   buildSeconds: number;
   /** From the process's start to its "Gatehouse is running at" line. */
   listeningSeconds: number;
+  /** The memory after a full GC, once `atSeconds` have passed since the server said it was running. */
+  sample(atSeconds: number): Promise<MemorySample>;
+  /** Pins the server's threads to `cpus` (taskset), as the benchmark pins its waiting targets. */
+  pin(cpus: string): void;
+  stop(): Promise<void>;
 }
 
 function run(command: string, args: string[]) {
@@ -63,11 +64,8 @@ function residentKinds(pid: number) {
   };
 }
 
-/**
- * Builds the server, starts it, waits until it listens, reads its memory `justStartedSeconds`
- * and `quietSeconds` after, stops it.
- */
-export async function productionIdle({ justStartedSeconds, quietSeconds }: { justStartedSeconds: number; quietSeconds: number }): Promise<ProductionIdle> {
+/** Builds the server and starts it; resolves once it is running. */
+export async function startProductionLayout(): Promise<ProductionLayout> {
   const buildStarted = performance.now();
   await run(process.execPath, [path.join(root, 'scripts', 'build-server.ts'), BUILD_DIR]);
   const buildSeconds = Number(((performance.now() - buildStarted) / 1000).toFixed(1));
@@ -81,6 +79,9 @@ export async function productionIdle({ justStartedSeconds, quietSeconds }: { jus
   const started = performance.now();
   const child = spawn(process.execPath, [YOUNG_GENERATION_FLAG, '--expose-gc', '--import', probe, path.join(root, BUILD_DIR, 'src', 'main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // Not left running if the benchmark fails half-way.
+  const orphaned = () => child.kill('SIGTERM');
+  process.once('exit', orphaned);
   const stderrLines = createInterface({ input: child.stderr });
   let stderr = '';
   // The probe's answers, in the order asked; anything else is kept for an error message.
@@ -90,26 +91,38 @@ export async function productionIdle({ justStartedSeconds, quietSeconds }: { jus
     else stderr += `${line}\n`;
   });
   const died = (when: string) => exited.then((code) => Promise.reject(new Error(`${BUILD_DIR}/src/main.js exited (${code}) ${when}:\n${stderr}`)));
-  try {
-    // main.ts prints this once it listens and its first-start work (operator set-up link) is done.
-    const listening = new Promise<void>((resolve) => createInterface({ input: child.stdout }).on('line', (line) => line.includes('Gatehouse is running at') && resolve()));
-    await Promise.race([listening, died('before it listened')]);
-    const listeningSeconds = Number(((performance.now() - started) / 1000).toFixed(1));
-    const listenedAt = performance.now();
-    const sample = async (atSeconds: number): Promise<MemorySample> => {
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, listenedAt + atSeconds * 1000 - performance.now())));
-      const measured = new Promise<NodeJS.MemoryUsage>((resolve) => probeAnswers.push(resolve));
-      child.kill('SIGUSR2');
-      const memory = await Promise.race([measured, died('before it answered the probe')]);
-      return { atSeconds, rssMiB: MiB(memory.rss), heapUsedMiB: MiB(memory.heapUsed), heapTotalMiB: MiB(memory.heapTotal), ...residentKinds(child.pid as number) };
-    };
-    const justStarted = await sample(justStartedSeconds);
-    const quiet = await sample(quietSeconds);
-    return { justStarted, quiet, buildSeconds, listeningSeconds };
-  } finally {
+  const stop = async () => {
+    process.off('exit', orphaned);
     if (child.exitCode === null) child.kill('SIGTERM');
     await exited;
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(path.join(root, BUILD_DIR), { recursive: true, force: true });
+  };
+  try {
+    // main.ts prints this once it listens and its first-start work (operator set-up link) is done.
+    const running = new Promise<void>((resolve) => createInterface({ input: child.stdout }).on('line', (line) => line.includes('Gatehouse is running at') && resolve()));
+    await Promise.race([running, died('before it listened')]);
+  } catch (error) {
+    await stop();
+    throw error;
   }
+  const runningAt = performance.now();
+  return {
+    buildSeconds,
+    listeningSeconds: Number(((runningAt - started) / 1000).toFixed(1)),
+    async sample(atSeconds) {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, runningAt + atSeconds * 1000 - performance.now())));
+      const measured = new Promise<NodeJS.MemoryUsage>((resolve) => probeAnswers.push(resolve));
+      child.kill('SIGUSR2');
+      const memory = await Promise.race([measured, died('before it answered the probe')]);
+      const at = Number(((performance.now() - runningAt) / 1000).toFixed(1));
+      return { atSeconds: at, rssMiB: MiB(memory.rss), heapUsedMiB: MiB(memory.heapUsed), heapTotalMiB: MiB(memory.heapTotal), ...residentKinds(child.pid as number) };
+    },
+    pin(cpus) {
+      // -a: every thread the process has; threads started later inherit it.
+      const done = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(child.pid)], { encoding: 'utf8' });
+      if (done.status !== 0) throw new Error(`taskset ${cpus} ${child.pid}: ${done.stderr}`);
+    },
+    stop,
+  };
 }
