@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { cores, pinning, startLoadGenerator, startTarget, type Target } from './harness.ts';
+import { startProductionLayout, type MemorySample } from './production.ts';
 import type { Endpoint, LoadResult } from './load.ts';
 
 const argv = process.argv.slice(2);
@@ -25,6 +26,8 @@ const LOGIN_WARM_SECONDS = quick ? 1 : 3;
 const USERS = quick ? 150 : 1200;
 const CONNECTIONS = 10;
 const LOGIN_CONCURRENCY = 8;
+/** When the production layout's memory is read just started, in seconds after it says it is running; the quiet reading is at the end of the run. */
+const PRODUCTION_JUST_STARTED_SECONDS = 3;
 // Client credentials last: the bare provider's memory adapter is an LRU of 1,000 entries,
 // and thousands of fresh tokens would evict the user tokens the others use.
 const ENDPOINTS: Endpoint[] = ['introspection', 'userinfo', 'refresh', 'client_credentials'];
@@ -74,23 +77,30 @@ const gatehouseTarget = (engine: Engine, workers: number, cpus = pinning.server,
 
 // Every process starts now, together, so their start-ups overlap; none starts during a
 // load. A target waits idle for its turn (a Gatehouse's outbox workers poll its database
-// every second or two). The load generator is one process for the whole run.
-log(`starting the load generator and ${4 + engines.length * (scaling ? 3 : 1)} targets`);
+// every second or two). The load generator is one process for the whole run. The
+// production layout (production.ts) is built and started with them and read just started;
+// it then waits idle like the targets, and is read again, quiet, once every load is done.
+log(`starting the load generator and ${4 + engines.length * (scaling ? 3 : 1)} targets, and building and starting the production layout`);
 const scalingCpus = { one: pinning.server, two: `0-${Math.min(cores, 2) - 1}` };
 const readyAt: Record<string, number> = {};
 const noted = <T>(name: string, promise: Promise<T>) => promise.then((value) => ((readyAt[name] = elapsed()), value));
-const [load, bareTarget, floorTarget, betterAuthTarget, gatehouseTargets, scalingTargets] = await Promise.all([
+const [load, bareTarget, floorTarget, betterAuthTarget, gatehouseTargets, scalingTargets, production] = await Promise.all([
   noted('load generator', startLoadGenerator()),
   noted('bare', startTarget('targets/bare-oidc.ts', ['100'])),
   noted('floor', startTarget('targets/argon2-floor.ts', [])),
   noted('better-auth', startTarget('targets/better-auth.ts', [String(USERS)])),
   Promise.all(engines.map((engine) => noted(engine, gatehouseTarget(engine, 1, pinning.server, true)))),
   Promise.all(scaling ? engines.flatMap((engine) => [noted(`${engine} 1 worker`, gatehouseTarget(engine, 1, scalingCpus.one)), noted(`${engine} 2 workers`, gatehouseTarget(engine, 2, scalingCpus.two))]) : []),
+  noted('production layout (read just started)', startProductionLayout().then(async (layout) => ({ layout, justStarted: await layout.sample(PRODUCTION_JUST_STARTED_SECONDS) }))),
 ]);
 const everyTarget: Target[] = [load.target, bareTarget, floorTarget, betterAuthTarget, ...gatehouseTargets, ...scalingTargets];
 for (const target of everyTarget) target.pin();
+if (pinning.enabled) production.layout.pin(pinning.server);
 const startupSeconds = elapsed();
 log(`all ready and pinned (${Object.entries(readyAt).map(([name, at]) => `${name} at ${at} s`).join(', ')})`);
+const sampleLine = (m: MemorySample) =>
+  `after ${m.atSeconds} s: RSS ${m.rssMiB} MiB (anonymous ${m.anonymousMiB}, file-backed ${m.fileBackedMiB}), V8 heap used ${m.heapUsedMiB} of ${m.heapTotalMiB} MiB, ${m.threads} threads`;
+log(`production layout (built in ${production.layout.buildSeconds} s, running in ${production.layout.listeningSeconds} s), ${sampleLine(production.justStarted)}`);
 
 /** Endpoint throughput at full load after a warm-up, then (withP99) p99 latency at 70% of it. */
 async function endpoints(target: string, withP99: boolean, list: Endpoint[] = ENDPOINTS, connections = CONNECTIONS) {
@@ -178,10 +188,14 @@ for (const [i, engine] of (scaling ? engines : []).entries()) {
   const twoCores = await scalingRun(engine, 2, scalingTargets[2 * i + 1] as Target);
   scalingResults[engine] = { oneCore, twoCores };
 }
+// The production layout has been idle since it started: read quiet, after V8 gave back what
+// start-up left (src/memory-release.ts).
+const productionQuiet = await production.layout.sample(0);
+log(`production layout, quiet, ${sampleLine(productionQuiet)}`);
 // Stopped together at the end: a target closing (and dropping its database) while another
 // is measured would take from it. The load generator first, which closes its connections.
 await load.target.stop();
-await Promise.all(everyTarget.map((target) => target.stop()));
+await Promise.all([...everyTarget.map((target) => target.stop()), production.layout.stop()]);
 log('all stopped');
 
 // The table: one row per measure, Gatehouse per engine beside the reference and the ratio.
@@ -210,8 +224,8 @@ for (const [name, reference, value] of [
   rows.push(row);
 }
 for (const [name, pick] of [
-  ['RSS idle MiB', (g: (typeof gatehouse)[string]) => g.rssIdleMiB],
-  ['RSS after logins MiB', (g: (typeof gatehouse)[string]) => g.rssAfterLoginsMiB],
+  ['RSS idle MiB (src/, type stripping)', (g: (typeof gatehouse)[string]) => g.rssIdleMiB],
+  ['RSS after logins MiB (src/)', (g: (typeof gatehouse)[string]) => g.rssAfterLoginsMiB],
   ['PG round trips / login', (g: (typeof gatehouse)[string]) => g.postgresPerLogin?.roundTrips ?? null],
   ['PG writes / login', (g: (typeof gatehouse)[string]) => g.postgresPerLogin?.writes ?? null],
   ['PG transactions / login', (g: (typeof gatehouse)[string]) => g.postgresPerLogin?.transactions ?? null],
@@ -219,6 +233,10 @@ for (const [name, pick] of [
   const row: Record<string, string | number | null> = { measure: name, reference: null, 'reference is': '' };
   for (const engine of engines) row[engine] = gatehouse[engine] ? pick(gatehouse[engine]) : null;
   rows.push(row);
+}
+// Not per engine: the production layout on a fresh SQLite file, no users made.
+for (const [label, sample] of [['quiet', productionQuiet], ['just started', production.justStarted]] as const) {
+  rows.push({ measure: `RSS idle MiB, production (dist/), ${label}`, reference: null, 'reference is': `fresh SQLite, ${sample.atSeconds} s after start`, sqlite: sample.rssMiB });
 }
 for (const measure of ['login', 'client_credentials', 'introspection']) {
   const row: Record<string, string | number | null> = { measure: `${measure}: 2 workers / 1`, reference: null, 'reference is': 'same run, 1 worker' };
@@ -237,6 +255,6 @@ mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 const resultsFile = quick ? 'quick.json' : 'latest.json';
 writeFileSync(
   new URL(`./results/${resultsFile}`, import.meta.url),
-  JSON.stringify({ node: process.version, cores, pinning, quick, at, seconds, startupSeconds, readyAt, loadAverage: { atStart: loadAverageAtStart, atEnd: loadAverageAtEnd }, table: rows, bare, floor, betterAuth, gatehouse, scaling: scalingResults }, null, 2) + '\n',
+  JSON.stringify({ node: process.version, cores, pinning, quick, at, seconds, startupSeconds, readyAt, loadAverage: { atStart: loadAverageAtStart, atEnd: loadAverageAtEnd }, table: rows, rssIdleProductionMiB: productionQuiet.rssMiB, production: { buildSeconds: production.layout.buildSeconds, listeningSeconds: production.layout.listeningSeconds, justStarted: production.justStarted, quiet: productionQuiet }, bare, floor, betterAuth, gatehouse, scaling: scalingResults }, null, 2) + '\n',
 );
 log(`done in ${seconds} s (start-ups ${startupSeconds} s; load average ${loadAverageAtEnd.join(', ')}); bench/results/${resultsFile} written`);

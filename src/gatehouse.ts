@@ -15,6 +15,7 @@ import { systemClock, type Clock } from './shared/clock.ts';
 import { PACKAGE_ROOT } from './shared/package-root.ts';
 import { isDatabaseUnavailable, openStorage, type Storage } from './storage/index.ts';
 import { createMetrics, metricsListener, type Metrics } from './metrics/index.ts';
+import { releaseMemoryWhenQuiet, type MemoryRelease } from './memory-release.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -117,6 +118,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   });
   storage.reportConnectionLoss((loss) => http.log.warn({ database: loss }, 'database connection lost'));
   let scrapes: Server | undefined;
+  let memoryRelease: MemoryRelease | undefined;
   if (options.mailWorkerIntervalMs !== null) mailWorker.start(options.mailWorkerIntervalMs ?? 2000);
   if (options.backchannelWorkerIntervalMs !== null) oidc.backchannel.start(options.backchannelWorkerIntervalMs ?? 1000);
   return {
@@ -134,6 +136,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
         await new Promise<void>((resolve, reject) => listener.once('error', reject).listen(port, host, resolve));
         scrapes = listener;
       }
+      memoryRelease = releaseMemoryWhenQuiet();
       return address;
     },
     metricsUrl() {
@@ -143,6 +146,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       return `http://${host}:${address.port}/metrics`;
     },
     async close() {
+      memoryRelease?.stop();
       await oidc.close();
       await http.close();
       if (scrapes) await new Promise<void>((resolve) => (scrapes as Server).close(() => resolve()));
