@@ -131,22 +131,20 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       return sendPage(reply, 403, refusedPage(module?.name ?? 'This module', signedIn.companyName, access));
     }
 
-    reply.hijack();
-    await provider.interactionFinished(
-      request.raw,
-      reply.raw,
-      {
-        login: {
-          accountId: accountIdOf(signedIn.companyId, signedIn.userId),
-          amr: signedIn.amr,
-          acr: acrOf(signedIn.amr),
-          ts: Math.floor(signedIn.authTime / 1000),
-          remember: true,
-        },
-        // Modules are first party: the grant is made in loadExistingGrant, no consent page.
-        ...(details.prompt.name === 'consent' ? { consent: {} } : {}),
+    // The result is saved on the interaction interactionDetails read, as the provider's
+    // own interactionFinished would after reading it a second time (one read per login saved).
+    details.result = {
+      login: {
+        accountId: accountIdOf(signedIn.companyId, signedIn.userId),
+        amr: signedIn.amr,
+        acr: acrOf(signedIn.amr),
+        ts: Math.floor(signedIn.authTime / 1000),
+        remember: true,
       },
-      { mergeWithLastSubmission: false },
-    );
+      // Modules are first party: the grant is made in loadExistingGrant, no consent page.
+      ...(details.prompt.name === 'consent' ? { consent: {} } : {}),
+    };
+    await details.save(details.exp - Math.floor(Date.now() / 1000));
+    return reply.redirect(details.returnTo, 303);
   });
 }
