@@ -4,16 +4,21 @@
 // they expire, so a replayed assertion is refused even if it names no request.
 import type { Queryable } from '../storage/index.ts';
 import type { SsoRequestsTable } from '../storage/schema.ts';
+import { sweepPacer } from '../storage/sweep-pacer.ts';
 
 /** How long the provider has to answer: a person may need to sign in there first. */
 export const REQUEST_TTL_MS = 10 * 60_000;
 
 export type SsoRequest = SsoRequestsTable;
 
+const sweepDue = sweepPacer();
+
 export async function saveRequest(db: Queryable, row: Omit<SsoRequest, 'used_at' | 'result' | 'expires_at' | 'created_at'>, now: number) {
-  // Expired requests are only clutter; sweep some on the way, as login flows do.
-  await db.deleteFrom('sso_requests').where('expires_at', '<', now - REQUEST_TTL_MS).execute();
-  await db.deleteFrom('sso_assertions').where('expires_at', '<', now).execute();
+  // Expired requests and assertion ids are only clutter: swept on the way, once a minute.
+  if (sweepDue(now)) {
+    await db.deleteFrom('sso_requests').where('expires_at', '<', now - REQUEST_TTL_MS).execute();
+    await db.deleteFrom('sso_assertions').where('expires_at', '<', now).execute();
+  }
   await db
     .insertInto('sso_requests')
     .values({ ...row, used_at: null, result: null, expires_at: now + REQUEST_TTL_MS, created_at: now })
