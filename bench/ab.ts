@@ -1,0 +1,64 @@
+// `node bench/ab.ts [--a "<node flags>"] [--b "<node flags>"] [--b-env K=V,...] [--measure login|introspection|userinfo|client_credentials]
+// [--rounds N] [--seconds S] [--engine sqlite|postgres]`: two Gatehouses that differ in one
+// thing (V8 flags, an environment variable), measured in turn (A B, B A, A B, ...) on the
+// same pinned core by the same load generator, so that what the machine does meanwhile
+// falls on both alike. Prints each round and the median ratio B/A. On a machine whose
+// throughput drifts by 15% between runs (docs/PERFORMANCE.md), this is how a change of a
+// few percent is told from noise: one `npm run bench` cannot.
+import { parseArgs } from 'node:util';
+import { startLoadGenerator, startTarget } from './harness.ts';
+import type { Endpoint } from './load.ts';
+
+const { values: options } = parseArgs({
+  options: {
+    a: { type: 'string', default: '' },
+    b: { type: 'string', default: '' },
+    'a-env': { type: 'string', default: '' },
+    'b-env': { type: 'string', default: '' },
+    measure: { type: 'string', default: 'login' },
+    rounds: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '10' },
+    engine: { type: 'string', default: 'sqlite' },
+    users: { type: 'string', default: '600' },
+  },
+});
+const flags = (text: string) => text.split(/\s+/).filter(Boolean);
+const env = (text: string) => Object.fromEntries(text.split(',').filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]));
+const seconds = Number(options.seconds);
+const measure = options.measure;
+
+const variants = { A: { nodeFlags: flags(options.a), env: env(options['a-env']) }, B: { nodeFlags: flags(options.b), env: env(options['b-env']) } };
+const [load, a, b] = await Promise.all([
+  startLoadGenerator(),
+  startTarget('targets/gatehouse.ts', [options.engine, options.users], variants.A),
+  startTarget('targets/gatehouse.ts', [options.engine, options.users], variants.B),
+]);
+for (const target of [load.target, a, b]) target.pin();
+await load.register('A', a.ready);
+await load.register('B', b.ready);
+console.log(`A: ${JSON.stringify(variants.A)}\nB: ${JSON.stringify(variants.B)}\n${measure}, ${options.engine}, ${seconds} s a turn`);
+
+// Every endpoint but client credentials needs the tokens of logins: each target logs in first.
+if (measure !== 'login' && measure !== 'client_credentials') {
+  for (const name of ['A', 'B']) await load.login({ target: name, flavour: 'gatehouse', warmUpSeconds: 1, seconds: 4, concurrency: 8 });
+}
+const turn = async (name: string) =>
+  measure === 'login'
+    ? (await load.login({ target: name, flavour: 'gatehouse', warmUpSeconds: 2, seconds, concurrency: 8 })).perSecond
+    : (await load.endpoint({ target: name, endpoint: measure as Endpoint, warmUpSeconds: 1, seconds, connections: 10 })).perSecond;
+
+const ratios: number[] = [];
+for (let round = 0; round < Number(options.rounds); round++) {
+  // Who goes first alternates, so neither always follows the other's load.
+  const order = round % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
+  const rate: Record<string, number> = {};
+  for (const name of order) rate[name] = await turn(name);
+  const ratio = (rate.B ?? 0) / (rate.A ?? 1);
+  ratios.push(ratio);
+  console.log(`round ${round + 1} (${order.join(' then ')}): A ${rate.A}/s, B ${rate.B}/s, B/A ${ratio.toFixed(3)}`);
+}
+const sorted = [...ratios].sort((x, y) => x - y);
+const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : ((sorted[sorted.length / 2 - 1] ?? 0) + (sorted[sorted.length / 2] ?? 0)) / 2;
+console.log(`median B/A ${median?.toFixed(3)} (min ${sorted[0]?.toFixed(3)}, max ${sorted.at(-1)?.toFixed(3)})`);
+await load.target.stop();
+await Promise.all([a.stop(), b.stop()]);
