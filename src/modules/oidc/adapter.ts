@@ -7,7 +7,7 @@
 // wait for the end of the request and are stored together (write-batch.ts).
 import { PostgresAdapter } from 'kysely';
 import { errors } from 'oidc-provider';
-import type { Database, Db } from '../../storage/index.ts';
+import type { Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { clientMetadataFor } from './clients.ts';
 import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest } from './request-memo.ts';
@@ -182,10 +182,12 @@ export function createAdapterFactory(db: Db, clock: () => number) {
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
     }
 
+    /** A stored row, or the values of one saved earlier in this request (write-batch.ts). */
     #revive(row: StoredRecord | RecordValues): Payload | undefined {
-      if (row.expires_at != null && row.expires_at <= clock()) return undefined;
+      const { expires_at: expiresAt = null, consumed_at: consumedAt = null } = row;
+      if (expiresAt !== null && expiresAt <= clock()) return undefined;
       const payload = JSON.parse(row.payload) as Payload;
-      if (row.consumed_at != null) payload.consumed = Math.floor(row.consumed_at / 1000);
+      if (consumedAt !== null) payload.consumed = Math.floor(consumedAt / 1000);
       return payload;
     }
   };
