@@ -60,8 +60,11 @@ export class WriteBatch {
   }
 
   save(values: RecordValues, binding: GrantBinding | undefined): void {
-    const earlier = this.#records.get(keyOf(values.model, values.id));
-    this.#records.set(keyOf(values.model, values.id), {
+    const key = keyOf(values.model, values.id);
+    const earlier = this.#records.get(key);
+    // The guard's record made again: its delete is no longer the request's last word on it.
+    if (this.#guard && keyOf(this.#guard.model, this.#guard.id) === key) this.#guard = undefined;
+    this.#records.set(key, {
       kind: 'save',
       values,
       binding: binding ?? (earlier?.kind === 'save' ? earlier.binding : undefined),
