@@ -2,7 +2,7 @@
 // describe, so the trail never claims something that did not happen (or misses it).
 // Nothing updates or deletes these rows: there is no such function and no such endpoint.
 import { hashToken } from '../crypto/index.ts';
-import type { QueryCreator } from 'kysely';
+import type { Insertable, QueryCreator } from 'kysely';
 import type { Database, Queryable } from '../storage/index.ts';
 
 export interface AuditEvent {
@@ -27,7 +27,12 @@ export async function recordAudit(db: Queryable, now: number, event: AuditEvent)
 
 /** recordAudit's statement, to run as a part of another (a login's last write on PostgreSQL). */
 export function auditInsert(db: QueryCreator<Database>, now: number, event: AuditEvent) {
-  return db.insertInto('audit_events').values({
+  return db.insertInto('audit_events').values(auditRow(now, event));
+}
+
+/** The row recordAudit writes, for a statement that inserts it only on a condition (src/modules/oidc/write-batch.ts). */
+export function auditRow(now: number, event: AuditEvent): Insertable<Database['audit_events']> {
+  return {
     company_id: event.companyId,
     actor_id: event.actorId,
     actor_client_id: event.actorClientId ?? null,
@@ -37,7 +42,7 @@ export function auditInsert(db: QueryCreator<Database>, now: number, event: Audi
     user_agent: event.userAgent?.slice(0, 512) ?? null,
     detail: event.detail ? JSON.stringify(event.detail) : null,
     created_at: now,
-  });
+  };
 }
 
 /** `session.ended` for the session a cookie token names, if it still exists. */

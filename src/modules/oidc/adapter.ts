@@ -3,15 +3,17 @@
 // conditional UPDATE: when two requests race to redeem one code or refresh token, the
 // loser learns it lost, the grant and all its tokens are revoked and it gets invalid_grant.
 // Grants are bound to the Gatehouse session they came from (session-binding.ts), in the
-// same write that saves them.
-import { PostgresAdapter, type Insertable, type QueryCreator } from 'kysely';
+// same write that saves them. On the authorization and token routes saves and destroys
+// wait for the end of the request and are stored together (write-batch.ts).
+import { PostgresAdapter } from 'kysely';
 import { errors } from 'oidc-provider';
-import type { Database, Db } from '../../storage/index.ts';
+import type { Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { clientMetadataFor } from './clients.ts';
 import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest } from './request-memo.ts';
 import { grantKey, INTROSPECTED, introspectedById, providerSessionKey, rememberTokenParts, tokenById, type StoredRecord } from './token-reads.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
+import { batchOfRequest, recordUpsert, type RecordValues } from './write-batch.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
 
@@ -24,7 +26,7 @@ const recordById = fixedQuery((db, model: string, id: string) =>
   db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('id', '=', id),
 );
 const recordByUid = fixedQuery((db, model: string, uid: string) =>
-  db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('uid', '=', uid),
+  db.selectFrom('oidc_records').select(['id', 'payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('uid', '=', uid),
 );
 
 // The writes every token request makes, compiled once too: a record saved (or saved
@@ -36,24 +38,6 @@ const savedRecord = fixedQuery(
 const spentRecord = fixedQuery((db, model: string, id: string, now: number) =>
   db.updateTable('oidc_records').set({ consumed_at: now }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).returning('grant_id'),
 );
-
-type RecordValues = Insertable<Database['oidc_records']>;
-
-function recordUpsert(qc: QueryCreator<Database>, values: RecordValues) {
-  return qc
-    .insertInto('oidc_records')
-    .values(values)
-    .onConflict((oc) =>
-      oc.columns(['model', 'id']).doUpdateSet({
-        payload: values.payload,
-        grant_id: values.grant_id,
-        user_code: values.user_code,
-        uid: values.uid,
-        account_id: values.account_id,
-        expires_at: values.expires_at,
-      }),
-    );
-}
 
 export function createAdapterFactory(db: Db, clock: () => number) {
   async function introspectedToken(id: string, model: string) {
@@ -95,7 +79,10 @@ export function createAdapterFactory(db: Db, clock: () => number) {
       if (this.model === 'Grant') forgetForRequest(grantKey(id));
       if (this.model === 'Session' && payload.uid) forgetForRequest(providerSessionKey(payload.uid));
       const binding = this.model === 'Grant' ? bindingForGrantSave(id) : undefined;
-      if (!binding) {
+      const batch = batchOfRequest();
+      if (batch) {
+        batch.save(values, binding);
+      } else if (!binding) {
         const { model, payload: json, grant_id = null, user_code = null, uid = null, account_id = null, expires_at = null } = values;
         await savedRecord(db, model, id, json, grant_id, user_code, uid, account_id, expires_at);
       } else if (db.getExecutor().adapter instanceof PostgresAdapter) {
@@ -112,31 +99,45 @@ export function createAdapterFactory(db: Db, clock: () => number) {
 
     async find(id: string): Promise<Payload | undefined> {
       if (this.model === 'Client') return clientMetadataFor(db, id, clock());
-      const row = await storedRecord(this.model, id);
+      const queued = batchOfRequest()?.queued(this.model, id);
+      if (queued === 'destroyed') return undefined;
+      const row = queued?.values ?? (await storedRecord(this.model, id));
       if (!row) return undefined;
       // A grant is there only while the Gatehouse session it came from is live: refresh,
       // userinfo and introspection all look the grant up, so all three refuse together.
-      if (this.model === 'Grant' && !(await sessionBehindGrant(db, id, clock()))) return undefined;
+      // (A grant bound in this very request is bound to the session it just checked.)
+      if (this.model === 'Grant' && !queued?.bound && !(await sessionBehindGrant(db, id, clock()))) return undefined;
       return this.#revive(row);
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
-      const load = () => recordByUid(db, this.model, uid);
-      const row = (this.model === 'Session' ? await rememberForRequest(providerSessionKey(uid), load) : await load())[0];
-      return row ? this.#revive(row) : undefined;
+      return this.#findBy((values) => values.uid === uid, async () => {
+        const load = () => recordByUid(db, this.model, uid);
+        return (this.model === 'Session' ? await rememberForRequest(providerSessionKey(uid), load) : await load())[0];
+      });
     }
 
     async findByUserCode(userCode: string): Promise<Payload | undefined> {
-      const row = await db
-        .selectFrom('oidc_records')
-        .select(['payload', 'consumed_at', 'expires_at'])
-        .where('model', '=', this.model)
-        .where('user_code', '=', userCode)
-        .executeTakeFirst();
-      return row ? this.#revive(row) : undefined;
+      return this.#findBy(
+        (values) => values.user_code === userCode,
+        () => db.selectFrom('oidc_records').select(['id', 'payload', 'consumed_at', 'expires_at']).where('model', '=', this.model).where('user_code', '=', userCode).executeTakeFirst(),
+      );
+    }
+
+    /** A lookup by a column other than the id: what this request saved, else what is stored unless this request changed it. */
+    async #findBy(matches: (values: RecordValues) => boolean, load: () => Promise<(StoredRecord & { id?: string }) | undefined>): Promise<Payload | undefined> {
+      const batch = batchOfRequest();
+      const saved = batch?.savedWhere(this.model, matches);
+      if (saved) return this.#revive(saved);
+      const row = await load();
+      if (!row || (batch && row.id !== undefined && batch.queued(this.model, row.id))) return undefined;
+      return this.#revive(row);
     }
 
     async consume(id: string): Promise<void> {
+      const batch = batchOfRequest();
+      if (batch?.spend(this.model, id, clock())) return;
+      if (batch?.queued(this.model, id) === 'destroyed') throw new errors.InvalidGrant('grant already used');
       const [consumed] = await spentRecord(db, this.model, id, clock());
       if (consumed) return;
       // Someone redeemed it first: treat this as the replay it is.
@@ -157,6 +158,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
      */
     async #destroyGrant(grantId: string): Promise<void> {
       forgetForRequest(grantKey(grantId));
+      batchOfRequest()?.forgetGrant(grantId);
       await db
         .deleteFrom('oidc_records')
         .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
@@ -167,6 +169,8 @@ export function createAdapterFactory(db: Db, clock: () => number) {
       if (this.model === 'Grant') forgetForRequest(grantKey(id));
       // A provider session is remembered by uid, which its id does not give: forget them all.
       if (this.model === 'Session') forgetForRequest(providerSessionKey(''), { prefix: true });
+      const batch = batchOfRequest();
+      if (batch) return batch.destroy(this.model, id);
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('id', '=', id).execute();
     }
 
@@ -174,13 +178,16 @@ export function createAdapterFactory(db: Db, clock: () => number) {
     // interaction in progress for the same grant, e.g. a sign-in switching accounts that
     // logs the previous one out, must survive the revocation.
     async revokeByGrantId(grantId: string): Promise<void> {
+      batchOfRequest()?.forgetGrant(grantId, this.model);
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
     }
 
-    #revive(row: StoredRecord): Payload | undefined {
-      if (row.expires_at !== null && row.expires_at <= clock()) return undefined;
+    /** A stored row, or the values of one saved earlier in this request (write-batch.ts). */
+    #revive(row: StoredRecord | RecordValues): Payload | undefined {
+      const { expires_at: expiresAt = null, consumed_at: consumedAt = null } = row;
+      if (expiresAt !== null && expiresAt <= clock()) return undefined;
       const payload = JSON.parse(row.payload) as Payload;
-      if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
+      if (consumedAt !== null) payload.consumed = Math.floor(consumedAt / 1000);
       return payload;
     }
   };

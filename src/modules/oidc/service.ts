@@ -3,12 +3,13 @@
 // the new key set. All provider state is in the database, so nothing is lost.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
-import { recordAudit } from '../../audit/index.ts';
+import { recordAudit, type AuditEvent } from '../../audit/index.ts';
 import { hashToken } from '../../crypto/index.ts';
 import { authenticateSession, endSession } from '../../sessions/index.ts';
 import { createBackchannelWorker, endModuleAccess, enqueueLogoutNotice, queueProviderNotices, type BackchannelWorker } from '../backchannel/index.ts';
 import { accountIdOf, parseAccountId } from './account.ts';
-import { LOGOUT_PAGE_CSP, logoutForm, logoutPage } from './pages.ts';
+import { errorPage, LOGOUT_PAGE_CSP, logoutForm, logoutPage, PAGE_CSP } from './pages.ts';
+import { batchOfRequest, InteractionAlreadyUsed, storeBatchBeforeAnswering } from './write-batch.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '../../storage/index.ts';
@@ -53,11 +54,11 @@ export async function createOidcService(
   await ensureSigningKeys(deps.db, deps.secrets, deps.clock());
   let loaded = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
 
-  async function recordLaunch(ctx: KoaContextWithOIDC) {
+  function launchEvent(ctx: KoaContextWithOIDC): AuditEvent | undefined {
     const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
     const clientId = ctx.oidc.client?.clientId;
-    if (!ids || !clientId) return;
-    await recordAudit(deps.db, deps.clock(), {
+    if (!ids || !clientId) return undefined;
+    return {
       companyId: ids.companyId,
       actorId: ids.userId,
       action: 'module.launched',
@@ -65,7 +66,7 @@ export async function createOidcService(
       ip: normalizeAddress(ctx.ip),
       userAgent: ctx.get('user-agent') || null,
       detail: { clientId, module: ctx.oidc.client?.clientName ?? null },
-    });
+    };
   }
 
   const build = () => {
@@ -81,6 +82,32 @@ export async function createOidcService(
         if (pending) await pending;
       });
     }
+    // When a batch of the provider's writes could not be stored (write-batch.ts), the answer
+    // the provider prepared becomes an error.
+    const answerUnstored = (koaCtx: object, error: unknown) => {
+      const ctx = koaCtx as KoaContextWithOIDC;
+      // Nothing the provider prepared may reach the client: no code, no session cookie.
+      ctx.remove('location');
+      ctx.remove('set-cookie');
+      if (error instanceof InteractionAlreadyUsed) {
+        // The other resume of this interaction got the code; this one is a replay.
+        ctx.set('content-security-policy', PAGE_CSP);
+        ctx.type = 'html';
+        ctx.body = errorPage('Sign-in could not continue', 'This sign-in has already been completed. Go back to the application and start again if needed.');
+        ctx.status = 400;
+        return;
+      }
+      if (ctx.oidc?.route === 'token') {
+        ctx.body = { error: 'server_error', error_description: 'oops! something went wrong' };
+      } else {
+        ctx.set('content-security-policy', PAGE_CSP);
+        ctx.type = 'html';
+        ctx.body = errorPage('Sign-in could not continue', 'Something went wrong on our side. Go back to the application and try again.');
+      }
+      ctx.status = 500;
+      // As the provider's own errors: 503 for a database outage, and reported.
+      provider.emit('server_error', ctx, error);
+    };
     provider.on('server_error', (ctx, error) => {
       // The provider answers its own errors (500 server_error); a database outage answers
       // 503 here too, as on every other route. Emitted before the response is sent.
@@ -97,8 +124,16 @@ export async function createOidcService(
       if (!ids) return;
       await enqueueLogoutNotice(deps.db, deps.clock(), { companyId: ids.companyId, clientId, accountId: sub, sid, reason: 'module_logout' });
     });
-    // Every module launch, silent sign-ins included, goes into the audit trail.
-    provider.on('authorization.success', (ctx) => void recordLaunch(ctx).catch((error) => options.onError?.(error)));
+    // Every module launch, silent sign-ins included, goes into the audit trail: stored with
+    // the code it hands out (write-batch.ts), or on its own where the provider's writes are
+    // not batched.
+    provider.on('authorization.success', (ctx) => {
+      const event = launchEvent(ctx);
+      if (!event) return;
+      const batch = batchOfRequest(ctx);
+      if (batch) batch.audit(event);
+      else void recordAudit(deps.db, deps.clock(), event).catch((error) => options.onError?.(error));
+    });
     // Confirming "Log Out" on the provider's logout page (RP-initiated logout) logs out of
     // Gatehouse too, before the browser is redirected; "Stay Logged In" leaves the module
     // only. A post-middleware, so the session is gone by the time the redirect is sent.
@@ -138,6 +173,9 @@ export async function createOidcService(
       if (endedAccount && signedIn && accountIdOf(signedIn.companyId, signedIn.userId) !== endedAccount) return;
       await logOutSession(deps.db, match[1], deps.clock());
     });
+    // Registered last, so it runs innermost: the batch is stored before the middlewares
+    // above look at the answer, and inside the durability wait (group commit).
+    provider.use(storeBatchBeforeAnswering(deps.db, deps.clock, answerUnstored));
     return { provider, callback: provider.callback() };
   };
   let current = build();

@@ -12,7 +12,7 @@
 // by the SSO session's idle and maximum times, and NIST 800-63B's AAL2 idle timeout is
 // about the user). A user working in a module is signed in again silently at the
 // module's next authorization request while the browser session is live.
-import type { QueryCreator } from 'kysely';
+import type { Insertable, OnConflictBuilder, QueryCreator } from 'kysely';
 import { Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import { ipAllowed } from '../../companies/ip-ranges.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
@@ -35,7 +35,12 @@ type Binding = Omit<GrantBinding, 'grantId'>;
 
 /** The binding's row, as one statement (alone, or as a part of the grant's upsert). */
 export function grantBindingInsert(db: QueryCreator<Database>, binding: GrantBinding, now: number) {
-  const values = {
+  return db.insertInto('module_grant_sessions').values(grantBindingRow(binding, now)).onConflict(onBindingConflict);
+}
+
+/** The binding's row as values, for a statement that writes it only on a condition (write-batch.ts). */
+export function grantBindingRow(binding: GrantBinding, now: number): Insertable<Database['module_grant_sessions']> {
+  return {
     grant_id: binding.grantId,
     session_hash: binding.sessionHash,
     company_id: binding.companyId,
@@ -46,11 +51,11 @@ export function grantBindingInsert(db: QueryCreator<Database>, binding: GrantBin
     provider_session_uid: binding.providerSessionUid,
     created_at: now,
   };
-  return db
-    .insertInto('module_grant_sessions')
-    .values(values)
-    .onConflict((oc) => oc.column('grant_id').doUpdateSet({ sid: values.sid, provider_session_uid: values.provider_session_uid }));
 }
+
+/** A grant bound again (reused at a later authorization) keeps its session and takes the new sid. */
+export const onBindingConflict = (oc: OnConflictBuilder<Database, 'module_grant_sessions'>) =>
+  oc.column('grant_id').doUpdateSet((eb) => ({ sid: eb.ref('excluded.sid'), provider_session_uid: eb.ref('excluded.provider_session_uid') }));
 
 // The binding a provider request wants written with the grant it is saving. The grant's
 // id is known only once the provider saves it, so the adapter's upsert of that Grant

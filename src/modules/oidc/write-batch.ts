@@ -1,0 +1,236 @@
+// A provider request's writes, stored in one go. oidc-provider stores each record the
+// moment it makes it: a module's return from the login (the resume) ended the interaction,
+// saved the grant with its session binding, the code, the provider session and the launch
+// audit event one after another, and the code exchange its two tokens. Nothing of it is
+// answered before the request ends, so on the routes below the adapter's saves and
+// destroys queue here instead, reads in the same request see what is queued
+// (read-your-writes), and a middleware stores the batch after the provider is done and
+// before the answer leaves: one statement on PostgreSQL (data-modifying WITHs), one
+// transaction on SQLite. If that fails the answer is an error, never a success whose
+// writes are lost. Spending a code or a refresh token (`consume`) never queues: it is the
+// conditional write that makes them single-use, and the provider needs its outcome at once.
+//
+// The resume's batch begins with the end of its interaction and writes the rest only if
+// that delete found it: of two resumes of one interaction racing, one gets a code and the
+// other an error (InteractionAlreadyUsed), where both used to get a code.
+import { PostgresAdapter, sql, type Insertable, type InsertQueryBuilder, type InsertResult, type OnConflictBuilder, type QueryCreator } from 'kysely';
+import { Provider } from 'oidc-provider';
+import { auditRow, type AuditEvent } from '../../audit/index.ts';
+import type { Database, Db } from '../../storage/index.ts';
+import { grantBindingRow, onBindingConflict, type GrantBinding } from './session-binding.ts';
+
+export type RecordValues = Insertable<Database['oidc_records']>;
+
+/**
+ * A record saved (or saved again: the provider re-saves sessions and interactions). The
+ * spent mark stays, as it must for a token saved again after it was consumed.
+ */
+export function recordUpsert(qc: QueryCreator<Database>, values: RecordValues) {
+  return qc.insertInto('oidc_records').values(values).onConflict((oc) => onRecordConflict(oc, false));
+}
+
+/** Provider routes whose writes are batched: the authorization (and its resume) and the token endpoint. */
+const BATCHED_ROUTES = new Set(['authorization', 'resume', 'token']);
+
+/** Of two resumes of one interaction, the one that found it already ended by the other. */
+export class InteractionAlreadyUsed extends Error {
+  constructor() {
+    super('the interaction was already resumed');
+  }
+}
+
+type RecordWrite =
+  | { kind: 'save'; values: RecordValues; binding: GrantBinding | undefined; replaces: boolean }
+  | { kind: 'destroy'; model: string; id: string };
+
+const keyOf = (model: string, id: string) => `${model}\u0000${id}`;
+
+export class WriteBatch {
+  readonly #records = new Map<string, RecordWrite>();
+  readonly #audits: AuditEvent[] = [];
+  #guard: { model: string; id: string } | undefined;
+  readonly #route: string;
+
+  constructor(route: string) {
+    this.#route = route;
+  }
+
+  get empty(): boolean {
+    return this.#records.size === 0 && this.#audits.length === 0;
+  }
+
+  save(values: RecordValues, binding: GrantBinding | undefined): void {
+    const key = keyOf(values.model, values.id);
+    const earlier = this.#records.get(key);
+    // The guard's record made again: its delete is no longer the request's last word on it.
+    if (this.#guard && keyOf(this.#guard.model, this.#guard.id) === key) this.#guard = undefined;
+    this.#records.set(key, {
+      kind: 'save',
+      values,
+      binding: binding ?? (earlier?.kind === 'save' ? earlier.binding : undefined),
+      // Destroyed and made again within the request: a new record, not yet spent.
+      replaces: earlier?.kind === 'destroy' || (earlier?.kind === 'save' && earlier.replaces),
+    });
+  }
+
+  destroy(model: string, id: string): void {
+    const key = keyOf(model, id);
+    // The resume ends the interaction it found: that delete is the batch's condition.
+    if (this.#route === 'resume' && model === 'Interaction' && !this.#guard && !this.#records.has(key)) this.#guard = { model, id };
+    this.#records.set(key, { kind: 'destroy', model, id });
+  }
+
+  audit(event: AuditEvent): void {
+    this.#audits.push(event);
+  }
+
+  /** What the request did to a record so far: saved (its values), destroyed, or nothing. */
+  queued(model: string, id: string): { values: RecordValues; bound: boolean } | 'destroyed' | undefined {
+    const write = this.#records.get(keyOf(model, id));
+    if (!write) return undefined;
+    return write.kind === 'destroy' ? 'destroyed' : { values: write.values, bound: write.binding !== undefined };
+  }
+
+  /** A record of `model` saved in this request that `matches` (a lookup by uid or user code). */
+  savedWhere(model: string, matches: (values: RecordValues) => boolean): RecordValues | undefined {
+    for (const write of this.#records.values()) if (write.kind === 'save' && write.values.model === model && matches(write.values)) return write.values;
+    return undefined;
+  }
+
+  /** Spends a record saved in this request (nobody else can have seen it). False if there is none. */
+  spend(model: string, id: string, now: number): boolean {
+    const write = this.#records.get(keyOf(model, id));
+    if (write?.kind !== 'save') return false;
+    write.values = { ...write.values, consumed_at: now };
+    return true;
+  }
+
+  /** A revocation (which deletes at once) covers what was queued before it, as it would have covered it stored. */
+  forgetGrant(grantId: string, model?: string): void {
+    for (const [key, write] of this.#records) {
+      if (write.kind !== 'save' || (model !== undefined && write.values.model !== model)) continue;
+      const ofGrant = write.values.grant_id === grantId || (model === undefined && write.values.model === 'Grant' && write.values.id === grantId);
+      if (ofGrant) this.#records.delete(key);
+    }
+  }
+
+  /** Stores the batch: one statement on PostgreSQL, one transaction on SQLite. */
+  async store(db: Db, now: number): Promise<void> {
+    const guard = this.#guard;
+    const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    // Parts of PostgreSQL's WITH that write only if the guard's delete found its record.
+    const guarded = guard !== undefined && onPostgres;
+    const guardKey = guard && keyOf(guard.model, guard.id);
+    const writes = [...this.#records].filter(([key]) => key !== guardKey).map(([, write]) => write);
+    const destroyed = writes.flatMap((write) => (write.kind === 'destroy' ? [write] : []));
+    const saved = writes.flatMap((write) => (write.kind === 'save' ? [write] : []));
+    const bindings = saved.flatMap(({ binding }) => (binding ? [grantBindingRow(binding, now)] : []));
+    const parts: Part[] = [];
+    if (destroyed.length > 0) {
+      parts.push((qc) =>
+        qc
+          .deleteFrom('oidc_records')
+          .where((eb) => eb.or(destroyed.map(({ model, id }) => eb.and([eb('model', '=', model), eb('id', '=', id)]))))
+          .$if(guarded, (query) => query.where(guardFound)),
+      );
+    }
+    for (const replaces of [false, true]) {
+      const rows = saved.filter((write) => write.replaces === replaces).map(({ values }) => values);
+      parts.push(...rowInserts('oidc_records', rows, guarded, (insert) => insert.onConflict((oc) => onRecordConflict(oc, replaces))));
+    }
+    parts.push(...rowInserts('module_grant_sessions', bindings, guarded, (insert) => insert.onConflict(onBindingConflict)));
+    parts.push(...rowInserts('audit_events', this.#audits.map((event) => auditRow(now, event)), guarded, (insert) => insert));
+
+    if (!guard && parts.length === 1) {
+      await parts[0]!(db).execute();
+    } else if (onPostgres) {
+      const start = guard ? db.with('guard', (qc) => guardDelete(qc, guard).returning('id')) : db;
+      const statement = parts.reduce<QueryCreator<Database>>((qc, part, i) => qc.with(`part_${i}`, (inner) => part(inner) as never), start as unknown as QueryCreator<Database>);
+      const [row] = await statement.selectNoFrom(guard ? sql<number>`(select count(*) from guard)`.as('found') : sql<number>`1`.as('found')).execute();
+      if (guard && Number(row?.found) !== 1) throw new InteractionAlreadyUsed();
+    } else {
+      // SQLite cannot write inside WITH: the same parts in one transaction, one commit.
+      await db.transaction().execute(async (tx) => {
+        if (guard && Number((await guardDelete(tx, guard).executeTakeFirst()).numDeletedRows) !== 1) throw new InteractionAlreadyUsed();
+        for (const part of parts) await part(tx).execute();
+      });
+    }
+  }
+}
+
+type Part = (qc: QueryCreator<Database>) => { execute(): Promise<unknown> };
+
+const guardFound = sql<boolean>`exists (select 1 from guard)`;
+
+const guardDelete = (qc: QueryCreator<Database>, { model, id }: { model: string; id: string }) =>
+  qc.deleteFrom('oidc_records').where('model', '=', model).where('id', '=', id);
+
+function onRecordConflict(oc: OnConflictBuilder<Database, 'oidc_records'>, replaces: boolean) {
+  return oc.columns(['model', 'id']).doUpdateSet((eb) => ({
+    payload: eb.ref('excluded.payload'),
+    grant_id: eb.ref('excluded.grant_id'),
+    user_code: eb.ref('excluded.user_code'),
+    uid: eb.ref('excluded.uid'),
+    account_id: eb.ref('excluded.account_id'),
+    expires_at: eb.ref('excluded.expires_at'),
+    ...(replaces ? { consumed_at: eb.ref('excluded.consumed_at') } : {}),
+  }));
+}
+
+type BatchedTable = 'oidc_records' | 'module_grant_sessions' | 'audit_events';
+
+/**
+ * The INSERTs of `rows`: one multi-row statement, or when `guarded` one per row, each
+ * writing only if the guard's delete found its record. PostgreSQL types the values of
+ * `INSERT ... SELECT $1, $2 WHERE ...` by their columns, as it types VALUES, so that needs
+ * no casts (but a UNION of such rows would).
+ */
+function rowInserts<T extends BatchedTable>(
+  table: T,
+  rows: Array<Insertable<Database[T]>>,
+  guarded: boolean,
+  finish: (insert: InsertQueryBuilder<Database, T, InsertResult>) => { execute(): Promise<unknown> },
+): Part[] {
+  if (rows.length === 0) return [];
+  if (!guarded) return [(qc) => finish(qc.insertInto(table).values(rows as never))];
+  return rows.map((row) => (qc: QueryCreator<Database>) => {
+    const columns = Object.keys(row) as Array<keyof typeof row & string>;
+    const selected = qc.selectNoFrom(columns.map((column) => sql.val(row[column]).as(column))).where(guardFound);
+    return finish(qc.insertInto(table).columns(columns as never).expression(selected as never));
+  });
+}
+
+const batches = new WeakMap<object, WriteBatch>();
+
+/** The batch of the provider request being served, if it is on a batched route. */
+export function batchOfRequest(ctx: unknown = Provider.ctx): WriteBatch | undefined {
+  const route = (ctx as { oidc?: { route?: string } } | undefined)?.oidc?.route;
+  if (!ctx || typeof ctx !== 'object' || !route || !BATCHED_ROUTES.has(route)) return undefined;
+  let batch = batches.get(ctx);
+  if (!batch) batches.set(ctx, (batch = new WriteBatch(route)));
+  return batch;
+}
+
+/**
+ * Koa middleware (provider.use: it runs outside the provider's router and its error
+ * handler, inside the durability middleware) that stores the request's batch after the
+ * provider has answered and before the answer is sent. A failure goes to `unstored`,
+ * which must turn the answer into an error.
+ */
+export function storeBatchBeforeAnswering(db: Db, clock: () => number, unstored: (ctx: object, error: unknown) => void) {
+  return async function storeBatchedWrites(ctx: object, next: () => Promise<unknown>) {
+    try {
+      await next();
+    } finally {
+      const batch = batches.get(ctx);
+      batches.delete(ctx);
+      if (batch && !batch.empty) {
+        try {
+          await batch.store(db, clock());
+        } catch (error) {
+          unstored(ctx, error);
+        }
+      }
+    }
+  };
+}

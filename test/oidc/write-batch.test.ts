@@ -1,0 +1,85 @@
+// The resume's batch is conditional on its interaction's end (src/modules/oidc/write-batch.ts):
+// of two batches ending one interaction, whichever is stored second writes nothing and says
+// so. Over HTTP (resume-race.test.ts) SQLite rarely lets two resumes both read the
+// interaction before either stores; here both batches are made before either is stored,
+// so both engines take the guarded path every time.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { InteractionAlreadyUsed, WriteBatch, type RecordValues } from '../../src/modules/oidc/write-batch.ts';
+
+const record = (model: string, id: string, extra: Partial<RecordValues> = {}): RecordValues => ({
+  model,
+  id,
+  payload: JSON.stringify({ jti: id }),
+  grant_id: null,
+  user_code: null,
+  uid: null,
+  account_id: null,
+  expires_at: null,
+  consumed_at: null,
+  ...extra,
+});
+
+for (const engine of await enginesUnderTest()) {
+  describe(`the resume's batch (${engine})`, () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer({ engine, quietWorkers: true });
+    });
+    after(() => server.close());
+
+    const db = () => server.gatehouse.deps.db;
+    const stored = async (model: string, id: string) =>
+      (await db().selectFrom('oidc_records').select('id').where('model', '=', model).where('id', '=', id).execute()).length;
+    const launches = async (target: string) =>
+      (await db().selectFrom('audit_events').select('id').where('action', '=', 'module.launched').where('target', '=', target).execute()).length;
+
+    /** A resume's batch: the interaction ended, a code and a provider session saved, the launch audited. */
+    function resumeBatch(interaction: string, code: string, target: string) {
+      const batch = new WriteBatch('resume');
+      batch.destroy('Interaction', interaction);
+      batch.save(record('AuthorizationCode', code, { grant_id: `grant-${code}` }), undefined);
+      batch.save(record('Session', `session-${code}`, { uid: `uid-${code}` }), undefined);
+      batch.audit({ companyId: null, actorId: null, action: 'module.launched', target });
+      return batch;
+    }
+
+    for (const [name, storeBoth] of [
+      ['one after the other', async (a: WriteBatch, b: WriteBatch) => [await a.store(db(), 1).then(ok, fail), await b.store(db(), 2).then(ok, fail)]],
+      ['at the same time', (a: WriteBatch, b: WriteBatch) => Promise.all([a.store(db(), 1).then(ok, fail), b.store(db(), 2).then(ok, fail)])],
+    ] as const) {
+      test(`two batches ending one interaction, stored ${name}: one is stored whole, the other not at all`, async () => {
+        const interaction = `interaction-${name.replace(/\W/g, '')}`;
+        const target = `module-${name.replace(/\W/g, '')}`;
+        await db().insertInto('oidc_records').values(record('Interaction', interaction)).execute();
+        const outcomes = await storeBoth(resumeBatch(interaction, `${target}-a`, target), resumeBatch(interaction, `${target}-b`, target));
+
+        assert.equal(outcomes.filter((outcome) => outcome === 'stored').length, 1, String(outcomes));
+        assert.equal(outcomes.filter((outcome) => outcome instanceof InteractionAlreadyUsed).length, 1, String(outcomes));
+        const winner = outcomes[0] === 'stored' ? 'a' : 'b';
+        const loser = winner === 'a' ? 'b' : 'a';
+        assert.equal(await stored('Interaction', interaction), 0);
+        assert.equal(await stored('AuthorizationCode', `${target}-${winner}`), 1);
+        assert.equal(await stored('Session', `session-${target}-${winner}`), 1);
+        assert.equal(await stored('AuthorizationCode', `${target}-${loser}`), 0, "the loser's code is not stored");
+        assert.equal(await stored('Session', `session-${target}-${loser}`), 0, "nor its provider session");
+        assert.equal(await launches(target), 1, 'one launch audited');
+      });
+    }
+
+    test('a batch reads its own writes: a saved record by id and by uid, a destroyed one as gone', () => {
+      const batch = new WriteBatch('resume');
+      batch.save(record('Session', 's1', { uid: 'u1' }), undefined);
+      batch.destroy('Session', 's0');
+      assert.deepEqual(batch.queued('Session', 's1'), { values: record('Session', 's1', { uid: 'u1' }), bound: false });
+      assert.equal(batch.savedWhere('Session', (values) => values.uid === 'u1')?.id, 's1');
+      assert.equal(batch.queued('Session', 's0'), 'destroyed');
+      assert.equal(batch.queued('Session', 'other'), undefined);
+    });
+  });
+}
+
+const ok = () => 'stored' as const;
+const fail = (error: unknown) => error;
