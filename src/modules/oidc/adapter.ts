@@ -10,7 +10,7 @@ import type { Database, Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { clientMetadataFor } from './clients.ts';
 import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest } from './request-memo.ts';
-import { grantKey, INTROSPECTED, introspectedById, providerSessionKey, rememberTokenParts, tokenById, type StoredRecord } from './token-reads.ts';
+import { clientKey, grantKey, INTROSPECTED, introspectedById, providerSessionKey, rememberTokenParts, tokenById, type StoredRecord } from './token-reads.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
@@ -111,7 +111,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
     }
 
     async find(id: string): Promise<Payload | undefined> {
-      if (this.model === 'Client') return clientMetadataFor(db, id, clock());
+      if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientMetadataFor(db, id, clock()));
       const row = await storedRecord(this.model, id);
       if (!row) return undefined;
       // A grant is there only while the Gatehouse session it came from is live: refresh,
