@@ -3,7 +3,7 @@
 // the launcher or sign in to it. A module no group names stays open to every user of the
 // company, so a company without groups works as before. Masters follow the same rule:
 // groups decide module access, not roles (the admin console is not a module).
-import { expressionBuilder } from 'kysely';
+import { expressionBuilder, type Expression } from 'kysely';
 import type { Database, Queryable } from '../storage/index.ts';
 import { fixedQuery } from '../shared/fixed-query.ts';
 import { endModuleAccess } from './backchannel/end-access.ts';
@@ -18,8 +18,10 @@ const truthy = (value: unknown) => value === true || Number(value) === 1;
  * What the access decision reads, as three columns any query can select when it has the
  * company, the user and the client at hand: the module's grant to the company switched on,
  * whether any of the company's groups names it, and whether one of them holds the user.
+ * Each may be a value or a column of the outer query (a token's read brings its own).
  */
-export function moduleAccessColumns(companyId: string, userId: string, clientId: string) {
+type Operand = string | Expression<string>;
+export function moduleAccessColumns(companyId: Operand, userId: Operand, clientId: Operand) {
   const eb = expressionBuilder<Database, never>();
   const namingGroups = () =>
     eb

@@ -6,6 +6,8 @@
 import type { Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { moduleAccessColumns, moduleAccessOf } from '../access.ts';
+import { rememberForRequest } from './request-memo.ts';
+import { accountKey } from './token-reads.ts';
 
 export const ACR_2FA = 'urn:gatehouse:loa:2fa';
 /** Signed in with a passkey or security key: bound to Gatehouse's origin, so it cannot be phished. */
@@ -57,7 +59,9 @@ export async function findAccount(db: Db, accountId: string, clientId?: string) 
   let row;
   if (clientId === undefined) [row] = await accountRow(db, ids.companyId, ids.userId);
   else {
-    const [withAccess] = await accountWithAccessRow(db, ids.companyId, ids.userId, clientId);
+    // A token's read may have brought this row along already (token-reads.ts).
+    const load = () => accountWithAccessRow(db, ids.companyId, ids.userId, clientId);
+    const [withAccess] = await rememberForRequest(accountKey(ids.companyId, ids.userId, clientId), load);
     if (moduleAccessOf(withAccess) !== 'allowed') return undefined;
     row = withAccess;
   }

@@ -11,7 +11,7 @@ import type { Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { clientMetadataFor } from './clients.ts';
 import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest } from './request-memo.ts';
-import { grantKey, INTROSPECTED, introspectedById, providerSessionKey, rememberTokenParts, tokenById, type StoredRecord } from './token-reads.ts';
+import { clientKey, grantKey, INTROSPECTED, introspectedById, providerSessionKey, rememberTokenParts, tokenById, type StoredRecord } from './token-reads.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 import { batchOfRequest, recordUpsert, type RecordValues } from './write-batch.ts';
 
@@ -98,7 +98,7 @@ export function createAdapterFactory(db: Db, clock: () => number) {
     }
 
     async find(id: string): Promise<Payload | undefined> {
-      if (this.model === 'Client') return clientMetadataFor(db, id, clock());
+      if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientMetadataFor(db, id, clock()));
       const queued = batchOfRequest()?.queued(this.model, id);
       if (queued === 'destroyed') return undefined;
       const row = queued?.values ?? (await storedRecord(this.model, id));

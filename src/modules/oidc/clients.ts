@@ -3,13 +3,23 @@
 // presents before the constant-time comparison, so the plain secret is never stored.
 // A client id that is no module's may be an API client's (client credentials only).
 import { apiClientMetadata } from '../../api-clients/index.ts';
+import type { Selectable } from 'kysely';
 import type { Db } from '../../storage/index.ts';
+import type { ModulesTable } from '../../storage/schema.ts';
 import { findModuleByClientId } from '../store.ts';
 import { MODULE_SCOPES } from './scopes.ts';
 
+/** What the provider needs of a module, as columns a query can select (a token's read brings them along). */
+export const CLIENT_COLUMNS = ['client_id', 'name', 'client_type', 'secret_hash', 'redirect_uris', 'post_logout_redirect_uris', 'id_token_alg', 'backchannel_logout_uri'] as const;
+export type ClientModule = Pick<Selectable<ModulesTable>, (typeof CLIENT_COLUMNS)[number]>;
+
 export async function clientMetadataFor(db: Db, clientId: string, now: number) {
   const module = await findModuleByClientId(db, clientId);
-  if (!module) return apiClientMetadata(db, clientId, now);
+  return module ? clientMetadataOf(module) : apiClientMetadata(db, clientId, now);
+}
+
+/** A module as the provider sees it: an OAuth client of the module's type. */
+export function clientMetadataOf(module: ClientModule) {
   const confidential = module.client_type === 'confidential';
   return {
     client_id: module.client_id,

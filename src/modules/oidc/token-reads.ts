@@ -6,26 +6,41 @@
 // (request-memo.ts), so each later lookup reads nothing: on PostgreSQL three round trips
 // fewer per token request. A part that is not there comes back as nulls and is remembered
 // as absent, which is what its own lookup would have found.
+//
+// The token's client (a module) and, for a user's token, the account with its access to
+// that module come along too: userinfo then reads once in all, where it read the client
+// and the account after the token. They are remembered only when found; otherwise their
+// own lookups run as before (an API client is not a module; a token whose session is gone
+// is refused at its grant before any account is asked for).
 import { PostgresAdapter, sql } from 'kysely';
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { liveSessionOf, sessionColumns, type SessionRow } from '../../sessions/index.ts';
 import type { Queryable } from '../../storage/index.ts';
 import { seedForRequest } from './request-memo.ts';
 import { seedSessionBehindGrant } from './session-binding.ts';
+import { moduleAccessColumns } from '../access.ts';
+import { clientMetadataOf, type ClientModule } from './clients.ts';
 
 export type StoredRecord = { payload: string; consumed_at: number | null; expires_at: number | null };
 
 /** The keys under which the parts are remembered for the request. */
 export const grantKey = (id: string) => `grant-record:${id}`;
 export const providerSessionKey = (uid: string) => `provider-session:${uid}`;
+export const clientKey = (clientId: string) => `client:${clientId}`;
+export const accountKey = (companyId: string, userId: string, clientId: string) => `account:${companyId}.${userId}:${clientId}`;
+
+/** A field of the token's JSON payload, in the dialect's own words. */
+function payloadField(db: Queryable, field: 'sessionUid' | 'clientId') {
+  return db.getExecutor().adapter instanceof PostgresAdapter
+    ? sql<string>`(${sql.ref('token.payload')}::json ->> ${sql.lit(field)})`
+    : sql<string>`json_extract(${sql.ref('token.payload')}, ${sql.lit(`$.${field}`)})`;
+}
 
 /** A token's record with its grant, its provider session and the Gatehouse session behind its grant. */
 function tokenBundle(db: Queryable) {
-  // The provider session's uid lives only in the token's JSON payload.
-  const sessionUid =
-    db.getExecutor().adapter instanceof PostgresAdapter
-      ? sql<string>`(${sql.ref('token.payload')}::json ->> 'sessionUid')`
-      : sql<string>`json_extract(${sql.ref('token.payload')}, '$.sessionUid')`;
+  // The provider session's uid and the client live only in the token's JSON payload.
+  const sessionUid = payloadField(db, 'sessionUid');
+  const clientId = payloadField(db, 'clientId');
   return (
     db
       .selectFrom('oidc_records as token')
@@ -42,11 +57,24 @@ function tokenBundle(db: Queryable) {
       )
       .leftJoin('users', (join) => join.onRef('users.id', '=', 'sessions.user_id').onRef('users.company_id', '=', 'sessions.company_id'))
       .leftJoin('companies', 'companies.id', 'sessions.company_id')
+      .leftJoin('modules as client', (join) => join.on('client.client_id', '=', clientId))
       .select(['token.model', 'token.payload', 'token.consumed_at', 'token.expires_at', 'token.grant_id'])
       .select(['grant.payload as grant_payload', 'grant.consumed_at as grant_consumed_at', 'grant.expires_at as grant_expires_at'])
       .select(['provider_session.payload as session_payload', 'provider_session.consumed_at as session_consumed_at', 'provider_session.expires_at as session_expires_at'])
       .select(sessionUid.as('session_uid'))
       .select(sessionColumns)
+      .select([
+        'client.client_id as client_id',
+        'client.name as client_name',
+        'client.client_type as client_type',
+        'client.secret_hash as client_secret_hash',
+        'client.redirect_uris as client_redirect_uris',
+        'client.post_logout_redirect_uris as client_post_logout_redirect_uris',
+        'client.id_token_alg as client_id_token_alg',
+        'client.backchannel_logout_uri as client_backchannel_logout_uri',
+      ])
+      // The account's access to the token's module, for the session's user (account.ts).
+      .select(moduleAccessColumns(sql.ref<string>('sessions.company_id'), sql.ref<string>('sessions.user_id'), clientId))
   );
 }
 
@@ -65,8 +93,38 @@ const record = (payload: string | null, consumedAt: number | null, expiresAt: nu
 export function rememberTokenParts(row: TokenRow | undefined, now: number): void {
   if (!row) return;
   if (row.session_uid) seedForRequest(providerSessionKey(row.session_uid), record(row.session_payload, row.session_consumed_at, row.session_expires_at));
+  if (row.client_id !== null) seedForRequest(clientKey(row.client_id), clientMetadataOf(clientModuleOf(row)));
   if (!row.grant_id) return;
   seedForRequest(grantKey(row.grant_id), record(row.grant_payload, row.grant_consumed_at, row.grant_expires_at));
   // No binding, or its session is gone: the left joins gave nulls, and no session is live.
   seedSessionBehindGrant(row.grant_id, row.sessionHash === null ? undefined : liveSessionOf(row as SessionRow, now));
+  if (row.sessionHash === null || row.client_id === null || row.companyId === null || row.userId === null) return;
+  // The account row as findAccount reads it (account.ts), for the session's user and this module.
+  seedForRequest(accountKey(row.companyId, row.userId, row.client_id), [
+    {
+      username: row.username,
+      displayName: row.displayName,
+      email: row.email,
+      status: row.userStatus,
+      companyId: row.companyId,
+      companyName: row.companyName,
+      companyStatus: row.companyStatus,
+      moduleEnabled: row.moduleEnabled,
+      moduleRestricted: row.moduleRestricted,
+      userInGroup: row.userInGroup,
+    },
+  ]);
+}
+
+function clientModuleOf(row: TokenRow): ClientModule {
+  return {
+    client_id: row.client_id as string,
+    name: row.client_name as string,
+    client_type: row.client_type as ClientModule['client_type'],
+    secret_hash: row.client_secret_hash,
+    redirect_uris: row.client_redirect_uris as string,
+    post_logout_redirect_uris: row.client_post_logout_redirect_uris as string,
+    id_token_alg: row.client_id_token_alg as ClientModule['id_token_alg'],
+    backchannel_logout_uri: row.client_backchannel_logout_uri,
+  };
 }
