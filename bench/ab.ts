@@ -1,4 +1,4 @@
-// `node bench/ab.ts [--a "<node flags>"] [--b "<node flags>"] [--b-env K=V,...] [--measure login|introspection|userinfo|client_credentials]
+// `node bench/ab.ts [--a="<node flags>"] [--b="<node flags>"] [--b-env K=V,...] [--measure login|introspection|userinfo|client_credentials]
 // [--rounds N] [--seconds S] [--engine sqlite|postgres]`: two Gatehouses that differ in one
 // thing (V8 flags, an environment variable), measured in turn (A B, B A, A B, ...) on the
 // same pinned core by the same load generator, so that what the machine does meanwhile
