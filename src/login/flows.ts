@@ -12,7 +12,7 @@ export const FLOW_TTL_MS = 10 * 60_000;
 export type FlowRow = Selectable<LoginFlowsTable>;
 export type FlowStep = LoginFlowsTable['step'];
 /** How a pending flow's token (pending-flow.ts) begins; a stored flow's token never has a dot. */
-export const PENDING_FLOW_PREFIX = 'p1.';
+export const PENDING_FLOW_PREFIX = 'p2.';
 export const isPendingFlowToken = (token: string) => token.startsWith(PENDING_FLOW_PREFIX);
 
 export async function createFlow(
@@ -64,7 +64,7 @@ export async function findFlow(db: Queryable, token: string | undefined, now: nu
 
 /** The flow at the expected step, or the error the person should see. */
 export async function requireFlowAt(db: Queryable, token: string | undefined, step: FlowStep, now: number) {
-  // A pending flow is at the password step (whose caller checks its signature): for any
+  // A pending flow is at the password step (whose caller opens its seal): for any
   // other step it is the wrong one, as a stored flow at the password step would be.
   if (token && isPendingFlowToken(token) && step !== 'password') throw new GatehouseError('login.wrong_step');
   const flow = await findFlow(db, token, now);

@@ -1,4 +1,4 @@
-// Identify stores nothing: the login flow travels in its cookie, signed, until the
+// Identify stores nothing: the login flow travels in its cookie, sealed, until the
 // password is proved, and is stored then under a new name (src/login/pending-flow.ts).
 // What a person, or someone holding or altering that cookie, can do with it.
 import assert from 'node:assert/strict';
@@ -42,11 +42,36 @@ for (const engine of await enginesUnderTest()) describe(`a login flow before its
     assert.deepEqual((await known.agent.get('/api/login')).body, { step: 'password', ...names() }, 'a reload finds the password step');
   });
 
+  // The cookie is `p2.` and the secret box's value with dots for colons: v1.<key id>.<iv, tag, data>.
+  const sealedPart = (cookie: string) => cookie.split('.')[3] as string;
+  const withSealed = (cookie: string, raw: Buffer) => cookie.slice(0, cookie.lastIndexOf('.') + 1) + raw.toString('base64url');
+  const alteredAt = (cookie: string, at: number) => {
+    const raw = Buffer.from(sealedPart(cookie), 'base64url');
+    raw[at] = (raw[at] as number) ^ 0x01;
+    return withSealed(cookie, raw);
+  };
+
+  test('the cookie shows neither name in clear', async () => {
+    const { cookie } = await identified();
+    for (const name of [operator.username, operator.companyName]) {
+      assert.ok(!cookie.includes(name), name);
+      for (const part of cookie.split('.')) assert.ok(!Buffer.from(part, 'base64url').includes(name), `${name} in ${part}`);
+    }
+  });
+
   test('an altered or expired flow cookie is refused like an expired flow', async () => {
     const { cookie } = await identified();
-    const dot = cookie.lastIndexOf('.');
-    const flip = (at: number) => cookie.slice(0, at) + (cookie[at] === 'A' ? 'B' : 'A') + cookie.slice(at + 1);
-    for (const [what, altered] of [['its content', flip(Math.floor(dot / 2))], ['its signature', flip(dot + 5)], ['its signature, cut', cookie.slice(0, -1)]] as const) {
+    const raw = Buffer.from(sealedPart(cookie), 'base64url');
+    // The sealed part is the 12-byte IV, the 16-byte GCM tag, then the data.
+    for (const [what, altered] of [
+      ['a byte of its data', alteredAt(cookie, 28 + Math.floor((raw.length - 28) / 2))],
+      ['a byte of its last data', alteredAt(cookie, raw.length - 1)],
+      ['a byte of its tag', alteredAt(cookie, 12 + 5)],
+      ['a byte of its IV', alteredAt(cookie, 3)],
+      ['its end, cut', withSealed(cookie, raw.subarray(0, raw.length - 1))],
+      ['its key id', cookie.replace(/^p2\.v1\.[0-9a-f]{8}\./, 'p2.v1.00000000.')],
+    ] as const) {
+      assert.notEqual(altered, cookie, what);
       const answer = await withCookie(altered).post('/api/login/password', { password: STRONG_PASSWORD });
       assert.equal(answer.body.error?.code, 'login.flow_expired', what);
     }
@@ -55,6 +80,25 @@ for (const engine of await enginesUnderTest()) describe(`a login flow before its
     server.clock.advance(10 * 60_000 + 1000);
     assert.equal((await late.agent.post('/api/login/password', { password: STRONG_PASSWORD })).body.error?.code, 'login.flow_expired');
     assert.deepEqual((await late.agent.get('/api/login')).body, { step: 'identify' });
+  });
+
+  test('a value sealed for another purpose, or with its prefix altered, is refused like an expired flow', async () => {
+    const { secrets } = server.gatehouse.deps;
+    const { cookie } = await identified();
+    const payload = secrets.decrypt(cookie.slice('p2.'.length).replaceAll('.', ':'), 'login-flow');
+    const sealedFor = (context: string) => `p2.${secrets.encrypt(payload, context).replaceAll(':', '.')}`;
+    // Sealed again under its own context, the same flow opens: the refusals below are the context's doing.
+    assert.equal((await withCookie(sealedFor('login-flow')).get('/api/login')).body.step, 'password');
+    for (const [what, altered] of [
+      ['sealed as a TOTP secret', sealedFor(`totp:${operator.username}`)],
+      ['sealed as an enrollment secret', sealedFor('enroll:login-flow')],
+      ['its prefix altered', `p3.${cookie.slice(3)}`],
+      ['its prefix cut', cookie.slice(3)],
+    ] as const) {
+      const answer = await withCookie(altered).post('/api/login/password', { password: STRONG_PASSWORD });
+      assert.equal(answer.body.error?.code, 'login.flow_expired', what);
+      assert.deepEqual((await withCookie(altered).get('/api/login')).body, { step: 'identify' }, what);
+    }
   });
 
   test('the password step stores the flow under a new cookie; the identify cookie replayed starts no second flow', async () => {

@@ -1,5 +1,5 @@
 // The identifier-first login over JSON. The flow cookie carries the flow until the
-// password is proved (signed, src/login/pending-flow.ts), then names the stored flow; the
+// password is proved (sealed, src/login/pending-flow.ts), then names the stored flow; the
 // session cookie is minted only when the second factor is done.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
