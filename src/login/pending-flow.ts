@@ -15,7 +15,11 @@
 // password step, as a fresh identify does for anyone.
 import { hashToken, randomToken } from '../crypto/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
-import { FLOW_TTL_MS, PENDING_FLOW_PREFIX as PREFIX, type FlowRow } from './flows.ts';
+import { FLOW_TTL_MS, type FlowRow } from './flows.ts';
+
+/** How a pending flow's token begins; a stored flow's token (43 base64url characters) has no dot. */
+const PREFIX = 'p2.';
+export const isPendingFlowToken = (token: string) => token.startsWith(PREFIX);
 
 /** Stands for "none" in the sealed payload: as long as an id, so the token's length says nothing. */
 const NONE = '00000000-0000-0000-0000-000000000000';

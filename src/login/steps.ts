@@ -5,8 +5,9 @@ import { findCompanyByName, getCompanyPolicy, ipAllowed, keyRequired, type Compa
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { findUserByUsername, getUser, type UserRow } from '../users/index.ts';
-import { createFlow, deleteFlow, findFlow, isPendingFlowToken, requireFlowAt, sweepExpiredFlows, type FlowRow } from './flows.ts';
-import { openPendingFlow, pendingFlowToken, type PendingFlow } from './pending-flow.ts';
+import { createFlow, sweepExpiredFlows, type FlowRow } from './flows.ts';
+import { endFlow, flowFromCookie, requireFlowAt } from './flow-cookie.ts';
+import { pendingFlowToken } from './pending-flow.ts';
 import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, releaseAttemptAndAdvance, releaseAttemptAndStore, reserveAttempt } from './lockout.ts';
 import { countIpFailure, ipThrottled } from './ip-throttle.ts';
 import { activeProvider, passwordClosedBySso } from './federated.ts';
@@ -48,9 +49,7 @@ export async function secondFactorsOf(
 }
 
 export async function currentStep(deps: CoreDeps, flowToken: string | undefined) {
-  const pending = flowToken && isPendingFlowToken(flowToken) ? openPendingFlow(deps, flowToken, deps.clock()) : undefined;
-  if (pending) return { step: 'password' as LoginStep, username: pending.flow.username, companyName: pending.flow.company_name };
-  const flow = await findFlow(deps.db, flowToken, deps.clock());
+  const flow = (await flowFromCookie(deps, flowToken))?.flow;
   // A passkey login waiting for the browser is not a page to come back to.
   if (!flow || flow.step === 'passkey') return { step: 'identify' as LoginStep };
   const secondFactors = flow.step === 'totp' && flow.company_id && flow.user_id ? { secondFactors: await secondFactorsOf(deps.db, flow.company_id, flow.user_id) } : {};
@@ -124,23 +123,15 @@ async function refusalAfterPassword(deps: CoreDeps, user: UserRow, policy: Compa
   return undefined;
 }
 
-/** The flow at the password step: pending (identify's cookie), or stored ("Use password instead" after SSO). */
-async function flowAtPassword(deps: CoreDeps, flowToken: string | undefined): Promise<{ flow: FlowRow; pending?: PendingFlow }> {
-  if (flowToken && isPendingFlowToken(flowToken)) {
-    const pending = openPendingFlow(deps, flowToken, deps.clock());
-    if (!pending) throw new GatehouseError('login.flow_expired');
-    return { flow: pending.flow, pending };
-  }
-  return { flow: await requireFlowAt(deps.db, flowToken, 'password', deps.clock()) };
-}
-
 /**
  * Step two. Every failure (unknown, wrong, locked, disabled) is the same answer. A
  * pending flow is stored once the password is proved; `flowToken` then names it, for the
  * flow cookie.
  */
 export async function checkPassword(deps: CoreDeps, flowToken: string | undefined, password: string, meta: RequestMeta) {
-  const { flow, pending } = await flowAtPassword(deps, flowToken);
+  // Pending (identify's cookie), or stored ("Use password instead" after SSO).
+  const found = await requireFlowAt(deps, flowToken, 'password');
+  const { flow } = found;
   if (await ipThrottled(deps.db, meta.ip, deps.clock())) {
     await deps.hasher.verifyDummy(password);
     throw new GatehouseError('request.rate_limited');
@@ -184,7 +175,7 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   if (refusal) await giveSlotBack();
   if (refusal === 'user_disabled' || refusal === 'company_suspended') return rejectCredentials(deps, flow, meta, refusal);
   if (refusal === 'ip_refused') {
-    await deleteFlow(deps.db, flowToken);
+    await endFlow(deps.db, found);
     await recordAudit(deps.db, deps.clock(), {
       companyId: user.company_id,
       actorId: user.id,
@@ -195,7 +186,7 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     });
     throw new GatehouseError('login.ip_not_allowed');
   }
-  if (pending) {
+  if (found.kind === 'pending') {
     const stored = await releaseAttemptAndStore(deps.db, { ...user, password_hash: user.password_hash }, flow, next);
     if (stored === 'user_changed') {
       await giveSlotBack();
@@ -206,9 +197,6 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     throw new GatehouseError('login.wrong_step');
   }
   const secondFactors = next === 'totp' ? { secondFactors: await secondFactorsOf(deps.db, user.company_id, user.id, { user, policy }) } : {};
-  return { step: next as LoginStep, ...secondFactors, ...(pending ? { flowToken: pending.storedToken } : {}) };
+  return { step: next as LoginStep, ...secondFactors, ...(found.kind === 'pending' ? { flowToken: found.storedToken } : {}) };
 }
 
-/** The session for a finished login, as long as the company's session limit allows. */
-
-export { deleteFlow as abandonFlow };

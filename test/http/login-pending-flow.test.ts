@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { statementsOf, watchStatements, WRITE } from '../helpers/statements.ts';
 import { totpAt } from '../helpers/totp.ts';
 
 const STORED_TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -13,11 +14,17 @@ const STORED_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 for (const engine of await enginesUnderTest()) describe(`a login flow before its password (${engine})`, () => {
   let server: TestServer;
   let operator: Awaited<ReturnType<typeof signedInOperator>>;
+  let unwatch: () => void;
   before(async () => {
-    server = await startTestServer({ engine });
+    // Quiet workers: their polls would be counted with the statements below.
+    server = await startTestServer({ engine, quietWorkers: true });
     operator = await signedInOperator(server);
+    unwatch = watchStatements(engine);
   });
-  after(() => server.close());
+  after(async () => {
+    unwatch();
+    await server.close();
+  });
 
   const names = () => ({ username: operator.username, companyName: operator.companyName });
   const storedFlows = async (username: string) => (await server.gatehouse.deps.db.selectFrom('login_flows').select('step').where('username', '=', username).execute()).map((f) => f.step);
@@ -99,6 +106,23 @@ for (const engine of await enginesUnderTest()) describe(`a login flow before its
       assert.equal(answer.body.error?.code, 'login.flow_expired', what);
       assert.deepEqual((await withCookie(altered).get('/api/login')).body, { step: 'identify' }, what);
     }
+  });
+
+  test('starting again over a pending flow writes nothing: there is no row to delete', async () => {
+    const { agent } = await identified();
+    const statements = await statementsOf(async () => {
+      const restarted = await agent.post('/api/login/restart', {});
+      assert.deepEqual(restarted.body, { step: 'identify' });
+    });
+    assert.deepEqual(statements.filter((sql) => WRITE.test(sql)), []);
+    assert.equal(agent.cookies.get('gh_flow'), undefined, 'the cookie is cleared');
+
+    // Against a stored flow the same request deletes its row: the count above is not blind.
+    const stored = await identified();
+    assert.equal((await stored.agent.post('/api/login/password', { password: STRONG_PASSWORD })).body.step, 'totp');
+    const deleting = await statementsOf(() => stored.agent.post('/api/login/restart', {}));
+    assert.equal(deleting.filter((sql) => WRITE.test(sql)).length, 1);
+    assert.deepEqual(await storedFlows(operator.username), []);
   });
 
   test('the password step stores the flow under a new cookie; the identify cookie replayed starts no second flow', async () => {

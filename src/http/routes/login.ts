@@ -57,7 +57,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/login/identify',
       { schema: { summary: 'Step 1: Username and Company Name', body: identifyBody, response: { 200: loginState } } },
       async (request, reply) => {
-        await abandonFlow(deps.db, flowOf(request));
+        await abandonFlow(deps, flowOf(request));
         const { flowToken, ...answer } = await identify(deps, request.body);
         setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
         return answer;
@@ -129,7 +129,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
 
     api.post('/api/login/restart', { schema: { summary: 'Start the login again', response: { 200: loginState } } }, async (request, reply) => {
-      await abandonFlow(deps.db, flowOf(request));
+      await abandonFlow(deps, flowOf(request));
       clearCookie(reply, secure, cookies.flow);
       return { step: 'identify' as const };
     });
