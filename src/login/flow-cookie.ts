@@ -7,6 +7,7 @@ import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { deleteStoredFlow, findStoredFlow, type FlowRow, type FlowStep } from './flows.ts';
+import { storedFlowWithSubject, type LoginSubject } from './login-subject.ts';
 import { isPendingFlowToken, openPendingFlow } from './pending-flow.ts';
 
 export type CookieFlow =
@@ -28,7 +29,24 @@ export async function flowFromCookie(deps: CoreDeps, token: string | undefined):
 
 /** The flow at the expected step (or one of them), or the error the person should see. */
 export async function requireFlowAt(deps: CoreDeps, token: string | undefined, step: FlowStep | readonly FlowStep[]): Promise<CookieFlow> {
-  const found = await flowFromCookie(deps, token);
+  return atStep(await flowFromCookie(deps, token), step);
+}
+
+/**
+ * requireFlowAt, with the flow's user and what the step decides on about them
+ * (login-subject.ts) read in the same statement; `subject` undefined when the flow names
+ * no user, or one no longer there. A pending flow is read as requireFlowAt reads it: it
+ * has no row to join, and it is at the password step, whose own read finds its user.
+ */
+export async function requireFlowWithSubjectAt(deps: CoreDeps, token: string | undefined, step: FlowStep): Promise<CookieFlow & { subject: LoginSubject | undefined }> {
+  if (token && !isPendingFlowToken(token)) {
+    const read = await storedFlowWithSubject(deps.db, token, deps.clock());
+    return { ...atStep(read && { kind: 'stored', flow: read.flow }, step), subject: read?.subject };
+  }
+  return { ...(await requireFlowAt(deps, token, step)), subject: undefined };
+}
+
+function atStep(found: CookieFlow | undefined, step: FlowStep | readonly FlowStep[]): CookieFlow {
   if (!found) throw new GatehouseError('login.flow_expired');
   if (typeof step === 'string' ? found.flow.step !== step : !step.includes(found.flow.step)) throw new GatehouseError('login.wrong_step');
   return found;

@@ -131,8 +131,8 @@ export async function releaseAttemptAndAdvance(db: Queryable, companyId: string,
  * A right password's slot given back and its pending flow stored at its next step
  * (pending-flow.ts), together: one statement on PostgreSQL, one transaction on SQLite.
  * Both only while the user is as the password step found it (the same password hash,
- * active): a password change or deactivation that raced the hash ends the flow, as
- * deleting a stored flow would. On PostgreSQL the user's row lock makes a concurrent change
+ * active, its company active): a password change, deactivation or suspension that raced
+ * the hash ends the flow, as deleting a stored flow would. On PostgreSQL the user's row lock makes a concurrent change
  * wait or be waited for. 'taken': the flow was stored already (a raced or replayed
  * request); the slot is given back all the same. 'user_changed': nothing was written.
  */
@@ -143,7 +143,10 @@ export async function releaseAttemptAndStore(
   to: FlowStep,
 ): Promise<'stored' | 'taken' | 'user_changed'> {
   const releasingAsFound = (qc: QueryCreator<Database>) =>
-    releasing(qc, user.company_id, user.id).where('password_hash', '=', user.password_hash).where('status', '=', 'active');
+    releasing(qc, user.company_id, user.id)
+      .where('password_hash', '=', user.password_hash)
+      .where('status', '=', 'active')
+      .where((eb) => eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.status', '=', 'active')));
   if (onPostgres(db)) {
     const [counts] = await db
       .with('released', (qc) => releasingAsFound(qc).returning('id'))

@@ -7,13 +7,13 @@ import { assertThat, GatehouseError, type ErrorCode } from '../errors.ts';
 import { newSession } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { getUser, type UserRow } from '../users/index.ts';
+import type { UserRow } from '../users/index.ts';
 import { advanceFlow, consumeFlow, countTotpFailure, type FlowRow } from './flows.ts';
-import { endFlow, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
+import { endFlow, requireFlowWithSubjectAt, type CookieFlow } from './flow-cookie.ts';
 import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
 import { lockoutRuleOf, releaseAttempt } from './lockout.ts';
 
-import { keyDemand, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
+import { keyDemandOf, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 
 type Factor = { amr: string[]; detail?: Record<string, unknown> };
 
@@ -98,13 +98,13 @@ async function secondFactor(
     appStep?: (user: UserRow) => number | null;
   },
 ) {
-  const found = await requireFlowAt(deps, flowToken, 'totp');
+  // One read: the flow, its user, the company's policy and the user's key count.
+  const { subject, ...found } = await requireFlowWithSubjectAt(deps, flowToken, 'totp');
   const { flow } = found;
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
-  const user = await getUser(deps.db, flow.company_id, flow.user_id);
-  assertThat(user, 'login.flow_expired');
-  const policy = await getCompanyPolicy(deps.db, user.company_id);
-  const demand = await keyDemand(deps.db, user, policy);
+  assertThat(subject, 'login.flow_expired');
+  const { user, policy } = subject;
+  const demand = keyDemandOf(user, policy, subject.keys);
   // The company requires a key of this user, who has one: the app's code is not enough.
   if (demand.keyOnly && factor.error === 'totp.invalid_code') throw new GatehouseError('login.key_required');
   const who = { companyId: user.company_id, userId: user.id };
