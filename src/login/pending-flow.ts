@@ -8,7 +8,7 @@
 // value names its key, so a pending flow outlives a key rotation as other secrets do.
 //
 // The password step stores the flow, at its next step, in the write that gives the
-// password's attempt slot back (lockout.ts releaseAttemptAndStore): from there on it is a
+// password's attempt slot back (lockout.ts releaseAttemptAndMoveOn): from there on it is a
 // row like any other flow, named by the sealed token, which replaces the cookie, and used
 // once as before (a second store of the same flow finds the row and stores nothing).
 // Before that there is nothing to use once: replaying an identify cookie leads to a

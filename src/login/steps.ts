@@ -8,7 +8,7 @@ import { findUserByUsername, getUser, type UserRow } from '../users/index.ts';
 import { createFlow, sweepExpiredFlows, type FlowRow } from './flows.ts';
 import { endFlow, flowFromCookie, requireFlowAt } from './flow-cookie.ts';
 import { pendingFlowToken } from './pending-flow.ts';
-import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, releaseAttemptAndAdvance, releaseAttemptAndStore, reserveAttempt } from './lockout.ts';
+import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, releaseAttemptAndMoveOn, reserveAttempt } from './lockout.ts';
 import { countIpFailure } from './ip-throttle.ts';
 import { activeProvider } from './federated.ts';
 import { passwordStepRead, type LoginSubject } from './login-subject.ts';
@@ -117,7 +117,7 @@ async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMet
 /**
  * Why a user who proved the password may still not go on, if anything does stop them
  * (read before the hash, with the user; the flow is stored only if user and company are
- * still active after it: lockout.ts releaseAttemptAndStore).
+ * still active after it: lockout.ts releaseAttemptAndMoveOn).
  */
 function refusalAfterPassword({ user, companyActive, policy }: LoginSubject, ip: string | null) {
   if (user.status !== 'active') return 'user_disabled' as const;
@@ -185,16 +185,12 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     });
     throw new GatehouseError('login.ip_not_allowed');
   }
-  if (found.kind === 'pending') {
-    const stored = await releaseAttemptAndStore(deps.db, { ...user, password_hash: user.password_hash }, flow, next);
-    if (stored === 'user_changed') {
-      await giveSlotBack();
-      throw new GatehouseError('login.flow_expired');
-    }
-    if (stored === 'taken') throw new GatehouseError('login.wrong_step');
-  } else if (!(await releaseAttemptAndAdvance(deps.db, user.company_id, user.id, flow, next))) {
-    throw new GatehouseError('login.wrong_step');
+  const moved = await releaseAttemptAndMoveOn(deps.db, { ...user, password_hash: user.password_hash }, found, next);
+  if (moved === 'user_changed') {
+    await giveSlotBack();
+    throw new GatehouseError('login.flow_expired');
   }
+  if (moved === 'taken') throw new GatehouseError('login.wrong_step');
   const secondFactors = next === 'totp' ? { secondFactors: secondFactorsFor(user, keyDemandOf(user, policy, subject.keys)) } : {};
   return { step: next as LoginStep, ...secondFactors, ...(found.kind === 'pending' ? { flowToken: found.storedToken } : {}) };
 }
