@@ -8,6 +8,8 @@ export { listCompanies } from './directory.ts';
 export {
   DEFAULT_POLICY,
   getCompanyPolicy,
+  policyFromRow,
+  POLICY_COLUMNS,
   keyRequired,
   PHISHING_RESISTANT,
   PASSWORD_CLASSES,

@@ -6,6 +6,8 @@ import { recordAudit } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
+import type { CompaniesTable } from '../storage/schema.ts';
+import type { Selectable } from 'kysely';
 import { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
 import { endModuleAccess } from '../modules/backchannel/end-access.ts';
 
@@ -55,24 +57,22 @@ export const POLICY_LIMITS = Object.freeze({
   sessionIdleMinutes: [5, 1440],
 } as const satisfies Record<string, readonly [number, number]>);
 
-/** The policy of a company; the defaults when the company is unknown. */
-export async function getCompanyPolicy(db: Queryable, companyId: string): Promise<CompanyPolicy> {
-  const row = await db
-    .selectFrom('companies')
-    .select([
-      'password_min_length',
-      'password_classes',
-      'lockout_threshold',
-      'lockout_minutes',
-      'session_absolute_minutes',
-      'session_idle_minutes',
-      'ip_allowlist',
-      'two_person_2fa_reset',
-      'phishing_resistant',
-    ])
-    .where('id', '=', companyId)
-    .executeTakeFirst();
-  if (!row) return DEFAULT_POLICY;
+/** The companies columns a policy is read from (for a read that joins them, as the login's does). */
+export const POLICY_COLUMNS = [
+  'password_min_length',
+  'password_classes',
+  'lockout_threshold',
+  'lockout_minutes',
+  'session_absolute_minutes',
+  'session_idle_minutes',
+  'ip_allowlist',
+  'two_person_2fa_reset',
+  'phishing_resistant',
+] as const;
+type PolicyRow = Pick<Selectable<CompaniesTable>, (typeof POLICY_COLUMNS)[number]>;
+
+/** The policy those columns hold. */
+export function policyFromRow(row: PolicyRow): CompanyPolicy {
   return {
     passwordMinLength: row.password_min_length,
     passwordClasses: JSON.parse(row.password_classes) as PasswordClass[],
@@ -84,6 +84,12 @@ export async function getCompanyPolicy(db: Queryable, companyId: string): Promis
     twoPerson2faReset: row.two_person_2fa_reset === 1,
     phishingResistant: row.phishing_resistant,
   };
+}
+
+/** The policy of a company; the defaults when the company is unknown. */
+export async function getCompanyPolicy(db: Queryable, companyId: string): Promise<CompanyPolicy> {
+  const row = await db.selectFrom('companies').select(POLICY_COLUMNS).where('id', '=', companyId).executeTakeFirst();
+  return row ? policyFromRow(row) : DEFAULT_POLICY;
 }
 
 /** The change merged over the current policy, normalized; field messages when it is not valid. */

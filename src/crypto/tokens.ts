@@ -63,22 +63,3 @@ function hmacKey(key: Buffer): KeyObject {
   if (!object) hmacKeys.set(key, (object = createSecretKey(key)));
   return object;
 }
-
-/**
- * `body` with its HMAC-SHA256 under `key` appended (`body.mac`), for a value the server
- * hands out and must get back unchanged (a login flow before its password step).
- */
-export function signedToken(key: Buffer, body: string): string {
-  return `${body}.${createHmac('sha256', hmacKey(key)).update(body, 'utf8').digest('base64url')}`;
-}
-
-/** The body of a signedToken made under `key`, or undefined when any of it was changed: checked in constant time. */
-export function bodyOfSignedToken(key: Buffer, token: string): string | undefined {
-  const dot = token.lastIndexOf('.');
-  if (dot < 0) return undefined;
-  const body = token.slice(0, dot);
-  // Compared as text, so no other spelling of the same bytes passes (base64 has spare bits).
-  const given = Buffer.from(token.slice(dot + 1), 'utf8');
-  const expected = Buffer.from(createHmac('sha256', hmacKey(key)).update(body, 'utf8').digest('base64url'), 'utf8');
-  return given.length === expected.length && timingSafeEqual(given, expected) ? body : undefined;
-}

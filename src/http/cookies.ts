@@ -34,11 +34,12 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
 }
 
 /**
- * The flow cookie: a stored flow's token, or a pending flow's signed token (src/login/pending-flow.ts),
- * whose signature the login checks. Anything else is ignored.
+ * The flow cookie: a stored flow's token, or a pending flow's sealed token
+ * (src/login/pending-flow.ts: the prefix, then the secret box's parts joined by dots),
+ * which the login opens or refuses. Anything else is ignored.
  */
 export function readFlowCookie(request: FastifyRequest, name: string): string | undefined {
   const value = request.cookies[name];
-  if (value && value.length <= 3000 && /^p1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/.test(value)) return value;
+  if (value && value.length <= 3000 && /^p2\.[A-Za-z0-9_.-]+$/.test(value)) return value;
   return readCookie(request, name);
 }

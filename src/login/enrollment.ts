@@ -15,7 +15,8 @@ import {
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { getUser } from '../users/index.ts';
-import { requireFlowAt, setEnrollSecretOnce, type FlowRow } from './flows.ts';
+import { setEnrollSecretOnce, type FlowRow } from './flows.ts';
+import { requireFlowAt } from './flow-cookie.ts';
 
 import { finishLogin, refuseCode } from './second-factor.ts';
 import type { LoginStep } from './steps.ts';
@@ -37,7 +38,7 @@ async function enrollmentSecret(deps: CoreDeps, flow: FlowRow): Promise<string> 
 
 /** "Set Up 2FA": the secret for this flow (the same one on every call), as QR and text. */
 export async function startEnrollment(deps: CoreDeps, flowToken: string | undefined) {
-  const flow = await requireFlowAt(deps.db, flowToken, 'enroll', deps.clock());
+  const { flow } = await requireFlowAt(deps, flowToken, 'enroll');
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   const user = await getUser(deps.db, flow.company_id, flow.user_id);
   const company = await deps.db.selectFrom('companies').select('name').where('id', '=', flow.company_id).executeTakeFirst();
@@ -59,11 +60,12 @@ export async function startEnrollment(deps: CoreDeps, flowToken: string | undefi
  * recovery codes made (returned this once; earlier ones, if any, stop working).
  */
 export async function finishEnrollment(deps: CoreDeps, flowToken: string | undefined, code: string, meta: RequestMeta) {
-  const flow = await requireFlowAt(deps.db, flowToken, 'enroll', deps.clock());
+  const found = await requireFlowAt(deps, flowToken, 'enroll');
+  const { flow } = found;
   assertThat(flow.company_id && flow.user_id && flow.enroll_secret, 'login.wrong_step');
   const secret = deps.secrets.decrypt(flow.enroll_secret, `enroll:${flow.id_hash}`);
   const step = matchTotpStep(secret, code, deps.clock());
-  if (step === null) return refuseCode(deps, flow, flowToken);
+  if (step === null) return refuseCode(deps, found);
   const { company_id: companyId, user_id: userId } = flow;
   const done = await deps.db.transaction().execute(async (tx) => {
     const stored = await tx

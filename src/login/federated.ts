@@ -8,7 +8,8 @@ import { recordAudit } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { advanceFlow, requireFlowAt, type FlowRow } from './flows.ts';
+import { advanceFlow, type FlowRow } from './flows.ts';
+import { requireFlowAt } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
 import type { LoginStep } from './steps.ts';
 
@@ -35,14 +36,14 @@ export async function passwordClosedBySso(db: Queryable, user: { company_id: str
 
 /** "Use password instead": the password step; who may pass it is decided there. */
 export async function choosePassword(deps: CoreDeps, flowToken: string | undefined) {
-  const flow = await requireFlowAt(deps.db, flowToken, 'sso', deps.clock());
+  const { flow } = await requireFlowAt(deps, flowToken, 'sso');
   if (!(await advanceFlow(deps.db, flow, 'password'))) throw new GatehouseError('login.wrong_step');
   return { step: 'password' as LoginStep };
 }
 
 /** The flow waiting for the provider, for src/sso to start a request bound to it. */
 export async function flowAwaitingProvider(deps: CoreDeps, flowToken: string | undefined): Promise<FlowRow & { company_id: string }> {
-  const flow = await requireFlowAt(deps.db, flowToken, 'sso', deps.clock());
+  const { flow } = await requireFlowAt(deps, flowToken, 'sso');
   if (!flow.company_id) throw new GatehouseError('login.flow_expired');
   return { ...flow, company_id: flow.company_id };
 }
@@ -71,7 +72,7 @@ export async function continueAfterProvider(
 
 /** The provider proved MFA and the company trusts it: the session, amr ["fed", "mfa"]. */
 export async function finishTrustedLogin(deps: CoreDeps, flowToken: string | undefined, meta: RequestMeta) {
-  const flow = await requireFlowAt(deps.db, flowToken, 'sso_trusted', deps.clock());
+  const { flow } = await requireFlowAt(deps, flowToken, 'sso_trusted');
   if (!flow.company_id || !flow.user_id) throw new GatehouseError('login.flow_expired');
   const done = await deps.db.transaction().execute((tx) =>
     finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } }),

@@ -1,9 +1,9 @@
 // Login flow rows: one per sign-in attempt, named by a random token in an HttpOnly
 // cookie (stored hashed). The row records how far the person has got, so no step can be
 // skipped by calling a later endpoint directly. Until its password is proved, a flow
-// lives in its cookie alone (pending-flow.ts): no row, so nothing here finds it.
+// lives in its cookie alone (pending-flow.ts); steps take their flow from the cookie
+// through flow-cookie.ts, which knows both kinds.
 import { hashToken, randomToken } from '../crypto/index.ts';
-import { GatehouseError } from '../errors.ts';
 import type { Database, Queryable } from '../storage/index.ts';
 import type { QueryCreator, RawBuilder, Selectable } from 'kysely';
 import type { LoginFlowsTable } from '../storage/schema.ts';
@@ -11,9 +11,6 @@ import type { LoginFlowsTable } from '../storage/schema.ts';
 export const FLOW_TTL_MS = 10 * 60_000;
 export type FlowRow = Selectable<LoginFlowsTable>;
 export type FlowStep = LoginFlowsTable['step'];
-/** How a pending flow's token (pending-flow.ts) begins; a stored flow's token never has a dot. */
-export const PENDING_FLOW_PREFIX = 'p1.';
-export const isPendingFlowToken = (token: string) => token.startsWith(PENDING_FLOW_PREFIX);
 
 export async function createFlow(
   db: Queryable,
@@ -52,25 +49,14 @@ export async function sweepExpiredFlows(db: Queryable, now: number) {
   await db.deleteFrom('login_flows').where('expires_at', '<', now - FLOW_TTL_MS).execute();
 }
 
-export async function findFlow(db: Queryable, token: string | undefined, now: number): Promise<FlowRow | undefined> {
-  if (!token || isPendingFlowToken(token)) return undefined;
+/** The stored flow a token names, unexpired (flow-cookie.ts is the door that also knows pending flows). */
+export async function findStoredFlow(db: Queryable, token: string, now: number): Promise<FlowRow | undefined> {
   return db
     .selectFrom('login_flows')
     .selectAll()
     .where('id_hash', '=', hashToken(token))
     .where('expires_at', '>', now)
     .executeTakeFirst();
-}
-
-/** The flow at the expected step, or the error the person should see. */
-export async function requireFlowAt(db: Queryable, token: string | undefined, step: FlowStep, now: number) {
-  // A pending flow is at the password step (whose caller checks its signature): for any
-  // other step it is the wrong one, as a stored flow at the password step would be.
-  if (token && isPendingFlowToken(token) && step !== 'password') throw new GatehouseError('login.wrong_step');
-  const flow = await findFlow(db, token, now);
-  if (!flow) throw new GatehouseError('login.flow_expired');
-  if (flow.step !== step) throw new GatehouseError('login.wrong_step');
-  return flow;
 }
 
 /** Moves a flow forward only from the step it was read at (a raced request loses). */
@@ -110,8 +96,10 @@ export function storingFlow(db: QueryCreator<Database>, flow: FlowRow, step: Flo
 }
 const FLOW_COLUMNS = ['id_hash', 'company_id', 'user_id', 'username', 'company_name', 'step', 'enroll_secret', 'totp_failures', 'return_to', 'expires_at', 'created_at', 'first_factor'] as const;
 
-export async function deleteFlow(db: Queryable, token: string | undefined): Promise<void> {
-  if (token && !isPendingFlowToken(token)) await db.deleteFrom('login_flows').where('id_hash', '=', hashToken(token)).execute();
+/** Deletes a stored flow, by its row or by the token that names it. */
+export async function deleteStoredFlow(db: Queryable, flow: Pick<FlowRow, 'id_hash'> | string): Promise<void> {
+  const idHash = typeof flow === 'string' ? hashToken(flow) : flow.id_hash;
+  await db.deleteFrom('login_flows').where('id_hash', '=', idHash).execute();
 }
 
 /** Counts a wrong code atomically; returns the new count. */

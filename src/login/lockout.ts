@@ -109,54 +109,46 @@ function releasing(db: QueryCreator<Database>, companyId: string, userId: string
 export const onPostgres = (db: Queryable) => db.getExecutor().adapter instanceof PostgresAdapter;
 
 /**
- * A right password's slot given back and its flow moved on, together: one statement on
- * PostgreSQL (the release is a part of the flow's UPDATE), one transaction on SQLite,
- * which cannot write inside WITH. Both happen or neither, as two statements in a row would
- * not promise. False when the flow had moved on already (a raced request): the slot is
- * given back all the same.
+ * A right password's slot given back and its flow moved on to its next step, together:
+ * one statement on PostgreSQL, one transaction on SQLite, which cannot write inside WITH.
+ * A pending flow (pending-flow.ts) is stored at that step; a stored one ("Use password
+ * instead" after single sign-on) is advanced from the step it was read at. Both only while
+ * the user is as the password step found it (the same password hash, active, its company
+ * active): a password change, deactivation or suspension that raced the hash ends the
+ * login, and on PostgreSQL the user's row lock makes a concurrent change wait or be waited
+ * for. 'taken': the flow was stored or moved on already (a raced or replayed request); the
+ * slot is given back all the same. 'user_changed': nothing was written.
  */
-export async function releaseAttemptAndAdvance(db: Queryable, companyId: string, userId: string, flow: FlowRow, to: FlowStep): Promise<boolean> {
-  if (onPostgres(db)) {
-    const released = db.with('released', (qc) => releasing(qc, companyId, userId).returning('id'));
-    const result = await advancingFlow(released, flow, to).executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  }
-  return db.transaction().execute(async (tx) => {
-    await releaseAttempt(tx, companyId, userId);
-    return advanceFlow(tx, flow, to);
-  });
-}
-
-/**
- * A right password's slot given back and its pending flow stored at its next step
- * (pending-flow.ts), together: one statement on PostgreSQL, one transaction on SQLite.
- * Both only while the user is as the password step found it (the same password hash,
- * active): a password change or deactivation that raced the hash ends the flow, as
- * deleting a stored flow would. On PostgreSQL the user's row lock makes a concurrent change
- * wait or be waited for. 'taken': the flow was stored already (a raced or replayed
- * request); the slot is given back all the same. 'user_changed': nothing was written.
- */
-export async function releaseAttemptAndStore(
+export async function releaseAttemptAndMoveOn(
   db: Queryable,
   user: { company_id: string; id: string; password_hash: string },
-  flow: FlowRow,
+  found: { kind: 'pending' | 'stored'; flow: FlowRow },
   to: FlowStep,
-): Promise<'stored' | 'taken' | 'user_changed'> {
+): Promise<'moved' | 'taken' | 'user_changed'> {
   const releasingAsFound = (qc: QueryCreator<Database>) =>
-    releasing(qc, user.company_id, user.id).where('password_hash', '=', user.password_hash).where('status', '=', 'active');
+    releasing(qc, user.company_id, user.id)
+      .where('password_hash', '=', user.password_hash)
+      .where('status', '=', 'active')
+      .where((eb) => eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.status', '=', 'active')));
+  const { flow } = found;
   if (onPostgres(db)) {
-    const [counts] = await db
-      .with('released', (qc) => releasingAsFound(qc).returning('id'))
-      .with('stored', (qc) => storingFlow(qc, flow, to, sql<boolean>`exists (select 1 from released)`))
-      .selectNoFrom([sql<string>`(select count(*) from released)`.as('released'), sql<string>`(select count(*) from stored)`.as('stored')])
+    const released = db.with('released', (qc) => releasingAsFound(qc).returning('id'));
+    const afterRelease = sql<boolean>`exists (select 1 from released)`;
+    const moved =
+      found.kind === 'pending'
+        ? released.with('moved', (qc) => storingFlow(qc, flow, to, afterRelease))
+        : released.with('moved', (qc) => advancingFlow(qc, flow, to).where(afterRelease).returning('id_hash'));
+    const [counts] = await moved
+      .selectNoFrom([sql<string>`(select count(*) from released)`.as('released'), sql<string>`(select count(*) from moved)`.as('moved')])
       .execute();
     if (Number(counts?.released) !== 1) return 'user_changed';
-    return Number(counts?.stored) === 1 ? 'stored' : 'taken';
+    return Number(counts?.moved) === 1 ? 'moved' : 'taken';
   }
   return db.transaction().execute(async (tx) => {
-    const released = await releasingAsFound(tx).executeTakeFirst();
-    if (Number(released.numUpdatedRows) !== 1) return 'user_changed';
-    return (await storingFlow(tx, flow, to).execute()).length === 1 ? 'stored' : 'taken';
+    const releasedRow = await releasingAsFound(tx).executeTakeFirst();
+    if (Number(releasedRow.numUpdatedRows) !== 1) return 'user_changed';
+    if (found.kind === 'pending') return (await storingFlow(tx, flow, to).execute()).length === 1 ? 'moved' : 'taken';
+    return (await advanceFlow(tx, flow, to)) ? 'moved' : 'taken';
   });
 }
 

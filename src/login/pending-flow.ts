@@ -1,21 +1,27 @@
 // A login flow before its password is proved is not stored: identify hands it out in the
-// flow cookie, signed (HMAC-SHA256 under a key derived for this purpose, checked in
-// constant time) and expiring as a stored flow does. What identify resolved (the company
-// and the user, or none: the unknown-user path makes the same token) and the token that
-// will name the stored flow are sealed (AES-GCM), so the cookie tells no one whether the
-// user exists, and holding it before the password step gives nothing after it.
+// flow cookie, sealed whole with the secret box (AES-256-GCM under the context
+// 'login-flow', src/crypto/secrets.ts): the stored flow's future token, the company and
+// the user identify resolved (or none: the unknown-user path makes the same token), the
+// names as typed, where to return, and the expiry. The box's tag authenticates all of it,
+// so nothing else signs it; the cookie tells no one whether the user exists or what name
+// was typed; and holding it before the password step gives nothing after it. The sealed
+// value names its key, so a pending flow outlives a key rotation as other secrets do.
 //
 // The password step stores the flow, at its next step, in the write that gives the
-// password's attempt slot back (lockout.ts releaseAttemptAndStore): from there on it is a
+// password's attempt slot back (lockout.ts releaseAttemptAndMoveOn): from there on it is a
 // row like any other flow, named by the sealed token, which replaces the cookie, and used
 // once as before (a second store of the same flow finds the row and stores nothing).
 // Before that there is nothing to use once: replaying an identify cookie leads to a
 // password step, as a fresh identify does for anyone.
-import { bodyOfSignedToken, hashToken, randomToken, signedToken } from '../crypto/index.ts';
+import { hashToken, randomToken } from '../crypto/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
-import { FLOW_TTL_MS, PENDING_FLOW_PREFIX as PREFIX, type FlowRow } from './flows.ts';
+import { FLOW_TTL_MS, type FlowRow } from './flows.ts';
 
-/** Stands for "none" in the sealed part: as long as an id, so the token's length says nothing. */
+/** How a pending flow's token begins; a stored flow's token (43 base64url characters) has no dot. */
+const PREFIX = 'p2.';
+export const isPendingFlowToken = (token: string) => token.startsWith(PREFIX);
+
+/** Stands for "none" in the sealed payload: as long as an id, so the token's length says nothing. */
 const NONE = '00000000-0000-0000-0000-000000000000';
 const SEAL_CONTEXT = 'login-flow';
 
@@ -27,18 +33,17 @@ export interface PendingFlowInput {
   returnTo: string | null;
 }
 
-// The derived key is kept per deps: hashing with it reuses one KeyObject (tokens.ts).
-const keys = new WeakMap<CoreDeps, Buffer>();
-function signingKey(deps: CoreDeps): Buffer {
-  let key = keys.get(deps);
-  if (!key) keys.set(deps, (key = deps.deriveKey('login-flow-token')));
-  return key;
-}
+/** What is sealed, in this order: stored token, company id, user id, username, company name, returnTo, expiry. */
+type Sealed = [string, string, string, string, string, string | null, number];
+
+// The box writes `v1:<key id>:<base64url>`; in the cookie its colons are dots (neither
+// part has either), so the cookie's alphabet stays base64url and dots.
+const toCookie = (sealed: string) => PREFIX + sealed.replaceAll(':', '.');
+const fromCookie = (token: string) => token.slice(PREFIX.length).replaceAll('.', ':');
 
 export function pendingFlowToken(deps: CoreDeps, input: PendingFlowInput, now: number): string {
-  const sealed = deps.secrets.encrypt(JSON.stringify([randomToken(), input.companyId ?? NONE, input.userId ?? NONE]), SEAL_CONTEXT);
-  const open = { u: input.username, c: input.companyName, r: input.returnTo, x: now + FLOW_TTL_MS, s: sealed };
-  return signedToken(signingKey(deps), PREFIX + Buffer.from(JSON.stringify(open), 'utf8').toString('base64url'));
+  const sealed: Sealed = [randomToken(), input.companyId ?? NONE, input.userId ?? NONE, input.username, input.companyName, input.returnTo, now + FLOW_TTL_MS];
+  return toCookie(deps.secrets.encrypt(JSON.stringify(sealed), SEAL_CONTEXT));
 }
 
 export interface PendingFlow {
@@ -50,31 +55,29 @@ export interface PendingFlow {
 
 /** The flow a pending token carries; undefined when it was altered, is not one, or has expired. */
 export function openPendingFlow(deps: CoreDeps, token: string, now: number): PendingFlow | undefined {
-  const body = bodyOfSignedToken(signingKey(deps), token);
-  if (!body?.startsWith(PREFIX)) return undefined;
-  const open = JSON.parse(Buffer.from(body.slice(PREFIX.length), 'base64url').toString('utf8')) as { u: string; c: string; r: string | null; x: number; s: string };
-  if (!(open.x > now)) return undefined;
-  let sealed: [string, string, string];
+  if (!token.startsWith(PREFIX)) return undefined;
+  let sealed: Sealed;
   try {
-    sealed = JSON.parse(deps.secrets.decrypt(open.s, SEAL_CONTEXT)) as [string, string, string];
+    sealed = JSON.parse(deps.secrets.decrypt(fromCookie(token), SEAL_CONTEXT)) as Sealed;
   } catch {
-    return undefined; // sealed under a secret key since removed
+    return undefined; // altered, sealed for another purpose, or under a secret key since removed
   }
-  const [storedToken, companyId, userId] = sealed;
+  const [storedToken, companyId, userId, username, companyName, returnTo, expiresAt] = sealed;
+  if (!(expiresAt > now)) return undefined;
   return {
     storedToken,
     flow: {
       id_hash: hashToken(storedToken),
       company_id: companyId === NONE ? null : companyId,
       user_id: userId === NONE ? null : userId,
-      username: open.u,
-      company_name: open.c,
+      username,
+      company_name: companyName,
       step: 'password',
       enroll_secret: null,
       totp_failures: 0,
-      return_to: open.r,
-      expires_at: open.x,
-      created_at: open.x - FLOW_TTL_MS,
+      return_to: returnTo,
+      expires_at: expiresAt,
+      created_at: expiresAt - FLOW_TTL_MS,
       first_factor: 'pwd',
     },
   };

@@ -7,12 +7,13 @@ import { assertThat, GatehouseError, type ErrorCode } from '../errors.ts';
 import { newSession } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { getUser, type UserRow } from '../users/index.ts';
-import { advanceFlow, consumeFlow, countTotpFailure, deleteFlow, requireFlowAt, type FlowRow } from './flows.ts';
+import type { UserRow } from '../users/index.ts';
+import { advanceFlow, consumeFlow, countTotpFailure, type FlowRow } from './flows.ts';
+import { endFlow, requireFlowWithSubjectAt, type CookieFlow } from './flow-cookie.ts';
 import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
 import { lockoutRuleOf, releaseAttempt } from './lockout.ts';
 
-import { keyDemand, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
+import { keyDemandOf, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 
 type Factor = { amr: string[]; detail?: Record<string, unknown> };
 
@@ -69,10 +70,10 @@ const ALREADY_USED: Record<CodeError, ErrorCode> = {
   'recovery.invalid_code': 'recovery.already_used',
 };
 
-export async function refuseCode(deps: CoreDeps, flow: FlowRow, flowToken: string | undefined, code: CodeError = 'totp.invalid_code'): Promise<never> {
-  const failures = await countTotpFailure(deps.db, flow);
+export async function refuseCode(deps: CoreDeps, found: CookieFlow, code: CodeError = 'totp.invalid_code'): Promise<never> {
+  const failures = await countTotpFailure(deps.db, found.flow);
   if (failures >= MAX_TOTP_FAILURES) {
-    await deleteFlow(deps.db, flowToken);
+    await endFlow(deps.db, found);
     throw new GatehouseError('totp.too_many_attempts');
   }
   throw new GatehouseError(code, { fields: { code: CODE_FIELD[code] } });
@@ -97,12 +98,13 @@ async function secondFactor(
     appStep?: (user: UserRow) => number | null;
   },
 ) {
-  const flow = await requireFlowAt(deps.db, flowToken, 'totp', deps.clock());
+  // One read: the flow, its user, the company's policy and the user's key count.
+  const { subject, ...found } = await requireFlowWithSubjectAt(deps, flowToken, 'totp');
+  const { flow } = found;
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
-  const user = await getUser(deps.db, flow.company_id, flow.user_id);
-  assertThat(user, 'login.flow_expired');
-  const policy = await getCompanyPolicy(deps.db, user.company_id);
-  const demand = await keyDemand(deps.db, user, policy);
+  assertThat(subject, 'login.flow_expired');
+  const { user, policy } = subject;
+  const demand = keyDemandOf(user, policy, subject.keys);
   // The company requires a key of this user, who has one: the app's code is not enough.
   if (demand.keyOnly && factor.error === 'totp.invalid_code') throw new GatehouseError('login.key_required');
   const who = { companyId: user.company_id, userId: user.id };
@@ -132,9 +134,9 @@ async function secondFactor(
       throw new GatehouseError(ALREADY_USED[factor.error]);
     case 'wrong':
       if (outcome.locked) await recordAudit(deps.db, deps.clock(), { companyId: user.company_id, actorId: user.id, action: 'login.locked', target: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { after: factor.error === 'totp.invalid_code' ? 'totp' : 'recovery_code' } });
-      return refuseCode(deps, flow, flowToken, factor.error);
+      return refuseCode(deps, found, factor.error);
     case 'locked':
-      return refuseCode(deps, flow, flowToken, factor.error);
+      return refuseCode(deps, found, factor.error);
   }
 }
 

@@ -26,12 +26,14 @@ import {
 } from '../webauthn/index.ts';
 import { replaceRecoveryCodes } from '../credentials/index.ts';
 import { passwordClosedBySso } from './federated.ts';
-import { advanceFlow, countTotpFailure, createFlow, deleteFlow, findFlow, requireFlowAt, type FlowRow } from './flows.ts';
+import { advanceFlow, countTotpFailure, createFlow } from './flows.ts';
+import { endFlow, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
 import { MAX_TOTP_FAILURES, secondFactorsOf } from './steps.ts';
 
 /** A wrong answer counts against the flow like a wrong code; enough of them end it. */
-async function refuseKey(deps: CoreDeps, flow: FlowRow, flowToken: string | undefined, meta: RequestMeta, reason: string, row?: CredentialRow): Promise<never> {
+async function refuseKey(deps: CoreDeps, found: CookieFlow, meta: RequestMeta, reason: string, row?: CredentialRow): Promise<never> {
+  const { flow } = found;
   await recordAudit(deps.db, deps.clock(), {
     companyId: row?.company_id ?? flow.company_id,
     actorId: row?.user_id ?? flow.user_id,
@@ -42,7 +44,7 @@ async function refuseKey(deps: CoreDeps, flow: FlowRow, flowToken: string | unde
     detail: { factor: 'webauthn', reason, ...(row ? { keyId: row.id, name: row.name, counter: row.counter } : {}) },
   });
   if ((await countTotpFailure(deps.db, flow)) >= MAX_TOTP_FAILURES) {
-    await deleteFlow(deps.db, flowToken);
+    await endFlow(deps.db, found);
     throw new GatehouseError('totp.too_many_attempts');
   }
   throw new GatehouseError('webauthn.not_accepted');
@@ -51,8 +53,7 @@ async function refuseKey(deps: CoreDeps, flow: FlowRow, flowToken: string | unde
 /** Checks the answer against the taken challenge and, in one transaction, records the use and signs in. */
 async function completeWithKey(
   deps: CoreDeps,
-  flow: FlowRow,
-  flowToken: string | undefined,
+  found: CookieFlow,
   row: CredentialRow,
   challenge: string,
   response: AuthenticationResponseJSON,
@@ -60,8 +61,9 @@ async function completeWithKey(
   mode: { amrBefore: string[]; requireUserVerification: boolean },
 ) {
   const outcome = await verifyAssertion(deps.config, response, challenge, row, mode.requireUserVerification);
-  if (outcome.kind === 'refused') return refuseKey(deps, flow, flowToken, meta, 'invalid_assertion', row);
-  if (outcome.kind === 'cloned') return refuseKey(deps, flow, flowToken, meta, 'cloned', row);
+  if (outcome.kind === 'refused') return refuseKey(deps, found, meta, 'invalid_assertion', row);
+  if (outcome.kind === 'cloned') return refuseKey(deps, found, meta, 'cloned', row);
+  const { flow } = found;
   const signedIn = { ...flow, company_id: row.company_id, user_id: row.user_id };
   const amr = [...mode.amrBefore, ...keyAmr(row), ...(mode.amrBefore.length === 0 ? ['mfa'] : [])];
   const done = await deps.db.transaction().execute(async (tx) => {
@@ -83,7 +85,7 @@ async function completeWithKey(
 
 /** At the code step: the options for navigator.credentials.get(), listing this user's keys. */
 export async function keyChallengeForSecondFactor(deps: CoreDeps, flowToken: string | undefined) {
-  const flow = await requireFlowAt(deps.db, flowToken, 'totp', deps.clock());
+  const { flow } = await requireFlowAt(deps, flowToken, 'totp');
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   const keys = await listCredentials(deps.db, flow.company_id, flow.user_id);
   if (keys.length === 0) throw new GatehouseError('webauthn.none_registered');
@@ -94,13 +96,14 @@ export async function keyChallengeForSecondFactor(deps: CoreDeps, flowToken: str
 
 /** At the code step: the key's answer instead of the app's code. */
 export async function checkSecondFactorKey(deps: CoreDeps, flowToken: string | undefined, response: AuthenticationResponseJSON, meta: RequestMeta) {
-  const flow = await requireFlowAt(deps.db, flowToken, 'totp', deps.clock());
+  const found = await requireFlowAt(deps, flowToken, 'totp');
+  const { flow } = found;
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   const pending = await takeChallenge(deps.db, flow.id_hash, 'second_factor', deps.clock());
-  if (!pending) return refuseKey(deps, flow, flowToken, meta, 'no_challenge');
+  if (!pending) return refuseKey(deps, found, meta, 'no_challenge');
   const row = await findUserCredential(deps.db, flow.company_id, flow.user_id, response.id);
-  if (!row) return refuseKey(deps, flow, flowToken, meta, 'unknown_key');
-  return completeWithKey(deps, flow, flowToken, row, pending.challenge, response, meta, { amrBefore: ['pwd'], requireUserVerification: false });
+  if (!row) return refuseKey(deps, found, meta, 'unknown_key');
+  return completeWithKey(deps, found, row, pending.challenge, response, meta, { amrBefore: ['pwd'], requireUserVerification: false });
 }
 
 /**
@@ -110,7 +113,7 @@ export async function checkSecondFactorKey(deps: CoreDeps, flowToken: string | u
  */
 export async function startPasskeyLogin(deps: CoreDeps, input: { returnTo?: string | undefined }) {
   const flowToken = await createFlow(deps.db, { companyId: null, userId: null, username: '', companyName: '', returnTo: input.returnTo ?? null, step: 'passkey' }, deps.clock());
-  const flow = await requireFlowAt(deps.db, flowToken, 'passkey', deps.clock());
+  const { flow } = await requireFlowAt(deps, flowToken, 'passkey');
   const options = await authenticationOptions(deps.config, 'discoverable', 'required');
   await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'passwordless', companyId: null, userId: null, challenge: options.challenge }, deps.clock());
   return { flowToken, options };
@@ -123,39 +126,38 @@ const userIdOf = (userHandle: string | undefined) => {
 };
 
 export async function finishPasskeyLogin(deps: CoreDeps, flowToken: string | undefined, response: AuthenticationResponseJSON, meta: RequestMeta) {
-  const flow = await requireFlowAt(deps.db, flowToken, 'passkey', deps.clock());
-  const pending = await takeChallenge(deps.db, flow.id_hash, 'passwordless', deps.clock());
-  if (!pending) return refuseKey(deps, flow, flowToken, meta, 'no_challenge');
+  const found = await requireFlowAt(deps, flowToken, 'passkey');
+  const pending = await takeChallenge(deps.db, found.flow.id_hash, 'passwordless', deps.clock());
+  if (!pending) return refuseKey(deps, found, meta, 'no_challenge');
   const userId = userIdOf(response.response.userHandle);
   const row = userId ? await findDiscoverableCredential(deps.db, userId, response.id) : undefined;
-  if (!row) return refuseKey(deps, flow, flowToken, meta, 'unknown_key');
+  if (!row) return refuseKey(deps, found, meta, 'unknown_key');
   const user = await getUser(deps.db, row.company_id, row.user_id);
   const company = await deps.db.selectFrom('companies').select('status').where('id', '=', row.company_id).executeTakeFirst();
-  if (user?.status !== 'active' || company?.status !== 'active') return refuseKey(deps, flow, flowToken, meta, 'user_disabled', row);
+  if (user?.status !== 'active' || company?.status !== 'active') return refuseKey(deps, found, meta, 'user_disabled', row);
   // A passkey is a Gatehouse credential: where the company signs in only through its
   // provider, it signs in only its break-glass users, with the same answer as any refusal.
-  if (await passwordClosedBySso(deps.db, user)) return refuseKey(deps, flow, flowToken, meta, 'sso_only', row);
+  if (await passwordClosedBySso(deps.db, user)) return refuseKey(deps, found, meta, 'sso_only', row);
   const policy = await getCompanyPolicy(deps.db, row.company_id);
   if (!ipAllowed(policy.ipAllowlist, meta.ip)) {
-    await deleteFlow(deps.db, flowToken);
+    await endFlow(deps.db, found);
     await recordAudit(deps.db, deps.clock(), { companyId: row.company_id, actorId: row.user_id, action: 'login.ip_refused', target: row.user_id, ip: meta.ip, userAgent: meta.userAgent });
     throw new GatehouseError('login.ip_not_allowed');
   }
-  return completeWithKey(deps, flow, flowToken, row, pending.challenge, response, meta, { amrBefore: [], requireUserVerification: true });
+  return completeWithKey(deps, found, row, pending.challenge, response, meta, { amrBefore: [], requireUserVerification: true });
 }
 
 /** The flow at one of the two steps where a key is added: first-login enrollment, or the policy's demand. */
 async function flowAddingKey(deps: CoreDeps, flowToken: string | undefined) {
-  const flow = await findFlow(deps.db, flowToken, deps.clock());
-  if (!flow) throw new GatehouseError('login.flow_expired');
-  if (flow.step !== 'enroll' && flow.step !== 'key_enroll') throw new GatehouseError('login.wrong_step');
+  const found = await requireFlowAt(deps, flowToken, ['enroll', 'key_enroll']);
+  const { flow } = found;
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
-  return { ...flow, company_id: flow.company_id, user_id: flow.user_id };
+  return { found, flow: { ...flow, company_id: flow.company_id, user_id: flow.user_id } };
 }
 
 /** "Use a passkey or security key" (Your Security Matters), or the key the company's policy requires. */
 export async function startKeyEnrollment(deps: CoreDeps, flowToken: string | undefined) {
-  const flow = await flowAddingKey(deps, flowToken);
+  const { flow } = await flowAddingKey(deps, flowToken);
   const user = await getUser(deps.db, flow.company_id, flow.user_id);
   const company = await deps.db.selectFrom('companies').select('name').where('id', '=', flow.company_id).executeTakeFirst();
   assertThat(user && company, 'login.flow_expired');
@@ -177,9 +179,9 @@ export async function finishKeyEnrollment(
   input: { name?: string | undefined; response: RegistrationResponseJSON },
   meta: RequestMeta,
 ) {
-  const flow = await flowAddingKey(deps, flowToken);
+  const { found, flow } = await flowAddingKey(deps, flowToken);
   const pending = await takeChallenge(deps.db, flow.id_hash, 'enroll', deps.clock());
-  if (!pending) return refuseKey(deps, flow, flowToken, meta, 'no_challenge');
+  if (!pending) return refuseKey(deps, found, meta, 'no_challenge');
   const who = { companyId: flow.company_id, userId: flow.user_id };
   const recoveryCodes = await deps.db.transaction().execute(async (tx) => {
     await registerKey(deps, tx, who, pending.challenge, input, meta);

@@ -5,11 +5,13 @@ import { findCompanyByName, getCompanyPolicy, ipAllowed, keyRequired, type Compa
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { findUserByUsername, getUser, type UserRow } from '../users/index.ts';
-import { createFlow, deleteFlow, findFlow, isPendingFlowToken, requireFlowAt, sweepExpiredFlows, type FlowRow } from './flows.ts';
-import { openPendingFlow, pendingFlowToken, type PendingFlow } from './pending-flow.ts';
-import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, releaseAttemptAndAdvance, releaseAttemptAndStore, reserveAttempt } from './lockout.ts';
-import { countIpFailure, ipThrottled } from './ip-throttle.ts';
-import { activeProvider, passwordClosedBySso } from './federated.ts';
+import { createFlow, sweepExpiredFlows, type FlowRow } from './flows.ts';
+import { endFlow, flowFromCookie, requireFlowAt } from './flow-cookie.ts';
+import { pendingFlowToken } from './pending-flow.ts';
+import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, releaseAttemptAndMoveOn, reserveAttempt } from './lockout.ts';
+import { countIpFailure } from './ip-throttle.ts';
+import { activeProvider } from './federated.ts';
+import { passwordStepRead, type LoginSubject } from './login-subject.ts';
 import { countCredentials } from '../webauthn/index.ts';
 import type { Queryable } from '../storage/index.ts';
 
@@ -25,32 +27,30 @@ export type SecondFactor = 'app' | 'key' | 'recovery_code';
  * a key (the app's code no longer suffices), `mustAddKey` while they have none.
  */
 export async function keyDemand(db: Queryable, user: Pick<UserRow, 'company_id' | 'id' | 'role'>, policy?: CompanyPolicy) {
-  const required = keyRequired(policy ?? (await getCompanyPolicy(db, user.company_id)), user.role);
-  const keys = await countCredentials(db, user.company_id, user.id);
+  return keyDemandOf(user, policy ?? (await getCompanyPolicy(db, user.company_id)), await countCredentials(db, user.company_id, user.id));
+}
+
+/** keyDemand from what the caller read already (login-subject.ts). */
+export function keyDemandOf(user: Pick<UserRow, 'role'>, policy: CompanyPolicy, keys: number) {
+  const required = keyRequired(policy, user.role);
   return { keys, keyOnly: required && keys > 0, mustAddKey: required && keys === 0 };
 }
 
-/**
- * The ways an enrolled user may finish the login at the code step. `known`: the user and
- * the company's policy, when the caller has just read them.
- */
-export async function secondFactorsOf(
-  db: Queryable,
-  companyId: string,
-  userId: string,
-  known?: { user: UserRow; policy: CompanyPolicy },
-): Promise<SecondFactor[]> {
-  const user = known?.user ?? (await getUser(db, companyId, userId));
+/** The ways an enrolled user may finish the login at the code step. */
+export async function secondFactorsOf(db: Queryable, companyId: string, userId: string): Promise<SecondFactor[]> {
+  const user = await getUser(db, companyId, userId);
   if (!user) return [];
-  const demand = await keyDemand(db, user, known?.policy);
+  return secondFactorsFor(user, await keyDemand(db, user));
+}
+
+/** secondFactorsOf, from what the caller read already. */
+export function secondFactorsFor(user: Pick<UserRow, 'totp_secret'>, demand: ReturnType<typeof keyDemandOf>): SecondFactor[] {
   const app = user.totp_secret && !demand.keyOnly ? (['app'] as const) : [];
   return [...app, ...(demand.keys > 0 ? (['key'] as const) : []), 'recovery_code'];
 }
 
 export async function currentStep(deps: CoreDeps, flowToken: string | undefined) {
-  const pending = flowToken && isPendingFlowToken(flowToken) ? openPendingFlow(deps, flowToken, deps.clock()) : undefined;
-  if (pending) return { step: 'password' as LoginStep, username: pending.flow.username, companyName: pending.flow.company_name };
-  const flow = await findFlow(deps.db, flowToken, deps.clock());
+  const flow = (await flowFromCookie(deps, flowToken))?.flow;
   // A passkey login waiting for the browser is not a page to come back to.
   if (!flow || flow.step === 'passkey') return { step: 'identify' as LoginStep };
   const secondFactors = flow.step === 'totp' && flow.company_id && flow.user_id ? { secondFactors: await secondFactorsOf(deps.db, flow.company_id, flow.user_id) } : {};
@@ -114,24 +114,17 @@ async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMet
   throw new GatehouseError('login.invalid_credentials');
 }
 
-/** Why a user who proved the password may still not go on, if anything does stop them. */
-async function refusalAfterPassword(deps: CoreDeps, user: UserRow, policy: CompanyPolicy, ip: string | null) {
+/**
+ * Why a user who proved the password may still not go on, if anything does stop them
+ * (read before the hash, with the user; the flow is stored only if user and company are
+ * still active after it: lockout.ts releaseAttemptAndMoveOn).
+ */
+function refusalAfterPassword({ user, companyActive, policy }: LoginSubject, ip: string | null) {
   if (user.status !== 'active') return 'user_disabled' as const;
-  const company = await deps.db.selectFrom('companies').select('status').where('id', '=', user.company_id).executeTakeFirst();
-  if (company?.status !== 'active') return 'company_suspended' as const;
+  if (!companyActive) return 'company_suspended' as const;
   // Only now, with the password proved, may the answer differ: the company's allowlist.
   if (!ipAllowed(policy.ipAllowlist, ip)) return 'ip_refused' as const;
   return undefined;
-}
-
-/** The flow at the password step: pending (identify's cookie), or stored ("Use password instead" after SSO). */
-async function flowAtPassword(deps: CoreDeps, flowToken: string | undefined): Promise<{ flow: FlowRow; pending?: PendingFlow }> {
-  if (flowToken && isPendingFlowToken(flowToken)) {
-    const pending = openPendingFlow(deps, flowToken, deps.clock());
-    if (!pending) throw new GatehouseError('login.flow_expired');
-    return { flow: pending.flow, pending };
-  }
-  return { flow: await requireFlowAt(deps.db, flowToken, 'password', deps.clock()) };
 }
 
 /**
@@ -140,21 +133,25 @@ async function flowAtPassword(deps: CoreDeps, flowToken: string | undefined): Pr
  * flow cookie.
  */
 export async function checkPassword(deps: CoreDeps, flowToken: string | undefined, password: string, meta: RequestMeta) {
-  const { flow, pending } = await flowAtPassword(deps, flowToken);
-  if (await ipThrottled(deps.db, meta.ip, deps.clock())) {
+  // Pending (identify's cookie), or stored ("Use password instead" after SSO).
+  const found = await requireFlowAt(deps, flowToken, 'password');
+  const { flow } = found;
+  // One read, whether or not the flow names a user: the throttle, the user, the company.
+  const { ipThrottled, subject } = await passwordStepRead(deps.db, meta.ip, flow, deps.clock());
+  if (ipThrottled) {
     await deps.hasher.verifyDummy(password);
     throw new GatehouseError('request.rate_limited');
   }
-  const user = flow.company_id && flow.user_id ? await getUser(deps.db, flow.company_id, flow.user_id) : undefined;
-  if (!user || !user.password_hash) {
+  const user = subject?.user;
+  if (!subject || !user?.password_hash) {
     await deps.hasher.verifyDummy(password);
     return rejectCredentials(deps, flow, meta, user ? 'not_signed_up' : 'unknown_user');
   }
-  if (await passwordClosedBySso(deps.db, user)) {
+  if (subject.passwordClosedBySso) {
     await deps.hasher.verifyDummy(password);
     return rejectCredentials(deps, flow, meta, 'sso_only');
   }
-  const policy = await getCompanyPolicy(deps.db, user.company_id);
+  const { policy } = subject;
   const rule = lockoutRuleOf(policy);
   const slot = await reserveAttempt(deps.db, user.company_id, user.id, deps.clock(), rule);
   if (slot === null) {
@@ -171,20 +168,13 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   // The password is right: its slot goes back on every way out from here, in the same
   // write that moves the flow on when the login continues.
   const giveSlotBack = () => releaseAttempt(deps.db, user.company_id, user.id);
-  let refusal: 'user_disabled' | 'company_suspended' | 'ip_refused' | undefined;
-  let next: 'totp' | 'enroll' = 'totp';
-  try {
-    refusal = await refusalAfterPassword(deps, user, policy, meta.ip);
-    // A user who chose a key over the app at enrollment has no app secret, and is enrolled all the same.
-    if (!refusal) next = user.totp_secret || (await countCredentials(deps.db, user.company_id, user.id)) > 0 ? 'totp' : 'enroll';
-  } catch (error) {
-    await giveSlotBack().catch(() => undefined);
-    throw error;
-  }
+  const refusal = refusalAfterPassword(subject, meta.ip);
+  // A user who chose a key over the app at enrollment has no app secret, and is enrolled all the same.
+  const next = user.totp_secret || subject.keys > 0 ? ('totp' as const) : ('enroll' as const);
   if (refusal) await giveSlotBack();
   if (refusal === 'user_disabled' || refusal === 'company_suspended') return rejectCredentials(deps, flow, meta, refusal);
   if (refusal === 'ip_refused') {
-    await deleteFlow(deps.db, flowToken);
+    await endFlow(deps.db, found);
     await recordAudit(deps.db, deps.clock(), {
       companyId: user.company_id,
       actorId: user.id,
@@ -195,20 +185,13 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     });
     throw new GatehouseError('login.ip_not_allowed');
   }
-  if (pending) {
-    const stored = await releaseAttemptAndStore(deps.db, { ...user, password_hash: user.password_hash }, flow, next);
-    if (stored === 'user_changed') {
-      await giveSlotBack();
-      throw new GatehouseError('login.flow_expired');
-    }
-    if (stored === 'taken') throw new GatehouseError('login.wrong_step');
-  } else if (!(await releaseAttemptAndAdvance(deps.db, user.company_id, user.id, flow, next))) {
-    throw new GatehouseError('login.wrong_step');
+  const moved = await releaseAttemptAndMoveOn(deps.db, { ...user, password_hash: user.password_hash }, found, next);
+  if (moved === 'user_changed') {
+    await giveSlotBack();
+    throw new GatehouseError('login.flow_expired');
   }
-  const secondFactors = next === 'totp' ? { secondFactors: await secondFactorsOf(deps.db, user.company_id, user.id, { user, policy }) } : {};
-  return { step: next as LoginStep, ...secondFactors, ...(pending ? { flowToken: pending.storedToken } : {}) };
+  if (moved === 'taken') throw new GatehouseError('login.wrong_step');
+  const secondFactors = next === 'totp' ? { secondFactors: secondFactorsFor(user, keyDemandOf(user, policy, subject.keys)) } : {};
+  return { step: next as LoginStep, ...secondFactors, ...(found.kind === 'pending' ? { flowToken: found.storedToken } : {}) };
 }
 
-/** The session for a finished login, as long as the company's session limit allows. */
-
-export { deleteFlow as abandonFlow };

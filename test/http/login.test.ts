@@ -22,7 +22,7 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
     // (one address would meet the per-address throttle first; see ip-throttle.test.ts).
     server = await startTestServer({ engine, env: { GATEHOUSE_TRUST_PROXY: '1' } });
     const operator: Agent = (await signedInOperator(server)).agent;
-    for (const key of ['dana', 'twin', 'locked', 'disabled', 'suspended', 'sequence', 'parallel', 'invited']) {
+    for (const key of ['dana', 'twin', 'locked', 'disabled', 'suspended', 'sequence', 'parallel', 'invited', 'raced']) {
       const email = key === 'twin' ? 'dana@twin.test' : `${key}@login.test`; // twin: another "dana"
       const request = { ...ACME_REQUEST, companyName: key === 'dana' ? ACME_REQUEST.companyName : `${key} company`, email };
       const company = await approvedCompany(server, operator, request);
@@ -120,6 +120,35 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
     } finally {
       hasher.verify = realVerify;
     }
+  });
+
+  // The password step reads the user and company before the hash; the flow is stored only
+  // if both are still active after it (the store's own condition), so a suspension or a
+  // deactivation that lands while the hash runs ends the login there.
+  test('a company suspended or a user disabled while the password is checked: no flow is stored', async () => {
+    const raced = who('raced');
+    const { db } = server.gatehouse.storage;
+    const hasher = server.gatehouse.deps.hasher;
+    const realVerify = hasher.verify;
+    for (const [what, change, undo] of [
+      ['company suspended', () => db.updateTable('companies').set({ status: 'suspended' }).where('id', '=', raced.companyId).execute(), () => db.updateTable('companies').set({ status: 'active' }).where('id', '=', raced.companyId).execute()],
+      ['user disabled', () => db.updateTable('users').set({ status: 'disabled' }).where('company_id', '=', raced.companyId).execute(), () => db.updateTable('users').set({ status: 'active' }).where('company_id', '=', raced.companyId).execute()],
+    ] as const) {
+      hasher.verify = async (hash, password) => {
+        await change();
+        return realVerify(hash, password);
+      };
+      try {
+        const answer = await passwordStep(raced.username, raced.companyName, STRONG_PASSWORD);
+        assert.equal(answer.body.error?.code, 'login.flow_expired', what);
+      } finally {
+        hasher.verify = realVerify;
+        await undo();
+      }
+      const flows = await db.selectFrom('login_flows').select('step').where('company_id', '=', raced.companyId).execute();
+      assert.deepEqual(flows, [], what);
+    }
+    assert.equal((await passwordStep(raced.username, raced.companyName, STRONG_PASSWORD)).body.step, 'enroll', 'active again, the login goes on (to its 2FA enrollment)');
   });
 
   test(`${MAX_FAILURES} wrong passwords lock the user for ${LOCK_MINUTES} minutes; a full login resets the count`, async () => {

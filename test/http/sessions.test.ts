@@ -61,8 +61,8 @@ describe('session cookies over plain http (the localhost exception)', () => {
       assert.equal(cookie.domain, undefined);
     }
     assert.match(session?.value ?? '', /^[A-Za-z0-9_-]{43}$/, '256-bit random value');
-    // Until the password is proved the flow travels in its cookie, signed (test/http/login-pending-flow.test.ts).
-    assert.match(flow?.value ?? '', /^p1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/, 'a signed flow');
+    // Until the password is proved the flow travels in its cookie, sealed (test/http/login-pending-flow.test.ts).
+    assert.match(flow?.value ?? '', /^p2\.v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]+$/, 'a sealed flow');
     assert.ok(Number(session?.['max-age']) <= 12 * 3600);
     const cleared = findCookie(doneLines, 'gh_flow');
     assert.equal(cleared?.value, '', 'the flow cookie is cleared at login');

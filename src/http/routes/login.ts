@@ -1,5 +1,5 @@
 // The identifier-first login over JSON. The flow cookie carries the flow until the
-// password is proved (signed, src/login/pending-flow.ts), then names the stored flow; the
+// password is proved (sealed, src/login/pending-flow.ts), then names the stored flow; the
 // session cookie is minted only when the second factor is done.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
@@ -57,7 +57,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/login/identify',
       { schema: { summary: 'Step 1: Username and Company Name', body: identifyBody, response: { 200: loginState } } },
       async (request, reply) => {
-        await abandonFlow(deps.db, flowOf(request));
+        await abandonFlow(deps, flowOf(request));
         const { flowToken, ...answer } = await identify(deps, request.body);
         setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
         return answer;
@@ -129,7 +129,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
 
     api.post('/api/login/restart', { schema: { summary: 'Start the login again', response: { 200: loginState } } }, async (request, reply) => {
-      await abandonFlow(deps.db, flowOf(request));
+      await abandonFlow(deps, flowOf(request));
       clearCookie(reply, secure, cookies.flow);
       return { step: 'identify' as const };
     });

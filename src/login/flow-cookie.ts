@@ -1,0 +1,66 @@
+// The one door from the flow cookie to the login flow it names. A cookie names a stored
+// flow (a row, from the password step on) or carries a pending one (identify's sealed
+// token, pending-flow.ts: at the password step, not stored yet). Every step takes its
+// flow from here, so none can forget the pending kind: a pending flow is at the password
+// step like any flow there, and at any other step it is the wrong step, naturally.
+import { GatehouseError } from '../errors.ts';
+import type { CoreDeps } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
+import { deleteStoredFlow, findStoredFlow, type FlowRow, type FlowStep } from './flows.ts';
+import { storedFlowWithSubject, type LoginSubject } from './login-subject.ts';
+import { isPendingFlowToken, openPendingFlow } from './pending-flow.ts';
+
+export type CookieFlow =
+  | { kind: 'stored'; flow: FlowRow }
+  /** `storedToken`: the name the flow gets once stored, the flow cookie from then on. */
+  | { kind: 'pending'; flow: FlowRow; storedToken: string };
+
+/** The flow the cookie names or carries; undefined when there is none, it expired, or the token was altered. */
+export async function flowFromCookie(deps: CoreDeps, token: string | undefined): Promise<CookieFlow | undefined> {
+  if (!token) return undefined;
+  const now = deps.clock();
+  if (isPendingFlowToken(token)) {
+    const pending = openPendingFlow(deps, token, now);
+    return pending && { kind: 'pending', flow: pending.flow, storedToken: pending.storedToken };
+  }
+  const flow = await findStoredFlow(deps.db, token, now);
+  return flow && { kind: 'stored', flow };
+}
+
+/** The flow at the expected step (or one of them), or the error the person should see. */
+export async function requireFlowAt(deps: CoreDeps, token: string | undefined, step: FlowStep | readonly FlowStep[]): Promise<CookieFlow> {
+  return atStep(await flowFromCookie(deps, token), step);
+}
+
+/**
+ * requireFlowAt, with the flow's user and what the step decides on about them
+ * (login-subject.ts) read in the same statement; `subject` undefined when the flow names
+ * no user, or one no longer there. A pending flow is read as requireFlowAt reads it: it
+ * has no row to join, and it is at the password step, whose own read finds its user.
+ */
+export async function requireFlowWithSubjectAt(deps: CoreDeps, token: string | undefined, step: FlowStep): Promise<CookieFlow & { subject: LoginSubject | undefined }> {
+  if (token && !isPendingFlowToken(token)) {
+    const read = await storedFlowWithSubject(deps.db, token, deps.clock());
+    return { ...atStep(read && { kind: 'stored', flow: read.flow }, step), subject: read?.subject };
+  }
+  return { ...(await requireFlowAt(deps, token, step)), subject: undefined };
+}
+
+function atStep(found: CookieFlow | undefined, step: FlowStep | readonly FlowStep[]): CookieFlow {
+  if (!found) throw new GatehouseError('login.flow_expired');
+  if (typeof step === 'string' ? found.flow.step !== step : !step.includes(found.flow.step)) throw new GatehouseError('login.wrong_step');
+  return found;
+}
+
+/** Ends a flow: a stored one is deleted; a pending one lives only in its cookie, so nothing is written. */
+export async function endFlow(db: Queryable, found: CookieFlow): Promise<void> {
+  if (found.kind === 'stored') await deleteStoredFlow(db, found.flow);
+}
+
+/**
+ * "Start again", or a new identify over an old flow: the stored flow the cookie names is
+ * deleted, unread; a pending token names no row, so nothing is written for it.
+ */
+export async function abandonFlow(deps: CoreDeps, token: string | undefined): Promise<void> {
+  if (token && !isPendingFlowToken(token)) await deleteStoredFlow(deps.db, token);
+}

@@ -1,0 +1,135 @@
+// What the login's steps decide on about the person signing in, read in one statement
+// where it took five (on PostgreSQL, five round trips): the user, found by company and id
+// as every user lookup is; the company's status, sign-in mode and policy; whether its
+// provider is switched on; and how many keys the user has. The password step reads the
+// address's throttle in the same statement (and runs it whether or not the flow names a
+// user, so both cost the same); the code step reads its flow with it (flow-cookie.ts).
+import { sql, type Selectable } from 'kysely';
+import { POLICY_COLUMNS, policyFromRow, type CompanyPolicy } from '../companies/index.ts';
+import type { Queryable } from '../storage/index.ts';
+import type { CompaniesTable } from '../storage/schema.ts';
+import type { UserRow } from '../users/index.ts';
+import { hashToken } from '../crypto/index.ts';
+import { ipThrottledNow } from './ip-throttle.ts';
+import type { FlowRow } from './flows.ts';
+
+export interface LoginSubject {
+  user: UserRow;
+  companyActive: boolean;
+  policy: CompanyPolicy;
+  /** The company signs in only through its provider, which is on, and this user is not one of its break-glass users. */
+  passwordClosedBySso: boolean;
+  /** The user's passkeys and security keys. */
+  keys: number;
+}
+
+/** Stands for "no such user": the read runs all the same, so an unknown name costs what a known one does. */
+const NONE = '00000000-0000-0000-0000-000000000000';
+
+const COMPANY_COLUMNS = ['companies.status as company_status', 'companies.sso_mode', ...POLICY_COLUMNS.map((column) => `companies.${column}` as const)] as const;
+// Scalar subqueries on the joined user and company; each is 1 or a count, read as a number on both engines.
+const keyCount = sql<number | string>`(select count(*) from webauthn_credentials where webauthn_credentials.company_id = users.company_id and webauthn_credentials.user_id = users.id)`.as('key_count');
+const providerOn = sql<number>`case when exists (select 1 from sso_providers where sso_providers.company_id = users.company_id and sso_providers.enabled = 1) then 1 else 0 end`.as('provider_on');
+
+type CompanyColumns = { company_status: CompaniesTable['status'] | null; sso_mode: Selectable<CompaniesTable>['sso_mode'] | null } & {
+  [K in (typeof POLICY_COLUMNS)[number]]: Selectable<CompaniesTable>[K] | null;
+};
+type SubjectRow = { [K in keyof UserRow]: UserRow[K] | null } & CompanyColumns & { key_count: number | string | null; provider_on: number | null };
+
+function subjectOf(row: SubjectRow): LoginSubject | undefined {
+  const { company_status, sso_mode, key_count, provider_on, ...rest } = row;
+  const { password_min_length, password_classes, lockout_threshold, lockout_minutes, session_absolute_minutes, session_idle_minutes, ip_allowlist, two_person_2fa_reset, phishing_resistant, ...userColumns } = rest;
+  // The joins found no user (or, which its foreign key rules out, no company for it).
+  if (userColumns.id === null || company_status === null || password_classes === null || ip_allowlist === null) return undefined;
+  const user = userColumns as UserRow;
+  const policy = policyFromRow({
+    password_min_length,
+    password_classes,
+    lockout_threshold,
+    lockout_minutes,
+    session_absolute_minutes,
+    session_idle_minutes,
+    ip_allowlist,
+    two_person_2fa_reset,
+    phishing_resistant,
+  } as Parameters<typeof policyFromRow>[0]);
+  return {
+    user,
+    companyActive: company_status === 'active',
+    policy,
+    passwordClosedBySso: user.sso_break_glass !== 1 && Number(provider_on) === 1 && sso_mode === 'sso-only',
+    keys: Number(key_count ?? 0),
+  };
+}
+
+/** The password step's one read: the address's throttle, and the flow's user (none when the flow names none). */
+export async function passwordStepRead(db: Queryable, ip: string | null, who: Pick<FlowRow, 'company_id' | 'user_id'>, now: number) {
+  const row = await db
+    .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('here'))
+    .leftJoin('users', (join) => join.on('users.company_id', '=', who.company_id ?? NONE).on('users.id', '=', who.user_id ?? NONE))
+    .leftJoin('companies', 'companies.id', 'users.company_id')
+    .selectAll('users')
+    .select([...COMPANY_COLUMNS, keyCount, providerOn, ipThrottledNow(ip, now).as('ip_throttled')])
+    .executeTakeFirstOrThrow();
+  const { ip_throttled, ...subject } = row;
+  return { ipThrottled: Number(ip_throttled) === 1, subject: who.company_id && who.user_id ? subjectOf(subject) : undefined };
+}
+
+/** A stored flow, unexpired, with its user as the code step needs them (undefined: no such flow). */
+export async function storedFlowWithSubject(db: Queryable, token: string, now: number): Promise<{ flow: FlowRow; subject: LoginSubject | undefined } | undefined> {
+  const row = await db
+    .selectFrom('login_flows')
+    .leftJoin('users', (join) => join.onRef('users.company_id', '=', 'login_flows.company_id').onRef('users.id', '=', 'login_flows.user_id'))
+    .leftJoin('companies', 'companies.id', 'users.company_id')
+    .selectAll('users')
+    .select([...COMPANY_COLUMNS, keyCount, providerOn])
+    // The flow's own columns, under names the user's do not have.
+    .select([
+      'login_flows.id_hash as flow_id_hash',
+      'login_flows.company_id as flow_company_id',
+      'login_flows.user_id as flow_user_id',
+      'login_flows.username as flow_username',
+      'login_flows.company_name as flow_company_name',
+      'login_flows.step as flow_step',
+      'login_flows.enroll_secret as flow_enroll_secret',
+      'login_flows.totp_failures as flow_totp_failures',
+      'login_flows.return_to as flow_return_to',
+      'login_flows.expires_at as flow_expires_at',
+      'login_flows.created_at as flow_created_at',
+      'login_flows.first_factor as flow_first_factor',
+    ])
+    .where('login_flows.id_hash', '=', hashToken(token))
+    .where('login_flows.expires_at', '>', now)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const {
+    flow_id_hash,
+    flow_company_id,
+    flow_user_id,
+    flow_username,
+    flow_company_name,
+    flow_step,
+    flow_enroll_secret,
+    flow_totp_failures,
+    flow_return_to,
+    flow_expires_at,
+    flow_created_at,
+    flow_first_factor,
+    ...subject
+  } = row;
+  const flow: FlowRow = {
+    id_hash: flow_id_hash,
+    company_id: flow_company_id,
+    user_id: flow_user_id,
+    username: flow_username,
+    company_name: flow_company_name,
+    step: flow_step,
+    enroll_secret: flow_enroll_secret,
+    totp_failures: flow_totp_failures,
+    return_to: flow_return_to,
+    expires_at: flow_expires_at,
+    created_at: flow_created_at,
+    first_factor: flow_first_factor,
+  };
+  return { flow, subject: subjectOf(subject) };
+}
