@@ -5,6 +5,7 @@
 // through flow-cookie.ts, which knows both kinds.
 import { hashToken, randomToken } from '../crypto/index.ts';
 import type { Database, Queryable } from '../storage/index.ts';
+import { sweepPacer } from '../storage/sweep-pacer.ts';
 import type { QueryCreator, RawBuilder, Selectable } from 'kysely';
 import type { LoginFlowsTable } from '../storage/schema.ts';
 
@@ -38,15 +39,11 @@ export async function createFlow(
   return token;
 }
 
-// Expired flows are only clutter (findFlow never returns one), so they are swept at most
-// once a minute per process rather than on every identify: a DELETE per sign-in was one
-// write in every login for nothing.
-const SWEEP_EVERY_MS = 60_000;
-let nextSweepAt = 0;
+// Expired flows are only clutter (nothing returns one): swept on the way, once a minute
+// per process (sweep-pacer.ts), not by a DELETE in every login.
+const sweepDue = sweepPacer();
 export async function sweepExpiredFlows(db: Queryable, now: number) {
-  if (now < nextSweepAt && nextSweepAt - now <= SWEEP_EVERY_MS) return; // (a clock set back sweeps again)
-  nextSweepAt = now + SWEEP_EVERY_MS;
-  await db.deleteFrom('login_flows').where('expires_at', '<', now - FLOW_TTL_MS).execute();
+  if (sweepDue(now)) await db.deleteFrom('login_flows').where('expires_at', '<', now - FLOW_TTL_MS).execute();
 }
 
 /** The stored flow a token names, unexpired (flow-cookie.ts is the door that also knows pending flows). */
