@@ -67,7 +67,14 @@ export async function startNodeProcess(args: string[], options: { env?: Record<s
     },
   };
   // The banner comes from the first worker, so it also says a worker started.
-  await until(() => output.includes('Then log in with Username') || exited !== undefined, 'the node to start', 60_000);
+  try {
+    // A bound for a machine under load, not a timing: a node starts in a few seconds.
+    await until(() => output.includes('Then log in with Username') || exited !== undefined, 'the node to start', 120_000);
+  } catch (error) {
+    // Never left running (with its workers) to hold the test run open.
+    node.cleanUp();
+    throw new Error(`the node did not start:\n${output}`, { cause: error });
+  }
   if (exited !== undefined) node.cleanUp();
   assert.equal(exited, undefined, `exited at start:\n${output}`);
   return node;
