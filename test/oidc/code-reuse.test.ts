@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { signedInOperator } from '../helpers/journey.ts';
-import { client, companyWithRootMaster, followRedirects, grantedModule, redeem, startAuthorization, type Person } from '../helpers/oidc.ts';
+import { client, followRedirects, grantedModule, redeem, rootWithGrantedModule, startAuthorization, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -33,9 +32,7 @@ for (const engine of await enginesUnderTest()) {
   describe(engine, () => {
     before(async () => {
       server = await startTestServer({ realClock: true, engine });
-      const operator = await signedInOperator(server);
-      user = await companyWithRootMaster(server, operator.agent);
-      module = await grantedModule(server, operator.agent, user.companyId);
+      ({ root: user, module } = await rootWithGrantedModule(server));
     });
     after(() => server.close());
 

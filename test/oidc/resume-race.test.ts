@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { signedInOperator } from '../helpers/journey.ts';
-import { companyWithRootMaster, grantedModule, redeem, REDIRECT_URI, startAuthorization, type Person } from '../helpers/oidc.ts';
+import { grantedModule, redeem, REDIRECT_URI, rootWithGrantedModule, startAuthorization, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 for (const engine of await enginesUnderTest()) {
@@ -17,9 +16,7 @@ for (const engine of await enginesUnderTest()) {
     let module: Awaited<ReturnType<typeof grantedModule>>;
     before(async () => {
       server = await startTestServer({ realClock: true, engine });
-      const operator = await signedInOperator(server);
-      user = await companyWithRootMaster(server, operator.agent);
-      module = await grantedModule(server, operator.agent, user.companyId);
+      ({ root: user, module } = await rootWithGrantedModule(server));
     });
     after(() => server.close());
 
