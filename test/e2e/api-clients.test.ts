@@ -80,7 +80,11 @@ async function manageApiClient(server: TestServer, company: SignedInCompany, enr
   await page.clickText('users:read');
   await shot('new-api-client');
   await page.click('Create API Client');
-  const created = await page.waitForText(SHOWN_ONCE);
+  // Waited for as values, not only as the dialog's warning: on a loaded machine the page's
+  // text was once read with the warning drawn and the values not yet.
+  await page.waitForText(SHOWN_ONCE);
+  await page.waitForText(CLIENT_ID);
+  const created = await page.waitForText(SECRET);
   const clientId = CLIENT_ID.exec(created)?.[0];
   const secret = SECRET.exec(created)?.[0];
   assert.ok(clientId && secret, 'the dialog shows the client id and secret');
@@ -101,7 +105,8 @@ async function manageApiClient(server: TestServer, company: SignedInCompany, enr
   await page.click(`Rotate Secret for ${CLIENT_NAME}`);
   await page.waitForText('Issue a new client secret');
   await page.click('Rotate Secret');
-  const rotated = await page.waitForText(SHOWN_ONCE);
+  await page.waitForText(SHOWN_ONCE);
+  const rotated = await page.waitForText(SECRET);
   const fresh = SECRET.exec(rotated)?.[0];
   assert.ok(fresh && fresh !== secret, 'a new secret is shown');
   await shot('secret-rotated');
