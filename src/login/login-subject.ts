@@ -23,6 +23,15 @@ export interface LoginSubject {
   keys: number;
 }
 
+/**
+ * Whether the password step is closed to this user: the company signs in through its
+ * provider in 'sso-only' mode, and the user is not one of its named break-glass users.
+ * The rule alone; federated.ts reads its parts for callers that have not.
+ */
+export function passwordClosedFor(user: { sso_break_glass: number }, company: { providerOn: boolean; ssoMode: string | null }): boolean {
+  return user.sso_break_glass !== 1 && company.providerOn && company.ssoMode === 'sso-only';
+}
+
 /** Stands for "no such user": the read runs all the same, so an unknown name costs what a known one does. */
 const NONE = '00000000-0000-0000-0000-000000000000';
 
@@ -38,26 +47,17 @@ type SubjectRow = { [K in keyof UserRow]: UserRow[K] | null } & CompanyColumns &
 
 function subjectOf(row: SubjectRow): LoginSubject | undefined {
   const { company_status, sso_mode, key_count, provider_on, ...rest } = row;
-  const { password_min_length, password_classes, lockout_threshold, lockout_minutes, session_absolute_minutes, session_idle_minutes, ip_allowlist, two_person_2fa_reset, phishing_resistant, ...userColumns } = rest;
   // The joins found no user (or, which its foreign key rules out, no company for it).
-  if (userColumns.id === null || company_status === null || password_classes === null || ip_allowlist === null) return undefined;
-  const user = userColumns as UserRow;
-  const policy = policyFromRow({
-    password_min_length,
-    password_classes,
-    lockout_threshold,
-    lockout_minutes,
-    session_absolute_minutes,
-    session_idle_minutes,
-    ip_allowlist,
-    two_person_2fa_reset,
-    phishing_resistant,
-  } as Parameters<typeof policyFromRow>[0]);
+  if (rest.id === null || company_status === null) return undefined;
+  // The policy's columns go to the policy, the rest is the user's row.
+  const policyColumns = new Set<string>(POLICY_COLUMNS);
+  const user = Object.fromEntries(Object.entries(rest).filter(([column]) => !policyColumns.has(column))) as unknown as UserRow;
+  const policy = policyFromRow(Object.fromEntries(POLICY_COLUMNS.map((column) => [column, rest[column]])) as Parameters<typeof policyFromRow>[0]);
   return {
     user,
     companyActive: company_status === 'active',
     policy,
-    passwordClosedBySso: user.sso_break_glass !== 1 && Number(provider_on) === 1 && sso_mode === 'sso-only',
+    passwordClosedBySso: passwordClosedFor(user, { providerOn: Number(provider_on) === 1, ssoMode: sso_mode }),
     keys: Number(key_count ?? 0),
   };
 }
