@@ -9,9 +9,11 @@ import type { ModulesTable } from '../../storage/schema.ts';
 import { findModuleByClientId } from '../store.ts';
 import { MODULE_SCOPES } from './scopes.ts';
 
-/** What the provider needs of a module, as columns a query can select (a token's read brings them along). */
-export const CLIENT_COLUMNS = ['client_id', 'name', 'client_type', 'secret_hash', 'redirect_uris', 'post_logout_redirect_uris', 'id_token_alg', 'backchannel_logout_uri'] as const;
-export type ClientModule = Pick<Selectable<ModulesTable>, (typeof CLIENT_COLUMNS)[number]>;
+/** What the provider needs of a module (a token's read brings these columns along: token-reads.ts). */
+export type ClientModule = Pick<
+  Selectable<ModulesTable>,
+  'client_id' | 'name' | 'client_type' | 'secret_hash' | 'redirect_uris' | 'post_logout_redirect_uris' | 'id_token_alg' | 'backchannel_logout_uri'
+>;
 
 export async function clientMetadataFor(db: Db, clientId: string, now: number) {
   const module = await findModuleByClientId(db, clientId);

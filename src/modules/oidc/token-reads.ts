@@ -38,31 +38,40 @@ function payloadField(db: Queryable, field: 'sessionUid' | 'clientId') {
 
 /** A token's record with its grant, its provider session and the Gatehouse session behind its grant. */
 function tokenBundle(db: Queryable) {
-  // The provider session's uid and the client live only in the token's JSON payload.
+  // The provider session's uid lives only in the token's JSON payload.
   const sessionUid = payloadField(db, 'sessionUid');
+  return db
+    .selectFrom('oidc_records as token')
+    .leftJoin('oidc_records as grant', (join) => join.on('grant.model', '=', 'Grant').onRef('grant.id', '=', 'token.grant_id'))
+    .leftJoin('oidc_records as provider_session', (join) => join.on('provider_session.model', '=', 'Session').on('provider_session.uid', '=', sessionUid))
+    // The session behind the grant, joined as sessions/index.ts joins it for a grant
+    // alone: the binding names the company and user too, and the session must match both.
+    .leftJoin('module_grant_sessions', 'module_grant_sessions.grant_id', 'token.grant_id')
+    .leftJoin('sessions', (join) =>
+      join
+        .onRef('sessions.id_hash', '=', 'module_grant_sessions.session_hash')
+        .onRef('sessions.company_id', '=', 'module_grant_sessions.company_id')
+        .onRef('sessions.user_id', '=', 'module_grant_sessions.user_id'),
+    )
+    .leftJoin('users', (join) => join.onRef('users.id', '=', 'sessions.user_id').onRef('users.company_id', '=', 'sessions.company_id'))
+    .leftJoin('companies', 'companies.id', 'sessions.company_id')
+    .select(['token.model', 'token.payload', 'token.consumed_at', 'token.expires_at', 'token.grant_id'])
+    .select(['grant.payload as grant_payload', 'grant.consumed_at as grant_consumed_at', 'grant.expires_at as grant_expires_at'])
+    .select(['provider_session.payload as session_payload', 'provider_session.consumed_at as session_consumed_at', 'provider_session.expires_at as session_expires_at'])
+    .select(sessionUid.as('session_uid'))
+    .select(sessionColumns);
+}
+
+/**
+ * tokenBundle with the token's module (the client, by the id in its payload) and the
+ * account's access to it: what userinfo, a refresh and a code exchange go on to ask for.
+ * (Introspection asks for neither: its client is authenticated before the token is read.)
+ */
+function tokenBundleForUse(db: Queryable) {
   const clientId = payloadField(db, 'clientId');
   return (
-    db
-      .selectFrom('oidc_records as token')
-      .leftJoin('oidc_records as grant', (join) => join.on('grant.model', '=', 'Grant').onRef('grant.id', '=', 'token.grant_id'))
-      .leftJoin('oidc_records as provider_session', (join) => join.on('provider_session.model', '=', 'Session').on('provider_session.uid', '=', sessionUid))
-      // The session behind the grant, joined as sessions/index.ts joins it for a grant
-      // alone: the binding names the company and user too, and the session must match both.
-      .leftJoin('module_grant_sessions', 'module_grant_sessions.grant_id', 'token.grant_id')
-      .leftJoin('sessions', (join) =>
-        join
-          .onRef('sessions.id_hash', '=', 'module_grant_sessions.session_hash')
-          .onRef('sessions.company_id', '=', 'module_grant_sessions.company_id')
-          .onRef('sessions.user_id', '=', 'module_grant_sessions.user_id'),
-      )
-      .leftJoin('users', (join) => join.onRef('users.id', '=', 'sessions.user_id').onRef('users.company_id', '=', 'sessions.company_id'))
-      .leftJoin('companies', 'companies.id', 'sessions.company_id')
+    tokenBundle(db)
       .leftJoin('modules as client', (join) => join.on('client.client_id', '=', clientId))
-      .select(['token.model', 'token.payload', 'token.consumed_at', 'token.expires_at', 'token.grant_id'])
-      .select(['grant.payload as grant_payload', 'grant.consumed_at as grant_consumed_at', 'grant.expires_at as grant_expires_at'])
-      .select(['provider_session.payload as session_payload', 'provider_session.consumed_at as session_consumed_at', 'provider_session.expires_at as session_expires_at'])
-      .select(sessionUid.as('session_uid'))
-      .select(sessionColumns)
       .select([
         'client.client_id as client_id',
         'client.name as client_name',
@@ -78,13 +87,13 @@ function tokenBundle(db: Queryable) {
   );
 }
 
-export const tokenById = fixedQuery((db, model: string, id: string) => tokenBundle(db).where('token.model', '=', model).where('token.id', '=', id));
+export const tokenById = fixedQuery((db, model: string, id: string) => tokenBundleForUse(db).where('token.model', '=', model).where('token.id', '=', id));
 
 /** Introspection without a type hint asks for the token as each of these models: one query answers all. */
 export const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
 export const introspectedById = fixedQuery((db, id: string) => tokenBundle(db).where('token.model', 'in', INTROSPECTED).where('token.id', '=', id));
 
-type TokenRow = Awaited<ReturnType<typeof tokenById>>[number];
+type TokenRow = Awaited<ReturnType<typeof introspectedById>>[number] & Partial<Omit<Awaited<ReturnType<typeof tokenById>>[number], keyof Awaited<ReturnType<typeof introspectedById>>[number]>>;
 
 const record = (payload: string | null, consumedAt: number | null, expiresAt: number | null): StoredRecord[] =>
   payload === null ? [] : [{ payload, consumed_at: consumedAt, expires_at: expiresAt }];
@@ -93,12 +102,12 @@ const record = (payload: string | null, consumedAt: number | null, expiresAt: nu
 export function rememberTokenParts(row: TokenRow | undefined, now: number): void {
   if (!row) return;
   if (row.session_uid) seedForRequest(providerSessionKey(row.session_uid), record(row.session_payload, row.session_consumed_at, row.session_expires_at));
-  if (row.client_id !== null) seedForRequest(clientKey(row.client_id), clientMetadataOf(clientModuleOf(row)));
+  if (row.client_id) seedForRequest(clientKey(row.client_id), clientMetadataOf(clientModuleOf(row)));
   if (!row.grant_id) return;
   seedForRequest(grantKey(row.grant_id), record(row.grant_payload, row.grant_consumed_at, row.grant_expires_at));
   // No binding, or its session is gone: the left joins gave nulls, and no session is live.
   seedSessionBehindGrant(row.grant_id, row.sessionHash === null ? undefined : liveSessionOf(row as SessionRow, now));
-  if (row.sessionHash === null || row.client_id === null || row.companyId === null || row.userId === null) return;
+  if (row.sessionHash === null || !row.client_id || row.companyId === null || row.userId === null) return;
   // The account row as findAccount reads it (account.ts), for the session's user and this module.
   seedForRequest(accountKey(row.companyId, row.userId, row.client_id), [
     {
@@ -121,10 +130,10 @@ function clientModuleOf(row: TokenRow): ClientModule {
     client_id: row.client_id as string,
     name: row.client_name as string,
     client_type: row.client_type as ClientModule['client_type'],
-    secret_hash: row.client_secret_hash,
+    secret_hash: row.client_secret_hash ?? null,
     redirect_uris: row.client_redirect_uris as string,
     post_logout_redirect_uris: row.client_post_logout_redirect_uris as string,
     id_token_alg: row.client_id_token_alg as ClientModule['id_token_alg'],
-    backchannel_logout_uri: row.client_backchannel_logout_uri,
+    backchannel_logout_uri: row.client_backchannel_logout_uri ?? null,
   };
 }
