@@ -11,7 +11,6 @@ import type { Queryable } from '../storage/index.ts';
 import { advanceFlow, type FlowRow } from './flows.ts';
 import { requireFlowAt } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
-import { passwordClosedFor } from './login-subject.ts';
 import type { LoginStep } from './steps.ts';
 
 /** The company's provider that is switched on, if any (at most one is). */
@@ -22,17 +21,6 @@ export async function activeProvider(db: Queryable, companyId: string) {
     .where('company_id', '=', companyId)
     .where('enabled', '=', 1)
     .executeTakeFirst();
-}
-
-/**
- * Whether the password step is closed to this user (login-subject.ts passwordClosedFor),
- * reading the company's provider and mode.
- */
-export async function passwordClosedBySso(db: Queryable, user: { company_id: string; sso_break_glass: number }): Promise<boolean> {
-  if (user.sso_break_glass === 1) return false;
-  const providerOn = (await activeProvider(db, user.company_id)) !== undefined;
-  const company = await db.selectFrom('companies').select('sso_mode').where('id', '=', user.company_id).executeTakeFirst();
-  return passwordClosedFor(user, { providerOn, ssoMode: company?.sso_mode ?? null });
 }
 
 /** "Use password instead": the password step; who may pass it is decided there. */

@@ -26,7 +26,7 @@ export interface LoginSubject {
 /**
  * Whether the password step is closed to this user: the company signs in through its
  * provider in 'sso-only' mode, and the user is not one of its named break-glass users.
- * The rule alone; federated.ts reads its parts for callers that have not.
+ * Read with its parts (subjectRow) by every sign-in that checks it: password and passkey.
  */
 export function passwordClosedFor(user: { sso_break_glass: number }, company: { providerOn: boolean; ssoMode: string | null }): boolean {
   return user.sso_break_glass !== 1 && company.providerOn && company.ssoMode === 'sso-only';
@@ -62,17 +62,26 @@ function subjectOf(row: SubjectRow): LoginSubject | undefined {
   };
 }
 
-/** The password step's one read: the address's throttle, and the flow's user (none when the flow names none). */
-export async function passwordStepRead(db: Queryable, ip: string | null, who: Pick<FlowRow, 'company_id' | 'user_id'>, now: number) {
-  const row = await db
+/** The user (none when `who` names none) joined with what the login decides on, as one row. */
+function subjectRow(db: Queryable, who: { company_id: string | null; user_id: string | null }) {
+  return db
     .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('here'))
     .leftJoin('users', (join) => join.on('users.company_id', '=', who.company_id ?? NONE).on('users.id', '=', who.user_id ?? NONE))
     .leftJoin('companies', 'companies.id', 'users.company_id')
     .selectAll('users')
-    .select([...COMPANY_COLUMNS, keyCount, providerOn, ipThrottledNow(ip, now).as('ip_throttled')])
-    .executeTakeFirstOrThrow();
+    .select([...COMPANY_COLUMNS, keyCount, providerOn]);
+}
+
+/** The password step's one read: the address's throttle, and the flow's user (none when the flow names none). */
+export async function passwordStepRead(db: Queryable, ip: string | null, who: Pick<FlowRow, 'company_id' | 'user_id'>, now: number) {
+  const row = await subjectRow(db, who).select(ipThrottledNow(ip, now).as('ip_throttled')).executeTakeFirstOrThrow();
   const { ip_throttled, ...subject } = row;
   return { ipThrottled: Number(ip_throttled) === 1, subject: who.company_id && who.user_id ? subjectOf(subject) : undefined };
+}
+
+/** A user as the login decides on them, in one read (a passkey's sign-in, which has no flow user yet). */
+export async function readLoginSubject(db: Queryable, companyId: string, userId: string): Promise<LoginSubject | undefined> {
+  return subjectOf(await subjectRow(db, { company_id: companyId, user_id: userId }).executeTakeFirstOrThrow());
 }
 
 /** A stored flow, unexpired, with its user as the code step needs them (undefined: no such flow). */

@@ -4,7 +4,7 @@
 // Each ceremony's challenge is bound to the login flow and taken once; the flow is
 // consumed and the session made in the transaction that records the key's new counter.
 import { recordAudit } from '../audit/index.ts';
-import { getCompanyPolicy, ipAllowed } from '../companies/index.ts';
+import { ipAllowed } from '../companies/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { getUser } from '../users/index.ts';
@@ -25,7 +25,8 @@ import {
   type CredentialRow,
 } from '../webauthn/index.ts';
 import { replaceRecoveryCodes } from '../credentials/index.ts';
-import { passwordClosedBySso } from './federated.ts';
+import { readLoginSubject } from './login-subject.ts';
+import { hashToken } from '../crypto/index.ts';
 import { advanceFlow, countTotpFailure, createFlow } from './flows.ts';
 import { endFlow, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
@@ -113,9 +114,9 @@ export async function checkSecondFactorKey(deps: CoreDeps, flowToken: string | u
  */
 export async function startPasskeyLogin(deps: CoreDeps, input: { returnTo?: string | undefined }) {
   const flowToken = await createFlow(deps.db, { companyId: null, userId: null, username: '', companyName: '', returnTo: input.returnTo ?? null, step: 'passkey' }, deps.clock());
-  const { flow } = await requireFlowAt(deps, flowToken, 'passkey');
   const options = await authenticationOptions(deps.config, 'discoverable', 'required');
-  await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'passwordless', companyId: null, userId: null, challenge: options.challenge }, deps.clock());
+  // The flow just made is named by its token's hash (flows.ts): nothing to read back.
+  await saveChallenge(deps.db, { bindingHash: hashToken(flowToken), purpose: 'passwordless', companyId: null, userId: null, challenge: options.challenge }, deps.clock());
   return { flowToken, options };
 }
 
@@ -132,14 +133,13 @@ export async function finishPasskeyLogin(deps: CoreDeps, flowToken: string | und
   const userId = userIdOf(response.response.userHandle);
   const row = userId ? await findDiscoverableCredential(deps.db, userId, response.id) : undefined;
   if (!row) return refuseKey(deps, found, meta, 'unknown_key');
-  const user = await getUser(deps.db, row.company_id, row.user_id);
-  const company = await deps.db.selectFrom('companies').select('status').where('id', '=', row.company_id).executeTakeFirst();
-  if (user?.status !== 'active' || company?.status !== 'active') return refuseKey(deps, found, meta, 'user_disabled', row);
+  // One read: the user, the company's status, mode, provider and policy (login-subject.ts).
+  const subject = await readLoginSubject(deps.db, row.company_id, row.user_id);
+  if (subject?.user.status !== 'active' || !subject.companyActive) return refuseKey(deps, found, meta, 'user_disabled', row);
   // A passkey is a Gatehouse credential: where the company signs in only through its
   // provider, it signs in only its break-glass users, with the same answer as any refusal.
-  if (await passwordClosedBySso(deps.db, user)) return refuseKey(deps, found, meta, 'sso_only', row);
-  const policy = await getCompanyPolicy(deps.db, row.company_id);
-  if (!ipAllowed(policy.ipAllowlist, meta.ip)) {
+  if (subject.passwordClosedBySso) return refuseKey(deps, found, meta, 'sso_only', row);
+  if (!ipAllowed(subject.policy.ipAllowlist, meta.ip)) {
     await endFlow(deps.db, found);
     await recordAudit(deps.db, deps.clock(), { companyId: row.company_id, actorId: row.user_id, action: 'login.ip_refused', target: row.user_id, ip: meta.ip, userAgent: meta.userAgent });
     throw new GatehouseError('login.ip_not_allowed');
