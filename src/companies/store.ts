@@ -5,7 +5,7 @@ import { GatehouseError } from '../errors.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import type { Selectable } from 'kysely';
 import type { CompaniesTable } from '../storage/schema.ts';
-import { invisibleCharacterProblem, LEGACY_KEY_MARK, legacyNameKey, lookAlikeKey, nameKey, tidyName } from '../shared/text.ts';
+import { invisibleCharacterProblem, LEGACY_KEY_MARK, legacyNameKey, nameKey, tidyName } from '../shared/text.ts';
 
 export type CompanyRow = Selectable<CompaniesTable>;
 
@@ -19,12 +19,12 @@ export async function findCompanyByName(db: Queryable, name: string) {
   return rows.find((row) => row.name_key.startsWith(LEGACY_KEY_MARK)) ?? rows[0];
 }
 
-/** Whether a company already has this name, or one that looks like it (either key). */
+/** Whether a company already has this name, or one that looks like it. */
 export async function companyNameTaken(db: Queryable, name: string): Promise<boolean> {
   const row = await db
     .selectFrom('companies')
     .select('id')
-    .where((eb) => eb.or([eb('name_key', '=', nameKey(name)), eb('look_key', '=', lookAlikeKey(name))]))
+    .where('name_key', '=', nameKey(name))
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -56,7 +56,6 @@ export async function createCompany(
         id: newId(),
         name: tidyName(input.name),
         name_key: nameKey(input.name),
-        look_key: lookAlikeKey(input.name),
         status: 'active',
         is_platform: input.isPlatform ? 1 : 0,
         created_at: now,

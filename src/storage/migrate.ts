@@ -17,6 +17,7 @@ import * as clientRequestedApprovals from './migrations/0012_client_requested_ap
 import * as webauthnCredentials from './migrations/0013_webauthn_credentials.ts';
 import * as groups from './migrations/0014_groups.ts';
 import * as companySso from './migrations/0015_company_sso.ts';
+import * as oneNameKey from './migrations/0016_one_name_key.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -34,6 +35,7 @@ export const migrations: Record<string, Migration> = {
   '0013_webauthn_credentials': webauthnCredentials,
   '0014_groups': groups,
   '0015_company_sso': companySso,
+  '0016_one_name_key': oneNameKey,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

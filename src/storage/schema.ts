@@ -8,8 +8,6 @@ export interface CompaniesTable {
   name: string;
   /** Case-insensitive, confusable-aware name (src/shared/text.ts nameKey): two companies may not share it. */
   name_key: string;
-  /** Second uniqueness key (src/shared/text.ts lookAlikeKey); migration 0008. */
-  look_key: string;
   status: 'active' | 'suspended';
   /** 1 for the platform's own company, whose users are the operators. */
   is_platform: number;
@@ -35,8 +33,6 @@ export interface AccountRequestsTable {
   id: string;
   company_name: string;
   name_key: string;
-  /** Second uniqueness key (src/shared/text.ts lookAlikeKey); migration 0008. */
-  look_key: string;
   contact_name: string;
   email: string;
   phone: string;
@@ -55,8 +51,6 @@ export interface UsersTable {
   company_id: string;
   username: string;
   username_key: string;
-  /** Second uniqueness key (src/shared/text.ts lookAlikeKey); migration 0008. */
-  look_key: string;
   email: string;
   display_name: string;
   role: 'root_master' | 'master' | 'user';
@@ -323,13 +317,12 @@ export interface InvitationMailTable {
   sent_at: number;
 }
 
-/** A company's group of users (migration 0014); names unique per company by both keys. */
+/** A company's group of users (migration 0014); names unique per company by their key (src/shared/text.ts nameKey). */
 export interface GroupsTable {
   id: string;
   company_id: string;
   name: string;
   name_key: string;
-  look_key: string;
   created_at: number;
 }
 

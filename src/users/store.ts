@@ -5,7 +5,7 @@ import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import type { Selectable } from 'kysely';
 import type { UsersTable } from '../storage/schema.ts';
 import { GatehouseError } from '../errors.ts';
-import { invisibleCharacterProblem, LEGACY_KEY_MARK, legacyNameKey, lookAlikeKey, nameKey, tidyName, usernameProblem } from '../shared/text.ts';
+import { invisibleCharacterProblem, LEGACY_KEY_MARK, legacyNameKey, nameKey, tidyName, usernameProblem } from '../shared/text.ts';
 
 export type UserRow = Selectable<UsersTable>;
 export type Role = UsersTable['role'];
@@ -60,7 +60,6 @@ export async function createUser(
         company_id: companyId,
         username: tidyName(input.username),
         username_key: nameKey(input.username),
-        look_key: lookAlikeKey(input.username),
         email: input.email,
         display_name: tidyName(input.displayName),
         role: input.role,

@@ -7,56 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import confusables from 'unhomoglyph/data.json' with { type: 'json' };
 import type { Agent } from '../helpers/agent.ts';
 import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { ACME_REQUEST, approvedCompany, STRONG_PASSWORD, signUp } from '../helpers/journey.ts';
+import { INVISIBLES, withInvisibles, withLookAlikes } from '../helpers/look-alikes.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-
-/** Every character the issue lists, and their relatives: none may hide in a name. */
-const INVISIBLES = [
-  '\u00AD', '\u200B', '\u200C', '\u200D', '\u2060', '\u200E', '\u200F', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E',
-  '\u2066', '\u2067', '\u2068', '\u2069', '\u061C', '\u3164', '\u115F', '\u1160', '\uFFA0', '\u034F', '\u180E', '\uFE00',
-  '\uFE0F', '\u{E0001}', '\u{E0041}', '\u{E007F}', '\u{E0100}', '\uFEFF', '\u2800', '\u2061', '\u2064', '\u17B4',
-];
-
-/** Look-alikes of a letter as written (capital or small) from Unicode's confusables.txt (as unhomoglyph ships it). */
-const table = confusables as Record<string, string>;
-const lookAlikesOf = new Map<string, string[]>();
-for (const [char, prototype] of Object.entries(table)) {
-  if (/^\p{L}$/u.test(char)) lookAlikesOf.set(prototype, [...(lookAlikesOf.get(prototype) ?? []), char]);
-}
-function lookAlikes(letter: string): string[] {
-  return lookAlikesOf.get(table[letter] ?? letter) ?? [];
-}
-
-/** `name` with invisible characters at random places. */
-const withInvisibles = (name: string) =>
-  fc
-    .array(fc.tuple(fc.nat(name.length), fc.constantFrom(...INVISIBLES)), { minLength: 1, maxLength: 4 })
-    .map((inserts) => {
-      const chars = [...name];
-      for (const [at, char] of inserts) chars.splice(Math.min(at, chars.length), 0, char);
-      return chars.join('');
-    });
-/** `name` with some letters replaced by look-alikes, and its case and spacing varied. */
-const withLookAlikes = (name: string) =>
-  fc
-    .tuple(
-      fc.array(fc.tuple(fc.nat(name.length - 1), fc.nat()), { minLength: 1, maxLength: 3 }),
-      fc.constantFrom<(s: string) => string>((s) => s, (s) => s.toUpperCase(), (s) => s.toLowerCase(), (s) => s.replace(/ /g, '  ')),
-    )
-    .map(([swaps, recase]) => {
-      const chars = [...recase(name)];
-      for (const [at, pick] of swaps) {
-        const options = lookAlikes(chars[at] ?? '');
-        if (options.length > 0) chars[at] = options[pick % options.length] as string;
-      }
-      return chars.join('');
-    })
-    .filter((variant) => variant !== recased(name, variant));
-const recased = (name: string, variant: string) => (variant.toLowerCase() === name.toLowerCase() ? variant : name);
 
 for (const engine of await enginesUnderTest()) describe(`look-alike company names and usernames (${engine})`, () => {
   let server: TestServer;

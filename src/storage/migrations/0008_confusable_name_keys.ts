@@ -7,7 +7,12 @@
 // before, never taken by a new name) and look_key "LEGACY:<id>". Operators list them
 // with name_key LIKE 'LEGACY:%'. Pending account requests the same.
 import { sql, type Kysely } from 'kysely';
-import { LEGACY_KEY_MARK, legacyNameKey, lookAlikeKey, nameKey } from '../../shared/text.ts';
+import { LEGACY_KEY_MARK, legacyNameKey, nameKey } from '../../shared/text.ts';
+
+// look_key was a second key, the name mapped in capitals; migration 0016 made one key
+// catch what both did and dropped the column. A database migrating through here now
+// fills it with the one key, which 0016 then drops.
+const lookAlikeKey = nameKey;
 
 type Row = { id: string; name: string; group: string; created_at: number | string };
 type Keys = Map<string, { key: string; look: string }>;

@@ -13,7 +13,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('company_id', 'text', (c) => c.notNull().references('companies.id'))
     .addColumn('name', 'text', (c) => c.notNull())
-    /** src/shared/text.ts nameKey and lookAlikeKey: a name is taken when either key is. */
+    /** src/shared/text.ts nameKey; look_key, a second key, was dropped by migration 0016. */
     .addColumn('name_key', 'text', (c) => c.notNull())
     .addColumn('look_key', 'text', (c) => c.notNull())
     .addColumn('created_at', bigint, (c) => c.notNull())
