@@ -5,7 +5,7 @@ import { GatehouseError } from '../errors.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import type { Selectable } from 'kysely';
 import type { CompaniesTable } from '../storage/schema.ts';
-import { invisibleCharacterProblem, LEGACY_KEY_MARK, legacyNameKey, nameKey, tidyName } from '../shared/text.ts';
+import { invisibleCharacterProblem, lookupKeys, namedRow, nameKey, tidyName } from '../shared/text.ts';
 
 export type CompanyRow = Selectable<CompaniesTable>;
 
@@ -13,10 +13,9 @@ export async function findCompanyByName(db: Queryable, name: string) {
   const rows = await db
     .selectFrom('companies')
     .selectAll()
-    .where('name_key', 'in', [nameKey(name), LEGACY_KEY_MARK + legacyNameKey(name)])
+    .where('name_key', 'in', lookupKeys(name))
     .execute();
-  // A company kept under its old key (migration 0008) answers to its exact name first.
-  return rows.find((row) => row.name_key.startsWith(LEGACY_KEY_MARK)) ?? rows[0];
+  return namedRow(rows, (row) => row.name_key);
 }
 
 /** Whether a company already has this name, or one that looks like it. */

@@ -1,22 +1,22 @@
 // The identifier-first login: Username + Company Name, then Password. The last step
 // (second-factor.ts) or the forced enrollment (enrollment.ts) creates the session.
 import { recordAudit } from '../audit/index.ts';
-import { findCompanyByName, getCompanyPolicy, ipAllowed, keyRequired, type CompanyPolicy } from '../companies/index.ts';
+import { getCompanyPolicy, ipAllowed, keyRequired, type CompanyPolicy } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { findUserByUsername, getUser, type UserRow } from '../users/index.ts';
+import { getUser, type UserRow } from '../users/index.ts';
 import { createFlow, sweepExpiredFlows, type FlowRow } from './flows.ts';
 import { endFlow, flowFromCookie, requireFlowAt } from './flow-cookie.ts';
 import { pendingFlowToken } from './pending-flow.ts';
 import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, releaseAttemptAndMoveOn, reserveAttempt } from './lockout.ts';
 import { countIpFailure } from './ip-throttle.ts';
 import { activeProvider } from './federated.ts';
+import { readIdentifiedNames } from './identify-read.ts';
 import { passwordStepRead, type LoginSubject } from './login-subject.ts';
 import { countCredentials } from '../webauthn/index.ts';
 import type { Queryable } from '../storage/index.ts';
 
 export const MAX_TOTP_FAILURES = 5;
-const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
 
 export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'key_enroll' | 'sso' | 'sso_trusted' | 'done';
 
@@ -68,17 +68,15 @@ export async function identify(
   deps: CoreDeps,
   input: { username: string; companyName: string; returnTo?: string | undefined },
 ) {
-  const company = await findCompanyByName(deps.db, input.companyName);
-  // The user lookup runs either way, so both branches cost the same.
-  const user = await findUserByUsername(deps.db, company?.id ?? NO_SUCH_ID, input.username);
-  // A company with single sign-on sends everyone to its provider first (break-glass users
-  // choose "Use password instead"): the answer depends on the company alone, never on
-  // whether the user exists.
-  const provider = await activeProvider(deps.db, company?.id ?? NO_SUCH_ID); // runs either way, as above
+  // One read, the same for known and unknown names (identify-read.ts). A company with
+  // single sign-on sends everyone to its provider first (break-glass users choose "Use
+  // password instead"): the answer depends on the company alone, never on whether the
+  // user exists.
+  const { companyId, userId, provider } = await readIdentifiedNames(deps.db, input.companyName, input.username);
   const step = provider ? ('sso' as const) : ('password' as const);
   const flow = {
-    companyId: company?.id ?? null,
-    userId: user?.id ?? null,
+    companyId,
+    userId,
     username: input.username.trim(),
     companyName: input.companyName.trim(),
     returnTo: input.returnTo ?? null,

@@ -45,6 +45,19 @@ export function legacyNameKey(value: string): string {
 /** Capitals never survive nameKey, so a marked key cannot equal a current one. */
 export const LEGACY_KEY_MARK = 'LEGACY:';
 
+/** The keys a typed name is looked up by: its key, and the flagged key of a row kept from before. */
+export function lookupKeys(name: string): [string, string] {
+  return [nameKey(name), LEGACY_KEY_MARK + legacyNameKey(name)];
+}
+
+/**
+ * Of the rows a name found, the one it names: a row kept under its old key answers to its
+ * exact name first (its key-holding look-alike is found by every other spelling).
+ */
+export function namedRow<T>(rows: readonly T[], keyOf: (row: T) => string): T | undefined {
+  return rows.find((row) => keyOf(row).startsWith(LEGACY_KEY_MARK)) ?? rows[0];
+}
+
 /** Collapses runs of whitespace and trims, keeping the case the person chose. */
 export function tidyName(value: string): string {
   return value.normalize('NFKC').trim().replace(/\s+/gu, ' ');

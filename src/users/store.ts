@@ -5,7 +5,7 @@ import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import type { Selectable } from 'kysely';
 import type { UsersTable } from '../storage/schema.ts';
 import { GatehouseError } from '../errors.ts';
-import { invisibleCharacterProblem, LEGACY_KEY_MARK, legacyNameKey, nameKey, tidyName, usernameProblem } from '../shared/text.ts';
+import { invisibleCharacterProblem, lookupKeys, namedRow, nameKey, tidyName, usernameProblem } from '../shared/text.ts';
 
 export type UserRow = Selectable<UsersTable>;
 export type Role = UsersTable['role'];
@@ -15,10 +15,9 @@ export async function findUserByUsername(db: Queryable, companyId: string, usern
     .selectFrom('users')
     .selectAll()
     .where('company_id', '=', companyId)
-    .where('username_key', 'in', [nameKey(username), LEGACY_KEY_MARK + legacyNameKey(username)])
+    .where('username_key', 'in', lookupKeys(username))
     .execute();
-  // A user kept under the old key (migration 0008) answers to the exact username first.
-  return rows.find((row) => row.username_key.startsWith(LEGACY_KEY_MARK)) ?? rows[0];
+  return namedRow(rows, (row) => row.username_key);
 }
 
 export async function getUser(db: Queryable, companyId: string, userId: string) {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Migrator, type Kysely } from 'kysely';
 import { createCompany, findCompanyByName } from '../../src/companies/store.ts';
+import { readIdentifiedNames } from '../../src/login/identify-read.ts';
 import { LEGACY_KEY_MARK, legacyNameKey, nameKey } from '../../src/shared/text.ts';
 import { migrateToLatest, migrations, openStorage, type Storage } from '../../src/storage/index.ts';
 import { createUser, findUserByUsername } from '../../src/users/index.ts';
@@ -107,6 +108,16 @@ for (const engine of await enginesUnderTest()) {
       assert.equal((await findCompanyByName(storage.db, 'ACME CLOUD'))?.id, 'c-original', 'its old spelling, in any case, finds the flagged one');
       assert.equal((await findUserByUsername(storage.db, 'c-other', 'CLOUD'))?.id, 'u-original');
       assert.equal((await findUserByUsername(storage.db, 'c-other', 'clﻪꞟᏧ'))?.id, 'u-imitation');
+      // Identify's one read chooses as the lookups do.
+      const identified = async (company: string, user: string) => {
+        const { companyId, userId } = await readIdentifiedNames(storage.db, company, user);
+        return [companyId, userId];
+      };
+      assert.deepEqual(await identified('ACME CLOUD', 'x'), ['c-original', null]);
+      assert.deepEqual(await identified('Acme ClﻪꞟᏧ', 'x'), ['c-imitation', null]);
+      assert.deepEqual(await identified('umbrella', 'CLOUD'), ['c-other', 'u-original']);
+      assert.deepEqual(await identified('umbrella', 'clﻪꞟᏧ'), ['c-other', 'u-imitation']);
+      assert.deepEqual(await identified('no such company', 'cloud'), [null, null]);
     });
 
     test('no new look-alike gets in afterwards', async () => {

@@ -1,0 +1,42 @@
+// What identify decides on, read in one statement where it took three (the company by
+// its name, the user by theirs in that company, the company's provider). The user and
+// provider are looked for whether or not the company exists (under an id no row has), so
+// an unknown company costs what a known one does: identify's answer and its time say
+// nothing about which names exist.
+import { sql } from 'kysely';
+import { lookupKeys, namedRow } from '../shared/text.ts';
+import type { Queryable } from '../storage/index.ts';
+
+/** Stands for "no such company": the joins below run all the same. */
+const NONE = '00000000-0000-0000-0000-000000000000';
+
+export interface IdentifiedNames {
+  companyId: string | null;
+  userId: string | null;
+  /** The company's single sign-on provider, when one is switched on. */
+  provider: { name: string } | null;
+}
+
+export async function readIdentifiedNames(db: Queryable, companyName: string, username: string): Promise<IdentifiedNames> {
+  const companyOrNone = sql<string>`coalesce(companies.id, ${NONE})`;
+  const rows = await db
+    .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('probe'))
+    .leftJoin('companies', (join) => join.on('companies.name_key', 'in', lookupKeys(companyName)))
+    .leftJoin('users', (join) => join.on('users.company_id', '=', companyOrNone).on('users.username_key', 'in', lookupKeys(username)))
+    .leftJoin('sso_providers', (join) => join.on('sso_providers.company_id', '=', companyOrNone).on('sso_providers.enabled', '=', 1))
+    .select(['companies.id as company_id', 'companies.name_key', 'users.id as user_id', 'users.username_key', 'sso_providers.name as provider'])
+    .execute();
+  // Up to two companies (a flagged one answers to its exact name first), each with up to two users.
+  const company = namedRow(
+    rows.filter((row) => row.company_id !== null),
+    (row) => row.name_key ?? '',
+  );
+  if (!company) return { companyId: null, userId: null, provider: null };
+  const ofCompany = rows.filter((row) => row.company_id === company.company_id);
+  const user = namedRow(
+    ofCompany.filter((row) => row.user_id !== null),
+    (row) => row.username_key ?? '',
+  );
+  const provider = ofCompany.find((row) => row.provider !== null)?.provider ?? null;
+  return { companyId: company.company_id, userId: user?.user_id ?? null, provider: provider === null ? null : { name: provider } };
+}
