@@ -4,11 +4,10 @@
 // existing client's secret holder is its creator.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Migrator, type Kysely } from 'kysely';
-import { migrateToLatest, migrations, openStorage, type Storage } from '../../src/storage/index.ts';
-import { createTestDatabase, enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
-
-const before0012 = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '0012'));
+import type { Kysely } from 'kysely';
+import { migrateToLatest, type Storage } from '../../src/storage/index.ts';
+import { enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
+import { migratedBefore } from '../helpers/migrated-before.ts';
 
 for (const engine of await enginesUnderTest()) {
   describe(`migration 0012: approvals an API client asked for (${engine})`, () => {
@@ -29,15 +28,7 @@ for (const engine of await enginesUnderTest()) {
     });
 
     before(async () => {
-      database = await createTestDatabase(engine);
-      storage = await openStorage(
-        engine === 'sqlite' ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) } : { kind: 'postgres', url: database.url },
-        { migrate: false },
-      );
-      raw = storage.db as unknown as Kysely<any>;
-      const migrator = new Migrator({ db: raw, provider: { getMigrations: async () => before0012 } });
-      const { error } = await migrator.migrateToLatest();
-      if (error) throw error;
+      ({ database, storage, raw } = await migratedBefore(engine, '0012'));
       await raw.insertInto('companies').values({ id: 'c-1', name: 'Acme', name_key: 'acme', look_key: 'acme', status: 'active', is_platform: 0, created_at: 1 }).execute();
       const { requested_by_client_id: _, ...pending } = approval('a-1', 'pending', { user: 'u-1' });
       const { requested_by_client_id: __, ...decided } = { ...approval('a-2', 'approved', { user: 'u-1' }), decided_by: 'u-3', decided_at: 9 };

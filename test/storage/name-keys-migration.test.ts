@@ -4,14 +4,13 @@
 // no new look-alike can be created afterwards.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Migrator, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { createCompany, findCompanyByName } from '../../src/companies/store.ts';
 import { LEGACY_KEY_MARK, legacyNameKey, nameKey } from '../../src/shared/text.ts';
-import { migrateToLatest, migrations, openStorage, type Storage } from '../../src/storage/index.ts';
+import { migrateToLatest, type Storage } from '../../src/storage/index.ts';
 import { createUser, findUserByUsername } from '../../src/users/index.ts';
-import { createTestDatabase, enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
-
-const before0008 = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '0008'));
+import { enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
+import { migratedBefore } from '../helpers/migrated-before.ts';
 
 for (const engine of await enginesUnderTest()) {
   describe(`migration 0008: confusable-aware name keys over existing rows (${engine})`, () => {
@@ -19,15 +18,8 @@ for (const engine of await enginesUnderTest()) {
     let storage: Storage;
     const ids = { acme: 'c-1', greekAcme: 'c-2', globex: 'c-3' };
     before(async () => {
-      database = await createTestDatabase(engine);
-      storage = await openStorage(
-        engine === 'sqlite' ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) } : { kind: 'postgres', url: database.url },
-        { migrate: false },
-      );
-      const raw = storage.db as unknown as Kysely<any>;
-      const migrator = new Migrator({ db: raw, provider: { getMigrations: async () => before0008 } });
-      const { error } = await migrator.migrateToLatest();
-      if (error) throw error;
+      let raw: Kysely<any>;
+      ({ database, storage, raw } = await migratedBefore(engine, '0008'));
       // Rows as the previous release stored them: keys only case- and space-folded.
       const company = (id: string, name: string, at: number) =>
         raw.insertInto('companies').values({ id, name, name_key: legacyNameKey(name), status: 'active', is_platform: 0, created_at: at }).execute();

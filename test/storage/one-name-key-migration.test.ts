@@ -5,15 +5,14 @@
 // gets in afterwards.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Migrator, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { createCompany, findCompanyByName } from '../../src/companies/store.ts';
 import { readIdentifiedNames } from '../../src/login/identify-read.ts';
 import { LEGACY_KEY_MARK, legacyNameKey, nameKey } from '../../src/shared/text.ts';
-import { migrateToLatest, migrations, openStorage, type Storage } from '../../src/storage/index.ts';
+import { migrateToLatest, type Storage } from '../../src/storage/index.ts';
 import { createUser, findUserByUsername } from '../../src/users/index.ts';
-import { createTestDatabase, enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
-
-const before0016 = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '0016'));
+import { enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
+import { migratedBefore } from '../helpers/migrated-before.ts';
 
 // The keys the previous release stored: name_key folded case first, look_key mapped the
 // name in capitals. Each missed a different letter of the imitation, so neither collided.
@@ -34,15 +33,8 @@ for (const engine of await enginesUnderTest()) {
     let database: TestDatabase;
     let storage: Storage;
     before(async () => {
-      database = await createTestDatabase(engine);
-      storage = await openStorage(
-        engine === 'sqlite' ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) } : { kind: 'postgres', url: database.url },
-        { migrate: false },
-      );
-      const raw = storage.db as unknown as Kysely<any>;
-      const migrator = new Migrator({ db: raw, provider: { getMigrations: async () => before0016 } });
-      const { error } = await migrator.migrateToLatest();
-      if (error) throw error;
+      let raw: Kysely<any>;
+      ({ database, storage, raw } = await migratedBefore(engine, '0016'));
       const company = (id: string, name: string, at: number) =>
         raw.insertInto('companies').values({ id, name, ...keysOf(name), status: 'active', is_platform: 0, created_at: at }).execute();
       // The imitation is older here: the oldest row keeps the name, whichever it is.
