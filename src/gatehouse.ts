@@ -106,6 +106,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     : undefined;
   const oidc = await createOidcService(deps, {
     sessionCookieName: cookieNames(config.secureCookies).session,
+    resultCookieName: cookieNames(config.secureCookies).oidcResult,
     onError: (error) => http.log.error({ err: error }, 'openid connect provider error'),
     ...(storage.kind === 'sqlite' ? { durability: storage.durability } : {}),
   });

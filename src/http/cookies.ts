@@ -6,11 +6,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export interface CookieNames {
   session: string;
   flow: string;
+  /** A module sign-in's interaction result on its way to the provider's resume (src/modules/oidc/interaction-result.ts). */
+  oidcResult: string;
 }
 
 export function cookieNames(secure: boolean): CookieNames {
   const prefix = secure ? '__Host-' : '';
-  return { session: `${prefix}gh_session`, flow: `${prefix}gh_flow` };
+  return { session: `${prefix}gh_session`, flow: `${prefix}gh_flow`, oidcResult: `${prefix}gh_oidc_result` };
 }
 
 export function setCookie(reply: FastifyReply, secure: boolean, name: string, value: string, maxAgeSeconds: number) {

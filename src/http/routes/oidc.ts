@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateSession } from '../../sessions/index.ts';
 import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf, errorPage, moduleAccessFor, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
-import { readCookie } from '../cookies.ts';
+import { readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
 
 function sendPage(reply: FastifyReply, status: number, html: string) {
@@ -131,9 +131,9 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       return sendPage(reply, 403, refusedPage(module?.name ?? 'This module', signedIn.companyName, access));
     }
 
-    // The result is saved on the interaction interactionDetails read, as the provider's
-    // own interactionFinished would after reading it a second time (one read per login saved).
-    details.result = {
+    // The result goes to the resume in a sealed cookie bound to this interaction, not
+    // saved on its row (src/modules/oidc/interaction-result.ts): a sign-in writes once less.
+    const result = {
       login: {
         accountId: accountIdOf(signedIn.companyId, signedIn.userId),
         amr: signedIn.amr,
@@ -144,7 +144,10 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       // Modules are first party: the grant is made in loadExistingGrant, no consent page.
       ...(details.prompt.name === 'consent' ? { consent: {} } : {}),
     };
-    await details.save(details.exp - Math.floor(Date.now() / 1000));
+    const { interactionResults } = oidc;
+    const expiresAt = details.exp * 1000;
+    const sealed = interactionResults.seal(details.uid, result, expiresAt);
+    setCookie(reply, deps.config.secureCookies, interactionResults.cookieName, sealed, Math.max(1, Math.ceil((expiresAt - now) / 1000)));
     return reply.redirect(details.returnTo, 303);
   });
 }

@@ -14,6 +14,7 @@ import { currentRoute, forgetForRequest, rememberForRequest, rememberingForReque
 import { clientKey, grantKey, INTROSPECTED, introspectedById, providerSessionKey, rememberTokenParts, tokenById, type StoredRecord } from './token-reads.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 import { batchOfRequest, recordUpsert, type RecordValues } from './write-batch.ts';
+import type { InteractionResults } from './interaction-result.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
 
@@ -39,7 +40,7 @@ const spentRecord = fixedQuery((db, model: string, id: string, now: number) =>
   db.updateTable('oidc_records').set({ consumed_at: now }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).returning('grant_id'),
 );
 
-export function createAdapterFactory(db: Db, clock: () => number) {
+export function createAdapterFactory(db: Db, clock: () => number, results?: InteractionResults) {
   async function introspectedToken(id: string, model: string) {
     const rows = await rememberForRequest(`introspected-token:${id}`, () => introspectedById(db, id), INTROSPECTION_ROUTE);
     const row = rows.find((candidate) => candidate.model === model);
@@ -107,7 +108,14 @@ export function createAdapterFactory(db: Db, clock: () => number) {
       // userinfo and introspection all look the grant up, so all three refuse together.
       // (A grant bound in this very request is bound to the session it just checked.)
       if (this.model === 'Grant' && !queued?.bound && !(await sessionBehindGrant(db, id, clock()))) return undefined;
-      return this.#revive(row);
+      const payload = this.#revive(row);
+      // The resume reads the interaction's result from the sealed cookie the interaction
+      // route set, not from the row (interaction-result.ts).
+      if (payload && this.model === 'Interaction' && currentRoute() === 'resume') {
+        const carried = results?.carriedFor(id);
+        if (carried) payload.result = carried;
+      }
+      return payload;
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {

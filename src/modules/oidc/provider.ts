@@ -14,6 +14,8 @@ import { isLoopbackHost } from '../redirect-uris.ts';
 import { userMayUse } from '../access.ts';
 import { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { cookieValue } from './cookie-value.ts';
+import type { InteractionResults } from './interaction-result.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
 import { grantServesSession, saveGrantBound, lifetimeWithinSession, tokenUseAllowed } from './session-binding.ts';
@@ -26,14 +28,8 @@ const MAX_SESSION_S = 24 * HOUR_S;
 export interface OidcOptions {
   sessionCookieName: string;
   keys: PrivateJwk[];
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
+  /** Interaction results carried to the resume in a sealed cookie (interaction-result.ts). */
+  interactionResults: InteractionResults;
 }
 
 export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
@@ -86,7 +82,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   );
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(deps.db, deps.clock),
+    adapter: createAdapterFactory(deps.db, deps.clock, options.interactionResults),
     // With a token (code, refresh, userinfo), the module it was issued to must still be
     // enabled for the user's company.
     // ...and the Gatehouse session the token's grant came from must still be live

@@ -15,6 +15,8 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '../../storage/index.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
+import { cookieValue } from './cookie-value.ts';
+import { interactionResults, type InteractionResults } from './interaction-result.ts';
 
 const KEY_CHECK_MS = 60_000;
 // Discovery and the key set are public and change rarely, so clients and caches may keep
@@ -38,6 +40,8 @@ export interface OidcService {
   reloadKeys(): Promise<void>;
   /** Delivers back-channel logout notices (started by createGatehouse). */
   backchannel: BackchannelWorker;
+  /** Seals an interaction's result for the resume (interaction-result.ts). */
+  interactionResults: InteractionResults;
   close(): Promise<void>;
 }
 
@@ -45,6 +49,8 @@ export async function createOidcService(
   deps: CoreDeps,
   options: {
     sessionCookieName: string;
+    /** The cookie that carries an interaction's result to the resume. */
+    resultCookieName: string;
     onError?: (error: unknown) => void;
     onBackchannelError?: (error: unknown) => void;
     /** SQLite group commit: the provider's answers wait for what they read (src/http/durable-answers.ts). */
@@ -53,6 +59,7 @@ export async function createOidcService(
 ): Promise<OidcService> {
   await ensureSigningKeys(deps.db, deps.secrets, deps.clock());
   let loaded = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
+  const results = interactionResults(deps.secrets, options.resultCookieName, deps.clock);
 
   function launchEvent(ctx: KoaContextWithOIDC): AuditEvent | undefined {
     const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
@@ -70,7 +77,15 @@ export async function createOidcService(
   }
 
   const build = () => {
-    const provider = buildProvider(deps, { sessionCookieName: options.sessionCookieName, keys: loaded.keys });
+    const provider = buildProvider(deps, { sessionCookieName: options.sessionCookieName, keys: loaded.keys, interactionResults: results });
+    // The result's cookie has done its work once the resume has answered with it. A resume
+    // whose writes could not be stored keeps it, so trying again can finish.
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.oidc?.route === 'resume' && ctx.status < 400 && cookieValue(ctx.get('cookie'), results.cookieName) !== undefined) {
+        ctx.append('set-cookie', `${results.cookieName}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${deps.config.secureCookies ? '; Secure' : ''}`);
+      }
+    });
     // No answer leaves before what it read is on disk (SQLite group commit; the same rule
     // as src/http/durable-answers.ts for Fastify's own answers).
     const { durability } = options;
@@ -163,15 +178,15 @@ export async function createOidcService(
       const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
       const confirmedLogout = oidc?.route === 'end_session_confirm' && ctx.status === 303 && Boolean(oidc.params?.logout);
       if (!confirmedLogout) return;
-      const match = new RegExp(`(?:^|;\\s*)${options.sessionCookieName.replace(/[$]/g, '\\$&')}=([A-Za-z0-9_-]{43})`).exec(ctx.get('cookie'));
-      if (!match?.[1]) return;
+      const token = cookieValue(ctx.get('cookie'), options.sessionCookieName);
+      if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return;
       // The provider also ends its session by itself when a module's sign-in finishes as
       // another account (a login made for an id_token_hint of someone else): that ends
       // the previous account's provider session, never the Gatehouse session just made.
       const endedAccount = oidc.session?.accountId;
-      const signedIn = endedAccount ? await authenticateSession(deps.db, match[1], deps.clock(), normalizeAddress(ctx.ip)) : undefined;
+      const signedIn = endedAccount ? await authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip)) : undefined;
       if (endedAccount && signedIn && accountIdOf(signedIn.companyId, signedIn.userId) !== endedAccount) return;
-      await logOutSession(deps.db, match[1], deps.clock());
+      await logOutSession(deps.db, token, deps.clock());
     });
     // Registered last, so it runs innermost: the batch is stored before the middlewares
     // above look at the answer, and inside the durability wait (group commit).
@@ -200,6 +215,7 @@ export async function createOidcService(
     handle: (req, res) => current.callback(req, res),
     reloadKeys,
     backchannel,
+    interactionResults: results,
     async close() {
       clearInterval(timer);
       await backchannel.stop();

@@ -1,0 +1,106 @@
+// A module sign-in's result (who signed in, how, when) travels from Gatehouse's
+// interaction route to the provider's resume in a sealed cookie bound to the interaction
+// (src/modules/oidc/interaction-result.ts). What an attacker holding the browser's other
+// cookies can try: no cookie, an altered one, one sealed for another sign-in, or the same
+// one again after the resume. None gives a code; the honest path does, once.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Agent } from '../helpers/agent.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { grantedModule, redeem, REDIRECT_URI, rootWithGrantedModule, startAuthorization, type Person } from '../helpers/oidc.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const RESULT_COOKIE = 'gh_oidc_result';
+
+for (const engine of await enginesUnderTest()) {
+  describe(`the interaction's result on its way to the resume (${engine})`, () => {
+    let server: TestServer;
+    let user: Person;
+    let module: Awaited<ReturnType<typeof grantedModule>>;
+    before(async () => {
+      server = await startTestServer({ realClock: true, engine });
+      ({ root: user, module } = await rootWithGrantedModule(server));
+    });
+    after(() => server.close());
+
+    /** A browser signed in to Gatehouse with no provider session yet: each module request of it goes through the interaction route. */
+    function browser(): Agent {
+      const agent = server.agent();
+      agent.cookies.set('gh_session', user.agent.cookies.get('gh_session') ?? assert.fail('signed in'));
+      return agent;
+    }
+
+    /** A module's request up to the interaction route's answer: the resume's URL and the sealed result it set. */
+    async function throughInteraction(agent: Agent) {
+      const start = await startAuthorization(module.config);
+      const authorize = await agent.get(start.url.pathname + start.url.search);
+      assert.equal(authorize.status, 303);
+      const interaction = await agent.get(new URL(authorize.headers.get('location') ?? '', start.url).pathname);
+      assert.equal(interaction.status, 303, `the interaction route answered ${interaction.status}`);
+      const setCookie = interaction.setCookies.find((line) => line.startsWith(`${RESULT_COOKIE}=`));
+      assert.ok(setCookie, 'the interaction route sets the result cookie');
+      assert.match(setCookie, /HttpOnly/i);
+      assert.match(setCookie, /SameSite=Lax/i);
+      const sealed = agent.cookies.get(RESULT_COOKIE);
+      assert.ok(sealed);
+      return { start, resume: new URL(interaction.headers.get('location') ?? '', start.url), sealed };
+    }
+
+    const codeIn = (answer: { headers: Headers }) => new URL(answer.headers.get('location') ?? '/', REDIRECT_URI).searchParams.get('code');
+
+    test('the honest path: the resume reads the result, answers with a code and clears the cookie', async () => {
+      const agent = browser();
+      const { start, resume } = await throughInteraction(agent);
+      const answer = await agent.get(resume.pathname);
+      const code = codeIn(answer);
+      assert.ok(code, `a code, got ${answer.status} ${answer.headers.get('location')}`);
+      assert.equal(agent.cookies.has(RESULT_COOKIE), false, 'the cookie is cleared');
+      const tokens = await redeem(module.config, new URL(answer.headers.get('location') ?? ''), start);
+      assert.ok(tokens.id_token);
+    });
+
+    test('without the cookie, or with it altered, the resume gives no code and asks again', async () => {
+      for (const tamper of [(agent: Agent) => agent.cookies.delete(RESULT_COOKIE), flipLastCharacter]) {
+        const agent = browser();
+        const { resume } = await throughInteraction(agent);
+        tamper(agent);
+        const answer = await agent.get(resume.pathname);
+        assert.equal(codeIn(answer), null, `no code: ${answer.status} ${answer.headers.get('location')}`);
+        assert.ok(answer.status < 500, `not a server error: ${answer.status}`);
+        assert.match(answer.headers.get('location') ?? '', /^\/oidc-interaction\//, 'back to the interaction route');
+      }
+    });
+
+    test('a result sealed for one sign-in does not finish another; it still finishes its own, once', async () => {
+      // Two sign-ins in one browser, each through its interaction route.
+      const agent = browser();
+      const first = await throughInteraction(agent);
+      // The provider's own resume cookies are scoped to each sign-in's path; this agent
+      // keeps one of each name, so the first's are put back before its own resume.
+      const firstResumeCookies = [...agent.cookies].filter(([name]) => name.startsWith('_interaction'));
+      const second = await throughInteraction(agent);
+      // The second sign-in's resume, carrying the first's result.
+      agent.cookies.set(RESULT_COOKIE, first.sealed);
+      const crossed = await agent.get(second.resume.pathname);
+      assert.equal(codeIn(crossed), null, `no code for the other sign-in: ${crossed.status} ${crossed.headers.get('location')}`);
+
+      agent.cookies.set(RESULT_COOKIE, first.sealed);
+      for (const [name, value] of firstResumeCookies) agent.cookies.set(name, value);
+      const own = await agent.get(first.resume.pathname);
+      assert.ok(codeIn(own), `its own sign-in finishes: ${own.status} ${own.headers.get('location')}`);
+
+      // The same result again: the interaction is gone.
+      agent.cookies.set(RESULT_COOKIE, first.sealed);
+      for (const [name, value] of firstResumeCookies) agent.cookies.set(name, value);
+      const again = await agent.get(first.resume.pathname);
+      assert.equal(codeIn(again), null, `replayed: ${again.status} ${again.headers.get('location')}`);
+      assert.ok(again.status >= 400 && again.status < 500, `refused, not a server error: ${again.status}`);
+    });
+  });
+}
+
+function flipLastCharacter(agent: Agent) {
+  const value = agent.cookies.get(RESULT_COOKIE) ?? '';
+  const last = value.at(-1) === 'A' ? 'B' : 'A';
+  agent.cookies.set(RESULT_COOKIE, value.slice(0, -1) + last);
+}
