@@ -19,15 +19,21 @@ import { statementsOf, watchStatements, WRITE } from '../helpers/statements.ts';
  * included).
  */
 const BOUNDS: Record<Engine, { writes: number; statements: number }> = {
-  postgres: { writes: 7, statements: 24 },
+  postgres: { writes: 6, statements: 23 },
   // SQLite cannot write inside WITH, so what PostgreSQL does in one statement is two in one
   // transaction there (one commit); its statements are not round trips, and its BEGIN and
   // COMMIT are not counted (they are not prepared statements).
   sqlite: { writes: 14, statements: 29 },
 };
 
-/** Statements (on PostgreSQL, round trips) of one token request, at most: the same on both engines. */
-const TOKEN_REQUEST_BOUNDS = { userinfo: 1, introspection: 2, refresh: 4 };
+/**
+ * Statements (on PostgreSQL, round trips) of one token request, at most. A refresh's spend
+ * and new tokens are one statement on PostgreSQL and two in one transaction on SQLite.
+ */
+const TOKEN_REQUEST_BOUNDS: Record<Engine, { userinfo: number; introspection: number; refresh: number }> = {
+  postgres: { userinfo: 1, introspection: 2, refresh: 3 },
+  sqlite: { userinfo: 1, introspection: 2, refresh: 4 },
+};
 
 for (const engine of await enginesUnderTest()) {
   describe(`the database cost of a full module login (${engine})`, () => {
@@ -75,9 +81,9 @@ for (const engine of await enginesUnderTest()) {
     // (the same rule: counted where statements leave; a change that adds one fails here).
     let issued: { access: string; refresh: string; sub: string } | undefined;
     for (const [name, bound, call] of [
-      ['userinfo', TOKEN_REQUEST_BOUNDS.userinfo, (t: NonNullable<typeof issued>) => client.fetchUserInfo(fixture.module.config, t.access, t.sub)],
-      ['introspection of an access token', TOKEN_REQUEST_BOUNDS.introspection, (t: NonNullable<typeof issued>) => client.tokenIntrospection(fixture.module.config, t.access)],
-      ['refresh', TOKEN_REQUEST_BOUNDS.refresh, (t: NonNullable<typeof issued>) => client.refreshTokenGrant(fixture.module.config, t.refresh)],
+      ['userinfo', TOKEN_REQUEST_BOUNDS[engine].userinfo, (t: NonNullable<typeof issued>) => client.fetchUserInfo(fixture.module.config, t.access, t.sub)],
+      ['introspection of an access token', TOKEN_REQUEST_BOUNDS[engine].introspection, (t: NonNullable<typeof issued>) => client.tokenIntrospection(fixture.module.config, t.access)],
+      ['refresh', TOKEN_REQUEST_BOUNDS[engine].refresh, (t: NonNullable<typeof issued>) => client.refreshTokenGrant(fixture.module.config, t.refresh)],
     ] as const) {
       test(`${name}: at most ${bound} statements`, async () => {
         assert.ok(issued, 'the login above issued tokens');

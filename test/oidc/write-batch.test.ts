@@ -1,13 +1,14 @@
-// The resume's batch is conditional on its interaction's end (src/modules/oidc/write-batch.ts):
-// of two batches ending one interaction, whichever is stored second writes nothing and says
-// so. Over HTTP (resume-race.test.ts) SQLite rarely lets two resumes both read the
+// The resume's batch is conditional on its interaction's end, and the token route's on the
+// spend of its code (src/modules/oidc/write-batch.ts): of two batches ending one interaction
+// or spending one code, whichever is stored second writes nothing and says so; a code
+// spent twice also ends its grant with the tokens the first exchange stored. Over HTTP (resume-race.test.ts) SQLite rarely lets two resumes both read the
 // interaction before either stores; here both batches are made before either is stored,
 // so both engines take the guarded path every time.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { InteractionAlreadyUsed, WriteBatch, type RecordValues } from '../../src/modules/oidc/write-batch.ts';
+import { AlreadySpent, InteractionAlreadyUsed, WriteBatch, type RecordValues } from '../../src/modules/oidc/write-batch.ts';
 
 const record = (model: string, id: string, extra: Partial<RecordValues> = {}): RecordValues => ({
   model,
@@ -23,7 +24,7 @@ const record = (model: string, id: string, extra: Partial<RecordValues> = {}): R
 });
 
 for (const engine of await enginesUnderTest()) {
-  describe(`the resume's batch (${engine})`, () => {
+  describe(`guarded batches: the resume's and the code exchange's (${engine})`, () => {
     let server: TestServer;
     before(async () => {
       server = await startTestServer({ engine, quietWorkers: true });
@@ -68,6 +69,47 @@ for (const engine of await enginesUnderTest()) {
         assert.equal(await launches(target), 1, 'one launch audited');
       });
     }
+
+    /** A code exchange's batch: the code spent (the guard), an access and a refresh token saved. */
+    function exchangeBatch(code: string, grant: string, tokens: string) {
+      const batch = new WriteBatch('token');
+      assert.equal(batch.guardSpend('AuthorizationCode', code, 5), true);
+      assert.equal(batch.guardSpend('AuthorizationCode', 'another', 5), false, 'one guard per batch');
+      batch.save(record('AccessToken', `${tokens}-access`, { grant_id: grant }), undefined);
+      batch.save(record('RefreshToken', `${tokens}-refresh`, { grant_id: grant }), undefined);
+      return batch;
+    }
+
+    for (const [name, storeBoth] of [
+      ['one after the other', async (a: WriteBatch, b: WriteBatch) => [await a.store(db(), 1).then(ok, fail), await b.store(db(), 2).then(ok, fail)]],
+      ['at the same time', (a: WriteBatch, b: WriteBatch) => Promise.all([a.store(db(), 1).then(ok, fail), b.store(db(), 2).then(ok, fail)])],
+    ] as const) {
+      test(`two exchanges of one code, stored ${name}: one stores its tokens, the other nothing, and the grant ends`, async () => {
+        const tag = name.replace(/\W/g, '');
+        const [code, grant] = [`code-${tag}`, `grant-${tag}`];
+        await db().insertInto('oidc_records').values([record('Grant', grant), record('AuthorizationCode', code, { grant_id: grant })]).execute();
+        const outcomes = await storeBoth(exchangeBatch(code, grant, `${tag}-a`), exchangeBatch(code, grant, `${tag}-b`));
+
+        assert.equal(outcomes.filter((outcome) => outcome === 'stored').length, 1, String(outcomes));
+        assert.equal(outcomes.filter((outcome) => outcome instanceof AlreadySpent).length, 1, String(outcomes));
+        const loser = outcomes[0] === 'stored' ? 'b' : 'a';
+        assert.equal(await stored('AccessToken', `${tag}-${loser}-access`), 0, "the loser's tokens are never stored");
+        // The replay ends the grant: the winner's tokens go with it (RFC 6749 §4.1.2).
+        for (const [model, id] of [['Grant', grant], ['AuthorizationCode', code], ['AccessToken', `${tag}-a-access`], ['AccessToken', `${tag}-b-access`], ['RefreshToken', `${tag}-a-refresh`]]) {
+          assert.equal(await stored(model as string, id as string), 0, `${model} ${id} is gone`);
+        }
+      });
+    }
+
+    test('a spend stored alone: a request that spent its code and saved nothing still stores the spend', async () => {
+      await db().insertInto('oidc_records').values(record('AuthorizationCode', 'code-alone')).execute();
+      const batch = new WriteBatch('token');
+      batch.guardSpend('AuthorizationCode', 'code-alone', 7);
+      assert.equal(batch.empty, false);
+      await batch.store(db(), 7);
+      const row = await db().selectFrom('oidc_records').select('consumed_at').where('model', '=', 'AuthorizationCode').where('id', '=', 'code-alone').executeTakeFirstOrThrow();
+      assert.equal(Number(row.consumed_at), 7);
+    });
 
     test('a batch reads its own writes: a saved record by id and by uid, a destroyed one as gone', () => {
       const batch = new WriteBatch('resume');

@@ -1,6 +1,7 @@
 // oidc-provider's storage port on our database. Every node shares it, so codes, tokens,
 // sessions and interactions survive restarts and work across nodes. `consume` is one
-// conditional UPDATE: when two requests race to redeem one code or refresh token, the
+// conditional UPDATE (on the token route stored with the new tokens, as the guard of the
+// request's write batch): when two requests race to redeem one code or refresh token, the
 // loser learns it lost, the grant and all its tokens are revoked and it gets invalid_grant.
 // Grants are bound to the Gatehouse session they came from (session-binding.ts), in the
 // same write that saves them. On the authorization and token routes saves and destroys
@@ -13,7 +14,7 @@ import { clientMetadataFor } from './clients.ts';
 import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest } from './request-memo.ts';
 import { clientKey, grantKey, INTROSPECTED, introspectedById, providerSessionKey, rememberTokenParts, tokenById, type StoredRecord } from './token-reads.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
-import { batchOfRequest, recordUpsert, type RecordValues } from './write-batch.ts';
+import { batchOfRequest, recordUpsert, revokeGrant, type RecordValues } from './write-batch.ts';
 import type { InteractionResults } from './interaction-result.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
@@ -146,6 +147,9 @@ export function createAdapterFactory(db: Db, clock: () => number, results?: Inte
       const batch = batchOfRequest();
       if (batch?.spend(this.model, id, clock())) return;
       if (batch?.queued(this.model, id) === 'destroyed') throw new errors.InvalidGrant('grant already used');
+      // On the token route the spend is the batch's guard: stored with the new tokens, in
+      // one statement, and they only if it finds the record unspent (write-batch.ts).
+      if (batch?.guardSpend(this.model, id, clock())) return;
       const [consumed] = await spentRecord(db, this.model, id, clock());
       if (consumed) return;
       // Someone redeemed it first: treat this as the replay it is.
@@ -159,18 +163,11 @@ export function createAdapterFactory(db: Db, clock: () => number, results?: Inte
       throw new errors.InvalidGrant('grant already used');
     }
 
-    /**
-     * The grant itself goes too, not only its tokens: the winner of the race may save
-     * its tokens after this runs, and the provider refuses tokens whose grant is gone
-     * (refresh, introspection, userinfo).
-     */
+    /** The grant and all it gave (write-batch.ts revokeGrant), and nothing of it left queued. */
     async #destroyGrant(grantId: string): Promise<void> {
       forgetForRequest(grantKey(grantId));
       batchOfRequest()?.forgetGrant(grantId);
-      await db
-        .deleteFrom('oidc_records')
-        .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
-        .execute();
+      await revokeGrant(db, grantId);
     }
 
     async destroy(id: string): Promise<void> {

@@ -9,7 +9,7 @@ import { authenticateSession, endSession } from '../../sessions/index.ts';
 import { createBackchannelWorker, endModuleAccess, enqueueLogoutNotice, queueProviderNotices, type BackchannelWorker } from '../backchannel/index.ts';
 import { accountIdOf, parseAccountId } from './account.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutForm, logoutPage, PAGE_CSP } from './pages.ts';
-import { batchOfRequest, InteractionAlreadyUsed, storeBatchBeforeAnswering } from './write-batch.ts';
+import { AlreadySpent, batchOfRequest, InteractionAlreadyUsed, storeBatchBeforeAnswering } from './write-batch.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '../../storage/index.ts';
@@ -109,6 +109,12 @@ export async function createOidcService(
         ctx.set('content-security-policy', PAGE_CSP);
         ctx.type = 'html';
         ctx.body = errorPage('Sign-in could not continue', 'This sign-in has already been completed. Go back to the application and start again if needed.');
+        ctx.status = 400;
+        return;
+      }
+      if (error instanceof AlreadySpent) {
+        // The other exchange got the tokens, and this one's grant has ended (a replay).
+        ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
         ctx.status = 400;
         return;
       }

@@ -7,12 +7,18 @@
 // (read-your-writes), and a middleware stores the batch after the provider is done and
 // before the answer leaves: one statement on PostgreSQL (data-modifying WITHs), one
 // transaction on SQLite. If that fails the answer is an error, never a success whose
-// writes are lost. Spending a code or a refresh token (`consume`) never queues: it is the
-// conditional write that makes them single-use, and the provider needs its outcome at once.
+// writes are lost.
 //
-// The resume's batch begins with the end of its interaction and writes the rest only if
-// that delete found it: of two resumes of one interaction racing, one gets a code and the
-// other an error (InteractionAlreadyUsed), where both used to get a code.
+// A batch may have a guard, the conditional write that makes something single-use, and
+// writes the rest only if the guard's write found its record:
+// - the resume's batch begins with the end of its interaction: of two resumes of one
+//   interaction racing, one gets a code and the other an error (InteractionAlreadyUsed),
+//   where both used to get a code;
+// - the token route's begins with the spend of its code or refresh token (`consume`): of
+//   two exchanges racing, one gets tokens; the other (AlreadySpent) gets invalid_grant,
+//   and the grant with every token it gave is revoked, as RFC 6749 §4.1.2 asks of a code
+//   used twice. A replay after the first exchange is stored is refused by the provider
+//   itself, which reads the record's spent mark before it spends.
 import { PostgresAdapter, sql, type Insertable, type InsertQueryBuilder, type InsertResult, type OnConflictBuilder, type QueryCreator } from 'kysely';
 import { Provider } from 'oidc-provider';
 import { auditRow, type AuditEvent } from '../../audit/index.ts';
@@ -39,6 +45,16 @@ export class InteractionAlreadyUsed extends Error {
   }
 }
 
+/** Of two exchanges of one code or refresh token, the one that found it spent by the other; its grant has been revoked. */
+export class AlreadySpent extends Error {
+  constructor() {
+    super('the code or refresh token was already used');
+  }
+}
+
+/** The write a batch depends on: the interaction's delete (resume) or the code's or refresh token's spend (token). */
+type Guard = { kind: 'delete'; model: string; id: string } | { kind: 'spend'; model: string; id: string; at: number };
+
 type RecordWrite =
   | { kind: 'save'; values: RecordValues; binding: GrantBinding | undefined; replaces: boolean }
   | { kind: 'destroy'; model: string; id: string };
@@ -48,15 +64,16 @@ const keyOf = (model: string, id: string) => `${model}\u0000${id}`;
 export class WriteBatch {
   readonly #records = new Map<string, RecordWrite>();
   readonly #audits: AuditEvent[] = [];
-  #guard: { model: string; id: string } | undefined;
+  #guard: Guard | undefined;
   readonly #route: string;
 
   constructor(route: string) {
     this.#route = route;
   }
 
+  /** Nothing to store: no record, no audit event, and no guard (a spend must be stored even alone). */
   get empty(): boolean {
-    return this.#records.size === 0 && this.#audits.length === 0;
+    return this.#records.size === 0 && this.#audits.length === 0 && this.#guard === undefined;
   }
 
   save(values: RecordValues, binding: GrantBinding | undefined): void {
@@ -76,7 +93,7 @@ export class WriteBatch {
   destroy(model: string, id: string): void {
     const key = keyOf(model, id);
     // The resume ends the interaction it found: that delete is the batch's condition.
-    if (this.#route === 'resume' && model === 'Interaction' && !this.#guard && !this.#records.has(key)) this.#guard = { model, id };
+    if (this.#route === 'resume' && model === 'Interaction' && !this.#guard && !this.#records.has(key)) this.#guard = { kind: 'delete', model, id };
     this.#records.set(key, { kind: 'destroy', model, id });
   }
 
@@ -105,6 +122,17 @@ export class WriteBatch {
     return true;
   }
 
+  /**
+   * Spends a stored record as the batch's guard (on the token route, once per request): the
+   * batch is stored only if the spend finds it unspent. False when the spend must be made
+   * now instead (another route, or a guard already taken).
+   */
+  guardSpend(model: string, id: string, now: number): boolean {
+    if (this.#route !== 'token' || this.#guard) return false;
+    this.#guard = { kind: 'spend', model, id, at: now };
+    return true;
+  }
+
   /** A revocation (which deletes at once) covers what was queued before it, as it would have covered it stored. */
   forgetGrant(grantId: string, model?: string): void {
     for (const [key, write] of this.#records) {
@@ -118,9 +146,9 @@ export class WriteBatch {
   async store(db: Db, now: number): Promise<void> {
     const guard = this.#guard;
     const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
-    // Parts of PostgreSQL's WITH that write only if the guard's delete found its record.
+    // Parts of PostgreSQL's WITH that write only if the guard's write found its record.
     const guarded = guard !== undefined && onPostgres;
-    const guardKey = guard && keyOf(guard.model, guard.id);
+    const guardKey = guard?.kind === 'delete' ? keyOf(guard.model, guard.id) : undefined;
     const writes = [...this.#records].filter(([key]) => key !== guardKey).map(([, write]) => write);
     const destroyed = writes.flatMap((write) => (write.kind === 'destroy' ? [write] : []));
     const saved = writes.flatMap((write) => (write.kind === 'save' ? [write] : []));
@@ -144,26 +172,57 @@ export class WriteBatch {
     if (!guard && parts.length === 1) {
       await parts[0]!(db).execute();
     } else if (onPostgres) {
-      const start = guard ? db.with('guard', (qc) => guardDelete(qc, guard).returning('id')) : db;
+      const start = guard ? db.with('guard', (qc) => guardWrite(qc, guard)) : db;
       const statement = parts.reduce<QueryCreator<Database>>((qc, part, i) => qc.with(`part_${i}`, (inner) => part(inner) as never), start as unknown as QueryCreator<Database>);
       const [row] = await statement.selectNoFrom(guard ? sql<number>`(select count(*) from guard)`.as('found') : sql<number>`1`.as('found')).execute();
-      if (guard && Number(row?.found) !== 1) throw new InteractionAlreadyUsed();
+      if (guard && Number(row?.found) !== 1) await refuseGuarded(db, guard);
     } else {
       // SQLite cannot write inside WITH: the same parts in one transaction, one commit.
-      await db.transaction().execute(async (tx) => {
-        if (guard && Number((await guardDelete(tx, guard).executeTakeFirst()).numDeletedRows) !== 1) throw new InteractionAlreadyUsed();
+      const found = await db.transaction().execute(async (tx) => {
+        if (guard && (await guardWrite(tx, guard).execute()).length !== 1) return false;
         for (const part of parts) await part(tx).execute();
+        return true;
       });
+      if (guard && !found) await refuseGuarded(db, guard);
     }
   }
+}
+
+/** The guard's write: the interaction's delete, or the record's spend if it is not spent yet. */
+function guardWrite(qc: QueryCreator<Database>, guard: Guard) {
+  if (guard.kind === 'delete') return qc.deleteFrom('oidc_records').where('model', '=', guard.model).where('id', '=', guard.id).returning('id');
+  return qc
+    .updateTable('oidc_records')
+    .set({ consumed_at: guard.at })
+    .where('model', '=', guard.model)
+    .where('id', '=', guard.id)
+    .where('consumed_at', 'is', null)
+    .returning('id');
+}
+
+/** The guard found nothing: nothing of the batch was written. A spent record's grant ends with all it gave. */
+async function refuseGuarded(db: Db, guard: Guard): Promise<never> {
+  if (guard.kind === 'delete') throw new InteractionAlreadyUsed();
+  const spent = await db.selectFrom('oidc_records').select('grant_id').where('model', '=', guard.model).where('id', '=', guard.id).executeTakeFirst();
+  if (spent?.grant_id) await revokeGrant(db, spent.grant_id);
+  throw new AlreadySpent();
+}
+
+/**
+ * A grant and every record it gave. The grant itself goes too, not only its tokens: the
+ * winner of a race may store its tokens after this runs, and the provider refuses tokens
+ * whose grant is gone (refresh, introspection, userinfo).
+ */
+export async function revokeGrant(db: Db, grantId: string): Promise<void> {
+  await db
+    .deleteFrom('oidc_records')
+    .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
+    .execute();
 }
 
 type Part = (qc: QueryCreator<Database>) => { execute(): Promise<unknown> };
 
 const guardFound = sql<boolean>`exists (select 1 from guard)`;
-
-const guardDelete = (qc: QueryCreator<Database>, { model, id }: { model: string; id: string }) =>
-  qc.deleteFrom('oidc_records').where('model', '=', model).where('id', '=', id);
 
 function onRecordConflict(oc: OnConflictBuilder<Database, 'oidc_records'>, replaces: boolean) {
   return oc.columns(['model', 'id']).doUpdateSet((eb) => ({
