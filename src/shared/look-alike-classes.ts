@@ -11,10 +11,15 @@
 // case link is left out (the character stays what it looks like), so "safe" and "fafe"
 // remain two names. The one merge kept on purpose is capital "I", which looks like "l":
 // "i", "I", "l" and "1" are one letter, as "0" and "o" already were.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-/** Unicode's confusables.txt: character -> prototype (one or more characters). */
-const PROTOTYPES = createRequire(import.meta.url)('unhomoglyph/data.json') as Record<string, string>;
+/**
+ * Unicode's confusables.txt: character -> prototype (one or more characters). Read, not
+ * required, so the table is garbage once the classes are built (require would keep it).
+ */
+const readPrototypes = () =>
+  JSON.parse(readFileSync(createRequire(import.meta.url).resolve('unhomoglyph/data.json'), 'utf8')) as Record<string, string>;
 
 const isOneCharacter = (value: string) => value.length === 1 || (value.length === 2 && value.codePointAt(0)! > 0xffff);
 const ASCII_LETTER_OR_DIGIT = /^[A-Za-z0-9]$/;
@@ -66,9 +71,9 @@ class CharacterClasses {
   }
 }
 
-function buildClasses(): CharacterClasses {
+function buildClasses(prototypes: Record<string, string>): CharacterClasses {
   const classes = new CharacterClasses();
-  for (const [char, prototype] of Object.entries(PROTOTYPES)) {
+  for (const [char, prototype] of Object.entries(prototypes)) {
     classes.add(char);
     if (isOneCharacter(prototype)) classes.join(char, prototype);
     else for (const part of prototype) classes.add(part);
@@ -96,7 +101,7 @@ function buildClasses(): CharacterClasses {
  * smallest plain letter or digit, else its smallest small letter, else its smallest
  * character. Capitals therefore never appear where a small form exists.
  */
-function buildSpelling(classes: CharacterClasses): Map<string, string> {
+function buildSpelling(classes: CharacterClasses, prototypes: Record<string, string>): Map<string, string> {
   const byRoot = new Map<string, string[]>();
   for (const char of classes.members()) byRoot.set(classes.root(char), [...(byRoot.get(classes.root(char)) ?? []), char]);
   const spelling = new Map<string, string>();
@@ -104,8 +109,8 @@ function buildSpelling(classes: CharacterClasses): Map<string, string> {
     (/^[a-z]$/.test(char) ? 0 : /^[0-9]$/.test(char) ? 1 : char !== char.toUpperCase() ? 2 : 3) * 0x110000 + char.codePointAt(0)!;
   for (const members of byRoot.values()) {
     members.sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
-    const expanded = members.find((char) => PROTOTYPES[char] !== undefined && !isOneCharacter(PROTOTYPES[char]!));
-    const written = expanded !== undefined ? PROTOTYPES[expanded]! : members.reduce((best, char) => (rank(char) < rank(best) ? char : best));
+    const expanded = members.find((char) => prototypes[char] !== undefined && !isOneCharacter(prototypes[char]!));
+    const written = expanded !== undefined ? prototypes[expanded]! : members.reduce((best, char) => (rank(char) < rank(best) ? char : best));
     for (const char of members) spelling.set(char, written);
   }
   return spelling;
@@ -118,6 +123,9 @@ let spelling: Map<string, string> | undefined;
  * world's letters: they look like nothing else) are compared small.
  */
 export function spellingOf(char: string): string {
-  spelling ??= buildSpelling(buildClasses());
+  if (!spelling) {
+    const prototypes = readPrototypes();
+    spelling = buildSpelling(buildClasses(prototypes), prototypes);
+  }
   return spelling.get(char) ?? spelling.get(char.toLowerCase()) ?? char.toLowerCase();
 }
