@@ -5,7 +5,7 @@ import { newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import type { AccountRequestsTable } from '../storage/schema.ts';
-import { nameKey, tidyName } from '../shared/text.ts';
+import { caseKey, nameKey, tidyName } from '../shared/text.ts';
 import { assertCompanyName, companyNameTaken } from './store.ts';
 
 const HOUR_MS = 3_600_000;
@@ -38,6 +38,7 @@ export async function submitAccountRequest(
     id: newId(),
     company_name: tidyName(input.companyName),
     name_key: nameKey(input.companyName),
+    case_key: caseKey(input.companyName),
     contact_name: tidyName(input.contactName),
     email: input.email,
     phone: input.phone,

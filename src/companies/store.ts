@@ -5,17 +5,18 @@ import { GatehouseError } from '../errors.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import type { Selectable } from 'kysely';
 import type { CompaniesTable } from '../storage/schema.ts';
-import { invisibleCharacterProblem, lookupKeys, namedRow, nameKey, tidyName } from '../shared/text.ts';
+import { caseKey, invisibleCharacterProblem, nameLookup, namedRow, nameKey, tidyName } from '../shared/text.ts';
 
 export type CompanyRow = Selectable<CompaniesTable>;
 
 export async function findCompanyByName(db: Queryable, name: string) {
+  const lookup = nameLookup(name);
   const rows = await db
     .selectFrom('companies')
     .selectAll()
-    .where('name_key', 'in', lookupKeys(name))
+    .where((eb) => eb.or([eb('name_key', 'in', [lookup.key, lookup.legacy]), eb('case_key', '=', lookup.caseKey)]))
     .execute();
-  return namedRow(rows, (row) => row.name_key);
+  return namedRow(rows, lookup, (row) => row.name_key);
 }
 
 /** Whether a company already has this name, or one that looks like it. */
@@ -23,7 +24,7 @@ export async function companyNameTaken(db: Queryable, name: string): Promise<boo
   const row = await db
     .selectFrom('companies')
     .select('id')
-    .where('name_key', '=', nameKey(name))
+    .where((eb) => eb.or([eb('name_key', '=', nameKey(name)), eb('case_key', '=', caseKey(name))]))
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -55,6 +56,7 @@ export async function createCompany(
         id: newId(),
         name: tidyName(input.name),
         name_key: nameKey(input.name),
+        case_key: caseKey(input.name),
         status: 'active',
         is_platform: input.isPlatform ? 1 : 0,
         created_at: now,

@@ -7,7 +7,7 @@ import { newId } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { endLostModuleAccess } from '../modules/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { invisibleCharacterProblem, nameKey, tidyName } from '../shared/text.ts';
+import { caseKey, invisibleCharacterProblem, nameKey, tidyName } from '../shared/text.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { getUser, type Actor } from '../users/index.ts';
 import { findGroup, listGroups, type GroupSummary } from './store.ts';
@@ -34,10 +34,10 @@ async function audit(db: Queryable, now: number, actor: Actor, action: string, t
   });
 }
 
-function checkedName(name: string): { name: string; name_key: string } {
+function checkedName(name: string): { name: string; name_key: string; case_key: string } {
   const problem = invisibleCharacterProblem(name);
   if (problem) throw new GatehouseError('request.invalid', { fields: { name: `Group name ${problem}` } });
-  return { name: tidyName(name), name_key: nameKey(name) };
+  return { name: tidyName(name), name_key: nameKey(name), case_key: caseKey(name) };
 }
 
 /** A lost race for a name surfaces as the unique index's violation: the registered error. */

@@ -5,7 +5,7 @@
 // transaction (the sign-in's), ends any module access the user loses, and audits a change.
 import { recordAudit } from '../audit/index.ts';
 import { endLostModuleAccess } from '../modules/index.ts';
-import { nameKey } from '../shared/text.ts';
+import { caseKey, nameKey } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
 
 export interface MembershipSync {
@@ -22,12 +22,15 @@ export async function replaceMembershipsByGroupNames(
   names: readonly string[],
 ): Promise<MembershipSync> {
   const keys = [...new Set(names.map((n) => nameKey(n)).filter((k) => k !== ''))];
+  const caseKeys = [...new Set(names.map((n) => caseKey(n)).filter((k) => k !== ''))];
   const user = await db.selectFrom('users').select(['id', 'username']).where('company_id', '=', companyId).where('id', '=', userId).executeTakeFirst();
   if (!user) return { added: [], removed: [] };
   const [named, current] = await Promise.all([
     keys.length === 0
       ? Promise.resolve([])
-      : db.selectFrom('groups').select(['id', 'name']).where('company_id', '=', companyId).where('name_key', 'in', keys).execute(),
+      : db.selectFrom('groups').select(['id', 'name']).where('company_id', '=', companyId)
+          .where((eb) => eb.or([eb('name_key', 'in', keys), eb('case_key', 'in', caseKeys)]))
+          .execute(),
     db
       .selectFrom('group_members')
       .innerJoin('groups', 'groups.id', 'group_members.group_id')

@@ -4,7 +4,7 @@
 // an unknown company costs what a known one does: identify's answer and its time say
 // nothing about which names exist.
 import { sql } from 'kysely';
-import { lookupKeys, namedRow } from '../shared/text.ts';
+import { nameLookup, namedRow } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
 
 /** Stands for "no such company": the joins below run all the same. */
@@ -19,24 +19,33 @@ export interface IdentifiedNames {
 
 export async function readIdentifiedNames(db: Queryable, companyName: string, username: string): Promise<IdentifiedNames> {
   const companyOrNone = sql<string>`coalesce(companies.id, ${NONE})`;
+  const [named, user] = [nameLookup(companyName), nameLookup(username)];
   const rows = await db
     .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('probe'))
-    .leftJoin('companies', (join) => join.on('companies.name_key', 'in', lookupKeys(companyName)))
-    .leftJoin('users', (join) => join.on('users.company_id', '=', companyOrNone).on('users.username_key', 'in', lookupKeys(username)))
+    .leftJoin('companies', (join) =>
+      join.on((eb) => eb.or([eb('companies.name_key', 'in', [named.key, named.legacy]), eb('companies.case_key', '=', named.caseKey)])),
+    )
+    .leftJoin('users', (join) =>
+      join
+        .on('users.company_id', '=', companyOrNone)
+        .on((eb) => eb.or([eb('users.username_key', 'in', [user.key, user.legacy]), eb('users.case_key', '=', user.caseKey)])),
+    )
     .leftJoin('sso_providers', (join) => join.on('sso_providers.company_id', '=', companyOrNone).on('sso_providers.enabled', '=', 1))
     .select(['companies.id as company_id', 'companies.name_key', 'users.id as user_id', 'users.username_key', 'sso_providers.name as provider'])
     .execute();
   // Up to two companies (a flagged one answers to its exact name first), each with up to two users.
   const company = namedRow(
     rows.filter((row) => row.company_id !== null),
-    (row) => row.name_key ?? '',
+    named,
+    (row) => row.name_key,
   );
   if (!company) return { companyId: null, userId: null, provider: null };
   const ofCompany = rows.filter((row) => row.company_id === company.company_id);
-  const user = namedRow(
+  const found = namedRow(
     ofCompany.filter((row) => row.user_id !== null),
-    (row) => row.username_key ?? '',
+    user,
+    (row) => row.username_key,
   );
   const provider = ofCompany.find((row) => row.provider !== null)?.provider ?? null;
-  return { companyId: company.company_id, userId: user?.user_id ?? null, provider: provider === null ? null : { name: provider } };
+  return { companyId: company.company_id, userId: found?.user_id ?? null, provider: provider === null ? null : { name: provider } };
 }

@@ -45,17 +45,36 @@ export function legacyNameKey(value: string): string {
 /** Capitals never survive nameKey, so a marked key cannot equal a current one. */
 export const LEGACY_KEY_MARK = 'LEGACY:';
 
-/** The keys a typed name is looked up by: its key, and the flagged key of a row kept from before. */
-export function lookupKeys(name: string): [string, string] {
-  return [nameKey(name), LEGACY_KEY_MARK + legacyNameKey(name)];
+/**
+ * The second key: the key of the name case-folded (small, in capitals, small again, so that
+ * long "ſ" is s, final "ς" is σ, and "ß" and "ẞ" are ss: JavaScript has no case folding). nameKey leaves out the few case links that
+ * would make two Latin letters one (src/shared/look-alike-classes.ts): Cyrillic "г" looks
+ * like r and its capital "Г" does not, Greek "ν" like v and "Ν" like N. Case-folded first,
+ * names that differ only by case meet again ("ГОША" is "гоша"). A name is taken when
+ * either key is (each has its unique index), and login finds it by either.
+ */
+export function caseKey(value: string): string {
+  return nameKey(value.toLowerCase().toUpperCase().toLowerCase());
+}
+
+/** What a typed name is looked up by: its two keys, and the flagged key of a row kept from before. */
+export interface NameLookup {
+  key: string;
+  caseKey: string;
+  legacy: string;
+}
+
+export function nameLookup(name: string): NameLookup {
+  return { key: nameKey(name), caseKey: caseKey(name), legacy: LEGACY_KEY_MARK + legacyNameKey(name) };
 }
 
 /**
  * Of the rows a name found, the one it names: a row kept under its old key answers to its
- * exact name first (its key-holding look-alike is found by every other spelling).
+ * exact name first (its key-holding look-alike is found by every other spelling), then
+ * the row with its key, then the row with its case key.
  */
-export function namedRow<T>(rows: readonly T[], keyOf: (row: T) => string): T | undefined {
-  return rows.find((row) => keyOf(row).startsWith(LEGACY_KEY_MARK)) ?? rows[0];
+export function namedRow<T>(rows: readonly T[], lookup: NameLookup, keyOf: (row: T) => string | null): T | undefined {
+  return rows.find((row) => keyOf(row) === lookup.legacy) ?? rows.find((row) => keyOf(row) === lookup.key) ?? rows[0];
 }
 
 /** Collapses runs of whitespace and trims, keeping the case the person chose. */

@@ -8,6 +8,8 @@ export interface CompaniesTable {
   name: string;
   /** Case-insensitive, confusable-aware name (src/shared/text.ts nameKey): two companies may not share it. */
   name_key: string;
+  /** The second uniqueness key (src/shared/text.ts caseKey); migration 0016. */
+  case_key: string;
   status: 'active' | 'suspended';
   /** 1 for the platform's own company, whose users are the operators. */
   is_platform: number;
@@ -33,6 +35,8 @@ export interface AccountRequestsTable {
   id: string;
   company_name: string;
   name_key: string;
+  /** The second uniqueness key (src/shared/text.ts caseKey); migration 0016. */
+  case_key: string;
   contact_name: string;
   email: string;
   phone: string;
@@ -51,6 +55,8 @@ export interface UsersTable {
   company_id: string;
   username: string;
   username_key: string;
+  /** The second uniqueness key (src/shared/text.ts caseKey); migration 0016. */
+  case_key: string;
   email: string;
   display_name: string;
   role: 'root_master' | 'master' | 'user';
@@ -317,12 +323,13 @@ export interface InvitationMailTable {
   sent_at: number;
 }
 
-/** A company's group of users (migration 0014); names unique per company by their key (src/shared/text.ts nameKey). */
+/** A company's group of users (migration 0014); names unique per company by both keys (src/shared/text.ts nameKey, caseKey). */
 export interface GroupsTable {
   id: string;
   company_id: string;
   name: string;
   name_key: string;
+  case_key: string;
   created_at: number;
 }
 

@@ -5,7 +5,7 @@
 import { GatehouseError } from '../errors.ts';
 import { recordAudit } from '../audit/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { nameKey } from '../shared/text.ts';
+import { caseKey, nameKey } from '../shared/text.ts';
 import { assertAdministrator, auditActor, type Actor } from './admin.ts';
 import { isBlankRecord, parseCsv } from './csv.ts';
 import { inviteUser, type InviteInput } from './invitations.ts';
@@ -74,9 +74,10 @@ export async function bulkInvite(deps: CoreDeps, actor: Actor, rows: BulkRow[], 
   for (const entry of rows) {
     const { row, email, username } = entry;
     const refuse = (reason: string) => report.push({ row, email, username, status: 'refused', reason });
-    const key = nameKey(username);
-    const earlier = key === '' ? undefined : firstRowOf.get(key);
-    if (key !== '' && earlier === undefined) firstRowOf.set(key, row);
+    // Both keys, as the store's unique indexes compare (src/shared/text.ts).
+    const keys = [`k:${nameKey(username)}`, `c:${caseKey(username)}`].filter((key) => !key.endsWith(':'));
+    const earlier = keys.map((key) => firstRowOf.get(key)).find((found) => found !== undefined);
+    if (earlier === undefined) for (const key of keys) firstRowOf.set(key, row);
     if (earlier !== undefined) {
       refuse(`The username ${username} is also on row ${earlier}.`);
       continue;

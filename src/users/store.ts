@@ -5,19 +5,20 @@ import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import type { Selectable } from 'kysely';
 import type { UsersTable } from '../storage/schema.ts';
 import { GatehouseError } from '../errors.ts';
-import { invisibleCharacterProblem, lookupKeys, namedRow, nameKey, tidyName, usernameProblem } from '../shared/text.ts';
+import { caseKey, invisibleCharacterProblem, nameLookup, namedRow, nameKey, tidyName, usernameProblem } from '../shared/text.ts';
 
 export type UserRow = Selectable<UsersTable>;
 export type Role = UsersTable['role'];
 
 export async function findUserByUsername(db: Queryable, companyId: string, username: string) {
+  const lookup = nameLookup(username);
   const rows = await db
     .selectFrom('users')
     .selectAll()
     .where('company_id', '=', companyId)
-    .where('username_key', 'in', lookupKeys(username))
+    .where((eb) => eb.or([eb('username_key', 'in', [lookup.key, lookup.legacy]), eb('case_key', '=', lookup.caseKey)]))
     .execute();
-  return namedRow(rows, (row) => row.username_key);
+  return namedRow(rows, lookup, (row) => row.username_key);
 }
 
 export async function getUser(db: Queryable, companyId: string, userId: string) {
@@ -59,6 +60,7 @@ export async function createUser(
         company_id: companyId,
         username: tidyName(input.username),
         username_key: nameKey(input.username),
+        case_key: caseKey(input.username),
         email: input.email,
         display_name: tidyName(input.displayName),
         role: input.role,

@@ -1,11 +1,12 @@
-// The name key over any name, not only the ones the HTTP tests start from: an imitation
+// The name keys over any name, not only the ones the HTTP tests start from: an imitation
 // (look-alike letters, any casing letter by letter, invisible characters, spacing) has
-// the key of the name it imitates; names that only share a case partner with a look-alike
-// stay apart; and no key can pass for a flagged legacy key.
+// the key of the name it imitates; a name in any alphabet recased is the same name by one
+// of its two keys; names that only share a case partner with a look-alike stay apart; and
+// no key can pass for a flagged legacy key.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { LEGACY_KEY_MARK, nameKey } from '../../src/shared/text.ts';
+import { caseKey, LEGACY_KEY_MARK, nameKey } from '../../src/shared/text.ts';
 import { withInvisibles, withLookAlikes } from '../helpers/look-alikes.ts';
 
 /** Names as people choose them: Latin letters, digits, single spaces inside; the letters "i", "l" and "I" often. */
@@ -25,6 +26,25 @@ describe('name key', () => {
     );
   });
 
+  test('a name in any cased alphabet, recased letter by letter, is the same name by one of its keys', () => {
+    // Latin, Greek, Cyrillic, Armenian, Georgian Mkhedruli/Mtavruli, Cherokee: every letter with a case partner.
+    const cased = [...new Set(Array.from({ length: 0x2d00 }, (_, code) => String.fromCodePoint(code)).filter((c) => /^\p{L}$/u.test(c) && c.toUpperCase() !== c.toLowerCase() && [...c.toUpperCase()].length === 1 && [...c.toLowerCase()].length === 1))];
+    const caseless = [...cased, ...'ГгΝνΥυ'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...caseless), { minLength: 1, maxLength: 12 }), fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), (letters, capitals) => {
+        const name = letters.join('');
+        const recased = letters.map((c, i) => (capitals[i] ? c.toUpperCase() : c.toLowerCase())).join('');
+        const same = nameKey(recased) === nameKey(name) || caseKey(recased) === caseKey(name);
+        assert.ok(same, `${JSON.stringify(recased)} is ${JSON.stringify(name)}`);
+      }),
+      { numRuns: 3000 },
+    );
+    // The letters whose case link nameKey leaves out: the case key holds them.
+    for (const [small, capital] of [['гоша', 'ГОША'], ['νίκος', 'ΝΊΚΟΣ'], ['υψηλή', 'ΥΨΗΛΉ']] as const) {
+      assert.equal(caseKey(capital), caseKey(small), capital);
+    }
+  });
+
   test('"Acme ClﻪꞟᏧ" is "Acme Cloud": each old key missed one of its letters', () => {
     assert.equal(nameKey('Acme ClﻪꞟᏧ'), nameKey('Acme Cloud'));
     assert.equal(nameKey('InItrOdE l𝖎Ιi'), nameKey('Initrode Lili'));
@@ -33,6 +53,7 @@ describe('name key', () => {
   test('a letter linked to another only through a look-alike\'s case partner stays itself', () => {
     // Long s looks like f and its capital is S; Greek nu looks like v and its capital like N.
     assert.equal(nameKey('ſafe'), nameKey('fafe'));
+    assert.equal(caseKey('ſafe'), caseKey('SAFE'), 'and its case key is that of its capital: taken by either');
     assert.notEqual(nameKey('safe'), nameKey('fafe'));
     assert.notEqual(nameKey('nova'), nameKey('vova'));
     assert.notEqual(nameKey('Acme'), nameKey('Acne'));

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Kysely } from 'kysely';
 import { createCompany, findCompanyByName } from '../../src/companies/store.ts';
 import { readIdentifiedNames } from '../../src/login/identify-read.ts';
-import { LEGACY_KEY_MARK, legacyNameKey, nameKey } from '../../src/shared/text.ts';
+import { caseKey, LEGACY_KEY_MARK, legacyNameKey, nameKey } from '../../src/shared/text.ts';
 import { migrateToLatest, type Storage } from '../../src/storage/index.ts';
 import { createUser, findUserByUsername } from '../../src/users/index.ts';
 import { enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
@@ -87,11 +87,16 @@ for (const engine of await enginesUnderTest()) {
       ]);
     });
 
-    test('look_key is gone from every table', async () => {
+    test('look_key is gone from every table; case_key is there, flagged with the row', async () => {
       for (const table of ['companies', 'users', 'groups', 'account_requests'] as const) {
         const row = await (storage.db as unknown as Kysely<any>).selectFrom(table).selectAll().executeTakeFirstOrThrow();
         assert.equal('look_key' in row, false, table);
       }
+      const companies = await storage.db.selectFrom('companies').select(['id', 'name', 'case_key']).orderBy('created_at').execute();
+      assert.deepEqual(
+        companies.map((c) => c.case_key),
+        [caseKey('Acme ClﻪꞟᏧ'), `${LEGACY_KEY_MARK}c-original`, caseKey('Umbrella')],
+      );
     });
 
     test('logins still find every row: by any spelling for the key holder, by its exact name for the flagged one', async () => {
@@ -112,7 +117,12 @@ for (const engine of await enginesUnderTest()) {
       assert.deepEqual(await identified('no such company', 'cloud'), [null, null]);
     });
 
-    test('no new look-alike gets in afterwards', async () => {
+    test('no new look-alike or case variant gets in afterwards', async () => {
+      await createUser(storage.db, 'c-other', { username: 'гоша', email: 'g@x.test', displayName: 'G', role: 'user' }, 10);
+      await assert.rejects(createUser(storage.db, 'c-other', { username: 'ГОША', email: 'g2@x.test', displayName: 'G', role: 'user' }, 10), {
+        code: 'user.username_taken',
+      });
+      assert.equal((await findUserByUsername(storage.db, 'c-other', 'ГОША'))?.username, 'гоша', 'found in any case');
       for (const name of ['ACME CLOUD', 'Acme ClouᏧ', 'AcMe ClﻪꞟD']) {
         await assert.rejects(createCompany(storage.db, { name }, 10), { code: 'company.name_taken' }, name);
       }

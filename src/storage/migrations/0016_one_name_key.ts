@@ -1,15 +1,18 @@
-// One key per name (src/shared/text.ts nameKey, over src/shared/look-alike-classes.ts)
-// where there were two: name_key folded case before mapping look-alikes and look_key
-// after, and a name whose letters needed each way in turn passed both ("Acme ClﻪꞟᏧ"
-// beside "Acme Cloud"). name_key and username_key are recomputed for companies, users,
-// account requests and groups, and look_key with its unique indexes is dropped.
+// Names get the keys of src/shared/text.ts: name_key (nameKey, over the look-alike and case
+// classes of src/shared/look-alike-classes.ts) and case_key (caseKey, the key of the name
+// lower-cased), where there were name_key and look_key, one folding case before mapping
+// look-alikes and one after: a name whose letters needed each way in turn passed both
+// ("Acme ClﻪꞟᏧ" beside "Acme Cloud"). Both keys are recomputed for companies, users,
+// account requests and groups; look_key and its unique indexes are dropped, and case_key
+// gets its own (a name is taken when either key is).
 //
-// Rows are kept whatever happens. Where the one key now makes existing names collide,
-// the oldest row keeps it and each later one is flagged as migration 0008 flags them:
-// its old case-folded key behind LEGACY_KEY_MARK, still found when its users type the
-// name exactly, never taken by a new name. Rows flagged by 0008 keep their flag.
+// Rows are kept whatever happens. Where the keys now make existing names collide, the
+// oldest row keeps them and each later one is flagged as migration 0008 flags them: its
+// old case-folded key behind LEGACY_KEY_MARK (still found when its users type the name
+// exactly, never taken by a new name) and case key "LEGACY:<id>". Rows flagged by 0008
+// keep their flag.
 import { sql, type Kysely } from 'kysely';
-import { LEGACY_KEY_MARK, legacyNameKey, nameKey } from '../../shared/text.ts';
+import { caseKey, LEGACY_KEY_MARK, legacyNameKey, nameKey } from '../../shared/text.ts';
 
 interface KeyedTable {
   table: 'companies' | 'users' | 'account_requests' | 'groups';
@@ -17,48 +20,86 @@ interface KeyedTable {
   key: string;
   /** Rows compete for a key within their scope: a company, or all pending requests. */
   scope: string;
-  /** Unique indexes on look_key, dropped before the column. */
+  /** The unique indexes: look_key's, dropped with it, and case_key's, made. */
   lookIndex: string;
+  caseIndex: { name: string; columns: string[]; pendingOnly?: boolean };
 }
 
 const TABLES: KeyedTable[] = [
-  { table: 'companies', name: 'name', key: 'name_key', scope: `''`, lookIndex: 'companies_look_key' },
-  { table: 'users', name: 'username', key: 'username_key', scope: 'company_id', lookIndex: 'users_company_look_key' },
-  { table: 'account_requests', name: 'company_name', key: 'name_key', scope: 'status', lookIndex: 'account_requests_pending_look_key' },
-  { table: 'groups', name: 'name', key: 'name_key', scope: 'company_id', lookIndex: 'groups_company_look_key' },
+  { table: 'companies', name: 'name', key: 'name_key', scope: `''`, lookIndex: 'companies_look_key', caseIndex: { name: 'companies_case_key', columns: ['case_key'] } },
+  {
+    table: 'users',
+    name: 'username',
+    key: 'username_key',
+    scope: 'company_id',
+    lookIndex: 'users_company_look_key',
+    caseIndex: { name: 'users_company_case_key', columns: ['company_id', 'case_key'] },
+  },
+  {
+    table: 'account_requests',
+    name: 'company_name',
+    key: 'name_key',
+    scope: 'status',
+    lookIndex: 'account_requests_pending_look_key',
+    caseIndex: { name: 'account_requests_pending_case_key', columns: ['case_key'], pendingOnly: true },
+  },
+  {
+    table: 'groups',
+    name: 'name',
+    key: 'name_key',
+    scope: 'company_id',
+    lookIndex: 'groups_company_look_key',
+    caseIndex: { name: 'groups_company_case_key', columns: ['company_id', 'case_key'] },
+  },
 ];
 
 type Row = { id: string; name: string; key: string; scope: string; created_at: number | string };
+type Keys = { key: string; caseKey: string };
 
-/** New keys in creation order, for the rows whose key changes. */
-function recomputed(rows: Row[], table: KeyedTable['table']): Map<string, string> {
+/** Both keys of every row, in creation order; a row colliding on either with an earlier one is flagged. */
+function recomputed(rows: Row[], table: KeyedTable['table']): Map<string, Keys> {
   const taken = new Set<string>();
-  const changed = new Map<string, string>();
+  const keys = new Map<string, Keys>();
   const ordered = [...rows].sort((a, b) => Number(a.created_at) - Number(b.created_at) || a.id.localeCompare(b.id));
   for (const row of ordered) {
-    if (row.key.startsWith(LEGACY_KEY_MARK)) continue;
-    // Only pending requests hold their name; decided ones simply get the new key.
-    const competes = table !== 'account_requests' || row.scope === 'pending';
-    const key = nameKey(row.name);
-    const slot = `${row.scope}\u0000${key}`;
-    const next = competes && taken.has(slot) ? LEGACY_KEY_MARK + legacyNameKey(row.name) : key;
-    if (competes) taken.add(slot);
-    if (next !== row.key) changed.set(row.id, next);
+    const flagged = { key: LEGACY_KEY_MARK + legacyNameKey(row.name), caseKey: `${LEGACY_KEY_MARK}${row.id}` };
+    if (row.key.startsWith(LEGACY_KEY_MARK)) {
+      keys.set(row.id, { key: row.key, caseKey: flagged.caseKey });
+      continue;
+    }
+    const fresh = { key: nameKey(row.name), caseKey: caseKey(row.name) };
+    // Only pending requests hold their name; decided ones simply get the new keys.
+    if (table === 'account_requests' && row.scope !== 'pending') {
+      keys.set(row.id, fresh);
+      continue;
+    }
+    const slots = [`${row.scope}\u0000k\u0000${fresh.key}`, `${row.scope}\u0000c\u0000${fresh.caseKey}`];
+    if (slots.some((slot) => taken.has(slot))) {
+      keys.set(row.id, flagged);
+    } else {
+      for (const slot of slots) taken.add(slot);
+      keys.set(row.id, fresh);
+    }
   }
-  return changed;
+  return keys;
 }
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   for (const keyed of TABLES) {
+    await db.schema.dropIndex(keyed.lookIndex).execute();
+    await db.schema.alterTable(keyed.table).dropColumn('look_key').execute();
+    await db.schema.alterTable(keyed.table).addColumn('case_key', 'text', (c) => c.notNull().defaultTo('')).execute();
     const rows = (
       await sql`select id, ${sql.ref(keyed.name)} as name, ${sql.ref(keyed.key)} as key, ${sql.raw(keyed.scope)} as scope, created_at from ${sql.table(keyed.table)}`.execute(db)
     ).rows as Row[];
-    const changed = recomputed(rows, keyed.table);
-    const set = (id: string, key: string) => sql`update ${sql.table(keyed.table)} set ${sql.ref(keyed.key)} = ${key} where id = ${id}`.execute(db);
+    const keys = recomputed(rows, keyed.table);
+    const set = (id: string, key: string, caseKeyOf: string) =>
+      sql`update ${sql.table(keyed.table)} set ${sql.ref(keyed.key)} = ${key}, case_key = ${caseKeyOf} where id = ${id}`.execute(db);
     // Two passes, so no row ever holds a key another row still holds under a unique index.
-    for (const id of changed.keys()) await set(id, `MIGRATING:${id}`);
-    for (const [id, key] of changed) await set(id, key);
-    await db.schema.dropIndex(keyed.lookIndex).execute();
-    await db.schema.alterTable(keyed.table).dropColumn('look_key').execute();
+    const keyBefore = new Map(rows.map((row) => [row.id, row.key]));
+    for (const [id, next] of keys) if (keyBefore.get(id) !== next.key) await set(id, `MIGRATING:${id}`, `MIGRATING:${id}`);
+    for (const [id, next] of keys) await set(id, next.key, next.caseKey);
+    const index = db.schema.createIndex(keyed.caseIndex.name).on(keyed.table).columns(keyed.caseIndex.columns).unique();
+    await (keyed.caseIndex.pendingOnly ? index.where(sql.ref('status'), '=', 'pending') : index).execute();
   }
 }
