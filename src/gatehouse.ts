@@ -6,7 +6,6 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { createPasswordHasher, createSecretBox, deriveKey } from './crypto/index.ts';
 import { buildHttpApp } from './http/app.ts';
-import { cookieNames } from './http/cookies.ts';
 import { createOidcService, type OidcService } from './modules/index.ts';
 import { createMailboxTransport, createMailWorker, createSmtpTransport, type MailWorker } from './mail/index.ts';
 import { resolveSecretKey } from './secret-key.ts';
@@ -105,8 +104,6 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
     : undefined;
   const oidc = await createOidcService(deps, {
-    sessionCookieName: cookieNames(config.secureCookies).session,
-    resultCookieName: cookieNames(config.secureCookies).oidcResult,
     onError: (error) => http.log.error({ err: error }, 'openid connect provider error'),
     ...(storage.kind === 'sqlite' ? { durability: storage.durability } : {}),
   });

@@ -46,6 +46,19 @@ export function createSecretBox(keysBase64: string[]): SecretBox {
   };
 }
 
+// The box writes `v1:<key id>:<base64url>`; a cookie carries it with its colons as dots
+// (neither part has either), so the cookie's alphabet stays base64url and dots.
+
+/** `plaintext` sealed under `context`, spelled for a cookie. */
+export function sealForCookie(box: SecretBox, plaintext: string, context: string): string {
+  return box.encrypt(plaintext, context).replaceAll(':', '.');
+}
+
+/** What sealForCookie sealed under `context`; throws when the value was altered, sealed under another context, or by a key no longer held. */
+export function openFromCookie(box: SecretBox, value: string, context: string): string {
+  return box.decrypt(value.replaceAll('.', ':'), context);
+}
+
 export function generateSecretKey(): string {
   return randomBytes(32).toString('base64');
 }

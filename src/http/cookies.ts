@@ -15,18 +15,33 @@ export function cookieNames(secure: boolean): CookieNames {
   return { session: `${prefix}gh_session`, flow: `${prefix}gh_flow`, oidcResult: `${prefix}gh_oidc_result` };
 }
 
+/** Every Gatehouse cookie's attributes. */
+const attributes = (secure: boolean) => ({ path: '/', httpOnly: true, secure, sameSite: 'lax' as const });
+
 export function setCookie(reply: FastifyReply, secure: boolean, name: string, value: string, maxAgeSeconds: number) {
-  reply.setCookie(name, value, {
-    path: '/',
-    httpOnly: true,
-    secure,
-    sameSite: 'lax',
-    maxAge: maxAgeSeconds,
-  });
+  reply.setCookie(name, value, { ...attributes(secure), maxAge: maxAgeSeconds });
 }
 
 export function clearCookie(reply: FastifyReply, secure: boolean, name: string) {
-  reply.clearCookie(name, { path: '/', httpOnly: true, secure, sameSite: 'lax' });
+  reply.clearCookie(name, attributes(secure));
+}
+
+/**
+ * The Set-Cookie line that clears `name`, with the attributes above, for answers Fastify
+ * does not make (the provider's Koa app).
+ */
+export function clearingCookieLine(secure: boolean, name: string): string {
+  const { path } = attributes(secure);
+  return `${name}=; Path=${path}; Max-Age=0; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+}
+
+/** Cookie `name` from a raw Cookie header, the first of that name (the provider's requests, which Fastify does not parse). */
+export function cookieInHeader(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }
 
 export function readCookie(request: FastifyRequest, name: string): string | undefined {

@@ -6,9 +6,7 @@
 import { sql } from 'kysely';
 import { nameLookup, namedRow } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
-
-/** Stands for "no such company": the joins below run all the same. */
-const NONE = '00000000-0000-0000-0000-000000000000';
+import { NO_SUCH_ID } from '../shared/no-such-id.ts';
 
 export interface IdentifiedNames {
   companyId: string | null;
@@ -18,7 +16,7 @@ export interface IdentifiedNames {
 }
 
 export async function readIdentifiedNames(db: Queryable, companyName: string, username: string): Promise<IdentifiedNames> {
-  const companyOrNone = sql<string>`coalesce(companies.id, ${NONE})`;
+  const companyOrNone = sql<string>`coalesce(companies.id, ${NO_SUCH_ID})`;
   const [named, user] = [nameLookup(companyName), nameLookup(username)];
   const rows = await db
     .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('probe'))

@@ -12,6 +12,7 @@ import type { UserRow } from '../users/index.ts';
 import { hashToken } from '../crypto/index.ts';
 import { ipThrottledNow } from './ip-throttle.ts';
 import type { FlowRow } from './flows.ts';
+import { NO_SUCH_ID } from '../shared/no-such-id.ts';
 
 export interface LoginSubject {
   user: UserRow;
@@ -32,9 +33,6 @@ export function passwordClosedFor(user: { sso_break_glass: number }, company: { 
   return user.sso_break_glass !== 1 && company.providerOn && company.ssoMode === 'sso-only';
 }
 
-/** Stands for "no such user": the read runs all the same, so an unknown name costs what a known one does. */
-const NONE = '00000000-0000-0000-0000-000000000000';
-
 const COMPANY_COLUMNS = ['companies.status as company_status', 'companies.sso_mode', ...POLICY_COLUMNS.map((column) => `companies.${column}` as const)] as const;
 // Scalar subqueries on the joined user and company; each is 1 or a count, read as a number on both engines.
 const keyCount = sql<number | string>`(select count(*) from webauthn_credentials where webauthn_credentials.company_id = users.company_id and webauthn_credentials.user_id = users.id)`.as('key_count');
@@ -45,13 +43,14 @@ type CompanyColumns = { company_status: CompaniesTable['status'] | null; sso_mod
 };
 type SubjectRow = { [K in keyof UserRow]: UserRow[K] | null } & CompanyColumns & { key_count: number | string | null; provider_on: number | null };
 
+const IS_POLICY_COLUMN = new Set<string>(POLICY_COLUMNS);
+
 function subjectOf(row: SubjectRow): LoginSubject | undefined {
   const { company_status, sso_mode, key_count, provider_on, ...rest } = row;
   // The joins found no user (or, which its foreign key rules out, no company for it).
   if (rest.id === null || company_status === null) return undefined;
   // The policy's columns go to the policy, the rest is the user's row.
-  const policyColumns = new Set<string>(POLICY_COLUMNS);
-  const user = Object.fromEntries(Object.entries(rest).filter(([column]) => !policyColumns.has(column))) as unknown as UserRow;
+  const user = Object.fromEntries(Object.entries(rest).filter(([column]) => !IS_POLICY_COLUMN.has(column))) as unknown as UserRow;
   const policy = policyFromRow(Object.fromEntries(POLICY_COLUMNS.map((column) => [column, rest[column]])) as Parameters<typeof policyFromRow>[0]);
   return {
     user,
@@ -66,7 +65,7 @@ function subjectOf(row: SubjectRow): LoginSubject | undefined {
 function subjectRow(db: Queryable, who: { company_id: string | null; user_id: string | null }) {
   return db
     .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('here'))
-    .leftJoin('users', (join) => join.on('users.company_id', '=', who.company_id ?? NONE).on('users.id', '=', who.user_id ?? NONE))
+    .leftJoin('users', (join) => join.on('users.company_id', '=', who.company_id ?? NO_SUCH_ID).on('users.id', '=', who.user_id ?? NO_SUCH_ID))
     .leftJoin('companies', 'companies.id', 'users.company_id')
     .selectAll('users')
     .select([...COMPANY_COLUMNS, keyCount, providerOn]);

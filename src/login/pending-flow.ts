@@ -13,16 +13,15 @@
 // once as before (a second store of the same flow finds the row and stores nothing).
 // Before that there is nothing to use once: replaying an identify cookie leads to a
 // password step, as a fresh identify does for anyone.
-import { hashToken, randomToken } from '../crypto/index.ts';
+import { hashToken, openFromCookie, randomToken, sealForCookie } from '../crypto/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import { FLOW_TTL_MS, type FlowRow } from './flows.ts';
+import { NO_SUCH_ID } from '../shared/no-such-id.ts';
 
 /** How a pending flow's token begins; a stored flow's token (43 base64url characters) has no dot. */
 const PREFIX = 'p2.';
 export const isPendingFlowToken = (token: string) => token.startsWith(PREFIX);
 
-/** Stands for "none" in the sealed payload: as long as an id, so the token's length says nothing. */
-const NONE = '00000000-0000-0000-0000-000000000000';
 const SEAL_CONTEXT = 'login-flow';
 
 export interface PendingFlowInput {
@@ -36,14 +35,9 @@ export interface PendingFlowInput {
 /** What is sealed, in this order: stored token, company id, user id, username, company name, returnTo, expiry. */
 type Sealed = [string, string, string, string, string, string | null, number];
 
-// The box writes `v1:<key id>:<base64url>`; in the cookie its colons are dots (neither
-// part has either), so the cookie's alphabet stays base64url and dots.
-const toCookie = (sealed: string) => PREFIX + sealed.replaceAll(':', '.');
-const fromCookie = (token: string) => token.slice(PREFIX.length).replaceAll('.', ':');
-
 export function pendingFlowToken(deps: CoreDeps, input: PendingFlowInput, now: number): string {
-  const sealed: Sealed = [randomToken(), input.companyId ?? NONE, input.userId ?? NONE, input.username, input.companyName, input.returnTo, now + FLOW_TTL_MS];
-  return toCookie(deps.secrets.encrypt(JSON.stringify(sealed), SEAL_CONTEXT));
+  const sealed: Sealed = [randomToken(), input.companyId ?? NO_SUCH_ID, input.userId ?? NO_SUCH_ID, input.username, input.companyName, input.returnTo, now + FLOW_TTL_MS];
+  return PREFIX + sealForCookie(deps.secrets, JSON.stringify(sealed), SEAL_CONTEXT);
 }
 
 export interface PendingFlow {
@@ -58,7 +52,7 @@ export function openPendingFlow(deps: CoreDeps, token: string, now: number): Pen
   if (!token.startsWith(PREFIX)) return undefined;
   let sealed: Sealed;
   try {
-    sealed = JSON.parse(deps.secrets.decrypt(fromCookie(token), SEAL_CONTEXT)) as Sealed;
+    sealed = JSON.parse(openFromCookie(deps.secrets, token.slice(PREFIX.length), SEAL_CONTEXT)) as Sealed;
   } catch {
     return undefined; // altered, sealed for another purpose, or under a secret key since removed
   }
@@ -68,8 +62,8 @@ export function openPendingFlow(deps: CoreDeps, token: string, now: number): Pen
     storedToken,
     flow: {
       id_hash: hashToken(storedToken),
-      company_id: companyId === NONE ? null : companyId,
-      user_id: userId === NONE ? null : userId,
+      company_id: companyId === NO_SUCH_ID ? null : companyId,
+      user_id: userId === NO_SUCH_ID ? null : userId,
       username,
       company_name: companyName,
       step: 'password',

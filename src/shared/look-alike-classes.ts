@@ -29,10 +29,6 @@ class CharacterClasses {
   readonly #parent = new Map<string, string>();
   readonly #ascii = new Map<string, string>();
 
-  has(char: string): boolean {
-    return this.#parent.has(char);
-  }
-
   add(char: string): void {
     if (this.#parent.has(char)) return;
     this.#parent.set(char, char);
@@ -103,7 +99,12 @@ function buildClasses(prototypes: Record<string, string>): CharacterClasses {
  */
 function buildSpelling(classes: CharacterClasses, prototypes: Record<string, string>): Map<string, string> {
   const byRoot = new Map<string, string[]>();
-  for (const char of classes.members()) byRoot.set(classes.root(char), [...(byRoot.get(classes.root(char)) ?? []), char]);
+  for (const char of classes.members()) {
+    const root = classes.root(char);
+    const members = byRoot.get(root);
+    if (members) members.push(char);
+    else byRoot.set(root, [char]);
+  }
   const spelling = new Map<string, string>();
   const rank = (char: string) =>
     (/^[a-z]$/.test(char) ? 0 : /^[0-9]$/.test(char) ? 1 : char !== char.toUpperCase() ? 2 : 3) * 0x110000 + char.codePointAt(0)!;

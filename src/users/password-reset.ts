@@ -13,12 +13,11 @@ import { endUserAccess } from './access.ts';
 import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
 import { requireAcceptablePassword } from './new-password.ts';
 import { findUserByUsername } from './store.ts';
+import { NO_SUCH_ID } from '../shared/no-such-id.ts';
 
 export const RESET_LINK_TTL_MS = 3_600_000;
 /** At most one reset email a minute per user, so the form cannot flood a mailbox. */
 const RESEND_AFTER_MS = 60_000;
-const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
-
 /** Sends a reset link when the user exists and is active; otherwise does nothing visible. */
 export async function requestPasswordReset(deps: CoreDeps, input: { username: string; companyName: string }, meta: RequestMeta) {
   const company = await findCompanyByName(deps.db, input.companyName);

@@ -8,9 +8,9 @@
 // moved to another interaction; it expires with the interaction. Single use is unchanged:
 // the resume still deletes the interaction's row and stores its code only if the delete
 // found it (write-batch.ts), so a cookie presented again meets no interaction.
-import type { SecretBox } from '../../crypto/index.ts';
+import { openFromCookie, sealForCookie, type SecretBox } from '../../crypto/index.ts';
 import { Provider } from 'oidc-provider';
-import { cookieValue } from './cookie-value.ts';
+import { cookieInHeader } from '../../http/cookies.ts';
 
 const SEAL_CONTEXT = 'oidc-interaction-result';
 
@@ -25,22 +25,18 @@ export interface InteractionResults {
   carriedFor(uid: string): InteractionResult | undefined;
 }
 
-// The box writes `v1:<key id>:<base64url>`; in the cookie its colons are dots.
-const toCookie = (sealed: string) => sealed.replaceAll(':', '.');
-const fromCookie = (value: string) => value.replaceAll('.', ':');
-
 export function interactionResults(secrets: SecretBox, cookieName: string, clock: () => number): InteractionResults {
   return {
     cookieName,
     seal(uid, result, expiresAt) {
-      return toCookie(secrets.encrypt(JSON.stringify([expiresAt, result]), `${SEAL_CONTEXT}:${uid}`));
+      return sealForCookie(secrets, JSON.stringify([expiresAt, result]), `${SEAL_CONTEXT}:${uid}`);
     },
     carriedFor(uid) {
       const ctx = Provider.ctx as { get(header: string): string } | undefined;
-      const value = cookieValue(ctx?.get('cookie'), cookieName);
+      const value = cookieInHeader(ctx?.get('cookie'), cookieName);
       if (!value || value.length > 3000 || !/^[A-Za-z0-9_.-]+$/.test(value)) return undefined;
       try {
-        const [expiresAt, result] = JSON.parse(secrets.decrypt(fromCookie(value), `${SEAL_CONTEXT}:${uid}`)) as [number, InteractionResult];
+        const [expiresAt, result] = JSON.parse(openFromCookie(secrets, value, `${SEAL_CONTEXT}:${uid}`)) as [number, InteractionResult];
         return typeof expiresAt === 'number' && expiresAt > clock() && result && typeof result === 'object' ? result : undefined;
       } catch {
         // Altered, sealed for another interaction, or by a key this node does not have.

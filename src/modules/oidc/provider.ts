@@ -14,7 +14,7 @@ import { isLoopbackHost } from '../redirect-uris.ts';
 import { userMayUse } from '../access.ts';
 import { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { cookieValue } from './cookie-value.ts';
+import { cookieInHeader } from '../../http/cookies.ts';
 import type { InteractionResults } from './interaction-result.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
@@ -42,7 +42,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   // read answers them all, as if all three had asked at once.
   const sessionOfRequest = new WeakMap<KoaContextWithOIDC, ReturnType<typeof authenticateSession>>();
   const gatehouseSession = (ctx: KoaContextWithOIDC) => {
-    const token = cookieValue(ctx.get('cookie'), options.sessionCookieName);
+    const token = cookieInHeader(ctx.get('cookie'), options.sessionCookieName);
     if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return Promise.resolve(undefined);
     let found = sessionOfRequest.get(ctx);
     if (!found) sessionOfRequest.set(ctx, (found = authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip))));

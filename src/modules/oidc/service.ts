@@ -15,7 +15,7 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '../../storage/index.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
-import { cookieValue } from './cookie-value.ts';
+import { clearingCookieLine, cookieInHeader, cookieNames } from '../../http/cookies.ts';
 import { interactionResults, type InteractionResults } from './interaction-result.ts';
 
 const KEY_CHECK_MS = 60_000;
@@ -48,9 +48,6 @@ export interface OidcService {
 export async function createOidcService(
   deps: CoreDeps,
   options: {
-    sessionCookieName: string;
-    /** The cookie that carries an interaction's result to the resume. */
-    resultCookieName: string;
     onError?: (error: unknown) => void;
     onBackchannelError?: (error: unknown) => void;
     /** SQLite group commit: the provider's answers wait for what they read (src/http/durable-answers.ts). */
@@ -59,7 +56,8 @@ export async function createOidcService(
 ): Promise<OidcService> {
   await ensureSigningKeys(deps.db, deps.secrets, deps.clock());
   let loaded = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
-  const results = interactionResults(deps.secrets, options.resultCookieName, deps.clock);
+  const cookies = cookieNames(deps.config.secureCookies);
+  const results = interactionResults(deps.secrets, cookies.oidcResult, deps.clock);
 
   function launchEvent(ctx: KoaContextWithOIDC): AuditEvent | undefined {
     const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
@@ -77,13 +75,13 @@ export async function createOidcService(
   }
 
   const build = () => {
-    const provider = buildProvider(deps, { sessionCookieName: options.sessionCookieName, keys: loaded.keys, interactionResults: results });
+    const provider = buildProvider(deps, { sessionCookieName: cookies.session, keys: loaded.keys, interactionResults: results });
     // The result's cookie has done its work once the resume has answered with it. A resume
     // whose writes could not be stored keeps it, so trying again can finish.
     provider.use(async (ctx, next) => {
       await next();
-      if (ctx.oidc?.route === 'resume' && ctx.status < 400 && cookieValue(ctx.get('cookie'), results.cookieName) !== undefined) {
-        ctx.append('set-cookie', `${results.cookieName}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${deps.config.secureCookies ? '; Secure' : ''}`);
+      if (ctx.oidc?.route === 'resume' && ctx.status < 400 && cookieInHeader(ctx.get('cookie'), results.cookieName) !== undefined) {
+        ctx.append('set-cookie', clearingCookieLine(deps.config.secureCookies, results.cookieName));
       }
     });
     // No answer leaves before what it read is on disk (SQLite group commit; the same rule
@@ -184,7 +182,7 @@ export async function createOidcService(
       const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
       const confirmedLogout = oidc?.route === 'end_session_confirm' && ctx.status === 303 && Boolean(oidc.params?.logout);
       if (!confirmedLogout) return;
-      const token = cookieValue(ctx.get('cookie'), options.sessionCookieName);
+      const token = cookieInHeader(ctx.get('cookie'), cookies.session);
       if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return;
       // The provider also ends its session by itself when a module's sign-in finishes as
       // another account (a login made for an id_token_hint of someone else): that ends
