@@ -1,8 +1,13 @@
-// A module sign-in's result (who signed in, how, when) travels from Gatehouse's
-// interaction route to the provider's resume in a sealed cookie bound to the interaction
-// (src/modules/oidc/interaction-result.ts). What an attacker holding the browser's other
-// cookies can try: no cookie, an altered one, one sealed for another sign-in, or the same
-// one again after the resume. None gives a code; the honest path does, once.
+// The end of a module sign-in: Gatehouse's interaction route hands the result (who signed
+// in, how, when) to the provider's resume (/oidc/auth/:uid) in a sealed cookie bound to the
+// interaction (src/modules/oidc/interaction-result.ts), and the resume is good once.
+// - Two resumes racing, as a double click or a replayed request would, give one code: the
+//   other gets an error page, no code and no session cookie, and only one launch is
+//   audited (write-batch.ts: the resume's writes are stored only if its delete of the
+//   interaction found it).
+// - What an attacker holding the browser's other cookies can try with the result: no
+//   cookie, an altered one, one sealed for another sign-in, or the same one again after
+//   the resume. None gives a code; the honest path does, once.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
@@ -13,7 +18,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 const RESULT_COOKIE = 'gh_oidc_result';
 
 for (const engine of await enginesUnderTest()) {
-  describe(`the interaction's result on its way to the resume (${engine})`, () => {
+  describe(`the end of a module sign-in (${engine})`, () => {
     let server: TestServer;
     let user: Person;
     let module: Awaited<ReturnType<typeof grantedModule>>;
@@ -47,6 +52,39 @@ for (const engine of await enginesUnderTest()) {
     }
 
     const codeIn = (answer: { headers: Headers }) => new URL(answer.headers.get('location') ?? '/', REDIRECT_URI).searchParams.get('code');
+
+    const launches = async () =>
+      (
+        await server.gatehouse.deps.db
+          .selectFrom('audit_events')
+          .select('id')
+          .where('action', '=', 'module.launched')
+          .where('company_id', '=', user.companyId)
+          .where('target', '=', module.module.clientId)
+          .execute()
+      ).length;
+
+    test('two resumes racing each other give exactly one code; the other is refused cleanly', async () => {
+      const agent = browser();
+      const { start, resume } = await throughInteraction(agent);
+      assert.match(resume.pathname, /^\/oidc\/auth\/[\w-]+$/);
+      const launchesBefore = await launches();
+
+      const answers = await Promise.all([agent.get(resume.pathname), agent.get(resume.pathname)]);
+
+      const withCode = answers.filter((answer) => codeIn(answer) !== null);
+      assert.equal(withCode.length, 1, `exactly one code, got ${answers.map((answer) => `${answer.status} ${answer.headers.get('location')}`).join(', ')}`);
+      const [winner] = withCode;
+      const loser = answers.find((answer) => answer !== winner);
+      assert.ok(winner && loser);
+      assert.ok(loser.status >= 400 && loser.status < 500, `the other is refused, not a server error: ${loser.status}`);
+      assert.equal(loser.headers.get('location'), null, 'no redirect');
+      assert.deepEqual(loser.setCookies.filter((cookie) => /^_session=/.test(cookie)), [], 'no provider session cookie');
+      assert.equal(await launches(), launchesBefore + 1, 'one launch audited');
+
+      const tokens = await redeem(module.config, new URL(winner.headers.get('location') ?? ''), start);
+      assert.ok(tokens.access_token && tokens.id_token, 'the code that came out works');
+    });
 
     test('the honest path: the resume reads the result, answers with a code and clears the cookie', async () => {
       const agent = browser();
