@@ -1,9 +1,10 @@
 // The resume's batch is conditional on its interaction's end, and the token route's on the
 // spend of its code (src/modules/oidc/write-batch.ts): of two batches ending one interaction
 // or spending one code, whichever is stored second writes nothing and says so; a code
-// spent twice also ends its grant with the tokens the first exchange stored. Over HTTP (resume.test.ts) SQLite rarely lets two resumes both read the
-// interaction before either stores; here both batches are made before either is stored,
-// so both engines take the guarded path every time.
+// spent twice also ends its grant with the tokens the first exchange stored. Over HTTP
+// (resume.test.ts, code-reuse.test.ts) SQLite rarely lets two requests both read the
+// record before either stores; here both batches are made before either is stored, so
+// both engines take the guarded path every time.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { enginesUnderTest } from '../helpers/databases.ts';
