@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import { nameLookup, namedRow } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
+import { idsOfUsersNamed } from '../users/index.ts';
 import { NO_SUCH_ID } from '../shared/no-such-id.ts';
 
 export interface IdentifiedNames {
@@ -23,11 +24,7 @@ export async function readIdentifiedNames(db: Queryable, companyName: string, us
     .leftJoin('companies', (join) =>
       join.on((eb) => eb.or([eb('companies.name_key', 'in', [named.key, named.legacy]), eb('companies.case_key', '=', named.caseKey)])),
     )
-    .leftJoin('users', (join) =>
-      join
-        .on('users.company_id', '=', companyOrNone)
-        .on((eb) => eb.or([eb('users.username_key', 'in', [user.key, user.legacy]), eb('users.case_key', '=', user.caseKey)])),
-    )
+    .leftJoin('users', (join) => join.on('users.id', 'in', idsOfUsersNamed(db, companyOrNone, user)))
     .leftJoin('sso_providers', (join) => join.on('sso_providers.company_id', '=', companyOrNone).on('sso_providers.enabled', '=', 1))
     .select(['companies.id as company_id', 'companies.name_key', 'users.id as user_id', 'users.username_key', 'sso_providers.name as provider'])
     .execute();
