@@ -8,11 +8,23 @@ export interface CookieNames {
   flow: string;
   /** A module sign-in's interaction result on its way to the provider's resume (src/modules/oidc/interaction-result.ts). */
   oidcResult: string;
+  /**
+   * A module sign-in in progress (src/modules/oidc/carried-interaction.ts), one cookie per
+   * sign-in (this name, `_`, its uid). Scoped to that sign-in's two paths so a browser
+   * sends it nowhere else, which the `__Host-` prefix forbids: over https it has the
+   * `__Secure-` prefix instead. It is sealed, so a planted one opens for nothing.
+   */
+  oidcInteraction: string;
 }
 
 export function cookieNames(secure: boolean): CookieNames {
   const prefix = secure ? '__Host-' : '';
-  return { session: `${prefix}gh_session`, flow: `${prefix}gh_flow`, oidcResult: `${prefix}gh_oidc_result` };
+  return {
+    session: `${prefix}gh_session`,
+    flow: `${prefix}gh_flow`,
+    oidcResult: `${prefix}gh_oidc_result`,
+    oidcInteraction: `${secure ? '__Secure-' : ''}gh_oidc_interaction`,
+  };
 }
 
 /** Every Gatehouse cookie's attributes. */
@@ -30,9 +42,13 @@ export function clearCookie(reply: FastifyReply, secure: boolean, name: string) 
  * The Set-Cookie line that clears `name`, with the attributes above, for answers Fastify
  * does not make (the provider's Koa app).
  */
-export function clearingCookieLine(secure: boolean, name: string): string {
-  const { path } = attributes(secure);
-  return `${name}=; Path=${path}; Max-Age=0; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+export function clearingCookieLine(secure: boolean, name: string, path = attributes(secure).path): string {
+  return cookieLine(secure, name, '', { path, maxAgeSeconds: 0 });
+}
+
+/** A Set-Cookie line with the attributes above, at `path`, for answers Fastify does not make. */
+export function cookieLine(secure: boolean, name: string, value: string, { path, maxAgeSeconds }: { path: string; maxAgeSeconds: number }): string {
+  return `${name}=${value}; Path=${path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 }
 
 /** Cookie `name` from a raw Cookie header, the first of that name (the provider's requests, which Fastify does not parse). */

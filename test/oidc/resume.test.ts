@@ -8,6 +8,10 @@
 // - What an attacker holding the browser's other cookies can try with the result: no
 //   cookie, an altered one, one sealed for another sign-in, or the same one again after
 //   the resume. None gives a code; the honest path does, once.
+// - The sign-in itself travels in the browser too (src/modules/oidc/carried-interaction.ts):
+//   the authorization stores nothing, its cookie is scoped to the sign-in's two paths, and
+//   the same four tries against it (missing, altered, another sign-in's, again after the
+//   resume) find no sign-in. One too large for a cookie is stored and still good once.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
@@ -16,6 +20,8 @@ import { grantedModule, redeem, REDIRECT_URI, rootWithGrantedModule, startAuthor
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const RESULT_COOKIE = 'gh_oidc_result';
+const interactionCookie = (uid: string) => `gh_oidc_interaction_${uid}`;
+const EXPIRED_PAGE = /This sign-in has expired/;
 
 for (const engine of await enginesUnderTest()) {
   describe(`the end of a module sign-in (${engine})`, () => {
@@ -50,6 +56,20 @@ for (const engine of await enginesUnderTest()) {
       assert.ok(sealed);
       return { start, resume: new URL(interaction.headers.get('location') ?? '', start.url), sealed };
     }
+
+    /** A module's request up to the interaction route's address: the sign-in's uid, nothing more. */
+    async function authorize(agent: Agent, extra: Record<string, string> = {}) {
+      const start = await startAuthorization(module.config, extra);
+      const answer = await agent.get(start.url.pathname + start.url.search);
+      assert.equal(answer.status, 303);
+      const interactionPath = new URL(answer.headers.get('location') ?? '', start.url).pathname;
+      const uid = /^\/oidc-interaction\/([\w-]+)$/.exec(interactionPath)?.[1] ?? assert.fail(`the interaction route, got ${interactionPath}`);
+      return { start, answer, uid, interactionPath };
+    }
+
+    /** The interaction's stored row, if any: a sign-in too large to carry, or the mark of a used one. */
+    const interactionRow = (uid: string) =>
+      server.gatehouse.deps.db.selectFrom('oidc_records').select(['payload', 'consumed_at']).where('model', '=', 'Interaction').where('id', '=', uid).executeTakeFirst();
 
     const codeIn = (answer: { headers: Headers }) => new URL(answer.headers.get('location') ?? '/', REDIRECT_URI).searchParams.get('code');
 
@@ -98,7 +118,7 @@ for (const engine of await enginesUnderTest()) {
     });
 
     test('without the cookie, or with it altered, the resume gives no code and asks again', async () => {
-      for (const tamper of [(agent: Agent) => agent.cookies.delete(RESULT_COOKIE), flipLastCharacter]) {
+      for (const tamper of [(agent: Agent) => agent.cookies.delete(RESULT_COOKIE), alterSealed]) {
         const agent = browser();
         const { resume } = await throughInteraction(agent);
         tamper(agent);
@@ -134,11 +154,100 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(codeIn(again), null, `replayed: ${again.status} ${again.headers.get('location')}`);
       assert.ok(again.status >= 400 && again.status < 500, `refused, not a server error: ${again.status}`);
     });
+
+    test('the authorization stores nothing: the sign-in travels in a cookie scoped to its own two paths', async () => {
+      const agent = browser();
+      const { answer, uid, interactionPath } = await authorize(agent);
+      assert.equal(await interactionRow(uid), undefined, 'no row for the sign-in');
+      const lines = answer.setCookies.filter((line) => line.startsWith(`${interactionCookie(uid)}=`));
+      const paths = lines.map((line) => /;\s*Path=([^;]+)/i.exec(line)?.[1]).sort();
+      assert.deepEqual(paths, [`/oidc/auth/${uid}`, interactionPath].sort(), 'set for the interaction route and the resume only');
+      for (const line of lines) {
+        assert.match(line, /HttpOnly/i);
+        assert.match(line, /SameSite=Lax/i);
+        assert.doesNotMatch(line, new RegExp(uid.replaceAll('-', '\\-') + '"'), 'sealed, not the interaction in clear');
+      }
+      assert.doesNotMatch(decodeURIComponent(lines[0] ?? ''), /redirect_uri|client_id/, 'the module request is not readable');
+
+      const interaction = await agent.get(interactionPath);
+      assert.equal(interaction.status, 303, `the interaction route finds it: ${interaction.status}`);
+      const resumed = await agent.get(new URL(interaction.headers.get('location') ?? '', server.url).pathname);
+      assert.ok(codeIn(resumed), `a code: ${resumed.status} ${resumed.headers.get('location')}`);
+      assert.equal(agent.cookies.has(interactionCookie(uid)), false, 'the resume clears it');
+      assert.notEqual((await interactionRow(uid))?.consumed_at ?? null, null, 'its uid is marked used');
+    });
+
+    test('a sign-in cookie missing, altered or taken from another sign-in finds no sign-in', async () => {
+      const otherBrowser = browser();
+      const other = await authorize(otherBrowser);
+      const othersCookie = otherBrowser.cookies.get(interactionCookie(other.uid)) ?? assert.fail('the other sign-in is carried');
+      const tampers: Array<[string, (agent: Agent, uid: string) => void]> = [
+        ['missing', (agent, uid) => agent.cookies.delete(interactionCookie(uid))],
+        ['altered', (agent, uid) => alterSealed(agent, interactionCookie(uid))],
+        ['another sign-in', (agent, uid) => agent.cookies.set(interactionCookie(uid), othersCookie)],
+      ];
+      for (const [name, tamper] of tampers) {
+        const agent = browser();
+        const { uid, interactionPath } = await authorize(agent);
+        tamper(agent, uid);
+        const page = await agent.get(interactionPath);
+        assert.equal(page.status, 400, `${name}: ${page.status} ${page.headers.get('location')}`);
+        assert.match(String(page.body), EXPIRED_PAGE, name);
+        assert.equal(agent.cookies.has(RESULT_COOKIE), false, `${name}: no result sealed`);
+      }
+    });
+
+    test('a sign-in carried again after its resume meets its used mark: no code, at the interaction route or the resume', async () => {
+      const agent = browser();
+      const { uid, interactionPath } = await authorize(agent);
+      const carriedCookies = [...agent.cookies].filter(([name]) => name === interactionCookie(uid) || name.startsWith('_interaction'));
+      const { resume, sealed } = await throughInteractionAt(agent, interactionPath);
+      assert.ok(codeIn(await agent.get(resume.pathname)), 'the first resume gives a code');
+
+      for (const [name, value] of carriedCookies) agent.cookies.set(name, value);
+      const page = await agent.get(interactionPath);
+      assert.equal(page.status, 400, `the interaction route: ${page.status} ${page.headers.get('location')}`);
+      assert.match(String(page.body), EXPIRED_PAGE);
+
+      agent.cookies.set(RESULT_COOKIE, sealed);
+      const again = await agent.get(resume.pathname);
+      assert.equal(codeIn(again), null, `the resume: ${again.status} ${again.headers.get('location')}`);
+      assert.ok(again.status >= 400 && again.status < 500, `refused, not a server error: ${again.status}`);
+    });
+
+    test('a sign-in too large for a cookie is stored, finishes with a code, and only once', async () => {
+      const agent = browser();
+      // A long login_hint stands for any large request (a request object, claims).
+      const { start, uid, answer, interactionPath } = await authorize(agent, { login_hint: 'x'.repeat(4_000) });
+      assert.equal(answer.setCookies.some((line) => line.startsWith(`${interactionCookie(uid)}=`)), false, 'not carried');
+      const stored = await interactionRow(uid);
+      assert.ok(stored && stored.consumed_at === null, 'stored as a row');
+      const { resume } = await throughInteractionAt(agent, interactionPath);
+      const answers = await Promise.all([agent.get(resume.pathname), agent.get(resume.pathname)]);
+      const withCode = answers.filter((candidate) => codeIn(candidate) !== null);
+      assert.equal(withCode.length, 1, `one code of two racing resumes: ${answers.map((candidate) => candidate.status).join(', ')}`);
+      assert.notEqual((await interactionRow(uid))?.consumed_at ?? null, null, 'marked used');
+      const tokens = await redeem(module.config, new URL(withCode[0]?.headers.get('location') ?? ''), start);
+      assert.ok(tokens.id_token);
+    });
+
+    /** The interaction route of a sign-in already authorized: the resume's URL and the sealed result it set. */
+    async function throughInteractionAt(agent: Agent, interactionPath: string) {
+      const interaction = await agent.get(interactionPath);
+      assert.equal(interaction.status, 303, `the interaction route answered ${interaction.status}`);
+      return { resume: new URL(interaction.headers.get('location') ?? '', server.url), sealed: agent.cookies.get(RESULT_COOKIE) ?? assert.fail('a result') };
+    }
   });
 }
 
-function flipLastCharacter(agent: Agent) {
-  const value = agent.cookies.get(RESULT_COOKIE) ?? '';
-  const last = value.at(-1) === 'A' ? 'B' : 'A';
-  agent.cookies.set(RESULT_COOKIE, value.slice(0, -1) + last);
+/**
+ * Alters a sealed cookie: the first character of its sealed part (the nonce's first bits).
+ * Not the last character: base64url's last character can carry unused bits, so changing
+ * it can leave the bytes as they were.
+ */
+function alterSealed(agent: Agent, name = RESULT_COOKIE) {
+  const value = agent.cookies.get(name) ?? '';
+  const at = value.lastIndexOf('.') + 1;
+  const altered = value[at] === 'A' ? 'B' : 'A';
+  agent.cookies.set(name, value.slice(0, at) + altered + value.slice(at + 1));
 }

@@ -48,27 +48,35 @@ for (const engine of await enginesUnderTest()) {
       return batch;
     }
 
-    for (const [name, storeBoth] of [
+    const storings = [
       ['one after the other', async (a: WriteBatch, b: WriteBatch) => [await a.store(db(), 1).then(ok, fail), await b.store(db(), 2).then(ok, fail)]],
       ['at the same time', (a: WriteBatch, b: WriteBatch) => Promise.all([a.store(db(), 1).then(ok, fail), b.store(db(), 2).then(ok, fail)])],
-    ] as const) {
-      test(`two batches ending one interaction, stored ${name}: one is stored whole, the other not at all`, async () => {
-        const interaction = `interaction-${name.replace(/\W/g, '')}`;
-        const target = `module-${name.replace(/\W/g, '')}`;
-        await db().insertInto('oidc_records').values(record('Interaction', interaction)).execute();
-        const outcomes = await storeBoth(resumeBatch(interaction, `${target}-a`, target), resumeBatch(interaction, `${target}-b`, target));
+    ] as const;
+    // An interaction is carried by the browser (no row; carried-interaction.ts), or stored
+    // as a row when too large to carry: either way its end is the mark of its uid as used.
+    for (const [name, storeBoth] of storings) {
+      for (const kept of ['carried', 'stored'] as const) {
+        test(`two batches ending one ${kept} interaction, stored ${name}: one is stored whole, the other not at all`, async () => {
+          const tag = `${kept}${name.replace(/\W/g, '')}`;
+          const interaction = `interaction-${tag}`;
+          const target = `module-${tag}`;
+          if (kept === 'stored') await db().insertInto('oidc_records').values(record('Interaction', interaction, { expires_at: 60_000 })).execute();
+          const outcomes = await storeBoth(resumeBatch(interaction, `${target}-a`, target), resumeBatch(interaction, `${target}-b`, target));
 
-        assert.equal(outcomes.filter((outcome) => outcome === 'stored').length, 1, String(outcomes));
-        assert.equal(outcomes.filter((outcome) => outcome instanceof InteractionAlreadyUsed).length, 1, String(outcomes));
-        const winner = outcomes[0] === 'stored' ? 'a' : 'b';
-        const loser = winner === 'a' ? 'b' : 'a';
-        assert.equal(await stored('Interaction', interaction), 0);
-        assert.equal(await stored('AuthorizationCode', `${target}-${winner}`), 1);
-        assert.equal(await stored('Session', `session-${target}-${winner}`), 1);
-        assert.equal(await stored('AuthorizationCode', `${target}-${loser}`), 0, "the loser's code is not stored");
-        assert.equal(await stored('Session', `session-${target}-${loser}`), 0, "nor its provider session");
-        assert.equal(await launches(target), 1, 'one launch audited');
-      });
+          assert.equal(outcomes.filter((outcome) => outcome === 'stored').length, 1, String(outcomes));
+          assert.equal(outcomes.filter((outcome) => outcome instanceof InteractionAlreadyUsed).length, 1, String(outcomes));
+          const winner = outcomes[0] === 'stored' ? 'a' : 'b';
+          const loser = winner === 'a' ? 'b' : 'a';
+          const marks = await db().selectFrom('oidc_records').select(['consumed_at', 'expires_at']).where('model', '=', 'Interaction').where('id', '=', interaction).execute();
+          assert.equal(marks.length, 1);
+          assert.ok(marks[0]?.consumed_at !== null && marks[0]?.expires_at !== null, 'the interaction is marked used, until it would have expired');
+          assert.equal(await stored('AuthorizationCode', `${target}-${winner}`), 1);
+          assert.equal(await stored('Session', `session-${target}-${winner}`), 1);
+          assert.equal(await stored('AuthorizationCode', `${target}-${loser}`), 0, "the loser's code is not stored");
+          assert.equal(await stored('Session', `session-${target}-${loser}`), 0, 'nor its provider session');
+          assert.equal(await launches(target), 1, 'one launch audited');
+        });
+      }
     }
 
     /** A code exchange's batch: the code spent (the guard), an access and a refresh token saved. */
@@ -81,10 +89,7 @@ for (const engine of await enginesUnderTest()) {
       return batch;
     }
 
-    for (const [name, storeBoth] of [
-      ['one after the other', async (a: WriteBatch, b: WriteBatch) => [await a.store(db(), 1).then(ok, fail), await b.store(db(), 2).then(ok, fail)]],
-      ['at the same time', (a: WriteBatch, b: WriteBatch) => Promise.all([a.store(db(), 1).then(ok, fail), b.store(db(), 2).then(ok, fail)])],
-    ] as const) {
+    for (const [name, storeBoth] of storings) {
       test(`two exchanges of one code, stored ${name}: one stores its tokens, the other nothing, and the grant ends`, async () => {
         const tag = name.replace(/\W/g, '');
         const [code, grant] = [`code-${tag}`, `grant-${tag}`];

@@ -83,7 +83,8 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     let details: Awaited<ReturnType<typeof provider.interactionDetails>>;
     try {
       presentAsPublic(request, publicUrl);
-      details = await provider.interactionDetails(request.raw, reply.raw);
+      // The interaction is read from the cookie its browser carries (carried-interaction.ts).
+      details = await oidc.carriedInteractions.withCookies(request.headers.cookie, () => provider.interactionDetails(request.raw, reply.raw));
     } catch {
       return sendPage(reply, 400, errorPage('This sign-in has expired', 'Go back to the application and start signing in again.'));
     }

@@ -16,6 +16,7 @@ import { clientKey, grantKey, INTROSPECTED, introspectedById, providerSessionKey
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 import { batchOfRequest, recordUpsert, revokeGrant, type RecordValues } from './write-batch.ts';
 import type { InteractionResults } from './interaction-result.ts';
+import type { CarriedInteractions } from './carried-interaction.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
 
@@ -41,7 +42,13 @@ const spentRecord = fixedQuery((db, model: string, id: string, now: number) =>
   db.updateTable('oidc_records').set({ consumed_at: now }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).returning('grant_id'),
 );
 
-export function createAdapterFactory(db: Db, clock: () => number, results?: InteractionResults) {
+/** What travels in the browser instead of in rows: a sign-in in progress, and its result on the way to the resume. */
+export interface CarriedInBrowser {
+  interactions: CarriedInteractions;
+  results: InteractionResults;
+}
+
+export function createAdapterFactory(db: Db, clock: () => number, carried?: CarriedInBrowser) {
   async function introspectedToken(id: string, model: string) {
     const rows = await rememberForRequest(`introspected-token:${id}`, () => introspectedById(db, id), INTROSPECTION_ROUTE);
     const row = rows.find((candidate) => candidate.model === model);
@@ -80,6 +87,13 @@ export function createAdapterFactory(db: Db, clock: () => number, results?: Inte
       };
       if (this.model === 'Grant') forgetForRequest(grantKey(id));
       if (this.model === 'Session' && payload.uid) forgetForRequest(providerSessionKey(payload.uid));
+      if (this.model === 'Interaction' && carried) {
+        // Carried in the browser (carried-interaction.ts), where it fits; read back from the
+        // batch for the rest of this request.
+        if (values.expires_at && carried.interactions.carry(id, values.payload, values.expires_at)) return batchOfRequest()?.carry(values);
+        // Stored as a row: a copy the browser carried earlier must not shadow it.
+        carried.interactions.drop(id);
+      }
       const binding = this.model === 'Grant' ? bindingForGrantSave(id) : undefined;
       const batch = batchOfRequest();
       if (batch) {
@@ -103,18 +117,30 @@ export function createAdapterFactory(db: Db, clock: () => number, results?: Inte
       if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientMetadataFor(db, id, clock()));
       const queued = batchOfRequest()?.queued(this.model, id);
       if (queued === 'destroyed') return undefined;
+      if (this.model === 'Interaction' && !queued) return this.#interaction(id);
       const row = queued?.values ?? (await storedRecord(this.model, id));
       if (!row) return undefined;
       // A grant is there only while the Gatehouse session it came from is live: refresh,
       // userinfo and introspection all look the grant up, so all three refuse together.
       // (A grant bound in this very request is bound to the session it just checked.)
       if (this.model === 'Grant' && !queued?.bound && !(await sessionBehindGrant(db, id, clock()))) return undefined;
-      const payload = this.#revive(row);
+      return this.#revive(row);
+    }
+
+    /**
+     * A sign-in in progress: carried by the browser, or stored when it was too large. The
+     * row is read either way: the resume leaves it marked used (write-batch.ts), and a used
+     * interaction is gone whatever the browser still carries.
+     */
+    async #interaction(id: string): Promise<Payload | undefined> {
+      const row = await storedRecord(this.model, id);
+      if (row && row.consumed_at !== null) return undefined;
+      const payload = carried?.interactions.carriedFor(id) ?? (row ? this.#revive(row) : undefined);
       // The resume reads the interaction's result from the sealed cookie the interaction
-      // route set, not from the row (interaction-result.ts).
-      if (payload && this.model === 'Interaction' && currentRoute() === 'resume') {
-        const carried = results?.carriedFor(id);
-        if (carried) payload.result = carried;
+      // route set (interaction-result.ts).
+      if (payload && currentRoute() === 'resume') {
+        const result = carried?.results.carriedFor(id);
+        if (result) payload.result = result;
       }
       return payload;
     }
@@ -174,6 +200,8 @@ export function createAdapterFactory(db: Db, clock: () => number, results?: Inte
       if (this.model === 'Grant') forgetForRequest(grantKey(id));
       // A provider session is remembered by uid, which its id does not give: forget them all.
       if (this.model === 'Session') forgetForRequest(providerSessionKey(''), { prefix: true });
+      // The resume's end of a sign-in: the browser's copy goes too (it would meet the used mark).
+      if (this.model === 'Interaction') carried?.interactions.drop(id);
       const batch = batchOfRequest();
       if (batch) return batch.destroy(this.model, id);
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('id', '=', id).execute();

@@ -15,7 +15,8 @@ import { userMayUse } from '../access.ts';
 import { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { cookieInHeader } from '../../http/cookies.ts';
-import type { InteractionResults } from './interaction-result.ts';
+import { INTERACTION_TTL_S, interactionPath } from './carried-interaction.ts';
+import type { CarriedInBrowser } from './adapter.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
 import { grantServesSession, saveGrantBound, lifetimeWithinSession, tokenUseAllowed } from './session-binding.ts';
@@ -28,8 +29,8 @@ const MAX_SESSION_S = 24 * HOUR_S;
 export interface OidcOptions {
   sessionCookieName: string;
   keys: PrivateJwk[];
-  /** Interaction results carried to the resume in a sealed cookie (interaction-result.ts). */
-  interactionResults: InteractionResults;
+  /** Sign-ins in progress and their results, carried by the browser in sealed cookies (carried-interaction.ts, interaction-result.ts). */
+  carried: CarriedInBrowser;
 }
 
 export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
@@ -82,7 +83,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   );
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(deps.db, deps.clock, options.interactionResults),
+    adapter: createAdapterFactory(deps.db, deps.clock, options.carried),
     // With a token (code, refresh, userinfo), the module it was issued to must still be
     // enabled for the user's company.
     // ...and the Gatehouse session the token's grant came from must still be live
@@ -109,7 +110,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     acrValues: [ACR_2FA, ACR_PHISHING_RESISTANT],
     interactions: {
       policy,
-      url: (_ctx, interaction) => `/oidc-interaction/${interaction.uid}`,
+      url: (_ctx, interaction) => interactionPath(interaction.uid),
     },
     cookies: {
       keys: [deps.deriveKey('oidc-cookies').toString('base64url')],
@@ -186,7 +187,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       AuthorizationCode: 60,
       ClientCredentials: 10 * 60,
       IdToken: HOUR_S,
-      Interaction: 30 * 60,
+      Interaction: INTERACTION_TTL_S,
       // Never outlive the longest absolute limit a company may set.
       Grant: MAX_SESSION_S,
       RefreshToken: (ctx) => lifetimeWithinSession(ctx, MAX_SESSION_S, deps.clock()),

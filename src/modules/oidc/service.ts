@@ -17,6 +17,7 @@ import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
 import { clearingCookieLine, cookieInHeader, cookieNames } from '../../http/cookies.ts';
 import { interactionResults, type InteractionResults } from './interaction-result.ts';
+import { carriedInteractions, type CarriedInteractions } from './carried-interaction.ts';
 
 const KEY_CHECK_MS = 60_000;
 // Discovery and the key set are public and change rarely, so clients and caches may keep
@@ -42,6 +43,8 @@ export interface OidcService {
   backchannel: BackchannelWorker;
   /** Seals an interaction's result for the resume (interaction-result.ts). */
   interactionResults: InteractionResults;
+  /** Sign-ins in progress, carried by the browser (carried-interaction.ts). */
+  carriedInteractions: CarriedInteractions;
   close(): Promise<void>;
 }
 
@@ -58,6 +61,7 @@ export async function createOidcService(
   let loaded = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
   const cookies = cookieNames(deps.config.secureCookies);
   const results = interactionResults(deps.secrets, cookies.oidcResult, deps.clock);
+  const interactions = carriedInteractions(deps.secrets, cookies.oidcInteraction, deps.config.secureCookies, deps.clock);
 
   function launchEvent(ctx: KoaContextWithOIDC): AuditEvent | undefined {
     const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
@@ -75,7 +79,7 @@ export async function createOidcService(
   }
 
   const build = () => {
-    const provider = buildProvider(deps, { sessionCookieName: cookies.session, keys: loaded.keys, interactionResults: results });
+    const provider = buildProvider(deps, { sessionCookieName: cookies.session, keys: loaded.keys, carried: { interactions, results } });
     // The result's cookie has done its work once the resume has answered with it. A resume
     // whose writes could not be stored keeps it, so trying again can finish.
     provider.use(async (ctx, next) => {
@@ -220,6 +224,7 @@ export async function createOidcService(
     reloadKeys,
     backchannel,
     interactionResults: results,
+    carriedInteractions: interactions,
     async close() {
       clearInterval(timer);
       await backchannel.stop();

@@ -11,9 +11,10 @@
 //
 // A batch may have a guard, the conditional write that makes something single-use, and
 // writes the rest only if the guard's write found its record:
-// - the resume's batch begins with the end of its interaction: of two resumes of one
-//   interaction racing, one gets a code and the other an error (InteractionAlreadyUsed),
-//   where both used to get a code;
+// - the resume's batch begins with the end of its interaction, which marks its uid used
+//   (the interaction itself is carried by the browser, carried-interaction.ts, or stored
+//   when too large): of two resumes of one interaction racing, one gets a code and the
+//   other an error (InteractionAlreadyUsed), where both used to get a code;
 // - the token route's begins with the spend of its code or refresh token (`consume`): of
 //   two exchanges racing, one gets tokens; the other (AlreadySpent) gets invalid_grant,
 //   and the grant with every token it gave is revoked, as RFC 6749 §4.1.2 asks of a code
@@ -24,6 +25,7 @@ import { Provider } from 'oidc-provider';
 import { auditRow, type AuditEvent } from '../../audit/index.ts';
 import type { Database, Db } from '../../storage/index.ts';
 import { grantBindingRow, onBindingConflict, type GrantBinding } from './session-binding.ts';
+import { INTERACTION_TTL_S } from './carried-interaction.ts';
 
 export type RecordValues = Insertable<Database['oidc_records']>;
 
@@ -52,11 +54,12 @@ export class AlreadySpent extends Error {
   }
 }
 
-/** The write a batch depends on: the interaction's delete (resume) or the code's or refresh token's spend (token). */
-type Guard = { kind: 'delete'; model: string; id: string } | { kind: 'spend'; model: string; id: string; at: number };
+/** The write a batch depends on: the interaction's end (resume) or the code's or refresh token's spend (token). */
+type Guard = { kind: 'end'; model: string; id: string } | { kind: 'spend'; model: string; id: string; at: number };
 
 type RecordWrite =
-  | { kind: 'save'; values: RecordValues; binding: GrantBinding | undefined; replaces: boolean }
+  // `carried`: travels in the browser (carried-interaction.ts), kept here only for reads.
+  | { kind: 'save'; values: RecordValues; binding: GrantBinding | undefined; replaces: boolean; carried?: boolean }
   | { kind: 'destroy'; model: string; id: string };
 
 const keyOf = (model: string, id: string) => `${model}\u0000${id}`;
@@ -73,13 +76,19 @@ export class WriteBatch {
 
   /** Nothing to store: no record, no audit event, and no guard (a spend must be stored even alone). */
   get empty(): boolean {
-    return this.#records.size === 0 && this.#audits.length === 0 && this.#guard === undefined;
+    const stored = [...this.#records.values()].some((write) => write.kind === 'destroy' || !write.carried);
+    return !stored && this.#audits.length === 0 && this.#guard === undefined;
+  }
+
+  /** A record the browser carries instead (an interaction): seen by this request's reads, never stored. */
+  carry(values: RecordValues): void {
+    this.#records.set(keyOf(values.model, values.id), { kind: 'save', values, binding: undefined, replaces: false, carried: true });
   }
 
   save(values: RecordValues, binding: GrantBinding | undefined): void {
     const key = keyOf(values.model, values.id);
     const earlier = this.#records.get(key);
-    // The guard's record made again: its delete is no longer the request's last word on it.
+    // The guard's record made again: its end is no longer the request's last word on it.
     if (this.#guard && keyOf(this.#guard.model, this.#guard.id) === key) this.#guard = undefined;
     this.#records.set(key, {
       kind: 'save',
@@ -92,8 +101,8 @@ export class WriteBatch {
 
   destroy(model: string, id: string): void {
     const key = keyOf(model, id);
-    // The resume ends the interaction it found: that delete is the batch's condition.
-    if (this.#route === 'resume' && model === 'Interaction' && !this.#guard && !this.#records.has(key)) this.#guard = { kind: 'delete', model, id };
+    // The resume ends the interaction it found: marking it used is the batch's condition.
+    if (this.#route === 'resume' && model === 'Interaction' && !this.#guard && !this.#records.has(key)) this.#guard = { kind: 'end', model, id };
     this.#records.set(key, { kind: 'destroy', model, id });
   }
 
@@ -148,8 +157,8 @@ export class WriteBatch {
     const onPostgres = db.getExecutor().adapter instanceof PostgresAdapter;
     // Parts of PostgreSQL's WITH that write only if the guard's write found its record.
     const guarded = guard !== undefined && onPostgres;
-    const guardKey = guard?.kind === 'delete' ? keyOf(guard.model, guard.id) : undefined;
-    const writes = [...this.#records].filter(([key]) => key !== guardKey).map(([, write]) => write);
+    const guardKey = guard?.kind === 'end' ? keyOf(guard.model, guard.id) : undefined;
+    const writes = [...this.#records].filter(([key, write]) => key !== guardKey && !(write.kind === 'save' && write.carried)).map(([, write]) => write);
     const destroyed = writes.flatMap((write) => (write.kind === 'destroy' ? [write] : []));
     const saved = writes.flatMap((write) => (write.kind === 'save' ? [write] : []));
     const bindings = saved.flatMap(({ binding }) => (binding ? [grantBindingRow(binding, now)] : []));
@@ -169,17 +178,17 @@ export class WriteBatch {
     parts.push(...rowInserts('module_grant_sessions', bindings, guarded, (insert) => insert.onConflict(onBindingConflict)));
     parts.push(...rowInserts('audit_events', this.#audits.map((event) => auditRow(now, event)), guarded, (insert) => insert));
 
-    if (!guard && parts.length === 1) {
-      await parts[0]!(db).execute();
+    if (!guard && parts.length <= 1) {
+      await parts[0]?.(db).execute();
     } else if (onPostgres) {
-      const start = guard ? db.with('guard', (qc) => guardWrite(qc, guard)) : db;
+      const start = guard ? db.with('guard', (qc) => guardWrite(qc, guard, now)) : db;
       const statement = parts.reduce<QueryCreator<Database>>((qc, part, i) => qc.with(`part_${i}`, (inner) => part(inner) as never), start as unknown as QueryCreator<Database>);
       const [row] = await statement.selectNoFrom(guard ? sql<number>`(select count(*) from guard)`.as('found') : sql<number>`1`.as('found')).execute();
       if (guard && Number(row?.found) !== 1) await refuseGuarded(db, guard);
     } else {
       // SQLite cannot write inside WITH: the same parts in one transaction, one commit.
       const found = await db.transaction().execute(async (tx) => {
-        if (guard && (await guardWrite(tx, guard).execute()).length !== 1) return false;
+        if (guard && (await guardWrite(tx, guard, now).execute()).length !== 1) return false;
         for (const part of parts) await part(tx).execute();
         return true;
       });
@@ -188,9 +197,19 @@ export class WriteBatch {
   }
 }
 
-/** The guard's write: the interaction's delete, or the record's spend if it is not spent yet. */
-function guardWrite(qc: QueryCreator<Database>, guard: Guard) {
-  if (guard.kind === 'delete') return qc.deleteFrom('oidc_records').where('model', '=', guard.model).where('id', '=', guard.id).returning('id');
+/**
+ * The guard's write: the record's spend if it is not spent yet; for an interaction, its uid
+ * marked used unless it is already. The mark is its stored row spent, or a row of its own
+ * when the browser carried the interaction, kept until any cookie carrying it has expired.
+ */
+function guardWrite(qc: QueryCreator<Database>, guard: Guard, now: number) {
+  if (guard.kind === 'end') {
+    return qc
+      .insertInto('oidc_records')
+      .values({ model: guard.model, id: guard.id, payload: '{}', expires_at: now + INTERACTION_TTL_S * 1000, consumed_at: now })
+      .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet({ consumed_at: now }).where('oidc_records.consumed_at', 'is', null))
+      .returning('id');
+  }
   return qc
     .updateTable('oidc_records')
     .set({ consumed_at: guard.at })
@@ -202,7 +221,7 @@ function guardWrite(qc: QueryCreator<Database>, guard: Guard) {
 
 /** The guard found nothing: nothing of the batch was written. A spent record's grant ends with all it gave. */
 async function refuseGuarded(db: Db, guard: Guard): Promise<never> {
-  if (guard.kind === 'delete') throw new InteractionAlreadyUsed();
+  if (guard.kind === 'end') throw new InteractionAlreadyUsed();
   const spent = await db.selectFrom('oidc_records').select('grant_id').where('model', '=', guard.model).where('id', '=', guard.id).executeTakeFirst();
   if (spent?.grant_id) await revokeGrant(db, spent.grant_id);
   throw new AlreadySpent();
@@ -240,7 +259,7 @@ type BatchedTable = 'oidc_records' | 'module_grant_sessions' | 'audit_events';
 
 /**
  * The INSERTs of `rows`: one multi-row statement, or when `guarded` one per row, each
- * writing only if the guard's delete found its record. PostgreSQL types the values of
+ * writing only if the guard's write found its record. PostgreSQL types the values of
  * `INSERT ... SELECT $1, $2 WHERE ...` by their columns, as it types VALUES, so that needs
  * no casts (but a UNION of such rows would).
  */
