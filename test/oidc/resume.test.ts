@@ -171,7 +171,7 @@ for (const engine of await enginesUnderTest()) {
 
       const interaction = await agent.get(interactionPath);
       assert.equal(interaction.status, 303, `the interaction route finds it: ${interaction.status}`);
-      const resumed = await agent.get(new URL(interaction.headers.get('location') ?? '', server.url).pathname);
+      const resumed = await agent.get(new URL(interaction.headers.get('location') ?? '', agent.baseUrl).pathname);
       assert.ok(codeIn(resumed), `a code: ${resumed.status} ${resumed.headers.get('location')}`);
       assert.equal(agent.cookies.has(interactionCookie(uid)), false, 'the resume clears it');
       assert.notEqual((await interactionRow(uid))?.consumed_at ?? null, null, 'its uid is marked used');
@@ -235,7 +235,7 @@ for (const engine of await enginesUnderTest()) {
     async function throughInteractionAt(agent: Agent, interactionPath: string) {
       const interaction = await agent.get(interactionPath);
       assert.equal(interaction.status, 303, `the interaction route answered ${interaction.status}`);
-      return { resume: new URL(interaction.headers.get('location') ?? '', server.url), sealed: agent.cookies.get(RESULT_COOKIE) ?? assert.fail('a result') };
+      return { resume: new URL(interaction.headers.get('location') ?? '', agent.baseUrl), sealed: agent.cookies.get(RESULT_COOKIE) ?? assert.fail('a result') };
     }
   });
 }
