@@ -39,6 +39,7 @@ const envSchema = z.object({
   GATEHOUSE_STRICT_RESPONSES: z.enum(['true', 'false']).optional(),
   NODE_ENV: z.string().optional(),
   GATEHOUSE_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+  GATEHOUSE_POSTGRES_PREPARED: z.enum(['true', 'false']).default('true'),
   GATEHOUSE_WORKERS: z.union([z.literal('auto'), positiveInt.max(64)]).default(1),
   GATEHOUSE_METRICS_PORT: port.optional(),
   GATEHOUSE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -54,7 +55,7 @@ export type Config = Readonly<{
   publicUrl: URL;
   dataDir: string;
   /** SQLite's `synchronous`: `full` unless the operator accepts losing the last commits to a power cut. */
-  database: { kind: 'sqlite'; file: string; synchronous: 'full' | 'normal' } | { kind: 'postgres'; url: string };
+  database: { kind: 'sqlite'; file: string; synchronous: 'full' | 'normal' } | { kind: 'postgres'; url: string; preparedStatements: boolean };
   /** Base64 AES-256 key; when absent one is generated and kept in the data folder. */
   secretKey: string | undefined;
   platformName: string;
@@ -111,7 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(e.GATEHOUSE_DATA_DIR);
   const dbUrl = e.GATEHOUSE_DATABASE_URL;
   const database: Config['database'] = dbUrl?.startsWith('postgres')
-    ? { kind: 'postgres', url: dbUrl }
+    ? { kind: 'postgres', url: dbUrl, preparedStatements: e.GATEHOUSE_POSTGRES_PREPARED === 'true' }
     : { kind: 'sqlite', file: dbUrl ? dbUrl.slice('sqlite:'.length) : path.join(dataDir, 'gatehouse.db'), synchronous: e.GATEHOUSE_SQLITE_SYNCHRONOUS };
   return Object.freeze({
     port: e.PORT,

@@ -9,7 +9,8 @@
 // checked when the query is first compiled. So a fixed query cannot end up with a value
 // spliced into its SQL, and a shape that depends on the values cannot be written as one
 // (it would fail that check or visibly take no argument).
-import type { CompiledQuery, Compilable } from 'kysely';
+import { PostgresAdapter, type CompiledQuery, type Compilable } from 'kysely';
+import { registerPrepared } from '../storage/prepared-statements.ts';
 import type { Queryable } from '../storage/index.ts';
 
 /** Stands for argument `i` in the one build of the query; calls bind their values by position. */
@@ -47,6 +48,8 @@ export function fixedQuery<Args extends unknown[], Row>(build: (db: Queryable, .
       }
       found = { query, sources };
       prepared.set(adapter, found);
+      // On PostgreSQL, sent by name: parsed and planned once per connection.
+      if (adapter instanceof PostgresAdapter) registerPrepared(query.sql);
     }
     return found;
   }

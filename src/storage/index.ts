@@ -15,7 +15,10 @@ export type Tx = Transaction<Database>;
 /** Either the pool or an open transaction: store functions accept both. */
 export type Queryable = Kysely<Database>;
 
-export type DatabaseSettings = { kind: 'sqlite'; file: string; synchronous?: SqliteSynchronous } | { kind: 'postgres'; url: string };
+export type DatabaseSettings =
+  | { kind: 'sqlite'; file: string; synchronous?: SqliteSynchronous }
+  /** preparedStatements: the hot reads sent as named prepared statements (default; prepared-statements.ts). */
+  | { kind: 'postgres'; url: string; preparedStatements?: boolean };
 
 /** A lost connection, as safe to log: code and message, never the connection settings. */
 export type ConnectionLoss = ReturnType<typeof describeDatabaseError>;
@@ -59,7 +62,7 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
   if (settings.kind === 'postgres') {
     // pg and its parsers load only for PostgreSQL: a SQLite node never holds them.
     const { createPostgresDialect, createPostgresPool } = await import('./postgres.ts');
-    pool = createPostgresPool(settings.url, (error) => report(describeDatabaseError(error)));
+    pool = createPostgresPool(settings.url, (error) => report(describeDatabaseError(error)), { preparedStatements: settings.preparedStatements ?? true });
     dialect = createPostgresDialect(pool);
   } else {
     const sqlite = createSqliteDialect(openSqliteDatabase(settings.file, settings.synchronous), options.onCommit);

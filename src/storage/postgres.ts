@@ -2,6 +2,7 @@
 // inside Number's safe range, so they are parsed as numbers rather than strings.
 import pg from 'pg';
 import { PostgresDialect } from 'kysely';
+import { preparedNameOf } from './prepared-statements.ts';
 
 const INT8_OID = 20;
 
@@ -16,7 +17,7 @@ const INT8_OID = 20;
  * (its request answers 503), Kysely hands the dead client back, and the pool drops it
  * and connects afresh for the next request.
  */
-export function createPostgresPool(url: string, connectionLost: (error: unknown) => void): pg.Pool {
+export function createPostgresPool(url: string, connectionLost: (error: unknown) => void, options: { preparedStatements?: boolean } = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -25,6 +26,7 @@ export function createPostgresPool(url: string, connectionLost: (error: unknown)
   });
   // 'connect' fires once per new client, before anyone can use it.
   pool.on('connect', (client) => {
+    if (options.preparedStatements !== false) sendRegisteredByName(client);
     let reported = false;
     client.on('error', (error) => {
       // A dying connection can emit several errors (the server's FATAL, then the closed
@@ -37,6 +39,22 @@ export function createPostgresPool(url: string, connectionLost: (error: unknown)
   // The pool re-emits an idle client's error after the listener above has seen it.
   pool.on('error', () => {});
   return pool;
+}
+
+/**
+ * The client sends a registered statement (prepared-statements.ts) by name: pg parses a
+ * name once per connection and then only binds and executes it. Kysely runs every query
+ * as `client.query(text, values)`, so that call is the one place to choose. The
+ * prototype's query is looked up on each call, not kept, so whatever wraps it (the tests'
+ * statement counter) still sees every statement.
+ */
+function sendRegisteredByName(client: pg.PoolClient): void {
+  client.query = function byNameWhenRegistered(this: pg.PoolClient, ...args: unknown[]) {
+    const [text, values] = args;
+    const name = args.length === 2 && typeof text === 'string' && Array.isArray(values) ? preparedNameOf(text) : undefined;
+    const query = Object.getPrototypeOf(this).query as (...a: unknown[]) => unknown;
+    return name ? query.call(this, { name, text, values }) : query.apply(this, args);
+  } as typeof client.query;
 }
 
 export function createPostgresDialect(pool: pg.Pool): PostgresDialect {

@@ -1,6 +1,9 @@
 // Queries compiled once (src/shared/fixed-query.ts) answer exactly as the same query built
 // each time, on both engines, in and out of transactions; a query whose argument would be
-// spliced into its SQL, or left out of it, is refused when first used.
+// spliced into its SQL, or left out of it, is refused when first used. On PostgreSQL they
+// are sent as named prepared statements (src/storage/prepared-statements.ts), unless the
+// operator turns that off (GATEHOUSE_POSTGRES_PREPARED=false, for a pooler that cannot
+// keep them), and answer the same past the runs after which PostgreSQL keeps one plan.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
@@ -64,6 +67,37 @@ for (const engine of await enginesUnderTest()) {
         assert.deepEqual(await userInCompany(tx, ids.Northwind as string, 'grace'), []);
       });
     });
+
+    if (engine === 'postgres') {
+      /** The statements this connection holds prepared, read in the transaction that ran the fixed query. */
+      const preparedAfterRun = (db: Storage['db']) =>
+        db.transaction().execute(async (tx) => {
+          await userInCompany(tx, ids.Northwind as string, 'ada');
+          const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements where not from_sql`.execute(tx);
+          return rows.map((row) => row.statement);
+        });
+
+      test('sent by name, it answers each call with its own arguments past the plan PostgreSQL settles on', async () => {
+        assert.ok((await preparedAfterRun(storage.db)).some((statement) => /from "users"/.test(statement)), 'the fixed query is prepared on the connection');
+        // PostgreSQL plans a prepared statement for its values five times, then may keep one generic plan.
+        for (let run = 0; run < 12; run++) {
+          const name = run % 2 === 0 ? 'Northwind' : 'Contoso';
+          const rows = await userInCompany(storage.db, ids[name] as string, 'ada');
+          assert.deepEqual(rows.map((row) => row.companyName), [name], `run ${run}`);
+          assert.deepEqual(await userInCompany(storage.db, ids[name] as string, 'nobody'), [], `run ${run}`);
+        }
+      });
+
+      test('with prepared statements turned off, nothing is left prepared on the connection', async () => {
+        const plain = await openStorage({ kind: 'postgres', url: database.url, preparedStatements: false });
+        try {
+          assert.deepEqual(await preparedAfterRun(plain.db), []);
+          assert.deepEqual((await userInCompany(plain.db, ids.Contoso as string, 'ada')).map((row) => row.companyName), ['Contoso']);
+        } finally {
+          await plain.close();
+        }
+      });
+    }
 
     test('an argument spliced into the SQL text, or not used at all, is refused', async () => {
       const spliced = fixedQuery((db, name: string) => db.selectFrom('companies').select('id').where(sql<boolean>`name = ${sql.lit(name)}`));
