@@ -4,6 +4,7 @@
 // an unknown company costs what a known one does: identify's answer and its time say
 // nothing about which names exist.
 import { sql } from 'kysely';
+import { fixedQuery } from '../shared/fixed-query.ts';
 import { nameLookup, namedRow } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
 import { idsOfUsersNamed } from '../users/index.ts';
@@ -16,18 +17,25 @@ export interface IdentifiedNames {
   provider: { name: string } | null;
 }
 
+// A fixed query (shared/fixed-query.ts): compiled once, and on PostgreSQL prepared once per
+// connection. Its arguments are the two names' lookup keys (text.ts nameLookup).
+const identifiedRows = fixedQuery(
+  (db, companyKey: string, companyLegacy: string, companyCaseKey: string, userKey: string, userLegacy: string, userCaseKey: string) => {
+    const companyOrNone = sql<string>`coalesce(companies.id, ${NO_SUCH_ID})`;
+    return db
+      .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('probe'))
+      .leftJoin('companies', (join) =>
+        join.on((eb) => eb.or([eb('companies.name_key', 'in', [companyKey, companyLegacy]), eb('companies.case_key', '=', companyCaseKey)])),
+      )
+      .leftJoin('users', (join) => join.on('users.id', 'in', idsOfUsersNamed(db, companyOrNone, { key: userKey, legacy: userLegacy, caseKey: userCaseKey })))
+      .leftJoin('sso_providers', (join) => join.on('sso_providers.company_id', '=', companyOrNone).on('sso_providers.enabled', '=', 1))
+      .select(['companies.id as company_id', 'companies.name_key', 'users.id as user_id', 'users.username_key', 'sso_providers.name as provider']);
+  },
+);
+
 export async function readIdentifiedNames(db: Queryable, companyName: string, username: string): Promise<IdentifiedNames> {
-  const companyOrNone = sql<string>`coalesce(companies.id, ${NO_SUCH_ID})`;
   const [named, user] = [nameLookup(companyName), nameLookup(username)];
-  const rows = await db
-    .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('probe'))
-    .leftJoin('companies', (join) =>
-      join.on((eb) => eb.or([eb('companies.name_key', 'in', [named.key, named.legacy]), eb('companies.case_key', '=', named.caseKey)])),
-    )
-    .leftJoin('users', (join) => join.on('users.id', 'in', idsOfUsersNamed(db, companyOrNone, user)))
-    .leftJoin('sso_providers', (join) => join.on('sso_providers.company_id', '=', companyOrNone).on('sso_providers.enabled', '=', 1))
-    .select(['companies.id as company_id', 'companies.name_key', 'users.id as user_id', 'users.username_key', 'sso_providers.name as provider'])
-    .execute();
+  const rows = await identifiedRows(db, named.key, named.legacy, named.caseKey, user.key, user.legacy, user.caseKey);
   // Up to two companies (a flagged one answers to its exact name first), each with up to two users.
   const company = namedRow(
     rows.filter((row) => row.company_id !== null),

@@ -10,10 +10,17 @@ export const IP_MAX_FAILURES = 30;
 /** Requests whose address is unknown (not a valid address) share one count: never none. */
 const UNKNOWN_ADDRESS = 'unknown';
 
-/** Whether the address is past the limit in its window: 1 or 0, for the password step's read (login-subject.ts). */
-export function ipThrottledNow(ip: string | null, now: number) {
-  return sql<number>`case when exists (select 1 from login_throttle where login_throttle.ip = ${ip ?? UNKNOWN_ADDRESS} and login_throttle.window_start > ${now - IP_WINDOW_MS} and login_throttle.failures >= ${IP_MAX_FAILURES}) then 1 else 0 end`;
+/**
+ * Whether the address is past the limit in its window: 1 or 0, for the password step's read
+ * (login-subject.ts, a fixed query: `address` and `windowStart` are its bound arguments,
+ * from throttleArguments).
+ */
+export function ipThrottledSince(address: string, windowStart: number) {
+  return sql<number>`case when exists (select 1 from login_throttle where login_throttle.ip = ${address} and login_throttle.window_start > ${windowStart} and login_throttle.failures >= ${IP_MAX_FAILURES}) then 1 else 0 end`;
 }
+
+/** The address counted for `ip`, and the start of the window that counts at `now`. */
+export const throttleArguments = (ip: string | null, now: number) => [ip ?? UNKNOWN_ADDRESS, now - IP_WINDOW_MS] as const;
 
 /** Counts one failure for the address, atomically, starting a new window when due. */
 export async function countIpFailure(db: Queryable, ip: string | null, now: number): Promise<void> {

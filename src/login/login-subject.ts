@@ -10,7 +10,8 @@ import type { Queryable } from '../storage/index.ts';
 import type { CompaniesTable } from '../storage/schema.ts';
 import type { UserRow } from '../users/index.ts';
 import { hashToken } from '../crypto/index.ts';
-import { ipThrottledNow } from './ip-throttle.ts';
+import { ipThrottledSince, throttleArguments } from './ip-throttle.ts';
+import { fixedQuery } from '../shared/fixed-query.ts';
 import type { FlowRow } from './flows.ts';
 import { NO_SUCH_ID } from '../shared/no-such-id.ts';
 
@@ -61,31 +62,45 @@ function subjectOf(row: SubjectRow): LoginSubject | undefined {
   };
 }
 
-/** The user (none when `who` names none) joined with what the login decides on, as one row. */
-function subjectRow(db: Queryable, who: { company_id: string | null; user_id: string | null }) {
+/** The user (none when the ids name none) joined with what the login decides on, as one row. */
+function subjectRow(db: Queryable, companyId: string, userId: string) {
   return db
     .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('here'))
-    .leftJoin('users', (join) => join.on('users.company_id', '=', who.company_id ?? NO_SUCH_ID).on('users.id', '=', who.user_id ?? NO_SUCH_ID))
+    .leftJoin('users', (join) => join.on('users.company_id', '=', companyId).on('users.id', '=', userId))
     .leftJoin('companies', 'companies.id', 'users.company_id')
     .selectAll('users')
     .select([...COMPANY_COLUMNS, keyCount, providerOn]);
 }
 
+// The login's reads are fixed queries (shared/fixed-query.ts): compiled once, and on
+// PostgreSQL prepared once per connection, as the token requests' reads are.
+const subjectById = fixedQuery((db, companyId: string, userId: string) => subjectRow(db, companyId, userId));
+const subjectWithThrottle = fixedQuery((db, companyId: string, userId: string, address: string, windowStart: number) =>
+  subjectRow(db, companyId, userId).select(ipThrottledSince(address, windowStart).as('ip_throttled')),
+);
+
+/** The one row a select from `(select 1)` always gives. */
+function onlyRow<Row>(rows: Row[]): Row {
+  const [row] = rows;
+  if (row === undefined) throw new Error('the login read gave no row');
+  return row;
+}
+
 /** The password step's one read: the address's throttle, and the flow's user (none when the flow names none). */
 export async function passwordStepRead(db: Queryable, ip: string | null, who: Pick<FlowRow, 'company_id' | 'user_id'>, now: number) {
-  const row = await subjectRow(db, who).select(ipThrottledNow(ip, now).as('ip_throttled')).executeTakeFirstOrThrow();
+  const row = onlyRow(await subjectWithThrottle(db, who.company_id ?? NO_SUCH_ID, who.user_id ?? NO_SUCH_ID, ...throttleArguments(ip, now)));
   const { ip_throttled, ...subject } = row;
   return { ipThrottled: Number(ip_throttled) === 1, subject: who.company_id && who.user_id ? subjectOf(subject) : undefined };
 }
 
 /** A user as the login decides on them, in one read (a passkey's sign-in, which has no flow user yet). */
 export async function readLoginSubject(db: Queryable, companyId: string, userId: string): Promise<LoginSubject | undefined> {
-  return subjectOf(await subjectRow(db, { company_id: companyId, user_id: userId }).executeTakeFirstOrThrow());
+  return subjectOf(onlyRow(await subjectById(db, companyId, userId)));
 }
 
-/** A stored flow, unexpired, with its user as the code step needs them (undefined: no such flow). */
-export async function storedFlowWithSubject(db: Queryable, token: string, now: number): Promise<{ flow: FlowRow; subject: LoginSubject | undefined } | undefined> {
-  const row = await db
+/** A stored flow by its id's hash, unexpired, with its user joined as the login decides on them. */
+const flowWithSubject = fixedQuery((db, idHash: string, now: number) =>
+  db
     .selectFrom('login_flows')
     .leftJoin('users', (join) => join.onRef('users.company_id', '=', 'login_flows.company_id').onRef('users.id', '=', 'login_flows.user_id'))
     .leftJoin('companies', 'companies.id', 'users.company_id')
@@ -106,9 +121,13 @@ export async function storedFlowWithSubject(db: Queryable, token: string, now: n
       'login_flows.created_at as flow_created_at',
       'login_flows.first_factor as flow_first_factor',
     ])
-    .where('login_flows.id_hash', '=', hashToken(token))
-    .where('login_flows.expires_at', '>', now)
-    .executeTakeFirst();
+    .where('login_flows.id_hash', '=', idHash)
+    .where('login_flows.expires_at', '>', now),
+);
+
+/** A stored flow, unexpired, with its user as the code step needs them (undefined: no such flow). */
+export async function storedFlowWithSubject(db: Queryable, token: string, now: number): Promise<{ flow: FlowRow; subject: LoginSubject | undefined } | undefined> {
+  const [row] = await flowWithSubject(db, hashToken(token), now);
   if (!row) return undefined;
   const {
     flow_id_hash,
