@@ -1,9 +1,12 @@
 // Envelope for secrets at rest (TOTP seeds, queued mail): AES-256-GCM with a random
 // 96-bit IV. The ciphertext names its key ("v1:<keyId>:..."), so a new key can be added
 // and old values still read while they are re-encrypted.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 const VERSION = 'v1';
+const IV_BYTES = 12;
+/** GCM's full tag, and only it: a shorter one would be accepted otherwise, and easier to guess. */
+const TAG_BYTES = 16;
 
 export interface SecretBox {
   encrypt(plaintext: string, context: string): string;
@@ -21,12 +24,14 @@ function keyIdOf(key: Buffer): string {
 export function createSecretBox(keysBase64: string[]): SecretBox {
   const keys = keysBase64.map((k) => Buffer.from(k, 'base64'));
   if (keys.length === 0 || keys.some((k) => k.length !== 32)) throw new Error('secret keys must be 32 bytes');
-  const byId = new Map(keys.map((k) => [keyIdOf(k), k]));
-  const current = keys[0] as Buffer;
-  const currentId = keyIdOf(current);
+  // Key objects made once: given a Buffer, every cipher would make one anew (a sealed
+  // cookie is opened or made on most sign-in requests).
+  const byId = new Map<string, KeyObject>(keys.map((k) => [keyIdOf(k), createSecretKey(k)]));
+  const currentId = keyIdOf(keys[0] as Buffer);
+  const current = byId.get(currentId) as KeyObject;
   return {
     encrypt(plaintext, context) {
-      const iv = randomBytes(12);
+      const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', current, iv);
       cipher.setAAD(Buffer.from(context));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
@@ -38,10 +43,11 @@ export function createSecretBox(keysBase64: string[]): SecretBox {
       const key = keyId ? byId.get(keyId) : undefined;
       if (version !== VERSION || !key || !sealed) throw new Error('unreadable secret (unknown version or key)');
       const raw = Buffer.from(sealed, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+      if (raw.length < IV_BYTES + TAG_BYTES) throw new Error('unreadable secret (too short)');
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(context));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+      decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
     },
   };
 }
