@@ -10,9 +10,25 @@ import { PostgresAdapter } from 'kysely';
 import { errors } from 'oidc-provider';
 import type { Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
-import { clientMetadataFor } from './clients.ts';
-import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest } from './request-memo.ts';
-import { clientKey, grantKey, INTROSPECTED, introspectedById, providerSessionKey, rememberTokenParts, tokenById, type StoredRecord } from './token-reads.ts';
+import { clientMetadataFor, clientMetadataOf, type ClientModule } from './clients.ts';
+import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest, seedForRequest } from './request-memo.ts';
+import {
+  callerWithIntrospected,
+  callerWithToken,
+  clientKey,
+  grantKey,
+  INTROSPECTED,
+  introspectedById,
+  introspectedKey,
+  providerSessionKey,
+  rememberTokenParts,
+  splitCallerRows,
+  tokenById,
+  tokenKey,
+  type StoredRecord,
+} from './token-reads.ts';
+import { apiClientMetadata } from '../../api-clients/index.ts';
+import { Provider } from 'oidc-provider';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 import { batchOfRequest, recordUpsert, revokeGrant, type RecordValues } from './write-batch.ts';
 import type { InteractionResults } from './interaction-result.ts';
@@ -48,19 +64,54 @@ export interface CarriedInBrowser {
   results: InteractionResults;
 }
 
+/** The token a provider request names, read with its client: introspection's (any token model), or the code or refresh token a token request redeems. */
+function tokenNamedByRequest(): { model: string | undefined; id: string } | undefined {
+  const params = (Provider.ctx as { oidc?: { params?: Record<string, unknown> } } | undefined)?.oidc?.params;
+  const route = currentRoute();
+  const named = (model: string | undefined, id: unknown) => (typeof id === 'string' && id.length > 0 ? { model, id } : undefined);
+  if (route === 'introspection') return named(undefined, params?.token);
+  if (route !== 'token') return undefined;
+  if (params?.grant_type === 'authorization_code') return named('AuthorizationCode', params.code);
+  if (params?.grant_type === 'refresh_token') return named('RefreshToken', params.refresh_token);
+  return undefined;
+}
+
 export function createAdapterFactory(db: Db, clock: () => number, carried?: CarriedInBrowser) {
   async function introspectedToken(id: string, model: string) {
-    const rows = await rememberForRequest(`introspected-token:${id}`, () => introspectedById(db, id), INTROSPECTION_ROUTE);
+    const rows = await rememberForRequest(introspectedKey(id), () => introspectedById(db, id), INTROSPECTION_ROUTE);
     const row = rows.find((candidate) => candidate.model === model);
     rememberTokenParts(row, clock());
     return row;
+  }
+
+  /**
+   * A client as the provider sees it. On the introspection and token routes the token the
+   * request names (the token asked about, the code, the refresh token) is read with the
+   * calling module in one statement and kept for the request: the provider reads it only
+   * once the client has passed (introspectedToken, storedRecord).
+   */
+  async function clientMetadata(clientId: string) {
+    const named = tokenNamedByRequest();
+    if (!named) return clientMetadataFor(db, clientId, clock());
+    let caller: ClientModule | undefined;
+    if (named.model === undefined) {
+      const split = splitCallerRows(await callerWithIntrospected(db, clientId, named.id));
+      seedForRequest(introspectedKey(named.id), split.tokens);
+      caller = split.caller;
+    } else {
+      const split = splitCallerRows(await callerWithToken(db, clientId, named.model, named.id));
+      seedForRequest(tokenKey(named.model, named.id), split.tokens);
+      caller = split.caller;
+    }
+    // No module has that client id: an API client's (client credentials only), or none.
+    return caller ? clientMetadataOf(caller) : apiClientMetadata(db, clientId, clock());
   }
 
   async function storedRecord(model: string, id: string): Promise<StoredRecord | undefined> {
     if (model === 'Grant') return (await rememberForRequest(grantKey(id), () => recordById(db, model, id)))[0];
     if (INTROSPECTED.includes(model) && currentRoute() === 'introspection') return introspectedToken(id, model);
     if (!GRANT_BOUND.has(model) || !rememberingForRequest()) return (await recordById(db, model, id))[0];
-    const [row] = await tokenById(db, model, id);
+    const [row] = await rememberForRequest(tokenKey(model, id), () => tokenById(db, model, id));
     rememberTokenParts(row, clock());
     return row;
   }
@@ -114,7 +165,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
     }
 
     async find(id: string): Promise<Payload | undefined> {
-      if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientMetadataFor(db, id, clock()));
+      if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientMetadata(id));
       const queued = batchOfRequest()?.queued(this.model, id);
       if (queued === 'destroyed') return undefined;
       if (this.model === 'Interaction' && !queued) return this.#interaction(id);
@@ -198,6 +249,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
 
     async destroy(id: string): Promise<void> {
       if (this.model === 'Grant') forgetForRequest(grantKey(id));
+      forgetForRequest(tokenKey(this.model, id));
       // A provider session is remembered by uid, which its id does not give: forget them all.
       if (this.model === 'Session') forgetForRequest(providerSessionKey(''), { prefix: true });
       // The resume's end of a sign-in: the browser's copy goes too (it would meet the used mark).
@@ -212,6 +264,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
     // logs the previous one out, must survive the revocation.
     async revokeByGrantId(grantId: string): Promise<void> {
       batchOfRequest()?.forgetGrant(grantId, this.model);
+      forgetForRequest(tokenKey(this.model, ''), { prefix: true });
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
     }
 

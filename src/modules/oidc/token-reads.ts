@@ -27,6 +27,8 @@ export type StoredRecord = { payload: string; consumed_at: number | null; expire
 export const grantKey = (id: string) => `grant-record:${id}`;
 export const providerSessionKey = (uid: string) => `provider-session:${uid}`;
 export const clientKey = (clientId: string) => `client:${clientId}`;
+export const introspectedKey = (tokenId: string) => `introspected-token:${tokenId}`;
+export const tokenKey = (model: string, tokenId: string) => `token:${model}:${tokenId}`;
 export const accountKey = (companyId: string, userId: string, clientId: string) => `account:${companyId}.${userId}:${clientId}`;
 
 /** A field of the token's JSON payload, in the dialect's own words. */
@@ -92,6 +94,64 @@ export const tokenById = fixedQuery((db, model: string, id: string) => tokenBund
 /** Introspection without a type hint asks for the token as each of these models: one query answers all. */
 export const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
 export const introspectedById = fixedQuery((db, id: string) => tokenBundle(db).where('token.model', 'in', INTROSPECTED).where('token.id', '=', id));
+
+/** The calling module (by the client id it authenticates with), one row whether or not there is one. */
+function callerModule(db: Queryable, clientId: string) {
+  return db
+    .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('probe'))
+    .leftJoin('modules as caller', (join) => join.on('caller.client_id', '=', clientId))
+    .select([
+      'caller.client_id as caller_client_id',
+      'caller.name as caller_name',
+      'caller.client_type as caller_client_type',
+      'caller.secret_hash as caller_secret_hash',
+      'caller.redirect_uris as caller_redirect_uris',
+      'caller.post_logout_redirect_uris as caller_post_logout_redirect_uris',
+      'caller.id_token_alg as caller_id_token_alg',
+      'caller.backchannel_logout_uri as caller_backchannel_logout_uri',
+    ]);
+}
+
+// The provider authenticates a token request's client before it reads the token the
+// request names; both are read at once, and the token's rows are used only once the
+// client has passed (the adapter keeps them for the request).
+
+/** Introspection's one read: the calling module and the token asked about, as introspectedById reads it. */
+export const callerWithIntrospected = fixedQuery((db, clientId: string, tokenId: string) =>
+  callerModule(db, clientId)
+    .leftJoin(tokenBundle(db).where('token.model', 'in', INTROSPECTED).where('token.id', '=', tokenId).as('named'), (join) => join.onTrue())
+    .selectAll('named'),
+);
+
+/** A code exchange's or refresh's one read: the calling module and the code or refresh token, as tokenById reads it. */
+export const callerWithToken = fixedQuery((db, clientId: string, model: string, tokenId: string) =>
+  callerModule(db, clientId)
+    .leftJoin(tokenBundleForUse(db).where('token.model', '=', model).where('token.id', '=', tokenId).as('named'), (join) => join.onTrue())
+    .selectAll('named'),
+);
+
+type CallerRow = Awaited<ReturnType<ReturnType<typeof callerModule>['execute']>>[number];
+
+/** The calling module of those rows (undefined: no module has that client id), and the token's rows. */
+export function splitCallerRows<Row extends CallerRow & { model: string | null }>(rows: Row[]) {
+  const [first] = rows;
+  const caller: ClientModule | undefined =
+    first?.caller_client_id === undefined || first.caller_client_id === null
+      ? undefined
+      : {
+          client_id: first.caller_client_id,
+          name: first.caller_name as string,
+          client_type: first.caller_client_type as ClientModule['client_type'],
+          secret_hash: first.caller_secret_hash ?? null,
+          redirect_uris: first.caller_redirect_uris as string,
+          post_logout_redirect_uris: first.caller_post_logout_redirect_uris as string,
+          id_token_alg: first.caller_id_token_alg as ClientModule['id_token_alg'],
+          backchannel_logout_uri: first.caller_backchannel_logout_uri ?? null,
+        };
+  // The token's rows: where the left join found one (a token always has a model).
+  const tokens = rows.filter((row) => row.model !== null);
+  return { caller, tokens };
+}
 
 type TokenRow = Awaited<ReturnType<typeof introspectedById>>[number] & Partial<Omit<Awaited<ReturnType<typeof tokenById>>[number], keyof Awaited<ReturnType<typeof introspectedById>>[number]>>;
 
