@@ -30,7 +30,7 @@ import {
 import { apiClientMetadata } from '../../api-clients/index.ts';
 import { Provider } from 'oidc-provider';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
-import { batchOfRequest, recordUpsert, revokeGrant, type RecordValues } from './write-batch.ts';
+import { batchOfRequest, recordUpsert, revokeGrant, saveRecord, type RecordValues } from './write-batch.ts';
 import type { InteractionResults } from './interaction-result.ts';
 import type { CarriedInteractions } from './carried-interaction.ts';
 
@@ -48,12 +48,8 @@ const recordByUid = fixedQuery((db, model: string, uid: string) =>
   db.selectFrom('oidc_records').select(['id', 'payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('uid', '=', uid),
 );
 
-// The writes every token request makes, compiled once too: a record saved (or saved
-// again: the provider re-saves sessions and interactions), and a single-use record spent.
-const savedRecord = fixedQuery(
-  (db, model: string, id: string, payload: string, grantId: string | null, userCode: string | null, uid: string | null, accountId: string | null, expiresAt: number | null) =>
-    recordUpsert(db, { model, id, payload, grant_id: grantId, user_code: userCode, uid, account_id: accountId, expires_at: expiresAt, consumed_at: null }),
-);
+// The spend every code exchange makes outside a batch, compiled once too (a record saved
+// is write-batch.ts savedRecord).
 const spentRecord = fixedQuery((db, model: string, id: string, now: number) =>
   db.updateTable('oidc_records').set({ consumed_at: now }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).returning('grant_id'),
 );
@@ -150,8 +146,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
       if (batch) {
         batch.save(values, binding);
       } else if (!binding) {
-        const { model, payload: json, grant_id = null, user_code = null, uid = null, account_id = null, expires_at = null } = values;
-        await savedRecord(db, model, id, json, grant_id, user_code, uid, account_id, expires_at);
+        await saveRecord(db, values);
       } else if (db.getExecutor().adapter instanceof PostgresAdapter) {
         // The grant and its binding to the Gatehouse session in one statement.
         await recordUpsert(db.with('bound', (qc) => grantBindingInsert(qc, binding, clock()).returning('grant_id')), values).execute();

@@ -23,7 +23,8 @@
 import { PostgresAdapter, sql, type Insertable, type InsertQueryBuilder, type InsertResult, type OnConflictBuilder, type QueryCreator } from 'kysely';
 import { Provider } from 'oidc-provider';
 import { auditRow, type AuditEvent } from '../../audit/index.ts';
-import type { Database, Db } from '../../storage/index.ts';
+import type { Database, Db, Queryable } from '../../storage/index.ts';
+import { fixedQuery } from '../../shared/fixed-query.ts';
 import { grantBindingRow, onBindingConflict, type GrantBinding } from './session-binding.ts';
 import { INTERACTION_TTL_S } from './carried-interaction.ts';
 
@@ -35,6 +36,21 @@ export type RecordValues = Insertable<Database['oidc_records']>;
  */
 export function recordUpsert(qc: QueryCreator<Database>, values: RecordValues) {
   return qc.insertInto('oidc_records').values(values).onConflict((oc) => onRecordConflict(oc, false));
+}
+
+/**
+ * One record saved, alone (a client credentials token, a save outside a batch): compiled
+ * once (fixed-query.ts), and on PostgreSQL prepared once per connection.
+ */
+const savedRecord = fixedQuery(
+  (db, model: string, id: string, payload: string, grantId: string | null, userCode: string | null, uid: string | null, accountId: string | null, expiresAt: number | null) =>
+    recordUpsert(db, { model, id, payload, grant_id: grantId, user_code: userCode, uid, account_id: accountId, expires_at: expiresAt, consumed_at: null }),
+);
+
+/** A record saved alone, unspent (recordUpsert's one row). */
+export async function saveRecord(db: Queryable, values: RecordValues): Promise<void> {
+  const { model, id, payload, grant_id = null, user_code = null, uid = null, account_id = null, expires_at = null } = values;
+  await savedRecord(db, model, id, payload, grant_id, user_code, uid, account_id, expires_at);
 }
 
 /** Provider routes whose writes are batched: the authorization (and its resume) and the token endpoint. */
@@ -178,7 +194,11 @@ export class WriteBatch {
     parts.push(...rowInserts('module_grant_sessions', bindings, guarded, (insert) => insert.onConflict(onBindingConflict)));
     parts.push(...rowInserts('audit_events', this.#audits.map((event) => auditRow(now, event)), guarded, (insert) => insert));
 
-    if (!guard && parts.length <= 1) {
+    const [lone] = saved;
+    if (!guard && parts.length === 1 && saved.length === 1 && lone && !lone.binding && !lone.replaces && (lone.values.consumed_at ?? null) === null) {
+      // The commonest batch, a client credentials token: the fixed statement.
+      await saveRecord(db, lone.values);
+    } else if (!guard && parts.length <= 1) {
       await parts[0]?.(db).execute();
     } else if (onPostgres) {
       const start = guard ? db.with('guard', (qc) => guardWrite(qc, guard, now)) : db;
