@@ -2,7 +2,7 @@
 // inside Number's safe range, so they are parsed as numbers rather than strings.
 import pg from 'pg';
 import { PostgresDialect } from 'kysely';
-import { preparedNameOf } from './prepared-statements.ts';
+import { isStalePreparedStatement, preparedNameOf, renamePrepared } from './prepared-statements.ts';
 
 const INT8_OID = 20;
 
@@ -52,8 +52,16 @@ function sendRegisteredByName(client: pg.PoolClient): void {
   client.query = function byNameWhenRegistered(this: pg.PoolClient, ...args: unknown[]) {
     const [text, values] = args;
     const name = args.length === 2 && typeof text === 'string' && Array.isArray(values) ? preparedNameOf(text) : undefined;
-    const query = Object.getPrototypeOf(this).query as (...a: unknown[]) => unknown;
-    return name ? query.call(this, { name, text, values }) : query.apply(this, args);
+    const query = Object.getPrototypeOf(this).query as (...a: unknown[]) => Promise<unknown>;
+    if (!name) return query.apply(this, args);
+    return query.call(this, { name, text, values }).catch((error: unknown) => {
+      if (!isStalePreparedStatement(error)) throw error;
+      // A migration changed what it returns: prepare everything afresh from now on, and
+      // run this one as text. Inside a transaction, which the refusal has aborted, this
+      // fails too: that one request answers an error, once, and the next prepares anew.
+      renamePrepared();
+      return query.call(this, text, values);
+    });
   } as typeof client.query;
 }
 

@@ -88,6 +88,19 @@ for (const engine of await enginesUnderTest()) {
         }
       });
 
+      test('a migration that changes what a prepared query returns, while the node runs, does not break it', async () => {
+        // As `gatehouse migrate` does before the nodes restart (docs/OPERATIONS.md, Upgrading).
+        const companyById = fixedQuery((db, id: string) => db.selectFrom('companies').selectAll().where('id', '=', id));
+        const before = await Promise.all(Array.from({ length: 12 }, () => companyById(storage.db, ids.Northwind as string)));
+        assert.ok(before.every((rows) => rows[0]?.name === 'Northwind'));
+        await sql`alter table companies add column added_by_a_later_release text`.execute(storage.db);
+        for (let run = 0; run < 12; run++) {
+          const [row] = await companyById(storage.db, ids.Contoso as string);
+          assert.equal(row?.name, 'Contoso', `run ${run}`);
+          assert.ok(row && 'added_by_a_later_release' in row, 'the new column comes with it');
+        }
+      });
+
       test('with prepared statements turned off, nothing is left prepared on the connection', async () => {
         const plain = await openStorage({ kind: 'postgres', url: database.url, preparedStatements: false });
         try {
