@@ -10,11 +10,8 @@ import { PostgresAdapter } from 'kysely';
 import { errors } from 'oidc-provider';
 import type { Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
-import { clientMetadataFor, clientMetadataOf, type ClientModule } from './clients.ts';
-import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest, seedForRequest } from './request-memo.ts';
+import { currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest } from './request-memo.ts';
 import {
-  callerWithIntrospected,
-  callerWithToken,
   clientKey,
   grantKey,
   INTROSPECTED,
@@ -22,13 +19,11 @@ import {
   introspectedKey,
   providerSessionKey,
   rememberTokenParts,
-  splitCallerRows,
   tokenById,
   tokenKey,
   type StoredRecord,
 } from './token-reads.ts';
-import { apiClientMetadata } from '../../api-clients/index.ts';
-import { Provider } from 'oidc-provider';
+import { clientWithNamedToken } from './client-with-token.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 import { batchOfRequest, recordUpsert, revokeGrant, saveRecord, type RecordValues } from './write-batch.ts';
 import type { InteractionResults } from './interaction-result.ts';
@@ -48,8 +43,8 @@ const recordByUid = fixedQuery((db, model: string, uid: string) =>
   db.selectFrom('oidc_records').select(['id', 'payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('uid', '=', uid),
 );
 
-// The spend every code exchange makes outside a batch, compiled once too (a record saved
-// is write-batch.ts savedRecord).
+// A spend outside the token route's batch, compiled once too (a record saved alone is
+// write-batch.ts saveRecord).
 const spentRecord = fixedQuery((db, model: string, id: string, now: number) =>
   db.updateTable('oidc_records').set({ consumed_at: now }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).returning('grant_id'),
 );
@@ -60,47 +55,12 @@ export interface CarriedInBrowser {
   results: InteractionResults;
 }
 
-/** The token a provider request names, read with its client: introspection's (any token model), or the code or refresh token a token request redeems. */
-function tokenNamedByRequest(): { model: string | undefined; id: string } | undefined {
-  const params = (Provider.ctx as { oidc?: { params?: Record<string, unknown> } } | undefined)?.oidc?.params;
-  const route = currentRoute();
-  const named = (model: string | undefined, id: unknown) => (typeof id === 'string' && id.length > 0 ? { model, id } : undefined);
-  if (route === 'introspection') return named(undefined, params?.token);
-  if (route !== 'token') return undefined;
-  if (params?.grant_type === 'authorization_code') return named('AuthorizationCode', params.code);
-  if (params?.grant_type === 'refresh_token') return named('RefreshToken', params.refresh_token);
-  return undefined;
-}
-
 export function createAdapterFactory(db: Db, clock: () => number, carried?: CarriedInBrowser) {
   async function introspectedToken(id: string, model: string) {
     const rows = await rememberForRequest(introspectedKey(id), () => introspectedById(db, id), INTROSPECTION_ROUTE);
     const row = rows.find((candidate) => candidate.model === model);
     rememberTokenParts(row, clock());
     return row;
-  }
-
-  /**
-   * A client as the provider sees it. On the introspection and token routes the token the
-   * request names (the token asked about, the code, the refresh token) is read with the
-   * calling module in one statement and kept for the request: the provider reads it only
-   * once the client has passed (introspectedToken, storedRecord).
-   */
-  async function clientMetadata(clientId: string) {
-    const named = tokenNamedByRequest();
-    if (!named) return clientMetadataFor(db, clientId, clock());
-    let caller: ClientModule | undefined;
-    if (named.model === undefined) {
-      const split = splitCallerRows(await callerWithIntrospected(db, clientId, named.id));
-      seedForRequest(introspectedKey(named.id), split.tokens);
-      caller = split.caller;
-    } else {
-      const split = splitCallerRows(await callerWithToken(db, clientId, named.model, named.id));
-      seedForRequest(tokenKey(named.model, named.id), split.tokens);
-      caller = split.caller;
-    }
-    // No module has that client id: an API client's (client credentials only), or none.
-    return caller ? clientMetadataOf(caller) : apiClientMetadata(db, clientId, clock());
   }
 
   async function storedRecord(model: string, id: string): Promise<StoredRecord | undefined> {
@@ -160,7 +120,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
     }
 
     async find(id: string): Promise<Payload | undefined> {
-      if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientMetadata(id));
+      if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientWithNamedToken(db, id, clock()));
       const queued = batchOfRequest()?.queued(this.model, id);
       if (queued === 'destroyed') return undefined;
       if (this.model === 'Interaction' && !queued) return this.#interaction(id);
