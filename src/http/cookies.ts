@@ -30,8 +30,8 @@ export function cookieNames(secure: boolean): CookieNames {
 /** Every Gatehouse cookie's attributes. */
 const attributes = (secure: boolean) => ({ path: '/', httpOnly: true, secure, sameSite: 'lax' as const });
 
-export function setCookie(reply: FastifyReply, secure: boolean, name: string, value: string, maxAgeSeconds: number) {
-  reply.setCookie(name, value, { ...attributes(secure), maxAge: maxAgeSeconds });
+export function setCookie(reply: FastifyReply, secure: boolean, name: string, value: string, maxAgeSeconds: number, path = attributes(secure).path) {
+  reply.setCookie(name, value, { ...attributes(secure), path, maxAge: maxAgeSeconds });
 }
 
 export function clearCookie(reply: FastifyReply, secure: boolean, name: string) {

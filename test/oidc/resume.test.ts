@@ -155,22 +155,27 @@ for (const engine of await enginesUnderTest()) {
       assert.ok(again.status >= 400 && again.status < 500, `refused, not a server error: ${again.status}`);
     });
 
-    test('the authorization stores nothing: the sign-in travels in a cookie scoped to its own two paths', async () => {
+    test('the authorization stores nothing: the sign-in travels in a cookie scoped to its own paths', async () => {
       const agent = browser();
       const { answer, uid, interactionPath } = await authorize(agent);
       assert.equal(await interactionRow(uid), undefined, 'no row for the sign-in');
-      const lines = answer.setCookies.filter((line) => line.startsWith(`${interactionCookie(uid)}=`));
-      const paths = lines.map((line) => /;\s*Path=([^;]+)/i.exec(line)?.[1]).sort();
-      assert.deepEqual(paths, [`/oidc/auth/${uid}`, interactionPath].sort(), 'set for the interaction route and the resume only');
+      const linesOf = (setCookies: string[]) => setCookies.filter((line) => line.startsWith(`${interactionCookie(uid)}=`));
+      const pathsOf = (lines: string[]) => lines.map((line) => /;\s*Path=([^;]+)/i.exec(line)?.[1]);
+      const lines = linesOf(answer.setCookies);
+      assert.deepEqual(pathsOf(lines), [interactionPath], 'set for the interaction route only');
       for (const line of lines) {
         assert.match(line, /HttpOnly/i);
         assert.match(line, /SameSite=Lax/i);
-        assert.doesNotMatch(line, new RegExp(uid.replaceAll('-', '\\-') + '"'), 'sealed, not the interaction in clear');
       }
-      assert.doesNotMatch(decodeURIComponent(lines[0] ?? ''), /redirect_uri|client_id/, 'the module request is not readable');
+      assert.doesNotMatch(decodeURIComponent(lines[0] ?? ''), /redirect_uri|client_id|openid/, 'the module request is not readable');
+      // A reverse proxy refuses an upstream answer whose headers outgrow its buffer (nginx: 4 KiB by default).
+      const headerBytes = [...answer.headers].reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
+      assert.ok(headerBytes < 4096, `the authorization's headers fit a proxy's default buffer: ${headerBytes} bytes`);
 
       const interaction = await agent.get(interactionPath);
       assert.equal(interaction.status, 303, `the interaction route finds it: ${interaction.status}`);
+      const forwarded = linesOf(interaction.setCookies);
+      assert.deepEqual(pathsOf(forwarded), [`/oidc/auth/${uid}`], 'sent on for the resume only');
       const resumed = await agent.get(new URL(interaction.headers.get('location') ?? '', agent.baseUrl).pathname);
       assert.ok(codeIn(resumed), `a code: ${resumed.status} ${resumed.headers.get('location')}`);
       assert.equal(agent.cookies.has(interactionCookie(uid)), false, 'the resume clears it');

@@ -148,7 +148,11 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     const { interactionResults } = oidc;
     const expiresAt = details.exp * 1000;
     const sealed = interactionResults.seal(details.uid, result, expiresAt);
-    setCookie(reply, deps.config.secureCookies, interactionResults.cookieName, sealed, Math.max(1, Math.ceil((expiresAt - now) / 1000)));
+    const maxAgeSeconds = Math.max(1, Math.ceil((expiresAt - now) / 1000));
+    setCookie(reply, deps.config.secureCookies, interactionResults.cookieName, sealed, maxAgeSeconds);
+    // The sign-in the browser carries goes on to the resume (carried-interaction.ts).
+    const carried = oidc.carriedInteractions.forwardedToResume(details.uid, request.headers.cookie, details.returnTo);
+    if (carried) setCookie(reply, deps.config.secureCookies, carried.name, carried.value, maxAgeSeconds, carried.path);
     return reply.redirect(details.returnTo, 303);
   });
 }

@@ -6,10 +6,13 @@
 // - Sealed with the node's secret box (AES-256-GCM), the sign-in's uid in its
 //   authenticated context, its expiry inside: it cannot be forged, altered, or moved to
 //   another sign-in, and it expires with the interaction.
-// - One cookie per sign-in (the name ends in its uid), scoped to the sign-in's two paths
-//   (Gatehouse's interaction route and the provider's resume), as the provider scopes its
-//   own `_interaction` cookies: sign-ins in several tabs do not meet, and no other request
-//   carries them.
+// - One cookie per sign-in (the name ends in its uid), scoped to the sign-in's paths, as
+//   the provider scopes its own `_interaction` cookies: sign-ins in several tabs do not
+//   meet, and no other request carries them. The authorization sets it for Gatehouse's
+//   interaction route; that route, when it sends the browser on, sets it for the
+//   provider's resume. One copy per answer keeps the answers' headers small (a reverse
+//   proxy refuses an upstream answer whose headers outgrow its buffer: nginx's default is
+//   4 KiB), and so does the size limit below.
 // - Single use stays on the server: the resume marks the uid used in the statement that
 //   stores its code, and only if it was not marked yet (write-batch.ts). A cookie presented
 //   again meets the mark and is refused.
@@ -26,15 +29,18 @@ const SEAL_CONTEXT = 'oidc-interaction';
 export const INTERACTION_TTL_S = 30 * 60;
 
 /**
- * The longest sealed value carried. A browser keeps a cookie of up to 4,096 bytes with its
- * name and attributes; a larger interaction is stored as a row.
+ * The longest sealed value carried (a usual sign-in seals to about 1,100 characters); a
+ * larger interaction, a long request object or `claims`, is stored as a row. Browsers keep
+ * cookies of up to 4,096 bytes, but the answer's headers are the tighter limit (above).
  */
-const MAX_SEALED = 3_700;
+const MAX_SEALED = 2_048;
 
 /** Gatehouse's page for a sign-in in progress (the provider's `interactions.url`). */
 export const interactionPath = (uid: string) => `/oidc-interaction/${uid}`;
 
-type KoaLike = { get(header: string): string; append(header: string, value: string): void; oidc?: { urlFor(route: string, params: object): string } };
+type KoaLike = { get(header: string): string; append(header: string, value: string): void; oidc?: { route?: string; urlFor(route: string, params: object): string } };
+
+const currentRoute = (ctx: KoaLike) => ctx.oidc?.route;
 
 export type InteractionPayload = Record<string, unknown>;
 
@@ -49,6 +55,12 @@ export interface CarriedInteractions {
   carriedFor(uid: string): InteractionPayload | undefined;
   /** In a provider request: clears interaction `uid`'s cookies (it was resumed, or stored as a row instead). */
   drop(uid: string): void;
+  /**
+   * For the interaction route's answer that sends the browser to the resume at `resumeUrl`:
+   * the cookie carrying interaction `uid` there, if the request carried it (the same
+   * sealed value, at the resume's path).
+   */
+  forwardedToResume(uid: string, cookieHeader: string | undefined, resumeUrl: string): { name: string; value: string; path: string } | undefined;
   /** Runs `work` with `cookieHeader` as the request's cookies, for reads made outside a provider request (interactionDetails). */
   withCookies<T>(cookieHeader: string | undefined, work: () => Promise<T>): Promise<T>;
 }
@@ -57,8 +69,10 @@ export function carriedInteractions(secrets: SecretBox, cookieBase: string, secu
   const outsideProvider = new AsyncLocalStorage<string | undefined>();
   const nameOf = (uid: string) => `${cookieBase}_${uid}`;
   const providerContext = () => Provider.ctx as KoaLike | undefined;
-  // The interaction route, and the provider's resume of this sign-in.
-  const pathsOf = (ctx: KoaLike, uid: string) => [interactionPath(uid), new URL(ctx.oidc?.urlFor('resume', { uid }) ?? '', 'http://x').pathname];
+  const resumePath = (ctx: KoaLike, uid: string) => new URL(ctx.oidc?.urlFor('resume', { uid }) ?? '', 'http://x').pathname;
+  // Where the cookie goes: the interaction route; and when the resume saves the
+  // interaction again (a sign-in as another account), the resume it returns to.
+  const pathsOf = (ctx: KoaLike, uid: string) => (currentRoute(ctx) === 'resume' ? [interactionPath(uid), resumePath(ctx, uid)] : [interactionPath(uid)]);
 
   return {
     carry(uid, payloadJson, expiresAt) {
@@ -85,7 +99,11 @@ export function carriedInteractions(secrets: SecretBox, cookieBase: string, secu
     drop(uid) {
       const ctx = providerContext();
       if (!ctx?.oidc || cookieInHeader(ctx.get('cookie'), nameOf(uid)) === undefined) return;
-      for (const path of pathsOf(ctx, uid)) ctx.append('set-cookie', clearingCookieLine(secure, nameOf(uid), path));
+      for (const path of [interactionPath(uid), resumePath(ctx, uid)]) ctx.append('set-cookie', clearingCookieLine(secure, nameOf(uid), path));
+    },
+    forwardedToResume(uid, cookieHeader, resumeUrl) {
+      const value = cookieInHeader(cookieHeader, nameOf(uid));
+      return value ? { name: nameOf(uid), value, path: new URL(resumeUrl).pathname } : undefined;
     },
     withCookies(cookieHeader, work) {
       return outsideProvider.run(cookieHeader, work);
