@@ -101,9 +101,9 @@ function callerModule(db: Queryable, clientId: string) {
     .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('probe'))
     .leftJoin('modules as caller', (join) => join.on('caller.client_id', '=', clientId))
     .select([
-      'caller.client_id as caller_client_id',
+      'caller.client_id as caller_id',
       'caller.name as caller_name',
-      'caller.client_type as caller_client_type',
+      'caller.client_type as caller_type',
       'caller.secret_hash as caller_secret_hash',
       'caller.redirect_uris as caller_redirect_uris',
       'caller.post_logout_redirect_uris as caller_post_logout_redirect_uris',
@@ -135,19 +135,7 @@ type CallerRow = Awaited<ReturnType<ReturnType<typeof callerModule>['execute']>>
 /** The calling module of those rows (undefined: no module has that client id), and the token's rows. */
 export function splitCallerRows<Row extends CallerRow & { model: string | null }>(rows: Row[]) {
   const [first] = rows;
-  const caller: ClientModule | undefined =
-    first?.caller_client_id === undefined || first.caller_client_id === null
-      ? undefined
-      : {
-          client_id: first.caller_client_id,
-          name: first.caller_name as string,
-          client_type: first.caller_client_type as ClientModule['client_type'],
-          secret_hash: first.caller_secret_hash ?? null,
-          redirect_uris: first.caller_redirect_uris as string,
-          post_logout_redirect_uris: first.caller_post_logout_redirect_uris as string,
-          id_token_alg: first.caller_id_token_alg as ClientModule['id_token_alg'],
-          backchannel_logout_uri: first.caller_backchannel_logout_uri ?? null,
-        };
+  const caller = first?.caller_id === undefined || first.caller_id === null ? undefined : moduleOfColumns(first, 'caller_');
   // The token's rows: where the left join found one (a token always has a model).
   const tokens = rows.filter((row) => row.model !== null);
   return { caller, tokens };
@@ -186,14 +174,20 @@ export function rememberTokenParts(row: TokenRow | undefined, now: number): void
 }
 
 function clientModuleOf(row: TokenRow): ClientModule {
+  return moduleOfColumns(row, 'client_');
+}
+
+/** A module's columns as a read selected them under `prefix` (the token's module: client_, the calling one: caller_). */
+function moduleOfColumns(row: object, prefix: 'client_' | 'caller_'): ClientModule {
+  const column = (name: string) => (row as Record<string, unknown>)[`${prefix}${name}`];
   return {
-    client_id: row.client_id as string,
-    name: row.client_name as string,
-    client_type: row.client_type as ClientModule['client_type'],
-    secret_hash: row.client_secret_hash ?? null,
-    redirect_uris: row.client_redirect_uris as string,
-    post_logout_redirect_uris: row.client_post_logout_redirect_uris as string,
-    id_token_alg: row.client_id_token_alg as ClientModule['id_token_alg'],
-    backchannel_logout_uri: row.client_backchannel_logout_uri ?? null,
+    client_id: column('id') as string,
+    name: column('name') as string,
+    client_type: column('type') as ClientModule['client_type'],
+    secret_hash: (column('secret_hash') as string | null | undefined) ?? null,
+    redirect_uris: column('redirect_uris') as string,
+    post_logout_redirect_uris: column('post_logout_redirect_uris') as string,
+    id_token_alg: column('id_token_alg') as ClientModule['id_token_alg'],
+    backchannel_logout_uri: (column('backchannel_logout_uri') as string | null | undefined) ?? null,
   };
 }
