@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import type { DatabaseSettings } from '../../src/storage/index.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -40,6 +41,11 @@ export async function enginesUnderTest(): Promise<Engine[]> {
   if (process.env.CI) throw new Error(`PostgreSQL is not reachable at ${ADMIN_POSTGRES_URL}; CI must test both engines.`);
   console.warn(`# PostgreSQL not reachable at ${ADMIN_POSTGRES_URL}: this run covers SQLite only (set GATEHOUSE_TEST_POSTGRES_URL).`);
   return ['sqlite'];
+}
+
+/** What openStorage takes to open `database` (src/storage/index.ts). */
+export function storageSettingsOf(database: Pick<TestDatabase, 'engine' | 'url'>): DatabaseSettings {
+  return database.engine === 'sqlite' ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) } : { kind: 'postgres', url: database.url };
 }
 
 export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {

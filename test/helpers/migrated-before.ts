@@ -2,7 +2,7 @@
 // a migration test can store rows the way that release stored them and then migrate on.
 import { Migrator, type Kysely } from 'kysely';
 import { migrations, openStorage, type Storage } from '../../src/storage/index.ts';
-import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts';
+import { createTestDatabase, type Engine, storageSettingsOf, type TestDatabase } from './databases.ts';
 
 export interface MigratedBefore {
   database: TestDatabase;
@@ -14,10 +14,7 @@ export interface MigratedBefore {
 /** A fresh database on `engine` with every migration named before `migration` ("0016") applied. */
 export async function migratedBefore(engine: Engine, migration: string): Promise<MigratedBefore> {
   const database = await createTestDatabase(engine);
-  const storage = await openStorage(
-    engine === 'sqlite' ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) } : { kind: 'postgres', url: database.url },
-    { migrate: false },
-  );
+  const storage = await openStorage(storageSettingsOf(database), { migrate: false });
   const raw = storage.db as unknown as Kysely<any>;
   const earlier = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < migration));
   const { error } = await new Migrator({ db: raw, provider: { getMigrations: async () => earlier } }).migrateToLatest();

@@ -11,7 +11,7 @@ import { createCompany } from '../../src/companies/store.ts';
 import { fixedQuery } from '../../src/shared/fixed-query.ts';
 import { openStorage, type Storage } from '../../src/storage/index.ts';
 import { createUser } from '../../src/users/index.ts';
-import { createTestDatabase, enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
+import { createTestDatabase, enginesUnderTest, storageSettingsOf, type TestDatabase } from '../helpers/databases.ts';
 
 const NOW = Date.UTC(2026, 11, 1, 12);
 
@@ -34,9 +34,7 @@ for (const engine of await enginesUnderTest()) {
 
     before(async () => {
       database = await createTestDatabase(engine);
-      storage = await openStorage(
-        engine === 'sqlite' ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) } : { kind: 'postgres', url: database.url },
-      );
+      storage = await openStorage(storageSettingsOf(database));
       for (const name of ['Northwind', 'Contoso']) {
         const company = await createCompany(storage.db, { name }, NOW);
         ids[name] = company.id;

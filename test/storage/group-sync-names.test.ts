@@ -10,7 +10,7 @@ import { replaceMembershipsByGroupNames } from '../../src/groups/index.ts';
 import { caseKey, nameKey } from '../../src/shared/text.ts';
 import { openStorage, type Storage } from '../../src/storage/index.ts';
 import { createUser } from '../../src/users/index.ts';
-import { createTestDatabase, enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
+import { createTestDatabase, enginesUnderTest, storageSettingsOf, type TestDatabase } from '../helpers/databases.ts';
 
 const NOW = Date.UTC(2026, 11, 2, 6);
 
@@ -22,9 +22,7 @@ for (const engine of await enginesUnderTest()) {
 
     before(async () => {
       database = await createTestDatabase(engine);
-      storage = await openStorage(
-        engine === 'sqlite' ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) } : { kind: 'postgres', url: database.url },
-      );
+      storage = await openStorage(storageSettingsOf(database));
       for (const company of ['Northwind', 'Contoso']) {
         ids[company] = (await createCompany(storage.db, { name: company }, NOW)).id;
         for (const group of ['Гоша', 'Ops Team']) {

@@ -7,7 +7,7 @@ import { createSecretBox, generateSecretKey } from '../../src/crypto/index.ts';
 import { createMailWorker, createSmtpTransport, enqueueMail } from '../../src/mail/index.ts';
 import { MAX_ATTEMPTS } from '../../src/mail/outbox.ts';
 import { openStorage, type Storage } from '../../src/storage/index.ts';
-import { createTestDatabase, enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
+import { createTestDatabase, enginesUnderTest, storageSettingsOf, type TestDatabase } from '../helpers/databases.ts';
 import { freePort } from '../helpers/net.ts';
 import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp.ts';
 
@@ -23,7 +23,7 @@ for (const engine of await enginesUnderTest()) {
     const clock = () => now;
     before(async () => {
       database = await createTestDatabase(engine);
-      storage = await openStorage(engine === 'sqlite' ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) } : { kind: 'postgres', url: database.url });
+      storage = await openStorage(storageSettingsOf(database));
       smtp = await startSmtpCapture();
     });
     after(async () => {

@@ -10,17 +10,11 @@ import { reserveAttempt, lockIfExhausted } from '../../src/login/lockout.ts';
 import { MAX_FAILURES } from '../../src/login/index.ts';
 import { createMailboxTransport, createMailWorker, enqueueMail } from '../../src/mail/index.ts';
 import type { CoreDeps } from '../../src/shared/deps.ts';
-import { migrations, openStorage, type Storage, type DatabaseSettings } from '../../src/storage/index.ts';
+import { migrations, openStorage, type Storage } from '../../src/storage/index.ts';
 import { createUser, findUserByUsername, getUser, issueSignupLink } from '../../src/users/index.ts';
 import { consumeSignupLink } from '../../src/users/signup-links.ts';
-import { createTestDatabase, enginesUnderTest, type TestDatabase } from '../helpers/databases.ts';
+import { createTestDatabase, enginesUnderTest, storageSettingsOf, type TestDatabase } from '../helpers/databases.ts';
 import { TEST_SECRET_KEY } from '../helpers/server.ts';
-
-function settingsOf(database: TestDatabase): DatabaseSettings {
-  return database.engine === 'sqlite'
-    ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) }
-    : { kind: 'postgres', url: database.url };
-}
 
 const NOW = Date.UTC(2026, 10, 29, 12);
 
@@ -37,9 +31,9 @@ for (const engine of await enginesUnderTest()) {
       database = await createTestDatabase(engine);
       if (engine === 'postgres') {
         // Two nodes starting together both migrate; the migrator's lock makes that safe.
-        [storage, second] = await Promise.all([openStorage(settingsOf(database)), openStorage(settingsOf(database))]);
+        [storage, second] = await Promise.all([openStorage(storageSettingsOf(database)), openStorage(storageSettingsOf(database))]);
       } else {
-        storage = await openStorage(settingsOf(database));
+        storage = await openStorage(storageSettingsOf(database));
         second = storage;
       }
     });
@@ -52,7 +46,7 @@ for (const engine of await enginesUnderTest()) {
     test('migrations ran once and re-running them is a no-op', async () => {
       const applied = await storage.db.selectFrom('kysely_migration' as never).selectAll().execute();
       assert.deepEqual(applied.map((m: any) => m.name), Object.keys(migrations));
-      const again = await openStorage(settingsOf(database));
+      const again = await openStorage(storageSettingsOf(database));
       await again.close();
     });
 
