@@ -194,9 +194,10 @@ export class WriteBatch {
     parts.push(...rowInserts('module_grant_sessions', bindings, guarded, (insert) => insert.onConflict(onBindingConflict)));
     parts.push(...rowInserts('audit_events', this.#audits.map((event) => auditRow(now, event)), guarded, (insert) => insert));
 
-    const [lone] = saved;
-    if (!guard && parts.length === 1 && saved.length === 1 && lone && !lone.binding && !lone.replaces && (lone.values.consumed_at ?? null) === null) {
-      // The commonest batch, a client credentials token: the fixed statement.
+    // The commonest batch, one record saved and nothing else (a client credentials token;
+    // a binding or an audit event would be a part of its own): the fixed statement.
+    const lone = !guard && parts.length === 1 && saved.length === 1 ? saved[0] : undefined;
+    if (lone && !lone.replaces && (lone.values.consumed_at ?? null) === null) {
       await saveRecord(db, lone.values);
     } else if (!guard && parts.length <= 1) {
       await parts[0]?.(db).execute();
