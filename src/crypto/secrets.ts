@@ -65,6 +65,29 @@ export function openFromCookie(box: SecretBox, value: string, context: string): 
   return box.decrypt(value.replaceAll('.', ':'), context);
 }
 
+/**
+ * A value (its JSON text) sealed for a cookie with its expiry (epoch ms) inside, under
+ * `context`: what a module sign-in carries in the browser (src/modules/oidc).
+ */
+export function sealUntil(box: SecretBox, valueJson: string, context: string, expiresAt: number): string {
+  return sealForCookie(box, `[${expiresAt},${valueJson}]`, context);
+}
+
+/**
+ * The object sealUntil sealed under `context`, while unexpired at `now`. Undefined when
+ * there is none, it is longer than `maxLength` or not a sealed value's alphabet, or was
+ * altered, sealed under another context, by a key no longer held, or has expired.
+ */
+export function openUnexpired(box: SecretBox, cookieValue: string | undefined, context: string, now: number, maxLength: number): Record<string, unknown> | undefined {
+  if (!cookieValue || cookieValue.length > maxLength || !/^[A-Za-z0-9_.-]+$/.test(cookieValue)) return undefined;
+  try {
+    const [expiresAt, value] = JSON.parse(openFromCookie(box, cookieValue, context)) as [unknown, unknown];
+    return typeof expiresAt === 'number' && expiresAt > now && value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function generateSecretKey(): string {
   return randomBytes(32).toString('base64');
 }

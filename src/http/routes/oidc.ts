@@ -84,7 +84,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     try {
       presentAsPublic(request, publicUrl);
       // The interaction is read from the cookie its browser carries (carried-interaction.ts).
-      details = await oidc.carriedInteractions.withCookies(request.headers.cookie, () => provider.interactionDetails(request.raw, reply.raw));
+      details = await oidc.carried.interactions.withCookies(request.headers.cookie, () => provider.interactionDetails(request.raw, reply.raw));
     } catch {
       return sendPage(reply, 400, errorPage('This sign-in has expired', 'Go back to the application and start signing in again.'));
     }
@@ -145,13 +145,13 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       // Modules are first party: the grant is made in loadExistingGrant, no consent page.
       ...(details.prompt.name === 'consent' ? { consent: {} } : {}),
     };
-    const { interactionResults } = oidc;
+    const { results, interactions } = oidc.carried;
     const expiresAt = details.exp * 1000;
-    const sealed = interactionResults.seal(details.uid, result, expiresAt);
+    const sealed = results.seal(details.uid, result, expiresAt);
     const maxAgeSeconds = Math.max(1, Math.ceil((expiresAt - now) / 1000));
-    setCookie(reply, deps.config.secureCookies, interactionResults.cookieName, sealed, maxAgeSeconds);
+    setCookie(reply, deps.config.secureCookies, results.cookieName, sealed, maxAgeSeconds);
     // The sign-in the browser carries goes on to the resume (carried-interaction.ts).
-    const carried = oidc.carriedInteractions.forwardedToResume(details.uid, request.headers.cookie, details.returnTo);
+    const carried = interactions.forwardedToResume(details.uid, request.headers.cookie, details.returnTo);
     if (carried) setCookie(reply, deps.config.secureCookies, carried.name, carried.value, maxAgeSeconds, carried.path);
     return reply.redirect(details.returnTo, 303);
   });

@@ -207,8 +207,12 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
       forgetForRequest(tokenKey(this.model, id));
       // A provider session is remembered by uid, which its id does not give: forget them all.
       if (this.model === 'Session') forgetForRequest(providerSessionKey(''), { prefix: true });
-      // The resume's end of a sign-in: the browser's copy goes too (it would meet the used mark).
-      if (this.model === 'Interaction') carried?.interactions.drop(id);
+      // The resume's end of a sign-in: what the browser carried for it goes too (the sign-in
+      // would meet its used mark, and the result has been read).
+      if (this.model === 'Interaction') {
+        carried?.interactions.drop(id);
+        carried?.results.drop();
+      }
       const batch = batchOfRequest();
       if (batch) return batch.destroy(this.model, id);
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('id', '=', id).execute();

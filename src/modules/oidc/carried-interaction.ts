@@ -20,7 +20,7 @@
 //   a row, as every interaction was before.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Provider } from 'oidc-provider';
-import { openFromCookie, sealForCookie, type SecretBox } from '../../crypto/index.ts';
+import { openUnexpired, sealUntil, type SecretBox } from '../../crypto/index.ts';
 import { clearingCookieLine, cookieInHeader, cookieLine } from '../../http/cookies.ts';
 
 const SEAL_CONTEXT = 'oidc-interaction';
@@ -78,7 +78,7 @@ export function carriedInteractions(secrets: SecretBox, cookieBase: string, secu
     carry(uid, payloadJson, expiresAt) {
       const ctx = providerContext();
       if (!ctx?.oidc) return false;
-      const sealed = sealForCookie(secrets, JSON.stringify([expiresAt, JSON.parse(payloadJson)]), `${SEAL_CONTEXT}:${uid}`);
+      const sealed = sealUntil(secrets, payloadJson, `${SEAL_CONTEXT}:${uid}`, expiresAt);
       if (sealed.length > MAX_SEALED) return false;
       const maxAgeSeconds = Math.max(1, Math.ceil((expiresAt - clock()) / 1000));
       for (const path of pathsOf(ctx, uid)) ctx.append('set-cookie', cookieLine(secure, nameOf(uid), sealed, { path, maxAgeSeconds }));
@@ -86,15 +86,7 @@ export function carriedInteractions(secrets: SecretBox, cookieBase: string, secu
     },
     carriedFor(uid) {
       const header = providerContext()?.get('cookie') ?? outsideProvider.getStore();
-      const value = cookieInHeader(header, nameOf(uid));
-      if (!value || value.length > MAX_SEALED || !/^[A-Za-z0-9_.-]+$/.test(value)) return undefined;
-      try {
-        const [expiresAt, payload] = JSON.parse(openFromCookie(secrets, value, `${SEAL_CONTEXT}:${uid}`)) as [number, InteractionPayload];
-        return typeof expiresAt === 'number' && expiresAt > clock() && payload && typeof payload === 'object' ? payload : undefined;
-      } catch {
-        // Altered, sealed for another sign-in, or by a key this node does not have.
-        return undefined;
-      }
+      return openUnexpired(secrets, cookieInHeader(header, nameOf(uid)), `${SEAL_CONTEXT}:${uid}`, clock(), MAX_SEALED);
     },
     drop(uid) {
       const ctx = providerContext();

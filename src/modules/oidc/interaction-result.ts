@@ -5,16 +5,21 @@
 //
 // Why the cookie can carry it: it is sealed with the node's secret box (AES-256-GCM) with
 // the interaction's uid in its authenticated context, so it cannot be forged, altered, or
-// moved to another interaction; it expires with the interaction. Single use is unchanged:
-// the resume still deletes the interaction's row and stores its code only if the delete
-// found it (write-batch.ts), so a cookie presented again meets no interaction.
-import { openFromCookie, sealForCookie, type SecretBox } from '../../crypto/index.ts';
+// moved to another interaction; it expires with the interaction, and the resume that ends
+// the interaction clears it. Single use is the interaction's: the resume stores its code
+// only if it marks the interaction used (write-batch.ts), so a cookie presented again
+// meets a used interaction.
+import { openUnexpired, sealUntil, type SecretBox } from '../../crypto/index.ts';
 import { Provider } from 'oidc-provider';
-import { cookieInHeader } from '../../http/cookies.ts';
+import { clearingCookieLine, cookieInHeader } from '../../http/cookies.ts';
 
 const SEAL_CONTEXT = 'oidc-interaction-result';
+/** Longer than any result sealed here (about 400 characters). */
+const MAX_SEALED = 3000;
 
 export type InteractionResult = Record<string, unknown>;
+
+type KoaLike = { get(header: string): string; append(header: string, value: string): void };
 
 export interface InteractionResults {
   /** The cookie's name (with `__Host-` over https, like every Gatehouse cookie). */
@@ -23,25 +28,22 @@ export interface InteractionResults {
   seal(uid: string, result: InteractionResult, expiresAt: number): string;
   /** In a provider request: the result sealed for interaction `uid`, if the request carries it and it is good. */
   carriedFor(uid: string): InteractionResult | undefined;
+  /** In a provider request that carries the cookie: clears it (its interaction has ended). */
+  drop(): void;
 }
 
-export function interactionResults(secrets: SecretBox, cookieName: string, clock: () => number): InteractionResults {
+export function interactionResults(secrets: SecretBox, cookieName: string, secure: boolean, clock: () => number): InteractionResults {
+  const carried = () => cookieInHeader((Provider.ctx as KoaLike | undefined)?.get('cookie'), cookieName);
   return {
     cookieName,
     seal(uid, result, expiresAt) {
-      return sealForCookie(secrets, JSON.stringify([expiresAt, result]), `${SEAL_CONTEXT}:${uid}`);
+      return sealUntil(secrets, JSON.stringify(result), `${SEAL_CONTEXT}:${uid}`, expiresAt);
     },
     carriedFor(uid) {
-      const ctx = Provider.ctx as { get(header: string): string } | undefined;
-      const value = cookieInHeader(ctx?.get('cookie'), cookieName);
-      if (!value || value.length > 3000 || !/^[A-Za-z0-9_.-]+$/.test(value)) return undefined;
-      try {
-        const [expiresAt, result] = JSON.parse(openFromCookie(secrets, value, `${SEAL_CONTEXT}:${uid}`)) as [number, InteractionResult];
-        return typeof expiresAt === 'number' && expiresAt > clock() && result && typeof result === 'object' ? result : undefined;
-      } catch {
-        // Altered, sealed for another interaction, or by a key this node does not have.
-        return undefined;
-      }
+      return openUnexpired(secrets, carried(), `${SEAL_CONTEXT}:${uid}`, clock(), MAX_SEALED);
+    },
+    drop() {
+      if (carried() !== undefined) (Provider.ctx as KoaLike).append('set-cookie', clearingCookieLine(secure, cookieName));
     },
   };
 }

@@ -15,9 +15,10 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '../../storage/index.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
-import { clearingCookieLine, cookieInHeader, cookieNames } from '../../http/cookies.ts';
-import { interactionResults, type InteractionResults } from './interaction-result.ts';
-import { carriedInteractions, type CarriedInteractions } from './carried-interaction.ts';
+import { cookieInHeader, cookieNames } from '../../http/cookies.ts';
+import { interactionResults } from './interaction-result.ts';
+import { carriedInteractions } from './carried-interaction.ts';
+import type { CarriedInBrowser } from './adapter.ts';
 
 const KEY_CHECK_MS = 60_000;
 // Discovery and the key set are public and change rarely, so clients and caches may keep
@@ -41,10 +42,8 @@ export interface OidcService {
   reloadKeys(): Promise<void>;
   /** Delivers back-channel logout notices (started by createGatehouse). */
   backchannel: BackchannelWorker;
-  /** Seals an interaction's result for the resume (interaction-result.ts). */
-  interactionResults: InteractionResults;
-  /** Sign-ins in progress, carried by the browser (carried-interaction.ts). */
-  carriedInteractions: CarriedInteractions;
+  /** What a module sign-in carries in the browser: itself, and its result on the way to the resume (carried-interaction.ts, interaction-result.ts). */
+  carried: CarriedInBrowser;
   close(): Promise<void>;
 }
 
@@ -60,8 +59,10 @@ export async function createOidcService(
   await ensureSigningKeys(deps.db, deps.secrets, deps.clock());
   let loaded = await loadSigningKeys(deps.db, deps.secrets, deps.clock());
   const cookies = cookieNames(deps.config.secureCookies);
-  const results = interactionResults(deps.secrets, cookies.oidcResult, deps.clock);
-  const interactions = carriedInteractions(deps.secrets, cookies.oidcInteraction, deps.config.secureCookies, deps.clock);
+  const carried: CarriedInBrowser = {
+    interactions: carriedInteractions(deps.secrets, cookies.oidcInteraction, deps.config.secureCookies, deps.clock),
+    results: interactionResults(deps.secrets, cookies.oidcResult, deps.config.secureCookies, deps.clock),
+  };
 
   function launchEvent(ctx: KoaContextWithOIDC): AuditEvent | undefined {
     const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
@@ -79,15 +80,10 @@ export async function createOidcService(
   }
 
   const build = () => {
-    const provider = buildProvider(deps, { sessionCookieName: cookies.session, keys: loaded.keys, carried: { interactions, results } });
-    // The result's cookie has done its work once the resume has answered with it. A resume
-    // whose writes could not be stored keeps it, so trying again can finish.
-    provider.use(async (ctx, next) => {
-      await next();
-      if (ctx.oidc?.route === 'resume' && ctx.status < 400 && cookieInHeader(ctx.get('cookie'), results.cookieName) !== undefined) {
-        ctx.append('set-cookie', clearingCookieLine(deps.config.secureCookies, results.cookieName));
-      }
-    });
+    // What the browser carried for a sign-in is cleared by the resume that ends it (the
+    // adapter's destroy); a resume whose writes could not be stored clears nothing
+    // (answerUnstored), so trying again can finish.
+    const provider = buildProvider(deps, { sessionCookieName: cookies.session, keys: loaded.keys, carried });
     // No answer leaves before what it read is on disk (SQLite group commit; the same rule
     // as src/http/durable-answers.ts for Fastify's own answers).
     const { durability } = options;
@@ -223,8 +219,7 @@ export async function createOidcService(
     handle: (req, res) => current.callback(req, res),
     reloadKeys,
     backchannel,
-    interactionResults: results,
-    carriedInteractions: interactions,
+    carried,
     async close() {
       clearInterval(timer);
       await backchannel.stop();
