@@ -11,7 +11,7 @@
 // - The sign-in itself travels in the browser too (src/modules/oidc/carried-interaction.ts):
 //   the authorization stores nothing, its cookie is scoped to the sign-in's two paths, and
 //   the same four tries against it (missing, altered, another sign-in's, again after the
-//   resume) find no sign-in. One too large for a cookie is stored and still good once.
+//   resume), at the interaction route and at the resume, find no sign-in. One too large for a cookie is stored and still good once.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
@@ -176,6 +176,8 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(interaction.status, 303, `the interaction route finds it: ${interaction.status}`);
       const forwarded = linesOf(interaction.setCookies);
       assert.deepEqual(pathsOf(forwarded), [`/oidc/auth/${uid}`], 'sent on for the resume only');
+      const interactionBytes = [...interaction.headers].reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
+      assert.ok(interactionBytes < 4096, `the interaction route's headers (the result and the sign-in) fit too: ${interactionBytes} bytes`);
       const resumed = await agent.get(new URL(interaction.headers.get('location') ?? '', agent.baseUrl).pathname);
       assert.ok(codeIn(resumed), `a code: ${resumed.status} ${resumed.headers.get('location')}`);
       assert.equal(agent.cookies.has(interactionCookie(uid)), false, 'the resume clears it');
@@ -199,6 +201,28 @@ for (const engine of await enginesUnderTest()) {
         assert.equal(page.status, 400, `${name}: ${page.status} ${page.headers.get('location')}`);
         assert.match(String(page.body), EXPIRED_PAGE, name);
         assert.equal(agent.cookies.has(RESULT_COOKIE), false, `${name}: no result sealed`);
+      }
+    });
+
+    test('at the resume too, a sign-in cookie missing, altered or taken from another sign-in gives no code', async () => {
+      const otherBrowser = browser();
+      const other = await authorize(otherBrowser);
+      await throughInteractionAt(otherBrowser, other.interactionPath);
+      const othersCookie = otherBrowser.cookies.get(interactionCookie(other.uid)) ?? assert.fail('the other sign-in is carried to its resume');
+      const tampers: Array<[string, (agent: Agent, uid: string) => void]> = [
+        ['missing', (agent, uid) => agent.cookies.delete(interactionCookie(uid))],
+        ['altered', (agent, uid) => alterSealed(agent, interactionCookie(uid))],
+        ['another sign-in', (agent, uid) => agent.cookies.set(interactionCookie(uid), othersCookie)],
+      ];
+      for (const [name, tamper] of tampers) {
+        const agent = browser();
+        const { uid, interactionPath } = await authorize(agent);
+        // The interaction route passes (its copy is good) and sends the sign-in on; the copy for the resume is then tampered with.
+        const { resume } = await throughInteractionAt(agent, interactionPath);
+        tamper(agent, uid);
+        const answer = await agent.get(resume.pathname);
+        assert.equal(codeIn(answer), null, `${name}: no code, got ${answer.status} ${answer.headers.get('location')}`);
+        assert.ok(answer.status < 500, `${name}: not a server error: ${answer.status}`);
       }
     });
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { createSecretBox } from '../../src/crypto/index.ts';
+import { createSecretBox, openUnexpired, sealUntil } from '../../src/crypto/index.ts';
 
 const OLD_KEY = randomBytes(32).toString('base64');
 const NEW_KEY = randomBytes(32).toString('base64');
@@ -42,4 +42,16 @@ test('after a new key is put in front, old values still open and new ones use th
   const fresh = rotated.encrypt('queued mail', 'mail:1');
   assert.notEqual(fresh.split(':')[1], old.split(':')[1], 'named by the new key');
   assert.throws(() => box.decrypt(fresh, 'mail:1'), 'a node without the new key cannot open it');
+});
+
+test('a value sealed with its expiry opens only unexpired, in its context, and only as a sealed value', () => {
+  const sealed = sealUntil(box, JSON.stringify({ login: 'ada' }), 'oidc-interaction:abc', 2_000);
+  assert.deepEqual(openUnexpired(box, sealed, 'oidc-interaction:abc', 1_999, 3_000), { login: 'ada' });
+  assert.equal(openUnexpired(box, sealed, 'oidc-interaction:abc', 2_000, 3_000), undefined, 'expired at its expiry');
+  assert.equal(openUnexpired(box, sealed, 'oidc-interaction:xyz', 1_000, 3_000), undefined, 'another sign-in');
+  assert.equal(openUnexpired(box, sealed, 'oidc-interaction:abc', 1_000, sealed.length - 1), undefined, 'longer than allowed');
+  assert.equal(openUnexpired(box, `${sealed};x`, 'oidc-interaction:abc', 1_000, 3_000), undefined, 'not a sealed value');
+  assert.equal(openUnexpired(box, undefined, 'oidc-interaction:abc', 1_000, 3_000), undefined);
+  const notAnObject = sealUntil(box, '"just text"', 'oidc-interaction:abc', 2_000);
+  assert.equal(openUnexpired(box, notAnObject, 'oidc-interaction:abc', 1_000, 3_000), undefined, 'only an object is carried');
 });
