@@ -1,6 +1,6 @@
 // Names get the keys of src/shared/text.ts: name_key (nameKey, over the look-alike and case
 // classes of src/shared/look-alike-classes.ts) and case_key (caseKey, the key of the name
-// lower-cased), where there were name_key and look_key, one folding case before mapping
+// case-folded), where there were name_key and look_key, one folding case before mapping
 // look-alikes and one after: a name whose letters needed each way in turn passed both
 // ("Acme ClﻪꞟᏧ" beside "Acme Cloud"). Both keys are recomputed for companies, users,
 // account requests and groups; look_key and its unique indexes are dropped, and case_key
