@@ -9,7 +9,6 @@
 // Metrics: the primary answers the metrics port with every worker's numbers summed.
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
-import { AggregatorRegistry } from 'prom-client';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics/index.ts';
 import { openStorage } from './storage/index.ts';
@@ -48,13 +47,16 @@ export async function runPrimary(config: Config, log: (line: string) => void): P
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-/** In a worker: let the primary collect this worker's registry. */
-export function reportMetricsToPrimary(metrics: Metrics) {
+/** In a worker: let the primary collect this worker's registry, where the node keeps metrics. */
+export async function reportMetricsToPrimary(metrics: Metrics) {
+  if (!metrics.registry) return;
+  const { AggregatorRegistry } = await import('prom-client');
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics.registry]);
 }
 
 async function aggregatedMetrics(port: number, host: string): Promise<Server> {
+  const { AggregatorRegistry } = await import('prom-client');
   const aggregator = new AggregatorRegistry();
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {

@@ -16,7 +16,7 @@ async function main() {
     return runPrimary(config, (line) => console.log(`  ${line}`));
   }
   const gatehouse = await createGatehouse(config, { metricsListener: !isClusterWorker() });
-  if (isClusterWorker()) reportMetricsToPrimary(gatehouse.metrics);
+  if (isClusterWorker()) await reportMetricsToPrimary(gatehouse.metrics);
   await gatehouse.listen();
   const stop = async (signal: string) => {
     if (isFirstWorker()) console.log(`\n  ${signal}: shutting down`);

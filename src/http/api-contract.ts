@@ -2,15 +2,16 @@
 // (body, params, query) and what it answers; from them Fastify validates requests (our
 // compiler, so a refused request is the same 400 with a message per field as always),
 // serializes responses through the schema (fastify-type-provider-zod: nothing outside the
-// schema leaves the server), and @fastify/swagger publishes the OpenAPI 3.1 document at
-// GET /api/openapi.json. docs/API.md is the guide around that reference.
-import fastifySwagger from '@fastify/swagger';
-import type { FastifyInstance, FastifySchemaCompiler, FastifySerializerCompiler, FastifyServerOptions } from 'fastify';
-import { createSerializerCompiler, jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+// schema leaves the server), and @fastify/swagger makes the OpenAPI 3.1 document served at
+// GET /api/openapi.json (openapi-document.ts: on its first request, not at start). docs/API.md
+// is the guide around that reference.
+import type { FastifyInstance, FastifySchemaCompiler, FastifySerializerCompiler, FastifyServerOptions, RouteOptions } from 'fastify';
+import { createSerializerCompiler } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { GatehouseError } from '../errors.ts';
 import { invalidInputError } from './validate.ts';
 import { assertNothingDropped } from './response-check.ts';
+import { openApiDocument } from './openapi-document.ts';
 
 export const OPENAPI_PATH = '/api/openapi.json';
 
@@ -75,38 +76,13 @@ export function routeTable(app: FastifyInstance): readonly RouteRecord[] {
 export async function installApiContract(app: FastifyInstance, options: ContractOptions): Promise<void> {
   const table: RouteRecord[] = [];
   routeTables.set(app, table);
+  const routes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) table.push({ method, url: route.url, hasSchema: route.schema !== undefined });
+    routes.push(route);
   });
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Gatehouse API',
-        version: '1',
-        description:
-          'The JSON API of Gatehouse, the identity portal. Browser routes use the session cookie and must come ' +
-          "from Gatehouse's own origin; /api/v1 is for API clients with a bearer token. Errors are " +
-          '`{ "error": { "code", "message", "fields"? } }` (RFC 9457 problem details on /api/v1).',
-      },
-      servers: [{ url: options.publicUrl.origin }],
-      components: {
-        securitySchemes: {
-          session: { type: 'apiKey', in: 'cookie', name: options.cookieName, description: 'The Gatehouse session cookie.' },
-          bearer: {
-            type: 'http',
-            scheme: 'bearer',
-            description: "An access token from Gatehouse's token endpoint (client credentials grant) for an API client.",
-          },
-        },
-      },
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
-    // Only the JSON API is described: pages and the OpenID provider have their own standards.
-    hideUntagged: true,
-  });
+  const document = openApiDocument(routes, options);
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) =>
-    reply.header('cache-control', 'no-cache').send(app.swagger()),
+    reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(await document()),
   );
 }

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { constantTimeEqual } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Metrics } from './registry.ts';
+import type { Metrics } from './metrics.ts';
 
 const LOGIN_STEP_PREFIX = '/api/login/';
 /** The provider routes a module calls; anything else under /oidc is counted as /oidc/*. */
@@ -19,6 +19,8 @@ function routeLabel(request: FastifyRequest): string {
 }
 
 export function timeRequests(app: FastifyInstance, metrics: Metrics) {
+  // A node that keeps no metrics (metrics.ts) times nothing.
+  if (!metrics.registry) return;
   app.addHook('onRequest', (request, reply, done) => {
     const started = process.hrtime.bigint();
     reply.raw.once('finish', () => {
@@ -34,8 +36,9 @@ export function timeRequests(app: FastifyInstance, metrics: Metrics) {
   });
 }
 
-async function exposition(metrics: Metrics) {
-  return { type: metrics.registry.contentType, body: await metrics.registry.metrics() };
+async function exposition({ registry }: Metrics) {
+  if (!registry) throw new Error('this node keeps no metrics');
+  return { type: registry.contentType, body: await registry.metrics() };
 }
 
 /**

@@ -1,25 +1,16 @@
 // What a node reports to Prometheus. One registry per Gatehouse instance (tests run many
 // in one process), filled by the parts that know: the HTTP layer (requests, login steps),
 // the storage door (queries, pool), the password hasher (its gate) and, at scrape time,
-// the two outboxes (what is still to deliver).
+// the two outboxes (what is still to deliver). Loaded only by a node that has somewhere
+// to serve them (metrics.ts).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PasswordHasher } from '../crypto/index.ts';
 import type { Db, Storage } from '../storage/index.ts';
+import type { Metrics } from './metrics.ts';
 
 /** Seconds: from a cached token check (~1 ms) to a password step (argon2id, ~50 ms+) to a slow outlier. */
 const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const QUERY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1];
-
-export interface Metrics {
-  readonly registry: Registry;
-  observeRequest(route: string, method: string, status: number, seconds: number): void;
-  countLoginStep(step: string, outcome: 'ok' | 'refused' | 'error'): void;
-  observeQuery(sql: string, seconds: number, failed: boolean): void;
-  /** One SQLite group commit: the statements it held and how long its COMMIT (the flush) took. */
-  observeCommit(statements: number, seconds: number): void;
-  /** Called once the storage, hasher and database exist: gauges read them at scrape time. */
-  watch(parts: { storage: Storage; hasher: PasswordHasher }): void;
-}
 
 function statementKind(sql: string): string {
   const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase();
@@ -31,7 +22,7 @@ async function backlog(db: Db, table: 'outbox' | 'backchannel_outbox'): Promise<
   return Number(row?.n ?? 0);
 }
 
-export function createMetrics(): Metrics {
+export function createMetrics(): Metrics & { readonly registry: Registry } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   const requests = new Histogram({

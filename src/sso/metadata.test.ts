@@ -26,19 +26,19 @@ const metadata = (certs: string[], bindings = ['HTTP-Redirect', 'HTTP-POST']) =>
   </md:IDPSSODescriptor>
 </md:EntityDescriptor>`;
 
-test('metadata gives the entity ID, the HTTP-Redirect SSO URL and up to two signing certificates', () => {
+test('metadata gives the entity ID, the HTTP-Redirect SSO URL and up to two signing certificates', async () => {
   const [a, b, c] = [certificateBody(), certificateBody(), certificateBody()];
-  const idp = parseIdpMetadata(metadata([a, b, c]));
+  const idp = await parseIdpMetadata(metadata([a, b, c]));
   assert.equal(idp.entityId, 'https://idp.acme.test/saml');
   assert.equal(idp.ssoUrl, 'https://idp.acme.test/sso/HTTP-Redirect');
   assert.equal(idp.certificates.length, 2);
   assert.match(idp.certificates[0] as string, /^-----BEGIN CERTIFICATE-----\n/);
 });
 
-test('metadata without a redirect binding, a signing certificate, or well-formed XML is refused', () => {
-  const refused = (xml: string) => assert.throws(() => parseIdpMetadata(xml), (e: unknown) => e instanceof GatehouseError && e.code === 'sso.metadata_invalid');
-  refused(metadata([certificateBody()], ['HTTP-POST']));
-  refused(metadata([]));
-  refused('<md:EntityDescriptor');
-  refused('<html><body>not metadata</body></html>');
+test('metadata without a redirect binding, a signing certificate, or well-formed XML is refused', async () => {
+  const refused = (xml: string) => assert.rejects(parseIdpMetadata(xml), (e: unknown) => e instanceof GatehouseError && e.code === 'sso.metadata_invalid');
+  await refused(metadata([certificateBody()], ['HTTP-POST']));
+  await refused(metadata([]));
+  await refused('<md:EntityDescriptor');
+  await refused('<html><body>not metadata</body></html>');
 });

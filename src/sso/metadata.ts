@@ -1,10 +1,12 @@
 // Reading a SAML identity provider's metadata XML (what Entra ID, Okta, Google and
 // SimpleSAMLphp offer to download) into the three things Gatehouse needs: its entity ID,
-// its single sign-on URL for the HTTP-Redirect binding, and its signing certificates.
-import { DOMParser } from '@xmldom/xmldom';
+// its single sign-on URL for the HTTP-Redirect binding, and its signing certificates. The
+// XML parser loads with the first metadata read, as the rest of SAML does (saml.ts).
+import { GatehouseError } from '../errors.ts';
+import { onFirstUse } from '../shared/on-first-use.ts';
 
 type Element = ReturnType<Document['createElement']>;
-import { GatehouseError } from '../errors.ts';
+const xmldom = onFirstUse(() => import('@xmldom/xmldom'));
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -37,7 +39,8 @@ function children(parent: Element, ns: string, name: string): Element[] {
   return Array.from(parent.getElementsByTagNameNS(ns, name) as unknown as Iterable<Element>);
 }
 
-export function parseIdpMetadata(xml: string): IdpSettings {
+export async function parseIdpMetadata(xml: string): Promise<IdpSettings> {
+  const { DOMParser } = await xmldom();
   const errors: string[] = [];
   const doc = new DOMParser({ errorHandler: { error: (message: unknown) => void errors.push(String(message)), fatalError: (message: unknown) => void errors.push(String(message)) } }).parseFromString(xml, 'text/xml');
   if (errors.length > 0 || !doc.documentElement) refuse('is not well-formed XML');

@@ -72,8 +72,8 @@ export function describeProvider(row: ProviderRow) {
   };
 }
 
-function samlSettings(input: Extract<ProviderInput, { kind: 'saml' }>): IdpSettings {
-  const fromMetadata = input.metadataXml?.trim() ? parseIdpMetadata(input.metadataXml) : undefined;
+async function samlSettings(input: Extract<ProviderInput, { kind: 'saml' }>): Promise<IdpSettings> {
+  const fromMetadata = input.metadataXml?.trim() ? await parseIdpMetadata(input.metadataXml) : undefined;
   const entityId = input.entityId ?? fromMetadata?.entityId;
   const ssoUrl = input.ssoUrl ?? fromMetadata?.ssoUrl;
   const certificates = input.certificates?.length ? input.certificates.map(toPem) : (fromMetadata?.certificates ?? []);
@@ -96,7 +96,7 @@ async function columnsFor(deps: CoreDeps, providerId: string, input: ProviderInp
     trust_provider_mfa: input.trustProviderMfa ? 1 : 0,
   };
   if (input.kind === 'saml') {
-    const idp = samlSettings(input);
+    const idp = await samlSettings(input);
     return { ...shared, saml_entity_id: idp.entityId, saml_sso_url: idp.ssoUrl, saml_certs: JSON.stringify(idp.certificates) };
   }
   const problem = providerUrlProblem(input.issuer);

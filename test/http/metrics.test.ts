@@ -119,8 +119,10 @@ describe('metrics without a listener or a token', () => {
   });
   after(() => server.close());
 
-  test('nothing serves them: /metrics on the public port is an unknown path', async () => {
+  test('nothing serves them: /metrics on the public port is an unknown path, and none are kept', async () => {
     assert.equal(server.gatehouse.metricsUrl(), undefined);
+    // Nowhere to be scraped: no registry, no request or statement timed (src/metrics/metrics.ts).
+    assert.equal(server.gatehouse.metrics.registry, undefined);
     const answer = await server.agent().get('/metrics', { authorization: `Bearer ${TOKEN}` });
     assert.equal(answer.status, 404);
     assert.doesNotMatch(JSON.stringify(answer.body), /gatehouse_/);
