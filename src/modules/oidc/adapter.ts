@@ -24,6 +24,7 @@ import {
   type StoredRecord,
 } from './token-reads.ts';
 import { clientWithNamedToken } from './client-with-token.ts';
+import type { RememberedModules } from './remembered-modules.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 import { batchOfRequest, recordUpsert, revokeGrant, saveRecord, type RecordValues } from './write-batch.ts';
 import type { InteractionResults } from './interaction-result.ts';
@@ -55,7 +56,7 @@ export interface CarriedInBrowser {
   results: InteractionResults;
 }
 
-export function createAdapterFactory(db: Db, clock: () => number, carried?: CarriedInBrowser) {
+export function createAdapterFactory(db: Db, clock: () => number, carried?: CarriedInBrowser, remembered?: RememberedModules) {
   async function introspectedToken(id: string, model: string) {
     const rows = await rememberForRequest(introspectedKey(id), () => introspectedById(db, id), INTROSPECTION_ROUTE);
     const row = rows.find((candidate) => candidate.model === model);
@@ -120,7 +121,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
     }
 
     async find(id: string): Promise<Payload | undefined> {
-      if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientWithNamedToken(db, id, clock()));
+      if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientWithNamedToken(db, id, clock(), remembered));
       const queued = batchOfRequest()?.queued(this.model, id);
       if (queued === 'destroyed') return undefined;
       if (this.model === 'Interaction' && !queued) return this.#interaction(id);

@@ -3,13 +3,15 @@
 // trips. On the introspection route (the token asked about) and the token route (the code
 // of a code exchange, the refresh token of a refresh) both are read at once and the token's
 // rows kept for the request, where the provider reaches them only once the client has
-// passed (adapter.ts introspectedToken, storedRecord). Nothing outlives the request: a
-// rotated or deleted secret stops at once on every node.
+// passed (adapter.ts introspectedToken, storedRecord). Nothing outlives the request but a
+// client credentials request's module (remembered-modules.ts), whose token is stored only
+// under the secret stored now: a rotated or deleted secret stops at once on every node.
 import { Provider } from 'oidc-provider';
 import { apiClientMetadata } from '../../api-clients/index.ts';
 import type { Db } from '../../storage/index.ts';
 import { clientMetadataFor, clientMetadataOf } from './clients.ts';
 import { currentRoute, seedForRequest } from './request-memo.ts';
+import { isClientCredentialsRequest, type RememberedModules } from './remembered-modules.ts';
 import { callerWithIntrospected, callerWithToken, introspectedKey, splitCallerRows, tokenKey } from './token-reads.ts';
 
 /** The token a provider request names: introspection's (model undefined: any token model), or the code or refresh token a token request redeems. */
@@ -25,9 +27,9 @@ function tokenNamedByRequest(): { model: string | undefined; id: string } | unde
 }
 
 /** A client as the provider sees it, with the token its request names read along where there is one. */
-export async function clientWithNamedToken(db: Db, clientId: string, now: number) {
+export async function clientWithNamedToken(db: Db, clientId: string, now: number, remembered?: RememberedModules) {
   const named = tokenNamedByRequest();
-  if (!named) return clientMetadataFor(db, clientId, now);
+  if (!named) return remembered && isClientCredentialsRequest() ? remembered.clientFor(clientId, now) : clientMetadataFor(db, clientId, now);
   const { model, id } = named;
   const { caller, tokens } = splitCallerRows(model === undefined ? await callerWithIntrospected(db, clientId, id) : await callerWithToken(db, clientId, model, id));
   seedForRequest(model === undefined ? introspectedKey(id) : tokenKey(model, id), tokens);

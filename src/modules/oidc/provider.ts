@@ -7,6 +7,7 @@
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { credentialTag } from '../../api-clients/index.ts';
 import { keyedHashMatches } from '../../crypto/index.ts';
+import { isClientCredentialsRequest, type RememberedModules } from './remembered-modules.ts';
 import { authenticateSession } from '../../sessions/index.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
@@ -31,6 +32,8 @@ export interface OidcOptions {
   keys: PrivateJwk[];
   /** Sign-ins in progress and their results, carried by the browser in sealed cookies (carried-interaction.ts, interaction-result.ts). */
   carried: CarriedInBrowser;
+  /** Modules remembered for client credentials requests (remembered-modules.ts). */
+  remembered: RememberedModules;
 }
 
 export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
@@ -83,7 +86,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   );
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(deps.db, deps.clock, options.carried),
+    adapter: createAdapterFactory(deps.db, deps.clock, options.carried, options.remembered),
     // With a token (code, refresh, userinfo), the module it was issued to must still be
     // enabled for the user's company.
     // ...and the Gatehouse session the token's grant came from must still be live
@@ -243,10 +246,14 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
 
   // Client secrets are stored as keyed hashes; hash what the client presents, then
   // compare in constant time. The stored hash is read with the client on every request
-  // (clients.ts), so a rotated or deleted secret stops working at once on every node.
+  // (clients.ts), except a client credentials request's module, remembered: a secret that
+  // does not match the copy is checked again against the module as stored now (a rotation
+  // the copy predates), and a token from a stale copy is never stored (remembered-modules.ts).
   const secretKey = deps.deriveKey('client-secrets');
-  provider.Client.prototype.compareClientSecret = function compareHashedSecret(this: { clientSecret?: string }, actual: string) {
-    return Boolean(this.clientSecret) && keyedHashMatches(secretKey, actual, this.clientSecret as string);
+  const matches = (actual: string, secretHash: string | undefined) => Boolean(secretHash) && keyedHashMatches(secretKey, actual, secretHash as string);
+  provider.Client.prototype.compareClientSecret = async function compareHashedSecret(this: { clientId: string; clientSecret?: string }, actual: string) {
+    if (matches(actual, this.clientSecret)) return true;
+    return isClientCredentialsRequest() && options.remembered.recheck(this.clientId, (secretHash) => matches(actual, secretHash));
   };
   return provider;
 }

@@ -9,7 +9,8 @@ import { authenticateSession, endSession } from '../../sessions/index.ts';
 import { createBackchannelWorker, endModuleAccess, enqueueLogoutNotice, queueProviderNotices, type BackchannelWorker } from '../backchannel/index.ts';
 import { accountIdOf, parseAccountId } from './account.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutForm, logoutPage, PAGE_CSP } from './pages.ts';
-import { AlreadySpent, batchOfRequest, InteractionAlreadyUsed, storeBatchBeforeAnswering } from './write-batch.ts';
+import { AlreadySpent, batchOfRequest, InteractionAlreadyUsed, ModuleSecretChanged, storeBatchBeforeAnswering } from './write-batch.ts';
+import { rememberedModules } from './remembered-modules.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '../../storage/index.ts';
@@ -83,7 +84,8 @@ export async function createOidcService(
     // What the browser carried for a sign-in is cleared by the resume that ends it (the
     // adapter's destroy); a resume whose writes could not be stored clears nothing
     // (answerUnstored), so trying again can finish.
-    const provider = buildProvider(deps, { sessionCookieName: cookies.session, keys: loaded.keys, carried });
+    const remembered = rememberedModules(deps.db);
+    const provider = buildProvider(deps, { sessionCookieName: cookies.session, keys: loaded.keys, carried, remembered });
     // No answer leaves before what it read is on disk (SQLite group commit; the same rule
     // as src/http/durable-answers.ts for Fastify's own answers).
     const { durability } = options;
@@ -108,6 +110,16 @@ export async function createOidcService(
         ctx.type = 'html';
         ctx.body = errorPage('Sign-in could not continue', 'This sign-in has already been completed. Go back to the application and start again if needed.');
         ctx.status = 400;
+        return;
+      }
+      if (error instanceof ModuleSecretChanged) {
+        // Authenticated against a remembered copy of the module that its stored secret has
+        // since replaced: no token was stored, and the copy goes (remembered-modules.ts).
+        remembered.forget(error.clientId);
+        ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+        ctx.status = 401;
+        // RFC 6749 §5.2, as the provider answers a wrong secret sent in the header.
+        if (ctx.headers.authorization) ctx.set('www-authenticate', `Basic realm="${provider.issuer}", error="invalid_client", error_description="client authentication failed"`);
         return;
       }
       if (error instanceof AlreadySpent) {

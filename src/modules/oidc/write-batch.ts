@@ -20,6 +20,9 @@
 //   and the grant with every token it gave is revoked, as RFC 6749 §4.1.2 asks of a code
 //   used twice. A replay after the first exchange is stored is refused by the provider
 //   itself, which reads the record's spent mark before it spends.
+// A client credentials batch whose module was authenticated from a remembered copy
+// (remembered-modules.ts) stores its token only while the module's stored secret is still
+// the copy's: one statement, the insert conditional on it (ModuleSecretChanged otherwise).
 import { PostgresAdapter, sql, type Insertable, type InsertQueryBuilder, type InsertResult, type OnConflictBuilder, type QueryCreator } from 'kysely';
 import { Provider } from 'oidc-provider';
 import { auditRow, type AuditEvent } from '../../audit/index.ts';
@@ -53,6 +56,28 @@ export async function saveRecord(db: Queryable, values: RecordValues): Promise<v
   await savedRecord(db, model, id, payload, grant_id, user_code, uid, account_id, expires_at);
 }
 
+/**
+ * One record saved, unspent, only while the module `clientId` still has the secret
+ * `secretHash` (INSERT ... SELECT ... WHERE EXISTS: PostgreSQL types the selected values by
+ * their columns). A fixed statement, as saveRecord's.
+ */
+const savedRecordUnderSecret = fixedQuery(
+  (db, model: string, id: string, payload: string, grantId: string | null, userCode: string | null, uid: string | null, accountId: string | null, expiresAt: number | null, clientId: string, secretHash: string) => {
+    const row = { model, id, payload, grant_id: grantId, user_code: userCode, uid, account_id: accountId, expires_at: expiresAt, consumed_at: null };
+    const columns = Object.keys(row) as Array<keyof typeof row>;
+    const selected = db
+      .selectNoFrom(columns.map((column) => sql.val(row[column]).as(column)))
+      .where((eb) => eb.exists(eb.selectFrom('modules').select('modules.id').where('modules.client_id', '=', clientId).where('modules.secret_hash', '=', secretHash)));
+    return db.insertInto('oidc_records').columns(columns).expression(selected as never).onConflict((oc) => onRecordConflict(oc, false)).returning('id');
+  },
+);
+
+async function saveRecordUnderSecret(db: Queryable, values: RecordValues, client: ClientGuard): Promise<boolean> {
+  const { model, id, payload, grant_id = null, user_code = null, uid = null, account_id = null, expires_at = null } = values;
+  const stored = await savedRecordUnderSecret(db, model, id, payload, grant_id, user_code, uid, account_id, expires_at, client.clientId, client.secretHash);
+  return stored.length === 1;
+}
+
 /** Provider routes whose writes are batched: the authorization (and its resume) and the token endpoint. */
 const BATCHED_ROUTES = new Set(['authorization', 'resume', 'token']);
 
@@ -70,6 +95,22 @@ export class AlreadySpent extends Error {
   }
 }
 
+/** The copy of a module was older than its stored secret: no token was stored. */
+export class ModuleSecretChanged extends Error {
+  readonly clientId: string;
+  constructor(clientId: string) {
+    super('the module secret changed');
+    this.clientId = clientId;
+  }
+}
+
+/** The secret a client credentials token is issued under; `readNow` when the module was read in this request, not taken from a copy. */
+export interface ClientGuard {
+  clientId: string;
+  secretHash: string;
+  readNow: boolean;
+}
+
 /** The write a batch depends on: the interaction's end (resume) or the code's or refresh token's spend (token). */
 type Guard = { kind: 'end'; model: string; id: string } | { kind: 'spend'; model: string; id: string; at: number };
 
@@ -84,6 +125,7 @@ export class WriteBatch {
   readonly #records = new Map<string, RecordWrite>();
   readonly #audits: AuditEvent[] = [];
   #guard: Guard | undefined;
+  #client: ClientGuard | undefined;
   readonly #route: string;
 
   constructor(route: string) {
@@ -120,6 +162,15 @@ export class WriteBatch {
     // The resume ends the interaction it found: marking it used is the batch's condition.
     if (this.#route === 'resume' && model === 'Interaction' && !this.#guard && !this.#records.has(key)) this.#guard = { kind: 'end', model, id };
     this.#records.set(key, { kind: 'destroy', model, id });
+  }
+
+  /** The module secret the request's token must be stored under (remembered-modules.ts). */
+  guardClient(guard: ClientGuard): void {
+    this.#client = guard;
+  }
+
+  get clientGuard(): ClientGuard | undefined {
+    return this.#client;
   }
 
   audit(event: AuditEvent): void {
@@ -197,8 +248,14 @@ export class WriteBatch {
     // The commonest batch, one record saved and nothing else (a client credentials token;
     // a binding or an audit event would be a part of its own): the fixed statement.
     const lone = !guard && parts.length === 1 && saved.length === 1 ? saved[0] : undefined;
-    if (lone && !lone.replaces && (lone.values.consumed_at ?? null) === null) {
-      await saveRecord(db, lone.values);
+    const loneUnspent = lone && !lone.replaces && (lone.values.consumed_at ?? null) === null ? lone : undefined;
+    if (this.#client) {
+      // A client credentials token is all such a batch holds; anything else is a mistake
+      // here, refused rather than stored without its condition.
+      if (!loneUnspent) throw new Error(`a ${this.#route} batch with a client guard must hold one new record`);
+      if (!(await saveRecordUnderSecret(db, loneUnspent.values, this.#client))) throw new ModuleSecretChanged(this.#client.clientId);
+    } else if (loneUnspent) {
+      await saveRecord(db, loneUnspent.values);
     } else if (!guard && parts.length <= 1) {
       await parts[0]?.(db).execute();
     } else if (onPostgres) {

@@ -1,0 +1,90 @@
+// A client credentials request authenticates its module from a copy each node keeps in
+// memory (src/modules/oidc/remembered-modules.ts). Two nodes on one database: a secret
+// rotated on one must stop at once on the other, whose copy predates the rotation, and the
+// new secret must work there at once; a module gone must stop too. Nothing a stale copy
+// let through is ever stored.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createGatehouse, type Gatehouse } from '../../src/gatehouse.ts';
+import { requestToken } from '../helpers/api-clients.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { signedInOperator } from '../helpers/journey.ts';
+import { freePort } from '../helpers/net.ts';
+import { registerTestModule } from '../helpers/oidc.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+for (const engine of await enginesUnderTest()) {
+  describe(`a module remembered for client credentials, two nodes (${engine})`, () => {
+    let server: TestServer;
+    let other: Gatehouse;
+    let otherNode: { baseUrl: string };
+    let operator: Awaited<ReturnType<typeof signedInOperator>>;
+    before(async () => {
+      server = await startTestServer({ engine, realClock: true });
+      operator = await signedInOperator(server);
+      // A second node: the same configuration and database, its own port and memory.
+      const port = await freePort();
+      const publicUrl = new URL(`http://localhost:${port}`);
+      other = await createGatehouse({ ...server.gatehouse.deps.config, port, publicUrl }, { logger: false, mailWorkerIntervalMs: null, backchannelWorkerIntervalMs: null });
+      await other.listen();
+      otherNode = { baseUrl: publicUrl.origin };
+    });
+    after(async () => {
+      await other?.close();
+      await server?.close();
+    });
+
+    const tokensStored = async () =>
+      Number((await server.gatehouse.deps.db.selectFrom('oidc_records').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'ClientCredentials').executeTakeFirstOrThrow()).n);
+    const onOther = (clientId: string, secret: string) => requestToken(otherNode as TestServer, clientId, secret);
+
+    test('a secret rotated on one node stops at once on the other, and the new one works there at once', async () => {
+      const registered = await registerTestModule(operator.agent, { name: 'Reporting' });
+      const { clientId } = registered.module;
+      const first = registered.clientSecret as string;
+      // The other node now remembers the module with its first secret.
+      assert.equal((await onOther(clientId, first)).status, 200);
+      assert.equal((await onOther(clientId, first)).status, 200);
+
+      const rotate = async () => {
+        const rotated = await operator.agent.post(`/api/operator/modules/${registered.module.id}/rotate-secret`);
+        assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+        return rotated.body.clientSecret as string;
+      };
+      const second = await rotate();
+      const before = await tokensStored();
+      const refused = await onOther(clientId, first);
+      assert.equal(refused.status, 401);
+      assert.equal(refused.body.error, 'invalid_client');
+      assert.equal(refused.body.access_token, undefined);
+      assert.equal(await tokensStored(), before, 'nothing was stored for the old secret');
+      assert.equal((await onOther(clientId, second)).status, 200);
+
+      // The new secret first, to a node whose copy has the one before: it works at once,
+      // and the secret before it stops.
+      const third = await rotate();
+      assert.equal((await onOther(clientId, third)).status, 200);
+      const afterThird = await tokensStored();
+      assert.equal((await onOther(clientId, second)).status, 401);
+      assert.equal((await onOther(clientId, first)).status, 401);
+      assert.equal(await tokensStored(), afterThird);
+      // Wrong secrets stay wrong, whatever the copy.
+      assert.equal((await onOther(clientId, `${third}x`)).status, 401);
+      assert.equal((await onOther(clientId, third)).status, 200);
+    });
+
+    test('a module gone from the database stops at once on a node that remembers it', async () => {
+      const registered = await registerTestModule(operator.agent, { name: 'Billing' });
+      const { clientId } = registered.module;
+      const secret = registered.clientSecret as string;
+      assert.equal((await onOther(clientId, secret)).status, 200);
+      await server.gatehouse.deps.db.deleteFrom('modules').where('client_id', '=', clientId).execute();
+      const before = await tokensStored();
+      const refused = await onOther(clientId, secret);
+      assert.equal(refused.status, 401);
+      assert.equal(refused.body.error, 'invalid_client');
+      assert.equal(await tokensStored(), before);
+      assert.equal((await onOther(clientId, secret)).status, 401);
+    });
+  });
+}
