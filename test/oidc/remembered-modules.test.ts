@@ -1,8 +1,8 @@
 // A client credentials request authenticates its module from a copy each node keeps in
 // memory (src/modules/oidc/remembered-modules.ts). Two nodes on one database: a secret
 // rotated on one must stop at once on the other, whose copy predates the rotation, and the
-// new secret must work there at once; a module gone must stop too. Nothing a stale copy
-// let through is ever stored.
+// new secret must work there at once; a module gone, or no longer confidential, must stop
+// too. Nothing a stale copy let through is ever stored.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createGatehouse, type Gatehouse } from '../../src/gatehouse.ts';
@@ -71,6 +71,20 @@ for (const engine of await enginesUnderTest()) {
       // Wrong secrets stay wrong, whatever the copy.
       assert.equal((await onOther(clientId, `${third}x`)).status, 401);
       assert.equal((await onOther(clientId, third)).status, 200);
+    });
+
+    test('a module that can no longer use client credentials stops at once, its secret unchanged', async () => {
+      const registered = await registerTestModule(operator.agent, { name: 'Inventory' });
+      const { clientId } = registered.module;
+      const secret = registered.clientSecret as string;
+      assert.equal((await onOther(clientId, secret)).status, 200);
+      // No route makes a module public after its registration; a restore or a hand edit could.
+      await server.gatehouse.deps.db.updateTable('modules').set({ client_type: 'public' }).where('client_id', '=', clientId).execute();
+      const before = await tokensStored();
+      const refused = await onOther(clientId, secret);
+      assert.equal(refused.status, 401);
+      assert.equal(refused.body.error, 'invalid_client');
+      assert.equal(await tokensStored(), before);
     });
 
     test('a module gone from the database stops at once on a node that remembers it', async () => {

@@ -57,8 +57,8 @@ export async function saveRecord(db: Queryable, values: RecordValues): Promise<v
 }
 
 /**
- * One record saved, unspent, only while the module `clientId` still has the secret
- * `secretHash` (INSERT ... SELECT ... WHERE EXISTS: PostgreSQL types the selected values by
+ * One record saved, unspent, only while the module `clientId` is still confidential with
+ * the secret `secretHash` (INSERT ... SELECT ... WHERE EXISTS: PostgreSQL types the selected values by
  * their columns). A fixed statement, as saveRecord's.
  */
 const savedRecordUnderSecret = fixedQuery(
@@ -67,7 +67,12 @@ const savedRecordUnderSecret = fixedQuery(
     const columns = Object.keys(row) as Array<keyof typeof row>;
     const selected = db
       .selectNoFrom(columns.map((column) => sql.val(row[column]).as(column)))
-      .where((eb) => eb.exists(eb.selectFrom('modules').select('modules.id').where('modules.client_id', '=', clientId).where('modules.secret_hash', '=', secretHash)));
+      // Still confidential too: a module that could no longer use client credentials gets no token.
+      .where((eb) =>
+        eb.exists(
+          eb.selectFrom('modules').select('modules.id').where('modules.client_id', '=', clientId).where('modules.secret_hash', '=', secretHash).where('modules.client_type', '=', 'confidential'),
+        ),
+      );
     return db.insertInto('oidc_records').columns(columns).expression(selected as never).onConflict((oc) => onRecordConflict(oc, false)).returning('id');
   },
 );
