@@ -23,7 +23,7 @@
 // A client credentials batch whose module was authenticated from a remembered copy
 // (remembered-modules.ts) stores its token only while the module's stored secret is still
 // the copy's: one statement, the insert conditional on it (ModuleSecretChanged otherwise).
-import { PostgresAdapter, sql, type Insertable, type InsertQueryBuilder, type InsertResult, type OnConflictBuilder, type QueryCreator } from 'kysely';
+import { PostgresAdapter, sql, type Insertable, type RawBuilder, type InsertQueryBuilder, type InsertResult, type OnConflictBuilder, type QueryCreator } from 'kysely';
 import { Provider } from 'oidc-provider';
 import { auditRow, type AuditEvent } from '../../audit/index.ts';
 import type { Database, Db, Queryable } from '../../storage/index.ts';
@@ -50,10 +50,15 @@ const savedRecord = fixedQuery(
     recordUpsert(db, { model, id, payload, grant_id: grantId, user_code: userCode, uid, account_id: accountId, expires_at: expiresAt, consumed_at: null }),
 );
 
+/** A saved record's values as the fixed statements take them, in their order. */
+function recordArguments(values: RecordValues) {
+  const { model, id, payload, grant_id = null, user_code = null, uid = null, account_id = null, expires_at = null } = values;
+  return [model, id, payload, grant_id, user_code, uid, account_id, expires_at] as const;
+}
+
 /** A record saved alone, unspent (recordUpsert's one row). */
 export async function saveRecord(db: Queryable, values: RecordValues): Promise<void> {
-  const { model, id, payload, grant_id = null, user_code = null, uid = null, account_id = null, expires_at = null } = values;
-  await savedRecord(db, model, id, payload, grant_id, user_code, uid, account_id, expires_at);
+  await savedRecord(db, ...recordArguments(values));
 }
 
 /**
@@ -64,22 +69,14 @@ export async function saveRecord(db: Queryable, values: RecordValues): Promise<v
 const savedRecordUnderSecret = fixedQuery(
   (db, model: string, id: string, payload: string, grantId: string | null, userCode: string | null, uid: string | null, accountId: string | null, expiresAt: number | null, clientId: string, secretHash: string) => {
     const row = { model, id, payload, grant_id: grantId, user_code: userCode, uid, account_id: accountId, expires_at: expiresAt, consumed_at: null };
-    const columns = Object.keys(row) as Array<keyof typeof row>;
-    const selected = db
-      .selectNoFrom(columns.map((column) => sql.val(row[column]).as(column)))
-      // Still confidential too: a module that could no longer use client credentials gets no token.
-      .where((eb) =>
-        eb.exists(
-          eb.selectFrom('modules').select('modules.id').where('modules.client_id', '=', clientId).where('modules.secret_hash', '=', secretHash).where('modules.client_type', '=', 'confidential'),
-        ),
-      );
-    return db.insertInto('oidc_records').columns(columns).expression(selected as never).onConflict((oc) => onRecordConflict(oc, false)).returning('id');
+    // Still confidential too: a module that could no longer use client credentials gets no token.
+    const secretStillStored = sql<boolean>`exists ${db.selectFrom('modules').select('modules.id').where('modules.client_id', '=', clientId).where('modules.secret_hash', '=', secretHash).where('modules.client_type', '=', 'confidential')}`;
+    return rowInsertedIf(db, 'oidc_records', row, secretStillStored).onConflict((oc) => onRecordConflict(oc, false)).returning('id');
   },
 );
 
 async function saveRecordUnderSecret(db: Queryable, values: RecordValues, client: ClientGuard): Promise<boolean> {
-  const { model, id, payload, grant_id = null, user_code = null, uid = null, account_id = null, expires_at = null } = values;
-  const stored = await savedRecordUnderSecret(db, model, id, payload, grant_id, user_code, uid, account_id, expires_at, client.clientId, client.secretHash);
+  const stored = await savedRecordUnderSecret(db, ...recordArguments(values), client.clientId, client.secretHash);
   return stored.length === 1;
 }
 
@@ -354,11 +351,17 @@ function rowInserts<T extends BatchedTable>(
 ): Part[] {
   if (rows.length === 0) return [];
   if (!guarded) return [(qc) => finish(qc.insertInto(table).values(rows as never))];
-  return rows.map((row) => (qc: QueryCreator<Database>) => {
-    const columns = Object.keys(row) as Array<keyof typeof row & string>;
-    const selected = qc.selectNoFrom(columns.map((column) => sql.val(row[column]).as(column))).where(guardFound);
-    return finish(qc.insertInto(table).columns(columns as never).expression(selected as never));
-  });
+  return rows.map((row) => (qc: QueryCreator<Database>) => finish(rowInsertedIf(qc, table, row, guardFound)));
+}
+
+/**
+ * The INSERT of one row only if `condition` holds: `INSERT ... SELECT $1, $2 ... WHERE`
+ * (PostgreSQL types the selected values by their columns, as it types VALUES).
+ */
+function rowInsertedIf<T extends BatchedTable>(qc: QueryCreator<Database>, table: T, row: Insertable<Database[T]>, condition: RawBuilder<boolean>) {
+  const columns = Object.keys(row) as Array<keyof typeof row & string>;
+  const selected = qc.selectNoFrom(columns.map((column) => sql.val(row[column]).as(column))).where(condition);
+  return qc.insertInto(table).columns(columns as never).expression(selected as never);
 }
 
 const batches = new WeakMap<object, WriteBatch>();
