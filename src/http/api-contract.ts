@@ -66,21 +66,20 @@ export interface RouteRecord {
   url: string;
   hasSchema: boolean;
 }
-const routeTables = new WeakMap<FastifyInstance, RouteRecord[]>();
+/** The routes registered after the contract was installed, as Fastify gave them (one list per app). */
+const registeredRoutes = new WeakMap<FastifyInstance, RouteOptions[]>();
 
-/** Every route registered after the contract was installed: what the OpenAPI document must cover. */
+/** Every route registered after the contract was installed, a row per method: what the OpenAPI document must cover. */
 export function routeTable(app: FastifyInstance): readonly RouteRecord[] {
-  return routeTables.get(app) ?? [];
+  return (registeredRoutes.get(app) ?? []).flatMap((route) =>
+    [route.method].flat().map((method) => ({ method, url: route.url, hasSchema: route.schema !== undefined })),
+  );
 }
 
 export async function installApiContract(app: FastifyInstance, options: ContractOptions): Promise<void> {
-  const table: RouteRecord[] = [];
-  routeTables.set(app, table);
   const routes: RouteOptions[] = [];
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) table.push({ method, url: route.url, hasSchema: route.schema !== undefined });
-    routes.push(route);
-  });
+  registeredRoutes.set(app, routes);
+  app.addHook('onRoute', (route) => void routes.push(route));
   const document = openApiDocument(routes, options);
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) =>
     reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(await document()),

@@ -22,7 +22,7 @@ export interface Metrics {
 const ignore = () => {};
 
 /** What a node with no metrics endpoint records: nothing. */
-export const NO_METRICS: Metrics = Object.freeze({
+const NO_METRICS: Metrics = Object.freeze({
   registry: undefined,
   observeRequest: ignore,
   countLoginStep: ignore,

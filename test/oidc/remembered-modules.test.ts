@@ -36,7 +36,7 @@ for (const engine of await enginesUnderTest()) {
 
     const tokensStored = async () =>
       Number((await server.gatehouse.deps.db.selectFrom('oidc_records').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'ClientCredentials').executeTakeFirstOrThrow()).n);
-    const onOther = (clientId: string, secret: string) => requestToken(otherNode as TestServer, clientId, secret);
+    const onOther = (clientId: string, secret: string, via: 'basic' | 'post' = 'basic') => requestToken(otherNode as TestServer, clientId, secret, { via });
 
     test('a secret rotated on one node stops at once on the other, and the new one works there at once', async () => {
       const registered = await registerTestModule(operator.agent, { name: 'Reporting' });
@@ -73,6 +73,21 @@ for (const engine of await enginesUnderTest()) {
       assert.equal((await onOther(clientId, third)).status, 200);
     });
 
+    test('the same with the secret in the body (client_secret_post) instead of the Basic header', async () => {
+      const registered = await registerTestModule(operator.agent, { name: 'Ticketing' });
+      const { clientId } = registered.module;
+      const first = registered.clientSecret as string;
+      assert.equal((await onOther(clientId, first, 'post')).status, 200);
+      const rotated = await operator.agent.post(`/api/operator/modules/${registered.module.id}/rotate-secret`);
+      assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+      const before = await tokensStored();
+      const refused = await onOther(clientId, first, 'post');
+      assert.equal(refused.status, 401);
+      assert.equal(refused.body.error, 'invalid_client');
+      assert.equal(await tokensStored(), before);
+      assert.equal((await onOther(clientId, rotated.body.clientSecret as string, 'post')).status, 200);
+    });
+
     test('a module that can no longer use client credentials stops at once, its secret unchanged', async () => {
       const registered = await registerTestModule(operator.agent, { name: 'Inventory' });
       const { clientId } = registered.module;
@@ -81,9 +96,15 @@ for (const engine of await enginesUnderTest()) {
       // No route makes a module public after its registration; a restore or a hand edit could.
       await server.gatehouse.deps.db.updateTable('modules').set({ client_type: 'public' }).where('client_id', '=', clientId).execute();
       const before = await tokensStored();
-      const refused = await onOther(clientId, secret);
+      // As RFC 6749 §5.2 asks of a refusal to a secret sent in the Basic header: 401 with a challenge.
+      const refused = await fetch(new URL('/oidc/token', otherNode.baseUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
       assert.equal(refused.status, 401);
-      assert.equal(refused.body.error, 'invalid_client');
+      assert.match(refused.headers.get('www-authenticate') ?? '', /^Basic .*error="invalid_client"/);
+      assert.equal(((await refused.json()) as { error?: string }).error, 'invalid_client');
       assert.equal(await tokensStored(), before);
     });
 

@@ -7,7 +7,7 @@
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { credentialTag } from '../../api-clients/index.ts';
 import { keyedHashMatches } from '../../crypto/index.ts';
-import { isClientCredentialsRequest, type RememberedModules } from './remembered-modules.ts';
+import type { RememberedModules } from './remembered-modules.ts';
 import { authenticateSession } from '../../sessions/index.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
@@ -253,7 +253,8 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   const matches = (actual: string, secretHash: string | undefined) => Boolean(secretHash) && keyedHashMatches(secretKey, actual, secretHash as string);
   provider.Client.prototype.compareClientSecret = async function compareHashedSecret(this: { clientId: string; clientSecret?: string }, actual: string) {
     if (matches(actual, this.clientSecret)) return true;
-    return isClientCredentialsRequest() && options.remembered.recheck(this.clientId, (secretHash) => matches(actual, secretHash));
+    // Only where this request's module came from a copy (recheck answers false elsewhere).
+    return options.remembered.recheck(this.clientId, (secretHash) => matches(actual, secretHash));
   };
   return provider;
 }

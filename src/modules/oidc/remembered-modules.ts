@@ -76,8 +76,10 @@ export function rememberedModules(db: Db): RememberedModules {
       const guard = batchOfRequest()?.clientGuard;
       if (guard?.clientId !== clientId || guard.readNow) return false;
       const read = await findModuleByClientId(db, clientId);
-      copies.delete(clientId);
-      if (!rememberable(read)) return false;
+      if (!rememberable(read)) {
+        copies.delete(clientId);
+        return false;
+      }
       keep(read);
       if (!secretMatches(read.secret_hash)) return false;
       issueUnder(clientId, read.secret_hash, true);
