@@ -9,7 +9,7 @@ import type { CoreDeps } from '../shared/deps.ts';
 import type { Database, Queryable } from '../storage/index.ts';
 import { sql, type InsertQueryBuilder, type InsertResult, type QueryCreator } from 'kysely';
 import { consumeFlow, consumingFlow, type FlowRow } from './flows.ts';
-import { lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, onPostgres, releaseAttempt, reserveAttempt, slotFree, type LockoutRule } from './lockout.ts';
+import { activeInActiveCompany, lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, onPostgres, releaseAttempt, reserveAttempt, slotFree, type LockoutRule } from './lockout.ts';
 
 export type CodeOutcome<T> =
   | { kind: 'accepted'; value: T }
@@ -115,6 +115,8 @@ export async function acceptAppCodeAtOnce(deps: CoreDeps, who: Who, step: number
       .where('company_id', '=', who.companyId)
       .where('id', '=', who.userId)
       .where(slotFree(rule, now))
+      // No session for a user deactivated, or a company suspended, during the login.
+      .where(activeInActiveCompany)
       .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]));
   try {
     await deps.db.transaction().execute(async (tx) => {

@@ -109,6 +109,18 @@ function releasing(db: QueryCreator<Database>, companyId: string, userId: string
 export const onPostgres = (db: Queryable) => db.getExecutor().adapter instanceof PostgresAdapter;
 
 /**
+ * The users row is of an active user in an active company. Every write that moves a login
+ * on or ends it with a session holds to it, whatever changed the row: the product's own
+ * deactivation and suspension also end the user's unfinished logins (users/access.ts), a
+ * restore or a hand edit does not.
+ */
+export const activeInActiveCompany = (eb: ExpressionBuilder<Database, 'users'>) =>
+  eb.and([
+    eb('users.status', '=', 'active'),
+    eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.status', '=', 'active')),
+  ]);
+
+/**
  * A right password's slot given back and its flow moved on to its next step, together:
  * one statement on PostgreSQL, one transaction on SQLite, which cannot write inside WITH.
  * A pending flow (pending-flow.ts) is stored at that step; a stored one ("Use password
@@ -126,10 +138,7 @@ export async function releaseAttemptAndMoveOn(
   to: FlowStep,
 ): Promise<'moved' | 'taken' | 'user_changed'> {
   const releasingAsFound = (qc: QueryCreator<Database>) =>
-    releasing(qc, user.company_id, user.id)
-      .where('password_hash', '=', user.password_hash)
-      .where('status', '=', 'active')
-      .where((eb) => eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.status', '=', 'active')));
+    releasing(qc, user.company_id, user.id).where('password_hash', '=', user.password_hash).where(activeInActiveCompany);
   const { flow } = found;
   if (onPostgres(db)) {
     const released = db.with('released', (qc) => releasingAsFound(qc).returning('id'));

@@ -11,7 +11,7 @@ import type { UserRow } from '../users/index.ts';
 import { advanceFlow, consumeFlow, countTotpFailure, type FlowRow } from './flows.ts';
 import { endFlow, requireFlowWithSubjectAt, type CookieFlow } from './flow-cookie.ts';
 import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
-import { lockoutRuleOf, releaseAttempt } from './lockout.ts';
+import { activeInActiveCompany, lockoutRuleOf, releaseAttempt } from './lockout.ts';
 
 import { keyDemandOf, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 
@@ -48,12 +48,15 @@ export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, 
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   // One write for the user: the lockout count cleared (which also gives back the code's
   // attempt slot, see acceptCode's countClearedByAct) and the time of this login.
-  await tx
+  const finished = await tx
     .updateTable('users')
     .set({ failed_logins: 0, locked_until: null, last_login_at: deps.clock() })
     .where('company_id', '=', flow.company_id)
     .where('id', '=', flow.user_id)
-    .execute();
+    // No session for a user deactivated, or a company suspended, during the login.
+    .where(activeInActiveCompany)
+    .executeTakeFirst();
+  if (Number(finished.numUpdatedRows) !== 1) throw new GatehouseError('login.flow_expired');
   const policy = known.policy ?? (await getCompanyPolicy(tx, flow.company_id));
   const rows = loginRows(deps, flow, { companyId: flow.company_id, userId: flow.user_id }, meta, factor, policy);
   for (const insert of rows.inserts) await insert(tx).execute();

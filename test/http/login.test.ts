@@ -6,6 +6,7 @@ import type { Agent, Answer } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { totpAt } from '../helpers/totp.ts';
 
 const LOCK_MINUTES = 15;
 const MAX_FAILURES = 5;
@@ -17,17 +18,19 @@ const cookieShapes = (answer: Answer) => answer.setCookies.map((line) => line.re
 for (const engine of await enginesUnderTest()) describe(`login: enumeration and lockout (${engine})`, () => {
   let server: TestServer;
   const users = new Map<string, { username: string; companyName: string; companyId: string }>();
+  const totpSecrets = new Map<string, string>();
   before(async () => {
     // Behind a trusted proxy, so the parallel attack below can come from many addresses
     // (one address would meet the per-address throttle first; see ip-throttle.test.ts).
     server = await startTestServer({ engine, env: { GATEHOUSE_TRUST_PROXY: '1' } });
     const operator: Agent = (await signedInOperator(server)).agent;
-    for (const key of ['dana', 'twin', 'locked', 'disabled', 'suspended', 'sequence', 'parallel', 'invited', 'raced']) {
+    for (const key of ['dana', 'twin', 'locked', 'disabled', 'suspended', 'sequence', 'parallel', 'invited', 'raced', 'racedEnrolled']) {
       const email = key === 'twin' ? 'dana@twin.test' : `${key}@login.test`; // twin: another "dana"
       const request = { ...ACME_REQUEST, companyName: key === 'dana' ? ACME_REQUEST.companyName : `${key} company`, email };
       const company = await approvedCompany(server, operator, request);
       if (key !== 'invited') await signUp(server, company.link, key === 'twin' ? TWIN_PASSWORD : STRONG_PASSWORD);
       users.set(key, { username: company.username, companyName: request.companyName, companyId: company.companyId });
+      if (key === 'racedEnrolled') totpSecrets.set(key, (await logIn(server, server.agent(), { username: company.username, companyName: request.companyName, password: STRONG_PASSWORD })).totpSecret);
     }
     const db = server.gatehouse.storage.db;
     await db.updateTable('users').set({ status: 'disabled' }).where('company_id', '=', users.get('disabled')!.companyId).execute();
@@ -149,6 +152,41 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
       assert.deepEqual(flows, [], what);
     }
     assert.equal((await passwordStep(raced.username, raced.companyName, STRONG_PASSWORD)).body.step, 'enroll', 'active again, the login goes on (to its 2FA enrollment)');
+  });
+
+  // Past the password step, every write that moves the login on or gives it a session
+  // holds only for an active user of an active company (src/login/lockout.ts
+  // activeInActiveCompany). The product's own deactivation and suspension also end the
+  // user's unfinished logins; a change made by hand (a restore, an edit in the database)
+  // does not, and still gets no session: at the code step of an enrolled user, and at the
+  // enrollment of a new one.
+  test('a company suspended or a user disabled by hand after the password step: no session', async () => {
+    const { db } = server.gatehouse.storage;
+    const sessions = async (companyId: string) => (await db.selectFrom('sessions').select('id_hash').where('company_id', '=', companyId).execute()).length;
+    for (const key of ['racedEnrolled', 'raced']) {
+      const raced = who(key);
+      const sessionsBefore = await sessions(raced.companyId);
+      for (const [what, change, undo] of [
+        ['company suspended', () => db.updateTable('companies').set({ status: 'suspended' }).where('id', '=', raced.companyId).execute(), () => db.updateTable('companies').set({ status: 'active' }).where('id', '=', raced.companyId).execute()],
+        ['user disabled', () => db.updateTable('users').set({ status: 'disabled' }).where('company_id', '=', raced.companyId).execute(), () => db.updateTable('users').set({ status: 'active' }).where('company_id', '=', raced.companyId).execute()],
+      ] as const) {
+        const agent = server.agent();
+        const secret = totpSecrets.get(key);
+        const proved = await passwordStep(raced.username, raced.companyName, STRONG_PASSWORD, agent);
+        assert.equal(proved.body.step, secret ? 'totp' : 'enroll', `${key}, ${what}`);
+        const enrollSecret = secret ? undefined : ((await agent.post('/api/login/enroll/start')).body.secret as string);
+        await change();
+        try {
+          const last = secret
+            ? await agent.post('/api/login/totp', { code: totpAt(secret, server.clock()) })
+            : await agent.post('/api/login/enroll/verify', { code: totpAt(enrollSecret as string, server.clock()) });
+          assert.equal(last.body.error?.code, 'login.flow_expired', `${key}, ${what}`);
+        } finally {
+          await undo();
+        }
+        assert.equal(await sessions(raced.companyId), sessionsBefore, `${key}, ${what}: no session`);
+      }
+    }
   });
 
   test(`${MAX_FAILURES} wrong passwords lock the user for ${LOCK_MINUTES} minutes; a full login resets the count`, async () => {
