@@ -13,12 +13,27 @@ const ARGON2_OPTIONS = {
 /** Longest password accepted; longer input is refused before any hashing work. */
 export { MAX_PASSWORD_LENGTH } from '../contract/password-rules.ts';
 
+/** A hash whose turn came after the caller's `startBy` said no: it never ran. */
+export class HashNotStarted extends Error {
+  constructor() {
+    super('the password hash waited too long for its turn');
+  }
+}
+
 function createGate(limit: number) {
   let running = 0;
   const waiting: Array<() => void> = [];
   const load = () => ({ running, waiting: waiting.length });
-  return Object.assign(async function run<T>(work: () => Promise<T>): Promise<T> {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+  return Object.assign(async function run<T>(work: () => Promise<T>, startBy?: () => boolean): Promise<T> {
+    if (running >= limit) {
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      // Too late for its caller (a login's attempt slot is held only so long): the turn
+      // goes to the next in line.
+      if (startBy && !startBy()) {
+        waiting.shift()?.();
+        throw new HashNotStarted();
+      }
+    }
     running += 1;
     try {
       return await work();
@@ -31,7 +46,8 @@ function createGate(limit: number) {
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  verify(passwordHash: string, password: string): Promise<boolean>;
+  /** `startBy`: asked when a queued hash gets its turn; false, and it throws HashNotStarted instead of running. */
+  verify(passwordHash: string, password: string, startBy?: () => boolean): Promise<boolean>;
   /** Same cost as a real verify, for when there is no user: timing must not tell. */
   verifyDummy(password: string): Promise<void>;
   /** Hashes running now and waiting for a slot (metrics). */
@@ -43,14 +59,14 @@ export function createPasswordHasher(maxConcurrency: number): PasswordHasher {
   let dummyHash: Promise<string> | undefined;
   const hasher: PasswordHasher = {
     hash: (password) => gate(() => hash(password, ARGON2_OPTIONS)),
-    verify: (passwordHash, password) =>
+    verify: (passwordHash, password, startBy) =>
       gate(async () => {
         try {
           return await verify(passwordHash, password);
         } catch {
           return false; // a malformed stored hash never authenticates
         }
-      }),
+      }, startBy),
     verifyDummy: async (password) => {
       dummyHash ??= hash('gatehouse-dummy-password', ARGON2_OPTIONS);
       await hasher.verify(await dummyHash, password);

@@ -39,6 +39,11 @@ export function keyedHash(key: Buffer, value: string): string {
   return createHmac('sha256', hmacKey(key)).update(value, 'utf8').digest('hex');
 }
 
+/** A token derived from `value` under `key` (HMAC-SHA256, 43 URL-safe characters): only a holder of the key can name it. */
+export function keyedToken(key: Buffer, value: string): string {
+  return createHmac('sha256', hmacKey(key)).update(value, 'utf8').digest('base64url');
+}
+
 /**
  * Whether `value`'s keyed hash is `expectedHex` (what keyedHash stored), in constant time:
  * the client secret check at the token endpoint. Both are 32-byte digests, compared as

@@ -7,9 +7,10 @@
 import { matchTotpStep, totpCode, type CodeVerdict, type OneTimeCode } from '../credentials/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Database, Queryable } from '../storage/index.ts';
-import { sql, type InsertQueryBuilder, type InsertResult, type QueryCreator } from 'kysely';
+import { sql, type InsertQueryBuilder, type InsertResult, type QueryCreator, type RawBuilder } from 'kysely';
 import { consumeFlow, consumingFlow, type FlowRow } from './flows.ts';
 import { activeInActiveCompany, lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, onPostgres, releaseAttempt, reserveAttempt, slotFree, type LockoutRule } from './lockout.ts';
+import { givingHoldBack, holdWindowAt } from './attempt-holds.ts';
 
 export type CodeOutcome<T> =
   | { kind: 'accepted'; value: T }
@@ -33,6 +34,8 @@ export interface ActOptions {
   countClearedByAct?: boolean;
   /** The company's lockout rule, when the caller has read the policy already. */
   rule?: LockoutRule;
+  /** The login's flow: the code's slot takes over the hold its password step left (lockout.ts reserveAttempt). */
+  flow?: FlowRow;
 }
 
 /** With a slot already reserved (re-authentication spends one on the password first). */
@@ -83,7 +86,7 @@ export async function refuseWithoutSlot(deps: CoreDeps, who: Who, rule: LockoutR
 /** Reserves a slot, then takes the code and runs `act` in the same transaction. */
 export async function acceptCode<T>(deps: CoreDeps, who: Who, code: OneTimeCode, act: (tx: Queryable) => Promise<T>, options: ActOptions = {}): Promise<CodeOutcome<T>> {
   const rule = options.rule ?? (await lockoutRuleFor(deps.db, who.companyId));
-  const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule);
+  const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule, options.flow);
   if (slot === null) return refuseWithoutSlot(deps, who, rule, code);
   return spendSlotOnCode(deps, who, slot, rule, code, act, options);
 }
@@ -96,8 +99,8 @@ export type LoginInsert = (db: QueryCreator<Database>) => InsertQueryBuilder<Dat
 /**
  * The common case of a login's last step in one write: a right app code (its time
  * `step`), an unused step and a free slot. One conditional UPDATE takes a slot, the step
- * and clears the count at once (a slot taken and given back in the same statement) and
- * stamps the login's time; the flow is consumed and the login's rows (`inserts`: its
+ * and clears the count at once (a slot taken and given back in the same statement),
+ * gives back the password step's hold and stamps the login's time; the flow is consumed and the login's rows (`inserts`: its
  * session and audit event) written in the same transaction. On PostgreSQL all of it is one
  * statement (data-modifying WITHs); SQLite cannot write inside WITH, so there they are
  * statements in a row. Any of the three missing, or the flow already used, rolls it all
@@ -108,16 +111,19 @@ export type LoginInsert = (db: QueryCreator<Database>) => InsertQueryBuilder<Dat
  */
 export async function acceptAppCodeAtOnce(deps: CoreDeps, who: Who, step: number, rule: LockoutRule, flow: FlowRow, inserts: readonly LoginInsert[]): Promise<boolean> {
   const now = deps.clock();
-  const takingUser = (db: QueryCreator<Database>) =>
+  // The login's password hold, as the consumed flow row says (not as this request read
+  // it: a parallel code attempt may have taken it over), is excused and given back.
+  const takingUser = (db: QueryCreator<Database>, heldIn: number | null | RawBuilder<number | null>, excused: number | RawBuilder<number>) =>
     db
       .updateTable('users')
-      .set({ totp_last_step: step, failed_logins: 0, locked_until: null, last_login_at: now })
+      .set({ totp_last_step: step, failed_logins: 0, locked_until: null, last_login_at: now, ...givingHoldBack(heldIn) })
       .where('company_id', '=', who.companyId)
       .where('id', '=', who.userId)
-      .where(slotFree(rule, now))
+      .where(slotFree(rule, now, excused))
       // No session for a user deactivated, or a company suspended, during the login.
       .where(activeInActiveCompany)
       .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]));
+  const counted = holdWindowAt(now) - 1;
   try {
     await deps.db.transaction().execute(async (tx) => {
       if (onPostgres(tx)) {
@@ -125,17 +131,24 @@ export async function acceptAppCodeAtOnce(deps: CoreDeps, who: Who, step: number
         // when it took no user, throwing below rolls them back with the rest.
         const withInserts = inserts.reduce<QueryCreator<Database>>((db, insert, i) => db.with(`login_row_${i}`, (qc) => insert(qc)), tx);
         const taken = await withInserts
-          .with('consumed', (qc) => consumingFlow(qc, flow).returning('id_hash'))
+          .with('consumed', (qc) => consumingFlow(qc, flow).returning(['id_hash', 'slot_hold_window']))
           // The user is written only if the flow was consumed.
-          .with('taken', (qc) => takingUser(qc).where(sql<boolean>`exists (select 1 from consumed)`).returning('id'))
+          .with('taken', (qc) =>
+            takingUser(qc, sql<number | null>`(select slot_hold_window from consumed)`, sql<number>`(select count(*) from consumed where slot_hold_window >= ${counted})`)
+              .where(sql<boolean>`exists (select 1 from consumed)`)
+              .returning('id'),
+          )
           .selectFrom('taken')
           .select('id')
           .execute();
         if (taken.length !== 1) throw NOT_AT_ONCE;
         return;
       }
-      const taken = await takingUser(tx).executeTakeFirst();
-      if (Number(taken.numUpdatedRows) !== 1 || !(await consumeFlow(tx, flow))) throw NOT_AT_ONCE;
+      const consumed = await consumeFlow(tx, flow);
+      if (!consumed) throw NOT_AT_ONCE;
+      const window = consumed.slot_hold_window;
+      const taken = await takingUser(tx, window, window !== null && window >= counted ? 1 : 0).executeTakeFirst();
+      if (Number(taken.numUpdatedRows) !== 1) throw NOT_AT_ONCE;
       for (const insert of inserts) await insert(tx).execute();
     });
     return true;

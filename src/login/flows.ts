@@ -67,10 +67,12 @@ export function advancingFlow(db: QueryCreator<Database>, flow: FlowRow, to: Flo
   return db.updateTable('login_flows').set({ step: to }).where('id_hash', '=', flow.id_hash).where('step', '=', flow.step);
 }
 
-/** Ends a flow at its last step; false when it was already used (single use). */
-export async function consumeFlow(db: Queryable, flow: FlowRow): Promise<boolean> {
-  const result = await consumingFlow(db, flow).executeTakeFirst();
-  return Number(result.numDeletedRows) === 1;
+/**
+ * Ends a flow at its last step; undefined when it was already used (single use). The row
+ * says whether its password step's hold is still its own to give back (attempt-holds.ts).
+ */
+export async function consumeFlow(db: Queryable, flow: FlowRow): Promise<Pick<FlowRow, 'slot_hold_window'> | undefined> {
+  return consumingFlow(db, flow).returning('slot_hold_window').executeTakeFirst();
 }
 
 /** consumeFlow's statement, to be a part of another (PostgreSQL's WITH). */
@@ -91,7 +93,7 @@ export function storingFlow(db: QueryCreator<Database>, flow: FlowRow, step: Flo
     : insert.values(row);
   return filled.onConflict((oc) => oc.column('id_hash').doNothing()).returning('id_hash');
 }
-const FLOW_COLUMNS = ['id_hash', 'company_id', 'user_id', 'username', 'company_name', 'step', 'enroll_secret', 'totp_failures', 'return_to', 'expires_at', 'created_at', 'first_factor'] as const;
+const FLOW_COLUMNS = ['id_hash', 'company_id', 'user_id', 'username', 'company_name', 'step', 'enroll_secret', 'totp_failures', 'return_to', 'expires_at', 'created_at', 'first_factor', 'slot_hold_window'] as const;
 
 /** Deletes a stored flow, by its row or by the token that names it. */
 export async function deleteStoredFlow(db: Queryable, flow: Pick<FlowRow, 'id_hash'> | string): Promise<void> {

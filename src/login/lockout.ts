@@ -3,10 +3,20 @@
 // even 50 parallel wrong guesses get at most that many evaluations before the account
 // locks. Threshold and lock duration come from the company's policy; the constants
 // below are the defaults.
-import { PostgresAdapter, sql, type ExpressionBuilder, type QueryCreator } from 'kysely';
+//
+// Two kinds of slot. A code's (and re-authentication's) slot is counted as a failure
+// when taken and given back when the code is right (reserveAttempt, releaseAttempt). A
+// login's password step holds its slot instead (password-hold.ts): a hold counts against
+// the threshold like a failure while it lasts, lapses by itself within two short windows
+// (attempt-holds.ts), and turns into a failure only if the password is wrong. So a right
+// password costs one write, and a login abandoned after it never counts as a failure. The
+// login's later writes give its hold back (its code's slot reservation takes it over, its
+// last statement gives it back), and its own hold never counts against its own code.
+import { PostgresAdapter, sql, type ExpressionBuilder, type QueryCreator, type RawBuilder } from 'kysely';
 import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
 import type { Database, Queryable } from '../storage/index.ts';
 import { advanceFlow, advancingFlow, storingFlow, type FlowRow, type FlowStep } from './flows.ts';
+import { givingHoldBack, holdWindowAt, liveHolds, ownHold } from './attempt-holds.ts';
 
 export const MAX_FAILURES = 5;
 export const LOCK_MS = 15 * 60_000;
@@ -26,30 +36,71 @@ export async function lockoutRuleFor(db: Queryable, companyId: string): Promise<
   return lockoutRuleOf(await getCompanyPolicy(db, companyId));
 }
 
-/** The users row has an attempt slot free: unlocked and under the threshold, or its lock has run out. */
-export const slotFree = (rule: LockoutRule, now: number) => (eb: ExpressionBuilder<Database, 'users'>) =>
-  eb.or([eb.and([eb('locked_until', 'is', null), eb('failed_logins', '<', rule.threshold)]), eb('locked_until', '<=', now)]);
+/**
+ * The users row has an attempt slot free: unlocked and under the threshold counting the
+ * holds still counted (attempt-holds.ts), or its lock has run out. `excused`: the
+ * caller's own hold (1, or an expression counting it), which does not count against the
+ * login it belongs to.
+ */
+export const slotFree =
+  (rule: LockoutRule, now: number, excused: number | RawBuilder<number> = 0) =>
+  (eb: ExpressionBuilder<Database, 'users'>) =>
+    eb.or([
+      eb.and([eb('locked_until', 'is', null), eb(sql<number>`failed_logins + ${liveHolds(holdWindowAt(now))} - ${excused}`, '<', rule.threshold)]),
+      eb('locked_until', '<=', now),
+    ]);
 
-/** Takes an attempt slot; null when the user is locked (or just ran out of slots). */
+/**
+ * Takes an attempt slot; null when the user is locked (or just ran out of slots). With
+ * `flow`, a login's code attempt takes over the hold its password step left, if it is
+ * still counted: the flow's claim on it is cleared and the hold given back in the same
+ * write that takes the slot (one statement on PostgreSQL, one transaction on SQLite), so
+ * of a flow's parallel requests only one excuses it and gives it back. The flow is updated
+ * to say so.
+ */
 export async function reserveAttempt(
   db: Queryable,
   companyId: string,
   userId: string,
   now: number,
   rule: LockoutRule = DEFAULT_LOCKOUT,
+  flow?: FlowRow,
 ): Promise<number | null> {
-  const row = await db
-    .updateTable('users')
-    .set({
-      // A lock that has run out starts a fresh count.
-      failed_logins: sql<number>`case when locked_until is not null and locked_until <= ${now} then 1 else failed_logins + 1 end`,
-      locked_until: sql<number | null>`case when locked_until is not null and locked_until <= ${now} then null else locked_until end`,
-    })
-    .where('company_id', '=', companyId)
-    .where('id', '=', userId)
-    .where(slotFree(rule, now))
-    .returning('failed_logins')
-    .executeTakeFirst();
+  const reserving = (qc: QueryCreator<Database>, heldIn: number | null | RawBuilder<number | null>, excused: RawBuilder<number> | number) =>
+    qc
+      .updateTable('users')
+      .set({
+        // A lock that has run out starts a fresh count.
+        failed_logins: sql<number>`case when locked_until is not null and locked_until <= ${now} then 1 else failed_logins + 1 end`,
+        locked_until: sql<number | null>`case when locked_until is not null and locked_until <= ${now} then null else locked_until end`,
+        ...givingHoldBack(heldIn),
+      })
+      .where('company_id', '=', companyId)
+      .where('id', '=', userId)
+      .where(slotFree(rule, now, excused))
+      .returning('failed_logins');
+  const window = flow && ownHold(flow, now) === 1 ? flow.slot_hold_window : null;
+  if (!flow || window === null) return (await reserving(db, null, 0).executeTakeFirst())?.failed_logins ?? null;
+  const releasing = (qc: QueryCreator<Database>) =>
+    qc.updateTable('login_flows').set({ slot_hold_window: null }).where('id_hash', '=', flow.id_hash).where('slot_hold_window', '=', window);
+  let released: boolean;
+  let row: { failed_logins: number } | undefined;
+  if (onPostgres(db)) {
+    const [answer] = await db
+      .with('released', (qc) => releasing(qc).returning('slot_hold_window'))
+      .with('reserved', (qc) => reserving(qc, sql<number | null>`(select cast(${window} as bigint) from released)`, sql<number>`(select count(*) from released)`))
+      .selectNoFrom([sql<string>`(select count(*) from released)`.as('released'), sql<number | null>`(select failed_logins from reserved)`.as('failed_logins')])
+      .execute();
+    released = Number(answer?.released) === 1;
+    row = answer?.failed_logins === null || answer?.failed_logins === undefined ? undefined : { failed_logins: Number(answer.failed_logins) };
+  } else {
+    ({ released, row } = await db.transaction().execute(async (tx) => {
+      const cleared = Number((await releasing(tx).executeTakeFirst()).numUpdatedRows) === 1;
+      return { released: cleared, row: await reserving(tx, cleared ? window : null, cleared ? 1 : 0).executeTakeFirst() };
+    }));
+  }
+  // Cleared even when no slot was free: the hold then lapses by itself, uncounted by anyone's excuse.
+  if (released) flow.slot_hold_window = null;
   return row ? row.failed_logins : null;
 }
 

@@ -120,6 +120,7 @@ const flowWithSubject = fixedQuery((db, idHash: string, now: number) =>
       'login_flows.expires_at as flow_expires_at',
       'login_flows.created_at as flow_created_at',
       'login_flows.first_factor as flow_first_factor',
+      'login_flows.slot_hold_window as flow_slot_hold_window',
     ])
     .where('login_flows.id_hash', '=', idHash)
     .where('login_flows.expires_at', '>', now),
@@ -142,6 +143,7 @@ export async function storedFlowWithSubject(db: Queryable, token: string, now: n
     flow_expires_at,
     flow_created_at,
     flow_first_factor,
+    flow_slot_hold_window,
     ...subject
   } = row;
   const flow: FlowRow = {
@@ -157,6 +159,7 @@ export async function storedFlowWithSubject(db: Queryable, token: string, now: n
     expires_at: flow_expires_at,
     created_at: flow_created_at,
     first_factor: flow_first_factor,
+    slot_hold_window: flow_slot_hold_window,
   };
   return { flow, subject: subjectOf(subject) };
 }

@@ -7,13 +7,16 @@
 // was typed; and holding it before the password step gives nothing after it. The sealed
 // value names its key, so a pending flow outlives a key rotation as other secrets do.
 //
-// The password step stores the flow, at its next step, in the write that gives the
-// password's attempt slot back (lockout.ts releaseAttemptAndMoveOn): from there on it is a
-// row like any other flow, named by the sealed token, which replaces the cookie, and used
-// once as before (a second store of the same flow finds the row and stores nothing).
-// Before that there is nothing to use once: replaying an identify cookie leads to a
-// password step, as a fresh identify does for anyone.
-import { hashToken, openFromCookie, randomToken, sealForCookie } from '../crypto/index.ts';
+// The password step stores the flow, at its next step, under its stored name: from there
+// on it is a row like any other flow, and the name, which replaces the cookie, is used
+// once as before (a second store of the same flow finds the row and stores nothing). The
+// name is derived from a nonce the cookie seals, under a key only the server holds
+// (keyedToken), so the cookie's holder cannot know it: the step stores the flow in the
+// write that holds its attempt slot, before the hash (lockout.ts holdAttemptAndStoreFlow),
+// and hands the name out only once the password is proved. Before that there is nothing
+// to use once: replaying an identify cookie leads to a password step, as a fresh identify
+// does for anyone.
+import { hashToken, keyedToken, openFromCookie, randomToken, sealForCookie } from '../crypto/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import { FLOW_TTL_MS, type FlowRow } from './flows.ts';
 import { NO_SUCH_ID } from '../shared/no-such-id.ts';
@@ -32,7 +35,7 @@ export interface PendingFlowInput {
   returnTo: string | null;
 }
 
-/** What is sealed, in this order: stored token, company id, user id, username, company name, returnTo, expiry. */
+/** What is sealed, in this order: the stored name's nonce, company id, user id, username, company name, returnTo, expiry. */
 type Sealed = [string, string, string, string, string, string | null, number];
 
 export function pendingFlowToken(deps: CoreDeps, input: PendingFlowInput, now: number): string {
@@ -43,7 +46,7 @@ export function pendingFlowToken(deps: CoreDeps, input: PendingFlowInput, now: n
 export interface PendingFlow {
   /** The flow as it will be stored (at the password step until then). */
   flow: FlowRow;
-  /** The token that names it once stored: the flow cookie from then on. */
+  /** The token that names it once stored: the flow cookie from then on; never in the pending cookie. */
   storedToken: string;
 }
 
@@ -56,8 +59,9 @@ export function openPendingFlow(deps: CoreDeps, token: string, now: number): Pen
   } catch {
     return undefined; // altered, sealed for another purpose, or under a secret key since removed
   }
-  const [storedToken, companyId, userId, username, companyName, returnTo, expiresAt] = sealed;
+  const [nonce, companyId, userId, username, companyName, returnTo, expiresAt] = sealed;
   if (!(expiresAt > now)) return undefined;
+  const storedToken = keyedToken(storedNameKey(deps), nonce);
   return {
     storedToken,
     flow: {
@@ -73,6 +77,15 @@ export function openPendingFlow(deps: CoreDeps, token: string, now: number): Pen
       expires_at: expiresAt,
       created_at: expiresAt - FLOW_TTL_MS,
       first_factor: 'pwd',
+      slot_hold_window: null,
     },
   };
+}
+
+// Derived once per process (deps), not per login: deriveKey runs HKDF.
+const storedNameKeys = new WeakMap<CoreDeps, Buffer>();
+function storedNameKey(deps: CoreDeps): Buffer {
+  let key = storedNameKeys.get(deps);
+  if (!key) storedNameKeys.set(deps, (key = deps.deriveKey('login-flow-name')));
+  return key;
 }

@@ -12,6 +12,7 @@ import { advanceFlow, consumeFlow, countTotpFailure, type FlowRow } from './flow
 import { endFlow, requireFlowWithSubjectAt, type CookieFlow } from './flow-cookie.ts';
 import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
 import { activeInActiveCompany, lockoutRuleOf, releaseAttempt } from './lockout.ts';
+import { givingHoldBack } from './attempt-holds.ts';
 
 import { keyDemandOf, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 
@@ -44,13 +45,16 @@ function loginRows(deps: CoreDeps, flow: FlowRow, who: { companyId: string; user
 }
 
 export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, meta: RequestMeta, factor: Factor, known: { policy?: CompanyPolicy } = {}) {
-  if (!(await consumeFlow(tx, flow))) throw new GatehouseError('login.flow_expired');
+  const consumed = await consumeFlow(tx, flow);
+  if (!consumed) throw new GatehouseError('login.flow_expired');
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   // One write for the user: the lockout count cleared (which also gives back the code's
-  // attempt slot, see acceptCode's countClearedByAct) and the time of this login.
+  // attempt slot, see acceptCode's countClearedByAct), the password step's hold given
+  // back if the flow still had it (attempt-holds.ts), and the time of this login.
+  const now = deps.clock();
   const finished = await tx
     .updateTable('users')
-    .set({ failed_logins: 0, locked_until: null, last_login_at: deps.clock() })
+    .set({ failed_logins: 0, locked_until: null, last_login_at: now, ...givingHoldBack(consumed.slot_hold_window) })
     .where('company_id', '=', flow.company_id)
     .where('id', '=', flow.user_id)
     // No session for a user deactivated, or a company suspended, during the login.
@@ -127,7 +131,7 @@ async function secondFactor(
         if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
         return null;
       },
-      { countClearedByAct: true, rule },
+      { countClearedByAct: true, rule, flow },
     ));
   switch (outcome.kind) {
     case 'accepted':

@@ -5,11 +5,22 @@ import { getCompanyPolicy, ipAllowed, keyRequired, type CompanyPolicy } from '..
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { getUser, type UserRow } from '../users/index.ts';
-import { createFlow, sweepExpiredFlows, type FlowRow } from './flows.ts';
-import { endFlow, flowFromCookie, requireFlowAt } from './flow-cookie.ts';
+import { HashNotStarted } from '../crypto/index.ts';
+import { createFlow, deleteStoredFlow, sweepExpiredFlows, type FlowRow } from './flows.ts';
+import { endFlow, flowFromCookie, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
 import { pendingFlowToken } from './pending-flow.ts';
-import { lockIfExhausted, lockIfOverThreshold, lockoutRuleOf, releaseAttempt, releaseAttemptAndMoveOn, reserveAttempt } from './lockout.ts';
+import {
+  lockIfExhausted,
+  lockIfOverThreshold,
+  lockoutRuleOf,
+  releaseAttempt,
+  releaseAttemptAndMoveOn,
+  reserveAttempt,
+  type LockoutRule,
+} from './lockout.ts';
 import { countIpFailure } from './ip-throttle.ts';
+import { HASH_WAIT_MS, holdWindowAt } from './attempt-holds.ts';
+import { failHeldAttempt, giveHoldBack, holdAttemptAndStoreFlow } from './password-hold.ts';
 import { activeProvider } from './federated.ts';
 import { readIdentifiedNames } from './identify-read.ts';
 import { passwordStepRead, type LoginSubject } from './login-subject.ts';
@@ -98,7 +109,8 @@ export async function identify(
   };
 }
 
-async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMeta, reason: string): Promise<never> {
+/** `countsAgainstAddress` false: an attempt refused unevaluated while the slots are held by logins in flight (no guess). */
+async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMeta, reason: string, countsAgainstAddress = true): Promise<never> {
   await recordAudit(deps.db, deps.clock(), {
     companyId: flow.company_id,
     actorId: flow.user_id,
@@ -108,7 +120,7 @@ async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMet
     userAgent: meta.userAgent,
     detail: { reason },
   });
-  await countIpFailure(deps.db, meta.ip, deps.clock());
+  if (countsAgainstAddress) await countIpFailure(deps.db, meta.ip, deps.clock());
   throw new GatehouseError('login.invalid_credentials');
 }
 
@@ -151,11 +163,24 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   }
   const { policy } = subject;
   const rule = lockoutRuleOf(policy);
+  // A user who chose a key over the app at enrollment has no app secret, and is enrolled all the same.
+  const next = user.totp_secret || subject.keys > 0 ? ('totp' as const) : ('enroll' as const);
+  const secondFactors = () => (next === 'totp' ? { secondFactors: secondFactorsFor(user, keyDemandOf(user, policy, subject.keys)) } : {});
+  // The common case, a pending flow and nothing that would stop the user after the
+  // password: one write, before the hash (proveWithHeldSlot). Anything else, or that write
+  // refused, takes the way below, which tells each case apart.
+  if (found.kind === 'pending' && !refusalAfterPassword(subject, meta.ip)) {
+    const proved = await proveWithHeldSlot(deps, { ...user, password_hash: user.password_hash }, found, next, password, meta, rule);
+    if (proved) return { step: next as LoginStep, ...secondFactors(), flowToken: proved.flowToken };
+  }
   const slot = await reserveAttempt(deps.db, user.company_id, user.id, deps.clock(), rule);
   if (slot === null) {
     await lockIfOverThreshold(deps.db, user.company_id, user.id, deps.clock(), rule);
     await deps.hasher.verifyDummy(password);
-    return rejectCredentials(deps, flow, meta, 'locked');
+    // Locked, or every slot is held by logins whose password was right (attempt-holds.ts):
+    // the same answer, but only a lock counts against the address (a held slot is no guess).
+    const locked = user.locked_until !== null ? user.locked_until > deps.clock() : user.failed_logins >= rule.threshold;
+    return rejectCredentials(deps, flow, meta, locked ? 'locked' : 'slots_held', locked);
   }
   const matches = await deps.hasher.verify(user.password_hash, password);
   if (!matches) {
@@ -167,8 +192,6 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   // write that moves the flow on when the login continues.
   const giveSlotBack = () => releaseAttempt(deps.db, user.company_id, user.id);
   const refusal = refusalAfterPassword(subject, meta.ip);
-  // A user who chose a key over the app at enrollment has no app secret, and is enrolled all the same.
-  const next = user.totp_secret || subject.keys > 0 ? ('totp' as const) : ('enroll' as const);
   if (refusal) await giveSlotBack();
   if (refusal === 'user_disabled' || refusal === 'company_suspended') return rejectCredentials(deps, flow, meta, refusal);
   if (refusal === 'ip_refused') {
@@ -189,7 +212,42 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     throw new GatehouseError('login.flow_expired');
   }
   if (moved === 'taken') throw new GatehouseError('login.wrong_step');
-  const secondFactors = next === 'totp' ? { secondFactors: secondFactorsFor(user, keyDemandOf(user, policy, subject.keys)) } : {};
-  return { step: next as LoginStep, ...secondFactors, ...(found.kind === 'pending' ? { flowToken: found.storedToken } : {}) };
+  return { step: next as LoginStep, ...secondFactors(), ...(found.kind === 'pending' ? { flowToken: found.storedToken } : {}) };
+}
+
+/**
+ * The password step in one write (lockout.ts holdAttemptAndStoreFlow): the attempt slot
+ * held and the flow stored at its next step, before the hash, under the stored name only a
+ * right password is given. A right password then writes nothing more; a wrong one turns its
+ * hold into a failure and deletes the flow. Undefined when that write was refused (no slot,
+ * or the user changed since the read): the caller takes the usual way.
+ */
+async function proveWithHeldSlot(
+  deps: CoreDeps,
+  user: UserRow & { password_hash: string },
+  found: Extract<CookieFlow, { kind: 'pending' }>,
+  next: 'totp' | 'enroll',
+  password: string,
+  meta: RequestMeta,
+  rule: LockoutRule,
+): Promise<{ flowToken: string } | undefined> {
+  const now = deps.clock();
+  const stored = { ...found.flow, step: next, slot_hold_window: holdWindowAt(now) };
+  const held = await holdAttemptAndStoreFlow(deps.db, user, stored, rule, now);
+  if (held === 'refused') return undefined;
+  if (held === 'taken') throw new GatehouseError('login.wrong_step');
+  let matches: boolean;
+  try {
+    // The hold must outlast the hash: a hash still queued after HASH_WAIT_MS never starts.
+    matches = await deps.hasher.verify(user.password_hash, password, () => deps.clock() < now + HASH_WAIT_MS);
+  } catch (error) {
+    await giveHoldBack(deps.db, user, stored.slot_hold_window);
+    await deleteStoredFlow(deps.db, stored);
+    throw error instanceof HashNotStarted ? new GatehouseError('service.unavailable') : error;
+  }
+  if (matches) return { flowToken: found.storedToken };
+  const locked = await failHeldAttempt(deps.db, user, stored, rule, deps.clock());
+  if (locked) await recordAudit(deps.db, deps.clock(), { companyId: user.company_id, actorId: user.id, action: 'login.locked', target: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { after: 'password' } });
+  return rejectCredentials(deps, found.flow, meta, locked ? 'wrong_password_locked' : 'wrong_password');
 }
 

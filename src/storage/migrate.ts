@@ -18,6 +18,7 @@ import * as webauthnCredentials from './migrations/0013_webauthn_credentials.ts'
 import * as groups from './migrations/0014_groups.ts';
 import * as companySso from './migrations/0015_company_sso.ts';
 import * as oneNameKey from './migrations/0016_one_name_key.ts';
+import * as attemptHolds from './migrations/0017_attempt_holds.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   '0014_groups': groups,
   '0015_company_sso': companySso,
   '0016_one_name_key': oneNameKey,
+  '0017_attempt_holds': attemptHolds,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -68,6 +68,10 @@ export interface UsersTable {
   totp_last_step: number | null;
   failed_logins: number;
   locked_until: number | null;
+  /** Attempt slots held by password steps, in the time window hold_window and the one before (migration 0017, src/login/attempt-holds.ts). */
+  hold_window: Generated<number | null>;
+  holds_now: Generated<number>;
+  holds_before: Generated<number>;
   created_at: number;
   invited_by: Generated<string | null>;
   last_login_at: Generated<number | null>;
@@ -109,6 +113,8 @@ export interface LoginFlowsTable {
   created_at: number;
   /** 'pwd', or 'fed' when the company's identity provider vouched for the user (migration 0015). */
   first_factor: Generated<'pwd' | 'fed'>;
+  /** The time window of the attempt slot its password step holds; null: none held, or given back (migration 0017). */
+  slot_hold_window: Generated<number | null>;
 }
 
 export interface SessionsTable {

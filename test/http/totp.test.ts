@@ -11,6 +11,7 @@ import { signedInOperator } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { tenantFactory } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
+import { HOLD_WINDOW_MS, HOLDS_LAPSE_MS } from '../../src/login/attempt-holds.ts';
 
 // jsqr is CommonJS: Node hands over module.exports, which also carries `default`.
 const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as (
@@ -149,8 +150,14 @@ for (const engine of await enginesUnderTest()) describe(`TOTP second factor (${e
   test('with the password known, wrong codes across new flows still lock the account', async () => {
     const user = await enrolledUser();
     const code = (offset = 0) => ({ code: totpAt(user.totpSecret, server.clock(), offset) });
-    // Abandoned logins after a right password are no failures.
-    for (let i = 0; i < 6; i += 1) await atStep(user, 'totp');
+    // Abandoned logins after a right password are no failures (at a person's pace: each
+    // holds its attempt slot for a few seconds, src/login/attempt-holds.ts; faster
+    // restarts are in attempt-holds.test.ts).
+    for (let i = 0; i < 6; i += 1) {
+      await atStep(user, 'totp');
+      server.clock.advance(HOLD_WINDOW_MS);
+    }
+    server.clock.advance(HOLDS_LAPSE_MS); // the last ones' holds lapse too
     // An attacker restarts before any one flow's cap: 2 + 2 + 1 wrong codes.
     let last: Agent | undefined;
     for (const wrongs of [2, 2, 1]) {
@@ -165,6 +172,8 @@ for (const engine of await enginesUnderTest()) describe(`TOTP second factor (${e
     const refused = await fresh.post('/api/login/password', { password: user.password });
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error.code, 'login.invalid_credentials');
+    server.clock.advance(HOLDS_LAPSE_MS);
+    assert.equal((await fresh.post('/api/login/password', { password: user.password })).status, 401, 'a lock, not holds: it outlasts them');
 
     server.clock.advance(15 * 60_000);
     const back = await atStep(user, 'totp');
