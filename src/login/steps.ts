@@ -216,7 +216,7 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
 }
 
 /**
- * The password step in one write (lockout.ts holdAttemptAndStoreFlow): the attempt slot
+ * The password step in one write (password-hold.ts holdAttemptAndStoreFlow): the attempt slot
  * held and the flow stored at its next step, before the hash, under the stored name only a
  * right password is given. A right password then writes nothing more; a wrong one turns its
  * hold into a failure and deletes the flow. Undefined when that write was refused (no slot,

@@ -128,84 +128,51 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
   // The password step stores its flow and holds its attempt slot in one write before the
   // hash, only while user and company are active; every later write that moves the login
   // on or gives it a session holds to the same (src/login/lockout.ts activeInActiveCompany).
-  // So a suspension or a deactivation that lands while the hash runs, however it was made
-  // (here by hand, without the product's own ending of unfinished logins), ends the login
-  // without a session: at the enrollment of a new user, and at the code step of an enrolled
-  // one.
-  test('a company suspended or a user disabled while the password is checked: the login ends without a session', async () => {
+  // So a suspension or a deactivation, made while the hash runs or after the password
+  // step, however it was made (here by hand, without the product's own ending of
+  // unfinished logins), ends the login without a session: at the code step of an enrolled
+  // user, and at the enrollment of a new one.
+  test('a company suspended or a user disabled while the password is checked, or after: the login ends without a session', async () => {
     const { db } = server.gatehouse.storage;
     const hasher = server.gatehouse.deps.hasher;
     const realVerify = hasher.verify;
     const sessions = async (companyId: string) => (await db.selectFrom('sessions').select('id_hash').where('company_id', '=', companyId).execute()).length;
     for (const key of ['raced', 'racedEnrolled']) {
       const raced = who(key);
+      const secret = totpSecrets.get(key);
       const sessionsBefore = await sessions(raced.companyId);
       for (const [what, change, undo] of [
         ['company suspended', () => db.updateTable('companies').set({ status: 'suspended' }).where('id', '=', raced.companyId).execute(), () => db.updateTable('companies').set({ status: 'active' }).where('id', '=', raced.companyId).execute()],
         ['user disabled', () => db.updateTable('users').set({ status: 'disabled' }).where('company_id', '=', raced.companyId).execute(), () => db.updateTable('users').set({ status: 'active' }).where('company_id', '=', raced.companyId).execute()],
       ] as const) {
-        const agent = server.agent();
-        hasher.verify = async (hash, password) => {
-          await change();
-          return realVerify(hash, password);
-        };
-        try {
-          const answer = await passwordStep(raced.username, raced.companyName, STRONG_PASSWORD, agent);
-          hasher.verify = realVerify;
-          const secret = totpSecrets.get(key);
-          let last;
-          if (secret) {
-            assert.equal(answer.body.step, 'totp', `${key}, ${what}: the password was right when checked`);
-            last = await agent.post('/api/login/totp', { code: totpAt(secret, server.clock()) });
-          } else {
-            assert.equal(answer.body.step, 'enroll', `${key}, ${what}: the password was right when checked`);
-            const started = await agent.post('/api/login/enroll/start');
-            last = await agent.post('/api/login/enroll/verify', { code: totpAt(started.body.secret as string, server.clock()) });
+        for (const when of ['while the hash runs', 'after the password step']) {
+          const agent = server.agent();
+          const label = `${key}, ${what} ${when}`;
+          if (when === 'while the hash runs') {
+            hasher.verify = async (hash, password) => {
+              await change();
+              return realVerify(hash, password);
+            };
           }
-          assert.equal(last.body.error?.code, 'login.flow_expired', `${key}, ${what}`);
-        } finally {
-          hasher.verify = realVerify;
-          await undo();
+          try {
+            const answer = await passwordStep(raced.username, raced.companyName, STRONG_PASSWORD, agent);
+            hasher.verify = realVerify;
+            assert.equal(answer.body.step, secret ? 'totp' : 'enroll', `${label}: the password was right when checked`);
+            const enrollSecret = secret ? undefined : ((await agent.post('/api/login/enroll/start')).body.secret as string);
+            if (when === 'after the password step') await change();
+            const last = secret
+              ? await agent.post('/api/login/totp', { code: totpAt(secret, server.clock()) })
+              : await agent.post('/api/login/enroll/verify', { code: totpAt(enrollSecret as string, server.clock()) });
+            assert.equal(last.body.error?.code, 'login.flow_expired', label);
+          } finally {
+            hasher.verify = realVerify;
+            await undo();
+          }
+          assert.equal(await sessions(raced.companyId), sessionsBefore, `${label}: no session`);
         }
-        assert.equal(await sessions(raced.companyId), sessionsBefore, `${key}, ${what}: no session`);
       }
       const again = await passwordStep(raced.username, raced.companyName, STRONG_PASSWORD);
-      assert.equal(again.body.step, totpSecrets.has(key) ? 'totp' : 'enroll', 'active again, the login goes on');
-    }
-  });
-
-  // Past the password step, every write that moves the login on or gives it a session
-  // holds only for an active user of an active company (src/login/lockout.ts
-  // activeInActiveCompany). The product's own deactivation and suspension also end the
-  // user's unfinished logins; a change made by hand (a restore, an edit in the database)
-  // does not, and still gets no session: at the code step of an enrolled user, and at the
-  // enrollment of a new one.
-  test('a company suspended or a user disabled by hand after the password step: no session', async () => {
-    const { db } = server.gatehouse.storage;
-    const sessions = async (companyId: string) => (await db.selectFrom('sessions').select('id_hash').where('company_id', '=', companyId).execute()).length;
-    for (const key of ['racedEnrolled', 'raced']) {
-      const raced = who(key);
-      const sessionsBefore = await sessions(raced.companyId);
-      for (const [what, change, undo] of [
-        ['company suspended', () => db.updateTable('companies').set({ status: 'suspended' }).where('id', '=', raced.companyId).execute(), () => db.updateTable('companies').set({ status: 'active' }).where('id', '=', raced.companyId).execute()],
-        ['user disabled', () => db.updateTable('users').set({ status: 'disabled' }).where('company_id', '=', raced.companyId).execute(), () => db.updateTable('users').set({ status: 'active' }).where('company_id', '=', raced.companyId).execute()],
-      ] as const) {
-        const agent = server.agent();
-        const secret = totpSecrets.get(key);
-        const proved = await passwordStep(raced.username, raced.companyName, STRONG_PASSWORD, agent);
-        assert.equal(proved.body.step, secret ? 'totp' : 'enroll', `${key}, ${what}`);
-        const enrollSecret = secret ? undefined : ((await agent.post('/api/login/enroll/start')).body.secret as string);
-        await change();
-        try {
-          const last = secret
-            ? await agent.post('/api/login/totp', { code: totpAt(secret, server.clock()) })
-            : await agent.post('/api/login/enroll/verify', { code: totpAt(enrollSecret as string, server.clock()) });
-          assert.equal(last.body.error?.code, 'login.flow_expired', `${key}, ${what}`);
-        } finally {
-          await undo();
-        }
-        assert.equal(await sessions(raced.companyId), sessionsBefore, `${key}, ${what}: no session`);
-      }
+      assert.equal(again.body.step, secret ? 'totp' : 'enroll', 'active again, the login goes on');
     }
   });
 
