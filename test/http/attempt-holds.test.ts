@@ -112,6 +112,26 @@ for (const engine of await enginesUnderTest()) describe(`attempt slots held by t
     assert.ok(outcomes.filter((o) => o === 'through').length >= 10, outcomes.join(' '));
   });
 
+  test("20 wrong codes at once on one login: its hold is taken over once, at most the threshold are checked, and the account locks", async () => {
+    const who = await tenants.member();
+    server.clock.advance(30_000);
+    // Three failures already: two codes are left to check (fewer than the flow's own cap).
+    await wrongPasswords(who, THRESHOLD - 2);
+    const { agent, answer } = await passwordStep(who, who.password);
+    assert.equal(answer.body.step, 'totp');
+    const window = [-1, 0, 1].map((offset) => totpAt(who.totpSecret, server.clock(), offset));
+    const wrong = ['000000', '123456', '999999'].find((candidate) => !window.includes(candidate)) as string;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => agent.post('/api/login/totp', { code: wrong })));
+    for (const refused of answers) assert.ok(['totp.invalid_code', 'totp.too_many_attempts', 'login.flow_expired'].includes(refused.body.error?.code), JSON.stringify(refused.body));
+    // Each code checked took a slot: had two of the flow's requests both excused its hold,
+    // one more than the threshold would have been checked.
+    const [row] = await server.gatehouse.storage.db.selectFrom('users').select(['failed_logins', 'locked_until']).where('company_id', '=', who.companyId).execute();
+    assert.ok(row && row.failed_logins <= THRESHOLD, `${row?.failed_logins} failures counted`);
+    assert.ok(row?.locked_until, 'the account is locked');
+    server.clock.advance(HOLDS_LAPSE_MS);
+    assert.equal((await passwordStep(who, who.password)).answer.status, 401, 'a lock, not holds');
+  });
+
   test('the stored flow exists from before the hash, under a name the identify cookie does not give', async () => {
     const who = await tenants.member();
     server.clock.advance(30_000);
