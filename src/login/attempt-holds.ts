@@ -12,7 +12,8 @@
 //
 // A hold must outlast its hash: the hash must start within HASH_WAIT_MS (the hasher's
 // queue refuses a later turn: crypto/passwords.ts) and runs well under a second even on a
-// busy core, inside the window the hold is sure to last.
+// busy core, inside the window the hold is sure to last. Windows are read from each
+// node's clock, which NTP keeps within far less than a window of the others'.
 import { sql, type RawBuilder } from 'kysely';
 import type { FlowRow } from './flows.ts';
 
