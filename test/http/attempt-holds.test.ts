@@ -37,14 +37,19 @@ for (const engine of await enginesUnderTest()) describe(`attempt slots held by t
     assert.equal((await agent.post('/api/login/identify', { username: who.username, companyName: who.companyName }, headers)).status, 200);
     return { agent, answer: await agent.post('/api/login/password', { password }, headers) };
   }
+  /** A member whose enrollment login's TOTP step is behind: the next code is fresh. */
+  const memberAtFreshStep = async () => {
+    const who = await tenants.member();
+    server.clock.advance(30_000);
+    return who;
+  };
   const code = (who: Member) => ({ code: totpAt(who.totpSecret, server.clock()) });
   const wrongPasswords = async (who: Member, count: number) => {
     for (let i = 0; i < count; i += 1) assert.equal((await passwordStep(who, `Wrong-Guess-${i}-Holds!`)).answer.status, 401);
   };
 
   test("a login's own hold does not count against its code, one failure short of the lock", async () => {
-    const who = await tenants.member();
-    server.clock.advance(30_000);
+    const who = await memberAtFreshStep();
     await wrongPasswords(who, THRESHOLD - 1);
     const { agent, answer } = await passwordStep(who, who.password);
     assert.equal(answer.body.step, 'totp', JSON.stringify(answer.body));
@@ -76,8 +81,7 @@ for (const engine of await enginesUnderTest()) describe(`attempt slots held by t
   });
 
   test('holds fill at most the threshold: of 30 parallel right passwords, 5 go on; none locks the account', async () => {
-    const who = await tenants.member();
-    server.clock.advance(30_000);
+    const who = await memberAtFreshStep();
     const attempts = await Promise.all(Array.from({ length: 30 }, () => passwordStep(who, who.password)));
     const through = attempts.filter(({ answer }) => answer.body.step === 'totp');
     assert.equal(through.length, THRESHOLD, 'as many as the slots');
@@ -94,8 +98,7 @@ for (const engine of await enginesUnderTest()) describe(`attempt slots held by t
   });
 
   test('a client repeating the password step and never finishing: refusals last no longer than the holds, and never throttle its address', async () => {
-    const who = await tenants.member();
-    server.clock.advance(30_000);
+    const who = await memberAtFreshStep();
     const agent = server.agent();
     const outcomes: string[] = [];
     // One attempt a second for a minute, all from one address (the per-address throttle
@@ -113,8 +116,7 @@ for (const engine of await enginesUnderTest()) describe(`attempt slots held by t
   });
 
   test("20 wrong codes at once on one login: its hold is taken over once, at most the threshold are checked, and the account locks", async () => {
-    const who = await tenants.member();
-    server.clock.advance(30_000);
+    const who = await memberAtFreshStep();
     // Three failures already: two codes are left to check (fewer than the flow's own cap).
     await wrongPasswords(who, THRESHOLD - 2);
     const { agent, answer } = await passwordStep(who, who.password);
@@ -133,8 +135,7 @@ for (const engine of await enginesUnderTest()) describe(`attempt slots held by t
   });
 
   test('the stored flow exists from before the hash, under a name the identify cookie does not give', async () => {
-    const who = await tenants.member();
-    server.clock.advance(30_000);
+    const who = await memberAtFreshStep();
     const { db } = server.gatehouse.storage;
     const hasher = server.gatehouse.deps.hasher;
     const realVerify = hasher.verify;
@@ -166,8 +167,7 @@ for (const engine of await enginesUnderTest()) describe(`attempt slots held by t
   });
 
   test('a hash whose turn came too late: temporarily unavailable, no flow left, nothing held', async () => {
-    const who = await tenants.member();
-    server.clock.advance(30_000);
+    const who = await memberAtFreshStep();
     const { db } = server.gatehouse.storage;
     const hasher = server.gatehouse.deps.hasher;
     const realVerify = hasher.verify;
