@@ -54,6 +54,19 @@ function reportMailError(error: unknown) {
   else console.error('mail delivery failed:', message);
 }
 
+/**
+ * Sub-keys by purpose, derived once per process: HKDF is not free, and a key that stays the
+ * same Buffer keeps its HMAC KeyObject made once too (crypto/tokens.ts). Never written to.
+ */
+function derivedKeys(secretKey: string): (purpose: string) => Buffer {
+  const made = new Map<string, Buffer>();
+  return (purpose) => {
+    let key = made.get(purpose);
+    if (!key) made.set(purpose, (key = deriveKey(secretKey, purpose)));
+    return key;
+  };
+}
+
 export async function createCore(config: Config, options: GatehouseOptions = {}) {
   const clock = options.clock ?? systemClock;
   const secretKey = resolveSecretKey(config);
@@ -69,7 +82,7 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
     secrets,
     hasher,
     clock,
-    deriveKey: (purpose) => deriveKey(secretKey, purpose),
+    deriveKey: derivedKeys(secretKey),
     mailQueued: () => poke(),
   };
   const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(storage.db, clock);

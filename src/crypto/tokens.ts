@@ -33,15 +33,11 @@ export function deriveKey(masterKeyBase64: string, purpose: string): Buffer {
 
 /**
  * Keyed SHA-256 for secrets that must be cheap to check (client secrets at the token
- * endpoint): they are 256-bit random, so a slow hash adds nothing but latency.
+ * endpoint): they are 256-bit random, so a slow hash adds nothing but latency. In
+ * base64url (43 characters), a name only a holder of the key can derive (a login flow's).
  */
-export function keyedHash(key: Buffer, value: string): string {
-  return createHmac('sha256', hmacKey(key)).update(value, 'utf8').digest('hex');
-}
-
-/** A token derived from `value` under `key` (HMAC-SHA256, 43 URL-safe characters): only a holder of the key can name it. */
-export function keyedToken(key: Buffer, value: string): string {
-  return createHmac('sha256', hmacKey(key)).update(value, 'utf8').digest('base64url');
+export function keyedHash(key: Buffer, value: string, encoding: 'hex' | 'base64url' = 'hex'): string {
+  return createHmac('sha256', hmacKey(key)).update(value, 'utf8').digest(encoding);
 }
 
 /**

@@ -11,12 +11,12 @@
 // on it is a row like any other flow, and the name, which replaces the cookie, is used
 // once as before (a second store of the same flow finds the row and stores nothing). The
 // name is derived from a nonce the cookie seals, under a key only the server holds
-// (keyedToken), so the cookie's holder cannot know it: the step stores the flow in the
-// write that holds its attempt slot, before the hash (lockout.ts holdAttemptAndStoreFlow),
+// (keyedHash), so the cookie's holder cannot know it: the step stores the flow in the
+// write that holds its attempt slot, before the hash (password-hold.ts holdAttemptAndStoreFlow),
 // and hands the name out only once the password is proved. Before that there is nothing
 // to use once: replaying an identify cookie leads to a password step, as a fresh identify
 // does for anyone.
-import { hashToken, keyedToken, openFromCookie, randomToken, sealForCookie } from '../crypto/index.ts';
+import { hashToken, keyedHash, openFromCookie, randomToken, sealForCookie } from '../crypto/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import { FLOW_TTL_MS, type FlowRow } from './flows.ts';
 import { NO_SUCH_ID } from '../shared/no-such-id.ts';
@@ -61,7 +61,7 @@ export function openPendingFlow(deps: CoreDeps, token: string, now: number): Pen
   }
   const [nonce, companyId, userId, username, companyName, returnTo, expiresAt] = sealed;
   if (!(expiresAt > now)) return undefined;
-  const storedToken = keyedToken(storedNameKey(deps), nonce);
+  const storedToken = keyedHash(deps.deriveKey('login-flow-name'), nonce, 'base64url');
   return {
     storedToken,
     flow: {
@@ -80,12 +80,4 @@ export function openPendingFlow(deps: CoreDeps, token: string, now: number): Pen
       slot_hold_window: null,
     },
   };
-}
-
-// Derived once per process (deps), not per login: deriveKey runs HKDF.
-const storedNameKeys = new WeakMap<CoreDeps, Buffer>();
-function storedNameKey(deps: CoreDeps): Buffer {
-  let key = storedNameKeys.get(deps);
-  if (!key) storedNameKeys.set(deps, (key = deps.deriveKey('login-flow-name')));
-  return key;
 }

@@ -11,7 +11,7 @@ export interface CoreDeps {
   secrets: SecretBox;
   hasher: PasswordHasher;
   clock: Clock;
-  /** A 256-bit key for one purpose, derived from the master secret key. */
+  /** A 256-bit key for one purpose, derived from the master secret key (once per process; never write to it). */
   deriveKey: (purpose: string) => Buffer;
   /** Called after a commit that queued mail, so delivery starts at once. */
   mailQueued: () => void;
