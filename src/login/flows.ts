@@ -4,7 +4,7 @@
 // lives in its cookie alone (pending-flow.ts); steps take their flow from the cookie
 // through flow-cookie.ts, which knows both kinds.
 import { hashToken, randomToken } from '../crypto/index.ts';
-import type { Database, Queryable } from '../storage/index.ts';
+import { rowInsertedIf, type Database, type Queryable } from '../storage/index.ts';
 import { sweepPacer } from '../storage/sweep-pacer.ts';
 import type { QueryCreator, RawBuilder, Selectable } from 'kysely';
 import type { LoginFlowsTable } from '../storage/schema.ts';
@@ -81,19 +81,15 @@ export function consumingFlow(db: QueryCreator<Database>, flow: FlowRow) {
 }
 
 /**
- * A pending flow stored at `step` (the password step's second write), or nothing when a
- * flow of that name is stored already (single use). With `onlyIf`, only where that holds
- * (an INSERT ... SELECT, so PostgreSQL can make it depend on another part of its WITH).
+ * A pending flow stored at `step` (by the password step), or nothing when a flow of that
+ * name is stored already (single use). With `onlyIf`, only where that holds (so
+ * PostgreSQL can make it depend on another part of its WITH).
  */
 export function storingFlow(db: QueryCreator<Database>, flow: FlowRow, step: FlowStep, onlyIf?: RawBuilder<boolean>) {
   const row = { ...flow, step };
-  const insert = db.insertInto('login_flows');
-  const filled = onlyIf
-    ? insert.columns(FLOW_COLUMNS).expression(db.selectNoFrom((eb) => FLOW_COLUMNS.map((column) => eb.val(row[column]).as(column))).where(onlyIf))
-    : insert.values(row);
+  const filled = onlyIf ? rowInsertedIf(db, 'login_flows', row, onlyIf) : db.insertInto('login_flows').values(row);
   return filled.onConflict((oc) => oc.column('id_hash').doNothing()).returning('id_hash');
 }
-const FLOW_COLUMNS = ['id_hash', 'company_id', 'user_id', 'username', 'company_name', 'step', 'enroll_secret', 'totp_failures', 'return_to', 'expires_at', 'created_at', 'first_factor', 'slot_hold_window'] as const;
 
 /** Deletes a stored flow, by its row or by the token that names it. */
 export async function deleteStoredFlow(db: Queryable, flow: Pick<FlowRow, 'id_hash'> | string): Promise<void> {

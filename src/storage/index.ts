@@ -9,6 +9,7 @@ import { migrateToLatest, migrations } from './migrate.ts';
 import type { Database } from './schema.ts';
 
 export type { Database } from './schema.ts';
+export { rowInsertedIf } from './row-inserted-if.ts';
 export type { Durability } from './sqlite.ts';
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;

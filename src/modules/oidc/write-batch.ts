@@ -23,10 +23,10 @@
 // A client credentials batch whose module was authenticated from a remembered copy
 // (remembered-modules.ts) stores its token only while the module's stored secret is still
 // the copy's: one statement, the insert conditional on it (ModuleSecretChanged otherwise).
-import { PostgresAdapter, sql, type Insertable, type RawBuilder, type InsertQueryBuilder, type InsertResult, type OnConflictBuilder, type QueryCreator } from 'kysely';
+import { PostgresAdapter, sql, type Insertable, type InsertQueryBuilder, type InsertResult, type OnConflictBuilder, type QueryCreator } from 'kysely';
 import { Provider } from 'oidc-provider';
 import { auditRow, type AuditEvent } from '../../audit/index.ts';
-import type { Database, Db, Queryable } from '../../storage/index.ts';
+import { rowInsertedIf, type Database, type Db, type Queryable } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { grantBindingRow, onBindingConflict, type GrantBinding } from './session-binding.ts';
 import { INTERACTION_TTL_S } from './carried-interaction.ts';
@@ -354,15 +354,6 @@ function rowInserts<T extends BatchedTable>(
   return rows.map((row) => (qc: QueryCreator<Database>) => finish(rowInsertedIf(qc, table, row, guardFound)));
 }
 
-/**
- * The INSERT of one row only if `condition` holds: `INSERT ... SELECT $1, $2 ... WHERE`
- * (PostgreSQL types the selected values by their columns, as it types VALUES).
- */
-function rowInsertedIf<T extends BatchedTable>(qc: QueryCreator<Database>, table: T, row: Insertable<Database[T]>, condition: RawBuilder<boolean>) {
-  const columns = Object.keys(row) as Array<keyof typeof row & string>;
-  const selected = qc.selectNoFrom(columns.map((column) => sql.val(row[column]).as(column))).where(condition);
-  return qc.insertInto(table).columns(columns as never).expression(selected as never);
-}
 
 const batches = new WeakMap<object, WriteBatch>();
 
