@@ -10,7 +10,7 @@ import type { Database, Queryable } from '../storage/index.ts';
 import { sql, type InsertQueryBuilder, type InsertResult, type QueryCreator, type RawBuilder } from 'kysely';
 import { consumeFlow, consumingFlow, type FlowRow } from './flows.ts';
 import { activeInActiveCompany, lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, onPostgres, releaseAttempt, reserveAttempt, slotFree, type LockoutRule } from './lockout.ts';
-import { givingHoldBack, holdWindowAt } from './attempt-holds.ts';
+import { givingHoldBack, holdWindowAt, ownHold } from './attempt-holds.ts';
 
 export type CodeOutcome<T> =
   | { kind: 'accepted'; value: T }
@@ -100,8 +100,9 @@ export type LoginInsert = (db: QueryCreator<Database>) => InsertQueryBuilder<Dat
  * The common case of a login's last step in one write: a right app code (its time
  * `step`), an unused step and a free slot. One conditional UPDATE takes a slot, the step
  * and clears the count at once (a slot taken and given back in the same statement),
- * gives back the password step's hold and stamps the login's time; the flow is consumed and the login's rows (`inserts`: its
- * session and audit event) written in the same transaction. On PostgreSQL all of it is one
+ * gives back the password step's hold and stamps the login's time; the flow is consumed
+ * and the login's rows (`inserts`: its session and audit event) written in the same
+ * transaction. On PostgreSQL all of it is one
  * statement (data-modifying WITHs); SQLite cannot write inside WITH, so there they are
  * statements in a row. Any of the three missing, or the flow already used, rolls it all
  * back: false, and the caller takes the usual way (acceptCode), which tells a used code
@@ -123,6 +124,7 @@ export async function acceptAppCodeAtOnce(deps: CoreDeps, who: Who, step: number
       // No session for a user deactivated, or a company suspended, during the login.
       .where(activeInActiveCompany)
       .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]));
+  // The oldest window whose holds still count (ownHold, in SQL).
   const counted = holdWindowAt(now) - 1;
   try {
     await deps.db.transaction().execute(async (tx) => {
@@ -146,8 +148,7 @@ export async function acceptAppCodeAtOnce(deps: CoreDeps, who: Who, step: number
       }
       const consumed = await consumeFlow(tx, flow);
       if (!consumed) throw NOT_AT_ONCE;
-      const window = consumed.slot_hold_window;
-      const taken = await takingUser(tx, window, window !== null && window >= counted ? 1 : 0).executeTakeFirst();
+      const taken = await takingUser(tx, consumed.slot_hold_window, ownHold(consumed, now)).executeTakeFirst();
       if (Number(taken.numUpdatedRows) !== 1) throw NOT_AT_ONCE;
       for (const insert of inserts) await insert(tx).execute();
     });

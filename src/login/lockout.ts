@@ -51,6 +51,14 @@ export const slotFree =
     ]);
 
 /**
+ * The failure count once `added` more are counted (0 or 1): a lock that has run out starts
+ * a fresh count. Beside it, the lock it leaves: none once it has run out.
+ */
+export const failuresAfter = (now: number, added: number) =>
+  sql<number>`(case when locked_until is not null and locked_until <= ${now} then ${added} else failed_logins + ${added} end)`;
+export const lockLeft = (now: number) => sql<number | null>`case when locked_until is not null and locked_until <= ${now} then null else locked_until end`;
+
+/**
  * Takes an attempt slot; null when the user is locked (or just ran out of slots). With
  * `flow`, a login's code attempt takes over the hold its password step left, if it is
  * still counted: the flow's claim on it is cleared and the hold given back in the same
@@ -69,25 +77,21 @@ export async function reserveAttempt(
   const reserving = (qc: QueryCreator<Database>, heldIn: number | null | RawBuilder<number | null>, excused: RawBuilder<number> | number) =>
     qc
       .updateTable('users')
-      .set({
-        // A lock that has run out starts a fresh count.
-        failed_logins: sql<number>`case when locked_until is not null and locked_until <= ${now} then 1 else failed_logins + 1 end`,
-        locked_until: sql<number | null>`case when locked_until is not null and locked_until <= ${now} then null else locked_until end`,
-        ...givingHoldBack(heldIn),
-      })
+      .set({ failed_logins: failuresAfter(now, 1), locked_until: lockLeft(now), ...givingHoldBack(heldIn) })
       .where('company_id', '=', companyId)
       .where('id', '=', userId)
       .where(slotFree(rule, now, excused))
       .returning('failed_logins');
   const window = flow && ownHold(flow, now) === 1 ? flow.slot_hold_window : null;
   if (!flow || window === null) return (await reserving(db, null, 0).executeTakeFirst())?.failed_logins ?? null;
-  const releasing = (qc: QueryCreator<Database>) =>
+  // The flow's claim on its hold, cleared only where it still has it (one request of a flow wins).
+  const claimCleared = (qc: QueryCreator<Database>) =>
     qc.updateTable('login_flows').set({ slot_hold_window: null }).where('id_hash', '=', flow.id_hash).where('slot_hold_window', '=', window);
   let released: boolean;
   let row: { failed_logins: number } | undefined;
   if (onPostgres(db)) {
     const [answer] = await db
-      .with('released', (qc) => releasing(qc).returning('slot_hold_window'))
+      .with('released', (qc) => claimCleared(qc).returning('slot_hold_window'))
       .with('reserved', (qc) => reserving(qc, sql<number | null>`(select cast(${window} as bigint) from released)`, sql<number>`(select count(*) from released)`))
       .selectNoFrom([sql<string>`(select count(*) from released)`.as('released'), sql<number | null>`(select failed_logins from reserved)`.as('failed_logins')])
       .execute();
@@ -95,7 +99,7 @@ export async function reserveAttempt(
     row = answer?.failed_logins === null || answer?.failed_logins === undefined ? undefined : { failed_logins: Number(answer.failed_logins) };
   } else {
     ({ released, row } = await db.transaction().execute(async (tx) => {
-      const cleared = Number((await releasing(tx).executeTakeFirst()).numUpdatedRows) === 1;
+      const cleared = Number((await claimCleared(tx).executeTakeFirst()).numUpdatedRows) === 1;
       return { released: cleared, row: await reserving(tx, cleared ? window : null, cleared ? 1 : 0).executeTakeFirst() };
     }));
   }

@@ -6,7 +6,7 @@ import { sql, type QueryCreator } from 'kysely';
 import type { Database, Queryable } from '../storage/index.ts';
 import { givingHoldBack, takingHold } from './attempt-holds.ts';
 import { storingFlow, type FlowRow } from './flows.ts';
-import { activeInActiveCompany, onPostgres, slotFree, type LockoutRule } from './lockout.ts';
+import { activeInActiveCompany, failuresAfter, lockLeft, onPostgres, slotFree, type LockoutRule } from './lockout.ts';
 
 type HoldingUser = { company_id: string; id: string; password_hash: string };
 type Who = { company_id: string; id: string };
@@ -19,11 +19,7 @@ function asRead(qc: QueryCreator<Database>, user: HoldingUser) {
 /** A hold taken in the flow's window; a lock that has run out starts a fresh count. */
 function holding(qc: QueryCreator<Database>, user: HoldingUser, rule: LockoutRule, now: number, window: number) {
   return asRead(qc, user)
-    .set({
-      failed_logins: sql<number>`case when locked_until is not null and locked_until <= ${now} then 0 else failed_logins end`,
-      locked_until: sql<number | null>`case when locked_until is not null and locked_until <= ${now} then null else locked_until end`,
-      ...takingHold(window),
-    })
+    .set({ failed_logins: failuresAfter(now, 0), locked_until: lockLeft(now), ...takingHold(window) })
     .where(slotFree(rule, now));
 }
 
@@ -74,8 +70,7 @@ export async function giveHoldBack(db: Queryable, user: Who, window: number) {
  * one was given its name). True when the account is locked now.
  */
 export async function failHeldAttempt(db: Queryable, user: Who, flow: FlowRow & { slot_hold_window: number }, rule: LockoutRule, now: number): Promise<boolean> {
-  // A lock that has run out starts a fresh count, as reserveAttempt does.
-  const failures = sql<number>`(case when locked_until is not null and locked_until <= ${now} then 1 else failed_logins + 1 end)`;
+  const failures = failuresAfter(now, 1);
   const failing = (qc: QueryCreator<Database>) =>
     qc
       .updateTable('users')
