@@ -19,18 +19,29 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
   let server: TestServer;
   const users = new Map<string, { username: string; companyName: string; companyId: string }>();
   const totpSecrets = new Map<string, string>();
+  const recoveryCodes = new Map<string, string>();
   before(async () => {
     // Behind a trusted proxy, so the parallel attack below can come from many addresses
     // (one address would meet the per-address throttle first; see ip-throttle.test.ts).
     server = await startTestServer({ engine, env: { GATEHOUSE_TRUST_PROXY: '1' } });
     const operator: Agent = (await signedInOperator(server)).agent;
-    for (const key of ['dana', 'twin', 'locked', 'disabled', 'suspended', 'sequence', 'parallel', 'invited', 'raced', 'racedEnrolled']) {
+    for (const key of ['dana', 'twin', 'locked', 'disabled', 'suspended', 'sequence', 'parallel', 'invited', 'raced', 'racedEnrolled', 'racedRecovery']) {
       const email = key === 'twin' ? 'dana@twin.test' : `${key}@login.test`; // twin: another "dana"
       const request = { ...ACME_REQUEST, companyName: key === 'dana' ? ACME_REQUEST.companyName : `${key} company`, email };
       const company = await approvedCompany(server, operator, request);
       if (key !== 'invited') await signUp(server, company.link, key === 'twin' ? TWIN_PASSWORD : STRONG_PASSWORD);
       users.set(key, { username: company.username, companyName: request.companyName, companyId: company.companyId });
-      if (key === 'racedEnrolled') totpSecrets.set(key, (await logIn(server, server.agent(), { username: company.username, companyName: request.companyName, password: STRONG_PASSWORD })).totpSecret);
+      if (key === 'racedEnrolled' || key === 'racedRecovery') {
+        const agent = server.agent();
+        const { totpSecret } = await logIn(server, agent, { username: company.username, companyName: request.companyName, password: STRONG_PASSWORD });
+        totpSecrets.set(key, totpSecret);
+        if (key === 'racedRecovery') {
+          const made = await agent.post('/api/me/recovery-codes', { password: STRONG_PASSWORD, code: totpAt(totpSecret, server.clock()) });
+          assert.equal(made.status, 200, JSON.stringify(made.body));
+          recoveryCodes.set(key, (made.body.recoveryCodes as string[])[0] as string);
+          server.clock.advance(30_000);
+        }
+      }
     }
     const db = server.gatehouse.storage.db;
     await db.updateTable('users').set({ status: 'disabled' }).where('company_id', '=', users.get('disabled')!.companyId).execute();
@@ -131,15 +142,16 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
   // So a suspension or a deactivation, made while the hash runs or after the password
   // step, however it was made (here by hand, without the product's own ending of
   // unfinished logins), ends the login without a session: at the code step of an enrolled
-  // user, and at the enrollment of a new one.
+  // user (an app code, or a recovery code), and at the enrollment of a new one.
   test('a company suspended or a user disabled while the password is checked, or after: the login ends without a session', async () => {
     const { db } = server.gatehouse.storage;
     const hasher = server.gatehouse.deps.hasher;
     const realVerify = hasher.verify;
     const sessions = async (companyId: string) => (await db.selectFrom('sessions').select('id_hash').where('company_id', '=', companyId).execute()).length;
-    for (const key of ['raced', 'racedEnrolled']) {
+    for (const key of ['raced', 'racedEnrolled', 'racedRecovery']) {
       const raced = who(key);
       const secret = totpSecrets.get(key);
+      const recoveryCode = recoveryCodes.get(key);
       const sessionsBefore = await sessions(raced.companyId);
       for (const [what, change, undo] of [
         ['company suspended', () => db.updateTable('companies').set({ status: 'suspended' }).where('id', '=', raced.companyId).execute(), () => db.updateTable('companies').set({ status: 'active' }).where('id', '=', raced.companyId).execute()],
@@ -160,9 +172,11 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
             assert.equal(answer.body.step, secret ? 'totp' : 'enroll', `${label}: the password was right when checked`);
             const enrollSecret = secret ? undefined : ((await agent.post('/api/login/enroll/start')).body.secret as string);
             if (when === 'after the password step') await change();
-            const last = secret
-              ? await agent.post('/api/login/totp', { code: totpAt(secret, server.clock()) })
-              : await agent.post('/api/login/enroll/verify', { code: totpAt(enrollSecret as string, server.clock()) });
+            const last = recoveryCode
+              ? await agent.post('/api/login/recovery', { code: recoveryCode })
+              : secret
+                ? await agent.post('/api/login/totp', { code: totpAt(secret, server.clock()) })
+                : await agent.post('/api/login/enroll/verify', { code: totpAt(enrollSecret as string, server.clock()) });
             assert.equal(last.body.error?.code, 'login.flow_expired', label);
           } finally {
             hasher.verify = realVerify;
