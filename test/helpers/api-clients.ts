@@ -30,7 +30,7 @@ export interface TokenAnswer {
 
 /** POST /oidc/token with client credentials, the secret in a Basic header or in the body. */
 export async function requestToken(
-  server: TestServer,
+  server: Pick<TestServer, 'baseUrl'>,
   clientId: string,
   secret: string,
   options: { via?: 'basic' | 'post'; scope?: string } = {},

@@ -23,8 +23,12 @@ export interface NodeProcess {
   cleanUp(): void;
 }
 
-/** Starts `node <args>` and waits for the first worker's banner (the first operator's link). */
-export async function startNodeProcess(args: string[], options: { env?: Record<string, string>; inDataDir?: boolean } = {}): Promise<NodeProcess> {
+/**
+ * Starts `node <args>` and waits for the first worker's banner (the first operator's link),
+ * or, with `ready: 'readyz'`, for `GET /readyz` to answer 200: a node on a database whose
+ * first operator has signed up prints no link.
+ */
+export async function startNodeProcess(args: string[], options: { env?: Record<string, string>; inDataDir?: boolean; ready?: 'banner' | 'readyz' } = {}): Promise<NodeProcess> {
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-node-'));
@@ -69,7 +73,8 @@ export async function startNodeProcess(args: string[], options: { env?: Record<s
   // The banner comes from the first worker, so it also says a worker started.
   try {
     // A bound for a machine under load, not a timing: a node starts in a few seconds.
-    await until(() => output.includes('Then log in with Username') || exited !== undefined, 'the node to start', 120_000);
+    const started = options.ready === 'readyz' ? () => answersReady(baseUrl) : () => output.includes('Then log in with Username');
+    await until(async () => exited !== undefined || (await started()), 'the node to start', 120_000);
   } catch (error) {
     // Never left running (with its workers) to hold the test run open.
     node.cleanUp();
@@ -78,4 +83,12 @@ export async function startNodeProcess(args: string[], options: { env?: Record<s
   if (exited !== undefined) node.cleanUp();
   assert.equal(exited, undefined, `exited at start:\n${output}`);
   return node;
+}
+
+async function answersReady(baseUrl: string): Promise<boolean> {
+  try {
+    return (await fetch(`${baseUrl}/readyz`)).status === 200;
+  } catch {
+    return false; // not listening yet
+  }
 }

@@ -2,41 +2,41 @@
 // memory (src/modules/oidc/remembered-modules.ts). Two nodes on one database: a secret
 // rotated on one must stop at once on the other, whose copy predates the rotation, and the
 // new secret must work there at once; a module gone, or no longer confidential, must stop
-// too. Nothing a stale copy let through is ever stored.
+// too. Nothing a stale copy let through is ever stored. The other node is its own process,
+// as a node is: two Gatehouses in one process on one SQLite file would share an event loop,
+// and one's wait for the file's write lock (synchronous, node:sqlite) would hold up the
+// other's commit it waits for.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createGatehouse, type Gatehouse } from '../../src/gatehouse.ts';
+import { fileURLToPath } from 'node:url';
 import { requestToken } from '../helpers/api-clients.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { signedInOperator } from '../helpers/journey.ts';
-import { freePort } from '../helpers/net.ts';
+import { startNodeProcess, type NodeProcess } from '../helpers/node-process.ts';
 import { registerTestModule } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 for (const engine of await enginesUnderTest()) {
   describe(`a module remembered for client credentials, two nodes (${engine})`, () => {
     let server: TestServer;
-    let other: Gatehouse;
-    let otherNode: { baseUrl: string };
+    let otherNode: NodeProcess;
     let operator: Awaited<ReturnType<typeof signedInOperator>>;
     before(async () => {
       server = await startTestServer({ engine, realClock: true });
       operator = await signedInOperator(server);
-      // A second node: the same configuration and database, its own port and memory.
-      const port = await freePort();
-      const publicUrl = new URL(`http://localhost:${port}`);
-      other = await createGatehouse({ ...server.gatehouse.deps.config, port, publicUrl }, { logger: false, mailWorkerIntervalMs: null, backchannelWorkerIntervalMs: null });
-      await other.listen();
-      otherNode = { baseUrl: publicUrl.origin };
+      // A second node: the same database and secret key, its own process, port and memory.
+      otherNode = await startNodeProcess([MAIN], { env: { GATEHOUSE_DATABASE_URL: server.database.url, GATEHOUSE_WORKERS: '1' }, ready: 'readyz' });
     });
     after(async () => {
-      await other?.close();
+      otherNode?.cleanUp();
       await server?.close();
     });
 
     const tokensStored = async () =>
       Number((await server.gatehouse.deps.db.selectFrom('oidc_records').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'ClientCredentials').executeTakeFirstOrThrow()).n);
-    const onOther = (clientId: string, secret: string, via: 'basic' | 'post' = 'basic') => requestToken(otherNode as TestServer, clientId, secret, { via });
+    const onOther = (clientId: string, secret: string, via: 'basic' | 'post' = 'basic') => requestToken(otherNode, clientId, secret, { via });
 
     test('a secret rotated on one node stops at once on the other, and the new one works there at once', async () => {
       const registered = await registerTestModule(operator.agent, { name: 'Reporting' });
