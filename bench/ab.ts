@@ -1,10 +1,13 @@
-// `node bench/ab.ts [--a="<node flags>"] [--b="<node flags>"] [--b-env K=V,...] [--measure login|introspection|userinfo|client_credentials]
-// [--rounds N] [--seconds S] [--engine sqlite|postgres]`: two Gatehouses that differ in one
-// thing (V8 flags, an environment variable), measured in turn (A B, B A, A B, ...) on the
+// `node bench/ab.ts [--a="<node flags>"] [--b="<node flags>"] [--b-env K=V,...] [--a-tree DIR] [--b-tree DIR]
+// [--measure login|introspection|userinfo|client_credentials] [--rounds N] [--seconds S] [--engine sqlite|postgres]`:
+// two Gatehouses that differ in one thing (V8 flags, an environment variable, or the code:
+// `--b-tree` runs B from another checkout, e.g. a `git worktree` of the commit before a
+// change, with its own node_modules), measured in turn (A B, B A, A B, ...) on the
 // same pinned core by the same load generator, so that what the machine does meanwhile
 // falls on both alike. Prints each round and the median ratio B/A. On a machine whose
 // throughput drifts by 15% between runs (docs/PERFORMANCE.md), this is how a change of a
 // few percent is told from noise: one `npm run bench` cannot.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLoadGenerator, startTarget } from './harness.ts';
 import type { Endpoint } from './load.ts';
@@ -20,6 +23,8 @@ const { values: options } = parseArgs({
     seconds: { type: 'string', default: '10' },
     engine: { type: 'string', default: 'sqlite' },
     users: { type: 'string', default: '600' },
+    'a-tree': { type: 'string', default: '' },
+    'b-tree': { type: 'string', default: '' },
   },
 });
 const flags = (text: string) => text.split(/\s+/).filter(Boolean);
@@ -27,11 +32,16 @@ const env = (text: string) => Object.fromEntries(text.split(',').filter(Boolean)
 const seconds = Number(options.seconds);
 const measure = options.measure;
 
-const variants = { A: { nodeFlags: flags(options.a), env: env(options['a-env']) }, B: { nodeFlags: flags(options.b), env: env(options['b-env']) } };
+const variants = {
+  A: { nodeFlags: flags(options.a), env: env(options['a-env']), tree: options['a-tree'] },
+  B: { nodeFlags: flags(options.b), env: env(options['b-env']), tree: options['b-tree'] },
+};
+/** The target script of a variant: this checkout's, or the one in its tree. */
+const targetOf = (tree: string) => (tree ? path.resolve(tree, 'bench/targets/gatehouse.ts') : 'targets/gatehouse.ts');
 const [load, a, b] = await Promise.all([
   startLoadGenerator(),
-  startTarget('targets/gatehouse.ts', [options.engine, options.users], variants.A),
-  startTarget('targets/gatehouse.ts', [options.engine, options.users], variants.B),
+  startTarget(targetOf(variants.A.tree), [options.engine, options.users], variants.A),
+  startTarget(targetOf(variants.B.tree), [options.engine, options.users], variants.B),
 ]);
 for (const target of [load.target, a, b]) target.pin();
 await load.register('A', a.ready);

@@ -45,7 +45,7 @@ export async function startTarget(script: string, args: string[], options: { cpu
     ...(pinning.enabled ? { UV_THREADPOOL_SIZE: String(Math.max(4, coreCount(cpus))) } : {}),
     ...options.env,
   };
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...(options.nodeFlags ?? []), path.join(here, script), ...args], { env, stdio: 'pipe' });
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...(options.nodeFlags ?? []), path.resolve(here, script), ...args], { env, stdio: 'pipe' });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();

@@ -3,7 +3,7 @@
 // this scope has no body parsers; it also sets its own headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateSession } from '../../sessions/index.ts';
-import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf, errorPage, moduleAccessFor, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
+import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf, errorPage, interactionPath, loginPageFor, moduleAccessFor, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
@@ -93,7 +93,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     const signedIn = token ? await authenticateSession(deps.db, token, now, requestMeta(request).ip) : undefined;
     const params = details.params as { client_id?: string; max_age?: number | string; acr_values?: string };
     const reasons = details.prompt.reasons;
-    const returnPath = `/oidc-interaction/${details.uid}`;
+    const returnPath = interactionPath(details.uid);
     // A login made for this interaction: the login page was sent here for it (its return
     // path names this interaction's uid), so it happened after the module asked, whatever
     // the clock reads. Clocks cannot tell: the provider counts whole seconds.
@@ -122,7 +122,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     }
     if (!signedIn || !freshEnough || tooOld || keyMissing) {
       // need=key: the login page says why a module sent the user back (it asks for a key).
-      return reply.redirect(`/login?return=${encodeURIComponent(returnPath)}${keyMissing ? '&need=key' : ''}`, 303);
+      return reply.redirect(loginPageFor(details.uid, keyMissing), 303);
     }
 
     const clientId = params.client_id ?? '';

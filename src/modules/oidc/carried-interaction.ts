@@ -35,8 +35,11 @@ export const INTERACTION_TTL_S = 30 * 60;
  */
 const MAX_SEALED = 2_048;
 
-/** Gatehouse's page for a sign-in in progress (the provider's `interactions.url`). */
+/** Gatehouse's route for a sign-in in progress: where the login returns to, and where the provider sends a browser that may be signed in. */
 export const interactionPath = (uid: string) => `/oidc-interaction/${uid}`;
+
+/** The login page for sign-in `uid`; `needKey`: it is to ask for a passkey or security key (step-up). */
+export const loginPageFor = (uid: string, needKey = false) => `/login?return=${encodeURIComponent(interactionPath(uid))}${needKey ? '&need=key' : ''}`;
 
 type KoaLike = { get(header: string): string; append(header: string, value: string): void; oidc?: { route?: string; urlFor(route: string, params: object): string } };
 

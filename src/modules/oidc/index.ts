@@ -1,6 +1,7 @@
 // The OpenID Connect side of modules: the provider service and its account model.
 export { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, acrOf, parseAccountId } from './account.ts';
 export { refusedPage, errorPage, PAGE_CSP } from './pages.ts';
+export { interactionPath, loginPageFor } from './carried-interaction.ts';
 export { createOidcService, type OidcService } from './service.ts';
 export { revokeAccountTokens } from './revoke.ts';
 export { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';

@@ -16,7 +16,7 @@ import { userMayUse } from '../access.ts';
 import { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { cookieInHeader } from '../../http/cookies.ts';
-import { INTERACTION_TTL_S, interactionPath } from './carried-interaction.ts';
+import { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-interaction.ts';
 import type { CarriedInBrowser } from './adapter.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
@@ -45,9 +45,14 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   // An authorization asks up to three times (the grant, the session check, max_age); one
   // read answers them all, as if all three had asked at once.
   const sessionOfRequest = new WeakMap<KoaContextWithOIDC, ReturnType<typeof authenticateSession>>();
-  const gatehouseSession = (ctx: KoaContextWithOIDC) => {
+  /** The browser's Gatehouse session token, if it has one of the right shape. */
+  const sessionToken = (ctx: KoaContextWithOIDC) => {
     const token = cookieInHeader(ctx.get('cookie'), options.sessionCookieName);
-    if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return Promise.resolve(undefined);
+    return token && /^[A-Za-z0-9_-]{43}$/.test(token) ? token : undefined;
+  };
+  const gatehouseSession = (ctx: KoaContextWithOIDC) => {
+    const token = sessionToken(ctx);
+    if (!token) return Promise.resolve(undefined);
     let found = sessionOfRequest.get(ctx);
     if (!found) sessionOfRequest.set(ctx, (found = authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip))));
     return found;
@@ -113,7 +118,12 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     acrValues: [ACR_2FA, ACR_PHISHING_RESISTANT],
     interactions: {
       policy,
-      url: (_ctx, interaction) => interactionPath(interaction.uid),
+      // A browser with no Gatehouse session goes straight to the login page: the
+      // interaction route would only send it there (it has nobody to sign in), and a
+      // redirect fewer is a round trip fewer for the person and a request fewer for the
+      // node. One that has a session goes to the interaction route, which decides whether
+      // that session will do (single sign-on, max_age, prompt=login, a key asked for).
+      url: (ctx, interaction) => (sessionToken(ctx) ? interactionPath(interaction.uid) : loginPageFor(interaction.uid)),
     },
     cookies: {
       keys: [deps.deriveKey('oidc-cookies').toString('base64url')],
