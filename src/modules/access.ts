@@ -3,7 +3,9 @@
 // the launcher or sign in to it. A module no group names stays open to every user of the
 // company, so a company without groups works as before. Masters follow the same rule:
 // groups decide module access, not roles (the admin console is not a module).
-import { expressionBuilder, type Expression } from 'kysely';
+import { expressionBuilder, sql, type Expression } from 'kysely';
+import { hashToken } from '../crypto/index.ts';
+import { sessionRowByHash, signedInFrom, type SignedIn } from '../sessions/index.ts';
 import type { Database, Queryable } from '../storage/index.ts';
 import { fixedQuery } from '../shared/fixed-query.ts';
 import { endModuleAccess } from './backchannel/end-access.ts';
@@ -65,6 +67,29 @@ const accessRow = fixedQuery((db, companyId: string, userId: string, clientId: s
 /** The access decision for one user and one client (a token in use, an authorization). */
 export async function moduleAccessFor(db: Queryable, companyId: string, userId: string, clientId: string): Promise<ModuleAccess> {
   return moduleAccessOf((await accessRow(db, companyId, userId, clientId))[0]);
+}
+
+// A module's sign-in asks for the browser's session and then for its user's access to the
+// module: one statement for both (the interaction route, the provider's login checks).
+const sessionWithAccessRow = fixedQuery((db, idHash: string, clientId: string) =>
+  sessionRowByHash(db, idHash).select(moduleAccessColumns(sql.ref<string>('sessions.company_id'), sql.ref<string>('sessions.user_id'), clientId)),
+);
+
+export interface SignedInWithAccess {
+  signedIn: SignedIn;
+  /** The signed-in user's access to the client asked about. */
+  access: ModuleAccess;
+}
+
+/**
+ * The browser's session (judged as authenticateSession judges it) with its user's access
+ * to client `clientId`, in one read.
+ */
+export async function authenticateSessionWithAccess(db: Queryable, token: string, now: number, ip: string | null, clientId: string): Promise<SignedInWithAccess | undefined> {
+  const idHash = hashToken(token);
+  const [row] = await sessionWithAccessRow(db, idHash, clientId);
+  const signedIn = await signedInFrom(db, idHash, row, now, ip);
+  return signedIn && row ? { signedIn, access: moduleAccessOf(row) } : undefined;
 }
 
 /** May this user sign in to this client now? */

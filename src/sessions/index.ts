@@ -94,17 +94,24 @@ export const sessionColumns = [
   'companies.ip_allowlist as ipAllowlist',
 ] as const;
 
-// Read on every signed-in request and every module token use: compiled once (fixed-query.ts).
-const sessionByHash = fixedQuery((db, idHash: string) =>
-  db
+/**
+ * A session by the hash of its token, with its user and company: `sessionColumns`. Another
+ * capability may select more of the same row (a module's access decision for the session's
+ * user, modules/oidc/session-with-access.ts) and judge the session with `signedInFrom`.
+ */
+export function sessionRowByHash(db: Queryable, idHash: string) {
+  return db
     .selectFrom('sessions')
     .innerJoin('users', (join) =>
       join.onRef('users.id', '=', 'sessions.user_id').onRef('users.company_id', '=', 'sessions.company_id'),
     )
     .innerJoin('companies', 'companies.id', 'sessions.company_id')
     .select(sessionColumns)
-    .where('sessions.id_hash', '=', idHash),
-);
+    .where('sessions.id_hash', '=', idHash);
+}
+
+// Read on every signed-in request and every module token use: compiled once (fixed-query.ts).
+const sessionByHash = fixedQuery((db, idHash: string) => sessionRowByHash(db, idHash));
 
 /**
  * The session a module grant is bound to, in one read with the binding: the binding names
@@ -164,7 +171,15 @@ function sessionIsOver(row: SessionRow, now: number): boolean {
  */
 export async function authenticateSession(db: Queryable, token: string, now: number, ip: string | null): Promise<SignedIn | undefined> {
   const idHash = hashToken(token);
-  const row = await selectSession(db, idHash);
+  return signedInFrom(db, idHash, await selectSession(db, idHash), now, ip);
+}
+
+/**
+ * The session in `row` (read by its token's hash `idHash`, sessionRowByHash), judged as
+ * every signed-in request judges it: over (then deleted), or from an address its
+ * company's allowlist excludes, is no one; a session in use is touched now and then.
+ */
+export async function signedInFrom(db: Queryable, idHash: string, row: SessionRow | undefined, now: number, ip: string | null): Promise<SignedIn | undefined> {
   if (!row) return undefined;
   if (sessionIsOver(row, now)) {
     await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();

@@ -2,8 +2,7 @@
 // that joins it to Gatehouse's own login. The provider reads its own request bodies, so
 // this scope has no body parsers; it also sets its own headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateSession } from '../../sessions/index.ts';
-import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf, errorPage, interactionPath, loginPageFor, moduleAccessFor, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
+import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf, authenticateSessionWithAccess, errorPage, interactionPath, loginPageFor, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
@@ -89,9 +88,12 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       return sendPage(reply, 400, errorPage('This sign-in has expired', 'Go back to the application and start signing in again.'));
     }
     const now = deps.clock();
-    const token = readCookie(request, cookies.session);
-    const signedIn = token ? await authenticateSession(deps.db, token, now, requestMeta(request).ip) : undefined;
     const params = details.params as { client_id?: string; max_age?: number | string; acr_values?: string };
+    const clientId = params.client_id ?? '';
+    // The session and its user's access to the module, read together (used once the session will do).
+    const token = readCookie(request, cookies.session);
+    const found = token ? await authenticateSessionWithAccess(deps.db, token, now, requestMeta(request).ip, clientId) : undefined;
+    const signedIn = found?.signedIn;
     const reasons = details.prompt.reasons;
     const returnPath = interactionPath(details.uid);
     // A login made for this interaction: the login page was sent here for it (its return
@@ -125,8 +127,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       return reply.redirect(loginPageFor(details.uid, keyMissing), 303);
     }
 
-    const clientId = params.client_id ?? '';
-    const access = await moduleAccessFor(deps.db, signedIn.companyId, signedIn.userId, clientId);
+    const access = found?.access ?? 'not_enabled';
     if (access !== 'allowed') {
       const module = await findModuleByClientId(deps.db, clientId);
       return sendPage(reply, 403, refusedPage(module?.name ?? 'This module', signedIn.companyName, access));

@@ -8,11 +8,11 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import { credentialTag } from '../../api-clients/index.ts';
 import { keyedHashMatches } from '../../crypto/index.ts';
 import type { RememberedModules } from './remembered-modules.ts';
-import { authenticateSession } from '../../sessions/index.ts';
+import { authenticateSession, type SignedIn } from '../../sessions/index.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isLoopbackHost } from '../redirect-uris.ts';
-import { userMayUse } from '../access.ts';
+import { authenticateSessionWithAccess, moduleAccessFor, type ModuleAccess } from '../access.ts';
 import { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { cookieInHeader } from '../../http/cookies.ts';
@@ -42,21 +42,29 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   const login = policy.get('login');
   if (!login) throw new Error('oidc-provider has no login prompt');
 
-  // An authorization asks up to three times (the grant, the session check, max_age); one
-  // read answers them all, as if all three had asked at once.
-  const sessionOfRequest = new WeakMap<KoaContextWithOIDC, ReturnType<typeof authenticateSession>>();
+  // An authorization asks up to four times (the grant, the session check, max_age, the
+  // module access check); one read answers them all, as if all had asked at once: the
+  // session, and its user's access to the client asking.
+  const sessionOfRequest = new WeakMap<KoaContextWithOIDC, Promise<{ signedIn: SignedIn; access?: ModuleAccess } | undefined>>();
   /** The browser's Gatehouse session token, if it has one of the right shape. */
   const sessionToken = (ctx: KoaContextWithOIDC) => {
     const token = cookieInHeader(ctx.get('cookie'), options.sessionCookieName);
     return token && /^[A-Za-z0-9_-]{43}$/.test(token) ? token : undefined;
   };
-  const gatehouseSession = (ctx: KoaContextWithOIDC) => {
+  const sessionWithAccess = (ctx: KoaContextWithOIDC) => {
     const token = sessionToken(ctx);
     if (!token) return Promise.resolve(undefined);
     let found = sessionOfRequest.get(ctx);
-    if (!found) sessionOfRequest.set(ctx, (found = authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip))));
+    if (!found) {
+      const [now, ip, clientId] = [deps.clock(), normalizeAddress(ctx.ip), ctx.oidc.client?.clientId];
+      found = clientId
+        ? authenticateSessionWithAccess(deps.db, token, now, ip, clientId)
+        : authenticateSession(deps.db, token, now, ip).then((signedIn) => signedIn && { signedIn });
+      sessionOfRequest.set(ctx, found);
+    }
     return found;
   };
+  const gatehouseSession = async (ctx: KoaContextWithOIDC) => (await sessionWithAccess(ctx))?.signedIn;
 
   login.checks.add(
     // A check added after the prompt is built gets no error of its own: name it, so a
@@ -86,7 +94,12 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
       const clientId = ctx.oidc.client?.clientId;
       if (!ids || !clientId) return Check.NO_NEED_TO_PROMPT;
-      return (await userMayUse(deps.db, ids.companyId, ids.userId, clientId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      // The decision read with the Gatehouse session serves when that session is this
+      // account's (gatehouse_session asks for a login otherwise); else its own read.
+      const found = await sessionWithAccess(ctx);
+      const withSession = found?.signedIn.companyId === ids.companyId && found.signedIn.userId === ids.userId ? found.access : undefined;
+      const access = withSession ?? (await moduleAccessFor(deps.db, ids.companyId, ids.userId, clientId));
+      return access === 'allowed' ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
 
