@@ -8,11 +8,10 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import { credentialTag } from '../../api-clients/index.ts';
 import { keyedHashMatches } from '../../crypto/index.ts';
 import type { RememberedModules } from './remembered-modules.ts';
-import { authenticateSession, type SignedIn } from '../../sessions/index.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isLoopbackHost } from '../redirect-uris.ts';
-import { authenticateSessionWithAccess, moduleAccessFor, type ModuleAccess } from '../access.ts';
+import { authenticateSessionWithAccess, moduleAccessFor, type SignedInWithAccess } from '../access.ts';
 import { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { cookieInHeader } from '../../http/cookies.ts';
@@ -45,23 +44,20 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   // An authorization asks up to four times (the grant, the session check, max_age, the
   // module access check); one read answers them all, as if all had asked at once: the
   // session, and its user's access to the client asking.
-  const sessionOfRequest = new WeakMap<KoaContextWithOIDC, Promise<{ signedIn: SignedIn; access?: ModuleAccess } | undefined>>();
+  const sessionOfRequest = new WeakMap<KoaContextWithOIDC, Promise<SignedInWithAccess | undefined>>();
   /** The browser's Gatehouse session token, if it has one of the right shape. */
   const sessionToken = (ctx: KoaContextWithOIDC) => {
     const token = cookieInHeader(ctx.get('cookie'), options.sessionCookieName);
     return token && /^[A-Za-z0-9_-]{43}$/.test(token) ? token : undefined;
   };
+  // Asked only where the provider has the client (its login checks, loadExistingGrant):
+  // without one there is no decision to read, and no session is taken as found.
   const sessionWithAccess = (ctx: KoaContextWithOIDC) => {
     const token = sessionToken(ctx);
-    if (!token) return Promise.resolve(undefined);
+    const clientId = ctx.oidc.client?.clientId;
+    if (!token || !clientId) return Promise.resolve(undefined);
     let found = sessionOfRequest.get(ctx);
-    if (!found) {
-      const [now, ip, clientId] = [deps.clock(), normalizeAddress(ctx.ip), ctx.oidc.client?.clientId];
-      found = clientId
-        ? authenticateSessionWithAccess(deps.db, token, now, ip, clientId)
-        : authenticateSession(deps.db, token, now, ip).then((signedIn) => signedIn && { signedIn });
-      sessionOfRequest.set(ctx, found);
-    }
+    if (!found) sessionOfRequest.set(ctx, (found = authenticateSessionWithAccess(deps.db, token, deps.clock(), normalizeAddress(ctx.ip), clientId)));
     return found;
   };
   const gatehouseSession = async (ctx: KoaContextWithOIDC) => (await sessionWithAccess(ctx))?.signedIn;

@@ -354,7 +354,6 @@ function rowInserts<T extends BatchedTable>(
   return rows.map((row) => (qc: QueryCreator<Database>) => finish(rowInsertedIf(qc, table, row, guardFound)));
 }
 
-
 const batches = new WeakMap<object, WriteBatch>();
 
 /** The batch of the provider request being served, if it is on a batched route. */
