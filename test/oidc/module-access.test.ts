@@ -100,28 +100,6 @@ test("a company's Root Master disables a module: its users are refused and the l
   assert.deepEqual(await launcher(acmeUser.agent), ['Ticketing', 'Wiki']);
 });
 
-test('a module switched off between the interaction route and the resume gives no code: the resume decides again', async () => {
-  const notes = await grantedModule(server, operator.agent, acme.companyId, { name: 'Notes' });
-  // A browser with casey's session and no provider session yet: the sign-in goes through
-  // the interaction route, which finds the session good and the module on.
-  const browser = server.agent();
-  browser.cookies.set('gh_session', acmeUser.agent.cookies.get('gh_session') ?? assert.fail('signed in'));
-  const start = await startAuthorization(notes.config);
-  const authorize = await browser.get(start.url.pathname + start.url.search);
-  const interaction = await browser.get(new URL(authorize.headers.get('location') ?? '', start.url).pathname);
-  assert.equal(interaction.status, 303, `the interaction route sends the browser on: ${interaction.status}`);
-  const resume = new URL(interaction.headers.get('location') ?? '', start.url);
-  assert.match(resume.pathname, /^\/oidc\/auth\//, 'on to the provider to finish');
-
-  const off = await acme.agent.post(`/api/company/modules/${notes.module.id}`, { enabled: false });
-  assert.equal(off.status, 200);
-  const walk = await followRedirects(browser, resume);
-  assert.equal(walk.callback, undefined, `no answer to the module once it is off (${walk.callback})`);
-  assert.equal(walk.final?.status, 403, 'refused with the page');
-  assert.match(String(walk.final?.body), /is not enabled for/);
-  await acme.agent.post(`/api/company/modules/${notes.module.id}`, { enabled: true });
-});
-
 test('an operator revoking the grant refuses the company at once', async () => {
   const chat = await grantedModule(server, operator.agent, acme.companyId, { name: 'Chat' });
   const { tokens, claims } = await signInToModule(chat.config, acmeUser.agent);

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { grantedModule, redeem, REDIRECT_URI, rootWithGrantedModule, startAuthorization, type Person } from '../helpers/oidc.ts';
+import { followRedirects, grantedModule, redeem, REDIRECT_URI, rootWithGrantedModule, startAuthorization, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const RESULT_COOKIE = 'gh_oidc_result';
@@ -115,6 +115,23 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(agent.cookies.has(RESULT_COOKIE), false, 'the cookie is cleared');
       const tokens = await redeem(module.config, new URL(answer.headers.get('location') ?? ''), start);
       assert.ok(tokens.id_token);
+    });
+
+    test('a module switched off between the interaction route and the resume gives no code: the resume decides again', async () => {
+      // The route found the session good and the module on; the resume reads both again.
+      const agent = browser();
+      const { resume } = await throughInteraction(agent);
+      assert.match(resume.pathname, /^\/oidc\/auth\//, 'on to the provider to finish');
+      const off = await user.agent.post(`/api/company/modules/${module.module.id}`, { enabled: false });
+      assert.equal(off.status, 200);
+      try {
+        const walk = await followRedirects(agent, resume);
+        assert.equal(walk.callback, undefined, `no answer to the module once it is off (${walk.callback})`);
+        assert.equal(walk.final?.status, 403, 'refused with the page');
+        assert.match(String(walk.final?.body), /is not enabled for/);
+      } finally {
+        await user.agent.post(`/api/company/modules/${module.module.id}`, { enabled: true });
+      }
     });
 
     test('without the cookie, or with it altered, the resume gives no code and asks again', async () => {
