@@ -19,6 +19,8 @@
 // - A Kysely transaction runs as a SAVEPOINT inside the batch: its rollback undoes only its
 //   own statements; its commit resolves after the batch's COMMIT. While it is open, the
 //   single connection is its alone (the mutex), and the batch's commit waits for its end.
+//   Once its savepoint is released it gives the connection back, like a single write, so
+//   the next request's statements (transactions included) join the same batch.
 // - If SQLite rolls the whole batch back (an I/O error, a full disk), or the COMMIT fails,
 //   every write of the batch is rejected, and so is every answer waiting on it: their
 //   callers answer an error, and what they wrote is gone, as they were told.
@@ -150,7 +152,7 @@ export class GroupCommitSqliteDriver implements Driver {
     this.#inTransaction = true;
   }
 
-  async commitTransaction(): Promise<void> {
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
     if (!this.#enabled) {
       this.#inTransaction = false;
       this.#db.exec('COMMIT');
@@ -164,10 +166,20 @@ export class GroupCommitSqliteDriver implements Driver {
     this.#db.exec(`RELEASE ${SAVEPOINT}`);
     const committed = batch.joined();
     this.#afterTransaction();
+    // Its statements are the batch's now. The connection is given back before the batch
+    // commits, as a single write gives it back (execute): held until then, it kept every
+    // other request's statements out of the batch, so each transaction had a flush to
+    // itself (a refresh's spend and new tokens: one commit per refresh under load).
+    (connection as Turn).release();
     await committed;
   }
 
-  async rollbackTransaction(): Promise<void> {
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    // Kysely rolls back when the commit fails. A transaction whose statements were handed
+    // to the batch (commitTransaction) gave the connection back, and may now be told the
+    // batch was lost: what it wrote is gone with the batch, and the savepoint open now,
+    // if any, is another request's, which it must not touch.
+    if ((connection as Turn).released) return;
     this.#inTransaction = false;
     if (!this.#enabled) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
@@ -241,13 +253,16 @@ export class GroupCommitSqliteDriver implements Driver {
     });
   }
 
+  /**
+   * The batch's commit came due while the transaction was open: it commits now. Put off to
+   * a later turn, the next transaction (which may begin as soon as this one has handed
+   * its statements over) could hold it off again, and the one after that, for as long as
+   * transactions that wait on something else keep coming.
+   */
   #afterTransaction(): void {
     if (!this.#commitDue) return;
     this.#commitDue = false;
-    setImmediate(() => {
-      if (this.#batch && !this.#inTransaction) this.#commit();
-      else if (this.#batch) this.#commitDue = true;
-    });
+    this.#commit();
   }
 
   #commit(): void {
@@ -298,6 +313,10 @@ class Turn implements DatabaseConnection {
   }
   streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     return this.#driver.stream(query) as AsyncIterableIterator<QueryResult<R>>;
+  }
+  /** The connection has been given back: this holder's transaction, if any, is the batch's. */
+  get released(): boolean {
+    return this.#released;
   }
   release(): void {
     if (this.#released) return;

@@ -95,6 +95,61 @@ describe('SQLite group commit', () => {
     assert.deepEqual(results[1], { seenInside: false, seenAtAnswer: true });
   });
 
+  test('transactions made together share one commit, and each is answered only once it is committed', async () => {
+    const keys = Array.from({ length: 5 }, (_, i) => `tx-together-${i}`);
+    const seenAtAnswer = await Promise.all(
+      keys.map((x) =>
+        db
+          .transaction()
+          .execute(async (tx) => {
+            await tx.insertInto('probe').values({ x }).execute();
+            await tx.insertInto('probe').values({ x: `${x}-second` }).execute();
+          })
+          .then(() => committed(x) && committed(`${x}-second`)),
+      ),
+    );
+    assert.deepEqual(seenAtAnswer, keys.map(() => true));
+    // One batch, one flush: a transaction waiting for its commit does not hold the others out.
+    assert.deepEqual(commits, [10]);
+  });
+
+  test('a transaction told its batch was lost leaves the transaction open after it alone', async () => {
+    const first = db.transaction().execute(async (tx) => {
+      await tx.insertInto('probe').values({ x: 'handed-over' }).execute();
+    });
+    // Opens in the same batch once the first has handed its statements over; loses the batch.
+    const second = db.transaction().execute(async (tx) => {
+      await tx.insertInto('probe').values({ x: 'second-before-boom' }).execute();
+      await tx.insertInto('probe').values({ x: 'boom-under-second' }).execute().catch(() => {});
+      // The first transaction hears of the loss meanwhile; its rollback must not end this one.
+      await new Promise((resolve) => setImmediate(resolve));
+      await tx.insertInto('probe').values({ x: 'second-after-boom' }).execute();
+    });
+    const outcomes = await Promise.allSettled([first, second]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected']);
+    assert.deepEqual(['handed-over', 'second-before-boom', 'second-after-boom'].map(committed), [false, false, false]);
+    // And the connection is whole: the next write commits.
+    await insert('after-the-loss');
+    assert.equal(committed('after-the-loss'), true);
+  });
+
+  test('a commit that came due during a transaction is not put off by the transactions after it', async () => {
+    const turns = (n: number) => Array.from({ length: n }).reduce<Promise<unknown>>((p) => p.then(() => new Promise((resolve) => setImmediate(resolve))), Promise.resolve());
+    let plainAnswered = false;
+    const plain = insert('due-plain').then(() => (plainAnswered = true));
+    // Open across turns of the event loop (as a transaction waiting on other work is): the
+    // batch's commit comes due while it is open.
+    const slow = (x: string) =>
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('probe').values({ x }).execute();
+        await turns(3);
+        return plainAnswered;
+      });
+    const [, , plainSeenAtEndOfSecond] = await Promise.all([plain, slow('due-first'), slow('due-second')]);
+    assert.equal(plainSeenAtEndOfSecond, true, 'the plain write waited for a transaction that began after its commit came due');
+    assert.deepEqual(['due-plain', 'due-first', 'due-second'].map(committed), [true, true, true]);
+  });
+
   test('a statement that fails alone is refused at once and its batch still commits', async () => {
     await insert('duplicate');
     commits = [];
