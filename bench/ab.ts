@@ -1,5 +1,5 @@
 // `node bench/ab.ts [--a="<node flags>"] [--b="<node flags>"] [--b-env K=V,...] [--a-tree DIR] [--b-tree DIR]
-// [--measure login|introspection|userinfo|client_credentials] [--rounds N] [--seconds S] [--engine sqlite|postgres]`:
+// [--measure login|introspection|userinfo|refresh|client_credentials] [--rounds N] [--seconds S] [--engine sqlite|postgres]`:
 // two Gatehouses that differ in one thing (V8 flags, an environment variable, or the code:
 // `--b-tree` runs B from another checkout, e.g. a `git worktree` of the commit before a
 // change, with its own node_modules), measured in turn (A B, B A, A B, ...) on the

@@ -22,8 +22,6 @@ export interface EndpointJob {
   connections: number;
   /** Requests per second for all connections together (a paced run); flat out without. */
   rate?: number;
-  /** Refresh: use part i of n of the target's refresh tokens, so runs never share one. */
-  part?: [number, number];
 }
 export interface LoginJob {
   target: string;
@@ -68,7 +66,10 @@ function endpointRequest(endpoint: Endpoint, oidc: OidcFixture): autocannon.Opti
       // A refresh token is used once (rotation): each request takes an unused one and a
       // success puts the new one back. (autocannon's per-connection context is reset
       // before every request when there is one request in the list, so it cannot carry it.)
-      const unused = [...oidc.refreshTokens];
+      // The list is the target's own: the next load goes on with the chains where this one
+      // left them (on the bare provider, whose memory adapter keeps only its last 1,000
+      // entries, a chain's newest token is the one still there).
+      const unused = oidc.refreshTokens;
       return [
         {
           method: 'POST',
@@ -86,15 +87,10 @@ function endpointRequest(endpoint: Endpoint, oidc: OidcFixture): autocannon.Opti
 async function runEndpoint(job: EndpointJob): Promise<LoadResult> {
   const state = targetState(job.target);
   const oidc = state.oidc as OidcFixture;
-  let fixture = { ...oidc, accessTokens: state.accessTokens, refreshTokens: state.refreshTokens };
+  const fixture = { ...oidc, accessTokens: state.accessTokens, refreshTokens: state.refreshTokens };
   let connections = job.connections;
-  if (job.endpoint === 'refresh') {
-    const [i, n] = job.part ?? [0, 1];
-    const size = Math.floor(state.refreshTokens.length / n);
-    fixture = { ...fixture, refreshTokens: state.refreshTokens.slice(i * size, (i + 1) * size) };
-    // Each refresh chain needs a token of its own: no more connections than tokens.
-    connections = Math.max(1, Math.min(connections, size));
-  }
+  // Each refresh chain needs a token of its own: no more connections than tokens.
+  if (job.endpoint === 'refresh') connections = Math.max(1, Math.min(connections, state.refreshTokens.length));
   const origin = new URL(oidc.issuer).origin;
   let firstFailure: string | undefined;
   // Warm-up and measure in one load: a refresh chain goes on from one to the other (a

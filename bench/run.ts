@@ -17,8 +17,16 @@ const scaling = (!quick || argv.includes('--scaling')) && cores > 1;
 const engineArg = argv.includes('--engine') ? argv[argv.indexOf('--engine') + 1] : undefined;
 const POSTGRES_URL = process.env.GATEHOUSE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
-const SECONDS = quick ? 1.5 : 8;
-const LOGIN_SECONDS = quick ? 3 : 20;
+/**
+ * Every measure is taken in turns: each round measures the reference and every Gatehouse
+ * one after another, the order reversed every other round, so that a measure and its
+ * reference are always minutes apart at most and a slow spell of the machine falls on
+ * both; the rate is the mean over the rounds, and each round's own ratio is kept too.
+ */
+const ROUNDS = quick ? 1 : 3;
+/** Measured seconds per turn (so quick: 1.5 s of each endpoint; full: 3 rounds of 3 s). */
+const SECONDS = quick ? 1.5 : 3;
+const LOGIN_SECONDS = quick ? 3 : 7;
 /** Before every measured load, the same load unmeasured, the same for Gatehouse and its reference. */
 const WARM_SECONDS = quick ? 0.5 : 2;
 const LOGIN_WARM_SECONDS = quick ? 1 : 3;
@@ -51,6 +59,12 @@ function log(line: string) {
   process.stderr.write(`${elapsed().toFixed(1).padStart(5)} s  ${line}\n`);
 }
 const failure = (r: LoadResult) => `failed ${r.failed}${r.firstFailure ? `: ${r.firstFailure}` : ''}`;
+const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(2)) : null);
+/** The lowest and highest of the rounds' own ratios ('' with one round). */
+const spread = (ratios: Array<number | null>) => {
+  const known = ratios.filter((r): r is number => r !== null);
+  return known.length > 1 ? `${Math.min(...known)} to ${Math.max(...known)}` : '';
+};
 
 const at = new Date().toISOString();
 const loadAverageAtStart = loadavg().map((n) => Number(n.toFixed(2)));
@@ -102,52 +116,104 @@ const sampleLine = (m: MemorySample) =>
   `after ${m.atSeconds} s: RSS ${m.rssMiB} MiB (anonymous ${m.anonymousMiB}, file-backed ${m.fileBackedMiB}), V8 heap used ${m.heapUsedMiB} of ${m.heapTotalMiB} MiB, ${m.threads} threads`;
 log(`production layout (built in ${production.layout.buildSeconds} s, running in ${production.layout.listeningSeconds} s), ${sampleLine(production.justStarted)}`);
 
-/** Endpoint throughput at full load after a warm-up, then (withP99) p99 latency at 70% of it. */
-async function endpoints(target: string, withP99: boolean, list: Endpoint[] = ENDPOINTS, connections = CONNECTIONS) {
-  const out: Record<string, LoadResult & { p99At70ms?: number }> = {};
-  for (const endpoint of list) {
-    // Refresh tokens are used once each: the full load (after its warm-up) and the paced one get half each.
-    const job = { target, endpoint, connections, seconds: SECONDS };
-    const full = await load.endpoint({ ...job, warmUpSeconds: WARM_SECONDS, part: [0, 2] });
-    out[endpoint] = full;
-    if (withP99 && full.perSecond > 0) {
-      const paced = await load.endpoint({ ...job, warmUpSeconds: 0, part: [1, 2], rate: Math.max(1, Math.round(full.perSecond * 0.7)) });
-      out[endpoint] = { ...full, p99At70ms: paced.p99ms };
+/** What a measure gave over its rounds: the mean rate, each round's rate, failures summed. */
+type Measured = LoadResult & { all?: number; rounds: number[] };
+
+/**
+ * Runs `turn` for every name, ROUNDS times, the order reversed every other round, and
+ * puts each name's turns together. `label` names the measure in the log, where each
+ * round's rates are printed as they come.
+ */
+async function inRounds(label: string, names: string[], turn: (name: string, round: number) => Promise<LoadResult & { all?: number }>): Promise<Record<string, Measured>> {
+  const turns = new Map<string, Array<LoadResult & { all?: number }>>(names.map((name) => [name, []]));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    const line: string[] = [];
+    for (const name of order) {
+      const result = await turn(name, round);
+      turns.get(name)?.push(result);
+      line.push(`${name} ${result.perSecond}/s${result.failed ? ` (${failure(result)})` : ''}`);
     }
-    log(`  ${endpoint}: ${full.perSecond}/s (${failure(full)})${out[endpoint]?.p99At70ms !== undefined ? `, p99 at 70% ${out[endpoint]?.p99At70ms} ms` : ''}`);
+    log(`  ${label}${ROUNDS > 1 ? `, round ${round + 1}` : ''}: ${line.join(', ')}`);
+  }
+  const out: Record<string, Measured> = {};
+  for (const [name, results] of turns) {
+    const first = results[0] as LoadResult & { all?: number };
+    const sum = (pick: (r: LoadResult & { all?: number }) => number) => results.reduce((n, r) => n + pick(r), 0);
+    out[name] = {
+      ...first,
+      perSecond: Number((sum((r) => r.perSecond) / results.length).toFixed(1)),
+      completed: sum((r) => r.completed),
+      failed: sum((r) => r.failed),
+      ...(first.all !== undefined ? { all: sum((r) => r.all ?? 0) } : {}),
+      firstFailure: results.find((r) => r.firstFailure)?.firstFailure,
+      rounds: results.map((r) => r.perSecond),
+    };
   }
   return out;
 }
 
+/** Each round's ratio of a measure to its reference (same round, minutes apart at most). */
+const roundRatios = (mine: Measured | undefined, reference: Measured | undefined) =>
+  (mine?.rounds ?? []).map((rate, i) => ratio(rate, reference?.rounds[i] ?? 0));
+
 /** Logins after a warm-up of logins; their tokens stay with the load generator for the endpoints. */
-const logins = (target: string, flavour: 'gatehouse' | 'better-auth', concurrency: number) =>
-  load.login({ target, flavour, warmUpSeconds: LOGIN_WARM_SECONDS, seconds: LOGIN_SECONDS, concurrency });
+const loginTurn = (flavour: (name: string) => 'gatehouse' | 'better-auth', concurrency: number) => (name: string) =>
+  load.login({ target: name, flavour: flavour(name), warmUpSeconds: LOGIN_WARM_SECONDS, seconds: LOGIN_SECONDS, concurrency });
 
-log('bare oidc-provider (memory adapter, opaque tokens)');
+/**
+ * Endpoint throughput at full load after a warm-up, in rounds; then, for `paced` names,
+ * p99 latency at 70% of the rate they reached.
+ */
+async function endpoints(names: string[], paced: string[], list: Endpoint[] = ENDPOINTS, connections = CONNECTIONS) {
+  const out: Record<string, Record<string, Measured & { p99At70ms?: number }>> = Object.fromEntries(names.map((name) => [name, {}]));
+  for (const endpoint of list) {
+    const job = { endpoint, connections, seconds: SECONDS };
+    const full = await inRounds(endpoint, names, (target) => load.endpoint({ ...job, target, warmUpSeconds: WARM_SECONDS }));
+    for (const name of names) {
+      const mine = full[name] as Measured;
+      (out[name] as Record<string, Measured>)[endpoint] = mine;
+      if (!paced.includes(name) || mine.perSecond <= 0) continue;
+      const p99 = await load.endpoint({ ...job, target: name, warmUpSeconds: 0, rate: Math.max(1, Math.round(mine.perSecond * 0.7)) });
+      (out[name] as Record<string, Measured & { p99At70ms?: number }>)[endpoint] = { ...mine, p99At70ms: p99.p99ms };
+      log(`  ${endpoint}: ${name} p99 at 70% (${Math.round(mine.perSecond * 0.7)}/s) ${p99.p99ms} ms`);
+    }
+  }
+  return out;
+}
+
+const gatehouseName = (engine: Engine) => `gatehouse-${engine}`;
 await load.register('bare', bareTarget.ready);
-const bare = await endpoints('bare', false);
-
-log('argon2id verify floor');
-const floor = await floorTarget.command<{ perSecond: number }>('run', { warmUpSeconds: WARM_SECONDS, seconds: quick ? 2 : 10, concurrency: LOGIN_CONCURRENCY });
-log(`  ${floor.perSecond}/s`);
-
-log('better-auth 1.7 + two-factor (SQLite)');
 await load.register('better-auth', betterAuthTarget.ready);
-const betterAuth = await logins('better-auth', 'better-auth', LOGIN_CONCURRENCY);
-log(`  login: ${betterAuth.perSecond}/s (${failure(betterAuth)})`);
+for (const [i, engine] of engines.entries()) await load.register(gatehouseName(engine), (gatehouseTargets[i] as Target).ready);
+const gatehouseNames = engines.map(gatehouseName);
+const targetOf = (name: string) => gatehouseTargets[gatehouseNames.indexOf(name)] as Target;
 
-async function gatehouseRun(engine: Engine, target: Target) {
-  log(`Gatehouse on ${engine}`);
-  const name = `gatehouse-${engine}`;
-  await load.register(name, target.ready);
-  const idle = await target.stats();
-  const login = await logins(name, 'gatehouse', LOGIN_CONCURRENCY);
-  const after = await target.stats();
-  log(`  full module login: ${login.perSecond}/s (${failure(login)})`);
-  // Over every login since idle, the warm-up's too: they all do the same work.
+log(`full module logins, ${LOGIN_CONCURRENCY} at a time: the argon2id verify floor, better-auth 1.7 + two-factor (SQLite), Gatehouse on ${engines.join(', ')}`);
+const idleStats = Object.fromEntries(await Promise.all(gatehouseNames.map(async (name) => [name, await targetOf(name).stats()] as const)));
+const loginResults = await inRounds('logins', ['floor', 'better-auth', ...gatehouseNames], (name) =>
+  name === 'floor'
+    ? floorTarget.command<{ perSecond: number }>('run', { warmUpSeconds: WARM_SECONDS, seconds: LOGIN_SECONDS, concurrency: LOGIN_CONCURRENCY }).then((r) => ({ perSecond: r.perSecond, p50ms: 0, p99ms: 0, completed: 0, failed: 0, connections: LOGIN_CONCURRENCY }))
+    : loginTurn((n) => (n === 'better-auth' ? 'better-auth' : 'gatehouse'), LOGIN_CONCURRENCY)(name),
+);
+const afterStats = Object.fromEntries(await Promise.all(gatehouseNames.map(async (name) => [name, await targetOf(name).stats()] as const)));
+const floor = loginResults.floor as Measured;
+const betterAuth = loginResults['better-auth'] as Measured;
+
+log('endpoints, 10 connections: bare oidc-provider (memory adapter, opaque tokens) and Gatehouse');
+const endpointResults = await endpoints(['bare', ...gatehouseNames], gatehouseNames);
+const bare = endpointResults.bare as Record<string, Measured>;
+
+const gatehouse: Record<string, ReturnType<typeof gatehouseResult>> = {};
+function gatehouseResult(name: string) {
+  const login = loginResults[name] as Measured & { all: number };
+  const idle = idleStats[name] as Awaited<ReturnType<Target['stats']>>;
+  const after = afterStats[name] as Awaited<ReturnType<Target['stats']>>;
+  // Over every login since idle, the warm-ups' too: they all do the same work.
   const perLogin = (n: number, m: number) => Number(((m - n) / Math.max(1, login.all)).toFixed(1));
   return {
     login,
+    loginRatios: { floor: roundRatios(login, floor), betterAuth: roundRatios(login, betterAuth) },
     rssIdleMiB: idle.rssMiB,
     rssAfterLoginsMiB: after.rssMiB,
     loginsForRss: login.all,
@@ -160,33 +226,30 @@ async function gatehouseRun(engine: Engine, target: Target) {
           },
         }
       : {}),
-    endpoints: await endpoints(name, true),
+    endpoints: endpointResults[name] as Record<string, Measured & { p99At70ms?: number }>,
+    endpointRatios: Object.fromEntries(ENDPOINTS.map((endpoint) => [endpoint, roundRatios(endpointResults[name]?.[endpoint], bare[endpoint])])),
   };
 }
-const gatehouse: Record<string, Awaited<ReturnType<typeof gatehouseRun>>> = {};
-for (const [i, engine] of engines.entries()) gatehouse[engine] = await gatehouseRun(engine, gatehouseTargets[i] as Target);
+for (const engine of engines) gatehouse[engine] = gatehouseResult(gatehouseName(engine));
 
-/** Logins, client credentials and introspection for `workers` workers. */
-async function scalingRun(engine: Engine, workers: number, target: Target) {
-  log(`Gatehouse on ${engine}, ${workers} worker(s) on core(s) ${workers === 1 ? scalingCpus.one : scalingCpus.two}`);
-  const name = `gatehouse-${engine}-${workers}w`;
-  await load.register(name, target.ready);
-  const login = await logins(name, 'gatehouse', LOGIN_CONCURRENCY * workers);
-  const results = await endpoints(name, false, ['client_credentials', 'introspection'], CONNECTIONS * workers);
-  const out: Record<string, number> = { login: login.perSecond };
-  for (const [endpoint, result] of Object.entries(results)) out[endpoint] = result.perSecond;
-  const failed = [login, ...Object.values(results)].reduce((n, r) => n + r.failed, 0);
-  log(`  logins ${out.login}/s, client credentials ${out.client_credentials}/s, introspection ${out.introspection}/s (failed ${failed})`);
-  return out;
-}
-
-// One core against two. The load generator keeps its core, which the second worker then
-// shares: on a 2-core machine the gain is understated (docs/PERFORMANCE.md).
+// One core against two, in rounds like the rest. The load generator keeps its core, which
+// the second worker then shares: on a 2-core machine the gain is understated
+// (docs/PERFORMANCE.md).
 const scalingResults: Record<string, { oneCore: Record<string, number>; twoCores: Record<string, number> }> = {};
 for (const [i, engine] of (scaling ? engines : []).entries()) {
-  const oneCore = await scalingRun(engine, 1, scalingTargets[2 * i] as Target);
-  const twoCores = await scalingRun(engine, 2, scalingTargets[2 * i + 1] as Target);
-  scalingResults[engine] = { oneCore, twoCores };
+  const one = `gatehouse-${engine}-1w`;
+  const two = `gatehouse-${engine}-2w`;
+  log(`Gatehouse on ${engine}: 1 worker on core ${scalingCpus.one} against 2 workers on cores ${scalingCpus.two}`);
+  await load.register(one, (scalingTargets[2 * i] as Target).ready);
+  await load.register(two, (scalingTargets[2 * i + 1] as Target).ready);
+  const workersOf = (name: string) => (name === one ? 1 : 2);
+  const logins = await inRounds('logins', [one, two], (name) => loginTurn(() => 'gatehouse', LOGIN_CONCURRENCY * workersOf(name))(name));
+  const rates = { [one]: { login: logins[one]?.perSecond ?? 0 }, [two]: { login: logins[two]?.perSecond ?? 0 } } as Record<string, Record<string, number>>;
+  for (const endpoint of ['client_credentials', 'introspection'] as const) {
+    const measured = await inRounds(endpoint, [one, two], (name) => load.endpoint({ target: name, endpoint, connections: CONNECTIONS * workersOf(name), seconds: SECONDS, warmUpSeconds: WARM_SECONDS }));
+    for (const name of [one, two]) (rates[name] as Record<string, number>)[endpoint] = measured[name]?.perSecond ?? 0;
+  }
+  scalingResults[engine] = { oneCore: rates[one] as Record<string, number>, twoCores: rates[two] as Record<string, number> };
 }
 // The production layout has been idle since it started: read quiet, after V8 gave back what
 // start-up left (src/memory-release.ts).
@@ -199,7 +262,6 @@ await Promise.all([...everyTarget.map((target) => target.stop()), production.lay
 log('all stopped');
 
 // The table: one row per measure, Gatehouse per engine beside the reference and the ratio.
-const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(2)) : null);
 const rows: Array<Record<string, string | number | null>> = [];
 for (const endpoint of ENDPOINTS) {
   const row: Record<string, string | number | null> = { measure: `${endpoint} /s`, reference: bare[endpoint]?.perSecond ?? null, 'reference is': 'bare oidc-provider' };
@@ -207,18 +269,20 @@ for (const endpoint of ENDPOINTS) {
     const mine = gatehouse[engine]?.endpoints[endpoint];
     row[engine] = mine?.perSecond ?? null;
     row[`ratio ${engine}`] = ratio(mine?.perSecond ?? 0, bare[endpoint]?.perSecond ?? 0);
+    row[`rounds ${engine}`] = spread(gatehouse[engine]?.endpointRatios[endpoint] ?? []);
     row[`p99@70% ${engine} ms`] = mine?.p99At70ms ?? null;
   }
   rows.push(row);
 }
-for (const [name, reference, value] of [
-  ['full module login /s', 'argon2id verify floor', floor.perSecond],
-  ['full module login /s', 'better-auth + 2FA', betterAuth.perSecond],
+for (const [name, reference, value, key] of [
+  ['full module login /s', 'argon2id verify floor', floor.perSecond, 'floor'],
+  ['full module login /s', 'better-auth + 2FA', betterAuth.perSecond, 'betterAuth'],
 ] as const) {
   const row: Record<string, string | number | null> = { measure: name, reference: value, 'reference is': reference };
   for (const engine of engines) {
     row[engine] = gatehouse[engine]?.login.perSecond ?? null;
     row[`ratio ${engine}`] = ratio(gatehouse[engine]?.login.perSecond ?? 0, value);
+    row[`rounds ${engine}`] = spread(gatehouse[engine]?.loginRatios[key] ?? []);
     row[`p99@70% ${engine} ms`] = null;
   }
   rows.push(row);
