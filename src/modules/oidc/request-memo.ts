@@ -2,11 +2,17 @@
 // asks twice within a request (the session behind a grant: once when it finds the grant,
 // once in findAccount; a token without a type hint: once per token model) costs one
 // query. Only for the routes listed, which read tokens and never end sessions: within
-// them, remembering is the same as reading everything at the request's start. Outside a
-// provider request, or on other routes, every call loads afresh.
+// them, remembering is the same as reading everything at the request's start. The client
+// is remembered on the resume as well (CLIENT_MEMO_ROUTES). Outside a provider request, or
+// on other routes, every call loads afresh.
 import { Provider } from 'oidc-provider';
 
 const MEMO_ROUTES = new Set(['token', 'userinfo', 'introspection']);
+/**
+ * The client is remembered on the resume too: it is read there with the sign-in's record
+ * (adapter.ts), and nothing in a provider request changes a module.
+ */
+export const CLIENT_MEMO_ROUTES: ReadonlySet<string> = new Set([...MEMO_ROUTES, 'resume']);
 const memos = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 /** The provider route being served, if any (oidc-provider keeps its context in AsyncLocalStorage). */
@@ -42,8 +48,8 @@ export function rememberingForRequest(): boolean {
 }
 
 /** Remembers what a query read along with something else (a token's grant), as if `key` had been loaded. */
-export function seedForRequest<T>(key: string, value: T): void {
-  memoOfRequest(MEMO_ROUTES)?.set(key, Promise.resolve(value));
+export function seedForRequest<T>(key: string, value: T, routes: ReadonlySet<string> = MEMO_ROUTES): void {
+  memoOfRequest(routes)?.set(key, Promise.resolve(value));
 }
 
 /** After a write within the request: the next lookup of `key` (or of every key it begins, with `prefix`) reads again. */

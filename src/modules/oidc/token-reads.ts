@@ -130,6 +130,20 @@ export const callerWithToken = fixedQuery((db, clientId: string, model: string, 
     .selectAll('named'),
 );
 
+/**
+ * The resume's one read of the sign-in's record (its used mark) with the module it is for
+ * (by the client id in the sealed interaction): the provider asks for the client right
+ * after the interaction (adapter.ts #interaction).
+ */
+export const callerWithInteractionMark = fixedQuery((db, clientId: string, uid: string) =>
+  callerModule(db, clientId)
+    .leftJoin(
+      db.selectFrom('oidc_records').select(['model', 'payload', 'consumed_at', 'expires_at']).where('model', '=', 'Interaction').where('id', '=', uid).as('mark'),
+      (join) => join.onTrue(),
+    )
+    .selectAll('mark'),
+);
+
 type CallerRow = Awaited<ReturnType<ReturnType<typeof callerModule>['execute']>>[number];
 
 /** The calling module of those rows (undefined: no module has that client id), and the token's rows. */
