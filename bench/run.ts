@@ -124,13 +124,13 @@ type Measured = LoadResult & { all?: number; rounds: number[] };
  * puts each name's turns together. `label` names the measure in the log, where each
  * round's rates are printed as they come.
  */
-async function inRounds(label: string, names: string[], turn: (name: string, round: number) => Promise<LoadResult & { all?: number }>): Promise<Record<string, Measured>> {
+async function inRounds(label: string, names: string[], turn: (name: string) => Promise<LoadResult & { all?: number }>): Promise<Record<string, Measured>> {
   const turns = new Map<string, Array<LoadResult & { all?: number }>>(names.map((name) => [name, []]));
   for (let round = 0; round < ROUNDS; round += 1) {
     const order = round % 2 === 0 ? names : [...names].reverse();
     const line: string[] = [];
     for (const name of order) {
-      const result = await turn(name, round);
+      const result = await turn(name);
       turns.get(name)?.push(result);
       line.push(`${name} ${result.perSecond}/s${result.failed ? ` (${failure(result)})` : ''}`);
     }
@@ -153,7 +153,7 @@ async function inRounds(label: string, names: string[], turn: (name: string, rou
   return out;
 }
 
-/** Each round's ratio of a measure to its reference (same round, minutes apart at most). */
+/** Each round's ratio of a measure to its reference (taken in the same round, seconds apart). */
 const roundRatios = (mine: Measured | undefined, reference: Measured | undefined) =>
   (mine?.rounds ?? []).map((rate, i) => ratio(rate, reference?.rounds[i] ?? 0));
 
