@@ -1,12 +1,14 @@
 // `node bench/ab.ts [--a="<node flags>"] [--b="<node flags>"] [--b-env K=V,...] [--a-tree DIR] [--b-tree DIR]
-// [--measure login|introspection|userinfo|refresh|client_credentials] [--rounds N] [--seconds S] [--engine sqlite|postgres]`:
+// [--measure login|introspection|userinfo|refresh|client_credentials] [--rounds N] [--seconds S] [--engine sqlite|postgres] [--p99]`:
 // two Gatehouses that differ in one thing (V8 flags, an environment variable, or the code:
 // `--b-tree` runs B from another checkout, e.g. a `git worktree` of the commit before a
 // change, with its own node_modules), measured in turn (A B, B A, A B, ...) on the
 // same pinned core by the same load generator, so that what the machine does meanwhile
 // falls on both alike. Prints each round and the median ratio B/A. On a machine whose
 // throughput drifts by 15% between runs (docs/PERFORMANCE.md), this is how a change of a
-// few percent is told from noise: one `npm run bench` cannot.
+// few percent is told from noise: one `npm run bench` cannot. With `--p99` (an endpoint, not
+// logins), each round also paces both at one rate, 70% of the first round's slower flat-out
+// rate, and prints their p99s: how a change to the tail latency is told from a lucky run.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLoadGenerator, startTarget } from './harness.ts';
@@ -25,6 +27,7 @@ const { values: options } = parseArgs({
     users: { type: 'string', default: '600' },
     'a-tree': { type: 'string', default: '' },
     'b-tree': { type: 'string', default: '' },
+    p99: { type: 'boolean', default: false },
   },
 });
 const flags = (text: string) => text.split(/\s+/).filter(Boolean);
@@ -58,6 +61,10 @@ const turn = async (name: string) =>
     : (await load.endpoint({ target: name, endpoint: measure as Endpoint, warmUpSeconds: 1, seconds, connections: 10 })).perSecond;
 
 const ratios: number[] = [];
+const p99s: Record<string, number[]> = { A: [], B: [] };
+let pacedRate = 0;
+const pacedP99 = async (name: string) =>
+  (await load.endpoint({ target: name, endpoint: measure as Endpoint, warmUpSeconds: 0, seconds, connections: 10, rate: pacedRate })).p99ms;
 for (let round = 0; round < Number(options.rounds); round++) {
   // Who goes first alternates, so neither always follows the other's load.
   const order = round % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
@@ -66,9 +73,16 @@ for (let round = 0; round < Number(options.rounds); round++) {
   const ratio = (rate.B ?? 0) / (rate.A ?? 1);
   ratios.push(ratio);
   console.log(`round ${round + 1} (${order.join(' then ')}): A ${rate.A}/s, B ${rate.B}/s, B/A ${ratio.toFixed(3)}`);
+  if (!options.p99 || measure === 'login') continue;
+  pacedRate ||= Math.max(1, Math.round(0.7 * Math.min(rate.A ?? 0, rate.B ?? 0)));
+  for (const name of order) p99s[name]?.push(await pacedP99(name));
+  console.log(`  paced at ${pacedRate}/s: p99 A ${p99s.A?.at(-1)} ms, B ${p99s.B?.at(-1)} ms`);
 }
-const sorted = [...ratios].sort((x, y) => x - y);
-const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : ((sorted[sorted.length / 2 - 1] ?? 0) + (sorted[sorted.length / 2] ?? 0)) / 2;
-console.log(`median B/A ${median?.toFixed(3)} (min ${sorted[0]?.toFixed(3)}, max ${sorted.at(-1)?.toFixed(3)})`);
+const medianOf = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted.length % 2 ? (sorted[(sorted.length - 1) / 2] ?? 0) : ((sorted[sorted.length / 2 - 1] ?? 0) + (sorted[sorted.length / 2] ?? 0)) / 2;
+};
+console.log(`median B/A ${medianOf(ratios).toFixed(3)} (min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)})`);
+if (p99s.A?.length) console.log(`p99 at ${pacedRate}/s: median A ${medianOf(p99s.A)} ms (${p99s.A.join(', ')}), B ${medianOf(p99s.B ?? [])} ms (${p99s.B?.join(', ')})`);
 await load.target.stop();
 await Promise.all([a.stop(), b.stop()]);
