@@ -34,6 +34,8 @@ const flags = (text: string) => text.split(/\s+/).filter(Boolean);
 const env = (text: string) => Object.fromEntries(text.split(',').filter(Boolean).map((pair) => pair.split('=', 2) as [string, string]));
 const seconds = Number(options.seconds);
 const measure = options.measure;
+// Logins are a closed loop of users, flat out: there is no rate to pace them at.
+if (options.p99 && measure === 'login') throw new Error('--p99 paces an endpoint: give --measure introspection, userinfo, refresh or client_credentials');
 
 const variants = {
   A: { nodeFlags: flags(options.a), env: env(options['a-env']), tree: options['a-tree'] },
@@ -55,16 +57,17 @@ console.log(`A: ${JSON.stringify(variants.A)}\nB: ${JSON.stringify(variants.B)}\
 if (measure !== 'login' && measure !== 'client_credentials') {
   for (const name of ['A', 'B']) await load.login({ target: name, flavour: 'gatehouse', warmUpSeconds: 1, seconds: 4, concurrency: 8 });
 }
+/** One load of the endpoint: flat out after a warm-up, or paced at `rate` a second (following a flat-out one, which warmed it). */
+const endpointLoad = (name: string, rate?: number) =>
+  load.endpoint({ target: name, endpoint: measure as Endpoint, warmUpSeconds: rate ? 0 : 1, seconds, connections: 10, ...(rate ? { rate } : {}) });
 const turn = async (name: string) =>
   measure === 'login'
     ? (await load.login({ target: name, flavour: 'gatehouse', warmUpSeconds: 2, seconds, concurrency: 8 })).perSecond
-    : (await load.endpoint({ target: name, endpoint: measure as Endpoint, warmUpSeconds: 1, seconds, connections: 10 })).perSecond;
+    : (await endpointLoad(name)).perSecond;
 
 const ratios: number[] = [];
 const p99s: Record<string, number[]> = { A: [], B: [] };
 let pacedRate = 0;
-const pacedP99 = async (name: string) =>
-  (await load.endpoint({ target: name, endpoint: measure as Endpoint, warmUpSeconds: 0, seconds, connections: 10, rate: pacedRate })).p99ms;
 for (let round = 0; round < Number(options.rounds); round++) {
   // Who goes first alternates, so neither always follows the other's load.
   const order = round % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
@@ -73,9 +76,9 @@ for (let round = 0; round < Number(options.rounds); round++) {
   const ratio = (rate.B ?? 0) / (rate.A ?? 1);
   ratios.push(ratio);
   console.log(`round ${round + 1} (${order.join(' then ')}): A ${rate.A}/s, B ${rate.B}/s, B/A ${ratio.toFixed(3)}`);
-  if (!options.p99 || measure === 'login') continue;
+  if (!options.p99) continue;
   pacedRate ||= Math.max(1, Math.round(0.7 * Math.min(rate.A ?? 0, rate.B ?? 0)));
-  for (const name of order) p99s[name]?.push(await pacedP99(name));
+  for (const name of order) p99s[name]?.push((await endpointLoad(name, pacedRate)).p99ms);
   console.log(`  paced at ${pacedRate}/s: p99 A ${p99s.A?.at(-1)} ms, B ${p99s.B?.at(-1)} ms`);
 }
 const medianOf = (values: number[]) => {

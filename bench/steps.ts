@@ -8,9 +8,9 @@
 // Linux only. A closed loop of concurrent logins (bench/run.ts) is what measures a rate;
 // this says where a login's CPU goes, which a profile's wall-clock samples blur when the
 // hash shares the core.
-import { readdirSync, readFileSync } from 'node:fs';
 import { startTarget } from './harness.ts';
 import { TotpBudget, betterAuthLogin, gatehouseModuleLogin } from './logins.ts';
+import { type ThreadsCpu, threadsCpu } from './proc.ts';
 
 const [flavour = 'gatehouse', engine = 'sqlite', count = '300'] = process.argv.slice(2);
 const logins = Number(count);
@@ -19,18 +19,8 @@ const warmUp = Math.floor(logins / 3);
 const target = flavour === 'better-auth' ? await startTarget('targets/better-auth.ts', ['400']) : await startTarget('targets/gatehouse.ts', [engine, '400']);
 const { pid, users = [], baseUrl, oidc, redirectUri } = target.ready;
 
-type Threads = { main: number; pool: number; v8: number };
-/** CPU nanoseconds so far of the server's main thread, its thread pool and V8's threads. */
-function cpuOfThreads(): Threads {
-  const total: Threads = { main: 0, pool: 0, v8: 0 };
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const onCpu = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    total[tid === String(pid) ? 'main' : name.startsWith('libuv') ? 'pool' : 'v8'] += onCpu;
-  }
-  return total;
-}
+type Threads = ThreadsCpu;
+const cpuOfThreads = () => threadsCpu(pid);
 
 // Every request the login makes goes through fetch: measured around it, body read, and a
 // moment after (what the server does once it has answered belongs to this request).

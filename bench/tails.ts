@@ -1,4 +1,4 @@
-// `node bench/tails.ts <introspection|userinfo|refresh|client_credentials> [sqlite|postgres] [--flags "<node flags>"] [--seconds 8]`:
+// `node bench/tails.ts <introspection|userinfo|refresh|client_credentials> [sqlite|postgres] [--flags="<node flags>"] [--seconds 8]`:
 // what a p99 at 70% is made of. Runs one Gatehouse as the benchmark does (pinned to core
 // 0, the start-up path's V8 flag, 300 users, the load generator on the last core): the
 // endpoint flat out, then paced at 70% of that rate, as `npm run bench` measures p99. Then
@@ -6,15 +6,18 @@
 // kind; the event loop's stalls over 4 ms, each with the main thread's own CPU in it (a
 // stall with little CPU is time the main thread waited: for the core, taken by the
 // process's own V8 helper threads or by another process, or for the disk); the CPU of
-// the server's threads by name; and what else ran on the machine meanwhile. The server
+// the server's main thread, thread pool and V8 threads; its page faults; and what else
+// ran on the machine meanwhile. The server
 // carries bench/targets/tails-probe.js. Linux only (/proc).
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { constants } from 'node:perf_hooks';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { YOUNG_GENERATION_FLAG } from '../src/v8-flags.ts';
 import { startLoadGenerator, startTarget } from './harness.ts';
 import type { Endpoint } from './load.ts';
+import { pageFaults, processesCpu, threadsCpu } from './proc.ts';
 
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
@@ -28,31 +31,9 @@ const probeFile = path.join(tmpdir(), `gatehouse-tails-${process.pid}.json`);
 interface Pause { at: number; kind: number; ms: number }
 interface Stall { at: number; ms: number; userMs: number; systemMs: number }
 
-/** CPU ticks (1/100 s) of each thread of `pid`, or of every process when no pid is given, by "name#id". */
-function ticks(pid?: number): Map<string, number> {
-  const dir = pid === undefined ? '/proc' : `/proc/${pid}/task`;
-  const out = new Map<string, number>();
-  for (const id of readdirSync(dir)) {
-    if (!/^\d+$/.test(id)) continue;
-    try {
-      const stat = readFileSync(path.join(dir, id, 'stat'), 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(`${name}#${id}`, Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out;
-}
-/** Page faults of process `pid` so far: minor (no disk) and major (read back from the disk). */
-function faults(pid: number) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { minor: Number(fields[7]), major: Number(fields[9]) };
-}
+/** What each process used between two readings, largest first, those that used nothing left out. */
 const spent = (before: Map<string, number>, after: Map<string, number>) =>
-  [...after].map(([key, value]) => [key, value - (before.get(key) ?? 0)] as const).filter(([, value]) => value > 0);
+  [...after].map(([key, value]) => [key, value - (before.get(key) ?? 0)] as const).filter(([, value]) => value > 0).sort((a, b) => b[1] - a[1]);
 
 const flags = options.flags.split(/\s+/).filter(Boolean);
 const [load, target] = await Promise.all([
@@ -69,15 +50,15 @@ const serverPid = target.ready.pid;
 if (endpoint !== 'client_credentials') await load.login({ target: 'gatehouse', flavour: 'gatehouse', warmUpSeconds: 1, seconds: 4, concurrency: 8 });
 const full = await load.endpoint({ target: 'gatehouse', endpoint, warmUpSeconds: 1, seconds: 6, connections: 10 });
 const rate = Math.max(1, Math.round(full.perSecond * 0.7));
-const threadsBefore = ticks(serverPid);
-const processesBefore = ticks();
-const faultsBefore = faults(serverPid);
+const threadsBefore = threadsCpu(serverPid);
+const processesBefore = processesCpu();
+const faultsBefore = pageFaults(serverPid);
 const from = Date.now();
 const paced = await load.endpoint({ target: 'gatehouse', endpoint, warmUpSeconds: 0, seconds, connections: 10, rate });
 const until = Date.now();
-const faultsAfter = faults(serverPid);
-const threads = spent(threadsBefore, ticks(serverPid));
-const processes = spent(processesBefore, ticks());
+const faultsAfter = pageFaults(serverPid);
+const threadsAfter = threadsCpu(serverPid);
+const processes = spent(processesBefore, processesCpu());
 const loadPid = load.target.ready.pid;
 await load.target.stop();
 await target.stop();
@@ -88,7 +69,12 @@ const inWindow = <T extends { at: number }>(list: T[]) => list.filter((item) => 
 const windowMs = until - from;
 console.log(`${endpoint} on ${engine}${flags.length ? ` (${flags.join(' ')})` : ''}: flat out ${full.perSecond}/s; paced at ${rate}/s for ${seconds} s: p50 ${paced.p50ms} ms, p99 ${paced.p99ms} ms, failed ${paced.failed}`);
 
-const kinds: Record<number, string> = { 1: 'scavenge', 2: 'scavenge', 4: 'mark-compact', 8: 'incremental marking', 16: 'weak callbacks' };
+const kinds: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+};
 const byKind = new Map<string, number[]>();
 for (const pause of inWindow(pauses)) {
   const kind = kinds[pause.kind] ?? `kind ${pause.kind}`;
@@ -108,9 +94,8 @@ for (const stall of windowStalls.slice(0, 12)) {
   console.log(`  ${stall.ms.toFixed(1).padStart(6)} = ${stall.userMs.toFixed(1)} + ${stall.systemMs.toFixed(1)} + ${waiting.toFixed(1)}`);
 }
 
-const byName = new Map<string, number>();
-for (const [key, value] of threads) byName.set(key.split('#')[0] as string, (byName.get(key.split('#')[0] as string) ?? 0) + value);
-console.log(`\nthe server's threads in the paced window (CPU ms): ${[...byName].map(([name, value]) => `${name} ${value * 10}`).join(', ')}`);
+const threadMs = (thread: keyof typeof threadsAfter) => Math.round((threadsAfter[thread] - threadsBefore[thread]) / 1e6);
+console.log(`\nthe server's threads in the paced window (CPU ms): main thread ${threadMs('main')}, thread pool ${threadMs('pool')}, V8's threads ${threadMs('v8')}`);
 console.log(`the server's page faults in the paced window: ${faultsAfter.minor - faultsBefore.minor} minor, ${faultsAfter.major - faultsBefore.major} major (each a wait for the disk)`);
-const others = processes.filter(([key]) => !key.endsWith(`#${serverPid}`) && !key.endsWith(`#${loadPid}`)).sort((a, b) => b[1] - a[1]).slice(0, 6);
+const others = processes.filter(([key]) => !key.endsWith(`#${serverPid}`) && !key.endsWith(`#${loadPid}`)).slice(0, 6);
 console.log(`everything else on the machine (CPU ms): ${others.map(([key, value]) => `${key} ${value * 10}`).join(', ') || 'nothing measurable'}`);
