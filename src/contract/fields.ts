@@ -72,8 +72,11 @@ export const totpCode = z
   .transform((value) => value.replace(/\s+/g, ''))
   .pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code from your authenticator app.'));
 
-/** Only an OpenID Connect interaction may be continued after login: never an open redirect. */
-export const RETURN_TO_PATTERN = /^\/oidc-interaction\/[A-Za-z0-9_-]{1,64}$/;
+/**
+ * Only a module sign-in may be continued after login (its resume, /oidc/auth/<uid>, or
+ * where the login returned before: /oidc-interaction/<uid>): never an open redirect.
+ */
+export const RETURN_TO_PATTERN = /^\/(?:oidc\/auth|oidc-interaction)\/[A-Za-z0-9_-]{1,64}$/;
 
 /** What people type, in any case with spaces or dashes anywhere; undefined if it cannot be a recovery code. */
 export function normalizeRecoveryCode(input: string): string | undefined {

@@ -6,11 +6,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export interface CookieNames {
   session: string;
   flow: string;
-  /** A module sign-in's interaction result on its way to the provider's resume (src/modules/oidc/interaction-result.ts). */
-  oidcResult: string;
   /**
    * A module sign-in in progress (src/modules/oidc/carried-interaction.ts), one cookie per
-   * sign-in (this name, `_`, its uid). Scoped to that sign-in's two paths so a browser
+   * sign-in (this name, `_`, its uid). Scoped to that sign-in's resume so a browser
    * sends it nowhere else, which the `__Host-` prefix forbids: over https it has the
    * `__Secure-` prefix instead. It is sealed, so a planted one opens for nothing.
    */
@@ -22,7 +20,6 @@ export function cookieNames(secure: boolean): CookieNames {
   return {
     session: `${prefix}gh_session`,
     flow: `${prefix}gh_flow`,
-    oidcResult: `${prefix}gh_oidc_result`,
     oidcInteraction: `${secure ? '__Secure-' : ''}gh_oidc_interaction`,
   };
 }
@@ -60,10 +57,13 @@ export function cookieInHeader(header: string | undefined, name: string): string
   return undefined;
 }
 
-export function readCookie(request: FastifyRequest, name: string): string | undefined {
-  const value = request.cookies[name];
-  // Tokens are 43 base64url characters; anything else is not ours and is ignored.
+/** A cookie value that can be one of our tokens (43 base64url characters); anything else is not ours and is ignored. */
+export function tokenShaped(value: string | undefined): string | undefined {
   return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+}
+
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  return tokenShaped(request.cookies[name]);
 }
 
 /**

@@ -70,7 +70,7 @@ export async function moduleAccessFor(db: Queryable, companyId: string, userId: 
 }
 
 // A module's sign-in asks for the browser's session and then for its user's access to the
-// module: one statement for both (the interaction route, the provider's login checks).
+// module: one statement for both (the resume's gate, shared with the provider's login checks).
 const sessionWithAccessRow = fixedQuery((db, idHash: string, clientId: string) =>
   sessionRowByHash(db, idHash).select(moduleAccessColumns(sql.ref<string>('sessions.company_id'), sql.ref<string>('sessions.user_id'), clientId)),
 );

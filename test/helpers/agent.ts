@@ -1,4 +1,7 @@
-// A browser-like HTTP client: keeps cookies, sends JSON and our Origin like the web app.
+// A browser-like HTTP client: keeps cookies as a browser does (cookie-jar.ts), sends JSON
+// and our Origin like the web app.
+import { BrowserCookies } from './cookie-jar.ts';
+
 export interface Answer<T = any> {
   status: number;
   body: T;
@@ -7,14 +10,16 @@ export interface Answer<T = any> {
 }
 
 export class Agent {
-  readonly cookies = new Map<string, string>();
+  readonly cookies: BrowserCookies;
   readonly baseUrl: string;
   constructor(baseUrl: string) {
     this.baseUrl = baseUrl;
+    this.cookies = new BrowserCookies(baseUrl);
   }
 
-  cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  /** The Cookie header a browser would send to `path` ("" when none). */
+  cookieHeader(path = '/'): string {
+    return this.cookies.headerFor(path) ?? '';
   }
 
   async request<T = any>(
@@ -23,28 +28,22 @@ export class Agent {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Answer<T>> {
+    const url = new URL(path, this.baseUrl);
+    const cookie = this.cookies.headerFor(url);
     const init: RequestInit = {
       method,
       headers: {
         origin: new URL(this.baseUrl).origin,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(this.cookies.size > 0 ? { cookie: this.cookieHeader() } : {}),
+        ...(cookie ? { cookie } : {}),
         ...headers,
       },
       redirect: 'manual',
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     };
-    const response = await fetch(new URL(path, this.baseUrl), init);
+    const response = await fetch(url, init);
     const setCookies = response.headers.getSetCookie();
-    for (const line of setCookies) {
-      const [pair, ...attributes] = line.split(';');
-      const eq = (pair ?? '').indexOf('=');
-      const name = (pair ?? '').slice(0, eq).trim();
-      const value = (pair ?? '').slice(eq + 1).trim();
-      const expired = attributes.some((a) => /max-age=0|expires=thu, 01 jan 1970/i.test(a.trim()));
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    this.cookies.store(url, setCookies);
     const text = await response.text();
     let parsed: unknown = text;
     if (response.headers.get('content-type')?.includes('application/json')) parsed = text ? JSON.parse(text) : undefined;

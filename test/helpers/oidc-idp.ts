@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BrowserCookies } from './cookie-jar.ts';
 import { freePort } from './net.ts';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'oidc-idp-process.ts');
@@ -33,7 +34,7 @@ export async function startOidcIdp(redirectUri: string): Promise<TestOidcIdp> {
     child.once('exit', (code) => reject(new Error(`the test OIDC provider exited (${code}): ${errors}`)));
   });
   const issuer = `http://127.0.0.1:${port}`;
-  const jar = new Map<string, string>();
+  const jar = new BrowserCookies(issuer);
   return {
     issuer,
     clientId,
@@ -52,13 +53,9 @@ export async function startOidcIdp(redirectUri: string): Promise<TestOidcIdp> {
       for (let hop = 0; hop < 10 && at.origin === issuer; hop += 1) {
         const response = await fetch(at, {
           redirect: 'manual',
-          headers: jar.size ? { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } : {},
+          headers: jar.headerFor(at) ? { cookie: jar.headerFor(at) as string } : {},
         });
-        for (const line of response.headers.getSetCookie()) {
-          const [pair] = line.split(';');
-          const eq = (pair ?? '').indexOf('=');
-          jar.set((pair ?? '').slice(0, eq).trim(), (pair ?? '').slice(eq + 1).trim());
-        }
+        jar.store(at, response.headers.getSetCookie());
         const location = response.headers.get('location');
         const body = await response.text();
         if (!location) throw new Error(`the provider stopped at ${at} (${response.status}): ${body.slice(0, 500)}`);

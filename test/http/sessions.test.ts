@@ -6,6 +6,7 @@ import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { firstOperatorSetup } from '../../src/companies/index.ts';
 import type { Agent } from '../helpers/agent.ts';
+import { BrowserCookies } from '../helpers/cookie-jar.ts';
 import { signedInOperator, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
@@ -164,7 +165,7 @@ describe('session cookies over https', () => {
 
   /** A minimal cookie-keeping JSON client over https that trusts only the test certificate. */
   function httpsAgent() {
-    const jar = new Map<string, string>();
+    const jar = new BrowserCookies(server.baseUrl);
     const url = new URL(server.baseUrl);
     return {
       jar,
@@ -179,14 +180,14 @@ describe('session cookies over https', () => {
           headers: {
             host: url.host, origin: url.origin,
             ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-            ...(jar.size ? { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
+            ...(jar.headerFor(path) ? { cookie: jar.headerFor(path) } : {}),
           },
         }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const setCookies = res.headers['set-cookie'] ?? [];
-            for (const c of setCookies.map(parseSetCookie)) if (c.value) jar.set(c.name!, c.value); else jar.delete(c.name!);
+            jar.store(path, setCookies);
             const text = Buffer.concat(chunks).toString('utf8');
             resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined, headers: res.headers, setCookies });
           });

@@ -1,7 +1,7 @@
 // Where a module's sign-in sends the browser first. One with no Gatehouse session goes
-// straight to the login page (a redirect fewer: the interaction route could only have sent
-// it there); one that presents a session cookie, good or not, goes to the interaction route,
-// which alone decides whether that session will do. Either way nobody gets a code without
+// straight to the login page (a redirect fewer: the resume's gate could only have sent it
+// there); one that presents a session cookie, good or not, goes to the resume, whose gate
+// alone decides whether that session will do. Either way nobody gets a code without
 // a login the session stands for.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -35,7 +35,7 @@ test('a browser with no Gatehouse session is sent straight to the login page, an
   const { start, next } = await authorize(browser);
   assert.equal(next.pathname, '/login', `one redirect to the login page, not to ${next.pathname}`);
   const returnTo = next.searchParams.get('return') ?? '';
-  assert.match(returnTo, /^\/oidc-interaction\/[A-Za-z0-9_-]+$/, 'it returns to the sign-in it came for');
+  assert.match(returnTo, /^\/oidc\/auth\/[A-Za-z0-9_-]+$/, 'it returns to the sign-in it came for');
   assert.equal(next.searchParams.get('need'), null, 'no key asked for: nobody is signed in to step up');
 
   const done = await logInAgain(server, browser, root, returnTo);
@@ -47,7 +47,7 @@ test('a browser with no Gatehouse session is sent straight to the login page, an
   assert.equal(tokens.claims()?.preferred_username, root.username);
 });
 
-test('a session cookie that is no live session is sent to the interaction route, which sends it to the login page without a code', async () => {
+test('a session cookie that is no live session is sent to the resume, whose gate sends it to the login page without a code', async () => {
   const leaver = await companyUser(server, root, 'leaver');
   const ended = leaver.agent.cookies.get(SESSION_COOKIE) ?? assert.fail('signed in');
   assert.equal((await leaver.agent.post('/api/logout')).status, 200, 'logged out');
@@ -59,7 +59,7 @@ test('a session cookie that is no live session is sent to the interaction route,
     const browser = server.agent();
     browser.cookies.set(SESSION_COOKIE, value);
     const { next } = await authorize(browser);
-    assert.match(next.pathname, /^\/oidc-interaction\//, `${what}: the interaction route decides`);
+    assert.match(next.pathname, /^\/oidc\/auth\//, `${what}: the resume's gate decides`);
     const walk = await followRedirects(browser, next);
     assert.equal(walk.callback, undefined, `${what}: no answer to the module without a login`);
     assert.equal(walk.at?.pathname, '/login', `${what}: ends at the login page, not ${walk.at}`);
@@ -71,11 +71,11 @@ test('a session cookie that is no live session is sent to the interaction route,
   assert.equal((await authorize(garbled)).next.pathname, '/login');
 });
 
-test('a live session still signs in without a login (single sign-on), through the interaction route', async () => {
+test('a live session still signs in without a login (single sign-on), straight through the resume', async () => {
   const browser = server.agent();
   browser.cookies.set(SESSION_COOKIE, root.agent.cookies.get(SESSION_COOKIE) ?? assert.fail('signed in'));
   const { start, next } = await authorize(browser);
-  assert.match(next.pathname, /^\/oidc-interaction\//);
+  assert.match(next.pathname, /^\/oidc\/auth\//);
   const walk = await followRedirects(browser, next);
   const callback = walk.callback ?? assert.fail(`no answer to the module: ended at ${walk.at}`);
   assert.ok(callback.searchParams.get('code'), 'a code for the signed-in user');

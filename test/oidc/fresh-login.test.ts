@@ -39,7 +39,7 @@ async function sentToLogin(agent: Agent, extra: Record<string, string>) {
   assert.equal(walk.callback?.searchParams.get('code') ?? null, null, `${JSON.stringify(extra)}: a code came back without a new login`);
   assert.equal(walk.at?.pathname, '/login', `sent to the login page, not ${walk.at}`);
   const returnTo = walk.at.searchParams.get('return') ?? '';
-  assert.match(returnTo, /^\/oidc-interaction\/[A-Za-z0-9_-]+$/);
+  assert.match(returnTo, /^\/oidc\/auth\/[A-Za-z0-9_-]+$/);
   return { start, returnTo };
 }
 
@@ -90,7 +90,7 @@ test('a login made for another sign-in does not satisfy this one', async () => {
   const person = await companyUser(server, root, 'twin');
   await signInToModule(module.config, person.agent);
   const sent = await sentToLogin(person.agent, { prompt: 'login' });
-  const elsewhere = `/oidc-interaction/${'x'.repeat(43)}`;
+  const elsewhere = `/oidc/auth/${'x'.repeat(43)}`;
   await logInFor(person.agent, person, elsewhere);
   const answer = await person.agent.get(sent.returnTo);
   assert.equal(answer.status, 303);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { guideBlock } from '../helpers/guide.ts';
+import { BrowserCookies } from '../helpers/cookie-jar.ts';
 import type { signedInOperator } from '../helpers/journey.ts';
 import { followRedirects, grantedModule, rootWithGrantedModule, type Person } from '../helpers/oidc.ts';
 import { freePort } from '../helpers/net.ts';
@@ -170,24 +171,20 @@ ${guide}
  * `Sec-Fetch-Mode: cors`.
  */
 class Navigator {
-  readonly cookies = new Map<string, string>();
+  readonly cookies: BrowserCookies;
   readonly origin: string;
   constructor(origin: string) {
     this.origin = origin;
+    this.cookies = new BrowserCookies(origin);
   }
 
   get(path: string): Promise<{ status: number; headers: Headers; body: string }> {
     const headers: Record<string, string> = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
-    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const cookie = this.cookies.headerFor(path);
+    if (cookie) headers.cookie = cookie;
     return new Promise((resolve, reject) => {
       const request = httpGet(new URL(path, this.origin), { headers }, (response) => {
-        for (const line of response.headers['set-cookie'] ?? []) {
-          const pair = line.split(';')[0] ?? '';
-          const name = pair.slice(0, pair.indexOf('=')).trim();
-          const value = pair.slice(pair.indexOf('=') + 1).trim();
-          if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) this.cookies.delete(name);
-          else this.cookies.set(name, value);
-        }
+        this.cookies.store(path, response.headers['set-cookie'] ?? []);
         let body = '';
         response.setEncoding('utf8');
         response.on('data', (chunk) => (body += chunk));

@@ -27,21 +27,14 @@ function rawRequest(agent: Agent, path: string, headers: Record<string, string>,
         port: base.port,
         method,
         path,
-        headers: { ...(agent.cookies.size > 0 ? { cookie: agent.cookieHeader() } : {}), ...headers },
+        headers: { ...(agent.cookies.headerFor(path) ? { cookie: agent.cookieHeader(path) } : {}), ...headers },
       },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
         response.on('data', (chunk) => (body += chunk));
         response.on('end', () => {
-          for (const line of response.headers['set-cookie'] ?? []) {
-            const [pair] = line.split(';');
-            const eq = (pair ?? '').indexOf('=');
-            const name = (pair ?? '').slice(0, eq).trim();
-            const value = (pair ?? '').slice(eq + 1).trim();
-            if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) agent.cookies.delete(name);
-            else agent.cookies.set(name, value);
-          }
+          agent.cookies.store(path, response.headers['set-cookie'] ?? []);
           resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
         });
       },

@@ -39,7 +39,7 @@ async function sentToLogin(agent: Agent, extra: Record<string, string> = {}) {
   assert.ok(walk.at);
   assert.equal(walk.at.pathname, '/login', `sent to the login page, not ${walk.at}`);
   const returnTo = walk.at.searchParams.get('return') ?? '';
-  assert.match(returnTo, /^\/oidc-interaction\/[A-Za-z0-9_-]+$/);
+  assert.match(returnTo, /^\/oidc\/auth\/[A-Za-z0-9_-]+$/);
   return { start, returnTo };
 }
 

@@ -1,8 +1,9 @@
-// "Log In with Gatehouse": the provider mounted under /oidc, and the interaction route
-// that joins it to Gatehouse's own login. The provider reads its own request bodies, so
-// this scope has no body parsers; it also sets its own headers.
+// "Log In with Gatehouse": the provider mounted under /oidc, its resume behind the gate
+// that joins it to Gatehouse's own login (src/modules/oidc/sign-in-gate.ts). The provider
+// reads its own request bodies, so this scope has no body parsers; it also sets its own
+// headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf, authenticateSessionWithAccess, errorPage, interactionPath, loginPageFor, findModuleByClientId, PAGE_CSP, refusedPage, type OidcService } from '../../modules/index.ts';
+import { errorPage, handOver, INTERACTION_TTL_S, interactionPath, PAGE_CSP, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
@@ -41,6 +42,10 @@ function queryOf(rawUrl: string | undefined): string {
   return at === -1 ? '' : (rawUrl as string).slice(at);
 }
 
+/** The provider's resume of a sign-in (its route `/auth/:uid`), as providerPath spells it. */
+const RESUME_PATH = /^\/auth\/([A-Za-z0-9_-]{1,64})$/;
+const SIGN_IN_UID = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** The router's decoded wildcard, spelled again as a path the provider's router reads. */
 function providerPath(wildcard: string | undefined): string {
   return `/${(wildcard ?? '').split('/').map(encodeURIComponent).join('/')}`;
@@ -64,7 +69,18 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
       oidc.handle(raw, reply.raw);
     };
     scope.all('/oidc', (request, reply) => forward(request, reply, '/'));
-    scope.all<{ Params: { '*': string } }>('/oidc/*', (request, reply) => forward(request, reply, providerPath(request.params['*'])));
+    scope.all<{ Params: { '*': string } }>('/oidc/*', async (request, reply) => {
+      const path = providerPath(request.params['*']);
+      const uid = request.method === 'GET' ? RESUME_PATH.exec(path)?.[1] : undefined;
+      if (uid === undefined) return forward(request, reply, path);
+      // The resume: its gate decides first whether the browser's session will do
+      // (sign-in-gate.ts), and hands what it read and decided to the provider.
+      const answer = await oidc.decideSignIn({ uid, cookieHeader: request.headers.cookie, sessionToken: readCookie(request, cookies.session), ip: requestMeta(request).ip });
+      if (answer.kind === 'page') return sendPage(reply, answer.status, answer.html);
+      if (answer.kind === 'login') return reply.redirect(answer.location, 303);
+      handOver(request.raw, answer.handed);
+      return forward(request, reply, path);
+    });
     // The issuer is <public URL>/oidc, so RFC 8414 §3 puts its OAuth metadata at
     // /.well-known/oauth-authorization-server/oidc; some OpenID Connect clients apply the
     // same rule to openid-configuration. Both are the provider's own discovery document.
@@ -77,83 +93,14 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     }
   });
 
+  // Where the login returned before the gate moved into the resume: a login page opened
+  // before an upgrade still finishes, sent on to the resume with the sign-in it carried.
   app.get<{ Params: { uid: string } }>('/oidc-interaction/:uid', async (request, reply) => {
-    const provider = oidc.provider();
-    let details: Awaited<ReturnType<typeof provider.interactionDetails>>;
-    try {
-      presentAsPublic(request, publicUrl);
-      // The interaction is read from the cookie its browser carries (carried-interaction.ts).
-      details = await oidc.carried.interactions.withCookies(request.headers.cookie, () => provider.interactionDetails(request.raw, reply.raw));
-    } catch {
-      return sendPage(reply, 400, errorPage('This sign-in has expired', 'Go back to the application and start signing in again.'));
-    }
-    const now = deps.clock();
-    const params = details.params as { client_id?: string; max_age?: number | string; acr_values?: string };
-    const clientId = params.client_id ?? '';
-    // The session and its user's access to the module, read together (used once the session will do).
-    const token = readCookie(request, cookies.session);
-    const found = token ? await authenticateSessionWithAccess(deps.db, token, now, requestMeta(request).ip, clientId) : undefined;
-    const signedIn = found?.signedIn;
-    const reasons = details.prompt.reasons;
-    const returnPath = interactionPath(details.uid);
-    // A login made for this interaction: the login page was sent here for it (its return
-    // path names this interaction's uid), so it happened after the module asked, whatever
-    // the clock reads. Clocks cannot tell: the provider counts whole seconds.
-    const loggedInForThisRequest = signedIn?.loginFor === returnPath;
-    const maxAgeMs = params.max_age === undefined ? undefined : Number(params.max_age) * 1000;
-    // prompt=login and a mismatched id_token_hint want a login made for this request.
-    const wantsFreshLogin = reasons.includes('login_prompt') || reasons.includes('id_token_hint');
-    // max_age is measured on Gatehouse's login time in milliseconds (max_age=0 always asks),
-    // except for a login made for this request, however long the browser took to come back.
-    const tooOld = signedIn && !loggedInForThisRequest && maxAgeMs !== undefined && now - signedIn.authTime >= maxAgeMs;
-    const freshEnough = signedIn && (!wantsFreshLogin || loggedInForThisRequest);
-    // A module asking for phishing-resistant sign-in (acr_values) gets it or nothing: a
-    // session made with a code is sent to log in again, where the key is offered (step-up);
-    // a login made for this request without a key is refused, never given a weaker token.
-    const wantsKey = (params.acr_values ?? '').split(' ').includes(ACR_PHISHING_RESISTANT);
-    const keyMissing = wantsKey && signedIn !== undefined && acrOf(signedIn.amr) !== ACR_PHISHING_RESISTANT;
-    if (keyMissing && loggedInForThisRequest) {
-      return sendPage(
-        reply,
-        403,
-        errorPage(
-          'This application requires a passkey or security key',
-          'Sign in with a passkey or security key to continue. You can add one in My Settings, then start signing in again from the application.',
-        ),
-      );
-    }
-    if (!signedIn || !freshEnough || tooOld || keyMissing) {
-      // need=key: the login page says why a module sent the user back (it asks for a key).
-      return reply.redirect(loginPageFor(details.uid, keyMissing), 303);
-    }
-
-    const access = found?.access ?? 'not_enabled';
-    if (access !== 'allowed') {
-      const module = await findModuleByClientId(deps.db, clientId);
-      return sendPage(reply, 403, refusedPage(module?.name ?? 'This module', signedIn.companyName, access));
-    }
-
-    // The result goes to the resume in a sealed cookie bound to this interaction, not
-    // saved on its row (src/modules/oidc/interaction-result.ts): a sign-in writes once less.
-    const result = {
-      login: {
-        accountId: accountIdOf(signedIn.companyId, signedIn.userId),
-        amr: signedIn.amr,
-        acr: acrOf(signedIn.amr),
-        ts: Math.floor(signedIn.authTime / 1000),
-        remember: true,
-      },
-      // Modules are first party: the grant is made in loadExistingGrant, no consent page.
-      ...(details.prompt.name === 'consent' ? { consent: {} } : {}),
-    };
-    const { results, interactions } = oidc.carried;
-    const expiresAt = details.exp * 1000;
-    const sealed = results.seal(details.uid, result, expiresAt);
-    const maxAgeSeconds = Math.max(1, Math.ceil((expiresAt - now) / 1000));
-    setCookie(reply, deps.config.secureCookies, results.cookieName, sealed, maxAgeSeconds);
-    // The sign-in the browser carries goes on to the resume (carried-interaction.ts).
-    const carried = interactions.forwardedToResume(details.uid, request.headers.cookie, details.returnTo);
-    if (carried) setCookie(reply, deps.config.secureCookies, carried.name, carried.value, maxAgeSeconds, carried.path);
-    return reply.redirect(details.returnTo, 303);
+    const { uid } = request.params;
+    if (!SIGN_IN_UID.test(uid)) return sendPage(reply, 400, errorPage('This sign-in has expired', 'Go back to the application and start signing in again.'));
+    const resume = new URL(interactionPath(uid), publicUrl);
+    const carried = oidc.carried.interactions.forwardedToResume(uid, request.headers.cookie, resume.toString());
+    if (carried) setCookie(reply, deps.config.secureCookies, carried.name, carried.value, INTERACTION_TTL_S, carried.path);
+    return reply.redirect(resume.pathname, 303);
   });
 }

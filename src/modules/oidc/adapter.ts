@@ -12,15 +12,14 @@ import type { Db } from '../../storage/index.ts';
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { CLIENT_MEMO_ROUTES, currentRoute, forgetForRequest, rememberForRequest, rememberingForRequest, seedForRequest } from './request-memo.ts';
 import {
-  callerWithInteractionMark,
   clientKey,
   grantKey,
   INTROSPECTED,
   introspectedById,
   introspectedKey,
   providerSessionKey,
+  recordById,
   rememberTokenParts,
-  splitCallerRows,
   tokenById,
   tokenKey,
   type StoredRecord,
@@ -30,7 +29,8 @@ import { clientMetadataOf } from './clients.ts';
 import type { RememberedModules } from './remembered-modules.ts';
 import { bindingForGrantSave, grantBindingInsert, sessionBehindGrant } from './session-binding.ts';
 import { batchOfRequest, recordUpsert, revokeGrant, saveRecord, type RecordValues } from './write-batch.ts';
-import type { InteractionResults } from './interaction-result.ts';
+import { handedFor } from './resume-handover.ts';
+import { readSignIn } from './sign-in-record.ts';
 import type { CarriedInteractions } from './carried-interaction.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
@@ -40,9 +40,6 @@ const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken',
 const INTROSPECTION_ROUTE = new Set(['introspection']);
 
 // The reads every token request makes, compiled once (fixed-query.ts).
-const recordById = fixedQuery((db, model: string, id: string) =>
-  db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('id', '=', id),
-);
 const recordByUid = fixedQuery((db, model: string, uid: string) =>
   db.selectFrom('oidc_records').select(['id', 'payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('uid', '=', uid),
 );
@@ -53,10 +50,9 @@ const spentRecord = fixedQuery((db, model: string, id: string, now: number) =>
   db.updateTable('oidc_records').set({ consumed_at: now }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).returning('grant_id'),
 );
 
-/** What travels in the browser instead of in rows: a sign-in in progress, and its result on the way to the resume. */
+/** What travels in the browser instead of in rows: a sign-in in progress (its result goes to the resume in-process: resume-handover.ts). */
 export interface CarriedInBrowser {
   interactions: CarriedInteractions;
-  results: InteractionResults;
 }
 
 export function createAdapterFactory(db: Db, clock: () => number, carried?: CarriedInBrowser, remembered?: RememberedModules) {
@@ -138,37 +134,17 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
     }
 
     /**
-     * A sign-in in progress: carried by the browser, or stored when it was too large. The
-     * row is read either way: the resume leaves it marked used (write-batch.ts), and a used
-     * interaction is gone whatever the browser still carries.
+     * A sign-in in progress (sign-in-record.ts). The resume takes what the gate read and
+     * decided in this same request (resume-handover.ts): the sign-in, its module and its
+     * result, read once for both.
      */
     async #interaction(id: string): Promise<Payload | undefined> {
-      const sealed = carried?.interactions.carriedFor(id);
-      const row = await this.#interactionMark(id, sealed);
-      if (row && row.consumed_at !== null) return undefined;
-      const payload = sealed ?? (row ? this.#revive(row) : undefined);
-      // The resume reads the interaction's result from the sealed cookie the interaction
-      // route set (interaction-result.ts).
-      if (payload && currentRoute() === 'resume') {
-        const result = carried?.results.carriedFor(id);
-        if (result) payload.result = result;
-      }
-      return payload;
-    }
-
-    /**
-     * The sign-in's stored record. On the resume, whose next step is to find the client the
-     * sign-in is for, the module comes in the same read (when the sealed interaction names
-     * it) and is remembered for the request: one read fewer per module sign-in.
-     */
-    async #interactionMark(id: string, sealed: Payload | undefined): Promise<StoredRecord | undefined> {
-      const clientId = (sealed?.params as { client_id?: unknown } | undefined)?.client_id;
-      if (currentRoute() !== 'resume' || typeof clientId !== 'string') return storedRecord(this.model, id);
-      const { caller, tokens } = splitCallerRows(await callerWithInteractionMark(db, clientId, id));
-      if (caller) seedForRequest(clientKey(clientId), clientMetadataOf(caller), CLIENT_MEMO_ROUTES);
-      // Where the left join found the record, it has all its columns.
-      const [mark] = tokens;
-      return mark ? { payload: mark.payload as string, consumed_at: mark.consumed_at, expires_at: mark.expires_at } : undefined;
+      const onResume = currentRoute() === 'resume';
+      const handed = onResume ? handedFor(id) : undefined;
+      const found = handed ? { payload: handed.interaction, caller: handed.caller, callerRead: handed.callerRead } : await readSignIn(db, carried?.interactions, id, clock(), onResume);
+      const clientId = found.payload?.params?.client_id;
+      if (onResume && found.caller && typeof clientId === 'string') seedForRequest(clientKey(clientId), clientMetadataOf(found.caller), CLIENT_MEMO_ROUTES);
+      return handed && found.payload ? { ...found.payload, result: handed.result } : found.payload;
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
@@ -228,11 +204,8 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
       // A provider session is remembered by uid, which its id does not give: forget them all.
       if (this.model === 'Session') forgetForRequest(providerSessionKey(''), { prefix: true });
       // The resume's end of a sign-in: what the browser carried for it goes too (the sign-in
-      // would meet its used mark, and the result has been read).
-      if (this.model === 'Interaction') {
-        carried?.interactions.drop(id);
-        carried?.results.drop();
-      }
+      // would meet its used mark).
+      if (this.model === 'Interaction') carried?.interactions.drop(id);
       const batch = batchOfRequest();
       if (batch) return batch.destroy(this.model, id);
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('id', '=', id).execute();

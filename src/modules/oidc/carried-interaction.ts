@@ -6,13 +6,11 @@
 // - Sealed with the node's secret box (AES-256-GCM), the sign-in's uid in its
 //   authenticated context, its expiry inside: it cannot be forged, altered, or moved to
 //   another sign-in, and it expires with the interaction.
-// - One cookie per sign-in (the name ends in its uid), scoped to the sign-in's paths, as
-//   the provider scopes its own `_interaction` cookies: sign-ins in several tabs do not
-//   meet, and no other request carries them. The authorization sets it for Gatehouse's
-//   interaction route; that route, when it sends the browser on, sets it for the
-//   provider's resume. One copy per answer keeps the answers' headers small (a reverse
-//   proxy refuses an upstream answer whose headers outgrow its buffer: nginx's default is
-//   4 KiB), and so does the size limit below.
+// - One cookie per sign-in (the name ends in its uid), scoped to the sign-in's resume
+//   (/oidc/auth/<uid>), as the provider scopes its own resume cookie: sign-ins in several
+//   tabs do not meet, and no other request carries it. One copy per answer keeps the
+//   answers' headers small (a reverse proxy refuses an upstream answer whose headers
+//   outgrow its buffer: nginx's default is 4 KiB), and so does the size limit below.
 // - Single use stays on the server: the resume marks the uid used in the statement that
 //   stores its code, and only if it was not marked yet (write-batch.ts). A cookie presented
 //   again meets the mark and is refused.
@@ -35,15 +33,20 @@ export const INTERACTION_TTL_S = 30 * 60;
  */
 const MAX_SEALED = 2_048;
 
-/** Gatehouse's route for a sign-in in progress: where the login returns to, and where the provider sends a browser that may be signed in. */
-export const interactionPath = (uid: string) => `/oidc-interaction/${uid}`;
+/**
+ * Where a sign-in in progress goes on: the provider's resume, whose gate decides whether
+ * the browser's session will do (sign-in-gate.ts). The login returns there, and the
+ * authorization sends a browser that may be signed in there.
+ */
+export const interactionPath = (uid: string) => `/oidc/auth/${uid}`;
+
+/** Where the login returned to before the gate moved into the resume: still answered, by a redirect to the resume (a login page opened before an upgrade). */
+export const legacyInteractionPath = (uid: string) => `/oidc-interaction/${uid}`;
 
 /** The login page for sign-in `uid`; `needKey`: it is to ask for a passkey or security key (step-up). */
 export const loginPageFor = (uid: string, needKey = false) => `/login?return=${encodeURIComponent(interactionPath(uid))}${needKey ? '&need=key' : ''}`;
 
-type KoaLike = { get(header: string): string; append(header: string, value: string): void; oidc?: { route?: string; urlFor(route: string, params: object): string } };
-
-const currentRoute = (ctx: KoaLike) => ctx.oidc?.route;
+type KoaLike = { get(header: string): string; append(header: string, value: string): void; oidc?: object };
 
 export type InteractionPayload = Record<string, unknown>;
 
@@ -59,12 +62,12 @@ export interface CarriedInteractions {
   /** In a provider request: clears interaction `uid`'s cookies (it was resumed, or stored as a row instead). */
   drop(uid: string): void;
   /**
-   * For the interaction route's answer that sends the browser to the resume at `resumeUrl`:
-   * the cookie carrying interaction `uid` there, if the request carried it (the same
-   * sealed value, at the resume's path).
+   * For the legacy interaction route's answer that sends the browser to the resume at
+   * `resumeUrl`: the cookie carrying interaction `uid` there, if the request carried it
+   * (the same sealed value, at the resume's path).
    */
   forwardedToResume(uid: string, cookieHeader: string | undefined, resumeUrl: string): { name: string; value: string; path: string } | undefined;
-  /** Runs `work` with `cookieHeader` as the request's cookies, for reads made outside a provider request (interactionDetails). */
+  /** Runs `work` with `cookieHeader` as the request's cookies, for reads made outside a provider request (the resume's gate). */
   withCookies<T>(cookieHeader: string | undefined, work: () => Promise<T>): Promise<T>;
 }
 
@@ -72,10 +75,6 @@ export function carriedInteractions(secrets: SecretBox, cookieBase: string, secu
   const outsideProvider = new AsyncLocalStorage<string | undefined>();
   const nameOf = (uid: string) => `${cookieBase}_${uid}`;
   const providerContext = () => Provider.ctx as KoaLike | undefined;
-  const resumePath = (ctx: KoaLike, uid: string) => new URL(ctx.oidc?.urlFor('resume', { uid }) ?? '', 'http://x').pathname;
-  // Where the cookie goes: the interaction route; and when the resume saves the
-  // interaction again (a sign-in as another account), the resume it returns to.
-  const pathsOf = (ctx: KoaLike, uid: string) => (currentRoute(ctx) === 'resume' ? [interactionPath(uid), resumePath(ctx, uid)] : [interactionPath(uid)]);
 
   return {
     carry(uid, payloadJson, expiresAt) {
@@ -84,7 +83,8 @@ export function carriedInteractions(secrets: SecretBox, cookieBase: string, secu
       const sealed = sealUntil(secrets, payloadJson, `${SEAL_CONTEXT}:${uid}`, expiresAt);
       if (sealed.length > MAX_SEALED) return false;
       const maxAgeSeconds = Math.max(1, Math.ceil((expiresAt - clock()) / 1000));
-      for (const path of pathsOf(ctx, uid)) ctx.append('set-cookie', cookieLine(secure, nameOf(uid), sealed, { path, maxAgeSeconds }));
+      // Sent only to the resume (its gate reads it first), as the provider's own resume cookie.
+      ctx.append('set-cookie', cookieLine(secure, nameOf(uid), sealed, { path: interactionPath(uid), maxAgeSeconds }));
       return true;
     },
     carriedFor(uid) {
@@ -94,7 +94,7 @@ export function carriedInteractions(secrets: SecretBox, cookieBase: string, secu
     drop(uid) {
       const ctx = providerContext();
       if (!ctx?.oidc || cookieInHeader(ctx.get('cookie'), nameOf(uid)) === undefined) return;
-      for (const path of [interactionPath(uid), resumePath(ctx, uid)]) ctx.append('set-cookie', clearingCookieLine(secure, nameOf(uid), path));
+      ctx.append('set-cookie', clearingCookieLine(secure, nameOf(uid), interactionPath(uid)));
     },
     forwardedToResume(uid, cookieHeader, resumeUrl) {
       const value = cookieInHeader(cookieHeader, nameOf(uid));

@@ -1,7 +1,8 @@
 // The OpenID Connect side of modules: the provider service and its account model.
 export { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, acrOf, parseAccountId } from './account.ts';
 export { refusedPage, errorPage, PAGE_CSP } from './pages.ts';
-export { interactionPath, loginPageFor } from './carried-interaction.ts';
+export { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-interaction.ts';
+export { handOver } from './resume-handover.ts';
 export { createOidcService, type OidcService } from './service.ts';
 export { revokeAccountTokens } from './revoke.ts';
 export { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';

@@ -1,6 +1,7 @@
 // oidc-provider configured for Gatehouse. Its login UI is ours: every interaction goes
-// to /oidc-interaction/:uid, which hands off to the identifier-first login (password and
-// TOTP, enrollment included) and finishes the interaction. Two extra login checks make
+// to the identifier-first login (password and TOTP, enrollment included), which returns
+// to the resume, or straight to the resume when the browser has a session; the resume's
+// gate (sign-in-gate.ts) decides whether that session will do and gives the result. Two extra login checks make
 // the provider follow Gatehouse's own session (the company's limits, logout, its IP
 // allowlist) and the company's module access on every authorization, silent ones
 // included; grants are bound to that session (session-binding.ts).
@@ -14,9 +15,10 @@ import { isLoopbackHost } from '../redirect-uris.ts';
 import { authenticateSessionWithAccess, moduleAccessFor, type SignedInWithAccess } from '../access.ts';
 import { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { cookieInHeader } from '../../http/cookies.ts';
+import { cookieInHeader, tokenShaped } from '../../http/cookies.ts';
 import { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-interaction.ts';
 import type { CarriedInBrowser } from './adapter.ts';
+import { handedSession } from './resume-handover.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
 import { grantServesSession, saveGrantBound, lifetimeWithinSession, tokenUseAllowed } from './session-binding.ts';
@@ -29,7 +31,7 @@ const MAX_SESSION_S = 24 * HOUR_S;
 export interface OidcOptions {
   sessionCookieName: string;
   keys: PrivateJwk[];
-  /** Sign-ins in progress and their results, carried by the browser in sealed cookies (carried-interaction.ts, interaction-result.ts). */
+  /** Sign-ins in progress, carried by the browser in sealed cookies (carried-interaction.ts). */
   carried: CarriedInBrowser;
   /** Modules remembered for client credentials requests (remembered-modules.ts). */
   remembered: RememberedModules;
@@ -46,10 +48,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   // session, and its user's access to the client asking.
   const sessionOfRequest = new WeakMap<KoaContextWithOIDC, Promise<SignedInWithAccess | undefined>>();
   /** The browser's Gatehouse session token, if it has one of the right shape. */
-  const sessionToken = (ctx: KoaContextWithOIDC) => {
-    const token = cookieInHeader(ctx.get('cookie'), options.sessionCookieName);
-    return token && /^[A-Za-z0-9_-]{43}$/.test(token) ? token : undefined;
-  };
+  const sessionToken = (ctx: KoaContextWithOIDC) => tokenShaped(cookieInHeader(ctx.get('cookie'), options.sessionCookieName));
   // Asked only where the provider has the client (its login checks, loadExistingGrant):
   // without one there is no decision to read, and no session is taken as found.
   const sessionWithAccess = (ctx: KoaContextWithOIDC) => {
@@ -57,7 +56,9 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     const clientId = ctx.oidc.client?.clientId;
     if (!token || !clientId) return Promise.resolve(undefined);
     let found = sessionOfRequest.get(ctx);
-    if (!found) sessionOfRequest.set(ctx, (found = authenticateSessionWithAccess(deps.db, token, deps.clock(), normalizeAddress(ctx.ip), clientId)));
+    // On the resume, the read its gate made in this request (resume-handover.ts).
+    found ??= handedSession(token, clientId) ?? authenticateSessionWithAccess(deps.db, token, deps.clock(), normalizeAddress(ctx.ip), clientId);
+    sessionOfRequest.set(ctx, found);
     return found;
   };
   const gatehouseSession = async (ctx: KoaContextWithOIDC) => (await sessionWithAccess(ctx))?.signedIn;
@@ -76,7 +77,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   login.checks.add(
     // max_age on Gatehouse's own login time, in milliseconds: oidc-provider counts whole
     // seconds, so max_age=0 right after a login (in the same second) asked for nothing.
-    // The interaction route then wants a login made for this very request.
+    // The resume's gate then wants a login made for this very request (sign-in-gate.ts).
     new Check('gatehouse_max_age', 'End-User authentication could not be obtained', 'login_required', async (ctx) => {
       const { params, session, result } = ctx.oidc;
       if (params?.max_age === undefined || !session?.accountId || result?.login) return Check.NO_NEED_TO_PROMPT;
@@ -127,11 +128,11 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     acrValues: [ACR_2FA, ACR_PHISHING_RESISTANT],
     interactions: {
       policy,
-      // A browser with no Gatehouse session goes straight to the login page: the
-      // interaction route would only send it there (it has nobody to sign in), and a
-      // redirect fewer is a round trip fewer for the person and a request fewer for the
-      // node. One that has a session goes to the interaction route, which decides whether
-      // that session will do (single sign-on, max_age, prompt=login, a key asked for).
+      // A browser with no Gatehouse session goes straight to the login page: the gate
+      // would only send it there (it has nobody to sign in), and a redirect fewer is a
+      // round trip fewer for the person and a request fewer for the node. One that has a
+      // session goes to the resume, whose gate decides whether that session will do
+      // (single sign-on, max_age, prompt=login, a key asked for: sign-in-gate.ts).
       url: (ctx, interaction) => (sessionToken(ctx) ? interactionPath(interaction.uid) : loginPageFor(interaction.uid)),
     },
     cookies: {

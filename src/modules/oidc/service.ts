@@ -16,8 +16,8 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '../../storage/index.ts';
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
-import { cookieInHeader, cookieNames } from '../../http/cookies.ts';
-import { interactionResults } from './interaction-result.ts';
+import { cookieInHeader, cookieNames, tokenShaped } from '../../http/cookies.ts';
+import { decideSignIn, type GateAnswer, type GateRequest } from './sign-in-gate.ts';
 import { carriedInteractions } from './carried-interaction.ts';
 import type { CarriedInBrowser } from './adapter.ts';
 
@@ -43,8 +43,10 @@ export interface OidcService {
   reloadKeys(): Promise<void>;
   /** Delivers back-channel logout notices (started by createGatehouse). */
   backchannel: BackchannelWorker;
-  /** What a module sign-in carries in the browser: itself, and its result on the way to the resume (carried-interaction.ts, interaction-result.ts). */
+  /** What a module sign-in carries in the browser (carried-interaction.ts). */
   carried: CarriedInBrowser;
+  /** The resume's gate: whether the browser's session will do for sign-in `uid` (sign-in-gate.ts). */
+  decideSignIn(request: GateRequest): Promise<GateAnswer>;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,6 @@ export async function createOidcService(
   const cookies = cookieNames(deps.config.secureCookies);
   const carried: CarriedInBrowser = {
     interactions: carriedInteractions(deps.secrets, cookies.oidcInteraction, deps.config.secureCookies, deps.clock),
-    results: interactionResults(deps.secrets, cookies.oidcResult, deps.config.secureCookies, deps.clock),
   };
 
   function launchEvent(ctx: KoaContextWithOIDC): AuditEvent | undefined {
@@ -194,8 +195,8 @@ export async function createOidcService(
       const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
       const confirmedLogout = oidc?.route === 'end_session_confirm' && ctx.status === 303 && Boolean(oidc.params?.logout);
       if (!confirmedLogout) return;
-      const token = cookieInHeader(ctx.get('cookie'), cookies.session);
-      if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return;
+      const token = tokenShaped(cookieInHeader(ctx.get('cookie'), cookies.session));
+      if (!token) return;
       // The provider also ends its session by itself when a module's sign-in finishes as
       // another account (a login made for an id_token_hint of someone else): that ends
       // the previous account's provider session, never the Gatehouse session just made.
@@ -232,6 +233,7 @@ export async function createOidcService(
     reloadKeys,
     backchannel,
     carried,
+    decideSignIn: (request) => decideSignIn(deps, carried.interactions, request),
     async close() {
       clearInterval(timer);
       await backchannel.stop();

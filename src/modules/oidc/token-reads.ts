@@ -130,10 +130,15 @@ export const callerWithToken = fixedQuery((db, clientId: string, model: string, 
     .selectAll('named'),
 );
 
+/** A stored record by model and id (compiled once). */
+export const recordById = fixedQuery((db, model: string, id: string) =>
+  db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('id', '=', id),
+);
+
 /**
  * The resume's one read of the sign-in's record (its used mark) with the module it is for
- * (by the client id in the sealed interaction): the provider asks for the client right
- * after the interaction (adapter.ts #interaction).
+ * (by the client id in the sealed interaction): the gate decides with the module, and the
+ * provider asks for the client right after the interaction (sign-in-record.ts).
  */
 export const callerWithInteractionMark = fixedQuery((db, clientId: string, uid: string) =>
   callerModule(db, clientId)

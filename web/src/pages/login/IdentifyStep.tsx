@@ -14,7 +14,7 @@ import type { StepProps } from './LoginPage';
 
 /**
  * A module's sign-in ("Log In with Gatehouse") sends people here with
- * ?return=/oidc-interaction/<id>; the server checks the path and hands it back when the
+ * ?return=/oidc/auth/<id> (the sign-in's resume); the server checks the path and hands it back when the
  * login is done, so the module's sign-in continues.
  */
 function returnTo(): string | undefined {
