@@ -24,7 +24,8 @@ import { ACME_REQUEST, signUpLinkIn, STRONG_PASSWORD } from '../helpers/journey.
 import type { TestServer } from '../helpers/server.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
 import { enginesFromEnv, launchBrowser, VIEWPORT, type BrowserPage, type EngineName } from './browsers/index.ts';
-import { launchFromDashboard, openInThisTabWhenBlocked, startGrantedDemoModule } from './launch-module.ts';
+import { assertSignedInToDemo, launchFromDashboard, openInThisTabWhenBlocked, startGrantedDemoModule } from './launch-module.ts';
+import type { DemoModule } from '../../examples/demo-module/server.ts';
 import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
 import { freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, wrongCode, type Shot } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
@@ -58,7 +59,7 @@ for (const engine of enginesFromEnv()) {
         assert.deepEqual(await page.viewport(), VIEWPORT, 'the viewport is 1280x900');
         const shot = screenshots(page, engine);
         const note = (message: string) => t.diagnostic(message);
-        const rootMaster = await journey(server, page, shot, note);
+        const { rootMaster, secret, lastStep } = await journey(server, page, shot, note);
 
         // The dashboard's launcher opens a module the operator has granted to the company.
         const demo = await startGrantedDemoModule(server, certificate, rootMaster.companyName, (line) => note(`demo module: ${line}`));
@@ -67,13 +68,19 @@ for (const engine of enginesFromEnv()) {
         // A pop-up blocker is simulated by stubbing window.open, the same in every engine;
         // one engine is enough for the fallback.
         if (engine === 'chromium') await openInThisTabWhenBlocked(page, server.baseUrl, demo, rootMaster, shot);
+        // A sign-in the module starts, in a browser logged out of Gatehouse: the login page,
+        // then back to the module (only a real browser keeps each cookie to its own path).
+        await page.goto(`${server.baseUrl}/`);
+        await page.waitForText('Log Out');
+        await logOut(page, shot, 'root-master-before-module');
+        await signInFromModule(page, demo, rootMaster, { secret, afterStep: lastStep, shot, note });
       });
     });
   });
 }
 
-/** The seed's journey up to the Root Master's second login; returns the Root Master. */
-async function journey(server: TestServer, page: BrowserPage, shot: Shot, note: (message: string) => void): Promise<Person> {
+/** The seed's journey up to the Root Master's second login; returns the Root Master, their TOTP secret and the last time step used. */
+async function journey(server: TestServer, page: BrowserPage, shot: Shot, note: (message: string) => void): Promise<{ rootMaster: Person; secret: string; lastStep: number }> {
   const base = server.baseUrl;
   const started = Date.now();
 
@@ -146,7 +153,7 @@ async function journey(server: TestServer, page: BrowserPage, shot: Shot, note: 
   await page.waitForText(CLOCK_HINT);
   await shot('root-master-login-wrong-code');
   // The enrollment's code is used up: the next login needs a code from a later step.
-  const { code, waitedMs } = await freshCode(secret, enrolledAt + 1);
+  const { code, step: lastStep, waitedMs } = await freshCode(secret, enrolledAt + 1);
   note(`waited ${(waitedMs / 1000).toFixed(1)} s for the TOTP step after the enrollment's (${((Date.now() - started) / 1000).toFixed(1)} s into the journey)`);
   await page.fill('Authentication Code', code);
   await page.click('Verify');
@@ -154,7 +161,25 @@ async function journey(server: TestServer, page: BrowserPage, shot: Shot, note: 
   await assertDashboard(page, rootMaster);
   await shot('root-master-dashboard-again');
   assert.ok((await page.cookies()).some((c) => c.name === SESSION_COOKIE), 'signed in again');
-  return rootMaster;
+  return { rootMaster, secret, lastStep };
+}
+
+/**
+ * The module's own Log In with Gatehouse, in a browser with no Gatehouse session: the
+ * module sends it to Gatehouse, which shows its login page; the login (the code of a time
+ * step after `afterStep`) takes it back to the module, signed in with the second factor.
+ */
+async function signInFromModule(page: BrowserPage, demo: DemoModule, who: Person, { secret, afterStep, shot, note }: { secret: string; afterStep: number; shot: Shot; note: (message: string) => void }) {
+  await page.goto(`${demo.url}/login`);
+  await identify(page, who, shot, 'module-sign-in', true);
+  await enterPassword(page);
+  await page.waitForText('Two-Factor Authentication');
+  const { code, waitedMs } = await freshCode(secret, afterStep + 1);
+  if (waitedMs > 0) note(`module sign-in: waited ${(waitedMs / 1000).toFixed(1)} s for a TOTP step not used yet`);
+  await page.fill('Authentication Code', code);
+  await page.click('Verify');
+  await assertSignedInToDemo(page, demo, who);
+  await shot('module-signed-in-from-its-own-login');
 }
 
 /** The Sign Up link: "Set Your Password", Password and Confirm Password, Set, then /login. */
@@ -171,8 +196,11 @@ async function setPassword(page: BrowserPage, link: string, who: Person, shot: S
   await shot(`${role}-password-set`);
 }
 
-async function identify(page: BrowserPage, who: Person, shot: Shot, role: string) {
-  await page.waitForPath('/login');
+/** The login's first step, on /login (or, for a module's sign-in, on /login?return=<its resume>). */
+async function identify(page: BrowserPage, who: Person, shot: Shot, role: string, forModule = false) {
+  // A module's sign-in: the login returns to its resume.
+  if (forModule) await page.waitForPathMatching(/^\/login\?return=%2Foidc%2Fauth%2F[\w-]+$/);
+  else await page.waitForPath('/login');
   await page.waitForText('Company Name');
   await page.fill('Username', who.username);
   await page.fill('Company Name', who.companyName);

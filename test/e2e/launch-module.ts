@@ -115,7 +115,7 @@ export async function openInThisTabWhenBlocked(page: BrowserPage, base: string, 
   await shot('module-in-this-tab');
 }
 
-async function assertSignedInToDemo(page: BrowserPage, demo: DemoModule, who: Who) {
+export async function assertSignedInToDemo(page: BrowserPage, demo: DemoModule, who: Who) {
   // The window is the demo's, back on its home page after /callback: waited for, since a
   // pop-up reports about:blank (origin "null") until its driver has seen it navigate.
   await page.waitForUrl(`${demo.url}/`, SIGN_IN_TIMEOUT_MS);

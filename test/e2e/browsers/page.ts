@@ -47,6 +47,15 @@ export class DriverPage implements BrowserPage {
     }, () => `it is ${last}`);
   }
 
+  async waitForPathMatching(pattern: RegExp, timeoutMs = ACTION_TIMEOUT_MS) {
+    let last = '';
+    return this.#poll(`the address to match ${pattern}`, timeoutMs, async () => {
+      const current = new URL(await this.#driver.url());
+      last = current.pathname + current.search;
+      return pattern.test(last) ? current : undefined;
+    }, () => `it is ${last}`);
+  }
+
   async waitForUrl(wanted: string, timeoutMs = ACTION_TIMEOUT_MS) {
     // A window that was just opened is on about:blank (origin "null") until it navigates,
     // and a driver may learn of a navigation after the page already shows it: the address

@@ -19,6 +19,8 @@ export interface BrowserPage {
   goto(url: string): Promise<void>;
   /** Waits until the address's path (and query) is `path`. */
   waitForPath(path: string, timeoutMs?: number): Promise<void>;
+  /** Waits until the address's path and query match `pattern`, and returns the address. */
+  waitForPathMatching(pattern: RegExp, timeoutMs?: number): Promise<URL>;
   /**
    * Waits until the address is `url` (origin, path and query; not the fragment) and returns
    * it. There is no one-shot read of the address: a new window reports about:blank (origin
