@@ -7,7 +7,7 @@ import type { Agent } from '../helpers/agent.ts';
 import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startOidcIdp, type TestOidcIdp } from '../helpers/oidc-idp.ts';
-import { grantedModule, signInToModule } from '../helpers/oidc.ts';
+import { followRedirects, grantedModule, redeem, signInToModule, startAuthorization } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { totpAt } from '../helpers/totp.ts';
 
@@ -18,10 +18,9 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
   let providerId: string;
   let operator: Agent;
 
-  /** A browser sent to the provider and back; the path it came back to. */
-  async function roundTrip(username: string): Promise<{ browser: Agent; callback: string }> {
-    const browser = server.agent();
-    const identified = await browser.post('/api/login/identify', { username, companyName: company.companyName });
+  /** A browser sent to the provider and back; the path it came back to. `returnTo`: the module sign-in the login is for. */
+  async function roundTrip(username: string, browser = server.agent(), returnTo?: string): Promise<{ browser: Agent; callback: string }> {
+    const identified = await browser.post('/api/login/identify', { username, companyName: company.companyName, ...(returnTo ? { returnTo } : {}) });
     assert.equal(identified.body.step, 'sso');
     assert.equal(identified.body.provider, 'Acme Okta');
     const started = await browser.post('/api/login/sso/start');
@@ -104,6 +103,25 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
     const module = await grantedModule(server, operator, company.companyId);
     const { claims } = await signInToModule(module.config, browser);
     assert.deepEqual(claims.amr, ['fed', 'mfa']);
+  });
+
+  test('a module sign-in begun logged out goes through the provider, and the login made there returns to the module', async () => {
+    await idp.nextUser({ sub: 'sub-erin', claims: { preferred_username: 'erin', name: 'Erin Okta', email: 'erin@okta.test' }, amr: ['pwd', 'otp'] });
+    const module = await grantedModule(server, operator, company.companyId, { name: 'Ticketing from SSO' });
+    const browser = server.agent();
+    const start = await startAuthorization(module.config);
+    const toLogin = await followRedirects(browser, start.url);
+    const returnTo = toLogin.at?.searchParams.get('return') ?? assert.fail(`sent to the login page, not ${toLogin.at}`);
+    const { callback } = await roundTrip('erin', browser, returnTo);
+    await browser.get(callback);
+    const finished = await browser.post('/api/login/sso/finish');
+    assert.equal(finished.status, 200, JSON.stringify(finished.body));
+    assert.equal(finished.body.redirectTo, returnTo, 'the login hands back the module sign-in it was made for');
+    const back = await followRedirects(browser, returnTo);
+    assert.ok(back.callback, `back at the module, not at ${back.at} (${back.final?.status})`);
+    const tokens = await redeem(module.config, back.callback, start);
+    assert.equal(tokens.claims()?.preferred_username, 'erin');
+    assert.deepEqual(tokens.claims()?.amr, ['fed', 'mfa']);
   });
 
   test('the answer works once, and only for the browser that started it', async () => {

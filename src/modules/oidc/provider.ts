@@ -1,10 +1,11 @@
 // oidc-provider configured for Gatehouse. Its login UI is ours: every interaction goes
 // to the identifier-first login (password and TOTP, enrollment included), which returns
 // to the resume, or straight to the resume when the browser has a session; the resume's
-// gate (sign-in-gate.ts) decides whether that session will do and gives the result. Two extra login checks make
-// the provider follow Gatehouse's own session (the company's limits, logout, its IP
-// allowlist) and the company's module access on every authorization, silent ones
-// included; grants are bound to that session (session-binding.ts).
+// gate (sign-in-gate.ts) decides whether that session will do and gives the result. Two
+// extra login checks make the provider follow Gatehouse's own session (the company's
+// limits, logout, its IP allowlist) and the company's module access on every
+// authorization, silent ones included; grants are bound to that session
+// (session-binding.ts).
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { credentialTag } from '../../api-clients/index.ts';
 import { keyedHashMatches } from '../../crypto/index.ts';
