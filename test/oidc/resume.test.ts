@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { followRedirects, grantedModule, redeem, REDIRECT_URI, rootWithGrantedModule, startAuthorization, type Person } from '../helpers/oidc.ts';
+import { companyUser, followRedirects, grantedModule, redeem, REDIRECT_URI, rootWithGrantedModule, startAuthorization, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const interactionCookie = (uid: string) => `gh_oidc_interaction_${uid}`;
@@ -118,9 +118,11 @@ for (const engine of await enginesUnderTest()) {
     });
 
     test('a session ended after the authorization gives no code: the resume sends the browser to log in for the same sign-in', async () => {
-      const leaver = browser();
+      const person = await companyUser(server, user, 'leaver');
+      const leaver = server.agent();
+      leaver.cookies.set('gh_session', person.agent.cookies.get('gh_session') ?? assert.fail('signed in'));
       const { uid, resumePath } = await authorize(leaver);
-      leaver.cookies.set('gh_session', 'x'.repeat(43));
+      assert.equal((await person.agent.post('/api/logout')).status, 200, 'the session ends elsewhere');
       const answer = await leaver.get(resumePath);
       assert.equal(codeIn(answer), null);
       assert.equal(answer.status, 303);
