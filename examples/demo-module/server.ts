@@ -288,7 +288,10 @@ export async function startDemoModule(options: DemoModuleOptions): Promise<DemoM
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
-      'referrer-policy': 'no-referrer',
+      // No referrer leaves for another site; a form posted to this site keeps its Origin
+      // header (under no-referrer a browser sends "Origin: null", and Log Out, which checks
+      // it, would refuse every real browser).
+      'referrer-policy': 'same-origin',
       'cross-origin-opener-policy': 'same-origin',
       ...(cookies.length > 0 ? { 'set-cookie': cookies } : {}),
     });
@@ -357,9 +360,16 @@ export async function startDemoModule(options: DemoModuleOptions): Promise<DemoM
     redirect(res, '/', [clearLogin, cookie(sessionCookie(), sid, SESSION_TTL_MS / 1000)]);
   }
 
+  function fromOwnPage(req: IncomingMessage): boolean {
+    const sent = req.headers.origin;
+    if (sent !== undefined && sent !== 'null') return sent === origin;
+    return req.headers['sec-fetch-site'] === 'same-origin';
+  }
+
   async function logout(req: IncomingMessage, res: ServerResponse) {
-    // A cross-site form must not log people out: the browser's Origin must be ours.
-    if (req.headers.origin !== origin) {
+    // A cross-site form must not log people out: the browser's Origin must be ours, or,
+    // where a browser sends none or "null", its Fetch Metadata must say same-origin.
+    if (!fromOwnPage(req)) {
       return send(res, 403, problemPage('Not allowed', 'Log out from the Demo Module page itself.'));
     }
     const sid = readCookie(req, sessionCookie());

@@ -24,7 +24,7 @@ import { ACME_REQUEST, signUpLinkIn, STRONG_PASSWORD } from '../helpers/journey.
 import type { TestServer } from '../helpers/server.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
 import { enginesFromEnv, launchBrowser, VIEWPORT, type BrowserPage, type EngineName } from './browsers/index.ts';
-import { assertSignedInToDemo, launchFromDashboard, openInThisTabWhenBlocked, startGrantedDemoModule } from './launch-module.ts';
+import { assertSignedInToDemo, DEMO_MODULE_NAME, launchFromDashboard, openInThisTabWhenBlocked, startGrantedDemoModule } from './launch-module.ts';
 import type { DemoModule } from '../../examples/demo-module/server.ts';
 import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
 import { freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, wrongCode, type Shot } from './support.ts';
@@ -51,7 +51,7 @@ function screenshots(page: BrowserPage, engine: EngineName): Shot {
 
 for (const engine of enginesFromEnv()) {
   describe(`the seed journey in a real browser (${engine})`, () => {
-    test('request, approve, Sign Up, Set, log in, Set Up 2FA from the QR code, dashboard, log in again with the code, launch the Demo Module', { timeout: JOURNEY_TIMEOUT_MS }, async (t) => {
+    test('request, approve, Sign Up, Set, log in, Set Up 2FA from the QR code, dashboard, log in again with the code, launch the Demo Module, sign in from the module logged out, log out from the module', { timeout: JOURNEY_TIMEOUT_MS }, async (t) => {
       await onHttpsGatehouse(engine, async ({ server, certificate, closeFirst }) => {
         assert.match(server.baseUrl, /^https:\/\/localhost:\d+$/);
         const page = await launchBrowser(engine);
@@ -74,6 +74,9 @@ for (const engine of enginesFromEnv()) {
         await page.waitForText('Log Out');
         await logOut(page, shot, 'root-master-before-module');
         await signInFromModule(page, demo, rootMaster, { secret, afterStep: lastStep, shot, note });
+        // And the module's Log Out: Gatehouse's confirmation page, then back at the module,
+        // logged out of both.
+        await logOutFromModule(page, server.baseUrl, demo, shot);
       });
     });
   });
@@ -194,6 +197,26 @@ async function setPassword(page: BrowserPage, link: string, who: Person, shot: S
   await page.waitForPath('/login');
   await page.waitForText('Your password is set. Log in to continue.');
   await shot(`${role}-password-set`);
+}
+
+/**
+ * The module's Log Out (RP-initiated logout): Gatehouse asks "Do you want to log out from
+ * Demo Module and Gatehouse?"; Log Out ends the Gatehouse session too and sends the browser
+ * back to the module, signed out there.
+ */
+async function logOutFromModule(page: BrowserPage, base: string, demo: DemoModule, shot: Shot) {
+  await page.click('Log Out');
+  await page.waitForText(`Do you want to log out from ${DEMO_MODULE_NAME} and Gatehouse?`);
+  await page.waitForControl('Stay Logged In');
+  await shot('module-log-out-confirmation');
+  await page.click('Log Out');
+  await page.waitForUrl(`${demo.url}/`);
+  await page.waitForText('Log In with Gatehouse');
+  await shot('module-logged-out');
+  // Gatehouse's session ended with it: its dashboard asks for a login.
+  await page.goto(`${base}/`);
+  await page.waitForPath('/login');
+  assert.ok(!(await page.cookies()).some((c) => c.name === SESSION_COOKIE), 'no Gatehouse session cookie left');
 }
 
 /** The login's first step, on /login (or, for a module's sign-in, on /login?return=<its resume>). */

@@ -160,9 +160,17 @@ test('Log Out ends the demo session and the Gatehouse session, and comes back to
   const walk = await browse([gatehouse, demoBrowser], `${demo.url}/login`);
   assert.match(walk.answer.body, /Signed in as/);
 
-  // A cross-site form cannot log the user out.
-  const forged = await demoBrowser.post('/logout', '', { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' });
-  assert.equal(forged.status, 403);
+  // A cross-site form cannot log the user out, whatever its browser says of it.
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const foreigners: Array<Record<string, string>> = [{ origin: 'https://evil.example' }, { origin: 'null', 'sec-fetch-site': 'cross-site' }, { origin: 'null' }, { origin: 'null', 'sec-fetch-site': 'same-site' }];
+  for (const foreign of foreigners) {
+    const forged = await demoBrowser.post('/logout', '', { ...form, ...foreign });
+    assert.equal(forged.status, 403, JSON.stringify(foreign));
+  }
+  // The demo's own page posts its Log Out form with its Origin: a page whose policy is
+  // no-referrer would make a browser send "Origin: null" on it.
+  const home = await demoBrowser.get('/');
+  assert.notEqual(home.headers.get('referrer-policy'), 'no-referrer', 'a same-origin form keeps its Origin header');
 
   const out = await browse([gatehouse, demoBrowser], `${demo.url}/logout`, 'POST');
   const endSession = out.visited.find((href) => href.startsWith(`${server.baseUrl}/oidc/session/end`));
