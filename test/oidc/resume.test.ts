@@ -129,6 +129,18 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(answer.headers.get('location'), `/login?return=${encodeURIComponent(`/oidc/auth/${uid}`)}`);
     });
 
+    test('a user deactivated after the authorization gets no code: sent to log in', async () => {
+      const person = await companyUser(server, user, 'deactivated');
+      const agent = server.agent();
+      agent.cookies.set('gh_session', person.agent.cookies.get('gh_session') ?? assert.fail('signed in'));
+      const { resumePath } = await authorize(agent);
+      const me = await person.agent.get('/api/me');
+      assert.equal((await user.agent.post(`/api/company/users/${me.body.user.id}/deactivate`)).status, 200);
+      const walk = await followRedirects(agent, new URL(resumePath, agent.baseUrl));
+      assert.equal(walk.callback, undefined, `no code for a deactivated user (${walk.callback})`);
+      assert.equal(walk.at?.pathname, '/login', `sent to log in, not ${walk.at}`);
+    });
+
     test('the authorization stores nothing: the sign-in travels in a cookie scoped to its resume', async () => {
       const agent = browser();
       const { answer, uid, resumePath } = await authorize(agent);

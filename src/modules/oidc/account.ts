@@ -66,17 +66,31 @@ export async function findAccount(db: Db, accountId: string, clientId?: string) 
     row = withAccess;
   }
   if (!row || row.status !== 'active' || row.companyStatus !== 'active') return undefined;
+  return accountOf(accountId, row);
+}
+
+/** What an account's claims are made of: its user and company, as read (both active). */
+export interface AccountData {
+  username: string;
+  displayName: string;
+  email: string;
+  companyId: string;
+  companyName: string;
+}
+
+/** The provider's account for `accountId`, from its user and company as read. */
+export function accountOf(accountId: string, data: AccountData) {
   return {
     accountId,
     async claims() {
       return {
         sub: accountId,
-        preferred_username: row.username,
-        name: row.displayName,
-        email: row.email,
+        preferred_username: data.username,
+        name: data.displayName,
+        email: data.email,
         // The address received the Sign Up link the account was created through.
         email_verified: true,
-        company: { id: row.companyId, name: row.companyName },
+        company: { id: data.companyId, name: data.companyName },
       };
     },
   };

@@ -14,12 +14,12 @@ import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isLoopbackHost } from '../redirect-uris.ts';
 import { authenticateSessionWithAccess, moduleAccessFor, type SignedInWithAccess } from '../access.ts';
-import { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
+import { accountIdOf, accountOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { cookieInHeader, tokenShaped } from '../../http/cookies.ts';
 import { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-interaction.ts';
 import type { CarriedInBrowser } from './adapter.ts';
-import { handedSession } from './resume-handover.ts';
+import { handedSession, handedSignedIn } from './resume-handover.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
 import { grantServesSession, saveGrantBound, lifetimeWithinSession, tokenUseAllowed } from './session-binding.ts';
@@ -109,6 +109,10 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     // (session-binding.ts).
     findAccount: async (ctx, sub, token) => {
       if (token && !(await tokenUseAllowed(deps.db, ctx, token, deps.clock()))) return undefined;
+      // On the resume, the account is the user whose live session its gate read in this
+      // same request (resume-handover.ts): an active user of an active company, not read again.
+      const signedIn = token ? undefined : await handedSignedIn();
+      if (signedIn && accountIdOf(signedIn.companyId, signedIn.userId) === sub) return accountOf(sub, signedIn);
       return findAccount(deps.db, sub, token?.clientId);
     },
     scopes: SUPPORTED_SCOPES,

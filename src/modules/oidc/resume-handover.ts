@@ -38,6 +38,16 @@ export function handedFor(uid: string): Handed | undefined {
   return value?.uid === uid ? value : undefined;
 }
 
+/**
+ * In a provider request: the user the gate found signed in, whatever the module (a live
+ * session means an active user in an active company, with what an account's claims need).
+ */
+export async function handedSignedIn() {
+  const req = (Provider.ctx as { req?: IncomingMessage } | undefined)?.req;
+  const session = req ? handed.get(req)?.session : undefined;
+  return session ? (await session.found)?.signedIn : undefined;
+}
+
 /** In a provider request: the session the gate read with `token` for `clientId`, if it did. */
 export function handedSession(token: string, clientId: string): Promise<SignedInWithAccess | undefined> | undefined {
   const req = (Provider.ctx as { req?: IncomingMessage } | undefined)?.req;
