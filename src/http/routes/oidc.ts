@@ -3,7 +3,7 @@
 // reads its own request bodies, so this scope has no body parsers; it also sets its own
 // headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorPage, handOver, INTERACTION_TTL_S, interactionPath, PAGE_CSP, type OidcService } from '../../modules/index.ts';
+import { handOver, INTERACTION_TTL_S, interactionPath, PAGE_CSP, SIGN_IN_EXPIRED_PAGE, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
@@ -97,7 +97,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
   // before an upgrade still finishes, sent on to the resume with the sign-in it carried.
   app.get<{ Params: { uid: string } }>('/oidc-interaction/:uid', async (request, reply) => {
     const { uid } = request.params;
-    if (!SIGN_IN_UID.test(uid)) return sendPage(reply, 400, errorPage('This sign-in has expired', 'Go back to the application and start signing in again.'));
+    if (!SIGN_IN_UID.test(uid)) return sendPage(reply, 400, SIGN_IN_EXPIRED_PAGE);
     const resume = new URL(interactionPath(uid), publicUrl);
     const carried = oidc.carried.interactions.forwardedToResume(uid, request.headers.cookie, resume.toString());
     if (carried) setCookie(reply, deps.config.secureCookies, carried.name, carried.value, INTERACTION_TTL_S, carried.path);

@@ -44,6 +44,9 @@ export function logoutPage(form: string, clientName: string | undefined): string
   );
 }
 
+/** A module sign-in that is not there: expired, already completed, or begun in another browser. */
+export const SIGN_IN_EXPIRED_PAGE = errorPage('This sign-in has expired', 'Go back to the application and start signing in again.');
+
 /**
  * The page a user sees at a module they may not use: the company has not got it switched
  * on, or (`not_in_group`) the company gives it to some of its groups and not to theirs.

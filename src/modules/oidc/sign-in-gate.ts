@@ -17,7 +17,7 @@ import { authenticateSessionWithAccess } from '../access.ts';
 import { findModuleByClientId } from '../store.ts';
 import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf } from './account.ts';
 import { interactionPath, legacyInteractionPath, loginPageFor, type CarriedInteractions } from './carried-interaction.ts';
-import { errorPage, refusedPage } from './pages.ts';
+import { errorPage, refusedPage, SIGN_IN_EXPIRED_PAGE } from './pages.ts';
 import type { Handed } from './resume-handover.ts';
 import { readSignIn } from './sign-in-record.ts';
 
@@ -37,8 +37,6 @@ export interface GateRequest {
   ip: string | null;
 }
 
-const EXPIRED = errorPage('This sign-in has expired', 'Go back to the application and start signing in again.');
-
 type Prompt = { name?: string; reasons?: string[] };
 type Params = { client_id?: string; max_age?: number | string; acr_values?: string };
 
@@ -46,7 +44,7 @@ export async function decideSignIn(deps: CoreDeps, interactions: CarriedInteract
   const { uid } = request;
   const found = await interactions.withCookies(request.cookieHeader, () => readSignIn(deps.db, interactions, uid, deps.clock(), true));
   const interaction = found.payload;
-  if (!interaction) return { kind: 'page', status: 400, html: EXPIRED };
+  if (!interaction) return { kind: 'page', status: 400, html: SIGN_IN_EXPIRED_PAGE };
   const now = deps.clock();
   const params = (interaction.params ?? {}) as Params;
   const prompt = (interaction.prompt ?? {}) as Prompt;
