@@ -9,6 +9,9 @@ import { after, before, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
 import { companyUser, followRedirects, logInAgain, REDIRECT_URI, redeem, rootWithGrantedModule, startAuthorization, type grantedModule, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createUser, issueSignupLink } from '../../src/users/index.ts';
+import { signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { totpAt } from '../helpers/totp.ts';
 
 const SESSION_COOKIE = 'gh_session';
 
@@ -45,6 +48,29 @@ test('a browser with no Gatehouse session is sent straight to the login page, an
   assert.ok(callback.searchParams.get('code'), 'a code after the login');
   const tokens = await redeem(module.config, callback, start);
   assert.equal(tokens.claims()?.preferred_username, root.username);
+});
+
+test("a user's first login, begun at a module: the 2FA enrollment's Done goes back to the module", async () => {
+  const { db } = server.gatehouse.deps;
+  const newcomer = await createUser(db, root.companyId, { username: 'newcomer', email: 'newcomer@users.test', displayName: 'Newcomer', role: 'user' }, Date.now());
+  const link = await issueSignupLink(db, root.companyId, newcomer.id, Date.now(), 3_600_000);
+  await signUp(server, `${server.baseUrl}/signup/${link.token}`);
+
+  const browser = server.agent();
+  const { start, next } = await authorize(browser);
+  const returnTo = next.searchParams.get('return') ?? assert.fail('sent to the login page');
+  const identified = await browser.post('/api/login/identify', { username: 'newcomer', companyName: root.companyName, returnTo });
+  assert.equal(identified.status, 200);
+  assert.equal((await browser.post('/api/login/password', { password: STRONG_PASSWORD })).body.step, 'enroll', 'Your Security Matters first');
+  const enrollment = await browser.post('/api/login/enroll/start');
+  const done = await browser.post('/api/login/enroll/verify', { code: totpAt(enrollment.body.secret, Date.now()) });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  assert.equal(done.body.redirectTo, returnTo, "Done goes back to the module's sign-in");
+  const walk = await followRedirects(browser, new URL(returnTo, server.baseUrl));
+  const callback = walk.callback ?? assert.fail(`no answer to the module: ended at ${walk.at} with ${walk.final?.status}`);
+  const tokens = await redeem(module.config, callback, start);
+  assert.equal(tokens.claims()?.preferred_username, 'newcomer');
+  assert.ok((tokens.claims()?.amr as string[]).includes('otp'), 'signed in with the second factor');
 });
 
 test('a session cookie that is no live session is sent to the resume, whose gate sends it to the login page without a code', async () => {
