@@ -141,6 +141,19 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(walk.at?.pathname, '/login', `sent to log in, not ${walk.at}`);
     });
 
+    test('a HEAD of the resume spends nothing: the GET after it still gives the code', async () => {
+      const agent = browser();
+      const { start, resumePath } = await authorize(agent);
+      for (const method of ['HEAD', 'POST']) {
+        const other = await agent.request(method, resumePath);
+        assert.equal(other.status, 405, `${method}: ${other.status}`);
+        assert.equal(other.headers.get('allow'), 'GET');
+      }
+      const answer = await agent.get(resumePath);
+      assert.ok(codeIn(answer), `a code after the HEAD: ${answer.status} ${answer.headers.get('location')}`);
+      assert.ok((await redeem(module.config, new URL(answer.headers.get('location') ?? ''), start)).id_token);
+    });
+
     test('the authorization stores nothing: the sign-in travels in a cookie scoped to its resume', async () => {
       const agent = browser();
       const { answer, uid, resumePath } = await authorize(agent);

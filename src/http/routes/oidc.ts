@@ -71,8 +71,11 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     scope.all('/oidc', (request, reply) => forward(request, reply, '/'));
     scope.all<{ Params: { '*': string } }>('/oidc/*', async (request, reply) => {
       const path = providerPath(request.params['*']);
-      const uid = request.method === 'GET' ? RESUME_PATH.exec(path)?.[1] : undefined;
+      const uid = RESUME_PATH.exec(path)?.[1];
       if (uid === undefined) return forward(request, reply, path);
+      // The provider would serve a HEAD as the GET it stands for, and a resume without its
+      // gate's result spends the sign-in: a HEAD (a link checker, a prefetch) must not.
+      if (request.method !== 'GET') return reply.status(405).header('allow', 'GET').header('cache-control', 'no-store').send();
       // The resume: its gate decides first whether the browser's session will do
       // (sign-in-gate.ts), and hands what it read and decided to the provider.
       const answer = await oidc.decideSignIn({ uid, cookieHeader: request.headers.cookie, sessionToken: readCookie(request, cookies.session), ip: requestMeta(request).ip });
