@@ -167,6 +167,12 @@ test('Log Out ends the demo session and the Gatehouse session, and comes back to
     const forged = await demoBrowser.post('/logout', '', { ...form, ...foreign });
     assert.equal(forged.status, 403, JSON.stringify(foreign));
   }
+  // A browser that sends "Origin: null" from the demo's own page (a no-referrer page) says
+  // same-origin in its Fetch Metadata: that one is let through (a fresh browser with no
+  // demo session: straight back to the demo's home page).
+  const ownPage = await new Agent(demo.url).post('/logout', '', { ...form, origin: 'null', 'sec-fetch-site': 'same-origin' });
+  assert.equal(ownPage.status, 303, 'Origin: null with Sec-Fetch-Site: same-origin is the demo itself');
+  assert.equal(ownPage.headers.get('location'), '/');
   // The demo's own page posts its Log Out form with its Origin: a page whose policy is
   // no-referrer would make a browser send "Origin: null" on it.
   const home = await demoBrowser.get('/');

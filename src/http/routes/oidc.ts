@@ -42,9 +42,11 @@ function queryOf(rawUrl: string | undefined): string {
   return at === -1 ? '' : (rawUrl as string).slice(at);
 }
 
+/** A sign-in's uid, as the provider makes them. */
+const UID = '[A-Za-z0-9_-]{1,64}';
+const SIGN_IN_UID = new RegExp(`^${UID}$`);
 /** The provider's resume of a sign-in (its route `/auth/:uid`), as providerPath spells it. */
-const RESUME_PATH = /^\/auth\/([A-Za-z0-9_-]{1,64})$/;
-const SIGN_IN_UID = /^[A-Za-z0-9_-]{1,64}$/;
+const RESUME_PATH = new RegExp(`^/auth/(${UID})$`);
 
 /** The router's decoded wildcard, spelled again as a path the provider's router reads. */
 function providerPath(wildcard: string | undefined): string {
@@ -101,9 +103,8 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
   app.get<{ Params: { uid: string } }>('/oidc-interaction/:uid', async (request, reply) => {
     const { uid } = request.params;
     if (!SIGN_IN_UID.test(uid)) return sendPage(reply, 400, SIGN_IN_EXPIRED_PAGE);
-    const resume = new URL(interactionPath(uid), publicUrl);
-    const carried = oidc.carried.interactions.forwardedToResume(uid, request.headers.cookie, resume.toString());
+    const carried = oidc.carried.interactions.forwardedToResume(uid, request.headers.cookie);
     if (carried) setCookie(reply, deps.config.secureCookies, carried.name, carried.value, INTERACTION_TTL_S, carried.path);
-    return reply.redirect(resume.pathname, 303);
+    return reply.redirect(interactionPath(uid), 303);
   });
 }

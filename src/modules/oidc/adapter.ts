@@ -20,6 +20,7 @@ import {
   providerSessionKey,
   recordById,
   rememberTokenParts,
+  revivedPayload,
   tokenById,
   tokenKey,
   type StoredRecord,
@@ -141,7 +142,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
     async #interaction(id: string): Promise<Payload | undefined> {
       const onResume = currentRoute() === 'resume';
       const handed = onResume ? handedFor(id) : undefined;
-      const found = handed ? { payload: handed.interaction, caller: handed.caller, callerRead: handed.callerRead } : await readSignIn(db, carried?.interactions, id, clock(), onResume);
+      const found = handed ? { payload: handed.interaction, caller: handed.caller } : await readSignIn(db, carried?.interactions, id, clock(), onResume);
       const clientId = found.payload?.params?.client_id;
       if (onResume && found.caller && typeof clientId === 'string') seedForRequest(clientKey(clientId), clientMetadataOf(found.caller), CLIENT_MEMO_ROUTES);
       return handed && found.payload ? { ...found.payload, result: handed.result } : found.payload;
@@ -222,11 +223,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
 
     /** A stored row, or the values of one saved earlier in this request (write-batch.ts). */
     #revive(row: StoredRecord | RecordValues): Payload | undefined {
-      const { expires_at: expiresAt = null, consumed_at: consumedAt = null } = row;
-      if (expiresAt !== null && expiresAt <= clock()) return undefined;
-      const payload = JSON.parse(row.payload) as Payload;
-      if (consumedAt !== null) payload.consumed = Math.floor(consumedAt / 1000);
-      return payload;
+      return revivedPayload(row, clock()) as Payload | undefined;
     }
   };
 }

@@ -62,11 +62,11 @@ export interface CarriedInteractions {
   /** In a provider request: clears interaction `uid`'s cookies (it was resumed, or stored as a row instead). */
   drop(uid: string): void;
   /**
-   * For the legacy interaction route's answer that sends the browser to the resume at
-   * `resumeUrl`: the cookie carrying interaction `uid` there, if the request carried it
-   * (the same sealed value, at the resume's path).
+   * For the legacy interaction route's answer that sends the browser to the resume: the
+   * cookie carrying interaction `uid` there, if the request carried it (the same sealed
+   * value, at the resume's path).
    */
-  forwardedToResume(uid: string, cookieHeader: string | undefined, resumeUrl: string): { name: string; value: string; path: string } | undefined;
+  forwardedToResume(uid: string, cookieHeader: string | undefined): { name: string; value: string; path: string } | undefined;
   /** Runs `work` with `cookieHeader` as the request's cookies, for reads made outside a provider request (the resume's gate). */
   withCookies<T>(cookieHeader: string | undefined, work: () => Promise<T>): Promise<T>;
 }
@@ -96,9 +96,9 @@ export function carriedInteractions(secrets: SecretBox, cookieBase: string, secu
       if (!ctx?.oidc || cookieInHeader(ctx.get('cookie'), nameOf(uid)) === undefined) return;
       ctx.append('set-cookie', clearingCookieLine(secure, nameOf(uid), interactionPath(uid)));
     },
-    forwardedToResume(uid, cookieHeader, resumeUrl) {
+    forwardedToResume(uid, cookieHeader) {
       const value = cookieInHeader(cookieHeader, nameOf(uid));
-      return value ? { name: nameOf(uid), value, path: new URL(resumeUrl).pathname } : undefined;
+      return value ? { name: nameOf(uid), value, path: interactionPath(uid) } : undefined;
     },
     withCookies(cookieHeader, work) {
       return outsideProvider.run(cookieHeader, work);

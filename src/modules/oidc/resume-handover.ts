@@ -19,7 +19,6 @@ export interface Handed {
   /** The sign-in as the gate found it (carried or stored, not used yet), and its module if read with it. */
   interaction: SignInPayload;
   caller: SignInRecord['caller'];
-  callerRead: boolean;
   /** The Gatehouse session read for `clientId` with `token`, and its access decision. */
   session?: { token: string; clientId: string; found: Promise<SignedInWithAccess | undefined> };
 }
@@ -31,10 +30,15 @@ export function handOver(req: IncomingMessage, value: Handed): void {
   handed.set(req, value);
 }
 
+/** In a provider request: what the gate handed over for it, if anything. */
+function handedToRequest(): Handed | undefined {
+  const req = (Provider.ctx as { req?: IncomingMessage } | undefined)?.req;
+  return req ? handed.get(req) : undefined;
+}
+
 /** In a provider request: what the gate handed over for it, if it is the resume of sign-in `uid`. */
 export function handedFor(uid: string): Handed | undefined {
-  const req = (Provider.ctx as { req?: IncomingMessage } | undefined)?.req;
-  const value = req ? handed.get(req) : undefined;
+  const value = handedToRequest();
   return value?.uid === uid ? value : undefined;
 }
 
@@ -43,14 +47,12 @@ export function handedFor(uid: string): Handed | undefined {
  * session means an active user in an active company, with what an account's claims need).
  */
 export async function handedSignedIn() {
-  const req = (Provider.ctx as { req?: IncomingMessage } | undefined)?.req;
-  const session = req ? handed.get(req)?.session : undefined;
+  const session = handedToRequest()?.session;
   return session ? (await session.found)?.signedIn : undefined;
 }
 
 /** In a provider request: the session the gate read with `token` for `clientId`, if it did. */
 export function handedSession(token: string, clientId: string): Promise<SignedInWithAccess | undefined> | undefined {
-  const req = (Provider.ctx as { req?: IncomingMessage } | undefined)?.req;
-  const session = req ? handed.get(req)?.session : undefined;
+  const session = handedToRequest()?.session;
   return session && session.token === token && session.clientId === clientId ? session.found : undefined;
 }

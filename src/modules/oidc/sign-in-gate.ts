@@ -106,7 +106,6 @@ export async function decideSignIn(deps: CoreDeps, interactions: CarriedInteract
       result,
       interaction,
       caller: found.caller,
-      callerRead: found.callerRead,
       session: request.sessionToken && sessionRead ? { token: request.sessionToken, clientId, found: sessionRead } : undefined,
     },
   };

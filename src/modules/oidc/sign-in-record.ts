@@ -6,7 +6,7 @@
 // it, and the provider asks for it right after (one read for both).
 import type { Db } from '../../storage/index.ts';
 import type { CarriedInteractions } from './carried-interaction.ts';
-import { callerWithInteractionMark, recordById, splitCallerRows, type StoredRecord } from './token-reads.ts';
+import { callerWithInteractionMark, recordById, revivedPayload, splitCallerRows, type StoredRecord } from './token-reads.ts';
 
 export type SignInPayload = Record<string, unknown> & { params?: Record<string, unknown> };
 
@@ -22,12 +22,11 @@ export interface SignInRecord {
 /** Sign-in `uid`, with its module when `withModule` and the sealed sign-in names it. */
 export async function readSignIn(db: Db, interactions: CarriedInteractions | undefined, uid: string, now: number, withModule: boolean): Promise<SignInRecord> {
   const sealed = interactions?.carriedFor(uid) as SignInPayload | undefined;
-  const clientId = sealed?.params?.client_id;
+  const clientId = withModule ? sealed?.params?.client_id : undefined;
   let mark: StoredRecord | undefined;
   let caller: SignInRecord['caller'];
-  const callerRead = withModule && typeof clientId === 'string';
-  if (callerRead) {
-    const split = splitCallerRows(await callerWithInteractionMark(db, clientId as string, uid));
+  if (typeof clientId === 'string') {
+    const split = splitCallerRows(await callerWithInteractionMark(db, clientId, uid));
     caller = split.caller;
     // Where the left join found the record, it has all its columns.
     const [found] = split.tokens;
@@ -35,11 +34,7 @@ export async function readSignIn(db: Db, interactions: CarriedInteractions | und
   } else {
     [mark] = await recordById(db, 'Interaction', uid);
   }
+  const callerRead = typeof clientId === 'string';
   if (mark && mark.consumed_at !== null) return { caller, callerRead };
-  return { payload: sealed ?? revived(mark, now), caller, callerRead };
-}
-
-function revived(row: StoredRecord | undefined, now: number): SignInPayload | undefined {
-  if (!row || (row.expires_at !== null && row.expires_at <= now)) return undefined;
-  return JSON.parse(row.payload) as SignInPayload;
+  return { payload: sealed ?? (mark && (revivedPayload(mark, now) as SignInPayload | undefined)), caller, callerRead };
 }

@@ -130,6 +130,18 @@ export const callerWithToken = fixedQuery((db, clientId: string, model: string, 
     .selectAll('named'),
 );
 
+/**
+ * A stored record's payload as the provider reads it: none once expired, and a spent one
+ * marked `consumed` (in seconds, as oidc-provider counts).
+ */
+export function revivedPayload(row: { payload: string; expires_at?: number | null; consumed_at?: number | null }, now: number): Record<string, unknown> | undefined {
+  const { expires_at: expiresAt = null, consumed_at: consumedAt = null } = row;
+  if (expiresAt !== null && expiresAt <= now) return undefined;
+  const payload = JSON.parse(row.payload) as Record<string, unknown>;
+  if (consumedAt !== null) payload.consumed = Math.floor(consumedAt / 1000);
+  return payload;
+}
+
 /** A stored record by model and id (compiled once). */
 export const recordById = fixedQuery((db, model: string, id: string) =>
   db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('id', '=', id),
