@@ -8,6 +8,7 @@ import { hashToken } from '../../crypto/index.ts';
 import { authenticateSession, endSession } from '../../sessions/index.ts';
 import { createBackchannelWorker, endModuleAccess, enqueueLogoutNotice, queueProviderNotices, type BackchannelWorker } from '../backchannel/index.ts';
 import { accountIdOf, parseAccountId } from './account.ts';
+import { giveFormPostPageItsPolicy } from './form-post-page.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutForm, logoutPage, PAGE_CSP } from './pages.ts';
 import { AlreadySpent, batchOfRequest, InteractionAlreadyUsed, ModuleSecretChanged, storeBatchBeforeAnswering } from './write-batch.ts';
 import { rememberedModules } from './remembered-modules.ts';
@@ -174,6 +175,11 @@ export async function createOidcService(
       const route = (ctx as unknown as Partial<KoaContextWithOIDC>).oidc?.route;
       const maxAge = route === undefined ? undefined : PUBLIC_MAX_AGE_S[route];
       if (maxAge !== undefined && ctx.status === 200) ctx.set('cache-control', `public, max-age=${maxAge}`);
+    });
+    // The form_post answer's page posts to the module: its own policy (form-post-page.ts).
+    provider.use(async (ctx, next) => {
+      await next();
+      giveFormPostPageItsPolicy(ctx);
     });
     // Only a click on Gatehouse's own confirmation page ends the session. For a browser
     // with no provider session, oidc-provider answers end_session with a form that submits
