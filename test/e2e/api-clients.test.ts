@@ -15,10 +15,11 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { callApi, requestToken, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
-import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { ACME_REQUEST } from '../helpers/journey.ts';
 import { type TestServer } from '../helpers/server.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, totpStep, type Shot } from './support.ts';
+import { enterFreshCode, identifyAndPassword } from './login-page.ts';
+import { JOURNEY_TIMEOUT_MS, totpStep, type Shot } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
@@ -54,17 +55,8 @@ async function manageApiClient(server: TestServer, company: SignedInCompany, enr
 
   // The Master logs in and opens Company, API Clients.
   await page.goto(`${server.baseUrl}/login`);
-  await page.waitForText('Company Name');
-  await page.fill('Username', company.root.username);
-  await page.fill('Company Name', company.companyName);
-  await page.click('Next');
-  await page.waitForText('Enter Your Password');
-  await page.fill('Password', STRONG_PASSWORD);
-  await page.click('Log In');
-  await page.waitForText('Two-Factor Authentication');
-  const { code } = await freshCode(company.root.totpSecret, enrolledStep + 1);
-  await page.fill('Authentication Code', code);
-  await page.click('Verify');
+  await identifyAndPassword(page, { username: company.root.username, companyName: company.companyName });
+  await enterFreshCode(page, company.root.totpSecret, enrolledStep);
   await page.waitForPath('/');
   await page.click('Company', 'link');
   await page.waitForPath('/company');

@@ -9,8 +9,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { companyWithRootMaster, inviteMail, operatorAgent } from '../helpers/company-admin.ts';
-import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { ACME_REQUEST } from '../helpers/journey.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
+import { identifyAndPassword } from './login-page.ts';
 import { JOURNEY_TIMEOUT_MS, wrongCode } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
@@ -49,13 +50,7 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
 
         // The login's code step.
         await page.goto(`${server.baseUrl}/login`);
-        await page.waitForText('Company Name');
-        await page.fill('Username', company.root.username);
-        await page.fill('Company Name', company.companyName);
-        await page.click('Next');
-        await page.waitForText('Enter Your Password');
-        await page.fill('Password', STRONG_PASSWORD);
-        await page.click('Log In');
+        await identifyAndPassword(page, { username: company.root.username, companyName: company.companyName });
         await page.waitForText('Two-Factor Authentication');
         // A wrong code: the server's advice under the field, once, not also its short form.
         await page.fill('Authentication Code', wrongCode(company.root.totpSecret));

@@ -13,12 +13,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { describe, test } from 'node:test';
 import { grantModule, registerModule } from '../../src/modules/index.ts';
 import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
-import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { ACME_REQUEST } from '../helpers/journey.ts';
 import { discover, redeem, startAuthorization } from '../helpers/oidc.ts';
 import { enginesFromEnv, launchBrowser } from './browsers/index.ts';
 import { freePort } from './browsers/util.ts';
 import { waitUntil } from './browsers/wait.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { enterFreshCode, identifyAndPassword } from './login-page.ts';
+import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const SIGNED_IN = 'Back at the module';
@@ -88,17 +89,8 @@ for (const engine of enginesFromEnv()) {
 
         // 1. From a browser logged out of Gatehouse: the login page, then the code posted.
         const first = await signIn({}, async () => {
-          await page.waitForText('Company Name');
-          await page.fill('Username', company.root.username);
-          await page.fill('Company Name', company.companyName);
-          await page.click('Next');
-          await page.waitForText('Enter Your Password');
-          await page.fill('Password', STRONG_PASSWORD);
-          await page.click('Log In');
-          await page.waitForText('Two-Factor Authentication');
-          const { code } = await freshCode(company.root.totpSecret, enrolledStep + 1);
-          await page.fill('Authentication Code', code);
-          await page.click('Verify');
+          await identifyAndPassword(page, { username: company.root.username, companyName: company.companyName });
+          await enterFreshCode(page, company.root.totpSecret, enrolledStep);
         });
         const tokens = await redeem(config, new URL(`${callback}?${first.posted}`), first.start);
         assert.ok(tokens.id_token, 'the posted code redeems');

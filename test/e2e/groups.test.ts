@@ -15,13 +15,14 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Agent } from '../helpers/agent.ts';
 import { companyWithRootMaster, invitedMember, operatorAgent } from '../helpers/company-admin.ts';
-import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { ACME_REQUEST } from '../helpers/journey.ts';
 import { storedTestModule } from '../helpers/oidc.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { grantModule } from '../../src/modules/index.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
 import { waitUntil } from './browsers/wait.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { enterFreshCode, identifyAndPassword } from './login-page.ts';
+import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
@@ -128,16 +129,7 @@ async function waitForLauncher(agent: Agent, names: string[]) {
 /** The identifier-first login with password and a TOTP code of a step after `usedStep`. */
 async function logIn(page: BrowserPage, base: string, username: string, companyName: string, secret: string, usedStep: number, fresh = true) {
   if (fresh) await page.goto(`${base}/login`);
-  await page.waitForText('Company Name');
-  await page.fill('Username', username);
-  await page.fill('Company Name', companyName);
-  await page.click('Next');
-  await page.waitForText('Enter Your Password');
-  await page.fill('Password', STRONG_PASSWORD);
-  await page.click('Log In');
-  await page.waitForText('Two-Factor Authentication');
-  const { code } = await freshCode(secret, usedStep + 1);
-  await page.fill('Authentication Code', code);
-  await page.click('Verify');
+  await identifyAndPassword(page, { username, companyName });
+  await enterFreshCode(page, secret, usedStep);
   await page.waitForPath('/');
 }

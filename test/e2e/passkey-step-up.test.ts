@@ -15,10 +15,11 @@ import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { signedInOperator } from '../helpers/journey.ts';
 import { client, companyUser, companyWithRootMaster, grantedModule, nextTotpCode, redeem, type Person } from '../helpers/oidc.ts';
 import { until } from '../helpers/until.ts';
 import type { BrowserPage } from './browsers/index.ts';
+import { identifyAndPassword } from './login-page.ts';
 import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { addKeyInSettings, attach, PLATFORM_PASSKEY, handSessionTo, keyTab } from './virtual-authenticator.ts';
@@ -57,19 +58,8 @@ async function authorizationUrl(config: client.Configuration, redirectUri: strin
   return { url, verifier, state, nonce };
 }
 
-/** The login page's identify and password steps; the code step is what comes next. */
-async function identifyAndPassword(page: BrowserPage, who: Person) {
-  await page.waitForText('Company Name');
-  await page.fill('Username', who.username);
-  await page.fill('Company Name', who.companyName);
-  await page.click('Next');
-  await page.waitForText('Enter Your Password');
-  await page.fill('Password', STRONG_PASSWORD);
-  await page.click('Log In');
-  await page.waitForText('Two-Factor Authentication');
-}
-
 async function enterAppCode(page: BrowserPage, who: Person) {
+  await page.waitForText('Two-Factor Authentication');
   await page.fill('Authentication Code', await nextTotpCode(who.totpSecret));
   await page.click('Verify');
 }
@@ -141,6 +131,7 @@ describe('a module asks for phishing-resistant sign-in (chromium)', () => {
       await page.goto(refused.url.toString());
       await page.waitForText('Company Name');
       await identifyAndPassword(page, withoutKey);
+      await page.waitForText('Two-Factor Authentication');
       assert.ok(!(await page.text()).includes('Use a passkey or security key'), 'no key to offer');
       await enterAppCode(page, withoutKey);
       const text = await page.waitForText('This application requires a passkey or security key');

@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, approvedCompany, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
 import type { BrowserPage } from './browsers/index.ts';
+import { identifyAndPassword } from './login-page.ts';
 import { freshCode, JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY, handSessionTo, keyTab } from './virtual-authenticator.ts';
@@ -79,13 +80,7 @@ describe('passkeys and security keys in a real browser (chromium)', () => {
 
       await signOutOfBrowser(tab);
       await page.goto(`${base}/login`);
-      await page.waitForText('Company Name');
-      await page.fill('Username', company.root.username);
-      await page.fill('Company Name', company.companyName);
-      await page.click('Next');
-      await page.waitForText('Enter Your Password');
-      await page.fill('Password', STRONG_PASSWORD);
-      await page.click('Log In');
+      await identifyAndPassword(page, { username: company.root.username, companyName: company.companyName });
       await page.waitForText('Use a passkey or security key');
       await shot('code-step-offers-key');
       await page.click('Use a passkey or security key');
