@@ -15,7 +15,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 const INLINE_SCRIPT = /<script>([\s\S]*?)<\/script>/;
 
 /** The policy of the provider's self-posting page: its one script, a form that may post out, nothing else. */
-export function formPostPolicy(inlineScript: string): string {
+function formPostPolicy(inlineScript: string): string {
   const digest = createHash('sha256').update(inlineScript, 'utf8').digest('base64');
   return `default-src 'none'; script-src 'sha256-${digest}'; form-action *; frame-ancestors 'none'; base-uri 'none'`;
 }
