@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { PAGE_CSP } from '../../src/modules/oidc/pages.ts';
-import { followRedirects, rootWithGrantedModule, startAuthorization, type Person } from '../helpers/oidc.ts';
+import { client, followRedirects, rootWithGrantedModule, startAuthorization, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -25,10 +25,16 @@ function directives(policy: string | null): Map<string, string[]> {
   return new Map((policy ?? '').split(';').map((part) => part.trim().split(/\s+/)).filter(([name]) => name).map(([name, ...values]) => [name as string, values]));
 }
 
+/** An authorization asking for form_post: in the query, or pushed first (PAR), where the provider reads it from the pushed request. */
+async function formPostAuthorization(extra: Record<string, string>, pushed: boolean): Promise<URL> {
+  const start = await startAuthorization(module.config, { response_mode: 'form_post', ...extra });
+  if (!pushed) return start.url;
+  return client.buildAuthorizationUrlWithPAR(module.config, Object.fromEntries(start.url.searchParams));
+}
+
 test('the self-posting page may run its own script and post out, and nothing more', async () => {
-  for (const extra of [{}, { prompt: 'none', max_age: '0' }] as Record<string, string>[]) {
-    const start = await startAuthorization(module.config, { response_mode: 'form_post', ...extra });
-    const { final } = await followRedirects(root.agent, start.url);
+  for (const [extra, pushed] of [[{}, false], [{ prompt: 'none', max_age: '0' }, false], [{}, true]] as [Record<string, string>, boolean][]) {
+    const { final } = await followRedirects(root.agent, await formPostAuthorization(extra, pushed));
     assert.ok(final, 'the answer is a page');
     const page = String(final.body);
     assert.match(page, /<form method="post" action="http:\/\/127\.0\.0\.1:4999\/callback">/);
