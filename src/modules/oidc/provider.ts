@@ -16,6 +16,7 @@ import { isLoopbackHost } from '../redirect-uris.ts';
 import { authenticateSessionWithAccess, moduleAccessFor, type SignedInWithAccess } from '../access.ts';
 import { accountIdOf, accountOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { rememberProofsAtomically } from './replay-detection.ts';
 import { cookieInHeader, tokenShaped } from '../../http/cookies.ts';
 import { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-interaction.ts';
 import type { CarriedInBrowser } from './adapter.ts';
@@ -268,6 +269,8 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   // HTTP layer sets itself from GATEHOUSE_PUBLIC_URL and the client address it trusts
   // (see presentAsPublic in src/http/routes/oidc.ts), never from what a client sent.
   provider.proxy = true;
+  // A DPoP proof or client assertion is taken once, by one atomic write (replay-detection.ts).
+  rememberProofsAtomically(provider, deps.db, deps.clock);
 
   // Client secrets are stored as keyed hashes; hash what the client presents, then
   // compare in constant time. The stored hash is read with the client on every request
