@@ -11,6 +11,7 @@ import type Provider from 'oidc-provider';
 import type { Db } from '../../storage/index.ts';
 import { leasedJobs } from '../../storage/leased-jobs.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
+import { sweepExpiredRecords } from '../oidc/expired-records.ts';
 
 const BATCH = 20;
 /** Housekeeping (below) runs at most this often. */
@@ -74,12 +75,14 @@ export function createBackchannelWorker(deps: {
 
   let lastSweep = 0;
   /**
-   * Bindings of grants that are gone (expired, revoked, or of sessions that timed out
-   * and were never ended by anyone) and old delivered notices are removed now and then.
+   * The provider's expired records (expired-records.ts), the bindings of grants that are
+   * gone (expired, revoked, or of sessions that timed out and were never ended by anyone)
+   * and old delivered notices are removed now and then.
    */
   async function sweep(now: number) {
     if (now - lastSweep < SWEEP_EVERY_MS) return;
     lastSweep = now;
+    await sweepExpiredRecords(db, now);
     await db
       .deleteFrom('module_grant_sessions')
       .where(({ not, exists, selectFrom }) =>
