@@ -167,18 +167,14 @@ export async function createOidcService(
       if (batch) batch.audit(event);
       else void recordAudit(deps.db, deps.clock(), event).catch((error) => options.onError?.(error));
     });
-    // Confirming "Log Out" on the provider's logout page (RP-initiated logout) logs out of
-    // Gatehouse too, before the browser is redirected; "Stay Logged In" leaves the module
-    // only. A post-middleware, so the session is gone by the time the redirect is sent.
+    // Headers of the provider's answers, in one post-middleware (it runs for every token
+    // request too): the public documents' cache lifetime, and the form_post page's own
+    // policy, since that page posts to the module (form-post-page.ts).
     provider.use(async (ctx, next) => {
       await next();
       const route = (ctx as unknown as Partial<KoaContextWithOIDC>).oidc?.route;
       const maxAge = route === undefined ? undefined : PUBLIC_MAX_AGE_S[route];
       if (maxAge !== undefined && ctx.status === 200) ctx.set('cache-control', `public, max-age=${maxAge}`);
-    });
-    // The form_post answer's page posts to the module: its own policy (form-post-page.ts).
-    provider.use(async (ctx, next) => {
-      await next();
       giveFormPostPageItsPolicy(ctx);
     });
     // Only a click on Gatehouse's own confirmation page ends the session. For a browser
@@ -196,6 +192,9 @@ export async function createOidcService(
       ctx.type = 'html';
       ctx.body = logoutPage(logoutForm(oidc.urlFor('end_session_confirm'), secret), oidc.client?.clientName);
     });
+    // Confirming "Log Out" on the provider's logout page (RP-initiated logout) logs out of
+    // Gatehouse too, before the browser is redirected; "Stay Logged In" leaves the module
+    // only. A post-middleware, so the session is gone by the time the redirect is sent.
     provider.use(async (ctx, next) => {
       await next();
       const { oidc } = ctx as unknown as Partial<KoaContextWithOIDC>;
