@@ -3,7 +3,8 @@
 // tokens bound to it, usable only with a fresh proof by that key. A proof is single use:
 // oidc-provider remembers each proof's jti, and the same proof sent again, one after the
 // other or many at once, is refused every time but the first (the remembering is one
-// atomic insert: src/modules/oidc/replay-detection.ts). Both databases.
+// atomic insert: src/modules/oidc/replay-detection.ts), at userinfo and at the token
+// endpoint. Both databases.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -23,11 +24,11 @@ async function signInWithKey(module: Module, root: Person, DPoP: client.DPoPHand
   return client.authorizationCodeGrant(module.config, callback, { pkceCodeVerifier: start.verifier, expectedState: start.state, expectedNonce: start.nonce }, undefined, { DPoP });
 }
 
-/** One DPoP proof, made by hand so that the same proof can be sent more than once. */
-async function proofFor(key: ReturnType<typeof generateKeyPairSync>, method: string, url: string, accessToken: string) {
+/** One DPoP proof, made by hand so that the same proof can be sent more than once; with the access token it goes with, if any. */
+async function proofFor(key: ReturnType<typeof generateKeyPairSync>, method: string, url: string, accessToken?: string) {
   const jwk = await exportJWK(key.publicKey);
-  const ath = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken))).toString('base64url');
-  return new SignJWT({ htm: method, htu: url, ath })
+  const ath = accessToken === undefined ? undefined : Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken))).toString('base64url');
+  return new SignJWT({ htm: method, htu: url, ...(ath ? { ath } : {}) })
     .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk })
     .setIssuedAt()
     .setJti(randomUUID())
@@ -49,6 +50,19 @@ for (const engine of await enginesUnderTest()) {
       publicModule = await grantedModule(server, operator.agent, root.companyId, { name: 'Bound App', clientType: 'public' });
     });
     after(() => server.close());
+
+    const tokenEndpoint = () => `${server.baseUrl}/oidc/token`;
+    /** A token request of the confidential module, with this DPoP proof. */
+    const tokenRequest = (proof: string, form: Record<string, string>) =>
+      fetch(tokenEndpoint(), {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${confidential.module.clientId}:${confidential.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          dpop: proof,
+        },
+        body: new URLSearchParams(form),
+      });
 
     test('the tokens are bound to the key: userinfo with its proof, not as a bearer token; introspection names the key', async () => {
       const keyPair = await client.randomDPoPKeyPair('ES256');
@@ -81,19 +95,11 @@ for (const engine of await enginesUnderTest()) {
       const { callback } = await followRedirects(root.agent, start.url);
       assert.ok(callback);
       // The code exchange with a proof by this key, made by hand too.
-      const tokenProof = await new SignJWT({ htm: 'POST', htu: `${server.baseUrl}/oidc/token` })
-        .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: await exportJWK(key.publicKey) })
-        .setIssuedAt()
-        .setJti(randomUUID())
-        .sign(key.privateKey);
-      const exchange = await fetch(`${server.baseUrl}/oidc/token`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${confidential.module.clientId}:${confidential.clientSecret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-          dpop: tokenProof,
-        },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, redirect_uri: `${callback.origin}${callback.pathname}`, code_verifier: start.verifier }),
+      const exchange = await tokenRequest(await proofFor(key, 'POST', tokenEndpoint()), {
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code') as string,
+        redirect_uri: `${callback.origin}${callback.pathname}`,
+        code_verifier: start.verifier,
       });
       assert.equal(exchange.status, 200, await exchange.clone().text());
       const { access_token: accessToken } = (await exchange.json()) as { access_token: string };
@@ -113,6 +119,24 @@ for (const engine of await enginesUnderTest()) {
           `one copy taken, the rest refused (${statuses.join(', ')})`,
         );
         assert.ok(statuses.every((status) => status === 200 || status === 401), statuses.join(', '));
+      }
+    });
+
+    test('at the token endpoint too: of many copies of one proof sent with a client credentials request at once, exactly one gets a token', async () => {
+      const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      // The module's client credentials are remembered after the first request (remembered-modules.ts): both paths.
+      for (let round = 0; round < 2; round++) {
+        const proof = await proofFor(key, 'POST', tokenEndpoint());
+        const answers = await Promise.all(Array.from({ length: 12 }, () => tokenRequest(proof, { grant_type: 'client_credentials' })));
+        const statuses = answers.map((answer) => answer.status);
+        assert.deepEqual(
+          statuses.filter((status) => status === 200),
+          [200],
+          `one copy taken, the rest refused (${statuses.join(', ')})`,
+        );
+        assert.ok(statuses.every((status) => status === 200 || status === 400), statuses.join(', '));
+        const taken = (await answers[statuses.indexOf(200)]?.json()) as { token_type: string };
+        assert.equal(taken.token_type, 'DPoP');
       }
     });
   });

@@ -1,10 +1,12 @@
 // Proofs that may be used once: a DPoP proof (RFC 9449 §11.1, which discovery advertises)
 // and a client assertion, remembered by their `jti` until they could no longer be accepted.
 // oidc-provider's ReplayDetection.unique looks the record up, then saves it: two requests
-// carrying the same proof can both find nothing and both be let through (seen on
-// PostgreSQL: two of twelve copies sent at once). Here the proof is remembered by one
-// statement, which writes a row only for a first use (or over a record whose time is up),
-// and the proof is new only if it did. The same rule as every other single-use thing.
+// carrying the same proof can both find nothing and both be let through (seen: two of
+// twelve copies sent to userinfo at once on PostgreSQL; several at the token endpoint on
+// both databases, where the save waited in the request's write batch). Here the proof is
+// remembered at once, by one statement outside any batch, which writes a row only for a
+// first use (or over a record whose time is up), and the proof is new only if it did. The
+// same rule as every other single-use thing.
 import { createHash } from 'node:crypto';
 import type { Provider } from 'oidc-provider';
 import type { Clock } from '../../shared/clock.ts';
