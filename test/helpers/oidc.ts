@@ -220,15 +220,20 @@ export async function rootWithGrantedModule(server: TestServer) {
 
 /** Another user of the company: created, signed up through a link, logged in with 2FA. */
 export async function companyUser(server: TestServer, company: Person, username: string, role: Role = 'user'): Promise<Person> {
+  const person = await signedUpUser(server, company, username, role);
+  const agent = server.agent();
+  const { totpSecret } = await logIn(server, agent, person);
+  markTotpUsed(totpSecret);
+  return { ...person, agent, companyId: company.companyId, totpSecret };
+}
+
+/** Another user of the company, created and signed up through a link (password set), who has not logged in yet: 2FA not set up. */
+export async function signedUpUser(server: TestServer, company: Pick<Person, 'companyId' | 'companyName'>, username: string, role: Role = 'user') {
   const { db } = server.gatehouse.deps;
   const user = await createUser(db, company.companyId, { username, email: `${username}@users.test`, displayName: username, role }, Date.now());
   const link = await issueSignupLink(db, company.companyId, user.id, Date.now(), 3_600_000);
   await signUp(server, `${server.baseUrl}/signup/${link.token}`);
-  const agent = server.agent();
-  const person = { username, companyName: company.companyName, password: STRONG_PASSWORD };
-  const { totpSecret } = await logIn(server, agent, person);
-  markTotpUsed(totpSecret);
-  return { ...person, agent, companyId: company.companyId, totpSecret };
+  return { username, companyName: company.companyName, password: STRONG_PASSWORD };
 }
 
 /** The provider's published keys, fetched the way a module does. */

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { companyUser, followRedirects, logInAgain, REDIRECT_URI, redeem, rootWithGrantedModule, startAuthorization, type grantedModule, type Person } from '../helpers/oidc.ts';
+import { companyUser, followRedirects, logInAgain, REDIRECT_URI, redeem, rootWithGrantedModule, signedUpUser, startAuthorization, type grantedModule, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createUser, issueSignupLink } from '../../src/users/index.ts';
-import { signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { STRONG_PASSWORD } from '../helpers/journey.ts';
 import { totpAt } from '../helpers/totp.ts';
 
 const SESSION_COOKIE = 'gh_session';
@@ -51,10 +50,7 @@ test('a browser with no Gatehouse session is sent straight to the login page, an
 });
 
 test("a user's first login, begun at a module: the 2FA enrollment's Done goes back to the module", async () => {
-  const { db } = server.gatehouse.deps;
-  const newcomer = await createUser(db, root.companyId, { username: 'newcomer', email: 'newcomer@users.test', displayName: 'Newcomer', role: 'user' }, Date.now());
-  const link = await issueSignupLink(db, root.companyId, newcomer.id, Date.now(), 3_600_000);
-  await signUp(server, `${server.baseUrl}/signup/${link.token}`);
+  await signedUpUser(server, root, 'newcomer');
 
   const browser = server.agent();
   const { start, next } = await authorize(browser);
