@@ -14,11 +14,13 @@ export const EXPIRED_RECORDS_PER_DELETE = 500;
 /** A record stays this long past its expiry, so nothing at the edge of its time races its removal. */
 export const EXPIRED_RECORD_GRACE_MS = 10 * 60_000;
 
-/** Deletes the records expired before `now` (less the grace), in bounded statements; returns how many went. */
-export async function sweepExpiredRecords(db: Queryable, now: number, maxDeletes = 200): Promise<number> {
+/** Statements per sweep at most (100,000 rows): a larger backlog goes over the next sweeps. */
+const DELETES_PER_SWEEP = 200;
+
+/** Deletes the records expired before `now` (less the grace), in bounded statements. */
+export async function sweepExpiredRecords(db: Queryable, now: number): Promise<void> {
   const before = now - EXPIRED_RECORD_GRACE_MS;
-  let removed = 0;
-  for (let round = 0; round < maxDeletes; round++) {
+  for (let round = 0; round < DELETES_PER_SWEEP; round++) {
     // The oldest expired rows first, by the expiry index; (model, id) is the primary key.
     const batch = db
       .selectFrom('oidc_records')
@@ -30,10 +32,7 @@ export async function sweepExpiredRecords(db: Queryable, now: number, maxDeletes
       .deleteFrom('oidc_records')
       .where(sql<boolean>`(${sql.ref('model')}, ${sql.ref('id')}) in (${batch})`)
       .executeTakeFirst();
-    const count = Number(result.numDeletedRows);
-    removed += count;
-    if (count < EXPIRED_RECORDS_PER_DELETE) break;
+    if (Number(result.numDeletedRows) < EXPIRED_RECORDS_PER_DELETE) return;
     await yieldToRequests();
   }
-  return removed;
 }
