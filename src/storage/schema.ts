@@ -298,6 +298,14 @@ export interface LoginThrottleTable {
   failures: number;
 }
 
+/** Mail sent per recipient key in the current window (migration 0018, src/mail/send-caps.ts). */
+export interface MailCapsTable {
+  /** SHA-256 of the cap's key (it may name an address): the table holds no address. */
+  key_hash: string;
+  window_start: number;
+  sent: number;
+}
+
 /** Which Gatehouse browser session a module grant (and so its tokens) came from. */
 export interface ModuleGrantSessionsTable {
   grant_id: string;
@@ -447,6 +455,7 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   approvals: ApprovalsTable;
   login_throttle: LoginThrottleTable;
+  mail_caps: MailCapsTable;
   module_grant_sessions: ModuleGrantSessionsTable;
   backchannel_outbox: BackchannelOutboxTable;
   invitation_mail: InvitationMailTable;

@@ -1,12 +1,9 @@
 // Forgot company name: one email to the address, listing the companies where it belongs
-// to an active user. The answer to the request is the same whether any exist.
+// to an active user, at most one a minute per address (mail/send-caps.ts). The answer to
+// the request is the same whether any exist.
 import { recordAudit } from '../audit/index.ts';
-import { companyNamesEmail, enqueueMail } from '../mail/index.ts';
+import { companyNamesCap, companyNamesEmail, enqueueMail, takeMailSlot } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-
-const SUBJECT = companyNamesEmail({ accounts: [] }).subject;
-/** At most one such email a minute per address, so the form cannot flood a mailbox. */
-const RESEND_AFTER_MS = 60_000;
 
 export async function sendCompanyNames(deps: CoreDeps, email: string, meta: RequestMeta) {
   const address = email.toLowerCase();
@@ -22,15 +19,8 @@ export async function sendCompanyNames(deps: CoreDeps, email: string, meta: Requ
     .execute();
   const sent = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    const recent = await tx
-      .selectFrom('outbox')
-      .select('id')
-      .where((eb) => eb(eb.fn('lower', ['recipient']), '=', address))
-      .where('subject', '=', SUBJECT)
-      .where('created_at', '>', now - RESEND_AFTER_MS)
-      .executeTakeFirst();
     const first = accounts[0];
-    const outcome = !first ? 'no_match' : recent ? 'throttled' : 'sent';
+    const outcome = !first ? 'no_match' : (await takeMailSlot(tx, companyNamesCap(address), now)) ? 'sent' : 'throttled';
     if (first && outcome === 'sent') {
       const mail = companyNamesEmail({ accounts: accounts.map(({ companyName, username }) => ({ companyName, username })) });
       await enqueueMail(tx, deps.secrets, now, { companyId: null, to: first.email, ...mail });

@@ -7,7 +7,7 @@ import { recordAudit } from '../audit/index.ts';
 import { findCompanyByName } from '../companies/store.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { activeProvider } from '../login/index.ts';
-import { enqueueMail, passwordManagedEmail, passwordResetEmail, securityNoticeEmail } from '../mail/index.ts';
+import { enqueueMail, passwordManagedEmail, passwordResetCap, passwordResetEmail, securityNoticeEmail, takeMailSlot } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { endUserAccess } from './access.ts';
 import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
@@ -16,8 +16,6 @@ import { findUserByUsername } from './store.ts';
 import { NO_SUCH_ID } from '../shared/no-such-id.ts';
 
 export const RESET_LINK_TTL_MS = 3_600_000;
-/** At most one reset email a minute per user, so the form cannot flood a mailbox. */
-const RESEND_AFTER_MS = 60_000;
 /** Sends a reset link when the user exists and is active; otherwise does nothing visible. */
 export async function requestPasswordReset(deps: CoreDeps, input: { username: string; companyName: string }, meta: RequestMeta) {
   const company = await findCompanyByName(deps.db, input.companyName);
@@ -30,28 +28,10 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
   const provider = federated ? await activeProvider(deps.db, federated.company_id) : undefined;
   const sent = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    const recent = eligible
-      ? await tx
-          .selectFrom('action_links')
-          .select('id')
-          .where('company_id', '=', eligible.company_id)
-          .where('user_id', '=', eligible.id)
-          .where('purpose', '=', 'reset_password')
-          .where('created_at', '>', now - RESEND_AFTER_MS)
-          .executeTakeFirst()
-      : undefined;
-    // The same one-a-minute cap, counted on the audit trail (no link is made for these).
-    const toldRecently = federated
-      ? await tx
-          .selectFrom('audit_events')
-          .select('id')
-          .where('company_id', '=', federated.company_id)
-          .where('target', '=', federated.id)
-          .where('action', '=', 'password.reset_requested')
-          .where('created_at', '>', now - RESEND_AFTER_MS)
-          .executeTakeFirst()
-      : undefined;
-    const outcome = federated ? (toldRecently ? 'throttled' : 'managed_by_provider') : !eligible ? (user ? 'not_active' : 'no_match') : recent ? 'throttled' : 'sent';
+    // One mail a minute per user, whichever of the two it is (send-caps.ts: atomic).
+    const asker = eligible ?? federated;
+    const slot = asker ? await takeMailSlot(tx, passwordResetCap(asker.id), now) : false;
+    const outcome = federated ? (slot ? 'managed_by_provider' : 'throttled') : !eligible ? (user ? 'not_active' : 'no_match') : slot ? 'sent' : 'throttled';
     if (federated && company && outcome === 'managed_by_provider') {
       const mail = passwordManagedEmail({ companyName: company.name, username: federated.username, providerName: provider?.name ?? null });
       await enqueueMail(tx, deps.secrets, now, { companyId: company.id, to: federated.email, ...mail });

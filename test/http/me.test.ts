@@ -120,6 +120,25 @@ for (const engine of await enginesUnderTest()) describe(`My Settings (${engine})
     assert.equal(profile.body.email, m.email);
   });
 
+  test('email change confirmations: five an hour per user, also when the last ones are asked for at once; then nothing is sent', async () => {
+    const m = await tenants.member();
+    const ask = (agent: typeof m.agent, i: number) => agent.post('/api/me/email', { email: `cap-${i}-${m.username}@elsewhere.test`, password: m.password });
+    const sentTo = async () =>
+      (await server.gatehouse.deps.db.selectFrom('outbox').select('recipient').where('recipient', 'like', `cap-%-${m.username}@elsewhere.test`).execute()).length;
+    for (const i of [0, 1, 2]) assert.equal((await ask(m.agent, i)).status, 200);
+    // Five at once (as many password proofs as may run together): two fit under the cap.
+    const answers = await Promise.all([3, 4, 5, 6, 7].map((i) => ask(m.agent, i)));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 429, 429, 429]);
+    for (const refused of answers.filter((a) => a.status === 429)) assert.equal(refused.body.error.code, 'email.rate_limited');
+    assert.equal(await sentTo(), 5, 'five confirmations, none for the refused requests');
+    const sixth = await ask(m.agent, 8);
+    assert.equal(sixth.body.error?.code, 'email.rate_limited');
+    assert.equal(await sentTo(), 5);
+    server.clock.advance(3_600_000 + 1000);
+    assert.equal((await ask(await anotherBrowser(m), 9)).status, 200, 'the next hour has room again');
+    assert.equal(await sentTo(), 6);
+  });
+
   test('password change: the current password is required, and the new one must pass the rule', async () => {
     const m = await tenants.member();
     const change = (body: Record<string, unknown>) => m.agent.post('/api/me/password', body);
