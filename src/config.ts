@@ -30,6 +30,7 @@ const envSchema = z.object({
   GATEHOUSE_LINK_TTL_HOURS: positiveInt.max(24 * 30).default(24 * 7),
   GATEHOUSE_INVITES_PER_INVITER_HOUR: positiveInt.max(100_000).default(50),
   GATEHOUSE_INVITES_PER_COMPANY_DAY: positiveInt.max(1_000_000).default(200),
+  GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR: positiveInt.max(1_000_000).default(10),
   GATEHOUSE_API_RATE_LIMIT: positiveInt.max(1_000_000).default(600),
   GATEHOUSE_TRUST_PROXY: z.string().default(''),
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
@@ -64,6 +65,8 @@ export type Config = Readonly<{
   linkTtlMs: number;
   /** Invitation emails (invites and resends) allowed per inviter per hour and per company per day. */
   inviteLimits: { perInviterHour: number; perCompanyDay: number };
+  /** Public account requests a client network may file in an hour. */
+  accountRequestsPerHour: number;
   /** Requests per minute each API client may make to /api/v1. */
   apiRateLimit: number;
   /** Which proxies may say who the client is (X-Forwarded-For); see docs/CONFIG.md. */
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.GATEHOUSE_SMTP_URL,
     linkTtlMs: e.GATEHOUSE_LINK_TTL_HOURS * 3_600_000,
     inviteLimits: { perInviterHour: e.GATEHOUSE_INVITES_PER_INVITER_HOUR, perCompanyDay: e.GATEHOUSE_INVITES_PER_COMPANY_DAY },
+    accountRequestsPerHour: e.GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR,
     apiRateLimit: e.GATEHOUSE_API_RATE_LIMIT,
     trustProxy,
     logLevel: e.GATEHOUSE_LOG_LEVEL,

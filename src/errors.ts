@@ -56,6 +56,10 @@ const registry = {
     status: 409,
     message: 'The Root Master role can only go to an active user who has set up two-factor authentication.',
   },
+  'account_request.rate_limited': {
+    status: 429,
+    message: 'Too many account requests came from your network in the last hour. Try again later, or contact the Gatehouse operator.',
+  },
   'email.rate_limited': {
     status: 429,
     message: 'Too many email change requests in the last hour. Use a link already sent, or try again later.',

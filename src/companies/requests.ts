@@ -3,7 +3,7 @@
 // carries its age and an urgency the console can show.
 import { newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
-import { isUniqueViolation, type Queryable } from '../storage/index.ts';
+import { isUniqueViolation, takeRateSlot, type Queryable, type RateCap } from '../storage/index.ts';
 import type { AccountRequestsTable } from '../storage/schema.ts';
 import { caseKey, nameKey, tidyName } from '../shared/text.ts';
 import { assertCompanyName, companyNameTaken } from './store.ts';
@@ -31,8 +31,14 @@ export async function submitAccountRequest(
   input: AccountRequestInput,
   source: 'public' | 'operator',
   now: number,
+  /** The public form's cap per client network: taken with the insert, so a refused request gives its slot back. */
+  cap?: RateCap,
 ): Promise<AccountRequestsTable> {
   assertCompanyName(input.companyName);
+  if (cap) return db.transaction().execute(async (tx) => {
+    if (!(await takeRateSlot(tx, cap, now))) throw new GatehouseError('account_request.rate_limited');
+    return submitAccountRequest(tx, input, source, now);
+  });
   if (await companyNameTaken(db, input.companyName)) throw new GatehouseError('company.name_taken');
   const row: AccountRequestsTable = {
     id: newId(),

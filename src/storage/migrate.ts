@@ -19,7 +19,7 @@ import * as groups from './migrations/0014_groups.ts';
 import * as companySso from './migrations/0015_company_sso.ts';
 import * as oneNameKey from './migrations/0016_one_name_key.ts';
 import * as attemptHolds from './migrations/0017_attempt_holds.ts';
-import * as mailCaps from './migrations/0018_mail_caps.ts';
+import * as rateCaps from './migrations/0018_rate_caps.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -39,7 +39,7 @@ export const migrations: Record<string, Migration> = {
   '0015_company_sso': companySso,
   '0016_one_name_key': oneNameKey,
   '0017_attempt_holds': attemptHolds,
-  '0018_mail_caps': mailCaps,
+  '0018_rate_caps': rateCaps,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -298,12 +298,12 @@ export interface LoginThrottleTable {
   failures: number;
 }
 
-/** Mail sent per recipient key in the current window (migration 0018, src/mail/send-caps.ts). */
-export interface MailCapsTable {
+/** Uses per key in the current window (migration 0018, src/storage/rate-caps.ts). */
+export interface RateCapsTable {
   /** SHA-256 of the cap's key (it may name an address): the table holds no address. */
   key_hash: string;
   window_start: number;
-  sent: number;
+  used: number;
 }
 
 /** Which Gatehouse browser session a module grant (and so its tokens) came from. */
@@ -455,7 +455,7 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   approvals: ApprovalsTable;
   login_throttle: LoginThrottleTable;
-  mail_caps: MailCapsTable;
+  rate_caps: RateCapsTable;
   module_grant_sessions: ModuleGrantSessionsTable;
   backchannel_outbox: BackchannelOutboxTable;
   invitation_mail: InvitationMailTable;

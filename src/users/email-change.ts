@@ -6,11 +6,11 @@
 // for from a stolen session must not outlive the victim's recovery.
 import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
-import { confirmEmailChangeEmail, emailChangeCap, emailChangeNoticeEmail, enqueueMail, takeMailSlot } from '../mail/index.ts';
+import { confirmEmailChangeEmail, emailChangeCap, emailChangeNoticeEmail, enqueueMail } from '../mail/index.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
-import type { Queryable } from '../storage/index.ts';
+import { takeRateSlot, type Queryable } from '../storage/index.ts';
 import { requireCurrentPassword } from './self-service.ts';
 
 export const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
@@ -23,8 +23,8 @@ export async function requestEmailChange(deps: CoreDeps, me: SignedIn, input: { 
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     // Each request mails an address the user typed: capped, so a signed-in user cannot
-    // use Gatehouse's mail domain to flood someone (send-caps.ts).
-    if (!(await takeMailSlot(tx, emailChangeCap(me.userId), now))) throw new GatehouseError('email.rate_limited');
+    // use Gatehouse's mail domain to flood someone (mail/send-caps.ts).
+    if (!(await takeRateSlot(tx, emailChangeCap(me.userId), now))) throw new GatehouseError('email.rate_limited');
     const link = await issueAccountLink(
       tx,
       { companyId: me.companyId, userId: me.userId, purpose: 'confirm_email', data: input.email },

@@ -2,8 +2,9 @@
 // to an active user, at most one a minute per address (mail/send-caps.ts). The answer to
 // the request is the same whether any exist.
 import { recordAudit } from '../audit/index.ts';
-import { companyNamesCap, companyNamesEmail, enqueueMail, takeMailSlot } from '../mail/index.ts';
+import { companyNamesCap, companyNamesEmail, enqueueMail } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { takeRateSlot } from '../storage/index.ts';
 
 export async function sendCompanyNames(deps: CoreDeps, email: string, meta: RequestMeta) {
   const address = email.toLowerCase();
@@ -20,7 +21,7 @@ export async function sendCompanyNames(deps: CoreDeps, email: string, meta: Requ
   const sent = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const first = accounts[0];
-    const outcome = !first ? 'no_match' : (await takeMailSlot(tx, companyNamesCap(address), now)) ? 'sent' : 'throttled';
+    const outcome = !first ? 'no_match' : (await takeRateSlot(tx, companyNamesCap(address), now)) ? 'sent' : 'throttled';
     if (first && outcome === 'sent') {
       const mail = companyNamesEmail({ accounts: accounts.map(({ companyName, username }) => ({ companyName, username })) });
       await enqueueMail(tx, deps.secrets, now, { companyId: null, to: first.email, ...mail });

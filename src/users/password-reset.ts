@@ -7,8 +7,9 @@ import { recordAudit } from '../audit/index.ts';
 import { findCompanyByName } from '../companies/store.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { activeProvider } from '../login/index.ts';
-import { enqueueMail, passwordManagedEmail, passwordResetCap, passwordResetEmail, securityNoticeEmail, takeMailSlot } from '../mail/index.ts';
+import { enqueueMail, passwordManagedEmail, passwordResetCap, passwordResetEmail, securityNoticeEmail } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { takeRateSlot } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
 import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
 import { requireAcceptablePassword } from './new-password.ts';
@@ -28,9 +29,9 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
   const provider = federated ? await activeProvider(deps.db, federated.company_id) : undefined;
   const sent = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    // One mail a minute per user, whichever of the two it is (send-caps.ts: atomic).
+    // One mail a minute per user, whichever of the two it is (mail/send-caps.ts).
     const asker = eligible ?? federated;
-    const slot = asker ? await takeMailSlot(tx, passwordResetCap(asker.id), now) : false;
+    const slot = asker ? await takeRateSlot(tx, passwordResetCap(asker.id), now) : false;
     const outcome = federated ? (slot ? 'managed_by_provider' : 'throttled') : !eligible ? (user ? 'not_active' : 'no_match') : slot ? 'sent' : 'throttled';
     if (federated && company && outcome === 'managed_by_provider') {
       const mail = passwordManagedEmail({ companyName: company.name, username: federated.username, providerName: provider?.name ?? null });

@@ -65,6 +65,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       GATEHOUSE_SMTP_URL: mail.url,
       GATEHOUSE_MAIL_FROM: 'Gatehouse <noreply@gatehouse.test>',
       GATEHOUSE_ARGON2_MAX_CONCURRENCY: '2',
+      // Every test company is asked for from this one address; the cap has its own test.
+      GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR: '100000',
       ...options.env,
       ...(options.mailbox ? { GATEHOUSE_SMTP_URL: undefined } : {}),
     });

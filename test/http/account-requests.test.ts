@@ -117,3 +117,56 @@ for (const engine of await enginesUnderTest()) describe(`company account request
     assert.equal((await operator.get('/api/operator/companies')).status, 200, 'the companies table is still there');
   });
 });
+
+// The public form is capped per client network, so a script cannot fill the operator's
+// queue: an IPv4 address, or an IPv6 /64, counted atomically (also when raced), a refused
+// request not counted, and an operator's own requests never capped.
+for (const engine of await enginesUnderTest()) describe(`company account requests, the cap per network (${engine})`, () => {
+  const PER_HOUR = 3;
+  let server: TestServer;
+  let operator: Agent;
+  let serial = 0;
+  before(async () => {
+    // One proxy in front (GATEHOUSE_TRUST_PROXY=1), so each request can come from the address it names.
+    server = await startTestServer({ engine, env: { GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR: String(PER_HOUR), GATEHOUSE_TRUST_PROXY: '1' } });
+    operator = (await signedInOperator(server)).agent;
+  });
+  after(() => server.close());
+
+  const ask = (address: string, name = `Capped Co ${++serial}`) =>
+    server.agent().post('/api/account-requests', request(name), { 'x-forwarded-for': address });
+  const pendingNamed = async (prefix: string) =>
+    ((await operator.get('/api/operator/requests?status=pending')).body.requests as any[]).filter((r) => r.companyName.startsWith(prefix)).length;
+
+  test('concurrent requests from one address: exactly the cap is filed, the rest get 429 and file nothing', async () => {
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => ask('198.51.100.7', `Raced Co ${i}`)));
+    const statuses = answers.map((a) => a.status).sort();
+    assert.deepEqual(statuses, [...Array(PER_HOUR).fill(201), ...Array(10 - PER_HOUR).fill(429)]);
+    for (const refused of answers.filter((a) => a.status === 429)) assert.equal(refused.body.error.code, 'account_request.rate_limited');
+    assert.equal(await pendingNamed('Raced Co'), PER_HOUR);
+    assert.equal((await ask('198.51.100.8')).status, 201, 'another address has its own count');
+  });
+
+  test('an IPv6 client counts as its /64, however its addresses are written', async () => {
+    const spellings = ['2001:db8:1:2::1', '2001:db8:1:2:ffff::9', '2001:0db8:0001:0002:0000:0000:0000:0abc', '2001:DB8:1:2::DEAD'];
+    const answers = [];
+    for (const address of spellings) answers.push((await ask(address)).status);
+    assert.deepEqual(answers, [201, 201, 201, 429]);
+    assert.equal((await ask('2001:db8:1:3::1')).status, 201, 'the next /64 is another network');
+  });
+
+  test('a request refused for its name gives its slot back; an operator is never capped', async () => {
+    assert.equal((await ask('203.0.113.5', 'Taken Co')).status, 201);
+    for (let i = 0; i < PER_HOUR + 2; i++) assert.equal((await ask('203.0.113.5', 'Taken Co')).status, 409, 'name taken');
+    assert.equal((await ask('203.0.113.5')).status, 201);
+    assert.equal((await ask('203.0.113.5')).status, 201);
+    assert.equal((await ask('203.0.113.5')).status, 429);
+    for (let i = 0; i < PER_HOUR + 1; i++) assert.equal((await operator.post('/api/operator/requests', request(`Operator Co ${i}`))).status, 201);
+  });
+
+  test('an hour later the address has room again', async () => {
+    assert.equal((await ask('198.51.100.7')).status, 429);
+    server.clock.advance(3_600_000 + 1000);
+    assert.equal((await ask('198.51.100.7')).status, 201);
+  });
+});

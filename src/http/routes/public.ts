@@ -6,6 +6,7 @@ import { tokenParams } from '../../contract/common.ts';
 import { completeSignup, describeSignupLink } from '../../users/index.ts';
 import { forAudience } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
+import { clientNetwork } from '../client-ip.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
 
@@ -16,7 +17,11 @@ export function publicRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/account-requests',
       { schema: { summary: 'Ask for a company account', body: accountRequestBody, response: { 201: accountRequestCreated } } },
       async (request, reply) => {
-        const created = await submitAccountRequest(deps.db, request.body, 'public', deps.clock());
+        // Anyone may ask, so each client network may ask only so often: the operator's queue
+        // is not a place a script can fill.
+        const network = clientNetwork(requestMeta(request).ip ?? 'unknown');
+        const cap = { key: `account-requests:${network}`, limit: deps.config.accountRequestsPerHour, windowMs: 3_600_000 };
+        const created = await submitAccountRequest(deps.db, request.body, 'public', deps.clock(), cap);
         return reply.status(201).send({ id: created.id, status: created.status });
       },
     );
