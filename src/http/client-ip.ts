@@ -94,16 +94,6 @@ export function normalizeAddress(text: string | null | undefined): string | null
 }
 const NORMALIZED_KEPT = 4096;
 
-/**
- * The network one client holds, for counting what it asks for: an IPv4 address itself,
- * an IPv6 address's /64 (a single host is routinely given a whole /64, so counting its
- * addresses one by one would count nothing). `address` is a normalized address.
- */
-export function clientNetwork(address: string): string {
-  const parsed = parseAddress(address);
-  if (!parsed || parsed.kind() === 'ipv4') return address;
-  return `${(parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
-}
 const normalized = new Map<string, string | null>();
 
 /**

@@ -293,6 +293,7 @@ export interface ApprovalsTable {
 }
 
 export interface LoginThrottleTable {
+  /** The client network counted (src/shared/client-network.ts: an IPv4 address, an IPv6 /64), or 'unknown'. */
   ip: string;
   window_start: number;
   failures: number;

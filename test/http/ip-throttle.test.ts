@@ -42,4 +42,39 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(later.body.step, 'enroll');
     });
   });
+
+  // An IPv6 host can use any address of its /64: a sprayer that takes a new one for every
+  // guess is still one client. One proxy in front, so each request comes from the address it names.
+  describe(`per-address throttling counts an IPv6 client's /64 (${engine})`, () => {
+    let server: TestServer;
+    let username: string;
+    before(async () => {
+      server = await startTestServer({ engine, env: { GATEHOUSE_TRUST_PROXY: '1' } });
+      const operator = await signedInOperator(server);
+      const company = await approvedCompany(server, operator.agent);
+      await signUp(server, company.link);
+      username = company.username;
+    });
+    after(() => server.close());
+
+    const attempt = async (user: string, password: string, address: string) => {
+      const agent = server.agent();
+      const from = { 'x-forwarded-for': address };
+      await agent.post('/api/login/identify', { username: user, companyName: ACME_REQUEST.companyName }, from);
+      return agent.post('/api/login/password', { password }, from);
+    };
+
+    test('a new address of the same /64 for every guess is throttled like one address; the next /64 is not', async () => {
+      for (let i = 0; i < IP_MAX_FAILURES; i++) {
+        // Spelled every way an address can be: full, compressed, upper case.
+        const address = i % 3 === 0 ? `2001:db8:77:1:${i.toString(16)}::1` : i % 3 === 1 ? `2001:0DB8:0077:0001:0000:0000:${i.toString(16)}:0001` : `2001:db8:77:1::${((i * 7919) % 0x10000).toString(16)}`;
+        assert.equal((await attempt(`user${i}`, 'Spring-2026-Guess!', address)).status, 401, `attempt ${i} from ${address}`);
+      }
+      const throttled = await attempt(username, STRONG_PASSWORD, '2001:db8:77:1:ffff:ffff:ffff:fffe');
+      assert.equal(throttled.status, 429, 'another address of the /64 waits too');
+      assert.equal(throttled.body.error.code, 'request.rate_limited');
+      const neighbour = await attempt(username, STRONG_PASSWORD, '2001:db8:77:2::1');
+      assert.equal(neighbour.status, 200, 'the next /64 is another client');
+    });
+  });
 }

@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { submitAccountRequest } from '../../companies/index.ts';
 import { accountRequestBody, accountRequestCreated, newPasswordBody, nextPage, signupLink } from '../../contract/sign-in.ts';
 import { tokenParams } from '../../contract/common.ts';
+import { clientNetwork } from '../../shared/client-network.ts';
 import { completeSignup, describeSignupLink } from '../../users/index.ts';
 import { forAudience } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { clientNetwork } from '../client-ip.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
 
