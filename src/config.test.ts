@@ -35,3 +35,14 @@ test('invalid settings stop start-up with a message naming each variable', () =>
   assert.throws(() => loadConfig({ GATEHOUSE_SECRET_KEY: 'short' }), /GATEHOUSE_SECRET_KEY/);
   assert.throws(() => loadConfig({ GATEHOUSE_TLS_CERT_FILE: '/x.pem' }), /go together/);
 });
+
+test("requests to companies' OpenID Connect providers reach private networks only as configured", () => {
+  assert.deepEqual(loadConfig({}).ssoPrivateNetworks, ['127.0.0.0/8', '::1/128'], 'a portal on localhost (development) reaches this machine');
+  assert.deepEqual(loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://id.example.com' }).ssoPrivateNetworks, [], 'a production portal reaches only the public Internet');
+  assert.deepEqual(loadConfig({ GATEHOUSE_SSO_PRIVATE_NETWORKS: 'none' }).ssoPrivateNetworks, []);
+  assert.deepEqual(
+    loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://id.example.com', GATEHOUSE_SSO_PRIVATE_NETWORKS: '10.20.0.0/16, 192.168.1.5, uniquelocal' }).ssoPrivateNetworks,
+    ['10.20.0.0/16', '192.168.1.5/32', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+  );
+  assert.throws(() => loadConfig({ GATEHOUSE_SSO_PRIVATE_NETWORKS: '10.0.0.0/33' }), /GATEHOUSE_SSO_PRIVATE_NETWORKS/);
+});

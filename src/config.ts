@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseProxyTrust, type ProxyTrust } from './http/client-ip.ts';
+import { parseAddressRanges, parseProxyTrust, type ProxyTrust } from './http/client-ip.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -33,6 +33,7 @@ const envSchema = z.object({
   GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR: positiveInt.max(1_000_000).default(10),
   GATEHOUSE_API_RATE_LIMIT: positiveInt.max(1_000_000).default(600),
   GATEHOUSE_TRUST_PROXY: z.string().default(''),
+  GATEHOUSE_SSO_PRIVATE_NETWORKS: z.string().optional(),
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   GATEHOUSE_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   GATEHOUSE_LOG_REQUESTS: z.enum(['true', 'false']).default('false'),
@@ -71,6 +72,12 @@ export type Config = Readonly<{
   apiRateLimit: number;
   /** Which proxies may say who the client is (X-Forwarded-For); see docs/CONFIG.md. */
   trustProxy: ProxyTrust;
+  /**
+   * Networks besides the public Internet that requests to companies' OpenID Connect
+   * providers may reach ("network/prefix"); by default this machine's loopback when the
+   * public URL is on it (development), else none. See src/sso/outbound-fetch.ts.
+   */
+  ssoPrivateNetworks: readonly string[];
   logLevel: string;
   /** Readable lines for a person at a terminal, JSON lines for a log collector. */
   logFormat: 'pretty' | 'json';
@@ -112,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const trustProxy = parseProxyTrust(e.GATEHOUSE_TRUST_PROXY);
   if (typeof trustProxy === 'string') throw new ConfigError(`Invalid configuration:\n  GATEHOUSE_TRUST_PROXY: ${trustProxy}`);
+  const ssoPrivateNetworks = ssoNetworks(e.GATEHOUSE_SSO_PRIVATE_NETWORKS, publicUrl);
   const dataDir = path.resolve(e.GATEHOUSE_DATA_DIR);
   const dbUrl = e.GATEHOUSE_DATABASE_URL;
   const database: Config['database'] = dbUrl?.startsWith('postgres')
@@ -132,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accountRequestsPerHour: e.GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR,
     apiRateLimit: e.GATEHOUSE_API_RATE_LIMIT,
     trustProxy,
+    ssoPrivateNetworks,
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     logFormat: e.GATEHOUSE_LOG_FORMAT === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : e.GATEHOUSE_LOG_FORMAT,
     logRequests: e.GATEHOUSE_LOG_REQUESTS === 'true',
@@ -144,4 +153,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     secureCookies: publicUrl.protocol === 'https:',
   });
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** GATEHOUSE_SSO_PRIVATE_NETWORKS parsed; unset: loopback for a portal served on loopback (development), else none. */
+function ssoNetworks(value: string | undefined, publicUrl: URL): readonly string[] {
+  if (value === undefined) return LOOPBACK_NAMES.has(publicUrl.hostname) ? Object.freeze(['127.0.0.0/8', '::1/128']) : Object.freeze([]);
+  if (value.trim() === '' || value.trim().toLowerCase() === 'none') return Object.freeze([]);
+  const ranges = parseAddressRanges(value);
+  if (typeof ranges === 'string') throw new ConfigError(`Invalid configuration:\n  GATEHOUSE_SSO_PRIVATE_NETWORKS: ${ranges}`);
+  return Object.freeze(ranges);
 }

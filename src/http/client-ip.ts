@@ -41,18 +41,40 @@ export function parseProxyTrust(value: string): ProxyTrust | string {
     const hops = Number(text);
     return hops <= MAX_HOPS ? { kind: 'hops', hops } : `at most ${MAX_HOPS} proxies in a row.`;
   }
+  const ranges = parseAddressRanges(text);
+  if (typeof ranges === 'string') return `${ranges.slice(0, -1)}, or a number of proxies.`;
+  return { kind: 'ranges', ranges };
+}
+
+/**
+ * A comma-separated list of addresses, CIDR ranges and the names loopback, linklocal and
+ * uniquelocal, as "network/prefix" strings; a string ending in "." is the reason it is refused.
+ */
+export function parseAddressRanges(text: string): string[] | `${string}.` {
   const ranges: string[] = [];
-  for (const entry of text.split(',').map((part) => part.trim())) {
+  for (const entry of text.toLowerCase().split(',').map((part) => part.trim())) {
     const preset = PRESETS[entry];
     if (preset) {
       ranges.push(...preset);
       continue;
     }
     const range = parseRange(entry);
-    if (!range) return `"${entry}" is not a number of proxies, an IP address, a CIDR range or loopback/linklocal/uniquelocal.`;
+    if (!range) return `"${entry}" is not an IP address, a CIDR range or loopback/linklocal/uniquelocal.`;
     ranges.push(`${range[0].toString()}/${range[1]}`);
   }
-  return { kind: 'ranges', ranges };
+  return ranges;
+}
+
+/** Whether a normalized address lies in one of the ranges ("network/prefix"). */
+export function inAddressRanges(address: string, ranges: readonly string[]): boolean {
+  const parsed = parseAddress(address);
+  return (
+    parsed !== undefined &&
+    ranges.some((range) => {
+      const [network, prefix] = ipaddr.parseCIDR(range);
+      return parsed.kind() === network.kind() && parsed.match(network, prefix);
+    })
+  );
 }
 
 function parseRange(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {

@@ -5,6 +5,7 @@ import type * as OpenIdClient from 'openid-client';
 import { hashToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { onFirstUse } from '../shared/on-first-use.ts';
+import { fetchWithin, unreachableCause } from './outbound-fetch.ts';
 
 const openIdClient = onFirstUse(() => import('openid-client'));
 
@@ -14,6 +15,8 @@ export interface OidcClientSettings {
   issuer: string;
   clientId: string;
   clientSecret: string;
+  /** Networks besides the public Internet the provider's URLs may lead to (config.ssoPrivateNetworks). */
+  privateNetworks: readonly string[];
 }
 
 // Discovery is fetched once per settings and reused for a while: a busy login page
@@ -35,11 +38,16 @@ export async function discoverProvider(settings: OidcClientSettings): Promise<Op
   // but the token carries what Gatehouse trusts for MFA (amr, acr): it must be the
   // provider's own, not only whatever came back on that connection.
   const execute = [client.enableNonRepudiationChecks, ...(insecure ? [client.allowInsecureRequests] : [])];
+  // Every request of this configuration (discovery, keys, token, userinfo) goes through
+  // the checked fetch: only public addresses and the networks the operator allows.
   const config = client
-    .discovery(issuer, settings.clientId, settings.clientSecret, undefined, { execute })
+    .discovery(issuer, settings.clientId, settings.clientSecret, undefined, { execute, [client.customFetch]: fetchWithin(settings.privateNetworks) })
     .catch((error: unknown) => {
       discovered.delete(key);
-      throw new GatehouseError('sso.discovery_failed', { cause: error, fields: { issuer: "No OpenID Connect discovery document was found at this issuer URL's /.well-known/openid-configuration." } });
+      const issuerProblem = unreachableCause(error)
+        ? 'This issuer URL leads to a private or local network address, which Gatehouse does not connect to unless the operator allows it.'
+        : "No OpenID Connect discovery document was found at this issuer URL's /.well-known/openid-configuration.";
+      throw new GatehouseError('sso.discovery_failed', { cause: error, fields: { issuer: issuerProblem } });
     });
   discovered.set(key, { at: Date.now(), config });
   if (discovered.size > 500) discovered.delete(discovered.keys().next().value as string);

@@ -104,7 +104,7 @@ async function columnsFor(deps: CoreDeps, providerId: string, input: ProviderInp
   const secret = input.clientSecret?.length ? input.clientSecret : undefined;
   if (!secret && !before?.oidc_client_secret) throw new GatehouseError('request.invalid', { fields: { clientSecret: 'Client secret is required.' } });
   const clientSecret = secret ?? deps.secrets.decrypt(before?.oidc_client_secret as string, secretContext(providerId));
-  await discoverProvider({ issuer: input.issuer, clientId: input.clientId, clientSecret });
+  await discoverProvider({ issuer: input.issuer, clientId: input.clientId, clientSecret, privateNetworks: deps.config.ssoPrivateNetworks });
   return {
     ...shared,
     oidc_issuer: input.issuer,

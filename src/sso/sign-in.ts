@@ -26,6 +26,7 @@ const oidcOf = (deps: CoreDeps, row: ProviderRow) => ({
   issuer: row.oidc_issuer ?? '',
   clientId: row.oidc_client_id ?? '',
   clientSecret: row.oidc_client_secret ? deps.secrets.decrypt(row.oidc_client_secret, secretContext(row.id)) : '',
+  privateNetworks: deps.config.ssoPrivateNetworks,
 });
 
 async function sendToProvider(deps: CoreDeps, provider: ProviderRow, why: Purpose): Promise<{ requestId: string; redirectTo: string }> {

@@ -1,0 +1,87 @@
+// Gatehouse's requests to a company's OpenID Connect provider go where a company Master
+// said: the issuer URL, and whatever its discovery document names (the token endpoint,
+// the keys, userinfo). Left unchecked, an admin seat in any tenant would make Gatehouse
+// a client for the machine's own services (a database's port, the metrics listener) and
+// its private network (a cloud's metadata address). So every connection these requests
+// open is checked where it is opened, after DNS has answered: it may go to a public
+// unicast address, or to a network the operator allows (GATEHOUSE_SSO_PRIVATE_NETWORKS).
+// Checking the URL alone would not do: a name can resolve to 127.0.0.1 (or to another
+// address at each lookup), and a redirect can lead anywhere.
+import { lookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import type * as OpenIdClient from 'openid-client';
+import type * as Undici from 'undici';
+import { inAddressRanges, normalizeAddress } from '../http/client-ip.ts';
+import { onFirstUse } from '../shared/on-first-use.ts';
+
+const undici = onFirstUse(() => import('undici'));
+
+/** A connection refused by the policy; its message names the address, for the operator's log. */
+export class UnreachableDestination extends Error {
+  override name = 'UnreachableDestination';
+  readonly address: string;
+  constructor(address: string) {
+    super(`${address} is not a public address, and GATEHOUSE_SSO_PRIVATE_NETWORKS does not allow it`);
+    this.address = address;
+  }
+}
+
+/** Whether a connection may go to `address`: public unicast, or inside one of `allowed` ("network/prefix"). */
+export function reachable(address: string, allowed: readonly string[]): boolean {
+  const normal = normalizeAddress(address);
+  if (normal === null) return false;
+  // ipaddr.js names every special-use block (private, loopback, link-local, carrier-grade
+  // NAT, documentation, multicast, 6to4, Teredo...); only "unicast" is the public Internet.
+  return ipaddr.parse(normal).range() === 'unicast' || inAddressRanges(normal, allowed);
+}
+
+/** DNS as net.connect asks it, answering only when every address of the name is reachable. */
+function checkedLookup(allowed: readonly string[]) {
+  return (hostname: string, options: LookupAllOptions | object, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+    lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      // All or nothing: the connection may try any of them.
+      const refused = addresses.find((entry) => !reachable(entry.address, allowed));
+      if (refused) return callback(new UnreachableDestination(refused.address), []);
+      if ((options as LookupAllOptions).all) return callback(null, addresses);
+      const [first] = addresses;
+      return first ? callback(null, first.address, first.family) : callback(new Error(`no address for ${hostname}`), []);
+    });
+  };
+}
+
+/** The dispatcher of the requests of one policy: every connection through the checked lookup, literal addresses checked as they are. */
+function checkedAgent(module: typeof Undici, allowed: readonly string[]): Undici.Agent {
+  const connect = module.buildConnector({ lookup: checkedLookup(allowed) } as Undici.buildConnector.BuildOptions);
+  return new module.Agent({
+    connect: (options, callback) => {
+      // net.connect does not look a literal address up, so it is checked here.
+      const host = options.hostname.replace(/^\[(.*)\]$/, '$1');
+      if (isIP(host) !== 0 && !reachable(host, allowed)) return callback(new UnreachableDestination(host), null);
+      return connect(options, callback);
+    },
+  });
+}
+
+const agents = new Map<string, Undici.Agent>();
+
+/** A fetch for openid-client (its customFetch) whose connections keep to the policy. Redirects are not followed. */
+export function fetchWithin(allowed: readonly string[]): OpenIdClient.CustomFetch {
+  return async (url, options) => {
+    const module = await undici();
+    const key = allowed.join(',');
+    let agent = agents.get(key);
+    if (!agent) agents.set(key, (agent = checkedAgent(module, allowed)));
+    // undici's Response is the global one's twin; openid-client accepts either.
+    return (await module.fetch(url, { ...(options as Undici.RequestInit), redirect: 'manual', dispatcher: agent })) as unknown as Response;
+  };
+}
+
+/** The refusal behind a failed request, if the policy was its cause. */
+export function unreachableCause(error: unknown): UnreachableDestination | undefined {
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 6; at = at.cause, depth++) {
+    if (at instanceof UnreachableDestination) return at;
+  }
+  return undefined;
+}
