@@ -127,7 +127,7 @@ export const encodedFirstLetter = (path: string) => `/%${path.charCodeAt(1).toSt
 // The mail tables change on their own as the worker delivers; everything else only on a request.
 const TABLES: Array<keyof Database> = [
   'companies', 'account_requests', 'users', 'action_links', 'login_flows', 'sessions', 'audit_events',
-  'settings', 'modules', 'company_modules', 'oidc_records', 'signing_keys', 'recovery_codes', 'approvals', 'login_throttle',
+  'settings', 'modules', 'company_modules', 'oidc_records', 'signing_keys', 'recovery_codes', 'approvals', 'login_throttle', 'rate_caps',
 ];
 
 /** Every row of every table, in a stable order: two equal snapshots mean no state changed. */
