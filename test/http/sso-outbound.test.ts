@@ -5,6 +5,7 @@
 // network. Every spelling of a local address is tried, literal and by name, and a
 // listener on every local address counts the connections that reach it: none may.
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
@@ -71,5 +72,67 @@ describe("the issuer URL of a company's OpenID Connect provider reaches no priva
     }
     const providers = await company.root.agent.get('/api/company/sso');
     assert.deepEqual(providers.body.providers, [], 'nothing was saved');
+  });
+});
+
+// The next variant: a provider the portal may reach, whose discovery document names an
+// endpoint it may not. Each connection is checked, not only the issuer's: the code's
+// redemption at a token endpoint on this machine's IPv6 loopback never connects.
+describe("the endpoints a provider's discovery document names are held to the same networks", () => {
+  let server: TestServer;
+  let company: SignedInCompany;
+  let provider: HttpServer;
+  let inside: Server;
+  let issuer: string;
+  let insideConnections = 0;
+
+  before(async () => {
+    // The provider sits at 127.0.0.1, the one address the operator allows.
+    server = await startTestServer({ env: { GATEHOUSE_SSO_PRIVATE_NETWORKS: '127.0.0.1/32' } });
+    company = await companyWithRootMaster(server, await operatorAgent(server), 'Discovery Co', 'dana@discovery.test');
+    inside = createServer((socket) => {
+      insideConnections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => inside.listen({ host: '::1', port: 0 }, resolve));
+    const insideUrl = `http://[::1]:${(inside.address() as { port: number }).port}`;
+    provider = createHttpServer((request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify(request.url === '/.well-known/openid-configuration'
+        ? {
+            issuer,
+            authorization_endpoint: `${issuer}/authorize`,
+            token_endpoint: `${insideUrl}/token`,
+            jwks_uri: `${insideUrl}/jwks`,
+            userinfo_endpoint: `${insideUrl}/userinfo`,
+            response_types_supported: ['code'],
+            subject_types_supported: ['public'],
+            id_token_signing_alg_values_supported: ['RS256'],
+          }
+        : {}));
+    });
+    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(provider.address() as { port: number }).port}`;
+  });
+  after(async () => {
+    await new Promise((resolve) => provider.close(resolve));
+    await new Promise((resolve) => inside.close(resolve));
+    await server.close();
+  });
+
+  test('a code sent back is not redeemed at a token endpoint on a network the operator did not allow', async () => {
+    const added = await company.root.agent.post('/api/company/sso/providers', {
+      kind: 'oidc', name: 'Two Faced', issuer, clientId: 'x', clientSecret: 'y', usernameAttribute: 'preferred_username', trustProviderMfa: false,
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const providerId = added.body.provider.id as string;
+    const started = await company.root.agent.post(`/api/company/sso/providers/${providerId}/test`);
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const state = new URL(started.body.redirectTo).searchParams.get('state') as string;
+    const back = await company.root.agent.get(`/sso/${company.companyId}/oidc/callback?code=a-code&state=${encodeURIComponent(state)}&iss=${encodeURIComponent(issuer)}`);
+    assert.equal(back.status, 303);
+    const result = await company.root.agent.get(`/api/company/sso/providers/${providerId}/test/${started.body.testId}`);
+    assert.equal(result.body.status, 'failed', JSON.stringify(result.body));
+    assert.equal(insideConnections, 0, 'the token endpoint on ::1 was never connected to');
   });
 });
