@@ -3,7 +3,8 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseAddressRanges, parseProxyTrust, type ProxyTrust } from './http/client-ip.ts';
+import { LOOPBACK_RANGES, parseAddressRanges, parseProxyTrust, type ProxyTrust } from './http/client-ip.ts';
+import { isLoopbackHost } from './shared/loopback.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -155,11 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /** GATEHOUSE_SSO_PRIVATE_NETWORKS parsed; unset: loopback for a portal served on loopback (development), else none. */
 function ssoNetworks(value: string | undefined, publicUrl: URL): readonly string[] {
-  if (value === undefined) return LOOPBACK_NAMES.has(publicUrl.hostname) ? Object.freeze(['127.0.0.0/8', '::1/128']) : Object.freeze([]);
+  if (value === undefined) return isLoopbackHost(publicUrl.hostname) ? LOOPBACK_RANGES : Object.freeze([]);
   if (value.trim() === '' || value.trim().toLowerCase() === 'none') return Object.freeze([]);
   const ranges = parseAddressRanges(value);
   if (typeof ranges === 'string') throw new ConfigError(`Invalid configuration:\n  GATEHOUSE_SSO_PRIVATE_NETWORKS: ${ranges}`);

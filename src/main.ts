@@ -6,6 +6,7 @@ import { firstOperatorSetup } from './companies/index.ts';
 import { createGatehouse } from './gatehouse.ts';
 import { startDevDemoModule } from './dev/demo-module.ts';
 import { recordPublicUrl } from './settings/index.ts';
+import { isLoopbackHost } from './shared/loopback.ts';
 
 let demo: Awaited<ReturnType<typeof startDevDemoModule>> | undefined;
 
@@ -42,7 +43,7 @@ async function main() {
     ...(demo?.banner ?? []),
   ];
   const host = config.publicUrl.hostname;
-  if (config.publicUrl.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(host)) {
+  if (config.publicUrl.protocol === 'http:' && !isLoopbackHost(host)) {
     lines.push(
       '',
       `  WARNING: GATEHOUSE_PUBLIC_URL is plain http on ${host}. Passwords, codes and session cookies`,

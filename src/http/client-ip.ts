@@ -18,8 +18,9 @@ export type ProxyTrust =
   | { kind: 'ranges'; ranges: readonly string[] };
 
 /** proxy-addr's names for common ranges, so "loopback,uniquelocal" reads as intended. */
+export const LOOPBACK_RANGES: readonly string[] = Object.freeze(['127.0.0.0/8', '::1/128']);
 const PRESETS: Record<string, readonly string[]> = {
-  loopback: ['127.0.0.0/8', '::1/128'],
+  loopback: LOOPBACK_RANGES,
   linklocal: ['169.254.0.0/16', 'fe80::/10'],
   uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
 };

@@ -1,12 +1,7 @@
 // Which redirect URIs a module may register. Matching at the provider is exact (string
 // equality), so what matters here is refusing what should never be registered: other
 // schemes, plain http off loopback, fragments, credentials in the URL.
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** `URL.hostname` names this machine (how a module in development is registered). */
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname);
-}
+import { isLoopbackHost } from '../shared/loopback.ts';
 
 export function redirectUriProblem(value: string): string | undefined {
   let url: URL;

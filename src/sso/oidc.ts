@@ -4,12 +4,12 @@
 import type * as OpenIdClient from 'openid-client';
 import { hashToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
+import { isLoopbackHost } from '../shared/loopback.ts';
 import { onFirstUse } from '../shared/on-first-use.ts';
 import { fetchWithin, unreachableCause } from './outbound-fetch.ts';
 
 const openIdClient = onFirstUse(() => import('openid-client'));
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export interface OidcClientSettings {
   issuer: string;
@@ -32,7 +32,7 @@ export async function discoverProvider(settings: OidcClientSettings): Promise<Op
   const issuer = new URL(settings.issuer);
   // Plain http is allowed only to a provider on this machine (development and tests);
   // anything else must be https, as openid-client insists by default.
-  const insecure = issuer.protocol === 'http:' && LOOPBACK.has(issuer.hostname);
+  const insecure = issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname);
   // The ID token's signature is checked against the provider's JWKS too. OpenID Connect
   // lets a client skip it for a token fetched straight from the token endpoint over TLS,
   // but the token carries what Gatehouse trusts for MFA (amr, acr): it must be the

@@ -12,7 +12,7 @@ import { keyedHashMatches } from '../../crypto/index.ts';
 import type { RememberedModules } from './remembered-modules.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
-import { isLoopbackHost } from '../redirect-uris.ts';
+import { isLoopbackHost } from '../../shared/loopback.ts';
 import { authenticateSessionWithAccess, moduleAccessFor, type SignedInWithAccess } from '../access.ts';
 import { accountIdOf, accountOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
