@@ -20,6 +20,9 @@ export interface AccountRequestInput {
 
 export type Urgency = 'new' | 'due' | 'overdue';
 
+/** The public form's cap: `perHour` requests an hour from one client network (src/shared/client-network.ts). */
+export const accountRequestCap = (network: string, perHour: number): RateCap => ({ key: `account-requests:${network}`, limit: perHour, windowMs: HOUR_MS });
+
 export function urgencyOf(ageMs: number): Urgency {
   if (ageMs >= 48 * HOUR_MS) return 'overdue';
   if (ageMs >= 24 * HOUR_MS) return 'due';

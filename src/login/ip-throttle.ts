@@ -11,8 +11,6 @@ import { sweepPacer } from '../storage/sweep-pacer.ts';
 
 export const IP_WINDOW_MS = 15 * 60_000;
 export const IP_MAX_FAILURES = 30;
-/** Requests whose address is unknown (not a valid address) share one count: never none. */
-const UNKNOWN_ADDRESS = 'unknown';
 
 /**
  * Whether the address is past the limit in its window: 1 or 0, for the password step's read
@@ -24,7 +22,7 @@ export function ipThrottledSince(address: string, windowStart: number) {
 }
 
 /** The address counted for `ip`, and the start of the window that counts at `now`. */
-export const throttleArguments = (ip: string | null, now: number) => [ip ? clientNetwork(ip) : UNKNOWN_ADDRESS, now - IP_WINDOW_MS] as const;
+export const throttleArguments = (ip: string | null, now: number) => [clientNetwork(ip), now - IP_WINDOW_MS] as const;
 
 /** Counts one failure for the address, atomically, starting a new window when due. */
 export async function countIpFailure(db: Queryable, ip: string | null, now: number): Promise<void> {

@@ -1,6 +1,6 @@
 // Public routes: requesting a company account, and the Sign Up link's password page.
 import type { FastifyInstance } from 'fastify';
-import { submitAccountRequest } from '../../companies/index.ts';
+import { accountRequestCap, submitAccountRequest } from '../../companies/index.ts';
 import { accountRequestBody, accountRequestCreated, newPasswordBody, nextPage, signupLink } from '../../contract/sign-in.ts';
 import { tokenParams } from '../../contract/common.ts';
 import { clientNetwork } from '../../shared/client-network.ts';
@@ -19,8 +19,7 @@ export function publicRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request, reply) => {
         // Anyone may ask, so each client network may ask only so often: the operator's queue
         // is not a place a script can fill.
-        const network = clientNetwork(requestMeta(request).ip ?? 'unknown');
-        const cap = { key: `account-requests:${network}`, limit: deps.config.accountRequestsPerHour, windowMs: 3_600_000 };
+        const cap = accountRequestCap(clientNetwork(requestMeta(request).ip), deps.config.accountRequestsPerHour);
         const created = await submitAccountRequest(deps.db, request.body, 'public', deps.clock(), cap);
         return reply.status(201).send({ id: created.id, status: created.status });
       },
