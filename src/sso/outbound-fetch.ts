@@ -27,13 +27,19 @@ export class UnreachableDestination extends Error {
   }
 }
 
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
 /** Whether a connection may go to `address`: public unicast, or inside one of `allowed` ("network/prefix"). */
 export function reachable(address: string, allowed: readonly string[]): boolean {
   const normal = normalizeAddress(address);
   if (normal === null) return false;
   // ipaddr.js names every special-use block (private, loopback, link-local, carrier-grade
   // NAT, documentation, multicast, 6to4, Teredo...); only "unicast" is the public Internet.
-  return ipaddr.parse(normal).range() === 'unicast' || inAddressRanges(normal, allowed);
+  // It calls the deprecated IPv4-compatible block (::a.b.c.d, ::/96) unicast: an IPv4
+  // address in IPv6 dress, never a public IPv6 host, so it is refused with the rest.
+  const parsed = ipaddr.parse(normal);
+  const ipv4Compatible = parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE);
+  return (parsed.range() === 'unicast' && !ipv4Compatible) || inAddressRanges(normal, allowed);
 }
 
 /** DNS as net.connect asks it, answering only when every address of the name is reachable. */
