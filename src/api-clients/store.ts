@@ -2,14 +2,14 @@
 // transaction. The secret is shown once and stored only as a keyed hash (the key the
 // provider compares module secrets with), so a database leak yields no usable secret.
 // Reach is the tenant scope: a company's Master reaches only that company's clients.
-import type { Selectable } from 'kysely';
+import type { ExpressionBuilder, Selectable } from 'kysely';
 import { recordAudit } from '../audit/index.ts';
 import { MAX_API_CLIENT_EXPIRY_DAYS as MAX_EXPIRY_DAYS } from '../contract/api-clients.ts';
 import { keyedHash, newId, randomToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import type { ApiClientsTable } from '../storage/schema.ts';
+import type { ApiClientsTable, Database } from '../storage/schema.ts';
 import { checkScopes, parseStoredScopes, type ApiScope } from './scopes.ts';
 
 export type ApiClientRow = Selectable<ApiClientsTable>;
@@ -105,7 +105,8 @@ export async function createApiClient(deps: CoreDeps, input: ApiClientInput, by:
   const clientSecret = newSecret();
   const row = await deps.db.transaction().execute(async (tx) => {
     if (input.companyId !== null) {
-      const company = await tx.selectFrom('companies').select('id').where('id', '=', input.companyId).executeTakeFirst();
+      // Not for the platform company: its users are the operators, whom only the shell adds.
+      const company = await tx.selectFrom('companies').select('id').where('id', '=', input.companyId).where('is_platform', '=', 0).executeTakeFirst();
       assertThat(company, 'request.not_found');
     }
     const created = await tx
@@ -199,13 +200,31 @@ export async function deleteApiClient(deps: CoreDeps, reach: Reach, clientId: st
   return viewOf(row);
 }
 
-/** The client the provider may issue tokens to: not deleted, not expired. */
+/**
+ * A client at work: not deleted, not expired, and a company's client only while its
+ * company is active and not the platform. Suspending a company stops its clients, the
+ * tokens they hold and new ones, as it ends its users' sessions; reinstating it brings
+ * them back. Platform clients act on suspended companies, as operators do. The one rule
+ * the token endpoint (findLiveApiClient) and every /api/v1 request (useApiClient) hold to.
+ */
+export const liveApiClient = (now: number) => (eb: ExpressionBuilder<Database, 'api_clients'>) =>
+  eb.and([
+    eb('api_clients.deleted_at', 'is', null),
+    eb.or([eb('api_clients.expires_at', 'is', null), eb('api_clients.expires_at', '>', now)]),
+    eb.or([
+      eb('api_clients.company_id', 'is', null),
+      eb.exists(
+        eb
+          .selectFrom('companies')
+          .select('companies.id')
+          .whereRef('companies.id', '=', 'api_clients.company_id')
+          .where('companies.status', '=', 'active')
+          .where('companies.is_platform', '=', 0),
+      ),
+    ]),
+  ]);
+
+/** The client the provider may issue tokens to: a live one (liveApiClient). */
 export async function findLiveApiClient(db: Queryable, clientId: string, now: number): Promise<ApiClientRow | undefined> {
-  return db
-    .selectFrom('api_clients')
-    .selectAll()
-    .where('client_id', '=', clientId)
-    .where('deleted_at', 'is', null)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .executeTakeFirst();
+  return db.selectFrom('api_clients').selectAll().where('client_id', '=', clientId).where(liveApiClient(now)).executeTakeFirst();
 }

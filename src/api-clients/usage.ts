@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { assertThat } from '../errors.ts';
 import type { Queryable } from '../storage/index.ts';
 import { parseStoredScopes, type ApiScope } from './scopes.ts';
+import { liveApiClient } from './store.ts';
 
 /** Who acts on an /api/v1 request: the API client its bearer token was issued to. */
 export interface ApiActor {
@@ -57,8 +58,7 @@ export async function useApiClient(
       window_start: sql<number>`case when ${windowOver} then ${now} else api_clients.window_start end`,
     })
     .where('client_id', '=', token.clientId)
-    .where('deleted_at', 'is', null)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .where(liveApiClient(now))
     .returning(['id', 'client_id', 'name', 'company_id', 'scopes', 'secret_hash', 'window_start', 'window_count'])
     .executeTakeFirst();
   if (!row || token.credentialTag !== credentialTag(row.secret_hash)) return undefined;
@@ -75,12 +75,13 @@ export async function useApiClient(
 
 /**
  * The company an actor names in a URL, if it may reach it: its own, or any existing
- * company for a platform client. Anything else is "not found", exactly like an id that
- * does not exist.
+ * company for a platform client; never the platform company, whose users are the
+ * operators (a client with users:write would otherwise make operators). Anything else is
+ * "not found", exactly like an id that does not exist.
  */
 export async function reachCompany(db: Queryable, actor: ApiActor, companyId: string): Promise<string> {
   assertThat(actor.companyId === null || actor.companyId === companyId, 'request.not_found');
-  const company = await db.selectFrom('companies').select('id').where('id', '=', companyId).executeTakeFirst();
+  const company = await db.selectFrom('companies').select('id').where('id', '=', companyId).where('is_platform', '=', 0).executeTakeFirst();
   assertThat(company, 'request.not_found');
   return company.id;
 }

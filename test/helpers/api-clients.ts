@@ -56,8 +56,19 @@ export async function tokenFor(server: TestServer, clientId: string, secret: str
 }
 
 export async function callApi(server: TestServer, path: string, token: string | undefined, headers: Record<string, string> = {}) {
+  return sendApi(server, 'GET', path, token, undefined, headers);
+}
+
+/** A bearer call to /api/v1 with any method; a body goes as JSON. */
+export async function sendApi(server: Pick<TestServer, 'baseUrl'>, method: string, path: string, token: string | undefined, payload?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
   const response = await fetch(new URL(path, server.baseUrl), {
-    headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...headers },
+    method,
+    headers: {
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
+    body: payload === undefined ? undefined : JSON.stringify(payload),
   });
   const text = await response.text();
   // JSON answers, and RFC 9457 problem details (application/problem+json) for errors.

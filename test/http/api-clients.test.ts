@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { deleteApiClient, rotateApiClientSecret } from '../../src/api-clients/index.ts';
 import { auditCsv, queryAudit, recordAudit } from '../../src/audit/index.ts';
-import { apiClient, callApi, company, requestToken, tokenFor } from '../helpers/api-clients.ts';
+import { getPlatformCompany } from '../../src/companies/index.ts';
+import { apiClient, callApi, company, requestToken, sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { signedInOperator } from '../helpers/journey.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -22,6 +23,9 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
   let beta: { companyId: string };
   const usersOf = (companyId: string) => `/api/v1/companies/${companyId}/users`;
   const usernames = (body: { users: Array<{ username: string }> }) => body.users.map((u) => u.username);
+  // The first operator signs up once per server; tests share them.
+  let operator: ReturnType<typeof signedInOperator> | undefined;
+  const theOperator = () => (operator ??= signedInOperator(server));
 
   before(async () => {
     server = await startTestServer({ engine, env: { GATEHOUSE_API_RATE_LIMIT: String(RATE_LIMIT) } });
@@ -113,6 +117,61 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
     assert.equal((await requestToken(server, client.clientId, clientSecret)).body.error, 'invalid_client');
   });
 
+  test("suspending a company stops its clients (live tokens and new ones) until it is reactivated; platform clients still reach it", async () => {
+    const gamma = await company(server, 'Gamma Suspended', 'gus');
+    const { client, clientSecret } = await apiClient(server, { scopes: ['users:read', 'users:write', 'policy:write'], companyId: gamma.companyId });
+    const live = await tokenFor(server, client.clientId, clientSecret);
+    const operations = await apiClient(server, { name: 'Operations', scopes: ['companies:write', 'users:read'], companyId: null });
+    const platform = await tokenFor(server, operations.client.clientId, operations.clientSecret);
+    const act = (method: string, path: string, token: string, body?: unknown) => sendApi(server, method, path, token, body);
+    assert.equal((await act('POST', `/api/v1/companies/${gamma.companyId}/suspend`, platform)).status, 200);
+
+    // Every way the company's own client could act, with the token it held and with a new one.
+    const invite = { email: 'mallory@gamma.test', username: 'mallory', role: 'master' };
+    for (const [method, path, body] of [
+      ['GET', usersOf(gamma.companyId), undefined],
+      ['POST', usersOf(gamma.companyId), invite],
+      ['POST', `/api/v1/companies/${gamma.companyId}/policy`, { lockoutThreshold: 20 }],
+      ['GET', '/api/v1/client', undefined],
+    ] as const) {
+      const answer = await act(method, path, live, body);
+      assert.equal(answer.status, 401, `${method} ${path}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.code, 'api.invalid_token');
+    }
+    assert.equal((await requestToken(server, client.clientId, clientSecret)).body.error, 'invalid_client');
+    const invited = await server.gatehouse.deps.db.selectFrom('users').select('id').where('company_id', '=', gamma.companyId).where('username', '=', 'mallory').executeTakeFirst();
+    assert.equal(invited, undefined);
+    // Operators still reach a suspended company, to read it and to reactivate it.
+    assert.deepEqual(usernames((await callApi(server, usersOf(gamma.companyId), platform)).body), ['gus']);
+    assert.equal((await act('POST', `/api/v1/companies/${gamma.companyId}/reactivate`, platform)).status, 200);
+    assert.equal((await callApi(server, usersOf(gamma.companyId), live)).status, 200, 'the token it held works again');
+    assert.equal((await requestToken(server, client.clientId, clientSecret)).status, 200);
+  });
+
+  test('the platform company (the operators) is out of every API client\'s reach, and no client can be made for it', async () => {
+    const operator = await theOperator(); // the platform company comes with the first operator
+    const platformCompany = await getPlatformCompany(server.gatehouse.deps.db);
+    assert.ok(platformCompany);
+    const { client, clientSecret } = await apiClient(server, { name: 'User sync', scopes: ['users:read', 'users:write', 'companies:read', 'policy:read', 'audit:read', 'modules:read'], companyId: null });
+    const token = await tokenFor(server, client.clientId, clientSecret);
+    const missing = await callApi(server, usersOf(RANDOM_ID), token);
+    const platformPaths = ['/users', '', '/groups', '/policy', '/audit'].map((tail) => `/api/v1/companies/${platformCompany.id}${tail}`);
+    for (const path of platformPaths) {
+      const answer = await callApi(server, path, token);
+      assert.equal(answer.status, 404, `${path}: ${JSON.stringify(answer.body)}`);
+      assert.deepEqual(answer.body, missing.body);
+    }
+    // Inviting into it would make an operator.
+    const invite = await sendApi(server, 'POST', usersOf(platformCompany.id), token, { email: 'eve@evil.test', username: 'eve', role: 'master' });
+    assert.equal(invite.status, 404);
+    const eve = await server.gatehouse.deps.db.selectFrom('users').select('id').where('company_id', '=', platformCompany.id).where('username', '=', 'eve').executeTakeFirst();
+    assert.equal(eve, undefined);
+    await assert.rejects(apiClient(server, { scopes: ['users:read', 'users:write'], companyId: platformCompany.id }), /Not found/);
+    // Nor through the operators' console.
+    const made = await operator.agent.post('/api/operator/api-clients', { name: 'Operators sync', scopes: ['users:write'], companyId: platformCompany.id });
+    assert.equal(made.status, 404, JSON.stringify(made.body));
+  });
+
   test("another company's Master cannot reach a client to rotate or delete it", async () => {
     const { client } = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
     await assert.rejects(rotateApiClientSecret(server.gatehouse.deps, { companyId: beta.companyId }, client.clientId, BY_CLI), /Not found/);
@@ -175,7 +234,7 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
   });
 
   test("a browser session is no credential for /api/v1, and a cookie beside a token changes nothing", async () => {
-    const operator = await signedInOperator(server);
+    const operator = await theOperator();
     const cookie = operator.agent.cookieHeader();
     const crossSite = { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' };
     const sessionOnly = await callApi(server, usersOf(alpha.companyId), undefined, crossSite);

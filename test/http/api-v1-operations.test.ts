@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { queryAudit } from '../../src/audit/index.ts';
-import { apiClient, callApi, company, requestToken, tokenFor } from '../helpers/api-clients.ts';
+import { apiClient, callApi, company, requestToken, sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { storedTestModule } from '../helpers/oidc.ts';
@@ -26,15 +26,7 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 console operati
   /** A platform client that may only read users. */
   let platformReader: string;
 
-  async function send(method: string, path: string, token: string, body?: unknown): Promise<Answer> {
-    const response = await fetch(new URL(path, server.baseUrl), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : text };
-  }
+  const send = (method: string, path: string, token: string, body?: unknown): Promise<Answer> => sendApi(server, method, path, token, body);
   const post = (path: string, token: string, body?: unknown) => send('POST', path, token, body);
   const get = (path: string, token: string) => callApi(server, path, token);
   const refusedForScope = (answer: Answer) => {

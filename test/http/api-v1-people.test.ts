@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { grantModule } from '../../src/modules/index.ts';
 import type { Agent } from '../helpers/agent.ts';
-import { tokenFor } from '../helpers/api-clients.ts';
+import { sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, dbOf, invitedMember, logInAgain, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { logIn, STRONG_PASSWORD } from '../helpers/journey.ts';
@@ -29,15 +29,7 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 on people's acc
   let client: { clientId: string; token: string };
   let narrow: string; // Acme's client with users:read and users:write only
 
-  async function send(method: string, path: string, token: string, body?: unknown): Promise<Answer> {
-    const response = await fetch(new URL(path, server.baseUrl), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : text };
-  }
+  const send = (method: string, path: string, token: string, body?: unknown): Promise<Answer> => sendApi(server, method, path, token, body);
   const v1 = (path: string) => `/api/v1/companies/${acme.companyId}${path}`;
   const expectProblem = (answer: Answer, status: number, code: string) => {
     assert.equal(answer.status, status, JSON.stringify(answer.body));
