@@ -8,6 +8,9 @@ import { recordAudit } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
+import type { UserRow } from '../users/index.ts';
+import { countCredentials } from '../webauthn/index.ts';
+import { stepAfterFirstFactor } from './factors.ts';
 import { advanceFlow, type FlowRow } from './flows.ts';
 import { requireFlowAt } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
@@ -38,19 +41,22 @@ export async function flowAwaitingProvider(deps: CoreDeps, flowToken: string | u
 }
 
 /**
- * The provider vouched for `userId`: the flow (named by its hash, from the request the
- * provider answered) moves from 'sso' to the next step, in the caller's transaction.
- * False when the flow is gone, expired, or already moved on.
+ * The provider vouched for `user`: the flow (named by its hash, from the request the
+ * provider answered) moves from 'sso' to the next step, in the caller's transaction: the
+ * session when the company trusts the provider's MFA and it was proved, else the step the
+ * password would lead to (stepAfterFirstFactor: a key counts as much as the app). Null
+ * when the flow is gone, expired, or already moved on.
  */
 export async function continueAfterProvider(
   tx: Queryable,
-  input: { flowHash: string; companyId: string; userId: string; providerMfaTrusted: boolean; hasTotp: boolean },
+  input: { flowHash: string; companyId: string; user: Pick<UserRow, 'id' | 'totp_secret'>; providerMfaTrusted: boolean },
   now: number,
 ): Promise<LoginStep | null> {
-  const next = input.providerMfaTrusted ? 'sso_trusted' : input.hasTotp ? 'totp' : 'enroll';
+  const { user } = input;
+  const next = input.providerMfaTrusted ? 'sso_trusted' : stepAfterFirstFactor(user, await countCredentials(tx, input.companyId, user.id));
   const moved = await tx
     .updateTable('login_flows')
-    .set({ step: next, user_id: input.userId, first_factor: 'fed' })
+    .set({ step: next, user_id: user.id, first_factor: 'fed' })
     .where('id_hash', '=', input.flowHash)
     .where('company_id', '=', input.companyId)
     .where('step', '=', 'sso')

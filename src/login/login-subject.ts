@@ -28,10 +28,12 @@ export interface LoginSubject {
 /**
  * Whether the password step is closed to this user: the company signs in through its
  * provider in 'sso-only' mode, and the user is not one of its named break-glass users.
- * Read with its parts (subjectRow) by every sign-in that checks it: password and passkey.
+ * Never for the Root Master: a provider may not sign the Root Master in (src/sso/sign-in.ts),
+ * so their password is their way in whatever a Master set. Read with its parts
+ * (subjectRow) by every sign-in that checks it: password and passkey.
  */
-export function passwordClosedFor(user: { sso_break_glass: number }, company: { providerOn: boolean; ssoMode: string | null }): boolean {
-  return user.sso_break_glass !== 1 && company.providerOn && company.ssoMode === 'sso-only';
+export function passwordClosedFor(user: { sso_break_glass: number; role: string }, company: { providerOn: boolean; ssoMode: string | null }): boolean {
+  return user.role !== 'root_master' && user.sso_break_glass !== 1 && company.providerOn && company.ssoMode === 'sso-only';
 }
 
 const COMPANY_COLUMNS = ['companies.status as company_status', 'companies.sso_mode', ...POLICY_COLUMNS.map((column) => `companies.${column}` as const)] as const;

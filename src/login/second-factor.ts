@@ -14,7 +14,7 @@ import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert
 import { activeInActiveCompany, lockoutRuleOf, releaseAttempt } from './lockout.ts';
 import { givingHoldBack } from './attempt-holds.ts';
 
-import { keyDemandOf, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
+import { keyDemandOf, MAX_TOTP_FAILURES, type KeyDemand, type LoginStep } from './steps.ts';
 
 type Factor = { amr: string[]; detail?: Record<string, unknown> };
 
@@ -65,6 +65,25 @@ export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, 
   const rows = loginRows(deps, flow, { companyId: flow.company_id, userId: flow.user_id }, meta, factor, policy);
   for (const insert of rows.inserts) await insert(tx).execute();
   return rows.result;
+}
+
+/**
+ * A second factor is proved (a code at the code step, or the app's first code at
+ * enrollment): the session; or, where the company's policy wants a key this user has none
+ * of, the login moves on to adding one (key_enroll) and null says so. The one place that
+ * decides it, so no way of proving a factor skips the policy.
+ */
+export async function finishUnlessKeyDemanded(
+  deps: CoreDeps,
+  tx: Queryable,
+  flow: FlowRow,
+  meta: RequestMeta,
+  factor: Factor,
+  known: { policy: CompanyPolicy; demand: KeyDemand },
+) {
+  if (!known.demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor, { policy: known.policy });
+  if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
+  return null;
 }
 
 type CodeError = Extract<ErrorCode, 'totp.invalid_code' | 'recovery.invalid_code'>;
@@ -125,11 +144,10 @@ async function secondFactor(
       who,
       factor.code(user),
       async (tx) => {
-        if (!demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor, { policy });
-        // The code is proved; the policy wants a key added before the login ends.
-        await releaseAttempt(tx, user.company_id, user.id);
-        if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
-        return null;
+        const finished = await finishUnlessKeyDemanded(deps, tx, flow, meta, factor, { policy, demand });
+        // The login goes on to add a key: the code's attempt slot goes back (a session clears the count instead).
+        if (finished === null) await releaseAttempt(tx, user.company_id, user.id);
+        return finished;
       },
       { countClearedByAct: true, rule, flow },
     ));

@@ -27,6 +27,7 @@ import {
 import { replaceRecoveryCodes } from '../credentials/index.ts';
 import { readLoginSubject } from './login-subject.ts';
 import { hashToken } from '../crypto/index.ts';
+import { claimFirstEnrollment, refuseIfEnrolled } from './factors.ts';
 import { advanceFlow, countTotpFailure, createFlow } from './flows.ts';
 import { endFlow, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
@@ -161,6 +162,7 @@ export async function startKeyEnrollment(deps: CoreDeps, flowToken: string | und
   const user = await getUser(deps.db, flow.company_id, flow.user_id);
   const company = await deps.db.selectFrom('companies').select('name').where('id', '=', flow.company_id).executeTakeFirst();
   assertThat(user && company, 'login.flow_expired');
+  if (flow.step === 'enroll') await refuseIfEnrolled(deps.db, user);
   const existing = await listCredentials(deps.db, flow.company_id, flow.user_id);
   const options = await registrationOptions(deps.config, { id: user.id, username: user.username, displayName: user.display_name, companyName: company.name }, existing);
   await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'enroll', companyId: flow.company_id, userId: flow.user_id, challenge: options.challenge }, deps.clock());
@@ -171,7 +173,8 @@ export async function startKeyEnrollment(deps: CoreDeps, flowToken: string | und
  * Stores the new key and moves the flow to the code step, where the key then signs in
  * (the browser asks for it at once). With attestation "none" a registration proves
  * nothing by signature; the assertion that follows does, so only it makes a session.
- * At first-login enrollment ten recovery codes are made too, shown this once.
+ * At first-login enrollment, only while the user still has no second factor
+ * (claimFirstEnrollment), and ten recovery codes are made too, shown this once.
  */
 export async function finishKeyEnrollment(
   deps: CoreDeps,
@@ -183,10 +186,12 @@ export async function finishKeyEnrollment(
   const pending = await takeChallenge(deps.db, flow.id_hash, 'enroll', deps.clock());
   if (!pending) return refuseKey(deps, found, meta, 'no_challenge');
   const who = { companyId: flow.company_id, userId: flow.user_id };
+  const enrolling = flow.step === 'enroll';
   const recoveryCodes = await deps.db.transaction().execute(async (tx) => {
+    if (enrolling) await claimFirstEnrollment(tx, flow);
     await registerKey(deps, tx, who, pending.challenge, input, meta);
     if (!(await advanceFlow(tx, flow, 'totp'))) throw new GatehouseError('login.wrong_step');
-    return flow.step === 'enroll' ? replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), who.companyId, who.userId, deps.clock()) : undefined;
+    return enrolling ? replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), who.companyId, who.userId, deps.clock()) : undefined;
   });
   const state = { step: 'totp' as const, secondFactors: await secondFactorsOf(deps.db, who.companyId, who.userId) };
   return recoveryCodes ? { ...state, recoveryCodes } : state;

@@ -22,6 +22,7 @@ import { countIpFailure } from './ip-throttle.ts';
 import { HASH_WAIT_MS, holdWindowAt } from './attempt-holds.ts';
 import { failHeldAttempt, giveHoldBack, holdAttemptAndStoreFlow } from './password-hold.ts';
 import { activeProvider } from './federated.ts';
+import { stepAfterFirstFactor } from './factors.ts';
 import { readIdentifiedNames } from './identify-read.ts';
 import { passwordStepRead, type LoginSubject } from './login-subject.ts';
 import { countCredentials } from '../webauthn/index.ts';
@@ -41,8 +42,14 @@ export async function keyDemand(db: Queryable, user: Pick<UserRow, 'company_id' 
   return keyDemandOf(user, policy ?? (await getCompanyPolicy(db, user.company_id)), await countCredentials(db, user.company_id, user.id));
 }
 
+export interface KeyDemand {
+  keys: number;
+  keyOnly: boolean;
+  mustAddKey: boolean;
+}
+
 /** keyDemand from what the caller read already (login-subject.ts). */
-export function keyDemandOf(user: Pick<UserRow, 'role'>, policy: CompanyPolicy, keys: number) {
+export function keyDemandOf(user: Pick<UserRow, 'role'>, policy: CompanyPolicy, keys: number): KeyDemand {
   const required = keyRequired(policy, user.role);
   return { keys, keyOnly: required && keys > 0, mustAddKey: required && keys === 0 };
 }
@@ -55,7 +62,7 @@ export async function secondFactorsOf(db: Queryable, companyId: string, userId: 
 }
 
 /** secondFactorsOf, from what the caller read already. */
-export function secondFactorsFor(user: Pick<UserRow, 'totp_secret'>, demand: ReturnType<typeof keyDemandOf>): SecondFactor[] {
+export function secondFactorsFor(user: Pick<UserRow, 'totp_secret'>, demand: KeyDemand): SecondFactor[] {
   const app = user.totp_secret && !demand.keyOnly ? (['app'] as const) : [];
   return [...app, ...(demand.keys > 0 ? (['key'] as const) : []), 'recovery_code'];
 }
@@ -164,7 +171,7 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   const { policy } = subject;
   const rule = lockoutRuleOf(policy);
   // A user who chose a key over the app at enrollment has no app secret, and is enrolled all the same.
-  const next = user.totp_secret || subject.keys > 0 ? ('totp' as const) : ('enroll' as const);
+  const next = stepAfterFirstFactor(user, subject.keys);
   const secondFactors = () => (next === 'totp' ? { secondFactors: secondFactorsFor(user, keyDemandOf(user, policy, subject.keys)) } : {});
   // The common case, a pending flow and nothing that would stop the user after the
   // password: one write, before the hash (proveWithHeldSlot). Anything else, or that write

@@ -103,6 +103,9 @@ export async function oidcClaims(
   } catch {
     // Userinfo is optional: the ID token alone is enough when it carries the claims.
   }
-  // The ID token wins for what it says (amr, acr, auth_time are only trusted from it).
-  return { ...userinfo, ...idToken };
+  // How the person signed in (amr, acr, auth_time: what trusting the provider's MFA rests
+  // on) is taken from the signed ID token only, never from userinfo, a plain JSON answer,
+  // even where the ID token says nothing of it. For the rest the ID token wins too.
+  const { amr: _amr, acr: _acr, auth_time: _authTime, ...profile } = userinfo;
+  return { ...profile, ...idToken };
 }

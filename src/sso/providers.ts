@@ -103,6 +103,12 @@ async function columnsFor(deps: CoreDeps, providerId: string, input: ProviderInp
   if (problem) throw new GatehouseError('request.invalid', { fields: { issuer: `Issuer URL ${problem}.` } });
   const secret = input.clientSecret?.length ? input.clientSecret : undefined;
   if (!secret && !before?.oidc_client_secret) throw new GatehouseError('request.invalid', { fields: { clientSecret: 'Client secret is required.' } });
+  // The stored secret is kept only for the issuer and client it was given for: pointed at
+  // another issuer, the provider would hand it to that issuer's token endpoint at the next
+  // sign-in, and the console never shows it to whoever edits the settings.
+  if (!secret && (before?.oidc_issuer !== input.issuer || before?.oidc_client_id !== input.clientId)) {
+    throw new GatehouseError('request.invalid', { fields: { clientSecret: 'Enter the client secret again: the issuer or client ID changed.' } });
+  }
   const clientSecret = secret ?? deps.secrets.decrypt(before?.oidc_client_secret as string, secretContext(providerId));
   await discoverProvider({ issuer: input.issuer, clientId: input.clientId, clientSecret, privateNetworks: deps.config.ssoPrivateNetworks });
   return {

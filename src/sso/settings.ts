@@ -30,6 +30,14 @@ export async function switchProvider(deps: CoreDeps, who: Master, providerId: st
       .where('id', '=', providerId)
       .returningAll()
       .executeTakeFirstOrThrow();
+    // Sign-ins sent to a provider now off are over (its answers are refused too, sign-in.ts):
+    // switched on again later, it does not take answers to requests from before.
+    await tx
+      .deleteFrom('sso_requests')
+      .where('company_id', '=', who.companyId)
+      .where('purpose', '=', 'login')
+      .where('provider_id', 'in', (eb) => eb.selectFrom('sso_providers').select('id').where('company_id', '=', who.companyId).where('enabled', '=', 0))
+      .execute();
     if ((row.enabled === 1) !== enabled) await audit(tx, deps, who, enabled ? 'sso.enabled' : 'sso.disabled', meta, { provider: row.id, name: row.name });
     return describeProvider(updated);
   });

@@ -5,11 +5,13 @@
 // flow moved on to Gatehouse's own second factor (or, when the company trusts the
 // provider's MFA and the answer proves it, to the last call that mints the session).
 import { recordAudit } from '../audit/index.ts';
-import { getCompanyPolicy, ipAllowed } from '../companies/index.ts';
+import { getCompanyPolicy, ipAllowed, keyRequired } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { activeProvider, auditProviderLogin, continueAfterProvider, flowAwaitingProvider } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
+import { constantTimeEqual } from '../crypto/index.ts';
+import { tidyName, usernameProblem } from '../shared/text.ts';
 import { createUser, findUserByUsername } from '../users/index.ts';
 import { oidcIdentity, samlIdentity, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
@@ -96,10 +98,24 @@ async function refuse(deps: CoreDeps, companyId: string, request: SsoRequest | u
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** The user the provider vouched for, created on first sign-in, refreshed later. */
+/** One name, whatever its case and spacing (case-folded as caseKey folds it). */
+const sameName = (a: string, b: string) => {
+  const folded = (name: string) => tidyName(name).toLowerCase().toUpperCase().toLowerCase();
+  return folded(a) === folded(b);
+};
+
+/**
+ * The user the provider vouched for, created on first sign-in, refreshed later; or why
+ * the provider may not sign them in. Any Master sets a provider up, and a Master may not
+ * act on the Root Master (docs/API.md): so no provider signs the Root Master in or
+ * rewrites their name or email, whatever username it asserts. The Root Master signs in
+ * with their Gatehouse password and 2FA, which 'sso-only' never closes (login-subject.ts).
+ */
 async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRow, identity: ProviderIdentity, meta: RequestMeta) {
   const now = deps.clock();
   const companyId = provider.company_id;
+  const problem = usernameProblem(identity.username);
+  if (problem) return `the provider's username is refused: ${problem}`;
   const existing = await findUserByUsername(tx, companyId, identity.username);
   const email = identity.email.slice(0, 254);
   const displayName = identity.displayName.slice(0, 100) || identity.username;
@@ -110,7 +126,13 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
     await recordAudit(tx, now, { ...base, actorId: null, action: 'sso.user_provisioned', target: created.id, detail: { provider: provider.id, username: created.username, role: 'user' } });
     return { ...created, status: 'active' as const };
   }
-  if (existing.status === 'disabled') return undefined;
+  if (existing.status === 'disabled') return 'the user is deactivated';
+  if (existing.role === 'root_master') return 'a provider may not sign in the Root Master, who signs in with a Gatehouse password';
+  // Names a person types are found by their look-alike key, so that "rооt" finds root at
+  // the login page and can never be taken by another. Here the provider's name is the
+  // proof of who signs in: it must be the user's own name (case aside), not a name that
+  // only looks like it (a Cyrillic letter, an invisible one inside).
+  if (!sameName(existing.username, identity.username)) return `the provider's username "${identity.username}" only looks like the user "${existing.username}"`;
   const changes = {
     ...(email && email !== existing.email ? { email } : {}),
     ...(displayName !== existing.display_name ? { display_name: displayName } : {}),
@@ -156,14 +178,17 @@ async function vouch(
     const company = await tx.selectFrom('companies').select('status').where('id', '=', provider.company_id).executeTakeFirst();
     if (company?.status !== 'active') return 'the company is suspended';
     const user = await provisionUser(tx, deps, provider, identity, meta);
-    if (!user) return 'the user is deactivated';
+    if (typeof user === 'string') return user;
     // The provider's groups are the user's Gatehouse groups (by name; unknown names are ignored),
     // in this transaction, so module access lost with a group ends before the session starts.
     if (identity.groups !== null) await replaceMembershipsByGroupNames(tx, now, provider.company_id, user.id, identity.groups);
-    const trusted = provider.trust_provider_mfa === 1 && identity.mfa;
+    // The provider's MFA stands in for Gatehouse's second factor where the company trusts
+    // it, but not for the passkey or security key its policy holds this user to: that
+    // user goes on to the code step (the key) or to adding one, as after a password.
+    const trusted = provider.trust_provider_mfa === 1 && identity.mfa && !keyRequired(policy, user.role);
     const next = await continueAfterProvider(
       tx,
-      { flowHash: request.flow_hash ?? '', companyId: provider.company_id, userId: user.id, providerMfaTrusted: trusted, hasTotp: user.totp_secret !== null },
+      { flowHash: request.flow_hash ?? '', companyId: provider.company_id, user, providerMfaTrusted: trusted },
       now,
     );
     if (!next) return 'the sign-in was abandoned or has expired';
@@ -174,13 +199,47 @@ async function vouch(
   return { to: 'login', failed: false };
 }
 
-/** POST /saml/<company>/acs: the provider's answer, by the browser. */
-export async function receiveSamlResponse(deps: CoreDeps, companyId: string, samlResponse: string | undefined, meta: RequestMeta): Promise<Landing> {
+/**
+ * The browser an answer came back through, by the hashes of its cookies: the login flow's
+ * and the session's. A request is answered only through the browser that started it.
+ */
+export interface AnsweringBrowser {
+  flowHash: string | undefined;
+  sessionHash: string | undefined;
+}
+
+/**
+ * Whether the answer came back through the browser that started the request: a sign-in's
+ * flow cookie, or the session of the Master who started a test. Otherwise anyone could
+ * start a sign-in, send the link to someone signed in at the provider, and have that
+ * person's answer move the sign-in in their own browser on, as that person.
+ */
+function startedHere(request: SsoRequest, browser: AnsweringBrowser): boolean {
+  const [started, answering] = request.purpose === 'test' ? [request.session_hash, browser.sessionHash] : [request.flow_hash, browser.flowHash];
+  return started !== null && answering !== undefined && constantTimeEqual(started, answering);
+}
+
+/** Why an answer to a request cannot count, before it is even read: its provider, its browser. */
+function unanswerable(request: SsoRequest, provider: ProviderRow | undefined, kind: ProviderRow['kind'], browser: AnsweringBrowser): string | undefined {
+  if (!provider || provider.kind !== kind) return 'the provider was removed';
+  // A provider switched off (its key leaked, another one chosen) signs no one in from then on.
+  if (request.purpose === 'login' && provider.enabled !== 1) return 'the provider was switched off';
+  if (!startedHere(request, browser)) return 'the answer came back through another browser than the one that started the sign-in';
+  return undefined;
+}
+
+/** POST /saml/<company>/acs/continue: the provider's answer, bounced back by this browser with its cookies. */
+export async function receiveSamlResponse(deps: CoreDeps, companyId: string, samlResponse: string | undefined, browser: AnsweringBrowser, meta: RequestMeta): Promise<Landing> {
   const claimed = samlResponse ? claimedInResponseTo(samlResponse) : undefined;
   const request = claimed ? await pendingRequest(deps.db, companyId, claimed, deps.clock()) : undefined;
   if (!samlResponse || !request) return refuse(deps, companyId, undefined, 'the response answers no pending request', meta);
   const provider = await getProvider(deps.db, companyId, request.provider_id);
-  if (!provider || provider.kind !== 'saml') return refuse(deps, companyId, request, 'the provider was removed', meta);
+  const why = unanswerable(request, provider, 'saml', browser);
+  if (why || !provider) {
+    // Taken, so the same answer cannot be brought back through the right browser.
+    await consumeRequest(deps.db, companyId, request.id, deps.clock());
+    return refuse(deps, companyId, request, why ?? 'the provider was removed', meta);
+  }
   const sp = serviceProviderUrls(deps.config.publicUrl, companyId);
   try {
     const verified = await verifySamlResponse(idpOf(provider), sp, samlResponse, request.id, deps.clock());
@@ -192,15 +251,16 @@ export async function receiveSamlResponse(deps: CoreDeps, companyId: string, sam
   }
 }
 
-/** GET /sso/<company>/oidc/callback: the provider's answer, by the browser. */
-export async function receiveOidcCallback(deps: CoreDeps, companyId: string, query: URLSearchParams, meta: RequestMeta): Promise<Landing> {
+/** GET /sso/<company>/oidc/callback: the provider's answer, by the browser (a top-level GET: its cookies come along). */
+export async function receiveOidcCallback(deps: CoreDeps, companyId: string, query: URLSearchParams, browser: AnsweringBrowser, meta: RequestMeta): Promise<Landing> {
   const state = query.get('state') ?? undefined;
   const requestId = requestIdOfState(state);
   // The state is taken before anything else: single use, whatever happens next.
   const request = requestId ? await consumeRequest(deps.db, companyId, requestId, deps.clock()) : undefined;
   if (!request || !state) return refuse(deps, companyId, undefined, 'the answer names no pending request', meta);
   const provider = await getProvider(deps.db, companyId, request.provider_id);
-  if (!provider || provider.kind !== 'oidc') return refuse(deps, companyId, request, 'the provider was removed', meta);
+  const why = unanswerable(request, provider, 'oidc', browser);
+  if (why || !provider) return refuse(deps, companyId, request, why ?? 'the provider was removed', meta);
   if (query.get('error')) return refuse(deps, companyId, request, `the provider answered ${query.get('error')}: ${query.get('error_description') ?? ''}`, meta);
   const sp = serviceProviderUrls(deps.config.publicUrl, companyId);
   const callbackUrl = new URL(sp.oidcRedirectUri);

@@ -30,8 +30,19 @@ export type AccessEndReason =
 export async function endUserAccess(db: Queryable, now: number, companyId: string, userId: string, reason: AccessEndReason): Promise<void> {
   await endAllSessions(db, companyId, userId);
   await revokePendingEmailChanges(db, companyId, userId, now);
-  await db.deleteFrom('login_flows').where('company_id', '=', companyId).where('user_id', '=', userId).execute();
+  await endUnfinishedLogins(db, companyId, userId);
   await endModuleAccess(db, now, { companyId, userId }, reason);
+}
+
+/**
+ * The user's logins that have not finished (their stored flows), but for `keepFlowHash`:
+ * the one finishing, when a login changes what every other login of the user stands on
+ * (a first second factor enrolled: src/login/factors.ts).
+ */
+export async function endUnfinishedLogins(db: Queryable, companyId: string, userId: string, keepFlowHash?: string): Promise<void> {
+  let ending = db.deleteFrom('login_flows').where('company_id', '=', companyId).where('user_id', '=', userId);
+  if (keepFlowHash !== undefined) ending = ending.where('id_hash', '!=', keepFlowHash);
+  await ending.execute();
 }
 
 /** Some browser sessions (by id hash), and what each led to: ending one session, an allowlist that now excludes it. */

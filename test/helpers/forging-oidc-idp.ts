@@ -6,10 +6,12 @@ import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'nod
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What to change in the next ID token: claims to set (undefined: leave out), the signer. */
+/** What to change in the next ID token: claims to set (undefined: leave out), the signer; and what userinfo answers for it. */
 export interface Forgery {
   claims?: Record<string, unknown>;
   signer?: 'provider' | 'stranger' | 'none';
+  /** Claims the userinfo endpoint adds for this sign-in's access token (userinfo is a plain JSON answer). */
+  userinfo?: Record<string, unknown>;
 }
 
 export interface ForgingOidcIdp {
@@ -22,6 +24,8 @@ export interface ForgingOidcIdp {
   forgeNext(forgery: Forgery): void;
   /** What the provider sends the browser back to after the authorization URL: the callback address. */
   authorize(authorizationUrl: string): string;
+  /** Every request its token endpoint received: the client's Authorization header and the form it posted. */
+  tokenRequests: Array<{ authorization: string | undefined; form: URLSearchParams }>;
   close(): Promise<void>;
 }
 
@@ -38,6 +42,7 @@ export async function startForgingOidcIdp(username = 'forged'): Promise<ForgingO
   const provider = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const codes = new Map<string, { nonce: string; forgery: Forgery }>();
+  const userinfoOf = new Map<string, Record<string, unknown>>();
   let next: Forgery = {};
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', idp.issuer);
@@ -48,6 +53,7 @@ export async function startForgingOidcIdp(username = 'forged'): Promise<ForgingO
         authorization_endpoint: `${idp.issuer}/authorize`,
         token_endpoint: `${idp.issuer}/token`,
         jwks_uri: `${idp.issuer}/jwks`,
+        userinfo_endpoint: `${idp.issuer}/userinfo`,
         response_types_supported: ['code'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: ['RS256'],
@@ -59,7 +65,9 @@ export async function startForgingOidcIdp(username = 'forged'): Promise<ForgingO
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
-        const code = new URLSearchParams(body).get('code') ?? '';
+        const form = new URLSearchParams(body);
+        idp.tokenRequests.push({ authorization: req.headers.authorization, form });
+        const code = form.get('code') ?? '';
         const issued = codes.get(code);
         codes.delete(code);
         if (!issued) return json(400, { error: 'invalid_grant' });
@@ -70,9 +78,15 @@ export async function startForgingOidcIdp(username = 'forged'): Promise<ForgingO
           else claims[name] = value;
         }
         const idToken = jwt(claims, issued.forgery.signer ?? 'provider', { provider: provider.privateKey, stranger: stranger.privateKey });
-        return json(200, { access_token: randomUUID(), token_type: 'Bearer', expires_in: 300, id_token: idToken });
+        const accessToken = randomUUID();
+        userinfoOf.set(accessToken, { sub: claims.sub, ...issued.forgery.userinfo });
+        return json(200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300, id_token: idToken });
       });
       return undefined;
+    }
+    if (url.pathname === '/userinfo') {
+      const claims = userinfoOf.get((req.headers.authorization ?? '').replace(/^Bearer /, ''));
+      return claims ? json(200, claims) : json(401, { error: 'invalid_token' });
     }
     return json(404, { error: 'not_found' });
   });
@@ -83,6 +97,7 @@ export async function startForgingOidcIdp(username = 'forged'): Promise<ForgingO
     clientId: 'gatehouse-forged',
     clientSecret: 'a-long-random-client-secret-for-the-forging-provider',
     discoveryIssuer: issuer,
+    tokenRequests: [],
     forgeNext(forgery) {
       next = forgery;
     },

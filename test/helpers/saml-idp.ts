@@ -1,12 +1,14 @@
 // A SAML identity provider in the test's hands: a key and certificate made with openssl,
 // and responses built and signed here with xml-crypto (the library node-saml verifies
 // with), so tests can forge, tamper, replay and expire them at will.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
+import type { Agent } from './agent.ts';
 
 export interface TestIdp {
   entityId: string;
@@ -107,14 +109,30 @@ export function signedResponse(idp: TestIdp, facts: AssertionFacts): string {
   return responseXml(signAssertion(assertionXml(facts), idp), facts);
 }
 
-/** Posts a response to the ACS as a browser would (the IdP's auto-submitted form). */
-export async function postToAcs(acsUrl: string, xml: string, origin = 'https://idp.example.test') {
-  const response = await fetch(acsUrl, {
+/**
+ * Brings a response back as a browser does: the IdP's auto-submitted form posts it to the
+ * ACS cross-site, with none of Gatehouse's cookies; the page Gatehouse answers with posts
+ * it on to /continue from Gatehouse's own origin, with `browser`'s cookies (none, when the
+ * answer comes back through a stranger's browser). The answer of that second post.
+ */
+export async function postToAcs(acsUrl: string, xml: string, browser?: Agent, origin = 'https://idp.example.test') {
+  const first = await fetch(acsUrl, {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
     body: new URLSearchParams({ SAMLResponse: Buffer.from(xml).toString('base64') }).toString(),
   });
-  await response.arrayBuffer();
-  return { status: response.status, location: response.headers.get('location') };
+  const page = await first.text();
+  if (first.status !== 200) return { status: first.status, location: first.headers.get('location') };
+  const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1];
+  const value = /name="SAMLResponse" value="([^"]*)"/.exec(page)?.[1];
+  assert.ok(action && value !== undefined, `the ACS answers with the page that posts the answer on: ${page}`);
+  const unescape = (text: string) => text.replace(/&#(\d+);/g, (_match, code: string) => String.fromCharCode(Number(code)));
+  const body = new URLSearchParams({ SAMLResponse: unescape(value) }).toString();
+  const next = new URL(unescape(action), acsUrl);
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const second = browser
+    ? await browser.post(next.pathname, body, form)
+    : await fetch(next, { method: 'POST', redirect: 'manual', headers: { ...form, origin: next.origin }, body }).then(async (response) => (await response.arrayBuffer(), response));
+  return { status: second.status, location: second.headers.get('location') };
 }

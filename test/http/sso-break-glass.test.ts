@@ -17,6 +17,9 @@ for (const engine of await enginesUnderTest()) describe(`the last break-glass Ma
   let ops: Person;
   let mia: Person;
   let max: Person;
+  let idp: ReturnType<typeof makeIdp>;
+  let sp: { entityId: string; acsUrl: string };
+  let providerId: string;
 
   const root = () => company.root.agent;
   const user = (id: string) => dbOf(server).selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -29,18 +32,18 @@ for (const engine of await enginesUnderTest()) describe(`the last break-glass Ma
     mia = await invitedMember(server, company, root(), { username: 'mia', role: 'master' });
     max = await invitedMember(server, company, root(), { username: 'max', role: 'master' });
 
-    const idp = makeIdp();
-    const sp = (await root().get('/api/company/sso')).body.serviceProvider;
+    idp = makeIdp();
+    sp = (await root().get('/api/company/sso')).body.serviceProvider;
     const added = await root().post('/api/company/sso/providers', {
       kind: 'saml', name: 'Acme IdP', entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: false,
     });
     assert.equal(added.status, 201, JSON.stringify(added.body));
-    const providerId = added.body.provider.id;
+    providerId = added.body.provider.id;
     const started = await root().post(`/api/company/sso/providers/${providerId}/test`);
     const requestId = requestIdFrom(started.body.redirectTo);
     await postToAcs(sp.acsUrl, signedResponse(idp, {
       requestId, acsUrl: sp.acsUrl, audience: sp.entityId, issuer: idp.entityId, nameId: 'tester', now: server.clock(), attributes: {},
-    }));
+    }), root());
     const marked = await root().post('/api/company/sso', { mode: 'sso-only', breakGlassUserIds: [mia.id, max.id] });
     assert.equal(marked.status, 200, JSON.stringify(marked.body));
     const on = await root().post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true });
@@ -77,6 +80,41 @@ for (const engine of await enginesUnderTest()) describe(`the last break-glass Ma
     assert.equal((await root().post('/api/company/sso', { mode: 'sso-plus-password' })).status, 200);
     assert.equal((await passkeyLogin(ops)).answer.status, 200);
     assert.equal((await root().post('/api/company/sso', { mode: 'sso-only' })).status, 200);
+  });
+
+  test("no provider signs the Root Master in, whichever Master set it up; 'sso-only' never closes the Root Master's password", async () => {
+    // A Master (not the Root Master) makes the provider trust its MFA: the provider alone
+    // would then be the whole sign-in.
+    const settings = { kind: 'saml', name: 'Acme IdP', entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID' };
+    assert.equal((await ops.agent.post(`/api/company/sso/providers/${providerId}`, { ...settings, trustProviderMfa: true })).status, 200);
+    try {
+      const before = await user(company.root.id);
+      for (const nameId of [company.root.username, company.root.username.toUpperCase(), ` ${company.root.username} `]) {
+        server.clock.advance(30_000);
+        const browser = server.agent();
+        assert.equal((await browser.post('/api/login/identify', { username: 'anyone', companyName: company.companyName })).body.step, 'sso');
+        const started = await browser.post('/api/login/sso/start');
+        const xml = signedResponse(idp, {
+          requestId: requestIdFrom(started.body.redirectTo), acsUrl: sp.acsUrl, audience: sp.entityId, issuer: idp.entityId, nameId, now: server.clock(),
+          authnContext: 'https://refeds.org/profile/mfa', attributes: { email: 'ops@attacker.test', displayName: 'Not Dana' },
+        });
+        assert.equal((await postToAcs(sp.acsUrl, xml, browser)).location, '/login?sso=failed', nameId);
+        assert.equal((await browser.get('/api/login')).body.step, 'sso', nameId);
+        assert.equal((await browser.get('/api/me')).status, 401, nameId);
+      }
+      const reasons = await dbOf(server).selectFrom('audit_events').select('detail').where('action', '=', 'sso.login_failed').execute();
+      assert.ok(reasons.some((e) => /Root Master/.test(JSON.parse(e.detail ?? '{}').reason)), 'refused as the Root Master');
+      const after = await user(company.root.id);
+      assert.deepEqual([after.email, after.display_name, after.role], [before.email, before.display_name, 'root_master']);
+      // In 'sso-only' mode, not named break-glass, the Root Master still signs in with the
+      // password and code ("Use password instead").
+      assert.equal((await dbOf(server).selectFrom('companies').select('sso_mode').where('id', '=', company.companyId).executeTakeFirstOrThrow()).sso_mode, 'sso-only');
+      assert.equal(before.sso_break_glass, 0);
+      const again = await logInAgain(server, company, company.root);
+      assert.equal((await again.agent.get('/api/me')).body.user.role, 'root_master');
+    } finally {
+      assert.equal((await ops.agent.post(`/api/company/sso/providers/${providerId}`, { ...settings, trustProviderMfa: false })).status, 200);
+    }
   });
 
   test('two Masters deactivating the last two break-glass users at once: exactly one succeeds', async () => {

@@ -1,6 +1,7 @@
 // Signing in through a company's OpenID Connect provider: node oidc-provider in a process
 // of its own plays the company's IdP; Gatehouse discovers it, sends the browser there with
-// PKCE, state and nonce, and takes the answer once.
+// PKCE, state and nonce, and takes the answer once. After it comes Gatehouse's own second
+// factor, a key counting as the app does, as after a password.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
@@ -10,6 +11,7 @@ import { startOidcIdp, type TestOidcIdp } from '../helpers/oidc-idp.ts';
 import { followRedirects, grantedModule, redeem, signInToModule, startAuthorization } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { totpAt } from '../helpers/totp.ts';
+import { SoftAuthenticator } from '../helpers/webauthn.ts';
 
 for (const engine of await enginesUnderTest()) describe(`single sign-on with an OpenID Connect provider (${engine})`, () => {
   let server: TestServer;
@@ -31,6 +33,29 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
     const back = await idp.signIn(started.body.redirectTo);
     assert.ok(back.startsWith(`${server.baseUrl}/sso/${company.companyId}/oidc/callback?`), back);
     return { browser, callback: back.slice(server.baseUrl.length) };
+  }
+
+  /** Through the provider, who answers for `username` with `amr`: the browser back at the login, and the step it is at. */
+  async function signedInAtProvider(username: string, amr: string[]) {
+    await idp.nextUser({ sub: `sub-${username}`, claims: { preferred_username: username, email: `${username}@okta.test` }, amr });
+    const { browser, callback } = await roundTrip(username);
+    assert.equal((await browser.get(callback)).headers.get('location'), '/login');
+    return { browser, state: (await browser.get('/api/login')).body };
+  }
+
+  async function keyLogin(browser: Agent, key: SoftAuthenticator) {
+    const options = await browser.post('/api/login/key/options');
+    assert.equal(options.status, 200, JSON.stringify(options.body));
+    return browser.post('/api/login/key', { response: key.assert(options.body) });
+  }
+
+  /** Past the provider alone (no MFA there): none of the enroll step's calls gets anywhere. */
+  async function assertEnrollClosed(browser: Agent) {
+    for (const [path, body] of [['/api/login/enroll/start', {}], ['/api/login/enroll/verify', { code: '123456' }], ['/api/login/key-enrollment/options', {}]] as const) {
+      const answer = await browser.post(path, body);
+      assert.equal(answer.status, 409, `${path}: ${JSON.stringify(answer.body)}`);
+    }
+    assert.equal((await browser.get('/api/me')).status, 401);
   }
 
   before(async () => {
@@ -124,15 +149,19 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
     assert.deepEqual(tokens.claims()?.amr, ['fed', 'mfa']);
   });
 
-  test('the answer works once, and only for the browser that started it', async () => {
+  test('the answer works once, and only through the browser that started it', async () => {
     await idp.nextUser({ sub: 'sub-erin', claims: { preferred_username: 'erin' }, amr: ['pwd', 'otp'] });
     const { browser, callback } = await roundTrip('erin');
-    // Another browser following the same link signs nobody in there (login CSRF).
+    // Another browser following the same link (someone sent it the provider's link, or the
+    // answer) signs nobody in there, nor moves on the sign-in of the browser that started it.
     const other = server.agent();
     const stolen = await other.get(callback);
     assert.equal(stolen.status, 303);
+    assert.equal(stolen.headers.get('location'), '/login?sso=failed');
     assert.equal((await other.get('/api/me')).status, 401);
     assert.equal((await other.get('/api/login')).body.step, 'identify');
+    assert.equal((await browser.get('/api/login')).body.step, 'sso');
+    assert.equal((await browser.get('/api/me')).status, 401);
     // And the state is used up: the same answer again is refused.
     const again = await browser.get(callback);
     assert.equal(again.headers.get('location'), '/login?sso=failed');
@@ -140,5 +169,84 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
     assert.equal(forged.headers.get('location'), '/login?sso=failed');
     const failures = await dbOf(server).selectFrom('audit_events').select('action').where('action', '=', 'sso.login_failed').execute();
     assert.ok(failures.length >= 2);
+  });
+
+  test('a user whose second factor is a passkey is asked for it after the provider, not sent to enrollment again', async () => {
+    // Kai's first sign-in: created by the provider; a passkey instead of the app.
+    const first = await signedInAtProvider('kai', ['pwd']);
+    assert.equal(first.state.step, 'enroll');
+    const passkey = new SoftAuthenticator(server.baseUrl, { synced: true });
+    const options = await first.browser.post('/api/login/key-enrollment/options');
+    const added = await first.browser.post('/api/login/key-enrollment', { name: 'Kai passkey', response: passkey.register(options.body) });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    const kaiCodes = added.body.recoveryCodes as string[];
+    assert.equal((await keyLogin(first.browser, passkey)).status, 200);
+    assert.deepEqual((await first.browser.get('/api/me')).body.session.amr, ['fed', 'swk', 'user']);
+
+    // Someone with Kai's provider password alone: the key step, no enrollment, no session.
+    server.clock.advance(60_000);
+    const provider = await signedInAtProvider('kai', ['pwd']);
+    assert.equal(provider.state.step, 'totp');
+    assert.deepEqual(provider.state.secondFactors, ['key', 'recovery_code']);
+    await assertEnrollClosed(provider.browser);
+    assert.equal((await provider.browser.post('/api/login/totp', { code: '123456' })).status, 401);
+    assert.equal((await provider.browser.get('/api/me')).status, 401);
+
+    // Kai's recovery codes were not replaced: one still signs in (amr fed mfa); the passkey does too.
+    server.clock.advance(60_000);
+    const recovering = await signedInAtProvider('kai', ['pwd']);
+    const recovered = await recovering.browser.post('/api/login/recovery', { code: kaiCodes[0] });
+    assert.equal(recovered.status, 200, JSON.stringify(recovered.body));
+    assert.deepEqual((await recovering.browser.get('/api/me')).body.session.amr, ['fed', 'mfa']);
+    server.clock.advance(60_000);
+    const withKey = await signedInAtProvider('kai', ['pwd']);
+    assert.equal((await keyLogin(withKey.browser, passkey)).status, 200);
+    assert.deepEqual((await withKey.browser.get('/api/me')).body.session.amr, ['fed', 'swk', 'user']);
+  });
+
+  test("a user with the app is asked for its code after the provider", async () => {
+    const first = await signedInAtProvider('ivy', ['pwd']);
+    assert.equal(first.state.step, 'enroll');
+    const enrollment = await first.browser.post('/api/login/enroll/start');
+    assert.equal((await first.browser.post('/api/login/enroll/verify', { code: totpAt(enrollment.body.secret, server.clock()) })).status, 200);
+
+    server.clock.advance(60_000);
+    const again = await signedInAtProvider('ivy', ['pwd']);
+    assert.equal(again.state.step, 'totp');
+    assert.deepEqual(again.state.secondFactors, ['app', 'recovery_code']);
+    await assertEnrollClosed(again.browser);
+    const done = await again.browser.post('/api/login/totp', { code: totpAt(enrollment.body.secret, server.clock()) });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.deepEqual((await again.browser.get('/api/me')).body.session.amr, ['fed', 'otp']);
+  });
+
+  test('a login left at enrollment is over once the user has a key from My Settings: it enrolls neither the app nor a key', async () => {
+    // Lee signs in with the provider's trusted MFA: a session, and no Gatehouse factor yet.
+    const lee = await signedInAtProvider('lee', ['pwd', 'otp']);
+    assert.equal(lee.state.step, 'sso_trusted');
+    assert.equal((await lee.browser.post('/api/login/sso/finish')).status, 200);
+    // Someone with Lee's provider password alone reaches enrollment and prepares both ways.
+    const attacker = await signedInAtProvider('lee', ['pwd']);
+    assert.equal(attacker.state.step, 'enroll');
+    const secret = (await attacker.browser.post('/api/login/enroll/start')).body.secret as string;
+    const attackerOptions = await attacker.browser.post('/api/login/key-enrollment/options');
+    assert.equal(attackerOptions.status, 200, JSON.stringify(attackerOptions.body));
+    // Lee adds a passkey in My Settings; that login is not one of the enroll step's.
+    const options = await lee.browser.post('/api/me/security-keys/options', {});
+    assert.equal(options.status, 200, JSON.stringify(options.body));
+    const leeKey = new SoftAuthenticator(server.baseUrl, { synced: true });
+    assert.equal((await lee.browser.post('/api/me/security-keys', { response: leeKey.register(options.body) })).status, 200);
+
+    const verified = await attacker.browser.post('/api/login/enroll/verify', { code: totpAt(secret, server.clock()) });
+    assert.equal(verified.status, 409, JSON.stringify(verified.body));
+    assert.equal(verified.body.error.code, 'login.flow_expired');
+    const added = await attacker.browser.post('/api/login/key-enrollment', { response: new SoftAuthenticator(server.baseUrl).register(attackerOptions.body) });
+    assert.equal(added.status, 409, JSON.stringify(added.body));
+    assert.equal(added.body.error.code, 'login.flow_expired');
+    assert.equal((await attacker.browser.get('/api/me')).status, 401);
+    const user = await dbOf(server).selectFrom('users').select(['id', 'totp_secret']).where('company_id', '=', company.companyId).where('username', '=', 'lee').executeTakeFirstOrThrow();
+    assert.equal(user.totp_secret, null);
+    const keys = await dbOf(server).selectFrom('webauthn_credentials').select('id').where('company_id', '=', company.companyId).where('user_id', '=', user.id).execute();
+    assert.equal(keys.length, 1);
   });
 });

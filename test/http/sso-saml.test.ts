@@ -46,7 +46,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
   async function refused(browser: Agent, xml: string, why: string) {
     const failures = () => dbOf(server).selectFrom('audit_events').select(['id', 'detail']).where('action', '=', 'sso.login_failed').execute();
     const before = new Set((await failures()).map((row) => row.id));
-    const answer = await postToAcs(sp.acsUrl, xml);
+    const answer = await postToAcs(sp.acsUrl, xml, browser);
     assert.equal(answer.status, 303, why);
     assert.equal(answer.location, '/login?sso=failed', why);
     // The browser's login has not moved on, and nobody is signed in.
@@ -99,7 +99,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     const started = await company.root.agent.post(`/api/company/sso/providers/${providerId}/test`);
     assert.equal(started.status, 200, JSON.stringify(started.body));
     const requestId = requestIdFrom(started.body.redirectTo);
-    const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { nameId: 'tester' })));
+    const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { nameId: 'tester' })), company.root.agent);
     assert.equal(answer.status, 303);
     assert.equal(answer.location, `/company?tab=sso&provider=${providerId}&ssoTest=${requestId}`);
     const result = await company.root.agent.get(`/api/company/sso/providers/${providerId}/test/${started.body.testId}`);
@@ -124,7 +124,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
 
   test('a signed assertion signs a new user in: created just in time, then Gatehouse 2FA enrollment', async () => {
     const { browser, requestId } = await atProvider('carol');
-    const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId)));
+    const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId)), browser);
     assert.equal(answer.location, '/login');
     assert.equal((await browser.get('/api/login')).body.step, 'enroll');
     const enrollment = await browser.post('/api/login/enroll/start');
@@ -142,7 +142,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
   test('a later sign-in updates name and email; with proven MFA at a trusting company it needs no Gatehouse code', async () => {
     server.clock.advance(30_000);
     const { browser, requestId } = await atProvider('carol');
-    const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { authnContext: MFA, attributes: { email: 'carol@new.test', displayName: 'Carol New' } })));
+    const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { authnContext: MFA, attributes: { email: 'carol@new.test', displayName: 'Carol New' } })), browser);
     assert.equal(answer.location, '/login');
     assert.equal((await browser.get('/api/login')).body.step, 'sso_trusted');
     const done = await browser.post('/api/login/sso/finish');
@@ -156,7 +156,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
   test('without proof of MFA the Gatehouse code is still asked for', async () => {
     server.clock.advance(30_000);
     const { browser, requestId } = await atProvider('carol');
-    await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId)));
+    await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId)), browser);
     assert.equal((await browser.get('/api/login')).body.step, 'totp');
     assert.equal((await browser.post('/api/login/sso/finish')).status, 409);
   });
@@ -179,7 +179,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     for (const signer of [next, idp]) {
       server.clock.advance(30_000);
       const { browser, requestId } = await atProvider('carol');
-      assert.equal((await postToAcs(sp.acsUrl, signedResponse(signer, facts(requestId, { authnContext: MFA })))).location, '/login');
+      assert.equal((await postToAcs(sp.acsUrl, signedResponse(signer, facts(requestId, { authnContext: MFA })), browser)).location, '/login');
       assert.equal((await browser.get('/api/login')).body.step, 'sso_trusted');
     }
   });
@@ -214,7 +214,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
       server.clock.advance(30_000);
       const { browser, requestId } = await atProvider('carol');
       const attributes = { email: 'carol@new.test', displayName: 'Carol New', memberOf: groups };
-      assert.equal((await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { authnContext: MFA, attributes })))).location, '/login');
+      assert.equal((await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { authnContext: MFA, attributes })), browser)).location, '/login');
       assert.equal((await browser.post('/api/login/sso/finish')).status, 200);
     };
 
@@ -279,7 +279,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
   test('a replayed assertion is refused, and the browser that posted it is not signed in', async () => {
     const { browser, requestId } = await atProvider('carol');
     const xml = signedResponse(idp, facts(requestId, { authnContext: MFA }));
-    assert.equal((await postToAcs(sp.acsUrl, xml)).location, '/login');
+    assert.equal((await postToAcs(sp.acsUrl, xml, browser)).location, '/login');
     const attacker = await atProvider('carol');
     await refused(attacker.browser, xml, 'replay');
     assert.equal((await postToAcs(sp.acsUrl, xml)).location, '/login?sso=failed');
@@ -303,7 +303,7 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     const { browser, requestId } = await atProvider();
     // The provider signed "dana.attacker"; a comment is invisible to the signature.
     const signed = signAssertion(assertionXml(facts(requestId, { nameId: 'dana.attacker' })), idp).replace('>dana.attacker<', '>dana<!---->.attacker<');
-    const answer = await postToAcs(sp.acsUrl, responseXml(signed, facts(requestId)));
+    const answer = await postToAcs(sp.acsUrl, responseXml(signed, facts(requestId)), browser);
     if (answer.location === '/login') {
       const flow = await dbOf(server).selectFrom('login_flows').select('user_id').where('step', 'in', ['totp', 'enroll', 'sso_trusted']).execute();
       assert.ok(flow.every((f) => f.user_id !== dana.id), 'never signed in as dana');
@@ -313,6 +313,90 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
       assert.equal(answer.location, '/login?sso=failed');
     }
     assert.notEqual((await browser.get('/api/me')).status, 200);
+  });
+
+  test('an answer counts only through the browser that started the sign-in: brought back by another, it moves no sign-in on', async () => {
+    const carol = () => dbOf(server).selectFrom('users').select(['email', 'display_name']).where('company_id', '=', company.companyId).where('username', '=', 'carol').executeTakeFirstOrThrow();
+    const carolBefore = await carol();
+    // The people who may follow a link someone sent them: no Gatehouse cookies at all, a
+    // sign-in of their own under way, a session (the Root Master's).
+    const victims: Array<[string, () => Promise<Agent>]> = [
+      ['a browser without Gatehouse cookies', async () => server.agent()],
+      ['a browser with a sign-in of its own', async () => (await atProvider('carol')).browser],
+      ['a signed-in browser', async () => company.root.agent],
+    ];
+    for (const [who, victimBrowser] of victims) {
+      server.clock.advance(30_000);
+      // Someone starts a sign-in and sends the provider's link to Carol, signed in there with MFA.
+      const attacker = await atProvider('anyone');
+      const victim = await victimBrowser();
+      const victimStep = (await victim.get('/api/login')).body?.step;
+      const xml = signedResponse(idp, facts(attacker.requestId, { authnContext: MFA, attributes: { email: 'carol@swapped.test', displayName: 'Carol Swapped' } }));
+      assert.equal((await postToAcs(sp.acsUrl, xml, victim)).location, '/login?sso=failed', who);
+      // Neither sign-in moved on; nobody holds a session as Carol; Carol is unchanged.
+      assert.equal((await attacker.browser.get('/api/login')).body.step, 'sso', who);
+      assert.equal((await attacker.browser.post('/api/login/sso/finish')).status, 409, who);
+      assert.equal((await attacker.browser.get('/api/me')).status, 401, who);
+      assert.equal((await victim.get('/api/login')).body?.step, victimStep, who);
+      assert.notEqual((await victim.get('/api/me')).body?.user?.username, 'carol', who);
+      assert.deepEqual(await carol(), carolBefore, who);
+      // Nor can the answer then be brought back through the browser that started it.
+      assert.equal((await postToAcs(sp.acsUrl, xml, attacker.browser)).location, '/login?sso=failed', who);
+      assert.equal((await attacker.browser.get('/api/me')).status, 401, who);
+    }
+    const reasons = (await dbOf(server).selectFrom('audit_events').select('detail').where('action', '=', 'sso.login_failed').execute()).map((e) => JSON.parse(e.detail ?? '{}').reason);
+    assert.ok(reasons.includes('the answer came back through another browser than the one that started the sign-in'));
+  });
+
+  test("a Test sign-in counts only through the browser of the Master who started it", async () => {
+    const started = await company.root.agent.post(`/api/company/sso/providers/${providerId}/test`);
+    const requestId = requestIdFrom(started.body.redirectTo);
+    await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { nameId: 'tester' })), server.agent());
+    const result = await company.root.agent.get(`/api/company/sso/providers/${providerId}/test/${started.body.testId}`);
+    assert.equal(result.body.status, 'failed', JSON.stringify(result.body));
+    assert.match(result.body.reason, /another browser/);
+  });
+
+  const lookAlikes: Array<[string, string]> = [
+    ['a Cyrillic а', 'c\u0430rol'],
+    ['a zero-width space inside', 'ca\u200brol'],
+    ['a soft hyphen inside', 'ca\u00adrol'],
+    ['Cyrillic letters only', '\u0441\u0430\u0433\u043e\u04cf'],
+    ['a Greek ο', 'car\u03bfl'],
+  ];
+  for (const [what, nameId] of lookAlikes) {
+    test(`a provider username that only looks like a user's (${what}) signs nobody in and changes no one`, async () => {
+      server.clock.advance(30_000);
+      const users = () => dbOf(server).selectFrom('users').select(['username', 'email', 'display_name']).where('company_id', '=', company.companyId).orderBy('username').execute();
+      const before = await users();
+      const { browser, requestId } = await atProvider('carol');
+      const reason = await refused(browser, signedResponse(idp, facts(requestId, { nameId, authnContext: MFA, attributes: { email: 'mallory@evil.test', displayName: 'Mallory' } })), what);
+      assert.match(reason, /only looks like|username is refused/, reason);
+      assert.deepEqual(await users(), before);
+    });
+  }
+
+  test('the same name in other capitals is the same user', async () => {
+    server.clock.advance(30_000);
+    const { browser, requestId } = await atProvider('carol');
+    assert.equal((await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { nameId: 'CAROL', authnContext: MFA })), browser)).location, '/login');
+    assert.equal((await browser.get('/api/login')).body.step, 'sso_trusted');
+  });
+
+  test("the provider's trusted MFA does not stand in for the key the company's policy requires", async () => {
+    const root = company.root.agent;
+    assert.equal((await root.post('/api/company/policy', { phishingResistant: 'everyone' })).status, 200);
+    try {
+      server.clock.advance(30_000);
+      const { browser, requestId } = await atProvider('carol');
+      assert.equal((await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { authnContext: MFA })), browser)).location, '/login');
+      const state = (await browser.get('/api/login')).body;
+      assert.equal(state.step, 'totp', JSON.stringify(state));
+      assert.equal((await browser.post('/api/login/sso/finish')).status, 409);
+      assert.equal((await browser.get('/api/me')).status, 401);
+    } finally {
+      assert.equal((await root.post('/api/company/policy', { phishingResistant: 'off' })).status, 200);
+    }
   });
 
   test('a deactivated user stays out', async () => {

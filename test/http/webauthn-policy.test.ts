@@ -1,14 +1,15 @@
 // Passkeys and security keys in the company's hands: a policy that requires them (for
 // Masters, or for everyone), a user led to add one at the next login after which the
-// app's code no longer suffices, enrollment with a key instead of the app (Your Security
-// Matters), the last way in kept, a Master's 2FA reset clearing keys, and the MFA
-// compliance report showing each user's factors.
+// app's code no longer suffices, the same at first-login enrollment with the app,
+// enrollment with a key instead of the app (Your Security Matters), the last way in kept,
+// a Master's 2FA reset clearing keys, and the MFA compliance report showing each user's
+// factors.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster, invitedMember, type SignedInCompany } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, inviteMail, invitedMember, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { tenantFactory } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
@@ -52,6 +53,76 @@ for (const engine of await enginesUnderTest()) describe(`passkey policy and enro
     assert.equal(added.status, 200, JSON.stringify(added.body));
     return added.body;
   }
+
+  /** Invited and signed up, never logged in: at the password step, Your Security Matters. */
+  async function newcomerAtEnroll(co: SignedInCompany, username: string, role: 'master' | 'user') {
+    const email = `${username}@newcomers.test`;
+    const invited = await co.root.agent.post('/api/company/users', { email, username, role });
+    assert.equal(invited.status, 201, JSON.stringify(invited.body));
+    await signUp(server, (await inviteMail(server, co.companyName, email)).link);
+    const { agent, answer } = await toCodeStep(username, co.companyName);
+    assert.equal(answer.body.step, 'enroll');
+    return agent;
+  }
+
+  /** The app set up at Your Security Matters: its secret, and the answer to its first code. */
+  async function enrollApp(agent: Agent) {
+    const secret = (await agent.post('/api/login/enroll/start')).body.secret as string;
+    const verified = await agent.post('/api/login/enroll/verify', { code: totpAt(secret, server.clock()) });
+    assert.equal(verified.status, 200, JSON.stringify(verified.body));
+    return { secret, answer: verified.body };
+  }
+
+  test('everyone: a new user who enrolls the app at first login keeps it and its recovery codes, and adds a key before the login ends', async () => {
+    const co = await company();
+    assert.equal((await co.root.agent.post('/api/company/policy', { phishingResistant: 'everyone' })).status, 200);
+    const agent = await newcomerAtEnroll(co, 'nia', 'user');
+    const { secret, answer } = await enrollApp(agent);
+    assert.equal(answer.step, 'key_enroll');
+    assert.equal(answer.recoveryCodes.length, 10);
+    assert.equal((await agent.get('/api/me')).status, 401, 'no session without the key the policy requires');
+    assert.equal((await agent.get('/api/login')).body.step, 'key_enroll');
+    assert.equal((await agent.post('/api/login/enroll/verify', { code: totpAt(secret, server.clock()) })).status, 409);
+
+    // Walking away here: the next login is the code step (the app is kept), and again key_enroll.
+    server.clock.advance(30_000);
+    const later = await toCodeStep('nia', co.companyName);
+    assert.equal(later.answer.body.step, 'totp');
+    assert.deepEqual(later.answer.body.secondFactors, ['app', 'recovery_code']);
+    const proved = await later.agent.post('/api/login/totp', { code: totpAt(secret, server.clock()) });
+    assert.deepEqual(proved.body, { step: 'key_enroll' });
+    const key = new SoftAuthenticator(server.baseUrl);
+    assert.deepEqual(await addKeyDuringLogin(later.agent, key), { step: 'totp', secondFactors: ['key', 'recovery_code'] });
+    assert.equal((await keyLogin(later.agent, key)).status, 200);
+    assert.deepEqual((await later.agent.get('/api/me')).body.session.amr, ['pwd', 'hwk', 'user']);
+
+    // The recovery codes from the enrollment still work (the policy's break-glass path).
+    server.clock.advance(30_000);
+    const recovering = await toCodeStep('nia', co.companyName);
+    const recovered = await recovering.agent.post('/api/login/recovery', { code: answer.recoveryCodes[0] });
+    assert.equal(recovered.status, 200, JSON.stringify(recovered.body));
+  });
+
+  test('Masters only, at first login: a new Master who enrolls the app is led to add a key; a new User is signed in', async () => {
+    const co = await company();
+    assert.equal((await co.root.agent.post('/api/company/policy', { phishingResistant: 'masters' })).status, 200);
+    const master = await newcomerAtEnroll(co, 'max', 'master');
+    const asMaster = (await enrollApp(master)).answer;
+    assert.equal(asMaster.step, 'key_enroll');
+    assert.equal(asMaster.recoveryCodes.length, 10);
+    assert.equal((await master.get('/api/me')).status, 401);
+    const key = new SoftAuthenticator(server.baseUrl);
+    const added = await addKeyDuringLogin(master, key);
+    assert.equal(added.recoveryCodes, undefined, 'the enrollment made them already');
+    assert.equal((await keyLogin(master, key)).status, 200);
+    assert.deepEqual((await master.get('/api/me')).body.session.amr, ['pwd', 'hwk', 'user']);
+
+    const user = await newcomerAtEnroll(co, 'ula', 'user');
+    const asUser = (await enrollApp(user)).answer;
+    assert.equal(asUser.step, 'done');
+    assert.equal(asUser.recoveryCodes.length, 10);
+    assert.deepEqual((await user.get('/api/me')).body.session.amr, ['pwd', 'otp']);
+  });
 
   test('Masters only: a Master without a key adds one after the code, then only the key (or a recovery code) signs in; a User is not affected', async () => {
     const co = await company();

@@ -122,6 +122,8 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       },
       async (request, reply) => {
         const result = await finishEnrollment(deps, flowOf(request), request.body.code, requestMeta(request));
+        // The company's policy may want a passkey or security key added before the login ends.
+        if (!('sessionToken' in result)) return result;
         await signIn(reply, result, readCookie(request, cookies.session));
         // Shown this once, for the Success dialog to display and offer as a download.
         return { ...doneAnswer(result), recoveryCodes: result.recoveryCodes };

@@ -4,7 +4,7 @@
 // (SP metadata). Those answer with redirects into the web app, which carries on from the
 // login flow bound to its own cookie, never from anything in the provider's answer.
 import { parse as parseQuery } from 'node:querystring';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { done, idParams } from '../../contract/common.ts';
 import { loginDone, loginState, ssoRedirect } from '../../contract/sign-in.ts';
@@ -12,6 +12,8 @@ import { oneSsoProvider, ssoEnabledBody, ssoOverview as ssoOverviewSchema, ssoPr
 import { choosePassword, finishTrustedLogin } from '../../login/index.ts';
 import { endSession } from '../../sessions/index.ts';
 import {
+  ACS_BOUNCE_HEADERS,
+  acsBouncePage,
   addProvider,
   changeSsoSettings,
   editProvider,
@@ -25,8 +27,10 @@ import {
   startSsoLogin,
   startSsoTest,
   switchProvider,
+  type AnsweringBrowser,
   type Landing,
 } from '../../sso/index.ts';
+import { hashToken } from '../../crypto/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, readCookie, setCookie } from '../cookies.ts';
@@ -134,15 +138,33 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     return reply.type('application/samlmetadata+xml; charset=utf-8').send(await serviceProviderMetadata(serviceProviderUrls(deps.config.publicUrl, company.id)));
   });
 
+  /** Which browser brought a provider's answer back: the hashes of its flow and session cookies. */
+  const answeringBrowser = (request: FastifyRequest): AnsweringBrowser => {
+    const hashOf = (name: string) => {
+      const token = readCookie(request, name);
+      return token ? hashToken(token) : undefined;
+    };
+    return { flowHash: hashOf(cookies.flow), sessionHash: hashOf(cookies.session) };
+  };
+
   void app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: ACS_BODY_LIMIT }, (_request, body, done) => {
       done(null, parseQuery(body as string));
     });
-    scope.post<{ Params: { companyId: string }; Body: Record<string, unknown> }>('/saml/:companyId/acs', { bodyLimit: ACS_BODY_LIMIT }, async (request, reply) => {
+    type AcsPost = { Params: { companyId: string }; Body: Record<string, unknown> };
+    // The provider's cross-site post, without our cookies: bounced back by this browser
+    // to /continue, same-site, with them (src/sso/acs-bounce.ts).
+    scope.post<AcsPost>('/saml/:companyId/acs', { bodyLimit: ACS_BODY_LIMIT }, async (request, reply) => {
+      const params = companyParam.safeParse(request.params);
+      const value = request.body?.SAMLResponse;
+      if (!params.success || typeof value !== 'string') return reply.redirect('/login?sso=failed', 303);
+      return reply.headers(ACS_BOUNCE_HEADERS).type('text/html; charset=utf-8').send(acsBouncePage(`/saml/${params.data.companyId}/acs/continue`, value));
+    });
+    scope.post<AcsPost>('/saml/:companyId/acs/continue', { bodyLimit: ACS_BODY_LIMIT }, async (request, reply) => {
       const params = companyParam.safeParse(request.params);
       if (!params.success) return reply.redirect('/login?sso=failed', 303);
       const value = request.body?.SAMLResponse;
-      const landing = await receiveSamlResponse(deps, params.data.companyId, typeof value === 'string' ? value : undefined, requestMeta(request));
+      const landing = await receiveSamlResponse(deps, params.data.companyId, typeof value === 'string' ? value : undefined, answeringBrowser(request), requestMeta(request));
       return land(reply, landing);
     });
   });
@@ -151,6 +173,6 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     const params = companyParam.safeParse(request.params);
     if (!params.success) return reply.redirect('/login?sso=failed', 303);
     const query = new URL(request.url, 'http://unused').searchParams;
-    return land(reply, await receiveOidcCallback(deps, params.data.companyId, query, requestMeta(request)));
+    return land(reply, await receiveOidcCallback(deps, params.data.companyId, query, answeringBrowser(request), requestMeta(request)));
   });
 }

@@ -14,7 +14,7 @@ interface EnrollStepProps extends StepProps {
 }
 
 /** First login without 2FA: the Your Security Matters page, then the Set Up 2FA window. */
-export function EnrollStep({ flow, onExpired, onFinish }: EnrollStepProps) {
+export function EnrollStep({ flow, onAdvance, onExpired, onFinish }: EnrollStepProps) {
   const [enrollment, setEnrollment] = useState<Enrollment | null>(null);
   const start = useAction();
 
@@ -52,5 +52,5 @@ export function EnrollStep({ flow, onExpired, onFinish }: EnrollStepProps) {
       </>
     );
   }
-  return <SetUp2fa enrollment={enrollment} account={account} onExpired={onExpired} onFinish={onFinish} />;
+  return <SetUp2fa enrollment={enrollment} account={account} onExpired={onExpired} onNext={onAdvance} />;
 }

@@ -2,7 +2,7 @@ import { Box, Button, Group, List, Paper, Stack, Text, ThemeIcon, Title } from '
 import { totpCode } from '@contract';
 import { useState, type ReactNode } from 'react';
 import { z } from 'zod';
-import { api, type Enrollment } from '../../api';
+import { api, type Enrollment, type LoginState } from '../../api';
 import { AuthCodeField } from '../../components/AuthCodeField';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
@@ -41,13 +41,14 @@ interface SetUp2faProps {
   /** "dana at Acme Managed IT", for the recovery codes file. */
   account?: string;
   onExpired: (message: string) => void;
-  onFinish: (redirectTo?: string) => void;
+  /** After Done: the login's next step ('done', or 'key_enroll' where the company requires a key). */
+  onNext: (next: LoginState) => void;
 }
 
 /** The seed's "Set Up 2FA" window: get an app, add the account, prove it with a code. */
-export function SetUp2fa({ enrollment, account, onExpired, onFinish }: SetUp2faProps) {
+export function SetUp2fa({ enrollment, account, onExpired, onNext }: SetUp2faProps) {
   usePageTitle('Set Up 2FA');
-  const [done, setDone] = useState<{ redirectTo?: string; recoveryCodes?: string[] } | null>(null);
+  const [done, setDone] = useState<{ next: LoginState; recoveryCodes?: string[] } | null>(null);
   const { form, ref, summary, pending, submit } = useApiForm({
     initialValues: { code: '' },
     schema: codeSchema,
@@ -57,8 +58,9 @@ export function SetUp2fa({ enrollment, account, onExpired, onFinish }: SetUp2faP
 
   const onSubmit = submit(
     ({ code }) => api.login.enrollVerify(code),
-    (result) => {
-      if (result.step === 'done') setDone({ redirectTo: result.redirectTo, recoveryCodes: result.recoveryCodes });
+    ({ recoveryCodes, ...next }) => {
+      // The app is set up either way; a company that requires a key has one added next (key_enroll).
+      if (next.step === 'done' || next.step === 'key_enroll') setDone({ next, recoveryCodes });
     },
     (error) => {
       if (flowExpired(onExpired)(error)) return true;
@@ -124,9 +126,10 @@ export function SetUp2fa({ enrollment, account, onExpired, onFinish }: SetUp2faP
       </Stack>
       <SuccessDialog
         opened={done !== null}
-        onDone={() => onFinish(done?.redirectTo)}
+        onDone={() => done && onNext(done.next)}
         recoveryCodes={done?.recoveryCodes}
         account={account}
+        keyNext={done?.next.step === 'key_enroll'}
       />
     </Stack>
   );

@@ -10,13 +10,15 @@ interface SuccessDialogProps {
   account?: string;
   /** What was set up: the authenticator app (the seed's path), or a passkey or security key. */
   factor?: 'app' | 'key';
+  /** The company requires a passkey or security key too: Done leads on to adding one. */
+  keyNext?: boolean;
 }
 
 /**
  * The seed's Success dialog; Done continues to the home dashboard. With recovery codes,
  * Done waits for "I have saved my recovery codes", and Escape does not skip them.
  */
-export function SuccessDialog({ opened, onDone, recoveryCodes = [], account, factor = 'app' }: SuccessDialogProps) {
+export function SuccessDialog({ opened, onDone, recoveryCodes = [], account, factor = 'app', keyNext = false }: SuccessDialogProps) {
   const [saved, setSaved] = useState(false);
   const withCodes = recoveryCodes.length > 0;
 
@@ -42,9 +44,11 @@ export function SuccessDialog({ opened, onDone, recoveryCodes = [], account, fac
           </ThemeIcon>
           <Text>{factor === 'app' ? 'Your authenticator app is configured.' : 'Your passkey or security key is set up.'}</Text>
           <Text size="sm" c="dimmed">
-            {factor === 'app'
-              ? 'From now on, enter a code from the app each time you log in.'
-              : 'From now on, use it each time you log in.'}
+            {keyNext
+              ? 'Your company also requires a passkey or security key: you add one next.'
+              : factor === 'app'
+                ? 'From now on, enter a code from the app each time you log in.'
+                : 'From now on, use it each time you log in.'}
           </Text>
         </Stack>
         {withCodes && (
