@@ -47,12 +47,18 @@ export async function completeSignup(
     const now = deps.clock();
     const link = await consumeSignupLink(tx, input.token, now);
     assertThat(link, 'link.invalid');
-    await tx
+    // Only an invited user is activated, with their first password: a link that outlived
+    // a deactivation (raced, restored from a backup) neither wakes the user nor replaces a
+    // password set since. Thrown, the transaction gives the link back unconsumed.
+    const activated = await tx
       .updateTable('users')
       .set({ password_hash: passwordHash, status: 'active', failed_logins: 0, locked_until: null })
       .where('company_id', '=', link.company_id)
       .where('id', '=', link.user_id)
-      .execute();
+      .where('status', '=', 'invited')
+      .where('password_hash', 'is', null)
+      .executeTakeFirst();
+    assertThat(Number(activated.numUpdatedRows) === 1, 'link.invalid');
     await recordAudit(tx, now, {
       companyId: link.company_id,
       actorId: link.user_id,

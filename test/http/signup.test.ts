@@ -108,6 +108,25 @@ for (const engine of await enginesUnderTest()) describe(`Sign Up: set your passw
     assert.equal((await server.agent().get(`/api/signup/${token}`)).status, 410);
   });
 
+  test('a link that outlived the invitation (a deactivation it raced, a restored backup) wakes no one and replaces no password', async () => {
+    const { token, username, companyId } = await freshLink();
+    const db = server.gatehouse.deps.db;
+    const user = () => db.selectFrom('users').select(['status', 'password_hash']).where('company_id', '=', companyId).where('username', '=', username).executeTakeFirstOrThrow();
+    const setUser = (changes: { status?: 'invited' | 'disabled'; password_hash?: string | null }) =>
+      db.updateTable('users').set(changes).where('company_id', '=', companyId).where('username', '=', username).execute();
+    await setUser({ status: 'disabled' });
+    const asleep = await submit(token, STRONG_PASSWORD);
+    assert.deepEqual([asleep.status, asleep.body.error.code], [410, 'link.invalid']);
+    assert.deepEqual({ ...(await user()) }, { status: 'disabled', password_hash: null });
+    await setUser({ status: 'invited', password_hash: 'a password set since' });
+    assert.equal((await submit(token, STRONG_PASSWORD)).status, 410);
+    assert.equal((await user()).password_hash, 'a password set since');
+    // Refused, the link was not used up: for the invitation it belongs to, it still works.
+    await setUser({ status: 'invited', password_hash: null });
+    assert.equal((await submit(token, STRONG_PASSWORD)).status, 200);
+    assert.equal((await user()).status, 'active');
+  });
+
   test('browsers racing with one link: exactly one wins, and the company has one Root Master', async () => {
     const { token, username, companyName, companyId } = await freshLink();
     const passwords = ['Amber-Falcon-31!', 'Brisk-Lantern-52?', 'Copper-Meadow-73#', 'Dusky-Orchid-94$'];
