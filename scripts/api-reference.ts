@@ -13,7 +13,9 @@ try {
   const gatehouse = await createGatehouse(config, { mailWorkerIntervalMs: null, backchannelWorkerIntervalMs: null });
   await gatehouse.http.ready();
   const target = new URL('../docs/API-REFERENCE.md', import.meta.url);
-  writeFileSync(target, renderApiReference(gatehouse.http.swagger() as never));
+  // The document the server serves (made on first request: src/http/openapi-document.ts).
+  const document = (await gatehouse.http.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+  writeFileSync(target, renderApiReference(document as never));
   await gatehouse.close();
   console.log(`wrote ${target.pathname}`);
 } finally {

@@ -49,9 +49,11 @@ export interface ApiClientView {
   createdBy: string;
   createdAt: number;
   lastUsedAt: number | null;
+  /** The person holding its secret may no longer (holderMayHold): refused until a Master rotates it. */
+  holderLeft: boolean;
 }
 
-export function viewOf(row: ApiClientRow): ApiClientView {
+export function viewOf(row: ApiClientRow & { holder_may_hold?: number | string | boolean }): ApiClientView {
   return {
     id: row.id,
     clientId: row.client_id,
@@ -62,6 +64,8 @@ export function viewOf(row: ApiClientRow): ApiClientView {
     createdBy: row.created_by,
     createdAt: Number(row.created_at),
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+    // Read with the list; a client just made or rotated is held by who did it.
+    holderLeft: row.holder_may_hold !== undefined && !Number(row.holder_may_hold),
   };
 }
 
@@ -141,6 +145,7 @@ export async function listApiClients(db: Queryable, reach: Reach): Promise<ApiCl
   const rows = await db
     .selectFrom('api_clients')
     .selectAll()
+    .select((eb) => eb.case().when(holderMayHold(eb)).then(1).else(0).end().as('holder_may_hold'))
     .where('deleted_at', 'is', null)
     .$if(companyId !== undefined, (qb) => qb.where('company_id', '=', companyId as string))
     .orderBy('created_at', 'desc')
@@ -201,16 +206,41 @@ export async function deleteApiClient(deps: CoreDeps, reach: Reach, clientId: st
 }
 
 /**
- * A client at work: not deleted, not expired, and a company's client only while its
- * company is active and not the platform. Suspending a company stops its clients, the
- * tokens they hold and new ones, as it ends its users' sessions; reinstating it brings
- * them back. Platform clients act on suspended companies, as operators do. The one rule
- * the token endpoint (findLiveApiClient) and every /api/v1 request (useApiClient) hold to.
+ * Whoever holds a client's secret may still hold it: the command line (`cli`, no person),
+ * or a person who is still an active Master of the client's company, or an operator. A
+ * client's secret gives a Master's rights, so a Master demoted, deactivated or deleted
+ * does not keep them through the secret they took away (as an identity provider's API
+ * tokens end with the admin who made them); a Master rotating the secret takes it over.
+ */
+const holderMayHold = (eb: ExpressionBuilder<Database, 'api_clients'>) =>
+  eb.or([
+    eb('api_clients.secret_holder', 'is', null),
+    eb('api_clients.secret_holder', '=', 'cli'),
+    eb.exists(
+      eb
+        .selectFrom('users as holder')
+        .innerJoin('companies as holder_company', 'holder_company.id', 'holder.company_id')
+        .select('holder.id')
+        .whereRef('holder.id', '=', 'api_clients.secret_holder')
+        .where('holder.status', '=', 'active')
+        .where('holder.role', 'in', ['master', 'root_master'])
+        .where((inner) => inner.or([inner('holder_company.is_platform', '=', 1), inner('holder.company_id', '=', inner.ref('api_clients.company_id'))])),
+    ),
+  ]);
+
+/**
+ * A client at work: not deleted, not expired, its secret held by someone who still may
+ * (holderMayHold), and a company's client only while its company is active and not the
+ * platform. Suspending a company stops its clients, the tokens they hold and new ones,
+ * as it ends its users' sessions; reinstating it brings them back. Platform clients act
+ * on suspended companies, as operators do. The one rule the token endpoint
+ * (findLiveApiClient) and every /api/v1 request (useApiClient) hold to.
  */
 export const liveApiClient = (now: number) => (eb: ExpressionBuilder<Database, 'api_clients'>) =>
   eb.and([
     eb('api_clients.deleted_at', 'is', null),
     eb.or([eb('api_clients.expires_at', 'is', null), eb('api_clients.expires_at', '>', now)]),
+    holderMayHold(eb),
     eb.or([
       eb('api_clients.company_id', 'is', null),
       eb.exists(

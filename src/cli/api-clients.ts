@@ -154,9 +154,11 @@ Options:
           c.scopes.join(','),
           c.expiresAt === null ? 'never' : `${c.expiresAt <= now ? 'EXPIRED ' : ''}${time(c.expiresAt)}`,
           time(c.lastUsedAt),
+          // Its secret's holder is no longer an active Master: refused until rotated.
+          c.holderLeft ? 'stopped: rotate its secret' : c.expiresAt !== null && c.expiresAt <= now ? 'expired' : 'active',
         ]),
       );
-      console.log(table(['CLIENT ID', 'NAME', 'COMPANY', 'SCOPES', 'EXPIRES', 'LAST USED'], rows));
+      console.log(table(['CLIENT ID', 'NAME', 'COMPANY', 'SCOPES', 'EXPIRES', 'LAST USED', 'STATUS'], rows));
       return 0;
     });
   },

@@ -23,6 +23,8 @@ export const apiClientView = z.object({
   createdBy: z.string(),
   createdAt: time,
   lastUsedAt: maybeTime,
+  /** The person holding its secret is no longer an active Master: refused until a Master rotates the secret. */
+  holderLeft: z.boolean(),
 });
 export const apiClientList = z.object({ clients: z.array(apiClientView) });
 export const apiClientWithSecret = z.object({

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { callApi, requestToken, tokenFor } from '../helpers/api-clients.ts';
-import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -53,6 +53,40 @@ for (const engine of await enginesUnderTest()) describe(`API clients in the cons
       ['api_client.deleted', a.root.id],
     ]);
     assert.equal(JSON.parse(trail[0]?.detail ?? '{}').actorUsername, a.root.username);
+  });
+
+  test('a client stops with the Master who holds its secret (demoted, deactivated, deleted) until a Master rotates it', async () => {
+    const root = a.root.agent;
+    const listed = async (clientId: string) => (await root.get('/api/company/api-clients')).body.clients.find((c: { clientId: string }) => c.clientId === clientId);
+    const endings: Array<[string, (userId: string) => Promise<unknown>]> = [
+      ['demoted', (id) => root.post(`/api/company/users/${id}/role`, { role: 'user' })],
+      ['deactivated', (id) => root.post(`/api/company/users/${id}/deactivate`)],
+      ['deleted', (id) => root.post(`/api/company/users/${id}/delete`)],
+    ];
+    for (const [ending, end] of endings) {
+      const mia = await invitedMember(server, a, root, { username: `mia-${ending}`, role: 'master' });
+      const made = await mia.agent.post('/api/company/api-clients', { name: `Mia's sync (${ending})`, scopes: ['users:read', 'users:write'] });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const { client, clientSecret } = made.body;
+      const token = await tokenFor(server, client.clientId, clientSecret);
+      assert.equal((await callApi(server, usersOf(a.companyId), token)).status, 200);
+      assert.equal((await listed(client.clientId)).holderLeft, false);
+
+      const answer = (await end(mia.id)) as { status: number; body: unknown };
+      assert.equal(answer.status, 200, `${ending}: ${JSON.stringify(answer.body)}`);
+      // The token Mia's secret got, and a new one, are refused: she keeps no Master's rights through it.
+      const refused = await callApi(server, usersOf(a.companyId), token);
+      assert.deepEqual([refused.status, refused.body.code], [401, 'api.invalid_token'], ending);
+      assert.equal((await requestToken(server, client.clientId, clientSecret)).body.error, 'invalid_client', ending);
+      assert.equal((await listed(client.clientId)).holderLeft, true, ending);
+
+      // The Root Master rotates the secret and holds it from now on.
+      const rotated = await root.post(`/api/company/api-clients/${client.clientId}/rotate`);
+      assert.equal(rotated.status, 200);
+      assert.equal(rotated.body.client.holderLeft, false);
+      assert.equal((await callApi(server, usersOf(a.companyId), await tokenFor(server, client.clientId, rotated.body.clientSecret))).status, 200, ending);
+      assert.equal((await listed(client.clientId)).holderLeft, false, ending);
+    }
   });
 
   test("a Master cannot give a platform scope, nor touch another company's client", async () => {

@@ -41,6 +41,11 @@ function ClientRow({ client, companyName, onRotate, onDelete }: {
       <Table.Td>
         {expired ? (
           <Badge color="gray" variant="light" tt="none" styles={NO_SHRINK}>Expired</Badge>
+        ) : client.holderLeft ? (
+          // Its secret went with a Master who has left (or is no longer a Master): rotating hands it to this Master.
+          <Badge color="orange" variant="light" tt="none" styles={NO_SHRINK} title="Whoever holds its secret is no longer a Master. Rotate the secret to use it again.">
+            Stopped: rotate secret
+          </Badge>
         ) : (
           <Badge color="teal" variant="light" tt="none" styles={NO_SHRINK}>Active</Badge>
         )}
