@@ -1,9 +1,10 @@
 // oidc-provider configured for Gatehouse. Its login UI is ours: every interaction goes
 // to the identifier-first login (password and TOTP, enrollment included), which returns
 // to the resume, or straight to the resume when the browser has a session; the resume's
-// gate (sign-in-gate.ts) decides whether that session will do and gives the result. Two
-// extra login checks make the provider follow Gatehouse's own session (the company's
-// limits, logout, its IP allowlist) and the company's module access on every
+// gate (sign-in-gate.ts) decides whether that session will do and gives the result.
+// Extra login checks make the provider follow Gatehouse's own session (the company's
+// limits, logout, its IP allowlist, the login it stands for: live-login.ts), what a
+// module asks of it (max_age, a key) and the company's module access on every
 // authorization, silent ones included; grants are bound to that session
 // (session-binding.ts).
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -15,6 +16,7 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { isLoopbackHost } from '../../shared/loopback.ts';
 import { authenticateSessionWithAccess, moduleAccessFor, type SignedInWithAccess } from '../access.ts';
 import { accountIdOf, accountOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
+import { keyMissingFor, loginOf, rememberLiveLogin, remembersLogin } from './live-login.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { rememberProofsAtomically } from './replay-detection.ts';
 import { cookieInHeader, tokenShaped } from '../../http/cookies.ts';
@@ -45,9 +47,9 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   const login = policy.get('login');
   if (!login) throw new Error('oidc-provider has no login prompt');
 
-  // An authorization asks up to four times (the grant, the session check, max_age, the
-  // module access check); one read answers them all, as if all had asked at once: the
-  // session, and its user's access to the client asking.
+  // An authorization asks up to five times (the grant, the session check, max_age, the
+  // key, the module access check); one read answers them all, as if all had asked at
+  // once: the session, and its user's access to the client asking.
   const sessionOfRequest = new WeakMap<KoaContextWithOIDC, Promise<SignedInWithAccess | undefined>>();
   /** The browser's Gatehouse session token, if it has one of the right shape. */
   const sessionToken = (ctx: KoaContextWithOIDC) => tokenShaped(cookieInHeader(ctx.get('cookie'), options.sessionCookieName));
@@ -68,12 +70,26 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   login.checks.add(
     // A check added after the prompt is built gets no error of its own: name it, so a
     // module asking prompt=none hears login_required, as OpenID Connect Core §3.1.2.6 says.
-    new Check('gatehouse_session', 'The Gatehouse session has ended or belongs to someone else', 'login_required', async (ctx) => {
-      const accountId = ctx.oidc.session?.accountId;
-      if (!accountId) return Check.NO_NEED_TO_PROMPT; // no_session already asks
+    // The provider's session must remember the live session's very login (who, acr, amr,
+    // auth_time): a later login of the same account was brought in (loadExistingGrant);
+    // anything else is asked for, and the resume writes the live one.
+    new Check('gatehouse_session', 'The Gatehouse session has ended, belongs to someone else or is another login', 'login_required', async (ctx) => {
+      const { session } = ctx.oidc;
+      if (!session?.accountId) return Check.NO_NEED_TO_PROMPT; // no_session already asks
       const signedIn = await gatehouseSession(ctx);
-      const same = signedIn && accountIdOf(signedIn.companyId, signedIn.userId) === accountId;
-      return same ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      return signedIn && remembersLogin(session, loginOf(signedIn)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+  login.checks.add(
+    // acr_values asking for a key, on the live session's login: one made without a key
+    // goes to the resume, whose gate sends the user to log in with their key (step-up);
+    // prompt=none hears login_required. Never a code that claims less than was asked.
+    new Check('gatehouse_acr', 'A passkey or security key is required', 'login_required', async (ctx) => {
+      const { params, session } = ctx.oidc;
+      if (!session?.accountId || !params?.acr_values) return Check.NO_NEED_TO_PROMPT; // no_session already asks
+      const signedIn = await gatehouseSession(ctx);
+      if (!signedIn) return Check.NO_NEED_TO_PROMPT; // gatehouse_session already asks
+      return keyMissingFor(params.acr_values, signedIn.amr) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
   );
   login.checks.add(
@@ -232,6 +248,9 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       // not reused, so its tokens end with the session they came from.
       const signedIn = await gatehouseSession(ctx);
       const ours = signedIn && accountIdOf(signedIn.companyId, signedIn.userId) === session.accountId ? signedIn : undefined;
+      // Before the login checks run and the code is made: the provider's session takes this
+      // session's login if it remembers an earlier one of the account (live-login.ts).
+      if (ours) rememberLiveLogin(session, loginOf(ours));
       let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
       if (!grant || grant.accountId !== session.accountId || (ours && !(await grantServesSession(deps.db, grant.jti, ours.sessionHash)))) {
         grant = new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });

@@ -15,8 +15,8 @@
 import type { CoreDeps } from '../../shared/deps.ts';
 import { authenticateSessionWithAccess } from '../access.ts';
 import { findModuleByClientId } from '../store.ts';
-import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf } from './account.ts';
 import { interactionPath, legacyInteractionPath, loginPageFor, type CarriedInteractions } from './carried-interaction.ts';
+import { keyMissingFor, loginOf } from './live-login.ts';
 import { errorPage, refusedPage, SIGN_IN_EXPIRED_PAGE } from './pages.ts';
 import type { Handed } from './resume-handover.ts';
 import { readSignIn } from './sign-in-record.ts';
@@ -67,8 +67,9 @@ export async function decideSignIn(deps: CoreDeps, interactions: CarriedInteract
   // A module asking for phishing-resistant sign-in (acr_values) gets it or nothing: a
   // session made with a code is sent to log in again, where the key is offered (step-up);
   // a login made for this request without a key is refused, never given a weaker token.
-  const wantsKey = (params.acr_values ?? '').split(' ').includes(ACR_PHISHING_RESISTANT);
-  const keyMissing = wantsKey && signedIn !== undefined && acrOf(signedIn.amr) !== ACR_PHISHING_RESISTANT;
+  // The provider's gatehouse_acr check asks the same (live-login.ts), so a session that
+  // will not do never gets past the authorization without coming here.
+  const keyMissing = signedIn !== undefined && keyMissingFor(params.acr_values, signedIn.amr);
   if (keyMissing && loggedInForThisRequest) {
     return {
       kind: 'page',
@@ -88,14 +89,9 @@ export async function decideSignIn(deps: CoreDeps, interactions: CarriedInteract
     return { kind: 'page', status: 403, html: refusedPage(module?.name ?? 'This module', signedIn.companyName, access) };
   }
 
+  const { accountId, acr, amr, loginTs } = loginOf(signedIn);
   const result = {
-    login: {
-      accountId: accountIdOf(signedIn.companyId, signedIn.userId),
-      amr: signedIn.amr,
-      acr: acrOf(signedIn.amr),
-      ts: Math.floor(signedIn.authTime / 1000),
-      remember: true,
-    },
+    login: { accountId, amr, acr, ts: loginTs, remember: true },
     // Modules are first party: the grant is made in loadExistingGrant, no consent page.
     ...(prompt.name === 'consent' ? { consent: {} } : {}),
   };

@@ -1,0 +1,65 @@
+// What a module is told about a sign-in (the account, acr, amr, auth_time) is the live
+// Gatehouse session's, and what it asks for (acr_values) is met by that session.
+// oidc-provider keeps a login in its own Session (accountId, acr, amr, loginTs), written
+// only at a resume, and makes every later code from it without asking Gatehouse: a new
+// Gatehouse login in the same browser (with a key, or without one now) would leave
+// modules told about the earlier one, and a session made with a code would pass for one
+// made with a key. So the provider's session is brought in line with the live session of
+// the same account before the login checks run (loadExistingGrant), the gatehouse_session
+// check asks for a login while the two still differ, and the gatehouse_acr check sends a
+// session without a key to the resume's gate, which steps up (provider.ts, sign-in-gate.ts).
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { SignedIn } from '../../sessions/index.ts';
+import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf } from './account.ts';
+
+type ProviderSession = NonNullable<KoaContextWithOIDC['oidc']['session']>;
+
+/** A login as the provider's session keeps it. */
+export interface ProviderLogin {
+  accountId: string;
+  acr: string;
+  amr: string[];
+  /** auth_time: whole seconds, as the provider counts. */
+  loginTs: number;
+}
+
+/** The login a live Gatehouse session stands for. */
+export function loginOf(signedIn: Pick<SignedIn, 'companyId' | 'userId' | 'amr' | 'authTime'>): ProviderLogin {
+  return {
+    accountId: accountIdOf(signedIn.companyId, signedIn.userId),
+    acr: acrOf(signedIn.amr),
+    amr: [...signedIn.amr],
+    loginTs: Math.floor(signedIn.authTime / 1000),
+  };
+}
+
+/** Whether the provider's session remembers exactly `login`: who, how and when. */
+export function remembersLogin(session: Pick<ProviderSession, 'accountId' | 'acr' | 'amr' | 'loginTs'>, login: ProviderLogin): boolean {
+  return (
+    session.accountId === login.accountId &&
+    session.acr === login.acr &&
+    session.loginTs === login.loginTs &&
+    (session.amr ?? []).join(' ') === login.amr.join(' ')
+  );
+}
+
+/**
+ * The provider's session made to remember `login`, a later login of the same account (a
+ * new Gatehouse session in this browser), as its resume does at a login: a new session
+ * identifier too. Nothing changes when it remembers that login already.
+ */
+export function rememberLiveLogin(session: ProviderSession, login: ProviderLogin): void {
+  if (session.accountId !== login.accountId || remembersLogin(session, login)) return;
+  session.loginAccount(login);
+  session.resetIdentifier();
+}
+
+/** acr_values asking for phishing-resistant sign-in: a passkey or security key. */
+function asksForKey(acrValues: unknown): boolean {
+  return typeof acrValues === 'string' && acrValues.split(' ').includes(ACR_PHISHING_RESISTANT);
+}
+
+/** A session made without a key, for a request whose acr_values ask for one. */
+export function keyMissingFor(acrValues: unknown, amr: readonly string[]): boolean {
+  return asksForKey(acrValues) && acrOf(amr) !== ACR_PHISHING_RESISTANT;
+}
