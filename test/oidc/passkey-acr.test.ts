@@ -69,6 +69,7 @@ test('acr_values asks for phishing-resistant: a code session steps up with the k
 test('a login made for the request with a code instead of the key is refused, not given a weaker token', async () => {
   const browser = server.agent();
   const sent = await sentToLogin(browser, { acr_values: PHISHING_RESISTANT });
+  assert.equal(sent.need, 'key', 'a browser without a session is told up front too');
   const login = await logInAgain(server, browser, root, sent.returnTo);
   const walk = await followRedirects(browser, login.redirectTo as string);
   assert.equal(walk.callback, undefined, 'no code for a weaker sign-in');

@@ -55,7 +55,7 @@ export function rememberLiveLogin(session: ProviderSession, login: ProviderLogin
 }
 
 /** acr_values asking for phishing-resistant sign-in: a passkey or security key. */
-function asksForKey(acrValues: unknown): boolean {
+export function asksForKey(acrValues: unknown): boolean {
   return typeof acrValues === 'string' && acrValues.split(' ').includes(ACR_PHISHING_RESISTANT);
 }
 

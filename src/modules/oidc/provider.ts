@@ -16,7 +16,7 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { isLoopbackHost } from '../../shared/loopback.ts';
 import { authenticateSessionWithAccess, moduleAccessFor, type SignedInWithAccess } from '../access.ts';
 import { accountIdOf, accountOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
-import { keyMissingFor, loginOf, rememberLiveLogin, remembersLogin } from './live-login.ts';
+import { asksForKey, keyMissingFor, loginOf, rememberLiveLogin, remembersLogin } from './live-login.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { rememberProofsAtomically } from './replay-detection.ts';
 import { cookieInHeader, tokenShaped } from '../../http/cookies.ts';
@@ -154,8 +154,10 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       // would only send it there (it has nobody to sign in), and a redirect fewer is a
       // round trip fewer for the person and a request fewer for the node. One that has a
       // session goes to the resume, whose gate decides whether that session will do
-      // (single sign-on, max_age, prompt=login, a key asked for: sign-in-gate.ts).
-      url: (ctx, interaction) => (sessionToken(ctx) ? interactionPath(interaction.uid) : loginPageFor(interaction.uid)),
+      // (single sign-on, max_age, prompt=login, a key asked for: sign-in-gate.ts). The login
+      // page is told up front when the module asks for a key (need=key), as after a step-up.
+      url: (ctx, interaction) =>
+        sessionToken(ctx) ? interactionPath(interaction.uid) : loginPageFor(interaction.uid, asksForKey(interaction.params.acr_values)),
     },
     cookies: {
       keys: [deps.deriveKey('oidc-cookies').toString('base64url')],
