@@ -10,7 +10,7 @@ import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { getUser, type UserRow } from '../users/index.ts';
+import { getUser, stillProved, type UserRow } from '../users/index.ts';
 import {
   authenticationOptions,
   findUserCredential,
@@ -87,11 +87,18 @@ export async function withProof<T>(
     });
     throw error;
   };
-  if (input.key) return withKey(deps, who, user, input.key, input.password, fail, meta, input.purpose, change);
+  // The proof is checked before the change's transaction (the hash is slow): the change
+  // goes on only while this session and the password it proved still stand (stillProved),
+  // so a recovery that ended them meanwhile is not undone by a change it did not see.
+  const proved = async (tx: Queryable) => {
+    await stillProved(tx, who, user.password_hash);
+    return change(tx);
+  };
+  if (input.key) return withKey(deps, who, user, input.key, input.password, fail, meta, input.purpose, proved);
   if (!user.totp_secret) return fail('no_app', new GatehouseError('reauth.key_needed'));
   if ((await keyDemand(deps.db, user)).keyOnly) return fail('key_required', new GatehouseError('reauth.key_required'));
   if (user.password_hash && !input.password) throw new GatehouseError('request.invalid', { fields: { password: 'Password is required.' } });
-  return withPasswordAndCode(deps, who, user, { password: input.password ?? '', code: input.code ?? '' }, fail, change);
+  return withPasswordAndCode(deps, who, user, { password: input.password ?? '', code: input.code ?? '' }, fail, proved);
 }
 
 async function withPasswordAndCode<T>(

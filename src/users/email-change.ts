@@ -11,7 +11,7 @@ import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
 import { takeRateSlot, type Queryable } from '../storage/index.ts';
-import { requireCurrentPassword } from './self-service.ts';
+import { requireCurrentPassword, stillProved } from './self-service.ts';
 
 export const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
 
@@ -22,6 +22,9 @@ export async function requestEmailChange(deps: CoreDeps, me: SignedIn, input: { 
   }
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
+    // The password was checked before: a recovery in the meantime (the victim changing it,
+    // signing out everywhere) must not leave a change asked for from the session it ended.
+    await stillProved(tx, me, user.password_hash);
     // Each request mails an address the user typed: capped, so a signed-in user cannot
     // use Gatehouse's mail domain to flood someone (mail/send-caps.ts).
     if (!(await takeRateSlot(tx, emailChangeCap(me.userId), now))) throw new GatehouseError('email.rate_limited');

@@ -87,6 +87,30 @@ export async function requireCurrentPassword(
   return user as UserRow & { password_hash: string };
 }
 
+/**
+ * First in the transaction of a change proved before it began (the password is checked
+ * outside it, the hash being slow): the user's row locked, and the change goes on only
+ * while this session still stands and the password it proved is still the user's. A
+ * recovery that committed meanwhile (the password changed elsewhere, sign out
+ * everywhere, a deactivation) ends it (`session.required`); one that commits after it
+ * waits for the lock and then finds what it wrote, and ends that too.
+ */
+export async function stillProved(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash'>, provedHash: string | null): Promise<void> {
+  const held = await tx
+    .updateTable('users')
+    .set((eb) => ({ password_hash: eb.ref('password_hash') }))
+    .where('company_id', '=', me.companyId)
+    .where('id', '=', me.userId)
+    .where('status', '=', 'active')
+    // A user without a password (single sign-on) proves by the second factor alone.
+    .where('password_hash', provedHash === null ? 'is' : '=', provedHash)
+    .where((eb) =>
+      eb.exists(eb.selectFrom('sessions').select('sessions.id_hash').where('sessions.id_hash', '=', me.sessionHash).where('sessions.company_id', '=', me.companyId).where('sessions.user_id', '=', me.userId)),
+    )
+    .executeTakeFirst();
+  if (Number(held.numUpdatedRows) !== 1) throw new GatehouseError('session.required');
+}
+
 async function queueNotice(deps: CoreDeps, tx: Queryable, me: SignedIn, to: string, change: 'password_changed' | 'two_factor_reset') {
   const mail = securityNoticeEmail({ companyName: me.companyName, username: me.username, change });
   await enqueueMail(tx, deps.secrets, deps.clock(), { companyId: me.companyId, to, ...mail });
@@ -130,10 +154,13 @@ export async function changePassword(
   const passwordHash = await deps.hasher.hash(input.newPassword);
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    // Only over the hash just verified: of two concurrent changes, one wins.
+    // Only over the hash just verified: of two concurrent changes, one wins. The failure
+    // count stays: it counts codes too, and a password change proves no second factor,
+    // so clearing it would give whoever holds a session and the password fresh guesses at
+    // the code after every change (only a completed login clears it).
     const stored = await tx
       .updateTable('users')
-      .set({ password_hash: passwordHash, failed_logins: 0, locked_until: null })
+      .set({ password_hash: passwordHash })
       .where('company_id', '=', me.companyId)
       .where('id', '=', me.userId)
       .where('password_hash', '=', user.password_hash)

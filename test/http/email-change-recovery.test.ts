@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
 import { companyWithRootMaster, invitedMember, logInAgain, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
+import { holdNextPasswordCheck } from '../helpers/held-password-check.ts';
 import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { totpAt } from '../helpers/totp.ts';
@@ -93,6 +94,33 @@ for (const engine of await enginesUnderTest()) describe(`pending email changes a
       assert.equal(late.body.error.code, 'link.invalid');
       assert.equal(await emailOf(scene), scene.victim.email, 'the mail stays with the victim');
       assert.equal((await cancel(cancelToken)).status, 410, 'nothing left to cancel');
+    });
+  }
+
+  for (const [name, endAccess] of Object.entries(ACCESS_ENDINGS)) {
+    test(`a change asked for while ${name} happens (its password still being checked) dies with it`, async () => {
+      count += 1;
+      const company = await companyWithRootMaster(server, operator, `Race Co ${count}`, `root${count}@race.test`);
+      const email = `victim${count}@race.test`;
+      const victim = { ...(await invitedMember(server, company, company.root.agent, { username: `victim${count}`, role: 'user', email })), email };
+      const attacker = (await logInAgain(server, company, victim)).agent;
+      const attackerEmail = `late${count}@evil.test`;
+      const hold = holdNextPasswordCheck(server);
+      try {
+        const asked = attacker.post('/api/me/email', { email: attackerEmail, password: STRONG_PASSWORD });
+        await hold.atHold;
+        const scene: Scene = { server, operator, company, victim, attacker };
+        assert.equal((await endAccess(scene)).status, 200);
+        hold.release();
+        const answer = await asked;
+        assert.deepEqual([answer.status, answer.body.error?.code], [401, 'session.required'], JSON.stringify(answer.body));
+        assert.equal(await emailOf(scene), email);
+        const queued = await server.gatehouse.deps.db.selectFrom('action_links').select('id').where('company_id', '=', company.companyId).where('purpose', '=', 'confirm_email').where('revoked_at', 'is', null).where('consumed_at', 'is', null).execute();
+        assert.deepEqual(queued, [], 'no live confirm link');
+      } finally {
+        hold.release();
+        hold.restore();
+      }
     });
   }
 

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { signedInOperator } from '../helpers/journey.ts';
+import { holdNextPasswordCheck } from '../helpers/held-password-check.ts';
+import { logIn, signedInOperator } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { tenantFactory } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
@@ -77,6 +78,54 @@ for (const engine of await enginesUnderTest()) describe(`proof with a passkey or
     assert.deepEqual(await reauthFailures(m.companyId), ['key_required', 'key_without_verification', 'wrong_password', 'no_challenge']);
     const keys = (await m.agent.get('/api/me/security-keys')).body.keys;
     assert.equal(keys[0].lastUsedAt, new Date(server.clock()).toISOString());
+  });
+
+  test('a password change gives wrong codes no fresh count: the threshold holds across changes, and the lock holds the right code', async () => {
+    const m = await tenants.member();
+    const db = server.gatehouse.deps.db;
+    const failures = async () => Number((await db.selectFrom('users').select('failed_logins').where('company_id', '=', m.companyId).where('username', '=', m.username).executeTakeFirstOrThrow()).failed_logins);
+    const current = new Set([-1, 0, 1].map((drift) => totpAt(m.totpSecret, server.clock(), drift)));
+    const wrong = ['000000', '111111', '222222', '333333', '444444', '555555'].filter((code) => !current.has(code));
+    let password = m.password;
+    const passwords = ['Quartz-Lantern-87?', 'Marble-Compass-93!'];
+    for (const [i, code] of wrong.slice(0, 4).entries()) {
+      const guess = await m.agent.post('/api/me/recovery-codes', { password, code });
+      assert.equal(guess.body.error?.code, 'totp.code_refused', JSON.stringify(guess.body));
+      // A stolen session with the password changes it between guesses.
+      const next = passwords[i % 2] as string;
+      assert.equal((await m.agent.post('/api/me/password', { currentPassword: password, newPassword: next, confirm: next })).status, 200);
+      password = next;
+    }
+    assert.equal(await failures(), 4, 'the changes kept the count');
+    await m.agent.post('/api/me/recovery-codes', { password, code: wrong[4] });
+    // Locked at the threshold (5): the right code no longer gets new recovery codes.
+    server.clock.advance(30_000);
+    const right = await m.agent.post('/api/me/recovery-codes', { password, code: totpAt(m.totpSecret, server.clock()) });
+    assert.notEqual(right.status, 200, JSON.stringify(right.body));
+  });
+
+  test('new recovery codes asked for while the owner changes the password (the proof still being checked) are not made', async () => {
+    const m = await tenants.member();
+    server.clock.advance(30_000);
+    const thief = server.agent(); // a second session of the owner's, held by someone else
+    await logIn(server, thief, { username: m.username, companyName: m.companyName, password: m.password, totpSecret: m.totpSecret });
+    server.clock.advance(30_000);
+    const before = await server.gatehouse.deps.db.selectFrom('recovery_codes').select('code_hash').where('company_id', '=', m.companyId).execute();
+    const hold = holdNextPasswordCheck(server);
+    try {
+      const asked = thief.post('/api/me/recovery-codes', { password: m.password, code: totpAt(m.totpSecret, server.clock()) });
+      await hold.atHold;
+      const next = 'Quartz-Lantern-87?';
+      assert.equal((await m.agent.post('/api/me/password', { currentPassword: m.password, newPassword: next, confirm: next })).status, 200);
+      hold.release();
+      const answer = await asked;
+      assert.deepEqual([answer.status, answer.body.error?.code], [401, 'session.required'], JSON.stringify(answer.body));
+      const after = await server.gatehouse.deps.db.selectFrom('recovery_codes').select('code_hash').where('company_id', '=', m.companyId).execute();
+      assert.deepEqual(after, before, 'the owner keeps the codes they have');
+    } finally {
+      hold.release();
+      hold.restore();
+    }
   });
 
   test('wrong passwords beside a key count toward the lockout like wrong logins', async () => {
