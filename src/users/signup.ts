@@ -16,6 +16,8 @@ async function liveSignupLink(deps: CoreDeps, token: string) {
     .select(['users.username', 'companies.name as companyName', 'users.password_hash'])
     .where('users.company_id', '=', link.company_id)
     .where('users.id', '=', link.user_id)
+    // A suspended company's users do nothing, signing up included (as its reset links).
+    .where('companies.status', '=', 'active')
     .executeTakeFirst();
   assertThat(found, 'link.invalid');
   return { companyId: link.company_id, companyName: found.companyName, username: found.username, expiresAt: link.expires_at };
@@ -47,9 +49,10 @@ export async function completeSignup(
     const now = deps.clock();
     const link = await consumeSignupLink(tx, input.token, now);
     assertThat(link, 'link.invalid');
-    // Only an invited user is activated, with their first password: a link that outlived
-    // a deactivation (raced, restored from a backup) neither wakes the user nor replaces a
-    // password set since. Thrown, the transaction gives the link back unconsumed.
+    // Only an invited user of an active company is activated, with their first password:
+    // a link that outlived a deactivation (raced, restored from a backup) neither wakes the
+    // user nor replaces a password set since, and a suspended company's link waits for the
+    // company's return. Thrown, the transaction gives the link back unconsumed.
     const activated = await tx
       .updateTable('users')
       .set({ password_hash: passwordHash, status: 'active', failed_logins: 0, locked_until: null })
@@ -57,6 +60,7 @@ export async function completeSignup(
       .where('id', '=', link.user_id)
       .where('status', '=', 'invited')
       .where('password_hash', 'is', null)
+      .where((eb) => eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.status', '=', 'active')))
       .executeTakeFirst();
     assertThat(Number(activated.numUpdatedRows) === 1, 'link.invalid');
     await recordAudit(tx, now, {

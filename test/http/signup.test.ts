@@ -127,6 +127,18 @@ for (const engine of await enginesUnderTest()) describe(`Sign Up: set your passw
     assert.equal((await user()).status, 'active');
   });
 
+  test("a suspended company's Sign Up link sets no password until the company is reactivated", async () => {
+    const { token, companyId } = await freshLink();
+    const operatorAgent = await tenants.operatorAgent();
+    assert.equal((await operatorAgent.post(`/api/operator/companies/${companyId}/suspend`)).status, 200);
+    assert.equal((await server.agent().get(`/api/signup/${token}`)).status, 410);
+    assert.equal((await submit(token, STRONG_PASSWORD)).status, 410);
+    const root = await server.gatehouse.deps.db.selectFrom('users').select(['status', 'password_hash']).where('company_id', '=', companyId).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...root }, { status: 'invited', password_hash: null });
+    assert.equal((await operatorAgent.post(`/api/operator/companies/${companyId}/reactivate`)).status, 200);
+    assert.equal((await submit(token, STRONG_PASSWORD)).status, 200, 'the link waited for the company');
+  });
+
   test('browsers racing with one link: exactly one wins, and the company has one Root Master', async () => {
     const { token, username, companyName, companyId } = await freshLink();
     const passwords = ['Amber-Falcon-31!', 'Brisk-Lantern-52?', 'Copper-Meadow-73#', 'Dusky-Orchid-94$'];
