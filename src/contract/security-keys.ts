@@ -61,6 +61,8 @@ export const securityKeys = z.object({ keys: z.array(securityKey) });
 
 /** The password; a user created by single sign-on has none and sends nothing (a recent sign-in stands for it). */
 export const keyRegistrationStart = z.object({ password: password('Current password').optional() });
+/** Removing a key proves what adding one does: the password (none for a user of single sign-on, who signed in lately). */
+export const keyRemoval = keyRegistrationStart;
 export const keyRegistrationFinish = z.object({ name: keyName.optional(), response: registrationResponse });
 export const keyRename = z.object({ name: keyName });
 

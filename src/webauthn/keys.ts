@@ -7,7 +7,7 @@ import { verifyCurrentPassword } from '../login/index.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { getUser } from '../users/index.ts';
+import { getUser, stillProved } from '../users/index.ts';
 import { registrationOptions, verifyRegistration, type RegistrationResponseJSON } from './ceremony.ts';
 import {
   countCredentials,
@@ -55,7 +55,14 @@ export async function listMyKeys(deps: CoreDeps, me: Me) {
 }
 
 /** Step one of adding a key: the password, then the options for navigator.credentials.create(). */
-export async function startKeyRegistration(deps: CoreDeps, me: Me, password: string | undefined) {
+/**
+ * The proof for adding or removing a key, a factor that signs the user in: the current
+ * password (counted toward the lockout), or, for a user without one (single sign-on), a
+ * sign-in in the last FRESH_SIGN_IN_MS. A session cookie alone is not enough: removing the
+ * key a phishing-resistant policy holds the user to would let a phished code sign in.
+ * The user as proved (its password hash, for stillProved at the write).
+ */
+async function proveForKeyChange(deps: CoreDeps, me: Me, password: string | undefined) {
   const user = await getUser(deps.db, me.companyId, me.userId);
   assertThat(user, 'session.required');
   if (user.password_hash === null) {
@@ -65,6 +72,11 @@ export async function startKeyRegistration(deps: CoreDeps, me: Me, password: str
   } else if (!(await verifyCurrentPassword(deps, me, user.password_hash, password))) {
     throw new GatehouseError('password.current_invalid', { fields: { password: 'Your current password is not correct.' } });
   }
+  return user;
+}
+
+export async function startKeyRegistration(deps: CoreDeps, me: Me, password: string | undefined) {
+  await proveForKeyChange(deps, me, password);
   const existing = await listCredentials(deps.db, me.companyId, me.userId);
   const options = await registrationOptions(deps.config, { id: me.userId, username: me.username, displayName: me.displayName, companyName: me.companyName }, existing);
   await saveChallenge(deps.db, { bindingHash: me.sessionHash, purpose: 'register', companyId: me.companyId, userId: me.userId, challenge: options.challenge }, deps.clock());
@@ -135,15 +147,12 @@ export async function renameMyKey(deps: CoreDeps, me: Me, id: string, name: stri
  * last key stays. The user's row is locked first so two removals cannot both see
  * "one more left" on PostgreSQL.
  */
-export async function removeMyKey(deps: CoreDeps, me: Me, id: string, meta: RequestMeta) {
+export async function removeMyKey(deps: CoreDeps, me: Me, id: string, password: string | undefined, meta: RequestMeta) {
+  const proved = await proveForKeyChange(deps, me, password);
   await deps.db.transaction().execute(async (tx) => {
-    const user = await tx
-      .updateTable('users')
-      .set((eb) => ({ failed_logins: eb.ref('failed_logins') }))
-      .where('company_id', '=', me.companyId)
-      .where('id', '=', me.userId)
-      .returning(['totp_secret'])
-      .executeTakeFirst();
+    // The user's row locked, and still as proved (this session, this password).
+    await stillProved(tx, me, proved.password_hash);
+    const user = await tx.selectFrom('users').select('totp_secret').where('company_id', '=', me.companyId).where('id', '=', me.userId).executeTakeFirst();
     assertThat(user, 'session.required');
     const removed = await deleteCredential(tx, me.companyId, me.userId, id);
     assertThat(removed, 'request.not_found');

@@ -210,13 +210,13 @@ for (const engine of await enginesUnderTest()) describe(`passkey policy and enro
 
     // Their only key cannot be removed; with a second one, the first can.
     const keys = (await agent.get('/api/me/security-keys')).body.keys;
-    const last = await agent.post(`/api/me/security-keys/${keys[0].id}/remove`);
+    const last = await agent.post(`/api/me/security-keys/${keys[0].id}/remove`, { password: who.password });
     assert.equal(last.status, 409);
     assert.equal(last.body.error.code, 'webauthn.last_factor');
     const options = await agent.post('/api/me/security-keys/options', { password: who.password });
     const spare = new SoftAuthenticator(server.baseUrl);
     assert.equal((await agent.post('/api/me/security-keys', { response: spare.register(options.body) })).status, 200);
-    assert.equal((await agent.post(`/api/me/security-keys/${keys[0].id}/remove`)).status, 200);
+    assert.equal((await agent.post(`/api/me/security-keys/${keys[0].id}/remove`, { password: who.password })).status, 200);
   });
 
   test("a Master's 2FA reset clears the user's keys too, and the user enrolls again", async () => {

@@ -75,11 +75,21 @@ for (const engine of await enginesUnderTest()) describe(`passkeys and security k
     assert.equal(renamed.status, 200);
     assert.equal(renamed.body.name, 'Office YubiKey');
 
+    // Removing proves what adding does: the session alone (a borrowed cookie) takes no key away.
+    const remove = (body: Record<string, string>) => member.agent.post(`/api/me/security-keys/${added.body.id}/remove`, body);
+    const failuresNow = async () => Number((await server.gatehouse.deps.db.selectFrom('users').select('failed_logins').where('company_id', '=', member.companyId).where('username', '=', member.username).executeTakeFirstOrThrow()).failed_logins);
+    const before = await failuresNow();
+    const bare = await remove({});
+    assert.deepEqual([bare.status, bare.body.error.code, Object.keys(bare.body.error.fields ?? {})], [400, 'request.invalid', ['password']]);
+    const misproved = await remove({ password: 'Not-The-Password-1!' });
+    assert.deepEqual([misproved.status, misproved.body.error.code], [400, 'password.current_invalid']);
+    assert.equal((await member.agent.get('/api/me/security-keys')).body.keys.length, 1, 'still there');
+    assert.equal(await failuresNow(), before + 1, 'the wrong password counts toward the lockout');
     // The user still has the app, so the key is not the last way in.
-    const removed = await member.agent.post(`/api/me/security-keys/${added.body.id}/remove`);
+    const removed = await remove({ password: member.password });
     assert.equal(removed.status, 200);
     assert.deepEqual((await member.agent.get('/api/me/security-keys')).body.keys, []);
-    assert.equal((await member.agent.post(`/api/me/security-keys/${added.body.id}/remove`)).status, 404);
+    assert.equal((await remove({ password: member.password })).status, 404);
 
     const actions = (await auditActions(member.companyId)).map((e) => e.action);
     for (const action of ['webauthn.registered', 'webauthn.renamed', 'webauthn.removed']) assert.ok(actions.includes(action), action);

@@ -9,6 +9,7 @@ import {
   keyEnrolled,
   keyRegistrationFinish,
   keyRegistrationStart,
+  keyRemoval,
   keyRename,
   passkeyLoginStart,
   requestOptions,
@@ -102,9 +103,9 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/me/security-keys/:id/remove',
-      { schema: { summary: 'Remove one of my keys (not my last way in)', params: idParams, response: { 200: done } } },
+      { schema: { summary: 'Remove one of my keys (not my last way in): my password, as to add one', params: idParams, body: keyRemoval, response: { 200: done } } },
       async (request) => {
-        await removeMyKey(deps, signedInOf(request), request.params.id, requestMeta(request));
+        await removeMyKey(deps, signedInOf(request), request.params.id, request.body.password, requestMeta(request));
         return {};
       },
     );

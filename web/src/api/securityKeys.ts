@@ -16,7 +16,8 @@ export const securityKeysApi = {
     return post<SecurityKey>('/me/security-keys', { ...(name ? { name } : {}), response });
   },
   rename: (id: string, name: string) => post<SecurityKey>(`/me/security-keys/${seg(id)}/rename`, { name }),
-  remove: (id: string) => post<object>(`/me/security-keys/${seg(id)}/remove`),
+  /** The password again, as to add one: a borrowed session cannot take a key away either. */
+  remove: (id: string, password: string | undefined) => post<object>(`/me/security-keys/${seg(id)}/remove`, password === undefined ? {} : { password }),
 
   /** During login (Your Security Matters, or the company requires a key): adds one; the flow moves to the code step. */
   enrollDuringLogin: async () => {

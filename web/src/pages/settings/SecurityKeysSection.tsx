@@ -1,7 +1,6 @@
 import { Button, Group, Modal, PasswordInput, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { securityKeysApi, type SecurityKey } from '../../api/securityKeys';
-import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { Notice } from '../../components/Notice';
@@ -66,6 +65,60 @@ function AddKeyDialog({ opened, hasPassword, onClose, onAdded }: { opened: boole
             </Button>
             <Button type="submit" loading={action.pending} disabled={!password}>
               Add Key
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+/** Removing a key: the current password, as to add one (a user of single sign-on: a recent sign-in). */
+function RemoveKeyDialog({ target, hasPassword, onClose, onRemoved }: { target: SecurityKey | null; hasPassword: boolean; onClose: () => void; onRemoved: (key: SecurityKey) => void }) {
+  const [password, setPassword] = useState('');
+  const action = useAction();
+  const { setError } = action;
+  useEffect(() => {
+    if (target) {
+      setPassword('');
+      setError(null);
+    }
+  }, [target, setError]);
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!target) return;
+    const removed = await action.run(() => securityKeysApi.remove(target.id, hasPassword ? password : undefined));
+    setPassword('');
+    if (removed) onRemoved(target);
+  };
+
+  return (
+    <Modal opened={target !== null} onClose={onClose} title="Remove key" centered>
+      <form onSubmit={(event) => void onSubmit(event)} noValidate>
+        <Stack gap="md">
+          <Text size="sm">Remove {target?.name}? It will no longer sign you in to Gatehouse.</Text>
+          <ErrorAlert message={action.error?.message} />
+          {!hasPassword && (
+            <Text size="sm" c="dimmed">
+              You sign in through your company's identity provider: a sign-in within the last 10 minutes confirms it is you.
+            </Text>
+          )}
+          {hasPassword && <PasswordInput
+            label="Current password"
+            autoComplete="current-password"
+            required
+            value={password}
+            error={action.error?.fields.password}
+            onChange={(e) => setPassword(e.currentTarget.value)}
+            visibilityToggleButtonProps={visibilityToggle}
+          />}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose} data-autofocus>
+              Cancel
+            </Button>
+            <Button type="submit" color="red" loading={action.pending} disabled={hasPassword && !password}>
+              Remove
             </Button>
           </Group>
         </Stack>
@@ -188,21 +241,16 @@ export function SecurityKeysSection({ hasPassword }: { hasPassword: boolean }) {
           refresh();
         }}
       />
-      <ConfirmDialog
-        opened={removing !== null}
-        title="Remove key"
-        confirmLabel="Remove"
-        danger
+      <RemoveKeyDialog
+        target={removing}
+        hasPassword={hasPassword}
         onClose={() => setRemoving(null)}
-        onConfirm={() => securityKeysApi.remove(removing?.id ?? '')}
-        onDone={() => {
-          setNotice(`${removing?.name ?? 'The key'} is removed.`);
+        onRemoved={(key) => {
+          setNotice(`${key.name} is removed.`);
           setRemoving(null);
           refresh();
         }}
-      >
-        <Text size="sm">Remove {removing?.name}? It will no longer sign you in to Gatehouse.</Text>
-      </ConfirmDialog>
+      />
     </SettingsCard>
   );
 }
