@@ -85,16 +85,20 @@ export function inviteEmail(input: {
   expiresAt: Date;
 }): RenderedMail {
   const company = escapeHtml(input.companyName);
-  const username = escapeHtml(input.username);
   const role = ROLE_NAMES[input.role];
   const url = escapeHtml(input.signUpUrl);
   const expires = input.expiresAt.toUTCString();
   const inviter = mailSafeName(input.inviterName);
   const by = inviter ? `${inviter} has invited you` : 'You have been invited';
+  // The inviter chooses the username too: one a mail client would turn into a link
+  // ("www.prize.example", an address) is left out, as a link-like inviter name is; the
+  // Sign Up page shows it.
+  const shownUsername = mailSafeName(input.username) === input.username ? input.username : null;
+  const usernameLine = shownUsername === null ? 'Your username is shown on the Sign Up page.' : `Your username is ${shownUsername}.`;
   const html = layout(
     `You're invited to ${input.companyName} on Gatehouse`,
     `<p>${escapeHtml(by)} to join <strong>${company}</strong> on Gatehouse as a ${role}.</p>
-<p>Your username is <strong>${username}</strong>. Click <strong>Sign Up</strong> to set your password.</p>
+<p>${shownUsername === null ? escapeHtml(usernameLine) : `Your username is <strong>${escapeHtml(shownUsername)}</strong>.`} Click <strong>Sign Up</strong> to set your password.</p>
 <p style="padding:16px 0"><a href="${url}" style="background:#1c7ed6;color:#ffffff;padding:12px 28px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">Sign Up</a></p>
 <p style="font-size:13px;color:#52606d">The link works once and expires on ${escapeHtml(expires)}. If the button does not work, paste this address into your browser:<br><span style="word-break:break-all">${url}</span></p>
 <p style="font-size:13px;color:#52606d">After setting your password you will log in with your username, the company name <strong>${company}</strong> and your password, then set up two-factor authentication with an authenticator app.</p>
@@ -104,7 +108,7 @@ export function inviteEmail(input: {
     `You're invited to ${input.companyName} on Gatehouse`,
     '',
     `${by} to join ${input.companyName} on Gatehouse as a ${role}.`,
-    `Your username is ${input.username}.`,
+    usernameLine,
     '',
     'Sign Up (set your password):',
     input.signUpUrl,

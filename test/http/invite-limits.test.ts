@@ -106,6 +106,26 @@ for (const engine of await enginesUnderTest()) describe(`invitation rate limits 
     assert.deepEqual(dayLater.invitations, { last24h: 0, last7d: 2 });
   });
 
+  test('a username a mail client would turn into a link is left out of the invitation; the Sign Up page shows it', async () => {
+    const { company, domain } = await freshCompany();
+    const cases: Array<[string, string, boolean]> = [
+      ['a domain', 'www.claim-your-prize.example', false],
+      ['an address', 'support-0@secure-login.example', false],
+      ['a plain name', 'jane-doe', true],
+    ];
+    for (const [label, username, shown] of cases) {
+      const email = `${label.replaceAll(' ', '-')}@${domain}`;
+      const invited = await company.root.agent.post('/api/company/users', { email, username, role: 'user' });
+      assert.equal(invited.status, 201, `${label}: ${JSON.stringify(invited.body)}`);
+      const mail = await server.mail.waitFor((m) => m.to.includes(email));
+      const ours = (mail.text + mail.html + mail.subject).replaceAll(/https?:\/\/\S+\/signup\/[A-Za-z0-9_-]+/g, '');
+      assert.equal(ours.includes(username), shown, `${label}: the mail ${shown ? 'names' : 'must not name'} ${username}`);
+      if (!shown) assert.match(mail.text, /Your username is shown on the Sign Up page\./);
+      const token = /\/signup\/([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1];
+      assert.equal((await server.agent().get(`/api/signup/${token}`)).body.username, username, label);
+    }
+  });
+
   test("an inviter's display name carries no link or second line into the invitation", async () => {
     const { company, domain } = await freshCompany();
     const names = {
