@@ -15,12 +15,27 @@
  */
 export const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}\p{Co}\p{Cs}\p{Cn}\u2028\u2029\u2800]/u;
 
+/**
+ * Marks a reader cannot see (UTS #39 §5.4): a dot above on a small letter that has a dot
+ * of its own, or on a dotless i or j, where it draws one ("ı̇" reads as "i", and its key
+ * would not be i's); and the same mark twice in a row, which looks like once.
+ */
+const HIDDEN_MARK = /[ijıȷіјɨʝ]\p{Mn}*\u0307|(\p{Mn})\1/u;
+
 /** Why a name cannot be used as typed; undefined when it can. */
 export function invisibleCharacterProblem(value: string): string | undefined {
   const found = INVISIBLE.exec(value.normalize('NFKC'));
-  if (!found) return undefined;
-  const code = (found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
-  return `contains an invisible or formatting character (U+${code}); type the name with visible characters only.`;
+  if (found) {
+    const code = (found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    return `contains an invisible or formatting character (U+${code}); type the name with visible characters only.`;
+  }
+  const hidden = HIDDEN_MARK.exec(value.normalize('NFD'));
+  if (hidden) {
+    const mark = [...hidden[0]].at(-1) ?? '';
+    const code = (mark.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    return `contains a mark that cannot be seen on its letter (U+${code}); type the name with visible characters only.`;
+  }
+  return undefined;
 }
 
 const SCRIPTS = [

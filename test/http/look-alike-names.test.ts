@@ -43,6 +43,23 @@ for (const engine of await enginesUnderTest()) describe(`look-alike company name
     );
   });
 
+  test('a mark that cannot be seen on its letter (a dot above an i or a dotless i, a mark twice) is refused like an invisible character', async () => {
+    const before = await companyCount();
+    const hidden = ['Inı\u0307tech Services', 'Ini\u0307tech Services', 'Finj\u0307te Labs', 'Acme\u0301\u0301 Cloud', 'A\u0308\u0308cme Cloud'];
+    for (const name of hidden) {
+      for (const byOperator of [false, true]) {
+        const answer = await request(name, byOperator ? operator : server.agent(), byOperator ? '/api/operator/requests' : '/api/account-requests');
+        assert.equal(answer.status, 400, `${JSON.stringify(name)}: ${JSON.stringify(answer.body)}`);
+        assert.match(answer.body.error.fields.companyName, /cannot be seen/);
+      }
+    }
+    assert.equal(await companyCount(), before);
+    // The same rule for every name a person reads: a display name too. Real accents stay.
+    const profile = await acme.root.agent.post('/api/me/profile', { displayName: 'Di\u0307ana' });
+    assert.equal(profile.status, 400, JSON.stringify(profile.body));
+    for (const name of ['İstanbul Tech', 'Zürich Café', 'Thị Nguyễn Co']) assert.equal((await request(name)).status, 201, name);
+  });
+
   test('a company name made of look-alike letters is the name it imitates: taken', async () => {
     const before = await companyCount();
     await fc.assert(
