@@ -15,7 +15,7 @@ const registry = {
   'api.invalid_token': {
     status: 401,
     message:
-      'The access token is not valid: it has expired, or its API client was deleted, has expired or has a new secret. Request a new token.',
+      'The access token is not valid: it has expired, or its API client was deleted, has expired, has a new secret, belongs to a suspended company or has a secret whose holder is no longer a Master. Request a new token.',
   },
   'metrics.token_required': { status: 401, message: 'Send the metrics token: Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>.' },
   'api.insufficient_scope': { status: 403, message: 'This API client does not have the scope this request needs.' },
@@ -42,6 +42,10 @@ const registry = {
   'request.not_pending': { status: 409, message: 'This request has already been decided.' },
   'user.username_taken': { status: 409, message: 'That username is already used in this company.' },
   'user.self_action': { status: 409, message: 'You cannot do this to your own account.' },
+  'user.operators_from_shell': {
+    status: 409,
+    message: 'Operators are not invited: add them on the server with `gatehouse operator create`.',
+  },
   'user.root_master_protected': {
     status: 403,
     message: "The Root Master's account cannot be changed by others. The Root Master can transfer the role first.",

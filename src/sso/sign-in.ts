@@ -121,6 +121,9 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
   const displayName = identity.displayName.slice(0, 100) || identity.username;
   const base = { companyId, ip: meta.ip, userAgent: meta.userAgent };
   if (!existing) {
+    // The platform company's users are the operators, added on the server only.
+    const platform = await tx.selectFrom('companies').select('id').where('id', '=', companyId).where('is_platform', '=', 1).executeTakeFirst();
+    if (platform) return 'a provider does not create operators: they are added on the server';
     const created = await createUser(tx, companyId, { username: identity.username, email, displayName, role: 'user' }, now);
     await tx.updateTable('users').set({ status: 'active' }).where('company_id', '=', companyId).where('id', '=', created.id).execute();
     await recordAudit(tx, now, { ...base, actorId: null, action: 'sso.user_provisioned', target: created.id, detail: { provider: provider.id, username: created.username, role: 'user' } });

@@ -64,6 +64,10 @@ export async function inviteUser(
   assertAdministrator(actor);
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
+    // The platform company's users are the operators: added on the server only
+    // (gatehouse operator create), so a stolen operator session cannot mint more.
+    const platform = await tx.selectFrom('companies').select('id').where('id', '=', actor.companyId).where('is_platform', '=', 1).executeTakeFirst();
+    if (platform) throw new GatehouseError('user.operators_from_shell');
     const user = await createUser(
       tx,
       actor.companyId,

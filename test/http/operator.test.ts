@@ -77,6 +77,20 @@ for (const engine of await enginesUnderTest()) describe(`operator console (${eng
     await nothingChanged();
   });
 
+  test('operators are added on the server only: the Company page invites no one into the platform company', async () => {
+    const agent = await freshOperator();
+    const one = await agent.post('/api/company/users', { email: 'eve@outside.test', username: 'eve', role: 'user' });
+    assert.deepEqual([one.status, one.body.error?.code], [409, 'user.operators_from_shell'], JSON.stringify(one.body));
+    const file = 'email,username,role\r\nmallory@outside.test,mallory,master\r\n';
+    const bulk = await agent.post('/api/company/users/bulk-invite', { csv: file });
+    assert.ok(bulk.status < 500, JSON.stringify(bulk.body));
+    assert.match(JSON.stringify(bulk.body), /gatehouse operator create/, 'the row says why');
+    const made = await server.gatehouse.deps.db.selectFrom('users').innerJoin('companies', 'companies.id', 'users.company_id').select('users.username').where('companies.is_platform', '=', 1).execute();
+    assert.deepEqual(made.map((u) => u.username), [operator.username], 'no operator but the first');
+    const mail = await agent.get('/api/operator/mail');
+    assert.ok(!(mail.body.messages as Array<{ to: string }>).some((m) => m.to === 'eve@outside.test' || m.to === 'mallory@outside.test'));
+  });
+
   test('operator-entered requests follow the same name rule and are marked as such', async () => {
     const created = await submit('Phoned In Ltd', operator.agent, '/api/operator/requests');
     assert.equal(created.status, 201);

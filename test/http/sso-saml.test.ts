@@ -399,6 +399,36 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     }
   });
 
+  test("a provider of the platform company signs existing operators in but creates none", async () => {
+    const me = (await operator.get('/api/me')).body;
+    const platformIdp = makeIdp('https://idp.platform.test/saml');
+    const platformSp = (await operator.get('/api/company/sso')).body.serviceProvider;
+    const added = await operator.post('/api/company/sso/providers', {
+      kind: 'saml', name: 'Staff IdP', entityId: platformIdp.entityId, ssoUrl: platformIdp.ssoUrl, certificates: [platformIdp.certificate], usernameAttribute: 'NameID', trustProviderMfa: true,
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const id = added.body.provider.id;
+    const platformFacts = (requestId: string, nameId: string) => ({
+      requestId, acsUrl: platformSp.acsUrl, audience: platformSp.entityId, issuer: platformIdp.entityId, nameId, now: server.clock(), authnContext: MFA, attributes: { email: `${nameId}@staff.test` },
+    });
+    const tested = await operator.post(`/api/company/sso/providers/${id}/test`);
+    await postToAcs(platformSp.acsUrl, signedResponse(platformIdp, platformFacts(requestIdFrom(tested.body.redirectTo), 'tester')), operator);
+    assert.equal((await operator.post('/api/company/sso', { breakGlassUserIds: [me.user.id] })).status, 200);
+    assert.equal((await operator.post(`/api/company/sso/providers/${id}/enabled`, { enabled: true })).status, 200);
+    try {
+      const browser = server.agent();
+      assert.equal((await browser.post('/api/login/identify', { username: 'newcomer', companyName: me.company.name })).body.step, 'sso');
+      const started = await browser.post('/api/login/sso/start');
+      const landed = await postToAcs(platformSp.acsUrl, signedResponse(platformIdp, platformFacts(requestIdFrom(started.body.redirectTo), 'newcomer')), browser);
+      assert.equal(landed.location, '/login?sso=failed');
+      assert.equal((await browser.get('/api/me')).status, 401);
+      const newcomer = await dbOf(server).selectFrom('users').select('id').where('username', '=', 'newcomer').executeTakeFirst();
+      assert.equal(newcomer, undefined, 'no operator made by a provider');
+    } finally {
+      assert.equal((await operator.post(`/api/company/sso/providers/${id}/enabled`, { enabled: false })).status, 200);
+    }
+  });
+
   test('a deactivated user stays out', async () => {
     const carol = await dbOf(server).selectFrom('users').select('id').where('company_id', '=', company.companyId).where('username', '=', 'carol').executeTakeFirstOrThrow();
     assert.equal((await company.root.agent.post(`/api/company/users/${carol.id}/deactivate`)).status, 200);
