@@ -14,6 +14,31 @@ import { SettingsCard } from './SettingsCard';
 
 const KIND = { passkey: 'Passkey', security_key: 'Security key' } as const;
 
+/**
+ * What adding or removing a key asks for: the current password, or, for a user of single
+ * sign-on (no password), nothing here: a recent sign-in through the provider stands for it.
+ */
+function KeyChangeProof({ hasPassword, password, onChange, error }: { hasPassword: boolean; password: string; onChange: (value: string) => void; error?: string }) {
+  if (!hasPassword) {
+    return (
+      <Text size="sm" c="dimmed">
+        You sign in through your company's identity provider: a sign-in within the last 10 minutes confirms it is you.
+      </Text>
+    );
+  }
+  return (
+    <PasswordInput
+      label="Current password"
+      autoComplete="current-password"
+      required
+      value={password}
+      error={error}
+      onChange={(e) => onChange(e.currentTarget.value)}
+      visibilityToggleButtonProps={visibilityToggle}
+    />
+  );
+}
+
 /** Adding a key: a name, the current password, then the browser's own prompt. */
 function AddKeyDialog({ opened, hasPassword, onClose, onAdded }: { opened: boolean; hasPassword: boolean; onClose: () => void; onAdded: (key: SecurityKey) => void }) {
   const [name, setName] = useState('');
@@ -45,25 +70,12 @@ function AddKeyDialog({ opened, hasPassword, onClose, onAdded }: { opened: boole
           </Text>
           <ErrorAlert message={action.error?.message} />
           <TextInput label="Name" description="So you can tell your keys apart, e.g. Office YubiKey" maxLength={60} value={name} onChange={(e) => setName(e.currentTarget.value)} />
-          {!hasPassword && (
-            <Text size="sm" c="dimmed">
-              You sign in through your company's identity provider: a sign-in within the last 10 minutes confirms it is you.
-            </Text>
-          )}
-          {hasPassword && <PasswordInput
-            label="Current password"
-            autoComplete="current-password"
-            required
-            value={password}
-            error={action.error?.fields.password}
-            onChange={(e) => setPassword(e.currentTarget.value)}
-            visibilityToggleButtonProps={visibilityToggle}
-          />}
+          <KeyChangeProof hasPassword={hasPassword} password={password} onChange={setPassword} error={action.error?.fields.password} />
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            <Button type="submit" loading={action.pending} disabled={!password}>
+            <Button type="submit" loading={action.pending} disabled={hasPassword && !password}>
               Add Key
             </Button>
           </Group>
@@ -99,20 +111,7 @@ function RemoveKeyDialog({ target, hasPassword, onClose, onRemoved }: { target: 
         <Stack gap="md">
           <Text size="sm">Remove {target?.name}? It will no longer sign you in to Gatehouse.</Text>
           <ErrorAlert message={action.error?.message} />
-          {!hasPassword && (
-            <Text size="sm" c="dimmed">
-              You sign in through your company's identity provider: a sign-in within the last 10 minutes confirms it is you.
-            </Text>
-          )}
-          {hasPassword && <PasswordInput
-            label="Current password"
-            autoComplete="current-password"
-            required
-            value={password}
-            error={action.error?.fields.password}
-            onChange={(e) => setPassword(e.currentTarget.value)}
-            visibilityToggleButtonProps={visibilityToggle}
-          />}
+          <KeyChangeProof hasPassword={hasPassword} password={password} onChange={setPassword} error={action.error?.fields.password} />
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose} data-autofocus>
               Cancel
