@@ -12,7 +12,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { constantTimeEqual } from '../crypto/index.ts';
 import { tidyName, usernameProblem } from '../shared/text.ts';
-import { createUser, findUserByUsername } from '../users/index.ts';
+import { createUser, findUserByUsername, type UserRow } from '../users/index.ts';
 import { oidcIdentity, samlIdentity, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
 import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
@@ -104,6 +104,18 @@ const sameName = (a: string, b: string) => {
   return folded(a) === folded(b);
 };
 
+/** Why a provider may not sign in this existing user, named `asserted` by it; undefined when it may. */
+function refusalOf(existing: Pick<UserRow, 'status' | 'role' | 'username'>, asserted: string): string | undefined {
+  if (existing.status === 'disabled') return 'the user is deactivated';
+  if (existing.role === 'root_master') return 'a provider may not sign in the Root Master, who signs in with a Gatehouse password';
+  // Names a person types are found by their look-alike key, so that "rооt" finds root at
+  // the login page and can never be taken by another. Here the provider's name is the
+  // proof of who signs in: it must be the user's own name (case aside), not a name that
+  // only looks like it (a Cyrillic letter, an invisible one inside).
+  if (!sameName(existing.username, asserted)) return `the provider's username "${asserted}" only looks like the user "${existing.username}"`;
+  return undefined;
+}
+
 /**
  * The user the provider vouched for, created on first sign-in, refreshed later; or why
  * the provider may not sign them in. Any Master sets a provider up, and a Master may not
@@ -129,13 +141,8 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
     await recordAudit(tx, now, { ...base, actorId: null, action: 'sso.user_provisioned', target: created.id, detail: { provider: provider.id, username: created.username, role: 'user' } });
     return { ...created, status: 'active' as const };
   }
-  if (existing.status === 'disabled') return 'the user is deactivated';
-  if (existing.role === 'root_master') return 'a provider may not sign in the Root Master, who signs in with a Gatehouse password';
-  // Names a person types are found by their look-alike key, so that "rооt" finds root at
-  // the login page and can never be taken by another. Here the provider's name is the
-  // proof of who signs in: it must be the user's own name (case aside), not a name that
-  // only looks like it (a Cyrillic letter, an invisible one inside).
-  if (!sameName(existing.username, identity.username)) return `the provider's username "${identity.username}" only looks like the user "${existing.username}"`;
+  const refused = refusalOf(existing, identity.username);
+  if (refused) return refused;
   const changes = {
     ...(email && email !== existing.email ? { email } : {}),
     ...(displayName !== existing.display_name ? { display_name: displayName } : {}),
