@@ -180,7 +180,17 @@ export async function rotateApiClientSecret(deps: CoreDeps, reach: Reach, client
       .returningAll()
       .executeTakeFirst();
     assertThat(updated, 'request.not_found');
-    await audit(tx, now, updated, 'api_client.secret_rotated', by);
+    // The secret goes to another holder: what the client asked a second Master for under
+    // the previous one is withdrawn, since the two-person rule bars the holder of the
+    // moment from approving, and the one who asked would no longer be barred.
+    const withdrawn = await tx
+      .updateTable('approvals')
+      .set({ status: 'rejected', decided_by: null, decided_at: now })
+      .where('requested_by_client_id', '=', found.id)
+      .where('status', '=', 'pending')
+      .returning('id')
+      .execute();
+    await audit(tx, now, updated, 'api_client.secret_rotated', by, withdrawn.length > 0 ? { approvalsWithdrawn: withdrawn.map((a) => a.id) } : {});
     return updated;
   });
   return { client: viewOf(row), clientSecret };

@@ -139,6 +139,25 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 on people's acc
     await umaEnrollsAgain();
   });
 
+  test('a rotation withdraws what the client asked under its previous holder: who asked cannot approve it afterwards', async () => {
+    assert.equal((await acme.root.agent.post('/api/company/policy', { twoPerson2faReset: true })).status, 200);
+    try {
+      const mias = await consoleClient(mia.agent, 'Mia script', ['mfa:reset']);
+      const asked = await send('POST', v1(`/users/${uma.id}/reset-2fa`), mias.token);
+      assert.equal(asked.status, 202, JSON.stringify(asked.body));
+      consoleRefused(await mia.agent.post(`/api/company/approvals/${asked.body.approvalId}/approve`), 403, 'approval.needs_second_master');
+      // A routine rotation by another Master: the secret, and the bar, move to them.
+      assert.equal((await acme.root.agent.post(`/api/company/api-clients/${mias.clientId}/rotate`)).status, 200);
+      consoleRefused(await mia.agent.post(`/api/company/approvals/${asked.body.approvalId}/approve`), 409, 'approval.not_pending');
+      assert.ok(await secretOf(uma.id), "one person never resets Uma's 2FA");
+      assert.deepEqual((await acme.root.agent.get('/api/company/approvals')).body.approvals, []);
+      const [rotation] = await trail('api_client.secret_rotated');
+      assert.deepEqual(JSON.parse(rotation?.detail ?? '{}').approvalsWithdrawn, [asked.body.approvalId]);
+    } finally {
+      await acme.root.agent.post('/api/company/policy', { twoPerson2faReset: false });
+    }
+  });
+
   test("a user's sessions: listed by handle, one ended, then all; the Root Master's are read-only", async () => {
     const second = await logInAgain(server, acme, uma);
     const listed = await send('GET', v1(`/users/${uma.id}/sessions`), narrow);
