@@ -48,8 +48,8 @@ export interface PasswordHasher {
   hash(password: string): Promise<string>;
   /** `startBy`: asked when a queued hash gets its turn; false, and it throws HashNotStarted instead of running. */
   verify(passwordHash: string, password: string, startBy?: () => boolean): Promise<boolean>;
-  /** Same cost as a real verify, for when there is no user: timing must not tell. */
-  verifyDummy(password: string): Promise<void>;
+  /** Same cost as a real verify, for when there is no user: timing must not tell; so does a `startBy` refusal (HashNotStarted). */
+  verifyDummy(password: string, startBy?: () => boolean): Promise<void>;
   /** Hashes running now and waiting for a slot (metrics). */
   load(): { running: number; waiting: number };
 }
@@ -67,9 +67,9 @@ export function createPasswordHasher(maxConcurrency: number): PasswordHasher {
           return false; // a malformed stored hash never authenticates
         }
       }, startBy),
-    verifyDummy: async (password) => {
+    verifyDummy: async (password, startBy) => {
       dummyHash ??= hash('gatehouse-dummy-password', ARGON2_OPTIONS);
-      await hasher.verify(await dummyHash, password);
+      await hasher.verify(await dummyHash, password, startBy);
     },
     load: gate.load,
   };

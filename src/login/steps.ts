@@ -153,19 +153,24 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   // Pending (identify's cookie), or stored ("Use password instead" after SSO).
   const found = await requireFlowAt(deps, flowToken, 'password');
   const { flow } = found;
+  // Every hash of this step, real or dummy, waits in the same queue under the same
+  // deadline and answers 503 past it: whether the user exists must not change that.
+  const started = deps.clock();
+  const inTime = () => deps.clock() < started + HASH_WAIT_MS;
+  const dummyHash = () => hashInTime(deps.hasher.verifyDummy(password, inTime));
   // One read, whether or not the flow names a user: the throttle, the user, the company.
   const { ipThrottled, subject } = await passwordStepRead(deps.db, meta.ip, flow, deps.clock());
   if (ipThrottled) {
-    await deps.hasher.verifyDummy(password);
+    await dummyHash();
     throw new GatehouseError('request.rate_limited');
   }
   const user = subject?.user;
   if (!subject || !user?.password_hash) {
-    await deps.hasher.verifyDummy(password);
+    await dummyHash();
     return rejectCredentials(deps, flow, meta, user ? 'not_signed_up' : 'unknown_user');
   }
   if (subject.passwordClosedBySso) {
-    await deps.hasher.verifyDummy(password);
+    await dummyHash();
     return rejectCredentials(deps, flow, meta, 'sso_only');
   }
   const { policy } = subject;
@@ -177,19 +182,32 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   // password: one write, before the hash (proveWithHeldSlot). Anything else, or that write
   // refused, takes the way below, which tells each case apart.
   if (found.kind === 'pending' && !refusalAfterPassword(subject, meta.ip)) {
-    const proved = await proveWithHeldSlot(deps, { ...user, password_hash: user.password_hash }, found, next, password, meta, rule);
+    const proved = await proveWithHeldSlot(deps, { ...user, password_hash: user.password_hash }, found, next, password, meta, rule, inTime);
+    if (proved === 'replayed') {
+      // Its twin, with the same identify cookie, is checking this password now: the answer
+      // is a failure, as for a name that does not exist (an unknown user's flow is never
+      // stored, so a different answer here would tell that this one does).
+      await dummyHash();
+      return rejectCredentials(deps, flow, meta, 'replayed_flow');
+    }
     if (proved) return { step: next as LoginStep, ...secondFactors(), flowToken: proved.flowToken };
   }
   const slot = await reserveAttempt(deps.db, user.company_id, user.id, deps.clock(), rule);
   if (slot === null) {
     await lockIfOverThreshold(deps.db, user.company_id, user.id, deps.clock(), rule);
-    await deps.hasher.verifyDummy(password);
+    await dummyHash();
     // Locked, or every slot is held by logins whose password was right (attempt-holds.ts):
     // the same answer, but only a lock counts against the address (a held slot is no guess).
     const locked = user.locked_until !== null ? user.locked_until > deps.clock() : user.failed_logins >= rule.threshold;
     return rejectCredentials(deps, flow, meta, locked ? 'locked' : 'slots_held', locked);
   }
-  const matches = await deps.hasher.verify(user.password_hash, password);
+  let matches: boolean;
+  try {
+    matches = await hashInTime(deps.hasher.verify(user.password_hash, password, inTime));
+  } catch (error) {
+    await releaseAttempt(deps.db, user.company_id, user.id); // its hash never ran: no guess was made
+    throw error;
+  }
   if (!matches) {
     const locked = await lockIfExhausted(deps.db, user.company_id, user.id, slot, deps.clock(), rule);
     if (locked) await recordAudit(deps.db, deps.clock(), { companyId: user.company_id, actorId: user.id, action: 'login.locked', target: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { after: 'password' } });
@@ -218,8 +236,21 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
     await giveSlotBack();
     throw new GatehouseError('login.flow_expired');
   }
-  if (moved === 'taken') throw new GatehouseError('login.wrong_step');
+  if (moved === 'taken') {
+    // A twin moved this flow on first: the same answer as the replay above.
+    await giveSlotBack();
+    return rejectCredentials(deps, flow, meta, 'replayed_flow');
+  }
   return { step: next as LoginStep, ...secondFactors(), ...(found.kind === 'pending' ? { flowToken: found.storedToken } : {}) };
+}
+
+/** A hash of the password step, whose turn came too late (past HASH_WAIT_MS): 503, whoever the user is. */
+async function hashInTime<T>(hashing: Promise<T>): Promise<T> {
+  try {
+    return await hashing;
+  } catch (error) {
+    throw error instanceof HashNotStarted ? new GatehouseError('service.unavailable') : error;
+  }
 }
 
 /**
@@ -237,20 +268,21 @@ async function proveWithHeldSlot(
   password: string,
   meta: RequestMeta,
   rule: LockoutRule,
-): Promise<{ flowToken: string } | undefined> {
+  inTime: () => boolean,
+): Promise<{ flowToken: string } | 'replayed' | undefined> {
   const now = deps.clock();
   const stored = { ...found.flow, step: next, slot_hold_window: holdWindowAt(now) };
   const held = await holdAttemptAndStoreFlow(deps.db, user, stored, rule, now);
   if (held === 'refused') return undefined;
-  if (held === 'taken') throw new GatehouseError('login.wrong_step');
+  if (held === 'taken') return 'replayed';
   let matches: boolean;
   try {
     // The hold must outlast the hash: a hash still queued after HASH_WAIT_MS never starts.
-    matches = await deps.hasher.verify(user.password_hash, password, () => deps.clock() < now + HASH_WAIT_MS);
+    matches = await hashInTime(deps.hasher.verify(user.password_hash, password, inTime));
   } catch (error) {
     await giveHoldBack(deps.db, user, stored.slot_hold_window);
     await deleteStoredFlow(deps.db, stored);
-    throw error instanceof HashNotStarted ? new GatehouseError('service.unavailable') : error;
+    throw error;
   }
   if (matches) return { flowToken: found.storedToken };
   const locked = await failHeldAttempt(deps.db, user, stored, rule, deps.clock());

@@ -1,0 +1,86 @@
+// The password step answers the same whether the name exists, in the two ways a busy or
+// hostile client could still tell them apart: one identify cookie replayed by several
+// browsers at once (a real user's flow is stored before the hash, an unknown name's never
+// is), and a hash queue so long that hashes wait past their deadline (a real user's hash
+// had one, the dummy hash for an unknown name did not).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HASH_WAIT_MS } from '../../src/login/attempt-holds.ts';
+import type { Agent } from '../helpers/agent.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { signedInOperator } from '../helpers/journey.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const WRONG = 'Surely-Not-It-77!';
+const shape = (answer: { status: number; body: { error?: { code?: string } } }) => `${answer.status} ${answer.body?.error?.code}`;
+
+for (const engine of await enginesUnderTest()) describe(`the password step tells no real user from an unknown name (${engine})`, () => {
+  let server: TestServer;
+  let operator: Awaited<ReturnType<typeof signedInOperator>>;
+  before(async () => {
+    // One hash at a time, so a queue is easy to make.
+    server = await startTestServer({ engine, env: { GATEHOUSE_ARGON2_MAX_CONCURRENCY: '1' } });
+    operator = await signedInOperator(server);
+  });
+  after(() => server.close());
+
+  async function identified(username: string): Promise<Agent> {
+    const agent = server.agent();
+    assert.equal((await agent.post('/api/login/identify', { username, companyName: operator.companyName })).status, 200);
+    return agent;
+  }
+
+  /** One identify, its cookie sent by `twins` browsers at once with a wrong password: the answers, sorted. */
+  async function replayed(username: string, twins = 4) {
+    const cookie = (await identified(username)).cookies.get('gh_flow') as string;
+    const browsers = Array.from({ length: twins }, () => {
+      const browser = server.agent();
+      browser.cookies.set('gh_flow', cookie);
+      return browser;
+    });
+    const answers = await Promise.all(browsers.map((browser) => browser.post('/api/login/password', { password: WRONG })));
+    return answers.map(shape).sort();
+  }
+
+  test('one identify cookie replayed by four browsers at once: the same answers for a real user and an unknown name', async () => {
+    const known = await replayed(operator.username);
+    const unknown = await replayed('no-such-person');
+    assert.deepEqual(known, unknown);
+    assert.deepEqual(unknown, Array(4).fill('401 login.invalid_credentials'));
+    server.clock.advance(16 * 60_000); // past any lock the replays' failures made
+  });
+
+  test('hashes that waited past their deadline in a long queue: the same answer for a real user and an unknown name', async () => {
+    const { hasher } = server.gatehouse.deps;
+    const verify = hasher.verify.bind(hasher);
+    let asked = 0;
+    hasher.verify = (...args: Parameters<typeof verify>) => {
+      asked += 1;
+      return verify(...args);
+    };
+    try {
+      const waitFor = async (what: () => boolean, label: string) => {
+        for (let i = 0; i < 5000 && !what(); i++) await sleep(2);
+        assert.ok(what(), label);
+      };
+      // A flood of password steps for made-up names, each queueing a (dummy) hash.
+      const flood = await Promise.all(Array.from({ length: 40 }, (_, i) => identified(`flood${i}`)));
+      const known = await identified(operator.username);
+      const unknown = await identified('no-such-person');
+      const flooding = flood.map((browser) => browser.post('/api/login/password', { password: 'Flood-Guess-1234!' }));
+      await waitFor(() => asked >= flood.length, 'the flood is queued');
+      const probes = [known, unknown].map((browser) => browser.post('/api/login/password', { password: WRONG }));
+      await waitFor(() => asked >= flood.length + 2, 'the probes are queued');
+      assert.ok(hasher.load().waiting >= 2, `the probes wait behind the flood (${JSON.stringify(hasher.load())})`);
+      // Time passes as it would under a real flood; then their turn comes too late.
+      server.clock.advance(HASH_WAIT_MS + 1000);
+      const [knownAnswer, unknownAnswer] = await Promise.all(probes);
+      await Promise.all(flooding);
+      assert.equal(shape(knownAnswer!), shape(unknownAnswer!));
+      assert.equal(shape(unknownAnswer!), '503 service.unavailable');
+    } finally {
+      hasher.verify = verify;
+    }
+  });
+});
