@@ -13,12 +13,71 @@ export const IP_WINDOW_MS = 15 * 60_000;
 export const IP_MAX_FAILURES = 30;
 
 /**
- * Whether the address is past the limit in its window: 1 or 0, for the password step's read
+ * The address's failures in its window (0 when none), for the password step's read
  * (login-subject.ts, a fixed query: `address` and `windowStart` are its bound arguments,
  * from throttleArguments).
  */
-export function ipThrottledSince(address: string, windowStart: number) {
-  return sql<number>`case when exists (select 1 from login_throttle where login_throttle.ip = ${address} and login_throttle.window_start > ${windowStart} and login_throttle.failures >= ${IP_MAX_FAILURES}) then 1 else 0 end`;
+export function ipFailuresSince(address: string, windowStart: number) {
+  return sql<number | string>`coalesce((select login_throttle.failures from login_throttle where login_throttle.ip = ${address} and login_throttle.window_start > ${windowStart}), 0)`;
+}
+
+/**
+ * The count is read before the password is checked and a failure counted after it, a
+ * hash later: a burst of guesses sent at once would all read the same count and all be
+ * checked. So, per network on this node, the checks in flight count too, as failures they
+ * may become, and so do the failures this node counted while the read was under way (the
+ * read may not have seen them): a check takes its turn only while all of these stay under
+ * the limit, so a burst is checked at most up to the limit per node. In memory, per
+ * Gatehouse (keyed by its database handle, `owner`): nothing more is written for it.
+ */
+interface NetworkState {
+  /** Reads under way (tickets not yet used) and checks in flight: the state lives while either does. */
+  reading: number;
+  running: number;
+  /** Failures this node has counted for the network while the state lived (only differences are read). */
+  counted: number;
+}
+const statesOf = new WeakMap<object, Map<string, NetworkState>>();
+
+function stateOf(owner: object, network: string): NetworkState {
+  let states = statesOf.get(owner);
+  if (!states) statesOf.set(owner, (states = new Map()));
+  let state = states.get(network);
+  if (!state) states.set(network, (state = { reading: 0, running: 0, counted: 0 }));
+  return state;
+}
+
+/** An idle network with nothing to remember is forgotten (its count lives in the database). */
+function forgetIfIdle(owner: object, network: string, state: NetworkState) {
+  if (state.reading === 0 && state.running === 0) statesOf.get(owner)?.delete(network);
+}
+
+/**
+ * Before the password step's read: a ticket that, given the failures the read found, takes
+ * a turn to check a password from `ip`, or gives null when the network is at its limit.
+ * The turn's release is called when the check is over.
+ */
+export function addressTicket(owner: object, ip: string | null) {
+  const network = clientNetwork(ip);
+  const state = stateOf(owner, network);
+  const countedBefore = state.counted;
+  state.reading += 1;
+  return (failuresRead: number): (() => void) | null => {
+    state.reading -= 1;
+    const unseen = state.counted - countedBefore;
+    if (failuresRead + unseen + state.running >= IP_MAX_FAILURES) {
+      forgetIfIdle(owner, network, state);
+      return null;
+    }
+    state.running += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      state.running -= 1;
+      forgetIfIdle(owner, network, state);
+    };
+  };
 }
 
 /** The address counted for `ip`, and the start of the window that counts at `now`. */
@@ -38,6 +97,10 @@ export async function countIpFailure(db: Queryable, ip: string | null, now: numb
       }),
     )
     .execute();
+  // Once stored: the checks of this network whose reads began before may have missed it
+  // (addressTicket). Counted after the write, so none can miss it both ways.
+  const state = statesOf.get(db)?.get(network);
+  if (state) state.counted += 1;
   await sweepOverWindows(db, now);
 }
 

@@ -10,7 +10,7 @@ import type { Queryable } from '../storage/index.ts';
 import type { CompaniesTable } from '../storage/schema.ts';
 import type { UserRow } from '../users/index.ts';
 import { hashToken } from '../crypto/index.ts';
-import { ipThrottledSince, throttleArguments } from './ip-throttle.ts';
+import { ipFailuresSince, throttleArguments } from './ip-throttle.ts';
 import { fixedQuery } from '../shared/fixed-query.ts';
 import type { FlowRow } from './flows.ts';
 import { NO_SUCH_ID } from '../shared/no-such-id.ts';
@@ -78,7 +78,7 @@ function subjectRow(db: Queryable, companyId: string, userId: string) {
 // PostgreSQL prepared once per connection, as the token requests' reads are.
 const subjectById = fixedQuery((db, companyId: string, userId: string) => subjectRow(db, companyId, userId));
 const subjectWithThrottle = fixedQuery((db, companyId: string, userId: string, address: string, windowStart: number) =>
-  subjectRow(db, companyId, userId).select(ipThrottledSince(address, windowStart).as('ip_throttled')),
+  subjectRow(db, companyId, userId).select(ipFailuresSince(address, windowStart).as('ip_failures')),
 );
 
 /** The one row a select from `(select 1)` always gives. */
@@ -88,11 +88,11 @@ function onlyRow<Row>(rows: Row[]): Row {
   return row;
 }
 
-/** The password step's one read: the address's throttle, and the flow's user (none when the flow names none). */
+/** The password step's one read: the address's failures in its window, and the flow's user (none when the flow names none). */
 export async function passwordStepRead(db: Queryable, ip: string | null, who: Pick<FlowRow, 'company_id' | 'user_id'>, now: number) {
   const row = onlyRow(await subjectWithThrottle(db, who.company_id ?? NO_SUCH_ID, who.user_id ?? NO_SUCH_ID, ...throttleArguments(ip, now)));
-  const { ip_throttled, ...subject } = row;
-  return { ipThrottled: Number(ip_throttled) === 1, subject: who.company_id && who.user_id ? subjectOf(subject) : undefined };
+  const { ip_failures, ...subject } = row;
+  return { ipFailures: Number(ip_failures), subject: who.company_id && who.user_id ? subjectOf(subject) : undefined };
 }
 
 /** A user as the login decides on them, in one read (a passkey's sign-in, which has no flow user yet). */

@@ -18,7 +18,7 @@ import {
   reserveAttempt,
   type LockoutRule,
 } from './lockout.ts';
-import { countIpFailure } from './ip-throttle.ts';
+import { addressTicket, countIpFailure } from './ip-throttle.ts';
 import { HASH_WAIT_MS, holdWindowAt } from './attempt-holds.ts';
 import { failHeldAttempt, giveHoldBack, holdAttemptAndStoreFlow } from './password-hold.ts';
 import { activeProvider } from './federated.ts';
@@ -158,12 +158,33 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   const started = deps.clock();
   const inTime = () => deps.clock() < started + HASH_WAIT_MS;
   const dummyHash = () => hashInTime(deps.hasher.verifyDummy(password, inTime));
+  // The address's failures and its checks in flight stay under the limit (ip-throttle.ts).
+  const ticket = addressTicket(deps.db, meta.ip);
   // One read, whether or not the flow names a user: the throttle, the user, the company.
-  const { ipThrottled, subject } = await passwordStepRead(deps.db, meta.ip, flow, deps.clock());
-  if (ipThrottled) {
+  const { ipFailures, subject } = await passwordStepRead(deps.db, meta.ip, flow, deps.clock());
+  const turn = ticket(ipFailures);
+  if (!turn) {
     await dummyHash();
     throw new GatehouseError('request.rate_limited');
   }
+  try {
+    return await checkPasswordOf(deps, found, subject, password, meta, { inTime, dummyHash });
+  } finally {
+    turn();
+  }
+}
+
+/** checkPassword, once the address may have its password checked. */
+async function checkPasswordOf(
+  deps: CoreDeps,
+  found: CookieFlow,
+  subject: LoginSubject | undefined,
+  password: string,
+  meta: RequestMeta,
+  hashing: { inTime: () => boolean; dummyHash: () => Promise<void> },
+) {
+  const { flow } = found;
+  const { inTime, dummyHash } = hashing;
   const user = subject?.user;
   if (!subject || !user?.password_hash) {
     await dummyHash();

@@ -41,6 +41,23 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(later.status, 200, JSON.stringify(later.body));
       assert.equal(later.body.step, 'enroll');
     });
+
+    test('a burst of guesses sent at once is checked at most up to the limit, not all because all read the same count', async () => {
+      server.clock.advance(IP_WINDOW_MS); // a fresh window
+      const burst = Array.from({ length: 3 * IP_MAX_FAILURES }, () => server.agent());
+      for (const [i, agent] of burst.entries()) {
+        assert.equal((await agent.post('/api/login/identify', { username: `burst${i}`, companyName: ACME_REQUEST.companyName })).status, 200);
+      }
+      const answers = await Promise.all(burst.map((agent) => agent.post('/api/login/password', { password: 'Spring-2026-Guess!' })));
+      const statuses = answers.map((a) => a.status);
+      // Each 401 is a guess checked (at a real account it would have said whether it was right).
+      const counted = await server.gatehouse.storage.db.selectFrom("login_throttle").select(["ip", "failures", "window_start"]).execute();
+      assert.ok(statuses.filter((status) => status === 401).length <= IP_MAX_FAILURES, JSON.stringify({ counted, at: server.clock() }));
+      assert.deepEqual([...new Set(statuses)].sort(), [401, 429]);
+      const [row] = await server.gatehouse.storage.db.selectFrom('login_throttle').select('failures').execute();
+      assert.ok(Number(row?.failures) <= IP_MAX_FAILURES, `failures counted: ${row?.failures}`);
+      server.clock.advance(IP_WINDOW_MS);
+    });
   });
 
   // An IPv6 host can use any address of its /64: a sprayer that takes a new one for every
