@@ -7,7 +7,7 @@ import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { CompaniesTable } from '../storage/schema.ts';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
 import { endModuleAccess } from '../modules/backchannel/end-access.ts';
 
@@ -162,6 +162,11 @@ export async function updateCompanyPolicy(
   meta: RequestMeta,
 ): Promise<CompanyPolicy> {
   return deps.db.transaction().execute(async (tx) => {
+    // The company's row locked before the policy is read (an update that changes nothing
+    // locks it on PostgreSQL; SQLite's transactions hold the database): two saves at once
+    // each merge into what the other stored, so neither silently undoes the other's
+    // change (a two-person rule switched on, then off again by a form read before).
+    await tx.updateTable('companies').set({ lockout_threshold: sql`lockout_threshold` }).where('id', '=', who.companyId).execute();
     const before = await getCompanyPolicy(tx, who.companyId);
     const { next, fields } = validatePolicy(before, change);
     if (Object.keys(fields).length > 0) throw new GatehouseError('request.invalid', { fields });

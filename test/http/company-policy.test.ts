@@ -77,6 +77,21 @@ for (const engine of await enginesUnderTest()) describe(`company security policy
     assert.equal((await co.agent.get('/api/company/policy')).body.policy.lockoutThreshold, 10);
   });
 
+  test('two saves at once, of different fields, both hold: neither undoes the other', async () => {
+    const co = await company();
+    const master = await member(co, 'parallel', 'master');
+    await signUp(server, master.link);
+    const other = server.agent();
+    await logIn(server, other, master);
+    for (let round = 0; round < 8; round++) {
+      const threshold = 6 + (round % 5);
+      const twoPerson = round % 2 === 0;
+      await Promise.all([setPolicy(co.agent, { twoPerson2faReset: twoPerson }), setPolicy(other, { lockoutThreshold: threshold })]);
+      const stored = (await co.agent.get('/api/company/policy')).body.policy;
+      assert.deepEqual([stored.twoPerson2faReset, stored.lockoutThreshold], [twoPerson, threshold], `round ${round}`);
+    }
+  });
+
   test('every field is validated; a refused change changes nothing; accepted values are normalized and audited', async () => {
     const co = await company();
     const refused: Array<[object, string]> = [
