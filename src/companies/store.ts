@@ -43,6 +43,12 @@ export async function getPlatformCompany(db: Queryable) {
   return db.selectFrom('companies').selectAll().where('is_platform', '=', 1).executeTakeFirst();
 }
 
+/** Whether `companyId` is the platform company, whose users are the operators (added on the server only). */
+export async function isPlatformCompany(db: Queryable, companyId: string): Promise<boolean> {
+  const found = await db.selectFrom('companies').select('id').where('id', '=', companyId).where('is_platform', '=', 1).executeTakeFirst();
+  return found !== undefined;
+}
+
 export async function createCompany(
   db: Queryable,
   input: { name: string; isPlatform?: boolean },

@@ -1,14 +1,14 @@
 // Email bodies. Every value from a person (company, username) is escaped for HTML, and
 // links are built from the configured public URL only, never from a request's Host.
+import { escapeHtml } from '../shared/html.ts';
+
 export interface RenderedMail {
   subject: string;
   html: string;
   text: string;
 }
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
+export { escapeHtml };
 
 export function layout(title: string, bodyHtml: string): string {
   return `<!doctype html>

@@ -54,7 +54,12 @@ export const LEGACY_KEY_MARK = 'LEGACY:';
  * either key is (each has its unique index), and login finds it by either.
  */
 export function caseKey(value: string): string {
-  return nameKey(value.toLowerCase().toUpperCase().toLowerCase());
+  return nameKey(caseFolded(value));
+}
+
+/** Small, in capitals, small again: JavaScript's nearest to case folding ("ſ" is s, "ß" ss). */
+export function caseFolded(value: string): string {
+  return value.toLowerCase().toUpperCase().toLowerCase();
 }
 
 /** What a typed name is looked up by: its two keys, and the flagged key of a row kept from before. */

@@ -8,6 +8,7 @@
 // that started the request. Its script (allowed by hash, nothing else) submits the form at
 // once; without script the person presses Continue.
 import { createHash } from 'node:crypto';
+import { escapeHtml } from '../shared/html.ts';
 
 const SUBMIT = 'document.forms[0].submit();';
 const SUBMIT_HASH = createHash('sha256').update(SUBMIT, 'utf8').digest('base64');
@@ -19,14 +20,13 @@ export const ACS_BOUNCE_HEADERS = {
   'cache-control': 'no-store',
 };
 
-const escapeAttribute = (value: string) => value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** The page that posts `samlResponse` on to `action` (a path of Gatehouse's). */
 export function acsBouncePage(action: string, samlResponse: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Signing you in · Gatehouse</title></head>
 <body style="font-family:system-ui,sans-serif;margin:10vh auto;max-width:440px">
-<form method="post" action="${escapeAttribute(action)}"><input type="hidden" name="SAMLResponse" value="${escapeAttribute(samlResponse)}">
+<form method="post" action="${escapeHtml(action)}"><input type="hidden" name="SAMLResponse" value="${escapeHtml(samlResponse)}">
 <p>Your identity provider has answered.</p><button type="submit">Continue</button></form>
 <script>${SUBMIT}</script>
 </body></html>`;

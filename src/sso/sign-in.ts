@@ -5,13 +5,13 @@
 // flow moved on to Gatehouse's own second factor (or, when the company trusts the
 // provider's MFA and the answer proves it, to the last call that mints the session).
 import { recordAudit } from '../audit/index.ts';
-import { getCompanyPolicy, ipAllowed, keyRequired } from '../companies/index.ts';
+import { getCompanyPolicy, ipAllowed, isPlatformCompany, keyRequired } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { activeProvider, auditProviderLogin, continueAfterProvider, flowAwaitingProvider } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { constantTimeEqual } from '../crypto/index.ts';
-import { tidyName, usernameProblem } from '../shared/text.ts';
+import { caseFolded, tidyName, usernameProblem } from '../shared/text.ts';
 import { createUser, findUserByUsername, type UserRow } from '../users/index.ts';
 import { oidcIdentity, samlIdentity, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
@@ -99,10 +99,7 @@ async function refuse(deps: CoreDeps, companyId: string, request: SsoRequest | u
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** One name, whatever its case and spacing (case-folded as caseKey folds it). */
-const sameName = (a: string, b: string) => {
-  const folded = (name: string) => tidyName(name).toLowerCase().toUpperCase().toLowerCase();
-  return folded(a) === folded(b);
-};
+const sameName = (a: string, b: string) => caseFolded(tidyName(a)) === caseFolded(tidyName(b));
 
 /** Why a provider may not sign in this existing user, named `asserted` by it; undefined when it may. */
 function refusalOf(existing: Pick<UserRow, 'status' | 'role' | 'username'>, asserted: string): string | undefined {
@@ -134,8 +131,7 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
   const base = { companyId, ip: meta.ip, userAgent: meta.userAgent };
   if (!existing) {
     // The platform company's users are the operators, added on the server only.
-    const platform = await tx.selectFrom('companies').select('id').where('id', '=', companyId).where('is_platform', '=', 1).executeTakeFirst();
-    if (platform) return 'a provider does not create operators: they are added on the server';
+    if (await isPlatformCompany(tx, companyId)) return 'a provider does not create operators: they are added on the server';
     const created = await createUser(tx, companyId, { username: identity.username, email, displayName, role: 'user' }, now);
     await tx.updateTable('users').set({ status: 'active' }).where('company_id', '=', companyId).where('id', '=', created.id).execute();
     await recordAudit(tx, now, { ...base, actorId: null, action: 'sso.user_provisioned', target: created.id, detail: { provider: provider.id, username: created.username, role: 'user' } });

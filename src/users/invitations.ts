@@ -2,6 +2,7 @@
 // Sign Up link and the invite email, so none exists without the others. The link follows
 // the welcome link's rules (single use, expiry, stored hashed, a resend revokes it) and
 // opens the same /signup/:token page.
+import { isPlatformCompany } from '../companies/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { enqueueMail, inviteEmail } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
@@ -66,8 +67,7 @@ export async function inviteUser(
     const now = deps.clock();
     // The platform company's users are the operators: added on the server only
     // (gatehouse operator create), so a stolen operator session cannot mint more.
-    const platform = await tx.selectFrom('companies').select('id').where('id', '=', actor.companyId).where('is_platform', '=', 1).executeTakeFirst();
-    if (platform) throw new GatehouseError('user.operators_from_shell');
+    if (await isPlatformCompany(tx, actor.companyId)) throw new GatehouseError('user.operators_from_shell');
     const user = await createUser(
       tx,
       actor.companyId,

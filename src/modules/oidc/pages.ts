@@ -1,8 +1,6 @@
 // The few HTML pages the provider itself renders (errors, logout confirmation, refusal).
 // Small, self-contained, no script; values are escaped.
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
+import { escapeHtml } from '../../shared/html.ts';
 
 export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
