@@ -7,11 +7,11 @@ import type { CoreDeps } from '../shared/deps.ts';
 import type { Storage } from '../storage/index.ts';
 import type { HttpContext } from './context.ts';
 import { cookieNames } from './cookies.ts';
-import { handleError, handleFrameworkError } from './error-handler.ts';
+import { frameworkErrorHandler, handleError } from './error-handler.ts';
 import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
 import { fastifyTrustProxy } from './client-ip.ts';
-import { securityHeaders } from './security-headers.ts';
+import { securityHeaders, securityHeaderSet } from './security-headers.ts';
 import { loginRoutes } from './routes/login.ts';
 import { companyPolicyRoutes } from './routes/company-policy.ts';
 import { recoveryCodeRoutes } from './routes/recovery-codes.ts';
@@ -49,11 +49,12 @@ export async function buildHttpApp(
     metrics: Metrics;
   },
 ): Promise<FastifyInstance> {
+  const headers = securityHeaderSet({ hsts: deps.config.secureCookies });
   const app = Fastify({
     logger: withLogRedaction(options.logger),
     bodyLimit: BODY_LIMIT_BYTES,
     logController: new LogController({ disableRequestLogging: !deps.config.logRequests }),
-    frameworkErrors: handleFrameworkError,
+    frameworkErrors: frameworkErrorHandler(headers),
     trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     schemaController: { compilersFactory: contractCompilers(deps.config.strictResponses) },
     ...(options.https ? { https: options.https } : {}),
@@ -65,7 +66,7 @@ export async function buildHttpApp(
   durableAnswers(app, storage.kind === 'sqlite' ? storage.durability : undefined);
   app.setErrorHandler(handleError);
   await app.register(fastifyCookie);
-  securityHeaders(app, { hsts: deps.config.secureCookies });
+  securityHeaders(app, headers);
 
   guardRoutes(app, publicOrigin);
   decorateActors(app);

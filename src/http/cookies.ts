@@ -13,6 +13,14 @@ export interface CookieNames {
    * `__Secure-` prefix instead. It is sealed, so a planted one opens for nothing.
    */
   oidcInteraction: string;
+  /**
+   * oidc-provider's own cookies, named here so they carry the prefixes too: its session
+   * (Path=/, so `__Host-`, and its `.sig` twin with it), and its interaction and resume
+   * cookies, which it scopes to one sign-in's path, so `__Secure-` like ours. Left
+   * unprefixed, a sibling subdomain could plant its own provider session in a victim's
+   * browser and use that session's logout form (docs/SECURITY.md, Cookies).
+   */
+  provider: { session: string; interaction: string; resume: string };
 }
 
 export function cookieNames(secure: boolean): CookieNames {
@@ -21,6 +29,11 @@ export function cookieNames(secure: boolean): CookieNames {
     session: `${prefix}gh_session`,
     flow: `${prefix}gh_flow`,
     oidcInteraction: `${secure ? '__Secure-' : ''}gh_oidc_interaction`,
+    provider: {
+      session: `${prefix}_session`,
+      interaction: `${secure ? '__Secure-' : ''}_interaction`,
+      resume: `${secure ? '__Secure-' : ''}_interaction_resume`,
+    },
   };
 }
 

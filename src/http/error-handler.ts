@@ -4,6 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
 import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict } from '../storage/index.ts';
 import { matchedRoute } from './route-guards.ts';
+import type { SecurityHeaders } from './security-headers.ts';
 
 /** About one pool connection timeout: long enough for a failover or a restart to finish. */
 const RETRY_AFTER_SECONDS = 5;
@@ -75,9 +76,12 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
 
 /**
  * Router-level rejections (a malformed or over-long URL part) come before any hook: they
- * get the same error shape, and never echo the URL back as Fastify's default does.
+ * get the same error shape and the same security headers as every other answer, and never
+ * echo the URL back as Fastify's default does.
  */
-export function handleFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  reply.header('x-content-type-options', 'nosniff');
-  return sendError(reply, new GatehouseError(error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'request.not_found' : 'request.invalid'));
+export function frameworkErrorHandler(headers: SecurityHeaders) {
+  return function handleFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+    headers.onto(reply.raw);
+    return sendError(reply, new GatehouseError(error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'request.not_found' : 'request.invalid'));
+  };
 }

@@ -3,12 +3,18 @@
 // route, which Gatehouse never uses), which cost 2 to 3% of a token request's CPU. Here
 // helmet runs once at start against a recorder: with no per-request options, no nonces
 // and no directive functions, what it sets is the same for every response, so the hook
-// only replays it.
+// only replays it, and so does the answer to a request the router refused before any hook
+// ran (error-handler.ts, handleFrameworkError): one set of headers for every answer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 
-export function securityHeaders(app: FastifyInstance, options: { hsts: boolean }): void {
+/** The headers every answer carries, made once; `onto` sets them on a response. */
+export interface SecurityHeaders {
+  onto(response: ServerResponse): void;
+}
+
+export function securityHeaderSet(options: { hsts: boolean }): SecurityHeaders {
   const apply = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -41,10 +47,17 @@ export function securityHeaders(app: FastifyInstance, options: { hsts: boolean }
   apply({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
     if (error) throw error;
   });
+  return {
+    onto(response) {
+      for (const [name, value] of set) response.setHeader(name, value);
+      for (const name of removed) response.removeHeader(name);
+    },
+  };
+}
+
+export function securityHeaders(app: FastifyInstance, headers: SecurityHeaders): void {
   app.addHook('onRequest', (_request, reply, done) => {
-    const response = reply.raw;
-    for (const [name, value] of set) response.setHeader(name, value);
-    for (const name of removed) response.removeHeader(name);
+    headers.onto(reply.raw);
     done();
   });
 }

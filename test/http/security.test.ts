@@ -37,6 +37,11 @@ describe('headers, CSRF, media type and size', () => {
       ['404 /api/nothing', await server.agent().get('/api/nothing')],
       ['POST /api/login/identify', await server.agent().post('/api/login/identify', { username: 'a', companyName: 'b' })],
       ['GET /healthz', await server.agent().get('/healthz')],
+      // Refused by the router before any hook runs (error-handler.ts, frameworkErrorHandler).
+      ['router 400 /api/signup/<bad escape>', await server.agent().get('/api/signup/%E0%A4%A')],
+      ['router 400 page /signup/%', await server.agent().get('/signup/%')],
+      ['router 400 page /oidc-interaction/%%%', await server.agent().get('/oidc-interaction/%%%')],
+      ['router 404 /api/company/users/<over-long id>', await server.agent().get(`/api/company/users/${'a'.repeat(200)}`)],
     ];
     for (const [name, answer] of answers) {
       const csp = answer.headers.get('content-security-policy') ?? '';

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { handOver, INTERACTION_TTL_S, interactionPath, PAGE_CSP, SIGN_IN_EXPIRED_PAGE, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie, setCookie } from '../cookies.ts';
-import { requestMeta } from '../guards.ts';
+import { checkOrigin, requestMeta } from '../guards.ts';
 
 function sendPage(reply: FastifyReply, status: number, html: string) {
   return reply
@@ -48,6 +48,16 @@ const SIGN_IN_UID = new RegExp(`^${UID}$`);
 /** The provider's resume of a sign-in (its route `/auth/:uid`), as providerPath spells it. */
 const RESUME_PATH = new RegExp(`^/auth/(${UID})$`);
 
+/**
+ * The provider's routes that only Gatehouse's own pages post to: the logout page's "Log
+ * Out" / "Stay Logged In" form. Its xsrf value lives in the provider session, so a session
+ * planted in the browser (over plain http, where cookies cannot carry a prefix) would
+ * bring its own value; the origin check holds whatever the cookies say. Other provider
+ * POSTs come from modules (a logout started by a form on the module's site) or from
+ * servers, and carry their own proof.
+ */
+const OWN_PAGE_FORMS: ReadonlySet<string> = new Set(['/session/end/confirm']);
+
 /** The router's decoded wildcard, spelled again as a path the provider's router reads. */
 function providerPath(wildcard: string | undefined): string {
   return `/${(wildcard ?? '').split('/').map(encodeURIComponent).join('/')}`;
@@ -74,6 +84,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     scope.all<{ Params: { '*': string } }>('/oidc/*', async (request, reply) => {
       const path = providerPath(request.params['*']);
       const uid = RESUME_PATH.exec(path)?.[1];
+      if (OWN_PAGE_FORMS.has(path)) checkOrigin(request, publicUrl.origin);
       if (uid === undefined) return forward(request, reply, path);
       // The provider would serve a HEAD as the GET it stands for, and a resume without its
       // gate's result spends the sign-in: a HEAD (a link checker, a prefetch) must not.

@@ -19,7 +19,7 @@ import { accountIdOf, accountOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, p
 import { asksForKey, keyMissingFor, loginOf, rememberLiveLogin, remembersLogin } from './live-login.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { rememberProofsAtomically } from './replay-detection.ts';
-import { cookieInHeader, tokenShaped } from '../../http/cookies.ts';
+import { cookieInHeader, tokenShaped, type CookieNames } from '../../http/cookies.ts';
 import { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-interaction.ts';
 import type { CarriedInBrowser } from './adapter.ts';
 import { handedSession, handedSignedIn } from './resume-handover.ts';
@@ -33,7 +33,10 @@ const HOUR_S = 3600;
 const MAX_SESSION_S = 24 * HOUR_S;
 
 export interface OidcOptions {
+  /** Gatehouse's session cookie, which the provider reads to know who is signed in. */
   sessionCookieName: string;
+  /** The provider's own cookies, prefixed like Gatehouse's over https (src/http/cookies.ts). */
+  cookieNames: CookieNames['provider'];
   keys: PrivateJwk[];
   /** Sign-ins in progress, carried by the browser in sealed cookies (carried-interaction.ts). */
   carried: CarriedInBrowser;
@@ -161,6 +164,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     },
     cookies: {
       keys: [deps.deriveKey('oidc-cookies').toString('base64url')],
+      names: options.cookieNames,
       long: { httpOnly: true, sameSite: 'lax', secure: deps.config.secureCookies },
       short: { httpOnly: true, sameSite: 'lax', secure: deps.config.secureCookies },
     },
@@ -238,7 +242,9 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       // Never outlive the longest absolute limit a company may set.
       Grant: MAX_SESSION_S,
       RefreshToken: (ctx) => lifetimeWithinSession(ctx, MAX_SESSION_S, deps.clock()),
-      Session: MAX_SESSION_S,
+      // A session nobody signed in to (the logout page's, for its form's xsrf value) lives
+      // as long as a sign-in may; logout-page-cap.ts bounds how many are made.
+      Session: (_ctx, session) => (session.accountId ? MAX_SESSION_S : INTERACTION_TTL_S),
     },
     // Modules are registered by operators: first party, so there is no consent screen.
     // The grant covers the scopes the module asks for, within what Gatehouse supports.

@@ -20,6 +20,7 @@ import { buildProvider } from './provider.ts';
 import { cookieInHeader, cookieNames, tokenShaped } from '../../http/cookies.ts';
 import { decideSignIn, type GateAnswer, type GateRequest } from './sign-in-gate.ts';
 import { carriedInteractions } from './carried-interaction.ts';
+import { capAnonymousLogoutPages } from './logout-page-cap.ts';
 import type { CarriedInBrowser } from './adapter.ts';
 
 const KEY_CHECK_MS = 60_000;
@@ -87,7 +88,7 @@ export async function createOidcService(
     // adapter's destroy); a resume whose writes could not be stored clears nothing
     // (answerUnstored), so trying again can finish.
     const remembered = rememberedModules(deps.db);
-    const provider = buildProvider(deps, { sessionCookieName: cookies.session, keys: loaded.keys, carried, remembered });
+    const provider = buildProvider(deps, { sessionCookieName: cookies.session, cookieNames: cookies.provider, keys: loaded.keys, carried, remembered });
     // No answer leaves before what it read is on disk (SQLite group commit; the same rule
     // as src/http/durable-answers.ts for Fastify's own answers).
     const { durability } = options;
@@ -99,6 +100,7 @@ export async function createOidcService(
         if (pending) await pending;
       });
     }
+    provider.use(capAnonymousLogoutPages(deps, cookies.provider.session));
     // When a batch of the provider's writes could not be stored (write-batch.ts), the answer
     // the provider prepared becomes an error.
     const answerUnstored = (koaCtx: object, error: unknown) => {
