@@ -83,6 +83,7 @@ const registry = {
     message: 'This user has not set up two-factor authentication yet, so there is nothing to reset.',
   },
   'group.name_taken': { status: 409, message: 'A group with this name already exists in this company.' },
+  'api_client.secret_changed': { status: 401, message: "This API client's secret was rotated or the client removed while the request ran: get a new token and ask again." },
   'approval.already_pending': { status: 409, message: 'A 2FA reset for this user is already waiting for approval.' },
   'approval.needs_second_master': {
     status: 403,
@@ -109,6 +110,10 @@ const registry = {
     message: "Logins to this company are not allowed from your network. Contact your company's Master.",
   },
   'recovery.invalid_code': { status: 401, message: 'That recovery code is not valid or has already been used.' },
+  'policy.two_person_root_only': {
+    status: 403,
+    message: 'Only the Root Master can switch off the two-person rule for 2FA resets.',
+  },
   'policy.locks_out_self': {
     status: 400,
     message: 'This IP allowlist does not include your current address, so you could not log in again.',

@@ -14,6 +14,6 @@ export {
   type ChangedBy,
   type Reach,
 } from './store.ts';
-export { credentialTag, reachCompany, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
+export { credentialTag, reachCompany, stillHoldsSecret, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
 export { apiClientMetadata } from './oidc-client.ts';
 export { IDEMPOTENCY_WINDOW_MS, runOnce, type StoredAnswer } from './idempotency.ts';

@@ -20,6 +20,8 @@ export interface ApiActor {
   companyId: string | null;
   /** What this request may do: the client's scopes, narrowed to the token's when it asked for fewer. */
   scopes: ApiScope[];
+  /** Which secret the request's token was obtained with (credentialTag): stillHoldsSecret checks it again where it matters. */
+  credentialTag: string;
 }
 
 export interface RatePolicy {
@@ -67,10 +69,30 @@ export async function useApiClient(
   // carries those. Either way never more than the client has now.
   const scopes = token.scopes.length === 0 ? granted : granted.filter((scope) => token.scopes.includes(scope));
   return {
-    actor: { apiClientId: row.id, clientId: row.client_id, name: row.name, companyId: row.company_id, scopes },
+    actor: { apiClientId: row.id, clientId: row.client_id, name: row.name, companyId: row.company_id, scopes, credentialTag: token.credentialTag },
     used: Number(row.window_count),
     windowEndsAt: Number(row.window_start) + policy.windowMs,
   };
+}
+
+/**
+ * For a transaction acting on a client's word where who holds its secret matters (a 2FA
+ * reset asked under the two-person rule, which bars that holder from approving it): true
+ * only while the client is live and its secret is still the one the request's token was
+ * obtained with, checked as the transaction's last step with the client's row locked. A
+ * rotation committed since the request was let in (it withdraws what the client asked
+ * under the previous holder, but could not withdraw this, not yet written) makes it false;
+ * a rotation after this waits for the lock, then withdraws what was written.
+ */
+export async function stillHoldsSecret(tx: Queryable, actor: { apiClientId: string; credentialTag: string }, now: number): Promise<boolean> {
+  const row = await tx
+    .updateTable('api_clients')
+    .set((eb) => ({ secret_hash: eb.ref('secret_hash') }))
+    .where('id', '=', actor.apiClientId)
+    .where(liveApiClient(now))
+    .returning('secret_hash')
+    .executeTakeFirst();
+  return row !== undefined && credentialTag(row.secret_hash) === actor.credentialTag;
 }
 
 /**

@@ -151,6 +151,19 @@ function changedFields(before: CompanyPolicy, after: CompanyPolicy) {
 }
 
 /**
+ * The two-person rule binds the Masters: a Master it stops from resetting a 2FA alone must
+ * not be able to switch it off, reset, and switch it on again. Only the Root Master, in
+ * person, switches it off (an API client never does: its secret may be any Master's).
+ * Switching it on is anyone's to do.
+ */
+async function assertMaySwitchOffTwoPersonRule(tx: Queryable, who: { companyId: string; userId: string } | { companyId: string; apiClientId: string }) {
+  const rootMaster =
+    'userId' in who &&
+    (await tx.selectFrom('users').select('id').where('company_id', '=', who.companyId).where('id', '=', who.userId).where('role', '=', 'root_master').where('status', '=', 'active').executeTakeFirst());
+  if (!rootMaster) throw new GatehouseError('policy.two_person_root_only');
+}
+
+/**
  * Saves a Master's change to their company's policy (fields left out keep their value).
  * A new allowlist must contain the saver's own address, so nobody locks themselves out.
  */
@@ -179,6 +192,7 @@ export async function updateCompanyPolicy(
     }
     const diff = changedFields(before, next);
     if (diff.keys.length === 0) return next;
+    if (before.twoPerson2faReset && !next.twoPerson2faReset) await assertMaySwitchOffTwoPersonRule(tx, who);
     await tx
       .updateTable('companies')
       .set({

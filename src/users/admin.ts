@@ -38,6 +38,8 @@ export interface ClientActor {
   apiClientId: string;
   name: string;
   role: 'master';
+  /** The secret its token was obtained with (src/api-clients, credentialTag). */
+  credentialTag: string;
 }
 
 /** The acting person's user id; null for an API client. */

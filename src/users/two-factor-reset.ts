@@ -9,6 +9,7 @@ import { deleteRecoveryCodes } from '../credentials/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { newId } from '../crypto/index.ts';
+import { stillHoldsSecret } from '../api-clients/index.ts';
 import { endUserAccess } from './access.ts';
 import { countCredentials, deleteAllCredentials } from '../webauthn/index.ts';
 import { assertBreakGlassKept, assertBreakGlassKeptWithout } from './break-glass.ts';
@@ -49,12 +50,14 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
       const now = deps.clock();
       const target = await loadTarget(tx, actor, userId);
       if (target.totp_secret === null && (await countCredentials(tx, actor.companyId, target.id)) === 0) throw new GatehouseError('user.not_enrolled');
+      // A request waiting for a second Master is decided first, whatever the rule says now:
+      // switching the rule off (the Root Master's alone) does not let anyone step around it.
+      if (await pendingApproval(tx, actor.companyId, target.id)) throw new GatehouseError('approval.already_pending');
       if (!(await needsSecondMaster(tx, actor.companyId))) {
         await clearTwoFactor(tx, actor, target.id, now);
         await auditAdminAction(tx, now, actor, target, 'user.2fa_reset', meta);
         return { status: 'reset' };
       }
-      if (await pendingApproval(tx, actor.companyId, target.id)) throw new GatehouseError('approval.already_pending');
       // The last break-glass Master's reset would be refused at approval: say so now.
       await assertBreakGlassKeptWithout(tx, actor.companyId, target.id);
       const approvalId = newId();
@@ -73,6 +76,9 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
           created_at: now,
         })
         .execute();
+      // Last, with the client's row locked: the person barred from approving is whoever
+      // holds the secret this request was made with (stillHoldsSecret).
+      if (actor.kind === 'api_client' && !(await stillHoldsSecret(tx, actor, now))) throw new GatehouseError('api_client.secret_changed');
       await auditAdminAction(tx, now, actor, target, 'user.2fa_reset_requested', meta, { approvalId });
       return { status: 'pending', approvalId };
     });

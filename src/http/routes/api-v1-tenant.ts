@@ -45,7 +45,7 @@ export const userView = (user: UserSummary, now: number) => companyUserView(user
 
 /** The API client acting in a company it may reach, as the users capability's actor. */
 function clientActor(actor: ApiActor, companyId: string): ClientActor {
-  return { kind: 'api_client', companyId, apiClientId: actor.apiClientId, name: actor.name, role: 'master' };
+  return { kind: 'api_client', companyId, apiClientId: actor.apiClientId, name: actor.name, role: 'master', credentialTag: actor.credentialTag };
 }
 
 /** Settles the path's company for the request's API client (else 404) and returns it as the actor. */
