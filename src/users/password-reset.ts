@@ -94,7 +94,10 @@ export async function completePasswordReset(deps: CoreDeps, input: { token: stri
     assertThat(link, 'link.invalid');
     const stored = await tx
       .updateTable('users')
-      .set({ password_hash: passwordHash, failed_logins: 0, locked_until: null })
+      // The lockout count and any lock stay: the mailbox proves the password, not the second
+      // factor, so a reset must not hand out fresh guesses at the authenticator code (one
+      // reset a minute would be five more guesses a minute). A lock runs out as always.
+      .set({ password_hash: passwordHash })
       .where('company_id', '=', link.company_id)
       .where('id', '=', link.user_id)
       .where('status', '=', 'active')
