@@ -229,7 +229,7 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
         <Fieldset legend="2FA Resets">
           <Switch
             label="A second Master must approve each 2FA reset"
-            description="A reset requested by a Master waits on the Approvals tab until another Master approves it."
+            description="A reset requested by a Master waits on the Approvals tab until another Master approves it. Once on, only the Root Master can switch it off."
             {...form.getInputProps('twoPerson2faReset', { type: 'checkbox' })}
           />
         </Fieldset>
