@@ -12,7 +12,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { constantTimeEqual } from '../crypto/index.ts';
 import { caseFolded, tidyName, usernameProblem } from '../shared/text.ts';
-import { createUser, findUserByUsername, type UserRow } from '../users/index.ts';
+import { changeUserEmail, createUser, findUserByUsername, type UserRow } from '../users/index.ts';
 import { oidcIdentity, samlIdentity, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
 import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
@@ -139,16 +139,20 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
   }
   const refused = refusalOf(existing, identity.username);
   if (refused) return refused;
+  const newEmail = email && email !== existing.email ? { email } : {};
   const changes = {
-    ...(email && email !== existing.email ? { email } : {}),
     ...(displayName !== existing.display_name ? { display_name: displayName } : {}),
     ...(existing.status === 'invited' ? { status: 'active' as const } : {}),
   };
-  if (Object.keys(changes).length > 0) {
-    await tx.updateTable('users').set(changes).where('company_id', '=', companyId).where('id', '=', existing.id).execute();
-    await recordAudit(tx, now, { ...base, actorId: existing.id, action: 'sso.user_updated', target: existing.id, detail: { provider: provider.id, fields: Object.keys(changes) } });
+  // Through changeUserEmail, as a confirmed change in My Settings: what was mailed to the
+  // old address (a reset link) stops working with it.
+  if (newEmail.email) await changeUserEmail(tx, { companyId, userId: existing.id }, newEmail.email, now);
+  if (Object.keys(changes).length > 0) await tx.updateTable('users').set(changes).where('company_id', '=', companyId).where('id', '=', existing.id).execute();
+  const fields = [...Object.keys(newEmail), ...Object.keys(changes)];
+  if (fields.length > 0) {
+    await recordAudit(tx, now, { ...base, actorId: existing.id, action: 'sso.user_updated', target: existing.id, detail: { provider: provider.id, fields } });
   }
-  return { ...existing, ...changes };
+  return { ...existing, ...newEmail, ...changes };
 }
 
 /** Takes the request and acts on the verified identity, in one transaction. */

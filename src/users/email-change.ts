@@ -3,7 +3,8 @@
 // change. Nothing changes until the confirm link is used; using it is one transaction
 // (consume the link, store the address). A pending change dies with every action that
 // ends the user's access (endUserAccess): confirming needs no session, so a change asked
-// for from a stolen session must not outlive the victim's recovery.
+// for from a stolen session must not outlive the victim's recovery. Storing a new address,
+// from here or from the company's identity provider, is changeUserEmail's alone.
 import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { confirmEmailChangeEmail, emailChangeCap, emailChangeNoticeEmail, enqueueMail } from '../mail/index.ts';
@@ -71,11 +72,7 @@ export async function confirmEmailChange(deps: CoreDeps, token: string, meta: Re
       .executeTakeFirst();
     // A user deactivated meanwhile: the error rolls the consumption back with it.
     assertThat(before, 'link.invalid');
-    await tx.updateTable('users').set({ email: link.data }).where('company_id', '=', link.company_id).where('id', '=', link.user_id).execute();
-    // Reset links went to the old address; they stop working with it, and so does the
-    // old address's cancel link (after the confirm row: the order cancelEmailChange takes).
-    await revokeAccountLinks(tx, link.company_id, link.user_id, 'reset_password', now);
-    await revokeAccountLinks(tx, link.company_id, link.user_id, 'cancel_email', now);
+    await changeUserEmail(tx, { companyId: link.company_id, userId: link.user_id }, link.data, now);
     await recordAudit(tx, now, {
       companyId: link.company_id,
       actorId: link.user_id,
@@ -112,6 +109,22 @@ export async function cancelEmailChange(deps: CoreDeps, token: string, meta: Req
     });
   });
   return { cancelled: true };
+}
+
+/**
+ * The one writer of users.email after the user was created: My Settings' confirmed change
+ * (confirmEmailChange) and the company's identity provider at sign-in (src/sso/sign-in.ts).
+ * What was mailed to the previous address, or started from it, stops working with it:
+ * password-reset and Sign Up links (whoever reads that mailbox now must not set a
+ * password), and a pending email change (its confirm link, and the previous address's
+ * cancel link). Confirm links are revoked before cancel links, the row order
+ * cancelEmailChange takes, so of a racing confirm and cancel exactly one wins. The caller
+ * audits, and says who changed the address.
+ */
+export async function changeUserEmail(db: Queryable, user: { companyId: string; userId: string }, email: string, now: number): Promise<void> {
+  await revokePendingEmailChanges(db, user.companyId, user.userId, now);
+  for (const purpose of ['reset_password', 'signup'] as const) await revokeAccountLinks(db, user.companyId, user.userId, purpose, now);
+  await db.updateTable('users').set({ email }).where('company_id', '=', user.companyId).where('id', '=', user.userId).execute();
 }
 
 /**

@@ -7,6 +7,7 @@ export {
   CHALLENGE_TTL_MS,
   countCredentials,
   deleteAllCredentials,
+  deleteUserChallenges,
   findDiscoverableCredential,
   findUserCredential,
   listCredentials,

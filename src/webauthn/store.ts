@@ -141,3 +141,8 @@ export async function deleteAllCredentials(db: Queryable, companyId: string, use
   const result = await db.deleteFrom('webauthn_credentials').where('company_id', '=', companyId).where('user_id', '=', userId).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** A user's unanswered ceremonies (bound to their sessions and login flows): gone with the user. */
+export async function deleteUserChallenges(db: Queryable, companyId: string, userId: string): Promise<void> {
+  await db.deleteFrom('webauthn_challenges').where('company_id', '=', companyId).where('user_id', '=', userId).execute();
+}
