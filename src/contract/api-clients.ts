@@ -36,7 +36,11 @@ export const apiClientDeleted = z.object({ client: apiClientView });
 
 const clientFields = {
   name: text('Name', 100),
-  scopes: z.array(z.string().max(64), { error: 'Choose at least one scope.' }).min(1, 'Choose at least one scope.').max(20),
+  // Shaped here, known or not in the capability (src/api-clients/scopes.ts), which names the scopes there are.
+  scopes: z
+    .array(z.string().regex(/^[a-z]{1,32}:[a-z]{1,32}$/, 'Not a scope (e.g. users:read).'), { error: 'Choose at least one scope.' })
+    .min(1, 'Choose at least one scope.')
+    .max(20),
   expiresInDays: z
     .number({ error: 'Expiry is a number of days.' })
     .int('Expiry is a whole number of days.')

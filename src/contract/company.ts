@@ -3,13 +3,19 @@
 // audit trail and MFA compliance (operators read these for every company).
 import { z } from 'zod';
 import { companyStatuses, maybeTime, roles, time } from './common.ts';
-import { email, name, username } from './fields.ts';
+import { email, isMultiline, isSingleLine, name, text, username } from './fields.ts';
 import { PASSWORD_CLASSES } from './password-rules.ts';
 
 export const invitableRole = z.enum(['master', 'user'], { error: 'Role must be master or user.' });
 export const inviteBody = z.object({ email, username, role: invitableRole, displayName: name('Display name', 100, 0).optional() });
 export const roleBody = z.object({ role: invitableRole });
-export const bulkInviteBody = z.object({ csv: z.string({ error: 'Attach a CSV file.' }).min(1, 'Attach a CSV file.') });
+/** The file as it came (bounded by the route's body limit); its rows are checked one by one. */
+export const bulkInviteBody = z.object({
+  csv: z
+    .string({ error: 'Attach a CSV file.' })
+    .min(1, 'Attach a CSV file.')
+    .refine(isMultiline, 'The CSV file contains characters that are not allowed.'),
+});
 
 export const companyUser = z.object({
   id: z.uuid(),
@@ -98,7 +104,13 @@ export const policyBody = z.object({
   sessionAbsoluteMinutes: whole('Session limit'),
   sessionIdleMinutes: whole('Idle timeout'),
   ipAllowlist: z
-    .array(z.string({ error: 'Each entry must be text.' }).max(64, 'An entry can have at most 64 characters.'), { error: 'Send a list.' })
+    .array(
+      z
+        .string({ error: 'Each entry must be text.' })
+        .max(64, 'An entry can have at most 64 characters.')
+        .refine(isSingleLine, 'An entry contains characters that are not allowed.'),
+      { error: 'Send a list.' },
+    )
     .max(MAX_ALLOWLIST_ENTRIES, `At most ${MAX_ALLOWLIST_ENTRIES} ranges.`)
     .optional(),
   twoPerson2faReset: z.boolean({ error: 'Say true or false.' }).optional(),
@@ -144,8 +156,10 @@ const when = (label: string) =>
 export const MAX_AUDIT_PAGE = 500;
 const auditFilters = {
   action: optional(z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'Not an action name (e.g. login.failed or login.).')),
-  actorId: optional(z.string().max(64, 'Not an id.')),
-  target: optional(z.string().max(200, 'Target can have at most 200 characters.')),
+  /** Actors are users, named by their id. */
+  actorId: optional(z.uuid({ error: 'Not an id.' })),
+  /** What an event was about: an id, a username, an address; matched exactly. */
+  target: optional(text('Target', 200, 0)),
   from: when('From'),
   to: when('To'),
 };

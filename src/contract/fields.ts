@@ -5,6 +5,15 @@ import { z } from 'zod';
 import { invisibleCharacterProblem, usernameProblem } from './name-rules.ts';
 import { MAX_PASSWORD_LENGTH } from './password-rules.ts';
 
+/**
+ * No request field takes control characters (C0, DEL, C1): they mean nothing in a name, a
+ * filter or a URL, and PostgreSQL text cannot even hold NUL (it refuses the statement).
+ * Every text a request carries goes through one of these two tests (test/http/nul-input.test.ts
+ * holds every route's fields to it); multi-line text keeps its tabs and line breaks.
+ */
+export const isSingleLine = (value: string) => !/\p{Cc}/u.test(value);
+export const isMultiline = (value: string) => !/[^\P{Cc}\t\n\r]/u.test(value);
+
 /** A required single-line text field: trimmed, bounded, no control characters (C0, DEL, C1). */
 export function text(label: string, max: number, min = 1) {
   return z
@@ -12,7 +21,7 @@ export function text(label: string, max: number, min = 1) {
     .trim()
     .min(min, min === 1 ? `${label} is required.` : `${label} needs at least ${min} characters.`)
     .max(max, `${label} can have at most ${max} characters.`)
-    .refine((value) => !/\p{Cc}/u.test(value), `${label} contains characters that are not allowed.`);
+    .refine(isSingleLine, `${label} contains characters that are not allowed.`);
 }
 
 /**
@@ -45,8 +54,19 @@ export function multilineText(label: string, max: number) {
     .string({ error: `${label} must be text.` })
     .trim()
     .max(max, `${label} can have at most ${max} characters.`)
-    .refine((value) => !/[^\P{Cc}\t\n\r]/u.test(value), `${label} contains characters that are not allowed.`)
+    .refine(isMultiline, `${label} contains characters that are not allowed.`)
     .optional();
+}
+
+/**
+ * A file's text as it came (a CSV file, XML metadata, a PEM certificate): not trimmed,
+ * bounded, tabs and line breaks allowed, other control characters refused.
+ */
+export function fileText(label: string, max: number, notText = `${label} must be text.`) {
+  return z
+    .string({ error: notText })
+    .max(max, `${label} can have at most ${max.toLocaleString('en')} characters.`)
+    .refine(isMultiline, `${label} contains characters that are not allowed.`);
 }
 
 export const email = z

@@ -5,6 +5,7 @@ import { companyStatuses, linkToken, maybeTime, roles, time } from './common.ts'
 import { email, name, password, totpCode } from './fields.ts';
 import { passwordRule } from './sign-in.ts';
 import { authenticationResponse } from './security-keys.ts';
+import { sessionHandle } from './company.ts';
 
 /** GET /api/me: the session's user, company and how they signed in. */
 export const me = z.object({
@@ -74,7 +75,7 @@ export const mySessions = z.object({
     }),
   ),
 });
-export const sessionParams = z.object({ handle: z.string() });
+export const sessionParams = z.object({ handle: sessionHandle });
 export const sessionRevoked = z.object({ signedOut: z.boolean() });
 
 export const recoveryCodeStatus = z.object({ remaining: z.number().int(), total: z.number().int(), generatedAt: maybeTime });

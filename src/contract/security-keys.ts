@@ -11,8 +11,10 @@ const b64url = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9_-]*$/, 'N
 export const creationOptions = z.looseObject({ challenge: z.string() });
 export const requestOptions = z.looseObject({ challenge: z.string(), rpId: z.string().optional() });
 
-const transports = z.array(z.string().max(32)).max(10);
-const extensions = z.record(z.string(), z.unknown()).default({});
+/** WebAuthn's transport names (usb, nfc, ble, hybrid, internal, smart-card, ...), kept with the key. */
+const transports = z.array(z.string().regex(/^[a-z0-9-]{1,32}$/, 'Not a transport name.')).max(10);
+/** Extension outputs go to the verifier as they came; their names are identifiers (credProps, prf, ...). */
+const extensions = z.record(z.string().regex(/^[\x21-\x7e]{1,64}$/, 'Not an extension name.'), z.unknown()).default({});
 const attachment = z.enum(['platform', 'cross-platform']).optional();
 
 /** What navigator.credentials.create() answered (RegistrationResponseJSON). */

@@ -2,7 +2,7 @@
 // who may still use a password, and what Gatehouse tells the provider about itself.
 import { z } from 'zod';
 import { maybeTime, time } from './common.ts';
-import { text } from './fields.ts';
+import { fileText, isSingleLine, text } from './fields.ts';
 
 export const SSO_MODES = ['sso-only', 'sso-plus-password'] as const;
 export const ssoMode = z.enum(SSO_MODES, { error: 'Choose sso-only or sso-plus-password.' });
@@ -12,7 +12,7 @@ const common = {
   name: text('Name', 100),
   usernameAttribute: text('Username attribute', 200),
   /** The attribute or claim listing the user's groups; empty or absent: memberships stay as Masters set them. */
-  groupsAttribute: z.string().trim().max(200, 'The groups attribute can have at most 200 characters.').optional(),
+  groupsAttribute: text('The groups attribute', 200, 0).optional(),
   trustProviderMfa: z.boolean({ error: 'Say whether to trust the provider’s MFA.' }),
 };
 
@@ -20,12 +20,12 @@ export const samlProviderBody = z.object({
   kind: z.literal('saml'),
   ...common,
   /** The provider's metadata XML; when given, it fills in the three fields below. */
-  metadataXml: z.string().max(500_000, 'The metadata can have at most 500,000 characters.').optional(),
+  metadataXml: fileText('The metadata', 500_000).optional(),
   entityId: text('Entity ID', 1000).optional(),
   ssoUrl: url('SSO URL').optional(),
   /** Up to two signing certificates (PEM or base64): the current one and, during a rollover, the next. */
   certificates: z
-    .array(z.string().max(20_000, 'A certificate can have at most 20,000 characters.'))
+    .array(fileText('A certificate', 20_000))
     .max(2, 'At most two certificates: the current one and the next.')
     .optional(),
 });
@@ -36,7 +36,11 @@ export const oidcProviderBody = z.object({
   issuer: url('Issuer URL'),
   clientId: text('Client ID', 500),
   /** Required when adding; when editing, leave it out to keep the stored one. */
-  clientSecret: z.string().max(1000, 'The client secret can have at most 1,000 characters.').optional(),
+  clientSecret: z
+    .string()
+    .max(1000, 'The client secret can have at most 1,000 characters.')
+    .refine(isSingleLine, 'The client secret contains characters that are not allowed.')
+    .optional(),
 });
 
 export const ssoProviderBody = z.discriminatedUnion('kind', [samlProviderBody, oidcProviderBody], {

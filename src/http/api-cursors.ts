@@ -1,6 +1,9 @@
 // Page cursors for /api/v1 lists: opaque to the client (base64url), each names the last
 // item of the page it ends, in the list's own order. A cursor that does not decode is a
-// field error, like any other bad query value.
+// field error, like any other bad query value. Base64url decodes to any bytes, so what a
+// cursor carries is held to the rules its item has (a username's, an id's) before it
+// reaches a query: PostgreSQL refuses a NUL in text outright.
+import { usernameProblem } from '../shared/text.ts';
 import { GatehouseError } from '../errors.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -12,13 +15,20 @@ function badCursor(): GatehouseError {
 const encode = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 const decode = (cursor: string) => Buffer.from(cursor, 'base64url').toString('utf8');
 
-/** Users are listed by username: the cursor carries the page's last one. */
+/**
+ * Users are listed by username: the cursor carries the page's last one. It must pass the
+ * rule every stored username passed (createUser's, src/users/store.ts), which refuses
+ * control and invisible characters; not the form's stricter shape, which a username a
+ * provider asserted need not have (the cursor after such a user must still read).
+ */
 export const userCursor = {
   of: (username: string) => encode(`u:${username}`),
   read(cursor: string): string {
     const text = decode(cursor);
     if (!text.startsWith('u:') || text.length < 3) throw badCursor();
-    return text.slice(2);
+    const username = text.slice(2);
+    if (usernameProblem(username) !== undefined) throw badCursor();
+    return username;
   },
 };
 

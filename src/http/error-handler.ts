@@ -1,8 +1,10 @@
 // One place renders every error. Registered errors show their own safe message; a
-// database outage is a generic 503; anything else is a generic 500 and is logged.
+// database outage is a generic 503; a value the database cannot hold is the request's 400;
+// anything else is a generic 500 and is logged.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
 import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict } from '../storage/index.ts';
+import { isUnrepresentableValue } from '../storage/errors.ts';
 import { matchedRoute } from './route-guards.ts';
 import type { SecurityHeaders } from './security-headers.ts';
 
@@ -67,6 +69,14 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     request.log.warn({ database: describeDatabaseError(error) }, 'database unavailable');
     reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return sendError(reply, new GatehouseError('service.unavailable'));
+  }
+  // A character PostgreSQL cannot hold (a NUL) that got past the contract's text rules
+  // (src/contract/fields.ts), which refuse it first: bad input, so 400, never a 500 a
+  // client could provoke at will (SECURITY-CHECKS H.29). Logged, as it means a field
+  // without its rule.
+  if (isUnrepresentableValue(error)) {
+    request.log.warn({ database: describeDatabaseError(error) }, 'a request value the database cannot hold');
+    return sendError(reply, new GatehouseError('request.invalid', { fields: { _: 'The request contains characters that are not allowed.' } }));
   }
   const known = fromFramework(error);
   if (known) return sendError(reply, known);

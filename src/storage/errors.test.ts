@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict } from './errors.ts';
+import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, isUnrepresentableValue } from './errors.ts';
 
 const char = fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ');
 const codeIn = (classes: string[]) => fc.tuple(fc.constantFrom(...classes), char, char, char).map(([c, a, b, d]) => `${c}${a}${b}${d}`);
@@ -86,4 +86,20 @@ test('a database error is logged as code and message only, never the client it h
   });
   assert.deepEqual(describeDatabaseError(error), { code: '57P01', message: 'terminating connection due to administrator command' });
   assert.ok(!JSON.stringify(describeDatabaseError(error)).includes('hunter2'));
+});
+
+test('a value PostgreSQL cannot hold (22021, 22P05) is told apart, however it is wrapped; no other code is', () => {
+  for (const code of ['22021', '22P05']) {
+    for (const error of wrapped(pgError(code))) assert.ok(isUnrepresentableValue(error), code);
+    assert.ok(!isDatabaseUnavailable(pgError(code)), `${code} is no outage`);
+  }
+  // Every other code: another data exception (22P02 a bad cast, 22001 too long) is our bug.
+  const other = fc.oneof(codeIn(['22', '23', '42', '08', '57', 'XX']), fc.constantFrom('22P02', '22001', '22000', '22P04', '22020'));
+  fc.assert(
+    fc.property(other.filter((c) => c !== '22021' && c !== '22P05'), (code) => {
+      for (const error of wrapped(pgError(code))) assert.ok(!isUnrepresentableValue(error), code);
+    }),
+  );
+  assert.ok(!isUnrepresentableValue(new Error('invalid byte sequence for encoding "UTF8": 0x00')), 'the code decides, not the words');
+  assert.ok(!isUnrepresentableValue('22021'), 'a string is not an error');
 });

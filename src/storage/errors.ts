@@ -1,5 +1,6 @@
 // What a database failure means for the caller. The HTTP layer answers 503 (try again
-// shortly) for an outage and for a conflict that outlasted its retries, 500 for the rest;
+// shortly) for an outage and for a conflict that outlasted its retries, 400 for a value
+// the database cannot hold (the request's, not ours), 500 for the rest;
 // the CLI says "cannot be reached". One classification, so every caller agrees.
 
 /**
@@ -72,6 +73,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export function isTransactionConflict(error: unknown): boolean {
   const code = error instanceof Error ? (error as Fields).code : undefined;
   return typeof code === 'string' && CONFLICT_SQLSTATES.has(code);
+}
+
+/**
+ * PostgreSQL's "this value cannot be stored here": a NUL in text (22021
+ * character_not_in_repertoire), a character the database's encoding lacks (22P05
+ * untranslatable_character). SQLite stores either as data. Only these two: any other data
+ * exception (22xxx) is a value our own code got wrong, a bug to see as one.
+ */
+const UNREPRESENTABLE_SQLSTATES = new Set(['22021', '22P05']);
+
+/** True when PostgreSQL refused a value it cannot hold: the request carried it, however it is wrapped. */
+export function isUnrepresentableValue(error: unknown): boolean {
+  for (const link of chain(error)) if (typeof link.code === 'string' && UNREPRESENTABLE_SQLSTATES.has(link.code)) return true;
+  return false;
 }
 
 /** Unique-constraint violation on either engine (a race lost to another writer). */
