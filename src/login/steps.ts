@@ -162,11 +162,10 @@ export async function checkPassword(deps: CoreDeps, flowToken: string | undefine
   const ticket = addressTicket(deps.db, meta.ip);
   // One read, whether or not the flow names a user: the throttle, the user, the company.
   const { ipFailures, subject } = await passwordStepRead(deps.db, meta.ip, flow, deps.clock());
+  // A network over its limit is told so at once, the same for every user: no hash runs
+  // for it, so a blocked network cannot fill the hash queue real logins wait in.
   const turn = ticket(ipFailures);
-  if (!turn) {
-    await dummyHash();
-    throw new GatehouseError('request.rate_limited');
-  }
+  if (!turn) throw new GatehouseError('request.rate_limited');
   try {
     return await checkPasswordOf(deps, found, subject, password, meta, { inTime, dummyHash });
   } finally {

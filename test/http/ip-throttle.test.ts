@@ -35,6 +35,23 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(throttled.status, 429, 'even the right password waits');
       assert.equal(throttled.body.error.code, 'request.rate_limited');
 
+      // A throttled network is answered at once: its replayed requests run no hash, real or
+      // dummy, in the queue every other network's logins wait in.
+      const hasher = server.gatehouse.deps.hasher;
+      let hashed = 0;
+      const counting = <T extends (...args: never[]) => Promise<unknown>>(f: T) => ((...args: Parameters<T>) => ((hashed += 1), f(...args))) as T;
+      const [verify, verifyDummy] = [hasher.verify, hasher.verifyDummy];
+      Object.assign(hasher, { verify: counting(verify.bind(hasher)), verifyDummy: counting(verifyDummy.bind(hasher)) });
+      try {
+        const replayed = server.agent();
+        await replayed.post('/api/login/identify', { username, companyName: ACME_REQUEST.companyName });
+        const answers = await Promise.all(Array.from({ length: 20 }, () => replayed.post('/api/login/password', { password: 'x'.repeat(1024) })));
+        assert.deepEqual([...new Set(answers.map((a) => a.status))], [429]);
+        assert.equal(hashed, 0, 'no hash ran for a throttled network');
+      } finally {
+        Object.assign(hasher, { verify, verifyDummy });
+      }
+
       // The account itself was never locked: once the window has passed, it logs in.
       server.clock.advance(IP_WINDOW_MS);
       const later = await attempt(username, STRONG_PASSWORD);
