@@ -35,6 +35,7 @@ const envSchema = z.object({
   GATEHOUSE_API_RATE_LIMIT: positiveInt.max(1_000_000).default(600),
   GATEHOUSE_TRUST_PROXY: z.string().default(''),
   GATEHOUSE_SSO_PRIVATE_NETWORKS: z.string().optional(),
+  GATEHOUSE_MODULE_PRIVATE_NETWORKS: z.string().optional(),
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   GATEHOUSE_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   GATEHOUSE_LOG_REQUESTS: z.enum(['true', 'false']).default('false'),
@@ -76,9 +77,11 @@ export type Config = Readonly<{
   /**
    * Networks besides the public Internet that requests to companies' OpenID Connect
    * providers may reach ("network/prefix"); by default this machine's loopback when the
-   * public URL is on it (development), else none. See src/sso/outbound-fetch.ts.
+   * public URL is on it (development), else none. See src/shared/outbound-fetch.ts.
    */
   ssoPrivateNetworks: readonly string[];
+  /** The same for back-channel logout notices to modules (GATEHOUSE_MODULE_PRIVATE_NETWORKS). */
+  modulePrivateNetworks: readonly string[];
   logLevel: string;
   /** Readable lines for a person at a terminal, JSON lines for a log collector. */
   logFormat: 'pretty' | 'json';
@@ -120,7 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const trustProxy = parseProxyTrust(e.GATEHOUSE_TRUST_PROXY);
   if (typeof trustProxy === 'string') throw new ConfigError(`Invalid configuration:\n  GATEHOUSE_TRUST_PROXY: ${trustProxy}`);
-  const ssoPrivateNetworks = ssoNetworks(e.GATEHOUSE_SSO_PRIVATE_NETWORKS, publicUrl);
+  const ssoPrivateNetworks = privateNetworks('GATEHOUSE_SSO_PRIVATE_NETWORKS', e.GATEHOUSE_SSO_PRIVATE_NETWORKS, publicUrl);
+  const modulePrivateNetworks = privateNetworks('GATEHOUSE_MODULE_PRIVATE_NETWORKS', e.GATEHOUSE_MODULE_PRIVATE_NETWORKS, publicUrl);
   const dataDir = path.resolve(e.GATEHOUSE_DATA_DIR);
   const dbUrl = e.GATEHOUSE_DATABASE_URL;
   const database: Config['database'] = dbUrl?.startsWith('postgres')
@@ -142,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiRateLimit: e.GATEHOUSE_API_RATE_LIMIT,
     trustProxy,
     ssoPrivateNetworks,
+    modulePrivateNetworks,
     logLevel: e.GATEHOUSE_LOG_LEVEL,
     logFormat: e.GATEHOUSE_LOG_FORMAT === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : e.GATEHOUSE_LOG_FORMAT,
     logRequests: e.GATEHOUSE_LOG_REQUESTS === 'true',
@@ -156,11 +161,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
-/** GATEHOUSE_SSO_PRIVATE_NETWORKS parsed; unset: loopback for a portal served on loopback (development), else none. */
-function ssoNetworks(value: string | undefined, publicUrl: URL): readonly string[] {
+/** A *_PRIVATE_NETWORKS setting parsed; unset: loopback for a portal served on loopback (development), else none. */
+function privateNetworks(name: string, value: string | undefined, publicUrl: URL): readonly string[] {
   if (value === undefined) return isLoopbackHost(publicUrl.hostname) ? LOOPBACK_RANGES : Object.freeze([]);
   if (value.trim() === '' || value.trim().toLowerCase() === 'none') return Object.freeze([]);
   const ranges = parseAddressRanges(value);
-  if (typeof ranges === 'string') throw new ConfigError(`Invalid configuration:\n  GATEHOUSE_SSO_PRIVATE_NETWORKS: ${ranges}`);
+  if (typeof ranges === 'string') throw new ConfigError(`Invalid configuration:\n  ${name}: ${ranges}`);
   return Object.freeze(ranges);
 }

@@ -1,10 +1,12 @@
-// Gatehouse's requests to a company's OpenID Connect provider go where a company Master
-// said: the issuer URL, and whatever its discovery document names (the token endpoint,
-// the keys, userinfo). Left unchecked, an admin seat in any tenant would make Gatehouse
-// a client for the machine's own services (a database's port, the metrics listener) and
-// its private network (a cloud's metadata address). So every connection these requests
-// open is checked where it is opened, after DNS has answered: it may go to a public
-// unicast address, or to a network the operator allows (GATEHOUSE_SSO_PRIVATE_NETWORKS).
+// Gatehouse's requests to URLs someone typed go where that person said: a company's OpenID
+// Connect provider (the issuer URL a company Master typed, and whatever its discovery
+// document names) and a module's back-channel logout URI (an operator's, or a platform API
+// client's). Left unchecked, such a seat would make Gatehouse a client for the machine's
+// own services (a database's port, the metrics listener, a sidecar's admin port) and its
+// private network (a cloud's metadata address). So every connection these requests open
+// is checked where it is opened, after DNS has answered: it may go to a public unicast
+// address, or to a network the operator allows (GATEHOUSE_SSO_PRIVATE_NETWORKS,
+// GATEHOUSE_MODULE_PRIVATE_NETWORKS).
 // Checking the URL alone would not do: a name can resolve to 127.0.0.1 (or to another
 // address at each lookup), and a redirect can lead anywhere.
 import { lookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
@@ -22,7 +24,7 @@ export class UnreachableDestination extends Error {
   override name = 'UnreachableDestination';
   readonly address: string;
   constructor(address: string) {
-    super(`${address} is not a public address, and GATEHOUSE_SSO_PRIVATE_NETWORKS does not allow it`);
+    super(`${address} is not a public address, and the private networks allowed (GATEHOUSE_SSO_PRIVATE_NETWORKS, GATEHOUSE_MODULE_PRIVATE_NETWORKS) do not include it`);
     this.address = address;
   }
 }
@@ -72,7 +74,7 @@ function checkedAgent(module: typeof Undici, allowed: readonly string[]): Undici
 
 const agents = new Map<string, Undici.Agent>();
 
-/** A fetch for openid-client (its customFetch) whose connections keep to the policy. Redirects are not followed. */
+/** A fetch (openid-client's customFetch, oidc-provider's fetch) whose connections keep to the policy. Redirects are not followed. */
 export function fetchWithin(allowed: readonly string[]): OpenIdClient.CustomFetch {
   return async (url, options) => {
     const module = await undici();
@@ -85,9 +87,14 @@ export function fetchWithin(allowed: readonly string[]): OpenIdClient.CustomFetc
 }
 
 /** The refusal behind a failed request, if the policy was its cause. */
-export function unreachableCause(error: unknown): UnreachableDestination | undefined {
-  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 6; at = at.cause, depth++) {
-    if (at instanceof UnreachableDestination) return at;
+export function unreachableCause(error: unknown, depth = 0): UnreachableDestination | undefined {
+  if (!(error instanceof Error) || depth > 6) return undefined;
+  if (error instanceof UnreachableDestination) return error;
+  // A name with several addresses (localhost: ::1 and 127.0.0.1) fails as one error per address.
+  const tried = error instanceof AggregateError ? (error.errors as unknown[]) : [];
+  for (const each of [error.cause, ...tried]) {
+    const found = unreachableCause(each, depth + 1);
+    if (found) return found;
   }
   return undefined;
 }

@@ -6,7 +6,7 @@ import { hashToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { isLoopbackHost } from '../shared/loopback.ts';
 import { onFirstUse } from '../shared/on-first-use.ts';
-import { fetchWithin, unreachableCause } from './outbound-fetch.ts';
+import { fetchWithin, unreachableCause } from '../shared/outbound-fetch.ts';
 
 const openIdClient = onFirstUse(() => import('openid-client'));
 

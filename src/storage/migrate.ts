@@ -20,6 +20,7 @@ import * as companySso from './migrations/0015_company_sso.ts';
 import * as oneNameKey from './migrations/0016_one_name_key.ts';
 import * as attemptHolds from './migrations/0017_attempt_holds.ts';
 import * as rateCaps from './migrations/0018_rate_caps.ts';
+import * as hashedProviderIds from './migrations/0019_hashed_provider_ids.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   '0016_one_name_key': oneNameKey,
   '0017_attempt_holds': attemptHolds,
   '0018_rate_caps': rateCaps,
+  '0019_hashed_provider_ids': hashedProviderIds,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -247,7 +247,12 @@ export interface CompanyModulesTable {
 /** Everything oidc-provider persists: codes, tokens, sessions, grants, interactions. */
 export interface OidcRecordsTable {
   model: string;
+  /**
+   * The record's id as stored: for a code, token or provider session the SHA-256 of the
+   * value handed out, never the value (src/modules/oidc/stored-ids.ts, migration 0019).
+   */
   id: string;
+  /** The provider's payload; a hashed record's without its `jti`. */
   payload: string;
   grant_id: string | null;
   user_code: string | null;

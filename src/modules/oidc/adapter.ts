@@ -5,7 +5,9 @@
 // loser learns it lost, the grant and all its tokens are revoked and it gets invalid_grant.
 // Grants are bound to the Gatehouse session they came from (session-binding.ts), in the
 // same write that saves them. On the authorization and token routes saves and destroys
-// wait for the end of the request and are stored together (write-batch.ts).
+// wait for the end of the request and are stored together (write-batch.ts). A record
+// whose id is a bearer value is stored under its hash (stored-ids.ts): each method takes
+// the provider's id and turns it into the stored one (`rowId`) for the rows and the batch.
 import { PostgresAdapter } from 'kysely';
 import { errors } from 'oidc-provider';
 import type { Db } from '../../storage/index.ts';
@@ -33,6 +35,7 @@ import { batchOfRequest, recordUpsert, revokeGrant, saveRecord, type RecordValue
 import { handedFor } from './resume-handover.ts';
 import { readSignIn } from './sign-in-record.ts';
 import type { CarriedInteractions } from './carried-interaction.ts';
+import { storedId, storedPayload } from './stored-ids.ts';
 
 type Payload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; accountId?: string };
 
@@ -47,8 +50,8 @@ const recordByUid = fixedQuery((db, model: string, uid: string) =>
 
 // A spend outside the token route's batch, compiled once too (a record saved alone is
 // write-batch.ts saveRecord).
-const spentRecord = fixedQuery((db, model: string, id: string, now: number) =>
-  db.updateTable('oidc_records').set({ consumed_at: now }).where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).returning('grant_id'),
+const spentRecord = fixedQuery((db, model: string, rowId: string, now: number) =>
+  db.updateTable('oidc_records').set({ consumed_at: now }).where('model', '=', model).where('id', '=', rowId).where('consumed_at', 'is', null).returning('grant_id'),
 );
 
 /** What travels in the browser instead of in rows: a sign-in in progress (its result goes to the resume in-process: resume-handover.ts). */
@@ -82,8 +85,8 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
       const values: RecordValues = {
         model: this.model,
-        id,
-        payload: JSON.stringify(payload),
+        id: storedId(this.model, id),
+        payload: JSON.stringify(storedPayload(this.model, payload)),
         grant_id: payload.grantId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
@@ -122,7 +125,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
 
     async find(id: string): Promise<Payload | undefined> {
       if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientWithNamedToken(db, id, clock(), remembered), CLIENT_MEMO_ROUTES);
-      const queued = batchOfRequest()?.queued(this.model, id);
+      const queued = batchOfRequest()?.queued(this.model, storedId(this.model, id));
       if (queued === 'destroyed') return undefined;
       if (this.model === 'Interaction' && !queued) return this.#interaction(id);
       const row = queued?.values ?? (await storedRecord(this.model, id));
@@ -131,7 +134,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
       // userinfo and introspection all look the grant up, so all three refuse together.
       // (A grant bound in this very request is bound to the session it just checked.)
       if (this.model === 'Grant' && !queued?.bound && !(await sessionBehindGrant(db, id, clock()))) return undefined;
-      return this.#revive(row);
+      return this.#revive(row, id);
     }
 
     /**
@@ -162,7 +165,11 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
       );
     }
 
-    /** A lookup by a column other than the id: what this request saved, else what is stored unless this request changed it. */
+    /**
+     * A lookup by a column other than the id: what this request saved, else what is stored
+     * unless this request changed it (the row's id is as stored, as the batch holds it). A
+     * bearer record found so comes without its id, which only its hash in the row knows.
+     */
     async #findBy(matches: (values: RecordValues) => boolean, load: () => Promise<(StoredRecord & { id?: string }) | undefined>): Promise<Payload | undefined> {
       const batch = batchOfRequest();
       const saved = batch?.savedWhere(this.model, matches);
@@ -173,20 +180,21 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
     }
 
     async consume(id: string): Promise<void> {
+      const rowId = storedId(this.model, id);
       const batch = batchOfRequest();
-      if (batch?.spend(this.model, id, clock())) return;
-      if (batch?.queued(this.model, id) === 'destroyed') throw new errors.InvalidGrant('grant already used');
+      if (batch?.spend(this.model, rowId, clock())) return;
+      if (batch?.queued(this.model, rowId) === 'destroyed') throw new errors.InvalidGrant('grant already used');
       // On the token route the spend is the batch's guard: stored with the new tokens, in
       // one statement, and they only if it finds the record unspent (write-batch.ts).
-      if (batch?.guardSpend(this.model, id, clock())) return;
-      const [consumed] = await spentRecord(db, this.model, id, clock());
+      if (batch?.guardSpend(this.model, rowId, clock())) return;
+      const [consumed] = await spentRecord(db, this.model, rowId, clock());
       if (consumed) return;
       // Someone redeemed it first: treat this as the replay it is.
       const row = await db
         .selectFrom('oidc_records')
         .select('grant_id')
         .where('model', '=', this.model)
-        .where('id', '=', id)
+        .where('id', '=', rowId)
         .executeTakeFirst();
       if (row?.grant_id && GRANT_BOUND.has(this.model)) await this.#destroyGrant(row.grant_id);
       throw new errors.InvalidGrant('grant already used');
@@ -207,9 +215,10 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
       // The resume's end of a sign-in: what the browser carried for it goes too (the sign-in
       // would meet its used mark).
       if (this.model === 'Interaction') carried?.interactions.drop(id);
+      const rowId = storedId(this.model, id);
       const batch = batchOfRequest();
-      if (batch) return batch.destroy(this.model, id);
-      await db.deleteFrom('oidc_records').where('model', '=', this.model).where('id', '=', id).execute();
+      if (batch) return batch.destroy(this.model, rowId);
+      await db.deleteFrom('oidc_records').where('model', '=', this.model).where('id', '=', rowId).execute();
     }
 
     // This model's records only (the provider calls it once per token model): an
@@ -221,9 +230,9 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
       await db.deleteFrom('oidc_records').where('model', '=', this.model).where('grant_id', '=', grantId).execute();
     }
 
-    /** A stored row, or the values of one saved earlier in this request (write-batch.ts). */
-    #revive(row: StoredRecord | RecordValues): Payload | undefined {
-      return revivedPayload(row, clock()) as Payload | undefined;
+    /** A stored row, or the values of one saved earlier in this request (write-batch.ts), with its id when it was read by it. */
+    #revive(row: StoredRecord | RecordValues, id?: string): Payload | undefined {
+      return revivedPayload(row, clock(), id) as Payload | undefined;
     }
   };
 }

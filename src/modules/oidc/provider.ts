@@ -13,7 +13,7 @@ import { keyedHashMatches } from '../../crypto/index.ts';
 import type { RememberedModules } from './remembered-modules.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
-import { isLoopbackHost } from '../../shared/loopback.ts';
+import { fetchWithin, unreachableCause } from '../../shared/outbound-fetch.ts';
 import { authenticateSessionWithAccess, moduleAccessFor, type SignedInWithAccess } from '../access.ts';
 import { accountIdOf, accountOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { asksForKey, keyMissingFor, loginOf, rememberLiveLogin, remembersLogin } from './live-login.ts';
@@ -45,6 +45,7 @@ export interface OidcOptions {
 }
 
 export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
+  const outboundFetch = fetchWithin(deps.config.modulePrivateNetworks);
   const { Check } = interactionPolicy;
   const policy = interactionPolicy.base();
   const login = policy.get('login');
@@ -190,13 +191,17 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     },
     pkce: { required: () => true },
     // The provider's only outgoing requests are back-channel logouts, to URIs operators
-    // registered. oidc-provider refuses every non-public address (SSRF protection), which
-    // would silently drop logouts to a module on this machine, the development setup
-    // registration allows; those go out. Private ranges and the rest stay refused.
+    // registered. They keep to the one outbound policy (src/shared/outbound-fetch.ts):
+    // public addresses, and the private networks GATEHOUSE_MODULE_PRIVATE_NETWORKS allows
+    // (by default this machine's loopback only while the portal itself is served on
+    // loopback, for development). oidc-provider's own public-only dispatcher is replaced
+    // by ours, which checks every spelling of an address after DNS has answered.
     fetch: (url, init) => {
-      if (!isLoopbackHost(new URL(url instanceof Request ? url.url : url).hostname)) return fetch(url, init);
-      const { dispatcher: _publicAddressesOnly, ...loopbackInit } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
-      return fetch(url, loopbackInit);
+      const { dispatcher: _providersOwn, ...checkedInit } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      // A refused destination is named as such in the outbox's last error, not "fetch failed".
+      return outboundFetch(url instanceof Request ? url.url : String(url), checkedInit as Parameters<typeof outboundFetch>[1]).catch((error: unknown) => {
+        throw unreachableCause(error) ?? error;
+      });
     },
     features: {
       devInteractions: { enabled: false },

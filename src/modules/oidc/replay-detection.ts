@@ -11,13 +11,15 @@ import { createHash } from 'node:crypto';
 import type { Provider } from 'oidc-provider';
 import type { Clock } from '../../shared/clock.ts';
 import type { Queryable } from '../../storage/index.ts';
+import { storedId } from './stored-ids.ts';
 
 const MODEL = 'ReplayDetection';
 
 /** True for the first use of proof `jti` from `issuer` (a client id) until `expiresAtS` (epoch seconds); false for any other. */
 async function firstUse(db: Queryable, clock: Clock, issuer: string, jti: string, expiresAtS: number): Promise<boolean> {
-  // The record's id as oidc-provider names it: a proof's jti is the client's to choose.
-  const id = createHash('sha256').update(`${issuer}${jti}`).digest('base64url');
+  // The record's id as oidc-provider names it: a proof's jti is the client's to choose. It is
+  // already a hash, and stored as it is (stored-ids.ts).
+  const id = storedId(MODEL, createHash('sha256').update(`${issuer}${jti}`).digest('base64url'));
   const now = clock();
   // How long oidc-provider asks it to be kept, counted on Gatehouse's clock as every record's expiry is.
   const expiresAt = now + Math.max(1, expiresAtS - Math.floor(Date.now() / 1000)) * 1000;

@@ -12,6 +12,7 @@ export async function revokeAccountTokens(db: Queryable, companyId: string, user
     .where('model', '=', 'Grant')
     .where('account_id', '=', accountId)
     .execute();
+  // A grant is stored under its own id (stored-ids.ts), the one grant_id names.
   const grantIds = grants.map((g) => g.id);
   await db
     .deleteFrom('oidc_records')

@@ -20,6 +20,7 @@ import { seedForRequest } from './request-memo.ts';
 import { seedSessionBehindGrant } from './session-binding.ts';
 import { moduleAccessColumns } from '../access.ts';
 import { clientMetadataOf, type ClientModule } from './clients.ts';
+import { storedId } from './stored-ids.ts';
 
 export type StoredRecord = { payload: string; consumed_at: number | null; expires_at: number | null };
 
@@ -89,11 +90,20 @@ function tokenBundleForUse(db: Queryable) {
   );
 }
 
-export const tokenById = fixedQuery((db, model: string, id: string) => tokenBundleForUse(db).where('token.model', '=', model).where('token.id', '=', id));
+// The reads below take the id the provider knows a record by and look it up under the id
+// it is stored under (stored-ids.ts).
+
+const tokenByStoredId = fixedQuery((db, model: string, rowId: string) => tokenBundleForUse(db).where('token.model', '=', model).where('token.id', '=', rowId));
+export const tokenById = (db: Queryable, model: string, id: string) => tokenByStoredId(db, model, storedId(model, id));
 
 /** Introspection without a type hint asks for the token as each of these models: one query answers all. */
 export const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
-export const introspectedById = fixedQuery((db, id: string) => tokenBundle(db).where('token.model', 'in', INTROSPECTED).where('token.id', '=', id));
+/** A token asked about without its model: every model introspected is stored under the same hash of its id, so one stored id serves all. */
+const introspectedStoredId = (id: string) => storedId('AccessToken', id);
+if (INTROSPECTED.some((model) => storedId(model, 'probe') !== introspectedStoredId('probe'))) throw new Error('introspected models must be stored alike');
+
+const introspectedByStoredId = fixedQuery((db, rowId: string) => tokenBundle(db).where('token.model', 'in', INTROSPECTED).where('token.id', '=', rowId));
+export const introspectedById = (db: Queryable, id: string) => introspectedByStoredId(db, introspectedStoredId(id));
 
 /** The calling module (by the client id it authenticates with), one row whether or not there is one. */
 function callerModule(db: Queryable, clientId: string) {
@@ -116,50 +126,58 @@ function callerModule(db: Queryable, clientId: string) {
 // request names; both are read at once, and the token's rows are used only once the
 // client has passed (the adapter keeps them for the request).
 
+const callerWithIntrospectedRow = fixedQuery((db, clientId: string, rowId: string) =>
+  callerModule(db, clientId)
+    .leftJoin(tokenBundle(db).where('token.model', 'in', INTROSPECTED).where('token.id', '=', rowId).as('named'), (join) => join.onTrue())
+    .selectAll('named'),
+);
 /** Introspection's one read: the calling module and the token asked about, as introspectedById reads it. */
-export const callerWithIntrospected = fixedQuery((db, clientId: string, tokenId: string) =>
-  callerModule(db, clientId)
-    .leftJoin(tokenBundle(db).where('token.model', 'in', INTROSPECTED).where('token.id', '=', tokenId).as('named'), (join) => join.onTrue())
-    .selectAll('named'),
-);
+export const callerWithIntrospected = (db: Queryable, clientId: string, tokenId: string) => callerWithIntrospectedRow(db, clientId, introspectedStoredId(tokenId));
 
-/** A code exchange's or refresh's one read: the calling module and the code or refresh token, as tokenById reads it. */
-export const callerWithToken = fixedQuery((db, clientId: string, model: string, tokenId: string) =>
+const callerWithTokenRow = fixedQuery((db, clientId: string, model: string, rowId: string) =>
   callerModule(db, clientId)
-    .leftJoin(tokenBundleForUse(db).where('token.model', '=', model).where('token.id', '=', tokenId).as('named'), (join) => join.onTrue())
+    .leftJoin(tokenBundleForUse(db).where('token.model', '=', model).where('token.id', '=', rowId).as('named'), (join) => join.onTrue())
     .selectAll('named'),
 );
+/** A code exchange's or refresh's one read: the calling module and the code or refresh token, as tokenById reads it. */
+export const callerWithToken = (db: Queryable, clientId: string, model: string, tokenId: string) => callerWithTokenRow(db, clientId, model, storedId(model, tokenId));
 
 /**
  * A stored record's payload as the provider reads it: none once expired, and a spent one
- * marked `consumed` (in seconds, as oidc-provider counts).
+ * marked `consumed` (in seconds, as oidc-provider counts). `id`, the provider's id of a
+ * record read by it, goes back in as `jti`: a bearer record is stored without it
+ * (stored-ids.ts). A record found otherwise (a provider session by its uid) has no id the
+ * reader could know, and the provider reads such a one only for who it is and its grants.
  */
-export function revivedPayload(row: { payload: string; expires_at?: number | null; consumed_at?: number | null }, now: number): Record<string, unknown> | undefined {
+export function revivedPayload(row: { payload: string; expires_at?: number | null; consumed_at?: number | null }, now: number, id?: string): Record<string, unknown> | undefined {
   const { expires_at: expiresAt = null, consumed_at: consumedAt = null } = row;
   if (expiresAt !== null && expiresAt <= now) return undefined;
   const payload = JSON.parse(row.payload) as Record<string, unknown>;
+  if (id !== undefined) payload.jti = id;
   if (consumedAt !== null) payload.consumed = Math.floor(consumedAt / 1000);
   return payload;
 }
 
-/** A stored record by model and id (compiled once). */
-export const recordById = fixedQuery((db, model: string, id: string) =>
-  db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('id', '=', id),
+const recordByStoredId = fixedQuery((db, model: string, rowId: string) =>
+  db.selectFrom('oidc_records').select(['payload', 'consumed_at', 'expires_at']).where('model', '=', model).where('id', '=', rowId),
 );
+/** A stored record by model and id (compiled once). */
+export const recordById = (db: Queryable, model: string, id: string) => recordByStoredId(db, model, storedId(model, id));
 
+const callerWithInteractionRow = fixedQuery((db, clientId: string, rowId: string) =>
+  callerModule(db, clientId)
+    .leftJoin(
+      db.selectFrom('oidc_records').select(['model', 'payload', 'consumed_at', 'expires_at']).where('model', '=', 'Interaction').where('id', '=', rowId).as('mark'),
+      (join) => join.onTrue(),
+    )
+    .selectAll('mark'),
+);
 /**
  * The resume's one read of the sign-in's record (its used mark) with the module it is for
  * (by the client id in the sealed interaction): the gate decides with the module, and the
  * provider asks for the client right after the interaction (sign-in-record.ts).
  */
-export const callerWithInteractionMark = fixedQuery((db, clientId: string, uid: string) =>
-  callerModule(db, clientId)
-    .leftJoin(
-      db.selectFrom('oidc_records').select(['model', 'payload', 'consumed_at', 'expires_at']).where('model', '=', 'Interaction').where('id', '=', uid).as('mark'),
-      (join) => join.onTrue(),
-    )
-    .selectAll('mark'),
-);
+export const callerWithInteractionMark = (db: Queryable, clientId: string, uid: string) => callerWithInteractionRow(db, clientId, storedId('Interaction', uid));
 
 type CallerRow = Awaited<ReturnType<ReturnType<typeof callerModule>['execute']>>[number];
 

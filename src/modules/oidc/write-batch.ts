@@ -23,6 +23,9 @@
 // A client credentials batch whose module was authenticated from a remembered copy
 // (remembered-modules.ts) stores its token only while the module's stored secret is still
 // the copy's: one statement, the insert conditional on it (ModuleSecretChanged otherwise).
+//
+// A batch holds rows as they are stored: every record id here is its stored id
+// (stored-ids.ts storedId, which the adapter applies), never a token's own value.
 import { PostgresAdapter, sql, type Insertable, type InsertQueryBuilder, type InsertResult, type OnConflictBuilder, type QueryCreator } from 'kysely';
 import { Provider } from 'oidc-provider';
 import { auditRow, type AuditEvent } from '../../audit/index.ts';
@@ -30,7 +33,9 @@ import { rowInsertedIf, type Database, type Db, type Queryable } from '../../sto
 import { fixedQuery } from '../../shared/fixed-query.ts';
 import { grantBindingRow, onBindingConflict, type GrantBinding } from './session-binding.ts';
 import { INTERACTION_TTL_S } from './carried-interaction.ts';
+import { storedId } from './stored-ids.ts';
 
+/** A record's row as stored: its id and payload as stored-ids.ts makes them. */
 export type RecordValues = Insertable<Database['oidc_records']>;
 
 /**
@@ -159,11 +164,11 @@ export class WriteBatch {
     });
   }
 
-  destroy(model: string, id: string): void {
-    const key = keyOf(model, id);
+  destroy(model: string, rowId: string): void {
+    const key = keyOf(model, rowId);
     // The resume ends the interaction it found: marking it used is the batch's condition.
-    if (this.#route === 'resume' && model === 'Interaction' && !this.#guard && !this.#records.has(key)) this.#guard = { kind: 'end', model, id };
-    this.#records.set(key, { kind: 'destroy', model, id });
+    if (this.#route === 'resume' && model === 'Interaction' && !this.#guard && !this.#records.has(key)) this.#guard = { kind: 'end', model, id: rowId };
+    this.#records.set(key, { kind: 'destroy', model, id: rowId });
   }
 
   /** The module secret the request's token must be stored under (remembered-modules.ts). */
@@ -180,8 +185,8 @@ export class WriteBatch {
   }
 
   /** What the request did to a record so far: saved (its values), destroyed, or nothing. */
-  queued(model: string, id: string): { values: RecordValues; bound: boolean } | 'destroyed' | undefined {
-    const write = this.#records.get(keyOf(model, id));
+  queued(model: string, rowId: string): { values: RecordValues; bound: boolean } | 'destroyed' | undefined {
+    const write = this.#records.get(keyOf(model, rowId));
     if (!write) return undefined;
     return write.kind === 'destroy' ? 'destroyed' : { values: write.values, bound: write.binding !== undefined };
   }
@@ -193,8 +198,8 @@ export class WriteBatch {
   }
 
   /** Spends a record saved in this request (nobody else can have seen it). False if there is none. */
-  spend(model: string, id: string, now: number): boolean {
-    const write = this.#records.get(keyOf(model, id));
+  spend(model: string, rowId: string, now: number): boolean {
+    const write = this.#records.get(keyOf(model, rowId));
     if (write?.kind !== 'save') return false;
     write.values = { ...write.values, consumed_at: now };
     return true;
@@ -205,9 +210,9 @@ export class WriteBatch {
    * batch is stored only if the spend finds it unspent. False when the spend must be made
    * now instead (another route, or a guard already taken).
    */
-  guardSpend(model: string, id: string, now: number): boolean {
+  guardSpend(model: string, rowId: string, now: number): boolean {
     if (this.#route !== 'token' || this.#guard) return false;
-    this.#guard = { kind: 'spend', model, id, at: now };
+    this.#guard = { kind: 'spend', model, id: rowId, at: now };
     return true;
   }
 
@@ -215,7 +220,7 @@ export class WriteBatch {
   forgetGrant(grantId: string, model?: string): void {
     for (const [key, write] of this.#records) {
       if (write.kind !== 'save' || (model !== undefined && write.values.model !== model)) continue;
-      const ofGrant = write.values.grant_id === grantId || (model === undefined && write.values.model === 'Grant' && write.values.id === grantId);
+      const ofGrant = write.values.grant_id === grantId || (model === undefined && write.values.model === 'Grant' && write.values.id === storedId('Grant', grantId));
       if (ofGrant) this.#records.delete(key);
     }
   }
@@ -315,7 +320,7 @@ async function refuseGuarded(db: Db, guard: Guard): Promise<never> {
 export async function revokeGrant(db: Db, grantId: string): Promise<void> {
   await db
     .deleteFrom('oidc_records')
-    .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
+    .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', storedId('Grant', grantId))])]))
     .execute();
 }
 
