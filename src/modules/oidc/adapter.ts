@@ -55,6 +55,15 @@ const spentRecord = fixedQuery((db, model: string, rowId: string, now: number) =
 );
 
 /** What travels in the browser instead of in rows: a sign-in in progress (its result goes to the resume in-process: resume-handover.ts). */
+
+/**
+ * An id the provider was handed (a client_id, a token, a uid) with a control character in
+ * it was never stored: none is ever made with one. Answered "not found" before it reaches
+ * the database, where PostgreSQL would refuse a NUL in text outright (a 500 the provider
+ * renders itself, outside the API's error handler).
+ */
+const neverStored = (id: string) => /[\u0000-\u001f\u007f]/.test(id);
+
 export interface CarriedInBrowser {
   interactions: CarriedInteractions;
 }
@@ -124,6 +133,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
     }
 
     async find(id: string): Promise<Payload | undefined> {
+      if (neverStored(id)) return undefined;
       if (this.model === 'Client') return rememberForRequest(clientKey(id), () => clientWithNamedToken(db, id, clock(), remembered), CLIENT_MEMO_ROUTES);
       const queued = batchOfRequest()?.queued(this.model, storedId(this.model, id));
       if (queued === 'destroyed') return undefined;
@@ -152,6 +162,7 @@ export function createAdapterFactory(db: Db, clock: () => number, carried?: Carr
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
+      if (neverStored(uid)) return undefined;
       return this.#findBy((values) => values.uid === uid, async () => {
         const load = () => recordByUid(db, this.model, uid);
         return (this.model === 'Session' ? await rememberForRequest(providerSessionKey(uid), load) : await load())[0];
