@@ -54,11 +54,46 @@ export async function serviceProviderMetadata(sp: ServiceProviderUrls): Promise<
   return (await samlFor({ entityId: 'unused', ssoUrl: sp.acsUrl, certificates: [] }, sp)).generateServiceProviderMetadata(null, null);
 }
 
+/** How far into a response its root element's start tag may end: it holds a handful of short attributes. */
+const START_TAG_LIMIT = 4096;
+
+/**
+ * The attributes of the response's root element, the Response itself, read from its start
+ * tag alone: the document's first element (after the XML declaration, comments and
+ * whitespace), which must be a Response and must end within START_TAG_LIMIT characters;
+ * undefined when it cannot be read so. Anyone may post to the ACS, and this runs on the
+ * unverified XML: a pattern searched over the whole document backtracked from every
+ * "<Response" in it (half a megabyte of them held the node for seconds). Here the work is
+ * bounded by the limit, and each attribute is read as a whole (a name, then its quoted
+ * value), so a value cannot pass for another attribute.
+ */
+function responseAttributes(samlResponse: string): Map<string, string> | undefined {
+  const head = Buffer.from(samlResponse, 'base64').toString('utf8').slice(0, START_TAG_LIMIT);
+  let at = 0;
+  for (;;) {
+    at = head.indexOf('<', at);
+    if (at === -1) return undefined;
+    if (head.startsWith('<?', at)) at = head.indexOf('?>', at);
+    else if (head.startsWith('<!--', at)) at = head.indexOf('-->', at);
+    else break;
+    if (at === -1) return undefined;
+  }
+  const name = /^<(?:[A-Za-z_][\w.-]*:)?Response(?=[\s/>])/.exec(head.slice(at, at + 64));
+  if (!name) return undefined;
+  const attribute = /\s*([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')|\s*(\/?>)/y;
+  const attributes = new Map<string, string>();
+  attribute.lastIndex = at + name[0].length;
+  for (let match = attribute.exec(head); match; match = attribute.exec(head)) {
+    if (match[4]) return attributes;
+    attributes.set(match[1] as string, (match[2] ?? match[3]) as string);
+  }
+  return undefined;
+}
+
 /** The InResponseTo the (not yet verified) response claims: which request to look up. */
 export function claimedInResponseTo(samlResponse: string): string | undefined {
-  const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
-  const match = /<(?:\w+:)?Response\b[^>]*\sInResponseTo="([^"]{1,200})"/.exec(xml);
-  return match?.[1];
+  const claimed = responseAttributes(samlResponse)?.get('InResponseTo');
+  return claimed && claimed.length <= 200 ? claimed : undefined;
 }
 
 export interface VerifiedAssertion {
@@ -99,7 +134,8 @@ export async function verifySamlResponse(idp: SamlIdp, sp: ServiceProviderUrls, 
   const issuer = at(assertion, 'Issuer')?._;
   if (issuer !== idp.entityId) refuse('the assertion was issued by another provider');
   // The Response element itself may be unsigned; its Destination, when present, must still be us.
-  const destination = /<(?:\w+:)?Response\b[^>]*\sDestination="([^"]*)"/.exec(Buffer.from(samlResponse, 'base64').toString('utf8'))?.[1];
+  const response = responseAttributes(samlResponse) ?? refuse('the response element cannot be read');
+  const destination = response.get('Destination');
   if (destination !== undefined && destination !== sp.acsUrl) refuse('the response is addressed to another destination');
 
   const confirmations = ((at(assertion, 'Subject') as Node | undefined)?.SubjectConfirmation as Node[] | undefined) ?? [];
