@@ -7,6 +7,7 @@ import { GatehouseError } from '../errors.ts';
 import { isLoopbackHost } from '../shared/loopback.ts';
 import { onFirstUse } from '../shared/on-first-use.ts';
 import { fetchWithin, unreachableCause } from '../shared/outbound-fetch.ts';
+import { providerUrlProblem } from './provider-urls.ts';
 
 const openIdClient = onFirstUse(() => import('openid-client'));
 
@@ -42,7 +43,12 @@ export async function discoverProvider(settings: OidcClientSettings): Promise<Op
   // the checked fetch: only public addresses and the networks the operator allows.
   const config = client
     .discovery(issuer, settings.clientId, settings.clientSecret, undefined, { execute, [client.customFetch]: fetchWithin(settings.privateNetworks) })
+    .then(withUsableEndpoints)
     .catch((error: unknown) => {
+      if (error instanceof GatehouseError) {
+        discovered.delete(key);
+        throw error;
+      }
       discovered.delete(key);
       const issuerProblem = unreachableCause(error)
         ? 'This issuer URL leads to a private or local network address, which Gatehouse does not connect to unless the operator allows it.'
@@ -51,6 +57,28 @@ export async function discoverProvider(settings: OidcClientSettings): Promise<Op
     });
   discovered.set(key, { at: Date.now(), config });
   if (discovered.size > 500) discovered.delete(discovered.keys().next().value as string);
+  return config;
+}
+
+/** Endpoints a discovery document may name, each held to the rule for a provider's URLs. */
+const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri'] as const;
+
+/**
+ * The discovered configuration, if every endpoint it names is one Gatehouse may use: the
+ * authorization endpoint becomes the address a user's browser is sent to, so a document
+ * naming javascript: or plain http off this machine is refused at discovery (a field
+ * message for the Master), not met later as a failure at every sign-in.
+ */
+function withUsableEndpoints(config: OpenIdClient.Configuration): OpenIdClient.Configuration {
+  const metadata = config.serverMetadata() as Record<string, unknown>;
+  for (const name of ENDPOINTS) {
+    const value = metadata[name];
+    if (value === undefined && name !== 'authorization_endpoint' && name !== 'token_endpoint') continue;
+    const problem = typeof value === 'string' ? providerUrlProblem(value) : 'is missing';
+    if (problem) {
+      throw new GatehouseError('sso.discovery_failed', { fields: { issuer: `The provider's discovery document names an ${name} that ${problem}.` } });
+    }
+  }
   return config;
 }
 

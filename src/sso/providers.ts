@@ -8,7 +8,7 @@ import type { ssoProviderBody } from '../contract/sso.ts';
 import { describeCertificate, newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { isLoopbackHost } from '../shared/loopback.ts';
+import { providerUrlProblem } from './provider-urls.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { SsoProvidersTable } from '../storage/schema.ts';
 import { parseIdpMetadata, toPem, type IdpSettings } from './metadata.ts';
@@ -22,14 +22,6 @@ export interface Master {
 }
 
 
-/** https, or plain http on this machine (a provider under test or in development). */
-export function providerUrlProblem(value: string): string | undefined {
-  if (!URL.canParse(value)) return 'must be a full URL';
-  const url = new URL(value);
-  if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return undefined;
-  return 'must use https (plain http only on localhost)';
-}
 
 export const secretContext = (providerId: string) => `sso-oidc:${providerId}`;
 
