@@ -32,11 +32,18 @@ import { advanceFlow, countTotpFailure, createFlow } from './flows.ts';
 import { endFlow, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
 import { MAX_TOTP_FAILURES, secondFactorsOf } from './steps.ts';
+import { recordAnonymousRefusal, requireAnonymousWrite } from '../shared/anonymous-writes.ts';
 
-/** A wrong answer counts against the flow like a wrong code; enough of them end it. */
+/**
+ * A wrong answer counts against the flow like a wrong code; enough of them end it. A
+ * passkey login's flow names nobody until a key signs, so its refusals are anyone's to
+ * cause, with any garbage: recorded up to the network's cap (anonymous-writes.ts). A
+ * clone needs the key's own signature, and a flow past the password is someone's.
+ */
 async function refuseKey(deps: CoreDeps, found: CookieFlow, meta: RequestMeta, reason: string, row?: CredentialRow): Promise<never> {
   const { flow } = found;
-  await recordAudit(deps.db, deps.clock(), {
+  const anyones = flow.user_id === null && reason !== 'cloned';
+  await (anyones ? recordAnonymousRefusal : recordAudit)(deps.db, deps.clock(), {
     companyId: row?.company_id ?? flow.company_id,
     actorId: row?.user_id ?? flow.user_id,
     action: reason === 'cloned' ? 'webauthn.clone_refused' : 'login.failed',
@@ -111,9 +118,11 @@ export async function checkSecondFactorKey(deps: CoreDeps, flowToken: string | u
 /**
  * "Log in with a passkey": a flow with no names yet, and a challenge for any passkey of
  * this site; the browser shows its own chooser (one entry per company for a person in
- * several). User verification is required: the key stands for password and code.
+ * several). User verification is required: the key stands for password and code. Two
+ * rows for anyone who asks, so a client network may start only so many.
  */
-export async function startPasskeyLogin(deps: CoreDeps, input: { returnTo?: string | undefined }) {
+export async function startPasskeyLogin(deps: CoreDeps, input: { returnTo?: string | undefined }, meta: RequestMeta) {
+  await requireAnonymousWrite(deps.db, 'passkeyLoginStarts', meta.ip, deps.clock());
   const flowToken = await createFlow(deps.db, { companyId: null, userId: null, username: '', companyName: '', returnTo: input.returnTo ?? null, step: 'passkey' }, deps.clock());
   const options = await authenticationOptions(deps.config, 'discoverable', 'required');
   // The flow just made is named by its token's hash (flows.ts): nothing to read back.

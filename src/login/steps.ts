@@ -27,6 +27,7 @@ import { readIdentifiedNames } from './identify-read.ts';
 import { passwordStepRead, type LoginSubject } from './login-subject.ts';
 import { countCredentials } from '../webauthn/index.ts';
 import type { Queryable } from '../storage/index.ts';
+import { requireAnonymousWrite } from '../shared/anonymous-writes.ts';
 
 export const MAX_TOTP_FAILURES = 5;
 
@@ -80,11 +81,13 @@ export async function currentStep(deps: CoreDeps, flowToken: string | undefined)
  * Step one. Always moves on to the password: nothing here tells whether names exist. The
  * flow is not stored until the password is proved: its cookie carries it (pending-flow.ts).
  * A company with single sign-on gets a stored flow at once (the provider's request is
- * bound to it, and "Use password instead" moves it on).
+ * bound to it, and "Use password instead" moves it on): a row for anyone who names the
+ * company, so a client network may store only so many (the same 429 whatever the username).
  */
 export async function identify(
   deps: CoreDeps,
   input: { username: string; companyName: string; returnTo?: string | undefined },
+  meta: RequestMeta,
 ) {
   // One read, the same for known and unknown names (identify-read.ts). A company with
   // single sign-on sends everyone to its provider first (break-glass users choose "Use
@@ -102,6 +105,7 @@ export async function identify(
   const now = deps.clock();
   let flowToken: string;
   if (provider) {
+    await requireAnonymousWrite(deps.db, 'ssoLoginFlows', meta.ip, now);
     flowToken = await createFlow(deps.db, { ...flow, step }, now);
   } else {
     flowToken = pendingFlowToken(deps, flow, now);

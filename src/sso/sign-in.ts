@@ -20,6 +20,7 @@ import { consumeRequest, pendingRequest, rememberAssertion, saveRequest, storeTe
 import { claimedInResponseTo, newSamlRequestId, samlAuthorization, verifySamlResponse } from './saml.ts';
 import { serviceProviderUrls } from './urls.ts';
 import { replaceMembershipsByGroupNames } from '../groups/index.ts';
+import { recordAnonymousRefusal, requireAnonymousWrite } from '../shared/anonymous-writes.ts';
 
 type Purpose = { purpose: 'login'; flowHash: string } | { purpose: 'test'; sessionHash: string };
 
@@ -55,15 +56,27 @@ async function sendToProvider(deps: CoreDeps, provider: ProviderRow, why: Purpos
   return { requestId: start.requestId, redirectTo: start.redirectTo };
 }
 
-/** "Continue": the login flow at the 'sso' step goes to the company's provider. */
-export async function startSsoLogin(deps: CoreDeps, flowToken: string | undefined) {
+/**
+ * "Continue": the login flow at the 'sso' step goes to the company's provider. Anyone who
+ * named the company has such a flow, so a client network may start only so many requests,
+ * and a flow keeps only its latest: the request it made before is forgotten (an answer to
+ * it is refused as answering no pending request).
+ */
+export async function startSsoLogin(deps: CoreDeps, flowToken: string | undefined, meta: RequestMeta) {
   const flow = await flowAwaitingProvider(deps, flowToken);
   const on = await activeProvider(deps.db, flow.company_id);
   if (!on) throw new GatehouseError('sso.not_offered');
   const provider = await getProvider(deps.db, flow.company_id, on.id);
   if (!provider) throw new GatehouseError('sso.not_offered');
+  await requireAnonymousWrite(deps.db, 'ssoStarts', meta.ip, deps.clock());
+  await forgetEarlierRequests(deps.db, flow.company_id, flow.id_hash);
   const { redirectTo } = await sendToProvider(deps, provider, { purpose: 'login', flowHash: flow.id_hash });
   return { redirectTo };
+}
+
+/** A login flow's requests to the provider so far: one pending request per flow, at most. */
+async function forgetEarlierRequests(db: Queryable, companyId: string, flowHash: string) {
+  await db.deleteFrom('sso_requests').where('company_id', '=', companyId).where('purpose', '=', 'login').where('flow_hash', '=', flowHash).execute();
 }
 
 /** "Test sign-in": the round trip for a Master, before the provider is switched on. */
@@ -80,7 +93,10 @@ export type Landing = { to: 'login'; failed: boolean } | { to: 'test'; providerI
 async function refuse(deps: CoreDeps, companyId: string, request: SsoRequest | undefined, reason: string, meta: RequestMeta): Promise<Landing> {
   // An answer for no request may name no company at all: audit only a real one.
   const known = request ?? (await deps.db.selectFrom('companies').select('id').where('id', '=', companyId).executeTakeFirst());
-  if (known) await recordAudit(deps.db, deps.clock(), {
+  // Anyone can bring an answer to a sign-in (or to none): such refusals go into the
+  // company's trail up to the network's cap (anonymous-writes.ts). A test is a Master's.
+  const record = request?.purpose === 'test' ? recordAudit : recordAnonymousRefusal;
+  if (known) await record(deps.db, deps.clock(), {
     companyId,
     actorId: null,
     action: request?.purpose === 'test' ? 'sso.test_failed' : 'sso.login_failed',

@@ -4,13 +4,13 @@
 // of its own in a victim's browser. And whatever the cookies say, the logout page's
 // confirmation is refused from any origin but Gatehouse's own (src/http/routes/oidc.ts),
 // and a browser with no provider session cannot make the logout page store rows without
-// end (src/modules/oidc/logout-page-cap.ts).
+// end (src/modules/oidc/anonymous-caps.ts).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Agent as Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { logoutPageCap } from '../../src/modules/oidc/logout-page-cap.ts';
+import { logoutPageCap } from '../../src/modules/oidc/anonymous-caps.ts';
 import { companyUser, rootWithGrantedModule, signInToModule } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';

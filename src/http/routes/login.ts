@@ -58,7 +58,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: 'Step 1: Username and Company Name', body: identifyBody, response: { 200: loginState } } },
       async (request, reply) => {
         await abandonFlow(deps, flowOf(request));
-        const { flowToken, ...answer } = await identify(deps, request.body);
+        const { flowToken, ...answer } = await identify(deps, request.body, requestMeta(request));
         setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
         return answer;
       },

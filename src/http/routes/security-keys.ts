@@ -70,7 +70,7 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/login/passkey/options',
       { schema: { summary: 'Log in with a passkey: a new login and its challenge', body: passkeyLoginStart, response: { 200: requestOptions } } },
       async (request, reply) => {
-        const { flowToken, options } = await startPasskeyLogin(deps, request.body);
+        const { flowToken, options } = await startPasskeyLogin(deps, request.body, requestMeta(request));
         setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
         return { ...options };
       },

@@ -56,7 +56,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.post(
       '/api/login/sso/start',
       { schema: { summary: "At the 'sso' step: where to send the browser (the company's identity provider)", response: { 200: ssoRedirect } } },
-      async (request) => startSsoLogin(deps, readCookie(request, cookies.flow)),
+      async (request) => startSsoLogin(deps, readCookie(request, cookies.flow), requestMeta(request)),
     );
     api.post(
       '/api/login/sso/password',

@@ -14,8 +14,10 @@
 // - Single use stays on the server: the resume marks the uid used in the statement that
 //   stores its code, and only if it was not marked yet (write-batch.ts). A cookie presented
 //   again meets the mark and is refused.
-// - An interaction too large for a cookie (a long request object or `claims`) is stored as
-//   a row, as every interaction was before.
+// - An interaction too large for a cookie (a long request object, `claims` or `state`) is
+//   stored as a row, as every interaction was before. Anyone can send such a request, so
+//   a client network may have only so many stored (anonymous-caps.ts, which asks
+//   storedAsRowIn after the provider has answered, before the request's writes are stored).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Provider } from 'oidc-provider';
 import { openUnexpired, sealUntil, type SecretBox } from '../../crypto/index.ts';
@@ -61,6 +63,8 @@ export interface CarriedInteractions {
   carriedFor(uid: string): InteractionPayload | undefined;
   /** In a provider request: clears interaction `uid`'s cookies (it was resumed, or stored as a row instead). */
   drop(uid: string): void;
+  /** The interaction the provider request `ctx` could not carry for its size (the adapter stores it as a row), if any. */
+  storedAsRowIn(ctx: object): string | undefined;
   /**
    * For the legacy interaction route's answer that sends the browser to the resume: the
    * cookie carrying interaction `uid` there, if the request carried it (the same sealed
@@ -75,13 +79,17 @@ export function carriedInteractions(secrets: SecretBox, cookieBase: string, secu
   const outsideProvider = new AsyncLocalStorage<string | undefined>();
   const nameOf = (uid: string) => `${cookieBase}_${uid}`;
   const providerContext = () => Provider.ctx as KoaLike | undefined;
+  const tooLarge = new WeakMap<object, string>();
 
   return {
     carry(uid, payloadJson, expiresAt) {
       const ctx = providerContext();
       if (!ctx?.oidc) return false;
       const sealed = sealUntil(secrets, payloadJson, `${SEAL_CONTEXT}:${uid}`, expiresAt);
-      if (sealed.length > MAX_SEALED) return false;
+      if (sealed.length > MAX_SEALED) {
+        tooLarge.set(ctx, uid);
+        return false;
+      }
       const maxAgeSeconds = Math.max(1, Math.ceil((expiresAt - clock()) / 1000));
       // Sent only to the resume (its gate reads it first), as the provider's own resume cookie.
       ctx.append('set-cookie', cookieLine(secure, nameOf(uid), sealed, { path: interactionPath(uid), maxAgeSeconds }));
@@ -90,6 +98,9 @@ export function carriedInteractions(secrets: SecretBox, cookieBase: string, secu
     carriedFor(uid) {
       const header = providerContext()?.get('cookie') ?? outsideProvider.getStore();
       return openUnexpired(secrets, cookieInHeader(header, nameOf(uid)), `${SEAL_CONTEXT}:${uid}`, clock(), MAX_SEALED);
+    },
+    storedAsRowIn(ctx) {
+      return tooLarge.get(ctx);
     },
     drop(uid) {
       const ctx = providerContext();

@@ -248,7 +248,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       Grant: MAX_SESSION_S,
       RefreshToken: (ctx) => lifetimeWithinSession(ctx, MAX_SESSION_S, deps.clock()),
       // A session nobody signed in to (the logout page's, for its form's xsrf value) lives
-      // as long as a sign-in may; logout-page-cap.ts bounds how many are made.
+      // as long as a sign-in may; anonymous-caps.ts bounds how many are made.
       Session: (_ctx, session) => (session.accountId ? MAX_SESSION_S : INTERACTION_TTL_S),
     },
     // Modules are registered by operators: first party, so there is no consent screen.

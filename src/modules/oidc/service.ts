@@ -20,7 +20,7 @@ import { buildProvider } from './provider.ts';
 import { cookieInHeader, cookieNames, tokenShaped } from '../../http/cookies.ts';
 import { decideSignIn, type GateAnswer, type GateRequest } from './sign-in-gate.ts';
 import { carriedInteractions } from './carried-interaction.ts';
-import { capAnonymousLogoutPages } from './logout-page-cap.ts';
+import { capAnonymousLogoutPages, capAnonymousPushedRequests, capStoredInteractions } from './anonymous-caps.ts';
 import type { CarriedInBrowser } from './adapter.ts';
 
 const KEY_CHECK_MS = 60_000;
@@ -101,6 +101,7 @@ export async function createOidcService(
       });
     }
     provider.use(capAnonymousLogoutPages(deps, cookies.provider.session));
+    capAnonymousPushedRequests(provider, deps);
     // When a batch of the provider's writes could not be stored (write-batch.ts), the answer
     // the provider prepared becomes an error.
     const answerUnstored = (koaCtx: object, error: unknown) => {
@@ -212,9 +213,11 @@ export async function createOidcService(
       if (endedAccount && signedIn && accountIdOf(signedIn.companyId, signedIn.userId) !== endedAccount) return;
       await logOutSession(deps.db, token, deps.clock());
     });
-    // Registered last, so it runs innermost: the batch is stored before the middlewares
-    // above look at the answer, and inside the durability wait (group commit).
+    // Registered late, so it runs inside the others: the batch is stored before the
+    // middlewares above look at the answer, and inside the durability wait (group commit).
     provider.use(storeBatchBeforeAnswering(deps.db, deps.clock, answerUnstored));
+    // Inside that one: a sign-in stored as a row past its cap is left out of the batch.
+    provider.use(capStoredInteractions(deps, carried.interactions));
     return { provider, callback: provider.callback() };
   };
   let current = build();
