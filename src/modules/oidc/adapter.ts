@@ -62,7 +62,7 @@ const spentRecord = fixedQuery((db, model: string, rowId: string, now: number) =
  * the database, where PostgreSQL would refuse a NUL in text outright (a 500 the provider
  * renders itself, outside the API's error handler).
  */
-const neverStored = (id: string) => /[\u0000-\u001f\u007f]/.test(id);
+const neverStored = (id: string) => /\p{Cc}/u.test(id);
 
 export interface CarriedInBrowser {
   interactions: CarriedInteractions;
