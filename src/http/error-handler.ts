@@ -3,8 +3,7 @@
 // anything else is a generic 500 and is logged.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
-import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict } from '../storage/index.ts';
-import { isUnrepresentableValue } from '../storage/errors.ts';
+import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, isUnrepresentableValue } from '../storage/index.ts';
 import { matchedRoute } from './route-guards.ts';
 import type { SecurityHeaders } from './security-headers.ts';
 

@@ -45,11 +45,9 @@ export async function discoverProvider(settings: OidcClientSettings): Promise<Op
     .discovery(issuer, settings.clientId, settings.clientSecret, undefined, { execute, [client.customFetch]: fetchWithin(settings.privateNetworks) })
     .then(withUsableEndpoints)
     .catch((error: unknown) => {
-      if (error instanceof GatehouseError) {
-        discovered.delete(key);
-        throw error;
-      }
       discovered.delete(key);
+      // withUsableEndpoints' refusal already says what is wrong.
+      if (error instanceof GatehouseError) throw error;
       const issuerProblem = unreachableCause(error)
         ? 'This issuer URL leads to a private or local network address, which Gatehouse does not connect to unless the operator allows it.'
         : "No OpenID Connect discovery document was found at this issuer URL's /.well-known/openid-configuration.";

@@ -26,6 +26,11 @@ export async function saveRequest(db: Queryable, row: Omit<SsoRequest, 'used_at'
 }
 
 /** The request an answer claims to respond to, unconsumed and unexpired (not consumed yet). */
+/** A login flow's requests to the provider so far, forgotten before its next: one pending request per flow, at most. */
+export async function forgetEarlierRequests(db: Queryable, companyId: string, flowHash: string) {
+  await db.deleteFrom('sso_requests').where('company_id', '=', companyId).where('purpose', '=', 'login').where('flow_hash', '=', flowHash).execute();
+}
+
 export async function pendingRequest(db: Queryable, companyId: string, id: string, now: number) {
   return db
     .selectFrom('sso_requests')

@@ -16,7 +16,7 @@ import { changeUserEmail, createUser, findUserByUsername, type UserRow } from '.
 import { oidcIdentity, samlIdentity, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
 import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
-import { consumeRequest, pendingRequest, rememberAssertion, saveRequest, storeTestResult, type SsoRequest } from './requests.ts';
+import { consumeRequest, forgetEarlierRequests, pendingRequest, rememberAssertion, saveRequest, storeTestResult, type SsoRequest } from './requests.ts';
 import { claimedInResponseTo, newSamlRequestId, samlAuthorization, verifySamlResponse } from './saml.ts';
 import { serviceProviderUrls } from './urls.ts';
 import { replaceMembershipsByGroupNames } from '../groups/index.ts';
@@ -72,11 +72,6 @@ export async function startSsoLogin(deps: CoreDeps, flowToken: string | undefine
   await forgetEarlierRequests(deps.db, flow.company_id, flow.id_hash);
   const { redirectTo } = await sendToProvider(deps, provider, { purpose: 'login', flowHash: flow.id_hash });
   return { redirectTo };
-}
-
-/** A login flow's requests to the provider so far: one pending request per flow, at most. */
-async function forgetEarlierRequests(db: Queryable, companyId: string, flowHash: string) {
-  await db.deleteFrom('sso_requests').where('company_id', '=', companyId).where('purpose', '=', 'login').where('flow_hash', '=', flowHash).execute();
 }
 
 /** "Test sign-in": the round trip for a Master, before the provider is switched on. */

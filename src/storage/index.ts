@@ -100,5 +100,5 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
 }
 
 export { migrateToLatest, migrations };
-export { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, isUniqueViolation } from './errors.ts';
+export { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, isUniqueViolation, isUnrepresentableValue } from './errors.ts';
 export { retryConflicts, TRANSACTION_ATTEMPTS } from './retry.ts';

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import type { Agent } from './agent.ts';
 import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, signUpLinkIn, STRONG_PASSWORD } from './journey.ts';
+import { startOidcIdp } from './oidc-idp.ts';
 import type { TestServer } from './server.ts';
 
 export interface Person {
@@ -77,4 +78,25 @@ export async function logInAgain(server: TestServer, company: SignedInCompany, p
 
 export function dbOf(server: TestServer) {
   return server.gatehouse.deps.db;
+}
+
+/**
+ * The company's OpenID Connect provider (node oidc-provider in its own process) added, tried
+ * with a Test Sign-In, the Root Master kept as break-glass, and switched on: single sign-on
+ * as a Master leaves it ready for the company's users. `tester` names who signs in for the test.
+ */
+export async function switchedOnOidcProvider(server: TestServer, company: SignedInCompany, tester = { username: 'tester', email: 'tester@okta.test' }) {
+  const overview = await company.root.agent.get('/api/company/sso');
+  const idp = await startOidcIdp(overview.body.serviceProvider.oidcRedirectUri);
+  const added = await company.root.agent.post('/api/company/sso/providers', {
+    kind: 'oidc', name: 'Acme Okta', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: false,
+  });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  const providerId = added.body.provider.id as string;
+  await idp.nextUser({ sub: `sub-${tester.username}`, claims: { preferred_username: tester.username, email: tester.email } });
+  const started = await company.root.agent.post(`/api/company/sso/providers/${providerId}/test`);
+  await company.root.agent.get((await idp.signIn(started.body.redirectTo)).slice(server.baseUrl.length));
+  assert.equal((await company.root.agent.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
+  assert.equal((await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+  return { idp, providerId };
 }

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, operatorAgent, switchedOnOidcProvider, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { startOidcIdp, type TestOidcIdp } from '../helpers/oidc-idp.ts';
+import type { TestOidcIdp } from '../helpers/oidc-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { totpAt } from '../helpers/totp.ts';
 import { SoftAuthenticator } from '../helpers/webauthn.ts';
@@ -32,18 +32,7 @@ for (const engine of await enginesUnderTest()) describe(`My Settings for a user 
   before(async () => {
     server = await startTestServer({ engine });
     company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Federated', 'dana@federated.test');
-    const overview = await company.root.agent.get('/api/company/sso');
-    idp = await startOidcIdp(overview.body.serviceProvider.oidcRedirectUri);
-    const added = await company.root.agent.post('/api/company/sso/providers', {
-      kind: 'oidc', name: 'Acme Okta', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: false,
-    });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    const providerId = added.body.provider.id;
-    await idp.nextUser({ sub: 'sub-tester', claims: { preferred_username: 'tester', email: 'tess@okta.test' } });
-    const started = await company.root.agent.post(`/api/company/sso/providers/${providerId}/test`);
-    await company.root.agent.get((await idp.signIn(started.body.redirectTo)).slice(server.baseUrl.length));
-    assert.equal((await company.root.agent.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
-    assert.equal((await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+    ({ idp } = await switchedOnOidcProvider(server, company, { username: 'tester', email: 'tess@okta.test' }));
 
     const browser = await signInThroughProvider();
     const enrollment = await browser.post('/api/login/enroll/start');

@@ -6,10 +6,10 @@
 // changes nothing and revokes nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, switchedOnOidcProvider, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { STRONG_PASSWORD } from '../helpers/journey.ts';
-import { startOidcIdp, type TestOidcIdp } from '../helpers/oidc-idp.ts';
+import type { TestOidcIdp } from '../helpers/oidc-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const RESET_SUBJECT = 'Reset your Gatehouse password';
@@ -23,18 +23,7 @@ for (const engine of await enginesUnderTest()) describe(`an address changed by t
   before(async () => {
     server = await startTestServer({ engine });
     company = await companyWithRootMaster(server, await operatorAgent(server), 'Okta Mail Co', 'root@oktamail.test');
-    const overview = await company.root.agent.get('/api/company/sso');
-    idp = await startOidcIdp(overview.body.serviceProvider.oidcRedirectUri);
-    const added = await company.root.agent.post('/api/company/sso/providers', {
-      kind: 'oidc', name: 'Acme Okta', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: false,
-    });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    const providerId = added.body.provider.id;
-    await idp.nextUser({ sub: 'sub-tester', claims: { preferred_username: 'tester', email: 'tester@okta.test' } });
-    const started = await company.root.agent.post(`/api/company/sso/providers/${providerId}/test`);
-    await company.root.agent.get((await idp.signIn(started.body.redirectTo)).slice(server.baseUrl.length));
-    assert.equal((await company.root.agent.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
-    assert.equal((await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+    ({ idp } = await switchedOnOidcProvider(server, company, { username: 'tester', email: 'tester@okta.test' }));
   });
   after(async () => {
     await idp?.close();

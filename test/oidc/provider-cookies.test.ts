@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Agent as Dispatcher, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { logoutPageCap } from '../../src/modules/oidc/anonymous-caps.ts';
+import { ANONYMOUS_WRITE_CAPS } from '../../src/shared/anonymous-writes.ts';
 import { companyUser, rootWithGrantedModule, signInToModule } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
@@ -101,7 +101,7 @@ for (const engine of await enginesUnderTest()) {
       // The other test's logout page counted for this network too: a fresh window.
       await server.gatehouse.deps.db.deleteFrom('rate_caps').execute();
       const before = (await sessions()).length;
-      const { limit } = logoutPageCap('any');
+      const { limit } = ANONYMOUS_WRITE_CAPS.logoutPageSessions;
       const statuses: number[] = [];
       for (let i = 0; i < limit + 5; i++) statuses.push((await fetch(`${server.baseUrl}/oidc/session/end`, { headers: NAVIGATION })).status);
       assert.deepEqual(statuses.slice(0, limit), Array(limit).fill(200));

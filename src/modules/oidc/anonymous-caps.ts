@@ -15,9 +15,8 @@
 import { errors, Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import { cookieInHeader } from '../../http/cookies.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
-import { ANONYMOUS_WRITE_CAPS, anonymousWriteCap, takeAnonymousWrite, type AnonymousWrite } from '../../shared/anonymous-writes.ts';
+import { ANONYMOUS_WRITE_CAPS, takeAnonymousWrite, type AnonymousWrite } from '../../shared/anonymous-writes.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
-import type { RateCap } from '../../storage/index.ts';
 import type { CarriedInteractions } from './carried-interaction.ts';
 import { errorPage, PAGE_CSP } from './pages.ts';
 import { batchOfRequest } from './write-batch.ts';
@@ -26,9 +25,6 @@ const LOGOUT_PAGE_PATH = '/session/end';
 
 /** The longest parameter of a public module's pushed authorization request. */
 export const MAX_PUSHED_PARAMETER = 4_096;
-
-/** Fresh provider sessions for the logout page, per client network (ANONYMOUS_WRITE_CAPS.logoutPageSessions). */
-export const logoutPageCap = (network: string): RateCap => anonymousWriteCap('logoutPageSessions', network);
 
 type KoaLike = Pick<KoaContextWithOIDC, 'ip' | 'status' | 'body' | 'type' | 'set' | 'remove'>;
 
