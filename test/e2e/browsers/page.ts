@@ -125,10 +125,26 @@ export class DriverPage implements BrowserPage {
   async screenshot(file: string) {
     // Some engines (WebKitGTK) capture the last painted frame: let the newest state paint.
     await this.#driver.evaluate(nextPaintInPage, undefined).catch(() => false);
-    const png = await this.#driver.screenshot();
+    const png = await this.#capture();
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, png);
     return png;
+  }
+
+  /**
+   * Chromium under load now and then refuses a capture ("Unable to capture screenshot") while
+   * the page is between frames, e.g. just after a navigation. The page is fine; the capture is
+   * asked again after the next paint, a few times, before the refusal counts as a failure.
+   */
+  async #capture(attempts = 3): Promise<Buffer> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#driver.screenshot();
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+        await this.#driver.evaluate(nextPaintInPage, undefined).catch(() => false);
+      }
+    }
   }
 
   cookies(): Promise<BrowserCookie[]> {
