@@ -28,7 +28,11 @@ export type ConnectionLoss = ReturnType<typeof describeDatabaseError>;
 export interface Storage {
   readonly db: Db;
   readonly kind: DatabaseSettings['kind'];
-  /** Cheap round trip for readiness checks. */
+  /**
+   * Readiness: a cheap round trip that fails, as a lost connection does, when the database
+   * answers but takes no writes (PostgreSQL left on a standby or read-only after a failover:
+   * every login there would answer 503, so the node must leave the load balancer too).
+   */
   ping(): Promise<void>;
   /**
    * Where a lost PostgreSQL connection is reported, once per connection (until set: one
@@ -88,15 +92,36 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
     db,
     kind: settings.kind,
     durability,
-    ping: async () => {
-      await sql`select 1`.execute(db);
-    },
+    ping: settings.kind === 'postgres' ? () => primaryTakingWrites(db) : async () => void (await sql`select 1`.execute(db)),
     reportConnectionLoss: (next) => {
       report = next;
     },
     poolStats: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined),
     close: () => db.destroy(),
   };
+}
+
+async function primaryTakingWrites(db: Db): Promise<void> {
+  const { rows } = await sql<{ writable: boolean }>`
+    select not pg_is_in_recovery() and current_setting('transaction_read_only') = 'off' as writable`.execute(db);
+  if (!rows[0]?.writable) throw new Error('the database takes no writes (a standby, or read-only)');
+}
+
+/**
+ * Where the data lives, for an operator's console or log: the engine, and for PostgreSQL
+ * only user, host, port and database. Nothing else of the URL is shown, since a password
+ * can ride in it as `user:password@` and as any of pg's query settings (`?password=`,
+ * `sslpassword`, `sslkey`...).
+ */
+export function describeDatabaseLocation(settings: DatabaseSettings): string {
+  if (settings.kind === 'sqlite') return `SQLite ${settings.file}`;
+  try {
+    const url = new URL(settings.url);
+    const user = url.username ? `${url.username}@` : '';
+    return `PostgreSQL ${url.protocol}//${user}${url.host}${url.pathname}`;
+  } catch {
+    return 'PostgreSQL (a connection string that is not a URL)';
+  }
 }
 
 export { migrateToLatest, migrations };

@@ -222,6 +222,40 @@ if ((await enginesUnderTest()).includes('postgres')) describe('PostgreSQL refusi
     });
   }
 
+  // After a failover a node can still reach the old primary, now a standby that answers
+  // reads and refuses every write (25006): each login there answers 503, so readiness must
+  // take the node out of the load balancer too, though a `select 1` still succeeds. The
+  // standby is made as PostgreSQL refuses a write on one: the database read-only by default.
+  test('the database takes no writes (a standby after a failover): readiness red, writes 503, then recovery', async () => {
+    await admin.query(`alter database ${dbName} set default_transaction_read_only = on`);
+    try {
+      await terminateSessions();
+      // The first request after the cut can meet a dead pooled connection (503 whatever the
+      // check); wait until a write has failed on a fresh, read-only connection.
+      const passwordStep = async () => {
+        const browser = server.agent();
+        const identified = await browser.post('/api/login/identify', who());
+        return { identified, password: identified.status === 200 ? await browser.post('/api/login/password', { password: STRONG_PASSWORD }) : undefined };
+      };
+      await until(async () => (await passwordStep()).password?.status === 503, 'the password step, which writes, to answer 503');
+      const { identified, password } = await passwordStep();
+      assert.equal(identified.status, 200, 'identify only reads, and is answered');
+      assertUnavailable(password!, 'the password step on a read-only database');
+      const ready = await server.agent().get('/readyz');
+      assert.equal(ready.status, 503, `readiness is red while no write can succeed: ${JSON.stringify(ready.body)}`);
+      assert.deepEqual(ready.body, { status: 'unavailable' });
+      assert.equal((await server.agent().get('/healthz')).status, 200, 'liveness stays green: no restart wanted');
+    } finally {
+      await admin.query(`alter database ${dbName} reset default_transaction_read_only`);
+    }
+    await terminateSessions();
+    await until(async () => (await server.agent().get('/readyz')).status === 200, 'readiness to go green again');
+    server.clock.advance(30_000);
+    const browser = server.agent();
+    await logIn(server, browser, { ...who(), totpSecret: operator.totpSecret });
+    assert.equal((await browser.get('/api/me')).status, 200, 'logins work again');
+  });
+
   test('after all that, a whole login still works', async () => {
     server.clock.advance(30_000);
     const browser = server.agent();
