@@ -2,17 +2,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { loadConfig, type Config } from '../config.ts';
-import { migrateToLatest, openStorage } from '../storage/index.ts';
+import { loadConfig } from '../config.ts';
+import { describeDatabaseLocation, migrateToLatest, openStorage } from '../storage/index.ts';
 import { parseCommand, type Command } from './command.ts';
-
-/** Where the data lives, without a password that may be in the URL. */
-function describeDatabase(database: Config['database']): string {
-  if (database.kind === 'sqlite') return `SQLite ${database.file}`;
-  const url = new URL(database.url);
-  url.password = '';
-  return `PostgreSQL ${url.toString()}`;
-}
 
 const serve: Command = {
   name: 'serve',
@@ -53,7 +45,7 @@ together (a lock table in the database), and a database newer than this code is 
   async run(argv) {
     parseCommand(argv, {});
     const config = loadConfig();
-    console.log(`Database: ${describeDatabase(config.database)}`);
+    console.log(`Database: ${describeDatabaseLocation(config.database)}`);
     const storage = await openStorage(config.database, { migrate: false });
     try {
       const applied = await migrateToLatest(storage.db as unknown as Kysely<unknown>);
