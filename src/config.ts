@@ -33,6 +33,7 @@ const envSchema = z.object({
   GATEHOUSE_INVITES_PER_COMPANY_DAY: positiveInt.max(1_000_000).default(200),
   GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR: positiveInt.max(1_000_000).default(10),
   GATEHOUSE_API_RATE_LIMIT: positiveInt.max(1_000_000).default(600),
+  GATEHOUSE_REQUEST_TIMEOUT_SECONDS: positiveInt.max(3600).default(30),
   GATEHOUSE_TRUST_PROXY: z.string().default(''),
   GATEHOUSE_SSO_PRIVATE_NETWORKS: z.string().optional(),
   GATEHOUSE_MODULE_PRIVATE_NETWORKS: z.string().optional(),
@@ -72,6 +73,8 @@ export type Config = Readonly<{
   accountRequestsPerHour: number;
   /** Requests per minute each API client may make to /api/v1. */
   apiRateLimit: number;
+  /** A request's headers and body must have arrived within this (slow clients, below). */
+  requestTimeoutMs: number;
   /** Which proxies may say who the client is (X-Forwarded-For); see docs/CONFIG.md. */
   trustProxy: ProxyTrust;
   /**
@@ -144,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inviteLimits: { perInviterHour: e.GATEHOUSE_INVITES_PER_INVITER_HOUR, perCompanyDay: e.GATEHOUSE_INVITES_PER_COMPANY_DAY },
     accountRequestsPerHour: e.GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR,
     apiRateLimit: e.GATEHOUSE_API_RATE_LIMIT,
+    requestTimeoutMs: e.GATEHOUSE_REQUEST_TIMEOUT_SECONDS * 1000,
     trustProxy,
     ssoPrivateNetworks,
     modulePrivateNetworks,

@@ -38,6 +38,21 @@ import { durableAnswers } from './durable-answers.ts';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
+/**
+ * A request's headers and body must arrive within `requestTimeoutMs` (answered 408 and the
+ * connection closed): a client trickling its headers or body a byte at a time (slowloris)
+ * cannot hold a connection, and the node's sockets, for as long as it likes. Fastify's own
+ * default is no limit. Node checks the connections now and then; checking at a quarter of
+ * the limit (at most every 5 s) keeps a held connection within 1.25 times the limit.
+ */
+function slowClientLimits(requestTimeoutMs: number) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(60_000, requestTimeoutMs),
+    connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(requestTimeoutMs / 4))),
+  };
+}
+
 export async function buildHttpApp(
   deps: CoreDeps,
   storage: Storage,
@@ -53,11 +68,14 @@ export async function buildHttpApp(
   const app = Fastify({
     logger: withLogRedaction(options.logger),
     bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: deps.config.requestTimeoutMs,
+    // Node reads these when the server is made: `http` for plain HTTP, the https options for TLS.
+    http: slowClientLimits(deps.config.requestTimeoutMs),
     logController: new LogController({ disableRequestLogging: !deps.config.logRequests }),
     frameworkErrors: frameworkErrorHandler(headers),
     trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     schemaController: { compilersFactory: contractCompilers(deps.config.strictResponses) },
-    ...(options.https ? { https: options.https } : {}),
+    ...(options.https ? { https: { ...options.https, ...slowClientLimits(deps.config.requestTimeoutMs) } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const ctx: HttpContext = { deps, cookies: cookieNames(deps.config.secureCookies) };
   const publicOrigin = deps.config.publicUrl.origin;
