@@ -1,7 +1,8 @@
 // Ends a user's access: Gatehouse sessions, unfinished logins, the module grants and
 // tokens they led to, with a back-channel logout notice to each module that held one
-// (src/modules/backchannel), and any pending email change (whoever asked for it may be
-// the one being locked out, and confirming needs no session). Always called in the same
+// (src/modules/backchannel), any pending email change (whoever asked for it may be
+// the one being locked out, and confirming needs no session) and any key ceremony in
+// progress (its challenge, started under the access that ends). Always called in the same
 // transaction as the change that requires it, so the notices are queued exactly when the
 // change commits.
 import { recordSessionEnded } from '../audit/index.ts';
@@ -10,6 +11,7 @@ import { endModuleAccess } from '../modules/index.ts';
 import { endAllSessions, endSession } from '../sessions/index.ts';
 import type { RequestMeta } from '../shared/deps.ts';
 import type { Db, Queryable } from '../storage/index.ts';
+import { deleteUserChallenges } from '../webauthn/index.ts';
 import { revokePendingEmailChanges } from './email-change.ts';
 
 /** Why access ended, as the outbox records it for operators. */
@@ -31,6 +33,9 @@ export async function endUserAccess(db: Queryable, now: number, companyId: strin
   await endAllSessions(db, companyId, userId);
   await revokePendingEmailChanges(db, companyId, userId, now);
   await endUnfinishedLogins(db, companyId, userId);
+  // A key ceremony in progress (adding a key, proving with one) ends with the access it
+  // was started under, rather than outliving it until the challenge expires.
+  await deleteUserChallenges(db, companyId, userId);
   await endModuleAccess(db, now, { companyId, userId }, reason);
 }
 

@@ -1,7 +1,9 @@
 // My Settings, "Passkeys and security keys": a signed-in user's own keys. Adding one
 // proves the current password first (a borrowed session must not plant a key); the
-// challenge is bound to the session. Removing the last way in is refused.
+// challenge is bound to the session and that password, and the key is stored only while
+// both still stand. Removing the last way in is refused.
 import { recordAudit } from '../audit/index.ts';
+import { hashToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { verifyCurrentPassword } from '../login/index.ts';
 import type { SignedIn } from '../sessions/index.ts';
@@ -54,7 +56,6 @@ export async function listMyKeys(deps: CoreDeps, me: Me) {
   return (await listCredentials(deps.db, me.companyId, me.userId)).map(keyView);
 }
 
-/** Step one of adding a key: the password, then the options for navigator.credentials.create(). */
 /**
  * The proof for adding or removing a key, a factor that signs the user in: the current
  * password (counted toward the lockout), or, for a user without one (single sign-on), a
@@ -75,11 +76,23 @@ async function proveForKeyChange(deps: CoreDeps, me: Me, password: string | unde
   return user;
 }
 
+/**
+ * What a register challenge is bound to: the session and the password hash it proved
+ * (stillProved needs that hash at the write, and the challenge is all that carries the
+ * proof from step one to step two). Finishing looks the challenge up under the hash as it
+ * stands, so one made before a password change is never found after it.
+ */
+function registerBinding(sessionHash: string, provedHash: string | null): string {
+  return hashToken(`${sessionHash}:${provedHash ?? ''}`);
+}
+
+/** Step one of adding a key: the password, then the options for navigator.credentials.create(). */
 export async function startKeyRegistration(deps: CoreDeps, me: Me, password: string | undefined) {
-  await proveForKeyChange(deps, me, password);
+  const proved = await proveForKeyChange(deps, me, password);
   const existing = await listCredentials(deps.db, me.companyId, me.userId);
   const options = await registrationOptions(deps.config, { id: me.userId, username: me.username, displayName: me.displayName, companyName: me.companyName }, existing);
-  await saveChallenge(deps.db, { bindingHash: me.sessionHash, purpose: 'register', companyId: me.companyId, userId: me.userId, challenge: options.challenge }, deps.clock());
+  const bindingHash = registerBinding(me.sessionHash, proved.password_hash);
+  await saveChallenge(deps.db, { bindingHash, purpose: 'register', companyId: me.companyId, userId: me.userId, challenge: options.challenge }, deps.clock());
   return options;
 }
 
@@ -127,11 +140,23 @@ export async function registerKey(
   return row;
 }
 
-/** Step two: the authenticator's answer to this session's challenge (single use). */
+/**
+ * Step two: the authenticator's answer to this session's challenge (single use), found
+ * only under the password hash step one proved. The key is written as removeMyKey
+ * removes one: a recovery (a password change, a 2FA reset, a sign-out) that committed
+ * while this request was on its way ends it; one that commits after waits for the lock
+ * and then finds the key.
+ */
 export async function finishKeyRegistration(deps: CoreDeps, me: Me, input: { name?: string | undefined; response: RegistrationResponseJSON }, meta: RequestMeta) {
-  const pending = await takeChallenge(deps.db, me.sessionHash, 'register', deps.clock());
+  const user = await getUser(deps.db, me.companyId, me.userId);
+  assertThat(user, 'session.required');
+  const pending = await takeChallenge(deps.db, registerBinding(me.sessionHash, user.password_hash), 'register', deps.clock());
   if (!pending || pending.user_id !== me.userId) throw new GatehouseError('webauthn.not_accepted');
-  const row = await deps.db.transaction().execute((tx) => registerKey(deps, tx, me, pending.challenge, input, meta));
+  const row = await deps.db.transaction().execute(async (tx) => {
+    // The user's row locked, and still as proved (this session, this password).
+    await stillProved(tx, me, user.password_hash);
+    return registerKey(deps, tx, me, pending.challenge, input, meta);
+  });
   return keyView(row);
 }
 
