@@ -1,6 +1,7 @@
-// Emails of self-service and account recovery. As in templates.ts, every value from a
-// person is escaped for HTML, and links come from the configured public URL only.
-import { escapeHtml, layout, type RenderedMail } from './templates.ts';
+// Emails of self-service and account recovery. As in templates.ts, every value a person
+// or a tenant chose goes through shownInMail and is escaped for HTML, and links come
+// from the configured public URL only.
+import { escapeHtml, layout, shownInMail, strongInMail, type RenderedMail } from './templates.ts';
 
 const NOT_YOU = 'If this was not you, tell your company administrator right away.';
 
@@ -18,15 +19,20 @@ function linkFooter(url: string, expiresAt: Date): string {
   );
 }
 
+/** "carol at Acme", each name left out for a stand-in where mail may not show it. */
 function account(companyName: string, username: string): string {
-  return `<strong>${escapeHtml(username)}</strong> at <strong>${escapeHtml(companyName)}</strong>`;
+  return `${shownInMail(username, 'your account')} at ${shownInMail(companyName, 'your company')}`;
+}
+
+function accountHtml(companyName: string, username: string): string {
+  return `${strongInMail(username, 'your account')} at ${strongInMail(companyName, 'your company')}`;
 }
 
 export function passwordResetEmail(input: { companyName: string; username: string; resetUrl: string; expiresAt: Date }): RenderedMail {
   const subject = 'Reset your Gatehouse password';
   const html = layout(
     subject,
-    `<p>Someone asked to reset the password of ${account(input.companyName, input.username)}.</p>
+    `<p>Someone asked to reset the password of ${accountHtml(input.companyName, input.username)}.</p>
 ${button('Reset Password', input.resetUrl)}
 ${linkFooter(input.resetUrl, input.expiresAt)}
 ${small('After choosing a new password you log in as usual, including the code from your authenticator app. If you did not ask for this, ignore this email: your password stays as it is.')}`,
@@ -34,7 +40,7 @@ ${small('After choosing a new password you log in as usual, including the code f
   const text = [
     subject,
     '',
-    `Someone asked to reset the password of ${input.username} at ${input.companyName}.`,
+    `Someone asked to reset the password of ${account(input.companyName, input.username)}.`,
     '',
     'Reset Password:',
     input.resetUrl,
@@ -49,17 +55,17 @@ ${small('After choosing a new password you log in as usual, including the code f
 /** "Forgot password" for a user created by single sign-on: there is no Gatehouse password to reset. */
 export function passwordManagedEmail(input: { companyName: string; username: string; providerName: string | null }): RenderedMail {
   const subject = 'Your Gatehouse password is managed by your company';
-  const where = input.providerName ?? "your company's identity provider";
+  const where = shownInMail(input.providerName, "your company's identity provider");
   const html = layout(
     subject,
-    `<p>Someone asked to reset the password of ${account(input.companyName, input.username)}.</p>
+    `<p>Someone asked to reset the password of ${accountHtml(input.companyName, input.username)}.</p>
 <p>Your password is managed by <strong>${escapeHtml(where)}</strong>: you sign in to Gatehouse through it, and Gatehouse keeps no password for you. Reset it there, or ask your company's IT.</p>
 ${small('If you did not ask for this, ignore this email.')}`,
   );
   const text = [
     subject,
     '',
-    `Someone asked to reset the password of ${input.username} at ${input.companyName}.`,
+    `Someone asked to reset the password of ${account(input.companyName, input.username)}.`,
     '',
     `Your password is managed by ${where}: you sign in to Gatehouse through it, and Gatehouse keeps no password for you. Reset it there, or ask your company's IT.`,
     'If you did not ask for this, ignore this email.',
@@ -71,7 +77,7 @@ export function confirmEmailChangeEmail(input: { companyName: string; username: 
   const subject = 'Confirm your new Gatehouse email address';
   const html = layout(
     subject,
-    `<p>Confirm that this address should become the email address of ${account(input.companyName, input.username)}.</p>
+    `<p>Confirm that this address should become the email address of ${accountHtml(input.companyName, input.username)}.</p>
 ${button('Confirm Email Address', input.confirmUrl)}
 ${linkFooter(input.confirmUrl, input.expiresAt)}
 ${small('Until you confirm, nothing changes. If you did not ask for this, ignore this email.')}`,
@@ -79,7 +85,7 @@ ${small('Until you confirm, nothing changes. If you did not ask for this, ignore
   const text = [
     subject,
     '',
-    `Confirm that this address should become the email address of ${input.username} at ${input.companyName}:`,
+    `Confirm that this address should become the email address of ${account(input.companyName, input.username)}:`,
     input.confirmUrl,
     '',
     `The link works once and expires on ${input.expiresAt.toUTCString()}.`,
@@ -92,7 +98,7 @@ export function emailChangeNoticeEmail(input: { companyName: string; username: s
   const subject = 'Your Gatehouse email address is being changed';
   const html = layout(
     subject,
-    `<p>A change of the email address of ${account(input.companyName, input.username)} to <strong>${escapeHtml(input.newEmail)}</strong> was requested.</p>
+    `<p>A change of the email address of ${accountHtml(input.companyName, input.username)} to <strong>${escapeHtml(input.newEmail)}</strong> was requested.</p>
 <p>It takes effect only once confirmed from the new address. If this was not you, cancel it: the change is stopped and its confirmation link stops working.</p>
 ${button('Cancel the Change', input.cancelUrl)}
 ${linkFooter(input.cancelUrl, input.expiresAt)}
@@ -101,7 +107,7 @@ ${small(escapeHtml(`${NOT_YOU} Then change your password, which also signs you o
   const text = [
     subject,
     '',
-    `A change of the email address of ${input.username} at ${input.companyName} to ${input.newEmail} was requested.`,
+    `A change of the email address of ${account(input.companyName, input.username)} to ${input.newEmail} was requested.`,
     'It takes effect only once confirmed from the new address.',
     '',
     'If this was not you, cancel the change:',
@@ -113,9 +119,14 @@ ${small(escapeHtml(`${NOT_YOU} Then change your password, which also signs you o
   return { subject, html, text };
 }
 
+// A company or username mail may not show (it looks like a link) still has its line.
+const HIDDEN_COMPANY = 'a company whose name is not shown here because it looks like a link';
+const HIDDEN_USERNAME = 'not shown here because it looks like a link';
+
 export function companyNamesEmail(input: { accounts: Array<{ companyName: string; username: string }> }): RenderedMail {
   const subject = 'Your Gatehouse companies';
-  const items = input.accounts.map((a) => `<li>${escapeHtml(a.companyName)} (username ${escapeHtml(a.username)})</li>`).join('');
+  const listed = input.accounts.map((a) => `${shownInMail(a.companyName, HIDDEN_COMPANY)} (username ${shownInMail(a.username, HIDDEN_USERNAME)})`);
+  const items = listed.map((line) => `<li>${escapeHtml(line)}</li>`).join('');
   const html = layout(
     subject,
     `<p>Someone asked which companies this email address can log in to. Use the company name exactly as shown on the login page:</p>
@@ -126,7 +137,7 @@ ${small('If you did not ask for this, you can ignore this email.')}`,
     subject,
     '',
     'Someone asked which companies this email address can log in to. Use the company name as shown on the login page:',
-    ...input.accounts.map((a) => `- ${a.companyName} (username ${a.username})`),
+    ...listed.map((line) => `- ${line}`),
     '',
     'If you did not ask for this, you can ignore this email.',
   ].join('\n');
@@ -146,10 +157,10 @@ export function securityNoticeEmail(input: {
   const subject = input.change === 'two_factor_reset' ? 'Your Gatehouse two-factor authentication was reset' : 'Your Gatehouse password was changed';
   const html = layout(
     subject,
-    `<p>A security change on ${account(input.companyName, input.username)}:</p>
+    `<p>A security change on ${accountHtml(input.companyName, input.username)}:</p>
 <p>${escapeHtml(what)} Every session was signed out.</p>
 ${small(escapeHtml(NOT_YOU))}`,
   );
-  const text = [subject, '', `A security change on ${input.username} at ${input.companyName}:`, `${what} Every session was signed out.`, NOT_YOU].join('\n');
+  const text = [subject, '', `A security change on ${account(input.companyName, input.username)}:`, `${what} Every session was signed out.`, NOT_YOU].join('\n');
   return { subject, html, text };
 }

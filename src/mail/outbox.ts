@@ -1,6 +1,7 @@
 // The transactional outbox: mail is written in the same transaction as the change that
 // causes it (approval, resend), and a worker delivers it afterwards with retries. The
 // body can hold a live Sign Up link, so it is stored encrypted and erased once sent.
+import { email } from '../contract/fields.ts';
 import { newId, type SecretBox } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
 import { pendingJob } from '../storage/leased-jobs.ts';
@@ -9,12 +10,34 @@ import type { RenderedMail } from './templates.ts';
 /** With the backoff below, about a day of retries before a message is given up. */
 export const MAX_ATTEMPTS = 55;
 
+/**
+ * Whether `to` is one address and nothing else, by the rule every form holds an email to
+ * (src/contract/fields.ts), untrimmed: no list ("a@x, b@y" reaches both), no display
+ * name or group ("a: b@c;"), no line break. Mail carries live links, so an address
+ * stored some other way (a provider's claim) must not add a recipient.
+ */
+export const isOneAddress = (to: string) => email.safeParse(to).data === to;
+
+/**
+ * Why a message cannot go to `to`, if it cannot: a user a provider created without an
+ * email claim has the empty address, and a row stored before addresses were held to one
+ * (a provider's claim) may hold a list. Such a message is kept as failed, with the reason
+ * for the operators' mail list, and nothing is sent: the request that caused it answers as
+ * ever (a forgot-password answer must not tell such a user apart).
+ */
+function undeliverable(to: string): string | null {
+  if (to === '') return 'the user has no email address';
+  return isOneAddress(to) ? null : 'the address is not one email address (a list, a display name or a line break): nothing was sent';
+}
+
+/** Queues a message to one address (or keeps it as failed: undeliverable, above). */
 export async function enqueueMail(
   db: Queryable,
   secrets: SecretBox,
   now: number,
   message: { companyId: string | null; to: string } & RenderedMail,
 ): Promise<string> {
+  const refusal = undeliverable(message.to);
   const id = newId();
   await db
     .insertInto('outbox')
@@ -23,8 +46,9 @@ export async function enqueueMail(
       company_id: message.companyId,
       recipient: message.to,
       subject: message.subject,
-      payload: secrets.encrypt(JSON.stringify({ html: message.html, text: message.text }), `outbox:${id}`),
-      ...pendingJob(now),
+      ...(refusal
+        ? { ...pendingJob(now), status: 'failed' as const, payload: null, last_error: refusal }
+        : { ...pendingJob(now), payload: secrets.encrypt(JSON.stringify({ html: message.html, text: message.text }), `outbox:${id}`) }),
     })
     .execute();
   return id;

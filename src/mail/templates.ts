@@ -1,4 +1,5 @@
-// Email bodies. Every value from a person (company, username) is escaped for HTML, and
+// Email bodies. Every value a person or a tenant chose (company, username, display and
+// provider names) goes through shownInMail, subject included, and is escaped for HTML;
 // links are built from the configured public URL only, never from a request's Host.
 import { escapeHtml } from '../shared/html.ts';
 
@@ -28,14 +29,15 @@ export function welcomeEmail(input: {
   signUpUrl: string;
   expiresAt: Date;
 }): RenderedMail {
-  const company = escapeHtml(input.companyName);
-  const username = escapeHtml(input.username);
+  const company = shownInMail(input.companyName, null);
+  const username = shownInMail(input.username, null);
   const url = escapeHtml(input.signUpUrl);
   const expires = input.expiresAt.toUTCString();
+  const usernameLine = username === null ? SHOWN_ON_SIGN_UP : `Your username is ${username}.`;
   const html = layout(
     'Welcome to Gatehouse',
-    `<p>Your company <strong>${company}</strong> now has a Gatehouse account, and you are its Root Master.</p>
-<p>Your username is <strong>${username}</strong>. Click <strong>Sign Up</strong> to set your password.</p>
+    `<p>Your company${company === null ? '' : ` <strong>${escapeHtml(company)}</strong>`} now has a Gatehouse account, and you are its Root Master.</p>
+<p>${username === null ? escapeHtml(usernameLine) : `Your username is <strong>${escapeHtml(username)}</strong>.`} Click <strong>Sign Up</strong> to set your password.</p>
 <p style="padding:16px 0"><a href="${url}" style="background:#1c7ed6;color:#ffffff;padding:12px 28px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">Sign Up</a></p>
 <p style="font-size:13px;color:#52606d">The link works once and expires on ${escapeHtml(expires)}. If the button does not work, paste this address into your browser:<br><span style="word-break:break-all">${url}</span></p>
 <p style="font-size:13px;color:#52606d">After setting your password you will log in with your username, your company name and your password, then set up two-factor authentication with an authenticator app.</p>`,
@@ -43,8 +45,8 @@ export function welcomeEmail(input: {
   const text = [
     'Welcome to Gatehouse',
     '',
-    `Your company ${input.companyName} now has a Gatehouse account, and you are its Root Master.`,
-    `Your username is ${input.username}.`,
+    `Your company${company === null ? '' : ` ${company}`} now has a Gatehouse account, and you are its Root Master.`,
+    usernameLine,
     '',
     'Sign Up (set your password):',
     input.signUpUrl,
@@ -58,15 +60,16 @@ export function welcomeEmail(input: {
 
 const ROLE_NAMES = { master: 'Master', user: 'User' } as const;
 
-export const MAIL_NAME_MAX = 64;
+/** The longest name any rule stores (company, display and provider names; usernames are 64). */
+export const MAIL_NAME_MAX = 100;
 // Anything a mail client could turn into a link: a scheme, www., an address, a domain.
-const LINK_LIKE = /:\/\/|www\.|@|[\p{L}\p{N}-]\.[\p{L}]{2,}/iu;
+export const LINK_LIKE = /:\/\/|www\.|@|[\p{L}\p{N}-]\.[\p{L}]{2,}/iu;
 
 /**
  * A person's free-text name as it may appear in mail sent under the platform's domain:
- * plain text on one line (no control or format characters), at most 64 characters, and
- * nothing link-like, so an invitation cannot carry someone's advert or phishing link.
- * Null when nothing safe is left; the mail then leaves the name out.
+ * plain text on one line (no control or format characters), at most MAIL_NAME_MAX
+ * characters, and nothing link-like, so a mail cannot carry someone's advert or phishing
+ * link. Null when nothing safe is left.
  */
 export function mailSafeName(name: string | null): string | null {
   if (name === null) return null;
@@ -74,6 +77,27 @@ export function mailSafeName(name: string | null): string | null {
   if (plain === '' || LINK_LIKE.test(plain)) return null;
   return plain.length <= MAIL_NAME_MAX ? plain : `${[...plain].slice(0, MAIL_NAME_MAX - 1).join('').trimEnd()}…`;
 }
+
+/**
+ * How a value a person or a tenant chose (a username, a company, display or provider name)
+ * appears in any mail, subject included: as it is when mailSafeName keeps it unchanged
+ * (one plain line, nothing link-like), else the stand-in. Names are shown whole or not at
+ * all, never altered: people type them back (a company name at login). A provider's
+ * answer, a sign-up request or an inviter chooses these, and anyone can then have the
+ * platform mail them (a password reset), so no mail under its domain relays a link.
+ */
+export function shownInMail<T>(value: string | null, standIn: T): string | T {
+  return value !== null && mailSafeName(value) === value ? value : standIn;
+}
+
+/** shownInMail in HTML: the value in bold, or the stand-in as plain text. */
+export function strongInMail(value: string | null, standIn: string): string {
+  const shown = shownInMail(value, null);
+  return shown === null ? escapeHtml(standIn) : `<strong>${escapeHtml(shown)}</strong>`;
+}
+
+/** Where a Sign Up mail sends a reader for a name it leaves out: the page shows it. */
+const SHOWN_ON_SIGN_UP = 'Your username is shown on the Sign Up page.';
 
 /** The invite a company's Master sends; the Sign Up link follows the welcome link's rules. */
 export function inviteEmail(input: {
@@ -84,42 +108,38 @@ export function inviteEmail(input: {
   signUpUrl: string;
   expiresAt: Date;
 }): RenderedMail {
-  const company = escapeHtml(input.companyName);
   const role = ROLE_NAMES[input.role];
   const url = escapeHtml(input.signUpUrl);
   const expires = input.expiresAt.toUTCString();
-  const inviter = mailSafeName(input.inviterName);
+  const inviter = shownInMail(input.inviterName, null);
   const by = inviter ? `${inviter} has invited you` : 'You have been invited';
-  // The inviter chooses the username too: one a mail client would turn into a link
-  // ("www.prize.example", an address) is left out, as a link-like inviter name is; the
-  // Sign Up page shows it.
-  const shownUsername = mailSafeName(input.username) === input.username ? input.username : null;
-  const usernameLine = shownUsername === null ? 'Your username is shown on the Sign Up page.' : `Your username is ${shownUsername}.`;
+  const username = shownInMail(input.username, null);
+  const usernameLine = username === null ? SHOWN_ON_SIGN_UP : `Your username is ${username}.`;
+  const subject = `You're invited to ${shownInMail(input.companyName, 'a company')} on Gatehouse`;
+  const companyName = (standIn: string) => strongInMail(input.companyName, standIn);
   const html = layout(
-    `You're invited to ${input.companyName} on Gatehouse`,
-    `<p>${escapeHtml(by)} to join <strong>${company}</strong> on Gatehouse as a ${role}.</p>
-<p>${shownUsername === null ? escapeHtml(usernameLine) : `Your username is <strong>${escapeHtml(shownUsername)}</strong>.`} Click <strong>Sign Up</strong> to set your password.</p>
+    subject,
+    `<p>${escapeHtml(by)} to join ${companyName('a company')} on Gatehouse as a ${role}.</p>
+<p>${username === null ? escapeHtml(usernameLine) : `Your username is <strong>${escapeHtml(username)}</strong>.`} Click <strong>Sign Up</strong> to set your password.</p>
 <p style="padding:16px 0"><a href="${url}" style="background:#1c7ed6;color:#ffffff;padding:12px 28px;border-radius:6px;text-decoration:none;font-weight:600;display:inline-block">Sign Up</a></p>
 <p style="font-size:13px;color:#52606d">The link works once and expires on ${escapeHtml(expires)}. If the button does not work, paste this address into your browser:<br><span style="word-break:break-all">${url}</span></p>
-<p style="font-size:13px;color:#52606d">After setting your password you will log in with your username, the company name <strong>${company}</strong> and your password, then set up two-factor authentication with an authenticator app.</p>
+<p style="font-size:13px;color:#52606d">After setting your password you will log in with your username, the company name ${companyName('shown on the Sign Up page')} and your password, then set up two-factor authentication with an authenticator app.</p>
 <p style="font-size:13px;color:#52606d">If you did not expect this invitation, you can ignore this email.</p>`,
   );
   const text = [
-    `You're invited to ${input.companyName} on Gatehouse`,
+    subject,
     '',
-    `${by} to join ${input.companyName} on Gatehouse as a ${role}.`,
+    `${by} to join ${shownInMail(input.companyName, 'a company')} on Gatehouse as a ${role}.`,
     usernameLine,
     '',
     'Sign Up (set your password):',
     input.signUpUrl,
     '',
     `The link works once and expires on ${expires}.`,
-    `After setting your password you will log in with your username, the company name ${input.companyName}`,
+    `After setting your password you will log in with your username, the company name ${shownInMail(input.companyName, 'shown on the Sign Up page')}`,
     'and your password, then set up two-factor authentication with an authenticator app.',
     '',
     'If you did not expect this invitation, you can ignore this email.',
   ].join('\n');
-  // Names cannot hold control characters, but a subject line is a header: never let one in.
-  const subject = `You're invited to ${input.companyName} on Gatehouse`.replace(/[\r\n\p{Cc}]+/gu, ' ');
   return { subject, html, text };
 }

@@ -28,10 +28,12 @@ export function createSmtpTransport(url: string): MailTransport {
     kind: 'smtp',
     async send(mail) {
       opened = true;
-      // nodemailer encodes headers itself; CR/LF in names cannot open a new header.
+      // nodemailer encodes headers itself; CR/LF in names cannot open a new header. The
+      // recipient goes as an address object: a string it would parse as a list ("a@x, b@y"
+      // is two recipients), where enqueueMail already let only one address in.
       await (await transporter()).sendMail({
         from: mail.from,
-        to: mail.to,
+        to: { name: '', address: mail.to },
         subject: mail.subject,
         html: mail.html,
         text: mail.text,

@@ -11,7 +11,8 @@ import { activeProvider, auditProviderLogin, continueAfterProvider, flowAwaiting
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { constantTimeEqual } from '../crypto/index.ts';
-import { caseFolded, tidyName, usernameProblem } from '../shared/text.ts';
+import { email as emailRule, name as nameRule, username as usernameRule } from '../contract/index.ts';
+import { caseFolded, tidyName } from '../shared/text.ts';
 import { changeUserEmail, createUser, findUserByUsername, type UserRow } from '../users/index.ts';
 import { oidcIdentity, samlIdentity, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
@@ -124,33 +125,66 @@ function refusalOf(existing: Pick<UserRow, 'status' | 'role' | 'username'>, asse
   return undefined;
 }
 
+/** What the provider asserted, held to the rules of every other way in (src/contract). */
+interface Claims {
+  username: string;
+  /** The address, or why the claim was refused; null when the provider sent none. */
+  email: { ok: true; address: string } | { ok: false; problem: string } | null;
+  /** Null when the claim breaks the display-name rule: the username or the stored name stands. */
+  displayName: string | null;
+}
+
+const DISPLAY_NAME = nameRule('Display name', 100);
+const firstIssue = (error: { issues: Array<{ message: string }> }) => error.issues[0]?.message ?? 'refused';
+
+/**
+ * The provider's claims as the forms would take them. The provider is the company's, but
+ * its claims are typed by its users or admins (docs/SSO.md), and Gatehouse mails what it
+ * stores: a username that is a sentence with a link would be repeated in a reset mail
+ * anyone can ask for, and an "email" that is an address list ("a@x, b@y") would send the
+ * reset link to both. A username the rule refuses signs nobody in (why, as a string).
+ */
+function checkedClaims(identity: ProviderIdentity): Claims | string {
+  const username = usernameRule.safeParse(identity.username);
+  if (!username.success) return `the provider's username is refused: ${firstIssue(username.error)}`;
+  const email = identity.email === '' ? null : emailRule.safeParse(identity.email);
+  const displayName = DISPLAY_NAME.safeParse(identity.displayName);
+  return {
+    username: username.data,
+    email: email === null ? null : email.success ? { ok: true, address: email.data } : { ok: false, problem: firstIssue(email.error) },
+    displayName: displayName.success ? displayName.data : null,
+  };
+}
+
 /**
  * The user the provider vouched for, created on first sign-in, refreshed later; or why
- * the provider may not sign them in. Any Master sets a provider up, and a Master may not
- * act on the Root Master (docs/API.md): so no provider signs the Root Master in or
- * rewrites their name or email, whatever username it asserts. The Root Master signs in
- * with their Gatehouse password and 2FA, which 'sso-only' never closes (login-subject.ts).
+ * the provider may not sign them in. A new user needs one address or none; an existing
+ * user's address stays as stored when the claim is not one address. Any Master sets a
+ * provider up, and a Master may not act on the Root Master (docs/API.md): so no provider
+ * signs the Root Master in or rewrites their name or email, whatever username it
+ * asserts. The Root Master signs in with their Gatehouse password and 2FA, which
+ * 'sso-only' never closes (login-subject.ts).
  */
-async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRow, identity: ProviderIdentity, meta: RequestMeta) {
+async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRow, claims: Claims, meta: RequestMeta) {
   const now = deps.clock();
   const companyId = provider.company_id;
-  const problem = usernameProblem(identity.username);
-  if (problem) return `the provider's username is refused: ${problem}`;
-  const existing = await findUserByUsername(tx, companyId, identity.username);
-  const email = identity.email.slice(0, 254);
-  const displayName = identity.displayName.slice(0, 100) || identity.username;
+  const existing = await findUserByUsername(tx, companyId, claims.username);
+  const email = claims.email?.ok ? claims.email.address : '';
   const base = { companyId, ip: meta.ip, userAgent: meta.userAgent };
   if (!existing) {
     // The platform company's users are the operators, added on the server only.
     if (await isPlatformCompany(tx, companyId)) return 'a provider does not create operators: they are added on the server';
-    const created = await createUser(tx, companyId, { username: identity.username, email, displayName, role: 'user' }, now);
+    if (claims.email?.ok === false) return `the provider's email is refused: ${claims.email.problem}`;
+    const displayName = claims.displayName ?? claims.username;
+    const created = await createUser(tx, companyId, { username: claims.username, email, displayName, role: 'user' }, now);
     await tx.updateTable('users').set({ status: 'active' }).where('company_id', '=', companyId).where('id', '=', created.id).execute();
     await recordAudit(tx, now, { ...base, actorId: null, action: 'sso.user_provisioned', target: created.id, detail: { provider: provider.id, username: created.username, role: 'user' } });
     return { ...created, status: 'active' as const };
   }
-  const refused = refusalOf(existing, identity.username);
+  const refused = refusalOf(existing, claims.username);
   if (refused) return refused;
   const newEmail = email && email !== existing.email ? { email } : {};
+  const displayName = claims.displayName ?? existing.display_name;
   const changes = {
     ...(displayName !== existing.display_name ? { display_name: displayName } : {}),
     ...(existing.status === 'invited' ? { status: 'active' as const } : {}),
@@ -177,8 +211,9 @@ async function vouch(
   meta: RequestMeta,
 ): Promise<Landing> {
   const now = deps.clock();
-  // The same limit as a username typed into a form (src/contract/fields.ts).
-  if (identity.username.length > 100) return refuse(deps, provider.company_id, request, 'the username from the provider is longer than 100 characters', meta);
+  // A Test sign-in fails as a real one would, so a provider is not switched on to refuse everyone.
+  const claims = checkedClaims(identity);
+  if (typeof claims === 'string') return refuse(deps, provider.company_id, request, claims, meta);
   const take = (tx: Queryable) => (assertion ? consumeRequest(tx, provider.company_id, request.id, now) : Promise.resolve(request));
   if (request.purpose === 'test') {
     const taken = await deps.db.transaction().execute(async (tx) => {
@@ -198,7 +233,7 @@ async function vouch(
     if (assertion && !(await rememberAssertion(tx, provider.id, assertion.id, assertion.expiresAt))) return 'the assertion was replayed';
     const company = await tx.selectFrom('companies').select('status').where('id', '=', provider.company_id).executeTakeFirst();
     if (company?.status !== 'active') return 'the company is suspended';
-    const user = await provisionUser(tx, deps, provider, identity, meta);
+    const user = await provisionUser(tx, deps, provider, claims, meta);
     if (typeof user === 'string') return user;
     // The provider's groups are the user's Gatehouse groups (by name; unknown names are ignored),
     // in this transaction, so module access lost with a group ends before the session starts.

@@ -78,13 +78,13 @@ describe('approval and the welcome email', () => {
   test('HTML in the company name is escaped in the HTML part and kept readable in the text part', async () => {
     const name = '<script>alert(1)</script> & "Sons"';
     const id = await submit(name, 'root@script.test');
-    const approved = await operator.post(`/api/operator/requests/${id}/approve`, { username: 'o.brien-admin' });
+    const approved = await operator.post(`/api/operator/requests/${id}/approve`, { username: 'obrien-admin' });
     assert.equal(approved.status, 200, JSON.stringify(approved.body));
     const mail = await server.mail.waitFor((m) => m.to.includes('root@script.test'));
     assert.ok(!/<script/i.test(mail.html), 'no script element in the HTML part');
     assert.ok(mail.html.includes('&#60;script&#62;alert(1)&#60;/script&#62; &#38; &#34;Sons&#34;'));
-    assert.ok(mail.html.includes('o.brien-admin'));
-    assert.ok(mail.text.includes(name) && mail.text.includes('o.brien-admin'));
+    assert.ok(mail.html.includes('obrien-admin'));
+    assert.ok(mail.text.includes(name) && mail.text.includes('obrien-admin'));
     const page = await server.agent().get(`/api/signup/${tokenFromLink(signUpLinkIn(mail.text))}`);
     assert.equal(page.body.companyName, name, 'the Sign Up page gets the name as data');
   });
