@@ -3,6 +3,7 @@
 import { recordAudit } from '../audit/index.ts';
 import { recoveryCodeStatus, replaceRecoveryCodes } from '../credentials/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { queueSecurityNotice } from '../users/index.ts';
 import { withProof, type Proof } from './reauth.ts';
 
 export async function recoveryCodesLeft(deps: CoreDeps, who: { companyId: string; userId: string }) {
@@ -16,7 +17,7 @@ export async function regenerateRecoveryCodes(
   input: Proof,
   meta: RequestMeta,
 ): Promise<string[]> {
-  return withProof(deps, who, { ...input, purpose: 'recovery_codes' }, meta, async (tx) => {
+  const codes = await withProof(deps, who, { ...input, purpose: 'recovery_codes' }, meta, async (tx) => {
     const codes = await replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), who.companyId, who.userId, deps.clock());
     await recordAudit(tx, deps.clock(), {
       companyId: who.companyId,
@@ -26,6 +27,9 @@ export async function regenerateRecoveryCodes(
       ip: meta.ip,
       userAgent: meta.userAgent,
     });
+    await queueSecurityNotice(deps, tx, who, 'recovery_codes_replaced');
     return codes;
   });
+  deps.mailQueued();
+  return codes;
 }

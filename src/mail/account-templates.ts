@@ -144,23 +144,38 @@ ${small('If you did not ask for this, you can ignore this email.')}`,
   return { subject, html, text };
 }
 
-export function securityNoticeEmail(input: {
-  companyName: string;
-  username: string;
-  change: 'password_changed' | 'password_reset' | 'two_factor_reset';
-}): RenderedMail {
-  const what = {
-    password_changed: 'The password was changed from My Settings.',
-    password_reset: 'The password was reset through a link sent to this address.',
-    two_factor_reset: 'Two-factor authentication was reset; a new authenticator app is set up at the next login.',
-  }[input.change];
-  const subject = input.change === 'two_factor_reset' ? 'Your Gatehouse two-factor authentication was reset' : 'Your Gatehouse password was changed';
+/** The security changes a user is told of by mail, with what happened and its subject. */
+const SECURITY_CHANGES = {
+  password_changed: { what: 'The password was changed from My Settings.', subject: 'Your Gatehouse password was changed', signedOut: true },
+  password_reset: { what: 'The password was reset through a link sent to this address.', subject: 'Your Gatehouse password was changed', signedOut: true },
+  two_factor_reset: {
+    what: 'Two-factor authentication was reset; a new authenticator app is set up at the next login.',
+    subject: 'Your Gatehouse two-factor authentication was reset',
+    signedOut: true,
+  },
+  // A key signs in by itself (a passkey needs no password), so one planted by whoever
+  // borrowed a session is worth telling the owner of, as much as a password change.
+  key_added: { what: 'A passkey or security key was added from My Settings. It can sign in to this account.', subject: 'A security key was added to your Gatehouse account', signedOut: false },
+  key_removed: { what: 'A passkey or security key was removed from My Settings.', subject: 'A security key was removed from your Gatehouse account', signedOut: false },
+  recovery_codes_replaced: {
+    what: 'New recovery codes were made from My Settings; the earlier ones no longer work.',
+    subject: 'New Gatehouse recovery codes were made',
+    signedOut: false,
+  },
+} as const;
+
+export type SecurityChange = keyof typeof SECURITY_CHANGES;
+export const SECURITY_CHANGE_KINDS = Object.keys(SECURITY_CHANGES) as SecurityChange[];
+
+export function securityNoticeEmail(input: { companyName: string; username: string; change: SecurityChange }): RenderedMail {
+  const { what, subject, signedOut } = SECURITY_CHANGES[input.change];
+  const done = signedOut ? `${what} Every session was signed out.` : what;
   const html = layout(
     subject,
     `<p>A security change on ${accountHtml(input.companyName, input.username)}:</p>
-<p>${escapeHtml(what)} Every session was signed out.</p>
+<p>${escapeHtml(done)}</p>
 ${small(escapeHtml(NOT_YOU))}`,
   );
-  const text = [subject, '', `A security change on ${account(input.companyName, input.username)}:`, `${what} Every session was signed out.`, NOT_YOU].join('\n');
+  const text = [subject, '', `A security change on ${account(input.companyName, input.username)}:`, done, NOT_YOU].join('\n');
   return { subject, html, text };
 }

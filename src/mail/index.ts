@@ -12,6 +12,8 @@ export {
   passwordManagedEmail,
   passwordResetEmail,
   securityNoticeEmail,
+  SECURITY_CHANGE_KINDS,
+  type SecurityChange,
 } from './account-templates.ts';
 export { createMailWorker, type MailWorker } from './worker.ts';
 export { createMailboxTransport, createSmtpTransport, type MailTransport } from './transports.ts';

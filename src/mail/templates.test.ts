@@ -39,7 +39,7 @@ const TEMPLATES: Record<string, (v: Chosen) => RenderedMail[]> = {
     mailDoor.companyNamesEmail({ accounts: [{ companyName: v.companyName, username: v.username }, { companyName: PLAIN.companyName, username: PLAIN.username }] }),
   ],
   securityNoticeEmail: (v) =>
-    (['password_changed', 'password_reset', 'two_factor_reset'] as const).map((change) =>
+    mailDoor.SECURITY_CHANGE_KINDS.map((change) =>
       mailDoor.securityNoticeEmail({ companyName: v.companyName, username: v.username, change }),
     ),
 };

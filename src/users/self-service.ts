@@ -7,7 +7,7 @@ import { activeProvider, reauthMethods, verifyCurrentPassword, withProof, type P
 import { deleteRecoveryCodes, passwordRuleFor } from '../credentials/index.ts';
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
-import { enqueueMail, securityNoticeEmail } from '../mail/index.ts';
+import { queueSecurityNotice } from './security-notices.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { tidyName } from '../shared/text.ts';
@@ -111,11 +111,6 @@ export async function stillProved(tx: Queryable, me: Pick<SignedIn, 'companyId' 
   if (Number(held.numUpdatedRows) !== 1) throw new GatehouseError('session.required');
 }
 
-async function queueNotice(deps: CoreDeps, tx: Queryable, me: SignedIn, to: string, change: 'password_changed' | 'two_factor_reset') {
-  const mail = securityNoticeEmail({ companyName: me.companyName, username: me.username, change });
-  await enqueueMail(tx, deps.secrets, deps.clock(), { companyId: me.companyId, to, ...mail });
-}
-
 /**
  * Ends every session and token of the user, then gives this browser a fresh session id
  * that keeps the original login's time and factors: a password change is no new login.
@@ -169,7 +164,7 @@ export async function changePassword(
     await revokeAccountLinks(tx, me.companyId, me.userId, 'reset_password', now);
     const kept = await keepOnlyThisBrowser(tx, me, now);
     await recordAudit(tx, now, audit(me, meta, 'password.changed'));
-    await queueNotice(deps, tx, me, user.email, 'password_changed');
+    await queueSecurityNotice(deps, tx, me, 'password_changed');
     return kept;
   });
   deps.mailQueued();
@@ -204,7 +199,7 @@ export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: Pro
     await assertBreakGlassKept(tx, me.companyId);
     await endUserAccess(tx, now, me.companyId, me.userId, 'two_factor_reset');
     await recordAudit(tx, now, audit(me, meta, 'totp.reset_by_self'));
-    await queueNotice(deps, tx, me, user.email, 'two_factor_reset');
+    await queueSecurityNotice(deps, tx, me, 'two_factor_reset');
   }).catch(async (error: unknown) => {
     await recordAudit(deps.db, deps.clock(), audit(me, meta, 'totp.reset_refused'));
     throw error;

@@ -9,7 +9,7 @@ import { verifyCurrentPassword } from '../login/index.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { getUser, stillProved } from '../users/index.ts';
+import { getUser, queueSecurityNotice, stillProved } from '../users/index.ts';
 import { registrationOptions, verifyRegistration, type RegistrationResponseJSON } from './ceremony.ts';
 import {
   countCredentials,
@@ -155,8 +155,11 @@ export async function finishKeyRegistration(deps: CoreDeps, me: Me, input: { nam
   const row = await deps.db.transaction().execute(async (tx) => {
     // The user's row locked, and still as proved (this session, this password).
     await stillProved(tx, me, user.password_hash);
-    return registerKey(deps, tx, me, pending.challenge, input, meta);
+    const added = await registerKey(deps, tx, me, pending.challenge, input, meta);
+    await queueSecurityNotice(deps, tx, me, 'key_added');
+    return added;
   });
+  deps.mailQueued();
   return keyView(row);
 }
 
@@ -183,5 +186,7 @@ export async function removeMyKey(deps: CoreDeps, me: Me, id: string, password: 
     assertThat(removed, 'request.not_found');
     if (!user.totp_secret && (await countCredentials(tx, me.companyId, me.userId)) === 0) throw new GatehouseError('webauthn.last_factor');
     await recordAudit(tx, deps.clock(), audit(me, meta, 'webauthn.removed', { keyId: removed.id, name: removed.name }));
+    await queueSecurityNotice(deps, tx, me, 'key_removed');
   });
+  deps.mailQueued();
 }
