@@ -13,23 +13,48 @@ export { companyNameWarning, invisibleCharacterProblem, mixedScriptWord, usernam
 
 const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'gu');
 
+let spacingAccents: Map<string, string> | undefined;
+
+/**
+ * NFKC writes a spacing accent as a space and the combining mark ("´" is a space and an
+ * acute, "ͺ" a space and a subscript iota), which is drawn as that accent: the key reads
+ * the pair as the accent, whose look-alikes are listed ("nadͺa" is nadia however saved).
+ */
+function asSpacingAccents(value: string): string {
+  if (!/ \p{M}/u.test(value)) return value;
+  spacingAccents ??= spacingAccentsByDecomposition();
+  const accents = spacingAccents;
+  return value.replace(/ \p{M}+/gu, (pair) => accents.get(pair) ?? pair);
+}
+
+function spacingAccentsByDecomposition(): Map<string, string> {
+  const accents = new Map<string, string>();
+  for (let code = 0xa0; code <= 0x2ffff; code += 1) {
+    const char = String.fromCodePoint(code);
+    const written = char.normalize('NFKC');
+    if (written !== char && /^ \p{M}+$/u.test(written) && !accents.has(written)) accents.set(written, char);
+  }
+  return accents;
+}
+
 /** UTS #39's skeleton, with classes for prototypes: NFD, each character spelled, NFD; twice, as a spelling may spell on ("M" -> "rn"). */
 function skeleton(value: string): string {
-  let out = value;
+  let out = asSpacingAccents(value);
   for (let pass = 0; pass < 2; pass += 1) out = Array.from(out.normalize('NFD'), spellingOf).join('');
   return out.normalize('NFD');
 }
 
 /**
- * The lookup and uniqueness key for company names, usernames and group names:
- * invisible characters dropped, the skeleton taken, then NFKC (full-width and other
- * compatibility forms confusables.txt does not list) and the skeleton again, spacing
- * collapsed. The skeleton comes first because NFKC turns some look-alikes into letters
- * that no longer look alike ("Ϲ", a C, would become "Σ"). Login finds names by it, so
- * people type the name as they know it, in any case.
+ * The lookup and uniqueness key for company names, usernames and group names: the key of
+ * the name as it is saved and shown (tidyName, so NFKC first), invisible characters
+ * dropped, the skeleton taken, then NFKC again (a spelling may be a compatibility form)
+ * and the skeleton again, spacing collapsed. Keying any other form would let a character
+ * that NFKC makes a plain letter ("ᴾ" is P, "ᶻ" z) key as some other class while the row
+ * shows the letter: a second, identical "Payroll". Login finds names by it, so people
+ * type the name as they know it, in any case. nameKey(x) is nameKey(tidyName(x)).
  */
 export function nameKey(value: string): string {
-  const visible = value.replace(INVISIBLE_ALL, '');
+  const visible = tidyName(value).replace(INVISIBLE_ALL, '');
   return skeleton(skeleton(visible).normalize('NFKC').replace(INVISIBLE_ALL, '')).trim().replace(/\s+/gu, ' ');
 }
 
@@ -46,20 +71,31 @@ export function legacyNameKey(value: string): string {
 export const LEGACY_KEY_MARK = 'LEGACY:';
 
 /**
- * The second key: the key of the name case-folded (small, in capitals, small again, so that
- * long "ſ" is s, final "ς" is σ, and "ß" and "ẞ" are ss: JavaScript has no case folding). nameKey leaves out the few case links that
- * would make two Latin letters one (src/shared/look-alike-classes.ts): Cyrillic "г" looks
- * like r and its capital "Г" does not, Greek "ν" like v and "Ν" like N. Case-folded first,
- * names that differ only by case meet again ("ГОША" is "гоша"). A name is taken when
- * either key is (each has its unique index), and login finds it by either.
+ * The second key: the key of the saved name case-folded (caseFolded). nameKey leaves out
+ * the few case links that would make two Latin letters one (src/shared/look-alike-classes.ts):
+ * Cyrillic "г" looks like r and its capital "Г" does not, Greek "ν" like v and "Ν" like N.
+ * Case-folded first, names that differ only by case meet again ("ГОША" is "гоша"). A name
+ * is taken when either key is (each has its unique index), and login finds it by either.
+ * The name is tidied before folding, as folding "ᴾ" leaves it while its saved form P folds.
  */
 export function caseKey(value: string): string {
-  return nameKey(caseFolded(value));
+  return nameKey(caseFolded(tidyName(value)));
 }
 
-/** Small, in capitals, small again: JavaScript's nearest to case folding ("ſ" is s, "ß" ss). */
+const DOTLESS_I = '\u0131';
+
+/**
+ * Full case folding (CaseFolding.txt, statuses C and F; JavaScript has none), character
+ * by character so no context (final sigma) enters: small, in capitals, small again ("ſ"
+ * is s, "ς" σ, "ß" and "ẞ" ss, "İ" i + dot). A scan of every code point against
+ * \p{Changes_When_Casefolded} and the /iu simple folding (Unicode 17, test/names/
+ * case-folding.test.ts) finds that chain to be C+F folding except for dotless "ı", whose
+ * capital is I: only Turkic folding (status T) joins it to i, and the chain would make an
+ * identity provider's "admın" the user "admin" (src/sso/sign-in.ts). Cherokee comes out
+ * small where CaseFolding.txt writes capitals: the same classes, so the same names meet.
+ */
 export function caseFolded(value: string): string {
-  return value.toLowerCase().toUpperCase().toLowerCase();
+  return Array.from(value, (char) => (char === DOTLESS_I ? char : char.toLowerCase().toUpperCase().toLowerCase())).join('');
 }
 
 /** What a typed name is looked up by: its two keys, and the flagged key of a row kept from before. */
@@ -82,7 +118,13 @@ export function namedRow<T>(rows: readonly T[], lookup: NameLookup, keyOf: (row:
   return rows.find((row) => keyOf(row) === lookup.legacy) ?? rows.find((row) => keyOf(row) === lookup.key) ?? rows[0];
 }
 
-/** Collapses runs of whitespace and trims, keeping the case the person chose. */
+/**
+ * A name as it is saved and shown: NFKC (compatibility forms become the letters they
+ * display), trimmed, each run of spaces one space, in the case the person chose. Only
+ * visible spacing is collapsed: a character JavaScript counts as white space but no one
+ * sees (a BOM, a tab, a line separator) stays for the name checks to refuse and nameKey
+ * to drop with the other invisible ones, so that "Umbr<BOM>ella" keys as "Umbrella".
+ */
 export function tidyName(value: string): string {
-  return value.normalize('NFKC').trim().replace(/\s+/gu, ' ');
+  return value.normalize('NFKC').trim().replace(/\p{Zs}+/gu, ' ');
 }

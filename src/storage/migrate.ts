@@ -21,6 +21,7 @@ import * as oneNameKey from './migrations/0016_one_name_key.ts';
 import * as attemptHolds from './migrations/0017_attempt_holds.ts';
 import * as rateCaps from './migrations/0018_rate_caps.ts';
 import * as hashedProviderIds from './migrations/0019_hashed_provider_ids.ts';
+import * as savedFormKeys from './migrations/0020_saved_form_keys.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -42,6 +43,7 @@ export const migrations: Record<string, Migration> = {
   '0017_attempt_holds': attemptHolds,
   '0018_rate_caps': rateCaps,
   '0019_hashed_provider_ids': hashedProviderIds,
+  '0020_saved_form_keys': savedFormKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -17,7 +17,12 @@ export const INVISIBLES = [
 const table = confusables as Record<string, string>;
 const lookAlikesOf = new Map<string, string[]>();
 for (const [char, prototype] of Object.entries(table)) {
-  if (/^\p{L}$/u.test(char)) lookAlikesOf.set(prototype, [...(lookAlikesOf.get(prototype) ?? []), char]);
+  // A character NFKC saves as another letter (Ϲ as Σ, ſ as s) is shown as that letter, so it
+  // no longer imitates its prototype: names are keyed as they are saved (src/shared/text.ts).
+  const saved = char.normalize('NFKC');
+  if (/^\p{L}$/u.test(char) && (saved === char || saved.toLowerCase() === prototype.toLowerCase() || table[saved] === prototype)) {
+    lookAlikesOf.set(prototype, [...(lookAlikesOf.get(prototype) ?? []), char]);
+  }
 }
 export function lookAlikes(letter: string): string[] {
   return lookAlikesOf.get(table[letter] ?? letter) ?? [];

@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { caseKey, LEGACY_KEY_MARK, nameKey } from '../../src/shared/text.ts';
-import { withInvisibles, withLookAlikes } from '../helpers/look-alikes.ts';
+import { lookAlikes, withInvisibles, withLookAlikes } from '../helpers/look-alikes.ts';
+
+/**
+ * Whether a look-alike is still one once saved: NFKC, which every saved name goes through,
+ * leaves it or makes it a look-alike of the same letter ("𝐧" is n). Long "ſ" is saved as
+ * s and shows as s: it imitates nothing, and is keyed as s (test/names/saved-form-key.test.ts).
+ */
+const looksAlikeSaved = (variant: string) => [...variant].every((char) => char.normalize('NFKC') === char || lookAlikes(char.normalize('NFKC')).includes(char));
 
 /** Names as people choose them: Latin letters, digits, single spaces inside; the letters "i", "l" and "I" often. */
 const names = fc
@@ -19,7 +26,7 @@ describe('name key', () => {
   test('an imitation of any name has its key', () => {
     fc.assert(
       fc.property(
-        names.chain((name) => fc.tuple(fc.constant(name), withLookAlikes(name).chain((variant) => fc.oneof(fc.constant(variant), withInvisibles(variant))))),
+        names.chain((name) => fc.tuple(fc.constant(name), withLookAlikes(name).filter(looksAlikeSaved).chain((variant) => fc.oneof(fc.constant(variant), withInvisibles(variant))))),
         ([name, variant]) => assert.equal(nameKey(variant), nameKey(name), `${JSON.stringify(variant)} imitates ${JSON.stringify(name)}`),
       ),
       { numRuns: 3000 },
@@ -51,9 +58,10 @@ describe('name key', () => {
   });
 
   test('a letter linked to another only through a look-alike\'s case partner stays itself', () => {
-    // Long s looks like f and its capital is S; Greek nu looks like v and its capital like N.
-    assert.equal(nameKey('ſafe'), nameKey('fafe'));
-    assert.equal(caseKey('ſafe'), caseKey('SAFE'), 'and its case key is that of its capital: taken by either');
+    // Greek nu looks like v and its capital like N. (Long s looks like f and its capital is
+    // S, but it is saved as s, so it is keyed as s.)
+    assert.equal(nameKey('ſafe'), nameKey('safe'));
+    assert.equal(caseKey('ſafe'), caseKey('SAFE'));
     assert.notEqual(nameKey('safe'), nameKey('fafe'));
     assert.notEqual(nameKey('nova'), nameKey('vova'));
     assert.notEqual(nameKey('Acme'), nameKey('Acne'));
