@@ -3,7 +3,7 @@
 // reads its own request bodies, so this scope has no body parsers; it also sets its own
 // headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { handOver, INTERACTION_TTL_S, interactionPath, PAGE_CSP, SIGN_IN_EXPIRED_PAGE, type OidcService } from '../../modules/index.ts';
+import { handOver, INTERACTION_TTL_S, interactionPath, PAGE_CSP, providerRouteKey, SIGN_IN_EXPIRED_PAGE, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie, setCookie } from '../cookies.ts';
 import { checkOrigin, requestMeta } from '../guards.ts';
@@ -45,8 +45,12 @@ function queryOf(rawUrl: string | undefined): string {
 /** A sign-in's uid, as the provider makes them. */
 const UID = '[A-Za-z0-9_-]{1,64}';
 const SIGN_IN_UID = new RegExp(`^${UID}$`);
-/** The provider's resume of a sign-in (its route `/auth/:uid`), as providerPath spells it. */
-const RESUME_PATH = new RegExp(`^/auth/(${UID})$`);
+/**
+ * The provider's resume of a sign-in (its route `/auth/:uid`), as providerPath spells it,
+ * in every spelling the provider's router runs it by (any case, one trailing slash:
+ * route-key.ts); the uid keeps its case.
+ */
+const RESUME_PATH = new RegExp(`^/auth/(${UID})/?$`, 'i');
 
 /**
  * The provider's routes that only Gatehouse's own pages post to: the logout page's "Log
@@ -56,7 +60,7 @@ const RESUME_PATH = new RegExp(`^/auth/(${UID})$`);
  * POSTs come from modules (a logout started by a form on the module's site) or from
  * servers, and carry their own proof.
  */
-const OWN_PAGE_FORMS: ReadonlySet<string> = new Set(['/session/end/confirm']);
+const OWN_PAGE_FORMS: ReadonlySet<string> = new Set(['/session/end/confirm'].map(providerRouteKey));
 
 /** The router's decoded wildcard, spelled again as a path the provider's router reads. */
 function providerPath(wildcard: string | undefined): string {
@@ -84,7 +88,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     scope.all<{ Params: { '*': string } }>('/oidc/*', async (request, reply) => {
       const path = providerPath(request.params['*']);
       const uid = RESUME_PATH.exec(path)?.[1];
-      if (OWN_PAGE_FORMS.has(path)) checkOrigin(request, publicUrl.origin);
+      if (OWN_PAGE_FORMS.has(providerRouteKey(path))) checkOrigin(request, publicUrl.origin);
       if (uid === undefined) return forward(request, reply, path);
       // The provider would serve a HEAD as the GET it stands for, and a resume without its
       // gate's result spends the sign-in: a HEAD (a link checker, a prefetch) must not.

@@ -19,6 +19,7 @@ import { ANONYMOUS_WRITE_CAPS, takeAnonymousWrite, type AnonymousWrite } from '.
 import type { CoreDeps } from '../../shared/deps.ts';
 import type { CarriedInteractions } from './carried-interaction.ts';
 import { errorPage, PAGE_CSP } from './pages.ts';
+import { isProviderRoute } from './route-key.ts';
 import { batchOfRequest } from './write-batch.ts';
 
 const LOGOUT_PAGE_PATH = '/session/end';
@@ -49,7 +50,7 @@ function answerTooMany(ctx: KoaLike, write: AnonymousWrite, message: string) {
 
 export function capAnonymousLogoutPages(deps: CoreDeps, providerSessionCookie: string) {
   return async function anonymousLogoutPages(ctx: KoaContextWithOIDC, next: () => Promise<unknown>) {
-    const freshSession = ctx.path === LOGOUT_PAGE_PATH && !cookieInHeader(ctx.get('cookie'), providerSessionCookie);
+    const freshSession = isProviderRoute(ctx.path, LOGOUT_PAGE_PATH) && !cookieInHeader(ctx.get('cookie'), providerSessionCookie);
     if (freshSession && !(await takeFor(deps, ctx, 'logoutPageSessions'))) {
       answerTooMany(ctx, 'logoutPageSessions', 'Too many logout pages were opened from your network. Try again in a few minutes.');
       return;

@@ -3,6 +3,7 @@ export { accountIdOf, ACR_2FA, ACR_PHISHING_RESISTANT, acrOf, parseAccountId } f
 export { refusedPage, errorPage, PAGE_CSP, SIGN_IN_EXPIRED_PAGE } from './pages.ts';
 export { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-interaction.ts';
 export { handOver } from './resume-handover.ts';
+export { providerRouteKey } from './route-key.ts';
 export { createOidcService, type OidcService } from './service.ts';
 export { revokeAccountTokens } from './revoke.ts';
 export { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
