@@ -50,6 +50,12 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
   if (!login) throw new Error('oidc-provider has no login prompt');
+  // Every check Gatehouse adds to the login prompt answers a module asking prompt=none with
+  // login_required (OpenID Connect Core §3.1.2.6; docs/MODULES.md): a check added after the
+  // prompt is built gets no error of its own, and the provider would answer
+  // interaction_required, which a module's silent sign-in does not expect.
+  const loginCheck = (reason: string, description: string, check: (ctx: KoaContextWithOIDC) => Promise<boolean>) =>
+    new Check(reason, description, 'login_required', check);
 
   // An authorization asks up to five times (the grant, the session check, max_age, the
   // key, the module access check); one read answers them all, as if all had asked at
@@ -72,12 +78,10 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   const gatehouseSession = async (ctx: KoaContextWithOIDC) => (await sessionWithAccess(ctx))?.signedIn;
 
   login.checks.add(
-    // A check added after the prompt is built gets no error of its own: name it, so a
-    // module asking prompt=none hears login_required, as OpenID Connect Core §3.1.2.6 says.
     // The provider's session must remember the live session's very login (who, acr, amr,
     // auth_time): a later login of the same account was brought in (loadExistingGrant);
     // anything else is asked for, and the resume writes the live one.
-    new Check('gatehouse_session', 'The Gatehouse session has ended, belongs to someone else or is another login', 'login_required', async (ctx) => {
+    loginCheck('gatehouse_session', 'The Gatehouse session has ended, belongs to someone else or is another login', async (ctx) => {
       const { session } = ctx.oidc;
       if (!session?.accountId) return Check.NO_NEED_TO_PROMPT; // no_session already asks
       const signedIn = await gatehouseSession(ctx);
@@ -88,7 +92,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     // acr_values asking for a key, on the live session's login: one made without a key
     // goes to the resume, whose gate sends the user to log in with their key (step-up);
     // prompt=none hears login_required. Never a code that claims less than was asked.
-    new Check('gatehouse_acr', 'A passkey or security key is required', 'login_required', async (ctx) => {
+    loginCheck('gatehouse_acr', 'A passkey or security key is required', async (ctx) => {
       const { params, session } = ctx.oidc;
       if (!session?.accountId || !params?.acr_values) return Check.NO_NEED_TO_PROMPT; // no_session already asks
       const signedIn = await gatehouseSession(ctx);
@@ -100,7 +104,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     // max_age on Gatehouse's own login time, in milliseconds: oidc-provider counts whole
     // seconds, so max_age=0 right after a login (in the same second) asked for nothing.
     // The resume's gate then wants a login made for this very request (sign-in-gate.ts).
-    new Check('gatehouse_max_age', 'End-User authentication could not be obtained', 'login_required', async (ctx) => {
+    loginCheck('gatehouse_max_age', 'End-User authentication could not be obtained', async (ctx) => {
       const { params, session, result } = ctx.oidc;
       if (params?.max_age === undefined || !session?.accountId || result?.login) return Check.NO_NEED_TO_PROMPT;
       const signedIn = await gatehouseSession(ctx);
@@ -109,7 +113,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     }),
   );
   login.checks.add(
-    new Check('module_access', 'The user may not use this module (company or groups)', async (ctx) => {
+    loginCheck('module_access', 'The user may not use this module (company or groups)', async (ctx) => {
       const ids = ctx.oidc.session?.accountId ? parseAccountId(ctx.oidc.session.accountId) : undefined;
       const clientId = ctx.oidc.client?.clientId;
       if (!ids || !clientId) return Check.NO_NEED_TO_PROMPT;
