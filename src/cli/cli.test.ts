@@ -83,7 +83,7 @@ describe('the gatehouse command', () => {
       [['requests', 'reject', 'abcd1234'], /Missing --reason/],
       [['requests', 'approve', 'not-an-id!'], /is not a valid account request id/],
       [['mail', 'show', 'xyz'], /is not a valid message id/],
-      [['operator', 'create', '--username', 'x', '--email', 'a@b.example'], /--username: use 2-64 letters/],
+      [['operator', 'create', '--username', 'x', '--email', 'a@b.example'], /--username: use 2-64 letters/i],
       [['operator', 'create', '--username', 'jane', '--email', 'nope'], /--email: not a valid email address/],
       [['backup'], /Missing --out/],
     ];

@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { loadConfig, type Config } from '../config.ts';
 import type { createCore } from '../gatehouse.ts';
 import { storedPublicUrl } from '../settings/index.ts';
-import { usernameProblem } from '../shared/text.ts';
 
 export interface Command {
   /** The words after `gatehouse`: "requests approve". */
@@ -92,15 +91,8 @@ export const singleLine = (label: string, max: number) =>
     .max(max, `at most ${max} characters.`)
     .refine((value) => !/\p{Cc}/u.test(value), 'contains control characters.');
 
-/** Usernames as the console accepts them. */
-export const username = z
-  .string()
-  .trim()
-  .regex(/^[\p{L}\p{N}._@-]{2,64}$/u, 'use 2-64 letters, digits, dots, dashes, underscores or @.')
-  .superRefine((value, ctx) => {
-    const problem = usernameProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+/** Usernames as every form takes them: judged as saved (src/contract). */
+export { username } from '../contract/index.ts';
 
 export type Core = Awaited<ReturnType<typeof createCore>> & { config: Config };
 

@@ -29,7 +29,7 @@ export async function companyNameTaken(db: Queryable, name: string): Promise<boo
   return row !== undefined;
 }
 
-/** The storage-side guard behind every form: no company is named with invisible characters. */
+/** The storage-side guard behind every form: no company is saved (tidyName) with invisible characters or hidden marks. */
 export function assertCompanyName(name: string): void {
   const problem = invisibleCharacterProblem(name);
   if (problem) throw new GatehouseError('request.invalid', { fields: { companyName: `Company Name ${problem}` } });

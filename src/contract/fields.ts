@@ -2,7 +2,7 @@
 // with them and the web app checks forms with the same schemas before sending. They are
 // browser-safe (zod and src/contract only).
 import { z } from 'zod';
-import { invisibleCharacterProblem, usernameProblem } from './name-rules.ts';
+import { invisibleCharacterProblem, tidyName, usernameProblem, usernameShapeProblem } from './name-rules.ts';
 import { MAX_PASSWORD_LENGTH } from './password-rules.ts';
 
 /**
@@ -16,9 +16,11 @@ export const isMultiline = (value: string) => !/[^\P{Cc}\t\n\r]/u.test(value);
 
 /** A required single-line text field: trimmed, bounded, no control characters (C0, DEL, C1). */
 export function text(label: string, max: number, min = 1) {
-  return z
-    .string({ error: `${label} is required.` })
-    .trim()
+  return bounded(z.string({ error: `${label} is required.` }).trim(), label, max, min);
+}
+
+function bounded(field: z.ZodString, label: string, max: number, min: number) {
+  return field
     .min(min, min === 1 ? `${label} is required.` : `${label} needs at least ${min} characters.`)
     .max(max, `${label} can have at most ${max} characters.`)
     .refine(isSingleLine, `${label} contains characters that are not allowed.`);
@@ -26,24 +28,29 @@ export function text(label: string, max: number, min = 1) {
 
 /**
  * A name that identifies a company or a person (company, contact and display names):
- * a text field that also refuses invisible and formatting characters (src/shared/text.ts).
+ * tidied first (tidyName: NFKC, trimmed, spaces collapsed), so its bounds and the refusal
+ * of invisible and formatting characters judge the name as it is saved, and the value
+ * passed on is that saved form ("ﷺ" is 18 characters saved, "ⁱ" with a dot above "i̇").
  */
 export function name(label: string, max: number, min = 1) {
-  return text(label, max, min).superRefine((value, ctx) => {
+  return bounded(z.string({ error: `${label} is required.` }).overwrite(tidyName), label, max, min).superRefine((value, ctx) => {
     const problem = invisibleCharacterProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: `${label} ${problem}` });
   });
 }
 
-/** Usernames: 2-64 letters, digits and . _ @ -, visible, of one script (src/shared/text.ts). */
+/**
+ * Usernames: 2-64 letters, digits and . _ @ -, visible, of one script (name-rules.ts),
+ * judged as saved and passed on as saved (tidyName), like names: "bob⑴" is "bob(1)" and
+ * refused. The rules are given the typed value (they tidy it) to say what it became.
+ */
 export const username = z
   .string({ error: 'Username is required.' })
-  .trim()
-  .regex(/^[\p{L}\p{N}._@-]{2,64}$/u, 'Use 2-64 letters, digits, dots, dashes, underscores or @.')
   .superRefine((value, ctx) => {
-    const problem = usernameProblem(value);
+    const problem = usernameProblem(value) ?? usernameShapeProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  })
+  .overwrite(tidyName);
 
 /**
  * An optional multi-line text field (a note): trimmed, bounded, line breaks and tabs

@@ -3,8 +3,22 @@
 // their neighbours (default-ignorable, format and control characters), so two names
 // cannot look alike while differing in something invisible; (2) a word mixing scripts
 // that are not normally written together (Latin with Cyrillic or Greek) is refused for
-// usernames and flagged to the operator for company names. The uniqueness keys names
-// are compared by live in src/shared/text.ts. See docs/SECURITY.md.
+// usernames and flagged to the operator for company names. Every rule judges the name as
+// it is saved (tidyName: NFKC can turn a character the rule allows into ones it refuses,
+// "⑴" into "(1)", "ⁱ" + a dot above into "i̇"). The uniqueness keys names are compared by
+// live in src/shared/text.ts. See docs/SECURITY.md.
+
+/**
+ * A name as it is saved and shown: NFKC (compatibility forms become the letters they
+ * display), trimmed, each run of spaces one space, in the case the person chose. Only
+ * visible spacing is collapsed: a character JavaScript counts as white space but no one
+ * sees (a BOM, a tab, a line separator) stays for the name checks to refuse and nameKey
+ * to drop with the other invisible ones, so that "Umbr<BOM>ella" keys as "Umbrella".
+ * tidyName(tidyName(x)) is tidyName(x) (test/names/saved-form-rules.test.ts).
+ */
+export function tidyName(value: string): string {
+  return value.normalize('NFKC').trim().replace(/\p{Zs}+/gu, ' ');
+}
 
 /**
  * Default_Ignorable_Code_Point (soft hyphen, zero-width space/joiner/non-joiner, word
@@ -22,14 +36,15 @@ export const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}\p{Co}\p{
  */
 const HIDDEN_MARK = /[ijıȷіјɨʝ]\p{Mn}*\u0307|(\p{Mn})\1/u;
 
-/** Why a name cannot be used as typed; undefined when it can. */
+/** Why a name cannot be used as it would be saved (tidyName); undefined when it can. */
 export function invisibleCharacterProblem(value: string): string | undefined {
-  const found = INVISIBLE.exec(value.normalize('NFKC'));
+  const saved = tidyName(value);
+  const found = INVISIBLE.exec(saved);
   if (found) {
     const code = (found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
     return `contains an invisible or formatting character (U+${code}); type the name with visible characters only.`;
   }
-  const hidden = HIDDEN_MARK.exec(value.normalize('NFD'));
+  const hidden = HIDDEN_MARK.exec(saved.normalize('NFD'));
   if (hidden) {
     const mark = [...hidden[0]].at(-1) ?? '';
     const code = (mark.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
@@ -68,7 +83,7 @@ function scriptsOf(word: string): Set<string> {
  * with the scripts it mixes; undefined when every word is written in one.
  */
 export function mixedScriptWord(value: string): { word: string; scripts: string[] } | undefined {
-  for (const word of value.normalize('NFKC').split(/\s+/u)) {
+  for (const word of tidyName(value).split(/\s+/u)) {
     const scripts = scriptsOf(word);
     if (scripts.size <= 1 || ALLOWED_MIXES.some((mix) => [...scripts].every((s) => mix.has(s)))) continue;
     return { word, scripts: [...scripts] };
@@ -83,14 +98,30 @@ export function companyNameWarning(name: string): string | null {
   return `"${mixed.word}" mixes ${mixed.scripts.join(' and ')} letters in one word: the name may imitate another company's.`;
 }
 
+const USERNAME_SHAPE = /^[\p{L}\p{N}._@-]{2,64}$/u;
+const USERNAME_SHAPE_RULE = 'Use 2-64 letters, digits, dots, dashes, underscores or @.';
+
 /**
- * Why a username cannot be used; undefined when it can. Usernames are one word: no
- * invisible characters, and letters from one script (or an ordinary mixture).
+ * Why a new username does not have the username shape as it would be saved; undefined
+ * when it does. When typing differs from the saved form ("bob⑴" is saved "bob(1)", "가"
+ * as one letter), the message shows it (if short and visible): what was refused.
+ */
+export function usernameShapeProblem(value: string): string | undefined {
+  const saved = tidyName(value);
+  if (USERNAME_SHAPE.test(saved)) return undefined;
+  if (saved === value.trim() || [...saved].length > 64 || INVISIBLE.test(saved)) return USERNAME_SHAPE_RULE;
+  return `${USERNAME_SHAPE_RULE} As it would be saved, the username is "${saved}".`;
+}
+
+/**
+ * Why a username cannot be used as it would be saved (tidyName); undefined when it can.
+ * Usernames are one word: no invisible characters, and letters from one script (or an
+ * ordinary mixture). Its shape is usernameShapeProblem's, for new usernames only.
  */
 export function usernameProblem(value: string): string | undefined {
   const invisible = invisibleCharacterProblem(value);
   if (invisible) return `Username ${invisible}`;
-  const mixed = mixedScriptWord(value.replace(/[\s._@-]+/gu, ''));
+  const mixed = mixedScriptWord(tidyName(value).replace(/[\s._@-]+/gu, ''));
   if (mixed) return `Username mixes ${mixed.scripts.join(' and ')} letters; use letters of one alphabet.`;
   return undefined;
 }

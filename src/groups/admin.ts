@@ -34,10 +34,12 @@ async function audit(db: Queryable, now: number, actor: Actor, action: string, t
   });
 }
 
+/** The name as saved (tidyName), held to the name rule in that form: "Bⁱ̇lling" is "Bi̇lling", refused. */
 function checkedName(name: string): { name: string; name_key: string; case_key: string } {
-  const problem = invisibleCharacterProblem(name);
+  const saved = tidyName(name);
+  const problem = invisibleCharacterProblem(saved);
   if (problem) throw new GatehouseError('request.invalid', { fields: { name: `Group name ${problem}` } });
-  return { name: tidyName(name), name_key: nameKey(name), case_key: caseKey(name) };
+  return { name: saved, name_key: nameKey(saved), case_key: caseKey(saved) };
 }
 
 /** A lost race for a name surfaces as the unique index's violation: the registered error. */

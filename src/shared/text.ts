@@ -4,12 +4,13 @@
 // "ACME ClﻪꞟᏧ" are the names they imitate. What a name may contain at all (visible
 // characters, one script) is checked by src/contract/name-rules.ts first.
 // See docs/SECURITY.md.
-import { INVISIBLE } from '../contract/name-rules.ts';
+import { INVISIBLE, tidyName } from '../contract/name-rules.ts';
 import { spellingOf } from './look-alike-classes.ts';
 
-// The rules a name must pass (visible characters, one script) live with the contract,
-// where the web app reads them too; this file keeps the key names are compared by.
-export { companyNameWarning, invisibleCharacterProblem, mixedScriptWord, usernameProblem } from '../contract/name-rules.ts';
+// The rules a name must pass (visible characters, one script) and the form it is saved in
+// (tidyName) live with the contract, where the web app reads them too; this file keeps
+// the key names are compared by.
+export { companyNameWarning, invisibleCharacterProblem, mixedScriptWord, tidyName, usernameProblem } from '../contract/name-rules.ts';
 
 const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'gu');
 
@@ -116,15 +117,4 @@ export function nameLookup(name: string): NameLookup {
  */
 export function namedRow<T>(rows: readonly T[], lookup: NameLookup, keyOf: (row: T) => string | null): T | undefined {
   return rows.find((row) => keyOf(row) === lookup.legacy) ?? rows.find((row) => keyOf(row) === lookup.key) ?? rows[0];
-}
-
-/**
- * A name as it is saved and shown: NFKC (compatibility forms become the letters they
- * display), trimmed, each run of spaces one space, in the case the person chose. Only
- * visible spacing is collapsed: a character JavaScript counts as white space but no one
- * sees (a BOM, a tab, a line separator) stays for the name checks to refuse and nameKey
- * to drop with the other invisible ones, so that "Umbr<BOM>ella" keys as "Umbrella".
- */
-export function tidyName(value: string): string {
-  return value.normalize('NFKC').trim().replace(/\p{Zs}+/gu, ' ');
 }

@@ -10,7 +10,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import { queueSecurityNotice } from './security-notices.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { tidyName } from '../shared/text.ts';
+import { invisibleCharacterProblem, tidyName } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
 import { deleteAllCredentials } from '../webauthn/index.ts';
@@ -49,7 +49,10 @@ export async function getProfile(deps: CoreDeps, me: SignedIn) {
 }
 
 export async function updateProfile(deps: CoreDeps, me: SignedIn, input: { displayName: string }, meta: RequestMeta) {
+  // As createUser: the display-name rule judges the name as it is saved.
   const displayName = tidyName(input.displayName);
+  const problem = invisibleCharacterProblem(displayName);
+  if (problem) throw new GatehouseError('request.invalid', { fields: { displayName: `Display name ${problem}` } });
   await deps.db.transaction().execute(async (tx) => {
     await tx.updateTable('users').set({ display_name: displayName }).where('company_id', '=', me.companyId).where('id', '=', me.userId).execute();
     await recordAudit(tx, deps.clock(), audit(me, meta, 'profile.updated'));

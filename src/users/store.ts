@@ -6,6 +6,7 @@ import type { QueryCreator, RawBuilder, Selectable } from 'kysely';
 import type { Database, UsersTable } from '../storage/schema.ts';
 import { GatehouseError } from '../errors.ts';
 import { caseKey, invisibleCharacterProblem, nameLookup, namedRow, nameKey, tidyName, usernameProblem, type NameLookup } from '../shared/text.ts';
+import { usernameShapeProblem } from '../contract/name-rules.ts';
 
 export type UserRow = Selectable<UsersTable>;
 export type Role = UsersTable['role'];
@@ -56,8 +57,9 @@ export async function createUser(
   input: { username: string; email: string; displayName: string; role: Role; invitedBy?: string | null },
   now: number,
 ): Promise<UserRow> {
-  // The storage-side guard behind every form, the CSV import and the CLI.
-  const usernameRefused = usernameProblem(input.username);
+  // The storage-side guard behind every form, the CSV import and the CLI: the rules judge
+  // the names as saved (tidyName), so what is stored passes the rules it was checked by.
+  const usernameRefused = usernameProblem(input.username) ?? usernameShapeProblem(input.username);
   const displayNameRefused = invisibleCharacterProblem(input.displayName);
   if (usernameRefused || displayNameRefused) {
     const fields = { ...(usernameRefused ? { username: usernameRefused } : {}), ...(displayNameRefused ? { displayName: `Display name ${displayNameRefused}` } : {}) };
