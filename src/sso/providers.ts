@@ -68,13 +68,14 @@ async function samlSettings(input: Extract<ProviderInput, { kind: 'saml' }>): Pr
   const fromMetadata = input.metadataXml?.trim() ? await parseIdpMetadata(input.metadataXml) : undefined;
   const entityId = input.entityId ?? fromMetadata?.entityId;
   const ssoUrl = input.ssoUrl ?? fromMetadata?.ssoUrl;
-  const certificates = input.certificates?.length ? input.certificates.map(toPem) : (fromMetadata?.certificates ?? []);
+  const certificates = input.certificates?.length ? input.certificates.map((certificate) => toPem(certificate)) : (fromMetadata?.certificates ?? []);
+  // An SSO URL from the metadata is refused under it, naming where it was (as metadata.ts does).
+  const [ssoUrlField, ssoUrlLabel] = input.ssoUrl ? ['ssoUrl', 'SSO URL'] : ['metadataXml', "The metadata's SingleSignOnService Location: SSO URL"];
   const fields: Record<string, string> = {};
   if (!entityId) fields.entityId = 'Entity ID is required (or paste the metadata XML).';
   if (!ssoUrl) fields.ssoUrl = 'SSO URL is required (or paste the metadata XML).';
-  else if (providerUrlProblem(ssoUrl)) fields.ssoUrl = `SSO URL ${providerUrlProblem(ssoUrl)}.`;
+  else if (providerUrlProblem(ssoUrl)) fields[ssoUrlField] = `${ssoUrlLabel} ${providerUrlProblem(ssoUrl)}.`;
   if (certificates.length === 0) fields.certificates = 'A signing certificate is required (or paste the metadata XML).';
-  if (certificates.some((pem) => !describeCertificate(pem))) fields.certificates = 'Each certificate must be a PEM or base64 X.509 certificate.';
   if (Object.keys(fields).length > 0) throw new GatehouseError('request.invalid', { fields });
   return { entityId: entityId as string, ssoUrl: ssoUrl as string, certificates: certificates.slice(0, 2) };
 }
