@@ -28,6 +28,7 @@ import { passwordStepRead, type LoginSubject } from './login-subject.ts';
 import { countCredentials } from '../webauthn/index.ts';
 import type { Queryable } from '../storage/index.ts';
 import { requireAnonymousWrite } from '../shared/anonymous-writes.ts';
+import { answerFloor } from '../shared/answer-floor.ts';
 
 export const MAX_TOTP_FAILURES = 5;
 
@@ -149,11 +150,39 @@ function refusalAfterPassword({ user, companyActive, policy }: LoginSubject, ip:
 }
 
 /**
- * Step two. Every failure (unknown, wrong, locked, disabled) is the same answer. A
- * pending flow is stored once the password is proved; `flowToken` then names it, for the
- * flow cookie.
+ * How soon, at the earliest, the password step answers a failure, from the start of the
+ * check. The failures differ in cost: a real user's wrong password commits its hold
+ * before the hash and its failure after it, a lock adds more, an unknown name only runs
+ * the dummy hash (as long as a real one). Commits are fsyncs on SQLite and round trips
+ * on PostgreSQL, so without a floor the 401 comes a few ms later when the user exists.
+ * The slowest ordinary failure (argon2id at OWASP's 19 MiB and two passes, tens of ms
+ * here and a few times that on a small machine, then up to five commits) stays well
+ * under 250 ms, the forgot-password floor; time waiting in the hash queue (up to
+ * HASH_WAIT_MS) is the same for real and dummy hashes, so the floor need not cover it.
+ */
+export const PASSWORD_FAILURE_FLOOR_MS = 250;
+
+/**
+ * Step two. Every failure (unknown, wrong, locked, held, disabled, suspended, SSO-only,
+ * replayed) is the same answer, given no sooner than PASSWORD_FAILURE_FLOOR_MS after the
+ * check started, so neither its words nor its time tell the cases apart. A right password
+ * is not held back, nor a network over its limit (429 at once, no hash run). A pending
+ * flow is stored once the password is proved; `flowToken` then names it, for the flow
+ * cookie.
  */
 export async function checkPassword(deps: CoreDeps, flowToken: string | undefined, password: string, meta: RequestMeta) {
+  const floorReached = answerFloor(PASSWORD_FAILURE_FLOOR_MS);
+  try {
+    return await checkPasswordNow(deps, flowToken, password, meta);
+  } catch (error) {
+    // After the address's turn is given back (checkPasswordNow): the wait holds no slot.
+    if (error instanceof GatehouseError && error.code === 'login.invalid_credentials') await floorReached();
+    throw error;
+  }
+}
+
+/** checkPassword, answering as soon as it knows. */
+async function checkPasswordNow(deps: CoreDeps, flowToken: string | undefined, password: string, meta: RequestMeta) {
   // Pending (identify's cookie), or stored ("Use password instead" after SSO).
   const found = await requireFlowAt(deps, flowToken, 'password');
   const { flow } = found;

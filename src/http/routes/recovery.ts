@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { tokenParams } from '../../contract/common.ts';
 import { forgotCompanyBody, forgotPasswordBody, newPasswordBody, nextPage, passwordResetLink, sameAnswer } from '../../contract/sign-in.ts';
+import { withFloor } from '../../shared/answer-floor.ts';
 import { completePasswordReset, describePasswordReset, requestPasswordReset, sendCompanyNames } from '../../users/index.ts';
 import { forAudience } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
@@ -22,15 +23,6 @@ export const FORGOT_COMPANY_ANSWER = {
  */
 const ANSWER_FLOOR_MS = 250;
 
-async function withFloor(work: () => Promise<void>): Promise<void> {
-  const floor = new Promise((resolve) => setTimeout(resolve, ANSWER_FLOOR_MS));
-  try {
-    await work();
-  } finally {
-    await floor;
-  }
-}
-
 export function recoveryRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
   forAudience(app, ctx, 'public', 'Login', (api) => {
@@ -38,7 +30,7 @@ export function recoveryRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/login/forgot-password',
       { schema: { summary: 'Forgot password: mails a reset link if the account exists', body: forgotPasswordBody, response: { 200: sameAnswer } } },
       async (request) => {
-        await withFloor(() => requestPasswordReset(deps, request.body, requestMeta(request)));
+        await withFloor(ANSWER_FLOOR_MS, () => requestPasswordReset(deps, request.body, requestMeta(request)));
         return FORGOT_PASSWORD_ANSWER;
       },
     );
@@ -47,7 +39,7 @@ export function recoveryRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/login/forgot-company',
       { schema: { summary: "Forgot company name: mails the address's company names", body: forgotCompanyBody, response: { 200: sameAnswer } } },
       async (request) => {
-        await withFloor(() => sendCompanyNames(deps, request.body.email, requestMeta(request)));
+        await withFloor(ANSWER_FLOOR_MS, () => sendCompanyNames(deps, request.body.email, requestMeta(request)));
         return FORGOT_COMPANY_ANSWER;
       },
     );
