@@ -59,25 +59,37 @@ async function refuseKey(deps: CoreDeps, found: CookieFlow, meta: RequestMeta, r
   throw new GatehouseError('webauthn.not_accepted');
 }
 
-/** Checks the answer against the taken challenge and, in one transaction, records the use and signs in. */
-async function completeWithKey(
+/** The key's answer checked against the taken challenge: its proof, or the answer every refused key gets. */
+async function provedByKey(
   deps: CoreDeps,
   found: CookieFlow,
   row: CredentialRow,
   challenge: string,
   response: AuthenticationResponseJSON,
   meta: RequestMeta,
-  mode: { amrBefore: string[]; requireUserVerification: boolean },
+  requireUserVerification: boolean,
 ) {
-  const outcome = await verifyAssertion(deps.config, response, challenge, row, mode.requireUserVerification);
+  const outcome = await verifyAssertion(deps.config, response, challenge, row, requireUserVerification);
   if (outcome.kind === 'refused') return refuseKey(deps, found, meta, 'invalid_assertion', row);
   if (outcome.kind === 'cloned') return refuseKey(deps, found, meta, 'cloned', row);
+  return outcome;
+}
+
+/** A key that proved itself: in one transaction, records the use and signs in. */
+async function signInWithKey(
+  deps: CoreDeps,
+  found: CookieFlow,
+  row: CredentialRow,
+  proof: { newCounter: number; userVerified: boolean },
+  meta: RequestMeta,
+  amrBefore: string[],
+) {
   const { flow } = found;
   const signedIn = { ...flow, company_id: row.company_id, user_id: row.user_id };
-  const amr = [...mode.amrBefore, ...keyAmr(row), ...(mode.amrBefore.length === 0 ? ['mfa'] : [])];
+  const amr = [...amrBefore, ...keyAmr(row), ...(amrBefore.length === 0 ? ['mfa'] : [])];
   const done = await deps.db.transaction().execute(async (tx) => {
     // The counter moves only from the value read: a raced twin loses here.
-    if (!(await recordUse(tx, row, outcome.newCounter, outcome.userVerified, deps.clock()))) throw new GatehouseError('webauthn.not_accepted');
+    if (!(await recordUse(tx, row, proof.newCounter, proof.userVerified, deps.clock()))) throw new GatehouseError('webauthn.not_accepted');
     await recordAudit(tx, deps.clock(), {
       companyId: row.company_id,
       actorId: row.user_id,
@@ -85,7 +97,7 @@ async function completeWithKey(
       target: row.user_id,
       ip: meta.ip,
       userAgent: meta.userAgent,
-      detail: { keyId: row.id, name: row.name, userVerified: outcome.userVerified, passwordless: mode.amrBefore.length === 0 },
+      detail: { keyId: row.id, name: row.name, userVerified: proof.userVerified, passwordless: amrBefore.length === 0 },
     });
     return finishLogin(deps, tx, signedIn, meta, { amr, detail: { factor: 'webauthn', keyId: row.id } });
   });
@@ -112,7 +124,8 @@ export async function checkSecondFactorKey(deps: CoreDeps, flowToken: string | u
   if (!pending) return refuseKey(deps, found, meta, 'no_challenge');
   const row = await findUserCredential(deps.db, flow.company_id, flow.user_id, response.id);
   if (!row) return refuseKey(deps, found, meta, 'unknown_key');
-  return completeWithKey(deps, found, row, pending.challenge, response, meta, { amrBefore: ['pwd'], requireUserVerification: false });
+  const proof = await provedByKey(deps, found, row, pending.challenge, response, meta, false);
+  return signInWithKey(deps, found, row, proof, meta, ['pwd']);
 }
 
 /**
@@ -143,6 +156,11 @@ export async function finishPasskeyLogin(deps: CoreDeps, flowToken: string | und
   const userId = userIdOf(response.response.userHandle);
   const row = userId ? await findDiscoverableCredential(deps.db, userId, response.id) : undefined;
   if (!row) return refuseKey(deps, found, meta, 'unknown_key');
+  // The key proves itself first. A credential id and user handle are no secret (a key's
+  // answers carry them): until the signature holds, the answer is the one every refused
+  // key gets, whatever the user's or company's state, as the password step says nothing of
+  // them before the password is proved.
+  const proof = await provedByKey(deps, found, row, pending.challenge, response, meta, true);
   // One read: the user, the company's status, mode, provider and policy (login-subject.ts).
   const subject = await readLoginSubject(deps.db, row.company_id, row.user_id);
   if (subject?.user.status !== 'active' || !subject.companyActive) return refuseKey(deps, found, meta, 'user_disabled', row);
@@ -154,7 +172,7 @@ export async function finishPasskeyLogin(deps: CoreDeps, flowToken: string | und
     await recordAudit(deps.db, deps.clock(), { companyId: row.company_id, actorId: row.user_id, action: 'login.ip_refused', target: row.user_id, ip: meta.ip, userAgent: meta.userAgent });
     throw new GatehouseError('login.ip_not_allowed');
   }
-  return completeWithKey(deps, found, row, pending.challenge, response, meta, { amrBefore: [], requireUserVerification: true });
+  return signInWithKey(deps, found, row, proof, meta, []);
 }
 
 /** The flow at one of the two steps where a key is added: first-login enrollment, or the policy's demand. */
