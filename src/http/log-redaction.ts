@@ -22,33 +22,52 @@ const PUBLIC_QUERY = new Set([
   'post_logout_redirect_uri', 'code_challenge_method', 'ui_locales',
 ]);
 
-function decoded(text: string): string {
-  try {
-    return decodeURIComponent(text.replaceAll('+', ' '));
-  } catch {
-    return text; // not valid percent-encoding: judge the raw text
-  }
-}
+/**
+ * The characters of every secret Gatehouse puts in a URL: base64url (link tokens, client
+ * secrets) and nanoid's URL alphabet (the provider's uids and codes), the same set. Any
+ * other character ends a run: '/', '.', '%', ';', '!', a space...
+ *
+ * 16 or more: the shortest of those secrets is 43 characters (client ids, 25 and 28, are
+ * public), so a token with a stray character anywhere in it still has its longer part
+ * hidden and shows at most 15 characters of the rest; ordinary words of that length
+ * ('openid-configuration', 'transfer-root-master') are spared by READABLE_WORDS, while
+ * UUIDs and hex handles are hidden as before outside their own route parameters.
+ */
+const SECRET_RUN = /[A-Za-z0-9_-]{16,}/g;
 
-/** Long enough to be a token, and spelled like one: not a word, a sentence or a URL. */
-function looksLikeToken(text: string): boolean {
-  const plain = decoded(text);
-  return plain.length >= 16 && /^[A-Za-z0-9._~+/=-]+$/.test(plain) && !/^[a-z._-]+$/.test(plain);
-}
+/** Lowercase words joined by '-' or '_': a route's or a filter's name, not random text. */
+const READABLE_WORDS = /^[a-z]+(?:[-_][a-z]+)*$/;
 
-/** Public identifiers that merely look like tokens: a module's client id. */
-const PUBLIC_IDENTIFIERS = new Set(['client_id']);
+/** One character of the URL as sent; an ASCII percent-escape stands for the character it encodes. */
+const URL_UNIT = /%[0-7][0-9A-Fa-f]|[\s\S]/g;
+
+const decodedUnit = (unit: string) => (unit.length === 3 ? String.fromCharCode(Number.parseInt(unit.slice(1), 16)) : unit);
 
 /**
- * A path part no route names (a 404, or the provider's own paths under `/oidc/*`): words
- * such as `openid-configuration` are shown; anything spelled like a token is not.
+ * URL text as sent, each run of secret characters replaced by REDACTED. Runs are found in
+ * the text with its ASCII escapes decoded (a token spelled `%41bc...` is one run), so a
+ * run in the raw text is always inside one found there, and the raw units it spans are
+ * what is replaced: the rest of the text, stray '%' included, reads as it was sent.
  */
-function freeSegment(segment: string): string {
-  return looksLikeToken(segment) ? REDACTED : segment;
+function withoutSecrets(raw: string): string {
+  const units = raw.match(URL_UNIT) ?? [];
+  const plain = units.map(decodedUnit).join('');
+  let shown = '';
+  let from = 0;
+  for (const run of plain.matchAll(SECRET_RUN)) {
+    if (READABLE_WORDS.test(run[0])) continue;
+    shown += units.slice(from, run.index).join('') + REDACTED;
+    from = run.index + run[0].length;
+  }
+  return shown + units.slice(from).join('');
 }
 
+/** Module and API client ids (`gh_`, `ghapi_` and 22 characters): public, though spelled like tokens. */
+const CLIENT_ID = /^gh(?:api)?_[A-Za-z0-9_-]{22}$/;
+
+/** A path no route names (a 404, the provider's own paths under `/oidc/*`): its words stay. */
 function freePath(rawPath: string): string {
-  return rawPath.split('/').map(freeSegment).join('/');
+  return rawPath.split('/').map(withoutSecrets).join('/');
 }
 
 function routedPath(pattern: string, params: Record<string, string | undefined>): string {
@@ -58,11 +77,17 @@ function routedPath(pattern: string, params: Record<string, string | undefined>)
       if (part === '*') return freePath(params['*'] ?? '');
       if (!part.startsWith(':')) return part;
       const name = part.slice(1);
-      const value = params[name] ?? '';
+      if (!PUBLIC_PARAMS.has(name)) return REDACTED;
       // A record id is a UUID or a short hex handle; a token pasted in its place stays hidden.
-      return PUBLIC_PARAMS.has(name) && (RECORD_ID.test(value) || !looksLikeToken(value)) ? encodeURIComponent(value) : REDACTED;
+      const value = encodeURIComponent(params[name] ?? '');
+      return RECORD_ID.test(value) ? value : withoutSecrets(value);
     })
     .join('/');
+}
+
+function shownQueryValue(name: string, value: string): string {
+  if (!PUBLIC_QUERY.has(name)) return REDACTED;
+  return name === 'client_id' && CLIENT_ID.test(value) ? value : withoutSecrets(value);
 }
 
 function redactedQuery(query: string): string {
@@ -71,10 +96,9 @@ function redactedQuery(query: string): string {
     .filter(Boolean)
     .map((pair) => {
       const eq = pair.indexOf('=');
-      const name = eq === -1 ? pair : pair.slice(0, eq);
-      if (eq === -1) return freeSegment(name);
-      const value = pair.slice(eq + 1);
-      return `${freeSegment(name)}=${PUBLIC_QUERY.has(name) && (PUBLIC_IDENTIFIERS.has(name) || !looksLikeToken(value)) ? value : REDACTED}`;
+      if (eq === -1) return withoutSecrets(pair);
+      const name = pair.slice(0, eq);
+      return `${withoutSecrets(name)}=${shownQueryValue(name, pair.slice(eq + 1))}`;
     })
     .join('&');
 }
