@@ -1,6 +1,7 @@
 // `gatehouse keys rotate [--now]`: new ID token signing keys for "Log In with Gatehouse".
 import { parseCommand, withCore, type Command } from './command.ts';
 import { duration } from './format.ts';
+import { CLI_AUDIT_ACTOR } from './requests.ts';
 
 const rotate: Command = {
   name: 'keys rotate',
@@ -22,7 +23,7 @@ retired keys stay published in the JWKS for a grace period (a day), then are rem
     // The modules door brings the OpenID Connect provider: loaded only when used.
     const { RETIRED_KEY_GRACE_MS, rotateSigningKeys } = await import('../modules/index.ts');
     return withCore(async ({ deps }) => {
-      const { dropped } = await rotateSigningKeys(deps.db, deps.secrets, deps.clock(), { dropPrevious });
+      const { dropped } = await rotateSigningKeys(deps.db, deps.secrets, deps.clock(), { dropPrevious, by: CLI_AUDIT_ACTOR });
       console.log('New signing keys are active; running servers switch to them within a minute.');
       if (dropPrevious) {
         console.log(`Removed the previous keys at once (${dropped.join(', ') || 'none'}): tokens they signed no longer verify.`);

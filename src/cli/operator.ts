@@ -6,6 +6,7 @@ import { createOperator, firstOperatorSetup } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { CliError, parseCommand, required, singleLine, username, validate, withCore, type Command } from './command.ts';
 import { duration } from './format.ts';
+import { CLI_AUDIT_ACTOR } from './requests.ts';
 
 const email = z.string().trim().max(254, 'at most 254 characters.').pipe(z.email({ error: 'not a valid email address.' }));
 
@@ -47,7 +48,7 @@ Example:
       displayName: values.name === undefined ? undefined : validate(singleLine('--name', 100), values.name, '--name'),
     };
     return withCore(async ({ deps, config }) => {
-      const link = await createOperator(deps, input).catch((error: unknown) => {
+      const link = await createOperator(deps, input, CLI_AUDIT_ACTOR).catch((error: unknown) => {
         if (error instanceof GatehouseError && error.code === 'user.username_taken') {
           throw new CliError(`There is already an operator with the username "${input.username}".`);
         }
@@ -72,7 +73,7 @@ no link and exits with status 1: add further operators with "gatehouse operator 
   async run(argv) {
     parseCommand(argv, {});
     return withCore(async ({ deps, config }) => {
-      const link = await firstOperatorSetup(deps);
+      const link = await firstOperatorSetup(deps, CLI_AUDIT_ACTOR);
       if (!link) {
         console.log('An operator has already set a password, so there is no first-operator link any more.');
         console.log('Add operators with: gatehouse operator create --username NAME --email ADDRESS');

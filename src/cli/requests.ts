@@ -25,6 +25,8 @@ import { age, printJson, shortId, table, time } from './format.ts';
 /** Recorded as decided_by and in the audit trail for decisions taken here. */
 export const CLI_ACTOR = 'cli';
 const CLI_META: RequestMeta = { ip: null, userAgent: 'gatehouse-cli' };
+/** The same actor, for capabilities that take who acts as an audit event's fields. */
+export const CLI_AUDIT_ACTOR = { actorId: CLI_ACTOR, ...CLI_META };
 
 const STATUSES = ['pending', 'approved', 'rejected', 'all'] as const;
 const status = z.enum(STATUSES, { error: 'use pending, approved, rejected or all.' });

@@ -1,7 +1,7 @@
 // The platform's own company: its users are the operators. They sign in through the same
 // identifier-first login with 2FA as everyone else; there is no second login system and
 // no default password. The first operator is set up through a one-time Sign Up link.
-import { recordAudit } from '../audit/index.ts';
+import { recordAudit, type AuditEvent } from '../audit/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import { createUser, findUserByUsername, issueSignupLink, type Role } from '../users/index.ts';
 import { createCompany, getPlatformCompany, type CompanyRow } from './store.ts';
@@ -21,11 +21,18 @@ export async function ensurePlatformCompany(deps: CoreDeps): Promise<CompanyRow>
   }
 }
 
+/** Who acts, for the trail: the CLI (`cli`), or no actor for the server itself. */
+type AuditActor = Pick<AuditEvent, 'actorId' | 'ip' | 'userAgent'>;
+const SERVER_START: AuditActor = { actorId: null, ip: null, userAgent: null };
+
 /**
  * While no operator has set a password, each start issues a fresh one-time link for the
- * first operator (revoking the previous one). Returns undefined once someone has.
+ * first operator (revoking the previous one). Returns undefined once someone has. The
+ * link sets the password of a Root Master of the platform, so issuing it (and creating
+ * that user, the first time) is audited; `by` is the CLI's `operator setup-link`, or
+ * omitted for a server start.
  */
-export async function firstOperatorSetup(deps: CoreDeps) {
+export async function firstOperatorSetup(deps: CoreDeps, by: AuditActor = SERVER_START) {
   const platform = await ensurePlatformCompany(deps);
   const signedUp = await deps.db
     .selectFrom('users')
@@ -36,15 +43,20 @@ export async function firstOperatorSetup(deps: CoreDeps) {
   if (signedUp) return undefined;
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    const user =
-      (await findUserByUsername(tx, platform.id, FIRST_OPERATOR_USERNAME)) ??
-      (await createUser(
+    const audit = (action: string, userId: string, detail: Record<string, unknown>) =>
+      recordAudit(tx, now, { companyId: platform.id, ...by, action, target: userId, detail });
+    let user = await findUserByUsername(tx, platform.id, FIRST_OPERATOR_USERNAME);
+    if (!user) {
+      user = await createUser(
         tx,
         platform.id,
         { username: FIRST_OPERATOR_USERNAME, email: 'operator@localhost', displayName: 'Operator', role: 'root_master' },
         now,
-      ));
+      );
+      await audit('operator.created', user.id, { username: user.username, role: user.role });
+    }
     const link = await issueSignupLink(tx, platform.id, user.id, now, deps.config.linkTtlMs);
+    await audit('operator.setup_link_issued', user.id, { username: user.username, expiresAt: link.expiresAt });
     return {
       url: new URL(`/signup/${link.token}`, deps.config.publicUrl).toString(),
       username: user.username,
@@ -57,6 +69,7 @@ export async function firstOperatorSetup(deps: CoreDeps) {
 export async function createOperator(
   deps: CoreDeps,
   input: { username: string; email: string; displayName?: string | undefined; role?: Role },
+  by: AuditActor,
 ) {
   const platform = await ensurePlatformCompany(deps);
   return deps.db.transaction().execute(async (tx) => {
@@ -68,7 +81,13 @@ export async function createOperator(
       now,
     );
     const link = await issueSignupLink(tx, platform.id, user.id, now, deps.config.linkTtlMs);
-    await recordAudit(tx, now, { companyId: platform.id, actorId: null, action: 'operator.created', target: user.id });
+    await recordAudit(tx, now, {
+      companyId: platform.id,
+      ...by,
+      action: 'operator.created',
+      target: user.id,
+      detail: { username: user.username, role: user.role },
+    });
     return {
       url: new URL(`/signup/${link.token}`, deps.config.publicUrl).toString(),
       username: user.username,
