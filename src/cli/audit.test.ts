@@ -5,14 +5,12 @@
 // command added to the CLI fails the last test until it is listed here as changing
 // state (with its events) or as read-only.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { enginesUnderTest } from '../../test/helpers/databases.ts';
-import { startTestServer, TEST_SECRET_KEY, type TestServer } from '../../test/helpers/server.ts';
+import { cliOf } from '../../test/helpers/cli.ts';
+import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 import { submitAccountRequest } from '../companies/index.ts';
 
-const CLI = fileURLToPath(new URL('./index.ts', import.meta.url));
 
 /** Commands that only read, or (serve, migrate, backup) run the server, the schema or a copy. */
 const NOT_CLI_DECISIONS = ['serve', 'migrate', 'requests list', 'api-clients list', 'mail list', 'mail show', 'logouts list', 'backup'];
@@ -36,20 +34,8 @@ for (const engine of await enginesUnderTest()) describe(`security changes made w
   });
   after(() => server.close());
 
-  function gatehouse(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(GATEHOUSE_|PORT$|HOST$)/.test(key)));
-    Object.assign(env, {
-      GATEHOUSE_DATA_DIR: server.database.dataDir,
-      GATEHOUSE_DATABASE_URL: server.database.url,
-      GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
-      GATEHOUSE_LOG_LEVEL: 'warn',
-    });
-    return new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { env, timeout: 180_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      });
-    });
-  }
+  const gatehouse = (args: string[]) => cliOf(server)(args);
+
 
   async function events(): Promise<Event[]> {
     const rows = await server.gatehouse.storage.db

@@ -1,8 +1,9 @@
 // The gatehouse command run for real, as a child process on a fresh SQLite data folder:
 // what an operator types, what they read back, and the exit status scripts rely on.
 import assert from 'node:assert/strict';
+import { cleanEnv, runCli } from '../../test/helpers/cli.ts';
 import { freePort } from '../../test/helpers/net.ts';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +30,7 @@ describe('the gatehouse command', () => {
   before(() => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-cli-'));
     // Only our settings: a developer's own GATEHOUSE_* variables must not leak in.
-    env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(GATEHOUSE_|PORT$|HOST$)/.test(key)));
+    env = cleanEnv();
     env.GATEHOUSE_DATA_DIR = dataDir;
     env.GATEHOUSE_LOG_LEVEL = 'warn';
     // `serve` on the embedded default would also start the demo module on port 3001.
@@ -37,14 +38,7 @@ describe('the gatehouse command', () => {
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  function gatehouse(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, timeout: 180_000 }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const gatehouse = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> => runCli(args, { ...env, ...extraEnv });
 
   async function submitRequest(input: { companyName: string; email: string }, ageMs: number) {
     const storage = await openStorage(loadConfig({ GATEHOUSE_DATA_DIR: dataDir }).database);

@@ -2,14 +2,12 @@
 // database: the secret it prints once gets a token, and rotate and delete take effect
 // on the server at once.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { callApi, company, requestToken, tokenFor } from '../helpers/api-clients.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { startTestServer, TEST_SECRET_KEY, type TestServer } from '../helpers/server.ts';
+import { cliOf } from '../helpers/cli.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
 
-const CLI = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url));
 
 for (const engine of await enginesUnderTest()) describe(`gatehouse api-clients (${engine})`, () => {
   let server: TestServer;
@@ -21,21 +19,8 @@ for (const engine of await enginesUnderTest()) describe(`gatehouse api-clients (
   });
   after(() => server.close());
 
-  function gatehouse(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    // Only the server's settings: a developer's own GATEHOUSE_* variables must not leak in.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(GATEHOUSE_|PORT$|HOST$)/.test(key)));
-    Object.assign(env, {
-      GATEHOUSE_DATA_DIR: server.database.dataDir,
-      GATEHOUSE_DATABASE_URL: server.database.url,
-      GATEHOUSE_SECRET_KEY: TEST_SECRET_KEY,
-      GATEHOUSE_LOG_LEVEL: 'warn',
-    });
-    return new Promise((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { env, timeout: 180_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      });
-    });
-  }
+  const gatehouse = (args: string[]) => cliOf(server)(args);
+
 
   const secretIn = (stdout: string) => /Client secret: +(ghapisec_\S+)/.exec(stdout)?.[1] ?? '';
   const clientIdIn = (stdout: string) => /Client ID: +(ghapi_\S+)/.exec(stdout)?.[1] ?? '';

@@ -12,6 +12,31 @@ import { rawRequest, snapshot } from '../helpers/spellings.ts';
 import { routeKind } from '../../src/http/route-guards.ts';
 
 const EVIL = 'https://evil.example';
+
+/** A server, the routes it registered (read as Fastify registers them), and a company whose Master the ids point at. */
+async function serverWithItsRoutes(companyName: string, domain: string, username: string) {
+  const routes: RouteOptions[] = [];
+  const collect = (message: unknown) => (message as { fastify: FastifyInstance }).fastify.addHook('onRoute', (route) => void routes.push(route));
+  diagnostics.subscribe('fastify.initialization', collect);
+  let server: TestServer;
+  try {
+    server = await startTestServer();
+  } finally {
+    diagnostics.unsubscribe('fastify.initialization', collect);
+  }
+  const operator = await operatorAgent(server);
+  const company = await companyWithRootMaster(server, operator, companyName, `root@${domain}`);
+  const member = await invitedMember(server, company, company.root.agent, { username, role: 'master' });
+  return { server, operator, company, member, routes };
+}
+
+/** A route's path with its parameters filled in: the Master's and company's ids, a token-shaped token, else a fresh id. */
+function filledIn(url: string, member: Person, company: SignedInCompany): string {
+  return url
+    .replace(/:([A-Za-z]+)/g, (_m, name: string) => (name === 'userId' || name === 'id' ? member.id : name === 'companyId' ? company.companyId : name === 'token' ? 'A'.repeat(43) : randomUUID()))
+    .replace('*', 'x');
+}
+
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 describe('CSRF on every state-changing route', () => {
@@ -19,24 +44,14 @@ describe('CSRF on every state-changing route', () => {
   let operator: Agent;
   let company: SignedInCompany;
   let member: Person;
-  const routes: RouteOptions[] = [];
+  let routes: RouteOptions[];
   before(async () => {
-    const collect = (message: unknown) => (message as { fastify: FastifyInstance }).fastify.addHook('onRoute', (route) => void routes.push(route));
-    diagnostics.subscribe('fastify.initialization', collect);
-    try {
-      server = await startTestServer();
-    } finally {
-      diagnostics.unsubscribe('fastify.initialization', collect);
-    }
-    operator = await operatorAgent(server);
-    company = await companyWithRootMaster(server, operator, 'Forgery Target IT', 'root@forgery.test');
-    member = await invitedMember(server, company, company.root.agent, { username: 'target', role: 'master' });
+    ({ server, operator, company, member, routes } = await serverWithItsRoutes('Forgery Target IT', 'forgery.test', 'target'));
   });
   after(() => server.close());
 
   test('each forgery of each route is refused and nothing changes', async () => {
-    const fill = (url: string) =>
-      url.replace(/:([A-Za-z]+)/g, (_m, name: string) => (name === 'userId' || name === 'id' ? member.id : name === 'companyId' ? company.companyId : name === 'token' ? 'A'.repeat(43) : randomUUID())).replace('*', 'x');
+    const fill = (url: string) => filledIn(url, member, company);
     const writes = routes.flatMap((route) => [route.method].flat().filter((m) => !SAFE.has(m)).map((method) => ({ method, url: route.url as string })));
     const unique = [...new Map(writes.map((w) => [`${w.method} ${w.url}`, w])).values()];
     const checked = unique.filter((w) => !['provider', 'saml-acs', 'bearer-api'].includes(routeKind(w.url)));
@@ -81,24 +96,14 @@ describe('GET and HEAD never change state', () => {
   let operator: Agent;
   let company: SignedInCompany;
   let member: Person;
-  const routes: RouteOptions[] = [];
+  let routes: RouteOptions[];
   before(async () => {
-    const collect = (message: unknown) => (message as { fastify: FastifyInstance }).fastify.addHook('onRoute', (route) => void routes.push(route));
-    diagnostics.subscribe('fastify.initialization', collect);
-    try {
-      server = await startTestServer();
-    } finally {
-      diagnostics.unsubscribe('fastify.initialization', collect);
-    }
-    operator = await operatorAgent(server);
-    company = await companyWithRootMaster(server, operator, 'Reader Target IT', 'root@reader.test');
-    member = await invitedMember(server, company, company.root.agent, { username: 'reader', role: 'master' });
+    ({ server, operator, company, member, routes } = await serverWithItsRoutes('Reader Target IT', 'reader.test', 'reader'));
   });
   after(() => server.close());
 
   test('every GET/HEAD route, signed in or not', async () => {
-    const fill = (url: string) =>
-      url.replace(/:([A-Za-z]+)/g, (_m, name: string) => (name === 'userId' || name === 'id' ? member.id : name === 'companyId' ? company.companyId : name === 'token' ? 'A'.repeat(43) : randomUUID())).replace('*', 'x');
+    const fill = (url: string) => filledIn(url, member, company);
     const reads = routes.flatMap((route) => [route.method].flat().filter((m) => m === 'GET' || m === 'HEAD').map((method) => ({ method, url: route.url as string })));
     const unique = [...new Map(reads.map((w) => [`${w.method} ${w.url}`, w])).values()].filter((w) => routeKind(w.url) !== 'provider' && w.url !== '/sso/:companyId/oidc/callback');
     const before = await snapshot(server);
