@@ -9,7 +9,7 @@ import type { CoreDeps } from '../shared/deps.ts';
 import type { Database, Queryable } from '../storage/index.ts';
 import { sql, type InsertQueryBuilder, type InsertResult, type QueryCreator, type RawBuilder } from 'kysely';
 import { consumeFlow, consumingFlow, type FlowRow } from './flows.ts';
-import { activeInActiveCompany, lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, onPostgres, releaseAttempt, reserveAttempt, slotFree, type LockoutRule } from './lockout.ts';
+import { activeInActiveCompany, lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, onPostgres, releaseAttempt, reserveAttempt, slotFree, type LockoutRule, type LockTarget } from './lockout.ts';
 import { givingHoldBack, holdWindowAt, ownHold } from './attempt-holds.ts';
 
 export type CodeOutcome<T> =
@@ -19,10 +19,8 @@ export type CodeOutcome<T> =
   /** No slot: the account is locked, or its slots are held by requests in flight. */
   | { kind: 'locked' };
 
-interface Who {
-  companyId: string;
-  userId: string;
-}
+/** The user whose code is checked; a wrong code may lock the account, recorded as the target says. */
+type Who = LockTarget;
 
 const NOT_TAKEN = Symbol('not taken');
 
@@ -69,7 +67,7 @@ export async function spendSlotOnCode<T>(
     await releaseAttempt(deps.db, who.companyId, who.userId);
     return { kind: 'already_used' };
   }
-  return { kind: 'wrong', locked: await lockIfExhausted(deps.db, who.companyId, who.userId, slot, deps.clock(), rule) };
+  return { kind: 'wrong', locked: await lockIfExhausted(deps.db, who, slot, deps.clock(), rule) };
 }
 
 /**
@@ -79,7 +77,7 @@ export async function spendSlotOnCode<T>(
 export async function refuseWithoutSlot(deps: CoreDeps, who: Who, rule: LockoutRule, code: OneTimeCode): Promise<CodeOutcome<never>> {
   const state = await code.peek(deps.db);
   if (state === 'used') return { kind: 'already_used' };
-  if (state === 'wrong') await lockIfOverThreshold(deps.db, who.companyId, who.userId, deps.clock(), rule);
+  if (state === 'wrong') await lockIfOverThreshold(deps.db, who, deps.clock(), rule);
   return { kind: 'locked' };
 }
 

@@ -12,9 +12,10 @@
 // password costs one write, and a login abandoned after it never counts as a failure. The
 // login's later writes give its hold back (its code's slot reservation takes it over, its
 // last statement gives it back), and its own hold never counts against its own code.
-import { PostgresAdapter, sql, type ExpressionBuilder, type QueryCreator, type RawBuilder } from 'kysely';
+import { PostgresAdapter, sql, type Expression, type ExpressionBuilder, type QueryCreator, type RawBuilder, type SqlBool } from 'kysely';
+import { auditRow, recordAudit } from '../audit/index.ts';
 import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
-import type { Database, Queryable } from '../storage/index.ts';
+import { rowInsertedIf, type Database, type Queryable } from '../storage/index.ts';
 import { advanceFlow, advancingFlow, storingFlow, type FlowRow, type FlowStep } from './flows.ts';
 import { givingHoldBack, holdWindowAt, liveHolds, ownHold } from './attempt-holds.ts';
 
@@ -109,40 +110,70 @@ export async function reserveAttempt(
 }
 
 /**
+ * Whose account a guess may lock, and what its `login.locked` event says: from where, and
+ * `after` what (password, totp, recovery_code at the login; current_password in My
+ * Settings; reauth:<purpose> when re-proving identity).
+ */
+export interface LockTarget {
+  companyId: string;
+  userId: string;
+  ip: string | null;
+  userAgent: string | null;
+  after: string;
+}
+
+/**
  * For a request that got no slot and was a guess (a wrong or unchecked password, a wrong
  * code). When a Master lowered the threshold below an unlocked count, lock now, so the
  * lock runs out like any other instead of holding until the count is cleared. Not called
  * for a right code: slots held by its in-flight twins are not failures.
  */
-export async function lockIfOverThreshold(db: Queryable, companyId: string, userId: string, now: number, rule: LockoutRule = DEFAULT_LOCKOUT) {
-  await db
-    .updateTable('users')
-    .set({ locked_until: now + rule.lockMs })
-    .where('company_id', '=', companyId)
-    .where('id', '=', userId)
-    .where('locked_until', 'is', null)
-    .where('failed_logins', '>=', rule.threshold)
-    .execute();
+export async function lockIfOverThreshold(db: Queryable, target: LockTarget, now: number, rule: LockoutRule): Promise<void> {
+  await lockAndRecord(db, target, now, rule, (eb) => eb('failed_logins', '>=', rule.threshold));
 }
 
-/** After a wrong password or code: lock once the slots are used up. */
-export async function lockIfExhausted(
-  db: Queryable,
-  companyId: string,
-  userId: string,
-  used: number,
-  now: number,
-  rule: LockoutRule = DEFAULT_LOCKOUT,
-) {
+/** After a wrong password or code: lock once the slots are used up. True when `used` used them up. */
+export async function lockIfExhausted(db: Queryable, target: LockTarget, used: number, now: number, rule: LockoutRule): Promise<boolean> {
   if (used < rule.threshold) return false;
-  await db
-    .updateTable('users')
-    .set({ locked_until: now + rule.lockMs })
-    .where('company_id', '=', companyId)
-    .where('id', '=', userId)
-    .where('locked_until', 'is', null)
-    .execute();
+  await lockAndRecord(db, target, now, rule);
   return true;
+}
+
+/**
+ * The one place an account locks: locked_until set where the row is unlocked (and
+ * `also` holds), and `login.locked` recorded only where that UPDATE changed the row, so
+ * of parallel guesses that all find the slots used up one event is written, and every
+ * way to lock (login, My Settings, re-authentication) leaves it. One statement on
+ * PostgreSQL (the event inserted where the UPDATE returned a row), one transaction on SQLite.
+ */
+async function lockAndRecord(
+  db: Queryable,
+  target: LockTarget,
+  now: number,
+  rule: LockoutRule,
+  also?: (eb: ExpressionBuilder<Database, 'users'>) => Expression<SqlBool>,
+) {
+  const locking = (qc: QueryCreator<Database>) =>
+    qc
+      .updateTable('users')
+      .set({ locked_until: now + rule.lockMs })
+      .where('company_id', '=', target.companyId)
+      .where('id', '=', target.userId)
+      .where('locked_until', 'is', null)
+      .$call((qb) => (also ? qb.where(also) : qb));
+  const { companyId, userId, ip, userAgent, after } = target;
+  const event = { companyId, actorId: userId, action: 'login.locked', target: userId, ip, userAgent, detail: { after } };
+  if (onPostgres(db)) {
+    await db
+      .with('locked', (qc) => locking(qc).returning('id'))
+      .with('recorded', (qc) => rowInsertedIf(qc, 'audit_events', auditRow(now, event), sql<boolean>`exists (select 1 from locked)`))
+      .selectNoFrom(sql<number>`1`.as('done'))
+      .execute();
+    return;
+  }
+  await db.transaction().execute(async (tx) => {
+    if (Number((await locking(tx).executeTakeFirst()).numUpdatedRows) === 1) await recordAudit(tx, now, event);
+  });
 }
 
 /**

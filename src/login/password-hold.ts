@@ -6,7 +6,7 @@ import { sql, type QueryCreator } from 'kysely';
 import type { Database, Queryable } from '../storage/index.ts';
 import { givingHoldBack, takingHold } from './attempt-holds.ts';
 import { storingFlow, type FlowRow } from './flows.ts';
-import { activeInActiveCompany, failuresAfter, lockLeft, onPostgres, slotFree, type LockoutRule } from './lockout.ts';
+import { activeInActiveCompany, failuresAfter, lockIfExhausted, lockLeft, onPostgres, slotFree, type LockoutRule, type LockTarget } from './lockout.ts';
 
 type HoldingUser = { company_id: string; id: string; password_hash: string };
 type Who = { company_id: string; id: string };
@@ -65,22 +65,18 @@ export async function giveHoldBack(db: Queryable, user: Who, window: number) {
 }
 
 /**
- * A wrong password after holdAttemptAndStoreFlow: its hold becomes a failure, the account
- * locks once the failures reach the threshold, and the flow stored for it is deleted (no
- * one was given its name). True when the account is locked now.
+ * A wrong password after holdAttemptAndStoreFlow: its hold becomes a failure and the flow
+ * stored for it is deleted (no one was given its name); then the account locks once the
+ * failures reach the threshold (lockIfExhausted, which records the lock). True when
+ * the failures reached it.
  */
-export async function failHeldAttempt(db: Queryable, user: Who, flow: FlowRow & { slot_hold_window: number }, rule: LockoutRule, now: number): Promise<boolean> {
-  const failures = failuresAfter(now, 1);
+export async function failHeldAttempt(db: Queryable, target: LockTarget, flow: FlowRow & { slot_hold_window: number }, rule: LockoutRule, now: number): Promise<boolean> {
   const failing = (qc: QueryCreator<Database>) =>
     qc
       .updateTable('users')
-      .set({
-        failed_logins: failures,
-        locked_until: sql<number | null>`case when locked_until is not null and locked_until > ${now} then locked_until when ${failures} >= ${rule.threshold} then ${now + rule.lockMs} else null end`,
-        ...givingHoldBack(flow.slot_hold_window),
-      })
-      .where('company_id', '=', user.company_id)
-      .where('id', '=', user.id)
+      .set({ failed_logins: failuresAfter(now, 1), locked_until: lockLeft(now), ...givingHoldBack(flow.slot_hold_window) })
+      .where('company_id', '=', target.companyId)
+      .where('id', '=', target.userId)
       .returning('failed_logins');
   const dropping = (qc: QueryCreator<Database>) => qc.deleteFrom('login_flows').where('id_hash', '=', flow.id_hash);
   const row = onPostgres(db)
@@ -90,5 +86,5 @@ export async function failHeldAttempt(db: Queryable, user: Who, flow: FlowRow & 
         await dropping(tx).execute();
         return failed;
       });
-  return row !== undefined && row.failed_logins >= rule.threshold;
+  return row !== undefined && (await lockIfExhausted(db, target, row.failed_logins, now, rule));
 }

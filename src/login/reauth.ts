@@ -22,7 +22,7 @@ import {
   type AuthenticationResponseJSON,
 } from '../webauthn/index.ts';
 import { appCode, refuseWithoutSlot, spendSlotOnCode } from './code-attempt.ts';
-import { lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, releaseAttempt, reserveAttempt } from './lockout.ts';
+import { lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, releaseAttempt, reserveAttempt, type LockTarget } from './lockout.ts';
 import { keyDemand } from './steps.ts';
 
 const WRONG = {
@@ -98,12 +98,13 @@ export async function withProof<T>(
   if (!user.totp_secret) return fail('no_app', new GatehouseError('reauth.key_needed'));
   if ((await keyDemand(deps.db, user)).keyOnly) return fail('key_required', new GatehouseError('reauth.key_required'));
   if (user.password_hash && !input.password) throw new GatehouseError('request.invalid', { fields: { password: 'Password is required.' } });
-  return withPasswordAndCode(deps, who, user, { password: input.password ?? '', code: input.code ?? '' }, fail, proved);
+  const target = { companyId: who.companyId, userId: who.userId, ip: meta.ip, userAgent: meta.userAgent, after: `reauth:${input.purpose}` };
+  return withPasswordAndCode(deps, target, user, { password: input.password ?? '', code: input.code ?? '' }, fail, proved);
 }
 
 async function withPasswordAndCode<T>(
   deps: CoreDeps,
-  who: Me,
+  who: LockTarget,
   user: UserRow,
   input: { password: string; code: string },
   fail: (reason: string, error: GatehouseError) => Promise<never>,
@@ -120,7 +121,7 @@ async function withPasswordAndCode<T>(
   }
   // No password here (single sign-on): the provider proved it at sign-in; the code is the proof Gatehouse can ask.
   if (user.password_hash && !(await deps.hasher.verify(user.password_hash, input.password))) {
-    await lockIfExhausted(deps.db, who.companyId, who.userId, slot, deps.clock(), rule);
+    await lockIfExhausted(deps.db, who, slot, deps.clock(), rule);
     return fail('wrong_password', WRONG.password());
   }
   const outcome = await spendSlotOnCode(deps, who, slot, rule, code, change);
@@ -164,7 +165,7 @@ async function withKey<T>(
     return fail('cloned', new GatehouseError('webauthn.not_accepted'));
   }
   if (user.password_hash && password) {
-    if (!(await verifyCurrentPassword(deps, who, user.password_hash, password))) return fail('wrong_password', WRONG.password());
+    if (!(await verifyCurrentPassword(deps, who, user.password_hash, password, meta, `reauth:${purpose}`))) return fail('wrong_password', WRONG.password());
   } else if (user.password_hash && !outcome.userVerified) {
     return fail('key_without_verification', new GatehouseError('reauth.password_with_key'));
   }
@@ -184,25 +185,29 @@ async function withKey<T>(
 }
 
 /**
- * Proof by password alone (email and password changes). Counted like a login attempt:
- * a wrong password takes a lockout slot, a right one gives it back. False when wrong;
- * throws request.rate_limited while the account is locked.
+ * Proof by password alone (email and password changes, adding or removing a key). Counted
+ * like a login attempt: a wrong password takes a lockout slot, a right one gives it back.
+ * False when wrong; throws request.rate_limited while the account is locked. `meta` and
+ * `after` go into the login.locked event when a wrong one locks the account.
  */
 export async function verifyCurrentPassword(
   deps: CoreDeps,
   who: { companyId: string; userId: string },
   passwordHash: string,
   password: string,
+  meta: RequestMeta,
+  after = 'current_password',
 ): Promise<boolean> {
+  const target = { companyId: who.companyId, userId: who.userId, ip: meta.ip, userAgent: meta.userAgent, after };
   const rule = await lockoutRuleFor(deps.db, who.companyId);
   const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule);
   if (slot === null) {
-    await lockIfOverThreshold(deps.db, who.companyId, who.userId, deps.clock(), rule);
+    await lockIfOverThreshold(deps.db, target, deps.clock(), rule);
     await deps.hasher.verifyDummy(password);
     throw new GatehouseError('request.rate_limited');
   }
   if (!(await deps.hasher.verify(passwordHash, password))) {
-    await lockIfExhausted(deps.db, who.companyId, who.userId, slot, deps.clock(), rule);
+    await lockIfExhausted(deps.db, target, slot, deps.clock(), rule);
     return false;
   }
   await releaseAttempt(deps.db, who.companyId, who.userId);

@@ -1,6 +1,6 @@
 // The last login step: the code from the authenticator app, or a recovery code. Only it
 // creates a session, in the same transaction that consumes the flow and uses up the code.
-import { auditInsert, recordAudit } from '../audit/index.ts';
+import { auditInsert } from '../audit/index.ts';
 import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
 import { recoveryCode, type OneTimeCode } from '../credentials/index.ts';
 import { assertThat, GatehouseError, type ErrorCode } from '../errors.ts';
@@ -134,14 +134,16 @@ async function secondFactor(
   // The company requires a key of this user, who has one: the app's code is not enough.
   if (demand.keyOnly && factor.error === 'totp.invalid_code') throw new GatehouseError('login.key_required');
   const who = { companyId: user.company_id, userId: user.id };
+  // A wrong code that uses up the slots locks the account, recorded after this factor.
+  const target = { ...who, ip: meta.ip, userAgent: meta.userAgent, after: factor.error === 'totp.invalid_code' ? 'totp' : 'recovery_code' };
   const rule = lockoutRuleOf(policy);
   const step = demand.mustAddKey ? null : (factor.appStep?.(user) ?? null);
   const atOnce = step === null ? undefined : loginRows(deps, flow, who, meta, factor, policy);
   const outcome =
-    (step !== null && atOnce && (await acceptAppCodeAtOnce(deps, who, step, rule, flow, atOnce.inserts)) ? { kind: 'accepted' as const, value: atOnce.result } : undefined) ??
+    (step !== null && atOnce && (await acceptAppCodeAtOnce(deps, target, step, rule, flow, atOnce.inserts)) ? { kind: 'accepted' as const, value: atOnce.result } : undefined) ??
     (await acceptCode(
       deps,
-      who,
+      target,
       factor.code(user),
       async (tx) => {
         const finished = await finishUnlessKeyDemanded(deps, tx, flow, meta, factor, { policy, demand });
@@ -158,8 +160,6 @@ async function secondFactor(
     case 'already_used':
       throw new GatehouseError(ALREADY_USED[factor.error]);
     case 'wrong':
-      if (outcome.locked) await recordAudit(deps.db, deps.clock(), { companyId: user.company_id, actorId: user.id, action: 'login.locked', target: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { after: factor.error === 'totp.invalid_code' ? 'totp' : 'recovery_code' } });
-      return refuseCode(deps, found, factor.error);
     case 'locked':
       return refuseCode(deps, found, factor.error);
   }

@@ -17,6 +17,7 @@ import {
   releaseAttemptAndMoveOn,
   reserveAttempt,
   type LockoutRule,
+  type LockTarget,
 } from './lockout.ts';
 import { addressTicket, countIpFailure } from './ip-throttle.ts';
 import { HASH_WAIT_MS, holdWindowAt } from './attempt-holds.ts';
@@ -247,7 +248,7 @@ async function checkPasswordOf(
   }
   const slot = await reserveAttempt(deps.db, user.company_id, user.id, deps.clock(), rule);
   if (slot === null) {
-    await lockIfOverThreshold(deps.db, user.company_id, user.id, deps.clock(), rule);
+    await lockIfOverThreshold(deps.db, lockTarget(user, meta), deps.clock(), rule);
     await dummyHash();
     // Locked, or every slot is held by logins whose password was right (attempt-holds.ts):
     // the same answer, but only a lock counts against the address (a held slot is no guess).
@@ -262,8 +263,7 @@ async function checkPasswordOf(
     throw error;
   }
   if (!matches) {
-    const locked = await lockIfExhausted(deps.db, user.company_id, user.id, slot, deps.clock(), rule);
-    if (locked) await recordAudit(deps.db, deps.clock(), { companyId: user.company_id, actorId: user.id, action: 'login.locked', target: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { after: 'password' } });
+    const locked = await lockIfExhausted(deps.db, lockTarget(user, meta), slot, deps.clock(), rule);
     return rejectCredentials(deps, flow, meta, locked ? 'wrong_password_locked' : 'wrong_password');
   }
   // The password is right: its slot goes back on every way out from here, in the same
@@ -296,6 +296,15 @@ async function checkPasswordOf(
   }
   return { step: next as LoginStep, ...secondFactors(), ...(found.kind === 'pending' ? { flowToken: found.storedToken } : {}) };
 }
+
+/** A wrong password at the login's password step may lock its user (lockout.ts). */
+const lockTarget = (user: Pick<UserRow, 'company_id' | 'id'>, meta: RequestMeta): LockTarget => ({
+  companyId: user.company_id,
+  userId: user.id,
+  ip: meta.ip,
+  userAgent: meta.userAgent,
+  after: 'password',
+});
 
 /** A hash of the password step, whose turn came too late (past HASH_WAIT_MS): 503, whoever the user is. */
 async function hashInTime<T>(hashing: Promise<T>): Promise<T> {
@@ -338,8 +347,7 @@ async function proveWithHeldSlot(
     throw error;
   }
   if (matches) return { flowToken: found.storedToken };
-  const locked = await failHeldAttempt(deps.db, user, stored, rule, deps.clock());
-  if (locked) await recordAudit(deps.db, deps.clock(), { companyId: user.company_id, actorId: user.id, action: 'login.locked', target: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { after: 'password' } });
+  const locked = await failHeldAttempt(deps.db, lockTarget(user, meta), stored, rule, deps.clock());
   return rejectCredentials(deps, found.flow, meta, locked ? 'wrong_password_locked' : 'wrong_password');
 }
 

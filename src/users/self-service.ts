@@ -83,7 +83,7 @@ export async function requireCurrentPassword(
   const user = await getUser(deps.db, me.companyId, me.userId);
   assertThat(user, 'session.required');
   if (user.password_hash === null) throw new GatehouseError(managedElsewhere);
-  if (!(await verifyCurrentPassword(deps, me, user.password_hash, password))) {
+  if (!(await verifyCurrentPassword(deps, me, user.password_hash, password, meta))) {
     await recordAudit(deps.db, deps.clock(), audit(me, meta, 'password.check_failed', { field }));
     throw new GatehouseError('password.current_invalid', { fields: { [field]: 'Your current password is not correct.' } });
   }

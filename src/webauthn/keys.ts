@@ -63,14 +63,14 @@ export async function listMyKeys(deps: CoreDeps, me: Me) {
  * key a phishing-resistant policy holds the user to would let a phished code sign in.
  * The user as proved (its password hash, for stillProved at the write).
  */
-async function proveForKeyChange(deps: CoreDeps, me: Me, password: string | undefined) {
+async function proveForKeyChange(deps: CoreDeps, me: Me, password: string | undefined, meta: RequestMeta) {
   const user = await getUser(deps.db, me.companyId, me.userId);
   assertThat(user, 'session.required');
   if (user.password_hash === null) {
     if (me.authTime === undefined || deps.clock() - me.authTime > FRESH_SIGN_IN_MS) throw new GatehouseError('reauth.sign_in_again');
   } else if (!password) {
     throw new GatehouseError('request.invalid', { fields: { password: 'Current password is required.' } });
-  } else if (!(await verifyCurrentPassword(deps, me, user.password_hash, password))) {
+  } else if (!(await verifyCurrentPassword(deps, me, user.password_hash, password, meta))) {
     throw new GatehouseError('password.current_invalid', { fields: { password: 'Your current password is not correct.' } });
   }
   return user;
@@ -87,8 +87,8 @@ function registerBinding(sessionHash: string, provedHash: string | null): string
 }
 
 /** Step one of adding a key: the password, then the options for navigator.credentials.create(). */
-export async function startKeyRegistration(deps: CoreDeps, me: Me, password: string | undefined) {
-  const proved = await proveForKeyChange(deps, me, password);
+export async function startKeyRegistration(deps: CoreDeps, me: Me, password: string | undefined, meta: RequestMeta) {
+  const proved = await proveForKeyChange(deps, me, password, meta);
   const existing = await listCredentials(deps.db, me.companyId, me.userId);
   const options = await registrationOptions(deps.config, { id: me.userId, username: me.username, displayName: me.displayName, companyName: me.companyName }, existing);
   const bindingHash = registerBinding(me.sessionHash, proved.password_hash);
@@ -176,7 +176,7 @@ export async function renameMyKey(deps: CoreDeps, me: Me, id: string, name: stri
  * "one more left" on PostgreSQL.
  */
 export async function removeMyKey(deps: CoreDeps, me: Me, id: string, password: string | undefined, meta: RequestMeta) {
-  const proved = await proveForKeyChange(deps, me, password);
+  const proved = await proveForKeyChange(deps, me, password, meta);
   await deps.db.transaction().execute(async (tx) => {
     // The user's row locked, and still as proved (this session, this password).
     await stillProved(tx, me, proved.password_hash);

@@ -6,7 +6,7 @@ import { ensurePlatformCompany } from '../../src/companies/index.ts';
 import { createCompany } from '../../src/companies/store.ts';
 import { createPasswordHasher, createSecretBox } from '../../src/crypto/index.ts';
 import { loadConfig } from '../../src/config.ts';
-import { reserveAttempt, lockIfExhausted } from '../../src/login/lockout.ts';
+import { DEFAULT_LOCKOUT, reserveAttempt, lockIfExhausted } from '../../src/login/lockout.ts';
 import { MAX_FAILURES } from '../../src/login/index.ts';
 import { createMailboxTransport, createMailWorker, enqueueMail } from '../../src/mail/index.ts';
 import type { CoreDeps } from '../../src/shared/deps.ts';
@@ -100,7 +100,7 @@ for (const engine of await enginesUnderTest()) {
       const granted = slots.filter((s) => s !== null) as number[];
       assert.equal(granted.length, MAX_FAILURES);
       assert.deepEqual([...granted].sort((x, y) => x - y), [1, 2, 3, 4, 5]);
-      assert.equal(await lockIfExhausted(storage.db, c.id, u.id, MAX_FAILURES, NOW), true);
+      assert.equal(await lockIfExhausted(storage.db, { companyId: c.id, userId: u.id, ip: null, userAgent: null, after: 'password' }, MAX_FAILURES, NOW, DEFAULT_LOCKOUT), true);
       assert.equal(await reserveAttempt(storage.db, c.id, u.id, NOW + 60_000), null, 'locked');
       assert.equal(await reserveAttempt(storage.db, c.id, u.id, NOW + 16 * 60_000), 1, 'a fresh count after the lock');
     });

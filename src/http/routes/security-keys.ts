@@ -89,7 +89,7 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.post(
       '/api/me/security-keys/options',
       { schema: { summary: 'Add a passkey or security key: my password, then the options for the browser', body: keyRegistrationStart, response: { 200: creationOptions } } },
-      async (request) => ({ ...(await startKeyRegistration(deps, signedInOf(request), request.body.password)) }),
+      async (request) => ({ ...(await startKeyRegistration(deps, signedInOf(request), request.body.password, requestMeta(request))) }),
     );
     api.post(
       '/api/me/security-keys',
