@@ -14,11 +14,16 @@ function logged(url: string, route?: string, params: Record<string, string> = {}
   return redactedUrl(request as unknown as FastifyRequest).url;
 }
 
-/** Every 16-character slice of the secret found in the text, as written or decoded. */
+/**
+ * Every 16-character slice of the secret found in the text, read with its escapes decoded,
+ * or with each escape as one opaque mark (so the hex digits of "%3B" never count as the
+ * "B" of a secret: a reader sees an escape there, not a letter).
+ */
 function slicesIn(text: string, secret: string): string[] {
   const plain = text.replace(/%[0-7][0-9A-Fa-f]/g, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)));
+  const escapesAsMarks = text.replace(/%[0-9A-Fa-f]{2}/g, '%');
   const slices = Array.from({ length: secret.length - 15 }, (_, at) => secret.slice(at, at + 16));
-  return slices.filter((slice) => text.includes(slice) || plain.includes(slice));
+  return slices.filter((slice) => escapesAsMarks.includes(slice) || plain.includes(slice));
 }
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
