@@ -54,7 +54,8 @@ export const MAX_API_PAGE = 500;
 const blankIsAbsent = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 export const pageQuery = {
   limit: blankIsAbsent(z.coerce.number().int().min(1).max(MAX_API_PAGE, `At most ${MAX_API_PAGE} per page.`)).default(100),
-  cursor: blankIsAbsent(z.string().regex(/^[A-Za-z0-9_-]{1,400}$/, 'Not a cursor from a previous page.')),
+  // Room for any username stored (a page may end on one saved before today's length rule).
+  cursor: blankIsAbsent(z.string().regex(/^[A-Za-z0-9_-]{1,1400}$/, 'Not a cursor from a previous page.')),
 };
 export const userListQuery = z.object(pageQuery);
 const nextCursor = z.string().nullable();
