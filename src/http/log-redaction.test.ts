@@ -59,6 +59,45 @@ test('a secret next to stray characters is hidden in unmatched paths, public par
   );
 });
 
+/** Text with its ASCII escapes decoded until none is left (a reader may decode it twice). */
+function decodedFully(text: string): string {
+  for (let round = 0; round < 6; round++) {
+    const next = text.replace(/%[0-7][0-9A-Fa-f]/g, (escape) => String.fromCharCode(Number.parseInt(escape.slice(1), 16)));
+    if (next === text) return text;
+    text = next;
+  }
+  return text;
+}
+
+test('a secret escaped twice or more is hidden too: no 16 of its characters come back however often the log is decoded', () => {
+  const escapedTimes = (char: string, times: number) => {
+    let spelled = `%${char.charCodeAt(0).toString(16)}`;
+    for (let more = 1; more < times; more++) spelled = spelled.replaceAll('%', '%25');
+    return spelled;
+  };
+  const nested = fc
+    .record({ secret, times: fc.integer({ min: 2, max: 4 }), every: fc.integer({ min: 1, max: 8 }), before: fc.option(stray), after: fc.option(stray) })
+    .map(({ secret, times, every, before, after }) => ({
+      secret,
+      sent: `${before ?? ''}${[...secret].map((char, at) => (at % every === 0 ? escapedTimes(char, times) : char)).join('')}${after ?? ''}`,
+    }));
+  fc.assert(
+    fc.property(nested, ({ secret, sent }) => {
+      for (const url of [logged(`/signup/${sent}`), logged(`/nothing/${sent}/more`), logged(`/api/company/audit?status=${sent}`, '/api/company/audit')]) {
+        const read = decodedFully(url);
+        const leaked = Array.from({ length: secret.length - 15 }, (_, at) => secret.slice(at, at + 16)).filter((slice) => read.includes(slice));
+        assert.deepEqual(leaked, [], url);
+      }
+    }),
+    { numRuns: 300 },
+  );
+  const token = 'pgqXsGFzNxFd056lPu-03Z_y2sIZk8VhaYcefK6A9LM';
+  const twice = [...token].map((char) => `%25${char.charCodeAt(0).toString(16)}`).join('');
+  assert.equal(logged(`/signup/${twice}`), '/signup/[redacted]');
+  // Words escaped twice are not secrets: they stay as sent.
+  assert.equal(logged('/caf%25C3%25A9/open%2520id'), '/caf%25C3%25A9/open%2520id');
+});
+
 /** What the router hands a handler: the escapes it can decode, decoded. */
 function decodeLeniently(text: string): string {
   try {

@@ -43,6 +43,25 @@ const URL_UNIT = /%[0-7][0-9A-Fa-f]|[\s\S]/g;
 
 const decodedUnit = (unit: string) => (unit.length === 3 ? String.fromCharCode(Number.parseInt(unit.slice(1), 16)) : unit);
 
+/** ASCII escapes decoded once (the text a run is looked for in). */
+const decodedOnce = (text: string) => (text.match(URL_UNIT) ?? []).map(decodedUnit).join('');
+
+/**
+ * Text escaped more than once (`%2541%2542...` is `%41%42...` once decoded, a token twice):
+ * decoded until nothing changes (a few rounds at most), it holds a secret-shaped run. No
+ * link or code of Gatehouse is escaped twice, so such a piece is hidden whole: mapping a run
+ * back through nested escapes to the raw text is not worth what it would show.
+ */
+function hidesEscapedSecret(plain: string): boolean {
+  let text = plain;
+  for (let round = 0; round < 4; round++) {
+    const next = decodedOnce(text);
+    if (next === text) return round > 0 && [...text.matchAll(SECRET_RUN)].some((run) => !READABLE_WORDS.test(run[0]));
+    text = next;
+  }
+  return true;
+}
+
 /**
  * URL text as sent, each run of secret characters replaced by REDACTED. Runs are found in
  * the text with its ASCII escapes decoded (a token spelled `%41bc...` is one run), so a
@@ -52,6 +71,7 @@ const decodedUnit = (unit: string) => (unit.length === 3 ? String.fromCharCode(N
 function withoutSecrets(raw: string): string {
   const units = raw.match(URL_UNIT) ?? [];
   const plain = units.map(decodedUnit).join('');
+  if (hidesEscapedSecret(plain)) return REDACTED;
   let shown = '';
   let from = 0;
   for (const run of plain.matchAll(SECRET_RUN)) {
