@@ -59,7 +59,7 @@ export async function listMyKeys(deps: CoreDeps, me: Me) {
 /**
  * The proof for adding or removing a key, a factor that signs the user in: the current
  * password (counted toward the lockout), or, for a user without one (single sign-on), a
- * sign-in in the last FRESH_SIGN_IN_MS. A session cookie alone is not enough: removing the
+ * sign-in less than FRESH_SIGN_IN_MS ago. A session cookie alone is not enough: removing the
  * key a phishing-resistant policy holds the user to would let a phished code sign in.
  * The user as proved (its password hash, for stillProved at the write).
  */
@@ -67,7 +67,7 @@ async function proveForKeyChange(deps: CoreDeps, me: Me, password: string | unde
   const user = await getUser(deps.db, me.companyId, me.userId);
   assertThat(user, 'session.required');
   if (user.password_hash === null) {
-    if (me.authTime === undefined || deps.clock() - me.authTime > FRESH_SIGN_IN_MS) throw new GatehouseError('reauth.sign_in_again');
+    if (me.authTime === undefined || deps.clock() - me.authTime >= FRESH_SIGN_IN_MS) throw new GatehouseError('reauth.sign_in_again');
   } else if (!password) {
     throw new GatehouseError('request.invalid', { fields: { password: 'Current password is required.' } });
   } else if (!(await verifyCurrentPassword(deps, me, user.password_hash, password, meta))) {

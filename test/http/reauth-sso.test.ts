@@ -78,7 +78,8 @@ for (const engine of await enginesUnderTest()) describe(`My Settings for a user 
     assert.equal(options.status, 200, JSON.stringify(options.body));
     assert.equal((await browser.post('/api/me/security-keys', { response: key.register(options.body) })).status, 200);
 
-    server.clock.advance(10 * 60_000 + 1);
+    // Exactly 10 minutes: over, as every window in Gatehouse is over at its limit.
+    server.clock.advance(10 * 60_000);
     await browser.get('/api/me'); // keeps the session alive; the sign-in is no longer recent
     const late = await browser.post('/api/me/security-keys/options', {});
     assert.equal(late.status, 403);
