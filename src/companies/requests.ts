@@ -3,7 +3,8 @@
 // carries its age and an urgency the console can show.
 import { newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
-import { isUniqueViolation, takeRateSlot, type Queryable, type RateCap } from '../storage/index.ts';
+import { isUniqueViolation, type Queryable, type RateCap } from '../storage/index.ts';
+import { spendRateSlot } from '../storage/rate-caps.ts';
 import type { AccountRequestsTable } from '../storage/schema.ts';
 import { caseKey, nameKey, tidyName } from '../shared/text.ts';
 import { assertCompanyName, companyNameTaken } from './store.ts';
@@ -34,14 +35,21 @@ export async function submitAccountRequest(
   input: AccountRequestInput,
   source: 'public' | 'operator',
   now: number,
-  /** The public form's cap per client network: taken with the insert, so a refused request gives its slot back. */
+  /** The public form's cap per client network: spent before the name is looked up, refused or not. */
   cap?: RateCap,
 ): Promise<AccountRequestsTable> {
+  // The form's own checks come first and take no slot: they look nothing up, so their
+  // refusal tells nothing that the request itself did not say.
   assertCompanyName(input.companyName);
-  if (cap) return db.transaction().execute(async (tx) => {
-    if (!(await takeRateSlot(tx, cap, now))) throw new GatehouseError('account_request.rate_limited');
-    return submitAccountRequest(tx, input, source, now);
-  });
+  // From here every answer but 201 says something about names (409 company.name_taken: a
+  // company or a pending request has it), so the slot is spent for good before the lookup
+  // (spendRateSlot, committed on its own): a refused request counts like an accepted one.
+  // It once rode in the insert's transaction and a refusal rolled it back, which left
+  // probing which companies exist unlimited. The race the insert loses to another pending
+  // request (the unique index, below) is the same refusal, and counts the same. An admitted
+  // request that then fails on our side (500, 503) keeps its slot spent too: rare, and one
+  // rule for every answer leaves nothing to tell apart.
+  if (cap && !(await spendRateSlot(db, cap, now))) throw new GatehouseError('account_request.rate_limited');
   if (await companyNameTaken(db, input.companyName)) throw new GatehouseError('company.name_taken');
   const row: AccountRequestsTable = {
     id: newId(),

@@ -5,8 +5,18 @@
 // never take more slots than the cap holds. A look at what was done recently followed by
 // the work (as the mail caps did first) let PostgreSQL's concurrent requests all see
 // nothing and all go ahead; a row lock would work too, but the counter holds nothing while
-// the rest of the request runs, and is the same statement on both databases. Taken inside
-// the transaction that does the work, a slot is given back if the work rolls back.
+// the rest of the request runs, and is the same statement on both databases.
+//
+// Two ways to take one, and the choice is about what a refusal tells:
+// - takeRateSlot inside the transaction that does the work: a slot is given back if the
+//   work rolls back. Right for the mail caps, whose answer is the same whatever happened
+//   (the slot only stops the mail), so giving it back tells no one anything.
+// - spendRateSlot, committed on its own before the work: no refusal after it, and no
+//   rollback, gives it back. Required for a cap on a public form whose refusals answer
+//   something (the account request form's "name taken" says a company exists): were a
+//   refused request's slot given back, refusals would be free and the cap would stop
+//   everything but probing. Refusals that tell nothing (the form's own field checks) are
+//   made before the slot is taken, so they never cost one.
 import { sql } from 'kysely';
 import { hashToken } from '../crypto/index.ts';
 import type { Queryable } from './index.ts';
@@ -42,6 +52,16 @@ export async function takeRateSlot(tx: Queryable, cap: RateCap, now: number): Pr
     .executeTakeFirst();
   await sweepSpentCaps(tx, now);
   return taken !== undefined;
+}
+
+/**
+ * takeRateSlot, spent for good: one statement of its own, committed before the caller goes
+ * on, so the slot counts whatever the request answers after it (a refusal included). Never
+ * inside a transaction, where a rollback would give it back: that throws.
+ */
+export async function spendRateSlot(db: Queryable, cap: RateCap, now: number): Promise<boolean> {
+  if (db.isTransaction) throw new Error('spendRateSlot is committed on its own: call it outside any transaction');
+  return takeRateSlot(db, cap, now);
 }
 
 // Counters whose window is over are only clutter: swept on the way, once a minute per process.

@@ -18,7 +18,8 @@ export function publicRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: 'Ask for a company account', body: accountRequestBody, response: { 201: accountRequestCreated } } },
       async (request, reply) => {
         // Anyone may ask, so each client network may ask only so often: the operator's queue
-        // is not a place a script can fill.
+        // is not a place a script can fill, nor the form a free oracle of which company
+        // names are taken (a refused request counts like an accepted one: requests.ts).
         const cap = accountRequestCap(clientNetwork(requestMeta(request).ip), deps.config.accountRequestsPerHour);
         const created = await submitAccountRequest(deps.db, request.body, 'public', deps.clock(), cap);
         return reply.status(201).send({ id: created.id, status: created.status });
