@@ -9,6 +9,7 @@ export {
   listApiClients,
   MAX_EXPIRY_DAYS,
   rotateApiClientSecret,
+  standingApiClient,
   type ApiClientInput,
   type ApiClientView,
   type ChangedBy,

@@ -10,6 +10,9 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { ApiClientsTable, Database } from '../storage/schema.ts';
+// A waiting 2FA reset a client asked for is withdrawn by the users door's one mechanism
+// (src/users/two-factor-reset.ts), which reads standingApiClient from here in turn.
+import { withdrawApprovals } from '../users/index.ts';
 import { checkScopes, parseStoredScopes, type ApiScope } from './scopes.ts';
 
 export type ApiClientRow = Selectable<ApiClientsTable>;
@@ -87,6 +90,9 @@ function checkExpiry(days: number | undefined, now: number): number | null {
   }
   return now + days * DAY_MS;
 }
+
+/** The maker of a change, as a withdrawn approval's trail entry names them. */
+const withdrawnBy = (by: ChangedBy) => ({ actorId: by.actorId, actorClientId: null, named: by.actorUsername ? { actorUsername: by.actorUsername } : {}, meta: by.meta });
 
 async function audit(db: Queryable, now: number, row: ApiClientRow, action: string, by: ChangedBy, detail: Record<string, unknown> = {}) {
   await recordAudit(db, now, {
@@ -182,15 +188,10 @@ export async function rotateApiClientSecret(deps: CoreDeps, reach: Reach, client
     assertThat(updated, 'request.not_found');
     // The secret goes to another holder: what the client asked a second Master for under
     // the previous one is withdrawn, since the two-person rule bars the holder of the
-    // moment from approving, and the one who asked would no longer be barred.
-    const withdrawn = await tx
-      .updateTable('approvals')
-      .set({ status: 'rejected', decided_by: null, decided_at: now })
-      .where('requested_by_client_id', '=', found.id)
-      .where('status', '=', 'pending')
-      .returning('id')
-      .execute();
-    await audit(tx, now, updated, 'api_client.secret_rotated', by, withdrawn.length > 0 ? { approvalsWithdrawn: withdrawn.map((a) => a.id) } : {});
+    // moment from approving, and the one who asked would no longer be barred. The client
+    // still stands, so this is the one withdrawal requesterMayAsk cannot see for itself.
+    const withdrawn = await withdrawApprovals(tx, now, { apiClientId: found.id }, 'api_client.secret_rotated', withdrawnBy(by));
+    await audit(tx, now, updated, 'api_client.secret_rotated', by, withdrawn.length > 0 ? { approvalsWithdrawn: withdrawn } : {});
     return updated;
   });
   return { client: viewOf(row), clientSecret };
@@ -209,7 +210,9 @@ export async function deleteApiClient(deps: CoreDeps, reach: Reach, clientId: st
       .returningAll()
       .executeTakeFirst();
     assertThat(deleted, 'request.not_found');
-    await audit(tx, now, deleted, 'api_client.deleted', by);
+    // A deleted client asks nothing any more: what it asked a second Master for goes with it.
+    const withdrawn = await withdrawApprovals(tx, now, { apiClientId: found.id }, 'api_client.deleted', withdrawnBy(by));
+    await audit(tx, now, deleted, 'api_client.deleted', by, withdrawn.length > 0 ? { approvalsWithdrawn: withdrawn } : {});
     return deleted;
   });
   return viewOf(row);
@@ -239,18 +242,27 @@ const holderMayHold = (eb: ExpressionBuilder<Database, 'api_clients'>) =>
   ]);
 
 /**
- * A client at work: not deleted, not expired, its secret held by someone who still may
- * (holderMayHold), and a company's client only while its company is active and not the
- * platform. Suspending a company stops its clients, the tokens they hold and new ones,
- * as it ends its users' sessions; reinstating it brings them back. Platform clients act
- * on suspended companies, as operators do. The one rule the token endpoint
- * (findLiveApiClient) and every /api/v1 request (useApiClient) hold to.
+ * A client that still stands: not deleted, not expired, its secret held by someone who
+ * still may (holderMayHold). What it asked a second Master for stands only as long
+ * (src/users/two-factor-reset.ts, requesterMayAsk).
  */
-export const liveApiClient = (now: number) => (eb: ExpressionBuilder<Database, 'api_clients'>) =>
+export const standingApiClient = (now: number) => (eb: ExpressionBuilder<Database, 'api_clients'>) =>
   eb.and([
     eb('api_clients.deleted_at', 'is', null),
     eb.or([eb('api_clients.expires_at', 'is', null), eb('api_clients.expires_at', '>', now)]),
     holderMayHold(eb),
+  ]);
+
+/**
+ * A client at work: a standing one (standingApiClient), and a company's client only while
+ * its company is active and not the platform. Suspending a company stops its clients, the
+ * tokens they hold and new ones, as it ends its users' sessions; reinstating it brings
+ * them back. Platform clients act on suspended companies, as operators do. The one rule
+ * the token endpoint (findLiveApiClient) and every /api/v1 request (useApiClient) hold to.
+ */
+export const liveApiClient = (now: number) => (eb: ExpressionBuilder<Database, 'api_clients'>) =>
+  eb.and([
+    standingApiClient(now)(eb),
     eb.or([
       eb('api_clients.company_id', 'is', null),
       eb.exists(

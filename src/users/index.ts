@@ -16,5 +16,5 @@ export { bulkInvite, MAX_BULK_BYTES, MAX_BULK_ROWS, readInviteCsv, type BulkRepo
 export { deactivateUser, deleteUser, reactivateUser, unlockUser } from './lifecycle.ts';
 export { changeRole, transferRootMaster } from './roles.ts';
 export { endAllUserSessions, endUserSession, listUserSessions } from './user-sessions.ts';
-export { decideApproval, listPendingApprovals, resetTwoFactor, type ResetOutcome } from './two-factor-reset.ts';
+export { decideApproval, listPendingApprovals, resetTwoFactor, withdrawApprovals, type ResetOutcome } from './two-factor-reset.ts';
 export { assertBreakGlassKept, breakGlassReady, lockCompanyForBreakGlass } from './break-glass.ts';

@@ -9,6 +9,7 @@ import type { Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
+import { withdrawApprovals, withdrawnByActor } from './two-factor-reset.ts';
 
 async function revokeLiveLinks(db: Queryable, companyId: string, userId: string, now: number) {
   await db
@@ -30,6 +31,8 @@ export async function deactivateUser(deps: CoreDeps, actor: Actor, userId: strin
     await endUserAccess(tx, now, actor.companyId, target.id, 'user_deactivated');
     await revokeLiveLinks(tx, actor.companyId, target.id, now);
     await auditAdminAction(tx, now, actor, target, 'user.deactivated', meta);
+    // A deactivated Master asks nothing any more, nor through a client whose secret they hold.
+    await withdrawApprovals(tx, now, { companyId: actor.companyId, userId: target.id }, 'user.deactivated', withdrawnByActor(actor, meta));
   });
 }
 
@@ -65,22 +68,19 @@ const BELONGINGS: readonly Belonging[] = [
   (tx, _now, companyId, userId) => deleteAllCredentials(tx, companyId, userId),
   (tx, _now, companyId, userId) => deleteUserChallenges(tx, companyId, userId),
   (tx, _now, companyId, userId) => tx.deleteFrom('group_members').where('company_id', '=', companyId).where('user_id', '=', userId).execute(),
-  // A waiting 2FA reset about them, or asked for by them: nobody is left to reset, or to
-  // stand behind the request. Decided ones stay, as history.
+  // A waiting 2FA reset about them: nobody is left to reset. Decided ones stay, as history.
+  // What they asked for, themselves or through a client whose secret they held, is
+  // withdrawn (and stays, as history) once the user row is gone: deleteUser, below.
   (tx, _now, companyId, userId) =>
-    tx
-      .deleteFrom('approvals')
-      .where('company_id', '=', companyId)
-      .where('status', '=', 'pending')
-      .where((eb) => eb.or([eb('target_user_id', '=', userId), eb('requested_by', '=', userId)]))
-      .execute(),
+    tx.deleteFrom('approvals').where('company_id', '=', companyId).where('status', '=', 'pending').where('target_user_id', '=', userId).execute(),
 ];
 
 /*
  * KEPT: columns naming a user whose rows stay when the user goes (plain text ids, no
  * foreign key), and why.
  * - audit_events.actor_id, .target: the trail; the user.deleted event keeps the name.
- * - approvals (decided): target_user_id, requested_by, decided_by, the history of resets.
+ * - approvals (decided, or withdrawn when their requester went: withdrawApprovals):
+ *   target_user_id, requested_by, decided_by, the history of resets.
  * - invitation_mail.inviter_id: the company's invitation quota for the week.
  * - users.invited_by of the people they invited: shown as null (inviter deleted).
  * - api_clients.created_by, .secret_holder: a client whose secret they held stops at once
@@ -107,6 +107,8 @@ export async function deleteUser(deps: CoreDeps, actor: Actor, userId: string, m
     if (Number(deleted.numDeletedRows) !== 1) throw new GatehouseError('user.root_master_protected');
     await assertBreakGlassKept(tx, companyId);
     await auditAdminAction(tx, now, actor, target, 'user.deleted', meta, { email: target.email, role: target.role });
+    // After the row is gone, so the rule (requesterMayAsk) sees them gone.
+    await withdrawApprovals(tx, now, { companyId, userId: target.id }, 'user.deleted', withdrawnByActor(actor, meta));
   });
 }
 

@@ -5,6 +5,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
+import { withdrawApprovals, withdrawnByActor } from './two-factor-reset.ts';
 import { getUser } from './store.ts';
 
 export async function changeRole(
@@ -20,6 +21,8 @@ export async function changeRole(
     if (target.role === role) return;
     await updateTarget(tx, actor, target.id, { role });
     await auditAdminAction(tx, now, actor, target, 'user.role_changed', meta, { from: target.role, to: role });
+    // A Master made a User asks nothing any more, nor through a client whose secret they hold.
+    await withdrawApprovals(tx, now, { companyId: actor.companyId, userId: target.id }, 'user.role_changed', withdrawnByActor(actor, meta));
   });
 }
 

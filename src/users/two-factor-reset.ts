@@ -3,17 +3,21 @@
 // company's two-person rule on, a reset first waits for a different Master's approval;
 // the decision is one conditional UPDATE, so two Masters cannot both decide it. An API
 // client may ask (it acts as a Master) but never decide, and the person who holds its
-// secret may not approve what it asked: the two people stay two.
+// secret may not approve what it asked: the two people stay two. A waiting reset stands only
+// while whoever asked may still ask (requesterMayAsk): a change that takes that right away
+// withdraws it in its own transaction (withdrawApprovals), and approving checks it again.
+import type { ExpressionBuilder } from 'kysely';
+import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { deleteRecoveryCodes } from '../credentials/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { isUniqueViolation, type Queryable } from '../storage/index.ts';
+import { isUniqueViolation, type Database, type Queryable } from '../storage/index.ts';
 import { newId } from '../crypto/index.ts';
-import { stillHoldsSecret } from '../api-clients/index.ts';
+import { standingApiClient, stillHoldsSecret } from '../api-clients/index.ts';
 import { endUserAccess } from './access.ts';
 import { countCredentials, deleteAllCredentials } from '../webauthn/index.ts';
 import { assertBreakGlassKept, assertBreakGlassKeptWithout } from './break-glass.ts';
-import { actorUserId, assertAdministrator, auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
+import { actorUserId, assertAdministrator, auditActor, auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 
 export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
 
@@ -97,6 +101,132 @@ function barredFromApproving(approval: { target_user_id: string; requested_by: s
   return [approval.target_user_id, approval.requested_by, approval.secret_holder].filter((id): id is string => id !== null);
 }
 
+/**
+ * Whoever asked for a waiting reset may still ask, so the request still stands: a person
+ * while they are an active Master (or the Root Master) of the company; an API client while
+ * it is not deleted nor expired and the person holding its secret may still hold it
+ * (standingApiClient). A request is the requester's word: once they could not make it
+ * again, a second Master approving it would carry out an act nobody with the right asked
+ * for. A suspended company is left out: it stops everyone for a while, its Masters
+ * included, and reinstating it brings them back. Rotating a client's secret to another
+ * holder is not seen here (the client still stands): rotateApiClientSecret withdraws what
+ * the client asked under the holder before.
+ */
+const requesterMayAsk = (now: number) => (eb: ExpressionBuilder<Database, 'approvals'>) =>
+  eb.or([
+    eb.exists(
+      eb
+        .selectFrom('users as asker')
+        .select('asker.id')
+        .whereRef('asker.id', '=', 'approvals.requested_by')
+        .whereRef('asker.company_id', '=', 'approvals.company_id')
+        .where('asker.status', '=', 'active')
+        .where('asker.role', 'in', ['master', 'root_master']),
+    ),
+    eb.exists(
+      eb
+        .selectFrom('api_clients')
+        .select('api_clients.id')
+        .whereRef('api_clients.id', '=', 'approvals.requested_by_client_id')
+        .where((inner) => inner.or([inner('api_clients.company_id', 'is', null), inner('api_clients.company_id', '=', inner.ref('approvals.company_id'))]))
+        .where(standingApiClient(now)),
+    ),
+  ]);
+
+/** The change that took a requester's right to ask away, named in each withdrawal's trail entry. */
+export type WithdrawalCause =
+  | 'user.deactivated'
+  | 'user.deleted'
+  | 'user.role_changed'
+  | 'api_client.deleted'
+  | 'api_client.secret_rotated'
+  /** Found when a Master tried to approve it (a change no withdrawal saw, such as a client's expiry). */
+  | 'approval.requester_gone';
+
+/** Who made that change, as the trail names an actor (auditActor), and from where. */
+export interface WithdrawnBy {
+  actorId: string | null;
+  actorClientId: string | null;
+  /** Names the actor once they may be gone: `actorUsername` or `actorClientName`. */
+  named: Record<string, string | undefined>;
+  meta: RequestMeta;
+}
+
+export const withdrawnByActor = (actor: Actor, meta: RequestMeta): WithdrawnBy => ({ ...auditActor(actor), meta });
+
+/**
+ * Which waiting resets a change may have left without a requester:
+ * - `userId`: a person whose role or status changed, or who was deleted: what they asked,
+ *   and what the API clients whose secret they hold asked, where the asker no longer may;
+ * - `apiClientId`: a client deleted, or its secret handed to another holder: all it asked;
+ * - `approvalId`: the one being approved, if its asker no longer may.
+ */
+export type Askers = { companyId: string; userId: string } | { apiClientId: string } | { companyId: string; approvalId: string };
+
+/**
+ * The one way a waiting reset is withdrawn: closed as rejected by nobody (decided_by null,
+ * as the codebase has always marked a withdrawal), each with a `user.2fa_reset_withdrawn`
+ * event in its company's trail naming the change. Runs in the transaction of the change,
+ * so the request is never seen standing after it. Returns the withdrawn ids.
+ */
+export async function withdrawApprovals(db: Queryable, now: number, askers: Askers, cause: WithdrawalCause, by: WithdrawnBy): Promise<string[]> {
+  const found = await db
+    .selectFrom('approvals')
+    .select(['approvals.id', 'approvals.company_id', 'approvals.target_user_id', 'approvals.requested_by', 'approvals.requested_by_client_id'])
+    .select((eb) =>
+      eb
+        .selectFrom('users as t')
+        .select('t.username')
+        .whereRef('t.id', '=', 'approvals.target_user_id')
+        .whereRef('t.company_id', '=', 'approvals.company_id')
+        .as('username'),
+    )
+    .where('approvals.status', '=', 'pending')
+    .where((eb) => {
+      if ('apiClientId' in askers) return eb('approvals.requested_by_client_id', '=', askers.apiClientId);
+      const gone = eb.not(requesterMayAsk(now)(eb));
+      if ('approvalId' in askers) return eb.and([eb('approvals.company_id', '=', askers.companyId), eb('approvals.id', '=', askers.approvalId), gone]);
+      return eb.and([
+        eb.or([
+          eb.and([eb('approvals.company_id', '=', askers.companyId), eb('approvals.requested_by', '=', askers.userId)]),
+          // A platform client's holder is an operator: its requests may be in any company.
+          eb('approvals.requested_by_client_id', 'in', eb.selectFrom('api_clients').select('api_clients.id').where('api_clients.secret_holder', '=', askers.userId)),
+        ]),
+        gone,
+      ]);
+    })
+    .execute();
+  const withdrawn: string[] = [];
+  for (const approval of found) {
+    const closed = await db
+      .updateTable('approvals')
+      .set({ status: 'rejected', decided_by: null, decided_at: now })
+      .where('id', '=', approval.id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(closed.numUpdatedRows) !== 1) continue;
+    withdrawn.push(approval.id);
+    await recordAudit(db, now, {
+      companyId: approval.company_id,
+      actorId: by.actorId,
+      actorClientId: by.actorClientId,
+      action: 'user.2fa_reset_withdrawn',
+      target: approval.target_user_id,
+      ip: by.meta.ip,
+      userAgent: by.meta.userAgent,
+      detail: {
+        ...(approval.username ? { username: approval.username } : {}),
+        ...by.named,
+        approvalId: approval.id,
+        requestedBy: approval.requested_by,
+        requestedByClient: approval.requested_by_client_id,
+        because: cause,
+      },
+    });
+  }
+  return withdrawn;
+}
+
 export async function listPendingApprovals(db: Queryable, actor: Actor) {
   assertAdministrator(actor);
   const rows = await db
@@ -145,7 +275,7 @@ export async function decideApproval(
   meta: RequestMeta,
 ): Promise<void> {
   assertAdministrator(actor);
-  await deps.db.transaction().execute(async (tx) => {
+  const outcome = await deps.db.transaction().execute(async (tx): Promise<'decided' | 'withdrawn'> => {
     const now = deps.clock();
     const approval = await tx
       .selectFrom('approvals as a')
@@ -160,12 +290,22 @@ export async function decideApproval(
     if (approval.target_user_id === actor.userId) throw new GatehouseError('approval.needs_second_master');
     if (decision === 'approved' && barredFromApproving(approval).includes(actor.userId)) throw new GatehouseError('approval.needs_second_master');
     const target = await loadTarget(tx, actor, approval.target_user_id);
+    // Belt and braces: every change that takes a requester's right to ask away withdraws
+    // their requests (withdrawApprovals), but one that no change marks (a client's expiry),
+    // or a request written as its requester was being deactivated, is caught here. It is
+    // withdrawn, committed, and the approval refused as no longer pending.
+    if (decision === 'approved') {
+      const gone = await withdrawApprovals(tx, now, { companyId: actor.companyId, approvalId: approval.id }, 'approval.requester_gone', withdrawnByActor(actor, meta));
+      if (gone.length > 0) return 'withdrawn';
+    }
     const claimed = await tx
       .updateTable('approvals')
       .set({ status: decision, decided_by: actor.userId, decided_at: now })
       .where('company_id', '=', actor.companyId)
       .where('id', '=', approval.id)
       .where('status', '=', 'pending')
+      // Required again by the claim itself: a change committed since the check is seen.
+      .$if(decision === 'approved', (qb) => qb.where(requesterMayAsk(now)))
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) throw new GatehouseError('approval.not_pending');
     if (decision === 'approved') await clearTwoFactor(tx, actor, target.id, now);
@@ -174,5 +314,7 @@ export async function decideApproval(
       requestedBy: approval.requested_by,
       requestedByClient: approval.requested_by_client_id,
     });
+    return 'decided';
   });
+  if (outcome === 'withdrawn') throw new GatehouseError('approval.not_pending');
 }
