@@ -21,6 +21,15 @@ import { actorUserId, assertAdministrator, auditActor, auditAdminAction, loadTar
 
 export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
 
+/**
+ * How long a reset waits for a second Master. A request is about a user locked out now:
+ * one nobody decided in a week is stale (the user has found another way, or the reason is
+ * gone), and approving it weeks later would act on a word given under other circumstances.
+ * Past it the request is withdrawn (`approval.expired`) and may be asked again.
+ */
+export const APPROVAL_LIFETIME_MS = 7 * 24 * 3_600_000;
+const expired = (createdAt: number | string, now: number) => now - Number(createdAt) >= APPROVAL_LIFETIME_MS;
+
 async function clearTwoFactor(db: Queryable, actor: Actor, userId: string, now: number) {
   await updateTarget(db, actor, userId, { totp_secret: null, totp_enrolled_at: null, totp_last_step: null });
   await deleteRecoveryCodes(db, actor.companyId, userId);
@@ -37,15 +46,19 @@ async function needsSecondMaster(db: Queryable, companyId: string): Promise<bool
   return company?.two_person_2fa_reset === 1;
 }
 
-async function pendingApproval(db: Queryable, companyId: string, userId: string) {
-  return db
+/** The reset waiting for this user, if one is; one past its lifetime is withdrawn on the way. */
+async function pendingApproval(db: Queryable, companyId: string, userId: string, now: number, by: WithdrawnBy) {
+  const waiting = await db
     .selectFrom('approvals')
-    .select('id')
+    .select(['id', 'company_id', 'target_user_id', 'requested_by', 'requested_by_client_id', 'created_at'])
     .where('company_id', '=', companyId)
     .where('action', '=', 'reset_2fa')
     .where('target_user_id', '=', userId)
     .where('status', '=', 'pending')
     .executeTakeFirst();
+  if (!waiting || !expired(waiting.created_at, now)) return waiting;
+  await closeAsWithdrawn(db, now, [waiting], 'approval.expired', by);
+  return undefined;
 }
 
 export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta): Promise<ResetOutcome> {
@@ -56,7 +69,7 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
       if (target.totp_secret === null && (await countCredentials(tx, actor.companyId, target.id)) === 0) throw new GatehouseError('user.not_enrolled');
       // A request waiting for a second Master is decided first, whatever the rule says now:
       // switching the rule off (the Root Master's alone) does not let anyone step around it.
-      if (await pendingApproval(tx, actor.companyId, target.id)) throw new GatehouseError('approval.already_pending');
+      if (await pendingApproval(tx, actor.companyId, target.id, now, withdrawnByActor(actor, meta))) throw new GatehouseError('approval.already_pending');
       if (!(await needsSecondMaster(tx, actor.companyId))) {
         await clearTwoFactor(tx, actor, target.id, now);
         await auditAdminAction(tx, now, actor, target, 'user.2fa_reset', meta);
@@ -141,7 +154,9 @@ export type WithdrawalCause =
   | 'api_client.deleted'
   | 'api_client.secret_rotated'
   /** Found when a Master tried to approve it (a change no withdrawal saw, such as a client's expiry). */
-  | 'approval.requester_gone';
+  | 'approval.requester_gone'
+  /** Nobody decided it within APPROVAL_LIFETIME_MS. */
+  | 'approval.expired';
 
 /** Who made that change, as the trail names an actor (auditActor), and from where. */
 export interface WithdrawnBy {
@@ -196,6 +211,17 @@ export async function withdrawApprovals(db: Queryable, now: number, askers: Aske
       ]);
     })
     .execute();
+  return closeAsWithdrawn(db, now, found, cause, by);
+}
+
+/** Closes each still pending as withdrawn, with its trail entry; returns those it closed. */
+async function closeAsWithdrawn(
+  db: Queryable,
+  now: number,
+  found: { id: string; company_id: string; target_user_id: string; requested_by: string | null; requested_by_client_id: string | null; username?: string | null }[],
+  cause: WithdrawalCause,
+  by: WithdrawnBy,
+): Promise<string[]> {
   const withdrawn: string[] = [];
   for (const approval of found) {
     const closed = await db
@@ -227,7 +253,8 @@ export async function withdrawApprovals(db: Queryable, now: number, askers: Aske
   return withdrawn;
 }
 
-export async function listPendingApprovals(db: Queryable, actor: Actor) {
+/** The resets waiting in the actor's company (those past their lifetime are not: APPROVAL_LIFETIME_MS). */
+export async function listPendingApprovals(db: Queryable, actor: Actor, now: number) {
   assertAdministrator(actor);
   const rows = await db
     .selectFrom('approvals as a')
@@ -248,6 +275,7 @@ export async function listPendingApprovals(db: Queryable, actor: Actor) {
     ])
     .where('a.company_id', '=', actor.companyId)
     .where('a.status', '=', 'pending')
+    .where('a.created_at', '>', now - APPROVAL_LIFETIME_MS)
     .orderBy('a.created_at')
     .execute();
   const me = actorUserId(actor);
@@ -287,6 +315,11 @@ export async function decideApproval(
       .executeTakeFirst();
     assertThat(approval, 'request.not_found');
     if (approval.status !== 'pending') throw new GatehouseError('approval.not_pending');
+    // Past its lifetime a request is no longer anyone's to decide: withdrawn, committed, refused.
+    if (expired(approval.created_at, now)) {
+      await closeAsWithdrawn(tx, now, [approval], 'approval.expired', withdrawnByActor(actor, meta));
+      return 'withdrawn';
+    }
     if (approval.target_user_id === actor.userId) throw new GatehouseError('approval.needs_second_master');
     if (decision === 'approved' && barredFromApproving(approval).includes(actor.userId)) throw new GatehouseError('approval.needs_second_master');
     const target = await loadTarget(tx, actor, approval.target_user_id);

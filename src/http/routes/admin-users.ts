@@ -174,7 +174,7 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
 
     api.get('/api/company/approvals', { schema: { summary: '2FA resets waiting for a second Master', response: { 200: pendingApprovals } } }, async (request) => {
-      const pending = await listPendingApprovals(deps.db, actorOf(request));
+      const pending = await listPendingApprovals(deps.db, actorOf(request), deps.clock());
       return { approvals: pending.map((a) => ({ ...a, createdAt: iso(a.createdAt) })) };
     });
 

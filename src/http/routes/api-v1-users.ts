@@ -119,7 +119,7 @@ export function userRoutes({ api, deps }: V1) {
     '/companies/:companyId/approvals',
     { config: { scope: 'users:read' }, schema: { summary: '2FA resets waiting for a Master to approve', params: companyParams, response: { 200: pendingApprovals } } },
     async (request) => {
-      const pending = await listPendingApprovals(deps.db, await reachAsActor(deps, request));
+      const pending = await listPendingApprovals(deps.db, await reachAsActor(deps, request), deps.clock());
       return { approvals: pending.map((a) => ({ ...a, createdAt: iso(a.createdAt) })) };
     },
   );
