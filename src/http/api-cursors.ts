@@ -5,6 +5,8 @@
 // it reaches a query: PostgreSQL refuses a NUL, or bytes that are not UTF-8, outright.
 import { GatehouseError } from '../errors.ts';
 
+/** Control characters: no username was ever stored with one (PostgreSQL takes no NUL at all). */
+const CONTROL = /\p{Cc}/u;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function badCursor(): GatehouseError {
@@ -27,13 +29,14 @@ function decode(cursor: string): string | undefined {
  * username rules: a page can end on any username stored, and one saved before today's
  * rules (a mixed-script name, a long name a provider asserted) must lead to the next page
  * like any other. The query only compares it (`username > cursor`, within the company the
- * caller may read), so any text the database takes is safe: a NUL is what it is not.
+ * caller may read), so any text the database takes is safe; control characters (a NUL
+ * above all) are in no username and refused.
  */
 export const userCursor = {
   of: (username: string) => encode(`u:${username}`),
   read(cursor: string): string {
     const text = decode(cursor);
-    if (text === undefined || !text.startsWith('u:') || text.length < 3 || text.includes('\u0000')) throw badCursor();
+    if (text === undefined || !text.startsWith('u:') || text.length < 3 || CONTROL.test(text)) throw badCursor();
     return text.slice(2);
   },
 };

@@ -138,8 +138,10 @@ for (const engine of await enginesUnderTest()) describe(`a NUL in a request is a
     assert.equal(byRoot.status, 200, JSON.stringify(byRoot.body));
   });
 
-  test('a users cursor that decodes to a NUL or an invisible character is not a cursor', async () => {
-    for (const decoded of ['u:a\u0000b', 'u:\u0000', 'u:a\u200bb', 'u:a\u001bb']) {
+  test('a users cursor that decodes to a NUL or another control character is not a cursor', async () => {
+    // (An invisible character is: a username saved before today's rules may hold one,
+    // and the page after it must read: test/http/api-cursor-saved-names.test.ts.)
+    for (const decoded of ['u:a\u0000b', 'u:\u0000', 'u:a\u001bb', 'u:a\u0085b']) {
       const cursor = Buffer.from(decoded).toString('base64url');
       const answer = await sendApi(server, 'GET', `/api/v1/companies/${companyId}/users?cursor=${cursor}`, reader);
       assert.deepEqual(problem(answer), [400, 'request.invalid', { cursor: 'Not a cursor from a previous page.' }], JSON.stringify(decoded));
