@@ -36,7 +36,13 @@ export function passwordClosedFor(user: { sso_break_glass: number; role: string 
   return user.role !== 'root_master' && user.sso_break_glass !== 1 && company.providerOn && company.ssoMode === 'sso-only';
 }
 
-const COMPANY_COLUMNS = ['companies.status as company_status', 'companies.sso_mode', ...POLICY_COLUMNS.map((column) => `companies.${column}` as const)] as const;
+// Made on first use, not while this module loads: the capabilities import each other, and
+// which door a process imports first decides whether POLICY_COLUMNS is there yet
+// (src/module-load.test.ts).
+const companyColumnList = () => ['companies.status as company_status', 'companies.sso_mode', ...POLICY_COLUMNS.map((column) => `companies.${column}` as const)] as const;
+let madeCompanyColumns: ReturnType<typeof companyColumnList> | undefined;
+const companyColumns = () => (madeCompanyColumns ??= companyColumnList());
+let madePolicyColumnSet: Set<string> | undefined;
 // Scalar subqueries on the joined user and company; each is 1 or a count, read as a number on both engines.
 const keyCount = sql<number | string>`(select count(*) from webauthn_credentials where webauthn_credentials.company_id = users.company_id and webauthn_credentials.user_id = users.id)`.as('key_count');
 const providerOn = sql<number>`case when exists (select 1 from sso_providers where sso_providers.company_id = users.company_id and sso_providers.enabled = 1) then 1 else 0 end`.as('provider_on');
@@ -46,14 +52,14 @@ type CompanyColumns = { company_status: CompaniesTable['status'] | null; sso_mod
 };
 type SubjectRow = { [K in keyof UserRow]: UserRow[K] | null } & CompanyColumns & { key_count: number | string | null; provider_on: number | null };
 
-const IS_POLICY_COLUMN = new Set<string>(POLICY_COLUMNS);
 
 function subjectOf(row: SubjectRow): LoginSubject | undefined {
   const { company_status, sso_mode, key_count, provider_on, ...rest } = row;
   // The joins found no user (or, which its foreign key rules out, no company for it).
   if (rest.id === null || company_status === null) return undefined;
   // The policy's columns go to the policy, the rest is the user's row.
-  const user = Object.fromEntries(Object.entries(rest).filter(([column]) => !IS_POLICY_COLUMN.has(column))) as unknown as UserRow;
+  const isPolicyColumn = (madePolicyColumnSet ??= new Set<string>(POLICY_COLUMNS));
+  const user = Object.fromEntries(Object.entries(rest).filter(([column]) => !isPolicyColumn.has(column))) as unknown as UserRow;
   const policy = policyFromRow(Object.fromEntries(POLICY_COLUMNS.map((column) => [column, rest[column]])) as Parameters<typeof policyFromRow>[0]);
   return {
     user,
@@ -71,7 +77,7 @@ function subjectRow(db: Queryable, companyId: string, userId: string) {
     .leftJoin('users', (join) => join.on('users.company_id', '=', companyId).on('users.id', '=', userId))
     .leftJoin('companies', 'companies.id', 'users.company_id')
     .selectAll('users')
-    .select([...COMPANY_COLUMNS, keyCount, providerOn]);
+    .select([...companyColumns(), keyCount, providerOn]);
 }
 
 // The login's reads are fixed queries (shared/fixed-query.ts): compiled once, and on
@@ -107,7 +113,7 @@ const flowWithSubject = fixedQuery((db, idHash: string, now: number) =>
     .leftJoin('users', (join) => join.onRef('users.company_id', '=', 'login_flows.company_id').onRef('users.id', '=', 'login_flows.user_id'))
     .leftJoin('companies', 'companies.id', 'users.company_id')
     .selectAll('users')
-    .select([...COMPANY_COLUMNS, keyCount, providerOn])
+    .select([...companyColumns(), keyCount, providerOn])
     // The flow's own columns, under names the user's do not have.
     .select([
       'login_flows.id_hash as flow_id_hash',
