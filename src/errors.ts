@@ -20,6 +20,12 @@ const registry = {
   'metrics.token_required': { status: 401, message: 'Send the metrics token: Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>.' },
   'api.insufficient_scope': { status: 403, message: 'This API client does not have the scope this request needs.' },
   'api.rate_limited': { status: 429, message: 'Too many requests from this API client. Wait for the seconds in Retry-After, then try again.' },
+  // CSV downloads in flight (src/http/csv-download-slots.ts): the requester's own, or the node's in all.
+  'download.too_many_running': {
+    status: 429,
+    message: 'You already have as many downloads running as allowed at once. Let one finish, or cancel it, then try again.',
+  },
+  'download.server_busy': { status: 429, message: 'Gatehouse is busy with other downloads. Wait for the seconds in Retry-After, then try again.' },
   'api.idempotency_key_reused': {
     status: 422,
     message: 'This Idempotency-Key was sent before with a different request. Use a new key for a new request.',

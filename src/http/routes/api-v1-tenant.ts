@@ -34,6 +34,7 @@ import {
 import { apiActorOf } from '../api-client-guard.ts';
 import { pageOf, userCursor } from '../api-cursors.ts';
 import { auditPageOf, auditQuery, complianceView, sendCsv, userLines } from '../audit-views.ts';
+import { downloadSlotsOf } from '../csv-download-slots.ts';
 import { requestMeta } from '../guards.ts';
 import { companyUserView } from '../../presenters/index.ts';
 import { BULK_BODY_LIMIT, validateRow } from './admin-users.ts';
@@ -56,6 +57,9 @@ export async function reachAsActor(deps: V1['deps'], request: FastifyRequest<{ P
 
 export function tenantRoutes({ api, deps, idempotent }: V1) {
   const reach = (request: FastifyRequest<{ Params: { companyId: string } }>) => reachAsActor(deps, request);
+  // A CSV download holds one of its API client's few slots until its response closes
+  // (csv-download-slots.ts), taken once the company is settled and before the first query.
+  const downloads = downloadSlotsOf(deps);
 
   api.get(
     '/companies/:companyId/users',
@@ -180,7 +184,8 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
       schema: { summary: "The company's audit trail as CSV", params: companyParams, querystring: companyAuditCsvQuery, response: { 200: csvDownload } },
     },
     async (request, reply) => {
-      const { companyId } = await reach(request);
+      const { companyId, apiClientId } = await reach(request);
+      downloads.hold(reply, { apiClientId });
       return sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, companyId)));
     },
   );
@@ -195,7 +200,9 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
     '/companies/:companyId/compliance.csv',
     { config: { scope: 'audit:read' }, schema: { summary: 'MFA compliance as CSV', params: companyParams, response: { 200: csvDownload } } },
     async (request, reply) => {
-      const view = await complianceView(deps, (await reach(request)).companyId);
+      const { companyId, apiClientId } = await reach(request);
+      downloads.hold(reply, { apiClientId });
+      const view = await complianceView(deps, companyId);
       return sendCsv(reply, 'compliance', deps.clock(), userLines(view.company.name, view));
     },
   );

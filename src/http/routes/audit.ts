@@ -2,7 +2,7 @@
 // company comes from the session, whatever the request says), operators read every
 // company's. Read-only by design: the trail is append-only, so there is no route that
 // changes or deletes an event.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { auditCsv, csvRow } from '../../audit/index.ts';
 import { complianceSummary } from '../../companies/index.ts';
@@ -20,11 +20,16 @@ import {
 import { forAudience, signedInOf } from '../audiences.ts';
 import { auditPageOf, auditQuery, complianceView, sendCsv, SUMMARY_COLUMNS, userLines } from '../audit-views.ts';
 import type { HttpContext } from '../context.ts';
+import { downloadSlotsOf } from '../csv-download-slots.ts';
 
 export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
   const page = (input: Parameters<typeof auditPageOf>[1], companyId: string | undefined) => auditPageOf(deps.db, input, companyId);
   const complianceOf = (companyId: string) => complianceView(deps, companyId);
+  // Every CSV download holds one of its person's few slots until its response closes
+  // (csv-download-slots.ts), taken before the first query.
+  const downloads = downloadSlotsOf(deps);
+  const holdDownload = (request: FastifyRequest, reply: FastifyReply) => downloads.hold(reply, { userId: signedInOf(request).userId });
 
   forAudience(app, ctx, 'master', 'Audit and compliance', (api) => {
     api.get(
@@ -36,8 +41,10 @@ export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.get(
       '/api/company/audit.csv',
       { schema: { summary: "The company's audit trail as CSV", querystring: companyAuditCsvQuery, response: { 200: csvDownload } } },
-      async (request, reply) =>
-        sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, signedInOf(request).companyId))),
+      async (request, reply) => {
+        holdDownload(request, reply);
+        return sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, signedInOf(request).companyId)));
+      },
     );
 
     api.get(
@@ -50,6 +57,7 @@ export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/company/compliance.csv',
       { schema: { summary: 'MFA compliance as CSV', response: { 200: csvDownload } } },
       async (request, reply) => {
+        holdDownload(request, reply);
         const view = await complianceOf(signedInOf(request).companyId);
         return sendCsv(reply, 'compliance', deps.clock(), userLines(view.company.name, view));
       },
@@ -66,7 +74,10 @@ export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.get(
       '/api/operator/audit.csv',
       { schema: { summary: 'The audit trail as CSV', querystring: operatorAuditCsvQuery, response: { 200: csvDownload } } },
-      async (request, reply) => sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, request.query.companyId))),
+      async (request, reply) => {
+        holdDownload(request, reply);
+        return sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, request.query.companyId)));
+      },
     );
 
     api.get(
@@ -88,6 +99,7 @@ export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/operator/compliance.csv',
       { schema: { summary: 'MFA compliance as CSV (every company, or one with companyId)', querystring: complianceQuery, response: { 200: csvDownload } } },
       async (request, reply) => {
+        holdDownload(request, reply);
         const { companyId } = request.query;
         if (companyId !== undefined) {
           const view = await complianceOf(companyId);

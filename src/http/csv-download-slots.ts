@@ -1,0 +1,78 @@
+// How many CSV downloads (the audit trail, MFA compliance) may be in flight at once. A
+// download holds its rows in memory (a batch of up to 1,000 audit events, a whole
+// compliance report) until the client has read them, and a client that stops reading keeps
+// the response, and that memory, for as long as its connection stays open. Without a cap
+// one signed-in Master or API client could open downloads by the hundred and pin the
+// node's memory. So each person or API client may have DOWNLOADS_PER_ACTOR in flight, and
+// the node DOWNLOADS_PER_NODE in all (so many actors together, say one MSP's API clients,
+// still cannot); past either the request is refused at once with 429 and Retry-After,
+// before any query runs.
+//
+// A slot lives exactly as long as its response: Node emits 'close' on a ServerResponse once
+// it has been sent, and also when its connection closes first (a client that stops reading
+// and then goes away, a stream that fails part-way, a pipelined response still queued
+// behind another), so there is no path on which a slot outlives its response. The counts
+// are per process (one Gatehouse app per process), kept in memory: nothing to clean up.
+import type { FastifyReply } from 'fastify';
+import { GatehouseError } from '../errors.ts';
+import type { CoreDeps } from '../shared/deps.ts';
+
+export const DOWNLOADS_PER_ACTOR = 2;
+/** About 16 times the few MiB a stalled download holds: a bound the node can carry. */
+export const DOWNLOADS_PER_NODE = 16;
+/** When to try again: a refused download waits for another to end, which cannot be foretold. */
+const RETRY_AFTER_SECONDS = 5;
+
+/** Who a download counts against: a person (console) or an API client (/api/v1). */
+export type DownloadActor = { userId: string } | { apiClientId: string };
+
+const keyOf = (actor: DownloadActor) => ('userId' in actor ? `user:${actor.userId}` : `api_client:${actor.apiClientId}`);
+
+export class DownloadSlots {
+  readonly #byActor = new Map<string, number>();
+  #inFlight = 0;
+
+  /**
+   * Takes a slot for `actor` for as long as `reply`'s response lives, or throws 429
+   * (download.too_many_running, or download.server_busy) with Retry-After. Call it before
+   * the download's first query, so a refused request costs nothing.
+   */
+  hold(reply: FastifyReply, actor: DownloadActor): void {
+    const key = keyOf(actor);
+    const held = this.#byActor.get(key) ?? 0;
+    const refused = held >= DOWNLOADS_PER_ACTOR ? 'download.too_many_running' : this.#inFlight >= DOWNLOADS_PER_NODE ? 'download.server_busy' : undefined;
+    if (refused) {
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      throw new GatehouseError(refused);
+    }
+    this.#byActor.set(key, held + 1);
+    this.#inFlight += 1;
+
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#inFlight -= 1;
+      const left = (this.#byActor.get(key) ?? 1) - 1;
+      if (left > 0) this.#byActor.set(key, left);
+      else this.#byActor.delete(key);
+    };
+    const response = reply.raw;
+    response.once('close', release);
+    // A connection that closed before the handler ran has already emitted 'close'.
+    if (response.closed || response.destroyed) release();
+  }
+}
+
+// One set of slots per app, shared by the console's and the API's routes (both get the
+// same deps), without a global: two apps in one process (tests) count apart.
+const slotsOfApp = new WeakMap<CoreDeps, DownloadSlots>();
+
+export function downloadSlotsOf(deps: CoreDeps): DownloadSlots {
+  let slots = slotsOfApp.get(deps);
+  if (!slots) {
+    slots = new DownloadSlots();
+    slotsOfApp.set(deps, slots);
+  }
+  return slots;
+}
