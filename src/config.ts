@@ -34,6 +34,7 @@ const envSchema = z.object({
   GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR: positiveInt.max(1_000_000).default(10),
   GATEHOUSE_API_RATE_LIMIT: positiveInt.max(1_000_000).default(600),
   GATEHOUSE_REQUEST_TIMEOUT_SECONDS: positiveInt.max(3600).default(30),
+  GATEHOUSE_DOWNLOAD_STALL_SECONDS: positiveInt.max(3600).default(60),
   GATEHOUSE_TRUST_PROXY: z.string().default(''),
   GATEHOUSE_SSO_PRIVATE_NETWORKS: z.string().optional(),
   GATEHOUSE_MODULE_PRIVATE_NETWORKS: z.string().optional(),
@@ -75,6 +76,8 @@ export type Config = Readonly<{
   apiRateLimit: number;
   /** A request's headers and body must have arrived within this (slow clients, below). */
   requestTimeoutMs: number;
+  /** A CSV download whose client takes nothing for this long is cut off (src/http/csv-download-slots.ts). */
+  downloadStallMs: number;
   /** Which proxies may say who the client is (X-Forwarded-For); see docs/CONFIG.md. */
   trustProxy: ProxyTrust;
   /**
@@ -148,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accountRequestsPerHour: e.GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR,
     apiRateLimit: e.GATEHOUSE_API_RATE_LIMIT,
     requestTimeoutMs: e.GATEHOUSE_REQUEST_TIMEOUT_SECONDS * 1000,
+    downloadStallMs: e.GATEHOUSE_DOWNLOAD_STALL_SECONDS * 1000,
     trustProxy,
     ssoPrivateNetworks,
     modulePrivateNetworks,

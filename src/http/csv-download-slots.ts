@@ -13,6 +13,13 @@
 // and then goes away, a stream that fails part-way, a pipelined response still queued
 // behind another), so there is no path on which a slot outlives its response. The counts
 // are per process (one Gatehouse app per process), kept in memory: nothing to clean up.
+//
+// A client that stops reading would hold its slots, and its share of the node's, for as
+// long as it keeps the connection open: eight such actors would close downloads to
+// everyone. So a download that is waiting for its client to take more (its response's
+// buffers full, writableNeedDrain) and sees no 'drain' for GATEHOUSE_DOWNLOAD_STALL_SECONDS
+// is cut off. A slow reader drains now and then and goes on; the wait for the database
+// before the first byte is not a stall.
 import type { FastifyReply } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
@@ -31,6 +38,11 @@ const keyOf = (actor: DownloadActor) => ('userId' in actor ? `user:${actor.userI
 export class DownloadSlots {
   readonly #byActor = new Map<string, number>();
   #inFlight = 0;
+  readonly #stallMs: number;
+
+  constructor(stallMs: number) {
+    this.#stallMs = stallMs;
+  }
 
   /**
    * Takes a slot for `actor` for as long as `reply`'s response lives, or throws 429
@@ -48,16 +60,28 @@ export class DownloadSlots {
     this.#byActor.set(key, held + 1);
     this.#inFlight += 1;
 
+    const response = reply.raw;
+    let drains = 0;
+    let drainsSeen = 0;
+    const drained = () => (drains += 1);
+    response.on('drain', drained);
+    const watchdog = setInterval(() => {
+      if (response.writableNeedDrain && drains === drainsSeen) response.destroy();
+      drainsSeen = drains;
+    }, this.#stallMs);
+    watchdog.unref();
+
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
+      clearInterval(watchdog);
+      response.off('drain', drained);
       this.#inFlight -= 1;
       const left = (this.#byActor.get(key) ?? 1) - 1;
       if (left > 0) this.#byActor.set(key, left);
       else this.#byActor.delete(key);
     };
-    const response = reply.raw;
     response.once('close', release);
     // A connection that closed before the handler ran has already emitted 'close'.
     if (response.closed || response.destroyed) release();
@@ -71,7 +95,7 @@ const slotsOfApp = new WeakMap<CoreDeps, DownloadSlots>();
 export function downloadSlotsOf(deps: CoreDeps): DownloadSlots {
   let slots = slotsOfApp.get(deps);
   if (!slots) {
-    slots = new DownloadSlots();
+    slots = new DownloadSlots(deps.config.downloadStallMs);
     slotsOfApp.set(deps, slots);
   }
   return slots;
