@@ -1,7 +1,8 @@
 // Requests sent to a provider: a SAML AuthnRequest ID or an OIDC state, stored server
-// side, bound to the login flow (or the Master's test) that made it, and consumed once,
-// atomically, when the provider answers. Assertion ids already accepted are kept until
-// they expire, so a replayed assertion is refused even if it names no request.
+// side, bound to the login flow (one per flow) or the Master's test that made it, and
+// consumed once, atomically, when the provider answers. Assertion ids already accepted
+// are kept until they expire, so a replayed assertion is refused even if it names no
+// request.
 import type { Queryable } from '../storage/index.ts';
 import type { SsoRequestsTable } from '../storage/schema.ts';
 import { sweepPacer } from '../storage/sweep-pacer.ts';
@@ -13,6 +14,15 @@ export type SsoRequest = SsoRequestsTable;
 
 const sweepDue = sweepPacer();
 
+/**
+ * Stores a request to the provider. A login flow holds one at most: its new request is
+ * written over its earlier one (pending, used or expired) in this one statement, on the
+ * unique (company_id, flow_hash) of migration 0021, so the request the flow made before
+ * answers nothing from then on. "Forget the earlier, then add" was two statements, and
+ * Continues racing for one flow each added theirs. Whichever of racing Continues writes
+ * last is the flow's request, as a repeated Continue's is; a Test sign-in (no flow) is a
+ * row of its own.
+ */
 export async function saveRequest(db: Queryable, row: Omit<SsoRequest, 'used_at' | 'result' | 'expires_at' | 'created_at'>, now: number) {
   // Expired requests and assertion ids are only clutter: swept on the way, once a minute.
   if (sweepDue(now)) {
@@ -22,15 +32,24 @@ export async function saveRequest(db: Queryable, row: Omit<SsoRequest, 'used_at'
   await db
     .insertInto('sso_requests')
     .values({ ...row, used_at: null, result: null, expires_at: now + REQUEST_TTL_MS, created_at: now })
+    .onConflict((oc) =>
+      oc.columns(['company_id', 'flow_hash']).doUpdateSet((eb) => ({
+        id: eb.ref('excluded.id'),
+        provider_id: eb.ref('excluded.provider_id'),
+        purpose: eb.ref('excluded.purpose'),
+        session_hash: eb.ref('excluded.session_hash'),
+        nonce: eb.ref('excluded.nonce'),
+        code_verifier: eb.ref('excluded.code_verifier'),
+        result: eb.ref('excluded.result'),
+        expires_at: eb.ref('excluded.expires_at'),
+        used_at: eb.ref('excluded.used_at'),
+        created_at: eb.ref('excluded.created_at'),
+      })),
+    )
     .execute();
 }
 
 /** The request an answer claims to respond to, unconsumed and unexpired (not consumed yet). */
-/** A login flow's requests to the provider so far, forgotten before its next: one pending request per flow, at most. */
-export async function forgetEarlierRequests(db: Queryable, companyId: string, flowHash: string) {
-  await db.deleteFrom('sso_requests').where('company_id', '=', companyId).where('purpose', '=', 'login').where('flow_hash', '=', flowHash).execute();
-}
-
 export async function pendingRequest(db: Queryable, companyId: string, id: string, now: number) {
   return db
     .selectFrom('sso_requests')

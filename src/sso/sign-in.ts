@@ -17,7 +17,7 @@ import { changeUserEmail, createUser, findUserByUsername, type UserRow } from '.
 import { oidcIdentity, samlIdentity, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
 import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
-import { consumeRequest, forgetEarlierRequests, pendingRequest, rememberAssertion, saveRequest, storeTestResult, type SsoRequest } from './requests.ts';
+import { consumeRequest, pendingRequest, rememberAssertion, saveRequest, storeTestResult, type SsoRequest } from './requests.ts';
 import { claimedInResponseTo, newSamlRequestId, samlAuthorization, verifySamlResponse } from './saml.ts';
 import { serviceProviderUrls } from './urls.ts';
 import { replaceMembershipsByGroupNames } from '../groups/index.ts';
@@ -60,8 +60,10 @@ async function sendToProvider(deps: CoreDeps, provider: ProviderRow, why: Purpos
 /**
  * "Continue": the login flow at the 'sso' step goes to the company's provider. Anyone who
  * named the company has such a flow, so a client network may start only so many requests,
- * and a flow keeps only its latest: the request it made before is forgotten (an answer to
- * it is refused as answering no pending request).
+ * and a flow keeps only its latest: the request it made before is written over, in the
+ * one statement that stores the new one (saveRequest), so Continues racing for one flow
+ * leave it one request too. An answer to one written over is refused as answering no
+ * pending request; the browser's Continue again (after the back button) starts afresh.
  */
 export async function startSsoLogin(deps: CoreDeps, flowToken: string | undefined, meta: RequestMeta) {
   const flow = await flowAwaitingProvider(deps, flowToken);
@@ -70,7 +72,6 @@ export async function startSsoLogin(deps: CoreDeps, flowToken: string | undefine
   const provider = await getProvider(deps.db, flow.company_id, on.id);
   if (!provider) throw new GatehouseError('sso.not_offered');
   await requireAnonymousWrite(deps.db, 'ssoStarts', meta.ip, deps.clock());
-  await forgetEarlierRequests(deps.db, flow.company_id, flow.id_hash);
   const { redirectTo } = await sendToProvider(deps, provider, { purpose: 'login', flowHash: flow.id_hash });
   return { redirectTo };
 }

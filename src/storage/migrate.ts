@@ -22,6 +22,7 @@ import * as attemptHolds from './migrations/0017_attempt_holds.ts';
 import * as rateCaps from './migrations/0018_rate_caps.ts';
 import * as hashedProviderIds from './migrations/0019_hashed_provider_ids.ts';
 import * as savedFormKeys from './migrations/0020_saved_form_keys.ts';
+import * as oneSsoRequestPerFlow from './migrations/0021_one_sso_request_per_flow.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -44,6 +45,7 @@ export const migrations: Record<string, Migration> = {
   '0018_rate_caps': rateCaps,
   '0019_hashed_provider_ids': hashedProviderIds,
   '0020_saved_form_keys': savedFormKeys,
+  '0021_one_sso_request_per_flow': oneSsoRequestPerFlow,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
