@@ -5,6 +5,7 @@ export {
   CLIENT_ID_PREFIX,
   createApiClient,
   deleteApiClient,
+  endSecretHolds,
   findLiveApiClient,
   listApiClients,
   MAX_EXPIRY_DAYS,
@@ -17,4 +18,5 @@ export {
 } from './store.ts';
 export { credentialTag, reachCompany, stillHoldsSecret, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
 export { apiClientMetadata } from './oidc-client.ts';
+export { createApiClientWithProof, rotateApiClientSecretWithProof } from './proved.ts';
 export { IDEMPOTENCY_WINDOW_MS, runOnce, type StoredAnswer } from './idempotency.ts';

@@ -106,14 +106,19 @@ async function audit(db: Queryable, now: number, row: ApiClientRow, action: stri
   });
 }
 
-/** A new client and its secret, shown this once. */
+/** A new client and its secret, shown this once (the shell's way: no proof, see proved.ts). */
 export async function createApiClient(deps: CoreDeps, input: ApiClientInput, by: ChangedBy) {
+  return deps.db.transaction().execute((tx) => createApiClientIn(tx, deps, input, by));
+}
+
+/** createApiClient in a transaction the caller holds (one that spent a proof: proved.ts). */
+export async function createApiClientIn(tx: Queryable, deps: CoreDeps, input: ApiClientInput, by: ChangedBy) {
   const now = deps.clock();
   const name = checkName(input.name);
   const scopes = checkScopes(input.scopes, input.companyId !== null);
   const expiresAt = checkExpiry(input.expiresInDays, now);
   const clientSecret = newSecret();
-  const row = await deps.db.transaction().execute(async (tx) => {
+  const row = await (async () => {
     if (input.companyId !== null) {
       // Not for the platform company: its users are the operators, whom only the shell adds.
       const company = await tx.selectFrom('companies').select('id').where('id', '=', input.companyId).where('is_platform', '=', 0).executeTakeFirst();
@@ -131,6 +136,7 @@ export async function createApiClient(deps: CoreDeps, input: ApiClientInput, by:
         expires_at: expiresAt,
         created_by: by.actorId,
         secret_holder: by.actorId,
+        hold_ended_at: null,
         created_at: now,
         last_used_at: null,
         deleted_at: null,
@@ -139,7 +145,7 @@ export async function createApiClient(deps: CoreDeps, input: ApiClientInput, by:
       .executeTakeFirstOrThrow();
     await audit(tx, now, created, 'api_client.created', by, { scopes, expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() });
     return created;
-  });
+  })();
   return { client: viewOf(row), clientSecret };
 }
 
@@ -174,13 +180,19 @@ async function liveRow(db: Queryable, reach: Reach, clientId: string) {
 
 /** A new secret, shown this once; the old one, and every token got with it, stop working at once. */
 export async function rotateApiClientSecret(deps: CoreDeps, reach: Reach, clientId: string, by: ChangedBy) {
+  return deps.db.transaction().execute((tx) => rotateApiClientSecretIn(tx, deps, reach, clientId, by));
+}
+
+/** rotateApiClientSecret in a transaction the caller holds (one that spent a proof: proved.ts). */
+export async function rotateApiClientSecretIn(tx: Queryable, deps: CoreDeps, reach: Reach, clientId: string, by: ChangedBy) {
   const clientSecret = newSecret();
-  const row = await deps.db.transaction().execute(async (tx) => {
+  const row = await (async () => {
     const now = deps.clock();
     const found = await liveRow(tx, reach, clientId);
     const updated = await tx
       .updateTable('api_clients')
-      .set({ secret_hash: keyedHash(secretKeyOf(deps), clientSecret), secret_holder: by.actorId })
+      // The rotator takes the secret over, and with it a hold that had ended (endSecretHolds).
+      .set({ secret_hash: keyedHash(secretKeyOf(deps), clientSecret), secret_holder: by.actorId, hold_ended_at: null })
       .where('id', '=', found.id)
       .where('deleted_at', 'is', null)
       .returningAll()
@@ -193,7 +205,7 @@ export async function rotateApiClientSecret(deps: CoreDeps, reach: Reach, client
     const withdrawn = await withdrawApprovals(tx, now, { apiClientId: found.id }, 'api_client.secret_rotated', withdrawnBy(by));
     await audit(tx, now, updated, 'api_client.secret_rotated', by, withdrawn.length > 0 ? { approvalsWithdrawn: withdrawn } : {});
     return updated;
-  });
+  })();
   return { client: viewOf(row), clientSecret };
 }
 
@@ -219,13 +231,10 @@ export async function deleteApiClient(deps: CoreDeps, reach: Reach, clientId: st
 }
 
 /**
- * Whoever holds a client's secret may still hold it: the command line (`cli`, no person),
- * or a person who is still an active Master of the client's company, or an operator. A
- * client's secret gives a Master's rights, so a Master demoted, deactivated or deleted
- * does not keep them through the secret they took away (as an identity provider's API
- * tokens end with the admin who made them); a Master rotating the secret takes it over.
+ * Whoever holds a client's secret qualifies to hold it now: the command line (`cli`, no
+ * person), or a person who is still an active Master of the client's company, or an operator.
  */
-const holderMayHold = (eb: ExpressionBuilder<Database, 'api_clients'>) =>
+const holderQualifies = (eb: ExpressionBuilder<Database, 'api_clients'>) =>
   eb.or([
     eb('api_clients.secret_holder', 'is', null),
     eb('api_clients.secret_holder', '=', 'cli'),
@@ -240,6 +249,37 @@ const holderMayHold = (eb: ExpressionBuilder<Database, 'api_clients'>) =>
         .where((inner) => inner.or([inner('holder_company.is_platform', '=', 1), inner('holder.company_id', '=', inner.ref('api_clients.company_id'))])),
     ),
   ]);
+
+/**
+ * Whoever holds a client's secret may still hold it: they qualify (holderQualifies), and
+ * their hold never ended since they set the secret. A client's secret gives a Master's
+ * rights, so a Master demoted, deactivated or deleted does not keep them through the
+ * secret they took away (as an identity provider's API tokens end with the admin who made
+ * them). Nor do they get them back by being made a Master again or reactivated: the end
+ * is recorded when it happens (endSecretHolds), and only a rotation clears it, the
+ * rotator taking the secret over.
+ */
+const holderMayHold = (eb: ExpressionBuilder<Database, 'api_clients'>) => eb.and([eb('api_clients.hold_ended_at', 'is', null), holderQualifies(eb)]);
+
+/**
+ * Records, at the moment it happens, that `userId` may no longer hold the secrets they
+ * hold: called in the transaction of every change that can take that away (a role
+ * change, a deactivation, a deletion: src/users/roles.ts, lifecycle.ts), after the change.
+ * Marks only the clients whose holder no longer qualifies, so a change that leaves them a
+ * Master (a promotion) marks nothing. Returns the client ids marked.
+ */
+export async function endSecretHolds(tx: Queryable, now: number, userId: string): Promise<string[]> {
+  const ended = await tx
+    .updateTable('api_clients')
+    .set({ hold_ended_at: now })
+    .where('secret_holder', '=', userId)
+    .where('hold_ended_at', 'is', null)
+    .where('deleted_at', 'is', null)
+    .where((eb) => eb.not(holderQualifies(eb)))
+    .returning('client_id')
+    .execute();
+  return ended.map((row) => row.client_id);
+}
 
 /**
  * A client that still stands: not deleted, not expired, its secret held by someone who

@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { apiScopeNames } from './api-v1.ts';
 import { maybeTime, time } from './common.ts';
-import { text } from './fields.ts';
+import { password, text, totpCode } from './fields.ts';
+import { authenticationResponse } from './security-keys.ts';
 
 export const MAX_API_CLIENT_EXPIRY_DAYS = 3650;
 
@@ -48,7 +49,24 @@ const clientFields = {
     .max(MAX_API_CLIENT_EXPIRY_DAYS, `Expiry is at most ${MAX_API_CLIENT_EXPIRY_DAYS} days.`)
     .optional(),
 };
+/**
+ * Proof before a secret is handed out (a create or a rotate), as for new recovery codes
+ * (reauthProof in my-account.ts): the password and a current code, or a passkey or security
+ * key's answer to POST /api/me/reauth/key-options (with the password, unless the key
+ * verified its user). A secret gives a Master's rights without any second factor, so a
+ * borrowed session alone must not be able to take one away.
+ */
+const proofFields = { password: password().optional(), code: totpCode.optional(), key: authenticationResponse.optional() };
+const proofGiven = (proof: { code?: string | undefined; key?: unknown }, ctx: z.RefinementCtx) => {
+  if (proof.key) return;
+  if (proof.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'Enter the 6-digit code.' });
+};
+
 /** A Master's client is always for their own company. */
-export const companyApiClientBody = z.object(clientFields);
+export const companyApiClientBody = z.object({ ...clientFields, ...proofFields }).superRefine(proofGiven);
 /** An operator's: a platform client (companyId null or absent), or one for the company named. */
-export const operatorApiClientBody = z.object({ ...clientFields, companyId: z.uuid({ error: 'Not a company id.' }).nullable().optional() });
+export const operatorApiClientBody = z
+  .object({ ...clientFields, companyId: z.uuid({ error: 'Not a company id.' }).nullable().optional(), ...proofFields })
+  .superRefine(proofGiven);
+/** A rotate hands out a new secret: the same proof as a create. */
+export const apiClientRotateBody = z.object(proofFields).superRefine(proofGiven);

@@ -162,6 +162,18 @@ const SECURITY_CHANGES = {
     subject: 'New Gatehouse recovery codes were made',
     signedOut: false,
   },
+  // A client's secret acts with a Master's rights, without a second factor, and outlives
+  // every session: one taken with a borrowed session is worth telling the owner of.
+  api_client_created: {
+    what: 'An API client was created with this account, and its secret shown. The secret acts for the company with the scopes chosen until the client is deleted or its secret rotated.',
+    subject: 'An API client was created with your Gatehouse account',
+    signedOut: false,
+  },
+  api_client_secret_rotated: {
+    what: "An API client's secret was rotated with this account, and the new secret shown. It acts for the company with the client's scopes until the client is deleted or its secret rotated again.",
+    subject: "An API client's secret was rotated with your Gatehouse account",
+    signedOut: false,
+  },
 } as const;
 
 export type SecurityChange = keyof typeof SECURITY_CHANGES;

@@ -23,6 +23,7 @@ import * as rateCaps from './migrations/0018_rate_caps.ts';
 import * as hashedProviderIds from './migrations/0019_hashed_provider_ids.ts';
 import * as savedFormKeys from './migrations/0020_saved_form_keys.ts';
 import * as oneSsoRequestPerFlow from './migrations/0021_one_sso_request_per_flow.ts';
+import * as apiClientHoldEnded from './migrations/0022_api_client_hold_ended.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -46,6 +47,7 @@ export const migrations: Record<string, Migration> = {
   '0019_hashed_provider_ids': hashedProviderIds,
   '0020_saved_form_keys': savedFormKeys,
   '0021_one_sso_request_per_flow': oneSsoRequestPerFlow,
+  '0022_api_client_hold_ended': apiClientHoldEnded,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

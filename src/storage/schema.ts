@@ -228,6 +228,12 @@ export interface ApiClientsTable {
   created_by: string;
   /** Who last set the secret (created or rotated it): the person who holds the client's power. */
   secret_holder: string | null;
+  /**
+   * When the holder stopped being allowed to hold the secret (demoted, deactivated,
+   * deleted): the client stays stopped from then on, whatever becomes of the holder, until
+   * a rotation clears it (src/api-clients/store.ts, endSecretHolds).
+   */
+  hold_ended_at: number | null;
   created_at: number;
   last_used_at: number | null;
   deleted_at: number | null;

@@ -30,12 +30,20 @@ export type AccessEndReason =
 
 /** Everything of one user: deactivation, deletion, password change or reset, 2FA reset, suspension, sign out everywhere. */
 export async function endUserAccess(db: Queryable, now: number, companyId: string, userId: string, reason: AccessEndReason): Promise<void> {
-  await endAllSessions(db, companyId, userId);
-  await revokePendingEmailChanges(db, companyId, userId, now);
+  // What mints sessions ends before the sessions. A login consumes its flow (a DELETE of
+  // the flow's row) in the transaction that inserts its session. On PostgreSQL, under READ
+  // COMMITTED, deleting the user's flows first either takes a flow before the login does
+  // (the login then finds it gone and makes no session) or waits for the login that holds
+  // its row to commit; the DELETE of sessions, a later statement, then sees that login's
+  // session and ends it. In the other order a login committing between the two deletes
+  // kept its session after "sign out everywhere" (or a password change, a deactivation)
+  // had committed: an order no serial run allows.
   await endUnfinishedLogins(db, companyId, userId);
   // A key ceremony in progress (adding a key, proving with one) ends with the access it
   // was started under, rather than outliving it until the challenge expires.
   await deleteUserChallenges(db, companyId, userId);
+  await endAllSessions(db, companyId, userId);
+  await revokePendingEmailChanges(db, companyId, userId, now);
   await endModuleAccess(db, now, { companyId, userId }, reason);
 }
 

@@ -1,6 +1,7 @@
 // Deactivate, reactivate, delete and unlock. Deactivation and deletion end the user's
 // access (sessions, unfinished logins, module tokens) and their emailed links in the
 // same transaction, so a deactivated user cannot finish a Sign Up or a password reset.
+import { endSecretHolds } from '../api-clients/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { deleteRecoveryCodes } from '../credentials/index.ts';
 import { deleteAllCredentials, deleteUserChallenges } from '../webauthn/index.ts';
@@ -33,6 +34,8 @@ export async function deactivateUser(deps: CoreDeps, actor: Actor, userId: strin
     await auditAdminAction(tx, now, actor, target, 'user.deactivated', meta);
     // A deactivated Master asks nothing any more, nor through a client whose secret they hold.
     await withdrawApprovals(tx, now, { companyId: actor.companyId, userId: target.id }, 'user.deactivated', withdrawnByActor(actor, meta));
+    // Nor do the client secrets they hold work again if they are reactivated.
+    await endSecretHolds(tx, now, target.id);
   });
 }
 
@@ -84,8 +87,8 @@ const BELONGINGS: readonly Belonging[] = [
  * - invitation_mail.inviter_id: the company's invitation quota for the week.
  * - users.invited_by of the people they invited: shown as null (inviter deleted).
  * - api_clients.created_by, .secret_holder: a client whose secret they held stops at once
- *   (holderMayHold, src/api-clients/store.ts) until a Master rotates the secret; the row
- *   stays for the trail, as a deleted client's does.
+ *   (holderMayHold, endSecretHolds: src/api-clients/store.ts) until a Master rotates the
+ *   secret; the row stays for the trail, as a deleted client's does.
  * - backchannel_outbox.account_id: the logout notices this deletion owes to modules.
  * - account_requests.decided_by: the operator who decided, on the platform's record.
  */
@@ -109,6 +112,8 @@ export async function deleteUser(deps: CoreDeps, actor: Actor, userId: string, m
     await auditAdminAction(tx, now, actor, target, 'user.deleted', meta, { email: target.email, role: target.role });
     // After the row is gone, so the rule (requesterMayAsk) sees them gone.
     await withdrawApprovals(tx, now, { companyId, userId: target.id }, 'user.deleted', withdrawnByActor(actor, meta));
+    // A deleted holder's secrets stay stopped until a rotation, as a demoted one's do.
+    await endSecretHolds(tx, now, target.id);
   });
 }
 

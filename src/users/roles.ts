@@ -1,6 +1,7 @@
 // Roles: Masters make other users Masters or Users; only the Root Master hands on the
 // Root Master role, to an active user who has set up 2FA, and becomes a Master. The
 // database allows one Root Master per company, so the demotion runs first.
+import { endSecretHolds } from '../api-clients/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
@@ -23,6 +24,8 @@ export async function changeRole(
     await auditAdminAction(tx, now, actor, target, 'user.role_changed', meta, { from: target.role, to: role });
     // A Master made a User asks nothing any more, nor through a client whose secret they hold.
     await withdrawApprovals(tx, now, { companyId: actor.companyId, userId: target.id }, 'user.role_changed', withdrawnByActor(actor, meta));
+    // Nor do the client secrets they hold work again if they are made a Master later.
+    await endSecretHolds(tx, now, target.id);
   });
 }
 

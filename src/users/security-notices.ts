@@ -1,5 +1,6 @@
 // The mail that tells a user of a security change to their own account (a password
-// changed or reset, 2FA reset, a key added or removed, new recovery codes), so a change
+// changed or reset, 2FA reset, a key added or removed, new recovery codes, an API client's
+// secret handed out to them), so a change
 // made by whoever borrowed a session reaches the owner's mailbox. Queued in the change's
 // transaction: it goes exactly when the change commits.
 import { enqueueMail, securityNoticeEmail, type SecurityChange } from '../mail/index.ts';

@@ -1,12 +1,13 @@
 // A Master creates an API client in the Company page, sees its secret once, and a tool
 // (this test, from Node) exchanges it for a token at /oidc/token and reads the company's
 // users under /api/v1; then the Master rotates the secret (the old one and its token stop)
-// and deletes the client (the token endpoint refuses it). Over https with a throwaway
+// and deletes the client (the token endpoint refuses it). Creating and rotating each ask
+// for the password and a fresh code first (the Confirm-it-is-you dialog); deleting does not. Over https with a throwaway
 // certificate, as in invite.test.ts. Screenshots go to test-output/screenshots/api-clients-<engine>/.
 //
 // Needs the web app built (npx node scripts/build-web.ts) and Debian's chromium. Chromium
-// only unless GATEHOUSE_E2E_BROWSERS names others. Real time: the Master's login waits for
-// a TOTP step after the one used when the helpers enrolled them (up to 30 s).
+// only unless GATEHOUSE_E2E_BROWSERS names others. Real time: the Master's login, and each
+// proof after it, waits for a TOTP step after the one used before (up to 30 s each).
 //
 //   npx node --test test/e2e/api-clients.test.ts
 import assert from 'node:assert/strict';
@@ -15,11 +16,11 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { callApi, requestToken, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
-import { ACME_REQUEST } from '../helpers/journey.ts';
+import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { type TestServer } from '../helpers/server.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
-import { enterFreshCode, identifyAndPassword } from './login-page.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep, type Shot } from './support.ts';
+import { identifyAndPassword } from './login-page.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, totpStep, type Shot } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
@@ -50,13 +51,26 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
   });
 }
 
+/** The Confirm-it-is-you dialog: the password and a code of a step after `usedStep`; returns the step used. */
+async function prove(page: BrowserPage, secret: string, usedStep: number, confirm: string): Promise<number> {
+  await page.fill('Password', STRONG_PASSWORD);
+  const { code, step } = await freshCode(secret, usedStep + 1);
+  await page.fill('Authentication Code', code);
+  await page.click(confirm);
+  return step;
+}
+
 async function manageApiClient(server: TestServer, company: SignedInCompany, enrolledStep: number, page: BrowserPage, shot: Shot) {
   const users = `/api/v1/companies/${company.companyId}/users`;
 
   // The Master logs in and opens Company, API Clients.
   await page.goto(`${server.baseUrl}/login`);
   await identifyAndPassword(page, { username: company.root.username, companyName: company.companyName });
-  await enterFreshCode(page, company.root.totpSecret, enrolledStep);
+  await page.waitForText('Two-Factor Authentication');
+  const login = await freshCode(company.root.totpSecret, enrolledStep + 1);
+  await page.fill('Authentication Code', login.code);
+  await page.click('Verify');
+  let usedStep = login.step;
   await page.waitForPath('/');
   await page.click('Company', 'link');
   await page.waitForPath('/company');
@@ -72,6 +86,10 @@ async function manageApiClient(server: TestServer, company: SignedInCompany, enr
   await page.clickText('users:read');
   await shot('new-api-client');
   await page.click('Create API Client');
+  // Confirm it is you: the password and a code of a later step than the login's.
+  await page.waitForText('Its secret acts with the scopes you chose');
+  await shot('confirm-create');
+  usedStep = await prove(page, company.root.totpSecret, usedStep, 'Create API Client');
   // Waited for as values, not only as the dialog's warning: on a loaded machine the page's
   // text was once read with the warning drawn and the values not yet.
   await page.waitForText(SHOWN_ONCE);
@@ -96,7 +114,7 @@ async function manageApiClient(server: TestServer, company: SignedInCompany, enr
   // Rotate Secret: asked first, then the new secret once; the old one and its token stop.
   await page.click(`Rotate Secret for ${CLIENT_NAME}`);
   await page.waitForText('Issue a new client secret');
-  await page.click('Rotate Secret');
+  await prove(page, company.root.totpSecret, usedStep, 'Rotate Secret');
   await page.waitForText(SHOWN_ONCE);
   const rotated = await page.waitForText(SECRET);
   const fresh = SECRET.exec(rotated)?.[0];

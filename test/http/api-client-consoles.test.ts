@@ -4,28 +4,31 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { callApi, requestToken, tokenFor } from '../helpers/api-clients.ts';
-import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, dbOf, invitedMember, type SignedInCompany } from '../helpers/company-admin.ts';
 import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
+import { signedInOperator } from '../helpers/journey.ts';
+import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 for (const engine of await enginesUnderTest()) describe(`API clients in the consoles (${engine})`, () => {
   let server: TestServer;
   let operator: Agent;
+  let operatorSecret: string;
   let a: SignedInCompany;
   let b: SignedInCompany;
   const usersOf = (companyId: string) => `/api/v1/companies/${companyId}/users`;
 
   before(async () => {
     server = await startTestServer({ engine });
-    operator = await operatorAgent(server);
+    ({ agent: operator, totpSecret: operatorSecret } = await signedInOperator(server));
     a = await companyWithRootMaster(server, operator, 'Alpha Support', 'root@alpha.test');
     b = await companyWithRootMaster(server, operator, 'Beta Systems', 'root@beta.test');
   });
   after(() => server.close());
 
   test("a Master creates, lists, rotates and deletes their company's clients", async () => {
-    const created = await a.root.agent.post('/api/company/api-clients', { name: 'PSA sync', scopes: ['users:read'], expiresInDays: 30 });
+    const created = await a.root.agent.post('/api/company/api-clients', { name: 'PSA sync', scopes: ['users:read'], expiresInDays: 30, ...proofOf(server, a.root) });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const { client, clientSecret } = created.body;
     assert.equal(client.companyId, a.companyId);
@@ -38,7 +41,7 @@ for (const engine of await enginesUnderTest()) describe(`API clients in the cons
     assert.ok(!JSON.stringify(listed.body).includes(clientSecret), 'the secret is never listed');
     assert.deepEqual((await b.root.agent.get('/api/company/api-clients')).body.clients, []);
 
-    const rotated = await a.root.agent.post(`/api/company/api-clients/${client.clientId}/rotate`);
+    const rotated = await a.root.agent.post(`/api/company/api-clients/${client.clientId}/rotate`, proofOf(server, a.root));
     assert.equal(rotated.status, 200);
     assert.equal((await callApi(server, usersOf(a.companyId), token)).status, 401);
     const fresh = await tokenFor(server, client.clientId, rotated.body.clientSecret);
@@ -65,7 +68,7 @@ for (const engine of await enginesUnderTest()) describe(`API clients in the cons
     ];
     for (const [ending, end] of endings) {
       const mia = await invitedMember(server, a, root, { username: `mia-${ending}`, role: 'master' });
-      const made = await mia.agent.post('/api/company/api-clients', { name: `Mia's sync (${ending})`, scopes: ['users:read', 'users:write'] });
+      const made = await mia.agent.post('/api/company/api-clients', { name: `Mia's sync (${ending})`, scopes: ['users:read', 'users:write'], ...proofOf(server, mia) });
       assert.equal(made.status, 201, JSON.stringify(made.body));
       const { client, clientSecret } = made.body;
       const token = await tokenFor(server, client.clientId, clientSecret);
@@ -81,7 +84,7 @@ for (const engine of await enginesUnderTest()) describe(`API clients in the cons
       assert.equal((await listed(client.clientId)).holderLeft, true, ending);
 
       // The Root Master rotates the secret and holds it from now on.
-      const rotated = await root.post(`/api/company/api-clients/${client.clientId}/rotate`);
+      const rotated = await root.post(`/api/company/api-clients/${client.clientId}/rotate`, proofOf(server, a.root));
       assert.equal(rotated.status, 200);
       assert.equal(rotated.body.client.holderLeft, false);
       assert.equal((await callApi(server, usersOf(a.companyId), await tokenFor(server, client.clientId, rotated.body.clientSecret))).status, 200, ending);
@@ -90,14 +93,16 @@ for (const engine of await enginesUnderTest()) describe(`API clients in the cons
   });
 
   test("a Master cannot give a platform scope, nor touch another company's client", async () => {
-    const platform = await a.root.agent.post('/api/company/api-clients', { name: 'Too much', scopes: ['users:read', 'companies:write'] });
+    const platform = await a.root.agent.post('/api/company/api-clients', { name: 'Too much', scopes: ['users:read', 'companies:write'], ...proofOf(server, a.root) });
     assert.equal(platform.status, 400);
     assert.match(platform.body.error.fields.scopes, /companies:write is for platform API clients only/);
-    const theirs = await b.root.agent.post('/api/company/api-clients', { name: 'Beta sync', scopes: ['users:read'] });
+    const theirs = await b.root.agent.post('/api/company/api-clients', { name: 'Beta sync', scopes: ['users:read'], ...proofOf(server, b.root) });
     const { clientId } = theirs.body.client;
     for (const action of ['rotate', 'delete']) {
-      const answer = await a.root.agent.post(`/api/company/api-clients/${clientId}/${action}`);
-      const unknown = await a.root.agent.post(`/api/company/api-clients/ghapi_AAAAAAAAAAAAAAAAAAAAAA/${action}`);
+      // With proof (a rotate asks for it): the answer is "not found" all the same.
+      const proof = () => (action === 'rotate' ? proofOf(server, a.root) : undefined);
+      const answer = await a.root.agent.post(`/api/company/api-clients/${clientId}/${action}`, proof());
+      const unknown = await a.root.agent.post(`/api/company/api-clients/ghapi_AAAAAAAAAAAAAAAAAAAAAA/${action}`, proof());
       assert.equal(answer.status, 404, action);
       assert.deepEqual(answer.body, unknown.body);
     }
@@ -105,12 +110,12 @@ for (const engine of await enginesUnderTest()) describe(`API clients in the cons
   });
 
   test('an operator creates platform clients and clients for a company, and manages every one', async () => {
-    const platform = await operator.post('/api/operator/api-clients', { name: 'Onboarding', scopes: ['companies:read', 'users:read'] });
+    const platform = await operator.post('/api/operator/api-clients', { name: 'Onboarding', scopes: ['companies:read', 'users:read'], ...proofOf(server, { totpSecret: operatorSecret }) });
     assert.equal(platform.status, 201, JSON.stringify(platform.body));
     assert.equal(platform.body.client.companyId, null);
-    const forB = await operator.post('/api/operator/api-clients', { name: 'Beta report', scopes: ['audit:read'], companyId: b.companyId });
+    const forB = await operator.post('/api/operator/api-clients', { name: 'Beta report', scopes: ['audit:read'], companyId: b.companyId, ...proofOf(server, { totpSecret: operatorSecret }) });
     assert.equal(forB.body.client.companyId, b.companyId);
-    const missing = await operator.post('/api/operator/api-clients', { name: 'Nobody', scopes: ['audit:read'], companyId: '5f0c2b1e-8d4a-4c3b-9e7f-1a2b3c4d5e6f' });
+    const missing = await operator.post('/api/operator/api-clients', { name: 'Nobody', scopes: ['audit:read'], companyId: '5f0c2b1e-8d4a-4c3b-9e7f-1a2b3c4d5e6f', ...proofOf(server, { totpSecret: operatorSecret }) });
     assert.equal(missing.status, 404);
     const all = (await operator.get('/api/operator/api-clients')).body.clients.map((c: { clientId: string }) => c.clientId);
     assert.ok(all.includes(platform.body.client.clientId) && all.includes(forB.body.client.clientId));

@@ -9,6 +9,7 @@ import { getPlatformCompany } from '../../src/companies/index.ts';
 import { apiClient, callApi, company, requestToken, sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { signedInOperator } from '../helpers/journey.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
+import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { storedTestModule } from '../helpers/oidc.ts';
 
@@ -168,7 +169,7 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
     assert.equal(eve, undefined);
     await assert.rejects(apiClient(server, { scopes: ['users:read', 'users:write'], companyId: platformCompany.id }), /Not found/);
     // Nor through the operators' console.
-    const made = await operator.agent.post('/api/operator/api-clients', { name: 'Operators sync', scopes: ['users:write'], companyId: platformCompany.id });
+    const made = await operator.agent.post('/api/operator/api-clients', { name: 'Operators sync', scopes: ['users:write'], companyId: platformCompany.id, ...proofOf(server, operator) });
     assert.equal(made.status, 404, JSON.stringify(made.body));
   });
 

@@ -13,6 +13,7 @@ import { companyWithRootMaster, dbOf, invitedMember, logInAgain, operatorAgent, 
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { logIn, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { storedTestModule } from '../helpers/oidc.ts';
+import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 interface Answer {
@@ -36,8 +37,8 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 on people's acc
     assert.equal(answer.body.code, code);
   };
   /** An API client made in the console by `master`, who then holds its secret; with a token. */
-  async function consoleClient(master: Agent, name: string, scopes: string[]) {
-    const created = await master.post('/api/company/api-clients', { name, scopes });
+  async function consoleClient(master: Person, name: string, scopes: string[]) {
+    const created = await master.agent.post('/api/company/api-clients', { name, scopes, ...proofOf(server, master) });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     return { clientId: created.body.client.clientId as string, token: await tokenFor(server, created.body.client.clientId, created.body.clientSecret) };
   }
@@ -65,8 +66,8 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 on people's acc
     other = await companyWithRootMaster(server, operator, 'Other Company', 'root@other.test');
     mia = await invitedMember(server, acme, acme.root.agent, { username: 'mia', role: 'master' });
     uma = await invitedMember(server, acme, acme.root.agent, { username: 'uma', role: 'user' });
-    client = await consoleClient(mia.agent, 'Offboarding script', ['users:read', 'users:write', 'mfa:reset', 'modules:read', 'modules:switch']);
-    narrow = (await consoleClient(acme.root.agent, 'Directory sync', ['users:read', 'users:write'])).token;
+    client = await consoleClient(mia, 'Offboarding script', ['users:read', 'users:write', 'mfa:reset', 'modules:read', 'modules:switch']);
+    narrow = (await consoleClient(acme.root, 'Directory sync', ['users:read', 'users:write'])).token;
   });
   after(() => server.close());
 
@@ -121,7 +122,7 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 on people's acc
   });
 
   test("rotating a client's secret makes the rotating Master its holder", async () => {
-    const rotated = await acme.root.agent.post(`/api/company/api-clients/${client.clientId}/rotate`);
+    const rotated = await acme.root.agent.post(`/api/company/api-clients/${client.clientId}/rotate`, proofOf(server, acme.root));
     assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
     client = { clientId: client.clientId, token: await tokenFor(server, client.clientId, rotated.body.clientSecret) };
 
@@ -142,12 +143,12 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 on people's acc
   test('a rotation withdraws what the client asked under its previous holder: who asked cannot approve it afterwards', async () => {
     assert.equal((await acme.root.agent.post('/api/company/policy', { twoPerson2faReset: true })).status, 200);
     try {
-      const mias = await consoleClient(mia.agent, 'Mia script', ['mfa:reset']);
+      const mias = await consoleClient(mia, 'Mia script', ['mfa:reset']);
       const asked = await send('POST', v1(`/users/${uma.id}/reset-2fa`), mias.token);
       assert.equal(asked.status, 202, JSON.stringify(asked.body));
       consoleRefused(await mia.agent.post(`/api/company/approvals/${asked.body.approvalId}/approve`), 403, 'approval.needs_second_master');
       // A routine rotation by another Master: the secret, and the bar, move to them.
-      assert.equal((await acme.root.agent.post(`/api/company/api-clients/${mias.clientId}/rotate`)).status, 200);
+      assert.equal((await acme.root.agent.post(`/api/company/api-clients/${mias.clientId}/rotate`, proofOf(server, acme.root))).status, 200);
       consoleRefused(await mia.agent.post(`/api/company/approvals/${asked.body.approvalId}/approve`), 409, 'approval.not_pending');
       assert.ok(await secretOf(uma.id), "one person never resets Uma's 2FA");
       assert.deepEqual((await acme.root.agent.get('/api/company/approvals')).body.approvals, []);

@@ -12,6 +12,7 @@ import type { Agent } from '../helpers/agent.ts';
 import { sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, dbOf, invitedMember, logInAgain, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
+import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 interface Answer {
@@ -35,7 +36,7 @@ for (const engine of await enginesUnderTest()) describe(`a waiting 2FA reset fal
     acme = await companyWithRootMaster(server, operator, 'Acme Requester Gone', 'root@requester-gone.test');
     nina = await invitedMember(server, acme, acme.root.agent, { username: 'nina', role: 'master' });
     assert.equal((await acme.root.agent.post('/api/company/policy', { twoPerson2faReset: true })).status, 200);
-    const created = await acme.root.agent.post('/api/company/api-clients', { name: 'Directory sync', scopes: ['users:write'] });
+    const created = await acme.root.agent.post('/api/company/api-clients', { name: 'Directory sync', scopes: ['users:write'], ...proofOf(server, acme.root) });
     ok(created, 201);
     admin = { clientId: created.body.client.clientId, secret: created.body.clientSecret };
   });
@@ -49,8 +50,8 @@ for (const engine of await enginesUnderTest()) describe(`a waiting 2FA reset fal
   const asAdmin = async (path: string, body?: unknown) => sendApi(server, 'POST', v1(path), await tokenFor(server, admin.clientId, admin.secret), body);
 
   /** An API client made in the console by `master`, who then holds its secret; with a token. */
-  async function consoleClient(master: Agent, name: string, scopes: string[], expiresInDays?: number) {
-    const created = await master.post('/api/company/api-clients', { name, scopes, ...(expiresInDays === undefined ? {} : { expiresInDays }) });
+  async function consoleClient(master: Person, name: string, scopes: string[], expiresInDays?: number) {
+    const created = await master.agent.post('/api/company/api-clients', { name, scopes, ...(expiresInDays === undefined ? {} : { expiresInDays }), ...proofOf(server, master) });
     ok(created, 201);
     return { clientId: created.body.client.clientId as string, token: await tokenFor(server, created.body.client.clientId, created.body.clientSecret) };
   }
@@ -100,7 +101,7 @@ for (const engine of await enginesUnderTest()) describe(`a waiting 2FA reset fal
 
     test(`the Master holding the secret of the client that asked is ${how}: the request is withdrawn`, async () => {
       const [mia, uma] = [await person('master'), await person('user')];
-      const { token } = await consoleClient(mia.agent, `Mia's script ${++made}`, ['mfa:reset']);
+      const { token } = await consoleClient(mia, `Mia's script ${++made}`, ['mfa:reset']);
       const approvalId = await asked({ token }, uma);
       ok(await lose(mia));
       await assertWithdrawn(approvalId, uma, because);
@@ -126,14 +127,14 @@ for (const engine of await enginesUnderTest()) describe(`a waiting 2FA reset fal
 
   test('the client that asked is deleted by a Master, or by an operator: the request is withdrawn', async () => {
     const [mia, uma, una] = [await person('master'), await person('user'), await person('user')];
-    const first = await consoleClient(mia.agent, 'Offboarding script', ['mfa:reset']);
+    const first = await consoleClient(mia, 'Offboarding script', ['mfa:reset']);
     const firstAsked = await asked({ token: first.token }, uma);
     ok(await acme.root.agent.post(`/api/company/api-clients/${first.clientId}/delete`));
     await assertWithdrawn(firstAsked, uma, 'api_client.deleted');
     const [deletion] = await dbOf(server).selectFrom('audit_events').select('detail').where('action', '=', 'api_client.deleted').where('company_id', '=', acme.companyId).orderBy('id', 'desc').execute();
     assert.deepEqual(JSON.parse(deletion?.detail ?? '{}').approvalsWithdrawn, [firstAsked]);
 
-    const second = await consoleClient(mia.agent, 'Offboarding script 2', ['mfa:reset']);
+    const second = await consoleClient(mia, 'Offboarding script 2', ['mfa:reset']);
     const secondAsked = await asked({ token: second.token }, una);
     ok(await operator.post(`/api/operator/api-clients/${second.clientId}/delete`));
     await assertWithdrawn(secondAsked, una, 'api_client.deleted');
@@ -141,16 +142,16 @@ for (const engine of await enginesUnderTest()) describe(`a waiting 2FA reset fal
 
   test("the client's secret is rotated to another holder: the request is withdrawn, in the trail as such", async () => {
     const [mia, uma] = [await person('master'), await person('user')];
-    const client = await consoleClient(mia.agent, 'Rotated script', ['mfa:reset']);
+    const client = await consoleClient(mia, 'Rotated script', ['mfa:reset']);
     const approvalId = await asked({ token: client.token }, uma);
-    ok(await nina.agent.post(`/api/company/api-clients/${client.clientId}/rotate`));
+    ok(await nina.agent.post(`/api/company/api-clients/${client.clientId}/rotate`, proofOf(server, nina)));
     await assertWithdrawn(approvalId, uma, 'api_client.secret_rotated');
   });
 
   // Last: it moves the clock by more than a day.
   test('a client expired since it asked: the approval is refused and the request withdrawn', async () => {
     const [mia, uma] = [await person('master'), await person('user')];
-    const client = await consoleClient(mia.agent, 'Short-lived script', ['mfa:reset'], 1);
+    const client = await consoleClient(mia, 'Short-lived script', ['mfa:reset'], 1);
     const approvalId = await asked({ token: client.token }, uma);
     server.clock.advance(DAY_MS + 60_000);
     nina = await logInAgain(server, acme, nina);

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
+import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/until.ts';
 
@@ -50,7 +51,7 @@ for (const engine of await enginesUnderTest()) describe(`the two-person rule bin
     refused(await setRule(mallory.agent, false), 403, 'policy.two_person_root_only');
     // Along with other fields, or spelled as a whole policy form: the same.
     refused(await mallory.agent.post('/api/company/policy', { lockoutThreshold: 6, twoPerson2faReset: false }), 403, 'policy.two_person_root_only');
-    const created = await mallory.agent.post('/api/company/api-clients', { name: 'Mallory policy', scopes: ['policy:write', 'mfa:reset'] });
+    const created = await mallory.agent.post('/api/company/api-clients', { name: 'Mallory policy', scopes: ['policy:write', 'mfa:reset'], ...proofOf(server, mallory) });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const token = await tokenFor(server, created.body.client.clientId, created.body.clientSecret);
     refused(await sendApi(server, 'POST', `/api/v1/companies/${acme.companyId}/policy`, token, { twoPerson2faReset: false }), 403, 'policy.two_person_root_only');
@@ -95,7 +96,7 @@ for (const engine of (await enginesUnderTest()).filter((e) => e === 'postgres'))
 
   test('the Master whose token asked cannot approve, even when another Master rotates the secret while the request is being written', async () => {
     assert.equal((await acme.root.agent.post('/api/company/policy', { twoPerson2faReset: true })).status, 200);
-    const created = await mia.agent.post('/api/company/api-clients', { name: 'Mia script', scopes: ['mfa:reset'] });
+    const created = await mia.agent.post('/api/company/api-clients', { name: 'Mia script', scopes: ['mfa:reset'], ...proofOf(server, mia) });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const clientId = created.body.client.clientId as string;
     const miasToken = await tokenFor(server, clientId, created.body.clientSecret);
@@ -116,7 +117,7 @@ for (const engine of (await enginesUnderTest()).filter((e) => e === 'postgres'))
       const asking = sendApi(server, 'POST', `/api/v1/companies/${acme.companyId}/users/${uma.id}/reset-2fa`, miasToken);
       await until(async () => (await lockWaiters()) > 0, 'the request waiting behind the outside transaction');
       // The Root Master rotates the secret meanwhile (the secret, and the bar, move to them).
-      const rotated = await acme.root.agent.post(`/api/company/api-clients/${clientId}/rotate`);
+      const rotated = await acme.root.agent.post(`/api/company/api-clients/${clientId}/rotate`, proofOf(server, acme.root));
       assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
       await outside.query('rollback');
 

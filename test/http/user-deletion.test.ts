@@ -113,6 +113,7 @@ for (const engine of await enginesUnderTest()) describe(`deleting a user (${engi
     assert.equal(added.status, 200, JSON.stringify(added.body));
     // A second ceremony, never finished: its challenge waits on the server.
     assert.equal((await person.agent.post('/api/me/security-keys/options', { password: STRONG_PASSWORD })).status, 200);
+    return key;
   }
 
   async function addToGroup(person: Person, name: string) {
@@ -136,7 +137,7 @@ for (const engine of await enginesUnderTest()) describe(`deleting a user (${engi
     const root = acme.root.agent;
     const mara = await invitedMember(server, acme, root, { username: 'mara', role: 'master', email: 'mara@deletion.test' });
     const uma = await invitedMember(server, acme, root, { username: 'uma', role: 'user' });
-    await addKey(mara);
+    const maraKey = await addKey(mara);
     await addToGroup(mara, 'Service Desk');
 
     // 2FA resets waiting for a second Master: one about Mara, one Mara asked for.
@@ -157,7 +158,10 @@ for (const engine of await enginesUnderTest()) describe(`deleting a user (${engi
 
     // Module tokens, an API client whose secret she holds, an invitation she sent.
     const signedIn = await signInToModule(module.config, mara.agent, { scope: 'openid profile email company offline_access' });
-    const made = await mara.agent.post('/api/company/api-clients', { name: "Mara's sync", scopes: ['users:read'] });
+    // Made with proof: her password and her key (on the real clock a code would wait for the next step).
+    const keyOptions = await mara.agent.post('/api/me/reauth/key-options');
+    assert.equal(keyOptions.status, 200, JSON.stringify(keyOptions.body));
+    const made = await mara.agent.post('/api/company/api-clients', { name: "Mara's sync", scopes: ['users:read'], password: STRONG_PASSWORD, key: maraKey.assert(keyOptions.body) });
     assert.equal(made.status, 201, JSON.stringify(made.body));
     const { client: apiClientView, clientSecret } = made.body;
     const apiToken = await tokenFor(server, apiClientView.clientId, clientSecret);

@@ -1,13 +1,15 @@
 // Managing API clients from the consoles. A company's Masters see and change only their
 // company's clients (the company comes from the session; another company's client id is
 // "not found"); operators create platform clients or clients for a named company, and
-// manage every one. The secret is in the answer to a create or a rotate, once.
+// manage every one. The secret is in the answer to a create or a rotate, once, and only
+// after the proof My Settings asks for new recovery codes (src/api-clients/proved.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { createApiClient, deleteApiClient, listApiClients, rotateApiClientSecret, type ChangedBy } from '../../api-clients/index.ts';
+import { createApiClientWithProof, deleteApiClient, listApiClients, rotateApiClientSecretWithProof, type ChangedBy } from '../../api-clients/index.ts';
 import {
   apiClientDeleted,
   apiClientList,
   apiClientParams,
+  apiClientRotateBody,
   apiClientWithSecret,
   companyApiClientBody,
   operatorApiClientBody,
@@ -16,6 +18,12 @@ import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
 import { apiClientView as view } from '../../presenters/index.ts';
+import type { AuthenticationResponseJSON } from '../../webauthn/index.ts';
+
+/** The proof in a create's or a rotate's body (the rest of the body is the client). */
+function proofOf(body: { password?: string | undefined; code?: string | undefined; key?: AuthenticationResponseJSON | undefined }) {
+  return { password: body.password, code: body.code, key: body.key };
+}
 
 function changedBy(request: FastifyRequest): ChangedBy {
   const me = signedInOf(request);
@@ -25,6 +33,7 @@ function changedBy(request: FastifyRequest): ChangedBy {
 export function apiClientRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
   const secretAnswer = { 200: apiClientWithSecret };
+  const rotateSummary = 'A new secret (in this answer only); the old one and its tokens stop at once. Needs proof: password and code, or a key';
 
   forAudience(app, ctx, 'master', 'Company API clients', (api) => {
     const reach = (request: FastifyRequest) => ({ companyId: signedInOf(request).companyId });
@@ -33,18 +42,25 @@ export function apiClientRoutes(app: FastifyInstance, ctx: HttpContext) {
     }));
     api.post(
       '/api/company/api-clients',
-      { schema: { summary: 'Add an API client for the company; its secret is in this answer only', body: companyApiClientBody, response: { 201: apiClientWithSecret } } },
+      {
+        schema: {
+          summary: 'Add an API client for the company; its secret is in this answer only. Needs proof: password and code, or a key',
+          body: companyApiClientBody,
+          response: { 201: apiClientWithSecret },
+        },
+      },
       async (request, reply) => {
-        const input = { ...request.body, companyId: signedInOf(request).companyId };
-        const { client, clientSecret } = await createApiClient(deps, input, changedBy(request));
+        const { name, scopes, expiresInDays } = request.body;
+        const input = { name, scopes, expiresInDays, companyId: signedInOf(request).companyId };
+        const { client, clientSecret } = await createApiClientWithProof(deps, signedInOf(request), proofOf(request.body), input, changedBy(request));
         return reply.status(201).send({ client: view(client), clientSecret });
       },
     );
     api.post(
       '/api/company/api-clients/:clientId/rotate',
-      { schema: { summary: 'A new secret (in this answer only); the old one and its tokens stop at once', params: apiClientParams, response: secretAnswer } },
+      { schema: { summary: rotateSummary, params: apiClientParams, body: apiClientRotateBody, response: secretAnswer } },
       async (request) => {
-        const { client, clientSecret } = await rotateApiClientSecret(deps, reach(request), request.params.clientId, changedBy(request));
+        const { client, clientSecret } = await rotateApiClientSecretWithProof(deps, signedInOf(request), proofOf(request.body), reach(request), request.params.clientId, changedBy(request));
         return { client: view(client), clientSecret };
       },
     );
@@ -61,18 +77,25 @@ export function apiClientRoutes(app: FastifyInstance, ctx: HttpContext) {
     }));
     api.post(
       '/api/operator/api-clients',
-      { schema: { summary: 'Add a platform API client (no companyId) or one for a company; its secret is in this answer only', body: operatorApiClientBody, response: { 201: apiClientWithSecret } } },
+      {
+        schema: {
+          summary: 'Add a platform API client (no companyId) or one for a company; its secret is in this answer only. Needs proof: password and code, or a key',
+          body: operatorApiClientBody,
+          response: { 201: apiClientWithSecret },
+        },
+      },
       async (request, reply) => {
-        const input = { ...request.body, companyId: request.body.companyId ?? null };
-        const { client, clientSecret } = await createApiClient(deps, input, changedBy(request));
+        const { name, scopes, expiresInDays } = request.body;
+        const input = { name, scopes, expiresInDays, companyId: request.body.companyId ?? null };
+        const { client, clientSecret } = await createApiClientWithProof(deps, signedInOf(request), proofOf(request.body), input, changedBy(request));
         return reply.status(201).send({ client: view(client), clientSecret });
       },
     );
     api.post(
       '/api/operator/api-clients/:clientId/rotate',
-      { schema: { summary: 'A new secret (in this answer only); the old one and its tokens stop at once', params: apiClientParams, response: secretAnswer } },
+      { schema: { summary: rotateSummary, params: apiClientParams, body: apiClientRotateBody, response: secretAnswer } },
       async (request) => {
-        const { client, clientSecret } = await rotateApiClientSecret(deps, 'every-company', request.params.clientId, changedBy(request));
+        const { client, clientSecret } = await rotateApiClientSecretWithProof(deps, signedInOf(request), proofOf(request.body), 'every-company', request.params.clientId, changedBy(request));
         return { client: view(client), clientSecret };
       },
     );

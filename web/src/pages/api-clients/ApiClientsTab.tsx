@@ -1,7 +1,8 @@
 import { Badge, Button, Code, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
 import { api } from '../../api';
-import { apiClientsApi, type ApiClient, type ApiClientAudience } from '../../api/apiClients';
+import { apiClientsApi, type ApiClient, type ApiClientAudience, type ApiClientInput } from '../../api/apiClients';
+import { meApi } from '../../api/me';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { LoadError } from '../../components/LoadError';
 import { LoadingState } from '../../components/LoadingState';
@@ -9,6 +10,7 @@ import { Notice } from '../../components/Notice';
 import { ScrollTable } from '../../components/ScrollTable';
 import { keys, useApiQuery, useInvalidate } from '../../data';
 import { formatTime } from '../../format';
+import { ReauthDialog } from '../settings/ReauthDialog';
 import { ApiClientSecretDialog, type ShownSecret } from './ApiClientSecretDialog';
 import { NewApiClientDialog } from './NewApiClientDialog';
 
@@ -74,8 +76,14 @@ export function ApiClientsTab({ audience }: { audience: ApiClientAudience }) {
   const operator = audience === 'operator';
   const { data, error, loading, reload } = useApiQuery(listKey, calls.list);
   const companies = useApiQuery(keys.operator.companies, api.operator.companies, { enabled: operator });
+  // How this user proves it is them (password, app, key), as in My Settings: a secret acts
+  // with a Master's rights, so handing one out needs more than the session.
+  const profile = useApiQuery(keys.me.profile, meApi.profile);
+  const proof = profile.data?.proof ?? { password: true, app: true, key: false };
   const invalidate = useInvalidate();
   const [creating, setCreating] = useState(false);
+  // Filled in, waiting for the proof that hands out its secret.
+  const [filled, setFilled] = useState<ApiClientInput | null>(null);
   const [rotating, setRotating] = useState<ApiClient | null>(null);
   const [deleting, setDeleting] = useState<ApiClient | null>(null);
   const [shown, setShown] = useState<ShownSecret | null>(null);
@@ -142,22 +150,39 @@ export function ApiClientsTab({ audience }: { audience: ApiClientAudience }) {
         opened={creating}
         companies={companyList}
         onClose={() => setCreating(false)}
-        onCreated={(created) => {
+        onFilled={(input) => {
           setCreating(false);
+          setFilled(input);
+        }}
+      />
+      <ReauthDialog
+        opened={filled !== null}
+        title="Create API client"
+        confirmLabel="Create API Client"
+        proof={proof}
+        onClose={() => setFilled(null)}
+        submit={(given) => calls.create(filled ?? { name: '', scopes: [] }, given)}
+        onDone={(created) => {
+          setFilled(null);
           setShown({ kind: 'created', ...created });
           setNotice(`Created ${created.client.name}.`);
           changed();
         }}
-      />
-      <ConfirmDialog
+      >
+        <Text size="sm">
+          Create <strong>{filled?.name}</strong>? Its secret acts with the scopes you chose until the client is deleted. Confirm
+          it is you first.
+        </Text>
+      </ReauthDialog>
+      <ReauthDialog
         opened={rotating !== null}
         title="Rotate client secret"
         confirmLabel="Rotate Secret"
         danger
+        proof={proof}
         onClose={() => setRotating(null)}
-        onConfirm={() => calls.rotate(rotating?.clientId ?? '')}
-        onDone={(result) => {
-          const rotated = result as ShownSecret;
+        submit={(given) => calls.rotate(rotating?.clientId ?? '', given)}
+        onDone={(rotated) => {
           setRotating(null);
           setShown({ ...rotated, kind: 'rotated' });
           setNotice(`${rotated.client.name} has a new client secret; the previous one no longer works.`);
@@ -166,9 +191,9 @@ export function ApiClientsTab({ audience }: { audience: ApiClientAudience }) {
       >
         <Text size="sm">
           Issue a new client secret for <strong>{rotating?.name}</strong>? The current secret and every token got with it
-          stop working at once.
+          stop working at once. Confirm it is you first.
         </Text>
-      </ConfirmDialog>
+      </ReauthDialog>
       <ConfirmDialog
         opened={deleting !== null}
         title="Delete API client"

@@ -1,7 +1,7 @@
 import { Button, Checkbox, Group, Modal, NativeSelect, NumberInput, SimpleGrid, Stack, Text, TextInput } from '@mantine/core';
 import { MAX_API_CLIENT_EXPIRY_DAYS } from '@contract';
 import { z } from 'zod';
-import { apiClientsApi, type ApiClientAudience, type ApiClientInput, type ApiClientWithSecret } from '../../api/apiClients';
+import type { ApiClientAudience, ApiClientInput } from '../../api/apiClients';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useApiForm } from '../../forms';
 import { apiClientSchema } from '../../forms/schemas';
@@ -13,7 +13,8 @@ interface NewApiClientDialogProps {
   /** An operator's choice of company; '' stands for a platform client. */
   companies?: { id: string; name: string }[];
   onClose: () => void;
-  onCreated: (created: ApiClientWithSecret) => void;
+  /** The client as filled in: the tab asks for proof (ReauthDialog) before creating it. */
+  onFilled: (input: ApiClientInput) => void;
 }
 
 const PLATFORM = '';
@@ -22,7 +23,7 @@ type Values = typeof initialValues;
 // The operator's company choice rides along; a Master's company is the session's.
 const schema = apiClientSchema.extend({ companyId: z.string() });
 
-function NewApiClientForm({ audience, companies = [], onCreated, onCancel }: Omit<NewApiClientDialogProps, 'opened' | 'onClose'> & { onCancel: () => void }) {
+function NewApiClientForm({ audience, companies = [], onFilled, onCancel }: Omit<NewApiClientDialogProps, 'opened' | 'onClose'> & { onCancel: () => void }) {
   const { form, ref, summary, pending, submit } = useApiForm<Values, z.output<typeof schema>>({ initialValues, schema });
   const values = form.values;
   const forCompany = audience === 'company' || values.companyId !== PLATFORM;
@@ -35,17 +36,15 @@ function NewApiClientForm({ audience, companies = [], onCreated, onCancel }: Omi
     form.setFieldValue('scopes', values.scopes.filter((scope) => allowed.includes(scope)));
   };
 
+  // Checked here; sent once the user has proved it is them (the tab's ReauthDialog).
   const onSubmit = submit(
-    (typed) => {
-      const input: ApiClientInput = {
-        name: typed.name,
-        scopes: typed.scopes,
-        ...(typed.expiresInDays === '' ? {} : { expiresInDays: Number(typed.expiresInDays) }),
-        ...(audience === 'operator' ? { companyId: typed.companyId || null } : {}),
-      };
-      return apiClientsApi(audience).create(input);
-    },
-    (created) => onCreated(created),
+    async (typed): Promise<ApiClientInput> => ({
+      name: typed.name,
+      scopes: typed.scopes,
+      ...(typed.expiresInDays === '' ? {} : { expiresInDays: Number(typed.expiresInDays) }),
+      ...(audience === 'operator' ? { companyId: typed.companyId || null } : {}),
+    }),
+    (input) => onFilled(input),
   );
 
   return (
@@ -87,13 +86,13 @@ function NewApiClientForm({ audience, companies = [], onCreated, onCancel }: Omi
   );
 }
 
-/** Creates an API client; the form starts empty each time, and the secret comes back once. */
+/** Fills in an API client; the form starts empty each time. The tab creates it after proof, and the secret comes back once. */
 export function NewApiClientDialog({ opened, onClose, ...props }: NewApiClientDialogProps) {
   return (
     <Modal opened={opened} onClose={onClose} title="New API Client" size="lg" centered>
       <Text size="sm" c="dimmed" mb="md">
-        An API client lets a tool (a PSA, an RMM, a script) call Gatehouse's API under /api/v1. Its secret is shown once,
-        after you create it.
+        An API client lets a tool (a PSA, an RMM, a script) call Gatehouse's API under /api/v1. You confirm it is you
+        before it is created; its secret is then shown once.
       </Text>
       {opened && <NewApiClientForm {...props} onCancel={onClose} />}
     </Modal>
