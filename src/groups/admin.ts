@@ -9,8 +9,8 @@ import { endLostModuleAccess } from '../modules/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { caseKey, invisibleCharacterProblem, nameKey, tidyName } from '../shared/text.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
-import { getUser, type Actor } from '../users/index.ts';
-import { findGroup, listGroups, type GroupSummary } from './store.ts';
+import { getUser, lockUser, type Actor } from '../users/index.ts';
+import { listGroups, lockGroup, type GroupSummary } from './store.ts';
 
 /** The reason back-channel logout notices give when a group change ends access. */
 const ACCESS_REASON = 'group_changed';
@@ -52,9 +52,14 @@ async function namedWrite<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The group a change is made to, locked for the change's transaction (lockGroup): two
+ * changes of its modules at once take turns (each deleting what the other inserted), and
+ * one racing the group's deletion finds it gone (404), never a foreign key error.
+ */
 async function groupOf(db: Queryable, actor: Actor, groupId: string) {
   assertAdministrator(actor);
-  const group = await findGroup(db, actor.companyId, groupId);
+  const group = await lockGroup(db, actor.companyId, groupId);
   assertThat(group, 'request.not_found');
   return group;
 }
@@ -106,7 +111,9 @@ export async function addGroupMember(deps: CoreDeps, actor: Actor, groupId: stri
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const group = await groupOf(tx, actor, groupId);
-    const user = await getUser(tx, actor.companyId, userId);
+    // Locked too (after the group, the one order every change here takes): a deletion of
+    // the user racing this either went first (404) or waits for the membership.
+    const user = await lockUser(tx, actor.companyId, userId);
     assertThat(user, 'request.not_found');
     const added = await tx
       .insertInto('group_members')

@@ -1,5 +1,6 @@
 // Group rows, always read within their company: another company's group id is simply
 // not found. A group's modules are listed only while the company still has them granted.
+import { sql } from 'kysely';
 import type { Queryable } from '../storage/index.ts';
 
 export interface GroupSummary {
@@ -10,8 +11,13 @@ export interface GroupSummary {
   modules: { id: string; name: string }[];
 }
 
-export async function findGroup(db: Queryable, companyId: string, groupId: string) {
-  return db.selectFrom('groups').selectAll().where('company_id', '=', companyId).where('id', '=', groupId).executeTakeFirst();
+/**
+ * The group, with its row locked until the transaction ends (a no-op UPDATE ... RETURNING,
+ * for both engines): what a change writes under the group (members, modules) then never
+ * meets a deletion or another change of the group halfway; those wait, or went first.
+ */
+export async function lockGroup(db: Queryable, companyId: string, groupId: string) {
+  return db.updateTable('groups').set({ name: sql`name` }).where('company_id', '=', companyId).where('id', '=', groupId).returningAll().executeTakeFirst();
 }
 
 /** The company's groups by name, each with its members and modules; `groupId` for one. */

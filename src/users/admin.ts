@@ -8,7 +8,7 @@ import type { RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { UsersTable } from '../storage/schema.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
-import { getUser, type Role, type UserRow } from './store.ts';
+import { lockUser, type Role, type UserRow } from './store.ts';
 
 /**
  * Who makes a change in a company: a signed-in person (from the session), or an API client
@@ -63,11 +63,13 @@ export function assertAdministrator(actor: Actor): void {
 
 /**
  * The user an administrator acts on: in the actor's company, not the actor, not the
- * Root Master (whose account only changes through the Root Master's own transfer).
+ * Root Master (whose account only changes through the Root Master's own transfer). Its
+ * row locked for the caller's transaction (lockUser): every admin change runs in one, and
+ * a deletion racing it must not slip between this read and what the change writes.
  */
 export async function loadTarget(db: Queryable, actor: Actor, userId: string): Promise<UserRow> {
   assertAdministrator(actor);
-  const target = await getUser(db, actor.companyId, userId);
+  const target = await lockUser(db, actor.companyId, userId);
   assertThat(target, 'request.not_found');
   if (target.id === actorUserId(actor)) throw new GatehouseError('user.self_action');
   if (target.role === 'root_master') throw new GatehouseError('user.root_master_protected');

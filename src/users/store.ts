@@ -2,7 +2,7 @@
 // without naming its company, so one tenant can never reach another's users by id.
 import { newId } from '../crypto/index.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
-import type { QueryCreator, RawBuilder, Selectable } from 'kysely';
+import { sql, type QueryCreator, type RawBuilder, type Selectable } from 'kysely';
 import type { Database, UsersTable } from '../storage/schema.ts';
 import { GatehouseError } from '../errors.ts';
 import { caseKey, invisibleCharacterProblem, nameLookup, namedRow, nameKey, tidyName, usernameProblem, type NameLookup } from '../shared/text.ts';
@@ -31,6 +31,24 @@ export async function findUserByUsername(db: Queryable, companyId: string, usern
     .where('id', 'in', idsOfUsersNamed(db, companyId, lookup))
     .execute();
   return namedRow(rows, lookup, (row) => row.username_key);
+}
+
+/**
+ * The user, with its row locked until the transaction ends (a no-op UPDATE ... RETURNING,
+ * the idiom for both engines: SQLite's transactions hold the write lock already). For a
+ * change that writes rows hanging off the user (a link, an approval, a membership): a
+ * deletion racing it either finished first (none found: not found) or waits for the
+ * change, never commits between the read and the child's insert (a foreign key error, or
+ * on a table without one, a row left for a user that is gone).
+ */
+export async function lockUser(db: Queryable, companyId: string, userId: string) {
+  return db
+    .updateTable('users')
+    .set({ status: sql`status` })
+    .where('company_id', '=', companyId)
+    .where('id', '=', userId)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function getUser(db: Queryable, companyId: string, userId: string) {
