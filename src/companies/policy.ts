@@ -10,6 +10,7 @@ import type { CompaniesTable } from '../storage/schema.ts';
 import { sql, type Selectable } from 'kysely';
 import { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
 import { endModuleAccess } from '../modules/backchannel/end-access.ts';
+import { queueCompanyNotice } from '../users/security-notices.ts';
 
 import { DEFAULT_PASSWORD_RULE, PASSWORD_CLASSES, type PasswordClass } from '../contract/password-rules.ts';
 
@@ -174,7 +175,7 @@ export async function updateCompanyPolicy(
   change: Partial<CompanyPolicy>,
   meta: RequestMeta,
 ): Promise<CompanyPolicy> {
-  return deps.db.transaction().execute(async (tx) => {
+  const saved = await deps.db.transaction().execute(async (tx) => {
     // The company's row locked before the policy is read (an update that changes nothing
     // locks it on PostgreSQL; SQLite's transactions hold the database): two saves at once
     // each merge into what the other stored, so neither silently undoes the other's
@@ -218,6 +219,24 @@ export async function updateCompanyPolicy(
       userAgent: meta.userAgent,
       detail: { before: diff.before, after: diff.after },
     });
+    // A weaker policy (2FA reset alone, any address, shorter passwords) outlives the session
+    // that made it: every Master is told which settings changed (security-notices.ts).
+    await queueCompanyNotice(deps, tx, who, 'policy_changed', diff.keys.map((key) => POLICY_LABELS[key]).join(', '), true);
     return next;
   });
+  deps.mailQueued();
+  return saved;
 }
+
+/** A policy setting as a notice names it. */
+const POLICY_LABELS: Record<keyof CompanyPolicy, string> = {
+  passwordMinLength: 'minimum password length',
+  passwordClasses: 'password character classes',
+  lockoutThreshold: 'failed attempts before a lock',
+  lockoutMinutes: 'lock duration',
+  sessionAbsoluteMinutes: 'session limit',
+  sessionIdleMinutes: 'idle timeout',
+  ipAllowlist: 'allowed addresses (IP allowlist)',
+  twoPerson2faReset: 'two-person rule for 2FA resets',
+  phishingResistant: 'passkey or security key requirement',
+};

@@ -153,6 +153,20 @@ const SECURITY_CHANGES = {
     subject: 'Your Gatehouse two-factor authentication was reset',
     signedOut: true,
   },
+  // Carried out by a Master or an API client, not from My Settings: the owner learns who.
+  two_factor_reset_by_admin: {
+    what: 'An administrator of your company reset two-factor authentication; a new authenticator app is set up at the next login.',
+    subject: 'Your Gatehouse two-factor authentication was reset',
+    signedOut: true,
+  },
+  // A provider's claim rewrote the address: mail goes to the new one from now on, so the
+  // old one is told (as My Settings' change tells it), the new address left out (the
+  // provider chose it; the audit trail keeps it).
+  email_replaced_by_provider: {
+    what: "The email address was replaced by the one your company's identity provider sent at a single sign-on. Mail for this account now goes there, not to this address.",
+    subject: 'Your Gatehouse email address was changed',
+    signedOut: false,
+  },
   // A key signs in by itself (a passkey needs no password), so one planted by whoever
   // borrowed a session is worth telling the owner of, as much as a password change.
   key_added: { what: 'A passkey or security key was added from My Settings. It can sign in to this account.', subject: 'A security key was added to your Gatehouse account', signedOut: false },
@@ -179,9 +193,17 @@ const SECURITY_CHANGES = {
 export type SecurityChange = keyof typeof SECURITY_CHANGES;
 export const SECURITY_CHANGE_KINDS = Object.keys(SECURITY_CHANGES) as SecurityChange[];
 
-export function securityNoticeEmail(input: { companyName: string; username: string; change: SecurityChange }): RenderedMail {
+/** Who made a change, as a notice names them: a person by username, an API client by its name. */
+export type NoticeActorName = { username: string } | { apiClientName: string };
+
+function actedBy(by: NoticeActorName, at: Date): string {
+  const who = 'username' in by ? `the user ${shownInMail(by.username, '(username not shown)')}` : `the API client ${shownInMail(by.apiClientName, '(name not shown)')}`;
+  return `Done by ${who} on ${at.toUTCString()}.`;
+}
+
+export function securityNoticeEmail(input: { companyName: string; username: string; change: SecurityChange; by?: NoticeActorName; at?: Date }): RenderedMail {
   const { what, subject, signedOut } = SECURITY_CHANGES[input.change];
-  const done = signedOut ? `${what} Every session was signed out.` : what;
+  const done = [signedOut ? `${what} Every session was signed out.` : what, ...(input.by && input.at ? [actedBy(input.by, input.at)] : [])].join(' ');
   const html = layout(
     subject,
     `<p>A security change on ${accountHtml(input.companyName, input.username)}:</p>
@@ -189,5 +211,57 @@ export function securityNoticeEmail(input: { companyName: string; username: stri
 ${small(escapeHtml(NOT_YOU))}`,
   );
   const text = [subject, '', `A security change on ${account(input.companyName, input.username)}:`, done, NOT_YOU].join('\n');
+  return { subject, html, text };
+}
+
+/**
+ * The changes to a company that its Masters and Root Master are all told of: each gives
+ * whoever holds a borrowed Master session a way in that outlives the owner's recovery
+ * (another Master, the Root Master role, a provider that vouches for anyone, a weaker
+ * policy, a 2FA the attacker enrolls next). `what` takes the change's subject (a username,
+ * a provider's name), already made safe for mail.
+ */
+const COMPANY_CHANGES = {
+  master_invited: { subject: 'A Master was invited to your Gatehouse company', what: (s: string) => `${s} was invited as a Master.` },
+  master_made: { subject: 'A user was made a Master of your Gatehouse company', what: (s: string) => `${s} was made a Master.` },
+  root_master_transferred: { subject: 'The Root Master role of your Gatehouse company was transferred', what: (s: string) => `The Root Master role was transferred to ${s}.` },
+  sso_provider_added: { subject: 'A single sign-on provider was added to your Gatehouse company', what: (s: string) => `The single sign-on provider ${s} was added.` },
+  sso_provider_changed: { subject: 'A single sign-on provider of your Gatehouse company was changed', what: (s: string) => `The settings of the single sign-on provider ${s} were changed.` },
+  sso_provider_enabled: { subject: 'Single sign-on was switched on for your Gatehouse company', what: (s: string) => `The single sign-on provider ${s} was switched on: users now sign in through it.` },
+  sso_settings_changed: { subject: 'The single sign-on settings of your Gatehouse company were changed', what: (s: string) => `The single sign-on settings were changed: ${s}.` },
+  policy_changed: { subject: 'The security policy of your Gatehouse company was changed', what: (s: string) => `The security policy was changed: ${s}.` },
+  two_factor_reset: { subject: "A user's two-factor authentication was reset in your Gatehouse company", what: (s: string) => `The two-factor authentication of ${s} was reset; a new authenticator app is set up at their next login.` },
+} as const;
+
+export type CompanyChange = keyof typeof COMPANY_CHANGES;
+export const COMPANY_CHANGE_KINDS = Object.keys(COMPANY_CHANGES) as CompanyChange[];
+
+const CHECK =
+  'If you expected this, nothing needs doing. Otherwise sign in and check the Users, Single sign-on and Policy pages of the company and its audit trail; if you did not expect this, change your password and sign out everywhere, and tell the other Masters.';
+
+/**
+ * A notice to a Master of the company. `subject` names what changed: a username or a
+ * provider's name (left out if mail may not show it), or a list of Gatehouse's own words
+ * (`subjectIsOwnWords`: the policy's settings, the sign-on mode).
+ */
+export function companyNoticeEmail(input: {
+  companyName: string;
+  username: string;
+  change: CompanyChange;
+  subject: string;
+  subjectIsOwnWords?: boolean;
+  by: NoticeActorName;
+  at: Date;
+}): RenderedMail {
+  const { subject, what } = COMPANY_CHANGES[input.change];
+  const named = input.subjectIsOwnWords ? input.subject : shownInMail(input.subject, '(name not shown)');
+  const done = `${what(named)} ${actedBy(input.by, input.at)}`;
+  const html = layout(
+    subject,
+    `<p>A security change in ${strongInMail(input.companyName, 'your company')}, where you (${strongInMail(input.username, 'your account')}) are a Master:</p>
+<p>${escapeHtml(done)}</p>
+${small(escapeHtml(CHECK))}`,
+  );
+  const text = [subject, '', `A security change in ${shownInMail(input.companyName, 'your company')}, where you (${shownInMail(input.username, 'your account')}) are a Master:`, done, '', CHECK].join('\n');
   return { subject, html, text };
 }

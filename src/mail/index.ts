@@ -7,6 +7,10 @@ export { companyNamesCap, emailChangeCap, passwordResetCap } from './send-caps.t
 export { inviteEmail, welcomeEmail, type RenderedMail } from './templates.ts';
 export {
   companyNamesEmail,
+  companyNoticeEmail,
+  COMPANY_CHANGE_KINDS,
+  type CompanyChange,
+  type NoticeActorName,
   confirmEmailChangeEmail,
   emailChangeNoticeEmail,
   passwordManagedEmail,

@@ -39,9 +39,15 @@ const TEMPLATES: Record<string, (v: Chosen) => RenderedMail[]> = {
     mailDoor.companyNamesEmail({ accounts: [{ companyName: v.companyName, username: v.username }, { companyName: PLAIN.companyName, username: PLAIN.username }] }),
   ],
   securityNoticeEmail: (v) =>
-    mailDoor.SECURITY_CHANGE_KINDS.map((change) =>
+    mailDoor.SECURITY_CHANGE_KINDS.flatMap((change) => [
       mailDoor.securityNoticeEmail({ companyName: v.companyName, username: v.username, change }),
-    ),
+      mailDoor.securityNoticeEmail({ companyName: v.companyName, username: v.username, change, by: { username: v.displayName }, at: expiresAt }),
+    ]),
+  companyNoticeEmail: (v) =>
+    mailDoor.COMPANY_CHANGE_KINDS.flatMap((change) => [
+      mailDoor.companyNoticeEmail({ companyName: v.companyName, username: v.username, change, subject: v.providerName, by: { username: v.displayName }, at: expiresAt }),
+      mailDoor.companyNoticeEmail({ companyName: v.companyName, username: v.username, change, subject: v.displayName, by: { apiClientName: v.providerName }, at: expiresAt }),
+    ]),
 };
 
 /** The mail with what Gatehouse itself put in (its links, the new address) taken out. */

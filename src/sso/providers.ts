@@ -13,6 +13,7 @@ import type { Queryable } from '../storage/index.ts';
 import type { SsoProvidersTable } from '../storage/schema.ts';
 import { parseIdpMetadata, toPem, type IdpSettings } from './metadata.ts';
 import { discoverProvider } from './oidc.ts';
+import { queueCompanyNotice } from '../users/security-notices.ts';
 
 export type ProviderRow = Selectable<SsoProvidersTable>;
 export type ProviderInput = z.output<typeof ssoProviderBody>;
@@ -131,7 +132,7 @@ export async function addProvider(deps: CoreDeps, who: Master, input: ProviderIn
   const id = newId();
   const columns = await columnsFor(deps, id, input, undefined);
   const now = deps.clock();
-  return deps.db.transaction().execute(async (tx) => {
+  const added = await deps.db.transaction().execute(async (tx) => {
     const row = await tx
       .insertInto('sso_providers')
       .values({
@@ -153,8 +154,12 @@ export async function addProvider(deps: CoreDeps, who: Master, input: ProviderIn
       .returningAll()
       .executeTakeFirstOrThrow();
     await audit(tx, deps, who, 'sso.provider_added', meta, auditView(row));
+    // A provider can come to vouch for any user: every Master is told (security-notices.ts).
+    await queueCompanyNotice(deps, tx, who, 'sso_provider_added', row.name);
     return describeProvider(row);
   });
+  deps.mailQueued();
+  return added;
 }
 
 /**
@@ -165,7 +170,7 @@ export async function editProvider(deps: CoreDeps, who: Master, providerId: stri
   const before = await requireProvider(deps.db, who.companyId, providerId);
   if (before.kind !== input.kind) throw new GatehouseError('request.invalid', { fields: { kind: 'A provider keeps its kind; add a new one instead.' } });
   const columns = await columnsFor(deps, providerId, input, before);
-  return deps.db.transaction().execute(async (tx) => {
+  const edited = await deps.db.transaction().execute(async (tx) => {
     const row = await tx
       .updateTable('sso_providers')
       .set({ ...columns, tested_at: null, updated_at: deps.clock() })
@@ -175,8 +180,11 @@ export async function editProvider(deps: CoreDeps, who: Master, providerId: stri
       .executeTakeFirst();
     if (!row) throw new GatehouseError('request.not_found');
     await audit(tx, deps, who, 'sso.provider_changed', meta, { ...auditView(row), clientSecretChanged: input.kind === 'oidc' && Boolean(input.clientSecret) });
+    await queueCompanyNotice(deps, tx, who, 'sso_provider_changed', row.name);
     return describeProvider(row);
   });
+  deps.mailQueued();
+  return edited;
 }
 
 export async function removeProvider(deps: CoreDeps, who: Master, providerId: string, meta: RequestMeta) {

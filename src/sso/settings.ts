@@ -9,11 +9,12 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { breakGlassReady, lockCompanyForBreakGlass } from '../users/index.ts';
 import { audit, describeProvider, requireProvider, type Master } from './providers.ts';
 import { serviceProviderUrls } from './urls.ts';
+import { queueCompanyNotice } from '../users/security-notices.ts';
 
 export type SsoSettingsInput = z.output<typeof ssoSettingsBody>;
 
 export async function switchProvider(deps: CoreDeps, who: Master, providerId: string, enabled: boolean, meta: RequestMeta) {
-  return deps.db.transaction().execute(async (tx) => {
+  const switched = await deps.db.transaction().execute(async (tx) => {
     // The same lock as every change to the break-glass users (src/users/break-glass.ts).
     await lockCompanyForBreakGlass(tx, who.companyId);
     const row = await requireProvider(tx, who.companyId, providerId);
@@ -38,9 +39,15 @@ export async function switchProvider(deps: CoreDeps, who: Master, providerId: st
       .where('purpose', '=', 'login')
       .where('provider_id', 'in', (eb) => eb.selectFrom('sso_providers').select('id').where('company_id', '=', who.companyId).where('enabled', '=', 0))
       .execute();
-    if ((row.enabled === 1) !== enabled) await audit(tx, deps, who, enabled ? 'sso.enabled' : 'sso.disabled', meta, { provider: row.id, name: row.name });
+    if ((row.enabled === 1) !== enabled) {
+      await audit(tx, deps, who, enabled ? 'sso.enabled' : 'sso.disabled', meta, { provider: row.id, name: row.name });
+      // From now on the provider vouches for the company's users: every Master is told.
+      if (enabled) await queueCompanyNotice(deps, tx, who, 'sso_provider_enabled', row.name);
+    }
     return describeProvider(updated);
   });
+  deps.mailQueued();
+  return switched;
 }
 
 export async function ssoOverview(deps: CoreDeps, companyId: string) {
@@ -79,7 +86,14 @@ export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoS
     }
     const on = await tx.selectFrom('sso_providers').select('id').where('company_id', '=', who.companyId).where('enabled', '=', 1).executeTakeFirst();
     if (on && !(await breakGlassReady(tx, who.companyId))) throw new GatehouseError('sso.break_glass_required');
-    if (Object.keys(detail).length > 0) await audit(tx, deps, who, 'sso.settings_changed', meta, detail);
+    if (Object.keys(detail).length > 0) {
+      await audit(tx, deps, who, 'sso.settings_changed', meta, detail);
+      // The mode decides who may still sign in with a password, the break-glass users who
+      // keeps one: every Master is told, in Gatehouse's own words.
+      const what = [...(detail.mode !== undefined ? [`sign-on mode set to ${input.mode}`] : []), ...(detail.breakGlassUserIds !== undefined ? ['break-glass users changed'] : [])];
+      await queueCompanyNotice(deps, tx, who, 'sso_settings_changed', what.join(', '), true);
+    }
   });
+  deps.mailQueued();
   return ssoOverview(deps, who.companyId);
 }

@@ -13,7 +13,7 @@ import type { Queryable } from '../storage/index.ts';
 import { constantTimeEqual } from '../crypto/index.ts';
 import { email as emailRule, name as nameRule, username as usernameRule } from '../contract/index.ts';
 import { caseFolded, tidyName } from '../shared/text.ts';
-import { changeUserEmail, createUser, findUserByUsername, type UserRow } from '../users/index.ts';
+import { changeUserEmail, createUser, findUserByUsername, queueSecurityNotice, type UserRow } from '../users/index.ts';
 import { oidcIdentity, samlIdentity, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
 import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
@@ -192,7 +192,12 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
   };
   // Through changeUserEmail, as a confirmed change in My Settings: what was mailed to the
   // old address (a reset link) stops working with it.
-  if (newEmail.email) await changeUserEmail(tx, { companyId, userId: existing.id }, newEmail.email, now);
+  if (newEmail.email) {
+    await changeUserEmail(tx, { companyId, userId: existing.id }, newEmail.email, now);
+    // The old address is told, as My Settings' change tells it: a provider set up with a
+    // borrowed session could otherwise move a user's mail (resets, notices) away unseen.
+    if (existing.email) await queueSecurityNotice(deps, tx, { companyId, userId: existing.id }, 'email_replaced_by_provider', undefined, existing.email);
+  }
   if (Object.keys(changes).length > 0) await tx.updateTable('users').set(changes).where('company_id', '=', companyId).where('id', '=', existing.id).execute();
   const fields = [...Object.keys(newEmail), ...Object.keys(changes)];
   if (fields.length > 0) {
@@ -252,6 +257,7 @@ async function vouch(
     await auditProviderLogin(tx, now, { companyId: provider.company_id, userId: user.id, providerId: provider.id, next, meta });
     return null;
   });
+  deps.mailQueued();
   if (outcome) return refuse(deps, provider.company_id, request, outcome, meta);
   return { to: 'login', failed: false };
 }

@@ -11,6 +11,7 @@ import { actorUserId, assertAdministrator, auditAdminAction, loadTarget, type Ac
 import { takeInvitationQuota } from './invitation-quota.ts';
 import { issueSignupLink } from './signup-links.ts';
 import { createUser, type UserRow } from './store.ts';
+import { queueCompanyNotice } from './security-notices.ts';
 
 export type InvitableRole = 'master' | 'user';
 
@@ -82,6 +83,8 @@ export async function inviteUser(
     );
     const sent = await queueInvite(deps, tx, actor, user, now);
     await auditAdminAction(tx, now, actor, user, 'user.invited', meta, { role: user.role, email: user.email, ...detail });
+    // A Master invited is a lasting way in (bulk invites pass here too): every Master is told.
+    if (user.role === 'master') await queueCompanyNotice(deps, tx, actor, 'master_invited', user.username);
     return { user, expiresAt: sent.expiresAt };
   });
   deps.mailQueued();

@@ -8,6 +8,7 @@ import { auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor 
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 import { withdrawApprovals, withdrawnByActor } from './two-factor-reset.ts';
 import { getUser } from './store.ts';
+import { queueCompanyNotice } from './security-notices.ts';
 
 export async function changeRole(
   deps: CoreDeps,
@@ -26,7 +27,10 @@ export async function changeRole(
     await withdrawApprovals(tx, now, { companyId: actor.companyId, userId: target.id }, 'user.role_changed', withdrawnByActor(actor, meta));
     // Nor do the client secrets they hold work again if they are made a Master later.
     await endSecretHolds(tx, now, target.id);
+    // A new Master is a lasting way in: every Master is told (security-notices.ts).
+    if (role === 'master') await queueCompanyNotice(deps, tx, actor, 'master_made', target.username);
   });
+  deps.mailQueued();
 }
 
 // Only a person who is the Root Master hands the role on: an API client never can.
@@ -67,5 +71,7 @@ export async function transferRootMaster(deps: CoreDeps, actor: UserActor, userI
       to: 'root_master',
       previousRootMaster: actor.userId,
     });
+    await queueCompanyNotice(deps, tx, actor, 'root_master_transferred', target.username);
   });
+  deps.mailQueued();
 }

@@ -17,6 +17,7 @@ import { standingApiClient, stillHoldsSecret } from '../api-clients/index.ts';
 import { endUserAccess } from './access.ts';
 import { countCredentials, deleteAllCredentials } from '../webauthn/index.ts';
 import { assertBreakGlassKept, assertBreakGlassKeptWithout } from './break-glass.ts';
+import { queueCompanyNotice, queueSecurityNotice } from './security-notices.ts';
 import { actorUserId, assertAdministrator, auditActor, auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 
 export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
@@ -30,7 +31,12 @@ export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId
 export const APPROVAL_LIFETIME_MS = 7 * 24 * 3_600_000;
 const expired = (createdAt: number | string, now: number) => now - Number(createdAt) >= APPROVAL_LIFETIME_MS;
 
-async function clearTwoFactor(db: Queryable, actor: Actor, userId: string, now: number) {
+/**
+ * Every reset an administrator carries out passes here (alone, or approved by a second
+ * Master), so here the user and the company's Masters are told, in the same transaction.
+ */
+async function clearTwoFactor(deps: CoreDeps, db: Queryable, actor: Actor, target: { id: string; username: string }, now: number) {
+  const userId = target.id;
   await updateTarget(db, actor, userId, { totp_secret: null, totp_enrolled_at: null, totp_last_step: null });
   await deleteRecoveryCodes(db, actor.companyId, userId);
   // Passkeys and security keys go too: the user sets up 2FA again from scratch.
@@ -39,6 +45,10 @@ async function clearTwoFactor(db: Queryable, actor: Actor, userId: string, now: 
   // after the app's secret alone, when a key could still count as the second factor).
   await assertBreakGlassKept(db, actor.companyId);
   await endUserAccess(db, now, actor.companyId, userId, 'two_factor_reset');
+  // The next login enrolls whichever app is shown: one reset by a borrowed session lets the
+  // attacker enroll theirs with a phished password. The user and every Master hear of it.
+  await queueSecurityNotice(deps, db, { companyId: actor.companyId, userId }, 'two_factor_reset_by_admin', actor);
+  await queueCompanyNotice(deps, db, actor, 'two_factor_reset', target.username);
 }
 
 async function needsSecondMaster(db: Queryable, companyId: string): Promise<boolean> {
@@ -63,7 +73,7 @@ async function pendingApproval(db: Queryable, companyId: string, userId: string,
 
 export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta): Promise<ResetOutcome> {
   try {
-    return await deps.db.transaction().execute(async (tx): Promise<ResetOutcome> => {
+    const outcome = await deps.db.transaction().execute(async (tx): Promise<ResetOutcome> => {
       const now = deps.clock();
       const target = await loadTarget(tx, actor, userId);
       if (target.totp_secret === null && (await countCredentials(tx, actor.companyId, target.id)) === 0) throw new GatehouseError('user.not_enrolled');
@@ -71,7 +81,7 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
       // switching the rule off (the Root Master's alone) does not let anyone step around it.
       if (await pendingApproval(tx, actor.companyId, target.id, now, withdrawnByActor(actor, meta))) throw new GatehouseError('approval.already_pending');
       if (!(await needsSecondMaster(tx, actor.companyId))) {
-        await clearTwoFactor(tx, actor, target.id, now);
+        await clearTwoFactor(deps, tx, actor, target, now);
         await auditAdminAction(tx, now, actor, target, 'user.2fa_reset', meta);
         return { status: 'reset' };
       }
@@ -99,6 +109,8 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
       await auditAdminAction(tx, now, actor, target, 'user.2fa_reset_requested', meta, { approvalId });
       return { status: 'pending', approvalId };
     });
+    deps.mailQueued();
+    return outcome;
   } catch (error) {
     // Two requests at once: the database keeps one pending approval per user.
     if (isUniqueViolation(error)) throw new GatehouseError('approval.already_pending', { cause: error });
@@ -341,7 +353,7 @@ export async function decideApproval(
       .$if(decision === 'approved', (qb) => qb.where(requesterMayAsk(now)))
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) throw new GatehouseError('approval.not_pending');
-    if (decision === 'approved') await clearTwoFactor(tx, actor, target.id, now);
+    if (decision === 'approved') await clearTwoFactor(deps, tx, actor, target, now);
     await auditAdminAction(tx, now, actor, target, decision === 'approved' ? 'user.2fa_reset_approved' : 'user.2fa_reset_rejected', meta, {
       approvalId: approval.id,
       requestedBy: approval.requested_by,
@@ -349,5 +361,6 @@ export async function decideApproval(
     });
     return 'decided';
   });
+  deps.mailQueued();
   if (outcome === 'withdrawn') throw new GatehouseError('approval.not_pending');
 }
