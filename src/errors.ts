@@ -171,6 +171,9 @@ const registry = {
     status: 409,
     message: "Your password is managed by your company's identity provider. Change it there.",
   },
+  // A sensitive change (a route marked `sensitive`) from a session that has not proved it
+  // is its user in the last 10 minutes (src/sessions FRESH_PROOF_MS): POST /api/me/reauth, then again.
+  'reauth.required': { status: 403, message: 'Confirm it is you to make this change.' },
   'reauth.sign_in_again': {
     status: 403,
     message: "To add a key, sign in again through your company's identity provider, then add it within 10 minutes.",

@@ -63,6 +63,9 @@ export const reauthProof = z
     if (proof.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'Enter the 6-digit code.' });
   });
 
+/** POST /api/me/reauth: this session may make sensitive changes until then (10 minutes). */
+export const reauthProved = z.object({ provedUntil: time });
+
 export const mySessions = z.object({
   sessions: z.array(
     z.object({

@@ -3,14 +3,30 @@
 // is read, and marks each route in the OpenAPI document with its audience and how it
 // is authenticated. Routes then read `request.signedIn` and call one capability.
 // API clients (bearer tokens on /api/v1) have their own guard: api-client-guard.ts.
+//
+// A route marked `config: { sensitive: ... }` (a change that would outlive the owner's
+// recovery: a new Master, the Root Master moved, someone else's 2FA reset, single sign-on
+// pointed elsewhere) also needs a session that proved it is its user in the last 10
+// minutes (src/sessions recentlyProved; POST /api/me/reauth), else 403 reauth.required
+// before the handler runs: a borrowed cookie alone cannot make it. Checked here, once,
+// for every session route; test/http/sensitive-routes.test.ts makes every new
+// state-changing route say whether it is sensitive.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { GatehouseError } from '../errors.ts';
-import type { SignedIn } from '../sessions/index.ts';
+import { recentlyProved, type SignedIn } from '../sessions/index.ts';
 import type { HttpContext } from './context.ts';
 import { requireSignedIn } from './guards.ts';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A session route that needs a recent proof (step-up): `true`, or a test of the
+     * validated request for a route only some of whose requests are sensitive (an
+     * invitation as Master, switching a provider on but not off).
+     */
+    sensitive?: true | ((request: FastifyRequest) => boolean);
+  }
   interface FastifyRequest {
     /** The signed-in user, set by the audience guard of a signed-in route; null elsewhere. */
     signedIn: SignedIn | null;
@@ -23,6 +39,14 @@ export type Audience = 'public' | 'user' | 'master' | 'operator';
 /** A Fastify instance whose routes take zod schemas (types flow from them to handlers). */
 export type RouteApp = ReturnType<typeof typed>;
 const typed = (app: FastifyInstance) => app.withTypeProvider<ZodTypeProvider>();
+
+const SENSITIVE_NOTE = 'Sensitive: the session must have proved it is its user in the last 10 minutes (POST /api/me/reauth), else 403 reauth.required.';
+
+/** Whether this request (validated, its route matched) is a sensitive change. */
+function isSensitive(request: FastifyRequest): boolean {
+  const sensitive = request.routeOptions.config.sensitive;
+  return sensitive === true || (typeof sensitive === 'function' && sensitive(request));
+}
 
 const AUDIENCE_NOTE: Record<Audience, string> = {
   public: 'No session needed.',
@@ -55,7 +79,10 @@ export function forAudience(
       schema.security ??= audience === 'public' ? [] : [{ session: [] }];
       // Fastify calls this again for the HEAD twin of a GET, with the same schema object.
       const said = typeof schema.description === 'string' ? schema.description : '';
-      if (!said.endsWith(AUDIENCE_NOTE[audience])) schema.description = `${said} ${AUDIENCE_NOTE[audience]}`.trim();
+      if (!said.endsWith(AUDIENCE_NOTE[audience])) {
+        const sensitive = route.config?.sensitive === undefined ? '' : ` ${SENSITIVE_NOTE}`;
+        schema.description = `${said}${sensitive} ${AUDIENCE_NOTE[audience]}`.trim();
+      }
     });
     if (audience !== 'public') {
       // onRequest: before the body is parsed or validated, so an anonymous caller learns
@@ -64,6 +91,11 @@ export function forAudience(
         const signedIn = await requireSignedIn(deps, cookies, request, reply);
         if (!mayPass(audience, signedIn)) throw new GatehouseError('auth.forbidden');
         request.signedIn = signedIn;
+      });
+      // preHandler: after the body is validated (a route may be sensitive for some bodies
+      // only), before the handler reads or changes anything.
+      scope.addHook('preHandler', async (request) => {
+        if (isSensitive(request) && !recentlyProved(signedInOf(request), deps.clock())) throw new GatehouseError('reauth.required');
       });
     }
     routes(typed(scope));

@@ -6,7 +6,7 @@ export { checkRecoveryCode, checkTotp } from './second-factor.ts';
 export { finishEnrollment, startEnrollment } from './enrollment.ts';
 export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRule } from './lockout.ts';
 export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
-export { reauthKeyOptions, reauthMethods, verifyCurrentPassword, withProof, type Proof } from './reauth.ts';
+export { proveSession, reauthKeyOptions, reauthMethods, verifyCurrentPassword, withProof, type Proof } from './reauth.ts';
 export { acceptCode, appCode, type CodeOutcome } from './code-attempt.ts';
 export { activeProvider, choosePassword, continueAfterProvider, finishTrustedLogin, flowAwaitingProvider, auditProviderLogin } from './federated.ts';
 export { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChallengeForSecondFactor, startKeyEnrollment, startPasskeyLogin } from './security-key.ts';

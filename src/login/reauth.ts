@@ -9,6 +9,7 @@
 import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { markProved } from '../sessions/index.ts';
 import type { Queryable } from '../storage/index.ts';
 import { getUser, stillProved, type UserRow } from '../users/index.ts';
 import {
@@ -100,6 +101,17 @@ export async function withProof<T>(
   if (user.password_hash && !input.password) throw new GatehouseError('request.invalid', { fields: { password: 'Password is required.' } });
   const target = { companyId: who.companyId, userId: who.userId, ip: meta.ip, userAgent: meta.userAgent, after: `reauth:${input.purpose}` };
   return withPasswordAndCode(deps, target, user, { password: input.password ?? '', code: input.code ?? '' }, fail, proved);
+}
+
+/**
+ * Step-up before sensitive changes (routes marked `sensitive`, src/http/audiences.ts):
+ * the proof, spent once, stamps this session as proved now. Returns until when the stamp
+ * lets the session make such changes (src/sessions FRESH_PROOF_MS). The stamp lives on
+ * the session row, so whatever ends the session (a password change elsewhere, sign out
+ * everywhere) ends it too.
+ */
+export async function proveSession(deps: CoreDeps, me: Me, proof: Proof, meta: RequestMeta): Promise<number> {
+  return withProof(deps, me, { ...proof, purpose: 'step_up' }, meta, (tx) => markProved(tx, me, deps.clock()));
 }
 
 async function withPasswordAndCode<T>(

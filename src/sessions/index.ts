@@ -9,10 +9,20 @@ import { ipAllowed } from '../companies/ip-ranges.ts';
 import type { QueryCreator } from 'kysely';
 import type { Database, Queryable } from '../storage/index.ts';
 import { fixedQuery } from '../shared/fixed-query.ts';
+import { GatehouseError } from '../errors.ts';
 
 /** Defaults; each company's policy sets its own (session_absolute_minutes, session_idle_minutes). */
 export const SESSION_ABSOLUTE_MS = 12 * 3_600_000;
 export const SESSION_IDLE_MS = 30 * 60_000;
+/**
+ * How long a proof that it is the user (a login with password and a second factor or
+ * through single sign-on, or POST /api/me/reauth) lets this session make a sensitive
+ * change (a route marked `sensitive`, src/http/audiences.ts): a borrowed cookie alone
+ * cannot plant a Master, move the Root Master or repoint single sign-on. The same
+ * window as a fresh sign-in for a key change (FRESH_SIGN_IN_MS, src/webauthn/keys.ts),
+ * and as Okta's and Entra's re-authentication for protected actions.
+ */
+export const FRESH_PROOF_MS = 10 * 60_000;
 /** Refresh last_seen_at at most this often, to keep reads cheap. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -66,6 +76,8 @@ export interface SignedIn {
   isOperator: boolean;
   amr: string[];
   authTime: number;
+  /** When the user last proved it is them on this session: the login, or a later POST /api/me/reauth. */
+  provedAt: number;
   /** The module interaction this login was made for (its return path), or null. */
   loginFor: string | null;
 }
@@ -81,6 +93,7 @@ export const sessionColumns = [
   'sessions.expires_at as expiresAt',
   'sessions.ip as ip',
   'sessions.login_for as loginFor',
+  'sessions.proved_at as provedAt',
   'users.username as username',
   'users.display_name as displayName',
   'users.email as email',
@@ -202,6 +215,8 @@ export async function signedInFrom(db: Queryable, idHash: string, row: SessionRo
     isOperator: row.isPlatform === 1,
     amr: row.amr.split(' ').filter(Boolean),
     authTime: row.createdAt,
+    // The login was a proof (every session is made by a finished login, second-factor.ts).
+    provedAt: row.provedAt ?? row.createdAt,
     loginFor: row.loginFor,
   };
 }
@@ -231,6 +246,28 @@ export function liveSessionOf(row: SessionRow | undefined, now: number): LiveSes
     endsAt: absoluteEnd(row),
     ipAllowlist: JSON.parse(row.ipAllowlist) as string[],
   };
+}
+
+/** Whether this session proved it is its user less than FRESH_PROOF_MS ago. */
+export function recentlyProved(signedIn: Pick<SignedIn, 'provedAt'>, now: number): boolean {
+  return now - signedIn.provedAt < FRESH_PROOF_MS;
+}
+
+/**
+ * Stamps a proof on this session (in the transaction that spent the proof), and says
+ * until when it lets the session make sensitive changes. Only this session: another
+ * browser of the same user proves for itself.
+ */
+export async function markProved(db: Queryable, me: Pick<SignedIn, 'sessionHash' | 'companyId' | 'userId'>, now: number): Promise<number> {
+  const stamped = await db
+    .updateTable('sessions')
+    .set({ proved_at: now })
+    .where('id_hash', '=', me.sessionHash)
+    .where('company_id', '=', me.companyId)
+    .where('user_id', '=', me.userId)
+    .executeTakeFirst();
+  if (Number(stamped.numUpdatedRows) !== 1) throw new GatehouseError('session.required');
+  return now + FRESH_PROOF_MS;
 }
 
 export async function endSession(db: Queryable, token: string): Promise<void> {

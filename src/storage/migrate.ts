@@ -24,6 +24,7 @@ import * as hashedProviderIds from './migrations/0019_hashed_provider_ids.ts';
 import * as savedFormKeys from './migrations/0020_saved_form_keys.ts';
 import * as oneSsoRequestPerFlow from './migrations/0021_one_sso_request_per_flow.ts';
 import * as apiClientHoldEnded from './migrations/0022_api_client_hold_ended.ts';
+import * as sessionProvedAt from './migrations/0023_session_proved_at.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -48,6 +49,7 @@ export const migrations: Record<string, Migration> = {
   '0020_saved_form_keys': savedFormKeys,
   '0021_one_sso_request_per_flow': oneSsoRequestPerFlow,
   '0022_api_client_hold_ended': apiClientHoldEnded,
+  '0023_session_proved_at': sessionProvedAt,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -129,6 +129,8 @@ export interface SessionsTable {
   user_agent: string | null;
   /** Where the login that made this session was to return (a module's interaction), if anywhere. */
   login_for: string | null;
+  /** When the user last proved it is them on this session (POST /api/me/reauth); null: only at login (migration 0023). */
+  proved_at: Generated<number | null>;
 }
 
 /** Delivery columns every outbox table has (src/storage/leased-jobs.ts works on them). */

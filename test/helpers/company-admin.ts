@@ -5,6 +5,7 @@ import type { Agent } from './agent.ts';
 import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, signUpLinkIn, STRONG_PASSWORD } from './journey.ts';
 import { startOidcIdp } from './oidc-idp.ts';
 import type { TestServer } from './server.ts';
+import { withFreshProof } from './step-up.ts';
 
 export interface Person {
   id: string;
@@ -54,7 +55,7 @@ export async function invitedMember(
   who: { username: string; role: 'master' | 'user'; email?: string },
 ): Promise<Person> {
   const email = who.email ?? `${who.username}@members.test`;
-  const invited = await admin.post('/api/company/users', { email, username: who.username, role: who.role });
+  const invited = await withFreshProof(server, admin, () => admin.post('/api/company/users', { email, username: who.username, role: who.role }));
   assert.equal(invited.status, 201, JSON.stringify(invited.body));
   const { link } = await inviteMail(server, company.companyName, email);
   await signUp(server, link);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { firstOperatorSetup } from '../../src/companies/index.ts';
 import type { Agent } from './agent.ts';
 import type { TestServer } from './server.ts';
+import { rememberSecret, withFreshProof } from './step-up.ts';
 import { totpAt } from './totp.ts';
 
 export const STRONG_PASSWORD = 'Velvet-Harbor-42!';
@@ -35,6 +36,7 @@ export async function logIn(
     assert.ok(who.totpSecret, 'an enrolled user needs the secret');
     const done = await agent.post('/api/login/totp', { code: totpAt(who.totpSecret, server.clock()) });
     assert.equal(done.status, 200, JSON.stringify(done.body));
+    rememberSecret(agent, who.totpSecret);
     return { totpSecret: who.totpSecret };
   }
   assert.equal(afterPassword.body.step, 'enroll');
@@ -45,6 +47,7 @@ export async function logIn(
   assert.equal(done.status, 200, JSON.stringify(done.body));
   // The next code must come from a later step: the enrollment code is used up.
   server.clock.advance(30_000);
+  rememberSecret(agent, secret);
   return { totpSecret: secret };
 }
 
@@ -71,7 +74,7 @@ export const ACME_REQUEST = {
 export async function approvedCompany(server: TestServer, operator: Agent, request = ACME_REQUEST, username?: string) {
   const created = await server.agent().post('/api/account-requests', request);
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  const approved = await operator.post(`/api/operator/requests/${created.body.id}/approve`, username ? { username } : {});
+  const approved = await withFreshProof(server, operator, () => operator.post(`/api/operator/requests/${created.body.id}/approve`, username ? { username } : {}));
   assert.equal(approved.status, 200, JSON.stringify(approved.body));
   const mail = await server.mail.waitFor((m) => m.to.includes(request.email) && m.subject === 'Welcome to Gatehouse');
   return { requestId: created.body.id as string, companyId: approved.body.companyId as string, username: approved.body.username as string, mail, link: signUpLinkIn(mail.text) };

@@ -14,6 +14,7 @@ import { companyWithRootMaster, dbOf, invitedMember, logInAgain, operatorAgent, 
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { withFreshProof } from '../helpers/step-up.ts';
 
 interface Answer {
   status: number;
@@ -58,7 +59,7 @@ for (const engine of await enginesUnderTest()) describe(`a waiting 2FA reset fal
 
   /** A reset of `target` asked by a Master in the console, or by an API client: its approval id. */
   async function asked(by: { master: Person } | { token: string }, target: Person): Promise<string> {
-    const answer = 'master' in by ? await by.master.agent.post(`/api/company/users/${target.id}/reset-2fa`) : await sendApi(server, 'POST', v1(`/users/${target.id}/reset-2fa`), by.token);
+    const answer = 'master' in by ? await withFreshProof(server, by.master.agent, () => by.master.agent.post(`/api/company/users/${target.id}/reset-2fa`)) : await sendApi(server, 'POST', v1(`/users/${target.id}/reset-2fa`), by.token);
     ok(answer, 202);
     assert.equal(answer.body.status, 'pending');
     return answer.body.approvalId as string;
@@ -68,7 +69,8 @@ for (const engine of await enginesUnderTest()) describe(`a waiting 2FA reset fal
 
   /** What a second Master sees of a withdrawn request, and what the trail says of it. */
   async function assertWithdrawn(approvalId: string, target: Person, because: string) {
-    const approve = await nina.agent.post(`/api/company/approvals/${approvalId}/approve`);
+    // A sensitive change (step-up): proved again when the tests moved the clock on.
+    const approve = await withFreshProof(server, nina.agent, () => nina.agent.post(`/api/company/approvals/${approvalId}/approve`));
     assert.deepEqual([approve.status, approve.body.error?.code], [409, 'approval.not_pending'], JSON.stringify(approve.body));
     assert.ok(!(await pendingIds(nina.agent)).includes(approvalId), 'no longer listed as waiting');
     assert.ok(await secretOf(target.id), "the user's 2FA is untouched");
@@ -117,11 +119,11 @@ for (const engine of await enginesUnderTest()) describe(`a waiting 2FA reset fal
     assert.ok((await pendingIds(nina.agent)).includes(approvalId));
 
     ok(await acme.root.agent.post(`/api/company/users/${mia.id}/deactivate`));
-    ok(await acme.root.agent.post(`/api/company/users/${mia.id}/reactivate`));
+    ok(await withFreshProof(server, acme.root.agent, () => acme.root.agent.post(`/api/company/users/${mia.id}/reactivate`)));
     await assertWithdrawn(approvalId, uma, 'user.deactivated');
     // Back, Mia asks again, and that request is a new one a second Master decides.
     const again = await asked({ master: await logInAgain(server, acme, mia) }, uma);
-    ok(await nina.agent.post(`/api/company/approvals/${again}/approve`));
+    ok(await withFreshProof(server, nina.agent, () => nina.agent.post(`/api/company/approvals/${again}/approve`)));
     assert.equal(await secretOf(uma.id), null);
   });
 

@@ -1,4 +1,5 @@
 import { BrowserRouter, Route, Routes } from 'react-router';
+import { StepUpProvider } from './components/StepUpProvider';
 import { CompanyPage } from './pages/company/CompanyPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { LoginPage } from './pages/login/LoginPage';
@@ -32,6 +33,8 @@ export function App() {
         <Route path="/cancel-email/:token" element={<CancelEmailPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Routes>
+      {/* One "Confirm it's you" for every page: a change refused with reauth.required waits on it (api.ts). */}
+      <StepUpProvider />
     </BrowserRouter>
   );
 }

@@ -28,7 +28,59 @@ function errorFrom(status: number, body: unknown): ApiError {
   return new ApiError(status, `http.${status}`, `Something went wrong (HTTP ${status}). Try again in a moment.`);
 }
 
+// --- step-up: "confirm it is you" before a sensitive change (docs/API.md) ---
+
+/**
+ * Asks the user to prove it is them (the app's StepUpProvider shows the dialog and sends
+ * POST /api/me/reauth). Resolves true once the session is proved, false if the user
+ * cancelled. Registered by the provider; null while nothing can ask (then the error stands).
+ */
+export type ReauthPrompt = (refused: ApiError) => Promise<boolean>;
+
+let reauthPrompt: ReauthPrompt | null = null;
+// Several calls refused together (a page saving two things) share one dialog and one answer.
+let pendingReauth: Promise<boolean> | null = null;
+
+/** Installs the app's one "Confirm it's you" dialog; returns the uninstall. */
+export function setReauthPrompt(prompt: ReauthPrompt): () => void {
+  reauthPrompt = prompt;
+  return () => {
+    if (reauthPrompt === prompt) reauthPrompt = null;
+  };
+}
+
+function askReauth(refused: ApiError): Promise<boolean> {
+  const prompt = reauthPrompt;
+  if (!prompt) return Promise.resolve(false);
+  if (!pendingReauth) {
+    pendingReauth = prompt(refused)
+      .catch(() => false)
+      .finally(() => {
+        pendingReauth = null;
+      });
+  }
+  return pendingReauth;
+}
+
+/**
+ * The one place the step-up rule lives for the whole console: a sensitive route answers 403
+ * `reauth.required` when the session was not proved lately. Rather than every page handling
+ * it, the call waits while the user confirms it is them, then is sent again ONCE and its
+ * caller gets that answer (even a second refusal: no loop); cancelled, the original error.
+ */
 async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  try {
+    return await send<T>(method, path, body);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 403 || error.code !== 'reauth.required') throw error;
+    // The proof's own calls (/me/reauth, its key options) never wait on the dialog they serve.
+    if (path.startsWith('/me/reauth')) throw error;
+    if (!(await askReauth(error))) throw error;
+    return send<T>(method, path, body);
+  }
+}
+
+async function send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`/api${path}`, {

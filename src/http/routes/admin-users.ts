@@ -1,7 +1,7 @@
 // Company administration for Masters and the Root Master: users, invitations, roles,
 // 2FA resets and their approvals. The company is always the session's: ids in the path
 // are looked up within it, and a companyId in headers, query or body is never read.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { done, idParams } from '../../contract/common.ts';
 import {
   bulkInviteBody,
@@ -83,7 +83,11 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/company/users',
-      { schema: { summary: 'Invite a user (mails a Sign Up link)', body: inviteBody, response: { 201: oneCompanyUser } } },
+      {
+        // Inviting a Master plants an administrator (step-up, audiences.ts); a User gains no more than the modules.
+        config: { sensitive: (request) => (request.body as { role: string }).role === 'master' },
+        schema: { summary: 'Invite a user (mails a Sign Up link)', body: inviteBody, response: { 201: oneCompanyUser } },
+      },
       async (request, reply) => {
         const actor = actorOf(request);
         const { user } = await inviteUser(deps, actor, request.body, requestMeta(request));
@@ -96,6 +100,8 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/company/users/bulk-invite',
       {
         bodyLimit: BULK_BODY_LIMIT,
+        // As one invitation: sensitive when any row that would be invited asks for a Master.
+        config: { sensitive: (request) => readInviteCsv((request.body as { csv: string }).csv).map(validateRow).some((row) => 'input' in row && row.input.role === 'master') },
         schema: {
           summary: 'Invite users from a CSV file (email,username,role[,displayName]); a report per row',
           body: bulkInviteBody,
@@ -119,16 +125,19 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
       },
     );
 
+    // [capability, summary, sensitive]: reactivating gives an account back, moving the Root
+    // Master hands over the company; the others take access away (or only clear a lockout).
     const simpleActions = {
-      deactivate: [deactivateUser, 'Deactivate a user (their sessions and module sign-ins end)'],
-      reactivate: [reactivateUser, 'Reactivate a user'],
-      delete: [deleteUser, 'Delete a user (the audit trail keeps their name)'],
-      unlock: [unlockUser, 'Unlock a user locked out by failed passwords'],
-      'transfer-root-master': [transferRootMaster, 'Make this user the Root Master (the Root Master only)'],
-      'sessions/end-all': [endAllUserSessions, "End every session and module sign-in of a user (they sign in again, with 2FA)"],
+      deactivate: [deactivateUser, 'Deactivate a user (their sessions and module sign-ins end)', false],
+      reactivate: [reactivateUser, 'Reactivate a user', true],
+      delete: [deleteUser, 'Delete a user (the audit trail keeps their name)', false],
+      unlock: [unlockUser, 'Unlock a user locked out by failed passwords', false],
+      'transfer-root-master': [transferRootMaster, 'Make this user the Root Master (the Root Master only)', true],
+      'sessions/end-all': [endAllUserSessions, "End every session and module sign-in of a user (they sign in again, with 2FA)", false],
     } as const;
-    for (const [name, [act, summary]] of Object.entries(simpleActions)) {
-      api.post(`/api/company/users/:id/${name}`, { schema: { summary, params: idParams, response: { 200: done } } }, async (request) => {
+    for (const [name, [act, summary, sensitive]] of Object.entries(simpleActions)) {
+      const config: FastifyContextConfig = sensitive ? { sensitive: true } : {};
+      api.post(`/api/company/users/:id/${name}`, { config, schema: { summary, params: idParams, response: { 200: done } } }, async (request) => {
         await act(deps, actorOf(request), request.params.id, requestMeta(request));
         return {};
       });
@@ -151,7 +160,7 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/company/users/:id/role',
-      { schema: { summary: "Change a user's role", params: idParams, body: roleBody, response: { 200: done } } },
+      { config: { sensitive: true }, schema: { summary: "Change a user's role", params: idParams, body: roleBody, response: { 200: done } } },
       async (request) => {
         await changeRole(deps, actorOf(request), request.params.id, request.body.role, requestMeta(request));
         return {};
@@ -161,6 +170,7 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.post(
       '/api/company/users/:id/reset-2fa',
       {
+        config: { sensitive: true },
         schema: {
           summary: "Reset a user's 2FA; 202 when the company wants a second Master to approve",
           params: idParams,
@@ -181,7 +191,8 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
     for (const [name, decision] of [['approve', 'approved'], ['reject', 'rejected']] as const) {
       api.post(
         `/api/company/approvals/:id/${name}`,
-        { schema: { summary: `${name === 'approve' ? 'Approve' : 'Reject'} a waiting 2FA reset`, params: idParams, response: { 200: done } } },
+        // Approving lets another user's 2FA be reset; rejecting changes nothing.
+        { config: (name === 'approve' ? { sensitive: true } : {}) satisfies FastifyContextConfig, schema: { summary: `${name === 'approve' ? 'Approve' : 'Reject'} a waiting 2FA reset`, params: idParams, response: { 200: done } } },
         async (request) => {
           await decideApproval(deps, actorOf(request), request.params.id, decision, requestMeta(request));
           return {};

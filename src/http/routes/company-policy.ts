@@ -19,7 +19,7 @@ export function companyPolicyRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/company/policy',
-      { schema: { summary: 'Change the security policy (only the fields sent)', body: policyBody, response: { 200: policyView } } },
+      { config: { sensitive: true }, schema: { summary: 'Change the security policy (only the fields sent)', body: policyBody, response: { 200: policyView } } },
       async (request) => {
         const me = signedInOf(request);
         const policy = await updateCompanyPolicy(deps, { companyId: me.companyId, userId: me.userId }, request.body, requestMeta(request));

@@ -10,6 +10,7 @@ import {
   emailLinkBody,
   mySessions,
   reauthProof,
+  reauthProved,
   passwordChangeBody,
   passwordChanged,
   profile,
@@ -19,7 +20,7 @@ import {
 } from '../../contract/my-account.ts';
 import { requestOptions } from '../../contract/security-keys.ts';
 import { assertThat } from '../../errors.ts';
-import { reauthKeyOptions } from '../../login/index.ts';
+import { proveSession, reauthKeyOptions } from '../../login/index.ts';
 import {
   cancelEmailChange,
   changePassword,
@@ -95,6 +96,17 @@ export function meRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/me/reauth/key-options',
       { schema: { summary: 'Confirm it is me with a passkey or security key: the challenge, bound to this session', response: { 200: requestOptions } } },
       async (request) => ({ ...(await reauthKeyOptions(deps, signedInOf(request))) }),
+    );
+
+    // Step-up: a session that proved it is its user (password and code, or a key) may make
+    // sensitive changes (routes marked `sensitive`) for 10 minutes (docs/SECURITY.md).
+    api.post(
+      '/api/me/reauth',
+      { schema: { summary: 'Confirm it is me before a sensitive change (valid 10 minutes on this session)', body: reauthProof, response: { 200: reauthProved } } },
+      async (request) => {
+        const until = await proveSession(deps, signedInOf(request), request.body, requestMeta(request));
+        return { provedUntil: iso(until) };
+      },
     );
 
     api.post(

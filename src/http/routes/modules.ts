@@ -39,7 +39,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/operator/modules',
-      { schema: { summary: 'Register a module (an OpenID Connect client)', body: moduleBody, response: { 201: moduleRegistered } } },
+      { config: { sensitive: true }, schema: { summary: 'Register a module (an OpenID Connect client)', body: moduleBody, response: { 201: moduleRegistered } } },
       async (request, reply) => {
         const { module, clientSecret } = await registerModuleBy(deps, request.body, personOf(request));
         // The secret is shown this once; only its keyed hash is stored.
@@ -49,7 +49,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/operator/modules/:id/rotate-secret',
-      { schema: { summary: "A new client secret, shown this once (the old one stops working)", params: idParams, response: { 200: secretRotated } } },
+      { config: { sensitive: true }, schema: { summary: "A new client secret, shown this once (the old one stops working)", params: idParams, response: { 200: secretRotated } } },
       async (request) => ({ clientSecret: await rotateModuleSecretBy(deps, request.params.id, personOf(request)) }),
     );
 
@@ -66,7 +66,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/operator/companies/:id/modules/:moduleId/grant',
-      { schema: { summary: 'Grant a module to a company', params: grantParams, response: { 200: done } } },
+      { config: { sensitive: true }, schema: { summary: 'Grant a module to a company', params: grantParams, response: { 200: done } } },
       async (request) => {
         const { id, moduleId } = request.params;
         await grantModuleBy(deps, id, moduleId, personOf(request));

@@ -1,5 +1,5 @@
 // The operator console's routes. Operators are users of the platform company.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import {
   approveAccountRequest,
   listAccountRequests,
@@ -47,6 +47,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.post(
       '/api/operator/requests/:id/approve',
       {
+        config: { sensitive: true },
         schema: {
           summary: 'Approve: creates the company and its Root Master, and mails "Welcome to Gatehouse"',
           params: idParams,
@@ -82,7 +83,9 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
         resendWelcome(deps, id, by(request), requestMeta(request))],
     ] as const;
     for (const [name, summary, act] of companyActions) {
-      api.post(`/api/operator/companies/:id/${name}`, { schema: { summary, params: idParams, response: { 200: done } } }, async (request) => {
+      // Reactivating lets a suspended company's users in again; the others take away or resend.
+      const config: FastifyContextConfig = name === 'reactivate' ? { sensitive: true } : {};
+      api.post(`/api/operator/companies/:id/${name}`, { config, schema: { summary, params: idParams, response: { 200: done } } }, async (request) => {
         await act(request.params.id, request);
         return {};
       });

@@ -87,12 +87,12 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/company/sso',
-      { schema: { summary: 'Change the mode or the break-glass users (only the fields sent)', body: ssoSettingsBody, response: { 200: ssoOverviewSchema } } },
+      { config: { sensitive: true }, schema: { summary: 'Change the mode or the break-glass users (only the fields sent)', body: ssoSettingsBody, response: { 200: ssoOverviewSchema } } },
       async (request) => changeSsoSettings(deps, master(request), request.body, requestMeta(request)),
     );
     api.post(
       '/api/company/sso/providers',
-      { schema: { summary: 'Add a SAML 2.0 or OpenID Connect provider (switched off until tested and switched on)', body: ssoProviderBody, response: { 201: oneSsoProvider } } },
+      { config: { sensitive: true }, schema: { summary: 'Add a SAML 2.0 or OpenID Connect provider (switched off until tested and switched on)', body: ssoProviderBody, response: { 201: oneSsoProvider } } },
       async (request, reply) => {
         const provider = await addProvider(deps, master(request), request.body, requestMeta(request));
         return reply.status(201).send({ provider });
@@ -100,7 +100,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/company/sso/providers/:id',
-      { schema: { summary: "Change a provider's settings (it needs a new Test sign-in before it can be switched on)", params: idParams, body: ssoProviderBody, response: { 200: oneSsoProvider } } },
+      { config: { sensitive: true }, schema: { summary: "Change a provider's settings (it needs a new Test sign-in before it can be switched on)", params: idParams, body: ssoProviderBody, response: { 200: oneSsoProvider } } },
       async (request) => ({ provider: await editProvider(deps, master(request), request.params.id, request.body, requestMeta(request)) }),
     );
     api.post(
@@ -113,12 +113,13 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/company/sso/providers/:id/enabled',
-      { schema: { summary: 'Switch a provider on (after a successful Test sign-in; the others go off) or off', params: idParams, body: ssoEnabledBody, response: { 200: oneSsoProvider } } },
+      // Switching on sends the company's sign-ins to the provider; switching off takes that away.
+      { config: { sensitive: (request) => (request.body as { enabled: boolean }).enabled }, schema: { summary: 'Switch a provider on (after a successful Test sign-in; the others go off) or off', params: idParams, body: ssoEnabledBody, response: { 200: oneSsoProvider } } },
       async (request) => ({ provider: await switchProvider(deps, master(request), request.params.id, request.body.enabled, requestMeta(request)) }),
     );
     api.post(
       '/api/company/sso/providers/:id/test',
-      { schema: { summary: 'Test sign-in: where to send this browser for a round trip with the provider', params: idParams, response: { 200: ssoTestStarted } } },
+      { config: { sensitive: true }, schema: { summary: 'Test sign-in: where to send this browser for a round trip with the provider', params: idParams, response: { 200: ssoTestStarted } } },
       async (request) => startSsoTest(deps, master(request), request.params.id),
     );
     api.get(

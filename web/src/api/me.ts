@@ -30,6 +30,9 @@ export const meApi = {
   /** The browser asks for one of the user's keys, against a challenge bound to this session. */
   keyProof: async () => getCredential(await post<Parameters<typeof getCredential>[0]>('/me/reauth/key-options')),
 
+  /** Proves this session (the step-up before a sensitive change; see StepUpProvider). */
+  reauth: (proof: Proof) => post<{ provedUntil: string }>('/me/reauth', proof),
+
   recoveryCodes: () => get<RecoveryCodeStatus>('/me/recovery-codes'),
   regenerateRecoveryCodes: (proof: Proof) => post<{ recoveryCodes: string[] }>('/me/recovery-codes', proof),
 

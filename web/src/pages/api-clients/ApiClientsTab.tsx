@@ -10,7 +10,7 @@ import { Notice } from '../../components/Notice';
 import { ScrollTable } from '../../components/ScrollTable';
 import { keys, useApiQuery, useInvalidate } from '../../data';
 import { formatTime } from '../../format';
-import { ReauthDialog } from '../settings/ReauthDialog';
+import { ReauthDialog } from '../../components/ReauthDialog';
 import { ApiClientSecretDialog, type ShownSecret } from './ApiClientSecretDialog';
 import { NewApiClientDialog } from './NewApiClientDialog';
 

@@ -6,7 +6,7 @@ import { LoadingState } from '../../components/LoadingState';
 import { RecoveryCodes } from '../../components/RecoveryCodes';
 import { formatTime } from '../../format';
 import { keys, useApiQuery, useInvalidate } from '../../data';
-import { ReauthDialog } from './ReauthDialog';
+import { ReauthDialog } from '../../components/ReauthDialog';
 import { SettingsCard } from './SettingsCard';
 
 // Few enough left that losing the phone now could leave the user without a way in.

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { meApi, type Profile } from '../../api/me';
 import { formatTime } from '../../format';
-import { ReauthDialog } from './ReauthDialog';
+import { ReauthDialog } from '../../components/ReauthDialog';
 import { SettingsCard } from './SettingsCard';
 
 export const TWO_FACTOR_RESET_NOTICE =

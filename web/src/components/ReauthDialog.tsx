@@ -1,12 +1,12 @@
 import { Button, Divider, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
 import { useEffect, useState, type ReactNode } from 'react';
-import { ApiError } from '../../api';
-import { meApi, type Profile, type Proof } from '../../api/me';
-import { AuthCodeField } from '../../components/AuthCodeField';
-import { ErrorAlert } from '../../components/ErrorAlert';
-import { visibilityToggle } from '../../components/visibilityToggle';
-import { useApiForm } from '../../forms';
-import { codeOnlyReauthSchema, reauthSchema } from '../../forms/schemas';
+import { ApiError } from '../api';
+import { meApi, type Profile, type Proof } from '../api/me';
+import { AuthCodeField } from './AuthCodeField';
+import { ErrorAlert } from './ErrorAlert';
+import { visibilityToggle } from './visibilityToggle';
+import { useApiForm } from '../forms';
+import { codeOnlyReauthSchema, reauthSchema } from '../forms/schemas';
 
 interface ReauthDialogProps<T> {
   opened: boolean;
