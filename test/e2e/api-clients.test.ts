@@ -11,30 +11,21 @@
 //
 //   npx node --test test/e2e/api-clients.test.ts
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { callApi, requestToken, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { type TestServer } from '../helpers/server.ts';
-import { enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
+import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
 import { identifyAndPassword } from './login-page.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, totpStep, type Shot } from './support.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, screenshots, type Shot, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const CLIENT_NAME = 'PSA sync';
 const SHOWN_ONCE = 'Copy the client secret now.';
 const CLIENT_ID = /\bghapi_[A-Za-z0-9_-]{22}\b/;
 const SECRET = /\bghapisec_[A-Za-z0-9_-]+/;
 
-function screenshots(page: BrowserPage, engine: EngineName): Shot {
-  const dir = `${SCREENSHOTS}api-clients-${engine}/`;
-  rmSync(dir, { recursive: true, force: true });
-  let count = 0;
-  return (step: string) => page.screenshot(`${dir}${String(++count).padStart(2, '0')}-${step}.png`);
-}
 
 for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() || 'chromium')) {
   describe(`a Master manages an API client in a real browser (${engine})`, () => {
@@ -45,7 +36,7 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
         const enrolledStep = totpStep(Date.now());
         const page = await launchBrowser(engine);
         closeFirst('closing the browser', () => page.close());
-        await manageApiClient(server, company, enrolledStep, page, screenshots(page, engine));
+        await manageApiClient(server, company, enrolledStep, page, screenshots(page, `api-clients-${engine}`));
       });
     });
   });

@@ -10,32 +10,22 @@
 //
 //   npx node --test test/e2e/invite.test.ts
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { companyWithRootMaster, inviteMail, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { type TestServer } from '../helpers/server.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
-import { enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
+import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
 import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, totpStep } from './support.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, screenshots, type Shot, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { describeUserAgent } from '../../web/src/userAgent.ts';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const QR_IMAGE = 'img[alt="QR code for your authenticator app"]';
 const RECOVERY_CODE = /\b[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{2}\b/g;
 const INVITED = { email: 'mia@acme.test', username: 'mia', displayName: 'Mia Lee' };
 
-type Shot = (step: string) => Promise<Buffer>;
 
-function screenshots(page: BrowserPage, engine: EngineName): Shot {
-  const dir = `${SCREENSHOTS}invite-${engine}/`;
-  rmSync(dir, { recursive: true, force: true });
-  let count = 0;
-  return (step: string) => page.screenshot(`${dir}${String(++count).padStart(2, '0')}-${step}.png`);
-}
 
 // This file defaults to Chromium alone; GATEHOUSE_E2E_BROWSERS chooses as for the journey.
 for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() || 'chromium')) {
@@ -47,7 +37,7 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
         const enrolledStep = totpStep(Date.now());
         const page = await launchBrowser(engine);
         closeFirst('closing the browser', () => page.close());
-        await invite(server, company, enrolledStep, page, screenshots(page, engine));
+        await invite(server, company, enrolledStep, page, screenshots(page, `invite-${engine}`));
       });
     });
   });

@@ -16,21 +16,18 @@
 //   npx node --test test/e2e/journey.test.ts
 //   GATEHOUSE_E2E_BROWSERS=chromium npx node --test test/e2e/journey.test.ts
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { firstOperatorSetup } from '../../src/companies/index.ts';
 import { ACME_REQUEST, signUpLinkIn, STRONG_PASSWORD } from '../helpers/journey.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
-import { enginesFromEnv, launchBrowser, VIEWPORT, type BrowserPage, type EngineName } from './browsers/index.ts';
+import { enginesFromEnv, launchBrowser, VIEWPORT, type BrowserPage } from './browsers/index.ts';
 import { assertSignedInToDemo, DEMO_MODULE_NAME, launchFromDashboard, openInThisTabWhenBlocked, startGrantedDemoModule } from './launch-module.ts';
 import type { DemoModule } from '../../examples/demo-module/server.ts';
 import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, wrongCode, type Shot } from './support.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, screenshots, type Shot, wrongCode } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const QR_IMAGE = 'img[alt="QR code for your authenticator app"]';
 const SESSION_COOKIE = '__Host-gh_session';
 const CLOCK_HINT = "check that your phone's clock is set automatically";
@@ -39,14 +36,6 @@ const SAVED_RECOVERY_CODES = 'I have saved my recovery codes';
 interface Person {
   username: string;
   companyName: string;
-}
-
-/** Saves numbered screenshots of one engine's run: 01-request-form.png, 02-… */
-function screenshots(page: BrowserPage, engine: EngineName): Shot {
-  const dir = `${SCREENSHOTS}${engine}/`;
-  rmSync(dir, { recursive: true, force: true });
-  let count = 0;
-  return (step, of = page) => of.screenshot(`${dir}${String(++count).padStart(2, '0')}-${step}.png`);
 }
 
 for (const engine of enginesFromEnv()) {

@@ -13,30 +13,21 @@
 //
 //   npx node --test test/e2e/step-up.test.ts
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { type TestServer } from '../helpers/server.ts';
-import { enginesFromEnv, launchBrowser, type BrowserPage, type EngineName } from './browsers/index.ts';
+import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
 import { identifyAndPassword } from './login-page.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, totpStep, type Shot } from './support.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, screenshots, type Shot, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const ASKED = "Confirm it's you";
 const WHY = 'This change needs you to confirm it is you.';
 /** Past the ten minutes a proof lets a session make sensitive changes (FRESH_PROOF_MS). */
 const AGED_MS = 11 * 60_000;
 
-function screenshots(page: BrowserPage, engine: EngineName): Shot {
-  const dir = `${SCREENSHOTS}step-up-${engine}/`;
-  rmSync(dir, { recursive: true, force: true });
-  let count = 0;
-  return (step: string) => page.screenshot(`${dir}${String(++count).padStart(2, '0')}-${step}.png`);
-}
 
 for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() || 'chromium')) {
   describe(`a Master confirms it is them before a sensitive change, in a real browser (${engine})`, () => {
@@ -47,7 +38,7 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
         const member = await invitedMember(server, company, company.root.agent, { username: 'lee', role: 'user' });
         const page = await launchBrowser(engine);
         closeFirst('closing the browser', () => page.close());
-        await stepUp(server, company, member.id, enrolledStep, page, screenshots(page, engine));
+        await stepUp(server, company, member.id, enrolledStep, page, screenshots(page, `step-up-${engine}`));
       });
     });
   });

@@ -1,6 +1,8 @@
 // What the browser tests need besides the browser: reading a QR code off a screenshot
 // (like a phone would), TOTP codes taken well inside their 30-second step, and clean-up.
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { totpAt } from '../helpers/totp.ts';
@@ -9,6 +11,16 @@ import { waitUntil } from './browsers/wait.ts';
 
 /** Saves the next numbered screenshot of the journey, of the main page or of `of` (a pop-up). */
 export type Shot = (step: string, of?: BrowserPage) => Promise<Buffer>;
+
+const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
+
+/** A journey's numbered screenshots, in test-output/screenshots/<folder>/ (emptied first). */
+export function screenshots(page: BrowserPage, folder: string): Shot {
+  const dir = `${SCREENSHOTS}${folder}/`;
+  rmSync(dir, { recursive: true, force: true });
+  let count = 0;
+  return (step, of = page) => of.screenshot(`${dir}${String(++count).padStart(2, '0')}-${step}.png`);
+}
 
 /**
  * The bound on one browser test. Each step has its own deadline (browsers/wait.ts), so this

@@ -12,6 +12,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
+import { padAuditTrail } from '../helpers/audit-padding.ts';
 import { apiClient, tokenFor } from '../helpers/api-clients.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { signedInOperator } from '../helpers/journey.ts';
@@ -21,9 +22,6 @@ import { until } from '../helpers/until.ts';
 
 const PER_ACTOR = 2;
 const PER_NODE = 16;
-/** Padded events: 3,000 of about 8 KiB each, far more than loopback socket buffers hold. */
-const PADDED_EVENTS = 3_000;
-const PAD = 'p'.repeat(8000);
 
 interface Opened {
   status: number;
@@ -123,19 +121,7 @@ for (const engine of await enginesUnderTest()) describe(`CSV downloads in flight
     operator = (await signedInOperator(server)).agent;
     acme = await companyWithRootMaster(server, operator, 'Acme Export Co');
     morgan = await companyUser(server, acme, 'morgan', 'master');
-    const { db } = server.gatehouse.deps;
-    const now = Date.now();
-    for (let start = 0; start < PADDED_EVENTS; start += 1000) {
-      const rows = Array.from({ length: 1000 }, (_, i) => ({
-        company_id: acme.companyId,
-        actor_id: null,
-        action: 'test.padding',
-        target: String(start + i),
-        detail: JSON.stringify({ pad: PAD }),
-        created_at: now,
-      }));
-      await db.insertInto('audit_events').values(rows).execute();
-    }
+    await padAuditTrail(server, acme.companyId);
   });
   afterEach(() => {
     held.length = 0;

@@ -7,15 +7,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
+import { PADDED_EVENTS, padAuditTrail } from '../helpers/audit-padding.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { signedInOperator } from '../helpers/journey.ts';
 import { companyWithRootMaster, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/until.ts';
-
-/** 3,000 events of about 8 KiB: far more than loopback socket buffers hold. */
-const PADDED_EVENTS = 3_000;
-const PAD = 'p'.repeat(8000);
 
 interface Stalled {
   status: number;
@@ -48,18 +45,7 @@ for (const engine of await enginesUnderTest()) describe(`a stalled CSV download 
     server = await startTestServer({ engine, realClock: true, env: { GATEHOUSE_DOWNLOAD_STALL_SECONDS: '3' } });
     operator = (await signedInOperator(server)).agent;
     acme = await companyWithRootMaster(server, operator, 'Acme Stalled Export');
-    const { db } = server.gatehouse.deps;
-    for (let start = 0; start < PADDED_EVENTS; start += 1000) {
-      const rows = Array.from({ length: 1000 }, (_, i) => ({
-        company_id: acme.companyId,
-        actor_id: null,
-        action: 'test.padding',
-        target: String(start + i),
-        detail: JSON.stringify({ pad: PAD }),
-        created_at: Date.now(),
-      }));
-      await db.insertInto('audit_events').values(rows).execute();
-    }
+    await padAuditTrail(server, acme.companyId);
   });
   after(() => server?.close());
 
