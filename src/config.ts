@@ -35,6 +35,7 @@ const envSchema = z.object({
   GATEHOUSE_API_RATE_LIMIT: positiveInt.max(1_000_000).default(600),
   GATEHOUSE_REQUEST_TIMEOUT_SECONDS: positiveInt.max(3600).default(30),
   GATEHOUSE_DOWNLOAD_STALL_SECONDS: positiveInt.max(3600).default(60),
+  GATEHOUSE_AUDIT_RETENTION_DAYS: positiveInt.min(30).max(3650).optional(),
   GATEHOUSE_TRUST_PROXY: z.string().default(''),
   GATEHOUSE_SSO_PRIVATE_NETWORKS: z.string().optional(),
   GATEHOUSE_MODULE_PRIVATE_NETWORKS: z.string().optional(),
@@ -78,6 +79,8 @@ export type Config = Readonly<{
   requestTimeoutMs: number;
   /** A CSV download whose client takes nothing for this long is cut off (src/http/csv-download-slots.ts). */
   downloadStallMs: number;
+  /** Audit events are deleted once older than this many days (src/audit/retention.ts); undefined: kept forever. */
+  auditRetentionDays: number | undefined;
   /** Which proxies may say who the client is (X-Forwarded-For); see docs/CONFIG.md. */
   trustProxy: ProxyTrust;
   /**
@@ -152,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiRateLimit: e.GATEHOUSE_API_RATE_LIMIT,
     requestTimeoutMs: e.GATEHOUSE_REQUEST_TIMEOUT_SECONDS * 1000,
     downloadStallMs: e.GATEHOUSE_DOWNLOAD_STALL_SECONDS * 1000,
+    auditRetentionDays: e.GATEHOUSE_AUDIT_RETENTION_DAYS,
     trustProxy,
     ssoPrivateNetworks,
     modulePrivateNetworks,

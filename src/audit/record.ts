@@ -1,6 +1,7 @@
 // Security events, append-only. Written in the same transaction as the change they
 // describe, so the trail never claims something that did not happen (or misses it).
-// Nothing updates or deletes these rows: there is no such function and no such endpoint.
+// Nothing updates these rows, and no endpoint deletes them: only the retention an operator
+// may set deletes the oldest, and records that it did (retention.ts).
 import { hashToken } from '../crypto/index.ts';
 import type { Insertable, QueryCreator } from 'kysely';
 import type { Database, Queryable } from '../storage/index.ts';

@@ -25,6 +25,7 @@ import * as savedFormKeys from './migrations/0020_saved_form_keys.ts';
 import * as oneSsoRequestPerFlow from './migrations/0021_one_sso_request_per_flow.ts';
 import * as apiClientHoldEnded from './migrations/0022_api_client_hold_ended.ts';
 import * as sessionProvedAt from './migrations/0023_session_proved_at.ts';
+import * as auditCreatedAt from './migrations/0024_audit_created_at.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -50,6 +51,7 @@ export const migrations: Record<string, Migration> = {
   '0021_one_sso_request_per_flow': oneSsoRequestPerFlow,
   '0022_api_client_hold_ended': apiClientHoldEnded,
   '0023_session_proved_at': sessionProvedAt,
+  '0024_audit_created_at': auditCreatedAt,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -8,6 +8,7 @@
 // reached, is retried with backoff; after MAX_ATTEMPTS the notice is marked failed and
 // stays visible in backchannel_outbox with its last error.
 import type Provider from 'oidc-provider';
+import { auditRetention } from '../../audit/index.ts';
 import type { Db } from '../../storage/index.ts';
 import { leasedJobs } from '../../storage/leased-jobs.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
@@ -52,6 +53,8 @@ export function createBackchannelWorker(deps: {
   db: Db;
   clock: () => number;
   provider: () => Provider;
+  /** Days the audit trail keeps its events (GATEHOUSE_AUDIT_RETENTION_DAYS); undefined: all. */
+  auditRetentionDays?: number | undefined;
   onError?: (error: unknown) => void;
 }): BackchannelWorker {
   const { db, clock } = deps;
@@ -74,10 +77,12 @@ export function createBackchannelWorker(deps: {
   }
 
   let lastSweep = 0;
+  const sweepAuditTrail = auditRetention(db, deps.auditRetentionDays);
   /**
    * The provider's expired records (expired-records.ts), the bindings of grants that are
-   * gone (expired, revoked, or of sessions that timed out and were never ended by anyone)
-   * and old delivered notices are removed now and then.
+   * gone (expired, revoked, or of sessions that timed out and were never ended by anyone),
+   * old delivered notices and audit events past the retention (hourly at most, its own
+   * pacing) are removed now and then.
    */
   async function sweep(now: number) {
     if (now - lastSweep < SWEEP_EVERY_MS) return;
@@ -97,6 +102,7 @@ export function createBackchannelWorker(deps: {
       )
       .execute();
     await db.deleteFrom('backchannel_outbox').where('status', '=', 'sent').where('sent_at', '<', now - KEEP_SENT_MS).execute();
+    await sweepAuditTrail(now);
   }
 
   async function pass(): Promise<number> {

@@ -234,6 +234,7 @@ export async function createOidcService(
     db: deps.db,
     clock: deps.clock,
     provider: () => current.provider,
+    auditRetentionDays: deps.config.auditRetentionDays,
     onError: options.onBackchannelError ?? options.onError,
   });
 
