@@ -264,11 +264,12 @@ const holderMayHold = (eb: ExpressionBuilder<Database, 'api_clients'>) => eb.and
 /**
  * Records, at the moment it happens, that `userId` may no longer hold the secrets they
  * hold: called in the transaction of every change that can take that away (a role
- * change, a deactivation, a deletion: src/users/roles.ts, lifecycle.ts), after the change.
- * Marks only the clients whose holder no longer qualifies, so a change that leaves them a
- * Master (a promotion) marks nothing. Returns the client ids marked.
+ * change, a deactivation, a deletion: src/users/roles.ts, lifecycle.ts), after the change
+ * and before its audit event. Marks only the clients whose holder no longer qualifies, so
+ * a change that leaves them a Master (a promotion) marks nothing. Returns what the change's
+ * audit event adds to its detail (stoppedClientsDetail).
  */
-export async function endSecretHolds(tx: Queryable, now: number, userId: string): Promise<string[]> {
+export async function endSecretHolds(tx: Queryable, now: number, userId: string): Promise<StoppedClientsDetail> {
   const ended = await tx
     .updateTable('api_clients')
     .set({ hold_ended_at: now })
@@ -276,9 +277,23 @@ export async function endSecretHolds(tx: Queryable, now: number, userId: string)
     .where('hold_ended_at', 'is', null)
     .where('deleted_at', 'is', null)
     .where((eb) => eb.not(holderQualifies(eb)))
-    .returning('client_id')
+    .returning(['client_id', 'name'])
     .execute();
-  return ended.map((row) => row.client_id);
+  return stoppedClientsDetail(ended.map((row) => ({ clientId: row.client_id, name: row.name })));
+}
+
+/** Spread into an audit event's detail (a type alias: an interface is no Record<string, unknown>). */
+export type StoppedClientsDetail = { apiClientsStopped?: Array<{ clientId: string; name: string }> };
+
+/**
+ * How the trail names the clients a change stopped, the one place: their client ids and
+ * names, in the event of the change that stopped them (a demotion, a deactivation, a
+ * deletion), so an operator reading it sees which integrations broke and why, after the
+ * client is deleted too. Nothing when none was stopped.
+ */
+function stoppedClientsDetail(stopped: Array<{ clientId: string; name: string }>): StoppedClientsDetail {
+  if (stopped.length === 0) return {};
+  return { apiClientsStopped: stopped.sort((a, b) => a.name.localeCompare(b.name) || a.clientId.localeCompare(b.clientId)) };
 }
 
 /**

@@ -31,11 +31,12 @@ export async function deactivateUser(deps: CoreDeps, actor: Actor, userId: strin
     await updateTarget(tx, actor, target.id, { status: 'disabled' });
     await endUserAccess(tx, now, actor.companyId, target.id, 'user_deactivated');
     await revokeLiveLinks(tx, actor.companyId, target.id, now);
-    await auditAdminAction(tx, now, actor, target, 'user.deactivated', meta);
+    // The client secrets they hold stop, and do not work again if they are reactivated; the
+    // event names the clients stopped.
+    const stopped = await endSecretHolds(tx, now, target.id);
+    await auditAdminAction(tx, now, actor, target, 'user.deactivated', meta, stopped);
     // A deactivated Master asks nothing any more, nor through a client whose secret they hold.
     await withdrawApprovals(tx, now, { companyId: actor.companyId, userId: target.id }, 'user.deactivated', withdrawnByActor(actor, meta));
-    // Nor do the client secrets they hold work again if they are reactivated.
-    await endSecretHolds(tx, now, target.id);
   });
 }
 
@@ -109,11 +110,12 @@ export async function deleteUser(deps: CoreDeps, actor: Actor, userId: string, m
       .executeTakeFirst();
     if (Number(deleted.numDeletedRows) !== 1) throw new GatehouseError('user.root_master_protected');
     await assertBreakGlassKept(tx, companyId);
-    await auditAdminAction(tx, now, actor, target, 'user.deleted', meta, { email: target.email, role: target.role });
+    // A deleted holder's secrets stay stopped until a rotation, as a demoted one's do; the
+    // event names the clients stopped.
+    const stopped = await endSecretHolds(tx, now, target.id);
+    await auditAdminAction(tx, now, actor, target, 'user.deleted', meta, { email: target.email, role: target.role, ...stopped });
     // After the row is gone, so the rule (requesterMayAsk) sees them gone.
     await withdrawApprovals(tx, now, { companyId, userId: target.id }, 'user.deleted', withdrawnByActor(actor, meta));
-    // A deleted holder's secrets stay stopped until a rotation, as a demoted one's do.
-    await endSecretHolds(tx, now, target.id);
   });
 }
 

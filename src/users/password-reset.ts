@@ -13,22 +13,30 @@ import { takeRateSlot } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
 import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
 import { requireAcceptablePassword } from './new-password.ts';
-import { findUserByUsername } from './store.ts';
+import { findUserByUsername, lockUser } from './store.ts';
 import { NO_SUCH_ID } from '../shared/no-such-id.ts';
 
 export const RESET_LINK_TTL_MS = 3_600_000;
-/** Sends a reset link when the user exists and is active; otherwise does nothing visible. */
+/**
+ * Sends a reset link when the user exists and is active; otherwise does nothing visible.
+ * The user is read in the transaction that issues the link, with its row locked
+ * (lockUser): a deletion or deactivation racing the request either went first (nothing is
+ * sent) or waits for the link and then removes or revokes it. Read before, the user could
+ * go in between, and the link's insert failed (a 500 where everyone gets the same answer)
+ * or a link was left for a user just deactivated.
+ */
 export async function requestPasswordReset(deps: CoreDeps, input: { username: string; companyName: string }, meta: RequestMeta) {
-  const company = await findCompanyByName(deps.db, input.companyName);
-  // The user lookup runs either way, so both branches cost the same.
-  const user = await findUserByUsername(deps.db, company?.id ?? NO_SUCH_ID, input.username);
-  const eligible = company?.status === 'active' && user?.status === 'active' && user.password_hash !== null ? user : undefined;
-  // Active without a password: created by single sign-on. Told by email where the password
-  // lives (the page answers the same for everyone, so nothing is enumerated).
-  const federated = company?.status === 'active' && user?.status === 'active' && user.password_hash === null ? user : undefined;
-  const provider = federated ? await activeProvider(deps.db, federated.company_id) : undefined;
   const sent = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
+    const company = await findCompanyByName(tx, input.companyName);
+    // The lookup and the lock run either way, so both branches cost the same.
+    const named = await findUserByUsername(tx, company?.id ?? NO_SUCH_ID, input.username);
+    const user = await lockUser(tx, company?.id ?? NO_SUCH_ID, named?.id ?? NO_SUCH_ID);
+    const eligible = company?.status === 'active' && user?.status === 'active' && user.password_hash !== null ? user : undefined;
+    // Active without a password: created by single sign-on. Told by email where the password
+    // lives (the page answers the same for everyone, so nothing is enumerated).
+    const federated = company?.status === 'active' && user?.status === 'active' && user.password_hash === null ? user : undefined;
+    const provider = federated ? await activeProvider(tx, federated.company_id) : undefined;
     // One mail a minute per user, whichever of the two it is (mail/send-caps.ts).
     const asker = eligible ?? federated;
     const slot = asker ? await takeRateSlot(tx, passwordResetCap(asker.id), now) : false;

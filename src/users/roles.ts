@@ -22,11 +22,12 @@ export async function changeRole(
     const target = await loadTarget(tx, actor, userId);
     if (target.role === role) return;
     await updateTarget(tx, actor, target.id, { role });
-    await auditAdminAction(tx, now, actor, target, 'user.role_changed', meta, { from: target.role, to: role });
+    // The client secrets a Master made a User holds stop, and do not work again if they are
+    // made a Master later; the event names the clients stopped.
+    const stopped = await endSecretHolds(tx, now, target.id);
+    await auditAdminAction(tx, now, actor, target, 'user.role_changed', meta, { from: target.role, to: role, ...stopped });
     // A Master made a User asks nothing any more, nor through a client whose secret they hold.
     await withdrawApprovals(tx, now, { companyId: actor.companyId, userId: target.id }, 'user.role_changed', withdrawnByActor(actor, meta));
-    // Nor do the client secrets they hold work again if they are made a Master later.
-    await endSecretHolds(tx, now, target.id);
     // A new Master is a lasting way in: every Master is told (security-notices.ts).
     if (role === 'master') await queueCompanyNotice(deps, tx, actor, 'master_made', target.username);
   });

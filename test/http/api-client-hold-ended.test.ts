@@ -1,7 +1,9 @@
 // A client whose secret holder loses the right to hold it (made a User, deactivated) is
 // stopped "until a Master rotates the secret" (docs/API.md). Giving the holder their
 // rights back (made a Master again, reactivated) does not bring the old secret back: the
-// end of the hold is recorded when it happens, and only a rotation clears it.
+// end of the hold is recorded when it happens, and only a rotation clears it. The change
+// that stopped a client names it in its audit event, so an operator sees which
+// integration broke and why.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { requestToken } from '../helpers/api-clients.ts';
@@ -25,12 +27,21 @@ for (const engine of await enginesUnderTest()) describe(`a stopped client stays 
   const listed = async (clientId: string) =>
     (await root().get('/api/company/api-clients')).body.clients.find((c: { clientId: string }) => c.clientId === clientId) as { holderLeft: boolean };
   const ok = (answer: { status: number; body: unknown }) => assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  /** The newest audit event of `action` about `target`, as the trail's reader sees it. */
+  const auditEvent = async (action: string, target: string) => {
+    const page = await root().get(`/api/company/audit?action=${action}&target=${target}`);
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    const event = (page.body.events as Array<{ detail: Record<string, unknown> | null }>)[0];
+    assert.ok(event, `a ${action} event about ${target}`);
+    return event;
+  };
 
-  const cases: Array<[string, (id: string) => Promise<{ status: number; body: unknown }>, (id: string) => Promise<{ status: number; body: unknown }>]> = [
-    ['made a User, then a Master again', (id) => root().post(`/api/company/users/${id}/role`, { role: 'user' }), (id) => root().post(`/api/company/users/${id}/role`, { role: 'master' })],
-    ['deactivated, then reactivated', (id) => root().post(`/api/company/users/${id}/deactivate`), (id) => root().post(`/api/company/users/${id}/reactivate`)],
+  type Change = (id: string) => Promise<{ status: number; body: unknown }>;
+  const cases: Array<[string, Change, string, Change]> = [
+    ['made a User, then a Master again', (id) => root().post(`/api/company/users/${id}/role`, { role: 'user' }), 'user.role_changed', (id) => root().post(`/api/company/users/${id}/role`, { role: 'master' })],
+    ['deactivated, then reactivated', (id) => root().post(`/api/company/users/${id}/deactivate`), 'user.deactivated', (id) => root().post(`/api/company/users/${id}/reactivate`)],
   ];
-  for (const [what, end, restore] of cases) {
+  for (const [what, end, ended, restore] of cases) {
     test(`the holder ${what}: the old secret stays refused; a rotation brings the client back`, async () => {
       n += 1;
       const hal: Person = await invitedMember(server, company, root(), { username: `hal${n}`, role: 'master' });
@@ -43,8 +54,15 @@ for (const engine of await enginesUnderTest()) describe(`a stopped client stays 
       ok(await end(hal.id));
       assert.equal((await requestToken(server, clientId, secret)).status, 401);
       assert.equal((await listed(clientId)).holderLeft, true);
+      const stopped = (await auditEvent(ended, hal.id)).detail?.apiClientsStopped;
+      assert.deepEqual(stopped, [{ clientId, name: `sync ${n}` }], `the ${ended} event names the client it stopped`);
 
       ok(await restore(hal.id));
+      if (ended === 'user.role_changed') {
+        const promoted = await auditEvent(ended, hal.id);
+        assert.equal((promoted.detail as { to?: string } | null)?.to, 'master');
+        assert.equal(promoted.detail?.apiClientsStopped, undefined, 'a promotion stops nothing, and says nothing of clients');
+      }
       const again = await requestToken(server, clientId, secret);
       assert.equal(again.status, 401, `the old secret works again without a rotation: ${JSON.stringify(again.body)}`);
       assert.equal((await listed(clientId)).holderLeft, true, 'the console still says Stopped: rotate secret');
@@ -57,6 +75,26 @@ for (const engine of await enginesUnderTest()) describe(`a stopped client stays 
       assert.equal((await listed(clientId)).holderLeft, false);
     });
   }
+
+  test('a deleted holder: the user.deleted event names the clients it stopped, and not the ones it did not', async () => {
+    n += 1;
+    const dee: Person = await invitedMember(server, company, root(), { username: `dee${n}`, role: 'master' });
+    const names = [`nightly export ${n}`, `hr sync ${n}`];
+    const ids: string[] = [];
+    for (const name of names) {
+      const made = await dee.agent.post('/api/company/api-clients', { name, scopes: ['users:read'], ...proofOf(server, dee) });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      ids.push(made.body.client.clientId);
+    }
+    // Rotated by the Root Master: theirs now, so the deletion does not stop it.
+    const keptId = ids[1] as string;
+    ok(await root().post(`/api/company/api-clients/${keptId}/rotate`, proofOf(server, company.root)));
+
+    ok(await root().post(`/api/company/users/${dee.id}/delete`));
+    assert.equal((await listed(keptId)).holderLeft, false);
+    const stopped = (await auditEvent('user.deleted', dee.id)).detail?.apiClientsStopped;
+    assert.deepEqual(stopped, [{ clientId: ids[0], name: names[0] }]);
+  });
 
   test('promoting a User to Master ends no hold: the clients of the Masters around them go on', async () => {
     n += 1;
