@@ -224,6 +224,8 @@ ${small(escapeHtml(NOT_YOU))}`,
 const COMPANY_CHANGES = {
   master_invited: { subject: 'A Master was invited to your Gatehouse company', what: (s: string) => `${s} was invited as a Master.` },
   master_made: { subject: 'A user was made a Master of your Gatehouse company', what: (s: string) => `${s} was made a Master.` },
+  // A Master the company had deactivated is one again (the way in the deactivation closed reopens).
+  master_reactivated: { subject: 'A Master of your Gatehouse company was reactivated', what: (s: string) => `${s} was reactivated as a Master.` },
   root_master_transferred: { subject: 'The Root Master role of your Gatehouse company was transferred', what: (s: string) => `The Root Master role was transferred to ${s}.` },
   sso_provider_added: { subject: 'A single sign-on provider was added to your Gatehouse company', what: (s: string) => `The single sign-on provider ${s} was added.` },
   sso_provider_changed: { subject: 'A single sign-on provider of your Gatehouse company was changed', what: (s: string) => `The settings of the single sign-on provider ${s} were changed.` },

@@ -10,6 +10,7 @@ import type { Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
+import { queueCompanyNotice } from './security-notices.ts';
 import { withdrawApprovals, withdrawnByActor } from './two-factor-reset.ts';
 
 async function revokeLiveLinks(db: Queryable, companyId: string, userId: string, now: number) {
@@ -48,7 +49,10 @@ export async function reactivateUser(deps: CoreDeps, actor: Actor, userId: strin
     if (target.status !== 'disabled') return;
     await updateTarget(tx, actor, target.id, { status: target.password_hash === null ? 'invited' : 'active' });
     await auditAdminAction(tx, now, actor, target, 'user.reactivated', meta);
+    // A Master back is a lasting way in, as one invited or made: every Master is told (security-notices.ts).
+    if (target.role === 'master') await queueCompanyNotice(deps, tx, actor, 'master_reactivated', target.username);
   });
+  deps.mailQueued();
 }
 
 type Belonging = (tx: Queryable, now: number, companyId: string, userId: string) => Promise<unknown>;

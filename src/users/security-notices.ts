@@ -4,8 +4,8 @@
 // made by whoever borrowed a session reaches the owner's mailbox. Queued in the change's
 // transaction: it goes exactly when the change commits.
 //
-// And the one mechanism for a change to the COMPANY (queueCompanyNotice): a new Master, the
-// Root Master role transferred, single sign-on set up or switched on, the policy changed, a
+// And the one mechanism for a change to the COMPANY (queueCompanyNotice): a new Master (or
+// one reactivated), the Root Master role transferred, single sign-on set up or switched on, the policy changed, a
 // user's 2FA reset by an administrator. Each gives whoever borrowed a Master's session a
 // foothold that outlives the owner's recovery, so every active Master and the Root Master
 // is told, the actor too (a stolen session's use is seen by its owner). The caller runs

@@ -23,12 +23,14 @@ import {
 } from './store.ts';
 import { isUniqueViolation } from '../storage/index.ts';
 
-type Me = Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash' | 'username' | 'displayName' | 'companyName'> & Partial<Pick<SignedIn, 'authTime'>>;
+type Me = Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash' | 'username' | 'displayName' | 'companyName'> & Partial<Pick<SignedIn, 'authTime' | 'provedAt'>>;
 
 /**
- * A user created by single sign-on has no password to prove: a sign-in through the
- * provider this recent stands for it (as Keycloak asks for a fresh login before a
- * credential is added), so a session left open for hours cannot plant a key.
+ * A user created by single sign-on has no password to prove: a proof this recent stands
+ * for it (the sign-in through the provider, as Keycloak asks for a fresh login before a
+ * credential is added, or the step-up's POST /api/me/reauth, src/sessions provedAt), so a
+ * session left open for hours cannot plant a key. Adding one is also a sensitive change
+ * (src/http/routes/security-keys.ts): the password alone never plants a key either.
  */
 export const FRESH_SIGN_IN_MS = 10 * 60_000;
 
@@ -59,7 +61,7 @@ export async function listMyKeys(deps: CoreDeps, me: Me) {
 /**
  * The proof for adding or removing a key, a factor that signs the user in: the current
  * password (counted toward the lockout), or, for a user without one (single sign-on), a
- * sign-in less than FRESH_SIGN_IN_MS ago. A session cookie alone is not enough: removing the
+ * proof (the sign-in, or POST /api/me/reauth) less than FRESH_SIGN_IN_MS ago. A session cookie alone is not enough: removing the
  * key a phishing-resistant policy holds the user to would let a phished code sign in.
  * The user as proved (its password hash, for stillProved at the write).
  */
@@ -67,7 +69,8 @@ async function proveForKeyChange(deps: CoreDeps, me: Me, password: string | unde
   const user = await getUser(deps.db, me.companyId, me.userId);
   assertThat(user, 'session.required');
   if (user.password_hash === null) {
-    if (me.authTime === undefined || deps.clock() - me.authTime >= FRESH_SIGN_IN_MS) throw new GatehouseError('reauth.sign_in_again');
+    const provedAt = me.provedAt ?? me.authTime;
+    if (provedAt === undefined || deps.clock() - provedAt >= FRESH_SIGN_IN_MS) throw new GatehouseError('reauth.sign_in_again');
   } else if (!password) {
     throw new GatehouseError('request.invalid', { fields: { password: 'Current password is required.' } });
   } else if (!(await verifyCurrentPassword(deps, me, user.password_hash, password, meta))) {

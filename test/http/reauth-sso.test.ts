@@ -1,7 +1,7 @@
 // A user created by single sign-on has no Gatehouse password (like a federated user in
 // Keycloak or ZITADEL). My Settings never dead-ends for them: the profile names the
 // provider that holds the password, password and email changes say where to make them,
-// the app's code alone confirms a 2FA change, a key is added after a recent sign-in, and
+// the app's code alone confirms a 2FA change, a key is added after a recent sign-in or code, and
 // "Forgot password" emails where the password lives. node oidc-provider plays the IdP.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -78,12 +78,19 @@ for (const engine of await enginesUnderTest()) describe(`My Settings for a user 
     assert.equal(options.status, 200, JSON.stringify(options.body));
     assert.equal((await browser.post('/api/me/security-keys', { response: key.register(options.body) })).status, 200);
 
-    // Exactly 10 minutes: over, as every window in Gatehouse is over at its limit.
+    // Exactly 10 minutes: over, as every window in Gatehouse is over at its limit. Adding a
+    // key is a sensitive change: the step-up's proof is asked first (src/http/audiences.ts).
     server.clock.advance(10 * 60_000);
     await browser.get('/api/me'); // keeps the session alive; the sign-in is no longer recent
     const late = await browser.post('/api/me/security-keys/options', {});
     assert.equal(late.status, 403);
-    assert.equal(late.body.error.code, 'reauth.sign_in_again');
+    assert.equal(late.body.error.code, 'reauth.required');
+    // The app's code (the proof this user has) stands for a sign-in as recent.
+    server.clock.advance(30_000);
+    assert.equal((await browser.post('/api/me/reauth', { code: totpAt(erin.totpSecret, server.clock()) })).status, 200);
+    const proved = await browser.post('/api/me/security-keys/options', {});
+    assert.equal(proved.status, 200, JSON.stringify(proved.body));
+    assert.equal((await browser.post('/api/me/security-keys', { response: new SoftAuthenticator(server.baseUrl).register(proved.body) })).status, 200);
   });
 
   test('"Forgot password" answers as for anyone, and emails where the password lives', async () => {

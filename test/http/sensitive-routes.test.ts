@@ -21,8 +21,7 @@ const NOT_SENSITIVE: Record<string, string> = {
   'POST /api/me/recovery-codes': 'asks password and code or key (withProof)',
   'POST /api/me/sessions/revoke-all': 'takes access away',
   'POST /api/me/sessions/:handle/revoke': 'takes access away',
-  'POST /api/me/security-keys/options': 'asks the current password (or a fresh sign-in by single sign-on)',
-  'POST /api/me/security-keys': 'finishes the registration the password opened',
+  'POST /api/me/security-keys': 'finishes the registration the options (sensitive) opened, with its challenge',
   'POST /api/me/security-keys/:id/rename': 'a label only',
   'POST /api/me/security-keys/:id/remove': 'asks the current password',
   // A company's Masters.
@@ -65,6 +64,8 @@ const MUST_BE_SENSITIVE = [
   'POST /api/company/users/:id/transfer-root-master',
   'POST /api/company/users/:id/reset-2fa',
   'POST /api/company/users/:id/reactivate',
+  // A key signs in without the app's code: the password alone must not plant one.
+  'POST /api/me/security-keys/options',
   'POST /api/company/approvals/:id/approve',
   'POST /api/company/policy',
   'POST /api/company/sso',

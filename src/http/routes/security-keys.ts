@@ -88,7 +88,10 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
     }));
     api.post(
       '/api/me/security-keys/options',
-      { schema: { summary: 'Add a passkey or security key: my password, then the options for the browser', body: keyRegistrationStart, response: { 200: creationOptions } } },
+      // A key signs in by itself, without the app's code, and outlives a password change:
+      // planting one needs the proof a sensitive change needs (step-up, audiences.ts), not
+      // the password alone, or a cookie and a phished password would skip the second factor.
+      { config: { sensitive: true }, schema: { summary: 'Add a passkey or security key: my password, then the options for the browser', body: keyRegistrationStart, response: { 200: creationOptions } } },
       async (request) => ({ ...(await startKeyRegistration(deps, signedInOf(request), request.body.password, requestMeta(request))) }),
     );
     api.post(
