@@ -68,8 +68,12 @@ export async function ssoOverview(deps: CoreDeps, companyId: string) {
 export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoSettingsInput, meta: RequestMeta) {
   await deps.db.transaction().execute(async (tx) => {
     await lockCompanyForBreakGlass(tx, who.companyId);
+    // Only what this save changes is written, audited and told: the console sends the whole
+    // form each time, and a Master must not be told "break-glass users changed" when only
+    // the mode was.
     const detail: Record<string, unknown> = {};
-    if (input.mode !== undefined) {
+    const company = await tx.selectFrom('companies').select('sso_mode').where('id', '=', who.companyId).executeTakeFirstOrThrow();
+    if (input.mode !== undefined && input.mode !== company.sso_mode) {
       await tx.updateTable('companies').set({ sso_mode: input.mode }).where('id', '=', who.companyId).execute();
       detail.mode = input.mode;
     }
@@ -80,9 +84,13 @@ export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoS
         const found = await tx.selectFrom('users').select('id').where('company_id', '=', who.companyId).where('id', 'in', ids).execute();
         if (found.length !== ids.length) throw new GatehouseError('request.not_found');
       }
-      await tx.updateTable('users').set({ sso_break_glass: 0 }).where('company_id', '=', who.companyId).execute();
-      if (ids.length > 0) await tx.updateTable('users').set({ sso_break_glass: 1 }).where('company_id', '=', who.companyId).where('id', 'in', ids).execute();
-      detail.breakGlassUserIds = ids;
+      const current = await tx.selectFrom('users').select('id').where('company_id', '=', who.companyId).where('sso_break_glass', '=', 1).execute();
+      const same = current.length === ids.length && current.every((user) => ids.includes(user.id));
+      if (!same) {
+        await tx.updateTable('users').set({ sso_break_glass: 0 }).where('company_id', '=', who.companyId).execute();
+        if (ids.length > 0) await tx.updateTable('users').set({ sso_break_glass: 1 }).where('company_id', '=', who.companyId).where('id', 'in', ids).execute();
+        detail.breakGlassUserIds = ids;
+      }
     }
     const on = await tx.selectFrom('sso_providers').select('id').where('company_id', '=', who.companyId).where('enabled', '=', 1).executeTakeFirst();
     if (on && !(await breakGlassReady(tx, who.companyId))) throw new GatehouseError('sso.break_glass_required');

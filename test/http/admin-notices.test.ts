@@ -244,6 +244,17 @@ for (const engine of await enginesUnderTest()) describe(`Notices of company chan
     await stepUp(c.alice);
     assert.equal((await c.alice.agent.post('/api/company/sso', { breakGlassUserIds: [c.root.id, c.alice.id] })).status, 200);
     await eachToldOnce(masters, SUBJECTS.ssoSettings, seen, [c.alice.username, 'break-glass users changed']);
+    // The console saves the whole form: the same break-glass users again, with the mode
+    // changed, tells of the mode only; the same form again tells nothing and audits nothing.
+    await stepUp(c.alice);
+    assert.equal((await c.alice.agent.post('/api/company/sso', { mode: 'sso-only', breakGlassUserIds: [c.alice.id, c.root.id] })).status, 200);
+    const modeOnly = await eachToldOnce(masters, SUBJECTS.ssoSettings, new Map(masters.map((a) => [a, (seen.get(a) ?? 0) + 1])), ['sign-on mode set to sso-only']);
+    for (const mail of modeOnly) assert.ok(!mail.text.includes('break-glass users changed'), mail.text);
+    const settingsEvents = async () => (await c.alice.agent.get('/api/company/audit?action=sso.settings_changed')).body.events.length as number;
+    const eventsBefore = await settingsEvents();
+    assert.equal((await c.alice.agent.post('/api/company/sso', { mode: 'sso-only', breakGlassUserIds: [c.root.id, c.alice.id] })).status, 200);
+    assert.equal(await settingsEvents(), eventsBefore, 'a save that changes nothing is not audited');
+    assert.equal((await queued(c.companyId, SUBJECTS.ssoSettings)).length, 2 * masters.length, 'nor told');
 
     seen = countsOf(masters, SUBJECTS.ssoOn);
     await stepUp(c.alice);
