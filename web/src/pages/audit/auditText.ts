@@ -1,18 +1,6 @@
 import type { AuditEvent } from '../../api/audit';
 
-// Kept out of the detail column: they are shown as the actor and the target already.
-const SHOWN_ELSEWHERE = new Set(['username', 'actorUsername']);
-
-const valueText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
-
-/** "reason: wrong_password · from: user" from an event's detail. */
-export function detailText(event: AuditEvent): string {
-  if (!event.detail) return '';
-  return Object.entries(event.detail)
-    .filter(([key]) => !SHOWN_ELSEWHERE.has(key))
-    .map(([key, value]) => `${key}: ${valueText(value)}`)
-    .join(' · ');
-}
+export { detailText } from './detailText.ts';
 
 /** Who acted: a username when known, "Gatehouse CLI" for command-line decisions, or an API client. */
 export function actorText(event: AuditEvent): string {
