@@ -7,7 +7,7 @@
 // module asks of it (max_age, a key) and the company's module access on every
 // authorization, silent ones included; grants are bound to that session
 // (session-binding.ts).
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { credentialTag } from '../../api-clients/index.ts';
 import { keyedHashMatches } from '../../crypto/index.ts';
 import type { RememberedModules } from './remembered-modules.ts';
@@ -215,6 +215,16 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
+      // Module tokens are for Gatehouse itself (userinfo, introspection); it serves no other
+      // resource server, so any `resource` a module names is refused as invalid_target. Said
+      // here, not left to the library's default, which does the same but warns at every
+      // call that it must be replaced (test/oidc/cross-module-refusals.test.ts).
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: () => {
+          throw new errors.InvalidTarget();
+        },
+      },
       clientCredentials: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
