@@ -52,7 +52,7 @@ describe('the web app for its routes, 404 elsewhere', () => {
         const answer = await rawRequest(server.baseUrl, 'GET', concrete(route), headers);
         assert.equal(answer.status, 200, `${route} ${JSON.stringify(headers)}`);
         assert.match(String(answer.headers['content-type']), /^text\/html/);
-        assert.equal(answer.headers['cache-control'], 'no-cache');
+        assert.equal(answer.headers['cache-control'], 'no-store');
         assert.match(String(answer.body), /<div id="root">/);
       }
     }
