@@ -90,8 +90,23 @@ export function samlIdentity(
   return { username, email, displayName, mfa, method: authnContextClassRef ?? null, groups: groupsOf(attributes, groupsAttribute) };
 }
 
-export function oidcIdentity(claims: Claims, usernameAttribute: string, groupsAttribute: string | null = null): ProviderIdentity | { missing: string } {
-  const { username, email, displayName } = names(claims, usernameAttribute, first(claims.sub));
+/**
+ * The provider said it has not verified the `email` claim (OpenID Connect `email_verified`:
+ * false, or "false" as some providers send it). Such an address is whatever its holder
+ * typed at the provider (a self-service sign-up, a profile field).
+ */
+const emailUnverified = (claims: Claims) => claims.email_verified === false || claims.email_verified === 'false';
+
+export function oidcIdentity(claims: Claims, usernameAttribute: string, groupsAttribute: string | null = null): ProviderIdentity | { missing: string } | { refused: string } {
+  const unverified = emailUnverified(claims);
+  // An address the provider has not verified names nobody: as the username it would sign
+  // in whoever's name is that address (anyone may type it at the provider), and as the
+  // email it would send that user's mail (resets, notices) there. It counts as not sent.
+  if (unverified && usernameAttribute === 'email' && first(claims.email)) {
+    return { refused: 'the provider says the email address it names as the username is not verified (email_verified is false)' };
+  }
+  const { email: _email, ...withoutEmail } = claims;
+  const { username, email, displayName } = names(unverified ? withoutEmail : claims, usernameAttribute, first(claims.sub));
   if (!username) return { missing: usernameAttribute };
   const amr = Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : [];
   const acr = typeof claims.acr === 'string' ? claims.acr : undefined;

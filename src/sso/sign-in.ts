@@ -111,8 +111,20 @@ async function refuse(deps: CoreDeps, companyId: string, request: SsoRequest | u
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** One name, whatever its case and spacing (case-folded as caseKey folds it). */
-const sameName = (a: string, b: string) => caseFolded(tidyName(a)) === caseFolded(tidyName(b));
+/**
+ * A name in small letters, each character by its one case partner ("CAROL" is carol, "ẞ"
+ * ß, "Σ" and "ς" σ), never spelled out as several: full case folding writes "ß" as "ss",
+ * and at the provider "straße" and "strasse" are two people. Dotless "ı" stays itself
+ * (caseFolded).
+ */
+const smallLetters = (name: string) =>
+  Array.from(name.normalize('NFC'), (char) => {
+    const folded = caseFolded(char);
+    return [...folded].length === 1 ? folded : char.toLowerCase();
+  }).join('');
+
+/** One name, whatever its case (smallLetters): the provider's name for the user, not one the user's only looks like. */
+const sameName = (a: string, b: string) => smallLetters(tidyName(a)) === smallLetters(tidyName(b));
 
 /** Why a provider may not sign in this existing user, named `asserted` by it; undefined when it may. */
 function refusalOf(existing: Pick<UserRow, 'status' | 'role' | 'username'>, asserted: string): string | undefined {
@@ -148,6 +160,14 @@ const firstIssue = (error: { issues: Array<{ message: string }> }) => error.issu
 function checkedClaims(identity: ProviderIdentity): Claims | string {
   const username = usernameRule.safeParse(identity.username);
   if (!username.success) return `the provider's username is refused: ${firstIssue(username.error)}`;
+  // The rule saves a name in its compatibility form (NFKC): typed at the login page,
+  // "ａｄｍｉｎ" (fullwidth), "𝐚𝐝𝐦𝐢𝐧" or "ᵃᵈᵐⁱⁿ" is admin. From a provider the name is the
+  // proof of who signed in, and at the provider those are other accounts than admin's
+  // (anyone who may choose a name there could take admin's): it must be its saved form as
+  // sent (up to canonical equivalence, which draws the same), never a name it folds to.
+  if (username.data !== identity.username.normalize('NFC').trim()) {
+    return `the provider's username "${identity.username}" is not written as a username is saved ("${username.data}")`;
+  }
   const email = identity.email === '' ? null : emailRule.safeParse(identity.email);
   const displayName = DISPLAY_NAME.safeParse(identity.displayName);
   return {
@@ -336,6 +356,7 @@ export async function receiveOidcCallback(deps: CoreDeps, companyId: string, que
     });
     const identity = oidcIdentity(claims, provider.username_attribute, provider.groups_attribute);
     if ('missing' in identity) return refuse(deps, companyId, request, `the ID token has no "${identity.missing}" claim`, meta);
+    if ('refused' in identity) return refuse(deps, companyId, request, identity.refused, meta);
     return vouch(deps, provider, request, identity, null, meta);
   } catch (error) {
     return refuse(deps, companyId, request, reasonOf(error), meta);
