@@ -290,8 +290,10 @@ async function checkPasswordOf(
     throw new GatehouseError('login.flow_expired');
   }
   if (moved === 'taken') {
-    // A twin moved this flow on first: the same answer as the replay above.
-    await giveSlotBack();
+    // A twin moved this flow on first: the same answer as the replay above. Its slot was
+    // given back by that write already (releaseAttemptAndMoveOn); giving it back again
+    // took a real failure off the count, so twin right passwords bought code guesses
+    // without end (test/http/password-twins-lockout.test.ts).
     return rejectCredentials(deps, flow, meta, 'replayed_flow');
   }
   return { step: next as LoginStep, ...secondFactors(), ...(found.kind === 'pending' ? { flowToken: found.storedToken } : {}) };
