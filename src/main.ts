@@ -1,5 +1,6 @@
 // `npm start`: start the portal and say where to go next.
 import './threadpool.ts';
+import { restoreListFormat } from './list-format-on-first-use.ts';
 import { isClusterWorker, isFirstWorker, reportMetricsToPrimary, runPrimary } from './cluster.ts';
 import { loadConfig, ConfigError } from './config.ts';
 import { firstOperatorSetup } from './companies/index.ts';
@@ -7,6 +8,9 @@ import { createGatehouse } from './gatehouse.ts';
 import { startDevDemoModule } from './dev/demo-module.ts';
 import { recordPublicUrl } from './settings/index.ts';
 import { isLoopbackHost } from './shared/loopback.ts';
+
+// Every import is evaluated, oidc-provider's formatters made: the built-in back for the rest.
+restoreListFormat();
 
 let demo: Awaited<ReturnType<typeof startDevDemoModule>> | undefined;
 

@@ -66,13 +66,20 @@ export function multilineText(label: string, max: number) {
 }
 
 /**
+ * "500000" as "500,000". Not `toLocaleString('en')`: the schemas are built as a node starts,
+ * and V8's first number format loads ICU's number and currency data, about 1 MiB of every
+ * idle node's memory for two messages (docs/PERFORMANCE.md, twenty-second pass).
+ */
+const withThousands = (count: number) => String(count).replace(/\B(?=(\d{3})+$)/g, ',');
+
+/**
  * A file's text as it came (a CSV file, XML metadata, a PEM certificate): not trimmed,
  * bounded, tabs and line breaks allowed, other control characters refused.
  */
 export function fileText(label: string, max: number, notText = `${label} must be text.`) {
   return z
     .string({ error: notText })
-    .max(max, `${label} can have at most ${max.toLocaleString('en')} characters.`)
+    .max(max, `${label} can have at most ${withThousands(max)} characters.`)
     .refine(isMultiline, `${label} contains characters that are not allowed.`);
 }
 

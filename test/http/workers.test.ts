@@ -54,6 +54,14 @@ describe('one node on two workers (SQLite)', () => {
     assert.equal((await count()) - before, 12);
   });
 
+  test("the provider's messages are worded as ever (its list formatters made on first use, src/list-format-on-first-use.ts)", async () => {
+    const body = 'grant_type=client_credentials&client_id=a&client_id=b&client_secret=x&client_secret=y';
+    const answer = await fetch(`${node.baseUrl}/oidc/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    assert.equal(answer.status, 400);
+    const refused = (await answer.json()) as { error: string; error_description: string };
+    assert.deepEqual(refused, { error: 'invalid_request', error_description: "'client_id' and 'client_secret' parameters must not be provided twice" });
+  });
+
   test('SIGTERM stops every worker and the node exits cleanly', async () => {
     await node.stop();
     assert.deepEqual(node.exited(), { code: 0, signal: null }, node.output());
