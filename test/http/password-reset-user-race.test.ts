@@ -13,7 +13,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
-import pg from 'pg';
 import { FORGOT_PASSWORD_ANSWER } from '../../src/http/routes/recovery.ts';
 import { passwordResetCap } from '../../src/mail/index.ts';
 import type { Answer } from '../helpers/agent.ts';
@@ -21,6 +20,7 @@ import { companyWithRootMaster, invitedMember, operatorAgent, type SignedInCompa
 import { isPostgresReachable } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/until.ts';
+import { holdLocks } from '../helpers/pg-lock-holder.ts';
 
 const reachable = await isPostgresReachable();
 
@@ -37,14 +37,9 @@ describe('forgot password racing the removal of its user (PostgreSQL)', { skip: 
   /** Runs `removal` while the reset request for `userId` is held inside its transaction. */
   async function raced(username: string, userId: string, removal: () => Promise<Answer>) {
     logged.length = 0;
-    const holder = new pg.Client({ connectionString: server.database.url });
-    const watcher = new pg.Client({ connectionString: server.database.url });
-    await holder.connect();
-    await watcher.connect();
-    const lockWaiters = async () =>
-      Number((await watcher.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`)).rows[0].n);
+    const holder = await holdLocks(server.database.url);
+    const { lockWaiters } = holder;
     try {
-      await holder.query('BEGIN');
       const keyHash = createHash('sha256').update(passwordResetCap(userId).key, 'utf8').digest('hex');
       await holder.query('INSERT INTO rate_caps (key_hash, window_start, used) VALUES ($1, 0, 0)', [keyHash]);
 
@@ -57,11 +52,10 @@ describe('forgot password racing the removal of its user (PostgreSQL)', { skip: 
       });
       await until(async () => answered || (await lockWaiters()) >= 2, 'the removal answering, or waiting behind the reset request');
 
-      await holder.query('ROLLBACK');
+      await holder.release();
       return { reset: await reset, removed: await removed };
     } finally {
-      await holder.end();
-      await watcher.end();
+      await holder.close();
     }
   }
 

@@ -11,13 +11,13 @@
 // answered or is itself waiting on a lock, and only then lets the sign-out go on.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
 import { companyWithRootMaster, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { isPostgresReachable } from '../helpers/databases.ts';
 import { STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { totpAt } from '../helpers/totp.ts';
 import { until } from '../helpers/until.ts';
+import { holdLocks } from '../helpers/pg-lock-holder.ts';
 
 const reachable = await isPostgresReachable();
 let server: TestServer;
@@ -40,14 +40,9 @@ test('a login finishing while "sign out everywhere" runs keeps no session afterw
   const pw = await other.post('/api/login/password', { password: STRONG_PASSWORD });
   assert.equal(pw.body.step, 'totp', JSON.stringify(pw.body));
 
-  const holder = new pg.Client({ connectionString: server.database.url });
-  const watcher = new pg.Client({ connectionString: server.database.url });
-  await holder.connect();
-  await watcher.connect();
-  const lockWaiters = async () =>
-    Number((await watcher.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`)).rows[0].n);
+  const holder = await holdLocks(server.database.url);
+  const { lockWaiters } = holder;
   try {
-    await holder.query('BEGIN');
     const locked = await holder.query("SELECT 1 FROM action_links WHERE user_id = $1 AND purpose = 'confirm_email' AND revoked_at IS NULL FOR UPDATE", [ulla.id]);
     assert.equal(locked.rowCount, 1);
 
@@ -62,12 +57,11 @@ test('a login finishing while "sign out everywhere" runs keeps no session afterw
     });
     await until(async () => answered || (await lockWaiters()) >= 2, 'the login answering, or waiting behind the sign-out');
 
-    await holder.query('ROLLBACK');
+    await holder.release();
     assert.equal((await signOut).status, 200, 'sign out everywhere committed');
     await login;
   } finally {
-    await holder.end();
-    await watcher.end();
+    await holder.close();
   }
 
   assert.equal((await ulla.agent.get('/api/me')).status, 401, 'the browser that signed out is out');

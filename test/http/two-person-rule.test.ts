@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/until.ts';
+import { holdLocks } from '../helpers/pg-lock-holder.ts';
 
 interface Answer {
   status: number;
@@ -103,12 +103,9 @@ for (const engine of (await enginesUnderTest()).filter((e) => e === 'postgres'))
 
     // Another transaction holds a waiting request for Uma, uncommitted: the client's
     // request, let in with Mia's token, waits behind it on the one-per-user index.
-    const outside = new pg.Client({ connectionString: server.database.url });
-    await outside.connect();
-    const lockWaiters = async () =>
-      Number((await outside.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`)).rows[0].n);
+    const outside = await holdLocks(server.database.url);
+    const { lockWaiters } = outside;
     try {
-      await outside.query('begin');
       await outside.query(
         `insert into approvals (id, company_id, action, target_user_id, requested_by, requested_by_client_id, status, decided_by, decided_at, created_at)
          values ($1, $2, 'reset_2fa', $3, $4, null, 'pending', null, null, $5)`,
@@ -119,7 +116,7 @@ for (const engine of (await enginesUnderTest()).filter((e) => e === 'postgres'))
       // The Root Master rotates the secret meanwhile (the secret, and the bar, move to them).
       const rotated = await acme.root.agent.post(`/api/company/api-clients/${clientId}/rotate`, proofOf(server, acme.root));
       assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
-      await outside.query('rollback');
+      await outside.release();
 
       const asked = await asking;
       assert.equal(asked.status, 401, JSON.stringify(asked.body));
@@ -127,7 +124,7 @@ for (const engine of (await enginesUnderTest()).filter((e) => e === 'postgres'))
       assert.deepEqual((await acme.root.agent.get('/api/company/approvals')).body.approvals, [], 'nothing left waiting for Mia to approve');
       assert.ok(await dbOf(server).selectFrom('users').select('totp_secret').where('id', '=', uma.id).executeTakeFirstOrThrow().then((u) => u.totp_secret));
     } finally {
-      await outside.end().catch(() => {});
+      await outside.close();
     }
   });
 });
