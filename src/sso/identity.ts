@@ -91,11 +91,17 @@ export function samlIdentity(
 }
 
 /**
- * The provider said it has not verified the `email` claim (OpenID Connect `email_verified`:
- * false, or "false" as some providers send it). Such an address is whatever its holder
- * typed at the provider (a self-service sign-up, a profile field).
+ * The provider did not say yes to the `email` claim's `email_verified`: anything but true
+ * (or "true", in any case, as some providers send it) where the claim is present (false,
+ * "false", "FALSE", 0, "no", ...). Such an address is whatever its holder typed at the
+ * provider (a self-service sign-up, a profile field). Absent, the provider is taken at its
+ * word (Entra ID never sends it).
  */
-const emailUnverified = (claims: Claims) => claims.email_verified === false || claims.email_verified === 'false';
+const emailUnverified = (claims: Claims) => {
+  const said: unknown = claims.email_verified;
+  if (said === undefined || said === null || said === true) return false;
+  return !(typeof said === 'string' && said.trim().toLowerCase() === 'true');
+};
 
 export function oidcIdentity(claims: Claims, usernameAttribute: string, groupsAttribute: string | null = null): ProviderIdentity | { missing: string } | { refused: string } {
   const unverified = emailUnverified(claims);
@@ -103,7 +109,7 @@ export function oidcIdentity(claims: Claims, usernameAttribute: string, groupsAt
   // in whoever's name is that address (anyone may type it at the provider), and as the
   // email it would send that user's mail (resets, notices) there. It counts as not sent.
   if (unverified && usernameAttribute === 'email' && first(claims.email)) {
-    return { refused: 'the provider says the email address it names as the username is not verified (email_verified is false)' };
+    return { refused: 'the email address the provider names as the username is not verified by it (email_verified is not true)' };
   }
   const { email: _email, ...withoutEmail } = claims;
   const { username, email, displayName } = names(unverified ? withoutEmail : claims, usernameAttribute, first(claims.sub));

@@ -112,12 +112,14 @@ for (const engine of await enginesUnderTest()) describe(`the provider's name for
   test('an email the provider has not verified signs in nobody whose name it is (username attribute email)', async () => {
     await configured('email');
     try {
-      for (const flag of [false, 'false']) {
+      // Every way of not saying yes: a boolean, its spellings, a number.
+      for (const flag of [false, 'false', 'FALSE', 0, 'no']) {
         const reason = await refused({ sub: 'sub-mallory', preferred_username: 'mallory', email: 'boss@names.test', email_verified: flag }, `email_verified ${JSON.stringify(flag)}`);
         assert.match(reason, /not verified/);
       }
       // Verified (or not said, as Entra ID sends it) it is the user's.
       assert.equal((await signIn({ sub: 'sub-boss', email: 'boss@names.test', email_verified: true })).user?.id, boss.id);
+      assert.equal((await signIn({ sub: 'sub-boss', email: 'boss@names.test', email_verified: 'True' })).user?.id, boss.id);
       assert.equal((await signIn({ sub: 'sub-boss', email: 'BOSS@names.test' })).user?.id, boss.id);
     } finally {
       await configured('preferred_username');
