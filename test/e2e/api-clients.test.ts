@@ -17,7 +17,7 @@ import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../h
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { type TestServer } from '../helpers/server.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
-import { identifyAndPassword } from './login-page.ts';
+import { enterFreshCode, identifyAndPassword } from './login-page.ts';
 import { freshCode, JOURNEY_TIMEOUT_MS, screenshots, type Shot, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
@@ -57,11 +57,7 @@ async function manageApiClient(server: TestServer, company: SignedInCompany, enr
   // The Master logs in and opens Company, API Clients.
   await page.goto(`${server.baseUrl}/login`);
   await identifyAndPassword(page, { username: company.root.username, companyName: company.companyName });
-  await page.waitForText('Two-Factor Authentication');
-  const login = await freshCode(company.root.totpSecret, enrolledStep + 1);
-  await page.fill('Authentication Code', login.code);
-  await page.click('Verify');
-  let usedStep = login.step;
+  let usedStep = await enterFreshCode(page, company.root.totpSecret, enrolledStep);
   await page.waitForPath('/');
   await page.click('Company', 'link');
   await page.waitForPath('/company');

@@ -20,10 +20,11 @@ export async function identifyAndPassword(page: BrowserPage, who: LoginIdentity,
   await page.click('Log In');
 }
 
-/** The code step with a code of a TOTP step after `usedStep` (a code is taken once), then Verify. */
-export async function enterFreshCode(page: BrowserPage, secret: string, usedStep: number) {
+/** The code step with a code of a TOTP step after `usedStep` (a code is taken once), then Verify; returns the step used. */
+export async function enterFreshCode(page: BrowserPage, secret: string, usedStep: number): Promise<number> {
   await page.waitForText('Two-Factor Authentication');
-  const { code } = await freshCode(secret, usedStep + 1);
+  const { code, step } = await freshCode(secret, usedStep + 1);
   await page.fill('Authentication Code', code);
   await page.click('Verify');
+  return step;
 }

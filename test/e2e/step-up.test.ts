@@ -19,7 +19,7 @@ import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type SignedI
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { type TestServer } from '../helpers/server.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
-import { identifyAndPassword } from './login-page.ts';
+import { enterFreshCode, identifyAndPassword } from './login-page.ts';
 import { freshCode, JOURNEY_TIMEOUT_MS, screenshots, type Shot, totpStep } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
@@ -69,10 +69,7 @@ async function stepUp(server: TestServer, company: SignedInCompany, memberId: st
   // The Master logs in and opens Company, where lee is a User.
   await page.goto(`${server.baseUrl}/login`);
   await identifyAndPassword(page, { username: company.root.username, companyName: company.companyName });
-  await page.waitForText('Two-Factor Authentication');
-  const login = await freshCode(company.root.totpSecret, enrolledStep + 1);
-  await page.fill('Authentication Code', login.code);
-  await page.click('Verify');
+  const loginStep = await enterFreshCode(page, company.root.totpSecret, enrolledStep);
   await page.waitForPath('/');
   await page.click('Company', 'link');
   await page.waitForPath('/company');
@@ -95,7 +92,7 @@ async function stepUp(server: TestServer, company: SignedInCompany, memberId: st
 
   // The password and a code of a later step than the login's; Confirm, and nothing else.
   await page.fill('Password', STRONG_PASSWORD);
-  const { code } = await freshCode(company.root.totpSecret, login.step + 1);
+  const { code } = await freshCode(company.root.totpSecret, loginStep + 1);
   await page.fill('Authentication Code', code);
   await page.click('Confirm');
 
