@@ -58,6 +58,20 @@ export function validateRow(row: ReturnType<typeof readInviteCsv>[number]): Bulk
   return { ...base, reason: parsed.error.issues.map((issue) => issue.message).join(' ') };
 }
 
+/**
+ * A bulk invitation's rows, read and checked once per request: the step-up check (is any a
+ * Master?) and the handler use the same rows, so they cannot disagree.
+ */
+const readRows = new WeakMap<FastifyRequest, BulkRow[]>();
+function rowsOf(request: FastifyRequest): BulkRow[] {
+  let rows = readRows.get(request);
+  if (!rows) {
+    rows = readInviteCsv((request.body as { csv: string }).csv).map(validateRow);
+    readRows.set(request, rows);
+  }
+  return rows;
+}
+
 /** The acting Master, from the session: ids in the path are looked up within their company. */
 function actorOf(request: FastifyRequest): UserActor {
   const me = signedInOf(request);
@@ -101,7 +115,7 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
       {
         bodyLimit: BULK_BODY_LIMIT,
         // As one invitation: sensitive when any row that would be invited asks for a Master.
-        config: { sensitive: (request) => readInviteCsv((request.body as { csv: string }).csv).map(validateRow).some((row) => 'input' in row && row.input.role === 'master') },
+        config: { sensitive: (request) => rowsOf(request).some((row) => 'input' in row && row.input.role === 'master') },
         schema: {
           summary: 'Invite users from a CSV file (email,username,role[,displayName]); a report per row',
           body: bulkInviteBody,
@@ -109,8 +123,7 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
         },
       },
       async (request) => {
-        const rows = readInviteCsv(request.body.csv).map(validateRow);
-        const report = await bulkInvite(deps, actorOf(request), rows, requestMeta(request));
+        const report = await bulkInvite(deps, actorOf(request), rowsOf(request), requestMeta(request));
         const invited = report.filter((r) => r.status === 'invited').length;
         return { invited, refused: report.length - invited, rows: report };
       },
