@@ -122,8 +122,15 @@ export async function identify(
   };
 }
 
-/** `countsAgainstAddress` false: an attempt refused unevaluated while the slots are held by logins in flight (no guess). */
-async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMeta, reason: string, countsAgainstAddress = true): Promise<never> {
+/**
+ * The password step's one failure answer, and every one of them counts against the client
+ * address (ip-throttle.ts), whatever the reason: one an unknown name never gets must not
+ * be spared either, or the tries an address has left after a burst would tell that the
+ * name exists. So a refusal for held slots counts too, though no password was checked:
+ * a person repeating a right password while their own logins hold the slots pays for it
+ * from their network's allowance (docs/SECURITY.md, enumeration resistance).
+ */
+async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMeta, reason: string): Promise<never> {
   await recordAudit(deps.db, deps.clock(), {
     companyId: flow.company_id,
     actorId: flow.user_id,
@@ -133,7 +140,7 @@ async function rejectCredentials(deps: CoreDeps, flow: FlowRow, meta: RequestMet
     userAgent: meta.userAgent,
     detail: { reason },
   });
-  if (countsAgainstAddress) await countIpFailure(deps.db, meta.ip, deps.clock());
+  await countIpFailure(deps.db, meta.ip, deps.clock());
   throw new GatehouseError('login.invalid_credentials');
 }
 
@@ -250,10 +257,10 @@ async function checkPasswordOf(
   if (slot === null) {
     await lockIfOverThreshold(deps.db, lockTarget(user, meta), deps.clock(), rule);
     await dummyHash();
-    // Locked, or every slot is held by logins whose password was right (attempt-holds.ts):
-    // the same answer, but only a lock counts against the address (a held slot is no guess).
+    // Locked, or every slot is held by logins in flight (attempt-holds.ts): the same
+    // answer, counted the same; only the audit trail tells them apart.
     const locked = user.locked_until !== null ? user.locked_until > deps.clock() : user.failed_logins >= rule.threshold;
-    return rejectCredentials(deps, flow, meta, locked ? 'locked' : 'slots_held', locked);
+    return rejectCredentials(deps, flow, meta, locked ? 'locked' : 'slots_held');
   }
   let matches: boolean;
   try {
