@@ -23,7 +23,6 @@ const NOT_SENSITIVE: Record<string, string> = {
   'POST /api/me/sessions/:handle/revoke': 'takes access away',
   'POST /api/me/security-keys': 'finishes the registration the options (sensitive) opened, with its challenge',
   'POST /api/me/security-keys/:id/rename': 'a label only',
-  'POST /api/me/security-keys/:id/remove': 'asks the current password',
   // A company's Masters.
   'POST /api/company/users/:id/resend-invite': 'a new link to the address already invited, in the role already chosen',
   'POST /api/company/users/:id/deactivate': 'takes access away',
@@ -64,8 +63,11 @@ const MUST_BE_SENSITIVE = [
   'POST /api/company/users/:id/transfer-root-master',
   'POST /api/company/users/:id/reset-2fa',
   'POST /api/company/users/:id/reactivate',
-  // A key signs in without the app's code: the password alone must not plant one.
+  // A key signs in without the app's code: the password alone must not plant one, nor
+  // take away the key a phishing-resistant policy holds the user to (the app's code would
+  // then prove the session and sign in).
   'POST /api/me/security-keys/options',
+  'POST /api/me/security-keys/:id/remove',
   'POST /api/company/approvals/:id/approve',
   'POST /api/company/policy',
   'POST /api/company/sso',

@@ -106,7 +106,10 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/me/security-keys/:id/remove',
-      { schema: { summary: 'Remove one of my keys (not my last way in): my password, as to add one', params: idParams, body: keyRemoval, response: { 200: done } } },
+      // Taking a key away is as sensitive as planting one: under a phishing-resistant policy
+      // the key is what makes the app's code not enough (login and step-up alike), so a
+      // borrowed cookie with the password alone must not remove it and let a phished code in.
+      { config: { sensitive: true }, schema: { summary: 'Remove one of my keys (not my last way in): my password, as to add one', params: idParams, body: keyRemoval, response: { 200: done } } },
       async (request) => {
         await removeMyKey(deps, signedInOf(request), request.params.id, request.body.password, requestMeta(request));
         return {};
