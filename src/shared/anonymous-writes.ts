@@ -1,7 +1,8 @@
 // What anyone may make Gatehouse store without signing in: a login flow and its passkey
 // challenge, a request to a company's identity provider, a provider session or a sign-in
-// too large for a cookie, a public module's pushed authorization request, and the audit
-// events of refusals anyone can cause (kept for good). Each is capped per client network
+// too large for a cookie, a public module's pushed authorization request, the audit
+// events of refusals anyone can cause (kept for good), and the audit event and mail of a
+// forgotten password or company name. Each is capped per client network
 // (clientNetwork: an IPv4 address, an IPv6 /64) in a window, with the rate caps every
 // other "only so often" uses (takeRateSlot: one atomic upsert, on every node at once).
 // The limits are far above what the people of one office behind one address do; past
@@ -29,6 +30,14 @@ export const ANONYMOUS_WRITE_CAPS = {
   storedInteractions: { limit: 100, windowMs: 10 * MINUTE_MS },
   /** A pushed authorization request without client authentication (POST /oidc/request). */
   pushedRequests: { limit: 200, windowMs: 10 * MINUTE_MS },
+  /**
+   * "Forgot password" (POST /api/login/forgot-password): an audit event, and a reset link
+   * mailed when the names are a user's. The mail cap is per user (mail/send-caps.ts), so
+   * without this one network could mail every user it can name, once a minute each.
+   */
+  passwordResetRequests: { limit: 30, windowMs: 10 * MINUTE_MS },
+  /** "Forgot company name" (POST /api/login/forgot-company): an audit event, and a mail when the address is a user's. */
+  companyNameRequests: { limit: 30, windowMs: 10 * MINUTE_MS },
   /** Audit events of refusals anyone can cause (a passkey login's, a provider's answer's), per trail. */
   refusalEvents: { limit: 50, windowMs: 10 * MINUTE_MS },
 } as const satisfies Record<string, Omit<RateCap, 'key'>>;

@@ -1,12 +1,17 @@
 // Forgot company name: one email to the address, listing the companies where it belongs
-// to an active user, at most one a minute per address (mail/send-caps.ts). The answer to
+// to an active user, at most one a minute per address (mail/send-caps.ts), and only so
+// many requests per client network (shared/anonymous-writes.ts). The answer to
 // the request is the same whether any exist.
 import { recordAudit } from '../audit/index.ts';
 import { companyNamesCap, companyNamesEmail, enqueueMail } from '../mail/index.ts';
+import { requireAnonymousWrite } from '../shared/anonymous-writes.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { takeRateSlot } from '../storage/index.ts';
 
 export async function sendCompanyNames(deps: CoreDeps, email: string, meta: RequestMeta) {
+  // Audited and maybe mailed: capped per client network before the address is looked up,
+  // so the 429 is the same whether it is known (the mail cap above is per address only).
+  await requireAnonymousWrite(deps.db, 'companyNameRequests', meta.ip, deps.clock());
   const address = email.toLowerCase();
   const accounts = await deps.db
     .selectFrom('users')

@@ -8,6 +8,7 @@ import { findCompanyByName } from '../companies/store.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { activeProvider } from '../login/index.ts';
 import { enqueueMail, passwordManagedEmail, passwordResetCap, passwordResetEmail, securityNoticeEmail } from '../mail/index.ts';
+import { requireAnonymousWrite } from '../shared/anonymous-writes.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { takeRateSlot } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
@@ -26,6 +27,9 @@ export const RESET_LINK_TTL_MS = 3_600_000;
  * or a link was left for a user just deactivated.
  */
 export async function requestPasswordReset(deps: CoreDeps, input: { username: string; companyName: string }, meta: RequestMeta) {
+  // Each request is audited and may mail someone: capped per client network, spent before
+  // anything is looked up (its own commit), so the 429 is the same whoever was named.
+  await requireAnonymousWrite(deps.db, 'passwordResetRequests', meta.ip, deps.clock());
   const sent = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const company = await findCompanyByName(tx, input.companyName);

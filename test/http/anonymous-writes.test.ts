@@ -183,6 +183,62 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(await eventsSince(since, null, 'login.failed'), limit + 1, "another network's refusal is recorded");
     });
 
+    const mailsSince = async (since: number, subject: string) =>
+      Number((await db().selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('created_at', '>=', since).where('subject', '=', subject).executeTakeFirstOrThrow()).n);
+    const actionSince = async (since: number, action: string) =>
+      Number((await db().selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('created_at', '>=', since).where('action', '=', action).executeTakeFirstOrThrow()).n);
+    const emailOf = async (person: Person) =>
+      (await db().selectFrom('users').select('email').where('company_id', '=', person.companyId).where('username', '=', person.username).executeTakeFirstOrThrow()).email;
+
+    // The public mailers: their mail caps are per user and per address, so one network
+    // naming every user it knows mailed each of them once a minute, and every request,
+    // matched or not, was an audit event kept for good. Past the network's cap: 429 before
+    // any lookup, the same whoever is named, and nothing audited or mailed.
+    const forgotten = [
+      {
+        route: '"Forgot password"',
+        cap: ANONYMOUS_WRITE_CAPS.passwordResetRequests,
+        action: 'password.reset_requested',
+        subject: 'Reset your Gatehouse password',
+        ask: (i: number, from: Record<string, string>) => browser().post('/api/login/forgot-password', { username: `nobody${i}`, companyName: base.root.companyName }, from),
+        askKnown: async (from: Record<string, string>) => browser().post('/api/login/forgot-password', { username: base.root.username, companyName: base.root.companyName }, from),
+      },
+      {
+        route: '"Forgot company name"',
+        cap: ANONYMOUS_WRITE_CAPS.companyNameRequests,
+        action: 'company_names.requested',
+        subject: 'Your Gatehouse companies',
+        ask: (i: number, from: Record<string, string>) => browser().post('/api/login/forgot-company', { email: `nobody${i}@nowhere.test` }, from),
+        askKnown: async (from: Record<string, string>) => browser().post('/api/login/forgot-company', { email: await emailOf(base.root) }, from),
+      },
+    ];
+    for (const { route, cap, action, subject, ask, askKnown } of forgotten) {
+      test(`${route}: audited and mailed up to the network's cap; then 429 for known and unknown alike, nothing audited or mailed`, async () => {
+        const since = freshWindow();
+        // At once: each answer waits its floor (250 ms), and the count is atomic.
+        const answers = await Promise.all([...Array.from({ length: cap.limit - 1 }, (_, i) => ask(i, NETWORK)), askKnown(NETWORK)]);
+        assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]), 'up to the cap, as before');
+        assert.equal(await mailsSince(since, subject), 1, "the known user's mail");
+        assert.equal(await actionSince(since, action), cap.limit);
+
+        server.clock.advance(61_000); // past the per-user and per-address mail minute
+        const known = await askKnown(NETWORK);
+        const unknown = await ask(cap.limit, NETWORK);
+        assert.equal(known.status, 429);
+        assert.equal(known.body.error.code, 'request.rate_limited');
+        assert.deepEqual(known.body, unknown.body, 'a user who exists is answered as one who does not');
+        assert.equal(await mailsSince(since, subject), 1, 'no mail past the cap');
+        assert.equal(await actionSince(since, action), cap.limit, 'nothing audited past the cap');
+
+        assert.equal((await askKnown(OTHER_NETWORK)).status, 200, 'another network asks');
+        assert.equal(await mailsSince(since, subject), 2);
+        // Another address of the same IPv6 /64 is the same client.
+        assert.equal((await askKnown({ 'x-forwarded-for': '2001:db8:5:6::ffff' })).status, 200, "that /64's second request");
+        const sameNetwork = await Promise.all(Array.from({ length: cap.limit }, (_, i) => ask(i, { 'x-forwarded-for': `2001:db8:5:6:${i.toString(16)}::1` })));
+        assert.equal(sameNetwork.filter((a) => a.status === 429).length, 2, 'the /64 is counted as one client');
+      });
+    }
+
     test('a sign-in too large for a cookie is stored as a row up to the cap; then a 429 page that stores nothing', async () => {
       const since = freshWindow();
       const { limit } = ANONYMOUS_WRITE_CAPS.storedInteractions;
