@@ -8,6 +8,16 @@ export type PasswordClass = (typeof PASSWORD_CLASSES)[number];
 /** Passwords are never trimmed; longer ones are refused before any hashing. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
+/**
+ * The form of a password that is checked and hashed: Unicode NFKC (NIST SP 800-63B
+ * 5.1.1.2). One password can arrive as different code points: "ü" typed on one keyboard,
+ * "u" and a combining diaeresis pasted from elsewhere, a fullwidth "Ｐ" from an East Asian
+ * input method. Unnormalized, each spelling was another password (the person's own was
+ * refused), and "Ｐａｓｓｗｏｒｄ１！" passed the common-password check that refuses
+ * "Password1!".
+ */
+export const normalizePassword = (password: string): string => password.normalize('NFKC');
+
 export interface PasswordRule {
   minLength: number;
   classes: PasswordClass[];
@@ -30,12 +40,13 @@ export interface PasswordCheck {
   test: (password: string) => boolean;
 }
 
-/** The checklist for a rule: length first (in code points), then each required class. */
+/** The checklist for a rule: length first (in code points), then each required class; each judges the normalized password. */
 export function passwordRules(rule: PasswordRule = DEFAULT_PASSWORD_RULE): PasswordCheck[] {
-  return [
-    { id: 'length', label: `At least ${rule.minLength} characters`, test: (p) => [...p].length >= rule.minLength },
+  const checks = [
+    { id: 'length', label: `At least ${rule.minLength} characters`, test: (p: string) => [...p].length >= rule.minLength },
     ...rule.classes.filter((id) => id in CLASS_CHECKS).map((id) => ({ id, ...CLASS_CHECKS[id] })),
   ];
+  return checks.map((check) => ({ ...check, test: (p: string) => check.test(normalizePassword(p)) }));
 }
 
 export const meetsPasswordRule = (password: string, rule?: PasswordRule) => passwordRules(rule).every((check) => check.test(password));

@@ -7,6 +7,7 @@ export {
   PASSWORD_RULES,
   passwordRuleFor,
   passwordRules,
+  samePassword,
   type PasswordRule,
   type PasswordVerdict,
 } from './password-policy.ts';

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 // The policy file needs no other capability, so this deep import makes no import cycle.
 import { getCompanyPolicy } from '../companies/policy.ts';
-import { DEFAULT_PASSWORD_RULE, MAX_PASSWORD_LENGTH, passwordRules, type PasswordRule } from '../contract/password-rules.ts';
+import { DEFAULT_PASSWORD_RULE, MAX_PASSWORD_LENGTH, normalizePassword, passwordRules, type PasswordRule } from '../contract/password-rules.ts';
 import type { Queryable } from '../storage/index.ts';
 
 export { DEFAULT_PASSWORD_RULE, passwordRules, type PasswordRule };
@@ -52,13 +52,17 @@ export function checkNewPassword(password: string, context: string[] = [], rule:
   // The estimator's cost grows steeply with length, so it sees the first 64 characters
   // only: no dictionary word or pattern is longer, and a 1 KiB password cannot stall
   // the event loop.
-  const result = getEstimator().check(password.slice(0, ESTIMATED_PREFIX), context.filter(Boolean));
+  // The estimator sees what is hashed: a fullwidth "Ｐａｓｓｗｏｒｄ１！" is "Password1!".
+  const result = getEstimator().check(normalizePassword(password).slice(0, ESTIMATED_PREFIX), context.filter(Boolean));
   if (result.score < 3) {
     const hint = result.feedback.warning ? ` ${result.feedback.warning}` : '';
     return { ok: false, reason: 'too_common', message: `This password is too common or easy to guess.${hint}` };
   }
   return { ok: true };
 }
+
+/** Two typings of one password, compared as hashed (NFKC: contract/password-rules.ts). */
+export const samePassword = (a: string, b: string): boolean => normalizePassword(a) === normalizePassword(b);
 
 /** The rule a company's Masters chose (the default for an unknown company). */
 export async function passwordRuleFor(db: Queryable, companyId: string): Promise<PasswordRule> {

@@ -2,6 +2,7 @@
 // memory-hungry, so a small gate bounds how many run at once: a burst of logins queues
 // instead of exhausting memory or starving the event loop's thread pool.
 import { hash, verify } from '@node-rs/argon2';
+import { normalizePassword } from '../contract/password-rules.ts';
 
 const ARGON2_OPTIONS = {
   algorithm: 2, // Algorithm.Argon2id (a const enum, which type stripping cannot read)
@@ -54,18 +55,28 @@ export interface PasswordHasher {
   load(): { running: number; waiting: number };
 }
 
+async function verifies(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, password);
+  } catch {
+    return false; // a malformed stored hash never authenticates
+  }
+}
+
 export function createPasswordHasher(maxConcurrency: number): PasswordHasher {
   const gate = createGate(maxConcurrency);
   let dummyHash: Promise<string> | undefined;
   const hasher: PasswordHasher = {
-    hash: (password) => gate(() => hash(password, ARGON2_OPTIONS)),
+    // The NFKC form is hashed, so every spelling of one password is that password.
+    hash: (password) => gate(() => hash(normalizePassword(password), ARGON2_OPTIONS)),
     verify: (passwordHash, password, startBy) =>
       gate(async () => {
-        try {
-          return await verify(passwordHash, password);
-        } catch {
-          return false; // a malformed stored hash never authenticates
-        }
+        const normalized = normalizePassword(password);
+        if (await verifies(passwordHash, normalized)) return true;
+        // A hash stored before passwords were normalized was made from the code points as
+        // typed. The second try depends only on what was typed (the dummy verify makes it
+        // too), so it tells nothing about the account.
+        return normalized !== password && (await verifies(passwordHash, password));
       }, startBy),
     verifyDummy: async (password, startBy) => {
       dummyHash ??= hash('gatehouse-dummy-password', ARGON2_OPTIONS);

@@ -1,7 +1,7 @@
-// The checks every new password passes, wherever it is chosen (My Settings, reset link):
+// The checks every new password passes, wherever it is chosen (Sign Up link, My Settings, reset link):
 // typed twice alike, then the company's password rule and the common-password check,
 // with the user's own names counting as guessable words.
-import { checkPasswordForCompany } from '../credentials/index.ts';
+import { checkPasswordForCompany, samePassword } from '../credentials/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Queryable } from '../storage/index.ts';
 
@@ -11,7 +11,8 @@ export async function requireAcceptablePassword(
   input: { password: string; confirm: string; fields: { password: string; confirm: string } },
   context: string[],
 ): Promise<void> {
-  if (input.password !== input.confirm) {
+  // Compared as hashed: "ü" typed once and pasted as "u" and a diaeresis once is one password.
+  if (!samePassword(input.password, input.confirm)) {
     throw new GatehouseError('password.mismatch', { fields: { [input.fields.confirm]: 'The passwords do not match.' } });
   }
   const verdict = await checkPasswordForCompany(db, companyId, input.password, context);

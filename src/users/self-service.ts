@@ -4,7 +4,7 @@
 // notice email together.
 import { recordAudit } from '../audit/index.ts';
 import { activeProvider, reauthMethods, verifyCurrentPassword, withProof, type Proof } from '../login/index.ts';
-import { deleteRecoveryCodes, passwordRuleFor } from '../credentials/index.ts';
+import { deleteRecoveryCodes, passwordRuleFor, samePassword } from '../credentials/index.ts';
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { queueSecurityNotice } from './security-notices.ts';
@@ -140,7 +140,7 @@ export async function changePassword(
   meta: RequestMeta,
 ) {
   const user = await requireCurrentPassword(deps, me, input.currentPassword, 'currentPassword', meta, 'password.managed_by_provider');
-  if (input.newPassword === input.currentPassword) {
+  if (samePassword(input.newPassword, input.currentPassword)) {
     throw new GatehouseError('password.unchanged', { fields: { newPassword: 'Choose a password different from your current one.' } });
   }
   await requireAcceptablePassword(

@@ -2,9 +2,10 @@
 // transaction; inside it the link is consumed and the password stored together, so a
 // replayed or raced link changes nothing.
 import { recordAudit } from '../audit/index.ts';
-import { checkPasswordForCompany, passwordRuleFor } from '../credentials/index.ts';
-import { assertThat, GatehouseError } from '../errors.ts';
+import { passwordRuleFor } from '../credentials/index.ts';
+import { assertThat } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { requireAcceptablePassword } from './new-password.ts';
 import { consumeSignupLink, findLiveSignupLink } from './signup-links.ts';
 
 async function liveSignupLink(deps: CoreDeps, token: string) {
@@ -35,15 +36,12 @@ export async function completeSignup(
   meta: RequestMeta,
 ): Promise<void> {
   const described = await liveSignupLink(deps, input.token);
-  if (input.password !== input.confirm) {
-    throw new GatehouseError('password.mismatch', { fields: { confirm: 'The passwords do not match.' } });
-  }
-  const verdict = await checkPasswordForCompany(deps.db, described.companyId, input.password, [described.username, described.companyName]);
-  if (!verdict.ok) {
-    throw new GatehouseError(verdict.reason === 'too_common' ? 'password.too_common' : 'password.too_weak', {
-      fields: { password: verdict.message },
-    });
-  }
+  await requireAcceptablePassword(
+    deps.db,
+    described.companyId,
+    { password: input.password, confirm: input.confirm, fields: { password: 'password', confirm: 'confirm' } },
+    [described.username, described.companyName],
+  );
   const passwordHash = await deps.hasher.hash(input.password);
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();

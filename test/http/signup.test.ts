@@ -87,6 +87,29 @@ for (const engine of await enginesUnderTest()) describe(`Sign Up: set your passw
     assert.equal(full.body.step, 'enroll');
   });
 
+  // NIST SP 800-63B 5.1.1.2: a password is its NFKC form, checked and hashed as such
+  // (src/contract/password-rules.ts). Once, each spelling was a password of its own.
+  test('one password however its characters are spelled (NFKC): a fullwidth common password is refused; any spelling logs in', async () => {
+    const { token, username, companyName } = await freshLink();
+    for (const common of ['Ｐａｓｓｗｏｒｄ１！', 'Ｗｅｌｃｏｍｅ１２３！']) {
+      const refused = await submit(token, common);
+      assert.equal(refused.status, 400, common);
+      assert.equal(refused.body.error.code, 'password.too_common', `${common} is Password1! and Welcome123! in fullwidth forms`);
+    }
+    const composed = 'Zürich-Kästchen-42!'.normalize('NFC');
+    const decomposed = composed.normalize('NFD');
+    assert.notEqual(composed, decomposed);
+    // Typed once with ü, pasted once as u and a combining diaeresis: the same password.
+    assert.equal((await submit(token, composed, decomposed)).status, 200);
+    for (const [spelling, typed] of [['composed', composed], ['decomposed', decomposed], ['fullwidth Z', `Ｚ${composed.slice(1)}`]] as const) {
+      const browser = server.agent();
+      await browser.post('/api/login/identify', { username, companyName });
+      const answer = await browser.post('/api/login/password', { password: typed });
+      assert.equal(answer.status, 200, `${spelling}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.step, 'enroll');
+    }
+  });
+
   test('setting the password creates no session: login with 2FA is still ahead', async () => {
     const { token } = await freshLink();
     const browser = server.agent();
