@@ -1,11 +1,17 @@
 // The trail's retention (GATEHOUSE_AUDIT_RETENTION_DAYS; unset: it keeps everything). Each
-// node's housekeeping (src/modules/backchannel/worker.ts) deletes the events from before
-// the start (UTC) of the day that many days ago, at most once an hour per process. The
-// cutoff moves a day at a time, so every process of every node sweeping that day deletes
-// the same rows: the first takes them, the others find none, and only a sweep that deleted
-// something records `audit.retention_swept`. Batches of a thousand rows, each its own
-// statement, keep a first sweep over years of events from holding a long lock or one huge
-// transaction; a backlog larger than one sweep's share goes over the next sweeps.
+// node's back-channel worker (src/modules/backchannel/worker.ts) deletes the events from
+// before the start (UTC) of the day that many days ago. The cutoff moves a day at a time,
+// so every process of every node sweeping that day deletes the same rows: the first takes
+// them, the others find none, and only a sweep that deleted something records
+// `audit.retention_swept`.
+//
+// The worker's passes also deliver back-channel logouts, which must not wait behind a
+// backlog (a retention first set over years of events): each pass deletes a small share
+// (ten statements of a thousand rows, yielding between them, since a DELETE on SQLite holds
+// the process) after its deliveries, and a sweep goes on over the next passes until it
+// finds nothing more. A sweep begins at most once an hour and lasts an hour at most: a
+// backlog longer than that is recorded hour by hour (`caughtUp: false`), each hour's sweep
+// taking over from the last at once.
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import { sweepPacer } from '../storage/sweep-pacer.ts';
 import type { Queryable } from '../storage/index.ts';
@@ -14,8 +20,10 @@ import { recordAudit } from './record.ts';
 const DAY_MS = 86_400_000;
 /** Rows per DELETE: a few milliseconds of writing on SQLite. */
 export const AUDIT_EVENTS_PER_DELETE = 1000;
-/** Statements per sweep at most (a million events). */
-const DELETES_PER_SWEEP = 1000;
+/** Statements per worker pass at most: what a pass's share of a backlog may hold up. */
+const DELETES_PER_PASS = 10;
+export const AUDIT_EVENTS_PER_PASS = AUDIT_EVENTS_PER_DELETE * DELETES_PER_PASS;
+/** How often a sweep may begin, and how long one may run before it records its progress. */
 const SWEEP_EVERY_MS = 3_600_000;
 
 /** The oldest moment kept at `now`: the start of the day `retentionDays` ago (UTC). */
@@ -23,39 +31,68 @@ function auditCutoff(now: number, retentionDays: number): number {
   return Math.floor(now / DAY_MS) * DAY_MS - retentionDays * DAY_MS;
 }
 
-/**
- * The housekeeping step for this process: when due (hourly), deletes the events past the
- * retention and records how many went. Without a retention it never touches the trail.
- */
-export function auditRetention(db: Queryable, retentionDays: number | undefined): (now: number) => Promise<void> {
-  if (retentionDays === undefined) return async () => {};
+interface Sweep {
+  startedAt: number;
+  before: number;
+  deleted: number;
+}
+
+export interface AuditRetention {
+  /** One pass's share: begins a sweep when one is due, goes on with the current one. */
+  step(now: number): Promise<void>;
+  /** Records the sweep under way (the process is stopping), so what it deleted is accounted for. */
+  stop(now: number): Promise<void>;
+}
+
+/** This process's retention; without a retention set it never touches the trail. */
+export function auditRetention(db: Queryable, retentionDays: number | undefined): AuditRetention {
+  if (retentionDays === undefined) return { step: async () => {}, stop: async () => {} };
   const due = sweepPacer(SWEEP_EVERY_MS);
-  return async (now) => {
-    if (due(now)) await sweepOldEvents(db, now, retentionDays);
+  let sweep: Sweep | undefined;
+
+  /** Ends the current sweep, recording it if it deleted anything. */
+  async function end(now: number, caughtUp: boolean): Promise<void> {
+    const ended = sweep;
+    sweep = undefined;
+    if (!ended || ended.deleted === 0) return;
+    await recordAudit(db, now, {
+      companyId: null,
+      actorId: null,
+      action: 'audit.retention_swept',
+      detail: { deleted: ended.deleted, before: new Date(ended.before).toISOString(), retentionDays, caughtUp },
+    });
+  }
+
+  return {
+    async step(now) {
+      // A clock set back counts as an hour gone, as the pacer counts it.
+      if (sweep && (now < sweep.startedAt || now - sweep.startedAt >= SWEEP_EVERY_MS)) await end(now, false);
+      if (!sweep && due(now)) sweep = { startedAt: now, before: auditCutoff(now, retentionDays), deleted: 0 };
+      if (!sweep) return;
+      let caughtUp: boolean;
+      try {
+        caughtUp = await deleteShare(db, sweep);
+      } catch (error) {
+        // The rows already gone are accounted for; the next sweep, when due, goes on.
+        await end(now, false);
+        throw error;
+      }
+      if (caughtUp) await end(now, true);
+    },
+    stop: (now) => end(now, false),
   };
 }
 
-async function sweepOldEvents(db: Queryable, now: number, retentionDays: number): Promise<void> {
-  const before = auditCutoff(now, retentionDays);
-  let deleted = 0;
-  try {
-    for (let round = 0; round < DELETES_PER_SWEEP; round++) {
-      // The oldest first, by the created_at index (migration 0024).
-      const batch = db.selectFrom('audit_events').select('id').where('created_at', '<', before).orderBy('created_at').limit(AUDIT_EVENTS_PER_DELETE);
-      const result = await db.deleteFrom('audit_events').where('id', 'in', batch).executeTakeFirst();
-      deleted += Number(result.numDeletedRows);
-      if (Number(result.numDeletedRows) < AUDIT_EVENTS_PER_DELETE) return;
-      await yieldToRequests();
-    }
-  } finally {
-    // Also when a later batch failed: the rows already gone are accounted for.
-    if (deleted > 0) {
-      await recordAudit(db, now, {
-        companyId: null,
-        actorId: null,
-        action: 'audit.retention_swept',
-        detail: { deleted, before: new Date(before).toISOString(), retentionDays },
-      });
-    }
+/** Deletes up to one pass's share of the sweep's rows; true once none are left. */
+async function deleteShare(db: Queryable, sweep: Sweep): Promise<boolean> {
+  for (let round = 0; round < DELETES_PER_PASS; round++) {
+    if (round > 0) await yieldToRequests();
+    // The oldest first, by the created_at index (migration 0024).
+    const batch = db.selectFrom('audit_events').select('id').where('created_at', '<', sweep.before).orderBy('created_at').limit(AUDIT_EVENTS_PER_DELETE);
+    const result = await db.deleteFrom('audit_events').where('id', 'in', batch).executeTakeFirst();
+    const deleted = Number(result.numDeletedRows);
+    sweep.deleted += deleted;
+    if (deleted < AUDIT_EVENTS_PER_DELETE) return true;
   }
+  return false;
 }

@@ -77,12 +77,11 @@ export function createBackchannelWorker(deps: {
   }
 
   let lastSweep = 0;
-  const sweepAuditTrail = auditRetention(db, deps.auditRetentionDays);
+  const auditTrail = auditRetention(db, deps.auditRetentionDays);
   /**
    * The provider's expired records (expired-records.ts), the bindings of grants that are
-   * gone (expired, revoked, or of sessions that timed out and were never ended by anyone),
-   * old delivered notices and audit events past the retention (hourly at most, its own
-   * pacing) are removed now and then.
+   * gone (expired, revoked, or of sessions that timed out and were never ended by anyone)
+   * and old delivered notices are removed now and then.
    */
   async function sweep(now: number) {
     if (now - lastSweep < SWEEP_EVERY_MS) return;
@@ -102,13 +101,15 @@ export function createBackchannelWorker(deps: {
       )
       .execute();
     await db.deleteFrom('backchannel_outbox').where('status', '=', 'sent').where('sent_at', '<', now - KEEP_SENT_MS).execute();
-    await sweepAuditTrail(now);
   }
 
   async function pass(): Promise<number> {
     await sweep(clock());
     // Modules are independent: one slow module does not hold up the others' notices.
     const results = await Promise.all((await jobs.due(BATCH)).map((id) => deliver(id)));
+    // Audit events past the retention: after the deliveries, and only a bounded share of a
+    // backlog per pass (audit/retention.ts), so the next pass's deliveries wait at most that.
+    await auditTrail.step(clock());
     return results.filter(Boolean).length;
   }
 
@@ -128,6 +129,7 @@ export function createBackchannelWorker(deps: {
     async stop() {
       if (timer) clearInterval(timer);
       await running?.catch(() => {});
+      await auditTrail.stop(clock()).catch((error) => deps.onError?.(error));
     },
   };
 }
