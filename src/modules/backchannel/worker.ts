@@ -104,11 +104,13 @@ export function createBackchannelWorker(deps: {
   }
 
   async function pass(): Promise<number> {
-    await sweep(clock());
+    // Sign-outs first: a module must hear of one within the pass it is due in, whatever
+    // the clean-up after it has to do (an expired-records or audit backlog).
     // Modules are independent: one slow module does not hold up the others' notices.
     const results = await Promise.all((await jobs.due(BATCH)).map((id) => deliver(id)));
-    // Audit events past the retention: after the deliveries, and only a bounded share of a
-    // backlog per pass (audit/retention.ts), so the next pass's deliveries wait at most that.
+    // Then the clean-up, each part bounded per pass (expired-records.ts, audit/retention.ts),
+    // so a notice that falls due meanwhile waits at most that share for the next pass.
+    await sweep(clock());
     await auditTrail.step(clock());
     return results.filter(Boolean).length;
   }
