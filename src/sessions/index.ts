@@ -212,7 +212,7 @@ export async function signedInFrom(db: Queryable, idHash: string, row: SessionRo
     role: row.role,
     companyName: row.companyName,
     companyStatus: row.companyStatus,
-    isOperator: row.isPlatform === 1,
+    isOperator: isOperatorRow(row),
     amr: row.amr.split(' ').filter(Boolean),
     authTime: row.createdAt,
     // The login was a proof (every session is made by a finished login, second-factor.ts).
@@ -246,6 +246,16 @@ export function liveSessionOf(row: SessionRow | undefined, now: number): LiveSes
     endsAt: absoluteEnd(row),
     ipAllowlist: JSON.parse(row.ipAllowlist) as string[],
   };
+}
+
+/**
+ * An operator is a Master (or the Root Master) of the platform company: the one rule, the
+ * same as for holding a platform API client's secret (holderQualifies, api-clients/store.ts).
+ * A platform user made a User on its Company page is no operator any more (it kept the
+ * console once, while its API clients stopped), and is one again when made a Master.
+ */
+function isOperatorRow(row: Pick<SessionRow, 'isPlatform' | 'role'>): boolean {
+  return row.isPlatform === 1 && row.role !== 'user';
 }
 
 /** Whether this session proved it is its user less than FRESH_PROOF_MS ago. */
