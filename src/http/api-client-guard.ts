@@ -7,12 +7,16 @@
 //                      window (api-clients/usage.ts), else 401 invalid_token
 //   rateLimit          RateLimit / RateLimit-Policy headers; over the limit 429 + Retry-After
 //   requiredScope      the route's `config.scope`, else 403 insufficient_scope
+//   reachPathCompany   (once the path is validated) a route naming a company (:companyId)
+//                      gets it only if the client may reach it (reachCompany: its own
+//                      company, or any but the platform company for a platform client),
+//                      else 404 like a missing id; routes read it with reachedCompanyOf
 // Cookies are dropped before the routes run: /api/v1 never acts on a browser session,
 // so a page on another site cannot borrow one (CSRF does not apply; route-guards.ts skips
 // the origin check for these routes only because of this).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
-import { isApiScope, useApiClient, type ApiActor, type ApiScope, type RatePolicy } from '../api-clients/index.ts';
+import { isApiScope, reachCompany, useApiClient, type ApiActor, type ApiScope, type RatePolicy } from '../api-clients/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 
@@ -29,6 +33,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the API-client guard on /api/v1 requests; null everywhere else. */
     apiActor: ApiActor | null;
+    /** The company the path's :companyId names, once the guard settled that the client may reach it; null elsewhere. */
+    apiCompanyId: string | null;
   }
 }
 
@@ -93,6 +99,7 @@ async function apiClientGuardPlugin(scope: FastifyInstance, options: ApiClientGu
   const { deps } = options;
   const policy = options.rate ?? { limit: deps.config.apiRateLimit, windowMs: 60_000 };
   if (!scope.hasRequestDecorator('apiActor')) scope.decorateRequest('apiActor', null);
+  if (!scope.hasRequestDecorator('apiCompanyId')) scope.decorateRequest('apiCompanyId', null);
 
   // Fail closed at start-up: a route that forgot its scope would otherwise be open to
   // every client's token.
@@ -119,6 +126,16 @@ async function apiClientGuardPlugin(scope: FastifyInstance, options: ApiClientGu
     requiredScope(request, reply, use.actor);
     request.apiActor = use.actor;
   });
+
+  // One check for every route that names a company, so none can forget it (a platform
+  // client once granted modules to the platform company, whose users are the operators,
+  // and was told the first operator's sign-up state by a welcome resend). preHandler: the
+  // path is validated by then (a malformed id never reaches a query).
+  scope.addHook('preHandler', async (request) => {
+    const companyId = (request.params as { companyId?: unknown } | undefined)?.companyId;
+    if (typeof companyId !== 'string') return;
+    request.apiCompanyId = await reachCompany(deps.db, apiActorOf(request), companyId);
+  });
 }
 
 // Fastify's documented skip-override flag (what the fastify-plugin package sets): the
@@ -128,6 +145,12 @@ Object.assign(apiClientGuardPlugin, { [Symbol.for('skip-override')]: true, [Symb
 
 /** The API-client guard, registered in the /api/v1 scope (app.ts). */
 export const apiClientGuard = apiClientGuardPlugin;
+
+/** The company a guarded /api/v1 route's path names, settled as reachable by the guard. */
+export function reachedCompanyOf(request: FastifyRequest): string {
+  if (!request.apiCompanyId) throw new GatehouseError('request.not_found');
+  return request.apiCompanyId;
+}
 
 /** The actor of a guarded /api/v1 request. */
 export function apiActorOf(request: FastifyRequest): ApiActor {

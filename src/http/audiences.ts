@@ -112,4 +112,5 @@ export function decorateActors(app: FastifyInstance): void {
   app.decorateRequest('signedIn', null);
   // The API client behind a bearer token on /api/v1 (api-client-guard.ts).
   app.decorateRequest('apiActor', null);
+  app.decorateRequest('apiCompanyId', null);
 }

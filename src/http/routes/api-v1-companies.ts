@@ -10,7 +10,7 @@ import { companies } from '../../contract/operator.ts';
 import { assertThat, GatehouseError } from '../../errors.ts';
 import { companyView } from '../../presenters/index.ts';
 import { invitationVolume } from '../../users/index.ts';
-import { apiActorOf } from '../api-client-guard.ts';
+import { apiActorOf, reachedCompanyOf } from '../api-client-guard.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
 import { platformClient } from './api-v1-requests.ts';
@@ -44,7 +44,7 @@ export function companyRoutes({ api, deps }: V1) {
     async (request) => {
       const actor = apiActorOf(request);
       if (actor.companyId === null && !actor.scopes.includes('companies:read')) throw new GatehouseError('api.insufficient_scope');
-      const { companyId } = await reachAsActor(deps, request);
+      const { companyId } = reachAsActor(request);
       const company = await getCompany(deps.db, companyId);
       assertThat(company, 'request.not_found');
       return { company: { id: company.id, name: company.name, status: company.status, createdAt: iso(company.created_at) } };
@@ -65,7 +65,7 @@ export function companyRoutes({ api, deps }: V1) {
       { config: { scope: 'companies:write' }, schema: { summary, params: companyParams, response: { 200: done } } },
       async (request) => {
         const actor = platformClient(apiActorOf(request));
-        await act(request.params.companyId, actor.apiClientId, requestMeta(request));
+        await act(reachedCompanyOf(request), actor.apiClientId, requestMeta(request));
         return {};
       },
     );

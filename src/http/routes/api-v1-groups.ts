@@ -17,7 +17,7 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
     '/companies/:companyId/groups',
     { config: { scope: 'users:read' }, schema: { summary: "A company's groups, their members and modules", params: companyParams, response: { 200: groupList } } },
     async (request) => {
-      const { companyId } = await reachAsActor(deps, request);
+      const { companyId } = reachAsActor(request);
       return { groups: (await listGroups(deps.db, companyId)).map(groupView) };
     },
   );
@@ -26,7 +26,7 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
     '/companies/:companyId/groups',
     { config: { scope: 'users:write' }, schema: { summary: 'Create a group; takes an Idempotency-Key', params: companyParams, headers: idempotencyHeaders, body: groupNameBody, response: { 201: oneGroup } } },
     async (request, reply) => {
-      const actor = await reachAsActor(deps, request);
+      const actor = reachAsActor(request);
       return idempotent(request, reply, async () => {
         const group = await createGroup(deps, actor, request.body.name, requestMeta(request));
         return { status: 201, body: { group: groupView(group) } };
@@ -38,7 +38,7 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
     '/companies/:companyId/groups/:groupId/rename',
     { config: { scope: 'users:write' }, schema: { summary: 'Rename a group', params: apiGroupParams, body: groupNameBody, response: { 200: oneGroup } } },
     async (request) => {
-      const actor = await reachAsActor(deps, request);
+      const actor = reachAsActor(request);
       return { group: groupView(await renameGroup(deps, actor, request.params.groupId, request.body.name, requestMeta(request))) };
     },
   );
@@ -47,7 +47,7 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
     '/companies/:companyId/groups/:groupId/delete',
     { config: { scope: 'users:write' }, schema: { summary: 'Delete a group (module sign-ins it alone allowed end)', params: apiGroupParams, response: { 200: done } } },
     async (request) => {
-      await deleteGroup(deps, await reachAsActor(deps, request), request.params.groupId, requestMeta(request));
+      await deleteGroup(deps, reachAsActor(request), request.params.groupId, requestMeta(request));
       return {};
     },
   );
@@ -56,7 +56,7 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
     '/companies/:companyId/groups/:groupId/members',
     { config: { scope: 'users:write' }, schema: { summary: 'Add a user to a group', params: apiGroupParams, body: groupMemberBody, response: { 200: oneGroup } } },
     async (request) => {
-      const actor = await reachAsActor(deps, request);
+      const actor = reachAsActor(request);
       return { group: groupView(await addGroupMember(deps, actor, request.params.groupId, request.body.userId, requestMeta(request))) };
     },
   );
@@ -68,7 +68,7 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
       schema: { summary: 'Remove a user from a group (module sign-ins it alone allowed end)', params: apiGroupMemberParams, response: { 200: oneGroup } },
     },
     async (request) => {
-      const actor = await reachAsActor(deps, request);
+      const actor = reachAsActor(request);
       return { group: groupView(await removeGroupMember(deps, actor, request.params.groupId, request.params.userId, requestMeta(request))) };
     },
   );
@@ -85,7 +85,7 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
       },
     },
     async (request) => {
-      const actor = await reachAsActor(deps, request);
+      const actor = reachAsActor(request);
       return { group: groupView(await setGroupModules(deps, actor, request.params.groupId, request.body.moduleIds, requestMeta(request))) };
     },
   );

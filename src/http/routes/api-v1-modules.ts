@@ -20,7 +20,7 @@ import {
 } from '../../modules/index.ts';
 import { moduleView } from '../../presenters/index.ts';
 import { auditActor } from '../../users/index.ts';
-import { apiActorOf } from '../api-client-guard.ts';
+import { apiActorOf, reachedCompanyOf } from '../api-client-guard.ts';
 import { requestMeta } from '../guards.ts';
 import { platformClient } from './api-v1-requests.ts';
 import { reachAsActor } from './api-v1-tenant.ts';
@@ -79,7 +79,7 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
     '/companies/:companyId/modules',
     { config: { scope: 'modules:read' }, schema: { summary: 'Modules granted to the company, on or off', params: companyParams, response: { 200: companyModuleSwitches } } },
     async (request) => {
-      const { companyId } = await reachAsActor(deps, request);
+      const { companyId } = reachAsActor(request);
       const granted = await companyModules(deps.db, companyId);
       return { modules: granted.map((m) => ({ id: m.id, name: m.name, description: m.description, enabled: m.enabled === 1 })) };
     },
@@ -89,8 +89,7 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
     '/companies/:companyId/modules/:moduleId/grant',
     { config: { scope: 'modules:write' }, schema: { summary: 'Grant a module to a company', params: companyModuleParams, response: { 200: done } } },
     async (request) => {
-      const { companyId, moduleId } = request.params;
-      await grantModuleBy(deps, companyId, moduleId, clientOf(request));
+      await grantModuleBy(deps, reachedCompanyOf(request), request.params.moduleId, clientOf(request));
       return {};
     },
   );
@@ -102,8 +101,7 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
       schema: { summary: "Take a module away from a company (its users' module sign-ins end)", params: companyModuleParams, response: { 200: done } },
     },
     async (request) => {
-      const { companyId, moduleId } = request.params;
-      await revokeModuleGrantBy(deps, companyId, moduleId, clientOf(request));
+      await revokeModuleGrantBy(deps, reachedCompanyOf(request), request.params.moduleId, clientOf(request));
       return {};
     },
   );
@@ -116,7 +114,7 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
     },
     async (request) => {
       // A company's own client may switch its company's modules, as its Masters do.
-      const actor = await reachAsActor(deps, request);
+      const actor = reachAsActor(request);
       const { ip, userAgent } = requestMeta(request);
       const by = { ...auditActor(actor), ip, userAgent };
       const changed = await deps.db

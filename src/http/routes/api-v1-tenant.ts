@@ -1,11 +1,11 @@
 // /api/v1 routes on one company's data: its users (invite, bulk invite, deactivate), its
-// security policy, its audit trail and its MFA compliance. Each route first settles the
-// company with reachCompany (another company's id is "not found"), then calls the same
+// security policy, its audit trail and its MFA compliance. The guard has settled the
+// path's company (reachCompany: another company's id is "not found"); each route calls the same
 // capability as the console, with the API client as the actor (a Master's rights, never
 // the Root Master's; the trail names the client).
 import type { FastifyRequest } from 'fastify';
 import { auditCsv } from '../../audit/index.ts';
-import { reachCompany, type ApiActor } from '../../api-clients/index.ts';
+import type { ApiActor } from '../../api-clients/index.ts';
 import { getCompanyPolicy, updateCompanyPolicy } from '../../companies/index.ts';
 import { apiOneUser, apiUserPage, companyParams, companyUserParams, idempotencyHeaders, userListQuery } from '../../contract/api-v1.ts';
 import { done } from '../../contract/common.ts';
@@ -31,7 +31,7 @@ import {
   type ClientActor,
   type UserSummary,
 } from '../../users/index.ts';
-import { apiActorOf } from '../api-client-guard.ts';
+import { apiActorOf, reachedCompanyOf } from '../api-client-guard.ts';
 import { pageOf, userCursor } from '../api-cursors.ts';
 import { auditPageOf, auditQuery, complianceView, sendCsv, userLines } from '../audit-views.ts';
 import { downloadSlotsOf } from '../csv-download-slots.ts';
@@ -49,14 +49,13 @@ function clientActor(actor: ApiActor, companyId: string): ClientActor {
   return { kind: 'api_client', companyId, apiClientId: actor.apiClientId, name: actor.name, role: 'master', credentialTag: actor.credentialTag };
 }
 
-/** Settles the path's company for the request's API client (else 404) and returns it as the actor. */
-export async function reachAsActor(deps: V1['deps'], request: FastifyRequest<{ Params: { companyId: string } }>): Promise<ClientActor> {
-  const actor = apiActorOf(request);
-  return clientActor(actor, await reachCompany(deps.db, actor, request.params.companyId));
+/** The request's API client as a Master of the path's company (which the guard settled it may reach, else 404). */
+export function reachAsActor(request: FastifyRequest): ClientActor {
+  return clientActor(apiActorOf(request), reachedCompanyOf(request));
 }
 
 export function tenantRoutes({ api, deps, idempotent }: V1) {
-  const reach = (request: FastifyRequest<{ Params: { companyId: string } }>) => reachAsActor(deps, request);
+  const reach = reachAsActor;
   // A CSV download holds one of its API client's few slots until its response closes
   // (csv-download-slots.ts), taken once the company is settled and before the first query.
   const downloads = downloadSlotsOf(deps);
@@ -73,7 +72,7 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
       },
     },
     async (request) => {
-      const { companyId } = await reach(request);
+      const { companyId } = reach(request);
       const { limit, cursor } = request.query;
       const afterUsername = cursor === undefined ? undefined : userCursor.read(cursor);
       const rows = await listUsersOfCompany(deps.db, companyId, deps.clock(), { afterUsername, limit: limit + 1 });
@@ -95,7 +94,7 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
       },
     },
     async (request, reply) => {
-      const actor = await reach(request);
+      const actor = reach(request);
       return idempotent(request, reply, async () => {
         const { user } = await inviteUser(deps, actor, request.body, requestMeta(request));
         return { status: 201, body: { user: userView(await describeCompanyUser(deps.db, actor, user.id, deps.clock()), deps.clock()) } };
@@ -116,7 +115,7 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
       },
     },
     async (request) => {
-      const actor = await reach(request);
+      const actor = reach(request);
       const rows = readInviteCsv(request.body.csv).map(validateRow);
       const report = await bulkInvite(deps, actor, rows, requestMeta(request));
       const invited = report.filter((r) => r.status === 'invited').length;
@@ -131,7 +130,7 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
       schema: { summary: 'Deactivate a user (their sessions and module sign-ins end)', params: companyUserParams, response: { 200: done } },
     },
     async (request) => {
-      await deactivateUser(deps, await reach(request), request.params.userId, requestMeta(request));
+      await deactivateUser(deps, reach(request), request.params.userId, requestMeta(request));
       return {};
     },
   );
@@ -140,7 +139,7 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
     '/companies/:companyId/policy',
     { config: { scope: 'policy:read' }, schema: { summary: "The company's security policy", params: companyParams, response: { 200: policyView } } },
     async (request) => {
-      const { companyId } = await reach(request);
+      const { companyId } = reach(request);
       return { policy: await getCompanyPolicy(deps.db, companyId), limits: POLICY_VIEW_LIMITS, currentIp: requestMeta(request).ip };
     },
   );
@@ -157,7 +156,7 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
       },
     },
     async (request) => {
-      const { companyId, apiClientId } = await reach(request);
+      const { companyId, apiClientId } = reach(request);
       const policy = await updateCompanyPolicy(deps, { companyId, apiClientId }, request.body, requestMeta(request));
       return { policy, limits: POLICY_VIEW_LIMITS, currentIp: requestMeta(request).ip };
     },
@@ -174,7 +173,7 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
         response: { 200: auditPage },
       },
     },
-    async (request) => auditPageOf(deps.db, request.query, (await reach(request)).companyId),
+    async (request) => auditPageOf(deps.db, request.query, reach(request).companyId),
   );
 
   api.get(
@@ -184,7 +183,7 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
       schema: { summary: "The company's audit trail as CSV", params: companyParams, querystring: companyAuditCsvQuery, response: { 200: csvDownload } },
     },
     async (request, reply) => {
-      const { companyId, apiClientId } = await reach(request);
+      const { companyId, apiClientId } = reach(request);
       downloads.hold(reply, { apiClientId });
       return sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, companyId)));
     },
@@ -193,14 +192,14 @@ export function tenantRoutes({ api, deps, idempotent }: V1) {
   api.get(
     '/companies/:companyId/compliance',
     { config: { scope: 'audit:read' }, schema: { summary: 'Who has set up 2FA in the company', params: companyParams, response: { 200: companyComplianceView } } },
-    async (request) => complianceView(deps, (await reach(request)).companyId),
+    async (request) => complianceView(deps, reach(request).companyId),
   );
 
   api.get(
     '/companies/:companyId/compliance.csv',
     { config: { scope: 'audit:read' }, schema: { summary: 'MFA compliance as CSV', params: companyParams, response: { 200: csvDownload } } },
     async (request, reply) => {
-      const { companyId, apiClientId } = await reach(request);
+      const { companyId, apiClientId } = reach(request);
       downloads.hold(reply, { apiClientId });
       const view = await complianceView(deps, companyId);
       return sendCsv(reply, 'compliance', deps.clock(), userLines(view.company.name, view));

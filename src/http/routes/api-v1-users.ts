@@ -31,7 +31,7 @@ export function userRoutes({ api, deps }: V1) {
     '/companies/:companyId/users/:userId',
     { config: { scope: 'users:read' }, schema: { summary: 'One user of the company', params: companyUserParams, response: { 200: apiOneUser } } },
     async (request) => {
-      const actor = await reachAsActor(deps, request);
+      const actor = reachAsActor(request);
       return { user: userView(await describeCompanyUser(deps.db, actor, request.params.userId, deps.clock()), deps.clock()) };
     },
   );
@@ -43,7 +43,7 @@ export function userRoutes({ api, deps }: V1) {
       schema: { summary: "Change a user's role (master or user; never the Root Master's)", params: companyUserParams, body: roleBody, response: { 200: done } },
     },
     async (request) => {
-      await changeRole(deps, await reachAsActor(deps, request), request.params.userId, request.body.role, requestMeta(request));
+      await changeRole(deps, reachAsActor(request), request.params.userId, request.body.role, requestMeta(request));
       return {};
     },
   );
@@ -59,7 +59,7 @@ export function userRoutes({ api, deps }: V1) {
       `/companies/:companyId/users/:userId/${name}`,
       { config: { scope: 'users:write' }, schema: { summary, params: companyUserParams, response: { 200: done } } },
       async (request) => {
-        await act(deps, await reachAsActor(deps, request), request.params.userId, requestMeta(request));
+        await act(deps, reachAsActor(request), request.params.userId, requestMeta(request));
         return {};
       },
     );
@@ -72,7 +72,7 @@ export function userRoutes({ api, deps }: V1) {
       schema: { summary: 'Send a new Sign Up link (the old one stops working)', params: companyUserParams, response: { 200: inviteResent } },
     },
     async (request) => {
-      const sent = await resendInvite(deps, await reachAsActor(deps, request), request.params.userId, requestMeta(request));
+      const sent = await resendInvite(deps, reachAsActor(request), request.params.userId, requestMeta(request));
       return { inviteExpiresAt: iso(sent.expiresAt) };
     },
   );
@@ -81,7 +81,7 @@ export function userRoutes({ api, deps }: V1) {
     '/companies/:companyId/users/:userId/sessions',
     { config: { scope: 'users:read' }, schema: { summary: "A user's live sessions, newest use first", params: companyUserParams, response: { 200: userSessions } } },
     async (request) => {
-      const actor = await reachAsActor(deps, request);
+      const actor = reachAsActor(request);
       return { sessions: (await listUserSessions(deps, actor, request.params.userId)).map(sessionView) };
     },
   );
@@ -94,7 +94,7 @@ export function userRoutes({ api, deps }: V1) {
     },
     async (request) => {
       const { userId, handle } = request.params;
-      await endUserSession(deps, await reachAsActor(deps, request), userId, handle, requestMeta(request));
+      await endUserSession(deps, reachAsActor(request), userId, handle, requestMeta(request));
       return {};
     },
   );
@@ -110,7 +110,7 @@ export function userRoutes({ api, deps }: V1) {
       },
     },
     async (request, reply) => {
-      const outcome = await resetTwoFactor(deps, await reachAsActor(deps, request), request.params.userId, requestMeta(request));
+      const outcome = await resetTwoFactor(deps, reachAsActor(request), request.params.userId, requestMeta(request));
       return reply.status(outcome.status === 'pending' ? 202 : 200).send(outcome);
     },
   );
@@ -119,7 +119,7 @@ export function userRoutes({ api, deps }: V1) {
     '/companies/:companyId/approvals',
     { config: { scope: 'users:read' }, schema: { summary: '2FA resets waiting for a Master to approve', params: companyParams, response: { 200: pendingApprovals } } },
     async (request) => {
-      const pending = await listPendingApprovals(deps.db, await reachAsActor(deps, request), deps.clock());
+      const pending = await listPendingApprovals(deps.db, reachAsActor(request), deps.clock());
       return { approvals: pending.map((a) => ({ ...a, createdAt: iso(a.createdAt) })) };
     },
   );
