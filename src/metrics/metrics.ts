@@ -13,8 +13,8 @@ export interface Metrics {
   observeRequest(route: string, method: string, status: number, seconds: number): void;
   countLoginStep(step: string, outcome: 'ok' | 'refused' | 'error'): void;
   observeQuery(sql: string, seconds: number, failed: boolean): void;
-  /** One SQLite group commit: the statements it held and how long its COMMIT (the flush) took. */
-  observeCommit(statements: number, seconds: number): void;
+  /** One SQLite group commit: the statements it held, how long its COMMIT took, whether it waited for the disk. */
+  observeCommit(statements: number, seconds: number, flushed: boolean): void;
   /** Called once the storage, hasher and database exist: gauges read them at scrape time. */
   watch(parts: { storage: Storage; hasher: PasswordHasher }): void;
 }

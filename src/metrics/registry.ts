@@ -57,6 +57,11 @@ export function createMetrics(): Metrics & { readonly registry: Registry } {
     buckets: QUERY_BUCKETS,
     registers: [registry],
   });
+  const unflushed = new Counter({
+    name: 'gatehouse_sqlite_unflushed_commits_total',
+    help: 'SQLite only: group commits that did not wait for the disk (only client credentials tokens in them, or synchronous = normal)',
+    registers: [registry],
+  });
   let parts: { storage: Storage; hasher: PasswordHasher } | undefined;
   new Gauge({
     name: 'gatehouse_password_hashes',
@@ -104,9 +109,10 @@ export function createMetrics(): Metrics & { readonly registry: Registry } {
     observeRequest: (route, method, status, seconds) => requests.observe({ route, method, status: String(status) }, seconds),
     countLoginStep: (step, outcome) => loginSteps.inc({ step, outcome }),
     observeQuery: (sql, seconds, failed) => queries.observe({ kind: statementKind(sql), failed: failed ? 'true' : 'false' }, seconds),
-    observeCommit: (statements, seconds) => {
+    observeCommit: (statements, seconds, flushed) => {
       commits.observe(statements);
       flushes.observe(seconds);
+      if (!flushed) unflushed.inc();
     },
     watch(next) {
       parts = next;

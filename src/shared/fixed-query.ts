@@ -9,7 +9,8 @@
 // checked when the query is first compiled. So a fixed query cannot end up with a value
 // spliced into its SQL, and a shape that depends on the values cannot be written as one
 // (it would fail that check or visibly take no argument).
-import { PostgresAdapter, type CompiledQuery, type Compilable } from 'kysely';
+import { PostgresAdapter, SqliteAdapter, type CompiledQuery, type Compilable } from 'kysely';
+import { registerUnflushedWrite } from '../storage/group-commit.ts';
 import { registerPrepared } from '../storage/prepared-statements.ts';
 import type { Queryable } from '../storage/index.ts';
 
@@ -30,7 +31,16 @@ export type FixedQuery<Args extends unknown[], Row> = (db: Queryable, ...args: A
  * The markers are strings whatever an argument's type (a number, null): the query only
  * places them, as it places values, and each call binds its own in their place.
  */
-export function fixedQuery<Args extends unknown[], Row>(build: (db: Queryable, ...args: Args) => Compilable<Row>): FixedQuery<Args, Row> {
+export interface FixedQueryOptions {
+  /**
+   * A write whose loss to a power cut is harmless (a record that fails closed and is asked
+   * for again): on SQLite, a batch of only such writes is not flushed before its answers
+   * (storage/group-commit.ts). Never for anything single-use, counted or audited.
+   */
+  flush?: 'may-wait';
+}
+
+export function fixedQuery<Args extends unknown[], Row>(build: (db: Queryable, ...args: Args) => Compilable<Row>, options: FixedQueryOptions = {}): FixedQuery<Args, Row> {
   const argumentCount = build.length - 1;
   // By dialect adapter: the pool and its transactions share it, PostgreSQL and SQLite
   // (tests run both in one process) each get their own SQL.
@@ -50,6 +60,7 @@ export function fixedQuery<Args extends unknown[], Row>(build: (db: Queryable, .
       prepared.set(adapter, found);
       // On PostgreSQL, sent by name: parsed and planned once per connection.
       if (adapter instanceof PostgresAdapter) registerPrepared(query.sql);
+      if (adapter instanceof SqliteAdapter && options.flush === 'may-wait') registerUnflushedWrite(query.sql);
     }
     return found;
   }

@@ -26,6 +26,17 @@
 //   callers answer an error, and what they wrote is gone, as they were told.
 // - Raw statements (PRAGMA, VACUUM INTO, ...) never join a batch: they run on their own,
 //   after the open batch has committed.
+// - A batch of only writes whose loss to a power cut is harmless (registerUnflushedWrite:
+//   a client credentials token, which its module asks for again) commits without waiting
+//   for the disk: it begins at `synchronous = normal`, and the connection is back at
+//   `full` once it has committed. SQLite fixes the level for a transaction at its BEGIN,
+//   so any other write, or a transaction, never joins such a batch: that batch commits
+//   there and then (it costs no flush) and a flushed batch takes the write; a harmless
+//   write joins a flushed batch as it is. Since the WAL is written in order, the next
+//   flushed commit (or checkpoint) carries the unflushed ones to disk with it. Committed
+//   either way: other connections see it, and a crash of the process loses nothing; only a
+//   power cut or kernel crash can take the unflushed batches since the last flush.
+//   docs/PERFORMANCE.md, Durability.
 // Before `enable()` (migrations) the driver behaves like Kysely's: autocommit statements and
 // BEGIN IMMEDIATE transactions.
 import type { DatabaseSync } from 'node:sqlite';
@@ -41,8 +52,21 @@ import {
 } from 'kysely';
 import type { PreparedStatements } from './sqlite.ts';
 
-/** What the commit reports, for metrics: statements in the batch, seconds the COMMIT took. */
-export type CommitObserver = (statements: number, seconds: number) => void;
+/** What the commit reports, for metrics: statements in the batch, seconds the COMMIT took, whether it waited for the disk. */
+export type CommitObserver = (statements: number, seconds: number, flushed: boolean) => void;
+
+/** The SQL texts of writes a power cut may lose (registerUnflushedWrite). */
+const unflushedWrites = new Set<string>();
+
+/**
+ * Declares the write `sql` one whose loss to a power cut is harmless and never unsafe: a
+ * batch holding only such writes is not flushed to disk before its answers (see the
+ * header). Only for records that, if lost, fail closed and are simply asked for again;
+ * never for anything single-use, counted or audited.
+ */
+export function registerUnflushedWrite(sql: string): void {
+  unflushedWrites.add(sql);
+}
 
 interface Waiter {
   resolve: () => void;
@@ -53,8 +77,11 @@ class Batch {
   readonly waiters: Waiter[] = [];
   statements = 0;
   readonly seq: number;
-  constructor(seq: number) {
+  /** Begun at `synchronous = normal`: only writes a power cut may lose (registerUnflushedWrite) join it. */
+  readonly unflushed: boolean;
+  constructor(seq: number, unflushed: boolean) {
     this.seq = seq;
+    this.unflushed = unflushed;
   }
   /** Resolves after this batch's COMMIT; rejects if the batch was lost. */
   joined(): Promise<void> {
@@ -92,6 +119,8 @@ export class GroupCommitSqliteDriver implements Driver {
   readonly #mutex = new Mutex();
   readonly #observe: CommitObserver | undefined;
   #enabled = false;
+  /** The connection flushes every commit (`synchronous = full`), so an unflushed batch must say otherwise. */
+  #flushesEachCommit = false;
   #batch: Batch | undefined;
   /** A Kysely transaction is open (as a savepoint, or as its own BEGIN before enable()). */
   #inTransaction = false;
@@ -112,6 +141,8 @@ export class GroupCommitSqliteDriver implements Driver {
   /** From now on writes are grouped (after migrations, which need plain transactions). */
   enable(): void {
     this.#enabled = true;
+    const { synchronous } = this.#db.prepare('PRAGMA synchronous').get() as { synchronous: number };
+    this.#flushesEachCommit = synchronous === 2; // FULL, as openSqliteDatabase sets it by default
   }
 
   async init(): Promise<void> {}
@@ -144,7 +175,8 @@ export class GroupCommitSqliteDriver implements Driver {
   async beginTransaction(): Promise<void> {
     this.#transactionLost = undefined;
     if (this.#enabled) {
-      this.#openBatch();
+      // What a transaction writes is flushed (single use, counts, audit events).
+      this.#openBatch(true);
       this.#db.exec(`SAVEPOINT ${SAVEPOINT}`);
     } else {
       this.#db.exec('BEGIN IMMEDIATE');
@@ -207,7 +239,7 @@ export class GroupCommitSqliteDriver implements Driver {
       if (this.#batch) await this.#batch.joined().catch(() => {});
       return this.#run(query);
     }
-    this.#openBatch();
+    this.#openBatch(!unflushedWrites.has(query.sql));
     const batch = this.#batch as Batch;
     const result = this.#run(query);
     // The statement is done: let the next request's statements run and join this batch.
@@ -240,10 +272,18 @@ export class GroupCommitSqliteDriver implements Driver {
     }
   }
 
-  #openBatch(): void {
-    if (this.#batch) return;
+  /** Opens a batch for a write, unless one is open that it may join; `mustFlush`: the write must be on disk before its answer. */
+  #openBatch(mustFlush: boolean): void {
+    if (this.#batch) {
+      if (!mustFlush || !this.#batch.unflushed) return;
+      // The open batch was begun without the flush, which SQLite cannot add to it now: it
+      // commits here (no flush to wait for), and a flushed batch takes this write.
+      this.#commit();
+    }
+    const unflushed = this.#flushesEachCommit && !mustFlush;
+    if (unflushed) this.#db.exec('PRAGMA synchronous = NORMAL');
     this.#db.exec('BEGIN IMMEDIATE');
-    const batch = new Batch(this.#nextSeq);
+    const batch = new Batch(this.#nextSeq, unflushed);
     this.#nextSeq += 1;
     this.#batch = batch;
     setImmediate(() => {
@@ -251,6 +291,11 @@ export class GroupCommitSqliteDriver implements Driver {
       if (this.#inTransaction) this.#commitDue = true;
       else this.#commit();
     });
+  }
+
+  /** After a batch begun without the flush has ended (committed or lost): every later commit flushes again. */
+  #flushAgainAfter(batch: Batch): void {
+    if (batch.unflushed && !this.#db.isTransaction) this.#db.exec('PRAGMA synchronous = FULL');
   }
 
   /**
@@ -277,8 +322,10 @@ export class GroupCommitSqliteDriver implements Driver {
       this.#lost = { seq: batch.seq, error };
       for (const waiter of batch.waiters) waiter.reject(error);
       return;
+    } finally {
+      this.#flushAgainAfter(batch);
     }
-    this.#observe?.(batch.statements, (performance.now() - started) / 1000);
+    this.#observe?.(batch.statements, (performance.now() - started) / 1000, this.#flushesEachCommit && !batch.unflushed);
     for (const waiter of batch.waiters) waiter.resolve();
   }
 
@@ -288,6 +335,7 @@ export class GroupCommitSqliteDriver implements Driver {
     this.#batch = undefined;
     this.#commitDue = false;
     if (!batch) return;
+    this.#flushAgainAfter(batch);
     this.#lost = { seq: batch.seq, error };
     for (const waiter of batch.waiters) waiter.reject(error);
   }

@@ -56,7 +56,7 @@ export interface StorageOptions {
   /** Told of every statement with its duration (metrics); costs one clock read per statement. */
   onQuery?: (sql: string, seconds: number, failed: boolean) => void;
   /** Told of every SQLite group commit: statements it held, seconds its COMMIT took. */
-  onCommit?: (statements: number, seconds: number) => void;
+  onCommit?: (statements: number, seconds: number, flushed: boolean) => void;
 }
 
 export async function openStorage(settings: DatabaseSettings, options: StorageOptions = {}): Promise<Storage> {

@@ -1,7 +1,9 @@
 // SQLite group commit (src/storage/group-commit.ts): writes made together share one commit,
 // and nobody is answered from a write that is not yet committed. Every check reads through
 // a second, independent connection to the same file: what it sees is what a power cut
-// would leave (WAL readers see committed transactions only).
+// would leave of a flushed commit (WAL readers see committed transactions only). A batch
+// of only writes declared harmless to lose (a client credentials token) commits without
+// the flush; anything else in its batch, a transaction included, flushes it as before.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,14 +11,16 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
+import { registerUnflushedWrite } from '../../src/storage/group-commit.ts';
 import { openStorage, type Storage } from '../../src/storage/index.ts';
 
 describe('SQLite group commit', () => {
   let dir: string;
   let storage: Storage;
-  let db: Kysely<{ probe: { x: string } }>;
+  let db: Kysely<{ probe: { x: string }; token: { x: string } }>;
   let witness: DatabaseSync;
   let commits: number[];
+  let flushed: boolean[];
 
   const committed = (x: string) => witness.prepare('select 1 from probe where x = ?').get(x) !== undefined;
   const insert = (x: string) => db.insertInto('probe').values({ x }).execute();
@@ -24,9 +28,12 @@ describe('SQLite group commit', () => {
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-group-commit-'));
     const file = path.join(dir, 'db.sqlite');
-    storage = await openStorage({ kind: 'sqlite', file }, { onCommit: (statements) => commits.push(statements) });
-    db = storage.db as unknown as Kysely<{ probe: { x: string } }>;
+    storage = await openStorage({ kind: 'sqlite', file }, { onCommit: (statements, _seconds, wasFlushed) => (commits.push(statements), flushed.push(wasFlushed)) });
+    db = storage.db as unknown as Kysely<{ probe: { x: string }; token: { x: string } }>;
     await sql`create table probe (x text primary key)`.execute(db);
+    // Stands for the client credentials token: a write a power cut may lose.
+    await sql`create table token (x text primary key)`.execute(db);
+    registerUnflushedWrite(db.insertInto('token').values({ x: '' }).compile().sql);
     // A trigger that makes SQLite roll back the whole open transaction, as an I/O error or
     // a full disk can: the way to lose a batch on purpose.
     await sql`create trigger probe_boom before insert on probe when new.x like 'boom%' begin select raise(rollback, 'boom'); end`.execute(db);
@@ -35,6 +42,7 @@ describe('SQLite group commit', () => {
 
   beforeEach(() => {
     commits = [];
+    flushed = [];
   });
 
   after(async () => {
@@ -194,6 +202,42 @@ describe('SQLite group commit', () => {
     assert.ok(answered.length > 0 && refused.length > 0, 'both outcomes occurred');
     assert.deepEqual(answered.filter((x) => !committed(x)), []);
     assert.deepEqual(refused.filter((x) => committed(x)), []);
+  });
+
+  const token = (x: string) => db.insertInto('token').values({ x }).execute();
+  const level = async () => (await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]?.synchronous;
+
+  test('a batch of only writes a power cut may lose commits without the flush, then the connection flushes again', async () => {
+    const keys = ['cc-1', 'cc-2', 'cc-3'];
+    await Promise.all(keys.map(token));
+    assert.deepEqual({ commits, flushed }, { commits: [3], flushed: [false] });
+    // Committed all the same: another connection (a second worker, the CLI) sees them.
+    assert.deepEqual(keys.filter((x) => !witness.prepare('select 1 from token where x = ?').get(x)), []);
+    assert.equal(await level(), 2, 'back at synchronous = full for everything after');
+    await insert('after-unflushed');
+    assert.deepEqual(flushed, [false, true], 'the next ordinary write is flushed, and carries the earlier ones with it');
+  });
+
+  test('an ordinary write or a transaction never waits in a batch without the flush: that batch commits, a flushed one takes it', async () => {
+    const seen = async (write: Promise<unknown>, x: string, table: 'probe' | 'token') => {
+      await write;
+      return witness.prepare(`select 1 from ${table} where x = ?`).get(x) !== undefined;
+    };
+    // The harmless write first: its batch commits as the ordinary one comes, unflushed.
+    assert.deepEqual(await Promise.all([seen(token('first-token'), 'first-token', 'token'), seen(insert('then-plain'), 'then-plain', 'probe')]), [true, true]);
+    assert.deepEqual({ commits, flushed }, { commits: [1, 1], flushed: [false, true] });
+    // A transaction likewise.
+    await Promise.all([
+      token('before-tx'),
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('token').values({ x: 'in-tx' }).execute();
+      }),
+    ]);
+    assert.deepEqual({ commits, flushed }, { commits: [1, 1, 1, 1], flushed: [false, true, false, true] });
+    // The ordinary write first: the harmless one joins its batch and is flushed with it.
+    await Promise.all([insert('plain-first'), token('token-joins')]);
+    assert.deepEqual({ commits: commits.slice(4), flushed: flushed.slice(4) }, { commits: [2], flushed: [true] });
+    assert.equal(await level(), 2);
   });
 
   test('raw statements that refuse transactions (VACUUM INTO) run after the pending batch', async () => {

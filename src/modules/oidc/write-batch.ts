@@ -69,7 +69,10 @@ export async function saveRecord(db: Queryable, values: RecordValues): Promise<v
 /**
  * One record saved, unspent, only while the module `clientId` is still confidential with
  * the secret `secretHash` (INSERT ... SELECT ... WHERE EXISTS: PostgreSQL types the selected values by
- * their columns). A fixed statement, as saveRecord's.
+ * their columns). A fixed statement, as saveRecord's. Its one use is a client credentials
+ * token, which on SQLite need not wait for the disk: lost to a power cut, it is refused
+ * (fails closed) and its module asks for another, as for an expired one; nothing is
+ * single-use or counted about it (docs/PERFORMANCE.md, Durability).
  */
 const savedRecordUnderSecret = fixedQuery(
   (db, model: string, id: string, payload: string, grantId: string | null, userCode: string | null, uid: string | null, accountId: string | null, expiresAt: number | null, clientId: string, secretHash: string) => {
@@ -78,6 +81,7 @@ const savedRecordUnderSecret = fixedQuery(
     const secretStillStored = sql<boolean>`exists ${db.selectFrom('modules').select('modules.id').where('modules.client_id', '=', clientId).where('modules.secret_hash', '=', secretHash).where('modules.client_type', '=', 'confidential')}`;
     return rowInsertedIf(db, 'oidc_records', row, secretStillStored).onConflict((oc) => onRecordConflict(oc, false)).returning('id');
   },
+  { flush: 'may-wait' },
 );
 
 async function saveRecordUnderSecret(db: Queryable, values: RecordValues, client: ClientGuard): Promise<boolean> {
