@@ -5,7 +5,7 @@
 import { recordAudit } from '../audit/index.ts';
 import { newId } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
-import { endLostModuleAccess } from '../modules/index.ts';
+import { endLostModuleAccess, lockAccessDecisions } from '../modules/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { caseKey, invisibleCharacterProblem, nameKey, tidyName } from '../shared/text.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
@@ -57,8 +57,12 @@ async function namedWrite<T>(write: () => Promise<T>): Promise<T> {
  * changes of its modules at once take turns (each deleting what the other inserted), and
  * one racing the group's deletion finds it gone (404), never a foreign key error.
  */
-async function groupOf(db: Queryable, actor: Actor, groupId: string) {
+async function groupOf(db: Queryable, actor: Actor, groupId: string, mayTakeAccess = false) {
   assertAdministrator(actor);
+  // A change that may take module access away waits its turn on the company's row first
+  // (lockAccessDecisions: two such changes at once must not each count on the other's
+  // group), before the group's: one lock order for every such change.
+  if (mayTakeAccess) await lockAccessDecisions(db, actor.companyId);
   const group = await lockGroup(db, actor.companyId, groupId);
   assertThat(group, 'request.not_found');
   return group;
@@ -99,7 +103,7 @@ export async function renameGroup(deps: CoreDeps, actor: Actor, groupId: string,
 export async function deleteGroup(deps: CoreDeps, actor: Actor, groupId: string, meta: RequestMeta): Promise<void> {
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    const group = await groupOf(tx, actor, groupId);
+    const group = await groupOf(tx, actor, groupId, true);
     const gave = await tx.selectFrom('group_modules').select('module_id').where('company_id', '=', actor.companyId).where('group_id', '=', group.id).execute();
     await tx.deleteFrom('groups').where('company_id', '=', actor.companyId).where('id', '=', group.id).execute();
     await endLostModuleAccess(tx, actor.companyId, now, ACCESS_REASON, { moduleIds: gave.map((r) => r.module_id) });
@@ -131,7 +135,7 @@ export async function addGroupMember(deps: CoreDeps, actor: Actor, groupId: stri
 export async function removeGroupMember(deps: CoreDeps, actor: Actor, groupId: string, userId: string, meta: RequestMeta): Promise<GroupSummary> {
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    const group = await groupOf(tx, actor, groupId);
+    const group = await groupOf(tx, actor, groupId, true);
     const user = await getUser(tx, actor.companyId, userId);
     assertThat(user, 'request.not_found');
     const removed = await tx
@@ -157,7 +161,7 @@ export async function setGroupModules(deps: CoreDeps, actor: Actor, groupId: str
   const wanted = [...new Set(moduleIds)];
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    const group = await groupOf(tx, actor, groupId);
+    const group = await groupOf(tx, actor, groupId, true);
     const granted =
       wanted.length === 0
         ? []

@@ -4,7 +4,7 @@
 // has no group for is ignored: the provider never creates groups. Runs in the caller's
 // transaction (the sign-in's), ends any module access the user loses, and audits a change.
 import { recordAudit } from '../audit/index.ts';
-import { endLostModuleAccess } from '../modules/index.ts';
+import { endLostModuleAccess, lockAccessDecisions } from '../modules/index.ts';
 import { caseKey, nameKey } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
 
@@ -51,6 +51,10 @@ export async function replaceMembershipsByGroupNames(
   const had = new Set(current.map((g) => g.id));
   const joining = named.filter((g) => !had.has(g.id));
   const leaving = current.filter((g) => !wanted.has(g.id));
+  // Leaving a group may take a module away: the company's row first, before the
+  // memberships' rows (and the groups' the inserts reference), as every group change that
+  // may take access away takes them (lockAccessDecisions).
+  if (leaving.length > 0) await lockAccessDecisions(db, companyId);
   if (joining.length > 0) {
     await db
       .insertInto('group_members')

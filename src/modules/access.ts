@@ -118,11 +118,26 @@ export async function modulesForUser(db: Queryable, companyId: string, userId: s
 }
 
 /**
+ * The company's group changes that may take module access away take turns: each holds the
+ * company's row (a no-op UPDATE, for both engines) until its transaction ends. Otherwise,
+ * on PostgreSQL (READ COMMITTED), two at once (a user leaving one group while another group
+ * of theirs drops the module) each still saw the other's group giving access, neither ended
+ * the user's tokens, and introspection kept them active with no logout notice sent. Taken
+ * again by endLostModuleAccess (a no-op then); a caller takes it before its own writes so
+ * the lock order is the company's row first, as the break-glass changes take it.
+ */
+export async function lockAccessDecisions(db: Queryable, companyId: string): Promise<void> {
+  await db.updateTable('companies').set({ status: sql`status` }).where('id', '=', companyId).execute();
+}
+
+/**
  * After a change to groups (members, a group's modules, a group deleted): every module
  * grant of the company whose user may no longer use its module ends, with its tokens,
  * and the module is told. In the caller's transaction, so access ends when the change
- * commits. Only live grants are looked at, narrowed to the user or the modules the change
- * concerns when the caller knows them, so a large company costs little.
+ * commits; decided under the company's lock (lockAccessDecisions), so each decision sees
+ * every other group change committed before it. Only live grants are looked at, narrowed
+ * to the user or the modules the change concerns when the caller knows them, so a large
+ * company costs little.
  */
 export async function endLostModuleAccess(
   db: Queryable,
@@ -133,6 +148,7 @@ export async function endLostModuleAccess(
 ): Promise<void> {
   const { userId, moduleIds } = concerning;
   if (moduleIds?.length === 0) return;
+  await lockAccessDecisions(db, companyId);
   let held = db
     .selectFrom('module_grant_sessions')
     .select(['module_grant_sessions.user_id as userId', 'module_grant_sessions.client_id as clientId'])
