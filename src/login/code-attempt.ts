@@ -9,7 +9,20 @@ import type { CoreDeps } from '../shared/deps.ts';
 import type { Database, Queryable } from '../storage/index.ts';
 import { sql, type InsertQueryBuilder, type InsertResult, type QueryCreator, type RawBuilder } from 'kysely';
 import { consumeFlow, consumingFlow, type FlowRow } from './flows.ts';
-import { activeInActiveCompany, lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, onPostgres, releaseAttempt, reserveAttempt, slotFree, type LockoutRule, type LockTarget } from './lockout.ts';
+import {
+  activeInActiveCompany,
+  lockIfExhausted,
+  lockIfOverThreshold,
+  lockoutRuleFor,
+  lockUserFirst,
+  onPostgres,
+  releaseAttempt,
+  reserveAttempt,
+  slotFree,
+  userLockedFirst,
+  type LockoutRule,
+  type LockTarget,
+} from './lockout.ts';
 import { givingHoldBack, holdWindowAt, ownHold } from './attempt-holds.ts';
 
 export type CodeOutcome<T> =
@@ -49,6 +62,8 @@ export async function spendSlotOnCode<T>(
   let verdict = 'wrong' as CodeVerdict;
   try {
     const value = await deps.db.transaction().execute(async (tx) => {
+      // The user's row before the code, the flow and the session (lockout.ts, LOCK ORDER).
+      await lockUserFirst(tx, who.companyId, who.userId);
       verdict = await code.take(tx);
       if (verdict !== 'accepted') throw NOT_TAKEN;
       if (!options.countClearedByAct) await releaseAttempt(tx, who.companyId, who.userId);
@@ -131,7 +146,8 @@ export async function acceptAppCodeAtOnce(deps: CoreDeps, who: Who, step: number
         // when it took no user, throwing below rolls them back with the rest.
         const withInserts = inserts.reduce<QueryCreator<Database>>((db, insert, i) => db.with(`login_row_${i}`, (qc) => insert(qc)), tx);
         const taken = await withInserts
-          .with('consumed', (qc) => consumingFlow(qc, flow).returning(['id_hash', 'slot_hold_window']))
+          // The user's row is locked before the flow's is (lockout.ts, LOCK ORDER).
+          .with('consumed', (qc) => consumingFlow(qc, flow).where(userLockedFirst(who.companyId, who.userId)).returning(['id_hash', 'slot_hold_window']))
           // The user is written only if the flow was consumed.
           .with('taken', (qc) =>
             takingUser(qc, sql<number | null>`(select slot_hold_window from consumed)`, sql<number>`(select count(*) from consumed where slot_hold_window >= ${counted})`)

@@ -92,7 +92,8 @@ export async function reserveAttempt(
   let row: { failed_logins: number } | undefined;
   if (onPostgres(db)) {
     const [answer] = await db
-      .with('released', (qc) => claimCleared(qc).returning('slot_hold_window'))
+      // The user's row before the flow's (LOCK ORDER, below).
+      .with('released', (qc) => claimCleared(qc).where(userLockedFirst(companyId, userId)).returning('slot_hold_window'))
       .with('reserved', (qc) => reserving(qc, sql<number | null>`(select cast(${window} as bigint) from released)`, sql<number>`(select count(*) from released)`))
       .selectNoFrom([sql<string>`(select count(*) from released)`.as('released'), sql<number | null>`(select failed_logins from reserved)`.as('failed_logins')])
       .execute();
@@ -194,6 +195,36 @@ function releasing(db: QueryCreator<Database>, companyId: string, userId: string
 
 export const onPostgres = (db: Queryable) => db.getExecutor().adapter instanceof PostgresAdapter;
 
+/*
+ * LOCK ORDER (PostgreSQL row locks) of a login and of what ends a user's access: the
+ * user's row first, then the login's flow, then the rest a login writes (the code it
+ * takes, a key's counter, its session). An administrator's change to a user (deactivate,
+ * delete: src/users/lifecycle.ts) locks the user's row (loadTarget), then the company's
+ * (break-glass), then deletes the user's flows and sessions (src/users/access.ts). A login
+ * with a password or a code only reads the company's row; a single sign-on that takes the
+ * user out of a group locks it (lockAccessDecisions, src/modules/access.ts) after the
+ * user's row and before the flow, in the same order as a deactivation. A login that took its
+ * flow first and then waited for the user deadlocked (40P01) with a deactivation that held
+ * the user and waited for the flow; so every login write that takes both takes the
+ * user's row first: lockUserFirst at the start of its transaction, or userLockedFirst as
+ * the condition of the statement that writes the flow. (One that writes the flow alone,
+ * as "Use password instead" does, waits for nothing of the user's.) SQLite needs neither:
+ * it has no row locks, its writes run one at a time.
+ */
+
+/** Takes the user's row (LOCK ORDER, above), first in a login's transaction; on PostgreSQL only. */
+export async function lockUserFirst(db: Queryable, companyId: string, userId: string): Promise<void> {
+  if (onPostgres(db)) await db.selectFrom('users').select('id').where('company_id', '=', companyId).where('id', '=', userId).forNoKeyUpdate().execute();
+}
+
+/**
+ * The same, as the condition of a PostgreSQL statement that writes the login's flow: the
+ * user's row is locked (an InitPlan, before the flow's row is), and the flow is written
+ * only while the user's row exists. PostgreSQL only (SQLite has no FOR NO KEY UPDATE).
+ */
+export const userLockedFirst = (companyId: string, userId: string) => (eb: ExpressionBuilder<Database, 'login_flows'>) =>
+  eb.exists(eb.selectFrom('users').select('users.id').where('users.company_id', '=', companyId).where('users.id', '=', userId).forNoKeyUpdate());
+
 /**
  * The users row is of an active user in an active company. Every write that moves a login
  * on or ends it with a session holds to it, whatever changed the row: the product's own
@@ -214,8 +245,10 @@ export const activeInActiveCompany = (eb: ExpressionBuilder<Database, 'users'>) 
  * the user is as the password step found it (the same password hash, active, its company
  * active): a password change, deactivation or suspension that raced the hash ends the
  * login, and on PostgreSQL the user's row lock makes a concurrent change wait or be waited
- * for. 'taken': the flow was stored or moved on already (a raced or replayed request); the
- * slot is given back all the same. 'user_changed': nothing was written.
+ * for. The user's row is written before the flow (LOCK ORDER, above): the flow's part
+ * runs only where the user's did. 'taken': the flow was stored or moved on already (a
+ * raced or replayed request); the slot is given back all the same. 'user_changed':
+ * nothing was written.
  */
 export async function releaseAttemptAndMoveOn(
   db: Queryable,

@@ -8,10 +8,10 @@ import { newSession } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { UserRow } from '../users/index.ts';
-import { advanceFlow, consumeFlow, countTotpFailure, type FlowRow } from './flows.ts';
+import { advanceFlow, consumeFlow, consumingFlow, countTotpFailure, type FlowRow } from './flows.ts';
 import { endFlow, requireFlowWithSubjectAt, type CookieFlow } from './flow-cookie.ts';
 import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
-import { activeInActiveCompany, lockoutRuleOf, releaseAttempt } from './lockout.ts';
+import { activeInActiveCompany, lockoutRuleOf, onPostgres, releaseAttempt, userLockedFirst } from './lockout.ts';
 import { givingHoldBack } from './attempt-holds.ts';
 
 import { keyDemandOf, MAX_TOTP_FAILURES, type KeyDemand, type LoginStep } from './steps.ts';
@@ -45,9 +45,13 @@ function loginRows(deps: CoreDeps, flow: FlowRow, who: { companyId: string; user
 }
 
 export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, meta: RequestMeta, factor: Factor, known: { policy?: CompanyPolicy } = {}) {
-  const consumed = await consumeFlow(tx, flow);
-  if (!consumed) throw new GatehouseError('login.flow_expired');
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
+  // The user's row before the flow's (lockout.ts, LOCK ORDER): on PostgreSQL in the
+  // statement that consumes the flow, so it costs no round trip of its own.
+  const consumed = onPostgres(tx)
+    ? await consumingFlow(tx, flow).where(userLockedFirst(flow.company_id, flow.user_id)).returning('slot_hold_window').executeTakeFirst()
+    : await consumeFlow(tx, flow);
+  if (!consumed) throw new GatehouseError('login.flow_expired');
   // One write for the user: the lockout count cleared (which also gives back the code's
   // attempt slot, see acceptCode's countClearedByAct), the password step's hold given
   // back if the flow still had it (attempt-holds.ts), and the time of this login.

@@ -31,6 +31,7 @@ import { claimFirstEnrollment, refuseIfEnrolled } from './factors.ts';
 import { advanceFlow, countTotpFailure, createFlow } from './flows.ts';
 import { endFlow, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
+import { lockUserFirst } from './lockout.ts';
 import { MAX_TOTP_FAILURES, secondFactorsOf } from './steps.ts';
 import { recordAnonymousRefusal, requireAnonymousWrite } from '../shared/anonymous-writes.ts';
 
@@ -88,6 +89,8 @@ async function signInWithKey(
   const signedIn = { ...flow, company_id: row.company_id, user_id: row.user_id };
   const amr = [...amrBefore, ...keyAmr(row), ...(amrBefore.length === 0 ? ['mfa'] : [])];
   const done = await deps.db.transaction().execute(async (tx) => {
+    // The user's row before the key, the flow and the session (lockout.ts, LOCK ORDER).
+    await lockUserFirst(tx, row.company_id, row.user_id);
     // The counter moves only from the value read: a raced twin loses here.
     if (!(await recordUse(tx, row, proof.newCounter, proof.userVerified, deps.clock()))) throw new GatehouseError('webauthn.not_accepted');
     await recordAudit(tx, deps.clock(), {
