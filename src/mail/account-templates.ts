@@ -244,7 +244,8 @@ const CHECK =
 /**
  * A notice to a Master of the company. `subject` names what changed: a username or a
  * provider's name (left out if mail may not show it), or a list of Gatehouse's own words
- * (`subjectIsOwnWords`: the policy's settings, the sign-on mode).
+ * (`subjectIsOwnWords`: the policy's settings, the sign-on mode). `details`, Gatehouse's
+ * own words, says what of it changed (a provider's fields, never a value).
  */
 export function companyNoticeEmail(input: {
   companyName: string;
@@ -252,12 +253,14 @@ export function companyNoticeEmail(input: {
   change: CompanyChange;
   subject: string;
   subjectIsOwnWords?: boolean;
+  details?: string | undefined;
   by: NoticeActorName;
   at: Date;
 }): RenderedMail {
   const { subject, what } = COMPANY_CHANGES[input.change];
   const named = input.subjectIsOwnWords ? input.subject : shownInMail(input.subject, '(name not shown)');
-  const done = `${what(named)} ${actedBy(input.by, input.at)}`;
+  const changed = input.details ? ` Changed: ${input.details}.` : '';
+  const done = `${what(named)}${changed} ${actedBy(input.by, input.at)}`;
   const html = layout(
     subject,
     `<p>A security change in ${strongInMail(input.companyName, 'your company')}, where you (${strongInMail(input.username, 'your account')}) are a Master:</p>

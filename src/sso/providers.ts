@@ -163,24 +163,73 @@ export async function addProvider(deps: CoreDeps, who: Master, input: ProviderIn
 }
 
 /**
+ * The form's fields, by the column each fills, and how a notice names them (Gatehouse's
+ * own words). The client secret is compared decrypted: its ciphertext differs every time.
+ */
+const FIELDS = {
+  name: ['name', 'name'],
+  username_attribute: ['usernameAttribute', 'username attribute'],
+  groups_attribute: ['groupsAttribute', 'groups attribute'],
+  trust_provider_mfa: ['trustProviderMfa', "trust in the provider's MFA"],
+  saml_entity_id: ['entityId', 'entity ID'],
+  saml_sso_url: ['ssoUrl', 'SSO URL'],
+  saml_certs: ['certificates', 'signing certificates'],
+  oidc_issuer: ['issuer', 'issuer URL'],
+  oidc_client_id: ['clientId', 'client ID'],
+} as const satisfies Partial<Record<keyof ProviderRow, readonly [string, string]>>;
+const CLIENT_SECRET = ['clientSecret', 'client secret'] as const;
+
+type Columns = Awaited<ReturnType<typeof columnsFor>>;
+
+/** The fields a save changes, as [field, words] pairs, against the row as it is now. */
+function changedFields(deps: CoreDeps, current: ProviderRow, columns: Columns, input: ProviderInput) {
+  const changed = Object.entries(FIELDS)
+    .filter(([column]) => column in columns && columns[column as keyof Columns] !== current[column as keyof ProviderRow])
+    .map(([, field]) => field);
+  const secret = input.kind === 'oidc' && input.clientSecret?.length ? input.clientSecret : undefined;
+  const stored = current.oidc_client_secret === null ? null : deps.secrets.decrypt(current.oidc_client_secret, secretContext(current.id));
+  return secret !== undefined && secret !== stored ? [...changed, CLIENT_SECRET] : changed;
+}
+
+/**
  * New settings need a new Test sign-in before the provider can be switched on again; a
- * provider already on stays on (a certificate rollover must not cut sign-in off).
+ * provider already on stays on (a certificate rollover must not cut sign-in off). Only a
+ * save that changes something is written, audited and told, naming the fields it changed
+ * (never the secret's value): the console sends the whole form each time, and a save that
+ * changes nothing keeps the Test sign-in and tells no one.
  */
 export async function editProvider(deps: CoreDeps, who: Master, providerId: string, input: ProviderInput, meta: RequestMeta) {
   const before = await requireProvider(deps.db, who.companyId, providerId);
   if (before.kind !== input.kind) throw new GatehouseError('request.invalid', { fields: { kind: 'A provider keeps its kind; add a new one instead.' } });
   const columns = await columnsFor(deps, providerId, input, before);
   const edited = await deps.db.transaction().execute(async (tx) => {
-    const row = await tx
+    // The row as it is now, locked (a write that changes nothing), so a concurrent edit is
+    // compared against, not overwritten unseen.
+    const current = await tx
       .updateTable('sso_providers')
-      .set({ ...columns, tested_at: null, updated_at: deps.clock() })
+      .set((eb) => ({ updated_at: eb.ref('updated_at') }))
       .where('company_id', '=', who.companyId)
       .where('id', '=', providerId)
       .returningAll()
       .executeTakeFirst();
-    if (!row) throw new GatehouseError('request.not_found');
-    await audit(tx, deps, who, 'sso.provider_changed', meta, { ...auditView(row), clientSecretChanged: input.kind === 'oidc' && Boolean(input.clientSecret) });
-    await queueCompanyNotice(deps, tx, who, 'sso_provider_changed', row.name);
+    if (!current) throw new GatehouseError('request.not_found');
+    const changed = changedFields(deps, current, columns, input);
+    if (changed.length === 0) return describeProvider(current);
+    // A secret not changed stays as stored (its ciphertext too).
+    const kept = input.kind === 'oidc' && !changed.includes(CLIENT_SECRET) ? { oidc_client_secret: current.oidc_client_secret } : {};
+    const row = await tx
+      .updateTable('sso_providers')
+      .set({ ...columns, ...kept, tested_at: null, updated_at: deps.clock() })
+      .where('company_id', '=', who.companyId)
+      .where('id', '=', providerId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(tx, deps, who, 'sso.provider_changed', meta, {
+      ...auditView(row),
+      changed: changed.map(([field]) => field),
+      clientSecretChanged: changed.includes(CLIENT_SECRET),
+    });
+    await queueCompanyNotice(deps, tx, who, 'sso_provider_changed', row.name, false, changed.map(([, words]) => words).join(', '));
     return describeProvider(row);
   });
   deps.mailQueued();

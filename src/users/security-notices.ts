@@ -65,7 +65,8 @@ export async function queueSecurityNotice(
  * Queues a notice of `change` to every active Master and the Root Master of the actor's
  * company, in the change's transaction (a refused change rolls its notices back with it).
  * `subject` names what changed: a username or provider name, or, with `ownWords`, a list of
- * Gatehouse's own words (the policy settings changed).
+ * Gatehouse's own words (the policy settings changed). `details`, in Gatehouse's own words
+ * too, says what of it changed (a provider's fields).
  */
 export async function queueCompanyNotice(
   deps: CoreDeps,
@@ -74,6 +75,7 @@ export async function queueCompanyNotice(
   change: CompanyChange,
   subject: string,
   ownWords = false,
+  details?: string,
 ): Promise<void> {
   const now = deps.clock();
   const company = await tx.selectFrom('companies').select('name').where('id', '=', actor.companyId).executeTakeFirst();
@@ -88,7 +90,7 @@ export async function queueCompanyNotice(
     .orderBy('username_key')
     .execute();
   for (const master of masters) {
-    const mail = companyNoticeEmail({ companyName: company.name, username: master.username, change, subject, subjectIsOwnWords: ownWords, by, at: new Date(now) });
+    const mail = companyNoticeEmail({ companyName: company.name, username: master.username, change, subject, subjectIsOwnWords: ownWords, details, by, at: new Date(now) });
     await enqueueMail(tx, deps.secrets, now, { companyId: actor.companyId, to: master.email, ...mail });
   }
 }

@@ -273,4 +273,59 @@ for (const engine of await enginesUnderTest()) describe(`Notices of company chan
     assert.equal(mailsTo(c.emails.bob, SUBJECTS.yourEmailChanged).length, 1);
     assert.deepEqual(mailsTo('bob-elsewhere@attacker.test', SUBJECTS.yourEmailChanged), []);
   });
+
+  test('a provider saved unchanged is neither audited nor told, and keeps its Test sign-in; a change names the fields, never the secret', async () => {
+    const c = await freshCompany();
+    const masters = [c.rootEmail, c.emails.alice];
+    const overview = await c.alice.agent.get('/api/company/sso');
+    const idp = await startOidcIdp(overview.body.serviceProvider.oidcRedirectUri);
+    idps.push(idp);
+    const form = { kind: 'oidc', name: 'Corporate SSO', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: false };
+    await stepUp(c.alice);
+    const added = await c.alice.agent.post('/api/company/sso/providers', form);
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const providerId = added.body.provider.id as string;
+    await idp.nextUser({ sub: 'sub-tester', claims: { preferred_username: 'tester', email: 'tester@okta.test' } });
+    const started = await c.alice.agent.post(`/api/company/sso/providers/${providerId}/test`);
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    await c.alice.agent.get((await idp.signIn(started.body.redirectTo)).slice(server.baseUrl.length));
+    const tested = (await c.alice.agent.get('/api/company/sso')).body.providers[0].testedAt as string | null;
+    assert.ok(tested, 'the Test sign-in succeeded');
+
+    const changedEvents = async () =>
+      (await c.alice.agent.get('/api/company/audit?action=sso.provider_changed')).body.events as Array<{ detail: Record<string, unknown> | null }>;
+    const seen = countsOf(masters, SUBJECTS.providerChanged);
+
+    // The console saves the whole form: the same settings again, the secret re-entered or
+    // left out (kept), change nothing, record nothing and tell no one.
+    for (const body of [form, { ...form, clientSecret: undefined }, { ...form, groupsAttribute: '' }]) {
+      await stepUp(c.alice);
+      const same = await c.alice.agent.post(`/api/company/sso/providers/${providerId}`, body);
+      assert.equal(same.status, 200, JSON.stringify(same.body));
+      assert.equal(same.body.provider.testedAt, tested, 'an unchanged provider keeps its Test sign-in');
+    }
+    assert.deepEqual(await changedEvents(), [], 'a save that changes nothing is not audited');
+    assert.deepEqual(await queued(c.companyId, SUBJECTS.providerChanged), [], 'nor told');
+
+    // A change is audited and told once, naming the fields it changed.
+    await stepUp(c.alice);
+    const renamed = await c.alice.agent.post(`/api/company/sso/providers/${providerId}`, { ...form, name: 'Corporate SSO 2', trustProviderMfa: true });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.equal(renamed.body.provider.testedAt, null, 'new settings need a new Test sign-in');
+    const told = await eachToldOnce(masters, SUBJECTS.providerChanged, seen, [c.alice.username, 'Corporate SSO 2', "Changed: name, trust in the provider's MFA."]);
+    for (const mail of told) assert.ok(!mail.text.includes('client secret'), mail.text);
+    assert.deepEqual((await changedEvents()).map((e) => e.detail?.changed), [['name', 'trustProviderMfa']]);
+
+    // A new client secret is named as changed; its value is in neither the trail nor the mail.
+    const newSecret = 'a-new-client-secret-9f3k';
+    await stepUp(c.alice);
+    const rotated = await c.alice.agent.post(`/api/company/sso/providers/${providerId}`, { ...form, name: 'Corporate SSO 2', trustProviderMfa: true, clientSecret: newSecret });
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    const afterRename = new Map(masters.map((a) => [a, (seen.get(a) ?? 0) + 1]));
+    for (const mail of await eachToldOnce(masters, SUBJECTS.providerChanged, afterRename, ['Changed: client secret.'])) assert.ok(!mail.text.includes(newSecret), mail.text);
+    const events = await changedEvents();
+    assert.deepEqual(events.map((e) => e.detail?.changed), [['clientSecret'], ['name', 'trustProviderMfa']]);
+    assert.ok(!JSON.stringify(events).includes(newSecret), 'the secret is not in the trail');
+    assert.equal((await queued(c.companyId, SUBJECTS.providerChanged)).length, 2 * masters.length);
+  });
 });
