@@ -18,6 +18,9 @@ export const MAX_PASSWORD_LENGTH = 1024;
  */
 export const normalizePassword = (password: string): string => password.normalize('NFKC');
 
+/** Two typings of one password, compared as they are hashed ("passwords match", "same as current"). */
+export const samePassword = (a: string, b: string): boolean => normalizePassword(a) === normalizePassword(b);
+
 export interface PasswordRule {
   minLength: number;
   classes: PasswordClass[];

@@ -6,10 +6,10 @@ import { createRequire } from 'node:module';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 // The policy file needs no other capability, so this deep import makes no import cycle.
 import { getCompanyPolicy } from '../companies/policy.ts';
-import { DEFAULT_PASSWORD_RULE, MAX_PASSWORD_LENGTH, normalizePassword, passwordRules, type PasswordRule } from '../contract/password-rules.ts';
+import { DEFAULT_PASSWORD_RULE, MAX_PASSWORD_LENGTH, normalizePassword, passwordRules, samePassword, type PasswordRule } from '../contract/password-rules.ts';
 import type { Queryable } from '../storage/index.ts';
 
-export { DEFAULT_PASSWORD_RULE, passwordRules, type PasswordRule };
+export { DEFAULT_PASSWORD_RULE, passwordRules, samePassword, type PasswordRule };
 
 export const MIN_PASSWORD_LENGTH = 8;
 const ESTIMATED_PREFIX = 64;
@@ -61,8 +61,6 @@ export function checkNewPassword(password: string, context: string[] = [], rule:
   return { ok: true };
 }
 
-/** Two typings of one password, compared as hashed (NFKC: contract/password-rules.ts). */
-export const samePassword = (a: string, b: string): boolean => normalizePassword(a) === normalizePassword(b);
 
 /** The rule a company's Masters chose (the default for an unknown company). */
 export async function passwordRuleFor(db: Queryable, companyId: string): Promise<PasswordRule> {

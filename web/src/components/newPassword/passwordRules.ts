@@ -5,5 +5,6 @@ export {
   MAX_PASSWORD_LENGTH,
   meetsPasswordRule as meetsRules,
   passwordRules as rulesFor,
+  samePassword,
   type PasswordCheck,
 } from '@contract';
