@@ -1,6 +1,6 @@
 // Which redirect URIs a module may register. Matching at the provider is exact (string
 // equality), so what matters here is refusing what should never be registered: other
-// schemes, plain http off loopback, fragments, credentials in the URL.
+// schemes, plain http off loopback, fragments, credentials in the URL, wildcard hosts.
 import { isLoopbackHost } from '../shared/loopback.ts';
 
 export function redirectUriProblem(value: string): string | undefined {
@@ -14,6 +14,9 @@ export function redirectUriProblem(value: string): string | undefined {
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) return 'may use plain http only on loopback (localhost, 127.0.0.1, [::1])';
   if (url.username || url.password) return 'must not contain a user name or password';
   if (url.hash || value.includes('#')) return 'must not contain a fragment';
+  // URL parsing keeps "*" in a host, and matching is exact: "https://*.example.com/cb"
+  // would be stored and then match no request, which reads like a wildcard that works.
+  if (url.hostname.includes('*')) return 'must name its host exactly: wildcards are not supported (list each address)';
   if (/[\s<>"]/.test(value)) return 'contains characters that are not allowed';
   return undefined;
 }

@@ -78,6 +78,8 @@ const REFUSED = {
   'a relative path': '/callback',
   'a custom scheme': 'myapp://callback',
   'a file: URI': 'file:///etc/passwd',
+  'a wildcard host (matching is exact)': 'https://*.example.com/cb',
+  'a wildcard in the middle of a host': 'https://app.*.example.com/cb',
 };
 
 for (const [what, uri] of Object.entries(REFUSED)) {
