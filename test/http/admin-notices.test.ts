@@ -73,6 +73,17 @@ for (const engine of await enginesUnderTest()) describe(`Notices of company chan
     return { ...company, rootEmail, alice: await logInAgain(server, company, alice), bob, emails };
   }
 
+  /** A fresh company, its Masters' addresses, an OpenID Connect provider for it and the form that adds it. */
+  async function companyWithIdp() {
+    const c = await freshCompany();
+    const masters = [c.rootEmail, c.emails.alice];
+    const overview = await c.alice.agent.get('/api/company/sso');
+    const idp = await startOidcIdp(overview.body.serviceProvider.oidcRedirectUri);
+    idps.push(idp);
+    const form = { kind: 'oidc', name: 'Corporate SSO', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: false };
+    return { c, masters, idp, form };
+  }
+
   const mailsTo = (address: string, subject: string) => server.mail.messages.filter((m) => m.to.includes(address) && m.subject === subject);
 
   /** What the outbox holds for an address and subject (written in the change's transaction). */
@@ -209,12 +220,7 @@ for (const engine of await enginesUnderTest()) describe(`Notices of company chan
   });
 
   test('single sign-on added, edited, its settings changed and switched on tells every Master; the provider rewriting an address tells the old one', async () => {
-    const c = await freshCompany();
-    const masters = [c.rootEmail, c.emails.alice];
-    const overview = await c.alice.agent.get('/api/company/sso');
-    const idp = await startOidcIdp(overview.body.serviceProvider.oidcRedirectUri);
-    idps.push(idp);
-    const form = { kind: 'oidc', name: 'Corporate SSO', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: false };
+    const { c, masters, idp, form } = await companyWithIdp();
 
     let seen = countsOf(masters, SUBJECTS.providerAdded);
     await stepUp(c.alice);
@@ -275,12 +281,7 @@ for (const engine of await enginesUnderTest()) describe(`Notices of company chan
   });
 
   test('a provider saved unchanged is neither audited nor told, and keeps its Test sign-in; a change names the fields, never the secret', async () => {
-    const c = await freshCompany();
-    const masters = [c.rootEmail, c.emails.alice];
-    const overview = await c.alice.agent.get('/api/company/sso');
-    const idp = await startOidcIdp(overview.body.serviceProvider.oidcRedirectUri);
-    idps.push(idp);
-    const form = { kind: 'oidc', name: 'Corporate SSO', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: false };
+    const { c, masters, idp, form } = await companyWithIdp();
     await stepUp(c.alice);
     const added = await c.alice.agent.post('/api/company/sso/providers', form);
     assert.equal(added.status, 201, JSON.stringify(added.body));
