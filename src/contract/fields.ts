@@ -2,7 +2,7 @@
 // with them and the web app checks forms with the same schemas before sending. They are
 // browser-safe (zod and src/contract only).
 import { z } from 'zod';
-import { invisibleCharacterProblem, tidyName, usernameProblem, usernameShapeProblem } from './name-rules.ts';
+import { invisibleCharacterProblem, tidyName, USERNAME_MAX, usernameLengthProblem, usernameProblem, usernameShapeProblem, USERNAME_SHAPE_RULE } from './name-rules.ts';
 import { MAX_PASSWORD_LENGTH } from './password-rules.ts';
 
 /**
@@ -22,9 +22,20 @@ export function text(label: string, max: number, min = 1) {
 function bounded(field: z.ZodString, label: string, max: number, min: number) {
   return field
     .min(min, min === 1 ? `${label} is required.` : `${label} needs at least ${min} characters.`)
-    .max(max, `${label} can have at most ${max} characters.`)
+    // Too long is the answer; the later rules (a name's read every character) are not run on it.
+    .max(max, { message: `${label} can have at most ${max} characters.`, abort: true })
     .refine(isSingleLine, `${label} contains characters that are not allowed.`);
 }
+
+/**
+ * How long a name may be as typed (UTF-16 units), refused before anything reads it. A
+ * name's own bound is on its saved form, which NFKC may make longer ("ﷺ" is 18 characters)
+ * or shorter (a letter and its combining marks are one), and the name rules and keys cost
+ * per saved character (each is tested against dozens of scripts, spelled twice): unbounded,
+ * one bulk-invite file of 256 KiB of "ﷺ" as a username kept the node busy for five seconds.
+ * Four units per character allowed leaves room for any decomposed typing of a name that fits.
+ */
+export const typedLimit = (max: number) => 4 * max;
 
 /**
  * A name that identifies a company or a person (company, contact and display names):
@@ -33,7 +44,8 @@ function bounded(field: z.ZodString, label: string, max: number, min: number) {
  * passed on is that saved form ("ﷺ" is 18 characters saved, "ⁱ" with a dot above "i̇").
  */
 export function name(label: string, max: number, min = 1) {
-  return bounded(z.string({ error: `${label} is required.` }).overwrite(tidyName), label, max, min).superRefine((value, ctx) => {
+  const typed = z.string({ error: `${label} is required.` }).max(typedLimit(max), { message: `${label} can have at most ${max} characters.`, abort: true });
+  return bounded(typed.overwrite(tidyName), label, max, min).superRefine((value, ctx) => {
     const problem = invisibleCharacterProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: `${label} ${problem}` });
   });
@@ -42,13 +54,16 @@ export function name(label: string, max: number, min = 1) {
 /**
  * Usernames: 2-64 letters, digits and . _ @ -, visible, of one script (name-rules.ts),
  * judged as saved and passed on as saved (tidyName), like names: "bob⑴" is "bob(1)" and
- * refused. The rules are given the typed value (they tidy it) to say what it became.
+ * refused. The rules are given the typed value (they tidy it) to say what it became. The
+ * length comes first, typed then saved, so the costlier rules only ever read 64 characters.
  */
 export const username = z
   .string({ error: 'Username is required.' })
+  .max(typedLimit(USERNAME_MAX), { message: USERNAME_SHAPE_RULE, abort: true })
   .superRefine((value, ctx) => {
-    const problem = usernameProblem(value) ?? usernameShapeProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    const problem = usernameLengthProblem(value) ?? usernameProblem(value) ?? usernameShapeProblem(value);
+    // A refused username is not tidied too (the overwrite below): nothing more reads it.
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, continue: false });
   })
   .overwrite(tidyName);
 

@@ -98,8 +98,27 @@ export function companyNameWarning(name: string): string | null {
   return `"${mixed.word}" mixes ${mixed.scripts.join(' and ')} letters in one word: the name may imitate another company's.`;
 }
 
+export const USERNAME_MAX = 64;
 const USERNAME_SHAPE = /^[\p{L}\p{N}._@-]{2,64}$/u;
-const USERNAME_SHAPE_RULE = 'Use 2-64 letters, digits, dots, dashes, underscores or @.';
+export const USERNAME_SHAPE_RULE = 'Use 2-64 letters, digits, dots, dashes, underscores or @.';
+
+/** Whether `value` has more than `max` code points, counting no further than that. */
+function longerThan(value: string, max: number): boolean {
+  if (value.length <= max) return false;
+  let count = 0;
+  for (const _ of value) if (++count > max) return true;
+  return false;
+}
+
+/**
+ * The username's length as it would be saved, alone: checked before the other rules, whose
+ * cost grows with each character (every letter is tested against dozens of scripts). Its
+ * spaces are not collapsed first: a username has none, so one that is too long only for
+ * its spaces is refused by the same rule anyway.
+ */
+export function usernameLengthProblem(value: string): string | undefined {
+  return longerThan(value.normalize('NFKC').trim(), USERNAME_MAX) ? USERNAME_SHAPE_RULE : undefined;
+}
 
 /**
  * Why a new username does not have the username shape as it would be saved; undefined
@@ -109,7 +128,7 @@ const USERNAME_SHAPE_RULE = 'Use 2-64 letters, digits, dots, dashes, underscores
 export function usernameShapeProblem(value: string): string | undefined {
   const saved = tidyName(value);
   if (USERNAME_SHAPE.test(saved)) return undefined;
-  if (saved === value.trim() || [...saved].length > 64 || INVISIBLE.test(saved)) return USERNAME_SHAPE_RULE;
+  if (saved === value.trim() || longerThan(saved, USERNAME_MAX) || INVISIBLE.test(saved)) return USERNAME_SHAPE_RULE;
   return `${USERNAME_SHAPE_RULE} As it would be saved, the username is "${saved}".`;
 }
 

@@ -56,8 +56,13 @@ export function readInviteCsv(csv: string): CsvInviteRow[] {
   return rows;
 }
 
-/** A row after validation at the edge: an invitation to send, or the reason it cannot be. */
-export type BulkRow = { row: number; email: string; username: string } & ({ input: InviteInput } | { reason: string });
+/**
+ * A row after validation at the edge: an invitation to send, or the reason it cannot be.
+ * `savedUsername` is the username as it would be saved, when it is a valid one: what a
+ * later row's username is compared with (a name the rule refused is not keyed at all, as
+ * keying costs per character and a row's text is bounded only by the file's).
+ */
+export type BulkRow = { row: number; email: string; username: string; savedUsername?: string } & ({ input: InviteInput } | { reason: string });
 
 export interface BulkReportRow {
   row: number;
@@ -75,7 +80,8 @@ export async function bulkInvite(deps: CoreDeps, actor: Actor, rows: BulkRow[], 
     const { row, email, username } = entry;
     const refuse = (reason: string) => report.push({ row, email, username, status: 'refused', reason });
     // Both keys, as the store's unique indexes compare (src/shared/text.ts).
-    const keys = [`k:${nameKey(username)}`, `c:${caseKey(username)}`].filter((key) => !key.endsWith(':'));
+    const saved = entry.savedUsername;
+    const keys = saved === undefined ? [] : [`k:${nameKey(saved)}`, `c:${caseKey(saved)}`].filter((key) => !key.endsWith(':'));
     const earlier = keys.map((key) => firstRowOf.get(key)).find((found) => found !== undefined);
     if (earlier === undefined) for (const key of keys) firstRowOf.set(key, row);
     if (earlier !== undefined) {

@@ -3,6 +3,7 @@
 // are looked up within it, and a companyId in headers, query or body is never read.
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { done, idParams } from '../../contract/common.ts';
+import { username } from '../../contract/fields.ts';
 import {
   bulkInviteBody,
   bulkInviteReport,
@@ -51,7 +52,8 @@ export const BULK_BODY_LIMIT = 4 * MAX_BULK_BYTES;
 
 /** One CSV row checked with the same rules as a single invitation. */
 export function validateRow(row: ReturnType<typeof readInviteCsv>[number]): BulkRow {
-  const base = { row: row.row, email: row.values.email.trim(), username: row.values.username.trim() };
+  const named = username.safeParse(row.values.username);
+  const base = { row: row.row, email: row.values.email.trim(), username: row.values.username.trim(), ...(named.success ? { savedUsername: named.data } : {}) };
   if (row.problem) return { ...base, reason: row.problem };
   const parsed = inviteBody.safeParse({ ...row.values, role: row.values.role.trim().toLowerCase() });
   if (parsed.success) return { ...base, input: parsed.data };
