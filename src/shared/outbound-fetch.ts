@@ -11,6 +11,7 @@
 // address at each lookup), and a redirect can lead anywhere.
 import { lookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP } from 'node:net';
+import { TransformStream } from 'node:stream/web';
 import ipaddr from 'ipaddr.js';
 import type * as OpenIdClient from 'openid-client';
 import type * as Undici from 'undici';
@@ -72,28 +73,81 @@ function checkedAgent(module: typeof Undici, allowed: readonly string[]): Undici
   });
 }
 
+/**
+ * The most of one answer Gatehouse reads, decoded: a discovery document, a key set, a token
+ * or userinfo answer is a few KiB. Whoever runs the server at the other end (any company's
+ * Master chooses one) could otherwise send gigabytes, or a small gzip that inflates to them,
+ * and the node would hold them all in memory to parse (a 300 MB discovery document: 1.2 GiB
+ * more RSS for one request, several at once ending the process).
+ */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** An answer longer than MAX_RESPONSE_BYTES, as declared or as read; its message is for the operator's log. */
+export class ResponseTooLarge extends Error {
+  override name = 'ResponseTooLarge';
+  constructor() {
+    super(`the answer is larger than the ${MAX_RESPONSE_BYTES} bytes Gatehouse reads`);
+  }
+}
+
+/** `response` with a body that fails with ResponseTooLarge past the limit: refused at once if its Content-Length says so, else when read that far. */
+function withBoundedBody(module: typeof Undici, response: Undici.Response): Undici.Response {
+  if (Number(response.headers.get('content-length')) > MAX_RESPONSE_BYTES) {
+    void response.body?.cancel().catch(() => {});
+    throw new ResponseTooLarge();
+  }
+  // No body (204, 304, a HEAD): nothing to bound, and a Response of such a status may have none.
+  if (!response.body) return response;
+  let read = 0;
+  const bounded = response.body.pipeThrough(
+    new TransformStream<Uint8Array | undefined, Uint8Array>({
+      transform(chunk, controller) {
+        if (!chunk) return;
+        read += chunk.byteLength;
+        // Erroring the stream cancels the body's source, which closes the connection.
+        if (read > MAX_RESPONSE_BYTES) controller.error(new ResponseTooLarge());
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new module.Response(bounded, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
 const agents = new Map<string, Undici.Agent>();
 
-/** A fetch (openid-client's customFetch, oidc-provider's fetch) whose connections keep to the policy. Redirects are not followed. */
+/**
+ * A fetch (openid-client's customFetch, oidc-provider's fetch) whose connections keep to the
+ * policy. Redirects are not followed; an answer is read up to MAX_RESPONSE_BYTES.
+ */
 export function fetchWithin(allowed: readonly string[]): OpenIdClient.CustomFetch {
   return async (url, options) => {
     const module = await undici();
     const key = allowed.join(',');
     let agent = agents.get(key);
     if (!agent) agents.set(key, (agent = checkedAgent(module, allowed)));
+    const response = await module.fetch(url, { ...(options as Undici.RequestInit), redirect: 'manual', dispatcher: agent });
     // undici's Response is the global one's twin; openid-client accepts either.
-    return (await module.fetch(url, { ...(options as Undici.RequestInit), redirect: 'manual', dispatcher: agent })) as unknown as Response;
+    return withBoundedBody(module, response) as unknown as Response;
   };
 }
 
 /** The refusal behind a failed request, if the policy was its cause. */
-export function unreachableCause(error: unknown, depth = 0): UnreachableDestination | undefined {
+export function unreachableCause(error: unknown): UnreachableDestination | undefined {
+  return causeOfKind(error, UnreachableDestination);
+}
+
+/** The over-long answer behind a failed request, if that was its cause. */
+export function tooLargeCause(error: unknown): ResponseTooLarge | undefined {
+  return causeOfKind(error, ResponseTooLarge);
+}
+
+function causeOfKind<T extends Error>(error: unknown, kind: new (...args: never[]) => T, depth = 0): T | undefined {
   if (!(error instanceof Error) || depth > 6) return undefined;
-  if (error instanceof UnreachableDestination) return error;
+  if (error instanceof kind) return error;
   // A name with several addresses (localhost: ::1 and 127.0.0.1) fails as one error per address.
   const tried = error instanceof AggregateError ? (error.errors as unknown[]) : [];
   for (const each of [error.cause, ...tried]) {
-    const found = unreachableCause(each, depth + 1);
+    const found = causeOfKind(each, kind, depth + 1);
     if (found) return found;
   }
   return undefined;

@@ -6,7 +6,7 @@ import { hashToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { isLoopbackHost } from '../shared/loopback.ts';
 import { onFirstUse } from '../shared/on-first-use.ts';
-import { fetchWithin, unreachableCause } from '../shared/outbound-fetch.ts';
+import { fetchWithin, MAX_RESPONSE_BYTES, tooLargeCause, unreachableCause } from '../shared/outbound-fetch.ts';
 import { providerUrlProblem } from './provider-urls.ts';
 
 const openIdClient = onFirstUse(() => import('openid-client'));
@@ -50,7 +50,9 @@ export async function discoverProvider(settings: OidcClientSettings): Promise<Op
       if (error instanceof GatehouseError) throw error;
       const issuerProblem = unreachableCause(error)
         ? 'This issuer URL leads to a private or local network address, which Gatehouse does not connect to unless the operator allows it.'
-        : "No OpenID Connect discovery document was found at this issuer URL's /.well-known/openid-configuration.";
+        : tooLargeCause(error)
+          ? `The provider's discovery document is larger than the ${MAX_RESPONSE_BYTES / 1024} KiB Gatehouse reads from a provider.`
+          : "No OpenID Connect discovery document was found at this issuer URL's /.well-known/openid-configuration.";
       throw new GatehouseError('sso.discovery_failed', { cause: error, fields: { issuer: issuerProblem } });
     });
   discovered.set(key, { at: Date.now(), config });
