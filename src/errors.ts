@@ -70,6 +70,10 @@ const registry = {
     status: 429,
     message: 'Too many account requests came from your network in the last hour. Try again later, or contact the Gatehouse operator.',
   },
+  'profile.rate_limited': {
+    status: 429,
+    message: 'Too many changes to your profile in the last hour. Try again later.',
+  },
   'email.rate_limited': {
     status: 429,
     message: 'Too many email change requests in the last hour. Use a link already sent, or try again later.',

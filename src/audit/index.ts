@@ -4,3 +4,4 @@ export { auditInsert, auditRow, recordAudit, recordSessionEnded, type AuditEvent
 export { listAudit, MAX_AUDIT_PAGE, queryAudit, type AuditEntry, type AuditQuery } from './query.ts';
 export { auditCsv, csvCell, csvFilename, csvRow, MAX_CSV_ROWS } from './csv.ts';
 export { auditRetention } from './retention.ts';
+export { recordUnderCap } from './capped.ts';

@@ -9,6 +9,7 @@
 import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { recordUserRefusal } from '../shared/signed-in-writes.ts';
 import { markProved } from '../sessions/index.ts';
 import type { Queryable } from '../storage/index.ts';
 import { getUser, stillProved, type UserRow } from '../users/index.ts';
@@ -77,7 +78,9 @@ export async function withProof<T>(
   const user = await getUser(deps.db, who.companyId, who.userId);
   assertThat(user, 'session.required');
   const fail = async (reason: string, error: GatehouseError): Promise<never> => {
-    await recordAudit(deps.db, deps.clock(), {
+    // Capped per user: past the lockout (or without the app) a refusal costs nothing to
+    // repeat (signed-in-writes.ts).
+    await recordUserRefusal(deps.db, deps.clock(), {
       companyId: who.companyId,
       actorId: who.userId,
       action: 'reauth.failed',

@@ -9,7 +9,7 @@
 // one, the request stores nothing and is answered 429, the same whatever user or company
 // it names. A refusal past its cap is still answered as before, only not recorded: one
 // event per window says that more went unrecorded.
-import { recordAudit, type AuditEvent } from '../audit/index.ts';
+import { recordUnderCap, type AuditEvent } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { takeRateSlot, type Queryable, type RateCap } from '../storage/index.ts';
 import { clientNetwork } from './client-network.ts';
@@ -67,17 +67,5 @@ export async function requireAnonymousWrite(db: Queryable, write: AnonymousWrite
  */
 export async function recordAnonymousRefusal(db: Queryable, now: number, event: AuditEvent): Promise<void> {
   const counted = `${event.companyId ?? 'platform'}:${clientNetwork(event.ip ?? null)}`;
-  const cap = anonymousWriteCap('refusalEvents', counted);
-  if (await takeRateSlot(db, cap, now)) return recordAudit(db, now, event);
-  const notice: RateCap = { key: `anonymous:refusalEventsDropped:${counted}`, limit: 1, windowMs: cap.windowMs };
-  if (!(await takeRateSlot(db, notice, now))) return;
-  await recordAudit(db, now, {
-    companyId: event.companyId,
-    actorId: null,
-    action: 'audit.refusals_dropped',
-    target: null,
-    ip: event.ip ?? null,
-    userAgent: event.userAgent ?? null,
-    detail: { action: event.action, limit: cap.limit, windowMinutes: cap.windowMs / MINUTE_MS },
-  });
+  await recordUnderCap(db, now, event, anonymousWriteCap('refusalEvents', counted), null);
 }

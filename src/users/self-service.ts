@@ -10,6 +10,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import { queueSecurityNotice } from './security-notices.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { recordUserRefusal, requireProfileEdit } from '../shared/signed-in-writes.ts';
 import { invisibleCharacterProblem, tidyName } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
@@ -54,8 +55,19 @@ export async function updateProfile(deps: CoreDeps, me: SignedIn, input: { displ
   const problem = invisibleCharacterProblem(displayName);
   if (problem) throw new GatehouseError('request.invalid', { fields: { displayName: `Display name ${problem}` } });
   await deps.db.transaction().execute(async (tx) => {
-    await tx.updateTable('users').set({ display_name: displayName }).where('company_id', '=', me.companyId).where('id', '=', me.userId).execute();
-    await recordAudit(tx, deps.clock(), audit(me, meta, 'profile.updated'));
+    const now = deps.clock();
+    // Only a change is written and audited, and only so many an hour (signed-in-writes.ts):
+    // a save repeated by a script must not fill the company's trail.
+    const changed = await tx
+      .updateTable('users')
+      .set({ display_name: displayName })
+      .where('company_id', '=', me.companyId)
+      .where('id', '=', me.userId)
+      .where('display_name', '<>', displayName)
+      .executeTakeFirst();
+    if (Number(changed.numUpdatedRows) === 0) return;
+    await requireProfileEdit(tx, me.userId, now);
+    await recordAudit(tx, now, audit(me, meta, 'profile.updated'));
   });
   return getProfile(deps, me);
 }
@@ -204,7 +216,7 @@ export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: Pro
     await recordAudit(tx, now, audit(me, meta, 'totp.reset_by_self'));
     await queueSecurityNotice(deps, tx, me, 'two_factor_reset');
   }).catch(async (error: unknown) => {
-    await recordAudit(deps.db, deps.clock(), audit(me, meta, 'totp.reset_refused'));
+    await recordUserRefusal(deps.db, deps.clock(), audit(me, meta, 'totp.reset_refused'));
     throw error;
   });
   deps.mailQueued();

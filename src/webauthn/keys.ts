@@ -8,6 +8,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import { verifyCurrentPassword } from '../login/index.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { requireProfileEdit } from '../shared/signed-in-writes.ts';
 import type { Queryable } from '../storage/index.ts';
 import { getUser, queueSecurityNotice, stillProved } from '../users/index.ts';
 import { registrationOptions, verifyRegistration, type RegistrationResponseJSON } from './ceremony.ts';
@@ -166,11 +167,20 @@ export async function finishKeyRegistration(deps: CoreDeps, me: Me, input: { nam
   return keyView(row);
 }
 
+/** Only a change is written and audited, and only so many an hour (src/shared/signed-in-writes.ts). */
 export async function renameMyKey(deps: CoreDeps, me: Me, id: string, name: string, meta: RequestMeta) {
-  const row = await renameCredential(deps.db, me.companyId, me.userId, id, name.trim());
-  assertThat(row, 'request.not_found');
-  await recordAudit(deps.db, deps.clock(), audit(me, meta, 'webauthn.renamed', { keyId: row.id, name: row.name }));
-  return keyView(row);
+  return deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const renamed = await renameCredential(tx, me.companyId, me.userId, id, name.trim());
+    if (!renamed) {
+      const unchanged = (await listCredentials(tx, me.companyId, me.userId)).find((key) => key.id === id);
+      assertThat(unchanged, 'request.not_found');
+      return keyView(unchanged);
+    }
+    await requireProfileEdit(tx, me.userId, now);
+    await recordAudit(tx, now, audit(me, meta, 'webauthn.renamed', { keyId: renamed.id, name: renamed.name }));
+    return keyView(renamed);
+  });
 }
 
 /**

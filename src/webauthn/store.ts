@@ -116,6 +116,7 @@ export async function recordUse(db: Queryable, row: CredentialRow, newCounter: n
   return Number(result.numUpdatedRows) === 1;
 }
 
+/** The key renamed; undefined when there is no such key, or it has that name already. */
 export async function renameCredential(db: Queryable, companyId: string, userId: string, id: string, name: string): Promise<CredentialRow | undefined> {
   return db
     .updateTable('webauthn_credentials')
@@ -123,6 +124,7 @@ export async function renameCredential(db: Queryable, companyId: string, userId:
     .where('company_id', '=', companyId)
     .where('user_id', '=', userId)
     .where('id', '=', id)
+    .where('name', '<>', name)
     .returningAll()
     .executeTakeFirst();
 }

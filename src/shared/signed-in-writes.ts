@@ -1,0 +1,42 @@
+// What a signed-in user may make Gatehouse write by repeating a request that costs them
+// nothing: editing their own profile (the display name, a key's name) and having their
+// own proofs refused (reauth.failed, totp.reset_refused: once the account is locked, or
+// while the user has no app, such a refusal checks nothing that counts toward the
+// lockout). Each wrote an audit event, and the trail keeps everything unless a retention
+// is set, so any User of a company could fill its trail, and the database, at request
+// speed and bury the events its Masters read it for. Capped per user, with the rate caps
+// every other "only so often" uses (takeRateSlot: atomic, on every node at once). The
+// limits are far above what a person does by hand.
+// - An edit past its cap is refused (`429 profile.rate_limited`) and changes nothing, so
+//   the trail still holds every change that was made; an edit that changes nothing
+//   writes nothing (profile.ts callers) and takes no slot.
+// - A refusal past its cap is answered as before, only not recorded: one
+//   `audit.refusals_dropped` per window says that more went unrecorded (recordUnderCap).
+import { recordUnderCap, type AuditEvent } from '../audit/index.ts';
+import { GatehouseError } from '../errors.ts';
+import { takeRateSlot, type Queryable, type RateCap } from '../storage/index.ts';
+
+const MINUTE_MS = 60_000;
+
+export const SIGNED_IN_WRITE_CAPS = {
+  /** Changes to one's own profile that are audited: the display name, a passkey's or security key's name. */
+  profileEdits: { limit: 30, windowMs: 60 * MINUTE_MS },
+  /** Audit events of one's own refused proofs in My Settings (reauth.failed, totp.reset_refused). */
+  refusalEvents: { limit: 50, windowMs: 10 * MINUTE_MS },
+} as const satisfies Record<string, Omit<RateCap, 'key'>>;
+
+export type SignedInWrite = keyof typeof SIGNED_IN_WRITE_CAPS;
+
+export function signedInWriteCap(write: SignedInWrite, userId: string): RateCap {
+  return { key: `signed-in:${write}:${userId}`, ...SIGNED_IN_WRITE_CAPS[write] };
+}
+
+/** One of the user's profile edits, in the edit's transaction (a rollback gives it back); past the cap, 429. */
+export async function requireProfileEdit(tx: Queryable, userId: string, now: number): Promise<void> {
+  if (!(await takeRateSlot(tx, signedInWriteCap('profileEdits', userId), now))) throw new GatehouseError('profile.rate_limited');
+}
+
+/** recordAudit for a refusal of a signed-in user's own request, counted per user (the event's actor). */
+export function recordUserRefusal(db: Queryable, now: number, event: AuditEvent & { actorId: string }): Promise<void> {
+  return recordUnderCap(db, now, event, signedInWriteCap('refusalEvents', event.actorId), event.actorId);
+}
