@@ -150,7 +150,7 @@ for (const engine of await enginesUnderTest()) describe(`Sign Up: set your passw
     assert.equal((await user()).status, 'active');
   });
 
-  test("a suspended company's Sign Up link sets no password until the company is reactivated", async () => {
+  test("a suspended company's Sign Up link sets no password, and reactivating does not bring it back", async () => {
     const { token, companyId } = await freshLink();
     const operatorAgent = await tenants.operatorAgent();
     assert.equal((await operatorAgent.post(`/api/operator/companies/${companyId}/suspend`)).status, 200);
@@ -159,7 +159,8 @@ for (const engine of await enginesUnderTest()) describe(`Sign Up: set your passw
     const root = await server.gatehouse.deps.db.selectFrom('users').select(['status', 'password_hash']).where('company_id', '=', companyId).executeTakeFirstOrThrow();
     assert.deepEqual({ ...root }, { status: 'invited', password_hash: null });
     assert.equal((await operatorAgent.post(`/api/operator/companies/${companyId}/reactivate`)).status, 200);
-    assert.equal((await submit(token, STRONG_PASSWORD)).status, 200, 'the link waited for the company');
+    // Suspension revoked it (test/http/suspension-links.test.ts): the operator sends a new welcome.
+    assert.equal((await submit(token, STRONG_PASSWORD)).status, 410, 'revoked for good');
   });
 
   test('browsers racing with one link: exactly one wins, and the company has one Root Master', async () => {
