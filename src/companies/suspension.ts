@@ -5,8 +5,7 @@
 import { recordAudit } from '../audit/index.ts';
 import { assertThat } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import type { Queryable } from '../storage/index.ts';
-import { endUserAccess } from '../users/index.ts';
+import { endUserAccess, revokeLiveLinks } from '../users/index.ts';
 import { deciderOf, type Decider } from './onboarding.ts';
 
 export async function setCompanySuspended(
@@ -30,7 +29,11 @@ export async function setCompanySuspended(
     if (suspended) {
       const users = await tx.selectFrom('users').select('id').where('company_id', '=', companyId).execute();
       for (const user of users) await endUserAccess(tx, deps.clock(), companyId, user.id, 'company_suspended');
-      await revokeCompanyLinks(tx, companyId, deps.clock());
+      // Revoked, never just paused: a company is suspended when it is compromised, too, and
+      // an invitation an intruder sent to their own address, or a reset link in a mailbox
+      // they read, must not come back to life on reactivation. Masters resend invitations,
+      // operators the welcome.
+      await revokeLiveLinks(tx, { companyId }, deps.clock());
     }
     await recordAudit(tx, deps.clock(), {
       companyId,
@@ -43,21 +46,4 @@ export async function setCompanySuspended(
       detail: { company: company.name },
     });
   });
-}
-
-/**
- * Every emailed link of the company's users still unused (Sign Up and invitation, password
- * reset, email change) is revoked with the suspension, never just paused: a company is
- * suspended when it is compromised, too, and an invitation an intruder sent to their own
- * address, or a reset link in a mailbox they read, must not come back to life when the
- * company is reactivated. Masters resend invitations, operators the welcome.
- */
-async function revokeCompanyLinks(tx: Queryable, companyId: string, now: number): Promise<void> {
-  await tx
-    .updateTable('action_links')
-    .set({ revoked_at: now })
-    .where('company_id', '=', companyId)
-    .where('consumed_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .execute();
 }

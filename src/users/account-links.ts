@@ -8,16 +8,26 @@ import type { Queryable } from '../storage/index.ts';
 
 export type AccountLinkPurpose = 'signup' | 'reset_password' | 'confirm_email' | 'cancel_email';
 
-export async function revokeAccountLinks(db: Queryable, companyId: string, userId: string, purpose: AccountLinkPurpose, now: number) {
+/**
+ * Revokes the unused links of a company, narrowed to one user and to one purpose when
+ * given: a newer link of a purpose (below), a user deactivated or deleted (every purpose),
+ * a company suspended (every user's).
+ */
+export async function revokeLiveLinks(db: Queryable, scope: { companyId: string; userId?: string; purpose?: AccountLinkPurpose }, now: number) {
+  const { companyId, userId, purpose } = scope;
   await db
     .updateTable('action_links')
     .set({ revoked_at: now })
     .where('company_id', '=', companyId)
-    .where('user_id', '=', userId)
-    .where('purpose', '=', purpose)
+    .$if(userId !== undefined, (query) => query.where('user_id', '=', userId as string))
+    .$if(purpose !== undefined, (query) => query.where('purpose', '=', purpose as AccountLinkPurpose))
     .where('consumed_at', 'is', null)
     .where('revoked_at', 'is', null)
     .execute();
+}
+
+export async function revokeAccountLinks(db: Queryable, companyId: string, userId: string, purpose: AccountLinkPurpose, now: number) {
+  await revokeLiveLinks(db, { companyId, userId, purpose }, now);
 }
 
 export async function issueAccountLink(

@@ -8,21 +8,11 @@ import { deleteAllCredentials, deleteUserChallenges } from '../webauthn/index.ts
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
+import { revokeLiveLinks } from './account-links.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 import { queueCompanyNotice } from './security-notices.ts';
 import { withdrawApprovals, withdrawnByActor } from './two-factor-reset.ts';
-
-async function revokeLiveLinks(db: Queryable, companyId: string, userId: string, now: number) {
-  await db
-    .updateTable('action_links')
-    .set({ revoked_at: now })
-    .where('company_id', '=', companyId)
-    .where('user_id', '=', userId)
-    .where('consumed_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .execute();
-}
 
 export async function deactivateUser(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta) {
   await deps.db.transaction().execute(async (tx) => {
@@ -31,7 +21,7 @@ export async function deactivateUser(deps: CoreDeps, actor: Actor, userId: strin
     if (target.status === 'disabled') return;
     await updateTarget(tx, actor, target.id, { status: 'disabled' });
     await endUserAccess(tx, now, actor.companyId, target.id, 'user_deactivated');
-    await revokeLiveLinks(tx, actor.companyId, target.id, now);
+    await revokeLiveLinks(tx, { companyId: actor.companyId, userId: target.id }, now);
     // The client secrets they hold stop, and do not work again if they are reactivated; the
     // event names the clients stopped.
     const stopped = await endSecretHolds(tx, now, target.id);
