@@ -4,6 +4,7 @@
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { done, idParams } from '../../contract/common.ts';
 import { username } from '../../contract/fields.ts';
+import { tidyName } from '../../contract/name-rules.ts';
 import {
   bulkInviteBody,
   bulkInviteReport,
@@ -52,12 +53,16 @@ export const BULK_BODY_LIMIT = 4 * MAX_BULK_BYTES;
 
 /** One CSV row checked with the same rules as a single invitation. */
 export function validateRow(row: ReturnType<typeof readInviteCsv>[number]): BulkRow {
-  const named = username.safeParse(row.values.username);
-  const base = { row: row.row, email: row.values.email.trim(), username: row.values.username.trim(), ...(named.success ? { savedUsername: named.data } : {}) };
-  if (row.problem) return { ...base, reason: row.problem };
+  const base = { row: row.row, email: row.values.email.trim(), username: row.values.username.trim() };
+  if (row.problem) {
+    const named = username.safeParse(row.values.username);
+    return { ...base, ...(named.success ? { savedUsername: named.data } : {}), reason: row.problem };
+  }
+  // The username's rules run once, in the invitation's schema: valid, it is saved as tidied.
   const parsed = inviteBody.safeParse({ ...row.values, role: row.values.role.trim().toLowerCase() });
-  if (parsed.success) return { ...base, input: parsed.data };
-  return { ...base, reason: parsed.error.issues.map((issue) => issue.message).join(' ') };
+  if (parsed.success) return { ...base, savedUsername: parsed.data.username, input: parsed.data };
+  const usernameValid = !parsed.error.issues.some((issue) => issue.path[0] === 'username');
+  return { ...base, ...(usernameValid ? { savedUsername: tidyName(row.values.username) } : {}), reason: parsed.error.issues.map((issue) => issue.message).join(' ') };
 }
 
 /**
