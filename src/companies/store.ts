@@ -3,7 +3,7 @@
 import { newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { CompaniesTable } from '../storage/schema.ts';
 import { caseKey, invisibleCharacterProblem, nameLookup, namedRow, nameKey, tidyName } from '../shared/text.ts';
 
@@ -73,4 +73,15 @@ export async function createCompany(
     if (isUniqueViolation(error)) throw new GatehouseError('company.name_taken', { cause: error });
     throw error;
   }
+}
+
+/**
+ * Takes the company row's write lock for the rest of the transaction: the changes that
+ * decide something about the whole company (its break-glass users, who lost a module)
+ * take turns on it. PostgreSQL has no portable "lock this row" that SQLite also accepts,
+ * but an update that changes nothing locks the row on both (SQLite's transactions already
+ * hold the database's write lock).
+ */
+export async function lockCompany(db: Queryable, companyId: string): Promise<void> {
+  await db.updateTable('companies').set({ status: sql`status` }).where('id', '=', companyId).execute();
 }

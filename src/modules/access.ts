@@ -4,6 +4,7 @@
 // company, so a company without groups works as before. Masters follow the same rule:
 // groups decide module access, not roles (the admin console is not a module).
 import { expressionBuilder, sql, type Expression } from 'kysely';
+import { lockCompany } from '../companies/store.ts';
 import { hashToken } from '../crypto/index.ts';
 import { sessionRowByHash, signedInFrom, type SignedIn } from '../sessions/index.ts';
 import type { Database, Queryable } from '../storage/index.ts';
@@ -127,7 +128,7 @@ export async function modulesForUser(db: Queryable, companyId: string, userId: s
  * the lock order is the company's row first, as the break-glass changes take it.
  */
 export async function lockAccessDecisions(db: Queryable, companyId: string): Promise<void> {
-  await db.updateTable('companies').set({ status: sql`status` }).where('id', '=', companyId).execute();
+  await lockCompany(db, companyId);
 }
 
 /**

@@ -5,17 +5,13 @@
 // Root Master) takes the company's lock first and checks after its own writes, in its
 // transaction: two Masters removing the last two break-glass users at once queue on the
 // lock, and the second sees the first's change.
-import { sql } from 'kysely';
 import { GatehouseError } from '../errors.ts';
+import { lockCompany } from '../companies/store.ts';
 import type { Queryable } from '../storage/index.ts';
 
-/**
- * Takes the company row's write lock for the rest of the transaction. PostgreSQL has no
- * portable "lock this row" that SQLite also accepts, but an update that changes nothing
- * locks the row on both (SQLite's transactions already hold the database's write lock).
- */
+/** The company's lock (lockCompany), taken first by every change that could break the promise. */
 export async function lockCompanyForBreakGlass(db: Queryable, companyId: string): Promise<void> {
-  await db.updateTable('companies').set({ sso_mode: sql`sso_mode` }).where('id', '=', companyId).execute();
+  await lockCompany(db, companyId);
 }
 
 /**
