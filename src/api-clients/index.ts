@@ -5,6 +5,7 @@ export {
   CLIENT_ID_PREFIX,
   createApiClient,
   deleteApiClient,
+  endCompanyClientTokens,
   endSecretHolds,
   findLiveApiClient,
   listApiClients,

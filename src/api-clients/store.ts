@@ -13,6 +13,7 @@ import type { ApiClientsTable, Database } from '../storage/schema.ts';
 // A waiting 2FA reset a client asked for is withdrawn by the users door's one mechanism
 // (src/users/two-factor-reset.ts), which reads standingApiClient from here in turn.
 import { withdrawApprovals } from '../users/index.ts';
+import { revokeClientCredentials } from '../modules/index.ts';
 import { checkScopes, parseStoredScopes, type ApiScope } from './scopes.ts';
 
 export type ApiClientRow = Selectable<ApiClientsTable>;
@@ -310,10 +311,11 @@ export const standingApiClient = (now: number) => (eb: ExpressionBuilder<Databas
 
 /**
  * A client at work: a standing one (standingApiClient), and a company's client only while
- * its company is active and not the platform. Suspending a company stops its clients, the
- * tokens they hold and new ones, as it ends its users' sessions; reinstating it brings
- * them back. Platform clients act on suspended companies, as operators do. The one rule
- * the token endpoint (findLiveApiClient) and every /api/v1 request (useApiClient) hold to.
+ * its company is active and not the platform. Suspending a company stops its clients: no
+ * new tokens while it lasts, and the tokens they held are ended for good
+ * (endCompanyClientTokens); reactivating it lets them get new ones. Platform clients act
+ * on suspended companies, as operators do. The one rule the token endpoint
+ * (findLiveApiClient) and every /api/v1 request (useApiClient) hold to.
  */
 export const liveApiClient = (now: number) => (eb: ExpressionBuilder<Database, 'api_clients'>) =>
   eb.and([
@@ -330,6 +332,17 @@ export const liveApiClient = (now: number) => (eb: ExpressionBuilder<Database, '
       ),
     ]),
   ]);
+
+/**
+ * Ends every token a company's clients hold, in the transaction that suspends it
+ * (companies/suspension.ts). Ended, not held: a company is suspended when it is
+ * compromised, too, and a token an intruder got with a stolen secret must not work again
+ * on reactivation. The clients themselves stay; reactivated, they get new tokens.
+ */
+export async function endCompanyClientTokens(tx: Queryable, companyId: string): Promise<void> {
+  const clients = await tx.selectFrom('api_clients').select('client_id').where('company_id', '=', companyId).execute();
+  await revokeClientCredentials(tx, clients.map((client) => client.client_id));
+}
 
 /** The client the provider may issue tokens to: a live one (liveApiClient). */
 export async function findLiveApiClient(db: Queryable, clientId: string, now: number): Promise<ApiClientRow | undefined> {

@@ -1,7 +1,9 @@
 // Operators suspend a company (unpaid, compromised, leaving) and reactivate it. Suspending
-// ends every session and module token of its users, and revokes their emailed links, in
-// the same transaction; while suspended, its users cannot log in (the same answer as a
-// wrong password) and modules get no tokens for them. Reactivating brings none of it back.
+// ends every session and module token of its users, revokes their emailed links and ends
+// the tokens its API clients hold, in the same transaction; while suspended, its users
+// cannot log in (the same answer as a wrong password), modules get no tokens for them and
+// its API clients get none. Reactivating brings none of it back: the clients get new tokens.
+import { endCompanyClientTokens } from '../api-clients/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { assertThat } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
@@ -34,6 +36,9 @@ export async function setCompanySuspended(
       // they read, must not come back to life on reactivation. Masters resend invitations,
       // operators the welcome.
       await revokeLiveLinks(tx, { companyId }, deps.clock());
+      // Likewise an API token got with a stolen secret (the secret itself is the Master's
+      // to rotate).
+      await endCompanyClientTokens(tx, companyId);
     }
     await recordAudit(tx, deps.clock(), {
       companyId,

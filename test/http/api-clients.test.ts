@@ -118,7 +118,7 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
     assert.equal((await requestToken(server, client.clientId, clientSecret)).body.error, 'invalid_client');
   });
 
-  test("suspending a company stops its clients (live tokens and new ones) until it is reactivated; platform clients still reach it", async () => {
+  test("suspending a company stops its clients: the tokens they held for good, new ones until it is reactivated; platform clients still reach it", async () => {
     const gamma = await company(server, 'Gamma Suspended', 'gus');
     const { client, clientSecret } = await apiClient(server, { scopes: ['users:read', 'users:write', 'policy:write'], companyId: gamma.companyId });
     const live = await tokenFor(server, client.clientId, clientSecret);
@@ -145,8 +145,33 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
     // Operators still reach a suspended company, to read it and to reactivate it.
     assert.deepEqual(usernames((await callApi(server, usersOf(gamma.companyId), platform)).body), ['gus']);
     assert.equal((await act('POST', `/api/v1/companies/${gamma.companyId}/reactivate`, platform)).status, 200);
-    assert.equal((await callApi(server, usersOf(gamma.companyId), live)).status, 200, 'the token it held works again');
-    assert.equal((await requestToken(server, client.clientId, clientSecret)).status, 200);
+    // Ended, not held: a token an intruder got before the suspension does not come back.
+    const held = await callApi(server, usersOf(gamma.companyId), live);
+    assert.equal(held.status, 401, 'the token it held stays ended');
+    assert.equal(held.body.code, 'api.invalid_token');
+    const fresh = await tokenFor(server, client.clientId, clientSecret);
+    assert.equal((await callApi(server, usersOf(gamma.companyId), fresh)).status, 200, 'the client gets a new token');
+  });
+
+  test("suspended from the operators' console, a company's clients lose the tokens they held; other clients keep theirs", async () => {
+    const operator = await theOperator();
+    const delta = await company(server, 'Delta Suspended', 'dora');
+    const own = await apiClient(server, { scopes: ['users:read'], companyId: delta.companyId });
+    const held = await tokenFor(server, own.client.clientId, own.clientSecret);
+    const neighbour = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
+    const neighbourToken = await tokenFor(server, neighbour.client.clientId, neighbour.clientSecret);
+    const operations = await apiClient(server, { name: 'Operations', scopes: ['users:read'], companyId: null });
+    const platformToken = await tokenFor(server, operations.client.clientId, operations.clientSecret);
+    for (const change of ['suspend', 'reactivate']) {
+      const answer = await operator.agent.post(`/api/operator/companies/${delta.companyId}/${change}`);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    }
+    const after = await callApi(server, usersOf(delta.companyId), held);
+    assert.equal(after.status, 401, JSON.stringify(after.body));
+    assert.equal(after.body.code, 'api.invalid_token');
+    assert.equal((await callApi(server, usersOf(delta.companyId), await tokenFor(server, own.client.clientId, own.clientSecret))).status, 200);
+    assert.equal((await callApi(server, usersOf(alpha.companyId), neighbourToken)).status, 200, "another company's client keeps its token");
+    assert.equal((await callApi(server, usersOf(delta.companyId), platformToken)).status, 200, 'a platform client keeps its token');
   });
 
   test('the platform company (the operators) is out of every API client\'s reach, and no client can be made for it', async () => {

@@ -5,5 +5,5 @@ export { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-inte
 export { handOver } from './resume-handover.ts';
 export { providerRouteKey } from './route-key.ts';
 export { createOidcService, type OidcService } from './service.ts';
-export { revokeAccountTokens } from './revoke.ts';
+export { revokeAccountTokens, revokeClientCredentials } from './revoke.ts';
 export { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';

@@ -1,8 +1,10 @@
-// Ends everything the provider holds for one user: provider sessions, grants, codes,
-// access and refresh tokens, including any made before grants were bound to sessions.
-// Part of ending everything of one user (../backchannel/end-access.ts).
+// Ends what the provider holds: everything of one user (provider sessions, grants, codes,
+// access and refresh tokens, including any made before grants were bound to sessions),
+// part of ending everything of one user (../backchannel/end-access.ts); and the
+// client-credentials tokens of some clients (a suspended company's API clients).
 import type { Queryable } from '../../storage/index.ts';
 import { accountIdOf } from './account.ts';
+import { payloadField } from './token-reads.ts';
 
 export async function revokeAccountTokens(db: Queryable, companyId: string, userId: string): Promise<void> {
   const accountId = accountIdOf(companyId, userId);
@@ -20,4 +22,18 @@ export async function revokeAccountTokens(db: Queryable, companyId: string, user
       eb.or([eb('account_id', '=', accountId), ...(grantIds.length > 0 ? [eb('grant_id', 'in', grantIds)] : [])]),
     )
     .execute();
+}
+
+/**
+ * Every client-credentials token issued to these clients, gone from the store: the
+ * api-client guard finds none of them again. The client id is only in the payload.
+ */
+export async function revokeClientCredentials(db: Queryable, clientIds: readonly string[]): Promise<void> {
+  if (clientIds.length === 0) return;
+  const issuedToThem = db
+    .selectFrom('oidc_records as token')
+    .select('token.id')
+    .where('token.model', '=', 'ClientCredentials')
+    .where(payloadField(db, 'clientId'), 'in', clientIds);
+  await db.deleteFrom('oidc_records').where('model', '=', 'ClientCredentials').where('id', 'in', issuedToThem).execute();
 }

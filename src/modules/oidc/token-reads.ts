@@ -32,8 +32,8 @@ export const introspectedKey = (tokenId: string) => `introspected-token:${tokenI
 export const tokenKey = (model: string, tokenId: string) => `token:${model}:${tokenId}`;
 export const accountKey = (companyId: string, userId: string, clientId: string) => `account:${companyId}.${userId}:${clientId}`;
 
-/** A field of the token's JSON payload, in the dialect's own words. */
-function payloadField(db: Queryable, field: 'sessionUid' | 'clientId') {
+/** A field of the JSON payload of a record read as `token`, in the dialect's own words. */
+export function payloadField(db: Queryable, field: 'sessionUid' | 'clientId') {
   return db.getExecutor().adapter instanceof PostgresAdapter
     ? sql<string>`(${sql.ref('token.payload')}::json ->> ${sql.lit(field)})`
     : sql<string>`json_extract(${sql.ref('token.payload')}, ${sql.lit(`$.${field}`)})`;
