@@ -8,7 +8,10 @@ import { name } from './fields.ts';
 /** How many modules one request may name (more than any company is granted). */
 export const MAX_GROUP_MODULES = 200;
 
-export const groupNameBody = z.object({ name: name('Group name', 100) });
+/** How long a group's name may be, saved; as typed, typedLimit of it (fields.ts). */
+export const GROUP_NAME_MAX = 100;
+
+export const groupNameBody = z.object({ name: name('Group name', GROUP_NAME_MAX) });
 export const groupMemberBody = z.object({ userId: z.uuid({ error: 'Choose a user of your company.' }) });
 export const groupModulesBody = z.object({
   moduleIds: z

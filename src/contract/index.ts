@@ -8,6 +8,6 @@ export type * from './types.ts';
 export { API_SCOPES, PLATFORM_ONLY_API_SCOPES, type ApiScope } from './api-v1.ts';
 export { companyApiClientBody, MAX_API_CLIENT_EXPIRY_DAYS } from './api-clients.ts';
 // Groups: the form rules the console shares with the server.
-export { groupNameBody, MAX_GROUP_MODULES } from './groups.ts';
+export { GROUP_NAME_MAX, groupNameBody, MAX_GROUP_MODULES } from './groups.ts';
 // Single sign-on: the modes and the provider form's rules.
 export { SSO_MODES, ssoProviderBody } from './sso.ts';

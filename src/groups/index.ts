@@ -3,4 +3,4 @@
 // capability's (src/modules/access.ts), so the provider asks no one else.
 export { addGroupMember, createGroup, deleteGroup, removeGroupMember, renameGroup, setGroupModules } from './admin.ts';
 export { listGroups, type GroupSummary } from './store.ts';
-export { replaceMembershipsByGroupNames, type MembershipSync } from './sync.ts';
+export { MAX_CLAIMED_GROUP_NAMES, replaceMembershipsByGroupNames, type MembershipSync } from './sync.ts';

@@ -1,9 +1,13 @@
 // Membership from an identity provider's group claim (single sign-on): at each sign-in
 // the user's groups become the company's groups the claim names. Names are matched as
 // group names are everywhere (case, spacing and look-alikes folded); a name the company
-// has no group for is ignored: the provider never creates groups. Runs in the caller's
-// transaction (the sign-in's), ends any module access the user loses, and audits a change.
+// has no group for is ignored (the provider never creates groups), as is one longer than
+// a group name may be typed or past the first MAX_CLAIMED_GROUP_NAMES. Runs in the
+// caller's transaction (the sign-in's), ends any module access the user loses, and audits
+// a change.
 import { recordAudit } from '../audit/index.ts';
+import { typedLimit } from '../contract/fields.ts';
+import { GROUP_NAME_MAX } from '../contract/groups.ts';
 import { endLostModuleAccess, lockAccessDecisions } from '../modules/index.ts';
 import { caseKey, nameKey } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
@@ -12,6 +16,32 @@ export interface MembershipSync {
   /** Names of the groups the user joined, and left. */
   added: string[];
   removed: string[];
+}
+
+/**
+ * How many of a claim's names are matched, in the claim's order. Each is keyed per
+ * character, folding look-alikes, and the claim is the provider's to fill up to its
+ * answer's limit (1 MiB, src/shared/outbound-fetch.ts): any Master may add a provider they
+ * run, and 40,000 names once took seconds of the event loop that every company shares,
+ * and passed the engines' bound-parameter limits. Providers send far fewer (Entra ID
+ * switches to an overage claim past 200 groups, Okta sends at most 100); a name past this
+ * many is ignored, as a name the company has no group for is.
+ */
+export const MAX_CLAIMED_GROUP_NAMES = 1000;
+
+/**
+ * The claim's names worth keying, each once: a name longer than a Master may type for a
+ * group (typedLimit of GROUP_NAME_MAX, refused there before anything reads it) is no
+ * group's name, and is skipped unread.
+ */
+function groupNameCandidates(names: readonly string[]): string[] {
+  const longest = typedLimit(GROUP_NAME_MAX);
+  const candidates = new Set<string>();
+  for (const name of names) {
+    if (candidates.size === MAX_CLAIMED_GROUP_NAMES) break;
+    if (name.length <= longest) candidates.add(name);
+  }
+  return [...candidates];
 }
 
 /**
@@ -33,8 +63,9 @@ export async function replaceMembershipsByGroupNames(
   userId: string,
   names: readonly string[],
 ): Promise<MembershipSync> {
-  const keys = [...new Set(names.map((n) => nameKey(n)).filter((k) => k !== ''))];
-  const caseKeys = [...new Set(names.map((n) => caseKey(n)).filter((k) => k !== ''))];
+  const candidates = groupNameCandidates(names);
+  const keys = [...new Set(candidates.map((n) => nameKey(n)).filter((k) => k !== ''))];
+  const caseKeys = [...new Set(candidates.map((n) => caseKey(n)).filter((k) => k !== ''))];
   const user = await db.selectFrom('users').select(['id', 'username']).where('company_id', '=', companyId).where('id', '=', userId).executeTakeFirst();
   if (!user) return { added: [], removed: [] };
   const [named, current] = await Promise.all([
