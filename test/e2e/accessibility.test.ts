@@ -269,7 +269,7 @@ async function walkEveryPage(walk: Walk) {
   await page.waitForControl('Create API Client');
   await check('company admin: New API Client dialog');
   await page.fill('Name', 'PSA sync');
-  await page.clickText('users:read');
+  await page.check('users:read');
   await page.click('Create API Client');
   // Handing out a secret asks for proof first: the password and a code of a later step.
   await page.waitForText('Its secret acts with the scopes you chose');
@@ -408,7 +408,7 @@ async function enroll(page: BrowserPage, check?: (name: string) => Promise<void>
   await page.click('Next');
   await page.waitForText('Your authenticator app is configured.');
   await check?.('enrollment: Success dialog with recovery codes');
-  await page.clickText(SAVED_RECOVERY_CODES);
+  await page.check(SAVED_RECOVERY_CODES);
   await page.waitForControl('Done');
   await page.click('Done');
   await page.waitForPath('/');

@@ -70,7 +70,7 @@ async function manageApiClient(server: TestServer, company: SignedInCompany, enr
   const dialog = await page.text();
   assert.ok(dialog.includes('users:write') && !dialog.includes('companies:read'), 'a Master is offered company scopes only');
   await page.fill('Name', CLIENT_NAME);
-  await page.clickText('users:read');
+  await page.check('users:read');
   await shot('new-api-client');
   await page.click('Create API Client');
   // Confirm it is you: the password and a code of a later step than the login's.

@@ -129,7 +129,7 @@ async function invite(server: TestServer, company: SignedInCompany, enrolledStep
   assert.equal(codes.size, 10, `ten distinct recovery codes are shown (saw ${[...codes].join(', ')})`);
   await shot('user-success-recovery-codes');
   await page.click('Download');
-  await page.clickText('I have saved my recovery codes');
+  await page.check('I have saved my recovery codes');
   await page.waitForControl('Done');
   await shot('user-success-saved');
   await page.click('Done');

@@ -118,7 +118,7 @@ describe('a first login with a passkey, and a policy that requires one (chromium
       const codes = (await page.text()).match(/\b[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{2}\b/g) ?? [];
       assert.equal(new Set(codes).size, 10, 'ten recovery codes, shown once');
       await page.screenshot(`${SCREENSHOTS}enroll-with-passkey.png`);
-      await page.clickText('I have saved my recovery codes');
+      await page.check('I have saved my recovery codes');
       await page.click('Done');
       await page.waitForPath('/');
       const enrolled = (await tab.evaluate(() => fetch('/api/me').then((r) => r.json()))) as SignedInAnswer;

@@ -1,5 +1,5 @@
 // What the browser tests need besides the browser: reading a QR code off a screenshot
-// (like a phone would), TOTP codes taken well inside their 30-second step, and clean-up.
+// (like a phone would), TOTP codes of a step the server accepts, and clean-up.
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -30,8 +30,6 @@ export function screenshots(page: BrowserPage, folder: string): Shot {
 export const JOURNEY_TIMEOUT_MS = 600_000;
 
 const STEP_MS = 30_000;
-/** A code is typed and sent within a second or two; this keeps it clear of the step's end. */
-const MARGIN_MS = 3_000;
 
 // jsqr is CommonJS: Node hands over module.exports, which also carries `default`.
 const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as (
@@ -62,17 +60,20 @@ export async function readQrFromScreen(page: BrowserPage, image: string, shoot: 
 export const totpStep = (unixMs: number) => Math.floor(unixMs / STEP_MS);
 
 /**
- * The current code for `secret`, from a step no earlier than `notBeforeStep` and with at
- * least 3 s left in it: waits for the next step otherwise. Real time, like the phone.
+ * A code for `secret` from a step no earlier than `notBeforeStep`, as a phone shows it: the
+ * current step's or, when that one is used up, the next step's, as a phone whose clock runs
+ * up to a step ahead shows it. The server accepts a step either side of its own, so either
+ * code stays good for a whole step at least: no margin to keep. Waits (real time) only
+ * for a step two or more ahead, when three codes are wanted within one step.
  */
 export async function freshCode(secret: string, notBeforeStep = 0): Promise<{ code: string; step: number; waitedMs: number }> {
   const started = Date.now();
   for (;;) {
     const now = Date.now();
-    const step = totpStep(now);
-    const left = (step + 1) * STEP_MS - now;
-    if (step >= notBeforeStep && left > MARGIN_MS) return { code: totpAt(secret, now), step, waitedMs: now - started };
-    await sleep(left + 250);
+    const current = totpStep(now);
+    const step = Math.max(notBeforeStep, current);
+    if (step <= current + 1) return { code: totpAt(secret, step * STEP_MS), step, waitedMs: now - started };
+    await sleep((current + 1) * STEP_MS - now + 250);
   }
 }
 

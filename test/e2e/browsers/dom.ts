@@ -158,6 +158,17 @@ export function selectAllInPage(selector: string): boolean {
   return true;
 }
 
+/**
+ * Whether the checkbox of the label reading `text` is checked; null while there is no such
+ * label with a control.
+ */
+export function checkedInPage(text: string): boolean | null {
+  const norm = (value: string | null | undefined) => (value ?? '').replace(/\s+/g, ' ').trim();
+  const label = [...(globalThis as any).document.querySelectorAll('label')].find((el: any) => norm(el.textContent) === norm(text));
+  const control = label?.control;
+  return control ? Boolean(control.checked) : null;
+}
+
 /** What the user reads: the page's rendered text (CSS text-transform applied). */
 export function textInPage(): string {
   return String((globalThis as any).document.body?.innerText ?? '');

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   blockPopupsInPage,
+  checkedInPage,
   locateInPage,
   MARK_ATTRIBUTE,
   nextPaintInPage,
@@ -94,6 +95,18 @@ export class DriverPage implements BrowserPage {
 
   async clickText(text: string) {
     await this.#driver.click(await this.#locate({ by: 'text', text }));
+  }
+
+  async check(label: string) {
+    // Like fill: the click counts once the page shows it. A click that reached the page
+    // while a dialog settled (seen in WebKit) left the box unchecked; it is clicked again.
+    let seen: boolean | null = null;
+    await this.#poll(`the checkbox "${label}" to be checked`, ACTION_TIMEOUT_MS, async () => {
+      seen = await this.#driver.evaluate(checkedInPage, label);
+      if (seen === true) return true;
+      if (seen === false) await this.clickText(label);
+      return undefined;
+    }, () => (seen === null ? 'no such checkbox' : 'it is not checked'));
   }
 
   text() {

@@ -35,6 +35,8 @@ export interface BrowserPage {
   waitForControl(name: string, role?: Role): Promise<void>;
   /** Clicks the innermost element whose visible text is exactly `text`. */
   clickText(text: string): Promise<void>;
+  /** Clicks the label `label` until its checkbox shows checked (a checked one is left alone). */
+  check(label: string): Promise<void>;
   /** The page's rendered text. */
   text(): Promise<string>;
   /** Waits until the page's text contains `text` (or matches it); returns the page's text. */
