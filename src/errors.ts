@@ -74,6 +74,10 @@ const registry = {
     status: 429,
     message: 'Too many changes to your profile in the last hour. Try again later.',
   },
+  'admin.rate_limited': {
+    status: 429,
+    message: 'Too many changes from your account in the last few minutes. Wait a few minutes, then try again.',
+  },
   'email.rate_limited': {
     status: 429,
     message: 'Too many email change requests in the last hour. Use a link already sent, or try again later.',

@@ -4,7 +4,7 @@
 import { newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { isUniqueViolation, type Queryable, type RateCap } from '../storage/index.ts';
-import { spendRateSlot } from '../storage/rate-caps.ts';
+import { spendRateSlot } from '../storage/index.ts';
 import type { AccountRequestsTable } from '../storage/schema.ts';
 import { caseKey, nameKey, tidyName } from '../shared/text.ts';
 import { assertCompanyName, companyNameTaken } from './store.ts';

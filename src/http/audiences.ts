@@ -10,11 +10,13 @@
 // minutes (src/sessions recentlyProved; POST /api/me/reauth), else 403 reauth.required
 // before the handler runs: a borrowed cookie alone cannot make it. Checked here, once,
 // for every session route; test/http/sensitive-routes.test.ts makes every new
-// state-changing route say whether it is sensitive.
+// state-changing route say whether it is sensitive. A Master's or an operator's changes
+// are counted per user here too (spendAdminChange, src/shared/signed-in-writes.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { GatehouseError } from '../errors.ts';
 import { recentlyProved, type SignedIn } from '../sessions/index.ts';
+import { spendAdminChange } from '../shared/signed-in-writes.ts';
 import type { HttpContext } from './context.ts';
 import { requireSignedIn } from './guards.ts';
 
@@ -39,6 +41,9 @@ export type Audience = 'public' | 'user' | 'master' | 'operator';
 /** A Fastify instance whose routes take zod schemas (types flow from them to handlers). */
 export type RouteApp = ReturnType<typeof typed>;
 const typed = (app: FastifyInstance) => app.withTypeProvider<ZodTypeProvider>();
+
+/** Methods that change nothing: every other method on a Master's or an operator's route is a change, and counted (spendAdminChange). */
+const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const SENSITIVE_NOTE = 'Sensitive: the session must have proved it is its user in the last 10 minutes (POST /api/me/reauth), else 403 reauth.required.';
 
@@ -96,6 +101,7 @@ export function forAudience(
       // only), before the handler reads or changes anything.
       scope.addHook('preHandler', async (request) => {
         if (isSensitive(request) && !recentlyProved(signedInOf(request), deps.clock())) throw new GatehouseError('reauth.required');
+        if (audience !== 'user' && !READS.has(request.method)) await spendAdminChange(deps.db, signedInOf(request).userId, deps.clock());
       });
     }
     routes(typed(scope));

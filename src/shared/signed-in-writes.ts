@@ -12,9 +12,14 @@
 //   writes nothing (profile.ts callers) and takes no slot.
 // - A refusal past its cap is answered as before, only not recorded: one
 //   `audit.refusals_dropped` per window says that more went unrecorded (recordUnderCap).
+// - A Master's or an operator's changes (every state-changing route of those audiences:
+//   a group renamed, a user unlocked, a request approved) are each a row or an audit event
+//   at request speed, in a database every company shares: past the cap, `429
+//   admin.rate_limited` before the handler reads anything (src/http/audiences.ts). API
+//   clients have their own rate (GATEHOUSE_API_RATE_LIMIT).
 import { recordUnderCap, type AuditEvent } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
-import { takeRateSlot, type Queryable, type RateCap } from '../storage/index.ts';
+import { spendRateSlot, takeRateSlot, type Queryable, type RateCap } from '../storage/index.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -23,6 +28,8 @@ export const SIGNED_IN_WRITE_CAPS = {
   profileEdits: { limit: 30, windowMs: 60 * MINUTE_MS },
   /** Audit events of one's own refused proofs in My Settings (reauth.failed, totp.reset_refused). */
   refusalEvents: { limit: 50, windowMs: 10 * MINUTE_MS },
+  /** A Master's or an operator's changes, whatever they change: one every two seconds, kept up for ten minutes. */
+  adminChanges: { limit: 300, windowMs: 10 * MINUTE_MS },
 } as const satisfies Record<string, Omit<RateCap, 'key'>>;
 
 export type SignedInWrite = keyof typeof SIGNED_IN_WRITE_CAPS;
@@ -39,4 +46,12 @@ export async function requireProfileEdit(tx: Queryable, userId: string, now: num
 /** recordAudit for a refusal of a signed-in user's own request, counted per user (the event's actor). */
 export function recordUserRefusal(db: Queryable, now: number, event: AuditEvent & { actorId: string }): Promise<void> {
   return recordUnderCap(db, now, event, signedInWriteCap('refusalEvents', event.actorId), event.actorId);
+}
+
+/**
+ * One of a Master's or an operator's changes, spent on its own before the change runs, so
+ * that a refused change counts too; past the cap, 429.
+ */
+export async function spendAdminChange(db: Queryable, userId: string, now: number): Promise<void> {
+  if (!(await spendRateSlot(db, signedInWriteCap('adminChanges', userId), now))) throw new GatehouseError('admin.rate_limited');
 }

@@ -10,7 +10,7 @@ import type { Database } from './schema.ts';
 
 export type { Database } from './schema.ts';
 export { rowInsertedIf } from './row-inserted-if.ts';
-export { takeRateSlot, type RateCap } from './rate-caps.ts';
+export { spendRateSlot, takeRateSlot, type RateCap } from './rate-caps.ts';
 export type { Durability } from './sqlite.ts';
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
