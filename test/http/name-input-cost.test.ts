@@ -14,26 +14,12 @@ import { after, before, describe, test } from 'node:test';
 import { apiClient, tokenFor, sendApi } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { charactersNormalized } from '../helpers/normalized-characters.ts';
 
 /** "ﷺ" is one character typed, 18 saved: the costliest text per byte a request can carry. */
 const LIGATURE = '\uFDFA';
 /** Characters normalized while a bulk invitation is handled: its 256 KiB file read about four times over. */
 const BOUND = 4 * 256 * 1024;
-
-/** The characters String.prototype.normalize reads while `send` runs (the server runs in this process). */
-async function charactersNormalized<T>(send: () => Promise<T>): Promise<{ answer: T; read: number }> {
-  const original = String.prototype.normalize;
-  let read = 0;
-  String.prototype.normalize = function (this: string, form?: string) {
-    read += this.length;
-    return original.call(this, form);
-  };
-  try {
-    return { answer: await send(), read };
-  } finally {
-    String.prototype.normalize = original;
-  }
-}
 
 /** A CSV file near the 256 KiB limit: one row whose `column` is all ligatures. */
 function fileWithLongCell(column: 'username' | 'displayname'): string {

@@ -16,25 +16,11 @@ import { MAX_CLAIMED_GROUP_NAMES } from '../../src/groups/index.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startForgingOidcIdp, type ForgingOidcIdp, type Forgery } from '../helpers/forging-oidc-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { charactersNormalized } from '../helpers/normalized-characters.ts';
 
 const KIB = 1024;
 /** Far more characters than an ordinary sign-in normalizes, far fewer than one long name keyed. */
 const BOUND = 64 * KIB;
-
-/** The characters String.prototype.normalize reads while `send` runs (the server runs in this process). */
-async function charactersNormalized<T>(send: () => Promise<T>): Promise<{ answer: T; read: number }> {
-  const original = String.prototype.normalize;
-  let read = 0;
-  String.prototype.normalize = function (this: string, form?: string) {
-    read += this.length;
-    return original.call(this, form);
-  };
-  try {
-    return { answer: await send(), read };
-  } finally {
-    String.prototype.normalize = original;
-  }
-}
 
 for (const engine of await enginesUnderTest()) describe(`a provider's group claim of any size signs in (${engine})`, () => {
   let server: TestServer;
