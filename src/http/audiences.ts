@@ -18,7 +18,7 @@ import { GatehouseError } from '../errors.ts';
 import { recentlyProved, type SignedIn } from '../sessions/index.ts';
 import { spendAdminChange } from '../shared/signed-in-writes.ts';
 import type { HttpContext } from './context.ts';
-import { requireSignedIn } from './guards.ts';
+import { requireSignedIn, SAFE_METHODS } from './guards.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -41,9 +41,6 @@ export type Audience = 'public' | 'user' | 'master' | 'operator';
 /** A Fastify instance whose routes take zod schemas (types flow from them to handlers). */
 export type RouteApp = ReturnType<typeof typed>;
 const typed = (app: FastifyInstance) => app.withTypeProvider<ZodTypeProvider>();
-
-/** Methods that change nothing: every other method on a Master's or an operator's route is a change, and counted (spendAdminChange). */
-const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const SENSITIVE_NOTE = 'Sensitive: the session must have proved it is its user in the last 10 minutes (POST /api/me/reauth), else 403 reauth.required.';
 
@@ -101,7 +98,8 @@ export function forAudience(
       // only), before the handler reads or changes anything.
       scope.addHook('preHandler', async (request) => {
         if (isSensitive(request) && !recentlyProved(signedInOf(request), deps.clock())) throw new GatehouseError('reauth.required');
-        if (audience !== 'user' && !READS.has(request.method)) await spendAdminChange(deps.db, signedInOf(request).userId, deps.clock());
+        // Any method but a safe one (GET, HEAD, OPTIONS) on a Master's or an operator's route is a change, and counted.
+        if (audience !== 'user' && !SAFE_METHODS.has(request.method)) await spendAdminChange(deps.db, signedInOf(request).userId, deps.clock());
       });
     }
     routes(typed(scope));

@@ -54,14 +54,3 @@ export async function requireSignedIn(
   }
   return signedIn;
 }
-
-export async function requireOperator(
-  deps: CoreDeps,
-  cookies: CookieNames,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<SignedIn> {
-  const signedIn = await requireSignedIn(deps, cookies, request, reply);
-  if (!signedIn.isOperator) throw new GatehouseError('auth.forbidden');
-  return signedIn;
-}

@@ -18,12 +18,10 @@ const { limit, windowMs } = SIGNED_IN_WRITE_CAPS.adminChanges;
 
 for (const engine of await enginesUnderTest()) describe(`a Master's or an operator's changes are capped per user (${engine})`, () => {
   let server: TestServer;
-  let operator: Awaited<ReturnType<typeof signedInOperator>>;
   let tenants: ReturnType<typeof tenantFactory>;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = await signedInOperator(server);
-    tenants = tenantFactory(server, operator, { namePrefix: 'Capped Co', emailDomain: 'capped.test' });
+    tenants = tenantFactory(server, await signedInOperator(server), { namePrefix: 'Capped Co', emailDomain: 'capped.test' });
   });
   after(() => server.close());
 
@@ -75,14 +73,15 @@ for (const engine of await enginesUnderTest()) describe(`a Master's or an operat
   test('an operator: refused changes count too, and past the cap a change that would work is refused', async () => {
     server.clock.advance(windowMs); // a window of the operator's own: the approvals above are in an earlier one
     const company = await tenants.approved(); // the approval is the operator's first change in it
+    const operator = await tenants.operatorAgent();
     for (let i = 1; i < limit; i++) {
-      const missing = await operator.agent.post(`/api/operator/requests/${randomUUID()}/reject`, { reason: 'No such request' });
+      const missing = await operator.post(`/api/operator/requests/${randomUUID()}/reject`, { reason: 'No such request' });
       assert.equal(missing.status, 404, `change ${i + 1}: ${JSON.stringify(missing.body)}`);
     }
-    const refused = await operator.agent.post(`/api/operator/companies/${company.companyId}/suspend`, {});
+    const refused = await operator.post(`/api/operator/companies/${company.companyId}/suspend`, {});
     assert.equal(refused.status, 429, JSON.stringify(refused.body));
     assert.equal(refused.body.error.code, 'admin.rate_limited');
-    const companies = await operator.agent.get('/api/operator/companies');
+    const companies = await operator.get('/api/operator/companies');
     assert.equal(companies.status, 200);
     const status = companies.body.companies.find((c: { id: string }) => c.id === company.companyId)?.status;
     assert.equal(status, 'active', 'not suspended');
