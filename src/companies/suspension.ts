@@ -2,7 +2,8 @@
 // ends every session and module token of its users, revokes their emailed links and ends
 // the tokens its API clients hold, in the same transaction; while suspended, its users
 // cannot log in (the same answer as a wrong password), modules get no tokens for them and
-// its API clients get none. Reactivating brings none of it back: the clients get new tokens.
+// its API clients get none. Reactivating brings none of it back: the clients get new tokens,
+// and a token stored late by a request in flight during the suspension is ended then.
 import { endCompanyClientTokens } from '../api-clients/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { assertThat } from '../errors.ts';
@@ -38,6 +39,13 @@ export async function setCompanySuspended(
       await revokeLiveLinks(tx, { companyId }, deps.clock());
       // Likewise an API token got with a stolen secret (the secret itself is the Master's
       // to rotate).
+      await endCompanyClientTokens(tx, companyId);
+    } else {
+      // Again on reactivation: a token request reads its client, then stores its token, and
+      // one that read the client just before the suspension committed stores its token
+      // just after the delete above. The guard refuses it while the company is suspended;
+      // this ends it before the company is active again. None is legitimate: a suspended
+      // company's clients are issued nothing.
       await endCompanyClientTokens(tx, companyId);
     }
     await recordAudit(tx, deps.clock(), {

@@ -153,6 +153,32 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
     assert.equal((await callApi(server, usersOf(gamma.companyId), fresh)).status, 200, 'the client gets a new token');
   });
 
+  test('a token stored while the suspension committed (its request in flight) does not work after reactivation', async () => {
+    const { db } = server.gatehouse.deps;
+    const epsilon = await company(server, 'Epsilon Racing', 'eve');
+    const { client, clientSecret } = await apiClient(server, { scopes: ['users:read'], companyId: epsilon.companyId });
+    const operations = await apiClient(server, { name: 'Operations', scopes: ['companies:write'], companyId: null });
+    const platform = await tokenFor(server, operations.client.clientId, operations.clientSecret);
+    const token = await tokenFor(server, client.clientId, clientSecret);
+    // The row a token request writes. One that read the client just before the suspension
+    // committed writes it just after the suspension's delete: the same row, back.
+    const stored = await db
+      .selectFrom('oidc_records')
+      .select(['model', 'id', 'payload', 'grant_id', 'user_code', 'uid', 'expires_at', 'consumed_at'])
+      .where('model', '=', 'ClientCredentials')
+      .where('payload', 'like', `%${client.clientId}%`)
+      .execute();
+    assert.equal(stored.length, 1);
+    assert.equal((await sendApi(server, 'POST', `/api/v1/companies/${epsilon.companyId}/suspend`, platform)).status, 200);
+    await db.insertInto('oidc_records').values(stored).execute();
+    assert.equal((await callApi(server, usersOf(epsilon.companyId), token)).status, 401, 'refused while suspended');
+    assert.equal((await sendApi(server, 'POST', `/api/v1/companies/${epsilon.companyId}/reactivate`, platform)).status, 200);
+    const afterwards = await callApi(server, usersOf(epsilon.companyId), token);
+    assert.equal(afterwards.status, 401, 'the late token is ended with the others');
+    assert.equal(afterwards.body.code, 'api.invalid_token');
+    assert.equal((await callApi(server, usersOf(epsilon.companyId), await tokenFor(server, client.clientId, clientSecret))).status, 200);
+  });
+
   test("suspended from the operators' console, a company's clients lose the tokens they held; other clients keep theirs", async () => {
     const operator = await theOperator();
     const delta = await company(server, 'Delta Suspended', 'dora');
