@@ -340,8 +340,7 @@ export const liveApiClient = (now: number) => (eb: ExpressionBuilder<Database, '
  * on reactivation. The clients themselves stay; reactivated, they get new tokens.
  */
 export async function endCompanyClientTokens(tx: Queryable, companyId: string): Promise<void> {
-  const clients = await tx.selectFrom('api_clients').select('client_id').where('company_id', '=', companyId).execute();
-  await revokeClientCredentials(tx, clients.map((client) => client.client_id));
+  await revokeClientCredentials(tx, tx.selectFrom('api_clients').select('client_id').where('company_id', '=', companyId));
 }
 
 /** The client the provider may issue tokens to: a live one (liveApiClient). */

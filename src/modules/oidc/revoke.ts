@@ -2,7 +2,9 @@
 // access and refresh tokens, including any made before grants were bound to sessions),
 // part of ending everything of one user (../backchannel/end-access.ts); and the
 // client-credentials tokens of some clients (a suspended company's API clients).
+import type { SelectQueryBuilder } from 'kysely';
 import type { Queryable } from '../../storage/index.ts';
+import type { Database } from '../../storage/schema.ts';
 import { accountIdOf } from './account.ts';
 import { payloadField } from './token-reads.ts';
 
@@ -26,10 +28,11 @@ export async function revokeAccountTokens(db: Queryable, companyId: string, user
 
 /**
  * Every client-credentials token issued to these clients, gone from the store: the
- * api-client guard finds none of them again. The client id is only in the payload.
+ * api-client guard finds none of them again. The client id is only in the payload. The
+ * clients: a list of ids, or a query selecting them (one statement for all).
  */
-export async function revokeClientCredentials(db: Queryable, clientIds: readonly string[]): Promise<void> {
-  if (clientIds.length === 0) return;
+export async function revokeClientCredentials(db: Queryable, clientIds: readonly string[] | SelectQueryBuilder<Database, keyof Database, { client_id: string }>): Promise<void> {
+  if (Array.isArray(clientIds) && clientIds.length === 0) return;
   const issuedToThem = db
     .selectFrom('oidc_records as token')
     .select('token.id')
