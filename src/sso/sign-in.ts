@@ -226,6 +226,27 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
   return { ...existing, ...newEmail, ...changes };
 }
 
+/**
+ * The provider that vouched is the provider as it stands: still switched on, and not
+ * changed since its settings were read to check the answer. An OpenID Connect answer is
+ * checked after a round trip to the provider (the code redeemed), a SAML one after its
+ * signature; a Master who switches the provider off meanwhile (its key leaked, another one
+ * chosen) must not see it sign someone in afterwards. The row is locked (a write that
+ * changes nothing): on PostgreSQL a switch-off, an edit or a removal then either commits
+ * before (and this finds it) or waits for this sign-in, as if it came first.
+ */
+async function providerStillStands(tx: Queryable, provider: ProviderRow): Promise<boolean> {
+  const held = await tx
+    .updateTable('sso_providers')
+    .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+    .where('company_id', '=', provider.company_id)
+    .where('id', '=', provider.id)
+    .where('enabled', '=', 1)
+    .where('updated_at', '=', provider.updated_at)
+    .executeTakeFirst();
+  return Number(held.numUpdatedRows) === 1;
+}
+
 /** Takes the request and acts on the verified identity, in one transaction. */
 async function vouch(
   deps: CoreDeps,
@@ -257,6 +278,7 @@ async function vouch(
   const outcome = await deps.db.transaction().execute(async (tx) => {
     if (!(await take(tx))) return 'the request was already answered or has expired';
     if (assertion && !(await rememberAssertion(tx, provider.id, assertion.id, assertion.expiresAt))) return 'the assertion was replayed';
+    if (!(await providerStillStands(tx, provider))) return 'the provider was switched off or changed while it answered';
     const company = await tx.selectFrom('companies').select('status').where('id', '=', provider.company_id).executeTakeFirst();
     if (company?.status !== 'active') return 'the company is suspended';
     const user = await provisionUser(tx, deps, provider, claims, meta);

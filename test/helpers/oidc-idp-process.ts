@@ -1,7 +1,10 @@
 // A company's OpenID Connect identity provider for tests: node oidc-provider (the
 // certified engine), run in a process of its own by test/helpers/oidc-idp.ts. Its sign-in
 // page is replaced by a test hook: whoever the test named last (POST /test/next-user)
-// signs in at once, with the amr and acr the test chose. Configured by environment:
+// signs in at once, with the amr and acr the test chose. POST /test/hold-token holds the
+// next token request until POST /test/release-token (GET /test/token-held says whether one
+// is held), so a test can change Gatehouse while a callback waits on the provider.
+// Configured by environment:
 // IDP_PORT, IDP_CLIENT_ID, IDP_CLIENT_SECRET, IDP_REDIRECT_URI.
 import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
@@ -31,8 +34,29 @@ const provider = new Provider(issuer, {
 });
 
 const callback = provider.callback();
+let holdingToken = false;
+let heldToken: { release: () => void } | undefined;
 createServer(async (req, res) => {
   try {
+    if (req.method === 'POST' && req.url === '/test/hold-token') {
+      holdingToken = true;
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/test/token-held') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(heldToken !== undefined));
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/test/release-token') {
+      heldToken?.release();
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/token' && holdingToken) {
+      holdingToken = false;
+      await new Promise<void>((release) => (heldToken = { release }));
+      heldToken = undefined;
+    }
     if (req.method === 'POST' && req.url === '/test/next-user') {
       let body = '';
       for await (const chunk of req) body += chunk;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserCookies } from './cookie-jar.ts';
 import { freePort } from './net.ts';
+import { until } from './until.ts';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'oidc-idp-process.ts');
 
@@ -16,6 +17,8 @@ export interface TestOidcIdp {
   nextUser(person: { sub: string; claims?: Record<string, unknown>; amr?: string[]; acr?: string }): Promise<void>;
   /** Follows the provider's redirects from `url` until they leave it; the address they leave to. */
   signIn(url: string): Promise<string>;
+  /** Holds the next token request (a callback redeeming its code) until the returned release is called; resolves once one is held. */
+  holdNextTokenRequest(): Promise<{ held: () => Promise<void>; release: () => Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,17 @@ export async function startOidcIdp(redirectUri: string): Promise<TestOidcIdp> {
         at = new URL(location, at);
       }
       return at.toString();
+    },
+    async holdNextTokenRequest() {
+      const hold = await fetch(`${issuer}/test/hold-token`, { method: 'POST' });
+      if (hold.status !== 204) throw new Error(`hold-token: ${hold.status}`);
+      return {
+        held: () => until(async () => (await (await fetch(`${issuer}/test/token-held`)).json()) === true, 'a token request held at the provider'),
+        release: async () => {
+          const released = await fetch(`${issuer}/test/release-token`, { method: 'POST' });
+          if (released.status !== 204) throw new Error(`release-token: ${released.status}`);
+        },
+      };
     },
     async close() {
       child.kill();

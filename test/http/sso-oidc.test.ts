@@ -249,4 +249,25 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
     const keys = await dbOf(server).selectFrom('webauthn_credentials').select('id').where('company_id', '=', company.companyId).where('user_id', '=', user.id).execute();
     assert.equal(keys.length, 1);
   });
+  test('an answer still being redeemed when the provider is switched off signs no one in, even once it is back on', async () => {
+    // The provider's MFA is trusted: were the answer to count, it would be a session.
+    await idp.nextUser({ sub: 'sub-omar', claims: { preferred_username: 'omar', email: 'omar@okta.test' }, amr: ['pwd', 'otp'] });
+    const { browser, callback } = await roundTrip('omar');
+    const hold = await idp.holdNextTokenRequest();
+    const landing = browser.get(callback);
+    // Gatehouse has taken the answer's state and waits on the provider for the code's tokens.
+    await hold.held();
+    const off = await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: false });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    await hold.release();
+    const landed = await landing;
+    assert.equal(landed.headers.get('location'), '/login?sso=failed', 'the answer counts for nothing');
+    const on = await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    assert.notEqual((await browser.get('/api/login')).body.step, 'sso_trusted');
+    assert.notEqual((await browser.post('/api/login/sso/finish')).status, 200);
+    assert.equal((await browser.get('/api/me')).status, 401);
+    const user = await dbOf(server).selectFrom('users').select('id').where('company_id', '=', company.companyId).where('username', '=', 'omar').executeTakeFirst();
+    assert.equal(user, undefined, 'no one is made from the answer');
+  });
 });
