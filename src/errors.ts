@@ -82,6 +82,10 @@ const registry = {
     status: 429,
     message: 'Too many email change requests in the last hour. Use a link already sent, or try again later.',
   },
+  'invite.suspended_company': {
+    status: 409,
+    message: 'The company is suspended: no one can be invited into it. Reactivate it first.',
+  },
   'invite.rate_limited': {
     status: 429,
     message:

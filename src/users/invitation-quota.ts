@@ -2,7 +2,8 @@
 // inviter's display name in them, so they are rate limited: per inviter per hour and per
 // company per day (GATEHOUSE_INVITES_PER_INVITER_HOUR, GATEHOUSE_INVITES_PER_COMPANY_DAY).
 // Each email sent is a row in invitation_mail, written in the transaction that queues the
-// email; the count and the insert are made race-safe by locking the company's row first.
+// email; the count and the insert are made race-safe by locking the company's row first
+// (lockInvitingCompany), which also refuses an invitation into a suspended company.
 import { newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Queryable } from '../storage/index.ts';
@@ -27,14 +28,35 @@ async function countSince(tx: Queryable, companyId: string, since: number, invit
 }
 
 /**
+ * First in every invitation's transaction (single, bulk, resend; console and API): the
+ * company's row locked by a no-op update (SQLite transactions already hold the write
+ * lock), and only while the company is active. False, with nothing locked or written,
+ * when it is not. A suspension (src/companies/suspension.ts) updates the same row before
+ * it revokes the company's unused links, so an invitation either commits first, and the
+ * suspension's revokeLiveLinks revokes its link, or comes after it and finds the company
+ * suspended. On PostgreSQL an invitation that waited for the suspension's lock sees the
+ * row the suspension committed: under READ COMMITTED the update checks its WHERE again
+ * against that version and matches nothing. Before, the guard's read of the session (or
+ * of the API client) was all, and an invitation raced in during a suspension kept a link
+ * that worked again once the company was reactivated.
+ */
+export async function lockInvitingCompany(tx: Queryable, companyId: string): Promise<boolean> {
+  const locked = await tx
+    .updateTable('companies')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('id', '=', companyId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return Number(locked.numUpdatedRows) === 1;
+}
+
+/**
  * Takes one invitation email from the quotas, or throws invite.rate_limited (nothing is
- * sent, and the caller's transaction rolls back whatever it did). Call it first in the
- * transaction: the no-op update takes the company row's lock on PostgreSQL (SQLite
- * transactions already hold the write lock), so parallel invitations of one company
- * count one another and can never exceed the limits together.
+ * sent, and the caller's transaction rolls back whatever it did). Call it in a transaction
+ * that has locked the company's row (lockInvitingCompany), so parallel invitations of one
+ * company count one another and can never exceed the limits together.
  */
 export async function takeInvitationQuota(tx: Queryable, limits: InviteLimits, who: { companyId: string; inviterId: string }, now: number) {
-  await tx.updateTable('companies').set((eb) => ({ status: eb.ref('status') })).where('id', '=', who.companyId).execute();
   const byInviter = await countSince(tx, who.companyId, now - HOUR_MS, who.inviterId);
   const byCompany = await countSince(tx, who.companyId, now - DAY_MS);
   if (byInviter >= limits.perInviterHour || byCompany >= limits.perCompanyDay) throw new GatehouseError('invite.rate_limited');

@@ -1,14 +1,15 @@
 // Invitations: a Master creates a user (status invited) and, in the same transaction, a
 // Sign Up link and the invite email, so none exists without the others. The link follows
 // the welcome link's rules (single use, expiry, stored hashed, a resend revokes it) and
-// opens the same /signup/:token page.
+// opens the same /signup/:token page. Each transaction first locks the company's row while
+// the company is active (openInvitation), so none outlives a suspension that raced it.
 import { isPlatformCompany } from '../companies/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { enqueueMail, inviteEmail } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { actorUserId, assertAdministrator, auditAdminAction, loadTarget, type Actor } from './admin.ts';
-import { takeInvitationQuota } from './invitation-quota.ts';
+import { lockInvitingCompany, takeInvitationQuota } from './invitation-quota.ts';
 import { issueSignupLink } from './signup-links.ts';
 import { createUser, type UserRow } from './store.ts';
 import { queueCompanyNotice } from './security-notices.ts';
@@ -23,8 +24,26 @@ export interface InviteInput {
 }
 
 /**
- * Every invitation email goes through here, so each one is counted against the quotas; over
- * a limit it throws, and the caller's transaction (the new user, the link) rolls back.
+ * First in every invitation's transaction: the company's row locked while it is active
+ * (lockInvitingCompany). A suspension that committed since the request's guard read its
+ * session or token has ended that session or token, and revoked the company's links: the
+ * invitation answers what the guard would answer now, and writes nothing. A Master:
+ * session.required. A company's API client: api.invalid_token. A platform client, which
+ * reaches a suspended company but invites no one into it (the link would work once the
+ * company is reactivated, past the suspension that was to revoke every link):
+ * invite.suspended_company.
+ */
+async function openInvitation(tx: Queryable, actor: Actor): Promise<void> {
+  if (await lockInvitingCompany(tx, actor.companyId)) return;
+  if (actor.kind === 'user') throw new GatehouseError('session.required');
+  const client = await tx.selectFrom('api_clients').select('company_id').where('id', '=', actor.apiClientId).executeTakeFirst();
+  throw new GatehouseError(client && client.company_id === null ? 'invite.suspended_company' : 'api.invalid_token');
+}
+
+/**
+ * Every invitation email goes through here, after openInvitation, so each one is counted
+ * against the quotas; over a limit it throws, and the caller's transaction (the new user,
+ * the link) rolls back.
  */
 async function queueInvite(deps: CoreDeps, tx: Queryable, actor: Actor, user: UserRow, now: number) {
   // An API client counts against the per-inviter quota as itself.
@@ -66,6 +85,7 @@ export async function inviteUser(
   assertAdministrator(actor);
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
+    await openInvitation(tx, actor);
     // The platform company's users are the operators: added on the server only
     // (gatehouse operator create), so a stolen operator session cannot mint more.
     if (await isPlatformCompany(tx, actor.companyId)) throw new GatehouseError('user.operators_from_shell');
@@ -95,6 +115,7 @@ export async function inviteUser(
 export async function resendInvite(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta) {
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
+    await openInvitation(tx, actor);
     const target = await loadTarget(tx, actor, userId);
     if (target.password_hash !== null) throw new GatehouseError('user.already_signed_up');
     if (target.status === 'disabled') throw new GatehouseError('user.disabled');
