@@ -13,6 +13,7 @@ import type { RequestMeta } from '../shared/deps.ts';
 import type { Db, Queryable } from '../storage/index.ts';
 import { deleteUserChallenges } from '../webauthn/index.ts';
 import { revokePendingEmailChanges } from './email-change.ts';
+import { lockUser } from './store.ts';
 
 /** Why access ended, as the outbox records it for operators. */
 export type AccessEndReason =
@@ -30,6 +31,21 @@ export type AccessEndReason =
 
 /** Everything of one user: deactivation, deletion, password change or reset, 2FA reset, suspension, sign out everywhere. */
 export async function endUserAccess(db: Queryable, now: number, companyId: string, userId: string, reason: AccessEndReason): Promise<void> {
+  // The user's row first (lockUser, the lock every change to a user takes: LOCK ORDER in
+  // src/login/lockout.ts). A change proved before its transaction began (stillProved, in
+  // src/users/self-service.ts: an email change, a password change, a key added) holds
+  // that row while it writes what this ends (a confirm link, a copy of its session). On
+  // PostgreSQL, under READ COMMITTED, the two then take turns: this waits for the
+  // change to commit and its later statements see and end what it wrote, or the change
+  // waits for this and then finds its session gone. Without the lock a sign-out could end
+  // the session and revoke the pending links between the change's check and its write,
+  // and the link or the session copy outlived the sign-out. A caller holding the row
+  // already (a deactivation, a password change) takes it again for nothing; a company
+  // suspension takes it after the company's row, so it may meet a change that holds the
+  // user's row and waits for the company's (an administrator's change to the user, a 2FA
+  // self-reset): PostgreSQL ends one of the two as a deadlock and it is run again
+  // (src/storage/retry.ts).
+  await lockUser(db, companyId, userId);
   // What mints sessions ends before the sessions. A login consumes its flow (a DELETE of
   // the flow's row) in the transaction that inserts its session. On PostgreSQL, under READ
   // COMMITTED, deleting the user's flows first either takes a flow before the login does
@@ -58,7 +74,11 @@ export async function endUnfinishedLogins(db: Queryable, companyId: string, user
   await ending.execute();
 }
 
-/** Some browser sessions (by id hash), and what each led to: ending one session, an allowlist that now excludes it. */
+/**
+ * Some browser sessions (by id hash), and what each led to: ending one session, an
+ * allowlist that now excludes it. A caller ending a user's session from My Sessions or
+ * the Users page holds the user's row first (endSessionsByHandle), as endUserAccess does.
+ */
 export async function endSessionsAccess(db: Queryable, now: number, sessionHashes: string[], reason: AccessEndReason): Promise<void> {
   if (sessionHashes.length === 0) return;
   await db.deleteFrom('sessions').where('id_hash', 'in', sessionHashes).execute();

@@ -13,6 +13,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
 import { takeRateSlot, type Queryable } from '../storage/index.ts';
 import { requireCurrentPassword, stillProved } from './self-service.ts';
+import { lockUser } from './store.ts';
 
 export const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
 
@@ -61,6 +62,13 @@ export async function requestEmailChange(deps: CoreDeps, me: SignedIn, input: { 
 export async function confirmEmailChange(deps: CoreDeps, token: string, meta: RequestMeta) {
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
+    // The user's row before the link's, the order of every revocation (endUserAccess takes
+    // the user's row, then revokes the pending change): a confirm racing "sign out
+    // everywhere" waits for it, or it for the confirm, instead of each holding what the
+    // other needs next (a deadlock on PostgreSQL).
+    const live = await findLiveAccountLink(tx, 'confirm_email', token, now);
+    assertThat(live, 'link.invalid');
+    await lockUser(tx, live.company_id, live.user_id);
     const link = await consumeAccountLink(tx, 'confirm_email', token, now);
     assertThat(link?.data, 'link.invalid');
     const before = await tx

@@ -11,6 +11,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { endSessionsAccess, endUserAccess, type AccessEndReason } from './access.ts';
 import { revokePendingEmailChanges } from './email-change.ts';
+import { lockUser } from './store.ts';
 
 export const SESSION_HANDLE_PATTERN = /^[0-9a-f]{16}$/;
 const handleOf = (idHash: string) => idHash.slice(0, 16);
@@ -42,6 +43,10 @@ export async function liveSessionsOf(deps: CoreDeps, companyId: string, userId: 
 
 /** Sessions whose handle is given, ended with what they led to; the ended hashes. */
 export async function endSessionsByHandle(db: Queryable, now: number, companyId: string, userId: string, handle: string, reason: AccessEndReason) {
+  // The user's row first, as endUserAccess takes it: a change proved from the session
+  // being ended (an email change, a password change) either commits first, and the
+  // revocation below sees what it wrote, or waits and then finds its session gone.
+  await lockUser(db, companyId, userId);
   const ended = await db
     .deleteFrom('sessions')
     .where('company_id', '=', companyId)

@@ -17,7 +17,7 @@ import { endUserAccess } from './access.ts';
 import { deleteAllCredentials } from '../webauthn/index.ts';
 import { findPendingAccountLink, revokeAccountLinks } from './account-links.ts';
 import { requireAcceptablePassword } from './new-password.ts';
-import { getUser, type UserRow } from './store.ts';
+import { getUser, lockUser, type UserRow } from './store.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 
 const audit = (me: SignedIn, meta: RequestMeta, action: string, detail?: Record<string, unknown>) => ({
@@ -107,8 +107,10 @@ export async function requireCurrentPassword(
  * outside it, the hash being slow): the user's row locked, and the change goes on only
  * while this session still stands and the password it proved is still the user's. A
  * recovery that committed meanwhile (the password changed elsewhere, sign out
- * everywhere, a deactivation) ends it (`session.required`); one that commits after it
- * waits for the lock and then finds what it wrote, and ends that too.
+ * everywhere, one session ended, a deactivation, a suspension) ends it
+ * (`session.required`); one that commits after it waits for the lock (every revocation
+ * takes the user's row first: endUserAccess, endSessionsByHandle) and then finds what
+ * this wrote, and ends that too.
  */
 export async function stillProved(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash'>, provedHash: string | null): Promise<void> {
   const held = await tx
@@ -119,18 +121,33 @@ export async function stillProved(tx: Queryable, me: Pick<SignedIn, 'companyId' 
     .where('status', '=', 'active')
     // A user without a password (single sign-on) proves by the second factor alone.
     .where('password_hash', provedHash === null ? 'is' : '=', provedHash)
-    .where((eb) =>
-      eb.exists(eb.selectFrom('sessions').select('sessions.id_hash').where('sessions.id_hash', '=', me.sessionHash).where('sessions.company_id', '=', me.companyId).where('sessions.user_id', '=', me.userId)),
-    )
     .executeTakeFirst();
   if (Number(held.numUpdatedRows) !== 1) throw new GatehouseError('session.required');
+  // The session in a statement of its own, after the lock. On PostgreSQL, under READ
+  // COMMITTED, an UPDATE that waited for the row re-checks only that row's own conditions
+  // against the version the other transaction committed; a subquery on sessions inside it
+  // would still read the statement's first snapshot, and find the session a sign-out
+  // that committed while it waited had just ended. A later statement reads afresh.
+  const session = await tx
+    .selectFrom('sessions')
+    .select('id_hash')
+    .where('id_hash', '=', me.sessionHash)
+    .where('company_id', '=', me.companyId)
+    .where('user_id', '=', me.userId)
+    .executeTakeFirst();
+  assertThat(session, 'session.required');
 }
 
 /**
  * Ends every session and token of the user, then gives this browser a fresh session id
  * that keeps the original login's time and factors: a password change is no new login.
+ * The session is read under the user's row lock (taken by the caller's guarded UPDATE of
+ * the password, and again here for nothing), so a sign-out that ended it, committed while
+ * the change waited, is seen (`session.required`) and not copied back to life; one that
+ * comes after waits for this to commit, then ends the copy.
  */
 async function keepOnlyThisBrowser(tx: Queryable, me: SignedIn, now: number) {
+  await lockUser(tx, me.companyId, me.userId);
   const current = await tx
     .selectFrom('sessions')
     .selectAll()
