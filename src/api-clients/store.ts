@@ -12,7 +12,7 @@ import type { Queryable } from '../storage/index.ts';
 import type { ApiClientsTable, Database } from '../storage/schema.ts';
 // A waiting 2FA reset a client asked for is withdrawn by the users door's one mechanism
 // (src/users/two-factor-reset.ts), which reads standingApiClient from here in turn.
-import { withdrawApprovals } from '../users/index.ts';
+import { assertStillMaster, withdrawApprovals } from '../users/index.ts';
 import { revokeClientCredentials } from '../modules/index.ts';
 import { checkScopes, parseStoredScopes, type ApiScope } from './scopes.ts';
 
@@ -120,6 +120,7 @@ export async function createApiClientIn(tx: Queryable, deps: CoreDeps, input: Ap
   const expiresAt = checkExpiry(input.expiresInDays, now);
   const clientSecret = newSecret();
   const row = await (async () => {
+    await assertTakerMayHold(tx, by, input.companyId);
     if (input.companyId !== null) {
       // Not for the platform company: its users are the operators, whom only the shell adds.
       const company = await tx.selectFrom('companies').select('id').where('id', '=', input.companyId).where('is_platform', '=', 0).executeTakeFirst();
@@ -189,6 +190,8 @@ export async function rotateApiClientSecretIn(tx: Queryable, deps: CoreDeps, rea
   const clientSecret = newSecret();
   const row = await (async () => {
     const now = deps.clock();
+    // Before anything is read, as the guard would: a company's Master, or an operator for every company.
+    await assertTakerMayHold(tx, by, companyOf(reach) ?? null);
     const found = await liveRow(tx, reach, clientId);
     const updated = await tx
       .updateTable('api_clients')
@@ -250,6 +253,9 @@ const holderQualifies = (eb: ExpressionBuilder<Database, 'api_clients'>) =>
         .where((inner) => inner.or([inner('holder_company.is_platform', '=', 1), inner('holder.company_id', '=', inner.ref('api_clients.company_id'))])),
     ),
   ]);
+
+/** The one about to hold a client's secret still may (the command line, `cli`, is no person). */
+const assertTakerMayHold = (tx: Queryable, by: ChangedBy, companyId: string | null) => (by.actorId === 'cli' ? Promise.resolve() : assertStillMaster(tx, by.actorId, companyId));
 
 /**
  * Whoever holds a client's secret may still hold it: they qualify (holderQualifies), and

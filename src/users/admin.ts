@@ -62,6 +62,41 @@ export function assertAdministrator(actor: Actor): void {
 }
 
 /**
+ * The person making a change only a Master may make is one still, found in the change's
+ * own transaction with their user row locked (a no-op UPDATE, as lockUser): active, and a
+ * Master or the Root Master of `companyId`, or of the platform company (an operator; null:
+ * the platform's own), the rule a client's holder is held to (holderQualifies in
+ * src/api-clients/store.ts). The audience
+ * guard read the role from the session as the request came in, and a demotion or a
+ * deactivation ends no session: committed meanwhile, its clean-up (endSecretHolds,
+ * withdrawApprovals) could not see what this change writes after it. With the row locked,
+ * a demotion that committed first is seen here, and the change is refused as the guard
+ * refuses a User (`auth.forbidden`, nothing written); one that comes after waits for this
+ * change to commit, then finds what it wrote and ends it. On PostgreSQL under READ
+ * COMMITTED the row's own conditions are checked again against the version a wait ends
+ * on. Used by every change that makes a person a client's holder (a console create or
+ * rotate: src/api-clients/store.ts) or a 2FA reset's requester or approver
+ * (two-factor-reset.ts). assertAdministrator is the guard's check, from the session.
+ */
+export async function assertStillMaster(tx: Queryable, userId: string, companyId: string | null): Promise<void> {
+  const held = await tx
+    .updateTable('users')
+    .set((eb) => ({ status: eb.ref('status') }))
+    .where('id', '=', userId)
+    .where('status', '=', 'active')
+    .where('role', 'in', ['master', 'root_master'])
+    .where((eb) =>
+      eb.or([
+        eb('company_id', 'in', eb.selectFrom('companies').select('companies.id').where('companies.is_platform', '=', 1)),
+        ...(companyId === null ? [] : [eb('company_id', '=', companyId)]),
+      ]),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  if (!held) throw new GatehouseError('auth.forbidden');
+}
+
+/**
  * The user an administrator acts on: in the actor's company, not the actor, not the
  * Root Master (whose account only changes through the Root Master's own transfer). Its
  * row locked for the caller's transaction (lockUser): every admin change runs in one, and

@@ -10,7 +10,7 @@ export { cancelEmailChange, changeUserEmail, confirmEmailChange, requestEmailCha
 export { listMySessions, revokeMySession, SESSION_HANDLE_PATTERN, signOutEverywhere } from './my-sessions.ts';
 export { completePasswordReset, describePasswordReset, requestPasswordReset } from './password-reset.ts';
 export { sendCompanyNames } from './forgot-company.ts';
-export { auditActor, describeCompanyUser, listCompanyUsers, listUsersOfCompany, type Actor, type ClientActor, type UserActor, type ListStatus, type UserPage, type UserSummary } from './admin.ts';
+export { assertStillMaster, auditActor, describeCompanyUser, listCompanyUsers, listUsersOfCompany, type Actor, type ClientActor, type UserActor, type ListStatus, type UserPage, type UserSummary } from './admin.ts';
 export { inviteUser, resendInvite, type InvitableRole, type InviteInput } from './invitations.ts';
 export { invitationVolume } from './invitation-quota.ts';
 export { bulkInvite, MAX_BULK_BYTES, MAX_BULK_ROWS, readInviteCsv, type BulkReportRow, type BulkRow } from './bulk-invite.ts';

@@ -18,7 +18,7 @@ import { endUserAccess } from './access.ts';
 import { countCredentials, deleteAllCredentials } from '../webauthn/index.ts';
 import { assertBreakGlassKept, assertBreakGlassKeptWithout } from './break-glass.ts';
 import { queueCompanyNotice, queueSecurityNotice } from './security-notices.ts';
-import { actorUserId, assertAdministrator, auditActor, auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
+import { actorUserId, assertAdministrator, assertStillMaster, auditActor, auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 
 export type ResetOutcome = { status: 'reset' } | { status: 'pending'; approvalId: string };
 
@@ -75,6 +75,11 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
   try {
     const outcome = await deps.db.transaction().execute(async (tx): Promise<ResetOutcome> => {
       const now = deps.clock();
+      // First, with their row locked: the Master asking is one still. A demotion or a
+      // deactivation committed since the guard let them in withdrew what they had asked
+      // already, and could not see this request, not yet written (assertStillMaster). An
+      // API client is checked last instead, with its own row locked (stillHoldsSecret).
+      if (actor.kind === 'user') await assertStillMaster(tx, actor.userId, actor.companyId);
       const target = await loadTarget(tx, actor, userId);
       if (target.totp_secret === null && (await countCredentials(tx, actor.companyId, target.id)) === 0) throw new GatehouseError('user.not_enrolled');
       // A request waiting for a second Master is decided first, whatever the rule says now:
@@ -317,6 +322,9 @@ export async function decideApproval(
   assertAdministrator(actor);
   const outcome = await deps.db.transaction().execute(async (tx): Promise<'decided' | 'withdrawn'> => {
     const now = deps.clock();
+    // Only a Master decides: one demoted or deactivated since the guard let them in is
+    // refused as the guard refuses a User, their row locked until this decision commits.
+    await assertStillMaster(tx, actor.userId, actor.companyId);
     const approval = await tx
       .selectFrom('approvals as a')
       .leftJoin('api_clients as c', (join) => join.onRef('c.id', '=', 'a.requested_by_client_id').onRef('c.company_id', '=', 'a.company_id'))

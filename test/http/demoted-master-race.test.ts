@@ -1,0 +1,174 @@
+// A Master demoted (or deactivated) while their request is in flight makes nothing a
+// Master's: the audience guard let the request in on the role it read then, and a
+// demotion ends no session, so the change itself finds, in its own transaction with the
+// user's row locked, that they still are one, or writes nothing and answers as the guard
+// answers a User (403 auth.forbidden). Raced here by holding the request after the guard:
+// a create or rotate at its password check (holdNextPasswordCheck), a 2FA reset's request
+// or approval just before its transaction begins. Without the check, the client the
+// demoted Master made (or the secret they rotated) worked again once they were made a
+// Master again, and the reset they asked stood to be approved once they were restored,
+// though a demotion ends holds and withdraws requests for good (docs/SECURITY.md).
+// Over HTTP, on both engines.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { requestToken } from '../helpers/api-clients.ts';
+import { companyWithRootMaster, invitedMember, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { holdNextPasswordCheck } from '../helpers/held-password-check.ts';
+import { proofOf } from '../helpers/proof.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { withFreshProof } from '../helpers/step-up.ts';
+
+interface Answer {
+  status: number;
+  body: any;
+}
+
+/**
+ * The next transaction begun by the server function named `caller` is held before it
+ * begins (so it holds no lock, and other requests go on) until the test releases it.
+ */
+function holdNextTransactionOf(server: TestServer, caller: string) {
+  const db = server.gatehouse.deps.db;
+  const transaction = db.transaction;
+  let reached!: () => void;
+  let release!: () => void;
+  const atHold = new Promise<void>((resolve) => (reached = resolve));
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let armed = true;
+  db.transaction = function held(this: typeof db) {
+    const builder = transaction.call(db);
+    if (!armed || !new Error().stack?.includes(`at ${caller} `)) return builder;
+    armed = false;
+    return Object.assign(Object.create(builder) as typeof builder, {
+      execute: async (callback: Parameters<typeof builder.execute>[0]) => {
+        reached();
+        await gate;
+        return builder.execute(callback);
+      },
+    });
+  } as typeof db.transaction;
+  return { atHold, release, restore: () => void delete (db as { transaction?: unknown }).transaction };
+}
+
+for (const engine of await enginesUnderTest()) describe(`a Master demoted while their request is in flight makes nothing a Master's (${engine})`, () => {
+  let server: TestServer;
+  let acme: SignedInCompany;
+  let made = 0;
+
+  before(async () => {
+    server = await startTestServer({ engine });
+    acme = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Demoted Race', 'root@demoted-race.test');
+  });
+  after(() => server.close());
+
+  const root = () => acme.root.agent;
+  const person = (role: 'master' | 'user') => invitedMember(server, acme, root(), { username: `${role}${++made}`, role });
+  const ok = (answer: Answer, status = 200) => assert.equal(answer.status, status, JSON.stringify(answer.body));
+  const forbidden = (answer: Answer, what: string) => assert.deepEqual([answer.status, answer.body.error?.code], [403, 'auth.forbidden'], `${what}: ${JSON.stringify(answer.body)}`);
+  /** A sensitive change by the Root Master (step-up: proved again when the clock moved on). */
+  const asRoot = (path: string, body?: unknown) => withFreshProof(server, root(), () => root().post(path, body));
+  const setRole = async (who: Person, role: 'master' | 'user') => ok(await asRoot(`/api/company/users/${who.id}/role`, { role }));
+  const clientNames = async () => ((await root().get('/api/company/api-clients')).body.clients as { name: string }[]).map((c) => c.name);
+  const listed = async (clientId: string) => ((await root().get('/api/company/api-clients')).body.clients as { clientId: string; holderLeft: boolean }[]).find((c) => c.clientId === clientId);
+  const pendingFor = async (target: Person) =>
+    ((await root().get('/api/company/approvals')).body.approvals as { id: string; target: { id: string } }[]).filter((a) => a.target.id === target.id).map((a) => a.id);
+  const statusOf = async (who: Person) => ((await root().get('/api/company/users')).body.users as { id: string; status: string }[]).find((u) => u.id === who.id)?.status;
+
+  /** Holds `request` after the guard, runs `demote` meanwhile, then lets the request go on. */
+  async function racingDemotion(hold: { atHold: Promise<void>; release: () => void; restore: () => void }, request: () => Promise<Answer>, demote: () => Promise<void>) {
+    try {
+      const answer = request();
+      let held = false;
+      await Promise.race([hold.atHold.then(() => (held = true)), answer]);
+      if (!held) assert.fail(`answered before it was held: ${JSON.stringify((await answer).body)}`);
+      await demote();
+      hold.release();
+      return await answer;
+    } finally {
+      hold.release();
+      hold.restore();
+    }
+  }
+
+  test('an API client created while its Master is demoted: refused, and none exists after they are a Master again', async () => {
+    const hal = await person('master');
+    const name = `sync ${made}`;
+    const answer = await racingDemotion(
+      holdNextPasswordCheck(server),
+      () => hal.agent.post('/api/company/api-clients', { name, scopes: ['users:read'], ...proofOf(server, hal) }),
+      () => setRole(hal, 'user'),
+    );
+    await setRole(hal, 'master');
+    if (answer.status === 201) {
+      const token = await requestToken(server, answer.body.client.clientId, answer.body.clientSecret);
+      assert.notEqual(token.status, 200, 'the client made by a demoted Master works once they are a Master again');
+    }
+    forbidden(answer, 'the create');
+    assert.ok(!(await clientNames()).includes(name), 'no client was made');
+  });
+
+  test("a client's secret rotated while the rotating Master is demoted: refused, the secret unchanged, its holder still the one before", async () => {
+    const hal = await person('master');
+    const created = await root().post('/api/company/api-clients', { name: `root sync ${made}`, scopes: ['users:read'], ...proofOf(server, acme.root) });
+    ok(created, 201);
+    const clientId = created.body.client.clientId as string;
+    const secret = created.body.clientSecret as string;
+    const answer = await racingDemotion(
+      holdNextPasswordCheck(server),
+      () => hal.agent.post(`/api/company/api-clients/${clientId}/rotate`, proofOf(server, hal)),
+      () => setRole(hal, 'user'),
+    );
+    await setRole(hal, 'master');
+    if (answer.status === 200) {
+      const token = await requestToken(server, clientId, answer.body.clientSecret);
+      assert.notEqual(token.status, 200, 'the secret rotated by a demoted Master works once they are a Master again');
+    }
+    forbidden(answer, 'the rotation');
+    assert.equal((await requestToken(server, clientId, secret)).status, 200, 'the secret before the refused rotation still works');
+    assert.equal((await listed(clientId))?.holderLeft, false);
+  });
+
+  const restores: Array<[string, (who: Person) => Promise<void>, (who: Person) => Promise<void>]> = [
+    ['made a User, then a Master again', (who) => setRole(who, 'user'), (who) => setRole(who, 'master')],
+    [
+      'deactivated, then reactivated',
+      async (who) => ok(await asRoot(`/api/company/users/${who.id}/deactivate`)),
+      async (who) => ok(await asRoot(`/api/company/users/${who.id}/reactivate`)),
+    ],
+  ];
+  for (const [what, end, restore] of restores) {
+    test(`a 2FA reset asked by a Master ${what} meanwhile: refused, and nothing waits to be approved`, async () => {
+      ok(await asRoot('/api/company/policy', { twoPerson2faReset: true }));
+      const mia = await person('master');
+      const tom = await person('user');
+      const answer = await racingDemotion(
+        holdNextTransactionOf(server, 'resetTwoFactor'),
+        () => withFreshProof(server, mia.agent, () => mia.agent.post(`/api/company/users/${tom.id}/reset-2fa`)),
+        () => end(mia),
+      );
+      await restore(mia);
+      forbidden(answer, 'the request');
+      assert.deepEqual(await pendingFor(tom), [], 'no request waits for a second Master');
+      assert.equal(await statusOf(tom), 'active', "the user's 2FA is untouched");
+    });
+  }
+
+  test('a 2FA reset approved by a Master demoted meanwhile: refused, the user untouched, the request still waiting', async () => {
+    ok(await asRoot('/api/company/policy', { twoPerson2faReset: true }));
+    const mia = await person('master');
+    const nina = await person('master');
+    const tom = await person('user');
+    const asked = await withFreshProof(server, mia.agent, () => mia.agent.post(`/api/company/users/${tom.id}/reset-2fa`));
+    ok(asked, 202);
+    const approvalId = asked.body.approvalId as string;
+    const answer = await racingDemotion(
+      holdNextTransactionOf(server, 'decideApproval'),
+      () => withFreshProof(server, nina.agent, () => nina.agent.post(`/api/company/approvals/${approvalId}/approve`)),
+      () => setRole(nina, 'user'),
+    );
+    forbidden(answer, 'the approval');
+    assert.equal(await statusOf(tom), 'active', "the user's 2FA is untouched");
+    assert.deepEqual(await pendingFor(tom), [approvalId], "the request is still the Masters' to decide");
+  });
+});
