@@ -18,37 +18,11 @@ import { holdNextPasswordCheck } from '../helpers/held-password-check.ts';
 import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
+import { holdNextTransaction } from '../helpers/held-transaction.ts';
 
 interface Answer {
   status: number;
   body: any;
-}
-
-/**
- * The next transaction begun by the server function named `caller` is held before it
- * begins (so it holds no lock, and other requests go on) until the test releases it.
- */
-function holdNextTransactionOf(server: TestServer, caller: string) {
-  const db = server.gatehouse.deps.db;
-  const transaction = db.transaction;
-  let reached!: () => void;
-  let release!: () => void;
-  const atHold = new Promise<void>((resolve) => (reached = resolve));
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let armed = true;
-  db.transaction = function held(this: typeof db) {
-    const builder = transaction.call(db);
-    if (!armed || !new Error().stack?.includes(`at ${caller} `)) return builder;
-    armed = false;
-    return Object.assign(Object.create(builder) as typeof builder, {
-      execute: async (callback: Parameters<typeof builder.execute>[0]) => {
-        reached();
-        await gate;
-        return builder.execute(callback);
-      },
-    });
-  } as typeof db.transaction;
-  return { atHold, release, restore: () => void delete (db as { transaction?: unknown }).transaction };
 }
 
 for (const engine of await enginesUnderTest()) describe(`a Master demoted while their request is in flight makes nothing a Master's (${engine})`, () => {
@@ -143,7 +117,7 @@ for (const engine of await enginesUnderTest()) describe(`a Master demoted while 
       const mia = await person('master');
       const tom = await person('user');
       const answer = await racingDemotion(
-        holdNextTransactionOf(server, 'resetTwoFactor'),
+        holdNextTransaction(server, 'at resetTwoFactor '),
         () => withFreshProof(server, mia.agent, () => mia.agent.post(`/api/company/users/${tom.id}/reset-2fa`)),
         () => end(mia),
       );
@@ -163,7 +137,7 @@ for (const engine of await enginesUnderTest()) describe(`a Master demoted while 
     ok(asked, 202);
     const approvalId = asked.body.approvalId as string;
     const answer = await racingDemotion(
-      holdNextTransactionOf(server, 'decideApproval'),
+      holdNextTransaction(server, 'at decideApproval '),
       () => withFreshProof(server, nina.agent, () => nina.agent.post(`/api/company/approvals/${approvalId}/approve`)),
       () => setRole(nina, 'user'),
     );

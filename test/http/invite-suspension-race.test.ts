@@ -25,34 +25,7 @@ import { signUpLinkIn, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey
 import { holdLocks } from '../helpers/pg-lock-holder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/until.ts';
-
-/**
- * Holds the next invitation transaction (src/users/invitations.ts) before it begins, until
- * released: the request has passed its guard. Only its timing is the test's.
- */
-function holdNextInvitation(server: TestServer) {
-  const db = server.gatehouse.deps.db as unknown as { transaction: () => { execute: (cb: unknown) => Promise<unknown> } };
-  const original = db.transaction;
-  let reached!: () => void;
-  let release!: () => void;
-  const atHold = new Promise<void>((resolve) => (reached = resolve));
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let armed = true;
-  db.transaction = function (this: unknown) {
-    const builder = original.call(this);
-    if (!armed || !new Error().stack?.includes('/src/users/invitations.ts')) return builder;
-    armed = false;
-    return {
-      ...builder,
-      execute: async (cb: unknown) => {
-        reached();
-        await gate;
-        return builder.execute(cb);
-      },
-    };
-  };
-  return { atHold, release, restore: () => (db.transaction = original) };
-}
+import { holdNextTransaction } from '../helpers/held-transaction.ts';
 
 for (const engine of await enginesUnderTest()) describe(`an invitation racing its company's suspension (${engine})`, () => {
   let server: TestServer;
@@ -110,7 +83,7 @@ for (const engine of await enginesUnderTest()) describe(`an invitation racing it
   test("a Master's invitation held after its guard while the suspension commits is refused; after reactivation nothing of it works", async () => {
     const company = await freshCompany();
     const email = 'mallory@intruder.test';
-    const held = holdNextInvitation(server);
+    const held = holdNextTransaction(server, '/src/users/invitations.ts');
     try {
       const invite = company.root.agent.post('/api/company/users', { email, username: 'mallory', role: 'master' });
       await held.atHold;
@@ -131,7 +104,7 @@ for (const engine of await enginesUnderTest()) describe(`an invitation racing it
     const own = await apiClient(server, { scopes: ['users:write'], companyId: company.companyId });
     const token = await tokenFor(server, own.client.clientId, own.clientSecret);
     const email = 'mallet@intruder.test';
-    const held = holdNextInvitation(server);
+    const held = holdNextTransaction(server, '/src/users/invitations.ts');
     try {
       const invite = sendApi(server, 'POST', usersPath(company.companyId), token, { email, username: 'mallet', role: 'master' });
       await held.atHold;

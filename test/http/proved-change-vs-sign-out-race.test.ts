@@ -25,6 +25,7 @@ import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { holdLocks } from '../helpers/pg-lock-holder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/until.ts';
+import { holdNextTransaction } from '../helpers/held-transaction.ts';
 
 const NEW_PASSWORD = 'Copper-Lantern-77!';
 const tokenIn = (text: string, page: string) => new RegExp(`/${page}/([A-Za-z0-9_-]{43})`).exec(text)?.[1] as string;
@@ -43,35 +44,6 @@ async function lockWatcher(databaseUrl: string) {
     count: async () => (await waiting()).length,
     close: () => client.end().catch(() => {}),
   };
-}
-
-/**
- * Holds the next transaction the server opens until released: a proved change's, once its
- * password was checked (that check writes the user's row, outside the transaction). Only
- * its timing is the test's; no worker of the test server opens transactions.
- */
-function holdNextTransaction(server: TestServer) {
-  const db = server.gatehouse.deps.db as unknown as { transaction: () => { execute: (cb: unknown) => Promise<unknown> } };
-  const original = db.transaction;
-  let reached!: () => void;
-  let release!: () => void;
-  const atHold = new Promise<void>((resolve) => (reached = resolve));
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let armed = true;
-  db.transaction = function (this: unknown) {
-    const builder = original.call(this);
-    if (!armed) return builder;
-    armed = false;
-    return {
-      ...builder,
-      execute: async (cb: unknown) => {
-        reached();
-        await gate;
-        return builder.execute(cb);
-      },
-    };
-  };
-  return { atHold, release, restore: () => (db.transaction = original) };
 }
 
 /** Runs `request`, noting when it has answered. */

@@ -15,34 +15,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { tenantFactory } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
 import { SoftAuthenticator } from '../helpers/webauthn.ts';
-
-/**
- * Holds the next transaction the server opens until released: the key's write, after
- * the request's session was checked and its challenge taken. Only its timing is the test's.
- */
-function holdNextTransaction(server: TestServer) {
-  const db = server.gatehouse.deps.db as unknown as { transaction: () => { execute: (cb: unknown) => Promise<unknown> } };
-  const original = db.transaction;
-  let reached!: () => void;
-  let release!: () => void;
-  const atHold = new Promise<void>((resolve) => (reached = resolve));
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let armed = true;
-  db.transaction = function (this: unknown) {
-    const builder = original.call(this);
-    if (!armed) return builder;
-    armed = false;
-    return {
-      ...builder,
-      execute: async (cb: unknown) => {
-        reached();
-        await gate;
-        return builder.execute(cb);
-      },
-    };
-  };
-  return { atHold, release, restore: () => (db.transaction = original) };
-}
+import { holdNextTransaction } from '../helpers/held-transaction.ts';
 
 /** The user whose session is stolen, signed in on `agent`; `master` is a Master of the same company. */
 type Victim = { id: string; companyId: string; companyName: string; username: string; password: string; totpSecret: string; agent: Agent; master: Agent };

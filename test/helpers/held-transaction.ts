@@ -1,0 +1,42 @@
+// Holds the next transaction the test server opens, before it begins (so it holds no lock
+// and other requests go on), until the test releases it: a request paused after its guard
+// and before its writes, to force a race into a known order. Only its timing is the test's.
+import type { TestServer } from './server.ts';
+
+export interface HeldTransaction {
+  /** Resolves once a transaction has reached the hold. */
+  atHold: Promise<void>;
+  /** Lets it begin. */
+  release: () => void;
+  /** Puts the server's transaction builder back (call it in `finally`). */
+  restore: () => void;
+}
+
+/**
+ * `from`: only a transaction opened by code whose stack contains it is held (a source
+ * path such as '/src/users/invitations.ts', or 'at resetTwoFactor '); without it, the
+ * very next one.
+ */
+export function holdNextTransaction(server: TestServer, from?: string): HeldTransaction {
+  const db = server.gatehouse.deps.db as unknown as { transaction: () => { execute: (cb: unknown) => Promise<unknown> } };
+  const original = db.transaction;
+  let reached!: () => void;
+  let release!: () => void;
+  const atHold = new Promise<void>((resolve) => (reached = resolve));
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let armed = true;
+  db.transaction = function (this: unknown) {
+    const builder = original.call(this);
+    if (!armed || (from !== undefined && !new Error().stack?.includes(from))) return builder;
+    armed = false;
+    return {
+      ...builder,
+      execute: async (cb: unknown) => {
+        reached();
+        await gate;
+        return builder.execute(cb);
+      },
+    };
+  };
+  return { atHold, release, restore: () => (db.transaction = original) };
+}
