@@ -141,50 +141,36 @@ for (const engine of await enginesUnderTest()) describe(`a change proved from a 
   if (engine !== 'postgres') return;
 
   // The email change is held after it checked its session and wrote its confirm link, at
-  // the mail it queues (the outbox, locked by the test's connection); "sign out
-  // everywhere" runs meanwhile. It must not commit without seeing the link: it waits for
-  // the change (the user's row), then revokes the link.
-  test('an email change in flight while the victim signs out everywhere: the link is dead, the thief is out (PostgreSQL)', async () => {
-    const scene = await stolenSession();
-    const holder = await holdLocks(server.database.url);
-    const watcher = await lockWatcher(server.database.url);
-    try {
-      await holder.query('LOCK TABLE outbox IN SHARE MODE');
-      const asked = inFlight(askEmailChange(scene));
-      await until(() => watcher.waitingAt(/^insert into "outbox"/), 'the email change, its link written, waiting to queue its mail');
-      const signOut = inFlight(signOutEverywhere(scene));
-      await until(async () => signOut.answered || (await watcher.waitingAt(/^update "users"/)), 'the sign-out answering, or waiting for the email change');
-      await holder.release();
-      ok(await asked.answer, 'the email change (it went first)');
-      ok(await signOut.answer, 'sign out everywhere');
-    } finally {
-      await holder.close();
-      await watcher.close();
-    }
-    await assertThiefHasNothing(scene, await confirmLinkOfThief());
-  });
-
-  test("an email change in flight while the victim ends that session from My Sessions: the link is dead, the thief is out (PostgreSQL)", async () => {
-    const scene = await stolenSession();
-    const handle = await thiefsHandle(scene);
-    const holder = await holdLocks(server.database.url);
-    const watcher = await lockWatcher(server.database.url);
-    try {
-      await holder.query('LOCK TABLE outbox IN SHARE MODE');
-      const asked = inFlight(askEmailChange(scene));
-      await until(() => watcher.waitingAt(/^insert into "outbox"/), 'the email change, its link written, waiting to queue its mail');
-      const ended = inFlight(endThiefsSession(scene, handle));
-      await until(async () => ended.answered || (await watcher.waitingAt(/^update "users"/)), 'ending the session answering, or waiting for the email change');
-      await holder.release();
-      ok(await asked.answer, 'the email change (it went first)');
-      ok(await ended.answer, 'ending the session');
-    } finally {
-      await holder.close();
-      await watcher.close();
-    }
-    await assertThiefHasNothing(scene, await confirmLinkOfThief());
-    assert.equal((await scene.victim.agent.get('/api/me')).status, 200, "the victim's own browser stays signed in");
-  });
+  // the mail it queues (the outbox, locked by the test's connection); the victim's
+  // recovery ("sign out everywhere", or ending that one session from My Sessions) runs
+  // meanwhile. It must not commit without seeing the link: it waits for the change (the
+  // user's row), then revokes the link.
+  const recoveries = [
+    { what: 'signs out everywhere', recover: (scene: Scene) => signOutEverywhere(scene), staysSignedIn: false },
+    { what: 'ends that session from My Sessions', recover: async (scene: Scene) => endThiefsSession(scene, await thiefsHandle(scene)), staysSignedIn: true },
+  ];
+  for (const { what, recover, staysSignedIn } of recoveries) {
+    test(`an email change in flight while the victim ${what}: the link is dead, the thief is out (PostgreSQL)`, async () => {
+      const scene = await stolenSession();
+      const holder = await holdLocks(server.database.url);
+      const watcher = await lockWatcher(server.database.url);
+      try {
+        await holder.query('LOCK TABLE outbox IN SHARE MODE');
+        const asked = inFlight(askEmailChange(scene));
+        await until(() => watcher.waitingAt(/^insert into "outbox"/), 'the email change, its link written, waiting to queue its mail');
+        const recovered = inFlight(recover(scene));
+        await until(async () => recovered.answered || (await watcher.waitingAt(/^update "users"/)), 'the recovery answering, or waiting for the email change');
+        await holder.release();
+        ok(await asked.answer, 'the email change (it went first)');
+        ok(await recovered.answer, `the victim ${what}`);
+      } finally {
+        await holder.close();
+        await watcher.close();
+      }
+      await assertThiefHasNothing(scene, await confirmLinkOfThief());
+      if (staysSignedIn) assert.equal((await scene.victim.agent.get('/api/me')).status, 200, "the victim's own browser stays signed in");
+    });
+  }
 
   // The other turn: the sign-out holds the user's row (held at the pending change it
   // revokes, as below) when the email change's transaction begins, its password checked.
