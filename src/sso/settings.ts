@@ -32,12 +32,21 @@ export async function switchProvider(deps: CoreDeps, who: Master, providerId: st
       .returningAll()
       .executeTakeFirstOrThrow();
     // Sign-ins sent to a provider now off are over (its answers are refused too, sign-in.ts):
-    // switched on again later, it does not take answers to requests from before.
+    // switched on again later, it does not take answers to requests from before. Nor to
+    // one a sign-in saved just after a switch-off deleted the others (it had found the
+    // provider on a moment before): a provider off is sent no one, so whatever it has
+    // pending as it is switched on is such a late one, and goes too.
+    const switchedOn = enabled && row.enabled === 0;
     await tx
       .deleteFrom('sso_requests')
       .where('company_id', '=', who.companyId)
       .where('purpose', '=', 'login')
-      .where('provider_id', 'in', (eb) => eb.selectFrom('sso_providers').select('id').where('company_id', '=', who.companyId).where('enabled', '=', 0))
+      .where((eb) =>
+        eb.or([
+          eb('provider_id', 'in', eb.selectFrom('sso_providers').select('id').where('company_id', '=', who.companyId).where('enabled', '=', 0)),
+          ...(switchedOn ? [eb('provider_id', '=', providerId)] : []),
+        ]),
+      )
       .execute();
     if ((row.enabled === 1) !== enabled) {
       await audit(tx, deps, who, enabled ? 'sso.enabled' : 'sso.disabled', meta, { provider: row.id, name: row.name });

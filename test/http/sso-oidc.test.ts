@@ -270,4 +270,21 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with an 
     const user = await dbOf(server).selectFrom('users').select('id').where('company_id', '=', company.companyId).where('username', '=', 'omar').executeTakeFirst();
     assert.equal(user, undefined, 'no one is made from the answer');
   });
+  test('a sign-in request saved as the provider was switched off is not answered once it is back on', async () => {
+    await idp.nextUser({ sub: 'sub-paz', claims: { preferred_username: 'paz', email: 'paz@okta.test' }, amr: ['pwd', 'otp'] });
+    const { browser, callback } = await roundTrip('paz');
+    // The row a Continue writes. One that found the provider on just before the switch-off
+    // committed writes it just after the switch-off's delete: the same row, back.
+    const db = dbOf(server);
+    const saved = await db.selectFrom('sso_requests').selectAll().where('company_id', '=', company.companyId).where('provider_id', '=', providerId).where('purpose', '=', 'login').execute();
+    assert.equal(saved.length, 1);
+    assert.equal((await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: false })).status, 200);
+    await db.insertInto('sso_requests').values(saved).execute();
+    assert.equal((await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+    const landed = await browser.get(callback);
+    assert.equal(landed.headers.get('location'), '/login?sso=failed', 'the late request is over with the others');
+    assert.equal((await browser.get('/api/me')).status, 401);
+    const user = await db.selectFrom('users').select('id').where('company_id', '=', company.companyId).where('username', '=', 'paz').executeTakeFirst();
+    assert.equal(user, undefined, 'no one is made from the answer');
+  });
 });
