@@ -37,17 +37,14 @@ export async function setCompanySuspended(
       // they read, must not come back to life on reactivation. Masters resend invitations,
       // operators the welcome.
       await revokeLiveLinks(tx, { companyId }, deps.clock());
-      // Likewise an API token got with a stolen secret (the secret itself is the Master's
-      // to rotate).
-      await endCompanyClientTokens(tx, companyId);
-    } else {
-      // Again on reactivation: a token request reads its client, then stores its token, and
-      // one that read the client just before the suspension committed stores its token
-      // just after the delete above. The guard refuses it while the company is suspended;
-      // this ends it before the company is active again. None is legitimate: a suspended
-      // company's clients are issued nothing.
-      await endCompanyClientTokens(tx, companyId);
     }
+    // Likewise an API token got with a stolen secret (the secret itself is the Master's to
+    // rotate): ended on suspension, and again on reactivation. A token request reads its
+    // client, then stores its token, and one that read the client just before the
+    // suspension committed stores its token just after the suspension's delete; the guard
+    // refuses it while the company is suspended, and reactivation ends it. None is
+    // legitimate then: a suspended company's clients are issued nothing.
+    await endCompanyClientTokens(tx, companyId);
     await recordAudit(tx, deps.clock(), {
       companyId,
       actorId: by.actorId,

@@ -66,10 +66,10 @@ export function assertAdministrator(actor: Actor): void {
  * own transaction with their user row locked (a no-op UPDATE, as lockUser): active, and a
  * Master or the Root Master of `companyId`, or of the platform company (an operator; null:
  * the platform's own), the rule a client's holder is held to (holderQualifies in
- * src/api-clients/store.ts). The audience
- * guard read the role from the session as the request came in, and a demotion or a
- * deactivation ends no session: committed meanwhile, its clean-up (endSecretHolds,
- * withdrawApprovals) could not see what this change writes after it. With the row locked,
+ * src/api-clients/store.ts). The audience guard read the role from the session as the
+ * request came in, and a demotion or a deactivation ends no session: committed meanwhile,
+ * its clean-up (endSecretHolds, withdrawApprovals) could not see what this change writes
+ * after it. With the row locked,
  * a demotion that committed first is seen here, and the change is refused as the guard
  * refuses a User (`auth.forbidden`, nothing written); one that comes after waits for this
  * change to commit, then finds what it wrote and ends it. On PostgreSQL under READ

@@ -17,7 +17,7 @@ import { endUserAccess } from './access.ts';
 import { deleteAllCredentials } from '../webauthn/index.ts';
 import { findPendingAccountLink, revokeAccountLinks } from './account-links.ts';
 import { requireAcceptablePassword } from './new-password.ts';
-import { getUser, lockUser, type UserRow } from './store.ts';
+import { getUser, type UserRow } from './store.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 
 const audit = (me: SignedIn, meta: RequestMeta, action: string, detail?: Record<string, unknown>) => ({
@@ -141,13 +141,12 @@ export async function stillProved(tx: Queryable, me: Pick<SignedIn, 'companyId' 
 /**
  * Ends every session and token of the user, then gives this browser a fresh session id
  * that keeps the original login's time and factors: a password change is no new login.
- * The session is read under the user's row lock (taken by the caller's guarded UPDATE of
- * the password, and again here for nothing), so a sign-out that ended it, committed while
- * the change waited, is seen (`session.required`) and not copied back to life; one that
- * comes after waits for this to commit, then ends the copy.
+ * Called holding the user's row lock (changePassword's guarded UPDATE of the password),
+ * so the session is read after it: a sign-out that ended it, committed while the change
+ * waited, is seen (`session.required`) and not copied back to life; one that comes after
+ * waits for this to commit, then ends the copy.
  */
 async function keepOnlyThisBrowser(tx: Queryable, me: SignedIn, now: number) {
-  await lockUser(tx, me.companyId, me.userId);
   const current = await tx
     .selectFrom('sessions')
     .selectAll()

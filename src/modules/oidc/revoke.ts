@@ -27,12 +27,11 @@ export async function revokeAccountTokens(db: Queryable, companyId: string, user
 }
 
 /**
- * Every client-credentials token issued to these clients, gone from the store: the
- * api-client guard finds none of them again. The client id is only in the payload. The
- * clients: a list of ids, or a query selecting them (one statement for all).
+ * Every client-credentials token issued to the clients `clientIds` selects, gone from the
+ * store, in one statement: the api-client guard finds none of them again. The client id
+ * is only in the payload.
  */
-export async function revokeClientCredentials(db: Queryable, clientIds: readonly string[] | SelectQueryBuilder<Database, keyof Database, { client_id: string }>): Promise<void> {
-  if (Array.isArray(clientIds) && clientIds.length === 0) return;
+export async function revokeClientCredentials(db: Queryable, clientIds: SelectQueryBuilder<Database, keyof Database, { client_id: string }>): Promise<void> {
   const issuedToThem = db
     .selectFrom('oidc_records as token')
     .select('token.id')
