@@ -4,7 +4,7 @@
 // asks for the authenticator code.
 import { passwordRuleFor } from '../credentials/index.ts';
 import { recordAudit } from '../audit/index.ts';
-import { findCompanyByName } from '../companies/store.ts';
+import { findCompanyByName, getCompany } from '../companies/store.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { activeProvider } from '../login/index.ts';
 import { enqueueMail, passwordManagedEmail, passwordResetCap, passwordResetEmail, securityNoticeEmail } from '../mail/index.ts';
@@ -24,7 +24,15 @@ export const RESET_LINK_TTL_MS = 3_600_000;
  * (lockUser): a deletion or deactivation racing the request either went first (nothing is
  * sent) or waits for the link and then removes or revokes it. Read before, the user could
  * go in between, and the link's insert failed (a 500 where everyone gets the same answer)
- * or a link was left for a user just deactivated.
+ * or a link was left for a user just deactivated. The company's status is read after that
+ * lock, in a statement of its own: a suspension locks the company's row, then each user's
+ * (endUserAccess), and revokes the links last, so it either waits for this link and
+ * revokes it, or held the user's row until it committed and this reads it suspended. On
+ * PostgreSQL, under READ COMMITTED, the status read with the name, before the lock, was
+ * still active then, and the link issued after the revoke worked again once the company
+ * was reactivated. (Locking the company's row instead would put anonymous requests in the
+ * queue of every company-wide change, and before the user's row, against the order of an
+ * administrator's change to a user: user, then company.)
  */
 export async function requestPasswordReset(deps: CoreDeps, input: { username: string; companyName: string }, meta: RequestMeta) {
   // Each request is audited and may mail someone: capped per client network, spent before
@@ -36,10 +44,11 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
     // The lookup and the lock run either way, so both branches cost the same.
     const named = await findUserByUsername(tx, company?.id ?? NO_SUCH_ID, input.username);
     const user = await lockUser(tx, company?.id ?? NO_SUCH_ID, named?.id ?? NO_SUCH_ID);
-    const eligible = company?.status === 'active' && user?.status === 'active' && user.password_hash !== null ? user : undefined;
+    const open = (await getCompany(tx, company?.id ?? NO_SUCH_ID))?.status === 'active';
+    const eligible = open && user?.status === 'active' && user.password_hash !== null ? user : undefined;
     // Active without a password: created by single sign-on. Told by email where the password
     // lives (the page answers the same for everyone, so nothing is enumerated).
-    const federated = company?.status === 'active' && user?.status === 'active' && user.password_hash === null ? user : undefined;
+    const federated = open && user?.status === 'active' && user.password_hash === null ? user : undefined;
     const provider = federated ? await activeProvider(tx, federated.company_id) : undefined;
     // One mail a minute per user, whichever of the two it is (mail/send-caps.ts).
     const asker = eligible ?? federated;
