@@ -1,7 +1,7 @@
 // The idle memory of Gatehouse as production runs it: the server built to JavaScript
 // (scripts/build-server.ts) and started the way `npm start` starts it, with the young
 // generation's flag (src/v8-flags.ts), on a fresh SQLite data folder. The benchmark's other
-// Gatehouses run the TypeScript sources, so they carry Node's type stripper (docs/PERFORMANCE.md,
+// Gatehouses run the TypeScript sources, so they carry Node's type stripper (docs/PERFORMANCE-LOG.md,
 // Memory); this one does not. Only --expose-gc and a plain-JS probe are added, to read the
 // memory after a full GC.
 import { spawn, spawnSync } from 'node:child_process';

@@ -1,6 +1,6 @@
 // Emits the server as JavaScript into dist/ (or the folder given), which production runs:
 // Node then never loads its TypeScript type stripper, tens of MiB of every process
-// (docs/PERFORMANCE.md, Memory). Run by `npm run build:server`. Only transpiles: the types
+// (docs/PERFORMANCE-LOG.md, Memory). Run by `npm run build:server`. Only transpiles: the types
 // are checked by `npm run typecheck`.
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';

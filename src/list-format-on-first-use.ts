@@ -2,7 +2,7 @@
 // oidc-provider makes two Intl.ListFormat objects as it loads, only to word its error
 // messages ("missing required parameter 'grant_type'"), and V8's first Intl object maps
 // ICU's locale data: about 4 MiB of every idle node's memory, for messages most nodes
-// rarely send (docs/PERFORMANCE.md, twenty-second pass). Until the entry point calls
+// rarely send (docs/PERFORMANCE-LOG.md, twenty-second pass). Until the entry point calls
 // restoreListFormat(), once its imports are evaluated, Intl.ListFormat makes formatters
 // that build the built-in one on their first use; from then on it is the built-in again.
 const BuiltIn = Intl.ListFormat;

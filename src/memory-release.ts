@@ -4,10 +4,10 @@
 // that rate only at collections, so in a server that stops collecting because it went idle
 // the last sample (taken busy) stands, the reducer waits for a low rate forever
 // (`--trace-memory-reducer`: "high alloc", again every 8 s), and the pages stay: about 18 MiB
-// of RSS after a start, more after a burst (docs/PERFORMANCE.md, Memory). One young-generation
-// collection when the server turns quiet gives it a fresh sample; the reducer then does what
-// it is for, at its own pace. Node has no call for that but V8's `gc` function; this takes it
-// without --expose-gc.
+// of RSS after a start, more after a burst (docs/PERFORMANCE-LOG.md, Memory). One
+// young-generation collection when the server turns quiet gives it a fresh sample; the
+// reducer then does what it is for, at its own pace. Node has no call for that but V8's `gc`
+// function; this takes it without --expose-gc.
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -83,7 +83,7 @@ export function multilineText(label: string, max: number) {
 /**
  * "500000" as "500,000". Not `toLocaleString('en')`: the schemas are built as a node starts,
  * and V8's first number format loads ICU's number and currency data, about 1 MiB of every
- * idle node's memory for two messages (docs/PERFORMANCE.md, twenty-second pass).
+ * idle node's memory for two messages (docs/PERFORMANCE-LOG.md, twenty-second pass).
  */
 const withThousands = (count: number) => String(count).replace(/\B(?=(\d{3})+$)/g, ',');
 

@@ -1,10 +1,10 @@
 // The OpenAPI 3.1 document of the JSON API, made by @fastify/swagger from the routes' zod
 // schemas (fastify-type-provider-zod's transforms) when it is first asked for, not at start:
 // the plugin and what it loads (a YAML library among them) are about 1 MiB of every node's
-// heap, for a document few nodes ever serve (docs/PERFORMANCE.md, Memory). The routes are
-// recorded as the server registers them; on the first request they are registered again,
-// handlers left out, on a Fastify instance of their own that carries the plugin, and the
-// document it makes is kept as JSON text for every later request.
+// heap, for a document few nodes ever serve (docs/PERFORMANCE-LOG.md, fifteenth pass).
+// The routes are recorded as the server registers them; on the first request they are
+// registered again, handlers left out, on a Fastify instance of their own that carries the
+// plugin, and the document it makes is kept as JSON text for every later request.
 import Fastify, { type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { onFirstUse } from '../shared/on-first-use.ts';

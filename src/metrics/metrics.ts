@@ -1,7 +1,8 @@
 // A node's metrics, or none. Metrics exist to be scraped, so a node with no metrics
 // endpoint (neither GATEHOUSE_METRICS_PORT nor GATEHOUSE_METRICS_TOKEN, the default) keeps
 // none: prom-client is not loaded (about 2 MiB of heap, with its event-loop monitor), and
-// no request, statement or commit is timed for nothing (docs/PERFORMANCE.md, Memory).
+// no request, statement or commit is timed for nothing (docs/PERFORMANCE-LOG.md,
+// fifteenth pass).
 import type { Registry } from 'prom-client';
 import type { PasswordHasher } from '../crypto/index.ts';
 import type { Config } from '../config.ts';

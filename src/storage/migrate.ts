@@ -59,7 +59,7 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   // Names compared code unit by code unit (they are ASCII: 0001_initial, ...): Kysely's
   // default, localeCompare, makes V8 load ICU's collation data at every start, about 3 MiB
-  // of every idle node's memory (docs/PERFORMANCE.md, twenty-second pass).
+  // of every idle node's memory (docs/PERFORMANCE-LOG.md, twenty-second pass).
   const migrator = new Migrator({ db, provider, nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

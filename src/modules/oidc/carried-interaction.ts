@@ -1,7 +1,7 @@
 // A module sign-in in progress (oidc-provider's Interaction: the module's request, the
 // prompt, the provider session it began in) travels in the browser, sealed, instead of in
 // a row: the authorization that sends a browser to log in writes nothing, and a sign-in
-// is one write fewer (docs/PERFORMANCE.md, tenth pass).
+// is one write fewer (docs/PERFORMANCE-LOG.md, tenth pass).
 //
 // - Sealed with the node's secret box (AES-256-GCM), the sign-in's uid in its
 //   authenticated context, its expiry inside: it cannot be forged, altered, or moved to
