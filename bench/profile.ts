@@ -1,7 +1,10 @@
-// `node bench/profile.ts <login|client_credentials|introspection|userinfo|refresh> [sqlite|postgres]`:
+// `node bench/profile.ts <login|client_credentials|introspection|userinfo|refresh> [sqlite|postgres|bare]`:
 // runs one load against a Gatehouse started with --cpu-prof (pinned like the benchmark),
-// then prints where its CPU time went: self time by function and by package. The profile
-// itself (open it in Chrome DevTools) is left in bench/results/profiles/.
+// or against bare oidc-provider (`bare`: the benchmark's reference, token endpoints only),
+// then prints where its CPU time went: busy time per request, self time by function and by
+// package. Profiles of the two side by side say what Gatehouse adds to a request, in
+// microseconds. The profile itself (open it in Chrome DevTools) is left in
+// bench/results/profiles/.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startLoadGenerator, startTarget } from './harness.ts';
@@ -12,16 +15,21 @@ const dir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results'
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 
+const bare = engine === 'bare';
+if (bare && scenario === 'login') throw new Error('bare oidc-provider has no login of its own: profile a token endpoint against it');
+const nodeFlags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 const [target, load] = await Promise.all([
-  startTarget('targets/gatehouse.ts', [engine, '300'], { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] }),
+  bare ? startTarget('targets/bare-oidc.ts', ['100'], { nodeFlags }) : startTarget('targets/gatehouse.ts', [engine, '300'], { nodeFlags }),
   startLoadGenerator(),
 ]);
 target.pin();
 load.target.pin();
-await load.register('gatehouse', target.ready);
-// Every load but client credentials needs a login first (its tokens, or the logins themselves).
-const logins = scenario !== 'client_credentials' ? await load.login({ target: 'gatehouse', flavour: 'gatehouse', warmUpSeconds: 0, seconds: scenario === 'login' ? 15 : 4, concurrency: 8 }) : undefined;
-const result = scenario === 'login' ? logins : await load.endpoint({ target: 'gatehouse', endpoint: scenario as Endpoint, warmUpSeconds: 0, seconds: 8, connections: 10 });
+const name = bare ? 'bare' : 'gatehouse';
+await load.register(name, target.ready);
+// Every Gatehouse load but client credentials needs a login first (its tokens, or the
+// logins themselves); bare hands out its users' tokens ready-made.
+const logins = !bare && scenario !== 'client_credentials' ? await load.login({ target: name, flavour: 'gatehouse', warmUpSeconds: 0, seconds: scenario === 'login' ? 15 : 4, concurrency: 8 }) : undefined;
+const result = scenario === 'login' ? logins : await load.endpoint({ target: name, endpoint: scenario as Endpoint, warmUpSeconds: 0, seconds: 8, connections: 10 });
 await load.target.stop();
 // A little less than the load's length, so that none of what came before is counted.
 const loadSeconds = scenario === 'login' ? 14 : 7.5;
@@ -57,6 +65,9 @@ profile.samples.forEach((id, i) => {
 });
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 console.log(`the load's last ${loadSeconds} s: busy ${(total / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s; shares below are of the busy time`);
+// The process's busy time over the requests answered in the window (the rate under the
+// profiler, which slows the server): what one request costs the core, to set beside bare's.
+if (result?.perSecond) console.log(`busy time per ${scenario === 'login' ? 'login' : 'request'}: ${Math.round(total / (result.perSecond * loadSeconds))} us (under the profiler)`);
 const byFunction = new Map<string, number>();
 const byPackage = new Map<string, number>();
 for (const node of profile.nodes) {
