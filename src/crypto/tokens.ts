@@ -1,6 +1,6 @@
 // Random identifiers and bearer tokens. Tokens are shown once (in a link or a cookie)
 // and stored only as their SHA-256: a database leak yields nothing usable.
-import { createHash, createHmac, createSecretKey, hkdfSync, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, hash, hkdfSync, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export function newId(): string {
   return randomUUID();
@@ -11,8 +11,9 @@ export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** SHA-256 in hex. Node's one-shot `hash`: a third of a Hash object's time, and no object. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 export function randomBytesOf(length: number): Uint8Array {
@@ -21,8 +22,8 @@ export function randomBytesOf(length: number): Uint8Array {
 
 /** Compares secrets without leaking where they differ through timing. */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const left = createHash('sha256').update(a).digest();
-  const right = createHash('sha256').update(b).digest();
+  const left = hash('sha256', a, 'buffer');
+  const right = hash('sha256', b, 'buffer');
   return timingSafeEqual(left, right) && a.length === b.length;
 }
 
