@@ -1,6 +1,7 @@
 // Company administration steps over HTTP: a company whose Root Master is signed in, and
 // users invited by mail who sign up through the link in that mail and enroll.
 import assert from 'node:assert/strict';
+import type { ActionLinksTable } from '../../src/storage/schema.ts';
 import type { Agent } from './agent.ts';
 import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, signUpLinkIn, STRONG_PASSWORD } from './journey.ts';
 import { startOidcIdp } from './oidc-idp.ts';
@@ -79,6 +80,18 @@ export async function logInAgain(server: TestServer, company: SignedInCompany, p
 
 export function dbOf(server: TestServer) {
   return server.gatehouse.deps.db;
+}
+
+/** The company's emailed links of these purposes that would still work: neither used nor revoked. */
+export function liveLinks(server: TestServer, companyId: string, purposes: ReadonlyArray<ActionLinksTable['purpose']>) {
+  return dbOf(server)
+    .selectFrom('action_links')
+    .select('id')
+    .where('company_id', '=', companyId)
+    .where('purpose', 'in', purposes)
+    .where('consumed_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 /**

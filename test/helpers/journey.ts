@@ -14,6 +14,9 @@ export function tokenFromLink(url: string): string {
   return match[1] as string;
 }
 
+/** The token of a mailed link to `/<page>/<token>` (reset-password, confirm-email, cancel-email...), if the text has one. */
+export const tokenIn = (text: string, page: string) => new RegExp(`/${page}/([A-Za-z0-9_-]{43})`).exec(text)?.[1] as string;
+
 export function signUpLinkIn(text: string): string {
   const match = /https?:\/\/\S+\/signup\/[A-Za-z0-9_-]{43}/.exec(text);
   assert.ok(match, 'the mail carries a Sign Up link');

@@ -31,3 +31,26 @@ export async function holdLocks(databaseUrl: string): Promise<LockHolder> {
     },
   };
 }
+
+/** The statements of this database's other sessions that wait on a lock now, by their text. */
+export async function lockWatcher(databaseUrl: string) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const waiting = async () => {
+    const rows = (await client.query(`select query from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`)).rows;
+    return rows.map((row: { query: string }) => row.query);
+  };
+  return {
+    /** Whether a statement matching `pattern` waits on a lock. */
+    waitingAt: async (pattern: RegExp) => (await waiting()).some((query) => pattern.test(query)),
+    count: async () => (await waiting()).length,
+    close: () => client.end().catch(() => {}),
+  };
+}
+
+/** Runs `request`, noting when it has answered: a wait can end on its answer or on its lock. */
+export function inFlight<T>(request: Promise<T>) {
+  const state = { answered: false, answer: request };
+  state.answer = request.finally(() => (state.answered = true));
+  return state;
+}

@@ -6,15 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster, invitedMember, logInAgain, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, invitedMember, liveLinks, logInAgain, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { holdNextPasswordCheck } from '../helpers/held-password-check.ts';
-import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { signedInOperator, STRONG_PASSWORD, tokenIn } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { totpAt } from '../helpers/totp.ts';
 
 const NEW_PASSWORD = 'Copper-Lantern-77!';
-const tokenIn = (text: string, page: string) => new RegExp(`/${page}/([A-Za-z0-9_-]{43})`).exec(text)?.[1] as string;
 
 interface Scene {
   server: TestServer;
@@ -115,7 +114,7 @@ for (const engine of await enginesUnderTest()) describe(`pending email changes a
         const answer = await asked;
         assert.deepEqual([answer.status, answer.body.error?.code], [401, 'session.required'], JSON.stringify(answer.body));
         assert.equal(await emailOf(scene), email);
-        const queued = await server.gatehouse.deps.db.selectFrom('action_links').select('id').where('company_id', '=', company.companyId).where('purpose', '=', 'confirm_email').where('revoked_at', 'is', null).where('consumed_at', 'is', null).execute();
+        const queued = await liveLinks(server, company.companyId, ['confirm_email']);
         assert.deepEqual(queued, [], 'no live confirm link');
       } finally {
         hold.release();

@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent, Answer } from '../helpers/agent.ts';
 import { apiClient, sendApi, tokenFor } from '../helpers/api-clients.ts';
-import { companyWithRootMaster, dbOf, inviteMail, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, dbOf, inviteMail, liveLinks, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { signUpLinkIn, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
 import { holdLocks } from '../helpers/pg-lock-holder.ts';
@@ -65,15 +65,8 @@ for (const engine of await enginesUnderTest()) describe(`an invitation racing it
       signUp = (await server.agent().post('/api/signup', { token, password: STRONG_PASSWORD, confirm: STRONG_PASSWORD })).status;
     }
     const user = await db.selectFrom('users').select(['username', 'role']).where('company_id', '=', company.companyId).where('email', '=', email).executeTakeFirst();
-    const liveLinks = await db
-      .selectFrom('action_links')
-      .select('id')
-      .where('company_id', '=', company.companyId)
-      .where('purpose', '=', 'signup')
-      .where('consumed_at', 'is', null)
-      .where('revoked_at', 'is', null)
-      .execute();
-    return { mailed: queued.length, signUp, user, liveLinks: liveLinks.length };
+    const live = await liveLinks(server, company.companyId, ['signup']);
+    return { mailed: queued.length, signUp, user, liveLinks: live.length };
   }
   const nothingLeft = { mailed: 0, signUp: undefined, user: undefined, liveLinks: 0 };
 

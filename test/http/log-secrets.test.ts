@@ -10,11 +10,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { companyWithRootMaster } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { ACME_REQUEST, approvedCompany, signedInOperator, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
+import { ACME_REQUEST, approvedCompany, signedInOperator, STRONG_PASSWORD, tokenFromLink, tokenIn } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { rawRequest } from '../helpers/spellings.ts';
 
-const tokenIn = (text: string, page: string) => new RegExp(`/${page}/([A-Za-z0-9_-]{43})`).exec(text)?.[1] as string;
 const hex = (char: string) => `%${char.charCodeAt(0).toString(16)}`;
 
 /** The token with what a mangled copy or a probing client adds to it. */

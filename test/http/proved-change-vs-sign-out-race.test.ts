@@ -17,41 +17,18 @@
 // starts the other request, waits until it has answered or is itself waiting, then lets go.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import type { Agent } from '../helpers/agent.ts';
 import { companyWithRootMaster, invitedMember, logInAgain, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
-import { holdLocks } from '../helpers/pg-lock-holder.ts';
+import { signedInOperator, STRONG_PASSWORD, tokenIn } from '../helpers/journey.ts';
+import { holdLocks, inFlight, lockWatcher } from '../helpers/pg-lock-holder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/until.ts';
 import { holdNextTransaction } from '../helpers/held-transaction.ts';
 
 const NEW_PASSWORD = 'Copper-Lantern-77!';
-const tokenIn = (text: string, page: string) => new RegExp(`/${page}/([A-Za-z0-9_-]{43})`).exec(text)?.[1] as string;
 
-/** The statements of this database's other sessions that wait on a lock now. */
-async function lockWatcher(databaseUrl: string) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  const waiting = async () => {
-    const rows = (await client.query(`select query from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`)).rows;
-    return rows.map((row: { query: string }) => row.query);
-  };
-  return {
-    /** Whether a statement matching `pattern` waits on a lock. */
-    waitingAt: async (pattern: RegExp) => (await waiting()).some((query) => pattern.test(query)),
-    count: async () => (await waiting()).length,
-    close: () => client.end().catch(() => {}),
-  };
-}
 
-/** Runs `request`, noting when it has answered. */
-function inFlight<T>(request: Promise<T>) {
-  const state = { answered: false, answer: request };
-  state.answer = request.finally(() => (state.answered = true));
-  return state;
-}
 
 interface Scene {
   company: SignedInCompany;

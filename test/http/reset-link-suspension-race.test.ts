@@ -30,40 +30,20 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { FORGOT_PASSWORD_ANSWER } from '../../src/http/routes/recovery.ts';
 import { passwordResetCap } from '../../src/mail/index.ts';
 import type { Agent, Answer } from '../helpers/agent.ts';
 import { apiClient, sendApi, tokenFor } from '../helpers/api-clients.ts';
-import { companyWithRootMaster, dbOf, inviteMail, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, dbOf, inviteMail, liveLinks, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { holdNextTransaction } from '../helpers/held-transaction.ts';
-import { STRONG_PASSWORD } from '../helpers/journey.ts';
-import { holdLocks } from '../helpers/pg-lock-holder.ts';
+import { STRONG_PASSWORD, tokenIn } from '../helpers/journey.ts';
+import { holdLocks, inFlight, lockWatcher } from '../helpers/pg-lock-holder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/until.ts';
 
-const tokenIn = (text: string, page: string) => new RegExp(`/${page}/([A-Za-z0-9_-]{43})`).exec(text)?.[1] as string;
 
-/** Whether a statement of another session of this database matching `pattern` waits on a lock now. */
-async function lockWatcher(databaseUrl: string) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  return {
-    waitingAt: async (pattern: RegExp) => {
-      const rows = (await client.query(`select query from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`)).rows;
-      return rows.some((row: { query: string }) => pattern.test(row.query));
-    },
-    close: () => client.end().catch(() => {}),
-  };
-}
 
-/** Runs `request`, noting when it has answered. */
-function inFlight<T>(request: Promise<T>) {
-  const state = { answered: false, answer: request };
-  state.answer = request.finally(() => (state.answered = true));
-  return state;
-}
 
 for (const engine of await enginesUnderTest()) describe(`a reset link racing its company's suspension (${engine})`, () => {
   let server: TestServer;
@@ -113,14 +93,7 @@ for (const engine of await enginesUnderTest()) describe(`a reset link racing its
     await server.mail.waitFor(() => mails().length >= queued.length);
     const pages = [];
     for (const mail of mails()) pages.push((await server.agent().get(`/api/password-reset/${tokenIn(mail.text, 'reset-password')}`)).status);
-    const live = await db
-      .selectFrom('action_links')
-      .select('id')
-      .where('company_id', '=', company.companyId)
-      .where('purpose', '=', 'reset_password')
-      .where('consumed_at', 'is', null)
-      .where('revoked_at', 'is', null)
-      .execute();
+    const live = await liveLinks(server, company.companyId, ['reset_password']);
     return { refused: pages.every((status) => status === 410), pages, liveLinks: live.length };
   }
 
@@ -232,14 +205,7 @@ for (const engine of await enginesUnderTest()) describe(`a reset link racing its
     const answer = await asked.answer;
     await reactivate(company.companyId);
     assert.deepEqual([answer.status, answer.body.error?.code], [401, 'session.required'], JSON.stringify(answer.body));
-    const live = await dbOf(server)
-      .selectFrom('action_links')
-      .select('id')
-      .where('company_id', '=', company.companyId)
-      .where('purpose', 'in', ['confirm_email', 'cancel_email'])
-      .where('consumed_at', 'is', null)
-      .where('revoked_at', 'is', null)
-      .execute();
+    const live = await liveLinks(server, company.companyId, ['confirm_email', 'cancel_email']);
     assert.equal(live.length, 0, 'a confirm link issued after the suspension works after reactivation');
     const row = await dbOf(server).selectFrom('users').select('email').where('id', '=', company.root.id).executeTakeFirstOrThrow();
     assert.equal(row.email, company.email);

@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, switchedOnOidcProvider, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { STRONG_PASSWORD } from '../helpers/journey.ts';
+import { STRONG_PASSWORD, tokenIn } from '../helpers/journey.ts';
 import type { TestOidcIdp } from '../helpers/oidc-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const RESET_SUBJECT = 'Reset your Gatehouse password';
-const tokenIn = (text: string, page: string) => new RegExp(`/${page}/([A-Za-z0-9_-]{43})`).exec(text)?.[1] as string;
 
 for (const engine of await enginesUnderTest()) describe(`an address changed by the identity provider (${engine})`, () => {
   let server: TestServer;

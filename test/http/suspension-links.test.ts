@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, inviteMail, invitedMember, operatorAgent } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { logIn, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
+import { logIn, STRONG_PASSWORD, tokenFromLink, tokenIn } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
 import type { Agent } from '../helpers/agent.ts';
 
-const tokenIn = (text: string, path: string) => new RegExp(`/${path}/([A-Za-z0-9_-]{43})`).exec(text)?.[1] as string;
 
 for (const engine of await enginesUnderTest()) describe(`a suspension's links stay dead after reactivation (${engine})`, () => {
   let server: TestServer;

@@ -16,13 +16,12 @@ import type { Agent } from '../helpers/agent.ts';
 import { apiClient, callApi, requestToken, sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, dbOf, invitedMember, inviteMail, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest, type Engine } from '../helpers/databases.ts';
-import { STRONG_PASSWORD } from '../helpers/journey.ts';
+import { STRONG_PASSWORD, tokenIn } from '../helpers/journey.ts';
 import { client, grantedModule, signInToModule } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { SoftAuthenticator } from '../helpers/webauthn.ts';
 
 const RESET_SUBJECT = 'Reset your Gatehouse password';
-const tokenIn = (text: string, page: string) => new RegExp(`/${page}/([A-Za-z0-9_-]{43})`).exec(text)?.[1] as string;
 
 /** Columns that name a user (by id, or as a module's account id), found by name. */
 const NAMES_A_USER = /(^|_)user_id$|^account_id$|_by$|^actor_id$|^inviter_id$|^secret_holder$|^target$/;
