@@ -15,6 +15,7 @@ import { PACKAGE_ROOT } from './shared/package-root.ts';
 import { isDatabaseUnavailable, openStorage, type Storage } from './storage/index.ts';
 import { metricsListener, openMetrics, type Metrics } from './metrics/index.ts';
 import { releaseMemoryWhenQuiet, type MemoryRelease } from './memory-release.ts';
+import { ANSWER_FLOOR_MS } from './shared/answer-floor.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -45,6 +46,12 @@ export interface GatehouseOptions {
   metricsListener?: boolean;
   /** How often due back-channel logout notices are looked for (null: only when asked). */
   backchannelWorkerIntervalMs?: number | null;
+  /**
+   * The least time a neutral answer takes (ANSWER_FLOOR_MS unless given). Tests that do not
+   * measure the floor shorten it, so that hundreds of failed logins do not wait it out; it
+   * is deliberately not a setting (GATEHOUSE_*): nothing in production may lower it.
+   */
+  answerFloorMs?: number;
 }
 
 /** The mail worker keeps running through a database outage; say which failure it was. */
@@ -84,6 +91,7 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
     clock,
     deriveKey: derivedKeys(secretKey),
     mailQueued: () => poke(),
+    answerFloorMs: options.answerFloorMs ?? ANSWER_FLOOR_MS,
   };
   const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createMailboxTransport(storage.db, clock);
   const mailWorker = createMailWorker({

@@ -6,6 +6,14 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
+ * The least time a neutral answer takes (the password step's failures, forgot-password,
+ * forgot-company): well over the slowest ordinary case, argon2id with its writes. The
+ * running value is CoreDeps' `answerFloorMs`: this, unless a test that does not measure the
+ * floor shortens it (GatehouseOptions); it is not a setting an operator could lower.
+ */
+export const ANSWER_FLOOR_MS = 250;
+
+/**
  * Starts the floor now; the function returned resolves once `ms` have passed since, never
  * sooner (a timer may fire a little early against the monotonic clock, so it is checked
  * and waited again).

@@ -15,6 +15,8 @@ export interface CoreDeps {
   deriveKey: (purpose: string) => Buffer;
   /** Called after a commit that queued mail, so delivery starts at once. */
   mailQueued: () => void;
+  /** The least time a neutral answer takes, in ms (ANSWER_FLOOR_MS; shorter only in tests). */
+  answerFloorMs: number;
 }
 
 /** Who is asking, for the audit trail. */

@@ -34,6 +34,12 @@ export interface TestServerOptions {
   mailbox?: boolean;
   /** Without the mail and logout workers' own timers (tests that count the statements of a request). */
   quietWorkers?: boolean;
+  /**
+   * The least time a neutral answer takes (a failed password, forgot-password): none by
+   * default, since most tests fail passwords by the hundred and do not measure it; the tests
+   * of the floor itself give ANSWER_FLOOR_MS, production's (test/http/password-step-floor.test.ts).
+   */
+  answerFloorMs?: number;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -74,6 +80,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       clock: options.realClock ? realClock : clock,
       logger: options.logStream ? { level: 'info', stream: options.logStream } : false,
       mailWorkerIntervalMs: options.quietWorkers ? null : 200,
+      answerFloorMs: options.answerFloorMs ?? 0,
       ...(options.quietWorkers ? { backchannelWorkerIntervalMs: null } : {}),
     });
   } catch (error) {

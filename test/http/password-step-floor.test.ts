@@ -1,16 +1,18 @@
-// Every failure of the password step waits the same floor (PASSWORD_FAILURE_FLOOR_MS)
-// before its 401: a real user's wrong password commits more than an unknown name's (its
+// Every failure of the password step waits the same floor (ANSWER_FLOOR_MS) before its
+// 401: a real user's wrong password commits more than an unknown name's (its
 // attempt held before the hash, its failure after), a lock more again, so without the
 // floor the answer's time would tell that the user exists. Tests hold no stopwatch to
 // compare two answers: each failure is checked against the floor as a lower bound,
 // measured from before the request was sent (the server is in this process, on the same
 // monotonic clock), which no load can break. (That the right password and a throttled
 // network are not held back is not timed here: the floor wraps only the 401 failure.)
+// The forgot-password and forgot-company answers wait the same floor, mail or none.
+// (Other tests' servers wait none: they fail passwords by the hundred without measuring.)
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
-import { PASSWORD_FAILURE_FLOOR_MS } from '../../src/login/steps.ts';
+import { ANSWER_FLOOR_MS } from '../../src/shared/answer-floor.ts';
 import type { Agent } from '../helpers/agent.ts';
 import { dbOf, invitedMember } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
@@ -27,7 +29,7 @@ for (const engine of await enginesUnderTest()) describe(`every failure of the pa
   before(async () => {
     // Behind a trusted proxy, so each attempt comes from its own address (the per-address
     // throttle is not what is under test, except where a test names one address).
-    server = await startTestServer({ engine, env: { GATEHOUSE_TRUST_PROXY: '1' } });
+    server = await startTestServer({ engine, env: { GATEHOUSE_TRUST_PROXY: '1' }, answerFloorMs: ANSWER_FLOOR_MS });
     tenants = tenantFactory(server, await signedInOperator(server), { namePrefix: 'Floor Co', emailDomain: 'floor.test' });
   });
   after(() => server.close());
@@ -60,7 +62,7 @@ for (const engine of await enginesUnderTest()) describe(`every failure of the pa
     assert.deepEqual({ status: answer.status, code: answer.body?.error?.code }, { status: 401, code: 'login.invalid_credentials' }, reason);
     const event = await dbOf(server).selectFrom('audit_events').select('detail').where('action', '=', 'login.failed').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
     assert.equal(JSON.parse(event.detail ?? '{}').reason, reason);
-    assert.ok(ms >= PASSWORD_FAILURE_FLOOR_MS, `${reason}: answered after ${ms.toFixed(1)} ms, before the ${PASSWORD_FAILURE_FLOOR_MS} ms floor`);
+    assert.ok(ms >= ANSWER_FLOOR_MS, `${reason}: answered after ${ms.toFixed(1)} ms, before the ${ANSWER_FLOOR_MS} ms floor`);
   }
 
   /** The company signs in only through its provider, switched on (the rows the SSO settings would write). */
@@ -133,5 +135,36 @@ for (const engine of await enginesUnderTest()) describe(`every failure of the pa
     // The Root Master may always use the password (a stored flow, not a pending one).
     await failedAfterFloor('wrong_password', await afterProviderStep(who(company.username), WRONG));
     await failedAfterFloor('unknown_user', await afterProviderStep(who('nobody-here'), WRONG));
+  });
+
+  /** A recovery request, timed from before it is sent: the one answer, no sooner than the floor. */
+  async function recoveryAfterFloor(what: string, path: string, body: Record<string, string>) {
+    const started = performance.now();
+    const answer = await server.agent().post(path, body, { 'x-forwarded-for': anAddress() });
+    const ms = performance.now() - started;
+    assert.equal(answer.status, 200, `${what}: ${JSON.stringify(answer.body)}`);
+    assert.ok(ms >= ANSWER_FLOOR_MS, `${what}: answered after ${ms.toFixed(1)} ms, before the ${ANSWER_FLOOR_MS} ms floor`);
+    return answer.body.message as string;
+  }
+
+  test('forgot-password and forgot-company: with a mail sent and with none, the same answer, no sooner than the floor', async () => {
+    const who = await tenants.signedUp();
+    const suspended = await tenants.signedUp();
+    await dbOf(server).updateTable('companies').set({ status: 'suspended' }).where('id', '=', suspended.companyId).execute();
+    const resets = [
+      await recoveryAfterFloor('a real account', '/api/login/forgot-password', { username: who.username, companyName: who.companyName }),
+      await recoveryAfterFloor('an unknown user', '/api/login/forgot-password', { username: 'nobody-here', companyName: who.companyName }),
+      await recoveryAfterFloor('an unknown company', '/api/login/forgot-password', { username: who.username, companyName: 'No Such Company Anywhere' }),
+      await recoveryAfterFloor('a suspended company', '/api/login/forgot-password', { username: suspended.username, companyName: suspended.companyName }),
+    ];
+    assert.equal(new Set(resets).size, 1, 'one answer for every case');
+    const names = [
+      await recoveryAfterFloor("a user's address", '/api/login/forgot-company', { email: who.email }),
+      await recoveryAfterFloor('an unknown address', '/api/login/forgot-company', { email: 'nobody@nowhere.test' }),
+    ];
+    assert.equal(new Set(names).size, 1, 'one answer for every case');
+    // The real cases did send: the floor was waited with the mail queued, not instead of it.
+    await server.mail.waitFor((m) => m.to.includes(who.email) && m.subject === 'Reset your Gatehouse password');
+    await server.mail.waitFor((m) => m.to.includes(who.email) && m.subject === 'Your Gatehouse companies');
   });
 });

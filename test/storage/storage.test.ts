@@ -149,6 +149,7 @@ for (const engine of await enginesUnderTest()) {
         clock: () => NOW,
         deriveKey: () => Buffer.alloc(32),
         mailQueued: () => {},
+        answerFloorMs: 0,
       });
       const [a, b] = await Promise.all([ensurePlatformCompany(deps(storage)), ensurePlatformCompany(deps(second))]);
       assert.equal(a.id, b.id);

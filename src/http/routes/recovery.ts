@@ -17,11 +17,6 @@ export const FORGOT_PASSWORD_ANSWER = {
 export const FORGOT_COMPANY_ANSWER = {
   message: 'If this address belongs to a Gatehouse user, we sent it the names of the companies it can log in to.',
 };
-/**
- * The answer waits at least this long: queueing a mail costs a few writes more than
- * finding nothing, and the response time must not tell the two apart.
- */
-const ANSWER_FLOOR_MS = 250;
 
 export function recoveryRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
@@ -30,7 +25,7 @@ export function recoveryRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/login/forgot-password',
       { schema: { summary: 'Forgot password: mails a reset link if the account exists', body: forgotPasswordBody, response: { 200: sameAnswer } } },
       async (request) => {
-        await withFloor(ANSWER_FLOOR_MS, () => requestPasswordReset(deps, request.body, requestMeta(request)));
+        await withFloor(deps.answerFloorMs, () => requestPasswordReset(deps, request.body, requestMeta(request)));
         return FORGOT_PASSWORD_ANSWER;
       },
     );
@@ -39,7 +34,8 @@ export function recoveryRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/login/forgot-company',
       { schema: { summary: "Forgot company name: mails the address's company names", body: forgotCompanyBody, response: { 200: sameAnswer } } },
       async (request) => {
-        await withFloor(ANSWER_FLOOR_MS, () => sendCompanyNames(deps, request.body.email, requestMeta(request)));
+        // Queueing a mail costs a few writes more than finding nothing: the time must not tell.
+        await withFloor(deps.answerFloorMs, () => sendCompanyNames(deps, request.body.email, requestMeta(request)));
         return FORGOT_COMPANY_ANSWER;
       },
     );
