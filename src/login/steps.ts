@@ -157,25 +157,19 @@ function refusalAfterPassword({ user, companyActive, policy }: LoginSubject, ip:
   return undefined;
 }
 
-/*
- * Why the password step's failures wait the answer floor (ANSWER_FLOOR_MS, 250 ms from
- * the start of the check; deps.answerFloorMs). The failures differ in cost: a real user's
- * wrong password commits its hold before the hash and its failure after it, a lock adds
- * more, an unknown name only runs the dummy hash (as long as a real one). Commits are fsyncs on SQLite and round trips
- * on PostgreSQL, so without a floor the 401 comes a few ms later when the user exists.
- * The slowest ordinary failure (argon2id at OWASP's 19 MiB and two passes, tens of ms
- * here and a few times that on a small machine, then up to five commits) stays well
- * under 250 ms, the forgot-password floor too; time waiting in the hash queue (up to
- * HASH_WAIT_MS) is the same for real and dummy hashes, so the floor need not cover it.
- */
-
 /**
  * Step two. Every failure (unknown, wrong, locked, held, disabled, suspended, SSO-only,
- * replayed) is the same answer, given no sooner than the answer floor after the
- * check started, so neither its words nor its time tell the cases apart. A right password
- * is not held back, nor a network over its limit (429 at once, no hash run). A pending
- * flow is stored once the password is proved; `flowToken` then names it, for the flow
- * cookie.
+ * replayed) is the same answer, given no sooner than the answer floor (ANSWER_FLOOR_MS,
+ * 250 ms; deps.answerFloorMs) after the check started, so neither its words nor its time
+ * tell the cases apart. The failures differ in cost: a real user's wrong password commits
+ * its hold before the hash and its failure after it, a lock adds more, an unknown name
+ * only runs the dummy hash (as long as a real one); commits are fsyncs on SQLite and round
+ * trips on PostgreSQL. The slowest ordinary failure (argon2id at OWASP's 19 MiB and two
+ * passes, then up to five commits) stays well under the floor; time waiting in the hash
+ * queue (up to HASH_WAIT_MS) is the same for real and dummy hashes, so the floor need not
+ * cover it. A right password is not held back, nor a network over its limit (429 at once,
+ * no hash run). A pending flow is stored once the password is proved; `flowToken` then
+ * names it, for the flow cookie.
  */
 export async function checkPassword(deps: CoreDeps, flowToken: string | undefined, password: string, meta: RequestMeta) {
   const floorReached = answerFloor(deps.answerFloorMs);

@@ -18,6 +18,10 @@ export const FORGOT_COMPANY_ANSWER = {
   message: 'If this address belongs to a Gatehouse user, we sent it the names of the companies it can log in to.',
 };
 
+/**
+ * Both answers wait the answer floor (deps.answerFloorMs): queueing a mail costs a few
+ * writes more than finding nothing, and the time must not tell the two apart.
+ */
 export function recoveryRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
   forAudience(app, ctx, 'public', 'Login', (api) => {
@@ -34,7 +38,6 @@ export function recoveryRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/login/forgot-company',
       { schema: { summary: "Forgot company name: mails the address's company names", body: forgotCompanyBody, response: { 200: sameAnswer } } },
       async (request) => {
-        // Queueing a mail costs a few writes more than finding nothing: the time must not tell.
         await withFloor(deps.answerFloorMs, () => sendCompanyNames(deps, request.body.email, requestMeta(request)));
         return FORGOT_COMPANY_ANSWER;
       },
