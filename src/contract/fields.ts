@@ -3,7 +3,7 @@
 // browser-safe (zod and src/contract only).
 import { z } from 'zod';
 import { invisibleCharacterProblem, tidyName, USERNAME_MAX, usernameLengthProblem, usernameProblem, usernameShapeProblem, USERNAME_SHAPE_RULE } from './name-rules.ts';
-import { MAX_PASSWORD_LENGTH } from './password-rules.ts';
+import { MAX_PASSWORD_LENGTH, passwordTooLong } from './password-rules.ts';
 
 /**
  * No request field takes control characters (C0, DEL, C1): they mean nothing in a name, a
@@ -114,7 +114,7 @@ export const password = (label = 'Password') =>
   z
     .string({ error: `${label} is required.` })
     .min(1, `${label} is required.`)
-    .max(MAX_PASSWORD_LENGTH, `${label} can have at most ${MAX_PASSWORD_LENGTH} characters.`);
+    .refine((value) => !passwordTooLong(value), `${label} can have at most ${MAX_PASSWORD_LENGTH} characters.`);
 
 export const totpCode = z
   .string({ error: 'Enter the 6-digit code.' })

@@ -77,6 +77,8 @@ export const mailMessage = z.object({
 
 /** Checked as URLs by the capability (src/modules); here the text rules, so no control character gets that far. */
 const url = (label: string) => text(label, 2000);
+/** A module at its fields' caps (40 URIs of 2,000 characters) is 87 KB of JSON: its routes read up to 128 KiB. */
+export const MODULE_BODY_LIMIT = 128 * 1024;
 export const moduleBody = z.object({
   name: text('Name', 100),
   description: multilineText('Description', 500).default(''),

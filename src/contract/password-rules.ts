@@ -18,6 +18,16 @@ export const MAX_PASSWORD_LENGTH = 1024;
  */
 export const normalizePassword = (password: string): string => password.normalize('NFKC');
 
+/**
+ * A password's length: the code points of its NFKC form, what the rule and the hash see.
+ * Not `.length`, which counts UTF-16 units (an emoji is two); not the form as typed, which
+ * NFKC can lengthen many times over (one U+FDFA is 18 code points).
+ */
+export const passwordLength = (password: string): number => [...normalizePassword(password)].length;
+
+/** Over the cap (MAX_PASSWORD_LENGTH): refused wherever a password is taken, before any hashing. */
+export const passwordTooLong = (password: string): boolean => passwordLength(password) > MAX_PASSWORD_LENGTH;
+
 /** Two typings of one password, compared as they are hashed ("passwords match", "same as current"). */
 export const samePassword = (a: string, b: string): boolean => normalizePassword(a) === normalizePassword(b);
 
@@ -46,7 +56,7 @@ export interface PasswordCheck {
 /** The checklist for a rule: length first (in code points), then each required class; each judges the normalized password. */
 export function passwordRules(rule: PasswordRule = DEFAULT_PASSWORD_RULE): PasswordCheck[] {
   const checks = [
-    { id: 'length', label: `At least ${rule.minLength} characters`, test: (p: string) => [...p].length >= rule.minLength },
+    { id: 'length', label: `At least ${rule.minLength} characters`, test: (p: string) => passwordLength(p) >= rule.minLength },
     ...rule.classes.filter((id) => id in CLASS_CHECKS).map((id) => ({ id, ...CLASS_CHECKS[id] })),
   ];
   return checks.map((check) => ({ ...check, test: (p: string) => check.test(normalizePassword(p)) }));

@@ -66,6 +66,8 @@ export const keyRegistrationStart = z.object({ password: password('Current passw
 /** Removing a key proves what adding one does: the password (none for a user of single sign-on, who signed in lately). */
 export const keyRemoval = keyRegistrationStart;
 export const keyRegistrationFinish = z.object({ name: keyName.optional(), response: registrationResponse });
+/** A registration answer at its fields' caps is 67 KB of JSON: its routes read up to 128 KiB. */
+export const KEY_REGISTRATION_BODY_LIMIT = 128 * 1024;
 export const keyRename = z.object({ name: keyName });
 
 export const passkeyLoginStart = z.object({

@@ -16,17 +16,23 @@ const common = {
   trustProviderMfa: z.boolean({ error: 'Say whether to trust the provider’s MFA.' }),
 };
 
+/** The longest metadata XML taken: AD FS and Shibboleth metadata listing many claims run past 64 KiB. */
+export const MAX_METADATA_CHARACTERS = 500_000;
+/** The longest signing certificate (PEM or base64), and how many: the current one and, during a rollover, the next. */
+export const MAX_CERTIFICATE_CHARACTERS = 20_000;
+export const MAX_CERTIFICATES = 2;
+
 export const samlProviderBody = z.object({
   kind: z.literal('saml'),
   ...common,
   /** The provider's metadata XML; when given, it fills in the three fields below. */
-  metadataXml: fileText('The metadata', 500_000).optional(),
+  metadataXml: fileText('The metadata', MAX_METADATA_CHARACTERS).optional(),
   entityId: text('Entity ID', 1000).optional(),
   ssoUrl: url('SSO URL').optional(),
   /** Up to two signing certificates (PEM or base64): the current one and, during a rollover, the next. */
   certificates: z
-    .array(fileText('A certificate', 20_000))
-    .max(2, 'At most two certificates: the current one and the next.')
+    .array(fileText('A certificate', MAX_CERTIFICATE_CHARACTERS))
+    .max(MAX_CERTIFICATES, 'At most two certificates: the current one and the next.')
     .optional(),
 });
 

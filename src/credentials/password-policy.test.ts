@@ -28,3 +28,14 @@ test('strong passwords pass, up to 1024 characters, never truncated', () => {
   assert.equal(checkNewPassword(long).ok, true);
   assert.equal(checkNewPassword(long + 'y').ok, false);
 });
+
+test('length is the code points of the normalized password, not UTF-16 units nor the characters as typed', () => {
+  // A horse is one code point and two UTF-16 units.
+  const horses = (n: number) => `Velvet-Harbor-42!${'\u{1F40E}'.repeat(n)}`;
+  assert.deepEqual(checkNewPassword(horses(1007)), { ok: true }, '1024 code points');
+  assert.equal(checkNewPassword(horses(1008)).ok, false, '1025 code points');
+  // U+FDFA is one character typed and 18 once normalized: 63 typed, 1032 normalized.
+  const expanding = `Aa1!Zq${'\uFDFA'.repeat(57)}`;
+  const verdict = checkNewPassword(expanding);
+  assert.equal(verdict.ok === false && verdict.message, 'Use at most 1024 characters.');
+});

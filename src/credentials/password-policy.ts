@@ -6,7 +6,15 @@ import { createRequire } from 'node:module';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 // The policy file needs no other capability, so this deep import makes no import cycle.
 import { getCompanyPolicy } from '../companies/policy.ts';
-import { DEFAULT_PASSWORD_RULE, MAX_PASSWORD_LENGTH, normalizePassword, passwordRules, samePassword, type PasswordRule } from '../contract/password-rules.ts';
+import {
+  DEFAULT_PASSWORD_RULE,
+  MAX_PASSWORD_LENGTH,
+  normalizePassword,
+  passwordRules,
+  passwordTooLong,
+  samePassword,
+  type PasswordRule,
+} from '../contract/password-rules.ts';
 import type { Queryable } from '../storage/index.ts';
 
 export { DEFAULT_PASSWORD_RULE, passwordRules, samePassword, type PasswordRule };
@@ -41,7 +49,7 @@ export type PasswordVerdict =
 
 /** Checks a new password; `context` words (username, company) count as guessable. */
 export function checkNewPassword(password: string, context: string[] = [], rule: PasswordRule = DEFAULT_PASSWORD_RULE): PasswordVerdict {
-  if (password.length > MAX_PASSWORD_LENGTH) {
+  if (passwordTooLong(password)) {
     return { ok: false, reason: 'too_weak', message: `Use at most ${MAX_PASSWORD_LENGTH} characters.` };
   }
   const missing = passwordRules(rule).filter((check) => !check.test(password));

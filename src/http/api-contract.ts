@@ -65,6 +65,8 @@ export interface RouteRecord {
   method: string;
   url: string;
   hasSchema: boolean;
+  /** The route's own body limit in bytes; undefined: the app's (BODY_LIMIT_BYTES, app.ts). */
+  bodyLimit: number | undefined;
 }
 /** The routes registered after the contract was installed, as Fastify gave them (one list per app). */
 const registeredRoutes = new WeakMap<FastifyInstance, RouteOptions[]>();
@@ -72,7 +74,7 @@ const registeredRoutes = new WeakMap<FastifyInstance, RouteOptions[]>();
 /** Every route registered after the contract was installed, a row per method: what the OpenAPI document must cover. */
 export function routeTable(app: FastifyInstance): readonly RouteRecord[] {
   return (registeredRoutes.get(app) ?? []).flatMap((route) =>
-    [route.method].flat().map((method) => ({ method, url: route.url, hasSchema: route.schema !== undefined })),
+    [route.method].flat().map((method) => ({ method, url: route.url, hasSchema: route.schema !== undefined, bodyLimit: route.bodyLimit })),
   );
 }
 

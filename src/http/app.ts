@@ -36,7 +36,7 @@ import { decorateActors } from './audiences.ts';
 import { metricsRoute, timeRequests, type Metrics } from '../metrics/index.ts';
 import { durableAnswers } from './durable-answers.ts';
 
-const BODY_LIMIT_BYTES = 64 * 1024;
+export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /**
  * A request's headers and body must arrive within `requestTimeoutMs` (answered 408 and the

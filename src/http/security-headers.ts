@@ -55,9 +55,21 @@ export function securityHeaderSet(options: { hsts: boolean }): SecurityHeaders {
   };
 }
 
+/**
+ * What an answer that chose no cache lifetime gets: `no-store`. An answer is cached only
+ * where its route says so (the web app's hashed assets, the provider's public documents);
+ * every other one (a sign-in's redirect, a health check, an error) is not, whichever
+ * route or hook answered, so a route added later cannot forget it.
+ */
+export const UNCHOSEN_CACHE = 'no-store';
+
 export function securityHeaders(app: FastifyInstance, headers: SecurityHeaders): void {
   app.addHook('onRequest', (_request, reply, done) => {
     headers.onto(reply.raw);
     done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', UNCHOSEN_CACHE);
+    done(null, payload);
   });
 }

@@ -40,25 +40,36 @@ export async function rotateModuleSecretBy(deps: CoreDeps, moduleId: string, by:
   });
 }
 
+/** The company and the module a grant names: both must exist, or the change is "not found". */
+async function grantParties(tx: Queryable, companyId: string, moduleId: string) {
+  const company = await tx.selectFrom('companies').select('id').where('id', '=', companyId).executeTakeFirst();
+  const module = await getModule(tx, moduleId);
+  assertThat(company && module, 'request.not_found');
+  return module;
+}
+
 /** Grants a module to a company (once: granting again changes nothing); unknown ids are "not found". */
 export async function grantModuleBy(deps: CoreDeps, companyId: string, moduleId: string, by: ModuleChangeBy): Promise<void> {
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    const company = await tx.selectFrom('companies').select('id').where('id', '=', companyId).executeTakeFirst();
-    const module = await getModule(tx, moduleId);
-    assertThat(company && module, 'request.not_found');
+    const module = await grantParties(tx, companyId, moduleId);
     await grantModule(tx, companyId, moduleId, now);
     await recordAudit(tx, now, eventBy(by, companyId, 'module.granted', moduleId, { module: module.name }));
   });
 }
 
-/** Takes a module away from a company: its users' sign-ins to it end, and the module is told. */
+/**
+ * Takes a module away from a company: its users' sign-ins to it end, and the module is
+ * told. Unknown ids are "not found", as for a grant; revoking what was not granted changes
+ * nothing and leaves no event in the trail.
+ */
 export async function revokeModuleGrantBy(deps: CoreDeps, companyId: string, moduleId: string, by: ModuleChangeBy): Promise<void> {
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    const module = await getModule(tx, moduleId);
-    await revokeModuleGrant(tx, companyId, moduleId, now);
-    if (module) await recordAudit(tx, now, eventBy(by, companyId, 'module.revoked', moduleId, { module: module.name }));
+    const module = await grantParties(tx, companyId, moduleId);
+    if (await revokeModuleGrant(tx, companyId, moduleId, now)) {
+      await recordAudit(tx, now, eventBy(by, companyId, 'module.revoked', moduleId, { module: module.name }));
+    }
   });
 }
 

@@ -111,9 +111,12 @@ async function endCompanyModuleAccess(db: Queryable, companyId: string, moduleId
   if (module) await endModuleAccess(db, now, { companyId, clientId: module.client_id }, reason);
 }
 
-export async function revokeModuleGrant(db: Queryable, companyId: string, moduleId: string, now: number) {
+/** False when the module was not granted to the company. */
+export async function revokeModuleGrant(db: Queryable, companyId: string, moduleId: string, now: number): Promise<boolean> {
   const revoked = await db.deleteFrom('company_modules').where('company_id', '=', companyId).where('module_id', '=', moduleId).executeTakeFirst();
-  if (Number(revoked.numDeletedRows) > 0) await endCompanyModuleAccess(db, companyId, moduleId, now, 'module_revoked');
+  if (Number(revoked.numDeletedRows) === 0) return false;
+  await endCompanyModuleAccess(db, companyId, moduleId, now, 'module_revoked');
+  return true;
 }
 
 /** A company's Masters switch a granted module on or off; false when not granted. */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { routeTable } from '../../src/http/api-contract.ts';
+import { BODY_LIMIT_BYTES } from '../../src/http/app.ts';
 import { renderApiReference } from '../../src/http/api-reference.ts';
 import { assertNothingDropped } from '../../src/http/response-check.ts';
 import { signedInOperator } from '../helpers/journey.ts';
@@ -14,11 +15,45 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 type Operation = {
   tags?: string[];
   security?: unknown[];
-  requestBody?: { content: Record<string, { schema: unknown }> };
+  requestBody?: { content: Record<string, { schema: JsonSchema }> };
   parameters?: { in: string; name: string }[];
   responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
 };
-type OpenApi = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, unknown> } };
+type OpenApi = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, unknown>; schemas?: Record<string, JsonSchema> };
+};
+
+type JsonSchema = {
+  $ref?: string;
+  type?: string | string[];
+  maxLength?: number;
+  maxItems?: number;
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+};
+
+/**
+ * The longest JSON body a request schema accepts in plain ASCII: every string at its
+ * maxLength, every array at its maxItems. A string or an array without a cap counts as
+ * empty or one item: the contract leaves its size to the body limit.
+ */
+function largestAsciiBody(schema: JsonSchema, document: { components: { schemas?: Record<string, JsonSchema> } }): number {
+  if (schema.$ref) return largestAsciiBody(document.components.schemas?.[schema.$ref.split('/').at(-1) as string] ?? {}, document);
+  const options = schema.anyOf ?? schema.oneOf ?? schema.allOf;
+  if (options) return Math.max(...options.map((option) => largestAsciiBody(option, document)));
+  const types = [schema.type].flat();
+  if (types.includes('object') || schema.properties) {
+    return 2 + Object.entries(schema.properties ?? {}).reduce((sum, [key, value]) => sum + key.length + 4 + largestAsciiBody(value, document), 0);
+  }
+  if (types.includes('array')) return 2 + (schema.maxItems ?? 1) * (1 + largestAsciiBody(schema.items ?? {}, document));
+  if (types.includes('string')) return 2 + (schema.maxLength ?? 0);
+  return 24;
+}
 
 /** Fastify's `/users/:id` is OpenAPI's `/users/{id}`. */
 const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -72,6 +107,23 @@ describe('the API contract', () => {
     const identify = document.paths['/api/login/identify']?.post;
     const schema = identify?.requestBody?.content['application/json']?.schema as { required?: string[] } | undefined;
     assert.deepEqual(schema?.required?.sort(), ['companyName', 'username']);
+  });
+
+  // A field the contract takes at its cap must fit the body the route reads: once, SAML
+  // metadata was taken up to 500,000 characters and refused at 64 KiB with a bare 413.
+  test("every route's body limit holds the largest body its contract accepts", () => {
+    const limits = new Map(routeTable(server.gatehouse.http).map((r) => [`${r.method} ${openApiPath(r.url)}`, r.bodyLimit ?? BODY_LIMIT_BYTES]));
+    const problems: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const schema = operation.requestBody?.content['application/json']?.schema;
+        if (schema === undefined) continue;
+        const largest = largestAsciiBody(schema, document);
+        const limit = limits.get(`${method.toUpperCase()} ${path}`) as number;
+        if (largest > limit) problems.push(`${method.toUpperCase()} ${path}: takes ${largest} bytes, reads ${limit}`);
+      }
+    }
+    assert.deepEqual(problems, []);
   });
 
   test('a request that does not fit its schema is refused with a message per field, before the handler', async () => {

@@ -121,6 +121,20 @@ for (const engine of await enginesUnderTest()) describe(`values read from SAML m
     await refused({ entityId: ENTITY, ssoUrl: SSO, certificates: ['A'.repeat(400)] }, 'certificates', /^Each certificate must be a PEM or base64 X.509 certificate/, 'typed, base64 but no certificate');
   });
 
+  // AD FS and Shibboleth metadata listing many claims runs past 64 KiB, the body most
+  // routes read; the providers' routes read what their fields take at the caps.
+  test('metadata up to the 500,000 characters the field takes is saved; past it the field says so, not a bare 413', async () => {
+    const offered = (count: number) =>
+      Array.from({ length: count }, (_, i) => `\n  <saml:Attribute xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" Name="http://schemas.example.test/claims/claim-${i}" FriendlyName="Claim ${i}"/>`).join('');
+    const withClaims = (count: number) => metadata(idp).replace('</md:IDPSSODescriptor>', `${offered(count)}</md:IDPSSODescriptor>`);
+    const large = withClaims(3200);
+    assert.ok(large.length > 400_000 && large.length <= 500_000, `${large.length} characters`);
+    const added = await addSaml({ name: 'Claims-heavy IdP', metadataXml: large });
+    assert.equal(added.status, 201, JSON.stringify(added.body).slice(0, 300));
+    assert.equal(added.body.provider.saml.entityId, ENTITY);
+    await refused({ metadataXml: withClaims(4000) }, 'metadataXml', /^The metadata can have at most 500,000 characters/, 'over the cap');
+  });
+
   test('metadata is read as the fields are typed: trimmed, and within the limits it is saved', async () => {
     const entityId = `${ENTITY}/${'a'.repeat(999 - ENTITY.length)}`;
     const added = await addSaml({ name: 'Trimmed IdP', metadataXml: metadata(idp, { entityId: ` ${entityId}&#9;`, location: `&#9;&#10;${SSO} ` }) });

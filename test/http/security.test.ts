@@ -1,11 +1,13 @@
 // Cross-cutting HTTP defences: security headers, CSRF by origin, JSON only, a body size
 // cap, and hostile input in every field of every endpoint answered 4xx, never 500.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Agent, Answer } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { ACME_REQUEST, approvedCompany, signedInOperator, tokenFromLink } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { rawRequest, type RawAnswer } from '../helpers/spellings.ts';
 
 function assertErrorShape(answer: Answer, context: string) {
   assert.ok(answer.status >= 400 && answer.status < 500, `${context}: ${answer.status} ${JSON.stringify(answer.body)}`);
@@ -59,6 +61,32 @@ describe('headers, CSRF, media type and size', () => {
       assert.equal(answer.headers.get('strict-transport-security'), null, `${name}: no HSTS over plain http`);
       if (name.includes('/api/')) assert.equal(answer.headers.get('cache-control'), 'no-store', name);
     }
+  });
+
+  // Only an answer whose route chose a lifetime may be kept (UNCHOSEN_CACHE,
+  // src/http/security-headers.ts, and the provider's post-middleware): the sign-in's own
+  // redirects outside /api (a company provider's answer landing, an old login page sent on
+  // to its resume), the provider's 404, health, metadata, the router's refusals.
+  test('every answer is no-store unless its route chose how long it may be kept', async () => {
+    const base = server.baseUrl;
+    const company = randomUUID();
+    const form = { 'content-type': 'application/x-www-form-urlencoded', origin: base };
+    const unchosen: Array<[string, RawAnswer]> = [
+      ['SAML answer landing', await rawRequest(base, 'POST', `/saml/${company}/acs/continue`, form, 'SAMLResponse=abc')],
+      ['SAML answer landing, no company', await rawRequest(base, 'POST', '/saml/x/acs/continue', form, 'SAMLResponse=abc')],
+      ['OpenID Connect provider answer landing', await rawRequest(base, 'GET', `/sso/${company}/oidc/callback?state=x&code=y`)],
+      ['an old login page sent on to its resume', await rawRequest(base, 'GET', '/oidc-interaction/AbC123')],
+      ["the provider's 404", await rawRequest(base, 'GET', '/oidc/nothing-here')],
+      ['SAML metadata', await rawRequest(base, 'GET', `/saml/${company}/metadata`)],
+      ['liveness', await rawRequest(base, 'GET', '/healthz')],
+      ['readiness', await rawRequest(base, 'GET', '/readyz')],
+      ['an unknown machine path', await rawRequest(base, 'GET', '/nothing.json')],
+    ];
+    const kept = unchosen.filter(([, answer]) => answer.headers['cache-control'] !== 'no-store').map(([name, answer]) => `${name} (${answer.status}): ${answer.headers['cache-control']}`);
+    assert.deepEqual(kept, []);
+    // The lifetimes routes chose stay theirs.
+    assert.equal((await rawRequest(base, 'GET', '/oidc/.well-known/openid-configuration')).headers['cache-control'], 'public, max-age=300');
+    assert.equal((await rawRequest(base, 'GET', '/oidc/jwks')).headers['cache-control'], 'public, max-age=60');
   });
 
   test('the page has no inline script for the CSP to forbid', async () => {

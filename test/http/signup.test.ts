@@ -87,6 +87,31 @@ for (const engine of await enginesUnderTest()) describe(`Sign Up: set your passw
     assert.equal(full.body.step, 'enroll');
   });
 
+  // The cap counts what the rule and the hash see: code points of the NFKC form. Counted
+  // in UTF-16 units, an emoji was two characters and 604 of them were "over 1024"; counted
+  // as typed, a password NFKC makes 18 times longer was hashed whole.
+  test('the length cap counts the code points of the normalized password, at sign-up and at the password step', async () => {
+    const { token, username, companyName } = await freshLink();
+    const astral = `Aa1!${'\u{1F40E}\u{1F3F0}'.repeat(510)}`; // 1024 code points, 2044 UTF-16 units
+    assert.equal([...astral].length, 1024);
+    const expanding = `Aa1!Zq${'\uFDFA'.repeat(57)}`; // 63 characters typed, 1032 once normalized
+    assert.equal([...expanding.normalize('NFKC')].length, 1032);
+    const refused = await submit(token, expanding);
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.error.fields.password, /at most 1024 characters/);
+    assert.equal((await submit(token, `${astral}x`)).status, 400, '1025 code points');
+    const set = await submit(token, astral);
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+
+    const browser = server.agent();
+    await browser.post('/api/login/identify', { username, companyName });
+    const tooLong = await browser.post('/api/login/password', { password: expanding });
+    assert.equal(tooLong.status, 400, 'the password step refuses it before any hash, as a malformed request');
+    const full = await browser.post('/api/login/password', { password: astral });
+    assert.equal(full.status, 200, JSON.stringify(full.body));
+    assert.equal(full.body.step, 'enroll');
+  });
+
   // NIST SP 800-63B 5.1.1.2: a password is its NFKC form, checked and hashed as such
   // (src/contract/password-rules.ts). Once, each spelling was a password of its own.
   test('one password however its characters are spelled (NFKC): a fullwidth common password is refused; any spelling logs in', async () => {

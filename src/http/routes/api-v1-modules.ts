@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { companyModuleParams, companyParams, idempotencyHeaders, moduleParams } from '../../contract/api-v1.ts';
 import { done } from '../../contract/common.ts';
 import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
-import { moduleBody, moduleList, moduleRegistered, secretRotated } from '../../contract/operator.ts';
+import { MODULE_BODY_LIMIT, moduleBody, moduleList, moduleRegistered, secretRotated } from '../../contract/operator.ts';
 import { assertThat } from '../../errors.ts';
 import {
   companyModules,
@@ -37,6 +37,7 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
   api.post(
     '/modules',
     {
+      bodyLimit: MODULE_BODY_LIMIT,
       config: { scope: 'modules:write' },
       schema: {
         summary: 'Register a module (an OpenID Connect client); its client secret is answered this once. Takes an Idempotency-Key (a retry answers the module without the secret)',

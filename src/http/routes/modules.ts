@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { getCompany } from '../../companies/index.ts';
 import { done, idParams } from '../../contract/common.ts';
 import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
-import { companyGrants, grantParams, launcher, moduleBody, moduleList, moduleRegistered, secretRotated } from '../../contract/operator.ts';
+import { companyGrants, grantParams, launcher, MODULE_BODY_LIMIT, moduleBody, moduleList, moduleRegistered, secretRotated } from '../../contract/operator.ts';
 import { assertThat } from '../../errors.ts';
 import { moduleView } from '../../presenters/index.ts';
 import {
@@ -39,7 +39,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/operator/modules',
-      { config: { sensitive: true }, schema: { summary: 'Register a module (an OpenID Connect client)', body: moduleBody, response: { 201: moduleRegistered } } },
+      { bodyLimit: MODULE_BODY_LIMIT, config: { sensitive: true }, schema: { summary: 'Register a module (an OpenID Connect client)', body: moduleBody, response: { 201: moduleRegistered } } },
       async (request, reply) => {
         const { module, clientSecret } = await registerModuleBy(deps, request.body, personOf(request));
         // The secret is shown this once; only its keyed hash is stored.

@@ -7,6 +7,7 @@ import {
   creationOptions,
   keyAnswer,
   keyEnrolled,
+  KEY_REGISTRATION_BODY_LIMIT,
   keyRegistrationFinish,
   keyRegistrationStart,
   keyRemoval,
@@ -63,7 +64,7 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/login/key-enrollment',
-      { schema: { summary: "Add a passkey or security key during login: the browser's answer; the key then signs in at the code step", body: keyRegistrationFinish, response: { 200: keyEnrolled } } },
+      { bodyLimit: KEY_REGISTRATION_BODY_LIMIT, schema: { summary: "Add a passkey or security key during login: the browser's answer; the key then signs in at the code step", body: keyRegistrationFinish, response: { 200: keyEnrolled } } },
       async (request) => finishKeyEnrollment(deps, flowOf(request), request.body, requestMeta(request)),
     );
     api.post(
@@ -96,7 +97,7 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/me/security-keys',
-      { schema: { summary: "Add a passkey or security key: the browser's answer", body: keyRegistrationFinish, response: { 200: securityKey } } },
+      { bodyLimit: KEY_REGISTRATION_BODY_LIMIT, schema: { summary: "Add a passkey or security key: the browser's answer", body: keyRegistrationFinish, response: { 200: securityKey } } },
       async (request) => keyJson(await finishKeyRegistration(deps, signedInOf(request), request.body, requestMeta(request))),
     );
     api.post(

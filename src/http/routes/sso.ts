@@ -8,7 +8,19 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { done, idParams } from '../../contract/common.ts';
 import { loginDone, loginState, ssoRedirect } from '../../contract/sign-in.ts';
-import { oneSsoProvider, ssoEnabledBody, ssoOverview as ssoOverviewSchema, ssoProviderBody, ssoSettingsBody, ssoTestParams, ssoTestResult as ssoTestResultSchema, ssoTestStarted } from '../../contract/sso.ts';
+import {
+  MAX_CERTIFICATE_CHARACTERS,
+  MAX_CERTIFICATES,
+  MAX_METADATA_CHARACTERS,
+  oneSsoProvider,
+  ssoEnabledBody,
+  ssoOverview as ssoOverviewSchema,
+  ssoProviderBody,
+  ssoSettingsBody,
+  ssoTestParams,
+  ssoTestResult as ssoTestResultSchema,
+  ssoTestStarted,
+} from '../../contract/sso.ts';
 import { choosePassword, finishTrustedLogin } from '../../login/index.ts';
 import { endSession } from '../../sessions/index.ts';
 import {
@@ -38,6 +50,12 @@ import { requestMeta } from '../guards.ts';
 
 /** The SAML ACS takes the provider's form post; responses with many attributes are large. */
 const ACS_BODY_LIMIT = 512 * 1024;
+/**
+ * A provider's settings hold what the contract takes (the metadata XML and two certificates
+ * at their caps), in JSON: a character of the BMP is at most 3 bytes in UTF-8, and the
+ * line breaks and tabs metadata may hold are 2 escaped; 64 KiB more for the other fields.
+ */
+const PROVIDER_BODY_LIMIT = 3 * (MAX_METADATA_CHARACTERS + MAX_CERTIFICATES * MAX_CERTIFICATE_CHARACTERS) + 64 * 1024;
 const companyParam = z.object({ companyId: z.uuid() });
 
 function land(reply: FastifyReply, landing: Landing) {
@@ -92,7 +110,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/company/sso/providers',
-      { config: { sensitive: true }, schema: { summary: 'Add a SAML 2.0 or OpenID Connect provider (switched off until tested and switched on)', body: ssoProviderBody, response: { 201: oneSsoProvider } } },
+      { bodyLimit: PROVIDER_BODY_LIMIT, config: { sensitive: true }, schema: { summary: 'Add a SAML 2.0 or OpenID Connect provider (switched off until tested and switched on)', body: ssoProviderBody, response: { 201: oneSsoProvider } } },
       async (request, reply) => {
         const provider = await addProvider(deps, master(request), request.body, requestMeta(request));
         return reply.status(201).send({ provider });
@@ -100,7 +118,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/company/sso/providers/:id',
-      { config: { sensitive: true }, schema: { summary: "Change a provider's settings (it needs a new Test sign-in before it can be switched on)", params: idParams, body: ssoProviderBody, response: { 200: oneSsoProvider } } },
+      { bodyLimit: PROVIDER_BODY_LIMIT, config: { sensitive: true }, schema: { summary: "Change a provider's settings (it needs a new Test sign-in before it can be switched on)", params: idParams, body: ssoProviderBody, response: { 200: oneSsoProvider } } },
       async (request) => ({ provider: await editProvider(deps, master(request), request.params.id, request.body, requestMeta(request)) }),
     );
     api.post(

@@ -18,6 +18,7 @@ import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '.
 import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
 import { cookieInHeader, cookieNames, tokenShaped } from '../../http/cookies.ts';
+import { UNCHOSEN_CACHE } from '../../http/security-headers.ts';
 import { decideSignIn, type GateAnswer, type GateRequest } from './sign-in-gate.ts';
 import { carriedInteractions } from './carried-interaction.ts';
 import { capAnonymousLogoutPages, capAnonymousPushedRequests, capStoredInteractions } from './anonymous-caps.ts';
@@ -171,13 +172,16 @@ export async function createOidcService(
       else void recordAudit(deps.db, deps.clock(), event).catch((error) => options.onError?.(error));
     });
     // Headers of the provider's answers, in one post-middleware (it runs for every token
-    // request too): the public documents' cache lifetime, and the form_post page's own
-    // policy, since that page posts to the module (form-post-page.ts).
+    // request too): the public documents' cache lifetime, `no-store` for any other answer
+    // the provider left without one (its 404, as on Gatehouse's own routes:
+    // security-headers.ts), and the form_post page's own policy, since that page posts to
+    // the module (form-post-page.ts).
     provider.use(async (ctx, next) => {
       await next();
       const route = (ctx as unknown as Partial<KoaContextWithOIDC>).oidc?.route;
       const maxAge = route === undefined ? undefined : PUBLIC_MAX_AGE_S[route];
       if (maxAge !== undefined && ctx.status === 200) ctx.set('cache-control', `public, max-age=${maxAge}`);
+      else if (!ctx.response.get('cache-control')) ctx.set('cache-control', UNCHOSEN_CACHE);
       giveFormPostPageItsPolicy(ctx);
     });
     // Only a click on Gatehouse's own confirmation page ends the session. For a browser

@@ -1,5 +1,5 @@
 import type { FieldErrors, PasswordRule } from '../../api';
-import { MAX_PASSWORD_LENGTH, meetsRules, samePassword } from './passwordRules';
+import { MAX_PASSWORD_LENGTH, meetsRules, passwordTooLong, samePassword } from './passwordRules';
 
 /**
  * The checks made before a new password is sent (Set Your Password, reset, My Settings),
@@ -14,7 +14,7 @@ export function checkNewPassword(
   const errors: FieldErrors = {};
   if (!password) errors[keys.password] = 'Enter a password.';
   else if (!meetsRules(password, rule)) errors[keys.password] = 'Your password does not meet every rule in the list.';
-  else if (password.length > MAX_PASSWORD_LENGTH) errors[keys.password] = `Use at most ${MAX_PASSWORD_LENGTH} characters.`;
+  else if (passwordTooLong(password)) errors[keys.password] = `Use at most ${MAX_PASSWORD_LENGTH} characters.`;
   // Compared as the server compares them: "ü" typed once and pasted as "u" and a diaeresis once match.
   if (!errors[keys.password] && !samePassword(password, confirm)) errors[keys.confirm] = 'The passwords do not match.';
   return errors;

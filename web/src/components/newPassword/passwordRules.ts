@@ -5,6 +5,7 @@ export {
   MAX_PASSWORD_LENGTH,
   meetsPasswordRule as meetsRules,
   passwordRules as rulesFor,
+  passwordTooLong,
   samePassword,
   type PasswordCheck,
 } from '@contract';
