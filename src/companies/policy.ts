@@ -10,6 +10,7 @@ import type { CompaniesTable } from '../storage/schema.ts';
 import { sql, type Selectable } from 'kysely';
 import { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
 import { endModuleAccess } from '../modules/backchannel/end-access.ts';
+import { endSessionsOverLimits } from '../sessions/index.ts';
 import { queueCompanyNotice } from '../users/security-notices.ts';
 
 import { DEFAULT_PASSWORD_RULE, PASSWORD_CLASSES, type PasswordClass } from '../contract/password-rules.ts';
@@ -142,6 +143,16 @@ async function endExcludedSessions(db: Queryable, now: number, companyId: string
   await endModuleAccess(db, now, { sessionHashes: excluded }, 'ip_allowlist');
 }
 
+/**
+ * Before a session limit changes: the sessions over by the limits it replaces end for good,
+ * with their module tokens (the modules are told). A lengthened limit applies to the
+ * sessions still running, never to one that had already timed out unseen.
+ */
+async function endSessionsTimedOut(db: Queryable, now: number, companyId: string, before: CompanyPolicy) {
+  const ended = await endSessionsOverLimits(db, now, companyId, { idleMinutes: before.sessionIdleMinutes, absoluteMinutes: before.sessionAbsoluteMinutes });
+  await endModuleAccess(db, now, { sessionHashes: ended }, 'session_timed_out');
+}
+
 function changedFields(before: CompanyPolicy, after: CompanyPolicy) {
   const keys = (Object.keys(after) as (keyof CompanyPolicy)[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
   return {
@@ -194,6 +205,9 @@ export async function updateCompanyPolicy(
     const diff = changedFields(before, next);
     if (diff.keys.length === 0) return next;
     if (before.twoPerson2faReset && !next.twoPerson2faReset) await assertMaySwitchOffTwoPersonRule(tx, who);
+    if (diff.keys.includes('sessionIdleMinutes') || diff.keys.includes('sessionAbsoluteMinutes')) {
+      await endSessionsTimedOut(tx, deps.clock(), who.companyId, before);
+    }
     await tx
       .updateTable('companies')
       .set({

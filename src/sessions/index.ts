@@ -178,6 +178,35 @@ function sessionIsOver(row: SessionRow, now: number): boolean {
 }
 
 /**
+ * Ends for good the company's sessions that are over by the time limits `limits` (idle
+ * too long, or past the absolute limit or the expiry stored at login): sessionIsOver's
+ * time part, in one DELETE. A session is judged when it is next used, by the limits then
+ * in force, so one that ended unseen would come back if a Master lengthened a limit
+ * before its next use: the policy change calls this first, with the limits it replaces.
+ * Answers the ended sessions' hashes, for the module tokens they led to.
+ */
+export async function endSessionsOverLimits(
+  db: Queryable,
+  now: number,
+  companyId: string,
+  limits: { idleMinutes: number; absoluteMinutes: number },
+): Promise<string[]> {
+  const ended = await db
+    .deleteFrom('sessions')
+    .where('company_id', '=', companyId)
+    .where((eb) =>
+      eb.or([
+        eb('expires_at', '<=', now),
+        eb('created_at', '<=', now - limits.absoluteMinutes * 60_000),
+        eb('last_seen_at', '<=', now - limits.idleMinutes * 60_000),
+      ]),
+    )
+    .returning('id_hash')
+    .execute();
+  return ended.map((row) => row.id_hash);
+}
+
+/**
  * The signed-in user for a cookie token, or undefined (expired, idle, disabled user, or
  * a request from an address outside the company's allowlist). `ip` is the request's
  * address: a cookie presented from outside the allowlist is refused, the session stays.
