@@ -223,6 +223,7 @@ export async function finishKeyEnrollment(
     if (!(await advanceFlow(tx, flow, 'totp'))) throw new GatehouseError('login.wrong_step');
     return enrolling ? replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), who.companyId, who.userId, deps.clock()) : undefined;
   });
+  deps.mailQueued();
   const state = { step: 'totp' as const, secondFactors: await secondFactorsOf(deps.db, who.companyId, who.userId) };
   return recoveryCodes ? { ...state, recoveryCodes } : state;
 }

@@ -169,7 +169,7 @@ const SECURITY_CHANGES = {
   },
   // A key signs in by itself (a passkey needs no password), so one planted by whoever
   // borrowed a session is worth telling the owner of, as much as a password change.
-  key_added: { what: 'A passkey or security key was added from My Settings. It can sign in to this account.', subject: 'A security key was added to your Gatehouse account', signedOut: false },
+  key_added: { what: 'A passkey or security key was added. It can sign in to this account.', subject: 'A security key was added to your Gatehouse account', signedOut: false },
   key_removed: { what: 'A passkey or security key was removed from My Settings.', subject: 'A security key was removed from your Gatehouse account', signedOut: false },
   recovery_codes_replaced: {
     what: 'New recovery codes were made from My Settings; the earlier ones no longer work.',

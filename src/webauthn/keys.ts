@@ -102,7 +102,8 @@ export async function startKeyRegistration(deps: CoreDeps, me: Me, password: str
 
 /**
  * Verifies the authenticator's answer against a challenge made for someone (a session or
- * a login flow) and stores the key; the caller's transaction also carries what follows.
+ * a login flow), stores the key and tells its owner; the caller's transaction also
+ * carries what follows, and the caller wakes the mail worker (deps.mailQueued) after it.
  */
 export async function registerKey(
   deps: CoreDeps,
@@ -141,6 +142,10 @@ export async function registerKey(
     userAgent: meta.userAgent,
     detail: { keyId: row.id, name: row.name, kind: keyView(row).kind, aaguid: row.aaguid, userVerified: verified.userVerified },
   });
+  // A key signs in by itself and outlives a password change: its owner hears of every one
+  // added, from My Settings or at a login the company's policy made add one (a phished
+  // password and code could plant one there just as a borrowed session could here).
+  await queueSecurityNotice(deps, tx, who, 'key_added');
   return row;
 }
 
@@ -159,9 +164,7 @@ export async function finishKeyRegistration(deps: CoreDeps, me: Me, input: { nam
   const row = await deps.db.transaction().execute(async (tx) => {
     // The user's row locked, and still as proved (this session, this password).
     await stillProved(tx, me, user.password_hash);
-    const added = await registerKey(deps, tx, me, pending.challenge, input, meta);
-    await queueSecurityNotice(deps, tx, me, 'key_added');
-    return added;
+    return registerKey(deps, tx, me, pending.challenge, input, meta);
   });
   deps.mailQueued();
   return keyView(row);

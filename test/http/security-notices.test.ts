@@ -47,6 +47,27 @@ for (const engine of await enginesUnderTest()) describe(`Security notices for ne
     assert.match(notice.text, /It can sign in to this account/);
   });
 
+  // A company that requires a key has its users add one at login: whoever has the
+  // password and one phished code can plant a key there that signs in alone.
+  test('a key added at a login the company policy made add one mails the owner too', async () => {
+    const owner = await tenants.member();
+    assert.equal((await owner.agent.post('/api/company/policy', { phishingResistant: 'everyone' })).status, 200);
+    const seen = noticesTo(owner).filter((m) => m.subject === 'A security key was added to your Gatehouse account').length;
+    server.clock.advance(30_000);
+    const browser = server.agent();
+    await browser.post('/api/login/identify', { username: owner.username, companyName: owner.companyName });
+    assert.equal((await browser.post('/api/login/password', { password: owner.password })).body.step, 'totp');
+    assert.deepEqual((await browser.post('/api/login/totp', { code: totpAt(owner.totpSecret, server.clock()) })).body, { step: 'key_enroll' });
+    const key = new SoftAuthenticator(server.baseUrl, { userVerification: true });
+    const options = await browser.post('/api/login/key-enrollment/options');
+    assert.equal(options.status, 200, JSON.stringify(options.body));
+    const added = await browser.post('/api/login/key-enrollment', { name: 'At login', response: key.register(options.body) });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    await server.mail.waitFor(
+      (m) => m.to.includes(owner.email) && noticesTo(owner).filter((n) => n.subject === 'A security key was added to your Gatehouse account').length > seen,
+    );
+  });
+
   test('removing one mails the owner', async () => {
     const owner = await tenants.member();
     const { id } = await addKey(owner, 'old key');
