@@ -21,7 +21,7 @@ const list: Command = {
   help: `Usage: gatehouse mail list [--json]
 
 Lists outgoing mail, newest first, with its delivery state: queued, retrying (with the
-last error), failed (gave up after 8 attempts), sent over SMTP, or "in mailbox" when
+last error), failed (gave up after 55 attempts, about a day), sent over SMTP, or "in mailbox" when
 the embedded default's local mailbox received it (no GATEHOUSE_SMTP_URL set). Read a
 mailbox message with "gatehouse mail show ID".
 

@@ -20,9 +20,17 @@ export interface MailTransport {
   close(): void;
 }
 
+/**
+ * How long a send waits on a silent SMTP server, phase by phase (nodemailer's own are up to
+ * 10 minutes): a dead server fails the attempt in seconds and the message is retried
+ * later, rather than holding its outbox row (whose lease the worker renews meanwhile).
+ * Query parameters of GATEHOUSE_SMTP_URL (`?socketTimeout=60000`) take precedence.
+ */
+const SMTP_TIMEOUTS = { dnsTimeout: 10_000, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
+
 export function createSmtpTransport(url: string): MailTransport {
   // nodemailer loads with the first mail: a node that sends none never holds it.
-  const transporter = onFirstUse(async () => (await import('nodemailer')).default.createTransport(url));
+  const transporter = onFirstUse(async () => (await import('nodemailer')).default.createTransport({ url, ...SMTP_TIMEOUTS }));
   let opened = false;
   return {
     kind: 'smtp',

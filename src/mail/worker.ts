@@ -33,20 +33,29 @@ export function createMailWorker(deps: {
 
   async function deliver(id: string): Promise<boolean> {
     const claimed = await jobs.claim(id);
-    if (!claimed || claimed.payload === null) return false;
+    if (!claimed) return false;
+    // Only a row delivered or given up on loses its payload, and neither is pending: should
+    // one be found pending anyway, it is settled, never claimed again and again.
+    if (claimed.payload === null) {
+      await jobs.notDelivered(claimed, 'nothing left to send', {}, true);
+      return false;
+    }
+    const payload = claimed.payload;
     try {
-      const body = JSON.parse(secrets.decrypt(claimed.payload, `outbox:${claimed.id}`)) as { html: string; text: string };
-      await transport.send({
-        outboxId: claimed.id,
-        companyId: claimed.company_id,
-        from,
-        to: claimed.recipient,
-        subject: claimed.subject,
-        html: body.html,
-        text: body.text,
-      });
+      const body = JSON.parse(secrets.decrypt(payload, `outbox:${claimed.id}`)) as { html: string; text: string };
+      await jobs.whileHeld(claimed, () =>
+        transport.send({
+          outboxId: claimed.id,
+          companyId: claimed.company_id,
+          from,
+          to: claimed.recipient,
+          subject: claimed.subject,
+          html: body.html,
+          text: body.text,
+        }),
+      );
       // The payload can hold a live link: it does not outlive delivery, or giving up.
-      await jobs.delivered(claimed.id, { payload: null });
+      await jobs.delivered(claimed, { payload: null });
       return true;
     } catch (error) {
       await jobs.notDelivered(claimed, error, { payload: null });

@@ -1,7 +1,11 @@
 // Outbox tables (mail, back-channel logout notices) share one delivery discipline: a row
 // is claimed with one conditional UPDATE that takes a lease, so several nodes can run
 // workers on one database without delivering twice; a failure is retried with backoff
-// until it fails for good, and stays visible with its last error.
+// until it fails for good, and stays visible with its last error. The lease is the
+// claim's `locked_until`: the worker holding it renews it while a delivery lasts (renew),
+// and writes the outcome only while it still holds it, so a delivery that outlived its
+// lease (a worker stalled, another one took the row) never overwrites the other's outcome:
+// a late failure cannot put back to pending a message the other worker delivered.
 import type { Kysely } from 'kysely';
 import type { Database, Db } from './index.ts';
 import type { JobColumns } from './schema.ts';
@@ -13,7 +17,7 @@ export interface Retry {
   delayMs(attempts: number): number;
 }
 
-const LEASE_MS = 60_000;
+export const LEASE_MS = 60_000;
 
 /** The delivery columns of a new row: due now, never tried. */
 export function pendingJob(now: number): Omit<JobColumns, 'id'> {
@@ -57,18 +61,54 @@ export function leasedJobs<T extends JobTable>(db: Db, table: T, clock: () => nu
       return claimed as Row | undefined;
     },
 
-    /** Delivered: `clear` empties columns that must not outlive delivery (a mail's payload). */
-    async delivered(id: string, clear: Partial<Record<string, null>> = {}): Promise<void> {
+    /**
+     * Extends the lease of a row this worker holds (`job`, as claimed or last renewed);
+     * false when the lease was lost (it ran out and another worker took the row).
+     */
+    async renew(job: JobColumns): Promise<boolean> {
+      const lease = clock() + LEASE_MS;
+      const renewed = await jobs.updateTable(name).set({ locked_until: lease }).where('id', '=', job.id).where('locked_until', '=', job.locked_until).executeTakeFirst();
+      if (Number(renewed.numUpdatedRows) !== 1) return false;
+      job.locked_until = lease;
+      return true;
+    },
+
+    /**
+     * Runs a delivery while keeping this worker's lease on `job`, renewed every third of
+     * its length, so a delivery slower than the lease (an SMTP server slow to answer) is
+     * not taken and sent again by another worker meanwhile. Resolves once no renewal is in
+     * flight: the outcome is then written under the lease as last renewed.
+     */
+    async whileHeld<R>(job: JobColumns, delivery: () => Promise<R>): Promise<R> {
+      let renewing: Promise<unknown> = Promise.resolve();
+      const renewal = setInterval(() => {
+        renewing = renewing.then(() => this.renew(job)).catch(() => {});
+      }, LEASE_MS / 3);
+      renewal.unref();
+      try {
+        return await delivery();
+      } finally {
+        clearInterval(renewal);
+        await renewing;
+      }
+    },
+
+    /** Delivered: `clear` empties columns that must not outlive delivery (a mail's payload). Written only under this worker's lease. */
+    async delivered(job: JobColumns, clear: Partial<Record<string, null>> = {}): Promise<void> {
       await writable
         .updateTable(name)
         .set({ ...clear, status: 'sent', sent_at: clock(), locked_until: null, last_error: null })
-        .where('id', '=', id)
+        .where('id', '=', job.id)
+        .where('locked_until', '=', job.locked_until)
         .execute();
     },
 
-    /** Not delivered: retried later, or failed for good after the last attempt (then `clearOnGiveUp`). */
-    async notDelivered(job: JobColumns, error: unknown, clearOnGiveUp: Partial<Record<string, null>> = {}): Promise<void> {
-      const failedForGood = job.attempts >= retry.maxAttempts;
+    /**
+     * Not delivered: retried later, or failed for good after the last attempt (then
+     * `clearOnGiveUp`), or at once with `forGood`. Written only under this worker's lease.
+     */
+    async notDelivered(job: JobColumns, error: unknown, clearOnGiveUp: Partial<Record<string, null>> = {}, forGood = false): Promise<void> {
+      const failedForGood = forGood || job.attempts >= retry.maxAttempts;
       await writable
         .updateTable(name)
         .set({
@@ -79,6 +119,7 @@ export function leasedJobs<T extends JobTable>(db: Db, table: T, clock: () => nu
           last_error: String(error instanceof Error ? error.message : error).slice(0, 500),
         })
         .where('id', '=', job.id)
+        .where('locked_until', '=', job.locked_until)
         .execute();
     },
   };

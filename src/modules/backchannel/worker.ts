@@ -67,7 +67,7 @@ export function createBackchannelWorker(deps: {
     if (!claimed) return false;
     try {
       await sendNow(deps.provider(), claimed.client_id, claimed.account_id, claimed.sid);
-      await jobs.delivered(claimed.id);
+      await jobs.delivered(claimed);
       return true;
     } catch (error) {
       await jobs.notDelivered(claimed, error);
