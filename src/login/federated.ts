@@ -65,6 +65,17 @@ export async function continueAfterProvider(
   return Number(moved.numUpdatedRows) === 1 ? (next as LoginStep) : null;
 }
 
+/**
+ * Ends the company's logins a provider has vouched for that have not finished (at the
+ * session step 'sso_trusted', or at the second factor or its enrollment after a provider's
+ * answer): a Master who switches a provider off, removes it or changes its settings (its
+ * MFA no longer trusted, another username attribute) withdraws what those logins stand on.
+ * In the change's transaction; such a browser signs in again under the settings now in force.
+ */
+export async function endFederatedLogins(tx: Queryable, companyId: string): Promise<void> {
+  await tx.deleteFrom('login_flows').where('company_id', '=', companyId).where('first_factor', '=', 'fed').execute();
+}
+
 /** The provider proved MFA and the company trusts it: the session, amr ["fed", "mfa"]. */
 export async function finishTrustedLogin(deps: CoreDeps, flowToken: string | undefined, meta: RequestMeta) {
   const { flow } = await requireFlowAt(deps, flowToken, 'sso_trusted');

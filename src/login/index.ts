@@ -8,5 +8,13 @@ export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRul
 export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
 export { proveSession, reauthKeyOptions, reauthMethods, verifyCurrentPassword, withProof, type Proof } from './reauth.ts';
 export { acceptCode, appCode, type CodeOutcome } from './code-attempt.ts';
-export { activeProvider, choosePassword, continueAfterProvider, finishTrustedLogin, flowAwaitingProvider, auditProviderLogin } from './federated.ts';
+export {
+  activeProvider,
+  auditProviderLogin,
+  choosePassword,
+  continueAfterProvider,
+  endFederatedLogins,
+  finishTrustedLogin,
+  flowAwaitingProvider,
+} from './federated.ts';
 export { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChallengeForSecondFactor, startKeyEnrollment, startPasskeyLogin } from './security-key.ts';

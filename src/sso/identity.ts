@@ -16,9 +16,18 @@ export interface ProviderIdentity {
 
 type Claims = Record<string, unknown>;
 
+/**
+ * A claim without the spaces, tabs and line breaks around it, and nothing else: not
+ * String#trim, which also takes a BOM, a no-break or ideographic space, a line separator.
+ * Left on a provider's username, those make it another account than the plain name's,
+ * and the username rule then refuses it (checkedClaims) rather than sign in the plain one.
+ */
+export const withoutSurroundingSpace = (value: string): string => value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+
 function first(value: unknown): string | undefined {
   const one = Array.isArray(value) ? value[0] : value;
-  return typeof one === 'string' && one.trim() !== '' ? one.trim() : undefined;
+  const trimmed = typeof one === 'string' ? withoutSurroundingSpace(one) : '';
+  return trimmed !== '' ? trimmed : undefined;
 }
 
 function firstOf(claims: Claims, names: string[]): string | undefined {

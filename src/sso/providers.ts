@@ -7,6 +7,7 @@ import { recordAudit } from '../audit/index.ts';
 import type { ssoProviderBody } from '../contract/sso.ts';
 import { describeCertificate, newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
+import { endFederatedLogins } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { providerUrlProblem } from './provider-urls.ts';
 import type { Queryable } from '../storage/index.ts';
@@ -230,6 +231,8 @@ export async function editProvider(deps: CoreDeps, who: Master, providerId: stri
       clientSecretChanged: changed.includes(CLIENT_SECRET),
     });
     await queueCompanyNotice(deps, tx, who, 'sso_provider_changed', row.name, false, changed.map(([, words]) => words).join(', '));
+    // Logins it vouched for and not yet finished were decided by the settings replaced.
+    if (row.enabled === 1) await endFederatedLogins(tx, who.companyId);
     return describeProvider(row);
   });
   deps.mailQueued();
@@ -240,6 +243,7 @@ export async function removeProvider(deps: CoreDeps, who: Master, providerId: st
   await deps.db.transaction().execute(async (tx) => {
     const row = await requireProvider(tx, who.companyId, providerId);
     await tx.deleteFrom('sso_requests').where('company_id', '=', who.companyId).where('provider_id', '=', providerId).execute();
+    if (row.enabled === 1) await endFederatedLogins(tx, who.companyId);
     await tx.deleteFrom('sso_assertions').where('provider_id', '=', providerId).execute();
     await tx.deleteFrom('sso_providers').where('company_id', '=', who.companyId).where('id', '=', providerId).execute();
     await audit(tx, deps, who, 'sso.provider_removed', meta, auditView(row));

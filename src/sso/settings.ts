@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { ssoSettingsBody } from '../contract/sso.ts';
 import { GatehouseError } from '../errors.ts';
+import { endFederatedLogins } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { breakGlassReady, lockCompanyForBreakGlass } from '../users/index.ts';
 import { audit, describeProvider, requireProvider, type Master } from './providers.ts';
@@ -49,6 +50,9 @@ export async function switchProvider(deps: CoreDeps, who: Master, providerId: st
       )
       .execute();
     if ((row.enabled === 1) !== enabled) {
+      // Logins a provider vouched for and not yet finished end with it (or with the one
+      // this switch-on turned off).
+      await endFederatedLogins(tx, who.companyId);
       await audit(tx, deps, who, enabled ? 'sso.enabled' : 'sso.disabled', meta, { provider: row.id, name: row.name });
       // From now on the provider vouches for the company's users: every Master is told.
       if (enabled) await queueCompanyNotice(deps, tx, who, 'sso_provider_enabled', row.name);

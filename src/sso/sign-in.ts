@@ -14,7 +14,7 @@ import { constantTimeEqual } from '../crypto/index.ts';
 import { email as emailRule, name as nameRule, username as usernameRule } from '../contract/index.ts';
 import { caseFolded, tidyName } from '../shared/text.ts';
 import { changeUserEmail, createUser, findUserByUsername, queueSecurityNotice, type UserRow } from '../users/index.ts';
-import { oidcIdentity, samlIdentity, type ProviderIdentity } from './identity.ts';
+import { oidcIdentity, samlIdentity, withoutSurroundingSpace, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
 import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
 import { consumeRequest, pendingRequest, rememberAssertion, saveRequest, storeTestResult, type SsoRequest } from './requests.ts';
@@ -165,7 +165,7 @@ function checkedClaims(identity: ProviderIdentity): Claims | string {
   // proof of who signed in, and at the provider those are other accounts than admin's
   // (anyone who may choose a name there could take admin's): it must be its saved form as
   // sent (up to canonical equivalence, which draws the same), never a name it folds to.
-  if (username.data !== identity.username.normalize('NFC').trim()) {
+  if (username.data !== withoutSurroundingSpace(identity.username.normalize('NFC'))) {
     return `the provider's username "${identity.username}" is not written as a username is saved ("${username.data}")`;
   }
   const email = identity.email === '' ? null : emailRule.safeParse(identity.email);

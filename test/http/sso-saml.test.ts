@@ -376,6 +376,24 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     });
   }
 
+  // Around the name, where String#trim once took them off before the name was judged: at
+  // the provider, "carol" followed by a byte order mark is another account than carol.
+  test("a provider username with a space-like character around it is not the plain name's user", async () => {
+    const users = () => dbOf(server).selectFrom('users').select(['username', 'email']).where('company_id', '=', company.companyId).orderBy('username').execute();
+    const before = await users();
+    for (const [what, nameId] of [
+      ['a byte order mark after', 'carol\ufeff'],
+      ['a byte order mark before', '\ufeffcarol'],
+      ['a no-break space after', 'carol\u00a0'],
+      ['an ideographic space after', 'carol\u3000'],
+    ] as const) {
+      const { browser, requestId } = await atProvider('carol');
+      const reason = await refused(browser, signedResponse(idp, facts(requestId, { nameId, authnContext: MFA, attributes: { email: 'mallory@evil.test' } })), what);
+      assert.match(reason, /not written as a username is saved/, `${what}: ${reason}`);
+    }
+    assert.deepEqual(await users(), before);
+  });
+
   test('the same name in other capitals is the same user', async () => {
     server.clock.advance(30_000);
     const { browser, requestId } = await atProvider('carol');
