@@ -15,12 +15,16 @@ export interface CapturedMail {
 export interface SmtpCapture {
   url: string;
   messages: CapturedMail[];
+  /** With `holdAnswers`: the answer to each message's DATA, in arrival order, to give when the test chooses (an error refuses it). */
+  held: Array<(error?: Error) => void>;
   waitFor(predicate: (mail: CapturedMail) => boolean, timeoutMs?: number): Promise<CapturedMail>;
   close(): Promise<void>;
 }
 
-export async function startSmtpCapture(): Promise<SmtpCapture> {
+/** `holdAnswers`: a server slow to accept, each message answered only when the test says (`held`). */
+export async function startSmtpCapture(options: { holdAnswers?: boolean } = {}): Promise<SmtpCapture> {
   const messages: CapturedMail[] = [];
+  const held: SmtpCapture['held'] = [];
   const waiters = new Set<() => void>();
   const server = new SMTPServer({
     authOptional: true,
@@ -42,7 +46,8 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
           parsed,
         });
         for (const wake of waiters) wake();
-        callback();
+        if (options.holdAnswers) held.push((error) => callback(error ?? null));
+        else callback();
       });
     },
   });
@@ -52,6 +57,7 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    held,
     waitFor(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -6,43 +6,11 @@
 // renews the lease while a delivery lasts, and SMTP waits are bounded per phase.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import { enqueueMail } from '../../src/mail/index.ts';
 import { leasedJobs, LEASE_MS } from '../../src/storage/leased-jobs.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-
-/** An SMTP server that holds its answer to each message's DATA until the test releases it. */
-async function holdingSmtp() {
-  const received: string[] = [];
-  const held: Array<(error?: Error) => void> = [];
-  const waiting: Array<() => void> = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        received.push(Buffer.concat(chunks).toString('utf8'));
-        held.push((error) => callback(error ?? null));
-        for (const wake of waiting.splice(0)) wake();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.server.address();
-  return {
-    url: `smtp://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    held,
-    /** Resolves once `count` messages have reached DATA. */
-    async reached(count: number) {
-      while (received.length < count) await new Promise<void>((resolve) => waiting.push(resolve));
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp.ts';
 
 const queue = (node: TestServer, to: string) =>
   enqueueMail(node.gatehouse.deps.db, node.gatehouse.deps.secrets, node.clock(), { companyId: null, to, subject: 'Welcome to Gatehouse', html: '<p>hi</p>', text: 'hi' });
@@ -86,11 +54,11 @@ for (const engine of await enginesUnderTest()) describe(`the outbox lease (${eng
 });
 
 if ((await enginesUnderTest()).includes('postgres')) describe('two nodes sending one message', () => {
-  let smtp: Awaited<ReturnType<typeof holdingSmtp>>;
+  let smtp: SmtpCapture;
   let nodeA: TestServer;
   let nodeB: TestServer;
   before(async () => {
-    smtp = await holdingSmtp();
+    smtp = await startSmtpCapture({ holdAnswers: true });
     nodeA = await startTestServer({ engine: 'postgres', quietWorkers: true, env: { GATEHOUSE_SMTP_URL: smtp.url } });
     nodeB = await startTestServer({ quietWorkers: true, env: { GATEHOUSE_SMTP_URL: smtp.url, GATEHOUSE_DATABASE_URL: nodeA.database.url } });
     nodeB.clock.set(nodeA.clock());
@@ -104,13 +72,13 @@ if ((await enginesUnderTest()).includes('postgres')) describe('two nodes sending
   test("a node's late failure does not undo the delivery another node made after its lease ran out", async () => {
     const id = await queue(nodeA, 'bo@beta.test');
     const onA = nodeA.gatehouse.mailWorker.runOnce();
-    await smtp.reached(1);
+    await smtp.waitFor(() => smtp.messages.length >= 1);
     // Node A's server has not answered for longer than the lease (a stalled node, a clock
     // jump): node B takes the row and delivers it.
     nodeA.clock.advance(LEASE_MS + 1_000);
     nodeB.clock.advance(LEASE_MS + 1_000);
     const onB = nodeB.gatehouse.mailWorker.runOnce();
-    await smtp.reached(2);
+    await smtp.waitFor(() => smtp.messages.length >= 2);
     smtp.held[1]?.();
     await onB;
     smtp.held[0]?.(Object.assign(new Error('try again later'), { responseCode: 451 }));
