@@ -97,13 +97,26 @@ export async function assertStillMaster(tx: Queryable, userId: string, companyId
 }
 
 /**
+ * In an administrator's change, first: a person acting is a Master still, as their
+ * session said when the request came in (assertStillMaster, their row locked). Two Masters
+ * demoting or deactivating each other at once both got through on their sessions, and
+ * both ended up Users; a Master deactivated mid-request invited a Master after it. An API
+ * client's holder is checked with its own row (stillHoldsSecret, src/api-clients).
+ */
+export async function assertActorStillAdministrator(tx: Queryable, actor: Actor): Promise<void> {
+  assertAdministrator(actor);
+  if (actor.kind === 'user') await assertStillMaster(tx, actor.userId, actor.companyId);
+}
+
+/**
  * The user an administrator acts on: in the actor's company, not the actor, not the
  * Root Master (whose account only changes through the Root Master's own transfer). Its
  * row locked for the caller's transaction (lockUser): every admin change runs in one, and
- * a deletion racing it must not slip between this read and what the change writes.
+ * a deletion racing it must not slip between this read and what the change writes. The
+ * actor is checked first (assertActorStillAdministrator), in the same transaction.
  */
 export async function loadTarget(db: Queryable, actor: Actor, userId: string): Promise<UserRow> {
-  assertAdministrator(actor);
+  await assertActorStillAdministrator(db, actor);
   const target = await lockUser(db, actor.companyId, userId);
   assertThat(target, 'request.not_found');
   if (target.id === actorUserId(actor)) throw new GatehouseError('user.self_action');

@@ -8,7 +8,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import { enqueueMail, inviteEmail } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { actorUserId, assertAdministrator, auditAdminAction, loadTarget, type Actor } from './admin.ts';
+import { actorUserId, assertActorStillAdministrator, auditAdminAction, loadTarget, type Actor } from './admin.ts';
 import { lockInvitingCompany, takeInvitationQuota } from './invitation-quota.ts';
 import { issueSignupLink } from './signup-links.ts';
 import { createUser, type UserRow } from './store.ts';
@@ -82,9 +82,9 @@ export async function inviteUser(
   meta: RequestMeta,
   detail: Record<string, unknown> = {},
 ): Promise<{ user: UserRow; expiresAt: number }> {
-  assertAdministrator(actor);
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
+    await assertActorStillAdministrator(tx, actor);
     await openInvitation(tx, actor);
     // The platform company's users are the operators: added on the server only
     // (gatehouse operator create), so a stolen operator session cannot mint more.

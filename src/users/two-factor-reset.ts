@@ -75,11 +75,10 @@ export async function resetTwoFactor(deps: CoreDeps, actor: Actor, userId: strin
   try {
     const outcome = await deps.db.transaction().execute(async (tx): Promise<ResetOutcome> => {
       const now = deps.clock();
-      // First, with their row locked: the Master asking is one still. A demotion or a
-      // deactivation committed since the guard let them in withdrew what they had asked
-      // already, and could not see this request, not yet written (assertStillMaster). An
-      // API client is checked last instead, with its own row locked (stillHoldsSecret).
-      if (actor.kind === 'user') await assertStillMaster(tx, actor.userId, actor.companyId);
+      // First, with their row locked (loadTarget): the Master asking is one still. A
+      // demotion or a deactivation committed since the guard let them in withdrew what they
+      // had asked already, and could not see this request, not yet written. An API client
+      // is checked last instead, with its own row locked (stillHoldsSecret).
       const target = await loadTarget(tx, actor, userId);
       if (target.totp_secret === null && (await countCredentials(tx, actor.companyId, target.id)) === 0) throw new GatehouseError('user.not_enrolled');
       // A request waiting for a second Master is decided first, whatever the rule says now:

@@ -145,4 +145,45 @@ for (const engine of await enginesUnderTest()) describe(`a Master demoted while 
     assert.equal(await statusOf(tom), 'active', "the user's 2FA is untouched");
     assert.deepEqual(await pendingFor(tom), [approvalId], "the request is still the Masters' to decide");
   });
+  // Every admin change checks its actor in its own transaction (loadTarget, and an
+  // invitation's opening: assertActorStillAdministrator). Once only the 2FA reset and API
+  // clients did: two Masters demoting each other at once both ended up Users, and a
+  // Master deactivated mid-request invited a Master after it.
+  const roleOf = async (who: Person) => ((await root().get('/api/company/users')).body.users as { id: string; role: string }[]).find((u) => u.id === who.id)?.role;
+
+  test('two Masters demoting each other at once: the one demoted first changes nothing', async () => {
+    const mia = await person('master');
+    const nina = await person('master');
+    const answer = await racingDemotion(
+      holdNextTransaction(server, 'at changeRole '),
+      () => withFreshProof(server, mia.agent, () => mia.agent.post(`/api/company/users/${nina.id}/role`, { role: 'user' })),
+      async () => ok(await withFreshProof(server, nina.agent, () => nina.agent.post(`/api/company/users/${mia.id}/role`, { role: 'user' }))),
+    );
+    forbidden(answer, 'a demotion by a Master demoted meanwhile');
+    assert.deepEqual([await roleOf(mia), await roleOf(nina)], ['user', 'master']);
+  });
+
+  test('two Masters deactivating each other at once: the one deactivated first changes nothing', async () => {
+    const mia = await person('master');
+    const nina = await person('master');
+    const answer = await racingDemotion(
+      holdNextTransaction(server, 'at deactivateUser '),
+      () => mia.agent.post(`/api/company/users/${nina.id}/deactivate`),
+      async () => ok(await nina.agent.post(`/api/company/users/${mia.id}/deactivate`)),
+    );
+    forbidden(answer, 'a deactivation by a Master deactivated meanwhile');
+    assert.deepEqual([await statusOf(mia), await statusOf(nina)], ['disabled', 'active']);
+  });
+
+  test('a Master deactivated while inviting a Master: refused, and no one is invited', async () => {
+    const mia = await person('master');
+    const answer = await racingDemotion(
+      holdNextTransaction(server, 'at inviteUser '),
+      () => withFreshProof(server, mia.agent, () => mia.agent.post('/api/company/users', { email: 'plant@demoted-race.test', username: 'plant', role: 'master' })),
+      async () => ok(await asRoot(`/api/company/users/${mia.id}/deactivate`)),
+    );
+    forbidden(answer, 'an invitation by a Master deactivated meanwhile');
+    const users = (await root().get('/api/company/users')).body.users as { username: string }[];
+    assert.equal(users.some((u) => u.username === 'plant'), false);
+  });
 });

@@ -20,6 +20,19 @@ export type ModuleAccessScope =
   /** One module for one user (no longer in a group that may use it). */
   | { companyId: string; userId: string; clientId: string };
 
+/** Whether a grant still in force binds this module's sign-in (its session id) for the account. */
+export async function grantInForce(db: Queryable, binding: { clientId: string; accountId: string; sid: string | null }): Promise<boolean> {
+  const found = await db
+    .selectFrom('module_grant_sessions')
+    .innerJoin('oidc_records', (join) => join.onRef('oidc_records.id', '=', 'module_grant_sessions.grant_id').on('oidc_records.model', '=', 'Grant'))
+    .select('module_grant_sessions.grant_id')
+    .where('module_grant_sessions.client_id', '=', binding.clientId)
+    .where('module_grant_sessions.account_id', '=', binding.accountId)
+    .where((eb) => (binding.sid === null ? eb('module_grant_sessions.sid', 'is', null) : eb('module_grant_sessions.sid', '=', binding.sid)))
+    .executeTakeFirst();
+  return found !== undefined;
+}
+
 export async function endModuleAccess(db: Queryable, now: number, scope: ModuleAccessScope, reason: string): Promise<void> {
   if ('sessionHashes' in scope && scope.sessionHashes.length === 0) return;
   const bound = await db

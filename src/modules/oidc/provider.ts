@@ -273,7 +273,8 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       // A grant serves one Gatehouse session: a grant of another (or ended) session is
       // not reused, so its tokens end with the session they came from.
-      const signedIn = await gatehouseSession(ctx);
+      const found = await sessionWithAccess(ctx);
+      const signedIn = found?.signedIn;
       const ours = signedIn && accountIdOf(signedIn.companyId, signedIn.userId) === session.accountId ? signedIn : undefined;
       // Before the login checks run and the code is made: the provider's session takes this
       // session's login if it remembers an earlier one of the account (live-login.ts).
@@ -288,6 +289,11 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
         await grant.save();
         return grant;
       }
+      // A module this user may not open (not granted to the company, switched off, not in
+      // their groups) is refused below (module_access) and gets nothing: no grant saved or
+      // bound to the session, no place in the provider session. Bound, it was owed a signed
+      // logout notice naming the user at their next logout, for a silent sign-in it made.
+      if (found?.access !== 'allowed') return grant;
       session.ensureClientContainer(client.clientId);
       const binding = {
         sessionHash: ours.sessionHash,

@@ -6,7 +6,7 @@ import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import { recordAudit, type AuditEvent } from '../../audit/index.ts';
 import { hashToken } from '../../crypto/index.ts';
 import { authenticateSession, endSession } from '../../sessions/index.ts';
-import { createBackchannelWorker, endModuleAccess, enqueueLogoutNotice, queueProviderNotices, type BackchannelWorker } from '../backchannel/index.ts';
+import { createBackchannelWorker, endModuleAccess, enqueueLogoutNotice, grantInForce, queueProviderNotices, type BackchannelWorker } from '../backchannel/index.ts';
 import { accountIdOf, parseAccountId } from './account.ts';
 import { giveFormPostPageItsPolicy } from './form-post-page.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutForm, logoutPage, PAGE_CSP } from './pages.ts';
@@ -158,7 +158,9 @@ export async function createOidcService(
     // the durable outbox like every other one.
     queueProviderNotices(provider, async (clientId, sub, sid) => {
       const ids = parseAccountId(sub);
-      if (!ids) return;
+      // Only a module whose sign-in is still in force: one whose access already ended
+      // (switched off, revoked) was told then, and is owed no second notice for it.
+      if (!ids || !(await grantInForce(deps.db, { clientId, accountId: sub, sid }))) return;
       await enqueueLogoutNotice(deps.db, deps.clock(), { companyId: ids.companyId, clientId, accountId: sub, sid, reason: 'module_logout' });
     });
     // Every module launch, silent sign-ins included, goes into the audit trail: stored with
