@@ -43,8 +43,10 @@ export async function transferRootMaster(deps: CoreDeps, actor: UserActor, userI
     assertThat(target, 'request.not_found');
     if (actor.role !== 'root_master') throw new GatehouseError('user.root_master_only');
     if (target.id === actor.userId) throw new GatehouseError('user.self_action');
-    const eligible = target.status === 'active' && target.password_hash !== null && target.totp_secret !== null;
-    if (!eligible) throw new GatehouseError('user.not_eligible_root_master');
+    // Eligible: active, with a password and a second factor: the app, or a passkey or
+    // security key (as everywhere else a second factor counts), checked again as it is
+    // promoted below, so a 2FA reset racing this cannot leave a Root Master without one.
+    if (target.status !== 'active' || target.password_hash === null) throw new GatehouseError('user.not_eligible_root_master');
 
     await lockCompanyForBreakGlass(tx, actor.companyId);
     const demoted = await tx
@@ -61,7 +63,13 @@ export async function transferRootMaster(deps: CoreDeps, actor: UserActor, userI
       .where('company_id', '=', actor.companyId)
       .where('id', '=', target.id)
       .where('status', '=', 'active')
-      .where('totp_secret', 'is not', null)
+      .where('password_hash', 'is not', null)
+      .where((eb) =>
+        eb.or([
+          eb('totp_secret', 'is not', null),
+          eb.exists(eb.selectFrom('webauthn_credentials as k').select('k.id').where('k.company_id', '=', actor.companyId).where('k.user_id', '=', target.id)),
+        ]),
+      )
       .executeTakeFirst();
     if (Number(promoted.numUpdatedRows) !== 1) throw new GatehouseError('user.not_eligible_root_master');
     // Both stay Masters, so the break-glass set cannot shrink here; checked all the same,
