@@ -1,5 +1,6 @@
 // What a signed-in user may make Gatehouse write by repeating a request that costs them
-// nothing: editing their own profile (the display name, a key's name) and having their
+// nothing: editing their own profile (the display name, a key's name), changing their own
+// ways in (a password, a key added: each a mail to them too) and having their
 // own proofs refused (reauth.failed, totp.reset_refused: once the account is locked, or
 // while the user has no app, such a refusal checks nothing that counts toward the
 // lockout). Each wrote an audit event, and the trail keeps everything unless a retention
@@ -26,6 +27,11 @@ const MINUTE_MS = 60_000;
 export const SIGNED_IN_WRITE_CAPS = {
   /** Changes to one's own profile that are audited: the display name, a passkey's or security key's name. */
   profileEdits: { limit: 30, windowMs: 60 * MINUTE_MS },
+  /**
+   * Ways into one's own account changed in My Settings: a password changed, a key added.
+   * Each is an audit event, a mail to the owner and (a key) a row every login reads.
+   */
+  credentialChanges: { limit: 20, windowMs: 60 * MINUTE_MS },
   /** Audit events of one's own refused proofs in My Settings (reauth.failed, totp.reset_refused). */
   refusalEvents: { limit: 50, windowMs: 10 * MINUTE_MS },
   /** A Master's or an operator's changes, whatever they change: one every two seconds, kept up for ten minutes. */
@@ -41,6 +47,11 @@ export function signedInWriteCap(write: SignedInWrite, userId: string): RateCap 
 /** One of the user's profile edits, in the edit's transaction (a rollback gives it back); past the cap, 429. */
 export async function requireProfileEdit(tx: Queryable, userId: string, now: number): Promise<void> {
   if (!(await takeRateSlot(tx, signedInWriteCap('profileEdits', userId), now))) throw new GatehouseError('profile.rate_limited');
+}
+
+/** One of the user's changes to their own ways in, in the change's transaction (a rollback gives it back); past the cap, 429. */
+export async function requireCredentialChange(tx: Queryable, userId: string, now: number): Promise<void> {
+  if (!(await takeRateSlot(tx, signedInWriteCap('credentialChanges', userId), now))) throw new GatehouseError('profile.rate_limited');
 }
 
 /** recordAudit for a refusal of a signed-in user's own request, counted per user (the event's actor). */

@@ -10,7 +10,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import { queueSecurityNotice } from './security-notices.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { recordUserRefusal, requireProfileEdit } from '../shared/signed-in-writes.ts';
+import { recordUserRefusal, requireCredentialChange, requireProfileEdit } from '../shared/signed-in-writes.ts';
 import { invisibleCharacterProblem, tidyName } from '../shared/text.ts';
 import type { Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
@@ -184,6 +184,7 @@ export async function changePassword(
     // count stays: it counts codes too, and a password change proves no second factor,
     // so clearing it would give whoever holds a session and the password fresh guesses at
     // the code after every change (only a completed login clears it).
+    await requireCredentialChange(tx, me.userId, now);
     const stored = await tx
       .updateTable('users')
       .set({ password_hash: passwordHash })

@@ -8,7 +8,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import { verifyCurrentPassword } from '../login/index.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { requireProfileEdit } from '../shared/signed-in-writes.ts';
+import { requireCredentialChange, requireProfileEdit } from '../shared/signed-in-writes.ts';
 import type { Queryable } from '../storage/index.ts';
 import { getUser, queueSecurityNotice, stillProved } from '../users/index.ts';
 import { registrationOptions, verifyRegistration, type RegistrationResponseJSON } from './ceremony.ts';
@@ -164,6 +164,7 @@ export async function finishKeyRegistration(deps: CoreDeps, me: Me, input: { nam
   const row = await deps.db.transaction().execute(async (tx) => {
     // The user's row locked, and still as proved (this session, this password).
     await stillProved(tx, me, user.password_hash);
+    await requireCredentialChange(tx, me.userId, deps.clock());
     return registerKey(deps, tx, me, pending.challenge, input, meta);
   });
   deps.mailQueued();

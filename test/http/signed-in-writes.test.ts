@@ -72,6 +72,25 @@ for (const engine of await enginesUnderTest()) describe(`a signed-in user cannot
     assert.equal((await m.agent.post('/api/me/security-keys/00000000-0000-4000-8000-000000000000/rename', { name: 'x' })).status, 404);
   });
 
+  // Each a row or an audit event and a mail to the owner: once, 40 keys added or 40
+  // password changes in a row all went through.
+  test('keys added and password changes: capped per user, past the cap 429 and nothing added or changed', async () => {
+    const m = await tenants.member();
+    const { limit } = SIGNED_IN_WRITE_CAPS.credentialChanges;
+    const addKey = async (name: string) => {
+      const options = await m.agent.post('/api/me/security-keys/options', { password: m.password });
+      assert.equal(options.status, 200, JSON.stringify(options.body));
+      return m.agent.post('/api/me/security-keys', { name, response: new SoftAuthenticator(server.baseUrl).register(options.body) });
+    };
+    for (let i = 0; i < limit; i++) assert.equal((await addKey(`Key ${i}`)).status, 200);
+    const refused = await addKey('Key past the cap');
+    assert.deepEqual([refused.status, refused.body.error.code], [429, 'profile.rate_limited']);
+    assert.equal((await m.agent.get('/api/me/security-keys')).body.keys.length, limit);
+    const passwordChange = await m.agent.post('/api/me/password', { currentPassword: m.password, newPassword: 'Another-Harbor-77!', confirm: 'Another-Harbor-77!' });
+    assert.deepEqual([passwordChange.status, passwordChange.body.error?.code], [429, 'profile.rate_limited'], 'a password change shares the cap');
+    assert.equal(await count(m.companyId, 'password.changed'), 0);
+  });
+
   test('refused proofs (step-up, own 2FA reset): answered as before, recorded up to the cap, then once that more were dropped', async () => {
     const m = await tenants.member();
     const { limit } = SIGNED_IN_WRITE_CAPS.refusalEvents;
