@@ -1,5 +1,5 @@
 // MFA compliance: who in a company has a second factor, who is still on the way there
-// (invited: no password yet; not_enrolled: a password but no TOTP), and for how long.
+// (invited: not signed up yet; not_enrolled: signed up but no second factor), and for how long.
 // Disabled users cannot sign in, so they wait for nothing and count as neither.
 import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../storage/index.ts';
@@ -42,7 +42,7 @@ export function percentOf(part: number, whole: number): number {
 export async function companyCompliance(db: Queryable, companyId: string, now: number) {
   const rows = await db
     .selectFrom('users')
-    .select(['id', 'username', 'role', 'status', 'password_hash', 'totp_enrolled_at', 'created_at', 'last_login_at'])
+    .select(['id', 'username', 'role', 'status', 'totp_enrolled_at', 'created_at', 'last_login_at'])
     .where('company_id', '=', companyId)
     .orderBy(sql`lower(username)`) // not username_key: a look-alike skeleton ("m" is "rn")
     .orderBy('username')
@@ -60,7 +60,8 @@ export async function companyCompliance(db: Queryable, companyId: string, now: n
     // A user who chose a key over the app at enrollment is enrolled too.
     const enrolledSince = u.totp_enrolled_at ?? userKeys?.first ?? null;
     const enrolled = enrolledSince !== null;
-    const signedUp = u.password_hash !== null;
+    // Invited is the stored status: a user the company's provider signed in has no password and is no invitee.
+    const signedUp = u.status !== 'invited';
     const pending = u.status === 'disabled' || enrolled ? null : signedUp ? 'not_enrolled' : 'invited';
     return {
       id: u.id,

@@ -174,12 +174,18 @@ export async function auditAdminAction(
   });
 }
 
-/** `hasKey`: a user who chose a passkey or security key over the app is enrolled too. */
-export function listStatusOf(user: Pick<UserRow, 'status' | 'password_hash' | 'totp_secret'>, hasKey = false): ListStatus {
-  if (user.status === 'disabled') return 'disabled';
-  if (user.password_hash === null) return 'invited';
+/**
+ * `hasKey`: a user who chose a passkey or security key over the app is enrolled too.
+ * Invited is the stored status, not "no password": a user the company's identity provider
+ * signed in has none, and is no invitee (no Sign Up link is theirs to use).
+ */
+export function listStatusOf(user: Pick<UserRow, 'status' | 'totp_secret'>, hasKey = false): ListStatus {
+  if (user.status === 'disabled' || user.status === 'invited') return user.status;
   return user.totp_secret === null && !hasKey ? 'not_enrolled' : 'active';
 }
+
+/** Whether the user ever became active: set a password, or signed in (through the company's provider too). */
+export const everActive = (user: Pick<UserRow, 'password_hash' | 'last_login_at'>): boolean => user.password_hash !== null || user.last_login_at !== null;
 
 export interface UserSummary {
   id: string;

@@ -117,8 +117,10 @@ export async function resendInvite(deps: CoreDeps, actor: Actor, userId: string,
     const now = deps.clock();
     await openInvitation(tx, actor);
     const target = await loadTarget(tx, actor, userId);
-    if (target.password_hash !== null) throw new GatehouseError('user.already_signed_up');
     if (target.status === 'disabled') throw new GatehouseError('user.disabled');
+    // Only an invitee has a Sign Up link to resend: not one who set a password, nor one the
+    // company's identity provider signed in (no password, yet no invitee either).
+    if (target.status !== 'invited' || target.password_hash !== null) throw new GatehouseError('user.already_signed_up');
     const sent = await queueInvite(deps, tx, actor, target, now);
     await auditAdminAction(tx, now, actor, target, 'user.invite_resent', meta);
     return sent;

@@ -9,7 +9,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
 import { revokeLiveLinks } from './account-links.ts';
-import { auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
+import { auditAdminAction, everActive, loadTarget, updateTarget, type Actor } from './admin.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 import { queueCompanyNotice } from './security-notices.ts';
 import { withdrawApprovals, withdrawnByActor } from './two-factor-reset.ts';
@@ -31,13 +31,13 @@ export async function deactivateUser(deps: CoreDeps, actor: Actor, userId: strin
   });
 }
 
-/** Back to where the user was: active if they had set a password, else invited. */
+/** Back to where the user was: active if they had ever been (a password set, or a sign-in through the company's provider), else invited. */
 export async function reactivateUser(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta) {
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const target = await loadTarget(tx, actor, userId);
     if (target.status !== 'disabled') return;
-    await updateTarget(tx, actor, target.id, { status: target.password_hash === null ? 'invited' : 'active' });
+    await updateTarget(tx, actor, target.id, { status: everActive(target) ? 'active' : 'invited' });
     await auditAdminAction(tx, now, actor, target, 'user.reactivated', meta);
     // A Master back is a lasting way in, as one invited or made: every Master is told (security-notices.ts).
     if (target.role === 'master') await queueCompanyNotice(deps, tx, actor, 'master_reactivated', target.username);
