@@ -6,7 +6,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
-import { withdrawApprovals, withdrawnByActor } from './two-factor-reset.ts';
+import { withdrawApprovals, withdrawApprovalsAbout, withdrawnByActor } from './two-factor-reset.ts';
 import { getUser } from './store.ts';
 import { queueCompanyNotice } from './security-notices.ts';
 
@@ -72,6 +72,8 @@ export async function transferRootMaster(deps: CoreDeps, actor: UserActor, userI
       )
       .executeTakeFirst();
     if (Number(promoted.numUpdatedRows) !== 1) throw new GatehouseError('user.not_eligible_root_master');
+    // A 2FA reset waiting about them can no longer be decided by anyone: withdrawn.
+    await withdrawApprovalsAbout(tx, now, { companyId: actor.companyId, userId: target.id }, 'user.became_root_master', withdrawnByActor(actor, meta));
     // Both stay Masters, so the break-glass set cannot shrink here; checked all the same,
     // so a later change to the transfer cannot quietly break the promise.
     await assertBreakGlassKept(tx, actor.companyId);

@@ -172,7 +172,9 @@ export type WithdrawalCause =
   /** Found when a Master tried to approve it (a change no withdrawal saw, such as a client's expiry). */
   | 'approval.requester_gone'
   /** Nobody decided it within APPROVAL_LIFETIME_MS. */
-  | 'approval.expired';
+  | 'approval.expired'
+  /** Its user became the Root Master, whose account no Master changes: no one could decide it. */
+  | 'user.became_root_master';
 
 /** Who made that change, as the trail names an actor (auditActor), and from where. */
 export interface WithdrawnBy {
@@ -226,6 +228,23 @@ export async function withdrawApprovals(db: Queryable, now: number, askers: Aske
         gone,
       ]);
     })
+    .execute();
+  return closeAsWithdrawn(db, now, found, cause, by);
+}
+
+/**
+ * The requests waiting about one user, withdrawn: they became the Root Master, whose
+ * account only changes through their own hand, so no Master could approve, reject or
+ * withdraw them any more (each answered user.root_master_protected, for seven days).
+ */
+export async function withdrawApprovalsAbout(db: Queryable, now: number, about: { companyId: string; userId: string }, cause: WithdrawalCause, by: WithdrawnBy): Promise<string[]> {
+  const found = await db
+    .selectFrom('approvals')
+    .innerJoin('users as t', (join) => join.onRef('t.id', '=', 'approvals.target_user_id').onRef('t.company_id', '=', 'approvals.company_id'))
+    .select(['approvals.id', 'approvals.company_id', 'approvals.target_user_id', 'approvals.requested_by', 'approvals.requested_by_client_id', 't.username'])
+    .where('approvals.company_id', '=', about.companyId)
+    .where('approvals.target_user_id', '=', about.userId)
+    .where('approvals.status', '=', 'pending')
     .execute();
   return closeAsWithdrawn(db, now, found, cause, by);
 }
