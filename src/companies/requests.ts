@@ -75,6 +75,14 @@ export async function submitAccountRequest(
     if (isUniqueViolation(error)) throw new GatehouseError('company.name_taken', { cause: error });
     throw error;
   }
+  // Looked up again once stored: an approval of another request with this name may have
+  // committed between the lookup above and the insert (which, on PostgreSQL, waited for it
+  // on the pending-name index and then found that request no longer pending). Kept, this
+  // request could never be approved; it is taken back and refused as the lookup refuses.
+  if (await companyNameTaken(db, input.companyName)) {
+    await db.deleteFrom('account_requests').where('id', '=', row.id).where('status', '=', 'pending').execute();
+    throw new GatehouseError('company.name_taken');
+  }
   return row;
 }
 
