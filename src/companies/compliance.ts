@@ -4,6 +4,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../storage/index.ts';
 import type { UsersTable } from '../storage/schema.ts';
+// The rule itself; users/store.ts needs nothing of companies, so the deep import makes no cycle.
+import { everActive } from '../users/store.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -42,7 +44,7 @@ export function percentOf(part: number, whole: number): number {
 export async function companyCompliance(db: Queryable, companyId: string, now: number) {
   const rows = await db
     .selectFrom('users')
-    .select(['id', 'username', 'role', 'status', 'totp_enrolled_at', 'created_at', 'last_login_at'])
+    .select(['id', 'username', 'role', 'status', 'password_hash', 'totp_enrolled_at', 'created_at', 'last_login_at'])
     .where('company_id', '=', companyId)
     .orderBy(sql`lower(username)`) // not username_key: a look-alike skeleton ("m" is "rn")
     .orderBy('username')
@@ -60,8 +62,9 @@ export async function companyCompliance(db: Queryable, companyId: string, now: n
     // A user who chose a key over the app at enrollment is enrolled too.
     const enrolledSince = u.totp_enrolled_at ?? userKeys?.first ?? null;
     const enrolled = enrolledSince !== null;
-    // Invited is the stored status: a user the company's provider signed in has no password and is no invitee.
-    const signedUp = u.status !== 'invited';
+    // Not "has a password": a user the company's provider signed in has none and is no
+    // invitee. A deactivated user keeps the answer of before (everActive, src/users).
+    const signedUp = u.status === 'disabled' ? everActive(u) : u.status !== 'invited';
     const pending = u.status === 'disabled' || enrolled ? null : signedUp ? 'not_enrolled' : 'invited';
     return {
       id: u.id,

@@ -56,7 +56,8 @@ export interface PasswordCheck {
 /** The checklist for a rule: length first (in code points), then each required class; each judges the normalized password. */
 export function passwordRules(rule: PasswordRule = DEFAULT_PASSWORD_RULE): PasswordCheck[] {
   const checks = [
-    { id: 'length', label: `At least ${rule.minLength} characters`, test: (p: string) => passwordLength(p) >= rule.minLength },
+    // Code points of `p`, which the wrapper below has normalized already (passwordLength's count).
+    { id: 'length', label: `At least ${rule.minLength} characters`, test: (p: string) => [...p].length >= rule.minLength },
     ...rule.classes.filter((id) => id in CLASS_CHECKS).map((id) => ({ id, ...CLASS_CHECKS[id] })),
   ];
   return checks.map((check) => ({ ...check, test: (p: string) => check.test(normalizePassword(p)) }));

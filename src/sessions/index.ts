@@ -158,8 +158,23 @@ export type SessionRow = NonNullable<Awaited<ReturnType<typeof selectSession>>>;
  * once (a shortened limit also ends older sessions sooner, a lengthened one never extends
  * the expiry stored at login).
  */
-function absoluteEnd(row: SessionRow): number {
-  return Math.min(row.expiresAt, row.createdAt + row.absoluteMinutes * 60_000);
+function absoluteEnd(row: SessionTimes, limits: SessionLimits): number {
+  return Math.min(row.expiresAt, row.createdAt + limits.absoluteMinutes * 60_000);
+}
+
+interface SessionTimes {
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+interface SessionLimits {
+  idleMinutes: number;
+  absoluteMinutes: number;
+}
+
+/** The time part of the rule: past the absolute limit (or the expiry stored at login), or idle too long, by `limits`. */
+function timedOut(row: SessionTimes, limits: SessionLimits, now: number): boolean {
+  return now >= absoluteEnd(row, limits) || now - row.lastSeenAt >= limits.idleMinutes * 60_000;
 }
 
 /**
@@ -169,8 +184,7 @@ function absoluteEnd(row: SessionRow): number {
  */
 function sessionIsOver(row: SessionRow, now: number): boolean {
   return (
-    now >= absoluteEnd(row) ||
-    now - row.lastSeenAt >= row.idleMinutes * 60_000 ||
+    timedOut(row, row, now) ||
     row.userStatus !== 'active' ||
     row.companyStatus !== 'active' ||
     !ipAllowed(JSON.parse(row.ipAllowlist) as string[], row.ip)
@@ -178,32 +192,23 @@ function sessionIsOver(row: SessionRow, now: number): boolean {
 }
 
 /**
- * Ends for good the company's sessions that are over by the time limits `limits` (idle
- * too long, or past the absolute limit or the expiry stored at login): sessionIsOver's
- * time part, in one DELETE. A session is judged when it is next used, by the limits then
- * in force, so one that ended unseen would come back if a Master lengthened a limit
- * before its next use: the policy change calls this first, with the limits it replaces.
- * Answers the ended sessions' hashes, for the module tokens they led to.
+ * Ends for good the company's sessions that are over by the time limits `limits`
+ * (timedOut, the rule every read applies). A session is judged when it is next used, by the
+ * limits then in force, so one that ended unseen would come back if a Master lengthened a
+ * limit before its next use: the policy change calls this first, with the limits it
+ * replaces. Answers the ended sessions' hashes, for the module tokens they led to.
  */
-export async function endSessionsOverLimits(
-  db: Queryable,
-  now: number,
-  companyId: string,
-  limits: { idleMinutes: number; absoluteMinutes: number },
-): Promise<string[]> {
-  const ended = await db
-    .deleteFrom('sessions')
+export async function endSessionsOverLimits(db: Queryable, now: number, companyId: string, limits: SessionLimits): Promise<string[]> {
+  const rows = await db
+    .selectFrom('sessions')
+    .select(['id_hash', 'created_at', 'last_seen_at', 'expires_at'])
     .where('company_id', '=', companyId)
-    .where((eb) =>
-      eb.or([
-        eb('expires_at', '<=', now),
-        eb('created_at', '<=', now - limits.absoluteMinutes * 60_000),
-        eb('last_seen_at', '<=', now - limits.idleMinutes * 60_000),
-      ]),
-    )
-    .returning('id_hash')
     .execute();
-  return ended.map((row) => row.id_hash);
+  const ended = rows
+    .filter((row) => timedOut({ createdAt: Number(row.created_at), lastSeenAt: Number(row.last_seen_at), expiresAt: Number(row.expires_at) }, limits, now))
+    .map((row) => row.id_hash);
+  if (ended.length > 0) await db.deleteFrom('sessions').where('company_id', '=', companyId).where('id_hash', 'in', ended).execute();
+  return ended;
 }
 
 /**
@@ -272,7 +277,7 @@ export function liveSessionOf(row: SessionRow | undefined, now: number): LiveSes
   return {
     companyId: row.companyId,
     userId: row.userId,
-    endsAt: absoluteEnd(row),
+    endsAt: absoluteEnd(row, row),
     ipAllowlist: JSON.parse(row.ipAllowlist) as string[],
   };
 }

@@ -184,8 +184,6 @@ export function listStatusOf(user: Pick<UserRow, 'status' | 'totp_secret'>, hasK
   return user.totp_secret === null && !hasKey ? 'not_enrolled' : 'active';
 }
 
-/** Whether the user ever became active: set a password, or signed in (through the company's provider too). */
-export const everActive = (user: Pick<UserRow, 'password_hash' | 'last_login_at'>): boolean => user.password_hash !== null || user.last_login_at !== null;
 
 export interface UserSummary {
   id: string;

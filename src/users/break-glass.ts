@@ -8,6 +8,7 @@
 import { GatehouseError } from '../errors.ts';
 import { lockCompany } from '../companies/store.ts';
 import type { Queryable } from '../storage/index.ts';
+import { hasSecondFactor } from './store.ts';
 
 /** The company's lock (lockCompany), taken first by every change that could break the promise. */
 export async function lockCompanyForBreakGlass(db: Queryable, companyId: string): Promise<void> {
@@ -20,20 +21,15 @@ export async function lockCompanyForBreakGlass(db: Queryable, companyId: string)
  */
 export async function breakGlassReady(db: Queryable, companyId: string, without?: string): Promise<boolean> {
   const row = await db
-    .selectFrom('users as u')
-    .select('u.id')
-    .where('u.company_id', '=', companyId)
-    .where('u.sso_break_glass', '=', 1)
-    .where('u.role', 'in', ['master', 'root_master'])
-    .where('u.status', '=', 'active')
-    .where('u.password_hash', 'is not', null)
-    .where((eb) =>
-      eb.or([
-        eb('u.totp_secret', 'is not', null),
-        eb.exists(eb.selectFrom('webauthn_credentials as k').select('k.id').whereRef('k.company_id', '=', 'u.company_id').whereRef('k.user_id', '=', 'u.id')),
-      ]),
-    )
-    .$if(without !== undefined, (qb) => qb.where('u.id', '<>', without as string))
+    .selectFrom('users')
+    .select('users.id')
+    .where('users.company_id', '=', companyId)
+    .where('users.sso_break_glass', '=', 1)
+    .where('users.role', 'in', ['master', 'root_master'])
+    .where('users.status', '=', 'active')
+    .where('users.password_hash', 'is not', null)
+    .where(hasSecondFactor)
+    .$if(without !== undefined, (qb) => qb.where('users.id', '<>', without as string))
     .executeTakeFirst();
   return row !== undefined;
 }

@@ -9,8 +9,9 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
 import { revokeLiveLinks } from './account-links.ts';
-import { auditAdminAction, everActive, loadTarget, updateTarget, type Actor } from './admin.ts';
+import { auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
+import { everActive } from './store.ts';
 import { queueCompanyNotice } from './security-notices.ts';
 import { withdrawApprovals, withdrawnByActor } from './two-factor-reset.ts';
 

@@ -7,7 +7,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 import { withdrawApprovals, withdrawApprovalsAbout, withdrawnByActor } from './two-factor-reset.ts';
-import { getUser } from './store.ts';
+import { getUser, hasSecondFactor } from './store.ts';
 import { queueCompanyNotice } from './security-notices.ts';
 
 export async function changeRole(
@@ -64,12 +64,7 @@ export async function transferRootMaster(deps: CoreDeps, actor: UserActor, userI
       .where('id', '=', target.id)
       .where('status', '=', 'active')
       .where('password_hash', 'is not', null)
-      .where((eb) =>
-        eb.or([
-          eb('totp_secret', 'is not', null),
-          eb.exists(eb.selectFrom('webauthn_credentials as k').select('k.id').where('k.company_id', '=', actor.companyId).where('k.user_id', '=', target.id)),
-        ]),
-      )
+      .where(hasSecondFactor)
       .executeTakeFirst();
     if (Number(promoted.numUpdatedRows) !== 1) throw new GatehouseError('user.not_eligible_root_master');
     // A 2FA reset waiting about them can no longer be decided by anyone: withdrawn.

@@ -2,7 +2,7 @@
 // without naming its company, so one tenant can never reach another's users by id.
 import { newId } from '../crypto/index.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
-import { sql, type QueryCreator, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type QueryCreator, type RawBuilder, type Selectable } from 'kysely';
 import type { Database, UsersTable } from '../storage/schema.ts';
 import { GatehouseError } from '../errors.ts';
 import { caseKey, invisibleCharacterProblem, nameLookup, namedRow, nameKey, tidyName, usernameProblem, type NameLookup } from '../shared/text.ts';
@@ -10,6 +10,16 @@ import { usernameShapeProblem } from '../contract/name-rules.ts';
 
 export type UserRow = Selectable<UsersTable>;
 export type Role = UsersTable['role'];
+
+/** The user of a `users` row has a second factor: the authenticator app, or a passkey or security key. */
+export const hasSecondFactor = (eb: ExpressionBuilder<Database, 'users'>) =>
+  eb.or([
+    eb('users.totp_secret', 'is not', null),
+    eb.exists(eb.selectFrom('webauthn_credentials as k').select('k.id').whereRef('k.company_id', '=', 'users.company_id').whereRef('k.user_id', '=', 'users.id')),
+  ]);
+
+/** Whether the user ever became active: set a password, or signed in (through the company's provider too). */
+export const everActive = (user: Pick<UserRow, 'password_hash' | 'last_login_at'>): boolean => user.password_hash !== null || user.last_login_at !== null;
 
 /**
  * The ids of a company's users a typed name finds, by either key. Two index searches joined
