@@ -386,6 +386,9 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
       ['a byte order mark before', '\ufeffcarol'],
       ['a no-break space after', 'carol\u00a0'],
       ['an ideographic space after', 'carol\u3000'],
+      // The same written as XML character references, which the parser decodes.
+      ['a byte order mark after, as a reference', 'carol&#xFEFF;'],
+      ['a no-break space before, as a reference', '&#160;carol'],
     ] as const) {
       const { browser, requestId } = await atProvider('carol');
       const reason = await refused(browser, signedResponse(idp, facts(requestId, { nameId, authnContext: MFA, attributes: { email: 'mallory@evil.test' } })), what);
