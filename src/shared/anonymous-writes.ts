@@ -1,8 +1,8 @@
 // What anyone may make Gatehouse store without signing in: a login flow and its passkey
 // challenge, a request to a company's identity provider, a provider session or a sign-in
-// too large for a cookie, a public module's pushed authorization request, the audit
-// events of refusals anyone can cause (kept for good), and the audit event and mail of a
-// forgotten password or company name. Each is capped per client network
+// too large for a cookie, a public module's pushed authorization request (and its DPoP
+// proof), the audit events of refusals anyone can cause (kept for good), and the audit
+// event and mail of a forgotten password or company name. Each is capped per client network
 // (clientNetwork: an IPv4 address, an IPv6 /64) in a window, with the rate caps every
 // other "only so often" uses (takeRateSlot: one atomic upsert, on every node at once).
 // The limits are far above what the people of one office behind one address do; past
@@ -28,7 +28,7 @@ export const ANONYMOUS_WRITE_CAPS = {
   logoutPageSessions: { limit: 100, windowMs: 10 * MINUTE_MS },
   /** A module's sign-in too large to travel in the browser (GET /oidc/auth): a stored interaction. */
   storedInteractions: { limit: 100, windowMs: 10 * MINUTE_MS },
-  /** A pushed authorization request without client authentication (POST /oidc/request). */
+  /** A pushed authorization request without client authentication (POST /oidc/request), and the DPoP proof it carries. */
   pushedRequests: { limit: 200, windowMs: 10 * MINUTE_MS },
   /**
    * "Forgot password" (POST /api/login/forgot-password): an audit event, and a reset link

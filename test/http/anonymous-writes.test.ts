@@ -6,7 +6,9 @@
 // address its X-Forwarded-For names; each case starts in a fresh window (the test clock
 // moved on, nothing deleted).
 import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import { MAX_PUSHED_PARAMETER } from '../../src/modules/oidc/anonymous-caps.ts';
 import { ANONYMOUS_WRITE_CAPS } from '../../src/shared/anonymous-writes.ts';
 import type { Agent } from '../helpers/agent.ts';
@@ -34,6 +36,16 @@ async function inTurn<T>(count: number, run: (i: number) => Promise<T>): Promise
 function assertCapped(statuses: number[], limit: number, allowed: number, capped: number) {
   assert.deepEqual(statuses.slice(0, limit), Array(limit).fill(allowed), 'up to the cap, as before');
   assert.deepEqual(statuses.slice(limit), Array(statuses.length - limit).fill(capped), 'past the cap');
+}
+
+/** A DPoP proof (RFC 9449) by `key` for one request, with a jti of its own; with the access token it goes with, if any. */
+async function dpopProof(key: ReturnType<typeof generateKeyPairSync>, method: string, url: string, accessToken?: string) {
+  const ath = accessToken === undefined ? {} : { ath: createHash('sha256').update(accessToken).digest('base64url') };
+  return new SignJWT({ htm: method, htu: url, ...ath })
+    .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: await exportJWK(key.publicKey) })
+    .setIssuedAt()
+    .setJti(randomUUID())
+    .sign(key.privateKey);
 }
 
 /** A garbage passkey answer: no such key, a user handle of nobody. */
@@ -260,18 +272,20 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(await recordsSince(since, 'Interaction'), limit + 1);
     });
 
+    const pushEndpoint = () => new URL('/oidc/request', server.baseUrl).toString();
+    /** A pushed authorization request (POST /oidc/request) from a module's client, not a browser page: no Origin. */
+    const push = async (clientId: string, state: string, from: Record<string, string>, headers: Record<string, string> = {}) => {
+      const answer = await fetch(pushEndpoint(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers, ...from },
+        body: new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', ...PKCE, state }),
+      });
+      return { status: answer.status, headers: answer.headers, body: (await answer.json()) as { error?: string; error_description?: string } };
+    };
+
     test("pushed authorization requests naming a public module: stored up to the cap, then 429; a module that authenticates is not counted; an overlong parameter is invalid_request", async () => {
       const since = freshWindow();
       const { limit } = ANONYMOUS_WRITE_CAPS.pushedRequests;
-      // From a module's client, not a browser page: no Origin.
-      const push = async (clientId: string, state: string, from: Record<string, string>, authorization?: string) => {
-        const answer = await fetch(new URL('/oidc/request', server.baseUrl), {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}), ...from },
-          body: new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', ...PKCE, state }),
-        });
-        return { status: answer.status, headers: answer.headers, body: (await answer.json()) as { error?: string } };
-      };
       const answers = await inTurn(limit + PAST, (i) => push(publicModule.module.clientId, `${'y'.repeat(1000)}${i}`, NETWORK));
       assertCapped(answers.map((a) => a.status), limit, 201, 429);
       assert.equal(answers.at(-1)?.body.error, 'temporarily_unavailable');
@@ -279,7 +293,7 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(await recordsSince(since, 'PushedAuthorizationRequest'), limit);
 
       const basic = `Basic ${Buffer.from(`${encodeURIComponent(base.module.module.clientId)}:${encodeURIComponent(base.module.clientSecret ?? '')}`).toString('base64')}`;
-      assert.equal((await push(base.module.module.clientId, 'confidential', NETWORK, basic)).status, 201, 'an authenticated module is not counted');
+      assert.equal((await push(base.module.module.clientId, 'confidential', NETWORK, { authorization: basic })).status, 201, 'an authenticated module is not counted');
       assert.equal((await push(publicModule.module.clientId, 'elsewhere', OTHER_NETWORK)).status, 201, 'another network pushes');
       assert.equal(await recordsSince(since, 'PushedAuthorizationRequest'), limit + 2);
 
@@ -287,6 +301,66 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(overlong.status, 400);
       assert.equal(overlong.body.error, 'invalid_request');
       assert.equal(await recordsSince(since, 'PushedAuthorizationRequest'), limit + 2);
+    });
+
+    // A DPoP proof (RFC 9449) is remembered by the provider, one row for its jti
+    // (replay-detection.ts), before the pushed request is saved: past the cap the 429 left
+    // that row behind, one per request.
+    test('pushed requests with a DPoP proof: the proof is remembered under the cap only, past it nothing is stored; a bound push still works and its proof is taken once', async () => {
+      const since = freshWindow();
+      const { limit } = ANONYMOUS_WRITE_CAPS.pushedRequests;
+      const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const thumbprint = await calculateJwkThumbprint(await exportJWK(key.publicKey));
+      const pushWithProof = async (state: string, from: Record<string, string>, proof?: string) =>
+        push(publicModule.module.clientId, state, from, { dpop: proof ?? (await dpopProof(key, 'POST', pushEndpoint())) });
+
+      const answers = await inTurn(limit + PAST, (i) => pushWithProof(`bound${i}`, NETWORK));
+      assertCapped(answers.map((a) => a.status), limit, 201, 429);
+      assert.equal(answers.at(-1)?.body.error, 'temporarily_unavailable');
+      assert.equal(answers.at(-1)?.headers.get('retry-after'), String(ANONYMOUS_WRITE_CAPS.pushedRequests.windowMs / 1000));
+      assert.equal(await recordsSince(since, 'ReplayDetection'), limit, 'one proof remembered per stored request, none past the cap');
+      assert.equal(await recordsSince(since, 'PushedAuthorizationRequest'), limit);
+
+      // Under the cap (another network's): the request is bound to the proof's key, and the proof is not taken twice.
+      const proof = await dpopProof(key, 'POST', pushEndpoint());
+      assert.equal((await pushWithProof('bound', OTHER_NETWORK, proof)).status, 201);
+      const replayed = await pushWithProof('replayed', OTHER_NETWORK, proof);
+      assert.equal(replayed.status, 400);
+      assert.equal(replayed.body.error, 'invalid_request');
+      assert.match(String(replayed.body.error_description), /replay/i);
+      const stored = await db().selectFrom('oidc_records').select('payload').where('model', '=', 'PushedAuthorizationRequest').where('expires_at', '>', since).execute();
+      assert.equal(stored.length, limit + 1);
+      assert.deepEqual(new Set(stored.map((row) => (JSON.parse(row.payload) as { dpopJkt?: string }).dpopJkt)), new Set([thumbprint]), "every stored request is bound to the proof's key");
+      assert.equal(await recordsSince(since, 'ReplayDetection'), limit + 1);
+
+      // An overlong parameter is refused before the proof is remembered.
+      const overlong = await pushWithProof('z'.repeat(MAX_PUSHED_PARAMETER + 1), OTHER_NETWORK);
+      assert.equal(overlong.status, 400);
+      assert.equal(overlong.body.error, 'invalid_request');
+      assert.equal(await recordsSince(since, 'ReplayDetection'), limit + 1);
+    });
+
+    test("a DPoP proof with a public module's token request or at userinfo is remembered only with a live code, token or refresh token: naming none stores nothing", async () => {
+      const since = freshWindow();
+      const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const tokenEndpoint = new URL('/oidc/token', server.baseUrl).toString();
+      const userinfo = new URL('/oidc/me', server.baseUrl).toString();
+      const grants: Record<string, string>[] = [
+        { grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: REDIRECT_URI, code_verifier: 'v'.repeat(43) },
+        { grant_type: 'refresh_token', refresh_token: 'no-such-refresh-token' },
+      ];
+      for (const grant of grants) {
+        const answer = await fetch(tokenEndpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await dpopProof(key, 'POST', tokenEndpoint), ...NETWORK },
+          body: new URLSearchParams({ client_id: publicModule.module.clientId, ...grant }),
+        });
+        assert.equal(answer.status, 400, grant.grant_type);
+        assert.equal(((await answer.json()) as { error?: string }).error, 'invalid_grant', grant.grant_type);
+      }
+      const me = await fetch(userinfo, { headers: { authorization: 'DPoP no-such-token', dpop: await dpopProof(key, 'GET', userinfo, 'no-such-token'), ...NETWORK } });
+      assert.equal(me.status, 401);
+      assert.equal(await recordsSince(since, 'ReplayDetection'), 0);
     });
   });
 }

@@ -8,8 +8,10 @@
 //   request object) is stored as a row (carried-interaction.ts). Sign-ins that fit are not
 //   counted;
 // - a pushed authorization request (POST /oidc/request, RFC 9126) by a public module, whose
-//   client id anyone can name. A module that authenticates is not counted. Each of its
-//   parameters is held to MAX_PUSHED_PARAMETER characters too: the row keeps them all.
+//   client id anyone can name, and the DPoP proof it may carry (remembered by its jti,
+//   replay-detection.ts, before the request is saved). A module that authenticates is not
+//   counted. Each of its parameters is held to MAX_PUSHED_PARAMETER characters too: the
+//   row keeps them all.
 // Past a cap a browser gets a 429 page and a module's client a 429 error (RFC 9126 §2.3
 // names that status), and nothing is stored.
 import { errors, Provider, type KoaContextWithOIDC } from 'oidc-provider';
@@ -23,6 +25,7 @@ import { isProviderRoute } from './route-key.ts';
 import { batchOfRequest } from './write-batch.ts';
 
 const LOGOUT_PAGE_PATH = '/session/end';
+const PUSHED_ROUTE = 'pushed_authorization_request';
 
 /** The longest parameter of a public module's pushed authorization request. */
 export const MAX_PUSHED_PARAMETER = 4_096;
@@ -90,23 +93,58 @@ const overlongParameter = (params: Record<string, unknown> | undefined) =>
   Object.entries(params ?? {}).find(([, value]) => typeof value === 'string' && value.length > MAX_PUSHED_PARAMETER)?.[0];
 
 /**
- * A pushed request is saved by the provider's model, after the module's authentication:
- * `trusted` says it authenticated (or signed its request object). An untrusted one is
- * checked and counted before it is saved.
+ * Whether the pushed request of `ctx` is anonymous: the provider's own rule for a pushed
+ * request's `trusted` (pushed_authorization_requests.js), decided before the request
+ * stores anything: the module did not authenticate, nor sign its request object.
+ */
+function anonymousPush(ctx: KoaContextWithOIDC): boolean {
+  const { oidc } = ctx as Partial<KoaContextWithOIDC>;
+  return oidc?.route === PUSHED_ROUTE && oidc.client?.clientAuthMethod === 'none' && !oidc.trusted?.length;
+}
+
+type ProofCheck = (issuer: string, jti: string, expiresAtS: number) => Promise<boolean>;
+
+/**
+ * An anonymous pushed request stores its DPoP proof (the provider remembers the proof's
+ * jti in its DPoP check, before any other check of the request is done) and then the
+ * request. Its slot is taken once, before the first of them: past the cap neither is
+ * stored. Called after buildProvider, whose ReplayDetection.unique (replay-detection.ts)
+ * it wraps.
  */
 export function capAnonymousPushedRequests(provider: Provider, deps: CoreDeps) {
+  const admitted = new WeakMap<KoaContextWithOIDC, Promise<void>>();
+  const admit = (ctx: KoaContextWithOIDC) => {
+    let admission = admitted.get(ctx);
+    if (!admission) {
+      admission = admitAnonymousPush(deps, ctx);
+      admitted.set(ctx, admission);
+    }
+    return admission;
+  };
+
+  const proofs = provider.ReplayDetection as unknown as { unique: ProofCheck };
+  const unique = proofs.unique;
+  proofs.unique = async (issuer, jti, expiresAtS) => {
+    const ctx = Provider.ctx;
+    if (ctx && anonymousPush(ctx)) await admit(ctx);
+    return unique.call(proofs, issuer, jti, expiresAtS);
+  };
+
   const model = provider.PushedAuthorizationRequest.prototype;
   const save = model.save;
   model.save = async function saveWithinCap(this: typeof model, ttl?: number) {
     const ctx = Provider.ctx;
-    if (!(this as { trusted?: unknown }).trusted && ctx) {
-      const overlong = overlongParameter(ctx.oidc.params);
-      if (overlong) throw new errors.InvalidRequest(`the ${overlong} parameter is longer than ${MAX_PUSHED_PARAMETER} characters`);
-      if (!(await takeFor(deps, ctx, 'pushedRequests'))) {
-        ctx.set('retry-after', retryAfterOf('pushedRequests'));
-        throw new TooManyPushedRequests();
-      }
-    }
+    if (ctx && anonymousPush(ctx)) await admit(ctx);
     return save.call(this, ttl);
   };
+}
+
+/** An anonymous pushed request is checked, then counted; refused past the cap. */
+async function admitAnonymousPush(deps: CoreDeps, ctx: KoaContextWithOIDC): Promise<void> {
+  const overlong = overlongParameter(ctx.oidc.params);
+  if (overlong) throw new errors.InvalidRequest(`the ${overlong} parameter is longer than ${MAX_PUSHED_PARAMETER} characters`);
+  if (!(await takeFor(deps, ctx, 'pushedRequests'))) {
+    ctx.set('retry-after', retryAfterOf('pushedRequests'));
+    throw new TooManyPushedRequests();
+  }
 }

@@ -102,6 +102,7 @@ export async function createOidcService(
       });
     }
     provider.use(capAnonymousLogoutPages(deps, cookies.provider.session));
+    // After buildProvider: it wraps the atomic ReplayDetection.unique set there, too.
     capAnonymousPushedRequests(provider, deps);
     // When a batch of the provider's writes could not be stored (write-batch.ts), the answer
     // the provider prepared becomes an error.
