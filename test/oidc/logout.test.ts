@@ -197,3 +197,30 @@ test('a cross-site link to end_session logs nobody out; only a click on the conf
     assert.equal((await browser.get('/api/me')).status, 401, 'the click logged out of Gatehouse');
   }
 });
+
+// A shared browser: the provider's session still names the user who last signed in to a
+// module, while the Gatehouse session is now someone else's (a later login in the same
+// browser; the same after an idle or absolute time-out and a new login). "Log Out" on the
+// module's logout page ends whichever Gatehouse session the browser holds, with or
+// without a post-logout URI: the page says so.
+test("Log Out in a shared browser ends the Gatehouse session the browser holds, though the provider's session names an earlier user", async () => {
+  for (const [earlier, later, postLogout] of [['shareda', 'sharedb', true], ['sharedc', 'sharedd', false]] as const) {
+    const first = await companyUser(server, root, earlier);
+    const second = await companyUser(server, root, later);
+    const browser = first.agent;
+    const { tokens } = await signInToModule(ticketing.config, browser);
+    await logInAgain(server, browser, second);
+    assert.equal((await browser.get('/api/me')).body.user.username, later);
+
+    const query = postLogout ? endSessionPath(tokens.id_token as string) : `/oidc/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token as string })}`;
+    const page = await browser.get(query);
+    assert.match(String(page.body), /Do you want to log out from Ticketing and Gatehouse\?/);
+    const confirmed = await submit(browser, logoutForm(String(page.body)), { logout: 'yes' });
+    assert.equal(confirmed.status, 303);
+    if (!postLogout) {
+      const landing = await browser.get(new URL(confirmed.headers.get('location') as string, server.baseUrl).pathname);
+      assert.match(String(landing.body), /You are now logged out of Gatehouse/);
+    }
+    assert.equal((await browser.get('/api/me')).status, 401, `${later}'s Gatehouse session has ended (post-logout URI: ${postLogout})`);
+  }
+});

@@ -53,6 +53,19 @@ export interface OidcService {
   close(): Promise<void>;
 }
 
+/**
+ * Whether a confirmed logout is the provider's own, posted by its resume when a sign-in
+ * finished as another account than its session's (oidc-provider's resume.js): that post
+ * returns to the sign-in's resume (the authorization endpoint's path and the sign-in's
+ * uid), where no module's post-logout URI goes.
+ */
+function isAccountSwitch(oidc: KoaContextWithOIDC['oidc']): boolean {
+  const returnTo: unknown = oidc.session?.state?.postLogoutRedirectUri;
+  if (typeof returnTo !== 'string' || !returnTo.startsWith(`${oidc.urlFor('authorization')}/`)) return false;
+  const registered: unknown = oidc.client?.postLogoutRedirectUris;
+  return !(Array.isArray(registered) && registered.includes(returnTo));
+}
+
 export async function createOidcService(
   deps: CoreDeps,
   options: {
@@ -213,11 +226,15 @@ export async function createOidcService(
       const token = tokenShaped(cookieInHeader(ctx.get('cookie'), cookies.session));
       if (!token) return;
       // The provider also ends its session by itself when a module's sign-in finishes as
-      // another account (a login made for an id_token_hint of someone else): that ends
-      // the previous account's provider session, never the Gatehouse session just made.
-      const endedAccount = oidc.session?.accountId;
-      const signedIn = endedAccount ? await authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip)) : undefined;
-      if (endedAccount && signedIn && accountIdOf(signedIn.companyId, signedIn.userId) !== endedAccount) return;
+      // another account (a login made for an id_token_hint of someone else): its page posts
+      // logout=yes and returns to that sign-in's resume. That ends the previous account's
+      // provider session, never the Gatehouse session just made. Any other confirmation
+      // is a click on the logout page, which ends the Gatehouse session the browser holds,
+      // whoever the provider's session names (a shared browser's earlier user).
+      if (oidc.session && isAccountSwitch(oidc)) {
+        const signedIn = await authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip));
+        if (signedIn && accountIdOf(signedIn.companyId, signedIn.userId) !== oidc.session.accountId) return;
+      }
       await logOutSession(deps.db, token, deps.clock());
     });
     // Registered late, so it runs inside the others: the batch is stored before the
