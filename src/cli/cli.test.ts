@@ -74,6 +74,8 @@ describe('the gatehouse command', () => {
       [['requests', 'approve'], /Missing ID\.[\s\S]*Usage: gatehouse requests approve ID/],
       [['requests', 'list', '--status', 'maybe'], /--status: use pending, approved, rejected or all/],
       [['requests', 'list', '--bogus'], /Unknown option '--bogus'/],
+      [['requests', 'list', '--limit', '501'], /--limit: at most 500\./],
+      [['requests', 'list', '--cursor', 'not-a-cursor'], /--cursor: not a cursor from a previous page/],
       [['requests', 'reject', 'abcd1234'], /Missing --reason/],
       [['requests', 'approve', 'not-an-id!'], /is not a valid account request id/],
       [['mail', 'show', 'xyz'], /is not a valid message id/],

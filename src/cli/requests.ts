@@ -1,12 +1,14 @@
 // `gatehouse requests list|approve|reject`: the operator console's Requests tab, for the
 // terminal. Decisions are recorded with the CLI as the actor.
 import { z } from 'zod';
-import { approveAccountRequest, listAccountRequests, listCompanies, rejectAccountRequest } from '../companies/index.ts';
+import { approveAccountRequest, countAccountRequests, directoryEntry, listAccountRequests, rejectAccountRequest } from '../companies/index.ts';
+import { MAX_PAGE } from '../contract/common.ts';
 import { GatehouseError } from '../errors.ts';
+import { pageOf, requestCursor } from '../http/api-cursors.ts';
 import { listMail } from '../mail/index.ts';
 import { accountRequestView } from '../presenters/index.ts';
 import type { RequestMeta } from '../shared/deps.ts';
-import type { Db } from '../storage/index.ts';
+import type { Db, TimeKey } from '../storage/index.ts';
 import {
   CliError,
   idArgument,
@@ -14,13 +16,14 @@ import {
   required,
   resolveId,
   singleLine,
+  UsageError,
   username,
   validate,
   withCore,
   type Command,
   type Core,
 } from './command.ts';
-import { age, printJson, shortId, table, time } from './format.ts';
+import { age, printable, printJson, shortId, table, time } from './format.ts';
 
 /** Recorded as decided_by and in the audit trail for decisions taken here. */
 export const CLI_ACTOR = 'cli';
@@ -30,6 +33,17 @@ export const CLI_AUDIT_ACTOR = { actorId: CLI_ACTOR, ...CLI_META };
 
 const STATUSES = ['pending', 'approved', 'rejected', 'all'] as const;
 const status = z.enum(STATUSES, { error: 'use pending, approved, rejected or all.' });
+type Status = z.output<typeof status>;
+const pageLimit = z.coerce.number({ error: 'a whole number.' }).int('a whole number.').min(1, 'at least 1.').max(MAX_PAGE, `at most ${MAX_PAGE}.`);
+
+/** Where --cursor says the page starts; read before the database is opened. */
+function cursorAt(cursor: string): TimeKey {
+  try {
+    return requestCursor.read(cursor);
+  } catch {
+    throw new UsageError('--cursor: not a cursor from a previous page of this list.');
+  }
+}
 
 type Listed = Awaited<ReturnType<typeof listAccountRequests>>[number];
 
@@ -52,13 +66,25 @@ function summary(rows: Listed[]): string {
   return `${parts.join(', ')}. Requests are answered within 24 to 48 hours.`;
 }
 
+/** Every request is read a page at a time, along the keyset the console pages by. */
+const BATCH = MAX_PAGE;
+
+/** Every request with this filter, in list order. */
+async function everyRequest(db: Db, wanted: Status, now: number, search?: string) {
+  const all: Listed[] = [];
+  let after: TimeKey | undefined;
+  for (;;) {
+    const rows = await listAccountRequests(db, wanted, now, { after, limit: BATCH, search });
+    all.push(...rows);
+    const last = rows.at(-1);
+    if (rows.length < BATCH || last === undefined) return all;
+    after = { createdAt: last.created_at, id: last.id };
+  }
+}
 
 /** A full id or a unique prefix; pending requests are searched first. */
 function resolveRequestId(db: Db, given: string, now: number) {
-  return resolveId(given, 'account request', [
-    () => listAccountRequests(db, 'pending', now),
-    () => listAccountRequests(db, 'all', now),
-  ]);
+  return resolveId(given, 'account request', [() => everyRequest(db, 'pending', now), () => everyRequest(db, 'all', now)]);
 }
 
 function explainNotFound(id: string) {
@@ -72,29 +98,62 @@ function explainNotFound(id: string) {
 
 const list: Command = {
   name: 'requests list',
-  summary: 'List company account requests, oldest first, with their age',
-  help: `Usage: gatehouse requests list [--status pending|approved|rejected|all] [--json]
+  summary: 'List company account requests with their age, due and overdue marked',
+  help: `Usage: gatehouse requests list [--status pending|approved|rejected|all] [--search TEXT]
+                              [--limit N [--cursor CURSOR]] [--json]
 
-Lists company account requests, oldest first. A pending request is "due" after 24 hours
-and "OVERDUE" after 48 hours: the reply promised to companies is within 24 to 48 hours.
+Lists company account requests: pending ones oldest first (the most urgent on top), the
+others newest first. A pending request is "due" after 24 hours and "OVERDUE" after 48
+hours: the reply promised to companies is within 24 to 48 hours. Every request is listed
+unless --limit asks for one page, which ends with the --cursor for the next.
 
 Options:
   --status STATUS   pending (default), approved, rejected or all
-  --json            every field, as JSON (full ids, phone, note, decision)
+  --search TEXT     only requests whose company name or contact email contains TEXT
+                    (case ignored; % and _ are plain characters)
+  --limit N         one page of at most N requests (1 to ${MAX_PAGE})
+  --cursor CURSOR   the page after the one that printed this cursor (same options)
+  --json            every field, as JSON (full ids, phone, note, decision), with the
+                    total and the next page's cursor (null on the last page)
 
 IDs are shown shortened; any unique prefix of at least 4 characters works in
 "gatehouse requests approve" and "reject".`,
   async run(argv) {
-    const { values } = parseCommand(argv, { status: { type: 'string', default: 'pending' }, json: { type: 'boolean' } });
+    const { values } = parseCommand(argv, {
+      status: { type: 'string', default: 'pending' },
+      search: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      json: { type: 'boolean' },
+    });
     const wanted = validate(status, values.status, '--status');
+    const search = values.search === undefined ? undefined : validate(singleLine('--search', 100), values.search, '--search');
+    const paged = values.limit !== undefined || values.cursor !== undefined;
+    const limit = values.limit === undefined ? 100 : validate(pageLimit, values.limit, '--limit');
+    const after = values.cursor === undefined ? undefined : cursorAt(values.cursor);
     return withCore(async ({ deps }) => {
-      const rows = await listAccountRequests(deps.db, wanted, deps.clock());
+      const now = deps.clock();
+      let rows: Listed[];
+      let nextCursor: string | null = null;
+      if (paged) {
+        const page = pageOf(await listAccountRequests(deps.db, wanted, now, { after, limit: limit + 1, search }), limit, (last) =>
+          requestCursor.of({ createdAt: last.created_at, id: last.id }),
+        );
+        rows = page.items;
+        nextCursor = page.nextCursor;
+      } else {
+        rows = await everyRequest(deps.db, wanted, now, search);
+      }
+      const total = paged ? await countAccountRequests(deps.db, wanted, search) : rows.length;
       if (values.json) {
-        printJson({ requests: rows.map(accountRequestView) });
+        printJson({ requests: rows.map(accountRequestView), nextCursor, total });
         return 0;
       }
       if (rows.length === 0) {
-        console.log(wanted === 'all' ? 'No account requests yet.' : `No ${wanted} account requests.`);
+        const which = wanted === 'all' ? 'account requests' : `${wanted} account requests`;
+        if (search !== undefined) console.log(`No ${which} match "${printable(search)}".`);
+        else if (after !== undefined) console.log(`No more ${which}.`);
+        else console.log(wanted === 'all' ? 'No account requests yet.' : `No ${wanted} account requests.`);
         return 0;
       }
       console.log(
@@ -103,7 +162,9 @@ IDs are shown shortened; any unique prefix of at least 4 characters works in
           rows.map((row) => [shortId(row.id), age(row.ageMs), row.company_name, row.contact_name, row.email, stateOf(row)]),
         ),
       );
-      console.log(`\n${summary(rows)}`);
+      // A page's counts would be the page's: it says where it stands in the whole list instead.
+      console.log(`\n${paged ? `${rows.length} shown of ${total} request${total === 1 ? '' : 's'}.` : summary(rows)}`);
+      if (nextCursor) console.log(`Next page: the same command with --cursor ${nextCursor}`);
       if (rows.some((row) => row.status === 'pending')) {
         console.log('Approve: gatehouse requests approve ID [--username NAME]   Reject: gatehouse requests reject ID --reason TEXT');
       }
@@ -113,7 +174,7 @@ IDs are shown shortened; any unique prefix of at least 4 characters works in
 };
 
 async function reportApproval(core: Core, requestId: string, result: { companyId: string; username: string }) {
-  const company = (await listCompanies(core.deps.db)).find((row) => row.id === result.companyId);
+  const company = await directoryEntry(core.deps.db, result.companyId);
   console.log(
     `Approved request ${shortId(requestId)}: company "${company?.name ?? result.companyId}" created, ` +
       `with Root Master "${result.username}"${company?.email ? ` <${company.email}>` : ''}.`,

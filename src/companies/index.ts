@@ -1,10 +1,10 @@
 // The companies door: account requests, approval and welcome, the platform company,
 // and each company's security policy (password rule, lockout, sessions, IP allowlist).
 export { findCompanyByName, getCompany, getPlatformCompany, isPlatformCompany, type CompanyRow } from './store.ts';
-export { accountRequestCap, listAccountRequests, submitAccountRequest, urgencyOf, type AccountRequestInput, type RequestPage, type Urgency } from './requests.ts';
+export { accountRequestCap, countAccountRequests, listAccountRequests, submitAccountRequest, urgencyOf, type AccountRequestInput, type RequestPage, type Urgency } from './requests.ts';
 export { approveAccountRequest, defaultUsername, rejectAccountRequest, resendWelcome, type Decider } from './onboarding.ts';
 export { createOperator, ensurePlatformCompany, firstOperatorSetup, FIRST_OPERATOR_USERNAME } from './platform.ts';
-export { listCompanies } from './directory.ts';
+export { countCompanies, directoryEntry, listCompanies, type CompanyPage } from './directory.ts';
 export {
   DEFAULT_POLICY,
   getCompanyPolicy,

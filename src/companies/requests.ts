@@ -3,7 +3,7 @@
 // carries its age and an urgency the console can show.
 import { newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
-import { isUniqueViolation, type Queryable, type RateCap } from '../storage/index.ts';
+import { afterKey, containing, isUniqueViolation, type ListPage, type Queryable, type RateCap } from '../storage/index.ts';
 import { spendRateSlot } from '../storage/index.ts';
 import type { AccountRequestsTable } from '../storage/schema.ts';
 import { caseKey, nameKey, tidyName } from '../shared/text.ts';
@@ -86,36 +86,34 @@ export async function submitAccountRequest(
   return row;
 }
 
-/** A page of requests in list order: at most `limit`, after the request `after` (its time and id). */
-export interface RequestPage {
-  after?: { createdAt: number; id: string } | undefined;
-  limit: number;
+/** A page of requests in list order (after a request's time and id); `search` is in the company name or the contact's email. */
+export type RequestPage = ListPage;
+type RequestFilter = AccountRequestsTable['status'] | 'all';
+
+function requestsMatching(db: Queryable, status: RequestFilter, search: string | undefined) {
+  let query = db.selectFrom('account_requests');
+  if (status !== 'all') query = query.where('status', '=', status);
+  if (search) query = query.where(containing(['company_name', 'email'], search));
+  return query;
 }
 
-export async function listAccountRequests(
-  db: Queryable,
-  status: AccountRequestsTable['status'] | 'all',
-  now: number,
-  page: RequestPage = { limit: 500 },
-) {
+export async function listAccountRequests(db: Queryable, status: RequestFilter, now: number, page: RequestPage) {
   // Pending work is read oldest first (the most urgent on top); history newest first.
-  // The id breaks ties, so pages (keyset on time and id) never repeat or skip a request.
   const direction = status === 'pending' ? 'asc' : 'desc';
-  let query = db.selectFrom('account_requests').selectAll().orderBy('created_at', direction).orderBy('id', direction);
-  if (status !== 'all') query = query.where('status', '=', status);
-  const after = page.after;
-  if (after !== undefined) {
-    const beyond = direction === 'asc' ? '>' : '<';
-    query = query.where((eb) =>
-      eb.or([eb('created_at', beyond, after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', beyond, after.id)])]),
-    );
-  }
+  let query = requestsMatching(db, status, page.search).selectAll().orderBy('created_at', direction).orderBy('id', direction);
+  if (page.after !== undefined) query = query.where(afterKey({ time: 'created_at', id: 'id' }, page.after, direction));
   const rows = await query.limit(page.limit).execute();
   return rows.map((row) => ({
     ...row,
     ageMs: now - row.created_at,
     urgency: row.status === 'pending' ? urgencyOf(now - row.created_at) : ('new' as Urgency),
   }));
+}
+
+/** How many requests the list holds with this filter, over all its pages. */
+export async function countAccountRequests(db: Queryable, status: RequestFilter, search?: string) {
+  const row = await requestsMatching(db, status, search).select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirstOrThrow();
+  return Number(row.total);
 }
 
 /** Marks a pending request decided; undefined when someone else decided it first. */

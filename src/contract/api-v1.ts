@@ -1,8 +1,8 @@
 // The versioned API for API clients (/api/v1): what each route takes and answers.
 import { z } from 'zod';
-import { companyStatuses, time } from './common.ts';
+import { companyStatuses, nextCursor, pageQuery, time } from './common.ts';
 import { companyUser, sessionHandle } from './company.ts';
-import { accountRequests, requestListQuery } from './operator.ts';
+import { accountRequests, companies, requestListQuery } from './operator.ts';
 
 /** Tenant data is addressed by company: a company's client names its own. */
 export const companyParams = z.object({ companyId: z.uuid() });
@@ -46,22 +46,13 @@ export const apiCompanyUsers = z.object({ users: z.array(companyUser) });
 const apiUser = apiCompanyUsers.shape.users.element;
 export const apiOneUser = z.object({ user: apiUser });
 
-/**
- * Cursor paging, shaped like the audit trail's: `limit` (1 to 500, 100 by default) and the
- * previous page's `nextCursor` as `cursor`; the answer's nextCursor is null on the last page.
- */
-export const MAX_API_PAGE = 500;
-const blankIsAbsent = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
-export const pageQuery = {
-  limit: blankIsAbsent(z.coerce.number().int().min(1).max(MAX_API_PAGE, `At most ${MAX_API_PAGE} per page.`)).default(100),
-  // Room for any username stored (a page may end on one saved before today's length rule).
-  cursor: blankIsAbsent(z.string().regex(/^[A-Za-z0-9_-]{1,1400}$/, 'Not a cursor from a previous page.')),
-};
+/** The long lists page by cursor (pageQuery, common.ts): `limit`, `cursor`, and `nextCursor` in the answer. */
 export const userListQuery = z.object(pageQuery);
-const nextCursor = z.string().nullable();
 export const apiUserPage = apiCompanyUsers.extend({ nextCursor });
 export const apiRequestListQuery = requestListQuery.extend(pageQuery);
 export const apiRequestPage = accountRequests.extend({ nextCursor });
+export const apiCompanyListQuery = z.object(pageQuery);
+export const apiCompanyPage = companies.extend({ nextCursor });
 
 export const companyUserParams = z.object({ companyId: z.uuid(), userId: z.uuid() });
 export const companyModuleParams = z.object({ companyId: z.uuid(), moduleId: z.uuid() });

@@ -14,6 +14,20 @@ export const tokenParams = z.object({ token: z.string().max(100) });
 /** A token taken from an emailed link: 32 random bytes, base64url. */
 export const linkToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'This link is not valid.');
 
+/**
+ * Cursor paging for the long lists (the API's, the operator console's): `limit` (1 to 500,
+ * 100 by default) and the previous page's `nextCursor` as `cursor`; the answer's
+ * nextCursor is null on the last page. An empty parameter is an absent one.
+ */
+export const MAX_PAGE = 500;
+const blankIsAbsent = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+export const pageQuery = {
+  limit: blankIsAbsent(z.coerce.number().int().min(1).max(MAX_PAGE, `At most ${MAX_PAGE} per page.`)).default(100),
+  // Room for any username stored (a page may end on one saved before today's length rule).
+  cursor: blankIsAbsent(z.string().regex(/^[A-Za-z0-9_-]{1,1400}$/, 'Not a cursor from a previous page.')),
+};
+export const nextCursor = z.string().nullable();
+
 /** Done, nothing to say. */
 export const done = z.object({});
 

@@ -9,5 +9,7 @@ export { API_SCOPES, PLATFORM_ONLY_API_SCOPES, type ApiScope } from './api-v1.ts
 export { companyApiClientBody, MAX_API_CLIENT_EXPIRY_DAYS } from './api-clients.ts';
 // Groups: the form rules the console shares with the server.
 export { GROUP_NAME_MAX, groupNameBody, MAX_GROUP_MODULES } from './groups.ts';
+// The long lists: the most a page may ask for.
+export { MAX_PAGE } from './common.ts';
 // Single sign-on: the modes and the provider form's rules.
 export { SSO_MODES, ssoProviderBody } from './sso.ts';

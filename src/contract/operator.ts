@@ -1,7 +1,7 @@
 // The operator console: account requests and approval, companies, the outgoing mail and
 // the Mailbox, and modules with their grants to companies.
 import { z } from 'zod';
-import { companyStatuses, maybeTime, time } from './common.ts';
+import { companyStatuses, maybeTime, nextCursor, pageQuery, time } from './common.ts';
 import { multilineText, text, username } from './fields.ts';
 
 export const requestStatuses = z.enum(['pending', 'approved', 'rejected']);
@@ -30,6 +30,17 @@ export const accountRequests = z.object({
     }),
   ),
 });
+
+/**
+ * The console's long lists: a page (pageQuery) of what matches `q`, a piece of the company
+ * name (of a request: or of the contact's email), case ignored, taken literally (`%` and
+ * `_` are no wildcards); `total` counts every match, on every page.
+ */
+const search = { q: z.preprocess((v) => (v === '' ? undefined : v), text('Search', 100, 0).optional()) };
+const total = z.number().int();
+export const operatorRequestListQuery = requestListQuery.extend({ ...search, ...pageQuery });
+export const requestPage = accountRequests.extend({ nextCursor, total });
+
 export const approveBody = z.object({
   // Empty: the default from the contact's address.
   username: z.union([z.string().trim().max(0), username]).optional(),
@@ -49,6 +60,9 @@ export const companies = z.object({
     }),
   ),
 });
+
+export const companyListQuery = z.object({ ...search, ...pageQuery });
+export const companyPage = companies.extend({ nextCursor, total });
 
 export const mailList = z.object({
   messages: z.array(

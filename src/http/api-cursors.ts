@@ -1,9 +1,11 @@
-// Page cursors for /api/v1 lists: opaque to the client (base64url), each names the last
-// item of the page it ends, in the list's own order. A cursor that does not decode is a
-// field error, like any other bad query value. Base64url decodes to any bytes, so what a
-// cursor carries is held to what its item can be (text the database takes, an id) before
-// it reaches a query: PostgreSQL refuses a NUL, or bytes that are not UTF-8, outright.
+// Page cursors for the long lists (/api/v1, the operator console, the CLI): opaque to the
+// client (base64url), each names the last item of the page it ends, in the list's own
+// order. A cursor that does not decode is a field error, like any other bad query value.
+// Base64url decodes to any bytes, so what a cursor carries is held to what its item can be
+// (text the database takes, an id) before it reaches a query: PostgreSQL refuses a NUL, or
+// bytes that are not UTF-8, outright.
 import { GatehouseError } from '../errors.ts';
+import type { TimeKey } from '../storage/index.ts';
 
 /** Control characters: no username was ever stored with one (PostgreSQL takes no NUL at all). */
 const CONTROL = /\p{Cc}/u;
@@ -41,15 +43,24 @@ export const userCursor = {
   },
 };
 
-/** Account requests are listed by time, then id: the cursor carries both. */
-export const requestCursor = {
-  of: (row: { created_at: number; id: string }) => encode(`r:${row.created_at}:${row.id}`),
-  read(cursor: string): { createdAt: number; id: string } {
-    const match = /^r:(\d{1,16}):(.+)$/.exec(decode(cursor) ?? '');
-    if (!match?.[1] || !match[2] || !UUID.test(match[2])) throw badCursor();
-    return { createdAt: Number(match[1]), id: match[2] };
-  },
-};
+/**
+ * Lists by time, then id (account requests, companies): the cursor carries both. The letter
+ * names the list, so one list's cursor is no position in another.
+ */
+function timeCursor(list: string) {
+  const shape = new RegExp(`^${list}:(\\d{1,16}):(.+)$`);
+  return {
+    of: (last: TimeKey) => encode(`${list}:${last.createdAt}:${last.id}`),
+    read(cursor: string): TimeKey {
+      const match = shape.exec(decode(cursor) ?? '');
+      if (!match?.[1] || !match[2] || !UUID.test(match[2])) throw badCursor();
+      return { createdAt: Number(match[1]), id: match[2] };
+    },
+  };
+}
+
+export const requestCursor = timeCursor('r');
+export const companyCursor = timeCursor('c');
 
 /** One more than the page is read: if it came, there is a next page, starting after the last shown. */
 export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => string): { items: T[]; nextCursor: string | null } {

@@ -9,6 +9,7 @@ import { migrateToLatest, migrations } from './migrate.ts';
 import type { Database } from './schema.ts';
 
 export type { Database } from './schema.ts';
+export { afterKey, containing, type ListPage, type TimeKey } from './list-pages.ts';
 export { rowInsertedIf } from './row-inserted-if.ts';
 export { spendRateSlot, takeRateSlot, type RateCap } from './rate-caps.ts';
 export type { Durability } from './sqlite.ts';

@@ -64,8 +64,9 @@ export async function takeInvitationQuota(tx: Queryable, limits: InviteLimits, w
   await tx.deleteFrom('invitation_mail').where('company_id', '=', who.companyId).where('sent_at', '<', now - KEPT_MS).execute();
 }
 
-/** Invitation emails per company in the last 24 hours and 7 days, for the operator. */
-export async function invitationVolume(db: Queryable, now: number): Promise<Map<string, { last24h: number; last7d: number }>> {
+/** Invitation emails per company in the last 24 hours and 7 days, for the operator: of these companies (a page of the list). */
+export async function invitationVolume(db: Queryable, now: number, companyIds: readonly string[]): Promise<Map<string, { last24h: number; last7d: number }>> {
+  if (companyIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('invitation_mail')
     .select((eb) => [
@@ -73,6 +74,7 @@ export async function invitationVolume(db: Queryable, now: number): Promise<Map<
       eb.fn.countAll<number | string>().as('week'),
       eb.fn.sum<number | string>(eb.case().when('sent_at', '>', now - DAY_MS).then(1).else(0).end()).as('day'),
     ])
+    .where('company_id', 'in', companyIds)
     .where('sent_at', '>', now - 7 * DAY_MS)
     .groupBy('company_id')
     .execute();

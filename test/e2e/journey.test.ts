@@ -101,7 +101,13 @@ async function journey(server: TestServer, page: BrowserPage, shot: Shot, note: 
   await page.click('Operator Console');
   await page.waitForPath('/operator');
   await page.waitForText(ACME_REQUEST.contactName);
+  await page.waitForText('Showing 1 of 1');
   await shot('operator-requests');
+  // The list's search asks the server: a name no request has, then a piece of Acme's.
+  await page.fill('Search requests', 'Nowhere Ltd');
+  await page.waitForText('No requests match “Nowhere Ltd”.');
+  await page.fill('Search requests', 'acme');
+  await page.waitForText(ACME_REQUEST.contactName);
   await page.click(`Approve ${ACME_REQUEST.companyName}`);
   await page.waitForText('Approve request');
   await page.waitForControl('Approve');

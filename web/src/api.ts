@@ -114,10 +114,12 @@ export const seg = encodeURIComponent;
 // The answers' types come from the server's own schemas (src/contract/types.ts), as do
 // the password rule's.
 export type * from '@contract';
+import { MAX_PAGE } from '@contract';
 import type {
-  AccountRequest,
   AccountRequestInput,
+  AccountRequestPage,
   CompanyModule,
+  CompanyPage,
   CompanySummary,
   Enrollment,
   GrantedModule,
@@ -134,6 +136,14 @@ import type {
 
 
 export type RequestFilter = RequestStatus | 'all';
+
+/** `?a=…&b=…` with only the parameters that have a value (a search is trimmed first). */
+function listQuery(params: Record<string, string | null>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value?.trim()) query.set(key, value.trim());
+  const text = query.toString();
+  return text ? `?${text}` : '';
+}
 
 export type ClientType = 'confidential' | 'public';
 
@@ -178,14 +188,27 @@ export const api = {
   },
 
   operator: {
-    requests: (status: RequestFilter) =>
-      get<{ requests: AccountRequest[] }>(`/operator/requests?status=${seg(status)}`),
+    /** A page of requests: `q` is in the company name or the contact's email; `cursor` is the previous page's nextCursor. */
+    requests: (status: RequestFilter, q: string, cursor: string | null) =>
+      get<AccountRequestPage>(`/operator/requests${listQuery({ status, q, cursor })}`),
     createRequest: (input: AccountRequestInput) =>
       post<{ id: string; status: RequestStatus }>('/operator/requests', input),
     approve: (id: string, username: string) =>
       post<{ companyId: string; username: string }>(`/operator/requests/${seg(id)}/approve`, username ? { username } : {}),
     reject: (id: string, reason: string) => post<Record<string, never>>(`/operator/requests/${seg(id)}/reject`, { reason }),
-    companies: () => get<{ companies: CompanySummary[] }>('/operator/companies'),
+    /** A page of companies, newest first: `q` is in the name. */
+    companyPage: (q: string, cursor: string | null) => get<CompanyPage>(`/operator/companies${listQuery({ q, cursor })}`),
+    /** Every company, all pages read (the pickers of the audit log, compliance and API clients). */
+    companies: async () => {
+      const companies: CompanySummary[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: CompanyPage = await get<CompanyPage>(`/operator/companies${listQuery({ limit: String(MAX_PAGE), cursor })}`);
+        companies.push(...page.companies);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return { companies };
+    },
     resendWelcome: (companyId: string) =>
       post<Record<string, never>>(`/operator/companies/${seg(companyId)}/resend-welcome`),
     suspendCompany: (companyId: string) => post<Record<string, never>>(`/operator/companies/${seg(companyId)}/suspend`),

@@ -3,14 +3,12 @@
 // company's client with 403) and check for a platform client again here. A company's
 // client may read its own company (GET /companies/:companyId, any client; a platform
 // client needs companies:read). Modules are in api-v1-modules.ts.
-import { getCompany, listCompanies, resendWelcome, setCompanySuspended } from '../../companies/index.ts';
-import { apiOneCompany, companyParams } from '../../contract/api-v1.ts';
+import { getCompany, resendWelcome, setCompanySuspended } from '../../companies/index.ts';
+import { apiCompanyListQuery, apiCompanyPage, apiOneCompany, companyParams } from '../../contract/api-v1.ts';
 import { done } from '../../contract/common.ts';
-import { companies } from '../../contract/operator.ts';
 import { assertThat, GatehouseError } from '../../errors.ts';
-import { companyView } from '../../presenters/index.ts';
-import { invitationVolume } from '../../users/index.ts';
 import { apiActorOf, reachedCompanyOf } from '../api-client-guard.ts';
+import { companyPage } from '../directory-views.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
 import { platformClient } from './api-v1-requests.ts';
@@ -20,12 +18,17 @@ import type { V1 } from './api-v1.ts';
 export function companyRoutes({ api, deps }: V1) {
   api.get(
     '/companies',
-    { config: { scope: 'companies:read' }, schema: { summary: 'Every company, newest first, with its Root Master and invitation volume', response: { 200: companies } } },
+    {
+      config: { scope: 'companies:read' },
+      schema: {
+        summary: 'Every company, newest first, with its Root Master and invitation volume (pass nextCursor as cursor for the next page)',
+        querystring: apiCompanyListQuery,
+        response: { 200: apiCompanyPage },
+      },
+    },
     async (request) => {
       platformClient(apiActorOf(request));
-      const rows = await listCompanies(deps.db);
-      const volume = await invitationVolume(deps.db, deps.clock());
-      return { companies: rows.map((c) => companyView(c, volume)) };
+      return companyPage(deps, request.query);
     },
   );
 

@@ -2,16 +2,15 @@
 // requests:read and requests:write are platform-only (a company's client can never hold
 // them), so a company's client is refused by the guard with 403 insufficient_scope; the
 // check here holds the line even if that ever changed.
-import { approveAccountRequest, listAccountRequests, rejectAccountRequest, submitAccountRequest } from '../../companies/index.ts';
+import { approveAccountRequest, rejectAccountRequest, submitAccountRequest } from '../../companies/index.ts';
 import { apiRequestListQuery, apiRequestPage, idempotencyHeaders, requestParams } from '../../contract/api-v1.ts';
 import { done } from '../../contract/common.ts';
 import { approveBody, approved, rejectBody } from '../../contract/operator.ts';
 import { accountRequestBody, accountRequestCreated } from '../../contract/sign-in.ts';
 import { GatehouseError } from '../../errors.ts';
-import { accountRequestView } from '../../presenters/index.ts';
 import type { ApiActor } from '../../api-clients/index.ts';
 import { apiActorOf } from '../api-client-guard.ts';
-import { pageOf, requestCursor } from '../api-cursors.ts';
+import { accountRequestPage } from '../directory-views.ts';
 import { requestMeta } from '../guards.ts';
 import type { V1 } from './api-v1.ts';
 
@@ -33,11 +32,7 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
     },
     async (request) => {
       platformClient(apiActorOf(request));
-      const { status, limit, cursor } = request.query;
-      const after = cursor === undefined ? undefined : requestCursor.read(cursor);
-      const rows = await listAccountRequests(deps.db, status, deps.clock(), { after, limit: limit + 1 });
-      const page = pageOf(rows, limit, requestCursor.of);
-      return { requests: page.items.map(accountRequestView), nextCursor: page.nextCursor };
+      return accountRequestPage(deps, request.query);
     },
   );
 
@@ -55,7 +50,8 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
     async (request, reply) => {
       platformClient(apiActorOf(request));
       return idempotent(request, reply, async () => {
-        const created = await submitAccountRequest(deps.db, request.body, 'operator', deps.clock());
+        // In a transaction, as every change an API client makes: its client is checked in it (clientDeps).
+        const created = await deps.db.transaction().execute((tx) => submitAccountRequest(tx, request.body, 'operator', deps.clock()));
         return { status: 201, body: { id: created.id, status: created.status } };
       });
     },

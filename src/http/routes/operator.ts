@@ -1,23 +1,25 @@
 // The operator console's routes. Operators are users of the platform company.
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
-import {
-  approveAccountRequest,
-  listAccountRequests,
-  listCompanies,
-  rejectAccountRequest,
-  resendWelcome,
-  setCompanySuspended,
-  submitAccountRequest,
-} from '../../companies/index.ts';
+import { approveAccountRequest, rejectAccountRequest, resendWelcome, setCompanySuspended, submitAccountRequest } from '../../companies/index.ts';
 import { done, idParams } from '../../contract/common.ts';
-import { accountRequests, approveBody, approved, companies, mailList, mailMessage, rejectBody, requestListQuery } from '../../contract/operator.ts';
+import {
+  approveBody,
+  approved,
+  companyListQuery,
+  companyPage,
+  mailList,
+  mailMessage,
+  operatorRequestListQuery,
+  rejectBody,
+  requestPage,
+} from '../../contract/operator.ts';
 import { accountRequestBody, accountRequestCreated } from '../../contract/sign-in.ts';
 import { assertThat } from '../../errors.ts';
 import { listMail, readMailboxMessage } from '../../mail/index.ts';
-import { accountRequestView, companyView, mailView } from '../../presenters/index.ts';
-import { invitationVolume } from '../../users/index.ts';
+import { mailView } from '../../presenters/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
+import { operatorCompanyPage, operatorRequestPage } from '../directory-views.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
 
@@ -28,11 +30,14 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
   forAudience(app, ctx, 'operator', 'Operator console', (api) => {
     api.get(
       '/api/operator/requests',
-      { schema: { summary: 'Account requests (pending by default)', querystring: requestListQuery, response: { 200: accountRequests } } },
-      async (request) => {
-        const rows = await listAccountRequests(deps.db, request.query.status, deps.clock());
-        return { requests: rows.map(accountRequestView) };
+      {
+        schema: {
+          summary: 'Account requests (pending by default, oldest first; others newest first), searched by company name or email; pass nextCursor as cursor for the next page',
+          querystring: operatorRequestListQuery,
+          response: { 200: requestPage },
+        },
       },
+      async (request) => operatorRequestPage(deps, request.query),
     );
 
     api.post(
@@ -68,11 +73,17 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
       },
     );
 
-    api.get('/api/operator/companies', { schema: { summary: 'Every company', response: { 200: companies } } }, async () => {
-      const rows = await listCompanies(deps.db);
-      const volume = await invitationVolume(deps.db, deps.clock());
-      return { companies: rows.map((c) => companyView(c, volume)) };
-    });
+    api.get(
+      '/api/operator/companies',
+      {
+        schema: {
+          summary: 'Every company, newest first, searched by name; pass nextCursor as cursor for the next page',
+          querystring: companyListQuery,
+          response: { 200: companyPage },
+        },
+      },
+      async (request) => operatorCompanyPage(deps, request.query),
+    );
 
     const companyActions = [
       ['suspend', 'Suspend a company (its users cannot log in; sessions end)', (id: string, request: Parameters<typeof by>[0]) =>

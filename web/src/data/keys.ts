@@ -34,8 +34,10 @@ export const keys = {
 
   operator: {
     all: ['operator'] as const,
-    requests: (status: RequestFilter) => ['operator', 'requests', status] as const,
+    requests: (status: RequestFilter, search: string) => ['operator', 'requests', status, search] as const,
+    /** Every company (the pickers); its pages, searched, are under it, so invalidating it reaches both. */
     companies: ['operator', 'companies'] as const,
+    companyPages: (search: string) => ['operator', 'companies', 'pages', search] as const,
     companyModules: (companyId: string) => ['operator', 'companies', companyId, 'modules'] as const,
     modules: ['operator', 'modules'] as const,
     mail: ['operator', 'mail'] as const,

@@ -1,7 +1,7 @@
 import { useQuery, type QueryKey } from '@tanstack/react-query';
 import { ApiError } from '../api';
 
-const asApiError = (error: unknown) =>
+export const asApiError = (error: unknown) =>
   error instanceof ApiError ? error : new ApiError(0, 'client.unexpected', 'Something went wrong.');
 
 /**

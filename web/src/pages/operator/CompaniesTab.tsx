@@ -1,4 +1,5 @@
-import { Badge, Button, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { Badge, Button, Group, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { api, type CompanySummary } from '../../api';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
@@ -7,14 +8,23 @@ import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
-import { keys, useApiQuery, useInvalidate } from '../../data';
+import { keys, useApiPages, useInvalidate } from '../../data';
 import { CompanyModulesDialog } from './CompanyModulesDialog';
+import { ListMore } from '../../components/ListMore';
 import { LoadError } from '../../components/LoadError';
 import { Notice } from '../../components/Notice';
 import { ScrollTable } from '../../components/ScrollTable';
 
 export function CompaniesTab() {
-  const { data, error, loading, reload } = useApiQuery(keys.operator.companies, api.operator.companies);
+  const [search, setSearch] = useState('');
+  // Asked of the server once typing pauses, not at every key.
+  const [wanted] = useDebouncedValue(search.trim(), 300);
+  const list = useApiPages(
+    keys.operator.companyPages(wanted),
+    (cursor) => api.operator.companyPage(wanted, cursor),
+    (page) => page.companies,
+  );
+  const { items, error, loading, reload } = list;
   const invalidate = useInvalidate();
   const resend = useAction();
   const [sending, setSending] = useState<string | null>(null);
@@ -33,22 +43,32 @@ export function CompaniesTab() {
     void invalidate(keys.operator.companies);
   };
 
-  const companies = data?.companies ?? [];
+  const companies = items ?? [];
 
   return (
     <Stack gap="md">
-      <Group justify="flex-end">
-        <Button variant="default" onClick={() => void reload()} loading={loading && data !== null}>
+      <Group justify="space-between" wrap="wrap">
+        <TextInput
+          aria-label="Search companies"
+          placeholder="Search by company name"
+          size="sm"
+          w={240}
+          type="search"
+          maxLength={100}
+          value={search}
+          onChange={(event) => setSearch(event.currentTarget.value)}
+        />
+        <Button variant="default" onClick={() => void reload()} loading={loading && items !== null}>
           Refresh
         </Button>
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
       <ErrorAlert message={resend.error?.message} />
       {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
-      {!error && data === null && <LoadingState label="Loading companies…" />}
-      {!error && data !== null && companies.length === 0 && (
+      {!error && items === null && <LoadingState label="Loading companies…" />}
+      {!error && items !== null && companies.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">
-          No companies yet. Approving a request creates one.
+          {wanted ? `No company name contains “${wanted}”.` : 'No companies yet. Approving a request creates one.'}
         </Text>
       )}
       {!error && companies.length > 0 && (
@@ -126,6 +146,16 @@ export function CompaniesTab() {
             </Table.Tbody>
           </Table>
         </ScrollTable>
+      )}
+      {!error && companies.length > 0 && (
+        <ListMore
+          shown={companies.length}
+          total={list.total}
+          hasMore={list.hasMore}
+          loading={list.loadingMore}
+          error={list.moreError}
+          onMore={() => void list.loadMore()}
+        />
       )}
       <CompanyModulesDialog company={modulesOf} onClose={() => setModulesOf(null)} />
       <ConfirmDialog

@@ -1,11 +1,13 @@
-import { Button, Group, SegmentedControl, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { Button, Group, SegmentedControl, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { api, type AccountRequest, type RequestFilter } from '../../api';
 import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatAge, formatTime } from '../../format';
-import { keys, useApiQuery, useInvalidate } from '../../data';
+import { keys, useApiPages, useInvalidate } from '../../data';
 import { ApproveDialog } from './ApproveDialog';
+import { ListMore } from '../../components/ListMore';
 import { LoadError } from '../../components/LoadError';
 import { NewRequestDialog } from './NewRequestDialog';
 import { Notice } from '../../components/Notice';
@@ -68,9 +70,17 @@ function RequestRow({ request, onOpen }: { request: AccountRequest; onOpen: (dia
 
 export function RequestsTab() {
   const [filter, setFilter] = useState<RequestFilter>('pending');
+  const [search, setSearch] = useState('');
+  // Asked of the server once typing pauses, not at every key.
+  const [wanted] = useDebouncedValue(search.trim(), 300);
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const { data, error, loading, reload } = useApiQuery(keys.operator.requests(filter), () => api.operator.requests(filter));
+  const list = useApiPages(
+    keys.operator.requests(filter, wanted),
+    (cursor) => api.operator.requests(filter, wanted, cursor),
+    (page) => page.requests,
+  );
+  const { items, error, loading, reload } = list;
   const invalidate = useInvalidate();
 
   const finished = (message: string) => {
@@ -80,19 +90,31 @@ export function RequestsTab() {
     void invalidate(keys.operator.all);
   };
 
-  const requests = data?.requests ?? [];
+  const requests = items ?? [];
 
   return (
     <Stack gap="md">
       <Group justify="space-between" wrap="wrap">
-        <SegmentedControl
-          aria-label="Show requests"
-          value={filter}
-          onChange={(value) => setFilter(value as RequestFilter)}
-          data={filters}
-        />
+        <Group gap="sm" wrap="wrap">
+          <SegmentedControl
+            aria-label="Show requests"
+            value={filter}
+            onChange={(value) => setFilter(value as RequestFilter)}
+            data={filters}
+          />
+          <TextInput
+            aria-label="Search requests"
+            placeholder="Search by company or email"
+            size="sm"
+            w={240}
+            type="search"
+            maxLength={100}
+            value={search}
+            onChange={(event) => setSearch(event.currentTarget.value)}
+          />
+        </Group>
         <Group gap="xs">
-          <Button variant="default" onClick={() => void reload()} loading={loading && data !== null}>
+          <Button variant="default" onClick={() => void reload()} loading={loading && items !== null}>
             Refresh
           </Button>
           <Button onClick={() => setDialog({ kind: 'new' })}>New Request</Button>
@@ -100,10 +122,10 @@ export function RequestsTab() {
       </Group>
       <Notice message={notice} onClose={() => setNotice(null)} />
       {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}
-      {!error && data === null && <LoadingState label="Loading requests…" />}
-      {!error && data !== null && requests.length === 0 && (
+      {!error && items === null && <LoadingState label="Loading requests…" />}
+      {!error && items !== null && requests.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">
-          {filter === 'pending' ? 'No pending requests. Everything is answered.' : 'No requests to show.'}
+          {wanted ? `No requests match “${wanted}”.` : filter === 'pending' ? 'No pending requests. Everything is answered.' : 'No requests to show.'}
         </Text>
       )}
       {!error && requests.length > 0 && (
@@ -126,6 +148,16 @@ export function RequestsTab() {
             </Table.Tbody>
           </Table>
         </ScrollTable>
+      )}
+      {!error && requests.length > 0 && (
+        <ListMore
+          shown={requests.length}
+          total={list.total}
+          hasMore={list.hasMore}
+          loading={list.loadingMore}
+          error={list.moreError}
+          onMore={() => void list.loadMore()}
+        />
       )}
 
       <ApproveDialog
