@@ -10,7 +10,7 @@ import { activeProvider } from '../login/index.ts';
 import { enqueueMail, passwordManagedEmail, passwordResetCap, passwordResetEmail, securityNoticeEmail } from '../mail/index.ts';
 import { requireAnonymousWrite } from '../shared/anonymous-writes.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { takeRateSlot } from '../storage/index.ts';
+import { spendRateSlot, type Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
 import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
 import { requireAcceptablePassword } from './new-password.ts';
@@ -38,21 +38,33 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
   // Each request is audited and may mail someone: capped per client network, spent before
   // anything is looked up (its own commit), so the 429 is the same whoever was named.
   await requireAnonymousWrite(deps.db, 'passwordResetRequests', meta.ip, deps.clock());
+  // One request a minute per account named goes on to the work below: the mail cap's slot
+  // is spent first, in a statement of its own, by everyone (an unknown name spends one of
+  // its own, so both cost the same). Taken inside the transaction, after the user's lock,
+  // a burst naming a real account queued on that row behind the one doing the work, and
+  // the answers' time (the floor is only a minimum) told that the account exists.
+  const named = await namedAccount(deps, input);
+  const admitted = await spendRateSlot(deps.db, passwordResetCap(named?.id ?? `unknown:${input.companyName}\u0000${input.username}`), deps.clock());
+  if (!admitted) {
+    await auditResetRequest(deps.db, deps.clock(), meta, named?.company_id ?? null, named?.id ?? null, 'throttled');
+    return;
+  }
   const sent = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const company = await findCompanyByName(tx, input.companyName);
     // The lookup and the lock run either way, so both branches cost the same.
-    const named = await findUserByUsername(tx, company?.id ?? NO_SUCH_ID, input.username);
-    const user = await lockUser(tx, company?.id ?? NO_SUCH_ID, named?.id ?? NO_SUCH_ID);
+    const found = await findUserByUsername(tx, company?.id ?? NO_SUCH_ID, input.username);
+    const user = await lockUser(tx, company?.id ?? NO_SUCH_ID, found?.id ?? NO_SUCH_ID);
     const open = (await getCompany(tx, company?.id ?? NO_SUCH_ID))?.status === 'active';
     const eligible = open && user?.status === 'active' && user.password_hash !== null ? user : undefined;
     // Active without a password: created by single sign-on. Told by email where the password
     // lives (the page answers the same for everyone, so nothing is enumerated).
     const federated = open && user?.status === 'active' && user.password_hash === null ? user : undefined;
     const provider = federated ? await activeProvider(tx, federated.company_id) : undefined;
-    // One mail a minute per user, whichever of the two it is (mail/send-caps.ts).
+    // One mail a minute per user, whichever of the two it is (mail/send-caps.ts): the slot
+    // spent above, if it was this user's (a rename in between names another).
     const asker = eligible ?? federated;
-    const slot = asker ? await takeRateSlot(tx, passwordResetCap(asker.id), now) : false;
+    const slot = asker !== undefined && asker.id === named?.id;
     const outcome = federated ? (slot ? 'managed_by_provider' : 'throttled') : !eligible ? (user ? 'not_active' : 'no_match') : slot ? 'sent' : 'throttled';
     if (federated && company && outcome === 'managed_by_provider') {
       const mail = passwordManagedEmail({ companyName: company.name, username: federated.username, providerName: provider?.name ?? null });
@@ -64,18 +76,28 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
       const mail = passwordResetEmail({ companyName: company.name, username: eligible.username, resetUrl, expiresAt: new Date(link.expiresAt) });
       await enqueueMail(tx, deps.secrets, now, { companyId: company.id, to: eligible.email, ...mail });
     }
-    await recordAudit(tx, now, {
-      companyId: company?.id ?? null,
-      actorId: null,
-      action: 'password.reset_requested',
-      target: user?.id ?? null,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      detail: { outcome },
-    });
+    await auditResetRequest(tx, now, meta, company?.id ?? null, user?.id ?? null, outcome);
     return outcome === 'sent' || outcome === 'managed_by_provider';
   });
   if (sent) deps.mailQueued();
+}
+
+/** The user a request names, read without a lock: only whose mail cap to spend. */
+async function namedAccount(deps: CoreDeps, input: { username: string; companyName: string }) {
+  const company = await findCompanyByName(deps.db, input.companyName);
+  return findUserByUsername(deps.db, company?.id ?? NO_SUCH_ID, input.username);
+}
+
+function auditResetRequest(db: Queryable, now: number, meta: RequestMeta, companyId: string | null, target: string | null, outcome: string) {
+  return recordAudit(db, now, {
+    companyId,
+    actorId: null,
+    action: 'password.reset_requested',
+    target,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    detail: { outcome },
+  });
 }
 
 async function describeLink(deps: CoreDeps, token: string) {

@@ -6,15 +6,13 @@
 // its foreign key (a 500 where everyone gets the same answer), or a live link was left
 // for a user just deactivated.
 //
-// The moment is held open without sleeping: another connection holds the user's
-// reset-mail counter (rate_caps), which the request takes after reading the user, so the
-// request stops there. The deletion or deactivation then runs; the test waits until it
-// has either answered or is itself waiting on a lock, and only then lets the request go on.
+// The moment is held open without sleeping: another connection holds the table of
+// emailed links (action_links), where the request issues its link after locking the user,
+// so the request stops there. The deletion or deactivation then runs; the test waits until
+// it has either answered or is itself waiting on a lock, and only then lets the request go on.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createHash } from 'node:crypto';
 import { FORGOT_PASSWORD_ANSWER } from '../../src/http/routes/recovery.ts';
-import { passwordResetCap } from '../../src/mail/index.ts';
 import type { Answer } from '../helpers/agent.ts';
 import { companyWithRootMaster, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { isPostgresReachable } from '../helpers/databases.ts';
@@ -34,17 +32,16 @@ describe('forgot password racing the removal of its user (PostgreSQL)', { skip: 
   });
   after(async () => server?.close());
 
-  /** Runs `removal` while the reset request for `userId` is held inside its transaction. */
-  async function raced(username: string, userId: string, removal: () => Promise<Answer>) {
+  /** Runs `removal` while the reset request for `username` is held inside its transaction, the user locked. */
+  async function raced(username: string, removal: () => Promise<Answer>) {
     logged.length = 0;
     const holder = await holdLocks(server.database.url);
     const { lockWaiters } = holder;
     try {
-      const keyHash = createHash('sha256').update(passwordResetCap(userId).key, 'utf8').digest('hex');
-      await holder.query('INSERT INTO rate_caps (key_hash, window_start, used) VALUES ($1, 0, 0)', [keyHash]);
+      await holder.query('LOCK TABLE action_links IN EXCLUSIVE MODE');
 
       const reset = server.agent().post('/api/login/forgot-password', { username, companyName: company.companyName });
-      await until(async () => (await lockWaiters()) >= 1, 'the reset request waiting on its mail counter');
+      await until(async () => (await lockWaiters()) >= 1, "the reset request waiting to issue its link, the user's row locked");
 
       let answered = false;
       const removed = removal().finally(() => {
@@ -79,7 +76,7 @@ describe('forgot password racing the removal of its user (PostgreSQL)', { skip: 
 
   test('the user is deleted meanwhile: the same answer as always, and no link left', async () => {
     const dora = await invitedMember(server, company, company.root.agent, { username: 'dora', role: 'user' });
-    const { reset, removed } = await raced('dora', dora.id, () => company.root.agent.post(`/api/company/users/${dora.id}/delete`));
+    const { reset, removed } = await raced('dora', () => company.root.agent.post(`/api/company/users/${dora.id}/delete`));
     assert.equal(removed.status, 200, JSON.stringify(removed.body));
     uniform(reset, 'reset raced by a deletion');
     assert.deepEqual(await liveResetLinks(dora.id), []);
@@ -87,7 +84,7 @@ describe('forgot password racing the removal of its user (PostgreSQL)', { skip: 
 
   test('the user is deactivated meanwhile: the same answer as always, and no live link for them', async () => {
     const dani = await invitedMember(server, company, company.root.agent, { username: 'dani', role: 'user' });
-    const { reset, removed } = await raced('dani', dani.id, () => company.root.agent.post(`/api/company/users/${dani.id}/deactivate`));
+    const { reset, removed } = await raced('dani', () => company.root.agent.post(`/api/company/users/${dani.id}/deactivate`));
     assert.equal(removed.status, 200, JSON.stringify(removed.body));
     uniform(reset, 'reset raced by a deactivation');
     assert.deepEqual(await liveResetLinks(dani.id), [], 'a reset link left working for a deactivated user');

@@ -24,14 +24,12 @@
 // every user's; the reset request then reads the company, still active to it, and queues
 // on its user's row, and the test lets go once it waits there. The email change is held
 // the same way after its password check, its transaction let go once the suspension
-// holds the rows. And the other turn: the reset request holds the user's row (stopped at
-// its reset-mail counter, which another connection holds) while the suspension queues
-// behind it.
+// holds the rows. And the other turn: the reset request holds the user's row (stopped
+// where it issues its link, the links' table held by another connection) while the
+// suspension queues behind it.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { FORGOT_PASSWORD_ANSWER } from '../../src/http/routes/recovery.ts';
-import { passwordResetCap } from '../../src/mail/index.ts';
 import type { Agent, Answer } from '../helpers/agent.ts';
 import { apiClient, sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, dbOf, inviteMail, liveLinks, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
@@ -163,10 +161,9 @@ for (const engine of await enginesUnderTest()) describe(`a reset link racing its
     const holder = await holdLocks(server.database.url);
     const watcher = await lockWatcher(server.database.url);
     try {
-      const keyHash = createHash('sha256').update(passwordResetCap(company.root.id).key, 'utf8').digest('hex');
-      await holder.query('INSERT INTO rate_caps (key_hash, window_start, used) VALUES ($1, 0, 0)', [keyHash]);
+      await holder.query('LOCK TABLE action_links IN EXCLUSIVE MODE');
       const asked = inFlight(forgot(company));
-      await until(() => watcher.waitingAt(/rate_caps/), 'the reset request, its user locked, waiting on its mail counter');
+      await until(() => watcher.waitingAt(/action_links/), 'the reset request, its user locked, waiting to issue its link');
       const suspension = inFlight(suspend(company.companyId));
       await until(async () => suspension.answered || (await watcher.waitingAt(/^update "users"/)), 'the suspension answering, or waiting for the user');
       await holder.release();
