@@ -1,6 +1,6 @@
 // The API clients door: machine credentials for /api/v1 (a company's, or the platform's),
 // their scopes, and their use by bearer tokens from Gatehouse's own OpenID provider.
-export { API_SCOPES, checkScopes, isApiScope, PLATFORM_ONLY_SCOPES, type ApiScope } from './scopes.ts';
+export { API_SCOPES, checkScopes, isApiScope, PLATFORM_ONLY_SCOPES, scopesBeyond, type ApiScope } from './scopes.ts';
 export {
   CLIENT_ID_PREFIX,
   createApiClient,
@@ -17,7 +17,7 @@ export {
   type ChangedBy,
   type Reach,
 } from './store.ts';
-export { credentialTag, reachCompany, stillHoldsSecret, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
+export { asClient, credentialTag, reachCompany, stillHoldsSecret, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
 export { apiClientMetadata } from './oidc-client.ts';
 export { createApiClientWithProof, rotateApiClientSecretWithProof } from './proved.ts';
 export { IDEMPOTENCY_WINDOW_MS, runOnce, type StoredAnswer } from './idempotency.ts';

@@ -34,3 +34,15 @@ export function parseStoredScopes(text: string): ApiScope[] {
   const parsed: unknown = JSON.parse(text);
   return Array.isArray(parsed) ? parsed.filter((s): s is ApiScope => typeof s === 'string' && isApiScope(s)) : [];
 }
+
+/**
+ * What a client-credentials token request asks for beyond its client's scopes (`allowed`,
+ * space-separated as the provider holds them): every value outside them, known or not.
+ * The provider refuses a known one itself but drops an unknown one without a word, and a
+ * token that asked for nothing carries all of its client's scopes, so `scope=users:admin`
+ * got every one. Any value here refuses the token (src/modules/oidc/provider.ts).
+ */
+export function scopesBeyond(requested: string | undefined, allowed: string | undefined): string[] {
+  const granted = new Set((allowed ?? '').split(' ').filter(Boolean));
+  return [...new Set((requested ?? '').split(' ').filter(Boolean))].filter((scope) => !granted.has(scope));
+}

@@ -180,6 +180,15 @@ async function liveRow(db: Queryable, reach: Reach, clientId: string) {
   return row;
 }
 
+/**
+ * Ends the tokens a client holds, in the transaction that rotates its secret or deletes it.
+ * The guard refuses them already (the credential tag, the deleted row); ended, they are
+ * also gone from the provider's store, so its introspection no longer calls them active.
+ */
+async function endClientTokens(tx: Queryable, clientId: string): Promise<void> {
+  await revokeClientCredentials(tx, tx.selectFrom('api_clients').select('client_id').where('client_id', '=', clientId));
+}
+
 /** A new secret, shown this once; the old one, and every token got with it, stop working at once. */
 export async function rotateApiClientSecret(deps: CoreDeps, reach: Reach, clientId: string, by: ChangedBy) {
   return deps.db.transaction().execute((tx) => rotateApiClientSecretIn(tx, deps, reach, clientId, by));
@@ -202,6 +211,7 @@ export async function rotateApiClientSecretIn(tx: Queryable, deps: CoreDeps, rea
       .returningAll()
       .executeTakeFirst();
     assertThat(updated, 'request.not_found');
+    await endClientTokens(tx, found.client_id);
     // The secret goes to another holder: what the client asked a second Master for under
     // the previous one is withdrawn, since the two-person rule bars the holder of the
     // moment from approving, and the one who asked would no longer be barred. The client
@@ -213,7 +223,7 @@ export async function rotateApiClientSecretIn(tx: Queryable, deps: CoreDeps, rea
   return { client: viewOf(row), clientSecret };
 }
 
-/** Deleted for good: its tokens stop working at its next request. The row stays for the trail. */
+/** Deleted for good: its tokens are ended at once. The row stays for the trail. */
 export async function deleteApiClient(deps: CoreDeps, reach: Reach, clientId: string, by: ChangedBy): Promise<ApiClientView> {
   const row = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
@@ -226,6 +236,7 @@ export async function deleteApiClient(deps: CoreDeps, reach: Reach, clientId: st
       .returningAll()
       .executeTakeFirst();
     assertThat(deleted, 'request.not_found');
+    await endClientTokens(tx, found.client_id);
     // A deleted client asks nothing any more: what it asked a second Master for goes with it.
     const withdrawn = await withdrawApprovals(tx, now, { apiClientId: found.id }, 'api_client.deleted', withdrawnBy(by));
     await audit(tx, now, deleted, 'api_client.deleted', by, withdrawn.length > 0 ? { approvalsWithdrawn: withdrawn } : {});

@@ -1,10 +1,13 @@
 // An API client at work: each request with one of its tokens checks that the client is
-// still live, counts the request in the client's rate-limit window and notes when it
-// was last used, all in one conditional UPDATE, so nodes behind a load balancer share
-// one count and a deleted or expired client is refused from its very next request.
+// still live with the secret the token was obtained with, then counts the request in the
+// client's rate-limit window and notes when it was last used, in one conditional UPDATE
+// on that secret, so nodes behind a load balancer share one count, a deleted or expired
+// client is refused from its very next request, and a token of a secret rotated away
+// spends nothing of the client's budget. Each change the request then makes checks the
+// client again, in the change's own transaction (asClient).
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import { assertThat } from '../errors.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
 import type { Queryable } from '../storage/index.ts';
 import { parseStoredScopes, type ApiScope } from './scopes.ts';
 import { liveApiClient } from './store.ts';
@@ -51,6 +54,10 @@ export async function useApiClient(
   now: number,
   policy: RatePolicy,
 ): Promise<ApiClientUse | undefined> {
+  // The credential first: a token of a secret rotated away is refused before it counts
+  // (it would spend the budget of whoever holds the new secret) or marks the client used.
+  const held = await db.selectFrom('api_clients').select(['id', 'secret_hash']).where('client_id', '=', token.clientId).where(liveApiClient(now)).executeTakeFirst();
+  if (!held || token.credentialTag === undefined || token.credentialTag !== credentialTag(held.secret_hash)) return undefined;
   const windowOver = sql<boolean>`api_clients.window_start <= ${now - policy.windowMs}`;
   const row = await db
     .updateTable('api_clients')
@@ -59,20 +66,53 @@ export async function useApiClient(
       window_count: sql<number>`case when ${windowOver} then 1 else api_clients.window_count + 1 end`,
       window_start: sql<number>`case when ${windowOver} then ${now} else api_clients.window_start end`,
     })
-    .where('client_id', '=', token.clientId)
+    .where('id', '=', held.id)
+    // Counted only while the secret is still the one compared: a rotation committed since is refused here too.
+    .where('secret_hash', '=', held.secret_hash)
     .where(liveApiClient(now))
-    .returning(['id', 'client_id', 'name', 'company_id', 'scopes', 'secret_hash', 'window_start', 'window_count'])
+    .returning(['id', 'client_id', 'name', 'company_id', 'scopes', 'window_start', 'window_count'])
     .executeTakeFirst();
-  if (!row || token.credentialTag !== credentialTag(row.secret_hash)) return undefined;
+  if (!row) return undefined;
   const granted = parseStoredScopes(row.scopes);
   // A token that asked for no scope carries all of the client's; one that asked for some
-  // carries those. Either way never more than the client has now.
+  // carries those (the provider refuses a token asking for any other: invalid_scope).
+  // Either way never more than the client has now.
   const scopes = token.scopes.length === 0 ? granted : granted.filter((scope) => token.scopes.includes(scope));
   return {
     actor: { apiClientId: row.id, clientId: row.client_id, name: row.name, companyId: row.company_id, scopes, credentialTag: token.credentialTag },
     used: Number(row.window_count),
     windowEndsAt: Number(row.window_start) + policy.windowMs,
   };
+}
+
+/**
+ * An API client's change, in the change's own transaction: `change` runs only while the
+ * client stands as the guard would find it now, and it commits only while the client still
+ * has the secret the request's token was obtained with; else `401 api.invalid_token`, as a
+ * new request gets, and nothing is written. The guard checked the client as the request
+ * came in, before its body was read: a deletion, rotation, expiry, suspension or lost
+ * holder committed since is found by the first read; a deletion or rotation committed
+ * while the change was being written, by the last step, which locks the client's row (a
+ * no-op UPDATE) so that one coming after waits until this change commits. Last, so rows
+ * are locked in the order of every other change that touches a client's (a holder's
+ * demotion, a rotation: the person's row, then the client's), and on the client's secret
+ * only, so a change that ends the client's own standing (its holder deactivated by it)
+ * is still made. Every /api/v1 write reaches this (src/http/api-client-guard.ts, clientDeps).
+ */
+export async function asClient<T>(tx: Queryable, actor: { apiClientId: string; credentialTag: string }, now: number, change: () => Promise<T>): Promise<T> {
+  const standing = await tx.selectFrom('api_clients').select('secret_hash').where('id', '=', actor.apiClientId).where(liveApiClient(now)).executeTakeFirst();
+  if (!standing || credentialTag(standing.secret_hash) !== actor.credentialTag) throw new GatehouseError('api.invalid_token');
+  const result = await change();
+  const kept = await tx
+    .updateTable('api_clients')
+    .set((eb) => ({ secret_hash: eb.ref('secret_hash') }))
+    .where('id', '=', actor.apiClientId)
+    .where('deleted_at', 'is', null)
+    .where('secret_hash', '=', standing.secret_hash)
+    .returning('id')
+    .executeTakeFirst();
+  if (!kept) throw new GatehouseError('api.invalid_token');
+  return result;
 }
 
 /**

@@ -3,22 +3,31 @@
 //   bearerToken        Authorization: Bearer <token> (RFC 6750 §2.1), else 401
 //   verifyToken        a live client-credentials token of Gatehouse's own provider, else 401 invalid_token
 //   liveClient         its API client is not deleted or expired and still has the secret
-//                      the token was obtained with; the request is counted in its rate
-//                      window (api-clients/usage.ts), else 401 invalid_token
+//                      the token was obtained with; only then is the request counted in
+//                      its rate window (api-clients/usage.ts), else 401 invalid_token
 //   rateLimit          RateLimit / RateLimit-Policy headers; over the limit 429 + Retry-After
 //   requiredScope      the route's `config.scope`, else 403 insufficient_scope
 //   reachPathCompany   (once the path is validated) a route naming a company (:companyId)
 //                      gets it only if the client may reach it (reachCompany: its own
 //                      company, or any but the platform company for a platform client),
 //                      else 404 like a missing id; routes read it with reachedCompanyOf
+//   asClient           a write route's handler runs as its client: every transaction it
+//                      opens through clientDeps is checked again, in that transaction
+//                      (asClient: the client still live with the token's secret), else
+//                      401 invalid_token and nothing written. The steps above ran before
+//                      the body was read, and a client deleted or rotated meanwhile must
+//                      not finish a request it started.
 // Cookies are dropped before the routes run: /api/v1 never acts on a browser session,
 // so a page on another site cannot borrow one (CSRF does not apply; route-guards.ts skips
 // the origin check for these routes only because of this).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { TransactionBuilder } from 'kysely';
 import type Provider from 'oidc-provider';
-import { isApiScope, reachCompany, useApiClient, type ApiActor, type ApiScope, type RatePolicy } from '../api-clients/index.ts';
+import { asClient, isApiScope, reachCompany, useApiClient, type ApiActor, type ApiScope, type RatePolicy } from '../api-clients/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
+import type { Database } from '../storage/schema.ts';
 
 export type { ApiActor } from '../api-clients/index.ts';
 
@@ -95,6 +104,50 @@ function requiredScope(request: FastifyRequest, reply: FastifyReply, actor: ApiA
   throw new GatehouseError('api.insufficient_scope');
 }
 
+/** The API client a write route's handler acts for, while it runs (read by clientDeps' transactions). */
+const actingClient = new AsyncLocalStorage<ApiActor>();
+
+/** Methods that change nothing (a GET never changes state): their handlers take no client's row lock. */
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The handler run as its request's client (asClient, via clientDeps); a refusal there is
+ * answered as the guard answers an invalid token, challenge included.
+ */
+function asRequestClient(handler: RouteHandlerMethod): RouteHandlerMethod {
+  return async function handlerAsClient(this: FastifyInstance, request, reply) {
+    try {
+      return await actingClient.run(apiActorOf(request), () => handler.call(this, request, reply));
+    } catch (error) {
+      if (error instanceof GatehouseError && error.code === 'api.invalid_token') throw invalidToken(reply);
+      throw error;
+    }
+  };
+}
+
+/**
+ * The dependencies the /api/v1 routes call capabilities with: the same, but a transaction
+ * begun while a write route's handler runs is its client's change (asClient), checked at
+ * its start and before it commits. So every write of every route is covered, whichever
+ * capability makes it and however it names its actor, without each having to remember.
+ * (A view on the same pool, Gatehouse's database having no plugins; its transactions are
+ * the database's own, retries included.)
+ */
+export function clientDeps(deps: CoreDeps): CoreDeps {
+  const db = deps.db.withoutPlugins();
+  const asActingClient = (builder: TransactionBuilder<Database>): TransactionBuilder<Database> => {
+    const actor = actingClient.getStore();
+    if (!actor) return builder;
+    const wrapped: Pick<TransactionBuilder<Database>, 'execute' | 'setAccessMode' | 'setIsolationLevel'> = {
+      execute: (callback) => builder.execute((tx) => asClient(tx, actor, deps.clock(), () => callback(tx))),
+      setAccessMode: (mode) => asActingClient(builder.setAccessMode(mode)),
+      setIsolationLevel: (level) => asActingClient(builder.setIsolationLevel(level)),
+    };
+    return wrapped as TransactionBuilder<Database>;
+  };
+  return { ...deps, db: Object.assign(db, { transaction: () => asActingClient(deps.db.transaction()) }) };
+}
+
 async function apiClientGuardPlugin(scope: FastifyInstance, options: ApiClientGuardOptions): Promise<void> {
   const { deps } = options;
   const policy = options.rate ?? { limit: deps.config.apiRateLimit, windowMs: 60_000 };
@@ -108,6 +161,7 @@ async function apiClientGuardPlugin(scope: FastifyInstance, options: ApiClientGu
     if (needed !== null && (typeof needed !== 'string' || !isApiScope(needed))) {
       throw new Error(`API route ${route.method} ${route.url} must declare config.scope (an API scope, or null for any client)`);
     }
+    if ([route.method].flat().some((method) => !READ_METHODS.has(method))) route.handler = asRequestClient(route.handler);
   });
 
   scope.addHook('onRequest', async (request, reply) => {

@@ -101,7 +101,9 @@ export async function assertStillMaster(tx: Queryable, userId: string, companyId
  * session said when the request came in (assertStillMaster, their row locked). Two Masters
  * demoting or deactivating each other at once both got through on their sessions, and
  * both ended up Users; a Master deactivated mid-request invited a Master after it. An API
- * client's holder is checked with its own row (stillHoldsSecret, src/api-clients).
+ * client is checked in the same transaction too, at its start and last with its own row
+ * locked, by the /api/v1 request it acts through (asClient, src/api-clients; every
+ * transaction of a write route: clientDeps, src/http/api-client-guard.ts).
  */
 export async function assertActorStillAdministrator(tx: Queryable, actor: Actor): Promise<void> {
   assertAdministrator(actor);

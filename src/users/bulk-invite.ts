@@ -96,20 +96,25 @@ export async function bulkInvite(deps: CoreDeps, actor: Actor, rows: BulkRow[], 
       await inviteUser(deps, actor, entry.input, meta, { bulk: true, row });
       report.push({ row, email, username, status: 'invited' });
     } catch (error) {
-      if (!(error instanceof GatehouseError)) throw error;
+      // A refusal of the actor, not of the row (an API client deleted or rotated while the
+      // file was being invited: src/api-clients, asClient), ends the whole request.
+      if (!(error instanceof GatehouseError) || error.code === 'api.invalid_token') throw error;
       refuse(error.message);
     }
   }
   const invited = report.filter((r) => r.status === 'invited').length;
   const { actorId, actorClientId, named } = auditActor(actor);
-  await recordAudit(deps.db, deps.clock(), {
-    companyId: actor.companyId,
-    actorId,
-    actorClientId,
-    action: 'user.bulk_invited',
-    ip: meta.ip,
-    userAgent: meta.userAgent,
-    detail: { ...named, rows: report.length, invited, refused: report.length - invited },
-  });
+  // In a transaction of its own, as every change an API client makes (its client checked in it).
+  await deps.db.transaction().execute((tx) =>
+    recordAudit(tx, deps.clock(), {
+      companyId: actor.companyId,
+      actorId,
+      actorClientId,
+      action: 'user.bulk_invited',
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { ...named, rows: report.length, invited, refused: report.length - invited },
+    }),
+  );
   return report;
 }

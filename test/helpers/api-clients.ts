@@ -1,6 +1,7 @@
 // API clients from the outside: companies made through the capabilities (no browser
 // needed), client-credentials tokens from /oidc/token, and bearer calls to /api/v1.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { createApiClient } from '../../src/api-clients/index.ts';
 import { approveAccountRequest, submitAccountRequest } from '../../src/companies/index.ts';
 import type { TestServer } from './server.ts';
@@ -74,4 +75,38 @@ export async function sendApi(server: Pick<TestServer, 'baseUrl'>, method: strin
   // JSON answers, and RFC 9457 problem details (application/problem+json) for errors.
   const body = /^application\/(problem\+)?json/.test(response.headers.get('content-type') ?? '') && text ? JSON.parse(text) : text;
   return { status: response.status, headers: response.headers, body };
+}
+
+export interface StagedRequest {
+  /** Sends the body; resolves with the answer. */
+  send(): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }>;
+}
+
+/**
+ * A bearer request to /api/v1 whose headers are sent now and whose JSON body waits for
+ * send(): the guard decides on the headers alone (onRequest, before the body is read), so
+ * a test can change the client between the guard and the handler.
+ */
+export function stageApi(server: Pick<TestServer, 'baseUrl'>, method: string, path: string, token: string, payload: unknown): StagedRequest {
+  const body = Buffer.from(JSON.stringify(payload));
+  const request = http.request(new URL(path, server.baseUrl), {
+    method,
+    agent: false,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': body.length },
+  });
+  const answered = new Promise<http.IncomingMessage>((resolve, reject) => request.once('response', resolve).once('error', reject));
+  // Awaited by send(); an early failure is not an unhandled rejection meanwhile.
+  answered.catch(() => {});
+  request.flushHeaders();
+  return {
+    async send() {
+      request.end(body);
+      const response = await answered;
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const json = /^application\/(problem\+)?json/.test(response.headers['content-type'] ?? '') && text;
+      return { status: response.statusCode ?? 0, headers: response.headers, body: json ? JSON.parse(text) : text };
+    },
+  };
 }

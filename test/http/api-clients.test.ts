@@ -3,7 +3,7 @@
 // tenant isolation, and the trail that names the API client.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { deleteApiClient, rotateApiClientSecret } from '../../src/api-clients/index.ts';
+import { deleteApiClient, listApiClients, rotateApiClientSecret } from '../../src/api-clients/index.ts';
 import { auditCsv, queryAudit, recordAudit } from '../../src/audit/index.ts';
 import { getPlatformCompany } from '../../src/companies/index.ts';
 import { apiClient, callApi, company, requestToken, sendApi, tokenFor } from '../helpers/api-clients.ts';
@@ -105,6 +105,20 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
     const more = await requestToken(server, client.clientId, clientSecret, { scope: 'users:write' });
     assert.equal(more.status, 400);
     assert.equal(more.body.error, 'invalid_scope');
+  });
+
+  test('a token request naming any scope the client does not have, known or not, is 400 invalid_scope and gets no token', async () => {
+    const { client, clientSecret } = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
+    const granted: string[] = [];
+    for (const scope of ['users:admin', 'users:read users:admin', 'admin', 'users:write', 'openid', 'users:read openid']) {
+      const answer = await requestToken(server, client.clientId, clientSecret, { scope });
+      if (answer.status !== 400 || answer.body.error !== 'invalid_scope' || answer.body.access_token) granted.push(`${scope} -> ${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+    assert.deepEqual(granted, []);
+    assert.deepEqual(await storedTokens(client.clientId), [], 'a refused request stored a token');
+    // What it has, asked for by name or not at all, it gets.
+    assert.equal((await requestToken(server, client.clientId, clientSecret, { scope: 'users:read' })).body.scope, 'users:read');
+    assert.equal((await callApi(server, usersOf(alpha.companyId), await tokenFor(server, client.clientId, clientSecret))).status, 200);
   });
 
   test('deleting a client ends its live tokens at once, and it gets no new ones', async () => {
@@ -239,6 +253,64 @@ for (const engine of await enginesUnderTest()) describe(`API clients (${engine})
     assert.equal((await requestToken(server, client.clientId, old)).body.error, 'invalid_client');
     const newToken = await tokenFor(server, client.clientId, fresh, { via: 'post' });
     assert.equal((await callApi(server, usersOf(beta.companyId), newToken)).status, 200);
+  });
+
+  /** The rows of the client-credentials tokens the provider holds for a client (what a token request stores). */
+  const storedTokens = (clientId: string) =>
+    server.gatehouse.deps.db
+      .selectFrom('oidc_records')
+      .select(['model', 'id', 'payload', 'grant_id', 'user_code', 'uid', 'expires_at', 'consumed_at'])
+      .where('model', '=', 'ClientCredentials')
+      .where('payload', 'like', `%${clientId}%`)
+      .execute();
+  async function introspect(client: { clientId: string }, secret: string, token: string): Promise<{ active?: boolean }> {
+    const discovery = (await (await fetch(new URL('/oidc/.well-known/openid-configuration', server.baseUrl))).json()) as { introspection_endpoint: string };
+    const answer = await fetch(discovery.introspection_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${secret}`).toString('base64')}` },
+      body: new URLSearchParams({ token }),
+    });
+    assert.equal(answer.status, 200);
+    return (await answer.json()) as { active?: boolean };
+  }
+
+  test("rotating or deleting a client ends its tokens in the provider's store: introspection calls them inactive, one stored late too", async () => {
+    const { client, clientSecret: old } = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
+    const oldToken = await tokenFor(server, client.clientId, old);
+    assert.equal((await introspect(client, old, oldToken)).active, true);
+    const stored = await storedTokens(client.clientId);
+    assert.equal(stored.length, 1);
+    const { clientSecret: fresh } = await rotateApiClientSecret(server.gatehouse.deps, 'every-company', client.clientId, BY_CLI);
+    assert.deepEqual(await storedTokens(client.clientId), [], 'the rotation left the old tokens in the store');
+    assert.equal((await introspect(client, fresh, oldToken)).active, false, 'a token /api/v1 refuses is reported active');
+    // One a token request in flight during the rotation stores just after it: the same row, back.
+    await server.gatehouse.deps.db.insertInto('oidc_records').values(stored).execute();
+    assert.equal((await introspect(client, fresh, oldToken)).active, false, 'a token of the old secret stored late is reported active');
+    assert.equal((await callApi(server, usersOf(alpha.companyId), oldToken)).status, 401);
+    const freshToken = await tokenFor(server, client.clientId, fresh);
+    assert.equal((await introspect(client, fresh, freshToken)).active, true);
+    await deleteApiClient(server.gatehouse.deps, 'every-company', client.clientId, BY_CLI);
+    assert.deepEqual(await storedTokens(client.clientId), [], 'the deletion left tokens in the store');
+  });
+
+  test("a token of a secret rotated away spends none of the client's rate budget and does not mark it used", async () => {
+    const { client, clientSecret: old } = await apiClient(server, { scopes: ['users:read'], companyId: alpha.companyId });
+    const leaked = await tokenFor(server, client.clientId, old);
+    assert.equal((await callApi(server, usersOf(alpha.companyId), leaked)).status, 200);
+    const stored = await storedTokens(client.clientId);
+    server.clock.advance(61_000); // a fresh rate window
+    const { clientSecret: fresh } = await rotateApiClientSecret(server.gatehouse.deps, 'every-company', client.clientId, BY_CLI);
+    // Stored late by a request in flight during the rotation, so the guard, not the store, refuses it.
+    await server.gatehouse.deps.db.insertInto('oidc_records').values(stored).execute();
+    const freshToken = await tokenFor(server, client.clientId, fresh);
+    const lastUsed = async () => (await listApiClients(server.gatehouse.deps.db, 'every-company')).find((c) => c.clientId === client.clientId)?.lastUsedAt;
+    const usedBefore = await lastUsed();
+    server.clock.advance(1_000);
+    for (let i = 0; i < RATE_LIMIT + 2; i++) assert.equal((await callApi(server, usersOf(alpha.companyId), leaked)).status, 401);
+    assert.equal(await lastUsed(), usedBefore, 'the old secret\'s token marked the client used');
+    const legit = await callApi(server, usersOf(alpha.companyId), freshToken);
+    assert.equal(legit.status, 200, JSON.stringify(legit.body));
+    assert.match(legit.headers.get('ratelimit') ?? '', new RegExp(`^"per-client";r=${RATE_LIMIT - 1};`));
   });
 
   test('an expired client is refused from the moment it expires, live token or not', async () => {

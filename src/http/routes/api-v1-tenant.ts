@@ -34,7 +34,6 @@ import {
 import { apiActorOf, reachedCompanyOf } from '../api-client-guard.ts';
 import { pageOf, userCursor } from '../api-cursors.ts';
 import { auditPageOf, auditQuery, complianceView, sendCsv, userLines } from '../audit-views.ts';
-import { downloadSlotsOf } from '../csv-download-slots.ts';
 import { requestMeta } from '../guards.ts';
 import { companyUserView } from '../../presenters/index.ts';
 import { BULK_BODY_LIMIT, validateRow } from './admin-users.ts';
@@ -54,11 +53,10 @@ export function reachAsActor(request: FastifyRequest): ClientActor {
   return clientActor(apiActorOf(request), reachedCompanyOf(request));
 }
 
-export function tenantRoutes({ api, deps, idempotent }: V1) {
+export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
   const reach = reachAsActor;
   // A CSV download holds one of its API client's few slots until its response closes
   // (csv-download-slots.ts), taken once the company is settled and before the first query.
-  const downloads = downloadSlotsOf(deps);
 
   api.get(
     '/companies/:companyId/users',

@@ -8,7 +8,7 @@
 // authorization, silent ones included; grants are bound to that session
 // (session-binding.ts).
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { credentialTag } from '../../api-clients/index.ts';
+import { credentialTag, scopesBeyond } from '../../api-clients/index.ts';
 import { keyedHashMatches } from '../../crypto/index.ts';
 import type { RememberedModules } from './remembered-modules.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
@@ -212,7 +212,10 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       // Each module sees and revokes only its own tokens: one module holding another's
       // token learns nothing from it (oidc-provider's default lets any confidential
       // client introspect every token, and warns that it should be changed).
-      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      // A client-credentials token is active only while the secret it was obtained with is
+      // still its client's, as the api-client guard holds it: rotation ends it in the store,
+      // and one stored late by a token request that raced the rotation is no exception.
+      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId && credentialStillHeld(client, token) },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       // Module tokens are for Gatehouse itself (userinfo, introspection); it serves no other
@@ -241,11 +244,14 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
         },
       },
     },
-    // A client-credentials token remembers which secret it was obtained with (the stored
-    // hash the provider just checked), so rotating the secret ends it (api-client guard).
+    // A client-credentials token is made, before it is stored, only for scopes its client
+    // has (refuseScopesBeyondClient), and remembers which secret it was obtained with (the
+    // stored hash the provider just checked), so rotating the secret ends it (api-client guard).
     extraTokenClaims: async (ctx, token) => {
+      if (token.kind !== 'ClientCredentials') return undefined;
+      refuseScopesBeyondClient(ctx);
       const secretHash = ctx?.oidc?.client?.clientSecret;
-      if (token.kind !== 'ClientCredentials' || !secretHash) return undefined;
+      if (!secretHash) return undefined;
       return { gh_credential: credentialTag(secretHash) };
     },
     rotateRefreshToken: true,
@@ -337,4 +343,23 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     return options.remembered.recheck(this.clientId, (secretHash) => matches(actual, secretHash));
   };
   return provider;
+}
+
+/**
+ * A client-credentials token asks for its client's scopes only: any other value, known or
+ * not (scopesBeyond), is `invalid_scope` and no token. Called as the token is made, before
+ * it is stored; without the request to read, nothing is made (fail closed).
+ */
+function refuseScopesBeyondClient(ctx: KoaContextWithOIDC | undefined): void {
+  const requested: unknown = (ctx?.oidc?.body as { scope?: unknown } | undefined)?.scope;
+  const client = ctx?.oidc?.client;
+  const readable = client !== undefined && (requested === undefined || typeof requested === 'string');
+  const beyond = readable ? scopesBeyond(requested as string | undefined, client.scope) : [String(requested ?? '')];
+  if (beyond.length > 0) throw new errors.InvalidScope('requested scope is not allowed', beyond.join(' '));
+}
+
+/** The rule the api-client guard holds a client-credentials token to: its secret is still its client's (credentialTag). */
+function credentialStillHeld(client: { clientSecret?: string | undefined }, token: { kind: string; extra?: Record<string, unknown> | undefined }): boolean {
+  if (token.kind !== 'ClientCredentials') return true;
+  return Boolean(client.clientSecret) && token.extra?.gh_credential === credentialTag(client.clientSecret as string);
 }
