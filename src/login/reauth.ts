@@ -180,7 +180,14 @@ async function withKey<T>(
     return fail('cloned', new GatehouseError('webauthn.not_accepted'));
   }
   if (user.password_hash && password) {
-    if (!(await verifyCurrentPassword(deps, who, user.password_hash, password, meta, `reauth:${purpose}`))) return fail('wrong_password', WRONG.password());
+    // A locked account's refusal is recorded as every other refusal is (`locked`), not
+    // thrown past `fail`: the key's challenge is spent already.
+    const verdict = await verifyCurrentPassword(deps, who, user.password_hash, password, meta, `reauth:${purpose}`).catch((error: unknown) => {
+      if (error instanceof GatehouseError && error.code === 'request.rate_limited') return 'locked' as const;
+      throw error;
+    });
+    if (verdict === 'locked') return fail('locked', new GatehouseError('request.rate_limited'));
+    if (!verdict) return fail('wrong_password', WRONG.password());
   } else if (user.password_hash && !outcome.userVerified) {
     return fail('key_without_verification', new GatehouseError('reauth.password_with_key'));
   }

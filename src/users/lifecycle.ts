@@ -6,7 +6,7 @@ import { GatehouseError } from '../errors.ts';
 import { deleteRecoveryCodes } from '../credentials/index.ts';
 import { deleteAllCredentials, deleteUserChallenges } from '../webauthn/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import type { Queryable } from '../storage/index.ts';
+import { takeRateSlot, type Queryable } from '../storage/index.ts';
 import { endUserAccess } from './access.ts';
 import { revokeLiveLinks } from './account-links.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor } from './admin.ts';
@@ -114,11 +114,22 @@ export async function deleteUser(deps: CoreDeps, actor: Actor, userId: string, m
   });
 }
 
-/** Clears the failed-attempt count and the lock, so the user can log in at once. */
+/**
+ * How often one user's failed attempts may be cleared by someone else. Each unlock hands
+ * whoever knows the password a fresh set of guesses at the second factor (the count is
+ * shared by wrong passwords and wrong codes), so unlocks without end, from a Master's
+ * session or an API client, would lift the lockout's bound on guessing the code.
+ */
+export const UNLOCK_CAP = { limit: 3, windowMs: 60 * 60_000 };
+
+/** Clears the failed-attempt count and the lock, so the user can log in at once; at most UNLOCK_CAP.limit times an hour per user. */
 export async function unlockUser(deps: CoreDeps, actor: Actor, userId: string, meta: RequestMeta) {
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const target = await loadTarget(tx, actor, userId);
+    // Only an unlock that clears something counts (one of a user with no failures gives nothing).
+    const clears = target.failed_logins > 0 || target.locked_until !== null;
+    if (clears && !(await takeRateSlot(tx, { key: `unlock:${target.id}`, ...UNLOCK_CAP }, now))) throw new GatehouseError('user.unlock_limited');
     await updateTarget(tx, actor, target.id, { failed_logins: 0, locked_until: null });
     await auditAdminAction(tx, now, actor, target, 'user.unlocked', meta, {
       wasLocked: target.locked_until !== null && Number(target.locked_until) > now,

@@ -16,6 +16,7 @@ import {
   type SignedInCompany,
 } from '../helpers/company-admin.ts';
 import { logIn, signUp, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
+import { UNLOCK_CAP } from '../../src/users/lifecycle.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -153,6 +154,25 @@ for (const engine of await enginesUnderTest()) describe(`company administration 
     assert.deepEqual([row?.failed_logins, row?.locked_until], [0, null]);
     assert.equal((await find('uma')).locked, false);
     uma = await logInAgain(server, company, uma);
+  });
+
+  // Each unlock gives whoever knows the password a fresh set of guesses at the code (wrong
+  // passwords and wrong codes share the count): unlocks of one user are capped, so a
+  // Master's session, or an API client, cannot lift the lockout's bound on guessing.
+  test('one user is unlocked at most three times an hour; past that the lock stays', async () => {
+    const ulla = await invitedMember(server, company, root, { username: 'ulla', role: 'user' });
+    const locked = () => dbOf(server).updateTable('users').set({ failed_logins: 5, locked_until: server.clock() + 15 * 60_000 }).where('id', '=', ulla.id).execute();
+    assert.equal((await root.post(`/api/company/users/${ulla.id}/unlock`)).status, 200, 'an unlock of nothing counts for nothing');
+    for (let i = 0; i < UNLOCK_CAP.limit; i += 1) {
+      await locked();
+      assert.equal((await root.post(`/api/company/users/${ulla.id}/unlock`)).status, 200, `unlock ${i + 1}`);
+    }
+    await locked();
+    const refused = await root.post(`/api/company/users/${ulla.id}/unlock`);
+    assert.deepEqual([refused.status, refused.body.error.code], [429, 'user.unlock_limited']);
+    assert.equal((await find('ulla')).locked, true, 'the lock stays');
+    const other = await root.post(`/api/company/users/${uma.id}/unlock`);
+    assert.equal(other.status, 200, "another user's unlocks are counted apart");
   });
 
   test('a 2FA reset clears the secret and recovery codes, ends sessions, and the user enrolls again', async () => {

@@ -136,6 +136,10 @@ for (const engine of await enginesUnderTest()) describe(`proof with a passkey or
     }
     const locked = await m.agent.post('/api/me/recovery-codes', { password: m.password, key: await keyAnswer(m.agent, m.key) });
     assert.equal(locked.status, 429);
+    // Refused while locked, and audited as every refusal is, as the code's refusal is.
+    const withCode = await m.agent.post('/api/me/recovery-codes', { password: m.password, code: totpAt(m.totpSecret, server.clock()) });
+    assert.equal(withCode.status, 429);
+    assert.deepEqual((await reauthFailures(m.companyId)).filter((reason) => reason === 'locked'), ['locked', 'locked'], 'both refusals while locked are in the trail');
   });
 
   test('a passkey that verified its user stands alone (two factors), and resets 2FA: keys gone, enrollment at the next login', async () => {
