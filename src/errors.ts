@@ -45,12 +45,20 @@ const registry = {
     status: 409,
     message: 'The Root Master has already set a password, so there is no welcome link to resend.',
   },
+  'company.suspended': {
+    status: 409,
+    message: 'The company is suspended: no welcome email is sent to it. Reactivate it first.',
+  },
   'request.not_pending': { status: 409, message: 'This request has already been decided.' },
   'user.username_taken': { status: 409, message: 'That username is already used in this company.' },
   'user.self_action': { status: 409, message: 'You cannot do this to your own account.' },
   'user.operators_from_shell': {
     status: 409,
     message: 'Operators are not invited: add them on the server with `gatehouse operator create`.',
+  },
+  'user.unlock_limited': {
+    status: 429,
+    message: 'This user has been unlocked 3 times in the last hour. The lock ends by itself after the lockout time; try again later.',
   },
   'user.root_master_protected': {
     status: 403,

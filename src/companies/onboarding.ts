@@ -5,7 +5,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import { enqueueMail, welcomeEmail } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { createUser, findRootMaster, issueSignupLink } from '../users/index.ts';
+import { createUser, findRootMaster, issueSignupLink, lockInvitingCompany } from '../users/index.ts';
 import { claimPendingRequest, getAccountRequest, linkRequestToCompany } from './requests.ts';
 import { createCompany, getCompany } from './store.ts';
 
@@ -120,7 +120,17 @@ export async function rejectAccountRequest(
   });
 }
 
-/** Sends a fresh welcome email; the earlier Sign Up link stops working. */
+/**
+ * Sends a fresh welcome email; the earlier Sign Up link stops working. Only to a tenant
+ * company: the platform company's Root Master is the first operator, whose link the server
+ * prints (and `gatehouse operator setup-link`), so a mailed one would revoke it and go to
+ * a Mailbox other operators read; the platform is "not found", for the console and for
+ * /api/v1 alike. The company's row is locked first, while it is active (as for every
+ * invitation): resends of one company take turns, so each revokes the link the one before
+ * it issued and one link stays live (on PostgreSQL two at once each inserted their own,
+ * and both worked), and a suspended company gets none, since its link would work again
+ * once it was reactivated, past the suspension that revoked every link.
+ */
 export async function resendWelcome(
   deps: CoreDeps,
   companyId: string,
@@ -131,7 +141,8 @@ export async function resendWelcome(
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const company = await getCompany(tx, companyId);
-    assertThat(company, 'request.not_found');
+    assertThat(company && company.is_platform === 0, 'request.not_found');
+    assertThat(await lockInvitingCompany(tx, company.id), 'company.suspended');
     const user = await findRootMaster(tx, company.id);
     assertThat(user, 'request.not_found');
     if (user.password_hash !== null) throw new GatehouseError('company.already_signed_up');

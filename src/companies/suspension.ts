@@ -4,6 +4,10 @@
 // cannot log in (the same answer as a wrong password), modules get no tokens for them and
 // its API clients get none. Reactivating brings none of it back: the clients get new tokens,
 // and a token stored late by a request in flight during the suspension is ended then.
+// Each changes a company only from the other state: asked to suspend a suspended company,
+// or to reactivate an active one, it answers as done and does nothing, with no event (as
+// a revoke of a module never granted). Reactivating an active company once ended every
+// token its API clients held and recorded company.reactivated.
 import { endCompanyClientTokens } from '../api-clients/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { assertThat } from '../errors.ts';
@@ -26,9 +30,16 @@ export async function setCompanySuspended(
       .where('id', '=', companyId)
       // The platform company cannot be suspended: it would lock every operator out.
       .where('is_platform', '=', 0)
+      // One conditional update decides: of two suspensions at once, the second (on
+      // PostgreSQL, checking its WHERE again once the first commits) changes nothing.
+      .where('status', '=', suspended ? 'active' : 'suspended')
       .returning(['id', 'name'])
       .executeTakeFirst();
-    assertThat(company, 'request.not_found');
+    if (!company) {
+      const exists = await tx.selectFrom('companies').select('id').where('id', '=', companyId).where('is_platform', '=', 0).executeTakeFirst();
+      assertThat(exists, 'request.not_found');
+      return;
+    }
     if (suspended) {
       const users = await tx.selectFrom('users').select('id').where('company_id', '=', companyId).execute();
       for (const user of users) await endUserAccess(tx, deps.clock(), companyId, user.id, 'company_suspended');

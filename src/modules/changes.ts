@@ -2,12 +2,12 @@
 // audit event: registering a module and rotating its secret, granting it to a company and
 // taking it away (operators, platform API clients), switching a company's module on or
 // off (its Masters, its API client). The trail names who did it; a client secret never
-// goes into it.
+// goes into it. A company's grants are read here too, under the grants' own check.
 import { recordAudit, type AuditEvent } from '../audit/index.ts';
 import { assertThat } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { getModule, grantModule, registerModule, revokeModuleGrant, rotateModuleSecret, setModuleEnabled, type ModuleInput } from './store.ts';
+import { companyModules, getModule, grantModule, registerModule, revokeModuleGrant, rotateModuleSecret, setModuleEnabled, type ModuleInput } from './store.ts';
 
 /** Who changed a module, as the audit trail names them (a person or an API client). */
 export type ModuleChangeBy = Pick<AuditEvent, 'actorId' | 'actorClientId' | 'ip' | 'userAgent'> & { named: Record<string, unknown> };
@@ -40,12 +40,28 @@ export async function rotateModuleSecretBy(deps: CoreDeps, moduleId: string, by:
   });
 }
 
+/**
+ * Whether a company takes grants: one that exists and is not the platform company, whose
+ * users are the operators (modules are granted to tenants; the console once granted them
+ * to the platform, which /api/v1 refused). Checked here, so both faces answer alike.
+ */
+async function isGrantee(db: Queryable, companyId: string): Promise<boolean> {
+  const company = await db.selectFrom('companies').select('id').where('id', '=', companyId).where('is_platform', '=', 0).executeTakeFirst();
+  return company !== undefined;
+}
+
 /** The company and the module a grant names: both must exist, or the change is "not found". */
 async function grantParties(tx: Queryable, companyId: string, moduleId: string) {
-  const company = await tx.selectFrom('companies').select('id').where('id', '=', companyId).executeTakeFirst();
+  const grantee = await isGrantee(tx, companyId);
   const module = await getModule(tx, moduleId);
-  assertThat(company && module, 'request.not_found');
+  assertThat(grantee && module, 'request.not_found');
   return module;
+}
+
+/** The modules granted to a company, for an operator or an API client; the platform company, like an unknown one, is "not found". */
+export async function grantsOf(db: Queryable, companyId: string) {
+  assertThat(await isGrantee(db, companyId), 'request.not_found');
+  return companyModules(db, companyId);
 }
 
 /** Grants a module to a company (once: granting again changes nothing); unknown ids are "not found". */

@@ -14,7 +14,7 @@ export {
   type ModuleRow,
 } from './store.ts';
 export { authenticateSessionWithAccess, endLostModuleAccess, lockAccessDecisions, moduleAccessFor, modulesForUser, userMayUse, type ModuleAccess, type SignedInWithAccess } from './access.ts';
-export { grantModuleBy, registerModuleBy, revokeModuleGrantBy, rotateModuleSecretBy, switchCompanyModule, type ModuleChangeBy } from './changes.ts';
+export { grantModuleBy, grantsOf, registerModuleBy, revokeModuleGrantBy, rotateModuleSecretBy, switchCompanyModule, type ModuleChangeBy } from './changes.ts';
 export { redirectUriProblem } from './redirect-uris.ts';
 export { ensureSigningKeys, loadSigningKeys, rotateSigningKeys, RETIRED_KEY_GRACE_MS } from './signing-keys.ts';
 export * from './oidc/index.ts';

@@ -12,7 +12,7 @@ export { completePasswordReset, describePasswordReset, requestPasswordReset } fr
 export { sendCompanyNames } from './forgot-company.ts';
 export { assertStillMaster, auditActor, describeCompanyUser, listCompanyUsers, listUsersOfCompany, type Actor, type ClientActor, type UserActor, type ListStatus, type UserPage, type UserSummary } from './admin.ts';
 export { inviteUser, resendInvite, type InvitableRole, type InviteInput } from './invitations.ts';
-export { invitationVolume } from './invitation-quota.ts';
+export { invitationVolume, lockInvitingCompany } from './invitation-quota.ts';
 export { bulkInvite, MAX_BULK_BYTES, MAX_BULK_ROWS, readInviteCsv, type BulkReportRow, type BulkRow } from './bulk-invite.ts';
 export { deactivateUser, deleteUser, reactivateUser, unlockUser } from './lifecycle.ts';
 export { changeRole, transferRootMaster } from './roles.ts';

@@ -28,11 +28,12 @@ async function countSince(tx: Queryable, companyId: string, since: number, invit
 }
 
 /**
- * First in every invitation's transaction (single, bulk, resend; console and API): the
- * company's row locked by a no-op update (SQLite transactions already hold the write
- * lock), and only while the company is active. False, with nothing locked or written,
- * when it is not. A suspension (src/companies/suspension.ts) updates the same row before
- * it revokes the company's unused links, so an invitation either commits first, and the
+ * First in every invitation's transaction (single, bulk, resend; console and API), and in
+ * the welcome's resend (resendWelcome, src/companies/onboarding.ts): the company's row
+ * locked by a no-op update (SQLite transactions already hold the write lock), and only
+ * while the company is active. False, with nothing locked or written, when it is not. A
+ * suspension (src/companies/suspension.ts) updates the same row before it revokes the
+ * company's unused links, so an invitation either commits first, and the
  * suspension's revokeLiveLinks revokes its link, or comes after it and finds the company
  * suspended. On PostgreSQL an invitation that waited for the suspension's lock sees the
  * row the suspension committed: under READ COMMITTED the update checks its WHERE again

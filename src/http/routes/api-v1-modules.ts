@@ -9,8 +9,8 @@ import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
 import { MODULE_BODY_LIMIT, moduleBody, moduleList, moduleRegistered, secretRotated } from '../../contract/operator.ts';
 import { assertThat } from '../../errors.ts';
 import {
-  companyModules,
   grantModuleBy,
+  grantsOf,
   listModules,
   registerModuleBy,
   revokeModuleGrantBy,
@@ -81,7 +81,7 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
     { config: { scope: 'modules:read' }, schema: { summary: 'Modules granted to the company, on or off', params: companyParams, response: { 200: companyModuleSwitches } } },
     async (request) => {
       const { companyId } = reachAsActor(request);
-      const granted = await companyModules(deps.db, companyId);
+      const granted = await grantsOf(deps.db, companyId);
       return { modules: granted.map((m) => ({ id: m.id, name: m.name, description: m.description, enabled: m.enabled === 1 })) };
     },
   );

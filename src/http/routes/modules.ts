@@ -1,7 +1,6 @@
 // Modules: operators register them and grant them to companies; a company's Masters
 // switch granted modules on or off; everyone sees their launcher tiles.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { getCompany } from '../../companies/index.ts';
 import { done, idParams } from '../../contract/common.ts';
 import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
 import { companyGrants, grantParams, launcher, MODULE_BODY_LIMIT, moduleBody, moduleList, moduleRegistered, secretRotated } from '../../contract/operator.ts';
@@ -10,6 +9,7 @@ import { moduleView } from '../../presenters/index.ts';
 import {
   companyModules,
   grantModuleBy,
+  grantsOf,
   listModules,
   modulesForUser,
   registerModuleBy,
@@ -57,9 +57,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/operator/companies/:id/modules',
       { schema: { summary: 'Modules granted to a company', params: idParams, response: { 200: companyGrants } } },
       async (request) => {
-        const { id } = request.params;
-        assertThat(await getCompany(deps.db, id), 'request.not_found');
-        const granted = await companyModules(deps.db, id);
+        const granted = await grantsOf(deps.db, request.params.id);
         return { modules: granted.map((m) => ({ id: m.id, name: m.name, enabled: m.enabled === 1 })) };
       },
     );
