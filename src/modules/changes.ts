@@ -69,8 +69,10 @@ export async function grantModuleBy(deps: CoreDeps, companyId: string, moduleId:
   await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const module = await grantParties(tx, companyId, moduleId);
-    await grantModule(tx, companyId, moduleId, now);
-    await recordAudit(tx, now, eventBy(by, companyId, 'module.granted', moduleId, { module: module.name }));
+    // Granting what is granted already changes nothing and leaves no event, as a revoke of nothing.
+    if (await grantModule(tx, companyId, moduleId, now)) {
+      await recordAudit(tx, now, eventBy(by, companyId, 'module.granted', moduleId, { module: module.name }));
+    }
   });
 }
 

@@ -94,12 +94,15 @@ export async function findModuleByClientId(db: Queryable, clientId: string) {
 }
 
 /** Operators grant a module to a company (enabled by default). Idempotent. */
-export async function grantModule(db: Queryable, companyId: string, moduleId: string, now: number) {
-  await db
+/** False when the module was granted to the company already (nothing changes). */
+export async function grantModule(db: Queryable, companyId: string, moduleId: string, now: number): Promise<boolean> {
+  const granted = await db
     .insertInto('company_modules')
     .values({ company_id: companyId, module_id: moduleId, enabled: 1, granted_at: now })
     .onConflict((oc) => oc.columns(['company_id', 'module_id']).doNothing())
-    .execute();
+    .returning('module_id')
+    .executeTakeFirst();
+  return granted !== undefined;
 }
 
 /**

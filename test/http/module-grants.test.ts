@@ -57,4 +57,11 @@ for (const engine of await enginesUnderTest()) describe(`module grants: unknown 
     assert.equal((await doors[1]!.change(companyId, moduleId, 'revoke')).status, 200);
     assert.deepEqual(await trail('module.revoked'), [companyId]);
   });
+
+  test('granting what is granted already changes nothing and leaves no event', async () => {
+    const before = (await trail('module.granted')).length;
+    assert.equal((await doors[0]!.change(companyId, moduleId, 'grant')).status, 200);
+    for (const door of doors) assert.equal((await door.change(companyId, moduleId, 'grant')).status, 200, `${door.name}: granted already`);
+    assert.equal((await trail('module.granted')).length, before + 1, 'one event, for the grant that changed something');
+  });
 });

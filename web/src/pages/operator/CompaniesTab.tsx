@@ -115,7 +115,7 @@ export function CompaniesTab() {
                   <Table.Td><Text size="sm">{formatTime(company.createdAt)}</Text></Table.Td>
                   <Table.Td>
                     <Group gap="xs" wrap="nowrap" justify="flex-end">
-                      {company.rootMaster && !company.rootMaster.signedUp && (
+                      {company.rootMaster && !company.rootMaster.signedUp && company.status !== 'suspended' && (
                         <Button
                           size="compact-sm"
                           variant="default"
