@@ -1,4 +1,4 @@
-import { Button, Group, Stack, Text } from '@mantine/core';
+import { Button, Group, Stack, Text, TextInput } from '@mantine/core';
 import type { ApiError } from '../api';
 import { ErrorAlert } from './ErrorAlert';
 
@@ -27,5 +27,28 @@ export function ListMore({ shown, total, hasMore, loading, error, onMore }: List
         </Group>
       )}
     </Stack>
+  );
+}
+
+interface ListSearchProps {
+  label: string;
+  placeholder: string;
+  value: string;
+  onChange: (value: string) => void;
+}
+
+/** Above a long list: the search box its server answers (`q`, at most 100 characters). */
+export function ListSearch({ label, placeholder, value, onChange }: ListSearchProps) {
+  return (
+    <TextInput
+      aria-label={label}
+      placeholder={placeholder}
+      size="sm"
+      w={240}
+      type="search"
+      maxLength={100}
+      value={value}
+      onChange={(event) => onChange(event.currentTarget.value)}
+    />
   );
 }

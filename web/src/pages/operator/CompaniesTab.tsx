@@ -1,4 +1,4 @@
-import { Badge, Button, Group, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Badge, Button, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { api, type CompanySummary } from '../../api';
@@ -10,7 +10,7 @@ import { formatTime } from '../../format';
 import { useAction } from '../../hooks/useAction';
 import { keys, useApiPages, useInvalidate } from '../../data';
 import { CompanyModulesDialog } from './CompanyModulesDialog';
-import { ListMore } from '../../components/ListMore';
+import { ListMore, ListSearch } from '../../components/ListMore';
 import { LoadError } from '../../components/LoadError';
 import { Notice } from '../../components/Notice';
 import { ScrollTable } from '../../components/ScrollTable';
@@ -48,16 +48,7 @@ export function CompaniesTab() {
   return (
     <Stack gap="md">
       <Group justify="space-between" wrap="wrap">
-        <TextInput
-          aria-label="Search companies"
-          placeholder="Search by company name"
-          size="sm"
-          w={240}
-          type="search"
-          maxLength={100}
-          value={search}
-          onChange={(event) => setSearch(event.currentTarget.value)}
-        />
+        <ListSearch label="Search companies" placeholder="Search by company name" value={search} onChange={setSearch} />
         <Button variant="default" onClick={() => void reload()} loading={loading && items !== null}>
           Refresh
         </Button>

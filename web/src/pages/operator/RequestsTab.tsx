@@ -1,4 +1,4 @@
-import { Button, Group, SegmentedControl, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Button, Group, SegmentedControl, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { api, type AccountRequest, type RequestFilter } from '../../api';
@@ -7,7 +7,7 @@ import { StatusBadge } from '../../components/StatusBadge';
 import { formatAge, formatTime } from '../../format';
 import { keys, useApiPages, useInvalidate } from '../../data';
 import { ApproveDialog } from './ApproveDialog';
-import { ListMore } from '../../components/ListMore';
+import { ListMore, ListSearch } from '../../components/ListMore';
 import { LoadError } from '../../components/LoadError';
 import { NewRequestDialog } from './NewRequestDialog';
 import { Notice } from '../../components/Notice';
@@ -102,16 +102,7 @@ export function RequestsTab() {
             onChange={(value) => setFilter(value as RequestFilter)}
             data={filters}
           />
-          <TextInput
-            aria-label="Search requests"
-            placeholder="Search by company or email"
-            size="sm"
-            w={240}
-            type="search"
-            maxLength={100}
-            value={search}
-            onChange={(event) => setSearch(event.currentTarget.value)}
-          />
+          <ListSearch label="Search requests" placeholder="Search by company or email" value={search} onChange={setSearch} />
         </Group>
         <Group gap="xs">
           <Button variant="default" onClick={() => void reload()} loading={loading && items !== null}>
