@@ -5,6 +5,9 @@
 const registry = {
   'request.invalid': { status: 400, message: 'Some fields need your attention.' },
   'request.too_large': { status: 413, message: 'The request is too large.' },
+  'request.headers_too_large': { status: 431, message: "The request's headers are too large." },
+  'request.unreadable': { status: 400, message: 'The request could not be read.' },
+  'request.timeout': { status: 408, message: 'The request took too long to arrive.' },
   'request.unsupported_media_type': { status: 415, message: 'Send the request as JSON.' },
   'request.not_found': { status: 404, message: 'Not found.' },
   'request.rate_limited': { status: 429, message: 'Too many attempts. Wait a minute and try again.' },

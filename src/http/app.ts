@@ -7,7 +7,7 @@ import type { CoreDeps } from '../shared/deps.ts';
 import type { Storage } from '../storage/index.ts';
 import type { HttpContext } from './context.ts';
 import { cookieNames } from './cookies.ts';
-import { frameworkErrorHandler, handleError } from './error-handler.ts';
+import { frameworkErrorHandler, handleError, parserErrorHandler } from './error-handler.ts';
 import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
 import { fastifyTrustProxy } from './client-ip.ts';
@@ -73,6 +73,7 @@ export async function buildHttpApp(
     http: slowClientLimits(deps.config.requestTimeoutMs),
     logController: new LogController({ disableRequestLogging: !deps.config.logRequests }),
     frameworkErrors: frameworkErrorHandler(headers),
+    clientErrorHandler: parserErrorHandler(headers),
     trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     schemaController: { compilersFactory: contractCompilers(deps.config.strictResponses) },
     ...(options.https ? { https: { ...options.https, ...slowClientLimits(deps.config.requestTimeoutMs) } } : {}),

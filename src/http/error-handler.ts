@@ -1,11 +1,13 @@
 // One place renders every error. Registered errors show their own safe message; a
 // database outage is a generic 503; a value the database cannot hold is the request's 400;
 // anything else is a generic 500 and is logged.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
 import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, isUnrepresentableValue } from '../storage/index.ts';
 import { matchedRoute } from './route-guards.ts';
-import type { SecurityHeaders } from './security-headers.ts';
+import { UNCHOSEN_CACHE, type SecurityHeaders } from './security-headers.ts';
 
 /** About one pool connection timeout: long enough for a failover or a restart to finish. */
 const RETRY_AFTER_SECONDS = 5;
@@ -92,5 +94,30 @@ export function frameworkErrorHandler(headers: SecurityHeaders) {
   return function handleFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
     headers.onto(reply.raw);
     return sendError(reply, new GatehouseError(error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'request.not_found' : 'request.invalid'));
+  };
+}
+
+/**
+ * What Node's HTTP parser refuses (a malformed header or request line, headers over the
+ * size limit, a request slower than the timeout) is answered on the socket before any of
+ * Fastify's hooks can run: here with the same error shape and security headers as every
+ * other answer (Fastify's own answer carried none), then the connection is closed.
+ */
+export function parserErrorHandler(headers: SecurityHeaders) {
+  return function answerParserError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'request.headers_too_large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request.timeout' : 'request.unreadable';
+    const refused = new GatehouseError(code);
+    const body = JSON.stringify({ error: { code, message: refused.message } });
+    const head = [
+      `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status] ?? ''}`,
+      ...headers.lines,
+      `cache-control: ${UNCHOSEN_CACHE}`,
+      'content-type: application/json; charset=utf-8',
+      `content-length: ${Buffer.byteLength(body)}`,
+      'connection: close',
+    ];
+    if (socket.writable) socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
+    socket.destroy(error);
   };
 }

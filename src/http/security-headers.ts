@@ -9,9 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 
-/** The headers every answer carries, made once; `onto` sets them on a response. */
+/** The headers every answer carries, made once; `onto` sets them on a response, `lines` spells them for a raw answer. */
 export interface SecurityHeaders {
   onto(response: ServerResponse): void;
+  lines: readonly string[];
 }
 
 export function securityHeaderSet(options: { hsts: boolean }): SecurityHeaders {
@@ -48,6 +49,7 @@ export function securityHeaderSet(options: { hsts: boolean }): SecurityHeaders {
     if (error) throw error;
   });
   return {
+    lines: set.map(([name, value]) => `${name}: ${value}`),
     onto(response) {
       for (const [name, value] of set) response.setHeader(name, value);
       for (const name of removed) response.removeHeader(name);

@@ -224,3 +224,28 @@ test("Log Out in a shared browser ends the Gatehouse session the browser holds, 
     assert.equal((await browser.get('/api/me')).status, 401, `${later}'s Gatehouse session has ended (post-logout URI: ${postLogout})`);
   }
 });
+
+// The page a logout ends on when it has no post-logout URI says what is true: after "Stay
+// Logged In" the Gatehouse session is still live, and the page says so (it said "You are
+// now logged out of Gatehouse"). And the confirmation has no button focused on arrival:
+// another site can open it, and a key pressed there would have pressed "Log Out".
+test('without a post-logout URI the last page says whether Gatehouse is still signed in; nothing on the confirmation is focused', async () => {
+  const person = await companyUser(server, root, 'stayput');
+  const { tokens } = await signInToModule(ticketing.config, person.agent);
+  const hint = new URLSearchParams({ id_token_hint: tokens.id_token as string });
+  const page = await person.agent.get(`/oidc/session/end?${hint}`);
+  assert.doesNotMatch(String(page.body), /autofocus/i, 'no button focused on arrival');
+  const stayed = await submit(person.agent, logoutForm(String(page.body)), {});
+  assert.equal(stayed.status, 303);
+  const landing = await person.agent.get(new URL(stayed.headers.get('location') as string, server.baseUrl).toString().replace(server.baseUrl, ''));
+  assert.equal((await person.agent.get('/api/me')).status, 200, 'still signed in to Gatehouse');
+  assert.doesNotMatch(String(landing.body), /You are now logged out of Gatehouse/);
+  assert.match(String(landing.body), /You are logged out of Ticketing\. You are still logged in to Gatehouse\./);
+  assert.match(landing.headers.get('content-security-policy') ?? '', /form-action 'none'/);
+
+  const again = await person.agent.get(`/oidc/session/end?${hint}`);
+  const left = await submit(person.agent, logoutForm(String(again.body)), { logout: 'yes' });
+  const after = await person.agent.get(new URL(left.headers.get('location') as string, server.baseUrl).toString().replace(server.baseUrl, ''));
+  assert.equal((await person.agent.get('/api/me')).status, 401);
+  assert.match(String(after.body), /You are now logged out of Gatehouse/);
+});

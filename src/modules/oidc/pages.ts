@@ -2,7 +2,8 @@
 // Small, self-contained, no script; values are escaped.
 import { escapeHtml } from '../../shared/html.ts';
 
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+// form-action does not fall back to default-src: these pages post nowhere.
+export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 export function page(title: string, bodyHtml: string): string {
   return `<!doctype html>
@@ -25,20 +26,34 @@ export function errorPage(title: string, message: string): string {
 
 // The logout page posts to the provider, which then redirects to the module's registered
 // post-logout URI: form-action must allow that redirect.
-export const LOGOUT_PAGE_CSP = PAGE_CSP.replace("default-src 'none'", "default-src 'none'; form-action *");
+export const LOGOUT_PAGE_CSP = PAGE_CSP.replace("form-action 'none'", 'form-action *');
 
 /** The provider's logout form, spelled as oidc-provider spells it: its xsrf value ties the POST to this page. */
 export function logoutForm(action: string, xsrf: string): string {
   return `<form id="op.logoutForm" method="post" action="${escapeHtml(action)}"><input type="hidden" name="xsrf" value="${escapeHtml(xsrf)}"/></form>`;
 }
 
+/**
+ * Neither button has the focus when the page opens: another site can open it, and a key
+ * the user was pressing there would otherwise press the focused button.
+ */
 export function logoutPage(form: string, clientName: string | undefined): string {
   const who = clientName ? ` from ${escapeHtml(clientName)} and Gatehouse` : ' from Gatehouse';
   return page(
     'Log Out',
     `<p>Do you want to log out${who}?</p>${form}
-<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Log Out</button>
+<button type="submit" form="op.logoutForm" value="yes" name="logout">Log Out</button>
 <button class="secondary" type="submit" form="op.logoutForm">Stay Logged In</button>`,
+  );
+}
+
+/** Where the logout page leads when it has nowhere else to go: what it ended, truly. */
+export function loggedOutPage(gatehouseSessionLive: boolean, clientName: string | undefined): string {
+  if (!gatehouseSessionLive) return errorPage('You have logged out', 'You are now logged out of Gatehouse.');
+  const from = clientName ? escapeHtml(clientName) : 'the application';
+  return page(
+    `Logged out of ${clientName ?? 'the application'}`,
+    `<p>You are logged out of ${from}. You are still logged in to Gatehouse.</p><p><a class="button" href="/">Go to Gatehouse</a></p>`,
   );
 }
 

@@ -14,6 +14,7 @@ import type { RememberedModules } from './remembered-modules.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { fetchWithin, unreachableCause } from '../../shared/outbound-fetch.ts';
+import { authenticateSession } from '../../sessions/index.ts';
 import { authenticateSessionWithAccess, moduleAccessFor, type SignedInWithAccess } from '../access.ts';
 import { accountIdOf, accountOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
 import { asksForKey, keyMissingFor, loginOf, rememberLiveLogin, remembersLogin } from './live-login.ts';
@@ -24,7 +25,7 @@ import { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-inte
 import type { CarriedInBrowser } from './adapter.ts';
 import { handedSession, handedSignedIn } from './resume-handover.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
-import { errorPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
+import { errorPage, loggedOutPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
 import { grantServesSession, saveGrantBound, lifetimeWithinSession, tokenUseAllowed } from './session-binding.ts';
 import type { PrivateJwk } from '../signing-keys.ts';
 
@@ -237,10 +238,14 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
           ctx.type = 'html';
           ctx.body = logoutPage(form, ctx.oidc.client?.clientName);
         },
+        // "Stay Logged In" with no post-logout URI lands here too, the Gatehouse session
+        // still live: the page says which it was.
         postLogoutSuccessSource: async (ctx) => {
+          const token = sessionToken(ctx);
+          const live = token ? await authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip)) : undefined;
           ctx.set('content-security-policy', PAGE_CSP);
           ctx.type = 'html';
-          ctx.body = errorPage('You have logged out', 'You are now logged out of Gatehouse.');
+          ctx.body = loggedOutPage(live !== undefined, ctx.oidc.client?.clientName);
         },
       },
     },
