@@ -282,7 +282,15 @@ export class GroupCommitSqliteDriver implements Driver {
     }
     const unflushed = this.#flushesEachCommit && !mustFlush;
     if (unflushed) this.#db.exec('PRAGMA synchronous = NORMAL');
-    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      // No batch began (another process held the write lock past the busy timeout): the
+      // level goes back now, since only a batch that ends restores it (#flushAgainAfter),
+      // and every later commit on this connection would have gone without the flush.
+      if (unflushed) this.#db.exec('PRAGMA synchronous = FULL');
+      throw error;
+    }
     const batch = new Batch(this.#nextSeq, unflushed);
     this.#nextSeq += 1;
     this.#batch = batch;

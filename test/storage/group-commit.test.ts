@@ -240,6 +240,25 @@ describe('SQLite group commit', () => {
     assert.equal(await level(), 2);
   });
 
+  // Another process (a second worker, the CLI) can hold the write lock past the busy
+  // timeout: the batch that could not begin must not leave the connection without the flush.
+  test('a batch without the flush that cannot begin (the lock busy) leaves the connection flushing every commit', async () => {
+    const holder = new DatabaseSync(path.join(dir, 'db.sqlite'));
+    await sql`pragma busy_timeout = 20`.execute(db);
+    try {
+      holder.exec('BEGIN IMMEDIATE');
+      await assert.rejects(token('while-busy'), /locked|busy/i);
+      holder.exec('ROLLBACK');
+      assert.equal(await level(), 2, 'synchronous = full again');
+      await insert('after-busy');
+      assert.equal(flushed.at(-1), true, 'the next ordinary write is flushed');
+    } finally {
+      if (holder.isTransaction) holder.exec('ROLLBACK');
+      holder.close();
+      await sql`pragma busy_timeout = 5000`.execute(db);
+    }
+  });
+
   test('raw statements that refuse transactions (VACUUM INTO) run after the pending batch', async () => {
     const copy = path.join(dir, 'copy.sqlite');
     await Promise.all([insert('before-vacuum'), sql`vacuum into ${copy}`.execute(db)]);
