@@ -44,26 +44,50 @@ export function parseRange(input: string): Parsed {
     return { ok: false, message: `"${text}": the number after "/" must be 0 to ${max}.` };
   }
   const prefix = Number(prefixText);
+  const bytes = bytesOf(address, family);
+  // An IPv4-mapped address (::ffff:a.b.c.d, as dual-stack logs print clients) is the IPv4
+  // range it spells: its prefix counts the 96 bits of the mapping, and one shorter than
+  // that would reach past the IPv4 part into every mapped address.
+  if (family === 6 && isMapped(bytes)) {
+    if (prefix < 96) return { ok: false, message: `"${text}": an IPv4 address written as IPv6 needs a prefix of 96 or more (or write it as IPv4: ${bytes.slice(12).join('.')}/${Math.max(0, prefix - 96)}).` };
+    return parseRange(`${bytes.slice(12).join('.')}/${prefix - 96}`);
+  }
   const network = textOf(
-    bytesOf(address, family).map((byte, i) => byte & (0xff << (8 - Math.min(8, Math.max(0, prefix - i * 8)))) & 0xff),
+    bytes.map((byte, i) => byte & (0xff << (8 - Math.min(8, Math.max(0, prefix - i * 8)))) & 0xff),
     family,
   );
   return { ok: true, range: `${network}/${prefix}`, family, network, prefix };
 }
 
-/** Whether an address may log in under an allowlist; an empty list allows every address. */
+/** The 80 zero bits and 16 one bits of an IPv4-mapped IPv6 address (::ffff:0:0/96). */
+function isMapped(bytes: number[]): boolean {
+  return bytes.length === 16 && bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
+/**
+ * Whether an address may log in under an allowlist; an empty list allows every address.
+ * An IPv4 client (a mapped one too) is matched against the IPv4 ranges only: node:net's
+ * BlockList would match it against an IPv6 range holding ::ffff:0:0/96 (::/0, ::/16).
+ */
 export function ipAllowed(ranges: readonly string[], ip: string | null): boolean {
   if (ranges.length === 0) return true;
   const family = ip ? isIP(ip) : 0;
   if (!ip || (family !== 4 && family !== 6)) return false;
+  let client: { address: string; family: number };
+  try {
+    const bytes = family === 6 ? bytesOf(ip, 6) : [];
+    client = isMapped(bytes) ? { address: bytes.slice(12).join('.'), family: 4 } : { address: ip, family };
+  } catch {
+    return false; // an address the URL parser refuses (a zone id): nothing matches it
+  }
   const list = new BlockList();
   for (const entry of ranges) {
     // A malformed stored entry allows nothing (it never widens the list).
     const parsed = parseRange(entry);
-    if (parsed.ok) list.addSubnet(parsed.network, parsed.prefix, parsed.family === 4 ? 'ipv4' : 'ipv6');
+    if (parsed.ok && parsed.family === client.family) list.addSubnet(parsed.network, parsed.prefix, parsed.family === 4 ? 'ipv4' : 'ipv6');
   }
   try {
-    return list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+    return list.check(client.address, client.family === 4 ? 'ipv4' : 'ipv6');
   } catch {
     return false;
   }
