@@ -134,6 +134,10 @@ const registry = {
   'login.invalid_credentials': { status: 401, message: 'Incorrect username, company name or password.' },
   'login.flow_expired': { status: 409, message: 'Your sign-in took too long. Please start again.' },
   'login.wrong_step': { status: 409, message: 'Please continue signing in from the current step.' },
+  'login.attempt_in_progress': {
+    status: 409,
+    message: 'This sign-in is being checked from another request (a second click, or a retry). Wait a moment, then try again.',
+  },
   'login.ip_not_allowed': {
     status: 403,
     message: "Logins to this company are not allowed from your network. Contact your company's Master.",
@@ -146,6 +150,10 @@ const registry = {
   'policy.locks_out_self': {
     status: 400,
     message: 'This IP allowlist does not include your current address, so you could not log in again.',
+  },
+  'policy.key_sign_in_required': {
+    status: 400,
+    message: 'You signed in without a passkey or security key, so this policy would end your session. Sign in with one first, then save it.',
   },
   'totp.invalid_code': {
     status: 401,

@@ -226,13 +226,14 @@ describe('the gatehouse command', () => {
     await gatehouse(['keys', 'rotate']);
     const run = await gatehouse(['keys', 'rotate']);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /New signing keys are active/);
+    assert.match(run.stdout, /New signing keys are published; running servers sign with them from /);
     assert.match(run.stdout, /stay published for 1 day/);
     const published = await kids();
     assert.ok(published.length >= 4, 'the retired keys are kept for their grace period');
 
     const now = await gatehouse(['keys', 'rotate', '--now']);
     assert.equal(now.code, 0, now.stderr);
+    assert.match(now.stdout, /New signing keys are active/);
     assert.match(now.stdout, /Removed the previous keys at once/);
     for (const kid of published) assert.ok(now.stdout.includes(kid), `names ${kid}`);
     const left = await kids();

@@ -1,7 +1,7 @@
 // A company's security policy, set by its Masters (defaults: the seed's password rule,
 // 5 attempts then a 15-minute lock, 12 h sessions with 30 min idle, no IP restriction).
 // It needs no other capability but audit and the modules' access ending (for a tightened
-// allowlist), so credentials can read it without a cycle.
+// allowlist or key requirement), so credentials can read it without a cycle.
 import { recordAudit } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
@@ -10,7 +10,7 @@ import type { CompaniesTable } from '../storage/schema.ts';
 import { sql, type Selectable } from 'kysely';
 import { ipAllowed, MAX_ALLOWLIST_ENTRIES, parseRange } from './ip-ranges.ts';
 import { endModuleAccess } from '../modules/backchannel/end-access.ts';
-import { endSessionsOverLimits } from '../sessions/index.ts';
+import { endSessionsOverLimits, endSessionsWithoutKey, signedWithKey } from '../sessions/index.ts';
 import { queueCompanyNotice } from '../users/security-notices.ts';
 
 import { DEFAULT_PASSWORD_RULE, PASSWORD_CLASSES, type PasswordClass } from '../contract/password-rules.ts';
@@ -36,6 +36,49 @@ export type PhishingResistant = (typeof PHISHING_RESISTANT)[number];
 /** Whether the policy requires a passkey or security key of a user with this role. */
 export function keyRequired(policy: Pick<CompanyPolicy, 'phishingResistant'>, role: 'root_master' | 'master' | 'user'): boolean {
   return policy.phishingResistant === 'everyone' || (policy.phishingResistant === 'masters' && role !== 'user');
+}
+
+type Role = 'root_master' | 'master' | 'user';
+const ROLES: readonly Role[] = ['root_master', 'master', 'user'];
+
+/** The roles `next` holds to keys that `before` did not (none when the policy is loosened). */
+function rolesNewlyHeldToKeys(before: Pick<CompanyPolicy, 'phishingResistant'>, next: Pick<CompanyPolicy, 'phishingResistant'>): Role[] {
+  return ROLES.filter((role) => keyRequired(next, role) && !keyRequired(before, role));
+}
+
+/**
+ * Ends at once the sessions no key signed of the users a policy or a new role now holds to
+ * keys (`whose`), with the module tokens they led to (the modules are told): the app's code
+ * that made them is what the policy no longer accepts. Users the policy held to keys
+ * already keep theirs (a recovery code, the break-glass path, makes a session without a key).
+ */
+export async function endSessionsNowHeldToKeys(db: Queryable, now: number, companyId: string, whose: Parameters<typeof endSessionsWithoutKey>[2]) {
+  const ended = await endSessionsWithoutKey(db, companyId, whose);
+  await endModuleAccess(db, now, { sessionHashes: ended }, 'phishing_resistant_required');
+}
+
+/**
+ * A Master whose own session no key signed cannot make the policy hold them to keys: the
+ * change would end that session, and one without a key they can use would leave them
+ * unable to sign in and set it back. As the allowlist must contain the saver's address,
+ * the saver first signs in with a passkey or security key (adding one in My Settings).
+ */
+async function assertSaverKeepsSession(tx: Queryable, saver: { companyId: string; userId: string; sessionHash: string }, roles: Role[]) {
+  const own = await tx
+    .selectFrom('sessions')
+    .innerJoin('users', (join) => join.onRef('users.id', '=', 'sessions.user_id').onRef('users.company_id', '=', 'sessions.company_id'))
+    .select(['sessions.amr as amr', 'users.role as role'])
+    .where('sessions.company_id', '=', saver.companyId)
+    .where('sessions.user_id', '=', saver.userId)
+    .where('sessions.id_hash', '=', saver.sessionHash)
+    .executeTakeFirst();
+  if (own && roles.includes(own.role) && !signedWithKey(own.amr.split(' '))) {
+    throw new GatehouseError('policy.key_sign_in_required', {
+      fields: {
+        phishingResistant: 'You signed in without a passkey or security key, so this would end your session. Sign in with one first (add one in My Settings).',
+      },
+    });
+  }
 }
 
 export const DEFAULT_POLICY: CompanyPolicy = Object.freeze({
@@ -177,12 +220,13 @@ async function assertMaySwitchOffTwoPersonRule(tx: Queryable, who: { companyId: 
 
 /**
  * Saves a Master's change to their company's policy (fields left out keep their value).
- * A new allowlist must contain the saver's own address, so nobody locks themselves out.
+ * A new allowlist must contain the saver's own address, and a Master who makes the policy
+ * hold them to keys must have signed in with one, so nobody locks themselves out.
  */
 export async function updateCompanyPolicy(
   deps: CoreDeps,
-  /** The company, and who saves: a Master (userId) or an API client of the company (apiClientId). */
-  who: { companyId: string; userId: string } | { companyId: string; apiClientId: string },
+  /** The company, and who saves: a Master (userId, in the session sessionHash) or an API client of the company (apiClientId). */
+  who: { companyId: string; userId: string; sessionHash: string } | { companyId: string; apiClientId: string },
   change: Partial<CompanyPolicy>,
   meta: RequestMeta,
 ): Promise<CompanyPolicy> {
@@ -205,6 +249,8 @@ export async function updateCompanyPolicy(
     const diff = changedFields(before, next);
     if (diff.keys.length === 0) return next;
     if (before.twoPerson2faReset && !next.twoPerson2faReset) await assertMaySwitchOffTwoPersonRule(tx, who);
+    const heldToKeys = rolesNewlyHeldToKeys(before, next);
+    if (heldToKeys.length > 0 && 'userId' in who) await assertSaverKeepsSession(tx, who, heldToKeys);
     if (diff.keys.includes('sessionIdleMinutes') || diff.keys.includes('sessionAbsoluteMinutes')) {
       await endSessionsTimedOut(tx, deps.clock(), who.companyId, before);
     }
@@ -224,6 +270,7 @@ export async function updateCompanyPolicy(
       .where('id', '=', who.companyId)
       .execute();
     if (diff.keys.includes('ipAllowlist')) await endExcludedSessions(tx, deps.clock(), who.companyId, next.ipAllowlist);
+    if (heldToKeys.length > 0) await endSessionsNowHeldToKeys(tx, deps.clock(), who.companyId, { roles: heldToKeys });
     await recordAudit(tx, deps.clock(), {
       companyId: who.companyId,
       ...('apiClientId' in who ? { actorId: null, actorClientId: who.apiClientId } : { actorId: who.userId }),

@@ -24,13 +24,16 @@ import {
   type LockTarget,
 } from './lockout.ts';
 import { givingHoldBack, holdWindowAt, ownHold } from './attempt-holds.ts';
+import { answeredInFlight, twinInFlight } from './attempts-in-flight.ts';
 
 export type CodeOutcome<T> =
   | { kind: 'accepted'; value: T }
   | { kind: 'already_used' }
   | { kind: 'wrong'; locked: boolean }
   /** No slot: the account is locked, or its slots are held by requests in flight. */
-  | { kind: 'locked' };
+  | { kind: 'locked' }
+  /** No slot while another request of the same login held one (attempts-in-flight.ts): no guess, counted against nothing. */
+  | { kind: 'twin_in_flight' };
 
 /** The user whose code is checked; a wrong code may lock the account, recorded as the target says. */
 type Who = LockTarget;
@@ -45,7 +48,12 @@ export interface ActOptions {
   countClearedByAct?: boolean;
   /** The company's lockout rule, when the caller has read the policy already. */
   rule?: LockoutRule;
-  /** The login's flow: the code's slot takes over the hold its password step left (lockout.ts reserveAttempt). */
+  /**
+   * The login's flow: the code's slot takes over the hold its password step left
+   * (lockout.ts reserveAttempt) and counts the request in flight on the flow. Accepted,
+   * `act` consumes the flow or answers for the request itself (answeredInFlight); any
+   * other outcome is answered for here.
+   */
   flow?: FlowRow;
 }
 
@@ -89,19 +97,37 @@ export async function spendSlotOnCode<T>(
  * Without a slot the code is never accepted. A right code is not counted (its twins may
  * hold the slots); a used one is answered as such; a wrong one locks like any guess.
  */
-export async function refuseWithoutSlot(deps: CoreDeps, who: Who, rule: LockoutRule, code: OneTimeCode): Promise<CodeOutcome<never>> {
+export async function refuseWithoutSlot(deps: CoreDeps, who: Who, rule: LockoutRule, code: OneTimeCode): Promise<{ kind: 'already_used' } | { kind: 'locked' }> {
   const state = await code.peek(deps.db);
   if (state === 'used') return { kind: 'already_used' };
   if (state === 'wrong') await lockIfOverThreshold(deps.db, who, deps.clock(), rule);
   return { kind: 'locked' };
 }
 
-/** Reserves a slot, then takes the code and runs `act` in the same transaction. */
+/**
+ * Reserves a slot, then takes the code and runs `act` in the same transaction. Of a
+ * login's copies (the same flow) that find no slot while another of them holds one, none
+ * is a guess: they are answered twin_in_flight whatever their code, so the answer says
+ * nothing of it (a used code is still answered as used, as without a twin).
+ */
 export async function acceptCode<T>(deps: CoreDeps, who: Who, code: OneTimeCode, act: (tx: Queryable) => Promise<T>, options: ActOptions = {}): Promise<CodeOutcome<T>> {
   const rule = options.rule ?? (await lockoutRuleFor(deps.db, who.companyId));
-  const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule, options.flow);
-  if (slot === null) return refuseWithoutSlot(deps, who, rule, code);
-  return spendSlotOnCode(deps, who, slot, rule, code, act, options);
+  const { flow } = options;
+  const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule, flow);
+  if (slot === null) {
+    const twin = flow !== undefined && (await twinInFlight(deps.db, flow));
+    const refused = await refuseWithoutSlot(deps, who, rule, code);
+    return twin && refused.kind === 'locked' ? { kind: 'twin_in_flight' } : refused;
+  }
+  if (!flow) return spendSlotOnCode(deps, who, slot, rule, code, act, options);
+  let outcome: CodeOutcome<T> | undefined;
+  try {
+    outcome = await spendSlotOnCode(deps, who, slot, rule, code, act, options);
+    return outcome;
+  } finally {
+    // Before the caller counts a wrong code against the flow: this request is answered.
+    if (outcome?.kind !== 'accepted') await answeredInFlight(deps.db, flow);
+  }
 }
 
 const NOT_AT_ONCE = Symbol('not at once');

@@ -6,11 +6,12 @@
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { rowInsertedIf, type Database, type Queryable } from '../storage/index.ts';
 import { sweepPacer } from '../storage/sweep-pacer.ts';
-import type { QueryCreator, RawBuilder, Selectable } from 'kysely';
+import { sql, type QueryCreator, type RawBuilder, type Selectable } from 'kysely';
 import type { LoginFlowsTable } from '../storage/schema.ts';
 
 export const FLOW_TTL_MS = 10 * 60_000;
-export type FlowRow = Selectable<LoginFlowsTable>;
+/** A flow as a step reads it; its requests in flight are only ever read fresh (attempts-in-flight.ts). */
+export type FlowRow = Omit<Selectable<LoginFlowsTable>, 'attempts_in_flight'>;
 export type FlowStep = LoginFlowsTable['step'];
 
 export async function createFlow(
@@ -95,6 +96,11 @@ export function storingFlow(db: QueryCreator<Database>, flow: FlowRow, step: Flo
 export async function deleteStoredFlow(db: Queryable, flow: Pick<FlowRow, 'id_hash'> | string): Promise<void> {
   const idHash = typeof flow === 'string' ? hashToken(flow) : flow.id_hash;
   await db.deleteFrom('login_flows').where('id_hash', '=', idHash).execute();
+}
+
+/** The flow counts one more request in flight (attempts-in-flight.ts), as a part of another statement. */
+export function countingInFlight(db: QueryCreator<Database>, flow: Pick<FlowRow, 'id_hash'>) {
+  return db.updateTable('login_flows').set({ attempts_in_flight: sql<number>`attempts_in_flight + 1` }).where('id_hash', '=', flow.id_hash);
 }
 
 /** Counts a wrong code atomically; returns the new count. */

@@ -16,7 +16,7 @@ import { PostgresAdapter, sql, type Expression, type ExpressionBuilder, type Que
 import { auditRow, recordAudit } from '../audit/index.ts';
 import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
 import { rowInsertedIf, type Database, type Queryable } from '../storage/index.ts';
-import { advanceFlow, advancingFlow, storingFlow, type FlowRow, type FlowStep } from './flows.ts';
+import { advanceFlow, advancingFlow, countingInFlight, storingFlow, type FlowRow, type FlowStep } from './flows.ts';
 import { givingHoldBack, holdWindowAt, liveHolds, ownHold } from './attempt-holds.ts';
 
 export const MAX_FAILURES = 5;
@@ -63,9 +63,9 @@ export const lockLeft = (now: number) => sql<number | null>`case when locked_unt
  * Takes an attempt slot; null when the user is locked (or just ran out of slots). With
  * `flow`, a login's code attempt takes over the hold its password step left, if it is
  * still counted: the flow's claim on it is cleared and the hold given back in the same
- * write that takes the slot (one statement on PostgreSQL, one transaction on SQLite), so
- * of a flow's parallel requests only one excuses it and gives it back. The flow is updated
- * to say so.
+ * commit that takes the slot, so of a flow's parallel requests only one excuses it and
+ * gives it back. The flow is updated to say so, and counts the request in flight
+ * (attempts-in-flight.ts) where it got its slot; the caller answers for it.
  */
 export async function reserveAttempt(
   db: Queryable,
@@ -83,28 +83,51 @@ export async function reserveAttempt(
       .where('id', '=', userId)
       .where(slotFree(rule, now, excused))
       .returning('failed_logins');
-  const window = flow && ownHold(flow, now) === 1 ? flow.slot_hold_window : null;
-  if (!flow || window === null) return (await reserving(db, null, 0).executeTakeFirst())?.failed_logins ?? null;
+  if (!flow) return (await reserving(db, null, 0).executeTakeFirst())?.failed_logins ?? null;
+  const window = ownHold(flow, now) === 1 ? flow.slot_hold_window : null;
+  // A slot taken for a login's code counts the request in flight on its flow in the same
+  // commit, so a twin that finds no slot because of it finds it counted (attempts-in-flight.ts).
+  if (window === null) {
+    if (onPostgres(db)) {
+      const [answer] = await db
+        .with('reserved', (qc) => reserving(qc, null, 0))
+        // The user's row (reserved) before the flow's (LOCK ORDER, below).
+        .with('counted', (qc) => countingInFlight(qc, flow).where(sql<boolean>`exists (select 1 from reserved)`))
+        .selectFrom('reserved')
+        .select('failed_logins')
+        .execute();
+      return answer === undefined ? null : Number(answer.failed_logins);
+    }
+    return db.transaction().execute(async (tx) => {
+      const row = await reserving(tx, null, 0).executeTakeFirst();
+      if (row) await countingInFlight(tx, flow).execute();
+      return row?.failed_logins ?? null;
+    });
+  }
   // The flow's claim on its hold, cleared only where it still has it (one request of a flow wins).
   const claimCleared = (qc: QueryCreator<Database>) =>
     qc.updateTable('login_flows').set({ slot_hold_window: null }).where('id_hash', '=', flow.id_hash).where('slot_hold_window', '=', window);
-  let released: boolean;
-  let row: { failed_logins: number } | undefined;
-  if (onPostgres(db)) {
-    const [answer] = await db
-      // The user's row before the flow's (LOCK ORDER, below).
-      .with('released', (qc) => claimCleared(qc).where(userLockedFirst(companyId, userId)).returning('slot_hold_window'))
-      .with('reserved', (qc) => reserving(qc, sql<number | null>`(select cast(${window} as bigint) from released)`, sql<number>`(select count(*) from released)`))
-      .selectNoFrom([sql<string>`(select count(*) from released)`.as('released'), sql<number | null>`(select failed_logins from reserved)`.as('failed_logins')])
-      .execute();
-    released = Number(answer?.released) === 1;
-    row = answer?.failed_logins === null || answer?.failed_logins === undefined ? undefined : { failed_logins: Number(answer.failed_logins) };
-  } else {
-    ({ released, row } = await db.transaction().execute(async (tx) => {
-      const cleared = Number((await claimCleared(tx).executeTakeFirst()).numUpdatedRows) === 1;
-      return { released: cleared, row: await reserving(tx, cleared ? window : null, cleared ? 1 : 0).executeTakeFirst() };
-    }));
-  }
+  // One transaction on both engines: the flow's row is written twice (its claim, then its
+  // count), which one PostgreSQL statement cannot do.
+  const { released, row } = await db.transaction().execute(async (tx) => {
+    let cleared: boolean;
+    let reserved: { failed_logins: number } | undefined;
+    if (onPostgres(tx)) {
+      const [answer] = await tx
+        // The user's row before the flow's (LOCK ORDER, below).
+        .with('released', (qc) => claimCleared(qc).where(userLockedFirst(companyId, userId)).returning('slot_hold_window'))
+        .with('reserved', (qc) => reserving(qc, sql<number | null>`(select cast(${window} as bigint) from released)`, sql<number>`(select count(*) from released)`))
+        .selectNoFrom([sql<string>`(select count(*) from released)`.as('released'), sql<number | null>`(select failed_logins from reserved)`.as('failed_logins')])
+        .execute();
+      cleared = Number(answer?.released) === 1;
+      reserved = answer?.failed_logins === null || answer?.failed_logins === undefined ? undefined : { failed_logins: Number(answer.failed_logins) };
+    } else {
+      cleared = Number((await claimCleared(tx).executeTakeFirst()).numUpdatedRows) === 1;
+      reserved = await reserving(tx, cleared ? window : null, cleared ? 1 : 0).executeTakeFirst();
+    }
+    if (reserved) await countingInFlight(tx, flow).execute();
+    return { released: cleared, row: reserved };
+  });
   // Cleared even when no slot was free: the hold then lapses by itself, uncounted by anyone's excuse.
   if (released) flow.slot_hold_window = null;
   return row ? row.failed_logins : null;

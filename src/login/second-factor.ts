@@ -13,6 +13,7 @@ import { endFlow, requireFlowWithSubjectAt, type CookieFlow } from './flow-cooki
 import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
 import { activeInActiveCompany, lockoutRuleOf, onPostgres, releaseAttempt, userLockedFirst } from './lockout.ts';
 import { givingHoldBack } from './attempt-holds.ts';
+import { answeredInFlight, twinAnswer } from './attempts-in-flight.ts';
 
 import { keyDemandOf, MAX_TOTP_FAILURES, type KeyDemand, type LoginStep } from './steps.ts';
 
@@ -113,7 +114,8 @@ export async function refuseCode(deps: CoreDeps, found: CookieFlow, code: CodeEr
  * Step three for an enrolled user: a second factor, counted against the account like a
  * password (so new flows bring no new guesses) and against the flow, through the one
  * code-acceptance path (code-attempt.ts). A right but already used code counts against
- * neither: it is the losing twin of a success, not a guess.
+ * neither: it is the losing twin of a success, not a guess; nor does a copy refused because
+ * its twin on this flow held the slot (attempts-in-flight.ts).
  */
 async function secondFactor(
   deps: CoreDeps,
@@ -151,8 +153,12 @@ async function secondFactor(
       factor.code(user),
       async (tx) => {
         const finished = await finishUnlessKeyDemanded(deps, tx, flow, meta, factor, { policy, demand });
-        // The login goes on to add a key: the code's attempt slot goes back (a session clears the count instead).
-        if (finished === null) await releaseAttempt(tx, user.company_id, user.id);
+        // The login goes on to add a key: the code's attempt slot goes back (a session clears
+        // the count instead), and the flow, not consumed, no longer counts this request in flight.
+        if (finished === null) {
+          await releaseAttempt(tx, user.company_id, user.id);
+          await answeredInFlight(tx, flow);
+        }
         return finished;
       },
       { countClearedByAct: true, rule, flow },
@@ -163,6 +169,8 @@ async function secondFactor(
       return { ...outcome.value, step: 'done' as LoginStep, redirectTo: flow.return_to };
     case 'already_used':
       throw new GatehouseError(ALREADY_USED[factor.error]);
+    case 'twin_in_flight':
+      throw twinAnswer();
     case 'wrong':
     case 'locked':
       return refuseCode(deps, found, factor.error);

@@ -19,7 +19,6 @@ import {
   listCredentials,
   recordUse,
   saveChallenge,
-  takeChallenge,
   verifyAssertion,
   type AuthenticationResponseJSON,
   type CredentialRow,
@@ -32,14 +31,16 @@ import { advanceFlow, countTotpFailure, createFlow } from './flows.ts';
 import { endFlow, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
 import { lockUserFirst } from './lockout.ts';
+import { answeringFor, takeFlowChallenge, twinAnswer } from './attempts-in-flight.ts';
 import { MAX_TOTP_FAILURES, secondFactorsOf } from './steps.ts';
 import { recordAnonymousRefusal, requireAnonymousWrite } from '../shared/anonymous-writes.ts';
 
 /**
- * A wrong answer counts against the flow like a wrong code; enough of them end it. A
- * passkey login's flow names nobody until a key signs, so its refusals are anyone's to
- * cause, with any garbage: recorded up to the network's cap (anonymous-writes.ts). A
- * clone needs the key's own signature, and a flow past the password is someone's.
+ * A wrong answer counts against the flow like a wrong code; enough of them end it (not an
+ * answer whose challenge a twin of it took: flowChallenge). A passkey login's flow names
+ * nobody until a key signs, so its refusals are anyone's to cause, with any garbage:
+ * recorded up to the network's cap (anonymous-writes.ts). A clone needs the key's own
+ * signature, and a flow past the password is someone's.
  */
 async function refuseKey(deps: CoreDeps, found: CookieFlow, meta: RequestMeta, reason: string, row?: CredentialRow): Promise<never> {
   const { flow } = found;
@@ -123,12 +124,27 @@ export async function checkSecondFactorKey(deps: CoreDeps, flowToken: string | u
   const found = await requireFlowAt(deps, flowToken, 'totp');
   const { flow } = found;
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
-  const pending = await takeChallenge(deps.db, flow.id_hash, 'second_factor', deps.clock());
-  if (!pending) return refuseKey(deps, found, meta, 'no_challenge');
-  const row = await findUserCredential(deps.db, flow.company_id, flow.user_id, response.id);
-  if (!row) return refuseKey(deps, found, meta, 'unknown_key');
-  const proof = await provedByKey(deps, found, row, pending.challenge, response, meta, false);
-  return signInWithKey(deps, found, row, proof, meta, ['pwd']);
+  const { company_id: companyId, user_id: userId } = flow;
+  const pending = await flowChallenge(deps, found, 'second_factor', meta);
+  return answeringFor(deps.db, flow, true, async () => {
+    const row = await findUserCredential(deps.db, companyId, userId, response.id);
+    if (!row) return refuseKey(deps, found, meta, 'unknown_key');
+    const proof = await provedByKey(deps, found, row, pending.challenge, response, meta, false);
+    return signInWithKey(deps, found, row, proof, meta, ['pwd']);
+  });
+}
+
+/**
+ * The flow's challenge, taken once, with the request counted in flight on the flow
+ * (attempts-in-flight.ts; the caller answers for it). Without one: a twin of this request
+ * took it and is still in flight, "try again", counted against nothing; else the refusal
+ * every missing challenge gets.
+ */
+async function flowChallenge(deps: CoreDeps, found: CookieFlow, purpose: 'second_factor' | 'passwordless' | 'enroll', meta: RequestMeta) {
+  const taken = await takeFlowChallenge(deps.db, found.flow, purpose, deps.clock());
+  if (taken.challenge) return taken.challenge;
+  if (taken.twin) throw twinAnswer();
+  return refuseKey(deps, found, meta, 'no_challenge');
 }
 
 /**
@@ -154,8 +170,11 @@ const userIdOf = (userHandle: string | undefined) => {
 
 export async function finishPasskeyLogin(deps: CoreDeps, flowToken: string | undefined, response: AuthenticationResponseJSON, meta: RequestMeta) {
   const found = await requireFlowAt(deps, flowToken, 'passkey');
-  const pending = await takeChallenge(deps.db, found.flow.id_hash, 'passwordless', deps.clock());
-  if (!pending) return refuseKey(deps, found, meta, 'no_challenge');
+  const pending = await flowChallenge(deps, found, 'passwordless', meta);
+  return answeringFor(deps.db, found.flow, true, () => passkeyAnswer(deps, found, pending, response, meta));
+}
+
+async function passkeyAnswer(deps: CoreDeps, found: CookieFlow, pending: { challenge: string }, response: AuthenticationResponseJSON, meta: RequestMeta) {
   const userId = userIdOf(response.response.userHandle);
   const row = userId ? await findDiscoverableCredential(deps.db, userId, response.id) : undefined;
   if (!row) return refuseKey(deps, found, meta, 'unknown_key');
@@ -213,16 +232,18 @@ export async function finishKeyEnrollment(
   meta: RequestMeta,
 ) {
   const { found, flow } = await flowAddingKey(deps, flowToken);
-  const pending = await takeChallenge(deps.db, flow.id_hash, 'enroll', deps.clock());
-  if (!pending) return refuseKey(deps, found, meta, 'no_challenge');
+  const pending = await flowChallenge(deps, found, 'enroll', meta);
   const who = { companyId: flow.company_id, userId: flow.user_id };
   const enrolling = flow.step === 'enroll';
-  const recoveryCodes = await deps.db.transaction().execute(async (tx) => {
-    if (enrolling) await claimFirstEnrollment(tx, flow);
-    await registerKey(deps, tx, who, pending.challenge, input, meta);
-    if (!(await advanceFlow(tx, flow, 'totp'))) throw new GatehouseError('login.wrong_step');
-    return enrolling ? replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), who.companyId, who.userId, deps.clock()) : undefined;
-  });
+  // The flow goes on to the code step: this request is answered for either way.
+  const recoveryCodes = await answeringFor(deps.db, flow, false, () =>
+    deps.db.transaction().execute(async (tx) => {
+      if (enrolling) await claimFirstEnrollment(tx, flow);
+      await registerKey(deps, tx, who, pending.challenge, input, meta);
+      if (!(await advanceFlow(tx, flow, 'totp'))) throw new GatehouseError('login.wrong_step');
+      return enrolling ? replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), who.companyId, who.userId, deps.clock()) : undefined;
+    }),
+  );
   deps.mailQueued();
   const state = { step: 'totp' as const, secondFactors: await secondFactorsOf(deps.db, who.companyId, who.userId) };
   return recoveryCodes ? { ...state, recoveryCodes } : state;

@@ -211,6 +211,35 @@ export async function endSessionsOverLimits(db: Queryable, now: number, companyI
   return ended;
 }
 
+/** Whether a passkey or security key signed this login (RFC 8176 amr: swk synced, hwk device-bound). */
+export function signedWithKey(amr: readonly string[]): boolean {
+  return amr.includes('hwk') || amr.includes('swk');
+}
+
+/**
+ * Ends for good the sessions of a company's users (those with one of `whose.roles`, or the
+ * one user `whose.userId`) whose login no key signed: a company policy, or a new role,
+ * that now holds those users to keys applies at once, as a tightened allowlist does.
+ * Answers the ended sessions' hashes, for the module tokens they led to.
+ */
+export async function endSessionsWithoutKey(
+  db: Queryable,
+  companyId: string,
+  whose: { roles: ReadonlyArray<'root_master' | 'master' | 'user'> } | { userId: string },
+): Promise<string[]> {
+  if ('roles' in whose && whose.roles.length === 0) return [];
+  const rows = await db
+    .selectFrom('sessions')
+    .innerJoin('users', (join) => join.onRef('users.id', '=', 'sessions.user_id').onRef('users.company_id', '=', 'sessions.company_id'))
+    .select(['sessions.id_hash as idHash', 'sessions.amr as amr'])
+    .where('sessions.company_id', '=', companyId)
+    .where((eb) => ('roles' in whose ? eb('users.role', 'in', whose.roles) : eb('users.id', '=', whose.userId)))
+    .execute();
+  const ended = rows.filter((row) => !signedWithKey(row.amr.split(' '))).map((row) => row.idHash);
+  if (ended.length > 0) await db.deleteFrom('sessions').where('company_id', '=', companyId).where('id_hash', 'in', ended).execute();
+  return ended;
+}
+
 /**
  * The signed-in user for a cookie token, or undefined (expired, idle, disabled user, or
  * a request from an address outside the company's allowlist). `ip` is the request's

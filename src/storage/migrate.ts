@@ -26,6 +26,8 @@ import * as oneSsoRequestPerFlow from './migrations/0021_one_sso_request_per_flo
 import * as apiClientHoldEnded from './migrations/0022_api_client_hold_ended.ts';
 import * as sessionProvedAt from './migrations/0023_session_proved_at.ts';
 import * as auditCreatedAt from './migrations/0024_audit_created_at.ts';
+import * as signingKeyActivation from './migrations/0025_signing_key_activation.ts';
+import * as loginAttemptsInFlight from './migrations/0026_login_attempts_in_flight.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -52,6 +54,8 @@ export const migrations: Record<string, Migration> = {
   '0022_api_client_hold_ended': apiClientHoldEnded,
   '0023_session_proved_at': sessionProvedAt,
   '0024_audit_created_at': auditCreatedAt,
+  '0025_signing_key_activation': signingKeyActivation,
+  '0026_login_attempts_in_flight': loginAttemptsInFlight,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

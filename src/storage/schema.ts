@@ -115,6 +115,8 @@ export interface LoginFlowsTable {
   first_factor: Generated<'pwd' | 'fed'>;
   /** The time window of the attempt slot its password step holds; null: none held, or given back (migration 0017). */
   slot_hold_window: Generated<number | null>;
+  /** Its requests holding an attempt slot, or a key's challenge, not answered yet (migration 0026). */
+  attempts_in_flight: Generated<number>;
 }
 
 export interface SessionsTable {
@@ -276,8 +278,12 @@ export interface SigningKeysTable {
   alg: 'RS256' | 'ES256';
   /** Private JWK, encrypted with the secret box. */
   private_jwk: string;
+  /** 'active': from the latest rotation (or first start); 'retired': superseded by a later one. */
   status: 'active' | 'retired';
   created_at: number;
+  /** From when the key signs; published from its creation (migration 0025). */
+  activates_at: number;
+  /** When it stopped (or stops) signing: its successor's activates_at. Published for RETIRED_KEY_GRACE_MS after. */
   retired_at: number | null;
 }
 

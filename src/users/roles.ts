@@ -2,13 +2,34 @@
 // Root Master role, to an active user who has set up 2FA, and becomes a Master. The
 // database allows one Root Master per company, so the demotion runs first.
 import { endSecretHolds } from '../api-clients/index.ts';
+import { endSessionsNowHeldToKeys, getCompanyPolicy, keyRequired } from '../companies/policy.ts';
+import { lockCompany } from '../companies/store.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
 import { auditAdminAction, loadTarget, updateTarget, type Actor, type UserActor } from './admin.ts';
 import { assertBreakGlassKept, lockCompanyForBreakGlass } from './break-glass.ts';
 import { withdrawApprovals, withdrawApprovalsAbout, withdrawnByActor } from './two-factor-reset.ts';
 import { getUser, hasSecondFactor } from './store.ts';
 import { queueCompanyNotice } from './security-notices.ts';
+
+type Role = 'root_master' | 'master' | 'user';
+
+/**
+ * A new role the company's policy holds to keys (a User made a Master, under `masters`)
+ * ends at once the user's sessions no key signed, with their module tokens, as the policy
+ * does when it is tightened: the next login asks for the key, before Master pages.
+ */
+async function endSessionsIfNowHeldToKeys(tx: Queryable, now: number, target: { companyId: string; userId: string; from: Role; to: Role }) {
+  // The company's row (held already where the role is written: updateTarget, the transfer),
+  // which a policy change locks first: a promotion and a tightened policy at once each see
+  // the other, so neither leaves a Master on a session without a key.
+  await lockCompany(tx, target.companyId);
+  const policy = await getCompanyPolicy(tx, target.companyId);
+  if (keyRequired(policy, target.to) && !keyRequired(policy, target.from)) {
+    await endSessionsNowHeldToKeys(tx, now, target.companyId, { userId: target.userId });
+  }
+}
 
 export async function changeRole(
   deps: CoreDeps,
@@ -22,6 +43,7 @@ export async function changeRole(
     const target = await loadTarget(tx, actor, userId);
     if (target.role === role) return;
     await updateTarget(tx, actor, target.id, { role });
+    await endSessionsIfNowHeldToKeys(tx, now, { companyId: actor.companyId, userId: target.id, from: target.role, to: role });
     // The client secrets a Master made a User holds stop, and do not work again if they are
     // made a Master later; the event names the clients stopped.
     const stopped = await endSecretHolds(tx, now, target.id);
@@ -67,6 +89,7 @@ export async function transferRootMaster(deps: CoreDeps, actor: UserActor, userI
       .where(hasSecondFactor)
       .executeTakeFirst();
     if (Number(promoted.numUpdatedRows) !== 1) throw new GatehouseError('user.not_eligible_root_master');
+    await endSessionsIfNowHeldToKeys(tx, now, { companyId: actor.companyId, userId: target.id, from: target.role, to: 'root_master' });
     // A 2FA reset waiting about them can no longer be decided by anyone: withdrawn.
     await withdrawApprovalsAbout(tx, now, { companyId: actor.companyId, userId: target.id }, 'user.became_root_master', withdrawnByActor(actor, meta));
     // Both stay Masters, so the break-glass set cannot shrink here; checked all the same,

@@ -8,6 +8,7 @@ import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { holdNextPasswordCheck } from '../helpers/held-password-check.ts';
 import { logIn, signedInOperator } from '../helpers/journey.ts';
+import { keyLogIn } from '../helpers/key-policy.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { tenantFactory } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
@@ -45,7 +46,9 @@ for (const engine of await enginesUnderTest()) describe(`proof with a passkey or
   }
 
   test('held to keys by the company: the profile offers the key, the app code is refused, password and key make new recovery codes once', async () => {
-    const m = await memberWithKey({ userVerification: false });
+    const withKey = await memberWithKey({ userVerification: false });
+    // Signed in with the key: a policy that holds its saver to keys is saved from such a session.
+    const m = { ...withKey, agent: await keyLogIn(server, withKey, withKey.key) };
     assert.deepEqual((await m.agent.get('/api/me/profile')).body.proof, { password: true, app: true, key: true });
     const saved = await m.agent.post('/api/company/policy', { phishingResistant: 'everyone' });
     assert.equal(saved.status, 200, JSON.stringify(saved.body));

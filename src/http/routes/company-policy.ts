@@ -22,7 +22,7 @@ export function companyPolicyRoutes(app: FastifyInstance, ctx: HttpContext) {
       { config: { sensitive: true }, schema: { summary: 'Change the security policy (only the fields sent)', body: policyBody, response: { 200: policyView } } },
       async (request) => {
         const me = signedInOf(request);
-        const policy = await updateCompanyPolicy(deps, { companyId: me.companyId, userId: me.userId }, request.body, requestMeta(request));
+        const policy = await updateCompanyPolicy(deps, { companyId: me.companyId, userId: me.userId, sessionHash: me.sessionHash }, request.body, requestMeta(request));
         return { policy, limits: POLICY_VIEW_LIMITS, currentIp: requestMeta(request).ip };
       },
     );

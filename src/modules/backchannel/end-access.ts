@@ -1,7 +1,7 @@
 // The one place module access ends. Every way a user's access ends (Log Out, sign out
 // everywhere, one session ended from My Settings, deactivation, deletion, password
 // change or reset, 2FA reset, company suspension, an allowlist that now excludes the
-// session's address, a module revoked for or switched off by the company, a user no longer in a group that
+// session's address, a key requirement that now covers a session no key signed, a module revoked for or switched off by the company, a user no longer in a group that
 // may use a module) calls this in
 // the same transaction as the change: the grants made in the ended sessions go, with
 // every code, access token and refresh token made from them, and each module with a

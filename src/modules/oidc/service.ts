@@ -1,6 +1,7 @@
 // The running provider. Signing keys live in the database; a node notices a rotation
-// (`gatehouse keys rotate` on any node) within a minute and rebuilds its provider with
-// the new key set. All provider state is in the database, so nothing is lost.
+// (`gatehouse keys rotate` on any node) within a minute (KEY_CHECK_MS), and a rotated-in
+// key reaching its activation time, and rebuilds its provider with the new key set. All
+// provider state is in the database, so nothing is lost.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { default as Provider, KoaContextWithOIDC } from 'oidc-provider';
 import { recordAudit, type AuditEvent } from '../../audit/index.ts';
@@ -15,7 +16,7 @@ import { rememberedModules } from './remembered-modules.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '../../storage/index.ts';
-import { ensureSigningKeys, loadSigningKeys } from '../signing-keys.ts';
+import { ensureSigningKeys, JWKS_MAX_AGE_S, KEY_CHECK_MS, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
 import { cookieInHeader, cookieNames, tokenShaped } from '../../http/cookies.ts';
 import { UNCHOSEN_CACHE } from '../../http/security-headers.ts';
@@ -24,11 +25,11 @@ import { carriedInteractions } from './carried-interaction.ts';
 import { capAnonymousLogoutPages, capAnonymousPushedRequests, capStoredInteractions } from './anonymous-caps.ts';
 import type { CarriedInBrowser } from './adapter.ts';
 
-const KEY_CHECK_MS = 60_000;
 // Discovery and the key set are public and change rarely, so clients and caches may keep
 // them; the key set only briefly, so a rotation or a retired key reaches every verifier
-// soon after each node has noticed it (KEY_CHECK_MS).
-const PUBLIC_MAX_AGE_S: Record<string, number> = { discovery: 300, jwks: 60 };
+// soon after each node has noticed it (KEY_CHECK_MS). A rotated-in key signs only once
+// both have passed (KEY_ACTIVATION_DELAY_MS in signing-keys.ts).
+const PUBLIC_MAX_AGE_S: Record<string, number> = { discovery: 300, jwks: JWKS_MAX_AGE_S };
 
 /** Confirmed logout on the provider's page: this browser session and what it led to end. */
 async function logOutSession(db: CoreDeps['db'], token: string, now: number) {
@@ -42,7 +43,7 @@ export interface OidcService {
   provider(): Provider;
   /** Node request handler for everything under /oidc (the prefix already stripped). */
   handle(req: IncomingMessage, res: ServerResponse): void;
-  /** Re-reads the signing keys now (after a rotation in this process). */
+  /** Re-reads the signing keys now (the periodic key check; after a rotation in this process). */
   reloadKeys(): Promise<void>;
   /** Delivers back-channel logout notices (started by createGatehouse). */
   backchannel: BackchannelWorker;

@@ -78,8 +78,8 @@ function usePolicyForm(answer: PolicyAnswer) {
   const api = useApiForm({
     initialValues: formOf(answer.policy),
     check: (values) => check(values, answer.limits),
-    // The self-lockout guard names the allowlist; keep it under that field.
-    codeToField: { 'policy.locks_out_self': 'ipAllowlist' },
+    // The self-lockout guards name the allowlist, or the key requirement; keep each under its field.
+    codeToField: { 'policy.locks_out_self': 'ipAllowlist', 'policy.key_sign_in_required': 'phishingResistant' },
     // "The idle timeout can be at most the session limit." is about both numbers.
     linked: { sessionAbsoluteMinutes: ['sessionIdleMinutes'] },
   });
