@@ -84,10 +84,11 @@ export async function takeFlowChallenge(db: Queryable, flow: FlowName, purpose: 
       return { counted: marked, taken: marked ? await taking(tx).executeTakeFirst() : undefined };
     }));
   }
-  if (taken && taken.expires_at > now) return { challenge: taken, twin: false };
+  if (taken && taken.expires_at > now) return { challenge: taken, twin: false, gone: false };
   if (counted) await answeredInFlight(db, flow);
-  // An expired challenge was this request's own to refuse; none at all may be a twin's doing.
-  return { challenge: undefined, twin: !taken && counted && (await twinInFlight(db, flow)) };
+  // An expired challenge was this request's own to refuse; none at all may be a twin's
+  // doing. Not counted: the flow itself is gone (another login of the user ended it).
+  return { challenge: undefined, twin: !taken && counted && (await twinInFlight(db, flow)), gone: !counted };
 }
 
 /**

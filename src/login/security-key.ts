@@ -144,6 +144,8 @@ async function flowChallenge(deps: CoreDeps, found: CookieFlow, purpose: 'second
   const taken = await takeFlowChallenge(deps.db, found.flow, purpose, deps.clock());
   if (taken.challenge) return taken.challenge;
   if (taken.twin) throw twinAnswer();
+  // A flow ended meanwhile (another login enrolled first) is over, as every step says.
+  if (taken.gone) throw new GatehouseError('login.flow_expired');
   return refuseKey(deps, found, meta, 'no_challenge');
 }
 
