@@ -10,6 +10,7 @@ let server: TestServer;
 let root: Person;
 let ticketing: Awaited<ReturnType<typeof grantedModule>>;
 let billing: Awaited<ReturnType<typeof grantedModule>>;
+let fieldApp: Awaited<ReturnType<typeof grantedModule>>;
 
 before(async () => {
   server = await startTestServer({ realClock: true });
@@ -17,6 +18,7 @@ before(async () => {
   root = await companyWithRootMaster(server, operator.agent);
   ticketing = await grantedModule(server, operator.agent, root.companyId, { name: 'Ticketing' });
   billing = await grantedModule(server, operator.agent, root.companyId, { name: 'Billing' });
+  fieldApp = await grantedModule(server, operator.agent, root.companyId, { name: 'Field App', clientType: 'public' });
 });
 after(() => server.close());
 
@@ -32,6 +34,19 @@ test('introspection describes a live access token', async () => {
 
   const unknown = await client.tokenIntrospection(ticketing.config, 'not-a-token-we-issued');
   assert.equal(unknown.active, false);
+});
+
+test('a public module, which has no secret to authenticate with, learns nothing from introspection, not even of its own tokens', async () => {
+  const { tokens, claims } = await signInToModule(fieldApp.config, root.agent);
+  // Its client id is public: anyone holding one of its tokens could ask with it.
+  for (const token of [tokens.access_token, tokens.refresh_token as string]) {
+    assert.deepEqual(await client.tokenIntrospection(fieldApp.config, token), { active: false });
+  }
+  // The token itself still works where it is meant to be used.
+  assert.equal((await client.fetchUserInfo(fieldApp.config, tokens.access_token, claims.sub)).sub, claims.sub);
+  // And revoking its own tokens (a logout) is still allowed (RFC 7009 §5).
+  await client.tokenRevocation(fieldApp.config, tokens.refresh_token as string, { token_type_hint: 'refresh_token' });
+  await assert.rejects(client.refreshTokenGrant(fieldApp.config, tokens.refresh_token as string), (error: any) => error.error === 'invalid_grant');
 });
 
 test('a revoked access token is inactive and opens no userinfo', async () => {

@@ -216,7 +216,13 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       // A client-credentials token is active only while the secret it was obtained with is
       // still its client's, as the api-client guard holds it: rotation ends it in the store,
       // and one stored late by a token request that raced the rotation is no exception.
-      introspection: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId && credentialStillHeld(client, token) },
+      // A public module proves nothing at introspection (its client id is public), so anyone
+      // holding one of its tokens could ask about it: it is answered `active: false`, as
+      // Keycloak refuses public clients there. It has its tokens; userinfo is for it.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => client.clientAuthMethod !== 'none' && token.clientId === client.clientId && credentialStillHeld(client, token),
+      },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       // Module tokens are for Gatehouse itself (userinfo, introspection); it serves no other
