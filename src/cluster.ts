@@ -8,7 +8,8 @@
 // (src/storage/sqlite.ts), so single-use and lockout updates stay atomic across workers.
 // Metrics: the primary answers the metrics port with every worker's numbers summed.
 import cluster from 'node:cluster';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { scrapeListener } from './http/scrape-listener.ts';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics/index.ts';
 import { openStorage } from './storage/index.ts';
@@ -35,7 +36,7 @@ export async function runPrimary(config: Config, log: (line: string) => void): P
     setTimeout(fork, RESTART_DELAY_MS).unref();
   });
   for (let i = 0; i < config.workers; i++) fork();
-  const scrapes = config.metrics.port === undefined ? undefined : await aggregatedMetrics(config.metrics.port, config.metrics.host);
+  const scrapes = config.metrics.port === undefined ? undefined : await aggregatedMetrics(config);
   const stop = (signal: string) => {
     stopping = true;
     log(`${signal}: stopping ${Object.keys(cluster.workers ?? {}).length} workers`);
@@ -55,19 +56,10 @@ export async function reportMetricsToPrimary(metrics: Metrics) {
   AggregatorRegistry.setRegistries([metrics.registry]);
 }
 
-async function aggregatedMetrics(port: number, host: string): Promise<Server> {
+async function aggregatedMetrics(config: Config): Promise<Server> {
   const { AggregatorRegistry } = await import('prom-client');
   const aggregator = new AggregatorRegistry();
-  const server = createServer((request, response) => {
-    if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
-      return;
-    }
-    aggregator.clusterMetrics().then(
-      (body) => response.writeHead(200, { 'content-type': aggregator.contentType, 'cache-control': 'no-store' }).end(body),
-      () => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
-    );
-  });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  const server = scrapeListener(async () => ({ type: aggregator.contentType, body: await aggregator.clusterMetrics() }), config);
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.metrics.port, config.metrics.host, resolve));
   return server;
 }

@@ -21,6 +21,7 @@ const registry = {
       'The access token is not valid: it has expired, or its API client was deleted, has expired, has a new secret, belongs to a suspended company or has a secret whose holder is no longer a Master. Request a new token.',
   },
   'metrics.token_required': { status: 401, message: 'Send the metrics token: Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>.' },
+  'metrics.unavailable': { status: 503, message: 'The metrics could not be collected just now. The next scrape may succeed.' },
   'api.insufficient_scope': { status: 403, message: 'This API client does not have the scope this request needs.' },
   'api.rate_limited': { status: 429, message: 'Too many requests from this API client. Wait for the seconds in Retry-After, then try again.' },
   // CSV downloads in flight (src/http/csv-download-slots.ts): the requester's own, or the node's in all.

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { createPasswordHasher, createSecretBox, deriveKey } from './crypto/index.ts';
 import { buildHttpApp } from './http/app.ts';
+import { scrapeListener } from './http/scrape-listener.ts';
 import { createOidcService, type OidcService } from './modules/index.ts';
 import { createMailboxTransport, createMailWorker, createSmtpTransport, type MailWorker } from './mail/index.ts';
 import { resolveSecretKey } from './secret-key.ts';
@@ -13,7 +14,7 @@ import type { CoreDeps } from './shared/deps.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { PACKAGE_ROOT } from './shared/package-root.ts';
 import { isDatabaseUnavailable, openStorage, type Storage } from './storage/index.ts';
-import { metricsListener, openMetrics, type Metrics } from './metrics/index.ts';
+import { exposition, openMetrics, type Metrics } from './metrics/index.ts';
 import { releaseMemoryWhenQuiet, type MemoryRelease } from './memory-release.ts';
 import { ANSWER_FLOOR_MS } from './shared/answer-floor.ts';
 import type { Server } from 'node:http';
@@ -151,7 +152,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       const address = await http.listen({ port: config.port, host: config.host });
       const { port, host } = config.metrics;
       if (port !== undefined && options.metricsListener !== false) {
-        const listener = metricsListener(metrics);
+        const listener = scrapeListener(() => exposition(metrics), { requestTimeoutMs: config.requestTimeoutMs });
         await new Promise<void>((resolve, reject) => listener.once('error', reject).listen(port, host, resolve));
         scrapes = listener;
       }

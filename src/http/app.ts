@@ -35,23 +35,9 @@ import { contractCompilers, installApiContract } from './api-contract.ts';
 import { decorateActors } from './audiences.ts';
 import { metricsRoute, timeRequests, type Metrics } from '../metrics/index.ts';
 import { durableAnswers } from './durable-answers.ts';
+import { slowClientLimits } from './slow-clients.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
-
-/**
- * A request's headers and body must arrive within `requestTimeoutMs` (answered 408 and the
- * connection closed): a client trickling its headers or body a byte at a time (slowloris)
- * cannot hold a connection, and the node's sockets, for as long as it likes. Fastify's own
- * default is no limit. Node checks the connections now and then; checking at a quarter of
- * the limit (at most every 5 s) keeps a held connection within 1.25 times the limit.
- */
-function slowClientLimits(requestTimeoutMs: number) {
-  return {
-    requestTimeout: requestTimeoutMs,
-    headersTimeout: Math.min(60_000, requestTimeoutMs),
-    connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(requestTimeoutMs / 4))),
-  };
-}
 
 export async function buildHttpApp(
   deps: CoreDeps,

@@ -117,7 +117,10 @@ export function parserErrorHandler(headers: SecurityHeaders) {
       `content-length: ${Buffer.byteLength(body)}`,
       'connection: close',
     ];
-    if (socket.writable) socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
+    // Not into an answer already on its way (a pipelined request broke behind a download):
+    // its headers are sent, so these bytes would land inside its body. As Node's own does.
+    const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !answering?.headersSent) socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
     socket.destroy(error);
   };
 }

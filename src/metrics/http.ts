@@ -1,7 +1,6 @@
 // The HTTP side of metrics: one hook that times every request (provider requests too,
 // which Fastify hands to Koa and never finishes itself, so the timing hangs on the raw
 // response's 'finish'), and GET /metrics where the configuration allows it.
-import { createServer, type Server } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { constantTimeEqual } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
@@ -36,7 +35,8 @@ export function timeRequests(app: FastifyInstance, metrics: Metrics) {
   });
 }
 
-async function exposition({ registry }: Metrics) {
+/** The node's numbers in Prometheus' text format, for GET /metrics on either port. */
+export async function exposition({ registry }: Metrics) {
   if (!registry) throw new Error('this node keeps no metrics');
   return { type: registry.contentType, body: await registry.metrics() };
 }
@@ -54,20 +54,5 @@ export function metricsRoute(app: FastifyInstance, metrics: Metrics, token: stri
     }
     const { type, body } = await exposition(metrics);
     return reply.header('cache-control', 'no-store').type(type).send(body);
-  });
-}
-
-/** A listener of its own for scrapes (GATEHOUSE_METRICS_PORT): /metrics and nothing else. */
-export function metricsListener(metrics: Metrics): Server {
-  return createServer((request, response) => {
-    const path = (request.url ?? '').split('?')[0];
-    if (request.method !== 'GET' || path !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
-      return;
-    }
-    exposition(metrics).then(
-      ({ type, body }) => response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body),
-      () => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
-    );
   });
 }

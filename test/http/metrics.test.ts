@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { signedInOperator, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { storedTestModule } from '../helpers/oidc.ts';
+import { rawSocketExchange, UNPARSABLE_REQUESTS } from '../helpers/raw-socket.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const TOKEN = 'metrics-token-0123456789abcdefghijklmnop';
@@ -117,11 +118,47 @@ for (const engine of await enginesUnderTest()) {
 
     test('the metrics listener answers nothing but GET /metrics', async () => {
       const url = new URL(server.gatehouse.metricsUrl() as string);
-      assert.equal((await fetch(new URL('/api/login/identify', url))).status, 404);
-      assert.equal((await fetch(url, { method: 'POST' })).status, 404);
+      for (const refused of [await fetch(new URL('/api/login/identify', url)), await fetch(url, { method: 'POST' })]) {
+        assert.equal(refused.status, 404);
+        assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'request.not_found');
+        assert.equal(refused.headers.get('x-content-type-options'), 'nosniff');
+      }
+      assert.equal((await fetch(url)).headers.get('x-content-type-options'), 'nosniff', 'the scrape itself too');
+    });
+
+    // The metrics port is on a network too (loopback by default, a private one in
+    // production): what a client may do to it is what it may do to the public port.
+    test("the metrics listener answers what Node's parser refuses as the public port does", async () => {
+      const port = Number(new URL(server.gatehouse.metricsUrl() as string).port);
+      for (const [name, bytes, status, code] of UNPARSABLE_REQUESTS) {
+        const { statusLine, headers, body } = await rawSocketExchange(port, bytes);
+        assert.match(statusLine, new RegExp(`^HTTP/1.1 ${status} `), name);
+        assert.match(headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, name);
+        assert.equal(headers.get('x-content-type-options'), 'nosniff', name);
+        assert.equal(JSON.parse(body).error.code, code, name);
+      }
     });
   });
 }
+
+describe('the metrics listener and a slow client', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ env: { GATEHOUSE_METRICS_PORT: '0', GATEHOUSE_REQUEST_TIMEOUT_SECONDS: '1' } });
+  });
+  after(() => server.close());
+
+  // A client trickling its headers a byte at a time holds the connection only as long as
+  // GATEHOUSE_REQUEST_TIMEOUT_SECONDS allows, as on the public port (Node's own default is
+  // a minute for the headers). The trickle is longer than the limit; the server ends it.
+  test('a request trickled a byte at a time is cut off at the request timeout', async () => {
+    const port = Number(new URL(server.gatehouse.metricsUrl() as string).port);
+    const slow = `GET /metrics HTTP/1.1\r\nHost: localhost\r\n${'X-Slow: y\r\n'.repeat(100)}\r\n`;
+    const { statusLine, body } = await rawSocketExchange(port, slow, { everyMs: 50 });
+    assert.match(statusLine, /^HTTP\/1.1 408 /);
+    assert.equal(JSON.parse(body).error.code, 'request.timeout');
+  });
+});
 
 describe('metrics without a listener or a token', () => {
   let server: TestServer;

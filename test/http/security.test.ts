@@ -2,12 +2,12 @@
 // cap, and hostile input in every field of every endpoint answered 4xx, never 500.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Agent, Answer } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { ACME_REQUEST, approvedCompany, signedInOperator, tokenFromLink } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { rawSocketExchange, UNPARSABLE_REQUESTS } from '../helpers/raw-socket.ts';
 import { rawRequest, type RawAnswer } from '../helpers/spellings.ts';
 
 function assertErrorShape(answer: Answer, context: string) {
@@ -68,24 +68,8 @@ describe('headers, CSRF, media type and size', () => {
   // over the size limit): the same error shape and the same headers as every other answer.
   test("answers Node's HTTP parser makes carry the security headers and the error shape", async () => {
     const { port } = new URL(server.baseUrl);
-    /** Sends raw bytes; the answer is whatever comes before the server closes the connection. */
-    const rawBytes = (bytes: string) =>
-      new Promise<string>((resolve, reject) => {
-        let text = '';
-        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(bytes));
-        socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        socket.on('close', () => resolve(text));
-        socket.on('error', reject);
-      });
-    const cases = [
-      ['a malformed header name', 'GET / HTTP/1.1\r\nHost: localhost\r\nBad Header: y\r\n\r\n', 400, 'request.unreadable'],
-      ['a control character in the path', 'GET /\x01 HTTP/1.1\r\nHost: localhost\r\n\r\n', 400, 'request.unreadable'],
-      ['headers over the size limit', `GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'request.headers_too_large'],
-    ] as const;
-    for (const [name, bytes, status, code] of cases) {
-      const [head = '', body = ''] = (await rawBytes(bytes)).split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+    for (const [name, bytes, status, code] of UNPARSABLE_REQUESTS) {
+      const { statusLine, headers, body } = await rawSocketExchange(Number(port), bytes);
       assert.match(statusLine, new RegExp(`^HTTP/1.1 ${status} `), name);
       assert.match(headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, name);
       assert.equal(headers.get('x-content-type-options'), 'nosniff', name);
