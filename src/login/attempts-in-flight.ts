@@ -11,15 +11,20 @@
 // about the code. At the code step a request is counted in flight by the write that takes
 // its slot (lockout.ts reserveAttempt), so "in flight" means "holds a slot": a copy that
 // found no slot while its twin held one is told so; without such a twin (a locked account)
-// the refusal is counted as before. A request that dies between its write and its answer
-// (a crashed process) leaves its count behind; its flow then answers such refusals with
-// "try again" until it expires (FLOW_TTL_MS), which lets nothing more be checked.
+// the refusal is counted as before.
+//
+// A request that dies between its write and its answer (a killed process) leaves its count
+// behind. So a count means "in flight" only while it is recent: it records when it started
+// from none (`in_flight_since`), and once that is IN_FLIGHT_STALE_MS ago (flows.ts: longer
+// than any counted request takes) it is read as none and the next counting write starts it
+// over at 1. A dead request's flow answers its refused copies "try again" (which lets
+// nothing more be checked) for at most that long, then as if it had never been counted.
 import { sql, type QueryCreator } from 'kysely';
 import { GatehouseError } from '../errors.ts';
 import type { Database, Queryable } from '../storage/index.ts';
 import type { WebauthnChallengesTable } from '../storage/schema.ts';
 import { onPostgres } from './lockout.ts';
-import { countingInFlight, type FlowRow } from './flows.ts';
+import { countingInFlight, liveInFlight, type FlowRow } from './flows.ts';
 
 type FlowName = Pick<FlowRow, 'id_hash'>;
 
@@ -34,10 +39,10 @@ const uncounting = (db: Queryable, flow: FlowName) =>
     .set({ attempts_in_flight: sql<number>`case when attempts_in_flight > 0 then attempts_in_flight - 1 else 0 end` })
     .where('id_hash', '=', flow.id_hash);
 
-/** Whether another request of this flow is in flight now (this one is not counted). */
-export async function twinInFlight(db: Queryable, flow: FlowName): Promise<boolean> {
-  const row = await db.selectFrom('login_flows').select('attempts_in_flight').where('id_hash', '=', flow.id_hash).executeTakeFirst();
-  return Number(row?.attempts_in_flight ?? 0) > 0;
+/** Whether another request of this flow is in flight now (this one is not counted); a stale count is none. */
+export async function twinInFlight(db: Queryable, flow: FlowName, now: number): Promise<boolean> {
+  const row = await db.selectFrom('login_flows').select(liveInFlight(now).as('in_flight')).where('id_hash', '=', flow.id_hash).executeTakeFirst();
+  return Number(row?.in_flight ?? 0) > 0;
 }
 
 /** The refusal of a copy whose twin is in flight: no guess, so it counts against nothing. */
@@ -65,7 +70,7 @@ export async function takeFlowChallenge(db: Queryable, flow: FlowName, purpose: 
   let taken: { challenge: string; company_id: string | null; user_id: string | null; expires_at: number } | undefined;
   if (onPostgres(db)) {
     const rows = await db
-      .with('counted', (qc) => countingInFlight(qc, flow).returning('id_hash'))
+      .with('counted', (qc) => countingInFlight(qc, flow, now).returning('id_hash'))
       .with('taken', (qc) => taking(qc).where(sql<boolean>`exists (select 1 from counted)`))
       .selectNoFrom([
         sql<string>`(select count(*) from counted)`.as('counted'),
@@ -80,7 +85,7 @@ export async function takeFlowChallenge(db: Queryable, flow: FlowName, purpose: 
     taken = row?.challenge ? { challenge: row.challenge, company_id: row.company_id, user_id: row.user_id, expires_at: Number(row.expires_at) } : undefined;
   } else {
     ({ counted, taken } = await db.transaction().execute(async (tx) => {
-      const marked = Number((await countingInFlight(tx, flow).executeTakeFirst()).numUpdatedRows) === 1;
+      const marked = Number((await countingInFlight(tx, flow, now).executeTakeFirst()).numUpdatedRows) === 1;
       return { counted: marked, taken: marked ? await taking(tx).executeTakeFirst() : undefined };
     }));
   }
@@ -88,7 +93,7 @@ export async function takeFlowChallenge(db: Queryable, flow: FlowName, purpose: 
   if (counted) await answeredInFlight(db, flow);
   // An expired challenge was this request's own to refuse; none at all may be a twin's
   // doing. Not counted: the flow itself is gone (another login of the user ended it).
-  return { challenge: undefined, twin: !taken && counted && (await twinInFlight(db, flow)), gone: !counted };
+  return { challenge: undefined, twin: !taken && counted && (await twinInFlight(db, flow, now)), gone: !counted };
 }
 
 /**

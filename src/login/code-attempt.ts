@@ -115,7 +115,7 @@ export async function acceptCode<T>(deps: CoreDeps, who: Who, code: OneTimeCode,
   const { flow } = options;
   const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule, flow);
   if (slot === null) {
-    const twin = flow !== undefined && (await twinInFlight(deps.db, flow));
+    const twin = flow !== undefined && (await twinInFlight(deps.db, flow, deps.clock()));
     const refused = await refuseWithoutSlot(deps, who, rule, code);
     return twin && refused.kind === 'locked' ? { kind: 'twin_in_flight' } : refused;
   }

@@ -11,7 +11,7 @@ import type { LoginFlowsTable } from '../storage/schema.ts';
 
 export const FLOW_TTL_MS = 10 * 60_000;
 /** A flow as a step reads it; its requests in flight are only ever read fresh (attempts-in-flight.ts). */
-export type FlowRow = Omit<Selectable<LoginFlowsTable>, 'attempts_in_flight'>;
+export type FlowRow = Omit<Selectable<LoginFlowsTable>, 'attempts_in_flight' | 'in_flight_since'>;
 export type FlowStep = LoginFlowsTable['step'];
 
 export async function createFlow(
@@ -98,9 +98,40 @@ export async function deleteStoredFlow(db: Queryable, flow: Pick<FlowRow, 'id_ha
   await db.deleteFrom('login_flows').where('id_hash', '=', idHash).execute();
 }
 
-/** The flow counts one more request in flight (attempts-in-flight.ts), as a part of another statement. */
-export function countingInFlight(db: QueryCreator<Database>, flow: Pick<FlowRow, 'id_hash'>) {
-  return db.updateTable('login_flows').set({ attempts_in_flight: sql<number>`attempts_in_flight + 1` }).where('id_hash', '=', flow.id_hash);
+/**
+ * How long a flow's count of requests in flight (attempts-in-flight.ts) may go on from
+ * the moment it started from none before it is taken for the leftover of a request that
+ * died (a killed process) and read as none. Longer than any counted request takes: from
+ * its counting write to its answer a request runs a code or signature check and a few
+ * statements, each waiting at most 5 s for a connection (PostgreSQL's pool) or the file
+ * (SQLite's busy timeout) and for row locks only as long as other short transactions hold
+ * them (a deadlock's reruns add under 0.1 s), and no password hash (argon2 runs only
+ * at the password step, which is never counted, and a queued hash gives up after
+ * HASH_WAIT_MS anyway). GATEHOUSE_REQUEST_TIMEOUT_SECONDS bounds a request's arrival,
+ * which comes before its count. A minute is many times that, and a dead request's count
+ * then stands for at most a minute, not for the rest of its flow (FLOW_TTL_MS). A count
+ * kept up longer by copies that overlap without a break is read as none too: their
+ * copies are then counted as guesses, as before the count (never more lenient).
+ */
+export const IN_FLIGHT_STALE_MS = 60_000;
+
+/** The flow's count of requests in flight, none once it is stale (IN_FLIGHT_STALE_MS), in SQL. */
+export const liveInFlight = (now: number) => sql<number>`(case when in_flight_since > ${now - IN_FLIGHT_STALE_MS} then attempts_in_flight else 0 end)`;
+
+/**
+ * The flow counts one more request in flight (attempts-in-flight.ts), as a part of another
+ * statement. A stale count is started over at 1, and a count started from none records
+ * when (`in_flight_since`); one added to keeps its start, so copies retried one after the
+ * other cannot keep a dead request's count alive.
+ */
+export function countingInFlight(db: QueryCreator<Database>, flow: Pick<FlowRow, 'id_hash'>, now: number) {
+  return db
+    .updateTable('login_flows')
+    .set({
+      attempts_in_flight: sql<number>`${liveInFlight(now)} + 1`,
+      in_flight_since: sql<number>`(case when ${liveInFlight(now)} > 0 then in_flight_since else ${now} end)`,
+    })
+    .where('id_hash', '=', flow.id_hash);
 }
 
 /** Counts a wrong code atomically; returns the new count. */

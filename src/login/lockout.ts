@@ -92,7 +92,7 @@ export async function reserveAttempt(
       const [answer] = await db
         .with('reserved', (qc) => reserving(qc, null, 0))
         // The user's row (reserved) before the flow's (LOCK ORDER, below).
-        .with('counted', (qc) => countingInFlight(qc, flow).where(sql<boolean>`exists (select 1 from reserved)`))
+        .with('counted', (qc) => countingInFlight(qc, flow, now).where(sql<boolean>`exists (select 1 from reserved)`))
         .selectFrom('reserved')
         .select('failed_logins')
         .execute();
@@ -100,7 +100,7 @@ export async function reserveAttempt(
     }
     return db.transaction().execute(async (tx) => {
       const row = await reserving(tx, null, 0).executeTakeFirst();
-      if (row) await countingInFlight(tx, flow).execute();
+      if (row) await countingInFlight(tx, flow, now).execute();
       return row?.failed_logins ?? null;
     });
   }
@@ -125,7 +125,7 @@ export async function reserveAttempt(
       cleared = Number((await claimCleared(tx).executeTakeFirst()).numUpdatedRows) === 1;
       reserved = await reserving(tx, cleared ? window : null, cleared ? 1 : 0).executeTakeFirst();
     }
-    if (reserved) await countingInFlight(tx, flow).execute();
+    if (reserved) await countingInFlight(tx, flow, now).execute();
     return { released: cleared, row: reserved };
   });
   // Cleared even when no slot was free: the hold then lapses by itself, uncounted by anyone's excuse.

@@ -28,6 +28,7 @@ import * as sessionProvedAt from './migrations/0023_session_proved_at.ts';
 import * as auditCreatedAt from './migrations/0024_audit_created_at.ts';
 import * as signingKeyActivation from './migrations/0025_signing_key_activation.ts';
 import * as loginAttemptsInFlight from './migrations/0026_login_attempts_in_flight.ts';
+import * as loginInFlightSince from './migrations/0027_login_in_flight_since.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -56,6 +57,7 @@ export const migrations: Record<string, Migration> = {
   '0024_audit_created_at': auditCreatedAt,
   '0025_signing_key_activation': signingKeyActivation,
   '0026_login_attempts_in_flight': loginAttemptsInFlight,
+  '0027_login_in_flight_since': loginInFlightSince,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

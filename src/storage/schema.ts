@@ -117,6 +117,8 @@ export interface LoginFlowsTable {
   slot_hold_window: Generated<number | null>;
   /** Its requests holding an attempt slot, or a key's challenge, not answered yet (migration 0026). */
   attempts_in_flight: Generated<number>;
+  /** When that count last started from none; a count older than IN_FLIGHT_STALE_MS counts as none (migration 0027). */
+  in_flight_since: Generated<number>;
 }
 
 export interface SessionsTable {
