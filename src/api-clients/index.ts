@@ -4,6 +4,7 @@ export { API_SCOPES, checkScopes, isApiScope, PLATFORM_ONLY_SCOPES, scopesBeyond
 export {
   CLIENT_ID_PREFIX,
   createApiClient,
+  credentialTag,
   deleteApiClient,
   endCompanyClientTokens,
   endSecretHolds,
@@ -17,7 +18,7 @@ export {
   type ChangedBy,
   type Reach,
 } from './store.ts';
-export { asClient, credentialTag, reachCompany, stillHoldsSecret, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
+export { asClient, reachCompany, stillHoldsSecret, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
 export { apiClientMetadata } from './oidc-client.ts';
 export { createApiClientWithProof, rotateApiClientSecretWithProof } from './proved.ts';
 export { IDEMPOTENCY_WINDOW_MS, runOnce, type StoredAnswer } from './idempotency.ts';

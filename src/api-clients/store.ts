@@ -2,6 +2,7 @@
 // transaction. The secret is shown once and stored only as a keyed hash (the key the
 // provider compares module secrets with), so a database leak yields no usable secret.
 // Reach is the tenant scope: a company's Master reaches only that company's clients.
+import { createHash } from 'node:crypto';
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import { recordAudit } from '../audit/index.ts';
 import { MAX_API_CLIENT_EXPIRY_DAYS as MAX_EXPIRY_DAYS } from '../contract/api-clients.ts';
@@ -76,6 +77,26 @@ export function viewOf(row: ApiClientRow & { holder_may_hold?: number | string |
 const newSecret = () => `${SECRET_PREFIX}${randomToken()}`;
 const secretKeyOf = (deps: CoreDeps) => deps.deriveKey('client-secrets');
 
+/**
+ * Which secret a token was obtained with: derived from the stored hash the provider
+ * checked the secret against, and kept in the token. After a rotation the tag changes,
+ * so tokens obtained with the old secret stop working at once. (Migration 0028 holds a
+ * frozen copy of this derivation for the rows it backfilled: change both, or neither.)
+ */
+export function credentialTag(secretHash: string): string {
+  return createHash('sha256').update(`gatehouse:api-credential:${secretHash}`).digest('base64url').slice(0, 22);
+}
+
+/**
+ * A secret's stored columns: its keyed hash and the tag its tokens will carry, always
+ * written together, so the guard can compare the tag in SQL (useApiClient) and a
+ * rotation changes both in one statement.
+ */
+function secretColumns(deps: CoreDeps, clientSecret: string) {
+  const secretHash = keyedHash(secretKeyOf(deps), clientSecret);
+  return { secret_hash: secretHash, credential_tag: credentialTag(secretHash) };
+}
+
 function checkName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length < 1 || trimmed.length > 100 || /\p{Cc}/u.test(trimmed)) {
@@ -134,7 +155,7 @@ export async function createApiClientIn(tx: Queryable, deps: CoreDeps, input: Ap
         company_id: input.companyId,
         name,
         scopes: JSON.stringify(scopes),
-        secret_hash: keyedHash(secretKeyOf(deps), clientSecret),
+        ...secretColumns(deps, clientSecret),
         expires_at: expiresAt,
         created_by: by.actorId,
         secret_holder: by.actorId,
@@ -205,7 +226,7 @@ export async function rotateApiClientSecretIn(tx: Queryable, deps: CoreDeps, rea
     const updated = await tx
       .updateTable('api_clients')
       // The rotator takes the secret over, and with it a hold that had ended (endSecretHolds).
-      .set({ secret_hash: keyedHash(secretKeyOf(deps), clientSecret), secret_holder: by.actorId, hold_ended_at: null })
+      .set({ ...secretColumns(deps, clientSecret), secret_holder: by.actorId, hold_ended_at: null })
       .where('id', '=', found.id)
       .where('deleted_at', 'is', null)
       .returningAll()

@@ -1,11 +1,10 @@
 // An API client at work: each request with one of its tokens checks that the client is
-// still live with the secret the token was obtained with, then counts the request in the
-// client's rate-limit window and notes when it was last used, in one conditional UPDATE
-// on that secret, so nodes behind a load balancer share one count, a deleted or expired
-// client is refused from its very next request, and a token of a secret rotated away
-// spends nothing of the client's budget. Each change the request then makes checks the
-// client again, in the change's own transaction (asClient).
-import { createHash } from 'node:crypto';
+// still live with the secret the token was obtained with, counts the request in the
+// client's rate-limit window and notes when it was last used, all in one conditional
+// UPDATE on that secret's tag (one round trip), so nodes behind a load balancer share one
+// count, a deleted or expired client is refused from its very next request, and a token
+// of a secret rotated away spends nothing of the client's budget. Each change the request
+// then makes checks the client again, in the change's own transaction (asClient).
 import { sql } from 'kysely';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { Queryable } from '../storage/index.ts';
@@ -39,26 +38,23 @@ export interface ApiClientUse {
   windowEndsAt: number;
 }
 
-/**
- * Which secret a token was obtained with: derived from the stored hash the provider
- * checked the secret against, and kept in the token. After a rotation the tag changes,
- * so tokens obtained with the old secret stop working at once.
- */
-export function credentialTag(secretHash: string): string {
-  return createHash('sha256').update(`gatehouse:api-credential:${secretHash}`).digest('base64url').slice(0, 22);
-}
-
 export async function useApiClient(
   db: Queryable,
   token: { clientId: string; credentialTag: string | undefined; scopes: readonly string[] },
   now: number,
   policy: RatePolicy,
 ): Promise<ApiClientUse | undefined> {
-  // The credential first: a token of a secret rotated away is refused before it counts
-  // (it would spend the budget of whoever holds the new secret) or marks the client used.
-  const held = await db.selectFrom('api_clients').select(['id', 'secret_hash']).where('client_id', '=', token.clientId).where(liveApiClient(now)).executeTakeFirst();
-  if (!held || token.credentialTag === undefined || token.credentialTag !== credentialTag(held.secret_hash)) return undefined;
+  // No tag, no client: '' is what a row written without one holds (migration 0028).
+  if (!token.credentialTag) return undefined;
   const windowOver = sql<boolean>`api_clients.window_start <= ${now - policy.windowMs}`;
+  // One statement: a token of a secret rotated away, or of a client no longer live, matches
+  // no row, so it is refused before it counts (it would spend the budget of whoever holds
+  // the new secret) or marks the client used; a rotation committing meanwhile is seen too,
+  // the tag changing with the hash in the rotation's one UPDATE. Plain SQL equality, not a
+  // constant-time compare, is safe here: the tag is no secret (a digest of the stored keyed
+  // hash, from which neither that hash nor the secret can be worked back, and knowing it
+  // gets no token: the token endpoint checks the secret itself), and the value compared is
+  // the one the provider stored with the token, not anything a caller sends.
   const row = await db
     .updateTable('api_clients')
     .set({
@@ -66,9 +62,8 @@ export async function useApiClient(
       window_count: sql<number>`case when ${windowOver} then 1 else api_clients.window_count + 1 end`,
       window_start: sql<number>`case when ${windowOver} then ${now} else api_clients.window_start end`,
     })
-    .where('id', '=', held.id)
-    // Counted only while the secret is still the one compared: a rotation committed since is refused here too.
-    .where('secret_hash', '=', held.secret_hash)
+    .where('client_id', '=', token.clientId)
+    .where('credential_tag', '=', token.credentialTag)
     .where(liveApiClient(now))
     .returning(['id', 'client_id', 'name', 'company_id', 'scopes', 'window_start', 'window_count'])
     .executeTakeFirst();
@@ -100,15 +95,17 @@ export async function useApiClient(
  * is still made. Every /api/v1 write reaches this (src/http/api-client-guard.ts, clientDeps).
  */
 export async function asClient<T>(tx: Queryable, actor: { apiClientId: string; credentialTag: string }, now: number, change: () => Promise<T>): Promise<T> {
-  const standing = await tx.selectFrom('api_clients').select('secret_hash').where('id', '=', actor.apiClientId).where(liveApiClient(now)).executeTakeFirst();
-  if (!standing || credentialTag(standing.secret_hash) !== actor.credentialTag) throw new GatehouseError('api.invalid_token');
+  // The secret compared by its tag, stored with it and changed with it by a rotation's one
+  // UPDATE (store.ts, secretColumns): the same test as the hash, without deriving it here.
+  const standing = await tx.selectFrom('api_clients').select('id').where('id', '=', actor.apiClientId).where('credential_tag', '=', actor.credentialTag).where(liveApiClient(now)).executeTakeFirst();
+  if (!standing) throw new GatehouseError('api.invalid_token');
   const result = await change();
   const kept = await tx
     .updateTable('api_clients')
-    .set((eb) => ({ secret_hash: eb.ref('secret_hash') }))
+    .set((eb) => ({ credential_tag: eb.ref('credential_tag') }))
     .where('id', '=', actor.apiClientId)
     .where('deleted_at', 'is', null)
-    .where('secret_hash', '=', standing.secret_hash)
+    .where('credential_tag', '=', actor.credentialTag)
     .returning('id')
     .executeTakeFirst();
   if (!kept) throw new GatehouseError('api.invalid_token');
@@ -127,12 +124,14 @@ export async function asClient<T>(tx: Queryable, actor: { apiClientId: string; c
 export async function stillHoldsSecret(tx: Queryable, actor: { apiClientId: string; credentialTag: string }, now: number): Promise<boolean> {
   const row = await tx
     .updateTable('api_clients')
-    .set((eb) => ({ secret_hash: eb.ref('secret_hash') }))
+    .set((eb) => ({ credential_tag: eb.ref('credential_tag') }))
     .where('id', '=', actor.apiClientId)
     .where(liveApiClient(now))
-    .returning('secret_hash')
+    // The tag compared here, not in the WHERE: the row is locked whenever the client is
+    // live, whatever its secret, as it always was.
+    .returning('credential_tag')
     .executeTakeFirst();
-  return row !== undefined && credentialTag(row.secret_hash) === actor.credentialTag;
+  return row !== undefined && row.credential_tag === actor.credentialTag;
 }
 
 /**

@@ -29,6 +29,7 @@ import * as auditCreatedAt from './migrations/0024_audit_created_at.ts';
 import * as signingKeyActivation from './migrations/0025_signing_key_activation.ts';
 import * as loginAttemptsInFlight from './migrations/0026_login_attempts_in_flight.ts';
 import * as loginInFlightSince from './migrations/0027_login_in_flight_since.ts';
+import * as apiClientCredentialTag from './migrations/0028_api_client_credential_tag.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -58,6 +59,7 @@ export const migrations: Record<string, Migration> = {
   '0025_signing_key_activation': signingKeyActivation,
   '0026_login_attempts_in_flight': loginAttemptsInFlight,
   '0027_login_in_flight_since': loginInFlightSince,
+  '0028_api_client_credential_tag': apiClientCredentialTag,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -229,6 +229,12 @@ export interface ApiClientsTable {
   scopes: string;
   /** Keyed SHA-256 of the client secret. */
   secret_hash: string;
+  /**
+   * credentialTag(secret_hash), written with it (migration 0028): the tag its tokens carry,
+   * compared in SQL by the guard's one statement (src/api-clients/usage.ts). '' (the
+   * column's default, which no token's tag equals) on a row written without it.
+   */
+  credential_tag: string;
   expires_at: number | null;
   /** The user who created it, or `cli`. */
   created_by: string;
