@@ -4,7 +4,8 @@
 // the API layer, web/src/api.ts) takes the password and a fresh code, proves the session
 // (POST /api/me/reauth) and sends the change again by itself: the role changes without the
 // Master clicking Change Role a second time. Cancelled (a policy save), the change is not
-// made and the page shows the refusal as its usual error. Over https with a throwaway certificate, as in
+// made and the page shows the refusal as its usual error. Choosing to hold Masters to keys
+// warns first that this session, signed in without a key, cannot save it. Over https with a throwaway certificate, as in
 // invite.test.ts. Screenshots go to test-output/screenshots/step-up-<engine>/.
 //
 // Needs the web app built (npx node scripts/build-web.ts) and Debian's chromium. Chromium
@@ -25,6 +26,7 @@ import { onHttpsGatehouse } from './stage.ts';
 
 const ASKED = "Confirm it's you";
 const WHY = 'This change needs you to confirm it is you.';
+const KEY_FIRST = 'Sign in with a passkey or security key first';
 /** Past the ten minutes a proof lets a session make sensitive changes (FRESH_PROOF_MS). */
 const AGED_MS = 11 * 60_000;
 
@@ -118,4 +120,12 @@ async function stepUp(server: TestServer, company: SignedInCompany, memberId: st
   await page.waitForNoText(WHY);
   await shot('cancelled');
   assert.equal(await lockoutThreshold(server, company.companyId), before, 'nothing saved without the proof');
+
+  // Holding Masters to keys would end this session (made with the app's code), which the
+  // server refuses to save (policy.key_sign_in_required): the form says so before Save.
+  await page.clickText('Masters and the Root Master');
+  await page.waitForText(KEY_FIRST);
+  await shot('key-sign-in-first');
+  await page.clickText("No one: the app's code is enough");
+  await page.waitForNoText(KEY_FIRST);
 }

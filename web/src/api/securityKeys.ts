@@ -3,6 +3,7 @@
 // ceremony is @simplewebauthn/browser's (web/src/webauthn.ts).
 import { get, post, seg, type LoginState } from '../api';
 import { createCredential, getCredential } from '../webauthn';
+import { sendLoginAnswer } from './loginAnswer';
 
 export type { SecurityKey } from '@contract';
 import type { SecurityKey } from '@contract';
@@ -25,14 +26,16 @@ export const securityKeysApi = {
     const response = await createCredential(options);
     return post<LoginState & { recoveryCodes?: string[] }>('/login/key-enrollment', { response });
   },
-  /** At the code step: the user's keys are asked for this login. */
+  /** At the code step: the user's keys are asked for this login (its answer sent again while a twin is checked: loginAnswer.ts). */
   loginWithKey: async () => {
     const options = await post<Parameters<typeof getCredential>[0]>('/login/key/options');
-    return post<LoginState>('/login/key', { response: await getCredential(options) });
+    const response = await getCredential(options);
+    return sendLoginAnswer(() => post<LoginState>('/login/key', { response }));
   },
   /** "Log in with a passkey": the browser offers the passkeys it has for Gatehouse. */
   loginWithPasskey: async (returnTo?: string) => {
     const options = await post<Parameters<typeof getCredential>[0]>('/login/passkey/options', returnTo ? { returnTo } : {});
-    return post<LoginState>('/login/passkey', { response: await getCredential(options) });
+    const response = await getCredential(options);
+    return sendLoginAnswer(() => post<LoginState>('/login/passkey', { response }));
   },
 };

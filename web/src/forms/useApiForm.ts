@@ -1,5 +1,5 @@
 import { schemaResolver, useForm, type FormErrors } from '@mantine/form';
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useRef, useState, type FormEvent } from 'react';
 import type { z } from 'zod';
 import { ApiError, type FieldErrors } from '../api';
 import { useFocusFirstInvalid } from '../hooks/useFocusFirstInvalid';
@@ -45,6 +45,7 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
   const [summary, setSummary] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
   const ref = useRef<HTMLFormElement>(null);
+  const sending = useRef(false);
   // The form calls this before it exists in this scope; a ref bridges the two.
   const setErrorsRef = useRef<(update: (current: FormErrors) => FormErrors) => void>(() => {});
 
@@ -97,18 +98,21 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
     send: (values: Output) => Promise<T>,
     done: (result: T, values: Output) => void,
     handle?: (error: ApiError) => boolean,
-  ) =>
-    form.onSubmit(
+  ) => {
+    const onSubmit = form.onSubmit(
       async (values) => {
         setSummary(null);
         const checked = schema ? schema.parse(values) : (values as unknown as Output);
         let result: T;
+        sending.current = true;
         try {
           result = await send(checked);
         } catch (caught) {
           const error = asApiError(caught);
           if (!handle?.(error)) showError(error);
           return;
+        } finally {
+          sending.current = false;
         }
         done(result, checked);
       },
@@ -117,6 +121,14 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
         setAttempt((n) => n + 1);
       },
     );
+    // One request at a time: the busy button is disabled once React has drawn it, and a
+    // second submit before that (two in one tick) is dropped here, so the same answer is
+    // never sent twice by this form.
+    return (event?: FormEvent<HTMLFormElement>) => {
+      if (!sending.current) return onSubmit(event);
+      event?.preventDefault();
+    };
+  };
 
   return { form, ref, summary, pending: form.submitting, submit, showError, restart };
 }

@@ -1,7 +1,8 @@
 import { Alert, Anchor, Button, Checkbox, Fieldset, Group, NumberInput, Radio, SimpleGrid, Stack, Switch, Text, Textarea } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { FieldErrors, PasswordClass } from '../../api';
+import { Link } from 'react-router';
+import type { FieldErrors, Me, PasswordClass } from '../../api';
 import { adminApi, type Policy, type PolicyAnswer } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
@@ -11,6 +12,7 @@ import { LoadError } from '../../components/LoadError';
 import { isListKey, linesOf, listErrors } from '../../lines';
 import { Notice } from '../../components/Notice';
 import { NoAccess } from '../../components/NoAccess';
+import { useMe } from '../../session';
 
 type NumberField = 'passwordMinLength' | 'lockoutThreshold' | 'lockoutMinutes' | 'sessionAbsoluteMinutes' | 'sessionIdleMinutes';
 
@@ -73,6 +75,20 @@ const hours = (minutes: number | string) => {
   return ` (${Number.isInteger(h) ? h : h.toFixed(1)} h)`;
 };
 
+/** Whether the setting holds a user of this role to passkeys or security keys (src/companies/policy.ts keyRequired). */
+const holdsToKeys = (setting: Policy['phishingResistant'], role: Me['user']['role']) =>
+  setting === 'everyone' || (setting === 'masters' && role !== 'user');
+
+/** A passkey or security key signed this session's login (RFC 8176 amr; src/sessions signedWithKey). */
+const signedWithKey = (me: Me) => me.session.amr.includes('hwk') || me.session.amr.includes('swk');
+
+/**
+ * The server refuses (policy.key_sign_in_required) a change that newly holds the saver to
+ * keys from a session no key signed: it would end that session. Said before Save.
+ */
+const keyFirst = (me: Me, saved: Policy['phishingResistant'], chosen: Policy['phishingResistant']) =>
+  !signedWithKey(me) && holdsToKeys(chosen, me.user.role) && !holdsToKeys(saved, me.user.role);
+
 /** The policy form: the saved policy as typed values, checked against the server's limits. */
 function usePolicyForm(answer: PolicyAnswer) {
   const api = useApiForm({
@@ -91,6 +107,7 @@ function usePolicyForm(answer: PolicyAnswer) {
 
 function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved: PolicyAnswer) => void }) {
   const { limits, currentIp } = answer;
+  const me = useMe();
   const [sentLines, setSentLines] = useState(linesOf(''));
   const { form, ref, summary, pending, submit, reset } = usePolicyForm(answer);
   const values = form.values;
@@ -217,6 +234,7 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
             description="The code from an authenticator app can be phished in real time; a passkey or security key cannot. Users without one are led to add one at their next login; after that, the app's code no longer signs them in. Recovery codes still work."
             value={values.phishingResistant}
             onChange={(value) => form.setFieldValue('phishingResistant', value as Policy['phishingResistant'])}
+            error={errors.phishingResistant}
           >
             <Stack gap="xs" mt={8}>
               <Radio value="off" label="No one: the app's code is enough" />
@@ -224,6 +242,13 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
               <Radio value="everyone" label="Everyone in the company" />
             </Stack>
           </Radio.Group>
+          {keyFirst(me, answer.policy.phishingResistant, values.phishingResistant) && !errors.phishingResistant && (
+            <Alert color="yellow" variant="light" mt="md" title="Sign in with a passkey or security key first">
+              You signed in without one, and this setting would end your session, so it cannot be saved from it. Add a passkey
+              or security key in <Anchor component={Link} to="/settings">My Settings</Anchor>, log out and log in with it, then
+              save this setting.
+            </Alert>
+          )}
         </Fieldset>
 
         <Fieldset legend="2FA Resets">

@@ -1,5 +1,4 @@
 import { Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
-import { RETURN_TO_PATTERN } from '@contract';
 import { Link } from 'react-router';
 import { api } from '../../api';
 import { securityKeysApi } from '../../api/securityKeys';
@@ -11,16 +10,7 @@ import { useApiForm } from '../../forms';
 import { identifySchema } from '../../forms/schemas';
 import { usePageTitle } from '../../hooks/usePageTitle';
 import type { StepProps } from './LoginPage';
-
-/**
- * A module's sign-in ("Log In with Gatehouse") sends people here with
- * ?return=/oidc/auth/<id> (the sign-in's resume); the server checks the path and hands it back when the
- * login is done, so the module's sign-in continues.
- */
-function returnTo(): string | undefined {
-  const value = new URLSearchParams(window.location.search).get('return');
-  return value && RETURN_TO_PATTERN.test(value) ? value : undefined;
-}
+import { returnTo } from './returnTo';
 
 interface IdentifyStepProps extends StepProps {
   initialUsername?: string;

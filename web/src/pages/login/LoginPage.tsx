@@ -12,6 +12,7 @@ import { ForgotPassword } from './ForgotPassword';
 import { IdentifyStep } from './IdentifyStep';
 import { KeyEnrollStep } from './KeyEnrollStep';
 import { PasswordStep } from './PasswordStep';
+import { returnTo } from './returnTo';
 import { SsoStep, SsoTrustedStep } from './SsoStep';
 import { TotpStep } from './TotpStep';
 
@@ -67,7 +68,9 @@ export function LoginPage() {
 
   const finish = useCallback(
     (redirectTo?: string) => {
-      const target = safePath(redirectTo);
+      // Without the server's word (a twin's answer signed in: api/loginAnswer.ts), a
+      // module's sign-in still resumes where this page was sent from (?return=).
+      const target = safePath(redirectTo ?? returnTo());
       // A server-side destination (an OpenID Connect hand-back) needs a full page load.
       if (target && target !== '/') window.location.assign(target);
       else navigate('/', { replace: true });

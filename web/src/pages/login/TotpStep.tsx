@@ -3,6 +3,7 @@ import { totpCode } from '@contract';
 import { useRef, useState } from 'react';
 import { z } from 'zod';
 import { api } from '../../api';
+import { sendLoginAnswer } from '../../api/loginAnswer';
 import { recoveryApi } from '../../api/recovery';
 import { securityKeysApi } from '../../api/securityKeys';
 import { useAction } from '../../hooks/useAction';
@@ -57,13 +58,16 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
     setTimeout(() => inputRef.current?.focus(), 0);
   };
 
+  // A copy of this answer checked meanwhile (a retry, another tab) is waited out: the
+  // form stays busy while the answer is sent again (api/loginAnswer.ts).
   const onSubmit = submit(
-    ({ code }) => (useRecovery ? recoveryApi.loginWithRecoveryCode(code) : api.login.totp(code)),
+    ({ code }) => sendLoginAnswer(() => (useRecovery ? recoveryApi.loginWithRecoveryCode(code) : api.login.totp(code))),
     (next) => onAdvance(next),
     (error) => {
       if (flowExpired(onExpired)(error)) return true;
-      // A refused code is spent or wrong: start the field afresh (before its message is shown).
-      form.setFieldValue('code', '');
+      // A refused code is spent or wrong: start the field afresh (before its message is
+      // shown). One still "being checked" after the retries is neither: it stays.
+      if (error.code !== 'login.attempt_in_progress') form.setFieldValue('code', '');
       return false;
     },
   );
