@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { createPasswordHasher, createSecretBox, deriveKey } from './crypto/index.ts';
+import { retagCredentials } from './api-clients/index.ts';
 import { buildHttpApp } from './http/app.ts';
 import { scrapeListener } from './http/scrape-listener.ts';
 import { createOidcService, type OidcService } from './modules/index.ts';
@@ -122,6 +123,8 @@ async function serverLogger(config: Config): Promise<FastifyServerOptions['logge
 
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
   const { deps, storage, mailWorker, metrics } = await createCore(config, options);
+  // Rows an older node wrote during the upgrade (retagCredentials says why).
+  await retagCredentials(deps.db);
   const https = config.tls
     ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
     : undefined;

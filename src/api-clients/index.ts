@@ -11,6 +11,7 @@ export {
   findLiveApiClient,
   listApiClients,
   MAX_EXPIRY_DAYS,
+  retagCredentials,
   rotateApiClientSecret,
   standingApiClient,
   type ApiClientInput,

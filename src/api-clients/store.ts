@@ -97,6 +97,26 @@ function secretColumns(deps: CoreDeps, clientSecret: string) {
   return { secret_hash: secretHash, credential_tag: credentialTag(secretHash) };
 }
 
+/**
+ * Puts right the tag of every client whose stored tag is not its secret's: rows a node of
+ * the release before migration 0028 wrote (it changes the hash alone) while the upgrade
+ * was under way, between `gatehouse migrate` and its own restart (docs/OPERATIONS.md,
+ * Upgrading). Run as every node starts: the last node restarted runs it after the last
+ * such write. Each fix holds only while the hash is still the one read, so a rotation
+ * made meanwhile is never undone. A deployment has tens of clients: one read at start.
+ */
+export async function retagCredentials(db: Queryable): Promise<number> {
+  const rows = await db.selectFrom('api_clients').select(['id', 'secret_hash', 'credential_tag']).where('deleted_at', 'is', null).execute();
+  let fixed = 0;
+  for (const row of rows) {
+    const tag = credentialTag(row.secret_hash);
+    if (row.credential_tag === tag) continue;
+    const done = await db.updateTable('api_clients').set({ credential_tag: tag }).where('id', '=', row.id).where('secret_hash', '=', row.secret_hash).executeTakeFirst();
+    fixed += Number(done.numUpdatedRows);
+  }
+  return fixed;
+}
+
 function checkName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length < 1 || trimmed.length > 100 || /\p{Cc}/u.test(trimmed)) {
