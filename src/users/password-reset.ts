@@ -43,38 +43,39 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
   // its own, so both cost the same). Taken inside the transaction, after the user's lock,
   // a burst naming a real account queued on that row behind the one doing the work, and
   // the answers' time (the floor is only a minimum) told that the account exists.
-  const named = await namedAccount(deps, input);
+  const { company, user: named } = await namedAccount(deps, input);
   const admitted = await spendRateSlot(deps.db, passwordResetCap(named?.id ?? `unknown:${input.companyName}\u0000${input.username}`), deps.clock());
   if (!admitted) {
-    await auditResetRequest(deps.db, deps.clock(), meta, named?.company_id ?? null, named?.id ?? null, 'throttled');
+    await auditResetRequest(deps.db, deps.clock(), meta, company?.id ?? null, named?.id ?? null, 'throttled');
     return;
   }
   const sent = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
-    const company = await findCompanyByName(tx, input.companyName);
-    // The lookup and the lock run either way, so both branches cost the same.
-    const found = await findUserByUsername(tx, company?.id ?? NO_SUCH_ID, input.username);
-    const user = await lockUser(tx, company?.id ?? NO_SUCH_ID, found?.id ?? NO_SUCH_ID);
-    const open = (await getCompany(tx, company?.id ?? NO_SUCH_ID))?.status === 'active';
-    const eligible = open && user?.status === 'active' && user.password_hash !== null ? user : undefined;
+    // The ids read above, not the names again: a company's name and a user's never change,
+    // so the ids still stand for what the request named, and the slot spent is this user's.
+    // A user deleted since is not found here; one created under the name since was spent
+    // no slot and is not served. What can change is read again, after the lock: the user's
+    // status, and the company's in a statement of its own. Both run either way (NO_SUCH_ID),
+    // so both branches cost the same.
+    const user = await lockUser(tx, company?.id ?? NO_SUCH_ID, named?.id ?? NO_SUCH_ID);
+    const current = await getCompany(tx, company?.id ?? NO_SUCH_ID);
+    const active = current?.status === 'active' && user?.status === 'active' ? user : undefined;
     // Active without a password: created by single sign-on. Told by email where the password
-    // lives (the page answers the same for everyone, so nothing is enumerated).
-    const federated = open && user?.status === 'active' && user.password_hash === null ? user : undefined;
-    const provider = federated ? await activeProvider(tx, federated.company_id) : undefined;
-    // One mail a minute per user, whichever of the two it is (mail/send-caps.ts): the slot
-    // spent above, if it was this user's (a rename in between names another).
-    const asker = eligible ?? federated;
-    const slot = asker !== undefined && asker.id === named?.id;
-    const outcome = federated ? (slot ? 'managed_by_provider' : 'throttled') : !eligible ? (user ? 'not_active' : 'no_match') : slot ? 'sent' : 'throttled';
-    if (federated && company && outcome === 'managed_by_provider') {
-      const mail = passwordManagedEmail({ companyName: company.name, username: federated.username, providerName: provider?.name ?? null });
-      await enqueueMail(tx, deps.secrets, now, { companyId: company.id, to: federated.email, ...mail });
+    // lives (the page answers the same for everyone, so nothing is enumerated). One mail a
+    // minute per user, whichever of the two it is (mail/send-caps.ts): the slot spent above.
+    const federated = active?.password_hash === null ? active : undefined;
+    const eligible = federated ? undefined : active;
+    const outcome = federated ? 'managed_by_provider' : eligible ? 'sent' : user ? 'not_active' : 'no_match';
+    if (current && federated) {
+      const provider = await activeProvider(tx, federated.company_id);
+      const mail = passwordManagedEmail({ companyName: current.name, username: federated.username, providerName: provider?.name ?? null });
+      await enqueueMail(tx, deps.secrets, now, { companyId: current.id, to: federated.email, ...mail });
     }
-    if (eligible && company && outcome === 'sent') {
-      const link = await issueAccountLink(tx, { companyId: company.id, userId: eligible.id, purpose: 'reset_password' }, now, RESET_LINK_TTL_MS);
+    if (current && eligible) {
+      const link = await issueAccountLink(tx, { companyId: current.id, userId: eligible.id, purpose: 'reset_password' }, now, RESET_LINK_TTL_MS);
       const resetUrl = new URL(`/reset-password/${link.token}`, deps.config.publicUrl).toString();
-      const mail = passwordResetEmail({ companyName: company.name, username: eligible.username, resetUrl, expiresAt: new Date(link.expiresAt) });
-      await enqueueMail(tx, deps.secrets, now, { companyId: company.id, to: eligible.email, ...mail });
+      const mail = passwordResetEmail({ companyName: current.name, username: eligible.username, resetUrl, expiresAt: new Date(link.expiresAt) });
+      await enqueueMail(tx, deps.secrets, now, { companyId: current.id, to: eligible.email, ...mail });
     }
     await auditResetRequest(tx, now, meta, company?.id ?? null, user?.id ?? null, outcome);
     return outcome === 'sent' || outcome === 'managed_by_provider';
@@ -82,10 +83,13 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
   if (sent) deps.mailQueued();
 }
 
-/** The user a request names, read without a lock: only whose mail cap to spend. */
+/**
+ * The company and the user a request names, read without a lock: whose mail cap to spend,
+ * and the ids the transaction locks and reads again.
+ */
 async function namedAccount(deps: CoreDeps, input: { username: string; companyName: string }) {
   const company = await findCompanyByName(deps.db, input.companyName);
-  return findUserByUsername(deps.db, company?.id ?? NO_SUCH_ID, input.username);
+  return { company, user: await findUserByUsername(deps.db, company?.id ?? NO_SUCH_ID, input.username) };
 }
 
 function auditResetRequest(db: Queryable, now: number, meta: RequestMeta, companyId: string | null, target: string | null, outcome: string) {
