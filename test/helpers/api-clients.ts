@@ -24,6 +24,12 @@ export async function apiClient(server: TestServer, input: { name?: string; scop
   return createApiClient(server.gatehouse.deps, { name: input.name ?? 'PSA sync', ...input }, { actorId: 'cli', meta: NO_META });
 }
 
+/** A fresh client's bearer token, for tests that only call /api/v1 with it. */
+export async function clientToken(server: TestServer, input: Parameters<typeof apiClient>[1]) {
+  const made = await apiClient(server, input);
+  return tokenFor(server, made.client.clientId, made.clientSecret);
+}
+
 export interface TokenAnswer {
   status: number;
   body: { access_token?: string; scope?: string; token_type?: string; expires_in?: number; error?: string };

@@ -1,7 +1,8 @@
 // Fresh companies on demand for a test file that starts one server and gives each test
 // its own company: numbered names and addresses, made by the operator over HTTP.
 import type { Agent } from './agent.ts';
-import { ACME_REQUEST, approvedCompany, logIn, signUp, signUpLinkIn, STRONG_PASSWORD, tokenFromLink, type signedInOperator } from './journey.ts';
+import { companyWithRootMaster, invitedMember, logInAgain, type SignedInCompany } from './company-admin.ts';
+import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, signUpLinkIn, STRONG_PASSWORD, tokenFromLink } from './journey.ts';
 import type { TestServer } from './server.ts';
 
 type Operator = Awaited<ReturnType<typeof signedInOperator>>;
@@ -43,5 +44,32 @@ export function tenantFactory(server: TestServer, operator: Operator, { namePref
     return { agent, ...who, totpSecret };
   }
 
-  return { operatorAgent, approved, signedUp, member };
+  /** A company whose Root Master is signed in with 2FA enrolled, for tests that administer it. */
+  async function signedIn(): Promise<SignedInCompany> {
+    count += 1;
+    return companyWithRootMaster(server, await operatorAgent(), `${namePrefix} ${count}`, `root${count}@${emailDomain}`);
+  }
+
+  /**
+   * A User of a fresh company signed in (`victim.agent`), and a second session of theirs on
+   * `thief`: someone who knows the password, for tests of what the owner's recovery leaves them.
+   */
+  async function stolenSession() {
+    const company = await signedIn();
+    const username = `victim${count}`;
+    const email = `${username}@${emailDomain}`;
+    const victim = { ...(await invitedMember(server, company, company.root.agent, { username, role: 'user', email })), email };
+    const thief = (await logInAgain(server, company, victim)).agent;
+    return { company, victim, thief };
+  }
+
+  return { operatorAgent, approved, signedUp, member, signedIn, stolenSession };
+}
+
+export type Tenants = ReturnType<typeof tenantFactory>;
+
+/** The operator signed in (their agent), and numbered companies made by them: the usual start of such a file. */
+export async function operatorWithTenants(server: TestServer, options: { namePrefix: string; emailDomain: string }) {
+  const operator = await signedInOperator(server);
+  return { operator: operator.agent, tenants: tenantFactory(server, operator, options) };
 }

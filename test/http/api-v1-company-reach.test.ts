@@ -7,11 +7,11 @@
 // operator's Sign Up link by mail, revoking the one the server printed.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { firstOperatorSetup, getPlatformCompany } from '../../src/companies/index.ts';
-import { apiClient, company, sendApi, tokenFor } from '../helpers/api-clients.ts';
+import { clientToken, company, sendApi } from '../helpers/api-clients.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { tokenFromLink } from '../helpers/journey.ts';
 import { storedTestModule } from '../helpers/oidc.ts';
+import { documentedRoutes, unclaimedPlatform } from '../helpers/platform.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const MISSING = '5f0c2b1e-8d4a-4c3b-9e7f-1a2b3c4d5e6f';
@@ -43,24 +43,11 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1: the path's com
   let companyRoutes: Array<[string, string]>;
   before(async () => {
     server = await startTestServer({ engine });
-    const { deps } = server.gatehouse;
-    // The first operator's link is printed and not yet used: the platform's Root Master has no password.
-    const setup = await firstOperatorSetup(deps);
-    assert.ok(setup);
-    printedLink = setup.url;
-    const platform = await getPlatformCompany(deps.db);
-    assert.ok(platform);
-    platformId = platform.id;
-    const operator = await deps.db.selectFrom('users').select('id').where('company_id', '=', platformId).executeTakeFirstOrThrow();
-    firstOperatorId = operator.id;
+    ({ printedLink, platformId, firstOperatorId } = await unclaimedPlatform(server));
     moduleId = (await storedTestModule(server)).module.id;
     await company(server, 'Alpha Support', 'alma');
-    const made = await apiClient(server, { name: 'MSP platform', scopes: EVERY_SCOPE, companyId: null });
-    token = await tokenFor(server, made.client.clientId, made.clientSecret);
-    const document = (await server.agent().get('/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
-    companyRoutes = Object.entries(document.paths)
-      .filter(([path]) => path.startsWith('/api/v1/') && path.includes('{companyId}'))
-      .flatMap(([path, operations]) => Object.keys(operations).filter((m) => m !== 'head').map((method): [string, string] => [method, path]));
+    token = await clientToken(server, { name: 'MSP platform', scopes: EVERY_SCOPE, companyId: null });
+    companyRoutes = await documentedRoutes(server, (path) => path.startsWith('/api/v1/') && path.includes('{companyId}'));
     assert.ok(companyRoutes.length > 30, 'the routes come from the OpenAPI document');
   });
   after(() => server.close());

@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster, invitedMember, liveLinks, logInAgain, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
+import { liveLinks, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { holdNextPasswordCheck } from '../helpers/held-password-check.ts';
-import { signedInOperator, STRONG_PASSWORD, tokenIn } from '../helpers/journey.ts';
+import { STRONG_PASSWORD, tokenIn } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { operatorWithTenants, type Tenants } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
 
 const NEW_PASSWORD = 'Copper-Lantern-77!';
@@ -53,21 +54,18 @@ const ACCESS_ENDINGS: Record<string, (s: Scene) => Promise<{ status: number }>> 
 for (const engine of await enginesUnderTest()) describe(`pending email changes and recovery (${engine})`, () => {
   let server: TestServer;
   let operator: Agent;
-  let count = 0;
+  let tenants: Tenants;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = (await signedInOperator(server)).agent;
+    ({ operator, tenants } = await operatorWithTenants(server, { namePrefix: 'Mailbox Co', emailDomain: 'mailbox.test' }));
   });
   after(() => server.close());
 
   /** A member, a second session of theirs held by an attacker, and a change to the attacker's address. */
   async function attackedAccount() {
-    count += 1;
-    const company = await companyWithRootMaster(server, operator, `Mailbox Co ${count}`, `root${count}@mailbox.test`);
-    const email = `victim${count}@mailbox.test`;
-    const victim = { ...(await invitedMember(server, company, company.root.agent, { username: `victim${count}`, role: 'user', email })), email };
-    const attacker = (await logInAgain(server, company, victim)).agent;
-    const attackerEmail = `attacker${count}@evil.test`;
+    const { company, victim, thief: attacker } = await tenants.stolenSession();
+    const email = victim.email;
+    const attackerEmail = `attacker-${victim.username}@evil.test`;
     const asked = await attacker.post('/api/me/email', { email: attackerEmail, password: STRONG_PASSWORD });
     assert.equal(asked.status, 200, JSON.stringify(asked.body));
     const confirmMail = await server.mail.waitFor((m) => m.to.includes(attackerEmail));
@@ -98,12 +96,9 @@ for (const engine of await enginesUnderTest()) describe(`pending email changes a
 
   for (const [name, endAccess] of Object.entries(ACCESS_ENDINGS)) {
     test(`a change asked for while ${name} happens (its password still being checked) dies with it`, async () => {
-      count += 1;
-      const company = await companyWithRootMaster(server, operator, `Race Co ${count}`, `root${count}@race.test`);
-      const email = `victim${count}@race.test`;
-      const victim = { ...(await invitedMember(server, company, company.root.agent, { username: `victim${count}`, role: 'user', email })), email };
-      const attacker = (await logInAgain(server, company, victim)).agent;
-      const attackerEmail = `late${count}@evil.test`;
+      const { company, victim, thief: attacker } = await tenants.stolenSession();
+      const email = victim.email;
+      const attackerEmail = `late-${victim.username}@evil.test`;
       const hold = holdNextPasswordCheck(server);
       try {
         const asked = attacker.post('/api/me/email', { email: attackerEmail, password: STRONG_PASSWORD });

@@ -17,26 +17,25 @@
 // the suspension has committed.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Agent, Answer } from '../helpers/agent.ts';
-import { apiClient, sendApi, tokenFor } from '../helpers/api-clients.ts';
-import { companyWithRootMaster, dbOf, inviteMail, liveLinks, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import type { Answer } from '../helpers/agent.ts';
+import { clientToken, sendApi } from '../helpers/api-clients.ts';
+import { dbOf, inviteMail, liveLinks } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { signUpLinkIn, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
 import { holdLocks } from '../helpers/pg-lock-holder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { operatorWithTenants, type Tenants } from '../helpers/tenants.ts';
 import { until } from '../helpers/until.ts';
 import { holdNextTransaction } from '../helpers/held-transaction.ts';
 
 for (const engine of await enginesUnderTest()) describe(`an invitation racing its company's suspension (${engine})`, () => {
   let server: TestServer;
-  let operator: Agent;
   let platform: string;
-  let count = 0;
+  let tenants: Tenants;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = await operatorAgent(server);
-    const operations = await apiClient(server, { name: 'Operations', scopes: ['companies:write', 'users:write'], companyId: null });
-    platform = await tokenFor(server, operations.client.clientId, operations.clientSecret);
+    ({ tenants } = await operatorWithTenants(server, { namePrefix: 'Raced Co', emailDomain: 'raced.test' }));
+    platform = await clientToken(server, { name: 'Operations', scopes: ['companies:write', 'users:write'], companyId: null });
   });
   after(() => server.close());
 
@@ -44,10 +43,6 @@ for (const engine of await enginesUnderTest()) describe(`an invitation racing it
   const suspend = (companyId: string) => sendApi(server, 'POST', `/api/v1/companies/${companyId}/suspend`, platform);
   async function reactivate(companyId: string) {
     assert.equal((await sendApi(server, 'POST', `/api/v1/companies/${companyId}/reactivate`, platform)).status, 200);
-  }
-  async function freshCompany(): Promise<SignedInCompany> {
-    count += 1;
-    return companyWithRootMaster(server, operator, `Raced Co ${count}`, `root${count}@raced.test`);
   }
 
   /**
@@ -74,7 +69,7 @@ for (const engine of await enginesUnderTest()) describe(`an invitation racing it
     assert.deepEqual([answer.status, answer.body.error?.code ?? answer.body.code], [status, code], JSON.stringify(answer.body));
 
   test("a Master's invitation held after its guard while the suspension commits is refused; after reactivation nothing of it works", async () => {
-    const company = await freshCompany();
+    const company = await tenants.signedIn();
     const email = 'mallory@intruder.test';
     const held = holdNextTransaction(server, '/src/users/invitations.ts');
     try {
@@ -93,9 +88,8 @@ for (const engine of await enginesUnderTest()) describe(`an invitation racing it
   });
 
   test("a company API client's invitation held the same way is refused as its token is (401 api.invalid_token)", async () => {
-    const company = await freshCompany();
-    const own = await apiClient(server, { scopes: ['users:write'], companyId: company.companyId });
-    const token = await tokenFor(server, own.client.clientId, own.clientSecret);
+    const company = await tenants.signedIn();
+    const token = await clientToken(server, { scopes: ['users:write'], companyId: company.companyId });
     const email = 'mallet@intruder.test';
     const held = holdNextTransaction(server, '/src/users/invitations.ts');
     try {
@@ -114,7 +108,7 @@ for (const engine of await enginesUnderTest()) describe(`an invitation racing it
   });
 
   test('a platform client invites no one into a suspended company (409 invite.suspended_company); reactivated, it may again', async () => {
-    const company = await freshCompany();
+    const company = await tenants.signedIn();
     const email = 'pat@platform-invite.test';
     assert.equal((await suspend(company.companyId)).status, 200);
     const answer = await sendApi(server, 'POST', usersPath(company.companyId), platform, { email, username: 'pat', role: 'user' });
@@ -131,7 +125,7 @@ for (const engine of await enginesUnderTest()) describe(`an invitation racing it
   });
 
   if (engine === 'postgres') test('invite, bulk invite and resend queued behind the suspension on the company row are refused (PostgreSQL, READ COMMITTED)', async () => {
-    const company = await freshCompany();
+    const company = await tenants.signedIn();
     const db = dbOf(server);
     // Pia is invited and has not signed up: her live Sign Up link is what the suspension
     // revokes, and what the test locks to stop the suspension there.

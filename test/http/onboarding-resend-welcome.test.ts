@@ -10,33 +10,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent, Answer } from '../helpers/agent.ts';
-import { apiClient, sendApi, tokenFor } from '../helpers/api-clients.ts';
+import { clientToken, sendApi } from '../helpers/api-clients.ts';
 import { liveLinks } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { ACME_REQUEST, approvedCompany, signedInOperator, signUpLinkIn, tokenFromLink } from '../helpers/journey.ts';
+import { signUpLinkIn, tokenFromLink } from '../helpers/journey.ts';
 import { holdLocks, inFlight } from '../helpers/pg-lock-holder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { operatorWithTenants, type Tenants } from '../helpers/tenants.ts';
 import { until } from '../helpers/until.ts';
 
 for (const engine of await enginesUnderTest()) describe(`resending the welcome (${engine})`, () => {
   let server: TestServer;
   let operator: Agent;
   let platform: string;
-  let count = 0;
+  let tenants: Tenants;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = (await signedInOperator(server)).agent;
-    const operations = await apiClient(server, { name: 'Operations', scopes: ['companies:write'], companyId: null });
-    platform = await tokenFor(server, operations.client.clientId, operations.clientSecret);
+    ({ operator, tenants } = await operatorWithTenants(server, { namePrefix: 'Welcome Co', emailDomain: 'welcome.test' }));
+    platform = await clientToken(server, { name: 'Operations', scopes: ['companies:write'], companyId: null });
   });
   after(() => server.close());
 
-  async function freshCompany() {
-    count += 1;
-    const email = `root${count}@welcome.test`;
-    const company = await approvedCompany(server, operator, { ...ACME_REQUEST, companyName: `Welcome Co ${count}`, email });
-    return { ...company, email };
-  }
   const consoleResend = (companyId: string) => operator.post(`/api/operator/companies/${companyId}/resend-welcome`);
   const apiAction = (companyId: string, action: 'suspend' | 'reactivate' | 'resend-welcome') =>
     sendApi(server, 'POST', `/api/v1/companies/${companyId}/${action}`, platform);
@@ -46,7 +40,7 @@ for (const engine of await enginesUnderTest()) describe(`resending the welcome (
     assert.deepEqual([answer.status, answer.body.error?.code ?? answer.body.code], [status, code], JSON.stringify(answer.body));
 
   test('a suspended company gets no welcome (409 company.suspended), from the console or the API; reactivated, a resend works', async () => {
-    const company = await freshCompany();
+    const company = await tenants.approved();
     assert.equal((await apiAction(company.companyId, 'suspend')).status, 200);
     const mailed = await queued(company.companyId);
 
@@ -65,7 +59,7 @@ for (const engine of await enginesUnderTest()) describe(`resending the welcome (
   });
 
   if (engine === 'postgres') test('six resends at once leave exactly one live Sign Up link (PostgreSQL, READ COMMITTED)', async () => {
-    const company = await freshCompany();
+    const company = await tenants.approved();
     const [welcome] = await liveLinks(server, company.companyId, ['signup']);
     assert.ok(welcome);
     // The session is touched now, so the requests below only read it.
@@ -97,7 +91,7 @@ for (const engine of await enginesUnderTest()) describe(`resending the welcome (
   });
 
   if (engine === 'postgres') test('a resend queued behind the suspension on the company row is refused (PostgreSQL, READ COMMITTED)', async () => {
-    const company = await freshCompany();
+    const company = await tenants.approved();
     const [welcome] = await liveLinks(server, company.companyId, ['signup']);
     assert.ok(welcome);
     assert.equal((await operator.get('/api/me')).status, 200);

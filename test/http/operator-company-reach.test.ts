@@ -9,12 +9,13 @@
 // modules to the platform company.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createOperator, firstOperatorSetup, getPlatformCompany } from '../../src/companies/index.ts';
+import { createOperator } from '../../src/companies/index.ts';
 import type { Agent } from '../helpers/agent.ts';
 import { company } from '../helpers/api-clients.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { logIn, STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
 import { storedTestModule } from '../helpers/oidc.ts';
+import { documentedRoutes, unclaimedPlatform } from '../helpers/platform.ts';
 import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
@@ -31,26 +32,16 @@ for (const engine of await enginesUnderTest()) describe(`the operator console: a
   let companyRoutes: Array<[string, string]>;
   before(async () => {
     server = await startTestServer({ engine });
-    const { deps } = server.gatehouse;
-    // The first operator's link is printed and not yet used: the platform's Root Master has no password.
-    const setup = await firstOperatorSetup(deps);
-    assert.ok(setup);
-    printedLink = setup.url;
+    ({ printedLink, platformId } = await unclaimedPlatform(server));
     // Jane, a second operator (`gatehouse operator create`), is a Master of the platform.
-    const made = await createOperator(deps, { username: 'jane', email: 'jane@msp.test' }, { actorId: 'cli', ip: null, userAgent: 'cli' });
+    const made = await createOperator(server.gatehouse.deps, { username: 'jane', email: 'jane@msp.test' }, { actorId: 'cli', ip: null, userAgent: 'cli' });
     const signup = await server.agent().post('/api/signup', { token: tokenFromLink(made.url), password: STRONG_PASSWORD, confirm: STRONG_PASSWORD });
     assert.equal(signup.status, 200, JSON.stringify(signup.body));
     jane = server.agent();
     janeSecret = (await logIn(server, jane, { username: 'jane', companyName: made.companyName, password: STRONG_PASSWORD })).totpSecret;
-    const platform = await getPlatformCompany(deps.db);
-    assert.ok(platform);
-    platformId = platform.id;
     moduleId = (await storedTestModule(server)).module.id;
     await company(server, 'Alpha Support', 'alma');
-    const document = (await server.agent().get('/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
-    companyRoutes = Object.entries(document.paths)
-      .filter(([path]) => path.startsWith('/api/operator/companies/{id}'))
-      .flatMap(([path, operations]) => Object.keys(operations).filter((m) => m !== 'head').map((method): [string, string] => [method, path]));
+    companyRoutes = await documentedRoutes(server, (path) => path.startsWith('/api/operator/companies/{id}'));
     assert.ok(companyRoutes.length >= 6, `the routes come from the OpenAPI document: ${JSON.stringify(companyRoutes)}`);
   });
   after(() => server.close());

@@ -8,28 +8,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster, invitedMember, type SignedInCompany } from '../helpers/company-admin.ts';
+import { invitedMember } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { signedInOperator } from '../helpers/journey.ts';
 import { keyAdded, keyLogIn, policyByClient, signedInWithKey } from '../helpers/key-policy.ts';
 import { client, grantedModule, signInToModule } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
+import { operatorWithTenants, type Tenants } from '../helpers/tenants.ts';
 
 for (const engine of await enginesUnderTest()) describe(`a key requirement ends the sessions no key signed (${engine})`, () => {
   let server: TestServer;
   let operator: Agent;
-  let count = 0;
+  let tenants: Tenants;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = (await signedInOperator(server)).agent;
+    ({ operator, tenants } = await operatorWithTenants(server, { namePrefix: 'Key Sessions', emailDomain: 'key-sessions.test' }));
   });
   after(() => server.close());
-
-  async function company(): Promise<SignedInCompany> {
-    count += 1;
-    return companyWithRootMaster(server, operator, `Key Sessions ${count}`, `root${count}@key-sessions.test`);
-  }
 
   /** Signed in to a module with `agent`'s session: its access and refresh tokens. */
   async function moduleTokens(module: Awaited<ReturnType<typeof grantedModule>>, agent: Agent) {
@@ -45,7 +40,7 @@ for (const engine of await enginesUnderTest()) describe(`a key requirement ends 
   }
 
   test('everyone: a Master on a code session is refused; from a key session it ends every session no key signed, with its module tokens', async () => {
-    const co = await company();
+    const co = await tenants.signedIn();
     const module = await grantedModule(server, operator, co.companyId);
     const tess = await invitedMember(server, co, co.root.agent, { username: 'tess', role: 'user' });
     const tessTokens = await moduleTokens(module, tess.agent);
@@ -75,7 +70,7 @@ for (const engine of await enginesUnderTest()) describe(`a key requirement ends 
   });
 
   test('masters, saved by an API client: the Masters\' code sessions end, a User\'s goes on; then everyone ends the User\'s', async () => {
-    const co = await company();
+    const co = await tenants.signedIn();
     const module = await grantedModule(server, operator, co.companyId);
     const max = await invitedMember(server, co, co.root.agent, { username: 'max', role: 'master' });
     const maxTokens = await moduleTokens(module, max.agent);
@@ -96,7 +91,7 @@ for (const engine of await enginesUnderTest()) describe(`a key requirement ends 
   });
 
   test('masters: a User made a Master, or the Root Master, loses the sessions no key signed; a key session goes on', async () => {
-    const co = await company();
+    const co = await tenants.signedIn();
     const module = await grantedModule(server, operator, co.companyId);
     const uma = await invitedMember(server, co, co.root.agent, { username: 'uma', role: 'user' });
     const umaTokens = await moduleTokens(module, uma.agent);

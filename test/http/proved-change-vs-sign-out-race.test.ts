@@ -18,11 +18,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster, invitedMember, logInAgain, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
+import { logInAgain, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { signedInOperator, STRONG_PASSWORD, tokenIn } from '../helpers/journey.ts';
+import { STRONG_PASSWORD, tokenIn } from '../helpers/journey.ts';
 import { holdLocks, inFlight, lockWatcher } from '../helpers/pg-lock-holder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { operatorWithTenants, type Tenants } from '../helpers/tenants.ts';
 import { until } from '../helpers/until.ts';
 import { holdNextTransaction } from '../helpers/held-transaction.ts';
 
@@ -38,26 +39,15 @@ interface Scene {
 
 for (const engine of await enginesUnderTest()) describe(`a change proved from a stolen session against "sign out everywhere" (${engine})`, () => {
   let server: TestServer;
-  let operator: Agent;
-  let count = 0;
+  let tenants: Tenants;
   before(async () => {
     server = await startTestServer({ engine });
-    operator = (await signedInOperator(server)).agent;
+    ({ tenants } = await operatorWithTenants(server, { namePrefix: 'Proved Race Co', emailDomain: 'proved-race.test' }));
   });
   after(() => server.close());
 
-  /** A member signed in, and a second session of theirs held by a thief who knows the password. */
-  async function stolenSession(): Promise<Scene> {
-    count += 1;
-    const company = await companyWithRootMaster(server, operator, `Proved Race Co ${count}`, `root${count}@proved-race.test`);
-    const email = `victim${count}@proved-race.test`;
-    const victim = { ...(await invitedMember(server, company, company.root.agent, { username: `victim${count}`, role: 'user', email })), email };
-    const thief = (await logInAgain(server, company, victim)).agent;
-    return { company, victim, thief };
-  }
-
-  const thiefAddress = () => `thief${count}@evil.test`;
-  const askEmailChange = (scene: Scene) => scene.thief.post('/api/me/email', { email: thiefAddress(), password: STRONG_PASSWORD });
+  const thiefAddress = (scene: Scene) => `thief-${scene.victim.username}@evil.test`;
+  const askEmailChange = (scene: Scene) => scene.thief.post('/api/me/email', { email: thiefAddress(scene), password: STRONG_PASSWORD });
   const changePassword = (scene: Scene) => scene.thief.post('/api/me/password', { currentPassword: STRONG_PASSWORD, newPassword: NEW_PASSWORD, confirm: NEW_PASSWORD });
   const signOutEverywhere = (scene: Scene) => scene.victim.agent.post('/api/me/sessions/revoke-all');
 
@@ -70,8 +60,8 @@ for (const engine of await enginesUnderTest()) describe(`a change proved from a 
   }
   const endThiefsSession = (scene: Scene, handle: string) => scene.victim.agent.post(`/api/me/sessions/${handle}/revoke`);
 
-  async function confirmLinkOfThief() {
-    const mail = await server.mail.waitFor((m) => m.to.includes(thiefAddress()));
+  async function confirmLinkOfThief(scene: Scene) {
+    const mail = await server.mail.waitFor((m) => m.to.includes(thiefAddress(scene)));
     return tokenIn(mail.text, 'confirm-email');
   }
   async function emailOf(scene: Scene) {
@@ -90,23 +80,23 @@ for (const engine of await enginesUnderTest()) describe(`a change proved from a 
   const ok = (answer: { status: number; body: unknown }, what: string) => assert.equal(answer.status, 200, `${what}: ${JSON.stringify(answer.body)}`);
 
   test('an email change asked from the stolen session, then sign out everywhere: the link is dead, the thief is out', async () => {
-    const scene = await stolenSession();
+    const scene = await tenants.stolenSession();
     ok(await askEmailChange(scene), 'the email change');
     ok(await signOutEverywhere(scene), 'sign out everywhere');
-    await assertThiefHasNothing(scene, await confirmLinkOfThief());
+    await assertThiefHasNothing(scene, await confirmLinkOfThief(scene));
     assert.equal((await scene.victim.agent.get('/api/me')).status, 401);
   });
 
   test("an email change asked from the stolen session, then the victim ends that session: the link is dead, the thief is out", async () => {
-    const scene = await stolenSession();
+    const scene = await tenants.stolenSession();
     ok(await askEmailChange(scene), 'the email change');
     ok(await endThiefsSession(scene, await thiefsHandle(scene)), 'ending the session');
-    await assertThiefHasNothing(scene, await confirmLinkOfThief());
+    await assertThiefHasNothing(scene, await confirmLinkOfThief(scene));
     assert.equal((await scene.victim.agent.get('/api/me')).status, 200, "the victim's own browser stays signed in");
   });
 
   test('sign out everywhere, then a password change from the stolen session: refused, the thief is out', async () => {
-    const scene = await stolenSession();
+    const scene = await tenants.stolenSession();
     ok(await signOutEverywhere(scene), 'sign out everywhere');
     const changed = await changePassword(scene);
     assert.deepEqual([changed.status, changed.body.error?.code], [401, 'session.required'], JSON.stringify(changed.body));
@@ -128,7 +118,7 @@ for (const engine of await enginesUnderTest()) describe(`a change proved from a 
   ];
   for (const { what, recover, staysSignedIn } of recoveries) {
     test(`an email change in flight while the victim ${what}: the link is dead, the thief is out (PostgreSQL)`, async () => {
-      const scene = await stolenSession();
+      const scene = await tenants.stolenSession();
       const holder = await holdLocks(server.database.url);
       const watcher = await lockWatcher(server.database.url);
       try {
@@ -144,7 +134,7 @@ for (const engine of await enginesUnderTest()) describe(`a change proved from a 
         await holder.close();
         await watcher.close();
       }
-      await assertThiefHasNothing(scene, await confirmLinkOfThief());
+      await assertThiefHasNothing(scene, await confirmLinkOfThief(scene));
       if (staysSignedIn) assert.equal((await scene.victim.agent.get('/api/me')).status, 200, "the victim's own browser stays signed in");
     });
   }
@@ -155,8 +145,8 @@ for (const engine of await enginesUnderTest()) describe(`a change proved from a 
   // (Its UPDATE, having waited, re-checks only the user's row; a look at the session inside
   // that statement would still see the snapshot it began with, and the session in it.)
   test('an email change whose write begins while the victim signs out everywhere: refused, no link (PostgreSQL)', async () => {
-    const scene = await stolenSession();
-    ok(await scene.victim.agent.post('/api/me/email', { email: `victim${count}.new@proved-race.test`, password: STRONG_PASSWORD }), "the victim's own email change");
+    const scene = await tenants.stolenSession();
+    ok(await scene.victim.agent.post('/api/me/email', { email: `${scene.victim.username}.new@proved-race.test`, password: STRONG_PASSWORD }), "the victim's own email change");
     const holder = await holdLocks(server.database.url);
     const watcher = await lockWatcher(server.database.url);
     const held = holdNextTransaction(server);
@@ -202,8 +192,8 @@ for (const engine of await enginesUnderTest()) describe(`a change proved from a 
   // thief's password change runs meanwhile. It must not copy a session the sign-out ended:
   // it waits for the sign-out (the user's row), then finds its session gone.
   test('a password change in flight while the victim signs out everywhere: the thief is out (PostgreSQL)', async () => {
-    const scene = await stolenSession();
-    ok(await scene.victim.agent.post('/api/me/email', { email: `victim${count}.new@proved-race.test`, password: STRONG_PASSWORD }), "the victim's own email change");
+    const scene = await tenants.stolenSession();
+    ok(await scene.victim.agent.post('/api/me/email', { email: `${scene.victim.username}.new@proved-race.test`, password: STRONG_PASSWORD }), "the victim's own email change");
     const holder = await holdLocks(server.database.url);
     const watcher = await lockWatcher(server.database.url);
     let changed;
