@@ -1,11 +1,14 @@
 // `gatehouse mail list|show`: the outbox's delivery state, and the local mailbox that
 // stands in for an SMTP server in the embedded default.
+import { z } from 'zod';
 import { listMail, readMailboxMessage } from '../mail/index.ts';
 import { mailView } from '../presenters/index.ts';
-import { CliError, idArgument, parseCommand, resolveId, withCore, type Command } from './command.ts';
+import { CliError, idArgument, parseCommand, resolveId, validate, withCore, type Command } from './command.ts';
 import { printable, printJson, shortId, table, time } from './format.ts';
 
 type Listed = Awaited<ReturnType<typeof listMail>>[number];
+
+const status = z.enum(['failed', 'pending', 'sent'], { error: 'use failed, pending or sent.' });
 
 const attempts = (n: number) => `${n} attempt${n === 1 ? '' : 's'}`;
 
@@ -18,19 +21,23 @@ function stateOf(row: Listed): string {
 const list: Command = {
   name: 'mail list',
   summary: 'Show the outgoing mail: delivery state and the local mailbox',
-  help: `Usage: gatehouse mail list [--json]
+  help: `Usage: gatehouse mail list [--status failed|pending|sent] [--json]
 
-Lists outgoing mail, newest first, with its delivery state: queued, retrying (with the
-last error), failed (gave up after 55 attempts, about a day), sent over SMTP, or "in mailbox" when
-the embedded default's local mailbox received it (no GATEHOUSE_SMTP_URL set). Read a
-mailbox message with "gatehouse mail show ID".
+Lists the 200 newest outgoing messages with their delivery state: queued, retrying (with
+the last error), failed (refused for good by the SMTP server, or given up after 55
+attempts, about a day), sent over SMTP, or "in mailbox" when the embedded default's local
+mailbox received it (no GATEHOUSE_SMTP_URL set). Read a mailbox message with
+"gatehouse mail show ID".
 
 Options:
-  --json    every field, as JSON`,
+  --status STATUS   only failed, pending or sent messages (the 200 newest of them):
+                    --status failed finds a failed message however many came after it
+  --json            every field, as JSON`,
   async run(argv) {
-    const { values } = parseCommand(argv, { json: { type: 'boolean' } });
+    const { values } = parseCommand(argv, { status: { type: 'string' }, json: { type: 'boolean' } });
+    const wanted = values.status === undefined ? undefined : validate(status, values.status, '--status');
     return withCore(async ({ deps, config }) => {
-      const rows = await listMail(deps.db);
+      const rows = await listMail(deps.db, 200, wanted);
       const transport = config.smtpUrl ? 'smtp' : 'mailbox';
       if (values.json) {
         printJson({
@@ -41,7 +48,7 @@ Options:
       }
       console.log(transport === 'smtp' ? 'Delivery: SMTP (GATEHOUSE_SMTP_URL)' : 'Delivery: local mailbox (no GATEHOUSE_SMTP_URL set)');
       if (rows.length === 0) {
-        console.log('No mail yet.');
+        console.log(wanted ? `No ${wanted} mail.` : 'No mail yet.');
         return 0;
       }
       console.log(

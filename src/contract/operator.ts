@@ -64,13 +64,16 @@ export const companies = z.object({
 export const companyListQuery = z.object({ ...search, ...pageQuery });
 export const companyPage = companies.extend({ nextCursor, total });
 
+export const mailStatuses = z.enum(['pending', 'sent', 'failed']);
+/** The 200 newest messages, or the 200 newest of one status (`failed`: those given up on, however old). */
+export const mailListQuery = z.object({ status: z.preprocess((v) => (v === '' ? undefined : v), mailStatuses.optional()) });
 export const mailList = z.object({
   messages: z.array(
     z.object({
       id: z.uuid(),
       to: z.string(),
       subject: z.string(),
-      status: z.enum(['pending', 'sent', 'failed']),
+      status: mailStatuses,
       attempts: z.number().int(),
       lastError: z.string().nullable(),
       createdAt: time,

@@ -22,8 +22,14 @@ export {
 export { createMailWorker, type MailWorker } from './worker.ts';
 export { createMailboxTransport, createSmtpTransport, type MailTransport } from './transports.ts';
 
-/** Outbox state joined with the local mailbox copy, newest first. */
-export async function listMail(db: Queryable, limit = 200) {
+export type MailStatus = 'pending' | 'sent' | 'failed';
+
+/**
+ * Outbox state joined with the local mailbox copy, the `limit` newest, of one `status` if
+ * given: a mail that failed for good stays findable (`failed`) behind any number of newer
+ * ones that were sent.
+ */
+export async function listMail(db: Queryable, limit = 200, status?: MailStatus) {
   const rows = await db
     .selectFrom('outbox')
     .leftJoin('mailbox', 'mailbox.outbox_id', 'outbox.id')
@@ -38,6 +44,7 @@ export async function listMail(db: Queryable, limit = 200) {
       'outbox.sent_at as sentAt',
       'mailbox.id as mailboxId',
     ])
+    .$if(status !== undefined, (query) => query.where('outbox.status', '=', status as MailStatus))
     .orderBy('outbox.created_at', 'desc')
     .limit(limit)
     .execute();

@@ -28,6 +28,33 @@ export interface MailTransport {
  */
 const SMTP_TIMEOUTS = { dnsTimeout: 10_000, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
+/** The SMTP commands whose answer is about this one message: its recipient, its content. */
+const ABOUT_THE_MESSAGE = new Set(['RCPT TO', 'DATA']);
+
+/**
+ * Whether a failed send was refused for good, so that trying it again would be refused
+ * again (RFC 5321: a 5yz reply is a permanent negative completion): a 5xx reply to RCPT TO
+ * (`550 5.1.1 no such user`) or to DATA and the message's end (`550 5.7.1` content
+ * refused), as nodemailer reports it (`responseCode`, and the `command` it answered).
+ *
+ * Only the replies about this message count. A 5xx to the greeting, EHLO, AUTH or MAIL FROM
+ * is just as permanent by the RFC, but it is about the setup (a wrong password, a sender
+ * the relay does not accept) and would refuse every message alike: were it final, one
+ * configuration mistake would fail every queued mail for good (and erase the bodies)
+ * before anyone could fix it. Those stay retried with backoff, like connection errors,
+ * timeouts and 4xx replies, and are seen in the mail list's last error. 503 (bad sequence
+ * of commands) says the session was in the wrong state, not that the message was refused:
+ * retried too.
+ */
+export function isPermanentRefusal(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { responseCode, command, code } = error as { responseCode?: unknown; command?: unknown; code?: unknown };
+  if (typeof responseCode !== 'number' || responseCode < 500 || responseCode > 599 || responseCode === 503) return false;
+  // nodemailer names a refused envelope EENVELOPE and a refused message EMESSAGE; a
+  // dropped connection or a timeout has no reply code at all.
+  return typeof command === 'string' && ABOUT_THE_MESSAGE.has(command) && (code === 'EENVELOPE' || code === 'EMESSAGE');
+}
+
 export function createSmtpTransport(url: string): MailTransport {
   // nodemailer loads with the first mail: a node that sends none never holds it.
   const transporter = onFirstUse(async () => (await import('nodemailer')).default.createTransport({ url, ...SMTP_TIMEOUTS }));

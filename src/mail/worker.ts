@@ -4,7 +4,7 @@ import type { SecretBox } from '../crypto/index.ts';
 import type { Db } from '../storage/index.ts';
 import { leasedJobs } from '../storage/leased-jobs.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
-import type { MailTransport } from './transports.ts';
+import { isPermanentRefusal, type MailTransport } from './transports.ts';
 
 const BATCH = 20;
 
@@ -58,7 +58,9 @@ export function createMailWorker(deps: {
       await jobs.delivered(claimed, { payload: null });
       return true;
     } catch (error) {
-      await jobs.notDelivered(claimed, error, { payload: null });
+      // A server that refused this message for good (a 5xx to its recipient or content)
+      // would refuse it at every attempt: it fails now, its body erased like on giving up.
+      await jobs.notDelivered(claimed, error, { payload: null }, isPermanentRefusal(error));
       deps.onError?.(error);
       return false;
     }

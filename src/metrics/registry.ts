@@ -1,8 +1,8 @@
 // What a node reports to Prometheus. One registry per Gatehouse instance (tests run many
 // in one process), filled by the parts that know: the HTTP layer (requests, login steps),
 // the storage door (queries, pool), the password hasher (its gate) and, at scrape time,
-// the two outboxes (what is still to deliver). Loaded only by a node that has somewhere
-// to serve them (metrics.ts).
+// the two outboxes (what is still to deliver, what failed for good). Loaded only by a node
+// that has somewhere to serve them (metrics.ts).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PasswordHasher } from '../crypto/index.ts';
 import type { Db, Storage } from '../storage/index.ts';
@@ -17,8 +17,8 @@ function statementKind(sql: string): string {
   return verb === 'select' || verb === 'insert' || verb === 'update' || verb === 'delete' || verb === 'with' ? verb : 'other';
 }
 
-async function backlog(db: Db, table: 'outbox' | 'backchannel_outbox'): Promise<number> {
-  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirst();
+async function backlog(db: Db, table: 'outbox' | 'backchannel_outbox', status: 'pending' | 'failed' = 'pending'): Promise<number> {
+  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', status).executeTakeFirst();
   return Number(row?.n ?? 0);
 }
 
@@ -99,6 +99,20 @@ export function createMetrics(): Metrics & { readonly registry: Registry } {
       const { db } = parts.storage;
       // A scrape during a database outage still answers, without these two.
       const [mail, logout] = await Promise.all([backlog(db, 'outbox'), backlog(db, 'backchannel_outbox')]).catch(() => [undefined, undefined]);
+      if (mail !== undefined) this.set({ outbox: 'mail' }, mail);
+      if (logout !== undefined) this.set({ outbox: 'logout' }, logout);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_outbox_failed',
+    help: 'Messages given up on for good (refused by the server, or out of attempts), kept with their last error: mail and back-channel logout notices',
+    labelNames: ['outbox'] as const,
+    aggregator: 'max',
+    registers: [registry],
+    async collect() {
+      if (!parts) return;
+      const { db } = parts.storage;
+      const [mail, logout] = await Promise.all([backlog(db, 'outbox', 'failed'), backlog(db, 'backchannel_outbox', 'failed')]).catch(() => [undefined, undefined]);
       if (mail !== undefined) this.set({ outbox: 'mail' }, mail);
       if (logout !== undefined) this.set({ outbox: 'logout' }, logout);
     },

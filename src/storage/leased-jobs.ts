@@ -47,7 +47,7 @@ export function leasedJobs<T extends JobTable>(db: Db, table: T, clock: () => nu
       return rows.map((row) => row.id);
     },
 
-    /** Takes the lease on one row and counts the attempt; undefined when someone else has it. */
+    /** Takes the lease on one due row and counts the attempt; undefined when someone else has it or it is not due (yet). */
     async claim(id: string): Promise<Row | undefined> {
       const now = clock();
       const claimed = await jobs
@@ -55,6 +55,10 @@ export function leasedJobs<T extends JobTable>(db: Db, table: T, clock: () => nu
         .set((eb) => ({ locked_until: now + LEASE_MS, attempts: eb('attempts', '+', 1) }))
         .where('id', '=', id)
         .where('status', '=', 'pending')
+        // Due now, checked again here: the list of due rows this worker read (due) may be
+        // stale, and a row another worker has just put back with a backoff since is not
+        // tried again before its time (N nodes would otherwise try it N times in a row).
+        .where('next_attempt_at', '<=', now)
         .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
         .returningAll()
         .executeTakeFirst();

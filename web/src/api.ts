@@ -136,6 +136,7 @@ import type {
 
 
 export type RequestFilter = RequestStatus | 'all';
+export type MailFilter = MailSummary['status'] | 'all';
 
 /** `?a=…&b=…` with only the parameters that have a value (a search is trimmed first). */
 function listQuery(params: Record<string, string | null>): string {
@@ -213,7 +214,9 @@ export const api = {
       post<Record<string, never>>(`/operator/companies/${seg(companyId)}/resend-welcome`),
     suspendCompany: (companyId: string) => post<Record<string, never>>(`/operator/companies/${seg(companyId)}/suspend`),
     reactivateCompany: (companyId: string) => post<Record<string, never>>(`/operator/companies/${seg(companyId)}/reactivate`),
-    mail: () => get<{ messages: MailSummary[] }>('/operator/mail'),
+    /** The 200 newest messages, or the 200 newest of one status (a failed one however old). */
+    mail: (status: MailFilter = 'all') =>
+      get<{ messages: MailSummary[] }>(`/operator/mail${listQuery({ status: status === 'all' ? null : status })}`),
     mailMessage: (id: string) => get<MailMessage>(`/operator/mail/${seg(id)}`),
     modules: () => get<{ modules: RegisteredModule[] }>('/operator/modules'),
     registerModule: (input: ModuleInput) =>

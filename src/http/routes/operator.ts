@@ -8,6 +8,7 @@ import {
   companyListQuery,
   companyPage,
   mailList,
+  mailListQuery,
   mailMessage,
   operatorRequestListQuery,
   rejectBody,
@@ -102,10 +103,20 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
       });
     }
 
-    api.get('/api/operator/mail', { schema: { summary: 'Outgoing mail and its delivery', response: { 200: mailList } } }, async () => {
-      const rows = await listMail(deps.db);
-      return { messages: rows.map(mailView) };
-    });
+    api.get(
+      '/api/operator/mail',
+      {
+        schema: {
+          summary: 'Outgoing mail and its delivery (attempts, last error), the 200 newest; ?status=failed (or pending, sent) for those of one status only',
+          querystring: mailListQuery,
+          response: { 200: mailList },
+        },
+      },
+      async (request) => {
+        const rows = await listMail(deps.db, 200, request.query.status);
+        return { messages: rows.map(mailView) };
+      },
+    );
 
     api.get(
       '/api/operator/mail/:id',
