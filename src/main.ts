@@ -1,10 +1,10 @@
 // `npm start`: start the portal and say where to go next.
 import './threadpool.ts';
 import { restoreListFormat } from './list-format-on-first-use.ts';
-import { isClusterWorker, isFirstWorker, reportMetricsToPrimary, runPrimary } from './cluster.ts';
+import { exitAfterStartFailure, isClusterWorker, isFirstWorker, reportMetricsToPrimary, reportReady, runPrimary } from './cluster.ts';
 import { loadConfig, ConfigError } from './config.ts';
-import { firstOperatorSetup } from './companies/index.ts';
-import { createGatehouse } from './gatehouse.ts';
+import { ensurePlatformCompany, firstOperatorSetup } from './companies/index.ts';
+import { createGatehouse, type Gatehouse } from './gatehouse.ts';
 import { startDevDemoModule } from './dev/demo-module.ts';
 import { recordPublicUrl } from './settings/index.ts';
 import { isLoopbackHost } from './shared/loopback.ts';
@@ -23,6 +23,7 @@ async function main() {
   const gatehouse = await createGatehouse(config, { metricsListener: !isClusterWorker() });
   if (isClusterWorker()) await reportMetricsToPrimary(gatehouse.metrics);
   await gatehouse.listen();
+  if (isClusterWorker()) reportReady();
   const stop = async (signal: string) => {
     if (isFirstWorker()) console.log(`\n  ${signal}: shutting down`);
     await demo?.close();
@@ -35,7 +36,12 @@ async function main() {
   if (!isFirstWorker()) return;
   // The CLI builds its links from this, whatever shell it is started from.
   await recordPublicUrl(gatehouse.storage.db, config.publicUrl.origin);
-  const setup = await firstOperatorSetup(gatehouse.deps);
+  // JSON logs go to a journal or a log service, where a live link must not (docs/OPERATIONS.md):
+  // there the banner only says how to get one, and no link is issued, so a restart does not
+  // revoke the one the operator printed with the CLI.
+  const linkInBanner = config.logFormat === 'pretty';
+  const setup = linkInBanner ? await firstOperatorSetup(gatehouse.deps) : undefined;
+  const awaitingOperator = linkInBanner ? setup !== undefined : !(await operatorSignedUp(gatehouse.deps));
   demo = await startDevDemoModule(gatehouse.deps);
   const base = config.publicUrl.origin;
   const lines = [
@@ -54,6 +60,14 @@ async function main() {
       '  would cross the network unencrypted. Use https (see docs/OPERATIONS.md).',
     );
   }
+  if (awaitingOperator && !setup) {
+    lines.push(
+      '',
+      '  No operator has signed up yet. The first operator\'s one-time Sign Up link is kept out of',
+      '  these logs; print it with the server\'s environment by running:',
+      '    npx gatehouse operator setup-link',
+    );
+  }
   if (setup) {
     lines.push(
       '',
@@ -67,11 +81,21 @@ async function main() {
   console.log(lines.join('\n') + '\n');
 }
 
+/** Whether an operator has set a password (the platform company made on the first start). */
+async function operatorSignedUp(deps: Gatehouse['deps']): Promise<boolean> {
+  const platform = await ensurePlatformCompany(deps);
+  const row = await deps.db.selectFrom('users').select('id').where('company_id', '=', platform.id).where('password_hash', 'is not', null).executeTakeFirst();
+  return row !== undefined;
+}
+
 main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
   if (error instanceof ConfigError) {
     console.error(error.message);
   } else {
-    console.error('Gatehouse could not start:', error instanceof Error ? error.message : error);
+    console.error('Gatehouse could not start:', message);
   }
-  process.exit(1);
+  // A worker's primary counts failed starts and names the cause when it gives up.
+  if (isClusterWorker()) exitAfterStartFailure(message);
+  else process.exit(1);
 });

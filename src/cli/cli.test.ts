@@ -246,7 +246,8 @@ describe('the gatehouse command', () => {
 
   test('serve starts the portal and stops on SIGTERM', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Readable logs, as at a terminal: with JSON logs the banner names the command instead of the link.
+    const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...env, PORT: String(port), GATEHOUSE_LOG_FORMAT: 'pretty' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       let output = '';

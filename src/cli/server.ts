@@ -14,7 +14,8 @@ const serve: Command = {
 Starts the Gatehouse server with its mail worker, configured from the environment
 (docs/CONFIG.md), and keeps running until SIGINT or SIGTERM. Migrates the database
 first. While no operator has set a password, it prints the first operator's one-time
-Sign Up link.
+Sign Up link at a terminal; with JSON logs (GATEHOUSE_LOG_FORMAT), it prints no link and
+says to run "gatehouse operator setup-link" instead.
 
 The web app is served from web/dist; build it once with "npm run build:web"
 (npm start does that, then runs this). In production run this command from the

@@ -1,7 +1,7 @@
 // Runs the schema migrations in order. Kysely's migrator takes a lock table, so two
 // nodes starting together on one PostgreSQL run each migration once, and it refuses a
 // history that does not match the code (an older binary on a newer database).
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE, Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/0001_initial.ts';
 import * as modulesOidc from './migrations/0002_modules_oidc.ts';
 import * as administration from './migrations/0003_administration.ts';
@@ -70,6 +70,26 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
   // of every idle node's memory (docs/PERFORMANCE-LOG.md, twenty-second pass).
   const migrator = new Migrator({ db, provider, nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0) });
   const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error) {
+    // Kysely calls a history with migrations this code does not know "corrupted", which
+    // reads as damage; one that only runs past this release's last migration is a newer
+    // release's database, refused in the words of docs/OPERATIONS.md (Upgrading).
+    const newer = await newerMigration(db);
+    if (newer) throw new Error(`This database was migrated by a newer release of Gatehouse (migration ${newer}); roll forward, or restore a backup`);
+    throw error instanceof Error ? error : new Error(String(error));
+  }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** The newest executed migration past this release's last one, if the database has any. */
+async function newerMigration(db: Kysely<unknown>): Promise<string | undefined> {
+  const latest = Object.keys(migrations).sort().at(-1) ?? '';
+  // The table exists: Kysely made it before it compared the history with the code.
+  const executed = await (db as Kysely<Record<string, { name: string }>>)
+    .selectFrom(DEFAULT_MIGRATION_TABLE)
+    .select('name')
+    .execute()
+    .catch(() => []);
+  const unknown = executed.map((row) => row.name).filter((name) => !(name in migrations) && name > latest);
+  return unknown.sort().at(-1);
 }

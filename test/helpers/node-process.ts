@@ -13,6 +13,8 @@ import { until } from './until.ts';
 export interface NodeProcess {
   baseUrl: string;
   dataDir: string;
+  /** The process id: the primary's, with workers. */
+  pid: number;
   /** Everything the node printed so far, stdout and stderr together. */
   output(): string;
   /** How it ended, once it has. */
@@ -47,6 +49,9 @@ export async function startNodeProcess(args: string[], options: { env?: Record<s
       GATEHOUSE_LOG_LEVEL: 'warn',
       GATEHOUSE_ARGON2_MAX_CONCURRENCY: '2',
       GATEHOUSE_WORKERS: '2',
+      // As at a terminal, where the banner holds the first operator's link (with JSON logs,
+      // the default off a terminal, it only says how to get one).
+      GATEHOUSE_LOG_FORMAT: 'pretty',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,6 +64,7 @@ export async function startNodeProcess(args: string[], options: { env?: Record<s
   const node: NodeProcess = {
     baseUrl,
     dataDir,
+    pid: child.pid as number,
     output: () => output,
     exited: () => exited,
     async stop() {
