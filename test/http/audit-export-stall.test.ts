@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import type { Agent } from '../helpers/agent.ts';
 import { PADDED_EVENTS, padAuditTrail } from '../helpers/audit-padding.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { signedInOperator } from '../helpers/journey.ts';
@@ -34,33 +33,60 @@ function stalled(server: TestServer, path: string, headers: Record<string, strin
   });
 }
 
+/** A company with a long audit trail (a download too big to sit in the sockets' buffers), and the path of its CSV. */
+async function companyWithLongTrail(server: TestServer): Promise<{ headers: () => Record<string, string> }> {
+  const operator = (await signedInOperator(server)).agent;
+  const acme: Person = await companyWithRootMaster(server, operator, 'Acme Stalled Export');
+  await padAuditTrail(server, acme.companyId);
+  return { headers: () => ({ cookie: acme.agent.cookieHeader(PATH) }) };
+}
+
+const PATH = '/api/company/audit.csv';
+
 for (const engine of await enginesUnderTest()) describe(`a stalled CSV download is cut off (${engine})`, () => {
-  let server: TestServer;
-  let operator: Agent;
-  let acme: Person;
-  const path = '/api/company/audit.csv';
-  const cookie = () => ({ cookie: acme.agent.cookieHeader(path) });
+  // Two nodes: one that cuts a stalled download off after 3 s, and one that would wait
+  // far longer than any test, where the slots' hold is checked. On the first, a machine
+  // slow enough could let 3 s pass before a third request arrives, and find a slot
+  // rightly given back: the hold and the cut-off are each checked where the other
+  // cannot happen.
+  let cutting: TestServer;
+  let patient: TestServer;
+  let cuttingTrail: { headers: () => Record<string, string> };
+  let patientTrail: { headers: () => Record<string, string> };
 
   before(async () => {
-    server = await startTestServer({ engine, realClock: true, env: { GATEHOUSE_DOWNLOAD_STALL_SECONDS: '3' } });
-    operator = (await signedInOperator(server)).agent;
-    acme = await companyWithRootMaster(server, operator, 'Acme Stalled Export');
-    await padAuditTrail(server, acme.companyId);
+    cutting = await startTestServer({ engine, realClock: true, env: { GATEHOUSE_DOWNLOAD_STALL_SECONDS: '3' } });
+    patient = await startTestServer({ engine, realClock: true, env: { GATEHOUSE_DOWNLOAD_STALL_SECONDS: '3600' } });
+    [cuttingTrail, patientTrail] = await Promise.all([companyWithLongTrail(cutting), companyWithLongTrail(patient)]);
   });
-  after(() => server?.close());
+  after(async () => {
+    await cutting?.close();
+    await patient?.close();
+  });
+
+  test("a person's two downloads left unread hold both their slots: a third is refused", async () => {
+    const first = await stalled(patient, PATH, patientTrail.headers());
+    const second = await stalled(patient, PATH, patientTrail.headers());
+    try {
+      assert.deepEqual([first.status, second.status], [200, 200]);
+      const third = await stalled(patient, PATH, patientTrail.headers());
+      third.cancel();
+      assert.equal(third.status, 429, 'both slots are held while the downloads stall');
+    } finally {
+      first.cancel();
+      second.cancel();
+    }
+  });
 
   test('two downloads left unread are closed by the server, and their person downloads again', async () => {
-    const first = await stalled(server, path, cookie());
-    const second = await stalled(server, path, cookie());
+    const first = await stalled(cutting, PATH, cuttingTrail.headers());
+    const second = await stalled(cutting, PATH, cuttingTrail.headers());
     assert.deepEqual([first.status, second.status], [200, 200]);
     try {
-      const third = await stalled(server, path, cookie());
-      assert.equal(third.status, 429, 'both slots are held while the downloads stall');
-      third.cancel();
       // The stalled clients never let go: only the server cutting them off frees the slots.
       let whole: { status: number; text: string } | undefined;
       await until(async () => {
-        const response = await fetch(new URL(path, server.baseUrl), { headers: cookie() });
+        const response = await fetch(new URL(PATH, cutting.baseUrl), { headers: cuttingTrail.headers() });
         whole = { status: response.status, text: await response.text() };
         return whole.status !== 429;
       }, 'a download once the stalled ones were cut off');
