@@ -46,3 +46,47 @@ test("requests to companies' OpenID Connect providers reach private networks onl
   );
   assert.throws(() => loadConfig({ GATEHOUSE_SSO_PRIVATE_NETWORKS: '10.0.0.0/33' }), /GATEHOUSE_SSO_PRIVATE_NETWORKS/);
 });
+
+test('numeric variables: empty or blank is unset (the default), and only decimal digits are read', () => {
+  const blank = loadConfig({ PORT: '', GATEHOUSE_METRICS_PORT: ' ', GATEHOUSE_WORKERS: '', GATEHOUSE_LINK_TTL_HOURS: '', GATEHOUSE_AUDIT_RETENTION_DAYS: '' });
+  assert.equal(blank.port, 3000, 'PORT= is the default port, not "any port"');
+  assert.equal(blank.publicUrl.origin, 'http://localhost:3000');
+  assert.equal(blank.metrics.port, undefined, 'GATEHOUSE_METRICS_PORT= opens no metrics listener');
+  assert.equal(blank.workers, 1);
+  assert.equal(blank.linkTtlMs, 7 * 24 * 3_600_000);
+  assert.equal(blank.auditRetentionDays, undefined);
+  assert.equal(loadConfig({ PORT: ' 8080 ' }).port, 8080);
+  for (const [name, value] of [['PORT', '0x50'], ['PORT', '1e3'], ['PORT', '-1'], ['PORT', '80.5'], ['GATEHOUSE_METRICS_PORT', '0b1'], ['GATEHOUSE_API_RATE_LIMIT', 'Infinity']] as const) {
+    assert.throws(() => loadConfig({ [name]: value }), new RegExp(`${name}: must be a whole number in decimal digits`), `${name}=${value}`);
+  }
+  assert.throws(() => loadConfig({ PORT: '70000' }), /PORT: must be at most 65535/);
+});
+
+test('sender, metrics token and public URL: refused when they cannot work or would leak', () => {
+  for (const from of ['noreply@example.com', 'Example IT <noreply@example.com>', '"Example, Inc." <noreply@example.com>']) {
+    assert.equal(loadConfig({ GATEHOUSE_MAIL_FROM: from }).mailFrom, from);
+  }
+  for (const from of ['abc', 'Gatehouse <noreply@example.com>\r\nBcc: victim@example.com', 'a@example.com, b@example.com']) {
+    assert.throws(() => loadConfig({ GATEHOUSE_MAIL_FROM: from }), /GATEHOUSE_MAIL_FROM/, JSON.stringify(from));
+  }
+  assert.throws(() => loadConfig({ GATEHOUSE_METRICS_TOKEN: ' '.repeat(40) }), /GATEHOUSE_METRICS_TOKEN: must not contain spaces/);
+  assert.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://user:secret@id.example.com' }), /GATEHOUSE_PUBLIC_URL: must not hold a user name or password/);
+});
+
+test('SQLite must be a file: in-memory and empty paths are refused, naming GATEHOUSE_DATABASE_URL', () => {
+  // An in-memory database starts empty at every start, and each worker would have its own.
+  for (const url of ['sqlite::memory:', 'sqlite:file::memory:', 'sqlite:file:gatehouse.db?mode=memory&cache=shared', 'sqlite:', 'sqlite: ']) {
+    assert.throws(() => loadConfig({ GATEHOUSE_DATABASE_URL: url }), /GATEHOUSE_DATABASE_URL: (an in-memory|sqlite: needs a file path)/, url);
+  }
+  const file = loadConfig({ GATEHOUSE_DATABASE_URL: 'sqlite:/var/lib/gatehouse/gatehouse.db' }).database;
+  assert.deepEqual(file, { kind: 'sqlite', file: '/var/lib/gatehouse/gatehouse.db', synchronous: 'full' });
+});
+
+test('a misspelt GATEHOUSE_* variable in the environment is named in a warning at start', (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  process.env.GATEHOUSE_PUBLIC_ULR = 'https://id.example.com';
+  t.after(() => delete process.env.GATEHOUSE_PUBLIC_ULR);
+  loadConfig();
+  assert.ok(warn.mock.calls.some((call) => /GATEHOUSE_PUBLIC_ULR is not a Gatehouse setting/.test(String(call.arguments[0]))));
+  assert.ok(!warn.mock.calls.some((call) => /GATEHOUSE_LOG_LEVEL|GATEHOUSE_TEST_/.test(String(call.arguments[0]))), 'known ones are not');
+});

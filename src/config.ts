@@ -1,13 +1,34 @@
 // Environment -> one typed, frozen configuration, parsed once at start-up.
 // Every variable is documented in docs/CONFIG.md; keep the two in step.
+import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { LOOPBACK_RANGES, parseAddressRanges, parseProxyTrust, type ProxyTrust } from './http/client-ip.ts';
 import { isLoopbackHost } from './shared/loopback.ts';
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
+/**
+ * Every numeric variable: empty or blank is unset (its default), as a shell's `PORT=` or an
+ * empty line in an env file means; otherwise decimal digits only. Number() would read ""
+ * as 0 and take "0x50" and "1e3".
+ */
+const integer = (min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z
+      .string()
+      .trim()
+      .regex(/^[0-9]+$/, 'must be a whole number in decimal digits')
+      .transform(Number)
+      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+      .optional(),
+  );
+const port = integer(0, 65535);
+const positiveInt = (max: number, min = 1) => integer(min, max);
+
+/** A mailbox (`local@domain`), bare or after a display name: `Gatehouse <noreply@example.com>`. */
+const MAILBOX = String.raw`[^\s@<>()\[\]\\,;:"]+@[^\s@<>()\[\]\\,;:"]+`;
+const MAIL_FROM = new RegExp(`^(?:${MAILBOX}|(?:"[^"\\p{Cc}]*"|[^"<>\\p{Cc}]*)\\s*<${MAILBOX}>)$`, 'u');
 
 const envSchema = z.object({
   PORT: port.default(3000),
@@ -23,34 +44,44 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64 (openssl rand -base64 32)')
     .optional(),
   GATEHOUSE_PLATFORM_NAME: z.string().trim().min(2).max(100).default('Gatehouse'),
-  GATEHOUSE_MAIL_FROM: z.string().min(3).default('Gatehouse <noreply@localhost>'),
+  GATEHOUSE_MAIL_FROM: z
+    .string()
+    .trim()
+    .refine((value) => !/[\r\n]/.test(value), 'must be one line')
+    .refine((value) => MAIL_FROM.test(value), 'must be an address, or a name and <address>: Gatehouse <noreply@example.com>')
+    .default('Gatehouse <noreply@localhost>'),
   GATEHOUSE_SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
     .optional(),
-  GATEHOUSE_LINK_TTL_HOURS: positiveInt.max(24 * 30).default(24 * 7),
-  GATEHOUSE_INVITES_PER_INVITER_HOUR: positiveInt.max(100_000).default(50),
-  GATEHOUSE_INVITES_PER_COMPANY_DAY: positiveInt.max(1_000_000).default(200),
-  GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR: positiveInt.max(1_000_000).default(10),
-  GATEHOUSE_API_RATE_LIMIT: positiveInt.max(1_000_000).default(600),
-  GATEHOUSE_REQUEST_TIMEOUT_SECONDS: positiveInt.max(3600).default(30),
-  GATEHOUSE_DOWNLOAD_STALL_SECONDS: positiveInt.max(3600).default(60),
-  GATEHOUSE_AUDIT_RETENTION_DAYS: positiveInt.min(30).max(3650).optional(),
+  GATEHOUSE_LINK_TTL_HOURS: positiveInt(24 * 30).default(24 * 7),
+  GATEHOUSE_INVITES_PER_INVITER_HOUR: positiveInt(100_000).default(50),
+  GATEHOUSE_INVITES_PER_COMPANY_DAY: positiveInt(1_000_000).default(200),
+  GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR: positiveInt(1_000_000).default(10),
+  GATEHOUSE_API_RATE_LIMIT: positiveInt(1_000_000).default(600),
+  GATEHOUSE_REQUEST_TIMEOUT_SECONDS: positiveInt(3600).default(30),
+  GATEHOUSE_DOWNLOAD_STALL_SECONDS: positiveInt(3600).default(60),
+  GATEHOUSE_AUDIT_RETENTION_DAYS: positiveInt(3650, 30).optional(),
   GATEHOUSE_TRUST_PROXY: z.string().default(''),
   GATEHOUSE_SSO_PRIVATE_NETWORKS: z.string().optional(),
   GATEHOUSE_MODULE_PRIVATE_NETWORKS: z.string().optional(),
   GATEHOUSE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
   GATEHOUSE_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   GATEHOUSE_LOG_REQUESTS: z.enum(['true', 'false']).default('false'),
-  GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt.max(64).optional(),
+  GATEHOUSE_ARGON2_MAX_CONCURRENCY: positiveInt(64).optional(),
   GATEHOUSE_STRICT_RESPONSES: z.enum(['true', 'false']).optional(),
   NODE_ENV: z.string().optional(),
   GATEHOUSE_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   GATEHOUSE_POSTGRES_PREPARED: z.enum(['true', 'false']).default('true'),
-  GATEHOUSE_WORKERS: z.union([z.literal('auto'), positiveInt.max(64)]).default(1),
+  GATEHOUSE_WORKERS: z.union([z.literal('auto'), positiveInt(64)], { error: 'use a number from 1 to 64, or auto' }).default(1),
   GATEHOUSE_METRICS_PORT: port.optional(),
   GATEHOUSE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  GATEHOUSE_METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
+  GATEHOUSE_METRICS_TOKEN: z
+    .string()
+    .min(32, 'must be at least 32 characters (openssl rand -base64 32)')
+    // An Authorization header cannot carry it: HTTP trims the ends, and a bearer token has no spaces.
+    .refine((value) => !/[\s\p{Cc}]/u.test(value), 'must not contain spaces or control characters (openssl rand -base64 32)')
+    .optional(),
   GATEHOUSE_TLS_CERT_FILE: z.string().min(1).optional(),
   GATEHOUSE_TLS_KEY_FILE: z.string().min(1).optional(),
 });
@@ -117,6 +148,9 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Once per start, for the environment the process runs with (not a test's own), and not
+  // again in each cluster worker.
+  if (env === process.env && !cluster.isWorker) warnUnknownVariables(env);
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
@@ -127,6 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash) {
     throw new ConfigError('Invalid configuration:\n  GATEHOUSE_PUBLIC_URL: must be an origin without path, query or fragment');
   }
+  if (publicUrl.username || publicUrl.password) {
+    throw new ConfigError('Invalid configuration:\n  GATEHOUSE_PUBLIC_URL: must not hold a user name or password (user:password@)');
+  }
   if (Boolean(e.GATEHOUSE_TLS_CERT_FILE) !== Boolean(e.GATEHOUSE_TLS_KEY_FILE)) {
     throw new ConfigError('Invalid configuration:\n  GATEHOUSE_TLS_CERT_FILE and GATEHOUSE_TLS_KEY_FILE go together');
   }
@@ -136,6 +173,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const modulePrivateNetworks = privateNetworks('GATEHOUSE_MODULE_PRIVATE_NETWORKS', e.GATEHOUSE_MODULE_PRIVATE_NETWORKS, publicUrl);
   const dataDir = path.resolve(e.GATEHOUSE_DATA_DIR);
   const dbUrl = e.GATEHOUSE_DATABASE_URL;
+  if (dbUrl?.startsWith('sqlite:')) {
+    const problem = sqlitePathProblem(dbUrl.slice('sqlite:'.length));
+    if (problem) throw new ConfigError(`Invalid configuration:\n  GATEHOUSE_DATABASE_URL: ${problem}`);
+  }
   const database: Config['database'] = dbUrl?.startsWith('postgres')
     ? { kind: 'postgres', url: dbUrl, preparedStatements: e.GATEHOUSE_POSTGRES_PREPARED === 'true' }
     : { kind: 'sqlite', file: dbUrl ? dbUrl.slice('sqlite:'.length) : path.join(dataDir, 'gatehouse.db'), synchronous: e.GATEHOUSE_SQLITE_SYNCHRONOUS };
@@ -180,4 +221,29 @@ function privateNetworks(name: string, value: string | undefined, publicUrl: URL
   const ranges = parseAddressRanges(value);
   if (typeof ranges === 'string') throw new ConfigError(`Invalid configuration:\n  ${name}: ${ranges}`);
   return Object.freeze(ranges);
+}
+
+/**
+ * Why `sqlite:PATH` names no file every process and restart shares, or undefined. An
+ * in-memory database would start empty at every start, and each worker would have its own
+ * (sessions split between them, lockout counters multiplied).
+ */
+function sqlitePathProblem(file: string): string | undefined {
+  if (file.trim() === '') return 'sqlite: needs a file path, e.g. sqlite:/var/lib/gatehouse/gatehouse.db';
+  if (file === ':memory:' || file.startsWith('file:') || /[?&]mode=memory\b/.test(file)) {
+    return 'an in-memory or file: URI database is not accepted; name a file, e.g. sqlite:/var/lib/gatehouse/gatehouse.db';
+  }
+  return undefined;
+}
+
+/** GATEHOUSE_* variables read elsewhere, or by the modules and the test suite that share a shell. */
+const OTHER_VARIABLES = new Set(['GATEHOUSE_DEMO_MODULE', 'GATEHOUSE_ISSUER', 'GATEHOUSE_CLIENT_ID', 'GATEHOUSE_CLIENT_SECRET']);
+
+/** A misspelt variable would otherwise be ignored in silence, and its default used. */
+function warnUnknownVariables(env: NodeJS.ProcessEnv): void {
+  const known = new Set(Object.keys(envSchema.shape));
+  const unknown = Object.keys(env).filter(
+    (name) => name.startsWith('GATEHOUSE_') && !known.has(name) && !OTHER_VARIABLES.has(name) && !/^GATEHOUSE_(TEST|E2E)_/.test(name),
+  );
+  for (const name of unknown) console.warn(`Warning: ${name} is not a Gatehouse setting and is ignored (docs/CONFIG.md lists them).`);
 }

@@ -1,9 +1,13 @@
 // The key that encrypts secrets at rest. From GATEHOUSE_SECRET_KEY in production; in
 // the embedded default it is generated once and kept beside the database (mode 0600).
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { ConfigError, type Config } from './config.ts';
 import { generateSecretKey } from './crypto/index.ts';
+
+/** 32 bytes in base64 (what `openssl rand -base64 32` and Gatehouse write), or base64url, padded or not: what the key box accepts. */
+const KEY = /^[A-Za-z0-9+/_-]{43}=?$/;
 
 export function resolveSecretKey(config: Config): string {
   if (config.secretKey) return config.secretKey;
@@ -14,10 +18,64 @@ export function resolveSecretKey(config: Config): string {
     );
   }
   const file = path.join(config.dataDir, 'secret.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const key = generateSecretKey();
-  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
+  if (existsSync(file)) return readKeyFile(file);
+  // A key is made only for a database with nothing in it yet. One that holds data was made
+  // with a key, and a new one could not read what it sealed (2FA secrets, queued mail,
+  // signing keys): a restore that left the key behind, or the wrong data folder.
+  if (holdsData(config.database.file)) {
+    // Another process of this node may have just made the key, and then written.
+    if (existsSync(file)) return readKeyFile(file);
+    throw new ConfigError(
+      `The database ${path.resolve(config.database.file)} holds data, but there is no secret key: ${file} does not exist and GATEHOUSE_SECRET_KEY is not set.\n` +
+        `This database was made with another secret key: restore its secret.key beside it (${file}) or set GATEHOUSE_SECRET_KEY.\n` +
+        'A new key is made only for a new, empty database (docs/OPERATIONS.md, "Backups and restore").',
+    );
+  }
+  return createKeyFile(config.dataDir, file);
+}
+
+function readKeyFile(file: string): string {
+  const key = readFileSync(file, 'utf8').trim();
+  if (!KEY.test(key)) {
+    throw new ConfigError(
+      `The secret key file ${file} is ${key === '' ? 'empty' : 'not a key'}: it must hold 32 bytes in base64 (openssl rand -base64 32).\n` +
+        'Restore the secret.key this database was made with, or set GATEHOUSE_SECRET_KEY.',
+    );
+  }
   return key;
+}
+
+/** Whether any table but the migrator's own has a row (migrations insert none). */
+function holdsData(databaseFile: string): boolean {
+  if (!existsSync(databaseFile)) return false;
+  const db = new DatabaseSync(databaseFile, { timeout: 5000 });
+  try {
+    const tables = db
+      .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite\\_%' escape '\\' and name not like 'kysely\\_migration%' escape '\\'")
+      .all() as Array<{ name: string }>;
+    return tables.some(({ name }) => db.prepare(`select 1 from "${name.replaceAll('"', '""')}" limit 1`).get() !== undefined);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Written whole, then linked into place: the workers of a cluster start together, and none
+ * may read a half-written key or replace another's.
+ */
+function createKeyFile(dataDir: string, file: string): string {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const key = generateSecretKey();
+  const draft = `${file}.${process.pid}.tmp`;
+  writeFileSync(draft, `${key}\n`, { mode: 0o600 });
+  chmodSync(draft, 0o600);
+  try {
+    linkSync(draft, file);
+    return key;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'EEXIST') return readKeyFile(file);
+    throw error;
+  } finally {
+    rmSync(draft, { force: true });
+  }
 }

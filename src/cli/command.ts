@@ -1,7 +1,10 @@
 // What every command shares: its help text, argument parsing with clear usage errors,
 // and the core (configuration, storage, capabilities) opened for one command and closed
 // again, so a one-shot command never leaves the process running.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../config.ts';
 import type { createCore } from '../gatehouse.ts';
@@ -99,16 +102,62 @@ export type Core = Awaited<ReturnType<typeof createCore>> & { config: Config };
 /** Opens configuration, storage and capabilities for one command, and closes them after. */
 export async function withCore<T>(work: (core: Core) => Promise<T>): Promise<T> {
   const config = loadConfig();
+  await requireExistingDatabase(config);
   // Loaded on demand: the composition root pulls in the HTTP stack and the OpenID
   // Connect provider, and --help or a usage error should not wait for them.
   const { createCore } = await import('../gatehouse.ts');
   const core = await createCore(config);
   try {
+    await requireMatchingKey(core);
     const effective = await serverConfig(core, config);
     return await work({ ...core, deps: { ...core.deps, config: effective }, config: effective });
   } finally {
     await core.mailWorker.stop();
     await core.storage.close();
+  }
+}
+
+/**
+ * Only `serve` and `migrate` make a database. Any other command run from the wrong folder,
+ * or without the server's variables, would otherwise make a new empty one (and a secret
+ * key) and report success on it: "no requests", a Sign Up link no server knows.
+ */
+async function requireExistingDatabase(config: Config): Promise<void> {
+  const where = 'Run it with the server\'s environment: GATEHOUSE_DATA_DIR (default ./data, relative to the current folder) or GATEHOUSE_DATABASE_URL.\n' +
+    'A new installation starts with "gatehouse migrate" or "gatehouse serve".';
+  if (config.database.kind === 'sqlite') {
+    const file = path.resolve(config.database.file);
+    if (!existsSync(file)) throw new CliError(`There is no database at ${file}.\n${where}`);
+    return;
+  }
+  // PostgreSQL: the database exists (or the connection fails, reported as such); an empty
+  // one has no migration table.
+  const { openStorage, describeDatabaseLocation } = await import('../storage/index.ts');
+  const storage = await openStorage(config.database, { migrate: false });
+  try {
+    const { rows } = await sql<{ migrated: boolean }>`select to_regclass('kysely_migration') is not null as migrated`.execute(storage.db);
+    if (!rows[0]?.migrated) throw new CliError(`There is no Gatehouse schema in ${describeDatabaseLocation(config.database)}.\n${where}`);
+  } finally {
+    await storage.close();
+  }
+}
+
+/**
+ * The secret key must be the one the database's sealed values were made with. A command
+ * is how a restore is checked (docs/OPERATIONS.md), and most never open a sealed value: a
+ * wrong key would pass the check and fail the server's start. One signing key tells.
+ */
+async function requireMatchingKey(core: Awaited<ReturnType<typeof createCore>>): Promise<void> {
+  const sealed = await core.storage.db.selectFrom('signing_keys').select(['kid', 'private_jwk']).limit(1).executeTakeFirst();
+  if (!sealed) return;
+  try {
+    // The context src/modules/signing-keys.ts seals them under.
+    core.deps.secrets.decrypt(sealed.private_jwk, `signing-key:${sealed.kid}`);
+  } catch (error) {
+    throw new CliError(
+      `${error instanceof Error ? error.message : String(error)}.\n` +
+        'This database was made with another secret key: restore its secret.key into the data folder, or set GATEHOUSE_SECRET_KEY to it.',
+    );
   }
 }
 

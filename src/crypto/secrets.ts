@@ -41,6 +41,10 @@ export function createSecretBox(keysBase64: string[]): SecretBox {
     decrypt(ciphertext, context) {
       const [version, keyId, sealed] = ciphertext.split(':');
       const key = keyId ? byId.get(keyId) : undefined;
+      if (version === VERSION && keyId && /^[0-9a-f]{8}$/.test(keyId) && sealed && !key) {
+        // At start this is the one clue to a wrong or lost key: say so.
+        throw new Error(`unreadable secret: sealed with key ${keyId}, not the secret key configured (GATEHOUSE_SECRET_KEY, or secret.key in the data folder)`);
+      }
       if (version !== VERSION || !key || !sealed) throw new Error('unreadable secret (unknown version or key)');
       const raw = Buffer.from(sealed, 'base64url');
       if (raw.length < IV_BYTES + TAG_BYTES) throw new Error('unreadable secret (too short)');
