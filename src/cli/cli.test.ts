@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { scriptedSmtp } from '../../test/helpers/smtp-scripted.ts';
 import { submitAccountRequest } from '../companies/index.ts';
 import { loadConfig } from '../config.ts';
 import { openStorage } from '../storage/index.ts';
@@ -297,4 +298,28 @@ describe('the gatehouse command', () => {
     assert.match(run.stdout, /already set a password/);
     assert.doesNotMatch(run.stdout, /\/signup\//);
   });
+
+  // Last: the companies it makes would change what the tests above count.
+  // The command delivers the welcome mail before it returns; what it then says must be
+  // what the outbox will do: retry a mail server that is not taking mail just now, never
+  // one that refused the address for good (a 5xx to RCPT TO is final).
+  test('approve says whether an undelivered welcome mail will be retried or failed for good', async () => {
+    const smtp = await scriptedSmtp();
+    try {
+      const cases = [
+        ['Gamma Refused', 'no-one@gamma.example', { rcpt: { code: 550, text: '5.1.1 no such user' } }, /failed for good: .*550[\s\S]*will not be retried[\s\S]*Resend welcome/],
+        ['Delta Later', 'ops@delta.example', { rcpt: { code: 451, text: '4.3.0 try again later' } }, /is not delivered yet: .*451[\s\S]*retries it with backoff/],
+      ] as const;
+      for (const [companyName, email, script, said] of cases) {
+        smtp.answer(script);
+        const id = await submitRequest({ companyName, email }, HOUR);
+        const approved = await gatehouse(['requests', 'approve', id], { GATEHOUSE_SMTP_URL: smtp.url });
+        assert.equal(approved.code, 0, approved.stderr);
+        assert.match(approved.stderr, said, companyName);
+      }
+    } finally {
+      await smtp.close();
+    }
+  });
+
 });

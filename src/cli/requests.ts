@@ -191,6 +191,13 @@ async function reportApproval(core: Core, requestId: string, result: { companyId
     );
     return;
   }
+  if (mail.status === 'failed') {
+    // Refused for good by the mail server (a 5xx to the address or the message): nothing
+    // retries it (docs/OPERATIONS.md, Mail delivery and retries).
+    console.warn(`"Welcome to Gatehouse" to ${mail.recipient} failed for good${mail.lastError ? `: ${mail.lastError}` : '.'}`);
+    console.warn("It will not be retried: check the address and the answer above, then use Resend welcome on the company (operator console, Companies tab).");
+    return;
+  }
   console.warn(`"Welcome to Gatehouse" to ${mail.recipient} is not delivered yet${mail.lastError ? `: ${mail.lastError}` : '.'}`);
   console.warn('The running server retries it with backoff; follow it with: gatehouse mail list');
 }
@@ -203,7 +210,7 @@ const approve: Command = {
 Approves a pending account request. One transaction creates the company and its Root
 Master user and queues the "Welcome to Gatehouse" email with a one-time Sign Up link;
 the mail is then delivered before the command returns (or, if delivery fails, left for
-the running server to retry).
+the running server to retry; a mail server's refusal of the address is final, and said so).
 
 Arguments:
   ID                 the request's id, or a unique prefix of it (gatehouse requests list)

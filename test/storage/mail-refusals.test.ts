@@ -6,55 +6,11 @@
 // a real one on loopback, scripted to answer each command as the test says.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import { createSecretBox, generateSecretKey } from '../../src/crypto/index.ts';
 import { createMailWorker, createSmtpTransport, enqueueMail } from '../../src/mail/index.ts';
 import { openStorage, type Storage } from '../../src/storage/index.ts';
 import { createTestDatabase, enginesUnderTest, storageSettingsOf, type TestDatabase } from '../helpers/databases.ts';
-
-type Step = 'mail' | 'rcpt' | 'data';
-/** What the server answers at each step: nothing (accept), or an SMTP reply code and text. */
-type Script = Partial<Record<Step, { code: number; text: string }>>;
-
-async function scriptedSmtp() {
-  let script: Script = {};
-  /** The commands each recipient's message got to, in order. */
-  const seen: Array<{ step: Step; to?: string }> = [];
-  const refuse = (step: Step, callback: (error?: Error | null) => void) => {
-    const answer = script[step];
-    callback(answer ? Object.assign(new Error(answer.text), { responseCode: answer.code }) : null);
-  };
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onMailFrom(_address, _session, callback) {
-      seen.push({ step: 'mail' });
-      refuse('mail', callback);
-    },
-    onRcptTo(address, _session, callback) {
-      seen.push({ step: 'rcpt', to: address.address });
-      refuse('rcpt', callback);
-    },
-    onData(stream, _session, callback) {
-      stream.resume();
-      stream.on('end', () => {
-        seen.push({ step: 'data' });
-        refuse('data', callback);
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.server.address();
-  return {
-    url: `smtp://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    seen,
-    answer(next: Script) {
-      script = next;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+import { scriptedSmtp } from '../helpers/smtp-scripted.ts';
 
 const secrets = createSecretBox([generateSecretKey()]);
 
