@@ -47,7 +47,7 @@ test("requests to companies' OpenID Connect providers reach private networks onl
   assert.throws(() => loadConfig({ GATEHOUSE_SSO_PRIVATE_NETWORKS: '10.0.0.0/33' }), /GATEHOUSE_SSO_PRIVATE_NETWORKS/);
 });
 
-test('numeric variables: empty or blank is unset (the default), and only decimal digits are read', () => {
+test('every variable: empty or blank is unset (the default); numbers take decimal digits only', () => {
   const blank = loadConfig({ PORT: '', GATEHOUSE_METRICS_PORT: ' ', GATEHOUSE_WORKERS: '', GATEHOUSE_LINK_TTL_HOURS: '', GATEHOUSE_AUDIT_RETENTION_DAYS: '' });
   assert.equal(blank.port, 3000, 'PORT= is the default port, not "any port"');
   assert.equal(blank.publicUrl.origin, 'http://localhost:3000');
@@ -55,6 +55,14 @@ test('numeric variables: empty or blank is unset (the default), and only decimal
   assert.equal(blank.workers, 1);
   assert.equal(blank.linkTtlMs, 7 * 24 * 3_600_000);
   assert.equal(blank.auditRetentionDays, undefined);
+  // The same rule for every other variable: a blank placeholder in an env file is not set.
+  const placeholders = loadConfig({ GATEHOUSE_PUBLIC_URL: '', GATEHOUSE_LOG_FORMAT: ' ', GATEHOUSE_MAIL_FROM: '', GATEHOUSE_SMTP_URL: '', GATEHOUSE_DATABASE_URL: '', GATEHOUSE_SECRET_KEY: '' });
+  assert.equal(placeholders.publicUrl.origin, 'http://localhost:3000');
+  assert.equal(placeholders.logFormat === 'json' || placeholders.logFormat === 'pretty', true);
+  assert.equal(placeholders.mailFrom, 'Gatehouse <noreply@localhost>');
+  assert.equal(placeholders.smtpUrl, undefined);
+  assert.equal(placeholders.database.kind, 'sqlite');
+  assert.equal(placeholders.secretKey, undefined);
   assert.equal(loadConfig({ PORT: ' 8080 ' }).port, 8080);
   for (const [name, value] of [['PORT', '0x50'], ['PORT', '1e3'], ['PORT', '-1'], ['PORT', '80.5'], ['GATEHOUSE_METRICS_PORT', '0b1'], ['GATEHOUSE_API_RATE_LIMIT', 'Infinity']] as const) {
     assert.throws(() => loadConfig({ [name]: value }), new RegExp(`${name}: must be a whole number in decimal digits`), `${name}=${value}`);
@@ -69,7 +77,9 @@ test('sender, metrics token and public URL: refused when they cannot work or wou
   for (const from of ['abc', 'Gatehouse <noreply@example.com>\r\nBcc: victim@example.com', 'a@example.com, b@example.com']) {
     assert.throws(() => loadConfig({ GATEHOUSE_MAIL_FROM: from }), /GATEHOUSE_MAIL_FROM/, JSON.stringify(from));
   }
-  assert.throws(() => loadConfig({ GATEHOUSE_METRICS_TOKEN: ' '.repeat(40) }), /GATEHOUSE_METRICS_TOKEN: must not contain spaces/);
+  assert.throws(() => loadConfig({ GATEHOUSE_METRICS_TOKEN: `${'a'.repeat(20)} ${'b'.repeat(20)}` }), /GATEHOUSE_METRICS_TOKEN: must not contain spaces/);
+  // Blank is unset, as for every variable: no token, so no /metrics on the public port.
+  assert.equal(loadConfig({ GATEHOUSE_METRICS_TOKEN: ' '.repeat(40) }).metrics.token, undefined);
   assert.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://user:secret@id.example.com' }), /GATEHOUSE_PUBLIC_URL: must not hold a user name or password/);
 });
 

@@ -151,7 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Once per start, for the environment the process runs with (not a test's own), and not
   // again in each cluster worker.
   if (env === process.env && !cluster.isWorker) warnUnknownVariables(env);
-  const parsed = envSchema.safeParse(env);
+  // One rule for every variable: set to nothing (`NAME=`, a blank placeholder in an env
+  // file) is not set, and its default applies.
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value === undefined || value.trim() !== '')));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee docs/CONFIG.md.`);
