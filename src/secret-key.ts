@@ -27,7 +27,7 @@ export function resolveSecretKey(config: Config): string {
     if (existsSync(file)) return readKeyFile(file);
     throw new ConfigError(
       `The database ${path.resolve(config.database.file)} holds data, but there is no secret key: ${file} does not exist and GATEHOUSE_SECRET_KEY is not set.\n` +
-        `This database was made with another secret key: restore its secret.key beside it (${file}) or set GATEHOUSE_SECRET_KEY.\n` +
+        `It was made with a secret key this node does not have: restore its secret.key beside it (${file}) or set GATEHOUSE_SECRET_KEY.\n` +
         'A new key is made only for a new, empty database (docs/OPERATIONS.md, "Backups and restore").',
     );
   }

@@ -31,7 +31,7 @@ Options:
     if (config.database.kind !== 'sqlite') {
       throw new CliError(
         'this configuration uses PostgreSQL, and this command copies only the embedded SQLite database.\n' +
-          'Back PostgreSQL up with pg_dump: see "Backups" in docs/OPERATIONS.md.',
+          'Back PostgreSQL up with pg_dump: see "Backups and restore" in docs/OPERATIONS.md.',
       );
     }
     const source = path.resolve(config.database.file);
