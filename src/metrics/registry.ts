@@ -17,7 +17,7 @@ function statementKind(sql: string): string {
   return verb === 'select' || verb === 'insert' || verb === 'update' || verb === 'delete' || verb === 'with' ? verb : 'other';
 }
 
-async function backlog(db: Db, table: 'outbox' | 'backchannel_outbox', status: 'pending' | 'failed' = 'pending'): Promise<number> {
+async function backlog(db: Db, table: 'outbox' | 'backchannel_outbox', status: 'pending' | 'failed'): Promise<number> {
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', status).executeTakeFirst();
   return Number(row?.n ?? 0);
 }
@@ -87,36 +87,32 @@ export function createMetrics(): Metrics & { readonly registry: Registry } {
       this.set({ state: 'waiting' }, pool.waiting);
     },
   });
-  new Gauge({
-    name: 'gatehouse_outbox_pending',
-    help: 'Messages not delivered yet: mail and back-channel logout notices',
-    labelNames: ['outbox'] as const,
-    // Every worker reads the same rows: one node's workers report the count once, not summed.
-    aggregator: 'max',
-    registers: [registry],
-    async collect() {
-      if (!parts) return;
-      const { db } = parts.storage;
-      // A scrape during a database outage still answers, without these two.
-      const [mail, logout] = await Promise.all([backlog(db, 'outbox'), backlog(db, 'backchannel_outbox')]).catch(() => [undefined, undefined]);
-      if (mail !== undefined) this.set({ outbox: 'mail' }, mail);
-      if (logout !== undefined) this.set({ outbox: 'logout' }, logout);
-    },
-  });
-  new Gauge({
-    name: 'gatehouse_outbox_failed',
-    help: 'Messages given up on for good (refused by the server, or out of attempts), kept with their last error: mail and back-channel logout notices',
-    labelNames: ['outbox'] as const,
-    aggregator: 'max',
-    registers: [registry],
-    async collect() {
-      if (!parts) return;
-      const { db } = parts.storage;
-      const [mail, logout] = await Promise.all([backlog(db, 'outbox', 'failed'), backlog(db, 'backchannel_outbox', 'failed')]).catch(() => [undefined, undefined]);
-      if (mail !== undefined) this.set({ outbox: 'mail' }, mail);
-      if (logout !== undefined) this.set({ outbox: 'logout' }, logout);
-    },
-  });
+  /**
+   * The two outboxes' rows in one state, read at scrape time. Every worker reads the same
+   * rows: one node's workers report the count once, not summed. A scrape during a database
+   * outage still answers, without these.
+   */
+  const outboxGauge = (name: string, help: string, status: 'pending' | 'failed') =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['outbox'] as const,
+      aggregator: 'max',
+      registers: [registry],
+      async collect() {
+        if (!parts) return;
+        const { db } = parts.storage;
+        const [mail, logout] = await Promise.all([backlog(db, 'outbox', status), backlog(db, 'backchannel_outbox', status)]).catch(() => [undefined, undefined]);
+        if (mail !== undefined) this.set({ outbox: 'mail' }, mail);
+        if (logout !== undefined) this.set({ outbox: 'logout' }, logout);
+      },
+    });
+  outboxGauge('gatehouse_outbox_pending', 'Messages not delivered yet: mail and back-channel logout notices', 'pending');
+  outboxGauge(
+    'gatehouse_outbox_failed',
+    'Messages given up on for good (refused by the server, or out of attempts), kept with their last error: mail and back-channel logout notices',
+    'failed',
+  );
 
   return {
     registry,
