@@ -24,6 +24,15 @@ export function signUpLinkIn(text: string): string {
 }
 
 /** Logs in through every step, enrolling 2FA when asked; returns the TOTP secret. */
+/** A new browser past the password step (identify, password): at the code step, or enrollment. */
+export async function pastPassword(server: TestServer, who: { username: string; companyName: string; password: string }) {
+  const agent = server.agent();
+  await agent.post('/api/login/identify', { username: who.username, companyName: who.companyName });
+  const answer = await agent.post('/api/login/password', { password: who.password });
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  return { agent, step: answer.body.step as string };
+}
+
 export async function logIn(
   server: TestServer,
   agent: Agent,

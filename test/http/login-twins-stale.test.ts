@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { hashToken } from '../../src/crypto/index.ts';
 import { IN_FLIGHT_STALE_MS } from '../../src/login/flows.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { signedInOperator } from '../helpers/journey.ts';
+import { pastPassword, signedInOperator } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { tenantFactory } from '../helpers/tenants.ts';
 import { SoftAuthenticator } from '../helpers/webauthn.ts';
@@ -31,10 +31,7 @@ for (const engine of await enginesUnderTest()) describe(`a dead login request's 
   type Member = Awaited<ReturnType<typeof tenants.member>>;
 
   async function atCodeStep(user: Member) {
-    const agent = server.agent();
-    await agent.post('/api/login/identify', { username: user.username, companyName: user.companyName });
-    const answer = await agent.post('/api/login/password', { password: user.password });
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const { agent } = await pastPassword(server, user);
     // The stored flow is named by its cookie's token, hashed.
     return { agent, flowHash: hashToken(agent.cookies.get('gh_flow') as string) };
   }

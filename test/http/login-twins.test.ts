@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { holdNextTransaction } from '../helpers/held-transaction.ts';
-import { signedInOperator } from '../helpers/journey.ts';
+import { pastPassword, signedInOperator } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { tenantFactory } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
@@ -36,13 +36,7 @@ for (const engine of await enginesUnderTest()) describe(`a login's twins on one 
   const db = () => server.gatehouse.deps.db;
   type Member = Awaited<ReturnType<typeof tenants.member>>;
 
-  async function atCodeStep(user: Member) {
-    const agent = server.agent();
-    await agent.post('/api/login/identify', { username: user.username, companyName: user.companyName });
-    const answer = await agent.post('/api/login/password', { password: user.password });
-    assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    return { agent, step: answer.body.step as string };
-  }
+  const atCodeStep = (user: Member) => pastPassword(server, user);
 
   async function recoveryCodes(user: Member) {
     server.clock.advance(30_000);
