@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import {
   API_SCOPES,
+  checkScopes,
   createApiClient,
   deleteApiClient,
   listApiClients,
@@ -65,6 +66,18 @@ function printSecret(client: ApiClientView, secret: string, origin: string): voi
   console.log(`  curl -s -H 'Authorization: Bearer TOKEN' ${origin}/api/v1/client`);
 }
 
+/** --scopes, checked before the database is opened: a wrong one is bad usage (exit 2), like any other option's. */
+function scopesOption(list: string, forCompany: boolean): string[] {
+  const given = list.split(',').map((scope) => scope.trim()).filter(Boolean);
+  try {
+    checkScopes(given, forCompany);
+  } catch (error) {
+    if (error instanceof GatehouseError && error.fields?.scopes) throw new UsageError(`--scopes: ${error.fields.scopes}`);
+    throw error;
+  }
+  return given;
+}
+
 const create: Command = {
   name: 'api-clients create',
   summary: 'Add an API client for a company (or the platform) and print its secret once',
@@ -94,7 +107,7 @@ Example:
       json: { type: 'boolean' },
     });
     const name = validate(singleLine('--name', 100), required(values.name, 'name'), '--name');
-    const scopes = required(values.scopes, 'scopes').split(',').map((s) => s.trim()).filter(Boolean);
+    const scopes = scopesOption(required(values.scopes, 'scopes'), values.company !== undefined);
     const expiresInDays = values['expires-in-days'] === undefined ? undefined : validate(days, values['expires-in-days'], '--expires-in-days');
     return withCore(async ({ deps, config }) => {
       let companyId: string | null = null;

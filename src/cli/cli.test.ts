@@ -76,6 +76,8 @@ describe('the gatehouse command', () => {
       [['requests', 'list', '--status', 'maybe'], /--status: use pending, approved, rejected or all/],
       [['requests', 'list', '--bogus'], /Unknown option '--bogus'/],
       [['requests', 'list', '--limit', '501'], /--limit: at most 500\./],
+      [['requests', 'list', '--limit', '-1'], /Option --limit needs a value \(one that starts with "-" is written --limit=VALUE\)/],
+      [['requests', 'list', '--limit=-1'], /--limit: /],
       [['requests', 'list', '--cursor', 'not-a-cursor'], /--cursor: not a cursor from a previous page/],
       [['requests', 'reject', 'abcd1234'], /Missing --reason/],
       [['requests', 'approve', 'not-an-id!'], /is not a valid account request id/],

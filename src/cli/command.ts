@@ -68,7 +68,8 @@ function parseErrorMessage(error: unknown): string {
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return message.split('. ')[0] + '.';
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const option = /'(--[a-z-]+)/.exec(message)?.[1];
-    return option ? `Option ${option} needs a value.` : message;
+    // Node reads a value that starts with "-" (`--limit -1`) as another option.
+    return option ? `Option ${option} needs a value (one that starts with "-" is written ${option}=VALUE).` : message;
   }
   return message;
 }

@@ -55,10 +55,16 @@ for (const engine of await enginesUnderTest()) describe(`gatehouse api-clients (
     assert.deepEqual(audit.map((row) => ({ ...row })), ['created', 'secret_rotated', 'deleted'].map((a) => ({ action: `api_client.${a}`, actor_id: 'cli' })));
   });
 
-  test('a platform-only scope for a company client, and unknown ids, are refused with a clear message', async () => {
+  test('wrong scopes are bad usage, and unknown ids are refused, each with a clear message', async () => {
+    // Wrong scopes are bad usage (exit 2), found before the database is opened.
     const platformOnly = await gatehouse(['api-clients', 'create', '--name', 'x', '--scopes', 'users:read,companies:write', '--company', 'Alpha Support']);
-    assert.equal(platformOnly.code, 1);
-    assert.match(platformOnly.stderr, /companies:write is for platform API clients only/);
+    assert.equal(platformOnly.code, 2);
+    assert.match(platformOnly.stderr, /--scopes: companies:write is for platform API clients only/);
+    for (const [scopes, said] of [['users:reed', /--scopes: Unknown scope users:reed/], [',', /--scopes: Choose at least one scope/]] as const) {
+      const wrong = await gatehouse(['api-clients', 'create', '--name', 'x', '--scopes', scopes]);
+      assert.equal(wrong.code, 2, wrong.stderr);
+      assert.match(wrong.stderr, said);
+    }
     const unknown = await gatehouse(['api-clients', 'delete', 'ghapi_AAAAAAAAAAAAAAAAAAAAAA']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /No API client has the id ghapi_AAAAAAAAAAAAAAAAAAAAAA/);
