@@ -23,7 +23,8 @@ import { onHttpsGatehouse } from './stage.ts';
 
 const CLIENT_NAME = 'PSA sync';
 const SHOWN_ONCE = 'Copy the client secret now.';
-const CLIENT_ID = /\bghapi_[A-Za-z0-9_-]{22}\b/;
+// Not \b: an id may end in '-', after which a word boundary never comes (1 in 64 ids).
+const CLIENT_ID = /(?<![\w-])ghapi_[\w-]{22}(?![\w-])/;
 const SECRET = /\bghapisec_[A-Za-z0-9_-]+/;
 
 
