@@ -3,8 +3,8 @@ import './threadpool.ts';
 import { restoreListFormat } from './list-format-on-first-use.ts';
 import { exitAfterStartFailure, isClusterWorker, isFirstWorker, reportMetricsToPrimary, reportReady, runPrimary } from './cluster.ts';
 import { loadConfig, ConfigError } from './config.ts';
-import { ensurePlatformCompany, firstOperatorSetup } from './companies/index.ts';
-import { createGatehouse, type Gatehouse } from './gatehouse.ts';
+import { ensurePlatformCompany, firstOperatorSetup, operatorSignedUp } from './companies/index.ts';
+import { createGatehouse } from './gatehouse.ts';
 import { startDevDemoModule } from './dev/demo-module.ts';
 import { recordPublicUrl } from './settings/index.ts';
 import { isLoopbackHost } from './shared/loopback.ts';
@@ -41,7 +41,7 @@ async function main() {
   // revoke the one the operator printed with the CLI.
   const linkInBanner = config.logFormat === 'pretty';
   const setup = linkInBanner ? await firstOperatorSetup(gatehouse.deps) : undefined;
-  const awaitingOperator = linkInBanner ? setup !== undefined : !(await operatorSignedUp(gatehouse.deps));
+  const awaitingOperator = linkInBanner ? setup !== undefined : !(await operatorSignedUp(gatehouse.deps.db, (await ensurePlatformCompany(gatehouse.deps)).id));
   demo = await startDevDemoModule(gatehouse.deps);
   const base = config.publicUrl.origin;
   const lines = [
@@ -79,13 +79,6 @@ async function main() {
     );
   }
   console.log(lines.join('\n') + '\n');
-}
-
-/** Whether an operator has set a password (the platform company made on the first start). */
-async function operatorSignedUp(deps: Gatehouse['deps']): Promise<boolean> {
-  const platform = await ensurePlatformCompany(deps);
-  const row = await deps.db.selectFrom('users').select('id').where('company_id', '=', platform.id).where('password_hash', 'is not', null).executeTakeFirst();
-  return row !== undefined;
 }
 
 main().catch((error: unknown) => {

@@ -146,14 +146,13 @@ async function requireExistingDatabase(config: Config): Promise<void> {
 /**
  * The secret key must be the one the database's sealed values were made with. A command
  * is how a restore is checked (docs/OPERATIONS.md), and most never open a sealed value: a
- * wrong key would pass the check and fail the server's start. One signing key tells.
+ * wrong key would pass the check and fail the server's start. The signing keys, opened
+ * as the server opens them at its start, tell.
  */
 async function requireMatchingKey(core: Awaited<ReturnType<typeof createCore>>): Promise<void> {
-  const sealed = await core.storage.db.selectFrom('signing_keys').select(['kid', 'private_jwk']).limit(1).executeTakeFirst();
-  if (!sealed) return;
+  const { loadSigningKeys } = await import('../modules/index.ts');
   try {
-    // The context src/modules/signing-keys.ts seals them under.
-    core.deps.secrets.decrypt(sealed.private_jwk, `signing-key:${sealed.kid}`);
+    await loadSigningKeys(core.storage.db, core.deps.secrets, core.deps.clock());
   } catch (error) {
     throw new CliError(
       `${error instanceof Error ? error.message : String(error)}.\n` +

@@ -3,7 +3,7 @@
 export { findCompanyByName, getCompany, getPlatformCompany, isPlatformCompany, type CompanyRow } from './store.ts';
 export { accountRequestCap, countAccountRequests, listAccountRequests, submitAccountRequest, urgencyOf, type AccountRequestInput, type RequestPage, type Urgency } from './requests.ts';
 export { approveAccountRequest, defaultUsername, rejectAccountRequest, resendWelcome, type Decider } from './onboarding.ts';
-export { createOperator, ensurePlatformCompany, firstOperatorSetup, FIRST_OPERATOR_USERNAME } from './platform.ts';
+export { createOperator, ensurePlatformCompany, firstOperatorSetup, FIRST_OPERATOR_USERNAME, operatorSignedUp } from './platform.ts';
 export { countCompanies, directoryEntry, listCompanies, type CompanyPage } from './directory.ts';
 export {
   DEFAULT_POLICY,

@@ -25,6 +25,12 @@ export async function ensurePlatformCompany(deps: CoreDeps): Promise<CompanyRow>
 type AuditActor = Pick<AuditEvent, 'actorId' | 'ip' | 'userAgent'>;
 const SERVER_START: AuditActor = { actorId: null, ip: null, userAgent: null };
 
+/** Whether any operator has set a password (the platform made, as ensurePlatformCompany does). */
+export async function operatorSignedUp(db: CoreDeps['db'], platformId: string): Promise<boolean> {
+  const row = await db.selectFrom('users').select('id').where('company_id', '=', platformId).where('password_hash', 'is not', null).executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
  * While no operator has set a password, each start issues a fresh one-time link for the
  * first operator (revoking the previous one). Returns undefined once someone has. The
@@ -34,13 +40,7 @@ const SERVER_START: AuditActor = { actorId: null, ip: null, userAgent: null };
  */
 export async function firstOperatorSetup(deps: CoreDeps, by: AuditActor = SERVER_START) {
   const platform = await ensurePlatformCompany(deps);
-  const signedUp = await deps.db
-    .selectFrom('users')
-    .select('id')
-    .where('company_id', '=', platform.id)
-    .where('password_hash', 'is not', null)
-    .executeTakeFirst();
-  if (signedUp) return undefined;
+  if (await operatorSignedUp(deps.db, platform.id)) return undefined;
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const audit = (action: string, userId: string, detail: Record<string, unknown>) =>
