@@ -10,7 +10,8 @@ import { enqueueMail } from '../../src/mail/index.ts';
 import { leasedJobs, LEASE_MS } from '../../src/storage/leased-jobs.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp.ts';
+import type { SmtpCapture } from '../helpers/smtp.ts';
+import { twoNodesOnePostgres, type TwoNodes } from '../helpers/two-nodes.ts';
 
 const queue = (node: TestServer, to: string) =>
   enqueueMail(node.gatehouse.deps.db, node.gatehouse.deps.secrets, node.clock(), { companyId: null, to, subject: 'Welcome to Gatehouse', html: '<p>hi</p>', text: 'hi' });
@@ -54,20 +55,16 @@ for (const engine of await enginesUnderTest()) describe(`the outbox lease (${eng
 });
 
 if ((await enginesUnderTest()).includes('postgres')) describe('two nodes sending one message', () => {
+  let two: TwoNodes;
   let smtp: SmtpCapture;
   let nodeA: TestServer;
   let nodeB: TestServer;
   before(async () => {
-    smtp = await startSmtpCapture({ holdAnswers: true });
-    nodeA = await startTestServer({ engine: 'postgres', quietWorkers: true, env: { GATEHOUSE_SMTP_URL: smtp.url } });
-    nodeB = await startTestServer({ quietWorkers: true, env: { GATEHOUSE_SMTP_URL: smtp.url, GATEHOUSE_DATABASE_URL: nodeA.database.url } });
-    nodeB.clock.set(nodeA.clock());
+    two = await twoNodesOnePostgres();
+    ({ smtp, nodeA, nodeB } = two);
   });
-  after(async () => {
-    await nodeB.close();
-    await nodeA.close();
-    await smtp.close();
-  });
+  // A node still sending waits for its answer: close gives every held one so it can stop.
+  after(() => two.close());
 
   test("a node's late failure does not undo the delivery another node made after its lease ran out", async () => {
     const id = await queue(nodeA, 'bo@beta.test');

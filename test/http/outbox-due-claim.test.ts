@@ -10,7 +10,8 @@ import { enqueueMail } from '../../src/mail/index.ts';
 import { pendingJob, leasedJobs } from '../../src/storage/leased-jobs.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp.ts';
+import type { SmtpCapture } from '../helpers/smtp.ts';
+import { twoNodesOnePostgres, type TwoNodes } from '../helpers/two-nodes.ts';
 import { until } from '../helpers/until.ts';
 
 const queue = (node: TestServer, to: string) =>
@@ -58,22 +59,16 @@ for (const engine of await enginesUnderTest()) describe(`a claim takes only a du
 });
 
 if ((await enginesUnderTest()).includes('postgres')) describe('two nodes and a message the server defers', () => {
+  let two: TwoNodes;
   let smtp: SmtpCapture;
   let nodeA: TestServer;
   let nodeB: TestServer;
   before(async () => {
-    smtp = await startSmtpCapture({ holdAnswers: true });
-    nodeA = await startTestServer({ engine: 'postgres', quietWorkers: true, env: { GATEHOUSE_SMTP_URL: smtp.url } });
-    nodeB = await startTestServer({ quietWorkers: true, env: { GATEHOUSE_SMTP_URL: smtp.url, GATEHOUSE_DATABASE_URL: nodeA.database.url } });
-    nodeB.clock.set(nodeA.clock());
+    two = await twoNodesOnePostgres();
+    ({ smtp, nodeA, nodeB } = two);
   });
-  after(async () => {
-    // A node still sending (the bug) waits for its answer: give every one so it can stop.
-    for (const answer of smtp.held) answer();
-    await nodeB.close();
-    await nodeA.close();
-    await smtp.close();
-  });
+  // A node still sending waits for its answer: close gives every held one so it can stop.
+  after(() => two.close());
 
   test("a node does not try again, from its stale list, a message another node just tried and put back", async () => {
     const first = await queue(nodeA, 'first@due.test');
