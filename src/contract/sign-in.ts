@@ -34,6 +34,11 @@ export const recoveryCodeBody = z.object({ code: recoveryCode });
 
 /** The login is done: the session cookie is set; `redirectTo` continues a module's sign-in. */
 export const loginDone = z.object({ step: loginSteps, redirectTo: z.string().optional() });
+/**
+ * Back from a trusted provider: done, as loginDone; or, where the company's policy came to
+ * hold the user to a key meanwhile, the login's next step, as loginState names it.
+ */
+export const trustedLoginAnswer = loginState.extend({ redirectTo: z.string().optional() });
 export const enrollmentDone = loginDone.extend({ recoveryCodes: z.array(z.string()) });
 
 export const enrollmentStart = z.object({

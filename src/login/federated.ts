@@ -5,6 +5,7 @@
 // mints the session. The flow stays bound to the browser that started it (its cookie),
 // so an assertion posted by someone else's browser signs no one in there.
 import { recordAudit } from '../audit/index.ts';
+import { getCompanyPolicy, keyRequired } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
@@ -14,7 +15,7 @@ import { stepAfterFirstFactor } from './factors.ts';
 import { advanceFlow, type FlowRow } from './flows.ts';
 import { requireFlowAt } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
-import type { LoginStep } from './steps.ts';
+import { keyDemandOf, secondFactorsFor, type LoginStep } from './steps.ts';
 
 /** The company's provider that is switched on, if any (at most one is). */
 export async function activeProvider(db: Queryable, companyId: string) {
@@ -76,13 +77,31 @@ export async function endFederatedLogins(tx: Queryable, companyId: string): Prom
   await tx.deleteFrom('login_flows').where('company_id', '=', companyId).where('first_factor', '=', 'fed').execute();
 }
 
-/** The provider proved MFA and the company trusts it: the session, amr ["fed", "mfa"]. */
+/**
+ * The provider proved MFA and the company trusts it: the session, amr ["fed", "mfa"];
+ * unless the policy now holds this user to a passkey or security key. The provider's answer
+ * was checked against the policy then (src/sso/sign-in.ts), but the flow may wait here for
+ * minutes while a Master or an API client tightens the policy or promotes the user, so the
+ * policy and the role are read again in the transaction that would mint the session. Such
+ * a login goes on as after a password: to the code step, where the key is asked for, or to
+ * setting up a second factor (then adding a key), and the browser's answer names that step.
+ */
 export async function finishTrustedLogin(deps: CoreDeps, flowToken: string | undefined, meta: RequestMeta) {
   const { flow } = await requireFlowAt(deps, flowToken, 'sso_trusted');
-  if (!flow.company_id || !flow.user_id) throw new GatehouseError('login.flow_expired');
-  const done = await deps.db.transaction().execute((tx) =>
-    finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } }),
-  );
+  const { company_id: companyId, user_id: userId } = flow;
+  if (!companyId || !userId) throw new GatehouseError('login.flow_expired');
+  const done = await deps.db.transaction().execute(async (tx) => {
+    const policy = await getCompanyPolicy(tx, companyId);
+    const user = await tx.selectFrom('users').select(['role', 'totp_secret']).where('company_id', '=', companyId).where('id', '=', userId).executeTakeFirst();
+    if (user && keyRequired(policy, user.role)) {
+      const keys = await countCredentials(tx, companyId, userId);
+      const next = stepAfterFirstFactor(user, keys);
+      if (!(await advanceFlow(tx, flow, next))) throw new GatehouseError('login.wrong_step');
+      return { next, secondFactors: next === 'totp' ? secondFactorsFor(user, keyDemandOf(user, policy, keys)) : undefined };
+    }
+    return finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } }, { policy });
+  });
+  if ('next' in done) return { step: done.next as LoginStep, ...(done.secondFactors ? { secondFactors: done.secondFactors } : {}) };
   return { ...done, step: 'done' as LoginStep, redirectTo: flow.return_to };
 }
 

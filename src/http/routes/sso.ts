@@ -7,7 +7,7 @@ import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { done, idParams } from '../../contract/common.ts';
-import { loginDone, loginState, ssoRedirect } from '../../contract/sign-in.ts';
+import { loginState, ssoRedirect, trustedLoginAnswer } from '../../contract/sign-in.ts';
 import {
   MAX_CERTIFICATE_CHARACTERS,
   MAX_CERTIFICATES,
@@ -83,9 +83,16 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/login/sso/finish',
-      { schema: { summary: "At the 'sso_trusted' step: sets the session cookie (the provider's MFA is trusted)", response: { 200: loginDone } } },
+      {
+        schema: {
+          summary: "At the 'sso_trusted' step: sets the session cookie (the provider's MFA is trusted), or names the next step where the policy now wants a key",
+          response: { 200: trustedLoginAnswer },
+        },
+      },
       async (request, reply) => {
         const result = await finishTrustedLogin(deps, readCookie(request, cookies.flow), requestMeta(request));
+        // The policy came to hold this user to a key: no session, the login goes on.
+        if (!('sessionToken' in result)) return result;
         const old = readCookie(request, cookies.session);
         if (old) await endSession(deps.db, old);
         clearCookie(reply, secure, cookies.flow);
