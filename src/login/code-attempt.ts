@@ -10,7 +10,7 @@ import type { Database, Queryable } from '../storage/index.ts';
 import { sql, type InsertQueryBuilder, type InsertResult, type QueryCreator, type RawBuilder } from 'kysely';
 import { consumeFlow, consumingFlow, type FlowRow } from './flows.ts';
 import {
-  activeInActiveCompany,
+  mayFinishLogin,
   lockIfExhausted,
   lockIfOverThreshold,
   lockoutRuleFor,
@@ -160,8 +160,8 @@ export async function acceptAppCodeAtOnce(deps: CoreDeps, who: Who, step: number
       .where('company_id', '=', who.companyId)
       .where('id', '=', who.userId)
       .where(slotFree(rule, now, excused))
-      // No session for a user deactivated, or a company suspended, during the login.
-      .where(activeInActiveCompany)
+      // No session for a user deactivated, a company suspended, or a password closed, during the login.
+      .where(mayFinishLogin(flow.first_factor))
       .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]));
   // The oldest window whose holds still count (ownHold, in SQL).
   const counted = holdWindowAt(now) - 1;

@@ -261,6 +261,31 @@ export const activeInActiveCompany = (eb: ExpressionBuilder<Database, 'users'>) 
   ]);
 
 /**
+ * A password still signs this users row in: single sign-on has not closed it (the rule of
+ * passwordClosedFor, login-subject.ts, in SQL): the Root Master, a break-glass user, or a
+ * company not in 'sso-only' mode with a provider on.
+ */
+const passwordOpen = (eb: ExpressionBuilder<Database, 'users'>) =>
+  eb.or([
+    eb('users.role', '=', 'root_master'),
+    eb('users.sso_break_glass', '=', 1),
+    eb.not(eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.sso_mode', '=', 'sso-only'))),
+    eb.not(eb.exists(eb.selectFrom('sso_providers').select('sso_providers.id').whereRef('sso_providers.company_id', '=', 'users.company_id').where('sso_providers.enabled', '=', 1))),
+  ]);
+
+/**
+ * The condition of the users row's write that ends a login with its session (every way of
+ * finishing one writes it). What the earlier steps decided is decided again here, since a
+ * login waits at its last step for minutes while a Master changes things: the user and
+ * the company active, and, for a login whose first factor was not the company's provider
+ * (a password, or a passkey standing for one), a password that single sign-on has not
+ * closed since (the mode set to 'sso-only', the user taken off the break-glass list, the
+ * provider switched on). Such a login ends as expired, and starting again goes to the provider.
+ */
+export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined) => (eb: ExpressionBuilder<Database, 'users'>) =>
+  firstFactor === 'fed' ? activeInActiveCompany(eb) : eb.and([activeInActiveCompany(eb), passwordOpen(eb)]);
+
+/**
  * A right password's slot given back and its flow moved on to its next step, together:
  * one statement on PostgreSQL, one transaction on SQLite, which cannot write inside WITH.
  * A pending flow (pending-flow.ts) is stored at that step; a stored one ("Use password

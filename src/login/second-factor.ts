@@ -11,7 +11,7 @@ import type { UserRow } from '../users/index.ts';
 import { advanceFlow, consumeFlow, consumingFlow, countTotpFailure, type FlowRow } from './flows.ts';
 import { endFlow, requireFlowWithSubjectAt, type CookieFlow } from './flow-cookie.ts';
 import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
-import { activeInActiveCompany, lockoutRuleOf, onPostgres, releaseAttempt, userLockedFirst } from './lockout.ts';
+import { lockoutRuleOf, mayFinishLogin, onPostgres, releaseAttempt, userLockedFirst } from './lockout.ts';
 import { givingHoldBack } from './attempt-holds.ts';
 import { answeredInFlight, twinAnswer } from './attempts-in-flight.ts';
 
@@ -62,8 +62,8 @@ export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, 
     .set({ failed_logins: 0, locked_until: null, last_login_at: now, ...givingHoldBack(consumed.slot_hold_window) })
     .where('company_id', '=', flow.company_id)
     .where('id', '=', flow.user_id)
-    // No session for a user deactivated, or a company suspended, during the login.
-    .where(activeInActiveCompany)
+    // No session for a user deactivated, a company suspended, or a password closed, during the login.
+    .where(mayFinishLogin(flow.first_factor))
     .executeTakeFirst();
   if (Number(finished.numUpdatedRows) !== 1) throw new GatehouseError('login.flow_expired');
   const policy = known.policy ?? (await getCompanyPolicy(tx, flow.company_id));
