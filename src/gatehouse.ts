@@ -123,22 +123,35 @@ async function serverLogger(config: Config): Promise<FastifyServerOptions['logge
 
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
   const { deps, storage, mailWorker, metrics } = await createCore(config, options);
-  // Rows an older node wrote during the upgrade (retagCredentials says why).
-  await retagCredentials(deps.db);
-  const https = config.tls
-    ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
-    : undefined;
-  const oidc = await createOidcService(deps, {
-    onError: (error) => http.log.error({ err: error }, 'openid connect provider error'),
-    ...(storage.kind === 'sqlite' ? { durability: storage.durability } : {}),
-  });
-  const http = await buildHttpApp(deps, storage, {
-    oidc,
-    metrics,
-    webDist: WEB_DIST,
-    logger: options.logger ?? (await serverLogger(config)),
-    ...(https ? { https } : {}),
-  });
+  // A start that fails part-way (another secret key, an unreadable TLS file) closes what it
+  // opened, latest first, and rethrows: a PostgreSQL pool left open would hold its
+  // connections to the database until the process ends.
+  const opened: (() => Promise<void>)[] = [() => storage.close(), () => mailWorker.stop()];
+  let oidc: OidcService;
+  let http: FastifyInstance;
+  try {
+    // Rows an older node wrote during the upgrade (retagCredentials says why).
+    await retagCredentials(deps.db);
+    const https = config.tls
+      ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
+      : undefined;
+    oidc = await createOidcService(deps, {
+      onError: (error) => http.log.error({ err: error }, 'openid connect provider error'),
+      ...(storage.kind === 'sqlite' ? { durability: storage.durability } : {}),
+    });
+    opened.push(() => oidc.close());
+    http = await buildHttpApp(deps, storage, {
+      oidc,
+      metrics,
+      webDist: WEB_DIST,
+      logger: options.logger ?? (await serverLogger(config)),
+      ...(https ? { https } : {}),
+    });
+  } catch (error) {
+    // The start's own error is the one to report; a close that fails too adds nothing.
+    for (const close of opened.reverse()) await close().catch(() => {});
+    throw error;
+  }
   storage.reportConnectionLoss((loss) => http.log.warn({ database: loss }, 'database connection lost'));
   let scrapes: Server | undefined;
   let memoryRelease: MemoryRelease | undefined;
