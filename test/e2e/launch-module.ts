@@ -17,12 +17,13 @@ import type { TestServer } from '../helpers/server.ts';
 import type { TestCertificate } from '../helpers/tls.ts';
 import type { BrowserPage } from './browsers/index.ts';
 import { freePort } from './browsers/util.ts';
+import { NAVIGATION_TIMEOUT_MS } from './browsers/wait.ts';
 import type { Shot } from './support.ts';
 
 export const DEMO_MODULE_NAME = 'Demo Module';
 const OPEN_TILE = `Open ${DEMO_MODULE_NAME}`;
-/** Sign-in is a few redirects through Gatehouse and back, with a code exchange in between. */
-const SIGN_IN_TIMEOUT_MS = 30_000;
+/** Sign-in is a few redirects through Gatehouse and back, with a code exchange in between: a navigation's deadline. */
+const SIGN_IN_TIMEOUT_MS = NAVIGATION_TIMEOUT_MS;
 
 interface Who {
   username: string;

@@ -19,6 +19,7 @@ import { signedInOperator } from '../helpers/journey.ts';
 import { client, companyUser, companyWithRootMaster, grantedModule, nextTotpCode, redeem, type Person } from '../helpers/oidc.ts';
 import { until } from '../helpers/until.ts';
 import type { BrowserPage } from './browsers/index.ts';
+import { NAVIGATION_TIMEOUT_MS } from './browsers/wait.ts';
 import { identifyAndPassword } from './login-page.ts';
 import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
@@ -109,7 +110,7 @@ describe('a module asks for phishing-resistant sign-in (chromium)', () => {
       await page.click('Use a passkey or security key');
 
       // 4. Back at the module with a code; the ID token says the key signed.
-      await until(() => callback.callbacks.length === 1, 'the browser to bring a code to the module', 30_000);
+      await until(() => callback.callbacks.length === 1, 'the browser to bring a code to the module', NAVIGATION_TIMEOUT_MS);
       const tokens = await redeem(module.config, callback.callbacks[0] as URL, stepUp);
       const claims = tokens.claims();
       assert.ok(claims, 'an ID token came back');

@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { describe, test } from 'node:test';
 import { assertInstalled, enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
 import { freePort, withTimeout } from './browsers/util.ts';
-import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
+import { NAVIGATION_TIMEOUT_MS } from './browsers/wait.ts';
 import { cleanUp, JOURNEY_TIMEOUT_MS } from './support.ts';
 
 /** Redirects before the module's home page, like /login → Gatehouse → /callback → /. */
@@ -101,16 +101,29 @@ for (const engine of enginesFromEnv()) {
           hold = new Hold(at);
           await page.goto(`${portal}/`);
           const opener: BrowserPage = page;
-          // Some drivers hand a window over only once its navigation has committed (and a
-          // WebDriver click may wait for it): a held hop is let go once the pop-up asked for it.
-          const opening = opener.waitForPopup(() => opener.click('Open'));
-          opening.catch(() => {});
-          await withTimeout(hold.reached, WAIT_TIMEOUT_MS, `the pop-up to reach ${String(at)}`);
+          // Some drivers hand a window over only once its navigation has committed (WebKit's
+          // waits for the load): a held hop is let go once the pop-up asked for it. Three
+          // conditions in turn, each with its own deadline: the click (finding the button
+          // and clicking it wait in the driver, with deadlines of their own), then the
+          // pop-up's request, then the window handed over. A failure of the click or of the
+          // hand-over is reported as itself at once, not as a hold never reached.
+          let clicked = () => {};
+          const click = new Promise<void>((resolve) => (clicked = resolve));
+          const opening = opener.waitForPopup(async () => {
+            await opener.click('Open');
+            clicked();
+          });
+          const failed = opening.then(() => new Promise<never>(() => {}));
+          failed.catch(() => {});
+          await Promise.race([click, failed]);
+          // From the click on: a new window (a new web process, in WebKit) starting a load.
+          await withTimeout(Promise.race([hold.reached, failed]), NAVIGATION_TIMEOUT_MS, `after the click, the pop-up to reach ${String(at)}`);
           if (at !== 'home page end') hold.release();
           const popup: BrowserPage = await opening;
           try {
             // Held at the home page's end, the text is shown while the document still loads.
-            await popup.waitForText(HOME_TEXT);
+            // Let go at a hop, the text follows the rest of the redirects and a page load.
+            await popup.waitForText(HOME_TEXT, NAVIGATION_TIMEOUT_MS);
             const address: URL = await popup.waitForUrl(`${module}/`);
             assert.equal(address.origin, module, `held at ${String(at)}: the module's origin, not "null"`);
           } finally {

@@ -3,7 +3,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { DriverPage } from './page.ts';
 import { VIEWPORT, type BrowserPage, type EngineDriver } from './types.ts';
 import { cleanUp, withTimeout } from './util.ts';
-import { NAVIGATION_TIMEOUT_MS, WAIT_TIMEOUT_MS } from './wait.ts';
+import { NAVIGATION_TIMEOUT_MS, waitUntil, WAIT_TIMEOUT_MS } from './wait.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -66,9 +66,16 @@ function pageDriver(context: BrowserContext, page: Page, close: () => Promise<vo
       }));
     },
     async popup(action, timeoutMs) {
-      // The context's 'page' event, not the page's 'popup': a module page's
-      // Cross-Origin-Opener-Policy cuts the opener, and the window is still new.
-      const [popup] = await Promise.all([context.waitForEvent('page', { timeout: timeoutMs }), action()]);
+      // Any page of the context that was not there before, not the page's 'popup' event: a
+      // module page's Cross-Origin-Opener-Policy cuts the opener, and the window is still
+      // new. The deadline counts from the end of the click, which waits (to find the
+      // control) with deadlines of its own.
+      const before = new Set(context.pages());
+      await action();
+      const popup = await waitUntil('a new window', () => context.pages().find((p) => !before.has(p)), {
+        timeoutMs,
+        prefix: '[chromium]',
+      });
       return pageDriver(context, popup, async () => {
         if (!popup.isClosed()) await withTimeout(popup.close(), 10_000, 'closing the Chromium pop-up');
       });

@@ -95,10 +95,15 @@ async function pageDriver(browser: Browser, page: Page, close: () => Promise<voi
     async popup(action, timeoutMs) {
       // A new top-level browsing context (window.open opens a tab): any page target that
       // was not there before the click. Not the page's 'popup' event: that needs the
-      // opener, which a module page's Cross-Origin-Opener-Policy cuts.
+      // opener, which a module page's Cross-Origin-Opener-Policy cuts. The deadline counts
+      // from the end of the click, which waits (to find the control) with deadlines of its own.
       const before = new Set(browser.targets());
-      const created = browser.waitForTarget((target) => target.type() === 'page' && !before.has(target), { timeout: timeoutMs });
-      const [target] = await Promise.all([created, action()]);
+      await action();
+      const target = await waitUntil(
+        'a new window',
+        () => browser.targets().find((candidate) => candidate.type() === 'page' && !before.has(candidate)),
+        { timeoutMs, prefix: '[firefox]' },
+      );
       const popup = await target.page();
       if (!popup) throw new Error('the new Firefox window has no page');
       return pageDriver(browser, popup, async () => {
