@@ -38,7 +38,24 @@ export interface GateRequest {
 }
 
 type Prompt = { name?: string; reasons?: string[] };
-type Params = { client_id?: string; max_age?: number | string; acr_values?: string };
+type Params = { client_id?: string; max_age?: number | string; acr_values?: string; id_token_hint?: string };
+
+/**
+ * The account an id_token_hint names (its `sub`: Gatehouse's subjects are its account ids).
+ * Read without checking the signature again: the provider checked it at the authorization
+ * (an ID token Gatehouse signed for this module), and the sign-in's parameters come back
+ * sealed or stored, as the provider left them.
+ */
+function hintedAccount(hint: string | undefined): string | undefined {
+  const payload = hint?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const sub = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown }).sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function decideSignIn(deps: CoreDeps, interactions: CarriedInteractions, request: GateRequest): Promise<GateAnswer> {
   const { uid } = request;
@@ -83,13 +100,22 @@ export async function decideSignIn(deps: CoreDeps, interactions: CarriedInteract
   // need=key: the login page says why a module sent the user back (it asks for a key).
   if (!signedIn || !freshEnough || tooOld || keyMissing) return { kind: 'login', location: loginPageFor(uid, keyMissing) };
 
+  const { accountId, acr, amr, loginTs } = loginOf(signedIn);
+  // The module named the user it expects (id_token_hint) and someone else logged in for
+  // this sign-in: the module hears login_required (OpenID Connect Core 3.1.2.1), never a
+  // code for the other person. A session already of the hinted user needs no new login.
+  const hinted = hintedAccount(params.id_token_hint);
+  if (hinted !== undefined && hinted !== accountId) {
+    const error = { error: 'login_required', error_description: 'the user who signed in is not the one the application asked for' };
+    return { kind: 'resume', handed: { uid, result: error, interaction, caller: found.caller } };
+  }
+
   const access = session?.access ?? 'not_enabled';
   if (access !== 'allowed') {
     const module = found.callerRead ? found.caller : await findModuleByClientId(deps.db, clientId);
     return { kind: 'page', status: 403, html: refusedPage(module?.name ?? 'This module', signedIn.companyName, access) };
   }
 
-  const { accountId, acr, amr, loginTs } = loginOf(signedIn);
   const result = {
     login: { accountId, amr, acr, ts: loginTs, remember: true },
     // Modules are first party: the grant is made in loadExistingGrant, no consent page.
