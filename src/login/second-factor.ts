@@ -1,7 +1,7 @@
 // The last login step: the code from the authenticator app, or a recovery code. Only it
 // creates a session, in the same transaction that consumes the flow and uses up the code.
 import { auditInsert } from '../audit/index.ts';
-import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
+import { getCompanyPolicy, ipAllowed, type CompanyPolicy } from '../companies/index.ts';
 import { recoveryCode, type OneTimeCode } from '../credentials/index.ts';
 import { assertThat, GatehouseError, type ErrorCode } from '../errors.ts';
 import { newSession } from '../sessions/index.ts';
@@ -21,6 +21,11 @@ type Factor = { amr: string[]; detail?: Record<string, unknown> };
 
 /** What a finished login writes besides the flow and the user: its session and its audit event. */
 function loginRows(deps: CoreDeps, flow: FlowRow, who: { companyId: string; userId: string }, meta: RequestMeta, factor: Factor, policy: CompanyPolicy) {
+  // The company's allowlist, as it stands when the session is made (every way of finishing
+  // a login makes it here): the password step checked it too, but a login waits at its
+  // last step for minutes, and a Master who narrows the list meanwhile ends the sessions
+  // it excludes (companies/policy.ts), so must not find one made just after.
+  if (!ipAllowed(policy.ipAllowlist, meta.ip)) throw new GatehouseError('login.ip_not_allowed');
   const now = deps.clock();
   // After the company's identity provider, the first factor was the provider's ("fed",
   // as Entra ID says it), not a password: the session and module ID tokens say so.
