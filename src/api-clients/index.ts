@@ -19,7 +19,7 @@ export {
   type ChangedBy,
   type Reach,
 } from './store.ts';
-export { asClient, reachCompany, stillHoldsSecret, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
+export { asClient, clientStands, reachCompany, stillHoldsSecret, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
 export { apiClientMetadata } from './oidc-client.ts';
 export { createApiClientWithProof, rotateApiClientSecretWithProof } from './proved.ts';
 export { IDEMPOTENCY_WINDOW_MS, runOnce, type StoredAnswer } from './idempotency.ts';

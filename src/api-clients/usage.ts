@@ -95,10 +95,7 @@ export async function useApiClient(
  * is still made. Every /api/v1 write reaches this (src/http/api-client-guard.ts, clientDeps).
  */
 export async function asClient<T>(tx: Queryable, actor: { apiClientId: string; credentialTag: string }, now: number, change: () => Promise<T>): Promise<T> {
-  // The secret compared by its tag, stored with it and changed with it by a rotation's one
-  // UPDATE (store.ts, secretColumns): the same test as the hash, without deriving it here.
-  const standing = await tx.selectFrom('api_clients').select('id').where('id', '=', actor.apiClientId).where('credential_tag', '=', actor.credentialTag).where(liveApiClient(now)).executeTakeFirst();
-  if (!standing) throw new GatehouseError('api.invalid_token');
+  if (!(await clientStands(tx, actor, now))) throw new GatehouseError('api.invalid_token');
   const result = await change();
   const kept = await tx
     .updateTable('api_clients')
@@ -110,6 +107,17 @@ export async function asClient<T>(tx: Queryable, actor: { apiClientId: string; c
     .executeTakeFirst();
   if (!kept) throw new GatehouseError('api.invalid_token');
   return result;
+}
+
+/**
+ * The client stands as the guard would find it now: live (not deleted, expired or of a
+ * suspended company) and holding the secret the request's token was obtained with. The
+ * secret is compared by its tag, stored with it and changed with it by a rotation's one
+ * UPDATE (store.ts, secretColumns): the same test as the hash, without deriving it here.
+ */
+export async function clientStands(db: Queryable, actor: { apiClientId: string; credentialTag: string }, now: number): Promise<boolean> {
+  const standing = await db.selectFrom('api_clients').select('id').where('id', '=', actor.apiClientId).where('credential_tag', '=', actor.credentialTag).where(liveApiClient(now)).executeTakeFirst();
+  return standing !== undefined;
 }
 
 /**

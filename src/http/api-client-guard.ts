@@ -22,12 +22,11 @@
 // the origin check for these routes only because of this).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
-import type { TransactionBuilder } from 'kysely';
 import type Provider from 'oidc-provider';
-import { asClient, isApiScope, reachCompany, useApiClient, type ApiActor, type ApiScope, type RatePolicy } from '../api-clients/index.ts';
+import { asClient, clientStands, isApiScope, reachCompany, useApiClient, type ApiActor, type ApiScope, type RatePolicy } from '../api-clients/index.ts';
 import { GatehouseError } from '../errors.ts';
+import { checkActorInTransactions } from './acting-transactions.ts';
 import type { CoreDeps } from '../shared/deps.ts';
-import type { Database } from '../storage/schema.ts';
 
 export type { ApiActor } from '../api-clients/index.ts';
 
@@ -126,26 +125,14 @@ function asRequestClient(handler: RouteHandlerMethod): RouteHandlerMethod {
 }
 
 /**
- * The dependencies the /api/v1 routes call capabilities with: the same, but a transaction
- * begun while a write route's handler runs is its client's change (asClient), checked at
- * its start and before it commits. So every write of every route is covered, whichever
- * capability makes it and however it names its actor, without each having to remember.
- * (A view on the same pool, Gatehouse's database having no plugins; its transactions are
- * the database's own, retries included.)
+ * The dependencies the /api/v1 routes call capabilities with: a transaction begun while a
+ * write route's handler runs is its client's change (asClient), checked at its start and
+ * before it commits. So every write of every route is covered, whichever capability makes
+ * it and however it names its actor, without each having to remember.
  */
 export function clientDeps(deps: CoreDeps): CoreDeps {
-  const db = deps.db.withoutPlugins();
-  const asActingClient = (builder: TransactionBuilder<Database>): TransactionBuilder<Database> => {
-    const actor = actingClient.getStore();
-    if (!actor) return builder;
-    const wrapped: Pick<TransactionBuilder<Database>, 'execute' | 'setAccessMode' | 'setIsolationLevel'> = {
-      execute: (callback) => builder.execute((tx) => asClient(tx, actor, deps.clock(), () => callback(tx))),
-      setAccessMode: (mode) => asActingClient(builder.setAccessMode(mode)),
-      setIsolationLevel: (level) => asActingClient(builder.setIsolationLevel(level)),
-    };
-    return wrapped as TransactionBuilder<Database>;
-  };
-  return { ...deps, db: Object.assign(db, { transaction: () => asActingClient(deps.db.transaction()) }) };
+  checkActorInTransactions(deps.db, actingClient, (tx, actor, change) => asClient(tx, actor, deps.clock(), change));
+  return deps;
 }
 
 async function apiClientGuardPlugin(scope: FastifyInstance, options: ApiClientGuardOptions): Promise<void> {
@@ -179,6 +166,8 @@ async function apiClientGuardPlugin(scope: FastifyInstance, options: ApiClientGu
     rateLimit(reply, policy, use.used, use.windowEndsAt, now);
     requiredScope(request, reply, use.actor);
     request.apiActor = use.actor;
+    // A download read while it is sent goes on only while the client stands (sendCsv).
+    request.accessStands = () => clientStands(deps.db, use.actor, deps.clock());
   });
 
   // One check for every route that names a company, so none can forget it (a platform

@@ -32,7 +32,7 @@ import { ssoRoutes } from './routes/sso.ts';
 import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
 import { contractCompilers, installApiContract } from './api-contract.ts';
-import { decorateActors } from './audiences.ts';
+import { checkAdministratorsInTransactions, decorateActors } from './audiences.ts';
 import { metricsRoute, timeRequests, type Metrics } from '../metrics/index.ts';
 import { durableAnswers } from './durable-answers.ts';
 import { slowClientLimits } from './slow-clients.ts';
@@ -65,6 +65,8 @@ export async function buildHttpApp(
     ...(options.https ? { https: { ...options.https, ...slowClientLimits(deps.config.requestTimeoutMs) } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const ctx: HttpContext = { deps, cookies: cookieNames(deps.config.secureCookies) };
+  // A Master's or an operator's change is checked again in each of its transactions.
+  checkAdministratorsInTransactions(deps);
   const publicOrigin = deps.config.publicUrl.origin;
 
   timeRequests(app, options.metrics);

@@ -12,13 +12,17 @@
 // for every session route; test/http/sensitive-routes.test.ts makes every new
 // state-changing route say whether it is sensitive. A Master's or an operator's changes
 // are counted per user here too (spendAdminChange, src/shared/signed-in-writes.ts).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { GatehouseError } from '../errors.ts';
 import { recentlyProved, type SignedIn } from '../sessions/index.ts';
+import type { CoreDeps } from '../shared/deps.ts';
 import { spendAdminChange } from '../shared/signed-in-writes.ts';
+import { assertStillMaster } from '../users/index.ts';
+import { checkActorInTransactions } from './acting-transactions.ts';
 import type { HttpContext } from './context.ts';
-import { requireSignedIn, SAFE_METHODS } from './guards.ts';
+import { authenticatedAgain, requireSignedIn, SAFE_METHODS } from './guards.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,6 +36,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The signed-in user, set by the audience guard of a signed-in route; null elsewhere. */
     signedIn: SignedIn | null;
+    /**
+     * Whether whoever the guard let in still may be (their session or API client checked
+     * again, as a new request would be), for work that outlasts the guard: a download read
+     * while it is sent (sendCsv). Set by the signed-in audiences' guards and the API
+     * client guard; null elsewhere.
+     */
+    accessStands: (() => Promise<boolean>) | null;
   }
 }
 
@@ -63,6 +74,32 @@ function mayPass(audience: Audience, signedIn: SignedIn): boolean {
   return true;
 }
 
+/** The Master or operator a change's handler acts for, while it runs (read by their transactions: checkAdministratorsInTransactions). */
+const actingAdministrator = new AsyncLocalStorage<{ userId: string; companyId: string }>();
+
+/**
+ * From now on, a transaction begun while a Master's or an operator's change runs first
+ * checks that they still are one (assertStillMaster, their row locked), in that
+ * transaction. The guard read the role from the session as the request came in, and a
+ * demotion or a deactivation ends no session: a change written after one, by whichever
+ * capability and however it names its actor, is refused (auth.forbidden, nothing
+ * written). A demotion that comes after waits for the change to commit, then finds it.
+ */
+export function checkAdministratorsInTransactions(deps: CoreDeps): void {
+  checkActorInTransactions(deps.db, actingAdministrator, async (tx, actor, change) => {
+    await assertStillMaster(tx, actor.userId, actor.companyId);
+    return change();
+  });
+}
+
+/** A change's handler, run as the request's signed-in administrator (checkAdministratorsInTransactions). */
+function asAdministrator(handler: RouteHandlerMethod): RouteHandlerMethod {
+  return function handlerAsAdministrator(this: FastifyInstance, request, reply) {
+    const { userId, companyId } = signedInOf(request);
+    return actingAdministrator.run({ userId, companyId }, () => handler.call(this, request, reply));
+  };
+}
+
 /**
  * Registers `routes` behind `audience`'s guard, tagged `tag` in the OpenAPI document.
  * Encapsulated: the guard covers exactly these routes, whatever else is registered.
@@ -85,6 +122,9 @@ export function forAudience(
         const sensitive = route.config?.sensitive === undefined ? '' : ` ${SENSITIVE_NOTE}`;
         schema.description = `${said}${sensitive} ${AUDIENCE_NOTE[audience]}`.trim();
       }
+      // A Master's or an operator's change: every transaction of its handler checks them again.
+      const changes = [route.method].flat().some((method) => !SAFE_METHODS.has(method));
+      if ((audience === 'master' || audience === 'operator') && changes) route.handler = asAdministrator(route.handler);
     });
     if (audience !== 'public') {
       // onRequest: before the body is parsed or validated, so an anonymous caller learns
@@ -93,6 +133,10 @@ export function forAudience(
         const signedIn = await requireSignedIn(deps, cookies, request, reply);
         if (!mayPass(audience, signedIn)) throw new GatehouseError('auth.forbidden');
         request.signedIn = signedIn;
+        request.accessStands = async () => {
+          const now = await authenticatedAgain(deps, cookies, request);
+          return now !== undefined && now.userId === signedIn.userId && mayPass(audience, now);
+        };
       });
       // preHandler: after the body is validated (a route may be sensitive for some bodies
       // only), before the handler reads or changes anything.
@@ -114,6 +158,7 @@ export function signedInOf(request: FastifyRequest): SignedIn {
 
 export function decorateActors(app: FastifyInstance): void {
   app.decorateRequest('signedIn', null);
+  app.decorateRequest('accessStands', null);
   // The API client behind a bearer token on /api/v1 (api-client-guard.ts).
   app.decorateRequest('apiActor', null);
   app.decorateRequest('apiCompanyId', null);

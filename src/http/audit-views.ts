@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { csvFilename, csvRow, queryAudit, type AuditQuery } from '../audit/index.ts';
 import { companyCompliance, getCompany } from '../companies/index.ts';
-import { assertThat } from '../errors.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 
@@ -26,11 +26,30 @@ export function auditQuery(input: Filters, companyId: string | undefined): Omit<
 }
 
 export function sendCsv(reply: FastifyReply, kind: string, now: number, lines: AsyncIterable<string> | Iterable<string>) {
+  const stands = reply.request.accessStands;
   return reply
     .header('content-type', 'text/csv; charset=utf-8')
     .header('content-disposition', `attachment; filename="${csvFilename(kind, now)}"`)
     .header('cache-control', 'no-store')
-    .send(Readable.from(lines));
+    .send(Readable.from(Symbol.asyncIterator in lines && stands ? whileAccessStands(lines, stands) : lines));
+}
+
+/**
+ * A download read while it is sent (the audit trail, a batch at a time, for as long as a
+ * slow client takes) is decided once, as the request came in; every later chunk is sent
+ * only while its requester still may read it (their session, role or API client checked
+ * again, the company still active). Once not, the download stops short: the connection is
+ * cut, which a client sees as a failed download, never a complete file. A download read
+ * whole before it starts (an iterable, not an async one) is what its requester could see
+ * then, and is sent as it is.
+ */
+async function* whileAccessStands(lines: AsyncIterable<string>, stands: () => Promise<boolean>): AsyncGenerator<string> {
+  let first = true;
+  for await (const chunk of lines) {
+    if (!first && !(await stands())) throw new GatehouseError('session.required');
+    first = false;
+    yield chunk;
+  }
 }
 
 export const USER_COLUMNS = ['company', 'username', 'role', 'status', 'enrolled', 'enrolled_at', 'pending', 'invite_age_days', 'last_login_at'];

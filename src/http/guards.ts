@@ -40,14 +40,19 @@ export function requestMeta(request: FastifyRequest): RequestMeta {
   return { ip: normalizeAddress(request.ip), userAgent: typeof userAgent === 'string' ? userAgent : null };
 }
 
+/** The request's session judged again now (ended, expired, its user or company changed: undefined). */
+export async function authenticatedAgain(deps: CoreDeps, cookies: CookieNames, request: FastifyRequest): Promise<SignedIn | undefined> {
+  const token = readCookie(request, cookies.session);
+  return token ? authenticateSession(deps.db, token, deps.clock(), requestMeta(request).ip) : undefined;
+}
+
 export async function requireSignedIn(
   deps: CoreDeps,
   cookies: CookieNames,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<SignedIn> {
-  const token = readCookie(request, cookies.session);
-  const signedIn = token ? await authenticateSession(deps.db, token, deps.clock(), requestMeta(request).ip) : undefined;
+  const signedIn = await authenticatedAgain(deps, cookies, request);
   if (!signedIn) {
     if (request.cookies[cookies.session] !== undefined) clearCookie(reply, deps.config.secureCookies, cookies.session);
     throw new GatehouseError('session.required');

@@ -1,0 +1,84 @@
+// A Master demoted or deactivated while their request is in flight makes nothing a
+// Master's (test/http/demoted-master-race.test.ts holds this for users, invitations, API
+// clients and 2FA resets: assertStillMaster in the change's transaction). The audience
+// guard read the role from the session as the request came in, and a demotion ends no
+// session; the company's policy and its groups are Masters' changes too, and were still
+// made by someone who was no longer a Master when they were written: a deactivated Master
+// clearing the IP allowlist, a demoted one joining the group that gives a module. Raced by
+// holding the request just before its transaction begins (held-transaction.ts). Over HTTP,
+// on both engines.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { companyWithRootMaster, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { holdNextTransaction, type HeldTransaction } from '../helpers/held-transaction.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { withFreshProof } from '../helpers/step-up.ts';
+
+interface Answer {
+  status: number;
+  body: any;
+}
+
+for (const engine of await enginesUnderTest()) describe(`a Master demoted while their company change is in flight changes nothing (${engine})`, () => {
+  let server: TestServer;
+  let acme: SignedInCompany;
+  let made = 0;
+
+  before(async () => {
+    server = await startTestServer({ engine });
+    acme = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Late Masters', 'root@late-masters.test');
+  });
+  after(() => server.close());
+
+  const root = () => acme.root.agent;
+  const person = (role: 'master' | 'user') => invitedMember(server, acme, root(), { username: `${role}${++made}`, role });
+  const ok = (answer: Answer, status = 200) => assert.equal(answer.status, status, JSON.stringify(answer.body));
+  const asRoot = (path: string, body?: unknown) => withFreshProof(server, root(), () => root().post(path, body));
+
+  /** Holds `request` just before its transaction, runs `demote` meanwhile, then lets it go on. */
+  async function racingDemotion(hold: HeldTransaction, request: () => Promise<Answer>, demote: () => Promise<void>) {
+    try {
+      const answer = request();
+      let held = false;
+      await Promise.race([hold.atHold.then(() => (held = true)), answer]);
+      if (!held) assert.fail(`answered before it was held: ${JSON.stringify((await answer).body)}`);
+      await demote();
+      hold.release();
+      return await answer;
+    } finally {
+      hold.release();
+      hold.restore();
+    }
+  }
+
+  test("a Master deactivated while clearing the company's IP allowlist: refused, the list stands", async () => {
+    ok(await asRoot('/api/company/policy', { ipAllowlist: ['127.0.0.1', '10.0.0.0/8'] }));
+    const mia = await person('master');
+    const answer = await racingDemotion(
+      holdNextTransaction(server, '/src/companies/policy.ts'),
+      () => withFreshProof(server, mia.agent, () => mia.agent.post('/api/company/policy', { ipAllowlist: [] })),
+      async () => ok(await asRoot(`/api/company/users/${mia.id}/deactivate`)),
+    );
+    const list = (await root().get('/api/company/policy')).body.policy.ipAllowlist;
+    ok(await asRoot('/api/company/policy', { ipAllowlist: [] }));
+    assert.deepEqual(list, ['127.0.0.1/32', '10.0.0.0/8'], `a Master deactivated meanwhile cleared the allowlist (answered ${answer.status} ${JSON.stringify(answer.body)})`);
+    assert.equal(answer.status, 403, JSON.stringify(answer.body));
+  });
+
+  test('a Master demoted while adding themselves to a group: refused, not a member', async () => {
+    const created = await root().post('/api/company/groups', { name: `Finance ${made}` });
+    ok(created, 201);
+    const groupId = created.body.group.id as string;
+    const mia = await person('master');
+    const answer = await racingDemotion(
+      holdNextTransaction(server, '/src/groups/admin.ts'),
+      () => mia.agent.post(`/api/company/groups/${groupId}/members`, { userId: mia.id }),
+      async () => ok(await asRoot(`/api/company/users/${mia.id}/role`, { role: 'user' })),
+    );
+    const groups = (await root().get('/api/company/groups')).body.groups as { id: string; members: { id: string }[] }[];
+    const members = groups.find((g) => g.id === groupId)?.members.map((m) => m.id) ?? [];
+    assert.equal(members.includes(mia.id), false, `a Master demoted meanwhile joined the group (answered ${answer.status} ${JSON.stringify(answer.body)})`);
+    assert.equal(answer.status, 403, JSON.stringify(answer.body));
+  });
+});
