@@ -117,11 +117,14 @@ export function oidcIdentity(claims: Claims, usernameAttribute: string, groupsAt
   // An address the provider has not verified names nobody: as the username it would sign
   // in whoever's name is that address (anyone may type it at the provider), and as the
   // email it would send that user's mail (resets, notices) there. It counts as not sent.
-  if (unverified && usernameAttribute === 'email' && first(claims.email)) {
+  // email_verified speaks of the user's address, whichever claim carries it: every name
+  // an address goes by (EMAIL) is dropped, not only `email`, or the same address sent
+  // again as `mail` would be stored after all.
+  if (unverified && EMAIL.includes(usernameAttribute) && first(claims[usernameAttribute])) {
     return { refused: 'the email address the provider names as the username is not verified by it (email_verified is not true)' };
   }
-  const { email: _email, ...withoutEmail } = claims;
-  const { username, email, displayName } = names(unverified ? withoutEmail : claims, usernameAttribute, first(claims.sub));
+  const addressless = unverified ? Object.fromEntries(Object.entries(claims).filter(([name]) => !EMAIL.includes(name))) : claims;
+  const { username, email, displayName } = names(addressless, usernameAttribute, first(claims.sub));
   if (!username) return { missing: usernameAttribute };
   const amr = Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : [];
   const acr = typeof claims.acr === 'string' ? claims.acr : undefined;
