@@ -5,7 +5,7 @@
 // mints the session. The flow stays bound to the browser that started it (its cookie),
 // so an assertion posted by someone else's browser signs no one in there.
 import { recordAudit } from '../audit/index.ts';
-import { getCompanyPolicy, keyRequired } from '../companies/index.ts';
+import { getCompanyPolicy, keyRequired, type CompanyPolicy } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
@@ -39,6 +39,18 @@ export async function flowAwaitingProvider(deps: CoreDeps, flowToken: string | u
   const { flow } = await requireFlowAt(deps, flowToken, 'sso');
   if (!flow.company_id) throw new GatehouseError('login.flow_expired');
   return { ...flow, company_id: flow.company_id };
+}
+
+/**
+ * Whether the company's provider, having proved MFA, may stand in for Gatehouse's second
+ * factor for `user`: not for a user the company's policy holds to a passkey or security
+ * key (the key is asked for, or added), nor for a break-glass user, whose own password and
+ * second factor are the way in when the provider cannot be relied on, so whoever controls
+ * the provider must not stand in for them. Decided when the provider answers
+ * (src/sso/sign-in.ts) and again when the session is made (finishTrustedLogin).
+ */
+export function providerMfaMayStandIn(policy: CompanyPolicy, user: Pick<UserRow, 'role' | 'sso_break_glass'>): boolean {
+  return !keyRequired(policy, user.role) && user.sso_break_glass !== 1;
 }
 
 /**
@@ -79,10 +91,10 @@ export async function endFederatedLogins(tx: Queryable, companyId: string): Prom
 
 /**
  * The provider proved MFA and the company trusts it: the session, amr ["fed", "mfa"];
- * unless the policy now holds this user to a passkey or security key. The provider's answer
- * was checked against the policy then (src/sso/sign-in.ts), but the flow may wait here for
- * minutes while a Master or an API client tightens the policy or promotes the user, so the
- * policy and the role are read again in the transaction that would mint the session. Such
+ * unless its MFA may no longer stand in (providerMfaMayStandIn). The provider's answer was
+ * checked then (src/sso/sign-in.ts), but the flow may wait here for minutes while a Master
+ * or an API client tightens the policy, promotes the user or names them break-glass, so
+ * the policy and the user are read again in the transaction that would mint the session. Such
  * a login goes on as after a password: to the code step, where the key is asked for, or to
  * setting up a second factor (then adding a key), and the browser's answer names that step.
  */
@@ -92,8 +104,8 @@ export async function finishTrustedLogin(deps: CoreDeps, flowToken: string | und
   if (!companyId || !userId) throw new GatehouseError('login.flow_expired');
   const done = await deps.db.transaction().execute(async (tx) => {
     const policy = await getCompanyPolicy(tx, companyId);
-    const user = await tx.selectFrom('users').select(['role', 'totp_secret']).where('company_id', '=', companyId).where('id', '=', userId).executeTakeFirst();
-    if (user && keyRequired(policy, user.role)) {
+    const user = await tx.selectFrom('users').select(['role', 'totp_secret', 'sso_break_glass']).where('company_id', '=', companyId).where('id', '=', userId).executeTakeFirst();
+    if (user && !providerMfaMayStandIn(policy, user)) {
       const keys = await countCredentials(tx, companyId, userId);
       const next = stepAfterFirstFactor(user, keys);
       if (!(await advanceFlow(tx, flow, next))) throw new GatehouseError('login.wrong_step');

@@ -15,6 +15,7 @@ export {
   continueAfterProvider,
   endFederatedLogins,
   finishTrustedLogin,
+  providerMfaMayStandIn,
   flowAwaitingProvider,
 } from './federated.ts';
 export { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChallengeForSecondFactor, startKeyEnrollment, startPasskeyLogin } from './security-key.ts';

@@ -5,9 +5,9 @@
 // flow moved on to Gatehouse's own second factor (or, when the company trusts the
 // provider's MFA and the answer proves it, to the last call that mints the session).
 import { recordAudit } from '../audit/index.ts';
-import { getCompanyPolicy, ipAllowed, isPlatformCompany, keyRequired } from '../companies/index.ts';
+import { getCompanyPolicy, ipAllowed, isPlatformCompany } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
-import { activeProvider, auditProviderLogin, continueAfterProvider, flowAwaitingProvider } from '../login/index.ts';
+import { activeProvider, auditProviderLogin, continueAfterProvider, flowAwaitingProvider, providerMfaMayStandIn } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { constantTimeEqual } from '../crypto/index.ts';
@@ -204,6 +204,10 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
   }
   const refused = refusalOf(existing, claims.username);
   if (refused) return refused;
+  // A break-glass user's account is Gatehouse's own, the way in when the provider cannot be
+  // relied on: the provider may name them, but changes nothing of it (not the address
+  // their password reset goes to, nor their name or groups).
+  if (existing.sso_break_glass === 1) return existing;
   const newEmail = email && email !== existing.email ? { email } : {};
   const displayName = claims.displayName ?? existing.display_name;
   const changes = {
@@ -285,11 +289,11 @@ async function vouch(
     if (typeof user === 'string') return user;
     // The provider's groups are the user's Gatehouse groups (by name; unknown names are ignored),
     // in this transaction, so module access lost with a group ends before the session starts.
-    if (identity.groups !== null) await replaceMembershipsByGroupNames(tx, now, provider.company_id, user.id, identity.groups);
+    if (identity.groups !== null && user.sso_break_glass !== 1) await replaceMembershipsByGroupNames(tx, now, provider.company_id, user.id, identity.groups);
     // The provider's MFA stands in for Gatehouse's second factor where the company trusts
-    // it, but not for the passkey or security key its policy holds this user to: that
-    // user goes on to the code step (the key) or to adding one, as after a password.
-    const trusted = provider.trust_provider_mfa === 1 && identity.mfa && !keyRequired(policy, user.role);
+    // it, but not for the passkey or security key its policy holds this user to, nor for a
+    // break-glass user: they go on to the code step (or to adding a key), as after a password.
+    const trusted = provider.trust_provider_mfa === 1 && identity.mfa && providerMfaMayStandIn(policy, user);
     const next = await continueAfterProvider(
       tx,
       { flowHash: request.flow_hash ?? '', companyId: provider.company_id, user, providerMfaTrusted: trusted },
