@@ -125,6 +125,10 @@ export async function oidcClaims(
   });
   const idToken = tokens.claims();
   if (!idToken) throw new Error('the provider returned no ID token');
+  // An ID token issued to another client names it as its authorized party (OpenID Connect
+  // Core 3.1.3.7, point 5): openid-client checks azp only when aud is a list, so a token
+  // with our client id as its one audience but another client's azp is refused here.
+  if (idToken.azp !== undefined && idToken.azp !== settings.clientId) throw new Error(`the ID token was issued to another client (azp ${String(idToken.azp)})`);
   let userinfo: Record<string, unknown> = {};
   try {
     userinfo = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);

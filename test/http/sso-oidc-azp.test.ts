@@ -1,0 +1,52 @@
+// An ID token whose `azp` (authorized party) names another client of the provider was
+// once taken as this client's. OpenID Connect Core 3.1.3.7 (5): "If an azp Claim is
+// present, the Client SHOULD verify that its client_id is the Claim Value"; openid-client
+// (oauth4webapi) checks azp only when `aud` is a list, so oidcClaims (src/sso/oidc.ts)
+// checks it itself. Such a token was issued to that other client (which may then
+// hold it), so it must not sign anyone in here, with or without the provider's MFA.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { startForgingOidcIdp, type ForgingOidcIdp } from '../helpers/forging-oidc-idp.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+for (const engine of await enginesUnderTest()) describe(`an ID token authorized for another client (${engine})`, () => {
+  let server: TestServer;
+  let company: SignedInCompany;
+  let idp: ForgingOidcIdp;
+
+  before(async () => {
+    server = await startTestServer({ engine });
+    const operator = await operatorAgent(server);
+    company = await companyWithRootMaster(server, operator, 'Acme Azp', 'dana@azp.test');
+    idp = await startForgingOidcIdp();
+    const root = company.root.agent;
+    const added = await root.post('/api/company/sso/providers', {
+      kind: 'oidc', name: 'Acme OIDC', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: true,
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const providerId = added.body.provider.id;
+    assert.equal((await root.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
+    const tested = await root.post(`/api/company/sso/providers/${providerId}/test`);
+    await root.get(idp.authorize(tested.body.redirectTo).slice(server.baseUrl.length));
+    assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+  });
+  after(async () => {
+    await idp?.close();
+    await server?.close();
+  });
+
+  test('azp naming another client: refused, nobody signed in or created', async () => {
+    const browser = server.agent();
+    assert.equal((await browser.post('/api/login/identify', { username: 'someone', companyName: company.companyName })).body.step, 'sso');
+    const started = await browser.post('/api/login/sso/start');
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    idp.forgeNext({ claims: { azp: 'another-client-of-the-provider', preferred_username: 'azp-user', amr: ['pwd', 'mfa'] } });
+    const landed = await browser.get(idp.authorize(started.body.redirectTo).slice(server.baseUrl.length));
+    assert.equal(landed.headers.get('location'), '/login?sso=failed');
+    assert.equal((await browser.get('/api/login')).body.step, 'sso', 'the login has not moved on');
+    const created = await dbOf(server).selectFrom('users').select('id').where('company_id', '=', company.companyId).where('username', '=', 'azp-user').executeTakeFirst();
+    assert.equal(created, undefined, 'no user made from it');
+  });
+});
