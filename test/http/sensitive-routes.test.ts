@@ -21,7 +21,6 @@ const NOT_SENSITIVE: Record<string, string> = {
   'POST /api/me/recovery-codes': 'asks password and code or key (withProof)',
   'POST /api/me/sessions/revoke-all': 'takes access away',
   'POST /api/me/sessions/:handle/revoke': 'takes access away',
-  'POST /api/me/security-keys': 'finishes the registration the options (sensitive) opened, with its challenge',
   'POST /api/me/security-keys/:id/rename': 'a label only',
   // A company's Masters.
   'POST /api/company/users/:id/resend-invite': 'a new link to the address already invited, in the role already chosen',
@@ -67,6 +66,9 @@ const MUST_BE_SENSITIVE = [
   // take away the key a phishing-resistant policy holds the user to (the app's code would
   // then prove the session and sign in).
   'POST /api/me/security-keys/options',
+  // Where the key is written too: the options' challenge lives a few minutes, and the
+  // proof must not grow old between the two.
+  'POST /api/me/security-keys',
   'POST /api/me/security-keys/:id/remove',
   'POST /api/company/approvals/:id/approve',
   'POST /api/company/policy',

@@ -97,7 +97,10 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/me/security-keys',
-      { bodyLimit: KEY_REGISTRATION_BODY_LIMIT, schema: { summary: "Add a passkey or security key: the browser's answer", body: keyRegistrationFinish, response: { 200: securityKey } } },
+      // Where the key is written, the proof must still be fresh too: the options live a few
+      // minutes (the challenge's lifetime), and a key planted with a proof grown old in
+      // between would outlast the window the options were checked against.
+      { bodyLimit: KEY_REGISTRATION_BODY_LIMIT, config: { sensitive: true }, schema: { summary: "Add a passkey or security key: the browser's answer", body: keyRegistrationFinish, response: { 200: securityKey } } },
       async (request) => keyJson(await finishKeyRegistration(deps, signedInOf(request), request.body, requestMeta(request))),
     );
     api.post(
