@@ -218,9 +218,10 @@ export function signedWithKey(amr: readonly string[]): boolean {
 
 /**
  * Ends for good the sessions of a company's users (those with one of `whose.roles`, or the
- * one user `whose.userId`) whose login no key signed: a company policy, or a new role,
- * that now holds those users to keys applies at once, as a tightened allowlist does.
- * Answers the ended sessions' hashes, for the module tokens they led to.
+ * one user `whose.userId`) whose login no key signed, and withdraws the step-up proofs of
+ * those that go on: a company policy, or a new role, that now holds those users to keys
+ * applies at once, as a tightened allowlist does. Answers the ended sessions' hashes, for
+ * the module tokens they led to.
  */
 export async function endSessionsWithoutKey(
   db: Queryable,
@@ -237,6 +238,11 @@ export async function endSessionsWithoutKey(
     .execute();
   const ended = rows.filter((row) => !signedWithKey(row.amr.split(' '))).map((row) => row.idHash);
   if (ended.length > 0) await db.deleteFrom('sessions').where('company_id', '=', companyId).where('id_hash', 'in', ended).execute();
+  // The sessions a key signed go on, but a step-up proof they made since (Confirm it's
+  // you) may have been the app's code, which the policy no longer accepts: the proof is
+  // withdrawn, and their login (made with a key) is again the only proof they hold.
+  const kept = rows.map((row) => row.idHash).filter((idHash) => !ended.includes(idHash));
+  if (kept.length > 0) await db.updateTable('sessions').set({ proved_at: null }).where('company_id', '=', companyId).where('id_hash', 'in', kept).execute();
   return ended;
 }
 
