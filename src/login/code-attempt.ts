@@ -149,7 +149,16 @@ export type LoginInsert = (db: QueryCreator<Database>) => InsertQueryBuilder<Dat
  * as in acceptCode. So nothing is accepted here that acceptCode would refuse, and a
  * success leaves what acceptCode's success leaves.
  */
-export async function acceptAppCodeAtOnce(deps: CoreDeps, who: Who, step: number, rule: LockoutRule, flow: FlowRow, inserts: readonly LoginInsert[]): Promise<boolean> {
+export async function acceptAppCodeAtOnce(
+  deps: CoreDeps,
+  who: Who,
+  step: number,
+  rule: LockoutRule,
+  flow: FlowRow,
+  inserts: readonly LoginInsert[],
+  /** The allowlist the session's address was checked against (loginRows): still the company's, or nothing is written. */
+  allowlistChecked: readonly string[],
+): Promise<boolean> {
   const now = deps.clock();
   // The login's password hold, as the consumed flow row says (not as this request read
   // it: a parallel code attempt may have taken it over), is excused and given back.
@@ -161,7 +170,7 @@ export async function acceptAppCodeAtOnce(deps: CoreDeps, who: Who, step: number
       .where('id', '=', who.userId)
       .where(slotFree(rule, now, excused))
       // No session for a user deactivated, a company suspended, or a password closed, during the login.
-      .where(mayFinishLogin(flow.first_factor))
+      .where(mayFinishLogin(flow.first_factor, allowlistChecked))
       .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]));
   // The oldest window whose holds still count (ownHold, in SQL).
   const counted = holdWindowAt(now) - 1;

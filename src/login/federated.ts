@@ -111,7 +111,7 @@ export async function finishTrustedLogin(deps: CoreDeps, flowToken: string | und
       if (!(await advanceFlow(tx, flow, next))) throw new GatehouseError('login.wrong_step');
       return { next, secondFactors: next === 'totp' ? secondFactorsFor(user, keyDemandOf(user, policy, keys)) : undefined };
     }
-    return finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } }, { policy });
+    return finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } });
   });
   if ('next' in done) return { step: done.next as LoginStep, ...(done.secondFactors ? { secondFactors: done.secondFactors } : {}) };
   return { ...done, step: 'done' as LoginStep, redirectTo: flow.return_to };

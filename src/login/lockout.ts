@@ -280,10 +280,21 @@ const passwordOpen = (eb: ExpressionBuilder<Database, 'users'>) =>
  * the company active, and, for a login whose first factor was not the company's provider
  * (a password, or a passkey standing for one), a password that single sign-on has not
  * closed since (the mode set to 'sso-only', the user taken off the break-glass list, the
- * provider switched on). Such a login ends as expired, and starting again goes to the provider.
+ * provider switched on). Such a login ends as expired, and starting again goes to the
+ * provider. And the allowlist the session's address was checked against is still the
+ * company's (allowlistUnchanged).
  */
-export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined) => (eb: ExpressionBuilder<Database, 'users'>) =>
-  firstFactor === 'fed' ? activeInActiveCompany(eb) : eb.and([activeInActiveCompany(eb), passwordOpen(eb)]);
+export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, allowlistChecked: readonly string[]) => (eb: ExpressionBuilder<Database, 'users'>) =>
+  eb.and([activeInActiveCompany(eb), ...(firstFactor === 'fed' ? [] : [passwordOpen(eb)]), allowlistUnchanged(eb, allowlistChecked)]);
+
+/**
+ * The company's IP allowlist is still the one the request's address was checked against
+ * (loginRows): a Master who narrows it meanwhile ends the sessions it excludes in the same
+ * transaction, so a session written after, on the list as it was, would escape that. The
+ * list is stored as its JSON (companies/policy.ts), compared as such.
+ */
+const allowlistUnchanged = (eb: ExpressionBuilder<Database, 'users'>, allowlist: readonly string[]) =>
+  eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.ip_allowlist', '=', JSON.stringify(allowlist)));
 
 /**
  * A right password's slot given back and its flow moved on to its next step, together:

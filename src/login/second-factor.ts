@@ -50,7 +50,7 @@ function loginRows(deps: CoreDeps, flow: FlowRow, who: { companyId: string; user
   return { inserts, result: { sessionToken: session.token, sessionTtlMs } };
 }
 
-export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, meta: RequestMeta, factor: Factor, known: { policy?: CompanyPolicy } = {}) {
+export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, meta: RequestMeta, factor: Factor) {
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   // The user's row before the flow's (lockout.ts, LOCK ORDER): on PostgreSQL in the
   // statement that consumes the flow, so it costs no round trip of its own.
@@ -62,17 +62,19 @@ export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, 
   // attempt slot, see acceptCode's countClearedByAct), the password step's hold given
   // back if the flow still had it (attempt-holds.ts), and the time of this login.
   const now = deps.clock();
+  // The policy as it stands in this transaction: its allowlist is checked here (loginRows)
+  // and must still be the company's when the user is written (mayFinishLogin).
+  const policy = await getCompanyPolicy(tx, flow.company_id);
+  const rows = loginRows(deps, flow, { companyId: flow.company_id, userId: flow.user_id }, meta, factor, policy);
   const finished = await tx
     .updateTable('users')
     .set({ failed_logins: 0, locked_until: null, last_login_at: now, ...givingHoldBack(consumed.slot_hold_window) })
     .where('company_id', '=', flow.company_id)
     .where('id', '=', flow.user_id)
-    // No session for a user deactivated, a company suspended, or a password closed, during the login.
-    .where(mayFinishLogin(flow.first_factor))
+    // No session for a user deactivated, a company suspended, a password closed or an allowlist changed, during the login.
+    .where(mayFinishLogin(flow.first_factor, policy.ipAllowlist))
     .executeTakeFirst();
   if (Number(finished.numUpdatedRows) !== 1) throw new GatehouseError('login.flow_expired');
-  const policy = known.policy ?? (await getCompanyPolicy(tx, flow.company_id));
-  const rows = loginRows(deps, flow, { companyId: flow.company_id, userId: flow.user_id }, meta, factor, policy);
   for (const insert of rows.inserts) await insert(tx).execute();
   return rows.result;
 }
@@ -91,7 +93,7 @@ export async function finishUnlessKeyDemanded(
   factor: Factor,
   known: { policy: CompanyPolicy; demand: KeyDemand },
 ) {
-  if (!known.demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor, { policy: known.policy });
+  if (!known.demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor);
   if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
   return null;
 }
@@ -151,7 +153,7 @@ async function secondFactor(
   const step = demand.mustAddKey ? null : (factor.appStep?.(user) ?? null);
   const atOnce = step === null ? undefined : loginRows(deps, flow, who, meta, factor, policy);
   const outcome =
-    (step !== null && atOnce && (await acceptAppCodeAtOnce(deps, target, step, rule, flow, atOnce.inserts)) ? { kind: 'accepted' as const, value: atOnce.result } : undefined) ??
+    (step !== null && atOnce && (await acceptAppCodeAtOnce(deps, target, step, rule, flow, atOnce.inserts, policy.ipAllowlist)) ? { kind: 'accepted' as const, value: atOnce.result } : undefined) ??
     (await acceptCode(
       deps,
       target,
