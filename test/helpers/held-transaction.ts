@@ -40,3 +40,23 @@ export function holdNextTransaction(server: TestServer, from?: string): HeldTran
   };
   return { atHold, release, restore: () => (db.transaction = original) };
 }
+
+/**
+ * Sends `request`, waits until it is held at `hold` (its transaction not begun), runs
+ * `meanwhile`, then lets it go on and answers what it answered. A request answered
+ * before it reached the hold fails the test: the race was not forced.
+ */
+export async function racedAtHold<A>(hold: HeldTransaction, request: () => Promise<A>, meanwhile: () => Promise<void>): Promise<A> {
+  try {
+    const answer = request();
+    let held = false;
+    await Promise.race([hold.atHold.then(() => (held = true)), answer]);
+    if (!held) throw new Error(`answered before it was held: ${JSON.stringify(await answer)}`);
+    await meanwhile();
+    hold.release();
+    return await answer;
+  } finally {
+    hold.release();
+    hold.restore();
+  }
+}

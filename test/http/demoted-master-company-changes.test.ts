@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { holdNextTransaction, type HeldTransaction } from '../helpers/held-transaction.ts';
+import { holdNextTransaction, racedAtHold, type HeldTransaction } from '../helpers/held-transaction.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
 
@@ -37,20 +37,7 @@ for (const engine of await enginesUnderTest()) describe(`a Master demoted while 
   const asRoot = (path: string, body?: unknown) => withFreshProof(server, root(), () => root().post(path, body));
 
   /** Holds `request` just before its transaction, runs `demote` meanwhile, then lets it go on. */
-  async function racingDemotion(hold: HeldTransaction, request: () => Promise<Answer>, demote: () => Promise<void>) {
-    try {
-      const answer = request();
-      let held = false;
-      await Promise.race([hold.atHold.then(() => (held = true)), answer]);
-      if (!held) assert.fail(`answered before it was held: ${JSON.stringify((await answer).body)}`);
-      await demote();
-      hold.release();
-      return await answer;
-    } finally {
-      hold.release();
-      hold.restore();
-    }
-  }
+  const racingDemotion = (hold: HeldTransaction, request: () => Promise<Answer>, demote: () => Promise<void>) => racedAtHold(hold, request, demote);
 
   test("a Master deactivated while clearing the company's IP allowlist: refused, the list stands", async () => {
     ok(await asRoot('/api/company/policy', { ipAllowlist: ['127.0.0.1', '10.0.0.0/8'] }));

@@ -18,7 +18,7 @@ import { holdNextPasswordCheck } from '../helpers/held-password-check.ts';
 import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
-import { holdNextTransaction } from '../helpers/held-transaction.ts';
+import { holdNextTransaction, racedAtHold, type HeldTransaction } from '../helpers/held-transaction.ts';
 
 interface Answer {
   status: number;
@@ -49,21 +49,8 @@ for (const engine of await enginesUnderTest()) describe(`a Master demoted while 
     ((await root().get('/api/company/approvals')).body.approvals as { id: string; target: { id: string } }[]).filter((a) => a.target.id === target.id).map((a) => a.id);
   const statusOf = async (who: Person) => ((await root().get('/api/company/users')).body.users as { id: string; status: string }[]).find((u) => u.id === who.id)?.status;
 
-  /** Holds `request` after the guard, runs `demote` meanwhile, then lets the request go on. */
-  async function racingDemotion(hold: { atHold: Promise<void>; release: () => void; restore: () => void }, request: () => Promise<Answer>, demote: () => Promise<void>) {
-    try {
-      const answer = request();
-      let held = false;
-      await Promise.race([hold.atHold.then(() => (held = true)), answer]);
-      if (!held) assert.fail(`answered before it was held: ${JSON.stringify((await answer).body)}`);
-      await demote();
-      hold.release();
-      return await answer;
-    } finally {
-      hold.release();
-      hold.restore();
-    }
-  }
+  /** Holds `request` just before its transaction, runs `demote` meanwhile, then lets it go on. */
+  const racingDemotion = (hold: HeldTransaction, request: () => Promise<Answer>, demote: () => Promise<void>) => racedAtHold(hold, request, demote);
 
   test('an API client created while its Master is demoted: refused, and none exists after they are a Master again', async () => {
     const hal = await person('master');
