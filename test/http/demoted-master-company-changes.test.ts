@@ -9,7 +9,8 @@
 // on both engines.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { companyWithRootMaster, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import type { Agent } from '../helpers/agent.ts';
+import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { holdNextTransaction, racedAtHold, type HeldTransaction } from '../helpers/held-transaction.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -23,11 +24,13 @@ interface Answer {
 for (const engine of await enginesUnderTest()) describe(`a Master demoted while their company change is in flight changes nothing (${engine})`, () => {
   let server: TestServer;
   let acme: SignedInCompany;
+  let operator: Agent;
   let made = 0;
 
   before(async () => {
     server = await startTestServer({ engine });
-    acme = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Late Masters', 'root@late-masters.test');
+    operator = await operatorAgent(server);
+    acme = await companyWithRootMaster(server, operator, 'Acme Late Masters', 'root@late-masters.test');
   });
   after(() => server.close());
 
@@ -66,6 +69,21 @@ for (const engine of await enginesUnderTest()) describe(`a Master demoted while 
     const groups = (await root().get('/api/company/groups')).body.groups as { id: string; members: { id: string }[] }[];
     const members = groups.find((g) => g.id === groupId)?.members.map((m) => m.id) ?? [];
     assert.equal(members.includes(mia.id), false, `a Master demoted meanwhile joined the group (answered ${answer.status} ${JSON.stringify(answer.body)})`);
+    assert.equal(answer.status, 403, JSON.stringify(answer.body));
+  });
+
+  test('an operator deactivated while entering an account request: refused, no request made', async () => {
+    const operators = () => dbOf(server).selectFrom('users').innerJoin('companies', 'companies.id', 'users.company_id').where('companies.is_platform', '=', 1);
+    const companyName = 'Late Operator Co';
+    const answer = await racingDemotion(
+      holdNextTransaction(server, '/src/http/routes/operator.ts'),
+      () => operator.post('/api/operator/requests', { companyName, contactName: 'Lee Late', email: 'lee@late-operator.test', phone: '+1 555 0199', note: '' }),
+      // Operators are kept on the server; a hand edit stands for whatever takes one away.
+      async () => void (await dbOf(server).updateTable('users').set({ status: 'disabled' }).where('id', 'in', operators().select('users.id')).execute()),
+    );
+    await dbOf(server).updateTable('users').set({ status: 'active' }).where('id', 'in', operators().select('users.id')).execute();
+    const made = await dbOf(server).selectFrom('account_requests').select('id').where('company_name', '=', companyName).execute();
+    assert.deepEqual(made, [], `a request entered by an operator deactivated meanwhile (answered ${answer.status} ${JSON.stringify(answer.body)})`);
     assert.equal(answer.status, 403, JSON.stringify(answer.body));
   });
 });
