@@ -3,7 +3,9 @@
 // little ahead of the provider's, so every login it records looks at least as recent as
 // the module's request (the provider counts whole seconds; a login in the same second
 // looked like this before): no code may come back without a new login, and the new login
-// finishes the sign-in without sending the user round again.
+// finishes the sign-in without sending the user round again. A login for an id_token_hint
+// by someone other than the hinted person is no answer to it: the module hears
+// login_required (OpenID Connect Core 3.1.2.1), never a code for the other person.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
@@ -12,6 +14,7 @@ import {
   companyUser,
   followRedirects,
   grantedModule,
+  jwtParts,
   redeem,
   rootWithGrantedModule,
   signInToModule,
@@ -110,4 +113,21 @@ test("an id_token_hint for someone else needs that person's login", async () => 
   const me = await signedIn.agent.get('/api/me');
   assert.equal(me.status, 200, 'the browser is signed in to Gatehouse as the hinted user');
   assert.equal(JSON.stringify(me.body).includes('hintb'), true);
+});
+
+test("an id_token_hint for someone else, answered by a login as the browser's own user, tells the module login_required", async () => {
+  const signedIn = await companyUser(server, root, 'hintc');
+  const hinted = await companyUser(server, root, 'hintd');
+  const hint = (await signInToModule(module.config, hinted.agent)).tokens.id_token as string;
+  const before = await signInToModule(module.config, signedIn.agent);
+  assert.notEqual(before.claims.sub, jwtParts(hint).payload.sub);
+
+  const sent = await sentToLogin(signedIn.agent, { id_token_hint: hint });
+  // The person at this browser logs in again, as themselves, for this very sign-in.
+  await logInFor(signedIn.agent, signedIn, sent.returnTo);
+  const walk = await followRedirects(signedIn.agent, sent.returnTo);
+  const callback = walk.callback ?? assert.fail(`back at the module with an answer, not at ${walk.at}`);
+  assert.equal(callback.searchParams.get('code'), null, 'no code for the person who was not hinted');
+  assert.equal(callback.searchParams.get('error'), 'login_required');
+  assert.equal(callback.searchParams.get('state'), sent.start.state);
 });
