@@ -261,40 +261,43 @@ export const activeInActiveCompany = (eb: ExpressionBuilder<Database, 'users'>) 
   ]);
 
 /**
- * A password still signs this users row in: single sign-on has not closed it (the rule of
- * passwordClosedFor, login-subject.ts, in SQL): the Root Master, a break-glass user, or a
- * company not in 'sso-only' mode with a provider on.
- */
-const passwordOpen = (eb: ExpressionBuilder<Database, 'users'>) =>
-  eb.or([
-    eb('users.role', '=', 'root_master'),
-    eb('users.sso_break_glass', '=', 1),
-    eb.not(eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.sso_mode', '=', 'sso-only'))),
-    eb.not(eb.exists(eb.selectFrom('sso_providers').select('sso_providers.id').whereRef('sso_providers.company_id', '=', 'users.company_id').where('sso_providers.enabled', '=', 1))),
-  ]);
-
-/**
  * The condition of the users row's write that ends a login with its session (every way of
  * finishing one writes it). What the earlier steps decided is decided again here, since a
- * login waits at its last step for minutes while a Master changes things: the user and
- * the company active, and, for a login whose first factor was not the company's provider
- * (a password, or a passkey standing for one), a password that single sign-on has not
- * closed since (the mode set to 'sso-only', the user taken off the break-glass list, the
- * provider switched on). Such a login ends as expired, and starting again goes to the
- * provider. And the allowlist the session's address was checked against is still the
- * company's (allowlistUnchanged).
+ * login waits at its last step for minutes while a Master changes things, in one look at
+ * the company's row:
+ * - the user and the company active (activeInActiveCompany's rule);
+ * - the company's IP allowlist still the one the session's address was checked against
+ *   (loginRows): a Master who narrows it ends the sessions it excludes in the same
+ *   transaction, so a session written after, on the list as it was, would escape that
+ *   (the list is stored as its JSON, companies/policy.ts, and compared as such);
+ * - for a login whose first factor was not the company's provider (a password, or a
+ *   passkey standing for one), a password that single sign-on has not closed since (the
+ *   rule of passwordClosedFor, login-subject.ts: the Root Master, a break-glass user, or a
+ *   company not in 'sso-only' mode with a provider on). Such a login ends as expired, and
+ *   starting again goes to the provider.
  */
 export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, allowlistChecked: readonly string[]) => (eb: ExpressionBuilder<Database, 'users'>) =>
-  eb.and([activeInActiveCompany(eb), ...(firstFactor === 'fed' ? [] : [passwordOpen(eb)]), allowlistUnchanged(eb, allowlistChecked)]);
-
-/**
- * The company's IP allowlist is still the one the request's address was checked against
- * (loginRows): a Master who narrows it meanwhile ends the sessions it excludes in the same
- * transaction, so a session written after, on the list as it was, would escape that. The
- * list is stored as its JSON (companies/policy.ts), compared as such.
- */
-const allowlistUnchanged = (eb: ExpressionBuilder<Database, 'users'>, allowlist: readonly string[]) =>
-  eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.ip_allowlist', '=', JSON.stringify(allowlist)));
+  eb.and([
+    eb('users.status', '=', 'active'),
+    eb.exists(
+      eb
+        .selectFrom('companies')
+        .select('companies.id')
+        .whereRef('companies.id', '=', 'users.company_id')
+        .where('companies.status', '=', 'active')
+        .where('companies.ip_allowlist', '=', JSON.stringify(allowlistChecked))
+        .$if(firstFactor !== 'fed', (company) =>
+          company.where((c) =>
+            c.or([
+              c('users.role', '=', 'root_master'),
+              c('users.sso_break_glass', '=', 1),
+              c('companies.sso_mode', '!=', 'sso-only'),
+              c.not(c.exists(c.selectFrom('sso_providers').select('sso_providers.id').whereRef('sso_providers.company_id', '=', 'companies.id').where('sso_providers.enabled', '=', 1))),
+            ]),
+          ),
+        ),
+    ),
+  ]);
 
 /**
  * A right password's slot given back and its flow moved on to its next step, together:
