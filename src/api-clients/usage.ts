@@ -92,7 +92,7 @@ export async function useApiClient(
  * are locked in the order of every other change that touches a client's (a holder's
  * demotion, a rotation: the person's row, then the client's), and on the client's secret
  * only, so a change that ends the client's own standing (its holder deactivated by it)
- * is still made. Every /api/v1 write reaches this (src/http/api-client-guard.ts, clientDeps).
+ * is still made. Every /api/v1 write reaches this (src/http/api-client-guard.ts, checkClientsInTransactions).
  */
 export async function asClient<T>(tx: Queryable, actor: { apiClientId: string; credentialTag: string }, now: number, change: () => Promise<T>): Promise<T> {
   if (!(await clientStands(tx, actor, now))) throw new GatehouseError('api.invalid_token');

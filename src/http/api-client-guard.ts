@@ -12,7 +12,7 @@
 //                      company, or any but the platform company for a platform client),
 //                      else 404 like a missing id; routes read it with reachedCompanyOf
 //   asClient           a write route's handler runs as its client: every transaction it
-//                      opens through clientDeps is checked again, in that transaction
+//                      opens is checked again (checkClientsInTransactions), in that transaction
 //                      (asClient: the client still live with the token's secret), else
 //                      401 invalid_token and nothing written. The steps above ran before
 //                      the body was read, and a client deleted or rotated meanwhile must
@@ -103,14 +103,14 @@ function requiredScope(request: FastifyRequest, reply: FastifyReply, actor: ApiA
   throw new GatehouseError('api.insufficient_scope');
 }
 
-/** The API client a write route's handler acts for, while it runs (read by clientDeps' transactions). */
+/** The API client a write route's handler acts for, while it runs (read by its transactions: checkClientsInTransactions). */
 const actingClient = new AsyncLocalStorage<ApiActor>();
 
 /** Methods that change nothing (a GET never changes state): their handlers take no client's row lock. */
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * The handler run as its request's client (asClient, via clientDeps); a refusal there is
+ * The handler run as its request's client (asClient, via checkClientsInTransactions); a refusal there is
  * answered as the guard answers an invalid token, challenge included.
  */
 function asRequestClient(handler: RouteHandlerMethod): RouteHandlerMethod {
@@ -125,14 +125,13 @@ function asRequestClient(handler: RouteHandlerMethod): RouteHandlerMethod {
 }
 
 /**
- * The dependencies the /api/v1 routes call capabilities with: a transaction begun while a
- * write route's handler runs is its client's change (asClient), checked at its start and
- * before it commits. So every write of every route is covered, whichever capability makes
- * it and however it names its actor, without each having to remember.
+ * From now on, a transaction begun while an /api/v1 write route's handler runs is its
+ * client's change (asClient), checked at its start and before it commits. So every write
+ * of every route is covered, whichever capability makes it and however it names its
+ * actor, without each having to remember.
  */
-export function clientDeps(deps: CoreDeps): CoreDeps {
+export function checkClientsInTransactions(deps: CoreDeps): void {
   checkActorInTransactions(deps.db, actingClient, (tx, actor, change) => asClient(tx, actor, deps.clock(), change));
-  return deps;
 }
 
 async function apiClientGuardPlugin(scope: FastifyInstance, options: ApiClientGuardOptions): Promise<void> {

@@ -32,6 +32,7 @@ import { ssoRoutes } from './routes/sso.ts';
 import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
 import { contractCompilers, installApiContract } from './api-contract.ts';
+import { checkClientsInTransactions } from './api-client-guard.ts';
 import { checkAdministratorsInTransactions, decorateActors } from './audiences.ts';
 import { metricsRoute, timeRequests, type Metrics } from '../metrics/index.ts';
 import { durableAnswers } from './durable-answers.ts';
@@ -65,8 +66,10 @@ export async function buildHttpApp(
     ...(options.https ? { https: { ...options.https, ...slowClientLimits(deps.config.requestTimeoutMs) } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const ctx: HttpContext = { deps, cookies: cookieNames(deps.config.secureCookies) };
-  // A Master's or an operator's change is checked again in each of its transactions.
+  // Whoever a change acts for (a Master, an operator, an API client) is checked again in
+  // each of its transactions.
   checkAdministratorsInTransactions(deps);
+  checkClientsInTransactions(deps);
   const publicOrigin = deps.config.publicUrl.origin;
 
   timeRequests(app, options.metrics);

@@ -103,7 +103,7 @@ export async function assertStillMaster(tx: Queryable, userId: string, companyId
  * both ended up Users; a Master deactivated mid-request invited a Master after it. An API
  * client is checked in the same transaction too, at its start and last with its own row
  * locked, by the /api/v1 request it acts through (asClient, src/api-clients; every
- * transaction of a write route: clientDeps, src/http/api-client-guard.ts).
+ * transaction of a write route: checkClientsInTransactions, src/http/api-client-guard.ts).
  */
 export async function assertActorStillAdministrator(tx: Queryable, actor: Actor): Promise<void> {
   assertAdministrator(actor);

@@ -3,7 +3,7 @@
 // sent before the client was deleted, or its secret rotated, and whose body came after,
 // once carried the change out (a Master invited, a group created). Now every transaction a
 // write route opens is the client's change and checks it again (asClient in
-// src/api-clients/usage.ts, through clientDeps in src/http/api-client-guard.ts): 401
+// src/api-clients/usage.ts, through checkClientsInTransactions in src/http/api-client-guard.ts): 401
 // api.invalid_token, as a new request gets, and nothing written. Forced without sleeping:
 // the headers are sent, the test waits until the guard has counted the request, changes
 // the client, then sends the body.

@@ -50,7 +50,7 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
     async (request, reply) => {
       platformClient(apiActorOf(request));
       return idempotent(request, reply, async () => {
-        // In a transaction, as every change an API client makes: its client is checked in it (clientDeps).
+        // In a transaction, as every change an API client makes: its client is checked in it (checkClientsInTransactions).
         const created = await deps.db.transaction().execute((tx) => submitAccountRequest(tx, request.body, 'operator', deps.clock()));
         return { status: 201, body: { id: created.id, status: created.status } };
       });

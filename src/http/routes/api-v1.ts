@@ -9,7 +9,7 @@ import { runOnce, type StoredAnswer } from '../../api-clients/index.ts';
 import { apiClientSelf } from '../../contract/api-v1.ts';
 import type { OidcService } from '../../modules/index.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
-import { apiActorOf, apiClientGuard, clientDeps } from '../api-client-guard.ts';
+import { apiActorOf, apiClientGuard } from '../api-client-guard.ts';
 import { downloadSlotsOf, type DownloadSlots } from '../csv-download-slots.ts';
 import type { HttpContext } from '../context.ts';
 import { companyRoutes } from './api-v1-companies.ts';
@@ -26,7 +26,7 @@ const typed = (app: FastifyInstance) => app.withTypeProvider<ZodTypeProvider>();
 /** What the v1 route files share: the typed scope, the dependencies, the idempotent create, the CSV download slots. */
 export interface V1 {
   api: ReturnType<typeof typed>;
-  /** Every transaction a write route opens with these is its API client's change, checked again in it (clientDeps). */
+  /** Every transaction a write route opens is its API client's change, checked again in it (checkClientsInTransactions). */
   deps: CoreDeps;
   idempotent: (request: FastifyRequest, reply: FastifyReply, work: () => Promise<StoredAnswer>) => Promise<FastifyReply>;
   /** The app's CSV download slots, which the console's routes share (downloadSlotsOf, by the app's own deps). */
@@ -71,7 +71,7 @@ export async function apiV1Routes(app: FastifyInstance, { deps }: HttpContext, o
         return { client: { clientId: actor.clientId, name: actor.name, companyId: actor.companyId, scopes: actor.scopes } };
       });
 
-      const v1: V1 = { api, deps: clientDeps(deps), idempotent: idempotentWith(deps), downloads: downloadSlotsOf(deps) };
+      const v1: V1 = { api, deps, idempotent: idempotentWith(deps), downloads: downloadSlotsOf(deps) };
       tenantRoutes(v1);
       userRoutes(v1);
       groupRoutes(v1);
