@@ -15,7 +15,7 @@ import { stepAfterFirstFactor } from './factors.ts';
 import { advanceFlow, type FlowRow } from './flows.ts';
 import { requireFlowAt } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
-import { keyDemandOf, secondFactorsFor, type LoginStep } from './steps.ts';
+import { currentStep, type LoginStep } from './steps.ts';
 
 /** The company's provider that is switched on, if any (at most one is). */
 export async function activeProvider(db: Queryable, companyId: string) {
@@ -106,14 +106,14 @@ export async function finishTrustedLogin(deps: CoreDeps, flowToken: string | und
     const policy = await getCompanyPolicy(tx, companyId);
     const user = await tx.selectFrom('users').select(['role', 'totp_secret', 'sso_break_glass']).where('company_id', '=', companyId).where('id', '=', userId).executeTakeFirst();
     if (user && !providerMfaMayStandIn(policy, user)) {
-      const keys = await countCredentials(tx, companyId, userId);
-      const next = stepAfterFirstFactor(user, keys);
+      const next = stepAfterFirstFactor(user, await countCredentials(tx, companyId, userId));
       if (!(await advanceFlow(tx, flow, next))) throw new GatehouseError('login.wrong_step');
-      return { next, secondFactors: next === 'totp' ? secondFactorsFor(user, keyDemandOf(user, policy, keys)) : undefined };
+      return { next };
     }
     return finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } });
   });
-  if ('next' in done) return { step: done.next as LoginStep, ...(done.secondFactors ? { secondFactors: done.secondFactors } : {}) };
+  // Where the login now stands, as the page reads it at any step.
+  if ('next' in done) return currentStep(deps, flowToken);
   return { ...done, step: 'done' as LoginStep, redirectTo: flow.return_to };
 }
 
