@@ -2,9 +2,12 @@
 // JWKS and a token endpoint over real HTTP on this machine, signing with node:crypto. For
 // what a well-behaved provider (test/helpers/oidc-idp.ts) never sends: a wrong issuer or
 // audience, another request's nonce, an expired token, a stranger's signature, alg "none".
+import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SignedInCompany } from './company-admin.ts';
+import type { TestServer } from './server.ts';
 
 /** What to change in the next ID token: claims to set (undefined: leave out), the signer; and what userinfo answers for it. */
 export interface Forgery {
@@ -114,4 +117,37 @@ export async function startForgingOidcIdp(username = 'forged'): Promise<ForgingO
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   return idp;
+}
+
+/**
+ * The forging provider added to `company` as an OpenID Connect provider (username from
+ * preferred_username), the Root Master kept as break-glass, tried with a Test Sign-In and
+ * switched on: sign-ins through it are the company's from here.
+ */
+export async function switchedOnForgingProvider(server: TestServer, company: SignedInCompany, options: { trustProviderMfa: boolean }): Promise<{ idp: ForgingOidcIdp; providerId: string }> {
+  const idp = await startForgingOidcIdp();
+  const root = company.root.agent;
+  const added = await root.post('/api/company/sso/providers', {
+    kind: 'oidc', name: 'Acme OIDC', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', ...options,
+  });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  const providerId = added.body.provider.id as string;
+  assert.equal((await root.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
+  const tested = await root.post(`/api/company/sso/providers/${providerId}/test`);
+  idp.forgeNext({ claims: { preferred_username: 'tester', email: 'tester@forging.test', email_verified: true } });
+  await root.get(idp.authorize(tested.body.redirectTo).slice(server.baseUrl.length));
+  assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+  return { idp, providerId };
+}
+
+/** A fresh browser sent from the login page to the company's provider, which answers with `claims`: the browser, and where it landed. */
+export async function answeredByForgingProvider(server: TestServer, company: SignedInCompany, idp: ForgingOidcIdp, claims: Forgery['claims']) {
+  server.clock.advance(1_000);
+  const browser = server.agent();
+  assert.equal((await browser.post('/api/login/identify', { username: 'someone', companyName: company.companyName })).body.step, 'sso');
+  const started = await browser.post('/api/login/sso/start');
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+  idp.forgeNext({ claims });
+  const landed = await browser.get(idp.authorize(started.body.redirectTo).slice(server.baseUrl.length));
+  return { browser, location: landed.headers.get('location') };
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { startForgingOidcIdp, type ForgingOidcIdp } from '../helpers/forging-oidc-idp.ts';
+import { answeredByForgingProvider, switchedOnForgingProvider, type ForgingOidcIdp } from '../helpers/forging-oidc-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 for (const engine of await enginesUnderTest()) describe(`an ID token authorized for another client (${engine})`, () => {
@@ -18,19 +18,8 @@ for (const engine of await enginesUnderTest()) describe(`an ID token authorized 
 
   before(async () => {
     server = await startTestServer({ engine });
-    const operator = await operatorAgent(server);
-    company = await companyWithRootMaster(server, operator, 'Acme Azp', 'dana@azp.test');
-    idp = await startForgingOidcIdp();
-    const root = company.root.agent;
-    const added = await root.post('/api/company/sso/providers', {
-      kind: 'oidc', name: 'Acme OIDC', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: true,
-    });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    const providerId = added.body.provider.id;
-    assert.equal((await root.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
-    const tested = await root.post(`/api/company/sso/providers/${providerId}/test`);
-    await root.get(idp.authorize(tested.body.redirectTo).slice(server.baseUrl.length));
-    assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+    company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Azp', 'dana@azp.test');
+    ({ idp } = await switchedOnForgingProvider(server, company, { trustProviderMfa: true }));
   });
   after(async () => {
     await idp?.close();
@@ -38,13 +27,8 @@ for (const engine of await enginesUnderTest()) describe(`an ID token authorized 
   });
 
   test('azp naming another client: refused, nobody signed in or created', async () => {
-    const browser = server.agent();
-    assert.equal((await browser.post('/api/login/identify', { username: 'someone', companyName: company.companyName })).body.step, 'sso');
-    const started = await browser.post('/api/login/sso/start');
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    idp.forgeNext({ claims: { azp: 'another-client-of-the-provider', preferred_username: 'azp-user', amr: ['pwd', 'mfa'] } });
-    const landed = await browser.get(idp.authorize(started.body.redirectTo).slice(server.baseUrl.length));
-    assert.equal(landed.headers.get('location'), '/login?sso=failed');
+    const { browser, location } = await answeredByForgingProvider(server, company, idp, { azp: 'another-client-of-the-provider', preferred_username: 'azp-user', amr: ['pwd', 'mfa'] });
+    assert.equal(location, '/login?sso=failed');
     assert.equal((await browser.get('/api/login')).body.step, 'sso', 'the login has not moved on');
     const created = await dbOf(server).selectFrom('users').select('id').where('company_id', '=', company.companyId).where('username', '=', 'azp-user').executeTakeFirst();
     assert.equal(created, undefined, 'no user made from it');

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { startForgingOidcIdp, type ForgingOidcIdp, type Forgery } from '../helpers/forging-oidc-idp.ts';
+import { answeredByForgingProvider, startForgingOidcIdp, type ForgingOidcIdp, type Forgery } from '../helpers/forging-oidc-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 for (const engine of await enginesUnderTest()) describe(`the provider's name for a user, as it wrote it (${engine})`, () => {
@@ -43,14 +43,7 @@ for (const engine of await enginesUnderTest()) describe(`the provider's name for
 
   /** A sign-in through the provider, which answers with `claims` and proven MFA (trusted): who it signed in, if anyone. */
   async function signIn(claims: Forgery['claims']) {
-    server.clock.advance(1_000);
-    const browser = server.agent();
-    assert.equal((await browser.post('/api/login/identify', { username: 'someone', companyName: company.companyName })).body.step, 'sso');
-    const started = await browser.post('/api/login/sso/start');
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    idp.forgeNext({ claims: { amr: ['pwd', 'mfa'], ...claims } });
-    const landed = await browser.get(idp.authorize(started.body.redirectTo).slice(server.baseUrl.length));
-    const location = landed.headers.get('location');
+    const { browser, location } = await answeredByForgingProvider(server, company, idp, { amr: ['pwd', 'mfa'], ...claims });
     if (location !== '/login') return { location, user: undefined };
     assert.equal((await browser.get('/api/login')).body.step, 'sso_trusted');
     assert.equal((await browser.post('/api/login/sso/finish')).status, 200);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { startForgingOidcIdp, type ForgingOidcIdp, type Forgery } from '../helpers/forging-oidc-idp.ts';
+import { answeredByForgingProvider, switchedOnForgingProvider, type ForgingOidcIdp, type Forgery } from '../helpers/forging-oidc-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const VICTIM = 'victim@elsewhere.test';
@@ -25,33 +25,12 @@ for (const engine of await enginesUnderTest()) describe(`an address the provider
     dbOf(server).selectFrom('users').select(['id', 'email']).where('company_id', '=', company.companyId).where('username', '=', username).executeTakeFirst();
 
   /** A sign-in through the provider answering with `claims`; where the browser lands. */
-  async function signIn(claims: Forgery['claims']) {
-    server.clock.advance(1_000);
-    const browser = server.agent();
-    assert.equal((await browser.post('/api/login/identify', { username: 'someone', companyName: company.companyName })).body.step, 'sso');
-    const started = await browser.post('/api/login/sso/start');
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    idp.forgeNext({ claims });
-    const landed = await browser.get(idp.authorize(started.body.redirectTo).slice(server.baseUrl.length));
-    return landed.headers.get('location');
-  }
+  const signIn = async (claims: Forgery['claims']) => (await answeredByForgingProvider(server, company, idp, claims)).location;
 
   before(async () => {
     server = await startTestServer({ engine });
-    const operator = await operatorAgent(server);
-    company = await companyWithRootMaster(server, operator, 'Acme Unverified', 'dana@unverified.test');
-    idp = await startForgingOidcIdp();
-    const root = company.root.agent;
-    const added = await root.post('/api/company/sso/providers', {
-      kind: 'oidc', name: 'Acme OIDC', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: false,
-    });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    const providerId = added.body.provider.id;
-    assert.equal((await root.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
-    const tested = await root.post(`/api/company/sso/providers/${providerId}/test`);
-    idp.forgeNext({ claims: { preferred_username: 'tester', email: 'tester@unverified.test', email_verified: true } });
-    await root.get(idp.authorize(tested.body.redirectTo).slice(server.baseUrl.length));
-    assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+    company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Unverified', 'dana@unverified.test');
+    ({ idp } = await switchedOnForgingProvider(server, company, { trustProviderMfa: false }));
   });
   after(async () => {
     await idp?.close();
