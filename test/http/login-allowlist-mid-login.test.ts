@@ -5,12 +5,15 @@
 // session is refused while the list stands, but it is not ended as the others were: once a
 // Master widens or clears the list again, the browser is signed in, from an address that
 // was excluded when its login finished. So the list is read again where every session is
-// made (second-factor.ts loginRows), by each way of finishing. Over HTTP, on both engines, behind a proxy that
+// made (second-factor.ts loginRows), by each way of finishing, and that write holds only
+// while the company's list is still the one checked (lockout.ts mayFinishLogin): a code
+// step in flight when the list is narrowed is refused too. Over HTTP, on both engines, behind a proxy that
 // names the client's address (GATEHOUSE_TRUST_PROXY) so the login and the Master differ.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, inviteMail, invitedMember, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
+import { holdNextTransaction, racedAtHold } from '../helpers/held-transaction.ts';
 import { signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
@@ -82,5 +85,22 @@ for (const engine of await enginesUnderTest()) describe(`an allowlist narrowed w
 
     const verified = await browser.post('/api/login/enroll/verify', { code: totpAt(enrollment.body.secret, server.clock()) }, OUTSIDE);
     await assertRefusedThenNothing(verified, browser);
+  });
+
+  test('the code step mints no session from an address excluded while it was in flight', async () => {
+    // Held just before its transaction: past the policy it read as it came in, before the
+    // write. The write holds only while the list is still the one checked (mayFinishLogin).
+    const member = await invitedMember(server, acme, acme.root.agent, { username: `racer${++made}`, role: 'user' });
+    const browser = await atCodeStep(member);
+    const answer = await racedAtHold(
+      holdNextTransaction(server, '/src/login/code-attempt.ts'),
+      () => browser.post('/api/login/totp', { code: totpAt(member.totpSecret, server.clock()) }, OUTSIDE),
+      // Meanwhile the Master narrows the list to the office (their own address).
+      () => setAllowlist(['127.0.0.1']),
+    );
+    await setAllowlist([]);
+    const me = await browser.get('/api/me', OUTSIDE);
+    assert.equal(me.status, 401, `a login finished after its address was excluded is signed in once the list is cleared (code step answered ${answer.status} ${JSON.stringify(answer.body)})`);
+    assert.equal(answer.status, 403, JSON.stringify(answer.body));
   });
 });
