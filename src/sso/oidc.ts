@@ -7,6 +7,7 @@ import { GatehouseError } from '../errors.ts';
 import { isLoopbackHost } from '../shared/loopback.ts';
 import { onFirstUse } from '../shared/on-first-use.ts';
 import { fetchWithin, MAX_RESPONSE_BYTES, tooLargeCause, unreachableCause } from '../shared/outbound-fetch.ts';
+import { CLOCK_SKEW_MS } from './clock-skew.ts';
 import { providerUrlProblem } from './provider-urls.ts';
 
 const openIdClient = onFirstUse(() => import('openid-client'));
@@ -129,6 +130,11 @@ export async function oidcClaims(
   // Core 3.1.3.7, point 5): openid-client checks azp only when aud is a list, so a token
   // with our client id as its one audience but another client's azp is refused here.
   if (idToken.azp !== undefined && idToken.azp !== settings.clientId) throw new Error(`the ID token was issued to another client (azp ${String(idToken.azp)})`);
+  // openid-client checks that iat is there, not when it is: a token dated later than the
+  // clocks can disagree was not issued now (a provider's broken clock, or a token minted
+  // ahead to be used later), and its exp would say nothing of its age. Read on the clock
+  // openid-client judged its exp by, the machine's.
+  if (idToken.iat * 1000 > Date.now() + CLOCK_SKEW_MS) throw new Error(`the ID token is dated in the future (iat ${idToken.iat})`);
   let userinfo: Record<string, unknown> = {};
   try {
     userinfo = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);

@@ -7,10 +7,8 @@
 // once by the caller).
 import { randomBytesOf } from '../crypto/index.ts';
 import { onFirstUse } from '../shared/on-first-use.ts';
+import { CLOCK_SKEW_MS } from './clock-skew.ts';
 import type { ServiceProviderUrls } from './urls.ts';
-
-/** How far apart Gatehouse's and the provider's clocks may be. */
-export const CLOCK_SKEW_MS = 3 * 60_000;
 
 export interface SamlIdp {
   entityId: string;
@@ -112,6 +110,27 @@ const at = (node: unknown, ...path: string[]): Node | undefined => {
   return current;
 };
 const timeOf = (value: string | undefined) => (value === undefined ? undefined : Date.parse(value));
+const listOf = (value: unknown): Node[] => (Array.isArray(value) ? (value as Node[]) : []);
+
+/**
+ * The signed assertion's attributes by name. Some providers send one Attribute element per
+ * value (a group each): every element's values are kept, in order, where node-saml's
+ * profile keeps only the last element of a name, and a user would lose groups. One value
+ * stands alone; several make a list. A value is its text, or the element itself when it
+ * has children (as node-saml reads it).
+ */
+function attributesOf(assertion: Node): Record<string, unknown> {
+  const values = new Map<string, unknown[]>();
+  for (const statement of listOf(assertion.AttributeStatement)) {
+    for (const attribute of listOf(statement.Attribute)) {
+      const name = attribute.$?.Name;
+      if (name === undefined || !Array.isArray(attribute.AttributeValue)) continue;
+      const read = listOf(attribute.AttributeValue).map((value) => (Object.keys(value).some((key) => key !== '_' && key !== '$') ? value : value._));
+      values.set(name, [...(values.get(name) ?? []), ...read]);
+    }
+  }
+  return Object.fromEntries([...values].map(([name, list]) => [name, list.length === 1 ? list[0] : list]));
+}
 
 export class SamlRefused extends Error {
   override name = 'SamlRefused';
@@ -149,6 +168,10 @@ export async function verifySamlResponse(idp: SamlIdp, sp: ServiceProviderUrls, 
   const confirmUntil = timeOf(bearer.NotOnOrAfter);
   if (confirmUntil === undefined || Number.isNaN(confirmUntil)) refuse('the subject confirmation has no NotOnOrAfter');
   if (now - CLOCK_SKEW_MS >= (confirmUntil as number)) refuse('the assertion has expired');
+  // The Web Browser SSO profile says a bearer confirmation carries no NotBefore; one that
+  // does is held to it, as the Conditions' is.
+  const confirmFrom = timeOf(bearer.NotBefore);
+  if (confirmFrom !== undefined && (Number.isNaN(confirmFrom) || now + CLOCK_SKEW_MS < confirmFrom)) refuse('the assertion is not valid yet');
 
   const conditions = at(assertion, 'Conditions')?.$ ?? {};
   const notBefore = timeOf(conditions.NotBefore);
@@ -162,7 +185,7 @@ export async function verifySamlResponse(idp: SamlIdp, sp: ServiceProviderUrls, 
   return {
     assertionId: assertionId as string,
     nameId: typeof profile.nameID === 'string' ? profile.nameID : undefined,
-    attributes: (profile.attributes as Record<string, unknown> | undefined) ?? {},
+    attributes: attributesOf(assertion),
     authnContextClassRef,
     expiresAt: Math.max(confirmUntil as number, notOnOrAfter ?? 0) + CLOCK_SKEW_MS,
   };

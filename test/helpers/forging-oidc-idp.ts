@@ -126,18 +126,24 @@ export async function startForgingOidcIdp(username = 'forged'): Promise<ForgingO
  */
 export async function switchedOnForgingProvider(server: TestServer, company: SignedInCompany, options: { trustProviderMfa: boolean }): Promise<{ idp: ForgingOidcIdp; providerId: string }> {
   const idp = await startForgingOidcIdp();
-  const root = company.root.agent;
-  const added = await root.post('/api/company/sso/providers', {
-    kind: 'oidc', name: 'Acme OIDC', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', ...options,
-  });
-  assert.equal(added.status, 201, JSON.stringify(added.body));
-  const providerId = added.body.provider.id as string;
-  assert.equal((await root.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
-  const tested = await root.post(`/api/company/sso/providers/${providerId}/test`);
-  idp.forgeNext({ claims: { preferred_username: 'tester', email: 'tester@forging.test', email_verified: true } });
-  await root.get(idp.authorize(tested.body.redirectTo).slice(server.baseUrl.length));
-  assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
-  return { idp, providerId };
+  // Closed again when a step fails, or its open server keeps the test file from ending.
+  try {
+    const root = company.root.agent;
+    const added = await root.post('/api/company/sso/providers', {
+      kind: 'oidc', name: 'Acme OIDC', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', ...options,
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const providerId = added.body.provider.id as string;
+    assert.equal((await root.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
+    const tested = await root.post(`/api/company/sso/providers/${providerId}/test`);
+    idp.forgeNext({ claims: { preferred_username: 'tester', email: 'tester@forging.test', email_verified: true } });
+    await root.get(idp.authorize(tested.body.redirectTo).slice(server.baseUrl.length));
+    assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+    return { idp, providerId };
+  } catch (error) {
+    await idp.close();
+    throw error;
+  }
 }
 
 /** A fresh browser sent from the login page to the company's provider, which answers with `claims`: the browser, and where it landed. */

@@ -44,8 +44,13 @@ export interface AssertionFacts {
   issuer: string;
   nameId: string;
   now: number;
-  /** An attribute with a list has one AttributeValue per item (a user's groups, say). */
-  attributes?: Record<string, string | string[]>;
+  /**
+   * An attribute with a list has one AttributeValue per item (a user's groups, say). As
+   * pairs, a name may come in several Attribute elements, as some providers send them.
+   */
+  attributes?: Record<string, string | string[]> | Array<[string, string | string[]]>;
+  /** A NotBefore on the bearer subject confirmation (the profile says it has none). */
+  confirmNotBefore?: number;
   /** Validity after `now`; negative for an expired assertion. */
   validForMs?: number;
   assertionId?: string;
@@ -59,7 +64,7 @@ const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 
 export function assertionXml(f: AssertionFacts): string {
   const until = iso(f.now + (f.validForMs ?? 5 * 60_000));
-  const attributes = Object.entries(f.attributes ?? {})
+  const attributes = (Array.isArray(f.attributes) ? f.attributes : Object.entries(f.attributes ?? {}))
     .map(([name, value]) => {
       const values = [value].flat().map((one) => `<saml:AttributeValue>${escape(one)}</saml:AttributeValue>`).join('');
       return `<saml:Attribute Name="${escape(name)}">${values}</saml:Attribute>`;
@@ -69,7 +74,7 @@ export function assertionXml(f: AssertionFacts): string {
     `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${f.assertionId ?? `_a${Math.random().toString(16).slice(2)}${Date.now()}`}" Version="2.0" IssueInstant="${iso(f.now)}">` +
     `<saml:Issuer>${escape(f.issuer)}</saml:Issuer>` +
     `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified">${f.nameId}</saml:NameID>` +
-    `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${f.requestId}" Recipient="${escape(f.recipient ?? f.acsUrl)}" NotOnOrAfter="${until}"/></saml:SubjectConfirmation></saml:Subject>` +
+    `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="${f.requestId}" Recipient="${escape(f.recipient ?? f.acsUrl)}"${f.confirmNotBefore === undefined ? '' : ` NotBefore="${iso(f.confirmNotBefore)}"`} NotOnOrAfter="${until}"/></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${iso(f.now - 60_000)}" NotOnOrAfter="${until}"><saml:AudienceRestriction><saml:Audience>${escape(f.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
     `<saml:AuthnStatement AuthnInstant="${iso(f.now)}" SessionIndex="_s1"><saml:AuthnContext><saml:AuthnContextClassRef>${f.authnContext ?? 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport'}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     (attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : '') +

@@ -10,6 +10,7 @@ import { enginesUnderTest } from '../helpers/databases.ts';
 import { policyByClient } from '../helpers/key-policy.ts';
 import { assertionXml, makeIdp, postToAcs, requestIdFrom, responseXml, signAssertion, signedResponse, type AssertionFacts, type TestIdp } from '../helpers/saml-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { withFreshProof } from '../helpers/step-up.ts';
 import { totpAt } from '../helpers/totp.ts';
 
 const MFA = 'https://refeds.org/profile/mfa';
@@ -211,18 +212,24 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
       const found = (answer.body.groups as Array<{ id: string; members: Array<{ username: string }> }>).find((g) => g.id === groupId);
       return (found?.members ?? []).map((m) => m.username);
     };
-    const signInWith = async (groups: string[]) => {
+    /** `groups`: the Attribute elements after the name's, each [name, values]. */
+    const signInWith = async (...groups: Array<[string, string | string[]]>) => {
       server.clock.advance(30_000);
       const { browser, requestId } = await atProvider('carol');
-      const attributes = { email: 'carol@new.test', displayName: 'Carol New', memberOf: groups };
+      const attributes: Array<[string, string | string[]]> = [['email', 'carol@new.test'], ['displayName', 'Carol New'], ...groups];
       assert.equal((await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { authnContext: MFA, attributes })), browser)).location, '/login');
       assert.equal((await browser.post('/api/login/sso/finish')).status, 200);
     };
 
     // A name Gatehouse does not know is ignored (the provider creates no groups here).
-    await signInWith(['engineering', 'Finance']);
+    await signInWith(['memberOf', ['engineering', 'Finance']]);
     assert.deepEqual([await membersOf(engineering), await membersOf(sales)], [['carol'], []]);
-    await signInWith(['Sales']);
+    await signInWith(['memberOf', 'Sales']);
+    assert.deepEqual([await membersOf(engineering), await membersOf(sales)], [[], ['carol']]);
+    // Sent as one Attribute element per group, every element counts, not only the last.
+    await signInWith(['memberOf', 'Engineering'], ['memberOf', 'Sales']);
+    assert.deepEqual([await membersOf(engineering), await membersOf(sales)], [['carol'], ['carol']]);
+    await signInWith(['memberOf', 'Sales'], ['department', 'Operations'], ['memberOf', 'Finance']);
     assert.deepEqual([await membersOf(engineering), await membersOf(sales)], [[], ['carol']]);
     const synced = await dbOf(server).selectFrom('audit_events').select('action').where('action', '=', 'group.memberships_synced').execute();
     assert.ok(synced.length >= 2, 'each change of memberships is audited');
@@ -251,6 +258,22 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     const { browser, requestId } = await atProvider();
     const reason = await refused(browser, signedResponse(idp, facts(requestId, { now: server.clock() - 10 * 60_000, validForMs: 5 * 60_000 })), 'expired');
     assert.match(reason, /expired/);
+  });
+
+  test('an assertion not valid yet, by its conditions or by its subject confirmation, is refused', async () => {
+    const later = server.clock() + 10 * 60_000;
+    for (const [why, more] of [
+      ['conditions', { now: later }],
+      ['subject confirmation', { confirmNotBefore: later }],
+    ] as const) {
+      const { browser, requestId } = await atProvider();
+      const reason = await refused(browser, signedResponse(idp, facts(requestId, more)), why);
+      assert.match(reason, /not valid yet/, why);
+    }
+    // Within the clock skew a confirmation's NotBefore is no reason to refuse.
+    const { browser, requestId } = await atProvider('carol');
+    const answer = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { confirmNotBefore: server.clock() + 60_000 })), browser);
+    assert.equal(answer.location, '/login');
   });
 
   test('an assertion for another audience, recipient, destination or issuer is refused', async () => {
@@ -428,9 +451,10 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     const me = (await operator.get('/api/me')).body;
     const platformIdp = makeIdp('https://idp.platform.test/saml');
     const platformSp = (await operator.get('/api/company/sso')).body.serviceProvider;
-    const added = await operator.post('/api/company/sso/providers', {
+    // The file's clock has moved on since the operator proved their session: set-up proves it again when it must.
+    const added = await withFreshProof(server, operator, () => operator.post('/api/company/sso/providers', {
       kind: 'saml', name: 'Staff IdP', entityId: platformIdp.entityId, ssoUrl: platformIdp.ssoUrl, certificates: [platformIdp.certificate], usernameAttribute: 'NameID', trustProviderMfa: true,
-    });
+    }));
     assert.equal(added.status, 201, JSON.stringify(added.body));
     const id = added.body.provider.id;
     const platformFacts = (requestId: string, nameId: string) => ({
