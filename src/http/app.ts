@@ -33,7 +33,7 @@ import type { OidcService } from '../modules/index.ts';
 import { serveWebApp } from './static.ts';
 import { contractCompilers, installApiContract } from './api-contract.ts';
 import { checkClientsInTransactions } from './api-client-guard.ts';
-import { checkAdministratorsInTransactions, decorateActors } from './audiences.ts';
+import { checkSignedInTransactions, decorateActors } from './audiences.ts';
 import { metricsRoute, timeRequests, type Metrics } from '../metrics/index.ts';
 import { durableAnswers } from './durable-answers.ts';
 import { slowClientLimits } from './slow-clients.ts';
@@ -66,9 +66,9 @@ export async function buildHttpApp(
     ...(options.https ? { https: { ...options.https, ...slowClientLimits(deps.config.requestTimeoutMs) } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const ctx: HttpContext = { deps, cookies: cookieNames(deps.config.secureCookies) };
-  // Whoever a change acts for (a Master, an operator, an API client) is checked again in
+  // Whoever a change acts for (a signed-in user, a Master, an operator, an API client) is checked again in
   // each of its transactions.
-  checkAdministratorsInTransactions(deps);
+  checkSignedInTransactions(deps);
   checkClientsInTransactions(deps);
   const publicOrigin = deps.config.publicUrl.origin;
 

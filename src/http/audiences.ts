@@ -19,7 +19,7 @@ import { GatehouseError } from '../errors.ts';
 import { recentlyProved, type SignedIn } from '../sessions/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import { spendAdminChange } from '../shared/signed-in-writes.ts';
-import { assertStillMaster } from '../users/index.ts';
+import { assertStillMaster, sessionStands, stillSignedIn } from '../users/index.ts';
 import { checkActorInTransactions } from './acting-transactions.ts';
 import type { HttpContext } from './context.ts';
 import { authenticatedAgain, requireSignedIn, SAFE_METHODS } from './guards.ts';
@@ -74,29 +74,45 @@ function mayPass(audience: Audience, signedIn: SignedIn): boolean {
   return true;
 }
 
-/** The Master or operator a change's handler acts for, while it runs (read by their transactions: checkAdministratorsInTransactions). */
-const actingAdministrator = new AsyncLocalStorage<{ userId: string; companyId: string }>();
+/** Who a signed-in change's handler acts for, while it runs (read by its transactions: checkSignedInTransactions). */
+interface ActingSignedIn {
+  userId: string;
+  companyId: string;
+  sessionHash: string;
+  /** A Master's or an operator's route: they must still be one. */
+  administrator: boolean;
+}
+const actingSignedIn = new AsyncLocalStorage<ActingSignedIn>();
 
 /**
- * From now on, a transaction begun while a Master's or an operator's change runs first
- * checks that they still are one (assertStillMaster, their row locked), in that
- * transaction. The guard read the role from the session as the request came in, and a
- * demotion or a deactivation ends no session: a change written after one, by whichever
- * capability and however it names its actor, is refused (auth.forbidden, nothing
- * written). A demotion that comes after waits for the change to commit, then finds it.
+ * From now on, a transaction begun while a signed-in change runs first checks, in that
+ * transaction, what its guard read from the session as the request came in: the user
+ * still active with their row locked, a Master's or an operator's change still made by one
+ * (assertStillMaster), and the session still standing (sessionStands). A recovery, a
+ * demotion or a deactivation that committed meanwhile (sign out everywhere from another
+ * browser, one session ended, a Master deactivated) refuses the change, whichever
+ * capability writes it and however it names its actor: `session.required`, or
+ * `auth.forbidden` for a former administrator, nothing written. One that comes after
+ * waits for the row lock (every revocation takes the user's row first), then finds what
+ * the change wrote and ends it too.
  */
-export function checkAdministratorsInTransactions(deps: CoreDeps): void {
-  checkActorInTransactions(deps.db, actingAdministrator, async (tx, actor, change) => {
-    await assertStillMaster(tx, actor.userId, actor.companyId);
+export function checkSignedInTransactions(deps: CoreDeps): void {
+  checkActorInTransactions(deps.db, actingSignedIn, async (tx, actor, change) => {
+    if (actor.administrator) {
+      await assertStillMaster(tx, actor.userId, actor.companyId);
+      await sessionStands(tx, actor);
+    } else {
+      await stillSignedIn(tx, actor);
+    }
     return change();
   });
 }
 
-/** A change's handler, run as the request's signed-in administrator (checkAdministratorsInTransactions). */
-function asAdministrator(handler: RouteHandlerMethod): RouteHandlerMethod {
-  return function handlerAsAdministrator(this: FastifyInstance, request, reply) {
-    const { userId, companyId } = signedInOf(request);
-    return actingAdministrator.run({ userId, companyId }, () => handler.call(this, request, reply));
+/** A change's handler, run as the request's signed-in user (checkSignedInTransactions). */
+function asSignedIn(handler: RouteHandlerMethod, administrator: boolean): RouteHandlerMethod {
+  return function handlerAsSignedIn(this: FastifyInstance, request, reply) {
+    const { userId, companyId, sessionHash } = signedInOf(request);
+    return actingSignedIn.run({ userId, companyId, sessionHash, administrator }, () => handler.call(this, request, reply));
   };
 }
 
@@ -122,9 +138,10 @@ export function forAudience(
         const sensitive = route.config?.sensitive === undefined ? '' : ` ${SENSITIVE_NOTE}`;
         schema.description = `${said}${sensitive} ${AUDIENCE_NOTE[audience]}`.trim();
       }
-      // A Master's or an operator's change: every transaction of its handler checks them again.
+      // A signed-in change: every transaction of its handler checks its session (and a
+      // Master or an operator) again.
       const changes = [route.method].flat().some((method) => !SAFE_METHODS.has(method));
-      if ((audience === 'master' || audience === 'operator') && changes) route.handler = asAdministrator(route.handler);
+      if (audience !== 'public' && changes) route.handler = asSignedIn(route.handler, audience !== 'user');
     });
     if (audience !== 'public') {
       // onRequest: before the body is parsed or validated, so an anonymous caller learns

@@ -4,7 +4,7 @@ export { issueSignupLink } from './signup-links.ts';
 export { revokeLiveLinks } from './account-links.ts';
 export { completeSignup, describeSignupLink } from './signup.ts';
 export { endSessionsAccess, endUnfinishedLogins, endUserAccess, logOut, type AccessEndReason } from './access.ts';
-export { changePassword, getProfile, resetOwnTwoFactor, stillProved, updateProfile } from './self-service.ts';
+export { changePassword, getProfile, resetOwnTwoFactor, sessionStands, stillProved, stillSignedIn, updateProfile } from './self-service.ts';
 export { queueSecurityNotice } from './security-notices.ts';
 export { cancelEmailChange, changeUserEmail, confirmEmailChange, requestEmailChange } from './email-change.ts';
 export { listMySessions, revokeMySession, SESSION_HANDLE_PATTERN, signOutEverywhere } from './my-sessions.ts';

@@ -113,21 +113,42 @@ export async function requireCurrentPassword(
  * this wrote, and ends that too.
  */
 export async function stillProved(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash'>, provedHash: string | null): Promise<void> {
-  const held = await tx
+  await lockWhileActive(tx, me, { provedHash });
+  await sessionStands(tx, me);
+}
+
+/**
+ * The same for any change a signed-in user makes (every transaction of a signed-in write
+ * route: checkSignedInTransactions, src/http/audiences.ts): their row locked while they are
+ * active, and the session the request came in on still standing.
+ */
+export async function stillSignedIn(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash'>): Promise<void> {
+  await lockWhileActive(tx, me, {});
+  await sessionStands(tx, me);
+}
+
+async function lockWhileActive(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId'>, proved: { provedHash?: string | null }): Promise<void> {
+  let lock = tx
     .updateTable('users')
     .set((eb) => ({ password_hash: eb.ref('password_hash') }))
     .where('company_id', '=', me.companyId)
     .where('id', '=', me.userId)
-    .where('status', '=', 'active')
-    // A user without a password (single sign-on) proves by the second factor alone.
-    .where('password_hash', provedHash === null ? 'is' : '=', provedHash)
-    .executeTakeFirst();
+    .where('status', '=', 'active');
+  // A user without a password (single sign-on) proves by the second factor alone.
+  if (proved.provedHash !== undefined) lock = lock.where('password_hash', proved.provedHash === null ? 'is' : '=', proved.provedHash);
+  const held = await lock.executeTakeFirst();
   if (Number(held.numUpdatedRows) !== 1) throw new GatehouseError('session.required');
-  // The session in a statement of its own, after the lock. On PostgreSQL, under READ
-  // COMMITTED, an UPDATE that waited for the row re-checks only that row's own conditions
-  // against the version the other transaction committed; a subquery on sessions inside it
-  // would still read the statement's first snapshot, and find the session a sign-out
-  // that committed while it waited had just ended. A later statement reads afresh.
+}
+
+/**
+ * The session the request came in on, read in a statement of its own after its user's row
+ * was locked (lockWhileActive, assertStillMaster). On PostgreSQL, under READ COMMITTED, an
+ * UPDATE that waited for the row re-checks only that row's own conditions against the
+ * version the other transaction committed; a subquery on sessions inside it would still
+ * read the statement's first snapshot, and find the session a sign-out that committed
+ * while it waited had just ended. A later statement reads afresh.
+ */
+export async function sessionStands(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash'>): Promise<void> {
   const session = await tx
     .selectFrom('sessions')
     .select('id_hash')

@@ -46,7 +46,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: "Enter an account request on a company's behalf", body: accountRequestBody, response: { 201: accountRequestCreated } } },
       async (request, reply) => {
         // In a transaction, as every operator's change: the operator is checked again in it
-        // (checkAdministratorsInTransactions, audiences.ts).
+        // (checkSignedInTransactions, audiences.ts).
         const created = await deps.db.transaction().execute((tx) => submitAccountRequest(tx, request.body, 'operator', deps.clock()));
         return reply.status(201).send({ id: created.id, status: created.status });
       },
