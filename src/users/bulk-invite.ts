@@ -72,6 +72,9 @@ export interface BulkReportRow {
   reason?: string;
 }
 
+/** What refuses the one who sends the file, whichever row it comes at. */
+const ACTOR_REFUSALS: ReadonlySet<string> = new Set(['api.invalid_token', 'session.required', 'auth.forbidden']);
+
 export async function bulkInvite(deps: CoreDeps, actor: Actor, rows: BulkRow[], meta: RequestMeta): Promise<BulkReportRow[]> {
   assertAdministrator(actor);
   const report: BulkReportRow[] = [];
@@ -96,9 +99,10 @@ export async function bulkInvite(deps: CoreDeps, actor: Actor, rows: BulkRow[], 
       await inviteUser(deps, actor, entry.input, meta, { bulk: true, row });
       report.push({ row, email, username, status: 'invited' });
     } catch (error) {
-      // A refusal of the actor, not of the row (an API client deleted or rotated while the
-      // file was being invited: src/api-clients, asClient), ends the whole request.
-      if (!(error instanceof GatehouseError) || error.code === 'api.invalid_token') throw error;
+      // A refusal of the actor, not of the row, ends the whole request: an API client
+      // deleted or rotated while the file was being invited (src/api-clients, asClient), a
+      // Master's session ended or their role taken (checkSignedInTransactions).
+      if (!(error instanceof GatehouseError) || ACTOR_REFUSALS.has(error.code)) throw error;
       refuse(error.message);
     }
   }
