@@ -110,7 +110,8 @@ export async function finishTrustedLogin(deps: CoreDeps, flowToken: string | und
       if (!(await advanceFlow(tx, flow, next))) throw new GatehouseError('login.wrong_step');
       return { next };
     }
-    return finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } });
+    // It stands in only where no key is asked of the user (providerMfaMayStandIn).
+    return finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } }, { keyFree: true });
   });
   // Where the login now stands, as the page reads it at any step.
   if ('next' in done) return currentStep(deps, flowToken);

@@ -274,9 +274,15 @@ export const activeInActiveCompany = (eb: ExpressionBuilder<Database, 'users'>) 
  *   passkey standing for one), a password that single sign-on has not closed since (the
  *   rule of passwordClosedFor, login-subject.ts: the Root Master, a break-glass user, or a
  *   company not in 'sso-only' mode with a provider on). Such a login ends as expired, and
- *   starting again goes to the provider.
+ *   starting again goes to the provider;
+ * - for a login decided on no key being required of the user (`keyFree`: it finishes with
+ *   the app's code, a recovery code or the provider's MFA where no key is asked), no key
+ *   required of them still, by the company's policy and their role as they are now: a
+ *   policy that holds them to keys, or a promotion under it, ends the sessions no key
+ *   signed in the same transaction (companies/policy.ts), so a session written after
+ *   would escape that. Such a login ends as expired, and starting again asks for the key.
  */
-export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, allowlistChecked: readonly string[]) => (eb: ExpressionBuilder<Database, 'users'>) =>
+export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, checked: { ipAllowlist: readonly string[]; keyFree: boolean }) => (eb: ExpressionBuilder<Database, 'users'>) =>
   eb.and([
     eb('users.status', '=', 'active'),
     eb.exists(
@@ -285,7 +291,11 @@ export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, al
         .select('companies.id')
         .whereRef('companies.id', '=', 'users.company_id')
         .where('companies.status', '=', 'active')
-        .where('companies.ip_allowlist', '=', JSON.stringify(allowlistChecked))
+        .where('companies.ip_allowlist', '=', JSON.stringify(checked.ipAllowlist))
+        // keyRequired (companies/policy.ts), in SQL: not for this role under this policy.
+        .$if(checked.keyFree, (company) =>
+          company.where((c) => c.or([c('companies.phishing_resistant', '=', 'off'), c.and([c('companies.phishing_resistant', '=', 'masters'), c('users.role', '=', 'user')])])),
+        )
         .$if(firstFactor !== 'fed', (company) =>
           company.where((c) =>
             c.or([

@@ -50,7 +50,11 @@ function loginRows(deps: CoreDeps, flow: FlowRow, who: { companyId: string; user
   return { inserts, result: { sessionToken: session.token, sessionTtlMs } };
 }
 
-export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, meta: RequestMeta, factor: Factor) {
+/**
+ * The login's session, in `tx`. `keyFree`: the login was decided on no key being required
+ * of the user, and finishes without one (mayFinishLogin holds the write to that still).
+ */
+export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, meta: RequestMeta, factor: Factor, decided: { keyFree: boolean }) {
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   // The user's row before the flow's (lockout.ts, LOCK ORDER): on PostgreSQL in the
   // statement that consumes the flow, so it costs no round trip of its own.
@@ -72,7 +76,7 @@ export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, 
     .where('company_id', '=', flow.company_id)
     .where('id', '=', flow.user_id)
     // No session for a user deactivated, a company suspended, a password closed or an allowlist changed, during the login.
-    .where(mayFinishLogin(flow.first_factor, policy.ipAllowlist))
+    .where(mayFinishLogin(flow.first_factor, { ipAllowlist: policy.ipAllowlist, keyFree: decided.keyFree }))
     .executeTakeFirst();
   if (Number(finished.numUpdatedRows) !== 1) throw new GatehouseError('login.flow_expired');
   for (const insert of rows.inserts) await insert(tx).execute();
@@ -93,7 +97,8 @@ export async function finishUnlessKeyDemanded(
   factor: Factor,
   known: { policy: CompanyPolicy; demand: KeyDemand },
 ) {
-  if (!known.demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor);
+  // A key asked of a user who has one (keyOnly): only a recovery code finishes here.
+  if (!known.demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor, { keyFree: !known.demand.keyOnly });
   if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
   return null;
 }

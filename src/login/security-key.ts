@@ -103,7 +103,7 @@ async function signInWithKey(
       userAgent: meta.userAgent,
       detail: { keyId: row.id, name: row.name, userVerified: proof.userVerified, passwordless: amrBefore.length === 0 },
     });
-    return finishLogin(deps, tx, signedIn, meta, { amr, detail: { factor: 'webauthn', keyId: row.id } });
+    return finishLogin(deps, tx, signedIn, meta, { amr, detail: { factor: 'webauthn', keyId: row.id } }, { keyFree: false });
   });
   return { ...done, step: 'done' as const, redirectTo: flow.return_to };
 }
