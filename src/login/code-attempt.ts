@@ -171,7 +171,7 @@ export async function acceptAppCodeAtOnce(
       .where(slotFree(rule, now, excused))
       // No session for a user deactivated, a company suspended, or a password closed, during the login.
       // An app code is accepted only where no key is asked of the user (keyDemandOf): still so.
-      .where(mayFinishLogin(flow.first_factor, { ipAllowlist: allowlistChecked, keyFree: true }))
+      .where(mayFinishLogin(flow.first_factor, { ipAllowlist: allowlistChecked, keyFree: true }, onPostgres(deps.db)))
       .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]));
   // The oldest window whose holds still count (ownHold, in SQL).
   const counted = holdWindowAt(now) - 1;

@@ -281,8 +281,15 @@ export const activeInActiveCompany = (eb: ExpressionBuilder<Database, 'users'>) 
  *   policy that holds them to keys, or a promotion under it, ends the sessions no key
  *   signed in the same transaction (companies/policy.ts), so a session written after
  *   would escape that. Such a login ends as expired, and starting again asks for the key.
+ *
+ * On PostgreSQL the company's row is read with a share lock (`postgres`): a plain read
+ * takes the statement's snapshot, and a policy saved, or a suspension, that commits after
+ * it but before the login's transaction does would look for the sessions to end without
+ * finding this one, not yet committed. Locked, the row cannot change until the login
+ * commits (the change waits, then finds the session and ends it); a change that holds
+ * the row first makes the login wait and then read the row as the change left it.
  */
-export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, checked: { ipAllowlist: readonly string[]; keyFree: boolean }) => (eb: ExpressionBuilder<Database, 'users'>) =>
+export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, checked: { ipAllowlist: readonly string[]; keyFree: boolean }, postgres: boolean) => (eb: ExpressionBuilder<Database, 'users'>) =>
   eb.and([
     eb('users.status', '=', 'active'),
     eb.exists(
@@ -296,6 +303,7 @@ export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, ch
         .$if(checked.keyFree, (company) =>
           company.where((c) => c.or([c('companies.phishing_resistant', '=', 'off'), c.and([c('companies.phishing_resistant', '=', 'masters'), c('users.role', '=', 'user')])])),
         )
+        .$if(postgres, (company) => company.forShare())
         .$if(firstFactor !== 'fed', (company) =>
           company.where((c) =>
             c.or([

@@ -76,7 +76,7 @@ export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, 
     .where('company_id', '=', flow.company_id)
     .where('id', '=', flow.user_id)
     // No session for a user deactivated, a company suspended, a password closed or an allowlist changed, during the login.
-    .where(mayFinishLogin(flow.first_factor, { ipAllowlist: policy.ipAllowlist, keyFree: decided.keyFree }))
+    .where(mayFinishLogin(flow.first_factor, { ipAllowlist: policy.ipAllowlist, keyFree: decided.keyFree }, onPostgres(tx)))
     .executeTakeFirst();
   if (Number(finished.numUpdatedRows) !== 1) throw new GatehouseError('login.flow_expired');
   for (const insert of rows.inserts) await insert(tx).execute();
