@@ -1,6 +1,7 @@
 // Holds the next transaction the test server opens, before it begins (so it holds no lock
 // and other requests go on), until the test releases it: a request paused after its guard
-// and before its writes, to force a race into a known order. Only its timing is the test's.
+// and before its writes, to force a race into a known order. Or a statement, after it ran
+// and before its transaction commits (holdAfterStatement). Only its timing is the test's.
 import type { TestServer } from './server.ts';
 
 export interface HeldTransaction {
@@ -59,4 +60,28 @@ export async function racedAtHold<A>(hold: HeldTransaction, request: () => Promi
     hold.release();
     hold.restore();
   }
+}
+
+/**
+ * Holds the server's first statement whose SQL matches `pattern` after it ran, its
+ * transaction still open (what it wrote not committed), until the test releases it.
+ */
+export function holdAfterStatement(server: TestServer, pattern: RegExp) {
+  const executor = Object.getPrototypeOf(Object.getPrototypeOf(server.gatehouse.deps.db.getExecutor())) as { executeQuery: (query: { sql: string }) => Promise<unknown> };
+  const original = executor.executeQuery;
+  let reached!: () => void;
+  let release!: () => void;
+  const atHold = new Promise<void>((resolve) => (reached = resolve));
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let armed = true;
+  executor.executeQuery = async function (this: unknown, query) {
+    const result = await original.call(this, query);
+    if (armed && pattern.test(query.sql)) {
+      armed = false;
+      reached();
+      await gate;
+    }
+    return result;
+  };
+  return { atHold, release, restore: () => (executor.executeQuery = original) };
 }

@@ -17,32 +17,12 @@ import { invitedMember, type SignedInCompany } from '../helpers/company-admin.ts
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { STRONG_PASSWORD } from '../helpers/journey.ts';
 import { policyByClient } from '../helpers/key-policy.ts';
+import { holdAfterStatement } from '../helpers/held-transaction.ts';
 import { inFlight, lockWatcher } from '../helpers/pg-lock-holder.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { operatorWithTenants, type Tenants } from '../helpers/tenants.ts';
 import { totpAt } from '../helpers/totp.ts';
 import { until } from '../helpers/until.ts';
-
-/** Holds the server's first statement whose SQL matches `pattern`, after it ran, its transaction still open. */
-function holdAfterStatement(server: TestServer, pattern: RegExp) {
-  const executor = Object.getPrototypeOf(Object.getPrototypeOf(server.gatehouse.deps.db.getExecutor())) as { executeQuery: (query: { sql: string }) => Promise<unknown> };
-  const original = executor.executeQuery;
-  let reached!: () => void;
-  let release!: () => void;
-  const atHold = new Promise<void>((resolve) => (reached = resolve));
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let armed = true;
-  executor.executeQuery = async function (this: unknown, query) {
-    const result = await original.call(this, query);
-    if (armed && pattern.test(query.sql)) {
-      armed = false;
-      reached();
-      await gate;
-    }
-    return result;
-  };
-  return { atHold, release, restore: () => (executor.executeQuery = original) };
-}
 
 /** The login's address, behind the proxy: outside the allowlist the change sets (the API client calls from 127.0.0.1). */
 const OUTSIDE = { 'x-forwarded-for': '203.0.113.77' };
