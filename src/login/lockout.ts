@@ -303,7 +303,6 @@ export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, ch
         .$if(checked.keyFree, (company) =>
           company.where((c) => c.or([c('companies.phishing_resistant', '=', 'off'), c.and([c('companies.phishing_resistant', '=', 'masters'), c('users.role', '=', 'user')])])),
         )
-        .$if(postgres, (company) => company.forShare())
         .$if(firstFactor !== 'fed', (company) =>
           company.where((c) =>
             c.or([
@@ -313,7 +312,8 @@ export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, ch
               c.not(c.exists(c.selectFrom('sso_providers').select('sso_providers.id').whereRef('sso_providers.company_id', '=', 'companies.id').where('sso_providers.enabled', '=', 1))),
             ]),
           ),
-        ),
+        )
+        .$if(postgres, (company) => company.forShare()),
     ),
   ]);
 

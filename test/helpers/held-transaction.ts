@@ -13,6 +13,15 @@ export interface HeldTransaction {
   restore: () => void;
 }
 
+/** A gate the held code waits at (`wait`), telling the test it got there (`atHold`) until `release`. */
+function holdGate() {
+  let reached!: () => void;
+  let release!: () => void;
+  const atHold = new Promise<void>((resolve) => (reached = resolve));
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  return { atHold, release, wait: () => (reached(), gate) };
+}
+
 /**
  * `from`: only a transaction opened by code whose stack contains it is held (a source
  * path such as '/src/users/invitations.ts', or 'at resetTwoFactor '); without it, the
@@ -21,10 +30,7 @@ export interface HeldTransaction {
 export function holdNextTransaction(server: TestServer, from?: string): HeldTransaction {
   const db = server.gatehouse.deps.db as unknown as { transaction: () => { execute: (cb: unknown) => Promise<unknown> } };
   const original = db.transaction;
-  let reached!: () => void;
-  let release!: () => void;
-  const atHold = new Promise<void>((resolve) => (reached = resolve));
-  const gate = new Promise<void>((resolve) => (release = resolve));
+  const { atHold, release, wait } = holdGate();
   let armed = true;
   db.transaction = function (this: unknown) {
     const builder = original.call(this);
@@ -33,8 +39,7 @@ export function holdNextTransaction(server: TestServer, from?: string): HeldTran
     return {
       ...builder,
       execute: async (cb: unknown) => {
-        reached();
-        await gate;
+        await wait();
         return builder.execute(cb);
       },
     };
@@ -69,17 +74,13 @@ export async function racedAtHold<A>(hold: HeldTransaction, request: () => Promi
 export function holdAfterStatement(server: TestServer, pattern: RegExp) {
   const executor = Object.getPrototypeOf(Object.getPrototypeOf(server.gatehouse.deps.db.getExecutor())) as { executeQuery: (query: { sql: string }) => Promise<unknown> };
   const original = executor.executeQuery;
-  let reached!: () => void;
-  let release!: () => void;
-  const atHold = new Promise<void>((resolve) => (reached = resolve));
-  const gate = new Promise<void>((resolve) => (release = resolve));
+  const { atHold, release, wait } = holdGate();
   let armed = true;
   executor.executeQuery = async function (this: unknown, query) {
     const result = await original.call(this, query);
     if (armed && pattern.test(query.sql)) {
       armed = false;
-      reached();
-      await gate;
+      await wait();
     }
     return result;
   };
