@@ -13,7 +13,7 @@ import type { Queryable } from '../storage/index.ts';
 import { constantTimeEqual } from '../crypto/index.ts';
 import { email as emailRule, name as nameRule, username as usernameRule } from '../contract/index.ts';
 import { caseFolded, tidyName } from '../shared/text.ts';
-import { changeUserEmail, createUser, findUserByUsername, queueSecurityNotice, type UserRow } from '../users/index.ts';
+import { assertStillMaster, changeUserEmail, createUser, findUserByUsername, queueSecurityNotice, sessionStands, type UserRow } from '../users/index.ts';
 import { oidcIdentity, samlIdentity, withoutSurroundingSpace, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
 import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
@@ -251,6 +251,29 @@ async function providerStillStands(tx: Queryable, provider: ProviderRow): Promis
   return Number(held.numUpdatedRows) === 1;
 }
 
+/**
+ * The Master who started a Test sign-in, when the session it was started from still stands
+ * and they are still an active Master: undefined otherwise. The answer comes back through
+ * that session's browser (startedHere), but minutes later; a session ended meanwhile (its
+ * owner signed out everywhere, a Master ended it) or a Master demoted since must not leave
+ * the provider marked tested, the step that lets it be switched on. Their row is locked
+ * first (assertStillMaster), the session read after it (sessionStands says why).
+ */
+async function testerStillSignedIn(tx: Queryable, companyId: string, sessionHash: string | null): Promise<string | undefined> {
+  if (sessionHash === null) return undefined;
+  const session = await tx.selectFrom('sessions').select('user_id').where('id_hash', '=', sessionHash).where('company_id', '=', companyId).executeTakeFirst();
+  if (!session) return undefined;
+  const me = { companyId, userId: session.user_id, sessionHash };
+  try {
+    await assertStillMaster(tx, me.userId, companyId);
+    await sessionStands(tx, me);
+  } catch (error) {
+    if (error instanceof GatehouseError) return undefined;
+    throw error;
+  }
+  return me.userId;
+}
+
 /** Takes the request and acts on the verified identity, in one transaction. */
 async function vouch(
   deps: CoreDeps,
@@ -267,15 +290,17 @@ async function vouch(
   if (typeof claims === 'string') return refuse(deps, provider.company_id, request, claims, meta);
   const take = (tx: Queryable) => (assertion ? consumeRequest(tx, provider.company_id, request.id, now) : Promise.resolve(request));
   if (request.purpose === 'test') {
-    const taken = await deps.db.transaction().execute(async (tx) => {
-      if (!(await take(tx))) return false;
+    const outcome = await deps.db.transaction().execute(async (tx) => {
+      if (!(await take(tx))) return 'the request was already answered';
+      const tester = await testerStillSignedIn(tx, provider.company_id, request.session_hash);
+      if (!tester) return 'the Master who started the test has signed out or is no longer a Master';
       // Only a test of the settings as they still are counts as tested.
       await tx.updateTable('sso_providers').set({ tested_at: now }).where('company_id', '=', provider.company_id).where('id', '=', provider.id).where('updated_at', '<=', request.created_at).execute();
       await storeTestResult(tx, request.id, { status: 'succeeded', identity });
-      await recordAudit(tx, now, { companyId: provider.company_id, actorId: null, action: 'sso.tested', target: provider.id, ip: meta.ip, userAgent: meta.userAgent, detail: { provider: provider.id, username: identity.username, mfa: identity.mfa } });
-      return true;
+      await recordAudit(tx, now, { companyId: provider.company_id, actorId: tester, action: 'sso.tested', target: provider.id, ip: meta.ip, userAgent: meta.userAgent, detail: { provider: provider.id, username: identity.username, mfa: identity.mfa } });
+      return null;
     });
-    return taken ? { to: 'test', providerId: provider.id, testId: request.id } : refuse(deps, provider.company_id, request, 'the request was already answered', meta);
+    return outcome === null ? { to: 'test', providerId: provider.id, testId: request.id } : refuse(deps, provider.company_id, request, outcome, meta);
   }
   const policy = await getCompanyPolicy(deps.db, provider.company_id);
   if (!ipAllowed(policy.ipAllowlist, meta.ip)) return refuse(deps, provider.company_id, request, 'address not in the IP allowlist', meta);
