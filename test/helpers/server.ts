@@ -43,7 +43,7 @@ export interface TestServerOptions {
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const database = await createTestDatabase(options.engine ?? 'sqlite');
+  const database = await createTestDatabase(options.engine ?? 'sqlite', { migrated: true });
   const mail = await startSmtpCapture();
   const clock = testClock();
   if (options.realClock) clock.set(Date.now());
