@@ -1,5 +1,6 @@
 // Delivers due outbox rows, claimed under a lease (src/storage/leased-jobs.ts), so several
 // Gatehouse nodes can run workers against one database without sending twice.
+import { AsyncResource } from 'node:async_hooks';
 import type { SecretBox } from '../crypto/index.ts';
 import type { Db } from '../storage/index.ts';
 import { leasedJobs } from '../storage/leased-jobs.ts';
@@ -94,7 +95,10 @@ export function createMailWorker(deps: {
 
   return {
     runOnce,
-    poke: () => void reportErrors(runOnce()),
+    // Bound to the context the worker was made in (the node's start): a request that wakes
+    // it must not lend the pass its own context, which names who the request acts for and
+    // has every transaction begun in it checked against that actor (acting-transactions.ts).
+    poke: AsyncResource.bind(() => void reportErrors(runOnce())),
     start(intervalMs = 2000) {
       timer = setInterval(() => void reportErrors(runOnce()), intervalMs);
       timer.unref();
