@@ -121,6 +121,9 @@ export async function resendInvite(deps: CoreDeps, actor: Actor, userId: string,
     // Only an invitee has a Sign Up link to resend: not one who set a password, nor one the
     // company's identity provider signed in (no password, yet no invitee either).
     if (target.status !== 'invited' || target.password_hash !== null) throw new GatehouseError('user.already_signed_up');
+    // Whoever resends stands behind the invitation from now on (signup.ts, inviterStillStands):
+    // a Master whose inviter has gone can be invited again by another.
+    await tx.updateTable('users').set({ invited_by: actorUserId(actor) }).where('company_id', '=', actor.companyId).where('id', '=', target.id).execute();
     const sent = await queueInvite(deps, tx, actor, target, now);
     await auditAdminAction(tx, now, actor, target, 'user.invite_resent', meta);
     return sent;

@@ -1,12 +1,36 @@
 // Setting the first password through a Sign Up link. The slow hash runs before the
 // transaction; inside it the link is consumed and the password stored together, so a
 // replayed or raced link changes nothing.
+import type { ExpressionBuilder } from 'kysely';
 import { recordAudit } from '../audit/index.ts';
 import { passwordRuleFor } from '../credentials/index.ts';
 import { assertThat } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Database } from '../storage/schema.ts';
 import { requireAcceptablePassword } from './new-password.ts';
 import { consumeSignupLink, findLiveSignupLink } from './signup-links.ts';
+
+/**
+ * An invitation stands only while someone with the right to invite stands behind it: the
+ * Master who sent it (or resent it last, resendInvite) is still an active Master of the
+ * company. One deactivated, demoted or deleted since (say, once their borrowed session was
+ * found out) leaves no invitation of theirs that still makes someone a user, as a 2FA
+ * reset they asked for is withdrawn (withdrawApprovals). A user no Master invited (a Root
+ * Master from the welcome mail, an operator, an API client's invitation) has no inviter.
+ */
+const inviterStillStands = (eb: ExpressionBuilder<Database, 'users'>) =>
+  eb.or([
+    eb('users.invited_by', 'is', null),
+    eb.exists(
+      eb
+        .selectFrom('users as inviter')
+        .select('inviter.id')
+        .whereRef('inviter.company_id', '=', 'users.company_id')
+        .whereRef('inviter.id', '=', 'users.invited_by')
+        .where('inviter.status', '=', 'active')
+        .where('inviter.role', 'in', ['master', 'root_master']),
+    ),
+  ]);
 
 async function liveSignupLink(deps: CoreDeps, token: string) {
   const link = await findLiveSignupLink(deps.db, token, deps.clock());
@@ -19,6 +43,7 @@ async function liveSignupLink(deps: CoreDeps, token: string) {
     .where('users.id', '=', link.user_id)
     // A suspended company's users do nothing, signing up included (as its reset links).
     .where('companies.status', '=', 'active')
+    .where(inviterStillStands)
     .executeTakeFirst();
   assertThat(found, 'link.invalid');
   return { companyId: link.company_id, companyName: found.companyName, username: found.username, expiresAt: link.expires_at };
@@ -49,8 +74,9 @@ export async function completeSignup(
     assertThat(link, 'link.invalid');
     // Only an invited user of an active company is activated, with their first password:
     // a link that outlived a deactivation (raced, restored from a backup) neither wakes the
-    // user nor replaces a password set since, and a suspended company's link waits for the
-    // company's return. Thrown, the transaction gives the link back unconsumed.
+    // user nor replaces a password set since, a suspended company's link waits for the
+    // company's return, and one whose inviter may no longer invite is dead (inviterStillStands).
+    // Thrown, the transaction gives the link back unconsumed.
     const activated = await tx
       .updateTable('users')
       .set({ password_hash: passwordHash, status: 'active', failed_logins: 0, locked_until: null })
@@ -59,6 +85,7 @@ export async function completeSignup(
       .where('status', '=', 'invited')
       .where('password_hash', 'is', null)
       .where((eb) => eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.status', '=', 'active')))
+      .where(inviterStillStands)
       .executeTakeFirst();
     assertThat(Number(activated.numUpdatedRows) === 1, 'link.invalid');
     await recordAudit(tx, now, {
