@@ -43,6 +43,10 @@ export async function firstOperatorSetup(deps: CoreDeps, by: AuditActor = SERVER
   if (await operatorSignedUp(deps.db, platform.id)) return undefined;
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
+    // Two nodes starting together, or `gatehouse operator setup-link` during a start, take
+    // turns here (the platform's row locked, a write that changes nothing): each revokes the
+    // link the one before it issued, so one link is live, and the first operator is made once.
+    await tx.updateTable('companies').set((eb) => ({ status: eb.ref('status') })).where('id', '=', platform.id).execute();
     const audit = (action: string, userId: string, detail: Record<string, unknown>) =>
       recordAudit(tx, now, { companyId: platform.id, ...by, action, target: userId, detail });
     let user = await findUserByUsername(tx, platform.id, FIRST_OPERATOR_USERNAME);
