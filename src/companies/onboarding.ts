@@ -35,7 +35,7 @@ async function queueWelcome(
   user: { id: string; username: string; email: string },
   now: number,
 ) {
-  const link = await issueSignupLink(tx, company.id, user.id, now, deps.config.linkTtlMs);
+  const link = await issueSignupLink(tx, company.id, user.id, now, deps.config.linkTtlMs, user.email);
   const signUpUrl = new URL(`/signup/${link.token}`, deps.config.publicUrl).toString();
   const mail = welcomeEmail({
     companyName: company.name,

@@ -70,6 +70,8 @@ export interface SignedIn {
   username: string;
   displayName: string;
   email: string;
+  /** When a link mailed to `email` was last used; null: the address is not known to reach the user. */
+  emailVerifiedAt: number | null;
   role: 'root_master' | 'master' | 'user';
   companyName: string;
   companyStatus: 'active' | 'suspended';
@@ -97,6 +99,7 @@ export const sessionColumns = [
   'users.username as username',
   'users.display_name as displayName',
   'users.email as email',
+  'users.email_verified_at as emailVerifiedAt',
   'users.role as role',
   'users.status as userStatus',
   'companies.name as companyName',
@@ -278,6 +281,7 @@ export async function signedInFrom(db: Queryable, idHash: string, row: SessionRo
     username: row.username,
     displayName: row.displayName,
     email: row.email,
+    emailVerifiedAt: row.emailVerifiedAt,
     role: row.role,
     companyName: row.companyName,
     companyStatus: row.companyStatus,

@@ -217,7 +217,7 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
   // Through changeUserEmail, as a confirmed change in My Settings: what was mailed to the
   // old address (a reset link) stops working with it.
   if (newEmail.email) {
-    await changeUserEmail(tx, { companyId, userId: existing.id }, newEmail.email, now);
+    await changeUserEmail(tx, { companyId, userId: existing.id }, newEmail.email, now, false);
     // The old address is told, as My Settings' change tells it: a provider set up with a
     // borrowed session could otherwise move a user's mail (resets, notices) away unseen.
     if (existing.email) await queueSecurityNotice(deps, tx, { companyId, userId: existing.id }, 'email_replaced_by_provider', undefined, existing.email);

@@ -30,6 +30,7 @@ import * as signingKeyActivation from './migrations/0025_signing_key_activation.
 import * as loginAttemptsInFlight from './migrations/0026_login_attempts_in_flight.ts';
 import * as loginInFlightSince from './migrations/0027_login_in_flight_since.ts';
 import * as apiClientCredentialTag from './migrations/0028_api_client_credential_tag.ts';
+import * as emailVerified from './migrations/0029_email_verified.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -60,6 +61,7 @@ export const migrations: Record<string, Migration> = {
   '0026_login_attempts_in_flight': loginAttemptsInFlight,
   '0027_login_in_flight_since': loginInFlightSince,
   '0028_api_client_credential_tag': apiClientCredentialTag,
+  '0029_email_verified': emailVerified,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

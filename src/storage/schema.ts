@@ -77,6 +77,8 @@ export interface UsersTable {
   last_login_at: Generated<number | null>;
   /** 1: keeps the password step when the company signs in through its provider (migration 0015). */
   sso_break_glass: Generated<number>;
+  /** When a link mailed to `email` was last used (Sign Up, confirm, reset); null: the address is not known to reach the user (migration 0029). */
+  email_verified_at: Generated<number | null>;
 }
 
 export interface ActionLinksTable {

@@ -80,7 +80,7 @@ export async function confirmEmailChange(deps: CoreDeps, token: string, meta: Re
       .executeTakeFirst();
     // A user deactivated meanwhile: the error rolls the consumption back with it.
     assertThat(before, 'link.invalid');
-    await changeUserEmail(tx, { companyId: link.company_id, userId: link.user_id }, link.data, now);
+    await changeUserEmail(tx, { companyId: link.company_id, userId: link.user_id }, link.data, now, true);
     await recordAudit(tx, now, {
       companyId: link.company_id,
       actorId: link.user_id,
@@ -127,12 +127,19 @@ export async function cancelEmailChange(deps: CoreDeps, token: string, meta: Req
  * password), and a pending email change (its confirm link, and the previous address's
  * cancel link). Confirm links are revoked before cancel links, the row order
  * cancelEmailChange takes, so of a racing confirm and cancel exactly one wins. The caller
- * audits, and says who changed the address.
+ * audits, and says who changed the address. `proved`: the new address was proved to reach
+ * the user (a confirm link mailed to it, used); an address from the company's identity
+ * provider was not, and modules are told so (email_verified false).
  */
-export async function changeUserEmail(db: Queryable, user: { companyId: string; userId: string }, email: string, now: number): Promise<void> {
+export async function changeUserEmail(db: Queryable, user: { companyId: string; userId: string }, email: string, now: number, proved: boolean): Promise<void> {
   await revokePendingEmailChanges(db, user.companyId, user.userId, now);
   for (const purpose of ['reset_password', 'signup'] as const) await revokeAccountLinks(db, user.companyId, user.userId, purpose, now);
-  await db.updateTable('users').set({ email }).where('company_id', '=', user.companyId).where('id', '=', user.userId).execute();
+  await db
+    .updateTable('users')
+    .set({ email, email_verified_at: proved ? now : null })
+    .where('company_id', '=', user.companyId)
+    .where('id', '=', user.userId)
+    .execute();
 }
 
 /**

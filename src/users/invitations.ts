@@ -60,7 +60,7 @@ async function queueInvite(deps: CoreDeps, tx: Queryable, actor: Actor, user: Us
           .executeTakeFirst()
       : undefined;
   assertThat(company, 'request.not_found');
-  const link = await issueSignupLink(tx, actor.companyId, user.id, now, deps.config.linkTtlMs);
+  const link = await issueSignupLink(tx, actor.companyId, user.id, now, deps.config.linkTtlMs, user.email);
   const signUpUrl = new URL(`/signup/${link.token}`, deps.config.publicUrl).toString();
   const mail = inviteEmail({
     companyName: company.name,

@@ -144,7 +144,9 @@ export async function completePasswordReset(deps: CoreDeps, input: { token: stri
       // The lockout count and any lock stay: the mailbox proves the password, not the second
       // factor, so a reset must not hand out fresh guesses at the authenticator code (one
       // reset a minute would be five more guesses a minute). A lock runs out as always.
-      .set({ password_hash: passwordHash })
+      // The link was mailed to the address on file (a new address revokes it): that
+      // address reaches the user.
+      .set({ password_hash: passwordHash, email_verified_at: now })
       .where('company_id', '=', link.company_id)
       .where('id', '=', link.user_id)
       .where('status', '=', 'active')

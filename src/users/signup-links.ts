@@ -3,9 +3,13 @@
 import type { Queryable } from '../storage/index.ts';
 import { consumeAccountLink, findLiveAccountLink, issueAccountLink } from './account-links.ts';
 
-/** A new Sign Up link for the user; the earlier ones stop working. */
-export function issueSignupLink(db: Queryable, companyId: string, userId: string, now: number, ttlMs: number) {
-  return issueAccountLink(db, { companyId, userId, purpose: 'signup' }, now, ttlMs);
+/**
+ * A new Sign Up link for the user; the earlier ones stop working. `mailedTo`: the address
+ * the link is mailed to (the welcome mail, an invitation), which its use proves reaches
+ * the user (completeSignup); a link printed on the server (an operator's) has none.
+ */
+export function issueSignupLink(db: Queryable, companyId: string, userId: string, now: number, ttlMs: number, mailedTo?: string) {
+  return issueAccountLink(db, { companyId, userId, purpose: 'signup', ...(mailedTo ? { data: mailedTo } : {}) }, now, ttlMs);
 }
 
 /** The live link for a token, without using it up (to show the Set Your Password page). */

@@ -77,9 +77,13 @@ export async function completeSignup(
     // user nor replaces a password set since, a suspended company's link waits for the
     // company's return, and one whose inviter may no longer invite is dead (inviterStillStands).
     // Thrown, the transaction gives the link back unconsumed.
+    // A link mailed to the user's address (the welcome mail, an invitation), used: the
+    // address reaches them, and modules are told it is verified.
+    const mailedHere = (eb: ExpressionBuilder<Database, 'users'>) =>
+      link.data ? eb.case().when('users.email', '=', link.data).then(now).else(null).end() : eb.val(null);
     const activated = await tx
       .updateTable('users')
-      .set({ password_hash: passwordHash, status: 'active', failed_logins: 0, locked_until: null })
+      .set((eb) => ({ password_hash: passwordHash, status: 'active', failed_logins: 0, locked_until: null, email_verified_at: mailedHere(eb) }))
       .where('company_id', '=', link.company_id)
       .where('id', '=', link.user_id)
       .where('status', '=', 'invited')

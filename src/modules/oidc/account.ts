@@ -43,6 +43,7 @@ function accountQuery(db: Db, companyId: string, userId: string) {
       'users.username',
       'users.display_name as displayName',
       'users.email',
+      'users.email_verified_at as emailVerifiedAt',
       'users.status',
       'companies.id as companyId',
       'companies.name as companyName',
@@ -74,6 +75,8 @@ export interface AccountData {
   username: string;
   displayName: string;
   email: string;
+  /** When a link mailed to `email` was last used; null: not known to reach the user. */
+  emailVerifiedAt: number | null;
   companyId: string;
   companyName: string;
 }
@@ -87,9 +90,12 @@ export function accountOf(accountId: string, data: AccountData) {
         sub: accountId,
         preferred_username: data.username,
         name: data.displayName,
-        email: data.email,
-        // The address received the Sign Up link the account was created through.
-        email_verified: true,
+        // A user with no address (one the company's provider created without a verified
+        // one) has no email claims. An address counts as verified only once a link mailed
+        // to it was used (Sign Up, an email change's confirmation, a reset): one the
+        // company's provider named was not, and a module that links accounts by a
+        // verified address must not take it as such.
+        ...(data.email ? { email: data.email, email_verified: data.emailVerifiedAt !== null } : {}),
         company: { id: data.companyId, name: data.companyName },
       };
     },

@@ -211,6 +211,7 @@ export function rememberTokenParts(row: TokenRow | undefined, now: number): void
       username: row.username,
       displayName: row.displayName,
       email: row.email,
+      emailVerifiedAt: row.emailVerifiedAt,
       status: row.userStatus,
       companyId: row.companyId,
       companyName: row.companyName,
