@@ -31,6 +31,7 @@ import * as loginAttemptsInFlight from './migrations/0026_login_attempts_in_flig
 import * as loginInFlightSince from './migrations/0027_login_in_flight_since.ts';
 import * as apiClientCredentialTag from './migrations/0028_api_client_credential_tag.ts';
 import * as emailVerified from './migrations/0029_email_verified.ts';
+import * as invitedByClient from './migrations/0030_invited_by_client.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -62,6 +63,7 @@ export const migrations: Record<string, Migration> = {
   '0027_login_in_flight_since': loginInFlightSince,
   '0028_api_client_credential_tag': apiClientCredentialTag,
   '0029_email_verified': emailVerified,
+  '0030_invited_by_client': invitedByClient,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

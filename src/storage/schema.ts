@@ -74,6 +74,8 @@ export interface UsersTable {
   holds_before: Generated<number>;
   created_at: number;
   invited_by: Generated<string | null>;
+  /** The API client that sent (or last resent) the invitation, where no Master did (migration 0030). */
+  invited_by_client: Generated<string | null>;
   last_login_at: Generated<number | null>;
   /** 1: keeps the password step when the company signs in through its provider (migration 0015). */
   sso_break_glass: Generated<number>;

@@ -74,6 +74,12 @@ async function queueInvite(deps: CoreDeps, tx: Queryable, actor: Actor, user: Us
   return { expiresAt: link.expiresAt };
 }
 
+/** Who sends an invitation, as the user's row records it: the Master, or the API client. */
+const invitedByOf = (actor: Actor) => ({
+  invitedBy: actorUserId(actor),
+  invitedByClient: actor.kind === 'api_client' ? actor.apiClientId : null,
+});
+
 /** One invitation in its own transaction: the user, the link, the mail and the audit event. */
 export async function inviteUser(
   deps: CoreDeps,
@@ -97,7 +103,7 @@ export async function inviteUser(
         email: input.email,
         displayName: input.displayName || input.username,
         role: input.role,
-        invitedBy: actorUserId(actor),
+        ...invitedByOf(actor),
       },
       now,
     );
@@ -123,7 +129,13 @@ export async function resendInvite(deps: CoreDeps, actor: Actor, userId: string,
     if (target.status !== 'invited' || target.password_hash !== null) throw new GatehouseError('user.already_signed_up');
     // Whoever resends stands behind the invitation from now on (signup.ts, inviterStillStands):
     // a Master whose inviter has gone can be invited again by another.
-    await tx.updateTable('users').set({ invited_by: actorUserId(actor) }).where('company_id', '=', actor.companyId).where('id', '=', target.id).execute();
+    const { invitedBy, invitedByClient } = invitedByOf(actor);
+    await tx
+      .updateTable('users')
+      .set({ invited_by: invitedBy, invited_by_client: invitedByClient })
+      .where('company_id', '=', actor.companyId)
+      .where('id', '=', target.id)
+      .execute();
     const sent = await queueInvite(deps, tx, actor, target, now);
     await auditAdminAction(tx, now, actor, target, 'user.invite_resent', meta);
     return sent;

@@ -2,6 +2,7 @@
 // transaction; inside it the link is consumed and the password stored together, so a
 // replayed or raced link changes nothing.
 import type { ExpressionBuilder } from 'kysely';
+import { standingApiClient } from '../api-clients/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { passwordRuleFor } from '../credentials/index.ts';
 import { assertThat } from '../errors.ts';
@@ -11,25 +12,38 @@ import { requireAcceptablePassword } from './new-password.ts';
 import { consumeSignupLink, findLiveSignupLink } from './signup-links.ts';
 
 /**
- * An invitation stands only while someone with the right to invite stands behind it: the
- * Master who sent it (or resent it last, resendInvite) is still an active Master of the
- * company. One deactivated, demoted or deleted since (say, once their borrowed session was
- * found out) leaves no invitation of theirs that still makes someone a user, as a 2FA
- * reset they asked for is withdrawn (withdrawApprovals). A user no Master invited (a Root
- * Master from the welcome mail, an operator, an API client's invitation) has no inviter.
+ * An invitation stands only while whoever sent it (or resent it last, resendInvite) may
+ * still invite: a Master still an active Master of the company, an API client still
+ * standing (not deleted or expired, its secret held by someone who may: standingApiClient).
+ * A Master deactivated, demoted or deleted since (say, once their borrowed session was
+ * found out), or a client deleted, leaves no invitation of theirs that still makes someone
+ * a user, as a 2FA reset they asked for is withdrawn (withdrawApprovals). A Root Master
+ * from the welcome mail and an operator have no inviter.
  */
-const inviterStillStands = (eb: ExpressionBuilder<Database, 'users'>) =>
-  eb.or([
-    eb('users.invited_by', 'is', null),
-    eb.exists(
-      eb
-        .selectFrom('users as inviter')
-        .select('inviter.id')
-        .whereRef('inviter.company_id', '=', 'users.company_id')
-        .whereRef('inviter.id', '=', 'users.invited_by')
-        .where('inviter.status', '=', 'active')
-        .where('inviter.role', 'in', ['master', 'root_master']),
-    ),
+const inviterStillStands = (now: number) => (eb: ExpressionBuilder<Database, 'users'>) =>
+  eb.and([
+    eb.or([
+      eb('users.invited_by', 'is', null),
+      eb.exists(
+        eb
+          .selectFrom('users as inviter')
+          .select('inviter.id')
+          .whereRef('inviter.company_id', '=', 'users.company_id')
+          .whereRef('inviter.id', '=', 'users.invited_by')
+          .where('inviter.status', '=', 'active')
+          .where('inviter.role', 'in', ['master', 'root_master']),
+      ),
+    ]),
+    eb.or([
+      eb('users.invited_by_client', 'is', null),
+      eb.exists(
+        eb
+          .selectFrom('api_clients')
+          .select('api_clients.id')
+          .whereRef('api_clients.id', '=', 'users.invited_by_client')
+          .where(standingApiClient(now)),
+      ),
+    ]),
   ]);
 
 async function liveSignupLink(deps: CoreDeps, token: string) {
@@ -43,7 +57,7 @@ async function liveSignupLink(deps: CoreDeps, token: string) {
     .where('users.id', '=', link.user_id)
     // A suspended company's users do nothing, signing up included (as its reset links).
     .where('companies.status', '=', 'active')
-    .where(inviterStillStands)
+    .where(inviterStillStands(deps.clock()))
     .executeTakeFirst();
   assertThat(found, 'link.invalid');
   return { companyId: link.company_id, companyName: found.companyName, username: found.username, expiresAt: link.expires_at };
@@ -89,7 +103,7 @@ export async function completeSignup(
       .where('status', '=', 'invited')
       .where('password_hash', 'is', null)
       .where((eb) => eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.status', '=', 'active')))
-      .where(inviterStillStands)
+      .where(inviterStillStands(now))
       .executeTakeFirst();
     assertThat(Number(activated.numUpdatedRows) === 1, 'link.invalid');
     await recordAudit(tx, now, {

@@ -82,7 +82,7 @@ export async function findRootMaster(db: Queryable, companyId: string) {
 export async function createUser(
   db: Queryable,
   companyId: string,
-  input: { username: string; email: string; displayName: string; role: Role; invitedBy?: string | null },
+  input: { username: string; email: string; displayName: string; role: Role; invitedBy?: string | null; invitedByClient?: string | null },
   now: number,
 ): Promise<UserRow> {
   // The storage-side guard behind every form, the CSV import and the CLI: the rules judge
@@ -114,6 +114,7 @@ export async function createUser(
         locked_until: null,
         created_at: now,
         invited_by: input.invitedBy ?? null,
+        invited_by_client: input.invitedByClient ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();

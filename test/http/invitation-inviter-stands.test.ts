@@ -1,12 +1,14 @@
-// An invitation stands only while the Master who sent it may still invite. A Master's
+// An invitation stands only while whoever sent it may still invite. A Master's
 // session borrowed, the intruder invites someone of theirs; the Root Master finds out and
 // deactivates, demotes or deletes that Master: every unused Sign Up link that Master sent
 // is dead from then on (the page shows it as invalid, setting a password is refused), as
-// a 2FA reset they asked for is withdrawn. Another Master who resends the invitation
-// stands behind it instead, and the new link works. (src/users/signup.ts, inviterStillStands.)
+// a 2FA reset they asked for is withdrawn. An API client's invitations die with the client
+// (deleted). Another Master who resends the invitation stands behind it instead, and the
+// new link works. (src/users/signup.ts, inviterStillStands.)
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { inviteMail, invitedMember, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
+import { apiClient, sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { STRONG_PASSWORD, tokenFromLink } from '../helpers/journey.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -70,6 +72,30 @@ for (const engine of await enginesUnderTest()) describe(`an invitation against i
       });
     }
   }
+
+  /** The company's API client (users:write) invites someone: the client, and the invitation's token. */
+  async function invitedByClient() {
+    const company = await tenants.signedIn();
+    const made = await apiClient(server, { scopes: ['users:read', 'users:write'], companyId: company.companyId });
+    const bearer = await tokenFor(server, made.client.clientId, made.clientSecret);
+    const email = `synced.${company.companyId}@elsewhere.test`;
+    const invited = await sendApi(server, 'POST', `/api/v1/companies/${company.companyId}/users`, bearer, { email, username: 'synced', role: 'user' });
+    assert.equal(invited.status, 201, JSON.stringify(invited.body));
+    const token = tokenFromLink((await inviteMail(server, company.companyName, email)).link);
+    return { company, clientId: made.client.clientId, token };
+  }
+
+  test("an invitation from the company's API client, still standing: it works", async () => {
+    const { token } = await invitedByClient();
+    assert.equal((await signUpWith(token)).status, 200);
+  });
+
+  test("an invitation from the company's API client, deleted since: its link is dead", async () => {
+    const { company, clientId, token } = await invitedByClient();
+    const deleted = await withFreshProof(server, company.root.agent, () => company.root.agent.post(`/api/company/api-clients/${clientId}/delete`));
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    await deadLink(token);
+  });
 
   test('the Root Master resends a dead invitation: the new link works, the old one stays dead', async () => {
     const { company, mia, token, inviteeId, email } = await invitedByMia('master');
