@@ -24,10 +24,13 @@ export function tidyName(value: string): string {
  * Default_Ignorable_Code_Point (soft hyphen, zero-width space/joiner/non-joiner, word
  * joiner, Hangul fillers, combining grapheme joiner, Mongolian vowel separator,
  * variation selectors, tag characters, ...), format characters (bidi controls, LRM/RLM,
- * BOM), controls, private-use, surrogates and unassigned code points, and the blank
- * braille pattern, which renders as a space without being one.
+ * BOM), controls, private-use, surrogates and unassigned code points; and the characters
+ * of no other class that draw nothing: the blank braille pattern (a space without being
+ * one), the musical null notehead (an empty glyph) and the Khitan small script filler (a
+ * nonspacing mark with no glyph). Names are keyed without them (nameKey); migration 0031
+ * keyed again the names saved before the last two were listed.
  */
-export const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}\p{Co}\p{Cs}\p{Cn}\u2028\u2029\u2800]/u;
+export const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}\p{Co}\p{Cs}\p{Cn}\u2028\u2029\u2800\u{1D159}\u{16FE4}]/u;
 
 /**
  * Marks a reader cannot see (UTS #39 §5.4): a dot above on a small letter that has a dot

@@ -32,6 +32,7 @@ import * as loginInFlightSince from './migrations/0027_login_in_flight_since.ts'
 import * as apiClientCredentialTag from './migrations/0028_api_client_credential_tag.ts';
 import * as emailVerified from './migrations/0029_email_verified.ts';
 import * as invitedByClient from './migrations/0030_invited_by_client.ts';
+import * as blankGlyphNameKeys from './migrations/0031_blank_glyph_name_keys.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -64,6 +65,7 @@ export const migrations: Record<string, Migration> = {
   '0028_api_client_credential_tag': apiClientCredentialTag,
   '0029_email_verified': emailVerified,
   '0030_invited_by_client': invitedByClient,
+  '0031_blank_glyph_name_keys': blankGlyphNameKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

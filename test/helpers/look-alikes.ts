@@ -10,7 +10,7 @@ import confusables from 'unhomoglyph/data.json' with { type: 'json' };
 export const INVISIBLES = [
   '\u00AD', '\u200B', '\u200C', '\u200D', '\u2060', '\u200E', '\u200F', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E',
   '\u2066', '\u2067', '\u2068', '\u2069', '\u061C', '\u3164', '\u115F', '\u1160', '\uFFA0', '\u034F', '\u180E', '\uFE00',
-  '\uFE0F', '\u{E0001}', '\u{E0041}', '\u{E007F}', '\u{E0100}', '\uFEFF', '\u2800', '\u2061', '\u2064', '\u17B4',
+  '\uFE0F', '\u{E0001}', '\u{E0041}', '\u{E007F}', '\u{E0100}', '\uFEFF', '\u2800', '\u2061', '\u2064', '\u17B4', '\u{1D159}', '\u{16FE4}',
 ];
 
 /** Look-alikes of a letter as written (capital or small) from Unicode's confusables.txt. */
