@@ -27,10 +27,11 @@ export function tidyName(value: string): string {
  * BOM), controls, private-use, surrogates and unassigned code points; and the characters
  * of no other class that draw nothing: the blank braille pattern (a space without being
  * one), the musical null notehead (an empty glyph) and the Khitan small script filler (a
- * nonspacing mark with no glyph). Names are keyed without them (nameKey); migration 0031
- * keyed again the names saved before the last two were listed.
+ * nonspacing mark with no glyph, outside the class: a mark there reads as joined to the
+ * character before it). Names are keyed without them (nameKey); migration 0031 keyed
+ * again the names saved before the last two were listed.
  */
-export const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}\p{Co}\p{Cs}\p{Cn}\u2028\u2029\u2800\u{1D159}\u{16FE4}]/u;
+export const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}\p{Co}\p{Cs}\p{Cn}\u2028\u2029\u2800\u{1D159}]|\u{16FE4}/u;
 
 /**
  * Marks a reader cannot see (UTS #39 §5.4): a dot above on a small letter that has a dot
