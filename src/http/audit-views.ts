@@ -25,13 +25,23 @@ export function auditQuery(input: Filters, companyId: string | undefined): Omit<
   };
 }
 
+/**
+ * A CSV download's answer. A HEAD (which Fastify answers by running the GET's handler) gets
+ * the download's headers and no body, and its export stops where it stands: given a
+ * stream, Fastify would read it to its end after the answer was sent, the whole trail,
+ * a batch at a time, with the download's slot (csv-download-slots.ts) already given back.
+ */
 export function sendCsv(reply: FastifyReply, kind: string, now: number, lines: AsyncIterable<string> | Iterable<string>) {
   const stands = reply.request.accessStands;
-  return reply
+  reply
     .header('content-type', 'text/csv; charset=utf-8')
     .header('content-disposition', `attachment; filename="${csvFilename(kind, now)}"`)
-    .header('cache-control', 'no-store')
-    .send(Readable.from(Symbol.asyncIterator in lines && stands ? whileAccessStands(lines, stands) : lines));
+    .header('cache-control', 'no-store');
+  if (reply.request.method === 'HEAD') {
+    if (Symbol.asyncIterator in lines) void (lines as AsyncGenerator<string>).return?.(undefined);
+    return reply.send();
+  }
+  return reply.send(Readable.from(Symbol.asyncIterator in lines && stands ? whileAccessStands(lines, stands) : lines));
 }
 
 /**
