@@ -3,11 +3,12 @@
 // guard each (audiences.ts).
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Storage } from '../storage/index.ts';
 import type { HttpContext } from './context.ts';
 import { cookieNames } from './cookies.ts';
-import { frameworkErrorHandler, handleError, parserErrorHandler } from './error-handler.ts';
+import { frameworkErrorHandler, handleError, parserErrorHandler, refuseLikeNode, withoutHost } from './error-handler.ts';
 import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
 import { fastifyTrustProxy } from './client-ip.ts';
@@ -77,6 +78,13 @@ export async function buildHttpApp(
   app.setErrorHandler(handleError);
   await app.register(fastifyCookie);
   securityHeaders(app, headers);
+  // What Node would refuse itself, bare, is refused here with every answer's headers: an
+  // HTTP/1.1 request naming no host (Node's check is off: slow-clients.ts), an Expect
+  // header other than 100-continue.
+  app.addHook('onRequest', async (request) => {
+    if (withoutHost(request.raw)) throw new GatehouseError('request.no_host');
+  });
+  app.server.on('checkExpectation', refuseLikeNode(headers));
 
   guardRoutes(app, publicOrigin);
   decorateActors(app);

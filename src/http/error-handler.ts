@@ -1,7 +1,7 @@
 // One place renders every error. Registered errors show their own safe message; a
 // database outage is a generic 503; a value the database cannot hold is the request's 400;
 // anything else is a generic 500 and is logged.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
@@ -95,6 +95,30 @@ export function frameworkErrorHandler(headers: SecurityHeaders) {
     headers.onto(reply.raw);
     return sendError(reply, new GatehouseError(error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'request.not_found' : 'request.invalid'));
   };
+}
+
+/** An HTTP/1.1 request with no Host header, which the protocol refuses (RFC 9112 §3.2); Node's own check is off (slow-clients.ts). */
+export const withoutHost = (request: IncomingMessage) => request.httpVersion === '1.1' && request.headers.host === undefined;
+
+/**
+ * The refusals Node would otherwise write itself, bare, answered like every other: an
+ * `Expect` header other than `100-continue` (417; the listener's `checkExpectation`
+ * event), and, through withoutHost, a request that names no host (400).
+ */
+export function refuseLikeNode(headers: SecurityHeaders) {
+  return function answerExpectation(_request: IncomingMessage, response: ServerResponse): void {
+    headers.onto(response);
+    writeRefusal(response, 'request.expectation_failed');
+  };
+}
+
+/** A refusal in the API's error shape, on a plain Node answer (the security headers already on it). */
+export function writeRefusal(response: ServerResponse, code: ErrorCode): void {
+  const refused = new GatehouseError(code);
+  const body = JSON.stringify({ error: { code, message: refused.message } });
+  response
+    .writeHead(refused.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': UNCHOSEN_CACHE, 'content-length': Buffer.byteLength(body) })
+    .end(body);
 }
 
 /**

@@ -5,9 +5,8 @@
 // same answers to what Node's parser refuses, the same security headers and error shape.
 // One for a single process (src/gatehouse.ts) and the cluster's primary (src/cluster.ts),
 // which differ only in where the numbers come from.
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import { GatehouseError, type ErrorCode } from '../errors.ts';
-import { parserErrorHandler } from './error-handler.ts';
+import { createServer, type Server } from 'node:http';
+import { parserErrorHandler, refuseLikeNode, withoutHost, writeRefusal } from './error-handler.ts';
 import { securityHeaderSet } from './security-headers.ts';
 import { slowClientLimits } from './slow-clients.ts';
 
@@ -19,23 +18,18 @@ export interface Exposition {
 // HSTS is for browsers on the public https origin; the scrape port is plain HTTP.
 const headers = securityHeaderSet({ hsts: false });
 
-function refuse(response: ServerResponse, code: ErrorCode): void {
-  const refused = new GatehouseError(code);
-  response
-    .writeHead(refused.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
-    .end(JSON.stringify({ error: { code, message: refused.message } }));
-}
-
 export function scrapeListener(collect: () => Promise<Exposition>, options: { requestTimeoutMs: number }): Server {
   const server = createServer(slowClientLimits(options.requestTimeoutMs), (request, response) => {
     headers.onto(response);
+    if (withoutHost(request)) return writeRefusal(response, 'request.no_host');
     const path = (request.url ?? '').split('?')[0];
-    if (request.method !== 'GET' || path !== '/metrics') return refuse(response, 'request.not_found');
+    if (request.method !== 'GET' || path !== '/metrics') return writeRefusal(response, 'request.not_found');
     collect().then(
       ({ type, body }) => response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body),
-      () => refuse(response, 'metrics.unavailable'),
+      () => writeRefusal(response, 'metrics.unavailable'),
     );
   });
   server.on('clientError', parserErrorHandler(headers));
+  server.on('checkExpectation', refuseLikeNode(headers));
   return server;
 }
