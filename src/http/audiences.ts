@@ -16,7 +16,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { GatehouseError } from '../errors.ts';
-import { recentlyProved, type SignedIn } from '../sessions/index.ts';
+import { proofStands, recentlyProved, type SignedIn } from '../sessions/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import { spendAdminChange } from '../shared/signed-in-writes.ts';
 import { assertStillMaster, sessionStands, stillSignedIn } from '../users/index.ts';
@@ -81,6 +81,8 @@ interface ActingSignedIn {
   sessionHash: string;
   /** A Master's or an operator's route: they must still be one. */
   administrator: boolean;
+  /** A sensitive change: the proof its guard accepted (recentlyProved), which must still stand. */
+  provedAt: number | undefined;
 }
 const actingSignedIn = new AsyncLocalStorage<ActingSignedIn>();
 
@@ -92,9 +94,11 @@ const actingSignedIn = new AsyncLocalStorage<ActingSignedIn>();
  * demotion or a deactivation that committed meanwhile (sign out everywhere from another
  * browser, one session ended, a Master deactivated) refuses the change, whichever
  * capability writes it and however it names its actor: `session.required`, or
- * `auth.forbidden` for a former administrator, nothing written. One that comes after
- * waits for the row lock (every revocation takes the user's row first), then finds what
- * the change wrote and ends it too.
+ * `auth.forbidden` for a former administrator, nothing written. A sensitive change also
+ * needs the proof its guard accepted to stand still: a key policy tightened meanwhile
+ * withdraws a proof made with the app's code (endSessionsWithoutKey), `reauth.required`.
+ * One that comes after waits for the row lock (every revocation takes the user's row
+ * first), then finds what the change wrote and ends it too.
  */
 export function checkSignedInTransactions(deps: CoreDeps): void {
   checkActorInTransactions(deps.db, actingSignedIn, async (tx, actor, change) => {
@@ -104,6 +108,7 @@ export function checkSignedInTransactions(deps: CoreDeps): void {
     } else {
       await stillSignedIn(tx, actor);
     }
+    if (actor.provedAt !== undefined && !(await proofStands(tx, actor, actor.provedAt))) throw new GatehouseError('reauth.required');
     return change();
   });
 }
@@ -111,8 +116,9 @@ export function checkSignedInTransactions(deps: CoreDeps): void {
 /** A change's handler, run as the request's signed-in user (checkSignedInTransactions). */
 function asSignedIn(handler: RouteHandlerMethod, administrator: boolean): RouteHandlerMethod {
   return function handlerAsSignedIn(this: FastifyInstance, request, reply) {
-    const { userId, companyId, sessionHash } = signedInOf(request);
-    return actingSignedIn.run({ userId, companyId, sessionHash, administrator }, () => handler.call(this, request, reply));
+    const { userId, companyId, sessionHash, provedAt } = signedInOf(request);
+    const acting = { userId, companyId, sessionHash, administrator, provedAt: isSensitive(request) ? provedAt : undefined };
+    return actingSignedIn.run(acting, () => handler.call(this, request, reply));
   };
 }
 
