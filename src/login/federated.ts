@@ -111,7 +111,7 @@ export async function finishTrustedLogin(deps: CoreDeps, flowToken: string | und
       return { next };
     }
     // It stands in only where no key is asked of the user (providerMfaMayStandIn).
-    return finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } }, { keyFree: true });
+    return finishLogin(deps, tx, flow, meta, { amr: ['fed', 'mfa'], detail: { factor: 'provider_mfa' } }, { keyFree: true, providerMfa: true });
   });
   // Where the login now stands, as the page reads it at any step.
   if ('next' in done) return currentStep(deps, flowToken);

@@ -280,7 +280,14 @@ export const activeInActiveCompany = (eb: ExpressionBuilder<Database, 'users'>) 
  *   required of them still, by the company's policy and their role as they are now: a
  *   policy that holds them to keys, or a promotion under it, ends the sessions no key
  *   signed in the same transaction (companies/policy.ts), so a session written after
- *   would escape that. Such a login ends as expired, and starting again asks for the key.
+ *   would escape that. Such a login ends as expired, and starting again asks for the key;
+ * - for a login the company's provider began (`fed`), a user who is not the Root Master:
+ *   no provider signs the Root Master in (src/sso/sign-in.ts refusalOf), and a Master made
+ *   Root Master while the login waited (at the code step, or at the provider's MFA) must
+ *   not get a session on the provider's word. Where the provider's MFA stands in for the
+ *   second factor (`providerMfa`), a user not named break-glass since: whoever controls the
+ *   provider must not stand in for them (login/federated.ts providerMfaMayStandIn). Such a
+ *   login ends as expired.
  *
  * On PostgreSQL the company's row is read with a share lock (`postgres`): a plain read
  * takes the statement's snapshot, and a policy saved, or a suspension, that commits after
@@ -289,9 +296,13 @@ export const activeInActiveCompany = (eb: ExpressionBuilder<Database, 'users'>) 
  * commits (the change waits, then finds the session and ends it); a change that holds
  * the row first makes the login wait and then read the row as the change left it.
  */
-export const mayFinishLogin = (firstFactor: 'pwd' | 'fed' | null | undefined, checked: { ipAllowlist: readonly string[]; keyFree: boolean }, postgres: boolean) => (eb: ExpressionBuilder<Database, 'users'>) =>
+export const mayFinishLogin =
+  (firstFactor: 'pwd' | 'fed' | null | undefined, checked: { ipAllowlist: readonly string[]; keyFree: boolean; providerMfa?: boolean }, postgres: boolean) =>
+  (eb: ExpressionBuilder<Database, 'users'>) =>
   eb.and([
     eb('users.status', '=', 'active'),
+    ...(firstFactor === 'fed' ? [eb('users.role', '!=', 'root_master')] : []),
+    ...(checked.providerMfa ? [eb('users.sso_break_glass', '!=', 1)] : []),
     eb.exists(
       eb
         .selectFrom('companies')

@@ -54,7 +54,7 @@ function loginRows(deps: CoreDeps, flow: FlowRow, who: { companyId: string; user
  * The login's session, in `tx`. `keyFree`: the login was decided on no key being required
  * of the user, and finishes without one (mayFinishLogin holds the write to that still).
  */
-export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, meta: RequestMeta, factor: Factor, decided: { keyFree: boolean }) {
+export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, meta: RequestMeta, factor: Factor, decided: { keyFree: boolean; providerMfa?: boolean }) {
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
   // The user's row before the flow's (lockout.ts, LOCK ORDER): on PostgreSQL in the
   // statement that consumes the flow, so it costs no round trip of its own.
@@ -76,7 +76,7 @@ export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, 
     .where('company_id', '=', flow.company_id)
     .where('id', '=', flow.user_id)
     // No session for a user deactivated, a company suspended, a password closed or an allowlist changed, during the login.
-    .where(mayFinishLogin(flow.first_factor, { ipAllowlist: policy.ipAllowlist, keyFree: decided.keyFree }, onPostgres(tx)))
+    .where(mayFinishLogin(flow.first_factor, { ipAllowlist: policy.ipAllowlist, ...decided }, onPostgres(tx)))
     .executeTakeFirst();
   if (Number(finished.numUpdatedRows) !== 1) throw new GatehouseError('login.flow_expired');
   for (const insert of rows.inserts) await insert(tx).execute();
