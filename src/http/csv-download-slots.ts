@@ -3,10 +3,11 @@
 // compliance report) until the client has read them, and a client that stops reading keeps
 // the response, and that memory, for as long as its connection stays open. Without a cap
 // one signed-in Master or API client could open downloads by the hundred and pin the
-// node's memory. So each person or API client may have DOWNLOADS_PER_ACTOR in flight, and
-// the node DOWNLOADS_PER_NODE in all (so many actors together, say one MSP's API clients,
-// still cannot); past either the request is refused at once with 429 and Retry-After,
-// before any query runs.
+// node's memory. So each person or API client may have DOWNLOADS_PER_ACTOR in flight, each
+// company DOWNLOADS_PER_COMPANY (its Masters and API clients together: one tenant cannot
+// take every place and close downloads to the others), and the node DOWNLOADS_PER_NODE in
+// all; past any of them the request is refused at once with 429 and Retry-After, before
+// any query runs.
 //
 // A slot lives exactly as long as its response: Node emits 'close' on a ServerResponse once
 // it has been sent, and also when its connection closes first (a client that stops reading
@@ -27,16 +28,31 @@ import type { CoreDeps } from '../shared/deps.ts';
 export const DOWNLOADS_PER_ACTOR = 2;
 /** About 16 times the few MiB a stalled download holds: a bound the node can carry. */
 export const DOWNLOADS_PER_NODE = 16;
+/** Half the node's: whatever one company holds, another always finds room. */
+export const DOWNLOADS_PER_COMPANY = DOWNLOADS_PER_NODE / 2;
 /** When to try again: a refused download waits for another to end, which cannot be foretold. */
 const RETRY_AFTER_SECONDS = 5;
 
-/** Who a download counts against: a person (console) or an API client (/api/v1). */
-export type DownloadActor = { userId: string } | { apiClientId: string };
+/**
+ * Who a download counts against: a person (console) or an API client (/api/v1), and the
+ * company they belong to (an operator's is the platform's; a platform client has none, and
+ * the platform's clients count together).
+ */
+export type DownloadActor = ({ userId: string } | { apiClientId: string }) & { companyId: string | null };
 
 const keyOf = (actor: DownloadActor) => ('userId' in actor ? `user:${actor.userId}` : `api_client:${actor.apiClientId}`);
+const companyKeyOf = (actor: DownloadActor) => `company:${actor.companyId ?? 'platform clients'}`;
+
+/** One more held under `key`, or one fewer (gone at none). */
+function count(map: Map<string, number>, key: string, by: 1 | -1): void {
+  const next = (map.get(key) ?? 0) + by;
+  if (next > 0) map.set(key, next);
+  else map.delete(key);
+}
 
 export class DownloadSlots {
   readonly #byActor = new Map<string, number>();
+  readonly #byCompany = new Map<string, number>();
   #inFlight = 0;
   readonly #stallMs: number;
 
@@ -51,13 +67,19 @@ export class DownloadSlots {
    */
   hold(reply: FastifyReply, actor: DownloadActor): void {
     const key = keyOf(actor);
-    const held = this.#byActor.get(key) ?? 0;
-    const refused = held >= DOWNLOADS_PER_ACTOR ? 'download.too_many_running' : this.#inFlight >= DOWNLOADS_PER_NODE ? 'download.server_busy' : undefined;
+    const companyKey = companyKeyOf(actor);
+    const refused =
+      (this.#byActor.get(key) ?? 0) >= DOWNLOADS_PER_ACTOR
+        ? 'download.too_many_running'
+        : this.#inFlight >= DOWNLOADS_PER_NODE || (this.#byCompany.get(companyKey) ?? 0) >= DOWNLOADS_PER_COMPANY
+          ? 'download.server_busy'
+          : undefined;
     if (refused) {
       reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw new GatehouseError(refused);
     }
-    this.#byActor.set(key, held + 1);
+    count(this.#byActor, key, 1);
+    count(this.#byCompany, companyKey, 1);
     this.#inFlight += 1;
 
     const response = reply.raw;
@@ -78,9 +100,8 @@ export class DownloadSlots {
       clearInterval(watchdog);
       response.off('drain', drained);
       this.#inFlight -= 1;
-      const left = (this.#byActor.get(key) ?? 1) - 1;
-      if (left > 0) this.#byActor.set(key, left);
-      else this.#byActor.delete(key);
+      count(this.#byActor, key, -1);
+      count(this.#byCompany, companyKey, -1);
     };
     response.once('close', release);
     // A connection that closed before the handler ran has already emitted 'close'.

@@ -1,6 +1,7 @@
 // CSV downloads in flight are capped, so a client that opens downloads and stops reading
-// them cannot pin the node's memory: two per person or API client, sixteen per node; past
-// either the next is refused at once with 429 and Retry-After. A slot is given back when
+// them cannot pin the node's memory: two per person or API client, eight per company (so
+// one tenant cannot close downloads to the others), sixteen per node; past any of them the
+// next is refused at once with 429 and Retry-After. A slot is given back when
 // its download ends, is cancelled (a client that stopped reading and then disconnects), or
 // fails, so more downloads in a row than the cap all work.
 //
@@ -21,6 +22,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/until.ts';
 
 const PER_ACTOR = 2;
+const PER_COMPANY = 8;
 const PER_NODE = 16;
 
 interface Opened {
@@ -174,21 +176,50 @@ for (const engine of await enginesUnderTest()) describe(`CSV downloads in flight
     assertRefused(await open(server, path, asOperator), 'download.too_many_running', 'console');
   });
 
-  test('the node runs at most sixteen downloads in all, whoever asks', async () => {
-    const path = `/api/v1/companies/${acme.companyId}/audit.csv`;
+  /** `count` API clients of `companyId` (null: the platform's) that may read the trail, by their bearer headers. */
+  async function exportClients(count: number, companyId: string | null, prefix: string) {
     const tokens: Record<string, string>[] = [];
-    for (let i = 0; i <= PER_NODE / PER_ACTOR; i += 1) {
-      const { client, clientSecret } = await apiClient(server, { name: `Export ${i}`, scopes: ['audit:read'], companyId: acme.companyId });
+    for (let i = 0; i < count; i += 1) {
+      const { client, clientSecret } = await apiClient(server, { name: `${prefix} ${i}`, scopes: ['audit:read'], companyId });
       tokens.push(bearer(await tokenFor(server, client.clientId, clientSecret)));
     }
-    const last = tokens.pop()!;
+    return tokens;
+  }
+  /** Every one of `tokens` holds its two stalled downloads of Acme's trail. */
+  async function holdAll(tokens: Record<string, string>[], what: string) {
+    const path = `/api/v1/companies/${acme.companyId}/audit.csv`;
     for (const [n, token] of tokens.entries()) {
-      for (let i = 0; i < PER_ACTOR; i += 1) hold(await startWhenFree(path, token, 'download.server_busy', `client ${n + 1}, download ${i + 1}`));
+      for (let i = 0; i < PER_ACTOR; i += 1) hold(await startWhenFree(path, token, 'download.server_busy', `${what} client ${n + 1}, download ${i + 1}`));
     }
-    // A client with no download running is refused too, as busy rather than as its own cap.
-    assertRefused(await open(server, path, last), 'download.server_busy', 'problem');
+  }
+
+  test('the node runs at most sixteen downloads in all, whoever asks', async () => {
+    // Half from Acme's own clients, half from the platform's (each a company's share).
+    await holdAll(await exportClients(PER_COMPANY / PER_ACTOR, acme.companyId, 'Acme export'), 'Acme');
+    await holdAll(await exportClients((PER_NODE - PER_COMPANY) / PER_ACTOR, null, 'Platform export'), 'platform');
+    // A client of a third company with no download running is refused too, as busy rather than as its own cap.
+    const beta = await companyWithRootMaster(server, operator, `Beta Export ${randomUUID().slice(0, 8)}`);
+    const [last] = await exportClients(1, beta.companyId, 'Beta export');
+    const betaPath = `/api/v1/companies/${beta.companyId}/audit.csv`;
+    assertRefused(await open(server, betaPath, last!), 'download.server_busy', 'problem');
 
     held.shift()?.cancel();
-    hold(await startWhenFree(path, last, 'download.server_busy', 'a new download once one was cancelled'));
+    hold(await startWhenFree(betaPath, last!, 'download.server_busy', 'a new download once one was cancelled'));
+  });
+
+  test("one company's Masters and clients hold at most eight downloads: the ninth waits, another company's goes through", async () => {
+    const acmeClients = await exportClients(PER_COMPANY / PER_ACTOR + 1, acme.companyId, 'Acme share');
+    const extra = acmeClients.pop()!;
+    await holdAll(acmeClients, 'Acme');
+    const path = `/api/v1/companies/${acme.companyId}/audit.csv`;
+    // Acme's fifth client, and a Master of Acme, with nothing running of their own: the company's share is taken.
+    assertRefused(await open(server, path, extra), 'download.server_busy', 'problem');
+    assertRefused(await open(server, '/api/company/audit.csv', cookieOf(morgan.agent, '/api/company/audit.csv')), 'download.server_busy', 'console');
+    // The node has room, and another company (here the platform's client, reading Acme's trail) takes it.
+    const [platform] = await exportClients(1, null, 'Platform share');
+    assert.equal(hold(await open(server, path, platform!)).status, 200, "the platform's client downloads");
+
+    held.shift()?.cancel();
+    hold(await startWhenFree(path, extra, 'download.server_busy', "Acme's next once one of its own was cancelled"));
   });
 });

@@ -182,7 +182,7 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
     },
     async (request, reply) => {
       const { companyId, apiClientId } = reach(request);
-      downloads.hold(reply, { apiClientId });
+      downloads.hold(reply, { apiClientId, companyId: apiActorOf(request).companyId });
       return sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, companyId)));
     },
   );
@@ -198,7 +198,7 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
     { config: { scope: 'audit:read' }, schema: { summary: 'MFA compliance as CSV', params: companyParams, response: { 200: csvDownload } } },
     async (request, reply) => {
       const { companyId, apiClientId } = reach(request);
-      downloads.hold(reply, { apiClientId });
+      downloads.hold(reply, { apiClientId, companyId: apiActorOf(request).companyId });
       const view = await complianceView(deps, companyId);
       return sendCsv(reply, 'compliance', deps.clock(), userLines(view.company.name, view));
     },

@@ -29,7 +29,10 @@ export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
   // Every CSV download holds one of its person's few slots until its response closes
   // (csv-download-slots.ts), taken before the first query.
   const downloads = downloadSlotsOf(deps);
-  const holdDownload = (request: FastifyRequest, reply: FastifyReply) => downloads.hold(reply, { userId: signedInOf(request).userId });
+  const holdDownload = (request: FastifyRequest, reply: FastifyReply) => {
+    const { userId, companyId } = signedInOf(request);
+    downloads.hold(reply, { userId, companyId });
+  };
 
   forAudience(app, ctx, 'master', 'Audit and compliance', (api) => {
     api.get(
