@@ -2,13 +2,13 @@
 // transaction; inside it the link is consumed and the password stored together, so a
 // replayed or raced link changes nothing.
 import type { ExpressionBuilder } from 'kysely';
-import { standingApiClient } from '../api-clients/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { passwordRuleFor } from '../credentials/index.ts';
 import { assertThat } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Database } from '../storage/schema.ts';
 import { requireAcceptablePassword } from './new-password.ts';
+import { senderMayAct } from './sender-may-act.ts';
 import { consumeSignupLink, findLiveSignupLink } from './signup-links.ts';
 
 /**
@@ -20,31 +20,8 @@ import { consumeSignupLink, findLiveSignupLink } from './signup-links.ts';
  * a user, as a 2FA reset they asked for is withdrawn (withdrawApprovals). A Root Master
  * from the welcome mail and an operator have no inviter.
  */
-const inviterStillStands = (now: number) => (eb: ExpressionBuilder<Database, 'users'>) =>
-  eb.and([
-    eb.or([
-      eb('users.invited_by', 'is', null),
-      eb.exists(
-        eb
-          .selectFrom('users as inviter')
-          .select('inviter.id')
-          .whereRef('inviter.company_id', '=', 'users.company_id')
-          .whereRef('inviter.id', '=', 'users.invited_by')
-          .where('inviter.status', '=', 'active')
-          .where('inviter.role', 'in', ['master', 'root_master']),
-      ),
-    ]),
-    eb.or([
-      eb('users.invited_by_client', 'is', null),
-      eb.exists(
-        eb
-          .selectFrom('api_clients')
-          .select('api_clients.id')
-          .whereRef('api_clients.id', '=', 'users.invited_by_client')
-          .where(standingApiClient(now)),
-      ),
-    ]),
-  ]);
+const inviterStillStands = (now: number) =>
+  senderMayAct(now, { user: 'users.invited_by', client: 'users.invited_by_client', company: 'users.company_id' }, { noSenderStands: true });
 
 async function liveSignupLink(deps: CoreDeps, token: string) {
   const link = await findLiveSignupLink(deps.db, token, deps.clock());

@@ -6,14 +6,14 @@
 // secret may not approve what it asked: the two people stay two. A waiting reset stands only
 // while whoever asked may still ask (requesterMayAsk): a change that takes that right away
 // withdraws it in its own transaction (withdrawApprovals), and approving checks it again.
-import type { ExpressionBuilder } from 'kysely';
 import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { deleteRecoveryCodes } from '../credentials/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { isUniqueViolation, type Database, type Queryable } from '../storage/index.ts';
+import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { newId } from '../crypto/index.ts';
-import { standingApiClient, stillHoldsSecret } from '../api-clients/index.ts';
+import { stillHoldsSecret } from '../api-clients/index.ts';
+import { senderMayAct } from './sender-may-act.ts';
 import { endUserAccess } from './access.ts';
 import { countCredentials, deleteAllCredentials } from '../webauthn/index.ts';
 import { assertBreakGlassKept, assertBreakGlassKeptWithout } from './break-glass.ts';
@@ -141,26 +141,8 @@ function barredFromApproving(approval: { target_user_id: string; requested_by: s
  * holder is not seen here (the client still stands): rotateApiClientSecret withdraws what
  * the client asked under the holder before.
  */
-const requesterMayAsk = (now: number) => (eb: ExpressionBuilder<Database, 'approvals'>) =>
-  eb.or([
-    eb.exists(
-      eb
-        .selectFrom('users as asker')
-        .select('asker.id')
-        .whereRef('asker.id', '=', 'approvals.requested_by')
-        .whereRef('asker.company_id', '=', 'approvals.company_id')
-        .where('asker.status', '=', 'active')
-        .where('asker.role', 'in', ['master', 'root_master']),
-    ),
-    eb.exists(
-      eb
-        .selectFrom('api_clients')
-        .select('api_clients.id')
-        .whereRef('api_clients.id', '=', 'approvals.requested_by_client_id')
-        .where((inner) => inner.or([inner('api_clients.company_id', 'is', null), inner('api_clients.company_id', '=', inner.ref('approvals.company_id'))]))
-        .where(standingApiClient(now)),
-    ),
-  ]);
+const requesterMayAsk = (now: number) =>
+  senderMayAct(now, { user: 'approvals.requested_by', client: 'approvals.requested_by_client_id', company: 'approvals.company_id' }, { noSenderStands: false });
 
 /** The change that took a requester's right to ask away, named in each withdrawal's trail entry. */
 export type WithdrawalCause =
