@@ -16,7 +16,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { GatehouseError } from '../errors.ts';
-import { proofStands, recentlyProved, type SignedIn } from '../sessions/index.ts';
+import { recentlyProved, type SignedIn } from '../sessions/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import { spendAdminChange } from '../shared/signed-in-writes.ts';
 import { assertStillMaster, sessionStands, stillSignedIn } from '../users/index.ts';
@@ -96,7 +96,8 @@ const actingSignedIn = new AsyncLocalStorage<ActingSignedIn>();
  * capability writes it and however it names its actor: `session.required`, or
  * `auth.forbidden` for a former administrator, nothing written. A sensitive change also
  * needs the proof its guard accepted to stand still: a key policy tightened meanwhile
- * withdraws a proof made with the app's code (endSessionsWithoutKey), `reauth.required`.
+ * withdraws a proof made with the app's code (endSessionsWithoutKey), `reauth.required`
+ * (sessionStands, reading the session once for both).
  * One that comes after waits for the row lock (every revocation takes the user's row
  * first), then finds what the change wrote and ends it too.
  */
@@ -104,11 +105,10 @@ export function checkSignedInTransactions(deps: CoreDeps): void {
   checkActorInTransactions(deps.db, actingSignedIn, async (tx, actor, change) => {
     if (actor.administrator) {
       await assertStillMaster(tx, actor.userId, actor.companyId);
-      await sessionStands(tx, actor);
+      await sessionStands(tx, actor, actor.provedAt);
     } else {
-      await stillSignedIn(tx, actor);
+      await stillSignedIn(tx, actor, actor.provedAt);
     }
-    if (actor.provedAt !== undefined && !(await proofStands(tx, actor, actor.provedAt))) throw new GatehouseError('reauth.required');
     return change();
   });
 }

@@ -337,23 +337,6 @@ export function recentlyProved(signedIn: Pick<SignedIn, 'provedAt'>, now: number
 }
 
 /**
- * Whether the session still holds a proof at least as recent as `provedAt`, the one its
- * request's guard accepted for a sensitive change: read in the change's transaction, after
- * the user's row was locked, so a proof withdrawn meanwhile (a key policy tightened:
- * endSessionsWithoutKey) is seen. A newer proof (a reauth since) stands for it.
- */
-export async function proofStands(db: Queryable, me: Pick<SignedIn, 'sessionHash' | 'companyId' | 'userId'>, provedAt: number): Promise<boolean> {
-  const row = await db
-    .selectFrom('sessions')
-    .select(['proved_at', 'created_at'])
-    .where('id_hash', '=', me.sessionHash)
-    .where('company_id', '=', me.companyId)
-    .where('user_id', '=', me.userId)
-    .executeTakeFirst();
-  return row !== undefined && Number(row.proved_at ?? row.created_at) >= provedAt;
-}
-
-/**
  * Stamps a proof on this session (in the transaction that spent the proof), and says
  * until when it lets the session make sensitive changes. Only this session: another
  * browser of the same user proves for itself.

@@ -122,9 +122,9 @@ export async function stillProved(tx: Queryable, me: Pick<SignedIn, 'companyId' 
  * route: checkSignedInTransactions, src/http/audiences.ts): their row locked while they are
  * active, and the session the request came in on still standing.
  */
-export async function stillSignedIn(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash'>): Promise<void> {
+export async function stillSignedIn(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash'>, provedSince?: number): Promise<void> {
   await lockWhileActive(tx, me, {});
-  await sessionStands(tx, me);
+  await sessionStands(tx, me, provedSince);
 }
 
 async function lockWhileActive(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId'>, proved: { provedHash?: string | null }): Promise<void> {
@@ -148,15 +148,18 @@ async function lockWhileActive(tx: Queryable, me: Pick<SignedIn, 'companyId' | '
  * read the statement's first snapshot, and find the session a sign-out that committed
  * while it waited had just ended. A later statement reads afresh.
  */
-export async function sessionStands(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash'>): Promise<void> {
+export async function sessionStands(tx: Queryable, me: Pick<SignedIn, 'companyId' | 'userId' | 'sessionHash'>, provedSince?: number): Promise<void> {
   const session = await tx
     .selectFrom('sessions')
-    .select('id_hash')
+    .select(['proved_at', 'created_at'])
     .where('id_hash', '=', me.sessionHash)
     .where('company_id', '=', me.companyId)
     .where('user_id', '=', me.userId)
     .executeTakeFirst();
   assertThat(session, 'session.required');
+  // A sensitive change: the proof its guard accepted still stands (a newer one stands for
+  // it); one withdrawn meanwhile (a key policy tightened: endSessionsWithoutKey) does not.
+  if (provedSince !== undefined && Number(session.proved_at ?? session.created_at) < provedSince) throw new GatehouseError('reauth.required');
 }
 
 /**
