@@ -9,6 +9,7 @@ const registry = {
   'request.unreadable': { status: 400, message: 'The request could not be read.' },
   'request.timeout': { status: 408, message: 'The request took too long to arrive.' },
   'request.no_host': { status: 400, message: 'The request names no host (HTTP/1.1 requires a Host header).' },
+  'request.bad_host': { status: 400, message: 'The request names its host more than once, or in a form HTTP does not allow.' },
   'request.expectation_failed': { status: 417, message: 'The request expects something this server does not do (only "Expect: 100-continue" is understood).' },
   'request.unsupported_media_type': { status: 415, message: 'Send the request as JSON.' },
   'request.not_found': { status: 404, message: 'Not found.' },

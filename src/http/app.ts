@@ -8,7 +8,7 @@ import type { CoreDeps } from '../shared/deps.ts';
 import type { Storage } from '../storage/index.ts';
 import type { HttpContext } from './context.ts';
 import { cookieNames } from './cookies.ts';
-import { frameworkErrorHandler, handleError, parserErrorHandler, refuseLikeNode, withoutHost } from './error-handler.ts';
+import { frameworkErrorHandler, handleError, parserErrorHandler, hostRefusal, refuseLikeNode } from './error-handler.ts';
 import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
 import { fastifyTrustProxy } from './client-ip.ts';
@@ -79,10 +79,14 @@ export async function buildHttpApp(
   await app.register(fastifyCookie);
   securityHeaders(app, headers);
   // What Node would refuse itself, bare, is refused here with every answer's headers: an
-  // HTTP/1.1 request naming no host (Node's check is off: slow-clients.ts), an Expect
-  // header other than 100-continue.
+  // HTTP/1.1 request naming no host (Node's check is off: slow-clients.ts), with the
+  // requests naming it twice or wrongly that RFC 9112 refuses too (hostRefusal), and an
+  // Expect header other than 100-continue.
   // A plain hook, not an async one: it runs on every request, and an async hook costs a promise each.
-  app.addHook('onRequest', (request, _reply, done) => done(withoutHost(request.raw) ? new GatehouseError('request.no_host') : undefined));
+  app.addHook('onRequest', (request, _reply, done) => {
+    const refusal = hostRefusal(request.raw);
+    done(refusal ? new GatehouseError(refusal) : undefined);
+  });
   app.server.on('checkExpectation', refuseLikeNode(headers));
 
   guardRoutes(app, publicOrigin);

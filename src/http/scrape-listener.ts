@@ -6,7 +6,7 @@
 // One for a single process (src/gatehouse.ts) and the cluster's primary (src/cluster.ts),
 // which differ only in where the numbers come from.
 import { createServer, type Server } from 'node:http';
-import { parserErrorHandler, refuseLikeNode, withoutHost, writeRefusal } from './error-handler.ts';
+import { hostRefusal, parserErrorHandler, refuseLikeNode, writeRefusal } from './error-handler.ts';
 import { securityHeaderSet } from './security-headers.ts';
 import { slowClientLimits } from './slow-clients.ts';
 
@@ -21,7 +21,8 @@ const headers = securityHeaderSet({ hsts: false });
 export function scrapeListener(collect: () => Promise<Exposition>, options: { requestTimeoutMs: number }): Server {
   const server = createServer(slowClientLimits(options.requestTimeoutMs), (request, response) => {
     headers.onto(response);
-    if (withoutHost(request)) return writeRefusal(response, 'request.no_host');
+    const refusal = hostRefusal(request);
+    if (refusal) return writeRefusal(response, refusal);
     const path = (request.url ?? '').split('?')[0];
     if (request.method !== 'GET' || path !== '/metrics') return writeRefusal(response, 'request.not_found');
     collect().then(
