@@ -54,6 +54,27 @@ export function providerMfaMayStandIn(policy: CompanyPolicy, user: Pick<UserRow,
 }
 
 /**
+ * Whether the flow (named by its hash, from the request the provider answered) still waits
+ * for the provider: at its 'sso' step and not expired. Its row is locked (a write that
+ * changes nothing), so on PostgreSQL "Use password instead" or an ending of the company's
+ * logins either commits before (and this finds it) or waits for the answer's transaction.
+ * Asked before the answer creates or changes the user (src/sso/sign-in.ts): an answer the
+ * sign-in cannot use (the person chose the password meanwhile, or the flow ran out while
+ * they were at the provider) must change no account.
+ */
+export async function holdFlowForProvider(tx: Queryable, flowHash: string, companyId: string, now: number): Promise<boolean> {
+  const held = await tx
+    .updateTable('login_flows')
+    .set((eb) => ({ step: eb.ref('step') }))
+    .where('id_hash', '=', flowHash)
+    .where('company_id', '=', companyId)
+    .where('step', '=', 'sso')
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(held.numUpdatedRows) === 1;
+}
+
+/**
  * The provider vouched for `user`: the flow (named by its hash, from the request the
  * provider answered) moves from 'sso' to the next step, in the caller's transaction: the
  * session when the company trusts the provider's MFA and it was proved, else the step the

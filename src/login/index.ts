@@ -13,6 +13,7 @@ export {
   auditProviderLogin,
   choosePassword,
   continueAfterProvider,
+  holdFlowForProvider,
   endFederatedLogins,
   finishTrustedLogin,
   providerMfaMayStandIn,

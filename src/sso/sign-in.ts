@@ -7,7 +7,7 @@
 import { recordAudit } from '../audit/index.ts';
 import { getCompanyPolicy, ipAllowed, isPlatformCompany } from '../companies/index.ts';
 import { GatehouseError } from '../errors.ts';
-import { activeProvider, auditProviderLogin, continueAfterProvider, flowAwaitingProvider, providerMfaMayStandIn } from '../login/index.ts';
+import { activeProvider, auditProviderLogin, continueAfterProvider, flowAwaitingProvider, holdFlowForProvider, providerMfaMayStandIn } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { constantTimeEqual } from '../crypto/index.ts';
@@ -310,6 +310,11 @@ async function vouch(
     if (!(await providerStillStands(tx, provider))) return 'the provider was switched off or changed while it answered';
     const company = await tx.selectFrom('companies').select('status').where('id', '=', provider.company_id).executeTakeFirst();
     if (company?.status !== 'active') return 'the company is suspended';
+    // Before the user is created or changed: an answer its sign-in can no longer use
+    // (abandoned for the password, run out) changes no account. The flow's row stays
+    // locked, so it is still waiting when it is moved on below.
+    const flowHash = request.flow_hash ?? '';
+    if (!(await holdFlowForProvider(tx, flowHash, provider.company_id, now))) return 'the sign-in was abandoned or has expired';
     const user = await provisionUser(tx, deps, provider, claims, meta);
     if (typeof user === 'string') return user;
     // The provider's groups are the user's Gatehouse groups (by name; unknown names are ignored),
@@ -321,10 +326,12 @@ async function vouch(
     const trusted = provider.trust_provider_mfa === 1 && identity.mfa && providerMfaMayStandIn(policy, user);
     const next = await continueAfterProvider(
       tx,
-      { flowHash: request.flow_hash ?? '', companyId: provider.company_id, user, providerMfaTrusted: trusted },
+      { flowHash, companyId: provider.company_id, user, providerMfaTrusted: trusted },
       now,
     );
-    if (!next) return 'the sign-in was abandoned or has expired';
+    // Held above in this transaction, so this cannot happen; if it did, nothing of the
+    // account's changes may commit (a thrown error rolls them back).
+    if (!next) throw new Error('the login flow held for the provider moved on within its transaction');
     await auditProviderLogin(tx, now, { companyId: provider.company_id, userId: user.id, providerId: provider.id, next, meta });
     return null;
   });
