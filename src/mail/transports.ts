@@ -55,6 +55,20 @@ export function isPermanentRefusal(error: unknown): boolean {
   return typeof command === 'string' && ABOUT_THE_MESSAGE.has(command) && (code === 'EENVELOPE' || code === 'EMESSAGE');
 }
 
+/**
+ * The subject as header text every mail reader shows as typed. nodemailer encodes a
+ * subject only when it holds non-ASCII, and sends text that already reads as an RFC 2047
+ * encoded word ("=?utf-8?Q?...?=") as it is, which readers then decode: a name in the
+ * subject (a company's, in an invitation) could show a link, a bidi override or another
+ * company's name that the name rules refuse as typed. Such a subject is encoded whole
+ * here, so the reader decodes it back to the characters typed.
+ */
+async function subjectShownAsTyped(subject: string): Promise<string> {
+  if (!subject.includes('=?')) return subject;
+  const { encodeWord } = await import('nodemailer/lib/mime-funcs');
+  return encodeWord(subject, 'B', 52);
+}
+
 export function createSmtpTransport(url: string): MailTransport {
   // nodemailer loads with the first mail: a node that sends none never holds it.
   const transporter = onFirstUse(async () => (await import('nodemailer')).default.createTransport({ url, ...SMTP_TIMEOUTS }));
@@ -69,7 +83,7 @@ export function createSmtpTransport(url: string): MailTransport {
       await (await transporter()).sendMail({
         from: mail.from,
         to: { name: '', address: mail.to },
-        subject: mail.subject,
+        subject: await subjectShownAsTyped(mail.subject),
         html: mail.html,
         text: mail.text,
         messageId: `<${mail.outboxId}@gatehouse>`,
