@@ -1,7 +1,7 @@
 // A company's identity providers, as its Masters set them up: add, edit, remove (switching
 // on, the mode and the break-glass users: settings.ts). Every change is audited in its
 // own transaction; every lookup is scoped by the company from the session.
-import { sql, type RawBuilder, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { z } from 'zod';
 import { recordAudit } from '../audit/index.ts';
 import type { ssoProviderBody } from '../contract/sso.ts';
@@ -193,17 +193,6 @@ function changedFields(deps: CoreDeps, current: ProviderRow, columns: Columns, i
 }
 
 /**
- * The provider's `updated_at` for a change (an edit, a switch on or off) made at `now`:
- * always later than the one it had, even within the same millisecond or with the clock
- * set back. A sign-in counts a provider's answer only while the row is as it was when the
- * answer was checked against it, by this value (providerStillStands, sign-in.ts): a
- * switch-off and on again while an answer was redeemed must not look like no change.
- */
-export function changedAt(now: number): RawBuilder<number> {
-  return sql<number>`case when updated_at < ${now} then ${now} else updated_at + 1 end`;
-}
-
-/**
  * New settings need a new Test sign-in before the provider can be switched on again; a
  * provider already on stays on (a certificate rollover must not cut sign-in off). Only a
  * save that changes something is written, audited and told, naming the fields it changed
@@ -231,7 +220,7 @@ export async function editProvider(deps: CoreDeps, who: Master, providerId: stri
     const kept = input.kind === 'oidc' && !changed.includes(CLIENT_SECRET) ? { oidc_client_secret: current.oidc_client_secret } : {};
     const row = await tx
       .updateTable('sso_providers')
-      .set({ ...columns, ...kept, tested_at: null, updated_at: changedAt(deps.clock()) })
+      .set({ ...columns, ...kept, tested_at: null, updated_at: deps.clock() })
       .where('company_id', '=', who.companyId)
       .where('id', '=', providerId)
       .returningAll()

@@ -74,6 +74,25 @@ export async function consumeRequest(db: Queryable, companyId: string, id: strin
     .executeTakeFirst();
 }
 
+/**
+ * Whether a request taken before its answer was checked (an OpenID Connect callback takes
+ * it, then redeems the code at the provider) still stands, its row locked (a write that
+ * changes nothing). A provider switched off, or on again, edited or removed meanwhile
+ * deleted it (settings.ts, providers.ts), and a Continue in the same login replaced it
+ * (saveRequest): the answer then counts for nothing, however the provider stands by the
+ * time it is redeemed.
+ */
+export async function takenRequestStands(db: Queryable, companyId: string, id: string): Promise<boolean> {
+  const held = await db
+    .updateTable('sso_requests')
+    .set((eb) => ({ used_at: eb.ref('used_at') }))
+    .where('id', '=', id)
+    .where('company_id', '=', companyId)
+    .where('used_at', 'is not', null)
+    .executeTakeFirst();
+  return Number(held.numUpdatedRows) === 1;
+}
+
 /** False when this provider's assertion id was accepted before (a replay). */
 export async function rememberAssertion(db: Queryable, providerId: string, assertionId: string, expiresAt: number): Promise<boolean> {
   // ON CONFLICT DO NOTHING rather than catching the violation: on PostgreSQL an error

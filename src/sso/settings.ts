@@ -8,14 +8,13 @@ import { GatehouseError } from '../errors.ts';
 import { endFederatedLogins } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { breakGlassReady, lockCompanyForBreakGlass } from '../users/index.ts';
-import { audit, changedAt, describeProvider, requireProvider, type Master } from './providers.ts';
+import { audit, describeProvider, requireProvider, type Master } from './providers.ts';
 import { serviceProviderUrls } from './urls.ts';
 import { queueCompanyNotice } from '../users/security-notices.ts';
 
 export type SsoSettingsInput = z.output<typeof ssoSettingsBody>;
 
 export async function switchProvider(deps: CoreDeps, who: Master, providerId: string, enabled: boolean, meta: RequestMeta) {
-  const now = deps.clock();
   const switched = await deps.db.transaction().execute(async (tx) => {
     // The same lock as every change to the break-glass users (src/users/break-glass.ts).
     await lockCompanyForBreakGlass(tx, who.companyId);
@@ -24,13 +23,11 @@ export async function switchProvider(deps: CoreDeps, who: Master, providerId: st
       if (row.tested_at === null) throw new GatehouseError('sso.not_tested');
       if (!(await breakGlassReady(tx, who.companyId))) throw new GatehouseError('sso.break_glass_required');
       // One provider at a time: the login page sends everyone to exactly one place.
-      await tx.updateTable('sso_providers').set({ enabled: 0, updated_at: changedAt(now) }).where('company_id', '=', who.companyId).where('id', '!=', providerId).where('enabled', '=', 1).execute();
+      await tx.updateTable('sso_providers').set({ enabled: 0 }).where('company_id', '=', who.companyId).where('id', '!=', providerId).execute();
     }
     const updated = await tx
       .updateTable('sso_providers')
-      // A switch is a change the sign-ins in flight see (changedAt): switched off and on
-      // again while an answer was redeemed, the provider is not the row it was checked against.
-      .set({ enabled: enabled ? 1 : 0, ...(row.enabled === (enabled ? 1 : 0) ? {} : { updated_at: changedAt(now) }) })
+      .set({ enabled: enabled ? 1 : 0 })
       .where('company_id', '=', who.companyId)
       .where('id', '=', providerId)
       .returningAll()

@@ -17,7 +17,7 @@ import { assertStillMaster, changeUserEmail, createUser, findUserByUsername, que
 import { oidcIdentity, samlIdentity, withoutSurroundingSpace, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
 import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
-import { consumeRequest, pendingRequest, rememberAssertion, saveRequest, storeTestResult, type SsoRequest } from './requests.ts';
+import { consumeRequest, pendingRequest, rememberAssertion, saveRequest, storeTestResult, takenRequestStands, type SsoRequest } from './requests.ts';
 import { claimedInResponseTo, newSamlRequestId, samlAuthorization, verifySamlResponse } from './saml.ts';
 import { serviceProviderUrls } from './urls.ts';
 import { replaceMembershipsByGroupNames } from '../groups/index.ts';
@@ -288,7 +288,10 @@ async function vouch(
   // A Test sign-in fails as a real one would, so a provider is not switched on to refuse everyone.
   const claims = checkedClaims(identity);
   if (typeof claims === 'string') return refuse(deps, provider.company_id, request, claims, meta);
-  const take = (tx: Queryable) => (assertion ? consumeRequest(tx, provider.company_id, request.id, now) : Promise.resolve(request));
+  // SAML: the request is taken here. OpenID Connect: it was taken before the code was
+  // redeemed, and must still stand (a switch-off and on again meanwhile deleted it).
+  const take = async (tx: Queryable) =>
+    assertion ? consumeRequest(tx, provider.company_id, request.id, now) : (await takenRequestStands(tx, provider.company_id, request.id)) ? request : undefined;
   if (request.purpose === 'test') {
     const outcome = await deps.db.transaction().execute(async (tx) => {
       if (!(await take(tx))) return 'the request was already answered';
@@ -305,7 +308,7 @@ async function vouch(
   const policy = await getCompanyPolicy(deps.db, provider.company_id);
   if (!ipAllowed(policy.ipAllowlist, meta.ip)) return refuse(deps, provider.company_id, request, 'address not in the IP allowlist', meta);
   const outcome = await deps.db.transaction().execute(async (tx) => {
-    if (!(await take(tx))) return 'the request was already answered or has expired';
+    if (!(await take(tx))) return assertion ? 'the request was already answered or has expired' : 'the provider was switched off, changed or removed while it answered, or the sign-in was started again';
     if (assertion && !(await rememberAssertion(tx, provider.id, assertion.id, assertion.expiresAt))) return 'the assertion was replayed';
     if (!(await providerStillStands(tx, provider))) return 'the provider was switched off or changed while it answered';
     const company = await tx.selectFrom('companies').select('status').where('id', '=', provider.company_id).executeTakeFirst();

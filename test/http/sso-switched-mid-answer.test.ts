@@ -1,11 +1,12 @@
 // A provider switched off and on again (by hand, or by another provider switched on and
-// then this one again) while an OpenID Connect answer is being redeemed is not the provider the answer was checked against:
-// the answer signs no one in (docs/SSO.md: "Switched on again, a provider takes no answer
-// to a sign-in started before"). The callback takes the request before it redeems the
-// code, so the switch-off's deletion of pending requests reaches nothing it holds; the
-// check after the redemption (providerStillStands, src/sso/sign-in.ts) compares the row's
-// `updated_at`, which a switch did not change. Every change (a switch, an edit) now moves
-// it past what it was, even within one millisecond (changedAt, src/sso/providers.ts).
+// then this one again) while an OpenID Connect answer is being redeemed is not the
+// provider the answer was checked against: the answer signs no one in (docs/SSO.md:
+// "Switched on again, a provider takes no answer to a sign-in started before"). The
+// callback takes its request before it redeems the code, and the check after the
+// redemption (providerStillStands, src/sso/sign-in.ts) compares the provider's row,
+// which a switch leaves as it was once switched back. The sign-in now counts only while
+// the request it took still stands (takenRequestStands, src/sso/requests.ts): the
+// switch-off, and the switch-on, delete it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
