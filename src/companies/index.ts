@@ -2,7 +2,7 @@
 // and each company's security policy (password rule, lockout, sessions, IP allowlist).
 export { findCompanyByName, getCompany, getPlatformCompany, isPlatformCompany, type CompanyRow } from './store.ts';
 export { accountRequestCap, countAccountRequests, listAccountRequests, submitAccountRequest, urgencyOf, type AccountRequestInput, type RequestPage, type Urgency } from './requests.ts';
-export { approveAccountRequest, defaultUsername, rejectAccountRequest, resendWelcome, type Decider } from './onboarding.ts';
+export { approveAccountRequest, defaultUsername, enterAccountRequest, rejectAccountRequest, resendWelcome, type Decider } from './onboarding.ts';
 export { createOperator, ensurePlatformCompany, firstOperatorSetup, FIRST_OPERATOR_USERNAME, operatorSignedUp } from './platform.ts';
 export { countCompanies, directoryEntry, listCompanies, type CompanyPage } from './directory.ts';
 export {

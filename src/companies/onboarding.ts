@@ -6,7 +6,7 @@ import { enqueueMail, welcomeEmail } from '../mail/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { createUser, findRootMaster, issueSignupLink, lockInvitingCompany } from '../users/index.ts';
-import { claimPendingRequest, getAccountRequest, linkRequestToCompany } from './requests.ts';
+import { claimPendingRequest, getAccountRequest, linkRequestToCompany, submitAccountRequest, type AccountRequestInput } from './requests.ts';
 import { createCompany, getCompany } from './store.ts';
 
 /** A username from an email's local part: "Jane.Doe+x@acme.io" -> "jane.doe". */
@@ -26,6 +26,32 @@ export function deciderOf(by: Decider) {
   return 'apiClientId' in by
     ? { decidedBy: by.apiClientId, actorId: null, actorClientId: by.apiClientId }
     : { decidedBy: by.operatorId, actorId: by.operatorId, actorClientId: null };
+}
+
+/**
+ * An account request entered on a company's behalf, by an operator in the console or a
+ * platform API client: recorded with who entered it (`company.request_entered`) in the
+ * insert's transaction, as the approval and rejection that follow are. Approving it makes
+ * a company and mails its Root Master a Sign Up link, so the trail must say where the
+ * request came from. The public form's requests have no one to name.
+ */
+export async function enterAccountRequest(deps: CoreDeps, input: AccountRequestInput, by: Decider, meta: RequestMeta) {
+  const { actorId, actorClientId } = deciderOf(by);
+  return deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    const created = await submitAccountRequest(tx, input, 'operator', now);
+    await recordAudit(tx, now, {
+      companyId: null,
+      actorId,
+      actorClientId,
+      action: 'company.request_entered',
+      target: created.id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { companyName: created.company_name },
+    });
+    return created;
+  });
 }
 
 async function queueWelcome(

@@ -2,7 +2,7 @@
 // requests:read and requests:write are platform-only (a company's client can never hold
 // them), so a company's client is refused by the guard with 403 insufficient_scope; the
 // check here holds the line even if that ever changed.
-import { approveAccountRequest, rejectAccountRequest, submitAccountRequest } from '../../companies/index.ts';
+import { approveAccountRequest, enterAccountRequest, rejectAccountRequest } from '../../companies/index.ts';
 import { apiRequestListQuery, apiRequestPage, idempotencyHeaders, requestParams } from '../../contract/api-v1.ts';
 import { done } from '../../contract/common.ts';
 import { approveBody, approved, rejectBody } from '../../contract/operator.ts';
@@ -48,10 +48,10 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
       },
     },
     async (request, reply) => {
-      platformClient(apiActorOf(request));
+      const actor = platformClient(apiActorOf(request));
       return idempotent(request, reply, async () => {
         // In a transaction, as every change an API client makes: its client is checked in it (checkClientsInTransactions).
-        const created = await deps.db.transaction().execute((tx) => submitAccountRequest(tx, request.body, 'operator', deps.clock()));
+        const created = await enterAccountRequest(deps, request.body, { apiClientId: actor.apiClientId }, requestMeta(request));
         return { status: 201, body: { id: created.id, status: created.status } };
       });
     },

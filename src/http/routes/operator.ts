@@ -1,6 +1,6 @@
 // The operator console's routes. Operators are users of the platform company.
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
-import { approveAccountRequest, rejectAccountRequest, resendWelcome, setCompanySuspended, submitAccountRequest } from '../../companies/index.ts';
+import { approveAccountRequest, enterAccountRequest, rejectAccountRequest, resendWelcome, setCompanySuspended } from '../../companies/index.ts';
 import { done, idParams } from '../../contract/common.ts';
 import {
   approveBody,
@@ -47,7 +47,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request, reply) => {
         // In a transaction, as every operator's change: the operator is checked again in it
         // (checkSignedInTransactions, audiences.ts).
-        const created = await deps.db.transaction().execute((tx) => submitAccountRequest(tx, request.body, 'operator', deps.clock()));
+        const created = await enterAccountRequest(deps, request.body, by(request), requestMeta(request));
         return reply.status(201).send({ id: created.id, status: created.status });
       },
     );
