@@ -8,6 +8,7 @@ import type { CoreDeps } from '../shared/deps.ts';
 import type { Storage } from '../storage/index.ts';
 import type { HttpContext } from './context.ts';
 import { cookieNames } from './cookies.ts';
+import { utf8JsonBodies } from './json-body.ts';
 import { frameworkErrorHandler, handleError, parserErrorHandler, hostRefusal, refuseLikeNode } from './error-handler.ts';
 import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
@@ -76,6 +77,7 @@ export async function buildHttpApp(
   timeRequests(app, options.metrics);
   durableAnswers(app, storage.kind === 'sqlite' ? storage.durability : undefined);
   app.setErrorHandler(handleError);
+  utf8JsonBodies(app);
   await app.register(fastifyCookie);
   securityHeaders(app, headers);
   // What Node would refuse itself, bare, is refused here with every answer's headers: an
