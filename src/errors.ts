@@ -3,6 +3,10 @@
 // Every message here is safe to show to whoever made the request.
 
 const registry = {
+  'operator.first_not_set_up': {
+    status: 409,
+    message: 'Set up the first operator first: run "gatehouse operator setup-link" and set its password with the link it prints.',
+  },
   'request.invalid': { status: 400, message: 'Some fields need your attention.' },
   'request.too_large': { status: 413, message: 'The request is too large.' },
   'request.headers_too_large': { status: 431, message: "The request's headers are too large." },

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { enginesUnderTest } from '../../test/helpers/databases.ts';
 import { cliOf } from '../../test/helpers/cli.ts';
+import { STRONG_PASSWORD } from '../../test/helpers/journey.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 import { submitAccountRequest } from '../companies/index.ts';
 
@@ -44,6 +45,15 @@ for (const engine of await enginesUnderTest()) describe(`security changes made w
       .orderBy('created_at')
       .execute();
     return rows.map((row) => ({ ...row, id: String(row.id), detail: row.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : {} }));
+  }
+
+  /** The first operator sets a password, from a fresh link of the CLI's: operators are added only then. */
+  async function signUpFirstOperator() {
+    const run = await gatehouse(['operator', 'setup-link']);
+    const token = /\/signup\/([A-Za-z0-9_-]{43})/.exec(run.stdout)?.[1];
+    assert.ok(token, `${run.stdout}${run.stderr}`);
+    const answer = await server.agent().post('/api/signup', { token, password: STRONG_PASSWORD, confirm: STRONG_PASSWORD });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
   }
 
   /** Runs the command (it must succeed) and returns the events it added, each checked to name the CLI. */
@@ -85,6 +95,7 @@ for (const engine of await enginesUnderTest()) describe(`security changes made w
   });
 
   test('operator create records operator.created with the CLI as the actor', async () => {
+    await signUpFirstOperator();
     const { added } = await audited(['operator', 'create', '--username', 'jane', '--email', 'jane@example.com'], ['operator.created']);
     assert.equal(added[0]?.detail.username, 'jane');
   });

@@ -41,6 +41,16 @@ describe('the gatehouse command', () => {
 
   const gatehouse = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> => runCli(args, { ...env, ...extraEnv });
 
+  /** The user's password, as their Sign Up link would set it (no server runs here), or back to none. */
+  async function setPasswordOf(username: string, passwordHash: string | null = 'set-by-test') {
+    const storage = await openStorage(loadConfig({ GATEHOUSE_DATA_DIR: dataDir }).database);
+    try {
+      await storage.db.updateTable('users').set({ password_hash: passwordHash }).where('username', '=', username).execute();
+    } finally {
+      await storage.close();
+    }
+  }
+
   async function submitRequest(input: { companyName: string; email: string }, ageMs: number) {
     const storage = await openStorage(loadConfig({ GATEHOUSE_DATA_DIR: dataDir }).database);
     try {
@@ -115,6 +125,12 @@ describe('the gatehouse command', () => {
     assert.match(setup.stdout, /http:\/\/localhost:3000\/signup\/[A-Za-z0-9_-]{43}/);
     assert.match(setup.stdout, /Username "admin" and Company Name "Gatehouse"/);
 
+    // Operators are added once the first one is in.
+    const early = await gatehouse(['operator', 'create', '--username', 'jane', '--email', 'jane@example.com', '--name', 'Jane Doe']);
+    assert.equal(early.code, 1);
+    assert.match(early.stderr, /Set up the first operator first/);
+    await setPasswordOf('admin');
+
     const created = await gatehouse(['operator', 'create', '--username', 'jane', '--email', 'jane@example.com', '--name', 'Jane Doe']);
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /\/signup\/[A-Za-z0-9_-]{43}/);
@@ -123,6 +139,8 @@ describe('the gatehouse command', () => {
     const again = await gatehouse(['operator', 'create', '--username', 'Jane', '--email', 'jane@example.com']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already an operator with the username "Jane"/);
+    // Back to a platform no operator has signed up to, which the start below prints a link for.
+    await setPasswordOf('admin', null);
   });
 
   test('requests: list with age and urgency, approve with the welcome mail, reject with a reason', async () => {
@@ -289,12 +307,7 @@ describe('the gatehouse command', () => {
   });
 
   test('operator setup-link fails once an operator has a password, so scripts notice', async () => {
-    const storage = await openStorage(loadConfig({ GATEHOUSE_DATA_DIR: dataDir }).database);
-    try {
-      await storage.db.updateTable('users').set({ password_hash: 'set-by-test' }).where('username', '=', 'jane').execute();
-    } finally {
-      await storage.close();
-    }
+    await setPasswordOf('jane');
     const run = await gatehouse(['operator', 'setup-link']);
     assert.equal(run.code, 1);
     assert.match(run.stdout, /already set a password/);

@@ -52,6 +52,7 @@ Example:
         if (error instanceof GatehouseError && error.code === 'user.username_taken') {
           throw new CliError(`There is already an operator with the username "${input.username}".`);
         }
+        if (error instanceof GatehouseError && error.code === 'operator.first_not_set_up') throw new CliError(error.message);
         throw error;
       });
       console.log(`Operator "${link.username}" added to ${link.companyName}. Their one-time Sign Up link:\n`);

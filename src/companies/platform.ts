@@ -2,7 +2,9 @@
 // identifier-first login with 2FA as everyone else; there is no second login system and
 // no default password. The first operator is set up through a one-time Sign Up link.
 import { recordAudit, type AuditEvent } from '../audit/index.ts';
+import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
 import { createUser, findUserByUsername, issueSignupLink, type Role } from '../users/index.ts';
 import { createCompany, getPlatformCompany, type CompanyRow } from './store.ts';
 
@@ -26,7 +28,7 @@ type AuditActor = Pick<AuditEvent, 'actorId' | 'ip' | 'userAgent'>;
 const SERVER_START: AuditActor = { actorId: null, ip: null, userAgent: null };
 
 /** Whether any operator has set a password (the platform made, as ensurePlatformCompany does). */
-export async function operatorSignedUp(db: CoreDeps['db'], platformId: string): Promise<boolean> {
+export async function operatorSignedUp(db: Queryable, platformId: string): Promise<boolean> {
   const row = await db.selectFrom('users').select('id').where('company_id', '=', platformId).where('password_hash', 'is not', null).executeTakeFirst();
   return row !== undefined;
 }
@@ -78,6 +80,12 @@ export async function createOperator(
   const platform = await ensurePlatformCompany(deps);
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
+    // The first operator comes first (docs/OPERATIONS.md): an operator who signed up before
+    // them would leave the platform's Root Master with no password that anyone could set
+    // (no first-operator link is issued once an operator has one). The platform's row is
+    // taken in turn with firstOperatorSetup.
+    await tx.updateTable('companies').set((eb) => ({ status: eb.ref('status') })).where('id', '=', platform.id).execute();
+    if (!(await operatorSignedUp(tx, platform.id))) throw new GatehouseError('operator.first_not_set_up');
     const user = await createUser(
       tx,
       platform.id,

@@ -23,6 +23,29 @@ import { consumeSignupLink, findLiveSignupLink } from './signup-links.ts';
 const inviterStillStands = (now: number) =>
   senderMayAct(now, { user: 'users.invited_by', client: 'users.invited_by_client', company: 'users.company_id' }, { noSenderStands: true });
 
+/**
+ * The first operator's link (the platform's Root Master, made without a password by
+ * firstOperatorSetup) stands only while no operator has a password. From then
+ * `gatehouse operator setup-link` says there is no such link, and one printed before
+ * (in a terminal's scrollback, a start-up log) must not still make its holder the
+ * platform's Root Master, whom no other operator can reach.
+ */
+const firstOperatorLinkStands = (eb: ExpressionBuilder<Database, 'users'>) =>
+  eb.or([
+    eb('users.role', '!=', 'root_master'),
+    eb.not(
+      eb.exists(
+        eb
+          .selectFrom('companies as platform')
+          .innerJoin('users as operator', 'operator.company_id', 'platform.id')
+          .select('platform.id')
+          .whereRef('platform.id', '=', 'users.company_id')
+          .where('platform.is_platform', '=', 1)
+          .where('operator.password_hash', 'is not', null),
+      ),
+    ),
+  ]);
+
 async function liveSignupLink(deps: CoreDeps, token: string) {
   const link = await findLiveSignupLink(deps.db, token, deps.clock());
   assertThat(link, 'link.invalid');
@@ -35,6 +58,7 @@ async function liveSignupLink(deps: CoreDeps, token: string) {
     // A suspended company's users do nothing, signing up included (as its reset links).
     .where('companies.status', '=', 'active')
     .where(inviterStillStands(deps.clock()))
+    .where((eb) => firstOperatorLinkStands(eb as unknown as ExpressionBuilder<Database, 'users'>))
     .executeTakeFirst();
   assertThat(found, 'link.invalid');
   return { companyId: link.company_id, companyName: found.companyName, username: found.username, expiresAt: link.expires_at };
@@ -66,7 +90,8 @@ export async function completeSignup(
     // Only an invited user of an active company is activated, with their first password:
     // a link that outlived a deactivation (raced, restored from a backup) neither wakes the
     // user nor replaces a password set since, a suspended company's link waits for the
-    // company's return, and one whose inviter may no longer invite is dead (inviterStillStands).
+    // company's return, and one whose inviter may no longer invite is dead (inviterStillStands),
+    // as is the first operator's once another operator has a password (firstOperatorLinkStands).
     // Thrown, the transaction gives the link back unconsumed.
     // A link mailed to the user's address (the welcome mail, an invitation), used: the
     // address reaches them, and modules are told it is verified.
@@ -81,6 +106,7 @@ export async function completeSignup(
       .where('password_hash', 'is', null)
       .where((eb) => eb.exists(eb.selectFrom('companies').select('companies.id').whereRef('companies.id', '=', 'users.company_id').where('companies.status', '=', 'active')))
       .where(inviterStillStands(now))
+      .where(firstOperatorLinkStands)
       .executeTakeFirst();
     assertThat(Number(activated.numUpdatedRows) === 1, 'link.invalid');
     await recordAudit(tx, now, {
