@@ -56,7 +56,8 @@ export async function companyCompliance(db: Queryable, companyId: string, now: n
     .groupBy('user_id')
     .execute();
   const keys = new Map(keyRows.map((r) => [r.user_id, { n: Number(r.n), first: Number(r.first) }]));
-  const lastLogins = await loginsFromTrail(db, companyId, rows.filter((u) => u.last_login_at === null && u.totp_enrolled_at !== null).map((u) => u.id));
+  // Enrolled users (the app or a key) who have logged in before last_login_at was kept.
+  const lastLogins = await loginsFromTrail(db, companyId, rows.filter((u) => u.last_login_at === null && (u.totp_enrolled_at !== null || keys.has(u.id))).map((u) => u.id));
   const users: ComplianceUser[] = rows.map((u) => {
     const userKeys = keys.get(u.id);
     // A user who chose a key over the app at enrollment is enrolled too.

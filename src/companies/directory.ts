@@ -1,6 +1,9 @@
 // The operator's list of tenant companies with the state of their Root Master: newest
 // first, a page at a time (keyset on time and id), searched by name.
+import type { ExpressionBuilder } from 'kysely';
 import { afterKey, containing, type ListPage, type Queryable } from '../storage/index.ts';
+import type { Database } from '../storage/schema.ts';
+import { hasSecondFactor } from '../users/index.ts';
 
 /** A page of companies, newest first (after a company's time and id); `search` is in the name. */
 export type CompanyPage = ListPage;
@@ -22,13 +25,15 @@ function withRootMaster(db: Queryable, search?: string) {
       'users.username as username',
       'users.email as email',
       'users.password_hash as passwordHash',
-      'users.totp_enrolled_at as totpEnrolledAt',
-    ]);
+    ])
+    // Enrolled: the one rule of a second factor, the app or a passkey or security key
+    // (hasSecondFactor), as the compliance report and the Users list read it.
+    .select((eb) => eb.case().when(hasSecondFactor(eb as unknown as ExpressionBuilder<Database, 'users'>)).then(1).else(0).end().as('hasSecondFactor'));
 }
 
 type Entry = Awaited<ReturnType<ReturnType<typeof withRootMaster>['executeTakeFirstOrThrow']>>;
-function entryOf({ passwordHash, totpEnrolledAt, ...row }: Entry) {
-  return { ...row, signedUp: passwordHash !== null, enrolled: totpEnrolledAt !== null };
+function entryOf({ passwordHash, hasSecondFactor: enrolled, ...row }: Entry) {
+  return { ...row, signedUp: passwordHash !== null, enrolled: Number(enrolled) === 1 };
 }
 
 export async function listCompanies(db: Queryable, page: CompanyPage) {

@@ -1,5 +1,5 @@
 // The users door: user rows (always scoped by company), Sign Up links, and sign-up.
-export { createUser, everActive, findRootMaster, findUserByUsername, getUser, idsOfUsersNamed, lockUser, type Role, type UserRow } from './store.ts';
+export { createUser, everActive, findRootMaster, hasSecondFactor, findUserByUsername, getUser, idsOfUsersNamed, lockUser, type Role, type UserRow } from './store.ts';
 export { issueSignupLink } from './signup-links.ts';
 export { revokeLiveLinks } from './account-links.ts';
 export { completeSignup, describeSignupLink } from './signup.ts';
