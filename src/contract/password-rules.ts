@@ -25,8 +25,16 @@ export const normalizePassword = (password: string): string => password.normaliz
  */
 export const passwordLength = (password: string): number => [...normalizePassword(password)].length;
 
+/**
+ * Typed longer than this (UTF-16 units), a password is over the cap whatever NFKC makes of
+ * it: no composition shrinks text 4 times (three Hangul jamo make one syllable), so it is
+ * refused before it is normalized. An anonymous password step once spread 63 KiB of "ﷺ"
+ * into 378,000 characters before saying "too long".
+ */
+const TYPED_PASSWORD_LIMIT = 4 * MAX_PASSWORD_LENGTH;
+
 /** Over the cap (MAX_PASSWORD_LENGTH): refused wherever a password is taken, before any hashing. */
-export const passwordTooLong = (password: string): boolean => passwordLength(password) > MAX_PASSWORD_LENGTH;
+export const passwordTooLong = (password: string): boolean => password.length > TYPED_PASSWORD_LIMIT || passwordLength(password) > MAX_PASSWORD_LENGTH;
 
 /** Two typings of one password, compared as they are hashed ("passwords match", "same as current"). */
 export const samePassword = (a: string, b: string): boolean => normalizePassword(a) === normalizePassword(b);
