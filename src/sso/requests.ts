@@ -49,18 +49,6 @@ export async function saveRequest(db: Queryable, row: Omit<SsoRequest, 'used_at'
     .execute();
 }
 
-/** The request an answer claims to respond to, unconsumed and unexpired (not consumed yet). */
-export async function pendingRequest(db: Queryable, companyId: string, id: string, now: number) {
-  return db
-    .selectFrom('sso_requests')
-    .selectAll()
-    .where('id', '=', id)
-    .where('company_id', '=', companyId)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-}
-
 /** Takes the request: exactly one caller gets the row, however many race. */
 export async function consumeRequest(db: Queryable, companyId: string, id: string, now: number): Promise<SsoRequest | undefined> {
   return db

@@ -17,7 +17,7 @@ import { assertStillMaster, changeUserEmail, createUser, findUserByUsername, que
 import { oidcIdentity, samlIdentity, withoutSurroundingSpace, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
 import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
-import { consumeRequest, pendingRequest, rememberAssertion, saveRequest, storeTestResult, takenRequestStands, type SsoRequest } from './requests.ts';
+import { consumeRequest, rememberAssertion, saveRequest, storeTestResult, takenRequestStands, type SsoRequest } from './requests.ts';
 import { claimedInResponseTo, newSamlRequestId, samlAuthorization, verifySamlResponse } from './saml.ts';
 import { serviceProviderUrls } from './urls.ts';
 import { replaceMembershipsByGroupNames } from '../groups/index.ts';
@@ -288,13 +288,13 @@ async function vouch(
   // A Test sign-in fails as a real one would, so a provider is not switched on to refuse everyone.
   const claims = checkedClaims(identity);
   if (typeof claims === 'string') return refuse(deps, provider.company_id, request, claims, meta);
-  // SAML: the request is taken here. OpenID Connect: it was taken before the code was
-  // redeemed, and must still stand (a switch-off and on again meanwhile deleted it).
-  const take = async (tx: Queryable) =>
-    assertion ? consumeRequest(tx, provider.company_id, request.id, now) : (await takenRequestStands(tx, provider.company_id, request.id)) ? request : undefined;
+  // The request was taken when the answer came (before a SAML answer was verified, before
+  // an OpenID Connect code was redeemed) and must still stand: a switch-off, an edit or a
+  // removal of the provider meanwhile deleted it.
+  const take = (tx: Queryable) => takenRequestStands(tx, provider.company_id, request.id);
   if (request.purpose === 'test') {
     const outcome = await deps.db.transaction().execute(async (tx) => {
-      if (!(await take(tx))) return 'the request was already answered';
+      if (!(await take(tx))) return 'the request was withdrawn: the provider was changed or removed while it answered';
       const tester = await testerStillSignedIn(tx, provider.company_id, request.session_hash);
       if (!tester) return 'the Master who started the test has signed out or is no longer a Master';
       // Only a test of the settings as they still are counts as tested.
@@ -308,7 +308,7 @@ async function vouch(
   const policy = await getCompanyPolicy(deps.db, provider.company_id);
   if (!ipAllowed(policy.ipAllowlist, meta.ip)) return refuse(deps, provider.company_id, request, 'address not in the IP allowlist', meta);
   const outcome = await deps.db.transaction().execute(async (tx) => {
-    if (!(await take(tx))) return assertion ? 'the request was already answered or has expired' : 'the provider was switched off, changed or removed while it answered, or the sign-in was started again';
+    if (!(await take(tx))) return 'the provider was switched off, changed or removed while it answered, or the sign-in was started again';
     if (assertion && !(await rememberAssertion(tx, provider.id, assertion.id, assertion.expiresAt))) return 'the assertion was replayed';
     if (!(await providerStillStands(tx, provider))) return 'the provider was switched off or changed while it answered';
     const company = await tx.selectFrom('companies').select('status').where('id', '=', provider.company_id).executeTakeFirst();
@@ -375,15 +375,15 @@ function unanswerable(request: SsoRequest, provider: ProviderRow | undefined, ki
 /** POST /saml/<company>/acs/continue: the provider's answer, bounced back by this browser with its cookies. */
 export async function receiveSamlResponse(deps: CoreDeps, companyId: string, samlResponse: string | undefined, browser: AnsweringBrowser, meta: RequestMeta): Promise<Landing> {
   const claimed = samlResponse ? claimedInResponseTo(samlResponse) : undefined;
-  const request = claimed ? await pendingRequest(deps.db, companyId, claimed, deps.clock()) : undefined;
+  // The request is taken before anything else, as the OpenID Connect callback takes its
+  // state: single use, whatever happens next. One Continue pays for one answer's
+  // verification (a signature over up to 512 KiB of XML), not for one per forged answer
+  // brought back; and an answer refused here cannot be brought back through the right browser.
+  const request = claimed ? await consumeRequest(deps.db, companyId, claimed, deps.clock()) : undefined;
   if (!samlResponse || !request) return refuse(deps, companyId, undefined, 'the response answers no pending request', meta);
   const provider = await getProvider(deps.db, companyId, request.provider_id);
   const why = unanswerable(request, provider, 'saml', browser);
-  if (why || !provider) {
-    // Taken, so the same answer cannot be brought back through the right browser.
-    await consumeRequest(deps.db, companyId, request.id, deps.clock());
-    return refuse(deps, companyId, request, why ?? 'the provider was removed', meta);
-  }
+  if (why || !provider) return refuse(deps, companyId, request, why ?? 'the provider was removed', meta);
   const sp = serviceProviderUrls(deps.config.publicUrl, companyId);
   try {
     const verified = await verifySamlResponse(idpOf(provider), sp, samlResponse, request.id, deps.clock());
