@@ -88,12 +88,30 @@ function parseRange(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefin
   return [parsed, Number(prefix)];
 }
 
-/** Strict: dotted quads only (no "127.1" or hex), IPv6 without zone; mapped IPv4 unwrapped. */
+/**
+ * Strict: dotted quads only (no "127.1" or hex), IPv6 without zone; mapped IPv4
+ * (::ffff:a.b.c.d) unwrapped. ipaddr.js parses any "::a.b.c.d" as ::ffff:a.b.c.d, so the
+ * IPv4-compatible ::c633:6407, spelled "::198.51.100.7" (as Node itself writes it),
+ * became 198.51.100.7 and passed an allowlist that refused it spelled in hex. An IPv6
+ * address with a dotted tail is read by the URL parser first, as the allowlist's ranges
+ * are (src/companies/ip-ranges.ts), which writes the tail in hex.
+ */
 function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
   if (text.includes('%') || !ipaddr.IPv6.isValid(text)) return undefined;
-  const v6 = ipaddr.IPv6.parse(text);
+  const hex = text.includes('.') ? hexTailed(text) : text;
+  if (hex === undefined) return undefined;
+  const v6 = ipaddr.IPv6.parse(hex);
   return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
+}
+
+/** An IPv6 address whose last 32 bits are written as a dotted quad, written in hex; undefined if the URL parser refuses it ("::1.2.3.04"). */
+function hexTailed(text: string): string | undefined {
+  try {
+    return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
