@@ -2,7 +2,7 @@
 // as a formula (OWASP "CSV injection"): a cell starting with = + - @ tab or CR gets a
 // leading single quote.
 import type { Queryable } from '../storage/index.ts';
-import { queryAudit, type AuditEntry, type AuditQuery } from './query.ts';
+import { positionOf, queryAudit, type AuditEntry, type AuditQuery } from './query.ts';
 
 export const MAX_CSV_ROWS = 50_000;
 const BATCH = 1000;
@@ -31,10 +31,10 @@ function auditLine(e: AuditEntry): string {
 }
 
 /**
- * The filtered trail as CSV lines, newest first, read in batches along the id cursor. The
+ * The filtered trail as CSV lines, newest first, read in batches along the (time, id) cursor. The
  * first batch is read before anything is sent, so an outage is still a proper error.
  */
-export async function auditCsv(db: Queryable, query: Omit<AuditQuery, 'limit' | 'beforeId'>, maxRows = MAX_CSV_ROWS) {
+export async function auditCsv(db: Queryable, query: Omit<AuditQuery, 'limit' | 'before'>, maxRows = MAX_CSV_ROWS) {
   const first = await queryAudit(db, { ...query, limit: Math.min(BATCH, maxRows) });
   return (async function* lines() {
     yield csvRow(AUDIT_COLUMNS);
@@ -45,7 +45,7 @@ export async function auditCsv(db: Queryable, query: Omit<AuditQuery, 'limit' | 
       sent += batch.length;
       const last = batch.at(-1);
       if (sent >= maxRows || batch.length < BATCH || !last) return;
-      batch = await queryAudit(db, { ...query, beforeId: last.id, limit: Math.min(BATCH, maxRows - sent) });
+      batch = await queryAudit(db, { ...query, before: positionOf(last), limit: Math.min(BATCH, maxRows - sent) });
     }
   })();
 }

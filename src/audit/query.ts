@@ -1,4 +1,4 @@
-// Reading the trail: filters, an id cursor (newest first), and the names people know
+// Reading the trail: filters, a (time, id) cursor (newest first), and the names people know
 // (company, actor) joined in. Tenant scope is the first filter, set by the caller from
 // the session, never from the request.
 import { sql } from 'kysely';
@@ -19,10 +19,24 @@ export interface AuditQuery {
   from?: number | undefined;
   /** created_at < until. */
   until?: number | undefined;
-  /** Only events older than this id: the previous page's cursor. */
-  beforeId?: number | undefined;
+  /** Only events after this one in the trail's order (older, or as old with a lower id): the previous page's last. */
+  before?: AuditPosition | undefined;
   limit: number;
 }
+
+/**
+ * An event's place in the trail: its time, then its id. The trail is read newest first by
+ * time, not by id: on PostgreSQL a change's event carries the time the change began, and
+ * one that waited for a lock (another change to the same company) takes its id after
+ * those that did not, so newest first by id went back in time.
+ */
+export interface AuditPosition {
+  createdAt: number;
+  id: number;
+}
+
+/** An entry's place in the trail, for the next page or batch after it. */
+export const positionOf = (entry: Pick<AuditEntry, 'id' | 'time'>): AuditPosition => ({ createdAt: Date.parse(entry.time), id: entry.id });
 
 export interface AuditEntry {
   id: number;
@@ -51,6 +65,7 @@ export async function queryAudit(db: Queryable, query: AuditQuery): Promise<Audi
       'e.id', 'e.company_id', 'e.actor_id', 'e.action', 'e.target', 'e.ip', 'e.user_agent', 'e.detail', 'e.created_at',
       'c.name as company_name', 'u.username as actor_username', 'u.company_id as actor_company_id', 'uc.is_platform as actor_is_operator',
     ])
+    .orderBy('e.created_at', 'desc')
     .orderBy('e.id', 'desc')
     .limit(Math.min(Math.max(query.limit, 1), 50_000));
   if (query.companyId !== undefined) select = select.where('e.company_id', '=', query.companyId);
@@ -63,7 +78,10 @@ export async function queryAudit(db: Queryable, query: AuditQuery): Promise<Audi
   if (query.target !== undefined) select = select.where('e.target', '=', query.target);
   if (query.from !== undefined) select = select.where('e.created_at', '>=', query.from);
   if (query.until !== undefined) select = select.where('e.created_at', '<', query.until);
-  if (query.beforeId !== undefined) select = select.where('e.id', '<', query.beforeId);
+  const { before } = query;
+  if (before !== undefined) {
+    select = select.where((eb) => eb.or([eb('e.created_at', '<', before.createdAt), eb.and([eb('e.created_at', '=', before.createdAt), eb('e.id', '<', before.id)])]));
+  }
   const rows = await select.execute();
   return rows.map((row) => {
     const detail = parseDetail(row.detail);
@@ -102,7 +120,7 @@ function parseDetail(text: string | null): Record<string, unknown> | null {
 
 /** The newest events, unfiltered but for the company: for tests and the CLI. */
 export async function listAudit(db: Queryable, companyId: string | null, limit = 100) {
-  let query = db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(limit);
+  let query = db.selectFrom('audit_events').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
   if (companyId) query = query.where('company_id', '=', companyId);
   return query.execute();
 }

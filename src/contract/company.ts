@@ -165,7 +165,7 @@ const auditFilters = {
 };
 const paging = {
   limit: optional(z.coerce.number().int().min(1).max(MAX_AUDIT_PAGE, `At most ${MAX_AUDIT_PAGE} per page.`)).default(100),
-  cursor: optional(z.string().regex(/^[1-9][0-9]{0,15}$/, 'Not a cursor from a previous page.')),
+  cursor: optional(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'Not a cursor from a previous page.')),
 };
 const byCompany = { companyId: optional(z.uuid({ error: 'Not a company id.' })) };
 export const companyAuditQuery = z.object({ ...auditFilters, ...paging });

@@ -5,13 +5,14 @@
 // (text the database takes, an id) before it reaches a query: PostgreSQL refuses a NUL, or
 // bytes that are not UTF-8, outright.
 import { GatehouseError } from '../errors.ts';
+import type { AuditPosition } from '../audit/index.ts';
 import type { TimeKey } from '../storage/index.ts';
 
 /** Control characters: no username was ever stored with one (PostgreSQL takes no NUL at all). */
 const CONTROL = /\p{Cc}/u;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function badCursor(): GatehouseError {
+export function badCursor(): GatehouseError {
   return new GatehouseError('request.invalid', { fields: { cursor: 'Not a cursor from a previous page.' } });
 }
 
@@ -58,6 +59,20 @@ function timeCursor(list: string) {
     },
   };
 }
+
+/**
+ * The audit trail by time, then id (src/audit/query.ts). A cursor of an earlier release, the
+ * last event's id alone, is still read: as that event's place, looked up by the caller.
+ */
+export const auditCursor = {
+  of: (last: AuditPosition) => encode(`a:${last.createdAt}:${last.id}`),
+  read(cursor: string): AuditPosition | { legacyId: number } {
+    if (/^[1-9][0-9]{0,15}$/.test(cursor)) return { legacyId: Number(cursor) };
+    const match = /^a:(\d{1,16}):([1-9][0-9]{0,15})$/.exec(decode(cursor) ?? '');
+    if (!match?.[1] || !match[2]) throw badCursor();
+    return { createdAt: Number(match[1]), id: Number(match[2]) };
+  },
+};
 
 export const requestCursor = timeCursor('r');
 export const companyCursor = timeCursor('c');

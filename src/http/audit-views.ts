@@ -3,7 +3,8 @@
 // shape, so a page or a file means the same thing whoever asks.
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import { csvFilename, csvRow, queryAudit, type AuditQuery } from '../audit/index.ts';
+import { csvFilename, csvRow, positionOf, queryAudit, type AuditPosition, type AuditQuery } from '../audit/index.ts';
+import { auditCursor, badCursor, pageOf } from './api-cursors.ts';
 import { companyCompliance, getCompany } from '../companies/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
@@ -71,12 +72,22 @@ export const userLines = (companyName: string, { users }: Compliance) => [
 ];
 
 
-/** One page, newest first: `nextCursor` is the last event's id when older ones remain. */
+/** One page, newest first: `nextCursor` names the last event's place when older ones remain. */
 export async function auditPageOf(db: Queryable, input: Filters & { limit: number; cursor?: string | undefined }, companyId: string | undefined) {
-  const beforeId = input.cursor === undefined ? undefined : Number(input.cursor);
-  const rows = await queryAudit(db, { ...auditQuery(input, companyId), beforeId, limit: input.limit + 1 });
-  const events = rows.slice(0, input.limit);
-  return { events, nextCursor: rows.length > input.limit ? String(events.at(-1)?.id) : null };
+  const before = input.cursor === undefined ? undefined : await auditPosition(db, auditCursor.read(input.cursor), companyId);
+  const rows = await queryAudit(db, { ...auditQuery(input, companyId), before, limit: input.limit + 1 });
+  const { items: events, nextCursor } = pageOf(rows, input.limit, (last) => auditCursor.of(positionOf(last)));
+  return { events, nextCursor };
+}
+
+/** A cursor's place in the trail; an earlier release's (an event id) is looked up, within the caller's reach. */
+async function auditPosition(db: Queryable, read: ReturnType<typeof auditCursor.read>, companyId: string | undefined): Promise<AuditPosition> {
+  if (!('legacyId' in read)) return read;
+  let query = db.selectFrom('audit_events').select(['created_at', 'id']).where('id', '=', read.legacyId);
+  if (companyId !== undefined) query = query.where('company_id', '=', companyId);
+  const found = await query.executeTakeFirst();
+  if (!found) throw badCursor();
+  return { createdAt: Number(found.created_at), id: Number(found.id) };
 }
 
 /** A company's MFA compliance, with its name; unknown ids are not found. */
