@@ -26,23 +26,20 @@ for (const engine of await enginesUnderTest()) describe(`a provider changed and 
     company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Off And On', 'dana@offon.test');
     const root = company.root.agent;
     idp = await startOidcIdp((await root.get('/api/company/sso')).body.serviceProvider.oidcRedirectUri);
-    const added = await root.post('/api/company/sso/providers', {
-      kind: 'oidc', name: 'Acme Okta', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: true,
-    });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    providerId = added.body.provider.id;
-    await idp.nextUser({ sub: 'sub-tester', claims: { preferred_username: 'tester' } });
-    const tested = await root.post(`/api/company/sso/providers/${providerId}/test`);
-    await root.get((await idp.signIn(tested.body.redirectTo)).slice(server.baseUrl.length));
-    // A second provider, tried too, so that switching it on switches the first one off.
-    const second = await root.post('/api/company/sso/providers', {
-      kind: 'oidc', name: 'Acme Okta (second)', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: true,
-    });
-    assert.equal(second.status, 201, JSON.stringify(second.body));
-    secondId = second.body.provider.id;
-    await idp.nextUser({ sub: 'sub-tester', claims: { preferred_username: 'tester' } });
-    const testedSecond = await root.post(`/api/company/sso/providers/${secondId}/test`);
-    await root.get((await idp.signIn(testedSecond.body.redirectTo)).slice(server.baseUrl.length));
+    /** A provider of this IdP, added and tried with a Test sign-in (not switched on): its id. */
+    const addedAndTested = async (name: string): Promise<string> => {
+      const added = await root.post('/api/company/sso/providers', {
+        kind: 'oidc', name, issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: true,
+      });
+      assert.equal(added.status, 201, JSON.stringify(added.body));
+      await idp.nextUser({ sub: 'sub-tester', claims: { preferred_username: 'tester' } });
+      const tested = await root.post(`/api/company/sso/providers/${added.body.provider.id}/test`);
+      await root.get((await idp.signIn(tested.body.redirectTo)).slice(server.baseUrl.length));
+      return added.body.provider.id;
+    };
+    providerId = await addedAndTested('Acme Okta');
+    // A second one, so that switching it on switches the first one off.
+    secondId = await addedAndTested('Acme Okta (second)');
     assert.equal((await root.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
     assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
   });
@@ -81,28 +78,16 @@ for (const engine of await enginesUnderTest()) describe(`a provider changed and 
   });
 
   test('an answer to a sign-in started before the switch-off signs no one in, though the provider is on again when it is redeemed', async () => {
-    await idp.nextUser({ sub: 'sub-omar', claims: { preferred_username: 'omar', email: 'omar@okta.test' }, amr: ['pwd', 'otp'] });
-    const browser = server.agent();
-    assert.equal((await browser.post('/api/login/identify', { username: 'omar', companyName: company.companyName })).body.step, 'sso');
-    const started = await browser.post('/api/login/sso/start');
-    assert.equal(started.status, 200, JSON.stringify(started.body));
-    const callback = (await idp.signIn(started.body.redirectTo)).slice(server.baseUrl.length);
-
-    const hold = await idp.holdNextTokenRequest();
-    const landing = browser.get(callback);
-    // Gatehouse has taken the answer's state and waits on the provider for the code's tokens.
-    await hold.held();
-    // The Master switches the provider off (every pending sign-in ends), then on again.
     const root = company.root.agent;
-    assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: false })).status, 200);
-    assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
-    await hold.release();
-    const landed = await landing;
-
-    assert.equal(landed.headers.get('location'), '/login?sso=failed', 'the answer to a sign-in from before the switch-off counts for nothing');
+    // Gatehouse has taken the answer's state and waits on the provider for the code's tokens,
+    // while the Master switches the provider off (every pending sign-in ends), then on again.
+    const { browser, location, user } = await redeemedAround('omar', async () => {
+      assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: false })).status, 200);
+      assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+    });
+    assert.equal(location, '/login?sso=failed', 'the answer to a sign-in from before the switch-off counts for nothing');
     assert.notEqual((await browser.get('/api/login')).body.step, 'sso_trusted');
     assert.equal((await browser.get('/api/me')).status, 401);
-    const user = await dbOf(server).selectFrom('users').select('id').where('company_id', '=', company.companyId).where('username', '=', 'omar').executeTakeFirst();
     assert.equal(user, undefined, 'no one is made from the answer');
   });
 });
