@@ -141,3 +141,31 @@ export async function postToAcs(acsUrl: string, xml: string, browser?: Agent, or
     : await fetch(next, { method: 'POST', redirect: 'manual', headers: { ...form, origin: next.origin }, body }).then(async (response) => (await response.arrayBuffer(), response));
   return { status: second.status, location: second.headers.get('location') };
 }
+
+/**
+ * `idp` added as a SAML provider of the company whose Root Master is on `root` (the
+ * username from the NameID), tried with a Test sign-in, the Root Master kept as
+ * break-glass, the company's mode set and the provider switched on: its id and the
+ * service provider's URLs the answers go to.
+ */
+export async function switchedOnSamlProvider(
+  root: Agent,
+  rootId: string,
+  idp: TestIdp,
+  options: { trustProviderMfa: boolean; mode?: 'sso-only' | 'sso-plus-password'; now: () => number },
+): Promise<{ providerId: string; sp: { entityId: string; acsUrl: string } }> {
+  const sp = (await root.get('/api/company/sso')).body.serviceProvider as { entityId: string; acsUrl: string };
+  const added = await root.post('/api/company/sso/providers', {
+    kind: 'saml', name: 'Test IdP', entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: options.trustProviderMfa,
+  });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  const providerId = added.body.provider.id as string;
+  const tested = await root.post(`/api/company/sso/providers/${providerId}/test`);
+  const facts = { requestId: requestIdFrom(tested.body.redirectTo), acsUrl: sp.acsUrl, audience: sp.entityId, issuer: idp.entityId, nameId: 'tester', now: options.now() };
+  assert.equal((await postToAcs(sp.acsUrl, signedResponse(idp, facts), root)).status, 303, 'the Test sign-in is answered');
+  const settings = await root.post('/api/company/sso', { ...(options.mode ? { mode: options.mode } : {}), breakGlassUserIds: [rootId] });
+  assert.equal(settings.status, 200, JSON.stringify(settings.body));
+  const on = await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true });
+  assert.equal(on.status, 200, JSON.stringify(on.body));
+  return { providerId, sp };
+}

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SAML } from '@node-saml/node-saml';
 import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
-import { assertionXml, makeIdp, postToAcs, requestIdFrom, responseXml, signAssertion, signedResponse, type AssertionFacts, type TestIdp } from '../helpers/saml-idp.ts';
+import { assertionXml, makeIdp, switchedOnSamlProvider, postToAcs, requestIdFrom, responseXml, signAssertion, type AssertionFacts, type TestIdp } from '../helpers/saml-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let verifications = 0;
@@ -31,18 +31,7 @@ describe('one SAML sign-in request pays for at most one verification', () => {
     server = await startTestServer();
     company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Costly SAML', 'dana@samlcost.test');
     idp = makeIdp();
-    sp = (await company.root.agent.get('/api/company/sso')).body.serviceProvider;
-    const added = await company.root.agent.post('/api/company/sso/providers', {
-      kind: 'saml', name: 'Acme IdP', entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: false,
-    });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    const providerId = added.body.provider.id as string;
-    const started = await company.root.agent.post(`/api/company/sso/providers/${providerId}/test`);
-    const tested = await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestIdFrom(started.body.redirectTo), { nameId: 'tester' })), company.root.agent);
-    assert.equal(tested.status, 303);
-    assert.equal((await company.root.agent.post('/api/company/sso', { mode: 'sso-only', breakGlassUserIds: [company.root.id] })).status, 200);
-    const on = await company.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true });
-    assert.equal(on.status, 200, JSON.stringify(on.body));
+    ({ sp } = await switchedOnSamlProvider(company.root.agent, company.root.id, idp, { trustProviderMfa: false, mode: 'sso-only', now: server.clock }));
   });
   after(() => server?.close());
 

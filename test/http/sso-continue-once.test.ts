@@ -15,7 +15,7 @@ import { companyWithRootMaster, dbOf, operatorAgent, switchedOnOidcProvider, typ
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { migratedBefore } from '../helpers/migrated-before.ts';
 import type { TestOidcIdp } from '../helpers/oidc-idp.ts';
-import { makeIdp, postToAcs, requestIdFrom, signedResponse, type AssertionFacts, type TestIdp } from '../helpers/saml-idp.ts';
+import { makeIdp, postToAcs, requestIdFrom, signedResponse, type AssertionFacts, type TestIdp, switchedOnSamlProvider } from '../helpers/saml-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /** Continues fired at once for one login flow. */
@@ -38,17 +38,7 @@ for (const engine of await enginesUnderTest()) describe(`"Continue" to the provi
     // A company on SAML: the provider added, tried with a Test sign-in, switched on.
     samlCompany = await companyWithRootMaster(server, operator, 'Racing Federated', 'dana@race.test');
     idp = makeIdp();
-    sp = (await samlCompany.root.agent.get('/api/company/sso')).body.serviceProvider;
-    const added = await samlCompany.root.agent.post('/api/company/sso/providers', {
-      kind: 'saml', name: 'Race IdP', entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: true,
-    });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    const providerId = added.body.provider.id as string;
-    const tested = await samlCompany.root.agent.post(`/api/company/sso/providers/${providerId}/test`);
-    const testAnswer = await postToAcs(sp.acsUrl, signedResponse(idp, samlFacts(requestIdFrom(tested.body.redirectTo), { nameId: 'tester' })), samlCompany.root.agent);
-    assert.equal(testAnswer.status, 303);
-    assert.equal((await samlCompany.root.agent.post('/api/company/sso', { breakGlassUserIds: [samlCompany.root.id] })).status, 200);
-    assert.equal((await samlCompany.root.agent.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+    ({ sp } = await switchedOnSamlProvider(samlCompany.root.agent, samlCompany.root.id, idp, { trustProviderMfa: true, now: server.clock }));
 
     // A company on OpenID Connect.
     oidcCompany = await companyWithRootMaster(server, operator, 'Racing Okta Users', 'dana@okta-race.test');

@@ -12,7 +12,7 @@ import type { Agent } from '../helpers/agent.ts';
 import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { switchedOnForgingProvider, type ForgingOidcIdp } from '../helpers/forging-oidc-idp.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { makeIdp, postToAcs, requestIdFrom, signedResponse, type AssertionFacts, type TestIdp } from '../helpers/saml-idp.ts';
+import { makeIdp, postToAcs, switchedOnSamlProvider, requestIdFrom, signedResponse, type AssertionFacts, type TestIdp } from '../helpers/saml-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 for (const engine of await enginesUnderTest()) describe(`a refused SAML answer changes no account (${engine})`, () => {
@@ -33,16 +33,7 @@ for (const engine of await enginesUnderTest()) describe(`a refused SAML answer c
     operator = await operatorAgent(server);
     company = await companyWithRootMaster(server, operator, 'Audit Refusals', 'root@refusals.test');
     idp = makeIdp();
-    sp = (await company.root.agent.get('/api/company/sso')).body.serviceProvider;
-    const added = await company.root.agent.post('/api/company/sso/providers', {
-      kind: 'saml', name: 'IdP', entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: false,
-    });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    const id = added.body.provider.id as string;
-    const tested = await company.root.agent.post(`/api/company/sso/providers/${id}/test`);
-    await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestIdFrom(tested.body.redirectTo), { nameId: 'tester' })), company.root.agent);
-    assert.equal((await company.root.agent.post('/api/company/sso', { mode: 'sso-plus-password', breakGlassUserIds: [company.root.id] })).status, 200);
-    assert.equal((await company.root.agent.post(`/api/company/sso/providers/${id}/enabled`, { enabled: true })).status, 200);
+    ({ sp } = await switchedOnSamlProvider(company.root.agent, company.root.id, idp, { trustProviderMfa: false, mode: 'sso-plus-password', now: server.clock }));
   });
   after(() => server?.close());
 
