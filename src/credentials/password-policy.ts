@@ -21,8 +21,6 @@ export { DEFAULT_PASSWORD_RULE, passwordRules, samePassword, type PasswordRule }
 
 export const MIN_PASSWORD_LENGTH = 8;
 const ESTIMATED_PREFIX = 64;
-/** How many l33t readings of a password the estimator tries (its default is 100). */
-const L33T_READINGS = 5;
 
 export const PASSWORD_RULES = passwordRules(DEFAULT_PASSWORD_RULE);
 
@@ -40,12 +38,6 @@ function getEstimator(): ZxcvbnFactory {
       dictionary: { ...common.dictionary, ...english.dictionary },
       graphs: common.adjacencyGraphs,
       translations: english.translations,
-      // Each l33t reading of a password ("1" as i or l, "0" as o, ...) is matched against
-      // every dictionary again: 64 digits that each read as a letter held the event loop
-      // for about 1.5 s at the default 100 readings, 0.1 s at 5, and a refused password
-      // can be sent again and again on one live link. Common l33t passwords ("P@ssw0rd1!",
-      // "Ch@ng3m3!!") get the same verdicts at 5 (test/http/password-check-cost.test.ts).
-      l33tMaxSubstitutions: L33T_READINGS,
     });
   }
   return estimator;
