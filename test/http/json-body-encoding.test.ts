@@ -4,7 +4,8 @@
 // was ignored. Each malformed spelling below (a lone Latin-1 byte, an overlong encoding, an
 // encoded surrogate, a sequence cut short) is 400 request.not_utf8 with nothing saved; a
 // charset other than UTF-8 is 415; UTF-8, named or not, is read as sent (utf8JsonBodies,
-// src/http/json-body.ts). The same on the web app's API and on /api/v1.
+// src/http/json-body.ts), as is a JSON escape of a lone surrogate, which JSON.parse kept
+// and the database wrote as U+FFFD. The same on the web app's API and on /api/v1.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { apiClient, tokenFor } from '../helpers/api-clients.ts';
@@ -81,6 +82,29 @@ describe('JSON bodies are UTF-8', () => {
     const saved = await savedNames();
     for (const index of UTF8_SPELLINGS.keys()) {
       assert.ok(saved.includes(`Café Ünïcode ${index} Co web`) && saved.includes(`Café Ünïcode ${index} Co api`), JSON.stringify(saved));
+    }
+  });
+
+  // The same loss through a JSON escape: a lone surrogate, which JSON.parse keeps and the
+  // database wrote as U+FFFD. In a value, a nested one, an array, a key.
+  for (const [where, body] of [
+    ['a note', (email: string) => `{"companyName":"Lone ${seq} Co","contactName":"Ann","email":"${email}","phone":"+1 555 0100","note":"Caf\\udce9 order"}`],
+    ['a high surrogate at the end', (email: string) => `{"companyName":"Lone ${seq} Co","contactName":"Ann","email":"${email}","phone":"+1 555 0100","note":"end \\ud83d"}`],
+    ['a key', (email: string) => `{"companyName":"Lone ${seq} Co","contactName":"Ann","email":"${email}","phone":"+1 555 0100","\\udce9":"x"}`],
+  ] as const) {
+    test(`a lone surrogate escaped in ${where} is refused, and nothing is saved`, async () => {
+      const before = await savedNames();
+      for (const answer of await sentBoth('application/json', (email) => Buffer.from(body(email)))) {
+        assert.equal(answer.status, 400, `${answer.route}: ${JSON.stringify(answer.body)}`);
+        assert.equal(codeOf(answer), 'request.not_utf8', `${answer.route}: ${JSON.stringify(answer.body)}`);
+      }
+      assert.deepEqual(await savedNames(), before);
+    });
+  }
+
+  test('an escaped pair that makes one character is read as that character', async () => {
+    for (const answer of await sentBoth('application/json', (email, route) => Buffer.from(`{"companyName":"Emoji ${route} Co","contactName":"Ann","email":"${email}","phone":"+1 555 0100","note":"ok \\ud83d\\ude00"}`))) {
+      assert.equal(answer.status, 201, `${answer.route}: ${JSON.stringify(answer.body)}`);
     }
   });
 
