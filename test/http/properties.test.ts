@@ -57,7 +57,10 @@ const isBearerApi = (path: string) => path === '/api/v1' || path.startsWith('/ap
 /** The error code in either shape: the web app's `{ error: { code } }`, or problem details' top-level `code` (/api/v1). */
 const errorCode = (answer: RawAnswer): string | undefined => answer.body?.error?.code ?? (answer.body as { code?: string } | undefined)?.code;
 const notRouted = (answer: RawAnswer) =>
-  (answer.status === 404 && errorCode(answer) === 'request.not_found') || (answer.status === 400 && errorCode(answer) === 'request.invalid');
+  (answer.status === 404 && errorCode(answer) === 'request.not_found') ||
+  // A body that cannot be read (not JSON, or not UTF-8 text: a lone surrogate escaped) is
+  // refused as it is parsed, which a spelling the router rewrites reaches before its guard.
+  (answer.status === 400 && ['request.invalid', 'request.not_utf8'].includes(errorCode(answer) ?? ''));
 
 // Control characters as a field's whole value or inside it, and a users cursor that
 // base64url-decodes to one: text PostgreSQL cannot hold (a NUL) or no field should take.
