@@ -45,32 +45,35 @@ export const userCursor = {
 };
 
 /**
- * Lists by time, then id (account requests, companies): the cursor carries both. The letter
- * names the list, so one list's cursor is no position in another.
+ * Lists by time, then id (account requests, companies, the audit trail): the cursor carries
+ * both. The letter names the list, so one list's cursor is no position in another; `idShape`
+ * is what the list's ids look like (a UUID, or the trail's numbers).
  */
-function timeCursor(list: string) {
+function timeCursor(list: string, idShape: RegExp = UUID) {
   const shape = new RegExp(`^${list}:(\\d{1,16}):(.+)$`);
   return {
-    of: (last: TimeKey) => encode(`${list}:${last.createdAt}:${last.id}`),
+    of: (last: { createdAt: number; id: string | number }) => encode(`${list}:${last.createdAt}:${last.id}`),
     read(cursor: string): TimeKey {
       const match = shape.exec(decode(cursor) ?? '');
-      if (!match?.[1] || !match[2] || !UUID.test(match[2])) throw badCursor();
+      if (!match?.[1] || !match[2] || !idShape.test(match[2])) throw badCursor();
       return { createdAt: Number(match[1]), id: match[2] };
     },
   };
 }
+
+const EVENT_ID = /^[1-9][0-9]{0,15}$/;
+const auditTimeCursor = timeCursor('a', EVENT_ID);
 
 /**
  * The audit trail by time, then id (src/audit/query.ts). A cursor of an earlier release, the
  * last event's id alone, is still read: as that event's place, looked up by the caller.
  */
 export const auditCursor = {
-  of: (last: AuditPosition) => encode(`a:${last.createdAt}:${last.id}`),
+  of: (last: AuditPosition) => auditTimeCursor.of(last),
   read(cursor: string): AuditPosition | { legacyId: number } {
-    if (/^[1-9][0-9]{0,15}$/.test(cursor)) return { legacyId: Number(cursor) };
-    const match = /^a:(\d{1,16}):([1-9][0-9]{0,15})$/.exec(decode(cursor) ?? '');
-    if (!match?.[1] || !match[2]) throw badCursor();
-    return { createdAt: Number(match[1]), id: Number(match[2]) };
+    if (EVENT_ID.test(cursor)) return { legacyId: Number(cursor) };
+    const { createdAt, id } = auditTimeCursor.read(cursor);
+    return { createdAt, id: Number(id) };
   },
 };
 
