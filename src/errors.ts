@@ -197,6 +197,12 @@ const registry = {
     message: 'This is your only way to sign in. Add another passkey or security key, or set up the authenticator app, before removing it.',
   },
 
+  // Too many new passwords waiting for the common-password check, in all or of one user
+  // (src/credentials/estimator).
+  'password.check_busy': {
+    status: 503,
+    message: 'Gatehouse is still checking new passwords sent before this one. Wait a few seconds, then try again: nothing was changed.',
+  },
   'password.current_invalid': { status: 400, message: 'Your current password is not correct.' },
   'reauth.key_needed': { status: 400, message: 'Confirm it is you with your passkey or security key.' },
   'reauth.key_required': {

@@ -11,6 +11,7 @@ export {
   type PasswordRule,
   type PasswordVerdict,
 } from './password-policy.ts';
+export { estimatorLoad } from './estimator/index.ts';
 export {
   deleteRecoveryCodes,
   normalizeRecoveryCode,

@@ -63,7 +63,11 @@ function problemOf(error: GatehouseError) {
 }
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof GatehouseError) return sendError(reply, error);
+  if (error instanceof GatehouseError) {
+    // Every 503 says when to come back, whichever capability refused.
+    if (error.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    return sendError(reply, error);
+  }
   // An outage, or a conflict that outlasted its retries: the request may well work in a
   // moment, so 503 and Retry-After rather than 500. Logged as code and message only.
   if (isDatabaseUnavailable(error) || isTransactionConflict(error)) {

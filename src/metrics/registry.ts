@@ -4,6 +4,7 @@
 // the two outboxes (what is still to deliver, what failed for good). Loaded only by a node
 // that has somewhere to serve them (metrics.ts).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { estimatorLoad } from '../credentials/index.ts';
 import type { PasswordHasher } from '../crypto/index.ts';
 import type { Db, Storage } from '../storage/index.ts';
 import type { Metrics } from './metrics.ts';
@@ -72,6 +73,17 @@ export function createMetrics(): Metrics & { readonly registry: Registry } {
       const load = parts?.hasher.load();
       this.set({ state: 'running' }, load?.running ?? 0);
       this.set({ state: 'waiting' }, load?.waiting ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'gatehouse_password_checks',
+    help: "New passwords in the common-password check: being scored on the estimator's thread, and waiting for it",
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const load = estimatorLoad();
+      this.set({ state: 'running' }, load.running);
+      this.set({ state: 'waiting' }, load.waiting);
     },
   });
   new Gauge({

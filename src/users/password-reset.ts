@@ -132,7 +132,7 @@ export async function completePasswordReset(deps: CoreDeps, input: { token: stri
     deps.db,
     described.companyId,
     { password: input.password, confirm: input.confirm, fields: { password: 'password', confirm: 'confirm' } },
-    [described.username, described.companyName],
+    described,
   );
   const passwordHash = await deps.hasher.hash(input.password);
   await deps.db.transaction().execute(async (tx) => {

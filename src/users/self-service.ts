@@ -199,7 +199,7 @@ export async function changePassword(
     deps.db,
     me.companyId,
     { password: input.newPassword, confirm: input.confirm, fields: { password: 'newPassword', confirm: 'confirm' } },
-    [me.username, me.companyName],
+    me,
   );
   const passwordHash = await deps.hasher.hash(input.newPassword);
   const result = await deps.db.transaction().execute(async (tx) => {

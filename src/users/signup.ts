@@ -80,7 +80,7 @@ export async function completeSignup(
     deps.db,
     described.companyId,
     { password: input.password, confirm: input.confirm, fields: { password: 'password', confirm: 'confirm' } },
-    [described.username, described.companyName],
+    described,
   );
   const passwordHash = await deps.hasher.hash(input.password);
   await deps.db.transaction().execute(async (tx) => {

@@ -62,6 +62,10 @@ describe('the compiled server (npm run build:server)', () => {
     const described = await agent.get(`/api/signup/${token}`);
     assert.equal(described.status, 200, JSON.stringify(described.body));
     assert.equal(described.body.username, 'admin');
+    // The common-password check runs on its own thread, from the build's own file.
+    const common = await agent.post('/api/signup', { token, password: 'Password1!', confirm: 'Password1!' });
+    assert.equal(common.status, 400, JSON.stringify(common.body));
+    assert.equal(common.body.error.code, 'password.too_common');
     const signedUp = await agent.post('/api/signup', { token, password: STRONG_PASSWORD, confirm: STRONG_PASSWORD });
     assert.equal(signedUp.status, 200, JSON.stringify(signedUp.body));
     assert.equal((await agent.post('/api/login/identify', { username: 'admin', companyName: 'Gatehouse' })).status, 200);
