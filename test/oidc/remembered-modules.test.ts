@@ -2,7 +2,8 @@
 // memory (src/modules/oidc/remembered-modules.ts). Two nodes on one database: a secret
 // rotated on one must stop at once on the other, whose copy predates the rotation, and the
 // new secret must work there at once; a module gone, or no longer confidential, must stop
-// too. Nothing a stale copy let through is ever stored. The other node is its own process,
+// too. Nothing a stale copy let through is ever stored, and every token a node answers
+// with is live (introspected on either node with the module's secret). The other node is its own process,
 // as a node is: two Gatehouses in one process on one SQLite file would share an event loop,
 // and one's wait for the file's write lock (synchronous, node:sqlite) would hold up the
 // other's commit it waits for.
@@ -37,6 +38,26 @@ for (const engine of await enginesUnderTest()) {
     const tokensStored = async () =>
       Number((await server.gatehouse.deps.db.selectFrom('oidc_records').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'ClientCredentials').executeTakeFirstOrThrow()).n);
     const onOther = (clientId: string, secret: string, via: 'basic' | 'post' = 'basic') => requestToken(otherNode, clientId, secret, { via });
+    const activeOn = async (node: Pick<TestServer, 'baseUrl'>, clientId: string, secret: string, token: string) => {
+      const response = await fetch(new URL('/oidc/token/introspection', node.baseUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, client_id: clientId, client_secret: secret }),
+      });
+      assert.equal(response.status, 200);
+      return ((await response.json()) as { active: boolean }).active;
+    };
+    /** A token from the other node for `secret`, live on both nodes: not only a 200. */
+    const liveTokenOnOther = async (clientId: string, secret: string, via: 'basic' | 'post' = 'basic') => {
+      const answer = await onOther(clientId, secret, via);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      const token = answer.body.access_token as string;
+      assert.deepEqual(
+        { here: await activeOn(server, clientId, secret, token), there: await activeOn(otherNode, clientId, secret, token) },
+        { here: true, there: true },
+        'the token answered is live',
+      );
+    };
 
     test('a secret rotated on one node stops at once on the other, and the new one works there at once', async () => {
       const registered = await registerTestModule(operator.agent, { name: 'Reporting' });
@@ -58,19 +79,19 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(refused.body.error, 'invalid_client');
       assert.equal(refused.body.access_token, undefined);
       assert.equal(await tokensStored(), before, 'nothing was stored for the old secret');
-      assert.equal((await onOther(clientId, second)).status, 200);
+      await liveTokenOnOther(clientId, second);
 
       // The new secret first, to a node whose copy has the one before: it works at once,
       // and the secret before it stops.
       const third = await rotate();
-      assert.equal((await onOther(clientId, third)).status, 200);
+      await liveTokenOnOther(clientId, third);
       const afterThird = await tokensStored();
       assert.equal((await onOther(clientId, second)).status, 401);
       assert.equal((await onOther(clientId, first)).status, 401);
       assert.equal(await tokensStored(), afterThird);
       // Wrong secrets stay wrong, whatever the copy.
       assert.equal((await onOther(clientId, `${third}x`)).status, 401);
-      assert.equal((await onOther(clientId, third)).status, 200);
+      await liveTokenOnOther(clientId, third);
     });
 
     test('the same with the secret in the body (client_secret_post) instead of the Basic header', async () => {
@@ -85,7 +106,7 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(refused.status, 401);
       assert.equal(refused.body.error, 'invalid_client');
       assert.equal(await tokensStored(), before);
-      assert.equal((await onOther(clientId, rotated.body.clientSecret as string, 'post')).status, 200);
+      await liveTokenOnOther(clientId, rotated.body.clientSecret as string, 'post');
     });
 
     test('a module that can no longer use client credentials stops at once, its secret unchanged', async () => {

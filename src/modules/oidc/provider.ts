@@ -25,6 +25,7 @@ import { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-inte
 import type { CarriedInBrowser } from './adapter.ts';
 import { handedSession, handedSignedIn } from './resume-handover.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
+import { batchOfRequest } from './write-batch.ts';
 import { errorPage, loggedOutPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
 import { grantServesSession, saveGrantBound, lifetimeWithinSession, tokenUseAllowed } from './session-binding.ts';
 import type { PrivateJwk } from '../signing-keys.ts';
@@ -256,12 +257,16 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       },
     },
     // A client-credentials token is made, before it is stored, only for scopes its client
-    // has (refuseScopesBeyondClient), and remembers which secret it was obtained with (the
-    // stored hash the provider just checked), so rotating the secret ends it (api-client guard).
+    // has (refuseScopesBeyondClient), and remembers which secret it was obtained with, so
+    // rotating the secret ends it (api-client guard). For a module that is the secret its
+    // insert is guarded by (remembered-modules.ts): after a recheck, the module's new
+    // secret, not the remembered copy's the request's client was built from.
     extraTokenClaims: async (ctx, token) => {
       if (token.kind !== 'ClientCredentials') return undefined;
       refuseScopesBeyondClient(ctx);
-      const secretHash = ctx?.oidc?.client?.clientSecret;
+      const client = ctx?.oidc?.client;
+      const guard = batchOfRequest()?.clientGuard;
+      const secretHash = guard && guard.clientId === client?.clientId ? guard.secretHash : client?.clientSecret;
       if (!secretHash) return undefined;
       return { gh_credential: credentialTag(secretHash) };
     },
