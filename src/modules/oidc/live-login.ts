@@ -8,9 +8,11 @@
 // the same account before the login checks run (loadExistingGrant), the gatehouse_session
 // check asks for a login while the two still differ, and the gatehouse_acr check sends a
 // session without a key to the resume's gate, which steps up (provider.ts, sign-in-gate.ts).
-import type { KoaContextWithOIDC } from 'oidc-provider';
+// A silent sign-in from a browser whose provider session remembers no login at all (it
+// logged in at the portal, not through a module) takes the live login (takeLiveLogin).
+import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
 import type { SignedIn } from '../../sessions/index.ts';
-import { accountIdOf, ACR_PHISHING_RESISTANT, acrOf } from './account.ts';
+import { accountIdOf, accountOf, ACR_PHISHING_RESISTANT, acrOf } from './account.ts';
 
 type ProviderSession = NonNullable<KoaContextWithOIDC['oidc']['session']>;
 
@@ -52,6 +54,38 @@ export function rememberLiveLogin(session: ProviderSession, login: ProviderLogin
   if (session.accountId !== login.accountId || remembersLogin(session, login)) return;
   session.loginAccount(login);
   session.resetIdentifier();
+}
+
+/**
+ * A silent sign-in (prompt=none) never shows the login page, so the resume that writes a
+ * login into the provider's session never comes: a browser logged in at the portal only
+ * heard login_required while its Gatehouse session lived. Its provider session takes the
+ * live login here instead, before the login checks, and what the provider does for a
+ * session with a login before those checks (its account, its grant) is done for it. Every
+ * login check (the live session's, max_age, acr_values, the module's access) then runs on
+ * that login, as for a browser that signed in through a module; a refusal is still
+ * login_required. Called only where the session has no login and the user may use the module.
+ */
+export async function takeLiveLogin(
+  ctx: KoaContextWithOIDC,
+  signedIn: SignedIn,
+  loadGrant: (ctx: KoaContextWithOIDC) => Promise<Grant | undefined>,
+): Promise<void> {
+  const { oidc } = ctx;
+  const session = oidc.session as ProviderSession & { new?: boolean };
+  const clientId = oidc.client?.clientId;
+  if (!clientId) return;
+  const login = loginOf(signedIn);
+  session.loginAccount(login);
+  // A session the browser held already (one nobody signed in to) gets a new identifier
+  // with its login, as at any login.
+  if (!session.new) session.resetIdentifier();
+  oidc.entity('Account', accountOf(login.accountId, signedIn));
+  const grant = await loadGrant(ctx);
+  if (!grant) return;
+  session.ensureClientContainer(clientId);
+  session.grantIdFor(clientId, grant.jti);
+  oidc.entity('Grant', grant);
 }
 
 /** acr_values asking for phishing-resistant sign-in: a passkey or security key. */

@@ -7,7 +7,7 @@
 // module asks of it (max_age, a key) and the company's module access on every
 // authorization, silent ones included; grants are bound to that session
 // (session-binding.ts).
-import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
 import { credentialTag, scopesBeyond } from '../../api-clients/index.ts';
 import { keyedHashMatches } from '../../crypto/index.ts';
 import type { RememberedModules } from './remembered-modules.ts';
@@ -17,7 +17,7 @@ import { fetchWithin, unreachableCause } from '../../shared/outbound-fetch.ts';
 import { authenticateSession } from '../../sessions/index.ts';
 import { authenticateSessionWithAccess, moduleAccessFor, type SignedInWithAccess } from '../access.ts';
 import { accountIdOf, accountOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, parseAccountId } from './account.ts';
-import { asksForKey, keyMissingFor, loginOf, rememberLiveLogin, remembersLogin } from './live-login.ts';
+import { asksForKey, keyMissingFor, loginOf, rememberLiveLogin, remembersLogin, takeLiveLogin } from './live-login.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { rememberProofsAtomically } from './replay-detection.ts';
 import { cookieInHeader, tokenShaped, type CookieNames } from '../../http/cookies.ts';
@@ -126,6 +126,68 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       const access = withSession ?? (await moduleAccessFor(deps.db, ids.companyId, ids.userId, clientId));
       return access === 'allowed' ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
+  );
+
+  // The grant an authorization's code is made from (configuration.loadExistingGrant), also
+  // for a silent sign-in's live login (takeLiveLogin).
+  const loadExistingGrant = async (ctx: KoaContextWithOIDC): Promise<Grant | undefined> => {
+    const { client, session, params, result } = ctx.oidc;
+    if (!client || !session?.accountId) return undefined;
+    const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+    // A grant serves one Gatehouse session: a grant of another (or ended) session is
+    // not reused, so its tokens end with the session they came from.
+    const found = await sessionWithAccess(ctx);
+    const signedIn = found?.signedIn;
+    const ours = signedIn && accountIdOf(signedIn.companyId, signedIn.userId) === session.accountId ? signedIn : undefined;
+    // Before the login checks run and the code is made: the provider's session takes this
+    // session's login if it remembers an earlier one of the account (live-login.ts).
+    if (ours) rememberLiveLogin(session, loginOf(ours));
+    let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+    if (!grant || grant.accountId !== session.accountId || (ours && !(await grantServesSession(deps.db, grant.jti, ours.sessionHash)))) {
+      grant = new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });
+    }
+    const requested = String(params?.scope ?? 'openid').split(' ').filter((s) => MODULE_SCOPES.includes(s));
+    grant.addOIDCScope(requested.join(' '));
+    if (!ours) {
+      await grant.save();
+      return grant;
+    }
+    // A module this user may not open (not granted to the company, switched off, not in
+    // their groups) is refused below (module_access) and gets nothing: no grant saved or
+    // bound to the session, no place in the provider session. Bound, it was owed a signed
+    // logout notice naming the user at their next logout, for a silent sign-in it made.
+    if (found?.access !== 'allowed') return grant;
+    session.ensureClientContainer(client.clientId);
+    const binding = {
+      sessionHash: ours.sessionHash,
+      companyId: ours.companyId,
+      userId: ours.userId,
+      clientId: client.clientId,
+      accountId: session.accountId,
+      sid: session.sidFor(client.clientId) ?? null,
+      providerSessionUid: session.uid ?? null,
+    };
+    // The adapter writes the binding in the grant's own upsert (session-binding.ts).
+    await saveGrantBound(deps.db, ctx, binding, () => grant.save(), deps.clock());
+    return grant;
+};
+
+  // Before the login prompt: a silent sign-in from a browser logged in at the portal only
+  // takes the live login into its provider session (live-login.ts, takeLiveLogin). Never
+  // asks for anything itself; the login prompt's checks then judge that login.
+  policy.add(
+    new interactionPolicy.Prompt(
+      { name: 'gatehouse_live_login', requestable: false },
+      new Check('live_login_taken', 'The live Gatehouse login was taken for a silent sign-in', async (ctx) => {
+        const { oidc } = ctx;
+        if (oidc.session?.accountId || !oidc.promptPending('none')) return Check.NO_NEED_TO_PROMPT;
+        const found = await sessionWithAccess(ctx);
+        // No live session, or a module the user may not use: no_session asks (login_required).
+        if (found?.access === 'allowed') await takeLiveLogin(ctx, found.signedIn, (grantCtx) => loadExistingGrant(grantCtx));
+        return Check.NO_NEED_TO_PROMPT;
+      }),
+    ),
+    0,
   );
 
   const configuration: Configuration = {
@@ -289,47 +351,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     },
     // Modules are registered by operators: first party, so there is no consent screen.
     // The grant covers the scopes the module asks for, within what Gatehouse supports.
-    loadExistingGrant: async (ctx) => {
-      const { client, session, params, result } = ctx.oidc;
-      if (!client || !session?.accountId) return undefined;
-      const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-      // A grant serves one Gatehouse session: a grant of another (or ended) session is
-      // not reused, so its tokens end with the session they came from.
-      const found = await sessionWithAccess(ctx);
-      const signedIn = found?.signedIn;
-      const ours = signedIn && accountIdOf(signedIn.companyId, signedIn.userId) === session.accountId ? signedIn : undefined;
-      // Before the login checks run and the code is made: the provider's session takes this
-      // session's login if it remembers an earlier one of the account (live-login.ts).
-      if (ours) rememberLiveLogin(session, loginOf(ours));
-      let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
-      if (!grant || grant.accountId !== session.accountId || (ours && !(await grantServesSession(deps.db, grant.jti, ours.sessionHash)))) {
-        grant = new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });
-      }
-      const requested = String(params?.scope ?? 'openid').split(' ').filter((s) => MODULE_SCOPES.includes(s));
-      grant.addOIDCScope(requested.join(' '));
-      if (!ours) {
-        await grant.save();
-        return grant;
-      }
-      // A module this user may not open (not granted to the company, switched off, not in
-      // their groups) is refused below (module_access) and gets nothing: no grant saved or
-      // bound to the session, no place in the provider session. Bound, it was owed a signed
-      // logout notice naming the user at their next logout, for a silent sign-in it made.
-      if (found?.access !== 'allowed') return grant;
-      session.ensureClientContainer(client.clientId);
-      const binding = {
-        sessionHash: ours.sessionHash,
-        companyId: ours.companyId,
-        userId: ours.userId,
-        clientId: client.clientId,
-        accountId: session.accountId,
-        sid: session.sidFor(client.clientId) ?? null,
-        providerSessionUid: session.uid ?? null,
-      };
-      // The adapter writes the binding in the grant's own upsert (session-binding.ts).
-      await saveGrantBound(deps.db, ctx, binding, () => grant.save(), deps.clock());
-      return grant;
-    },
+    loadExistingGrant: (ctx) => loadExistingGrant(ctx),
     renderError: async (ctx, out) => {
       ctx.set('content-security-policy', PAGE_CSP);
       ctx.type = 'html';
