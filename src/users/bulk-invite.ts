@@ -96,8 +96,9 @@ export async function bulkInvite(deps: CoreDeps, actor: Actor, rows: BulkRow[], 
       continue;
     }
     try {
-      await inviteUser(deps, actor, entry.input, meta, { bulk: true, row });
-      report.push({ row, email, username, status: 'invited' });
+      const { user } = await inviteUser(deps, actor, entry.input, meta, { bulk: true, row });
+      // As saved (NFKC: a fullwidth or decomposed spelling in the file is not what its user types).
+      report.push({ row, email: user.email ?? email, username: user.username, status: 'invited' });
     } catch (error) {
       // A refusal of the actor, not of the row, ends the whole request: an API client
       // deleted or rotated while the file was being invited (src/api-clients, asClient), a

@@ -113,6 +113,16 @@ for (const engine of await enginesUnderTest()) describe(`bulk invite from CSV ($
     assert.deepEqual(await usernames(), before);
   });
 
+  test('an invited row reports the username as saved, which is the one its user logs in with', async () => {
+    // Fullwidth letters and a decomposed accent are saved in their NFKC form.
+    const answer = await bulk('email,username,role\nkim@bulk.test,\uFF4B\uFF49\uFF4D,user\njose@bulk.test,jose\u0301,user\n');
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const reported = (answer.body.rows as Array<{ username: string; status: string }>).map((r) => [r.username, r.status]);
+    assert.deepEqual(reported, [['kim', 'invited'], ['jos\u00E9', 'invited']]);
+    const saved = await usernames();
+    for (const [username] of reported) assert.ok(saved.includes(username as string), `${username} is the saved username`);
+  });
+
   test('Users cannot bulk invite', async () => {
     const user = await invitedMember(server, company, company.root.agent, { username: 'ivy', role: 'user' });
     const answer = await user.agent.post('/api/company/users/bulk-invite', { csv: 'email,username,role\nj@bulk.test,jay,user' });
