@@ -16,7 +16,7 @@ const registry = {
   'request.bad_host': { status: 400, message: 'The request names its host more than once, or in a form HTTP does not allow.' },
   'request.expectation_failed': { status: 417, message: 'The request expects something this server does not do (only "Expect: 100-continue" is understood).' },
   'request.unsupported_media_type': { status: 415, message: 'Send the request as JSON, in UTF-8.' },
-  'request.not_utf8': { status: 400, message: 'The request body is not UTF-8 text: send JSON in UTF-8.' },
+  'request.not_utf8': { status: 400, message: 'The request is not UTF-8 text: send JSON bodies, and percent-encode URLs, in UTF-8.' },
   'request.not_found': { status: 404, message: 'Not found.' },
   'request.rate_limited': { status: 429, message: 'Too many attempts. Wait a minute and try again.' },
   'csrf.forbidden_origin': { status: 403, message: 'This request did not come from Gatehouse.' },

@@ -8,6 +8,7 @@ import { GatehouseError, type ErrorCode } from '../errors.ts';
 import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, isUnrepresentableValue } from '../storage/index.ts';
 import { matchedRoute } from './route-guards.ts';
 import { UNCHOSEN_CACHE, type SecurityHeaders } from './security-headers.ts';
+import { escapesNotUtf8 } from './url-encoding.ts';
 
 /** About one pool connection timeout: long enough for a failover or a restart to finish. */
 const RETRY_AFTER_SECONDS = 5;
@@ -92,13 +93,20 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
 /**
  * Router-level rejections (a malformed or over-long URL part) come before any hook: they
  * get the same error shape and the same security headers as every other answer, and never
- * echo the URL back as Fastify's default does.
+ * echo the URL back as Fastify's default does. A path the router could not decode because
+ * its escapes are not UTF-8 is request.not_utf8, as the same URL's query is (app.ts).
  */
 export function frameworkErrorHandler(headers: SecurityHeaders) {
-  return function handleFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  return function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     headers.onto(reply.raw);
-    return sendError(reply, new GatehouseError(error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'request.not_found' : 'request.invalid'));
+    return sendError(reply, new GatehouseError(frameworkRefusal(error, request.raw.url)));
   };
+}
+
+function frameworkRefusal(error: FastifyError, url: string | undefined): ErrorCode {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return 'request.not_found';
+  if (error.code === 'FST_ERR_BAD_URL' && escapesNotUtf8(url)) return 'request.not_utf8';
+  return 'request.invalid';
 }
 
 /**
