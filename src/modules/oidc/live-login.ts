@@ -10,6 +10,7 @@
 // session without a key to the resume's gate, which steps up (provider.ts, sign-in-gate.ts).
 // A silent sign-in from a browser whose provider session remembers no login at all (it
 // logged in at the portal, not through a module) takes the live login (takeLiveLogin).
+import { randomBytes } from 'node:crypto';
 import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
 import type { SignedIn } from '../../sessions/index.ts';
 import { accountIdOf, accountOf, ACR_PHISHING_RESISTANT, acrOf } from './account.ts';
@@ -77,9 +78,14 @@ export async function takeLiveLogin(
   if (!clientId) return;
   const login = loginOf(signedIn);
   session.loginAccount(login);
-  // A session the browser held already (one nobody signed in to) gets a new identifier
-  // with its login, as at any login.
-  if (!session.new) session.resetIdentifier();
+  // A session the browser held already (one nobody signed in to, the logout page's) is
+  // made a new one with its login, as at any login: a new identifier, and a new uid, which
+  // codes and grants name it by. Two silent sign-ins at once from that browser each make
+  // their own, as from a browser with no provider session at all.
+  if (!session.new) {
+    session.resetIdentifier();
+    session.uid = randomBytes(16).toString('base64url');
+  }
   oidc.entity('Account', accountOf(login.accountId, signedIn));
   const grant = await loadGrant(ctx);
   if (!grant) return;

@@ -129,7 +129,11 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   );
 
   // The grant an authorization's code is made from (configuration.loadExistingGrant), also
-  // for a silent sign-in's live login (takeLiveLogin).
+  // for a silent sign-in's live login (takeLiveLogin). It is found or made before the login
+  // checks, and saved (bound to the Gatehouse session) only once they pass, by the
+  // gatehouse_grant prompt: a sign-in they refuse leaves nothing bound, so no module is
+  // owed a logout notice naming a user it never got a code for.
+  const grantsToSave = new WeakMap<KoaContextWithOIDC, () => Promise<unknown>>();
   const loadExistingGrant = async (ctx: KoaContextWithOIDC): Promise<Grant | undefined> => {
     const { client, session, params, result } = ctx.oidc;
     if (!client || !session?.accountId) return undefined;
@@ -145,11 +149,13 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
     if (!grant || grant.accountId !== session.accountId || (ours && !(await grantServesSession(deps.db, grant.jti, ours.sessionHash)))) {
       grant = new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });
+      // Its id now, as save() would give it: the session and the code name it before it is saved.
+      grant.jti = (grant as unknown as { generateTokenId(): string }).generateTokenId();
     }
     const requested = String(params?.scope ?? 'openid').split(' ').filter((s) => MODULE_SCOPES.includes(s));
     grant.addOIDCScope(requested.join(' '));
     if (!ours) {
-      await grant.save();
+      grantsToSave.set(ctx, () => grant.save());
       return grant;
     }
     // A module this user may not open (not granted to the company, switched off, not in
@@ -168,9 +174,9 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       providerSessionUid: session.uid ?? null,
     };
     // The adapter writes the binding in the grant's own upsert (session-binding.ts).
-    await saveGrantBound(deps.db, ctx, binding, () => grant.save(), deps.clock());
+    grantsToSave.set(ctx, () => saveGrantBound(deps.db, ctx, binding, () => grant.save(), deps.clock()));
     return grant;
-};
+  };
 
   // Before the login prompt: a silent sign-in from a browser logged in at the portal only
   // takes the live login into its provider session (live-login.ts, takeLiveLogin). Never
@@ -188,6 +194,20 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       }),
     ),
     0,
+  );
+  // After the login prompt (whose refusal ends the evaluation) and before consent: the
+  // grant loadExistingGrant found or made is saved and bound now.
+  policy.add(
+    new interactionPolicy.Prompt(
+      { name: 'gatehouse_grant', requestable: false },
+      new Check('grant_saved', 'The grant was saved for the sign-in the login checks let through', async (ctx) => {
+        const save = grantsToSave.get(ctx);
+        grantsToSave.delete(ctx);
+        if (save) await save();
+        return Check.NO_NEED_TO_PROMPT;
+      }),
+    ),
+    policy.findIndex((prompt) => prompt.name === 'login') + 1,
   );
 
   const configuration: Configuration = {
