@@ -44,7 +44,10 @@ describe('one node on two workers (SQLite)', () => {
       Array.from({ length: 8 }, () => new Agent(node.baseUrl).post('/api/signup', { token, password: STRONG_PASSWORD, confirm: STRONG_PASSWORD })),
     );
     assert.deepEqual(answers.map((a) => a.status).filter((s) => s === 200), [200], JSON.stringify(answers.map((a) => [a.status, a.body])));
-    assert.ok(answers.every((a) => a.status === 200 || a.status === 400 || a.status === 404 || a.status === 410), JSON.stringify(answers.map((a) => a.status)));
+    // A worker given more than 4 of one user's new passwords at once refuses the rest as
+    // busy, unchecked (src/credentials/estimator): nothing changed, try again.
+    const busyOrRefused = (a: (typeof answers)[number]) => a.status === 400 || a.status === 404 || a.status === 410 || (a.status === 503 && a.body.error.code === 'password.check_busy');
+    assert.ok(answers.every((a) => a.status === 200 || busyOrRefused(a)), JSON.stringify(answers.map((a) => a.status)));
   });
 
   test("the metrics port sums every worker's requests", async () => {
