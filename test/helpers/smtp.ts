@@ -18,6 +18,8 @@ export interface SmtpCapture {
   /** With `holdAnswers`: the answer to each message's DATA, in arrival order, to give when the test chooses (an error refuses it). */
   held: Array<(error?: Error) => void>;
   waitFor(predicate: (mail: CapturedMail) => boolean, timeoutMs?: number): Promise<CapturedMail>;
+  /** Gives every answer held, and answers every message from now on at once: a sender still sending can finish. */
+  answerAll(): void;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function startSmtpCapture(options: { holdAnswers?: boolean } = {}):
   const messages: CapturedMail[] = [];
   const held: SmtpCapture['held'] = [];
   const waiters = new Set<() => void>();
+  let holding = options.holdAnswers === true;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -46,7 +49,7 @@ export async function startSmtpCapture(options: { holdAnswers?: boolean } = {}):
           parsed,
         });
         for (const wake of waiters) wake();
-        if (options.holdAnswers) held.push((error) => callback(error ?? null));
+        if (holding) held.push((error) => callback(error ?? null));
         else callback();
       });
     },
@@ -75,6 +78,10 @@ export async function startSmtpCapture(options: { holdAnswers?: boolean } = {}):
         timer.unref();
         if (!check()) waiters.add(check);
       });
+    },
+    answerAll() {
+      holding = false;
+      for (const answer of held) answer();
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
