@@ -97,8 +97,8 @@ export async function bulkInvite(deps: CoreDeps, actor: Actor, rows: BulkRow[], 
     }
     try {
       const { user } = await inviteUser(deps, actor, entry.input, meta, { bulk: true, row });
-      // As saved (NFKC: a fullwidth or decomposed spelling in the file is not what its user types).
-      report.push({ row, email: user.email ?? email, username: user.username, status: 'invited' });
+      // As saved (NFKC, the address trimmed): a fullwidth or decomposed spelling in the file is not what its user types.
+      report.push({ row, email: user.email, username: user.username, status: 'invited' });
     } catch (error) {
       // A refusal of the actor, not of the row, ends the whole request: an API client
       // deleted or rotated while the file was being invited (src/api-clients, asClient), a
