@@ -26,6 +26,8 @@ const PROBLEM_ROUTES = '/api/v1/';
 
 export function sendError(reply: FastifyReply, error: GatehouseError) {
   reply.status(error.status).header('cache-control', 'no-store');
+  // Every 503 says when to come back, whichever capability refused (an outage, a busy check).
+  if (error.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   if ((matchedRoute(reply.request) ?? pathAsRouted(reply.request.url)).startsWith(PROBLEM_ROUTES)) {
     return reply.type('application/problem+json').send(problemOf(error));
   }
@@ -64,16 +66,11 @@ function problemOf(error: GatehouseError) {
 }
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof GatehouseError) {
-    // Every 503 says when to come back, whichever capability refused.
-    if (error.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-    return sendError(reply, error);
-  }
+  if (error instanceof GatehouseError) return sendError(reply, error);
   // An outage, or a conflict that outlasted its retries: the request may well work in a
   // moment, so 503 and Retry-After rather than 500. Logged as code and message only.
   if (isDatabaseUnavailable(error) || isTransactionConflict(error)) {
     request.log.warn({ database: describeDatabaseError(error) }, 'database unavailable');
-    reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return sendError(reply, new GatehouseError('service.unavailable'));
   }
   // A character PostgreSQL cannot hold (a NUL) that got past the contract's text rules
