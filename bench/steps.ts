@@ -7,16 +7,24 @@
 // own threads (garbage collection, compilation). The first third of the logins warm up.
 // Linux only. A closed loop of concurrent logins (bench/run.ts) is what measures a rate;
 // this says where a login's CPU goes, which a profile's wall-clock samples blur when the
-// hash shares the core.
+// hash shares the core. With `--profile` the server runs under --cpu-prof, and each
+// request's self time is printed by function too (bench/request-profile.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startTarget } from './harness.ts';
 import { TotpBudget, betterAuthLogin, gatehouseModuleLogin } from './logins.ts';
 import { type ThreadsCpu, threadsCpu } from './proc.ts';
+import { formatByRequest, monotonicUs, selfTimeByRequest, type RequestWindow } from './request-profile.ts';
 
-const [flavour = 'gatehouse', engine = 'sqlite', count = '300'] = process.argv.slice(2);
+const profiling = process.argv.includes('--profile');
+const [flavour = 'gatehouse', engine = 'sqlite', count = '300'] = process.argv.slice(2).filter((arg) => arg !== '--profile');
 const logins = Number(count);
 const warmUp = Math.floor(logins / 3);
 
-const target = flavour === 'better-auth' ? await startTarget('targets/better-auth.ts', ['400']) : await startTarget('targets/gatehouse.ts', [engine, '400']);
+const profileDir = profiling ? mkdtempSync(path.join(tmpdir(), 'steps-profile-')) : undefined;
+const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+const target = flavour === 'better-auth' ? await startTarget('targets/better-auth.ts', ['400'], { nodeFlags }) : await startTarget('targets/gatehouse.ts', [engine, '400'], { nodeFlags });
 const { pid, users = [], baseUrl, oidc, redirectUri } = target.ready;
 
 type Threads = ThreadsCpu;
@@ -25,17 +33,20 @@ const cpuOfThreads = () => threadsCpu(pid);
 // Every request the login makes goes through fetch: measured around it, body read, and a
 // moment after (what the server does once it has answered belongs to this request).
 const byRequest = new Map<string, Threads & { n: number }>();
+const windows: RequestWindow[] = [];
 let measuring = false;
 const fetchOfNode = globalThis.fetch;
 globalThis.fetch = async (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
   const key = `${init?.method ?? 'GET'} ${url.pathname.replace(/\/[A-Za-z0-9_-]{20,}/g, '/:id')}`;
   const before = cpuOfThreads();
+  const startUs = monotonicUs();
   const response = await fetchOfNode(input, init);
   await response.clone().arrayBuffer();
   await new Promise((resolve) => setTimeout(resolve, 2));
   const after = cpuOfThreads();
   if (measuring) {
+    windows.push({ key, startUs, endUs: monotonicUs() });
     const sum = byRequest.get(key) ?? { n: 0, main: 0, pool: 0, v8: 0 };
     sum.n += 1;
     for (const thread of ['main', 'pool', 'v8'] as const) sum[thread] += after[thread] - before[thread];
@@ -64,3 +75,7 @@ for (const [key, sum] of byRequest) {
   for (const thread of ['main', 'pool', 'v8'] as const) perLogin[thread] += sum[thread];
 }
 console.log(`${'a login'.padEnd(40)} ${''.padStart(5)} ${ms(perLogin.main, measured)} ${ms(perLogin.pool, measured)} ${ms(perLogin.v8, measured)}`);
+if (profileDir) {
+  console.log(formatByRequest(selfTimeByRequest(profileDir, windows), new Map([...byRequest].map(([key, sum]) => [key, sum.n]))));
+  rmSync(profileDir, { recursive: true, force: true });
+}
