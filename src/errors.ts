@@ -251,10 +251,6 @@ const registry = {
     message: "Gatehouse could not read the provider's OpenID Connect discovery document at this issuer URL.",
   },
   'sso.not_offered': { status: 409, message: 'Single sign-on is not switched on for this company. Continue with your password.' },
-  'sso.sign_in_failed': {
-    status: 401,
-    message: "Signing in with your company's identity provider did not work. Try again, or ask your company's Master.",
-  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof registry;
