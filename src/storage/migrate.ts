@@ -33,6 +33,7 @@ import * as apiClientCredentialTag from './migrations/0028_api_client_credential
 import * as emailVerified from './migrations/0029_email_verified.ts';
 import * as invitedByClient from './migrations/0030_invited_by_client.ts';
 import * as blankGlyphNameKeys from './migrations/0031_blank_glyph_name_keys.ts';
+import * as rateCapsPreviousBucket from './migrations/0032_rate_caps_previous_bucket.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -66,6 +67,7 @@ export const migrations: Record<string, Migration> = {
   '0029_email_verified': emailVerified,
   '0030_invited_by_client': invitedByClient,
   '0031_blank_glyph_name_keys': blankGlyphNameKeys,
+  '0032_rate_caps_previous_bucket': rateCapsPreviousBucket,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,11 +1,21 @@
-// A cap on how often something may happen per key in a window: the reset mails a user can
-// be sent, the account requests a client address may file. Taking a slot is one
-// statement, an upsert of the key's counter that only counts when the window is over or
-// there is room, and answers whether it counted; concurrent requests, on any node, can
-// never take more slots than the cap holds. A look at what was done recently followed by
-// the work (as the mail caps did first) let PostgreSQL's concurrent requests all see
-// nothing and all go ahead; a row lock would work too, but the counter holds nothing while
-// the rest of the request runs, and is the same statement on both databases.
+// A cap on how often something may happen per key: at most `limit` uses in ANY interval of
+// `windowMs` (the reset mails a user can be sent, the account requests a client address may
+// file). A fixed window that resets wholesale let `limit` uses at its end and `limit` more
+// at the next one's start, twice the cap within a moment. The row keeps contiguous buckets
+// of windowMs: the current one's start and count, and the count of the bucket just before
+// it. Any interval of windowMs overlaps at most two consecutive buckets, so a use is taken
+// only while the two together hold fewer than `limit`. The price: once a cap is used up,
+// the wait for the next use can be up to 2 × windowMs (the uses of the previous bucket
+// count until the current one ends).
+//
+// Taking a slot is one statement, an upsert of the key's counter that rolls the buckets
+// and only counts when there is room, and answers whether it counted; concurrent
+// requests, on any node, can never take more slots than the cap holds (PostgreSQL
+// re-checks the conflict update's condition on the row's latest version, under its lock).
+// A look at what was done recently followed by the work (as the mail caps did first) let
+// PostgreSQL's concurrent requests all see nothing and all go ahead; a row lock would work
+// too, but the counter holds nothing while the rest of the request runs, and is the same
+// statement on both databases.
 //
 // Two ways to take one, and the choice is about what a refusal tells:
 // - takeRateSlot inside the transaction that does the work: a slot is given back if the
@@ -25,28 +35,40 @@ import { sweepPacer } from './sweep-pacer.ts';
 export interface RateCap {
   /** What is counted (a user, an address); stored only as its SHA-256. */
   key: string;
-  /** Uses allowed in a window. */
+  /** Uses allowed in any interval of windowMs. */
   limit: number;
-  /** At most a day (longer windows would be swept early). */
+  /** At most a day (a row counts for 2 × windowMs; longer windows would be swept early). */
   windowMs: number;
 }
 
 const LONGEST_WINDOW_MS = 24 * 3_600_000;
 
-/** Counts one use against the cap if there is room (true), atomically; false when the cap is reached. */
+/**
+ * Counts one use against the cap if there is room (true), atomically; false when `limit`
+ * uses already lie in the current bucket and the one before it (no use is counted then).
+ */
 export async function takeRateSlot(tx: Queryable, cap: RateCap, now: number): Promise<boolean> {
-  const windowOver = sql<boolean>`rate_caps.window_start <= ${now - cap.windowMs}`;
+  if (cap.windowMs > LONGEST_WINDOW_MS) throw new Error(`a rate cap's window is at most ${LONGEST_WINDOW_MS} ms`);
+  const W = cap.windowMs;
+  // The bucket `now` falls in: the row's (a clock set back stays in it too), the next one
+  // (the row's becomes the previous), or one further on (nothing before it counts).
+  const sameBucket = sql<boolean>`rate_caps.window_start > ${now - W}`;
+  const nextBucket = sql<boolean>`rate_caps.window_start > ${now - 2 * W}`;
+  const previousUsed = sql<number>`case when ${sameBucket} then rate_caps.previous_used when ${nextBucket} then rate_caps.used else 0 end`;
+  const used = sql<number>`case when ${sameBucket} then rate_caps.used else 0 end`;
   const taken = await tx
     .insertInto('rate_caps')
-    .values({ key_hash: hashToken(cap.key), window_start: now, used: 1 })
+    .values({ key_hash: hashToken(cap.key), window_start: now, used: 1, previous_used: 0 })
     .onConflict((oc) =>
       oc
         .column('key_hash')
         .doUpdateSet({
-          used: sql<number>`case when ${windowOver} then 1 else rate_caps.used + 1 end`,
-          window_start: sql<number>`case when ${windowOver} then ${now} else rate_caps.window_start end`,
+          // Every right-hand side reads the row as it was before this update.
+          window_start: sql<number>`case when ${sameBucket} then rate_caps.window_start when ${nextBucket} then rate_caps.window_start + ${W} else ${now} end`,
+          previous_used: previousUsed,
+          used: sql<number>`${used} + 1`,
         })
-        .where((eb) => eb.or([windowOver, eb('rate_caps.used', '<', cap.limit)])),
+        .where(sql<boolean>`${previousUsed} + ${used} < ${cap.limit}`),
     )
     .returning('key_hash')
     .executeTakeFirst();
@@ -64,8 +86,10 @@ export async function spendRateSlot(db: Queryable, cap: RateCap, now: number): P
   return takeRateSlot(db, cap, now);
 }
 
-// Counters whose window is over are only clutter: swept on the way, once a minute per process.
+// A row counts until its bucket and the next one are over (2 × windowMs, at most two days
+// after its window_start); past that it is only clutter: swept on the way, once a minute
+// per process.
 const sweepDue = sweepPacer();
 async function sweepSpentCaps(tx: Queryable, now: number) {
-  if (sweepDue(now)) await tx.deleteFrom('rate_caps').where('window_start', '<', now - LONGEST_WINDOW_MS).execute();
+  if (sweepDue(now)) await tx.deleteFrom('rate_caps').where('window_start', '<=', now - 2 * LONGEST_WINDOW_MS).execute();
 }

@@ -330,12 +330,16 @@ export interface LoginThrottleTable {
   failures: number;
 }
 
-/** Uses per key in the current window (migration 0018, src/storage/rate-caps.ts). */
+/** Uses per key in its current bucket and the one before (migrations 0018, 0032; src/storage/rate-caps.ts). */
 export interface RateCapsTable {
   /** SHA-256 of the cap's key (it may name an address): the table holds no address. */
   key_hash: string;
+  /** Start of the current bucket (a bucket is the cap's windowMs long). */
   window_start: number;
+  /** Uses in the current bucket. */
   used: number;
+  /** Uses in the bucket just before the current one. */
+  previous_used: Generated<number>;
 }
 
 /** Which Gatehouse browser session a module grant (and so its tokens) came from. */

@@ -4,7 +4,7 @@
 // request speed, forever. Every state-changing route of those audiences is now counted
 // per user, in one place (spendAdminChange, src/http/audiences.ts): past the cap, 429
 // admin.rate_limited before the handler reads anything, so nothing changes. Reads, one's
-// own settings, other users and the next window are not held.
+// own settings and other users are not held, nor the user once a window has passed after the full one.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -37,7 +37,7 @@ for (const engine of await enginesUnderTest()) describe(`a Master's or an operat
       ).n,
     );
 
-  test('a Master: past the cap every change is refused and changes nothing; reads, My Settings and other Masters go on; the next window lets them through', async () => {
+  test('a Master: past the cap every change is refused and changes nothing; reads, My Settings and other Masters go on; the window after the next lets them through', async () => {
     const master = await tenants.member();
     const created = await master.agent.post('/api/company/groups', { name: 'Desk 0' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -65,13 +65,17 @@ for (const engine of await enginesUnderTest()) describe(`a Master's or an operat
     const otherMaster = await tenants.member();
     assert.equal((await otherMaster.agent.post('/api/company/groups', { name: 'Desk' })).status, 201, 'the cap is per user');
 
+    // At most `limit` in any window: the changes of a full window still count through the next one.
     server.clock.advance(windowMs);
-    const later = await master.agent.post(`/api/company/groups/${groupId}/rename`, { name: 'Next window' });
+    const next = await master.agent.post(`/api/company/groups/${groupId}/rename`, { name: 'Next window' });
+    assert.equal(next.status, 429, JSON.stringify(next.body));
+    server.clock.advance(windowMs);
+    const later = await master.agent.post(`/api/company/groups/${groupId}/rename`, { name: 'The window after' });
     assert.equal(later.status, 200, JSON.stringify(later.body));
   });
 
   test('an operator: refused changes count too, and past the cap a change that would work is refused', async () => {
-    server.clock.advance(windowMs); // a window of the operator's own: the approvals above are in an earlier one
+    server.clock.advance(2 * windowMs); // windows of the operator's own: the approvals above count no more
     const company = await tenants.approved(); // the approval is the operator's first change in it
     const operator = await tenants.operatorAgent();
     for (let i = 1; i < limit; i++) {

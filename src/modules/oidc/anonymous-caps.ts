@@ -32,7 +32,9 @@ export const MAX_PUSHED_PARAMETER = 4_096;
 
 type KoaLike = Pick<KoaContextWithOIDC, 'ip' | 'status' | 'body' | 'type' | 'set' | 'remove'>;
 
-const retryAfterOf = (write: AnonymousWrite) => String(ANONYMOUS_WRITE_CAPS[write].windowMs / 1000);
+// The longest a used-up cap holds the network back: the uses counted at a refusal count no
+// more 2 windows on (src/storage/rate-caps.ts).
+const retryAfterOf = (write: AnonymousWrite) => String((2 * ANONYMOUS_WRITE_CAPS[write].windowMs) / 1000);
 
 /** One slot of `write` for the client of the provider request `ctx`. */
 function takeFor(deps: CoreDeps, ctx: Pick<KoaContextWithOIDC, 'ip'>, write: AnonymousWrite): Promise<boolean> {
