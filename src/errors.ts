@@ -22,6 +22,7 @@ const registry = {
   'csrf.forbidden_origin': { status: 403, message: 'This request did not come from Gatehouse.' },
   'auth.forbidden': { status: 403, message: 'You do not have access to this page.' },
   'session.required': { status: 401, message: 'Please log in.' },
+  'session.changed': { status: 409, message: 'Someone else has logged in with this browser since this page was opened. Reload the page.' },
   'api.token_required': { status: 401, message: 'Send an access token from /oidc/token: Authorization: Bearer <token>.' },
   'api.invalid_token': {
     status: 401,
@@ -143,6 +144,10 @@ const registry = {
   'login.invalid_credentials': { status: 401, message: 'Incorrect username, company name or password.' },
   'login.flow_expired': { status: 409, message: 'Your sign-in took too long. Please start again.' },
   'login.wrong_step': { status: 409, message: 'Please continue signing in from the current step.' },
+  'login.restarted': {
+    status: 409,
+    message: 'A login was started in another tab or window of this browser since this page was opened. This page now shows that login.',
+  },
   'login.attempt_in_progress': {
     status: 409,
     message: 'This sign-in is being checked from another request (a second click, or a retry). Wait a moment, then try again.',

@@ -13,6 +13,13 @@ export const passwordRule = z.object({ minLength: z.number().int(), classes: z.a
 /** Where a login stands; the names come back so the page can show who is signing in. */
 export const loginState = z.object({
   step: loginSteps,
+  /**
+   * The login this answer is about, the same at every step (identify's and GET /api/login's
+   * answers name it). A page sends it back in the X-Gatehouse-Login header with each step:
+   * a login started meanwhile in another tab of the browser is then not mistaken for its
+   * own (409 login.restarted).
+   */
+  loginId: z.string().optional(),
   username: z.string().optional(),
   companyName: z.string().optional(),
   /** At the 'sso' step: the name of the company's identity provider. */

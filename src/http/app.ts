@@ -13,6 +13,7 @@ import { escapesNotUtf8 } from './url-encoding.ts';
 import { frameworkErrorHandler, handleError, parserErrorHandler, hostRefusal, refuseLikeNode } from './error-handler.ts';
 import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
+import { holdStepsToShownLogin } from './login-flow.ts';
 import { fastifyTrustProxy } from './client-ip.ts';
 import { securityHeaders, securityHeaderSet } from './security-headers.ts';
 import { loginRoutes } from './routes/login.ts';
@@ -96,6 +97,7 @@ export async function buildHttpApp(
   app.server.on('checkExpectation', refuseLikeNode(headers));
 
   guardRoutes(app, publicOrigin);
+  holdStepsToShownLogin(app, deps, ctx.cookies.flow);
   decorateActors(app);
   // Before any route: the document is made from routes as they are registered.
   await installApiContract(app, {

@@ -46,6 +46,9 @@ export async function authenticatedAgain(deps: CoreDeps, cookies: CookieNames, r
   return token ? authenticateSession(deps.db, token, deps.clock(), requestMeta(request).ip) : undefined;
 }
 
+/** The header a signed-in page names the user it shows in (their id, as GET /api/me answers it). */
+export const SHOWN_USER_HEADER = 'x-gatehouse-user';
+
 export async function requireSignedIn(
   deps: CoreDeps,
   cookies: CookieNames,
@@ -57,5 +60,10 @@ export async function requireSignedIn(
     if (request.cookies[cookies.session] !== undefined) clearCookie(reply, deps.config.secureCookies, cookies.session);
     throw new GatehouseError('session.required');
   }
+  // A browser has one session cookie for all its tabs: a page opened as one user, after a
+  // login as another in a second tab, would read and change the other account under its
+  // own header. The page names the user it shows; a session of another is refused.
+  const shown = request.headers[SHOWN_USER_HEADER];
+  if (typeof shown === 'string' && shown !== signedIn.userId) throw new GatehouseError('session.changed');
   return signedIn;
 }

@@ -3,6 +3,7 @@
 // token, pending-flow.ts: at the password step, not stored yet). Every step takes its
 // flow from here, so none can forget the pending kind: a pending flow is at the password
 // step like any flow there, and at any other step it is the wrong step, naturally.
+import { hashToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
@@ -50,6 +51,36 @@ function atStep(found: CookieFlow | undefined, step: FlowStep | readonly FlowSte
   if (!found) throw new GatehouseError('login.flow_expired');
   if (typeof step === 'string' ? found.flow.step !== step : !step.includes(found.flow.step)) throw new GatehouseError('login.wrong_step');
   return found;
+}
+
+/**
+ * The name a page knows its login by (`loginId` in the login's answers): the same from
+ * identify to the last step, whichever kind of cookie carries the flow, and derived from
+ * the flow's stored name, from which nothing leads back to the cookie.
+ */
+export function loginIdOf(flow: Pick<FlowRow, 'id_hash'>): string {
+  return hashToken(`login-id:${flow.id_hash}`).slice(0, 32);
+}
+
+/** loginIdOf the flow a cookie's token names or carries, read without the database; undefined for a token that names nothing. */
+export function loginIdOfToken(deps: CoreDeps, token: string): string | undefined {
+  if (!isPendingFlowToken(token)) return loginIdOf({ id_hash: hashToken(token) });
+  const pending = openPendingFlow(deps, token, deps.clock());
+  return pending && loginIdOf(pending.flow);
+}
+
+/**
+ * A browser has one flow cookie for all its tabs: a login started in another tab replaces
+ * the flow a page was showing. A step sent from that page names the login it shows
+ * (`shown`, the X-Gatehouse-Login header) and is refused when the cookie's login is
+ * another, before anything is checked or counted: a password typed for one account is
+ * never tried against another. Without `shown` (a client that does not say) nothing is
+ * held; a cookie naming no flow is left to the step, which answers login.flow_expired.
+ */
+export function requireShownLogin(deps: CoreDeps, token: string | undefined, shown: string | undefined): void {
+  if (shown === undefined || token === undefined) return;
+  const current = loginIdOfToken(deps, token);
+  if (current !== undefined && current !== shown) throw new GatehouseError('login.restarted');
 }
 
 /** Ends a flow: a stored one is deleted; a pending one lives only in its cookie, so nothing is written. */

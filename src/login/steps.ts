@@ -7,7 +7,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { getUser, type UserRow } from '../users/index.ts';
 import { HashNotStarted } from '../crypto/index.ts';
 import { createFlow, deleteStoredFlow, sweepExpiredFlows, type FlowRow } from './flows.ts';
-import { endFlow, flowFromCookie, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
+import { endFlow, flowFromCookie, loginIdOf, loginIdOfToken, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
 import { pendingFlowToken } from './pending-flow.ts';
 import {
   lockIfExhausted,
@@ -76,7 +76,14 @@ export async function currentStep(deps: CoreDeps, flowToken: string | undefined)
   if (!flow || flow.step === 'passkey') return { step: 'identify' as LoginStep };
   const secondFactors = flow.step === 'totp' && flow.company_id && flow.user_id ? { secondFactors: await secondFactorsOf(deps.db, flow.company_id, flow.user_id) } : {};
   const provider = flow.step === 'sso' && flow.company_id ? await activeProvider(deps.db, flow.company_id) : undefined;
-  return { step: flow.step as LoginStep, username: flow.username, companyName: flow.company_name, ...secondFactors, ...(provider ? { provider: provider.name } : {}) };
+  return {
+    step: flow.step as LoginStep,
+    loginId: loginIdOf(flow),
+    username: flow.username,
+    companyName: flow.company_name,
+    ...secondFactors,
+    ...(provider ? { provider: provider.name } : {}),
+  };
 }
 
 /**
@@ -116,6 +123,7 @@ export async function identify(
   return {
     flowToken,
     step: step as LoginStep,
+    loginId: loginIdOfToken(deps, flowToken),
     username: input.username.trim(),
     companyName: input.companyName.trim(),
     ...(provider ? { provider: provider.name } : {}),

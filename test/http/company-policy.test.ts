@@ -261,7 +261,9 @@ for (const engine of await enginesUnderTest()) describe(`company security policy
     const agent = server.agent();
     const identified = await agent.post('/api/login/identify', { username: co.username, companyName: co.companyName });
     assert.equal(identified.status, 200);
-    assert.deepEqual(identified.body, { step: 'password', username: co.username, companyName: co.companyName });
+    const { loginId, ...answer } = identified.body;
+    assert.deepEqual(answer, { step: 'password', username: co.username, companyName: co.companyName });
+    assert.match(loginId, /^[0-9a-f]{32}$/, 'the login is named as any other');
     const wrong = await agent.post('/api/login/password', { password: 'Not-The-Password-1!' });
     assert.equal(wrong.status, 401);
     assert.equal(wrong.body.error.code, 'login.invalid_credentials');

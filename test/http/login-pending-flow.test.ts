@@ -30,8 +30,9 @@ for (const engine of await enginesUnderTest()) describe(`a login flow before its
   const storedFlows = async (username: string) => (await server.gatehouse.deps.db.selectFrom('login_flows').select('step').where('username', '=', username).execute()).map((f) => f.step);
   async function identified(who = names()) {
     const agent = server.agent();
-    assert.equal((await agent.post('/api/login/identify', who)).status, 200);
-    return { agent, cookie: agent.cookies.get('gh_flow') as string };
+    const answer = await agent.post('/api/login/identify', who);
+    assert.equal(answer.status, 200);
+    return { agent, cookie: agent.cookies.get('gh_flow') as string, loginId: answer.body.loginId as string };
   }
   const withCookie = (cookie: string) => {
     const agent = server.agent();
@@ -46,7 +47,7 @@ for (const engine of await enginesUnderTest()) describe(`a login flow before its
     assert.deepEqual(await storedFlows(operator.username), []);
     assert.doesNotMatch(known.cookie, STORED_TOKEN, 'not a stored flow name');
     assert.deepEqual([unknownUser.cookie.length, unknownCompany.cookie.length], [known.cookie.length, known.cookie.length]);
-    assert.deepEqual((await known.agent.get('/api/login')).body, { step: 'password', ...names() }, 'a reload finds the password step');
+    assert.deepEqual((await known.agent.get('/api/login')).body, { step: 'password', loginId: known.loginId, ...names() }, 'a reload finds the password step, of the same login');
   });
 
   // The cookie is `p2.` and the secret box's value with dots for colons: v1.<key id>.<iv, tag, data>.

@@ -68,11 +68,15 @@ for (const engine of await enginesUnderTest()) describe(`login: enumeration and 
     const answers = await Promise.all(cases.map((c) => server.agent().post('/api/login/identify', c)));
     answers.forEach((answer, i) => {
       assert.equal(answer.status, 200);
-      assert.deepEqual(answer.body, { step: 'password', ...cases[i] });
+      const { loginId, ...body } = answer.body;
+      assert.deepEqual(body, { step: 'password', ...cases[i] });
+      // Each login its own random name, shaped alike for every case.
+      assert.match(loginId, /^[0-9a-f]{32}$/);
       assert.deepEqual(cookieShapes(answer), cookieShapes(answers[0]!));
       assert.deepEqual([...answer.headers.keys()].filter((h) => h !== 'date' && h !== 'content-length'), [...answers[0]!.headers.keys()].filter((h) => h !== 'date' && h !== 'content-length'));
     });
     assert.equal(answers[0]!.setCookies.length, 1, 'the flow cookie');
+    assert.equal(new Set(answers.map((answer) => answer.body.loginId)).size, answers.length, 'no two logins share a name');
   });
 
   test('password step: one answer for wrong password, unknown user or company, invited, locked, disabled, suspended', async () => {

@@ -18,6 +18,38 @@ export class ApiError extends Error {
 
 const NETWORK_MESSAGE = 'Gatehouse could not be reached. Check your connection and try again.';
 
+// --- what this page shows: one browser, one session cookie and one login cookie, many tabs ---
+
+// The user this page shows (from GET /api/me) and the login it is on (loginId, from the
+// login's answers) go with every call: when another tab has logged in as someone else, or
+// started another login, the server refuses the call (409 session.changed, login.restarted)
+// instead of answering for the other account under this page's header.
+let shownUser: string | null = null;
+let shownLogin: string | null = null;
+
+/** The page now shows the login `state` names (none: a page at the first step). */
+function showLogin<T extends { loginId?: string }>(state: T): T {
+  shownLogin = state.loginId ?? null;
+  return state;
+}
+
+/** The page no longer shows a login (a new one starts, without a loginId yet). */
+export function forgetShownLogin(): void {
+  shownLogin = null;
+}
+
+/** The page no longer shows a signed-in user (signed out, or on the login page). */
+export function forgetShownUser(): void {
+  shownUser = null;
+}
+
+function shownHeaders(): Record<string, string> {
+  return {
+    ...(shownUser ? { 'X-Gatehouse-User': shownUser } : {}),
+    ...(shownLogin ? { 'X-Gatehouse-Login': shownLogin } : {}),
+  };
+}
+
 function errorFrom(status: number, body: unknown): ApiError {
   const error = (body as { error?: { code?: unknown; message?: unknown; fields?: unknown } } | null)?.error;
   if (error && typeof error.code === 'string' && typeof error.message === 'string') {
@@ -87,7 +119,7 @@ async function send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
       method,
       credentials: 'same-origin',
       cache: 'no-store',
-      headers: method === 'POST' ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' },
+      headers: { ...shownHeaders(), ...(method === 'POST' ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' }) },
       body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
     });
   } catch {
@@ -100,9 +132,18 @@ async function send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
   } catch {
     parsed = null;
   }
-  if (!response.ok) throw errorFrom(response.status, parsed);
+  if (!response.ok) {
+    const error = errorFrom(response.status, parsed);
+    // Another account's session is this browser's now: the page starts again as that
+    // user (or at the login page), showing nothing more of the one it was opened for.
+    if (error.code === 'session.changed') window.location.reload();
+    throw error;
+  }
   return (parsed ?? {}) as T;
 }
+
+/** Where the browser's login stands (GET /api/login); the page shows that login from then on. */
+export const currentLogin = async () => showLogin(await request<LoginState>('GET', '/login'));
 
 // Shared with the feature clients in api/ (admin, audit, me, …), so there is one door still.
 export const get = <T>(path: string) => request<T>('GET', path);
@@ -162,15 +203,18 @@ export const api = {
     post<{ next: string }>('/signup', { token, password, confirm }),
 
   login: {
-    current: () => get<LoginState>('/login'),
-    identify: (username: string, companyName: string, returnTo?: string) =>
-      post<LoginState>('/login/identify', returnTo ? { username, companyName, returnTo } : { username, companyName }),
+    current: () => currentLogin(),
+    identify: async (username: string, companyName: string, returnTo?: string) => {
+      forgetShownLogin();
+      return showLogin(await post<LoginState>('/login/identify', returnTo ? { username, companyName, returnTo } : { username, companyName }));
+    },
     password: (password: string) => post<LoginState>('/login/password', { password }),
     totp: (code: string) => post<LoginState>('/login/totp', { code }),
     enrollStart: () => post<Enrollment>('/login/enroll/start'),
     /** `recoveryCodes` are shown this once, in the Success dialog. */
     enrollVerify: (code: string) => post<LoginState & { recoveryCodes?: string[] }>('/login/enroll/verify', { code }),
-    restart: () => post<LoginState>('/login/restart'),
+    /** Refused (login.restarted) when another tab's login is the browser's now: that one is left alone. */
+    restart: () => post<LoginState>('/login/restart').finally(forgetShownLogin),
     /** Single sign-on: where the company's identity provider is; "Use password instead"; finish after trusted MFA. */
     ssoStart: () => post<{ redirectTo: string }>('/login/sso/start'),
     ssoPassword: () => post<LoginState>('/login/sso/password'),
@@ -178,7 +222,11 @@ export const api = {
   },
   logout: () => post<Record<string, never>>('/logout'),
 
-  me: () => get<Me>('/me'),
+  me: async () => {
+    const me = await get<Me>('/me');
+    shownUser = me.user.id;
+    return me;
+  },
 
   modules: () => get<{ modules: LauncherModule[] }>('/modules'),
 

@@ -1,7 +1,7 @@
 // The identifier-first login over JSON. The flow cookie carries the flow until the
 // password is proved (sealed, src/login/pending-flow.ts), then names the stored flow; the
 // session cookie is minted only when the second factor is done.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   abandonFlow,
   checkPassword,
@@ -38,8 +38,7 @@ const doneAnswer = (result: { step: LoginStep; redirectTo: string | null }) =>
 export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps, cookies } = ctx;
   const secure = deps.config.secureCookies;
-  const flowOf = (request: { cookies: Record<string, string | undefined> }) =>
-    readFlowCookie(request as never, cookies.flow);
+  const flowOf = (request: FastifyRequest) => readFlowCookie(request, cookies.flow);
 
   async function signIn(reply: FastifyReply, session: { sessionToken: string; sessionTtlMs: number }, oldSession: string | undefined) {
     // A fresh session id at every login; whatever session cookie came in is ended.

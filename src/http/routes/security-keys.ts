@@ -1,6 +1,6 @@
 // Passkeys and security keys: a signed-in user's own keys (My Settings), and the login
 // steps that use one (at the code step, and "Log in with a passkey").
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { done, idParams } from '../../contract/common.ts';
 import { loginDone } from '../../contract/sign-in.ts';
 import {
@@ -22,7 +22,7 @@ import { endSession } from '../../sessions/index.ts';
 import { finishKeyRegistration, listMyKeys, removeMyKey, renameMyKey, startKeyRegistration } from '../../webauthn/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { clearCookie, readCookie, setCookie } from '../cookies.ts';
+import { clearCookie, readCookie, readFlowCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
 
@@ -32,7 +32,7 @@ const keyJson = (key: KeyView) => ({ ...key, createdAt: iso(key.createdAt), last
 export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps, cookies } = ctx;
   const secure = deps.config.secureCookies;
-  const flowOf = (request: { cookies: Record<string, string | undefined> }) => readCookie(request as never, cookies.flow);
+  const flowOf = (request: FastifyRequest) => readFlowCookie(request, cookies.flow);
 
   forAudience(app, ctx, 'public', 'Login', (api) => {
     const signedInAnswer = async (

@@ -45,7 +45,7 @@ import {
 import { hashToken } from '../../crypto/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { clearCookie, readCookie, setCookie } from '../cookies.ts';
+import { clearCookie, readCookie, readFlowCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
 
 /** The SAML ACS takes the provider's form post; responses with many attributes are large. */
@@ -70,16 +70,18 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps, cookies } = ctx;
   const secure = deps.config.secureCookies;
 
+  const flowOf = (request: FastifyRequest) => readFlowCookie(request, cookies.flow);
+
   forAudience(app, ctx, 'public', 'Login', (api) => {
     api.post(
       '/api/login/sso/start',
       { schema: { summary: "At the 'sso' step: where to send the browser (the company's identity provider)", response: { 200: ssoRedirect } } },
-      async (request) => startSsoLogin(deps, readCookie(request, cookies.flow), requestMeta(request)),
+      async (request) => startSsoLogin(deps, flowOf(request), requestMeta(request)),
     );
     api.post(
       '/api/login/sso/password',
       { schema: { summary: "At the 'sso' step: Use password instead (break-glass users)", response: { 200: loginState } } },
-      async (request) => choosePassword(deps, readCookie(request, cookies.flow)),
+      async (request) => choosePassword(deps, flowOf(request)),
     );
     api.post(
       '/api/login/sso/finish',
@@ -90,7 +92,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
         },
       },
       async (request, reply) => {
-        const result = await finishTrustedLogin(deps, readCookie(request, cookies.flow), requestMeta(request));
+        const result = await finishTrustedLogin(deps, flowOf(request), requestMeta(request));
         // The policy came to hold this user to a key: no session, the login goes on.
         if (!('sessionToken' in result)) return result;
         const old = readCookie(request, cookies.session);

@@ -7,7 +7,7 @@
 // twin and gets the same refusal, which is shown (as the user's own "try again" would).
 // A twin that moved the login on: the retry finds the flow ended or at another step, and
 // the login's state is read again to carry on from where the twin left it.
-import { ApiError, get, type LoginState, type Me } from '../api';
+import { ApiError, currentLogin, get, type LoginState, type Me } from '../api';
 
 /** The waits before each new try (about two seconds in all); then the refusal is shown. */
 const RETRY_DELAYS_MS = [200, 500, 1_000];
@@ -46,7 +46,7 @@ export async function sendLoginAnswer<T extends LoginState>(send: () => Promise<
 async function whereTwinLeftIt(error: ApiError): Promise<LoginState | null> {
   if (error.code !== 'login.flow_expired' && error.code !== 'login.wrong_step') return null;
   try {
-    const state = await get<LoginState>('/login');
+    const state = await currentLogin();
     if (state.step !== 'identify') return state;
     await get<Me>('/me');
     return { step: 'done' };

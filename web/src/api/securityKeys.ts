@@ -1,7 +1,7 @@
 // Passkeys and security keys (docs/API.md "Passkeys and security keys"): the user's own
 // keys in My Settings, and the login steps that use one. The browser's part of each
 // ceremony is @simplewebauthn/browser's (web/src/webauthn.ts).
-import { get, post, seg, type LoginState } from '../api';
+import { forgetShownLogin, get, post, seg, type LoginState } from '../api';
 import { createCredential, getCredential } from '../webauthn';
 import { sendLoginAnswer } from './loginAnswer';
 
@@ -34,6 +34,8 @@ export const securityKeysApi = {
   },
   /** "Log in with a passkey": the browser offers the passkeys it has for Gatehouse. */
   loginWithPasskey: async (returnTo?: string) => {
+    // A new login: whatever login the page showed is over (the answers name no loginId).
+    forgetShownLogin();
     const options = await post<Parameters<typeof getCredential>[0]>('/login/passkey/options', returnTo ? { returnTo } : {});
     const response = await getCredential(options);
     return sendLoginAnswer(() => post<LoginState>('/login/passkey', { response }));

@@ -1,5 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
+import { forgetShownUser } from '../api';
 
 /**
  * Drops everything cached for the signed-in user (their session, lists, settings), so
@@ -7,5 +8,8 @@ import { useCallback } from 'react';
  */
 export function useForgetSession() {
   const client = useQueryClient();
-  return useCallback(() => client.removeQueries(), [client]);
+  return useCallback(() => {
+    client.removeQueries();
+    forgetShownUser();
+  }, [client]);
 }

@@ -14,7 +14,7 @@ interface EnrollStepProps extends StepProps {
 }
 
 /** First login without 2FA: the Your Security Matters page, then the Set Up 2FA window. */
-export function EnrollStep({ flow, onAdvance, onExpired, onFinish }: EnrollStepProps) {
+export function EnrollStep({ flow, onAdvance, onExpired, onRestart, onFinish }: EnrollStepProps) {
   const [enrollment, setEnrollment] = useState<Enrollment | null>(null);
   const start = useAction();
 
@@ -47,6 +47,7 @@ export function EnrollStep({ flow, onAdvance, onExpired, onFinish }: EnrollStepP
           keyPending={keyEnroll.pending}
           pending={start.pending}
           error={start.error?.message ?? keyEnroll.error?.message}
+          who={{ username: flow.username, companyName: flow.companyName, onChange: onRestart }}
         />
         <SuccessDialog opened={keyDone !== null} factor="key" recoveryCodes={keyDone?.codes} account={account} onDone={() => onFinish(keyDone?.redirectTo)} />
       </>

@@ -32,8 +32,11 @@ const KEY_NEEDED =
 export interface StepProps {
   flow: LoginState;
   onAdvance: (next: LoginState) => void;
-  /** The server's flow expired (409 login.flow_expired): start again with its message. */
-  onExpired: (message: string) => void;
+  /**
+   * The login shown is over (409 login.flow_expired and the like): start again with the
+   * message; or another tab's login replaced it (login.restarted): show that one.
+   */
+  onExpired: (message: string, code: string) => void;
   onRestart: () => void;
   /** Opens "Forgot password?" or "Forgot company name?" in place of the step. */
   onForgot: (what: Forgot) => void;
@@ -121,10 +124,17 @@ export function LoginPage() {
     companyName: current?.companyName,
   });
 
-  const onExpired = useCallback((message: string) => {
-    setFlow(backToIdentify);
-    setNotice({ tone: 'warning', message });
-  }, []);
+  const onExpired = useCallback(
+    (message: string, code: string) => {
+      setNotice({ tone: 'warning', message });
+      if (code !== 'login.restarted') return setFlow(backToIdentify);
+      void api.login.current().then(
+        (state) => (state.step === 'done' ? finish(state.redirectTo) : setFlow(state)),
+        () => setFlow(backToIdentify),
+      );
+    },
+    [finish],
+  );
 
   const onRestart = useCallback(async () => {
     setNotice(null);

@@ -2,6 +2,7 @@ import { Button, List, Stack, Text, ThemeIcon } from '@mantine/core';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
 import { usePageTitle } from '../../hooks/usePageTitle';
+import { WhoBox } from './WhoBox';
 
 function ShieldIcon() {
   return (
@@ -21,9 +22,11 @@ interface SecurityMattersIntroProps {
   keyPending?: boolean;
   pending: boolean;
   error?: string;
+  /** Whose login this is, with "Not you?" back to the first step (the enrollment stays owed: it is asked again at that user's next login). */
+  who: { username?: string; companyName?: string; onChange: () => void };
 }
 
-export function SecurityMattersIntro({ onGetStarted, onUseKey, keyPending, pending, error }: SecurityMattersIntroProps) {
+export function SecurityMattersIntro({ onGetStarted, onUseKey, keyPending, pending, error, who }: SecurityMattersIntroProps) {
   usePageTitle('Your Security Matters');
   return (
     <Stack gap="md" align="stretch">
@@ -47,6 +50,7 @@ export function SecurityMattersIntro({ onGetStarted, onUseKey, keyPending, pendi
           Use a passkey or security key
         </Button>
       )}
+      <WhoBox {...who} />
     </Stack>
   );
 }

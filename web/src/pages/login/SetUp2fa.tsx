@@ -40,7 +40,7 @@ interface SetUp2faProps {
   enrollment: Enrollment;
   /** "dana at Acme Managed IT", for the recovery codes file. */
   account?: string;
-  onExpired: (message: string) => void;
+  onExpired: (message: string, code: string) => void;
   /** After Done: the login's next step ('done', or 'key_enroll' where the company requires a key). */
   onNext: (next: LoginState) => void;
 }

@@ -1,0 +1,129 @@
+// Two tabs of one browser share Gatehouse's cookies: a login in one tab replaces the
+// session or the login the other tab shows. The other tab must notice (the page names what
+// it shows, test/http/one-browser-many-tabs.test.ts), never show one account's header over
+// another's data, nor send one account's password to another's login. The app's logic, not
+// an engine's: Chromium only.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { operatorAgent } from '../helpers/company-admin.ts';
+import { ACME_REQUEST, approvedCompany, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
+import type { TestServer } from '../helpers/server.ts';
+import type { Agent } from '../helpers/agent.ts';
+import { totpAt } from '../helpers/totp.ts';
+import { launchChromiumWithTab } from './browsers/index.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { onHttpsGatehouse } from './stage.ts';
+
+const BETA_REQUEST = { ...ACME_REQUEST, companyName: 'Beta Networks', contactName: 'Erin Beta', email: 'erin@beta.test' };
+
+interface Enrolled {
+  username: string;
+  companyName: string;
+  secret: string;
+  step: number;
+}
+
+/** A company approved, its Root Master signed up and enrolled over HTTP (not signed in anywhere). */
+async function enrolledRootMaster(server: TestServer, operator: Agent, request: typeof ACME_REQUEST, password = STRONG_PASSWORD): Promise<Enrolled> {
+  const company = await approvedCompany(server, operator, request);
+  await signUp(server, company.link, password);
+  const agent = server.agent();
+  const who = { username: company.username, companyName: request.companyName };
+  assert.equal((await agent.post('/api/login/identify', who)).status, 200);
+  assert.equal((await agent.post('/api/login/password', { password })).body.step, 'enroll');
+  const { secret } = (await agent.post('/api/login/enroll/start')).body as { secret: string };
+  const now = Date.now();
+  const done = await agent.post('/api/login/enroll/verify', { code: totpAt(secret, now) });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  await agent.post('/api/logout');
+  return { ...who, secret, step: totpStep(now) };
+}
+
+async function identifyAndPassword(tab: Page, who: { username: string; companyName: string }) {
+  await tab.getByLabel('Username', { exact: true }).fill(who.username);
+  await tab.getByLabel('Company Name', { exact: true }).fill(who.companyName);
+  await tab.getByRole('button', { name: 'Next', exact: true }).click();
+  await tab.getByText('Enter Your Password').waitFor();
+  await tab.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+  await tab.getByRole('button', { name: 'Log In', exact: true }).click();
+}
+
+/** A full login in the tab; returns the TOTP step its code came from. */
+async function logInInTab(base: string, tab: Page, who: Enrolled): Promise<number> {
+  await tab.goto(`${base}/login`);
+  await identifyAndPassword(tab, who);
+  await tab.getByText('Two-Factor Authentication', { exact: true }).waitFor();
+  const { code, step } = await freshCode(who.secret, who.step + 1);
+  who.step = step;
+  await tab.getByLabel('Authentication Code').fill(code);
+  await tab.getByRole('button', { name: 'Verify', exact: true }).click();
+  await tab.waitForURL(`${base}/`);
+  await tab.getByText(who.companyName).first().waitFor();
+  return step;
+}
+
+describe('two tabs of one browser (chromium)', () => {
+  test("tab A, showing Acme, reloads as Beta's Root Master once tab B logged in as her", { timeout: JOURNEY_TIMEOUT_MS }, async () => {
+    await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
+      const operator = await operatorAgent(server);
+      const acme = await enrolledRootMaster(server, operator, ACME_REQUEST);
+      const beta = await enrolledRootMaster(server, operator, BETA_REQUEST);
+      const { page, tab: tabA } = await launchChromiumWithTab();
+      closeFirst('closing the browser', () => page.close());
+      const base = server.baseUrl;
+
+      await logInInTab(base, tabA, acme);
+      const tabB = await tabA.context().newPage();
+      await logInInTab(base, tabB, beta);
+
+      await tabA.bringToFront();
+      await tabA.getByRole('link', { name: 'Company', exact: true }).first().click();
+      // Refused as a page of another user (session.changed), tab A starts again as the
+      // browser's user: Beta's header, with Beta's people.
+      await tabA.locator('header').getByText(BETA_REQUEST.companyName).first().waitFor();
+      const header = await tabA.locator('header').innerText();
+      assert.ok(!header.includes(ACME_REQUEST.companyName), `tab A's header: ${header}`);
+    });
+  });
+
+  test("tab A's password for Dana is not sent to the login tab B started for Erin: tab A shows Erin's", { timeout: JOURNEY_TIMEOUT_MS }, async () => {
+    await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
+      const operator = await operatorAgent(server);
+      const acme = await enrolledRootMaster(server, operator, ACME_REQUEST);
+      const beta = await enrolledRootMaster(server, operator, BETA_REQUEST, 'Copper-Lantern-77?');
+      const { page, tab: tabA } = await launchChromiumWithTab();
+      closeFirst('closing the browser', () => page.close());
+      const base = server.baseUrl;
+
+      await tabA.goto(`${base}/login`);
+      await tabA.getByLabel('Username', { exact: true }).fill(acme.username);
+      await tabA.getByLabel('Company Name', { exact: true }).fill(acme.companyName);
+      await tabA.getByRole('button', { name: 'Next', exact: true }).click();
+      await tabA.getByText('Enter Your Password').waitFor();
+
+      // A new tab resumes the browser's login (Dana's password step); "Not you?" and Erin there.
+      const tabB = await tabA.context().newPage();
+      await tabB.goto(`${base}/login`);
+      await tabB.getByText('Enter Your Password').waitFor();
+      await tabB.getByRole('button', { name: 'Not you? Change user' }).click();
+      await tabB.getByLabel('Username', { exact: true }).fill(beta.username);
+      await tabB.getByLabel('Company Name', { exact: true }).fill(beta.companyName);
+      await tabB.getByRole('button', { name: 'Next', exact: true }).click();
+      await tabB.getByText('Enter Your Password').waitFor();
+
+      await tabA.bringToFront();
+      await tabA.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+      await tabA.getByRole('button', { name: 'Log In', exact: true }).click();
+      await tabA.getByText('A login was started in another tab or window of this browser').waitFor();
+      await tabA.getByText(BETA_REQUEST.companyName).waitFor();
+      const failed = await server.gatehouse.deps.db.selectFrom('audit_events').select('id').where('action', '=', 'login.failed').execute();
+      assert.deepEqual(failed, [], "Dana's password was tried against no one");
+      // Tab B, on Erin's login, goes on as before.
+      await tabB.bringToFront();
+      await tabB.getByLabel('Password', { exact: true }).fill('Copper-Lantern-77?');
+      await tabB.getByRole('button', { name: 'Log In', exact: true }).click();
+      await tabB.getByText('Two-Factor Authentication', { exact: true }).waitFor();
+    });
+  });
+});
