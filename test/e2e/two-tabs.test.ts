@@ -126,4 +126,42 @@ describe('two tabs of one browser (chromium)', () => {
       await tabB.getByText('Two-Factor Authentication', { exact: true }).waitFor();
     });
   });
+
+  test('tab A, at the code step, goes to the dashboard once tab B logged the same user in', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
+    await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
+      const operator = await operatorAgent(server);
+      const acme = await enrolledRootMaster(server, operator, ACME_REQUEST);
+      const { page, tab: tabA } = await launchChromiumWithTab();
+      closeFirst('closing the browser', () => page.close());
+      const base = server.baseUrl;
+
+      await tabA.goto(`${base}/login`);
+      await identifyAndPassword(tabA, acme);
+      await tabA.getByText('Two-Factor Authentication', { exact: true }).waitFor();
+      // Tab B resumes that login at its code step; "Not you?", and the same user logs in
+      // from the start there (a new login, which replaces tab A's).
+      const tabB = await tabA.context().newPage();
+      await tabB.goto(`${base}/login`);
+      await tabB.getByText('Two-Factor Authentication', { exact: true }).waitFor();
+      await tabB.getByRole('button', { name: 'Not you? Change user' }).click();
+      await identifyAndPassword(tabB, acme);
+      await tabB.getByText('Two-Factor Authentication', { exact: true }).waitFor();
+      const first = await freshCode(acme.secret, acme.step + 1);
+      acme.step = first.step;
+      await tabB.getByLabel('Authentication Code').fill(first.code);
+      await tabB.getByRole('button', { name: 'Verify', exact: true }).click();
+      await tabB.waitForURL(`${base}/`);
+
+      await tabA.bringToFront();
+      const { code, step } = await freshCode(acme.secret, acme.step + 1);
+      acme.step = step;
+      await tabA.getByLabel('Authentication Code').fill(code);
+      await tabA.getByRole('button', { name: 'Verify', exact: true }).click();
+      // Not "Your sign-in took too long": the browser is signed in, so tab A is too.
+      await tabA.waitForURL(`${base}/`).catch(async (error: unknown) => {
+        throw new Error(`tab A stayed at ${tabA.url()}: ${(await tabA.evaluate(() => document.body.innerText)).slice(0, 600)}`, { cause: error });
+      });
+      await tabA.locator('header').getByText(ACME_REQUEST.companyName).first().waitFor();
+    });
+  });
 });

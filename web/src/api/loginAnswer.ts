@@ -45,6 +45,14 @@ export async function sendLoginAnswer<T extends LoginState>(send: () => Promise<
  */
 async function whereTwinLeftIt(error: ApiError): Promise<LoginState | null> {
   if (error.code !== 'login.flow_expired' && error.code !== 'login.wrong_step') return null;
+  return whereTheBrowserIs();
+}
+
+/**
+ * Where this browser's login stands, whichever tab moved it: the login under way, or
+ * `{ step: 'done' }` when the browser is signed in; null when neither (or unknown).
+ */
+export async function whereTheBrowserIs(): Promise<LoginState | null> {
   try {
     const state = await currentLogin();
     if (state.step !== 'identify') return state;

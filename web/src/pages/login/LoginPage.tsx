@@ -2,6 +2,7 @@ import { Alert, Button, Group, Stack } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { useLocation, useNavigate } from 'react-router';
 import { api, ApiError, type LoginState } from '../../api';
+import { whereTheBrowserIs } from '../../api/loginAnswer';
 import { AuthCard } from '../../components/AuthCard';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
@@ -127,11 +128,15 @@ export function LoginPage() {
   const onExpired = useCallback(
     (message: string, code: string) => {
       setNotice({ tone: 'warning', message });
-      if (code !== 'login.restarted') return setFlow(backToIdentify);
-      void api.login.current().then(
-        (state) => (state.step === 'done' ? finish(state.redirectTo) : setFlow(state)),
-        () => setFlow(backToIdentify),
-      );
+      if (code !== 'login.restarted' && code !== 'login.flow_expired') return setFlow(backToIdentify);
+      // Another tab may have moved the browser's login on: a login under way there (shown
+      // here), or finished (this browser is signed in: so is this page). Otherwise, or for
+      // a login this page's own delay ended, back to the first step with the message.
+      void whereTheBrowserIs().then((state) => {
+        if (state?.step === 'done') return finish(state.redirectTo);
+        if (state && code === 'login.restarted') return setFlow(state);
+        setFlow(backToIdentify);
+      });
     },
     [finish],
   );
