@@ -18,9 +18,11 @@ const NOT_A_STEP: ReadonlySet<string> = new Set(['/api/login/identify', '/api/lo
 
 export function holdStepsToShownLogin(app: FastifyInstance, deps: CoreDeps, flowCookie: string): void {
   app.addHook('onRequest', (request, _reply, done) => {
-    const route = request.routeOptions.url;
+    // Every request passes here: the header, which only the web app's login page sends, first.
     const shown = request.headers[SHOWN_LOGIN_HEADER];
-    if (request.method !== 'POST' || typeof shown !== 'string' || !route?.startsWith(LOGIN_ROUTES) || NOT_A_STEP.has(route)) return done();
+    if (typeof shown !== 'string' || request.method !== 'POST') return done();
+    const route = request.routeOptions.url;
+    if (!route?.startsWith(LOGIN_ROUTES) || NOT_A_STEP.has(route)) return done();
     try {
       requireShownLogin(deps, readFlowCookie(request, flowCookie), shown);
       done();
