@@ -125,4 +125,24 @@ describe('one browser, many tabs', () => {
     assert.equal(me.body.user.id, beta.root.id);
     assert.equal((await browser.get('/api/me', { [USER]: beta.root.id })).status, 200);
   });
+
+  test('Log Out ends the login another tab has under way, past its password too', async () => {
+    const browser = server.agent();
+    server.clock.advance(30_000);
+    await logIn(server, browser, { ...who(acme), password: STRONG_PASSWORD, totpSecret: acme.root.totpSecret });
+    // Another tab: the same browser past the password step, at the code step.
+    await browser.post('/api/login/identify', who(acme));
+    assert.equal((await browser.post('/api/login/password', { password: STRONG_PASSWORD })).body.step, 'totp');
+    const flowCookie = browser.cookies.get('gh_flow') as string;
+    assert.ok(flowCookie);
+    assert.equal((await browser.post('/api/logout')).status, 200);
+    assert.deepEqual((await browser.get('/api/login')).body, { step: 'identify' }, 'the login page starts at the first step');
+    // The flow is over, not only forgotten by the browser: its cookie played back is refused.
+    const replay = server.agent();
+    replay.cookies.set('gh_flow', flowCookie);
+    server.clock.advance(30_000);
+    const code = await replay.post('/api/login/totp', { code: totpAt(acme.root.totpSecret, server.clock()) });
+    assert.equal(code.status, 409, JSON.stringify(code.body));
+    assert.equal(code.body.error.code, 'login.flow_expired');
+  });
 });
