@@ -43,6 +43,22 @@ export function forgetShownUser(): void {
   shownUser = null;
 }
 
+// What a signed-in page does when the server says the session is gone, or that the user
+// may no longer do something (their role changed while the page was open).
+let accessChanged: (() => void) | null = null;
+
+/** Installs what refreshes the signed-in user (the app's layout: GET /api/me again); returns the uninstall. */
+export function setAccessChangedHandler(handler: () => void): () => void {
+  accessChanged = handler;
+  return () => {
+    if (accessChanged === handler) accessChanged = null;
+  };
+}
+
+/** Where the login page returns a user whose session ended under a page (`?ended=1&next=`). */
+export const SESSION_ENDED_PARAM = 'ended';
+export const NEXT_PAGE_PARAM = 'next';
+
 function shownHeaders(): Record<string, string> {
   return {
     ...(shownUser ? { 'X-Gatehouse-User': shownUser } : {}),
@@ -137,6 +153,12 @@ async function send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
     // Another account's session is this browser's now: the page starts again as that
     // user (or at the login page), showing nothing more of the one it was opened for.
     if (error.code === 'session.changed') window.location.reload();
+    // A save (or any call) of a signed-in page whose session has ended: the login page,
+    // saying why, and back to this page after the login. Page loads did so already; a
+    // refused save left the page up with every form still live.
+    else if (error.code === 'session.required' && shownUser) endedSession();
+    // Refused for the user's role: it may have changed under the page; its header and links follow.
+    else if (error.code === 'auth.forbidden' && shownUser) accessChanged?.();
     throw error;
   }
   return (parsed ?? {}) as T;
@@ -144,6 +166,13 @@ async function send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
 
 /** Where the browser's login stands (GET /api/login); the page shows that login from then on. */
 export const currentLogin = async () => showLogin(await request<LoginState>('GET', '/login'));
+
+function endedSession(): void {
+  shownUser = null;
+  const here = `${window.location.pathname}${window.location.search}`;
+  const query = new URLSearchParams({ [SESSION_ENDED_PARAM]: '1', [NEXT_PAGE_PARAM]: here });
+  window.location.assign(`/login?${query}`);
+}
 
 // Shared with the feature clients in api/ (admin, audit, me, …), so there is one door still.
 export const get = <T>(path: string) => request<T>('GET', path);

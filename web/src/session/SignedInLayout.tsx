@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Outlet, useNavigate } from 'react-router';
-import { api } from '../api';
+import { api, setAccessChangedHandler } from '../api';
 import { SessionPending } from '../components/SessionPending';
 import { SignedInShell } from '../components/SignedInShell';
 import { keys, useApiQuery } from '../data';
@@ -17,6 +17,8 @@ export function SignedInLayout() {
   const client = useQueryClient();
   const { data: me, error, reload } = useApiQuery(keys.session, api.me, { staleTime: Infinity });
   const signedOut = error?.status === 401;
+  // A call refused for the user's role: their role may have changed; the shell follows /api/me again.
+  useEffect(() => setAccessChangedHandler(() => void client.invalidateQueries({ queryKey: keys.session })), [client]);
 
   useEffect(() => {
     if (!signedOut) return;

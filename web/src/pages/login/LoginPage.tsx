@@ -13,7 +13,7 @@ import { ForgotPassword } from './ForgotPassword';
 import { IdentifyStep } from './IdentifyStep';
 import { KeyEnrollStep } from './KeyEnrollStep';
 import { PasswordStep } from './PasswordStep';
-import { returnTo } from './returnTo';
+import { nextPage, returnTo, sessionEnded } from './returnTo';
 import { SsoStep, SsoTrustedStep } from './SsoStep';
 import { TotpStep } from './TotpStep';
 
@@ -27,6 +27,7 @@ export interface LoginHandover {
 type Notice = { tone: 'success' | 'warning'; message: string };
 
 const SSO_FAILED = "Signing in with your company's identity provider did not work. Try again, or ask your company's Master.";
+const SESSION_ENDED = 'Your session has ended. Log in again to continue where you were.';
 const KEY_NEEDED =
   'The application you are signing in to asks for a passkey or security key: choose Log in with a passkey, or Use a passkey or security key at the code step.';
 
@@ -67,6 +68,7 @@ export function LoginPage() {
     if (query.get('sso') === 'failed') return { tone: 'warning', message: SSO_FAILED };
     // A module asked for phishing-resistant sign-in (acr_values) and this session has none.
     if (query.get('need') === 'key') return { tone: 'warning', message: KEY_NEEDED };
+    if (sessionEnded()) return { tone: 'warning', message: SESSION_ENDED };
     return null;
   });
 
@@ -77,7 +79,8 @@ export function LoginPage() {
       const target = safePath(redirectTo ?? returnTo());
       // A server-side destination (an OpenID Connect hand-back) needs a full page load.
       if (target && target !== '/') window.location.assign(target);
-      else navigate('/', { replace: true });
+      // Back to the page the ended session left (?next=), or the dashboard.
+      else navigate(nextPage() ?? '/', { replace: true });
     },
     [navigate],
   );
@@ -100,7 +103,10 @@ export function LoginPage() {
   const load = useCallback(async () => {
     setLoadError(null);
     try {
-      const state = await api.login.current();
+      // A module's sign-in (?return=) goes on with the session of a login another tab
+      // finished meanwhile; a plain /login stays (someone may mean to log in as another user).
+      const signedIn = returnTo() ? await whereTheBrowserIs() : null;
+      const state = signedIn?.step === 'done' ? signedIn : await api.login.current();
       if (state.step === 'done') finish(state.redirectTo);
       else setFlow(state);
     } catch (error) {

@@ -1,4 +1,5 @@
 import { RETURN_TO_PATTERN } from '@contract';
+import { NEXT_PAGE_PARAM, SESSION_ENDED_PARAM } from '../../api';
 
 /**
  * A module's sign-in ("Log In with Gatehouse") sends people here with
@@ -9,3 +10,12 @@ export function returnTo(): string | undefined {
   const value = new URLSearchParams(window.location.search).get('return');
   return value && RETURN_TO_PATTERN.test(value) ? value : undefined;
 }
+
+/** The page a user was on when their session ended (?next=): one of this app's own, never the login page. */
+export function nextPage(): string | undefined {
+  const value = new URLSearchParams(window.location.search).get(NEXT_PAGE_PARAM);
+  return value && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') && !/^\/login(?:[/?#]|$)/.test(value) ? value : undefined;
+}
+
+/** Whether the login page was opened because the session ended under a page (?ended=1). */
+export const sessionEnded = () => new URLSearchParams(window.location.search).get(SESSION_ENDED_PARAM) === '1';
