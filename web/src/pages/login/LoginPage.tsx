@@ -103,10 +103,10 @@ export function LoginPage() {
   const load = useCallback(async () => {
     setLoadError(null);
     try {
-      // A module's sign-in (?return=) goes on with the session of a login another tab
-      // finished meanwhile; a plain /login stays (someone may mean to log in as another user).
-      const signedIn = returnTo() ? await whereTheBrowserIs() : null;
-      const state = signedIn?.step === 'done' ? signedIn : await api.login.current();
+      // A page load never goes on by itself with a session the browser holds: a module's
+      // sign-in sends a signed-in browser here when its session does not do (a key asked
+      // for, max_age, prompt=login), and going on would send it straight back.
+      const state = await api.login.current();
       if (state.step === 'done') finish(state.redirectTo);
       else setFlow(state);
     } catch (error) {
