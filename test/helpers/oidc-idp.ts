@@ -22,10 +22,11 @@ export interface TestOidcIdp {
   close(): Promise<void>;
 }
 
-export async function startOidcIdp(redirectUri: string): Promise<TestOidcIdp> {
-  const port = await freePort();
-  const clientId = 'gatehouse-company';
-  const clientSecret = 'a-long-random-client-secret-for-the-test-provider';
+const clientId = 'gatehouse-company';
+const clientSecret = 'a-long-random-client-secret-for-the-test-provider';
+
+/** The provider's process, listening. Its issuer names its port, so the port is chosen first. */
+async function spawnProvider(redirectUri: string, port: number) {
   const child = spawn(process.execPath, [SCRIPT], {
     env: { ...process.env, IDP_PORT: String(port), IDP_CLIENT_ID: clientId, IDP_CLIENT_SECRET: clientSecret, IDP_REDIRECT_URI: redirectUri },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,6 +37,22 @@ export async function startOidcIdp(redirectUri: string): Promise<TestOidcIdp> {
     child.stdout.on('data', (chunk) => String(chunk).includes('listening') && resolve());
     child.once('exit', (code) => reject(new Error(`the test OIDC provider exited (${code}): ${errors}`)));
   });
+  return child;
+}
+
+export async function startOidcIdp(redirectUri: string): Promise<TestOidcIdp> {
+  // A free port can be taken by another process before the provider listens on it (many
+  // suites start servers at once): then another port, a bounded number of times.
+  let port = await freePort();
+  let child: Awaited<ReturnType<typeof spawnProvider>> | undefined;
+  for (let attempt = 1; !child; attempt += 1) {
+    try {
+      child = await spawnProvider(redirectUri, port);
+    } catch (error) {
+      if (attempt >= 5 || !String((error as Error).message).includes('EADDRINUSE')) throw error;
+      port = await freePort();
+    }
+  }
   const issuer = `http://127.0.0.1:${port}`;
   const jar = new BrowserCookies(issuer);
   return {
