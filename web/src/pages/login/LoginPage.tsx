@@ -13,6 +13,7 @@ import { ForgotPassword } from './ForgotPassword';
 import { IdentifyStep } from './IdentifyStep';
 import { KeyEnrollStep } from './KeyEnrollStep';
 import { PasswordStep } from './PasswordStep';
+import { sameOriginPath } from '../../sameOriginPath';
 import { nextPage, returnTo, sessionEnded } from './returnTo';
 import { SsoStep, SsoTrustedStep } from './SsoStep';
 import { TotpStep } from './TotpStep';
@@ -46,8 +47,6 @@ export interface StepProps {
 
 export type Forgot = 'password' | 'company';
 
-/** Only same-origin paths, so a crafted answer cannot send the browser elsewhere. */
-const safePath = (path: string | undefined) => (path && path.startsWith('/') && !path.startsWith('//') ? path : null);
 
 /**
  * Identifier-first login. The server owns the flow and answers every call with the next
@@ -76,7 +75,8 @@ export function LoginPage() {
     (redirectTo?: string) => {
       // Without the server's word (a twin's answer signed in: api/loginAnswer.ts), a
       // module's sign-in still resumes where this page was sent from (?return=).
-      const target = safePath(redirectTo ?? returnTo());
+      // Only this site's paths, so a crafted answer cannot send the browser elsewhere.
+      const target = sameOriginPath(redirectTo ?? returnTo(), window.location.origin);
       // A server-side destination (an OpenID Connect hand-back) needs a full page load.
       if (target && target !== '/') window.location.assign(target);
       // Back to the page the ended session left (?next=), or the dashboard.

@@ -1,5 +1,6 @@
 import { RETURN_TO_PATTERN } from '@contract';
 import { NEXT_PAGE_PARAM, SESSION_ENDED_PARAM } from '../../api';
+import { sameOriginPath } from '../../sameOriginPath';
 
 /**
  * A module's sign-in ("Log In with Gatehouse") sends people here with
@@ -13,8 +14,8 @@ export function returnTo(): string | undefined {
 
 /** The page a user was on when their session ended (?next=): one of this app's own, never the login page. */
 export function nextPage(): string | undefined {
-  const value = new URLSearchParams(window.location.search).get(NEXT_PAGE_PARAM);
-  return value && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') && !/^\/login(?:[/?#]|$)/.test(value) ? value : undefined;
+  const path = sameOriginPath(new URLSearchParams(window.location.search).get(NEXT_PAGE_PARAM), window.location.origin);
+  return path && !/^\/login(?:[/?#]|$)/.test(path) ? path : undefined;
 }
 
 /** Whether the login page was opened because the session ended under a page (?ended=1). */
