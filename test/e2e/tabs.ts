@@ -1,11 +1,10 @@
 // Logins in real browser tabs, over HTTP set-up: what the tests of several tabs, and of
 // pages outliving their session, share.
-import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { Agent } from '../helpers/agent.ts';
-import { ACME_REQUEST, approvedCompany, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
+import { companyWithRootMaster } from '../helpers/company-admin.ts';
+import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { totpAt } from '../helpers/totp.ts';
 import { freshCode, totpStep } from './support.ts';
 
 export const BETA_REQUEST = { ...ACME_REQUEST, companyName: 'Beta Networks', contactName: 'Erin Beta', email: 'erin@beta.test' };
@@ -17,20 +16,10 @@ export interface Enrolled {
   step: number;
 }
 
-/** A company approved, its Root Master signed up and enrolled over HTTP (not signed in anywhere). */
+/** A company approved, its Root Master signed up and enrolled over HTTP (the browser under test not signed in). */
 export async function enrolledRootMaster(server: TestServer, operator: Agent, request: typeof ACME_REQUEST, password = STRONG_PASSWORD): Promise<Enrolled> {
-  const company = await approvedCompany(server, operator, request);
-  await signUp(server, company.link, password);
-  const agent = server.agent();
-  const who = { username: company.username, companyName: request.companyName };
-  assert.equal((await agent.post('/api/login/identify', who)).status, 200);
-  assert.equal((await agent.post('/api/login/password', { password })).body.step, 'enroll');
-  const { secret } = (await agent.post('/api/login/enroll/start')).body as { secret: string };
-  const now = Date.now();
-  const done = await agent.post('/api/login/enroll/verify', { code: totpAt(secret, now) });
-  assert.equal(done.status, 200, JSON.stringify(done.body));
-  await agent.post('/api/logout');
-  return { ...who, secret, step: totpStep(now) };
+  const company = await companyWithRootMaster(server, operator, request.companyName, request.email, password);
+  return { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) };
 }
 
 export async function identifyAndPassword(tab: Page, who: { username: string; companyName: string }) {

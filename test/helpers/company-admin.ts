@@ -24,12 +24,12 @@ export interface SignedInCompany {
 export const inviteSubject = (companyName: string) => `You're invited to ${companyName} on Gatehouse`;
 
 /** An approved company whose Root Master has signed up, enrolled and is signed in. */
-export async function companyWithRootMaster(server: TestServer, operator: Agent, companyName: string, email: string): Promise<SignedInCompany> {
+export async function companyWithRootMaster(server: TestServer, operator: Agent, companyName: string, email: string, password = STRONG_PASSWORD): Promise<SignedInCompany> {
   const request = { ...ACME_REQUEST, companyName, email };
   const company = await approvedCompany(server, operator, request);
-  await signUp(server, company.link);
+  await signUp(server, company.link, password);
   const agent = server.agent();
-  const { totpSecret } = await logIn(server, agent, { username: company.username, companyName, password: STRONG_PASSWORD });
+  const { totpSecret } = await logIn(server, agent, { username: company.username, companyName, password });
   const me = await agent.get('/api/me');
   assert.equal(me.body.user.role, 'root_master');
   return { companyId: company.companyId, companyName, root: { id: me.body.user.id, username: company.username, agent, totpSecret } };
