@@ -15,7 +15,8 @@ test('a chosen port is outside the ephemeral range, above the ports browsers ref
     assert.ok(port > 10_080 && port < ephemeralStart, `port ${port} is outside 10081..${ephemeralStart - 1}`);
   }
   assert.ok(ports.size > 30, 'the choices are spread, not one port again and again');
-  const port = [...ports][0];
+  const [port] = ports;
+  assert.ok(port !== undefined);
   const server = createServer((socket) => socket.end());
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   try {

@@ -17,7 +17,7 @@ const LOWEST = 10_081;
 /** The first port of the kernel's ephemeral range (Linux's default when unreadable). */
 function ephemeralRangeStart(): number {
   try {
-    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     if (Number.isInteger(low) && low > LOWEST + 1_000) return low;
   } catch {
     // Not Linux, or no /proc: the default below.
