@@ -18,6 +18,11 @@ const registry = {
   'request.unsupported_media_type': { status: 415, message: 'Send the request as JSON, in UTF-8.' },
   'request.not_utf8': { status: 400, message: 'The request is not UTF-8 text: send JSON bodies, and percent-encode URLs, in UTF-8.' },
   'request.not_found': { status: 404, message: 'Not found.' },
+  // A save conditional on the version its form was read at (If-Match), after someone else saved.
+  'request.changed_meanwhile': {
+    status: 412,
+    message: 'Someone else saved changes here after you opened it, so your changes were not saved. Reload to see the current settings, then make your change again.',
+  },
   'request.rate_limited': { status: 429, message: 'Too many attempts. Wait a minute and try again.' },
   'csrf.forbidden_origin': { status: 403, message: 'This request did not come from Gatehouse.' },
   'auth.forbidden': { status: 403, message: 'You do not have access to this page.' },

@@ -5,6 +5,7 @@
 import { recordAudit } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { assertVersionRead, settingsVersion } from '../shared/settings-version.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { CompaniesTable } from '../storage/schema.ts';
 import { sql, type Selectable } from 'kysely';
@@ -229,6 +230,8 @@ export async function updateCompanyPolicy(
   who: { companyId: string; userId: string; sessionHash: string } | { companyId: string; apiClientId: string },
   change: Partial<CompanyPolicy>,
   meta: RequestMeta,
+  /** The versions the saver's form was read at (If-Match): the save is refused if the policy is not one of them now. */
+  readAt?: readonly string[],
 ): Promise<CompanyPolicy> {
   const saved = await deps.db.transaction().execute(async (tx) => {
     // The company's row locked before the policy is read (an update that changes nothing
@@ -237,6 +240,7 @@ export async function updateCompanyPolicy(
     // change (a two-person rule switched on, then off again by a form read before).
     await tx.updateTable('companies').set({ lockout_threshold: sql`lockout_threshold` }).where('id', '=', who.companyId).execute();
     const before = await getCompanyPolicy(tx, who.companyId);
+    assertVersionRead(readAt, settingsVersion(before));
     const { next, fields } = validatePolicy(before, change);
     if (Object.keys(fields).length > 0) throw new GatehouseError('request.invalid', { fields });
     if (change.ipAllowlist !== undefined && !ipAllowed(next.ipAllowlist, meta.ip)) {

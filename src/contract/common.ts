@@ -28,6 +28,15 @@ export const pageQuery = {
 };
 export const nextCursor = z.string().nullable();
 
+/**
+ * The user a signed-in page shows (its id, from GET /api/me), in a download link's URL: a
+ * navigation cannot carry the X-Gatehouse-User header, and a link from a tab left on
+ * another account must not download the browser's current one's data. Refused like the
+ * header (409 session.changed, src/http/guards.ts).
+ */
+export const SHOWN_USER_PARAM = 'shownUser';
+export const shownUserQuery = { [SHOWN_USER_PARAM]: z.uuid({ error: 'Not a user id.' }).optional() };
+
 /** Done, nothing to say. */
 export const done = z.object({});
 

@@ -2,7 +2,7 @@
 // and their approvals, the security policy, which granted modules users get, and the
 // audit trail and MFA compliance (operators read these for every company).
 import { z } from 'zod';
-import { companyStatuses, maybeTime, roles, time } from './common.ts';
+import { companyStatuses, maybeTime, roles, shownUserQuery, time } from './common.ts';
 import { email, isMultiline, isSingleLine, name, text, username } from './fields.ts';
 import { PASSWORD_CLASSES } from './password-rules.ts';
 
@@ -141,6 +141,8 @@ export const policyView = z.object({
   }),
   /** The address this request came from, so the form can warn before an allowlist locks its author out. */
   currentIp: z.string().nullable(),
+  /** The policy's version, also the answer's ETag: send it as If-Match to save only if nobody changed the policy since. */
+  version: z.string(),
 });
 
 export const companyModuleSwitches = z.object({
@@ -169,10 +171,15 @@ const paging = {
 };
 const byCompany = { companyId: optional(z.uuid({ error: 'Not a company id.' })) };
 export const companyAuditQuery = z.object({ ...auditFilters, ...paging });
+/** The API's (/api/v1, no session, so no shown user). */
 export const companyAuditCsvQuery = z.object(auditFilters);
 export const operatorAuditQuery = z.object({ ...auditFilters, ...paging, ...byCompany });
-export const operatorAuditCsvQuery = z.object({ ...auditFilters, ...byCompany });
 export const complianceQuery = z.object(byCompany);
+// The console's downloads are links: they name the page's user in the URL (shownUserQuery).
+export const masterAuditCsvQuery = z.object({ ...auditFilters, ...shownUserQuery });
+export const operatorAuditCsvQuery = z.object({ ...auditFilters, ...byCompany, ...shownUserQuery });
+export const masterComplianceCsvQuery = z.object(shownUserQuery);
+export const operatorComplianceCsvQuery = z.object({ ...byCompany, ...shownUserQuery });
 
 export const auditPage = z.object({
   events: z.array(

@@ -11,5 +11,7 @@ export { companyApiClientBody, MAX_API_CLIENT_EXPIRY_DAYS } from './api-clients.
 export { GROUP_NAME_MAX, groupNameBody, MAX_GROUP_MODULES } from './groups.ts';
 // The long lists: the most a page may ask for.
 export { MAX_PAGE } from './common.ts';
+// Download links name the user their page shows (a link cannot send the header).
+export { SHOWN_USER_PARAM } from './common.ts';
 // Single sign-on: the modes and the provider form's rules.
 export { SSO_MODES, ssoProviderBody } from './sso.ts';

@@ -55,6 +55,8 @@ export const ssoProviderBody = z.discriminatedUnion('kind', [samlProviderBody, o
 
 export const ssoProvider = z.object({
   id: z.uuid(),
+  /** The version of its settings (the edit's ETag): send it as If-Match to save an edit only if nobody changed them since. */
+  version: z.string(),
   kind: z.enum(['saml', 'oidc']),
   name: z.string(),
   enabled: z.boolean(),
@@ -79,6 +81,8 @@ export const oneSsoProvider = z.object({ provider: ssoProvider });
 export const ssoOverview = z.object({
   mode: ssoMode,
   breakGlassUserIds: z.array(z.uuid()),
+  /** The version of the mode and break-glass users, also the answer's ETag: send it as If-Match to save them only if nobody changed them since. */
+  version: z.string(),
   providers: z.array(ssoProvider),
   /** What to give the provider. */
   serviceProvider: z.object({ entityId: z.string(), metadataUrl: z.string(), acsUrl: z.string(), oidcRedirectUri: z.string() }),

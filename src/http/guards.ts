@@ -1,6 +1,7 @@
 // Request guards: CSRF by origin, and the signed-in user from the session cookie. The
 // company always comes from the session, never from ids in the request.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SHOWN_USER_PARAM } from '../contract/common.ts';
 import { GatehouseError } from '../errors.ts';
 import { authenticateSession, type SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
@@ -49,6 +50,16 @@ export async function authenticatedAgain(deps: CoreDeps, cookies: CookieNames, r
 /** The header a signed-in page names the user it shows in (their id, as GET /api/me answers it). */
 export const SHOWN_USER_HEADER = 'x-gatehouse-user';
 
+/**
+ * Whom the request says its page shows: the header, and on a GET (a download link: a
+ * navigation sends no header) the URL's SHOWN_USER_PARAM too, which the CSV routes declare.
+ * Every one given must be the session's user.
+ */
+function shownUsers(request: FastifyRequest): unknown[] {
+  const query = SAFE_METHODS.has(request.method) ? (request.query as Record<string, unknown> | undefined)?.[SHOWN_USER_PARAM] : undefined;
+  return [request.headers[SHOWN_USER_HEADER], query].flat().filter((shown) => shown !== undefined);
+}
+
 export async function requireSignedIn(
   deps: CoreDeps,
   cookies: CookieNames,
@@ -63,7 +74,6 @@ export async function requireSignedIn(
   // A browser has one session cookie for all its tabs: a page opened as one user, after a
   // login as another in a second tab, would read and change the other account under its
   // own header. The page names the user it shows; a session of another is refused.
-  const shown = request.headers[SHOWN_USER_HEADER];
-  if (typeof shown === 'string' && shown !== signedIn.userId) throw new GatehouseError('session.changed');
+  if (shownUsers(request).some((shown) => shown !== signedIn.userId)) throw new GatehouseError('session.changed');
   return signedIn;
 }

@@ -9,6 +9,7 @@ import { describeCertificate, newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { endFederatedLogins } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { assertVersionRead, settingsVersion } from '../shared/settings-version.ts';
 import { providerUrlProblem } from './provider-urls.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { SsoProvidersTable } from '../storage/schema.ts';
@@ -44,6 +45,7 @@ export function certificatesOf(row: ProviderRow): string[] {
 export function describeProvider(row: ProviderRow) {
   const iso = (ms: number) => new Date(ms).toISOString();
   return {
+    version: providerVersion(row),
     id: row.id,
     kind: row.kind,
     name: row.name,
@@ -64,6 +66,16 @@ export function describeProvider(row: ProviderRow) {
         : null,
     oidc: row.kind === 'oidc' ? { issuer: row.oidc_issuer ?? '', clientId: row.oidc_client_id ?? '', hasClientSecret: row.oidc_client_secret !== null } : null,
   };
+}
+
+/**
+ * The version of what the provider's form edits (src/shared/settings-version.ts): its
+ * settings and its stored secret, not whether it is on or tested, which other buttons change.
+ */
+function providerVersion(row: ProviderRow): string {
+  const { kind, name, username_attribute, groups_attribute, trust_provider_mfa, saml_entity_id, saml_sso_url, oidc_issuer, oidc_client_id, oidc_client_secret } = row;
+  const settings = { kind, name, username_attribute, groups_attribute, trust_provider_mfa, saml_entity_id, saml_sso_url, oidc_issuer, oidc_client_id, oidc_client_secret };
+  return settingsVersion({ ...settings, certificates: certificatesOf(row) });
 }
 
 async function samlSettings(input: Extract<ProviderInput, { kind: 'saml' }>): Promise<IdpSettings> {
@@ -199,7 +211,8 @@ function changedFields(deps: CoreDeps, current: ProviderRow, columns: Columns, i
  * (never the secret's value): the console sends the whole form each time, and a save that
  * changes nothing keeps the Test sign-in and tells no one.
  */
-export async function editProvider(deps: CoreDeps, who: Master, providerId: string, input: ProviderInput, meta: RequestMeta) {
+/** Saves a provider's settings; `readAt` (If-Match) refuses the save if they changed since the form read them. */
+export async function editProvider(deps: CoreDeps, who: Master, providerId: string, input: ProviderInput, meta: RequestMeta, readAt?: readonly string[]) {
   const before = await requireProvider(deps.db, who.companyId, providerId);
   if (before.kind !== input.kind) throw new GatehouseError('request.invalid', { fields: { kind: 'A provider keeps its kind; add a new one instead.' } });
   const columns = await columnsFor(deps, providerId, input, before);
@@ -214,6 +227,7 @@ export async function editProvider(deps: CoreDeps, who: Master, providerId: stri
       .returningAll()
       .executeTakeFirst();
     if (!current) throw new GatehouseError('request.not_found');
+    assertVersionRead(readAt, providerVersion(current));
     const changed = changedFields(deps, current, columns, input);
     if (changed.length === 0) return describeProvider(current);
     // A secret not changed stays as stored (its ciphertext too).

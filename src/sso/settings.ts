@@ -7,6 +7,8 @@ import type { ssoSettingsBody } from '../contract/sso.ts';
 import { GatehouseError } from '../errors.ts';
 import { endFederatedLogins } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { assertVersionRead, settingsVersion } from '../shared/settings-version.ts';
+import type { Queryable } from '../storage/index.ts';
 import { breakGlassReady, lockCompanyForBreakGlass } from '../users/index.ts';
 import { audit, describeProvider, requireProvider, type Master } from './providers.ts';
 import { serviceProviderUrls } from './urls.ts';
@@ -63,30 +65,43 @@ export async function switchProvider(deps: CoreDeps, who: Master, providerId: st
   return switched;
 }
 
+/** The company's settings the SSO form edits as a whole: what its version is made of. */
+async function ssoSettingsOf(db: Queryable, companyId: string) {
+  const [company, breakGlass] = await Promise.all([
+    db.selectFrom('companies').select('sso_mode').where('id', '=', companyId).executeTakeFirstOrThrow(),
+    db.selectFrom('users').select('id').where('company_id', '=', companyId).where('sso_break_glass', '=', 1).orderBy('username_key').execute(),
+  ]);
+  return { mode: company.sso_mode, breakGlassUserIds: breakGlass.map((u) => u.id) };
+}
+
 export async function ssoOverview(deps: CoreDeps, companyId: string) {
-  const [company, providers, breakGlass] = await Promise.all([
-    deps.db.selectFrom('companies').select('sso_mode').where('id', '=', companyId).executeTakeFirstOrThrow(),
+  const [settings, providers] = await Promise.all([
+    ssoSettingsOf(deps.db, companyId),
     deps.db.selectFrom('sso_providers').selectAll().where('company_id', '=', companyId).orderBy('created_at').execute(),
-    deps.db.selectFrom('users').select('id').where('company_id', '=', companyId).where('sso_break_glass', '=', 1).orderBy('username_key').execute(),
   ]);
   const urls = serviceProviderUrls(deps.config.publicUrl, companyId);
   return {
-    mode: company.sso_mode,
-    breakGlassUserIds: breakGlass.map((u) => u.id),
+    ...settings,
+    version: settingsVersion(settings),
     providers: providers.map(describeProvider),
     serviceProvider: { entityId: urls.entityId, metadataUrl: urls.metadataUrl, acsUrl: urls.acsUrl, oidcRedirectUri: urls.oidcRedirectUri },
   };
 }
 
-export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoSettingsInput, meta: RequestMeta) {
+/**
+ * Saves the mode and the break-glass users (fields left out keep their value); `readAt`, the
+ * versions the saver's form was read at (If-Match), refuses the save if the settings changed since.
+ */
+export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoSettingsInput, meta: RequestMeta, readAt?: readonly string[]) {
   await deps.db.transaction().execute(async (tx) => {
     await lockCompanyForBreakGlass(tx, who.companyId);
+    const before = await ssoSettingsOf(tx, who.companyId);
+    assertVersionRead(readAt, settingsVersion(before));
     // Only what this save changes is written, audited and told: the console sends the whole
     // form each time, and a Master must not be told "break-glass users changed" when only
     // the mode was.
     const detail: Record<string, unknown> = {};
-    const company = await tx.selectFrom('companies').select('sso_mode').where('id', '=', who.companyId).executeTakeFirstOrThrow();
-    if (input.mode !== undefined && input.mode !== company.sso_mode) {
+    if (input.mode !== undefined && input.mode !== before.mode) {
       await tx.updateTable('companies').set({ sso_mode: input.mode }).where('id', '=', who.companyId).execute();
       detail.mode = input.mode;
     }
@@ -97,8 +112,8 @@ export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoS
         const found = await tx.selectFrom('users').select('id').where('company_id', '=', who.companyId).where('id', 'in', ids).execute();
         if (found.length !== ids.length) throw new GatehouseError('request.not_found');
       }
-      const current = await tx.selectFrom('users').select('id').where('company_id', '=', who.companyId).where('sso_break_glass', '=', 1).execute();
-      const same = current.length === ids.length && current.every((user) => ids.includes(user.id));
+      const current = before.breakGlassUserIds;
+      const same = current.length === ids.length && current.every((id) => ids.includes(id));
       if (!same) {
         await tx.updateTable('users').set({ sso_break_glass: 0 }).where('company_id', '=', who.companyId).execute();
         if (ids.length > 0) await tx.updateTable('users').set({ sso_break_glass: 1 }).where('company_id', '=', who.companyId).where('id', 'in', ids).execute();

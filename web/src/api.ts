@@ -116,26 +116,26 @@ function askReauth(refused: ApiError): Promise<boolean> {
  * it, the call waits while the user confirms it is them, then is sent again ONCE and its
  * caller gets that answer (even a second refusal: no loop); cancelled, the original error.
  */
-async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   try {
-    return await send<T>(method, path, body);
+    return await send<T>(method, path, body, headers);
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 403 || error.code !== 'reauth.required') throw error;
     // The proof's own calls (/me/reauth, its key options) never wait on the dialog they serve.
     if (path.startsWith('/me/reauth')) throw error;
     if (!(await askReauth(error))) throw error;
-    return send<T>(method, path, body);
+    return send<T>(method, path, body, headers);
   }
 }
 
-async function send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function send<T>(method: 'GET' | 'POST', path: string, body: unknown, headers: Record<string, string>): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`/api${path}`, {
       method,
       credentials: 'same-origin',
       cache: 'no-store',
-      headers: { ...shownHeaders(), ...(method === 'POST' ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' }) },
+      headers: { ...headers, ...shownHeaders(), ...(method === 'POST' ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' }) },
       body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
     });
   } catch {
@@ -177,14 +177,48 @@ function endedSession(): void {
 // Shared with the feature clients in api/ (admin, audit, me, …), so there is one door still.
 export const get = <T>(path: string) => request<T>('GET', path);
 export const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, body);
+/**
+ * A save of settings the form read at `version` (their answer's `version`): refused with 412
+ * request.changed_meanwhile if someone else saved them since, rather than undoing their change.
+ */
+export const postIfUnchanged = <T>(path: string, version: string, body: unknown) => request<T>('POST', path, body, { 'If-Match': `"${version}"` });
 export const seg = encodeURIComponent;
+
+// --- downloads: plain links, which a navigation sends without this page's headers ---
+
+/**
+ * A download's URL (`/api${path}` with `params` left out when blank), naming the user this
+ * page shows in SHOWN_USER_PARAM: the server refuses it, like the header, once the
+ * browser's session is another user's (409 session.changed, docs/SECURITY.md).
+ */
+export function downloadUrl(path: string, params: Record<string, string | undefined> = {}): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value?.trim()) query.set(key, value.trim());
+  if (shownUser) query.set(SHOWN_USER_PARAM, shownUser);
+  const search = query.toString();
+  return `/api${path}${search ? `?${search}` : ''}`;
+}
+
+/**
+ * Whether this page's user is still the browser's, asked before a download starts: a refused
+ * link would leave only the browser's "download failed". Refused, `request` has already
+ * reloaded the page as the browser's user (or gone to the login page).
+ */
+export async function stillShownUser(): Promise<boolean> {
+  try {
+    await get<Me>('/me');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 // --- shapes ---
 
 // The answers' types come from the server's own schemas (src/contract/types.ts), as do
 // the password rule's.
 export type * from '@contract';
-import { MAX_PAGE } from '@contract';
+import { MAX_PAGE, SHOWN_USER_PARAM } from '@contract';
 import type {
   AccountRequestInput,
   AccountRequestPage,

@@ -37,7 +37,8 @@ import { auditPageOf, auditQuery, complianceView, sendCsv, userLines } from '../
 import { requestMeta } from '../guards.ts';
 import { companyUserView } from '../../presenters/index.ts';
 import { BULK_BODY_LIMIT, validateRow } from './admin-users.ts';
-import { POLICY_VIEW_LIMITS } from './company-policy.ts';
+import { policyAnswer } from './company-policy.ts';
+import { ifMatchVersions } from '../conditional-saves.ts';
 import type { V1 } from './api-v1.ts';
 
 /** The console's user view (src/presenters): one shape for a user wherever it is shown. */
@@ -135,11 +136,8 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
 
   api.get(
     '/companies/:companyId/policy',
-    { config: { scope: 'policy:read' }, schema: { summary: "The company's security policy", params: companyParams, response: { 200: policyView } } },
-    async (request) => {
-      const { companyId } = reach(request);
-      return { policy: await getCompanyPolicy(deps.db, companyId), limits: POLICY_VIEW_LIMITS, currentIp: requestMeta(request).ip };
-    },
+    { config: { scope: 'policy:read' }, schema: { summary: "The company's security policy (its version in the ETag)", params: companyParams, response: { 200: policyView } } },
+    async (request, reply) => policyAnswer(request, reply, await getCompanyPolicy(deps.db, reach(request).companyId)),
   );
 
   api.post(
@@ -147,16 +145,16 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
     {
       config: { scope: 'policy:write' },
       schema: {
-        summary: "Change the company's security policy (only the fields sent; an IP allowlist must include the caller's address)",
+        summary:
+          "Change the company's security policy (only the fields sent; an IP allowlist must include the caller's address; with If-Match, only if the policy is still that version: else 412)",
         params: companyParams,
         body: policyBody,
         response: { 200: policyView },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { companyId, apiClientId } = reach(request);
-      const policy = await updateCompanyPolicy(deps, { companyId, apiClientId }, request.body, requestMeta(request));
-      return { policy, limits: POLICY_VIEW_LIMITS, currentIp: requestMeta(request).ip };
+      return policyAnswer(request, reply, await updateCompanyPolicy(deps, { companyId, apiClientId }, request.body, requestMeta(request), ifMatchVersions(request)));
     },
   );
 

@@ -8,14 +8,16 @@ import { auditCsv, csvRow } from '../../audit/index.ts';
 import { complianceSummary } from '../../companies/index.ts';
 import {
   auditPage,
-  companyAuditCsvQuery,
   companyAuditQuery,
   companyComplianceView,
   complianceOverview,
   complianceQuery,
   csvDownload,
+  masterAuditCsvQuery,
+  masterComplianceCsvQuery,
   operatorAuditCsvQuery,
   operatorAuditQuery,
+  operatorComplianceCsvQuery,
 } from '../../contract/company.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import { auditPageOf, auditQuery, complianceView, sendCsv, SUMMARY_COLUMNS, userLines } from '../audit-views.ts';
@@ -43,7 +45,7 @@ export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.get(
       '/api/company/audit.csv',
-      { schema: { summary: "The company's audit trail as CSV", querystring: companyAuditCsvQuery, response: { 200: csvDownload } } },
+      { schema: { summary: "The company's audit trail as CSV", querystring: masterAuditCsvQuery, response: { 200: csvDownload } } },
       async (request, reply) => {
         holdDownload(request, reply);
         return sendCsv(reply, 'audit', deps.clock(), await auditCsv(deps.db, auditQuery(request.query, signedInOf(request).companyId)));
@@ -58,7 +60,7 @@ export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.get(
       '/api/company/compliance.csv',
-      { schema: { summary: 'MFA compliance as CSV', response: { 200: csvDownload } } },
+      { schema: { summary: 'MFA compliance as CSV', querystring: masterComplianceCsvQuery, response: { 200: csvDownload } } },
       async (request, reply) => {
         holdDownload(request, reply);
         const view = await complianceOf(signedInOf(request).companyId);
@@ -100,7 +102,7 @@ export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.get(
       '/api/operator/compliance.csv',
-      { schema: { summary: 'MFA compliance as CSV (every company, or one with companyId)', querystring: complianceQuery, response: { 200: csvDownload } } },
+      { schema: { summary: 'MFA compliance as CSV (every company, or one with companyId)', querystring: operatorComplianceCsvQuery, response: { 200: csvDownload } } },
       async (request, reply) => {
         holdDownload(request, reply);
         const { companyId } = request.query;

@@ -46,6 +46,7 @@ import { hashToken } from '../../crypto/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, readCookie, readFlowCookie, setCookie } from '../cookies.ts';
+import { answerVersion, ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
 
 /** The SAML ACS takes the provider's form post; responses with many attributes are large. */
@@ -109,13 +110,20 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
       const me = signedInOf(request);
       return { companyId: me.companyId, userId: me.userId, sessionHash: me.sessionHash };
     };
-    api.get('/api/company/sso', { schema: { summary: "The company's identity providers, mode, break-glass users, and what to give the provider", response: { 200: ssoOverviewSchema } } }, async (request) =>
-      ssoOverview(deps, master(request).companyId),
+    // The overview's version (and ETag) is the mode's and break-glass users', the form's fields.
+    const withVersion = <T extends { version: string }>(reply: FastifyReply, overview: T) => (answerVersion(reply, overview.version), overview);
+    api.get(
+      '/api/company/sso',
+      { schema: { summary: "The company's identity providers, mode, break-glass users, and what to give the provider (the mode's and break-glass users' version in the ETag)", response: { 200: ssoOverviewSchema } } },
+      async (request, reply) => withVersion(reply, await ssoOverview(deps, master(request).companyId)),
     );
     api.post(
       '/api/company/sso',
-      { config: { sensitive: true }, schema: { summary: 'Change the mode or the break-glass users (only the fields sent)', body: ssoSettingsBody, response: { 200: ssoOverviewSchema } } },
-      async (request) => changeSsoSettings(deps, master(request), request.body, requestMeta(request)),
+      {
+        config: { sensitive: true },
+        schema: { summary: 'Change the mode or the break-glass users (only the fields sent; with If-Match, only if they are still that version: else 412)', body: ssoSettingsBody, response: { 200: ssoOverviewSchema } },
+      },
+      async (request, reply) => withVersion(reply, await changeSsoSettings(deps, master(request), request.body, requestMeta(request), ifMatchVersions(request))),
     );
     api.post(
       '/api/company/sso/providers',
@@ -127,8 +135,20 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/company/sso/providers/:id',
-      { bodyLimit: PROVIDER_BODY_LIMIT, config: { sensitive: true }, schema: { summary: "Change a provider's settings (it needs a new Test sign-in before it can be switched on)", params: idParams, body: ssoProviderBody, response: { 200: oneSsoProvider } } },
-      async (request) => ({ provider: await editProvider(deps, master(request), request.params.id, request.body, requestMeta(request)) }),
+      {
+        bodyLimit: PROVIDER_BODY_LIMIT,
+        config: { sensitive: true },
+        schema: {
+          summary: "Change a provider's settings (it needs a new Test sign-in before it can be switched on; with If-Match, its version, only if nobody changed them since: else 412)",
+          params: idParams,
+          body: ssoProviderBody,
+          response: { 200: oneSsoProvider },
+        },
+      },
+      async (request, reply) => {
+        const provider = await editProvider(deps, master(request), request.params.id, request.body, requestMeta(request), ifMatchVersions(request));
+        return { provider: withVersion(reply, provider) };
+      },
     );
     api.post(
       '/api/company/sso/providers/:id/delete',

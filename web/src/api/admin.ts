@@ -1,6 +1,6 @@
 // Company administration for Masters and the Root Master (docs/API.md "Company
 // administration"): users, invitations, roles, 2FA resets, approvals, security policy.
-import { get, post, seg } from '../api';
+import { get, post, postIfUnchanged, seg } from '../api';
 
 // The answers' types come from the server's own schemas (src/contract/types.ts).
 export type { Approval, BulkInviteReport, BulkInviteRow, CompanyUser, Policy, PolicyAnswer, ResetOutcome, UserSession } from '@contract';
@@ -42,5 +42,5 @@ export const adminApi = {
   reject: (id: string) => post<Empty>(`/company/approvals/${seg(id)}/reject`),
 
   policy: () => get<PolicyAnswer>('/company/policy'),
-  savePolicy: (change: Partial<Policy>) => post<PolicyAnswer>('/company/policy', change),
+  savePolicy: (change: Partial<Policy>, readAt: string) => postIfUnchanged<PolicyAnswer>('/company/policy', readAt, change),
 };

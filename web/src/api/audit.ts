@@ -1,6 +1,6 @@
 // The audit trail and the MFA compliance view (docs/API.md "Audit and compliance"): the
 // company's own for Masters, every company's for operators.
-import { get } from '../api';
+import { downloadUrl, get } from '../api';
 
 // The answers' types come from the server's own schemas (src/contract/types.ts).
 export type { AuditEvent, AuditPage, CompanyCompliance, CompanyComplianceSummary, ComplianceTotals, ComplianceUser } from '@contract';
@@ -32,13 +32,12 @@ export type AuditScope = 'company' | 'operator';
 export const auditApi = {
   page: (scope: AuditScope, filters: AuditFilters, cursor?: string | null) =>
     get<AuditPage>(`/${scope}/audit${auditQuery(filters, cursor)}`),
-  /** A plain link, not a fetch: the browser downloads the file the server names. */
-  csvUrl: (scope: AuditScope, filters: AuditFilters) => `/api/${scope}/audit.csv${auditQuery(filters)}`,
+  /** A plain link, not a fetch: the browser downloads the file the server names (ExportCsvButton). */
+  csvUrl: (scope: AuditScope, filters: AuditFilters) => downloadUrl(`/${scope}/audit.csv`, { ...filters }),
 
   companyCompliance: () => get<CompanyCompliance>('/company/compliance'),
   operatorCompliance: (companyId: string) =>
     get<CompanyCompliance>(`/operator/compliance?companyId=${encodeURIComponent(companyId)}`),
   operatorComplianceSummary: () => get<{ companies: CompanyComplianceSummary[] }>('/operator/compliance'),
-  complianceCsvUrl: (scope: AuditScope, companyId?: string) =>
-    `/api/${scope}/compliance.csv${companyId ? `?companyId=${encodeURIComponent(companyId)}` : ''}`,
+  complianceCsvUrl: (scope: AuditScope, companyId?: string) => downloadUrl(`/${scope}/compliance.csv`, { companyId }),
 };

@@ -1,6 +1,7 @@
 import { Button, Code, Group, NativeSelect, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { auditApi, type AuditEvent, type AuditFilters, type AuditPage, type AuditScope } from '../../api/audit';
+import { ExportCsvButton } from '../../components/ExportCsvButton';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { keys, useApiQuery } from '../../data';
 import { LoadingState } from '../../components/LoadingState';
@@ -140,10 +141,7 @@ export function AuditLog({ scope, companies }: AuditLogProps) {
           <Button variant="default" size="sm" onClick={() => void first.reload()} loading={first.loading && first.data !== null}>
             Refresh
           </Button>
-          {/* A plain link: the server names the file and the browser saves it. */}
-          <Button component="a" href={auditApi.csvUrl(scope, applied)} download variant="default" size="sm">
-            Export CSV
-          </Button>
+          <ExportCsvButton href={auditApi.csvUrl(scope, applied)} />
         </Group>
       </Group>
 

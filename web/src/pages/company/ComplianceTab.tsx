@@ -1,5 +1,6 @@
 import { Button, Group, Stack, Text } from '@mantine/core';
 import { auditApi } from '../../api/audit';
+import { ExportCsvButton } from '../../components/ExportCsvButton';
 import { LoadingState } from '../../components/LoadingState';
 import { keys, useApiQuery } from '../../data';
 import { ComplianceTotals } from '../audit/ComplianceTotals';
@@ -23,9 +24,7 @@ export function ComplianceTab() {
           <Button variant="default" size="sm" onClick={() => void reload()} loading={loading && data !== null}>
             Refresh
           </Button>
-          <Button component="a" href={auditApi.complianceCsvUrl('company')} download variant="default" size="sm">
-            Export CSV
-          </Button>
+          <ExportCsvButton href={auditApi.complianceCsvUrl('company')} />
         </Group>
       </Group>
       {error && <LoadError place="company" error={error} onRetry={() => void reload()} />}

@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import type { FieldErrors, Me, PasswordClass } from '../../api';
 import { adminApi, type Policy, type PolicyAnswer } from '../../api/admin';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { useChangedMeanwhile } from '../../components/ChangedMeanwhileAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { useApiForm } from '../../forms';
 import { keys, useApiQuery } from '../../data';
@@ -105,11 +106,12 @@ function usePolicyForm(answer: PolicyAnswer) {
   return { ...api, reset: () => api.restart(formOf(answer.policy)) };
 }
 
-function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved: PolicyAnswer) => void }) {
+function PolicyForm({ answer, onSaved, onShowCurrent }: { answer: PolicyAnswer; onSaved: (saved: PolicyAnswer) => void; onShowCurrent: () => Promise<unknown> }) {
   const { limits, currentIp } = answer;
   const me = useMe();
   const [sentLines, setSentLines] = useState(linesOf(''));
   const { form, ref, summary, pending, submit, reset } = usePolicyForm(answer);
+  const changedMeanwhile = useChangedMeanwhile(onShowCurrent);
   const values = form.values;
   const errors = form.errors as FieldErrors;
 
@@ -134,9 +136,11 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
         twoPerson2faReset: typed.twoPerson2faReset,
         phishingResistant: typed.phishingResistant,
       };
-      return adminApi.savePolicy(change);
+      // Saved only on the policy this form shows: another Master's save since is not undone.
+      return adminApi.savePolicy(change, answer.version);
     },
     onSaved,
+    changedMeanwhile.claim,
   );
 
   const numberInput = (key: NumberField, description: string, suffix = '') => (
@@ -157,6 +161,7 @@ function PolicyForm({ answer, onSaved }: { answer: PolicyAnswer; onSaved: (saved
     <form ref={ref} onSubmit={onSubmit} noValidate>
       <Stack gap="lg">
         <ErrorAlert message={summary} />
+        {changedMeanwhile.alert}
         <Fieldset legend="Passwords">
           <Stack gap="md">
             <Text size="sm" c="dimmed">Applies to every new password: sign-up, password changes and resets.</Text>
@@ -294,6 +299,7 @@ export function PolicyTab() {
           )}
           <PolicyForm
             answer={answer}
+            onShowCurrent={reload}
             onSaved={(next) => {
               // The answer is the saved policy: it replaces the cached one, no refetch needed.
               client.setQueryData(keys.company.policy, next);

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { ApiError, type FieldErrors } from '../../api';
 import { ssoApi, type SsoProvider, type SsoProviderInput } from '../../api/sso';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { useChangedMeanwhile } from '../../components/ChangedMeanwhileAlert';
 
 type Kind = 'saml' | 'oidc';
 
@@ -53,11 +54,23 @@ function inputOf(v: Values): SsoProviderInput {
 }
 
 /** Add or edit a provider: paste SAML metadata or enter its values, or an OIDC issuer and client. */
-export function SsoProviderDialog({ provider, onClose, onSaved }: { provider: SsoProvider | null; onClose: () => void; onSaved: (saved: SsoProvider) => void }) {
+export function SsoProviderDialog({
+  provider,
+  onClose,
+  onSaved,
+  onShowCurrent,
+}: {
+  provider: SsoProvider | null;
+  onClose: () => void;
+  onSaved: (saved: SsoProvider) => void;
+  /** Loads the provider's current settings into a new dialog (an edit refused as made on old ones). */
+  onShowCurrent: (id: string) => Promise<unknown>;
+}) {
   const [values, setValues] = useState<Values>(() => valuesOf(provider));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [summary, setSummary] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
+  const changedMeanwhile = useChangedMeanwhile(() => (provider ? onShowCurrent(provider.id) : Promise.resolve()));
   const set = <K extends keyof Values>(key: K) => (value: Values[K]) => setValues((current) => ({ ...current, [key]: value }));
   const text = (key: keyof Values) => ({
     value: values[key] as string,
@@ -72,9 +85,11 @@ export function SsoProviderDialog({ provider, onClose, onSaved }: { provider: Ss
     setErrors({});
     try {
       const input = inputOf(values);
-      const saved = provider ? await ssoApi.edit(provider.id, input) : await ssoApi.add(input);
+      // An edit is saved only on the settings this dialog was opened with.
+      const saved = provider ? await ssoApi.edit(provider.id, input, provider.version) : await ssoApi.add(input);
       onSaved(saved.provider);
     } catch (error) {
+      if (error instanceof ApiError && changedMeanwhile.claim(error)) return;
       setSummary(error instanceof ApiError ? error.message : 'Something went wrong.');
       if (error instanceof ApiError) setErrors(error.fields);
     } finally {
@@ -87,6 +102,7 @@ export function SsoProviderDialog({ provider, onClose, onSaved }: { provider: Ss
       <form onSubmit={(event) => void save(event)} noValidate>
         <Stack gap="md">
           <ErrorAlert message={summary} />
+          {changedMeanwhile.alert}
           {!provider && (
             <SegmentedControl
               aria-label="Protocol"

@@ -6,6 +6,7 @@ import { adminApi } from '../../api/admin';
 import { ssoApi, type SsoMode, type SsoOverview, type SsoProvider } from '../../api/sso';
 import { CopyField } from '../../components/CopyField';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { useChangedMeanwhile } from '../../components/ChangedMeanwhileAlert';
 import { LoadError } from '../../components/LoadError';
 import { LoadingState } from '../../components/LoadingState';
 import { Notice } from '../../components/Notice';
@@ -97,20 +98,23 @@ function ProviderCard({ provider, onEdit, onChanged, onError }: { provider: SsoP
   );
 }
 
-function Settings({ overview, onSaved }: { overview: SsoOverview; onSaved: (message: string) => void }) {
+function Settings({ overview, onSaved, onShowCurrent }: { overview: SsoOverview; onSaved: (message: string) => void; onShowCurrent: () => Promise<unknown> }) {
   const users = useApiQuery(keys.company.users, adminApi.users);
   const [mode, setMode] = useState<SsoMode>(overview.mode);
   const [breakGlass, setBreakGlass] = useState<string[]>(overview.breakGlassUserIds);
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
+  const changedMeanwhile = useChangedMeanwhile(onShowCurrent);
   const options = (users.data?.users ?? []).map((u) => ({ value: u.id, label: `${u.displayName || u.username} (${u.username}, ${u.role.replace('_', ' ')})` }));
   async function save() {
     setPending(true);
     setError(null);
     try {
-      await ssoApi.saveSettings({ mode, breakGlassUserIds: breakGlass });
+      // Saved only on the settings this card shows: another Master's save since is not undone.
+      await ssoApi.saveSettings({ mode, breakGlassUserIds: breakGlass }, overview.version);
       onSaved('Single sign-on settings saved.');
     } catch (caught) {
+      if (caught instanceof ApiError && changedMeanwhile.claim(caught)) return;
       setError(caught instanceof ApiError ? caught.message : 'Something went wrong.');
     } finally {
       setPending(false);
@@ -123,6 +127,7 @@ function Settings({ overview, onSaved }: { overview: SsoOverview; onSaved: (mess
           Who May Use a Password
         </Title>
         <ErrorAlert message={error} />
+        {changedMeanwhile.alert}
         <Radio.Group value={mode} onChange={(value) => setMode(value as SsoMode)} label="Mode">
           <Stack gap={6} mt={6}>
             <Radio value="sso-plus-password" label="SSO, plus password for users who have one (Use password instead)" />
@@ -164,6 +169,13 @@ export function SsoTab() {
     void invalidate(keys.company.sso);
   };
 
+  // An edit refused because another Master saved the provider since: the dialog shows it as
+  // it is now (or closes, if it was removed meanwhile).
+  const showCurrentProvider = async (id: string) => {
+    const { data: fresh } = await reload();
+    setEditing(fresh?.providers.find((p) => p.id === id) ?? null);
+  };
+
   if (error) return <LoadError error={error} onRetry={() => void reload()} place="company" />;
   if (!data) return <LoadingState />;
   return (
@@ -191,10 +203,14 @@ export function SsoTab() {
       {data.providers.map((provider) => (
         <ProviderCard key={provider.id} provider={provider} onEdit={() => setEditing(provider)} onChanged={changed} onError={setActionError} />
       ))}
-      <Settings key={data.mode + data.breakGlassUserIds.join()} overview={data} onSaved={changed} />
+      {/* A new version (saved here or by another Master, then reloaded) starts the card afresh from it. */}
+      <Settings key={data.version} overview={data} onSaved={changed} onShowCurrent={reload} />
       {editing && (
         <SsoProviderDialog
+          // The provider as last read: loading its current settings starts the dialog afresh.
+          key={editing === 'new' ? 'new' : editing.version}
           provider={editing === 'new' ? null : editing}
+          onShowCurrent={showCurrentProvider}
           onClose={() => setEditing(null)}
           onSaved={(saved) => {
             setEditing(null);

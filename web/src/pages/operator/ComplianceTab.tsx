@@ -2,6 +2,7 @@ import { Button, Group, NativeSelect, Progress, Stack, Table, Text, VisuallyHidd
 import { useState } from 'react';
 import { api } from '../../api';
 import { auditApi, type CompanyCompliance, type CompanyComplianceSummary } from '../../api/audit';
+import { ExportCsvButton } from '../../components/ExportCsvButton';
 import { LoadingState } from '../../components/LoadingState';
 import { StatusBadge } from '../../components/StatusBadge';
 import { keys, useApiQuery } from '../../data';
@@ -92,9 +93,7 @@ export function ComplianceTab() {
           <Button variant="default" size="sm" onClick={() => void reload()} loading={loading && data !== null}>
             Refresh
           </Button>
-          <Button component="a" href={auditApi.complianceCsvUrl('operator', companyId || undefined)} download variant="default" size="sm">
-            Export CSV
-          </Button>
+          <ExportCsvButton href={auditApi.complianceCsvUrl('operator', companyId || undefined)} />
         </Group>
       </Group>
       {error && <LoadError place="operator" error={error} onRetry={() => void reload()} />}

@@ -1,0 +1,38 @@
+// HTTP's side of conditional saves (src/shared/settings-version.ts): a settings answer
+// carries its version as `ETag` (and as `version` in the body, for pages that read JSON
+// only); a save sent with `If-Match` is made only if the settings are still that version,
+// else 412 request.changed_meanwhile. Without If-Match a save is made as before: the
+// fields sent merge into what is stored.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../errors.ts';
+import { ANY_VERSION } from '../shared/settings-version.ts';
+
+// RFC 9110 §8.8.3: an entity tag is an optionally weak ("W/") quoted string of visible characters.
+const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7e]*)"$/;
+
+/** The versions a save may be made on: undefined when If-Match is absent, empty when none can match. */
+export function ifMatchVersions(request: FastifyRequest): string[] | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === ANY_VERSION) return [ANY_VERSION];
+  const versions: string[] = [];
+  for (const part of value.split(',')) {
+    const tag = ENTITY_TAG.exec(part.trim());
+    if (!tag) {
+      throw new GatehouseError('request.invalid', {
+        fields: { 'If-Match': 'Send the ETag of the answer the change was made on, in its quotes (or * for any).' },
+      });
+    }
+    // If-Match compares strongly: a weak tag never matches (RFC 9110 §13.1.1).
+    if (!tag[1]) versions.push(tag[2] ?? '');
+  }
+  // Only weak tags: an empty list, which no version matches (never an unconditional save).
+  return versions;
+}
+
+/** Names the version of the settings in this answer (`ETag`), and gives it back for the body. */
+export function answerVersion(reply: FastifyReply, version: string): string {
+  reply.header('etag', `"${version}"`);
+  return version;
+}

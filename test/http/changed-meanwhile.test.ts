@@ -1,0 +1,154 @@
+// Settings edited as a whole form (the security policy, the single sign-on mode and
+// break-glass users, a provider's settings): two Masters open the same form, the first saves,
+// and the second's form still shows the old values. Its save must not put them back: a
+// save sent with the version its form was read at (If-Match, from the answer's ETag or
+// `version`) is refused with 412 once someone else has saved, and nothing of it is kept.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Agent } from '../helpers/agent.ts';
+import { clientToken, sendApi } from '../helpers/api-clients.ts';
+import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { makeIdp, postToAcs, requestIdFrom, signedResponse } from '../helpers/saml-idp.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const quoted = (version: string) => `"${version}"`;
+
+for (const engine of await enginesUnderTest()) describe(`a save made on settings someone else changed since is refused (${engine})`, () => {
+  let server: TestServer;
+  let company: SignedInCompany;
+  let other: Person;
+
+  const dana = () => company.root.agent;
+  const auditCount = async (action: string) =>
+    (await dbOf(server).selectFrom('audit_events').select('id').where('action', '=', action).where('company_id', '=', company.companyId).execute()).length;
+
+  before(async () => {
+    server = await startTestServer({ engine });
+    company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Meanwhile', 'dana@meanwhile.test');
+    other = await invitedMember(server, company, dana(), { username: 'ollie', role: 'master' });
+  });
+  after(() => server?.close());
+
+  /** Reads a settings answer: its version, which the ETag names too. */
+  async function read(agent: Agent, path: string) {
+    const answer = await agent.get(path);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.match(answer.body.version, /^[A-Za-z0-9_-]{16,}$/);
+    assert.equal(answer.headers.get('etag'), quoted(answer.body.version));
+    return answer.body;
+  }
+
+  test("the policy: a Master's stale form cannot take back another Master's allowlist entry or stricter rule", async () => {
+    const danasForm = await read(dana(), '/api/company/policy');
+    const olliesForm = await read(other.agent, '/api/company/policy');
+    assert.equal(danasForm.version, olliesForm.version);
+
+    const saved = await dana().post('/api/company/policy', { ipAllowlist: ['127.0.0.1', '203.0.113.0/24'], phishingResistant: 'off', twoPerson2faReset: true }, { 'if-match': quoted(danasForm.version) });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    assert.notEqual(saved.body.version, danasForm.version);
+    assert.equal(saved.headers.get('etag'), quoted(saved.body.version));
+
+    // Ollie's form still shows the old policy and sends all of it with his one change.
+    const events = await auditCount('policy.changed');
+    const stale = await other.agent.post('/api/company/policy', { ...olliesForm.policy, lockoutThreshold: 9 }, { 'if-match': quoted(olliesForm.version) });
+    assert.deepEqual([stale.status, stale.body.error?.code], [412, 'request.changed_meanwhile'], JSON.stringify(stale.body));
+    assert.match(stale.body.error.message, /Someone else saved changes/);
+    const now = (await dana().get('/api/company/policy')).body;
+    assert.deepEqual([now.policy.ipAllowlist, now.policy.twoPerson2faReset, now.policy.lockoutThreshold], [['127.0.0.1/32', '203.0.113.0/24'], true, danasForm.policy.lockoutThreshold]);
+    assert.equal(await auditCount('policy.changed'), events, 'nothing of the refused save is audited');
+
+    // On the policy as it is now, his change goes through, and keeps hers.
+    const again = await other.agent.post('/api/company/policy', { ...now.policy, lockoutThreshold: 9 }, { 'if-match': quoted(now.version) });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.deepEqual([again.body.policy.lockoutThreshold, again.body.policy.ipAllowlist.length, again.body.policy.twoPerson2faReset], [9, 2, true]);
+  });
+
+  test('If-Match as HTTP has it: several tags, *, a weak tag never matches, a malformed one is a 400; without it a save merges as before', async () => {
+    const current = await read(dana(), '/api/company/policy');
+    const at = (ifMatch: string, lockoutMinutes: number) => dana().post('/api/company/policy', { lockoutMinutes }, { 'if-match': ifMatch });
+
+    assert.equal((await at(`"not-it", ${quoted(current.version)}`, 16)).status, 200);
+    assert.equal((await at('*', 17)).status, 200);
+    const latest = (await dana().get('/api/company/policy')).body.version;
+    const weak = await at(`W/${quoted(latest)}`, 18);
+    assert.deepEqual([weak.status, weak.body.error?.code], [412, 'request.changed_meanwhile']);
+    for (const malformed of [latest, `"${latest}`, `"a", b`, '']) {
+      const answer = await at(malformed, 19);
+      assert.deepEqual([answer.status, answer.body.error?.code, Object.keys(answer.body.error?.fields ?? {})], [400, 'request.invalid', ['If-Match']], `If-Match: ${malformed}`);
+    }
+    assert.equal((await dana().get('/api/company/policy')).body.policy.lockoutMinutes, 17);
+    const unconditional = await dana().post('/api/company/policy', { lockoutMinutes: 20 });
+    assert.equal(unconditional.status, 200);
+    // A change undone is the version it was: a form showing those settings shows the truth.
+    const back = await dana().post('/api/company/policy', { lockoutMinutes: 17 });
+    assert.equal(back.body.version, latest);
+  });
+
+  test('two saves on the same version at once: exactly one is made', async () => {
+    const { version, policy } = await read(dana(), '/api/company/policy');
+    const answers = await Promise.all([
+      dana().post('/api/company/policy', { ipAllowlist: [...policy.ipAllowlist, '198.51.100.1'] }, { 'if-match': quoted(version) }),
+      other.agent.post('/api/company/policy', { ipAllowlist: [...policy.ipAllowlist, '198.51.100.2'] }, { 'if-match': quoted(version) }),
+    ]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 412], JSON.stringify(answers.map((a) => a.body)));
+    const kept = answers.find((a) => a.status === 200)!.body.policy.ipAllowlist;
+    assert.deepEqual((await dana().get('/api/company/policy')).body.policy.ipAllowlist, kept);
+  });
+
+  test('the API: /api/v1 answers the policy with its version and refuses a stale save the same way', async () => {
+    const token = await clientToken(server, { scopes: ['policy:read', 'policy:write'], companyId: company.companyId });
+    const path = `/api/v1/companies/${company.companyId}/policy`;
+    const read1 = await sendApi(server, 'GET', path, token);
+    assert.equal(read1.headers.get('etag'), quoted(read1.body.version));
+    assert.equal((await dana().post('/api/company/policy', { lockoutMinutes: 21 })).status, 200);
+    const stale = await sendApi(server, 'POST', path, token, { lockoutMinutes: 22 }, { 'if-match': read1.headers.get('etag')! });
+    assert.deepEqual([stale.status, stale.body.code], [412, 'request.changed_meanwhile'], JSON.stringify(stale.body));
+    const read2 = await sendApi(server, 'GET', path, token);
+    assert.equal(read2.body.policy.lockoutMinutes, 21);
+    const fresh = await sendApi(server, 'POST', path, token, { lockoutMinutes: 22 }, { 'if-match': read2.headers.get('etag')! });
+    assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+  });
+
+  test("single sign-on: a stale form cannot undo the mode or the break-glass users another Master saved", async () => {
+    const danasForm = await read(dana(), '/api/company/sso');
+    const olliesForm = await read(other.agent, '/api/company/sso');
+    const saved = await dana().post('/api/company/sso', { mode: 'sso-only', breakGlassUserIds: [company.root.id, other.id] }, { 'if-match': quoted(danasForm.version) });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    assert.equal(saved.headers.get('etag'), quoted(saved.body.version));
+
+    const stale = await other.agent.post('/api/company/sso', { mode: olliesForm.mode, breakGlassUserIds: [other.id] }, { 'if-match': quoted(olliesForm.version) });
+    assert.deepEqual([stale.status, stale.body.error?.code], [412, 'request.changed_meanwhile']);
+    const now = await read(dana(), '/api/company/sso');
+    assert.deepEqual([now.mode, [...now.breakGlassUserIds].sort()], ['sso-only', [company.root.id, other.id].sort()]);
+    assert.equal((await other.agent.post('/api/company/sso', { mode: 'sso-plus-password' }, { 'if-match': quoted(now.version) })).status, 200);
+  });
+
+  test("a provider: an edit made on settings changed since is refused; a Test sign-in or switching it on does not count as a change", async () => {
+    const idp = makeIdp();
+    const added = await dana().post('/api/company/sso/providers', {
+      kind: 'saml', name: 'Acme IdP', entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: false,
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const opened = added.body.provider;
+    const edit = (agent: Agent, change: Record<string, unknown>, version: string) =>
+      agent.post(`/api/company/sso/providers/${opened.id}`, { kind: 'saml', name: opened.name, entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: false, ...change }, { 'if-match': quoted(version) });
+
+    // Tested meanwhile (another button): the form opened before still saves.
+    const sp = (await dana().get('/api/company/sso')).body.serviceProvider;
+    const started = await dana().post(`/api/company/sso/providers/${opened.id}/test`);
+    await postToAcs(sp.acsUrl, signedResponse(idp, { requestId: requestIdFrom(started.body.redirectTo), acsUrl: sp.acsUrl, audience: sp.entityId, issuer: idp.entityId, nameId: 'tester', now: server.clock(), attributes: {} }), dana());
+    const tested = (await dana().get('/api/company/sso')).body.providers.find((p: { id: string }) => p.id === opened.id);
+    assert.ok(tested.testedAt, 'the test sign-in was recorded');
+    assert.equal(tested.version, opened.version);
+
+    const renamed = await edit(dana(), { name: 'Acme Entra' }, opened.version);
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.equal(renamed.headers.get('etag'), quoted(renamed.body.provider.version));
+    const stale = await edit(other.agent, { usernameAttribute: 'email' }, opened.version);
+    assert.deepEqual([stale.status, stale.body.error?.code], [412, 'request.changed_meanwhile']);
+    const now = (await dana().get('/api/company/sso')).body.providers.find((p: { id: string }) => p.id === opened.id);
+    assert.deepEqual([now.name, now.usernameAttribute], ['Acme Entra', 'NameID']);
+    assert.equal((await edit(other.agent, { name: 'Acme Entra', usernameAttribute: 'email' }, now.version)).status, 200);
+  });
+});
