@@ -37,6 +37,12 @@ export const nextCursor = z.string().nullable();
 export const SHOWN_USER_PARAM = 'shownUser';
 export const shownUserQuery = { [SHOWN_USER_PARAM]: z.uuid({ error: 'Not a user id.' }).optional() };
 
+/**
+ * A conditional save's If-Match (docs/API.md, Conventions): the ETag (`version`) of the
+ * settings the change was made on; read by src/http/conditional-saves.ts.
+ */
+export const ifMatchHeaders = z.object({ 'if-match': z.string().optional() });
+
 /** Done, nothing to say. */
 export const done = z.object({});
 

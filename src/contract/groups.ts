@@ -27,6 +27,8 @@ export const group = z.object({
   members: z.array(z.object({ id: z.uuid(), username: z.string(), displayName: z.string() })),
   /** The modules members may use (only those the company still has granted). */
   modules: z.array(z.object({ id: z.uuid(), name: z.string() })),
+  /** The version of `modules`: send it as If-Match when choosing the group's modules, so a choice made on an older list is refused (412) rather than undoing a newer one. */
+  modulesVersion: z.string(),
 });
 export const groupList = z.object({ groups: z.array(group) });
 export const oneGroup = z.object({ group });

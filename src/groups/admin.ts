@@ -7,10 +7,11 @@ import { newId } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { endLostModuleAccess, lockAccessDecisions } from '../modules/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { assertVersionRead } from '../shared/settings-version.ts';
 import { caseKey, invisibleCharacterProblem, nameKey, tidyName } from '../shared/text.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { getUser, lockUser, type Actor } from '../users/index.ts';
-import { listGroups, lockGroup, type GroupSummary } from './store.ts';
+import { groupModulesVersion, listGroups, lockGroup, type GroupSummary } from './store.ts';
 
 /** The reason back-channel logout notices give when a group change ends access. */
 const ACCESS_REASON = 'group_changed';
@@ -157,11 +158,13 @@ export async function removeGroupMember(deps: CoreDeps, actor: Actor, groupId: s
  * (another one is "not found"). Naming a module for the first time closes it to everyone
  * outside the company's groups that name it, so access may end for many users at once.
  */
-export async function setGroupModules(deps: CoreDeps, actor: Actor, groupId: string, moduleIds: string[], meta: RequestMeta): Promise<GroupSummary> {
+/** Replaces the group's modules; `readAt` (If-Match) refuses it if they changed since the page read them. */
+export async function setGroupModules(deps: CoreDeps, actor: Actor, groupId: string, moduleIds: string[], meta: RequestMeta, readAt?: readonly string[]): Promise<GroupSummary> {
   const wanted = [...new Set(moduleIds)];
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     const group = await groupOf(tx, actor, groupId, true);
+    if (readAt !== undefined) assertVersionRead(readAt, groupModulesVersion(await viewOf(tx, actor.companyId, group.id)));
     const granted =
       wanted.length === 0
         ? []

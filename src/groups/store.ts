@@ -1,6 +1,7 @@
 // Group rows, always read within their company: another company's group id is simply
 // not found. A group's modules are listed only while the company still has them granted.
 import { sql } from 'kysely';
+import { settingsVersion } from '../shared/settings-version.ts';
 import type { Queryable } from '../storage/index.ts';
 
 export interface GroupSummary {
@@ -9,6 +10,15 @@ export interface GroupSummary {
   createdAt: number;
   members: { id: string; username: string; displayName: string }[];
   modules: { id: string; name: string }[];
+}
+
+/**
+ * The version of the group's module choice (src/shared/settings-version.ts): the modules
+ * it shows, in any order. The choice is saved as a whole list, so a Master's page that
+ * still shows an older list must not take away a module another Master ticked since.
+ */
+export function groupModulesVersion(group: Pick<GroupSummary, 'modules'>): string {
+  return settingsVersion(group.modules.map((m) => m.id).sort());
 }
 
 /**

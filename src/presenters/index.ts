@@ -3,7 +3,7 @@
 // same names and the same time format (ISO 8601, UTC). The shapes are the contract's.
 import type { ApiClientView } from '../api-clients/index.ts';
 import type { listAccountRequests, listCompanies } from '../companies/index.ts';
-import type { GroupSummary } from '../groups/index.ts';
+import { groupModulesVersion, type GroupSummary } from '../groups/index.ts';
 import type { listMail } from '../mail/index.ts';
 import type { listModules } from '../modules/index.ts';
 import { companyNameWarning } from '../shared/text.ts';
@@ -111,5 +111,5 @@ export function companyView(c: CompanyRow, volume: InvitationVolume) {
 }
 
 export function groupView(group: GroupSummary) {
-  return { id: group.id, name: group.name, createdAt: iso(group.createdAt), members: group.members, modules: group.modules };
+  return { id: group.id, name: group.name, createdAt: iso(group.createdAt), members: group.members, modules: group.modules, modulesVersion: groupModulesVersion(group) };
 }

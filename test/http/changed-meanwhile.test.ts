@@ -1,5 +1,5 @@
 // Settings edited as a whole form (the security policy, the single sign-on mode and
-// break-glass users, a provider's settings): two Masters open the same form, the first saves,
+// break-glass users, a provider's settings, a group's modules): two Masters open the same form, the first saves,
 // and the second's form still shows the old values. Its save must not put them back: a
 // save sent with the version its form was read at (If-Match, from the answer's ETag or
 // `version`) is refused with 412 once someone else has saved, and nothing of it is kept.
@@ -11,6 +11,8 @@ import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type Person,
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { makeIdp, postToAcs, requestIdFrom, signedResponse } from '../helpers/saml-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { storedTestModule } from '../helpers/oidc.ts';
+import { grantModule } from '../../src/modules/index.ts';
 
 const quoted = (version: string) => `"${version}"`;
 
@@ -150,5 +152,72 @@ for (const engine of await enginesUnderTest()) describe(`a save made on settings
     const now = (await dana().get('/api/company/sso')).body.providers.find((p: { id: string }) => p.id === opened.id);
     assert.deepEqual([now.name, now.usernameAttribute], ['Acme Entra', 'NameID']);
     assert.equal((await edit(other.agent, { name: 'Acme Entra', usernameAttribute: 'email' }, now.version)).status, 200);
+  });
+
+  test("a group's modules: a page still showing the old ticks cannot take away a module another Master ticked since (the console and /api/v1)", async () => {
+    const { deps } = server.gatehouse;
+    const granted = async () => {
+      const { module } = await storedTestModule(server);
+      await grantModule(deps.db, company.companyId, module.id, deps.clock());
+      return module.id;
+    };
+    const [ticketing, wiki] = [await granted(), await granted()];
+    const created = await dana().post('/api/company/groups', { name: 'Desk' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const opened = created.body.group;
+    const path = `/api/company/groups/${opened.id}/modules`;
+
+    const danas = await dana().post(path, { moduleIds: [ticketing] }, { 'if-match': quoted(opened.modulesVersion) });
+    assert.equal(danas.status, 200, JSON.stringify(danas.body));
+    assert.equal(danas.headers.get('etag'), quoted(danas.body.group.modulesVersion));
+    const olliesStale = await other.agent.post(path, { moduleIds: [wiki] }, { 'if-match': quoted(opened.modulesVersion) });
+    assert.deepEqual([olliesStale.status, olliesStale.body.error?.code], [412, 'request.changed_meanwhile']);
+
+    // A member added meanwhile is not a change of the modules: the choice still saves.
+    const listed = (await other.agent.get('/api/company/groups')).body.groups.find((g: { id: string }) => g.id === opened.id);
+    assert.equal((await dana().post(`/api/company/groups/${opened.id}/members`, { userId: other.id })).status, 200);
+    const both = await other.agent.post(path, { moduleIds: [ticketing, wiki] }, { 'if-match': quoted(listed.modulesVersion) });
+    assert.equal(both.status, 200, JSON.stringify(both.body));
+    assert.equal(both.body.group.modules.length, 2);
+
+    const token = await clientToken(server, { scopes: ['users:read', 'users:write'], companyId: company.companyId });
+    const viaApi = await sendApi(server, 'POST', `/api/v1/companies/${company.companyId}/groups/${opened.id}/modules`, token, { moduleIds: [] }, { 'if-match': quoted(listed.modulesVersion) });
+    assert.deepEqual([viaApi.status, viaApi.body.code], [412, 'request.changed_meanwhile'], JSON.stringify(viaApi.body));
+    const group = (await dana().get('/api/company/groups')).body.groups.find((g: { id: string }) => g.id === opened.id);
+    assert.equal(group.modules.length, 2, 'nothing of the refused choices was saved');
+  });
+});
+
+// The next list saved as a whole must be born conditional: a change that answers 200 (not
+// a create's 201) and takes a list in its body replaces that list, so a page showing an
+// older one would take away what someone added since. Each such route declares If-Match
+// and answers a version to send with it.
+describe('every save that replaces a list takes If-Match and answers a version', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server?.close());
+
+  test('read from the OpenAPI document', async () => {
+    const document = (await server.agent().get('/api/openapi.json')).body;
+    const resolve = (schema: any): any => (schema?.$ref ? document.components.schemas[schema.$ref.split('/').pop()] : schema);
+    const variants = (schema: any): any[] => [schema, ...(schema?.anyOf ?? []), ...(schema?.oneOf ?? [])].map(resolve).filter(Boolean);
+    const takesList = (schema: any) =>
+      variants(schema).some((variant) => Object.values<any>(variant.properties ?? {}).some((field) => variants(field).some((v) => v.type === 'array')));
+    const conditional: string[] = [];
+    for (const [path, operations] of Object.entries<any>(document.paths)) {
+      const save = operations.post;
+      if (!save?.responses?.['200'] || !takesList(save.requestBody?.content?.['application/json']?.schema)) continue;
+      conditional.push(path);
+      const headers = (save.parameters ?? []).filter((p: any) => p.in === 'header').map((p: any) => p.name);
+      assert.ok(headers.includes('if-match'), `POST ${path} replaces a list but takes no If-Match`);
+      const answer = JSON.stringify(save.responses['200'].content?.['application/json']?.schema ?? {}, (key, value) => (key === '$ref' ? resolve({ $ref: value }) : value));
+      assert.match(answer, /"(version|modulesVersion)"/, `POST ${path} answers no version to send with the next save`);
+    }
+    // The routes known today are among them (the check above is not vacuous).
+    for (const path of ['/api/company/policy', '/api/company/sso', '/api/company/sso/providers/{id}', '/api/company/groups/{id}/modules', '/api/v1/companies/{companyId}/policy', '/api/v1/companies/{companyId}/groups/{groupId}/modules']) {
+      assert.ok(conditional.includes(path), `${path} was found`);
+    }
   });
 });

@@ -4,10 +4,11 @@
 // route settles the company first (reachAsActor: another company's id is "not found"),
 // then calls the console's capability with the API client as a Master.
 import { companyParams, idempotencyHeaders } from '../../contract/api-v1.ts';
-import { done } from '../../contract/common.ts';
+import { done, ifMatchHeaders } from '../../contract/common.ts';
 import { apiGroupMemberParams, apiGroupParams, groupList, groupMemberBody, groupModulesBody, groupNameBody, oneGroup } from '../../contract/groups.ts';
 import { addGroupMember, createGroup, deleteGroup, listGroups, removeGroupMember, renameGroup, setGroupModules } from '../../groups/index.ts';
 import { groupView } from '../../presenters/index.ts';
+import { answerVersion, ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
 import { reachAsActor } from './api-v1-tenant.ts';
 import type { V1 } from './api-v1.ts';
@@ -78,15 +79,19 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
     {
       config: { scope: 'users:write' },
       schema: {
-        summary: "Choose the group's modules (from the company's granted ones); a module any group has is for those groups' members only",
+        summary:
+          "Choose the group's modules (from the company's granted ones); a module any group has is for those groups' members only. With If-Match, the group's modulesVersion, only if they are still that version: else 412",
         params: apiGroupParams,
+        headers: ifMatchHeaders,
         body: groupModulesBody,
         response: { 200: oneGroup },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const actor = reachAsActor(request);
-      return { group: groupView(await setGroupModules(deps, actor, request.params.groupId, request.body.moduleIds, requestMeta(request))) };
+      const group = groupView(await setGroupModules(deps, actor, request.params.groupId, request.body.moduleIds, requestMeta(request), ifMatchVersions(request)));
+      answerVersion(reply, group.modulesVersion);
+      return { group };
     },
   );
 }

@@ -8,7 +8,7 @@ import { auditCsv } from '../../audit/index.ts';
 import type { ApiActor } from '../../api-clients/index.ts';
 import { getCompanyPolicy, updateCompanyPolicy } from '../../companies/index.ts';
 import { apiOneUser, apiUserPage, companyParams, companyUserParams, idempotencyHeaders, userListQuery } from '../../contract/api-v1.ts';
-import { done } from '../../contract/common.ts';
+import { done, ifMatchHeaders } from '../../contract/common.ts';
 import {
   auditPage,
   bulkInviteBody,
@@ -148,6 +148,7 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
         summary:
           "Change the company's security policy (only the fields sent; an IP allowlist must include the caller's address; with If-Match, only if the policy is still that version: else 412)",
         params: companyParams,
+        headers: ifMatchHeaders,
         body: policyBody,
         response: { 200: policyView },
       },

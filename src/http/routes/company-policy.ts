@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { getCompanyPolicy, MAX_ALLOWLIST_ENTRIES, PASSWORD_CLASSES, POLICY_LIMITS, updateCompanyPolicy, type CompanyPolicy } from '../../companies/index.ts';
 import { settingsVersion } from '../../shared/settings-version.ts';
+import { ifMatchHeaders } from '../../contract/common.ts';
 import { policyBody, policyView } from '../../contract/company.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
@@ -28,7 +29,7 @@ export function companyPolicyRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/company/policy',
       {
         config: { sensitive: true },
-        schema: { summary: 'Change the security policy (only the fields sent; with If-Match, only if it is still that version: else 412)', body: policyBody, response: { 200: policyView } },
+        schema: { summary: 'Change the security policy (only the fields sent; with If-Match, only if it is still that version: else 412)', headers: ifMatchHeaders, body: policyBody, response: { 200: policyView } },
       },
       async (request, reply) => {
         const me = signedInOf(request);

@@ -2,13 +2,14 @@
 // group may use. The company is the session's: another company's group, user or module
 // id is "not found", like a missing one.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { done, idParams } from '../../contract/common.ts';
+import { done, idParams, ifMatchHeaders } from '../../contract/common.ts';
 import { groupList, groupMemberBody, groupMemberParams, groupModulesBody, groupNameBody, oneGroup } from '../../contract/groups.ts';
 import { addGroupMember, createGroup, deleteGroup, listGroups, removeGroupMember, renameGroup, setGroupModules } from '../../groups/index.ts';
 import { groupView } from '../../presenters/index.ts';
 import type { UserActor } from '../../users/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
+import { answerVersion, ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
 
 function actorOf(request: FastifyRequest): UserActor {
@@ -67,15 +68,19 @@ export function groupRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/company/groups/:id/modules',
       {
         schema: {
-          summary: "Choose the group's modules (from the company's granted ones); a module any group has is for those groups' members only",
+          summary:
+            "Choose the group's modules (from the company's granted ones); a module any group has is for those groups' members only. With If-Match, the group's modulesVersion, only if they are still that version: else 412",
           params: idParams,
+          headers: ifMatchHeaders,
           body: groupModulesBody,
           response: { 200: oneGroup },
         },
       },
-      async (request) => ({
-        group: groupView(await setGroupModules(deps, actorOf(request), request.params.id, request.body.moduleIds, requestMeta(request))),
-      }),
+      async (request, reply) => {
+        const group = groupView(await setGroupModules(deps, actorOf(request), request.params.id, request.body.moduleIds, requestMeta(request), ifMatchVersions(request)));
+        answerVersion(reply, group.modulesVersion);
+        return { group };
+      },
     );
   });
 }

@@ -6,7 +6,7 @@
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { done, idParams } from '../../contract/common.ts';
+import { done, idParams, ifMatchHeaders } from '../../contract/common.ts';
 import { loginState, ssoRedirect, trustedLoginAnswer } from '../../contract/sign-in.ts';
 import {
   MAX_CERTIFICATE_CHARACTERS,
@@ -121,7 +121,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/company/sso',
       {
         config: { sensitive: true },
-        schema: { summary: 'Change the mode or the break-glass users (only the fields sent; with If-Match, only if they are still that version: else 412)', body: ssoSettingsBody, response: { 200: ssoOverviewSchema } },
+        schema: { summary: 'Change the mode or the break-glass users (only the fields sent; with If-Match, only if they are still that version: else 412)', headers: ifMatchHeaders, body: ssoSettingsBody, response: { 200: ssoOverviewSchema } },
       },
       async (request, reply) => withVersion(reply, await changeSsoSettings(deps, master(request), request.body, requestMeta(request), ifMatchVersions(request))),
     );
@@ -141,6 +141,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
         schema: {
           summary: "Change a provider's settings (it needs a new Test sign-in before it can be switched on; with If-Match, its version, only if nobody changed them since: else 412)",
           params: idParams,
+          headers: ifMatchHeaders,
           body: ssoProviderBody,
           response: { 200: oneSsoProvider },
         },

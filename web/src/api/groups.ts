@@ -1,6 +1,6 @@
 // Groups for a company's Masters (docs/API.md "Groups"): which users are in which group,
 // and which of the company's modules each group may use.
-import { get, post, seg } from '../api';
+import { get, post, postIfUnchanged, seg } from '../api';
 
 export type { Group } from '@contract';
 import type { Group } from '@contract';
@@ -15,5 +15,6 @@ export const groupsApi = {
   remove: (id: string) => post<Empty>(`/company/groups/${seg(id)}/delete`),
   addMember: (id: string, userId: string) => one(`/company/groups/${seg(id)}/members`, { userId }),
   removeMember: (id: string, userId: string) => one(`/company/groups/${seg(id)}/members/${seg(userId)}/remove`),
-  setModules: (id: string, moduleIds: string[]) => one(`/company/groups/${seg(id)}/modules`, { moduleIds }),
+  /** The whole choice, made on the list the page shows (`readAt`, the group's modulesVersion). */
+  setModules: (id: string, moduleIds: string[], readAt: string) => postIfUnchanged<{ group: Group }>(`/company/groups/${seg(id)}/modules`, readAt, { moduleIds }),
 };

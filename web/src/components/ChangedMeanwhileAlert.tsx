@@ -6,37 +6,52 @@ import type { ApiError } from '../api';
 export const CHANGED_MEANWHILE = 'request.changed_meanwhile';
 
 /**
- * A settings form's answer to that refusal: the user's own values stay in the form (nothing
- * they typed is thrown away unasked), the alert says why nothing was saved, and its button
- * loads the settings as they are now into the form, to make the change again on them.
- * `claim` goes to the form's error handling and takes only this refusal.
+ * Says why nothing was saved, and offers the settings as they are now: the user makes
+ * their change again on those (docs/SECURITY.md, "A form left open does not undo a newer save").
  */
-export function useChangedMeanwhile(showCurrent: () => Promise<unknown>) {
-  const [message, setMessage] = useState<string | null>(null);
+export function ChangedMeanwhileAlert({ message, onShowCurrent }: { message: string; onShowCurrent: () => Promise<unknown> }) {
   const [loading, setLoading] = useState(false);
-  const claim = (error: ApiError) => {
-    if (error.code !== CHANGED_MEANWHILE) return false;
-    setMessage(error.message);
-    return true;
-  };
-  const reload = async () => {
+  const showCurrent = async () => {
     setLoading(true);
     try {
-      await showCurrent();
-      setMessage(null);
+      await onShowCurrent();
     } finally {
       setLoading(false);
     }
   };
-  const alert = message && (
+  return (
     <Alert color="orange" variant="light" role="alert" title="Not saved">
       <Stack gap="xs" align="flex-start">
         <Text size="sm">{message}</Text>
-        <Button size="xs" variant="default" loading={loading} onClick={() => void reload()}>
+        <Button size="xs" variant="default" loading={loading} onClick={() => void showCurrent()}>
           Show Current Settings
         </Button>
       </Stack>
     </Alert>
   );
-  return { claim, alert, clear: () => setMessage(null) };
+}
+
+/**
+ * A settings form's answer to that refusal: the user's own values stay in the form (nothing
+ * they typed is thrown away unasked) until they ask for the current settings, which
+ * `showCurrent` loads into it. `claim` goes to the form's error handling and takes only
+ * this refusal.
+ */
+export function useChangedMeanwhile(showCurrent: () => Promise<unknown>) {
+  const [message, setMessage] = useState<string | null>(null);
+  const claim = (error: ApiError) => {
+    if (error.code !== CHANGED_MEANWHILE) return false;
+    setMessage(error.message);
+    return true;
+  };
+  const alert = message && (
+    <ChangedMeanwhileAlert
+      message={message}
+      onShowCurrent={async () => {
+        await showCurrent();
+        setMessage(null);
+      }}
+    />
+  );
+  return { claim, alert };
 }

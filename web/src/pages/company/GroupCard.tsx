@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { ApiError, type CompanyModule } from '../../api';
 import type { CompanyUser } from '../../api/admin';
 import { groupsApi, type Group } from '../../api/groups';
+import { ChangedMeanwhileAlert, CHANGED_MEANWHILE } from '../../components/ChangedMeanwhileAlert';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useAction } from '../../hooks/useAction';
 
@@ -25,9 +26,14 @@ export function GroupCard({ group, users, modules, onRename, onDelete, onChanged
   const candidates = users.filter((u) => !memberIds.has(u.id));
   const ticked = new Set(group.modules.map((m) => m.id));
 
-  const change = async (call: () => Promise<unknown>) => {
-    if ((await action.run(call)) !== undefined) await onChanged();
-  };
+  // Busy until the list is read again: a second tick made on the card before its answer
+  // arrived would be made on the old ticks (and be refused as made on an old version).
+  const change = (call: () => Promise<unknown>) =>
+    action.run(async () => {
+      await call();
+      await onChanged();
+      return true;
+    });
   // Typed or picked by username; the server wants the id.
   const addMember = async () => {
     const user = candidates.find((u) => u.username.toLowerCase() === chosen.trim().toLowerCase());
@@ -40,7 +46,8 @@ export function GroupCard({ group, users, modules, onRename, onDelete, onChanged
   };
   const toggleModule = (moduleId: string, on: boolean) => {
     const next = modules.map((m) => m.id).filter((id) => (id === moduleId ? on : ticked.has(id)));
-    void change(() => groupsApi.setModules(group.id, next));
+    // Made on the ticks this card shows: another Master's choice since is not undone.
+    void change(() => groupsApi.setModules(group.id, next, group.modulesVersion));
   };
 
   return (
@@ -59,7 +66,17 @@ export function GroupCard({ group, users, modules, onRename, onDelete, onChanged
         </Row>
       </Row>
       <Stack gap="md">
-        <ErrorAlert message={action.error?.message} />
+        {action.error?.code === CHANGED_MEANWHILE ? (
+          <ChangedMeanwhileAlert
+            message={action.error.message}
+            onShowCurrent={async () => {
+              await onChanged();
+              action.setError(null);
+            }}
+          />
+        ) : (
+          <ErrorAlert message={action.error?.message} />
+        )}
         <div>
           <Text fw={600} size="sm" mb={4}>
             Members
