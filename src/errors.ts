@@ -19,6 +19,10 @@ const registry = {
   'request.not_utf8': { status: 400, message: 'The request is not UTF-8 text: send JSON bodies, and percent-encode URLs, in UTF-8.' },
   'request.not_found': { status: 404, message: 'Not found.' },
   // A save conditional on the version its form was read at (If-Match), after someone else saved.
+  'request.not_conditional': {
+    status: 400,
+    message: 'This change cannot be made conditional: only saves that answer a version take If-Match. Send it without If-Match.',
+  },
   'request.changed_meanwhile': {
     status: 412,
     message: 'Someone else saved changes here after you opened it, so your changes were not saved. Reload to see the current settings, then make your change again.',

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 import { ANY_VERSION } from '../shared/settings-version.ts';
+import { SAFE_METHODS } from './guards.ts';
 
 // RFC 9110 §8.8.3: an entity tag is an optionally weak ("W/") quoted string of visible characters.
 const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7e]*)"$/;
@@ -35,4 +36,16 @@ export function ifMatchVersions(request: FastifyRequest): string[] | undefined {
 export function answerVersion(reply: FastifyReply, version: string): string {
   reply.header('etag', `"${version}"`);
   return version;
+}
+
+/**
+ * If-Match on a change whose route takes none (it declares no `if-match` header): refused,
+ * not ignored. A client that sends it believes the change is conditional; made anyway, it
+ * could undo someone else's. (A read may carry it: nothing is changed.)
+ */
+export function refuseIfMatchNotTaken(request: FastifyRequest): void {
+  if (request.headers['if-match'] === undefined || SAFE_METHODS.has(request.method)) return;
+  const headers = request.routeOptions.schema?.headers as { shape?: Record<string, unknown> } | undefined;
+  if (headers?.shape && 'if-match' in headers.shape) return;
+  throw new GatehouseError('request.not_conditional');
 }

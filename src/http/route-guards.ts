@@ -3,6 +3,7 @@
 // raw URL is a check an attacker can spell around. Registered once in app.ts.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
+import { refuseIfMatchNotTaken } from './conditional-saves.ts';
 import { checkOrigin, SAFE_METHODS } from './guards.ts';
 
 export type RouteKind = 'api' | 'bearer-api' | 'provider' | 'saml-acs' | 'page' | 'unmatched';
@@ -60,8 +61,11 @@ export function guardRoutes(app: FastifyInstance, publicOrigin: string): void {
   });
   // The bearer API has no ambient credential to forge, so its token is checked first (an
   // anonymous caller hears 401 whatever it sent) and the body's type after every
-  // onRequest hook, still before the body is parsed.
+  // onRequest hook, still before the body is parsed. An If-Match the route cannot honour
+  // is refused there too, on both APIs, before anything is read or changed.
   app.addHook('preParsing', async (request) => {
-    if (routeKind(matchedRoute(request)) === 'bearer-api') requireJson(request);
+    const kind = routeKind(matchedRoute(request));
+    if (kind === 'bearer-api') requireJson(request);
+    if (kind === 'api' || kind === 'bearer-api') refuseIfMatchNotTaken(request);
   });
 }

@@ -188,6 +188,27 @@ for (const engine of await enginesUnderTest()) describe(`a save made on settings
   });
 });
 
+describe('If-Match where a change cannot honour it', () => {
+  let server: TestServer;
+  let company: SignedInCompany;
+  before(async () => {
+    server = await startTestServer();
+    company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Unconditional', 'dana@unconditional.test');
+  });
+  after(() => server?.close());
+
+  test('is refused, not ignored: the client believes its change is conditional (the console and /api/v1); reads are served', async () => {
+    const created = await company.root.agent.post('/api/company/groups', { name: 'Desk' });
+    const rename = await company.root.agent.post(`/api/company/groups/${created.body.group.id}/rename`, { name: 'Front Desk' }, { 'if-match': '"anything"' });
+    assert.deepEqual([rename.status, rename.body.error?.code], [400, 'request.not_conditional'], JSON.stringify(rename.body));
+    const token = await clientToken(server, { scopes: ['users:read', 'users:write'], companyId: company.companyId });
+    const viaApi = await sendApi(server, 'POST', `/api/v1/companies/${company.companyId}/groups/${created.body.group.id}/rename`, token, { name: 'Front Desk' }, { 'if-match': '*' });
+    assert.deepEqual([viaApi.status, viaApi.body.code], [400, 'request.not_conditional'], JSON.stringify(viaApi.body));
+    const groups = (await company.root.agent.get('/api/company/groups', { 'if-match': '"anything"' })).body.groups;
+    assert.deepEqual(groups.map((g: { name: string }) => g.name), ['Desk'], 'nothing was renamed; the read was served');
+  });
+});
+
 // The next list saved as a whole must be born conditional: a change that answers 200 (not
 // a create's 201) and takes a list in its body replaces that list, so a page showing an
 // older one would take away what someone added since. Each such route declares If-Match
