@@ -29,7 +29,8 @@ const registry = {
   },
   'request.rate_limited': { status: 429, message: 'Too many attempts. Wait a minute and try again.' },
   'csrf.forbidden_origin': { status: 403, message: 'This request did not come from Gatehouse.' },
-  'auth.forbidden': { status: 403, message: 'You do not have access to this page.' },
+  // Answered to reads and saves alike, so it names neither a page nor a change.
+  'auth.forbidden': { status: 403, message: 'Your account does not have access to this.' },
   'session.required': { status: 401, message: 'Please log in.' },
   'session.changed': { status: 409, message: 'Someone else has logged in with this browser since this page was opened. Reload the page.' },
   'api.token_required': { status: 401, message: 'Send an access token from /oidc/token: Authorization: Bearer <token>.' },

@@ -72,7 +72,7 @@ for (const engine of await enginesUnderTest()) describe(`operator console (${eng
     for (const [method, path, body] of routes()) {
       const answer = await tenant.request(method, path, body);
       assert.equal(answer.status, 403, `${method} ${path}`);
-      assert.deepEqual(answer.body, { error: { code: 'auth.forbidden', message: 'You do not have access to this page.' } });
+      assert.deepEqual(answer.body, { error: { code: 'auth.forbidden', message: 'Your account does not have access to this.' } });
     }
     await nothingChanged();
   });
