@@ -5,7 +5,7 @@
 import { recordAudit } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { assertVersionRead, settingsVersion } from '../shared/settings-version.ts';
+import { assertVersionRead, settingsVersion, type ReadAt } from '../shared/settings-version.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { CompaniesTable } from '../storage/schema.ts';
 import { sql, type Selectable } from 'kysely';
@@ -231,7 +231,7 @@ export async function updateCompanyPolicy(
   change: Partial<CompanyPolicy>,
   meta: RequestMeta,
   /** The versions the saver's form was read at (If-Match): the save is refused if the policy is not one of them now. */
-  readAt?: readonly string[],
+  readAt?: ReadAt,
 ): Promise<CompanyPolicy> {
   const saved = await deps.db.transaction().execute(async (tx) => {
     // The company's row locked before the policy is read (an update that changes nothing

@@ -127,6 +127,14 @@ export const totpCode = z
  */
 export const RETURN_TO_PATTERN = /^\/(?:oidc\/auth|oidc-interaction)\/[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * On a module sign-in's login page (?return=): the sign-in's gate sent a browser that IS
+ * signed in, because its session will not do for this sign-in (max_age, prompt=login, a
+ * key asked for). Without it the page may go on with a session another tab made since;
+ * with it, never (it would be sent straight back).
+ */
+export const LOGIN_AGAIN_PARAM = 'again';
+
 /** What people type, in any case with spaces or dashes anywhere; undefined if it cannot be a recovery code. */
 export function normalizeRecoveryCode(input: string): string | undefined {
   const compact = input.toLowerCase().replace(/[\s-]+/g, '');

@@ -7,7 +7,7 @@ import { newId } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { endLostModuleAccess, lockAccessDecisions } from '../modules/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { assertVersionRead } from '../shared/settings-version.ts';
+import { assertVersionRead, type ReadAt } from '../shared/settings-version.ts';
 import { caseKey, invisibleCharacterProblem, nameKey, tidyName } from '../shared/text.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { getUser, lockUser, type Actor } from '../users/index.ts';
@@ -159,7 +159,7 @@ export async function removeGroupMember(deps: CoreDeps, actor: Actor, groupId: s
  * outside the company's groups that name it, so access may end for many users at once.
  */
 /** Replaces the group's modules; `readAt` (If-Match) refuses it if they changed since the page read them. */
-export async function setGroupModules(deps: CoreDeps, actor: Actor, groupId: string, moduleIds: string[], meta: RequestMeta, readAt?: readonly string[]): Promise<GroupSummary> {
+export async function setGroupModules(deps: CoreDeps, actor: Actor, groupId: string, moduleIds: string[], meta: RequestMeta, readAt?: ReadAt): Promise<GroupSummary> {
   const wanted = [...new Set(moduleIds)];
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();

@@ -5,18 +5,18 @@
 // fields sent merge into what is stored.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
-import { ANY_VERSION } from '../shared/settings-version.ts';
+import { ANY_VERSION, type ReadAt } from '../shared/settings-version.ts';
 import { SAFE_METHODS } from './guards.ts';
 
 // RFC 9110 §8.8.3: an entity tag is an optionally weak ("W/") quoted string of visible characters.
 const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7e]*)"$/;
 
 /** The versions a save may be made on: undefined when If-Match is absent, empty when none can match. */
-export function ifMatchVersions(request: FastifyRequest): string[] | undefined {
+export function ifMatchVersions(request: FastifyRequest): ReadAt {
   const header = request.headers['if-match'];
   if (header === undefined) return undefined;
   const value = header.trim();
-  if (value === ANY_VERSION) return [ANY_VERSION];
+  if (value === '*') return ANY_VERSION;
   const versions: string[] = [];
   for (const part of value.split(',')) {
     const tag = ENTITY_TAG.exec(part.trim());

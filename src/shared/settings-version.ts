@@ -12,8 +12,14 @@
 import { hash } from 'node:crypto';
 import { GatehouseError } from '../errors.ts';
 
-/** Any version: If-Match's `*`, a save that only needs the settings to exist. */
-export const ANY_VERSION = '*';
+/**
+ * Any version: If-Match's bare `*`, a save that only needs the settings to exist. A symbol,
+ * so no entity tag can spell it (a quoted `"*"` is an ordinary tag, which no version is).
+ */
+export const ANY_VERSION = Symbol('any version');
+
+/** The versions a save may be made on (If-Match), ANY_VERSION, or undefined: unconditional. */
+export type ReadAt = readonly string[] | typeof ANY_VERSION | undefined;
 
 /** The settings' version: the same settings give the same version on every node. */
 export function settingsVersion(settings: unknown): string {
@@ -26,8 +32,8 @@ export function settingsVersion(settings: unknown): string {
  * inside the save's transaction, after the row is locked and before anything is written,
  * so a save between the check and the write cannot slip in.
  */
-export function assertVersionRead(readAt: readonly string[] | undefined, current: string): void {
-  if (readAt === undefined || readAt.includes(ANY_VERSION)) return;
+export function assertVersionRead(readAt: ReadAt, current: string): void {
+  if (readAt === undefined || readAt === ANY_VERSION) return;
   if (!readAt.includes(current)) throw new GatehouseError('request.changed_meanwhile');
 }
 

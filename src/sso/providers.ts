@@ -9,7 +9,7 @@ import { describeCertificate, newId } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { endFederatedLogins } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { assertVersionRead, settingsVersion } from '../shared/settings-version.ts';
+import { assertVersionRead, settingsVersion, type ReadAt } from '../shared/settings-version.ts';
 import { providerUrlProblem } from './provider-urls.ts';
 import type { Queryable } from '../storage/index.ts';
 import type { SsoProvidersTable } from '../storage/schema.ts';
@@ -212,7 +212,7 @@ function changedFields(deps: CoreDeps, current: ProviderRow, columns: Columns, i
  * changes nothing keeps the Test sign-in and tells no one.
  */
 /** Saves a provider's settings; `readAt` (If-Match) refuses the save if they changed since the form read them. */
-export async function editProvider(deps: CoreDeps, who: Master, providerId: string, input: ProviderInput, meta: RequestMeta, readAt?: readonly string[]) {
+export async function editProvider(deps: CoreDeps, who: Master, providerId: string, input: ProviderInput, meta: RequestMeta, readAt?: ReadAt) {
   const before = await requireProvider(deps.db, who.companyId, providerId);
   if (before.kind !== input.kind) throw new GatehouseError('request.invalid', { fields: { kind: 'A provider keeps its kind; add a new one instead.' } });
   const columns = await columnsFor(deps, providerId, input, before);
@@ -245,6 +245,10 @@ export async function editProvider(deps: CoreDeps, who: Master, providerId: stri
       clientSecretChanged: changed.includes(CLIENT_SECRET),
     });
     await queueCompanyNotice(deps, tx, who, 'sso_provider_changed', row.name, false, changed.map(([, words]) => words).join(', '));
+    // Requests sent under the settings replaced (a Test sign-in under way, logins sent to the
+    // old address) are withdrawn: an answer to one must not mark the new settings tested,
+    // nor sign anyone in, whatever the nodes' clocks say (sign-in.ts takes the request first).
+    await tx.deleteFrom('sso_requests').where('company_id', '=', who.companyId).where('provider_id', '=', providerId).execute();
     // Logins it vouched for and not yet finished were decided by the settings replaced.
     if (row.enabled === 1) await endFederatedLogins(tx, who.companyId);
     return describeProvider(row);

@@ -7,7 +7,7 @@ import type { ssoSettingsBody } from '../contract/sso.ts';
 import { GatehouseError } from '../errors.ts';
 import { endFederatedLogins } from '../login/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { assertVersionRead, settingsVersion } from '../shared/settings-version.ts';
+import { assertVersionRead, settingsVersion, type ReadAt } from '../shared/settings-version.ts';
 import type { Queryable } from '../storage/index.ts';
 import { breakGlassReady, lockCompanyForBreakGlass } from '../users/index.ts';
 import { audit, describeProvider, requireProvider, type Master } from './providers.ts';
@@ -92,7 +92,7 @@ export async function ssoOverview(deps: CoreDeps, companyId: string) {
  * Saves the mode and the break-glass users (fields left out keep their value); `readAt`, the
  * versions the saver's form was read at (If-Match), refuses the save if the settings changed since.
  */
-export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoSettingsInput, meta: RequestMeta, readAt?: readonly string[]) {
+export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoSettingsInput, meta: RequestMeta, readAt?: ReadAt) {
   await deps.db.transaction().execute(async (tx) => {
     await lockCompanyForBreakGlass(tx, who.companyId);
     const before = await ssoSettingsOf(tx, who.companyId);

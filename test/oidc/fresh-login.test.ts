@@ -97,7 +97,8 @@ test('a login made for another sign-in does not satisfy this one', async () => {
   await logInFor(person.agent, person, elsewhere);
   const answer = await person.agent.get(sent.returnTo);
   assert.equal(answer.status, 303);
-  assert.equal(answer.headers.get('location'), `/login?return=${encodeURIComponent(sent.returnTo)}`);
+  // Signed in, with a session that will not do: the login page is told not to go on with it.
+  assert.equal(answer.headers.get('location'), `/login?return=${encodeURIComponent(sent.returnTo)}&again=1`);
 });
 
 test("an id_token_hint for someone else needs that person's login", async () => {

@@ -52,10 +52,14 @@ async function finishAfterLogin(agent: Agent, login: { redirectTo?: string }, se
   return tokens.claims() as NonNullable<ReturnType<typeof tokens.claims>>;
 }
 
-async function assertStillSentToLogin(agent: Agent, returnTo: string) {
+/**
+ * Sent back to the login page for this sign-in; a signed-in browser whose session will not
+ * do is marked so (again=1: the page must not go on with that session).
+ */
+async function assertStillSentToLogin(agent: Agent, returnTo: string, signedIn = true) {
   const answer = await agent.get(returnTo);
   assert.equal(answer.status, 303);
-  assert.equal(answer.headers.get('location'), `/login?return=${encodeURIComponent(returnTo)}`);
+  assert.equal(answer.headers.get('location'), `/login?return=${encodeURIComponent(returnTo)}${signedIn ? '&again=1' : ''}`);
 }
 
 test('prompt=login makes a signed-in user log in again, TOTP included; auth_time moves on', async () => {
@@ -129,7 +133,7 @@ test('a login stopped before the second factor never reaches the module', async 
   const afterPassword = await browser.post('/api/login/password', { password: STRONG_PASSWORD });
   assert.equal(afterPassword.body.step, 'totp');
   assert.deepEqual([...browser.cookies.keys()].filter((name) => name.includes('session') && !name.startsWith('_')), [], 'no session cookie yet');
-  await assertStillSentToLogin(browser, sent.returnTo);
+  await assertStillSentToLogin(browser, sent.returnTo, false);
   await sentToLogin(browser);
 
   // A user who has not enrolled 2FA yet: the password leads to enrollment, not to the module.
@@ -143,7 +147,7 @@ test('a login stopped before the second factor never reaches the module', async 
   await fresh.post('/api/login/identify', { username: 'rookie', companyName: root.companyName, returnTo: pending.returnTo });
   assert.equal((await fresh.post('/api/login/password', { password: STRONG_PASSWORD })).body.step, 'enroll');
   assert.equal((await fresh.post('/api/login/enroll/start')).status, 200);
-  await assertStillSentToLogin(fresh, pending.returnTo);
+  await assertStillSentToLogin(fresh, pending.returnTo, false);
 });
 
 test('after Gatehouse logout, the next module sign-in needs a login again', async () => {

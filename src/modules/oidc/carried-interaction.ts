@@ -22,6 +22,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Provider } from 'oidc-provider';
 import { openUnexpired, sealUntil, type SecretBox } from '../../crypto/index.ts';
 import { clearingCookieLine, cookieInHeader, cookieLine } from '../../http/cookies.ts';
+import { LOGIN_AGAIN_PARAM } from '../../contract/fields.ts';
 
 const SEAL_CONTEXT = 'oidc-interaction';
 
@@ -45,8 +46,13 @@ export const interactionPath = (uid: string) => `/oidc/auth/${uid}`;
 /** Where the login returned to before the gate moved into the resume: still answered, by a redirect to the resume (a login page opened before an upgrade). */
 export const legacyInteractionPath = (uid: string) => `/oidc-interaction/${uid}`;
 
-/** The login page for sign-in `uid`; `needKey`: it is to ask for a passkey or security key (step-up). */
-export const loginPageFor = (uid: string, needKey = false) => `/login?return=${encodeURIComponent(interactionPath(uid))}${needKey ? '&need=key' : ''}`;
+/**
+ * The login page for sign-in `uid`. `needKey`: it is to ask for a passkey or security key
+ * (step-up). `again`: the browser is signed in, with a session that will not do for this
+ * sign-in, so the page must ask for a new login rather than go on with it (LOGIN_AGAIN_PARAM).
+ */
+export const loginPageFor = (uid: string, { needKey = false, again = false } = {}) =>
+  `/login?return=${encodeURIComponent(interactionPath(uid))}${needKey ? '&need=key' : ''}${again ? `&${LOGIN_AGAIN_PARAM}=1` : ''}`;
 
 type KoaLike = { get(header: string): string; append(header: string, value: string): void; oidc?: object };
 

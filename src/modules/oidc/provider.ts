@@ -249,7 +249,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
       // (single sign-on, max_age, prompt=login, a key asked for: sign-in-gate.ts). The login
       // page is told up front when the module asks for a key (need=key), as after a step-up.
       url: (ctx, interaction) =>
-        sessionToken(ctx) ? interactionPath(interaction.uid) : loginPageFor(interaction.uid, asksForKey(interaction.params.acr_values)),
+        sessionToken(ctx) ? interactionPath(interaction.uid) : loginPageFor(interaction.uid, { needKey: asksForKey(interaction.params.acr_values) }),
     },
     cookies: {
       keys: [deps.deriveKey('oidc-cookies').toString('base64url')],

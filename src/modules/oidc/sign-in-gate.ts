@@ -97,8 +97,9 @@ export async function decideSignIn(deps: CoreDeps, interactions: CarriedInteract
       ),
     };
   }
-  // need=key: the login page says why a module sent the user back (it asks for a key).
-  if (!signedIn || !freshEnough || tooOld || keyMissing) return { kind: 'login', location: loginPageFor(uid, keyMissing) };
+  // need=key: the login page says why a module sent the user back (it asks for a key);
+  // again: a signed-in browser is sent for a new login, which the page must not skip.
+  if (!signedIn || !freshEnough || tooOld || keyMissing) return { kind: 'login', location: loginPageFor(uid, { needKey: keyMissing, again: signedIn !== undefined }) };
 
   const { accountId, acr, amr, loginTs } = loginOf(signedIn);
   // The module named the user it expects (id_token_hint) and someone else logged in for

@@ -45,7 +45,9 @@ export function GroupCard({ group, users, modules, onRename, onDelete, onChanged
     setChosen('');
   };
   const toggleModule = (moduleId: string, on: boolean) => {
-    const next = modules.map((m) => m.id).filter((id) => (id === moduleId ? on : ticked.has(id)));
+    // From the group's own modules, the one ticked added or taken away: the company's list
+    // this page loaded may lack a module granted since that another Master gave the group.
+    const next = [...ticked].filter((id) => id !== moduleId).concat(on ? [moduleId] : []);
     // Made on the ticks this card shows: another Master's choice since is not undone.
     void change(() => groupsApi.setModules(group.id, next, group.modulesVersion));
   };

@@ -23,7 +23,8 @@ export function GroupsTab() {
   const invalidate = useInvalidate();
   const [dialog, setDialog] = useState<Dialog>(null);
   const close = () => setDialog(null);
-  const changed = () => invalidate(keys.company.groups, keys.launcher);
+  // The company's modules too: one granted since this page loaded shows as a box to tick.
+  const changed = () => invalidate(keys.company.groups, keys.company.modules, keys.launcher);
 
   const error = groups.error ?? users.error ?? modules.error;
   const loaded = groups.data && users.data && modules.data ? { groups: groups.data.groups, users: users.data.users, modules: modules.data.modules } : null;

@@ -2,6 +2,7 @@ import { Alert, Button, Group, Stack } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { useLocation, useNavigate } from 'react-router';
 import { api, ApiError, type LoginState } from '../../api';
+import { LOGIN_AGAIN_PARAM } from '@contract';
 import { whereTheBrowserIs } from '../../api/loginAnswer';
 import { AuthCard } from '../../components/AuthCard';
 import { ErrorAlert } from '../../components/ErrorAlert';
@@ -14,7 +15,7 @@ import { IdentifyStep } from './IdentifyStep';
 import { KeyEnrollStep } from './KeyEnrollStep';
 import { PasswordStep } from './PasswordStep';
 import { sameOriginPath } from '../../sameOriginPath';
-import { nextPage, returnTo, sessionEnded } from './returnTo';
+import { goingOnWithHeldSession, mayGoOnWithHeldSession, nextPage, returnTo, sessionEnded } from './returnTo';
 import { SsoStep, SsoTrustedStep } from './SsoStep';
 import { TotpStep } from './TotpStep';
 
@@ -29,6 +30,7 @@ type Notice = { tone: 'success' | 'warning'; message: string };
 
 const SSO_FAILED = "Signing in with your company's identity provider did not work. Try again, or ask your company's Master.";
 const SESSION_ENDED = 'Your session has ended. Log in again to continue where you were.';
+const LOG_IN_AGAIN = 'The application you are signing in to asks you to log in again to continue.';
 const KEY_NEEDED =
   'The application you are signing in to asks for a passkey or security key: choose Log in with a passkey, or Use a passkey or security key at the code step.';
 
@@ -68,6 +70,8 @@ export function LoginPage() {
     // A module asked for phishing-resistant sign-in (acr_values) and this session has none.
     if (query.get('need') === 'key') return { tone: 'warning', message: KEY_NEEDED };
     if (sessionEnded()) return { tone: 'warning', message: SESSION_ENDED };
+    // A module asked for a recent login (max_age, prompt=login) and this browser's is older.
+    if (query.get(LOGIN_AGAIN_PARAM) !== null) return { tone: 'warning', message: LOG_IN_AGAIN };
     return null;
   });
 
@@ -103,10 +107,13 @@ export function LoginPage() {
   const load = useCallback(async () => {
     setLoadError(null);
     try {
-      // A page load never goes on by itself with a session the browser holds: a module's
-      // sign-in sends a signed-in browser here when its session does not do (a key asked
-      // for, max_age, prompt=login), and going on would send it straight back.
-      const state = await api.login.current();
+      // A module's sign-in goes on with a session another tab made since this page was
+      // opened, unless its gate sent a signed-in browser here because that session will
+      // not do (a key asked for, max_age, prompt=login): signInToGoOnWith. A plain /login
+      // stays (someone may mean to log in as another user).
+      const signedIn = mayGoOnWithHeldSession() ? await whereTheBrowserIs() : null;
+      if (signedIn?.step === 'done') goingOnWithHeldSession();
+      const state = signedIn?.step === 'done' ? signedIn : await api.login.current();
       if (state.step === 'done') finish(state.redirectTo);
       else setFlow(state);
     } catch (error) {

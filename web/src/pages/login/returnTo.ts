@@ -1,4 +1,4 @@
-import { RETURN_TO_PATTERN } from '@contract';
+import { LOGIN_AGAIN_PARAM, RETURN_TO_PATTERN } from '@contract';
 import { NEXT_PAGE_PARAM, SESSION_ENDED_PARAM } from '../../api';
 import { sameOriginPath } from '../../sameOriginPath';
 
@@ -20,3 +20,31 @@ export function nextPage(): string | undefined {
 
 /** Whether the login page was opened because the session ended under a page (?ended=1). */
 export const sessionEnded = () => new URLSearchParams(window.location.search).get(SESSION_ENDED_PARAM) === '1';
+
+const CONTINUED_KEY = 'gatehouse.continuedSignIn';
+
+/**
+ * Whether this page may go on with a module sign-in (?return=) using the session the
+ * browser already holds (another tab logged in since the page was opened). Never when the
+ * sign-in's gate sent a signed-in browser here for a new login (?again=1: its session will
+ * not do), and at most once per sign-in in this tab (goingOnWithHeldSession), so no loop
+ * can form whatever the gate decides.
+ */
+export function mayGoOnWithHeldSession(): boolean {
+  const path = returnTo();
+  if (!path || new URLSearchParams(window.location.search).get(LOGIN_AGAIN_PARAM) !== null) return false;
+  try {
+    return window.sessionStorage.getItem(CONTINUED_KEY) !== path;
+  } catch {
+    return true; // No storage (a private window's quota): the gate's ?again= alone prevents a loop.
+  }
+}
+
+/** Notes that this tab goes on with this sign-in by the held session (see mayGoOnWithHeldSession). */
+export function goingOnWithHeldSession(): void {
+  try {
+    window.sessionStorage.setItem(CONTINUED_KEY, returnTo() ?? '');
+  } catch {
+    // As above.
+  }
+}
