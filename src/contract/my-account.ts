@@ -18,7 +18,12 @@ export const me = z.object({
     isOperator: z.boolean(),
   }),
   company: z.object({ id: z.uuid(), name: z.string(), status: companyStatuses }),
-  session: z.object({ authTime: time, amr: z.array(z.string()) }),
+  /**
+   * How the user signed in, and the limits the session runs under: it ends `idleMinutes`
+   * after its last use, and at `endsAt` however used. A page left open clears itself then
+   * (a shared computer: nothing of the user's stays on screen).
+   */
+  session: z.object({ authTime: time, amr: z.array(z.string()), idleMinutes: z.number().int(), endsAt: time }),
 });
 
 export const profile = z.object({

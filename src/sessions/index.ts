@@ -82,6 +82,10 @@ export interface SignedIn {
   provedAt: number;
   /** The module interaction this login was made for (its return path), or null. */
   loginFor: string | null;
+  /** The company's idle timeout as this request judged it: the session ends this long after its last use. */
+  idleMinutes: number;
+  /** When the session ends however it is used (its absolute limit). */
+  endsAt: number;
 }
 
 /** A session's columns with its user's and company's: what `sessionIsOver` judges (also read with a token, modules/oidc/token-reads.ts). */
@@ -291,6 +295,8 @@ export async function signedInFrom(db: Queryable, idHash: string, row: SessionRo
     // The login was a proof (every session is made by a finished login, second-factor.ts).
     provedAt: row.provedAt ?? row.createdAt,
     loginFor: row.loginFor,
+    idleMinutes: row.idleMinutes,
+    endsAt: absoluteEnd(row, row),
   };
 }
 

@@ -1,4 +1,5 @@
 // The one door to the server's JSON API (docs/API.md). Pages never call fetch themselves.
+import { noteSessionUsed, tellOtherTabs } from './session/lastUse';
 
 export type FieldErrors = Record<string, string>;
 
@@ -141,6 +142,8 @@ async function send<T>(method: 'GET' | 'POST', path: string, body: unknown, head
   } catch {
     throw new ApiError(0, 'network.unreachable', NETWORK_MESSAGE);
   }
+  // Any answer to a signed-in page's call means its session was used (and so kept) now.
+  if (shownUser) noteSessionUsed();
   const text = await response.text();
   let parsed: unknown = null;
   try {
@@ -167,7 +170,11 @@ async function send<T>(method: 'GET' | 'POST', path: string, body: unknown, head
 /** Where the browser's login stands (GET /api/login); the page shows that login from then on. */
 export const currentLogin = async () => showLogin(await request<LoginState>('GET', '/login'));
 
-function endedSession(): void {
+/**
+ * The page's session has ended (or is another's): to the login page, saying so, and back to
+ * this page after. A full page load, so nothing of the ended session stays in memory.
+ */
+export function endedSession(): void {
   shownUser = null;
   const here = `${window.location.pathname}${window.location.search}`;
   const query = new URLSearchParams({ [SESSION_ENDED_PARAM]: '1', [NEXT_PAGE_PARAM]: here });
@@ -283,11 +290,17 @@ export const api = {
     ssoPassword: () => post<LoginState>('/login/sso/password'),
     ssoFinish: () => post<LoginState>('/login/sso/finish'),
   },
-  logout: () => post<Record<string, never>>('/logout'),
+  /** Log Out; this browser's other tabs are told, and leave what they show (session/useSessionWatch.ts). */
+  logout: async () => {
+    const done = await post<Record<string, never>>('/logout');
+    tellOtherTabs({ kind: 'signed-out' });
+    return done;
+  },
 
   me: async () => {
     const me = await get<Me>('/me');
     shownUser = me.user.id;
+    noteSessionUsed();
     return me;
   },
 

@@ -19,7 +19,7 @@ export function portalRoutes(app: FastifyInstance, ctx: HttpContext) {
           isOperator: signedIn.isOperator,
         },
         company: { id: signedIn.companyId, name: signedIn.companyName, status: signedIn.companyStatus },
-        session: { authTime: iso(signedIn.authTime), amr: signedIn.amr },
+        session: { authTime: iso(signedIn.authTime), amr: signedIn.amr, idleMinutes: signedIn.idleMinutes, endsAt: iso(signedIn.endsAt) },
       };
     });
   });

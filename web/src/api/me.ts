@@ -6,6 +6,7 @@ import { getCredential } from '../webauthn';
 // The answers' types come from the server's own schemas (src/contract/types.ts).
 export type { MySession, Profile, RecoveryCodeStatus } from '@contract';
 import type { MySession, Profile, RecoveryCodeStatus } from '@contract';
+import { tellOtherTabs } from '../session/lastUse';
 
 /** Proof before a 2FA change: password and code, password and key, or a key that checks a PIN or fingerprint. */
 export interface Proof {
@@ -38,5 +39,9 @@ export const meApi = {
 
   sessions: () => get<{ sessions: MySession[] }>('/me/sessions'),
   revokeSession: (id: string) => post<{ signedOut: boolean }>(`/me/sessions/${seg(id)}/revoke`),
-  signOutEverywhere: () => post<{ next: string }>('/me/sessions/revoke-all'),
+  signOutEverywhere: async () => {
+    const done = await post<{ next: string }>('/me/sessions/revoke-all');
+    tellOtherTabs({ kind: 'signed-out' });
+    return done;
+  },
 };

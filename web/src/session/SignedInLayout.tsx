@@ -6,6 +6,7 @@ import { SessionPending } from '../components/SessionPending';
 import { SignedInShell } from '../components/SignedInShell';
 import { keys, useApiQuery } from '../data';
 import { MeContext } from './context';
+import { useSessionWatch } from './useSessionWatch';
 
 /**
  * The frame of every signed-in page. `/api/me` is fetched once and kept (it changes only
@@ -17,6 +18,8 @@ export function SignedInLayout() {
   const client = useQueryClient();
   const { data: me, error, reload } = useApiQuery(keys.session, api.me, { staleTime: Infinity });
   const signedOut = error?.status === 401;
+  // Nothing of the session stays on screen past its end (Log Out in another tab, idle).
+  useSessionWatch(me);
   // A call refused for the user's role: their role may have changed; the shell follows /api/me again.
   useEffect(() => setAccessChangedHandler(() => void client.invalidateQueries({ queryKey: keys.session })), [client]);
 

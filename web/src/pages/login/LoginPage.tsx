@@ -8,6 +8,7 @@ import { AuthCard } from '../../components/AuthCard';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { useForgetSession } from '../../session';
+import { tellOtherTabs } from '../../session/lastUse';
 import { EnrollStep } from './EnrollStep';
 import { ForgotCompany } from './ForgotCompany';
 import { ForgotPassword } from './ForgotPassword';
@@ -81,6 +82,8 @@ export function LoginPage() {
       // module's sign-in still resumes where this page was sent from (?return=).
       // Only this site's paths, so a crafted answer cannot send the browser elsewhere.
       const target = sameOriginPath(redirectTo ?? returnTo(), window.location.origin);
+      // Tabs showing another user's pages look again (a 409 reloads them as this one).
+      tellOtherTabs({ kind: 'signed-in' });
       // A server-side destination (an OpenID Connect hand-back) needs a full page load.
       if (target && target !== '/') window.location.assign(target);
       // Back to the page the ended session left (?next=), or the dashboard.

@@ -1,0 +1,29 @@
+// GET /api/me says the limits the session runs under, so a page left open can leave by
+// itself once the session is over (test/e2e/shared-computer.test.ts): the company's idle
+// timeout as it is now, and the session's absolute end.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+describe("GET /api/me: the session's limits", () => {
+  let server: TestServer;
+  let company: SignedInCompany;
+  before(async () => {
+    server = await startTestServer();
+    company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Limits', 'dana@limits.test');
+  });
+  after(() => server?.close());
+
+  test('the idle timeout in force and the absolute end, which follow the policy', async () => {
+    const me = (await company.root.agent.get('/api/me')).body;
+    const policy = (await company.root.agent.get('/api/company/policy')).body.policy;
+    assert.equal(me.session.idleMinutes, policy.sessionIdleMinutes);
+    assert.equal(Date.parse(me.session.endsAt), Date.parse(me.session.authTime) + policy.sessionAbsoluteMinutes * 60_000);
+
+    assert.equal((await company.root.agent.post('/api/company/policy', { sessionIdleMinutes: 10, sessionAbsoluteMinutes: 60 })).status, 200);
+    const now = (await company.root.agent.get('/api/me')).body;
+    assert.equal(now.session.idleMinutes, 10);
+    assert.equal(Date.parse(now.session.endsAt), Date.parse(now.session.authTime) + 60 * 60_000);
+  });
+});
