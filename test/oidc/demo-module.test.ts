@@ -4,7 +4,6 @@
 // demo's page with the ID token's claims; then logs out through Gatehouse (RP-initiated).
 // Also the development auto-registration (src/dev/demo-module.ts).
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startDemoModule, type DemoModule } from '../../examples/demo-module/server.ts';
 import { DEMO_MODULE, demoModuleWanted, ensureDemoModule } from '../../src/dev/demo-module.ts';
@@ -13,6 +12,7 @@ import { getPlatformCompany } from '../../src/companies/index.ts';
 import { Agent, type Answer } from '../helpers/agent.ts';
 import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { client, discover, registerTestModule } from '../helpers/oidc.ts';
+import { freePort } from '../helpers/net.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -36,17 +36,6 @@ after(async () => {
   await server?.close();
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** A demo on a free port, registered (by `register`) and granted to the test company. */
 async function startDemo(register: (demoUrl: string) => Promise<{ module: { id: string; clientId: string }; clientSecret: string | null }>) {
