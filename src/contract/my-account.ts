@@ -20,10 +20,11 @@ export const me = z.object({
   company: z.object({ id: z.uuid(), name: z.string(), status: companyStatuses }),
   /**
    * How the user signed in, and the limits the session runs under: it ends `idleMinutes`
-   * after its last use, and at `endsAt` however used. A page left open clears itself then
-   * (a shared computer: nothing of the user's stays on screen).
+   * after its last use, and at `endsAt` however used, `secondsLeft` from this answer (for a
+   * client whose clock is not the server's). A page left open clears itself then (a shared
+   * computer: nothing of the user's stays on screen).
    */
-  session: z.object({ authTime: time, amr: z.array(z.string()), idleMinutes: z.number().int(), endsAt: time }),
+  session: z.object({ authTime: time, amr: z.array(z.string()), idleMinutes: z.number().int(), endsAt: time, secondsLeft: z.number().int() }),
 });
 
 export const profile = z.object({

@@ -20,6 +20,8 @@ describe("GET /api/me: the session's limits", () => {
     const policy = (await company.root.agent.get('/api/company/policy')).body.policy;
     assert.equal(me.session.idleMinutes, policy.sessionIdleMinutes);
     assert.equal(Date.parse(me.session.endsAt), Date.parse(me.session.authTime) + policy.sessionAbsoluteMinutes * 60_000);
+    // Counted from the answer, for a client whose clock is not the server's.
+    assert.equal(me.session.secondsLeft, Math.floor((Date.parse(me.session.endsAt) - server.clock()) / 1000));
 
     assert.equal((await company.root.agent.post('/api/company/policy', { sessionIdleMinutes: 10, sessionAbsoluteMinutes: 60 })).status, 200);
     const now = (await company.root.agent.get('/api/me')).body;

@@ -1,5 +1,5 @@
 // The one door to the server's JSON API (docs/API.md). Pages never call fetch themselves.
-import { noteSessionUsed, tellOtherTabs } from './session/lastUse';
+import { noteSessionLimits, noteSessionUsed, tellOtherTabs } from './session/lastUse';
 
 export type FieldErrors = Record<string, string>;
 
@@ -301,6 +301,7 @@ export const api = {
     const me = await get<Me>('/me');
     shownUser = me.user.id;
     noteSessionUsed();
+    noteSessionLimits(me.session.idleMinutes, me.session.secondsLeft);
     return me;
   },
 

@@ -19,7 +19,13 @@ export function portalRoutes(app: FastifyInstance, ctx: HttpContext) {
           isOperator: signedIn.isOperator,
         },
         company: { id: signedIn.companyId, name: signedIn.companyName, status: signedIn.companyStatus },
-        session: { authTime: iso(signedIn.authTime), amr: signedIn.amr, idleMinutes: signedIn.idleMinutes, endsAt: iso(signedIn.endsAt) },
+        session: {
+          authTime: iso(signedIn.authTime),
+          amr: signedIn.amr,
+          idleMinutes: signedIn.idleMinutes,
+          endsAt: iso(signedIn.endsAt),
+          secondsLeft: Math.max(0, Math.floor((signedIn.endsAt - ctx.deps.clock()) / 1000)),
+        },
       };
     });
   });

@@ -23,6 +23,20 @@ export function sessionLastUsed(): number {
   }
 }
 
+/**
+ * The session's limits as the latest GET /api/me gave them, its absolute end counted on this
+ * page's own clock from the answer's `secondsLeft` (a computer whose clock is off must not
+ * think the session over, or never over).
+ */
+let limits: { idleMs: number; endsAtHere: number } | null = null;
+export function noteSessionLimits(idleMinutes: number, secondsLeft: number, now = Date.now()): void {
+  limits = { idleMs: idleMinutes * 60_000, endsAtHere: now + secondsLeft * 1000 };
+}
+/** When, on this page's clock, the session is over unless used again: undefined until /api/me answered. */
+export function sessionOverAt(): number | undefined {
+  return limits ? Math.min(sessionLastUsed() + limits.idleMs, limits.endsAtHere) : undefined;
+}
+
 export type SessionNews = { kind: 'signed-out' } | { kind: 'signed-in' };
 
 // One channel object per tab, for sending and hearing: a message never comes back to the

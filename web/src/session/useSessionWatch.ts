@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
-import { endedSession, stillShownUser, type Me } from '../api';
-import { hearOtherTabs, sessionLastUsed } from './lastUse';
+import { api, endedSession, stillShownUser, type Me } from '../api';
+import { hearOtherTabs, sessionOverAt } from './lastUse';
 
 /** How often an open page looks whether its session's time is up (no request is made until it is). */
 const LOOK_EVERY_MS = 15_000;
@@ -13,22 +13,26 @@ const LOOK_EVERY_MS = 15_000;
  *
  * - Log Out in another tab is heard at once (lastUse.ts's channel); a login there asks
  *   the server whether this page's user is still the browser's (409 session.changed reloads).
- * - The session's end is known from /api/me (its idle timeout, its absolute end) and its
- *   last use by any tab. Only once that time has passed is the server asked, so a page that
+ * - The session's end is known from /api/me (its idle timeout, its absolute end, counted on
+ *   this page's clock) and its last use by any tab. Only once that time has passed is the server asked, so a page that
  *   merely sits open never keeps an idle session alive; if another way of using it (a
  *   module's sign-in) kept it alive, the answer says so and the page stays.
  */
 export function useSessionWatch(me: Me | null): void {
   useEffect(() => {
     if (!me) return;
-    const idleMs = me.session.idleMinutes * 60_000;
-    const endsAt = Date.parse(me.session.endsAt);
     let asking = false;
     const lookAtTheTime = () => {
-      if (asking || Date.now() < Math.min(sessionLastUsed() + idleMs, endsAt)) return;
+      const overAt = sessionOverAt();
+      if (asking || overAt === undefined || Date.now() < overAt) return;
       asking = true;
-      // 401 takes the page to the login page (api.ts), 409 reloads it as the browser's user.
-      void stillShownUser().finally(() => (asking = false));
+      // 401 takes the page to the login page (api.ts), 409 reloads it as the browser's user;
+      // an answer means the session lives on (used elsewhere, a limit lengthened): the limits
+      // are read again with it, so the page does not ask again before they could be over.
+      void api
+        .me()
+        .catch(() => undefined)
+        .finally(() => (asking = false));
     };
     const stopHearing = hearOtherTabs((news) => {
       if (news.kind === 'signed-out') endedSession();
