@@ -20,11 +20,19 @@ export const me = z.object({
   company: z.object({ id: z.uuid(), name: z.string(), status: companyStatuses }),
   /**
    * How the user signed in, and the limits the session runs under: it ends `idleMinutes`
-   * after its last use, and at `endsAt` however used, `secondsLeft` from this answer (for a
-   * client whose clock is not the server's). A page left open clears itself then (a shared
-   * computer: nothing of the user's stays on screen).
+   * after its last use (`idleSecondsLeft` from this answer), and at `endsAt` however used
+   * (`secondsLeft`): counted by the server, for a client whose clock is not the server's. A
+   * page left open looks (X-Gatehouse-Look-Only, no use of the session) and clears itself
+   * once it is over (a shared computer: nothing of the user's stays on screen).
    */
-  session: z.object({ authTime: time, amr: z.array(z.string()), idleMinutes: z.number().int(), endsAt: time, secondsLeft: z.number().int() }),
+  session: z.object({
+    authTime: time,
+    amr: z.array(z.string()),
+    idleMinutes: z.number().int(),
+    idleSecondsLeft: z.number().int(),
+    endsAt: time,
+    secondsLeft: z.number().int(),
+  }),
 });
 
 export const profile = z.object({

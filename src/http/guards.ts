@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SHOWN_USER_PARAM } from '../contract/common.ts';
 import { GatehouseError } from '../errors.ts';
-import { authenticateSession, type SignedIn } from '../sessions/index.ts';
+import { authenticateSession, type SessionUse, type SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { normalizeAddress } from './client-ip.ts';
 import { clearCookie, readCookie, type CookieNames } from './cookies.ts';
@@ -44,8 +44,16 @@ export function requestMeta(request: FastifyRequest): RequestMeta {
 /** The request's session judged again now (ended, expired, its user or company changed: undefined). */
 export async function authenticatedAgain(deps: CoreDeps, cookies: CookieNames, request: FastifyRequest): Promise<SignedIn | undefined> {
   const token = readCookie(request, cookies.session);
-  return token ? authenticateSession(deps.db, token, deps.clock(), requestMeta(request).ip) : undefined;
+  return token ? authenticateSession(deps.db, token, deps.clock(), requestMeta(request).ip, sessionUseOf(request)) : undefined;
 }
+
+/**
+ * The header a page sends when it only looks whether its session is still live (GET
+ * /api/me from a page left open): judged as any request, but no use of the session, so a
+ * page merely left open never keeps an idle session alive. Only a read can say so.
+ */
+export const LOOK_ONLY_HEADER = 'x-gatehouse-look-only';
+const sessionUseOf = (request: FastifyRequest): SessionUse => (SAFE_METHODS.has(request.method) && request.headers[LOOK_ONLY_HEADER] !== undefined ? 'look' : 'use');
 
 /** The header a signed-in page names the user it shows in (their id, as GET /api/me answers it). */
 export const SHOWN_USER_HEADER = 'x-gatehouse-user';

@@ -86,6 +86,8 @@ export interface SignedIn {
   idleMinutes: number;
   /** When the session ends however it is used (its absolute limit). */
   endsAt: number;
+  /** When it ends unless used again (its last recorded use and the idle timeout). */
+  idleEndsAt: number;
 }
 
 /** A session's columns with its user's and company's: what `sessionIsOver` judges (also read with a token, modules/oidc/token-reads.ts). */
@@ -258,24 +260,31 @@ export async function endSessionsWithoutKey(
  * a request from an address outside the company's allowlist). `ip` is the request's
  * address: a cookie presented from outside the allowlist is refused, the session stays.
  */
-export async function authenticateSession(db: Queryable, token: string, now: number, ip: string | null): Promise<SignedIn | undefined> {
+export async function authenticateSession(db: Queryable, token: string, now: number, ip: string | null, use: SessionUse = 'use'): Promise<SignedIn | undefined> {
   const idHash = hashToken(token);
-  return signedInFrom(db, idHash, await selectSession(db, idHash), now, ip);
+  return signedInFrom(db, idHash, await selectSession(db, idHash), now, ip, use);
 }
+
+/**
+ * 'look': the request only looks whether the session is still live (a page left open,
+ * web/src/session/useSessionWatch.ts); it is judged as any other, but is no use of the
+ * session, so it never keeps an idle one alive.
+ */
+export type SessionUse = 'use' | 'look';
 
 /**
  * The session in `row` (read by its token's hash `idHash`, sessionRowByHash), judged as
  * every signed-in request judges it: over (then deleted), or from an address its
  * company's allowlist excludes, is no one; a session in use is touched now and then.
  */
-export async function signedInFrom(db: Queryable, idHash: string, row: SessionRow | undefined, now: number, ip: string | null): Promise<SignedIn | undefined> {
+export async function signedInFrom(db: Queryable, idHash: string, row: SessionRow | undefined, now: number, ip: string | null, use: SessionUse = 'use'): Promise<SignedIn | undefined> {
   if (!row) return undefined;
   if (sessionIsOver(row, now)) {
     await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();
     return undefined;
   }
   if (!ipAllowed(JSON.parse(row.ipAllowlist) as string[], ip)) return undefined;
-  if (now - row.lastSeenAt >= TOUCH_EVERY_MS) {
+  if (use === 'use' && now - row.lastSeenAt >= TOUCH_EVERY_MS) {
     await db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
   }
   return {
@@ -297,6 +306,7 @@ export async function signedInFrom(db: Queryable, idHash: string, row: SessionRo
     loginFor: row.loginFor,
     idleMinutes: row.idleMinutes,
     endsAt: absoluteEnd(row, row),
+    idleEndsAt: (use === 'use' && now - row.lastSeenAt >= TOUCH_EVERY_MS ? now : row.lastSeenAt) + row.idleMinutes * 60_000,
   };
 }
 

@@ -7,25 +7,18 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import type { Download, Page } from 'playwright-core';
-import { operatorAgent } from '../helpers/company-admin.ts';
 import { ACME_REQUEST } from '../helpers/journey.ts';
-import { launchChromiumWithTab } from './browsers/index.ts';
 import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { BETA_REQUEST, enrolledRootMaster, logInInTab } from './tabs.ts';
+import { acmeBetaAndATab, BETA_REQUEST, logInInTab } from './tabs.ts';
 
 const exportLink = (tab: Page) => tab.getByRole('link', { name: 'Export CSV', exact: true });
 const textOf = async (download: Download) => readFile(await download.path(), 'utf8');
 
 describe('a stale tab exports nothing of another account (chromium)', () => {
   test("tab A, showing Acme's audit log, reloads as Beta's Root Master at Export CSV once tab B logged in as her", { timeout: JOURNEY_TIMEOUT_MS }, async () => {
-    await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
-      const operator = await operatorAgent(server);
-      const acme = await enrolledRootMaster(server, operator, ACME_REQUEST);
-      const beta = await enrolledRootMaster(server, operator, BETA_REQUEST);
-      const { page, tab: tabA } = await launchChromiumWithTab();
-      closeFirst('closing the browser', () => page.close());
-      const base = server.baseUrl;
+    await onHttpsGatehouse('chromium', async (stage) => {
+      const { acme, beta, tab: tabA, base } = await acmeBetaAndATab(stage);
 
       await logInInTab(base, tabA, acme);
       await tabA.goto(`${base}/company?tab=audit`);

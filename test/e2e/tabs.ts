@@ -2,7 +2,9 @@
 // pages outliving their session, share.
 import type { Page } from 'playwright-core';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
+import { launchChromiumWithTab } from './browsers/index.ts';
+import type { Stage } from './stage.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { freshCode, totpStep } from './support.ts';
@@ -47,4 +49,14 @@ export async function logInInTab(base: string, tab: Page, who: Enrolled, options
   await tab.waitForURL(options.lands ?? `${base}/`);
   await tab.getByText(who.companyName).first().waitFor();
   return step;
+}
+
+/** Acme's and Beta's Root Masters enrolled over HTTP, and a Chromium tab signed in as neither (closed first). */
+export async function acmeBetaAndATab({ server, closeFirst }: Pick<Stage, 'server' | 'closeFirst'>, betaPassword = STRONG_PASSWORD) {
+  const operator = await operatorAgent(server);
+  const acme = await enrolledRootMaster(server, operator, ACME_REQUEST);
+  const beta = await enrolledRootMaster(server, operator, BETA_REQUEST, betaPassword);
+  const { page, tab } = await launchChromiumWithTab();
+  closeFirst('closing the browser', () => page.close());
+  return { acme, beta, tab, base: server.baseUrl };
 }

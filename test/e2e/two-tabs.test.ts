@@ -10,17 +10,12 @@ import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
 import { freshCode, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { BETA_REQUEST, enrolledRootMaster, identifyAndPassword, logInInTab } from './tabs.ts';
+import { acmeBetaAndATab, BETA_REQUEST, enrolledRootMaster, identifyAndPassword, logInInTab } from './tabs.ts';
 
 describe('two tabs of one browser (chromium)', () => {
   test("tab A, showing Acme, reloads as Beta's Root Master once tab B logged in as her", { timeout: JOURNEY_TIMEOUT_MS }, async () => {
-    await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
-      const operator = await operatorAgent(server);
-      const acme = await enrolledRootMaster(server, operator, ACME_REQUEST);
-      const beta = await enrolledRootMaster(server, operator, BETA_REQUEST);
-      const { page, tab: tabA } = await launchChromiumWithTab();
-      closeFirst('closing the browser', () => page.close());
-      const base = server.baseUrl;
+    await onHttpsGatehouse('chromium', async (stage) => {
+      const { acme, beta, tab: tabA, base } = await acmeBetaAndATab(stage);
 
       await logInInTab(base, tabA, acme);
       const tabB = await tabA.context().newPage();
@@ -37,13 +32,9 @@ describe('two tabs of one browser (chromium)', () => {
   });
 
   test("tab A's password for Dana is not sent to the login tab B started for Erin: tab A shows Erin's", { timeout: JOURNEY_TIMEOUT_MS }, async () => {
-    await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
-      const operator = await operatorAgent(server);
-      const acme = await enrolledRootMaster(server, operator, ACME_REQUEST);
-      const beta = await enrolledRootMaster(server, operator, BETA_REQUEST, 'Copper-Lantern-77?');
-      const { page, tab: tabA } = await launchChromiumWithTab();
-      closeFirst('closing the browser', () => page.close());
-      const base = server.baseUrl;
+    await onHttpsGatehouse('chromium', async (stage) => {
+      const { server } = stage;
+      const { acme, beta, tab: tabA, base } = await acmeBetaAndATab(stage, 'Copper-Lantern-77?');
 
       await tabA.goto(`${base}/login`);
       await tabA.getByLabel('Username', { exact: true }).fill(acme.username);

@@ -1,5 +1,5 @@
 // The one door to the server's JSON API (docs/API.md). Pages never call fetch themselves.
-import { noteSessionLimits, noteSessionUsed, tellOtherTabs } from './session/lastUse';
+import { tellOtherTabs } from './session/tabsChannel';
 
 export type FieldErrors = Record<string, string>;
 
@@ -142,8 +142,6 @@ async function send<T>(method: 'GET' | 'POST', path: string, body: unknown, head
   } catch {
     throw new ApiError(0, 'network.unreachable', NETWORK_MESSAGE);
   }
-  // Any answer to a signed-in page's call means its session was used (and so kept) now.
-  if (shownUser) noteSessionUsed();
   const text = await response.text();
   let parsed: unknown = null;
   try {
@@ -300,10 +298,14 @@ export const api = {
   me: async () => {
     const me = await get<Me>('/me');
     shownUser = me.user.id;
-    noteSessionUsed();
-    noteSessionLimits(me.session.idleMinutes, me.session.secondsLeft);
     return me;
   },
+  /**
+   * Looks whether this page's session is still live, without using it (a page left open
+   * must not keep an idle session alive): 401 takes the page to the login page, 409 reloads
+   * it as the browser's user; an answer says how long the session has left.
+   */
+  lookAtSession: () => request<Me>('GET', '/me', undefined, { 'X-Gatehouse-Look-Only': '1' }),
 
   modules: () => get<{ modules: LauncherModule[] }>('/modules'),
 

@@ -7,8 +7,9 @@ import { iso } from '../presenters.ts';
 
 export function portalRoutes(app: FastifyInstance, ctx: HttpContext) {
   forAudience(app, ctx, 'user', 'My account', (api) => {
-    api.get('/api/me', { schema: { summary: 'Who is signed in, in which company, and how', response: { 200: me } } }, async (request) => {
+    api.get('/api/me', { schema: { summary: 'Who is signed in, in which company, and how; with X-Gatehouse-Look-Only, a look that is no use of the session', response: { 200: me } } }, async (request) => {
       const signedIn = signedInOf(request);
+      const secondsUntil = (at: number) => Math.max(0, Math.floor((at - ctx.deps.clock()) / 1000));
       return {
         user: {
           id: signedIn.userId,
@@ -24,7 +25,8 @@ export function portalRoutes(app: FastifyInstance, ctx: HttpContext) {
           amr: signedIn.amr,
           idleMinutes: signedIn.idleMinutes,
           endsAt: iso(signedIn.endsAt),
-          secondsLeft: Math.max(0, Math.floor((signedIn.endsAt - ctx.deps.clock()) / 1000)),
+          idleSecondsLeft: secondsUntil(signedIn.idleEndsAt),
+          secondsLeft: secondsUntil(signedIn.endsAt),
         },
       };
     });

@@ -6,7 +6,7 @@ import { getCredential } from '../webauthn';
 // The answers' types come from the server's own schemas (src/contract/types.ts).
 export type { MySession, Profile, RecoveryCodeStatus } from '@contract';
 import type { MySession, Profile, RecoveryCodeStatus } from '@contract';
-import { tellOtherTabs } from '../session/lastUse';
+import { tellOtherTabs } from '../session/tabsChannel';
 
 /** Proof before a 2FA change: password and code, password and key, or a key that checks a PIN or fingerprint. */
 export interface Proof {

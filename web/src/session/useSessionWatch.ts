@@ -1,51 +1,59 @@
 import { useEffect } from 'react';
 import { api, endedSession, stillShownUser, type Me } from '../api';
-import { hearOtherTabs, sessionOverAt } from './lastUse';
+import { hearOtherTabs } from './tabsChannel';
 
-/** How often an open page looks whether its session's time is up (no request is made until it is). */
-const LOOK_EVERY_MS = 15_000;
+/** The longest an open page goes without looking whether its session is still live. */
+const LOOK_EVERY_MS = 60_000;
 
 /**
  * A signed-in page on a shared computer must not keep showing its user's data once their
- * session is over: after Log Out in another tab, or when the session runs past the
- * company's idle timeout or its absolute limit while the page sits open. Such a page goes
- * to the login page by itself (a full page load: nothing of the session stays in memory).
+ * session is over: after Log Out in another tab or through a module, after the session ran
+ * past the company's idle timeout or its absolute limit (either shortened meanwhile), or
+ * ended on another device. Such a page goes to the login page by itself (a full page load:
+ * nothing of the session stays in memory).
  *
- * - Log Out in another tab is heard at once (lastUse.ts's channel); a login there asks
- *   the server whether this page's user is still the browser's (409 session.changed reloads).
- * - The session's end is known from /api/me (its idle timeout, its absolute end, counted on
- *   this page's clock) and its last use by any tab. Only once that time has passed is the server asked, so a page that
- *   merely sits open never keeps an idle session alive; if another way of using it (a
- *   module's sign-in) kept it alive, the answer says so and the page stays.
+ * - Log Out in another tab is heard at once (tabsChannel.ts); a login there makes the page
+ *   ask whether its user is still the browser's (409 session.changed reloads it).
+ * - Otherwise the page looks: each minute, when it is shown or focused again, and when the
+ *   server said the session would be over. A look (X-Gatehouse-Look-Only) is judged as any
+ *   request but is no use of the session, so a page merely left open never keeps an idle
+ *   session alive; its answer says how long the session has left, counted by the server.
  */
 export function useSessionWatch(me: Me | null): void {
   useEffect(() => {
     if (!me) return;
     let asking = false;
-    const lookAtTheTime = () => {
-      const overAt = sessionOverAt();
-      if (asking || overAt === undefined || Date.now() < overAt) return;
+    let overTimer = 0;
+    const expectOverIn = (session: Me['session']) => {
+      window.clearTimeout(overTimer);
+      const seconds = Math.min(session.idleSecondsLeft, session.secondsLeft);
+      if (seconds * 1000 < LOOK_EVERY_MS) overTimer = window.setTimeout(look, seconds * 1000 + 1000);
+    };
+    const look = () => {
+      if (asking) return;
       asking = true;
-      // 401 takes the page to the login page (api.ts), 409 reloads it as the browser's user;
-      // an answer means the session lives on (used elsewhere, a limit lengthened): the limits
-      // are read again with it, so the page does not ask again before they could be over.
+      // Refused, the API door has already taken the page away (401) or reloaded it (409).
       void api
-        .me()
+        .lookAtSession()
+        .then((now) => expectOverIn(now.session))
         .catch(() => undefined)
         .finally(() => (asking = false));
     };
+    expectOverIn(me.session);
     const stopHearing = hearOtherTabs((news) => {
       if (news.kind === 'signed-out') endedSession();
       else void stillShownUser();
     });
-    const timer = window.setInterval(lookAtTheTime, LOOK_EVERY_MS);
-    document.addEventListener('visibilitychange', lookAtTheTime);
-    window.addEventListener('focus', lookAtTheTime);
+    const timer = window.setInterval(look, LOOK_EVERY_MS);
+    const lookWhenShown = () => document.visibilityState === 'visible' && look();
+    document.addEventListener('visibilitychange', lookWhenShown);
+    window.addEventListener('focus', look);
     return () => {
       stopHearing();
       window.clearInterval(timer);
-      document.removeEventListener('visibilitychange', lookAtTheTime);
-      window.removeEventListener('focus', lookAtTheTime);
+      window.clearTimeout(overTimer);
+      document.removeEventListener('visibilitychange', lookWhenShown);
+      window.removeEventListener('focus', look);
     };
   }, [me]);
 }

@@ -8,7 +8,7 @@ import { AuthCard } from '../../components/AuthCard';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { LoadingState } from '../../components/LoadingState';
 import { useForgetSession } from '../../session';
-import { tellOtherTabs } from '../../session/lastUse';
+import { tellOtherTabs } from '../../session/tabsChannel';
 import { EnrollStep } from './EnrollStep';
 import { ForgotCompany } from './ForgotCompany';
 import { ForgotPassword } from './ForgotPassword';
