@@ -41,7 +41,12 @@ export const shownUserQuery = { [SHOWN_USER_PARAM]: z.uuid({ error: 'Not a user 
  * A conditional save's If-Match (docs/API.md, Conventions): the ETag (`version`) of the
  * settings the change was made on; read by src/http/conditional-saves.ts.
  */
-export const ifMatchHeaders = z.object({ 'if-match': z.string().optional() });
+export const ifMatchHeaders = z.object({
+  'if-match': z
+    .string()
+    .regex(/^[\x20-\x7e]{0,1024}$/, 'Send the ETag of the answer the change was made on, in its quotes (or * for any).')
+    .optional(),
+});
 
 /** Done, nothing to say. */
 export const done = z.object({});
