@@ -23,10 +23,11 @@ describe('pages that outlive their session or role (chromium)', () => {
       await tab.goto(`${base}/settings`);
       await tab.getByLabel('Display Name').waitFor();
 
-      // Ended where this browser cannot hear it (signed out everywhere from another device).
-      await server.gatehouse.deps.db.deleteFrom('sessions').execute();
-
       await tab.getByLabel('Display Name').fill('Dana Renamed');
+      // Ended where this browser cannot hear it (signed out everywhere from another device),
+      // just before the save: the page's own look at its session (each minute,
+      // shared-computer.test.ts) would otherwise find it first on a slow run.
+      await server.gatehouse.deps.db.deleteFrom('sessions').execute();
       await tab.getByRole('button', { name: 'Save', exact: true }).first().click();
       await tab.waitForURL(/\/login\?/);
       await tab.getByText('Your session has ended. Log in again to continue where you were.').waitFor();
