@@ -23,10 +23,11 @@ describe('pages that outlive their session or role (chromium)', () => {
       await tab.goto(`${base}/settings`);
       await tab.getByLabel('Display Name').waitFor();
 
+      // The save is what this test is about: the page's own looks at its session (each minute,
+      // shared-computer.test.ts), which would find the ended session first on a slow run, fail.
+      await tab.route('**/api/me', (route) => (route.request().headers()['x-gatehouse-look-only'] ? route.abort() : route.continue()));
       await tab.getByLabel('Display Name').fill('Dana Renamed');
-      // Ended where this browser cannot hear it (signed out everywhere from another device),
-      // just before the save: the page's own look at its session (each minute,
-      // shared-computer.test.ts) would otherwise find it first on a slow run.
+      // Ended where this browser cannot hear it (signed out everywhere from another device).
       await server.gatehouse.deps.db.deleteFrom('sessions').execute();
       await tab.getByRole('button', { name: 'Save', exact: true }).first().click();
       await tab.waitForURL(/\/login\?/);
