@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { api, endedSession, stillShownUser, type Me } from '../api';
+import { api, endedSession, type Me } from '../api';
 import { hearOtherTabs } from './tabsChannel';
 
 /** The longest an open page goes without looking whether its session is still live. */
@@ -13,7 +13,7 @@ const LOOK_EVERY_MS = 60_000;
  * nothing of the session stays in memory).
  *
  * - Log Out in another tab is heard at once (tabsChannel.ts); a login there makes the page
- *   ask whether its user is still the browser's (409 session.changed reloads it).
+ *   look at once (409 session.changed reloads it as the browser's new user).
  * - Otherwise the page looks: each minute, when it is shown or focused again, and when the
  *   server said the session would be over. A look (X-Gatehouse-Look-Only) is judged as any
  *   request but is no use of the session, so a page merely left open never keeps an idle
@@ -40,10 +40,9 @@ export function useSessionWatch(me: Me | null): void {
         .finally(() => (asking = false));
     };
     expectOverIn(me.session);
-    const stopHearing = hearOtherTabs((news) => {
-      if (news.kind === 'signed-out') endedSession();
-      else void stillShownUser();
-    });
+    // A login in another tab: the same look (no use of the session) says whether this page's
+    // user is still the browser's (409 reloads it as the new one).
+    const stopHearing = hearOtherTabs((news) => (news.kind === 'signed-out' ? endedSession() : look()));
     const timer = window.setInterval(look, LOOK_EVERY_MS);
     const lookWhenShown = () => document.visibilityState === 'visible' && look();
     document.addEventListener('visibilitychange', lookWhenShown);
