@@ -5,18 +5,16 @@
 // at minute 30, until minute 91 of her absence). Chromium: the app's logic, not an engine's.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { logInInTab } from './tabs.ts';
+import { acmeWithMember, logInInTab } from './tabs.ts';
 
 describe('a page left open does not renew an idle session (chromium)', () => {
   test("its look at the time, past the idle timeout it knew of, is not counted as Dana's use", { timeout: JOURNEY_TIMEOUT_MS }, async () => {
     await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
-      const company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Managed IT', 'dana@acme.test');
-      const dana = { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) };
+      const { company, dana } = await acmeWithMember(server);
       const { page, tab } = await launchChromiumWithTab();
       closeFirst('closing the browser', () => page.close());
       await tab.clock.install();

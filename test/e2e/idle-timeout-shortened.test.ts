@@ -5,19 +5,16 @@
 // Bob sitting down at minute 11). Chromium: the app's logic, not an engine's.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { companyWithRootMaster, invitedMember, operatorAgent } from '../helpers/company-admin.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { logInInTab } from './tabs.ts';
+import { acmeWithMember, logInInTab } from './tabs.ts';
 
 describe('a page open while the company shortens its idle timeout (chromium)', () => {
   test('leaves once the new, shorter idle timeout has passed', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
     await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
-      const company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Managed IT', 'dana@acme.test');
-      await invitedMember(server, company, company.root.agent, { username: 'zoe.private', role: 'user' });
-      const dana = { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) };
+      const { company, dana } = await acmeWithMember(server);
       const { page, tab } = await launchChromiumWithTab();
       closeFirst('closing the browser', () => page.close());
       await tab.clock.install();

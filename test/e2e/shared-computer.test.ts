@@ -8,19 +8,10 @@
 // Chromium only: the app's logic, not an engine's.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { companyWithRootMaster, invitedMember, operatorAgent } from '../helpers/company-admin.ts';
-import type { TestServer } from '../helpers/server.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
-import { logInInTab } from './tabs.ts';
-
-/** Acme with a member, zoe.private, whose username shows only in the Company page's user list. */
-async function acmeWithMember(server: TestServer) {
-  const company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Managed IT', 'dana@acme.test');
-  await invitedMember(server, company, company.root.agent, { username: 'zoe.private', role: 'user' });
-  return { company, dana: { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) } };
-}
+import { acmeWithMember, logInInTab } from './tabs.ts';
 
 describe("a shared browser after Dana's session ended (chromium)", () => {
   test("after Log Out in tab 1, tab 2's Company link shows nothing of Acme's users", { timeout: JOURNEY_TIMEOUT_MS }, async () => {

@@ -2,7 +2,7 @@
 // pages outliving their session, share.
 import type { Page } from 'playwright-core';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, invitedMember, operatorAgent } from '../helpers/company-admin.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
 import type { Stage } from './stage.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
@@ -59,4 +59,11 @@ export async function acmeBetaAndATab({ server, closeFirst }: Pick<Stage, 'serve
   const { page, tab } = await launchChromiumWithTab();
   closeFirst('closing the browser', () => page.close());
   return { acme, beta, tab, base: server.baseUrl };
+}
+
+/** Acme with a member, zoe.private, whose username shows only in the Company page's user list. */
+export async function acmeWithMember(server: TestServer) {
+  const company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Managed IT', 'dana@acme.test');
+  await invitedMember(server, company, company.root.agent, { username: 'zoe.private', role: 'user' });
+  return { company, dana: { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) } };
 }
