@@ -74,6 +74,11 @@ async function ssoSettingsOf(db: Queryable, companyId: string) {
   return { mode: company.sso_mode, breakGlassUserIds: breakGlass.map((u) => u.id) };
 }
 
+/** The version of those settings: of who is break-glass, not of the order their names sort in. */
+function ssoSettingsVersion(settings: { mode: string; breakGlassUserIds: string[] }) {
+  return settingsVersion({ mode: settings.mode, breakGlassUserIds: [...settings.breakGlassUserIds].sort() });
+}
+
 export async function ssoOverview(deps: CoreDeps, companyId: string) {
   const [settings, providers] = await Promise.all([
     ssoSettingsOf(deps.db, companyId),
@@ -82,7 +87,7 @@ export async function ssoOverview(deps: CoreDeps, companyId: string) {
   const urls = serviceProviderUrls(deps.config.publicUrl, companyId);
   return {
     ...settings,
-    version: settingsVersion(settings),
+    version: ssoSettingsVersion(settings),
     providers: providers.map(describeProvider),
     serviceProvider: { entityId: urls.entityId, metadataUrl: urls.metadataUrl, acsUrl: urls.acsUrl, oidcRedirectUri: urls.oidcRedirectUri },
   };
@@ -96,7 +101,7 @@ export async function changeSsoSettings(deps: CoreDeps, who: Master, input: SsoS
   await deps.db.transaction().execute(async (tx) => {
     await lockCompanyForBreakGlass(tx, who.companyId);
     const before = await ssoSettingsOf(tx, who.companyId);
-    assertVersionRead(readAt, settingsVersion(before));
+    assertVersionRead(readAt, ssoSettingsVersion(before));
     // Only what this save changes is written, audited and told: the console sends the whole
     // form each time, and a Master must not be told "break-glass users changed" when only
     // the mode was.

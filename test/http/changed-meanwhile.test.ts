@@ -126,6 +126,24 @@ for (const engine of await enginesUnderTest()) describe(`a save made on settings
     assert.equal((await other.agent.post('/api/company/sso', { mode: 'sso-plus-password' }, { 'if-match': quoted(now.version) })).status, 200);
   });
 
+  test('single sign-on: the version is of who is break-glass, not of the order their names sort in', async () => {
+    const form = await read(dana(), '/api/company/sso');
+    assert.equal(form.breakGlassUserIds.length, 2);
+    // The list is shown by name; a name's sort key recomputed (as a migration of the name
+    // rules does) reorders it without changing anyone's settings.
+    const db = dbOf(server);
+    const keyOf = async (id: string) => (await db.selectFrom('users').select('username_key').where('id', '=', id).executeTakeFirstOrThrow()).username_key;
+    const [firstId, secondId] = form.breakGlassUserIds as string[];
+    const first = { id: firstId!, username_key: await keyOf(firstId!) };
+    await db.updateTable('users').set({ username_key: `${await keyOf(secondId!)}~` }).where('id', '=', first.id).execute();
+    const reordered = await read(dana(), '/api/company/sso');
+    assert.notDeepEqual(reordered.breakGlassUserIds, form.breakGlassUserIds, 'the list is shown in its new order');
+    assert.equal(reordered.version, form.version);
+    const saved = await dana().post('/api/company/sso', { mode: form.mode, breakGlassUserIds: form.breakGlassUserIds }, { 'if-match': quoted(form.version) });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    await db.updateTable('users').set({ username_key: first.username_key }).where('id', '=', first.id).execute();
+  });
+
   test("a provider: an edit made on settings changed since is refused; a Test sign-in or switching it on does not count as a change", async () => {
     const idp = makeIdp();
     const added = await dana().post('/api/company/sso/providers', {
