@@ -78,11 +78,18 @@ function providerVersion(row: ProviderRow): string {
   return settingsVersion({ ...settings, certificates: certificatesOf(row) });
 }
 
-async function samlSettings(input: Extract<ProviderInput, { kind: 'saml' }>): Promise<IdpSettings> {
+/**
+ * `before`, the provider being edited: certificates neither sent nor in pasted metadata are
+ * the stored ones, as the console's dialog says ("leave empty to keep"), since it cannot
+ * show them to send back. They are public keys, so keeping them gives nobody anything; an
+ * edit that points the provider elsewhere only fails closed until the new key is given.
+ */
+async function samlSettings(input: Extract<ProviderInput, { kind: 'saml' }>, before: ProviderRow | undefined): Promise<IdpSettings> {
   const fromMetadata = input.metadataXml?.trim() ? await parseIdpMetadata(input.metadataXml) : undefined;
   const entityId = input.entityId ?? fromMetadata?.entityId;
   const ssoUrl = input.ssoUrl ?? fromMetadata?.ssoUrl;
-  const certificates = input.certificates?.length ? input.certificates.map((certificate) => toPem(certificate)) : (fromMetadata?.certificates ?? []);
+  const sent = input.certificates?.length ? input.certificates.map((certificate) => toPem(certificate)) : fromMetadata?.certificates;
+  const certificates = sent?.length ? sent : before ? certificatesOf(before) : [];
   // An SSO URL from the metadata is refused under it, naming where it was (as metadata.ts does).
   const [ssoUrlField, ssoUrlLabel] = input.ssoUrl ? ['ssoUrl', 'SSO URL'] : ['metadataXml', "The metadata's SingleSignOnService Location: SSO URL"];
   const fields: Record<string, string> = {};
@@ -103,7 +110,7 @@ async function columnsFor(deps: CoreDeps, providerId: string, input: ProviderInp
     trust_provider_mfa: input.trustProviderMfa ? 1 : 0,
   };
   if (input.kind === 'saml') {
-    const idp = await samlSettings(input);
+    const idp = await samlSettings(input, before);
     return { ...shared, saml_entity_id: idp.entityId, saml_sso_url: idp.ssoUrl, saml_certs: JSON.stringify(idp.certificates) };
   }
   const problem = providerUrlProblem(input.issuer);

@@ -235,6 +235,35 @@ for (const engine of await enginesUnderTest()) describe(`single sign-on with a S
     assert.ok(synced.length >= 2, 'each change of memberships is audited');
   });
 
+  test('an edit that sends no certificates keeps the stored ones (the console cannot show them to send back)', async () => {
+    const master = company.root.agent;
+    const stored = (await master.get('/api/company/sso')).body.providers.find((p: { id: string }) => p.id === providerId);
+    assert.ok(stored.saml.certificates.length >= 1);
+    const edited = await master.post(`/api/company/sso/providers/${providerId}`, {
+      kind: 'saml',
+      name: 'Acme IdP (renamed)',
+      entityId: idp.entityId,
+      ssoUrl: idp.ssoUrl,
+      usernameAttribute: 'NameID',
+      groupsAttribute: stored.groupsAttribute ?? '',
+      trustProviderMfa: true,
+    });
+    assert.equal(edited.status, 200, JSON.stringify(edited.body));
+    assert.deepEqual(edited.body.provider.saml.certificates, stored.saml.certificates);
+    const changes = await dbOf(server).selectFrom('audit_events').select('detail').where('action', '=', 'sso.provider_changed').execute();
+    const renamed = changes.map((row) => JSON.parse(row.detail ?? '{}')).filter((detail) => detail.name === 'Acme IdP (renamed)');
+    assert.deepEqual(renamed.map((detail) => detail.changed), [['name']], 'only the name changed');
+    // The provider still takes answers signed by the key it had.
+    server.clock.advance(30_000);
+    const { browser, requestId } = await atProvider('carol');
+    assert.equal((await postToAcs(sp.acsUrl, signedResponse(idp, facts(requestId, { authnContext: MFA })), browser)).location, '/login');
+    // A new provider still needs one.
+    const added = await master.post('/api/company/sso/providers', { kind: 'saml', name: 'No Key IdP', entityId: 'https://nokey.test', ssoUrl: 'https://nokey.test/sso', usernameAttribute: 'NameID', trustProviderMfa: false });
+    assert.deepEqual([added.status, Object.keys(added.body.error?.fields ?? {})], [400, ['certificates']]);
+    const back = await master.post(`/api/company/sso/providers/${providerId}`, { ...edited.body.provider.saml, certificates: undefined, kind: 'saml', name: 'Acme IdP', usernameAttribute: 'NameID', groupsAttribute: stored.groupsAttribute ?? '', trustProviderMfa: true });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+  });
+
   test('an unsigned assertion is refused', async () => {
     const { browser, requestId } = await atProvider();
     const f = facts(requestId);
