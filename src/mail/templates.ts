@@ -2,6 +2,7 @@
 // provider names) goes through shownInMail, subject included, and is escaped for HTML;
 // links are built from the configured public URL only, never from a request's Host.
 import { escapeHtml } from '../shared/html.ts';
+import { isLinkLike } from './link-like.ts';
 
 export interface RenderedMail {
   subject: string;
@@ -62,8 +63,6 @@ const ROLE_NAMES = { master: 'Master', user: 'User' } as const;
 
 /** The longest name any rule stores (company, display and provider names; usernames are 64). */
 export const MAIL_NAME_MAX = 100;
-// Anything a mail client could turn into a link: a scheme, www., an address, a domain.
-export const LINK_LIKE = /:\/\/|www\.|@|[\p{L}\p{N}-]\.[\p{L}]{2,}/iu;
 
 /**
  * A person's free-text name as it may appear in mail sent under the platform's domain:
@@ -74,7 +73,7 @@ export const LINK_LIKE = /:\/\/|www\.|@|[\p{L}\p{N}-]\.[\p{L}]{2,}/iu;
 export function mailSafeName(name: string | null): string | null {
   if (name === null) return null;
   const plain = name.normalize('NFKC').replace(/[\p{C}]/gu, ' ').replace(/\s+/gu, ' ').trim();
-  if (plain === '' || LINK_LIKE.test(plain)) return null;
+  if (plain === '' || isLinkLike(plain)) return null;
   return plain.length <= MAIL_NAME_MAX ? plain : `${[...plain].slice(0, MAIL_NAME_MAX - 1).join('').trimEnd()}…`;
 }
 
