@@ -7,9 +7,8 @@
 // client credentials request's module (remembered-modules.ts), whose token is stored only
 // under the secret stored now: a rotated or deleted secret stops at once on every node.
 import { Provider } from 'oidc-provider';
-import { apiClientMetadata } from '../../api-clients/index.ts';
 import type { Db } from '../../storage/index.ts';
-import { clientMetadataFor, clientMetadataOf } from './clients.ts';
+import { apiClientWhereServed, clientMetadataFor, clientMetadataOf } from './clients.ts';
 import { currentRoute, seedForRequest } from './request-memo.ts';
 import { isClientCredentialsRequest, type RememberedModules } from './remembered-modules.ts';
 import { callerWithIntrospected, callerWithToken, introspectedKey, splitCallerRows, tokenKey } from './token-reads.ts';
@@ -34,5 +33,5 @@ export async function clientWithNamedToken(db: Db, clientId: string, now: number
   const { caller, tokens } = splitCallerRows(model === undefined ? await callerWithIntrospected(db, clientId, id) : await callerWithToken(db, clientId, model, id));
   seedForRequest(model === undefined ? introspectedKey(id) : tokenKey(model, id), tokens);
   // No module has that client id: an API client's (client credentials only), or none.
-  return caller ? clientMetadataOf(caller) : apiClientMetadata(db, clientId, now);
+  return caller ? clientMetadataOf(caller) : apiClientWhereServed(db, clientId, now);
 }

@@ -1,13 +1,30 @@
 // Modules as OAuth clients. The provider sees the stored keyed hash as the client's
 // "secret"; Gatehouse's compareClientSecret (see provider.ts) hashes what the client
 // presents before the constant-time comparison, so the plain secret is never stored.
-// A client id that is no module's may be an API client's (client credentials only).
+// A client id that is no module's may be an API client's (client credentials only), on the
+// routes an API client uses and nowhere else (apiClientWhereServed).
 import { apiClientMetadata } from '../../api-clients/index.ts';
 import type { Selectable } from 'kysely';
-import type { Db } from '../../storage/index.ts';
+import type { Db, Queryable } from '../../storage/index.ts';
 import type { ModulesTable } from '../../storage/schema.ts';
 import { findModuleByClientId } from '../store.ts';
+import { currentRoute } from './request-memo.ts';
 import { MODULE_SCOPES } from './scopes.ts';
+
+/** The provider's routes an API client has business on: getting, checking and revoking its tokens. */
+const API_CLIENT_ROUTES: ReadonlySet<string> = new Set(['token', 'introspection', 'revocation']);
+
+/**
+ * An API client as the provider sees it, on its own routes only. Elsewhere its id is as
+ * unknown as a made-up one: an API client is no module, and any company's Master names
+ * one freely, so on a browser's route (the logout pages above all, which show the client's
+ * name on Gatehouse's origin) it would be that Master's text before anyone's eyes. Outside
+ * a provider request (Gatehouse's own code) it is found as before.
+ */
+export function apiClientWhereServed(db: Queryable, clientId: string, now: number) {
+  const route = currentRoute();
+  return route === undefined || API_CLIENT_ROUTES.has(route) ? apiClientMetadata(db, clientId, now) : Promise.resolve(undefined);
+}
 
 /** What the provider needs of a module (a token's read brings these columns along: token-reads.ts). */
 export type ClientModule = Pick<
@@ -17,7 +34,7 @@ export type ClientModule = Pick<
 
 export async function clientMetadataFor(db: Db, clientId: string, now: number) {
   const module = await findModuleByClientId(db, clientId);
-  return module ? clientMetadataOf(module) : apiClientMetadata(db, clientId, now);
+  return module ? clientMetadataOf(module) : apiClientWhereServed(db, clientId, now);
 }
 
 /** A module as the provider sees it: an OAuth client of the module's type. */

@@ -48,9 +48,13 @@ export function logoutPage(form: string, clientName: string | undefined): string
 }
 
 /** Where the logout page leads when it has nowhere else to go: what it ended, truly. */
-export function loggedOutPage(gatehouseSessionLive: boolean, clientName: string | undefined): string {
+export function loggedOutPage(gatehouseSessionLive: boolean, clientName: string | undefined, stillSignedInToClient = false): string {
   if (!gatehouseSessionLive) return errorPage('You have logged out', 'You are now logged out of Gatehouse.');
   const from = clientName ? escapeHtml(clientName) : 'the application';
+  // Reached by a link, not a logout: say what is so.
+  if (stillSignedInToClient) {
+    return page('You are still logged in', `<p>You are still logged in to ${from} and to Gatehouse.</p><p><a class="button" href="/">Go to Gatehouse</a></p>`);
+  }
   return page(
     `Logged out of ${clientName ?? 'the application'}`,
     `<p>You are logged out of ${from}. You are still logged in to Gatehouse.</p><p><a class="button" href="/">Go to Gatehouse</a></p>`,

@@ -328,13 +328,17 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
           ctx.body = logoutPage(form, ctx.oidc.client?.clientName);
         },
         // "Stay Logged In" with no post-logout URI lands here too, the Gatehouse session
-        // still live: the page says which it was.
+        // still live: the page says which it was. The module comes from the address, which
+        // any link can write: it is named as logged out of only when the browser's provider
+        // session no longer holds a sign-in to it, and as still signed in when it does.
         postLogoutSuccessSource: async (ctx) => {
           const token = sessionToken(ctx);
           const live = token ? await authenticateSession(deps.db, token, deps.clock(), normalizeAddress(ctx.ip)) : undefined;
+          const { client } = ctx.oidc;
+          const stillSignedIn = client !== undefined && (await ctx.oidc.provider.Session.get(ctx)).authorizations?.[client.clientId] !== undefined;
           ctx.set('content-security-policy', PAGE_CSP);
           ctx.type = 'html';
-          ctx.body = loggedOutPage(live !== undefined, ctx.oidc.client?.clientName);
+          ctx.body = loggedOutPage(live !== undefined, client?.clientName, stillSignedIn);
         },
       },
     },

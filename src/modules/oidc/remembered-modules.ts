@@ -13,10 +13,9 @@
 // expiry, and are read every time; so is every client on the other routes, where the client
 // comes in the same statement as the token it names (client-with-token.ts).
 import { Provider } from 'oidc-provider';
-import { apiClientMetadata } from '../../api-clients/index.ts';
 import type { Db } from '../../storage/index.ts';
 import { findModuleByClientId } from '../store.ts';
-import { clientMetadataOf, type ClientModule } from './clients.ts';
+import { apiClientWhereServed, clientMetadataOf, type ClientModule } from './clients.ts';
 import { batchOfRequest } from './write-batch.ts';
 
 /** Enough for every module of a deployment; past it the oldest copy goes (it is read again when next used). */
@@ -65,7 +64,7 @@ export function rememberedModules(db: Db): RememberedModules {
         return clientMetadataOf(copy);
       }
       const read = await findModuleByClientId(db, clientId);
-      if (!read) return apiClientMetadata(db, clientId, now);
+      if (!read) return apiClientWhereServed(db, clientId, now);
       if (!rememberable(read)) return clientMetadataOf(read);
       keep(read);
       issueUnder(clientId, read.secret_hash, true);
