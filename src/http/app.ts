@@ -10,7 +10,8 @@ import type { HttpContext } from './context.ts';
 import { cookieNames } from './cookies.ts';
 import { utf8JsonBodies } from './json-body.ts';
 import { escapesNotUtf8 } from './url-encoding.ts';
-import { frameworkErrorHandler, handleError, parserErrorHandler, hostRefusal, refuseLikeNode } from './error-handler.ts';
+import { headerRefusal } from './header-refusal.ts';
+import { frameworkErrorHandler, handleError, parserErrorHandler, refuseLikeNode } from './error-handler.ts';
 import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
 import { holdStepsToShownLogin } from './login-flow.ts';
@@ -84,14 +85,14 @@ export async function buildHttpApp(
   securityHeaders(app, headers);
   // What Node would refuse itself, bare, is refused here with every answer's headers: an
   // HTTP/1.1 request naming no host (Node's check is off: slow-clients.ts), with the
-  // requests naming it twice or wrongly that RFC 9112 refuses too (hostRefusal), and an
+  // requests naming it twice or wrongly that RFC 9112 refuses too, and the header lines Node would read wrongly (headerRefusal), and an
   // Expect header other than 100-continue. And a URL whose percent-escapes are not UTF-8
   // (url-encoding.ts): its query, before any route reads it, the provider's under /oidc
   // included, and before a token or a session is looked at; a path so escaped the router
   // has refused already (frameworkErrorHandler, with the same check).
   // A plain hook, not an async one: it runs on every request, and an async hook costs a promise each.
   app.addHook('onRequest', (request, _reply, done) => {
-    const refusal = hostRefusal(request.raw) ?? (escapesNotUtf8(request.raw.url) ? 'request.not_utf8' : undefined);
+    const refusal = headerRefusal(request.raw) ?? (escapesNotUtf8(request.raw.url) ? 'request.not_utf8' : undefined);
     done(refusal ? new GatehouseError(refusal) : undefined);
   });
   app.server.on('checkExpectation', refuseLikeNode(headers));

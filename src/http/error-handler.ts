@@ -107,35 +107,9 @@ function frameworkRefusal(error: FastifyError, url: string | undefined): ErrorCo
 }
 
 /**
- * A Host header the protocol's authority grammar allows (RFC 9112 §3.2, RFC 3986 §3.2):
- * a bracketed IP literal or a registered name (unreserved, sub-delims, %-escapes), then
- * an optional port. Empty is allowed (an authority-less target).
- */
-const HOST_VALUE = /^(?:\[[0-9A-Za-z:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?$/;
-
-/**
- * Why the request's Host must be refused (RFC 9112 §3.2 asks a server to answer 400), or
- * undefined: an HTTP/1.1 request naming no host (Node's own check is off: slow-clients.ts),
- * a request naming it on more than one line (Node keeps the first and drops the rest, so
- * a proxy in front may have read the other), or a value that is no authority. Gatehouse
- * builds no link from Host (the public URL is configured), but which host a request was
- * for must not depend on who read which line.
- */
-export function hostRefusal(request: IncomingMessage): ErrorCode | undefined {
-  const { host } = request.headers;
-  if (host === undefined) return request.httpVersion === '1.1' ? 'request.no_host' : undefined;
-  if (!HOST_VALUE.test(host)) return 'request.bad_host';
-  // rawHeaders alternates names and values, as sent; a plain loop, as it runs on every request.
-  const raw = request.rawHeaders;
-  let lines = 0;
-  for (let at = 0; at < raw.length; at += 2) if ((raw[at] as string).length === 4 && (raw[at] as string).toLowerCase() === 'host') lines += 1;
-  return lines > 1 ? 'request.bad_host' : undefined;
-}
-
-/**
  * The refusals Node would otherwise write itself, bare, answered like every other: an
  * `Expect` header other than `100-continue` (417; the listener's `checkExpectation`
- * event), and, through hostRefusal, a request that names no host, or names it twice or wrongly (400).
+ * event), and, through headerRefusal (header-refusal.ts), a request whose header lines it would read wrongly.
  */
 export function refuseLikeNode(headers: SecurityHeaders) {
   return function answerExpectation(_request: IncomingMessage, response: ServerResponse): void {

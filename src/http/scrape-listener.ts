@@ -6,7 +6,8 @@
 // One for a single process (src/gatehouse.ts) and the cluster's primary (src/cluster.ts),
 // which differ only in where the numbers come from.
 import { createServer, type Server } from 'node:http';
-import { hostRefusal, parserErrorHandler, refuseLikeNode, writeRefusal } from './error-handler.ts';
+import { parserErrorHandler, refuseLikeNode, writeRefusal } from './error-handler.ts';
+import { headerRefusal } from './header-refusal.ts';
 import { securityHeaderSet } from './security-headers.ts';
 import { slowClientLimits } from './slow-clients.ts';
 
@@ -21,7 +22,7 @@ const headers = securityHeaderSet({ hsts: false });
 export function scrapeListener(collect: () => Promise<Exposition>, options: { requestTimeoutMs: number }): Server {
   const server = createServer(slowClientLimits(options.requestTimeoutMs), (request, response) => {
     headers.onto(response);
-    const refusal = hostRefusal(request);
+    const refusal = headerRefusal(request);
     if (refusal) return writeRefusal(response, refusal);
     const path = (request.url ?? '').split('?')[0];
     if (request.method !== 'GET' || path !== '/metrics') return writeRefusal(response, 'request.not_found');

@@ -13,7 +13,7 @@ export function slowClientLimits(requestTimeoutMs: number) {
   return {
     // Node would answer an HTTP/1.1 request without a Host header itself, bare (no security
     // headers, no error body): the request goes on to be refused like every other answer
-    // (hostRefusal, error-handler.ts).
+    // (error-handler.ts).
     requireHostHeader: false,
     requestTimeout: requestTimeoutMs,
     headersTimeout: Math.min(60_000, requestTimeoutMs),
