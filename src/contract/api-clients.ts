@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { apiScopeNames } from './api-v1.ts';
 import { maybeTime, time } from './common.ts';
-import { password, text, totpCode } from './fields.ts';
+import { anId, password, text, totpCode } from './fields.ts';
 import { authenticationResponse } from './security-keys.ts';
 
 export const MAX_API_CLIENT_EXPIRY_DAYS = 3650;
@@ -66,7 +66,7 @@ const proofGiven = (proof: { code?: string | undefined; key?: unknown }, ctx: z.
 export const companyApiClientBody = z.object({ ...clientFields, ...proofFields }).superRefine(proofGiven);
 /** An operator's: a platform client (companyId null or absent), or one for the company named. */
 export const operatorApiClientBody = z
-  .object({ ...clientFields, companyId: z.uuid({ error: 'Not a company id.' }).nullable().optional(), ...proofFields })
+  .object({ ...clientFields, companyId: anId({ error: 'Not a company id.' }).nullable().optional(), ...proofFields })
   .superRefine(proofGiven);
 /** A rotate hands out a new secret: the same proof as a create. */
 export const apiClientRotateBody = z.object(proofFields).superRefine(proofGiven);

@@ -1,11 +1,12 @@
 // The versioned API for API clients (/api/v1): what each route takes and answers.
 import { z } from 'zod';
 import { companyStatuses, nextCursor, pageQuery, time } from './common.ts';
+import { anId } from './fields.ts';
 import { companyUser, sessionHandle } from './company.ts';
 import { accountRequests, companies, requestListQuery } from './operator.ts';
 
 /** Tenant data is addressed by company: a company's client names its own. */
-export const companyParams = z.object({ companyId: z.uuid() });
+export const companyParams = z.object({ companyId: anId() });
 
 /** What an API client may be allowed to do: a resource, read or write. */
 export const API_SCOPES = [
@@ -54,17 +55,17 @@ export const apiRequestPage = accountRequests.extend({ nextCursor });
 export const apiCompanyListQuery = z.object(pageQuery);
 export const apiCompanyPage = companies.extend({ nextCursor });
 
-export const companyUserParams = z.object({ companyId: z.uuid(), userId: z.uuid() });
-export const companyModuleParams = z.object({ companyId: z.uuid(), moduleId: z.uuid() });
-export const moduleParams = z.object({ moduleId: z.uuid() });
+export const companyUserParams = z.object({ companyId: anId(), userId: anId() });
+export const companyModuleParams = z.object({ companyId: anId(), moduleId: anId() });
+export const moduleParams = z.object({ moduleId: anId() });
 export const companyUserSessionParams = companyUserParams.extend({ handle: sessionHandle });
-export const companyApprovalParams = z.object({ companyId: z.uuid(), approvalId: z.uuid() });
+export const companyApprovalParams = z.object({ companyId: anId(), approvalId: anId() });
 
 /** One company, as an API client sees it (a company's client: its own). */
 export const apiOneCompany = z.object({
   company: z.object({ id: z.uuid(), name: z.string(), status: companyStatuses, createdAt: time }),
 });
-export const requestParams = z.object({ requestId: z.uuid() });
+export const requestParams = z.object({ requestId: anId() });
 
 /**
  * Creates take an optional Idempotency-Key: the same key with the same body within 24 hours

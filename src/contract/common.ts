@@ -1,12 +1,13 @@
 // Shapes every area of the API shares: times, ids, the error body and the small answers.
 import { z } from 'zod';
+import { anId } from './fields.ts';
 
 /** A moment, as ISO 8601 in UTC (`2026-12-01T10:00:00.000Z`). */
 export const time = z.iso.datetime();
 export const maybeTime = time.nullable();
 
 /** A path id: anything that is not a UUID is answered like an unknown id (404). */
-export const idParams = z.object({ id: z.uuid() });
+export const idParams = z.object({ id: anId() });
 
 /** A link's token as it travels in a path (the page checks it; a bad one is "unusable"). */
 export const tokenParams = z.object({ token: z.string().max(100) });
@@ -35,7 +36,7 @@ export const nextCursor = z.string().nullable();
  * header (409 session.changed, src/http/guards.ts).
  */
 export const SHOWN_USER_PARAM = 'shownUser';
-export const shownUserQuery = { [SHOWN_USER_PARAM]: z.uuid({ error: 'Not a user id.' }).optional() };
+export const shownUserQuery = { [SHOWN_USER_PARAM]: anId({ error: 'Not a user id.' }).optional() };
 
 /**
  * A conditional save's If-Match (docs/API.md, Conventions): the ETag (`version`) of the

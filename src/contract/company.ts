@@ -3,7 +3,7 @@
 // audit trail and MFA compliance (operators read these for every company).
 import { z } from 'zod';
 import { companyStatuses, maybeTime, roles, shownUserQuery, time } from './common.ts';
-import { email, isMultiline, isSingleLine, name, text, username } from './fields.ts';
+import { anId, email, isMultiline, isSingleLine, name, text, username } from './fields.ts';
 import { PASSWORD_CLASSES } from './password-rules.ts';
 
 export const invitableRole = z.enum(['master', 'user'], { error: 'Role must be master or user.' });
@@ -86,7 +86,7 @@ export const userSessions = z.object({
     }),
   ),
 });
-export const userSessionParams = z.object({ id: z.uuid(), handle: sessionHandle });
+export const userSessionParams = z.object({ id: anId(), handle: sessionHandle });
 
 /** How many address ranges an IP allowlist may hold. */
 export const MAX_ALLOWLIST_ENTRIES = 100;
@@ -159,7 +159,7 @@ export const MAX_AUDIT_PAGE = 500;
 const auditFilters = {
   action: optional(z.string().regex(/^[a-z0-9_.-]{1,64}$/i, 'Not an action name (e.g. login.failed or login.).')),
   /** Actors are users, named by their id. */
-  actorId: optional(z.uuid({ error: 'Not an id.' })),
+  actorId: optional(anId({ error: 'Not an id.' })),
   /** What an event was about: an id, a username, an address; matched exactly. */
   target: optional(text('Target', 200, 0)),
   from: when('From'),
@@ -169,7 +169,7 @@ const paging = {
   limit: optional(z.coerce.number().int().min(1).max(MAX_AUDIT_PAGE, `At most ${MAX_AUDIT_PAGE} per page.`)).default(100),
   cursor: optional(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'Not a cursor from a previous page.')),
 };
-const byCompany = { companyId: optional(z.uuid({ error: 'Not a company id.' })) };
+const byCompany = { companyId: optional(anId({ error: 'Not a company id.' })) };
 export const companyAuditQuery = z.object({ ...auditFilters, ...paging });
 /** The API's (/api/v1, no session, so no shown user). */
 export const companyAuditCsvQuery = z.object(auditFilters);

@@ -14,6 +14,14 @@ import { MAX_PASSWORD_LENGTH, passwordTooLong } from './password-rules.ts';
 export const isSingleLine = (value: string) => !/\p{Cc}/u.test(value);
 export const isMultiline = (value: string) => !/[^\P{Cc}\t\n\r]/u.test(value);
 
+/**
+ * An id a request names: a UUID in either case, as RFC 9562 §4 asks UUIDs to be read (an
+ * integration keeping ids in a store that prints them in capitals), lowercased as ids are
+ * stored and compared. Every id a request carries takes this shape
+ * (test/http/request-ids-any-case.test.ts walks every route's fields).
+ */
+export const anId = (params?: Parameters<typeof z.uuid>[0]) => z.uuid(params).toLowerCase();
+
 /** A required single-line text field: trimmed, bounded, no control characters (C0, DEL, C1). */
 export function text(label: string, max: number, min = 1) {
   return bounded(z.string({ error: `${label} is required.` }).trim(), label, max, min);

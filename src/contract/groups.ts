@@ -3,7 +3,7 @@
 // members of such groups get it; a module no group has stays open to everyone.
 import { z } from 'zod';
 import { time } from './common.ts';
-import { name } from './fields.ts';
+import { anId, name } from './fields.ts';
 
 /** How many modules one request may name (more than any company is granted). */
 export const MAX_GROUP_MODULES = 200;
@@ -12,13 +12,13 @@ export const MAX_GROUP_MODULES = 200;
 export const GROUP_NAME_MAX = 100;
 
 export const groupNameBody = z.object({ name: name('Group name', GROUP_NAME_MAX) });
-export const groupMemberBody = z.object({ userId: z.uuid({ error: 'Choose a user of your company.' }) });
+export const groupMemberBody = z.object({ userId: anId({ error: 'Choose a user of your company.' }) });
 export const groupModulesBody = z.object({
   moduleIds: z
-    .array(z.uuid({ error: 'Not a module id.' }), { error: 'Send a list of module ids.' })
+    .array(anId({ error: 'Not a module id.' }), { error: 'Send a list of module ids.' })
     .max(MAX_GROUP_MODULES, `At most ${MAX_GROUP_MODULES} modules.`),
 });
-export const groupMemberParams = z.object({ id: z.uuid(), userId: z.uuid() });
+export const groupMemberParams = z.object({ id: anId(), userId: anId() });
 
 export const group = z.object({
   id: z.uuid(),
@@ -34,5 +34,5 @@ export const groupList = z.object({ groups: z.array(group) });
 export const oneGroup = z.object({ group });
 
 // /api/v1: the same, under the company's path.
-export const apiGroupParams = z.object({ companyId: z.uuid(), groupId: z.uuid() });
-export const apiGroupMemberParams = z.object({ companyId: z.uuid(), groupId: z.uuid(), userId: z.uuid() });
+export const apiGroupParams = z.object({ companyId: anId(), groupId: anId() });
+export const apiGroupMemberParams = z.object({ companyId: anId(), groupId: anId(), userId: anId() });

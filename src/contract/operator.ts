@@ -2,7 +2,7 @@
 // the Mailbox, and modules with their grants to companies.
 import { z } from 'zod';
 import { companyStatuses, maybeTime, nextCursor, pageQuery, time } from './common.ts';
-import { multilineText, text, username } from './fields.ts';
+import { anId, multilineText, text, username } from './fields.ts';
 
 export const requestStatuses = z.enum(['pending', 'approved', 'rejected']);
 export const requestListQuery = z.object({ status: z.enum(['pending', 'approved', 'rejected', 'all']).default('pending') });
@@ -125,7 +125,7 @@ export const moduleList = z.object({ modules: z.array(moduleView) });
 /** The client secret is shown this once (null for a public client); only its keyed hash is kept. */
 export const moduleRegistered = z.object({ module: moduleView, clientSecret: z.string().nullable() });
 export const secretRotated = z.object({ clientSecret: z.string() });
-export const grantParams = z.object({ id: z.uuid(), moduleId: z.uuid() });
+export const grantParams = z.object({ id: anId(), moduleId: anId() });
 export const companyGrants = z.object({ modules: z.array(z.object({ id: z.uuid(), name: z.string(), enabled: z.boolean() })) });
 
 /** The launcher: modules the signed-in user may open now. */

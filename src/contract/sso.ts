@@ -2,7 +2,7 @@
 // who may still use a password, and what Gatehouse tells the provider about itself.
 import { z } from 'zod';
 import { maybeTime, time } from './common.ts';
-import { fileText, isSingleLine, text } from './fields.ts';
+import { anId, fileText, isSingleLine, text } from './fields.ts';
 
 export const SSO_MODES = ['sso-only', 'sso-plus-password'] as const;
 export const ssoMode = z.enum(SSO_MODES, { error: 'Choose sso-only or sso-plus-password.' });
@@ -90,11 +90,11 @@ export const ssoOverview = z.object({
 
 export const ssoSettingsBody = z.object({
   mode: ssoMode.optional(),
-  breakGlassUserIds: z.array(z.uuid({ error: 'Choose users from the list.' })).max(100, 'At most 100 break-glass users.').optional(),
+  breakGlassUserIds: z.array(anId({ error: 'Choose users from the list.' })).max(100, 'At most 100 break-glass users.').optional(),
 });
 export const ssoEnabledBody = z.object({ enabled: z.boolean({ error: 'Say on or off.' }) });
 
-export const ssoTestParams = z.object({ id: z.uuid(), testId: z.string().regex(/^_[0-9a-f]{40}$|^[0-9a-f]{64}$/) });
+export const ssoTestParams = z.object({ id: anId(), testId: z.string().regex(/^_[0-9a-f]{40}$|^[0-9a-f]{64}$/) });
 export const ssoTestStarted = z.object({ testId: z.string(), redirectTo: z.string() });
 export const ssoTestResult = z.object({
   status: z.enum(['waiting', 'succeeded', 'failed']),

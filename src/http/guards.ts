@@ -65,7 +65,11 @@ export const SHOWN_USER_HEADER = 'x-gatehouse-user';
  */
 function shownUsers(request: FastifyRequest): unknown[] {
   const query = SAFE_METHODS.has(request.method) ? (request.query as Record<string, unknown> | undefined)?.[SHOWN_USER_PARAM] : undefined;
-  return [request.headers[SHOWN_USER_HEADER], query].flat().filter((shown) => shown !== undefined);
+  // Ids are read in either case (RFC 9562 §4), as the contract's anId reads them.
+  return [request.headers[SHOWN_USER_HEADER], query]
+    .flat()
+    .filter((shown) => shown !== undefined)
+    .map((shown) => (typeof shown === 'string' ? shown.toLowerCase() : shown));
 }
 
 export async function requireSignedIn(
