@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SHOWN_USER_PARAM } from '../contract/common.ts';
 import { GatehouseError } from '../errors.ts';
-import { authenticateSession, type SessionUse, type SignedIn } from '../sessions/index.ts';
+import { authenticateSession, sessionStillStored, type SessionUse, type SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { normalizeAddress } from './client-ip.ts';
 import { clearCookie, readCookie, type CookieNames } from './cookies.ts';
@@ -80,7 +80,13 @@ export async function requireSignedIn(
 ): Promise<SignedIn> {
   const signedIn = await authenticatedAgain(deps, cookies, request);
   if (!signedIn) {
-    if (request.cookies[cookies.session] !== undefined) clearCookie(reply, deps.config.secureCookies, cookies.session);
+    // A session over is cleared from the browser; one refused only for this request's
+    // address (outside its company's allowlist) stays there, so the same laptop back on
+    // the office network goes on (a page's look while a VPN reconnects must not sign it out).
+    const token = readCookie(request, cookies.session);
+    if (request.cookies[cookies.session] !== undefined && !(token && (await sessionStillStored(deps.db, token)))) {
+      clearCookie(reply, deps.config.secureCookies, cookies.session);
+    }
     throw new GatehouseError('session.required');
   }
   // A browser has one session cookie for all its tabs: a page opened as one user, after a

@@ -369,6 +369,15 @@ export async function markProved(db: Queryable, me: Pick<SignedIn, 'sessionHash'
   return now + FRESH_PROOF_MS;
 }
 
+/**
+ * Whether a session is still stored for `token`: after authenticateSession refused it, a
+ * session kept is one refused for the request's address alone (its company's allowlist),
+ * which the same browser may use again from an allowed one.
+ */
+export async function sessionStillStored(db: Queryable, token: string): Promise<boolean> {
+  return (await db.selectFrom('sessions').select('id_hash').where('id_hash', '=', hashToken(token)).executeTakeFirst()) !== undefined;
+}
+
 export async function endSession(db: Queryable, token: string): Promise<void> {
   await db.deleteFrom('sessions').where('id_hash', '=', hashToken(token)).execute();
 }
