@@ -6,6 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export interface CookieNames {
   session: string;
   flow: string;
+  /** The browser's step-up proof (src/sessions/step-up-proof.ts). */
+  proof: string;
   /**
    * A module sign-in in progress (src/modules/oidc/carried-interaction.ts), one cookie per
    * sign-in (this name, `_`, its uid). Scoped to that sign-in's resume so a browser
@@ -28,6 +30,7 @@ export function cookieNames(secure: boolean): CookieNames {
   return {
     session: `${prefix}gh_session`,
     flow: `${prefix}gh_flow`,
+    proof: `${prefix}gh_proof`,
     oidcInteraction: `${secure ? '__Secure-' : ''}gh_oidc_interaction`,
     provider: {
       session: `${prefix}_session`,

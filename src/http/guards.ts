@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SHOWN_USER_PARAM } from '../contract/common.ts';
 import { GatehouseError } from '../errors.ts';
-import { authenticateSession, sessionStillStored, type SessionUse, type SignedIn } from '../sessions/index.ts';
+import { authenticateSession, sessionStillStored, STEP_UP_PROOF_KEY, withThisBrowsersProof, type SessionUse, type SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { normalizeAddress } from './client-ip.ts';
 import { clearCookie, readCookie, type CookieNames } from './cookies.ts';
@@ -93,5 +93,5 @@ export async function requireSignedIn(
   // login as another in a second tab, would read and change the other account under its
   // own header. The page names the user it shows; a session of another is refused.
   if (shownUsers(request).some((shown) => shown !== signedIn.userId)) throw new GatehouseError('session.changed');
-  return signedIn;
+  return withThisBrowsersProof(deps.deriveKey(STEP_UP_PROOF_KEY), signedIn, readCookie(request, cookies.proof));
 }

@@ -108,13 +108,17 @@ export async function withProof<T>(
 
 /**
  * Step-up before sensitive changes (routes marked `sensitive`, src/http/audiences.ts):
- * the proof, spent once, stamps this session as proved now. Returns until when the stamp
- * lets the session make such changes (src/sessions FRESH_PROOF_MS). The stamp lives on
+ * the proof, spent once, stamps this session as proved now. Returns the stamp and until
+ * when it lets the session make such changes (src/sessions FRESH_PROOF_MS), in the browser
+ * that holds the proof cookie made of it (src/sessions/step-up-proof.ts). The stamp lives on
  * the session row, so whatever ends the session (a password change elsewhere, sign out
  * everywhere) ends it too.
  */
-export async function proveSession(deps: CoreDeps, me: Me, proof: Proof, meta: RequestMeta): Promise<number> {
-  return withProof(deps, me, { ...proof, purpose: 'step_up' }, meta, (tx) => markProved(tx, me, deps.clock()));
+export async function proveSession(deps: CoreDeps, me: Me, proof: Proof, meta: RequestMeta): Promise<{ provedAt: number; provedUntil: number }> {
+  return withProof(deps, me, { ...proof, purpose: 'step_up' }, meta, async (tx) => {
+    const provedAt = deps.clock();
+    return { provedAt, provedUntil: await markProved(tx, me, provedAt) };
+  });
 }
 
 async function withPasswordAndCode<T>(

@@ -354,8 +354,9 @@ export function recentlyProved(signedIn: Pick<SignedIn, 'provedAt'>, now: number
 
 /**
  * Stamps a proof on this session (in the transaction that spent the proof), and says
- * until when it lets the session make sensitive changes. Only this session: another
- * browser of the same user proves for itself.
+ * until when it lets the session make sensitive changes. Only this session, and only in
+ * the browser that gave it (step-up-proof.ts): another browser of the same user proves
+ * for itself.
  */
 export async function markProved(db: Queryable, me: Pick<SignedIn, 'sessionHash' | 'companyId' | 'userId'>, now: number): Promise<number> {
   const stamped = await db
@@ -385,3 +386,5 @@ export async function endSession(db: Queryable, token: string): Promise<void> {
 export async function endAllSessions(db: Queryable, companyId: string, userId: string): Promise<void> {
   await db.deleteFrom('sessions').where('company_id', '=', companyId).where('user_id', '=', userId).execute();
 }
+
+export { STEP_UP_PROOF_KEY, stepUpProofValue, withThisBrowsersProof } from './step-up-proof.ts';

@@ -139,6 +139,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       const token = readCookie(request, cookies.session);
       if (token) await logOut(deps.db, token, deps.clock(), requestMeta(request));
       clearCookie(reply, secure, cookies.session);
+      clearCookie(reply, secure, cookies.proof);
       // Log Out ends what the browser holds: a login under way in another tab too (past its
       // password, it would sign in again with a code alone).
       await abandonFlow(deps, flowOf(request));

@@ -38,6 +38,7 @@ import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
+import { STEP_UP_PROOF_KEY, stepUpProofValue } from '../../sessions/index.ts';
 import { iso, sessionView } from '../presenters.ts';
 
 const profileView = (shown: Awaited<ReturnType<typeof getProfile>>) => ({ ...shown, twoFactorEnrolledAt: iso(shown.twoFactorEnrolledAt) });
@@ -103,9 +104,13 @@ export function meRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.post(
       '/api/me/reauth',
       { schema: { summary: 'Confirm it is me before a sensitive change (valid 10 minutes on this session)', body: reauthProof, response: { 200: reauthProved } } },
-      async (request) => {
-        const until = await proveSession(deps, signedInOf(request), request.body, requestMeta(request));
-        return { provedUntil: iso(until) };
+      async (request, reply) => {
+        const me = signedInOf(request);
+        const { provedAt, provedUntil } = await proveSession(deps, me, request.body, requestMeta(request));
+        // The proof is this browser's (src/sessions/step-up-proof.ts): a copy of the session
+        // cookie taken before it does not carry it.
+        setCookie(reply, secure, cookies.proof, stepUpProofValue(deps.deriveKey(STEP_UP_PROOF_KEY), { ...me, provedAt }), (provedUntil - provedAt) / 1000);
+        return { provedUntil: iso(provedUntil) };
       },
     );
 
