@@ -124,9 +124,29 @@ export const password = (label = 'Password') =>
     .min(1, `${label} is required.`)
     .refine((value) => !passwordTooLong(value), `${label} can have at most ${MAX_PASSWORD_LENGTH} characters.`);
 
+/**
+ * A code as a person typed it, in the characters the checks read: full-width and other
+ * compatibility forms made plain (NFKC, as passwords are: an East Asian keyboard types
+ * "１２３"), the digits of any script made ASCII (an Arabic keyboard types "١٢٣"), and every
+ * dash (U+2010 to U+2015, the minus sign) made "-". Unicode encodes each script's digits
+ * as a run of ten from its zero, which is how a digit's value is read here.
+ */
+export function typedCode(value: string): string {
+  return value
+    .normalize('NFKC')
+    .replace(/[\u2010-\u2015\u2212]/gu, '-')
+    .replace(/\p{Nd}/gu, (digit) => {
+      if (digit >= '0' && digit <= '9') return digit;
+      const at = digit.codePointAt(0) as number;
+      let zero = at;
+      while (at - zero < 9 && /\p{Nd}/u.test(String.fromCodePoint(zero - 1))) zero -= 1;
+      return String(at - zero);
+    });
+}
+
 export const totpCode = z
   .string({ error: 'Enter the 6-digit code.' })
-  .transform((value) => value.replace(/\s+/g, ''))
+  .transform((value) => typedCode(value).replace(/\s+/g, ''))
   .pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code from your authenticator app.'));
 
 /**
@@ -145,7 +165,7 @@ export const LOGIN_AGAIN_PARAM = 'again';
 
 /** What people type, in any case with spaces or dashes anywhere; undefined if it cannot be a recovery code. */
 export function normalizeRecoveryCode(input: string): string | undefined {
-  const compact = input.toLowerCase().replace(/[\s-]+/g, '');
+  const compact = typedCode(input).toLowerCase().replace(/[\s-]+/g, '');
   return /^[a-z2-7]{10}$/.test(compact) ? compact : undefined;
 }
 

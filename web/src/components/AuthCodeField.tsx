@@ -1,5 +1,6 @@
 import { TextInput } from '@mantine/core';
 import type { ClipboardEvent, Ref } from 'react';
+import { typedCode } from '@contract';
 
 interface AuthCodeFieldProps {
   value: string;
@@ -9,7 +10,8 @@ interface AuthCodeFieldProps {
   autoFocus?: boolean;
 }
 
-const digitsOnly = (text: string) => text.replace(/\D/g, '').slice(0, 6);
+// Full-width or another script's digits are the digits typed (typedCode), not dropped.
+const digitsOnly = (text: string) => typedCode(text).replace(/\D/g, '').slice(0, 6);
 
 /** The 6-digit TOTP field, labelled exactly as the seed names it. */
 export function AuthCodeField({ value, onChange, error, inputRef, autoFocus }: AuthCodeFieldProps) {
