@@ -31,6 +31,10 @@ const registry = {
     message: 'Someone else saved changes here after you opened it, so your changes were not saved. Reload to see the current settings, then make your change again.',
   },
   'request.rate_limited': { status: 429, message: 'Too many attempts. Wait a minute and try again.' },
+  // A signed-in person's own account, locked by wrong passwords or codes: the wait is the
+  // company's lockout time, given in Retry-After (a stranger learns nothing: the caller is
+  // signed in as that user).
+  'account.locked': { status: 429, message: 'Too many wrong passwords or codes: your account is locked for now. Try again when the lock ends (your company sets how long; 15 minutes unless it chose another).' },
   'csrf.forbidden_origin': { status: 403, message: 'This request did not come from Gatehouse.' },
   // Answered to reads and saves alike, so it names neither a page nor a change.
   'auth.forbidden': { status: 403, message: 'Your account does not have access to this.' },
@@ -280,11 +284,15 @@ export class GatehouseError extends Error {
   /** Per-field messages for forms (validation errors), also safe to show. */
   readonly fields: Record<string, string> | undefined;
 
-  constructor(code: ErrorCode, options: { fields?: Record<string, string>; cause?: unknown } = {}) {
+  /** When to try again, in seconds: sent as Retry-After. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, options: { fields?: Record<string, string>; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(registry[code].message, { cause: options.cause });
     this.code = code;
     this.status = registry[code].status;
     this.fields = options.fields;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

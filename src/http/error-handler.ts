@@ -27,6 +27,7 @@ const PROBLEM_ROUTES = '/api/v1/';
 export function sendError(reply: FastifyReply, error: GatehouseError) {
   reply.status(error.status).header('cache-control', 'no-store');
   // Every 503 says when to come back, whichever capability refused (an outage, a busy check).
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   if (error.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   if ((matchedRoute(reply.request) ?? pathAsRouted(reply.request.url)).startsWith(PROBLEM_ROUTES)) {
     return reply.type('application/problem+json').send(problemOf(error));

@@ -136,7 +136,7 @@ async function withPasswordAndCode<T>(
     await deps.hasher.verifyDummy(input.password);
     const refused = await refuseWithoutSlot(deps, who, rule, code);
     if (refused.kind === 'already_used') return fail('code_already_used', WRONG.usedCode());
-    return fail('locked', new GatehouseError('request.rate_limited'));
+    return fail('locked', await lockedRefusal(deps, who));
   }
   // No password here (single sign-on): the provider proved it at sign-in; the code is the proof Gatehouse can ask.
   if (user.password_hash && !(await deps.hasher.verify(user.password_hash, input.password))) {
@@ -187,10 +187,10 @@ async function withKey<T>(
     // A locked account's refusal is recorded as every other refusal is (`locked`), not
     // thrown past `fail`: the key's challenge is spent already.
     const verdict = await verifyCurrentPassword(deps, who, user.password_hash, password, meta, `reauth:${purpose}`).catch((error: unknown) => {
-      if (error instanceof GatehouseError && error.code === 'request.rate_limited') return 'locked' as const;
+      if (error instanceof GatehouseError && (error.code === 'request.rate_limited' || error.code === 'account.locked')) return error;
       throw error;
     });
-    if (verdict === 'locked') return fail('locked', new GatehouseError('request.rate_limited'));
+    if (verdict instanceof GatehouseError) return fail('locked', verdict);
     if (!verdict) return fail('wrong_password', WRONG.password());
   } else if (user.password_hash && !outcome.userVerified) {
     return fail('key_without_verification', new GatehouseError('reauth.password_with_key'));
@@ -213,7 +213,7 @@ async function withKey<T>(
 /**
  * Proof by password alone (email and password changes, adding or removing a key). Counted
  * like a login attempt: a wrong password takes a lockout slot, a right one gives it back.
- * False when wrong; throws request.rate_limited while the account is locked. `meta` and
+ * False when wrong; throws account.locked while the account is locked (lockedRefusal). `meta` and
  * `after` go into the login.locked event when a wrong one locks the account.
  */
 export async function verifyCurrentPassword(
@@ -230,7 +230,7 @@ export async function verifyCurrentPassword(
   if (slot === null) {
     await lockIfOverThreshold(deps.db, target, deps.clock(), rule);
     await deps.hasher.verifyDummy(password);
-    throw new GatehouseError('request.rate_limited');
+    throw await lockedRefusal(deps, who);
   }
   if (!(await deps.hasher.verify(passwordHash, password))) {
     await lockIfExhausted(deps.db, target, slot, deps.clock(), rule);
@@ -238,4 +238,15 @@ export async function verifyCurrentPassword(
   }
   await releaseAttempt(deps.db, who.companyId, who.userId);
   return true;
+}
+
+/**
+ * The refusal for a proof that found no attempt left: the account locked, with the lock's
+ * end as Retry-After (read now: the refusal itself may have just set it), or, while wrong
+ * attempts are still being counted and no lock is set yet, a short wait.
+ */
+async function lockedRefusal(deps: CoreDeps, who: { companyId: string; userId: string }): Promise<GatehouseError> {
+  const row = await deps.db.selectFrom('users').select('locked_until').where('company_id', '=', who.companyId).where('id', '=', who.userId).executeTakeFirst();
+  const left = Number(row?.locked_until ?? 0) - deps.clock();
+  return left > 0 ? new GatehouseError('account.locked', { retryAfterSeconds: left / 1000 }) : new GatehouseError('request.rate_limited');
 }

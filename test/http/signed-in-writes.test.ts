@@ -103,7 +103,7 @@ for (const engine of await enginesUnderTest()) describe(`a signed-in user cannot
     }
     // Wrong passwords until the lockout, then "locked" refusals that check nothing: all still refused.
     assert.ok(answers.every((a) => /^4\d\d /.test(a)), answers.join(', '));
-    assert.equal(answers.at(-1), '429 request.rate_limited');
+    assert.equal(answers.at(-1), '429 account.locked');
     const recorded = (await count(m.companyId, 'reauth.failed')) + (await count(m.companyId, 'totp.reset_refused'));
     assert.equal(recorded, limit);
     assert.equal(await count(m.companyId, 'audit.refusals_dropped'), 1);
