@@ -286,13 +286,16 @@ export class GatehouseError extends Error {
 
   /** When to try again, in seconds: sent as Retry-After. */
   readonly retryAfterSeconds: number | undefined;
+  /** The API scope a refused request lacks: named in its WWW-Authenticate challenge. */
+  readonly scope: string | undefined;
 
-  constructor(code: ErrorCode, options: { fields?: Record<string, string>; cause?: unknown; retryAfterSeconds?: number } = {}) {
+  constructor(code: ErrorCode, options: { fields?: Record<string, string>; cause?: unknown; retryAfterSeconds?: number; scope?: string } = {}) {
     super(registry[code].message, { cause: options.cause });
     this.code = code;
     this.status = registry[code].status;
     this.fields = options.fields;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.scope = options.scope;
   }
 }
 

@@ -26,6 +26,7 @@ import type Provider from 'oidc-provider';
 import { asClient, clientStands, isApiScope, reachCompany, useApiClient, type ApiActor, type ApiScope, type RatePolicy } from '../api-clients/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { checkActorInTransactions } from './acting-transactions.ts';
+import { bearerChallenge } from './bearer-challenge.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 
 export type { ApiActor } from '../api-clients/index.ts';
@@ -53,14 +54,21 @@ export interface ApiClientGuardOptions {
   rate?: RatePolicy;
 }
 
-const REALM = 'Gatehouse API';
 const RATE_POLICY_NAME = 'per-client';
 /** RFC 6750 §2.1 b64token, bounded: oidc-provider's opaque tokens are 43 characters. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]{1,512}=*)$/i;
 
 function challenge(reply: FastifyReply, params: Record<string, string> = {}) {
-  const extra = Object.entries(params).map(([key, value]) => `, ${key}="${value}"`);
-  reply.header('www-authenticate', `Bearer realm="${REALM}"${extra.join('')}`);
+  reply.header('www-authenticate', bearerChallenge(params));
+}
+
+/**
+ * The refusal of a request whose client lacks `scope` (a scope no company client can hold,
+ * for a platform route): 403 api.insufficient_scope, its challenge naming the scope
+ * (sendError writes it).
+ */
+export function lacksScope(scope: string): GatehouseError {
+  return new GatehouseError('api.insufficient_scope', { scope });
 }
 
 function bearerToken(request: FastifyRequest, reply: FastifyReply): string {
@@ -99,8 +107,7 @@ function rateLimit(reply: FastifyReply, policy: RatePolicy, used: number, window
 function requiredScope(request: FastifyRequest, reply: FastifyReply, actor: ApiActor): void {
   const needed = request.routeOptions.config.scope;
   if (needed === null || (needed !== undefined && actor.scopes.includes(needed))) return;
-  challenge(reply, { error: 'insufficient_scope', scope: needed ?? 'none' });
-  throw new GatehouseError('api.insufficient_scope');
+  throw lacksScope(needed ?? 'none');
 }
 
 /** The API client a write route's handler acts for, while it runs (read by its transactions: checkClientsInTransactions). */

@@ -9,6 +9,7 @@ import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, is
 import { matchedRoute } from './route-guards.ts';
 import { UNCHOSEN_CACHE, type SecurityHeaders } from './security-headers.ts';
 import { escapesNotUtf8 } from './url-encoding.ts';
+import { bearerChallenge } from './bearer-challenge.ts';
 
 /** About one pool connection timeout: long enough for a failover or a restart to finish. */
 const RETRY_AFTER_SECONDS = 5;
@@ -27,6 +28,10 @@ const PROBLEM_ROUTES = '/api/v1/';
 export function sendError(reply: FastifyReply, error: GatehouseError) {
   reply.status(error.status).header('cache-control', 'no-store');
   // Every 503 says when to come back, whichever capability refused (an outage, a busy check).
+  // A missing scope is answered with its challenge (RFC 6750 §3.1), wherever it was refused.
+  if (error.code === 'api.insufficient_scope' && !reply.hasHeader('www-authenticate')) {
+    reply.header('www-authenticate', bearerChallenge({ error: 'insufficient_scope', ...(error.scope ? { scope: error.scope } : {}) }));
+  }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   if (error.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   if ((matchedRoute(reply.request) ?? pathAsRouted(reply.request.url)).startsWith(PROBLEM_ROUTES)) {

@@ -6,8 +6,8 @@
 import { getCompany, resendWelcome, setCompanySuspended } from '../../companies/index.ts';
 import { apiCompanyListQuery, apiCompanyPage, apiOneCompany, companyParams } from '../../contract/api-v1.ts';
 import { done } from '../../contract/common.ts';
-import { assertThat, GatehouseError } from '../../errors.ts';
-import { apiActorOf, reachedCompanyOf } from '../api-client-guard.ts';
+import { assertThat } from '../../errors.ts';
+import { apiActorOf, lacksScope, reachedCompanyOf } from '../api-client-guard.ts';
 import { companyPage } from '../directory-views.ts';
 import { requestMeta } from '../guards.ts';
 import { iso } from '../presenters.ts';
@@ -27,7 +27,7 @@ export function companyRoutes({ api, deps }: V1) {
       },
     },
     async (request) => {
-      platformClient(apiActorOf(request));
+      platformClient(request);
       return companyPage(deps, request.query);
     },
   );
@@ -46,7 +46,7 @@ export function companyRoutes({ api, deps }: V1) {
     },
     async (request) => {
       const actor = apiActorOf(request);
-      if (actor.companyId === null && !actor.scopes.includes('companies:read')) throw new GatehouseError('api.insufficient_scope');
+      if (actor.companyId === null && !actor.scopes.includes('companies:read')) throw lacksScope('companies:read');
       const { companyId } = reachAsActor(request);
       const company = await getCompany(deps.db, companyId);
       assertThat(company, 'request.not_found');
@@ -67,7 +67,7 @@ export function companyRoutes({ api, deps }: V1) {
       `/companies/:companyId/${name}`,
       { config: { scope: 'companies:write' }, schema: { summary, params: companyParams, response: { 200: done } } },
       async (request) => {
-        const actor = platformClient(apiActorOf(request));
+        const actor = platformClient(request);
         await act(reachedCompanyOf(request), actor.apiClientId, requestMeta(request));
         return {};
       },

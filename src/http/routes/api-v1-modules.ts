@@ -20,7 +20,7 @@ import {
 } from '../../modules/index.ts';
 import { moduleView } from '../../presenters/index.ts';
 import { auditActor } from '../../users/index.ts';
-import { apiActorOf, reachedCompanyOf } from '../api-client-guard.ts';
+import { reachedCompanyOf } from '../api-client-guard.ts';
 import { requestMeta } from '../guards.ts';
 import { platformClient } from './api-v1-requests.ts';
 import { reachAsActor } from './api-v1-tenant.ts';
@@ -28,7 +28,7 @@ import type { V1 } from './api-v1.ts';
 
 /** A platform API client changing the module catalogue, as the audit trail names it. */
 function clientOf(request: FastifyRequest): ModuleChangeBy {
-  const actor = platformClient(apiActorOf(request));
+  const actor = platformClient(request);
   const { ip, userAgent } = requestMeta(request);
   return { actorId: null, actorClientId: actor.apiClientId, ip, userAgent, named: { actorClientName: actor.name } };
 }
@@ -71,7 +71,7 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
     { config: { scope: 'modules:read' }, schema: { summary: 'Registered modules (platform clients only)', response: { 200: moduleList } } },
     async (request) => {
       // modules:read is open to company clients for their own switches; the catalogue is not.
-      platformClient(apiActorOf(request));
+      platformClient(request);
       return { modules: (await listModules(deps.db)).map(moduleView) };
     },
   );

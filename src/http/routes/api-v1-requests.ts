@@ -7,15 +7,17 @@ import { apiRequestListQuery, apiRequestPage, idempotencyHeaders, requestParams 
 import { done } from '../../contract/common.ts';
 import { approveBody, approved, rejectBody } from '../../contract/operator.ts';
 import { accountRequestBody, accountRequestCreated } from '../../contract/sign-in.ts';
-import { GatehouseError } from '../../errors.ts';
+import type { FastifyRequest } from 'fastify';
 import type { ApiActor } from '../../api-clients/index.ts';
-import { apiActorOf } from '../api-client-guard.ts';
+import { apiActorOf, lacksScope } from '../api-client-guard.ts';
 import { accountRequestPage } from '../directory-views.ts';
 import { requestMeta } from '../guards.ts';
 import type { V1 } from './api-v1.ts';
 
-export function platformClient(actor: ApiActor): ApiActor {
-  if (actor.companyId !== null) throw new GatehouseError('api.insufficient_scope');
+/** The platform client a platform route acts for; a company's is refused as lacking the route's scope. */
+export function platformClient(request: FastifyRequest): ApiActor {
+  const actor = apiActorOf(request);
+  if (actor.companyId !== null) throw lacksScope(request.routeOptions.config.scope ?? 'none');
   return actor;
 }
 
@@ -31,7 +33,7 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
       },
     },
     async (request) => {
-      platformClient(apiActorOf(request));
+      platformClient(request);
       return accountRequestPage(deps, request.query);
     },
   );
@@ -48,7 +50,7 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
       },
     },
     async (request, reply) => {
-      const actor = platformClient(apiActorOf(request));
+      const actor = platformClient(request);
       return idempotent(request, reply, async () => {
         // In a transaction, as every change an API client makes: its client is checked in it (checkClientsInTransactions).
         const created = await enterAccountRequest(deps, request.body, { apiClientId: actor.apiClientId }, requestMeta(request));
@@ -69,7 +71,7 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
       },
     },
     async (request) => {
-      const actor = platformClient(apiActorOf(request));
+      const actor = platformClient(request);
       return approveAccountRequest(
         deps,
         request.params.requestId,
@@ -86,7 +88,7 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
       schema: { summary: 'Reject an account request, with a reason', params: requestParams, body: rejectBody, response: { 200: done } },
     },
     async (request) => {
-      const actor = platformClient(apiActorOf(request));
+      const actor = platformClient(request);
       await rejectAccountRequest(deps, request.params.requestId, { reason: request.body.reason, apiClientId: actor.apiClientId }, requestMeta(request));
       return {};
     },
