@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { approveAccountRequest, countAccountRequests, directoryEntry, listAccountRequests, rejectAccountRequest } from '../companies/index.ts';
 import { MAX_PAGE } from '../contract/common.ts';
 import { GatehouseError } from '../errors.ts';
-import { pageOf, requestCursor } from '../http/api-cursors.ts';
+import { pageOf, requestCursor, type CursorPlace } from '../http/api-cursors.ts';
+import { requestListPlace } from '../http/directory-views.ts';
 import { listMail } from '../mail/index.ts';
 import { accountRequestView } from '../presenters/index.ts';
 import type { RequestMeta } from '../shared/deps.ts';
@@ -36,10 +37,10 @@ const status = z.enum(STATUSES, { error: 'use pending, approved, rejected or all
 type Status = z.output<typeof status>;
 const pageLimit = z.coerce.number({ error: 'a whole number.' }).int('a whole number.').min(1, 'at least 1.').max(MAX_PAGE, `at most ${MAX_PAGE}.`);
 
-/** Where --cursor says the page starts; read before the database is opened. */
-function cursorAt(cursor: string): TimeKey {
+/** Where --cursor says the page starts, in the list it was made for (the status and the search). */
+function cursorAt(place: CursorPlace, cursor: string): TimeKey {
   try {
-    return requestCursor.read(cursor);
+    return requestCursor.read(place, cursor);
   } catch {
     throw new UsageError('--cursor: not a cursor from a previous page of this list.');
   }
@@ -130,14 +131,17 @@ IDs are shown shortened; any unique prefix of at least 4 characters works in
     const search = values.search === undefined ? undefined : validate(singleLine('--search', 100), values.search, '--search');
     const paged = values.limit !== undefined || values.cursor !== undefined;
     const limit = values.limit === undefined ? 100 : validate(pageLimit, values.limit, '--limit');
-    const after = values.cursor === undefined ? undefined : cursorAt(values.cursor);
+    // What is no cursor at all is a usage error before the database is opened.
+    if (values.cursor !== undefined && !/^[A-Za-z0-9_-]{23,1400}$/.test(values.cursor)) throw new UsageError('--cursor: not a cursor from a previous page of this list.');
     return withCore(async ({ deps }) => {
+      const place = requestListPlace(deps, wanted, search);
+      const after = values.cursor === undefined ? undefined : cursorAt(place, values.cursor);
       const now = deps.clock();
       let rows: Listed[];
       let nextCursor: string | null = null;
       if (paged) {
         const page = pageOf(await listAccountRequests(deps.db, wanted, now, { after, limit: limit + 1, search }), limit, (last) =>
-          requestCursor.of({ createdAt: last.created_at, id: last.id }),
+          requestCursor.of(place, { createdAt: last.created_at, id: last.id }),
         );
         rows = page.items;
         nextCursor = page.nextCursor;

@@ -1,9 +1,13 @@
 // Page cursors for the long lists (/api/v1, the operator console, the CLI): opaque to the
-// client (base64url), each names the last item of the page it ends, in the list's own
-// order. A cursor that does not decode is a field error, like any other bad query value.
-// Base64url decodes to any bytes, so what a cursor carries is held to what its item can be
-// (text the database takes, an id) before it reaches a query: PostgreSQL refuses a NUL, or
-// bytes that are not UTF-8, outright.
+// client, each names the last item of the page it ends, in the list's own order. A cursor
+// is sealed to what it is a position in (sealed, opened): its list and whatever decides
+// that list's rows and order (the company, the filters), by a keyed hash only the server
+// derives. So a cursor cut short, made up, or taken from another company's list or another
+// filter's is refused as one, 400 with `fields.cursor`, never read as some other place (a
+// cut-short audit cursor once read as the trail's end, and an automated sync skipped the
+// rest). What a sealed cursor carries is still held to what its item can be (text the
+// database takes, an id) before it reaches a query.
+import { constantTimeEqual, keyedHash } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { AuditPosition } from '../audit/index.ts';
 import type { TimeKey } from '../storage/index.ts';
@@ -11,6 +15,18 @@ import type { TimeKey } from '../storage/index.ts';
 /** Control characters: no username was ever stored with one (PostgreSQL takes no NUL at all). */
 const CONTROL = /\p{Cc}/u;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The derived key's purpose (CoreDeps.deriveKey). */
+export const PAGE_CURSOR_KEY = 'page-cursors';
+
+/**
+ * What a cursor is a position in: the server's cursor key, and the list with what decides
+ * its rows and order (`binding`: the company, the filters as the list reads them).
+ */
+export interface CursorPlace {
+  key: Buffer;
+  binding: Record<string, unknown>;
+}
 
 export function badCursor(): GatehouseError {
   return new GatehouseError('request.invalid', { fields: { cursor: 'Not a cursor from a previous page.' } });
@@ -27,6 +43,29 @@ function decode(cursor: string): string | undefined {
   }
 }
 
+/** The binding's fields in one order, the absent ones left out: the same list whatever the query's spelling. */
+const canonical = (binding: Record<string, unknown>) =>
+  JSON.stringify(Object.entries(binding).filter(([, value]) => value !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/** 128 bits of the keyed hash, in base64url (22 characters): what no one without the key makes. */
+const TAG_LENGTH = 22;
+const tagOf = (place: CursorPlace, body: string) => keyedHash(place.key, `${canonical(place.binding)}\n${body}`, 'base64url').slice(0, TAG_LENGTH);
+
+/** The position's text in base64url, then its tag: one base64url word, as cursors have always been. */
+function sealed(place: CursorPlace, text: string): string {
+  const body = encode(text);
+  return `${body}${tagOf(place, body)}`;
+}
+
+/** The text a cursor sealed to `place` carries; anything else is a bad cursor. */
+function opened(place: CursorPlace, cursor: string): string {
+  const body = cursor.slice(0, -TAG_LENGTH);
+  if (body === '' || !constantTimeEqual(cursor.slice(-TAG_LENGTH), tagOf(place, body))) throw badCursor();
+  const text = decode(body);
+  if (text === undefined) throw badCursor();
+  return text;
+}
+
 /**
  * Users are listed by username: the cursor carries the page's last one. Not held to the
  * username rules: a page can end on any username stored, and one saved before today's
@@ -36,10 +75,10 @@ function decode(cursor: string): string | undefined {
  * above all) are in no username and refused.
  */
 export const userCursor = {
-  of: (username: string) => encode(`u:${username}`),
-  read(cursor: string): string {
-    const text = decode(cursor);
-    if (text === undefined || !text.startsWith('u:') || text.length < 3 || CONTROL.test(text)) throw badCursor();
+  of: (place: CursorPlace, username: string) => sealed(place, `u:${username}`),
+  read(place: CursorPlace, cursor: string): string {
+    const text = opened(place, cursor);
+    if (!text.startsWith('u:') || text.length < 3 || CONTROL.test(text)) throw badCursor();
     return text.slice(2);
   },
 };
@@ -52,9 +91,9 @@ export const userCursor = {
 function timeCursor(list: string, idShape: RegExp = UUID) {
   const shape = new RegExp(`^${list}:(\\d{1,16}):(.+)$`);
   return {
-    of: (last: { createdAt: number; id: string | number }) => encode(`${list}:${last.createdAt}:${last.id}`),
-    read(cursor: string): TimeKey {
-      const match = shape.exec(decode(cursor) ?? '');
+    of: (place: CursorPlace, last: { createdAt: number; id: string | number }) => sealed(place, `${list}:${last.createdAt}:${last.id}`),
+    read(place: CursorPlace, cursor: string): TimeKey {
+      const match = shape.exec(opened(place, cursor));
       if (!match?.[1] || !match[2] || !idShape.test(match[2])) throw badCursor();
       return { createdAt: Number(match[1]), id: match[2] };
     },
@@ -69,10 +108,10 @@ const auditTimeCursor = timeCursor('a', EVENT_ID);
  * last event's id alone, is still read: as that event's place, looked up by the caller.
  */
 export const auditCursor = {
-  of: (last: AuditPosition) => auditTimeCursor.of(last),
-  read(cursor: string): AuditPosition | { legacyId: number } {
+  of: (place: CursorPlace, last: AuditPosition) => auditTimeCursor.of(place, last),
+  read(place: CursorPlace, cursor: string): AuditPosition | { legacyId: number } {
     if (EVENT_ID.test(cursor)) return { legacyId: Number(cursor) };
-    const { createdAt, id } = auditTimeCursor.read(cursor);
+    const { createdAt, id } = auditTimeCursor.read(place, cursor);
     return { createdAt, id: Number(id) };
   },
 };

@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { csvFilename, csvRow, positionOf, queryAudit, type AuditPosition, type AuditQuery } from '../audit/index.ts';
-import { auditCursor, badCursor, pageOf } from './api-cursors.ts';
+import { auditCursor, badCursor, PAGE_CURSOR_KEY, pageOf } from './api-cursors.ts';
 import { companyCompliance, getCompany } from '../companies/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
@@ -73,10 +73,14 @@ export const userLines = (companyName: string, { users }: Compliance) => [
 
 
 /** One page, newest first: `nextCursor` names the last event's place when older ones remain. */
-export async function auditPageOf(db: Queryable, input: Filters & { limit: number; cursor?: string | undefined }, companyId: string | undefined) {
-  const before = input.cursor === undefined ? undefined : await auditPosition(db, auditCursor.read(input.cursor), companyId);
-  const rows = await queryAudit(db, { ...auditQuery(input, companyId), before, limit: input.limit + 1 });
-  const { items: events, nextCursor } = pageOf(rows, input.limit, (last) => auditCursor.of(positionOf(last)));
+export async function auditPageOf(deps: Pick<CoreDeps, 'db' | 'deriveKey'>, input: Filters & { limit: number; cursor?: string | undefined }, companyId: string | undefined) {
+  const { db } = deps;
+  const query = auditQuery(input, companyId);
+  // The trail the filters make, the platform's whole one when no company is named.
+  const place = { key: deps.deriveKey(PAGE_CURSOR_KEY), binding: { list: 'audit', ...query, companyId: companyId ?? '*' } };
+  const before = input.cursor === undefined ? undefined : await auditPosition(db, auditCursor.read(place, input.cursor), companyId);
+  const rows = await queryAudit(db, { ...query, before, limit: input.limit + 1 });
+  const { items: events, nextCursor } = pageOf(rows, input.limit, (last) => auditCursor.of(place, positionOf(last)));
   return { events, nextCursor };
 }
 

@@ -32,7 +32,7 @@ import {
   type UserSummary,
 } from '../../users/index.ts';
 import { apiActorOf, reachedCompanyOf } from '../api-client-guard.ts';
-import { pageOf, userCursor } from '../api-cursors.ts';
+import { PAGE_CURSOR_KEY, pageOf, userCursor } from '../api-cursors.ts';
 import { auditPageOf, auditQuery, complianceView, sendCsv, userLines } from '../audit-views.ts';
 import { requestMeta } from '../guards.ts';
 import { companyUserView } from '../../presenters/index.ts';
@@ -73,9 +73,10 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
     async (request) => {
       const { companyId } = reach(request);
       const { limit, cursor } = request.query;
-      const afterUsername = cursor === undefined ? undefined : userCursor.read(cursor);
+      const place = { key: deps.deriveKey(PAGE_CURSOR_KEY), binding: { list: 'users', companyId } };
+      const afterUsername = cursor === undefined ? undefined : userCursor.read(place, cursor);
       const rows = await listUsersOfCompany(deps.db, companyId, deps.clock(), { afterUsername, limit: limit + 1 });
-      const page = pageOf(rows, limit, (last) => userCursor.of(last.username));
+      const page = pageOf(rows, limit, (last) => userCursor.of(place, last.username));
       return { users: page.items.map((u) => userView(u, deps.clock())), nextCursor: page.nextCursor };
     },
   );
@@ -170,7 +171,7 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
         response: { 200: auditPage },
       },
     },
-    async (request) => auditPageOf(deps.db, request.query, reach(request).companyId),
+    async (request) => auditPageOf(deps, request.query, reach(request).companyId),
   );
 
   api.get(

@@ -26,7 +26,7 @@ import { downloadSlotsOf } from '../csv-download-slots.ts';
 
 export function auditRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
-  const page = (input: Parameters<typeof auditPageOf>[1], companyId: string | undefined) => auditPageOf(deps.db, input, companyId);
+  const page = (input: Parameters<typeof auditPageOf>[1], companyId: string | undefined) => auditPageOf(deps, input, companyId);
   const complianceOf = (companyId: string) => complianceView(deps, companyId);
   // Every CSV download holds one of its person's few slots until its response closes
   // (csv-download-slots.ts), taken before the first query.
