@@ -33,9 +33,10 @@ export interface RatePolicy {
 
 export interface ApiClientUse {
   actor: ApiActor;
-  /** Requests counted in the current window, this one included. */
+  /** Requests counted in the last windowMs (the current bucket and the one before), this one included. */
   used: number;
-  windowEndsAt: number;
+  /** When the count next falls: the current bucket's end, or the next one's while the current alone holds the limit. */
+  resetsAt: number;
 }
 
 export async function useApiClient(
@@ -46,7 +47,13 @@ export async function useApiClient(
 ): Promise<ApiClientUse | undefined> {
   // No tag, no client: '' is what a row written without one holds (migration 0028).
   if (!token.credentialTag) return undefined;
-  const windowOver = sql<boolean>`api_clients.window_start <= ${now - policy.windowMs}`;
+  // Counted as every cap counts (src/storage/rate-caps.ts): contiguous buckets of windowMs,
+  // the current one's start and count and the count of the one before, so the limit holds
+  // in ANY interval of windowMs (a window reset wholesale let 2 × limit through in a moment).
+  // Every right-hand side reads the row as it was before this update.
+  const W = policy.windowMs;
+  const sameBucket = sql<boolean>`api_clients.window_start > ${now - W}`;
+  const nextBucket = sql<boolean>`api_clients.window_start > ${now - 2 * W}`;
   // One statement: a token of a secret rotated away, or of a client no longer live, matches
   // no row, so it is refused before it counts (it would spend the budget of whoever holds
   // the new secret) or marks the client used; a rotation committing meanwhile is seen too,
@@ -59,13 +66,14 @@ export async function useApiClient(
     .updateTable('api_clients')
     .set({
       last_used_at: now,
-      window_count: sql<number>`case when ${windowOver} then 1 else api_clients.window_count + 1 end`,
-      window_start: sql<number>`case when ${windowOver} then ${now} else api_clients.window_start end`,
+      window_count: sql<number>`case when ${sameBucket} then api_clients.window_count + 1 else 1 end`,
+      window_previous_count: sql<number>`case when ${sameBucket} then api_clients.window_previous_count when ${nextBucket} then api_clients.window_count else 0 end`,
+      window_start: sql<number>`case when ${sameBucket} then api_clients.window_start when ${nextBucket} then api_clients.window_start + ${W} else ${now} end`,
     })
     .where('client_id', '=', token.clientId)
     .where('credential_tag', '=', token.credentialTag)
     .where(liveApiClient(now))
-    .returning(['id', 'client_id', 'name', 'company_id', 'scopes', 'window_start', 'window_count'])
+    .returning(['id', 'client_id', 'name', 'company_id', 'scopes', 'window_start', 'window_count', 'window_previous_count'])
     .executeTakeFirst();
   if (!row) return undefined;
   const granted = parseStoredScopes(row.scopes);
@@ -75,8 +83,8 @@ export async function useApiClient(
   const scopes = token.scopes.length === 0 ? granted : granted.filter((scope) => token.scopes.includes(scope));
   return {
     actor: { apiClientId: row.id, clientId: row.client_id, name: row.name, companyId: row.company_id, scopes, credentialTag: token.credentialTag },
-    used: Number(row.window_count),
-    windowEndsAt: Number(row.window_start) + policy.windowMs,
+    used: Number(row.window_previous_count) + Number(row.window_count),
+    resetsAt: Number(row.window_start) + (Number(row.window_count) >= policy.limit ? 2 * W : W),
   };
 }
 

@@ -95,8 +95,8 @@ async function verifyToken(provider: Provider, value: string, reply: FastifyRepl
 }
 
 /** draft-ietf-httpapi-ratelimit-headers: the quota, what is left and when the window resets. */
-function rateLimit(reply: FastifyReply, policy: RatePolicy, used: number, windowEndsAt: number, now: number): void {
-  const resetSeconds = Math.max(1, Math.ceil((windowEndsAt - now) / 1000));
+function rateLimit(reply: FastifyReply, policy: RatePolicy, used: number, resetsAt: number, now: number): void {
+  const resetSeconds = Math.max(1, Math.ceil((resetsAt - now) / 1000));
   reply.header('ratelimit-policy', `"${RATE_POLICY_NAME}";q=${policy.limit};w=${Math.round(policy.windowMs / 1000)}`);
   reply.header('ratelimit', `"${RATE_POLICY_NAME}";r=${Math.max(0, policy.limit - used)};t=${resetSeconds}`);
   if (used <= policy.limit) return;
@@ -169,7 +169,7 @@ async function apiClientGuardPlugin(scope: FastifyInstance, options: ApiClientGu
       policy,
     );
     if (!use) throw invalidToken(reply);
-    rateLimit(reply, policy, use.used, use.windowEndsAt, now);
+    rateLimit(reply, policy, use.used, use.resetsAt, now);
     requiredScope(request, reply, use.actor);
     request.apiActor = use.actor;
     // A download read while it is sent goes on only while the client stands (sendCsv).

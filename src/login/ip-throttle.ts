@@ -1,7 +1,8 @@
 // Password spraying (one or two guesses at many accounts) never trips a per-user lockout,
-// so failed logins are also counted per client address. Past the limit in a window,
-// that address gets "too many attempts" at the password step for the rest of the
-// window, while the accounts themselves stay unlocked for their real users elsewhere.
+// so failed logins are also counted per client address. Past the limit in any window,
+// that address gets "too many attempts" at the password step until its failures of the
+// last window fall under it, while the accounts themselves stay unlocked for their real
+// users elsewhere.
 // An address is counted as its client network (an IPv6 host's whole /64), or a sprayer
 // with a /64 would have a fresh count for every guess.
 import { sql } from 'kysely';
@@ -13,12 +14,15 @@ export const IP_WINDOW_MS = 15 * 60_000;
 export const IP_MAX_FAILURES = 30;
 
 /**
- * The address's failures in its window (0 when none), for the password step's read
- * (login-subject.ts, a fixed query: `address` and `windowStart` are its bound arguments,
- * from throttleArguments).
+ * The address's failures in the last IP_WINDOW_MS (0 when none), for the password step's
+ * read (login-subject.ts, a fixed query: its bound arguments come from throttleArguments).
+ * Counted as the rate caps count (src/storage/rate-caps.ts): contiguous buckets of the
+ * window's length, the current one's failures with the previous one's, so the limit holds
+ * in ANY 15 minutes (a window reset wholesale let 30 through at its end and 30 more at the
+ * next one's start). `windowStart` is now minus one window, `previousStart` minus two.
  */
-export function ipFailuresSince(address: string, windowStart: number) {
-  return sql<number | string>`coalesce((select login_throttle.failures from login_throttle where login_throttle.ip = ${address} and login_throttle.window_start > ${windowStart}), 0)`;
+export function ipFailuresSince(address: string, windowStart: number, previousStart: number) {
+  return sql<number | string>`coalesce((select case when login_throttle.window_start > ${windowStart} then login_throttle.failures + login_throttle.previous_failures when login_throttle.window_start > ${previousStart} then login_throttle.failures else 0 end from login_throttle where login_throttle.ip = ${address}), 0)`;
 }
 
 /**
@@ -80,20 +84,23 @@ export function addressTicket(owner: object, ip: string | null) {
   };
 }
 
-/** The address counted for `ip`, and the start of the window that counts at `now`. */
-export const throttleArguments = (ip: string | null, now: number) => [clientNetwork(ip), now - IP_WINDOW_MS] as const;
+/** The address counted for `ip`, and the starts of the window and of the one before it at `now` (ipFailuresSince). */
+export const throttleArguments = (ip: string | null, now: number) => [clientNetwork(ip), now - IP_WINDOW_MS, now - 2 * IP_WINDOW_MS] as const;
 
-/** Counts one failure for the address, atomically, starting a new window when due. */
+/** Counts one failure for the address, atomically, moving its buckets on when due. */
 export async function countIpFailure(db: Queryable, ip: string | null, now: number): Promise<void> {
   const [network] = throttleArguments(ip, now);
-  const windowOver = sql<boolean>`login_throttle.window_start <= ${now - IP_WINDOW_MS}`;
+  // Every right-hand side reads the row as it was before this update.
+  const sameBucket = sql<boolean>`login_throttle.window_start > ${now - IP_WINDOW_MS}`;
+  const nextBucket = sql<boolean>`login_throttle.window_start > ${now - 2 * IP_WINDOW_MS}`;
   await db
     .insertInto('login_throttle')
     .values({ ip: network, window_start: now, failures: 1 })
     .onConflict((oc) =>
       oc.column('ip').doUpdateSet({
-        failures: sql<number>`case when ${windowOver} then 1 else login_throttle.failures + 1 end`,
-        window_start: sql<number>`case when ${windowOver} then ${now} else login_throttle.window_start end`,
+        failures: sql<number>`case when ${sameBucket} then login_throttle.failures + 1 else 1 end`,
+        previous_failures: sql<number>`case when ${sameBucket} then login_throttle.previous_failures when ${nextBucket} then login_throttle.failures else 0 end`,
+        window_start: sql<number>`case when ${sameBucket} then login_throttle.window_start when ${nextBucket} then login_throttle.window_start + ${IP_WINDOW_MS} else ${now} end`,
       }),
     )
     .execute();
@@ -104,9 +111,9 @@ export async function countIpFailure(db: Queryable, ip: string | null, now: numb
   await sweepOverWindows(db, now);
 }
 
-// Counts whose window is over are only clutter (a spray from many networks leaves a row
-// each): swept on the way, once a minute per process.
+// Counts no longer counted (their bucket and the next both over) are only clutter (a spray
+// from many networks leaves a row each): swept on the way, once a minute per process.
 const sweepDue = sweepPacer();
 async function sweepOverWindows(db: Queryable, now: number) {
-  if (sweepDue(now)) await db.deleteFrom('login_throttle').where('window_start', '<=', now - IP_WINDOW_MS).execute();
+  if (sweepDue(now)) await db.deleteFrom('login_throttle').where('window_start', '<=', now - 2 * IP_WINDOW_MS).execute();
 }

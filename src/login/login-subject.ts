@@ -83,8 +83,8 @@ function subjectRow(db: Queryable, companyId: string, userId: string) {
 // The login's reads are fixed queries (shared/fixed-query.ts): compiled once, and on
 // PostgreSQL prepared once per connection, as the token requests' reads are.
 const subjectById = fixedQuery((db, companyId: string, userId: string) => subjectRow(db, companyId, userId));
-const subjectWithThrottle = fixedQuery((db, companyId: string, userId: string, address: string, windowStart: number) =>
-  subjectRow(db, companyId, userId).select(ipFailuresSince(address, windowStart).as('ip_failures')),
+const subjectWithThrottle = fixedQuery((db, companyId: string, userId: string, address: string, windowStart: number, previousStart: number) =>
+  subjectRow(db, companyId, userId).select(ipFailuresSince(address, windowStart, previousStart).as('ip_failures')),
 );
 
 /** The one row a select from `(select 1)` always gives. */

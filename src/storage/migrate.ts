@@ -34,6 +34,7 @@ import * as emailVerified from './migrations/0029_email_verified.ts';
 import * as invitedByClient from './migrations/0030_invited_by_client.ts';
 import * as blankGlyphNameKeys from './migrations/0031_blank_glyph_name_keys.ts';
 import * as rateCapsPreviousBucket from './migrations/0032_rate_caps_previous_bucket.ts';
+import * as previousBuckets from './migrations/0033_previous_buckets.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -68,6 +69,7 @@ export const migrations: Record<string, Migration> = {
   '0030_invited_by_client': invitedByClient,
   '0031_blank_glyph_name_keys': blankGlyphNameKeys,
   '0032_rate_caps_previous_bucket': rateCapsPreviousBucket,
+  '0033_previous_buckets': previousBuckets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -253,9 +253,10 @@ export interface ApiClientsTable {
   created_at: number;
   last_used_at: number | null;
   deleted_at: number | null;
-  /** Start of the current rate-limit window and the requests counted in it. */
+  /** Start of the current rate-limit bucket, the requests counted in it, and in the one before (migration 0033). */
   window_start: Generated<number>;
   window_count: Generated<number>;
+  window_previous_count: Generated<number>;
 }
 
 export interface CompanyModulesTable {
@@ -326,8 +327,10 @@ export interface ApprovalsTable {
 export interface LoginThrottleTable {
   /** The client network counted (src/shared/client-network.ts: an IPv4 address, an IPv6 /64), or 'unknown'. */
   ip: string;
+  /** The current bucket's start and failures, and the failures of the bucket before (migration 0033). */
   window_start: number;
   failures: number;
+  previous_failures: Generated<number>;
 }
 
 /** Uses per key in its current bucket and the one before (migrations 0018, 0032; src/storage/rate-caps.ts). */
