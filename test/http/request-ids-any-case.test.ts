@@ -52,7 +52,7 @@ describe('an id in capitals names the same record', () => {
     server = await startTestServer();
     acme = await companyWithRootMaster(server, await operatorAgent(server), 'Upper Case IT', 'root@upper.test');
     member = await invitedMember(server, acme, acme.root.agent, { username: 'upper-member', role: 'user' });
-    const made = await apiClient(server, { name: 'Upper sync', scopes: ['users:read'], companyId: acme.companyId });
+    const made = await apiClient(server, { name: 'Upper sync', scopes: ['users:read', 'users:write'], companyId: acme.companyId });
     token = await tokenFor(server, made.client.clientId, made.clientSecret);
   });
   after(() => server.close());
@@ -69,5 +69,16 @@ describe('an id in capitals names the same record', () => {
     const upper = await acme.root.agent.get(`/api/company/users/${member.id.toUpperCase()}`, { 'x-gatehouse-user': acme.root.id.toUpperCase() });
     assert.equal(upper.status, 200, JSON.stringify(upper.body));
     assert.equal(upper.body.user.id, member.id);
+  });
+
+  test('an Idempotency-Key retry naming the company in capitals is the same request: replayed, not refused', async () => {
+    const invite = { email: 'ivy@upper.test', username: 'ivy', role: 'user' };
+    const key = { 'idempotency-key': 'ivy-1' };
+    const first = await sendApi(server, 'POST', `/api/v1/companies/${acme.companyId}/users`, token, invite, key);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const retried = await sendApi(server, 'POST', `/api/v1/companies/${acme.companyId.toUpperCase()}/users`, token, invite, key);
+    assert.deepEqual([retried.status, retried.headers.get('idempotent-replayed'), retried.body.user?.id], [201, 'true', first.body.user.id]);
+    const otherBody = await sendApi(server, 'POST', `/api/v1/companies/${acme.companyId}/users`, token, { ...invite, username: 'ivy2' }, key);
+    assert.deepEqual([otherBody.status, otherBody.body.code], [422, 'api.idempotency_key_reused']);
   });
 });

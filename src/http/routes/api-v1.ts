@@ -45,7 +45,10 @@ function idempotentWith(deps: CoreDeps): V1['idempotent'] {
       return reply.status(answer.status).send(answer.body);
     }
     const { apiClientId } = apiActorOf(request);
-    const answer = await runOnce(deps.db, { apiClientId, key, route: `${request.method} ${request.url}`, body: request.body }, deps.clock(), work);
+    // The request as the route read it (ids lowercased, the query parsed), not as it was
+    // spelled: a retry naming the company in capitals is the same request.
+    const route = `${request.method} ${request.routeOptions.url} ${JSON.stringify(request.params ?? {})} ${JSON.stringify(request.query ?? {})}`;
+    const answer = await runOnce(deps.db, { apiClientId, key, route, body: request.body }, deps.clock(), work);
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     return reply.status(answer.status).send(answer.body);
   };
