@@ -2,7 +2,8 @@
 // Sign Up link and the invite email, so none exists without the others. The link follows
 // the welcome link's rules (single use, expiry, stored hashed, a resend revokes it) and
 // opens the same /signup/:token page. Each transaction first locks the company's row while
-// the company is active (openInvitation), so none outlives a suspension that raced it.
+// the company is active (openInvitation), so none outlives a suspension that raced it, and
+// never in the platform company (operators come from the shell only).
 import { isPlatformCompany } from '../companies/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { enqueueMail, inviteEmail } from '../mail/index.ts';
@@ -34,10 +35,16 @@ export interface InviteInput {
  * invite.suspended_company.
  */
 async function openInvitation(tx: Queryable, actor: Actor): Promise<void> {
-  if (await lockInvitingCompany(tx, actor.companyId)) return;
-  if (actor.kind === 'user') throw new GatehouseError('session.required');
-  const client = await tx.selectFrom('api_clients').select('company_id').where('id', '=', actor.apiClientId).executeTakeFirst();
-  throw new GatehouseError(client && client.company_id === null ? 'invite.suspended_company' : 'api.invalid_token');
+  if (!(await lockInvitingCompany(tx, actor.companyId))) {
+    if (actor.kind === 'user') throw new GatehouseError('session.required');
+    const client = await tx.selectFrom('api_clients').select('company_id').where('id', '=', actor.apiClientId).executeTakeFirst();
+    throw new GatehouseError(client && client.company_id === null ? 'invite.suspended_company' : 'api.invalid_token');
+  }
+  // The platform company's users are the operators: added on the server only (gatehouse
+  // operator create, whose link is handed over by hand), so a stolen operator session
+  // cannot mint more, by a new invitation or by a resent one (which would also revoke the
+  // link the shell printed and mail its replacement to the console's Mailbox).
+  if (await isPlatformCompany(tx, actor.companyId)) throw new GatehouseError('user.operators_from_shell');
 }
 
 /**
@@ -92,9 +99,6 @@ export async function inviteUser(
     const now = deps.clock();
     await assertActorStillAdministrator(tx, actor);
     await openInvitation(tx, actor);
-    // The platform company's users are the operators: added on the server only
-    // (gatehouse operator create), so a stolen operator session cannot mint more.
-    if (await isPlatformCompany(tx, actor.companyId)) throw new GatehouseError('user.operators_from_shell');
     const user = await createUser(
       tx,
       actor.companyId,
