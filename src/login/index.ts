@@ -6,6 +6,7 @@ export { checkRecoveryCode, checkTotp } from './second-factor.ts';
 export { finishEnrollment, startEnrollment } from './enrollment.ts';
 export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRule } from './lockout.ts';
 export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
+export { passwordClosedFor } from './login-subject.ts';
 export { proveSession, reauthKeyOptions, reauthMethods, verifyCurrentPassword, withProof, type Proof } from './reauth.ts';
 export { acceptCode, appCode, type CodeOutcome } from './code-attempt.ts';
 export {

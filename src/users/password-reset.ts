@@ -6,7 +6,7 @@ import { passwordRuleFor } from '../credentials/index.ts';
 import { recordAudit } from '../audit/index.ts';
 import { findCompanyByName, getCompany } from '../companies/store.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
-import { activeProvider } from '../login/index.ts';
+import { activeProvider, passwordClosedFor } from '../login/index.ts';
 import { enqueueMail, passwordManagedEmail, passwordResetCap, passwordResetEmail, securityNoticeEmail } from '../mail/index.ts';
 import { requireAnonymousWrite } from '../shared/anonymous-writes.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
@@ -59,15 +59,18 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
     // so both branches cost the same.
     const user = await lockUser(tx, company?.id ?? NO_SUCH_ID, named?.id ?? NO_SUCH_ID);
     const current = await getCompany(tx, company?.id ?? NO_SUCH_ID);
+    const provider = await activeProvider(tx, company?.id ?? NO_SUCH_ID);
     const active = current?.status === 'active' && user?.status === 'active' ? user : undefined;
-    // Active without a password: created by single sign-on. Told by email where the password
-    // lives (the page answers the same for everyone, so nothing is enumerated). One mail a
+    // Active without a password (created by single sign-on), or whose password the company's
+    // single sign-on closes (sso-only, not break-glass: the login's own rule, passwordClosedFor):
+    // told by email where the password lives, with no link to set one that would sign no one
+    // in (the page answers the same for everyone, so nothing is enumerated). One mail a
     // minute per user, whichever of the two it is (mail/send-caps.ts): the slot spent above.
-    const federated = active?.password_hash === null ? active : undefined;
+    const closed = active !== undefined && current !== undefined && passwordClosedFor(active, { providerOn: provider !== undefined, ssoMode: current.sso_mode });
+    const federated = active?.password_hash === null || closed ? active : undefined;
     const eligible = federated ? undefined : active;
     const outcome = federated ? 'managed_by_provider' : eligible ? 'sent' : user ? 'not_active' : 'no_match';
     if (current && federated) {
-      const provider = await activeProvider(tx, federated.company_id);
       const mail = passwordManagedEmail({ companyName: current.name, username: federated.username, providerName: provider?.name ?? null });
       await enqueueMail(tx, deps.secrets, now, { companyId: current.id, to: federated.email, ...mail });
     }
@@ -110,14 +113,18 @@ async function describeLink(deps: CoreDeps, token: string) {
   const found = await deps.db
     .selectFrom('users')
     .innerJoin('companies', 'companies.id', 'users.company_id')
-    .select(['users.username', 'users.email', 'companies.name as companyName'])
+    .select(['users.username', 'users.email', 'users.role', 'users.sso_break_glass', 'companies.name as companyName', 'companies.sso_mode'])
     .where('users.company_id', '=', link.company_id)
     .where('users.id', '=', link.user_id)
     .where('users.status', '=', 'active')
     .where('companies.status', '=', 'active')
     .executeTakeFirst();
   assertThat(found, 'link.invalid');
-  return { ...found, companyId: link.company_id, expiresAt: link.expires_at };
+  // A link mailed before the company's single sign-on closed this user's password sets none.
+  const providerOn = (await activeProvider(deps.db, link.company_id)) !== undefined;
+  assertThat(!passwordClosedFor(found, { providerOn, ssoMode: found.sso_mode }), 'link.invalid');
+  const { username, email, companyName } = found;
+  return { username, email, companyName, companyId: link.company_id, expiresAt: link.expires_at };
 }
 
 /** What the reset page shows: whose password is being reset. */
