@@ -52,7 +52,8 @@ export const profile = z.object({
 export const profileBody = z.object({ displayName: name('Display name', 100) });
 
 export const emailChangeBody = z.object({ email, password: password() });
-export const emailChangePending = z.object({ pendingEmail: z.string(), expiresAt: time });
+/** The change now waiting for confirmation; both null when asking for the current address again withdrew the one waiting. */
+export const emailChangePending = z.object({ pendingEmail: z.string().nullable(), expiresAt: time.nullable() });
 export const emailLinkBody = z.object({ token: linkToken });
 export const emailConfirmed = z.object({ email: z.string() });
 export const emailChangeCancelled = z.object({ cancelled: z.boolean() });

@@ -25,6 +25,7 @@ export type Profile = Out<typeof account.profile>;
 export type MySession = Item<Out<typeof account.mySessions>['sessions']>;
 export type UserSession = Item<Out<typeof company.userSessions>['sessions']>;
 export type RecoveryCodeStatus = Out<typeof account.recoveryCodeStatus>;
+export type EmailChangePending = Out<typeof account.emailChangePending>;
 export type SecurityKey = Item<Out<typeof securityKeys.securityKeys>['keys']>;
 
 export type CompanyUser = Out<typeof company.companyUser>;

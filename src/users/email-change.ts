@@ -10,7 +10,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import { confirmEmailChangeEmail, emailChangeCap, emailChangeNoticeEmail, enqueueMail } from '../mail/index.ts';
 import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
-import { consumeAccountLink, findLiveAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
+import { consumeAccountLink, findLiveAccountLink, findPendingAccountLink, issueAccountLink, revokeAccountLinks } from './account-links.ts';
 import { takeRateSlot, type Queryable } from '../storage/index.ts';
 import { requireCurrentPassword, stillProved } from './self-service.ts';
 import { lockUser } from './store.ts';
@@ -19,9 +19,7 @@ export const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
 
 export async function requestEmailChange(deps: CoreDeps, me: SignedIn, input: { email: string; password: string }, meta: RequestMeta) {
   const user = await requireCurrentPassword(deps, me, input.password, 'password', meta, 'email.managed_by_provider');
-  if (input.email.toLowerCase() === user.email.toLowerCase()) {
-    throw new GatehouseError('email.unchanged', { fields: { email: 'This is already your email address.' } });
-  }
+  if (input.email.toLowerCase() === user.email.toLowerCase()) return keepCurrentEmail(deps, me, user.password_hash, meta);
   const result = await deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
     // The password was checked before: a recovery in the meantime (the victim changing it,
@@ -57,6 +55,31 @@ export async function requestEmailChange(deps: CoreDeps, me: SignedIn, input: { 
   });
   deps.mailQueued();
   return result;
+}
+
+/**
+ * The current address asked for again: a change waiting for confirmation (a typo, an
+ * address given up) is withdrawn, its confirm and cancel links revoked, so no one who reads
+ * the other mailbox can confirm it later; nothing waiting, nothing to change.
+ */
+async function keepCurrentEmail(deps: CoreDeps, me: SignedIn, passwordHash: string | null, meta: RequestMeta) {
+  return deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock();
+    await stillProved(tx, me, passwordHash);
+    const pending = await findPendingAccountLink(tx, me.companyId, me.userId, 'confirm_email', now);
+    if (!pending) throw new GatehouseError('email.unchanged', { fields: { email: 'This is already your email address.' } });
+    await revokePendingEmailChanges(tx, me.companyId, me.userId, now);
+    await recordAudit(tx, now, {
+      companyId: me.companyId,
+      actorId: me.userId,
+      action: 'email.change_withdrawn',
+      target: me.userId,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { to: pending.data },
+    });
+    return { pendingEmail: null, expiresAt: null };
+  });
 }
 
 export async function confirmEmailChange(deps: CoreDeps, token: string, meta: RequestMeta) {

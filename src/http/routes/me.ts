@@ -78,7 +78,7 @@ export function meRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: 'Change my email address (confirmed by a link)', body: emailChangeBody, response: { 200: emailChangePending } } },
       async (request) => {
         const pending = await requestEmailChange(deps, signedInOf(request), request.body, requestMeta(request));
-        return { pendingEmail: pending.pendingEmail, expiresAt: iso(pending.expiresAt) };
+        return { pendingEmail: pending.pendingEmail, expiresAt: pending.expiresAt === null ? null : iso(pending.expiresAt) };
       },
     );
 

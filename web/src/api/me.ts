@@ -4,8 +4,8 @@ import { get, post, seg } from '../api';
 import { getCredential } from '../webauthn';
 
 // The answers' types come from the server's own schemas (src/contract/types.ts).
-export type { MySession, Profile, RecoveryCodeStatus } from '@contract';
-import type { MySession, Profile, RecoveryCodeStatus } from '@contract';
+export type { EmailChangePending, MySession, Profile, RecoveryCodeStatus } from '@contract';
+import type { EmailChangePending, MySession, Profile, RecoveryCodeStatus } from '@contract';
 import { tellOtherTabs } from '../session/tabsChannel';
 
 /** Proof before a 2FA change: password and code, password and key, or a key that checks a PIN or fingerprint. */
@@ -24,8 +24,8 @@ export interface PasswordChange {
 export const meApi = {
   profile: () => get<Profile>('/me/profile'),
   saveProfile: (displayName: string) => post<Profile>('/me/profile', { displayName }),
-  changeEmail: (email: string, password: string) =>
-    post<{ pendingEmail: string; expiresAt: string }>('/me/email', { email, password }),
+  /** Asks to change the address; the current one again withdraws a change waiting for confirmation (both fields null). */
+  changeEmail: (email: string, password: string) => post<EmailChangePending>('/me/email', { email, password }),
   changePassword: (change: PasswordChange) => post<{ otherSessionsEnded: boolean }>('/me/password', change),
   resetTwoFactor: (proof: Proof) => post<{ next: string }>('/me/two-factor/reset', proof),
   /** The browser asks for one of the user's keys, against a challenge bound to this session. */

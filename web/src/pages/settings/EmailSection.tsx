@@ -11,6 +11,7 @@ import { SettingsCard } from './SettingsCard';
 /** A change of address takes effect only once confirmed from the new inbox. */
 export function EmailSection({ profile, onRequested }: { profile: Profile; onRequested: () => void }) {
   const [sent, setSent] = useState<{ email: string; expiresAt: string } | null>(null);
+  const [withdrawn, setWithdrawn] = useState(false);
   const { form, ref, summary, pending: sending, submit } = useApiForm({
     initialValues: { email: '', password: '' },
     schema: emailChangeSchema,
@@ -21,7 +22,9 @@ export function EmailSection({ profile, onRequested }: { profile: Profile; onReq
     ({ email, password }) => meApi.changeEmail(email, password),
     (result) => {
       form.reset();
-      setSent({ email: result.pendingEmail, expiresAt: result.expiresAt });
+      // The current address asked for again: the change waiting was withdrawn.
+      setSent(result.pendingEmail === null || result.expiresAt === null ? null : { email: result.pendingEmail, expiresAt: result.expiresAt });
+      setWithdrawn(result.pendingEmail === null);
       onRequested();
     },
     () => {
@@ -31,7 +34,7 @@ export function EmailSection({ profile, onRequested }: { profile: Profile; onReq
     },
   );
 
-  const pending = sent?.email ?? profile.pendingEmail;
+  const pending = withdrawn ? null : (sent?.email ?? profile.pendingEmail);
 
   return (
     <SettingsCard title="Email" description={<>Your address now: <strong>{profile.email ?? 'none'}</strong>. Password reset links and notices go here.</>}>
@@ -42,11 +45,16 @@ export function EmailSection({ profile, onRequested }: { profile: Profile; onReq
             {formatTime(sent.expiresAt) ? ` (before ${formatTime(sent.expiresAt)})` : ''}. We also told your current address.
           </Text>
         </Alert>
+      ) : withdrawn ? (
+        <Alert color="teal" variant="light" role="status" title="Change withdrawn">
+          <Text size="sm">Your address stays {profile.email}. The confirmation link we sent no longer works.</Text>
+        </Alert>
       ) : (
         pending && (
           <Alert color="blue" variant="light">
             <Text size="sm">
-              Waiting for confirmation of <strong>{pending}</strong>: open the link we sent there. A new request replaces it.
+              Waiting for confirmation of <strong>{pending}</strong>: open the link we sent there. A new request replaces it; to
+              keep your current address instead, enter it as the new one.
             </Text>
           </Alert>
         )
