@@ -13,13 +13,16 @@ const loginLink = (text: string) => (
 
 /** What each kind of emailed link says about why it failed and what to do next. */
 const LINKS: Record<'signup' | 'reset', { lead: string; reasons: string[]; next: ReactNode }> = {
+  // One text for a Root Master's welcome and an invited user's invitation: the server
+  // answers the same for both, and for every reason, so nothing is told of the link.
   signup: {
     lead: 'Sign Up links work once and only for a limited time. This one:',
-    reasons: ['has already been used to set a password, or', 'has expired, or', 'was replaced by a newer welcome email.'],
+    reasons: ['has already been used to set a password, or', 'has expired, or', 'was replaced by a newer email with a new link.'],
     next: (
       <>
-        Look for a newer "Welcome to Gatehouse" email, or ask your account manager or Gatehouse support to send a new
-        one. If you already set your password, you can {loginLink('go to the login page')}.
+        Look for a newer email from Gatehouse with a Sign Up link. If a Master of your company invited you, ask them to
+        send the invitation again; if you are your company's Root Master, ask your account manager to send a new welcome.
+        If you already set your password, you can {loginLink('go to the login page')}.
       </>
     ),
   },
