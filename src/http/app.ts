@@ -41,6 +41,7 @@ import { checkClientsInTransactions } from './api-client-guard.ts';
 import { checkSignedInTransactions, decorateActors } from './audiences.ts';
 import { metricsRoute, timeRequests, type Metrics } from '../metrics/index.ts';
 import { durableAnswers } from './durable-answers.ts';
+import { closeConnectionsAsTheyIdle } from './drain-on-close.ts';
 import { slowClientLimits } from './slow-clients.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -77,6 +78,7 @@ export async function buildHttpApp(
   checkClientsInTransactions(deps);
   const publicOrigin = deps.config.publicUrl.origin;
 
+  closeConnectionsAsTheyIdle(app);
   timeRequests(app, options.metrics);
   durableAnswers(app, storage.kind === 'sqlite' ? storage.durability : undefined);
   app.setErrorHandler(handleError);
