@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LOOPBACK_RANGES, parseAddressRanges, parseProxyTrust, type ProxyTrust } from './http/client-ip.ts';
 import { isLoopbackHost } from './shared/loopback.ts';
+import { name } from './contract/fields.ts';
 
 /**
  * Every numeric variable: empty or blank is unset (its default), as a shell's `PORT=` or an
@@ -30,20 +31,46 @@ const positiveInt = (max: number, min = 1) => integer(min, max);
 const MAILBOX = String.raw`[^\s@<>()\[\]\\,;:"]+@[^\s@<>()\[\]\\,;:"]+`;
 const MAIL_FROM = new RegExp(`^(?:${MAILBOX}|(?:"[^"\\p{Cc}]*"|[^"<>\\p{Cc}]*)\\s*<${MAILBOX}>)$`, 'u');
 
+/**
+ * A name or a path: spaces around it are a pasting slip, not part of it ("/var/lib/gatehouse "
+ * would start a new, empty installation beside the real one), as around a number.
+ */
+const setting = () => z.string().trim().min(1, 'must not be empty');
+
+/**
+ * An SMTP server's URL as nodemailer reads it, checked now rather than at the first mail
+ * (which would then fail, and be retried for a day): a URL with a host, its user and
+ * password percent-encoded (an unencoded "#" ends the URL there).
+ */
+function smtpUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'is not a URL: write smtp://user:password@host:port, the user and password percent-encoded (# is %23, @ is %40)';
+  }
+  if (!url.hostname) return 'names no host: smtp://user:password@host:port';
+  if (url.hash) return 'holds a "#": percent-encode it in the user or password (%23)';
+  return undefined;
+}
+
 const envSchema = z.object({
   PORT: port.default(3000),
-  HOST: z.string().min(1).default('127.0.0.1'),
+  HOST: setting().default('127.0.0.1'),
   GATEHOUSE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
+  GATEHOUSE_DATA_DIR: setting().default('./data'),
   GATEHOUSE_DATABASE_URL: z
     .string()
+    .trim()
     .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must start with postgres:// or sqlite:')
     .optional(),
   GATEHOUSE_SECRET_KEY: z
     .string()
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes in base64 (openssl rand -base64 32)')
     .optional(),
-  GATEHOUSE_PLATFORM_NAME: z.string().trim().min(2).max(100).default('Gatehouse'),
+  // The platform company's name: held to the company name rules here, so a name they refuse
+  // stops the start naming this variable, not later as a form's error.
+  GATEHOUSE_PLATFORM_NAME: name('The platform name', 100, 2).default('Gatehouse'),
   GATEHOUSE_MAIL_FROM: z
     .string()
     .trim()
@@ -52,7 +79,12 @@ const envSchema = z.object({
     .default('Gatehouse <noreply@localhost>'),
   GATEHOUSE_SMTP_URL: z
     .string()
+    .trim()
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .superRefine((value, ctx) => {
+      const problem = smtpUrlProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional(),
   GATEHOUSE_LINK_TTL_HOURS: positiveInt(24 * 30).default(24 * 7),
   GATEHOUSE_INVITES_PER_INVITER_HOUR: positiveInt(100_000).default(50),
@@ -75,15 +107,15 @@ const envSchema = z.object({
   GATEHOUSE_POSTGRES_PREPARED: z.enum(['true', 'false']).default('true'),
   GATEHOUSE_WORKERS: z.union([z.literal('auto'), positiveInt(64)], { error: 'use a number from 1 to 64, or auto' }).default(1),
   GATEHOUSE_METRICS_PORT: port.optional(),
-  GATEHOUSE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEHOUSE_METRICS_HOST: setting().default('127.0.0.1'),
   GATEHOUSE_METRICS_TOKEN: z
     .string()
     .min(32, 'must be at least 32 characters (openssl rand -base64 32)')
     // An Authorization header cannot carry it: HTTP trims the ends, and a bearer token has no spaces.
     .refine((value) => !/[\s\p{Cc}]/u.test(value), 'must not contain spaces or control characters (openssl rand -base64 32)')
     .optional(),
-  GATEHOUSE_TLS_CERT_FILE: z.string().min(1).optional(),
-  GATEHOUSE_TLS_KEY_FILE: z.string().min(1).optional(),
+  GATEHOUSE_TLS_CERT_FILE: setting().optional(),
+  GATEHOUSE_TLS_KEY_FILE: setting().optional(),
 });
 
 export type Config = Readonly<{
@@ -159,6 +191,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee docs/CONFIG.md.`);
   }
   const e = parsed.data;
+  // Links, cookies and the OpenID issuer are made from the public URL before the port is
+  // bound: "any free port" must come with the address browsers reach.
+  if (e.PORT === 0 && e.GATEHOUSE_PUBLIC_URL === undefined) {
+    throw new ConfigError('Invalid configuration:\n  PORT: 0 (any free port) needs GATEHOUSE_PUBLIC_URL, the address browsers reach Gatehouse at');
+  }
   const publicUrl = new URL(e.GATEHOUSE_PUBLIC_URL ?? `http://localhost:${e.PORT}`);
   if (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash) {
     throw new ConfigError('Invalid configuration:\n  GATEHOUSE_PUBLIC_URL: must be an origin without path, query or fragment');

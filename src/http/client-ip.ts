@@ -44,6 +44,9 @@ export function parseProxyTrust(value: string): ProxyTrust | string {
   }
   const ranges = parseAddressRanges(text);
   if (typeof ranges === 'string') return `${ranges.slice(0, -1)}, or a number of proxies.`;
+  // A range of every address trusts every X-Forwarded-For entry, as "true" would.
+  const everyone = ranges.find((range) => range.endsWith('/0'));
+  if (everyone) return `"${everyone}" would trust every address as a proxy, so any client could choose its own address. Name the proxies' addresses or ranges, or how many stand in front.`;
   return { kind: 'ranges', ranges };
 }
 
