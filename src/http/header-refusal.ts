@@ -62,8 +62,8 @@ export function headerRefusal(request: IncomingMessage): ErrorCode | undefined {
     }
   }
   if (hosts > 1) return 'request.bad_host';
-  const coding = request.headers['content-encoding'];
-  if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') return 'request.content_encoding';
+  const coding = request.headers['content-encoding']?.trim().toLowerCase();
+  if (coding && coding !== 'identity') return 'request.content_encoding';
   const transfer = request.headers['transfer-encoding'];
   if (transfer !== undefined && transfer.trim().toLowerCase() !== 'chunked') return 'request.transfer_coding';
   return undefined;
