@@ -1,6 +1,8 @@
 // Demo Module: a small, separate web app that signs people in with Gatehouse, the way any
 // module would. Plain node:http and openid-client v6; authorization code flow with PKCE
-// (S256), state and nonce; RP-initiated logout. Everything lives in memory: it is a demo.
+// (S256), state and nonce; RP-initiated logout; back-channel logout (backchannel-logout.ts),
+// so a Log Out anywhere in Gatehouse ends the demo's session too. Everything lives in
+// memory: it is a demo.
 //
 //   DEMO_CLIENT_ID=gh_... DEMO_CLIENT_SECRET=... npx node examples/demo-module/server.ts
 //
@@ -10,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import * as client from 'openid-client';
+import { logoutTokenChecker, type LogoutTokenChecker } from './backchannel-logout.ts';
 
 export interface DemoModuleOptions {
   /** Gatehouse's issuer, e.g. http://localhost:3000/oidc (discovery is read from it). */
@@ -58,6 +61,9 @@ interface Session {
   idToken: string;
   expiresAt: number;
 }
+
+/** The most a back-channel logout request's body may be (a logout token is a few hundred bytes). */
+const MAX_LOGOUT_BODY = 16 * 1024;
 
 /** Discovery failed: Gatehouse is down, or the issuer is wrong. */
 class GatehouseUnreachable extends Error {
@@ -155,6 +161,18 @@ class ExpiringMap<T extends { expiresAt: number }> {
 
   delete(id: string | undefined): void {
     if (id) this.#entries.delete(id);
+  }
+
+  /** Forgets every entry `matches` picks; how many there were. */
+  deleteWhere(matches: (value: T) => boolean): number {
+    let deleted = 0;
+    for (const [id, value] of this.#entries) {
+      if (matches(value)) {
+        this.#entries.delete(id);
+        deleted += 1;
+      }
+    }
+    return deleted;
   }
 
   sweep(): void {
@@ -385,6 +403,48 @@ export async function startDemoModule(options: DemoModuleOptions): Promise<DemoM
     redirect(res, endSession.href, cleared);
   }
 
+  // The logout token checker, made from discovery on first use (the issuer and its keys).
+  let logoutTokens: Promise<LogoutTokenChecker> | undefined;
+  const checker = () =>
+    (logoutTokens ??= configuration().then((config) => {
+      const { issuer: issuerId, jwks_uri: jwksUri } = config.serverMetadata();
+      if (!jwksUri) throw new Error('Gatehouse names no jwks_uri');
+      const trusting = issuer.protocol === 'https:' && options.ca !== undefined ? fetchTrusting(options.ca) : undefined;
+      return logoutTokenChecker({ issuer: issuerId, clientId: options.clientId, jwksUri, ...(trusting ? { fetch: (url, init) => trusting(url, { ...init, body: undefined } as unknown as Parameters<typeof trusting>[1]) } : {}) });
+    }));
+
+  /**
+   * Gatehouse's back-channel logout (a server-to-server POST, form-encoded `logout_token`):
+   * every session of the sign-in it names ends. 200 once done; 400 for anything that is not
+   * a valid logout token (Gatehouse retries what it could not deliver, not what was refused).
+   */
+  async function backchannelLogout(req: IncomingMessage, res: ServerResponse) {
+    const answer = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_LOGOUT_BODY) return answer(413, '{"error":"invalid_request"}');
+      chunks.push(chunk);
+    }
+    const token = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('logout_token');
+    if (!token) return answer(400, '{"error":"invalid_request","error_description":"no logout_token"}');
+    let ended: { sid: string | undefined; sub: string | undefined };
+    try {
+      ended = await (await checker()).check(token);
+    } catch (error) {
+      log(`back-channel logout refused: ${error instanceof Error ? error.message : String(error)}`);
+      return answer(400, '{"error":"invalid_request"}');
+    }
+    // By the provider session when the token names one (this sign-in only), else every sign-in of the user.
+    const count = sessions.deleteWhere((session) => (ended.sid ? session.claims.sid === ended.sid : session.claims.sub === ended.sub));
+    log(`back-channel logout: ${count} session(s) ended`);
+    return answer(200, '{}');
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     let url: URL;
     try {
@@ -405,9 +465,11 @@ export async function startDemoModule(options: DemoModuleOptions): Promise<DemoM
         return callback(req, res, url.search);
       case 'POST /logout':
         return logout(req, res);
+      case 'POST /backchannel-logout':
+        return backchannelLogout(req, res);
       default:
-        if (['/', '/login', '/callback', '/logout'].includes(url.pathname)) {
-          res.setHeader('allow', url.pathname === '/logout' ? 'POST' : 'GET, HEAD');
+        if (['/', '/login', '/callback', '/logout', '/backchannel-logout'].includes(url.pathname)) {
+          res.setHeader('allow', url.pathname === '/logout' || url.pathname === '/backchannel-logout' ? 'POST' : 'GET, HEAD');
           return send(res, 405, problemPage('Not allowed', 'This page does not take that kind of request.'));
         }
         return send(res, 404, problemPage('Not found', 'There is no such page in the Demo Module.'));
@@ -415,8 +477,8 @@ export async function startDemoModule(options: DemoModuleOptions): Promise<DemoM
   }
 
   const server = createServer((req, res) => {
-    // Request bodies are never read (the Log Out form carries nothing we need).
-    req.resume();
+    // Request bodies are read only for a back-channel logout (the Log Out form carries nothing we need).
+    if (!(req.method === 'POST' && (req.url ?? '').split('?')[0] === '/backchannel-logout')) req.resume();
     handle(req, res).catch((error: unknown) => {
       const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
       log(`error on ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}${cause}`);

@@ -17,6 +17,7 @@ export const DEMO_MODULE: ModuleInput = {
   launchUrl: `${DEMO_MODULE_URL}/login`,
   redirectUris: [`${DEMO_MODULE_URL}/callback`],
   postLogoutRedirectUris: [`${DEMO_MODULE_URL}/`],
+  backchannelLogoutUri: `${DEMO_MODULE_URL}/backchannel-logout`,
   clientType: 'confidential',
 };
 

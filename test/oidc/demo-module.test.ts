@@ -1,8 +1,9 @@
 // The Demo Module (examples/demo-module) against a real Gatehouse: a browser (one cookie
 // jar per origin, as a browser keeps them) logs in to Gatehouse, opens the demo's /login,
 // follows the redirects through Gatehouse back to the demo's /callback and lands on the
-// demo's page with the ID token's claims; then logs out through Gatehouse (RP-initiated).
-// Also the development auto-registration (src/dev/demo-module.ts).
+// demo's page with the ID token's claims; then logs out through Gatehouse (RP-initiated),
+// and is logged out of the demo by Gatehouse (back-channel) when it logs out there. Also
+// the development auto-registration (src/dev/demo-module.ts).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startDemoModule, type DemoModule } from '../../examples/demo-module/server.ts';
@@ -13,6 +14,7 @@ import { Agent, type Answer } from '../helpers/agent.ts';
 import { ACME_REQUEST, approvedCompany, logIn, signedInOperator, signUp, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { client, discover, registerTestModule } from '../helpers/oidc.ts';
 import { freePort } from '../helpers/net.ts';
+import { until } from '../helpers/until.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -20,6 +22,7 @@ let operator: Agent;
 let company: Awaited<ReturnType<typeof approvedCompany>>;
 /** The browser's Gatehouse side, logged in once for all tests. */
 let gatehouse: Agent;
+let totpSecret: string;
 const demos: DemoModule[] = [];
 const demoLog: string[] = [];
 
@@ -29,7 +32,7 @@ before(async () => {
   company = await approvedCompany(server, operator);
   await signUp(server, company.link);
   gatehouse = server.agent();
-  await logIn(server, gatehouse, { username: company.username, companyName: ACME_REQUEST.companyName, password: STRONG_PASSWORD });
+  ({ totpSecret } = await logIn(server, gatehouse, { username: company.username, companyName: ACME_REQUEST.companyName, password: STRONG_PASSWORD }));
 });
 after(async () => {
   for (const demo of demos) await demo.close();
@@ -229,4 +232,30 @@ test('development auto-registration: registered once, granted to the platform, a
     assert.equal(error.cause?.[0]?.parameters?.error, 'invalid_client');
     return true;
   });
+});
+
+test('Log Out in Gatehouse logs the user out of the demo too (back-channel logout)', async () => {
+  const { demo, agent: demoBrowser } = await startDemo((url) =>
+    registerTestModule(operator, { name: 'Demo Module (back-channel)', redirectUris: [`${url}/callback`], backchannelLogoutUri: `${url}/backchannel-logout` }),
+  );
+  // The shared session was logged out by the test before: this browser logs in again, with
+  // the app's next code (the server keeps real time here, so the next time step is waited for).
+  await new Promise((resolve) => setTimeout(resolve, 30_000 - (Date.now() % 30_000) + 500));
+  const browser = server.agent();
+  await logIn(server, browser, { username: company.username, companyName: ACME_REQUEST.companyName, password: STRONG_PASSWORD, totpSecret });
+  const signedIn = await browse([browser, demoBrowser], `${demo.url}/login`);
+  assert.match(signedIn.answer.body, /Signed in as/);
+
+  // What is not a logout token from Gatehouse ends nothing.
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  for (const body of ['logout_token=not.a.token', '', `logout_token=${'x'.repeat(20_000)}`]) {
+    const forged = await new Agent(demo.url).post('/backchannel-logout', body, form);
+    assert.ok(forged.status === 400 || forged.status === 413, `${forged.status} for ${body.slice(0, 30)}`);
+  }
+  assert.match((await demoBrowser.get<string>('/')).body, /Signed in as/);
+
+  // Log Out in Gatehouse: Gatehouse tells the demo, which ends the session of that sign-in.
+  assert.equal((await browser.post('/api/logout', {})).status, 200);
+  await until(async () => /Log In with Gatehouse/.test((await demoBrowser.get<string>('/')).body), 'the demo to end the session Gatehouse logged out');
+  assert.ok(demoLog.some((line) => /back-channel logout: 1 session\(s\) ended/.test(line)), demoLog.join('\n'));
 });
