@@ -93,12 +93,14 @@ export async function revokeModuleGrantBy(deps: CoreDeps, companyId: string, mod
 
 /**
  * A company's Master (or API client) switches one of its granted modules on or off, in
- * one transaction with the trail; switching off ends the users' sign-ins to it. False
- * when the module is not granted to the company (so another company's is "not found").
+ * one transaction with the trail; switching off ends the users' sign-ins to it; a switch
+ * to what it already is changes and records nothing. False when the module is not granted
+ * to the company (so another company's is "not found").
  */
 export async function switchCompanyModule(db: Queryable, now: number, companyId: string, moduleId: string, enabled: boolean, by: ModuleChangeBy) {
-  const changed = await setModuleEnabled(db, companyId, moduleId, enabled, now);
-  if (!changed) return false;
+  const outcome = await setModuleEnabled(db, companyId, moduleId, enabled, now);
+  if (outcome === 'not_granted') return false;
+  if (outcome === 'unchanged') return true;
   const module = await db.selectFrom('modules').select('name').where('id', '=', moduleId).executeTakeFirst();
   await recordAudit(db, now, eventBy(by, companyId, enabled ? 'module.switched_on' : 'module.switched_off', moduleId, { module: module?.name ?? null }));
   return true;

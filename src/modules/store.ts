@@ -123,16 +123,25 @@ export async function revokeModuleGrant(db: Queryable, companyId: string, module
 }
 
 /** A company's Masters switch a granted module on or off; false when not granted. */
-export async function setModuleEnabled(db: Queryable, companyId: string, moduleId: string, enabled: boolean, now: number) {
+/**
+ * Switches a granted module on or off for the company: 'not_granted' (nothing to switch),
+ * 'unchanged' (it already was: nothing written, ended or audited) or 'changed'. A stale
+ * page or a retried call must not record a switch that did not happen.
+ */
+export async function setModuleEnabled(db: Queryable, companyId: string, moduleId: string, enabled: boolean, now: number): Promise<'not_granted' | 'unchanged' | 'changed'> {
   const result = await db
     .updateTable('company_modules')
     .set({ enabled: enabled ? 1 : 0 })
     .where('company_id', '=', companyId)
     .where('module_id', '=', moduleId)
+    .where('enabled', '!=', enabled ? 1 : 0)
     .executeTakeFirst();
-  const changed = Number(result.numUpdatedRows) === 1;
-  if (changed && !enabled) await endCompanyModuleAccess(db, companyId, moduleId, now, 'module_switched_off');
-  return changed;
+  if (Number(result.numUpdatedRows) === 1) {
+    if (!enabled) await endCompanyModuleAccess(db, companyId, moduleId, now, 'module_switched_off');
+    return 'changed';
+  }
+  const granted = await db.selectFrom('company_modules').select('module_id').where('company_id', '=', companyId).where('module_id', '=', moduleId).executeTakeFirst();
+  return granted ? 'unchanged' : 'not_granted';
 }
 
 /** Modules granted to a company, with whether its Masters have them switched on. */
