@@ -13,7 +13,7 @@ import type { Queryable } from '../storage/index.ts';
 import { constantTimeEqual } from '../crypto/index.ts';
 import { email as emailRule, name as nameRule, username as usernameRule } from '../contract/index.ts';
 import { caseFolded, tidyName } from '../shared/text.ts';
-import { assertStillMaster, changeUserEmail, createUser, findUserByUsername, queueSecurityNotice, sessionStands, type UserRow } from '../users/index.ts';
+import { assertStillMaster, changeUserEmail, createUser, findUserByUsername, invitationStands, queueSecurityNotice, sessionStands, type UserRow } from '../users/index.ts';
 import { oidcIdentity, samlIdentity, withoutSurroundingSpace, type ProviderIdentity } from './identity.ts';
 import { oidcAuthorization, oidcClaims, requestIdOfState } from './oidc.ts';
 import { certificatesOf, getProvider, secretContext, type Master, type ProviderRow } from './providers.ts';
@@ -208,6 +208,13 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
   // relied on: the provider may name them, but changes nothing of it (not the address
   // their password reset goes to, nor their name or groups).
   if (existing.sso_break_glass === 1) return existing;
+  // An invited user is made one by the provider only while the invitation stands, as its
+  // Sign Up link does: a Master deactivated, demoted or deleted (their session borrowed to
+  // invite, say, a Master) leaves no invitation that still makes someone a user, and
+  // another Master can invite them again.
+  if (existing.status === 'invited' && !(await invitationStands(tx, companyId, existing.id, now))) {
+    return 'the invitation no longer stands (whoever sent it may no longer invite): a Master can invite the user again';
+  }
   const newEmail = email && email !== existing.email ? { email } : {};
   const displayName = claims.displayName ?? existing.display_name;
   const changes = {
@@ -389,7 +396,8 @@ export async function receiveSamlResponse(deps: CoreDeps, companyId: string, sam
     const verified = await verifySamlResponse(idpOf(provider), sp, samlResponse, request.id, deps.clock());
     const identity = samlIdentity(verified.attributes, verified.nameId, provider.username_attribute, verified.authnContextClassRef, provider.groups_attribute);
     if ('missing' in identity) return refuse(deps, companyId, request, `the assertion has no "${identity.missing}" attribute`, meta);
-    return vouch(deps, provider, request, identity, { id: verified.assertionId, expiresAt: verified.expiresAt }, meta);
+    // Awaited here, so a sign-in that fails inside is refused like any other (audited, back to the login page).
+    return await vouch(deps, provider, request, identity, { id: verified.assertionId, expiresAt: verified.expiresAt }, meta);
   } catch (error) {
     return refuse(deps, companyId, request, reasonOf(error), meta);
   }
@@ -418,7 +426,7 @@ export async function receiveOidcCallback(deps: CoreDeps, companyId: string, que
     const identity = oidcIdentity(claims, provider.username_attribute, provider.groups_attribute);
     if ('missing' in identity) return refuse(deps, companyId, request, `the ID token has no "${identity.missing}" claim`, meta);
     if ('refused' in identity) return refuse(deps, companyId, request, identity.refused, meta);
-    return vouch(deps, provider, request, identity, null, meta);
+    return await vouch(deps, provider, request, identity, null, meta);
   } catch (error) {
     return refuse(deps, companyId, request, reasonOf(error), meta);
   }

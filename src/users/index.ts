@@ -2,7 +2,7 @@
 export { createUser, everActive, findRootMaster, hasSecondFactor, findUserByUsername, getUser, idsOfUsersNamed, lockUser, type Role, type UserRow } from './store.ts';
 export { issueSignupLink } from './signup-links.ts';
 export { revokeLiveLinks } from './account-links.ts';
-export { completeSignup, describeSignupLink } from './signup.ts';
+export { completeSignup, describeSignupLink, invitationStands } from './signup.ts';
 export { endSessionsAccess, endUnfinishedLogins, endUserAccess, logOut, type AccessEndReason } from './access.ts';
 export { changePassword, getProfile, resetOwnTwoFactor, sessionStands, stillProved, stillSignedIn, updateProfile } from './self-service.ts';
 export { queueSecurityNotice } from './security-notices.ts';

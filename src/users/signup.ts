@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/index.ts';
 import { passwordRuleFor } from '../credentials/index.ts';
 import { assertThat } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import type { Queryable } from '../storage/index.ts';
 import type { Database } from '../storage/schema.ts';
 import { requireAcceptablePassword } from './new-password.ts';
 import { senderMayAct } from './sender-may-act.ts';
@@ -22,6 +23,16 @@ import { consumeSignupLink, findLiveSignupLink } from './signup-links.ts';
  */
 const inviterStillStands = (now: number) =>
   senderMayAct(now, { user: 'users.invited_by', client: 'users.invited_by_client', company: 'users.company_id' }, { noSenderStands: true });
+
+/**
+ * Whether an invited user's invitation still stands (its sender may still invite, as the
+ * Sign Up link asks): the other way an invitation is carried out, the company's identity
+ * provider signing the name in (src/sso/sign-in.ts), asks the same.
+ */
+export async function invitationStands(db: Queryable, companyId: string, userId: string, now: number): Promise<boolean> {
+  const found = await db.selectFrom('users').select('users.id').where('users.company_id', '=', companyId).where('users.id', '=', userId).where(inviterStillStands(now)).executeTakeFirst();
+  return found !== undefined;
+}
 
 /**
  * The first operator's link (the platform's Root Master, made without a password by
