@@ -48,3 +48,16 @@ export async function routesOfAServer(): Promise<RouteOptions[]> {
   return routes;
 }
 
+/** Every field of every route of a server, named "METHOD /url part.path" (a test's findings list). */
+export async function everyRequestField(): Promise<Array<{ name: string; path: string; schema: z.ZodType }>> {
+  const found: Array<{ name: string; path: string; schema: z.ZodType }> = [];
+  for (const route of await routesOfAServer()) {
+    const schemas = (route.schema ?? {}) as Record<string, z.ZodType | undefined>;
+    for (const part of ['body', 'querystring', 'params', 'headers']) {
+      const schema = schemas[part];
+      if (!schema) continue;
+      for (const field of fieldsOf(schema, part)) found.push({ name: `${[route.method].flat().join(',')} ${route.url} ${field.path}`, ...field });
+    }
+  }
+  return found;
+}

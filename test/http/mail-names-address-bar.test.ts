@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
+import { operatorAgent } from '../helpers/company-admin.ts';
+import { invitationFrom } from '../helpers/invitation-mail.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { withFreshProof } from '../helpers/step-up.ts';
 
 let server: TestServer;
 let operator: Agent;
@@ -20,15 +20,6 @@ before(async () => {
 });
 after(() => server.close());
 
-async function invitationTo(companyName: string, n: number) {
-  const company = await companyWithRootMaster(server, operator, companyName, `root${n}@rendering.test`);
-  const admin = company.root.agent;
-  const to = `victim${n}@elsewhere.test`;
-  const invited = await withFreshProof(server, admin, () => admin.post('/api/company/users', { email: to, username: `victim${n}`, role: 'user' }));
-  assert.equal(invited.status, 201, JSON.stringify(invited.body));
-  return server.mail.waitFor((m) => m.to.includes(to));
-}
-
 for (const [n, companyName] of [
   [1, 'secure-login\u3002example'],
   [2, '203.0.113.7/reset'],
@@ -37,7 +28,7 @@ for (const [n, companyName] of [
     // What a browser makes of the name typed or pasted into its address bar.
     const host = new URL(`https://${companyName}`).host;
     assert.ok(host.includes('.'), 'a browser reads the name as a host');
-    const mail = await invitationTo(companyName, n);
+    const mail = await invitationFrom(server, operator, companyName, n);
     for (const [part, body] of [['subject', mail.subject], ['text', mail.text], ['html', mail.html]] as const) {
       assert.ok(
         !body.includes(companyName),

@@ -10,9 +10,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
+import { operatorAgent } from '../helpers/company-admin.ts';
+import { invitationFrom } from '../helpers/invitation-mail.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { withFreshProof } from '../helpers/step-up.ts';
 import { isLinkLike } from '../../src/mail/link-like.ts';
 
 let server: TestServer;
@@ -25,12 +25,7 @@ after(() => server.close());
 
 /** The subject of the invitation a company's Root Master sends, as the recipient's mail reader shows it. */
 async function invitationSubjectShown(companyName: string, n: number) {
-  const company = await companyWithRootMaster(server, operator, companyName, `root${n}@encoded.test`);
-  const admin = company.root.agent;
-  const to = `target${n}@victim.test`;
-  const invited = await withFreshProof(server, admin, () => admin.post('/api/company/users', { email: to, username: `target${n}`, role: 'user' }));
-  assert.equal(invited.status, 201, JSON.stringify(invited.body));
-  const mail = await server.mail.waitFor((m) => m.to.includes(to));
+  const mail = await invitationFrom(server, operator, companyName, n);
   // mailparser decodes RFC 2047 words as every mail client does.
   return { shown: mail.subject, header: /^Subject:.*(?:\r\n[ \t].*)*/m.exec(mail.raw)?.[0] };
 }

@@ -8,10 +8,9 @@
 // shapes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { z } from 'zod';
 import { apiClient, sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, invitedMember, operatorAgent, type Person, type SignedInCompany } from '../helpers/company-admin.ts';
-import { fieldsOf, routesOfAServer } from '../helpers/route-fields.ts';
+import { everyRequestField } from '../helpers/route-fields.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const AN_ID = '6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5';
@@ -20,22 +19,14 @@ const LOOKS_LIKE_AN_ID = 'zf1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5';
 test('every request field that takes an id takes it in capitals and reads it lowercased', async () => {
   const ids: string[] = [];
   const caseBound: string[] = [];
-  for (const route of await routesOfAServer()) {
-    const schemas = (route.schema ?? {}) as Record<string, z.ZodType | undefined>;
-    for (const part of ['body', 'querystring', 'params', 'headers']) {
-      const schema = schemas[part];
-      if (!schema) continue;
-      for (const field of fieldsOf(schema, part)) {
-        if (!field.schema.safeParse(AN_ID).success) continue;
-        // A field of free text (a search, an audit target) or of base64url takes ids among
-        // any such text, as it is: an id field refuses what only looks like one.
-        if (field.schema.safeParse(LOOKS_LIKE_AN_ID).success) continue;
-        const name = `${[route.method].flat().join(',')} ${route.url} ${field.path}`;
-        const read = field.schema.safeParse(AN_ID.toUpperCase());
-        ids.push(name);
-        if (!read.success || read.data !== AN_ID) caseBound.push(name);
-      }
-    }
+  for (const field of await everyRequestField()) {
+    if (!field.schema.safeParse(AN_ID).success) continue;
+    // A field of free text (a search, an audit target) or of base64url takes ids among
+    // any such text, as it is: an id field refuses what only looks like one.
+    if (field.schema.safeParse(LOOKS_LIKE_AN_ID).success) continue;
+    const read = field.schema.safeParse(AN_ID.toUpperCase());
+    ids.push(field.name);
+    if (!read.success || read.data !== AN_ID) caseBound.push(field.name);
   }
   for (const seen of ['GET /api/v1/companies/:companyId/users/:userId params.userId', 'POST /api/company/sso body.breakGlassUserIds[]', 'GET /api/company/audit.csv querystring.shownUser']) {
     assert.ok(ids.includes(seen), `${seen} among ${ids.length} id fields`);

@@ -249,3 +249,18 @@ test('without a post-logout URI the last page says whether Gatehouse is still si
   assert.equal((await person.agent.get('/api/me')).status, 401);
   assert.match(String(after.body), /You are now logged out of Gatehouse/);
 });
+
+// The last page takes the module from its address, which any link can write: with no
+// logout at all it once told a signed-in user they were logged out of Ticketing while
+// Ticketing's sign-in and tokens lived on (on a shared computer, the sentence a user leaves
+// on). It names a module as logged out of only when the browser's provider session holds
+// no sign-in to it (provider.ts, postLogoutSuccessSource). Found by an audit of the provider.
+test('a link to the last page, with no logout, says the module is still signed in, not logged out', async () => {
+  const person = await companyUser(server, root, 'linked');
+  const { tokens } = await signInToModule(ticketing.config, person.agent);
+  const page = await person.agent.get(`/oidc/session/end/success?${new URLSearchParams({ client_id: ticketing.module.clientId })}`, { ...NAVIGATION, 'sec-fetch-site': 'cross-site' });
+  assert.equal((await client.tokenIntrospection(ticketing.config, tokens.access_token)).active, true, 'nothing was logged out');
+  assert.equal((await client.refreshTokenGrant(ticketing.config, tokens.refresh_token as string)).token_type.toLowerCase(), 'bearer');
+  assert.doesNotMatch(String(page.body), /You are logged out of Ticketing/, 'the page claims a logout that never happened');
+  assert.match(String(page.body), /You are still logged in to Ticketing and to Gatehouse\./);
+});
