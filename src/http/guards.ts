@@ -83,9 +83,9 @@ export async function requireSignedIn(
     // A session over is cleared from the browser; one refused only for this request's
     // address (outside its company's allowlist) stays there, so the same laptop back on
     // the office network goes on (a page's look while a VPN reconnects must not sign it out).
-    const token = readCookie(request, cookies.session);
-    if (request.cookies[cookies.session] !== undefined && !(token && (await sessionStillStored(deps.db, token)))) {
-      clearCookie(reply, deps.config.secureCookies, cookies.session);
+    if (request.cookies[cookies.session] !== undefined) {
+      const token = readCookie(request, cookies.session);
+      if (!token || !(await sessionStillStored(deps.db, token))) clearCookie(reply, deps.config.secureCookies, cookies.session);
     }
     throw new GatehouseError('session.required');
   }

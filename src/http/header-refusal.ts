@@ -15,8 +15,8 @@ import type { IncomingMessage } from 'node:http';
 import type { ErrorCode } from '../errors.ts';
 
 /**
- * The request headers Node keeps one line of (node:http's `matchKnownFields`), with
- * `content-length`, which its parser refuses twice itself.
+ * The request headers Node keeps one line of (node:http's `matchKnownFields`), but Host
+ * (checked on its own, below) and `Content-Length` (its parser refuses two itself).
  */
 const SINGLE_LINE: ReadonlySet<string> = new Set([
   'authorization',
@@ -29,6 +29,8 @@ const SINGLE_LINE: ReadonlySet<string> = new Set([
   'referer',
   'user-agent',
 ]);
+/** Their names' lengths, Host's too: most lines of a request are passed over on their length alone, not lowercased. */
+const WATCHED_LENGTHS: ReadonlySet<number> = new Set([4, ...[...SINGLE_LINE].map((name) => name.length)]);
 
 /**
  * A Host header the protocol's authority grammar allows (RFC 9112 §3.2, RFC 3986 §3.2):
@@ -52,13 +54,15 @@ export function headerRefusal(request: IncomingMessage): ErrorCode | undefined {
   // rawHeaders alternates names and values, as sent; a plain loop, as it runs on every request.
   const raw = request.rawHeaders;
   let hosts = 0;
-  const seen: string[] = [];
+  let seen: string[] | undefined;
   for (let at = 0; at < raw.length; at += 2) {
-    const name = (raw[at] as string).toLowerCase();
+    const sent = raw[at] as string;
+    if (!WATCHED_LENGTHS.has(sent.length)) continue;
+    const name = sent.toLowerCase();
     if (name === 'host') hosts += 1;
     else if (SINGLE_LINE.has(name)) {
-      if (seen.includes(name)) return 'request.header_repeated';
-      seen.push(name);
+      if (seen?.includes(name)) return 'request.header_repeated';
+      (seen ??= []).push(name);
     }
   }
   if (hosts > 1) return 'request.bad_host';

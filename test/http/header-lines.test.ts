@@ -59,7 +59,14 @@ describe('header lines a request must not have', () => {
   test('two Content-Type lines, or another header Node keeps one line of: refused, and nothing changes', async () => {
     const before = await lockoutMinutes();
     const body = JSON.stringify({ lockoutMinutes: before + 3 });
-    for (const twice of ['Content-Type: application/json\r\nContent-Type: text/plain', 'Content-Type: application/json\r\nUser-Agent: a\r\nUser-Agent: b']) {
+    for (const twice of [
+      'Content-Type: application/json\r\nContent-Type: text/plain',
+      'Content-Type: application/json\r\nUser-Agent: a\r\nUser-Agent: b',
+      // Other single-line headers, and names in another case or with the first line last.
+      'Content-Type: application/json\r\nReferer: https://a.test/\r\nREFERER: https://b.test/',
+      'Content-Type: application/json\r\nProxy-Authorization: Basic YQ==\r\nproxy-authorization: Basic Yg==',
+      'content-type: text/plain\r\nContent-Type: application/json',
+    ]) {
       const answer = await raw(`POST ${policyPath()} HTTP/1.1\r\nAuthorization: Bearer ${token}\r\n${twice}`, body);
       assert.deepEqual([answer.statusLine, codeIn(answer)], ['HTTP/1.1 400 Bad Request', 'request.header_repeated'], twice);
     }
