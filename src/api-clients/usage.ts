@@ -7,7 +7,7 @@
 // then makes checks the client again, in the change's own transaction (asClient).
 import { sql } from 'kysely';
 import { assertThat, GatehouseError } from '../errors.ts';
-import type { Queryable } from '../storage/index.ts';
+import { rolledBuckets, type Queryable } from '../storage/index.ts';
 import { parseStoredScopes, type ApiScope } from './scopes.ts';
 import { liveApiClient } from './store.ts';
 
@@ -50,10 +50,8 @@ export async function useApiClient(
   // Counted as every cap counts (src/storage/rate-caps.ts): contiguous buckets of windowMs,
   // the current one's start and count and the count of the one before, so the limit holds
   // in ANY interval of windowMs (a window reset wholesale let 2 × limit through in a moment).
-  // Every right-hand side reads the row as it was before this update.
   const W = policy.windowMs;
-  const sameBucket = sql<boolean>`api_clients.window_start > ${now - W}`;
-  const nextBucket = sql<boolean>`api_clients.window_start > ${now - 2 * W}`;
+  const buckets = rolledBuckets('api_clients', { start: 'window_start', count: 'window_count', previous: 'window_previous_count' }, now, W);
   // One statement: a token of a secret rotated away, or of a client no longer live, matches
   // no row, so it is refused before it counts (it would spend the budget of whoever holds
   // the new secret) or marks the client used; a rotation committing meanwhile is seen too,
@@ -66,9 +64,9 @@ export async function useApiClient(
     .updateTable('api_clients')
     .set({
       last_used_at: now,
-      window_count: sql<number>`case when ${sameBucket} then api_clients.window_count + 1 else 1 end`,
-      window_previous_count: sql<number>`case when ${sameBucket} then api_clients.window_previous_count when ${nextBucket} then api_clients.window_count else 0 end`,
-      window_start: sql<number>`case when ${sameBucket} then api_clients.window_start when ${nextBucket} then api_clients.window_start + ${W} else ${now} end`,
+      window_count: sql<number>`${buckets.current} + 1`,
+      window_previous_count: buckets.previous,
+      window_start: buckets.start,
     })
     .where('client_id', '=', token.clientId)
     .where('credential_tag', '=', token.credentialTag)

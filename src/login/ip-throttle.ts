@@ -7,7 +7,7 @@
 // with a /64 would have a fresh count for every guess.
 import { sql } from 'kysely';
 import { clientNetwork } from '../shared/client-network.ts';
-import type { Queryable } from '../storage/index.ts';
+import { rolledBuckets, type Queryable } from '../storage/index.ts';
 import { sweepPacer } from '../storage/sweep-pacer.ts';
 
 export const IP_WINDOW_MS = 15 * 60_000;
@@ -90,17 +90,15 @@ export const throttleArguments = (ip: string | null, now: number) => [clientNetw
 /** Counts one failure for the address, atomically, moving its buckets on when due. */
 export async function countIpFailure(db: Queryable, ip: string | null, now: number): Promise<void> {
   const [network] = throttleArguments(ip, now);
-  // Every right-hand side reads the row as it was before this update.
-  const sameBucket = sql<boolean>`login_throttle.window_start > ${now - IP_WINDOW_MS}`;
-  const nextBucket = sql<boolean>`login_throttle.window_start > ${now - 2 * IP_WINDOW_MS}`;
+  const buckets = rolledBuckets('login_throttle', { start: 'window_start', count: 'failures', previous: 'previous_failures' }, now, IP_WINDOW_MS);
   await db
     .insertInto('login_throttle')
     .values({ ip: network, window_start: now, failures: 1 })
     .onConflict((oc) =>
       oc.column('ip').doUpdateSet({
-        failures: sql<number>`case when ${sameBucket} then login_throttle.failures + 1 else 1 end`,
-        previous_failures: sql<number>`case when ${sameBucket} then login_throttle.previous_failures when ${nextBucket} then login_throttle.failures else 0 end`,
-        window_start: sql<number>`case when ${sameBucket} then login_throttle.window_start when ${nextBucket} then login_throttle.window_start + ${IP_WINDOW_MS} else ${now} end`,
+        failures: sql<number>`${buckets.current} + 1`,
+        previous_failures: buckets.previous,
+        window_start: buckets.start,
       }),
     )
     .execute();

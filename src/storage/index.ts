@@ -11,7 +11,7 @@ import type { Database } from './schema.ts';
 export type { Database } from './schema.ts';
 export { afterKey, containing, type ListPage, type TimeKey } from './list-pages.ts';
 export { rowInsertedIf } from './row-inserted-if.ts';
-export { spendRateSlot, takeRateSlot, type RateCap } from './rate-caps.ts';
+export { rolledBuckets, spendRateSlot, takeRateSlot, type RateCap } from './rate-caps.ts';
 export type { Durability } from './sqlite.ts';
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;

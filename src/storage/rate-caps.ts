@@ -44,31 +44,41 @@ export interface RateCap {
 const LONGEST_WINDOW_MS = 24 * 3_600_000;
 
 /**
+ * A counter row's buckets moved on to `now`, for the SET (and the condition) of the one
+ * statement that counts a use: the bucket `now` falls in is the row's (a clock set back
+ * stays in it too), the next one (the row's becomes the previous), or one further on
+ * (nothing before it counts). Every expression reads the row as it was before the
+ * statement. The rate caps here, an API client's rate limit (api-clients/usage.ts) and the
+ * per-address password throttle (login/ip-throttle.ts) keep their counts this way.
+ */
+export function rolledBuckets(table: string, columns: { start: string; count: string; previous: string }, now: number, windowMs: number) {
+  const [start, count, previous] = [columns.start, columns.count, columns.previous].map((column) => sql.ref(`${table}.${column}`));
+  const sameBucket = sql<boolean>`${start} > ${now - windowMs}`;
+  const nextBucket = sql<boolean>`${start} > ${now - 2 * windowMs}`;
+  return {
+    start: sql<number>`case when ${sameBucket} then ${start} when ${nextBucket} then ${start} + ${windowMs} else ${now} end`,
+    /** The uses the previous bucket holds once moved on. */
+    previous: sql<number>`case when ${sameBucket} then ${previous} when ${nextBucket} then ${count} else 0 end`,
+    /** The uses the current bucket holds once moved on, before this one. */
+    current: sql<number>`case when ${sameBucket} then ${count} else 0 end`,
+  };
+}
+
+/**
  * Counts one use against the cap if there is room (true), atomically; false when `limit`
  * uses already lie in the current bucket and the one before it (no use is counted then).
  */
 export async function takeRateSlot(tx: Queryable, cap: RateCap, now: number): Promise<boolean> {
   if (cap.windowMs > LONGEST_WINDOW_MS) throw new Error(`a rate cap's window is at most ${LONGEST_WINDOW_MS} ms`);
-  const W = cap.windowMs;
-  // The bucket `now` falls in: the row's (a clock set back stays in it too), the next one
-  // (the row's becomes the previous), or one further on (nothing before it counts).
-  const sameBucket = sql<boolean>`rate_caps.window_start > ${now - W}`;
-  const nextBucket = sql<boolean>`rate_caps.window_start > ${now - 2 * W}`;
-  const previousUsed = sql<number>`case when ${sameBucket} then rate_caps.previous_used when ${nextBucket} then rate_caps.used else 0 end`;
-  const used = sql<number>`case when ${sameBucket} then rate_caps.used else 0 end`;
+  const buckets = rolledBuckets('rate_caps', { start: 'window_start', count: 'used', previous: 'previous_used' }, now, cap.windowMs);
   const taken = await tx
     .insertInto('rate_caps')
     .values({ key_hash: hashToken(cap.key), window_start: now, used: 1, previous_used: 0 })
     .onConflict((oc) =>
       oc
         .column('key_hash')
-        .doUpdateSet({
-          // Every right-hand side reads the row as it was before this update.
-          window_start: sql<number>`case when ${sameBucket} then rate_caps.window_start when ${nextBucket} then rate_caps.window_start + ${W} else ${now} end`,
-          previous_used: previousUsed,
-          used: sql<number>`${used} + 1`,
-        })
-        .where(sql<boolean>`${previousUsed} + ${used} < ${cap.limit}`),
+        .doUpdateSet({ window_start: buckets.start, previous_used: buckets.previous, used: sql<number>`${buckets.current} + 1` })
+        .where(sql<boolean>`${buckets.previous} + ${buckets.current} < ${cap.limit}`),
     )
     .returning('key_hash')
     .executeTakeFirst();
