@@ -44,6 +44,10 @@ describe('pages that outlive their session or role (chromium)', () => {
       const mia = await invitedMember(server, company, company.root.agent, { username: 'mia', role: 'master' });
       const { page, tab } = await launchChromiumWithTab();
       closeFirst('closing the browser', () => page.close());
+      // The refused change is what this test is about: the page's own looks at its session
+      // (each minute, on focus) would find the new role first on a slow run and take the
+      // Company page away before the click (useSessionWatch.ts; that path has its own tests).
+      await tab.route('**/api/me', (route) => (route.request().headers()['x-gatehouse-look-only'] ? route.abort() : route.continue()));
       const base = server.baseUrl;
       await logInInTab(base, tab, { username: 'mia', companyName: company.companyName, secret: mia.totpSecret, step: totpStep(Date.now()) });
       const companyLink = tab.getByRole('banner').getByRole('link', { name: 'Company', exact: true });
