@@ -84,7 +84,8 @@ describe('the gatehouse command', () => {
       [['requests'], /requests list/],
       [['requests', 'approve'], /Missing ID\.[\s\S]*Usage: gatehouse requests approve ID/],
       [['requests', 'list', '--status', 'maybe'], /--status: use pending, approved, rejected or all/],
-      [['requests', 'list', '--bogus'], /Unknown option '--bogus'/],
+      // The whole usage, not its first line: the options a wrapped usage names on its next lines too.
+      [['requests', 'list', '--bogus'], /Unknown option '--bogus'[\s\S]*\[--search TEXT\]\n +\[--limit N \[--cursor CURSOR\]\] \[--json\]\nRun "gatehouse requests list --help"/],
       [['requests', 'list', '--limit', '501'], /--limit: at most 500\./],
       [['requests', 'list', '--limit', '-1'], /Option --limit needs a value \(one that starts with "-" is written --limit=VALUE\)/],
       [['requests', 'list', '--limit=-1'], /--limit: /],

@@ -56,8 +56,10 @@ function version(): string {
   return `gatehouse ${manifest.version} (Node.js ${process.versions.node})`;
 }
 
-function usageLine(command: Command): string {
-  return command.help.split('\n')[0] ?? `Usage: gatehouse ${command.name}`;
+/** The help's usage, every line of it: a usage wraps onto lines of its own before the first blank one. */
+function usage(command: Command): string {
+  const [block] = command.help.split(/\n[ \t]*\n/, 1);
+  return block?.trim() ? block : `Usage: gatehouse ${command.name}`;
 }
 
 /** The command whose name matches the leading words, and the arguments after them. */
@@ -113,7 +115,7 @@ function report(error: unknown, command: Command): number {
     return 0;
   }
   if (error instanceof UsageError) {
-    console.error(`${prefix}: ${error.message}\n\n${usageLine(command)}\nRun "${prefix} --help" for more.`);
+    console.error(`${prefix}: ${error.message}\n\n${usage(command)}\nRun "${prefix} --help" for more.`);
     return 2;
   }
   if (error instanceof ConfigError) {
