@@ -157,8 +157,8 @@ export async function removeGroupMember(deps: CoreDeps, actor: Actor, groupId: s
  * The group's modules become exactly `moduleIds`, each a module granted to the company
  * (another one is "not found"). Naming a module for the first time closes it to everyone
  * outside the company's groups that name it, so access may end for many users at once.
+ * `readAt` (If-Match) refuses it if they changed since the page read them.
  */
-/** Replaces the group's modules; `readAt` (If-Match) refuses it if they changed since the page read them. */
 export async function setGroupModules(deps: CoreDeps, actor: Actor, groupId: string, moduleIds: string[], meta: RequestMeta, readAt?: ReadAt): Promise<GroupSummary> {
   const wanted = [...new Set(moduleIds)];
   return deps.db.transaction().execute(async (tx) => {
@@ -176,16 +176,29 @@ export async function setGroupModules(deps: CoreDeps, actor: Actor, groupId: str
             .where('company_modules.module_id', 'in', wanted)
             .execute();
     assertThat(granted.length === wanted.length, 'request.not_found');
-    const before = await tx.selectFrom('group_modules').select('module_id').where('company_id', '=', actor.companyId).where('group_id', '=', group.id).execute();
+    // Only modules the company has now: a module an operator took away keeps its rows, so
+    // that a new grant finds it closed to the same groups, and a page cannot show it to keep.
+    const before = await tx
+      .selectFrom('group_modules')
+      .innerJoin('company_modules', (join) =>
+        join.onRef('company_modules.module_id', '=', 'group_modules.module_id').onRef('company_modules.company_id', '=', 'group_modules.company_id'),
+      )
+      .select('group_modules.module_id as module_id')
+      .where('group_modules.company_id', '=', actor.companyId)
+      .where('group_modules.group_id', '=', group.id)
+      .execute();
     const had = new Set(before.map((r) => r.module_id));
-    if (had.size === wanted.length && wanted.every((id) => had.has(id))) return viewOf(tx, actor.companyId, group.id);
-    await tx.deleteFrom('group_modules').where('company_id', '=', actor.companyId).where('group_id', '=', group.id).execute();
-    if (wanted.length > 0) {
-      await tx.insertInto('group_modules').values(wanted.map((id) => ({ group_id: group.id, company_id: actor.companyId, module_id: id }))).execute();
+    const added = wanted.filter((id) => !had.has(id));
+    const removed = [...had].filter((id) => !wanted.includes(id));
+    if (added.length === 0 && removed.length === 0) return viewOf(tx, actor.companyId, group.id);
+    if (removed.length > 0) {
+      await tx.deleteFrom('group_modules').where('company_id', '=', actor.companyId).where('group_id', '=', group.id).where('module_id', 'in', removed).execute();
+    }
+    if (added.length > 0) {
+      await tx.insertInto('group_modules').values(added.map((id) => ({ group_id: group.id, company_id: actor.companyId, module_id: id }))).execute();
     }
     // A module added closes it to non-members; one taken away may leave members without it.
-    const touched = [...wanted.filter((id) => !had.has(id)), ...[...had].filter((id) => !wanted.includes(id))];
-    await endLostModuleAccess(tx, actor.companyId, now, ACCESS_REASON, { moduleIds: touched });
+    await endLostModuleAccess(tx, actor.companyId, now, ACCESS_REASON, { moduleIds: [...added, ...removed] });
     const names = granted.map((m) => m.name).sort();
     await audit(tx, now, actor, 'group.modules_changed', group.id, meta, { group: group.name, modules: names });
     return viewOf(tx, actor.companyId, group.id);

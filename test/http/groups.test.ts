@@ -21,6 +21,7 @@ for (const engine of await enginesUnderTest()) describe(`groups (${engine})`, ()
   let acme: SignedInCompany;
   let globex: SignedInCompany;
   let root: Agent;
+  let operator: Agent;
   let uma: Person; // a User of Acme
   let gil: Person; // a User of Globex
   let ticketing: { id: string };
@@ -29,7 +30,7 @@ for (const engine of await enginesUnderTest()) describe(`groups (${engine})`, ()
 
   before(async () => {
     server = await startTestServer({ engine });
-    const operator = await operatorAgent(server);
+    operator = await operatorAgent(server);
     acme = await companyWithRootMaster(server, operator, 'Acme <Groups>', 'root@acme-groups.test');
     globex = await companyWithRootMaster(server, operator, 'Globex Groups', 'root@globex-groups.test');
     root = acme.root.agent;
@@ -148,6 +149,28 @@ for (const engine of await enginesUnderTest()) describe(`groups (${engine})`, ()
     assert.deepEqual(trail[0]?.detail.modules, ['Ticketing']);
     assert.equal(trail[1]?.detail.username, 'uma');
     assert.equal(trail[1]?.detail.actorUsername, acme.root.username);
+  });
+
+  test('a module taken from the company keeps its groups: a save meanwhile leaves them, and a new grant finds it closed as before', async () => {
+    const field = await create('Field Team');
+    assert.equal((await root.post(`/api/company/groups/${field.id}/modules`, { moduleIds: [ticketing.id, wiki.id] })).status, 200);
+    assert.deepEqual(await launcher(uma.agent), [], "both modules are the group's, and uma is not in it");
+    const grant = (verb: 'grant' | 'revoke') => operator.post(`/api/operator/companies/${acme.companyId}/modules/${wiki.id}/${verb}`, {});
+
+    assert.equal((await grant('revoke')).status, 200);
+    const shown = (await groups()).find((g) => g.id === field.id);
+    assert.deepEqual(shown?.modules.map((m) => m.name), ['Ticketing'], 'a module the company no longer has is not shown');
+    // The Master saves what the page shows, then changes it: neither may drop what it cannot show.
+    const saved = await root.post(`/api/company/groups/${field.id}/modules`, { moduleIds: [ticketing.id] });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    assert.equal((await root.post(`/api/company/groups/${field.id}/modules`, { moduleIds: [] })).status, 200);
+    assert.deepEqual(await launcher(uma.agent), ['Ticketing'], 'the group no longer names Ticketing');
+
+    assert.equal((await grant('grant')).status, 200);
+    assert.deepEqual(await launcher(uma.agent), ['Ticketing'], 'Wiki comes back closed to those outside the group, as it was');
+    assert.deepEqual((await groups()).find((g) => g.id === field.id)?.modules.map((m) => m.name), ['Wiki']);
+    assert.equal((await root.post(`/api/company/groups/${field.id}/delete`)).status, 200);
+    assert.deepEqual(await launcher(uma.agent), ['Ticketing', 'Wiki']);
   });
 
   test("another company's group, user and module ids are 404, like missing ones, and change nothing", async () => {
