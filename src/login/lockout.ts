@@ -14,6 +14,8 @@
 // last statement gives it back), and its own hold never counts against its own code.
 import { PostgresAdapter, sql, type Expression, type ExpressionBuilder, type QueryCreator, type RawBuilder, type SqlBool } from 'kysely';
 import { auditRow, recordAudit } from '../audit/index.ts';
+import { GatehouseError } from '../errors.ts';
+import type { CoreDeps } from '../shared/deps.ts';
 import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
 import { rowInsertedIf, type Database, type Queryable } from '../storage/index.ts';
 import { advanceFlow, advancingFlow, countingInFlight, storingFlow, type FlowRow, type FlowStep } from './flows.ts';
@@ -378,4 +380,16 @@ export async function clearFailures(db: Queryable, companyId: string, userId: st
     .where('company_id', '=', companyId)
     .where('id', '=', userId)
     .execute();
+}
+
+/**
+ * The refusal for a proof that found no attempt left (a step-up, or a login past its
+ * password): the account locked, with the lock's end as Retry-After (read now: the refusal
+ * itself may have just set it), or, while wrong attempts are still being counted and no
+ * lock is set yet, a short wait. Only those who proved the password are told of a lock.
+ */
+export async function lockedRefusal(deps: Pick<CoreDeps, 'db' | 'clock'>, who: { companyId: string; userId: string }): Promise<GatehouseError> {
+  const row = await deps.db.selectFrom('users').select('locked_until').where('company_id', '=', who.companyId).where('id', '=', who.userId).executeTakeFirst();
+  const left = Number(row?.locked_until ?? 0) - deps.clock();
+  return left > 0 ? new GatehouseError('account.locked', { retryAfterSeconds: left / 1000 }) : new GatehouseError('request.rate_limited');
 }

@@ -24,7 +24,7 @@ import {
   type AuthenticationResponseJSON,
 } from '../webauthn/index.ts';
 import { appCode, refuseWithoutSlot, spendSlotOnCode } from './code-attempt.ts';
-import { lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, releaseAttempt, reserveAttempt, type LockTarget } from './lockout.ts';
+import { lockedRefusal, lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, releaseAttempt, reserveAttempt, type LockTarget } from './lockout.ts';
 import { keyDemand } from './steps.ts';
 
 const WRONG = {
@@ -240,13 +240,3 @@ export async function verifyCurrentPassword(
   return true;
 }
 
-/**
- * The refusal for a proof that found no attempt left: the account locked, with the lock's
- * end as Retry-After (read now: the refusal itself may have just set it), or, while wrong
- * attempts are still being counted and no lock is set yet, a short wait.
- */
-async function lockedRefusal(deps: CoreDeps, who: { companyId: string; userId: string }): Promise<GatehouseError> {
-  const row = await deps.db.selectFrom('users').select('locked_until').where('company_id', '=', who.companyId).where('id', '=', who.userId).executeTakeFirst();
-  const left = Number(row?.locked_until ?? 0) - deps.clock();
-  return left > 0 ? new GatehouseError('account.locked', { retryAfterSeconds: left / 1000 }) : new GatehouseError('request.rate_limited');
-}

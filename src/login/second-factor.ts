@@ -11,7 +11,7 @@ import type { UserRow } from '../users/index.ts';
 import { advanceFlow, consumeFlow, consumingFlow, countTotpFailure, type FlowRow } from './flows.ts';
 import { endFlow, requireFlowWithSubjectAt, type CookieFlow } from './flow-cookie.ts';
 import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
-import { lockoutRuleOf, mayFinishLogin, onPostgres, releaseAttempt, userLockedFirst } from './lockout.ts';
+import { lockedRefusal, lockoutRuleOf, mayFinishLogin, onPostgres, releaseAttempt, userLockedFirst } from './lockout.ts';
 import { givingHoldBack } from './attempt-holds.ts';
 import { answeredInFlight, twinAnswer } from './attempts-in-flight.ts';
 
@@ -113,13 +113,18 @@ const ALREADY_USED: Record<CodeError, ErrorCode> = {
   'recovery.invalid_code': 'recovery.already_used',
 };
 
-export async function refuseCode(deps: CoreDeps, found: CookieFlow, code: CodeError = 'totp.invalid_code'): Promise<never> {
+/**
+ * A code refused counts against the flow (its last refusal ends it). `instead` is the
+ * answer when the code was not the reason: the account is locked, so no code would do, and
+ * "incorrect or expired" would send its owner to their phone's clock.
+ */
+export async function refuseCode(deps: CoreDeps, found: CookieFlow, code: CodeError = 'totp.invalid_code', instead?: GatehouseError): Promise<never> {
   const failures = await countTotpFailure(deps.db, found.flow);
   if (failures >= MAX_TOTP_FAILURES) {
     await endFlow(deps.db, found);
     throw new GatehouseError('totp.too_many_attempts');
   }
-  throw new GatehouseError(code, { fields: { code: CODE_FIELD[code] } });
+  throw instead ?? new GatehouseError(code, { fields: { code: CODE_FIELD[code] } });
 }
 
 /**
@@ -184,8 +189,10 @@ async function secondFactor(
     case 'twin_in_flight':
       throw twinAnswer();
     case 'wrong':
+      // The guess that locks the account says so: the next one would be refused whatever it is.
+      return refuseCode(deps, found, factor.error, outcome.locked ? await lockedRefusal(deps, who) : undefined);
     case 'locked':
-      return refuseCode(deps, found, factor.error);
+      return refuseCode(deps, found, factor.error, await lockedRefusal(deps, who));
   }
 }
 

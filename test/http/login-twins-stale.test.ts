@@ -60,8 +60,8 @@ for (const engine of await enginesUnderTest()) describe(`a dead login request's 
 
     server.clock.advance(IN_FLIGHT_STALE_MS);
     const later = await agent.post('/api/login/recovery', { code: WRONG_RECOVERY_CODE });
-    assert.equal(later.status, 401, JSON.stringify(later.body));
-    assert.equal(later.body.error?.code, 'recovery.invalid_code', 'a wrong code, answered as one');
+    assert.equal(later.status, 429, JSON.stringify(later.body));
+    assert.equal(later.body.error?.code, 'account.locked', 'a wrong code, counted: the account over its threshold locks, and the answer says so');
     assert.equal((await flowRow(flowHash)).totp_failures, 1, 'and counted against the flow');
     const locked = await db().selectFrom('users').select('locked_until').where('company_id', '=', user.companyId).where('username', '=', user.username).executeTakeFirstOrThrow();
     assert.ok(locked.locked_until !== null, 'the account over its threshold is locked');

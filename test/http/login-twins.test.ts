@@ -155,13 +155,13 @@ for (const engine of await enginesUnderTest()) describe(`a login's twins on one 
     const { first, twins } = await firstThenTwins(agent, 'at spendSlotOnCode ', '/api/login/recovery', { code: WRONG_RECOVERY_CODE });
 
     assert.deepEqual(codes(twins), Array(TWINS).fill('login.attempt_in_progress'), 'not evaluated: no slot');
-    assert.equal(first.body.error?.code, 'recovery.invalid_code');
+    assert.equal(first.body.error?.code, 'account.locked', 'the guess that locks says so');
     const row = await userRow(user);
     assert.equal(row.failed_logins, 5);
     assert.ok(row.locked_until !== null, 'the fifth wrong code locked the account');
     // Nobody of this flow in flight now: a locked account's refusal, counted against the flow.
     const counted = await agent.post('/api/login/recovery', { code: WRONG_RECOVERY_CODE });
-    assert.equal(counted.body.error?.code, 'recovery.invalid_code');
+    assert.equal(counted.body.error?.code, 'account.locked');
     const flow = await db().selectFrom('login_flows').select(['totp_failures', 'attempts_in_flight']).where('company_id', '=', user.companyId).where('totp_failures', '<', 4).executeTakeFirstOrThrow();
     assert.deepEqual({ ...flow }, { totp_failures: 2, attempts_in_flight: 0 });
   });

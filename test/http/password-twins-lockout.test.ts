@@ -86,7 +86,7 @@ for (const engine of await enginesUnderTest()) describe(`twin right passwords on
     const browser = await atPasswordStep();
     assert.equal((await browser.post('/api/login/password', { password: STRONG_PASSWORD })).body.step, 'totp');
     const fifth = await browser.post('/api/login/totp', { code: wrongCode() });
-    assert.deepEqual([fifth.status, fifth.body.error.code], [401, 'totp.invalid_code']);
+    assert.deepEqual([fifth.status, fifth.body.error.code], [429, 'account.locked'], 'the guess that locks says so');
     assert.ok(Number((await account()).locked_until) > server.clock(), 'locked after the threshold of wrong codes');
     // Locked: the right password is refused as any failure, and no code is asked for.
     const later = await atPasswordStep();

@@ -128,9 +128,12 @@ for (const engine of await enginesUnderTest()) describe(`recovery codes (${engin
       for (let i = 0; i < (path === '/api/login/totp' ? 2 : 1); i += 1) assert.equal((await last.post(path, { code })).status, 401);
     }
     last = await atCodeStep(user);
-    assert.equal((await last.post('/api/login/recovery', { code: WRONG_CODE })).status, 401, 'the fifth failure');
+    const fifth2 = await last.post('/api/login/recovery', { code: WRONG_CODE });
+    assert.equal(fifth2.status, 429, 'the fifth failure locks, and says so');
+    assert.equal(fifth2.body.error.code, 'account.locked');
     const locked = await last.post('/api/login/recovery', { code: user.codes[0] });
-    assert.equal(locked.status, 401, 'a right code is refused while locked');
+    assert.equal(locked.status, 429, 'a right code is refused while locked');
+    assert.equal(locked.body.error.code, 'account.locked');
     assert.deepEqual(sessionCookies(last), []);
     const refused = server.agent();
     await refused.post('/api/login/identify', user);
