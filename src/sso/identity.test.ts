@@ -35,6 +35,15 @@ test('groups: every value of the chosen attribute or claim, trimmed; none when i
   // An absent attribute is "in no group": the sync then removes every membership.
   assert.deepEqual(groupsOf({}, 'memberOf'), []);
   assert.equal(groupsOf({ memberOf: ['Engineering'] }, null), null);
+  // Groups sent elsewhere are not "no groups": Entra ID's SAML overage link, OpenID Connect's
+  // distributed claims. Such an answer is refused (the sync would empty the user's groups).
+  const overage = { 'http://schemas.microsoft.com/claims/groups.link': 'https://graph.windows.net/x/users/y/getMemberObjects' };
+  assert.match((samlIdentity({ uid: 'a', ...overage }, 'a', 'uid', undefined, 'memberOf') as { refused: string }).refused, /by reference/);
+  assert.deepEqual(groupsOf({ memberOf: ['Ops'], ...overage }, 'memberOf'), ['Ops'], 'the attribute itself wins');
+  const distributed = { preferred_username: 'a', _claim_names: { groups: 'src1' }, _claim_sources: { src1: { endpoint: 'https://graph.example/x' } } };
+  assert.match((oidcIdentity(distributed, 'preferred_username', 'groups') as { refused: string }).refused, /by reference/);
+  assert.deepEqual((oidcIdentity(distributed, 'preferred_username', 'roles') as { groups: string[] }).groups, [], 'another claim sent elsewhere is not the groups');
+  assert.deepEqual((oidcIdentity({ ...distributed, _claim_names: { ['__proto__']: 'x' } }, 'preferred_username', 'groups') as { groups: string[] }).groups, []);
   const oidc = oidcIdentity({ preferred_username: 'a', groups: ['Ops'] }, 'preferred_username', 'groups') as { groups: string[] | null };
   assert.deepEqual(oidc.groups, ['Ops']);
 });

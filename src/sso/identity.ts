@@ -76,6 +76,26 @@ function groupsOf(claims: Claims, groupsAttribute: string | null): string[] | nu
   return [claims[groupsAttribute] ?? []].flat().filter((g): g is string => typeof g === 'string' && g.trim() !== '').map((g) => g.trim());
 }
 
+/** Entra ID's SAML stand-in for a groups attribute it would not send (more than 150 groups). */
+const SAML_GROUPS_LINK = 'http://schemas.microsoft.com/claims/groups.link';
+
+/**
+ * Why an answer that leaves the groups attribute out does not mean "no groups": the
+ * provider said the groups are elsewhere. OpenID Connect's distributed claims (Core 5.6.2:
+ * `_claim_names` names the claim, Entra ID's overage for a user in more than 200 groups)
+ * and Entra ID's SAML `groups.link`. Read as no groups, every sign-in of such a user would
+ * take all their groups, and the modules they give, away; Gatehouse does not fetch the
+ * groups from where they were sent (a call to another API, with its own credentials), so
+ * the sign-in is refused with what the company's provider should send instead.
+ */
+function groupsSentElsewhere(claims: Claims, groupsAttribute: string | null): string | undefined {
+  if (!groupsAttribute || claims[groupsAttribute] !== undefined) return undefined;
+  const names = claims._claim_names;
+  const distributed = typeof names === 'object' && names !== null && Object.hasOwn(names, groupsAttribute);
+  if (!distributed && claims[SAML_GROUPS_LINK] === undefined) return undefined;
+  return `the provider sent the "${groupsAttribute}" groups by reference (too many groups for its answer, such as Entra ID's group overage), not their names: have it send only the groups assigned to the application`;
+}
+
 function names(claims: Claims, usernameAttribute: string, fallbackUsername: string | undefined) {
   const username = first(claims[usernameAttribute]) ?? (usernameAttribute === 'NameID' || usernameAttribute === 'sub' ? fallbackUsername : undefined);
   const email = firstOf(claims, EMAIL) ?? '';
@@ -91,9 +111,11 @@ export function samlIdentity(
   usernameAttribute: string,
   authnContextClassRef: string | undefined,
   groupsAttribute: string | null = null,
-): ProviderIdentity | { missing: string } {
+): ProviderIdentity | { missing: string } | { refused: string } {
   const { username, email, displayName } = names(attributes, usernameAttribute, nameId);
   if (!username) return { missing: usernameAttribute };
+  const elsewhere = groupsSentElsewhere(attributes, groupsAttribute);
+  if (elsewhere) return { refused: elsewhere };
   const methods = [attributes[SAML_METHODS_ATTRIBUTE]].flat().filter((m): m is string => typeof m === 'string');
   const mfa = (authnContextClassRef !== undefined && SAML_MFA_CONTEXTS.has(authnContextClassRef)) || methods.some((m) => SAML_MFA_CONTEXTS.has(m));
   return { username, email, displayName, mfa, method: authnContextClassRef ?? null, groups: groupsOf(attributes, groupsAttribute) };
@@ -126,6 +148,8 @@ export function oidcIdentity(claims: Claims, usernameAttribute: string, groupsAt
   const addressless = unverified ? Object.fromEntries(Object.entries(claims).filter(([name]) => !EMAIL.includes(name))) : claims;
   const { username, email, displayName } = names(addressless, usernameAttribute, first(claims.sub));
   if (!username) return { missing: usernameAttribute };
+  const elsewhere = groupsSentElsewhere(claims, groupsAttribute);
+  if (elsewhere) return { refused: elsewhere };
   const amr = Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === 'string') : [];
   const acr = typeof claims.acr === 'string' ? claims.acr : undefined;
   const secondFactors = amr.filter((m) => SECOND_FACTOR_AMR.has(m));

@@ -115,7 +115,7 @@ export function requestIdOfState(state: string | undefined): string | undefined 
 export async function oidcClaims(
   settings: OidcClientSettings,
   callbackUrl: URL,
-  checks: { state: string; nonce: string; codeVerifier: string },
+  checks: { state: string; nonce: string; codeVerifier: string; needed?: string | null },
 ): Promise<Record<string, unknown>> {
   const [client, config] = await Promise.all([openIdClient(), discoverProvider(settings)]);
   const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
@@ -138,8 +138,14 @@ export async function oidcClaims(
   let userinfo: Record<string, unknown> = {};
   try {
     userinfo = await client.fetchUserInfo(config, tokens.access_token, idToken.sub);
-  } catch {
-    // Userinfo is optional: the ID token alone is enough when it carries the claims.
+  } catch (error) {
+    // Userinfo is optional: the ID token alone is enough when it carries the claims. A claim
+    // read at every sign-in (`needed`: the groups) that the ID token leaves to userinfo is
+    // not: read as absent, an outage would take the user's groups away.
+    const { needed } = checks;
+    if (needed && idToken[needed] === undefined && config.serverMetadata().userinfo_endpoint) {
+      throw new Error(`the provider's userinfo could not be read (${error instanceof Error ? error.message : String(error)}), and its ID token does not carry the "${needed}" claim`);
+    }
   }
   // How the person signed in (amr, acr, auth_time: what trusting the provider's MFA rests
   // on) is taken from the signed ID token only, never from userinfo, a plain JSON answer,

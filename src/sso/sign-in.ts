@@ -396,6 +396,7 @@ export async function receiveSamlResponse(deps: CoreDeps, companyId: string, sam
     const verified = await verifySamlResponse(idpOf(provider), sp, samlResponse, request.id, deps.clock());
     const identity = samlIdentity(verified.attributes, verified.nameId, provider.username_attribute, verified.authnContextClassRef, provider.groups_attribute);
     if ('missing' in identity) return refuse(deps, companyId, request, `the assertion has no "${identity.missing}" attribute`, meta);
+    if ('refused' in identity) return refuse(deps, companyId, request, identity.refused, meta);
     // Awaited here, so a sign-in that fails inside is refused like any other (audited, back to the login page).
     return await vouch(deps, provider, request, identity, { id: verified.assertionId, expiresAt: verified.expiresAt }, meta);
   } catch (error) {
@@ -422,6 +423,7 @@ export async function receiveOidcCallback(deps: CoreDeps, companyId: string, que
       state,
       nonce: request.nonce ?? '',
       codeVerifier: deps.secrets.decrypt(request.code_verifier ?? '', `sso-pkce:${request.id}`),
+      needed: provider.groups_attribute,
     });
     const identity = oidcIdentity(claims, provider.username_attribute, provider.groups_attribute);
     if ('missing' in identity) return refuse(deps, companyId, request, `the ID token has no "${identity.missing}" claim`, meta);
