@@ -80,15 +80,24 @@ export async function companyCompliance(db: Queryable, companyId: string, now: n
       lastLoginAt: iso(u.last_login_at ?? lastLogins.get(u.id) ?? null),
     };
   });
-  const enrolled = users.filter((u) => u.enrolled).length;
-  const totals: ComplianceTotals = {
+  return { users, totals: totalsOf(users) };
+}
+
+/**
+ * Deactivated users cannot log in: they count as neither enrolled nor pending (the page
+ * says so), whatever factors they kept, so enrolled, pending and deactivated add up to the
+ * users, and the share enrolled is of those who can log in.
+ */
+function totalsOf(users: ComplianceUser[]): ComplianceTotals {
+  const disabled = users.filter((u) => u.status === 'disabled').length;
+  const enrolled = users.filter((u) => u.enrolled && u.status !== 'disabled').length;
+  return {
     users: users.length,
     enrolled,
     pending: users.filter((u) => u.pending !== null).length,
-    disabled: users.filter((u) => u.status === 'disabled').length,
-    percentEnrolled: percentOf(enrolled, users.length),
+    disabled,
+    percentEnrolled: percentOf(enrolled, users.length - disabled),
   };
-  return { users, totals };
 }
 
 /** Logins from before users.last_login_at was kept: the trail has them. */
@@ -115,7 +124,8 @@ export async function complianceSummary(db: Queryable) {
     .select([
       'c.id', 'c.name', 'c.status', 'c.is_platform',
       sql<number>`count(u.id)`.as('users'),
-      count(sql`(u.totp_enrolled_at is not null or ${hasKey})`).as('enrolled'),
+      // As totalsOf counts them: a deactivated user is neither enrolled nor pending.
+      count(sql`(u.totp_enrolled_at is not null or ${hasKey}) and u.status <> 'disabled'`).as('enrolled'),
       count(sql`u.totp_enrolled_at is null and not ${hasKey} and u.status <> 'disabled'`).as('pending'),
       count(sql`u.status = 'disabled'`).as('disabled'),
     ])
@@ -129,7 +139,7 @@ export async function complianceSummary(db: Queryable) {
       companyName: r.name,
       status: r.status,
       isPlatform: r.is_platform === 1,
-      totals: { users, enrolled, pending, disabled, percentEnrolled: percentOf(enrolled, users) },
+      totals: { users, enrolled, pending, disabled, percentEnrolled: percentOf(enrolled, users - disabled) },
     };
   });
 }

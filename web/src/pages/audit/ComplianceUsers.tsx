@@ -11,6 +11,8 @@ function factorsOf(user: ComplianceUser): string {
 }
 
 function TwoFactor({ user }: { user: ComplianceUser }) {
+  // Counted as neither enrolled nor pending (the totals): whatever factors they kept.
+  if (user.status === 'disabled') return <Text size="sm" c="dimmed">Not needed (deactivated)</Text>;
   if (user.enrolled) {
     return (
       <>
