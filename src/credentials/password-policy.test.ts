@@ -19,6 +19,12 @@ test('common passwords that meet the rule are still refused', async () => {
 
 test('the username and company name count as guessable', async () => {
   assert.equal((await checkNewPassword('Acmecorp2026!', undefined, { context: ['acmecorp'] })).ok, false);
+  // A name in parts: whole, each part, and run together, however it is separated or typed.
+  for (const [password, name] of [['NorthwindTraders1!', 'Northwind Traders'], ['AnnaKowalska2026!', 'anna.kowalska'], ['Kowalska2026!', 'anna_kowalska'], ['ＡｃｍｅＣｏｒｐ2026!', 'Acme-Corp']]) {
+    assert.equal((await checkNewPassword(password, undefined, { context: [name] })).ok, false, `${password} for ${name}`);
+  }
+  // Unrelated words stay fine.
+  assert.equal((await checkNewPassword('Velvet-Harbor-42!', undefined, { context: ['Northwind Traders', 'anna.kowalska'] })).ok, true);
 });
 
 test('strong passwords pass, up to 1024 characters, never truncated', async () => {

@@ -48,7 +48,7 @@ export async function checkNewPassword(password: string, rule: PasswordRule = DE
   // only: no dictionary word or pattern is longer, and a 1 KiB password cannot stall
   // the estimator's thread (./estimator) for seconds.
   // The estimator sees what is hashed: a fullwidth "Ｐａｓｓｗｏｒｄ１！" is "Password1!".
-  const estimate = await estimatePassword(normalizePassword(password).slice(0, ESTIMATED_PREFIX), context.filter(Boolean), holder);
+  const estimate = await estimatePassword(normalizePassword(password).slice(0, ESTIMATED_PREFIX), guessableWords(context), holder);
   if (estimate.score < 3) {
     const hint = estimate.warning ? ` ${estimate.warning}` : '';
     return { ok: false, reason: 'too_common', message: `This password is too common or easy to guess.${hint}` };
@@ -56,6 +56,25 @@ export async function checkNewPassword(password: string, rule: PasswordRule = DE
   return { ok: true };
 }
 
+/**
+ * The words a guesser tries first for this person, as the estimator's dictionary: each
+ * name as written, its parts and the parts run together. The estimator matches a word whole
+ * (lowercased only), so "Northwind Traders" and "anna.kowalska" were never found in
+ * "NorthwindTraders1!" or "AnnaKowalska2026!". Parts shorter than three characters add
+ * nothing a brute force would not try first. Normalized as the password is.
+ */
+export function guessableWords(context: string[]): string[] {
+  const words = new Set<string>();
+  for (const name of context) {
+    const whole = normalizePassword(name).toLowerCase().trim();
+    if (!whole) continue;
+    words.add(whole);
+    const parts = whole.split(/[^\p{L}\p{Nd}]+/u).filter((part) => part.length >= 3);
+    for (const part of parts) words.add(part);
+    if (parts.length > 1) words.add(parts.join(''));
+  }
+  return [...words];
+}
 
 /** The rule a company's Masters chose (the default for an unknown company). */
 export async function passwordRuleFor(db: Queryable, companyId: string): Promise<PasswordRule> {
