@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
-import { companyWithRootMaster, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { companyWithRootMaster, invitedMember, logInAgain, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -54,5 +54,21 @@ describe('step-up and the session id', () => {
     assert.equal((await mia.agent.post('/api/me/reauth', proofOf(server, mia))).status, 200);
     thief.cookies.set('gh_proof', proofCookie);
     assert.equal((await thief.post('/api/company/users', { email: 'fourth@evil.test', username: 'evilfourth', role: 'master' })).status, 403);
+  });
+
+  test("a proof given in one of the user's sessions does not carry to another of theirs", async () => {
+    const noor = await invitedMember(server, acme, acme.root.agent, { username: 'noor', role: 'master' });
+    server.clock.advance(1_000);
+    // Noor's second browser (a shared machine, a stolen laptop): a session of its own.
+    const other = await logInAgain(server, acme, noor);
+    server.clock.advance(11 * 60_000);
+    assert.equal((await noor.agent.post('/api/me/reauth', proofOf(server, noor))).status, 200);
+    const proof = noor.agent.cookies.get('gh_proof') as string;
+    assert.ok(proof);
+    other.agent.cookies.set('gh_proof', proof);
+    const borrowed = await other.agent.post('/api/company/users', { email: 'borrowed@evil.test', username: 'borrowed', role: 'master' });
+    assert.deepEqual([borrowed.status, borrowed.body.error?.code], [403, 'reauth.required'], "the other session's proof is not this one's");
+    // The browser that proved still may.
+    assert.equal((await noor.agent.post('/api/company/users', { email: 'lee@acme-copies.test', username: 'lee', role: 'user' })).status, 201);
   });
 });
