@@ -20,7 +20,8 @@ test('common passwords that meet the rule are still refused', async () => {
 test('the username and company name count as guessable', async () => {
   assert.equal((await checkNewPassword('Acmecorp2026!', undefined, { context: ['acmecorp'] })).ok, false);
   // A name in parts: whole, each part, and run together, however it is separated or typed.
-  for (const [password, name] of [['NorthwindTraders1!', 'Northwind Traders'], ['AnnaKowalska2026!', 'anna.kowalska'], ['Kowalska2026!', 'anna_kowalska'], ['ＡｃｍｅＣｏｒｐ2026!', 'Acme-Corp']]) {
+  const namesAsPasswords: Array<[string, string]> = [['NorthwindTraders1!', 'Northwind Traders'], ['AnnaKowalska2026!', 'anna.kowalska'], ['Kowalska2026!', 'anna_kowalska'], ['ＡｃｍｅＣｏｒｐ2026!', 'Acme-Corp']];
+  for (const [password, name] of namesAsPasswords) {
     assert.equal((await checkNewPassword(password, undefined, { context: [name] })).ok, false, `${password} for ${name}`);
   }
   // Unrelated words stay fine.
