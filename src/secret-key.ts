@@ -28,10 +28,29 @@ export function resolveSecretKey(config: Config): string {
     throw new ConfigError(
       `The database ${path.resolve(config.database.file)} holds data, but there is no secret key: ${file} does not exist and GATEHOUSE_SECRET_KEY is not set.\n` +
         `It was made with a secret key this node does not have: restore its secret.key beside it (${file}) or set GATEHOUSE_SECRET_KEY.\n` +
-        'A new key is made only for a new, empty database (docs/OPERATIONS.md, "Backups and restore").',
+        'A new key is made only for a new, empty database (docs/OPERATIONS.md, "Backups and restore").\n' +
+        'If that key is lost for good: gatehouse keys replace-lost-secret (docs/OPERATIONS.md, "A secret key lost for good").',
     );
   }
   return createKeyFile(config.dataDir, file);
+}
+
+/**
+ * Whether a secret key is configured at all: GATEHOUSE_SECRET_KEY, or (the embedded
+ * default) a secret.key in the data folder. `keys replace-lost-secret` makes one when not.
+ */
+export function secretKeyConfigured(config: Config): boolean {
+  return Boolean(config.secretKey) || config.database.kind === 'postgres' || existsSync(path.join(config.dataDir, 'secret.key'));
+}
+
+/**
+ * Writes `key` as the data folder's secret.key, never over one (a key written meanwhile
+ * is refused): the new key of `keys replace-lost-secret`, once confirmed. Returns the file.
+ */
+export function writeReplacementKeyFile(config: Config, key: string): string {
+  const file = path.join(config.dataDir, 'secret.key');
+  if (!placeKeyFile(config.dataDir, file, key)) throw new ConfigError(`${file} appeared meanwhile; nothing was changed. Run the command again: it uses that key.`);
+  return file;
 }
 
 function readKeyFile(file: string): string {
@@ -61,21 +80,25 @@ function holdsData(databaseFile: string): boolean {
 
 /**
  * Written whole, then linked into place: the workers of a cluster start together, and none
- * may read a half-written key or replace another's.
+ * may read a half-written key or replace another's. False when a key file was there first.
  */
-function createKeyFile(dataDir: string, file: string): string {
+function placeKeyFile(dataDir: string, file: string, key: string): boolean {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const key = generateSecretKey();
   const draft = `${file}.${process.pid}.tmp`;
   writeFileSync(draft, `${key}\n`, { mode: 0o600 });
   chmodSync(draft, 0o600);
   try {
     linkSync(draft, file);
-    return key;
+    return true;
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'EEXIST') return readKeyFile(file);
+    if ((error as { code?: unknown }).code === 'EEXIST') return false;
     throw error;
   } finally {
     rmSync(draft, { force: true });
   }
+}
+
+function createKeyFile(dataDir: string, file: string): string {
+  const key = generateSecretKey();
+  return placeKeyFile(dataDir, file, key) ? key : readKeyFile(file);
 }

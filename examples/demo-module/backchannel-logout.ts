@@ -13,6 +13,14 @@ const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** How old a logout token may be (it is sent at once, and retried for a while if refused). */
 const MAX_AGE = '5 minutes';
 const SEEN_JTI_MS = 10 * 60_000;
+/**
+ * How long the issuer's key set is kept: the minute Gatehouse's JWKS answer allows
+ * (Cache-Control max-age=60), not jose's default of ten, so a key Gatehouse dropped
+ * (`gatehouse keys rotate --now`) stops verifying here within about two minutes, as
+ * docs/OPERATIONS.md promises. A token naming a key not in the kept set fetches it again
+ * at once (at most every 30 s: jose's cooldown), so a new key is never waited for.
+ */
+const JWKS_CACHE_MS = 60_000;
 
 export interface LogoutTokenChecker {
   /** The sign-in the token ends: the provider session (`sid`) and the user (`sub`); throws if the token is not one. */
@@ -26,7 +34,7 @@ export function logoutTokenChecker(options: {
   /** For an https issuer with a certificate authority of its own (the demo's `ca`). */
   fetch?: FetchImplementation;
 }): LogoutTokenChecker {
-  const keys = createRemoteJWKSet(new URL(options.jwksUri), options.fetch ? { [customFetch]: options.fetch } : {});
+  const keys = createRemoteJWKSet(new URL(options.jwksUri), { cacheMaxAge: JWKS_CACHE_MS, ...(options.fetch ? { [customFetch]: options.fetch } : {}) });
   const seen = new Map<string, number>();
   return {
     async check(token) {

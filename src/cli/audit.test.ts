@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { enginesUnderTest } from '../../test/helpers/databases.ts';
-import { cliOf } from '../../test/helpers/cli.ts';
+import { cleanEnv, cliOf, runCli } from '../../test/helpers/cli.ts';
 import { STRONG_PASSWORD } from '../../test/helpers/journey.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 import { submitAccountRequest } from '../companies/index.ts';
@@ -143,6 +143,22 @@ for (const engine of await enginesUnderTest()) describe(`security changes made w
     assert.deepEqual(sorted(detail.added), sorted((await kids()).map((key) => key.kid)));
     // Only ids: no private (or public) key parameters.
     assert.doesNotMatch(JSON.stringify([routine.added, expiring.added, emergency.added]), /"(d|n|p|q|x|y|kty)"\s*:/);
+  });
+
+  // Last: it leaves the database under another secret key than the server's.
+  test('keys replace-lost-secret records secret_key.replaced and the signing keys it replaced, as the CLI', async () => {
+    const previous = await kids();
+    const seen = new Set((await events()).map((event) => event.id));
+    const underNewKey = { ...cleanEnv(), GATEHOUSE_DATA_DIR: server.database.dataDir, GATEHOUSE_DATABASE_URL: server.database.url, GATEHOUSE_SECRET_KEY: Buffer.alloc(32, 9).toString('base64'), GATEHOUSE_LOG_LEVEL: 'warn' };
+    const run = await runCli(['keys', 'replace-lost-secret', '--yes'], underNewKey);
+    assert.equal(run.code, 0, run.stderr);
+    const added = (await events()).filter((event) => !seen.has(event.id));
+    assert.deepEqual(added.map((event) => event.action).sort(), ['secret_key.replaced', 'signing_keys.rotated']);
+    for (const event of added) assert.deepEqual({ actor: event.actor_id, ip: event.ip, userAgent: event.user_agent }, { actor: 'cli', ip: null, userAgent: 'gatehouse-cli' });
+    const replaced = added.find((event) => event.action === 'secret_key.replaced')?.detail ?? {};
+    assert.deepEqual(sorted(replaced.signingKeysDropped), sorted(previous.map((key) => key.kid)));
+    assert.doesNotMatch(JSON.stringify(added), /"(d|n|p|q|x|y|kty)"\s*:/);
+    covered.add('keys replace-lost-secret');
   });
 
   test('every command of the CLI is either covered above or changes nothing', async () => {

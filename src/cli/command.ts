@@ -100,16 +100,27 @@ export { username } from '../contract/index.ts';
 
 export type Core = Awaited<ReturnType<typeof createCore>> & { config: Config };
 
+export interface CoreOptions {
+  /**
+   * `keys replace-lost-secret` alone: the secret key is expected not to open what the
+   * database sealed (no key check), and `newKey` is the key to open it with when none is
+   * configured (the embedded default's secret.key gone; the command writes it later).
+   */
+  lostSecretKey?: { newKey?: string };
+}
+
 /** Opens configuration, storage and capabilities for one command, and closes them after. */
-export async function withCore<T>(work: (core: Core) => Promise<T>): Promise<T> {
-  const config = loadConfig();
+export async function withCore<T>(work: (core: Core) => Promise<T>, options: CoreOptions = {}): Promise<T> {
+  const loaded = loadConfig();
+  const newKey = options.lostSecretKey?.newKey;
+  const config = newKey === undefined ? loaded : Object.freeze({ ...loaded, secretKey: newKey });
   await requireExistingDatabase(config);
   // Loaded on demand: the composition root pulls in the HTTP stack and the OpenID
   // Connect provider, and --help or a usage error should not wait for them.
   const { createCore } = await import('../gatehouse.ts');
   const core = await createCore(config);
   try {
-    await requireMatchingKey(core);
+    if (!options.lostSecretKey) await requireMatchingKey(core);
     const effective = await serverConfig(core, config);
     return await work({ ...core, deps: { ...core.deps, config: effective }, config: effective });
   } finally {
@@ -156,7 +167,8 @@ async function requireMatchingKey(core: Awaited<ReturnType<typeof createCore>>):
   } catch (error) {
     throw new CliError(
       `${error instanceof Error ? error.message : String(error)}.\n` +
-        'This database was made with another secret key: restore its secret.key into the data folder, or set GATEHOUSE_SECRET_KEY to it.',
+        'This database was made with another secret key: restore its secret.key into the data folder, or set GATEHOUSE_SECRET_KEY to it.\n' +
+        'If that key is lost for good, "gatehouse keys replace-lost-secret" starts again under a new one (docs/OPERATIONS.md, "A secret key lost for good").',
     );
   }
 }

@@ -16,6 +16,6 @@ export {
 export { authenticateSessionWithAccess, endLostModuleAccess, lockAccessDecisions, moduleAccessFor, modulesForUser, userMayUse, type ModuleAccess, type SignedInWithAccess } from './access.ts';
 export { grantModuleBy, grantsOf, registerModuleBy, revokeModuleGrantBy, rotateModuleSecretBy, switchCompanyModule, type ModuleChangeBy } from './changes.ts';
 export { redirectUriProblem } from './redirect-uris.ts';
-export { ensureSigningKeys, KEY_ACTIVATION_DELAY_MS, loadSigningKeys, rotateSigningKeys, RETIRED_KEY_GRACE_MS } from './signing-keys.ts';
+export { ensureSigningKeys, KEY_ACTIVATION_DELAY_MS, loadSigningKeys, rotateSigningKeys, rotateSigningKeysIn, RETIRED_KEY_GRACE_MS } from './signing-keys.ts';
 export * from './oidc/index.ts';
 export { endModuleAccess, listLogoutNotices, type ModuleAccessScope } from './backchannel/index.ts';

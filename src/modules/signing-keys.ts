@@ -67,39 +67,43 @@ export async function ensureSigningKeys(db: Queryable, secrets: SecretBox, now: 
  * key material), so the trail shows when tokens stopped verifying and who caused it; `by`
  * is who asked (the CLI), no actor when omitted.
  */
-export async function rotateSigningKeys(
-  db: Queryable,
-  secrets: SecretBox,
-  now: number,
-  options: { dropPrevious?: boolean; by?: Pick<AuditEvent, 'actorId' | 'ip' | 'userAgent'> } = {},
-) {
-  return db.transaction().execute(async (tx) => {
-    const dropPrevious = options.dropPrevious === true;
-    const activatesAt = dropPrevious ? now : now + KEY_ACTIVATION_DELAY_MS;
-    let retired: string[] = [];
-    let dropped: string[];
-    if (dropPrevious) {
-      dropped = (await tx.deleteFrom('signing_keys').returning('kid').execute()).map((row) => row.kid);
-    } else {
-      retired = (
-        await tx.updateTable('signing_keys').set({ status: 'retired', retired_at: activatesAt }).where('status', '=', 'active').returning('kid').execute()
-      ).map((row) => row.kid);
-      dropped = (
-        await tx.deleteFrom('signing_keys').where('status', '=', 'retired').where('retired_at', '<', now - RETIRED_KEY_GRACE_MS).returning('kid').execute()
-      ).map((row) => row.kid);
-    }
-    const added: string[] = [];
-    for (const alg of ALGORITHMS) added.push(await insertKey(tx, secrets, alg, now, activatesAt));
-    await recordAudit(tx, now, {
-      companyId: null,
-      actorId: options.by?.actorId ?? null,
-      ip: options.by?.ip ?? null,
-      userAgent: options.by?.userAgent ?? null,
-      action: 'signing_keys.rotated',
-      detail: { dropPrevious, retired, dropped, added, activatesAt },
-    });
-    return { dropped, activatesAt };
+export async function rotateSigningKeys(db: Queryable, secrets: SecretBox, now: number, options: RotationOptions = {}) {
+  return db.transaction().execute((tx) => rotateSigningKeysIn(tx, secrets, now, options));
+}
+
+type RotationOptions = { dropPrevious?: boolean; by?: Pick<AuditEvent, 'actorId' | 'ip' | 'userAgent'> };
+
+/**
+ * rotateSigningKeys inside a transaction the caller holds: replacing a lost secret key
+ * (src/lost-secret-key.ts) drops the keys it sealed with everything else it sealed. The
+ * previous keys are never opened, so this works whatever key sealed them.
+ */
+export async function rotateSigningKeysIn(tx: Queryable, secrets: SecretBox, now: number, options: RotationOptions = {}) {
+  const dropPrevious = options.dropPrevious === true;
+  const activatesAt = dropPrevious ? now : now + KEY_ACTIVATION_DELAY_MS;
+  let retired: string[] = [];
+  let dropped: string[];
+  if (dropPrevious) {
+    dropped = (await tx.deleteFrom('signing_keys').returning('kid').execute()).map((row) => row.kid);
+  } else {
+    retired = (
+      await tx.updateTable('signing_keys').set({ status: 'retired', retired_at: activatesAt }).where('status', '=', 'active').returning('kid').execute()
+    ).map((row) => row.kid);
+    dropped = (
+      await tx.deleteFrom('signing_keys').where('status', '=', 'retired').where('retired_at', '<', now - RETIRED_KEY_GRACE_MS).returning('kid').execute()
+    ).map((row) => row.kid);
+  }
+  const added: string[] = [];
+  for (const alg of ALGORITHMS) added.push(await insertKey(tx, secrets, alg, now, activatesAt));
+  await recordAudit(tx, now, {
+    companyId: null,
+    actorId: options.by?.actorId ?? null,
+    ip: options.by?.ip ?? null,
+    userAgent: options.by?.userAgent ?? null,
+    action: 'signing_keys.rotated',
+    detail: { dropPrevious, retired, dropped, added, activatesAt },
   });
+  return { dropped, added, activatesAt };
 }
 
 /**

@@ -20,6 +20,7 @@ import { accountIdOf, accountOf, ACR_2FA, ACR_PHISHING_RESISTANT, findAccount, p
 import { asksForKey, keyMissingFor, loginOf, rememberLiveLogin, remembersLogin, takeLiveLogin } from './live-login.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { rememberProofsAtomically } from './replay-detection.ts';
+import { acceptHintsFromDroppedKeys } from './id-token-hints.ts';
 import { cookieInHeader, tokenShaped, type CookieNames } from '../../http/cookies.ts';
 import { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-interaction.ts';
 import type { CarriedInBrowser } from './adapter.ts';
@@ -391,6 +392,9 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   provider.proxy = true;
   // A DPoP proof or client assertion is taken once, by one atomic write (replay-detection.ts).
   rememberProofsAtomically(provider, deps.db, deps.clock);
+  // A module's copy of an ID token whose key has since gone still lets its user log out,
+  // and names the user it expects at a sign-in (id-token-hints.ts).
+  acceptHintsFromDroppedKeys(provider, new Set(options.keys.map((key) => key.kid)));
 
   // Client secrets are stored as keyed hashes; hash what the client presents, then
   // compare in constant time. The stored hash is read with the client on every request

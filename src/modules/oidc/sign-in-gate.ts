@@ -43,8 +43,9 @@ type Params = { client_id?: string; max_age?: number | string; acr_values?: stri
 /**
  * The account an id_token_hint names (its `sub`: Gatehouse's subjects are its account ids).
  * Read without checking the signature again: the provider checked it at the authorization
- * (an ID token Gatehouse signed for this module), and the sign-in's parameters come back
- * sealed or stored, as the provider left them.
+ * (an ID token Gatehouse signed for this module, or one whose key has since gone, taken as
+ * a restriction only: id-token-hints.ts), and the sign-in's parameters come back sealed or
+ * stored, as the provider left them. It only ever asks for a login, never skips one.
  */
 function hintedAccount(hint: string | undefined): string | undefined {
   const payload = hint?.split('.')[1];
