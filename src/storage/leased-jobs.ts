@@ -6,7 +6,7 @@
 // and writes the outcome only while it still holds it, so a delivery that outlived its
 // lease (a worker stalled, another one took the row) never overwrites the other's outcome:
 // a late failure cannot put back to pending a message the other worker delivered.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Db } from './index.ts';
 import type { JobColumns } from './schema.ts';
 
@@ -45,6 +45,40 @@ export function leasedJobs<T extends JobTable>(db: Db, table: T, clock: () => nu
         .limit(limit)
         .execute();
       return rows.map((row) => row.id);
+    },
+
+    /**
+     * Due rows shared fairly among the groups a `column` makes (the module a logout notice
+     * is for): at most `perGroup` of each group, each group's oldest first, and every
+     * group's first before any group's second, so a group with a backlog (retried old rows
+     * that stay the oldest due) cannot fill the `limit` and keep the others waiting.
+     * Groups in `except` (those this worker is still delivering to) are left out. A window
+     * function, which SQLite and PostgreSQL both have; the claim stays the one guard
+     * against two workers taking one row.
+     */
+    async dueByGroup(column: string & keyof Row, options: { perGroup: number; limit: number; except?: string[] }): Promise<{ id: string; group: string }[]> {
+      const group = jobs.dynamic.ref<'id'>(column);
+      const except = options.except ?? [];
+      const ranked = jobs
+        .selectFrom(name)
+        .select((eb) => [
+          'id',
+          'created_at',
+          sql.ref<string>(column).as('grp'),
+          eb.fn.agg<number>('row_number').over((over) => over.partitionBy(group).orderBy('created_at').orderBy('id')).as('place'),
+        ])
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', clock())
+        .$if(except.length > 0, (query) => query.where(group, 'not in', except));
+      const rows = await jobs
+        .selectFrom(ranked.as('due'))
+        .select(['due.id', 'due.grp'])
+        .where('due.place', '<=', options.perGroup)
+        .orderBy('due.place')
+        .orderBy('due.created_at')
+        .limit(options.limit)
+        .execute();
+      return rows.map((row) => ({ id: row.id, group: row.grp }));
     },
 
     /** Takes the lease on one due row and counts the attempt; undefined when someone else has it or it is not due (yet). */

@@ -49,8 +49,14 @@ export async function enqueueLogoutNotice(db: Queryable, now: number, notice: Lo
     .execute();
 }
 
-/** Notices for operators, newest first, with the module's name (gatehouse logouts list). */
-export async function listLogoutNotices(db: Queryable, limit = 200) {
+export type LogoutNoticeStatus = 'pending' | 'sent' | 'failed';
+
+/**
+ * Notices for operators, the `limit` newest, of one `status` if given, with the module's
+ * name (gatehouse logouts list): a notice given up on stays findable (`failed`) behind any
+ * number of newer ones that were delivered.
+ */
+export async function listLogoutNotices(db: Queryable, limit = 200, status?: LogoutNoticeStatus) {
   return db
     .selectFrom('backchannel_outbox')
     .leftJoin('modules', 'modules.client_id', 'backchannel_outbox.client_id')
@@ -67,6 +73,7 @@ export async function listLogoutNotices(db: Queryable, limit = 200) {
       'backchannel_outbox.created_at as createdAt',
       'backchannel_outbox.sent_at as sentAt',
     ])
+    .$if(status !== undefined, (query) => query.where('backchannel_outbox.status', '=', status as LogoutNoticeStatus))
     .orderBy('backchannel_outbox.created_at', 'desc')
     .limit(limit)
     .execute();

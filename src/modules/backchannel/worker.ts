@@ -7,6 +7,12 @@
 // allowed, see provider.ts). A module that answers anything but 200/204, or cannot be
 // reached, is retried with backoff; after MAX_ATTEMPTS the notice is marked failed and
 // stays visible in backchannel_outbox with its last error.
+//
+// Each module is delivered to on its own: a pass takes a fair share of each module's due
+// notices (dueByGroup: at most PER_MODULE each, every module's first before any second),
+// and a module still being delivered to on this node is left to that delivery. A module
+// whose endpoint hangs (each POST is cut after the provider's 2.5 s) or answers slowly
+// keeps only its own notices waiting: the next pass, a second later, delivers the others'.
 import type Provider from 'oidc-provider';
 import { auditRetention } from '../../audit/index.ts';
 import type { Db } from '../../storage/index.ts';
@@ -14,7 +20,10 @@ import { leasedJobs } from '../../storage/leased-jobs.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
 import { sweepExpiredRecords } from '../oidc/expired-records.ts';
 
-const BATCH = 20;
+/** The most notices of one module a pass takes, and so in flight to it from one node. */
+const PER_MODULE = 20;
+/** The most notices a pass takes in all. */
+const BATCH = 200;
 /** Housekeeping (below) runs at most this often. */
 const SWEEP_EVERY_MS = 10 * 60_000;
 /** Delivered notices stay visible this long. */
@@ -59,8 +68,11 @@ export function createBackchannelWorker(deps: {
 }): BackchannelWorker {
   const { db, clock } = deps;
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
   const jobs = leasedJobs(db, 'backchannel_outbox', clock, { maxAttempts: MAX_ATTEMPTS, delayMs: retryDelayMs });
+  /** The delivery in flight to each module from this node (by client_id): what it delivered. */
+  const deliveries = new Map<string, Promise<number>>();
+  /** Every pass not finished yet (passes overlap while a slow module's delivery lasts). */
+  const passes = new Set<Promise<number>>();
 
   async function deliver(id: string): Promise<boolean> {
     const claimed = await jobs.claim(id);
@@ -103,34 +115,75 @@ export function createBackchannelWorker(deps: {
     await db.deleteFrom('backchannel_outbox').where('status', '=', 'sent').where('sent_at', '<', now - KEEP_SENT_MS).execute();
   }
 
+  /**
+   * Starts delivering the due notices of every module not being delivered to already,
+   * each module's on its own. One pass picks at a time, so two passes of this node never
+   * pick the same module's notices; across nodes the claim (one conditional UPDATE) keeps
+   * a notice to one delivery.
+   */
+  let picking: Promise<unknown> = Promise.resolve();
+  let waitingToPick = 0;
+  function pickDue(): Promise<Promise<number>[]> {
+    waitingToPick += 1;
+    const picked = picking.then(async () => {
+      const due = await jobs.dueByGroup('client_id', { perGroup: PER_MODULE, limit: BATCH, except: [...deliveries.keys()] });
+      return [...Map.groupBy(due, (notice) => notice.group)].map(([clientId, notices]) => {
+        const delivery = Promise.all(notices.map((notice) => deliver(notice.id)))
+          .then((results) => results.filter(Boolean).length)
+          .finally(() => deliveries.delete(clientId));
+        deliveries.set(clientId, delivery);
+        return delivery;
+      });
+    });
+    picking = picked.catch(() => {}).finally(() => (waitingToPick -= 1));
+    return picked;
+  }
+
+  let cleaning: Promise<void> | undefined;
+  function cleanUp(): Promise<void> {
+    cleaning ??= (async () => {
+      await sweep(clock());
+      await auditTrail.step(clock());
+    })().finally(() => {
+      cleaning = undefined;
+    });
+    return cleaning;
+  }
+
   async function pass(): Promise<number> {
     // Sign-outs first: a module must hear of one within the pass it is due in, whatever
     // the clean-up after it has to do (an expired-records or audit backlog).
-    // Modules are independent: one slow module does not hold up the others' notices.
-    const results = await Promise.all((await jobs.due(BATCH)).map((id) => deliver(id)));
+    const delivered = (await Promise.all(await pickDue())).reduce((sum, n) => sum + n, 0);
     // Then the clean-up, each part bounded per pass (expired-records.ts, audit/retention.ts),
-    // so a notice that falls due meanwhile waits at most that share for the next pass.
-    await sweep(clock());
-    await auditTrail.step(clock());
-    return results.filter(Boolean).length;
+    // so a notice that falls due meanwhile waits at most that share for the next pass; a
+    // pass that finds one under way waits for it rather than start another.
+    await cleanUp();
+    return delivered;
   }
 
+  /** One pass: resolves once the deliveries it started and the clean-up are done, with how many were delivered. */
   function runOnce(): Promise<number> {
-    running ??= pass().finally(() => {
-      running = undefined;
-    });
+    const running = pass();
+    passes.add(running);
+    void running.catch(() => {}).finally(() => passes.delete(running));
     return running;
   }
 
   return {
     runOnce,
     start(intervalMs = 1000) {
-      timer = setInterval(() => void runOnce().catch((error) => deps.onError?.(error)), intervalMs);
+      // A pass begins every interval, even while an earlier one waits on a slow module
+      // (that module is left out of it); not while an earlier one has yet to pick, so a
+      // database that stopped answering does not gather a queue of passes.
+      timer = setInterval(() => {
+        if (waitingToPick > 0) return;
+        void runOnce().catch((error) => deps.onError?.(error));
+      }, intervalMs);
       timer.unref();
     },
     async stop() {
       if (timer) clearInterval(timer);
-      await running?.catch(() => {});
+      await Promise.allSettled([...passes, ...deliveries.values()]);
       await auditTrail.stop(clock()).catch((error) => deps.onError?.(error));
     },
   };
