@@ -1,14 +1,18 @@
-// Idempotency keys on the API's creates (the IETF httpapi Idempotency-Key header): the
-// same key from the same client with the same request within 24 hours answers the first
-// result again and does nothing twice; the same key with another request is refused.
-// The row is written before the work starts, so its primary key (client, key) lets only
+// Idempotency keys on the creates (the IETF httpapi Idempotency-Key header): the same key
+// from the same owner with the same request within 24 hours answers the first result again
+// and does nothing twice; the same key with another request is refused. The owner is an
+// API client (/api/v1) or a signed-in user (the web app's own routes: a console page whose
+// answer was lost retries with its key), each in a ledger of its own.
+// The row is written before the work starts, so its primary key (owner, key) lets only
 // one of two concurrent duplicates run, on any node; the other is told to try again.
 // A run that never finished (the node stopped mid-run, or its answer could not be stored)
 // leaves its row without an answer: past ABANDONED_AFTER_MS a repeat takes the key over
 // and runs, instead of hearing "try again shortly" for the rest of the 24 hours.
 import { createHash } from 'node:crypto';
+import type { Insertable } from 'kysely';
 import { GatehouseError } from '../errors.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
+import type { IdempotencyKeysTable } from '../storage/schema.ts';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 
@@ -31,44 +35,60 @@ export interface StoredAnswer {
   replayBody?: unknown;
 }
 
+/** Whose keys: an API client's (/api/v1) or a signed-in user's (the web app's routes). */
+export type KeyOwner = { apiClientId: string } | { userId: string };
+
+/** One key of one owner, and the request that came with it. */
+export type KeyedRequest = KeyOwner & { key: string; route: string; body: unknown };
+
+/**
+ * The owner's ledger. The two tables have the same columns but the owner's, so the queries
+ * are written once, typed by the API clients' table, and run on the one the owner names.
+ */
+interface Ledger {
+  table: 'idempotency_keys';
+  ownerColumn: 'api_client_id';
+  ownerId: string;
+}
+
+function ledgerOf(owner: KeyOwner): Ledger {
+  if ('apiClientId' in owner) return { table: 'idempotency_keys', ownerColumn: 'api_client_id', ownerId: owner.apiClientId };
+  return { table: 'user_idempotency_keys', ownerColumn: 'user_id', ownerId: owner.userId } as unknown as Ledger;
+}
+
 /** The route and its validated body: what "the same request" means. */
 function requestHash(route: string, body: unknown): string {
   return createHash('sha256').update(`${route}\n${JSON.stringify(body ?? null)}`).digest('base64url');
 }
 
 /**
- * Runs `work` once per (client, key): a repeat answers what the first run answered, with
- * `replayed` set. A failed run leaves no trace, so the client may retry with the same key.
+ * Runs `work` once per (owner, key): a repeat answers what the first run answered, with
+ * `replayed` set. A failed run leaves no trace, so the owner may retry with the same key.
  */
 export async function runOnce(
   db: Queryable,
-  request: { apiClientId: string; key: string; route: string; body: unknown },
+  request: KeyedRequest,
   now: number,
   work: () => Promise<StoredAnswer>,
 ): Promise<StoredAnswer & { replayed: boolean }> {
+  const ledger = ledgerOf(request);
+  const { table, ownerColumn, ownerId } = ledger;
   const hash = requestHash(request.route, request.body);
-  // Keys older than the window are forgotten (this one, and any other client's, while here).
-  await db.deleteFrom('idempotency_keys').where('created_at', '<=', now - IDEMPOTENCY_WINDOW_MS).execute();
+  // Keys older than the window are forgotten (this one, and any other owner's, while here).
+  await db.deleteFrom(table).where('created_at', '<=', now - IDEMPOTENCY_WINDOW_MS).execute();
   try {
-    await db
-      .insertInto('idempotency_keys')
-      .values({ api_client_id: request.apiClientId, key: request.key, request_hash: hash, response_status: null, response_body: null, created_at: now })
-      .execute();
+    const row = { [ownerColumn]: ownerId, key: request.key, request_hash: hash, response_status: null, response_body: null, created_at: now };
+    await db.insertInto(table).values(row as Insertable<IdempotencyKeysTable>).execute();
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    const first = await db
-      .selectFrom('idempotency_keys')
-      .selectAll()
-      .where('api_client_id', '=', request.apiClientId)
-      .where('key', '=', request.key)
-      .executeTakeFirst();
+    const first = await db.selectFrom(table).selectAll().where(ownerColumn, '=', ownerId).where('key', '=', request.key).executeTakeFirst();
     if (first && first.request_hash !== hash) throw new GatehouseError('api.idempotency_key_reused');
     if (first && first.response_status !== null && first.response_body !== null) {
       return { status: Number(first.response_status), body: JSON.parse(first.response_body), replayed: true };
     }
-    if (!first || !(await tookOverAbandoned(db, request, Number(first.created_at), now))) throw new GatehouseError('api.idempotency_in_progress');
+    if (!first || !(await tookOverAbandoned(db, ledger, request.key, Number(first.created_at), now))) throw new GatehouseError('api.idempotency_in_progress');
   }
-  const forget = () => db.deleteFrom('idempotency_keys').where('api_client_id', '=', request.apiClientId).where('key', '=', request.key).execute();
+  const forget = () => db.deleteFrom(table).where(ownerColumn, '=', ownerId).where('key', '=', request.key).execute();
   let answer: StoredAnswer;
   try {
     answer = await work();
@@ -77,9 +97,9 @@ export async function runOnce(
     throw error;
   }
   await db
-    .updateTable('idempotency_keys')
+    .updateTable(table)
     .set({ response_status: answer.status, response_body: JSON.stringify(answer.replayBody ?? answer.body) })
-    .where('api_client_id', '=', request.apiClientId)
+    .where(ownerColumn, '=', ownerId)
     .where('key', '=', request.key)
     .execute();
   return { ...answer, replayed: false };
@@ -90,13 +110,13 @@ export async function runOnce(
  * one conditional update on the start it was seen with, so of several repeats at once
  * exactly one takes it (on any node) and the others are told to try again.
  */
-async function tookOverAbandoned(db: Queryable, request: { apiClientId: string; key: string }, startedAt: number, now: number): Promise<boolean> {
+async function tookOverAbandoned(db: Queryable, { table, ownerColumn, ownerId }: Ledger, key: string, startedAt: number, now: number): Promise<boolean> {
   if (now - startedAt < ABANDONED_AFTER_MS) return false;
   const taken = await db
-    .updateTable('idempotency_keys')
+    .updateTable(table)
     .set({ created_at: now })
-    .where('api_client_id', '=', request.apiClientId)
-    .where('key', '=', request.key)
+    .where(ownerColumn, '=', ownerId)
+    .where('key', '=', key)
     .where('response_status', 'is', null)
     .where('created_at', '=', startedAt)
     .executeTakeFirst();

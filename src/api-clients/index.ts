@@ -22,4 +22,4 @@ export {
 export { asClient, clientStands, reachCompany, stillHoldsSecret, useApiClient, type ApiActor, type ApiClientUse, type RatePolicy } from './usage.ts';
 export { apiClientMetadata } from './oidc-client.ts';
 export { createApiClientWithProof, rotateApiClientSecretWithProof } from './proved.ts';
-export { IDEMPOTENCY_WINDOW_MS, runOnce, type StoredAnswer } from './idempotency.ts';
+export { IDEMPOTENCY_WINDOW_MS, runOnce, type KeyOwner, type StoredAnswer } from './idempotency.ts';

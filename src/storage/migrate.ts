@@ -35,6 +35,7 @@ import * as invitedByClient from './migrations/0030_invited_by_client.ts';
 import * as blankGlyphNameKeys from './migrations/0031_blank_glyph_name_keys.ts';
 import * as rateCapsPreviousBucket from './migrations/0032_rate_caps_previous_bucket.ts';
 import * as previousBuckets from './migrations/0033_previous_buckets.ts';
+import * as userIdempotencyKeys from './migrations/0034_user_idempotency_keys.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -70,6 +71,7 @@ export const migrations: Record<string, Migration> = {
   '0031_blank_glyph_name_keys': blankGlyphNameKeys,
   '0032_rate_caps_previous_bucket': rateCapsPreviousBucket,
   '0033_previous_buckets': previousBuckets,
+  '0034_user_idempotency_keys': userIdempotencyKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

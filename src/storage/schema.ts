@@ -222,6 +222,11 @@ export interface IdempotencyKeysTable {
   created_at: number;
 }
 
+/** The same, for a signed-in user's creates in the web app (the console's routes). */
+export interface UserIdempotencyKeysTable extends Omit<IdempotencyKeysTable, 'api_client_id'> {
+  user_id: string;
+}
+
 export interface ApiClientsTable {
   id: string;
   /** Public OAuth client id, `ghapi_...`. */
@@ -500,6 +505,7 @@ export interface Database {
   invitation_mail: InvitationMailTable;
   api_clients: ApiClientsTable;
   idempotency_keys: IdempotencyKeysTable;
+  user_idempotency_keys: UserIdempotencyKeysTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;
   group_modules: GroupModulesTable;

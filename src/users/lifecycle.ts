@@ -67,6 +67,8 @@ const BELONGINGS: readonly Belonging[] = [
   (tx, _now, companyId, userId) => deleteAllCredentials(tx, companyId, userId),
   (tx, _now, companyId, userId) => deleteUserChallenges(tx, companyId, userId),
   (tx, _now, companyId, userId) => tx.deleteFrom('group_members').where('company_id', '=', companyId).where('user_id', '=', userId).execute(),
+  // The answers kept for their creates' Idempotency-Keys (the invitations they sent, for a retry).
+  (tx, _now, _companyId, userId) => tx.deleteFrom('user_idempotency_keys').where('user_id', '=', userId).execute(),
   // A waiting 2FA reset about them: nobody is left to reset. Decided ones stay, as history.
   // What they asked for, themselves or through a client whose secret they held, is
   // withdrawn (and stays, as history) once the user row is gone: deleteUser, below.

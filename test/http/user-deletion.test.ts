@@ -35,6 +35,7 @@ const REMOVED_COLUMNS = [
   'webauthn_credentials.user_id',
   'webauthn_challenges.user_id',
   'group_members.user_id',
+  'user_idempotency_keys.user_id',
   'module_grant_sessions.user_id',
   'module_grant_sessions.account_id',
   'oidc_records.account_id',

@@ -1,5 +1,6 @@
 // The one door to the server's JSON API (docs/API.md). Pages never call fetch themselves.
 import { tellOtherTabs } from './session/tabsChannel';
+import { typedInputOnPage } from './session/typedInput';
 
 export type FieldErrors = Record<string, string>;
 
@@ -18,6 +19,10 @@ export class ApiError extends Error {
 }
 
 const NETWORK_MESSAGE = 'Gatehouse could not be reached. Check your connection and try again.';
+// A change whose answer never came may have been done all the same (the connection dropped
+// on the way back): the page says so, and shows what Gatehouse has now (answerLost).
+const CHANGE_UNANSWERED_MESSAGE =
+  'No answer came from Gatehouse, so this may have gone through: the page now shows what Gatehouse has. Check your connection and try again.';
 
 // --- what this page shows: one browser, one session cookie and one login cookie, many tabs ---
 
@@ -56,9 +61,43 @@ export function setAccessChangedHandler(handler: () => void): () => void {
   };
 }
 
-/** Where the login page returns a user whose session ended under a page (`?ended=1&next=`). */
+// What a signed-in page does when a change's answer was lost: show what the server has now.
+let answerLost: (() => void) | null = null;
+
+/** Installs what refreshes the page's data after a change went unanswered; returns the uninstall. */
+export function setAnswerLostHandler(handler: () => void): () => void {
+  answerLost = handler;
+  return () => {
+    if (answerLost === handler) answerLost = null;
+  };
+}
+
+/**
+ * What the login page is told by a page sent there (`?ended=1&unsaved=1&next=`): the session
+ * ended under the page, a change or typed input went with it, and the page to return to.
+ */
 export const SESSION_ENDED_PARAM = 'ended';
+export const UNSAVED_CHANGE_PARAM = 'unsaved';
 export const NEXT_PAGE_PARAM = 'next';
+
+/**
+ * The login page for a page at `here` (path and query) without a session: back there after
+ * the login (the login page checks `next` again: one of this app's own pages, nothing else).
+ */
+export function loginPageFor(here: string, { ended = false, unsaved = false } = {}): string {
+  const query = new URLSearchParams();
+  if (ended) query.set(SESSION_ENDED_PARAM, '1');
+  if (unsaved) query.set(UNSAVED_CHANGE_PARAM, '1');
+  if (here !== '/') query.set(NEXT_PAGE_PARAM, here);
+  const text = query.toString();
+  return text ? `/login?${text}` : '/login';
+}
+
+/** A new Idempotency-Key (docs/API.md): random, so no two submissions share one. */
+export function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
 
 function shownHeaders(): Record<string, string> {
   return {
@@ -140,7 +179,10 @@ async function send<T>(method: 'GET' | 'POST', path: string, body: unknown, head
       body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
     });
   } catch {
-    throw new ApiError(0, 'network.unreachable', NETWORK_MESSAGE);
+    // A signed-in page's change may have reached Gatehouse and only its answer been lost.
+    if (method === 'GET' || !shownUser) throw new ApiError(0, 'network.unreachable', NETWORK_MESSAGE);
+    answerLost?.();
+    throw new ApiError(0, 'network.unreachable', CHANGE_UNANSWERED_MESSAGE);
   }
   const text = await response.text();
   let parsed: unknown = null;
@@ -155,9 +197,10 @@ async function send<T>(method: 'GET' | 'POST', path: string, body: unknown, head
     // user (or at the login page), showing nothing more of the one it was opened for.
     if (error.code === 'session.changed') window.location.reload();
     // A save (or any call) of a signed-in page whose session has ended: the login page,
-    // saying why, and back to this page after the login. Page loads did so already; a
-    // refused save left the page up with every form still live.
-    else if (error.code === 'session.required' && shownUser) endedSession();
+    // saying why (and that the change was not saved), and back to this page after the
+    // login. Page loads did so already; a refused save left the page up with every form
+    // still live. Log Out is no change: its end is the one asked for.
+    else if (error.code === 'session.required' && shownUser) endedSession({ refusedChange: method !== 'GET' && path !== '/logout' });
     // Refused for the user's role: it may have changed under the page; its header and links follow.
     else if (error.code === 'auth.forbidden' && shownUser) accessChanged?.();
     throw error;
@@ -170,13 +213,14 @@ export const currentLogin = async () => showLogin(await request<LoginState>('GET
 
 /**
  * The page's session has ended (or is another's): to the login page, saying so, and back to
- * this page after. A full page load, so nothing of the ended session stays in memory.
+ * this page after. A full page load, so nothing of the ended session stays in memory: a
+ * change it refused, or input typed in a form on the page, is lost with it, and the login
+ * page says that it was not saved (never what it was: the computer may be shared).
  */
-export function endedSession(): void {
+export function endedSession({ refusedChange = false } = {}): void {
   shownUser = null;
   const here = `${window.location.pathname}${window.location.search}`;
-  const query = new URLSearchParams({ [SESSION_ENDED_PARAM]: '1', [NEXT_PAGE_PARAM]: here });
-  window.location.assign(`/login?${query}`);
+  window.location.assign(loginPageFor(here, { ended: true, unsaved: refusedChange || typedInputOnPage() }));
 }
 
 // Shared with the feature clients in api/ (admin, audit, me, …), so there is one door still.
@@ -187,6 +231,13 @@ export const post = <T>(path: string, body: unknown = {}) => request<T>('POST', 
  * request.changed_meanwhile if someone else saved them since, rather than undoing their change.
  */
 export const postIfUnchanged = <T>(path: string, version: string, body: unknown) => request<T>('POST', path, body, { 'If-Match': `"${version}"` });
+/**
+ * A create sent with an Idempotency-Key (newIdempotencyKey; one per submission of the same
+ * values, useApiForm): sent again after its answer was lost, it is answered the first
+ * result rather than done twice or refused as a clash with what it made (docs/API.md).
+ */
+export const postOnce = <T>(path: string, body: unknown, idempotencyKey?: string) =>
+  request<T>('POST', path, body, idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {});
 export const seg = encodeURIComponent;
 
 // --- downloads: plain links, which a navigation sends without this page's headers ---

@@ -1,7 +1,11 @@
 // Company administration for Masters and the Root Master: users, invitations, roles,
 // 2FA resets and their approvals. The company is always the session's: ids in the path
 // are looked up within it, and a companyId in headers, query or body is never read.
+// The invitations take an Idempotency-Key, kept per signed-in user: a page whose answer
+// was lost sends the same invitation again with its key and is answered the first result,
+// not "that username is already used" for the user it made (docs/API.md).
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
+import { idempotencyHeaders } from '../../contract/api-v1.ts';
 import { done, idParams } from '../../contract/common.ts';
 import { username } from '../../contract/fields.ts';
 import { tidyName } from '../../contract/name-rules.ts';
@@ -44,6 +48,7 @@ import {
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
+import { idempotentCreates } from '../idempotent-creates.ts';
 import { iso } from '../presenters.ts';
 import { companyUserView, sessionView } from '../../presenters/index.ts';
 
@@ -87,6 +92,7 @@ function actorOf(request: FastifyRequest): UserActor {
 
 export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
+  const idempotent = idempotentCreates(deps, (request) => ({ userId: signedInOf(request).userId }));
   forAudience(app, ctx, 'master', 'Company administration', (api) => {
     api.get('/api/company/users', { schema: { summary: "The company's users", response: { 200: companyUsers } } }, async (request) => {
       const now = deps.clock();
@@ -107,13 +113,15 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
       {
         // Inviting a Master plants an administrator (step-up, audiences.ts); a User gains no more than the modules.
         config: { sensitive: (request) => (request.body as { role: string }).role === 'master' },
-        schema: { summary: 'Invite a user (mails a Sign Up link)', body: inviteBody, response: { 201: oneCompanyUser } },
+        schema: { summary: 'Invite a user (mails a Sign Up link); takes an Idempotency-Key', headers: idempotencyHeaders, body: inviteBody, response: { 201: oneCompanyUser } },
       },
       async (request, reply) => {
-        const actor = actorOf(request);
-        const { user } = await inviteUser(deps, actor, request.body, requestMeta(request));
-        const now = deps.clock();
-        return reply.status(201).send({ user: companyUserView(await describeCompanyUser(deps.db, actor, user.id, now), now) });
+        await idempotent(request, reply, async () => {
+          const actor = actorOf(request);
+          const { user } = await inviteUser(deps, actor, request.body, requestMeta(request));
+          const now = deps.clock();
+          return { status: 201, body: { user: companyUserView(await describeCompanyUser(deps.db, actor, user.id, now), now) } };
+        });
       },
     );
 
@@ -124,15 +132,18 @@ export function adminUserRoutes(app: FastifyInstance, ctx: HttpContext) {
         // As one invitation: sensitive when any row that would be invited asks for a Master.
         config: { sensitive: (request) => rowsOf(request).some((row) => 'input' in row && row.input.role === 'master') },
         schema: {
-          summary: 'Invite users from a CSV file (email,username,role[,displayName]); a report per row',
+          summary: 'Invite users from a CSV file (email,username,role[,displayName]); a report per row; takes an Idempotency-Key',
+          headers: idempotencyHeaders,
           body: bulkInviteBody,
           response: { 200: bulkInviteReport },
         },
       },
-      async (request) => {
-        const report = await bulkInvite(deps, actorOf(request), rowsOf(request), requestMeta(request));
-        const invited = report.filter((r) => r.status === 'invited').length;
-        return { invited, refused: report.length - invited, rows: report };
+      async (request, reply) => {
+        await idempotent(request, reply, async () => {
+          const report = await bulkInvite(deps, actorOf(request), rowsOf(request), requestMeta(request));
+          const invited = report.filter((r) => r.status === 'invited').length;
+          return { status: 200, body: { invited, refused: report.length - invited, rows: report } };
+        });
       },
     );
 

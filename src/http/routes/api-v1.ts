@@ -3,15 +3,15 @@
 // (GET /api/v1/client tells it the id), a platform client any company; another
 // company's id is "not found", exactly like an id that does not exist (so is a malformed
 // one: the contract answers a bad path id with 404).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { runOnce, type StoredAnswer } from '../../api-clients/index.ts';
 import { apiClientSelf } from '../../contract/api-v1.ts';
 import type { OidcService } from '../../modules/index.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { apiActorOf, apiClientGuard } from '../api-client-guard.ts';
 import { downloadSlotsOf, type DownloadSlots } from '../csv-download-slots.ts';
 import type { HttpContext } from '../context.ts';
+import { idempotentCreates, type IdempotentCreate } from '../idempotent-creates.ts';
 import { companyRoutes } from './api-v1-companies.ts';
 import { groupRoutes } from './api-v1-groups.ts';
 import { moduleRoutes } from './api-v1-modules.ts';
@@ -28,30 +28,10 @@ export interface V1 {
   api: ReturnType<typeof typed>;
   /** Every transaction a write route opens is its API client's change, checked again in it (checkClientsInTransactions). */
   deps: CoreDeps;
-  idempotent: (request: FastifyRequest, reply: FastifyReply, work: () => Promise<StoredAnswer>) => Promise<FastifyReply>;
+  /** A create's Idempotency-Key, kept per API client (idempotent-creates.ts). */
+  idempotent: IdempotentCreate;
   /** The app's CSV download slots, which the console's routes share (downloadSlotsOf, by the app's own deps). */
   downloads: DownloadSlots;
-}
-
-/**
- * A create that honours an Idempotency-Key header (api-clients/idempotency.ts): without
- * one it just runs; with one, a repeat answers the first result with Idempotent-Replayed.
- */
-function idempotentWith(deps: CoreDeps): V1['idempotent'] {
-  return async (request, reply, work) => {
-    const key = request.headers['idempotency-key'];
-    if (typeof key !== 'string') {
-      const answer = await work();
-      return reply.status(answer.status).send(answer.body);
-    }
-    const { apiClientId } = apiActorOf(request);
-    // The request as the route read it (ids lowercased, the query parsed), not as it was
-    // spelled: a retry naming the company in capitals is the same request.
-    const route = `${request.method} ${request.routeOptions.url} ${JSON.stringify(request.params ?? {})} ${JSON.stringify(request.query ?? {})}`;
-    const answer = await runOnce(deps.db, { apiClientId, key, route, body: request.body }, deps.clock(), work);
-    if (answer.replayed) reply.header('idempotent-replayed', 'true');
-    return reply.status(answer.status).send(answer.body);
-  };
 }
 
 export async function apiV1Routes(app: FastifyInstance, { deps }: HttpContext, oidc: OidcService): Promise<void> {
@@ -74,7 +54,7 @@ export async function apiV1Routes(app: FastifyInstance, { deps }: HttpContext, o
         return { client: { clientId: actor.clientId, name: actor.name, companyId: actor.companyId, scopes: actor.scopes } };
       });
 
-      const v1: V1 = { api, deps, idempotent: idempotentWith(deps), downloads: downloadSlotsOf(deps) };
+      const v1: V1 = { api, deps, idempotent: idempotentCreates(deps, (request) => ({ apiClientId: apiActorOf(request).apiClientId })), downloads: downloadSlotsOf(deps) };
       tenantRoutes(v1);
       userRoutes(v1);
       groupRoutes(v1);

@@ -2,6 +2,7 @@
 // group may use. The company is the session's: another company's group, user or module
 // id is "not found", like a missing one.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { idempotencyHeaders } from '../../contract/api-v1.ts';
 import { done, idParams, ifMatchHeaders } from '../../contract/common.ts';
 import { groupList, groupMemberBody, groupMemberParams, groupModulesBody, groupNameBody, oneGroup } from '../../contract/groups.ts';
 import { addGroupMember, createGroup, deleteGroup, listGroups, removeGroupMember, renameGroup, setGroupModules } from '../../groups/index.ts';
@@ -11,6 +12,7 @@ import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { answerVersion, ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
+import { idempotentCreates } from '../idempotent-creates.ts';
 
 function actorOf(request: FastifyRequest): UserActor {
   const me = signedInOf(request);
@@ -19,6 +21,8 @@ function actorOf(request: FastifyRequest): UserActor {
 
 export function groupRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
+  // A create's Idempotency-Key, per signed-in user: a retry after a lost answer is answered, not refused as a taken name.
+  const idempotent = idempotentCreates(deps, (request) => ({ userId: signedInOf(request).userId }));
   forAudience(app, ctx, 'master', 'Groups', (api) => {
     api.get('/api/company/groups', { schema: { summary: "The company's groups, their members and modules", response: { 200: groupList } } }, async (request) => ({
       groups: (await listGroups(deps.db, signedInOf(request).companyId)).map(groupView),
@@ -26,10 +30,12 @@ export function groupRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/company/groups',
-      { schema: { summary: 'Create a group', body: groupNameBody, response: { 201: oneGroup } } },
+      { schema: { summary: 'Create a group; takes an Idempotency-Key', headers: idempotencyHeaders, body: groupNameBody, response: { 201: oneGroup } } },
       async (request, reply) => {
-        const group = await createGroup(deps, actorOf(request), request.body.name, requestMeta(request));
-        return reply.status(201).send({ group: groupView(group) });
+        await idempotent(request, reply, async () => {
+          const group = await createGroup(deps, actorOf(request), request.body.name, requestMeta(request));
+          return { status: 201, body: { group: groupView(group) } };
+        });
       },
     );
 

@@ -1,6 +1,6 @@
 // Company administration for Masters and the Root Master (docs/API.md "Company
 // administration"): users, invitations, roles, 2FA resets, approvals, security policy.
-import { get, post, postIfUnchanged, seg } from '../api';
+import { get, post, postIfUnchanged, postOnce, seg } from '../api';
 
 // The answers' types come from the server's own schemas (src/contract/types.ts).
 export type { Approval, BulkInviteReport, BulkInviteRow, CompanyUser, Policy, PolicyAnswer, ResetOutcome, UserSession } from '@contract';
@@ -23,8 +23,9 @@ const user = (id: string, action: string, body: unknown = {}) => post<Empty>(`/c
 
 export const adminApi = {
   users: () => get<{ users: CompanyUser[] }>('/company/users'),
-  invite: (input: InviteInput) => post<{ user: CompanyUser }>('/company/users', input),
-  bulkInvite: (csv: string) => post<BulkInviteReport>('/company/users/bulk-invite', { csv }),
+  /** `idempotencyKey`: the submission's (useApiForm), so a retry after a lost answer is answered, not refused as taken. */
+  invite: (input: InviteInput, idempotencyKey?: string) => postOnce<{ user: CompanyUser }>('/company/users', input, idempotencyKey),
+  bulkInvite: (csv: string, idempotencyKey?: string) => postOnce<BulkInviteReport>('/company/users/bulk-invite', { csv }, idempotencyKey),
   resendInvite: (id: string) => post<{ inviteExpiresAt: string }>(`/company/users/${seg(id)}/resend-invite`),
   deactivate: (id: string) => user(id, 'deactivate'),
   reactivate: (id: string) => user(id, 'reactivate'),

@@ -1,6 +1,6 @@
 // Groups for a company's Masters (docs/API.md "Groups"): which users are in which group,
 // and which of the company's modules each group may use.
-import { get, post, postIfUnchanged, seg } from '../api';
+import { get, post, postIfUnchanged, postOnce, seg } from '../api';
 
 export type { Group } from '@contract';
 import type { Group } from '@contract';
@@ -10,7 +10,8 @@ const one = (path: string, body: unknown = {}) => post<{ group: Group }>(path, b
 
 export const groupsApi = {
   list: () => get<{ groups: Group[] }>('/company/groups'),
-  create: (name: string) => one('/company/groups', { name }),
+  /** `idempotencyKey`: the submission's (useApiForm), so a retry after a lost answer is answered, not refused as taken. */
+  create: (name: string, idempotencyKey?: string) => postOnce<{ group: Group }>('/company/groups', { name }, idempotencyKey),
   rename: (id: string, name: string) => one(`/company/groups/${seg(id)}/rename`, { name }),
   remove: (id: string) => post<Empty>(`/company/groups/${seg(id)}/delete`),
   addMember: (id: string, userId: string) => one(`/company/groups/${seg(id)}/members`, { userId }),

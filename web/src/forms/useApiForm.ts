@@ -1,8 +1,9 @@
 import { schemaResolver, useForm, type FormErrors } from '@mantine/form';
-import { useCallback, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { z } from 'zod';
-import { ApiError, type FieldErrors } from '../api';
+import { ApiError, newIdempotencyKey, type FieldErrors } from '../api';
 import { useFocusFirstInvalid } from '../hooks/useFocusFirstInvalid';
+import { typedInputSettled, watchTypedInput } from '../session/typedInput';
 import { clearEdited, editedFields, firstPerField, formErrors } from './errors';
 
 interface ApiFormOptions<Values, Output> {
@@ -19,6 +20,9 @@ interface ApiFormOptions<Values, Output> {
   linked?: Record<string, string[]>;
 }
 
+/** Answers after which the server may hold the submission, or still be running it: its key stays for a retry. */
+const mayHaveGoneThrough = (error: ApiError) => error.status === 0 || error.code === 'api.idempotency_in_progress';
+
 const asApiError = (error: unknown) => {
   if (error instanceof ApiError) return error;
   console.error(error);
@@ -30,6 +34,11 @@ const asApiError = (error: unknown) => {
  * check or a refused request puts each message under its field (one per field) and the
  * rest in `summary`; editing a field removes its message (and the summary) at once, and
  * focus moves to the first field in error so a screen reader reads its message.
+ *
+ * Each submission carries an Idempotency-Key for the creates that take one (`send`'s
+ * second argument): the same key while the same values are sent again after an answer that
+ * never came, so the server answers the first result instead of doing it twice; a new one
+ * for anything else.
  */
 export function useApiForm<Values extends Record<string, unknown>, Output = Values>({
   initialValues,
@@ -70,6 +79,13 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
   setErrorsRef.current = form.setErrors;
   useFocusFirstInvalid(ref, attempt);
 
+  // What is typed and not yet saved is lost if the session ends under the page: the login
+  // page then says so (session/typedInput.ts).
+  useEffect(() => watchTypedInput(() => ref.current), []);
+
+  // The key of the last submission whose answer was lost, and the values it was for.
+  const pendingKey = useRef<{ values: string; key: string } | null>(null);
+
   const { setValues, setErrors, reset } = form;
   /** Starts afresh (a dialog opened again): these values or the first ones, and no messages. */
   const restart = useCallback(
@@ -78,6 +94,7 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
       else reset();
       setErrors({});
       setSummary(null);
+      typedInputSettled(ref.current);
     },
     [setValues, setErrors, reset],
   );
@@ -95,7 +112,7 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
    * `handle` may claim an error (return true) to deal with it itself.
    */
   const submit = <T>(
-    send: (values: Output) => Promise<T>,
+    send: (values: Output, idempotencyKey: string) => Promise<T>,
     done: (result: T, values: Output) => void,
     handle?: (error: ApiError) => boolean,
   ) => {
@@ -103,17 +120,23 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
       async (values) => {
         setSummary(null);
         const checked = schema ? schema.parse(values) : (values as unknown as Output);
+        const sent = JSON.stringify(checked);
+        const key = pendingKey.current?.values === sent ? pendingKey.current.key : newIdempotencyKey();
+        pendingKey.current = { values: sent, key };
         let result: T;
         sending.current = true;
         try {
-          result = await send(checked);
+          result = await send(checked, key);
         } catch (caught) {
           const error = asApiError(caught);
+          if (!mayHaveGoneThrough(error)) pendingKey.current = null;
           if (!handle?.(error)) showError(error);
           return;
         } finally {
           sending.current = false;
         }
+        pendingKey.current = null;
+        typedInputSettled(ref.current);
         done(result, checked);
       },
       () => {

@@ -14,7 +14,7 @@ export function DashboardPage() {
 
   return (
     <>
-      <Title order={1} size="h2">
+      <Title order={1} size="h2" style={{ overflowWrap: 'anywhere' }}>
         Welcome, {displayName(me)}
       </Title>
 
@@ -24,13 +24,13 @@ export function DashboardPage() {
             Company
           </Text>
           <Group gap="sm" mt={4}>
-            <Text fw={600} size="lg">
+            <Text fw={600} size="lg" miw={0} style={{ overflowWrap: 'anywhere' }}>
               {me.company.name}
             </Text>
             <StatusBadge status={me.company.status} />
           </Group>
           <Text size="sm" mt="sm">
-            Signed in as <strong>{me.user.username}</strong> · Role: <strong>{humanize(me.user.role)}</strong>
+            Signed in as <strong style={{ overflowWrap: 'anywhere' }}>{me.user.username}</strong> · Role: <strong>{humanize(me.user.role)}</strong>
           </Text>
           {isMaster(me) && (
             <Group mt="md">

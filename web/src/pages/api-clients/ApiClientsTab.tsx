@@ -29,8 +29,8 @@ function ClientRow({ client, companyName, onRotate, onDelete }: {
   const expired = isExpired(client, Date.now());
   return (
     <Table.Tr>
-      <Table.Td><Text fw={600} size="sm">{client.name}</Text></Table.Td>
-      {companyName !== undefined && <Table.Td><Text size="sm">{companyName}</Text></Table.Td>}
+      <Table.Td><Text fw={600} size="sm" style={{ overflowWrap: 'anywhere' }}>{client.name}</Text></Table.Td>
+      {companyName !== undefined && <Table.Td><Text size="sm" style={{ overflowWrap: 'anywhere' }}>{companyName}</Text></Table.Td>}
       <Table.Td><Code style={{ whiteSpace: 'nowrap' }}>{client.clientId}</Code></Table.Td>
       <Table.Td>
         <Stack gap={2}>

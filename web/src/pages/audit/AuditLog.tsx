@@ -28,8 +28,8 @@ function EventRow({ event, withCompany }: { event: AuditEvent; withCompany: bool
   return (
     <Table.Tr>
       <Table.Td><Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatTime(event.time)}</Text></Table.Td>
-      {withCompany && <Table.Td><Text size="sm">{event.companyName ?? 'Platform'}</Text></Table.Td>}
-      <Table.Td><Text size="sm">{actorText(event)}</Text></Table.Td>
+      {withCompany && <Table.Td><Text size="sm" style={{ overflowWrap: 'anywhere' }}>{event.companyName ?? 'Platform'}</Text></Table.Td>}
+      <Table.Td><Text size="sm" style={{ overflowWrap: 'anywhere' }}>{actorText(event)}</Text></Table.Td>
       <Table.Td><Code fz="xs">{event.action}</Code></Table.Td>
       <Table.Td>
         <Text size="sm" maw={180} truncate="end" title={event.target ?? undefined}>{target}</Text>

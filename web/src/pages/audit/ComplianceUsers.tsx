@@ -48,7 +48,7 @@ export function ComplianceUsers({ users }: { users: ComplianceUser[] }) {
         <Table.Tbody>
           {users.map((user) => (
             <Table.Tr key={user.id}>
-              <Table.Td><Text size="sm" fw={600}>{user.username}</Text></Table.Td>
+              <Table.Td><Text size="sm" fw={600} style={{ overflowWrap: 'anywhere' }}>{user.username}</Text></Table.Td>
               <Table.Td><Text size="sm">{humanize(user.role)}</Text></Table.Td>
               <Table.Td><UserStatusBadge status={user.status} /></Table.Td>
               <Table.Td><TwoFactor user={user} /></Table.Td>

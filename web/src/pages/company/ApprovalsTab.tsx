@@ -91,8 +91,8 @@ export function ApprovalsTab({ me }: { me: Me }) {
               {approvals.map((approval) => (
                 <Table.Tr key={approval.id}>
                   <Table.Td><Text size="sm">Reset 2FA</Text></Table.Td>
-                  <Table.Td><Text size="sm" fw={600}>{approval.target.username}</Text></Table.Td>
-                  <Table.Td><Text size="sm">{requesterOf(approval)}</Text></Table.Td>
+                  <Table.Td><Text size="sm" fw={600} style={{ overflowWrap: 'anywhere' }}>{approval.target.username}</Text></Table.Td>
+                  <Table.Td><Text size="sm" style={{ overflowWrap: 'anywhere' }}>{requesterOf(approval)}</Text></Table.Td>
                   <Table.Td><Text size="sm">{formatTime(approval.createdAt)}</Text></Table.Td>
                   <Table.Td><ApprovalActions approval={approval} me={me} onDecide={setDecision} /></Table.Td>
                 </Table.Tr>

@@ -105,7 +105,7 @@ export function BulkInviteDialog({ opened, onClose, onProcessed }: BulkInviteDia
   };
 
   const onSubmit = submit(
-    ({ csv }) => adminApi.bulkInvite(csv),
+    ({ csv }, idempotencyKey) => adminApi.bulkInvite(csv, idempotencyKey),
     (result) => {
       setReport(result);
       onProcessed(result);

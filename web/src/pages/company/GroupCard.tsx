@@ -91,7 +91,7 @@ export function GroupCard({ group, users, modules, onRename, onDelete, onChanged
           <Stack gap={4} component="ul" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
             {group.members.map((member) => (
               <Row key={member.id} component="li" gap="xs" wrap="nowrap">
-                <Text size="sm">
+                <Text size="sm" miw={0} style={{ overflowWrap: 'anywhere' }}>
                   {member.username}
                   {member.displayName && member.displayName !== member.username && (
                     <Text span c="dimmed"> ({member.displayName})</Text>

@@ -25,7 +25,7 @@ export function GroupNameDialog({ opened, group, onClose, onSaved }: GroupNameDi
   }, [opened, group, restart]);
 
   const onSubmit = submit(
-    ({ name }) => (group ? groupsApi.rename(group.id, name) : groupsApi.create(name)),
+    ({ name }, idempotencyKey) => (group ? groupsApi.rename(group.id, name) : groupsApi.create(name, idempotencyKey)),
     (result) => onSaved(result.group),
   );
 

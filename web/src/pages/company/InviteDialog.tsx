@@ -28,7 +28,7 @@ export function InviteDialog({ opened, companyName, onClose, onInvited }: Invite
   }, [opened, restart]);
 
   const onSubmit = submit(
-    ({ displayName, ...input }) => adminApi.invite({ ...input, ...(displayName ? { displayName } : {}) }),
+    ({ displayName, ...input }, idempotencyKey) => adminApi.invite({ ...input, ...(displayName ? { displayName } : {}) }, idempotencyKey),
     (result) => onInvited(result.user),
   );
 

@@ -55,7 +55,7 @@ function ProviderCard({ provider, onEdit, onChanged, onError }: { provider: SsoP
     <Card withBorder padding="md">
       <Stack gap="xs">
         <Group justify="space-between">
-          <Title order={3} size="h4">
+          <Title order={3} size="h4" miw={0} style={{ overflowWrap: 'anywhere' }}>
             {provider.name}
           </Title>
           <Group gap="xs">

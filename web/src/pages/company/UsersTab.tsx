@@ -47,12 +47,12 @@ function UserRow({ user, me, onChoose }: { user: CompanyUser; me: Me; onChoose: 
   return (
     <Table.Tr>
       <Table.Td>
-        <Text fw={600} size="sm">
+        <Text fw={600} size="sm" style={{ overflowWrap: 'anywhere' }}>
           {user.username}
           {isMe && <Text span c="dimmed" fw={400}> (you)</Text>}
         </Text>
       </Table.Td>
-      <Table.Td><Text size="sm">{user.displayName}</Text></Table.Td>
+      <Table.Td><Text size="sm" style={{ overflowWrap: 'anywhere' }}>{user.displayName}</Text></Table.Td>
       <Table.Td><Text size="sm" style={{ overflowWrap: 'anywhere' }}>{user.email}</Text></Table.Td>
       <Table.Td><Text size="sm">{humanize(user.role)}</Text></Table.Td>
       <Table.Td>

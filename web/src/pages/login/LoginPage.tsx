@@ -16,7 +16,7 @@ import { IdentifyStep } from './IdentifyStep';
 import { KeyEnrollStep } from './KeyEnrollStep';
 import { PasswordStep } from './PasswordStep';
 import { sameOriginPath } from '../../sameOriginPath';
-import { goingOnWithHeldSession, mayGoOnWithHeldSession, nextPage, returnTo, sessionEnded } from './returnTo';
+import { CHANGE_NOT_SAVED, changeUnsaved, goingOnWithHeldSession, mayGoOnWithHeldSession, nextPage, returnTo, sessionEnded, type ReturnHandover } from './returnTo';
 import { SsoStep, SsoTrustedStep } from './SsoStep';
 import { TotpStep } from './TotpStep';
 
@@ -70,7 +70,7 @@ export function LoginPage() {
     if (query.get('sso') === 'failed') return { tone: 'warning', message: SSO_FAILED };
     // A module asked for phishing-resistant sign-in (acr_values) and this session has none.
     if (query.get('need') === 'key') return { tone: 'warning', message: KEY_NEEDED };
-    if (sessionEnded()) return { tone: 'warning', message: SESSION_ENDED };
+    if (sessionEnded()) return { tone: 'warning', message: changeUnsaved() ? `${SESSION_ENDED} ${CHANGE_NOT_SAVED}` : SESSION_ENDED };
     // A module asked for a recent login (max_age, prompt=login) and this browser's is older.
     if (query.get(LOGIN_AGAIN_PARAM) !== null) return { tone: 'warning', message: LOG_IN_AGAIN };
     return null;
@@ -86,8 +86,9 @@ export function LoginPage() {
       tellOtherTabs({ kind: 'signed-in' });
       // A server-side destination (an OpenID Connect hand-back) needs a full page load.
       if (target && target !== '/') window.location.assign(target);
-      // Back to the page the ended session left (?next=), or the dashboard.
-      else navigate(nextPage() ?? '/', { replace: true });
+      // Back to the page the ended session left (?next=), or the dashboard; that page too
+      // says a change was lost (SignedInShell), where the user would look for it.
+      else navigate(nextPage() ?? '/', { replace: true, state: changeUnsaved() ? ({ changeNotSaved: true } satisfies ReturnHandover) : null });
     },
     [navigate],
   );

@@ -1,5 +1,5 @@
 import { LOGIN_AGAIN_PARAM, RETURN_TO_PATTERN } from '@contract';
-import { NEXT_PAGE_PARAM, SESSION_ENDED_PARAM } from '../../api';
+import { NEXT_PAGE_PARAM, SESSION_ENDED_PARAM, UNSAVED_CHANGE_PARAM } from '../../api';
 import { sameOriginPath } from '../../sameOriginPath';
 
 /**
@@ -20,6 +20,18 @@ export function nextPage(): string | undefined {
 
 /** Whether the login page was opened because the session ended under a page (?ended=1). */
 export const sessionEnded = () => new URLSearchParams(window.location.search).get(SESSION_ENDED_PARAM) === '1';
+
+/** Whether a change (or input typed in a form) was lost with the ended session (?unsaved=1). */
+export const changeUnsaved = () => new URLSearchParams(window.location.search).get(UNSAVED_CHANGE_PARAM) === '1';
+
+/** Said, on the login page and the page returned to, when a change went with the session; never what it was (a shared computer). */
+export const CHANGE_NOT_SAVED = 'Your last change was not saved: make it again once you are back.';
+
+/** What the login page hands the page it returns to (router state). */
+export interface ReturnHandover {
+  /** A change was refused, or typed input lost, when the session ended under that page. */
+  changeNotSaved?: boolean;
+}
 
 const CONTINUED_KEY = 'gatehouse.continuedSignIn';
 

@@ -79,13 +79,13 @@ export function CompaniesTab() {
             <Table.Tbody>
               {companies.map((company) => (
                 <Table.Tr key={company.id}>
-                  <Table.Td><Text fw={600} size="sm">{company.name}</Text></Table.Td>
+                  <Table.Td><Text fw={600} size="sm" style={{ overflowWrap: 'anywhere' }}>{company.name}</Text></Table.Td>
                   <Table.Td><StatusBadge status={company.status} /></Table.Td>
                   <Table.Td>
                     {company.rootMaster ? (
                       <>
-                        <Text size="sm">{company.rootMaster.username}</Text>
-                        <Text size="xs" c="dimmed">{company.rootMaster.email}</Text>
+                        <Text size="sm" style={{ overflowWrap: 'anywhere' }}>{company.rootMaster.username}</Text>
+                        <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{company.rootMaster.email}</Text>
                       </>
                     ) : (
                       <Text size="sm" c="dimmed">None</Text>

@@ -34,7 +34,7 @@ function SummaryTable({ companies, onOpen }: { companies: CompanyComplianceSumma
           {companies.map((c) => (
             <Table.Tr key={c.companyId}>
               <Table.Td>
-                <Text size="sm" fw={600}>{c.companyName}</Text>
+                <Text size="sm" fw={600} style={{ overflowWrap: 'anywhere' }}>{c.companyName}</Text>
                 {c.isPlatform && <Text size="xs" c="dimmed">Operators' own company</Text>}
               </Table.Td>
               <Table.Td><StatusBadge status={c.status} /></Table.Td>

@@ -78,9 +78,9 @@ export function ModulesTab() {
                   <Table.Td>
                     <Group gap="sm" wrap="nowrap">
                       <ModuleAvatar name={module.name} logoUrl={module.logoUrl} />
-                      <div>
-                        <Text fw={600} size="sm">{module.name}</Text>
-                        {module.description && <Text size="xs" c="dimmed" lineClamp={2}>{module.description}</Text>}
+                      <div style={{ minWidth: 0 }}>
+                        <Text fw={600} size="sm" style={{ overflowWrap: 'anywhere' }}>{module.name}</Text>
+                        {module.description && <Text size="xs" c="dimmed" lineClamp={2} style={{ overflowWrap: 'anywhere' }}>{module.description}</Text>}
                         <Text size="xs" c="dimmed" style={{ wordBreak: 'break-all' }}>{module.launchUrl}</Text>
                       </div>
                     </Group>

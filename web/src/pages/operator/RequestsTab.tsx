@@ -29,13 +29,13 @@ function RequestRow({ request, onOpen }: { request: AccountRequest; onOpen: (dia
   return (
     <Table.Tr>
       <Table.Td>
-        <Text fw={600} size="sm">{request.companyName}</Text>
+        <Text fw={600} size="sm" style={{ overflowWrap: 'anywhere' }}>{request.companyName}</Text>
         {request.nameWarning && <Text size="xs" c="orange.8" fw={600}>Check the name: {request.nameWarning}</Text>}
         {request.note && <Text size="xs" c="dimmed" lineClamp={2}>{request.note}</Text>}
         {request.source === 'operator' && <Text size="xs" c="dimmed">Entered by an operator</Text>}
       </Table.Td>
       <Table.Td>
-        <Text size="sm">{request.contactName}</Text>
+        <Text size="sm" style={{ overflowWrap: 'anywhere' }}>{request.contactName}</Text>
         <Text size="xs" c="dimmed">{request.phone}</Text>
       </Table.Td>
       <Table.Td><Text size="sm" style={{ wordBreak: 'break-all' }}>{request.email}</Text></Table.Td>

@@ -39,7 +39,7 @@ export function ProfileSection({ profile, onSaved }: { profile: Profile; onSaved
         ].map(([name, value]) => (
           <Fragment key={name}>
             <Text component="dt" size="sm" c="dimmed">{name}</Text>
-            <Text component="dd" size="sm" m={0}>{value}</Text>
+            <Text component="dd" size="sm" m={0} miw={0} style={{ overflowWrap: 'anywhere' }}>{value}</Text>
           </Fragment>
         ))}
       </Box>

@@ -196,7 +196,7 @@ export function SecurityKeysSection({ hasPassword }: { hasPassword: boolean }) {
               {list.map((key) => (
                 <Table.Tr key={key.id}>
                   <Table.Td>
-                    <Text size="sm" fw={500}>{key.name}</Text>
+                    <Text size="sm" fw={500} style={{ overflowWrap: 'anywhere' }}>{key.name}</Text>
                     <Text size="xs" c="dimmed">{KIND[key.kind]}</Text>
                   </Table.Td>
                   <Table.Td><Text size="sm">{formatTime(key.createdAt)}</Text></Table.Td>

@@ -1,0 +1,30 @@
+// The Idempotency-Key header on a create, for every audience that takes one: /api/v1 (keys
+// per API client) and the web app's own routes (keys per signed-in user), on the one
+// ledger logic of api-clients/idempotency.ts. docs/API.md, "Idempotency keys".
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { runOnce, type KeyOwner, type StoredAnswer } from '../api-clients/index.ts';
+import type { CoreDeps } from '../shared/deps.ts';
+
+/** Runs a create's `work` at most once per key, answering a repeat with the first answer. */
+export type IdempotentCreate = (request: FastifyRequest, reply: FastifyReply, work: () => Promise<StoredAnswer>) => Promise<FastifyReply>;
+
+/**
+ * A create that honours an Idempotency-Key header: without one it just runs; with one, a
+ * repeat from the same owner answers the first result with Idempotent-Replayed. The route's
+ * schema checks the header's form (idempotencyHeaders, src/contract/api-v1.ts).
+ */
+export function idempotentCreates(deps: CoreDeps, ownerOf: (request: FastifyRequest) => KeyOwner): IdempotentCreate {
+  return async (request, reply, work) => {
+    const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string') {
+      const answer = await work();
+      return reply.status(answer.status).send(answer.body);
+    }
+    // The request as the route read it (ids lowercased, the query parsed), not as it was
+    // spelled: a retry naming the company in capitals is the same request.
+    const route = `${request.method} ${request.routeOptions.url} ${JSON.stringify(request.params ?? {})} ${JSON.stringify(request.query ?? {})}`;
+    const answer = await runOnce(deps.db, { ...ownerOf(request), key, route, body: request.body }, deps.clock(), work);
+    if (answer.replayed) reply.header('idempotent-replayed', 'true');
+    return reply.status(answer.status).send(answer.body);
+  };
+}

@@ -1,0 +1,95 @@
+// A create whose answer is lost on the way back (the connection drops after Gatehouse did
+// the work: a proxy restart, a flaky Wi-Fi). The page must not mislead: it says the change
+// may have gone through and shows the list as Gatehouse has it, and the user's retry of the
+// same form is answered the first result (the invite shown as sent, the dialog closed), not
+// refused as "already used" for what the lost request made. Guards the web app's
+// Idempotency-Key per submission (useApiForm, api.ts postOnce) and the console routes that
+// honour it per signed-in user (src/http/idempotent-creates.ts). Page.route only drops the
+// connection after the real server answered; nothing is faked. Chromium only.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { operatorAgent } from '../helpers/company-admin.ts';
+import { ACME_REQUEST } from '../helpers/journey.ts';
+import { launchChromiumWithTab } from './browsers/index.ts';
+import { JOURNEY_TIMEOUT_MS } from './support.ts';
+import { onHttpsGatehouse, type Stage } from './stage.ts';
+import { enrolledRootMaster, logInInTab } from './tabs.ts';
+
+const MAY_HAVE_GONE_THROUGH = 'this may have gone through';
+
+/** The next POST to `path` reaches Gatehouse, which answers; the answer never arrives. */
+async function loseNextAnswer(tab: Page, path: string) {
+  await tab.route(`**${path}`, async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    await route.fetch();
+    await route.abort('connectionreset');
+  });
+}
+
+async function signedInOnCompany({ server, closeFirst }: Pick<Stage, 'server' | 'closeFirst'>) {
+  const dana = await enrolledRootMaster(server, await operatorAgent(server), ACME_REQUEST);
+  const { page, tab } = await launchChromiumWithTab();
+  closeFirst('closing the browser', () => page.close());
+  await logInInTab(server.baseUrl, tab, dana);
+  await tab.goto(`${server.baseUrl}/company`);
+  return tab;
+}
+
+describe('a create whose answer was lost (chromium)', () => {
+  test('trying again as the page asks ends with the invite shown as sent, not "username already used" for a user the list does not show', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
+    await onHttpsGatehouse('chromium', async (stage) => {
+      const tab = await signedInOnCompany(stage);
+      const { db } = stage.server.gatehouse.deps;
+      await tab.getByRole('button', { name: 'Invite User' }).first().click();
+      await tab.getByLabel('Email').fill('zed@acme.test');
+      await tab.getByLabel('Username').fill('zed');
+
+      await loseNextAnswer(tab, '/api/company/users');
+      await tab.getByRole('button', { name: 'Send Invite' }).click();
+      const dialog = tab.getByRole('dialog');
+      await dialog.getByText('Check your connection and try again.').waitFor();
+      const invited = await db.selectFrom('users').select('username').where('username', '=', 'zed').execute();
+      assert.equal(invited.length, 1, 'Gatehouse did invite Zed (the answer alone was lost)');
+      assert.ok((await dialog.innerText()).includes(MAY_HAVE_GONE_THROUGH), 'the dialog says the invite may have gone out');
+      // The list behind the dialog is read again: Zed is in it.
+      await tab.locator('table').getByText('zed', { exact: true }).first().waitFor({ state: 'attached' });
+
+      // The connection is back; the user does what the page said: try again.
+      await tab.unroute('**/api/company/users');
+      await tab.getByRole('button', { name: 'Send Invite' }).click();
+      await tab.waitForFunction(
+        () => document.body.innerText.includes('already used in this company') || document.body.innerText.includes('Invitation sent'),
+      );
+      const text = await tab.locator('body').innerText();
+      assert.ok(!text.includes('That username is already used in this company'),
+        'the retry of the same invite is not refused as a clash with a user the page does not show');
+      assert.ok(text.includes('Invitation sent to zed@acme.test'), 'the user learns the invite went out');
+      const zeds = await db.selectFrom('users').select('id').where('username', '=', 'zed').execute();
+      assert.equal(zeds.length, 1, 'one Zed');
+    });
+  });
+
+  test('a new group whose answer was lost: the retry closes the dialog with the group listed, not "name already exists"', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
+    await onHttpsGatehouse('chromium', async (stage) => {
+      const tab = await signedInOnCompany(stage);
+      await tab.getByRole('tab', { name: 'Groups' }).click();
+      await tab.getByRole('button', { name: 'New Group' }).click();
+      await tab.getByLabel('Group Name').fill('Service Desk');
+
+      await loseNextAnswer(tab, '/api/company/groups');
+      await tab.getByRole('button', { name: 'Create Group' }).click();
+      const dialog = tab.getByRole('dialog');
+      await dialog.getByText(MAY_HAVE_GONE_THROUGH, { exact: false }).waitFor();
+
+      await tab.unroute('**/api/company/groups');
+      await tab.getByRole('button', { name: 'Create Group' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const text = await tab.locator('body').innerText();
+      assert.ok(!text.includes('already exists'), 'the retry of the same group is not refused as a clash with itself');
+      await tab.getByRole('button', { name: 'Delete Service Desk' }).waitFor();
+      const groups = await stage.server.gatehouse.deps.db.selectFrom('groups').select('id').where('name', '=', 'Service Desk').execute();
+      assert.equal(groups.length, 1, 'one group');
+    });
+  });
+});

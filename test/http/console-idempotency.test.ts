@@ -1,0 +1,61 @@
+// The web app's creates take an Idempotency-Key, as /api/v1's do, kept per signed-in user:
+// a console page whose answer was lost sends the same invitation (or group) again with its
+// key and is answered the first result, not 409 "already used" for what it made. The same
+// key with another body is refused; another user's key is theirs alone (their own request,
+// never a replay of someone else's answer). On both engines. The browser side:
+// test/e2e/create-answer-lost.test.ts.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { companyWithRootMaster, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { enginesUnderTest } from '../helpers/databases.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the console's creates (${engine})`, () => {
+  let server: TestServer;
+  let acme: SignedInCompany;
+
+  before(async () => {
+    server = await startTestServer({ engine });
+    acme = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Keys', 'root@keys.test');
+  });
+  after(() => server.close());
+
+  const zed = { email: 'zed@keys.test', username: 'zed', role: 'user' };
+
+  test('an invitation sent again with its key is answered the first result; one user, one mail', async () => {
+    const admin = acme.root.agent;
+    const first = await admin.post('/api/company/users', zed, { 'idempotency-key': 'invite-zed-1' });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const again = await admin.post('/api/company/users', zed, { 'idempotency-key': 'invite-zed-1' });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.body, first.body);
+    const zeds = await server.gatehouse.deps.db.selectFrom('users').select('id').where('username', '=', 'zed').execute();
+    assert.equal(zeds.length, 1);
+
+    const other = await admin.post('/api/company/users', { ...zed, username: 'zed2' }, { 'idempotency-key': 'invite-zed-1' });
+    assert.equal(other.status, 422, JSON.stringify(other.body));
+    assert.equal(other.body.error.code, 'api.idempotency_key_reused');
+    const without = await admin.post('/api/company/users', zed);
+    assert.equal(without.status, 409, 'without a key a create simply runs');
+    assert.equal(without.body.error.code, 'user.username_taken');
+  });
+
+  test("another user's same key is their own request, never a replay of the first user's answer", async () => {
+    const mia = await invitedMember(server, acme, acme.root.agent, { username: 'mia', role: 'master' });
+    const theirs = await mia.agent.post('/api/company/users', { ...zed, email: 'zed.again@keys.test' }, { 'idempotency-key': 'invite-zed-1' });
+    assert.equal(theirs.status, 409, JSON.stringify(theirs.body));
+    assert.equal(theirs.body.error.code, 'user.username_taken');
+  });
+
+  test('a group created again with its key is answered the group; a malformed key is refused', async () => {
+    const admin = acme.root.agent;
+    const first = await admin.post('/api/company/groups', { name: 'Service Desk' }, { 'idempotency-key': 'group-1' });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const again = await admin.post('/api/company/groups', { name: 'Service Desk' }, { 'idempotency-key': 'group-1' });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.body.group.id, first.body.group.id);
+    const bad = await admin.post('/api/company/groups', { name: 'Other' }, { 'idempotency-key': 'no spaces allowed' });
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+  });
+});
