@@ -58,12 +58,16 @@ export async function queryAudit(db: Queryable, query: AuditQuery): Promise<Audi
     .selectFrom('audit_events as e')
     .leftJoin('companies as c', 'c.id', 'e.company_id')
     .leftJoin('users as u', 'u.id', 'e.actor_id')
-    .leftJoin('companies as uc', 'uc.id', 'u.company_id')
+    // A deleted actor's name, kept at the deletion (migration 0036).
+    .leftJoin('former_users as fu', 'fu.id', 'e.actor_id')
+    .leftJoin('companies as uc', (join) => join.on((eb) => eb('uc.id', '=', eb.fn.coalesce('u.company_id', 'fu.company_id'))))
     .leftJoin('api_clients as ac', 'ac.id', 'e.actor_client_id')
     .select([
       'e.actor_client_id', 'ac.client_id as actor_client_client_id', 'ac.name as actor_client_name',
       'e.id', 'e.company_id', 'e.actor_id', 'e.action', 'e.target', 'e.ip', 'e.user_agent', 'e.detail', 'e.created_at',
-      'c.name as company_name', 'u.username as actor_username', 'u.company_id as actor_company_id', 'uc.is_platform as actor_is_operator',
+      'c.name as company_name', 'uc.is_platform as actor_is_operator',
+      (eb) => eb.fn.coalesce('u.username', 'fu.username').as('actor_username'),
+      (eb) => eb.fn.coalesce('u.company_id', 'fu.company_id').as('actor_company_id'),
     ])
     .orderBy('e.created_at', 'desc')
     .orderBy('e.id', 'desc')
@@ -85,8 +89,8 @@ export async function queryAudit(db: Queryable, query: AuditQuery): Promise<Audi
   const rows = await select.execute();
   return rows.map((row) => {
     const detail = parseDetail(row.detail);
-    // A name is shown for the company's own users and for operators; never for anyone
-    // else's user (which no event should name anyway).
+    // A name is shown for the company's own users and for operators, deleted ones too;
+    // never for anyone else's user (which no event should name anyway).
     const known = row.actor_company_id === row.company_id || row.actor_is_operator === 1;
     const recorded = detail?.actorUsername ?? (row.actor_id === row.target ? detail?.username : undefined);
     return {

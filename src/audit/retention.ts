@@ -77,7 +77,12 @@ export function auditRetention(db: Queryable, retentionDays: number | undefined)
         await end(now, false);
         throw error;
       }
-      if (caughtUp) await end(now, true);
+      if (caughtUp) {
+        // A deleted user's name is kept for the events that name them as their actor, all
+        // from before their deletion: once the cutoff passes it, none is left to name.
+        await db.deleteFrom('former_users').where('deleted_at', '<', sweep.before).execute();
+        await end(now, true);
+      }
     },
     stop: (now) => end(now, false),
   };

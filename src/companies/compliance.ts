@@ -44,7 +44,7 @@ export function percentOf(part: number, whole: number): number {
 export async function companyCompliance(db: Queryable, companyId: string, now: number) {
   const rows = await db
     .selectFrom('users')
-    .select(['id', 'username', 'role', 'status', 'password_hash', 'totp_enrolled_at', 'created_at', 'last_login_at'])
+    .select(['id', 'username', 'role', 'status', 'activated_at', 'password_hash', 'totp_enrolled_at', 'created_at', 'last_login_at'])
     .where('company_id', '=', companyId)
     .orderBy(sql`lower(username)`) // not username_key: a look-alike skeleton ("m" is "rn")
     .orderBy('username')

@@ -198,7 +198,7 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
     if (claims.email?.ok === false) return `the provider's email is refused: ${claims.email.problem}`;
     const displayName = claims.displayName ?? claims.username;
     const created = await createUser(tx, companyId, { username: claims.username, email, displayName, role: 'user' }, now);
-    await tx.updateTable('users').set({ status: 'active' }).where('company_id', '=', companyId).where('id', '=', created.id).execute();
+    await tx.updateTable('users').set({ status: 'active', activated_at: now }).where('company_id', '=', companyId).where('id', '=', created.id).execute();
     await recordAudit(tx, now, { ...base, actorId: null, action: 'sso.user_provisioned', target: created.id, detail: { provider: provider.id, username: created.username, role: 'user' } });
     return { ...created, status: 'active' as const };
   }
@@ -221,6 +221,8 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
     ...(displayName !== existing.display_name ? { display_name: displayName } : {}),
     ...(existing.status === 'invited' ? { status: 'active' as const } : {}),
   };
+  // Taking up an invitation here is this user's sign-up (everActive): not a changed field.
+  const activation = existing.status === 'invited' ? { activated_at: now } : {};
   // Through changeUserEmail, as a confirmed change in My Settings: what was mailed to the
   // old address (a reset link) stops working with it.
   if (newEmail.email) {
@@ -229,7 +231,7 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
     // borrowed session could otherwise move a user's mail (resets, notices) away unseen.
     if (existing.email) await queueSecurityNotice(deps, tx, { companyId, userId: existing.id }, 'email_replaced_by_provider', undefined, existing.email);
   }
-  if (Object.keys(changes).length > 0) await tx.updateTable('users').set(changes).where('company_id', '=', companyId).where('id', '=', existing.id).execute();
+  if (Object.keys(changes).length > 0) await tx.updateTable('users').set({ ...changes, ...activation }).where('company_id', '=', companyId).where('id', '=', existing.id).execute();
   const fields = [...Object.keys(newEmail), ...Object.keys(changes)];
   if (fields.length > 0) {
     await recordAudit(tx, now, { ...base, actorId: existing.id, action: 'sso.user_updated', target: existing.id, detail: { provider: provider.id, fields } });

@@ -36,6 +36,8 @@ import * as blankGlyphNameKeys from './migrations/0031_blank_glyph_name_keys.ts'
 import * as rateCapsPreviousBucket from './migrations/0032_rate_caps_previous_bucket.ts';
 import * as previousBuckets from './migrations/0033_previous_buckets.ts';
 import * as userIdempotencyKeys from './migrations/0034_user_idempotency_keys.ts';
+import * as userActivatedAt from './migrations/0035_user_activated_at.ts';
+import * as formerUsers from './migrations/0036_former_users.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -72,6 +74,8 @@ export const migrations: Record<string, Migration> = {
   '0032_rate_caps_previous_bucket': rateCapsPreviousBucket,
   '0033_previous_buckets': previousBuckets,
   '0034_user_idempotency_keys': userIdempotencyKeys,
+  '0035_user_activated_at': userActivatedAt,
+  '0036_former_users': formerUsers,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -81,6 +81,16 @@ export interface UsersTable {
   sso_break_glass: Generated<number>;
   /** When a link mailed to `email` was last used (Sign Up, confirm, reset); null: the address is not known to reach the user (migration 0029). */
   email_verified_at: Generated<number | null>;
+  /** When the user first became active: signed up, or signed in by the company's provider (migration 0035). */
+  activated_at: Generated<number | null>;
+}
+
+/** A deleted user's name, for the audit events that name them as their actor (migration 0036). */
+export interface FormerUsersTable {
+  id: string;
+  company_id: string;
+  username: string;
+  deleted_at: number;
 }
 
 export interface ActionLinksTable {
@@ -506,6 +516,7 @@ export interface Database {
   api_clients: ApiClientsTable;
   idempotency_keys: IdempotencyKeysTable;
   user_idempotency_keys: UserIdempotencyKeysTable;
+  former_users: FormerUsersTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;
   group_modules: GroupModulesTable;

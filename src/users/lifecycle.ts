@@ -106,6 +106,8 @@ export async function deleteUser(deps: CoreDeps, actor: Actor, userId: string, m
       .where('role', '<>', 'root_master')
       .executeTakeFirst();
     if (Number(deleted.numDeletedRows) !== 1) throw new GatehouseError('user.root_master_protected');
+    // The trail names its actors by their rows: the name stays for the events they made.
+    await tx.insertInto('former_users').values({ id: target.id, company_id: companyId, username: target.username, deleted_at: now }).execute();
     await assertBreakGlassKept(tx, companyId);
     // A deleted holder's secrets stay stopped until a rotation, as a demoted one's do; the
     // event names the clients stopped.

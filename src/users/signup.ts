@@ -110,7 +110,7 @@ export async function completeSignup(
       link.data ? eb.case().when('users.email', '=', link.data).then(now).else(null).end() : eb.val(null);
     const activated = await tx
       .updateTable('users')
-      .set((eb) => ({ password_hash: passwordHash, status: 'active', failed_logins: 0, locked_until: null, email_verified_at: mailedHere(eb) }))
+      .set((eb) => ({ password_hash: passwordHash, status: 'active', activated_at: now, failed_logins: 0, locked_until: null, email_verified_at: mailedHere(eb) }))
       .where('company_id', '=', link.company_id)
       .where('id', '=', link.user_id)
       .where('status', '=', 'invited')

@@ -18,8 +18,12 @@ export const hasSecondFactor = (eb: ExpressionBuilder<Database, 'users'>) =>
     eb.exists(eb.selectFrom('webauthn_credentials as k').select('k.id').whereRef('k.company_id', '=', 'users.company_id').whereRef('k.user_id', '=', 'users.id')),
   ]);
 
-/** Whether the user ever became active: set a password, or signed in (through the company's provider too). */
-export const everActive = (user: Pick<UserRow, 'password_hash' | 'last_login_at'>): boolean => user.password_hash !== null || user.last_login_at !== null;
+/**
+ * Whether the user ever became active: signed up, or signed in by the company's provider
+ * (activated_at, migration 0035), a login or a password standing for it in rows older than it.
+ */
+export const everActive = (user: Pick<UserRow, 'activated_at' | 'password_hash' | 'last_login_at'>): boolean =>
+  user.activated_at !== null || user.password_hash !== null || user.last_login_at !== null;
 
 /**
  * The ids of a company's users a typed name finds, by either key. Two index searches joined
