@@ -1,10 +1,12 @@
 // A session or audit row names the browser as people say it ("Firefox on Windows"), not
 // as the header spells it; the full header stays available as a tooltip.
+// On iOS every browser is Safari's engine and says "Safari/"; its own token comes first:
+// CriOS (Chrome), FxiOS (Firefox), EdgiOS (Edge); EdgA is Edge on Android.
 const BROWSERS: [RegExp, string][] = [
-  [/Edg\//, 'Edge'],
-  [/OPR\/|Opera/, 'Opera'],
-  [/Firefox\//, 'Firefox'],
-  [/Chrom(e|ium)\//, 'Chrome'],
+  [/Edg(e|A|iOS)?\//, 'Edge'],
+  [/OPR\/|OPT\/|Opera/, 'Opera'],
+  [/Firefox\/|FxiOS\//, 'Firefox'],
+  [/Chrom(e|ium)\/|CriOS\//, 'Chrome'],
   [/Safari\//, 'Safari'],
 ];
 const SYSTEMS: [RegExp, string][] = [

@@ -113,6 +113,14 @@ export class DriverPage implements BrowserPage {
     return this.#driver.evaluate(textInPage, undefined);
   }
 
+  async waitForSelectedText(wanted: string, timeoutMs = ACTION_TIMEOUT_MS) {
+    let last = '';
+    await this.#poll(`the selection ${JSON.stringify(wanted)}`, timeoutMs, async () => {
+      last = await this.#driver.evaluate(() => String(window.getSelection()).replace(/\s+/g, ' ').trim(), undefined);
+      return last === wanted ? true : undefined;
+    }, () => `the selection is ${JSON.stringify(last)}`);
+  }
+
   async waitForText(wanted: string | RegExp, timeoutMs = ACTION_TIMEOUT_MS) {
     let last = '';
     return this.#poll(`the text ${String(wanted)}`, timeoutMs, async () => {

@@ -39,6 +39,8 @@ export interface BrowserPage {
   check(label: string): Promise<void>;
   /** The page's rendered text. */
   text(): Promise<string>;
+  /** Waits until the text selected in the page (what Copy would take, spaces as one) is `wanted`. */
+  waitForSelectedText(wanted: string, timeoutMs?: number): Promise<void>;
   /** Waits until the page's text contains `text` (or matches it); returns the page's text. */
   waitForText(text: string | RegExp, timeoutMs?: number): Promise<string>;
   /** Waits until the page's text no longer contains `text`. */

@@ -1,5 +1,11 @@
 import { Button, Code, CopyButton, Group, Stack, Text } from '@mantine/core';
 
+/**
+ * One click selects the whole value, to copy by hand. Safari knows the rule only by its
+ * prefixed name, and React adds no prefixes to inline styles: both are written.
+ */
+export const SELECTED_WHOLE_ON_CLICK = { WebkitUserSelect: 'all', userSelect: 'all' } as const;
+
 /** A value to paste into another system (a module, a script): monospace, selectable, copyable. */
 export function CopyField({ label, value }: { label: string; value: string }) {
   return (
@@ -11,7 +17,7 @@ export function CopyField({ label, value }: { label: string; value: string }) {
         <Code
           block
           fz="sm"
-          style={{ flex: 1, minWidth: 0, userSelect: 'all', whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}
+          style={{ flex: 1, minWidth: 0, ...SELECTED_WHOLE_ON_CLICK, whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}
         >
           {value}
         </Code>

@@ -1,5 +1,5 @@
 import { Button, Code, Group, NativeSelect, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { auditApi, type AuditEvent, type AuditFilters, type AuditPage, type AuditScope } from '../../api/audit';
 import { ExportCsvButton } from '../../components/ExportCsvButton';
 import { ErrorAlert } from '../../components/ErrorAlert';
@@ -75,13 +75,24 @@ export function AuditLog({ scope, companies }: AuditLogProps) {
   const filterError = first.error?.status === 400 ? first.error : null;
   const { fields, summary } = formErrors(filterError);
   // A filter's message is about the value that was applied: editing the filter removes it.
-  const fieldError = (key: keyof AuditFilters) => (typed[key] === applied[key] ? fields[key] : undefined);
+  // A date typed halfway (a year of two digits) is no value to the browser: filtering on
+  // it would quietly show everything. Such a field is named, and nothing is applied.
+  const dateInputs = { from: useRef<HTMLInputElement>(null), to: useRef<HTMLInputElement>(null) };
+  const [unfinishedDates, setUnfinishedDates] = useState<Array<'from' | 'to'>>([]);
+  const fieldError = (key: keyof AuditFilters) => {
+    if ((key === 'from' || key === 'to') && unfinishedDates.includes(key)) return 'Enter a whole date, or clear the field.';
+    return typed[key] === applied[key] ? fields[key] : undefined;
+  };
 
   const onFilter = (event: FormEvent) => {
     event.preventDefault();
+    const unfinished = (['from', 'to'] as const).filter((key) => dateInputs[key].current?.validity.badInput);
+    setUnfinishedDates(unfinished);
+    if (unfinished.length > 0) return;
     setApplied({ ...typed });
   };
   const onClear = () => {
+    setUnfinishedDates([]);
     setTyped(EMPTY);
     setApplied(EMPTY);
   };
@@ -124,8 +135,8 @@ export function AuditLog({ scope, companies }: AuditLogProps) {
             onChange={set('action')}
             error={fieldError('action')}
           />
-          <TextInput label="From" type="date" size="sm" w={170} description="Whole days, UTC" value={typed.from} onChange={set('from')} error={fieldError('from')} />
-          <TextInput label="To" type="date" size="sm" w={170} description="Inclusive" value={typed.to} onChange={set('to')} error={fieldError('to')} />
+          <TextInput ref={dateInputs.from} label="From" type="date" size="sm" w={170} description="Whole days, UTC" value={typed.from} onChange={set('from')} error={fieldError('from')} />
+          <TextInput ref={dateInputs.to} label="To" type="date" size="sm" w={170} description="Inclusive" value={typed.to} onChange={set('to')} error={fieldError('to')} />
           <Group gap="xs" mt={46}>
             <Button type="submit" size="sm">Filter</Button>
             <Button variant="default" size="sm" onClick={onClear}>Clear</Button>

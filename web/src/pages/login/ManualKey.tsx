@@ -1,6 +1,7 @@
 import { Button, Code, CopyButton, Group, Paper, Stack, Table, Text } from '@mantine/core';
 import { useId, useState } from 'react';
 import type { Enrollment } from '../../api';
+import { SELECTED_WHOLE_ON_CLICK } from '../../components/CopyField';
 
 /** The Can't Scan disclosure: the secret to type into the app by hand. */
 export function ManualKey({ enrollment }: { enrollment: Enrollment }) {
@@ -32,7 +33,7 @@ export function ManualKey({ enrollment }: { enrollment: Enrollment }) {
               fz="lg"
               px="sm"
               py={6}
-              style={{ letterSpacing: '0.08em', userSelect: 'all', overflowWrap: 'anywhere' }}
+              style={{ letterSpacing: '0.08em', ...SELECTED_WHOLE_ON_CLICK, overflowWrap: 'anywhere' }}
             >
               {enrollment.secretGrouped}
             </Code>
