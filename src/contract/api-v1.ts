@@ -77,3 +77,19 @@ export const idempotencyHeaders = z.object({
     .regex(/^[\x21-\x7e]{1,255}$/, 'An Idempotency-Key is 1 to 255 visible ASCII characters.')
     .optional(),
 });
+
+/**
+ * Every /api/v1 refusal: RFC 9457 problem details (docs/API.md, "Errors"), as
+ * src/http/error-handler.ts writes them. Named `Problem` in the OpenAPI document, where
+ * every /api/v1 operation's error answers refer to it (src/http/openapi-answers.ts).
+ */
+export const problemDetails = z.object({
+  type: z
+    .string()
+    .regex(/^urn:gatehouse:error:[a-z0-9_.]+$/)
+    .describe('Names the error for good: `urn:gatehouse:error:` and its code.'),
+  title: z.string().describe('What went wrong, safe to show to whoever made the request.'),
+  status: z.number().int().describe("The answer's HTTP status."),
+  code: z.string().describe('The stable error code (docs/API.md).'),
+  fields: z.record(z.string(), z.string()).optional().describe('On `400 request.invalid`: a message per request field refused, keyed by its name.'),
+});

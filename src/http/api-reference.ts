@@ -22,9 +22,14 @@ type Operation = {
   security?: Record<string, string[]>[];
   parameters?: { in: string; name: string; required?: boolean; schema?: Schema }[];
   requestBody?: { content: Record<string, { schema?: Schema }> };
-  responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
+  responses?: Record<string, Answer>;
 };
-type Document = { info: { title: string; version: string }; paths: Record<string, Record<string, Operation>> };
+type Answer = { $ref?: string; description?: string; headers?: Record<string, unknown>; content?: Record<string, { schema?: Schema }> };
+type Document = {
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, Operation>>;
+  components?: { responses?: Record<string, Answer> };
+};
 
 /** A JSON schema as a short TypeScript-like type: `{ id: string (uuid), note?: string | null }`. */
 export function typeOf(schema: Schema | undefined, depth = 0): string {
@@ -63,7 +68,7 @@ function who(operation: Operation): string {
   return ways.map((way) => (way === 'bearer' ? 'API client (bearer token)' : 'session cookie')).join(' or ');
 }
 
-function operationSection(method: string, path: string, operation: Operation): string[] {
+function operationSection(method: string, path: string, operation: Operation, shared: Record<string, Answer>): string[] {
   const out = [`### \`${method.toUpperCase()} ${path}\``, ''];
   if (operation.summary) out.push(`${operation.summary}.`, '');
   out.push(`Who: ${who(operation)}. ${operation.description ?? ''}`.trim(), '');
@@ -75,13 +80,26 @@ function operationSection(method: string, path: string, operation: Operation): s
   }
   const body = operation.requestBody?.content['application/json']?.schema;
   if (body) out.push('Body:', '', '```ts', typeOf(body), '```', '');
-  for (const [status, response] of Object.entries(operation.responses ?? {})) {
+  const answers = Object.entries(operation.responses ?? {});
+  for (const [status, response] of answers.filter(([status]) => /^2/.test(status))) {
+    const headers = Object.keys(response.headers ?? {});
     for (const [type, { schema }] of Object.entries(response.content ?? {})) {
       const shape = type === 'application/json' ? typeOf(schema) : `${type} file`;
-      out.push(`Answer \`${status}\`${type === 'application/json' ? '' : ` (${type})`}:`, '', '```ts', shape, '```', '');
+      const notes = [...(type === 'application/json' ? [] : [type]), ...(headers.length > 0 ? [`headers ${headers.join(', ')}`] : [])];
+      out.push(`Answer \`${status}\`${notes.length > 0 ? ` (${notes.join('; ')})` : ''}:`, '', '```ts', shape, '```', '');
     }
   }
+  const refusals = answers.filter(([status]) => /^[45]/.test(status));
+  if (refusals.length > 0) {
+    out.push('Refusals (problem details):', '', ...refusals.map(([status, answer]) => `- ${refusalOf(status, answer.$ref ? shared[answer.$ref.split('/').at(-1) as string] : answer)}`), '');
+  }
   return out;
+}
+
+/** A refusal status with the codes its description names (`409 group.name_taken`). */
+function refusalOf(status: string, answer: Answer | undefined): string {
+  const codes = [...(answer?.description ?? '').matchAll(/`([a-z0-9_]+\.[a-z0-9_]+)`/g)].map((match) => `\`${match[1]}\``);
+  return `\`${status}\`${codes.length > 0 ? ` ${codes.join(', ')}` : ''}`;
 }
 
 /** The whole reference, grouped by tag in the order tags first appear. */
@@ -90,7 +108,7 @@ export function renderApiReference(document: Document): string {
   for (const [path, operations] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(operations)) {
       const tag = operation.tags?.[0] ?? 'Other';
-      byTag.set(tag, [...(byTag.get(tag) ?? []), ...operationSection(method, path, operation)]);
+      byTag.set(tag, [...(byTag.get(tag) ?? []), ...operationSection(method, path, operation, document.components?.responses ?? {})]);
     }
   }
   const out = [
@@ -100,6 +118,8 @@ export function renderApiReference(document: Document): string {
     '',
     'Every JSON route, its parameters, body and answers, as the server declares them. Errors have',
     'one shape on every route (see [API.md](API.md)); the guide there says what the routes mean.',
+    'Each /api/v1 operation lists the statuses it refuses with (RFC 9457 problem details, with',
+    'the codes particular to it) and the headers its answers carry.',
     '',
     ...[...byTag.keys()].map((tag) => `- [${tag}](#${tag.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')})`),
     '',

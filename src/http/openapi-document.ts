@@ -4,11 +4,14 @@
 // heap, for a document few nodes ever serve (docs/PERFORMANCE-LOG.md, fifteenth pass).
 // The routes are recorded as the server registers them; on the first request they are
 // registered again, handlers left out, on a Fastify instance of their own that carries the
-// plugin, and the document it makes is kept as JSON text for every later request.
+// plugin, and the document it makes is kept as JSON text for every later request. What the
+// routes' schemas do not say (each operation's refusals, the response headers) is added
+// to it from the same routes (openapi-answers.ts).
 import Fastify, { type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { onFirstUse } from '../shared/on-first-use.ts';
 import { contractCompilers, type ContractOptions } from './api-contract.ts';
+import { describeAnswers } from './openapi-answers.ts';
 
 /** The document's JSON for the routes registered so far, made on the first call. */
 export function openApiDocument(routes: readonly RouteOptions[], options: Pick<ContractOptions, 'publicUrl' | 'cookieName'>) {
@@ -25,7 +28,8 @@ export function openApiDocument(routes: readonly RouteOptions[], options: Pick<C
             description:
               'The JSON API of Gatehouse, the identity portal. Browser routes use the session cookie and must come ' +
               "from Gatehouse's own origin; /api/v1 is for API clients with a bearer token. Errors are " +
-              '`{ "error": { "code", "message", "fields"? } }` (RFC 9457 problem details on /api/v1).',
+              '`{ "error": { "code", "message", "fields"? } }` (the `Error` schema); on /api/v1 they are RFC 9457 ' +
+              'problem details (the `Problem` schema), each status an operation can answer listed with its codes and headers.',
           },
           servers: [{ url: options.publicUrl.origin }],
           components: {
@@ -50,7 +54,9 @@ export function openApiDocument(routes: readonly RouteOptions[], options: Pick<C
         describer.route({ method: route.method, url: route.url, schema: route.schema, ...(route.config ? { config: route.config } : {}), handler: async () => undefined });
       }
       await describer.ready();
-      return JSON.stringify(describer.swagger());
+      const document = describer.swagger();
+      describeAnswers(document, routes);
+      return JSON.stringify(document);
     } finally {
       await describer.close();
     }

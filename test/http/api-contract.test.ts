@@ -1,9 +1,12 @@
 // The API's one contract: every JSON route is in the OpenAPI document with its request
 // and response schemas, requests are checked against them before any handler runs, and
-// a response can carry nothing its schema does not declare.
+// a response can carry nothing its schema does not declare. Every /api/v1 operation
+// documents its refusals as problem details and the headers its answers carry, so a route
+// added tomorrow is born with them (src/http/openapi-answers.ts).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { GatehouseError, type ErrorCode } from '../../src/errors.ts';
 import { routeTable } from '../../src/http/api-contract.ts';
 import { BODY_LIMIT_BYTES } from '../../src/http/app.ts';
 import { renderApiReference } from '../../src/http/api-reference.ts';
@@ -12,17 +15,20 @@ import { signedInOperator } from '../helpers/journey.ts';
 import { rawRequest } from '../helpers/spellings.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
+type Reference = { $ref?: string };
+type Answer = Reference & { description?: string; headers?: Record<string, Reference & { required?: boolean }>; content?: Record<string, { schema?: unknown }> };
 type Operation = {
+  description?: string;
   tags?: string[];
   security?: unknown[];
   requestBody?: { content: Record<string, { schema: JsonSchema }> };
   parameters?: { in: string; name: string }[];
-  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+  responses: Record<string, Answer>;
 };
 type OpenApi = {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { securitySchemes: Record<string, unknown>; schemas?: Record<string, JsonSchema> };
+  components: { securitySchemes: Record<string, unknown>; schemas?: Record<string, JsonSchema>; responses?: Record<string, Answer> };
 };
 
 type JsonSchema = {
@@ -101,6 +107,64 @@ describe('the API contract', () => {
       }
     }
     assert.deepEqual(problems, []);
+  });
+
+  test('every /api/v1 operation documents its refusals as problem details, with their codes and headers', () => {
+    const answerOf = (answer: Answer | undefined) => (answer?.$ref ? document.components.responses?.[answer.$ref.split('/').at(-1) as string] : answer);
+    const routes = routeTable(server.gatehouse.http).filter((r) => r.url.startsWith('/api/v1/') && r.method !== 'HEAD');
+    assert.ok(routes.length > 40, `only ${routes.length} /api/v1 routes were seen`);
+    const problems: string[] = [];
+    for (const route of routes) {
+      const path = openApiPath(route.url);
+      const operation = document.paths[path]?.[route.method.toLowerCase()];
+      if (!operation) continue;
+      const name = `${route.method} ${route.url}`;
+      const takes = (header: string) => operation.parameters?.some((p) => p.in === 'header' && p.name === header) ?? false;
+      const versioned = takes('if-match') || (route.method === 'GET' && Object.values(document.paths[path] ?? {}).some((op) => op.parameters?.some((p) => p.name === 'if-match')));
+      // What the route's declaration implies it can be refused with (and the refusals always possible).
+      const needed = new Set(['400', '401', '415', '429', 'default']);
+      if (operation.description?.includes('Scope: ')) needed.add('403');
+      if (path.includes('{')) needed.add('404');
+      if (takes('if-match')) needed.add('412');
+      if (takes('idempotency-key')) ['409', '422'].forEach((status) => needed.add(status));
+      for (const status of needed) if (!operation.responses[status]) problems.push(`${name}: no ${status}`);
+      const headers: Record<string, string[]> = { '401': ['WWW-Authenticate'], '403': ['WWW-Authenticate'], '429': ['Retry-After'] };
+      for (const [status, given] of Object.entries(operation.responses)) {
+        const answer = answerOf(given);
+        const declared = Object.keys(answer?.headers ?? {});
+        const wanted = ['RateLimit', 'RateLimit-Policy', ...(headers[status] ?? [])];
+        if (/^2/.test(status)) {
+          if (versioned) wanted.push('ETag');
+          if (takes('idempotency-key')) wanted.push('Idempotent-Replayed');
+        } else if (answer?.content?.['application/problem+json']?.schema === undefined || Object.keys(answer.content).length !== 1) {
+          problems.push(`${name}: ${status} is not problem details only`);
+        } else if ((answer.content['application/problem+json']?.schema as Reference).$ref !== '#/components/schemas/Problem') {
+          problems.push(`${name}: ${status} does not answer the Problem schema`);
+        }
+        for (const header of wanted) if (!declared.includes(header)) problems.push(`${name}: ${status} declares no ${header}`);
+        // The codes a refusal names are answered with its status (so a 409 is documented only where a conflict is).
+        if (status !== 'default' && !/^2/.test(status)) {
+          const codes = [...(answer?.description ?? '').matchAll(/`([a-z0-9_]+\.[a-z0-9_]+)`/g)].map((match) => match[1] as ErrorCode);
+          if (codes.length === 0) problems.push(`${name}: ${status} names no code`);
+          for (const code of codes) if (String(new GatehouseError(code).status) !== status) problems.push(`${name}: ${status} names ${code}`);
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+    const problem = document.components.schemas?.Problem as { required?: string[]; properties?: Record<string, unknown> } | undefined;
+    assert.deepEqual(problem?.required?.sort(), ['code', 'status', 'title', 'type']);
+    assert.deepEqual(Object.keys(problem?.properties ?? {}).sort(), ['code', 'fields', 'status', 'title', 'type']);
+  });
+
+  test("the web app's routes (/api outside /api/v1) document their refusals' one shape", () => {
+    const missing = Object.entries(document.paths)
+      .filter(([path]) => !path.startsWith('/api/v1/'))
+      .flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })))
+      .filter(({ operation }) => operation.responses.default?.$ref !== '#/components/responses/WebAppRefusal')
+      .map(({ name }) => name);
+    assert.deepEqual(missing, []);
+    const shape = document.components.responses?.WebAppRefusal?.content?.['application/json']?.schema as Reference | undefined;
+    assert.equal(shape?.$ref, '#/components/schemas/Error');
   });
 
   test('a route that reads a body declares it: each POST that takes fields has a request body schema', () => {

@@ -37,7 +37,7 @@ export function companyRoutes({ api, deps }: V1) {
     {
       // Any client: a company's client reads its own company (companies:read stays
       // platform-only); a platform client must hold companies:read, checked below.
-      config: { scope: null },
+      config: { scope: null, refusals: ['api.insufficient_scope'] },
       schema: {
         summary: 'One company (a company client: its own; a platform client needs companies:read)',
         params: companyParams,
@@ -54,18 +54,19 @@ export function companyRoutes({ api, deps }: V1) {
     },
   );
 
+  // With the conflicts each may answer.
   const companyActions = [
-    ['suspend', 'Suspend a company (its users cannot log in; sessions end)', (id: string, apiClientId: string, meta: ReturnType<typeof requestMeta>) =>
+    ['suspend', 'Suspend a company (its users cannot log in; sessions end)', [], (id: string, apiClientId: string, meta: ReturnType<typeof requestMeta>) =>
       setCompanySuspended(deps, id, true, { apiClientId }, meta)],
-    ['reactivate', 'Reactivate a suspended company', (id: string, apiClientId: string, meta: ReturnType<typeof requestMeta>) =>
+    ['reactivate', 'Reactivate a suspended company', [], (id: string, apiClientId: string, meta: ReturnType<typeof requestMeta>) =>
       setCompanySuspended(deps, id, false, { apiClientId }, meta)],
-    ['resend-welcome', "Send the Root Master a new Welcome to Gatehouse email (until they have signed up)", (id: string, apiClientId: string, meta: ReturnType<typeof requestMeta>) =>
+    ['resend-welcome', "Send the Root Master a new Welcome to Gatehouse email (until they have signed up)", ['company.suspended', 'company.already_signed_up'], (id: string, apiClientId: string, meta: ReturnType<typeof requestMeta>) =>
       resendWelcome(deps, id, { apiClientId }, meta)],
   ] as const;
-  for (const [name, summary, act] of companyActions) {
+  for (const [name, summary, refusals, act] of companyActions) {
     api.post(
       `/companies/:companyId/${name}`,
-      { config: { scope: 'companies:write' }, schema: { summary, params: companyParams, response: { 200: done } } },
+      { config: { scope: 'companies:write', refusals }, schema: { summary, params: companyParams, response: { 200: done } } },
       async (request) => {
         const actor = platformClient(request);
         await act(reachedCompanyOf(request), actor.apiClientId, requestMeta(request));

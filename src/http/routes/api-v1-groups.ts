@@ -25,7 +25,7 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
 
   api.post(
     '/companies/:companyId/groups',
-    { config: { scope: 'users:write' }, schema: { summary: 'Create a group; takes an Idempotency-Key', params: companyParams, headers: idempotencyHeaders, body: groupNameBody, response: { 201: oneGroup } } },
+    { config: { scope: 'users:write', refusals: ['group.name_taken'] }, schema: { summary: 'Create a group; takes an Idempotency-Key', params: companyParams, headers: idempotencyHeaders, body: groupNameBody, response: { 201: oneGroup } } },
     async (request, reply) => {
       const actor = reachAsActor(request);
       return idempotent(request, reply, async () => {
@@ -37,7 +37,7 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
 
   api.post(
     '/companies/:companyId/groups/:groupId/rename',
-    { config: { scope: 'users:write' }, schema: { summary: 'Rename a group', params: apiGroupParams, body: groupNameBody, response: { 200: oneGroup } } },
+    { config: { scope: 'users:write', refusals: ['group.name_taken'] }, schema: { summary: 'Rename a group', params: apiGroupParams, body: groupNameBody, response: { 200: oneGroup } } },
     async (request) => {
       const actor = reachAsActor(request);
       return { group: groupView(await renameGroup(deps, actor, request.params.groupId, request.body.name, requestMeta(request))) };

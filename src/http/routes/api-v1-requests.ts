@@ -41,7 +41,7 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
   api.post(
     '/requests',
     {
-      config: { scope: 'requests:write' },
+      config: { scope: 'requests:write', refusals: ['company.name_taken'] },
       schema: {
         summary: "Enter an account request on a company's behalf; takes an Idempotency-Key",
         headers: idempotencyHeaders,
@@ -62,7 +62,7 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
   api.post(
     '/requests/:requestId/approve',
     {
-      config: { scope: 'requests:write' },
+      config: { scope: 'requests:write', refusals: ['request.not_pending', 'company.name_taken'] },
       schema: {
         summary: 'Approve: creates the company and its Root Master, and mails "Welcome to Gatehouse"',
         params: requestParams,
@@ -84,7 +84,7 @@ export function requestRoutes({ api, deps, idempotent }: V1) {
   api.post(
     '/requests/:requestId/reject',
     {
-      config: { scope: 'requests:write' },
+      config: { scope: 'requests:write', refusals: ['request.not_pending'] },
       schema: { summary: 'Reject an account request, with a reason', params: requestParams, body: rejectBody, response: { 200: done } },
     },
     async (request) => {

@@ -84,7 +84,7 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
   api.post(
     '/companies/:companyId/users',
     {
-      config: { scope: 'users:write' },
+      config: { scope: 'users:write', refusals: ['user.username_taken', 'invite.suspended_company', 'invite.rate_limited'] },
       schema: {
         summary: 'Invite a user (mails a Sign Up link); takes an Idempotency-Key',
         params: companyParams,
@@ -126,7 +126,7 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
   api.post(
     '/companies/:companyId/users/:userId/deactivate',
     {
-      config: { scope: 'users:write' },
+      config: { scope: 'users:write', refusals: ['user.root_master_protected', 'user.last_break_glass'] },
       schema: { summary: 'Deactivate a user (their sessions and module sign-ins end)', params: companyUserParams, response: { 200: done } },
     },
     async (request) => {
@@ -144,7 +144,7 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
   api.post(
     '/companies/:companyId/policy',
     {
-      config: { scope: 'policy:write' },
+      config: { scope: 'policy:write', refusals: ['policy.two_person_root_only'] },
       schema: {
         summary:
           "Change the company's security policy (only the fields sent; an IP allowlist must include the caller's address; with If-Match, only if the policy is still that version: else 412)",
@@ -177,7 +177,7 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
   api.get(
     '/companies/:companyId/audit.csv',
     {
-      config: { scope: 'audit:read' },
+      config: { scope: 'audit:read', refusals: ['download.too_many_running', 'download.server_busy'] },
       schema: { summary: "The company's audit trail as CSV", params: companyParams, querystring: companyAuditCsvQuery, response: { 200: csvDownload } },
     },
     async (request, reply) => {
@@ -195,7 +195,7 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
 
   api.get(
     '/companies/:companyId/compliance.csv',
-    { config: { scope: 'audit:read' }, schema: { summary: 'MFA compliance as CSV', params: companyParams, response: { 200: csvDownload } } },
+    { config: { scope: 'audit:read', refusals: ['download.too_many_running', 'download.server_busy'] }, schema: { summary: 'MFA compliance as CSV', params: companyParams, response: { 200: csvDownload } } },
     async (request, reply) => {
       const { companyId, apiClientId } = reach(request);
       downloads.hold(reply, { apiClientId, companyId: apiActorOf(request).companyId });

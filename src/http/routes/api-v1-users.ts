@@ -39,7 +39,7 @@ export function userRoutes({ api, deps }: V1) {
   api.post(
     '/companies/:companyId/users/:userId/role',
     {
-      config: { scope: 'users:write' },
+      config: { scope: 'users:write', refusals: ['user.root_master_protected', 'user.last_break_glass'] },
       schema: { summary: "Change a user's role (master or user; never the Root Master's)", params: companyUserParams, body: roleBody, response: { 200: done } },
     },
     async (request) => {
@@ -48,16 +48,18 @@ export function userRoutes({ api, deps }: V1) {
     },
   );
 
+  // With what each may refuse besides (the Root Master is no one's to change; a deletion
+  // may leave no break-glass Master).
   const simpleActions = {
-    reactivate: [reactivateUser, 'Reactivate a deactivated user'],
-    delete: [deleteUser, 'Delete a user (the audit trail keeps their name)'],
-    unlock: [unlockUser, 'Unlock a user locked out by failed passwords'],
-    'sessions/end-all': [endAllUserSessions, 'End every session and module sign-in of a user (they sign in again, with 2FA)'],
+    reactivate: [reactivateUser, 'Reactivate a deactivated user', ['user.root_master_protected']],
+    delete: [deleteUser, 'Delete a user (the audit trail keeps their name)', ['user.root_master_protected', 'user.last_break_glass']],
+    unlock: [unlockUser, 'Unlock a user locked out by failed passwords', ['user.root_master_protected', 'user.unlock_limited']],
+    'sessions/end-all': [endAllUserSessions, 'End every session and module sign-in of a user (they sign in again, with 2FA)', ['user.root_master_protected']],
   } as const;
-  for (const [name, [act, summary]] of Object.entries(simpleActions)) {
+  for (const [name, [act, summary, refusals]] of Object.entries(simpleActions)) {
     api.post(
       `/companies/:companyId/users/:userId/${name}`,
-      { config: { scope: 'users:write' }, schema: { summary, params: companyUserParams, response: { 200: done } } },
+      { config: { scope: 'users:write', refusals }, schema: { summary, params: companyUserParams, response: { 200: done } } },
       async (request) => {
         await act(deps, reachAsActor(request), request.params.userId, requestMeta(request));
         return {};
@@ -68,7 +70,7 @@ export function userRoutes({ api, deps }: V1) {
   api.post(
     '/companies/:companyId/users/:userId/resend-invite',
     {
-      config: { scope: 'users:write' },
+      config: { scope: 'users:write', refusals: ['user.root_master_protected', 'user.disabled', 'user.already_signed_up', 'invite.suspended_company', 'invite.rate_limited'] },
       schema: { summary: 'Send a new Sign Up link (the old one stops working)', params: companyUserParams, response: { 200: inviteResent } },
     },
     async (request) => {
@@ -89,7 +91,7 @@ export function userRoutes({ api, deps }: V1) {
   api.post(
     '/companies/:companyId/users/:userId/sessions/:handle/end',
     {
-      config: { scope: 'users:write' },
+      config: { scope: 'users:write', refusals: ['user.root_master_protected'] },
       schema: { summary: "End one of a user's sessions (and the module sign-ins it led to)", params: companyUserSessionParams, response: { 200: done } },
     },
     async (request) => {
@@ -102,7 +104,8 @@ export function userRoutes({ api, deps }: V1) {
   api.post(
     '/companies/:companyId/users/:userId/reset-2fa',
     {
-      config: { scope: 'mfa:reset' },
+      // api_client.secret_changed: its client's secret rotated while the reset was being asked.
+      config: { scope: 'mfa:reset', refusals: ['user.root_master_protected', 'user.not_enrolled', 'approval.already_pending', 'user.last_break_glass', 'api_client.secret_changed'] },
       schema: {
         summary: "Reset a user's 2FA; 202 when the company's two-person rule has a Master approve it",
         params: companyUserParams,
