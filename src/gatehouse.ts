@@ -14,7 +14,7 @@ import { resolveSecretKey } from './secret-key.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { PACKAGE_ROOT } from './shared/package-root.ts';
-import { isDatabaseUnavailable, openStorage, type Storage } from './storage/index.ts';
+import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, openStorage, workerReports, type Storage, type WorkerLog } from './storage/index.ts';
 import { exposition, openMetrics, type Metrics } from './metrics/index.ts';
 import { releaseMemoryWhenQuiet, type MemoryRelease } from './memory-release.ts';
 import { ANSWER_FLOOR_MS } from './shared/answer-floor.ts';
@@ -40,8 +40,6 @@ export interface Gatehouse {
 export interface GatehouseOptions {
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
-  /** Where delivery failures are reported (they also stay visible in the outbox). */
-  onMailError?: (error: unknown) => void;
   /** Deliver mail only when asked (tests drive the worker themselves). */
   mailWorkerIntervalMs?: number | null;
   /** Start the metrics listener when GATEHOUSE_METRICS_PORT is set (a cluster's primary serves it instead). */
@@ -56,11 +54,29 @@ export interface GatehouseOptions {
   answerFloorMs?: number;
 }
 
-/** The mail worker keeps running through a database outage; say which failure it was. */
-function reportMailError(error: unknown) {
-  const message = error instanceof Error ? error.message : String(error);
-  if (isDatabaseUnavailable(error)) console.error('mail worker: the database is unavailable, retrying on the next pass:', message);
-  else console.error('mail delivery failed:', message);
+/** Before the server's logger exists (and in the CLI, which has none): plain lines on stderr. */
+const PLAIN_LOG: WorkerLog = {
+  warn: (fields, message) => console.warn(`${message}: ${JSON.stringify(fields)}`),
+  error: (fields, message) => console.error(`${message}: ${JSON.stringify(fields)}`),
+};
+
+/**
+ * The background workers' reports (storage/worker-reports.ts), one outage state for the
+ * node; written to the server's JSON logger once it exists (`logTo`).
+ */
+function backgroundReports() {
+  let log = PLAIN_LOG;
+  return { of: workerReports(() => log), logTo: (next: WorkerLog) => void (log = next) };
+}
+
+/**
+ * An error the provider met answering a request. An outage (answered 503) is logged as
+ * every route's is (http/error-handler.ts): at warn, code and message only; anything else
+ * is a bug, at error.
+ */
+function reportProviderError(log: FastifyInstance['log'], error: unknown) {
+  if (isDatabaseUnavailable(error) || isTransactionConflict(error)) log.warn({ database: describeDatabaseError(error) }, 'database unavailable');
+  else log.error({ err: error }, 'openid connect provider error');
 }
 
 /**
@@ -81,9 +97,13 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
   const secretKey = resolveSecretKey(config);
   const secrets = createSecretBox([secretKey]);
   const metrics = await openMetrics(config.metrics);
-  const storage = await openStorage(config.database, metrics.registry ? { onQuery: metrics.observeQuery, onCommit: metrics.observeCommit } : {});
+  const storage = await openStorage(
+    config.database,
+    metrics.registry ? { onQuery: metrics.observeQuery, onCommit: metrics.observeCommit, onConnectionFailure: metrics.countConnectionFailure } : {},
+  );
   const hasher = createPasswordHasher(config.argon2MaxConcurrency);
   metrics.watch({ storage, hasher });
+  const background = backgroundReports();
   let poke = () => {};
   const deps: CoreDeps = {
     db: storage.db,
@@ -102,10 +122,10 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
     transport,
     from: config.mailFrom,
     clock,
-    onError: options.onMailError ?? reportMailError,
+    reports: background.of('mail'),
   });
   poke = () => mailWorker.poke();
-  return { deps, storage, mailWorker, metrics };
+  return { deps, storage, mailWorker, metrics, background };
 }
 
 /**
@@ -122,7 +142,7 @@ async function serverLogger(config: Config): Promise<FastifyServerOptions['logge
 }
 
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
-  const { deps, storage, mailWorker, metrics } = await createCore(config, options);
+  const { deps, storage, mailWorker, metrics, background } = await createCore(config, options);
   // A start that fails part-way (another secret key, an unreadable TLS file) closes what it
   // opened, latest first, and rethrows: a PostgreSQL pool left open would hold its
   // connections to the database until the process ends.
@@ -136,7 +156,9 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
       : undefined;
     oidc = await createOidcService(deps, {
-      onError: (error) => http.log.error({ err: error }, 'openid connect provider error'),
+      onError: (error) => reportProviderError(http.log, error),
+      backchannelReports: background.of('logout'),
+      keyCheckReports: background.of('signing keys'),
       ...(storage.kind === 'sqlite' ? { durability: storage.durability } : {}),
     });
     opened.push(() => oidc.close());
@@ -153,6 +175,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     throw error;
   }
   storage.reportConnectionLoss((loss) => http.log.warn({ database: loss }, 'database connection lost'));
+  background.logTo(http.log);
   let scrapes: Server | undefined;
   let memoryRelease: MemoryRelease | undefined;
   if (options.mailWorkerIntervalMs !== null) mailWorker.start(options.mailWorkerIntervalMs ?? 2000);

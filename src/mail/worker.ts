@@ -2,7 +2,7 @@
 // Gatehouse nodes can run workers against one database without sending twice.
 import { AsyncResource } from 'node:async_hooks';
 import type { SecretBox } from '../crypto/index.ts';
-import type { Db } from '../storage/index.ts';
+import type { Db, WorkerReports } from '../storage/index.ts';
 import { leasedJobs } from '../storage/leased-jobs.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
 import { isPermanentRefusal, type MailTransport } from './transports.ts';
@@ -24,7 +24,8 @@ export function createMailWorker(deps: {
   transport: MailTransport;
   from: string;
   clock: () => number;
-  onError?: (error: unknown) => void;
+  /** Where its passes' failures and delivery failures are told (storage/worker-reports.ts); none: not told. */
+  reports?: WorkerReports;
 }): MailWorker {
   const { db, secrets, transport, from, clock } = deps;
   let timer: NodeJS.Timeout | undefined;
@@ -62,7 +63,7 @@ export function createMailWorker(deps: {
       // A server that refused this message for good (a 5xx to its recipient or content)
       // would refuse it at every attempt: it fails now, its body erased like on giving up.
       await jobs.notDelivered(claimed, error, { payload: null }, isPermanentRefusal(error));
-      deps.onError?.(error);
+      deps.reports?.undelivered(error);
       return false;
     }
   }
@@ -91,7 +92,12 @@ export function createMailWorker(deps: {
     return running;
   }
 
-  const reportErrors = (p: Promise<unknown>) => p.catch((error) => deps.onError?.(error));
+  /** A pass the worker started itself (its timer, a poke): how it went is reported. */
+  const reportErrors = (p: Promise<unknown>) =>
+    p.then(
+      () => deps.reports?.passed(),
+      (error: unknown) => deps.reports?.failed(error),
+    );
 
   return {
     runOnce,

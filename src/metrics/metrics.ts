@@ -6,7 +6,7 @@
 import type { Registry } from 'prom-client';
 import type { PasswordHasher } from '../crypto/index.ts';
 import type { Config } from '../config.ts';
-import type { Storage } from '../storage/index.ts';
+import type { ConnectionFailure, Storage } from '../storage/index.ts';
 
 export interface Metrics {
   /** Undefined when the node keeps no metrics: nothing is recorded, and nothing is served. */
@@ -16,6 +16,8 @@ export interface Metrics {
   observeQuery(sql: string, seconds: number, failed: boolean): void;
   /** One SQLite group commit: the statements it held, how long its COMMIT took, whether it waited for the disk. */
   observeCommit(statements: number, seconds: number, flushed: boolean): void;
+  /** PostgreSQL: a connection that could not be had, was lost, or was closed for a statement that got no answer in time. */
+  countConnectionFailure(kind: ConnectionFailure): void;
   /** Called once the storage, hasher and database exist: gauges read them at scrape time. */
   watch(parts: { storage: Storage; hasher: PasswordHasher }): void;
 }
@@ -29,6 +31,7 @@ const NO_METRICS: Metrics = Object.freeze({
   countLoginStep: ignore,
   observeQuery: ignore,
   observeCommit: ignore,
+  countConnectionFailure: ignore,
   watch: ignore,
 });
 

@@ -63,6 +63,12 @@ export function createMetrics(): Metrics & { readonly registry: Registry } {
     help: 'SQLite only: group commits that did not wait for the disk (only client credentials tokens in them, or synchronous = normal)',
     registers: [registry],
   });
+  const connectionFailures = new Counter({
+    name: 'gatehouse_db_connection_failures_total',
+    help: 'PostgreSQL connections that could not be had (connect: refused, failed or timed out), ended while open (lost), or closed because a statement got no answer within its deadline (timeout)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   let parts: { storage: Storage; hasher: PasswordHasher } | undefined;
   new Gauge({
     name: 'gatehouse_password_hashes',
@@ -136,8 +142,11 @@ export function createMetrics(): Metrics & { readonly registry: Registry } {
       flushes.observe(seconds);
       if (!flushed) unflushed.inc();
     },
+    countConnectionFailure: (kind) => connectionFailures.inc({ kind }),
     watch(next) {
       parts = next;
+      // PostgreSQL's, at zero from the start, so a rate over them is defined before the first failure.
+      if (next.storage.kind === 'postgres') for (const kind of ['connect', 'lost', 'timeout'] as const) connectionFailures.inc({ kind }, 0);
     },
   };
 }

@@ -61,6 +61,7 @@ test("the drivers' own words for a lost or unobtainable connection, and socket e
     'Connection terminated',
     'Connection terminated due to connection timeout',
     'timeout exceeded when trying to connect',
+    'Query read timeout',
     'Client has encountered a connection error and is not queryable',
     'Client was closed and is not queryable',
     'Cannot use a pool after calling end on the pool',

@@ -29,11 +29,13 @@ const UNAVAILABLE_ERRNOS = new Set([
 ]);
 
 /**
- * What pg, pg-pool and Kysely say when a connection is gone or cannot be had. They carry
- * no code, so the message is all there is; each pattern is one library's fixed wording.
+ * What pg, pg-pool and Kysely say when a connection is gone or cannot be had, or a
+ * statement got no answer within its deadline (pg's query_timeout: a server that stopped
+ * answering, src/storage/postgres.ts). They carry no code, so the message is all there
+ * is; each pattern is one library's fixed wording.
  */
 const UNAVAILABLE_MESSAGES =
-  /^Connection terminated|^timeout exceeded when trying to connect|is not queryable$|^Cannot use a pool after calling end|^driver has already been destroyed|^Postgres connection has been discarded|^database is locked/i;
+  /^Connection terminated|^timeout exceeded when trying to connect|^Query read timeout$|is not queryable$|^Cannot use a pool after calling end|^driver has already been destroyed|^Postgres connection has been discarded|^database is locked/i;
 
 /** SQLite's primary result codes for "try again": BUSY (another writer), LOCKED, FULL (disk). */
 const SQLITE_UNAVAILABLE = new Set([5, 6, 13]);

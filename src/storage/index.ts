@@ -3,9 +3,10 @@
 import { Kysely, sql, type Dialect, type LogEvent, type Transaction } from 'kysely';
 import { describeDatabaseError } from './errors.ts';
 import type { createPostgresPool } from './postgres.ts';
+import { withQueryDeadline } from './query-deadline.ts';
 import { RetryingKysely } from './retry.ts';
 import { createSqliteDialect, openSqliteDatabase, type Durability, type SqliteSynchronous } from './sqlite.ts';
-import { migrateToLatest, migrations } from './migrate.ts';
+import { migrateToLatest as migrateWithin, migrations } from './migrate.ts';
 import type { Database } from './schema.ts';
 
 export type { Database } from './schema.ts';
@@ -58,7 +59,21 @@ export interface StorageOptions {
   onQuery?: (sql: string, seconds: number, failed: boolean) => void;
   /** Told of every SQLite group commit: statements it held, seconds its COMMIT took. */
   onCommit?: (statements: number, seconds: number, flushed: boolean) => void;
+  /**
+   * PostgreSQL: told of every connection that could not be had (`connect`: refused, failed,
+   * or not within the pool's timeout), that ended while open (`lost`), or that was closed
+   * because a statement on it got no answer in time (`timeout`). Metrics count them.
+   */
+  onConnectionFailure?: (kind: ConnectionFailure) => void;
 }
+
+export type ConnectionFailure = 'connect' | 'lost' | 'timeout';
+
+/**
+ * Readiness gives the database this long to answer, a pool connection included: a load
+ * balancer's probe gives up after a few seconds, and a red answer in time is the point.
+ */
+export const PING_DEADLINE_MS = 2_000;
 
 export async function openStorage(settings: DatabaseSettings, options: StorageOptions = {}): Promise<Storage> {
   let report = (loss: ConnectionLoss) => console.warn(`Database connection lost: ${loss.code ? `${loss.code} ` : ''}${loss.message}`);
@@ -68,8 +83,19 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
   let durability: Durability = { mark: () => 0, settled: () => undefined };
   if (settings.kind === 'postgres') {
     // pg and its parsers load only for PostgreSQL: a SQLite node never holds them.
-    const { createPostgresDialect, createPostgresPool } = await import('./postgres.ts');
-    pool = createPostgresPool(settings.url, (error) => report(describeDatabaseError(error)), { preparedStatements: settings.preparedStatements ?? true });
+    const { createPostgresDialect, createPostgresPool, isQueryTimeout } = await import('./postgres.ts');
+    const { onConnectionFailure } = options;
+    pool = createPostgresPool(
+      settings.url,
+      {
+        connectionLost: (error) => {
+          onConnectionFailure?.(isQueryTimeout(error) ? 'timeout' : 'lost');
+          report(describeDatabaseError(error));
+        },
+        ...(onConnectionFailure ? { connectFailed: () => onConnectionFailure('connect') } : {}),
+      },
+      { preparedStatements: settings.preparedStatements ?? true },
+    );
     dialect = createPostgresDialect(pool);
   } else {
     const sqlite = createSqliteDialect(openSqliteDatabase(settings.file, settings.synchronous), options.onCommit);
@@ -93,13 +119,33 @@ export async function openStorage(settings: DatabaseSettings, options: StorageOp
     db,
     kind: settings.kind,
     durability,
-    ping: settings.kind === 'postgres' ? () => primaryTakingWrites(db) : async () => void (await sql`select 1`.execute(db)),
+    ping: () => withinDeadline(PING_DEADLINE_MS, settings.kind === 'postgres' ? () => primaryTakingWrites(db) : async () => void (await sql`select 1`.execute(db))),
     reportConnectionLoss: (next) => {
       report = next;
     },
     poolStats: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined),
     close: () => db.destroy(),
   };
+}
+
+/**
+ * `check`, failed after `ms` if it has not answered by then (waiting for a pool connection
+ * included); its statement carries the same deadline, so its connection is closed then too.
+ */
+function withinDeadline(ms: number, check: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+  });
+  return Promise.race([withQueryDeadline(ms, check), late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Migrates `db` to this release's schema. Its statements have no deadline: a migration may
+ * rewrite a large table, or wait for another node's migration to finish (the migrator's lock).
+ */
+export function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  return withQueryDeadline(0, () => migrateWithin(db));
 }
 
 async function primaryTakingWrites(db: Db): Promise<void> {
@@ -125,6 +171,7 @@ export function describeDatabaseLocation(settings: DatabaseSettings): string {
   }
 }
 
-export { migrateToLatest, migrations };
+export { migrations };
 export { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, isUniqueViolation, isUnrepresentableValue } from './errors.ts';
 export { retryConflicts, TRANSACTION_ATTEMPTS } from './retry.ts';
+export { workerReports, type WorkerLog, type WorkerReports } from './worker-reports.ts';

@@ -15,7 +15,7 @@
 // keeps only its own notices waiting: the next pass, a second later, delivers the others'.
 import type Provider from 'oidc-provider';
 import { auditRetention } from '../../audit/index.ts';
-import type { Db } from '../../storage/index.ts';
+import type { Db, WorkerReports } from '../../storage/index.ts';
 import { leasedJobs } from '../../storage/leased-jobs.ts';
 import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
 import { sweepExpiredRecords } from '../oidc/expired-records.ts';
@@ -64,7 +64,8 @@ export function createBackchannelWorker(deps: {
   provider: () => Provider;
   /** Days the audit trail keeps its events (GATEHOUSE_AUDIT_RETENTION_DAYS); undefined: all. */
   auditRetentionDays?: number | undefined;
-  onError?: (error: unknown) => void;
+  /** Where failed passes (deliveries, sweeps, audit retention) and failed deliveries are told (storage/worker-reports.ts). */
+  reports?: WorkerReports;
 }): BackchannelWorker {
   const { db, clock } = deps;
   let timer: NodeJS.Timeout | undefined;
@@ -83,7 +84,7 @@ export function createBackchannelWorker(deps: {
       return true;
     } catch (error) {
       await jobs.notDelivered(claimed, error);
-      deps.onError?.(error);
+      deps.reports?.undelivered(error);
       return false;
     }
   }
@@ -177,14 +178,17 @@ export function createBackchannelWorker(deps: {
       // database that stopped answering does not gather a queue of passes.
       timer = setInterval(() => {
         if (waitingToPick > 0) return;
-        void runOnce().catch((error) => deps.onError?.(error));
+        void runOnce().then(
+          () => deps.reports?.passed(),
+          (error: unknown) => deps.reports?.failed(error),
+        );
       }, intervalMs);
       timer.unref();
     },
     async stop() {
       if (timer) clearInterval(timer);
       await Promise.allSettled([...passes, ...deliveries.values()]);
-      await auditTrail.stop(clock()).catch((error) => deps.onError?.(error));
+      await auditTrail.stop(clock()).catch((error: unknown) => deps.reports?.failed(error));
     },
   };
 }

@@ -15,7 +15,7 @@ import { AlreadySpent, batchOfRequest, InteractionAlreadyUsed, ModuleSecretChang
 import { rememberedModules } from './remembered-modules.ts';
 import { normalizeAddress } from '../../http/client-ip.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
-import { isDatabaseUnavailable, isTransactionConflict, type Durability } from '../../storage/index.ts';
+import { isDatabaseUnavailable, isTransactionConflict, type Durability, type WorkerReports } from '../../storage/index.ts';
 import { ensureSigningKeys, JWKS_MAX_AGE_S, KEY_CHECK_MS, loadSigningKeys } from '../signing-keys.ts';
 import { buildProvider } from './provider.ts';
 import { cookieInHeader, cookieNames, tokenShaped } from '../../http/cookies.ts';
@@ -70,8 +70,15 @@ function isAccountSwitch(oidc: KoaContextWithOIDC['oidc']): boolean {
 export async function createOidcService(
   deps: CoreDeps,
   options: {
+    /** The provider's own errors, made answering a request (answered 503 for an outage, else 500). */
     onError?: (error: unknown) => void;
-    onBackchannelError?: (error: unknown) => void;
+    /**
+     * The background work's reports (storage/worker-reports.ts), kept apart from the
+     * provider's errors: the back-channel logout worker (deliveries, sweeps, audit
+     * retention) and the signing-key check. None: not told.
+     */
+    backchannelReports?: WorkerReports;
+    keyCheckReports?: WorkerReports;
     /** SQLite group commit: the provider's answers wait for what they read (src/http/durable-answers.ts). */
     durability?: Durability;
   },
@@ -253,14 +260,21 @@ export async function createOidcService(
     loaded = next;
     current = build();
   }
-  const timer = setInterval(() => void reloadKeys().catch((error) => options.onError?.(error)), KEY_CHECK_MS);
+  const timer = setInterval(
+    () =>
+      void reloadKeys().then(
+        () => options.keyCheckReports?.passed(),
+        (error: unknown) => options.keyCheckReports?.failed(error),
+      ),
+    KEY_CHECK_MS,
+  );
   timer.unref();
   const backchannel = createBackchannelWorker({
     db: deps.db,
     clock: deps.clock,
     provider: () => current.provider,
     auditRetentionDays: deps.config.auditRetentionDays,
-    onError: options.onBackchannelError ?? options.onError,
+    ...(options.backchannelReports ? { reports: options.backchannelReports } : {}),
   });
 
   return {
