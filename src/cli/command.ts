@@ -182,7 +182,8 @@ async function requireMatchingKey(core: Awaited<ReturnType<typeof createCore>>):
 async function serverConfig(core: Awaited<ReturnType<typeof createCore>>, config: Config): Promise<Config> {
   const stored = await storedPublicUrl(core.storage.db);
   if (!stored || stored === config.publicUrl.origin) return config;
-  if (process.env.GATEHOUSE_PUBLIC_URL !== undefined) {
+  // Set as the server reads it: blank is unset (docs/CONFIG.md), an env file's placeholder.
+  if (process.env.GATEHOUSE_PUBLIC_URL?.trim()) {
     throw new CliError(
       `GATEHOUSE_PUBLIC_URL here is ${config.publicUrl.origin}, but the server last started with ${stored}.\n` +
         'Links made with the wrong address would not work. Run this with the server\'s GATEHOUSE_PUBLIC_URL,\n' +

@@ -56,16 +56,19 @@ export function createMailWorker(deps: {
           text: body.text,
         }),
       );
-      // The payload can hold a live link: it does not outlive delivery, or giving up.
-      await jobs.delivered(claimed, { payload: null });
-      return true;
     } catch (error) {
       // A server that refused this message for good (a 5xx to its recipient or content)
       // would refuse it at every attempt: it fails now, its body erased like on giving up.
+      // Recorded first: a database that cannot take it throws from here, a failed pass.
       await jobs.notDelivered(claimed, error, { payload: null }, isPermanentRefusal(error));
       deps.reports?.undelivered(error);
       return false;
     }
+    // The payload can hold a live link: it does not outlive delivery, or giving up. Outside
+    // the try: a database failing here is no refusal of the server's (the pass fails; the
+    // message, still leased, goes again once its lease ends: at least once, as documented).
+    await jobs.delivered(claimed, { payload: null });
+    return true;
   }
 
   async function pass(): Promise<number> {

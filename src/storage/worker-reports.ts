@@ -27,7 +27,11 @@ export interface WorkerLog {
 export interface WorkerReports {
   /** Its work failed: the database unavailable, or a bug. */
   failed(error: unknown): void;
-  /** A delivery failed: refused or not answered by its recipient (an SMTP server, a module). Kept with its last error in the outbox too. */
+  /**
+   * A delivery failed: refused or not answered by its recipient (an SMTP server, a module),
+   * and recorded in the outbox with its last error. Never the database's: a worker reports
+   * a failure to record it, or to mark it delivered, as `failed`.
+   */
   undelivered(error: unknown): void;
   /** A pass went through: the database answered it. */
   passed(): void;
@@ -84,7 +88,8 @@ export function workerReports(log: () => WorkerLog, clock: () => number = Date.n
       );
     },
     undelivered(error) {
-      if (isDatabaseUnavailable(error)) return unavailable(worker, error);
+      // The recipient's failure, whatever its cause says: a module's refused connection is a
+      // socket error as a database's is (ECONNREFUSED), and is no outage of the database.
       const err = fields(error, false);
       atMostOnceAMinute(`${worker}\n${err.code ?? ''}\n${err.message}`, (repeated) =>
         log().warn({ worker, err, ...(repeated ? { repeated } : {}) }, 'delivery failed'),

@@ -80,13 +80,16 @@ export function createBackchannelWorker(deps: {
     if (!claimed) return false;
     try {
       await sendNow(deps.provider(), claimed.client_id, claimed.account_id, claimed.sid);
-      await jobs.delivered(claimed);
-      return true;
     } catch (error) {
+      // Recorded first: a database that cannot take it throws from here, a failed pass.
       await jobs.notDelivered(claimed, error);
       deps.reports?.undelivered(error);
       return false;
     }
+    // Outside the try: a database failing here is no failure of the module's (the pass
+    // fails; the notice, still leased, goes again once its lease ends).
+    await jobs.delivered(claimed);
+    return true;
   }
 
   let lastSweep = 0;
