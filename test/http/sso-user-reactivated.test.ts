@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, dbOf, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
-import { makeIdp, postToAcs, requestIdFrom, signedResponse, type TestIdp } from '../helpers/saml-idp.ts';
+import { makeIdp, postToAcs, requestIdFrom, signedResponse, switchedOnSamlProvider, type TestIdp } from '../helpers/saml-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
 
@@ -23,18 +23,7 @@ describe('a provider-made user who stopped at 2FA enrollment, deactivated and re
     server = await startTestServer({ engine: 'sqlite' });
     acme = await companyWithRootMaster(server, await operatorAgent(server), 'Acme SSO Halfway', 'dana@sso-halfway.test');
     idp = makeIdp();
-    sp = (await root().get('/api/company/sso')).body.serviceProvider;
-    const added = await withFreshProof(server, root(), () =>
-      root().post('/api/company/sso/providers', {
-        kind: 'saml', name: 'Acme IdP', entityId: idp.entityId, ssoUrl: idp.ssoUrl, certificates: [idp.certificate], usernameAttribute: 'NameID', trustProviderMfa: false,
-      }),
-    );
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    const providerId = added.body.provider.id as string;
-    const started = await withFreshProof(server, root(), () => root().post(`/api/company/sso/providers/${providerId}/test`));
-    await postToAcs(sp.acsUrl, signedResponse(idp, { requestId: requestIdFrom(started.body.redirectTo), acsUrl: sp.acsUrl, audience: sp.entityId, issuer: idp.entityId, nameId: 'tester', now: server.clock(), attributes: {} }), root());
-    assert.equal((await withFreshProof(server, root(), () => root().post('/api/company/sso', { mode: 'sso-plus-password', breakGlassUserIds: [acme.root.id] }))).status, 200);
-    assert.equal((await withFreshProof(server, root(), () => root().post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true }))).status, 200);
+    ({ sp } = await switchedOnSamlProvider(root(), acme.root.id, idp, { trustProviderMfa: false, mode: 'sso-plus-password', now: server.clock }));
   });
   after(() => server?.close());
 
