@@ -124,8 +124,14 @@ export async function startForgingOidcIdp(username = 'forged'): Promise<ForgingO
  * preferred_username), the Root Master kept as break-glass, tried with a Test Sign-In and
  * switched on: sign-ins through it are the company's from here.
  */
-export async function switchedOnForgingProvider(server: TestServer, company: SignedInCompany, options: { trustProviderMfa: boolean }): Promise<{ idp: ForgingOidcIdp; providerId: string }> {
-  const idp = await startForgingOidcIdp();
+export async function switchedOnForgingProvider(
+  server: TestServer,
+  company: SignedInCompany,
+  options: { trustProviderMfa: boolean; groupsAttribute?: string },
+  /** A provider started by the caller (its issuer set to a front of its own, say); else a new one. */
+  started?: ForgingOidcIdp,
+): Promise<{ idp: ForgingOidcIdp; providerId: string }> {
+  const idp = started ?? (await startForgingOidcIdp());
   // Closed again when a step fails, or its open server keeps the test file from ending.
   try {
     const root = company.root.agent;

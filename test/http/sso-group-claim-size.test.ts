@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { companyWithRootMaster, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { MAX_CLAIMED_GROUP_NAMES } from '../../src/groups/index.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
-import { startForgingOidcIdp, type ForgingOidcIdp, type Forgery } from '../helpers/forging-oidc-idp.ts';
+import { startForgingOidcIdp, switchedOnForgingProvider, type ForgingOidcIdp, type Forgery } from '../helpers/forging-oidc-idp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { charactersNormalized } from '../helpers/normalized-characters.ts';
 
@@ -55,18 +55,7 @@ for (const engine of await enginesUnderTest()) describe(`a provider's group clai
     idp = await startForgingOidcIdp();
     const root = company.root.agent;
     for (const name of ['Engineering', 'Support']) assert.equal((await root.post('/api/company/groups', { name })).status, 201);
-    const added = await root.post('/api/company/sso/providers', {
-      kind: 'oidc', name: 'Acme OIDC', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret,
-      usernameAttribute: 'preferred_username', groupsAttribute: 'groups', trustProviderMfa: false,
-    });
-    assert.equal(added.status, 201, JSON.stringify(added.body));
-    const providerId = added.body.provider.id as string;
-    assert.equal((await root.post('/api/company/sso', { breakGlassUserIds: [company.root.id] })).status, 200);
-    // A provider is switched on after a Test sign-in with its settings.
-    const tested = await root.post(`/api/company/sso/providers/${providerId}/test`);
-    await root.get(idp.authorize(tested.body.redirectTo).slice(server.baseUrl.length));
-    assert.equal((await root.get(`/api/company/sso/providers/${providerId}/test/${tested.body.testId}`)).body.status, 'succeeded');
-    assert.equal((await root.post(`/api/company/sso/providers/${providerId}/enabled`, { enabled: true })).status, 200);
+    await switchedOnForgingProvider(server, company, { trustProviderMfa: false, groupsAttribute: 'groups' }, idp);
   });
   after(async () => {
     await idp?.close();
