@@ -96,7 +96,12 @@ export const mailMessage = z.object({
 const url = (label: string) => text(label, 2000);
 /** A module at its fields' caps (40 URIs of 2,000 characters) is 87 KB of JSON: its routes read up to 128 KiB. */
 export const MODULE_BODY_LIMIT = 128 * 1024;
-export const moduleBody = z.object({
+/**
+ * What an operator sets on a module, at registration and at every edit alike (one set of
+ * rules: an edit may not let through what registration refuses). The client type is
+ * registration's alone: a module keeps it (src/modules/changes.ts says why).
+ */
+const moduleSettings = {
   name: text('Name', 100),
   description: multilineText('Description', 500).default(''),
   logoUrl: url('Logo URL').optional(),
@@ -104,9 +109,16 @@ export const moduleBody = z.object({
   redirectUris: z.array(url('Redirect URI')).min(1, 'Add at least one redirect URI.').max(20),
   postLogoutRedirectUris: z.array(url('Post-logout URI')).max(20).default([]),
   backchannelLogoutUri: url('Back-channel logout URI').optional(),
-  clientType: z.enum(['confidential', 'public'], { error: 'Choose confidential or public.' }),
   idTokenAlg: z.enum(['RS256', 'ES256'], { error: 'Choose RS256 or ES256.' }).default('RS256'),
-});
+};
+const clientType = z.enum(['confidential', 'public'], { error: 'Choose confidential or public.' });
+export const moduleBody = z.object({ ...moduleSettings, clientType });
+/**
+ * An edit sends the whole form, as registration does: a field left out takes its
+ * registration default (no logo, no back-channel logout URI, RS256). The client type may
+ * be sent (the form's whole body), but only as it is.
+ */
+export const moduleEditBody = z.object({ ...moduleSettings, clientType: clientType.optional() });
 export const moduleView = z.object({
   id: z.uuid(),
   clientId: z.string(),
@@ -120,7 +132,10 @@ export const moduleView = z.object({
   clientType: z.enum(['confidential', 'public']),
   idTokenAlg: z.enum(['RS256', 'ES256']),
   createdAt: time,
+  /** The version of its settings (an edit's ETag): send it as If-Match to save an edit only if nobody changed them since. */
+  version: z.string(),
 });
+export const oneModule = z.object({ module: moduleView });
 export const moduleList = z.object({ modules: z.array(moduleView) });
 /** The client secret is shown this once (null for a public client); only its keyed hash is kept. */
 export const moduleRegistered = z.object({ module: moduleView, clientSecret: z.string().nullable() });

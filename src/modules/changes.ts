@@ -1,13 +1,27 @@
 // Changes to modules that people and API clients make, each in one transaction with its
-// audit event: registering a module and rotating its secret, granting it to a company and
+// audit event: registering a module, editing it and rotating its secret, granting it to a company and
 // taking it away (operators, platform API clients), switching a company's module on or
 // off (its Masters, its API client). The trail names who did it; a client secret never
 // goes into it. A company's grants are read here too, under the grants' own check.
 import { recordAudit, type AuditEvent } from '../audit/index.ts';
-import { assertThat } from '../errors.ts';
+import { assertThat, GatehouseError } from '../errors.ts';
+import { assertVersionRead, type ReadAt } from '../shared/settings-version.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { companyModules, getModule, grantModule, registerModule, revokeModuleGrant, rotateModuleSecret, setModuleEnabled, type ModuleInput } from './store.ts';
+import {
+  companyModules,
+  getModule,
+  grantModule,
+  moduleVersion,
+  registerModule,
+  revokeModuleGrant,
+  rotateModuleSecret,
+  setModuleEnabled,
+  updateModule,
+  type ModuleInput,
+  type ModuleRow,
+  type ModuleSettings,
+} from './store.ts';
 
 /** Who changed a module, as the audit trail names them (a person or an API client). */
 export type ModuleChangeBy = Pick<AuditEvent, 'actorId' | 'actorClientId' | 'ip' | 'userAgent'> & { named: Record<string, unknown> };
@@ -25,6 +39,43 @@ export async function registerModuleBy(deps: CoreDeps, input: ModuleInput, by: M
     const { module } = registered;
     await recordAudit(tx, now, eventBy(by, null, 'module.registered', module.id, { clientId: module.client_id, module: module.name }));
     return registered;
+  });
+}
+
+/** An edit: the module's settings, and its client type only as it is. */
+export type ModuleEdit = ModuleSettings & { clientType?: ModuleInput['clientType'] | undefined };
+
+/**
+ * A module keeps the client type it was registered with. A confidential module's secret, its
+ * client credentials tokens and its refresh tokens were issued on the secret; a public one
+ * signs in with PKCE alone. Switched in place, the module's own configuration (which holds
+ * a secret or does not) would stop matching what it is, and its tokens would outlive the
+ * reason they were issued under.
+ */
+const KEEPS_CLIENT_TYPE = 'A module keeps its client type: its secret (or its lack of one) and the tokens issued on it go with it. Register a new module of the other type instead.';
+
+/**
+ * Edits a module, in one transaction with its audit event `module.updated` naming the
+ * fields changed; an edit that changes nothing is neither written nor audited. `readAt`
+ * (If-Match) refuses it (412) when the module changed since the form read it. Nothing
+ * issued is ended: the provider reads the module afresh on every request (clients.ts), so
+ * the next authorization, ID token and logout notice follow the new settings on every node,
+ * while the tokens and sign-ins already made go on.
+ */
+export async function updateModuleBy(deps: CoreDeps, moduleId: string, input: ModuleEdit, by: ModuleChangeBy, readAt?: ReadAt): Promise<ModuleRow> {
+  return deps.db.transaction().execute(async (tx) => {
+    const edited = await updateModule(tx, moduleId, input, (current) => {
+      assertVersionRead(readAt, moduleVersion(current));
+      if (input.clientType !== undefined && input.clientType !== current.client_type) {
+        throw new GatehouseError('request.invalid', { fields: { clientType: KEEPS_CLIENT_TYPE } });
+      }
+    });
+    assertThat(edited, 'request.not_found');
+    const { after, changed } = edited;
+    if (changed.length > 0) {
+      await recordAudit(tx, deps.clock(), eventBy(by, null, 'module.updated', moduleId, { clientId: after.client_id, module: after.name, changed }));
+    }
+    return after;
   });
 }
 

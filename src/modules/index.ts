@@ -6,15 +6,17 @@ export {
   getModule,
   grantModule,
   listModules,
+  moduleVersion,
   registerModule,
   revokeModuleGrant,
   rotateModuleSecret,
   setModuleEnabled,
   type ModuleInput,
   type ModuleRow,
+  type ModuleSettings,
 } from './store.ts';
 export { authenticateSessionWithAccess, endLostModuleAccess, lockAccessDecisions, moduleAccessFor, modulesForUser, userMayUse, type ModuleAccess, type SignedInWithAccess } from './access.ts';
-export { grantModuleBy, grantsOf, registerModuleBy, revokeModuleGrantBy, rotateModuleSecretBy, switchCompanyModule, type ModuleChangeBy } from './changes.ts';
+export { grantModuleBy, grantsOf, registerModuleBy, revokeModuleGrantBy, rotateModuleSecretBy, switchCompanyModule, updateModuleBy, type ModuleChangeBy, type ModuleEdit } from './changes.ts';
 export { redirectUriProblem } from './redirect-uris.ts';
 export { ensureSigningKeys, KEY_ACTIVATION_DELAY_MS, loadSigningKeys, rotateSigningKeys, rotateSigningKeysIn, RETIRED_KEY_GRACE_MS } from './signing-keys.ts';
 export * from './oidc/index.ts';

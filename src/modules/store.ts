@@ -4,6 +4,7 @@ import { keyedHash, newId, randomToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Queryable } from '../storage/index.ts';
 import { fixedQuery } from '../shared/fixed-query.ts';
+import { settingsVersion } from '../shared/settings-version.ts';
 import type { Selectable } from 'kysely';
 import type { ModulesTable } from '../storage/schema.ts';
 import { redirectUriProblem } from './redirect-uris.ts';
@@ -11,7 +12,8 @@ import { endModuleAccess } from './backchannel/end-access.ts';
 
 export type ModuleRow = Selectable<ModulesTable>;
 
-export interface ModuleInput {
+/** What an operator sets on a module, at registration and at every edit alike. */
+export interface ModuleSettings {
   name: string;
   description: string;
   logoUrl?: string | undefined;
@@ -19,12 +21,52 @@ export interface ModuleInput {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   backchannelLogoutUri?: string | undefined;
-  clientType: 'confidential' | 'public';
   /** Algorithm of the module's ID tokens; RS256 unless the module asks for ES256. */
   idTokenAlg?: 'RS256' | 'ES256' | undefined;
 }
 
-function checkUris(input: ModuleInput): void {
+/** A module to register: its settings and, for good, its client type. */
+export interface ModuleInput extends ModuleSettings {
+  clientType: 'confidential' | 'public';
+}
+
+/** The settings as their columns; a field left out takes its registration default. */
+function settingsColumns(input: ModuleSettings) {
+  return {
+    name: input.name,
+    description: input.description,
+    logo_url: input.logoUrl ?? null,
+    launch_url: input.launchUrl,
+    redirect_uris: JSON.stringify(input.redirectUris),
+    post_logout_redirect_uris: JSON.stringify(input.postLogoutRedirectUris),
+    backchannel_logout_uri: input.backchannelLogoutUri ?? null,
+    id_token_alg: input.idTokenAlg ?? 'RS256',
+  };
+}
+type SettingsColumns = ReturnType<typeof settingsColumns>;
+
+/** The fields of the contract (moduleBody), by column, as an edit's audit event names them. */
+const SETTINGS_FIELDS: Record<keyof SettingsColumns, string> = {
+  name: 'name',
+  description: 'description',
+  logo_url: 'logoUrl',
+  launch_url: 'launchUrl',
+  redirect_uris: 'redirectUris',
+  post_logout_redirect_uris: 'postLogoutRedirectUris',
+  backchannel_logout_uri: 'backchannelLogoutUri',
+  id_token_alg: 'idTokenAlg',
+};
+
+/**
+ * The version of what a module's form edits (src/shared/settings-version.ts): its settings
+ * and its client type, not its secret, which Rotate Secret changes on its own.
+ */
+export function moduleVersion(row: ModuleRow): string {
+  const settings = Object.fromEntries(Object.keys(SETTINGS_FIELDS).map((column) => [column, row[column as keyof SettingsColumns]]));
+  return settingsVersion({ ...settings, client_type: row.client_type });
+}
+
+function checkUris(input: ModuleSettings): void {
   const fields: Record<string, string> = {};
   input.redirectUris.forEach((uri, i) => {
     const problem = redirectUriProblem(uri);
@@ -48,20 +90,32 @@ export async function registerModule(db: Queryable, secretKey: Buffer, input: Mo
   const row = {
     id: newId(),
     client_id: `gh_${randomToken().slice(0, 22)}`,
-    name: input.name,
-    description: input.description,
-    logo_url: input.logoUrl ?? null,
-    launch_url: input.launchUrl,
-    redirect_uris: JSON.stringify(input.redirectUris),
-    post_logout_redirect_uris: JSON.stringify(input.postLogoutRedirectUris),
-    backchannel_logout_uri: input.backchannelLogoutUri ?? null,
+    ...settingsColumns(input),
     client_type: input.clientType,
     secret_hash: clientSecret ? keyedHash(secretKey, clientSecret) : null,
     created_at: now,
-    id_token_alg: input.idTokenAlg ?? 'RS256',
   };
   const module: ModuleRow = await db.insertInto('modules').values(row).returningAll().executeTakeFirstOrThrow();
   return { module, clientSecret };
+}
+
+/**
+ * A module's settings replaced by `input`, checked as at registration: its row as it was
+ * and as it is now, and the fields (the contract's names) that changed; none changed, nothing
+ * is written. The row is locked first (a write that changes nothing), so `mayChange` (the
+ * caller's checks on the row: its version, its client type) sees the row the write replaces,
+ * and a concurrent edit waits rather than being overwritten unseen. Undefined: no such module.
+ */
+export async function updateModule(db: Queryable, moduleId: string, input: ModuleSettings, mayChange: (current: ModuleRow) => void) {
+  checkUris(input);
+  const before = await db.updateTable('modules').set((eb) => ({ id: eb.ref('id') })).where('id', '=', moduleId).returningAll().executeTakeFirst();
+  if (!before) return undefined;
+  mayChange(before);
+  const columns = settingsColumns(input);
+  const changed = (Object.keys(columns) as (keyof SettingsColumns)[]).filter((column) => columns[column] !== before[column]);
+  if (changed.length === 0) return { before, after: before, changed: [] };
+  const after: ModuleRow = await db.updateTable('modules').set(columns).where('id', '=', moduleId).returningAll().executeTakeFirstOrThrow();
+  return { before, after, changed: changed.map((column) => SETTINGS_FIELDS[column]) };
 }
 
 /** A new secret for a confidential module; the old one stops working at once. */

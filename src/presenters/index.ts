@@ -5,7 +5,7 @@ import type { ApiClientView } from '../api-clients/index.ts';
 import type { listAccountRequests, listCompanies } from '../companies/index.ts';
 import { groupModulesVersion, type GroupSummary } from '../groups/index.ts';
 import type { listMail } from '../mail/index.ts';
-import type { listModules } from '../modules/index.ts';
+import { moduleVersion, type listModules } from '../modules/index.ts';
 import { companyNameWarning } from '../shared/text.ts';
 import type { invitationVolume, UserSummary } from '../users/index.ts';
 
@@ -68,6 +68,7 @@ export function moduleView(m: ModuleRow) {
     clientType: m.client_type,
     idTokenAlg: m.id_token_alg,
     createdAt: iso(m.created_at),
+    version: moduleVersion(m),
   };
 }
 

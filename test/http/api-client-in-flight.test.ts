@@ -119,6 +119,7 @@ for (const engine of await enginesUnderTest()) describe(`an API client's request
       'POST /api/v1/companies/{companyId}/reactivate': () => ({}),
       'POST /api/v1/companies/{companyId}/resend-welcome': () => ({}),
       'POST /api/v1/modules': () => ({ ...moduleInput, name: `Intruder module ${n}` }),
+      'POST /api/v1/modules/{moduleId}': () => ({ ...moduleInput, name: `Intruder edit ${n}` }),
       'POST /api/v1/modules/{moduleId}/rotate-secret': () => ({}),
       'POST /api/v1/requests': () => requestInput(n),
       'POST /api/v1/requests/{requestId}/approve': () => ({ username: `approver${n}` }),

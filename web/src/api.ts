@@ -399,6 +399,10 @@ export const api = {
     modules: () => get<{ modules: RegisteredModule[] }>('/operator/modules'),
     registerModule: (input: ModuleInput) =>
       post<{ module: RegisteredModule; clientSecret: string | null }>('/operator/modules', input),
+    module: (moduleId: string) => get<{ module: RegisteredModule }>(`/operator/modules/${seg(moduleId)}`),
+    /** Saved only if the module is still at `readAt` (its version when the form was opened): else 412. */
+    editModule: (moduleId: string, input: ModuleInput, readAt: string) =>
+      postIfUnchanged<{ module: RegisteredModule }>(`/operator/modules/${seg(moduleId)}`, readAt, input),
     rotateSecret: (moduleId: string) =>
       post<{ clientSecret: string }>(`/operator/modules/${seg(moduleId)}/rotate-secret`),
     companyModules: (companyId: string) =>

@@ -1,14 +1,15 @@
-// /api/v1 on modules: the catalogue (register, rotate a secret: platform clients with
+// /api/v1 on modules: the catalogue (register, edit, rotate a secret: platform clients with
 // modules:write), a company's grants (modules:write) and its switches, which a company's
 // own client may read (modules:read) and flip (modules:switch) as its Masters do. Every
 // change is audited with the client as the actor; a client secret is answered once.
 import type { FastifyRequest } from 'fastify';
 import { companyModuleParams, companyParams, idempotencyHeaders, moduleParams } from '../../contract/api-v1.ts';
-import { done } from '../../contract/common.ts';
+import { done, ifMatchHeaders } from '../../contract/common.ts';
 import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
-import { MODULE_BODY_LIMIT, moduleBody, moduleList, moduleRegistered, secretRotated } from '../../contract/operator.ts';
+import { MODULE_BODY_LIMIT, moduleBody, moduleEditBody, moduleList, moduleRegistered, oneModule, secretRotated } from '../../contract/operator.ts';
 import { assertThat } from '../../errors.ts';
 import {
+  getModule,
   grantModuleBy,
   grantsOf,
   listModules,
@@ -16,12 +17,15 @@ import {
   revokeModuleGrantBy,
   rotateModuleSecretBy,
   switchCompanyModule,
+  updateModuleBy,
   type ModuleChangeBy,
 } from '../../modules/index.ts';
 import { moduleView } from '../../presenters/index.ts';
 import { auditActor } from '../../users/index.ts';
 import { reachedCompanyOf } from '../api-client-guard.ts';
+import { ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
+import { versioned } from './modules.ts';
 import { platformClient } from './api-v1-requests.ts';
 import { reachAsActor } from './api-v1-tenant.ts';
 import type { V1 } from './api-v1.ts';
@@ -54,6 +58,37 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
         const shown = moduleView(module);
         return { status: 201, body: { module: shown, clientSecret: clientSecret ?? null }, replayBody: { module: shown, clientSecret: null } };
       });
+    },
+  );
+
+  api.get(
+    '/modules/:moduleId',
+    { config: { scope: 'modules:read' }, schema: { summary: 'A registered module (platform clients only; its version in the ETag)', params: moduleParams, response: { 200: oneModule } } },
+    async (request, reply) => {
+      platformClient(request);
+      const module = await getModule(deps.db, request.params.moduleId);
+      assertThat(module, 'request.not_found');
+      return { module: versioned(reply, moduleView(module)) };
+    },
+  );
+
+  api.post(
+    '/modules/:moduleId',
+    {
+      bodyLimit: MODULE_BODY_LIMIT,
+      config: { scope: 'modules:write' },
+      schema: {
+        summary:
+          "Edit a module: the whole body, as at registration (its client type stays; a field left out takes its registration default); tokens already issued go on. With If-Match, its version, only if nobody changed it since: else 412",
+        params: moduleParams,
+        headers: ifMatchHeaders,
+        body: moduleEditBody,
+        response: { 200: oneModule },
+      },
+    },
+    async (request, reply) => {
+      const module = await updateModuleBy(deps, request.params.moduleId, request.body, clientOf(request), ifMatchVersions(request));
+      return { module: versioned(reply, moduleView(module)) };
     },
   );
 

@@ -1,13 +1,14 @@
-// Modules: operators register them and grant them to companies; a company's Masters
+// Modules: operators register and edit them and grant them to companies; a company's Masters
 // switch granted modules on or off; everyone sees their launcher tiles.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { done, idParams } from '../../contract/common.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { done, idParams, ifMatchHeaders } from '../../contract/common.ts';
 import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
-import { companyGrants, grantParams, launcher, MODULE_BODY_LIMIT, moduleBody, moduleList, moduleRegistered, secretRotated } from '../../contract/operator.ts';
+import { companyGrants, grantParams, launcher, MODULE_BODY_LIMIT, moduleBody, moduleEditBody, moduleList, moduleRegistered, oneModule, secretRotated } from '../../contract/operator.ts';
 import { assertThat } from '../../errors.ts';
 import { moduleView } from '../../presenters/index.ts';
 import {
   companyModules,
+  getModule,
   grantModuleBy,
   grantsOf,
   listModules,
@@ -16,9 +17,11 @@ import {
   revokeModuleGrantBy,
   rotateModuleSecretBy,
   switchCompanyModule,
+  updateModuleBy,
   type ModuleChangeBy,
 } from '../../modules/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
+import { answerVersion, ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
 import type { HttpContext } from '../context.ts';
 
@@ -27,6 +30,12 @@ function personOf(request: FastifyRequest): ModuleChangeBy {
   const me = signedInOf(request);
   const { ip, userAgent } = requestMeta(request);
   return { actorId: me.userId, actorClientId: null, ip, userAgent, named: { actorUsername: me.username } };
+}
+
+/** A module as answered, its version named in the ETag too (an edit's If-Match). */
+export function versioned<T extends { version: string }>(reply: FastifyReply, module: T): T {
+  answerVersion(reply, module.version);
+  return module;
 }
 
 export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
@@ -44,6 +53,36 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
         const { module, clientSecret } = await registerModuleBy(deps, request.body, personOf(request));
         // The secret is shown this once; only its keyed hash is stored.
         return reply.status(201).send({ module: moduleView(module), clientSecret: clientSecret ?? null });
+      },
+    );
+
+    api.get(
+      '/api/operator/modules/:id',
+      { schema: { summary: 'A registered module (its version in the ETag)', params: idParams, response: { 200: oneModule } } },
+      async (request, reply) => {
+        const module = await getModule(deps.db, request.params.id);
+        assertThat(module, 'request.not_found');
+        return { module: versioned(reply, moduleView(module)) };
+      },
+    );
+
+    api.post(
+      '/api/operator/modules/:id',
+      {
+        bodyLimit: MODULE_BODY_LIMIT,
+        config: { sensitive: true },
+        schema: {
+          summary:
+            "Edit a module: the whole form, as at registration (its client type stays); tokens already issued go on. With If-Match, its version, only if nobody changed it since: else 412",
+          params: idParams,
+          headers: ifMatchHeaders,
+          body: moduleEditBody,
+          response: { 200: oneModule },
+        },
+      },
+      async (request, reply) => {
+        const module = await updateModuleBy(deps, request.params.id, request.body, personOf(request), ifMatchVersions(request));
+        return { module: versioned(reply, moduleView(module)) };
       },
     );
 

@@ -394,7 +394,7 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
   rememberProofsAtomically(provider, deps.db, deps.clock);
   // A module's copy of an ID token whose key has since gone still lets its user log out,
   // and names the user it expects at a sign-in (id-token-hints.ts).
-  acceptHintsFromDroppedKeys(provider, new Set(options.keys.map((key) => key.kid)));
+  acceptHintsFromDroppedKeys(provider, options.keys);
 
   // Client secrets are stored as keyed hashes; hash what the client presents, then
   // compare in constant time. The stored hash is read with the client on every request

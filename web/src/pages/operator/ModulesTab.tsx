@@ -7,6 +7,7 @@ import { formatTime } from '../../format';
 import { keys, useApiQuery, useInvalidate } from '../../data';
 import { LoadError } from '../../components/LoadError';
 import { Notice } from '../../components/Notice';
+import { EditModuleDialog } from './EditModuleDialog';
 import { RegisterModuleDialog } from './RegisterModuleDialog';
 import { RotateSecretDialog } from './RotateSecretDialog';
 import { SecretDialog, type ModuleCredentials } from './SecretDialog';
@@ -28,12 +29,13 @@ function UriList({ uris }: { uris: string[] }) {
   );
 }
 
-/** Registered modules (OpenID Connect clients): register, read their settings, rotate secrets. */
+/** Registered modules (OpenID Connect clients): register, read and edit their settings, rotate secrets. */
 export function ModulesTab() {
   const { data, error, loading, reload } = useApiQuery(keys.operator.modules, api.operator.modules);
   const invalidate = useInvalidate();
   const [registering, setRegistering] = useState(false);
   const [rotating, setRotating] = useState<RegisteredModule | null>(null);
+  const [editing, setEditing] = useState<RegisteredModule | null>(null);
   const [credentials, setCredentials] = useState<ModuleCredentials | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
@@ -97,11 +99,16 @@ export function ModulesTab() {
                   <Table.Td><UriList uris={module.redirectUris} /></Table.Td>
                   <Table.Td><Text size="sm">{formatTime(module.createdAt)}</Text></Table.Td>
                   <Table.Td>
-                    {module.clientType === 'confidential' && (
-                      <Button size="compact-sm" variant="default" onClick={() => setRotating(module)} aria-label={`Rotate Secret for ${module.name}`}>
-                        Rotate Secret
+                    <Group gap="xs" wrap="nowrap" justify="flex-end">
+                      <Button size="compact-sm" variant="default" onClick={() => setEditing(module)} aria-label={`Edit ${module.name}`}>
+                        Edit
                       </Button>
-                    )}
+                      {module.clientType === 'confidential' && (
+                        <Button size="compact-sm" variant="default" onClick={() => setRotating(module)} aria-label={`Rotate Secret for ${module.name}`}>
+                          Rotate Secret
+                        </Button>
+                      )}
+                    </Group>
                   </Table.Td>
                 </Table.Tr>
               ))}
@@ -117,6 +124,20 @@ export function ModulesTab() {
           setRegistering(false);
           setCredentials({ kind: 'registered', moduleName: module.name, clientId: module.clientId, clientSecret });
           setNotice(`Registered ${module.name}. Grant it to companies on the Companies tab.`);
+          void invalidate(keys.operator.modules);
+        }}
+      />
+      <EditModuleDialog
+        module={editing}
+        onClose={() => setEditing(null)}
+        onSaved={(module) => {
+          setEditing(null);
+          setNotice(`Saved ${module.name}. The next sign-in uses the new settings.`);
+          void invalidate(keys.operator.modules);
+        }}
+        onShowCurrent={async (moduleId) => {
+          const { module } = await api.operator.module(moduleId);
+          setEditing(module);
           void invalidate(keys.operator.modules);
         }}
       />

@@ -1,6 +1,7 @@
 import { Button, Group, Input, Modal, Radio, SegmentedControl, SimpleGrid, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { useId, useState, type ReactNode } from 'react';
 import { api, type ClientType, type FieldErrors, type IdTokenAlg, type ModuleInput, type RegisteredModule } from '../../api';
+import { useChangedMeanwhile } from '../../components/ChangedMeanwhileAlert';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useApiForm } from '../../forms';
 import { isListKey, linesOf, listErrors, type Line } from '../../lines';
@@ -24,6 +25,19 @@ const empty = {
 };
 type Values = typeof empty;
 
+/** A registered module as the form's values (an edit starts from what is saved). */
+const valuesOf = (module: RegisteredModule): Values => ({
+  name: module.name,
+  description: module.description,
+  launchUrl: module.launchUrl,
+  logoUrl: module.logoUrl ?? '',
+  redirectUris: module.redirectUris.join('\n'),
+  postLogoutRedirectUris: module.postLogoutRedirectUris.join('\n'),
+  backchannelLogoutUri: module.backchannelLogoutUri ?? '',
+  clientType: module.clientType,
+  idTokenAlg: module.idTokenAlg,
+});
+
 const ID_TOKEN_ALGS: IdTokenAlg[] = ['RS256', 'ES256'];
 
 const SINGLE_FIELDS = ['name', 'description', 'launchUrl', 'logoUrl', 'backchannelLogoutUri', 'clientType', 'idTokenAlg'];
@@ -44,10 +58,21 @@ function messages(list: string[]): ReactNode {
   return list.map((message) => <div key={message}>{message}</div>);
 }
 
-function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: RegisterModuleDialogProps['onRegistered']; onCancel: () => void }) {
+interface ModuleFormProps {
+  /** The module edited (its form starts from it, and is saved only on its version); none: a new one. */
+  editing?: RegisteredModule | undefined;
+  onSaved: (module: RegisteredModule, clientSecret: string | null) => void;
+  onCancel: () => void;
+  /** Loads the module as saved now into the dialog (an edit refused as made on an older one). */
+  onShowCurrent?: (() => Promise<unknown>) | undefined;
+}
+
+/** A module's fields, for registering one and for editing one alike. */
+export function ModuleForm({ editing, onSaved, onCancel, onShowCurrent }: ModuleFormProps) {
   // The lines as sent: the server's `redirectUris.N` counts only those.
   const [sent, setSent] = useState<Record<string, Line[]>>({});
-  const { form, ref, summary: message, pending, submit } = useApiForm({ initialValues: empty, check });
+  const { form, ref, summary: message, pending, submit } = useApiForm({ initialValues: editing ? valuesOf(editing) : empty, check });
+  const changedMeanwhile = useChangedMeanwhile(onShowCurrent ?? (() => Promise.resolve()));
   const algId = useId();
   const values = form.values;
   const errors = form.errors as FieldErrors;
@@ -78,15 +103,20 @@ function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: Register
         clientType: typed.clientType,
         idTokenAlg: typed.idTokenAlg,
       };
+      // An edit is saved only on the module this form was opened with: another operator's
+      // save since is not undone unseen.
+      if (editing) return api.operator.editModule(editing.id, input, editing.version).then(({ module }) => ({ module, clientSecret: null }));
       return api.operator.registerModule(input);
     },
-    (result) => onRegistered(result.module, result.clientSecret),
+    (result) => onSaved(result.module, result.clientSecret),
+    changedMeanwhile.claim,
   );
 
   return (
     <form ref={ref} onSubmit={onSubmit} noValidate>
       <Stack gap="md">
         <ErrorAlert message={summary} />
+        {changedMeanwhile.alert}
         <TextInput label="Name" name="name" required data-autofocus
           description="Shown on the launcher tile and the logout page."
           value={values.name} onChange={set('name')} error={fieldError('name')} />
@@ -117,11 +147,12 @@ function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: Register
           value={values.backchannelLogoutUri} onChange={set('backchannelLogoutUri')} error={fieldError('backchannelLogoutUri')} />
         <Radio.Group label="Client type" name="clientType" value={values.clientType}
           onChange={(value) => form.setFieldValue('clientType', value as ClientType)}
+          description={editing ? 'A module keeps its client type: register a new module for the other one.' : undefined}
           error={fieldError('clientType')}>
           <Stack gap="sm" mt="xs">
-            <Radio value="confidential" label="Confidential"
+            <Radio value="confidential" label="Confidential" disabled={editing !== undefined}
               description="Runs on a server and can keep a secret. Gets a client secret." />
-            <Radio value="public" label="Public"
+            <Radio value="public" label="Public" disabled={editing !== undefined}
               description="Runs in the browser or on a device and cannot keep a secret. Signs in with PKCE alone." />
           </Stack>
         </Radio.Group>
@@ -139,7 +170,7 @@ function RegisterModuleForm({ onRegistered, onCancel }: { onRegistered: Register
             Cancel
           </Button>
           <Button type="submit" loading={pending}>
-            Register Module
+            {editing ? 'Save Changes' : 'Register Module'}
           </Button>
         </Group>
       </Stack>
@@ -155,7 +186,7 @@ export function RegisterModuleDialog({ opened, onClose, onRegistered }: Register
         A module is an application that signs users in with Gatehouse (OpenID Connect). After registering, grant it to
         companies on the Companies tab.
       </Text>
-      {opened && <RegisterModuleForm onRegistered={onRegistered} onCancel={onClose} />}
+      {opened && <ModuleForm onSaved={onRegistered} onCancel={onClose} />}
     </Modal>
   );
 }
