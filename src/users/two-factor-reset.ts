@@ -10,6 +10,7 @@ import { recordAudit } from '../audit/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import { deleteRecoveryCodes } from '../credentials/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { sql } from 'kysely';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { newId } from '../crypto/index.ts';
 import { stillHoldsSecret } from '../api-clients/index.ts';
@@ -270,6 +271,13 @@ async function closeAsWithdrawn(
   return withdrawn;
 }
 
+/**
+ * The client that asked, read with an approval: the company's own, or a platform client
+ * (no company of its own, acting in every company: senderMayAct). Joined on the approval's
+ * company alone, a platform client's request was shown as asked by nobody.
+ */
+const clientMayAskIn = sql<boolean>`(c.company_id = a.company_id or c.company_id is null)`;
+
 /** The resets waiting in the actor's company (those past their lifetime are not: APPROVAL_LIFETIME_MS). */
 export async function listPendingApprovals(db: Queryable, actor: Actor, now: number) {
   assertAdministrator(actor);
@@ -277,7 +285,7 @@ export async function listPendingApprovals(db: Queryable, actor: Actor, now: num
     .selectFrom('approvals as a')
     .innerJoin('users as t', (join) => join.onRef('t.id', '=', 'a.target_user_id').onRef('t.company_id', '=', 'a.company_id'))
     .leftJoin('users as r', (join) => join.onRef('r.id', '=', 'a.requested_by').onRef('r.company_id', '=', 'a.company_id'))
-    .leftJoin('api_clients as c', (join) => join.onRef('c.id', '=', 'a.requested_by_client_id').onRef('c.company_id', '=', 'a.company_id'))
+    .leftJoin('api_clients as c', (join) => join.onRef('c.id', '=', 'a.requested_by_client_id').on(clientMayAskIn))
     .select([
       'a.id',
       'a.action',
@@ -327,7 +335,7 @@ export async function decideApproval(
     await assertStillMaster(tx, actor.userId, actor.companyId);
     const approval = await tx
       .selectFrom('approvals as a')
-      .leftJoin('api_clients as c', (join) => join.onRef('c.id', '=', 'a.requested_by_client_id').onRef('c.company_id', '=', 'a.company_id'))
+      .leftJoin('api_clients as c', (join) => join.onRef('c.id', '=', 'a.requested_by_client_id').on(clientMayAskIn))
       .selectAll('a')
       .select('c.secret_holder')
       .where('a.company_id', '=', actor.companyId)
