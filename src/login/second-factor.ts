@@ -7,7 +7,7 @@ import { assertThat, GatehouseError, type ErrorCode } from '../errors.ts';
 import { newSession } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import type { UserRow } from '../users/index.ts';
+import { queueSecurityNotice, type UserRow } from '../users/index.ts';
 import { advanceFlow, consumeFlow, consumingFlow, countTotpFailure, type FlowRow } from './flows.ts';
 import { endFlow, requireFlowWithSubjectAt, type CookieFlow } from './flow-cookie.ts';
 import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
@@ -170,6 +170,8 @@ async function secondFactor(
       factor.code(user),
       async (tx) => {
         const finished = await finishUnlessKeyDemanded(deps, tx, flow, meta, factor, { policy, demand });
+        // A recovery code is spent in this transaction: its owner is told, with it.
+        if (factor.error === 'recovery.invalid_code') await queueSecurityNotice(deps, tx, who, 'recovery_code_used');
         // The login goes on to add a key: the code's attempt slot goes back (a session clears
         // the count instead), and the flow, not consumed, no longer counts this request in flight.
         if (finished === null) {
@@ -182,6 +184,7 @@ async function secondFactor(
     ));
   switch (outcome.kind) {
     case 'accepted':
+      if (factor.error === 'recovery.invalid_code') deps.mailQueued();
       if (outcome.value === null) return { step: 'key_enroll' as const };
       return { ...outcome.value, step: 'done' as LoginStep, redirectTo: flow.return_to };
     case 'already_used':

@@ -176,6 +176,13 @@ const SECURITY_CHANGES = {
     subject: 'New Gatehouse recovery codes were made',
     signedOut: false,
   },
+  // Whoever holds the codes (printed, downloaded) and the password gets in with one: the
+  // owner hears of each use, as of any other way in that is not their phone.
+  recovery_code_used: {
+    what: 'A recovery code was used to sign in. Each code works once; My Settings shows how many are left. If this was not you, change your password and ask a Master of your company to reset your two-factor authentication.',
+    subject: 'A Gatehouse recovery code was used to sign in',
+    signedOut: false,
+  },
   // A client's secret acts with a Master's rights, without a second factor, and outlives
   // every session: one taken with a borrowed session is worth telling the owner of.
   api_client_created: {
