@@ -2,7 +2,7 @@
 // 2FA, sessions) and recovery codes.
 import { z } from 'zod';
 import { companyStatuses, linkToken, maybeTime, roles, time } from './common.ts';
-import { email, name, password, totpCode } from './fields.ts';
+import { email, name, password, recoveryCode, totpCode } from './fields.ts';
 import { passwordRule } from './sign-in.ts';
 import { authenticationResponse } from './security-keys.ts';
 import { sessionHandle } from './company.ts';
@@ -75,6 +75,17 @@ export const reauthProof = z
   .object({ password: password().optional(), code: totpCode.optional(), key: authenticationResponse.optional() })
   .superRefine((proof, ctx) => {
     if (proof.key) return;
+    if (proof.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'Enter the 6-digit code.' });
+  });
+
+/**
+ * POST /api/me/two-factor/reset: the proof above, or the password and one unused recovery
+ * code (a phone lost: the codes are what stands for the app, at the login and here).
+ */
+export const ownResetProof = z
+  .object({ password: password().optional(), code: totpCode.optional(), recoveryCode: recoveryCode.optional(), key: authenticationResponse.optional() })
+  .superRefine((proof, ctx) => {
+    if (proof.key || proof.recoveryCode !== undefined) return;
     if (proof.code === undefined) ctx.addIssue({ code: 'custom', path: ['code'], message: 'Enter the 6-digit code.' });
   });
 

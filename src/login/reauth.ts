@@ -7,6 +7,7 @@
 // proof Gatehouse can ask (and likewise the app's code alone). Wrong passwords and codes count toward the account lockout
 // like wrong logins, so a borrowed session cannot guess without limit.
 import { recordAudit } from '../audit/index.ts';
+import { recoveryCode, type OneTimeCode } from '../credentials/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { recordUserRefusal } from '../shared/signed-in-writes.ts';
@@ -37,8 +38,13 @@ const WRONG = {
 export interface Proof {
   password?: string | undefined;
   code?: string | undefined;
+  /** Instead of the app's code, where the change allows it (the own 2FA reset: a phone lost). */
+  recoveryCode?: string | undefined;
   key?: AuthenticationResponseJSON | undefined;
 }
+
+/** The changes a recovery code may prove, as at the login: setting 2FA up again after losing the phone. */
+const TAKES_RECOVERY_CODE = new Set(['two_factor_reset']);
 
 type Me = { companyId: string; userId: string; sessionHash: string };
 
@@ -99,11 +105,17 @@ export async function withProof<T>(
     return change(tx);
   };
   if (input.key) return withKey(deps, who, user, input.key, input.password, fail, meta, input.purpose, proved);
+  if (input.recoveryCode !== undefined && TAKES_RECOVERY_CODE.has(input.purpose)) {
+    if (user.password_hash && !input.password) throw new GatehouseError('request.invalid', { fields: { password: 'Password is required.' } });
+    const target = { companyId: who.companyId, userId: who.userId, ip: meta.ip, userAgent: meta.userAgent, after: `reauth:${input.purpose}` };
+    const code = recoveryCode({ companyId: who.companyId, userId: who.userId }, deps.deriveKey('recovery-codes'), input.recoveryCode, deps.clock());
+    return withPasswordAndCode(deps, target, user, input.password ?? '', code, RECOVERY_WRONG, fail, proved);
+  }
   if (!user.totp_secret) return fail('no_app', new GatehouseError('reauth.key_needed'));
   if ((await keyDemand(deps.db, user)).keyOnly) return fail('key_required', new GatehouseError('reauth.key_required'));
   if (user.password_hash && !input.password) throw new GatehouseError('request.invalid', { fields: { password: 'Password is required.' } });
   const target = { companyId: who.companyId, userId: who.userId, ip: meta.ip, userAgent: meta.userAgent, after: `reauth:${input.purpose}` };
-  return withPasswordAndCode(deps, target, user, { password: input.password ?? '', code: input.code ?? '' }, fail, proved);
+  return withPasswordAndCode(deps, target, user, input.password ?? '', appCode(deps, user, input.code ?? ''), APP_WRONG, fail, proved);
 }
 
 /**
@@ -121,21 +133,31 @@ export async function proveSession(deps: CoreDeps, me: Me, proof: Proof, meta: R
   });
 }
 
+/** How a wrong or used code is refused: the app's, or a recovery code (its own field and words). */
+type CodeRefusals = { wrong: () => GatehouseError; used: () => GatehouseError };
+const APP_WRONG: CodeRefusals = { wrong: () => WRONG.code(), used: () => WRONG.usedCode() };
+const RECOVERY_WRONG: CodeRefusals = {
+  wrong: () => new GatehouseError('recovery.invalid_code', { fields: { recoveryCode: 'Incorrect or already used recovery code.' } }),
+  used: () => new GatehouseError('recovery.already_used', { fields: { recoveryCode: 'This recovery code was already used.' } }),
+};
+
 async function withPasswordAndCode<T>(
   deps: CoreDeps,
   who: LockTarget,
   user: UserRow,
-  input: { password: string; code: string },
+  password: string,
+  code: OneTimeCode,
+  refusals: CodeRefusals,
   fail: (reason: string, error: GatehouseError) => Promise<never>,
   change: (tx: Queryable) => Promise<T>,
 ): Promise<T> {
   const rule = await lockoutRuleFor(deps.db, who.companyId);
-  const code = appCode(deps, user, input.code);
+  const input = { password };
   const slot = await reserveAttempt(deps.db, who.companyId, who.userId, deps.clock(), rule);
   if (slot === null) {
     await deps.hasher.verifyDummy(input.password);
     const refused = await refuseWithoutSlot(deps, who, rule, code);
-    if (refused.kind === 'already_used') return fail('code_already_used', WRONG.usedCode());
+    if (refused.kind === 'already_used') return fail('code_already_used', refusals.used());
     return fail('locked', await lockedRefusal(deps, who));
   }
   // No password here (single sign-on): the provider proved it at sign-in; the code is the proof Gatehouse can ask.
@@ -145,8 +167,8 @@ async function withPasswordAndCode<T>(
   }
   const outcome = await spendSlotOnCode(deps, who, slot, rule, code, change);
   if (outcome.kind === 'accepted') return outcome.value;
-  if (outcome.kind === 'already_used') return fail('code_already_used', WRONG.usedCode());
-  return fail('wrong_code', WRONG.code());
+  if (outcome.kind === 'already_used') return fail('code_already_used', refusals.used());
+  return fail('wrong_code', refusals.wrong());
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   emailConfirmed,
   emailLinkBody,
   mySessions,
+  ownResetProof,
   reauthProof,
   reauthProved,
   passwordChangeBody,
@@ -116,7 +117,7 @@ export function meRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/me/two-factor/reset',
-      { schema: { summary: 'Reset my own 2FA: I set it up again at the next login', body: reauthProof, response: { 200: nextPage } } },
+      { schema: { summary: 'Reset my own 2FA (with the app, a key, or a recovery code: a phone lost): I set it up again at the next login', body: ownResetProof, response: { 200: nextPage } } },
       async (request, reply) => {
         await resetOwnTwoFactor(deps, signedInOf(request), request.body, requestMeta(request));
         clearCookie(reply, secure, cookies.session);

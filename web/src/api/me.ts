@@ -12,6 +12,8 @@ import { tellOtherTabs } from '../session/tabsChannel';
 export interface Proof {
   password?: string;
   code?: string;
+  /** Instead of the app's code, where the change takes one (the own 2FA reset). */
+  recoveryCode?: string;
   key?: Awaited<ReturnType<typeof getCredential>>;
 }
 

@@ -1,4 +1,4 @@
-import { Button, Divider, Group, Modal, PasswordInput, Stack, Text } from '@mantine/core';
+import { Anchor, Button, Divider, Group, Modal, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useEffect, useState, type ReactNode } from 'react';
 import { ApiError } from '../api';
 import { meApi, type Profile, type Proof } from '../api/me';
@@ -6,7 +6,7 @@ import { AuthCodeField } from './AuthCodeField';
 import { ErrorAlert } from './ErrorAlert';
 import { visibilityToggle } from './visibilityToggle';
 import { useApiForm } from '../forms';
-import { codeOnlyReauthSchema, reauthSchema } from '../forms/schemas';
+import { reauthSchema } from '../forms/schemas';
 
 interface ReauthDialogProps<T> {
   opened: boolean;
@@ -20,6 +20,8 @@ interface ReauthDialogProps<T> {
   onClose: () => void;
   submit: (proof: Proof) => Promise<T>;
   onDone: (result: T) => void;
+  /** The change takes a recovery code instead of the app's code (the own 2FA reset: a phone lost). */
+  takesRecoveryCode?: boolean;
 }
 
 /**
@@ -27,11 +29,18 @@ interface ReauthDialogProps<T> {
  * user may use at login, the app's code (unless the company holds them to keys) or a
  * passkey or security key. A passkey that checks a PIN or fingerprint needs no password.
  */
-export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger, proof, onClose, submit, onDone }: ReauthDialogProps<T>) {
+export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger, proof, onClose, submit, onDone, takesRecoveryCode }: ReauthDialogProps<T>) {
+  const [byRecoveryCode, setByRecoveryCode] = useState(false);
   const { form, ref, summary, pending, submit: onSubmitWith, restart } = useApiForm({
-    initialValues: { password: '', code: '' },
-    schema: proof.password ? reauthSchema : codeOnlyReauthSchema,
-    codeToField: { 'password.current_invalid': 'password', 'totp.code_refused': 'code', 'totp.already_used': 'code' },
+    initialValues: { password: '', code: '', recoveryCode: '' },
+    schema: reauthSchema({ password: proof.password, recoveryCode: byRecoveryCode }),
+    codeToField: {
+      'password.current_invalid': 'password',
+      'totp.code_refused': 'code',
+      'totp.already_used': 'code',
+      'recovery.invalid_code': 'recoveryCode',
+      'recovery.already_used': 'recoveryCode',
+    },
   });
   const [keyPending, setKeyPending] = useState(false);
   const [keyError, setKeyError] = useState<string | null>(null);
@@ -39,15 +48,19 @@ export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger,
     if (opened) {
       restart();
       setKeyError(null);
+      setByRecoveryCode(false);
     }
   }, [opened, restart]);
 
   const onSubmit = onSubmitWith(
-    ({ password, code }) => submit(proof.password ? { password, code } : { code }),
+    ({ password, code, recoveryCode }) => {
+      const second = byRecoveryCode ? { recoveryCode } : { code };
+      return submit(proof.password ? { password, ...second } : second);
+    },
     onDone,
     () => {
       // A code works once, and the password is typed again: both start afresh (before the message shows).
-      form.setValues({ password: '', code: '' });
+      form.setValues({ password: '', code: '', recoveryCode: '' });
       return false;
     },
   );
@@ -81,10 +94,27 @@ export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger,
             <PasswordInput label="Password" autoComplete="current-password" data-autofocus
               {...form.getInputProps('password')} {...visibilityToggle} />
           )}
-          {proof.app && (
-            <AuthCodeField value={form.values.code} onChange={(code) => form.setFieldValue('code', code)} error={form.errors.code as string | undefined} />
+          {byRecoveryCode ? (
+            <TextInput
+              label="Recovery Code"
+              name="recoveryCode"
+              autoComplete="off"
+              spellCheck={false}
+              autoCapitalize="none"
+              placeholder="abcd-efgh-23"
+              {...form.getInputProps('recoveryCode')}
+            />
+          ) : (
+            proof.app && (
+              <AuthCodeField value={form.values.code} onChange={(code) => form.setFieldValue('code', code)} error={form.errors.code as string | undefined} />
+            )
           )}
-          {proof.key && (
+          {takesRecoveryCode && (
+            <Anchor component="button" type="button" size="sm" onClick={() => setByRecoveryCode((value) => !value)}>
+              {byRecoveryCode ? 'Use my authenticator app or key instead' : 'Lost your phone? Use a recovery code'}
+            </Anchor>
+          )}
+          {proof.key && !byRecoveryCode && (
             <>
               {proof.app && <Divider label="or" labelPosition="center" />}
               <Text size="sm" c="dimmed">{keyHint}</Text>
@@ -93,7 +123,7 @@ export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger,
               </Button>
             </>
           )}
-          {!proof.app && !proof.key && (
+          {!proof.app && !proof.key && !byRecoveryCode && (
             <Text size="sm">
               You have no authenticator app or key to confirm with. Add a passkey or security key first, or ask a Master to reset your 2FA.
             </Text>
@@ -102,7 +132,7 @@ export function ReauthDialog<T>({ opened, title, children, confirmLabel, danger,
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            {proof.app && (
+            {(proof.app || byRecoveryCode) && (
               <Button type="submit" color={danger ? 'red' : undefined} loading={pending} disabled={keyPending}>
                 {confirmLabel}
               </Button>

@@ -1,7 +1,7 @@
 // The forms' schemas, built from the contract's field rules exactly as the server's routes
 // build theirs (src/http/routes/*.ts), so the browser names a problem in the server's
 // words before the round trip. The server checks again; these only spare the wait.
-import { companyApiClientBody, email, multilineText, name, password, phone, text, totpCode, username } from '@contract';
+import { companyApiClientBody, email, multilineText, name, password, phone, recoveryCode, text, totpCode, username } from '@contract';
 import { z } from 'zod';
 
 export const identifySchema = z.object({ username: text('Username', 100), companyName: text('Company Name', 100) });
@@ -39,9 +39,15 @@ export const passwordChangeSchema = z.object({
 });
 
 /** Proving it is the user before a 2FA change (src/http/routes/me.ts, recovery-codes.ts). */
-export const reauthSchema = z.object({ password: password(), code: totpCode });
-/** A user created by single sign-on has no password here: the code alone. */
-export const codeOnlyReauthSchema = z.object({ password: z.string(), code: totpCode });
+export function reauthSchema(how: { password: boolean; recoveryCode: boolean }) {
+  // A user created by single sign-on has no password here: the second factor alone. The
+  // own 2FA reset takes a recovery code instead of the app's code (a phone lost).
+  return z.object({
+    password: how.password ? password() : z.string(),
+    code: how.recoveryCode ? z.string() : totpCode,
+    recoveryCode: how.recoveryCode ? recoveryCode : z.string(),
+  });
+}
 
 /** Empty takes the server's default (the contact address's local part); otherwise a username. */
 export const approveSchema = z.object({

@@ -21,8 +21,8 @@ export function TwoFactorSection({ profile }: { profile: Profile }) {
       description={since ? `On since ${since}. Every login asks for a code from your authenticator app.` : 'On for every login.'}
     >
       <Text size="sm">
-        New phone, or moving to another authenticator app? Reset your 2FA here while you still have the old one, then set
-        it up again at your next login.
+        New phone, or moving to another authenticator app? Reset your 2FA here, with the old one or, if your phone is lost,
+        one of your recovery codes, then set it up again at your next login.
       </Text>
       <Group>
         <Button variant="light" color="red" onClick={() => setOpen(true)}>
@@ -35,6 +35,7 @@ export function TwoFactorSection({ profile }: { profile: Profile }) {
         confirmLabel="Reset 2FA"
         danger
         proof={profile.proof}
+        takesRecoveryCode
         onClose={() => setOpen(false)}
         submit={(proof) => meApi.resetTwoFactor(proof)}
         onDone={() => navigate('/login', { replace: true, state: { notice: TWO_FACTOR_RESET_NOTICE, username: profile.username, companyName: profile.companyName } })}
