@@ -1,6 +1,7 @@
 // Recovery codes over HTTP: ten shown once at enrollment, each usable once at the code
 // step (counted toward the lockout like a TOTP code), regenerable with the password and a
-// current code, and a login with one says so in the session's and ID token's `amr`.
+// current code, and a login with one says so in the session's and ID token's `amr`; each
+// use mails its owner; the own 2FA reset takes one instead of the app's code.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -182,6 +183,48 @@ for (const engine of await enginesUnderTest()) describe(`recovery codes (${engin
     assert.equal(locked.status, 429);
     assert.equal(locked.body.error.code, 'account.locked');
     assert.ok(Number(locked.headers.get('retry-after')) > 60, 'the wait is the lock\'s, not a minute');
+  });
+
+  // Whoever holds a copy of the codes (printed, downloaded) and the password signs in with
+  // one: the owner is mailed a notice of each use, queued in the transaction that spends
+  // the code (secondFactor, src/login/second-factor.ts; recovery_code_used).
+  test('each sign-in with a recovery code mails its owner a notice', async () => {
+    const user = await enrolledUser();
+    const notices = () => server.mail.messages.filter((m) => m.to.includes(user.email) && m.subject === 'A Gatehouse recovery code was used to sign in');
+    for (const [index, code] of user.codes.slice(0, 2).entries()) {
+      assert.equal((await (await atCodeStep(user)).post('/api/login/recovery', { code })).status, 200);
+      await server.mail.waitFor(() => notices().length === index + 1);
+      assert.match(notices()[index]?.text ?? '', /A recovery code was used to sign in/);
+    }
+  });
+
+  // A phone lost: the codes stand for the app at the own 2FA reset too (the password and
+  // one unused code, spent in the reset's transaction), so the owner sets up a new app
+  // without asking a Master or spending the codes a login at a time. Wrong ones count
+  // toward the lockout as the app's do; step-up still takes only the app's code or a key.
+  test('the own 2FA reset takes the password and an unused recovery code; the next login sets up 2FA again', async () => {
+    const user = await enrolledUser();
+    const agent = await atCodeStep(user);
+    assert.equal((await agent.post('/api/login/recovery', { code: user.codes[0] })).status, 200);
+    assert.equal((await agent.post('/api/me/reauth', { password: user.password, recoveryCode: user.codes[1] })).status, 400, 'no step-up with a code');
+    const reset = (recoveryCode: string, password = user.password) => agent.post('/api/me/two-factor/reset', { password, recoveryCode });
+    assert.deepEqual(((r) => [r.status, r.body.error?.code])(await reset(user.codes[0]!)), [409, 'recovery.already_used'], 'the code the login spent');
+    assert.deepEqual(((r) => [r.status, r.body.error?.code])(await reset(user.codes[1]!, 'not-the-password-1A!')), [400, 'password.current_invalid']);
+    const done = await reset(user.codes[1]!);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal((await agent.get('/api/me')).status, 401, 'signed out everywhere');
+    const next = server.agent();
+    await next.post('/api/login/identify', user);
+    assert.equal((await next.post('/api/login/password', { password: user.password })).body.step, 'enroll');
+  });
+
+  test('wrong recovery codes at the own 2FA reset count toward the lockout', async () => {
+    const user = await enrolledUser();
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await user.agent.post('/api/me/two-factor/reset', { password: user.password, recoveryCode: WRONG_CODE }));
+    assert.deepEqual(answers.slice(0, 4).map((a) => a.body.error?.code), Array(4).fill('recovery.invalid_code'));
+    const locked = await user.agent.post('/api/me/two-factor/reset', { password: user.password, recoveryCode: user.codes[0] });
+    assert.deepEqual([locked.status, locked.body.error?.code], [429, 'account.locked'], 'a right code is refused while locked');
   });
 });
 
