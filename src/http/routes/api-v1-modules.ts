@@ -9,7 +9,6 @@ import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
 import { MODULE_BODY_LIMIT, moduleBody, moduleEditBody, moduleList, moduleRegistered, oneModule, secretRotated } from '../../contract/operator.ts';
 import { assertThat } from '../../errors.ts';
 import {
-  getModule,
   grantModuleBy,
   grantsOf,
   listModules,
@@ -25,7 +24,7 @@ import { auditActor } from '../../users/index.ts';
 import { reachedCompanyOf } from '../api-client-guard.ts';
 import { ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
-import { versioned } from './modules.ts';
+import { answeredModule, versioned } from './modules.ts';
 import { platformClient } from './api-v1-requests.ts';
 import { reachAsActor } from './api-v1-tenant.ts';
 import type { V1 } from './api-v1.ts';
@@ -66,9 +65,7 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
     { config: { scope: 'modules:read' }, schema: { summary: 'A registered module (platform clients only; its version in the ETag)', params: moduleParams, response: { 200: oneModule } } },
     async (request, reply) => {
       platformClient(request);
-      const module = await getModule(deps.db, request.params.moduleId);
-      assertThat(module, 'request.not_found');
-      return { module: versioned(reply, moduleView(module)) };
+      return answeredModule(deps.db, request.params.moduleId, reply);
     },
   );
 

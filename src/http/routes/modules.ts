@@ -24,6 +24,7 @@ import { forAudience, signedInOf } from '../audiences.ts';
 import { answerVersion, ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
 import type { HttpContext } from '../context.ts';
+import type { Queryable } from '../../storage/index.ts';
 
 /** The signed-in person making a module change, as the audit trail names them. */
 function personOf(request: FastifyRequest): ModuleChangeBy {
@@ -36,6 +37,13 @@ function personOf(request: FastifyRequest): ModuleChangeBy {
 export function versioned<T extends { version: string }>(reply: FastifyReply, module: T): T {
   answerVersion(reply, module.version);
   return module;
+}
+
+/** GET of one module, for the console and /api/v1 alike: unknown is "not found". */
+export async function answeredModule(db: Queryable, moduleId: string, reply: FastifyReply) {
+  const module = await getModule(db, moduleId);
+  assertThat(module, 'request.not_found');
+  return { module: versioned(reply, moduleView(module)) };
 }
 
 export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
@@ -59,11 +67,7 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.get(
       '/api/operator/modules/:id',
       { schema: { summary: 'A registered module (its version in the ETag)', params: idParams, response: { 200: oneModule } } },
-      async (request, reply) => {
-        const module = await getModule(deps.db, request.params.id);
-        assertThat(module, 'request.not_found');
-        return { module: versioned(reply, moduleView(module)) };
-      },
+      async (request, reply) => answeredModule(deps.db, request.params.id, reply),
     );
 
     api.post(
