@@ -66,15 +66,21 @@ if ((await enginesUnderTest()).includes('postgres')) describe('transactions Post
   test('a serialization failure: both serializable transactions commit, each seeing the other', async () => {
     // Write skew: each reads the count, then inserts a row named after it. Under
     // SERIALIZABLE one of the two fails (40001) and, run again, sees the other's row.
+    // A rerun started while the survivor has not yet committed would overlap it again and
+    // could be rolled back a second time (PostgreSQL's check is conservative), so a rerun
+    // first waits for the other's outcome, unless the other is itself running again.
     const runs = { first: 0, second: 0 };
     const firstRead = latch();
     const secondRead = latch();
+    const settled = { first: latch(), second: latch() };
+    const other = { first: 'second', second: 'first' } as const;
     const oneOf = (name: 'first' | 'second', mine: ReturnType<typeof latch>, theirs: ReturnType<typeof latch>) =>
       storage.db
         .transaction()
         .setIsolationLevel('serializable')
         .execute(async (tx) => {
           runs[name] += 1;
+          if (runs[name] > 1 && runs[other[name]] === 1) await settled[other[name]].opened;
           const { count } = await tx
             .selectFrom('settings')
             .select((eb) => eb.fn.countAll<string>().as('count'))
@@ -86,7 +92,11 @@ if ((await enginesUnderTest()).includes('postgres')) describe('transactions Post
           }
           await tx.insertInto('settings').values({ key: `skew:${name}`, value: String(count) }).execute();
         });
-    await Promise.all([oneOf('first', firstRead, secondRead), oneOf('second', secondRead, firstRead)]);
+    const outcome = (name: 'first' | 'second', run: Promise<void>) => run.finally(() => settled[name].open());
+    await Promise.all([
+      outcome('first', oneOf('first', firstRead, secondRead)),
+      outcome('second', oneOf('second', secondRead, firstRead)),
+    ]);
     assert.equal(runs.first + runs.second, 3, 'one of the two ran again, once');
     const seen = [await setting('skew:first'), await setting('skew:second')].map(Number).sort();
     assert.deepEqual(seen, [0, 1], 'the rerun saw the row the other committed: no write skew');
