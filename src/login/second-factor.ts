@@ -120,11 +120,13 @@ const ALREADY_USED: Record<CodeError, ErrorCode> = {
  */
 export async function refuseCode(deps: CoreDeps, found: CookieFlow, code: CodeError = 'totp.invalid_code', instead?: GatehouseError): Promise<never> {
   const failures = await countTotpFailure(deps.db, found.flow);
-  if (failures >= MAX_TOTP_FAILURES) {
-    await endFlow(deps.db, found);
-    throw new GatehouseError('totp.too_many_attempts');
-  }
-  throw instead ?? new GatehouseError(code, { fields: { code: CODE_FIELD[code] } });
+  // The account's state outranks the flow's cap: a fifth wrong code that also locks the
+  // account (the default threshold is five too) says it is locked, or its owner would meet
+  // the password step's one answer for every failure for the whole lock, never told why.
+  if (failures >= MAX_TOTP_FAILURES) await endFlow(deps.db, found);
+  if (instead) throw instead;
+  if (failures >= MAX_TOTP_FAILURES) throw new GatehouseError('totp.too_many_attempts');
+  throw new GatehouseError(code, { fields: { code: CODE_FIELD[code] } });
 }
 
 /**
