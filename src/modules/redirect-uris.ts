@@ -20,3 +20,13 @@ export function redirectUriProblem(value: string): string | undefined {
   if (/[\s<>"]/.test(value)) return 'contains characters that are not allowed';
   return undefined;
 }
+
+/**
+ * Whether `uri` is still one of the module's redirect URIs (`registered`: the module's
+ * stored JSON list), matched as the provider matches at the authorization: exactly. A sign-in
+ * or a code outlives the authorization that checked its URI; an edit that removed the URI
+ * in between ends them, so an answer never goes where the module no longer takes it.
+ */
+export function stillRegisteredRedirect(registered: string, uri: unknown): boolean {
+  return typeof uri === 'string' && (JSON.parse(registered) as string[]).includes(uri);
+}

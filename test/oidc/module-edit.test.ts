@@ -19,6 +19,7 @@ import {
   followRedirects,
   grantedModule,
   jwtParts,
+  logInAgain,
   POST_LOGOUT_URI,
   REDIRECT_URI,
   signInToModule,
@@ -99,6 +100,33 @@ describe('a module edited, as the provider sees it', () => {
     assert.equal(userinfo.sub, before.claims.sub);
     const refreshed = await client.refreshTokenGrant(module.config, refreshToken);
     assert.ok(refreshed.access_token, 'the refresh token issued before still refreshes');
+  });
+
+  test('a code already given at a removed redirect URI is not redeemed; a sign-in begun towards it gets no code', async () => {
+    const module = await grantedModule(server, operator.agent, root.companyId, { name: 'Dropping' });
+    const person = await companyUser(server, root, 'dora');
+    // A code given at the URI, not yet exchanged when the edit removes the URI.
+    const minted = await startAuthorization(module.config);
+    const walk = await followRedirects(person.agent, minted.url);
+    const callback = walk.callback ?? assert.fail(`a code at the callback, not ${walk.at}`);
+    // A sign-in begun before the edit by a browser with no session: the login page holds it.
+    const begun = await startAuthorization(module.config);
+    const stranger = server.agent();
+    const toLogin = await followRedirects(stranger, begun.url);
+    const returnTo = toLogin.at?.searchParams.get('return') ?? assert.fail(`at the login page, not ${toLogin.at}`);
+
+    await edit(module.module.id, { name: 'Dropping', redirectUris: [MOVED_URI] });
+
+    await assert.rejects(
+      client.authorizationCodeGrant(module.config, callback, { pkceCodeVerifier: minted.verifier, expectedState: minted.state, expectedNonce: minted.nonce }),
+      (error: any) => error.error === 'invalid_grant',
+      'the code at the removed URI is refused',
+    );
+    await logInAgain(server, stranger, person, returnTo);
+    const resumed = await followRedirects(stranger, returnTo);
+    assert.equal(resumed.callback, undefined, `no answer sent to the removed URI (${resumed.callback})`);
+    assert.equal(resumed.final?.status, 400, `the sign-in ends on an error page, not ${resumed.at}`);
+    assert.match(String(resumed.final?.body), /This sign-in can no longer finish/);
   });
 
   test('a changed ID token algorithm signs the next ID token with it, a refresh of a token issued before too', async () => {

@@ -8,6 +8,7 @@
 // under the secret stored now: a rotated or deleted secret stops at once on every node.
 import { Provider } from 'oidc-provider';
 import type { Db } from '../../storage/index.ts';
+import { stillRegisteredRedirect } from '../redirect-uris.ts';
 import { apiClientWhereServed, clientMetadataFor, clientMetadataOf } from './clients.ts';
 import { currentRoute, seedForRequest } from './request-memo.ts';
 import { isClientCredentialsRequest, type RememberedModules } from './remembered-modules.ts';
@@ -25,13 +26,22 @@ function tokenNamedByRequest(): { model: string | undefined; id: string } | unde
   return undefined;
 }
 
+/** Whether a stored code's payload names a redirect URI still among the module's (`registered`, its stored list). */
+function codeAtRegisteredUri(payload: unknown, registered: string): boolean {
+  if (typeof payload !== 'string') return false;
+  return stillRegisteredRedirect(registered, (JSON.parse(payload) as { redirectUri?: unknown }).redirectUri);
+}
+
 /** A client as the provider sees it, with the token its request names read along where there is one. */
 export async function clientWithNamedToken(db: Db, clientId: string, now: number, remembered?: RememberedModules) {
   const named = tokenNamedByRequest();
   if (!named) return remembered && isClientCredentialsRequest() ? remembered.clientFor(clientId, now) : clientMetadataFor(db, clientId, now);
   const { model, id } = named;
   const { caller, tokens } = splitCallerRows(model === undefined ? await callerWithIntrospected(db, clientId, id) : await callerWithToken(db, clientId, model, id));
-  seedForRequest(model === undefined ? introspectedKey(id) : tokenKey(model, id), tokens);
+  // A code given at a redirect URI the module has since dropped is found by no one: the
+  // provider answers invalid_grant, as for a code that never was.
+  const redeemable = model === 'AuthorizationCode' && caller ? tokens.filter((row) => codeAtRegisteredUri(row.payload, caller.redirect_uris)) : tokens;
+  seedForRequest(model === undefined ? introspectedKey(id) : tokenKey(model, id), redeemable);
   // No module has that client id: an API client's (client credentials only), or none.
   return caller ? clientMetadataOf(caller) : apiClientWhereServed(db, clientId, now);
 }

@@ -64,6 +64,12 @@ export function loggedOutPage(gatehouseSessionLive: boolean, clientName: string 
 /** A module sign-in that is not there: expired, already completed, or begun in another browser. */
 export const SIGN_IN_EXPIRED_PAGE = errorPage('This sign-in has expired', 'Go back to the application and start signing in again.');
 
+/** A sign-in whose redirect URI the module's operators removed after it began: it cannot be answered there. */
+export const SIGN_IN_ADDRESS_GONE_PAGE = errorPage(
+  'This sign-in can no longer finish',
+  "The application's sign-in address changed while you were signing in. Go back to the application and start signing in again.",
+);
+
 /**
  * The page a user sees at a module they may not use: the company has not got it switched
  * on, or (`not_in_group`) the company gives it to some of its groups and not to theirs.

@@ -14,10 +14,11 @@
 //   both halves are one request, so no session can end between the decision and the code.
 import type { CoreDeps } from '../../shared/deps.ts';
 import { authenticateSessionWithAccess } from '../access.ts';
+import { stillRegisteredRedirect } from '../redirect-uris.ts';
 import { findModuleByClientId } from '../store.ts';
 import { interactionPath, legacyInteractionPath, loginPageFor, type CarriedInteractions } from './carried-interaction.ts';
 import { keyMissingFor, loginOf } from './live-login.ts';
-import { errorPage, refusedPage, SIGN_IN_EXPIRED_PAGE } from './pages.ts';
+import { errorPage, refusedPage, SIGN_IN_ADDRESS_GONE_PAGE, SIGN_IN_EXPIRED_PAGE } from './pages.ts';
 import type { Handed } from './resume-handover.ts';
 import { readSignIn } from './sign-in-record.ts';
 
@@ -38,7 +39,7 @@ export interface GateRequest {
 }
 
 type Prompt = { name?: string; reasons?: string[] };
-type Params = { client_id?: string; max_age?: number | string; acr_values?: string; id_token_hint?: string };
+type Params = { client_id?: string; redirect_uri?: string; max_age?: number | string; acr_values?: string; id_token_hint?: string };
 
 /**
  * The account an id_token_hint names (its `sub`: Gatehouse's subjects are its account ids).
@@ -67,6 +68,10 @@ export async function decideSignIn(deps: CoreDeps, interactions: CarriedInteract
   const params = (interaction.params ?? {}) as Params;
   const prompt = (interaction.prompt ?? {}) as Prompt;
   const clientId = params.client_id ?? '';
+  // The provider checked the redirect URI at the authorization, not at the resume: a module
+  // edited in between (the URI removed, or the module deleted) gets no answer there.
+  const module = found.callerRead ? found.caller : await findModuleByClientId(deps.db, clientId);
+  if (!module || !stillRegisteredRedirect(module.redirect_uris, params.redirect_uri)) return { kind: 'page', status: 400, html: SIGN_IN_ADDRESS_GONE_PAGE };
   const sessionRead = request.sessionToken ? authenticateSessionWithAccess(deps.db, request.sessionToken, now, request.ip, clientId) : undefined;
   const session = await sessionRead;
   const signedIn = session?.signedIn;
@@ -114,8 +119,7 @@ export async function decideSignIn(deps: CoreDeps, interactions: CarriedInteract
 
   const access = session?.access ?? 'not_enabled';
   if (access !== 'allowed') {
-    const module = found.callerRead ? found.caller : await findModuleByClientId(deps.db, clientId);
-    return { kind: 'page', status: 403, html: refusedPage(module?.name ?? 'This module', signedIn.companyName, access) };
+    return { kind: 'page', status: 403, html: refusedPage(module.name, signedIn.companyName, access) };
   }
 
   const result = {
