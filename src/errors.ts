@@ -26,6 +26,11 @@ const registry = {
     status: 400,
     message: 'This change cannot be made conditional: only saves that answer a version take If-Match. Send it without If-Match.',
   },
+  // An Idempotency-Key on a change that keeps no answer to repeat (only creates do).
+  'request.not_idempotent': {
+    status: 400,
+    message: 'This change takes no Idempotency-Key: only creates keep their answer for a repeat. Send it without Idempotency-Key.',
+  },
   'request.changed_meanwhile': {
     status: 412,
     message: 'Someone else saved changes here after you opened it, so your changes were not saved. Reload to see the current settings, then make your change again.',

@@ -2,6 +2,7 @@
 // per API client) and the web app's own routes (keys per signed-in user), on the one
 // ledger logic of api-clients/idempotency.ts. docs/API.md, "Idempotency keys".
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../errors.ts';
 import { runOnce, type KeyOwner, type StoredAnswer } from '../api-clients/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 
@@ -27,4 +28,17 @@ export function idempotentCreates(deps: CoreDeps, ownerOf: (request: FastifyRequ
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     return reply.status(answer.status).send(answer.body);
   };
+}
+
+/**
+ * An Idempotency-Key on a change whose route keeps no answer (it declares no
+ * `idempotency-key` header): refused, not ignored, as If-Match is (conditional-saves.ts).
+ * A client that sends it believes a repeat is safe; run again, the change would be made
+ * twice (a second Sign Up link mailed, a session list ended again) with no word of it.
+ */
+export function refuseIdempotencyKeyNotTaken(request: FastifyRequest): void {
+  if (request.headers['idempotency-key'] === undefined || request.method === 'GET' || request.method === 'HEAD') return;
+  const headers = request.routeOptions.schema?.headers as { shape?: Record<string, unknown> } | undefined;
+  if (headers?.shape && 'idempotency-key' in headers.shape) return;
+  throw new GatehouseError('request.not_idempotent');
 }

@@ -103,8 +103,13 @@ function refusalsOf(route: RouteOptions, method: string, operation: Operation): 
     refusals.set(status, { name, meaning, codes, headers });
   // Before the token is counted: a URL or a header line refused (app.ts), a Content-Encoding
   // (header-refusal.ts); so those answers may lack the rate headers.
-  if (reads || takes('if-match')) add('400', 'BadRequest', 'The request does not fit: `fields` names each field refused', ['request.invalid', 'request.not_utf8', 'request.header_repeated'], rateHeaders(false));
-  else add('400', 'BadChange', 'The request does not fit: `fields` names each field refused', ['request.invalid', 'request.not_utf8', 'request.header_repeated', 'request.not_conditional'], rateHeaders(false));
+  // A change refuses the If-Match or Idempotency-Key it does not take (route-guards.ts);
+  // each mix of the two has its own shared answer.
+  const conditional = takes('if-match');
+  const keyed = takes('idempotency-key');
+  const notTaken: ErrorCode[] = reads ? [] : [...(conditional ? [] : ['request.not_conditional' as const]), ...(keyed ? [] : ['request.not_idempotent' as const])];
+  const badName = reads || (conditional && keyed) ? 'BadRequest' : conditional ? 'BadConditionalSave' : keyed ? 'BadCreate' : 'BadChange';
+  add('400', badName, 'The request does not fit: `fields` names each field refused', ['request.invalid', 'request.not_utf8', 'request.header_repeated', ...notTaken], rateHeaders(false));
   add('401', 'Unauthenticated', 'No token, or one not valid (any more)', ['api.token_required', 'api.invalid_token'], { 'WWW-Authenticate': ref('BearerChallenge'), ...rateHeaders(false) });
   if (route.config?.scope || own.includes('api.insufficient_scope')) {
     add('403', 'MissingScope', 'Not allowed', ['api.insufficient_scope'], { 'WWW-Authenticate': ref('Challenge'), ...rateHeaders(true) });

@@ -4,16 +4,23 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 import { refuseIfMatchNotTaken } from './conditional-saves.ts';
+import { refuseIdempotencyKeyNotTaken } from './idempotent-creates.ts';
 import { checkOrigin, SAFE_METHODS } from './guards.ts';
 
+/** The versioned API for API clients: bearer tokens, problem details. */
+export const API_V1 = '/api/v1';
+
 export type RouteKind = 'api' | 'bearer-api' | 'provider' | 'saml-acs' | 'page' | 'unmatched';
+
+/** Whether `path` is `base` itself or beneath it (`/api/v1` and `/api/v1/...`, never `/api/v10`). */
+export const isUnder = (path: string, base: string) => path === base || path.startsWith(`${base}/`);
 
 /** Which guards a matched route pattern gets (the pattern, e.g. `/api/company/users/:id/deactivate`). */
 export function routeKind(pattern: string | undefined): RouteKind {
   if (pattern === undefined) return 'unmatched';
   // The OpenID provider authenticates its own clients (client secrets, PKCE, its own
   // cookies and forms); a module's back end posts to it from anywhere, without an Origin.
-  if (pattern === '/oidc' || pattern.startsWith('/oidc/')) return 'provider';
+  if (isUnder(pattern, '/oidc')) return 'provider';
   // A company's SAML provider posts its answer from its own site (the HTTP-POST binding).
   // The signed assertion is the credential; it only moves on the login flow it answers,
   // which the browser holding that flow's cookie then finishes (src/sso/sign-in.ts).
@@ -21,8 +28,8 @@ export function routeKind(pattern: string | undefined): RouteKind {
   // The versioned API authenticates by bearer token only and drops cookies
   // (api-client-guard.ts): a cross-site page cannot attach a token, so there is no
   // ambient credential to forge a request with, and no origin to check.
-  if (pattern === '/api/v1' || pattern.startsWith('/api/v1/')) return 'bearer-api';
-  if (pattern === '/api' || pattern.startsWith('/api/')) return 'api';
+  if (isUnder(pattern, API_V1)) return 'bearer-api';
+  if (isUnder(pattern, '/api')) return 'api';
   return 'page';
 }
 
@@ -61,11 +68,14 @@ export function guardRoutes(app: FastifyInstance, publicOrigin: string): void {
   });
   // The bearer API has no ambient credential to forge, so its token is checked first (an
   // anonymous caller hears 401 whatever it sent) and the body's type after every
-  // onRequest hook, still before the body is parsed. An If-Match the route cannot honour
-  // is refused there too, on both APIs, before anything is read or changed.
+  // onRequest hook, still before the body is parsed. An If-Match or an Idempotency-Key the
+  // route cannot honour is refused there too, on both APIs, before anything is read or changed.
   app.addHook('preParsing', async (request) => {
     const kind = routeKind(matchedRoute(request));
     if (kind === 'bearer-api') requireJson(request);
-    if (kind === 'api' || kind === 'bearer-api') refuseIfMatchNotTaken(request);
+    if (kind === 'api' || kind === 'bearer-api') {
+      refuseIfMatchNotTaken(request);
+      refuseIdempotencyKeyNotTaken(request);
+    }
   });
 }

@@ -108,18 +108,22 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
       config: { scope: 'users:write' },
       bodyLimit: BULK_BODY_LIMIT,
       schema: {
-        summary: 'Invite users from CSV text (email,username,role[,displayName]); a report per row',
+        summary: 'Invite users from CSV text (email,username,role[,displayName]); a report per row; takes an Idempotency-Key',
         params: companyParams,
+        headers: idempotencyHeaders,
         body: bulkInviteBody,
         response: { 200: bulkInviteReport },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const actor = reach(request);
-      const rows = readInviteCsv(request.body.csv).map(validateRow);
-      const report = await bulkInvite(deps, actor, rows, requestMeta(request));
-      const invited = report.filter((r) => r.status === 'invited').length;
-      return { invited, refused: report.length - invited, rows: report };
+      // A retry of a bulk invite whose answer was lost answers its first report, not "taken" for every row it invited.
+      return idempotent(request, reply, async () => {
+        const rows = readInviteCsv(request.body.csv).map(validateRow);
+        const report = await bulkInvite(deps, actor, rows, requestMeta(request));
+        const invited = report.filter((r) => r.status === 'invited').length;
+        return { status: 200, body: { invited, refused: report.length - invited, rows: report } };
+      });
     },
   );
 
