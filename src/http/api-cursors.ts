@@ -104,13 +104,13 @@ const EVENT_ID = /^[1-9][0-9]{0,15}$/;
 const auditTimeCursor = timeCursor('a', EVENT_ID);
 
 /**
- * The audit trail by time, then id (src/audit/query.ts). A cursor of an earlier release, the
- * last event's id alone, is still read: as that event's place, looked up by the caller.
+ * The audit trail by time, then id (src/audit/query.ts). A bare event id (an earlier
+ * release's cursor) is refused like any other unsealed one: it carried no filter and no
+ * seal, so a number cut short or made up was read as a place and a sync skipped events.
  */
 export const auditCursor = {
   of: (place: CursorPlace, last: AuditPosition) => auditTimeCursor.of(place, last),
-  read(place: CursorPlace, cursor: string): AuditPosition | { legacyId: number } {
-    if (EVENT_ID.test(cursor)) return { legacyId: Number(cursor) };
+  read(place: CursorPlace, cursor: string): AuditPosition {
     const { createdAt, id } = auditTimeCursor.read(place, cursor);
     return { createdAt, id: Number(id) };
   },

@@ -3,12 +3,11 @@
 // shape, so a page or a file means the same thing whoever asks.
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import { csvFilename, csvRow, positionOf, queryAudit, type AuditPosition, type AuditQuery } from '../audit/index.ts';
-import { auditCursor, badCursor, PAGE_CURSOR_KEY, pageOf } from './api-cursors.ts';
+import { csvFilename, csvRow, positionOf, queryAudit, type AuditQuery } from '../audit/index.ts';
+import { auditCursor, PAGE_CURSOR_KEY, pageOf } from './api-cursors.ts';
 import { companyCompliance, getCompany } from '../companies/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
-import type { Queryable } from '../storage/index.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -78,20 +77,10 @@ export async function auditPageOf(deps: Pick<CoreDeps, 'db' | 'deriveKey'>, inpu
   const query = auditQuery(input, companyId);
   // The trail the filters make, the platform's whole one when no company is named.
   const place = { key: deps.deriveKey(PAGE_CURSOR_KEY), binding: { list: 'audit', ...query, companyId: companyId ?? '*' } };
-  const before = input.cursor === undefined ? undefined : await auditPosition(db, auditCursor.read(place, input.cursor), companyId);
+  const before = input.cursor === undefined ? undefined : auditCursor.read(place, input.cursor);
   const rows = await queryAudit(db, { ...query, before, limit: input.limit + 1 });
   const { items: events, nextCursor } = pageOf(rows, input.limit, (last) => auditCursor.of(place, positionOf(last)));
   return { events, nextCursor };
-}
-
-/** A cursor's place in the trail; an earlier release's (an event id) is looked up, within the caller's reach. */
-async function auditPosition(db: Queryable, read: ReturnType<typeof auditCursor.read>, companyId: string | undefined): Promise<AuditPosition> {
-  if (!('legacyId' in read)) return read;
-  let query = db.selectFrom('audit_events').select(['created_at', 'id']).where('id', '=', read.legacyId);
-  if (companyId !== undefined) query = query.where('company_id', '=', companyId);
-  const found = await query.executeTakeFirst();
-  if (!found) throw badCursor();
-  return { createdAt: Number(found.created_at), id: Number(found.id) };
 }
 
 /** A company's MFA compliance, with its name; unknown ids are not found. */

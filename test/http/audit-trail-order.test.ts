@@ -61,13 +61,11 @@ for (const engine of await enginesUnderTest()) describe(`the audit trail's order
     }
   });
 
-  test("an earlier release's cursor (an event id) pages on from that event; a forged one is refused", async () => {
+  test("an earlier release's cursor (a bare event id) is refused like a forged one: the walk starts again", async () => {
     const events = (await audit('limit=500')).body.events as Listed[];
     const fifth = events[4] as Listed;
-    const page = await audit(`limit=3&cursor=${fifth.id}`);
-    assert.equal(page.status, 200, JSON.stringify(page.body));
-    assert.deepEqual((page.body.events as Listed[]).map((e) => e.id), events.slice(5, 8).map((e) => e.id));
-    for (const forged of ['YTox', 'a:1:2', '999999999', 'not a cursor!']) {
+    // Unsealed, it names no filter and cannot tell a cut-short id from a real one (api-audit-cursor-bare-id.test.ts).
+    for (const forged of [String(fifth.id), 'YTox', 'a:1:2', '999999999', 'not a cursor!']) {
       const refused = await audit(`limit=3&cursor=${encodeURIComponent(forged)}`);
       assert.equal(refused.status, 400, `${forged}: ${JSON.stringify(refused.body)}`);
     }
