@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode } from '../errors.ts';
 import { describeDatabaseError, isDatabaseUnavailable, isTransactionConflict, isUnrepresentableValue } from '../storage/index.ts';
-import { matchedRoute } from './route-guards.ts';
+import { API_V1, isUnder, matchedRoute } from './route-guards.ts';
 import { UNCHOSEN_CACHE, type SecurityHeaders } from './security-headers.ts';
 import { escapesNotUtf8 } from './url-encoding.ts';
 import { bearerChallenge } from './bearer-challenge.ts';
@@ -22,8 +22,6 @@ function fromFramework(error: FastifyError): GatehouseError | undefined {
   return undefined;
 }
 
-/** The versioned API for API clients speaks RFC 9457 problem details; the web app's routes keep their shape. */
-const PROBLEM_ROUTES = '/api/v1/';
 
 export function sendError(reply: FastifyReply, error: GatehouseError) {
   reply.status(error.status).header('cache-control', 'no-store');
@@ -34,7 +32,8 @@ export function sendError(reply: FastifyReply, error: GatehouseError) {
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
   if (error.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-  if ((matchedRoute(reply.request) ?? pathAsRouted(reply.request.url)).startsWith(PROBLEM_ROUTES)) {
+  // The versioned API speaks RFC 9457 problem details, /api/v1 itself included; the web app's routes keep their shape.
+  if (isUnder(matchedRoute(reply.request) ?? pathAsRouted(reply.request.url), API_V1)) {
     return reply.type('application/problem+json').send(problemOf(error));
   }
   const body: { error: { code: ErrorCode; message: string; fields?: Record<string, string> } } = {
