@@ -18,6 +18,7 @@ import { firstOperatorSetup } from '../../src/companies/index.ts';
 import { addProvider, changeSsoSettings, switchProvider } from '../../src/sso/index.ts';
 import { ACME_REQUEST, signUpLinkIn, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { mailboxMail } from '../helpers/mailbox.ts';
+import { storedTestModule, TEST_MODULE } from '../helpers/oidc.ts';
 import { makeIdp } from '../helpers/saml-idp.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { checkPage, describeViolations, DESKTOP, PHONE, settled, type Violation } from './axe.ts';
@@ -154,7 +155,8 @@ async function walkEveryPage(walk: Walk) {
   await check('operator console: New request dialog');
   await tab.keyboard.press('Escape');
   await page.waitForNoText('New company account request');
-  for (const [name, shows] of [['Companies', ACME_REQUEST.companyName], ['Modules', 'Register Module'], ['Audit Log', 'Filter'], ['MFA Compliance', '%']] as const) {
+  await storedTestModule(server);
+  for (const [name, shows] of [['Companies', ACME_REQUEST.companyName], ['Modules', TEST_MODULE.name], ['Audit Log', 'Filter'], ['MFA Compliance', '%']] as const) {
     await page.click(name, 'tab');
     await page.waitForText(shows);
     await check(`operator console: ${name}`);
@@ -163,6 +165,13 @@ async function walkEveryPage(walk: Walk) {
     await page.waitForText('Launch URL');
     await page.waitForControl('Cancel');
     await check('operator console: Register Module dialog');
+    await tab.keyboard.press('Escape');
+    await page.waitForNoText('Launch URL');
+    // A registered module's Edit: Register's fields, filled in from the module.
+    await page.click(`Edit ${TEST_MODULE.name}`);
+    await page.waitForText('Launch URL');
+    await page.waitForControl('Cancel');
+    await check('operator console: Edit Module dialog');
     await tab.keyboard.press('Escape');
     await page.waitForNoText('Launch URL');
   }

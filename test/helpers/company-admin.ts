@@ -19,6 +19,8 @@ export interface SignedInCompany {
   companyId: string;
   companyName: string;
   root: Person;
+  /** The Root Master's recovery codes, answered once at their enrollment (companyWithRootMaster). */
+  recoveryCodes?: string[];
 }
 
 export const inviteSubject = (companyName: string) => `You're invited to ${companyName} on Gatehouse`;
@@ -29,10 +31,10 @@ export async function companyWithRootMaster(server: TestServer, operator: Agent,
   const company = await approvedCompany(server, operator, request);
   await signUp(server, company.link, password);
   const agent = server.agent();
-  const { totpSecret } = await logIn(server, agent, { username: company.username, companyName, password });
+  const { totpSecret, recoveryCodes } = await logIn(server, agent, { username: company.username, companyName, password });
   const me = await agent.get('/api/me');
   assert.equal(me.body.user.role, 'root_master');
-  return { companyId: company.companyId, companyName, root: { id: me.body.user.id, username: company.username, agent, totpSecret } };
+  return { companyId: company.companyId, companyName, root: { id: me.body.user.id, username: company.username, agent, totpSecret }, recoveryCodes: recoveryCodes ?? [] };
 }
 
 export async function operatorAgent(server: TestServer): Promise<Agent> {

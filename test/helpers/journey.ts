@@ -37,7 +37,7 @@ export async function logIn(
   server: TestServer,
   agent: Agent,
   who: { username: string; companyName: string; password: string; totpSecret?: string },
-): Promise<{ totpSecret: string }> {
+): Promise<{ totpSecret: string; recoveryCodes?: string[] }> {
   const identified = await agent.post('/api/login/identify', { username: who.username, companyName: who.companyName });
   assert.equal(identified.status, 200);
   // A company signing in through its identity provider: "Use password instead" (break-glass users).
@@ -60,7 +60,7 @@ export async function logIn(
   // The next code must come from a later step: the enrollment code is used up.
   server.clock.advance(30_000);
   rememberSecret(agent, secret);
-  return { totpSecret: secret };
+  return { totpSecret: secret, recoveryCodes: done.body.recoveryCodes as string[] };
 }
 
 /** The first operator signs up and logs in (with 2FA); returns their agent. */

@@ -15,7 +15,7 @@ export const REDIRECT_URI = 'http://127.0.0.1:4999/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:4999/bye';
 
 /** The module most tests register: a confidential "Ticketing" at 127.0.0.1:4999. */
-const TEST_MODULE = {
+export const TEST_MODULE = {
   name: 'Ticketing',
   description: 'Service desk',
   launchUrl: 'http://127.0.0.1:4999/',
