@@ -144,20 +144,23 @@ ${small('If you did not ask for this, you can ignore this email.')}`,
   return { subject, html, text };
 }
 
-/** The security changes a user is told of by mail, with what happened and its subject. */
+/** The security changes a user is told of by mail: what happened, its subject, and which sessions it ended. */
 const SECURITY_CHANGES = {
-  password_changed: { what: 'The password was changed from My Settings.', subject: 'Your Gatehouse password was changed', signedOut: true },
-  password_reset: { what: 'The password was reset through a link sent to this address.', subject: 'Your Gatehouse password was changed', signedOut: true },
+  // The browser that changed it stays signed in (a fresh session: users/self-service.ts
+  // keepOnlyThisBrowser); every other ends. Said as it is: "every session" would tell an
+  // owner whose borrowed session made the change that the borrower was signed out.
+  password_changed: { what: 'The password was changed from My Settings.', subject: 'Your Gatehouse password was changed', signedOut: 'others' },
+  password_reset: { what: 'The password was reset through a link sent to this address.', subject: 'Your Gatehouse password was changed', signedOut: 'all' },
   two_factor_reset: {
     what: 'Two-factor authentication was reset; a new authenticator app is set up at the next login.',
     subject: 'Your Gatehouse two-factor authentication was reset',
-    signedOut: true,
+    signedOut: 'all',
   },
   // Carried out by a Master or an API client, not from My Settings: the owner learns who.
   two_factor_reset_by_admin: {
     what: 'An administrator of your company reset two-factor authentication; a new authenticator app is set up at the next login.',
     subject: 'Your Gatehouse two-factor authentication was reset',
-    signedOut: true,
+    signedOut: 'all',
   },
   // A provider's claim rewrote the address: mail goes to the new one from now on, so the
   // old one is told (as My Settings' change tells it), the new address left out (the
@@ -165,37 +168,44 @@ const SECURITY_CHANGES = {
   email_replaced_by_provider: {
     what: "The email address was replaced by the one your company's identity provider sent at a single sign-on. Mail for this account now goes there, not to this address.",
     subject: 'Your Gatehouse email address was changed',
-    signedOut: false,
+    signedOut: 'none',
   },
   // A key signs in by itself (a passkey needs no password), so one planted by whoever
   // borrowed a session is worth telling the owner of, as much as a password change.
-  key_added: { what: 'A passkey or security key was added. It can sign in to this account.', subject: 'A security key was added to your Gatehouse account', signedOut: false },
-  key_removed: { what: 'A passkey or security key was removed from My Settings.', subject: 'A security key was removed from your Gatehouse account', signedOut: false },
+  key_added: { what: 'A passkey or security key was added. It can sign in to this account.', subject: 'A security key was added to your Gatehouse account', signedOut: 'none' },
+  key_removed: { what: 'A passkey or security key was removed from My Settings.', subject: 'A security key was removed from your Gatehouse account', signedOut: 'none' },
   recovery_codes_replaced: {
     what: 'New recovery codes were made from My Settings; the earlier ones no longer work.',
     subject: 'New Gatehouse recovery codes were made',
-    signedOut: false,
+    signedOut: 'none',
   },
   // Whoever holds the codes (printed, downloaded) and the password gets in with one: the
   // owner hears of each use, as of any other way in that is not their phone.
   recovery_code_used: {
     what: 'A recovery code was used to sign in. Each code works once; My Settings shows how many are left. If this was not you, change your password and ask a Master of your company to reset your two-factor authentication.',
     subject: 'A Gatehouse recovery code was used to sign in',
-    signedOut: false,
+    signedOut: 'none',
   },
   // A client's secret acts with a Master's rights, without a second factor, and outlives
   // every session: one taken with a borrowed session is worth telling the owner of.
   api_client_created: {
     what: 'An API client was created with this account, and its secret shown. The secret acts for the company with the scopes chosen until the client is deleted or its secret rotated.',
     subject: 'An API client was created with your Gatehouse account',
-    signedOut: false,
+    signedOut: 'none',
   },
   api_client_secret_rotated: {
     what: "An API client's secret was rotated with this account, and the new secret shown. It acts for the company with the client's scopes until the client is deleted or its secret rotated again.",
     subject: "An API client's secret was rotated with your Gatehouse account",
-    signedOut: false,
+    signedOut: 'none',
   },
 } as const;
+
+/** What a change did to the account's sessions, in the notice's words. */
+const SIGNED_OUT: Record<'all' | 'others' | 'none', string> = {
+  all: 'Every session was signed out.',
+  others: 'Every other session was signed out; the one that made the change stays signed in.',
+  none: '',
+};
 
 export type SecurityChange = keyof typeof SECURITY_CHANGES;
 export const SECURITY_CHANGE_KINDS = Object.keys(SECURITY_CHANGES) as SecurityChange[];
@@ -210,7 +220,7 @@ function actedBy(by: NoticeActorName, at: Date): string {
 
 export function securityNoticeEmail(input: { companyName: string; username: string; change: SecurityChange; by?: NoticeActorName; at?: Date }): RenderedMail {
   const { what, subject, signedOut } = SECURITY_CHANGES[input.change];
-  const done = [signedOut ? `${what} Every session was signed out.` : what, ...(input.by && input.at ? [actedBy(input.by, input.at)] : [])].join(' ');
+  const done = [what, SIGNED_OUT[signedOut], ...(input.by && input.at ? [actedBy(input.by, input.at)] : [])].filter(Boolean).join(' ');
   const html = layout(
     subject,
     `<p>A security change on ${accountHtml(input.companyName, input.username)}:</p>

@@ -54,6 +54,10 @@ export async function queueSecurityNotice(
     .select(['users.email', 'users.username', 'companies.name as companyName'])
     .where('users.company_id', '=', who.companyId)
     .where('users.id', '=', who.userId)
+    // A deactivated user is no longer one of the company's people: their address (a former
+    // employee's mailbox, often forwarded or reassigned) is told nothing of the account.
+    // The company's Masters hear of an administrator's change (queueCompanyNotice).
+    .where('users.status', '!=', 'disabled')
     .executeTakeFirst();
   if (!user) return;
   const now = deps.clock();
