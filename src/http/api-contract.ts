@@ -10,6 +10,8 @@ import { createSerializerCompiler } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { GatehouseError } from '../errors.ts';
 import { invalidInputError } from './validate.ts';
+import { API_V1, isUnder } from './route-guards.ts';
+import { unknownFields } from './unknown-fields.ts';
 import { assertNothingDropped } from './response-check.ts';
 import { openApiDocument } from './openapi-document.ts';
 
@@ -19,14 +21,19 @@ export const OPENAPI_PATH = '/api/openapi.json';
  * A request that does not fit: a malformed path id is as unknown as a missing one (the
  * same 404, nothing to tell apart); any other part is a 400 naming each field.
  */
-const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
-  ({ schema, httpPart }) =>
-  (data) => {
+const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart, url }) => {
+  // /api/v1 names what it does not take (unknown-fields.ts): a body's fields and a query's parameters.
+  const namesUnknown = isUnder(url, API_V1) && (httpPart === 'body' || httpPart === 'querystring');
+  return (data) => {
     // A POST without a body is validated as an empty object, so its fields are "required".
     const result = schema.safeParse(httpPart === 'body' ? (data ?? {}) : data);
-    if (result.success) return { value: result.data };
-    return { error: httpPart === 'params' ? new GatehouseError('request.not_found') : invalidInputError(result.error) };
+    const unknown = namesUnknown ? unknownFields(schema, data) : undefined;
+    if (result.success && !unknown) return { value: result.data };
+    if (httpPart === 'params') return { error: new GatehouseError('request.not_found') };
+    const fields = { ...(result.success ? {} : invalidInputError(result.error).fields), ...unknown };
+    return { error: new GatehouseError('request.invalid', { fields }) };
   };
+};
 
 /**
  * The contract's compilers, for Fastify's constructor (`schemaController`): every route
