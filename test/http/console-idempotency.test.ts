@@ -1,6 +1,7 @@
 // The web app's creates take an Idempotency-Key, as /api/v1's do, kept per signed-in user:
-// a console page whose answer was lost sends the same invitation (or group) again with its
-// key and is answered the first result, not 409 "already used" for what it made. The same
+// a console page whose answer was lost sends the same invitation (or group, or an operator's
+// account request) again with its key and is answered the first result, not 409 "already
+// used" for what it made. The same
 // key with another body is refused; another user's key is theirs alone (their own request,
 // never a replay of someone else's answer). On both engines. The browser side:
 // test/e2e/create-answer-lost.test.ts.
@@ -13,10 +14,12 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the console's creates (${engine})`, () => {
   let server: TestServer;
   let acme: SignedInCompany;
+  let operator: Awaited<ReturnType<typeof operatorAgent>>;
 
   before(async () => {
     server = await startTestServer({ engine });
-    acme = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Keys', 'root@keys.test');
+    operator = await operatorAgent(server);
+    acme = await companyWithRootMaster(server, operator, 'Acme Keys', 'root@keys.test');
   });
   after(() => server.close());
 
@@ -57,5 +60,17 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
     assert.equal(again.body.group.id, first.body.group.id);
     const bad = await admin.post('/api/company/groups', { name: 'Other' }, { 'idempotency-key': 'no spaces allowed' });
     assert.equal(bad.status, 400, JSON.stringify(bad.body));
+  });
+
+  test("an operator's account request entered again with its key is answered the first request, not 'name taken'", async () => {
+    const request = { companyName: 'Keyed Request Co', contactName: 'Kay Keyed', email: 'kay@keyed.test', phone: '+1 555 0123' };
+    const first = await operator.post('/api/operator/requests', request, { 'idempotency-key': 'request-1' });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const again = await operator.post('/api/operator/requests', request, { 'idempotency-key': 'request-1' });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.body, first.body);
+    const rows = await server.gatehouse.deps.db.selectFrom('account_requests').select('id').where('company_name', '=', request.companyName).execute();
+    assert.equal(rows.length, 1);
   });
 });

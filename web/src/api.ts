@@ -370,8 +370,9 @@ export const api = {
     /** A page of requests: `q` is in the company name or the contact's email; `cursor` is the previous page's nextCursor. */
     requests: (status: RequestFilter, q: string, cursor: string | null) =>
       get<AccountRequestPage>(`/operator/requests${listQuery({ status, q, cursor })}`),
-    createRequest: (input: AccountRequestInput) =>
-      post<{ id: string; status: RequestStatus }>('/operator/requests', input),
+    /** `idempotencyKey`: the submission's (useApiForm), so a retry after a lost answer is answered, not refused as taken. */
+    createRequest: (input: AccountRequestInput, idempotencyKey?: string) =>
+      postOnce<{ id: string; status: RequestStatus }>('/operator/requests', input, idempotencyKey),
     approve: (id: string, username: string) =>
       post<{ companyId: string; username: string }>(`/operator/requests/${seg(id)}/approve`, username ? { username } : {}),
     reject: (id: string, reason: string) => post<Record<string, never>>(`/operator/requests/${seg(id)}/reject`, { reason }),

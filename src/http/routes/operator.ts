@@ -1,6 +1,7 @@
 // The operator console's routes. Operators are users of the platform company.
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import { approveAccountRequest, enterAccountRequest, rejectAccountRequest, resendWelcome, setCompanySuspended } from '../../companies/index.ts';
+import { idempotencyHeaders } from '../../contract/api-v1.ts';
 import { done, idParams } from '../../contract/common.ts';
 import {
   approveBody,
@@ -22,11 +23,13 @@ import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { operatorCompanyPage, operatorRequestPage } from '../directory-views.ts';
 import { requestMeta } from '../guards.ts';
+import { idempotentCreates } from '../idempotent-creates.ts';
 import { iso } from '../presenters.ts';
 
 export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
   const by = (request: Parameters<typeof signedInOf>[0]) => ({ operatorId: signedInOf(request).userId });
+  const idempotent = idempotentCreates(deps, (request) => ({ userId: signedInOf(request).userId }));
 
   forAudience(app, ctx, 'operator', 'Operator console', (api) => {
     api.get(
@@ -43,12 +46,22 @@ export function operatorRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/operator/requests',
-      { schema: { summary: "Enter an account request on a company's behalf", body: accountRequestBody, response: { 201: accountRequestCreated } } },
+      {
+        schema: {
+          summary: "Enter an account request on a company's behalf; takes an Idempotency-Key",
+          headers: idempotencyHeaders,
+          body: accountRequestBody,
+          response: { 201: accountRequestCreated },
+        },
+      },
       async (request, reply) => {
         // In a transaction, as every operator's change: the operator is checked again in it
-        // (checkSignedInTransactions, audiences.ts).
-        const created = await enterAccountRequest(deps, request.body, by(request), requestMeta(request));
-        return reply.status(201).send({ id: created.id, status: created.status });
+        // (checkSignedInTransactions, audiences.ts). A retry after a lost answer with its key
+        // is answered the request it made, not "company name taken" by it.
+        await idempotent(request, reply, async () => {
+          const created = await enterAccountRequest(deps, request.body, by(request), requestMeta(request));
+          return { status: 201, body: { id: created.id, status: created.status } };
+        });
       },
     );
 

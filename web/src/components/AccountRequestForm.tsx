@@ -5,8 +5,8 @@ import { accountRequestSchema } from '../forms/schemas';
 import { ErrorAlert } from './ErrorAlert';
 
 interface AccountRequestFormProps {
-  /** The public endpoint or the operator's; both take the same body. */
-  submit: (input: AccountRequestInput) => Promise<unknown>;
+  /** The public endpoint or the operator's; both take the same body (the operator's, the submission's Idempotency-Key too). */
+  submit: (input: AccountRequestInput, idempotencyKey: string) => Promise<unknown>;
   onSubmitted: (input: AccountRequestInput) => void;
   autoFocus?: boolean;
 }
@@ -22,9 +22,9 @@ export function AccountRequestForm({ submit: send, onSubmitted, autoFocus }: Acc
   });
 
   const onSubmit = submit(
-    ({ note, ...input }) => {
+    ({ note, ...input }, idempotencyKey) => {
       const request: AccountRequestInput = { ...input, ...(note ? { note } : {}) };
-      return send(request).then(() => request);
+      return send(request, idempotencyKey).then(() => request);
     },
     (request) => {
       form.reset();
