@@ -83,12 +83,14 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
 }
 
 /**
- * The flow cookie: a stored flow's token, or a pending flow's sealed token
+ * The flow cookie: a stored flow's token, a renamed one's (the login's id, a dot, then a
+ * token: src/login/flows.ts moveFlowPastProof), or a pending flow's sealed token
  * (src/login/pending-flow.ts: the prefix, then the secret box's parts joined by dots),
  * which the login opens or refuses. Anything else is ignored.
  */
 export function readFlowCookie(request: FastifyRequest, name: string): string | undefined {
   const value = request.cookies[name];
   if (value && value.length <= 3000 && /^p2\.[A-Za-z0-9_.-]+$/.test(value)) return value;
+  if (value && /^[0-9a-f]{32}\.[A-Za-z0-9_-]{43}$/.test(value)) return value;
   return readCookie(request, name);
 }

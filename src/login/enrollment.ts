@@ -97,8 +97,9 @@ export async function finishEnrollment(deps: CoreDeps, flowToken: string | undef
     const policy = await getCompanyPolicy(tx, companyId);
     // The claim holds only for a user with no key, so the policy's demand is read at none.
     const demand = keyDemandOf(user, policy, 0);
-    return { finished: await finishUnlessKeyDemanded(deps, tx, flow, meta, { amr: ['pwd', 'otp'] }, { policy, demand }), recoveryCodes };
+    return { finished: await finishUnlessKeyDemanded(deps, tx, found, meta, { amr: ['pwd', 'otp'] }, { policy, demand }), recoveryCodes };
   });
-  if (done.finished === null) return { step: 'key_enroll' as const, recoveryCodes: done.recoveryCodes };
+  // On to adding a key, under the flow's new name (its cookie from now on).
+  if ('flowToken' in done.finished) return { step: 'key_enroll' as const, flowToken: done.finished.flowToken, recoveryCodes: done.recoveryCodes };
   return { ...done.finished, recoveryCodes: done.recoveryCodes, step: 'done' as LoginStep, redirectTo: flow.return_to };
 }

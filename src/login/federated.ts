@@ -12,7 +12,7 @@ import type { Queryable } from '../storage/index.ts';
 import type { UserRow } from '../users/index.ts';
 import { countCredentials } from '../webauthn/index.ts';
 import { stepAfterFirstFactor } from './factors.ts';
-import { advanceFlow, type FlowRow } from './flows.ts';
+import { advanceFlow, moveFlowPastProof, type FlowRow } from './flows.ts';
 import { requireFlowAt } from './flow-cookie.ts';
 import { finishLogin } from './second-factor.ts';
 import { currentStep, type LoginStep } from './steps.ts';
@@ -78,25 +78,23 @@ export async function holdFlowForProvider(tx: Queryable, flowHash: string, compa
  * The provider vouched for `user`: the flow (named by its hash, from the request the
  * provider answered) moves from 'sso' to the next step, in the caller's transaction: the
  * session when the company trusts the provider's MFA and it was proved, else the step the
- * password would lead to (stepAfterFirstFactor: a key counts as much as the app). Null
- * when the flow is gone, expired, or already moved on.
+ * password would lead to (stepAfterFirstFactor: a key counts as much as the app). Past the
+ * provider's proof, so the flow is renamed (flows.ts moveFlowPastProof): `flowToken` is
+ * its cookie from now on, for the redirect back to the login page to set, and `loginId`
+ * the login's id, which it keeps (the browser's cookie names it: src/sso/sign-in.ts
+ * AnsweringBrowser). Null when the flow is gone, expired, or already moved on.
  */
 export async function continueAfterProvider(
   tx: Queryable,
-  input: { flowHash: string; companyId: string; user: Pick<UserRow, 'id' | 'totp_secret'>; providerMfaTrusted: boolean },
+  input: { flowHash: string; loginId: string; companyId: string; user: Pick<UserRow, 'id' | 'totp_secret'>; providerMfaTrusted: boolean },
   now: number,
-): Promise<LoginStep | null> {
+): Promise<{ next: LoginStep; flowToken: string } | null> {
   const { user } = input;
   const next = input.providerMfaTrusted ? 'sso_trusted' : stepAfterFirstFactor(user, await countCredentials(tx, input.companyId, user.id));
-  const moved = await tx
-    .updateTable('login_flows')
-    .set({ step: next, user_id: user.id, first_factor: 'fed' })
-    .where('id_hash', '=', input.flowHash)
-    .where('company_id', '=', input.companyId)
-    .where('step', '=', 'sso')
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  return Number(moved.numUpdatedRows) === 1 ? (next as LoginStep) : null;
+  const flowToken = await moveFlowPastProof(tx, { id_hash: input.flowHash, step: 'sso' }, next, input.loginId, (move) =>
+    move.set({ user_id: user.id, first_factor: 'fed' }).where('company_id', '=', input.companyId).where('expires_at', '>', now),
+  );
+  return flowToken ? { next, flowToken } : null;
 }
 
 /**

@@ -7,14 +7,15 @@ import { hashToken } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
-import { deleteStoredFlow, findStoredFlow, type FlowRow, type FlowStep } from './flows.ts';
+import { deleteStoredFlow, findStoredFlow, loginIdInToken, type FlowRow, type FlowStep } from './flows.ts';
 import { storedFlowWithSubject, type LoginSubject } from './login-subject.ts';
 import { isPendingFlowToken, openPendingFlow } from './pending-flow.ts';
 
+/** `loginId`: the login's id (loginIdOf), the same from identify to the last step. */
 export type CookieFlow =
-  | { kind: 'stored'; flow: FlowRow }
+  | { kind: 'stored'; flow: FlowRow; loginId: string }
   /** `storedToken`: the name the flow gets once stored, the flow cookie from then on. */
-  | { kind: 'pending'; flow: FlowRow; storedToken: string };
+  | { kind: 'pending'; flow: FlowRow; storedToken: string; loginId: string };
 
 /** The flow the cookie names or carries; undefined when there is none, it expired, or the token was altered. */
 export async function flowFromCookie(deps: CoreDeps, token: string | undefined): Promise<CookieFlow | undefined> {
@@ -22,10 +23,10 @@ export async function flowFromCookie(deps: CoreDeps, token: string | undefined):
   const now = deps.clock();
   if (isPendingFlowToken(token)) {
     const pending = openPendingFlow(deps, token, now);
-    return pending && { kind: 'pending', flow: pending.flow, storedToken: pending.storedToken };
+    return pending && { kind: 'pending', flow: pending.flow, storedToken: pending.storedToken, loginId: loginIdOf(pending.flow) };
   }
   const flow = await findStoredFlow(deps.db, token, now);
-  return flow && { kind: 'stored', flow };
+  return flow && { kind: 'stored', flow, loginId: loginIdOfStoredToken(token) };
 }
 
 /** The flow at the expected step (or one of them), or the error the person should see. */
@@ -42,7 +43,7 @@ export async function requireFlowAt(deps: CoreDeps, token: string | undefined, s
 export async function requireFlowWithSubjectAt(deps: CoreDeps, token: string | undefined, step: FlowStep): Promise<CookieFlow & { subject: LoginSubject | undefined }> {
   if (token && !isPendingFlowToken(token)) {
     const read = await storedFlowWithSubject(deps.db, token, deps.clock());
-    return { ...atStep(read && { kind: 'stored', flow: read.flow }, step), subject: read?.subject };
+    return { ...atStep(read && { kind: 'stored', flow: read.flow, loginId: loginIdOfStoredToken(token) }, step), subject: read?.subject };
   }
   return { ...(await requireFlowAt(deps, token, step)), subject: undefined };
 }
@@ -56,15 +57,18 @@ function atStep(found: CookieFlow | undefined, step: FlowStep | readonly FlowSte
 /**
  * The name a page knows its login by (`loginId` in the login's answers): the same from
  * identify to the last step, whichever kind of cookie carries the flow, and derived from
- * the flow's stored name, from which nothing leads back to the cookie.
+ * the flow's first stored name, from which nothing leads back to the cookie. A flow renamed
+ * past a proof (flows.ts moveFlowPastProof) keeps it: its new token carries it.
  */
 export function loginIdOf(flow: Pick<FlowRow, 'id_hash'>): string {
   return hashToken(`login-id:${flow.id_hash}`).slice(0, 32);
 }
 
+const loginIdOfStoredToken = (token: string) => loginIdInToken(token) ?? loginIdOf({ id_hash: hashToken(token) });
+
 /** loginIdOf the flow a cookie's token names or carries, read without the database; undefined for a token that names nothing. */
 export function loginIdOfToken(deps: CoreDeps, token: string): string | undefined {
-  if (!isPendingFlowToken(token)) return loginIdOf({ id_hash: hashToken(token) });
+  if (!isPendingFlowToken(token)) return loginIdOfStoredToken(token);
   const pending = openPendingFlow(deps, token, deps.clock());
   return pending && loginIdOf(pending.flow);
 }

@@ -6,7 +6,7 @@
 import { hashToken, randomToken } from '../crypto/index.ts';
 import { rowInsertedIf, type Database, type Queryable } from '../storage/index.ts';
 import { sweepPacer } from '../storage/sweep-pacer.ts';
-import { sql, type QueryCreator, type RawBuilder, type Selectable } from 'kysely';
+import { PostgresAdapter, sql, type QueryCreator, type RawBuilder, type Selectable } from 'kysely';
 import type { LoginFlowsTable } from '../storage/schema.ts';
 
 export const FLOW_TTL_MS = 10 * 60_000;
@@ -90,6 +90,90 @@ export function storingFlow(db: QueryCreator<Database>, flow: FlowRow, step: Flo
   const row = { ...flow, step };
   const filled = onlyIf ? rowInsertedIf(db, 'login_flows', row, onlyIf) : db.insertInto('login_flows').values(row);
   return filled.onConflict((oc) => oc.column('id_hash').doNothing()).returning('id_hash');
+}
+
+/**
+ * A flow that moves past a proof (the password, a code, the identity provider's answer)
+ * is renamed in the same write: a new random token, a new stored name, so a copy of its
+ * cookie taken before the proof (a shared machine, a proxy's log, malware) names nothing
+ * afterwards. Only the normal password step needs none of this: it stores a pending flow
+ * under a name its cookie never held (pending-flow.ts). The new token carries the login's
+ * id in front of its random part (flow-cookie.ts loginIdOfToken), so the page's
+ * X-Gatehouse-Login still names it without a read; its random part is the secret.
+ */
+const RENAMED_TOKEN = /^([0-9a-f]{32})\.[A-Za-z0-9_-]{43}$/;
+
+/** The login id a renamed flow's token carries; undefined for any other token. */
+export const loginIdInToken = (token: string): string | undefined => RENAMED_TOKEN.exec(token)?.[1];
+
+/** The flow's step move, as a step writes it: only from the name and step it was read at. */
+type FlowMove = ReturnType<typeof renamingFlow>;
+
+// An enrollment secret is encrypted under the flow's name (enrollment.ts) and was shown
+// before the proof: it does not go on with the new name (every rename is past the enroll
+// step's secret, or before one was made).
+function renamingFlow(db: QueryCreator<Database>, flow: Pick<FlowRow, 'id_hash' | 'step'>, to: FlowStep, idHash: string) {
+  return db.updateTable('login_flows').set({ step: to, id_hash: idHash, enroll_secret: null }).where('id_hash', '=', flow.id_hash).where('step', '=', flow.step);
+}
+
+/**
+ * The provider's request bound to the flow, locked before the flow's row (an InitPlan, as
+ * lockout.ts userLockedFirst), in the order a provider's answer (src/sso/sign-in.ts) and a
+ * change of the provider (src/sso/providers.ts, settings.ts) take them; true whether or not
+ * there is one. PostgreSQL only.
+ */
+const requestLockedFirst = (flowHash: string) =>
+  sql<boolean>`(select count(*) from (select 1 from sso_requests where flow_hash = ${flowHash} for no key update) as bound) >= 0`;
+
+/**
+ * What else is named by the flow's stored name, moved to its new one in the rename's write:
+ * the key challenges made for it (webauthn_challenges.binding_hash) and the provider's
+ * request it made (sso_requests.flow_hash). A row added later that is keyed by the flow's
+ * name belongs here too.
+ */
+const boundToFlowName = [
+  (db: QueryCreator<Database>, from: string, to: string) => db.updateTable('webauthn_challenges').set({ binding_hash: to }).where('binding_hash', '=', from),
+  (db: QueryCreator<Database>, from: string, to: string) => db.updateTable('sso_requests').set({ flow_hash: to }).where('flow_hash', '=', from),
+] as const;
+
+/**
+ * Moves a stored flow past a proof to `to` and renames it (above), atomically: one
+ * statement on PostgreSQL (the provider's request, the flow, its key challenges: LOCK
+ * ORDER, lockout.ts), one transaction on SQLite (the caller's, when `db` is one).
+ * Conditional on the name and step it was read at, so of two copies of a request only one
+ * moves and renames it. `also` writes the step's own columns and conditions in the same
+ * update. Returns the flow's new token, for the answer to set as the flow cookie;
+ * undefined when the flow was gone or moved on already (the caller's refusal).
+ */
+export async function moveFlowPastProof(
+  db: Queryable,
+  flow: Pick<FlowRow, 'id_hash' | 'step'>,
+  to: FlowStep,
+  loginId: string,
+  also: (move: FlowMove) => FlowMove = (move) => move,
+): Promise<string | undefined> {
+  const token = `${loginId}.${randomToken()}`;
+  const idHash = hashToken(token);
+  const moving = (qc: QueryCreator<Database>) => also(renamingFlow(qc, flow, to, idHash));
+  // PostgreSQL moves each in a part of the WITH; a row added to boundToFlowName needs its own part.
+  const [challenges, request, ...noOtherPart] = boundToFlowName;
+  noOtherPart satisfies [];
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    const renamed = sql<boolean>`exists (select 1 from moved)`;
+    const [row] = await db
+      .with('moved', (qc) => moving(qc).where(requestLockedFirst(flow.id_hash)).returning('id_hash'))
+      .with('challenges', (qc) => challenges(qc, flow.id_hash, idHash).where(renamed))
+      .with('request', (qc) => request(qc, flow.id_hash, idHash).where(renamed))
+      .selectNoFrom(sql<string>`(select count(*) from moved)`.as('moved'))
+      .execute();
+    return Number(row?.moved) === 1 ? token : undefined;
+  }
+  const run = async (tx: Queryable) => {
+    if (Number((await moving(tx).executeTakeFirst()).numUpdatedRows) !== 1) return undefined;
+    for (const move of boundToFlowName) await move(tx, flow.id_hash, idHash).execute();
+    return token;
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
 /** Deletes a stored flow, by its row or by the token that names it. */

@@ -1,7 +1,7 @@
 // The login door: identifier-first steps, lockout, forced 2FA enrollment, recovery codes,
 // and the proof before sensitive changes (password and code or key, reauth.ts).
 export { checkPassword, currentStep, identify, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
-export { abandonFlow, requireShownLogin } from './flow-cookie.ts';
+export { abandonFlow, loginIdOfToken, requireShownLogin } from './flow-cookie.ts';
 export { checkRecoveryCode, checkTotp } from './second-factor.ts';
 export { finishEnrollment, startEnrollment } from './enrollment.ts';
 export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRule } from './lockout.ts';

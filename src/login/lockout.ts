@@ -18,7 +18,8 @@ import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
 import { rowInsertedIf, type Database, type Queryable } from '../storage/index.ts';
-import { advanceFlow, advancingFlow, countingInFlight, storingFlow, type FlowRow, type FlowStep } from './flows.ts';
+import { countingInFlight, moveFlowPastProof, storingFlow, type FlowRow, type FlowStep } from './flows.ts';
+import type { CookieFlow } from './flow-cookie.ts';
 import { givingHoldBack, holdWindowAt, liveHolds, ownHold } from './attempt-holds.ts';
 
 export const MAX_FAILURES = 5;
@@ -233,7 +234,10 @@ export const onPostgres = (db: Queryable) => db.getExecutor().adapter instanceof
  * the user and waited for the flow; so every login write that takes both takes the
  * user's row first: lockUserFirst at the start of its transaction, or userLockedFirst as
  * the condition of the statement that writes the flow. (One that writes the flow alone,
- * as "Use password instead" does, waits for nothing of the user's.) SQLite needs neither:
+ * as "Use password instead" does, waits for nothing of the user's.) A provider's request
+ * bound to a flow is taken before the flow, by its answer, by a change of the provider and
+ * by a flow renamed past a proof (flows.ts moveFlowPastProof); a flow's key challenges
+ * after it. SQLite needs neither:
  * it has no row locks, its writes run one at a time.
  */
 
@@ -331,45 +335,52 @@ export const mayFinishLogin =
   ]);
 
 /**
- * A right password's slot given back and its flow moved on to its next step, together:
- * one statement on PostgreSQL, one transaction on SQLite, which cannot write inside WITH.
- * A pending flow (pending-flow.ts) is stored at that step; a stored one ("Use password
- * instead" after single sign-on) is advanced from the step it was read at. Both only while
- * the user is as the password step found it (the same password hash, active, its company
- * active): a password change, deactivation or suspension that raced the hash ends the
- * login, and on PostgreSQL the user's row lock makes a concurrent change wait or be waited
- * for. The user's row is written before the flow (LOCK ORDER, above): the flow's part
- * runs only where the user's did. 'taken': the flow was stored or moved on already (a
- * raced or replayed request); the slot is given back all the same. 'user_changed':
- * nothing was written.
+ * A right password's slot given back and its flow moved on to its next step, together,
+ * only while the user is as the password step found it (the same password hash, active,
+ * its company active): a password change, deactivation or suspension that raced the hash
+ * ends the login, and on PostgreSQL the user's row lock makes a concurrent change wait or
+ * be waited for. The user's row is written before the flow (LOCK ORDER, above): the flow's
+ * part runs only where the user's did. A pending flow (pending-flow.ts) is stored at that
+ * step: one statement on PostgreSQL, one transaction on SQLite, which cannot write inside
+ * WITH. A stored one ("Use password instead" after single sign-on) is moved on from the step
+ * it was read at and renamed, its cookie replaced as a pending flow's is (flows.ts
+ * moveFlowPastProof), in one transaction on either engine: not the usual login, so its
+ * few more statements cost no one else. `flowToken`: the flow's name from now on, the
+ * flow cookie. 'taken': the flow was stored or moved on already (a raced or replayed
+ * request); the slot is given back all the same. 'user_changed': nothing was written.
  */
 export async function releaseAttemptAndMoveOn(
   db: Queryable,
   user: { company_id: string; id: string; password_hash: string },
-  found: { kind: 'pending' | 'stored'; flow: FlowRow },
+  found: CookieFlow,
   to: FlowStep,
-): Promise<'moved' | 'taken' | 'user_changed'> {
+): Promise<{ flowToken: string } | 'taken' | 'user_changed'> {
   const releasingAsFound = (qc: QueryCreator<Database>) =>
     releasing(qc, user.company_id, user.id).where('password_hash', '=', user.password_hash).where(activeInActiveCompany);
   const { flow } = found;
+  if (found.kind === 'stored') {
+    return db.transaction().execute(async (tx) => {
+      const releasedRow = await releasingAsFound(tx).executeTakeFirst();
+      if (Number(releasedRow.numUpdatedRows) !== 1) return 'user_changed';
+      const flowToken = await moveFlowPastProof(tx, flow, to, found.loginId);
+      return flowToken ? { flowToken } : 'taken';
+    });
+  }
+  const stored = { flowToken: found.storedToken };
   if (onPostgres(db)) {
     const released = db.with('released', (qc) => releasingAsFound(qc).returning('id'));
     const afterRelease = sql<boolean>`exists (select 1 from released)`;
-    const moved =
-      found.kind === 'pending'
-        ? released.with('moved', (qc) => storingFlow(qc, flow, to, afterRelease))
-        : released.with('moved', (qc) => advancingFlow(qc, flow, to).where(afterRelease).returning('id_hash'));
-    const [counts] = await moved
+    const [counts] = await released
+      .with('moved', (qc) => storingFlow(qc, flow, to, afterRelease))
       .selectNoFrom([sql<string>`(select count(*) from released)`.as('released'), sql<string>`(select count(*) from moved)`.as('moved')])
       .execute();
     if (Number(counts?.released) !== 1) return 'user_changed';
-    return Number(counts?.moved) === 1 ? 'moved' : 'taken';
+    return Number(counts?.moved) === 1 ? stored : 'taken';
   }
   return db.transaction().execute(async (tx) => {
     const releasedRow = await releasingAsFound(tx).executeTakeFirst();
     if (Number(releasedRow.numUpdatedRows) !== 1) return 'user_changed';
-    if (found.kind === 'pending') return (await storingFlow(tx, flow, to).execute()).length === 1 ? 'moved' : 'taken';
-    return (await advanceFlow(tx, flow, to)) ? 'moved' : 'taken';
+    return (await storingFlow(tx, flow, to).execute()).length === 1 ? stored : 'taken';
   });
 }
 

@@ -21,7 +21,7 @@ import type { CoreDeps } from '../shared/deps.ts';
 import { FLOW_TTL_MS, type FlowRow } from './flows.ts';
 import { NO_SUCH_ID } from '../shared/no-such-id.ts';
 
-/** How a pending flow's token begins; a stored flow's token (43 base64url characters) has no dot. */
+/** How a pending flow's token begins; a stored flow's (43 base64url characters, after a renamed one's hex login id) never does. */
 const PREFIX = 'p2.';
 export const isPendingFlowToken = (token: string) => token.startsWith(PREFIX);
 

@@ -8,7 +8,8 @@ import { newSession } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import type { Queryable } from '../storage/index.ts';
 import { queueSecurityNotice, type UserRow } from '../users/index.ts';
-import { advanceFlow, consumeFlow, consumingFlow, countTotpFailure, type FlowRow } from './flows.ts';
+import { hashToken } from '../crypto/index.ts';
+import { consumeFlow, consumingFlow, countTotpFailure, moveFlowPastProof, type FlowRow } from './flows.ts';
 import { endFlow, requireFlowWithSubjectAt, type CookieFlow } from './flow-cookie.ts';
 import { acceptAppCodeAtOnce, acceptCode, appCode, appCodeStep, type LoginInsert } from './code-attempt.ts';
 import { lockedRefusal, lockoutRuleOf, mayFinishLogin, onPostgres, releaseAttempt, userLockedFirst } from './lockout.ts';
@@ -86,21 +87,24 @@ export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, 
 /**
  * A second factor is proved (a code at the code step, or the app's first code at
  * enrollment): the session; or, where the company's policy wants a key this user has none
- * of, the login moves on to adding one (key_enroll) and null says so. The one place that
- * decides it, so no way of proving a factor skips the policy.
+ * of, the login moves on to adding one (key_enroll), past the proof, so the flow is renamed
+ * (flows.ts moveFlowPastProof) and `flowToken` is its cookie from now on. The one place
+ * that decides it, so no way of proving a factor skips the policy.
  */
 export async function finishUnlessKeyDemanded(
   deps: CoreDeps,
   tx: Queryable,
-  flow: FlowRow,
+  found: CookieFlow,
   meta: RequestMeta,
   factor: Factor,
   known: { policy: CompanyPolicy; demand: KeyDemand },
-) {
+): Promise<{ sessionToken: string; sessionTtlMs: number } | { flowToken: string }> {
+  const { flow } = found;
   // A key asked of a user who has one (keyOnly): only a recovery code finishes here.
   if (!known.demand.mustAddKey) return finishLogin(deps, tx, flow, meta, factor, { keyFree: !known.demand.keyOnly });
-  if (!(await advanceFlow(tx, flow, 'key_enroll'))) throw new GatehouseError('login.wrong_step');
-  return null;
+  const flowToken = await moveFlowPastProof(tx, flow, 'key_enroll', found.loginId);
+  if (!flowToken) throw new GatehouseError('login.wrong_step');
+  return { flowToken };
 }
 
 type CodeError = Extract<ErrorCode, 'totp.invalid_code' | 'recovery.invalid_code'>;
@@ -171,14 +175,15 @@ async function secondFactor(
       target,
       factor.code(user),
       async (tx) => {
-        const finished = await finishUnlessKeyDemanded(deps, tx, flow, meta, factor, { policy, demand });
+        const finished = await finishUnlessKeyDemanded(deps, tx, found, meta, factor, { policy, demand });
         // A recovery code is spent in this transaction: its owner is told, with it.
         if (factor.error === 'recovery.invalid_code') await queueSecurityNotice(deps, tx, who, 'recovery_code_used');
         // The login goes on to add a key: the code's attempt slot goes back (a session clears
-        // the count instead), and the flow, not consumed, no longer counts this request in flight.
-        if (finished === null) {
+        // the count instead), and the flow, not consumed but renamed, no longer counts this
+        // request in flight.
+        if ('flowToken' in finished) {
           await releaseAttempt(tx, user.company_id, user.id);
-          await answeredInFlight(tx, flow);
+          await answeredInFlight(tx, { id_hash: hashToken(finished.flowToken) });
         }
         return finished;
       },
@@ -187,7 +192,7 @@ async function secondFactor(
   switch (outcome.kind) {
     case 'accepted':
       if (factor.error === 'recovery.invalid_code') deps.mailQueued();
-      if (outcome.value === null) return { step: 'key_enroll' as const };
+      if ('flowToken' in outcome.value) return { step: 'key_enroll' as const, flowToken: outcome.value.flowToken };
       return { ...outcome.value, step: 'done' as LoginStep, redirectTo: flow.return_to };
     case 'already_used':
       throw new GatehouseError(ALREADY_USED[factor.error]);

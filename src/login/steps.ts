@@ -7,7 +7,7 @@ import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { getUser, type UserRow } from '../users/index.ts';
 import { HashNotStarted } from '../crypto/index.ts';
 import { createFlow, deleteStoredFlow, sweepExpiredFlows, type FlowRow } from './flows.ts';
-import { endFlow, flowFromCookie, loginIdOf, loginIdOfToken, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
+import { endFlow, flowFromCookie, loginIdOfToken, requireFlowAt, type CookieFlow } from './flow-cookie.ts';
 import { pendingFlowToken } from './pending-flow.ts';
 import {
   lockIfExhausted,
@@ -71,14 +71,15 @@ export function secondFactorsFor(user: Pick<UserRow, 'totp_secret'>, demand: Key
 }
 
 export async function currentStep(deps: CoreDeps, flowToken: string | undefined) {
-  const flow = (await flowFromCookie(deps, flowToken))?.flow;
+  const found = await flowFromCookie(deps, flowToken);
+  const flow = found?.flow;
   // A passkey login waiting for the browser is not a page to come back to.
-  if (!flow || flow.step === 'passkey') return { step: 'identify' as LoginStep };
+  if (!found || !flow || flow.step === 'passkey') return { step: 'identify' as LoginStep };
   const secondFactors = flow.step === 'totp' && flow.company_id && flow.user_id ? { secondFactors: await secondFactorsOf(deps.db, flow.company_id, flow.user_id) } : {};
   const provider = flow.step === 'sso' && flow.company_id ? await activeProvider(deps.db, flow.company_id) : undefined;
   return {
     step: flow.step as LoginStep,
-    loginId: loginIdOf(flow),
+    loginId: found.loginId,
     username: flow.username,
     companyName: flow.company_name,
     ...secondFactors,
@@ -176,8 +177,8 @@ function refusalAfterPassword({ user, companyActive, policy }: LoginSubject, ip:
  * passes, then up to five commits) stays well under the floor; time waiting in the hash
  * queue (up to HASH_WAIT_MS) is the same for real and dummy hashes, so the floor need not
  * cover it. A right password is not held back, nor a network over its limit (429 at once,
- * no hash run). A pending flow is stored once the password is proved; `flowToken` then
- * names it, for the flow cookie.
+ * no hash run). Once the password is proved a pending flow is stored, and a stored one
+ * renamed; `flowToken` then names it, for the flow cookie.
  */
 export async function checkPassword(deps: CoreDeps, flowToken: string | undefined, password: string, meta: RequestMeta) {
   const floorReached = answerFloor(deps.answerFloorMs);
@@ -304,7 +305,9 @@ async function checkPasswordOf(
     // without end (test/http/password-twins-lockout.test.ts).
     return rejectCredentials(deps, flow, meta, 'replayed_flow');
   }
-  return { step: next as LoginStep, ...secondFactors(), ...(found.kind === 'pending' ? { flowToken: found.storedToken } : {}) };
+  // The flow's new name, the cookie from now on: a pending flow's stored name, or a stored
+  // flow's ("Use password instead") renamed past the password (flows.ts moveFlowPastProof).
+  return { step: next as LoginStep, ...secondFactors(), flowToken: moved.flowToken };
 }
 
 /** A wrong password at the login's password step may lock its user (lockout.ts). */

@@ -84,8 +84,12 @@ export async function startSsoTest(deps: CoreDeps, who: Master & { sessionHash: 
   return { testId: requestId, redirectTo };
 }
 
-/** Where the browser goes once the provider has answered. */
-export type Landing = { to: 'login'; failed: boolean } | { to: 'test'; providerId: string; testId: string };
+/**
+ * Where the browser goes once the provider has answered. `flowToken`: the login flow's new
+ * name (renamed past the provider's proof, src/login/flows.ts moveFlowPastProof), for the
+ * redirect to set as the flow cookie.
+ */
+export type Landing = { to: 'login'; failed: boolean; flowToken?: string } | { to: 'test'; providerId: string; testId: string };
 
 async function refuse(deps: CoreDeps, companyId: string, request: SsoRequest | undefined, reason: string, meta: RequestMeta): Promise<Landing> {
   // An answer for no request may name no company at all: audit only a real one.
@@ -291,6 +295,7 @@ async function vouch(
   identity: ProviderIdentity,
   /** SAML: the assertion, remembered against replay. OIDC: null, the state was taken before the code was redeemed. */
   assertion: { id: string; expiresAt: number } | null,
+  browser: AnsweringBrowser,
   meta: RequestMeta,
 ): Promise<Landing> {
   const now = deps.clock();
@@ -314,6 +319,10 @@ async function vouch(
     });
     return outcome === null ? { to: 'test', providerId: provider.id, testId: request.id } : refuse(deps, provider.company_id, request, outcome, meta);
   }
+  // The browser that brought the answer is the one that started it (startedHere), so its
+  // flow cookie's login id is the flow's, which the flow keeps when it is renamed below.
+  const loginId = browser.flowLoginId;
+  if (loginId === undefined) return refuse(deps, provider.company_id, request, 'the answer came back through another browser than the one that started the sign-in', meta);
   const policy = await getCompanyPolicy(deps.db, provider.company_id);
   if (!ipAllowed(policy.ipAllowlist, meta.ip)) return refuse(deps, provider.company_id, request, 'address not in the IP allowlist', meta);
   const outcome = await deps.db.transaction().execute(async (tx) => {
@@ -336,28 +345,31 @@ async function vouch(
     // it, but not for the passkey or security key its policy holds this user to, nor for a
     // break-glass user: they go on to the code step (or to adding a key), as after a password.
     const trusted = provider.trust_provider_mfa === 1 && identity.mfa && providerMfaMayStandIn(policy, user);
-    const next = await continueAfterProvider(
+    const moved = await continueAfterProvider(
       tx,
-      { flowHash, companyId: provider.company_id, user, providerMfaTrusted: trusted },
+      { flowHash, loginId, companyId: provider.company_id, user, providerMfaTrusted: trusted },
       now,
     );
     // Held above in this transaction, so this cannot happen; if it did, nothing of the
     // account's changes may commit (a thrown error rolls them back).
-    if (!next) throw new Error('the login flow held for the provider moved on within its transaction');
-    await auditProviderLogin(tx, now, { companyId: provider.company_id, userId: user.id, providerId: provider.id, next, meta });
-    return null;
+    if (!moved) throw new Error('the login flow held for the provider moved on within its transaction');
+    await auditProviderLogin(tx, now, { companyId: provider.company_id, userId: user.id, providerId: provider.id, next: moved.next, meta });
+    return moved;
   });
   deps.mailQueued();
-  if (outcome) return refuse(deps, provider.company_id, request, outcome, meta);
-  return { to: 'login', failed: false };
+  if (typeof outcome === 'string') return refuse(deps, provider.company_id, request, outcome, meta);
+  return { to: 'login', failed: false, flowToken: outcome.flowToken };
 }
 
 /**
  * The browser an answer came back through, by the hashes of its cookies: the login flow's
  * and the session's. A request is answered only through the browser that started it.
+ * `flowLoginId`: the login id its flow cookie carries (src/login/flow-cookie.ts
+ * loginIdOfToken), which the flow keeps when the answer renames it.
  */
 export interface AnsweringBrowser {
   flowHash: string | undefined;
+  flowLoginId: string | undefined;
   sessionHash: string | undefined;
 }
 
@@ -400,7 +412,7 @@ export async function receiveSamlResponse(deps: CoreDeps, companyId: string, sam
     if ('missing' in identity) return refuse(deps, companyId, request, `the assertion has no "${identity.missing}" attribute`, meta);
     if ('refused' in identity) return refuse(deps, companyId, request, identity.refused, meta);
     // Awaited here, so a sign-in that fails inside is refused like any other (audited, back to the login page).
-    return await vouch(deps, provider, request, identity, { id: verified.assertionId, expiresAt: verified.expiresAt }, meta);
+    return await vouch(deps, provider, request, identity, { id: verified.assertionId, expiresAt: verified.expiresAt }, browser, meta);
   } catch (error) {
     return refuse(deps, companyId, request, reasonOf(error), meta);
   }
@@ -430,7 +442,7 @@ export async function receiveOidcCallback(deps: CoreDeps, companyId: string, que
     const identity = oidcIdentity(claims, provider.username_attribute, provider.groups_attribute);
     if ('missing' in identity) return refuse(deps, companyId, request, `the ID token has no "${identity.missing}" claim`, meta);
     if ('refused' in identity) return refuse(deps, companyId, request, identity.refused, meta);
-    return await vouch(deps, provider, request, identity, null, meta);
+    return await vouch(deps, provider, request, identity, null, browser, meta);
   } catch (error) {
     return refuse(deps, companyId, request, reasonOf(error), meta);
   }

@@ -40,6 +40,16 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
   const secure = deps.config.secureCookies;
   const flowOf = (request: FastifyRequest) => readFlowCookie(request, cookies.flow);
 
+  /**
+   * The login moved on past a proof without a session yet (the policy wants a key added):
+   * its flow was renamed (src/login/flows.ts moveFlowPastProof), and the answer sets the
+   * flow cookie to the new name; the old one names nothing any more.
+   */
+  function movedOn<T extends { flowToken: string }>(reply: FastifyReply, { flowToken, ...answer }: T): Omit<T, 'flowToken'> {
+    setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
+    return answer;
+  }
+
   async function signIn(reply: FastifyReply, session: { sessionToken: string; sessionTtlMs: number }, oldSession: string | undefined) {
     // A fresh session id at every login; whatever session cookie came in is ended.
     if (oldSession) await endSession(deps.db, oldSession);
@@ -69,8 +79,9 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request, reply) => {
         try {
           const { flowToken, ...answer } = await checkPassword(deps, flowOf(request), request.body.password, requestMeta(request));
-          // The flow identify handed out is stored now, under a new name (src/login/pending-flow.ts).
-          if (flowToken) setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
+          // The flow is stored now under a new name (src/login/pending-flow.ts), or, stored
+          // already ("Use password instead"), renamed past the password (src/login/flows.ts).
+          setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
           return answer;
         } catch (error) {
           // The flow ends here: a stored one is deleted, a pending one (only in the cookie) dropped.
@@ -86,7 +97,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request, reply) => {
         const result = await checkTotp(deps, flowOf(request), request.body.code, requestMeta(request));
         // The company's policy may want a passkey or security key added before the login ends.
-        if (!('sessionToken' in result)) return result;
+        if (!('sessionToken' in result)) return movedOn(reply, result);
         await signIn(reply, result, readCookie(request, cookies.session));
         return doneAnswer(result);
       },
@@ -98,7 +109,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request, reply) => {
         const result = await checkRecoveryCode(deps, flowOf(request), request.body.code, requestMeta(request));
         // The company's policy may want a passkey or security key added before the login ends.
-        if (!('sessionToken' in result)) return result;
+        if (!('sessionToken' in result)) return movedOn(reply, result);
         await signIn(reply, result, readCookie(request, cookies.session));
         return doneAnswer(result);
       },
@@ -122,7 +133,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request, reply) => {
         const result = await finishEnrollment(deps, flowOf(request), request.body.code, requestMeta(request));
         // The company's policy may want a passkey or security key added before the login ends.
-        if (!('sessionToken' in result)) return result;
+        if (!('sessionToken' in result)) return movedOn(reply, result);
         await signIn(reply, result, readCookie(request, cookies.session));
         // Shown this once, for the Success dialog to display and offer as a download.
         return { ...doneAnswer(result), recoveryCodes: result.recoveryCodes };

@@ -21,7 +21,7 @@ import {
   ssoTestResult as ssoTestResultSchema,
   ssoTestStarted,
 } from '../../contract/sso.ts';
-import { choosePassword, finishTrustedLogin } from '../../login/index.ts';
+import { choosePassword, finishTrustedLogin, loginIdOfToken } from '../../login/index.ts';
 import { endSession } from '../../sessions/index.ts';
 import {
   ACS_BOUNCE_HEADERS,
@@ -59,11 +59,14 @@ const ACS_BODY_LIMIT = 512 * 1024;
 const PROVIDER_BODY_LIMIT = 3 * (MAX_METADATA_CHARACTERS + MAX_CERTIFICATES * MAX_CERTIFICATE_CHARACTERS) + 64 * 1024;
 const companyParam = z.object({ companyId: z.uuid() });
 
-function land(reply: FastifyReply, landing: Landing) {
+function land(reply: FastifyReply, landing: Landing, setFlowCookie: (token: string) => void) {
   if (landing.to === 'test') {
     const query = new URLSearchParams({ tab: 'sso', provider: landing.providerId, ssoTest: landing.testId });
     return reply.redirect(`/company?${query}`, 303);
   }
+  // The provider's answer renamed the login flow (src/login/flows.ts moveFlowPastProof):
+  // the redirect carries its new name, the browser's flow cookie from now on.
+  if (landing.flowToken) setFlowCookie(landing.flowToken);
   return reply.redirect(landing.failed ? '/login?sso=failed' : '/login', 303);
 }
 
@@ -187,14 +190,17 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     return reply.type('application/samlmetadata+xml; charset=utf-8').send(await serviceProviderMetadata(serviceProviderUrls(deps.config.publicUrl, company.id)));
   });
 
-  /** Which browser brought a provider's answer back: the hashes of its flow and session cookies. */
+  /** Which browser brought a provider's answer back: the hashes of its flow and session cookies, and its login's id. */
   const answeringBrowser = (request: FastifyRequest): AnsweringBrowser => {
-    const hashOf = (name: string) => {
-      const token = readCookie(request, name);
-      return token ? hashToken(token) : undefined;
+    const flow = flowOf(request);
+    const session = readCookie(request, cookies.session);
+    return {
+      flowHash: flow ? hashToken(flow) : undefined,
+      flowLoginId: flow ? loginIdOfToken(deps, flow) : undefined,
+      sessionHash: session ? hashToken(session) : undefined,
     };
-    return { flowHash: hashOf(cookies.flow), sessionHash: hashOf(cookies.session) };
   };
+  const setFlowCookie = (reply: FastifyReply) => (token: string) => setCookie(reply, secure, cookies.flow, token, 15 * 60);
 
   void app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: ACS_BODY_LIMIT }, (_request, body, done) => {
@@ -214,7 +220,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
       if (!params.success) return reply.redirect('/login?sso=failed', 303);
       const value = request.body?.SAMLResponse;
       const landing = await receiveSamlResponse(deps, params.data.companyId, typeof value === 'string' ? value : undefined, answeringBrowser(request), requestMeta(request));
-      return land(reply, landing);
+      return land(reply, landing, setFlowCookie(reply));
     });
   });
 
@@ -222,6 +228,6 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     const params = companyParam.safeParse(request.params);
     if (!params.success) return reply.redirect('/login?sso=failed', 303);
     const query = new URL(request.url, 'http://unused').searchParams;
-    return land(reply, await receiveOidcCallback(deps, params.data.companyId, query, answeringBrowser(request), requestMeta(request)));
+    return land(reply, await receiveOidcCallback(deps, params.data.companyId, query, answeringBrowser(request), requestMeta(request)), setFlowCookie(reply));
   });
 }
