@@ -52,6 +52,8 @@ export async function recordSessionEnded(
   now: number,
   sessionToken: string,
   meta: { ip: string | null; userAgent: string | null },
+  /** logout, or replaced_by_login: another person logged in in the same browser. */
+  reason: 'logout' | 'replaced_by_login' = 'logout',
 ): Promise<void> {
   const session = await db
     .selectFrom('sessions')
@@ -66,6 +68,6 @@ export async function recordSessionEnded(
     target: session.user_id,
     ip: meta.ip,
     userAgent: meta.userAgent,
-    detail: { reason: 'logout' },
+    detail: { reason },
   });
 }

@@ -20,4 +20,4 @@ export { grantModuleBy, grantsOf, registerModuleBy, revokeModuleGrantBy, rotateM
 export { redirectUriProblem } from './redirect-uris.ts';
 export { ensureSigningKeys, KEY_ACTIVATION_DELAY_MS, loadSigningKeys, rotateSigningKeys, rotateSigningKeysIn, RETIRED_KEY_GRACE_MS } from './signing-keys.ts';
 export * from './oidc/index.ts';
-export { endModuleAccess, listLogoutNotices, type ModuleAccessScope } from './backchannel/index.ts';
+export { endModuleAccess, listLogoutNotices, tellModulesSessionReplaced, type ModuleAccessScope } from './backchannel/index.ts';

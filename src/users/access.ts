@@ -7,7 +7,7 @@
 // change commits.
 import { recordSessionEnded } from '../audit/index.ts';
 import { hashToken } from '../crypto/index.ts';
-import { endModuleAccess } from '../modules/index.ts';
+import { endModuleAccess, tellModulesSessionReplaced } from '../modules/index.ts';
 import { endAllSessions, endSession } from '../sessions/index.ts';
 import type { RequestMeta } from '../shared/deps.ts';
 import type { Db, Queryable } from '../storage/index.ts';
@@ -18,6 +18,7 @@ import { lockUser } from './store.ts';
 /** Why access ended, as the outbox records it for operators. */
 export type AccessEndReason =
   | 'logout'
+  | 'replaced_by_login'
   | 'session_revoked'
   | 'signed_out_everywhere'
   | 'ended_by_administrator'
@@ -91,9 +92,35 @@ export async function endSessionsAccess(db: Queryable, now: number, sessionHashe
  * modules are told. Sessions in other browsers, and their modules, go on.
  */
 export async function logOut(db: Db, sessionToken: string, now: number, meta: RequestMeta): Promise<void> {
+  await db.transaction().execute(async (tx) => endBrowserSession(tx, sessionToken, now, meta, 'logout'));
+}
+
+async function endBrowserSession(tx: Queryable, sessionToken: string, now: number, meta: RequestMeta, reason: 'logout' | 'replaced_by_login'): Promise<void> {
+  await recordSessionEnded(tx, now, sessionToken, meta, reason);
+  await endSession(tx, sessionToken);
+  const sessionHash = hashToken(sessionToken);
+  // A login replacing the session may be for a sign-in in progress in the browser's
+  // provider session (a module's id_token_hint naming this person): the modules are told,
+  // and the rest is left for that sign-in (tellModulesSessionReplaced).
+  if (reason === 'replaced_by_login') await tellModulesSessionReplaced(tx, now, sessionHash, reason);
+  else await endModuleAccess(tx, now, { sessionHashes: [sessionHash] }, reason);
+}
+
+/**
+ * A login finished in a browser that still held a session: a fresh session id at every
+ * login, so that one ends. Another person's (a shared computer's next user) ends as Log Out
+ * ends one: its modules are told (back-channel logout), the trail says why. The same
+ * person logging in again (a module's prompt=login or max_age asks for just that) replaces
+ * theirs quietly, as before: a notice would log them out of the module signing them in.
+ */
+export async function endReplacedSession(db: Db, oldToken: string, newToken: string, now: number, meta: RequestMeta): Promise<void> {
+  const whose = (tx: Queryable, token: string) => tx.selectFrom('sessions').select(['company_id', 'user_id']).where('id_hash', '=', hashToken(token)).executeTakeFirst();
   await db.transaction().execute(async (tx) => {
-    await recordSessionEnded(tx, now, sessionToken, meta);
-    await endSession(tx, sessionToken);
-    await endModuleAccess(tx, now, { sessionHashes: [hashToken(sessionToken)] }, 'logout');
+    const old = await whose(tx, oldToken);
+    const current = await whose(tx, newToken);
+    if (!old) return;
+    const samePerson = current !== undefined && current.company_id === old.company_id && current.user_id === old.user_id;
+    if (samePerson) await endSession(tx, oldToken);
+    else await endBrowserSession(tx, oldToken, now, meta, 'replaced_by_login');
   });
 }

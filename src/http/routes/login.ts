@@ -25,12 +25,12 @@ import {
   passwordBody,
   recoveryCodeBody,
 } from '../../contract/sign-in.ts';
-import { endSession } from '../../sessions/index.ts';
 import { logOut } from '../../users/index.ts';
 import { forAudience } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { clearCookie, readCookie, readFlowCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
+import { setSignedIn } from '../signed-in-answer.ts';
 
 const doneAnswer = (result: { step: LoginStep; redirectTo: string | null }) =>
   result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
@@ -50,12 +50,6 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
     return answer;
   }
 
-  async function signIn(reply: FastifyReply, session: { sessionToken: string; sessionTtlMs: number }, oldSession: string | undefined) {
-    // A fresh session id at every login; whatever session cookie came in is ended.
-    if (oldSession) await endSession(deps.db, oldSession);
-    clearCookie(reply, secure, cookies.flow);
-    setCookie(reply, secure, cookies.session, session.sessionToken, Math.floor(session.sessionTtlMs / 1000));
-  }
 
   forAudience(app, ctx, 'public', 'Login', (api) => {
     api.get('/api/login', { schema: { summary: 'Where the current login stands', response: { 200: loginState } } }, async (request) =>
@@ -98,7 +92,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
         const result = await checkTotp(deps, flowOf(request), request.body.code, requestMeta(request));
         // The company's policy may want a passkey or security key added before the login ends.
         if (!('sessionToken' in result)) return movedOn(reply, result);
-        await signIn(reply, result, readCookie(request, cookies.session));
+        await setSignedIn(deps, cookies, request, reply, result);
         return doneAnswer(result);
       },
     );
@@ -110,7 +104,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
         const result = await checkRecoveryCode(deps, flowOf(request), request.body.code, requestMeta(request));
         // The company's policy may want a passkey or security key added before the login ends.
         if (!('sessionToken' in result)) return movedOn(reply, result);
-        await signIn(reply, result, readCookie(request, cookies.session));
+        await setSignedIn(deps, cookies, request, reply, result);
         return doneAnswer(result);
       },
     );
@@ -134,7 +128,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
         const result = await finishEnrollment(deps, flowOf(request), request.body.code, requestMeta(request));
         // The company's policy may want a passkey or security key added before the login ends.
         if (!('sessionToken' in result)) return movedOn(reply, result);
-        await signIn(reply, result, readCookie(request, cookies.session));
+        await setSignedIn(deps, cookies, request, reply, result);
         // Shown this once, for the Success dialog to display and offer as a download.
         return { ...doneAnswer(result), recoveryCodes: result.recoveryCodes };
       },

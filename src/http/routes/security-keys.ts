@@ -18,12 +18,12 @@ import {
   securityKeys,
 } from '../../contract/security-keys.ts';
 import { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChallengeForSecondFactor, startKeyEnrollment, startPasskeyLogin } from '../../login/index.ts';
-import { endSession } from '../../sessions/index.ts';
 import { finishKeyRegistration, listMyKeys, removeMyKey, renameMyKey, startKeyRegistration } from '../../webauthn/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { clearCookie, readCookie, readFlowCookie, setCookie } from '../cookies.ts';
+import { readFlowCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
+import { setSignedIn } from '../signed-in-answer.ts';
 import { iso } from '../presenters.ts';
 
 type KeyView = Awaited<ReturnType<typeof listMyKeys>>[number];
@@ -36,14 +36,11 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
 
   forAudience(app, ctx, 'public', 'Login', (api) => {
     const signedInAnswer = async (
-      request: { cookies: Record<string, string | undefined> },
+      request: FastifyRequest,
       reply: Parameters<typeof setCookie>[0],
       result: { sessionToken: string; sessionTtlMs: number; step: 'done'; redirectTo: string | null },
     ) => {
-      const old = readCookie(request as never, cookies.session);
-      if (old) await endSession(deps.db, old);
-      clearCookie(reply, secure, cookies.flow);
-      setCookie(reply, secure, cookies.session, result.sessionToken, Math.floor(result.sessionTtlMs / 1000));
+      await setSignedIn(deps, cookies, request, reply, result);
       return result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
     };
 

@@ -22,7 +22,6 @@ import {
   ssoTestStarted,
 } from '../../contract/sso.ts';
 import { choosePassword, finishTrustedLogin, loginIdOfToken } from '../../login/index.ts';
-import { endSession } from '../../sessions/index.ts';
 import {
   ACS_BOUNCE_HEADERS,
   acsBouncePage,
@@ -45,9 +44,10 @@ import {
 import { hashToken } from '../../crypto/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { clearCookie, readCookie, readFlowCookie, setCookie } from '../cookies.ts';
+import { readCookie, readFlowCookie, setCookie } from '../cookies.ts';
 import { answerVersion, ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
+import { setSignedIn } from '../signed-in-answer.ts';
 
 /** The SAML ACS takes the provider's form post; responses with many attributes are large. */
 const ACS_BODY_LIMIT = 512 * 1024;
@@ -99,10 +99,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
         const result = await finishTrustedLogin(deps, flowOf(request), requestMeta(request));
         // The policy came to hold this user to a key: no session, the login goes on.
         if (!('sessionToken' in result)) return result;
-        const old = readCookie(request, cookies.session);
-        if (old) await endSession(deps.db, old);
-        clearCookie(reply, secure, cookies.flow);
-        setCookie(reply, secure, cookies.session, result.sessionToken, Math.floor(result.sessionTtlMs / 1000));
+        await setSignedIn(deps, cookies, request, reply, result);
         return result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
       },
     );

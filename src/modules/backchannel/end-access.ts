@@ -33,9 +33,9 @@ export async function grantInForce(db: Queryable, binding: { clientId: string; a
   return found !== undefined;
 }
 
-export async function endModuleAccess(db: Queryable, now: number, scope: ModuleAccessScope, reason: string): Promise<void> {
-  if ('sessionHashes' in scope && scope.sessionHashes.length === 0) return;
-  const bound = await db
+/** The grants still in force that `scope` binds, with where each module hears of an end. */
+async function boundGrants(db: Queryable, scope: ModuleAccessScope) {
+  return db
     .selectFrom('module_grant_sessions')
     // Only grants still in force: a module that already logged out, or a grant that
     // expired, is owed nothing.
@@ -67,7 +67,10 @@ export async function endModuleAccess(db: Queryable, now: number, scope: ModuleA
       return eb.and([eb('module_grant_sessions.company_id', '=', scope.companyId), eb('module_grant_sessions.client_id', '=', scope.clientId)]);
     })
     .execute();
+}
 
+/** A logout notice to each module with a back-channel URI that held one of `bound`. */
+async function tellModules(db: Queryable, now: number, bound: Awaited<ReturnType<typeof boundGrants>>, reason: string): Promise<void>{
   for (const grant of bound) {
     if (!grant.backchannelUri) continue;
     await enqueueLogoutNotice(db, now, {
@@ -78,6 +81,26 @@ export async function endModuleAccess(db: Queryable, now: number, scope: ModuleA
       reason,
     });
   }
+}
+
+/**
+ * A browser session replaced by another person's login in the same browser: the modules
+ * it was signed in to are told (the previous person's module sessions end there), and its
+ * bindings go, so nothing is owed twice. Its grants and the browser's provider session are
+ * left as a bare session end leaves them: dead at their next use (the session is gone),
+ * while a sign-in in progress in that provider session, which the login may be for (a
+ * module's id_token_hint naming this person), goes on; the provider ends the previous
+ * account's session itself when it resumes.
+ */
+export async function tellModulesSessionReplaced(db: Queryable, now: number, sessionHash: string, reason: string): Promise<void> {
+  await tellModules(db, now, await boundGrants(db, { sessionHashes: [sessionHash] }), reason);
+  await db.deleteFrom('module_grant_sessions').where('session_hash', '=', sessionHash).execute();
+}
+
+export async function endModuleAccess(db: Queryable, now: number, scope: ModuleAccessScope, reason: string): Promise<void> {
+  if ('sessionHashes' in scope && scope.sessionHashes.length === 0) return;
+  const bound = await boundGrants(db, scope);
+  await tellModules(db, now, bound, reason);
 
   const grantIds = bound.map((grant) => grant.grantId);
   if (grantIds.length > 0) {

@@ -1,0 +1,24 @@
+// The one way a finished login sets its session, wherever it finished (the code step, a
+// recovery code, enrollment, a passkey or security key, the identity provider's trusted
+// MFA). A fresh session id at every login: the session cookie the browser came with ends,
+// told as its kind of ending is (endReplacedSession: another person's is a Log Out, its
+// modules told), and the login's flow cookie goes.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CoreDeps } from '../shared/deps.ts';
+import { endReplacedSession } from '../users/index.ts';
+import type { CookieNames } from './cookies.ts';
+import { clearCookie, readCookie, setCookie } from './cookies.ts';
+import { requestMeta } from './guards.ts';
+
+export interface NewSession {
+  sessionToken: string;
+  sessionTtlMs: number;
+}
+
+export async function setSignedIn(deps: CoreDeps, cookies: CookieNames, request: FastifyRequest, reply: FastifyReply, session: NewSession): Promise<void> {
+  const secure = deps.config.secureCookies;
+  const old = readCookie(request, cookies.session);
+  if (old && old !== session.sessionToken) await endReplacedSession(deps.db, old, session.sessionToken, deps.clock(), requestMeta(request));
+  clearCookie(reply, secure, cookies.flow);
+  setCookie(reply, secure, cookies.session, session.sessionToken, Math.floor(session.sessionTtlMs / 1000));
+}
