@@ -44,8 +44,16 @@ export function answerVersion(reply: FastifyReply, version: string): string {
  * could undo someone else's. (A read may carry it: nothing is changed.)
  */
 export function refuseIfMatchNotTaken(request: FastifyRequest): void {
-  if (request.headers['if-match'] === undefined || SAFE_METHODS.has(request.method)) return;
+  if (sentToChangeNotTaking(request, 'if-match')) throw new GatehouseError('request.not_conditional');
+}
+
+/**
+ * Whether a change (not a read) was sent with header `name` while its route declares no
+ * such header: a promise the route cannot keep (If-Match here, Idempotency-Key in
+ * idempotent-creates.ts), to refuse rather than ignore.
+ */
+export function sentToChangeNotTaking(request: FastifyRequest, name: 'if-match' | 'idempotency-key'): boolean {
+  if (request.headers[name] === undefined || SAFE_METHODS.has(request.method)) return false;
   const headers = request.routeOptions.schema?.headers as { shape?: Record<string, unknown> } | undefined;
-  if (headers?.shape && 'if-match' in headers.shape) return;
-  throw new GatehouseError('request.not_conditional');
+  return !(headers?.shape && name in headers.shape);
 }

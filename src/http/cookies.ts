@@ -2,6 +2,7 @@
 // Path=/, no Domain: a sibling subdomain cannot plant or overwrite them). Plain http is
 // the documented localhost exception of the embedded default.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { loginIdInToken } from '../login/index.ts';
 
 export interface CookieNames {
   session: string;
@@ -91,6 +92,6 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
 export function readFlowCookie(request: FastifyRequest, name: string): string | undefined {
   const value = request.cookies[name];
   if (value && value.length <= 3000 && /^p2\.[A-Za-z0-9_.-]+$/.test(value)) return value;
-  if (value && /^[0-9a-f]{32}\.[A-Za-z0-9_-]{43}$/.test(value)) return value;
+  if (value && loginIdInToken(value) !== undefined) return value;
   return readCookie(request, name);
 }

@@ -3,6 +3,7 @@
 // ledger logic of api-clients/idempotency.ts. docs/API.md, "Idempotency keys".
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
+import { sentToChangeNotTaking } from './conditional-saves.ts';
 import { runOnce, type KeyOwner, type StoredAnswer } from '../api-clients/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 
@@ -37,8 +38,5 @@ export function idempotentCreates(deps: CoreDeps, ownerOf: (request: FastifyRequ
  * twice (a second Sign Up link mailed, a session list ended again) with no word of it.
  */
 export function refuseIdempotencyKeyNotTaken(request: FastifyRequest): void {
-  if (request.headers['idempotency-key'] === undefined || request.method === 'GET' || request.method === 'HEAD') return;
-  const headers = request.routeOptions.schema?.headers as { shape?: Record<string, unknown> } | undefined;
-  if (headers?.shape && 'idempotency-key' in headers.shape) return;
-  throw new GatehouseError('request.not_idempotent');
+  if (sentToChangeNotTaking(request, 'idempotency-key')) throw new GatehouseError('request.not_idempotent');
 }

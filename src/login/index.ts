@@ -2,6 +2,7 @@
 // and the proof before sensitive changes (password and code or key, reauth.ts).
 export { checkPassword, currentStep, identify, MAX_TOTP_FAILURES, type LoginStep } from './steps.ts';
 export { abandonFlow, loginIdOfToken, requireShownLogin } from './flow-cookie.ts';
+export { loginIdInToken } from './flows.ts';
 export { checkRecoveryCode, checkTotp } from './second-factor.ts';
 export { finishEnrollment, startEnrollment } from './enrollment.ts';
 export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRule } from './lockout.ts';
