@@ -48,6 +48,11 @@ export function setCookie(reply: FastifyReply, secure: boolean, name: string, va
   reply.setCookie(name, value, { ...attributes(secure), path, maxAge: maxAgeSeconds });
 }
 
+/** The login flow's cookie: it outlives the flow's 10 minutes a little, so an expired flow is told as expired. */
+export function setFlowCookie(reply: FastifyReply, secure: boolean, name: string, token: string) {
+  setCookie(reply, secure, name, token, 15 * 60);
+}
+
 export function clearCookie(reply: FastifyReply, secure: boolean, name: string) {
   reply.clearCookie(name, attributes(secure));
 }

@@ -28,7 +28,7 @@ import {
 import { logOut } from '../../users/index.ts';
 import { forAudience } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { clearCookie, readCookie, readFlowCookie, setCookie } from '../cookies.ts';
+import { clearCookie, readCookie, readFlowCookie, setFlowCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
 import { setSignedIn } from '../signed-in-answer.ts';
 
@@ -46,7 +46,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
    * flow cookie to the new name; the old one names nothing any more.
    */
   function movedOn<T extends { flowToken: string }>(reply: FastifyReply, { flowToken, ...answer }: T): Omit<T, 'flowToken'> {
-    setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
+    setFlowCookie(reply, secure, cookies.flow, flowToken);
     return answer;
   }
 
@@ -62,7 +62,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request, reply) => {
         await abandonFlow(deps, flowOf(request));
         const { flowToken, ...answer } = await identify(deps, request.body, requestMeta(request));
-        setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
+        setFlowCookie(reply, secure, cookies.flow, flowToken);
         return answer;
       },
     );
@@ -75,7 +75,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
           const { flowToken, ...answer } = await checkPassword(deps, flowOf(request), request.body.password, requestMeta(request));
           // The flow is stored now under a new name (src/login/pending-flow.ts), or, stored
           // already ("Use password instead"), renamed past the password (src/login/flows.ts).
-          setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
+          setFlowCookie(reply, secure, cookies.flow, flowToken);
           return answer;
         } catch (error) {
           // The flow ends here: a stored one is deleted, a pending one (only in the cookie) dropped.

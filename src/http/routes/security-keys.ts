@@ -21,7 +21,7 @@ import { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChall
 import { finishKeyRegistration, listMyKeys, removeMyKey, renameMyKey, startKeyRegistration } from '../../webauthn/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { readFlowCookie, setCookie } from '../cookies.ts';
+import { readFlowCookie, setCookie, setFlowCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
 import { setSignedIn } from '../signed-in-answer.ts';
 import { iso } from '../presenters.ts';
@@ -69,7 +69,7 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
       { schema: { summary: 'Log in with a passkey: a new login and its challenge', body: passkeyLoginStart, response: { 200: requestOptions } } },
       async (request, reply) => {
         const { flowToken, options } = await startPasskeyLogin(deps, request.body, requestMeta(request));
-        setCookie(reply, secure, cookies.flow, flowToken, 15 * 60);
+        setFlowCookie(reply, secure, cookies.flow, flowToken);
         return { ...options };
       },
     );

@@ -44,7 +44,7 @@ import {
 import { hashToken } from '../../crypto/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { readCookie, readFlowCookie, setCookie } from '../cookies.ts';
+import { readCookie, readFlowCookie, setFlowCookie } from '../cookies.ts';
 import { answerVersion, ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
 import { setSignedIn } from '../signed-in-answer.ts';
@@ -59,14 +59,14 @@ const ACS_BODY_LIMIT = 512 * 1024;
 const PROVIDER_BODY_LIMIT = 3 * (MAX_METADATA_CHARACTERS + MAX_CERTIFICATES * MAX_CERTIFICATE_CHARACTERS) + 64 * 1024;
 const companyParam = z.object({ companyId: z.uuid() });
 
-function land(reply: FastifyReply, landing: Landing, setFlowCookie: (token: string) => void) {
+function land(reply: FastifyReply, landing: Landing, setFlow: (token: string) => void) {
   if (landing.to === 'test') {
     const query = new URLSearchParams({ tab: 'sso', provider: landing.providerId, ssoTest: landing.testId });
     return reply.redirect(`/company?${query}`, 303);
   }
   // The provider's answer renamed the login flow (src/login/flows.ts moveFlowPastProof):
   // the redirect carries its new name, the browser's flow cookie from now on.
-  if (landing.flowToken) setFlowCookie(landing.flowToken);
+  if (landing.flowToken) setFlow(landing.flowToken);
   return reply.redirect(landing.failed ? '/login?sso=failed' : '/login', 303);
 }
 
@@ -197,7 +197,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
       sessionHash: session ? hashToken(session) : undefined,
     };
   };
-  const setFlowCookie = (reply: FastifyReply) => (token: string) => setCookie(reply, secure, cookies.flow, token, 15 * 60);
+  const flowCookieOf = (reply: FastifyReply) => (token: string) => setFlowCookie(reply, secure, cookies.flow, token);
 
   void app.register(async (scope) => {
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: ACS_BODY_LIMIT }, (_request, body, done) => {
@@ -217,7 +217,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
       if (!params.success) return reply.redirect('/login?sso=failed', 303);
       const value = request.body?.SAMLResponse;
       const landing = await receiveSamlResponse(deps, params.data.companyId, typeof value === 'string' ? value : undefined, answeringBrowser(request), requestMeta(request));
-      return land(reply, landing, setFlowCookie(reply));
+      return land(reply, landing, flowCookieOf(reply));
     });
   });
 
@@ -225,6 +225,6 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     const params = companyParam.safeParse(request.params);
     if (!params.success) return reply.redirect('/login?sso=failed', 303);
     const query = new URL(request.url, 'http://unused').searchParams;
-    return land(reply, await receiveOidcCallback(deps, params.data.companyId, query, answeringBrowser(request), requestMeta(request)), setFlowCookie(reply));
+    return land(reply, await receiveOidcCallback(deps, params.data.companyId, query, answeringBrowser(request), requestMeta(request)), flowCookieOf(reply));
   });
 }
