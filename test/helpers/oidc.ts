@@ -147,6 +147,18 @@ export async function signInToModule(config: client.Configuration, browser: Agen
 const lastStep = new Map<string, number>();
 const stepOf = (ms: number) => Math.floor(ms / 30_000);
 
+/**
+ * Answers the provider's logout page (RP-initiated logout) as its buttons do: `logout: 'yes'`
+ * is "Log Out", no fields "Stay Logged In". The answer is the provider's redirect.
+ */
+export async function answerLogoutPage(agent: Agent, page: string, fields: Record<string, string>) {
+  const form = /<form id="op.logoutForm" method="post" action="([^"]+)">.*?name="xsrf" value="([^"]+)"/s.exec(page);
+  assert.ok(form, 'the page carries the logout form');
+  return agent.request('POST', new URL(form[1] as string).pathname, new URLSearchParams({ xsrf: form[2] as string, ...fields }).toString(), {
+    'content-type': 'application/x-www-form-urlencoded',
+  });
+}
+
 export function markTotpUsed(secret: string, step = stepOf(Date.now())) {
   lastStep.set(secret, Math.max(step, lastStep.get(secret) ?? step));
 }

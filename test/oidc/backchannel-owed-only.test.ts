@@ -11,6 +11,7 @@ import type { Agent } from '../helpers/agent.ts';
 import { startBackchannelReceiver } from '../helpers/backchannel.ts';
 import { signedInOperator } from '../helpers/journey.ts';
 import {
+  answerLogoutPage,
   companyUser,
   companyWithRootMaster,
   discover,
@@ -53,10 +54,7 @@ describe('logout notices go only to modules whose sign-in is in force', () => {
   async function confirmLogout(agent: Agent, idToken: string) {
     const page = await agent.get(`/oidc/session/end?${new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_URI, state: 's' })}`, { accept: 'text/html' });
     assert.equal(page.status, 200);
-    const form = /<form id="op.logoutForm" method="post" action="([^"]+)">.*?name="xsrf" value="([^"]+)"/s.exec(String(page.body));
-    assert.ok(form, 'the logout confirmation');
-    const body = new URLSearchParams({ xsrf: form[2] as string, logout: 'yes' }).toString();
-    assert.equal((await agent.request('POST', new URL(form[1] as string).pathname, body, { 'content-type': 'application/x-www-form-urlencoded' })).status, 303);
+    assert.equal((await answerLogoutPage(agent, String(page.body), { logout: 'yes' })).status, 303);
   }
 
   test('a module the company was never granted, refused a silent sign-in, is told nothing at logout', async () => {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { rotateSigningKeys } from '../../src/modules/index.ts';
 import type { Agent } from '../helpers/agent.ts';
-import { companyUser, followRedirects, logInAgain, POST_LOGOUT_URI, rootWithGrantedModule, signInToModule, startAuthorization, type Person } from '../helpers/oidc.ts';
+import { answerLogoutPage, companyUser, followRedirects, logInAgain, POST_LOGOUT_URI, rootWithGrantedModule, signInToModule, startAuthorization, type Person } from '../helpers/oidc.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -69,13 +69,6 @@ async function logOutPage(browser: Agent, query: Record<string, string>) {
   return browser.get(`/oidc/session/end?${new URLSearchParams(query)}`, NAVIGATION);
 }
 
-async function confirmLogout(browser: Agent, page: string) {
-  const form = /<form id="op.logoutForm" method="post" action="([^"]+)">.*?name="xsrf" value="([^"]+)"/s.exec(page);
-  assert.ok(form, 'the page carries the logout form');
-  return browser.request('POST', new URL(form[1] as string).pathname, new URLSearchParams({ xsrf: form[2] as string, logout: 'yes' }).toString(), {
-    'content-type': 'application/x-www-form-urlencoded',
-  });
-}
 
 test('a silent sign-in with a hint whose key is gone: a code for the hinted user\'s browser, login_required for anyone else\'s', async () => {
   const own = await silentSignIn(root.agent, oldHint);
@@ -105,7 +98,7 @@ test('after keys rotate --now, a module\'s Log Out (id_token_hint from before) s
   // The module's Log Out button, as docs/MODULES.md section 7 writes it.
   const page = await logOutPage(root.agent, { id_token_hint: oldHint, post_logout_redirect_uri: POST_LOGOUT_URI, state: 'bye' });
   assert.equal(page.status, 200, `the logout confirmation is shown, not an error: ${String(page.body).replace(/\s+/g, ' ').slice(0, 400)}`);
-  const confirmed = await confirmLogout(root.agent, String(page.body));
+  const confirmed = await answerLogoutPage(root.agent, String(page.body), { logout: 'yes' });
   assert.equal(confirmed.status, 303);
   assert.ok(!confirmed.headers.get('location')?.startsWith(POST_LOGOUT_URI), 'an unverified hint does not vouch for the redirect');
   assert.equal((await root.agent.get('/api/me')).status, 401, 'the Gatehouse session has ended');
@@ -115,7 +108,7 @@ test('with client_id as well, the registered post-logout URI is honoured, as wit
   await logInAgain(server, root.agent, root);
   const page = await logOutPage(root.agent, { id_token_hint: oldHint, client_id: module.module.clientId, post_logout_redirect_uri: POST_LOGOUT_URI, state: 'bye' });
   assert.equal(page.status, 200);
-  const confirmed = await confirmLogout(root.agent, String(page.body));
+  const confirmed = await answerLogoutPage(root.agent, String(page.body), { logout: 'yes' });
   assert.equal(confirmed.status, 303);
   assert.equal(confirmed.headers.get('location'), `${POST_LOGOUT_URI}?state=bye`);
   assert.equal((await root.agent.get('/api/me')).status, 401);

@@ -13,6 +13,7 @@ import { enginesUnderTest } from '../helpers/databases.ts';
 import { signedInOperator } from '../helpers/journey.ts';
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.ts';
 import {
+  answerLogoutPage,
   client,
   companyUser,
   companyWithRootMaster,
@@ -31,6 +32,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const MOVED_URI = 'http://127.0.0.1:4999/moved/callback';
+const MOVED_BYE_URI = 'http://127.0.0.1:4999/moved/bye?from=gatehouse';
 
 /** The test module's whole form (test/helpers/oidc.ts), with the changes an edit makes. */
 const formWith = (change: Record<string, unknown>) => ({
@@ -127,6 +129,40 @@ describe('a module edited, as the provider sees it', () => {
     assert.equal(resumed.callback, undefined, `no answer sent to the removed URI (${resumed.callback})`);
     assert.equal(resumed.final?.status, 400, `the sign-in ends on an error page, not ${resumed.at}`);
     assert.match(String(resumed.final?.body), /This sign-in can no longer finish/);
+  });
+
+  test('a logout page shown before an edit removed its post-logout URI sends the browser to Gatehouse, not there, whichever button', async () => {
+    const module = await grantedModule(server, operator.agent, root.companyId, { name: 'Leaving' });
+    for (const [button, fields] of [['Log Out', { logout: 'yes' }], ['Stay Logged In', {}]] as const) {
+      const person = await companyUser(server, root, button === 'Log Out' ? 'lena' : 'stella');
+      const { tokens } = await signInToModule(module.config, person.agent);
+      const query = new URLSearchParams({ id_token_hint: tokens.id_token as string, post_logout_redirect_uri: POST_LOGOUT_URI, state: 'bye' });
+      const page = await person.agent.get(`/oidc/session/end?${query}`, { accept: 'text/html' });
+      assert.equal(page.status, 200);
+
+      await edit(module.module.id, { name: 'Leaving', postLogoutRedirectUris: [MOVED_BYE_URI] });
+      const answered = await answerLogoutPage(person.agent, String(page.body), fields);
+      assert.equal(answered.status, 303);
+      const to = new URL(answered.headers.get('location') ?? '', server.baseUrl);
+      assert.equal(to.origin, server.baseUrl, `${button}: the browser stays with Gatehouse, not sent to ${to}`);
+      const last = await person.agent.get(to.pathname + to.search, { accept: 'text/html' });
+      assert.equal(last.status, 200, `${button}: Gatehouse's own last page`);
+      assert.match(String(last.body), button === 'Log Out' ? /logged out/i : /Leaving/, `${button}: the page says what ended`);
+      assert.equal((await person.agent.get('/api/me')).status, button === 'Log Out' ? 401 : 200, `${button} did what it says all the same`);
+      await edit(module.module.id, { name: 'Leaving', postLogoutRedirectUris: [POST_LOGOUT_URI] });
+    }
+  });
+
+  test('a post-logout URI an edit added is where the next logout returns to', async () => {
+    const module = await grantedModule(server, operator.agent, root.companyId, { name: 'Arriving' });
+    await edit(module.module.id, { name: 'Arriving', postLogoutRedirectUris: [POST_LOGOUT_URI, MOVED_BYE_URI] });
+    const { tokens } = await signInToModule(module.config, root.agent);
+    const query = new URLSearchParams({ id_token_hint: tokens.id_token as string, post_logout_redirect_uri: MOVED_BYE_URI, state: 'hi there' });
+    const page = await root.agent.get(`/oidc/session/end?${query}`, { accept: 'text/html' });
+    const answered = await answerLogoutPage(root.agent, String(page.body), {});
+    const to = new URL(answered.headers.get('location') ?? '');
+    assert.equal(to.origin + to.pathname, MOVED_BYE_URI.split('?')[0]);
+    assert.deepEqual([...to.searchParams], [['from', 'gatehouse'], ['state', 'hi there']], 'the URI as registered, with the state');
   });
 
   test('a changed ID token algorithm signs the next ID token with it, a refresh of a token issued before too', async () => {

@@ -10,6 +10,7 @@ import { authenticateSession, endSession } from '../../sessions/index.ts';
 import { createBackchannelWorker, endModuleAccess, enqueueLogoutNotice, grantInForce, queueProviderNotices, type BackchannelWorker } from '../backchannel/index.ts';
 import { accountIdOf, parseAccountId } from './account.ts';
 import { giveFormPostPageItsPolicy } from './form-post-page.ts';
+import { keepLogoutReturnRegistered } from './post-logout-uri.ts';
 import { errorPage, LOGOUT_PAGE_CSP, logoutForm, logoutPage, PAGE_CSP } from './pages.ts';
 import { AlreadySpent, batchOfRequest, InteractionAlreadyUsed, ModuleSecretChanged, storeBatchBeforeAnswering } from './write-batch.ts';
 import { rememberedModules } from './remembered-modules.ts';
@@ -222,6 +223,11 @@ export async function createOidcService(
       ctx.set('content-security-policy', LOGOUT_PAGE_CSP);
       ctx.type = 'html';
       ctx.body = logoutPage(logoutForm(oidc.urlFor('end_session_confirm'), secret), oidc.client?.clientName);
+    });
+    // The confirmation returns to the module only at a post-logout URI it still has.
+    provider.use(async (ctx, next) => {
+      await next();
+      keepLogoutReturnRegistered(ctx as unknown as KoaContextWithOIDC);
     });
     // Confirming "Log Out" on the provider's logout page (RP-initiated logout) logs out of
     // Gatehouse too, before the browser is redirected; "Stay Logged In" leaves the module
