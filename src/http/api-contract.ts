@@ -5,13 +5,13 @@
 // schema leaves the server), and @fastify/swagger makes the OpenAPI 3.1 document served at
 // GET /api/openapi.json (openapi-document.ts: on its first request, not at start). docs/API.md
 // is the guide around that reference.
-import type { FastifyInstance, FastifySchemaCompiler, FastifySerializerCompiler, FastifyServerOptions, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchemaCompiler, FastifySerializerCompiler, FastifyServerOptions, RouteOptions, preValidationHookHandler } from 'fastify';
 import { createSerializerCompiler } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { GatehouseError } from '../errors.ts';
 import { invalidInputError } from './validate.ts';
 import { API_V1, isUnder } from './route-guards.ts';
-import { unknownFields } from './unknown-fields.ts';
+import { fieldsOfUndeclared, unknownFields } from './unknown-fields.ts';
 import { assertNothingDropped } from './response-check.ts';
 import { openApiDocument } from './openapi-document.ts';
 
@@ -85,10 +85,29 @@ export function routeTable(app: FastifyInstance): readonly RouteRecord[] {
   );
 }
 
+/**
+ * An /api/v1 operation that declares no body or no query takes nothing there: what is sent
+ * there is refused by name before validation, as a declared part's unknown fields are by
+ * the validator (which Fastify runs only for the parts a route declares).
+ */
+function refuseUndeclaredParts(route: RouteOptions): void {
+  const declaresBody = route.schema?.body !== undefined;
+  const declaresQuery = route.schema?.querystring !== undefined;
+  if (declaresBody && declaresQuery) return;
+  const refuse: preValidationHookHandler = function refuseUndeclared(request: FastifyRequest, _reply, done) {
+    const fields = { ...(declaresQuery ? {} : fieldsOfUndeclared(request.query)), ...(declaresBody ? {} : fieldsOfUndeclared(request.body)) };
+    done(Object.keys(fields).length > 0 ? new GatehouseError('request.invalid', { fields }) : undefined);
+  };
+  route.preValidation = [refuse, ...[route.preValidation ?? []].flat()];
+}
+
 export async function installApiContract(app: FastifyInstance, options: ContractOptions): Promise<void> {
   const routes: RouteOptions[] = [];
   registeredRoutes.set(app, routes);
-  app.addHook('onRoute', (route) => void routes.push(route));
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
+    if (isUnder(route.url, API_V1)) refuseUndeclaredParts(route);
+  });
   const document = openApiDocument(routes, options);
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) =>
     reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(await document()),

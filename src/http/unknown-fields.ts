@@ -17,12 +17,28 @@ function keysTaken(schema: z.ZodType): Set<string> | undefined {
   return new Set(Object.keys(def.shape as Record<string, unknown>));
 }
 
+const NOT_TAKEN = 'This request does not take this field: check its name (the API reference lists the fields).';
+
+function refusalOf(unknown: string[]): Record<string, string> | undefined {
+  return unknown.length === 0 ? undefined : Object.fromEntries(unknown.map((key) => [key, NOT_TAKEN]));
+}
+
 /** A refusal's fields for each key of `data` that `schema` does not take (none: undefined). */
 export function unknownFields(schema: z.ZodType, data: unknown): Record<string, string> | undefined {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
   const taken = keysTaken(schema);
   if (!taken) return undefined;
-  const unknown = Object.keys(data).filter((key) => !taken.has(key));
-  if (unknown.length === 0) return undefined;
-  return Object.fromEntries(unknown.map((key) => [key, 'This request does not take this field: check its name (the API reference lists the fields).']));
+  return refusalOf(Object.keys(data).filter((key) => !taken.has(key)));
+}
+
+/**
+ * The same for a part the operation declares no schema for: it takes nothing there, so
+ * every field is unknown (`POST .../policy?passwordMinLength=20` on a change that takes no
+ * query; `{ "enabled": false }` to a grant that takes no body). Fastify validates only the
+ * parts a route declares, so these are checked before validation instead (api-contract.ts).
+ */
+export function fieldsOfUndeclared(data: unknown): Record<string, string> | undefined {
+  if (data === null || data === undefined || data === '') return undefined;
+  if (typeof data !== 'object' || Array.isArray(data)) return { body: 'This request takes no body.' };
+  return refusalOf(Object.keys(data));
 }

@@ -103,8 +103,11 @@ describe('percent-escapes in a URL are UTF-8', () => {
   });
 
   test('UTF-8 escapes in a path, /api/v1 and /oidc are served as before', async () => {
-    const one = await asClient(`/api/v1/companies/${companyId}?x=Cr%C3%A8me+%F0%9F%90%8E`);
+    const one = await asClient(`/api/v1/companies/${companyId}`);
     assert.deepEqual([one.status, one.body.company?.name], [200, NAME]);
+    // A query the operation does not take is read as UTF-8 and refused by its decoded name.
+    const named = await asClient(`/api/v1/companies/${companyId}?Cr%C3%A8me=%F0%9F%90%8E`);
+    assert.deepEqual([named.status, codeOf(named), Object.keys(named.body.fields ?? {})], [400, 'request.invalid', ['Crème']]);
     const unknown = await asClient('/api/v1/companies/Cr%C3%A8me/users');
     assert.notEqual(codeOf(unknown), 'request.not_utf8');
     assert.ok(unknown.status >= 400 && unknown.status < 500, String(unknown.status));
