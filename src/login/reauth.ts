@@ -27,6 +27,7 @@ import {
 import { appCode, refuseWithoutSlot, spendSlotOnCode } from './code-attempt.ts';
 import { lockedRefusal, lockIfExhausted, lockIfOverThreshold, lockoutRuleFor, releaseAttempt, reserveAttempt, type LockTarget } from './lockout.ts';
 import { keyDemand } from './steps.ts';
+import { recordCopiedKey } from './key-copy.ts';
 
 const WRONG = {
   password: () => new GatehouseError('password.current_invalid', { fields: { password: 'Your current password is not correct.' } }),
@@ -194,15 +195,7 @@ async function withKey<T>(
   const outcome = await verifyAssertion(deps.config, response, pending.challenge, row, false);
   if (outcome.kind === 'refused') return fail('invalid_assertion', new GatehouseError('webauthn.not_accepted'));
   if (outcome.kind === 'cloned') {
-    await recordAudit(deps.db, deps.clock(), {
-      companyId: who.companyId,
-      actorId: who.userId,
-      action: 'webauthn.clone_refused',
-      target: who.userId,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      detail: { factor: 'webauthn', reason: 'cloned', keyId: row.id, name: row.name, counter: row.counter },
-    });
+    await recordCopiedKey(deps, row, meta);
     return fail('cloned', new GatehouseError('webauthn.not_accepted'));
   }
   if (user.password_hash && password) {

@@ -34,6 +34,7 @@ import { lockUserFirst } from './lockout.ts';
 import { answeringFor, takeFlowChallenge, twinAnswer } from './attempts-in-flight.ts';
 import { MAX_TOTP_FAILURES, secondFactorsOf } from './steps.ts';
 import { recordAnonymousRefusal, requireAnonymousWrite } from '../shared/anonymous-writes.ts';
+import { recordCopiedKey } from './key-copy.ts';
 
 /**
  * A wrong answer counts against the flow like a wrong code; enough of them end it (not an
@@ -44,16 +45,18 @@ import { recordAnonymousRefusal, requireAnonymousWrite } from '../shared/anonymo
  */
 async function refuseKey(deps: CoreDeps, found: CookieFlow, meta: RequestMeta, reason: string, row?: CredentialRow): Promise<never> {
   const { flow } = found;
-  const anyones = flow.user_id === null && reason !== 'cloned';
-  await (anyones ? recordAnonymousRefusal : recordAudit)(deps.db, deps.clock(), {
-    companyId: row?.company_id ?? flow.company_id,
-    actorId: row?.user_id ?? flow.user_id,
-    action: reason === 'cloned' ? 'webauthn.clone_refused' : 'login.failed',
-    target: row?.user_id ?? flow.user_id,
-    ip: meta.ip,
-    userAgent: meta.userAgent,
-    detail: { factor: 'webauthn', reason, ...(row ? { keyId: row.id, name: row.name, counter: row.counter } : {}) },
-  });
+  if (reason === 'cloned' && row) await recordCopiedKey(deps, row, meta);
+  else {
+    await (flow.user_id === null ? recordAnonymousRefusal : recordAudit)(deps.db, deps.clock(), {
+      companyId: row?.company_id ?? flow.company_id,
+      actorId: row?.user_id ?? flow.user_id,
+      action: 'login.failed',
+      target: row?.user_id ?? flow.user_id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { factor: 'webauthn', reason, ...(row ? { keyId: row.id, name: row.name, counter: row.counter } : {}) },
+    });
+  }
   if ((await countTotpFailure(deps.db, flow)) >= MAX_TOTP_FAILURES) {
     await endFlow(deps.db, found);
     throw new GatehouseError('totp.too_many_attempts');

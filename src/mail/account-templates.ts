@@ -173,6 +173,13 @@ const SECURITY_CHANGES = {
   // A key signs in by itself (a passkey needs no password), so one planted by whoever
   // borrowed a session is worth telling the owner of, as much as a password change.
   key_added: { what: 'A passkey or security key was added. It can sign in to this account.', subject: 'A security key was added to your Gatehouse account', signedOut: 'none' },
+  // A signed answer whose counter went backwards: someone holds a copy of the key's
+  // private key (login/key-copy.ts). Refused; the owner is the one who can act on it.
+  key_copy_refused: {
+    what: "A sign-in with one of your passkeys or security keys was refused: the key's answer came from what looks like a copy of it (its use count went backwards). If you did not just use an older copy yourself, someone may have copied the key: remove it from My Settings and change your password.",
+    subject: 'A copy of your Gatehouse security key was refused',
+    signedOut: 'none',
+  },
   key_removed: { what: 'A passkey or security key was removed from My Settings.', subject: 'A security key was removed from your Gatehouse account', signedOut: 'none' },
   recovery_codes_replaced: {
     what: 'New recovery codes were made from My Settings; the earlier ones no longer work.',

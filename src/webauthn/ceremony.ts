@@ -25,6 +25,20 @@ export function relyingParty(config: Pick<Config, 'publicUrl'>) {
   return { rpID: config.publicUrl.hostname, origin: config.publicUrl.origin };
 }
 
+/**
+ * Whether the browser says the ceremony ran in a frame of another site. Gatehouse's pages
+ * are never framed (frame-ancestors 'none'), so such an answer is made by no page of ours;
+ * the library checks a frame's top origin only when the browser names one (Safari leaves
+ * it out), so an answer marked as framed, without its top, is refused here.
+ */
+function madeInAFrame(clientDataJSON: string): boolean {
+  try {
+    return (JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8')) as { crossOrigin?: unknown }).crossOrigin === true;
+  } catch {
+    return false; // unreadable: the library refuses it
+  }
+}
+
 const transportsOf = (row: Pick<CredentialRow, 'transports'>) => JSON.parse(row.transports) as AuthenticatorTransport[];
 
 /**
@@ -56,6 +70,7 @@ export async function registrationOptions(
 
 export async function verifyRegistration(config: Pick<Config, 'publicUrl'>, response: RegistrationResponseJSON, expectedChallenge: string) {
   const { rpID, origin } = relyingParty(config);
+  if (madeInAFrame(response.response.clientDataJSON)) return undefined;
   const { verifyRegistrationResponse } = await simpleWebAuthn();
   const result = await verifyRegistrationResponse({
     response,
@@ -105,6 +120,7 @@ export async function verifyAssertion(
   requireUserVerification: boolean,
 ): Promise<AssertionOutcome> {
   const { rpID, origin } = relyingParty(config);
+  if (madeInAFrame(response.response.clientDataJSON)) return { kind: 'refused' };
   const { verifyAuthenticationResponse } = await simpleWebAuthn();
   // The library compares counters before it checks the signature; it is given 0 here and
   // the comparison is made below, so only a signed answer can be called a clone.

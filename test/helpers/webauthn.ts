@@ -53,6 +53,9 @@ interface CeremonyOverrides {
   rpId?: string;
   challenge?: string;
   type?: string;
+  /** What the browser says of a ceremony run inside a frame of another site (clientDataJSON). */
+  crossOrigin?: boolean;
+  topOrigin?: string;
 }
 
 export class SoftAuthenticator {
@@ -72,8 +75,8 @@ export class SoftAuthenticator {
     return flags;
   }
 
-  private clientData(type: string, challenge: string, origin: string): Buffer {
-    return Buffer.from(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
+  private clientData(type: string, challenge: string, origin: string, framed: Pick<CeremonyOverrides, 'crossOrigin' | 'topOrigin'> = {}): Buffer {
+    return Buffer.from(JSON.stringify({ type, challenge, origin, crossOrigin: framed.crossOrigin ?? false, ...(framed.topOrigin ? { topOrigin: framed.topOrigin } : {}) }));
   }
 
   /** navigator.credentials.create(), given the server's creation options. */
@@ -95,7 +98,7 @@ export class SoftAuthenticator {
       rawId: b64url(id),
       type: 'public-key' as const,
       response: {
-        clientDataJSON: b64url(this.clientData(overrides.type ?? 'webauthn.create', overrides.challenge ?? options.challenge, overrides.origin ?? this.origin)),
+        clientDataJSON: b64url(this.clientData(overrides.type ?? 'webauthn.create', overrides.challenge ?? options.challenge, overrides.origin ?? this.origin, overrides)),
         attestationObject: b64url(attestationObject),
         transports: this.options.transports,
       },
@@ -118,7 +121,7 @@ export class SoftAuthenticator {
     const counter = Buffer.alloc(4);
     counter.writeUInt32BE(overrides.counter ?? (this.options.noCounter ? 0 : credential.counter));
     const authData = Buffer.concat([sha256(rpId), Buffer.from([this.flags(false)]), counter]);
-    const clientDataJSON = this.clientData(overrides.type ?? 'webauthn.get', overrides.challenge ?? options.challenge, overrides.origin ?? this.origin);
+    const clientDataJSON = this.clientData(overrides.type ?? 'webauthn.get', overrides.challenge ?? options.challenge, overrides.origin ?? this.origin, overrides);
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), credential.privateKey);
     return {
       id: b64url(credential.id),

@@ -223,6 +223,54 @@ for (const engine of await enginesUnderTest()) describe(`passkeys and security k
     assert.equal((await third.agent.post('/api/login/key', { response: member.key.assert((await third.agent.post('/api/login/key/options')).body) })).status, 200);
   });
 
+  test("a copy of a key refused tells its owner by mail, at most once an hour, at login and at step-up alike", async () => {
+    const member = await memberWithKey();
+    const clone = member.key.clone();
+    const first = await atCodeStep(member);
+    assert.equal((await first.agent.post('/api/login/key', { response: member.key.assert((await first.agent.post('/api/login/key/options')).body) })).status, 200);
+    const subject = 'A copy of your Gatehouse security key was refused';
+    const notices = () => server.mail.messages.filter((m) => m.to.includes(member.email) && m.subject === subject);
+
+    const second = await atCodeStep(member);
+    assert.equal((await second.agent.post('/api/login/key', { response: clone.assert((await second.agent.post('/api/login/key/options')).body) })).status, 401);
+    const notice = await server.mail.waitFor((m) => m.to.includes(member.email) && m.subject === subject);
+    assert.match(notice.text, /looks like a copy/);
+    assert.match(notice.text, /remove it from My Settings/);
+
+    // The copy again, now at step-up in the owner's own session: refused, audited, not mailed again.
+    const challenge = await member.agent.post('/api/me/reauth/key-options');
+    assert.equal(challenge.status, 200, JSON.stringify(challenge.body));
+    const stepUp = await member.agent.post('/api/me/reauth', { password: member.password, key: clone.assert(challenge.body, { counter: 1 }) });
+    assert.equal(stepUp.status, 401, JSON.stringify(stepUp.body));
+    const refusals = (await auditActions(member.companyId)).filter((e) => e.action === 'webauthn.clone_refused');
+    assert.equal(refusals.length, 2, 'both refusals in the trail');
+    // A marker mail queued after the refusal: once it is here, a second notice would be too.
+    const marker = await member.agent.post('/api/me/recovery-codes', { key: member.key.assert((await member.agent.post('/api/me/reauth/key-options')).body) });
+    assert.equal(marker.status, 200, JSON.stringify(marker.body));
+    await server.mail.waitFor((m) => m.to.includes(member.email) && m.subject === 'New Gatehouse recovery codes were made');
+    assert.equal(notices().length, 1, 'one notice in the hour');
+
+    server.clock.advance(3_600_001);
+    const later = await atCodeStep(member);
+    assert.equal((await later.agent.post('/api/login/key', { response: clone.assert((await later.agent.post('/api/login/key/options')).body, { counter: 1 }) })).status, 401);
+    await server.mail.waitFor(() => notices().length === 2);
+  });
+
+  test('an answer the browser says was made in a frame of another site is refused, at login and when adding a key', async () => {
+    const member = await memberWithKey();
+    const { agent } = await atCodeStep(member);
+    for (const framed of [{ crossOrigin: true }, { crossOrigin: true, topOrigin: 'https://evil.test' }]) {
+      const answer = await agent.post('/api/login/key', { response: member.key.assert((await agent.post('/api/login/key/options')).body, framed) });
+      assert.equal(answer.status, 401, JSON.stringify(framed));
+    }
+    const another = new SoftAuthenticator(server.baseUrl);
+    const options = await member.agent.post('/api/me/security-keys/options', { password: member.password });
+    const added = await member.agent.post('/api/me/security-keys', { name: 'Framed', response: another.register(options.body, { crossOrigin: true }) });
+    assert.equal(added.status >= 400 && added.status < 500, true, `refused, not ${added.status}`);
+    const listed = await member.agent.get('/api/me/security-keys');
+    assert.deepEqual(listed.body.keys.map((k: { name: string }) => k.name), ['YubiKey 5C'], 'no key added');
+  });
+
   test('a key without a counter (always 0) keeps working', async () => {
     const member = await memberWithKey({ noCounter: true });
     for (let i = 0; i < 2; i += 1) {
