@@ -3,6 +3,7 @@
 import { recordAudit } from '../audit/index.ts';
 import { recoveryCodeStatus, replaceRecoveryCodes } from '../credentials/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
+import { requireCredentialChange } from '../shared/signed-in-writes.ts';
 import { queueSecurityNotice } from '../users/index.ts';
 import { withProof, type Proof } from './reauth.ts';
 
@@ -18,6 +19,9 @@ export async function regenerateRecoveryCodes(
   meta: RequestMeta,
 ): Promise<string[]> {
   const codes = await withProof(deps, who, { ...input, purpose: 'recovery_codes' }, meta, async (tx) => {
+    // A change to the user's ways in, as a password or a key is: each an event kept for
+    // good and a mail, so capped with them (a proof every 30 s, or at request speed with a key).
+    await requireCredentialChange(tx, who.userId, deps.clock());
     const codes = await replaceRecoveryCodes(tx, deps.deriveKey('recovery-codes'), who.companyId, who.userId, deps.clock());
     await recordAudit(tx, deps.clock(), {
       companyId: who.companyId,
