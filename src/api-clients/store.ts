@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import { recordAudit } from '../audit/index.ts';
+import { lockCompany } from '../companies/store.ts';
 import { MAX_API_CLIENT_EXPIRY_DAYS as MAX_EXPIRY_DAYS } from '../contract/api-clients.ts';
 import { keyedHash, newId, randomToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
@@ -24,6 +25,15 @@ export const CLIENT_ID_PREFIX = 'ghapi_';
 export const SECRET_PREFIX = 'ghapisec_';
 export { MAX_EXPIRY_DAYS };
 const DAY_MS = 86_400_000;
+
+/**
+ * The most live clients (not deleted, not expired) one company may hold. The API's rate
+ * limit counts per client (useApiClient), so without this a company multiplied its budget
+ * by making clients; with it, a company's budget is at most this many times the limit.
+ * The message of `api_client.too_many` (src/errors.ts) names the number: change both.
+ * Platform clients (no company) are the operator's, and not capped by it.
+ */
+export const MAX_LIVE_CLIENTS_PER_COMPANY = 20;
 
 /** Which clients a caller may see and change: one company's, or every one (operators, the CLI). */
 export type Reach = { companyId: string } | 'every-company';
@@ -166,6 +176,7 @@ export async function createApiClientIn(tx: Queryable, deps: CoreDeps, input: Ap
       // Not for the platform company: its users are the operators, whom only the shell adds.
       const company = await tx.selectFrom('companies').select('id').where('id', '=', input.companyId).where('is_platform', '=', 0).executeTakeFirst();
       assertThat(company, 'request.not_found');
+      await assertRoomForClient(tx, input.companyId, now);
     }
     const created = await tx
       .insertInto('api_clients')
@@ -190,6 +201,25 @@ export async function createApiClientIn(tx: Queryable, deps: CoreDeps, input: Ap
     return created;
   })();
   return { client: viewOf(row), clientSecret };
+}
+
+/**
+ * A company has room for one more client (MAX_LIVE_CLIENTS_PER_COMPANY), or
+ * `api_client.too_many`. Counted with the company's row locked (lockCompany), in the
+ * create's own transaction: two creates at once take turns, and the second counts the
+ * first's client (on PostgreSQL it reads anew once the lock is its), so they cannot both
+ * take the last slot. A deletion frees a slot at once; an expiry, when it comes.
+ */
+async function assertRoomForClient(tx: Queryable, companyId: string, now: number): Promise<void> {
+  await lockCompany(tx, companyId);
+  const held = await tx
+    .selectFrom('api_clients')
+    .select((eb) => eb.fn.countAll<number | string>().as('live'))
+    .where('company_id', '=', companyId)
+    .where('deleted_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirst();
+  if (Number(held?.live ?? 0) >= MAX_LIVE_CLIENTS_PER_COMPANY) throw new GatehouseError('api_client.too_many');
 }
 
 const companyOf = (reach: Reach) => (reach === 'every-company' ? undefined : reach.companyId);
