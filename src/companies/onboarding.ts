@@ -69,7 +69,7 @@ async function queueWelcome(
     signUpUrl,
     expiresAt: new Date(link.expiresAt),
   });
-  await enqueueMail(tx, deps.secrets, now, { companyId: company.id, to: user.email, ...mail });
+  await enqueueMail(tx, deps.secrets, now, { companyId: company.id, to: user.email, userId: user.id, ...mail });
   return { signUpUrl, expiresAt: link.expiresAt };
 }
 

@@ -35,7 +35,12 @@ export async function enqueueMail(
   db: Queryable,
   secrets: SecretBox,
   now: number,
-  message: { companyId: string | null; to: string } & RenderedMail,
+  message: {
+    companyId: string | null;
+    to: string;
+    /** The company's person the mail is for: it goes only while they still are one (the worker checks). */
+    userId?: string;
+  } & RenderedMail,
 ): Promise<string> {
   const refusal = undeliverable(message.to);
   const id = newId();
@@ -45,6 +50,7 @@ export async function enqueueMail(
       id,
       company_id: message.companyId,
       recipient: message.to,
+      ...(message.userId ? { user_id: message.userId } : {}),
       subject: message.subject,
       ...(refusal
         ? { ...pendingJob(now), status: 'failed' as const, payload: null, last_error: refusal }

@@ -33,6 +33,25 @@ export function createMailWorker(deps: {
   let again = false;
   const jobs = leasedJobs(db, 'outbox', clock, { maxAttempts: MAX_ATTEMPTS, delayMs: retryDelayMs });
 
+  /**
+   * Whether the person a mail is for is still one of its company's people: not deleted,
+   * not deactivated, the company not suspended. Mail waits in the outbox (a day of retries
+   * while a server defers it); what a removal revoked must not reach them after it.
+   */
+  async function stillOfTheCompany(companyId: string | null, userId: string): Promise<boolean> {
+    if (companyId === null) return false;
+    const person = await db
+      .selectFrom('users')
+      .innerJoin('companies', 'companies.id', 'users.company_id')
+      .select('users.id')
+      .where('users.company_id', '=', companyId)
+      .where('users.id', '=', userId)
+      .where('users.status', '!=', 'disabled')
+      .where('companies.status', '=', 'active')
+      .executeTakeFirst();
+    return person !== undefined;
+  }
+
   async function deliver(id: string): Promise<boolean> {
     const claimed = await jobs.claim(id);
     if (!claimed) return false;
@@ -40,6 +59,15 @@ export function createMailWorker(deps: {
     // one be found pending anyway, it is settled, never claimed again and again.
     if (claimed.payload === null) {
       await jobs.notDelivered(claimed, 'nothing left to send', {}, true);
+      return false;
+    }
+    // Read as stored (the table's type marks it as one the insert may leave out).
+    const userId: unknown = claimed.user_id;
+    if (typeof userId === 'string' && !(await stillOfTheCompany(claimed.company_id, userId))) {
+      // Withdrawn, not failed (no alert on gatehouse_outbox_failed for it): the row goes,
+      // its address and body with it, as the person it was for went; their removal is in
+      // the audit trail.
+      await db.deleteFrom('outbox').where('id', '=', claimed.id).where('locked_until', '=', claimed.locked_until).execute();
       return false;
     }
     const payload = claimed.payload;

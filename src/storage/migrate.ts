@@ -38,6 +38,7 @@ import * as previousBuckets from './migrations/0033_previous_buckets.ts';
 import * as userIdempotencyKeys from './migrations/0034_user_idempotency_keys.ts';
 import * as userActivatedAt from './migrations/0035_user_activated_at.ts';
 import * as formerUsers from './migrations/0036_former_users.ts';
+import * as outboxUser from './migrations/0037_outbox_user.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -76,6 +77,7 @@ export const migrations: Record<string, Migration> = {
   '0034_user_idempotency_keys': userIdempotencyKeys,
   '0035_user_activated_at': userActivatedAt,
   '0036_former_users': formerUsers,
+  '0037_outbox_user': outboxUser,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -170,6 +170,8 @@ export interface OutboxTable extends JobColumns {
   subject: string;
   /** Encrypted JSON { html, text }: it can hold a live link. Cleared after delivery. */
   payload: string | null;
+  /** The company's person it is for: sent only while they still are one (migration 0037); null: an address only. */
+  user_id: Generated<string | null>;
 }
 
 export interface MailboxTable {

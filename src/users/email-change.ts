@@ -39,9 +39,9 @@ export async function requestEmailChange(deps: CoreDeps, me: SignedIn, input: { 
     const cancelUrl = new URL(`/cancel-email/${cancel.token}`, deps.config.publicUrl).toString();
     const names = { companyName: me.companyName, username: me.username };
     const confirm = confirmEmailChangeEmail({ ...names, confirmUrl, expiresAt: new Date(link.expiresAt) });
-    await enqueueMail(tx, deps.secrets, now, { companyId: me.companyId, to: input.email, ...confirm });
+    await enqueueMail(tx, deps.secrets, now, { companyId: me.companyId, to: input.email, userId: me.userId, ...confirm });
     const notice = emailChangeNoticeEmail({ ...names, newEmail: input.email, cancelUrl, expiresAt: new Date(cancel.expiresAt) });
-    await enqueueMail(tx, deps.secrets, now, { companyId: me.companyId, to: user.email, ...notice });
+    await enqueueMail(tx, deps.secrets, now, { companyId: me.companyId, to: user.email, userId: me.userId, ...notice });
     await recordAudit(tx, now, {
       companyId: me.companyId,
       actorId: me.userId,

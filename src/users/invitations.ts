@@ -77,7 +77,7 @@ async function queueInvite(deps: CoreDeps, tx: Queryable, actor: Actor, user: Us
     signUpUrl,
     expiresAt: new Date(link.expiresAt),
   });
-  await enqueueMail(tx, deps.secrets, now, { companyId: actor.companyId, to: user.email, ...mail });
+  await enqueueMail(tx, deps.secrets, now, { companyId: actor.companyId, to: user.email, userId: user.id, ...mail });
   return { expiresAt: link.expiresAt };
 }
 

@@ -89,6 +89,8 @@ const BELONGINGS: readonly Belonging[] = [
  *   secret; the row stays for the trail, as a deleted client's does.
  * - backchannel_outbox.account_id: the logout notices this deletion owes to modules.
  * - account_requests.decided_by: the operator who decided, on the platform's record.
+ * - outbox.user_id: mail for the user still waiting; the worker finds them gone and
+ *   withdraws it, row and all, unsent (stillOfTheCompany, src/mail/worker.ts).
  */
 
 /** Removes the user row and everything that hangs off it (BELONGINGS); the audit trail stays. */

@@ -72,13 +72,13 @@ export async function requestPasswordReset(deps: CoreDeps, input: { username: st
     const outcome = federated ? 'managed_by_provider' : eligible ? 'sent' : user ? 'not_active' : 'no_match';
     if (current && federated) {
       const mail = passwordManagedEmail({ companyName: current.name, username: federated.username, providerName: provider?.name ?? null });
-      await enqueueMail(tx, deps.secrets, now, { companyId: current.id, to: federated.email, ...mail });
+      await enqueueMail(tx, deps.secrets, now, { companyId: current.id, to: federated.email, userId: federated.id, ...mail });
     }
     if (current && eligible) {
       const link = await issueAccountLink(tx, { companyId: current.id, userId: eligible.id, purpose: 'reset_password' }, now, RESET_LINK_TTL_MS);
       const resetUrl = new URL(`/reset-password/${link.token}`, deps.config.publicUrl).toString();
       const mail = passwordResetEmail({ companyName: current.name, username: eligible.username, resetUrl, expiresAt: new Date(link.expiresAt) });
-      await enqueueMail(tx, deps.secrets, now, { companyId: current.id, to: eligible.email, ...mail });
+      await enqueueMail(tx, deps.secrets, now, { companyId: current.id, to: eligible.email, userId: eligible.id, ...mail });
     }
     await auditResetRequest(tx, now, meta, company?.id ?? null, user?.id ?? null, outcome);
     return outcome === 'sent' || outcome === 'managed_by_provider';
@@ -170,7 +170,7 @@ export async function completePasswordReset(deps: CoreDeps, input: { token: stri
       userAgent: meta.userAgent,
     });
     const notice = securityNoticeEmail({ companyName: described.companyName, username: described.username, change: 'password_reset' });
-    await enqueueMail(tx, deps.secrets, now, { companyId: link.company_id, to: described.email, ...notice });
+    await enqueueMail(tx, deps.secrets, now, { companyId: link.company_id, to: described.email, userId: link.user_id, ...notice });
   });
   deps.mailQueued();
 }

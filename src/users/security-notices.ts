@@ -62,7 +62,7 @@ export async function queueSecurityNotice(
   if (!user) return;
   const now = deps.clock();
   const mail = securityNoticeEmail({ companyName: user.companyName, username: user.username, change, ...(by ? { by: await nameOf(tx, by), at: new Date(now) } : {}) });
-  await enqueueMail(tx, deps.secrets, now, { companyId: who.companyId, to: to ?? user.email, ...mail });
+  await enqueueMail(tx, deps.secrets, now, { companyId: who.companyId, to: to ?? user.email, userId: who.userId, ...mail });
 }
 
 /**
@@ -87,7 +87,7 @@ export async function queueCompanyNotice(
   const by = await nameOf(tx, actor);
   const masters = await tx
     .selectFrom('users')
-    .select(['email', 'username'])
+    .select(['id', 'email', 'username'])
     .where('company_id', '=', actor.companyId)
     .where('status', '=', 'active')
     .where('role', 'in', ['master', 'root_master'])
@@ -95,6 +95,6 @@ export async function queueCompanyNotice(
     .execute();
   for (const master of masters) {
     const mail = companyNoticeEmail({ companyName: company.name, username: master.username, change, subject, subjectIsOwnWords: ownWords, details, by, at: new Date(now) });
-    await enqueueMail(tx, deps.secrets, now, { companyId: actor.companyId, to: master.email, ...mail });
+    await enqueueMail(tx, deps.secrets, now, { companyId: actor.companyId, to: master.email, userId: master.id, ...mail });
   }
 }

@@ -55,6 +55,7 @@ const KEPT_COLUMNS = [
   'api_clients.secret_holder',
   'backchannel_outbox.account_id',
   'account_requests.decided_by',
+  'outbox.user_id',
 ];
 
 async function columnsOf(server: TestServer, engine: Engine): Promise<string[]> {
