@@ -8,6 +8,8 @@ import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
 import { isPermanentRefusal, type MailTransport } from './transports.ts';
 
 const BATCH = 20;
+/** The most mails of one company a pass takes (a fair share: pass(), below). */
+const PER_COMPANY = 5;
 
 export interface MailWorker {
   /** Deliver everything due now; resolves when this pass is done. */
@@ -99,9 +101,16 @@ export function createMailWorker(deps: {
     return true;
   }
 
+  /**
+   * A pass takes a fair share of each company's due mail (dueByGroup: at most PER_COMPANY
+   * each, every company's first before any second), oldest first within a company: one
+   * company's backlog (a Master's notices, an API client's invitations) never holds another
+   * company's reset link or invitation behind it. Mail of no company (account requests,
+   * forgotten company names) is one group of its own.
+   */
   async function pass(): Promise<number> {
     let sent = 0;
-    for (const id of await jobs.due(BATCH)) if (await deliver(id)) sent += 1;
+    for (const { id } of await jobs.dueByGroup('company_id', { perGroup: PER_COMPANY, limit: BATCH })) if (await deliver(id)) sent += 1;
     return sent;
   }
 
