@@ -10,9 +10,9 @@
 // foothold that outlives the owner's recovery, so every active Master and the Root Master
 // is told, the actor too (a stolen session's use is seen by its owner). The caller runs
 // deps.mailQueued() after its transaction commits.
-import { companyNoticeEmail, enqueueMail, securityNoticeEmail, type CompanyChange, type NoticeActorName, type SecurityChange } from '../mail/index.ts';
+import { companyNoticeCaps, companyNoticeEmail, enqueueMail, securityNoticeEmail, type CompanyChange, type NoticeActorName, type SecurityChange } from '../mail/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
-import type { Queryable } from '../storage/index.ts';
+import { takeRateSlot, type Queryable } from '../storage/index.ts';
 import type { Actor } from './admin.ts';
 
 /**
@@ -70,7 +70,9 @@ export async function queueSecurityNotice(
  * company, in the change's transaction (a refused change rolls its notices back with it).
  * `subject` names what changed: a username or provider name, or, with `ownWords`, a list of
  * Gatehouse's own words (the policy settings changed). `details`, in Gatehouse's own words
- * too, says what of it changed (a provider's fields).
+ * too, says what of it changed (a provider's fields). Each Master is told the same notice
+ * at most three times an hour, thirty notices in all (companyNoticeCaps): the trail keeps
+ * every change.
  */
 export async function queueCompanyNotice(
   deps: CoreDeps,
@@ -94,6 +96,8 @@ export async function queueCompanyNotice(
     .orderBy('username_key')
     .execute();
   for (const master of masters) {
+    const [sameNotice, all] = companyNoticeCaps(master.id, change, subject);
+    if (!(await takeRateSlot(tx, sameNotice, now)) || !(await takeRateSlot(tx, all, now))) continue;
     const mail = companyNoticeEmail({ companyName: company.name, username: master.username, change, subject, subjectIsOwnWords: ownWords, details, by, at: new Date(now) });
     await enqueueMail(tx, deps.secrets, now, { companyId: actor.companyId, to: master.email, userId: master.id, ...mail });
   }
