@@ -147,7 +147,7 @@ const registry = {
   // A company's live API clients are capped (MAX_LIVE_CLIENTS_PER_COMPANY, src/api-clients/store.ts: the number here is its).
   'api_client.too_many': {
     status: 409,
-    message: 'A company may hold at most 20 API clients (expired and deleted ones do not count), and this one has 20. Delete a client it no longer uses, then add this one.',
+    message: 'A company may hold at most 20 API clients, and this one has 20 (a client deleted or expired in the last minute still counts until its minute has passed). Delete a client it no longer uses, then add this one a minute later.',
   },
   'api_client.secret_changed': { status: 401, message: "This API client's secret was rotated or the client removed while the request ran: get a new token and ask again." },
   'approval.already_pending': { status: 409, message: 'A 2FA reset for this user is already waiting for approval.' },

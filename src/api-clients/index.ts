@@ -11,6 +11,7 @@ export {
   findLiveApiClient,
   listApiClients,
   MAX_EXPIRY_DAYS,
+  API_RATE_WINDOW_MS,
   MAX_LIVE_CLIENTS_PER_COMPANY,
   retagCredentials,
   rotateApiClientSecret,

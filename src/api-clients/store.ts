@@ -30,10 +30,16 @@ const DAY_MS = 86_400_000;
  * The most live clients (not deleted, not expired) one company may hold. The API's rate
  * limit counts per client (useApiClient), so without this a company multiplied its budget
  * by making clients; with it, a company's budget is at most this many times the limit.
+ * A client deleted or expired keeps its slot for one rate window more: a new client made
+ * in it starts with a whole budget, and must not spend it in the same minute as the one it
+ * replaces did (a spent client deleted and re-made went past the bound).
  * The message of `api_client.too_many` (src/errors.ts) names the number: change both.
  * Platform clients (no company) are the operator's, and not capped by it.
  */
 export const MAX_LIVE_CLIENTS_PER_COMPANY = 20;
+
+/** The API's rate window: GATEHOUSE_API_RATE_LIMIT requests per client in any interval this long. */
+export const API_RATE_WINDOW_MS = 60_000;
 
 /** Which clients a caller may see and change: one company's, or every one (operators, the CLI). */
 export type Reach = { companyId: string } | 'every-company';
@@ -208,7 +214,7 @@ export async function createApiClientIn(tx: Queryable, deps: CoreDeps, input: Ap
  * `api_client.too_many`. Counted with the company's row locked (lockCompany), in the
  * create's own transaction: two creates at once take turns, and the second counts the
  * first's client (on PostgreSQL it reads anew once the lock is its), so they cannot both
- * take the last slot. A deletion frees a slot at once; an expiry, when it comes.
+ * take the last slot. A deletion or an expiry frees its slot a rate window later.
  */
 async function assertRoomForClient(tx: Queryable, companyId: string, now: number): Promise<void> {
   await lockCompany(tx, companyId);
@@ -216,8 +222,9 @@ async function assertRoomForClient(tx: Queryable, companyId: string, now: number
     .selectFrom('api_clients')
     .select((eb) => eb.fn.countAll<number | string>().as('live'))
     .where('company_id', '=', companyId)
-    .where('deleted_at', 'is', null)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    // Live now, or within the last rate window (see MAX_LIVE_CLIENTS_PER_COMPANY).
+    .where((eb) => eb.or([eb('deleted_at', 'is', null), eb('deleted_at', '>', now - API_RATE_WINDOW_MS)]))
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now - API_RATE_WINDOW_MS)]))
     .executeTakeFirst();
   if (Number(held?.live ?? 0) >= MAX_LIVE_CLIENTS_PER_COMPANY) throw new GatehouseError('api_client.too_many');
 }

@@ -23,7 +23,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type Provider from 'oidc-provider';
-import { asClient, clientStands, isApiScope, reachCompany, useApiClient, type ApiActor, type ApiScope, type RatePolicy } from '../api-clients/index.ts';
+import { API_RATE_WINDOW_MS, asClient, clientStands, isApiScope, reachCompany, useApiClient, type ApiActor, type ApiScope, type RatePolicy } from '../api-clients/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { checkActorInTransactions } from './acting-transactions.ts';
 import { bearerChallenge } from './bearer-challenge.ts';
@@ -143,7 +143,7 @@ export function checkClientsInTransactions(deps: CoreDeps): void {
 
 async function apiClientGuardPlugin(scope: FastifyInstance, options: ApiClientGuardOptions): Promise<void> {
   const { deps } = options;
-  const policy = options.rate ?? { limit: deps.config.apiRateLimit, windowMs: 60_000 };
+  const policy = options.rate ?? { limit: deps.config.apiRateLimit, windowMs: API_RATE_WINDOW_MS };
   if (!scope.hasRequestDecorator('apiActor')) scope.decorateRequest('apiActor', null);
   if (!scope.hasRequestDecorator('apiCompanyId')) scope.decorateRequest('apiCompanyId', null);
 

@@ -3,7 +3,7 @@
 // client (useApiClient), so without the cap a company multiplied its /api/v1 budget by
 // the number of clients it made. Checked here: the 21st live client is refused with
 // `409 api_client.too_many`, from the console and the shell alike; deleting a client, or
-// its expiry, frees its slot; two creates racing for the last slot cannot both take it;
+// its expiry, frees its slot one rate window later (a minute); two creates racing for the last slot cannot both take it;
 // platform clients are not counted; and so a company's throughput is at most cap × limit.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -55,6 +55,9 @@ for (const engine of await enginesUnderTest()) describe(`a company holds at most
 
     const gone = await acme.root.agent.post(`/api/company/api-clients/${first.body.client.clientId}/delete`, {});
     assert.equal(gone.status, 200, JSON.stringify(gone.body));
+    // The deleted client's slot is its for one rate window more (it may have spent its budget in it).
+    assert.equal((await create()).status, 409, 'not within the minute of the deletion');
+    server.clock.advance(60_001);
     const again = await create();
     assert.equal(again.status, 201, JSON.stringify(again.body));
     assert.equal((await create()).status, 409, 'the freed slot is taken again');
@@ -73,12 +76,14 @@ for (const engine of await enginesUnderTest()) describe(`a company holds at most
     assert.equal(platform.status, 201, JSON.stringify(platform.body));
   });
 
-  test('an expired client does not count', async () => {
+  test('an expired client does not count, a minute after its expiry', async () => {
     const { companyId } = await company(server, 'Expiring Co', 'erin');
     await fill(companyId, 1, 1);
     await fill(companyId, CAP - 1);
     await assert.rejects(fill(companyId, 1), refusedByCap);
     server.clock.advance(DAY_MS + 1);
+    await assert.rejects(fill(companyId, 1), refusedByCap, 'an expired client keeps its slot for one rate window');
+    server.clock.advance(60_000);
     await fill(companyId, 1);
     await assert.rejects(fill(companyId, 1), refusedByCap);
   });
