@@ -262,6 +262,10 @@ const COMPANY_CHANGES = {
 export type CompanyChange = keyof typeof COMPANY_CHANGES;
 export const COMPANY_CHANGE_KINDS = Object.keys(COMPANY_CHANGES) as CompanyChange[];
 
+/** Said in the last company notice a Master is mailed in an hour (companyNoticeCaps). */
+const LAST_THIS_HOUR =
+  'So many changes have been made to the company in the last hour that Gatehouse mails you no more of them one by one until the hour is over: every change is in the audit trail. If so many changes were not expected, check it now.';
+
 const CHECK =
   'If you expected this, nothing needs doing. Otherwise sign in and check the Users, Single sign-on and Policy pages of the company and its audit trail; if you did not expect this, change your password and sign out everywhere, and tell the other Masters.';
 
@@ -280,17 +284,20 @@ export function companyNoticeEmail(input: {
   details?: string | undefined;
   by: NoticeActorName;
   at: Date;
+  /** The last one mailed this hour (companyNoticeCaps): the notice says so, and why. */
+  lastThisHour?: boolean;
 }): RenderedMail {
   const { subject, what } = COMPANY_CHANGES[input.change];
   const named = input.subjectIsOwnWords ? input.subject : shownInMail(input.subject, '(name not shown)');
   const changed = input.details ? ` Changed: ${input.details}.` : '';
   const done = `${what(named)}${changed} ${actedBy(input.by, input.at)}`;
+  const more = input.lastThisHour ? LAST_THIS_HOUR : undefined;
   const html = layout(
     subject,
     `<p>A security change in ${strongInMail(input.companyName, 'your company')}, where you (${strongInMail(input.username, 'your account')}) are a Master:</p>
 <p>${escapeHtml(done)}</p>
-${small(escapeHtml(CHECK))}`,
+${more ? `<p><strong>${escapeHtml(more)}</strong></p>\n` : ''}${small(escapeHtml(CHECK))}`,
   );
-  const text = [subject, '', `A security change in ${shownInMail(input.companyName, 'your company')}, where you (${shownInMail(input.username, 'your account')}) are a Master:`, done, '', CHECK].join('\n');
+  const text = [subject, '', `A security change in ${shownInMail(input.companyName, 'your company')}, where you (${shownInMail(input.username, 'your account')}) are a Master:`, done, ...(more ? ['', more] : []), '', CHECK].join('\n');
   return { subject, html, text };
 }

@@ -16,17 +16,24 @@ export const emailChangeCap = (userId: string): RateCap => ({ key: `email-change
 
 /**
  * A company's notices to one of its Masters (queueCompanyNotice): the same notice (its
- * change and subject) three times an hour, thirty notices an hour in all. Each change is
- * one a Master may make hundreds of times (the admin-change rate), and a Master's address
- * may be one no one confirmed (the company's own provider asserts it): uncapped, a tenant
- * flipping one user's role made Gatehouse a mail cannon at a third party. Keyed by the
- * subject, so a flood of one notice never hides another: a Master made of someone else, a
- * provider added, still reaches every Master (past the thirty, the trail alone has them).
+ * change and subject) three times an hour, thirty notices an hour in all, the thirtieth
+ * saying it is the last of the hour. Each change is one a Master may make hundreds of
+ * times (the admin-change rate), and a Master's address may be one no one confirmed (the
+ * company's own provider asserts it): uncapped, a tenant flipping one user's role made
+ * Gatehouse a mail cannon at a third party. Keyed by the subject, so repeating one notice
+ * never hides another; and whoever spends the thirty with varied changes (a borrowed
+ * session hiding what it does next) has told every Master, in the thirtieth, that a flood
+ * is under way and where to read it: past it, the trail alone has the changes.
  */
-export function companyNoticeCaps(userId: string, change: string, subject: string): [sameNotice: RateCap, all: RateCap] {
+export const COMPANY_NOTICES_AN_HOUR = 30;
+
+export function companyNoticeCaps(userId: string, change: string, subject: string): { sameNotice: RateCap; beforeLast: RateCap; last: RateCap } {
   const about = createHash('sha256').update(`${change}\0${subject}`).digest('base64url').slice(0, 22);
-  return [
-    { key: `company-notice:${userId}:${about}`, limit: 3, windowMs: 60 * MINUTE_MS },
-    { key: `company-notices:${userId}`, limit: 30, windowMs: 60 * MINUTE_MS },
-  ];
+  const hour = 60 * MINUTE_MS;
+  return {
+    sameNotice: { key: `company-notice:${userId}:${about}`, limit: 3, windowMs: hour },
+    // The thirty as twenty-nine and one, so the one knows it is the last.
+    beforeLast: { key: `company-notices:${userId}`, limit: COMPANY_NOTICES_AN_HOUR - 1, windowMs: hour },
+    last: { key: `company-notices-last:${userId}`, limit: 1, windowMs: hour },
+  };
 }

@@ -71,8 +71,8 @@ export async function queueSecurityNotice(
  * `subject` names what changed: a username or provider name, or, with `ownWords`, a list of
  * Gatehouse's own words (the policy settings changed). `details`, in Gatehouse's own words
  * too, says what of it changed (a provider's fields). Each Master is told the same notice
- * at most three times an hour, thirty notices in all (companyNoticeCaps): the trail keeps
- * every change.
+ * at most three times an hour, thirty notices in all, the thirtieth saying it is the last
+ * (companyNoticeCaps): the trail keeps every change.
  */
 export async function queueCompanyNotice(
   deps: CoreDeps,
@@ -96,9 +96,11 @@ export async function queueCompanyNotice(
     .orderBy('username_key')
     .execute();
   for (const master of masters) {
-    const [sameNotice, all] = companyNoticeCaps(master.id, change, subject);
-    if (!(await takeRateSlot(tx, sameNotice, now)) || !(await takeRateSlot(tx, all, now))) continue;
-    const mail = companyNoticeEmail({ companyName: company.name, username: master.username, change, subject, subjectIsOwnWords: ownWords, details, by, at: new Date(now) });
+    const caps = companyNoticeCaps(master.id, change, subject);
+    if (!(await takeRateSlot(tx, caps.sameNotice, now))) continue;
+    const lastThisHour = !(await takeRateSlot(tx, caps.beforeLast, now));
+    if (lastThisHour && !(await takeRateSlot(tx, caps.last, now))) continue;
+    const mail = companyNoticeEmail({ companyName: company.name, username: master.username, change, subject, subjectIsOwnWords: ownWords, details, by, at: new Date(now), lastThisHour });
     await enqueueMail(tx, deps.secrets, now, { companyId: actor.companyId, to: master.email, userId: master.id, ...mail });
   }
 }
