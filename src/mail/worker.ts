@@ -102,15 +102,22 @@ export function createMailWorker(deps: {
   }
 
   /**
-   * A pass takes a fair share of each company's due mail (dueByGroup: at most PER_COMPANY
-   * each, every company's first before any second), oldest first within a company: one
+   * A pass takes fair shares of each company's due mail (dueByGroup: at most PER_COMPANY
+   * each a share, every company's first before any second), oldest first within a company: one
    * company's backlog (a Master's notices, an API client's invitations) never holds another
    * company's reset link or invitation behind it. Mail of no company (account requests,
    * forgotten company names) is one group of its own.
    */
   async function pass(): Promise<number> {
     let sent = 0;
-    for (const { id } of await jobs.dueByGroup('company_id', { perGroup: PER_COMPANY, limit: BATCH })) if (await deliver(id)) sent += 1;
+    // Share after share, up to BATCH in all: a company with more due gets its next five
+    // once every other company's due mail has had its turn.
+    for (let taken = 0; taken < BATCH; ) {
+      const due = await jobs.dueByGroup('company_id', { perGroup: PER_COMPANY, limit: BATCH - taken });
+      if (due.length === 0) break;
+      taken += due.length;
+      for (const { id } of due) if (await deliver(id)) sent += 1;
+    }
     return sent;
   }
 
