@@ -23,8 +23,12 @@ export interface SmtpCapture {
   close(): Promise<void>;
 }
 
-/** `holdAnswers`: a server slow to accept, each message answered only when the test says (`held`). */
-export async function startSmtpCapture(options: { holdAnswers?: boolean } = {}): Promise<SmtpCapture> {
+/**
+ * `holdAnswers`: a server slow to accept, each message answered only when the test says (`held`).
+ * `deferred`: addresses the server defers for now (451 to their RCPT TO, "try again later"),
+ * for as long as the test leaves them in the set.
+ */
+export async function startSmtpCapture(options: { holdAnswers?: boolean; deferred?: ReadonlySet<string> } = {}): Promise<SmtpCapture> {
   const messages: CapturedMail[] = [];
   const held: SmtpCapture['held'] = [];
   const waiters = new Set<() => void>();
@@ -33,6 +37,10 @@ export async function startSmtpCapture(options: { holdAnswers?: boolean } = {}):
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (options.deferred?.has(address.address)) callback(Object.assign(new Error('4.3.0 try again later'), { responseCode: 451 }));
+      else callback();
+    },
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -2,11 +2,21 @@
 // (src/http/unknown-fields.ts, checked in the contract's one validator): zod dropped them
 // quietly, so an automation's misspelling was a silent no-op (`minPasswordLength` answered
 // 200 and changed nothing; `?staus=approved` listed the pending requests). The web app's
-// own routes keep ignoring fields they do not take (docs/API.md, Conventions).
+// own routes keep ignoring fields they do not take (docs/API.md, Conventions). Also where
+// an operation declares no body or no query at all: `POST .../policy?passwordMinLength=20`
+// answered 200 and changed nothing, an invite sent with `?dryRun=true` invited, and a grant
+// sent with `{ "enabled": false }` (the switch operation's field) granted switched on.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { apiClient, callApi, company, sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const MODULE = {
+  name: 'Ticketing',
+  launchUrl: 'https://tickets.example.com/',
+  redirectUris: ['https://tickets.example.com/callback'],
+  clientType: 'confidential',
+};
 
 describe('/api/v1 refuses what a request names that its route does not take', () => {
   let server: TestServer;
@@ -16,9 +26,9 @@ describe('/api/v1 refuses what a request names that its route does not take', ()
   before(async () => {
     server = await startTestServer({ engine: 'sqlite' });
     companyId = (await company(server, 'Alpha Support', 'alma')).companyId;
-    const tenant = await apiClient(server, { scopes: ['policy:read', 'policy:write', 'users:read', 'users:write'], companyId });
+    const tenant = await apiClient(server, { scopes: ['policy:read', 'policy:write', 'users:read', 'users:write', 'modules:read'], companyId });
     token = await tokenFor(server, tenant.client.clientId, tenant.clientSecret);
-    const platform = await apiClient(server, { scopes: ['requests:read'], companyId: null });
+    const platform = await apiClient(server, { scopes: ['requests:read', 'modules:read', 'modules:write'], companyId: null });
     platformToken = await tokenFor(server, platform.client.clientId, platform.clientSecret);
   });
   after(() => server.close());
@@ -55,5 +65,56 @@ describe('/api/v1 refuses what a request names that its route does not take', ()
     assert.equal(refused.status, 400);
     assert.ok(refused.body.fields.username, 'the missing field');
     assert.ok(refused.body.fields.userName, 'the unknown one');
+  });
+
+  // Parts an operation declares no schema for: Fastify validates only declared parts, so
+  // these are refused before validation (refuseUndeclaredParts, src/http/api-contract.ts).
+  test('a policy field sent in the query is refused by name, not answered 200 with nothing saved', async () => {
+    const policy = `/api/v1/companies/${companyId}/policy`;
+    const before = (await callApi(server, policy, token)).body;
+    const answer = await sendApi(server, 'POST', `${policy}?passwordMinLength=20`, token, {});
+    assert.equal(answer.status, 400, `answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+    assert.equal(answer.body.code, 'request.invalid');
+    assert.ok(answer.body.fields?.passwordMinLength, JSON.stringify(answer.body));
+    assert.deepEqual((await callApi(server, policy, token)).body.policy, before.policy);
+  });
+
+  test('an invite sent with a query parameter it does not take is refused, and nobody is invited', async () => {
+    const answer = await sendApi(server, 'POST', `/api/v1/companies/${companyId}/users?dryRun=true`, token, { email: 'nia@alpha.test', username: 'nia', role: 'user' });
+    assert.equal(answer.status, 400, `answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+    assert.ok(answer.body.fields?.dryRun, JSON.stringify(answer.body));
+    const listed = await callApi(server, `/api/v1/companies/${companyId}/users?limit=100`, token);
+    assert.equal(listed.body.users.some((u: { username: string }) => u.username === 'nia'), false, 'nobody invited');
+  });
+
+  test('a body field on an operation that takes no body is refused by name, and nothing is done', async () => {
+    const made = await sendApi(server, 'POST', '/api/v1/modules', platformToken, MODULE);
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const moduleId = made.body.module.id as string;
+    // `enabled` is the switch's field (POST .../modules/:moduleId); the grant takes none.
+    const grant = await sendApi(server, 'POST', `/api/v1/companies/${companyId}/modules/${moduleId}/grant`, platformToken, { enabled: false });
+    assert.equal(grant.status, 400, `answered ${grant.status}: ${JSON.stringify(grant.body).slice(0, 200)}`);
+    assert.ok(grant.body.fields?.enabled, JSON.stringify(grant.body));
+    const granted = await callApi(server, `/api/v1/companies/${companyId}/modules`, token);
+    assert.deepEqual(granted.body.modules, [], 'not granted (and above all not granted switched on)');
+  });
+
+  test('a deactivation sent with a reason it does not take is refused, and the user stays', async () => {
+    const made = await sendApi(server, 'POST', `/api/v1/companies/${companyId}/users`, token, { email: 'ole@alpha.test', username: 'ole', role: 'user' });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const userId = made.body.user.id as string;
+    const answer = await sendApi(server, 'POST', `/api/v1/companies/${companyId}/users/${userId}/deactivate`, token, { reason: 'left the company', notifyUser: false });
+    assert.equal(answer.status, 400, `answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+    assert.ok(answer.body.fields?.notifyUser, JSON.stringify(answer.body));
+    const listed = await sendApi(server, 'POST', `/api/v1/companies/${companyId}/users/${userId}/deactivate`, token, ['left the company']);
+    assert.deepEqual([listed.status, Object.keys(listed.body.fields ?? {})], [400, ['body']], 'a body that is no object is named as one');
+    const user = await callApi(server, `/api/v1/companies/${companyId}/users/${userId}`, token);
+    assert.equal(user.body.user.status, 'invited', 'not deactivated');
+  });
+
+  test('a read with a parameter it does not take is refused, as the lists are', async () => {
+    const answer = await callApi(server, `/api/v1/companies/${companyId}/groups?limit=1`, token);
+    assert.equal(answer.status, 400, `answered ${answer.status}`);
+    assert.ok(answer.body.fields?.limit, JSON.stringify(answer.body));
   });
 });

@@ -9,57 +9,16 @@
 // the person's address (451) until after the removal, then accepts it.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { companyWithRootMaster, dbOf, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import type { CapturedMail, SmtpCapture } from '../helpers/smtp.ts';
+import { startSmtpCapture } from '../helpers/smtp.ts';
 import { proveSession, withFreshProof } from '../helpers/step-up.ts';
 
-/** A capture (as test/helpers/smtp.ts) that answers 451 to RCPT TO for the addresses in `deferred`. */
+/** A capture that defers (451 to RCPT TO) the addresses in `deferred` while they are there. */
 async function deferringCapture() {
   const deferred = new Set<string>();
-  const messages: CapturedMail[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onRcptTo(address, _session, callback) {
-      if (deferred.has(address.address)) callback(Object.assign(new Error('4.3.0 try again later'), { responseCode: 451 }));
-      else callback();
-    },
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', async () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const parsed = await simpleParser(raw);
-        const to = Array.isArray(parsed.to) ? parsed.to.map((a) => a.text).join(', ') : (parsed.to?.text ?? '');
-        messages.push({ from: parsed.from?.text ?? '', to, subject: parsed.subject ?? '', text: parsed.text ?? '', html: typeof parsed.html === 'string' ? parsed.html : '', raw, parsed });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-  const address = smtp.server.address();
-  const capture: SmtpCapture = {
-    url: `smtp://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    messages,
-    held: [],
-    async waitFor(predicate, timeoutMs = 10_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const found = messages.find(predicate);
-        if (found) return found;
-        if (Date.now() > until) throw new Error(`no matching mail within ${timeoutMs} ms (got ${messages.length})`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-    answerAll() {},
-    close: () => new Promise((resolve) => smtp.close(() => resolve())),
-  };
-  return { capture, deferred };
+  return { capture: await startSmtpCapture({ deferred }), deferred };
 }
 
 for (const engine of await enginesUnderTest()) describe(`mail queued for a person removed before it went out (${engine})`, () => {
