@@ -15,10 +15,18 @@ export interface NewSession {
   sessionTtlMs: number;
 }
 
-export async function setSignedIn(deps: CoreDeps, cookies: CookieNames, request: FastifyRequest, reply: FastifyReply, session: NewSession): Promise<void> {
+/** Sets the new session's cookie, ending the one the browser came with; the answer is the login's last step (and where to go next). */
+export async function setSignedIn<S extends string>(
+  deps: CoreDeps,
+  cookies: CookieNames,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  session: NewSession & { step: S; redirectTo: string | null },
+): Promise<{ step: S; redirectTo?: string }> {
   const secure = deps.config.secureCookies;
   const old = readCookie(request, cookies.session);
   if (old && old !== session.sessionToken) await endReplacedSession(deps.db, old, session.sessionToken, deps.clock(), requestMeta(request));
   clearCookie(reply, secure, cookies.flow);
   setCookie(reply, secure, cookies.session, session.sessionToken, Math.floor(session.sessionTtlMs / 1000));
+  return session.redirectTo ? { step: session.step, redirectTo: session.redirectTo } : { step: session.step };
 }

@@ -11,7 +11,6 @@ import {
   finishEnrollment,
   identify,
   startEnrollment,
-  type LoginStep,
 } from '../../login/index.ts';
 import { done } from '../../contract/common.ts';
 import { GatehouseError } from '../../errors.ts';
@@ -32,8 +31,6 @@ import { clearCookie, readCookie, readFlowCookie, setFlowCookie } from '../cooki
 import { requestMeta } from '../guards.ts';
 import { setSignedIn } from '../signed-in-answer.ts';
 
-const doneAnswer = (result: { step: LoginStep; redirectTo: string | null }) =>
-  result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
 
 export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps, cookies } = ctx;
@@ -49,7 +46,6 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
     setFlowCookie(reply, secure, cookies.flow, flowToken);
     return answer;
   }
-
 
   forAudience(app, ctx, 'public', 'Login', (api) => {
     api.get('/api/login', { schema: { summary: 'Where the current login stands', response: { 200: loginState } } }, async (request) =>
@@ -92,8 +88,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
         const result = await checkTotp(deps, flowOf(request), request.body.code, requestMeta(request));
         // The company's policy may want a passkey or security key added before the login ends.
         if (!('sessionToken' in result)) return movedOn(reply, result);
-        await setSignedIn(deps, cookies, request, reply, result);
-        return doneAnswer(result);
+        return setSignedIn(deps, cookies, request, reply, result);
       },
     );
 
@@ -104,8 +99,7 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
         const result = await checkRecoveryCode(deps, flowOf(request), request.body.code, requestMeta(request));
         // The company's policy may want a passkey or security key added before the login ends.
         if (!('sessionToken' in result)) return movedOn(reply, result);
-        await setSignedIn(deps, cookies, request, reply, result);
-        return doneAnswer(result);
+        return setSignedIn(deps, cookies, request, reply, result);
       },
     );
 
@@ -128,9 +122,8 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
         const result = await finishEnrollment(deps, flowOf(request), request.body.code, requestMeta(request));
         // The company's policy may want a passkey or security key added before the login ends.
         if (!('sessionToken' in result)) return movedOn(reply, result);
-        await setSignedIn(deps, cookies, request, reply, result);
         // Shown this once, for the Success dialog to display and offer as a download.
-        return { ...doneAnswer(result), recoveryCodes: result.recoveryCodes };
+        return { ...(await setSignedIn(deps, cookies, request, reply, result)), recoveryCodes: result.recoveryCodes };
       },
     );
 

@@ -21,7 +21,7 @@ import { checkSecondFactorKey, finishKeyEnrollment, finishPasskeyLogin, keyChall
 import { finishKeyRegistration, listMyKeys, removeMyKey, renameMyKey, startKeyRegistration } from '../../webauthn/index.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
-import { readFlowCookie, setCookie, setFlowCookie } from '../cookies.ts';
+import { readFlowCookie, setFlowCookie } from '../cookies.ts';
 import { requestMeta } from '../guards.ts';
 import { setSignedIn } from '../signed-in-answer.ts';
 import { iso } from '../presenters.ts';
@@ -35,15 +35,6 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
   const flowOf = (request: FastifyRequest) => readFlowCookie(request, cookies.flow);
 
   forAudience(app, ctx, 'public', 'Login', (api) => {
-    const signedInAnswer = async (
-      request: FastifyRequest,
-      reply: Parameters<typeof setCookie>[0],
-      result: { sessionToken: string; sessionTtlMs: number; step: 'done'; redirectTo: string | null },
-    ) => {
-      await setSignedIn(deps, cookies, request, reply, result);
-      return result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
-    };
-
     api.post(
       '/api/login/key/options',
       { schema: { summary: 'Step 3 with a passkey or security key: the challenge for this login', response: { 200: requestOptions } } },
@@ -52,7 +43,7 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.post(
       '/api/login/key',
       { schema: { summary: "Step 3 with a passkey or security key: the key's answer; sets the session cookie", body: keyAnswer, response: { 200: loginDone } } },
-      async (request, reply) => signedInAnswer(request, reply, await checkSecondFactorKey(deps, flowOf(request), request.body.response, requestMeta(request))),
+      async (request, reply) => setSignedIn(deps, cookies, request, reply, await checkSecondFactorKey(deps, flowOf(request), request.body.response, requestMeta(request))),
     );
     api.post(
       '/api/login/key-enrollment/options',
@@ -76,7 +67,7 @@ export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
     api.post(
       '/api/login/passkey',
       { schema: { summary: "Log in with a passkey: the passkey's answer names the user and company; sets the session cookie", body: keyAnswer, response: { 200: loginDone } } },
-      async (request, reply) => signedInAnswer(request, reply, await finishPasskeyLogin(deps, flowOf(request), request.body.response, requestMeta(request))),
+      async (request, reply) => setSignedIn(deps, cookies, request, reply, await finishPasskeyLogin(deps, flowOf(request), request.body.response, requestMeta(request))),
     );
   });
 

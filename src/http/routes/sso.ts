@@ -99,8 +99,7 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
         const result = await finishTrustedLogin(deps, flowOf(request), requestMeta(request));
         // The policy came to hold this user to a key: no session, the login goes on.
         if (!('sessionToken' in result)) return result;
-        await setSignedIn(deps, cookies, request, reply, result);
-        return result.redirectTo ? { step: result.step, redirectTo: result.redirectTo } : { step: result.step };
+        return setSignedIn(deps, cookies, request, reply, result);
       },
     );
   });

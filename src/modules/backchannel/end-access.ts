@@ -70,7 +70,7 @@ async function boundGrants(db: Queryable, scope: ModuleAccessScope) {
 }
 
 /** A logout notice to each module with a back-channel URI that held one of `bound`. */
-async function tellModules(db: Queryable, now: number, bound: Awaited<ReturnType<typeof boundGrants>>, reason: string): Promise<void>{
+async function tellModules(db: Queryable, now: number, bound: Awaited<ReturnType<typeof boundGrants>>, reason: string): Promise<void> {
   for (const grant of bound) {
     if (!grant.backchannelUri) continue;
     await enqueueLogoutNotice(db, now, {
