@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { GatehouseError } from '../errors.ts';
 import { invalidInputError } from './validate.ts';
 import { API_V1, isUnder } from './route-guards.ts';
-import { fieldsOfUndeclared, unknownFields } from './unknown-fields.ts';
+import { BODY_NOT_TAKEN, fieldsOfUndeclared, unknownFields } from './unknown-fields.ts';
 import { assertNothingDropped } from './response-check.ts';
 import { openApiDocument } from './openapi-document.ts';
 
@@ -90,12 +90,24 @@ export function routeTable(app: FastifyInstance): readonly RouteRecord[] {
  * there is refused by name before validation, as a declared part's unknown fields are by
  * the validator (which Fastify runs only for the parts a route declares).
  */
+/**
+ * What an operation that takes no body was sent there. Fastify parses no body on a GET or
+ * a HEAD, so one sent anyway (a filter sent the wrong way) would be ignored unseen: its
+ * framing headers say it is there.
+ */
+function bodyFieldsOfUndeclared(request: FastifyRequest): Record<string, string> | undefined {
+  if (request.body !== undefined) return fieldsOfUndeclared(request.body);
+  const { headers } = request.raw;
+  const carriesBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+  return carriesBody ? BODY_NOT_TAKEN : undefined;
+}
+
 function refuseUndeclaredParts(route: RouteOptions): void {
   const declaresBody = route.schema?.body !== undefined;
   const declaresQuery = route.schema?.querystring !== undefined;
   if (declaresBody && declaresQuery) return;
   const refuse: preValidationHookHandler = function refuseUndeclared(request: FastifyRequest, _reply, done) {
-    const fields = { ...(declaresQuery ? {} : fieldsOfUndeclared(request.query)), ...(declaresBody ? {} : fieldsOfUndeclared(request.body)) };
+    const fields = { ...(declaresQuery ? {} : fieldsOfUndeclared(request.query)), ...(declaresBody ? {} : bodyFieldsOfUndeclared(request)) };
     done(Object.keys(fields).length > 0 ? new GatehouseError('request.invalid', { fields }) : undefined);
   };
   route.preValidation = [refuse, ...[route.preValidation ?? []].flat()];

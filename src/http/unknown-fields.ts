@@ -31,6 +31,9 @@ export function unknownFields(schema: z.ZodType, data: unknown): Record<string, 
   return refusalOf(Object.keys(data).filter((key) => !taken.has(key)));
 }
 
+/** The refusal of a body sent to an operation that takes none, whatever it holds. */
+export const BODY_NOT_TAKEN: Readonly<Record<string, string>> = Object.freeze({ body: 'This request takes no body.' });
+
 /**
  * The same for a part the operation declares no schema for: it takes nothing there, so
  * every field is unknown (`POST .../policy?passwordMinLength=20` on a change that takes no
@@ -39,6 +42,6 @@ export function unknownFields(schema: z.ZodType, data: unknown): Record<string, 
  */
 export function fieldsOfUndeclared(data: unknown): Record<string, string> | undefined {
   if (data === null || data === undefined || data === '') return undefined;
-  if (typeof data !== 'object' || Array.isArray(data)) return { body: 'This request takes no body.' };
+  if (typeof data !== 'object' || Array.isArray(data)) return BODY_NOT_TAKEN;
   return refusalOf(Object.keys(data));
 }

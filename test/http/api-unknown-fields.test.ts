@@ -6,7 +6,10 @@
 // an operation declares no body or no query at all: `POST .../policy?passwordMinLength=20`
 // answered 200 and changed nothing, an invite sent with `?dryRun=true` invited, and a grant
 // sent with `{ "enabled": false }` (the switch operation's field) granted switched on.
+// And a read sent with a body: Fastify never parses one on a GET, so `{ "status":
+// "disabled" }` listed everyone as if filtered.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { apiClient, callApi, company, sendApi, tokenFor } from '../helpers/api-clients.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -116,5 +119,34 @@ describe('/api/v1 refuses what a request names that its route does not take', ()
     const answer = await callApi(server, `/api/v1/companies/${companyId}/groups?limit=1`, token);
     assert.equal(answer.status, 400, `answered ${answer.status}`);
     assert.ok(answer.body.fields?.limit, JSON.stringify(answer.body));
+  });
+
+  /** A GET with a body, as curl -X GET -d or a client library may send one (fetch refuses to). */
+  const getWithBody = (path: string, body: string, framing: 'length' | 'chunked') =>
+    new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      if (framing === 'length') headers['content-length'] = String(Buffer.byteLength(body));
+      else headers['transfer-encoding'] = 'chunked';
+      const request = http.request(new URL(path, server.baseUrl), { method: 'GET', headers }, (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+
+  test('a read sent with a body is refused, not answered as if the body had filtered it', async () => {
+    const path = `/api/v1/companies/${companyId}/users`;
+    for (const framing of ['length', 'chunked'] as const) {
+      const answer = await getWithBody(path, JSON.stringify({ status: 'disabled' }), framing);
+      assert.equal(answer.status, 400, `${framing}: answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+      assert.deepEqual(Object.keys(answer.body.fields ?? {}), ['body'], JSON.stringify(answer.body));
+    }
+    // A read that declares a query still refuses the body (a filter sent the wrong way).
+    const policy = await getWithBody(`/api/v1/companies/${companyId}/policy`, '{}', 'length');
+    assert.equal(policy.status, 400, `answered ${policy.status}`);
+    // The same read without a body is answered.
+    assert.equal((await callApi(server, path, token)).status, 200);
   });
 });
