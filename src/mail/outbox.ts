@@ -1,10 +1,12 @@
 // The transactional outbox: mail is written in the same transaction as the change that
 // causes it (approval, resend), and a worker delivers it afterwards with retries. The
 // body can hold a live Sign Up link, so it is stored encrypted and erased once sent.
+import type { Selectable } from 'kysely';
 import { email } from '../contract/fields.ts';
 import { newId, type SecretBox } from '../crypto/index.ts';
 import type { Queryable } from '../storage/index.ts';
 import { pendingJob } from '../storage/leased-jobs.ts';
+import type { OutboxTable } from '../storage/schema.ts';
 import type { RenderedMail } from './templates.ts';
 
 /** With the backoff below, about a day of retries before a message is given up. */
@@ -30,6 +32,17 @@ function undeliverable(to: string): string | null {
   return isOneAddress(to) ? null : 'the address is not one email address (a list, a display name or a line break): nothing was sent';
 }
 
+/**
+ * Whom a message is for, beyond its address: the company's person (`userId`), who gets it
+ * only while they still are one; and, for mail sent to them because of their role (a
+ * notice to the Masters), that role (`forRole`), which they must still hold when it goes.
+ * The worker checks both at each attempt (stillAddressed, worker.ts).
+ */
+export type Addressee = { userId?: string; forRole?: never } | { userId: string; forRole: AddressedRole };
+
+/** A role mail is sent to a person for (outbox.for_role): 'master', as one of the company's Masters. */
+export type AddressedRole = NonNullable<Selectable<OutboxTable>['for_role']>;
+
 /** Queues a message to one address (or keeps it as failed: undeliverable, above). */
 export async function enqueueMail(
   db: Queryable,
@@ -38,9 +51,8 @@ export async function enqueueMail(
   message: {
     companyId: string | null;
     to: string;
-    /** The company's person the mail is for: it goes only while they still are one (the worker checks). */
-    userId?: string;
-  } & RenderedMail,
+  } & Addressee &
+    RenderedMail,
 ): Promise<string> {
   const refusal = undeliverable(message.to);
   const id = newId();
@@ -51,6 +63,7 @@ export async function enqueueMail(
       company_id: message.companyId,
       recipient: message.to,
       ...(message.userId ? { user_id: message.userId } : {}),
+      ...(message.forRole ? { for_role: message.forRole } : {}),
       subject: message.subject,
       ...(refusal
         ? { ...pendingJob(now), status: 'failed' as const, payload: null, last_error: refusal }

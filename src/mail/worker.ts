@@ -4,12 +4,25 @@ import { AsyncResource } from 'node:async_hooks';
 import type { SecretBox } from '../crypto/index.ts';
 import type { Db, WorkerReports } from '../storage/index.ts';
 import { leasedJobs } from '../storage/leased-jobs.ts';
-import { MAX_ATTEMPTS, retryDelayMs } from './outbox.ts';
+import type { UsersTable } from '../storage/schema.ts';
+import { MAX_ATTEMPTS, retryDelayMs, type AddressedRole } from './outbox.ts';
 import { isPermanentRefusal, type MailTransport } from './transports.ts';
 
 const BATCH = 20;
 /** The most mails of one company a pass takes (a fair share: pass(), below). */
 const PER_COMPANY = 5;
+
+/** The users' roles that hold each role mail is sent for (outbox.for_role). */
+const HOLDERS: Record<AddressedRole, readonly UsersTable['role'][]> = {
+  master: ['master', 'root_master'],
+};
+
+/** Who may get a mail sent for `forRole`, as stored: null, mail for the person as themselves, whatever their role. */
+function holdersOf(forRole: unknown): readonly UsersTable['role'][] | null {
+  if (forRole === null || forRole === undefined) return null;
+  // A role this code does not know (none is written so) is held by no one: withdrawn.
+  return typeof forRole === 'string' && Object.hasOwn(HOLDERS, forRole) ? HOLDERS[forRole as AddressedRole] : [];
+}
 
 export interface MailWorker {
   /** Deliver everything due now; resolves when this pass is done. */
@@ -37,21 +50,25 @@ export function createMailWorker(deps: {
 
   /**
    * Whether the person a mail is for is still one of its company's people: not deleted,
-   * not deactivated, the company not suspended. Mail waits in the outbox (a day of retries
-   * while a server defers it); what a removal revoked must not reach them after it.
+   * not deactivated, the company not suspended; and, when it went to them for a role (a
+   * notice to the Masters), one who still holds it. Mail waits in the outbox (a day of
+   * retries while a server defers it); what a removal revoked must not reach them after it,
+   * nor what only a Master may read reach a Master made a User. Checked at each attempt, so
+   * one made a Master again before it went gets it: a Master reads the same in the trail.
    */
-  async function stillOfTheCompany(companyId: string | null, userId: string): Promise<boolean> {
-    if (companyId === null) return false;
-    const person = await db
+  async function stillAddressed(companyId: string | null, userId: string, forRole: unknown): Promise<boolean> {
+    const holders = holdersOf(forRole);
+    if (companyId === null || holders?.length === 0) return false;
+    let person = db
       .selectFrom('users')
       .innerJoin('companies', 'companies.id', 'users.company_id')
       .select('users.id')
       .where('users.company_id', '=', companyId)
       .where('users.id', '=', userId)
       .where('users.status', '!=', 'disabled')
-      .where('companies.status', '=', 'active')
-      .executeTakeFirst();
-    return person !== undefined;
+      .where('companies.status', '=', 'active');
+    if (holders) person = person.where('users.role', 'in', holders);
+    return (await person.executeTakeFirst()) !== undefined;
   }
 
   async function deliver(id: string): Promise<boolean> {
@@ -63,9 +80,10 @@ export function createMailWorker(deps: {
       await jobs.notDelivered(claimed, 'nothing left to send', {}, true);
       return false;
     }
-    // Read as stored (the table's type marks it as one the insert may leave out).
+    // Read as stored (the table's type marks them as ones the insert may leave out).
     const userId: unknown = claimed.user_id;
-    if (typeof userId === 'string' && !(await stillOfTheCompany(claimed.company_id, userId))) {
+    const forRole: unknown = claimed.for_role;
+    if (typeof userId === 'string' && !(await stillAddressed(claimed.company_id, userId, forRole))) {
       // Withdrawn, not failed (no alert on gatehouse_outbox_failed for it): the row goes,
       // its address and body with it, as the person it was for went; their removal is in
       // the audit trail.

@@ -39,6 +39,7 @@ import * as userIdempotencyKeys from './migrations/0034_user_idempotency_keys.ts
 import * as userActivatedAt from './migrations/0035_user_activated_at.ts';
 import * as formerUsers from './migrations/0036_former_users.ts';
 import * as outboxUser from './migrations/0037_outbox_user.ts';
+import * as outboxForRole from './migrations/0038_outbox_for_role.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -78,6 +79,7 @@ export const migrations: Record<string, Migration> = {
   '0035_user_activated_at': userActivatedAt,
   '0036_former_users': formerUsers,
   '0037_outbox_user': outboxUser,
+  '0038_outbox_for_role': outboxForRole,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

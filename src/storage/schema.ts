@@ -172,6 +172,12 @@ export interface OutboxTable extends JobColumns {
   payload: string | null;
   /** The company's person it is for: sent only while they still are one (migration 0037); null: an address only. */
   user_id: Generated<string | null>;
+  /**
+   * The role user_id was sent it for (a notice to the company's Masters): sent only while
+   * they still hold it (migration 0038). 'master': a Master or the Root Master. Null: mail
+   * for the person as themselves.
+   */
+  for_role: Generated<'master' | null>;
 }
 
 export interface MailboxTable {

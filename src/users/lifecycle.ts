@@ -90,7 +90,7 @@ const BELONGINGS: readonly Belonging[] = [
  * - backchannel_outbox.account_id: the logout notices this deletion owes to modules.
  * - account_requests.decided_by: the operator who decided, on the platform's record.
  * - outbox.user_id: mail for the user still waiting; the worker finds them gone and
- *   withdraws it, row and all, unsent (stillOfTheCompany, src/mail/worker.ts).
+ *   withdraws it, row and all, unsent (stillAddressed, src/mail/worker.ts).
  */
 
 /** Removes the user row and everything that hangs off it (BELONGINGS); the audit trail stays. */

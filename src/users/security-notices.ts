@@ -101,6 +101,7 @@ export async function queueCompanyNotice(
     const lastThisHour = !(await takeRateSlot(tx, caps.beforeLast, now));
     if (lastThisHour && !(await takeRateSlot(tx, caps.last, now))) continue;
     const mail = companyNoticeEmail({ companyName: company.name, username: master.username, change, subject, subjectIsOwnWords: ownWords, details, by, at: new Date(now), lastThisHour });
-    await enqueueMail(tx, deps.secrets, now, { companyId: actor.companyId, to: master.email, userId: master.id, ...mail });
+    // Sent to them as a Master: a Master made a User before it goes does not get it (the worker checks).
+    await enqueueMail(tx, deps.secrets, now, { companyId: actor.companyId, to: master.email, userId: master.id, forRole: 'master', ...mail });
   }
 }

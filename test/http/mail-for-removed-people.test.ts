@@ -2,7 +2,7 @@
 // the outbox in the change's own transaction and delivered by a worker, retried with a
 // backoff for about a day while the mail server defers it. A mail for one of a company's
 // people names them (outbox.user_id, migration 0037), and the worker sends it only while
-// they still are one of the company's people (stillOfTheCompany, src/mail/worker.ts): not
+// they still are one of the company's people (stillAddressed, src/mail/worker.ts): not
 // deleted (an invitation to a wrong address, deleted at once), not deactivated (a former
 // employee's mailbox "is told nothing", docs/SECURITY.md, the 2FA reset notice that names
 // the Master who acted included), the company not suspended. Here a mail server defers
