@@ -5,7 +5,8 @@
 // trail says why (session.ended, replaced_by_login); it used to be a bare delete, so the
 // module's own session for the previous person went on. The same person logging in again (a
 // module's prompt=login or max_age asks for that) is not logged out of the module signing
-// them in.
+// them in. A module told a sid had logged out never gets that sid again: the previous
+// person back on that browser signs in to it under a new one.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
@@ -42,6 +43,23 @@ describe('a login over an earlier session in the same browser ends that session 
     assert.equal((await bench.get('/api/me')).body.user.username, 'secondshift');
     const notice = await receiver.waitFor((n) => n.path === path && n.payload.sid === signedIn.claims.sid, 'the replaced session').catch(() => undefined);
     assert.ok(notice, "the module the first technician was signed in to got no back-channel logout when the login ended that session");
+  });
+
+  test("the told module never sees its ended sid again: the previous person back on that browser gets a new one", async () => {
+    const path = '/sid-reuse/backchannel';
+    const root = await companyWithRootMaster(server, operator);
+    const module = await grantedModule(server, operator, root.companyId, { name: 'Sid Reuse Module', backchannelLogoutUri: receiver.url(path) });
+    const first = await companyUser(server, root, 'morning');
+    const second = await companyUser(server, root, 'noon');
+    const bench = first.agent;
+    const before = await signInToModule(module.config, bench);
+    await logInAgain(server, bench, second);
+    await receiver.waitFor((n) => n.path === path && n.payload.sid === before.claims.sid, 'the replaced session');
+    // The first technician comes back to the bench and signs in to the module again.
+    await logInAgain(server, bench, first);
+    const again = await signInToModule(module.config, bench);
+    assert.equal(again.claims.sub, before.claims.sub);
+    assert.notEqual(again.claims.sid, before.claims.sid, 'the module was told this sid had logged out: a sign-in under it again would be refused there, or revive what it ended');
   });
 
   test("the same person logging in again in that browser: no logout notice, their module sign-in goes on", async () => {

@@ -90,11 +90,40 @@ async function tellModules(db: Queryable, now: number, bound: Awaited<ReturnType
  * left as a bare session end leaves them: dead at their next use (the session is gone),
  * while a sign-in in progress in that provider session, which the login may be for (a
  * module's id_token_hint naming this person), goes on; the provider ends the previous
- * account's session itself when it resumes.
+ * account's session itself when it resumes. Only the ended sign-ins' entries in that
+ * provider session go (forgetSignIns), so none of those modules sees its ended sid again.
  */
 export async function tellModulesSessionReplaced(db: Queryable, now: number, sessionHash: string, reason: string): Promise<void> {
-  await tellModules(db, now, await boundGrants(db, { sessionHashes: [sessionHash] }), reason);
+  const bound = await boundGrants(db, { sessionHashes: [sessionHash] });
+  await tellModules(db, now, bound, reason);
+  await forgetSignIns(db, bound);
   await db.deleteFrom('module_grant_sessions').where('session_hash', '=', sessionHash).execute();
+}
+
+/**
+ * Takes the modules' sign-ins of `bound` out of the provider sessions that hold them (the
+ * session's `authorizations`, where oidc-provider keeps each module's sid and grant). A
+ * provider session outlives a replaced Gatehouse session, and the provider hands a module
+ * the sid it holds for it: when the previous person came back to that browser, the module
+ * got the sid it had been told was logged out (a sign-in it may refuse, or one that
+ * revives what it ended). Without the entry, the next sign-in there gets a new sid.
+ */
+async function forgetSignIns(db: Queryable, bound: Awaited<ReturnType<typeof boundGrants>>): Promise<void> {
+  const clientsBySession = new Map<string, Set<string>>();
+  for (const grant of bound) {
+    if (grant.providerSessionUid === null) continue;
+    const clients = clientsBySession.get(grant.providerSessionUid) ?? new Set<string>();
+    clientsBySession.set(grant.providerSessionUid, clients.add(grant.clientId));
+  }
+  for (const [uid, clients] of clientsBySession) {
+    const stored = await db.selectFrom('oidc_records').select(['id', 'payload']).where('model', '=', 'Session').where('uid', '=', uid).executeTakeFirst();
+    if (!stored) continue;
+    const session = JSON.parse(stored.payload) as { authorizations?: Record<string, unknown> };
+    if (!session.authorizations) continue;
+    for (const clientId of clients) delete session.authorizations[clientId];
+    // Only as read: a provider write since then (the same browser resuming) keeps its own.
+    await db.updateTable('oidc_records').set({ payload: JSON.stringify(session) }).where('id', '=', stored.id).where('model', '=', 'Session').where('payload', '=', stored.payload).execute();
+  }
 }
 
 export async function endModuleAccess(db: Queryable, now: number, scope: ModuleAccessScope, reason: string): Promise<void> {
