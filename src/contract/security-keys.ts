@@ -58,6 +58,8 @@ export const securityKey = z.object({
   kind: z.enum(['passkey', 'security_key']),
   createdAt: time,
   lastUsedAt: time.nullable(),
+  /** When a copy of the key was seen in use: it signs no one in any more; remove it and add it again. Null: in use. */
+  switchedOffAt: time.nullable(),
 });
 export const securityKeys = z.object({ keys: z.array(securityKey) });
 

@@ -1,9 +1,10 @@
 // What the login's steps decide on about the person signing in, read in one statement
 // where it took five (on PostgreSQL, five round trips): the user, found by company and id
 // as every user lookup is; the company's status, sign-in mode and policy; whether its
-// provider is switched on; and how many keys the user has. The password step reads the
-// address's throttle in the same statement (and runs it whether or not the flow names a
-// user, so both cost the same); the code step reads its flow with it (flow-cookie.ts).
+// provider is switched on; and how many keys the user has, and how many of them still
+// sign in. The password step reads the address's throttle in the same statement (and runs
+// it whether or not the flow names a user, so both cost the same); the code step reads its
+// flow with it (flow-cookie.ts).
 import { sql, type Selectable } from 'kysely';
 import { POLICY_COLUMNS, policyFromRow, type CompanyPolicy } from '../companies/index.ts';
 import type { Queryable } from '../storage/index.ts';
@@ -21,8 +22,10 @@ export interface LoginSubject {
   policy: CompanyPolicy;
   /** The company signs in only through its provider, which is on, and this user is not one of its break-glass users. */
   passwordClosedBySso: boolean;
-  /** The user's passkeys and security keys. */
+  /** The user's passkeys and security keys that sign in: not those switched off (a copy of them was seen). */
   keys: number;
+  /** Every key the user registered, switched off or not: whether they enrolled a second factor (factors.ts). */
+  registeredKeys: number;
 }
 
 /**
@@ -44,17 +47,19 @@ let madeCompanyColumns: ReturnType<typeof companyColumnList> | undefined;
 const companyColumns = () => (madeCompanyColumns ??= companyColumnList());
 let madePolicyColumnSet: Set<string> | undefined;
 // Scalar subqueries on the joined user and company; each is 1 or a count, read as a number on both engines.
-const keyCount = sql<number | string>`(select count(*) from webauthn_credentials where webauthn_credentials.company_id = users.company_id and webauthn_credentials.user_id = users.id)`.as('key_count');
+const keysOf = sql`webauthn_credentials where webauthn_credentials.company_id = users.company_id and webauthn_credentials.user_id = users.id`;
+const keyCount = sql<number | string>`(select count(*) from ${keysOf} and webauthn_credentials.switched_off_at is null)`.as('key_count');
+const registeredKeyCount = sql<number | string>`(select count(*) from ${keysOf})`.as('registered_key_count');
 const providerOn = sql<number>`case when exists (select 1 from sso_providers where sso_providers.company_id = users.company_id and sso_providers.enabled = 1) then 1 else 0 end`.as('provider_on');
 
 type CompanyColumns = { company_status: CompaniesTable['status'] | null; sso_mode: Selectable<CompaniesTable>['sso_mode'] | null } & {
   [K in (typeof POLICY_COLUMNS)[number]]: Selectable<CompaniesTable>[K] | null;
 };
-type SubjectRow = { [K in keyof UserRow]: UserRow[K] | null } & CompanyColumns & { key_count: number | string | null; provider_on: number | null };
+type SubjectRow = { [K in keyof UserRow]: UserRow[K] | null } & CompanyColumns & { key_count: number | string | null; registered_key_count: number | string | null; provider_on: number | null };
 
 
 function subjectOf(row: SubjectRow): LoginSubject | undefined {
-  const { company_status, sso_mode, key_count, provider_on, ...rest } = row;
+  const { company_status, sso_mode, key_count, registered_key_count, provider_on, ...rest } = row;
   // The joins found no user (or, which its foreign key rules out, no company for it).
   if (rest.id === null || company_status === null) return undefined;
   // The policy's columns go to the policy, the rest is the user's row.
@@ -67,6 +72,7 @@ function subjectOf(row: SubjectRow): LoginSubject | undefined {
     policy,
     passwordClosedBySso: passwordClosedFor(user, { providerOn: Number(provider_on) === 1, ssoMode: sso_mode }),
     keys: Number(key_count ?? 0),
+    registeredKeys: Number(registered_key_count ?? 0),
   };
 }
 
@@ -77,7 +83,7 @@ function subjectRow(db: Queryable, companyId: string, userId: string) {
     .leftJoin('users', (join) => join.on('users.company_id', '=', companyId).on('users.id', '=', userId))
     .leftJoin('companies', 'companies.id', 'users.company_id')
     .selectAll('users')
-    .select([...companyColumns(), keyCount, providerOn]);
+    .select([...companyColumns(), keyCount, registeredKeyCount, providerOn]);
 }
 
 // The login's reads are fixed queries (shared/fixed-query.ts): compiled once, and on
@@ -113,7 +119,7 @@ const flowWithSubject = fixedQuery((db, idHash: string, now: number) =>
     .leftJoin('users', (join) => join.onRef('users.company_id', '=', 'login_flows.company_id').onRef('users.id', '=', 'login_flows.user_id'))
     .leftJoin('companies', 'companies.id', 'users.company_id')
     .selectAll('users')
-    .select([...companyColumns(), keyCount, providerOn])
+    .select([...companyColumns(), keyCount, registeredKeyCount, providerOn])
     // The flow's own columns, under names the user's do not have.
     .select([
       'login_flows.id_hash as flow_id_hash',

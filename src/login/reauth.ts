@@ -17,7 +17,7 @@ import { getUser, stillProved, type UserRow } from '../users/index.ts';
 import {
   authenticationOptions,
   findUserCredential,
-  listCredentials,
+  listSwitchedOnCredentials,
   recordUse,
   saveChallenge,
   takeChallenge,
@@ -61,9 +61,9 @@ export async function reauthMethods(deps: CoreDeps, who: { companyId: string; us
   return { password: user.password_hash !== null, app: user.totp_secret !== null && !demand.keyOnly, key: demand.keys > 0 };
 }
 
-/** The options for navigator.credentials.get(): this user's keys, a challenge bound to this session. */
+/** The options for navigator.credentials.get(): this user's keys still switched on, a challenge bound to this session. */
 export async function reauthKeyOptions(deps: CoreDeps, me: Me) {
-  const keys = await listCredentials(deps.db, me.companyId, me.userId);
+  const keys = await listSwitchedOnCredentials(deps.db, me.companyId, me.userId);
   if (keys.length === 0) throw new GatehouseError('webauthn.none_registered');
   const options = await authenticationOptions(deps.config, keys, 'preferred');
   await saveChallenge(deps.db, { bindingHash: me.sessionHash, purpose: 'reauth', companyId: me.companyId, userId: me.userId, challenge: options.challenge }, deps.clock());
@@ -194,6 +194,7 @@ async function withKey<T>(
   if (!row) return fail('unknown_key', new GatehouseError('webauthn.not_accepted'));
   const outcome = await verifyAssertion(deps.config, response, pending.challenge, row, false);
   if (outcome.kind === 'refused') return fail('invalid_assertion', new GatehouseError('webauthn.not_accepted'));
+  if (outcome.kind === 'switched_off') return fail('key_switched_off', new GatehouseError('webauthn.not_accepted'));
   if (outcome.kind === 'cloned') {
     await recordCopiedKey(deps, row, meta);
     return fail('cloned', new GatehouseError('webauthn.not_accepted'));

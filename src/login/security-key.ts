@@ -17,6 +17,7 @@ import {
   findUserCredential,
   keyAmr,
   listCredentials,
+  listSwitchedOnCredentials,
   recordUse,
   saveChallenge,
   verifyAssertion,
@@ -76,6 +77,7 @@ async function provedByKey(
 ) {
   const outcome = await verifyAssertion(deps.config, response, challenge, row, requireUserVerification);
   if (outcome.kind === 'refused') return refuseKey(deps, found, meta, 'invalid_assertion', row);
+  if (outcome.kind === 'switched_off') return refuseKey(deps, found, meta, 'key_switched_off', row);
   if (outcome.kind === 'cloned') return refuseKey(deps, found, meta, 'cloned', row);
   return outcome;
 }
@@ -111,11 +113,11 @@ async function signInWithKey(
   return { ...done, step: 'done' as const, redirectTo: flow.return_to };
 }
 
-/** At the code step: the options for navigator.credentials.get(), listing this user's keys. */
+/** At the code step: the options for navigator.credentials.get(), listing this user's keys still switched on. */
 export async function keyChallengeForSecondFactor(deps: CoreDeps, flowToken: string | undefined) {
   const { flow } = await requireFlowAt(deps, flowToken, 'totp');
   assertThat(flow.company_id && flow.user_id, 'login.flow_expired');
-  const keys = await listCredentials(deps.db, flow.company_id, flow.user_id);
+  const keys = await listSwitchedOnCredentials(deps.db, flow.company_id, flow.user_id);
   if (keys.length === 0) throw new GatehouseError('webauthn.none_registered');
   const options = await authenticationOptions(deps.config, keys, 'preferred');
   await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'second_factor', companyId: flow.company_id, userId: flow.user_id, challenge: options.challenge }, deps.clock());

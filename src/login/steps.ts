@@ -26,7 +26,7 @@ import { activeProvider } from './federated.ts';
 import { stepAfterFirstFactor } from './factors.ts';
 import { readIdentifiedNames } from './identify-read.ts';
 import { passwordStepRead, type LoginSubject } from './login-subject.ts';
-import { countCredentials } from '../webauthn/index.ts';
+import { countSwitchedOnCredentials } from '../webauthn/index.ts';
 import type { Queryable } from '../storage/index.ts';
 import { requireAnonymousWrite } from '../shared/anonymous-writes.ts';
 import { answerFloor } from '../shared/answer-floor.ts';
@@ -39,10 +39,12 @@ export type SecondFactor = 'app' | 'key' | 'recovery_code';
 
 /**
  * What the company's policy asks of this user at the code step: `keyOnly` once they have
- * a key (the app's code no longer suffices), `mustAddKey` while they have none.
+ * a key (the app's code no longer suffices), `mustAddKey` while they have none. A key
+ * switched off (a copy of it was seen) is none: its owner signs in as without a key and,
+ * where the policy requires one, adds a new key at the login (key_enroll).
  */
 export async function keyDemand(db: Queryable, user: Pick<UserRow, 'company_id' | 'id' | 'role'>, policy?: CompanyPolicy) {
-  return keyDemandOf(user, policy ?? (await getCompanyPolicy(db, user.company_id)), await countCredentials(db, user.company_id, user.id));
+  return keyDemandOf(user, policy ?? (await getCompanyPolicy(db, user.company_id)), await countSwitchedOnCredentials(db, user.company_id, user.id));
 }
 
 export interface KeyDemand {
@@ -239,7 +241,7 @@ async function checkPasswordOf(
   const { policy } = subject;
   const rule = lockoutRuleOf(policy);
   // A user who chose a key over the app at enrollment has no app secret, and is enrolled all the same.
-  const next = stepAfterFirstFactor(user, subject.keys);
+  const next = stepAfterFirstFactor(user, subject.registeredKeys);
   const secondFactors = () => (next === 'totp' ? { secondFactors: secondFactorsFor(user, keyDemandOf(user, policy, subject.keys)) } : {});
   // The common case, a pending flow and nothing that would stop the user after the
   // password: one write, before the hash (proveWithHeldSlot). Anything else, or that write

@@ -174,9 +174,10 @@ const SECURITY_CHANGES = {
   // borrowed a session is worth telling the owner of, as much as a password change.
   key_added: { what: 'A passkey or security key was added. It can sign in to this account.', subject: 'A security key was added to your Gatehouse account', signedOut: 'none' },
   // A signed answer whose counter went backwards: someone holds a copy of the key's
-  // private key (login/key-copy.ts). Refused; the owner is the one who can act on it.
+  // private key (login/key-copy.ts). Refused, and the key switched off for good; the owner
+  // is the one who can act on it, and signs in meanwhile as without the key.
   key_copy_refused: {
-    what: "A sign-in with one of your passkeys or security keys was refused: the key's answer came from what looks like a copy of it (its use count went backwards). If you did not just use an older copy yourself, someone may have copied the key: remove it from My Settings and change your password.",
+    what: "A sign-in with one of your passkeys or security keys was refused: the key's answer came from what looks like a copy of it (its use count went backwards). The key is now switched off: neither it nor any copy of it signs in any more. My Settings shows it as switched off; remove it there and add it again (or another key). Until then, sign in with your authenticator app, another key or a recovery code. If you did not just use an older copy yourself, someone may have copied the key: change your password too.",
     subject: 'A copy of your Gatehouse security key was refused',
     signedOut: 'none',
   },

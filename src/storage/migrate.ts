@@ -40,6 +40,7 @@ import * as userActivatedAt from './migrations/0035_user_activated_at.ts';
 import * as formerUsers from './migrations/0036_former_users.ts';
 import * as outboxUser from './migrations/0037_outbox_user.ts';
 import * as outboxForRole from './migrations/0038_outbox_for_role.ts';
+import * as keySwitchedOff from './migrations/0039_key_switched_off.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -80,6 +81,7 @@ export const migrations: Record<string, Migration> = {
   '0036_former_users': formerUsers,
   '0037_outbox_user': outboxUser,
   '0038_outbox_for_role': outboxForRole,
+  '0039_key_switched_off': keySwitchedOff,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

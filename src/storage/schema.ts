@@ -486,6 +486,8 @@ export interface WebauthnCredentialsTable {
   user_verified: number;
   created_at: number;
   last_used_at: number | null;
+  /** When an answer showed a copy of the key in use; from then on it signs no one in (migration 0039). Null: in use. */
+  switched_off_at: number | null;
 }
 
 /** A pending WebAuthn challenge, single use, bound to a login flow or a session. */

@@ -61,7 +61,9 @@ export async function registrationOptions(
     userID: new TextEncoder().encode(user.id),
     timeout: CHALLENGE_TTL_MS,
     attestationType: 'none',
-    excludeCredentials: existing.map((c) => ({ id: c.credential_id, transports: transportsOf(c) })),
+    // Not a key switched off (a copy of it was seen): its owner is told to add that
+    // authenticator again, which it would refuse while its old credential is listed here.
+    excludeCredentials: existing.filter((c) => c.switched_off_at === null).map((c) => ({ id: c.credential_id, transports: transportsOf(c) })),
     // Preferred, not required: a security key with no room for resident credentials still
     // serves as a second factor; a key that stores one also serves alone (passwordless).
     authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
@@ -110,7 +112,9 @@ export type AssertionOutcome =
   | { kind: 'verified'; newCounter: number; userVerified: boolean }
   | { kind: 'refused' }
   /** A valid signature whose counter did not move forward: a copy of the key is in use. */
-  | { kind: 'cloned'; newCounter: number };
+  | { kind: 'cloned'; newCounter: number }
+  /** A valid signature of a key switched off since a copy of it was seen: refused, whatever its counter. */
+  | { kind: 'switched_off' };
 
 export async function verifyAssertion(
   config: Pick<Config, 'publicUrl'>,
@@ -133,6 +137,9 @@ export async function verifyAssertion(
     requireUserVerification,
   }).catch(() => undefined);
   if (!result?.verified) return { kind: 'refused' };
+  // Before the counter: a copy counting ahead of the stored value, or the original, is no
+  // less a holder of the key's private key once a copy was seen (store.ts switchCredentialOff).
+  if (row.switched_off_at !== null) return { kind: 'switched_off' };
   const { newCounter, userVerified } = result.authenticationInfo;
   if ((newCounter > 0 || row.counter > 0) && newCounter <= row.counter) return { kind: 'cloned', newCounter };
   return { kind: 'verified', newCounter, userVerified };

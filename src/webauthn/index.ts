@@ -6,13 +6,16 @@ export { authenticationOptions, keyAmr, registrationOptions, relyingParty, verif
 export {
   CHALLENGE_TTL_MS,
   countCredentials,
+  countSwitchedOnCredentials,
   deleteAllCredentials,
   deleteUserChallenges,
   findDiscoverableCredential,
   findUserCredential,
   listCredentials,
+  listSwitchedOnCredentials,
   recordUse,
   saveChallenge,
+  switchCredentialOff,
   takeChallenge,
   type CredentialRow,
 } from './store.ts';

@@ -13,7 +13,7 @@ import type { Queryable } from '../storage/index.ts';
 import { getUser, queueSecurityNotice, stillProved } from '../users/index.ts';
 import { registrationOptions, verifyRegistration, type RegistrationResponseJSON } from './ceremony.ts';
 import {
-  countCredentials,
+  countSwitchedOnCredentials,
   deleteCredential,
   insertCredential,
   listCredentials,
@@ -52,6 +52,8 @@ export function keyView(row: CredentialRow) {
     kind: row.device_type === 'multiDevice' ? ('passkey' as const) : ('security_key' as const),
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
+    /** Set once a copy of the key was seen: it signs no one in, and its owner removes it (login/key-copy.ts). */
+    switchedOffAt: row.switched_off_at,
   };
 }
 
@@ -189,7 +191,10 @@ export async function renameMyKey(deps: CoreDeps, me: Me, id: string, name: stri
 
 /**
  * Removes a key, unless it is the user's last way in: with no authenticator app, the
- * last key stays. The user's row is locked first so two removals cannot both see
+ * last key that still signs in stays. A key switched off is no way in, and its removal
+ * leaves the user one only if they have another: else they add a new key first (after a
+ * recovery code), and no password alone ever finds the account without a factor
+ * (login/factors.ts). The user's row is locked first so two removals cannot both see
  * "one more left" on PostgreSQL.
  */
 export async function removeMyKey(deps: CoreDeps, me: Me, id: string, password: string | undefined, meta: RequestMeta) {
@@ -201,7 +206,7 @@ export async function removeMyKey(deps: CoreDeps, me: Me, id: string, password: 
     assertThat(user, 'session.required');
     const removed = await deleteCredential(tx, me.companyId, me.userId, id);
     assertThat(removed, 'request.not_found');
-    if (!user.totp_secret && (await countCredentials(tx, me.companyId, me.userId)) === 0) throw new GatehouseError('webauthn.last_factor');
+    if (!user.totp_secret && (await countSwitchedOnCredentials(tx, me.companyId, me.userId)) === 0) throw new GatehouseError('webauthn.last_factor');
     await recordAudit(tx, deps.clock(), audit(me, meta, 'webauthn.removed', { keyId: removed.id, name: removed.name }));
     await queueSecurityNotice(deps, tx, me, 'key_removed');
   });

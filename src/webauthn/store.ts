@@ -47,9 +47,9 @@ export async function takeChallenge(db: Queryable, bindingHash: string, purpose:
 
 export async function insertCredential(
   db: Queryable,
-  input: Omit<CredentialRow, 'id' | 'last_used_at'>,
+  input: Omit<CredentialRow, 'id' | 'last_used_at' | 'switched_off_at'>,
 ): Promise<CredentialRow> {
-  const row: CredentialRow = { ...input, id: newId(), last_used_at: null };
+  const row: CredentialRow = { ...input, id: newId(), last_used_at: null, switched_off_at: null };
   await db.insertInto('webauthn_credentials').values(row).execute();
   return row;
 }
@@ -65,12 +65,32 @@ export async function listCredentials(db: Queryable, companyId: string, userId: 
     .execute();
 }
 
+/** The keys that still sign in: those no copy was seen of (switchCredentialOff). */
+export async function listSwitchedOnCredentials(db: Queryable, companyId: string, userId: string): Promise<CredentialRow[]> {
+  return (await listCredentials(db, companyId, userId)).filter((row) => row.switched_off_at === null);
+}
+
+/**
+ * Every key the user registered, switched off or not: whether the user has enrolled a
+ * second factor (login/factors.ts). A key switched off still counts there, so the password
+ * alone never sets up a factor over it; for what signs in, countSwitchedOnCredentials.
+ */
 export async function countCredentials(db: Queryable, companyId: string, userId: string): Promise<number> {
+  return countKeys(db, companyId, userId, false);
+}
+
+/** The keys that still sign in: what a policy that requires a key counts, and the last way in. */
+export async function countSwitchedOnCredentials(db: Queryable, companyId: string, userId: string): Promise<number> {
+  return countKeys(db, companyId, userId, true);
+}
+
+async function countKeys(db: Queryable, companyId: string, userId: string, switchedOnOnly: boolean): Promise<number> {
   const row = await db
     .selectFrom('webauthn_credentials')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('company_id', '=', companyId)
     .where('user_id', '=', userId)
+    .$if(switchedOnOnly, (qb) => qb.where('switched_off_at', 'is', null))
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
@@ -103,7 +123,8 @@ export async function findDiscoverableCredential(db: Queryable, userId: string, 
 /**
  * Records a use: the counter moves only forward, from the value that was read, so two
  * racing assertions with one counter value cannot both pass. Authenticators that keep
- * no counter report 0 every time; for those, 0 stays 0.
+ * no counter report 0 every time; for those, 0 stays 0. Only while the key is switched on:
+ * a copy refused while this answer was checked switches it off, and this use loses.
  */
 export async function recordUse(db: Queryable, row: CredentialRow, newCounter: number, userVerified: boolean, now: number): Promise<boolean> {
   const result = await db
@@ -112,6 +133,24 @@ export async function recordUse(db: Queryable, row: CredentialRow, newCounter: n
     .where('company_id', '=', row.company_id)
     .where('id', '=', row.id)
     .where('counter', '=', row.counter)
+    .where('switched_off_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Switches a key off for good (WebAuthn §6.1.1: a counter gone backwards means a copy of
+ * it is in use, and which of the two is the original no answer tells). True for the
+ * request that switched it off; false when it was off already (a twin refusal did it).
+ * Nothing here or elsewhere switches a key back on: its owner removes it and adds it again.
+ */
+export async function switchCredentialOff(db: Queryable, row: Pick<CredentialRow, 'company_id' | 'id'>, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('webauthn_credentials')
+    .set({ switched_off_at: now })
+    .where('company_id', '=', row.company_id)
+    .where('id', '=', row.id)
+    .where('switched_off_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

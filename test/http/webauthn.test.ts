@@ -205,7 +205,7 @@ for (const engine of await enginesUnderTest()) describe(`passkeys and security k
     assert.equal((await agent.post('/api/login/key/options')).status, 409);
   });
 
-  test('a cloned key (its counter goes backwards) is refused and audited; the original still works', async () => {
+  test('a cloned key (its counter goes backwards) is refused and audited, and switched off: the original no longer signs in either', async () => {
     const member = await memberWithKey();
     const clone = member.key.clone();
     const first = await atCodeStep(member);
@@ -218,41 +218,54 @@ for (const engine of await enginesUnderTest()) describe(`passkeys and security k
     const refused = events.find((e) => e.action === 'webauthn.clone_refused');
     assert.ok(refused, 'the clone is in the audit trail');
     assert.equal(refused.detail.reason, 'cloned');
+    assert.equal(refused.detail.switchedOff, true);
 
+    // Which of the two is the original no answer tells: the key is off for both (test/http/webauthn-copied-key-switched-off.test.ts).
     const third = await atCodeStep(member);
-    assert.equal((await third.agent.post('/api/login/key', { response: member.key.assert((await third.agent.post('/api/login/key/options')).body) })).status, 200);
+    assert.deepEqual(third.answer.body.secondFactors, ['app', 'recovery_code'], 'the key is no longer offered');
+    assert.equal((await third.agent.post('/api/login/key/options')).body.error?.code, 'webauthn.none_registered');
   });
 
   test("a copy of a key refused tells its owner by mail, at most once an hour, at login and at step-up alike", async () => {
     const member = await memberWithKey();
-    const clone = member.key.clone();
-    const first = await atCodeStep(member);
-    assert.equal((await first.agent.post('/api/login/key', { response: member.key.assert((await first.agent.post('/api/login/key/options')).body) })).status, 200);
+    const second = new SoftAuthenticator(server.baseUrl);
+    const third = new SoftAuthenticator(server.baseUrl);
+    await addKey(member.agent, second, member.password, 'Second key');
+    await addKey(member.agent, third, member.password, 'Third key');
+    // Each copied before its original signs (counter 1): each copy then answers behind it.
+    const copies = [member.key.clone(), second.clone(), third.clone()];
+    for (const original of [member.key, second, third]) {
+      const { agent } = await atCodeStep(member);
+      assert.equal((await agent.post('/api/login/key', { response: original.assert((await agent.post('/api/login/key/options')).body) })).status, 200);
+    }
     const subject = 'A copy of your Gatehouse security key was refused';
     const notices = () => server.mail.messages.filter((m) => m.to.includes(member.email) && m.subject === subject);
 
-    const second = await atCodeStep(member);
-    assert.equal((await second.agent.post('/api/login/key', { response: clone.assert((await second.agent.post('/api/login/key/options')).body) })).status, 401);
+    const atLogin = await atCodeStep(member);
+    assert.equal((await atLogin.agent.post('/api/login/key', { response: copies[0]!.assert((await atLogin.agent.post('/api/login/key/options')).body) })).status, 401);
     const notice = await server.mail.waitFor((m) => m.to.includes(member.email) && m.subject === subject);
     assert.match(notice.text, /looks like a copy/);
-    assert.match(notice.text, /remove it from My Settings/);
+    assert.match(notice.text, /switched off/);
 
-    // The copy again, now at step-up in the owner's own session: refused, audited, not mailed again.
+    // A copy of another key, now at step-up in the owner's own session: refused, audited, not mailed again.
     const challenge = await member.agent.post('/api/me/reauth/key-options');
     assert.equal(challenge.status, 200, JSON.stringify(challenge.body));
-    const stepUp = await member.agent.post('/api/me/reauth', { password: member.password, key: clone.assert(challenge.body, { counter: 1 }) });
+    const stepUp = await member.agent.post('/api/me/reauth', { password: member.password, key: copies[1]!.assert(challenge.body, { counter: 1 }) });
     assert.equal(stepUp.status, 401, JSON.stringify(stepUp.body));
     const refusals = (await auditActions(member.companyId)).filter((e) => e.action === 'webauthn.clone_refused');
     assert.equal(refusals.length, 2, 'both refusals in the trail');
-    // A marker mail queued after the refusal: once it is here, a second notice would be too.
-    const marker = await member.agent.post('/api/me/recovery-codes', { key: member.key.assert((await member.agent.post('/api/me/reauth/key-options')).body) });
+    // A marker mail queued after the refusals (later by the clock, as the outbox is sent in
+    // order): once it is here, a second notice would be too.
+    server.clock.advance(1_000);
+    const marker = await member.agent.post('/api/me/recovery-codes', { key: third.assert((await member.agent.post('/api/me/reauth/key-options')).body) });
     assert.equal(marker.status, 200, JSON.stringify(marker.body));
     await server.mail.waitFor((m) => m.to.includes(member.email) && m.subject === 'New Gatehouse recovery codes were made');
     assert.equal(notices().length, 1, 'one notice in the hour');
 
-    server.clock.advance(3_600_001);
+    // At most one in any hour (a rate slot: the next may wait up to two, storage/rate-caps.ts).
+    server.clock.advance(2 * 3_600_000 + 1);
     const later = await atCodeStep(member);
-    assert.equal((await later.agent.post('/api/login/key', { response: clone.assert((await later.agent.post('/api/login/key/options')).body, { counter: 1 }) })).status, 401);
+    assert.equal((await later.agent.post('/api/login/key', { response: copies[2]!.assert((await later.agent.post('/api/login/key/options')).body, { counter: 1 }) })).status, 401);
     await server.mail.waitFor(() => notices().length === 2);
   });
 

@@ -27,7 +27,8 @@ import { setSignedIn } from '../signed-in-answer.ts';
 import { iso } from '../presenters.ts';
 
 type KeyView = Awaited<ReturnType<typeof listMyKeys>>[number];
-const keyJson = (key: KeyView) => ({ ...key, createdAt: iso(key.createdAt), lastUsedAt: key.lastUsedAt === null ? null : iso(key.lastUsedAt) });
+const isoOrNull = (at: number | null) => (at === null ? null : iso(at));
+const keyJson = (key: KeyView) => ({ ...key, createdAt: iso(key.createdAt), lastUsedAt: isoOrNull(key.lastUsedAt), switchedOffAt: isoOrNull(key.switchedOffAt) });
 
 export function securityKeyRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps, cookies } = ctx;

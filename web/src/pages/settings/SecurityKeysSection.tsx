@@ -1,4 +1,4 @@
-import { Button, Group, Modal, PasswordInput, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
+import { Badge, Button, Group, Modal, PasswordInput, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { securityKeysApi, type SecurityKey } from '../../api/securityKeys';
 import { ErrorAlert } from '../../components/ErrorAlert';
@@ -196,8 +196,20 @@ export function SecurityKeysSection({ hasPassword }: { hasPassword: boolean }) {
               {list.map((key) => (
                 <Table.Tr key={key.id}>
                   <Table.Td>
-                    <Text size="sm" fw={500} style={{ overflowWrap: 'anywhere' }}>{key.name}</Text>
+                    <Group gap="xs" wrap="nowrap">
+                      <Text size="sm" fw={500} style={{ overflowWrap: 'anywhere' }}>{key.name}</Text>
+                      {key.switchedOffAt && (
+                        <Badge color="red" variant="light" size="sm" tt="none">
+                          Switched off
+                        </Badge>
+                      )}
+                    </Group>
                     <Text size="xs" c="dimmed">{KIND[key.kind]}</Text>
+                    {key.switchedOffAt && (
+                      <Text size="xs" c="red">
+                        A copy of this key was seen on {formatTime(key.switchedOffAt)}: it is switched off and no longer signs you in. Remove it, then add the key again.
+                      </Text>
+                    )}
                   </Table.Td>
                   <Table.Td><Text size="sm">{formatTime(key.createdAt)}</Text></Table.Td>
                   <Table.Td><Text size="sm">{key.lastUsedAt ? formatTime(key.lastUsedAt) : 'Never'}</Text></Table.Td>
