@@ -83,6 +83,15 @@ test('sender, metrics token and public URL: refused when they cannot work or wou
   assert.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://user:secret@id.example.com' }), /GATEHOUSE_PUBLIC_URL: must not hold a user name or password/);
 });
 
+test("a company's totals: users, groups and providers, each its own variable, at least one", () => {
+  assert.deepEqual(loadConfig({}).companyTotals, { users: 10_000, groups: 1_000, ssoProviders: 10 });
+  const set = loadConfig({ GATEHOUSE_USERS_PER_COMPANY: '25000', GATEHOUSE_GROUPS_PER_COMPANY: '50', GATEHOUSE_SSO_PROVIDERS_PER_COMPANY: '2' });
+  assert.deepEqual(set.companyTotals, { users: 25_000, groups: 50, ssoProviders: 2 });
+  assert.throws(() => loadConfig({ GATEHOUSE_USERS_PER_COMPANY: '0' }), /GATEHOUSE_USERS_PER_COMPANY: must be at least 1/);
+  assert.throws(() => loadConfig({ GATEHOUSE_GROUPS_PER_COMPANY: '1e3' }), /GATEHOUSE_GROUPS_PER_COMPANY/);
+  assert.throws(() => loadConfig({ GATEHOUSE_SSO_PROVIDERS_PER_COMPANY: '1001' }), /GATEHOUSE_SSO_PROVIDERS_PER_COMPANY: must be at most 1000/);
+});
+
 test('SQLite must be a file: in-memory and empty paths are refused, naming GATEHOUSE_DATABASE_URL', () => {
   // An in-memory database starts empty at every start, and each worker would have its own.
   for (const url of ['sqlite::memory:', 'sqlite:file::memory:', 'sqlite:file:gatehouse.db?mode=memory&cache=shared', 'sqlite:', 'sqlite: ']) {

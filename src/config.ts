@@ -54,6 +54,13 @@ function smtpUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Rows one company may hold unless the operator sets otherwise (Config.companyTotals):
+ * generous for an MSP's largest customer, small beside what one tenant could otherwise
+ * write into the database every tenant shares.
+ */
+export const DEFAULT_COMPANY_TOTALS = Object.freeze({ users: 10_000, groups: 1_000, ssoProviders: 10 });
+
 const envSchema = z.object({
   PORT: port.default(3000),
   HOST: setting().default('127.0.0.1'),
@@ -89,6 +96,9 @@ const envSchema = z.object({
   GATEHOUSE_LINK_TTL_HOURS: positiveInt(24 * 30).default(24 * 7),
   GATEHOUSE_INVITES_PER_INVITER_HOUR: positiveInt(100_000).default(50),
   GATEHOUSE_INVITES_PER_COMPANY_DAY: positiveInt(1_000_000).default(200),
+  GATEHOUSE_USERS_PER_COMPANY: positiveInt(1_000_000).default(DEFAULT_COMPANY_TOTALS.users),
+  GATEHOUSE_GROUPS_PER_COMPANY: positiveInt(100_000).default(DEFAULT_COMPANY_TOTALS.groups),
+  GATEHOUSE_SSO_PROVIDERS_PER_COMPANY: positiveInt(1_000).default(DEFAULT_COMPANY_TOTALS.ssoProviders),
   GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR: positiveInt(1_000_000).default(10),
   GATEHOUSE_API_RATE_LIMIT: positiveInt(1_000_000).default(600),
   GATEHOUSE_REQUEST_TIMEOUT_SECONDS: positiveInt(3600).default(30),
@@ -118,6 +128,12 @@ const envSchema = z.object({
   GATEHOUSE_TLS_KEY_FILE: setting().optional(),
 });
 
+export interface CompanyTotals {
+  users: number;
+  groups: number;
+  ssoProviders: number;
+}
+
 export type Config = Readonly<{
   port: number;
   host: string;
@@ -134,6 +150,12 @@ export type Config = Readonly<{
   linkTtlMs: number;
   /** Invitation emails (invites and resends) allowed per inviter per hour and per company per day. */
   inviteLimits: { perInviterHour: number; perCompanyDay: number };
+  /**
+   * The most rows of each kind one company may hold (users, invitees and deactivated ones
+   * included; groups; single sign-on providers), so no one tenant fills the database every
+   * tenant shares. Counted where each row is made, under the company's row lock.
+   */
+  companyTotals: CompanyTotals;
   /** Public account requests a client network may file in an hour. */
   accountRequestsPerHour: number;
   /** Requests per minute each API client may make to /api/v1. */
@@ -231,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.GATEHOUSE_SMTP_URL,
     linkTtlMs: e.GATEHOUSE_LINK_TTL_HOURS * 3_600_000,
     inviteLimits: { perInviterHour: e.GATEHOUSE_INVITES_PER_INVITER_HOUR, perCompanyDay: e.GATEHOUSE_INVITES_PER_COMPANY_DAY },
+    companyTotals: Object.freeze({ users: e.GATEHOUSE_USERS_PER_COMPANY, groups: e.GATEHOUSE_GROUPS_PER_COMPANY, ssoProviders: e.GATEHOUSE_SSO_PROVIDERS_PER_COMPANY }),
     accountRequestsPerHour: e.GATEHOUSE_ACCOUNT_REQUESTS_PER_HOUR,
     apiRateLimit: e.GATEHOUSE_API_RATE_LIMIT,
     requestTimeoutMs: e.GATEHOUSE_REQUEST_TIMEOUT_SECONDS * 1000,

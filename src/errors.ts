@@ -87,6 +87,13 @@ const registry = {
   'request.not_pending': { status: 409, message: 'This request has already been decided.' },
   'user.username_taken': { status: 409, message: 'That username is already used in this company.' },
   'user.self_action': { status: 409, message: 'You cannot do this to your own account.' },
+  // The company totals (GATEHOUSE_USERS_PER_COMPANY and the two below, docs/CONFIG.md): the
+  // number is the operator's to set, so the messages do not name it.
+  'user.too_many': {
+    status: 409,
+    message:
+      'This company has as many users as a company may hold (invited and deactivated users count, deleted ones do not). Delete users it no longer needs, or ask the Gatehouse operator to raise the limit.',
+  },
   'user.operators_from_shell': {
     status: 409,
     message: 'Operators are not invited: add them on the server with `gatehouse operator create`.',
@@ -144,6 +151,10 @@ const registry = {
     message: 'This user has not set up two-factor authentication yet, so there is nothing to reset.',
   },
   'group.name_taken': { status: 409, message: 'A group with this name already exists in this company.' },
+  'group.too_many': {
+    status: 409,
+    message: 'This company has as many groups as a company may hold. Delete a group it no longer uses, or ask the Gatehouse operator to raise the limit.',
+  },
   // A company's live API clients are capped (MAX_LIVE_CLIENTS_PER_COMPANY, src/api-clients/store.ts: the number here is its).
   'api_client.too_many': {
     status: 409,
@@ -281,6 +292,10 @@ const registry = {
   'sso.discovery_failed': {
     status: 400,
     message: "Gatehouse could not read the provider's OpenID Connect discovery document at this issuer URL.",
+  },
+  'sso_provider.too_many': {
+    status: 409,
+    message: 'This company has as many identity providers as a company may hold. Remove one it no longer uses, then add this one.',
   },
   'sso.not_offered': { status: 409, message: 'Single sign-on is not switched on for this company. Continue with your password.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -97,6 +97,7 @@ export async function approveAccountRequest(
         role: 'root_master',
       },
       now,
+      deps.config.companyTotals.users,
     );
     await linkRequestToCompany(tx, request.id, company.id);
     await queueWelcome(deps, tx, company, user, now);

@@ -58,6 +58,7 @@ export async function firstOperatorSetup(deps: CoreDeps, by: AuditActor = SERVER
         platform.id,
         { username: FIRST_OPERATOR_USERNAME, email: 'operator@localhost', displayName: 'Operator', role: 'root_master' },
         now,
+        deps.config.companyTotals.users,
       );
       await audit('operator.created', user.id, { username: user.username, role: user.role });
     }
@@ -91,6 +92,7 @@ export async function createOperator(
       platform.id,
       { username: input.username, email: input.email, displayName: input.displayName ?? input.username, role: input.role ?? 'master' },
       now,
+      deps.config.companyTotals.users,
     );
     const link = await issueSignupLink(tx, platform.id, user.id, now, deps.config.linkTtlMs);
     await recordAudit(tx, now, {

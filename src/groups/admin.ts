@@ -11,6 +11,7 @@ import { assertVersionRead, type ReadAt } from '../shared/settings-version.ts';
 import { caseKey, invisibleCharacterProblem, nameKey, tidyName } from '../shared/text.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
 import { getUser, lockUser, type Actor } from '../users/index.ts';
+import { lockedRoomFor } from '../users/company-totals.ts';
 import { groupModulesVersion, listGroups, lockGroup, type GroupSummary } from './store.ts';
 
 /** The reason back-channel logout notices give when a group change ends access. */
@@ -75,11 +76,17 @@ async function viewOf(db: Queryable, companyId: string, groupId: string): Promis
   return group;
 }
 
+/**
+ * A new group, within the company's total (GATEHOUSE_GROUPS_PER_COMPANY, or
+ * group.too_many): counted with the company's row locked, the first lock of this
+ * transaction as of every group change that takes it (lockAccessDecisions).
+ */
 export async function createGroup(deps: CoreDeps, actor: Actor, name: string, meta: RequestMeta): Promise<GroupSummary> {
   assertAdministrator(actor);
   const values = checkedName(name);
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock();
+    if (!(await lockedRoomFor(tx, 'groups', actor.companyId, deps.config.companyTotals.groups))) throw new GatehouseError('group.too_many');
     const id = newId();
     await namedWrite(() => tx.insertInto('groups').values({ id, company_id: actor.companyId, ...values, created_at: now }).execute());
     await audit(tx, now, actor, 'group.created', id, meta, { group: values.name });

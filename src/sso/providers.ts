@@ -16,6 +16,7 @@ import type { SsoProvidersTable } from '../storage/schema.ts';
 import { parseIdpMetadata, toPem, type IdpSettings } from './metadata.ts';
 import { discoverProvider } from './oidc.ts';
 import { queueCompanyNotice } from '../users/security-notices.ts';
+import { heldUpTo, lockedRoomFor } from '../users/company-totals.ts';
 
 export type ProviderRow = Selectable<SsoProvidersTable>;
 export type ProviderInput = z.output<typeof ssoProviderBody>;
@@ -148,11 +149,20 @@ export async function audit(tx: Queryable, deps: CoreDeps, who: Master, action: 
   await recordAudit(tx, deps.clock(), { companyId: who.companyId, actorId: who.userId, action, target: (detail.provider as string) ?? null, ip: meta.ip, userAgent: meta.userAgent, detail });
 }
 
+/**
+ * A new provider, within the company's total (GATEHOUSE_SSO_PROVIDERS_PER_COMPANY, or
+ * sso_provider.too_many). Read once before the settings are checked, so a company at its
+ * total sends no discovery request for nothing; decided in the insert's transaction, with
+ * the company's row locked (lockedRoomFor), so adds racing for the last slot take turns.
+ */
 export async function addProvider(deps: CoreDeps, who: Master, input: ProviderInput, meta: RequestMeta) {
+  const total = deps.config.companyTotals.ssoProviders;
+  if ((await heldUpTo(deps.db, 'sso_providers', who.companyId, total)) >= total) throw new GatehouseError('sso_provider.too_many');
   const id = newId();
   const columns = await columnsFor(deps, id, input, undefined);
   const now = deps.clock();
   const added = await deps.db.transaction().execute(async (tx) => {
+    if (!(await lockedRoomFor(tx, 'sso_providers', who.companyId, total))) throw new GatehouseError('sso_provider.too_many');
     const row = await tx
       .insertInto('sso_providers')
       .values({

@@ -89,7 +89,14 @@ export async function startSsoTest(deps: CoreDeps, who: Master & { sessionHash: 
  * name (renamed past the provider's proof, src/login/flows.ts moveFlowPastProof), for the
  * redirect to set as the flow cookie.
  */
-export type Landing = { to: 'login'; failed: boolean; flowToken?: string } | { to: 'test'; providerId: string; testId: string };
+export type Landing = { to: 'login'; failed: boolean; flowToken?: string; why?: 'company_full' } | { to: 'test'; providerId: string; testId: string };
+
+/**
+ * Why a sign-in made no user: the company holds GATEHOUSE_USERS_PER_COMPANY already
+ * (createUser). Its own landing, so the login page tells the person to ask their Master
+ * rather than to try again; the audit event says it to the Master.
+ */
+const COMPANY_FULL = 'the company holds as many users as it may hold (GATEHOUSE_USERS_PER_COMPANY): no user was created for this username';
 
 async function refuse(deps: CoreDeps, companyId: string, request: SsoRequest | undefined, reason: string, meta: RequestMeta): Promise<Landing> {
   // An answer for no request may name no company at all: audit only a real one.
@@ -181,6 +188,16 @@ function checkedClaims(identity: ProviderIdentity): Claims | string {
   };
 }
 
+/** A user made just in time, as createUser makes every user; undefined past the company's total. */
+async function createUserWithin(tx: Queryable, deps: CoreDeps, companyId: string, input: { username: string; email: string; displayName: string }, now: number) {
+  try {
+    return await createUser(tx, companyId, { ...input, role: 'user' }, now, deps.config.companyTotals.users);
+  } catch (error) {
+    if (error instanceof GatehouseError && error.code === 'user.too_many') return undefined;
+    throw error;
+  }
+}
+
 /**
  * The user the provider vouched for, created on first sign-in, refreshed later; or why
  * the provider may not sign them in. A new user needs one address or none; an existing
@@ -201,7 +218,8 @@ async function provisionUser(tx: Queryable, deps: CoreDeps, provider: ProviderRo
     if (await isPlatformCompany(tx, companyId)) return 'a provider does not create operators: they are added on the server';
     if (claims.email?.ok === false) return `the provider's email is refused: ${claims.email.problem}`;
     const displayName = claims.displayName ?? claims.username;
-    const created = await createUser(tx, companyId, { username: claims.username, email, displayName, role: 'user' }, now);
+    const created = await createUserWithin(tx, deps, companyId, { username: claims.username, email, displayName }, now);
+    if (!created) return COMPANY_FULL;
     await tx.updateTable('users').set({ status: 'active', activated_at: now }).where('company_id', '=', companyId).where('id', '=', created.id).execute();
     await recordAudit(tx, now, { ...base, actorId: null, action: 'sso.user_provisioned', target: created.id, detail: { provider: provider.id, username: created.username, role: 'user' } });
     return { ...created, status: 'active' as const };
@@ -357,7 +375,10 @@ async function vouch(
     return moved;
   });
   deps.mailQueued();
-  if (typeof outcome === 'string') return refuse(deps, provider.company_id, request, outcome, meta);
+  if (typeof outcome === 'string') {
+    const refused = await refuse(deps, provider.company_id, request, outcome, meta);
+    return outcome === COMPANY_FULL ? { to: 'login', failed: true, why: 'company_full' } : refused;
+  }
   return { to: 'login', failed: false, flowToken: outcome.flowToken };
 }
 

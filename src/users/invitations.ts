@@ -110,6 +110,7 @@ export async function inviteUser(
         ...invitedByOf(actor),
       },
       now,
+      deps.config.companyTotals.users,
     );
     const sent = await queueInvite(deps, tx, actor, user, now);
     await auditAdminAction(tx, now, actor, user, 'user.invited', meta, { role: user.role, email: user.email, ...detail });

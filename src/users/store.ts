@@ -7,6 +7,8 @@ import type { Database, UsersTable } from '../storage/schema.ts';
 import { GatehouseError } from '../errors.ts';
 import { caseKey, invisibleCharacterProblem, nameLookup, namedRow, nameKey, tidyName, usernameProblem, type NameLookup } from '../shared/text.ts';
 import { usernameShapeProblem } from '../contract/name-rules.ts';
+import { DEFAULT_COMPANY_TOTALS } from '../config.ts';
+import { lockedRoomFor } from './company-totals.ts';
 
 export type UserRow = Selectable<UsersTable>;
 export type Role = UsersTable['role'];
@@ -83,11 +85,21 @@ export async function findRootMaster(db: Queryable, companyId: string) {
     .executeTakeFirst();
 }
 
+/**
+ * The one insert of a user, whichever way they come (an invitation, one row of a bulk
+ * invite, /api/v1, a sign-in through the company's provider, a company's approval, the
+ * shell's operators). Past `maxUsers` (GATEHOUSE_USERS_PER_COMPANY) it throws
+ * user.too_many and writes nothing: the company's row is locked and its users counted in
+ * the caller's transaction (lockedRoomFor), so creates racing for the last slot take
+ * turns. Every row counts, invitees and deactivated users too; a deleted user's row is gone.
+ * The server's callers pass the configured total; without one, the default total holds.
+ */
 export async function createUser(
   db: Queryable,
   companyId: string,
   input: { username: string; email: string; displayName: string; role: Role; invitedBy?: string | null; invitedByClient?: string | null },
   now: number,
+  maxUsers: number = DEFAULT_COMPANY_TOTALS.users,
 ): Promise<UserRow> {
   // The storage-side guard behind every form, the CSV import and the CLI: the rules judge
   // the names as saved (tidyName), so what is stored passes the rules it was checked by.
@@ -97,6 +109,7 @@ export async function createUser(
     const fields = { ...(usernameRefused ? { username: usernameRefused } : {}), ...(displayNameRefused ? { displayName: `Display name ${displayNameRefused}` } : {}) };
     throw new GatehouseError('request.invalid', { fields });
   }
+  if (!(await lockedRoomFor(db, 'users', companyId, maxUsers))) throw new GatehouseError('user.too_many');
   try {
     return await db
       .insertInto('users')

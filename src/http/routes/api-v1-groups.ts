@@ -25,7 +25,7 @@ export function groupRoutes({ api, deps, idempotent }: V1) {
 
   api.post(
     '/companies/:companyId/groups',
-    { config: { scope: 'users:write', refusals: ['group.name_taken'] }, schema: { summary: 'Create a group; takes an Idempotency-Key', params: companyParams, headers: idempotencyHeaders, body: groupNameBody, response: { 201: oneGroup } } },
+    { config: { scope: 'users:write', refusals: ['group.name_taken', 'group.too_many'] }, schema: { summary: 'Create a group; takes an Idempotency-Key', params: companyParams, headers: idempotencyHeaders, body: groupNameBody, response: { 201: oneGroup } } },
     async (request, reply) => {
       const actor = reachAsActor(request);
       return idempotent(request, reply, async () => {

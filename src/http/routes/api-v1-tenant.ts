@@ -84,7 +84,7 @@ export function tenantRoutes({ api, deps, idempotent, downloads }: V1) {
   api.post(
     '/companies/:companyId/users',
     {
-      config: { scope: 'users:write', refusals: ['user.username_taken', 'invite.suspended_company', 'invite.rate_limited'] },
+      config: { scope: 'users:write', refusals: ['user.username_taken', 'invite.suspended_company', 'invite.rate_limited', 'user.too_many'] },
       schema: {
         summary: 'Invite a user (mails a Sign Up link); takes an Idempotency-Key',
         params: companyParams,

@@ -67,7 +67,8 @@ function land(reply: FastifyReply, landing: Landing, setFlow: (token: string) =>
   // The provider's answer renamed the login flow (src/login/flows.ts moveFlowPastProof):
   // the redirect carries its new name, the browser's flow cookie from now on.
   if (landing.flowToken) setFlow(landing.flowToken);
-  return reply.redirect(landing.failed ? '/login?sso=failed' : '/login', 303);
+  if (!landing.failed) return reply.redirect('/login', 303);
+  return reply.redirect(landing.why === 'company_full' ? '/login?sso=company_full' : '/login?sso=failed', 303);
 }
 
 export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {

@@ -30,6 +30,8 @@ export interface LoginHandover {
 type Notice = { tone: 'success' | 'warning'; message: string };
 
 const SSO_FAILED = "Signing in with your company's identity provider did not work. Try again, or ask your company's Master.";
+const SSO_COMPANY_FULL =
+  "Your company's identity provider signed you in, but your company already has as many Gatehouse users as it may hold, so no account was made for you. Ask your company's Master.";
 const SESSION_ENDED = 'Your session has ended. Log in again to continue where you were.';
 const LOG_IN_AGAIN = 'The application you are signing in to asks you to log in again to continue.';
 const KEY_NEEDED =
@@ -68,6 +70,8 @@ export function LoginPage() {
     // Back from the company's identity provider without a sign-in (?sso=failed).
     const query = new URLSearchParams(location.search);
     if (query.get('sso') === 'failed') return { tone: 'warning', message: SSO_FAILED };
+    // A new user the provider vouched for, past the company's total (?sso=company_full).
+    if (query.get('sso') === 'company_full') return { tone: 'warning', message: SSO_COMPANY_FULL };
     // A module asked for phishing-resistant sign-in (acr_values) and this session has none.
     if (query.get('need') === 'key') return { tone: 'warning', message: KEY_NEEDED };
     if (sessionEnded()) return { tone: 'warning', message: changeUnsaved() ? `${SESSION_ENDED} ${CHANGE_NOT_SAVED}` : SESSION_ENDED };
