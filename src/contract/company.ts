@@ -81,7 +81,10 @@ export const userSessions = z.object({
       id: sessionHandle,
       createdAt: time,
       lastSeenAt: time,
+      /** The address it was signed in from. */
       ip: z.string().nullable(),
+      /** The address it was last used from (stored at most once a minute, or seconds after a change of address). */
+      lastSeenIp: z.string().nullable(),
       userAgent: z.string().nullable(),
     }),
   ),

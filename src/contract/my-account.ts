@@ -98,7 +98,10 @@ export const mySessions = z.object({
       id: z.string(),
       createdAt: time,
       lastSeenAt: time,
+      /** The address it was signed in from. */
       ip: z.string().nullable(),
+      /** The address it was last used from (stored at most once a minute, or seconds after a change of address). */
+      lastSeenIp: z.string().nullable(),
       userAgent: z.string().nullable(),
       current: z.boolean(),
     }),

@@ -25,6 +25,18 @@ export const SESSION_IDLE_MS = 30 * 60_000;
 export const FRESH_PROOF_MS = 10 * 60_000;
 /** Refresh last_seen_at at most this often, to keep reads cheap. */
 const TOUCH_EVERY_MS = 60_000;
+/**
+ * Store a new address of use sooner than that, but at most this often: a copied cookie
+ * used from elsewhere shows in the session lists within seconds, and a session used from
+ * two addresses in turn (a copy beside its owner) is not a write per request.
+ */
+const NEW_ADDRESS_TOUCH_EVERY_MS = 5_000;
+
+/** Whether this use of the session is stored (its time and address): see the two intervals above. */
+function isDueForTouch(row: Pick<SessionRow, 'lastSeenAt' | 'lastSeenIp' | 'ip'>, now: number, ip: string | null): boolean {
+  const since = now - row.lastSeenAt;
+  return since >= TOUCH_EVERY_MS || (ip !== (row.lastSeenIp ?? row.ip) && since >= NEW_ADDRESS_TOUCH_EVERY_MS);
+}
 
 export interface NewSession {
   companyId: string;
@@ -100,6 +112,7 @@ export const sessionColumns = [
   'sessions.last_seen_at as lastSeenAt',
   'sessions.expires_at as expiresAt',
   'sessions.ip as ip',
+  'sessions.last_seen_ip as lastSeenIp',
   'sessions.login_for as loginFor',
   'sessions.proved_at as provedAt',
   'users.username as username',
@@ -284,8 +297,8 @@ export async function signedInFrom(db: Queryable, idHash: string, row: SessionRo
     return undefined;
   }
   if (!ipAllowed(JSON.parse(row.ipAllowlist) as string[], ip)) return undefined;
-  if (use === 'use' && now - row.lastSeenAt >= TOUCH_EVERY_MS) {
-    await db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
+  if (use === 'use' && isDueForTouch(row, now, ip)) {
+    await db.updateTable('sessions').set({ last_seen_at: now, last_seen_ip: ip }).where('id_hash', '=', idHash).execute();
   }
   return {
     sessionHash: row.sessionHash,

@@ -41,6 +41,7 @@ import * as formerUsers from './migrations/0036_former_users.ts';
 import * as outboxUser from './migrations/0037_outbox_user.ts';
 import * as outboxForRole from './migrations/0038_outbox_for_role.ts';
 import * as keySwitchedOff from './migrations/0039_key_switched_off.ts';
+import * as sessionLastSeenIp from './migrations/0040_session_last_seen_ip.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -82,6 +83,7 @@ export const migrations: Record<string, Migration> = {
   '0037_outbox_user': outboxUser,
   '0038_outbox_for_role': outboxForRole,
   '0039_key_switched_off': keySwitchedOff,
+  '0040_session_last_seen_ip': sessionLastSeenIp,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -143,7 +143,10 @@ export interface SessionsTable {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  /** The address the session was signed in from (its company's allowlist judges it). */
   ip: string | null;
+  /** The address it was last used from, stored with last_seen_at or on a change of address; null: not since the sign-in (migration 0040). */
+  last_seen_ip: Generated<string | null>;
   user_agent: string | null;
   /** Where the login that made this session was to return (a module's interaction), if anywhere. */
   login_for: string | null;

@@ -22,7 +22,7 @@ export async function liveSessionsOf(deps: CoreDeps, companyId: string, userId: 
   const policy = await getCompanyPolicy(deps.db, companyId);
   const rows = await deps.db
     .selectFrom('sessions')
-    .select(['id_hash', 'created_at', 'last_seen_at', 'ip', 'user_agent'])
+    .select(['id_hash', 'created_at', 'last_seen_at', 'ip', 'last_seen_ip', 'user_agent'])
     .where('company_id', '=', companyId)
     .where('user_id', '=', userId)
     .where('expires_at', '>', now)
@@ -37,6 +37,8 @@ export async function liveSessionsOf(deps: CoreDeps, companyId: string, userId: 
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
     ip: row.ip,
+    // Not stored until the session is next touched after its sign-in: it was the sign-in's.
+    lastSeenIp: row.last_seen_ip ?? row.ip,
     userAgent: row.user_agent,
   }));
 }

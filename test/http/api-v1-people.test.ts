@@ -166,7 +166,7 @@ for (const engine of await enginesUnderTest()) describe(`/api/v1 on people's acc
     assert.equal(listed.body.sessions.length, 2);
     for (const session of listed.body.sessions) {
       assert.match(session.id, /^[0-9a-f]{16}$/);
-      assert.deepEqual(Object.keys(session).sort(), ['createdAt', 'id', 'ip', 'lastSeenAt', 'userAgent']);
+      assert.deepEqual(Object.keys(session).sort(), ['createdAt', 'id', 'ip', 'lastSeenAt', 'lastSeenIp', 'userAgent']);
     }
     // The console shows the same list to a Master.
     const inConsole = await acme.root.agent.get(`/api/company/users/${uma.id}/sessions`);

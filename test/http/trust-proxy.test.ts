@@ -104,6 +104,8 @@ for (const engine of await enginesUnderTest()) {
             server.clock.advance(30_000);
             const done = await agent.post('/api/login/totp', { code: totpAt(co.totpSecret, server.clock()) }, headers);
             assert.equal(done.status, 200, JSON.stringify(done.body));
+            // A use a minute on stores its address too (sessions.last_seen_ip).
+            server.clock.advance(61_000);
             const sessions = await agent.get('/api/me/sessions', headers);
             const current = sessions.body.sessions.find((s: { current: boolean }) => s.current);
             const expected = /^::ffff:198\.51\.100\.\d+$/i.test(client) ? client.slice('::ffff:'.length) : null;
@@ -115,7 +117,7 @@ for (const engine of await enginesUnderTest()) {
           { numRuns: 8 },
         );
         const stored = [
-          ...(await db.selectFrom('sessions').select('ip').execute()).map((r) => r.ip),
+          ...(await db.selectFrom('sessions').select(['ip', 'last_seen_ip']).execute()).flatMap((r) => [r.ip, r.last_seen_ip]),
           ...(await db.selectFrom('audit_events').select('ip').execute()).map((r) => r.ip),
         ];
         for (const ip of stored) assert.ok(ip === null || (isIP(ip) !== 0 && !/^::ffff:|%/i.test(ip) && ip === ip.toLowerCase()), `stored "${ip}"`);

@@ -7,7 +7,10 @@ import { ScrollTable } from './ScrollTable';
 /** A browser session as both lists show it (My Settings, a Master's view of a user). */
 export interface SessionRow {
   id: string;
+  /** Where it was signed in. */
   ip: string | null;
+  /** Where it was last used: another address than the sign-in's may be a copied cookie. */
+  lastSeenIp: string | null;
   userAgent: string | null;
   createdAt: string;
   lastSeenAt: string;
@@ -22,7 +25,7 @@ interface SessionsTableProps<S extends SessionRow> {
   action: (session: S, name: string) => ReactNode;
 }
 
-/** Where someone is signed in: the browser (full header as a tooltip), address, when signed in and last used. */
+/** Where someone is signed in: the browser (full header as a tooltip), addresses, when signed in and last used. */
 export function SessionsTable<S extends SessionRow>({ label, sessions, note, action }: SessionsTableProps<S>) {
   return (
     <ScrollTable label={label} minWidth={560}>
@@ -47,7 +50,12 @@ export function SessionsTable<S extends SessionRow>({ label, sessions, note, act
                   </Tooltip>
                   {note?.(session)}
                 </Table.Td>
-                <Table.Td><Text size="sm">{session.ip ?? '—'}</Text></Table.Td>
+                <Table.Td>
+                  <Text size="sm">{session.ip ?? '—'}</Text>
+                  {session.lastSeenIp !== null && session.lastSeenIp !== session.ip && (
+                    <Text size="xs" c="orange.8">Last used from {session.lastSeenIp}</Text>
+                  )}
+                </Table.Td>
                 <Table.Td><Text size="sm">{formatTime(session.createdAt)}</Text></Table.Td>
                 <Table.Td><Text size="sm">{formatTime(session.lastSeenAt)}</Text></Table.Td>
                 <Table.Td>{action(session, name)}</Table.Td>
