@@ -165,7 +165,7 @@ export async function acceptAppCodeAtOnce(
   const takingUser = (db: QueryCreator<Database>, heldIn: number | null | RawBuilder<number | null>, excused: number | RawBuilder<number>) =>
     db
       .updateTable('users')
-      .set({ totp_last_step: step, failed_logins: 0, locked_until: null, last_login_at: now, ...givingHoldBack(heldIn) })
+      .set({ totp_last_step: step, failed_logins: 0, locked_until: null, lock_streak: 0, last_login_at: now, ...givingHoldBack(heldIn) })
       .where('company_id', '=', who.companyId)
       .where('id', '=', who.userId)
       .where(slotFree(rule, now, excused))

@@ -24,6 +24,26 @@ import { givingHoldBack, holdWindowAt, liveHolds, ownHold } from './attempt-hold
 
 export const MAX_FAILURES = 5;
 export const LOCK_MS = 15 * 60_000;
+/** The longest a lock lasts, however many came before it (the longest a company may set, too). */
+export const LONGEST_LOCK_MS = 24 * 60 * 60_000;
+
+/**
+ * How long the next lock lasts, by the account's locks since its last completed login or
+ * unlock (users.lock_streak): the company's lock time, then twice the one before, up to a
+ * day. A lock that ran out gave whoever holds the password the threshold's number of fresh
+ * guesses every lock period, without end (5 every 15 minutes is 480 codes a day); growing,
+ * they are a few dozen in the first day and the threshold's number a day after. A CASE
+ * over the ladder's steps, the same SQL on both engines.
+ */
+export function nextLockMs(rule: LockoutRule): RawBuilder<number> {
+  const ladder: number[] = [];
+  for (let ms = Math.min(rule.lockMs, LONGEST_LOCK_MS); ; ms *= 2) {
+    ladder.push(Math.min(ms, LONGEST_LOCK_MS));
+    if (ms >= LONGEST_LOCK_MS) break;
+  }
+  const steps = ladder.slice(0, -1).map((ms, streak) => sql`when ${sql.lit(streak)} then ${sql.lit(ms)}`);
+  return steps.length === 0 ? sql<number>`${sql.lit(ladder[0])}` : sql<number>`(case lock_streak ${sql.join(steps, sql` `)} else ${sql.lit(ladder.at(-1))} end)`;
+}
 
 export interface LockoutRule {
   threshold: number;
@@ -183,7 +203,7 @@ async function lockAndRecord(
   const locking = (qc: QueryCreator<Database>) =>
     qc
       .updateTable('users')
-      .set({ locked_until: now + rule.lockMs })
+      .set({ locked_until: sql<number>`cast(${now} as bigint) + ${nextLockMs(rule)}`, lock_streak: sql<number>`lock_streak + 1` })
       .where('company_id', '=', target.companyId)
       .where('id', '=', target.userId)
       .where('locked_until', 'is', null)
@@ -387,7 +407,7 @@ export async function releaseAttemptAndMoveOn(
 export async function clearFailures(db: Queryable, companyId: string, userId: string) {
   await db
     .updateTable('users')
-    .set({ failed_logins: 0, locked_until: null })
+    .set({ failed_logins: 0, locked_until: null, lock_streak: 0 })
     .where('company_id', '=', companyId)
     .where('id', '=', userId)
     .execute();

@@ -73,7 +73,7 @@ export async function finishLogin(deps: CoreDeps, tx: Queryable, flow: FlowRow, 
   const rows = loginRows(deps, flow, { companyId: flow.company_id, userId: flow.user_id }, meta, factor, policy);
   const finished = await tx
     .updateTable('users')
-    .set({ failed_logins: 0, locked_until: null, last_login_at: now, ...givingHoldBack(consumed.slot_hold_window) })
+    .set({ failed_logins: 0, locked_until: null, lock_streak: 0, last_login_at: now, ...givingHoldBack(consumed.slot_hold_window) })
     .where('company_id', '=', flow.company_id)
     .where('id', '=', flow.user_id)
     // No session for a user deactivated, a company suspended, a password closed or an allowlist changed, during the login.

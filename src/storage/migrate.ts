@@ -42,6 +42,7 @@ import * as outboxUser from './migrations/0037_outbox_user.ts';
 import * as outboxForRole from './migrations/0038_outbox_for_role.ts';
 import * as keySwitchedOff from './migrations/0039_key_switched_off.ts';
 import * as sessionLastSeenIp from './migrations/0040_session_last_seen_ip.ts';
+import * as lockStreak from './migrations/0041_lock_streak.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -84,6 +85,7 @@ export const migrations: Record<string, Migration> = {
   '0038_outbox_for_role': outboxForRole,
   '0039_key_switched_off': keySwitchedOff,
   '0040_session_last_seen_ip': sessionLastSeenIp,
+  '0041_lock_streak': lockStreak,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -68,6 +68,8 @@ export interface UsersTable {
   totp_last_step: number | null;
   failed_logins: number;
   locked_until: number | null;
+  /** Locks since the last completed login or unlock: each lasts twice the one before, up to a day (migration 0041, src/login/lockout.ts). */
+  lock_streak: Generated<number>;
   /** Attempt slots held by password steps, in the time window hold_window and the one before (migration 0017, src/login/attempt-holds.ts). */
   hold_window: Generated<number | null>;
   holds_now: Generated<number>;

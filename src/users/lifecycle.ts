@@ -134,9 +134,10 @@ export async function unlockUser(deps: CoreDeps, actor: Actor, userId: string, m
     const now = deps.clock();
     const target = await loadTarget(tx, actor, userId);
     // Only an unlock that clears something counts (one of a user with no failures gives nothing).
-    const clears = target.failed_logins > 0 || target.locked_until !== null;
+    const clears = target.failed_logins > 0 || target.locked_until !== null || Number(target.lock_streak) > 0;
     if (clears && !(await takeRateSlot(tx, { key: `unlock:${target.id}`, ...UNLOCK_CAP }, now))) throw new GatehouseError('user.unlock_limited');
-    await updateTarget(tx, actor, target.id, { failed_logins: 0, locked_until: null });
+    // The next lock is the company's lock time again (nextLockMs, src/login/lockout.ts).
+    await updateTarget(tx, actor, target.id, { failed_logins: 0, locked_until: null, lock_streak: 0 });
     await auditAdminAction(tx, now, actor, target, 'user.unlocked', meta, {
       wasLocked: target.locked_until !== null && Number(target.locked_until) > now,
       failedLogins: target.failed_logins,

@@ -186,7 +186,7 @@ function PolicyForm({ answer, onSaved, onShowCurrent }: { answer: PolicyAnswer; 
         <Fieldset legend="Lockout">
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             {numberInput('lockoutThreshold', 'Wrong passwords, codes and recovery codes, counted together.')}
-            {numberInput('lockoutMinutes', `${limits.lockoutMinutes[0]} minute to 24 hours.`, hours(values.lockoutMinutes))}
+            {numberInput('lockoutMinutes', `${limits.lockoutMinutes[0]} minute to 24 hours. The first lock; each next one before a successful login lasts twice as long, up to a day.`, hours(values.lockoutMinutes))}
           </SimpleGrid>
         </Fieldset>
 
