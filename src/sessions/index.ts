@@ -281,7 +281,8 @@ export async function authenticateSession(db: Queryable, token: string, now: num
 /**
  * 'look': the request only looks whether the session is still live (a page left open,
  * web/src/session/useSessionWatch.ts); it is judged as any other, but is no use of the
- * session, so it never keeps an idle one alive.
+ * session, so it never keeps an idle one alive; unless it comes from another address than
+ * the session was last used from, which no page left open does (signedInFrom).
  */
 export type SessionUse = 'use' | 'look';
 
@@ -297,7 +298,10 @@ export async function signedInFrom(db: Queryable, idHash: string, row: SessionRo
     return undefined;
   }
   if (!ipAllowed(JSON.parse(row.ipAllowlist) as string[], ip)) return undefined;
-  if (use === 'use' && isDueForTouch(row, now, ip)) {
+  // A look from another address than the one last stored is a use: a page left open never
+  // moves, and a copied cookie must not read from elsewhere unseen by marking its reads so.
+  const used = use === 'use' || ip !== (row.lastSeenIp ?? row.ip);
+  if (used && isDueForTouch(row, now, ip)) {
     await db.updateTable('sessions').set({ last_seen_at: now, last_seen_ip: ip }).where('id_hash', '=', idHash).execute();
   }
   return {
