@@ -9,7 +9,10 @@
 //   module tokens end and the user is told by mail. A user with a passkey or security key
 //   keeps it (public keys, not sealed) and signs in with it; one with neither sets up an
 //   app after the password at the next login, the path of a new user or of a Master's 2FA
-//   reset: no signed-in state is reached before a code proves the new app.
+//   reset: no signed-in state is reached before a code proves the new app. A key switched
+//   off (a copy of it was seen) signs in no one: a user with no other goes that path too,
+//   the dead keys removed as a 2FA reset removes them (kept, they held the user at a code
+//   step with nothing left to answer it, the recovery codes gone).
 // - recovery_codes (keyed hashes): deleted; none could match any more.
 // - login_flows (enroll_secret sealed; a pending flow's name keyed): deleted. Unfinished
 //   logins start again.
@@ -29,6 +32,7 @@ import { rotateSigningKeysIn } from './modules/index.ts';
 import type { CoreDeps } from './shared/deps.ts';
 import type { Queryable } from './storage/index.ts';
 import { endUserAccess, queueSecurityNotice } from './users/index.ts';
+import { deleteAllCredentials } from './webauthn/index.ts';
 
 /** What the lost key made, as the configured key finds it. */
 export interface LostSecretSurvey {
@@ -63,7 +67,8 @@ export async function surveyLostSecret(db: Queryable, secrets: SecretBox): Promi
     .select(['users.id', 'users.company_id', 'users.username', 'users.totp_secret', 'companies.name as companyName'])
     .where('users.totp_secret', 'is not', null)
     .execute();
-  const withKey = new Set((await db.selectFrom('webauthn_credentials').select('user_id').distinct().execute()).map((row) => row.user_id));
+  // Keys that still sign in: not one switched off (src/login/key-copy.ts).
+  const withKey = new Set((await db.selectFrom('webauthn_credentials').select('user_id').where('switched_off_at', 'is', null).distinct().execute()).map((row) => row.user_id));
   const appSecrets = users
     .filter((user) => !opens(secrets, user.totp_secret as string, `totp:${user.id}`))
     .map((user) => ({ companyId: user.company_id, userId: user.id, username: user.username, companyName: user.companyName, hasKey: withKey.has(user.id) }));
@@ -117,6 +122,7 @@ export async function replaceLostSecretKey(deps: CoreDeps, by: { actorId: string
     if (found.unopenable === 0) return found;
     for (const user of found.appSecrets) {
       await tx.updateTable('users').set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: null }).where('company_id', '=', user.companyId).where('id', '=', user.userId).execute();
+      if (!user.hasKey) await deleteAllCredentials(tx, user.companyId, user.userId);
       // Sessions, unfinished logins, key ceremonies and module tokens, as a 2FA reset ends them.
       await endUserAccess(tx, now, user.companyId, user.userId, 'two_factor_reset');
       await queueSecurityNotice(deps, tx, { companyId: user.companyId, userId: user.userId }, 'two_factor_reset');

@@ -1,6 +1,9 @@
 // MFA compliance: who in a company has a second factor, who is still on the way there
 // (invited: not signed up yet; not_enrolled: signed up but no second factor), and for how long.
-// Disabled users cannot sign in, so they wait for nothing and count as neither.
+// Disabled users cannot sign in, so they wait for nothing and count as neither. A key
+// switched off (a copy of it was seen, src/login/key-copy.ts) is no second factor here: the
+// report says who can sign in with one, though the login still counts it as enrolled
+// (hasSecondFactor: the code step with a recovery code, never enrollment by password alone).
 import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../storage/index.ts';
 import type { UsersTable } from '../storage/schema.ts';
@@ -53,6 +56,7 @@ export async function companyCompliance(db: Queryable, companyId: string, now: n
     .selectFrom('webauthn_credentials')
     .select((eb) => ['user_id', eb.fn.countAll<number>().as('n'), eb.fn.min('created_at').as('first')])
     .where('company_id', '=', companyId)
+    .where('switched_off_at', 'is', null)
     .groupBy('user_id')
     .execute();
   const keys = new Map(keyRows.map((r) => [r.user_id, { n: Number(r.n), first: Number(r.first) }]));
@@ -116,7 +120,7 @@ async function loginsFromTrail(db: Queryable, companyId: string, userIds: string
 
 /** Every company's totals, for the operators' overview. */
 export async function complianceSummary(db: Queryable) {
-  const hasKey = sql`exists (select 1 from webauthn_credentials w where w.company_id = u.company_id and w.user_id = u.id)`;
+  const hasKey = sql`exists (select 1 from webauthn_credentials w where w.company_id = u.company_id and w.user_id = u.id and w.switched_off_at is null)`;
   const count = (condition: RawBuilder<unknown>) => sql<number>`coalesce(sum(case when ${condition} then 1 else 0 end), 0)`;
   const rows = await db
     .selectFrom('companies as c')

@@ -27,7 +27,7 @@ function withRootMaster(db: Queryable, search?: string) {
       'users.password_hash as passwordHash',
     ])
     // Enrolled: the one rule of a second factor, the app or a passkey or security key
-    // (hasSecondFactor), as the compliance report and the Users list read it.
+    // (hasSecondFactor), as the Users list reads it (the compliance report counts only keys still switched on).
     .select((eb) => eb.case().when(hasSecondFactor(eb as unknown as ExpressionBuilder<Database, 'users'>)).then(1).else(0).end().as('hasSecondFactor'));
 }
 

@@ -31,6 +31,8 @@ export const companyUser = z.object({
   invitedBy: z.object({ id: z.string(), username: z.string() }).nullable(),
   invite: z.object({ sentAt: time, expiresAt: time, expired: z.boolean() }).nullable(),
   lastLoginAt: maybeTime,
+  /** A passkey or security key of theirs is switched off (a copy of it was seen): it signs in no one. `status` still counts it as enrolled. */
+  keySwitchedOff: z.boolean(),
 });
 export const companyUsers = z.object({ users: z.array(companyUser) });
 export const oneCompanyUser = z.object({ user: companyUser });

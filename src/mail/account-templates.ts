@@ -175,9 +175,10 @@ const SECURITY_CHANGES = {
   key_added: { what: 'A passkey or security key was added. It can sign in to this account.', subject: 'A security key was added to your Gatehouse account', signedOut: 'none' },
   // A signed answer whose counter went backwards: someone holds a copy of the key's
   // private key (login/key-copy.ts). Refused, and the key switched off for good; the owner
-  // is the one who can act on it, and signs in meanwhile as without the key.
+  // is the one who can act on it, and signs in meanwhile as without the key. The sessions a
+  // key signed were signed out (said in `what`: SIGNED_OUT has no words for "some").
   key_copy_refused: {
-    what: "A sign-in with one of your passkeys or security keys was refused: the key's answer came from what looks like a copy of it (its use count went backwards). The key is now switched off: neither it nor any copy of it signs in any more. My Settings shows it as switched off; remove it there and add it again (or another key). Until then, sign in with your authenticator app, another key or a recovery code. If you did not just use an older copy yourself, someone may have copied the key: change your password too.",
+    what: "A sign-in with one of your passkeys or security keys was refused: the key's answer came from what looks like a copy of it (its use count went backwards). The key is now switched off: neither it nor any copy of it signs in any more. Every session signed in with a passkey or security key was signed out, with the apps it had signed in to, as the copy may have made any of them; sessions signed in otherwise stay. My Settings shows it as switched off; remove it there and add it again (or another key). Until then, sign in with your authenticator app, another key or a recovery code. If you did not just use an older copy yourself, someone may have copied the key: change your password too.",
     subject: 'A copy of your Gatehouse security key was refused',
     signedOut: 'none',
   },

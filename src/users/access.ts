@@ -28,7 +28,9 @@ export type AccessEndReason =
   | 'password_reset'
   | 'two_factor_reset'
   | 'company_suspended'
-  | 'ip_allowlist';
+  | 'ip_allowlist'
+  /** A copy of one of the user's keys was seen: the sessions a key signed end (login/key-copy.ts). */
+  | 'key_copied';
 
 /** Everything of one user: deactivation, deletion, password change or reset, 2FA reset, suspension, sign out everywhere. */
 export async function endUserAccess(db: Queryable, now: number, companyId: string, userId: string, reason: AccessEndReason): Promise<void> {

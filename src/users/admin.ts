@@ -177,7 +177,10 @@ export async function auditAdminAction(
 }
 
 /**
- * `hasKey`: a user who chose a passkey or security key over the app is enrolled too.
+ * `hasKey`: a user who chose a passkey or security key over the app is enrolled too, a key
+ * switched off included, as the login counts it (hasSecondFactor): such a user is not asked
+ * to set up 2FA at the next login, and a Master's Reset 2FA is what they may need (the list
+ * offers it to `active` users). `keySwitchedOff` says that their key no longer signs in.
  * Invited is the stored status, not "no password": a user the company's identity provider
  * signed in has none, and is no invitee (no Sign Up link is theirs to use).
  */
@@ -201,6 +204,8 @@ export interface UserSummary {
   /** The newest Sign Up link still unused and not revoked (it may have expired). */
   invite: { sentAt: number; expiresAt: number } | null;
   lastLoginAt: number | null;
+  /** A key of theirs is switched off (a copy of it was seen, src/login/key-copy.ts): it signs in no one until removed and added again. */
+  keySwitchedOff: boolean;
 }
 
 /** A page of users in list order: at most `limit`, after the user named `afterUsername`. */
@@ -218,6 +223,7 @@ async function summarize(db: Queryable, companyId: string, now: number, userId?:
     .selectAll('u')
     .select(['inviter.username as inviter_username'])
     .select(sql<number>`case when exists (select 1 from webauthn_credentials w where w.company_id = u.company_id and w.user_id = u.id) then 1 else 0 end`.as('has_key'))
+    .select(sql<number>`case when exists (select 1 from webauthn_credentials w where w.company_id = u.company_id and w.user_id = u.id and w.switched_off_at is not null) then 1 else 0 end`.as('key_switched_off'))
     .where('u.company_id', '=', companyId)
     // By name as people read it: username_key is a look-alike skeleton ("m" is "rn").
     .orderBy(sql`lower(u.username)`)
@@ -274,6 +280,7 @@ async function summarize(db: Queryable, companyId: string, now: number, userId?:
     invitedBy: r.invited_by && r.inviter_username ? { id: r.invited_by, username: r.inviter_username } : null,
     invite: r.password_hash === null ? (invites.get(r.id) ?? null) : null,
     lastLoginAt: r.last_login_at !== null ? Number(r.last_login_at) : (logins.get(r.id) ?? null),
+    keySwitchedOff: Number(r.key_switched_off) === 1,
   }));
 }
 

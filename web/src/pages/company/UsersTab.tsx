@@ -58,6 +58,14 @@ function UserRow({ user, me, onChoose }: { user: CompanyUser; me: Me; onChoose: 
       <Table.Td>
         <Group gap={6} wrap="nowrap">
           <UserStatusBadge status={user.status} />
+          {user.keySwitchedOff && (
+            // A copy of the key was seen: the user removes it in My Settings and adds a key again.
+            <Tooltip label="A copy of one of their keys was seen; it signs in no one until they remove it and add a key again" withArrow>
+              <Badge color="orange" variant="outline" tt="none" tabIndex={0}>
+                Key switched off
+              </Badge>
+            </Tooltip>
+          )}
           {user.locked && (
             <Tooltip label={`Locked until ${formatTime(user.lockedUntil)}`} withArrow>
               <Badge color="red" variant="filled" tt="none" tabIndex={0}>
