@@ -235,6 +235,10 @@ const registry = {
   },
   'webauthn.none_registered': { status: 409, message: 'You have no passkey or security key yet. Use the code from your authenticator app.' },
   'webauthn.already_registered': { status: 409, message: 'This passkey or security key is already registered.' },
+  'webauthn.too_many': {
+    status: 409,
+    message: 'You have 20 passkeys and security keys, the most one person may hold. Remove one you no longer use to add another.',
+  },
   'webauthn.last_factor': {
     status: 409,
     message: 'This is your only way to sign in. Add another passkey or security key, or set up the authenticator app, before removing it.',

@@ -9,6 +9,7 @@ import { assertThat, GatehouseError } from '../errors.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { getUser } from '../users/index.ts';
 import {
+  assertRoomForKey,
   registerKey,
   registrationOptions,
   type RegistrationResponseJSON,
@@ -220,6 +221,7 @@ export async function startKeyEnrollment(deps: CoreDeps, flowToken: string | und
   assertThat(user && company, 'login.flow_expired');
   if (flow.step === 'enroll') await refuseIfEnrolled(deps.db, user);
   const existing = await listCredentials(deps.db, flow.company_id, flow.user_id);
+  assertRoomForKey(existing.length);
   const options = await registrationOptions(deps.config, { id: user.id, username: user.username, displayName: user.display_name, companyName: company.name }, existing);
   await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'enroll', companyId: flow.company_id, userId: flow.user_id, challenge: options.challenge }, deps.clock());
   return options;

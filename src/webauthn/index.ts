@@ -19,4 +19,4 @@ export {
   takeChallenge,
   type CredentialRow,
 } from './store.ts';
-export { finishKeyRegistration, keyView, listMyKeys, registerKey, removeMyKey, renameMyKey, startKeyRegistration } from './keys.ts';
+export { assertRoomForKey, finishKeyRegistration, keyView, MAX_KEYS_PER_USER, listMyKeys, registerKey, removeMyKey, renameMyKey, startKeyRegistration } from './keys.ts';

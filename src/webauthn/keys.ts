@@ -10,9 +10,10 @@ import type { SignedIn } from '../sessions/index.ts';
 import type { CoreDeps, RequestMeta } from '../shared/deps.ts';
 import { requireCredentialChange, requireProfileEdit } from '../shared/signed-in-writes.ts';
 import type { Queryable } from '../storage/index.ts';
-import { getUser, queueSecurityNotice, stillProved } from '../users/index.ts';
+import { getUser, lockUser, queueSecurityNotice, stillProved } from '../users/index.ts';
 import { registrationOptions, verifyRegistration, type RegistrationResponseJSON } from './ceremony.ts';
 import {
+  countCredentials,
   countSwitchedOnCredentials,
   deleteCredential,
   insertCredential,
@@ -92,10 +93,26 @@ function registerBinding(sessionHash: string, provedHash: string | null): string
   return hashToken(`${sessionHash}:${provedHash ?? ''}`);
 }
 
+/**
+ * The most passkeys and security keys one person holds. Every one is read at each of their
+ * logins and listed in its challenges (the code step's, step-up's, the registration's
+ * exclude list), and a person adds one a few times a year: without a total, the rate of
+ * changes to ways in (20 an hour) let one user add keys without end. Switched-off keys
+ * count: they are rows every login reads until removed.
+ */
+export const MAX_KEYS_PER_USER = 20;
+
+/** Refuses one more key past the total (`409 webauthn.too_many`): asked at each step one, decided under the lock at registerKey. */
+export function assertRoomForKey(held: number): void {
+  if (held >= MAX_KEYS_PER_USER) throw new GatehouseError('webauthn.too_many');
+}
+
 /** Step one of adding a key: the password, then the options for navigator.credentials.create(). */
 export async function startKeyRegistration(deps: CoreDeps, me: Me, password: string | undefined, meta: RequestMeta) {
   const proved = await proveForKeyChange(deps, me, password, meta);
   const existing = await listCredentials(deps.db, me.companyId, me.userId);
+  // Before the authenticator is asked: a person past the total is told so at once.
+  assertRoomForKey(existing.length);
   const options = await registrationOptions(deps.config, { id: me.userId, username: me.username, displayName: me.displayName, companyName: me.companyName }, existing);
   const bindingHash = registerBinding(me.sessionHash, proved.password_hash);
   await saveChallenge(deps.db, { bindingHash, purpose: 'register', companyId: me.companyId, userId: me.userId, challenge: options.challenge }, deps.clock());
@@ -117,6 +134,10 @@ export async function registerKey(
 ): Promise<CredentialRow> {
   const verified = await verifyRegistration(deps.config, input.response, challenge);
   if (!verified) throw new GatehouseError('webauthn.not_accepted');
+  // Counted under the user's row lock (every caller's transaction takes it first: the
+  // lock order), so two keys added at once cannot both take the last place.
+  await lockUser(tx, who.companyId, who.userId);
+  assertRoomForKey(await countCredentials(tx, who.companyId, who.userId));
   const kindName = verified.deviceType === 'multiDevice' ? 'Passkey' : 'Security key';
   const row = await insertCredential(tx, {
     company_id: who.companyId,
