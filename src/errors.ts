@@ -39,7 +39,7 @@ const registry = {
   // A signed-in person's own account, locked by wrong passwords or codes: the wait is the
   // company's lockout time, given in Retry-After (a stranger learns nothing: the caller is
   // signed in as that user).
-  'account.locked': { status: 429, message: 'Too many wrong passwords or codes: your account is locked for now. Try again when the lock ends (your company sets how long; 15 minutes unless it chose another).' },
+  'account.locked': { status: 429, message: 'Too many wrong passwords or codes: your account is locked for now. Try again when the lock ends: your company sets how long (15 minutes unless it chose another), and each lock before a successful login lasts twice the one before.' },
   'csrf.forbidden_origin': { status: 403, message: 'This request did not come from Gatehouse.' },
   // Answered to reads and saves alike, so it names neither a page nor a change.
   'auth.forbidden': { status: 403, message: 'Your account does not have access to this.' },

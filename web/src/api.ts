@@ -1,4 +1,5 @@
 // The one door to the server's JSON API (docs/API.md). Pages never call fetch themselves.
+import { waitEnds } from './format';
 import { tellOtherTabs } from './session/tabsChannel';
 import { typedInputOnPage } from './session/typedInput';
 
@@ -106,11 +107,13 @@ function shownHeaders(): Record<string, string> {
   };
 }
 
-function errorFrom(status: number, body: unknown): ApiError {
+function errorFrom(status: number, body: unknown, retryAfter: string | null): ApiError {
   const error = (body as { error?: { code?: unknown; message?: unknown; fields?: unknown } } | null)?.error;
   if (error && typeof error.code === 'string' && typeof error.message === 'string') {
     const fields = error.fields && typeof error.fields === 'object' ? (error.fields as FieldErrors) : {};
-    return new ApiError(status, error.code, error.message, fields);
+    // A lock says when it ends (each one since the last login lasts longer): "It ends in 30 minutes."
+    const ends = error.code === 'account.locked' ? waitEnds(retryAfter) : undefined;
+    return new ApiError(status, error.code, ends ? `${error.message} It ends ${ends}.` : error.message, fields);
   }
   // A proxy or crash page rather than Gatehouse's own error shape.
   return new ApiError(status, `http.${status}`, `Something went wrong (HTTP ${status}). Try again in a moment.`);
@@ -192,7 +195,7 @@ async function send<T>(method: 'GET' | 'POST', path: string, body: unknown, head
     parsed = null;
   }
   if (!response.ok) {
-    const error = errorFrom(response.status, parsed);
+    const error = errorFrom(response.status, parsed, response.headers.get('retry-after'));
     // Another account's session is this browser's now: the page starts again as that
     // user (or at the login page), showing nothing more of the one it was opened for.
     if (error.code === 'session.changed') window.location.reload();

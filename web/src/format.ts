@@ -28,3 +28,18 @@ export function humanize(code: string): string {
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join(' ');
 }
+
+/**
+ * When a wait the server gave (Retry-After, in seconds) ends, as people read it: "in 3
+ * minutes", or past an hour "at 14:05" (with the day when it is not today). Undefined
+ * for no usable wait.
+ */
+export function waitEnds(retryAfter: string | null, now: Date = new Date()): string | undefined {
+  const seconds = Number(retryAfter);
+  if (!retryAfter || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes <= 60) return minutes === 1 ? 'in a minute' : `in ${minutes} minutes`;
+  const end = new Date(now.getTime() + seconds * 1000);
+  const time = end.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return end.toDateString() === now.toDateString() ? `at ${time}` : `on ${end.toLocaleDateString(undefined, { weekday: 'long' })} at ${time}`;
+}
