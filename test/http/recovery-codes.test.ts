@@ -141,6 +141,11 @@ for (const engine of await enginesUnderTest()) describe(`recovery codes (${engin
     await refused.post('/api/login/identify', user);
     assert.equal((await refused.post('/api/login/password', { password: user.password })).body.error.code, 'login.invalid_credentials');
 
+    // The second lock since the last login lasts twice the first (src/login/lockout.ts, nextLockMs).
+    server.clock.advance(15 * 60_000);
+    const stillLocked = server.agent();
+    await stillLocked.post('/api/login/identify', user);
+    assert.equal((await stillLocked.post('/api/login/password', { password: user.password })).body.error?.code, 'login.invalid_credentials', 'locked for 30 minutes, not 15');
     server.clock.advance(15 * 60_000);
     assert.equal((await (await atCodeStep(user)).post('/api/login/recovery', { code: user.codes[0] })).status, 200, 'the lock lifts');
   });
