@@ -16,7 +16,7 @@ import { PostgresAdapter, sql, type Expression, type ExpressionBuilder, type Que
 import { auditRow, recordAudit } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CoreDeps } from '../shared/deps.ts';
-import { getCompanyPolicy, type CompanyPolicy } from '../companies/index.ts';
+import { getCompanyPolicy, POLICY_LIMITS, type CompanyPolicy } from '../companies/index.ts';
 import { rowInsertedIf, type Database, type Queryable } from '../storage/index.ts';
 import { countingInFlight, moveFlowPastProof, storingFlow, type FlowRow, type FlowStep } from './flows.ts';
 import type { CookieFlow } from './flow-cookie.ts';
@@ -24,8 +24,6 @@ import { givingHoldBack, holdWindowAt, liveHolds, ownHold } from './attempt-hold
 
 export const MAX_FAILURES = 5;
 export const LOCK_MS = 15 * 60_000;
-/** The longest a lock lasts, however many came before it (the longest a company may set, too). */
-export const LONGEST_LOCK_MS = 24 * 60 * 60_000;
 
 /**
  * How long the next lock lasts, by the account's locks since its last completed login or
@@ -36,10 +34,13 @@ export const LONGEST_LOCK_MS = 24 * 60 * 60_000;
  * over the ladder's steps, the same SQL on both engines.
  */
 export function nextLockMs(rule: LockoutRule): RawBuilder<number> {
+  // The longest a lock lasts, however many came before it: the longest a company may set
+  // (read here, not at load: the companies door imports this module's).
+  const longest = POLICY_LIMITS.lockoutMinutes[1] * 60_000;
   const ladder: number[] = [];
-  for (let ms = Math.min(rule.lockMs, LONGEST_LOCK_MS); ; ms *= 2) {
-    ladder.push(Math.min(ms, LONGEST_LOCK_MS));
-    if (ms >= LONGEST_LOCK_MS) break;
+  for (let ms = Math.min(rule.lockMs, longest); ; ms *= 2) {
+    ladder.push(Math.min(ms, longest));
+    if (ms >= longest) break;
   }
   const steps = ladder.slice(0, -1).map((ms, streak) => sql`when ${sql.lit(streak)} then ${sql.lit(ms)}`);
   return steps.length === 0 ? sql<number>`${sql.lit(ladder[0])}` : sql<number>`(case lock_streak ${sql.join(steps, sql` `)} else ${sql.lit(ladder.at(-1))} end)`;
