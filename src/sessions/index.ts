@@ -33,9 +33,9 @@ const TOUCH_EVERY_MS = 60_000;
 const NEW_ADDRESS_TOUCH_EVERY_MS = 5_000;
 
 /** Whether this use of the session is stored (its time and address): see the two intervals above. */
-function isDueForTouch(row: Pick<SessionRow, 'lastSeenAt' | 'lastSeenIp' | 'ip'>, now: number, ip: string | null): boolean {
+function isDueForTouch(row: Pick<SessionRow, 'lastSeenAt'>, now: number, moved: boolean): boolean {
   const since = now - row.lastSeenAt;
-  return since >= TOUCH_EVERY_MS || (ip !== (row.lastSeenIp ?? row.ip) && since >= NEW_ADDRESS_TOUCH_EVERY_MS);
+  return since >= TOUCH_EVERY_MS || (moved && since >= NEW_ADDRESS_TOUCH_EVERY_MS);
 }
 
 export interface NewSession {
@@ -300,8 +300,9 @@ export async function signedInFrom(db: Queryable, idHash: string, row: SessionRo
   if (!ipAllowed(JSON.parse(row.ipAllowlist) as string[], ip)) return undefined;
   // A look from another address than the one last stored is a use: a page left open never
   // moves, and a copied cookie must not read from elsewhere unseen by marking its reads so.
-  const used = use === 'use' || ip !== (row.lastSeenIp ?? row.ip);
-  if (used && isDueForTouch(row, now, ip)) {
+  // (Until its first touch the session was last used where it was signed in.)
+  const moved = ip !== (row.lastSeenIp ?? row.ip);
+  if ((use === 'use' || moved) && isDueForTouch(row, now, moved)) {
     await db.updateTable('sessions').set({ last_seen_at: now, last_seen_ip: ip }).where('id_hash', '=', idHash).execute();
   }
   return {
