@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import { recordAudit } from '../audit/index.ts';
-import { lockCompany } from '../companies/store.ts';
+import { lockedRoomFor, type Counted } from '../users/company-totals.ts';
 import { MAX_API_CLIENT_EXPIRY_DAYS as MAX_EXPIRY_DAYS } from '../contract/api-clients.ts';
 import { keyedHash, newId, randomToken } from '../crypto/index.ts';
 import { assertThat, GatehouseError } from '../errors.ts';
@@ -217,16 +217,14 @@ export async function createApiClientIn(tx: Queryable, deps: CoreDeps, input: Ap
  * take the last slot. A deletion or an expiry frees its slot a rate window later.
  */
 async function assertRoomForClient(tx: Queryable, companyId: string, now: number): Promise<void> {
-  await lockCompany(tx, companyId);
-  const held = await tx
-    .selectFrom('api_clients')
-    .select((eb) => eb.fn.countAll<number | string>().as('live'))
-    .where('company_id', '=', companyId)
-    // Live now, or within the last rate window (see MAX_LIVE_CLIENTS_PER_COMPANY).
-    .where((eb) => eb.or([eb('deleted_at', 'is', null), eb('deleted_at', '>', now - API_RATE_WINDOW_MS)]))
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now - API_RATE_WINDOW_MS)]))
-    .executeTakeFirst();
-  if (Number(held?.live ?? 0) >= MAX_LIVE_CLIENTS_PER_COMPANY) throw new GatehouseError('api_client.too_many');
+  const since = now - API_RATE_WINDOW_MS;
+  // Live now, or within the last rate window (see MAX_LIVE_CLIENTS_PER_COMPANY).
+  const counted: Counted = (eb) =>
+    eb.and([
+      eb.or([eb('deleted_at', 'is', null), eb('deleted_at', '>', since)]),
+      eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', since)]),
+    ]);
+  if (!(await lockedRoomFor(tx, 'api_clients', companyId, MAX_LIVE_CLIENTS_PER_COMPANY, counted))) throw new GatehouseError('api_client.too_many');
 }
 
 const companyOf = (reach: Reach) => (reach === 'every-company' ? undefined : reach.companyId);

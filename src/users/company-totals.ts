@@ -2,19 +2,25 @@
 // GATEHOUSE_GROUPS_PER_COMPANY, GATEHOUSE_SSO_PROVIDERS_PER_COMPANY). Every tenant shares
 // one database, so no tenant may add rows without end: not a script with an API client,
 // not its own identity provider asserting any username it likes. Each kind of row is
-// counted in the one function that inserts it (createUser, createGroup, addProvider).
+// counted in the one function that inserts it (createUser, createGroup, addProvider;
+// API clients by theirs, createApiClientIn, with their own total).
 import { lockCompany } from '../companies/store.ts';
-import type { Queryable } from '../storage/index.ts';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import type { Database, Queryable } from '../storage/index.ts';
 
-type CountedTable = 'users' | 'groups' | 'sso_providers';
+type CountedTable = 'users' | 'groups' | 'sso_providers' | 'api_clients';
+
+/** Which of the company's rows count, where not all do (an API client deleted long ago does not). */
+export type Counted = (eb: ExpressionBuilder<Database, CountedTable>) => Expression<SqlBool>;
 
 /**
- * How many rows of `table` the company holds, counted no further than `upTo`: the count
- * reads at most that many entries of the company's index, however many there are.
+ * How many rows of `table` the company holds (those `counted` says count), counted no
+ * further than `upTo`: the count reads at most that many entries, however many there are.
  */
-export async function heldUpTo(db: Queryable, table: CountedTable, companyId: string, upTo: number): Promise<number> {
+export async function heldUpTo(db: Queryable, table: CountedTable, companyId: string, upTo: number, counted?: Counted): Promise<number> {
+  const rows = db.selectFrom(table).select('id').where('company_id', '=', companyId);
   const held = await db
-    .selectFrom(db.selectFrom(table).select('id').where('company_id', '=', companyId).limit(upTo).as('held'))
+    .selectFrom((counted ? rows.where(counted) : rows).limit(upTo).as('held'))
     .select((eb) => eb.fn.countAll<number | string>().as('rows'))
     .executeTakeFirst();
   return Number(held?.rows ?? 0);
@@ -28,7 +34,7 @@ export async function heldUpTo(db: Queryable, table: CountedTable, companyId: st
  * SQLite the transaction holds the write lock already), so they cannot both take the
  * last slot. A row deleted frees its slot at once.
  */
-export async function lockedRoomFor(tx: Queryable, table: CountedTable, companyId: string, total: number): Promise<boolean> {
+export async function lockedRoomFor(tx: Queryable, table: CountedTable, companyId: string, total: number, counted?: Counted): Promise<boolean> {
   await lockCompany(tx, companyId);
-  return (await heldUpTo(tx, table, companyId, total)) < total;
+  return (await heldUpTo(tx, table, companyId, total, counted)) < total;
 }
