@@ -220,6 +220,18 @@ const registry = {
     status: 409,
     message: 'That recovery code was already used. Each recovery code works once; enter another one.',
   },
+  'login.enrollment_code_invalid': {
+    status: 401,
+    message: "That code didn't work. Enter the 6-digit code from the email we just sent you, or send a new code.",
+  },
+  'login.enrollment_code_wait': {
+    status: 429,
+    message: 'A code was sent moments ago. Check your email; you can ask for another in a few seconds.',
+  },
+  'login.enrollment_codes_spent': {
+    status: 429,
+    message: 'Several codes were sent already. Check your email, including its spam folder, or try again in an hour.',
+  },
   'totp.too_many_attempts': {
     status: 429,
     message: 'Too many incorrect codes. Please start signing in again.',

@@ -121,7 +121,7 @@ export async function replaceLostSecretKey(deps: CoreDeps, by: { actorId: string
     const found = await surveyLostSecret(tx, deps.secrets);
     if (found.unopenable === 0) return found;
     for (const user of found.appSecrets) {
-      await tx.updateTable('users').set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: null }).where('company_id', '=', user.companyId).where('id', '=', user.userId).execute();
+      await tx.updateTable('users').set({ totp_secret: null, totp_enrolled_at: null, totp_last_step: null, enroll_mail_proof: 1 }).where('company_id', '=', user.companyId).where('id', '=', user.userId).execute();
       if (!user.hasKey) await deleteAllCredentials(tx, user.companyId, user.userId);
       // Sessions, unfinished logins, key ceremonies and module tokens, as a 2FA reset ends them.
       await endUserAccess(tx, now, user.companyId, user.userId, 'two_factor_reset');

@@ -6,7 +6,7 @@ import { email, multilineText, name, password, phone, recoveryCode, RETURN_TO_PA
 import { PASSWORD_CLASSES } from './password-rules.ts';
 
 /** 'sso': the company signs in through its identity provider; 'sso_trusted': back from it, one call finishes. */
-export const loginSteps = z.enum(['identify', 'password', 'totp', 'enroll', 'key_enroll', 'sso', 'sso_trusted', 'done']);
+export const loginSteps = z.enum(['identify', 'password', 'totp', 'mail_code', 'enroll', 'key_enroll', 'sso', 'sso_trusted', 'done']);
 
 export const passwordRule = z.object({ minLength: z.number().int(), classes: z.array(z.enum(PASSWORD_CLASSES)) });
 
@@ -47,6 +47,9 @@ export const loginDone = z.object({ step: loginSteps, redirectTo: z.string().opt
  */
 export const trustedLoginAnswer = loginState.extend({ redirectTo: z.string().optional() });
 export const enrollmentDone = loginDone.extend({ recoveryCodes: z.array(z.string()) });
+
+/** After a 2FA reset by someone else: the code is on its way to this address (masked). */
+export const enrollmentCodeSent = z.object({ sentTo: z.string(), resendAfterSeconds: z.number().int() });
 
 export const enrollmentStart = z.object({
   qrCodeDataUrl: z.string(),

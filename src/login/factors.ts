@@ -14,9 +14,14 @@ export function hasSecondFactor(user: Pick<UserRow, 'totp_secret'>, keys: number
   return user.totp_secret !== null || keys > 0;
 }
 
-/** After the first factor: the code step for a user with a second factor, enrollment for one without. */
-export function stepAfterFirstFactor(user: Pick<UserRow, 'totp_secret'>, keys: number): 'totp' | 'enroll' {
-  return hasSecondFactor(user, keys) ? 'totp' : 'enroll';
+/**
+ * After the first factor: the code step for a user with a second factor, enrollment for
+ * one without; after a 2FA reset by someone else, first the code mailed to the user
+ * (mail-proof.ts), so the password alone does not choose the next factor.
+ */
+export function stepAfterFirstFactor(user: Pick<UserRow, 'totp_secret' | 'enroll_mail_proof'>, keys: number): 'totp' | 'mail_code' | 'enroll' {
+  if (hasSecondFactor(user, keys)) return 'totp';
+  return user.enroll_mail_proof === 1 ? 'mail_code' : 'enroll';
 }
 
 /** The enroll step's pages (the QR code, a key's options): a user who has a factor by now is past them. */
@@ -32,6 +37,8 @@ export async function refuseIfEnrolled(db: Queryable, user: Pick<UserRow, 'compa
  * PostgreSQL (read committed) it sees the key the first one added, and on SQLite the
  * transaction holds the database anyway. The user has a factor from here on, so every other
  * unfinished login of theirs ends: one left at the enroll step had only the password.
+ * An account waiting for mailed proof (a 2FA reset by someone else) enrolls only from a
+ * login that proved the mailed code; the enrollment then clears the mark.
  */
 export async function claimFirstEnrollment(tx: Queryable, flow: FlowRow & { company_id: string; user_id: string }): Promise<Pick<UserRow, 'role'>> {
   const user = await tx
@@ -39,9 +46,13 @@ export async function claimFirstEnrollment(tx: Queryable, flow: FlowRow & { comp
     .set((eb) => ({ failed_logins: eb.ref('failed_logins') }))
     .where('company_id', '=', flow.company_id)
     .where('id', '=', flow.user_id)
-    .returning(['totp_secret', 'role'])
+    .returning(['totp_secret', 'role', 'enroll_mail_proof'])
     .executeTakeFirst();
   if (!user || hasSecondFactor(user, await countCredentials(tx, flow.company_id, flow.user_id))) throw new GatehouseError('login.flow_expired');
+  if (user.enroll_mail_proof === 1) {
+    if (!flow.mail_proved_at) throw new GatehouseError('login.flow_expired');
+    await tx.updateTable('users').set({ enroll_mail_proof: 0 }).where('company_id', '=', flow.company_id).where('id', '=', flow.user_id).execute();
+  }
   await endUnfinishedLogins(tx, flow.company_id, flow.user_id, flow.id_hash);
   return user;
 }

@@ -86,7 +86,7 @@ export async function holdFlowForProvider(tx: Queryable, flowHash: string, compa
  */
 export async function continueAfterProvider(
   tx: Queryable,
-  input: { flowHash: string; loginId: string; companyId: string; user: Pick<UserRow, 'id' | 'totp_secret'>; providerMfaTrusted: boolean },
+  input: { flowHash: string; loginId: string; companyId: string; user: Pick<UserRow, 'id' | 'totp_secret' | 'enroll_mail_proof'>; providerMfaTrusted: boolean },
   now: number,
 ): Promise<{ next: LoginStep; flowToken: string } | null> {
   const { user } = input;
@@ -123,7 +123,7 @@ export async function finishTrustedLogin(deps: CoreDeps, flowToken: string | und
   if (!companyId || !userId) throw new GatehouseError('login.flow_expired');
   const done = await deps.db.transaction().execute(async (tx) => {
     const policy = await getCompanyPolicy(tx, companyId);
-    const user = await tx.selectFrom('users').select(['role', 'totp_secret', 'sso_break_glass']).where('company_id', '=', companyId).where('id', '=', userId).executeTakeFirst();
+    const user = await tx.selectFrom('users').select(['role', 'totp_secret', 'enroll_mail_proof', 'sso_break_glass']).where('company_id', '=', companyId).where('id', '=', userId).executeTakeFirst();
     if (user && !providerMfaMayStandIn(policy, user)) {
       const next = stepAfterFirstFactor(user, await countCredentials(tx, companyId, userId));
       if (!(await advanceFlow(tx, flow, next))) throw new GatehouseError('login.wrong_step');

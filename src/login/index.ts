@@ -5,6 +5,7 @@ export { abandonFlow, loginIdOfToken, requireShownLogin } from './flow-cookie.ts
 export { loginIdInToken } from './flows.ts';
 export { checkRecoveryCode, checkTotp } from './second-factor.ts';
 export { finishEnrollment, startEnrollment } from './enrollment.ts';
+export { proveEnrollmentCode, sendEnrollmentCode } from './mail-proof.ts';
 export { DEFAULT_LOCKOUT, LOCK_MS, lockoutRuleFor, MAX_FAILURES, type LockoutRule } from './lockout.ts';
 export { recoveryCodesLeft, regenerateRecoveryCodes } from './recovery.ts';
 export { passwordClosedFor } from './login-subject.ts';

@@ -135,6 +135,10 @@ const flowWithSubject = fixedQuery((db, idHash: string, now: number) =>
       'login_flows.created_at as flow_created_at',
       'login_flows.first_factor as flow_first_factor',
       'login_flows.slot_hold_window as flow_slot_hold_window',
+      'login_flows.mail_code_hash as flow_mail_code_hash',
+      'login_flows.mail_code_sent_at as flow_mail_code_sent_at',
+      'login_flows.mail_codes_sent as flow_mail_codes_sent',
+      'login_flows.mail_proved_at as flow_mail_proved_at',
     ])
     .where('login_flows.id_hash', '=', idHash)
     .where('login_flows.expires_at', '>', now),
@@ -158,6 +162,10 @@ export async function storedFlowWithSubject(db: Queryable, token: string, now: n
     flow_created_at,
     flow_first_factor,
     flow_slot_hold_window,
+    flow_mail_code_hash,
+    flow_mail_code_sent_at,
+    flow_mail_codes_sent,
+    flow_mail_proved_at,
     ...subject
   } = row;
   const flow: FlowRow = {
@@ -174,6 +182,10 @@ export async function storedFlowWithSubject(db: Queryable, token: string, now: n
     created_at: flow_created_at,
     first_factor: flow_first_factor,
     slot_hold_window: flow_slot_hold_window,
+    mail_code_hash: flow_mail_code_hash,
+    mail_code_sent_at: flow_mail_code_sent_at,
+    mail_codes_sent: flow_mail_codes_sent,
+    mail_proved_at: flow_mail_proved_at,
   };
   return { flow, subject: subjectOf(subject) };
 }

@@ -78,6 +78,10 @@ export function openPendingFlow(deps: CoreDeps, token: string, now: number): Pen
       created_at: expiresAt - FLOW_TTL_MS,
       first_factor: 'pwd',
       slot_hold_window: null,
+      mail_code_hash: null,
+      mail_code_sent_at: null,
+      mail_codes_sent: 0,
+      mail_proved_at: null,
     },
   };
 }

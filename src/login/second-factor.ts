@@ -108,9 +108,12 @@ export async function finishUnlessKeyDemanded(
 }
 
 type CodeError = Extract<ErrorCode, 'totp.invalid_code' | 'recovery.invalid_code'>;
-const CODE_FIELD: Record<CodeError, string> = {
+/** A code refused at a login step: a second factor's, or the mailed one before enrollment (mail-proof.ts). */
+type RefusedCode = CodeError | Extract<ErrorCode, 'login.enrollment_code_invalid'>;
+const CODE_FIELD: Record<RefusedCode, string> = {
   'totp.invalid_code': 'Incorrect or expired code.',
   'recovery.invalid_code': 'Incorrect or already used recovery code.',
+  'login.enrollment_code_invalid': 'Incorrect or expired code.',
 };
 const ALREADY_USED: Record<CodeError, ErrorCode> = {
   'totp.invalid_code': 'totp.already_used',
@@ -122,7 +125,7 @@ const ALREADY_USED: Record<CodeError, ErrorCode> = {
  * answer when the code was not the reason: the account is locked, so no code would do, and
  * "incorrect or expired" would send its owner to their phone's clock.
  */
-export async function refuseCode(deps: CoreDeps, found: CookieFlow, code: CodeError = 'totp.invalid_code', instead?: GatehouseError): Promise<never> {
+export async function refuseCode(deps: CoreDeps, found: CookieFlow, code: RefusedCode = 'totp.invalid_code', instead?: GatehouseError): Promise<never> {
   const failures = await countTotpFailure(deps.db, found.flow);
   // The account's state outranks the flow's cap: a fifth wrong code that also locks the
   // account (the default threshold is five too) says it is locked, or its owner would meet

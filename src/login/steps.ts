@@ -33,7 +33,7 @@ import { answerFloor } from '../shared/answer-floor.ts';
 
 export const MAX_TOTP_FAILURES = 5;
 
-export type LoginStep = 'identify' | 'password' | 'totp' | 'enroll' | 'key_enroll' | 'sso' | 'sso_trusted' | 'done';
+export type LoginStep = 'identify' | 'password' | 'totp' | 'mail_code' | 'enroll' | 'key_enroll' | 'sso' | 'sso_trusted' | 'done';
 
 export type SecondFactor = 'app' | 'key' | 'recovery_code';
 
@@ -341,7 +341,7 @@ async function proveWithHeldSlot(
   deps: CoreDeps,
   user: UserRow & { password_hash: string },
   found: Extract<CookieFlow, { kind: 'pending' }>,
-  next: 'totp' | 'enroll',
+  next: 'totp' | 'mail_code' | 'enroll',
   password: string,
   meta: RequestMeta,
   rule: LockoutRule,

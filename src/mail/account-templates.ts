@@ -303,3 +303,31 @@ ${more ? `<p><strong>${escapeHtml(more)}</strong></p>\n` : ''}${small(escapeHtml
   const text = [subject, '', `A security change in ${shownInMail(input.companyName, 'your company')}, where you (${shownInMail(input.username, 'your account')}) are a Master:`, done, ...(more ? ['', more] : []), '', CHECK].join('\n');
   return { subject, html, text };
 }
+
+/**
+ * The code that lets a login set up 2FA again after someone else reset it
+ * (src/login/mail-proof.ts): the password alone no longer chooses the next factor.
+ */
+export function enrollmentCodeEmail(input: { companyName: string; username: string; code: string; minutes: number }): RenderedMail {
+  const subject = 'Your Gatehouse code to set up 2FA';
+  const warning = 'If this was not you, do not give this code to anyone: someone knows your password. Change it, and tell your company administrator right away.';
+  const html = layout(
+    subject,
+    `<p>Someone logged in to ${accountHtml(input.companyName, input.username)} with its password to set up two-factor authentication again, after it was reset.</p>
+<p>Enter this code on the login page:</p>
+<p style="font-size:28px;font-weight:700;letter-spacing:6px;font-family:monospace">${escapeHtml(input.code)}</p>
+${small(`The code works once, for ${input.minutes} minutes.`)}
+${small(escapeHtml(warning))}`,
+  );
+  const text = [
+    subject,
+    '',
+    `Someone logged in to ${account(input.companyName, input.username)} with its password to set up two-factor authentication again, after it was reset.`,
+    '',
+    `Enter this code on the login page: ${input.code}`,
+    '',
+    `The code works once, for ${input.minutes} minutes.`,
+    warning,
+  ].join('\n');
+  return { subject, html, text };
+}

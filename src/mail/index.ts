@@ -3,7 +3,7 @@
 import type { Queryable } from '../storage/index.ts';
 
 export { enqueueMail } from './outbox.ts';
-export { companyNamesCap, companyNoticeCaps, emailChangeCap, passwordResetCap } from './send-caps.ts';
+export { companyNamesCap, companyNoticeCaps, emailChangeCap, enrollmentCodeCap, passwordResetCap } from './send-caps.ts';
 export { inviteEmail, welcomeEmail, type RenderedMail } from './templates.ts';
 export {
   companyNamesEmail,
@@ -13,6 +13,7 @@ export {
   type NoticeActorName,
   confirmEmailChangeEmail,
   emailChangeNoticeEmail,
+  enrollmentCodeEmail,
   passwordManagedEmail,
   passwordResetEmail,
   securityNoticeEmail,

@@ -15,6 +15,13 @@ export const companyNamesCap = (address: string): RateCap => ({ key: `company-na
 export const emailChangeCap = (userId: string): RateCap => ({ key: `email-change:${userId}`, limit: 5, windowMs: 60 * MINUTE_MS });
 
 /**
+ * Five codes an hour per user to set up 2FA again after someone else reset it
+ * (src/login/mail-proof.ts): each login may guess its code five times, so whoever holds the
+ * password gets 25 guesses an hour at a six-digit code, however many logins they start.
+ */
+export const enrollmentCodeCap = (userId: string): RateCap => ({ key: `enrollment-code:${userId}`, limit: 5, windowMs: 60 * MINUTE_MS });
+
+/**
  * A company's notices to one of its Masters (queueCompanyNotice): the same notice (its
  * change and subject) three times an hour, thirty notices an hour in all, the thirtieth
  * saying it is the last of the hour. Each change is one a Master may make hundreds of

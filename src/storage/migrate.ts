@@ -43,6 +43,7 @@ import * as outboxForRole from './migrations/0038_outbox_for_role.ts';
 import * as keySwitchedOff from './migrations/0039_key_switched_off.ts';
 import * as sessionLastSeenIp from './migrations/0040_session_last_seen_ip.ts';
 import * as lockStreak from './migrations/0041_lock_streak.ts';
+import * as mailProofBeforeEnrollment from './migrations/0042_mail_proof_before_enrollment.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -86,6 +87,7 @@ export const migrations: Record<string, Migration> = {
   '0039_key_switched_off': keySwitchedOff,
   '0040_session_last_seen_ip': sessionLastSeenIp,
   '0041_lock_streak': lockStreak,
+  '0042_mail_proof_before_enrollment': mailProofBeforeEnrollment,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

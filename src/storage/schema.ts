@@ -70,6 +70,8 @@ export interface UsersTable {
   locked_until: number | null;
   /** Locks since the last completed login or unlock: each lasts twice the one before, up to a day (migration 0041, src/login/lockout.ts). */
   lock_streak: Generated<number>;
+  /** 1 after a 2FA reset by someone else: the next enrollment waits for a mailed code (migration 0042, src/login/mail-proof.ts). */
+  enroll_mail_proof: Generated<number>;
   /** Attempt slots held by password steps, in the time window hold_window and the one before (migration 0017, src/login/attempt-holds.ts). */
   hold_window: Generated<number | null>;
   holds_now: Generated<number>;
@@ -119,7 +121,8 @@ export interface LoginFlowsTable {
   /** 'sso': sent to the company's provider; 'sso_trusted': back, its MFA trusted, one call to finish. */
   /** passkey: a "Log in with a passkey" waiting for the browser's answer (no names typed). */
   /** key_enroll: the company's policy requires a key this user does not have yet; one is added before the login ends. */
-  step: 'password' | 'totp' | 'enroll' | 'sso' | 'sso_trusted' | 'passkey' | 'key_enroll';
+  /** mail_code: enrollment after a 2FA reset by someone else waits for the code mailed to the user (src/login/mail-proof.ts). */
+  step: 'password' | 'totp' | 'mail_code' | 'enroll' | 'sso' | 'sso_trusted' | 'passkey' | 'key_enroll';
   /** Pending enrollment secret, encrypted, until the first code proves it. */
   enroll_secret: string | null;
   totp_failures: number;
@@ -135,6 +138,11 @@ export interface LoginFlowsTable {
   attempts_in_flight: Generated<number>;
   /** When that count last started from none; a count older than IN_FLIGHT_STALE_MS counts as none (migration 0027). */
   in_flight_since: Generated<number>;
+  /** The code mailed at the mail_code step, as a keyed hash; when it was sent, how many were, and when one was proved (migration 0042). */
+  mail_code_hash: Generated<string | null>;
+  mail_code_sent_at: Generated<number | null>;
+  mail_codes_sent: Generated<number>;
+  mail_proved_at: Generated<number | null>;
 }
 
 export interface SessionsTable {

@@ -139,7 +139,7 @@ export async function updateTarget(
   db: Queryable,
   actor: Actor,
   userId: string,
-  values: Partial<Pick<UsersTable, 'status' | 'role' | 'failed_logins' | 'locked_until' | 'totp_secret' | 'totp_enrolled_at' | 'totp_last_step'>> & { lock_streak?: number },
+  values: Partial<Pick<UsersTable, 'status' | 'role' | 'failed_logins' | 'locked_until' | 'totp_secret' | 'totp_enrolled_at' | 'totp_last_step'>> & { lock_streak?: number; enroll_mail_proof?: number },
 ): Promise<void> {
   const guarded = BREAK_GLASS_FIELDS.some((field) => values[field] !== undefined);
   if (guarded) await lockCompanyForBreakGlass(db, actor.companyId);

@@ -240,10 +240,11 @@ export async function resetOwnTwoFactor(deps: CoreDeps, me: SignedIn, input: Pro
     const now = deps.clock();
     // The last break-glass Master of a company signing in through its provider keeps 2FA.
     await lockCompanyForBreakGlass(tx, me.companyId);
-    // Only the secret that was read: a concurrent reset or re-enrollment wins.
+    // Only the secret that was read: a concurrent reset or re-enrollment wins. Proved with a
+    // second factor: the next enrollment needs no mailed code (src/login/mail-proof.ts).
     const result = await tx
       .updateTable('users')
-      .set({ totp_secret: null, totp_enrolled_at: null })
+      .set({ totp_secret: null, totp_enrolled_at: null, enroll_mail_proof: 0 })
       .where('company_id', '=', me.companyId)
       .where('id', '=', me.userId)
       .where('totp_secret', user.totp_secret === null ? 'is' : '=', user.totp_secret)

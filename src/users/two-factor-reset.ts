@@ -38,7 +38,8 @@ const expired = (createdAt: number | string, now: number) => now - Number(create
  */
 async function clearTwoFactor(deps: CoreDeps, db: Queryable, actor: Actor, target: { id: string; username: string }, now: number) {
   const userId = target.id;
-  await updateTarget(db, actor, userId, { totp_secret: null, totp_enrolled_at: null, totp_last_step: null });
+  // The next enrollment waits for a code mailed to the user (src/login/mail-proof.ts).
+  await updateTarget(db, actor, userId, { totp_secret: null, totp_enrolled_at: null, totp_last_step: null, enroll_mail_proof: 1 });
   await deleteRecoveryCodes(db, actor.companyId, userId);
   // Passkeys and security keys go too: the user sets up 2FA again from scratch.
   await deleteAllCredentials(db, actor.companyId, userId);

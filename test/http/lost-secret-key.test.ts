@@ -95,12 +95,13 @@ for (const engine of await enginesUnderTest()) describe(`a secret key lost for g
       const sessions = await restarted.deps.db.selectFrom('sessions').select('id_hash').where('user_id', '=', rootRow.id).execute();
       assert.equal(sessions.length, 0, 'the sessions of a user whose 2FA was reset end, as at a 2FA reset');
 
-      // The Root Master logs in again: the password, then 2FA set up anew; not signed in before.
+      // The Root Master logs in again: the password, then the code mailed to them before 2FA is
+      // set up anew (as after a Master's reset); not signed in before.
       const agent = new Agent(config.publicUrl.origin);
       assert.equal((await agent.post('/api/login/identify', { username: root.username, companyName: root.companyName })).status, 200);
       const afterPassword = await agent.post('/api/login/password', { password: root.password });
       assert.equal(afterPassword.status, 200, JSON.stringify(afterPassword.body));
-      assert.equal(afterPassword.body.step, 'enroll');
+      assert.equal(afterPassword.body.step, 'mail_code');
       assert.equal((await agent.get('/api/me')).status, 401, 'no signed-in state before 2FA is set up');
     } finally {
       await restarted?.close();

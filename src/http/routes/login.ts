@@ -10,12 +10,15 @@ import {
   currentStep,
   finishEnrollment,
   identify,
+  proveEnrollmentCode,
+  sendEnrollmentCode,
   startEnrollment,
 } from '../../login/index.ts';
 import { done } from '../../contract/common.ts';
 import { GatehouseError } from '../../errors.ts';
 import {
   codeBody,
+  enrollmentCodeSent,
   enrollmentDone,
   enrollmentStart,
   identifyBody,
@@ -101,6 +104,23 @@ export function loginRoutes(app: FastifyInstance, ctx: HttpContext) {
         if (!('sessionToken' in result)) return movedOn(reply, result);
         return setSignedIn(deps, cookies, request, reply, result);
       },
+    );
+
+    api.post(
+      '/api/login/enroll/mail-code',
+      {
+        schema: {
+          summary: 'After a 2FA reset by someone else: mails the user the code that lets this login set up 2FA again',
+          response: { 200: enrollmentCodeSent },
+        },
+      },
+      async (request) => sendEnrollmentCode(deps, flowOf(request), requestMeta(request)),
+    );
+
+    api.post(
+      '/api/login/enroll/mail-code/verify',
+      { schema: { summary: 'The mailed code; the login goes on to setting up 2FA', body: codeBody, response: { 200: loginState } } },
+      async (request, reply) => movedOn(reply, await proveEnrollmentCode(deps, flowOf(request), request.body.code, requestMeta(request))),
     );
 
     api.post(
