@@ -9,13 +9,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly fields: FieldErrors;
+  /** A refusal's Retry-After in seconds (a 429 that says how long to wait), when it has one. */
+  readonly retryAfterSeconds?: number;
 
-  constructor(status: number, code: string, message: string, fields: FieldErrors = {}) {
+  constructor(status: number, code: string, message: string, fields: FieldErrors = {}, retryAfterSeconds?: number) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.fields = fields;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -113,7 +116,9 @@ function errorFrom(status: number, body: unknown, retryAfter: string | null): Ap
     const fields = error.fields && typeof error.fields === 'object' ? (error.fields as FieldErrors) : {};
     // A lock says when it ends (each one since the last login lasts longer): "It ends in 30 minutes."
     const ends = error.code === 'account.locked' ? waitEnds(retryAfter) : undefined;
-    return new ApiError(status, error.code, ends ? `${error.message} It ends ${ends}.` : error.message, fields);
+    const seconds = Number(retryAfter);
+    const wait = retryAfter && Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+    return new ApiError(status, error.code, ends ? `${error.message} It ends ${ends}.` : error.message, fields, wait);
   }
   // A proxy or crash page rather than Gatehouse's own error shape.
   return new ApiError(status, `http.${status}`, `Something went wrong (HTTP ${status}). Try again in a moment.`);
@@ -335,6 +340,13 @@ export const api = {
     enrollStart: () => post<Enrollment>('/login/enroll/start'),
     /** `recoveryCodes` are shown this once, in the Success dialog. */
     enrollVerify: (code: string) => post<LoginState & { recoveryCodes?: string[] }>('/login/enroll/verify', { code }),
+    /**
+     * After someone else reset the user's 2FA (step mail_code): mails them a code; `sentTo`
+     * is the address masked. 429 login.enrollment_code_wait (with Retry-After) while the last is new.
+     */
+    mailCode: () => post<{ sentTo: string; resendAfterSeconds: number }>('/login/enroll/mail-code'),
+    /** The mailed code: the login goes on to enrollment (`step: 'enroll'`). */
+    mailCodeVerify: (code: string) => post<LoginState>('/login/enroll/mail-code/verify', { code }),
     /** Refused (login.restarted) when another tab's login is the browser's now: that one is left alone. */
     restart: () => post<LoginState>('/login/restart').finally(forgetShownLogin),
     /** Single sign-on: where the company's identity provider is; "Use password instead"; finish after trusted MFA. */

@@ -14,6 +14,7 @@ import { ForgotCompany } from './ForgotCompany';
 import { ForgotPassword } from './ForgotPassword';
 import { IdentifyStep } from './IdentifyStep';
 import { KeyEnrollStep } from './KeyEnrollStep';
+import { MailCodeStep } from './MailCodeStep';
 import { PasswordStep } from './PasswordStep';
 import { sameOriginPath } from '../../sameOriginPath';
 import { CHANGE_NOT_SAVED, changeUnsaved, goingOnWithHeldSession, mayGoOnWithHeldSession, nextPage, returnTo, sessionEnded, type ReturnHandover } from './returnTo';
@@ -218,6 +219,7 @@ export function LoginPage() {
         {stepProps?.flow.step === 'sso' && <SsoStep {...stepProps} />}
         {stepProps?.flow.step === 'sso_trusted' && <SsoTrustedStep {...stepProps} />}
         {stepProps?.flow.step === 'totp' && <TotpStep {...stepProps} />}
+        {stepProps?.flow.step === 'mail_code' && <MailCodeStep {...stepProps} />}
         {stepProps?.flow.step === 'enroll' && <EnrollStep {...stepProps} onFinish={finish} />}
         {stepProps?.flow.step === 'key_enroll' && <KeyEnrollStep {...stepProps} />}
       </Stack>
