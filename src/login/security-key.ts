@@ -221,7 +221,7 @@ export async function startKeyEnrollment(deps: CoreDeps, flowToken: string | und
   assertThat(user && company, 'login.flow_expired');
   if (flow.step === 'enroll') await refuseIfEnrolled(deps.db, user);
   const existing = await listCredentials(deps.db, flow.company_id, flow.user_id);
-  assertRoomForKey(existing.length);
+  assertRoomForKey(existing);
   const options = await registrationOptions(deps.config, { id: user.id, username: user.username, displayName: user.display_name, companyName: company.name }, existing);
   await saveChallenge(deps.db, { bindingHash: flow.id_hash, purpose: 'enroll', companyId: flow.company_id, userId: flow.user_id, challenge: options.challenge }, deps.clock());
   return options;

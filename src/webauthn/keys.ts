@@ -13,7 +13,6 @@ import type { Queryable } from '../storage/index.ts';
 import { getUser, lockUser, queueSecurityNotice, stillProved } from '../users/index.ts';
 import { registrationOptions, verifyRegistration, type RegistrationResponseJSON } from './ceremony.ts';
 import {
-  countCredentials,
   countSwitchedOnCredentials,
   deleteCredential,
   insertCredential,
@@ -97,14 +96,40 @@ function registerBinding(sessionHash: string, provedHash: string | null): string
  * The most passkeys and security keys one person holds. Every one is read at each of their
  * logins and listed in its challenges (the code step's, step-up's, the registration's
  * exclude list), and a person adds one a few times a year: without a total, the rate of
- * changes to ways in (20 an hour) let one user add keys without end. Switched-off keys
- * count: they are rows every login reads until removed.
+ * changes to ways in (20 an hour) let one user add keys without end. A switched-off key
+ * (a copy of it was seen) is a row every login reads, and signs in no one: at the total, a
+ * new key takes the place of the oldest switched-off one (registerKey). Otherwise a person
+ * whose 20 keys were all switched off, under a policy that requires a key, could add none
+ * at the login and was shut out until a Master reset their 2FA.
  */
 export const MAX_KEYS_PER_USER = 20;
 
-/** Refuses one more key past the total (`409 webauthn.too_many`): asked at each step one, decided under the lock at registerKey. */
-export function assertRoomForKey(held: number): void {
-  if (held >= MAX_KEYS_PER_USER) throw new GatehouseError('webauthn.too_many');
+/** Refuses one more key when the total is all keys still on (`409 webauthn.too_many`): asked at each step one, decided under the lock at registerKey. */
+export function assertRoomForKey(held: readonly Pick<CredentialRow, 'switched_off_at'>[]): void {
+  if (held.filter((key) => key.switched_off_at === null).length >= MAX_KEYS_PER_USER) throw new GatehouseError('webauthn.too_many');
+}
+
+/**
+ * Under the user's lock: refused at the total of keys still on; at the total with a
+ * switched-off key among them, the oldest switched-off one goes (audited), so the rows stay
+ * at the total. Its copy's refusal stays in the trail (webauthn.clone_refused).
+ */
+async function makeRoomForKey(deps: CoreDeps, tx: Queryable, who: { companyId: string; userId: string }, meta: RequestMeta): Promise<void> {
+  const held = await listCredentials(tx, who.companyId, who.userId);
+  assertRoomForKey(held);
+  if (held.length < MAX_KEYS_PER_USER) return;
+  const oldestOff = held.find((key) => key.switched_off_at !== null);
+  if (!oldestOff) throw new GatehouseError('webauthn.too_many');
+  await deleteCredential(tx, who.companyId, who.userId, oldestOff.id);
+  await recordAudit(tx, deps.clock(), {
+    companyId: who.companyId,
+    actorId: who.userId,
+    action: 'webauthn.removed',
+    target: who.userId,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    detail: { keyId: oldestOff.id, name: oldestOff.name, reason: 'switched_off_replaced' },
+  });
 }
 
 /** Step one of adding a key: the password, then the options for navigator.credentials.create(). */
@@ -112,7 +137,7 @@ export async function startKeyRegistration(deps: CoreDeps, me: Me, password: str
   const proved = await proveForKeyChange(deps, me, password, meta);
   const existing = await listCredentials(deps.db, me.companyId, me.userId);
   // Before the authenticator is asked: a person past the total is told so at once.
-  assertRoomForKey(existing.length);
+  assertRoomForKey(existing);
   const options = await registrationOptions(deps.config, { id: me.userId, username: me.username, displayName: me.displayName, companyName: me.companyName }, existing);
   const bindingHash = registerBinding(me.sessionHash, proved.password_hash);
   await saveChallenge(deps.db, { bindingHash, purpose: 'register', companyId: me.companyId, userId: me.userId, challenge: options.challenge }, deps.clock());
@@ -137,7 +162,7 @@ export async function registerKey(
   // Counted under the user's row lock (every caller's transaction takes it first: the
   // lock order), so two keys added at once cannot both take the last place.
   await lockUser(tx, who.companyId, who.userId);
-  assertRoomForKey(await countCredentials(tx, who.companyId, who.userId));
+  await makeRoomForKey(deps, tx, who, meta);
   const kindName = verified.deviceType === 'multiDevice' ? 'Passkey' : 'Security key';
   const row = await insertCredential(tx, {
     company_id: who.companyId,

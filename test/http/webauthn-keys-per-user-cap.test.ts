@@ -10,8 +10,10 @@ import { after, before, describe, test } from 'node:test';
 import type { Agent } from '../helpers/agent.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { logIn, pastPassword, signedInOperator } from '../helpers/journey.ts';
+import { policyByClient } from '../helpers/key-policy.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { tenantFactory } from '../helpers/tenants.ts';
+import { totpAt } from '../helpers/totp.ts';
 import { SoftAuthenticator } from '../helpers/webauthn.ts';
 import { MAX_KEYS_PER_USER as KEYS } from '../../src/webauthn/index.ts';
 import { SIGNED_IN_WRITE_CAPS } from '../../src/shared/signed-in-writes.ts';
@@ -83,5 +85,55 @@ for (const engine of await enginesUnderTest()) describe(`a user's keys have a to
     const challenge = await login.post('/api/login/key/options');
     assert.equal(challenge.status, 200, JSON.stringify(challenge.body));
     assert.equal((challenge.body.allowCredentials as unknown[]).length, KEYS);
+  });
+
+  test(`a person whose ${KEYS} keys were all switched off, under a policy that requires a key, adds one at the login in the place of the oldest`, async () => {
+    const member = await tenants.member();
+    const db = server.gatehouse.storage.db;
+    const me = (await member.agent.get('/api/me')).body.user as { id: string };
+    // Set-up only: the keys as rows (adding 20 over HTTP takes the hours of the cap above),
+    // each switched off, as a copy seen at a login switches its key off.
+    for (let i = 0; i < KEYS; i += 1) {
+      await db
+        .insertInto('webauthn_credentials')
+        .values({
+          id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+          company_id: member.companyId,
+          user_id: me.id,
+          credential_id: `copied-key-${i}`,
+          public_key: 'AAAA',
+          counter: 0,
+          transports: '[]',
+          name: `Copied ${i}`,
+          aaguid: '00000000-0000-0000-0000-000000000000',
+          device_type: 'singleDevice',
+          backed_up: 0,
+          user_verified: 1,
+          created_at: server.clock() - (KEYS - i) * 60_000,
+          last_used_at: null,
+          switched_off_at: server.clock() - 1000,
+        })
+        .execute();
+    }
+    await (await policyByClient(server, member.companyId))({ phishingResistant: 'everyone' });
+
+    server.clock.advance(30_000);
+    const { agent } = await pastPassword(server, member);
+    const code = await agent.post('/api/login/totp', { code: totpAt(member.totpSecret, server.clock()) });
+    assert.equal(code.body.step, 'key_enroll', JSON.stringify(code.body));
+    const key = new SoftAuthenticator(server.baseUrl);
+    const options = await agent.post('/api/login/key-enrollment/options');
+    assert.equal(options.status, 200, JSON.stringify(options.body));
+    const added = await agent.post('/api/login/key-enrollment', { name: 'New key', response: key.register(options.body) });
+    assert.equal(added.status, 200, JSON.stringify(added.body));
+    const signIn = await agent.post('/api/login/key/options');
+    assert.equal((await agent.post('/api/login/key', { response: key.assert(signIn.body) })).status, 200, 'signed in with the new key');
+
+    const rows = await db.selectFrom('webauthn_credentials').select(['name', 'switched_off_at']).where('user_id', '=', me.id).orderBy('created_at').execute();
+    assert.equal(rows.length, KEYS, 'still the total');
+    assert.ok(!rows.some((r) => r.name === 'Copied 0'), 'the oldest switched-off key gave its place');
+    assert.equal(rows.filter((r) => r.switched_off_at === null).map((r) => r.name).join(), 'New key');
+    const trail = await db.selectFrom('audit_events').select('detail').where('target', '=', me.id).where('action', '=', 'webauthn.removed').execute();
+    assert.equal(JSON.parse(trail[0]?.detail ?? '{}').reason, 'switched_off_replaced');
   });
 });
