@@ -9,7 +9,7 @@ import { PageHeading } from '../../components/PageHeading';
 import { useApiForm } from '../../forms';
 import { useAction } from '../../hooks/useAction';
 import { usePageTitle } from '../../hooks/usePageTitle';
-import { flowExpired } from './flowExpired';
+import { codeRefused, flowExpired } from './flowExpired';
 import type { StepProps } from './LoginPage';
 import { WhoBox } from './WhoBox';
 
@@ -73,12 +73,7 @@ export function MailCodeStep({ flow, onAdvance, onExpired, onRestart }: StepProp
   const onSubmit = submit(
     ({ code }) => sendLoginAnswer(() => api.login.mailCodeVerify(code)),
     (next) => onAdvance(next),
-    (error) => {
-      if (flowExpired(onExpired)(error)) return true;
-      // A refused code is spent or wrong: the field starts afresh, under its message.
-      if (error.code !== 'login.attempt_in_progress') form.setFieldValue('code', '');
-      return false;
-    },
+    codeRefused(onExpired, () => form.setFieldValue('code', '')),
   );
 
   return (

@@ -12,7 +12,7 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { PageHeading } from '../../components/PageHeading';
 import { useApiForm } from '../../forms';
 import { usePageTitle } from '../../hooks/usePageTitle';
-import { flowExpired } from './flowExpired';
+import { codeRefused, flowExpired } from './flowExpired';
 import type { StepProps } from './LoginPage';
 import { WhoBox } from './WhoBox';
 
@@ -63,13 +63,7 @@ export function TotpStep({ flow, onAdvance, onExpired, onRestart }: StepProps) {
   const onSubmit = submit(
     ({ code }) => sendLoginAnswer(() => (useRecovery ? recoveryApi.loginWithRecoveryCode(code) : api.login.totp(code))),
     (next) => onAdvance(next),
-    (error) => {
-      if (flowExpired(onExpired)(error)) return true;
-      // A refused code is spent or wrong: start the field afresh (before its message is
-      // shown). One still "being checked" after the retries is neither: it stays.
-      if (error.code !== 'login.attempt_in_progress') form.setFieldValue('code', '');
-      return false;
-    },
+    codeRefused(onExpired, () => form.setFieldValue('code', '')),
   );
 
   return (

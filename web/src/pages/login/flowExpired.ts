@@ -11,3 +11,15 @@ export const flowExpired = (onExpired: (message: string, code: string) => void) 
   onExpired(error.message, error.code);
   return true;
 };
+
+/**
+ * The error handler of a step that takes a code (the app's, a recovery code, a mailed one):
+ * a login that is over leaves (flowExpired); a refused code is spent or wrong, so the field
+ * starts afresh before its message shows. One still "being checked" after the retries
+ * (api/loginAnswer.ts) is neither: it stays.
+ */
+export const codeRefused = (onExpired: (message: string, code: string) => void, clearCode: () => void) => (error: ApiError) => {
+  if (flowExpired(onExpired)(error)) return true;
+  if (error.code !== 'login.attempt_in_progress') clearCode();
+  return false;
+};
