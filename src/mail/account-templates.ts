@@ -158,7 +158,7 @@ const SECURITY_CHANGES = {
   },
   // Carried out by a Master or an API client, not from My Settings: the owner learns who.
   two_factor_reset_by_admin: {
-    what: 'An administrator of your company reset two-factor authentication; a new authenticator app is set up at the next login.',
+    what: 'An administrator of your company reset two-factor authentication; at the next login, a code mailed to this address comes first, then a new authenticator app is set up.',
     subject: 'Your Gatehouse two-factor authentication was reset',
     signedOut: 'all',
   },

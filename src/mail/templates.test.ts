@@ -42,6 +42,7 @@ const TEMPLATES: Record<string, (v: Chosen) => RenderedMail[]> = {
   passwordManagedEmail: (v) => [mailDoor.passwordManagedEmail({ companyName: v.companyName, username: v.username, providerName: v.providerName })],
   confirmEmailChangeEmail: (v) => [mailDoor.confirmEmailChangeEmail({ companyName: v.companyName, username: v.username, confirmUrl: URL, expiresAt })],
   emailChangeNoticeEmail: (v) => [mailDoor.emailChangeNoticeEmail({ companyName: v.companyName, username: v.username, newEmail: NEW_EMAIL, cancelUrl: URL, expiresAt })],
+  enrollmentCodeEmail: (v) => [mailDoor.enrollmentCodeEmail({ companyName: v.companyName, username: v.username, code: '042917', minutes: 10 })],
   companyNamesEmail: (v) => [
     mailDoor.companyNamesEmail({ accounts: [{ companyName: v.companyName, username: v.username }, { companyName: PLAIN.companyName, username: PLAIN.username }] }),
   ],
