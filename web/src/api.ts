@@ -1,5 +1,5 @@
 // The one door to the server's JSON API (docs/API.md). Pages never call fetch themselves.
-import { waitEnds } from './format';
+import { retryAfterSeconds, waitEnds } from './format';
 import { tellOtherTabs } from './session/tabsChannel';
 import { typedInputOnPage } from './session/typedInput';
 
@@ -116,9 +116,7 @@ function errorFrom(status: number, body: unknown, retryAfter: string | null): Ap
     const fields = error.fields && typeof error.fields === 'object' ? (error.fields as FieldErrors) : {};
     // A lock says when it ends (each one since the last login lasts longer): "It ends in 30 minutes."
     const ends = error.code === 'account.locked' ? waitEnds(retryAfter) : undefined;
-    const seconds = Number(retryAfter);
-    const wait = retryAfter && Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
-    return new ApiError(status, error.code, ends ? `${error.message} It ends ${ends}.` : error.message, fields, wait);
+    return new ApiError(status, error.code, ends ? `${error.message} It ends ${ends}.` : error.message, fields, retryAfterSeconds(retryAfter));
   }
   // A proxy or crash page rather than Gatehouse's own error shape.
   return new ApiError(status, `http.${status}`, `Something went wrong (HTTP ${status}). Try again in a moment.`);

@@ -29,14 +29,20 @@ export function humanize(code: string): string {
     .join(' ');
 }
 
+/** A Retry-After header's seconds (Gatehouse sends delay-seconds); undefined for none or nonsense. */
+export function retryAfterSeconds(retryAfter: string | null): number | undefined {
+  const seconds = Number(retryAfter);
+  return retryAfter && Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+}
+
 /**
  * When a wait the server gave (Retry-After, in seconds) ends, as people read it: "in 3
  * minutes", or past an hour "at 14:05" (with the day when it is not today). Undefined
  * for no usable wait.
  */
 export function waitEnds(retryAfter: string | null, now: Date = new Date()): string | undefined {
-  const seconds = Number(retryAfter);
-  if (!retryAfter || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  const seconds = retryAfterSeconds(retryAfter);
+  if (seconds === undefined) return undefined;
   const minutes = Math.ceil(seconds / 60);
   if (minutes <= 60) return minutes === 1 ? 'in a minute' : `in ${minutes} minutes`;
   const end = new Date(now.getTime() + seconds * 1000);
