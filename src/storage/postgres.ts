@@ -23,6 +23,16 @@ import { queryDeadlineNow } from './query-deadline.ts';
 
 const INT8_OID = 20;
 
+/**
+ * Counts and other bigints come back as numbers (Gatehouse's never pass 2^53). The table
+ * is the pool's own: pg's global one (pg.types.setTypeParser) would change what every
+ * other user of pg in the process reads, a library or a test's own client.
+ */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
 /** The longest wait for a pool connection (a free one, or a new one connected); Retry-After says about as much. */
 export const CONNECT_TIMEOUT_MS = 5_000;
 /** An idle connection is probed after this long without traffic (then once a second, ten times: libuv's settings). */
@@ -59,6 +69,7 @@ export function createPostgresPool(url: string, events: PoolEvents, options: { p
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_AFTER_MS,
+    types,
   });
   // 'connect' fires once per new client, before anyone can use it.
   pool.on('connect', (client) => {
@@ -140,6 +151,5 @@ function sendBounded(client: pg.PoolClient, byName: boolean, lost: (error: unkno
 }
 
 export function createPostgresDialect(pool: pg.Pool): PostgresDialect {
-  pg.types.setTypeParser(INT8_OID, (value) => Number(value));
   return new PostgresDialect({ pool });
 }
