@@ -6,19 +6,16 @@
  * Why not `node --test` alone: it gives every file a process of its own, and each such
  * process loads about 1,230 modules (the server, Kysely, oidc-provider) before its first
  * test, a quarter of the whole suite's CPU on two cores. Here each process runs a batch of
- * files one after another (`--test-isolation=none`), loading the modules once; batches
- * run side by side (three by default: a file waits on its database, its mail and its
- * browser for part of its time, and a third process fills that).
- *
- * A file whose hooks sit at its top level (`before(…)` outside any `describe`) runs in a
- * process of its own: in a shared process those hooks would belong to the process's root
- * test, and `beforeEach`/`afterEach` would run around every other file's tests too.
+ * files one after another (scripts/test-batch.ts, each file a suite of its own), loading
+ * the modules once; batches run side by side (three by default: a file waits on its
+ * database, its mail and its browser for part of its time, and a third process fills
+ * that; a fifth was slower).
  *
  * Each batch's report is printed whole when the batch ends (reports never interleave),
  * then one summary for the run; the exit code is 1 when any batch failed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { globSync, readFileSync } from 'node:fs';
+import { globSync } from 'node:fs';
 import path from 'node:path';
 
 interface Options {
@@ -30,8 +27,6 @@ interface Options {
 
 interface Batch {
   files: string[];
-  /** Why the batch holds one file only, when it must. */
-  alone?: string;
 }
 
 interface BatchResult {
@@ -49,7 +44,7 @@ const DEFAULT_PATTERNS = ['src/**/*.test.ts', 'test/**/*.test.ts'];
 /** Browser tests take minutes a file: smaller batches keep the run's end from waiting on one long batch. */
 const BROWSER_FILES_PER_PROCESS = 2;
 const SUMMARY_KEYS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
-const TOP_LEVEL_HOOK = /^(before|after|beforeEach|afterEach)\s*\(/m;
+const BATCH_ENTRY = path.join(import.meta.dirname, 'test-batch.ts');
 
 function parseArgs(argv: string[]): Options {
   const options: Options = { concurrency: 3, filesPerProcess: 8, testFlags: [], patterns: [] };
@@ -86,29 +81,21 @@ const isBrowserTest = (file: string) => file.split(path.sep).includes('e2e');
 
 /**
  * Browser tests first (the longest files, so none is left to run alone at the end), then
- * the rest folder by folder; a file with top-level hooks in a batch of its own. Batches
- * are cut as they are handed out (nextBatch), so they shrink towards the end of the run.
+ * the rest folder by folder. Batches are cut as they are handed out, so they shrink
+ * towards the end of the run and the lanes finish together.
  */
-function queueOf(files: string[]): { queue: string[]; alone: Map<string, string> } {
-  const alone = new Map<string, string>();
-  for (const file of files) {
-    if (TOP_LEVEL_HOOK.test(readFileSync(file, 'utf8'))) alone.set(file, 'hooks at its top level');
-  }
-  const browser = files.filter(isBrowserTest);
-  const rest = files.filter((file) => !isBrowserTest(file));
-  return { queue: [...browser, ...rest], alone };
+function queueOf(files: string[]): string[] {
+  return [...files.filter(isBrowserTest), ...files.filter((file) => !isBrowserTest(file))];
 }
 
-function nextBatch(queue: string[], alone: Map<string, string>, options: Options): Batch | undefined {
+function nextBatch(queue: string[], options: Options): Batch | undefined {
   const first = queue.shift();
   if (first === undefined) return undefined;
-  const reason = alone.get(first);
-  if (reason) return { files: [first], alone: reason };
   const browser = isBrowserTest(first);
   const size = Math.min(browser ? BROWSER_FILES_PER_PROCESS : options.filesPerProcess, Math.ceil((queue.length + 1) / options.concurrency));
   const files = [first];
   while (files.length < size) {
-    const index = queue.findIndex((file) => !alone.has(file) && isBrowserTest(file) === browser);
+    const index = queue.findIndex((file) => isBrowserTest(file) === browser);
     if (index === -1) break;
     files.push(...queue.splice(index, 1));
   }
@@ -131,7 +118,9 @@ function runBatch(batch: Batch, options: Options): Promise<BatchResult> {
   // batch talk the runner's binary protocol instead of printing its report.
   const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
   if (process.stdout.isTTY && !env.NO_COLOR) env.FORCE_COLOR = '1';
-  const child = spawn(process.execPath, ['--test', '--test-isolation=none', '--test-reporter=spec', ...options.testFlags, ...batch.files], {
+  env.GATEHOUSE_TEST_BATCH = JSON.stringify(batch.files);
+  // --test-force-exit: a handle a file left open (a timer, a socket) must not hold the batch up after its last test.
+  const child = spawn(process.execPath, ['--test-reporter=spec', '--test-force-exit', ...options.testFlags, BATCH_ENTRY], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -158,19 +147,18 @@ function header(result: BatchResult, done: number, total: number): string {
       : result.exitCode === 0
         ? 'ended before its summary (process.exit?)'
         : `failed (exit ${result.exitCode})`;
-  const why = result.batch.alone ? `, alone: ${result.batch.alone}` : '';
-  return `\n━━ ${done} of ${total} files: ${result.batch.files.length} ${state} in ${result.seconds.toFixed(1)} s${why}\n   ${result.batch.files.join('\n   ')}\n`;
+  return `\n━━ ${done} of ${total} files: ${result.batch.files.length} ${state} in ${result.seconds.toFixed(1)} s\n   ${result.batch.files.join('\n   ')}\n`;
 }
 
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   const files = testFiles(options.patterns);
-  const { queue, alone } = queueOf(files);
+  const queue = queueOf(files);
   const started = performance.now();
   const results: BatchResult[] = [];
   let filesDone = 0;
   const lane = async () => {
-    for (let batch = nextBatch(queue, alone, options); batch; batch = nextBatch(queue, alone, options)) {
+    for (let batch = nextBatch(queue, options); batch; batch = nextBatch(queue, options)) {
       const result = await runBatch(batch, options);
       results.push(result);
       filesDone += batch.files.length;

@@ -14,12 +14,18 @@ describe('the test runner', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gh-run-tests-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const pidsFile = path.join(dir, 'pids.txt');
-  const recordPid = (name: string) => `import { appendFileSync } from 'node:fs'; appendFileSync(${JSON.stringify(pidsFile)}, ${JSON.stringify(name)} + ' ' + process.pid + '\\n');`;
+  const logFile = path.join(dir, 'log.txt');
+  const log = (what: string) => `appendFileSync(${JSON.stringify(logFile)}, ${what} + '\\n')`;
+  const logged = () => readFileSync(logFile, 'utf8').trim().split('\n');
   const files = {
-    passA: `import { test } from 'node:test'; ${recordPid('a')} test('a passes', () => {});`,
-    passB: `import { test } from 'node:test'; ${recordPid('b')} test('b passes', () => {});`,
-    hooks: `import { beforeEach, test } from 'node:test'; ${recordPid('hooks')}\nbeforeEach(() => {});\ntest('hooks pass', () => {});`,
+    passA: `import { appendFileSync } from 'node:fs'; import { test } from 'node:test'; test('a passes', () => ${log("'a ' + process.pid")});`,
+    passB: `import { appendFileSync } from 'node:fs'; import { test } from 'node:test'; test('b passes', () => ${log("'b ' + process.pid")});`,
+    hooks: [
+      `import { appendFileSync } from 'node:fs'; import { after, beforeEach, test } from 'node:test';`,
+      `beforeEach(() => ${log("'hooks: before each'")});`,
+      `after(() => ${log("'hooks: after'")});`,
+      `test('hooks pass', () => ${log("'hooks ' + process.pid")});`,
+    ].join('\n'),
     fails: `import { test } from 'node:test'; import assert from 'node:assert'; test('this one fails', () => assert.equal(1, 2));`,
     exits: `import { test } from 'node:test'; test('ends the process early', () => process.exit(0)); test('never runs', () => {});`,
     throwsOnLoad: `throw new Error('this file cannot load');`,
@@ -38,16 +44,16 @@ describe('the test runner', () => {
     return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
   }
 
-  test('files share a process; a file with top-level hooks gets its own; the totals add up', async () => {
-    writeFileSync(pidsFile, '');
-    const { code, output } = await run('passA', 'passB', 'hooks');
+  test("files share a process, each file's hooks stay with its own tests, and the totals add up", async () => {
+    writeFileSync(logFile, '');
+    const { code, output } = await run('hooks', 'passA', 'passB');
     assert.equal(code, 0, output);
     assert.match(output, /━━ all files\nℹ tests 3\n/);
     assert.match(output, /^ℹ pass 3$/m);
-    assert.match(output, /^ℹ files 3 in 2 processes/m);
-    const pids = new Map(readFileSync(pidsFile, 'utf8').trim().split('\n').map((line) => line.split(' ') as [string, string]));
-    assert.equal(pids.get('a'), pids.get('b'), 'two plain files ran in one process');
-    assert.notEqual(pids.get('hooks'), pids.get('a'), 'the file with top-level hooks ran alone');
+    assert.match(output, /^ℹ files 3 in 1 processes/m);
+    assert.match(output, /^▶ .*hooks\.test\.mjs$/m, 'a file is a suite named by its path');
+    const [pid] = logged().filter((line) => line.startsWith('hooks ')).map((line) => line.split(' ')[1]);
+    assert.deepEqual(logged(), ['hooks: before each', `hooks ${pid}`, 'hooks: after', `a ${pid}`, `b ${pid}`]);
   });
 
   test('a failing test fails the run and names its file', async () => {
