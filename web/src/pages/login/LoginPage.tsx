@@ -38,6 +38,9 @@ const LOG_IN_AGAIN = 'The application you are signing in to asks you to log in a
 const KEY_NEEDED =
   'The application you are signing in to asks for a passkey or security key: choose Log in with a passkey, or Use a passkey or security key at the code step.';
 
+/** Answers after which the page shows wherever this browser's login now is (another tab or a twin may have moved it). */
+const FOLLOWS_THE_BROWSER = new Set(['login.restarted', 'login.flow_expired', 'login.wrong_step']);
+
 export interface StepProps {
   flow: LoginState;
   onAdvance: (next: LoginState) => void;
@@ -149,14 +152,23 @@ export function LoginPage() {
 
   const onExpired = useCallback(
     (message: string, code: string) => {
-      setNotice({ tone: 'warning', message });
-      if (code !== 'login.restarted' && code !== 'login.flow_expired') return setFlow(backToIdentify);
-      // Another tab may have moved the browser's login on: a login under way there (shown
-      // here), or finished (this browser is signed in: so is this page). Otherwise, or for
-      // a login this page's own delay ended, back to the first step with the message.
+      const warn = () => setNotice({ tone: 'warning', message });
+      if (!FOLLOWS_THE_BROWSER.has(code)) {
+        warn();
+        return setFlow(backToIdentify);
+      }
+      // Another tab, or a twin of this page's own request, may have moved the browser's
+      // login on: a login under way (a new one there, or this one past the step shown
+      // here, as when a twin spent the same mailed code first) is shown here, a new one
+      // with the message; a finished one signed this browser in, so this page goes on too.
+      // With no login under way (this page's own delay ended it), back to the first step.
       void whereTheBrowserIs().then((state) => {
         if (state?.step === 'done') return finish(state.redirectTo);
-        if (state && code === 'login.restarted') return setFlow(state);
+        if (state) {
+          if (code === 'login.restarted') warn();
+          return setFlow(state);
+        }
+        warn();
         setFlow(backToIdentify);
       });
     },

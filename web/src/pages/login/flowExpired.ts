@@ -1,9 +1,11 @@
 import type { ApiError } from '../../api';
 
 // Answers after which the login this page shows is over (docs/API.md): ended by the
-// server, so the next try starts at the first step; or replaced by a login another tab of
-// the browser started (login.restarted), which the page then shows. Either way with the message.
-const FLOW_ENDED = new Set(['login.flow_expired', 'totp.too_many_attempts', 'login.ip_not_allowed', 'login.restarted']);
+// server, so the next try starts at the first step; replaced by a login another tab of
+// the browser started (login.restarted); or moved past this step by another tab or a twin
+// request (login.wrong_step, or login.flow_expired for a login renamed past a proof),
+// which the page then follows (LoginPage's onExpired).
+const FLOW_ENDED = new Set(['login.flow_expired', 'totp.too_many_attempts', 'login.ip_not_allowed', 'login.restarted', 'login.wrong_step']);
 
 /** An error handler for useAction: the page leaves a login that is over. */
 export const flowExpired = (onExpired: (message: string, code: string) => void) => (error: ApiError) => {
