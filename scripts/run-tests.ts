@@ -17,6 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { globSync } from 'node:fs';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 
 interface Options {
   concurrency: number;
@@ -102,9 +103,10 @@ function nextBatch(queue: string[], options: Options): Batch | undefined {
   return { files };
 }
 
+/** The batch's own summary (its last "ℹ tests 12" lines), colours or not (FORCE_COLOR in a CI's environment colours a pipe too). */
 function countsOf(output: string): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const match of output.matchAll(/^ℹ (\w+) (\d+(?:\.\d+)?)$/gm)) {
+  for (const match of stripVTControlCharacters(output).matchAll(/^ℹ (\w+) (\d+(?:\.\d+)?)$/gm)) {
     if (SUMMARY_KEYS.includes(match[1]!)) counts.set(match[1]!, Number(match[2]));
   }
   return counts;

@@ -36,8 +36,9 @@ describe('the test runner', () => {
   function run(...names: Array<keyof typeof files>): Promise<{ code: number | null; output: string }> {
     return runWith(['--concurrency', '1', ...names.map(filePath)]);
   }
-  function runWith(args: string[]): Promise<{ code: number | null; output: string }> {
-    const child = spawn(process.execPath, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  function runWith(args: string[], colours: Record<string, string> = { NO_COLOR: '1' }): Promise<{ code: number | null; output: string }> {
+    const { NO_COLOR: _no, FORCE_COLOR: _force, ...env } = process.env;
+    const child = spawn(process.execPath, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...colours } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -54,6 +55,13 @@ describe('the test runner', () => {
     assert.match(output, /^▶ .*hooks\.test\.mjs$/m, 'a file is a suite named by its path');
     const [pid] = logged().filter((line) => line.startsWith('hooks ')).map((line) => line.split(' ')[1]);
     assert.deepEqual(logged(), ['hooks: before each', `hooks ${pid}`, 'hooks: after', `a ${pid}`, `b ${pid}`]);
+  });
+
+  test('reports coloured by FORCE_COLOR (as some CI environments set it) are counted all the same', async () => {
+    const { code, output } = await runWith(['--concurrency', '1', filePath('passA'), filePath('passB')], { FORCE_COLOR: '1' });
+    assert.equal(code, 0, output);
+    assert.ok(output.includes('\u001b['), 'the batch report is coloured');
+    assert.match(output, /^ℹ pass 2$/m);
   });
 
   test('a failing test fails the run and names its file', async () => {
