@@ -142,13 +142,10 @@ function runBatch(batch: Batch, options: Options): Promise<BatchResult> {
 }
 
 function header(result: BatchResult, done: number, total: number): string {
-  const state = result.passed
-    ? 'passed'
-    : result.signal
-      ? `ended by ${result.signal}`
-      : result.exitCode === 0
-        ? 'ended before its summary (process.exit?)'
-        : `failed (exit ${result.exitCode})`;
+  let state = `failed (exit ${result.exitCode})`;
+  if (result.passed) state = 'passed';
+  else if (result.signal) state = `ended by ${result.signal}`;
+  else if (result.exitCode === 0) state = 'ended before its summary (process.exit?)';
   return `\n━━ ${done} of ${total} files: ${result.batch.files.length} ${state} in ${result.seconds.toFixed(1)} s\n   ${result.batch.files.join('\n   ')}\n`;
 }
 

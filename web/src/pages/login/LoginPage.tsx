@@ -15,6 +15,7 @@ import { ForgotPassword } from './ForgotPassword';
 import { IdentifyStep } from './IdentifyStep';
 import { KeyEnrollStep } from './KeyEnrollStep';
 import { MailCodeStep } from './MailCodeStep';
+import { FOLLOWS_THE_BROWSER } from './flowExpired';
 import { PasswordStep } from './PasswordStep';
 import { sameOriginPath } from '../../sameOriginPath';
 import { CHANGE_NOT_SAVED, changeUnsaved, goingOnWithHeldSession, mayGoOnWithHeldSession, nextPage, returnTo, sessionEnded, type ReturnHandover } from './returnTo';
@@ -37,9 +38,6 @@ const SESSION_ENDED = 'Your session has ended. Log in again to continue where yo
 const LOG_IN_AGAIN = 'The application you are signing in to asks you to log in again to continue.';
 const KEY_NEEDED =
   'The application you are signing in to asks for a passkey or security key: choose Log in with a passkey, or Use a passkey or security key at the code step.';
-
-/** Answers after which the page shows wherever this browser's login now is (another tab or a twin may have moved it). */
-const FOLLOWS_THE_BROWSER = new Set(['login.restarted', 'login.flow_expired', 'login.wrong_step']);
 
 export interface StepProps {
   flow: LoginState;

@@ -7,6 +7,9 @@ import type { ApiError } from '../../api';
 // which the page then follows (LoginPage's onExpired).
 const FLOW_ENDED = new Set(['login.flow_expired', 'totp.too_many_attempts', 'login.ip_not_allowed', 'login.restarted', 'login.wrong_step']);
 
+/** Of those, the answers after which the page shows wherever this browser's login now is (another tab or a twin may have moved it). */
+export const FOLLOWS_THE_BROWSER = new Set(['login.restarted', 'login.flow_expired', 'login.wrong_step']);
+
 /** An error handler for useAction: the page leaves a login that is over. */
 export const flowExpired = (onExpired: (message: string, code: string) => void) => (error: ApiError) => {
   if (!FLOW_ENDED.has(error.code)) return false;
