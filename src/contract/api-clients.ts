@@ -33,6 +33,12 @@ export const apiClientWithSecret = z.object({
   /** Shown this once: only a keyed hash is kept. */
   clientSecret: z.string(),
 });
+/**
+ * A create's answer. `clientSecret` is null only in a repeat's answer (Idempotent-Replayed:
+ * the first answer was lost): the secret was in that first answer and is never kept, so a
+ * new one comes from a rotate.
+ */
+export const apiClientCreated = z.object({ client: apiClientView, clientSecret: z.string().nullable() });
 export const apiClientDeleted = z.object({ client: apiClientView });
 
 const clientFields = {

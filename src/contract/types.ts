@@ -58,6 +58,7 @@ export type ModuleInput = z.input<typeof operator.moduleBody>;
 
 export type ApiClient = Out<typeof apiClients.apiClientView>;
 export type ApiClientWithSecret = Out<typeof apiClients.apiClientWithSecret>;
+export type ApiClientCreated = Out<typeof apiClients.apiClientCreated>;
 export type ApiClientInput = z.input<typeof apiClients.operatorApiClientBody>;
 
 export type SsoOverview = Out<typeof sso.ssoOverview>;

@@ -7,8 +7,18 @@ import { sentToChangeNotTaking } from './conditional-saves.ts';
 import { runOnce, type KeyOwner, type StoredAnswer } from '../api-clients/index.ts';
 import type { CoreDeps } from '../shared/deps.ts';
 
-/** Runs a create's `work` at most once per key, answering a repeat with the first answer. */
-export type IdempotentCreate = (request: FastifyRequest, reply: FastifyReply, work: () => Promise<StoredAnswer>) => Promise<FastifyReply>;
+/**
+ * Runs a create's `work` at most once per key, answering a repeat with the first answer.
+ * `comparedBody`: the part of the body that makes two requests "the same" (default: all of
+ * it). A create that asks for proof leaves the proof out: a retry after a lost answer comes
+ * with a fresh code (the first one is spent) and is still the same create.
+ */
+export type IdempotentCreate = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  work: () => Promise<StoredAnswer>,
+  comparedBody?: unknown,
+) => Promise<FastifyReply>;
 
 /**
  * A create that honours an Idempotency-Key header: without one it just runs; with one, a
@@ -16,7 +26,7 @@ export type IdempotentCreate = (request: FastifyRequest, reply: FastifyReply, wo
  * schema checks the header's form (idempotencyHeaders, src/contract/api-v1.ts).
  */
 export function idempotentCreates(deps: CoreDeps, ownerOf: (request: FastifyRequest) => KeyOwner): IdempotentCreate {
-  return async (request, reply, work) => {
+  return async (request, reply, work, comparedBody = request.body) => {
     const key = request.headers['idempotency-key'];
     if (typeof key !== 'string') {
       const answer = await work();
@@ -25,7 +35,7 @@ export function idempotentCreates(deps: CoreDeps, ownerOf: (request: FastifyRequ
     // The request as the route read it (ids lowercased, the query parsed), not as it was
     // spelled: a retry naming the company in capitals is the same request.
     const route = `${request.method} ${request.routeOptions.url} ${JSON.stringify(request.params ?? {})} ${JSON.stringify(request.query ?? {})}`;
-    const answer = await runOnce(deps.db, { ...ownerOf(request), key, route, body: request.body }, deps.clock(), work);
+    const answer = await runOnce(deps.db, { ...ownerOf(request), key, route, body: comparedBody }, deps.clock(), work);
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     return reply.status(answer.status).send(answer.body);
   };

@@ -2,7 +2,8 @@
 // the work: a proxy restart, a flaky Wi-Fi). The page must not mislead: it says the change
 // may have gone through and shows the list as Gatehouse has it, and the user's retry of the
 // same form is answered the first result (the invite shown as sent, the dialog closed), not
-// refused as "already used" for what the lost request made. Guards the web app's
+// refused as "already used" for what the lost request made, nor made twice (an API client,
+// whose secret the lost answer held: the retry says to rotate it). Guards the web app's
 // Idempotency-Key per submission (useApiForm, api.ts postOnce) and the console routes that
 // honour it per signed-in user (src/http/idempotent-creates.ts). Page.route only drops the
 // connection after the real server answered; nothing is faked. Chromium only.
@@ -12,7 +13,8 @@ import type { Page } from 'playwright-core';
 import { operatorAgent } from '../helpers/company-admin.ts';
 import { ACME_REQUEST } from '../helpers/journey.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
-import { JOURNEY_TIMEOUT_MS } from './support.ts';
+import { STRONG_PASSWORD } from '../helpers/journey.ts';
+import { freshCode, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse, type Stage } from './stage.ts';
 import { enrolledRootMaster, logInInTab } from './tabs.ts';
 
@@ -33,7 +35,17 @@ async function signedInOnCompany({ server, closeFirst }: Pick<Stage, 'server' | 
   closeFirst('closing the browser', () => page.close());
   await logInInTab(server.baseUrl, tab, dana);
   await tab.goto(`${server.baseUrl}/company`);
-  return tab;
+  return Object.assign(tab, { dana });
+}
+
+/** The Confirm-it-is-you dialog's password and a code not used before, then its button. */
+async function prove(tab: Page, dana: { secret: string; step: number }, title: string, confirm: string) {
+  const dialog = tab.getByRole('dialog', { name: title });
+  await dialog.getByLabel('Password', { exact: true }).fill(STRONG_PASSWORD);
+  const { code, step } = await freshCode(dana.secret, dana.step + 1);
+  dana.step = step;
+  await dialog.getByLabel('Authentication Code').fill(code);
+  await dialog.getByRole('button', { name: confirm }).click();
 }
 
 describe('a create whose answer was lost (chromium)', () => {
@@ -90,6 +102,36 @@ describe('a create whose answer was lost (chromium)', () => {
       await tab.getByRole('button', { name: 'Delete Service Desk' }).waitFor();
       const groups = await stage.server.gatehouse.deps.db.selectFrom('groups').select('id').where('name', '=', 'Service Desk').execute();
       assert.equal(groups.length, 1, 'one group');
+    });
+  });
+
+  test('a new API client whose answer was lost: the retry, with a fresh code, shows it created and says to rotate its secret; one client', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
+    await onHttpsGatehouse('chromium', async (stage) => {
+      const tab = await signedInOnCompany(stage);
+      await tab.getByRole('tab', { name: 'API Clients' }).click();
+      await tab.getByRole('button', { name: 'New API Client' }).click();
+      await tab.getByLabel('Name').fill('PSA sync');
+      await tab.getByRole('checkbox', { name: 'users:read' }).check();
+      await tab.getByRole('button', { name: 'Create API Client' }).click();
+
+      await loseNextAnswer(tab, '/api/company/api-clients');
+      await prove(tab, tab.dana, 'Create API client', 'Create API Client');
+      const confirming = tab.getByRole('dialog', { name: 'Create API client' });
+      await confirming.getByText(MAY_HAVE_GONE_THROUGH, { exact: false }).waitFor();
+
+      // The dialog asks for the proof again (the code used is spent); the connection is back.
+      await tab.unroute('**/api/company/api-clients');
+      await prove(tab, tab.dana, 'Create API client', 'Create API Client');
+      const created = tab.getByRole('dialog', { name: 'API client created' });
+      await created.getByText('Rotate the secret before using it.').waitFor();
+      const shown = await created.innerText();
+      assert.ok(shown.includes('API client created') && shown.includes('PSA sync'), `the client the first request made:\n${shown}`);
+      assert.ok(!/ghapisec_/.test(shown) && !shown.includes('Copy the client secret now.'), 'no secret to copy: it was in the lost answer');
+      const clients = await stage.server.gatehouse.deps.db.selectFrom('api_clients').select('client_id').where('name', '=', 'PSA sync').execute();
+      assert.equal(clients.length, 1, 'one client, not a second whose secret nobody saw');
+      assert.ok(shown.includes(clients[0]!.client_id), 'its client id is shown');
+      await created.getByRole('button', { name: 'Done' }).click();
+      await tab.getByRole('button', { name: 'Rotate Secret for PSA sync' }).waitFor();
     });
   });
 });

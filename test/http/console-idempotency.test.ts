@@ -1,24 +1,31 @@
 // The web app's creates take an Idempotency-Key, as /api/v1's do, kept per signed-in user:
 // a console page whose answer was lost sends the same invitation (or group, or an operator's
-// account request) again with its key and is answered the first result, not 409 "already
-// used" for what it made. The same
+// account request, API client or module) again with its key and is answered the first
+// result, not 409 "already used" for what it made, nor a second of it. A create whose first
+// answer held a secret (an API client's, a module's) is answered again without it: the
+// secret is never kept, not even in the ledger of answers. The same
 // key with another body is refused; another user's key is theirs alone (their own request,
 // never a replay of someone else's answer). On both engines. The browser side:
 // test/e2e/create-answer-lost.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { companyWithRootMaster, invitedMember, operatorAgent, type SignedInCompany } from '../helpers/company-admin.ts';
+import { tokenFor } from '../helpers/api-clients.ts';
+import { companyWithRootMaster, invitedMember, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
+import { signedInOperator } from '../helpers/journey.ts';
+import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the console's creates (${engine})`, () => {
   let server: TestServer;
   let acme: SignedInCompany;
-  let operator: Awaited<ReturnType<typeof operatorAgent>>;
+  let operatorPerson: Awaited<ReturnType<typeof signedInOperator>>;
+  let operator: typeof operatorPerson.agent;
 
   before(async () => {
     server = await startTestServer({ engine });
-    operator = await operatorAgent(server);
+    operatorPerson = await signedInOperator(server);
+    operator = operatorPerson.agent;
     acme = await companyWithRootMaster(server, operator, 'Acme Keys', 'root@keys.test');
   });
   after(() => server.close());
@@ -72,5 +79,53 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
     assert.deepEqual(again.body, first.body);
     const rows = await server.gatehouse.deps.db.selectFrom('account_requests').select('id').where('company_name', '=', request.companyName).execute();
     assert.equal(rows.length, 1);
+  });
+
+  /** Every answer a user's keys have kept, as stored: what a reader of the database would see. */
+  const keptAnswers = async () =>
+    (await server.gatehouse.deps.db.selectFrom('user_idempotency_keys').select('response_body').execute()).map((row) => row.response_body ?? '').join('\n');
+
+  const clientNamed = async (name: string) =>
+    server.gatehouse.deps.db.selectFrom('api_clients').select('client_id').where('name', '=', name).execute();
+
+  for (const [who, path, forCompany] of [
+    ['a Master', '/api/company/api-clients', () => ({})],
+    ['an operator', '/api/operator/api-clients', () => ({ companyId: acme.companyId })],
+  ] as const) {
+    test(`${who}'s API client created again with its key, and a fresh code, is answered the client without its secret; one client, whose first secret works`, async () => {
+      const person = who === 'a Master' ? acme.root : operatorPerson;
+      const name = `PSA sync by ${who}`;
+      const asked = { name, scopes: ['users:read'], ...forCompany() };
+      const first = await person.agent.post(path, { ...asked, ...proofOf(server, person) }, { 'idempotency-key': `client-${path}` });
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      assert.match(first.body.clientSecret, /\S{20,}/);
+      // The page's answer was lost; the user proves it again (the first code is spent) and retries.
+      const again = await person.agent.post(path, { ...asked, ...proofOf(server, person) }, { 'idempotency-key': `client-${path}` });
+      assert.equal(again.status, 201, JSON.stringify(again.body));
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.deepEqual(again.body, { client: first.body.client, clientSecret: null });
+      assert.deepEqual((await clientNamed(name)).map((row) => row.client_id), [first.body.client.clientId], 'one client, not a second whose secret nobody has');
+      assert.ok(!(await keptAnswers()).includes(first.body.clientSecret), 'the secret is not kept for the repeat');
+      assert.ok(await tokenFor(server, first.body.client.clientId, first.body.clientSecret), 'the secret of the first answer is the one that works');
+
+      // The same key for another client is refused, as on every create.
+      const other = await person.agent.post(path, { ...asked, name: `${name} 2`, ...proofOf(server, person) }, { 'idempotency-key': `client-${path}` });
+      assert.equal(other.status, 422, JSON.stringify(other.body));
+      assert.equal(other.body.error.code, 'api.idempotency_key_reused');
+    });
+  }
+
+  test('a module registered again with its key is answered the module without its secret; one module', async () => {
+    const module = { name: 'Keyed Desk', launchUrl: 'https://keyed.example/launch', redirectUris: ['https://keyed.example/callback'], clientType: 'confidential' };
+    const first = await operator.post('/api/operator/modules', module, { 'idempotency-key': 'module-1' });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    assert.equal(typeof first.body.clientSecret, 'string');
+    const again = await operator.post('/api/operator/modules', module, { 'idempotency-key': 'module-1' });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.body, { module: first.body.module, clientSecret: null });
+    const rows = await server.gatehouse.deps.db.selectFrom('modules').select('id').where('name', '=', module.name).execute();
+    assert.equal(rows.length, 1);
+    assert.ok(!(await keptAnswers()).includes(first.body.clientSecret), 'the secret is not kept for the repeat');
   });
 });

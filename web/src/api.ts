@@ -411,8 +411,9 @@ export const api = {
       get<{ messages: MailSummary[] }>(`/operator/mail${listQuery({ status: status === 'all' ? null : status })}`),
     mailMessage: (id: string) => get<MailMessage>(`/operator/mail/${seg(id)}`),
     modules: () => get<{ modules: RegisteredModule[] }>('/operator/modules'),
-    registerModule: (input: ModuleInput) =>
-      post<{ module: RegisteredModule; clientSecret: string | null }>('/operator/modules', input),
+    /** `clientSecret` null: a public module, or a repeat of the key whose first answer (with the secret) was lost. */
+    registerModule: (input: ModuleInput, idempotencyKey?: string) =>
+      postOnce<{ module: RegisteredModule; clientSecret: string | null }>('/operator/modules', input, idempotencyKey),
     module: (moduleId: string) => get<{ module: RegisteredModule }>(`/operator/modules/${seg(moduleId)}`),
     /** Saved only if the module is still at `readAt` (its version when the form was opened): else 412. */
     editModule: (moduleId: string, input: ModuleInput, readAt: string) =>

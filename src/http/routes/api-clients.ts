@@ -3,9 +3,10 @@
 // "not found"); operators create platform clients or clients for a named company, and
 // manage every one. The secret is in the answer to a create or a rotate, once, and only
 // after the proof My Settings asks for new recovery codes (src/api-clients/proved.ts).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createApiClientWithProof, deleteApiClient, listApiClients, rotateApiClientSecretWithProof, type ChangedBy } from '../../api-clients/index.ts';
 import {
+  apiClientCreated,
   apiClientDeleted,
   apiClientList,
   apiClientParams,
@@ -14,15 +15,37 @@ import {
   companyApiClientBody,
   operatorApiClientBody,
 } from '../../contract/api-clients.ts';
+import { idempotencyHeaders } from '../../contract/api-v1.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
 import type { HttpContext } from '../context.ts';
 import { requestMeta } from '../guards.ts';
+import { idempotentCreates, type IdempotentCreate } from '../idempotent-creates.ts';
 import { apiClientView as view } from '../../presenters/index.ts';
 import type { AuthenticationResponseJSON } from '../../webauthn/index.ts';
 
+type Proved = { password?: string | undefined; code?: string | undefined; key?: AuthenticationResponseJSON | undefined };
+
 /** The proof in a create's or a rotate's body (the rest of the body is the client). */
-function proofOf(body: { password?: string | undefined; code?: string | undefined; key?: AuthenticationResponseJSON | undefined }) {
+function proofOf(body: Proved) {
   return { password: body.password, code: body.code, key: body.key };
+}
+
+/**
+ * A create, once per Idempotency-Key: the client asked for, without the proof (a retry comes
+ * with a fresh code, the first one spent), is what makes a repeat the same. The repeat is
+ * answered the client without its secret, which is never kept: rotate it for a new one.
+ */
+async function createOnce(
+  idempotent: IdempotentCreate,
+  request: FastifyRequest<{ Body: Proved }>,
+  reply: FastifyReply,
+  create: () => ReturnType<typeof createApiClientWithProof>,
+) {
+  const { password: _password, code: _code, key: _key, ...asked } = request.body;
+  return idempotent(request, reply, async () => {
+    const { client, clientSecret } = await create();
+    return { status: 201, body: { client: view(client), clientSecret }, replayBody: { client: view(client), clientSecret: null } };
+  }, asked);
 }
 
 function changedBy(request: FastifyRequest): ChangedBy {
@@ -32,6 +55,8 @@ function changedBy(request: FastifyRequest): ChangedBy {
 
 export function apiClientRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
+  // Keys per signed-in user, as the console's other creates (a page retries a lost answer).
+  const idempotent = idempotentCreates(deps, (request) => ({ userId: signedInOf(request).userId }));
   const secretAnswer = { 200: apiClientWithSecret };
   const rotateSummary = 'A new secret (in this answer only); the old one and its tokens stop at once. Needs proof: password and code, or a key';
 
@@ -44,16 +69,16 @@ export function apiClientRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/company/api-clients',
       {
         schema: {
-          summary: 'Add an API client for the company; its secret is in this answer only. Needs proof: password and code, or a key',
+          summary: 'Add an API client for the company; its secret is in this answer only. Needs proof: password and code, or a key. Takes an Idempotency-Key',
+          headers: idempotencyHeaders,
           body: companyApiClientBody,
-          response: { 201: apiClientWithSecret },
+          response: { 201: apiClientCreated },
         },
       },
       async (request, reply) => {
         const { name, scopes, expiresInDays } = request.body;
         const input = { name, scopes, expiresInDays, companyId: signedInOf(request).companyId };
-        const { client, clientSecret } = await createApiClientWithProof(deps, signedInOf(request), proofOf(request.body), input, changedBy(request));
-        return reply.status(201).send({ client: view(client), clientSecret });
+        await createOnce(idempotent, request, reply, () => createApiClientWithProof(deps, signedInOf(request), proofOf(request.body), input, changedBy(request)));
       },
     );
     api.post(
@@ -79,16 +104,16 @@ export function apiClientRoutes(app: FastifyInstance, ctx: HttpContext) {
       '/api/operator/api-clients',
       {
         schema: {
-          summary: 'Add a platform API client (no companyId) or one for a company; its secret is in this answer only. Needs proof: password and code, or a key',
+          summary: 'Add a platform API client (no companyId) or one for a company; its secret is in this answer only. Needs proof: password and code, or a key. Takes an Idempotency-Key',
+          headers: idempotencyHeaders,
           body: operatorApiClientBody,
-          response: { 201: apiClientWithSecret },
+          response: { 201: apiClientCreated },
         },
       },
       async (request, reply) => {
         const { name, scopes, expiresInDays } = request.body;
         const input = { name, scopes, expiresInDays, companyId: request.body.companyId ?? null };
-        const { client, clientSecret } = await createApiClientWithProof(deps, signedInOf(request), proofOf(request.body), input, changedBy(request));
-        return reply.status(201).send({ client: view(client), clientSecret });
+        await createOnce(idempotent, request, reply, () => createApiClientWithProof(deps, signedInOf(request), proofOf(request.body), input, changedBy(request)));
       },
     );
     api.post(

@@ -24,7 +24,7 @@ import { auditActor } from '../../users/index.ts';
 import { reachedCompanyOf } from '../api-client-guard.ts';
 import { ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
-import { answeredModule, versioned } from './modules.ts';
+import { answeredModule, registeredAnswer, versioned } from './modules.ts';
 import { platformClient } from './api-v1-requests.ts';
 import { reachAsActor } from './api-v1-tenant.ts';
 import type { V1 } from './api-v1.ts';
@@ -51,12 +51,7 @@ export function moduleRoutes({ api, deps, idempotent }: V1) {
     },
     async (request, reply) => {
       const by = clientOf(request);
-      return idempotent(request, reply, async () => {
-        const { module, clientSecret } = await registerModuleBy(deps, request.body, by);
-        // A retry gets the module without its secret, which is never stored: rotate it for a new one.
-        const shown = moduleView(module);
-        return { status: 201, body: { module: shown, clientSecret: clientSecret ?? null }, replayBody: { module: shown, clientSecret: null } };
-      });
+      return idempotent(request, reply, async () => registeredAnswer(await registerModuleBy(deps, request.body, by)));
     },
   );
 

@@ -1,6 +1,7 @@
 // Modules: operators register and edit them and grant them to companies; a company's Masters
 // switch granted modules on or off; everyone sees their launcher tiles.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { idempotencyHeaders } from '../../contract/api-v1.ts';
 import { done, idParams, ifMatchHeaders } from '../../contract/common.ts';
 import { companyModuleSwitches, enableBody } from '../../contract/company.ts';
 import { companyGrants, grantParams, launcher, MODULE_BODY_LIMIT, moduleBody, moduleEditBody, moduleList, moduleRegistered, oneModule, secretRotated } from '../../contract/operator.ts';
@@ -23,6 +24,7 @@ import {
 import { forAudience, signedInOf } from '../audiences.ts';
 import { answerVersion, ifMatchVersions } from '../conditional-saves.ts';
 import { requestMeta } from '../guards.ts';
+import { idempotentCreates } from '../idempotent-creates.ts';
 import type { HttpContext } from '../context.ts';
 import type { Queryable } from '../../storage/index.ts';
 
@@ -39,6 +41,16 @@ export function versioned<T extends { version: string }>(reply: FastifyReply, mo
   return module;
 }
 
+/**
+ * A registration's answer, for the console and /api/v1 alike: the secret is shown this once
+ * (only its keyed hash is stored), so a repeat of the same Idempotency-Key is answered the
+ * module without it (rotate it for a new one).
+ */
+export function registeredAnswer(registered: Awaited<ReturnType<typeof registerModuleBy>>) {
+  const shown = moduleView(registered.module);
+  return { status: 201, body: { module: shown, clientSecret: registered.clientSecret ?? null }, replayBody: { module: shown, clientSecret: null } };
+}
+
 /** GET of one module, for the console and /api/v1 alike: unknown is "not found". */
 export async function answeredModule(db: Queryable, moduleId: string, reply: FastifyReply) {
   const module = await getModule(db, moduleId);
@@ -48,6 +60,8 @@ export async function answeredModule(db: Queryable, moduleId: string, reply: Fas
 
 export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
+  // Keys per signed-in user, as the console's other creates (a page retries a lost answer).
+  const idempotent = idempotentCreates(deps, (request) => ({ userId: signedInOf(request).userId }));
 
   forAudience(app, ctx, 'operator', 'Modules', (api) => {
     api.get('/api/operator/modules', { schema: { summary: 'Registered modules', response: { 200: moduleList } } }, async () => ({
@@ -56,11 +70,18 @@ export function moduleRoutes(app: FastifyInstance, ctx: HttpContext) {
 
     api.post(
       '/api/operator/modules',
-      { bodyLimit: MODULE_BODY_LIMIT, config: { sensitive: true }, schema: { summary: 'Register a module (an OpenID Connect client)', body: moduleBody, response: { 201: moduleRegistered } } },
+      {
+        bodyLimit: MODULE_BODY_LIMIT,
+        config: { sensitive: true },
+        schema: {
+          summary: 'Register a module (an OpenID Connect client). Takes an Idempotency-Key (a repeat answers the module without its secret)',
+          headers: idempotencyHeaders,
+          body: moduleBody,
+          response: { 201: moduleRegistered },
+        },
+      },
       async (request, reply) => {
-        const { module, clientSecret } = await registerModuleBy(deps, request.body, personOf(request));
-        // The secret is shown this once; only its keyed hash is stored.
-        return reply.status(201).send({ module: moduleView(module), clientSecret: clientSecret ?? null });
+        await idempotent(request, reply, async () => registeredAnswer(await registerModuleBy(deps, request.body, personOf(request))));
       },
     );
 

@@ -11,6 +11,7 @@ export function OneTimeSecretDialog({
   title,
   intro,
   hasSecret,
+  secretLost = false,
   onClose,
   children,
 }: {
@@ -19,6 +20,11 @@ export function OneTimeSecretDialog({
   intro: ReactNode;
   /** False for a public module, which has no secret to warn about. */
   hasSecret: boolean;
+  /**
+   * Made, but the answer that held its secret never reached this page (the page sent it
+   * again and was told what the first request made): the secret is gone, a rotate makes one.
+   */
+  secretLost?: boolean;
   onClose: () => void;
   children: ReactNode;
 }) {
@@ -27,6 +33,17 @@ export function OneTimeSecretDialog({
       {opened && (
         <Stack gap="md">
           <Text size="sm">{intro}</Text>
+          {secretLost && (
+            <Alert color="yellow" variant="light">
+              <Text size="sm" fw={600}>
+                Rotate the secret before using it.
+              </Text>
+              <Text size="sm" mt={4}>
+                Its secret was in an answer that never reached this page, and Gatehouse keeps no copy of a secret. Rotate
+                the secret to get one.
+              </Text>
+            </Alert>
+          )}
           {hasSecret && (
             <Alert color="yellow" variant="light">
               {/* Plain text colour: the alert's own yellow title would be too faint to read. */}

@@ -1,8 +1,8 @@
-import type { ApiClientWithSecret } from '../../api/apiClients';
+import type { ApiClientCreated } from '../../api/apiClients';
 import { CopyField } from '../../components/CopyField';
 import { OneTimeSecretDialog } from '../../components/OneTimeSecretDialog';
 
-export interface ShownSecret extends ApiClientWithSecret {
+export interface ShownSecret extends ApiClientCreated {
   /** "created": a new client; "rotated": a new secret for an existing one. */
   kind: 'created' | 'rotated';
 }
@@ -12,11 +12,14 @@ export function ApiClientSecretDialog({ shown, onClose }: { shown: ShownSecret |
   const tokenUrl = `${window.location.origin}/oidc/token`;
   const rotated = shown?.kind === 'rotated';
   const name = <strong>{shown?.client.name}</strong>;
+  // Created by a request whose answer was lost; the page's retry was told of it, without the secret.
+  const secretLost = shown !== null && !shown.clientSecret;
   return (
     <OneTimeSecretDialog
       opened={shown !== null}
       title={rotated ? 'New client secret' : 'API client created'}
-      hasSecret
+      hasSecret={!secretLost}
+      secretLost={secretLost}
       onClose={onClose}
       intro={
         rotated ? (
@@ -30,7 +33,7 @@ export function ApiClientSecretDialog({ shown, onClose }: { shown: ShownSecret |
       }
     >
       <CopyField label="Client ID" value={shown?.client.clientId ?? ''} />
-      <CopyField label="Client Secret" value={shown?.clientSecret ?? ''} />
+      {!secretLost && <CopyField label="Client Secret" value={shown?.clientSecret ?? ''} />}
       {!rotated && <CopyField label="Token endpoint" value={tokenUrl} />}
     </OneTimeSecretDialog>
   );

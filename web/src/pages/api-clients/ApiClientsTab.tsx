@@ -1,6 +1,6 @@
 import { Badge, Button, Code, Group, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
-import { api } from '../../api';
+import { api, newIdempotencyKey } from '../../api';
 import { apiClientsApi, type ApiClient, type ApiClientAudience, type ApiClientInput } from '../../api/apiClients';
 import { meApi } from '../../api/me';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
@@ -82,8 +82,9 @@ export function ApiClientsTab({ audience }: { audience: ApiClientAudience }) {
   const proof = profile.data?.proof ?? { password: true, app: true, key: false };
   const invalidate = useInvalidate();
   const [creating, setCreating] = useState(false);
-  // Filled in, waiting for the proof that hands out its secret.
-  const [filled, setFilled] = useState<ApiClientInput | null>(null);
+  // Filled in, waiting for the proof that hands out its secret; its Idempotency-Key is the
+  // same for every proof given for it, so a retry after a lost answer makes no second client.
+  const [filled, setFilled] = useState<{ input: ApiClientInput; key: string } | null>(null);
   const [rotating, setRotating] = useState<ApiClient | null>(null);
   const [deleting, setDeleting] = useState<ApiClient | null>(null);
   const [shown, setShown] = useState<ShownSecret | null>(null);
@@ -152,7 +153,7 @@ export function ApiClientsTab({ audience }: { audience: ApiClientAudience }) {
         onClose={() => setCreating(false)}
         onFilled={(input) => {
           setCreating(false);
-          setFilled(input);
+          setFilled({ input, key: newIdempotencyKey() });
         }}
       />
       <ReauthDialog
@@ -161,7 +162,7 @@ export function ApiClientsTab({ audience }: { audience: ApiClientAudience }) {
         confirmLabel="Create API Client"
         proof={proof}
         onClose={() => setFilled(null)}
-        submit={(given) => calls.create(filled ?? { name: '', scopes: [] }, given)}
+        submit={(given) => calls.create(filled?.input ?? { name: '', scopes: [] }, given, filled?.key ?? newIdempotencyKey())}
         onDone={(created) => {
           setFilled(null);
           setShown({ kind: 'created', ...created });
@@ -170,7 +171,7 @@ export function ApiClientsTab({ audience }: { audience: ApiClientAudience }) {
         }}
       >
         <Text size="sm">
-          Create <strong>{filled?.name}</strong>? Its secret acts with the scopes you chose until the client is deleted. Confirm
+          Create <strong>{filled?.input.name}</strong>? Its secret acts with the scopes you chose until the client is deleted. Confirm
           it is you first.
         </Text>
       </ReauthDialog>

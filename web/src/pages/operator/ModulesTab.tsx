@@ -122,7 +122,7 @@ export function ModulesTab() {
         onClose={() => setRegistering(false)}
         onRegistered={(module, clientSecret) => {
           setRegistering(false);
-          setCredentials({ kind: 'registered', moduleName: module.name, clientId: module.clientId, clientSecret });
+          setCredentials({ kind: 'registered', moduleName: module.name, clientId: module.clientId, clientSecret, confidential: module.clientType === 'confidential' });
           setNotice(`Registered ${module.name}. Grant it to companies on the Companies tab.`);
           void invalidate(keys.operator.modules);
         }}

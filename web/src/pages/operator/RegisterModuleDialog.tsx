@@ -87,7 +87,7 @@ export function ModuleForm({ editing, onSaved, onCancel, onShowCurrent }: Module
   const set = (key: keyof Values) => (event: { currentTarget: { value: string } }) => form.setFieldValue(key, event.currentTarget.value);
 
   const onSubmit = submit(
-    (typed) => {
+    (typed, idempotencyKey) => {
       const redirectUris = linesOf(typed.redirectUris);
       const postLogoutRedirectUris = linesOf(typed.postLogoutRedirectUris);
       setSent({ redirectUris, postLogoutRedirectUris });
@@ -106,7 +106,7 @@ export function ModuleForm({ editing, onSaved, onCancel, onShowCurrent }: Module
       // An edit is saved only on the module this form was opened with: another operator's
       // save since is not undone unseen.
       if (editing) return api.operator.editModule(editing.id, input, editing.version).then(({ module }) => ({ module, clientSecret: null }));
-      return api.operator.registerModule(input);
+      return api.operator.registerModule(input, idempotencyKey);
     },
     (result) => onSaved(result.module, result.clientSecret),
     changedMeanwhile.claim,

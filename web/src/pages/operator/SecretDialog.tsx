@@ -8,6 +8,8 @@ export interface ModuleCredentials {
   moduleName: string;
   clientId: string;
   clientSecret: string | null;
+  /** A confidential module has a secret: none here means its answer was lost on the way (a repeat's answer). */
+  confidential?: boolean;
 }
 
 /** A module's values after registering it or rotating its secret, the secret shown once. */
@@ -15,11 +17,13 @@ export function SecretDialog({ credentials, onClose }: { credentials: ModuleCred
   const issuer = `${window.location.origin}/oidc`;
   const rotated = credentials?.kind === 'rotated';
   const name = <strong>{credentials?.moduleName}</strong>;
+  const secretLost = Boolean(credentials?.confidential && !credentials.clientSecret);
   return (
     <OneTimeSecretDialog
       opened={credentials !== null}
       title={rotated ? 'New client secret' : 'Module registered'}
       hasSecret={Boolean(credentials?.clientSecret)}
+      secretLost={secretLost}
       onClose={onClose}
       intro={
         rotated ? (
@@ -31,9 +35,8 @@ export function SecretDialog({ credentials, onClose }: { credentials: ModuleCred
     >
       {!rotated && <CopyField label="Issuer" value={issuer} />}
       <CopyField label="Client ID" value={credentials?.clientId ?? ''} />
-      {credentials?.clientSecret ? (
-        <CopyField label="Client Secret" value={credentials.clientSecret} />
-      ) : (
+      {credentials?.clientSecret && <CopyField label="Client Secret" value={credentials.clientSecret} />}
+      {!credentials?.clientSecret && !secretLost && (
         <Text size="sm" c="dimmed">
           A public module has no client secret: it signs users in with PKCE alone.
         </Text>
