@@ -7,8 +7,7 @@
 //
 // Mail goes to the local mailbox (the embedded default), so the operator's Mailbox shows it.
 // Served over https with a throwaway certificate, as in journey.test.ts. Needs the web app
-// built (npx node scripts/build-web.ts) and Debian's chromium. Real time: the keyboard
-// login waits for a TOTP step after the operator's enrollment (at most 30 s).
+// built (npx node scripts/build-web.ts) and Debian's chromium.
 //
 //   npx node --test test/e2e/accessibility.test.ts
 import assert from 'node:assert/strict';
@@ -24,7 +23,7 @@ import type { TestServer } from '../helpers/server.ts';
 import { checkPage, describeViolations, DESKTOP, PHONE, settled, type Violation } from './axe.ts';
 import { launchChromiumWithTab, type BrowserPage } from './browsers/index.ts';
 import { keyboardLogin } from './keyboard.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, totpStep, wrongCode } from './support.ts';
+import { currentStep, freshCode, JOURNEY_TIMEOUT_MS, wrongCode } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const QR_IMAGE = 'img[alt="QR code for your authenticator app"]';
@@ -422,7 +421,7 @@ async function enroll(page: BrowserPage, check?: (name: string) => Promise<void>
   await page.click('Done');
   await page.waitForPath('/');
   await page.waitForText('Log Out');
-  return { secret, enrolledStep: Math.max(step, totpStep(Date.now())) };
+  return { secret, enrolledStep: Math.max(step, currentStep()) };
 }
 
 async function logOut(page: BrowserPage) {

@@ -6,8 +6,8 @@
 // certificate, as in invite.test.ts. Screenshots go to test-output/screenshots/api-clients-<engine>/.
 //
 // Needs the web app built (npx node scripts/build-web.ts) and Debian's chromium. Chromium
-// only unless GATEHOUSE_E2E_BROWSERS names others. Real time: the Master's login, and each
-// proof after it, waits for a TOTP step after the one used before (up to 30 s each).
+// only unless GATEHOUSE_E2E_BROWSERS names others. The login, and each proof after it, takes
+// a code of a later TOTP step than the one before: the stage's clock moves on to it.
 //
 //   npx node --test test/e2e/api-clients.test.ts
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { type TestServer } from '../helpers/server.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
 import { enterFreshCode, identifyAndPassword } from './login-page.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, screenshots, type Shot, totpStep } from './support.ts';
+import { currentStep, freshCode, JOURNEY_TIMEOUT_MS, screenshots, type Shot } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const CLIENT_NAME = 'PSA sync';
@@ -34,7 +34,7 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
       // The token and API calls (fetch) trust the stage's certificate.
       await onHttpsGatehouse(engine, async ({ server, closeFirst }) => {
         const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
-        const enrolledStep = totpStep(Date.now());
+        const enrolledStep = currentStep();
         const page = await launchBrowser(engine);
         closeFirst('closing the browser', () => page.close());
         await manageApiClient(server, company, enrolledStep, page, screenshots(page, `api-clients-${engine}`));

@@ -19,7 +19,7 @@ import { enginesFromEnv, launchBrowser } from './browsers/index.ts';
 import { freePort } from './browsers/util.ts';
 import { waitUntil } from './browsers/wait.ts';
 import { enterFreshCode, identifyAndPassword } from './login-page.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { currentStep, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const SIGNED_IN = 'Back at the module';
@@ -39,7 +39,7 @@ for (const engine of enginesFromEnv()) {
     test('the code is posted to the module, logged out, signed in and as an error; the module may redirect elsewhere after', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
       await onHttpsGatehouse(engine, async ({ server, closeFirst }) => {
         const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
-        const enrolledStep = totpStep(Date.now());
+        const enrolledStep = currentStep();
 
         // The module: its callback takes the post, then sends the browser to another of its origins.
         // (Another port, not another name: Gatehouse's HSTS covers localhost on every port in WebKit.)

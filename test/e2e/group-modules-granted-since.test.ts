@@ -14,7 +14,7 @@ import type { TestServer } from '../helpers/server.ts';
 import { grantModule } from '../../src/modules/index.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
 import { waitUntil } from './browsers/wait.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { currentStep, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { logInInTab } from './tabs.ts';
 
@@ -30,7 +30,7 @@ describe("a group's module ticks made on a page opened before a module was grant
   test("ticking a module keeps the module another Master gave the group since", { timeout: JOURNEY_TIMEOUT_MS }, async () => {
     await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
       const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
-      const dana = { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) };
+      const dana = { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: currentStep() };
       const ticketing = await grantedModule(server, company.companyId, 'Ticketing');
       const desk = (await company.root.agent.post('/api/company/groups', { name: 'Desk' })).body.group;
 

@@ -5,8 +5,7 @@
 // Screenshots go to test-output/screenshots/groups-<engine>/.
 //
 // Needs the web app built (npm run build:web) and Debian's chromium. Chromium only unless
-// GATEHOUSE_E2E_BROWSERS names others. Real time: each login waits for a TOTP step after
-// the one the helpers used (up to 30 s).
+// GATEHOUSE_E2E_BROWSERS names others.
 //
 //   npx node --test test/e2e/groups.test.ts
 import assert from 'node:assert/strict';
@@ -22,7 +21,7 @@ import { grantModule } from '../../src/modules/index.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
 import { waitUntil } from './browsers/wait.ts';
 import { enterFreshCode, identifyAndPassword } from './login-page.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { currentStep, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
@@ -34,7 +33,7 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
         const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
         const uma = await invitedMember(server, company, company.root.agent, { username: 'uma', role: 'user' });
         // The helpers just used a code of this step (or an earlier one) for both logins.
-        const enrolledStep = totpStep(Date.now());
+        const enrolledStep = currentStep();
         for (const name of ['Ticketing', 'Wiki']) await grantedModule(server, company.companyId, name);
         const page = await launchBrowser(engine);
         closeFirst('closing the browser', () => page.close());

@@ -27,7 +27,7 @@ describe('a page left open does not renew an idle session (chromium)', () => {
 
       // Dana's last use was 31 minutes ago, on the server and on the page.
       const { db } = server.gatehouse.deps;
-      const lastUse = Date.now() - 31 * 60_000;
+      const lastUse = server.clock() - 31 * 60_000;
       await db.updateTable('sessions').set({ last_seen_at: lastUse }).where('user_id', '=', company.root.id).execute();
       const asked = tab.waitForResponse((response) => new URL(response.url()).pathname === '/api/me');
       await tab.clock.fastForward('31:00');

@@ -28,7 +28,7 @@ describe('a page open while the company shortens its idle timeout (chromium)', (
 
       // Dana walks away for 11 minutes: on the server her session is over.
       const { db } = server.gatehouse.deps;
-      await db.updateTable('sessions').set({ last_seen_at: Date.now() - 11 * 60_000 }).where('user_id', '=', company.root.id).execute();
+      await db.updateTable('sessions').set({ last_seen_at: server.clock() - 11 * 60_000 }).where('user_id', '=', company.root.id).execute();
       await tab.clock.fastForward('11:00');
       await tab.clock.runFor(15_000); // the page's next look at the time
 

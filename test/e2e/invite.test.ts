@@ -5,8 +5,7 @@
 // the UI. Screenshots go to test-output/screenshots/invite-<engine>/.
 //
 // Needs the web app built (npx node scripts/build-web.ts) and Debian's chromium. Chromium
-// only unless GATEHOUSE_E2E_BROWSERS names others. Real time: the Master's login waits for
-// a TOTP step after the one used when the helpers enrolled them (up to 30 s).
+// only unless GATEHOUSE_E2E_BROWSERS names others.
 //
 //   npx node --test test/e2e/invite.test.ts
 import assert from 'node:assert/strict';
@@ -17,7 +16,7 @@ import { type TestServer } from '../helpers/server.ts';
 import { secretFromOtpauth } from '../helpers/totp.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
 import { WAIT_TIMEOUT_MS } from './browsers/wait.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, screenshots, type Shot, totpStep } from './support.ts';
+import { currentStep, freshCode, JOURNEY_TIMEOUT_MS, readQrFromScreen, screenshots, type Shot } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { describeUserAgent } from '../../web/src/userAgent.ts';
 
@@ -34,7 +33,7 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
       await onHttpsGatehouse(engine, async ({ server, closeFirst }) => {
         const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
         // The helpers just used a code of this step (or an earlier one) to enroll.
-        const enrolledStep = totpStep(Date.now());
+        const enrolledStep = currentStep();
         const page = await launchBrowser(engine);
         closeFirst('closing the browser', () => page.close());
         await invite(server, company, enrolledStep, page, screenshots(page, `invite-${engine}`));

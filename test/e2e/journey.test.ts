@@ -10,8 +10,8 @@
 // Screenshots of every step go to test-output/screenshots/<engine>/.
 //
 // Needs the web app built (npx node scripts/build-web.ts) and Debian's chromium,
-// firefox-esr, webkit2gtk-driver and xvfb; nothing is downloaded. Real time: each engine
-// waits for a fresh 30-second TOTP step before the second login (about 25-60 s an engine).
+// firefox-esr, webkit2gtk-driver and xvfb; nothing is downloaded. A login that needs a TOTP
+// step not used yet moves the stage's clock on to it rather than waiting (support.ts).
 //
 //   npx node --test test/e2e/journey.test.ts
 //   GATEHOUSE_E2E_BROWSERS=chromium npx node --test test/e2e/journey.test.ts
@@ -151,8 +151,8 @@ async function journey(server: TestServer, page: BrowserPage, shot: Shot, note: 
   await page.waitForText(CLOCK_HINT);
   await shot('root-master-login-wrong-code');
   // The enrollment's code is used up: the next login needs a code from a later step.
-  const { code, step: lastStep, waitedMs } = await freshCode(secret, enrolledAt + 1);
-  note(`waited ${(waitedMs / 1000).toFixed(1)} s for the TOTP step after the enrollment's (${((Date.now() - started) / 1000).toFixed(1)} s into the journey)`);
+  const { code, step: lastStep, movedMs } = await freshCode(secret, enrolledAt + 1);
+  note(`moved ${(movedMs / 1000).toFixed(1)} s on to the TOTP step after the enrollment's (${((Date.now() - started) / 1000).toFixed(1)} s into the journey)`);
   await page.fill('Authentication Code', code);
   await page.click('Verify');
   await page.waitForPath('/');
@@ -172,8 +172,8 @@ async function signInFromModule(page: BrowserPage, demo: DemoModule, who: Person
   await identify(page, who, shot, 'module-sign-in', true);
   await enterPassword(page);
   await page.waitForText('Two-Factor Authentication');
-  const { code, waitedMs } = await freshCode(secret, afterStep + 1);
-  if (waitedMs > 0) note(`module sign-in: waited ${(waitedMs / 1000).toFixed(1)} s for a TOTP step not used yet`);
+  const { code, movedMs } = await freshCode(secret, afterStep + 1);
+  if (movedMs > 0) note(`module sign-in: moved ${(movedMs / 1000).toFixed(1)} s on to a TOTP step not used yet`);
   await page.fill('Authentication Code', code);
   await page.click('Verify');
   await assertSignedInToDemo(page, demo, who);

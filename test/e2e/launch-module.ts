@@ -47,7 +47,7 @@ export async function startGrantedDemoModule(
   // 127.0.0.1 rather than localhost: plain http on loopback, as Gatehouse allows for a
   // module in development, and no cookies shared with Gatehouse on localhost.
   const origin = `http://127.0.0.1:${await freePort()}`;
-  const now = Date.now();
+  const now = server.clock();
   const { module, clientSecret } = await registerModule(
     deps.db,
     deps.deriveKey('client-secrets'),

@@ -12,7 +12,7 @@ import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.t
 import { ACME_REQUEST } from '../helpers/journey.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { currentStep, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { logInInTab } from './tabs.ts';
 
@@ -37,7 +37,7 @@ describe('a display name of one long word (chromium)', () => {
       closeFirst('closing the browser', () => page.close());
       await tab.setViewportSize({ width: 1280, height: 800 });
       const base = server.baseUrl;
-      await logInInTab(base, tab, { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) });
+      await logInInTab(base, tab, { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: currentStep() });
       await tab.goto(`${base}/company`);
       const actions = tab.getByRole('button', { name: 'Actions for zed' });
       await actions.waitFor();
@@ -53,7 +53,7 @@ describe('a display name of one long word (chromium)', () => {
       const { page, tab } = await launchChromiumWithTab();
       closeFirst('closing the browser', () => page.close());
       await tab.setViewportSize({ width: 1280, height: 800 });
-      await logInInTab(server.baseUrl, tab, { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) });
+      await logInInTab(server.baseUrl, tab, { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: currentStep() });
       const logOut = tab.getByRole('button', { name: 'Log Out' });
       await logOut.waitFor();
       await fitsTheWindow(tab, logOut, 'Log Out');

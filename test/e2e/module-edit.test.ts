@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { signedInOperator } from '../helpers/journey.ts';
 import { registerTestModule, REDIRECT_URI } from '../helpers/oidc.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { currentStep, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { logInInTab } from './tabs.ts';
 
@@ -23,7 +23,7 @@ describe('editing a module in the operator console (chromium)', () => {
       closeFirst('closing the browser', () => page.close());
       const base = server.baseUrl;
 
-      await logInInTab(base, tab, { username: operator.username, companyName: operator.companyName, secret: operator.totpSecret, step: totpStep(Date.now()) }, { lands: `${base}/**` });
+      await logInInTab(base, tab, { username: operator.username, companyName: operator.companyName, secret: operator.totpSecret, step: currentStep() }, { lands: `${base}/**` });
       await tab.goto(`${base}/operator`);
       await tab.getByRole('tab', { name: 'Modules' }).click();
       await tab.getByRole('button', { name: 'Edit Ticketing' }).click();

@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { companyWithRootMaster, invitedMember, operatorAgent } from '../helpers/company-admin.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
 import { startGrantedDemoModule } from './launch-module.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { currentStep, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { logInInTab } from './tabs.ts';
 
@@ -20,7 +20,7 @@ describe("Log Out from a module ends Gatehouse's session: its open tabs leave to
     await onHttpsGatehouse('chromium', async ({ server, certificate, closeFirst }) => {
       const company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Managed IT', 'dana@acme.test');
       await invitedMember(server, company, company.root.agent, { username: 'zoe.private', role: 'user' });
-      const dana = { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) };
+      const dana = { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: currentStep() };
       const demo = await startGrantedDemoModule(server, certificate, dana.companyName, () => {});
       closeFirst('stopping the demo', () => demo.close());
       const { page, tab } = await launchChromiumWithTab();

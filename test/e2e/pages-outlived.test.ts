@@ -7,7 +7,7 @@ import { companyWithRootMaster, invitedMember, operatorAgent } from '../helpers/
 import { ACME_REQUEST } from '../helpers/journey.ts';
 import { withFreshProof } from '../helpers/step-up.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { currentStep, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { enrolledRootMaster, logInInTab } from './tabs.ts';
 
@@ -49,7 +49,7 @@ describe('pages that outlive their session or role (chromium)', () => {
       // Company page away before the click (useSessionWatch.ts; that path has its own tests).
       await tab.route('**/api/me', (route) => (route.request().headers()['x-gatehouse-look-only'] ? route.abort() : route.continue()));
       const base = server.baseUrl;
-      await logInInTab(base, tab, { username: 'mia', companyName: company.companyName, secret: mia.totpSecret, step: totpStep(Date.now()) });
+      await logInInTab(base, tab, { username: 'mia', companyName: company.companyName, secret: mia.totpSecret, step: currentStep() });
       const companyLink = tab.getByRole('banner').getByRole('link', { name: 'Company', exact: true });
       await companyLink.first().waitFor();
       await tab.goto(`${base}/company`);

@@ -16,12 +16,12 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { signedInOperator } from '../helpers/journey.ts';
-import { client, companyUser, companyWithRootMaster, grantedModule, nextTotpCode, redeem, type Person } from '../helpers/oidc.ts';
+import { client, companyUser, companyWithRootMaster, grantedModule, redeem, type Person } from '../helpers/oidc.ts';
 import { until } from '../helpers/until.ts';
 import type { BrowserPage } from './browsers/index.ts';
 import { NAVIGATION_TIMEOUT_MS } from './browsers/wait.ts';
 import { identifyAndPassword } from './login-page.ts';
-import { JOURNEY_TIMEOUT_MS } from './support.ts';
+import { currentStep, freshCode, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { addKeyInSettings, attach, PLATFORM_PASSKEY, handSessionTo, keyTab } from './virtual-authenticator.ts';
 
@@ -59,9 +59,15 @@ async function authorizationUrl(config: client.Configuration, redirectUri: strin
   return { url, verifier, state, nonce };
 }
 
+// The step of each person's last code typed here; their enrollment (the HTTP helpers) moved
+// the stage's clock on past its own step, so their first code here is the current step's.
+const lastStep = new Map<string, number>();
+
 async function enterAppCode(page: BrowserPage, who: Person) {
   await page.waitForText('Two-Factor Authentication');
-  await page.fill('Authentication Code', await nextTotpCode(who.totpSecret));
+  const { code, step } = await freshCode(who.totpSecret, (lastStep.get(who.totpSecret) ?? currentStep() - 1) + 1);
+  lastStep.set(who.totpSecret, step);
+  await page.fill('Authentication Code', code);
   await page.click('Verify');
 }
 

@@ -15,7 +15,7 @@ import { ACME_REQUEST, approvedCompany, signUp, STRONG_PASSWORD } from '../helpe
 import { policyByClient } from '../helpers/key-policy.ts';
 import type { BrowserPage } from './browsers/index.ts';
 import { identifyAndPassword } from './login-page.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { currentStep, freshCode, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { addKeyInSettings, attach, PLATFORM_PASSKEY, ROAMING_KEY, handSessionTo, keyTab } from './virtual-authenticator.ts';
 
@@ -106,7 +106,7 @@ describe('a first login with a passkey, and a policy that requires one (chromium
       const fresh = await approvedCompany(server, operator, { ...ACME_REQUEST, companyName: 'Initech', email: 'peter@initech.test' });
       await signUp(server, fresh.link);
       const globex = await companyWithRootMaster(server, operator, 'Globex', 'hank@globex.test');
-      const enrolledStep = totpStep(Date.now());
+      const enrolledStep = currentStep();
       const { page, tab, cdp } = await keyTab(closeFirst);
       await attach(cdp, PLATFORM_PASSKEY);
       const base = server.baseUrl;

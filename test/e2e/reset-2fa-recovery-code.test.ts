@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { companyWithRootMaster, operatorAgent } from '../helpers/company-admin.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { launchChromiumWithTab } from './browsers/index.ts';
-import { JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { currentStep, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 import { identifyAndPassword, logInInTab } from './tabs.ts';
 
@@ -19,7 +19,7 @@ describe('own 2FA reset with a recovery code (chromium)', () => {
       const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
       const [recoveryCode] = company.recoveryCodes ?? [];
       assert.ok(recoveryCode, 'the enrollment answered recovery codes');
-      const dana = { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) };
+      const dana = { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: currentStep() };
       const { page, tab } = await launchChromiumWithTab();
       closeFirst('closing the browser', () => page.close());
       const base = server.baseUrl;

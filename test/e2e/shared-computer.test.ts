@@ -65,7 +65,7 @@ describe("a shared browser after Dana's session ended (chromium)", () => {
       // Dana walks away: 31 minutes without use, past the company's 30-minute idle timeout,
       // on the server (her last use that long ago) and in the page.
       const { db } = server.gatehouse.deps;
-      const ended = await db.updateTable('sessions').set({ last_seen_at: Date.now() - 31 * 60_000 }).where('user_id', '=', company.root.id).executeTakeFirst();
+      const ended = await db.updateTable('sessions').set({ last_seen_at: server.clock() - 31 * 60_000 }).where('user_id', '=', company.root.id).executeTakeFirst();
       assert.ok(Number(ended.numUpdatedRows) >= 1);
       // The page's own look at the time (every 15 s) finds the session's idle end passed.
       await tab.clock.fastForward('31:00');
@@ -83,7 +83,7 @@ describe("a shared browser after Dana's session ended (chromium)", () => {
       const { page, tab } = await launchChromiumWithTab();
       closeFirst('closing the browser', () => page.close());
       // Past the session's absolute end (12 hours) as the server counts, were the two clocks compared.
-      await tab.clock.install({ time: Date.now() + 13 * 60 * 60_000 });
+      await tab.clock.install({ time: server.clock() + 13 * 60 * 60_000 });
       await logInInTab(server.baseUrl, tab, dana);
       await tab.goto(`${server.baseUrl}/company`);
       await tab.getByText('zoe.private').first().waitFor();

@@ -15,7 +15,7 @@ import { companyWithRootMaster, dbOf, operatorAgent } from '../helpers/company-a
 import { STRONG_PASSWORD } from '../helpers/journey.ts';
 import { startSimpleSamlPhp } from '../helpers/simplesamlphp.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, totpStep } from './support.ts';
+import { currentStep, freshCode, JOURNEY_TIMEOUT_MS } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const COMPANY = 'Acme Federation';
@@ -33,7 +33,7 @@ for (const engine of enginesFromEnv()) {
     await onHttpsGatehouse(engine, async ({ server, closeFirst }) => {
       const base = server.baseUrl;
       const company = await companyWithRootMaster(server, await operatorAgent(server), COMPANY, 'dana@federation.test');
-      const enrolledStep = totpStep(Date.now());
+      const enrolledStep = currentStep();
       // The IdP states that the user passed MFA; the company trusts it, so no Gatehouse code.
       const idp = await startSimpleSamlPhp([ALICE], { authnContextClassRef: 'https://refeds.org/profile/mfa' });
       closeFirst('stopping SimpleSAMLphp', () => idp.close());

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestCertificate, type TestCertificate } from '../helpers/tls.ts';
 import { assertInstalled, type EngineName } from './browsers/index.ts';
-import { cleanUp } from './support.ts';
+import { cleanUp, playOnClock } from './support.ts';
 
 const WEB_BUILD = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 
@@ -31,7 +31,8 @@ export async function onHttpsGatehouse(engine: EngineName, scene: (stage: Stage)
     assert.ok(existsSync(WEB_BUILD), `no web app build at ${WEB_BUILD}: run \`npx node scripts/build-web.ts\` first`);
     certificate = createTestCertificate();
     tls.setDefaultCACertificates([...trusted, readFileSync(certificate.certFile, 'utf8')]);
-    server = await startTestServer({ realClock: true, env: certificate.env, ...(options.mailbox ? { mailbox: true } : {}) });
+    server = await startTestServer({ runningClock: true, env: certificate.env, ...(options.mailbox ? { mailbox: true } : {}) });
+    playOnClock(server.clock);
     await scene({ server, certificate, closeFirst: (what, close) => closers.push([what, close]) });
   } finally {
     await cleanUp(engine, [
@@ -39,6 +40,7 @@ export async function onHttpsGatehouse(engine: EngineName, scene: (stage: Stage)
       ['stopping Gatehouse', () => server?.close()],
       ['removing the certificate', () => certificate?.remove()],
       ['restoring the trusted certificates', () => tls.setDefaultCACertificates(trusted)],
+      ['leaving the stage clock', () => playOnClock(null)],
     ]);
   }
 }

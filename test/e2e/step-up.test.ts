@@ -21,7 +21,7 @@ import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import { type TestServer } from '../helpers/server.ts';
 import { enginesFromEnv, launchBrowser, type BrowserPage } from './browsers/index.ts';
 import { enterFreshCode, identifyAndPassword } from './login-page.ts';
-import { freshCode, JOURNEY_TIMEOUT_MS, screenshots, type Shot, totpStep } from './support.ts';
+import { currentStep, freshCode, JOURNEY_TIMEOUT_MS, screenshots, type Shot } from './support.ts';
 import { onHttpsGatehouse } from './stage.ts';
 
 const ASKED = "Confirm it's you";
@@ -36,7 +36,7 @@ for (const engine of enginesFromEnv(process.env.GATEHOUSE_E2E_BROWSERS?.trim() |
     test('an old session changes a role to Master: Confirm it is you, then the change goes through by itself', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
       await onHttpsGatehouse(engine, async ({ server, closeFirst }) => {
         const company = await companyWithRootMaster(server, await operatorAgent(server), ACME_REQUEST.companyName, ACME_REQUEST.email);
-        const enrolledStep = totpStep(Date.now());
+        const enrolledStep = currentStep();
         const member = await invitedMember(server, company, company.root.agent, { username: 'lee', role: 'user' });
         const page = await launchBrowser(engine);
         closeFirst('closing the browser', () => page.close());

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
+import type { TestClock } from '../helpers/clock.ts';
 import { totpAt } from '../helpers/totp.ts';
 import type { BrowserPage, EngineName } from './browsers/index.ts';
 import { waitUntil } from './browsers/wait.ts';
@@ -59,27 +60,48 @@ export async function readQrFromScreen(page: BrowserPage, image: string, shoot: 
 
 export const totpStep = (unixMs: number) => Math.floor(unixMs / STEP_MS);
 
+// The clock of the Gatehouse on stage (stage.ts sets it for the scene): the wall clock,
+// running, which a test moves on instead of waiting for a later TOTP step. The phone's
+// codes and every "now" a test compares with the server's come from it.
+let stageClock: TestClock | null = null;
+
+/** stage.ts: the scene's server clock, then none again. */
+export function playOnClock(clock: TestClock | null) {
+  stageClock = clock;
+}
+
+/** Now, as the Gatehouse on stage counts it (the wall clock when none is). */
+export const stageNow = () => (stageClock ? stageClock() : Date.now());
+
+/** The TOTP step the Gatehouse on stage is in. */
+export const currentStep = () => totpStep(stageNow());
+
 /**
  * A code for `secret` from a step no earlier than `notBeforeStep`, as a phone shows it: the
  * current step's or, when that one is used up, the next step's, as a phone whose clock runs
  * up to a step ahead shows it. The server accepts a step either side of its own, so either
- * code stays good for a whole step at least: no margin to keep. Waits (real time) only
- * for a step two or more ahead, when three codes are wanted within one step.
+ * code stays good for a whole step at least: no margin to keep. For a step two or more
+ * ahead (three codes wanted within one step), the stage's clock is moved on to the step
+ * before it, as the 30 s of waiting would (off stage: waited, in real time). `movedMs`:
+ * how far.
  */
-export async function freshCode(secret: string, notBeforeStep = 0): Promise<{ code: string; step: number; waitedMs: number }> {
-  const started = Date.now();
+export async function freshCode(secret: string, notBeforeStep = 0): Promise<{ code: string; step: number; movedMs: number }> {
+  let movedMs = 0;
   for (;;) {
-    const now = Date.now();
+    const now = stageNow();
     const current = totpStep(now);
     const step = Math.max(notBeforeStep, current);
-    if (step <= current + 1) return { code: totpAt(secret, step * STEP_MS), step, waitedMs: now - started };
-    await sleep((current + 1) * STEP_MS - now + 250);
+    if (step <= current + 1) return { code: totpAt(secret, step * STEP_MS), step, movedMs };
+    const untilStepBefore = (step - 1) * STEP_MS - now + 250;
+    movedMs += untilStepBefore;
+    if (stageClock) stageClock.advance(untilStepBefore);
+    else await sleep(untilStepBefore);
   }
 }
 
 /** A six-digit code that no step the server accepts now (±1) would produce. */
 export function wrongCode(secret: string): string {
-  const now = Date.now();
+  const now = stageNow();
   const accepted = new Set([-2, -1, 0, 1, 2].map((offset) => totpAt(secret, now, offset)));
   const current = totpAt(secret, now);
   for (let shift = 1; shift < 10; shift++) {

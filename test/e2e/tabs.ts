@@ -7,7 +7,7 @@ import { launchChromiumWithTab } from './browsers/index.ts';
 import type { Stage } from './stage.ts';
 import { ACME_REQUEST, STRONG_PASSWORD } from '../helpers/journey.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { freshCode, totpStep } from './support.ts';
+import { currentStep, freshCode } from './support.ts';
 
 export const BETA_REQUEST = { ...ACME_REQUEST, companyName: 'Beta Networks', contactName: 'Erin Beta', email: 'erin@beta.test' };
 
@@ -21,7 +21,7 @@ export interface Enrolled {
 /** A company approved, its Root Master signed up and enrolled over HTTP (the browser under test not signed in). */
 export async function enrolledRootMaster(server: TestServer, operator: Agent, request: typeof ACME_REQUEST, password = STRONG_PASSWORD): Promise<Enrolled> {
   const company = await companyWithRootMaster(server, operator, request.companyName, request.email, password);
-  return { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) };
+  return { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: currentStep() };
 }
 
 export async function identifyAndPassword(tab: Page, who: { username: string; companyName: string }) {
@@ -65,5 +65,5 @@ export async function acmeBetaAndATab({ server, closeFirst }: Pick<Stage, 'serve
 export async function acmeWithMember(server: TestServer) {
   const company = await companyWithRootMaster(server, await operatorAgent(server), 'Acme Managed IT', 'dana@acme.test');
   await invitedMember(server, company, company.root.agent, { username: 'zoe.private', role: 'user' });
-  return { company, dana: { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: totpStep(Date.now()) } };
+  return { company, dana: { username: company.root.username, companyName: company.companyName, secret: company.root.totpSecret, step: currentStep() } };
 }

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createGatehouse, type Gatehouse } from '../../src/gatehouse.ts';
 import { Agent } from './agent.ts';
 import { freePort } from './net.ts';
-import { testClock, type TestClock } from './clock.ts';
+import { runningClock, testClock, type TestClock } from './clock.ts';
 import { createTestDatabase, type Engine, type TestDatabase } from './databases.ts';
 import { startSmtpCapture, type SmtpCapture } from './smtp.ts';
 
@@ -23,8 +23,17 @@ export interface TestServer {
 export interface TestServerOptions {
   engine?: Engine;
   env?: Record<string, string>;
-  /** A real wall clock instead of the pinned test clock (browser tests). */
+  /**
+   * The wall clock instead of the pinned test clock, for tests of the OpenID Connect
+   * provider, which keeps the wall clock itself: `advance` and `set` do nothing, so the
+   * helpers' moves leave it alone, and codes come from the wall clock (helpers/oidc.ts).
+   */
   realClock?: boolean;
+  /**
+   * The wall clock, running, which `advance` moves on (browser tests, test/e2e/stage.ts):
+   * a later TOTP step without waiting for it, and the helpers' moves as they mean them.
+   */
+  runningClock?: boolean;
   /** Where the server's request log goes (at level info); without it, nothing is logged. */
   logStream?: { write(line: string): void };
   /**
@@ -42,11 +51,18 @@ export interface TestServerOptions {
   answerFloorMs?: number;
 }
 
+const wallClock = Object.assign(() => Date.now(), { set() {}, advance() {} }) as TestClock;
+
+function clockFor(options: TestServerOptions): TestClock {
+  if (options.runningClock) return runningClock();
+  if (options.realClock) return wallClock;
+  return testClock();
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase(options.engine ?? 'sqlite', { migrated: true });
   const mail = await startSmtpCapture();
-  const clock = testClock();
-  if (options.realClock) clock.set(Date.now());
+  const clock = clockFor(options);
   // The public URL is fixed before the port is known: links must come from it, never
   // from the Host header, so the tests give it a port we then listen on.
   const port = await freePort();
@@ -59,7 +75,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   let gatehouse: Gatehouse;
   let config: ReturnType<typeof loadConfig>;
-  const realClock = Object.assign(() => Date.now(), { set() {}, advance() {} }) as TestClock;
   try {
     config = loadConfig({
       PORT: String(port),
@@ -77,7 +92,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...(options.mailbox ? { GATEHOUSE_SMTP_URL: undefined } : {}),
     });
     gatehouse = await createGatehouse(config, {
-      clock: options.realClock ? realClock : clock,
+      clock,
       logger: options.logStream ? { level: 'info', stream: options.logStream } : false,
       mailWorkerIntervalMs: options.quietWorkers ? null : 200,
       answerFloorMs: options.answerFloorMs ?? 0,
@@ -98,7 +113,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return {
     baseUrl,
     gatehouse,
-    clock: options.realClock ? realClock : clock,
+    clock,
     mail,
     database,
     agent: () => new Agent(baseUrl),
