@@ -13,6 +13,7 @@ import { tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, invitedMember, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
 import { signedInOperator } from '../helpers/journey.ts';
+import { startOidcIdp } from '../helpers/oidc-idp.ts';
 import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -127,5 +128,42 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
     const rows = await server.gatehouse.deps.db.selectFrom('modules').select('id').where('name', '=', module.name).execute();
     assert.equal(rows.length, 1);
     assert.ok(!(await keptAnswers()).includes(first.body.clientSecret), 'the secret is not kept for the repeat');
+  });
+
+  test('an identity provider added again with its key is answered the provider added, not added twice; the ledger keeps no client secret', async (t) => {
+    const admin = acme.root.agent;
+    // A real provider on loopback: adding one reads its discovery document.
+    const idp = await startOidcIdp((await admin.get('/api/company/sso')).body.serviceProvider.oidcRedirectUri);
+    t.after(() => idp.close());
+    const form = { kind: 'oidc', name: 'Keyed IdP', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: false };
+    const first = await admin.post('/api/company/sso/providers', form, { 'idempotency-key': 'provider-1' });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const again = await admin.post('/api/company/sso/providers', form, { 'idempotency-key': 'provider-1' });
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.body, first.body);
+    const rows = await server.gatehouse.deps.db.selectFrom('sso_providers').select('id').where('name', '=', form.name).execute();
+    assert.equal(rows.length, 1);
+    assert.ok(!(await keptAnswers()).includes(form.clientSecret));
+    // The same key with other settings is refused; without a key, the same form adds a second provider.
+    const other = await admin.post('/api/company/sso/providers', { ...form, clientId: 'another' }, { 'idempotency-key': 'provider-1' });
+    assert.equal(other.status, 422, JSON.stringify(other.body));
+    const without = await admin.post('/api/company/sso/providers', form);
+    assert.equal(without.status, 201, JSON.stringify(without.body));
+    assert.notEqual(without.body.provider.id, first.body.provider.id);
+  });
+
+  test('every create the API answers 201 takes an Idempotency-Key, but the anonymous account request (no one to keep keys for)', async () => {
+    const document = (await server.agent().get('/api/openapi.json')).body as {
+      paths: Record<string, Record<string, { responses?: Record<string, unknown>; parameters?: { in: string; name: string }[] }>>;
+    };
+    const creates = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => operation.responses?.['201'])
+        .map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, takesKey: Boolean(operation.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key')) })),
+    );
+    assert.ok(creates.length >= 10, `the creates found: ${creates.map((c) => c.route).join(', ')}`);
+    const withoutKey = creates.filter((create) => !create.takesKey).map((create) => create.route);
+    assert.deepEqual(withoutKey, ['POST /api/account-requests']);
   });
 });

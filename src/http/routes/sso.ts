@@ -42,7 +42,9 @@ import {
   type Landing,
 } from '../../sso/index.ts';
 import { hashToken } from '../../crypto/index.ts';
+import { idempotencyHeaders } from '../../contract/api-v1.ts';
 import { forAudience, signedInOf } from '../audiences.ts';
+import { idempotentCreates } from '../idempotent-creates.ts';
 import type { HttpContext } from '../context.ts';
 import { readCookie, readFlowCookie, setFlowCookie } from '../cookies.ts';
 import { answerVersion, ifMatchVersions } from '../conditional-saves.ts';
@@ -106,6 +108,8 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
   });
 
   forAudience(app, ctx, 'master', 'Single sign-on', (api) => {
+    // Keys per signed-in user, as the console's other creates (a page retries a lost answer).
+    const idempotent = idempotentCreates(deps, (request) => ({ userId: signedInOf(request).userId }));
     const master = (request: Parameters<typeof signedInOf>[0]) => {
       const me = signedInOf(request);
       return { companyId: me.companyId, userId: me.userId, sessionHash: me.sessionHash };
@@ -127,10 +131,21 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
     );
     api.post(
       '/api/company/sso/providers',
-      { bodyLimit: PROVIDER_BODY_LIMIT, config: { sensitive: true }, schema: { summary: 'Add a SAML 2.0 or OpenID Connect provider (switched off until tested and switched on)', body: ssoProviderBody, response: { 201: oneSsoProvider } } },
+      {
+        bodyLimit: PROVIDER_BODY_LIMIT,
+        config: { sensitive: true },
+        schema: {
+          summary: 'Add a SAML 2.0 or OpenID Connect provider (switched off until tested and switched on); takes an Idempotency-Key',
+          headers: idempotencyHeaders,
+          body: ssoProviderBody,
+          response: { 201: oneSsoProvider },
+        },
+      },
       async (request, reply) => {
-        const provider = await addProvider(deps, master(request), request.body, requestMeta(request));
-        return reply.status(201).send({ provider });
+        // The client secret is left out of what makes a repeat the same request: the ledger
+        // keeps a digest of that, and a secret is kept sealed or not at all.
+        const { clientSecret: _secret, ...compared } = request.body as { clientSecret?: string };
+        await idempotent(request, reply, async () => ({ status: 201, body: { provider: await addProvider(deps, master(request), request.body, requestMeta(request)) } }), compared);
       },
     );
     api.post(

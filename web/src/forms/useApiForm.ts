@@ -1,10 +1,11 @@
 import { schemaResolver, useForm, type FormErrors } from '@mantine/form';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { z } from 'zod';
-import { ApiError, newIdempotencyKey, type FieldErrors } from '../api';
+import { ApiError, type FieldErrors } from '../api';
 import { useFocusFirstInvalid } from '../hooks/useFocusFirstInvalid';
 import { typedInputSettled, watchTypedInput } from '../session/typedInput';
 import { clearEdited, editedFields, firstPerField, formErrors } from './errors';
+import { useSubmissionKey } from './submissionKey';
 
 interface ApiFormOptions<Values, Output> {
   initialValues: Values;
@@ -20,8 +21,6 @@ interface ApiFormOptions<Values, Output> {
   linked?: Record<string, string[]>;
 }
 
-/** Answers after which the server may hold the submission, or still be running it: its key stays for a retry. */
-const mayHaveGoneThrough = (error: ApiError) => error.status === 0 || error.code === 'api.idempotency_in_progress';
 
 const asApiError = (error: unknown) => {
   if (error instanceof ApiError) return error;
@@ -83,8 +82,7 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
   // page then says so (session/typedInput.ts).
   useEffect(() => watchTypedInput(() => ref.current), []);
 
-  // The key of the last submission whose answer was lost, and the values it was for.
-  const pendingKey = useRef<{ values: string; key: string } | null>(null);
+  const submissionKey = useSubmissionKey();
 
   const { setValues, setErrors, reset } = form;
   /** Starts afresh (a dialog opened again): these values or the first ones, and no messages. */
@@ -120,22 +118,20 @@ export function useApiForm<Values extends Record<string, unknown>, Output = Valu
       async (values) => {
         setSummary(null);
         const checked = schema ? schema.parse(values) : (values as unknown as Output);
-        const sent = JSON.stringify(checked);
-        const key = pendingKey.current?.values === sent ? pendingKey.current.key : newIdempotencyKey();
-        pendingKey.current = { values: sent, key };
+        const key = submissionKey.keyFor(checked);
         let result: T;
         sending.current = true;
         try {
           result = await send(checked, key);
         } catch (caught) {
           const error = asApiError(caught);
-          if (!mayHaveGoneThrough(error)) pendingKey.current = null;
+          submissionKey.answered(error);
           if (!handle?.(error)) showError(error);
           return;
         } finally {
           sending.current = false;
         }
-        pendingKey.current = null;
+        submissionKey.answered();
         typedInputSettled(ref.current);
         done(result, checked);
       },

@@ -4,6 +4,7 @@ import { ApiError, type FieldErrors } from '../../api';
 import { ssoApi, type SsoProvider, type SsoProviderInput } from '../../api/sso';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useChangedMeanwhile } from '../../components/ChangedMeanwhileAlert';
+import { useSubmissionKey } from '../../forms';
 
 type Kind = 'saml' | 'oidc';
 
@@ -71,6 +72,7 @@ export function SsoProviderDialog({
   const [summary, setSummary] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
   const changedMeanwhile = useChangedMeanwhile(() => (provider ? onShowCurrent(provider.id) : Promise.resolve()));
+  const submissionKey = useSubmissionKey();
   const set = <K extends keyof Values>(key: K) => (value: Values[K]) => setValues((current) => ({ ...current, [key]: value }));
   const text = (key: keyof Values) => ({
     value: values[key] as string,
@@ -86,9 +88,11 @@ export function SsoProviderDialog({
     try {
       const input = inputOf(values);
       // An edit is saved only on the settings this dialog was opened with.
-      const saved = provider ? await ssoApi.edit(provider.id, input, provider.version) : await ssoApi.add(input);
+      const saved = provider ? await ssoApi.edit(provider.id, input, provider.version) : await ssoApi.add(input, submissionKey.keyFor(input));
+      submissionKey.answered();
       onSaved(saved.provider);
     } catch (error) {
+      if (error instanceof ApiError) submissionKey.answered(error);
       if (error instanceof ApiError && changedMeanwhile.claim(error)) return;
       setSummary(error instanceof ApiError ? error.message : 'Something went wrong.');
       if (error instanceof ApiError) setErrors(error.fields);
