@@ -9,6 +9,7 @@
 // test/e2e/create-answer-lost.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { Agent } from '../helpers/agent.ts';
 import { tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, invitedMember, type SignedInCompany } from '../helpers/company-admin.ts';
 import { enginesUnderTest } from '../helpers/databases.ts';
@@ -16,6 +17,19 @@ import { signedInOperator } from '../helpers/journey.ts';
 import { startOidcIdp } from '../helpers/oidc-idp.ts';
 import { proofOf } from '../helpers/proof.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+/**
+ * The two bodies sent in turn with one Idempotency-Key (the same create, its retry after a
+ * lost answer): the first made it (201), the second was answered again (201, replayed).
+ */
+async function sentTwice(agent: Agent, path: string, key: string, [body, retry]: [unknown, unknown]) {
+  const first = await agent.post(path, body, { 'idempotency-key': key });
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+  const again = await agent.post(path, retry, { 'idempotency-key': key });
+  assert.equal(again.status, 201, JSON.stringify(again.body));
+  assert.equal(again.headers.get('idempotent-replayed'), 'true', 'answered again, not made again');
+  return { first, again };
+}
 
 for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the console's creates (${engine})`, () => {
   let server: TestServer;
@@ -35,11 +49,7 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
 
   test('an invitation sent again with its key is answered the first result; one user, one mail', async () => {
     const admin = acme.root.agent;
-    const first = await admin.post('/api/company/users', zed, { 'idempotency-key': 'invite-zed-1' });
-    assert.equal(first.status, 201, JSON.stringify(first.body));
-    const again = await admin.post('/api/company/users', zed, { 'idempotency-key': 'invite-zed-1' });
-    assert.equal(again.status, 201, JSON.stringify(again.body));
-    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    const { first, again } = await sentTwice(admin, '/api/company/users', 'invite-zed-1', [zed, zed]);
     assert.deepEqual(again.body, first.body);
     const zeds = await server.gatehouse.deps.db.selectFrom('users').select('id').where('username', '=', 'zed').execute();
     assert.equal(zeds.length, 1);
@@ -72,11 +82,7 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
 
   test("an operator's account request entered again with its key is answered the first request, not 'name taken'", async () => {
     const request = { companyName: 'Keyed Request Co', contactName: 'Kay Keyed', email: 'kay@keyed.test', phone: '+1 555 0123' };
-    const first = await operator.post('/api/operator/requests', request, { 'idempotency-key': 'request-1' });
-    assert.equal(first.status, 201, JSON.stringify(first.body));
-    const again = await operator.post('/api/operator/requests', request, { 'idempotency-key': 'request-1' });
-    assert.equal(again.status, 201, JSON.stringify(again.body));
-    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    const { first, again } = await sentTwice(operator, '/api/operator/requests', 'request-1', [request, request]);
     assert.deepEqual(again.body, first.body);
     const rows = await server.gatehouse.deps.db.selectFrom('account_requests').select('id').where('company_name', '=', request.companyName).execute();
     assert.equal(rows.length, 1);
@@ -118,12 +124,8 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
 
   test('a module registered again with its key is answered the module without its secret; one module', async () => {
     const module = { name: 'Keyed Desk', launchUrl: 'https://keyed.example/launch', redirectUris: ['https://keyed.example/callback'], clientType: 'confidential' };
-    const first = await operator.post('/api/operator/modules', module, { 'idempotency-key': 'module-1' });
-    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const { first, again } = await sentTwice(operator, '/api/operator/modules', 'module-1', [module, module]);
     assert.equal(typeof first.body.clientSecret, 'string');
-    const again = await operator.post('/api/operator/modules', module, { 'idempotency-key': 'module-1' });
-    assert.equal(again.status, 201, JSON.stringify(again.body));
-    assert.equal(again.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(again.body, { module: first.body.module, clientSecret: null });
     const rows = await server.gatehouse.deps.db.selectFrom('modules').select('id').where('name', '=', module.name).execute();
     assert.equal(rows.length, 1);
@@ -136,11 +138,7 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
     const idp = await startOidcIdp((await admin.get('/api/company/sso')).body.serviceProvider.oidcRedirectUri);
     t.after(() => idp.close());
     const form = { kind: 'oidc', name: 'Keyed IdP', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, usernameAttribute: 'preferred_username', trustProviderMfa: false };
-    const first = await admin.post('/api/company/sso/providers', form, { 'idempotency-key': 'provider-1' });
-    assert.equal(first.status, 201, JSON.stringify(first.body));
-    const again = await admin.post('/api/company/sso/providers', form, { 'idempotency-key': 'provider-1' });
-    assert.equal(again.status, 201, JSON.stringify(again.body));
-    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    const { first, again } = await sentTwice(admin, '/api/company/sso/providers', 'provider-1', [form, form]);
     assert.deepEqual(again.body, first.body);
     const rows = await server.gatehouse.deps.db.selectFrom('sso_providers').select('id').where('name', '=', form.name).execute();
     assert.equal(rows.length, 1);
