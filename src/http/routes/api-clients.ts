@@ -25,27 +25,26 @@ import type { AuthenticationResponseJSON } from '../../webauthn/index.ts';
 
 type Proved = { password?: string | undefined; code?: string | undefined; key?: AuthenticationResponseJSON | undefined };
 
-/** The proof in a create's or a rotate's body (the rest of the body is the client). */
-function proofOf(body: Proved) {
-  return { password: body.password, code: body.code, key: body.key };
+/** A create's or a rotate's body: the proof, and the rest (the client asked for). */
+function splitProof<B extends Proved>({ password, code, key, ...asked }: B) {
+  return { proof: { password, code, key }, asked };
 }
+
+const proofOf = (body: Proved) => splitProof(body).proof;
 
 /**
  * A create, once per Idempotency-Key: the client asked for, without the proof (a retry comes
  * with a fresh code, the first one spent), is what makes a repeat the same. The repeat is
  * answered the client without its secret, which is never kept: rotate it for a new one.
  */
-async function createOnce(
-  idempotent: IdempotentCreate,
-  request: FastifyRequest<{ Body: Proved }>,
-  reply: FastifyReply,
-  create: () => ReturnType<typeof createApiClientWithProof>,
-) {
-  const { password: _password, code: _code, key: _key, ...asked } = request.body;
-  return idempotent(request, reply, async () => {
-    const { client, clientSecret } = await create();
-    return { status: 201, body: { client: view(client), clientSecret }, replayBody: { client: view(client), clientSecret: null } };
-  }, asked);
+function createOnce(deps: HttpContext['deps'], idempotent: IdempotentCreate) {
+  return (request: FastifyRequest<{ Body: Proved }>, reply: FastifyReply, input: Parameters<typeof createApiClientWithProof>[3]) => {
+    const { proof, asked } = splitProof(request.body);
+    return idempotent(request, reply, async () => {
+      const { client, clientSecret } = await createApiClientWithProof(deps, signedInOf(request), proof, input, changedBy(request));
+      return { status: 201, body: { client: view(client), clientSecret }, replayBody: { client: view(client), clientSecret: null } };
+    }, asked);
+  };
 }
 
 function changedBy(request: FastifyRequest): ChangedBy {
@@ -56,7 +55,7 @@ function changedBy(request: FastifyRequest): ChangedBy {
 export function apiClientRoutes(app: FastifyInstance, ctx: HttpContext) {
   const { deps } = ctx;
   // Keys per signed-in user, as the console's other creates (a page retries a lost answer).
-  const idempotent = idempotentCreates(deps, (request) => ({ userId: signedInOf(request).userId }));
+  const create = createOnce(deps, idempotentCreates(deps, (request) => ({ userId: signedInOf(request).userId })));
   const secretAnswer = { 200: apiClientWithSecret };
   const rotateSummary = 'A new secret (in this answer only); the old one and its tokens stop at once. Needs proof: password and code, or a key';
 
@@ -78,7 +77,7 @@ export function apiClientRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request, reply) => {
         const { name, scopes, expiresInDays } = request.body;
         const input = { name, scopes, expiresInDays, companyId: signedInOf(request).companyId };
-        await createOnce(idempotent, request, reply, () => createApiClientWithProof(deps, signedInOf(request), proofOf(request.body), input, changedBy(request)));
+        await create(request, reply, input);
       },
     );
     api.post(
@@ -113,7 +112,7 @@ export function apiClientRoutes(app: FastifyInstance, ctx: HttpContext) {
       async (request, reply) => {
         const { name, scopes, expiresInDays } = request.body;
         const input = { name, scopes, expiresInDays, companyId: request.body.companyId ?? null };
-        await createOnce(idempotent, request, reply, () => createApiClientWithProof(deps, signedInOf(request), proofOf(request.body), input, changedBy(request)));
+        await create(request, reply, input);
       },
     );
     api.post(
