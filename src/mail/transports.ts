@@ -69,9 +69,22 @@ async function subjectShownAsTyped(subject: string): Promise<string> {
   return encodeWord(subject, 'B', 52);
 }
 
+/**
+ * One SMTP connection, kept between messages (nodemailer's pool): a pass of the mail worker
+ * (up to 20 messages, one after another) greets, negotiates TLS and authenticates once, not
+ * once a message, and so do the passes after it while the connection lasts; a server that
+ * pauses before its greeting (a check for clients that talk too soon, 100 ms to seconds)
+ * pauses once. One connection, because the worker sends one message at a time. The pool
+ * closes it after 4 idle minutes (below the 5 RFC 5321 asks servers to wait) and meets a
+ * server that closed it first with a new one. A send the connection dropped under fails its
+ * attempt, retried by the outbox like any other. Query parameters of GATEHOUSE_SMTP_URL
+ * override these too (`?pool=false`: a connection a message).
+ */
+const SMTP_POOL = { pool: true, maxConnections: 1 } as const;
+
 export function createSmtpTransport(url: string): MailTransport {
   // nodemailer loads with the first mail: a node that sends none never holds it.
-  const transporter = onFirstUse(async () => (await import('nodemailer')).default.createTransport({ url, ...SMTP_TIMEOUTS }));
+  const transporter = onFirstUse(async () => (await import('nodemailer')).default.createTransport({ url, ...SMTP_POOL, ...SMTP_TIMEOUTS }));
   let opened = false;
   return {
     kind: 'smtp',

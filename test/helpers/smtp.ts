@@ -20,7 +20,17 @@ export interface SmtpCapture {
   waitFor(predicate: (mail: CapturedMail) => boolean, timeoutMs?: number): Promise<CapturedMail>;
   /** Gives every answer held, and answers every message from now on at once: a sender still sending can finish. */
   answerAll(): void;
+  /** Connections made to this server so far, and those open now. */
+  connections(): { made: number; open: number };
+  /** Closes every open connection without a word, as a server's idle timeout or a dropped link does; a held answer is never given. */
+  dropConnections(): void;
+  /** Stops listening and closes what is still connected (a sender's kept connection) at once. */
   close(): Promise<void>;
+}
+
+/** An open connection as smtp-server keeps it (its `connections`, not in its types). */
+interface ServerConnection {
+  close(): void;
 }
 
 /**
@@ -33,10 +43,23 @@ export async function startSmtpCapture(options: { holdAnswers?: boolean; deferre
   const held: SmtpCapture['held'] = [];
   const waiters = new Set<() => void>();
   let holding = options.holdAnswers === true;
+  let made = 0;
+  let open = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    // Closing does not wait for senders to leave: Gatehouse keeps its connection between
+    // messages, and a test that stops its mail server means it gone.
+    closeTimeout: 1,
+    onConnect(_session, callback) {
+      made += 1;
+      open += 1;
+      callback();
+    },
+    onClose() {
+      open -= 1;
+    },
     onRcptTo(address, _session, callback) {
       if (options.deferred?.has(address.address)) callback(Object.assign(new Error('4.3.0 try again later'), { responseCode: 451 }));
       else callback();
@@ -90,6 +113,11 @@ export async function startSmtpCapture(options: { holdAnswers?: boolean; deferre
     answerAll() {
       holding = false;
       for (const answer of held) answer();
+    },
+    connections: () => ({ made, open }),
+    dropConnections() {
+      for (const connection of (server as unknown as { connections: Set<ServerConnection> }).connections) connection.close();
+      held.length = 0;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
