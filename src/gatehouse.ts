@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
-import { createPasswordHasher, createSecretBox, deriveKey } from './crypto/index.ts';
+import { createPasswordHasher, createSecretBox, deriveKey, type HashCost } from './crypto/index.ts';
 import { retagCredentials } from './api-clients/index.ts';
 import { buildHttpApp } from './http/app.ts';
 import { scrapeListener } from './http/scrape-listener.ts';
@@ -52,6 +52,12 @@ export interface GatehouseOptions {
    * is deliberately not a setting (GATEHOUSE_*): nothing in production may lower it.
    */
   answerFloorMs?: number;
+  /**
+   * What a new password hash costs (OWASP_HASH_COST unless given). The test suite makes
+   * thousands of hashes and measures none of them, so its servers hash cheaper; like the
+   * floor, deliberately not a setting: every hash a deployment makes is at OWASP's cost.
+   */
+  passwordHashCost?: HashCost;
 }
 
 /** Before the server's logger exists (and in the CLI, which has none): plain lines on stderr. */
@@ -101,7 +107,7 @@ export async function createCore(config: Config, options: GatehouseOptions = {})
     config.database,
     metrics.registry ? { onQuery: metrics.observeQuery, onCommit: metrics.observeCommit, onConnectionFailure: metrics.countConnectionFailure } : {},
   );
-  const hasher = createPasswordHasher(config.argon2MaxConcurrency);
+  const hasher = createPasswordHasher(config.argon2MaxConcurrency, options.passwordHashCost);
   metrics.watch({ storage, hasher });
   const background = backgroundReports();
   let poke = () => {};

@@ -4,12 +4,23 @@
 import { hash, verify } from '@node-rs/argon2';
 import { normalizePassword } from '../contract/password-rules.ts';
 
-const ARGON2_OPTIONS = {
-  algorithm: 2, // Algorithm.Argon2id (a const enum, which type stripping cannot read)
-  memoryCost: 19 * 1024, // KiB: 19 MiB
-  timeCost: 2,
-  parallelism: 1,
-} as const;
+/** What one hash costs: argon2id's memory (KiB) and passes over it. */
+export interface HashCost {
+  memoryKiB: number;
+  passes: number;
+}
+
+/** OWASP's argon2id parameters (19 MiB, 2 passes, 1 lane): every hash a running Gatehouse makes. */
+export const OWASP_HASH_COST: HashCost = Object.freeze({ memoryKiB: 19 * 1024, passes: 2 });
+
+function argon2Options(cost: HashCost) {
+  return {
+    algorithm: 2, // Algorithm.Argon2id (a const enum, which type stripping cannot read)
+    memoryCost: cost.memoryKiB,
+    timeCost: cost.passes,
+    parallelism: 1,
+  } as const;
+}
 
 /** Longest password accepted; longer input is refused before any hashing work. */
 export { MAX_PASSWORD_LENGTH } from '../contract/password-rules.ts';
@@ -63,12 +74,18 @@ async function verifies(passwordHash: string, password: string): Promise<boolean
   }
 }
 
-export function createPasswordHasher(maxConcurrency: number): PasswordHasher {
+/**
+ * `cost` is OWASP's unless the caller is a test (GatehouseOptions.passwordHashCost): a hash
+ * keeps its parameters in its own text, so any stored hash verifies whatever the cost of
+ * new ones.
+ */
+export function createPasswordHasher(maxConcurrency: number, cost: HashCost = OWASP_HASH_COST): PasswordHasher {
   const gate = createGate(maxConcurrency);
+  const options = argon2Options(cost);
   let dummyHash: Promise<string> | undefined;
   const hasher: PasswordHasher = {
     // The NFKC form is hashed, so every spelling of one password is that password.
-    hash: (password) => gate(() => hash(normalizePassword(password), ARGON2_OPTIONS)),
+    hash: (password) => gate(() => hash(normalizePassword(password), options)),
     verify: (passwordHash, password, startBy) =>
       gate(async () => {
         const normalized = normalizePassword(password);
@@ -79,7 +96,7 @@ export function createPasswordHasher(maxConcurrency: number): PasswordHasher {
         return normalized !== password && (await verifies(passwordHash, password));
       }, startBy),
     verifyDummy: async (password, startBy) => {
-      dummyHash ??= hash('gatehouse-dummy-password', ARGON2_OPTIONS);
+      dummyHash ??= hash('gatehouse-dummy-password', options);
       await hasher.verify(await dummyHash, password, startBy);
     },
     load: gate.load,

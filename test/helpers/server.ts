@@ -49,7 +49,19 @@ export interface TestServerOptions {
    * of the floor itself give ANSWER_FLOOR_MS, production's (test/http/password-step-floor.test.ts).
    */
   answerFloorMs?: number;
+  /**
+   * Password hashes at OWASP's cost, as every deployment makes them, instead of the tests'
+   * cheap ones (TEST_HASH_COST); the tests of the cost itself ask for it.
+   */
+  owaspHashCost?: boolean;
 }
+
+/**
+ * The cost of the test servers' password hashes: argon2id all the same, about a
+ * hundredth of OWASP's work (19 MiB, 2 passes). A suite run makes over ten thousand
+ * hashes and times none of them; at OWASP's cost they were a sixth of its CPU.
+ */
+export const TEST_HASH_COST = Object.freeze({ memoryKiB: 1024, passes: 1 });
 
 const wallClock = Object.assign(() => Date.now(), { set() {}, advance() {} }) as TestClock;
 
@@ -96,6 +108,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       logger: options.logStream ? { level: 'info', stream: options.logStream } : false,
       mailWorkerIntervalMs: options.quietWorkers ? null : 200,
       answerFloorMs: options.answerFloorMs ?? 0,
+      ...(options.owaspHashCost ? {} : { passwordHashCost: TEST_HASH_COST }),
       ...(options.quietWorkers ? { backchannelWorkerIntervalMs: null } : {}),
     });
   } catch (error) {
