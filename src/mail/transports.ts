@@ -74,9 +74,10 @@ async function subjectShownAsTyped(subject: string): Promise<string> {
  * (up to 20 messages, one after another) greets, negotiates TLS and authenticates once, not
  * once a message, and so do the passes after it while the connection lasts; a server that
  * pauses before its greeting (a check for clients that talk too soon, 100 ms to seconds)
- * pauses once. One connection, because the worker sends one message at a time. The pool
- * closes it after 4 idle minutes (below the 5 RFC 5321 asks servers to wait) and meets a
- * server that closed it first with a new one. A send the connection dropped under fails its
+ * pauses once. One connection, because the worker sends one message at a time. It is
+ * closed once idle for the socket timeout (30 s, SMTP_TIMEOUTS; RFC 5321 asks servers to
+ * wait 5 minutes, so the closing is ours) and when the worker stops; a server that closed
+ * it first is met with a new one. A send the connection dropped under fails its
  * attempt, retried by the outbox like any other. Query parameters of GATEHOUSE_SMTP_URL
  * override these too (`?pool=false`: a connection a message).
  */

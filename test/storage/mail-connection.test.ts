@@ -1,7 +1,7 @@
 // Mail goes over one kept SMTP connection (src/mail/transports.ts), not one connection a
 // message: a relay greets, negotiates and authenticates once for a pass of the worker and
-// the passes after it, as a mail server's operator sees it in its connection log. A
-// connection the server closed is met with a new one, a send cut off under it is an
+// the passes after it, as a mail server's operator sees it in its connection log. An idle
+// connection is closed after the socket timeout, one the server closed is met with a new one, a send cut off under it is an
 // attempt failed like any other (the outbox retries it), and a stopped worker leaves
 // nothing connected.
 import assert from 'node:assert/strict';
@@ -69,6 +69,17 @@ for (const engine of await enginesUnderTest()) {
         await until(() => smtp.connections().open === 0, 'each connection to close after its message');
         assert.equal(smtp.connections().made, 3);
       }, { query: '?pool=false' }));
+
+    test('an idle connection is closed after the socket timeout (`?socketTimeout=`, 30 s unless given)', () =>
+      withWorker(async (smtp, worker) => {
+        await queue();
+        assert.equal(await worker.runOnce(), 1);
+        await until(() => smtp.connections().open === 0, 'the idle connection to close');
+        const next = await queue();
+        assert.equal(await worker.runOnce(), 1);
+        assert.equal(copiesTo(smtp, next.to).length, 1);
+        assert.equal(smtp.connections().made, 2);
+      }, { query: '?socketTimeout=3000' }));
 
     test('a connection the server closed is met with a new one', () =>
       withWorker(async (smtp, worker) => {
