@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
-import { createTestDatabase, enginesUnderTest, storageSettingsOf, type TestDatabase } from '../../test/helpers/databases.ts';
+import { enginesUnderTest, storageForSuite } from '../../test/helpers/databases.ts';
+import { LOOPBACK_SMTP } from '../../test/helpers/smtp.ts';
 import { createSecretBox, generateSecretKey } from '../crypto/index.ts';
-import { openStorage, type Storage } from '../storage/index.ts';
 import { enqueueMail, isOneAddress } from './outbox.ts';
 import { createSmtpTransport } from './transports.ts';
 
@@ -37,20 +37,11 @@ test('one address is one address; a list, a name, a group or a line break is not
 });
 
 for (const engine of await enginesUnderTest()) describe(`enqueueMail's recipient (${engine})`, () => {
-  let database: TestDatabase;
-  let storage: Storage;
-  before(async () => {
-    database = await createTestDatabase(engine);
-    storage = await openStorage(storageSettingsOf(database));
-  });
-  after(async () => {
-    await storage.close();
-    await database.drop();
-  });
-  const outbox = () => storage.db.selectFrom('outbox').select(['recipient', 'status', 'payload', 'last_error']).execute();
+  const suite = storageForSuite(engine);
+  const outbox = () => suite.storage.db.selectFrom('outbox').select(['recipient', 'status', 'payload', 'last_error']).execute();
 
   test('anything but one address is kept as failed, with nothing to send', async () => {
-    for (const to of NOT_ONE_ADDRESS) await enqueueMail(storage.db, secrets, 1, { ...body, to });
+    for (const to of NOT_ONE_ADDRESS) await enqueueMail(suite.storage.db, secrets, 1, { ...body, to });
     const rows = await outbox();
     assert.equal(rows.length, NOT_ONE_ADDRESS.length);
     for (const row of rows) {
@@ -58,12 +49,12 @@ for (const engine of await enginesUnderTest()) describe(`enqueueMail's recipient
       assert.equal(row.payload, null, `nothing of the message is kept for ${JSON.stringify(row.recipient)}`);
       assert.match(row.last_error ?? '', /not one email address/);
     }
-    await storage.db.deleteFrom('outbox').execute();
+    await suite.storage.db.deleteFrom('outbox').execute();
   });
 
   test('one address is queued; the empty address of a user without one is kept as failed, with nothing to send', async () => {
-    await enqueueMail(storage.db, secrets, 1, { ...body, to: 'uma@corp.test' });
-    await enqueueMail(storage.db, secrets, 2, { ...body, to: '' });
+    await enqueueMail(suite.storage.db, secrets, 1, { ...body, to: 'uma@corp.test' });
+    await enqueueMail(suite.storage.db, secrets, 2, { ...body, to: '' });
     const rows = (await outbox()).map((row) => ({ ...row, payload: row.payload === null ? null : 'sealed' }));
     assert.deepEqual(
       rows.sort((a, b) => a.recipient.localeCompare(b.recipient)),
@@ -81,9 +72,7 @@ describe('the SMTP transport', () => {
   let port = 0;
   before(async () => {
     smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
+      ...LOOPBACK_SMTP,
       onData(stream, session, callback) {
         stream.resume();
         stream.on('end', () => {

@@ -5,8 +5,9 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
-import type { DatabaseSettings } from '../../src/storage/index.ts';
+import { openStorage, type DatabaseSettings, type Storage } from '../../src/storage/index.ts';
 import { postgresTemplate, sqliteTemplate } from './migrated-template.ts';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -49,6 +50,30 @@ export async function enginesUnderTest(): Promise<Engine[]> {
 /** What openStorage takes to open `database` (src/storage/index.ts). */
 export function storageSettingsOf(database: Pick<TestDatabase, 'engine' | 'url'>): DatabaseSettings {
   return database.engine === 'sqlite' ? { kind: 'sqlite', file: database.url.slice('sqlite:'.length) } : { kind: 'postgres', url: database.url };
+}
+
+/**
+ * Storage on a fresh database of `engine` for the suite this is called in: opened (and
+ * migrated) before its tests, closed and the database dropped after them. `.storage` is
+ * read inside a test or a hook.
+ */
+export function storageForSuite(engine: Engine): { readonly storage: Storage } {
+  let database: TestDatabase | undefined;
+  let storage: Storage | undefined;
+  before(async () => {
+    database = await createTestDatabase(engine);
+    storage = await openStorage(storageSettingsOf(database));
+  });
+  after(async () => {
+    await storage?.close();
+    await database?.drop();
+  });
+  return {
+    get storage() {
+      if (!storage) throw new Error("the suite's storage opens in its before hook: read it inside a test or a hook");
+      return storage;
+    },
+  };
 }
 
 /**

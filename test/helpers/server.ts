@@ -62,7 +62,7 @@ export interface TestServerOptions {
  * none of them; at OWASP's cost they were a fifth of the HTTP tests' CPU (a sample of 22
  * files: 82 CPU-s, and 66 with these).
  */
-export const TEST_HASH_COST = Object.freeze({ memoryKiB: 1024, passes: 1 });
+const TEST_HASH_COST = Object.freeze({ memoryKiB: 1024, passes: 1 });
 
 const wallClock = Object.assign(() => Date.now(), { set() {}, advance() {} }) as TestClock;
 

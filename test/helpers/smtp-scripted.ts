@@ -2,6 +2,7 @@
 // loopback, for the mail server's answers a capture never gives (a 5xx to an address, a
 // 4xx to a message).
 import { SMTPServer } from 'smtp-server';
+import { LOOPBACK_SMTP } from './smtp.ts';
 
 export type Step = 'mail' | 'rcpt' | 'data';
 /** What the server answers at each step: nothing (accept), or an SMTP reply code and text. */
@@ -17,9 +18,7 @@ export async function scriptedSmtp() {
     callback(answer ? Object.assign(new Error(answer.text), { responseCode: answer.code }) : null);
   };
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
+    ...LOOPBACK_SMTP,
     onMailFrom(_address, _session, callback) {
       seen.push({ step: 'mail' });
       refuse('mail', callback);

@@ -1,6 +1,6 @@
 // A real SMTP server on loopback that keeps what it receives, parsed, for assertions.
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 
 export interface CapturedMail {
   from: string;
@@ -34,6 +34,13 @@ interface ServerConnection {
 }
 
 /**
+ * What every SMTP server of the tests is: plain SMTP on loopback, no login, quiet. Closing
+ * does not wait for senders to leave: Gatehouse keeps its connection between messages
+ * (src/mail/transports.ts), and a test that stops its mail server means it gone.
+ */
+export const LOOPBACK_SMTP: SMTPServerOptions = { authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, closeTimeout: 1 };
+
+/**
  * `holdAnswers`: a server slow to accept, each message answered only when the test says (`held`).
  * `deferred`: addresses the server defers for now (451 to their RCPT TO, "try again later"),
  * for as long as the test leaves them in the set.
@@ -46,12 +53,7 @@ export async function startSmtpCapture(options: { holdAnswers?: boolean; deferre
   let made = 0;
   let open = 0;
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    // Closing does not wait for senders to leave: Gatehouse keeps its connection between
-    // messages, and a test that stops its mail server means it gone.
-    closeTimeout: 1,
+    ...LOOPBACK_SMTP,
     onConnect(_session, callback) {
       made += 1;
       open += 1;

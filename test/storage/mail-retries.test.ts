@@ -6,8 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { createSecretBox, generateSecretKey } from '../../src/crypto/index.ts';
 import { createMailWorker, createSmtpTransport, enqueueMail } from '../../src/mail/index.ts';
 import { MAX_ATTEMPTS } from '../../src/mail/outbox.ts';
-import { openStorage, type Storage } from '../../src/storage/index.ts';
-import { createTestDatabase, enginesUnderTest, storageSettingsOf, type TestDatabase } from '../helpers/databases.ts';
+import { enginesUnderTest, storageForSuite } from '../helpers/databases.ts';
 import { freePort } from '../helpers/net.ts';
 import { startSmtpCapture, type SmtpCapture } from '../helpers/smtp.ts';
 
@@ -16,26 +15,19 @@ const mail = { companyId: null, to: 'dana@acme.example', subject: 'Welcome to Ga
 
 for (const engine of await enginesUnderTest()) {
   describe(`mail retries (${engine})`, () => {
-    let database: TestDatabase;
-    let storage: Storage;
+    const suite = storageForSuite(engine);
     let smtp: SmtpCapture;
     let now = Date.UTC(2026, 11, 1);
     const clock = () => now;
     before(async () => {
-      database = await createTestDatabase(engine);
-      storage = await openStorage(storageSettingsOf(database));
       smtp = await startSmtpCapture();
     });
-    after(async () => {
-      await storage.close();
-      await smtp.close();
-      await database.drop();
-    });
-    const row = (id: string) => storage.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    after(() => smtp.close());
+    const row = (id: string) => suite.storage.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
     test('a refused connection is retried later, then given up with the body erased', async () => {
-      const id = await enqueueMail(storage.db, secrets, now, mail);
-      const closed = createMailWorker({ db: storage.db, secrets, transport: createSmtpTransport(`smtp://127.0.0.1:${await freePort()}`), from: 'Gatehouse <noreply@gatehouse.test>', clock });
+      const id = await enqueueMail(suite.storage.db, secrets, now, mail);
+      const closed = createMailWorker({ db: suite.storage.db, secrets, transport: createSmtpTransport(`smtp://127.0.0.1:${await freePort()}`), from: 'Gatehouse <noreply@gatehouse.test>', clock });
       assert.equal(await closed.runOnce(), 0);
       const first = await row(id);
       assert.equal(first.status, 'pending');
@@ -46,7 +38,7 @@ for (const engine of await enginesUnderTest()) {
       assert.equal(await closed.runOnce(), 0, 'nothing due before its time');
       assert.equal((await row(id)).attempts, 1);
 
-      await storage.db.updateTable('outbox').set({ attempts: MAX_ATTEMPTS - 1 }).where('id', '=', id).execute();
+      await suite.storage.db.updateTable('outbox').set({ attempts: MAX_ATTEMPTS - 1 }).where('id', '=', id).execute();
       now = first.next_attempt_at;
       await closed.runOnce();
       const last = await row(id);
@@ -56,8 +48,8 @@ for (const engine of await enginesUnderTest()) {
     });
 
     test('a delivery is marked sent once and its body erased', async () => {
-      const id = await enqueueMail(storage.db, secrets, now, { ...mail, to: 'lee@acme.example' });
-      const worker = createMailWorker({ db: storage.db, secrets, transport: createSmtpTransport(smtp.url), from: 'Gatehouse <noreply@gatehouse.test>', clock });
+      const id = await enqueueMail(suite.storage.db, secrets, now, { ...mail, to: 'lee@acme.example' });
+      const worker = createMailWorker({ db: suite.storage.db, secrets, transport: createSmtpTransport(smtp.url), from: 'Gatehouse <noreply@gatehouse.test>', clock });
       assert.equal(await worker.runOnce(), 1);
       const sent = await row(id);
       assert.equal(sent.status, 'sent');
