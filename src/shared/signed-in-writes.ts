@@ -18,6 +18,11 @@
 //   at request speed, in a database every company shares: past the cap, `429
 //   admin.rate_limited` before the handler reads anything (src/http/audiences.ts). API
 //   clients have their own rate (GATEHOUSE_API_RATE_LIMIT).
+// - A module sign-in on a live session (a launch from the portal, a module's silent
+//   renewal) writes a grant, a code and a `module.launched` event, at the speed of a
+//   script following redirects: past the cap the module is answered
+//   `temporarily_unavailable` and nothing is written (src/modules/oidc/sign-in-cap.ts).
+//   A sign-in that logged in for itself is not counted: the login's own caps hold it.
 import { recordUnderCap, type AuditEvent } from '../audit/index.ts';
 import { GatehouseError } from '../errors.ts';
 import { spendRateSlot, takeRateSlot, type Queryable, type RateCap } from '../storage/index.ts';
@@ -36,6 +41,12 @@ export const SIGNED_IN_WRITE_CAPS = {
   refusalEvents: { limit: 50, windowMs: 10 * MINUTE_MS },
   /** A Master's or an operator's changes, whatever they change: one every two seconds, kept up for ten minutes. */
   adminChanges: { limit: 300, windowMs: 10 * MINUTE_MS },
+  /**
+   * Sign-ins to modules on a live session, every module together: one every two seconds
+   * kept up for ten minutes. A person opening modules, and modules renewing their
+   * sessions silently every few minutes in several tabs, stay far below it.
+   */
+  moduleSignIns: { limit: 300, windowMs: 10 * MINUTE_MS },
 } as const satisfies Record<string, Omit<RateCap, 'key'>>;
 
 export type SignedInWrite = keyof typeof SIGNED_IN_WRITE_CAPS;
@@ -65,4 +76,12 @@ export function recordUserRefusal(db: Queryable, now: number, event: AuditEvent 
  */
 export async function spendAdminChange(db: Queryable, userId: string, now: number): Promise<void> {
   if (!(await spendRateSlot(db, signedInWriteCap('adminChanges', userId), now))) throw new GatehouseError('admin.rate_limited');
+}
+
+/**
+ * One of the user's module sign-ins on a live session, spent on its own before the sign-in
+ * writes anything (a sign-in the module then fails to redeem still counted); false past the cap.
+ */
+export function spendModuleSignIn(db: Queryable, userId: string, now: number): Promise<boolean> {
+  return spendRateSlot(db, signedInWriteCap('moduleSignIns', userId), now);
 }

@@ -25,6 +25,7 @@ import { cookieInHeader, tokenShaped, type CookieNames } from '../../http/cookie
 import { INTERACTION_TTL_S, interactionPath, loginPageFor } from './carried-interaction.ts';
 import type { CarriedInBrowser } from './adapter.ts';
 import { handedSession, handedSignedIn } from './resume-handover.ts';
+import { holdToSignInCap } from './sign-in-cap.ts';
 import { MODULE_SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 import { batchOfRequest } from './write-batch.ts';
 import { errorPage, loggedOutPage, LOGOUT_PAGE_CSP, logoutPage, PAGE_CSP } from './pages.ts';
@@ -197,14 +198,19 @@ export function buildProvider(deps: CoreDeps, options: OidcOptions): Provider {
     0,
   );
   // After the login prompt (whose refusal ends the evaluation) and before consent: the
-  // grant loadExistingGrant found or made is saved and bound now.
+  // grant loadExistingGrant found or made is saved and bound now, once the sign-in has
+  // taken its user's slot (sign-in-cap.ts: past the cap, temporarily_unavailable and
+  // nothing saved).
   policy.add(
     new interactionPolicy.Prompt(
       { name: 'gatehouse_grant', requestable: false },
       new Check('grant_saved', 'The grant was saved for the sign-in the login checks let through', async (ctx) => {
         const save = grantsToSave.get(ctx);
         grantsToSave.delete(ctx);
-        if (save) await save();
+        if (!save) return Check.NO_NEED_TO_PROMPT;
+        const signedIn = (await sessionWithAccess(ctx))?.signedIn;
+        if (signedIn) await holdToSignInCap(deps, ctx, signedIn);
+        await save();
         return Check.NO_NEED_TO_PROMPT;
       }),
     ),

@@ -16,10 +16,11 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { authenticateSessionWithAccess } from '../access.ts';
 import { stillRegisteredRedirect } from '../redirect-uris.ts';
 import { findModuleByClientId } from '../store.ts';
-import { interactionPath, legacyInteractionPath, loginPageFor, type CarriedInteractions } from './carried-interaction.ts';
+import { loginPageFor, type CarriedInteractions } from './carried-interaction.ts';
 import { keyMissingFor, loginOf } from './live-login.ts';
 import { errorPage, refusedPage, SIGN_IN_ADDRESS_GONE_PAGE, SIGN_IN_EXPIRED_PAGE } from './pages.ts';
 import type { Handed } from './resume-handover.ts';
+import { loginMadeFor } from './sign-in-cap.ts';
 import { readSignIn } from './sign-in-record.ts';
 
 export type GateAnswer =
@@ -79,7 +80,7 @@ export async function decideSignIn(deps: CoreDeps, interactions: CarriedInteract
   // A login made for this sign-in: the login page was sent here for it (its return path
   // names this sign-in's uid), so it happened after the module asked, whatever the clock
   // reads. Clocks cannot tell: the provider counts whole seconds.
-  const loggedInForThisRequest = signedIn !== undefined && (signedIn.loginFor === interactionPath(uid) || signedIn.loginFor === legacyInteractionPath(uid));
+  const loggedInForThisRequest = signedIn !== undefined && loginMadeFor(signedIn, uid);
   const maxAgeMs = params.max_age === undefined ? undefined : Number(params.max_age) * 1000;
   // prompt=login and a mismatched id_token_hint want a login made for this request.
   const wantsFreshLogin = reasons.includes('login_prompt') || reasons.includes('id_token_hint');
