@@ -9,6 +9,7 @@ import { retagCredentials } from './api-clients/index.ts';
 import { buildHttpApp } from './http/app.ts';
 import { scrapeListener } from './http/scrape-listener.ts';
 import { createOidcService, type OidcService } from './modules/index.ts';
+import { sweepSessions } from './users/index.ts';
 import { createMailboxTransport, createMailWorker, createSmtpTransport, type MailWorker } from './mail/index.ts';
 import { resolveSecretKey } from './secret-key.ts';
 import type { CoreDeps } from './shared/deps.ts';
@@ -164,6 +165,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     oidc = await createOidcService(deps, {
       onError: (error) => reportProviderError(http.log, error),
       backchannelReports: background.of('logout'),
+      sweepSessions: (now) => sweepSessions(deps.db, now),
       keyCheckReports: background.of('signing keys'),
       ...(storage.kind === 'sqlite' ? { durability: storage.durability } : {}),
     });

@@ -44,6 +44,7 @@ import * as keySwitchedOff from './migrations/0039_key_switched_off.ts';
 import * as sessionLastSeenIp from './migrations/0040_session_last_seen_ip.ts';
 import * as lockStreak from './migrations/0041_lock_streak.ts';
 import * as mailProofBeforeEnrollment from './migrations/0042_mail_proof_before_enrollment.ts';
+import * as sessionExpiryIndex from './migrations/0043_session_expiry_index.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -88,6 +89,7 @@ export const migrations: Record<string, Migration> = {
   '0040_session_last_seen_ip': sessionLastSeenIp,
   '0041_lock_streak': lockStreak,
   '0042_mail_proof_before_enrollment': mailProofBeforeEnrollment,
+  '0043_session_expiry_index': sessionExpiryIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -30,7 +30,9 @@ export type AccessEndReason =
   | 'company_suspended'
   | 'ip_allowlist'
   /** A copy of one of the user's keys was seen: the sessions a key signed end (login/key-copy.ts). */
-  | 'key_copied';
+  | 'key_copied'
+  /** The user held more sessions than the total: the oldest end (session-sweep.ts). */
+  | 'session_limit';
 
 /** Everything of one user: deactivation, deletion, password change or reset, 2FA reset, suspension, sign out everywhere. */
 export async function endUserAccess(db: Queryable, now: number, companyId: string, userId: string, reason: AccessEndReason): Promise<void> {

@@ -4,6 +4,7 @@ export { issueSignupLink } from './signup-links.ts';
 export { revokeLiveLinks } from './account-links.ts';
 export { completeSignup, describeSignupLink, invitationStands } from './signup.ts';
 export { endReplacedSession, endSessionsAccess, endUnfinishedLogins, endUserAccess, logOut, type AccessEndReason } from './access.ts';
+export { SESSIONS_PER_USER, sweepSessions } from './session-sweep.ts';
 export { changePassword, getProfile, resetOwnTwoFactor, sessionStands, stillProved, stillSignedIn, updateProfile } from './self-service.ts';
 export { queueSecurityNotice } from './security-notices.ts';
 export { cancelEmailChange, changeUserEmail, confirmEmailChange, requestEmailChange } from './email-change.ts';

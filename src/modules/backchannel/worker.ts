@@ -66,6 +66,8 @@ export function createBackchannelWorker(deps: {
   auditRetentionDays?: number | undefined;
   /** Where failed passes (deliveries, sweeps, audit retention) and failed deliveries are told (storage/worker-reports.ts). */
   reports?: WorkerReports;
+  /** The browser sessions' share of the clean-up (src/users/session-sweep.ts), run with the sweeps below. */
+  sweepSessions?: (now: number) => Promise<void>;
 }): BackchannelWorker {
   const { db, clock } = deps;
   let timer: NodeJS.Timeout | undefined;
@@ -102,6 +104,7 @@ export function createBackchannelWorker(deps: {
   async function sweep(now: number) {
     if (now - lastSweep < SWEEP_EVERY_MS) return;
     lastSweep = now;
+    await deps.sweepSessions?.(now);
     await sweepExpiredRecords(db, now);
     await db
       .deleteFrom('module_grant_sessions')

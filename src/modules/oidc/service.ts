@@ -82,6 +82,8 @@ export async function createOidcService(
     keyCheckReports?: WorkerReports;
     /** SQLite group commit: the provider's answers wait for what they read (src/http/durable-answers.ts). */
     durability?: Durability;
+    /** The browser sessions' clean-up, run by the back-channel worker's sweeps (src/users/session-sweep.ts). */
+    sweepSessions?: (now: number) => Promise<void>;
   },
 ): Promise<OidcService> {
   await ensureSigningKeys(deps.db, deps.secrets, deps.clock());
@@ -281,6 +283,7 @@ export async function createOidcService(
     provider: () => current.provider,
     auditRetentionDays: deps.config.auditRetentionDays,
     ...(options.backchannelReports ? { reports: options.backchannelReports } : {}),
+    ...(options.sweepSessions ? { sweepSessions: options.sweepSessions } : {}),
   });
 
   return {
