@@ -8,7 +8,7 @@
 // A run that never finished (the node stopped mid-run, or its answer could not be stored)
 // leaves its row without an answer: past ABANDONED_AFTER_MS a repeat takes the key over
 // and runs, instead of hearing "try again shortly" for the rest of the 24 hours.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Insertable } from 'kysely';
 import { GatehouseError } from '../errors.ts';
 import { isUniqueViolation, type Queryable } from '../storage/index.ts';
@@ -38,8 +38,11 @@ export interface StoredAnswer {
 /** Whose keys: an API client's (/api/v1) or a signed-in user's (the web app's routes). */
 export type KeyOwner = { apiClientId: string } | { userId: string };
 
-/** One key of one owner, and the request that came with it. */
-export type KeyedRequest = KeyOwner & { key: string; route: string; body: unknown };
+/**
+ * One key of one owner, and the request that came with it. `digestKey`: the server's key
+ * the request is digested with (requestDigest).
+ */
+export type KeyedRequest = KeyOwner & { key: string; route: string; body: unknown; digestKey: Buffer };
 
 /**
  * The owner's ledger. The two tables have the same columns but the owner's, so the queries
@@ -56,9 +59,15 @@ function ledgerOf(owner: KeyOwner): Ledger {
   return { table: 'user_idempotency_keys', ownerColumn: 'user_id', ownerId: owner.userId } as unknown as Ledger;
 }
 
-/** The route and its validated body: what "the same request" means. */
-function requestHash(route: string, body: unknown): string {
-  return createHash('sha256').update(`${route}\n${JSON.stringify(body ?? null)}`).digest('base64url');
+/**
+ * The route and its validated body, what "the same request" means, as a digest keyed with a
+ * key only the server holds (HMAC-SHA-256): a body may hold a secret (an identity
+ * provider's client secret), and a plain hash of a guessable secret in the ledger could be
+ * tried offline by whoever reads the database. Keyed, every field counts, the secret too:
+ * a retry that changed only the secret is another request, refused, not answered the first.
+ */
+function requestDigest(digestKey: Buffer, route: string, body: unknown): string {
+  return createHmac('sha256', digestKey).update(`${route}\n${JSON.stringify(body ?? null)}`).digest('base64url');
 }
 
 /**
@@ -73,7 +82,7 @@ export async function runOnce(
 ): Promise<StoredAnswer & { replayed: boolean }> {
   const ledger = ledgerOf(request);
   const { table, ownerColumn, ownerId } = ledger;
-  const hash = requestHash(request.route, request.body);
+  const hash = requestDigest(request.digestKey, request.route, request.body);
   // Keys older than the window are forgotten (this one, and any other owner's, while here).
   await db.deleteFrom(table).where('created_at', '<=', now - IDEMPOTENCY_WINDOW_MS).execute();
   try {

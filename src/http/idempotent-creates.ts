@@ -26,6 +26,7 @@ export type IdempotentCreate = (
  * schema checks the header's form (idempotencyHeaders, src/contract/api-v1.ts).
  */
 export function idempotentCreates(deps: CoreDeps, ownerOf: (request: FastifyRequest) => KeyOwner): IdempotentCreate {
+  const digestKey = deps.deriveKey('idempotency-requests');
   return async (request, reply, work, comparedBody = request.body) => {
     const key = request.headers['idempotency-key'];
     if (typeof key !== 'string') {
@@ -35,7 +36,7 @@ export function idempotentCreates(deps: CoreDeps, ownerOf: (request: FastifyRequ
     // The request as the route read it (ids lowercased, the query parsed), not as it was
     // spelled: a retry naming the company in capitals is the same request.
     const route = `${request.method} ${request.routeOptions.url} ${JSON.stringify(request.params ?? {})} ${JSON.stringify(request.query ?? {})}`;
-    const answer = await runOnce(deps.db, { ...ownerOf(request), key, route, body: comparedBody }, deps.clock(), work);
+    const answer = await runOnce(deps.db, { ...ownerOf(request), key, route, body: comparedBody, digestKey }, deps.clock(), work);
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     return reply.status(answer.status).send(answer.body);
   };

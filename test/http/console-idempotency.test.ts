@@ -132,7 +132,7 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
     assert.ok(!(await keptAnswers()).includes(first.body.clientSecret), 'the secret is not kept for the repeat');
   });
 
-  test('an identity provider added again with its key is answered the provider added, not added twice; the ledger keeps no client secret', async (t) => {
+  test('an identity provider added again with its key is answered the provider added, not added twice; another secret with the key is refused; the ledger keeps no client secret', async (t) => {
     const admin = acme.root.agent;
     // A real provider on loopback: adding one reads its discovery document.
     const idp = await startOidcIdp((await admin.get('/api/company/sso')).body.serviceProvider.oidcRedirectUri);
@@ -146,6 +146,10 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
     // The same key with other settings is refused; without a key, the same form adds a second provider.
     const other = await admin.post('/api/company/sso/providers', { ...form, clientId: 'another' }, { 'idempotency-key': 'provider-1' });
     assert.equal(other.status, 422, JSON.stringify(other.body));
+    // The secret counts too (the ledger keeps a keyed digest, never the secret or its plain hash).
+    const otherSecret = await admin.post('/api/company/sso/providers', { ...form, clientSecret: 'another-secret-entirely' }, { 'idempotency-key': 'provider-1' });
+    assert.equal(otherSecret.status, 422, JSON.stringify(otherSecret.body));
+    assert.equal(otherSecret.body.error.code, 'api.idempotency_key_reused');
     const without = await admin.post('/api/company/sso/providers', form);
     assert.equal(without.status, 201, JSON.stringify(without.body));
     assert.notEqual(without.body.provider.id, first.body.provider.id);

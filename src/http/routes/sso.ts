@@ -142,10 +142,9 @@ export function ssoRoutes(app: FastifyInstance, ctx: HttpContext) {
         },
       },
       async (request, reply) => {
-        // The client secret is left out of what makes a repeat the same request: the ledger
-        // keeps a digest of that, and a secret is kept sealed or not at all.
-        const { clientSecret: _secret, ...compared } = request.body as { clientSecret?: string };
-        await idempotent(request, reply, async () => ({ status: 201, body: { provider: await addProvider(deps, master(request), request.body, requestMeta(request)) } }), compared);
+        // The whole form is what makes a repeat the same request, the client secret too: the
+        // ledger keeps only a keyed digest of it (api-clients/idempotency.ts).
+        await idempotent(request, reply, async () => ({ status: 201, body: { provider: await addProvider(deps, master(request), request.body, requestMeta(request)) } }));
       },
     );
     api.post(
