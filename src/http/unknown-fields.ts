@@ -5,16 +5,24 @@
 // the web app's own routes keep ignoring them (docs/API.md, Conventions).
 import type { z } from 'zod';
 
-/** The top-level keys `schema` takes, or undefined where it takes any (a loose object, or not an object). */
-function keysTaken(schema: z.ZodType): Set<string> | undefined {
-  const def = (schema as unknown as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+type Def = Record<string, unknown> & { type?: string };
+const defOf = (schema: unknown): Def | undefined => (schema as { _zod?: { def?: Def } } | undefined)?._zod?.def;
+
+/** `schema` with its wrappers taken off (optional, nullable, a default, a pipe's input): what the data is checked against. */
+function unwrapped(schema: unknown): Def | undefined {
+  const def = defOf(schema);
   if (!def) return undefined;
-  if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default' || def.type === 'prefault') return keysTaken(def.innerType as z.ZodType);
-  if (def.type === 'pipe') return keysTaken(def.in as z.ZodType);
+  if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default' || def.type === 'prefault') return unwrapped(def.innerType);
+  if (def.type === 'pipe') return unwrapped(def.in);
+  return def;
+}
+
+/** The fields `schema` takes, by name, or undefined where it takes any (a loose object, or not an object). */
+function shapeTaken(def: Def): Record<string, unknown> | undefined {
   if (def.type !== 'object') return undefined;
-  const catchall = def.catchall as { _zod?: { def?: { type?: string } } } | undefined;
-  if (catchall && catchall._zod?.def?.type !== 'never') return undefined;
-  return new Set(Object.keys(def.shape as Record<string, unknown>));
+  const catchall = defOf(def.catchall);
+  if (def.catchall && catchall?.type !== 'never') return undefined;
+  return def.shape as Record<string, unknown>;
 }
 
 const NOT_TAKEN = 'This request does not take this field: check its name (the API reference lists the fields).';
@@ -23,12 +31,26 @@ function refusalOf(unknown: string[]): Record<string, string> | undefined {
   return unknown.length === 0 ? undefined : Object.fromEntries(unknown.map((key) => [key, NOT_TAKEN]));
 }
 
-/** A refusal's fields for each key of `data` that `schema` does not take (none: undefined). */
+/**
+ * The dotted paths (as a refusal names a field: validate.ts) of every field in `data` that
+ * `schema` does not take, at any depth: an object's fields, and those of each object in a
+ * list (`rows.0.emial`). A value the schema does not describe as an object or a list of
+ * them (a union, a record, a scalar) is not looked into.
+ */
+function unknownPaths(schema: unknown, data: unknown, at: string): string[] {
+  if (data === null || typeof data !== 'object') return [];
+  const def = unwrapped(schema);
+  if (!def) return [];
+  if (Array.isArray(data)) return def.type === 'array' ? data.flatMap((item, i) => unknownPaths(def.element, item, `${at}${i}.`)) : [];
+  const shape = shapeTaken(def);
+  if (!shape) return [];
+  return Object.entries(data).flatMap(([key, value]) => (Object.hasOwn(shape, key) ? unknownPaths(shape[key], value, `${at}${key}.`) : [`${at}${key}`]));
+}
+
+/** A refusal's fields for each field of `data`, at any depth, that `schema` does not take (none: undefined). */
 export function unknownFields(schema: z.ZodType, data: unknown): Record<string, string> | undefined {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
-  const taken = keysTaken(schema);
-  if (!taken) return undefined;
-  return refusalOf(Object.keys(data).filter((key) => !taken.has(key)));
+  return refusalOf(unknownPaths(schema, data, ''));
 }
 
 /** The refusal of a body sent to an operation that takes none, whatever it holds. */
