@@ -1,8 +1,9 @@
 // Idempotency keys on the creates (the IETF httpapi Idempotency-Key header): the same key
 // from the same owner with the same request within 24 hours answers the first result again
 // and does nothing twice; the same key with another request is refused. The owner is an
-// API client (/api/v1) or a signed-in user (the web app's own routes: a console page whose
-// answer was lost retries with its key), each in a ledger of its own.
+// API client (/api/v1), a signed-in user (the web app's own routes: a console page whose
+// answer was lost retries with its key) or the public account request form, each in a
+// ledger of its own.
 // The row is written before the work starts, so its primary key (owner, key) lets only
 // one of two concurrent duplicates run, on any node; the other is told to try again.
 // A run that never finished (the node stopped mid-run, or its answer could not be stored)
@@ -35,8 +36,11 @@ export interface StoredAnswer {
   replayBody?: unknown;
 }
 
-/** Whose keys: an API client's (/api/v1) or a signed-in user's (the web app's routes). */
-export type KeyOwner = { apiClientId: string } | { userId: string };
+/**
+ * Whose keys: an API client's (/api/v1), a signed-in user's (the web app's routes), or a
+ * public form's (the account request: no one to keep them for; the keys are random).
+ */
+export type KeyOwner = { apiClientId: string } | { userId: string } | { publicForm: 'account-request' };
 
 /**
  * One key of one owner, and the request that came with it. `digestKey`: the server's key
@@ -56,6 +60,7 @@ interface Ledger {
 
 function ledgerOf(owner: KeyOwner): Ledger {
   if ('apiClientId' in owner) return { table: 'idempotency_keys', ownerColumn: 'api_client_id', ownerId: owner.apiClientId };
+  if ('publicForm' in owner) return { table: 'public_idempotency_keys', ownerColumn: 'form', ownerId: owner.publicForm } as unknown as Ledger;
   return { table: 'user_idempotency_keys', ownerColumn: 'user_id', ownerId: owner.userId } as unknown as Ledger;
 }
 

@@ -45,6 +45,7 @@ import * as sessionLastSeenIp from './migrations/0040_session_last_seen_ip.ts';
 import * as lockStreak from './migrations/0041_lock_streak.ts';
 import * as mailProofBeforeEnrollment from './migrations/0042_mail_proof_before_enrollment.ts';
 import * as sessionExpiryIndex from './migrations/0043_session_expiry_index.ts';
+import * as publicIdempotencyKeys from './migrations/0044_public_idempotency_keys.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -90,6 +91,7 @@ export const migrations: Record<string, Migration> = {
   '0041_lock_streak': lockStreak,
   '0042_mail_proof_before_enrollment': mailProofBeforeEnrollment,
   '0043_session_expiry_index': sessionExpiryIndex,
+  '0044_public_idempotency_keys': publicIdempotencyKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

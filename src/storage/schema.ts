@@ -258,6 +258,11 @@ export interface UserIdempotencyKeysTable extends Omit<IdempotencyKeysTable, 'ap
   user_id: string;
 }
 
+/** The same, for the public account request, whose keys no one signed in holds: kept per form. */
+export interface PublicIdempotencyKeysTable extends Omit<IdempotencyKeysTable, 'api_client_id'> {
+  form: string;
+}
+
 export interface ApiClientsTable {
   id: string;
   /** Public OAuth client id, `ghapi_...`. */
@@ -539,6 +544,7 @@ export interface Database {
   api_clients: ApiClientsTable;
   idempotency_keys: IdempotencyKeysTable;
   user_idempotency_keys: UserIdempotencyKeysTable;
+  public_idempotency_keys: PublicIdempotencyKeysTable;
   former_users: FormerUsersTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;

@@ -5,7 +5,7 @@
 // refused as "already used" for what the lost request made, nor made twice (an API client,
 // whose secret the lost answer held: the retry says to rotate it). Guards the web app's
 // Idempotency-Key per submission (useApiForm, api.ts postOnce) and the console routes that
-// honour it per signed-in user (src/http/idempotent-creates.ts). Page.route only drops the
+// honour it per signed-in user, and the public account request per form (src/http/idempotent-creates.ts). Page.route only drops the
 // connection after the real server answered; nothing is faked. Chromium only.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -132,6 +132,34 @@ describe('a create whose answer was lost (chromium)', () => {
       assert.ok(shown.includes(clients[0]!.client_id), 'its client id is shown');
       await created.getByRole('button', { name: 'Done' }).click();
       await tab.getByRole('button', { name: 'Rotate Secret for PSA sync' }).waitFor();
+    });
+  });
+
+  test('a company account request whose answer was lost: the retry shows "Request received", not "name taken" by the request it made; one request', { timeout: JOURNEY_TIMEOUT_MS }, async () => {
+    await onHttpsGatehouse('chromium', async ({ server, closeFirst }) => {
+      const { page, tab } = await launchChromiumWithTab();
+      closeFirst('closing the browser', () => page.close());
+      const { db } = server.gatehouse.deps;
+      await tab.goto(`${server.baseUrl}/request-account`);
+      await tab.getByLabel('Company Name').fill(ACME_REQUEST.companyName);
+      await tab.getByLabel('Contact Name').fill(ACME_REQUEST.contactName);
+      await tab.getByLabel('Email').fill(ACME_REQUEST.email);
+      await tab.getByLabel('Phone').fill(ACME_REQUEST.phone);
+
+      await loseNextAnswer(tab, '/api/account-requests');
+      await tab.getByRole('button', { name: 'Submit Request' }).click();
+      await tab.getByText('Check your connection and try again.').waitFor();
+      const stored = await db.selectFrom('account_requests').select('id').where('company_name', '=', ACME_REQUEST.companyName).execute();
+      assert.equal(stored.length, 1, 'Gatehouse did store the request (the answer alone was lost)');
+
+      await tab.unroute('**/api/account-requests');
+      await tab.getByRole('button', { name: 'Submit Request' }).click();
+      await tab.waitForFunction(() => document.body.innerText.includes('Request received') || document.body.innerText.includes('already'));
+      const text = await tab.locator('body').innerText();
+      assert.ok(text.includes('Request received'), `the visitor learns the request went in, not that the name is taken: ${text.slice(0, 400)}`);
+      assert.ok(text.includes(ACME_REQUEST.email), 'the confirmation names the address the welcome email goes to');
+      const after = await db.selectFrom('account_requests').select('id').where('company_name', '=', ACME_REQUEST.companyName).execute();
+      assert.equal(after.length, 1, 'one request, not two');
     });
   });
 });

@@ -1,4 +1,5 @@
-// The web app's creates take an Idempotency-Key, as /api/v1's do, kept per signed-in user:
+// The web app's creates take an Idempotency-Key, as /api/v1's do, kept per signed-in user
+// (the public account request's per form: no one is signed in):
 // a console page whose answer was lost sends the same invitation (or group, or an operator's
 // account request, API client or module) again with its key and is answered the first
 // result, not 409 "already used" for what it made, nor a second of it. A create whose first
@@ -9,6 +10,9 @@
 // test/e2e/create-answer-lost.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { accountRequestCap } from '../../src/companies/index.ts';
+import { hashToken } from '../../src/crypto/index.ts';
+import { clientNetwork } from '../../src/shared/client-network.ts';
 import type { Agent } from '../helpers/agent.ts';
 import { tokenFor } from '../helpers/api-clients.ts';
 import { companyWithRootMaster, invitedMember, type SignedInCompany } from '../helpers/company-admin.ts';
@@ -155,7 +159,39 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
     assert.notEqual(without.body.provider.id, first.body.provider.id);
   });
 
-  test('every create the API answers 201 takes an Idempotency-Key, but the anonymous account request (no one to keep keys for)', async () => {
+  test('an account request sent again with its key, by anyone, is answered the request it made, not "name taken"; one request; the cap is not spent again; another body with the key is refused', async () => {
+    const visitor = server.agent();
+    const capSpent = capOfLoopbackRequests();
+    const before = await capSpent();
+    const form = { companyName: 'Tunnel Co', contactName: 'Tess Tunnel', email: 'tess@tunnel.test', phone: '+1 555 0199', note: '' };
+    const { first, again } = await sentTwice(visitor, '/api/account-requests', 'request-tunnel-1', [form, form]);
+    assert.deepEqual(again.body, first.body);
+    const rows = await server.gatehouse.deps.db.selectFrom('account_requests').select('id').where('company_name', '=', form.companyName).execute();
+    assert.equal(rows.length, 1, 'one request, not two');
+    // Another browser (or a script) with the same key and the same body hears the same
+    // answer, which tells nothing it did not send; with another body, 422.
+    const elsewhere = await server.agent().post('/api/account-requests', form, { 'idempotency-key': 'request-tunnel-1' });
+    assert.deepEqual([elsewhere.status, elsewhere.headers.get('idempotent-replayed')], [201, 'true']);
+    const other = await visitor.post('/api/account-requests', { ...form, companyName: 'Other Co' }, { 'idempotency-key': 'request-tunnel-1' });
+    assert.equal(other.status, 422, JSON.stringify(other.body));
+    assert.equal(other.body.error.code, 'api.idempotency_key_reused');
+    // Without a key the same form is the same company asked for again: refused as taken.
+    const without = await visitor.post('/api/account-requests', form);
+    assert.equal(without.status, 409, JSON.stringify(without.body));
+    // Replays are not requests run: the network's hourly cap counts the two that ran.
+    assert.equal((await capSpent()) - before, 2);
+  });
+
+  /** The account requests the loopback network has spent of its hourly cap (both buckets). */
+  function capOfLoopbackRequests() {
+    const keyHash = hashToken(accountRequestCap(clientNetwork('127.0.0.1'), server.gatehouse.deps.config.accountRequestsPerHour).key);
+    return async () => {
+      const row = await server.gatehouse.deps.db.selectFrom('rate_caps').select(['used', 'previous_used']).where('key_hash', '=', keyHash).executeTakeFirst();
+      return row ? Number(row.used) + Number(row.previous_used) : 0;
+    };
+  }
+
+  test('every create the API answers 201 takes an Idempotency-Key, the anonymous account request too', async () => {
     const document = (await server.agent().get('/api/openapi.json')).body as {
       paths: Record<string, Record<string, { responses?: Record<string, unknown>; parameters?: { in: string; name: string }[] }>>;
     };
@@ -166,6 +202,6 @@ for (const engine of await enginesUnderTest()) describe(`Idempotency-Key on the 
     );
     assert.ok(creates.length >= 10, `the creates found: ${creates.map((c) => c.route).join(', ')}`);
     const withoutKey = creates.filter((create) => !create.takesKey).map((create) => create.route);
-    assert.deepEqual(withoutKey, ['POST /api/account-requests']);
+    assert.deepEqual(withoutKey, []);
   });
 });

@@ -320,8 +320,9 @@ export type IdTokenAlg = 'RS256' | 'ES256';
 // --- endpoints ---
 
 export const api = {
-  requestAccount: (input: AccountRequestInput) =>
-    post<{ id: string; status: RequestStatus }>('/account-requests', input),
+  /** `idempotencyKey`: the submission's (useApiForm), so a retry after a lost answer is answered "sent", not refused as a name taken. */
+  requestAccount: (input: AccountRequestInput, idempotencyKey?: string) =>
+    postOnce<{ id: string; status: RequestStatus }>('/account-requests', input, idempotencyKey),
 
   signupLink: (token: string) => get<SignupLink>(`/signup/${seg(token)}`),
   setPassword: (token: string, password: string, confirm: string) =>

@@ -5,7 +5,7 @@ import { accountRequestSchema } from '../forms/schemas';
 import { ErrorAlert } from './ErrorAlert';
 
 interface AccountRequestFormProps {
-  /** The public endpoint or the operator's; both take the same body (the operator's, the submission's Idempotency-Key too). */
+  /** The public endpoint or the operator's; both take the same body and the submission's Idempotency-Key. */
   submit: (input: AccountRequestInput, idempotencyKey: string) => Promise<unknown>;
   onSubmitted: (input: AccountRequestInput) => void;
   autoFocus?: boolean;
