@@ -47,7 +47,9 @@ describe('/api/v1 cursors: only a whole cursor of the same list is a position', 
     const auditCursor: string = trail.body.nextCursor;
     assert.ok(auditCursor, 'older events remain');
     const cut = auditCursor.slice(0, -1);
-    assert.notEqual(Buffer.from(cut, 'base64url').toString(), Buffer.from(auditCursor, 'base64url').toString());
+    // Compared as bytes: the sealed cursor's bytes read as text lose a cut-off UTF-8 sequence
+    // to the same U+FFFD either way, which made this check fail for some cursors.
+    assert.notDeepEqual(Buffer.from(cut, 'base64url'), Buffer.from(auditCursor, 'base64url'));
     refusedCursor(await callApi(server, `${audit(alpha)}?limit=2&cursor=${cut}`, alphaToken), `audit cursor ${auditCursor} cut short`);
 
     const page = await callApi(server, `${users(alpha)}?limit=2`, alphaToken);
