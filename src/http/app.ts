@@ -28,6 +28,7 @@ import { portalRoutes } from './routes/portal.ts';
 import { publicRoutes } from './routes/public.ts';
 import { moduleRoutes } from './routes/modules.ts';
 import { oidcRoutes } from './routes/oidc.ts';
+import { serveProviderEndpointsDirectly } from './provider-lane.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { adminUserRoutes } from './routes/admin-users.ts';
 import { groupRoutes } from './routes/groups.ts';
@@ -137,6 +138,14 @@ export async function buildHttpApp(
   ssoRoutes(app, ctx);
   await apiV1Routes(app, ctx, options.oidc);
   await oidcRoutes(app, ctx, options.oidc);
+  serveProviderEndpointsDirectly(app, {
+    oidc: options.oidc,
+    publicUrl: deps.config.publicUrl,
+    trustProxy: deps.config.trustProxy,
+    headers,
+    metrics: options.metrics,
+    logRequests: deps.config.logRequests,
+  });
   await serveWebApp(app, options.webDist);
   return app;
 }

@@ -1,6 +1,7 @@
 // The HTTP side of metrics: one hook that times every request (provider requests too,
 // which Fastify hands to Koa and never finishes itself, so the timing hangs on the raw
 // response's 'finish'), and GET /metrics where the configuration allows it.
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { constantTimeEqual } from '../crypto/index.ts';
 import { GatehouseError } from '../errors.ts';
@@ -10,11 +11,23 @@ const LOGIN_STEP_PREFIX = '/api/login/';
 /** The provider routes a module calls; anything else under /oidc is counted as /oidc/*. */
 const PROVIDER_ROUTES = new Set(['auth', 'token', 'token/introspection', 'token/revocation', 'me', 'jwks', 'session/end', 'session/end/confirm', 'backchannel']);
 
+/** A provider request's route label, by its path under /oidc (without the slash). */
+const providerRouteLabel = (path: string) => (PROVIDER_ROUTES.has(path) ? `/oidc/${path}` : '/oidc/*');
+
 function routeLabel(request: FastifyRequest): string {
   const pattern = request.is404 ? 'unmatched' : request.routeOptions.url ?? 'unmatched';
   if (pattern !== '/oidc/*') return pattern;
-  const path = (request.params as { '*'?: string })['*'] ?? '';
-  return PROVIDER_ROUTES.has(path) ? `/oidc/${path}` : pattern;
+  return providerRouteLabel((request.params as { '*'?: string })['*'] ?? '');
+}
+
+/**
+ * Times a provider request that never passed through Fastify (src/http/provider-lane.ts),
+ * under the label Fastify's hook would give it: `path` is its path under /oidc.
+ */
+export function timeProviderRequest(metrics: Metrics, path: string, method: string, response: ServerResponse): void {
+  if (!metrics.registry) return;
+  const started = process.hrtime.bigint();
+  response.once('finish', () => metrics.observeRequest(providerRouteLabel(path), method, response.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
 }
 
 export function timeRequests(app: FastifyInstance, metrics: Metrics) {

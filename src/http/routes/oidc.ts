@@ -2,6 +2,7 @@
 // that joins it to Gatehouse's own login (src/modules/oidc/sign-in-gate.ts). The provider
 // reads its own request bodies, so this scope has no body parsers; it also sets its own
 // headers.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { handOver, INTERACTION_TTL_S, interactionPath, PAGE_CSP, providerRouteKey, SIGN_IN_EXPIRED_PAGE, type OidcService } from '../../modules/index.ts';
 import type { HttpContext } from '../context.ts';
@@ -23,10 +24,8 @@ function sendPage(reply: FastifyReply, status: number, html: string) {
  * (discovery, redirects, the issuer's endpoints) never follow a Host or X-Forwarded-*
  * header a client chose. The provider runs with `proxy` on and reads only these values.
  */
-function presentAsPublic(request: FastifyRequest, publicUrl: URL) {
-  // Read before the forwarded headers are replaced: the one validated client address.
-  const clientIp = requestMeta(request).ip;
-  const headers = request.raw.headers;
+export function presentAsPublic(raw: IncomingMessage, clientIp: string | null, publicUrl: URL) {
+  const headers = raw.headers;
   headers.host = publicUrl.host;
   headers['x-forwarded-host'] = publicUrl.host;
   headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
@@ -34,6 +33,20 @@ function presentAsPublic(request: FastifyRequest, publicUrl: URL) {
   // proxy's, perhaps inside an allowlist): it gets a word no address check accepts.
   headers['x-forwarded-for'] = clientIp ?? 'unknown';
   delete headers.forwarded;
+}
+
+/**
+ * Hands a request to the provider at `path` (its path under /oidc, as the provider's
+ * router reads it), the query string kept as sent; originalUrl tells the provider where it
+ * is mounted. Both ways a provider request arrives end here: through Fastify (below) and
+ * straight from the server (provider-lane.ts).
+ */
+export function handToProvider(oidc: OidcService, raw: IncomingMessage, response: ServerResponse, path: string) {
+  const request = raw as IncomingMessage & { originalUrl?: string };
+  const query = queryOf(raw.url);
+  request.originalUrl = `/oidc${path}${query}`;
+  request.url = `${path}${query}`;
+  oidc.handle(request, response);
 }
 
 /** The query string of a raw request URL, "?" included, or "". */
@@ -76,13 +89,10 @@ export async function oidcRoutes(app: FastifyInstance, { deps, cookies }: HttpCo
     // matched (so every spelling that reaches here means the same provider route), the
     // query string is kept as sent, and originalUrl tells the provider where it is mounted.
     const forward = (request: FastifyRequest, reply: FastifyReply, path: string) => {
-      presentAsPublic(request, publicUrl);
+      // Read before the forwarded headers are replaced: the one validated client address.
+      presentAsPublic(request.raw, requestMeta(request).ip, publicUrl);
       reply.hijack();
-      const raw = request.raw as typeof request.raw & { originalUrl?: string };
-      const query = queryOf(raw.url);
-      raw.originalUrl = `/oidc${path}${query}`;
-      raw.url = `${path}${query}`;
-      oidc.handle(raw, reply.raw);
+      handToProvider(oidc, request.raw, reply.raw, path);
     };
     scope.all('/oidc', (request, reply) => forward(request, reply, '/'));
     scope.all<{ Params: { '*': string } }>('/oidc/*', async (request, reply) => {
