@@ -9,8 +9,7 @@ import type { Storage } from '../storage/index.ts';
 import type { HttpContext } from './context.ts';
 import { cookieNames } from './cookies.ts';
 import { utf8JsonBodies } from './json-body.ts';
-import { escapesNotUtf8 } from './url-encoding.ts';
-import { headerRefusal } from './header-refusal.ts';
+import { refusalBeforeRouting } from './header-refusal.ts';
 import { frameworkErrorHandler, handleError, parserErrorHandler, refuseLikeNode } from './error-handler.ts';
 import { withLogRedaction } from './log-redaction.ts';
 import { guardRoutes } from './route-guards.ts';
@@ -95,7 +94,7 @@ export async function buildHttpApp(
   // has refused already (frameworkErrorHandler, with the same check).
   // A plain hook, not an async one: it runs on every request, and an async hook costs a promise each.
   app.addHook('onRequest', (request, _reply, done) => {
-    const refusal = headerRefusal(request.raw) ?? (escapesNotUtf8(request.raw.url) ? 'request.not_utf8' : undefined);
+    const refusal = refusalBeforeRouting(request.raw);
     done(refusal ? new GatehouseError(refusal) : undefined);
   });
   app.server.on('checkExpectation', refuseLikeNode(headers));

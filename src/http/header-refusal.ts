@@ -13,6 +13,7 @@
 // through as plain chunks, is a 501 (RFC 9112 §6.1).
 import type { IncomingMessage } from 'node:http';
 import type { ErrorCode } from '../errors.ts';
+import { escapesNotUtf8 } from './url-encoding.ts';
 
 /**
  * The request headers Node keeps one line of (node:http's `matchKnownFields`), but Host
@@ -71,4 +72,14 @@ export function headerRefusal(request: IncomingMessage): ErrorCode | undefined {
   const transfer = request.headers['transfer-encoding'];
   if (transfer !== undefined && transfer.trim().toLowerCase() !== 'chunked') return 'request.transfer_coding';
   return undefined;
+}
+
+/**
+ * What every request on the public port is refused for before anything routes or reads
+ * it: its header lines (headerRefusal), and a URL whose percent-escapes are not UTF-8
+ * (url-encoding.ts). Fastify's first hook asks it (app.ts), and the provider lane lets
+ * through only a request it passes (provider-lane.ts): one answer to "may this be read".
+ */
+export function refusalBeforeRouting(request: IncomingMessage): ErrorCode | undefined {
+  return headerRefusal(request) ?? (escapesNotUtf8(request.url) ? 'request.not_utf8' : undefined);
 }
