@@ -46,6 +46,11 @@ export const interactionPath = (uid: string) => `/oidc/auth/${uid}`;
 /** Where the login returned to before the gate moved into the resume: still answered, by a redirect to the resume (a login page opened before an upgrade). */
 export const legacyInteractionPath = (uid: string) => `/oidc-interaction/${uid}`;
 
+/** Whether a session's login was made for sign-in `uid` (the login page returned to its resume, by either path). */
+export function loginMadeFor(signedIn: { loginFor: string | null }, uid: string | undefined): boolean {
+  return uid !== undefined && (signedIn.loginFor === interactionPath(uid) || signedIn.loginFor === legacyInteractionPath(uid));
+}
+
 /**
  * The login page for sign-in `uid`. `needKey`: it is to ask for a passkey or security key
  * (step-up). `again`: the browser is signed in, with a session that will not do for this

@@ -15,12 +15,7 @@ import { normalizeAddress } from '../../http/client-ip.ts';
 import type { SignedIn } from '../../sessions/index.ts';
 import type { CoreDeps } from '../../shared/deps.ts';
 import { recordUserRefusal, spendModuleSignIn } from '../../shared/signed-in-writes.ts';
-import { interactionPath, legacyInteractionPath } from './carried-interaction.ts';
-
-/** Whether the session's login was made for sign-in `uid` (the login page returned to its resume). */
-export function loginMadeFor(signedIn: Pick<SignedIn, 'loginFor'>, uid: string | undefined): boolean {
-  return uid !== undefined && (signedIn.loginFor === interactionPath(uid) || signedIn.loginFor === legacyInteractionPath(uid));
-}
+import { loginMadeFor } from './carried-interaction.ts';
 
 /** The resumed sign-in's uid, on the resume; undefined on the authorization itself. */
 function resumedUid(ctx: KoaContextWithOIDC): string | undefined {

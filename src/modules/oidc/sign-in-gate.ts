@@ -16,11 +16,10 @@ import type { CoreDeps } from '../../shared/deps.ts';
 import { authenticateSessionWithAccess } from '../access.ts';
 import { stillRegisteredRedirect } from '../redirect-uris.ts';
 import { findModuleByClientId } from '../store.ts';
-import { loginPageFor, type CarriedInteractions } from './carried-interaction.ts';
+import { loginMadeFor, loginPageFor, type CarriedInteractions } from './carried-interaction.ts';
 import { keyMissingFor, loginOf } from './live-login.ts';
 import { errorPage, refusedPage, SIGN_IN_ADDRESS_GONE_PAGE, SIGN_IN_EXPIRED_PAGE } from './pages.ts';
 import type { Handed } from './resume-handover.ts';
-import { loginMadeFor } from './sign-in-cap.ts';
 import { readSignIn } from './sign-in-record.ts';
 
 export type GateAnswer =
