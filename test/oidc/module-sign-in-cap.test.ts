@@ -23,9 +23,12 @@ for (const engine of await enginesUnderTest()) describe(`module sign-ins on a li
   let server: TestServer;
   let root: Person;
   let module: Awaited<ReturnType<typeof grantedModule>>;
+  let otherModule: Awaited<ReturnType<typeof grantedModule>>;
   before(async () => {
     server = await startTestServer({ engine });
-    ({ root, module } = await rootWithGrantedModule(server));
+    const started = await rootWithGrantedModule(server);
+    ({ root, module } = started);
+    otherModule = await grantedModule(server, started.operator.agent, root.companyId, { name: `Other ${engine}` });
   });
   after(() => server.close());
 
@@ -37,8 +40,8 @@ for (const engine of await enginesUnderTest()) describe(`module sign-ins on a li
   const grants = async () => Number((await db().selectFrom('oidc_records').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'Grant').executeTakeFirstOrThrow()).n);
 
   /** A sign-in from the browser, followed to the module's redirect URI: its code or its error. */
-  async function signIn(agent: Agent, extra: Record<string, string> = {}) {
-    const start = await startAuthorization(module.config, extra);
+  async function signIn(agent: Agent, extra: Record<string, string> = {}, to = module) {
+    const start = await startAuthorization(to.config, extra);
     const walk = await followRedirects(agent, start.url);
     const callback = walk.callback ?? assert.fail(`the sign-in stopped at ${walk.at} (${walk.final?.status})`);
     assert.equal(`${callback.origin}${callback.pathname}`, REDIRECT_URI);
@@ -66,9 +69,11 @@ for (const engine of await enginesUnderTest()) describe(`module sign-ins on a li
       assert.equal(error, 'temporarily_unavailable', `${JSON.stringify(extra)}: ${callback.searchParams.get('error_description')}`);
       assert.match(callback.searchParams.get('error_description') ?? '', /too many sign-ins/);
     }
+    // Every module together: another module the user has not signed in to is held too.
+    assert.equal((await signIn(person.agent, { prompt: 'none' }, otherModule)).error, 'temporarily_unavailable', 'the cap is across modules');
     assert.equal(await grants(), grantsBefore, 'no grant was written past the cap');
     assert.equal(await count('audit_events', 'module.launched', userId), 2, 'no launch event past the cap');
-    assert.equal(await count('audit_events', 'module.sign_in_refused', userId), 2, 'each refusal is in the trail (under the refusals cap)');
+    assert.equal(await count('audit_events', 'module.sign_in_refused', userId), 3, 'each refusal is in the trail (under the refusals cap)');
     const me = await person.agent.get('/api/me');
     assert.equal(me.status, 200, 'the session itself is untouched');
 
