@@ -11,6 +11,9 @@
 // labelled gzip (or anything but identity) is a 415 rather than bytes read as if plain
 // (RFC 9110 §8.4.1); a transfer coding other than chunked, which Node's parser would read
 // through as plain chunks, is a 501 (RFC 9112 §6.1).
+//
+// With a URL whose escapes are not UTF-8 (url-encoding.ts) this makes refusalBeforeRouting,
+// the one check both ways into the public port ask (Fastify's first hook, the provider lane).
 import type { IncomingMessage } from 'node:http';
 import type { ErrorCode } from '../errors.ts';
 import { escapesNotUtf8 } from './url-encoding.ts';
